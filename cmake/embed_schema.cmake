@@ -1,0 +1,18 @@
+# Turns core/schema/NNN_name.sql files into a C array of migrations (see store.h).
+# Invoked as: cmake -DOUT=file.c -DFILES="a.sql;b.sql" -P embed_schema.cmake
+set(body "/* Generated from core/schema/*.sql by cmake/embed_schema.cmake. Do not edit. */\n")
+string(APPEND body "#include <stddef.h>\n#include \"store.h\"\n\n")
+set(entries "")
+set(i 0)
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" num "${name}")
+  math(EXPR version "${num} + 0")
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const char sql_${i}[] = {${hex} 0};\n")
+  string(APPEND entries "  {${version}, \"${name}\", sql_${i}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst struct store_migration store_migrations[] = {\n${entries}  {0, NULL, NULL}\n};\n")
+file(WRITE ${OUT} "${body}")

@@ -1,0 +1,66 @@
+/*
+ * cli: the `tandem` command line. main.c parses the global options and dispatches
+ * to one function per command; each command group lives in its own cmd_*.c file.
+ * This is the only part of tandem that talks to the terminal: commands print
+ * results on stdout (tables, or JSON with --json) and errors on stderr.
+ *
+ * Exit codes: 0 success, 1 failure (bad input, plugin error, ...), 2 usage error.
+ */
+#ifndef TANDEM_CLI_H
+#define TANDEM_CLI_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "diag.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+struct cli {
+	const char *dir;     /* workspace folder (-C), "." by default */
+	const char *db_path; /* --db; NULL = DIR/tandem.db */
+	int stderr_tty;      /* progress output only when stderr is a terminal */
+};
+
+/* A command receives argv starting at its own name (argv[0] = "list" for "people list"). */
+typedef int (*cli_cmd_fn)(struct cli *c, int argc, char **argv);
+
+/* Path of the workspace database (--db or DIR/tandem.db). Static buffer. */
+const char *cli_db_path(const struct cli *c);
+
+/* Joins the workspace folder and a relative path ("policies/x.lua"); absolute paths pass through. */
+const char *cli_ws_path(const struct cli *c, const char *rel, char *buf, size_t size);
+
+/* "tandem: <message>" on stderr; returns CLI_FAIL. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints a diag as "tandem: <message>"; returns CLI_FAIL. */
+int cli_diag(const struct diag *d);
+
+/* "tandem CMD: <message>" plus a hint to run --help; returns CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True when argv has -h or --help before any "--". */
+int cli_wants_help(int argc, char **argv);
+
+/* Prints a JSON value on stdout (indented, sorted keys off, newline) and frees it. Returns CLI_OK or CLI_FAIL. */
+int cli_json_out(json_t *v);
+
+/* Parses a non-negative int/long argument; returns -1 (after cli_usage) when invalid. */
+int cli_parse_int(const char *cmd, const char *opt, const char *s, long min, long max, long *out);
+
+/*
+ * A text table: add a header row then data rows (cells copied), print aligned.
+ * Used by every listing without --json.
+ */
+struct cli_table;
+struct cli_table *cli_table_new(int ncols);
+void cli_table_add(struct cli_table *t, const char *const *cells);
+void cli_table_print(struct cli_table *t, FILE *out);
+void cli_table_delete(struct cli_table *t);
+
+/* A progress line on stderr, only when it is a terminal; done=total ends the line. */
+void cli_progress(const struct cli *c, const char *what, long done, long total);
+
+#endif

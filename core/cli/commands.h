@@ -1,0 +1,24 @@
+/*
+ * cli/commands: the command groups main.c dispatches to. Each group function gets
+ * argv starting at the group name (argv[0] = "people") and handles its own
+ * subcommands and --help. One file per group: cmd_<group>.c.
+ */
+#ifndef TANDEM_CLI_COMMANDS_H
+#define TANDEM_CLI_COMMANDS_H
+
+#include "cli.h"
+
+int cmd_init(struct cli *c, int argc, char **argv);     /* cmd_init.c */
+int cmd_programs(struct cli *c, int argc, char **argv); /* cmd_init.c */
+int cmd_import(struct cli *c, int argc, char **argv);   /* cmd_import.c */
+int cmd_people(struct cli *c, int argc, char **argv);   /* cmd_people.c */
+int cmd_gen_org(struct cli *c, int argc, char **argv);  /* cmd_genorg.c */
+int cmd_solve(struct cli *c, int argc, char **argv);    /* cmd_solve.c */
+int cmd_plugins(struct cli *c, int argc, char **argv);  /* cmd_plugins.c */
+int cmd_match(struct cli *c, int argc, char **argv);    /* cmd_match.c */
+
+/* Subcommands of `import`, each in its own group's file. argv[0] = "people" / "enrollments". */
+int cmd_import_people(struct cli *c, int argc, char **argv);      /* cmd_people.c */
+int cmd_import_enrollments(struct cli *c, int argc, char **argv); /* cmd_enroll.c */
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * cli/common: helpers every command shares: error and usage messages, JSON
+ * output, aligned tables, progress lines and workspace paths.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *
+cli_db_path(const struct cli *c)
+{
+	static char buf[4096];
+	if (c->db_path != NULL)
+		return c->db_path;
+	return cli_ws_path(c, "tandem.db", buf, sizeof(buf));
+}
+
+const char *
+cli_ws_path(const struct cli *c, const char *rel, char *buf, size_t size)
+{
+	if (rel[0] == '/' || c->dir == NULL || strcmp(c->dir, ".") == 0)
+		snprintf(buf, size, "%s", rel);
+	else
+		snprintf(buf, size, "%s/%s", c->dir, rel);
+	return buf;
+}
+
+int
+cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("tandem: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return CLI_FAIL;
+}
+
+int
+cli_diag(const struct diag *d)
+{
+	return cli_error("%s", d->msg[0] ? d->msg : "unknown error");
+}
+
+int
+cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "tandem %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nRun 'tandem %s --help' for usage.\n", cmd);
+	va_end(ap);
+	return CLI_USAGE;
+}
+
+int
+cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+cli_json_out(json_t *v)
+{
+	if (v == NULL)
+		return cli_error("out of memory building JSON output");
+	int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+	json_decref(v);
+	if (rc != 0 || fputc('\n', stdout) == EOF)
+		return cli_error("cannot write JSON output");
+	return CLI_OK;
+}
+
+int
+cli_parse_int(const char *cmd, const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+		cli_usage(cmd, "%s expects a whole number from %ld to %ld, got '%s'", opt, min, max, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+struct cli_table {
+	int ncols;
+	int nrows, cap;
+	char **cells; /* nrows * ncols */
+};
+
+struct cli_table *
+cli_table_new(int ncols)
+{
+	struct cli_table *t = calloc(1, sizeof(*t));
+	if (t != NULL)
+		t->ncols = ncols;
+	return t;
+}
+
+void
+cli_table_add(struct cli_table *t, const char *const *cells)
+{
+	if (t == NULL)
+		return;
+	if (t->nrows == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 16;
+		char **p = realloc(t->cells, (size_t)cap * t->ncols * sizeof(*p));
+		if (p == NULL)
+			return;
+		t->cells = p;
+		t->cap = cap;
+	}
+	for (int i = 0; i < t->ncols; i++)
+		t->cells[t->nrows * t->ncols + i] = strdup(cells[i] ? cells[i] : "");
+	t->nrows++;
+}
+
+/* Display width of a UTF-8 string: counts code points, not bytes. */
+static int
+utf8_width(const char *s)
+{
+	int w = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			w++;
+	return w;
+}
+
+void
+cli_table_print(struct cli_table *t, FILE *out)
+{
+	if (t == NULL)
+		return;
+	int *width = calloc((size_t)t->ncols, sizeof(int));
+	if (width == NULL)
+		return;
+	for (int r = 0; r < t->nrows; r++)
+		for (int i = 0; i < t->ncols; i++) {
+			const char *s = t->cells[r * t->ncols + i];
+			int w = s ? utf8_width(s) : 0;
+			if (w > width[i])
+				width[i] = w;
+		}
+	for (int r = 0; r < t->nrows; r++) {
+		for (int i = 0; i < t->ncols; i++) {
+			const char *s = t->cells[r * t->ncols + i];
+			s = s ? s : "";
+			if (i == t->ncols - 1)
+				fprintf(out, "%s", s);
+			else
+				fprintf(out, "%s%*s  ", s, width[i] - utf8_width(s), "");
+		}
+		fputc('\n', out);
+	}
+	free(width);
+}
+
+void
+cli_table_delete(struct cli_table *t)
+{
+	if (t == NULL)
+		return;
+	for (int i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
+
+void
+cli_progress(const struct cli *c, const char *what, long done, long total)
+{
+	if (!c->stderr_tty)
+		return;
+	if (total > 0)
+		fprintf(stderr, "\r%s: %ld/%ld (%ld%%)", what, done, total, done * 100 / total);
+	else
+		fprintf(stderr, "\r%s: %ld", what, done);
+	if (done >= total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}

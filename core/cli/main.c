@@ -1,0 +1,103 @@
+/*
+ * cli/main: entry point of the `tandem` executable. Parses the global options
+ * (-C DIR, --db FILE, --version, --help), installs the log sink, and hands the
+ * rest of argv to the command group named first.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+
+struct command {
+	const char *name;
+	cli_cmd_fn fn;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"init", cmd_init, "create a workspace (tandem.lua, policies/, plugins/, scripts/, tandem.db)"},
+	{"programs", cmd_programs, "list the programs the workspace config declares"},
+	{"import", cmd_import, "import people or enrollments from CSV (all-or-nothing)"},
+	{"people", cmd_people, "list, show, export or erase people"},
+	{"gen-org", cmd_gen_org, "write a synthetic, deterministic organization as CSV"},
+	{"solve", cmd_solve, "solve an assignment or stable matching from a .npy or CSV matrix"},
+	{"plugins", cmd_plugins, "list plugins or check a plugin file"},
+	{"match", cmd_match, "run, review, explain and compare matchings"},
+	{NULL, NULL, NULL},
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: tandem [-C DIR] [--db FILE] COMMAND [ARGS...]\n"
+		     "       tandem --version | --help\n\n"
+		     "tandem runs reverse-mentoring programs: people, matching, sessions, rewards.\n\n"
+		     "Global options:\n"
+		     "  -C DIR       run in workspace DIR (default: the current folder)\n"
+		     "  --db FILE    use FILE as the database (default: DIR/tandem.db)\n"
+		     "  --version    print the version and exit\n"
+		     "  -h, --help   print this help and exit\n\n"
+		     "Commands:\n");
+	for (const struct command *cmd = commands; cmd->name; cmd++)
+		fprintf(out, "  %-10s %s\n", cmd->name, cmd->summary);
+	fprintf(out, "\nRun 'tandem COMMAND --help' for a command's options.\n");
+}
+
+static void
+log_to_stderr(void *ud, int level, const char *msg)
+{
+	(void)ud;
+	static const char *names[] = {"debug", "info", "warning", "error"};
+	if (level == TLOG_DEBUG && getenv("TANDEM_DEBUG") == NULL)
+		return;
+	fprintf(stderr, "tandem: %s: %s\n", names[level & 3], msg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c = {.dir = ".", .db_path = NULL, .stderr_tty = isatty(STDERR_FILENO)};
+	tlog_set_handler(log_to_stderr, NULL);
+
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--version") == 0) {
+			printf("tandem %s\n", TANDEM_VERSION);
+			return CLI_OK;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return CLI_OK;
+		} else if (strcmp(a, "-C") == 0 || strcmp(a, "--db") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "tandem: %s needs an argument\n", a);
+				return CLI_USAGE;
+			}
+			if (a[1] == 'C')
+				c.dir = argv[++i];
+			else
+				c.db_path = argv[++i];
+		} else if (strncmp(a, "-C", 2) == 0) {
+			c.dir = a + 2;
+		} else if (strncmp(a, "--db=", 5) == 0) {
+			c.db_path = a + 5;
+		} else {
+			fprintf(stderr, "tandem: unknown option '%s'\n", a);
+			usage(stderr);
+			return CLI_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	for (const struct command *cmd = commands; cmd->name; cmd++)
+		if (strcmp(cmd->name, argv[i]) == 0)
+			return cmd->fn(&c, argc - i, argv + i);
+	fprintf(stderr, "tandem: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return CLI_USAGE;
+}
