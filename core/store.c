@@ -1,0 +1,349 @@
+/*
+ * store: opening, checking and migrating the workspace database; transactions,
+ * error formatting and the clock. See store.h for the contract.
+ */
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int readonly;
+	time_t (*clock)(void *ud);
+	void *clock_ud;
+};
+
+enum { STORE_BUSY_MS = 5000 };
+
+int
+store_error(struct store *st, struct diag *d, const char *fmt, ...)
+{
+	char ctx[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	int ext = st && st->db ? sqlite3_extended_errcode(st->db) : SQLITE_ERROR;
+	const char *msg = st && st->db ? sqlite3_errmsg(st->db) : "no database";
+	int code = (ext & 0xff) == SQLITE_CONSTRAINT ? DIAG_CONFLICT : DIAG_DB;
+	if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
+		return diag_set(d, DIAG_DB, "%s: %s (another tandem process holds the database; retry)",
+				ctx, msg);
+	return diag_set(d, code, "%s: %s", ctx, msg);
+}
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+const char *
+store_path(const struct store *st)
+{
+	return st->path;
+}
+
+int
+store_schema_version(void)
+{
+	int v = 0;
+	for (const struct store_migration *m = store_migrations; m->sql != NULL; m++)
+		if (m->version > v)
+			v = m->version;
+	return v;
+}
+
+int
+store_exec(struct store *st, const char *sql, struct diag *d)
+{
+	char *err = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		int ext = sqlite3_extended_errcode(st->db);
+		diag_set(d, (ext & 0xff) == SQLITE_CONSTRAINT ? DIAG_CONFLICT : DIAG_DB, "%s: %s",
+			 st->path, err ? err : sqlite3_errmsg(st->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+sqlite3_stmt *
+store_prepare(struct store *st, const char *sql, struct diag *d)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, d, "%s: preparing statement", st->path);
+		sqlite3_finalize(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+/* Runs a pragma (or any query) whose first column is an integer; -1 + diag on failure. */
+static int
+store_query_int(struct store *st, const char *sql, long long *out, struct diag *d)
+{
+	sqlite3_stmt *stmt = store_prepare(st, sql, d);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(stmt, 0);
+	} else if (rc == SQLITE_DONE) {
+		*out = 0;
+	} else {
+		store_error(st, d, "%s", st->path);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+store_version(struct store *st)
+{
+	long long v = 0;
+	if (store_query_int(st, "PRAGMA user_version", &v, NULL) != 0)
+		return -1;
+	return (int)v;
+}
+
+int
+store_begin(struct store *st, struct diag *d)
+{
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return store_error(st, d, "%s: cannot start a write transaction", st->path);
+	return 0;
+}
+
+int
+store_commit(struct store *st, struct diag *d)
+{
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		store_error(st, d, "%s: commit failed", st->path);
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	/* After some errors SQLite has already rolled back; ROLLBACK would then fail harmlessly. */
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	if (sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		tlog(TLOG_ERROR, "%s: rollback failed: %s", st->path, sqlite3_errmsg(st->db));
+}
+
+/*
+ * Is this file ours? A fresh file (no tables, application_id 0) is adopted; a SQLite
+ * file someone else made is refused, so we never migrate a stranger's database.
+ */
+static int
+store_check_identity(struct store *st, int *fresh, struct diag *d)
+{
+	long long app = 0, tables = 0;
+	/* The first read of the header: a non-SQLite file fails here with "file is not a database". */
+	if (store_query_int(st, "PRAGMA application_id", &app, NULL) != 0)
+		return diag_set(d, DIAG_INVALID, "%s is not a tandem database (%s)", st->path,
+				sqlite3_errmsg(st->db));
+	if (store_query_int(st, "SELECT count(*) FROM sqlite_master", &tables, d) != 0)
+		return -1;
+	*fresh = app == 0 && tables == 0;
+	if (app == STORE_APPLICATION_ID || *fresh)
+		return 0;
+	return diag_set(d, DIAG_INVALID,
+			"%s is not a tandem database (SQLite application_id 0x%08llX, expected 0x%08X)",
+			st->path, (unsigned long long)app & 0xffffffffULL, STORE_APPLICATION_ID);
+}
+
+static int
+store_set_pragmas(struct store *st, struct diag *d)
+{
+	if (sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK)
+		return store_error(st, d, "%s: busy_timeout", st->path);
+	if (store_exec(st, "PRAGMA foreign_keys=ON", d) != 0)
+		return -1;
+	if (st->readonly)
+		return 0;
+	/* journal_mode answers with the mode it ended up in; anything but wal is a refusal. */
+	sqlite3_stmt *stmt = store_prepare(st, "PRAGMA journal_mode=WAL", d);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
+	int wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;
+	if (rc != SQLITE_ROW) {
+		store_error(st, d, "%s: journal_mode", st->path);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	if (!wal)
+		return diag_set(d, DIAG_DB, "%s: cannot switch to WAL journal mode", st->path);
+	return store_exec(st, "PRAGMA synchronous=FULL", d);
+}
+
+static int
+store_version_error(struct store *st, int have, struct diag *d)
+{
+	return diag_set(d, DIAG_INVALID,
+			"%s is schema version %d, this tandem knows up to %d; upgrade tandem", st->path,
+			have, store_schema_version());
+}
+
+/* Applies one migration in its own transaction, unless another process got there first. */
+static int
+store_apply(struct store *st, const struct store_migration *m, int fresh, struct diag *d)
+{
+	if (store_begin(st, d) != 0)
+		return -1;
+	long long cur = 0;
+	if (store_query_int(st, "PRAGMA user_version", &cur, d) != 0)
+		goto fail;
+	if (cur >= m->version) {
+		store_rollback(st);
+		return 0;
+	}
+	char sql[128];
+	if (fresh) {
+		snprintf(sql, sizeof(sql), "PRAGMA application_id=%d", STORE_APPLICATION_ID);
+		if (store_exec(st, sql, d) != 0)
+			goto fail;
+	}
+	if (store_exec(st, m->sql, d) != 0)
+		goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", m->version);
+	if (store_exec(st, sql, d) != 0 || store_commit(st, d) != 0)
+		goto fail;
+	tlog(TLOG_DEBUG, "%s: applied migration %s", st->path, m->name);
+	return 0;
+fail:
+	store_rollback(st);
+	return diag_prefix(d, "migration %s", m->name);
+}
+
+static int
+store_migrate(struct store *st, int fresh, struct diag *d)
+{
+	int have = store_version(st);
+	if (have < 0)
+		return store_error(st, d, "%s: reading user_version", st->path);
+	int want = store_schema_version();
+	if (have > want)
+		return store_version_error(st, have, d);
+	if (st->readonly) {
+		if (have < want)
+			return diag_set(d, DIAG_INVALID,
+					"%s is schema version %d, this tandem needs %d; open it once "
+					"read-write (any tandem command that writes) to upgrade it",
+					st->path, have, want);
+		return 0;
+	}
+	/* Migrations are applied in version order; the array is generated sorted. */
+	for (const struct store_migration *m = store_migrations; m->sql != NULL; m++) {
+		if (m->version <= have)
+			continue;
+		if (store_apply(st, m, fresh, d) != 0)
+			return -1;
+		fresh = 0;
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *path, int flags, struct diag *d)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->path = strdup(path)) == NULL) {
+		free(st);
+		diag_set(d, DIAG_NOMEM, "out of memory opening %s", path);
+		return NULL;
+	}
+	st->readonly = (flags & STORE_READONLY) != 0;
+	int oflags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (!st->readonly && (flags & STORE_CREATE))
+		oflags |= SQLITE_OPEN_CREATE;
+	oflags |= SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+		if (st->db == NULL)
+			diag_set(d, DIAG_NOMEM, "out of memory opening %s", path);
+		else
+			diag_set(d, DIAG_IO, "cannot open %s: %s", path, sqlite3_errmsg(st->db));
+		store_close(st);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	int fresh = 0;
+	if (store_check_identity(st, &fresh, d) != 0 || (st->readonly && fresh)) {
+		if (st->readonly && fresh)
+			diag_set(d, DIAG_INVALID, "%s is an empty database, not a tandem workspace",
+				 path);
+		store_close(st);
+		return NULL;
+	}
+	if (store_set_pragmas(st, d) != 0 || store_migrate(st, fresh, d) != 0) {
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		tlog(TLOG_ERROR, "%s: close: %s (a statement was not finalized)", st->path,
+		     sqlite3_errmsg(st->db));
+	free(st->path);
+	free(st);
+}
+
+void
+store_set_clock(struct store *st, time_t (*fn)(void *ud), void *ud)
+{
+	st->clock = fn;
+	st->clock_ud = ud;
+}
+
+time_t
+store_time(struct store *st)
+{
+	if (st != NULL && st->clock != NULL)
+		return st->clock(st->clock_ud);
+	return time(NULL);
+}
+
+int
+store_format_time(time_t t, char buf[STORE_TIME_MAX])
+{
+	struct tm tm;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, STORE_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_timestamp(struct store *st, char buf[STORE_TIME_MAX])
+{
+	return store_format_time(store_time(st), buf);
+}
+
+int
+store_now(char buf[STORE_TIME_MAX])
+{
+	return store_format_time(time(NULL), buf);
+}
