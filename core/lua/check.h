@@ -1,0 +1,60 @@
+/*
+ * lua/check: exercise a loaded plugin once, on synthetic data, for
+ * `tandem plugins check FILE`.
+ *
+ * Every hook of the declaration (each function field) is called once with
+ * arguments built for its kind and name:
+ *   policy  score(mentor, mentee, features), capacity(mentor),
+ *           prefer*(mentee, mentor) and any other function(mentor, mentee, features);
+ *   cadence plan(match, ctx)      reward grant(event, ctx)
+ *   report  build(q, ctx)         job    run(ctx)
+ *   any other hook of those kinds: (ctx).
+ * The mentor and mentee are person tables with every column of the people table
+ * plus the enrollment fields (role, capacity, topics_offered, topics_wanted,
+ * availability, consent, attributes); the features table holds every built-in
+ * feature name with a value in [0, 1]; match/event/ctx/q are documented in
+ * docs/plugin-api.md.
+ *
+ * Each call runs under the plugin's per-call limits, in a worker when the
+ * limits say isolate, so a hook that hangs in C is killed at its deadline.
+ *
+ * Who calls it: cli/cmd_plugins.c, and the unit tests.
+ */
+#ifndef TANDEM_LUA_CHECK_H
+#define TANDEM_LUA_CHECK_H
+
+#include "diag.h"
+#include "lua/plugin.h"
+
+/* What one hook did. */
+struct plugin_check_hook {
+	char hook[64];
+	int ok;
+	double ms;        /* wall-clock time of the call (including the fork, if isolated) */
+	char value[512];  /* a short rendering of what it returned ("0.75", "{...}") */
+	char error[DIAG_MSG_MAX];
+};
+
+struct plugin_check_report {
+	struct plugin_check_hook *hooks;
+	int n;
+	int failed; /* number of hooks that failed */
+};
+
+/*
+ * Runs every hook once. Returns 0 if the checks could be run (individual hook
+ * failures are in the report; report->failed counts them), -1 with a diag if
+ * not (out of memory). Release the report with plugin_check_fini().
+ */
+int plugin_check_run(struct plugin *p, struct plugin_check_report *report, struct diag *d);
+void plugin_check_fini(struct plugin_check_report *report);
+
+/*
+ * The feature names put in the synthetic features table. The default list is
+ * topic_fit, level_gap, generation_gap, cross_department, cross_location,
+ * shared_language, tz_distance; the policy engine may replace it (the array must
+ * outlive the checks). NULL restores the default.
+ */
+void plugin_check_set_features(const char *const *names);
+
+#endif
