@@ -63,4 +63,17 @@ void cli_table_delete(struct cli_table *t);
 /* A progress line on stderr, only when it is a terminal; done=total ends the line. */
 void cli_progress(const struct cli *c, const char *what, long done, long total);
 
+struct store;
+
+/*
+ * Opens the workspace database (cli_db_path) read-write, applying pending migrations.
+ * When it does not exist, prints "tandem: no workspace at DIR (tandem.db missing); run
+ * 'tandem init DIR'" and returns CLI_FAIL; any other failure is printed too. CLI_OK and
+ * *out set on success; the caller closes it with store_close().
+ */
+int cli_open_store(struct cli *c, struct store **out);
+
+/* The same, read-only (reports, listings that must not migrate). */
+int cli_open_store_readonly(struct cli *c, struct store **out);
+
 #endif

@@ -8,6 +8,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "store.h"
 
 const char *
 cli_db_path(const struct cli *c)
@@ -192,4 +195,35 @@ cli_progress(const struct cli *c, const char *what, long done, long total)
 	if (done >= total)
 		fputc('\n', stderr);
 	fflush(stderr);
+}
+
+static int
+cli_open_store_flags(struct cli *c, struct store **out, int flags)
+{
+	const char *path = cli_db_path(c);
+	*out = NULL;
+	if (access(path, F_OK) != 0) {
+		if (c->db_path != NULL)
+			return cli_error("no database at %s", path);
+		return cli_error("no workspace at %s (tandem.db missing); run 'tandem init %s'",
+				 c->dir ? c->dir : ".", c->dir ? c->dir : ".");
+	}
+	struct diag d;
+	diag_clear(&d);
+	*out = store_open(path, flags, &d);
+	if (*out == NULL)
+		return cli_diag(&d);
+	return CLI_OK;
+}
+
+int
+cli_open_store(struct cli *c, struct store **out)
+{
+	return cli_open_store_flags(c, out, 0);
+}
+
+int
+cli_open_store_readonly(struct cli *c, struct store **out)
+{
+	return cli_open_store_flags(c, out, STORE_READONLY);
 }
