@@ -1,0 +1,1415 @@
+/*
+ * policy: policy declarations, building and solving the matching problem of a
+ * cohort, explaining pairs. See policy.h for the contract and the pipeline.
+ */
+#include "policy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "lua/plugin.h"
+#include "lua/registry.h"
+#include "lua/worker.h"
+#include "match.h"
+
+static double
+now_secs(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- the declaration --------------------------------------------------------- */
+
+static const char *const policy_fields[] = {
+	"method",	 "forbid",	  "require",	   "weights",	 "score",
+	"capacity", "prefer_mentor", "prefer_mentee", "candidates", NULL,
+};
+
+static const char *const hook_fields[] = {"score", "capacity", "prefer_mentor", "prefer_mentee"};
+
+static int
+parse_method(lua_State *L, int idx, struct policy *out, struct diag *d)
+{
+	int t = lua_getfield(L, idx, "method"); /* stack: decl ... method */
+	int rc = 0;
+	if (t == LUA_TNIL) {
+		out->method = POLICY_OPTIMAL;
+	} else if (t != LUA_TSTRING) {
+		rc = diag_set(d, DIAG_INVALID, "field 'method' must be a string (got %s)",
+			      lua_typename(L, t));
+	} else if (strcmp(lua_tostring(L, -1), "optimal") == 0) {
+		out->method = POLICY_OPTIMAL;
+	} else if (strcmp(lua_tostring(L, -1), "stable") == 0) {
+		out->method = POLICY_STABLE;
+	} else {
+		rc = diag_set(d, DIAG_INVALID,
+			      "field 'method' must be \"optimal\" or \"stable\" (got \"%s\")",
+			      lua_tostring(L, -1));
+	}
+	lua_pop(L, 1);
+	return rc;
+}
+
+/* forbid = {"reporting_chain", ...}: an array of constraint names. */
+static int
+parse_forbid(lua_State *L, int idx, struct policy *out, struct diag *d)
+{
+	int t = lua_getfield(L, idx, "forbid"); /* stack: forbid */
+	int rc = 0;
+	if (t == LUA_TNIL)
+		goto done;
+	if (t != LUA_TTABLE) {
+		rc = diag_set(d, DIAG_INVALID, "field 'forbid' must be a table (got %s)",
+			      lua_typename(L, t));
+		goto done;
+	}
+	lua_pushnil(L); /* stack: forbid, key */
+	while (rc == 0 && lua_next(L, -2)) { /* stack: forbid, key, value */
+		if (!lua_isinteger(L, -2)) {
+			rc = diag_set(d, DIAG_INVALID,
+				      "field 'forbid' must be a list of constraint names (valid: %s)",
+				      feat_pred_names());
+		} else if (lua_type(L, -1) != LUA_TSTRING) {
+			rc = diag_set(d, DIAG_INVALID, "field 'forbid'[%lld] must be a string (got %s)",
+				      (long long)lua_tointeger(L, -2), luaL_typename(L, -1));
+		} else {
+			int p = feat_pred_lookup(lua_tostring(L, -1));
+			if (p < 0)
+				rc = diag_set(d, DIAG_INVALID,
+					      "field 'forbid': unknown constraint '%s' (valid: %s)",
+					      lua_tostring(L, -1), feat_pred_names());
+			else
+				out->rules.forbid |= 1u << p;
+		}
+		lua_pop(L, 1); /* stack: forbid, key */
+	}
+	if (rc != 0)
+		lua_pop(L, 1); /* the key left by the interrupted traversal */
+done:
+	lua_pop(L, 1);
+	return rc;
+}
+
+/* One require entry whose value is at the top: a range table {min =, max =}. */
+static int
+parse_range(lua_State *L, const char *name, int f, struct policy *out, struct diag *d)
+{
+	if (lua_type(L, -1) != LUA_TTABLE)
+		return diag_set(d, DIAG_INVALID,
+				"field 'require'.%s must be a table {min = N, max = N} (got %s)", name,
+				luaL_typename(L, -1));
+	double lim[2] = {-INFINITY, INFINITY};
+	const char *keys[2] = {"min", "max"};
+	int any = 0;
+	for (int i = 0; i < 2; i++) {
+		int t = lua_getfield(L, -1, keys[i]);
+		if (t == LUA_TNUMBER && isfinite(lua_tonumber(L, -1))) {
+			lim[i] = lua_tonumber(L, -1);
+			any = 1;
+		} else if (t != LUA_TNIL) {
+			lua_pop(L, 1);
+			return diag_set(d, DIAG_INVALID,
+					"field 'require'.%s.%s must be a finite number (got %s)", name,
+					keys[i], lua_typename(L, t));
+		}
+		lua_pop(L, 1);
+	}
+	/* Reject stray keys such as {minimum = 3}: they would silently do nothing. */
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_pop(L, 1);
+		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		if (k == NULL || (strcmp(k, "min") != 0 && strcmp(k, "max") != 0)) {
+			lua_pop(L, 1);
+			return diag_set(d, DIAG_INVALID,
+					"field 'require'.%s: unknown key %s%s%s (valid: min, max)", name,
+					k ? "'" : "", k ? k : "(not a string)", k ? "'" : "");
+		}
+	}
+	if (!any)
+		return diag_set(d, DIAG_INVALID, "field 'require'.%s needs min or max", name);
+	if (lim[0] > lim[1])
+		return diag_set(d, DIAG_INVALID, "field 'require'.%s: min %g is above max %g", name,
+				lim[0], lim[1]);
+	out->rules.range[f].on = 1;
+	out->rules.range[f].min = lim[0];
+	out->rules.range[f].max = lim[1];
+	return 0;
+}
+
+/* require = {same_location = true, level_gap = {min = 3}, topic_fit = {min = 0.1}}. */
+static int
+parse_require(lua_State *L, int idx, struct policy *out, struct diag *d)
+{
+	int t = lua_getfield(L, idx, "require"); /* stack: require */
+	int rc = 0;
+	if (t == LUA_TNIL)
+		goto done;
+	if (t != LUA_TTABLE) {
+		rc = diag_set(d, DIAG_INVALID, "field 'require' must be a table (got %s)",
+			      lua_typename(L, t));
+		goto done;
+	}
+	lua_pushnil(L);
+	while (rc == 0 && lua_next(L, -2)) { /* stack: require, key, value */
+		if (lua_type(L, -2) != LUA_TSTRING) {
+			rc = diag_set(d, DIAG_INVALID,
+				      "field 'require' must map names to rules (got a %s key)",
+				      luaL_typename(L, -2));
+		} else {
+			const char *name = lua_tostring(L, -2);
+			int p = feat_pred_lookup(name), f = feat_lookup(name);
+			if (p >= 0) {
+				if (lua_type(L, -1) != LUA_TBOOLEAN)
+					rc = diag_set(d, DIAG_INVALID,
+						      "field 'require'.%s must be true or false (got %s)",
+						      name, luaL_typename(L, -1));
+				else if (lua_toboolean(L, -1))
+					out->rules.require |= 1u << p;
+			} else if (f >= 0) {
+				rc = parse_range(L, name, f, out, d);
+			} else {
+				rc = diag_set(d, DIAG_INVALID,
+					      "field 'require': unknown name '%s' (constraints: %s; "
+					      "features: %s)",
+					      name, feat_pred_names(), feat_names());
+			}
+		}
+		lua_pop(L, 1);
+	}
+	if (rc != 0)
+		lua_pop(L, 1);
+done:
+	lua_pop(L, 1);
+	return rc;
+}
+
+/* weights = {topic_fit = 5, ...}: feature name -> finite number. */
+static int
+parse_weights(lua_State *L, int idx, struct policy *out, struct diag *d)
+{
+	int t = lua_getfield(L, idx, "weights");
+	int rc = 0;
+	if (t == LUA_TNIL)
+		goto done;
+	if (t != LUA_TTABLE) {
+		rc = diag_set(d, DIAG_INVALID, "field 'weights' must be a table (got %s)",
+			      lua_typename(L, t));
+		goto done;
+	}
+	lua_pushnil(L);
+	while (rc == 0 && lua_next(L, -2)) {
+		const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		int f = name ? feat_lookup(name) : -1;
+		if (f < 0)
+			rc = diag_set(d, DIAG_INVALID, "field 'weights': unknown feature '%s' (valid: %s)",
+				      name ? name : "(not a string)", feat_names());
+		else if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
+			rc = diag_set(d, DIAG_INVALID,
+				      "field 'weights'.%s must be a finite number (got %s)", name,
+				      luaL_typename(L, -1));
+		else
+			out->rules.weight[f] = lua_tonumber(L, -1);
+		lua_pop(L, 1);
+	}
+	if (rc != 0)
+		lua_pop(L, 1);
+done:
+	lua_pop(L, 1);
+	return rc;
+}
+
+static int
+parse_candidates(lua_State *L, int idx, struct policy *out, struct diag *d)
+{
+	int t = lua_getfield(L, idx, "candidates");
+	int rc = 0;
+	if (t != LUA_TNIL) {
+		lua_Integer k = lua_tointeger(L, -1);
+		if (!lua_isinteger(L, -1) || k < 1 || k > 100000)
+			rc = diag_set(d, DIAG_INVALID,
+				      "field 'candidates' must be an integer in 1..100000 (got %s)",
+				      lua_isinteger(L, -1) ? lua_tostring(L, -1) : lua_typename(L, t));
+		else
+			out->candidates = (int)k;
+	}
+	lua_pop(L, 1);
+	return rc;
+}
+
+/* Reads the declaration at idx into out (zeroed by the caller). */
+static int
+parse_decl(lua_State *L, int idx, struct policy *out, struct diag *d)
+{
+	idx = lua_absindex(L, idx);
+	int has[4];
+	for (int i = 0; i < 4; i++) {
+		has[i] = plugin_decl_field(L, idx, hook_fields[i], LUA_TFUNCTION, 0, d);
+		if (has[i] < 0)
+			return -1;
+	}
+	if (parse_method(L, idx, out, d) < 0 || parse_forbid(L, idx, out, d) < 0 ||
+	    parse_require(L, idx, out, d) < 0 || parse_weights(L, idx, out, d) < 0 ||
+	    parse_candidates(L, idx, out, d) < 0)
+		return -1;
+	out->has_score = has[0];
+	out->has_capacity = has[1];
+	out->has_prefer_mentor = has[2];
+	out->has_prefer_mentee = has[3];
+	if (out->method != POLICY_STABLE && (has[2] || has[3]))
+		return diag_set(d, DIAG_INVALID, "field '%s' only applies to method = \"stable\"",
+				has[2] ? "prefer_mentor" : "prefer_mentee");
+	return 0;
+}
+
+static int
+validate_policy(lua_State *L, int idx, struct diag *d)
+{
+	struct policy scratch;
+	memset(&scratch, 0, sizeof(scratch));
+	return parse_decl(L, idx, &scratch, d);
+}
+
+int
+policy_register(struct diag *d)
+{
+	static int done;
+	if (done)
+		return 0;
+	if (plugin_kind_set_validator("policy", policy_fields, validate_policy, d) < 0)
+		return -1;
+	done = 1;
+	return 0;
+}
+
+static char *
+dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+struct policy *
+policy_from_plugin(struct plugin *p, struct diag *d)
+{
+	if (plugin_kind(p) != PLUGIN_POLICY) {
+		diag_set(d, DIAG_INVALID, "%s: declares a %s, expected a policy", plugin_path(p),
+			 plugin_kind_name(plugin_kind(p)));
+		return NULL;
+	}
+	struct policy *pol = calloc(1, sizeof(*pol));
+	if (pol == NULL) {
+		diag_set(d, DIAG_NOMEM, "out of memory");
+		return NULL;
+	}
+	lua_State *L = plugin_state(p);
+	plugin_push_decl(p); /* stack: decl */
+	int rc = parse_decl(L, -1, pol, d);
+	lua_pop(L, 1);
+	if (rc < 0) {
+		diag_prefix(d, "%s", plugin_path(p));
+		free(pol);
+		return NULL;
+	}
+	pol->name = dup_or_empty(plugin_name(p));
+	pol->version = dup_or_empty(plugin_version(p));
+	pol->description = dup_or_empty(plugin_description(p));
+	pol->path = dup_or_empty(plugin_path(p));
+	pol->plugin = p;
+	return pol;
+}
+
+struct policy *
+policy_open(const char *ws, const char *ref, struct diag *d)
+{
+	if (policy_register(d) < 0)
+		return NULL;
+	struct plugin *p = plugin_open(ws, PLUGIN_POLICY, ref, NULL, d);
+	if (p == NULL)
+		return NULL;
+	struct policy *pol = policy_from_plugin(p, d);
+	if (pol == NULL)
+		plugin_delete(p);
+	return pol;
+}
+
+void
+policy_delete(struct policy *pol)
+{
+	if (pol == NULL)
+		return;
+	plugin_delete(pol->plugin);
+	free(pol->name);
+	free(pol->version);
+	free(pol->description);
+	free(pol->path);
+	free(pol);
+}
+
+/* ---- the cohort ---------------------------------------------------------------- */
+
+void
+policy_cohort_init(struct policy_cohort *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+person_fini(struct policy_person *p)
+{
+	char **s[] = {&p->external_id, &p->name,      &p->email,	 &p->title,
+		      &p->department,  &p->team,      &p->location,	 &p->timezone,
+		      &p->generation,  &p->languages, &p->skills,	 &p->topics_wanted,
+		      &p->attributes};
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		free(*s[i]);
+}
+
+static void
+member_fini(struct policy_member *m)
+{
+	free(m->role);
+	free(m->topics_offered);
+	free(m->topics_wanted);
+	free(m->availability);
+	free(m->attributes);
+}
+
+void
+policy_cohort_fini(struct policy_cohort *c)
+{
+	for (int i = 0; i < c->npeople; i++)
+		person_fini(&c->people[i]);
+	for (int i = 0; i < c->nmentors; i++)
+		member_fini(&c->mentors[i]);
+	for (int i = 0; i < c->nmentees; i++)
+		member_fini(&c->mentees[i]);
+	free(c->people);
+	free(c->mentors);
+	free(c->mentees);
+	free(c->kept);
+	free(c->history);
+	free(c->vetoes);
+	free(c->program);
+	feat_snapshot_delete(c->snap);
+	memset(c, 0, sizeof(*c));
+}
+
+static void *
+push_slot(void **arr, int *n, int *cap, size_t elem)
+{
+	if (*n == *cap) {
+		int nc = *cap ? *cap * 2 : 64;
+		void *q = realloc(*arr, (size_t)nc * elem);
+		if (q == NULL)
+			return NULL;
+		*arr = q;
+		*cap = nc;
+	}
+	void *slot = (char *)*arr + (size_t)(*n)++ * elem;
+	memset(slot, 0, elem);
+	return slot;
+}
+
+struct policy_person *
+policy_cohort_add_person(struct policy_cohort *c)
+{
+	struct policy_person *p =
+		push_slot((void **)&c->people, &c->npeople, &c->cappeople, sizeof(*p));
+	if (p)
+		p->manager = -1;
+	return p;
+}
+
+struct policy_member *
+policy_cohort_add_member(struct policy_cohort *c, int mentor)
+{
+	if (mentor)
+		return push_slot((void **)&c->mentors, &c->nmentors, &c->capmentors,
+				 sizeof(struct policy_member));
+	return push_slot((void **)&c->mentees, &c->nmentees, &c->capmentees,
+			 sizeof(struct policy_member));
+}
+
+int
+policy_cohort_add_kept(struct policy_cohort *c, int mentor, int mentee, int64_t match_id, int pinned)
+{
+	struct policy_kept *k = push_slot((void **)&c->kept, &c->nkept, &c->capkept, sizeof(*k));
+	if (k == NULL)
+		return -1;
+	*k = (struct policy_kept){mentor, mentee, match_id, pinned};
+	return 0;
+}
+
+int
+policy_cohort_add_history(struct policy_cohort *c, int a, int b)
+{
+	int *h = push_slot((void **)&c->history, &c->nhistory, &c->caphistory, sizeof(int[2]));
+	if (h == NULL)
+		return -1;
+	h[0] = a;
+	h[1] = b;
+	return 0;
+}
+
+int
+policy_cohort_add_veto(struct policy_cohort *c, int mentor_person, int mentee_person)
+{
+	int *v = push_slot((void **)&c->vetoes, &c->nvetoes, &c->capvetoes, sizeof(int[2]));
+	if (v == NULL)
+		return -1;
+	v[0] = mentor_person;
+	v[1] = mentee_person;
+	return 0;
+}
+
+/* A JSON array of strings, parsed; the pointers live as long as *hold. */
+struct strlist {
+	json_t *hold;
+	const char **v;
+	int n;
+};
+
+static int
+strlist_parse(const char *text, const char *what, struct strlist *l, struct diag *d)
+{
+	memset(l, 0, sizeof(*l));
+	if (text == NULL || text[0] == '\0')
+		return 0;
+	json_error_t err;
+	l->hold = json_loads(text, 0, &err);
+	if (l->hold == NULL || !json_is_array(l->hold)) {
+		json_decref(l->hold);
+		l->hold = NULL;
+		return diag_set(d, DIAG_INVALID, "%s is not a JSON list: %s", what, text);
+	}
+	size_t n = json_array_size(l->hold);
+	l->v = calloc(n ? n : 1, sizeof(char *));
+	if (l->v == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(l->hold, i);
+		if (json_is_string(e))
+			l->v[l->n++] = json_string_value(e);
+	}
+	return 0;
+}
+
+static void
+strlist_fini(struct strlist *l)
+{
+	json_decref(l->hold);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The list of the member if non-empty, else the person's fallback (skills, topics_wanted). */
+static int
+member_list(const char *own, const char *fallback, const char *what, struct strlist *l,
+	    struct diag *d)
+{
+	if (strlist_parse(own, what, l, d) < 0)
+		return -1;
+	if (l->n > 0 || fallback == NULL)
+		return 0;
+	strlist_fini(l);
+	return strlist_parse(fallback, what, l, d);
+}
+
+static int
+add_side(struct policy_cohort *c, int mentor, struct diag *d)
+{
+	int n = mentor ? c->nmentors : c->nmentees;
+	for (int i = 0; i < n; i++) {
+		struct policy_member *m = mentor ? &c->mentors[i] : &c->mentees[i];
+		struct policy_person *p = &c->people[m->person];
+		struct strlist topics, slots;
+		if (member_list(mentor ? m->topics_offered : m->topics_wanted,
+				mentor ? p->skills : p->topics_wanted, "topics", &topics, d) < 0)
+			return -1;
+		if (strlist_parse(m->availability, "availability", &slots, d) < 0) {
+			strlist_fini(&topics);
+			return -1;
+		}
+		int rc = mentor ? feat_add_mentor(c->snap, m->person, m->capacity, topics.v, topics.n,
+						  slots.v, slots.n, d)
+				: feat_add_mentee(c->snap, m->person, topics.v, topics.n, slots.v,
+						  slots.n, d);
+		strlist_fini(&topics);
+		strlist_fini(&slots);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+policy_cohort_finish(struct policy_cohort *c, struct diag *d)
+{
+	feat_snapshot_delete(c->snap);
+	c->snap = feat_snapshot_new();
+	if (c->snap == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	for (int i = 0; i < c->npeople; i++) {
+		struct policy_person *p = &c->people[i];
+		struct strlist langs;
+		if (strlist_parse(p->languages, "languages", &langs, d) < 0)
+			return diag_prefix(d, "person %s", p->external_id);
+		struct feat_person_in in = {
+			.id = p->id,
+			.level = p->level,
+			.generation = p->generation,
+			.department = p->department,
+			.team = p->team,
+			.location = p->location,
+			.tz_known = p->tz_known,
+			.tz_offset_min = p->tz_offset_min,
+			.languages = langs.v,
+			.nlanguages = langs.n,
+		};
+		int rc = feat_add_person(c->snap, &in, d);
+		strlist_fini(&langs);
+		if (rc < 0)
+			return -1;
+	}
+	for (int i = 0; i < c->npeople; i++)
+		if (c->people[i].manager >= 0 &&
+		    feat_set_manager(c->snap, i, c->people[i].manager, d) < 0)
+			return -1;
+	if (add_side(c, 1, d) < 0 || add_side(c, 0, d) < 0)
+		return -1;
+	for (int i = 0; i < c->nhistory; i++)
+		if (feat_add_history(c->snap, c->history[i][0], c->history[i][1], d) < 0)
+			return -1;
+	for (int i = 0; i < c->nvetoes; i++)
+		if (feat_add_veto(c->snap, c->vetoes[i][0], c->vetoes[i][1], d) < 0)
+			return -1;
+	return feat_snapshot_finish(c->snap, d);
+}
+
+int
+policy_cohort_mentor_of(const struct policy_cohort *c, int person)
+{
+	for (int i = 0; i < c->nmentors; i++)
+		if (c->mentors[i].person == person)
+			return i;
+	return -1;
+}
+
+int
+policy_cohort_mentee_of(const struct policy_cohort *c, int person)
+{
+	for (int i = 0; i < c->nmentees; i++)
+		if (c->mentees[i].person == person)
+			return i;
+	return -1;
+}
+
+/* ---- Lua side: person tables, hooks over many pairs -------------------------- */
+
+static void push_json(lua_State *L, json_t *v, int depth);
+
+static void
+push_json(lua_State *L, json_t *v, int depth)
+{
+	if (depth > 32) {
+		lua_pushnil(L);
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		lua_pushlstring(L, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		lua_pushinteger(L, (lua_Integer)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		lua_pushnumber(L, json_real_value(v));
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		lua_pushboolean(L, json_is_true(v));
+		break;
+	case JSON_ARRAY: {
+		lua_createtable(L, (int)json_array_size(v), 0);
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			push_json(L, json_array_get(v, i), depth + 1);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+		break;
+	}
+	case JSON_OBJECT: {
+		lua_createtable(L, 0, (int)json_object_size(v));
+		const char *k;
+		json_t *e;
+		json_object_foreach(v, k, e) {
+			push_json(L, e, depth + 1);
+			lua_setfield(L, -2, k);
+		}
+		break;
+	}
+	default:
+		lua_pushnil(L);
+	}
+}
+
+/* Sets t[key] from JSON text; a list that is empty or absent falls back to `alt`. */
+static void
+set_json_field(lua_State *L, const char *key, const char *text, const char *alt, int want_list)
+{
+	json_t *v = text && text[0] ? json_loads(text, 0, NULL) : NULL;
+	if (alt && (v == NULL || (json_is_array(v) && json_array_size(v) == 0))) {
+		json_decref(v);
+		v = alt[0] ? json_loads(alt, 0, NULL) : NULL;
+	}
+	if (v == NULL)
+		lua_createtable(L, 0, 0);
+	else
+		push_json(L, v, 0);
+	json_decref(v);
+	(void)want_list;
+	lua_setfield(L, -2, key);
+}
+
+static void
+set_str(lua_State *L, const char *key, const char *v)
+{
+	if (v && v[0]) {
+		lua_pushstring(L, v);
+		lua_setfield(L, -2, key);
+	}
+}
+
+/*
+ * The table a hook sees for one side member: the person's columns plus the
+ * enrollment's. attributes merge the person's and the enrollment's (the
+ * enrollment wins). stack: +1
+ */
+static void
+push_member(lua_State *L, const struct policy_cohort *c, const struct policy_member *m, int mentor)
+{
+	const struct policy_person *p = &c->people[m->person];
+	lua_createtable(L, 0, 20);
+	set_str(L, "id", p->external_id);
+	set_str(L, "name", p->name);
+	set_str(L, "email", p->email);
+	set_str(L, "title", p->title);
+	set_str(L, "department", p->department);
+	set_str(L, "team", p->team);
+	set_str(L, "location", p->location);
+	set_str(L, "timezone", p->timezone);
+	set_str(L, "generation", p->generation);
+	set_str(L, "role", m->role);
+	if (p->level > 0) {
+		lua_pushinteger(L, p->level);
+		lua_setfield(L, -2, "level");
+	}
+	lua_pushinteger(L, m->capacity);
+	lua_setfield(L, -2, "capacity");
+	set_json_field(L, "languages", p->languages, NULL, 1);
+	set_json_field(L, "skills", p->skills, NULL, 1);
+	set_json_field(L, "topics_offered", m->topics_offered, mentor ? p->skills : NULL, 1);
+	set_json_field(L, "topics_wanted", m->topics_wanted, p->topics_wanted, 1);
+	set_json_field(L, "availability", m->availability, NULL, 1);
+	json_t *attrs = p->attributes ? json_loads(p->attributes, 0, NULL) : NULL;
+	json_t *eattrs = m->attributes ? json_loads(m->attributes, 0, NULL) : NULL;
+	if (!json_is_object(attrs)) {
+		json_decref(attrs);
+		attrs = json_object();
+	}
+	if (json_is_object(eattrs))
+		json_object_update(attrs, eattrs);
+	push_json(L, attrs, 0);
+	lua_setfield(L, -2, "attributes");
+	json_decref(attrs);
+	json_decref(eattrs);
+}
+
+enum job_hook { JOB_SCORE, JOB_CAPACITY, JOB_PREFER_MENTOR, JOB_PREFER_MENTEE, JOB_NHOOKS };
+
+/*
+ * One worker call's work. Pairs are either every allowed cell of a dense
+ * nr x nc mask (mask != NULL; out index r * nc + c) or an explicit list
+ * (rows/cols; out index k). Outputs live in shared memory.
+ */
+struct lua_job {
+	struct policy *pol;
+	const struct policy_cohort *c;
+	const uint8_t *mask;
+	int nr, nc;
+	const int *rows, *cols;
+	int64_t npairs;
+	double *out[JOB_NHOOKS]; /* NULL = not wanted; capacity: nc doubles */
+	int hook;                /* the hook running now */
+	int refs_built;
+	int mentors_ref, mentees_ref;
+};
+
+static const char *const job_hook_names[JOB_NHOOKS] = {"score", "capacity", "prefer_mentor",
+							"prefer_mentee"};
+
+/* Builds the person tables once per run, kept in the registry. */
+static void
+ensure_tables(lua_State *L, struct lua_job *j)
+{
+	if (j->refs_built)
+		return;
+	lua_createtable(L, j->c->nmentors, 0);
+	for (int i = 0; i < j->c->nmentors; i++) {
+		push_member(L, j->c, &j->c->mentors[i], 1);
+		lua_rawseti(L, -2, i + 1);
+	}
+	j->mentors_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_createtable(L, j->c->nmentees, 0);
+	for (int i = 0; i < j->c->nmentees; i++) {
+		push_member(L, j->c, &j->c->mentees[i], 0);
+		lua_rawseti(L, -2, i + 1);
+	}
+	j->mentees_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	j->refs_built = 1;
+}
+
+static double
+check_number(lua_State *L, const char *hook)
+{
+	int isnum;
+	double x = lua_tonumberx(L, -1, &isnum);
+	if (!isnum || !isfinite(x))
+		luaL_error(L, "%s must return a finite number (got %s)", hook,
+			   isnum ? "a non-finite number" : luaL_typename(L, -1));
+	return x;
+}
+
+/* Stack slots used by run_pairs. */
+enum { S_HOOK = 1, S_UD, S_MENTORS, S_MENTEES, S_FEATURES, S_KEYS };
+
+static void
+one_pair(lua_State *L, struct lua_job *j, int c, int r, double *out)
+{
+	struct feat_values v;
+	feat_eval(j->c->snap, c, r, &v);
+	double builtin = 0;
+	for (int f = 0; f < FEAT_COUNT; f++) {
+		builtin += j->pol->rules.weight[f] * v.value[f];
+		lua_pushvalue(L, S_KEYS + f);
+		lua_pushnumber(L, v.value[f]);
+		lua_rawset(L, S_FEATURES);
+	}
+	lua_pushvalue(L, S_KEYS + FEAT_COUNT);
+	lua_pushnumber(L, builtin);
+	lua_rawset(L, S_FEATURES);
+	/* stack: ..., hook, mentor, mentee, features */
+	lua_pushvalue(L, S_HOOK);
+	lua_rawgeti(L, S_MENTORS, c + 1);
+	lua_rawgeti(L, S_MENTEES, r + 1);
+	lua_pushvalue(L, S_FEATURES);
+	lua_call(L, 3, 1);
+	*out = check_number(L, job_hook_names[j->hook]);
+	lua_pop(L, 1);
+}
+
+/* plugin_run body for the pair hooks (score, prefer_*). */
+static int
+run_pairs(lua_State *L)
+{
+	struct lua_job *j = lua_touserdata(L, S_UD);
+	ensure_tables(L, j);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, j->mentors_ref);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, j->mentees_ref);
+	lua_createtable(L, 0, FEAT_COUNT + 1); /* the reused features table */
+	for (int f = 0; f < FEAT_COUNT; f++)
+		lua_pushstring(L, feat_name(f));
+	lua_pushstring(L, "builtin");
+	double *out = j->out[j->hook];
+	if (j->mask) {
+		for (int r = 0; r < j->nr; r++)
+			for (int c = 0; c < j->nc; c++)
+				if (j->mask[(size_t)r * j->nc + c] == 0)
+					one_pair(L, j, c, r, &out[(size_t)r * j->nc + c]);
+	} else {
+		for (int64_t k = 0; k < j->npairs; k++)
+			one_pair(L, j, j->cols[k], j->rows[k], &out[k]);
+	}
+	return 0;
+}
+
+/* plugin_run body for capacity(mentor): a non-negative integer per mentor. */
+static int
+run_capacity(lua_State *L)
+{
+	struct lua_job *j = lua_touserdata(L, S_UD);
+	ensure_tables(L, j);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, j->mentors_ref); /* stack: hook, ud, mentors */
+	for (int c = 0; c < j->c->nmentors; c++) {
+		lua_pushvalue(L, S_HOOK);
+		lua_rawgeti(L, 3, c + 1);
+		lua_call(L, 1, 1);
+		int isint;
+		lua_Integer k = lua_tointegerx(L, -1, &isint);
+		if (!isint || k < 0 || k > 1000000)
+			luaL_error(L, "capacity must return an integer in 0..1000000 (got %s)",
+				   lua_tostring(L, -1) ? lua_tostring(L, -1) : luaL_typename(L, -1));
+		j->out[JOB_CAPACITY][c] = (double)k;
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+static int
+lua_worker(void *arg, struct worker_buf *buf, struct diag *d)
+{
+	struct lua_job *j = arg;
+	int64_t pairs = j->mask ? 0 : j->npairs;
+	if (j->mask)
+		for (size_t i = 0; i < (size_t)j->nr * j->nc; i++)
+			pairs += j->mask[i] == 0;
+	for (int h = 0; h < JOB_NHOOKS; h++) {
+		if (j->out[h] == NULL)
+			continue;
+		j->hook = h;
+		int64_t calls = h == JOB_CAPACITY ? j->c->nmentors : pairs;
+		if (plugin_run(j->pol->plugin, job_hook_names[h], h == JOB_CAPACITY ? run_capacity : run_pairs,
+			       j, calls > 0 ? calls : 1, d) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Runs the job in one worker; the outputs must be in shared memory. */
+static int
+run_job(struct lua_job *j, struct diag *d)
+{
+	int any = 0;
+	for (int h = 0; h < JOB_NHOOKS; h++)
+		any |= j->out[h] != NULL;
+	if (!any)
+		return 0;
+	int rc = plugin_isolate(j->pol->plugin, "score", 0, lua_worker, j, NULL, d);
+	if (rc < 0 && d && d->code != DIAG_NOMEM)
+		d->code = DIAG_PLUGIN;
+	return rc;
+}
+
+int
+policy_lua_scores(struct policy *pol, struct policy_cohort *c, const int *mentors,
+		  const int *mentees, int n, double *out, struct diag *d)
+{
+	if (!pol->has_score || n == 0) {
+		for (int k = 0; k < n; k++)
+			out[k] = 0;
+		return 0;
+	}
+	size_t sz = (size_t)n * sizeof(double);
+	double *sh = worker_shared_new(sz, d);
+	if (sh == NULL)
+		return -1;
+	struct lua_job j = {.pol = pol, .c = c, .rows = mentees, .cols = mentors, .npairs = n};
+	j.out[JOB_SCORE] = sh;
+	int rc = run_job(&j, d);
+	if (rc == 0)
+		memcpy(out, sh, sz);
+	worker_shared_delete(sh, sz);
+	return rc;
+}
+
+/* ---- solving -------------------------------------------------------------------- */
+
+void
+policy_result_fini(struct policy_result *r)
+{
+	free(r->pairs);
+	free(r->unmatched);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Capacities after the hook, minus what kept pairs consume; marks kept mentees. */
+struct prep {
+	int *cap;          /* remaining capacity per mentor */
+	int *kept_of;      /* per mentee: index into c->kept, or -1 */
+	double *lua_cap;   /* shared: capacity hook output */
+};
+
+static int
+prepare(struct policy *pol, struct policy_cohort *c, struct prep *pp, struct diag *d)
+{
+	int nc = c->nmentors, nr = c->nmentees;
+	pp->cap = calloc((size_t)nc + 1, sizeof(int));
+	pp->kept_of = malloc(((size_t)nr + 1) * sizeof(int));
+	if (!pp->cap || !pp->kept_of)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	for (int i = 0; i < nc; i++)
+		pp->cap[i] = c->mentors[i].capacity;
+	if (pol->has_capacity && nc > 0) {
+		size_t sz = (size_t)nc * sizeof(double);
+		double *sh = worker_shared_new(sz, d);
+		if (sh == NULL)
+			return -1;
+		struct lua_job j = {.pol = pol, .c = c};
+		j.out[JOB_CAPACITY] = sh;
+		int rc = run_job(&j, d);
+		for (int i = 0; rc == 0 && i < nc; i++)
+			pp->cap[i] = (int)sh[i];
+		worker_shared_delete(sh, sz);
+		if (rc < 0)
+			return -1;
+	}
+	for (int r = 0; r < nr; r++)
+		pp->kept_of[r] = -1;
+	for (int k = 0; k < c->nkept; k++) {
+		struct policy_kept *kp = &c->kept[k];
+		if (pp->kept_of[kp->mentee] >= 0) {
+			tlog(TLOG_WARN, "mentee %s has several kept matches; keeping match %lld",
+			     c->people[c->mentees[kp->mentee].person].external_id,
+			     (long long)c->kept[pp->kept_of[kp->mentee]].match_id);
+			continue;
+		}
+		pp->kept_of[kp->mentee] = k;
+		/* Kept pairs are decisions already taken: they may exceed a capacity. */
+		if (pp->cap[kp->mentor] > 0)
+			pp->cap[kp->mentor]--;
+	}
+	return 0;
+}
+
+static void
+prep_fini(struct prep *pp)
+{
+	free(pp->cap);
+	free(pp->kept_of);
+}
+
+/* Fills res from kept pairs plus the solver's row_to_col and per-pair scores. */
+static int
+collect(struct policy_cohort *c, const struct prep *pp, const int *row_to_col,
+	const double *builtin, const double *lua, struct policy_result *res, struct diag *d)
+{
+	int nr = c->nmentees;
+	res->pairs = malloc(((size_t)nr + 1) * sizeof(struct policy_pair));
+	res->unmatched = malloc(((size_t)nr + 1) * sizeof(int));
+	if (!res->pairs || !res->unmatched)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	res->total = 0;
+	for (int r = 0; r < nr; r++) {
+		struct policy_pair p = {.mentor = -1, .mentee = r};
+		if (pp->kept_of[r] >= 0) {
+			p.mentor = c->kept[pp->kept_of[r]].mentor;
+			p.kept = 1;
+		} else if (row_to_col && row_to_col[r] >= 0) {
+			p.mentor = row_to_col[r];
+		}
+		if (p.mentor < 0) {
+			res->unmatched[res->nunmatched++] = r;
+			continue;
+		}
+		p.builtin = builtin[r];
+		p.lua = lua ? lua[r] : 0;
+		p.score = p.builtin + p.lua;
+		res->total += p.score;
+		res->pairs[res->npairs++] = p;
+	}
+	return 0;
+}
+
+/* Scores of the kept pairs (they may lie outside any candidate list). */
+static int
+kept_scores(struct policy *pol, struct policy_cohort *c, const struct prep *pp, double *builtin,
+	    double *lua, struct diag *d)
+{
+	int n = 0;
+	int *ms = calloc((size_t)c->nkept + 1, sizeof(int));
+	int *rs = calloc((size_t)c->nkept + 1, sizeof(int));
+	double *out = malloc(((size_t)c->nkept + 1) * sizeof(double));
+	if (!ms || !rs || !out) {
+		free(ms);
+		free(rs);
+		free(out);
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	}
+	for (int r = 0; r < c->nmentees; r++) {
+		if (pp->kept_of[r] < 0)
+			continue;
+		ms[n] = c->kept[pp->kept_of[r]].mentor;
+		rs[n++] = r;
+	}
+	int rc = policy_lua_scores(pol, c, ms, rs, n, out, d);
+	for (int k = 0; rc == 0 && k < n; k++) {
+		builtin[rs[k]] = feat_score(c->snap, &pol->rules, ms[k], rs[k]);
+		lua[rs[k]] = out[k];
+	}
+	free(ms);
+	free(rs);
+	free(out);
+	return rc;
+}
+
+/* The dense problem: builtin scores and verdicts for every pair, kept rows masked out. */
+struct dense {
+	double *builtin, *total, *pm, *pe; /* pm/pe/total-as-lua in shared memory */
+	uint8_t *mask;
+	size_t cells;
+	double *sh_lua, *sh_pm, *sh_pe;
+};
+
+static void
+dense_fini(struct dense *dn)
+{
+	free(dn->builtin);
+	free(dn->total);
+	free(dn->mask);
+	if (dn->sh_lua)
+		worker_shared_delete(dn->sh_lua, dn->cells * sizeof(double));
+	if (dn->sh_pm)
+		worker_shared_delete(dn->sh_pm, dn->cells * sizeof(double));
+	if (dn->sh_pe)
+		worker_shared_delete(dn->sh_pe, dn->cells * sizeof(double));
+}
+
+static int
+dense_build(struct policy *pol, struct policy_cohort *c, const struct prep *pp, struct dense *dn,
+	    struct policy_result *res, struct diag *d)
+{
+	int nr = c->nmentees, nc = c->nmentors;
+	dn->cells = (size_t)nr * nc;
+	size_t cells = dn->cells ? dn->cells : 1;
+	dn->builtin = malloc(cells * sizeof(double));
+	dn->total = malloc(cells * sizeof(double));
+	dn->mask = malloc(cells);
+	if (!dn->builtin || !dn->total || !dn->mask)
+		return diag_set(d, DIAG_NOMEM, "out of memory for %d x %d scores", nr, nc);
+	double t0 = now_secs();
+	for (int r = 0; r < nr; r++) {
+		uint8_t *row = dn->mask + (size_t)r * nc;
+		feat_score_row(c->snap, &pol->rules, r, dn->builtin + (size_t)r * nc, row);
+		if (pp->kept_of[r] >= 0)
+			memset(row, FV_COUNT, (size_t)nc); /* decided already: not part of the solve */
+		for (int k = 0; k < nc; k++)
+			res->allowed += row[k] == 0;
+	}
+	double t1 = now_secs();
+	res->secs_features = t1 - t0;
+	struct lua_job j = {.pol = pol, .c = c, .mask = dn->mask, .nr = nr, .nc = nc};
+	if (pol->has_score && (dn->sh_lua = worker_shared_new(cells * sizeof(double), d)) == NULL)
+		return -1;
+	if (pol->method == POLICY_STABLE) {
+		if (pol->has_prefer_mentor &&
+		    (dn->sh_pm = worker_shared_new(cells * sizeof(double), d)) == NULL)
+			return -1;
+		if (pol->has_prefer_mentee &&
+		    (dn->sh_pe = worker_shared_new(cells * sizeof(double), d)) == NULL)
+			return -1;
+	}
+	j.out[JOB_SCORE] = dn->sh_lua;
+	j.out[JOB_PREFER_MENTOR] = dn->sh_pm;
+	j.out[JOB_PREFER_MENTEE] = dn->sh_pe;
+	if (run_job(&j, d) < 0)
+		return -1;
+	res->lua_calls = pol->has_score ? res->allowed : 0;
+	res->secs_lua = now_secs() - t1;
+	for (size_t i = 0; i < dn->cells; i++)
+		dn->total[i] = dn->builtin[i] + (dn->sh_lua ? dn->sh_lua[i] : 0);
+	return 0;
+}
+
+static int
+solve_dense(struct policy *pol, struct policy_cohort *c, const struct prep *pp,
+	    struct policy_result *res, struct diag *d)
+{
+	int nr = c->nmentees, nc = c->nmentors;
+	struct dense dn = {0};
+	struct match_result mr = {0};
+	double *pb = NULL, *pl = NULL;
+	int rc = -1;
+	if (dense_build(pol, c, pp, &dn, res, d) < 0)
+		goto out;
+	double t0 = now_secs();
+	struct match_dense m = {.nr = nr, .nc = nc, .dtype = MATCH_F64, .scores = dn.total,
+				.forbidden = dn.mask};
+	if (pol->method == POLICY_OPTIMAL) {
+		struct match_opts o = {.maximize = 1, .capacity = pp->cap};
+		if (match_assign(&m, &o, &mr, d) < 0)
+			goto out;
+	} else {
+		struct match_prefs rows = {0}, cols = {0};
+		struct match_dense me = m, mo = m;
+		if (dn.sh_pe)
+			me.scores = dn.sh_pe;
+		if (dn.sh_pm)
+			mo.scores = dn.sh_pm;
+		if (match_prefs_from_scores(&me, 1, 1, &rows, d) < 0)
+			goto out;
+		if (match_prefs_from_scores(&mo, 0, 1, &cols, d) < 0) {
+			match_prefs_fini(&rows);
+			goto out;
+		}
+		struct match_stable_input in = {.nr = nr, .nc = nc, .rows = rows, .cols = cols,
+						.capacity = pp->cap, .cols_propose = 0};
+		int src = match_stable(&in, &mr, d);
+		match_prefs_fini(&rows);
+		match_prefs_fini(&cols);
+		if (src < 0)
+			goto out;
+	}
+	res->secs_solve = now_secs() - t0;
+	pb = calloc((size_t)nr + 1, sizeof(double));
+	pl = calloc((size_t)nr + 1, sizeof(double));
+	if (!pb || !pl) {
+		diag_set(d, DIAG_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int r = 0; r < nr; r++) {
+		int col = mr.row_to_col ? mr.row_to_col[r] : -1;
+		if (col >= 0) {
+			pb[r] = dn.builtin[(size_t)r * nc + col];
+			pl[r] = dn.sh_lua ? dn.sh_lua[(size_t)r * nc + col] : 0;
+		}
+	}
+	if (kept_scores(pol, c, pp, pb, pl, d) < 0)
+		goto out;
+	rc = collect(c, pp, mr.row_to_col, pb, pl, res, d);
+out:
+	free(pb);
+	free(pl);
+	match_result_fini(&mr);
+	dense_fini(&dn);
+	return rc;
+}
+
+/* A bounded min-heap of (score, col): keeps the K best columns of a row. */
+struct cand {
+	double s;
+	int col;
+};
+
+static int
+worse(const struct cand *a, const struct cand *b)
+{
+	return a->s < b->s || (a->s == b->s && a->col > b->col);
+}
+
+static void
+heap_push(struct cand *h, int *n, int k, struct cand x)
+{
+	if (*n < k) {
+		int i = (*n)++;
+		h[i] = x;
+		while (i > 0 && worse(&h[i], &h[(i - 1) / 2])) {
+			struct cand t = h[i];
+			h[i] = h[(i - 1) / 2];
+			h[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+		return;
+	}
+	if (!worse(&h[0], &x))
+		return;
+	h[0] = x;
+	int i = 0;
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+		if (l < *n && worse(&h[l], &h[m]))
+			m = l;
+		if (r < *n && worse(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct cand t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static int
+cmp_cand_col(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	return x->col - y->col;
+}
+
+static int
+solve_sparse(struct policy *pol, struct policy_cohort *c, const struct prep *pp,
+	     struct policy_result *res, struct diag *d)
+{
+	int nr = c->nmentees, nc = c->nmentors;
+	int k = pol->candidates ? pol->candidates : POLICY_DEFAULT_CANDIDATES;
+	if (k > nc)
+		k = nc;
+	res->sparse = 1;
+	res->candidates = k;
+	size_t maxc = (size_t)nr * k + 1;
+	int64_t *ptr = malloc(((size_t)nr + 1) * sizeof(int64_t));
+	int32_t *cols = malloc(maxc * sizeof(int32_t));
+	int *rows = malloc(maxc * sizeof(int));
+	double *bscore = malloc(maxc * sizeof(double));
+	double *tscore = malloc(maxc * sizeof(double));
+	double *rowbuf = malloc(((size_t)nc + 1) * sizeof(double));
+	uint8_t *verd = malloc((size_t)nc + 1);
+	struct cand *heap = malloc(((size_t)k + 1) * sizeof(struct cand));
+	double *sh = NULL, *pb = NULL, *pl = NULL;
+	size_t shsz = maxc * sizeof(double);
+	struct match_result mr = {0};
+	int rc = -1;
+	if (!ptr || !cols || !rows || !bscore || !tscore || !rowbuf || !verd || !heap) {
+		diag_set(d, DIAG_NOMEM, "out of memory for candidate lists");
+		goto out;
+	}
+	double t0 = now_secs();
+	ptr[0] = 0;
+	for (int r = 0; r < nr; r++) {
+		int n = 0;
+		if (pp->kept_of[r] < 0) {
+			feat_score_row(c->snap, &pol->rules, r, rowbuf, verd);
+			for (int col = 0; col < nc; col++) {
+				if (verd[col] != 0)
+					continue;
+				res->allowed++;
+				heap_push(heap, &n, k, (struct cand){rowbuf[col], col});
+			}
+			qsort(heap, (size_t)n, sizeof(*heap), cmp_cand_col);
+		}
+		int64_t base = ptr[r];
+		for (int i = 0; i < n; i++) {
+			cols[base + i] = heap[i].col;
+			rows[base + i] = r;
+			bscore[base + i] = heap[i].s;
+		}
+		ptr[r + 1] = base + n;
+	}
+	double t1 = now_secs();
+	res->secs_features = t1 - t0;
+	int64_t ncand = ptr[nr];
+	if (pol->has_score && ncand > 0) {
+		if ((sh = worker_shared_new(shsz, d)) == NULL)
+			goto out;
+		int *icols = malloc((size_t)ncand * sizeof(int));
+		if (icols == NULL) {
+			diag_set(d, DIAG_NOMEM, "out of memory");
+			goto out;
+		}
+		for (int64_t i = 0; i < ncand; i++)
+			icols[i] = cols[i];
+		struct lua_job j = {.pol = pol, .c = c, .rows = rows, .cols = icols, .npairs = ncand};
+		j.out[JOB_SCORE] = sh;
+		int jrc = run_job(&j, d);
+		free(icols);
+		if (jrc < 0)
+			goto out;
+		res->lua_calls = ncand;
+	}
+	double t2 = now_secs();
+	res->secs_lua = t2 - t1;
+	for (int64_t i = 0; i < ncand; i++)
+		tscore[i] = bscore[i] + (sh ? sh[i] : 0);
+	struct match_sparse m = {.nr = nr, .nc = nc, .row_ptr = ptr, .cols = cols, .scores = tscore};
+	struct match_opts o = {.maximize = 1, .capacity = pp->cap};
+	if (match_assign_sparse(&m, &o, &mr, d) < 0)
+		goto out;
+	res->secs_solve = now_secs() - t2;
+	pb = calloc((size_t)nr + 1, sizeof(double));
+	pl = calloc((size_t)nr + 1, sizeof(double));
+	if (!pb || !pl) {
+		diag_set(d, DIAG_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int r = 0; r < nr; r++) {
+		int col = mr.row_to_col[r];
+		for (int64_t i = ptr[r]; col >= 0 && i < ptr[r + 1]; i++) {
+			if (cols[i] == col) {
+				pb[r] = bscore[i];
+				pl[r] = sh ? sh[i] : 0;
+			}
+		}
+	}
+	if (kept_scores(pol, c, pp, pb, pl, d) < 0)
+		goto out;
+	rc = collect(c, pp, mr.row_to_col, pb, pl, res, d);
+out:
+	free(ptr);
+	free(cols);
+	free(rows);
+	free(bscore);
+	free(tscore);
+	free(rowbuf);
+	free(verd);
+	free(heap);
+	free(pb);
+	free(pl);
+	if (sh)
+		worker_shared_delete(sh, shsz);
+	match_result_fini(&mr);
+	return rc;
+}
+
+int
+policy_solve(struct policy *pol, struct policy_cohort *c, struct policy_result *res,
+	     struct diag *d)
+{
+	memset(res, 0, sizeof(*res));
+	if (c->snap == NULL)
+		return diag_set(d, DIAG_INTERNAL, "policy_solve: cohort not finished");
+	struct prep pp = {0};
+	int rc = prepare(pol, c, &pp, d);
+	if (rc == 0) {
+		int64_t cells = (int64_t)c->nmentees * c->nmentors;
+		int sparse = pol->method == POLICY_OPTIMAL &&
+			     (pol->candidates > 0 || cells > POLICY_DENSE_MAX);
+		if (pol->method == POLICY_STABLE && cells > POLICY_DENSE_MAX)
+			rc = diag_set(d, DIAG_INVALID,
+				      "method \"stable\" needs the full preference matrix: %d x %d "
+				      "pairs is above the limit of %lld",
+				      c->nmentees, c->nmentors, (long long)POLICY_DENSE_MAX);
+		else
+			rc = sparse ? solve_sparse(pol, c, &pp, res, d)
+				    : solve_dense(pol, c, &pp, res, d);
+	}
+	prep_fini(&pp);
+	if (rc < 0)
+		policy_result_fini(res);
+	return rc;
+}
+
+/* ---- explaining ------------------------------------------------------------------- */
+
+json_t *
+policy_explain(const struct policy *pol, const struct policy_cohort *c, int mentor, int mentee,
+	       double lua)
+{
+	struct feat_values v;
+	feat_eval(c->snap, mentor, mentee, &v);
+	int verdict = feat_check(c->snap, &pol->rules, mentor, mentee);
+	char why[128];
+	feat_verdict_text(verdict, why, sizeof(why));
+	json_t *feats = json_object();
+	double builtin = 0;
+	for (int f = 0; f < FEAT_COUNT; f++) {
+		double w = pol->rules.weight[f];
+		builtin += w * v.value[f];
+		json_t *o = json_pack("{s:f, s:f, s:f}", "value", v.value[f], "weight", w,
+				      "contribution", w * v.value[f]);
+		if (v.known[f])
+			json_object_set_new(o, "raw", json_real(v.raw[f]));
+		else
+			json_object_set_new(o, "raw", json_null());
+		json_object_set_new(feats, feat_name(f), o);
+	}
+	json_t *cons = json_object();
+	for (int p = 0; p < FPRED_COUNT; p++) {
+		const char *rule = pol->rules.forbid & (1u << p)    ? "forbid"
+				   : pol->rules.require & (1u << p) ? "require"
+								    : "none";
+		json_object_set_new(cons, feat_pred_name(p),
+				    json_pack("{s:b, s:s}", "holds",
+					      feat_pred_holds(c->snap, p, mentor, mentee), "rule", rule));
+	}
+	return json_pack("{s:s, s:s, s:b, s:s, s:o, s:o, s:f, s:f, s:f}", "policy", pol->name,
+			 "policy_version", pol->version, "allowed", verdict == FV_ALLOWED, "verdict",
+			 why, "features", feats, "constraints", cons, "builtin", builtin, "lua", lua,
+			 "score", builtin + lua);
+}
