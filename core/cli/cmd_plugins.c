@@ -1,7 +1,247 @@
-/* cli/cmd_plugins: placeholder until its owner lands it. */
+/*
+ * cli/cmd_plugins: `tandem plugins list [--json] [--kind K]` and
+ * `tandem plugins check [--json] FILE`. The listing shows every plugin the
+ * registry finds (workspace first, then built-ins); check loads one file,
+ * validates its declaration and runs each hook once on synthetic data.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "commands.h"
+#include "lua/check.h"
+#include "lua/registry.h"
+
+static void
+plugins_help(FILE *out)
+{
+	fprintf(out, "usage: tandem plugins list [--json] [--kind KIND]\n"
+		     "       tandem plugins check [--json] FILE\n\n"
+		     "Plugins are Lua files that declare a policy, cadence, reward, report or job.\n"
+		     "They are found in the workspace (policies/, plugins/<kind>s/, scripts/), then\n"
+		     "among the built-ins.\n\n"
+		     "Subcommands:\n"
+		     "  list    every plugin found: name, kind, version, api, source, path, load error\n"
+		     "  check   load FILE, validate its declaration, run each hook once on synthetic\n"
+		     "          data, print what each returned and how long it took\n\n"
+		     "Options:\n"
+		     "  --kind KIND   list only plugins of KIND (policy, cadence, reward, report, job)\n"
+		     "  --json        print JSON instead of a table\n"
+		     "  -h, --help    print this help\n");
+}
+
+static void
+list_help(FILE *out)
+{
+	fprintf(out, "usage: tandem plugins list [--json] [--kind KIND]\n\n"
+		     "Lists every plugin found in the workspace and the built-ins, in search order.\n"
+		     "A plugin that fails to load is listed with its error (the command still\n"
+		     "succeeds). A built-in shadowed by a workspace plugin of the same name is marked.\n\n"
+		     "  --kind KIND   policy, cadence, reward, report or job\n"
+		     "  --json        print a JSON array of objects\n");
+}
+
+static void
+check_help(FILE *out)
+{
+	fprintf(out, "usage: tandem plugins check [--json] FILE\n\n"
+		     "Loads FILE in the sandbox, validates its declaration, and runs each hook once\n"
+		     "on synthetic data under the plugin's budgets (in a worker process). Prints what\n"
+		     "each hook returned and how long it took. Exit 0 if everything passed, 1 with\n"
+		     "the error otherwise.\n\n"
+		     "  --json        print a JSON object\n");
+}
+
+static int
+parse_opts(const char *cmd, int argc, char **argv, int *json, const char **kind)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"kind", required_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	optind = 0;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'j')
+			*json = 1;
+		else if (c == 'k' && kind != NULL)
+			*kind = optarg;
+		else
+			return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+	}
+	return 0;
+}
+
+static json_t *
+entry_json(const struct plugin_entry *e)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(e->name));
+	json_object_set_new(o, "kind", json_string(plugin_kind_name(e->kind)));
+	json_object_set_new(o, "version", e->version ? json_string(e->version) : json_null());
+	json_object_set_new(o, "api", e->loaded ? json_integer(e->api) : json_null());
+	json_object_set_new(o, "source", json_string(plugin_source_name(e->source)));
+	json_object_set_new(o, "path", json_string(e->path));
+	json_object_set_new(o, "description",
+			    e->description ? json_string(e->description) : json_null());
+	json_object_set_new(o, "shadowed", json_boolean(e->shadowed));
+	json_object_set_new(o, "error", e->error ? json_string(e->error) : json_null());
+	return o;
+}
+
+static int
+plugins_list(struct cli *c, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		list_help(stdout);
+		return CLI_OK;
+	}
+	int json = 0;
+	const char *kind_name = NULL;
+	if (parse_opts("plugins list", argc, argv, &json, &kind_name))
+		return CLI_USAGE;
+	if (optind < argc)
+		return cli_usage("plugins list", "unexpected argument '%s'", argv[optind]);
+	int kind = -1;
+	if (kind_name != NULL) {
+		enum plugin_kind k;
+		if (plugin_kind_parse(kind_name, &k) != 0)
+			return cli_usage("plugins list",
+					 "unknown kind '%s' (policy, cadence, reward, report, job)",
+					 kind_name);
+		kind = (int)k;
+	}
+	struct plugin_list l;
+	struct diag d;
+	diag_clear(&d);
+	if (plugin_discover(c->dir, kind, NULL, &l, &d) != 0)
+		return cli_diag(&d);
+	if (json) {
+		json_t *a = json_array();
+		for (int i = 0; i < l.n; i++)
+			json_array_append_new(a, entry_json(&l.v[i]));
+		plugin_list_fini(&l);
+		return cli_json_out(a);
+	}
+	struct cli_table *t = cli_table_new(7);
+	const char *head[] = {"NAME", "KIND", "VERSION", "API", "SOURCE", "PATH", "STATUS"};
+	cli_table_add(t, head);
+	for (int i = 0; i < l.n; i++) {
+		const struct plugin_entry *e = &l.v[i];
+		char api[16];
+		snprintf(api, sizeof(api), "%d", e->api);
+		const char *row[] = {e->name, plugin_kind_name(e->kind), e->version ? e->version : "-",
+				     e->loaded ? api : "-", plugin_source_name(e->source), e->path,
+				     e->error ? e->error : e->shadowed ? "shadowed" : "ok"};
+		cli_table_add(t, row);
+	}
+	cli_table_print(t, stdout);
+	cli_table_delete(t);
+	plugin_list_fini(&l);
+	return CLI_OK;
+}
+
+static json_t *
+report_json(const struct plugin *p, const struct plugin_check_report *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "path", json_string(plugin_path(p)));
+	json_object_set_new(o, "kind", json_string(plugin_kind_name(plugin_kind(p))));
+	json_object_set_new(o, "name", json_string(plugin_name(p)));
+	json_object_set_new(o, "version", json_string(plugin_version(p)));
+	json_object_set_new(o, "api", json_integer(plugin_api(p)));
+	json_object_set_new(o, "ok", json_boolean(r->failed == 0));
+	json_t *hooks = json_array();
+	for (int i = 0; i < r->n; i++) {
+		const struct plugin_check_hook *h = &r->hooks[i];
+		json_t *ho = json_object();
+		json_object_set_new(ho, "hook", json_string(h->hook));
+		json_object_set_new(ho, "ok", json_boolean(h->ok));
+		json_object_set_new(ho, "ms", json_real(h->ms));
+		json_object_set_new(ho, "value", h->ok ? json_string(h->value) : json_null());
+		json_object_set_new(ho, "error", h->ok ? json_null() : json_string(h->error));
+		json_array_append_new(hooks, ho);
+	}
+	json_object_set_new(o, "hooks", hooks);
+	return o;
+}
+
+static int
+plugins_check(struct cli *c, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		check_help(stdout);
+		return CLI_OK;
+	}
+	int json = 0;
+	if (parse_opts("plugins check", argc, argv, &json, NULL))
+		return CLI_USAGE;
+	if (optind != argc - 1)
+		return cli_usage("plugins check", "expected one FILE");
+	const char *file = argv[optind];
+	struct diag d;
+	diag_clear(&d);
+	struct plugin *p = plugin_load(file, NULL, &d);
+	if (p == NULL) {
+		if (json) {
+			json_t *o = json_object();
+			json_object_set_new(o, "path", json_string(file));
+			json_object_set_new(o, "ok", json_false());
+			json_object_set_new(o, "error", json_string(d.msg));
+			cli_json_out(o);
+		}
+		return cli_diag(&d);
+	}
+	struct plugin_check_report r;
+	if (plugin_check_run(p, &r, &d) != 0) {
+		plugin_delete(p);
+		return cli_diag(&d);
+	}
+	int rc = r.failed ? CLI_FAIL : CLI_OK;
+	if (json) {
+		if (cli_json_out(report_json(p, &r)) != CLI_OK)
+			rc = CLI_FAIL;
+	} else {
+		printf("%s: %s '%s' %s (api %d)\n", plugin_path(p), plugin_kind_name(plugin_kind(p)),
+		       plugin_name(p), plugin_version(p), plugin_api(p));
+		struct cli_table *t = cli_table_new(4);
+		const char *head[] = {"HOOK", "STATUS", "TIME", "RETURNED"};
+		cli_table_add(t, head);
+		for (int i = 0; i < r.n; i++) {
+			char ms[32];
+			snprintf(ms, sizeof(ms), "%.2f ms", r.hooks[i].ms);
+			const char *row[] = {r.hooks[i].hook, r.hooks[i].ok ? "ok" : "FAILED", ms,
+					     r.hooks[i].ok ? r.hooks[i].value : "-"};
+			cli_table_add(t, row);
+		}
+		cli_table_print(t, stdout);
+		cli_table_delete(t);
+	}
+	fflush(stdout);
+	for (int i = 0; i < r.n; i++)
+		if (!r.hooks[i].ok)
+			cli_error("%s", r.hooks[i].error);
+	plugin_check_fini(&r);
+	plugin_delete(p);
+	return rc;
+}
+
 int
 cmd_plugins(struct cli *c, int argc, char **argv)
 {
-	return cli_error("%s: not built yet", argv[0]);
+	if (argc < 2) {
+		plugins_help(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		plugins_help(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "list") == 0)
+		return plugins_list(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return plugins_check(c, argc - 1, argv + 1);
+	return cli_usage("plugins", "unknown subcommand '%s' (list, check)", argv[1]);
 }

@@ -26,9 +26,11 @@
  *    the budget is spent the hook raises at EVERY later invocation (the count is
  *    set to 1), so pcall inside the script cannot swallow it. Message:
  *    "instruction budget of N exhausted".
- *  - memory: the allocator refuses growth beyond the cap (Lua then raises its
- *    memory error); message "memory budget of N MiB exhausted". Accounting is
- *    exact: osize is the old block size when ptr != NULL.
+ *  - memory: while a budget is armed, the allocator refuses growth beyond the
+ *    cap (Lua then raises its memory error); message "memory budget of N MiB
+ *    exhausted". Accounting is exact: osize is the old block size when
+ *    ptr != NULL. Outside armed calls the host's own pushes are never refused
+ *    (an unprotected memory error would abort the host).
  *  - wall clock: the same hook compares CLOCK_MONOTONIC with the deadline every
  *    PLUGIN_HOOK_STEP instructions; message "wall-clock deadline of N ms exceeded".
  * Between calls no budget is active and the hook only returns.
@@ -99,6 +101,8 @@ const char *plugin_sandbox_name(lua_State *L);
 
 /* The resolved limits of this sandbox. */
 const struct plugin_limits *plugin_sandbox_limits(lua_State *L);
+/* Replaces them (resolved and clamped as by plugin_limits_resolve). */
+void plugin_sandbox_set_limits(lua_State *L, const struct plugin_limits *lim);
 
 /*
  * Loads the text file `path` (chunk name "@path") and runs it under one call's

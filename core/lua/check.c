@@ -1,0 +1,437 @@
+/*
+ * lua/check: run each hook of a plugin once on synthetic data. See check.h.
+ *
+ * The synthetic data is built inside the call's protected region (so even a
+ * memory error while building it is a reported error, not a panic), and the
+ * result is rendered to text in the same process that ran the hook -- the worker
+ * child when isolated -- and sent back through the worker's buffer.
+ */
+#include "lua/check.h"
+
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const default_features[] = {
+	"topic_fit",      "level_gap",       "generation_gap", "cross_department",
+	"cross_location", "shared_language", "tz_distance",    NULL,
+};
+static const char *const *feature_names = default_features;
+
+void
+plugin_check_set_features(const char *const *names)
+{
+	feature_names = names ? names : default_features;
+}
+
+/* ---- synthetic data ----------------------------------------------------------- */
+
+static void
+set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void
+set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void
+set_list(lua_State *L, const char *k, const char *const *items)
+{
+	lua_newtable(L);
+	for (int i = 0; items[i]; i++) {
+		lua_pushstring(L, items[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, k);
+}
+
+struct person {
+	int id;
+	const char *ext, *name, *email, *title;
+	int level;
+	const char *dept, *team, *loc, *tz;
+	int manager, birth;
+	const char *gen, *hired, *role;
+	const char *const *skills, *const *wanted, *const *langs, *const *offered;
+};
+
+static const char *const mentor_skills[] = {"generative_ai", "social_media", "python", NULL};
+static const char *const mentor_wanted[] = {"leadership", "negotiation", NULL};
+static const char *const mentee_skills[] = {"leadership", "negotiation", "finance", NULL};
+static const char *const mentee_wanted[] = {"generative_ai", "social_media", NULL};
+static const char *const langs_a[] = {"en", "pt", NULL};
+static const char *const langs_b[] = {"en", "fr", NULL};
+static const char *const availability[] = {"mon-am", "wed-pm", NULL};
+
+static const struct person synthetic_mentor = {
+	2, "E0002", "Ana Silva", "ana.silva@example.com", "Software Engineer", 2,
+	"Engineering", "Platform", "Lisbon", "Europe/Lisbon", 7, 2001, "gen_z", "2023-09-01",
+	"mentor", mentor_skills, mentor_wanted, langs_a, mentor_skills,
+};
+static const struct person synthetic_mentee = {
+	1, "E0001", "Claire Martin", "claire.martin@example.com", "Chief Financial Officer", 8,
+	"Finance", "Leadership", "Paris", "Europe/Paris", 0, 1968, "gen_x", "1998-03-16",
+	"mentee", mentee_skills, mentee_wanted, langs_b, mentee_skills,
+};
+
+/* A person row (every column of `people`) plus the enrollment fields. stack: +1 */
+static void
+push_person(lua_State *L, const struct person *p)
+{
+	lua_createtable(L, 0, 30);
+	set_int(L, "id", p->id);
+	set_str(L, "external_id", p->ext);
+	set_str(L, "name", p->name);
+	set_str(L, "email", p->email);
+	set_str(L, "title", p->title);
+	set_int(L, "level", p->level);
+	set_str(L, "department", p->dept);
+	set_str(L, "team", p->team);
+	set_str(L, "location", p->loc);
+	set_str(L, "timezone", p->tz);
+	if (p->manager)
+		set_int(L, "manager_id", p->manager);
+	set_int(L, "birth_year", p->birth);
+	set_str(L, "generation", p->gen);
+	set_str(L, "hire_date", p->hired);
+	set_str(L, "status", "active");
+	set_list(L, "skills", p->skills);
+	set_list(L, "topics_wanted", p->wanted);
+	set_list(L, "languages", p->langs);
+	lua_newtable(L);
+	set_str(L, "pronouns", "she/her");
+	lua_setfield(L, -2, "attributes");
+	set_str(L, "created_at", "2026-01-05T09:00:00Z");
+	set_str(L, "updated_at", "2026-01-05T09:00:00Z");
+	/* enrollment */
+	set_str(L, "role", p->role);
+	set_int(L, "capacity", 2);
+	set_list(L, "topics_offered", p->offered);
+	set_list(L, "availability", availability);
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "consent");
+}
+
+static void
+push_features(lua_State *L)
+{
+	lua_newtable(L);
+	for (int i = 0; feature_names[i]; i++) {
+		lua_pushnumber(L, (double)((i * 37) % 10 + 1) / 10.0);
+		lua_setfield(L, -2, feature_names[i]);
+	}
+}
+
+static void
+push_match(lua_State *L)
+{
+	lua_createtable(L, 0, 8);
+	set_int(L, "id", 1);
+	set_str(L, "program", "pilot");
+	set_str(L, "status", "active");
+	lua_pushnumber(L, 0.82);
+	lua_setfield(L, -2, "score");
+	set_str(L, "created_at", "2026-01-12T10:00:00Z");
+	push_person(L, &synthetic_mentor);
+	lua_setfield(L, -2, "mentor");
+	push_person(L, &synthetic_mentee);
+	lua_setfield(L, -2, "mentee");
+}
+
+static void
+push_ctx(lua_State *L)
+{
+	lua_createtable(L, 0, 6);
+	set_int(L, "now", 1768212000); /* 2026-01-12T10:00:00Z */
+	set_str(L, "now_iso", "2026-01-12T10:00:00Z");
+	set_str(L, "timezone", "Europe/Paris");
+	lua_createtable(L, 0, 4);
+	set_str(L, "name", "pilot");
+	set_str(L, "title", "Reverse mentoring pilot");
+	set_str(L, "starts_on", "2026-01-12");
+	set_str(L, "ends_on", "2026-06-30");
+	lua_setfield(L, -2, "program");
+}
+
+static void
+push_event(lua_State *L, const char *kind)
+{
+	lua_createtable(L, 0, 6);
+	set_int(L, "id", 1);
+	set_str(L, "kind", kind);
+	set_str(L, "at", "2026-01-19T10:00:00Z");
+	set_int(L, "subject_id", synthetic_mentor.id);
+	set_str(L, "program", "pilot");
+	lua_createtable(L, 0, 3);
+	set_int(L, "match_id", 1);
+	set_int(L, "session_id", 1);
+	set_int(L, "duration_min", 60);
+	lua_setfield(L, -2, "payload");
+}
+
+/* Provisional report query: snapshot lists instead of SQL. */
+static void
+push_query(lua_State *L)
+{
+	lua_createtable(L, 0, 3);
+	lua_createtable(L, 2, 0);
+	push_person(L, &synthetic_mentor);
+	lua_rawseti(L, -2, 1);
+	push_person(L, &synthetic_mentee);
+	lua_rawseti(L, -2, 2);
+	lua_setfield(L, -2, "people");
+	lua_createtable(L, 1, 0);
+	push_match(L);
+	lua_rawseti(L, -2, 1);
+	lua_setfield(L, -2, "matches");
+	lua_createtable(L, 1, 0);
+	lua_createtable(L, 0, 4);
+	set_int(L, "id", 1);
+	set_int(L, "match_id", 1);
+	set_str(L, "starts_at", "2026-01-19T10:00:00Z");
+	set_str(L, "status", "held");
+	lua_rawseti(L, -2, 1);
+	lua_setfield(L, -2, "sessions");
+}
+
+/* Protected builder: upvalue 1 = kind, 2 = hook name, 3 = reward's `on`. Returns the args. */
+static int
+build_args(lua_State *L)
+{
+	enum plugin_kind kind = (enum plugin_kind)lua_tointeger(L, lua_upvalueindex(1));
+	const char *hook = lua_tostring(L, lua_upvalueindex(2));
+	lua_settop(L, 0);
+	switch (kind) {
+	case PLUGIN_POLICY:
+		if (strcmp(hook, "capacity") == 0) {
+			push_person(L, &synthetic_mentor);
+		} else if (strncmp(hook, "prefer", 6) == 0) {
+			push_person(L, &synthetic_mentee);
+			push_person(L, &synthetic_mentor);
+		} else {
+			push_person(L, &synthetic_mentor);
+			push_person(L, &synthetic_mentee);
+			push_features(L);
+		}
+		break;
+	case PLUGIN_CADENCE:
+		if (strcmp(hook, "plan") == 0)
+			push_match(L);
+		push_ctx(L);
+		break;
+	case PLUGIN_REWARD:
+		if (strcmp(hook, "grant") == 0)
+			push_event(L, lua_tostring(L, lua_upvalueindex(3)));
+		push_ctx(L);
+		break;
+	case PLUGIN_REPORT:
+		if (strcmp(hook, "build") == 0)
+			push_query(L);
+		push_ctx(L);
+		break;
+	default:
+		push_ctx(L);
+		break;
+	}
+	return lua_gettop(L);
+}
+
+/* ---- rendering ----------------------------------------------------------------- */
+
+struct strbuf {
+	char *s;
+	size_t n, cap;
+};
+
+static void
+sb_add(struct strbuf *b, const char *s)
+{
+	size_t len = strlen(s);
+	if (b->n + len >= b->cap)
+		len = b->cap - b->n - 1;
+	memcpy(b->s + b->n, s, len);
+	b->n += len;
+	b->s[b->n] = '\0';
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void render(lua_State *L, int idx, int depth, struct strbuf *b);
+
+/* A table as {k=v, ...} with keys sorted (Lua's iteration order is not stable). */
+static void
+render_table(lua_State *L, int idx, int depth, struct strbuf *b)
+{
+	if (depth > 2) {
+		sb_add(b, "{...}");
+		return;
+	}
+	enum { MAXE = 12 };
+	char *items[MAXE];
+	int n = 0, more = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (n == MAXE) {
+			more = 1;
+			lua_pop(L, 2);
+			break;
+		}
+		char kbuf[128], vbuf[160];
+		struct strbuf kb = {kbuf, 0, sizeof(kbuf)}, vb = {vbuf, 0, sizeof(vbuf)};
+		kbuf[0] = vbuf[0] = '\0';
+		render(L, lua_gettop(L) - 1, 3, &kb);
+		render(L, lua_gettop(L), depth + 1, &vb);
+		size_t len = strlen(kbuf) + strlen(vbuf) + 2;
+		items[n] = malloc(len);
+		if (items[n] != NULL)
+			snprintf(items[n++], len, "%s=%s", lua_type(L, -2) == LUA_TSTRING ?
+				 lua_tostring(L, -2) : kbuf, vbuf);
+		lua_pop(L, 1);
+	}
+	qsort(items, (size_t)n, sizeof(char *), cmp_str);
+	sb_add(b, "{");
+	for (int i = 0; i < n; i++) {
+		if (i)
+			sb_add(b, ", ");
+		sb_add(b, items[i]);
+		free(items[i]);
+	}
+	sb_add(b, more ? ", ...}" : "}");
+}
+
+static void
+render(lua_State *L, int idx, int depth, struct strbuf *b)
+{
+	char tmp[96];
+	switch (lua_type(L, idx)) {
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, idx))
+			snprintf(tmp, sizeof(tmp), "%lld", (long long)lua_tointeger(L, idx));
+		else
+			snprintf(tmp, sizeof(tmp), "%.6g", lua_tonumber(L, idx));
+		sb_add(b, tmp);
+		break;
+	case LUA_TSTRING:
+		snprintf(tmp, sizeof(tmp), "\"%.60s%s\"", lua_tostring(L, idx),
+			 lua_rawlen(L, idx) > 60 ? "..." : "");
+		sb_add(b, tmp);
+		break;
+	case LUA_TBOOLEAN:
+		sb_add(b, lua_toboolean(L, idx) ? "true" : "false");
+		break;
+	case LUA_TNIL:
+		sb_add(b, "nil");
+		break;
+	case LUA_TTABLE:
+		render_table(L, lua_absindex(L, idx), depth, b);
+		break;
+	default:
+		sb_add(b, luaL_typename(L, idx));
+		break;
+	}
+}
+
+/* ---- running ------------------------------------------------------------------- */
+
+struct one_call {
+	struct plugin *p;
+	const char *hook;
+};
+
+/* Worker body: build the arguments, call the hook, render what came back. */
+static int
+call_once(void *arg, struct worker_buf *out, struct diag *d)
+{
+	struct one_call *c = arg;
+	lua_State *L = plugin_state(c->p);
+	int top = lua_gettop(L);
+	lua_pushinteger(L, plugin_kind(c->p));
+	lua_pushstring(L, c->hook);
+	plugin_push_decl(c->p);
+	lua_getfield(L, -1, "on");
+	lua_remove(L, -2);
+	lua_pushcclosure(L, build_args, 3);
+	if (plugin_sandbox_pcall(L, 0, LUA_MULTRET, d) != 0)
+		return -1;
+	int nargs = lua_gettop(L) - top;
+	if (plugin_call(c->p, c->hook, nargs, LUA_MULTRET, d) != 0)
+		return -1;
+	char text[512];
+	struct strbuf b = {text, 0, sizeof(text)};
+	text[0] = '\0';
+	int nres = lua_gettop(L) - top;
+	if (nres == 0)
+		sb_add(&b, "(nothing)");
+	for (int i = 1; i <= nres; i++) {
+		if (i > 1)
+			sb_add(&b, ", ");
+		render(L, top + i, 0, &b);
+	}
+	lua_settop(L, top);
+	return worker_buf_append(out, text, strlen(text) + 1, d);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int
+plugin_check_run(struct plugin *p, struct plugin_check_report *report, struct diag *d)
+{
+	memset(report, 0, sizeof(*report));
+	char **hooks;
+	int n = plugin_hooks(p, &hooks, d);
+	if (n < 0)
+		return -1;
+	report->hooks = calloc((size_t)(n ? n : 1), sizeof(*report->hooks));
+	if (report->hooks == NULL) {
+		free(hooks);
+		return diag_set(d, DIAG_NOMEM, "out of memory checking %s", plugin_path(p));
+	}
+	for (int i = 0; i < n; i++) {
+		struct plugin_check_hook *h = &report->hooks[report->n++];
+		snprintf(h->hook, sizeof(h->hook), "%s", hooks[i]);
+		struct one_call c = {p, hooks[i]};
+		struct worker_buf out;
+		struct diag hd;
+		worker_buf_init(&out);
+		diag_clear(&hd);
+		double t0 = now_ms();
+		int rc = plugin_isolate(p, hooks[i], plugin_limits(p)->deadline_ms, call_once, &c,
+					&out, &hd);
+		h->ms = now_ms() - t0;
+		h->ok = rc == 0;
+		if (rc == 0)
+			snprintf(h->value, sizeof(h->value), "%s", out.len ? out.data : "");
+		else
+			snprintf(h->error, sizeof(h->error), "%s", hd.msg);
+		report->failed += rc != 0;
+		worker_buf_fini(&out);
+	}
+	free(hooks);
+	return 0;
+}
+
+void
+plugin_check_fini(struct plugin_check_report *report)
+{
+	free(report->hooks);
+	memset(report, 0, sizeof(*report));
+}
