@@ -1,0 +1,1062 @@
+/*
+ * match.c: dense assignment (match_assign), its certificate (match_certify) and
+ * the result helpers every solver shares (match_result_fini, match_result_pairs).
+ * Contract: core/match.h. Callers: the policy pipeline, `tandem solve`, embedders.
+ * Pure: no I/O, no globals, deterministic.
+ *
+ * THE PROBLEM. Rows i (agents), columns j with k_j slots, cost c_ij = score or
+ * -score when maximizing, allowed pairs = not masked and not vetoed. Pinned pairs
+ * are fixed first: their rows leave the problem and each takes one slot of its
+ * column. We want the matching of maximum cardinality T and, among those, the
+ * least total cost.
+ *
+ * THE REDUCTION (why it is correct). T is computed first (cheap when nothing is
+ * forbidden: T = min(rows, slots); otherwise an augmenting-path max flow on the
+ * allowed pairs, see max_cardinality). If T < rows we add one virtual column D
+ * with n_rows - T slots, allowed to every row at a constant cost kappa. Every row
+ * must then be assigned (to a real slot or to D): since real pairs number at most
+ * T and D takes at most rows - T, every complete assignment has exactly T real
+ * pairs, and its cost is (real cost) + kappa * (rows - T); so the cheapest complete
+ * assignment is exactly the lexicographic optimum we want, whatever kappa is.
+ * Forbidden pairs are simply absent from the graph, so no big-M appears and the
+ * duals keep the magnitude of the scores.
+ *
+ * THE SOLVER. Successive shortest augmenting paths from rows (Jonker-Volgenant
+ * style): column prices v_j, row potentials implicit (u_i = c_i,col(i) - v_col(i),
+ * tight on matched pairs), reduced costs c_ij - u_i - v_j >= 0. A Dijkstra search
+ * from a free row over the columns: all columns at the current minimum distance
+ * are finalized together (the "todo" list), the search stops as soon as one of
+ * them has a free slot, and only finalized columns get their price lowered
+ * (v_j += d_j - delta). A full column, once finalized, continues the search
+ * through every row assigned to it (their matched edges have zero reduced cost),
+ * so k_j slots share one price and memory stays O(rows + columns). Each relaxation
+ * is one pass over a contiguous matrix row, specialised per dtype and sense.
+ *
+ * DUALS AND THE CERTIFICATE. With the cardinality fixed at T, the problem is the
+ * LP  min c.x  s.t.  sum_j x_ij <= 1, sum_i x_ij <= k_j, sum x = T, x >= 0, whose
+ * dual is: u_i + v_j <= c_ij on allowed pairs, and there are alpha, beta with
+ * u_i <= alpha for every row (= alpha when the row is unmatched) and v_j <= beta
+ * for every column (= beta when the column has a free slot); the dual objective
+ * equals the primal cost exactly when matched pairs are tight. Here alpha =
+ * kappa - v_D (each row's edge to D is dual-feasible, tight for rows on D) and
+ * beta = 0 (prices start at 0 and only a column that is full ever gets cheaper,
+ * so columns left with a free slot keep price 0) -- except where every column
+ * ends full, where column reduction may start prices anywhere. Weak duality
+ * proves optimality among matchings of size T; that T is maximum is proved
+ * separately by the absence of an augmenting path (Berge), which
+ * match_certify checks with its own search.
+ */
+#include "match.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Result helpers ------------------------------------------------------ */
+
+void
+match_result_fini(struct match_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->row_to_col);
+	free(res->unmatched_rows);
+	free(res->u);
+	free(res->v);
+	memset(res, 0, sizeof(*res));
+}
+
+int
+match_result_pairs(const struct match_result *res, struct match_pair **out, struct diag *d)
+{
+	*out = NULL;
+	if (res->npairs == 0)
+		return 0;
+	struct match_pair *p = malloc((size_t)res->npairs * sizeof(*p));
+	if (p == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory listing %d pairs", res->npairs);
+	int n = 0;
+	for (int i = 0; i < res->nr; i++) {
+		if (res->row_to_col[i] < 0)
+			continue;
+		if (n == res->npairs) {
+			free(p);
+			return diag_set(d, DIAG_INTERNAL, "result lists more pairs than npairs");
+		}
+		p[n].row = i;
+		p[n].col = res->row_to_col[i];
+		n++;
+	}
+	*out = p;
+	return 0;
+}
+
+/* ---- The problem as the solver sees it ---------------------------------- */
+
+struct prob {
+	const struct match_dense *m;
+	int nr, nc;
+	int maximize;
+	const uint8_t *mask; /* NULL = none */
+	int *vptr, *vcol;    /* vetoes by row (CSR, sorted, deduplicated); NULL = none */
+	int maxveto;         /* longest veto list of one row */
+	int *pin;            /* per row: pinned column or -1 */
+	int *cap;            /* per column: slots left after pins, clamped to the free rows */
+	int nfree;           /* rows not pinned */
+};
+
+static size_t
+dtype_size(enum match_dtype t)
+{
+	switch (t) {
+	case MATCH_F64:
+		return sizeof(double);
+	case MATCH_F32:
+		return sizeof(float);
+	case MATCH_I16:
+		return sizeof(int16_t);
+	case MATCH_I32:
+		return sizeof(int32_t);
+	}
+	return 0;
+}
+
+static double
+score_at(const struct match_dense *m, int i, int j)
+{
+	size_t k = (size_t)i * (size_t)m->nc + (size_t)j;
+	switch (m->dtype) {
+	case MATCH_F64:
+		return ((const double *)m->scores)[k];
+	case MATCH_F32:
+		return ((const float *)m->scores)[k];
+	case MATCH_I16:
+		return ((const int16_t *)m->scores)[k];
+	case MATCH_I32:
+		return ((const int32_t *)m->scores)[k];
+	}
+	return NAN;
+}
+
+static double
+cost_at(const struct prob *p, int i, int j)
+{
+	double s = score_at(p->m, i, j);
+	return p->maximize ? -s : s;
+}
+
+static int
+is_vetoed(const struct prob *p, int i, int j)
+{
+	if (p->vptr == NULL)
+		return 0;
+	int lo = p->vptr[i], hi = p->vptr[i + 1];
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (p->vcol[mid] == j)
+			return 1;
+		if (p->vcol[mid] < j)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int
+is_allowed(const struct prob *p, int i, int j)
+{
+	if (p->mask && p->mask[(size_t)i * (size_t)p->nc + (size_t)j])
+		return 0;
+	return !is_vetoed(p, i, j);
+}
+
+static void
+prob_fini(struct prob *p)
+{
+	free(p->vptr);
+	free(p->vcol);
+	free(p->pin);
+	free(p->cap);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+	const struct match_pair *x = a, *y = b;
+	if (x->row != y->row)
+		return x->row < y->row ? -1 : 1;
+	return (x->col > y->col) - (x->col < y->col);
+}
+
+/* Vetoes sorted into per-row lists so a row's vetoes are found in O(log). */
+static int
+build_vetoes(struct prob *p, const struct match_opts *o, struct diag *d)
+{
+	if (o == NULL || o->nvetoed <= 0)
+		return 0;
+	if (o->vetoed == NULL)
+		return diag_set(d, DIAG_INVALID, "nvetoed is %d but vetoed is NULL", o->nvetoed);
+	int n = o->nvetoed;
+	struct match_pair *s = malloc((size_t)n * sizeof(*s));
+	p->vptr = calloc((size_t)p->nr + 1, sizeof(int));
+	p->vcol = malloc((size_t)n * sizeof(int));
+	if (s == NULL || p->vptr == NULL || p->vcol == NULL) {
+		free(s);
+		return diag_set(d, DIAG_NOMEM, "out of memory indexing %d vetoed pairs", n);
+	}
+	for (int k = 0; k < n; k++) {
+		struct match_pair q = o->vetoed[k];
+		if (q.row < 0 || q.row >= p->nr || q.col < 0 || q.col >= p->nc) {
+			free(s);
+			return diag_set(d, DIAG_INVALID,
+					"vetoed pair %d (row %d, column %d) is out of range (%d x %d)",
+					k, q.row, q.col, p->nr, p->nc);
+		}
+		s[k] = q;
+	}
+	qsort(s, (size_t)n, sizeof(*s), cmp_pair);
+	int w = 0;
+	for (int k = 0; k < n; k++) {
+		if (w > 0 && s[k].row == s[w - 1].row && s[k].col == s[w - 1].col)
+			continue;
+		s[w++] = s[k];
+	}
+	for (int k = 0; k < w; k++) {
+		p->vcol[k] = s[k].col;
+		p->vptr[s[k].row + 1]++;
+	}
+	for (int i = 0; i < p->nr; i++) {
+		int len = p->vptr[i + 1];
+		if (len > p->maxveto)
+			p->maxveto = len;
+		p->vptr[i + 1] += p->vptr[i];
+	}
+	free(s);
+	return 0;
+}
+
+/* NaN and infinities are refused on every allowed pair (vetoed/masked ones are ignored). */
+static int
+check_finite(const struct prob *p, struct diag *d)
+{
+	const struct match_dense *m = p->m;
+	if (m->dtype == MATCH_I16 || m->dtype == MATCH_I32)
+		return 0;
+	for (int i = 0; i < p->nr; i++) {
+		size_t base = (size_t)i * (size_t)p->nc;
+		const uint8_t *mk = p->mask ? p->mask + base : NULL;
+		double acc = 0;
+		/* x * 0 is 0 for finite x and NaN otherwise: one vectorizable sum per row. */
+		if (m->dtype == MATCH_F64) {
+			const double *s = (const double *)m->scores + base;
+			for (int j = 0; j < p->nc; j++)
+				acc += (mk && mk[j]) ? 0.0 : s[j] * 0.0;
+		} else {
+			const float *s = (const float *)m->scores + base;
+			for (int j = 0; j < p->nc; j++)
+				acc += (mk && mk[j]) ? 0.0 : (double)s[j] * 0.0;
+		}
+		if (acc == 0)
+			continue;
+		for (int j = 0; j < p->nc; j++) {
+			double x = score_at(m, i, j);
+			if (!isfinite(x) && is_allowed(p, i, j))
+				return diag_set(d, DIAG_INVALID, "score at row %d, column %d is %s", i,
+						j, isnan(x) ? "NaN" : (x > 0 ? "+inf" : "-inf"));
+		}
+	}
+	return 0;
+}
+
+static int
+prob_init(struct prob *p, const struct match_dense *m, const struct match_opts *o,
+	  struct diag *d)
+{
+	memset(p, 0, sizeof(*p));
+	if (m == NULL)
+		return diag_set(d, DIAG_INVALID, "no score matrix");
+	if (m->nr < 0 || m->nc < 0)
+		return diag_set(d, DIAG_INVALID, "negative matrix shape %d x %d", m->nr, m->nc);
+	if (dtype_size(m->dtype) == 0)
+		return diag_set(d, DIAG_INVALID, "unknown score dtype %d", (int)m->dtype);
+	if (m->scores == NULL && m->nr > 0 && m->nc > 0)
+		return diag_set(d, DIAG_INVALID, "score matrix %d x %d has no data", m->nr, m->nc);
+	p->m = m;
+	p->nr = m->nr;
+	p->nc = m->nc;
+	p->maximize = o ? o->maximize != 0 : 0;
+	p->mask = m->forbidden;
+	p->pin = malloc(((size_t)p->nr + 1) * sizeof(int));
+	p->cap = malloc(((size_t)p->nc + 1) * sizeof(int));
+	if (p->pin == NULL || p->cap == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory for a %d x %d problem", p->nr,
+				p->nc);
+	for (int j = 0; j < p->nc; j++) {
+		int k = (o && o->capacity) ? o->capacity[j] : 1;
+		if (k < 0)
+			return diag_set(d, DIAG_INVALID, "capacity of column %d is negative (%d)", j,
+					k);
+		p->cap[j] = k;
+	}
+	for (int i = 0; i < p->nr; i++)
+		p->pin[i] = -1;
+	if (build_vetoes(p, o, d) < 0)
+		return -1;
+	int npin = o ? o->npinned : 0;
+	if (npin > 0 && o->pinned == NULL)
+		return diag_set(d, DIAG_INVALID, "npinned is %d but pinned is NULL", npin);
+	for (int k = 0; k < npin; k++) {
+		struct match_pair q = o->pinned[k];
+		if (q.row < 0 || q.row >= p->nr || q.col < 0 || q.col >= p->nc)
+			return diag_set(d, DIAG_INVALID,
+					"pinned pair %d (row %d, column %d) is out of range (%d x %d)",
+					k, q.row, q.col, p->nr, p->nc);
+		if (!is_allowed(p, q.row, q.col))
+			return diag_set(d, DIAG_INVALID,
+					"pinned pair %d (row %d, column %d) is forbidden", k, q.row,
+					q.col);
+		if (p->pin[q.row] >= 0)
+			return diag_set(d, DIAG_INVALID,
+					"pinned pair %d pins row %d a second time (already to column %d)",
+					k, q.row, p->pin[q.row]);
+		if (p->cap[q.col] == 0)
+			return diag_set(d, DIAG_INVALID,
+					"pinned pair %d (row %d, column %d) exceeds the capacity of column %d",
+					k, q.row, q.col, q.col);
+		p->pin[q.row] = q.col;
+		p->cap[q.col]--;
+	}
+	p->nfree = p->nr - (npin > 0 ? npin : 0);
+	/* No column can take more rows than there are: keeps slot sums in int range. */
+	for (int j = 0; j < p->nc; j++)
+		if (p->cap[j] > p->nfree)
+			p->cap[j] = p->nfree;
+	return check_finite(p, d);
+}
+
+/* ---- Maximum cardinality ------------------------------------------------- */
+
+/*
+ * T for the rows not pinned, by augmenting paths (Kuhn) after a greedy start.
+ * A search that fails leaves its columns marked: between two successful
+ * augmentations nothing changes, so a column from which no free slot was
+ * reachable stays useless and is not explored again; marks are reset only after a
+ * success. That bounds the failed searches by O(pairs) per success.
+ */
+static int
+max_cardinality(const struct prob *p, int *T, struct diag *d)
+{
+	int nr = p->nr, nc = p->nc;
+	int *rc = malloc((size_t)nr * sizeof(int));     /* row -> column or -1 */
+	int *cnt = calloc((size_t)nc + 1, sizeof(int)); /* rows per column */
+	int *mark = calloc((size_t)nc + 1, sizeof(int));
+	int *par = malloc((size_t)nc * sizeof(int)); /* row that reached the column */
+	int *queue = malloc((size_t)nr * sizeof(int));
+	int *first = malloc((size_t)nc * sizeof(int)); /* one row of each column... */
+	int *nxt = malloc((size_t)nr * sizeof(int));   /* ...and the next one */
+	if (!rc || !cnt || !mark || !par || !queue || !first || !nxt) {
+		free(rc), free(cnt), free(mark), free(par), free(queue), free(first), free(nxt);
+		return diag_set(d, DIAG_NOMEM, "out of memory computing the maximum cardinality");
+	}
+	for (int j = 0; j < nc; j++)
+		first[j] = -1;
+	int t = 0, stamp = 1;
+	for (int i = 0; i < nr; i++) {
+		rc[i] = -1;
+		if (p->pin[i] >= 0)
+			continue;
+		for (int j = 0; j < nc; j++)
+			if (cnt[j] < p->cap[j] && is_allowed(p, i, j)) {
+				rc[i] = j;
+				cnt[j]++;
+				nxt[i] = first[j];
+				first[j] = i;
+				t++;
+				break;
+			}
+	}
+	for (int s = 0; s < nr; s++) {
+		if (p->pin[s] >= 0 || rc[s] >= 0)
+			continue;
+		int qh = 0, qt = 0, found = -1;
+		queue[qt++] = s;
+		while (qh < qt && found < 0) {
+			int x = queue[qh++];
+			for (int j = 0; j < nc && found < 0; j++) {
+				if (mark[j] == stamp || p->cap[j] == 0 || !is_allowed(p, x, j))
+					continue;
+				mark[j] = stamp;
+				par[j] = x;
+				if (cnt[j] < p->cap[j])
+					found = j;
+				else
+					for (int r = first[j]; r >= 0; r = nxt[r])
+						queue[qt++] = r;
+			}
+		}
+		if (found < 0)
+			continue;
+		/* Flip the path: each row moves to the column it reached. */
+		int j = found;
+		cnt[j]++;
+		for (;;) {
+			int x = par[j], old = rc[x];
+			if (old >= 0) { /* unlink x from its old column */
+				int *pp = &first[old];
+				while (*pp != x)
+					pp = &nxt[*pp];
+				*pp = nxt[x];
+			}
+			rc[x] = j;
+			nxt[x] = first[j];
+			first[j] = x;
+			if (old < 0)
+				break;
+			j = old;
+		}
+		t++;
+		stamp++;
+	}
+	free(rc), free(cnt), free(mark), free(par), free(queue), free(first), free(nxt);
+	*T = t;
+	return 0;
+}
+
+/* ---- Relaxation kernels -------------------------------------------------- */
+
+/*
+ * One Dijkstra relaxation along matrix row r: for every column j,
+ * d_j = min(d_j, o + c_rj - v_j), remembering r as the predecessor where it
+ * improves; returns the new minimum of d. Finalized (and, temporarily, vetoed)
+ * columns carry v_j = -inf, so their candidate is +inf and never wins, and their
+ * d_j = +inf keeps them out of the minimum: the loop needs no index list and no
+ * branch, and the compiler vectorizes it. Instantiated per dtype and sense.
+ */
+typedef double (*relax_fn)(const void *row, const uint8_t *mk, const double *v, double *d,
+			   int *pred, int nc, int r, double o);
+
+#define MATCH_RELAX(NAME, T, SGN)                                                           \
+	static double NAME(const void *row_, const uint8_t *mk, const double *restrict v,   \
+			   double *restrict d, int *restrict pred, int nc, int r, double o) \
+	{                                                                                   \
+		const T *restrict s = row_;                                                 \
+		double m = INFINITY;                                                        \
+		if (mk == NULL) {                                                           \
+			for (int j = 0; j < nc; j++) {                                      \
+				double nd = o + SGN(double) s[j] - v[j];                    \
+				double dj = d[j];                                           \
+				int better = nd < dj;                                       \
+				pred[j] = better ? r : pred[j];                             \
+				dj = better ? nd : dj;                                      \
+				d[j] = dj;                                                  \
+				m = dj < m ? dj : m;                                        \
+			}                                                                   \
+		} else {                                                                    \
+			for (int j = 0; j < nc; j++) {                                      \
+				double nd = o + SGN(double) s[j] - v[j];                    \
+				double dj = d[j];                                           \
+				int better = nd < dj && !mk[j];                             \
+				pred[j] = better ? r : pred[j];                             \
+				dj = better ? nd : dj;                                      \
+				d[j] = dj;                                                  \
+				m = dj < m ? dj : m;                                        \
+			}                                                                   \
+		}                                                                           \
+		return m;                                                                   \
+	}
+
+#define MATCH_PLUS +
+#define MATCH_MINUS -
+MATCH_RELAX(relax_f64_min, double, MATCH_PLUS)
+MATCH_RELAX(relax_f64_max, double, MATCH_MINUS)
+MATCH_RELAX(relax_f32_min, float, MATCH_PLUS)
+MATCH_RELAX(relax_f32_max, float, MATCH_MINUS)
+MATCH_RELAX(relax_i16_min, int16_t, MATCH_PLUS)
+MATCH_RELAX(relax_i16_max, int16_t, MATCH_MINUS)
+MATCH_RELAX(relax_i32_min, int32_t, MATCH_PLUS)
+MATCH_RELAX(relax_i32_max, int32_t, MATCH_MINUS)
+
+static relax_fn
+pick_relax(enum match_dtype t, int maximize)
+{
+	switch (t) {
+	case MATCH_F64:
+		return maximize ? relax_f64_max : relax_f64_min;
+	case MATCH_F32:
+		return maximize ? relax_f32_max : relax_f32_min;
+	case MATCH_I16:
+		return maximize ? relax_i16_max : relax_i16_min;
+	case MATCH_I32:
+		return maximize ? relax_i32_max : relax_i32_min;
+	}
+	return NULL;
+}
+
+/* ---- Shortest augmenting paths ------------------------------------------ */
+
+struct ssp {
+	const struct prob *p;
+	int nr, nc;     /* nc real columns; column nc is D when has_d */
+	int has_d;
+	double kappa;   /* cost of any row on D */
+	relax_fn relax;
+	size_t rowbytes;
+	const char *base;
+	int *row_col;   /* row -> column, nc = on D, -1 = free */
+	int *head;      /* column -> first row (nc + 1) */
+	int *next, *prev; /* doubly linked rows of a column */
+	int *cnt, *cap; /* nc + 1 */
+	double *v, *dist;
+	int *pred;
+	int *fin;       /* finalized columns of the current search, in order */
+	double *fin_d, *fin_v;
+	int nfin, nexp;
+	double *vsave;  /* v of a row's vetoed columns during a relaxation */
+};
+
+static void
+ssp_fini(struct ssp *S)
+{
+	free(S->row_col);
+	free(S->head);
+	free(S->next);
+	free(S->prev);
+	free(S->cnt);
+	free(S->cap);
+	free(S->v);
+	free(S->dist);
+	free(S->pred);
+	free(S->fin);
+	free(S->fin_d);
+	free(S->fin_v);
+	free(S->vsave);
+}
+
+static int
+ssp_init(struct ssp *S, const struct prob *p, int T, struct diag *d)
+{
+	memset(S, 0, sizeof(*S));
+	S->p = p;
+	S->nr = p->nr;
+	S->nc = p->nc;
+	S->has_d = T < p->nfree;
+	S->relax = pick_relax(p->m->dtype, p->maximize);
+	S->rowbytes = (size_t)p->nc * dtype_size(p->m->dtype);
+	S->base = p->m->scores;
+	size_t nr = (size_t)p->nr, nc1 = (size_t)p->nc + 1;
+	S->row_col = malloc(nr * sizeof(int));
+	S->next = malloc(nr * sizeof(int));
+	S->prev = malloc(nr * sizeof(int));
+	S->head = malloc(nc1 * sizeof(int));
+	S->cnt = calloc(nc1, sizeof(int));
+	S->cap = malloc(nc1 * sizeof(int));
+	S->v = malloc(nc1 * sizeof(double));
+	S->dist = malloc(nc1 * sizeof(double));
+	S->pred = malloc(nc1 * sizeof(int));
+	S->fin = malloc(nc1 * sizeof(int));
+	S->fin_d = malloc(nc1 * sizeof(double));
+	S->fin_v = malloc(nc1 * sizeof(double));
+	S->vsave = malloc(((size_t)p->maxveto + 1) * sizeof(double));
+	if (!S->row_col || !S->next || !S->prev || !S->head || !S->cnt || !S->cap || !S->v ||
+	    !S->dist || !S->pred || !S->fin || !S->fin_d || !S->fin_v || !S->vsave)
+		return diag_set(d, DIAG_NOMEM, "out of memory for a %d x %d assignment", p->nr,
+				p->nc);
+	for (int i = 0; i < p->nr; i++)
+		S->row_col[i] = -1;
+	for (int j = 0; j <= p->nc; j++) {
+		S->head[j] = -1;
+		S->dist[j] = INFINITY;
+		S->pred[j] = -1;
+		S->v[j] = 0;
+		S->cap[j] = j < p->nc ? p->cap[j] : (S->has_d ? p->nfree - T : 0);
+	}
+	/* Columns without a slot are never reachable: price -inf keeps them out. */
+	for (int j = 0; j < p->nc; j++)
+		if (S->cap[j] == 0)
+			S->v[j] = -INFINITY;
+	if (!S->has_d)
+		S->v[p->nc] = -INFINITY;
+	S->kappa = 0;
+	return 0;
+}
+
+static void
+col_add(struct ssp *S, int j, int r)
+{
+	S->row_col[r] = j;
+	S->prev[r] = -1;
+	S->next[r] = S->head[j];
+	if (S->head[j] >= 0)
+		S->prev[S->head[j]] = r;
+	S->head[j] = r;
+	S->cnt[j]++;
+}
+
+static void
+col_remove(struct ssp *S, int r)
+{
+	int j = S->row_col[r];
+	if (S->prev[r] >= 0)
+		S->next[S->prev[r]] = S->next[r];
+	else
+		S->head[j] = S->next[r];
+	if (S->next[r] >= 0)
+		S->prev[S->next[r]] = S->prev[r];
+	S->cnt[j]--;
+	S->row_col[r] = -1;
+}
+
+/* Cost of row r on column j, j = nc meaning D. */
+static double
+ssp_cost(const struct ssp *S, int r, int j)
+{
+	return j == S->nc ? S->kappa : cost_at(S->p, r, j);
+}
+
+/* Relaxes along row r entered at offset o (= distance of r minus u_r); returns min d. */
+static double
+ssp_relax(struct ssp *S, int r, double o)
+{
+	const struct prob *p = S->p;
+	int nc = S->nc;
+	int v0 = 0, v1 = 0;
+	if (p->vptr) { /* vetoed columns of this row: hide them for this pass */
+		v0 = p->vptr[r];
+		v1 = p->vptr[r + 1];
+		for (int k = v0; k < v1; k++) {
+			S->vsave[k - v0] = S->v[p->vcol[k]];
+			S->v[p->vcol[k]] = -INFINITY;
+		}
+	}
+	const uint8_t *mk = p->mask ? p->mask + (size_t)r * (size_t)nc : NULL;
+	double m = S->relax(S->base + (size_t)r * S->rowbytes, mk, S->v, S->dist, S->pred, nc, r,
+			    o);
+	for (int k = v0; k < v1; k++)
+		S->v[p->vcol[k]] = S->vsave[k - v0];
+	if (S->has_d) {
+		double nd = o + S->kappa - S->v[nc];
+		if (nd < S->dist[nc]) {
+			S->dist[nc] = nd;
+			S->pred[nc] = r;
+		}
+		if (S->dist[nc] < m)
+			m = S->dist[nc];
+	}
+	return m;
+}
+
+/*
+ * Finalizes every column at distance <= h (hides it: v = -inf, d = +inf, keeps
+ * its distance and price in the fin list). Returns the first one with a free slot
+ * or -1, and stores the minimum distance of the columns still open in *m.
+ */
+static int
+ssp_collect(struct ssp *S, double h, double *m)
+{
+	int sink = -1;
+	double mm = INFINITY;
+	int ncol = S->nc + S->has_d;
+	for (int j = 0; j < ncol; j++) {
+		double dj = S->dist[j];
+		if (dj > h) {
+			mm = dj < mm ? dj : mm;
+			continue;
+		}
+		S->fin[S->nfin] = j;
+		S->fin_d[S->nfin] = dj;
+		S->fin_v[S->nfin] = S->v[j];
+		S->nfin++;
+		S->v[j] = -INFINITY;
+		S->dist[j] = INFINITY;
+		if (sink < 0 && S->cnt[j] < S->cap[j])
+			sink = j;
+	}
+	*m = mm;
+	return sink;
+}
+
+/* One shortest augmenting path from free row s; returns 0, or -1 if none exists. */
+static int
+ssp_augment(struct ssp *S, int s)
+{
+	int nc = S->nc;
+	S->nfin = 0;
+	S->nexp = 0;
+	double h = -INFINITY;
+	double m = ssp_relax(S, s, 0.0);
+	int sink = -1;
+	for (;;) {
+		if (S->nexp == S->nfin) {
+			if (m == INFINITY)
+				break;
+			h = m;
+		}
+		if (m <= h) {
+			sink = ssp_collect(S, h, &m);
+			if (sink >= 0)
+				break;
+		}
+		if (S->nexp == S->nfin)
+			continue;
+		int k = S->nexp++;
+		int j = S->fin[k];
+		for (int r = S->head[j]; r >= 0; r = S->next[r]) {
+			double u = ssp_cost(S, r, j) - S->fin_v[k];
+			double mr = ssp_relax(S, r, S->fin_d[k] - u);
+			m = mr;
+		}
+	}
+	/* Prices: finalized columns get cheaper by how much closer they were than the sink. */
+	double delta = h;
+	for (int k = 0; k < S->nfin; k++)
+		S->v[S->fin[k]] = S->fin_v[k] + (S->fin_d[k] < delta ? S->fin_d[k] - delta : 0.0);
+	for (int j = 0; j <= nc; j++)
+		S->dist[j] = INFINITY;
+	if (sink < 0)
+		return -1;
+	/* Flip the path back from the sink. */
+	int j = sink;
+	for (;;) {
+		int r = S->pred[j];
+		int old = S->row_col[r];
+		if (old >= 0)
+			col_remove(S, r);
+		col_add(S, j, r);
+		if (r == s)
+			break;
+		j = old;
+	}
+	return 0;
+}
+
+/* ---- match_assign -------------------------------------------------------- */
+
+/* v for columns without a free slot to offer: as high as dual feasibility allows, at most 0. */
+static double
+zero_cap_price(const struct prob *p, const double *u, int j)
+{
+	double best = 0;
+	for (int i = 0; i < p->nr; i++) {
+		if (p->pin[i] >= 0 || !is_allowed(p, i, j))
+			continue;
+		double t = cost_at(p, i, j) - u[i];
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+static int
+fill_result(const struct prob *p, const struct ssp *S, struct match_result *res,
+	    struct diag *d)
+{
+	int nr = p->nr, nc = p->nc;
+	res->nr = nr;
+	res->nc = nc;
+	res->row_to_col = malloc(((size_t)nr + 1) * sizeof(int));
+	res->unmatched_rows = malloc(((size_t)nr + 1) * sizeof(int));
+	res->u = malloc(((size_t)nr + 1) * sizeof(double));
+	res->v = malloc(((size_t)nc + 1) * sizeof(double));
+	if (!res->row_to_col || !res->unmatched_rows || !res->u || !res->v)
+		return diag_set(d, DIAG_NOMEM, "out of memory for the result");
+	double alpha = S && S->has_d ? S->kappa - S->v[nc] : 0;
+	double total = 0;
+	for (int i = 0; i < nr; i++) {
+		int j = p->pin[i] >= 0 ? p->pin[i] : (S ? S->row_col[i] : -1);
+		if (j == nc)
+			j = -1;
+		res->row_to_col[i] = j;
+		res->u[i] = 0;
+		if (j >= 0) {
+			total += score_at(p->m, i, j);
+			res->npairs++;
+			if (p->pin[i] < 0)
+				res->u[i] = cost_at(p, i, j) - S->v[j];
+		} else {
+			res->unmatched_rows[res->nunmatched++] = i;
+			res->u[i] = alpha;
+		}
+	}
+	res->total = total;
+	for (int j = 0; j < nc; j++)
+		res->v[j] = S ? S->v[j] : 0;
+	for (int j = 0; j < nc; j++)
+		if (p->cap[j] == 0)
+			res->v[j] = zero_cap_price(p, res->u, j);
+	return 0;
+}
+
+int
+match_assign(const struct match_dense *m, const struct match_opts *o, struct match_result *res,
+	     struct diag *d)
+{
+	memset(res, 0, sizeof(*res));
+	struct prob p;
+	struct ssp S;
+	memset(&S, 0, sizeof(S));
+	int rc = -1, T = 0;
+	if (prob_init(&p, m, o, d) < 0)
+		goto out;
+	if (p.nfree == 0 || p.nc == 0) {
+		rc = fill_result(&p, NULL, res, d);
+		goto out;
+	}
+	if (p.mask == NULL && p.vptr == NULL) {
+		long slots = 0;
+		for (int j = 0; j < p.nc; j++)
+			slots += p.cap[j];
+		T = slots < p.nfree ? (int)slots : p.nfree;
+	} else if (max_cardinality(&p, &T, d) < 0) {
+		goto out;
+	}
+	if (ssp_init(&S, &p, T, d) < 0)
+		goto out;
+	for (int i = 0; i < p.nr; i++) {
+		if (p.pin[i] >= 0)
+			continue;
+		if (ssp_augment(&S, i) < 0) {
+			diag_set(d, DIAG_INTERNAL, "no augmenting path from row %d", i);
+			goto out;
+		}
+	}
+	rc = fill_result(&p, &S, res, d);
+out:
+	ssp_fini(&S);
+	prob_fini(&p);
+	if (rc < 0)
+		match_result_fini(res);
+	return rc;
+}
+
+/* ---- match_certify ------------------------------------------------------- */
+
+/*
+ * Is there an augmenting path (an unmatched free row reaching a column with a
+ * free slot by alternating paths)? Multi-source BFS over the allowed pairs;
+ * returns the row it starts from, or -1 when the matching has maximum cardinality.
+ */
+static int
+find_augmenting(const struct prob *p, const int *r2c, const int *used, struct diag *d)
+{
+	int nr = p->nr, nc = p->nc;
+	int *origin = malloc(((size_t)nr + 1) * sizeof(int));
+	int *queue = malloc(((size_t)nr + 1) * sizeof(int));
+	uint8_t *seen = calloc((size_t)nc + 1, 1);
+	int *first = malloc(((size_t)nc + 1) * sizeof(int));
+	int *nxt = malloc(((size_t)nr + 1) * sizeof(int));
+	if (!origin || !queue || !seen || !first || !nxt) {
+		free(origin), free(queue), free(seen), free(first), free(nxt);
+		diag_set(d, DIAG_NOMEM, "out of memory checking cardinality");
+		return -2;
+	}
+	for (int j = 0; j < nc; j++)
+		first[j] = -1;
+	int qt = 0, qh = 0, found = -1;
+	for (int i = 0; i < nr; i++) {
+		if (p->pin[i] >= 0)
+			continue;
+		if (r2c[i] < 0) {
+			origin[i] = i;
+			queue[qt++] = i;
+		} else {
+			nxt[i] = first[r2c[i]];
+			first[r2c[i]] = i;
+		}
+	}
+	while (qh < qt && found < 0) {
+		int x = queue[qh++];
+		for (int j = 0; j < nc && found < 0; j++) {
+			if (seen[j] || p->cap[j] == 0 || !is_allowed(p, x, j))
+				continue;
+			seen[j] = 1;
+			if (used[j] < p->cap[j]) {
+				found = origin[x];
+				break;
+			}
+			for (int r = first[j]; r >= 0; r = nxt[r]) {
+				origin[r] = origin[x];
+				queue[qt++] = r;
+			}
+		}
+	}
+	free(origin), free(queue), free(seen), free(first), free(nxt);
+	return found;
+}
+
+int
+match_certify(const struct match_dense *m, const struct match_opts *o,
+	      const struct match_result *res, double tol, struct diag *d)
+{
+	struct prob p;
+	int rc = -1;
+	int *used = NULL;
+	if (prob_init(&p, m, o, d) < 0)
+		goto out;
+	int nr = p.nr, nc = p.nc;
+	if (res == NULL || res->nr != nr || res->nc != nc) {
+		diag_set(d, DIAG_INVALID, "result shape does not match the %d x %d problem", nr,
+			 nc);
+		goto out;
+	}
+	if (nr > 0 && (res->row_to_col == NULL || res->u == NULL)) {
+		diag_set(d, DIAG_INVALID, "result has no assignment or no row duals");
+		goto out;
+	}
+	if (nc > 0 && res->v == NULL) {
+		diag_set(d, DIAG_INVALID, "result has no column duals");
+		goto out;
+	}
+	used = calloc((size_t)nc + 1, sizeof(int));
+	if (used == NULL) {
+		diag_set(d, DIAG_NOMEM, "out of memory certifying");
+		goto out;
+	}
+	/* The matching itself: pins kept, pairs allowed, capacities, counts and total. */
+	int npairs = 0, nun = 0;
+	double total = 0, lo = INFINITY, hi = -INFINITY;
+	for (int i = 0; i < nr; i++) {
+		int j = res->row_to_col[i];
+		if (p.pin[i] >= 0 && j != p.pin[i]) {
+			diag_set(d, DIAG_INVALID, "row %d is pinned to column %d but matched to %d",
+				 i, p.pin[i], j);
+			goto out;
+		}
+		if (j < 0) {
+			if (nun >= res->nunmatched || res->unmatched_rows[nun] != i) {
+				diag_set(d, DIAG_INVALID, "row %d is unmatched but not listed so", i);
+				goto out;
+			}
+			nun++;
+			continue;
+		}
+		if (j >= nc || !is_allowed(&p, i, j)) {
+			diag_set(d, DIAG_INVALID, "row %d is matched to forbidden column %d", i, j);
+			goto out;
+		}
+		if (p.pin[i] < 0 && ++used[j] > p.cap[j]) {
+			diag_set(d, DIAG_INVALID, "column %d holds more rows than its capacity", j);
+			goto out;
+		}
+		npairs++;
+		total += score_at(m, i, j);
+	}
+	if (npairs != res->npairs || nun != res->nunmatched) {
+		diag_set(d, DIAG_INVALID, "result counts %d pairs and %d unmatched, found %d and %d",
+			 res->npairs, res->nunmatched, npairs, nun);
+		goto out;
+	}
+	/* Tolerance scale: the spread and size of the allowed costs. */
+	for (int i = 0; i < nr; i++)
+		for (int j = 0; j < nc; j++) {
+			if (p.pin[i] >= 0 || !is_allowed(&p, i, j))
+				continue;
+			double c = cost_at(&p, i, j);
+			lo = c < lo ? c : lo;
+			hi = c > hi ? c : hi;
+		}
+	double scale = 1;
+	if (hi >= lo) {
+		scale = hi - lo;
+		if (fabs(hi) > scale)
+			scale = fabs(hi);
+		if (fabs(lo) > scale)
+			scale = fabs(lo);
+		if (scale == 0)
+			scale = 1;
+	}
+	double eps = tol * scale;
+	if (!(fabs(total - res->total) <= eps * (npairs + 1) + 1e-12 * fabs(total))) {
+		diag_set(d, DIAG_INVALID, "result total %.17g differs from the recomputed %.17g",
+			 res->total, total);
+		goto out;
+	}
+	int aug = find_augmenting(&p, res->row_to_col, used, d);
+	if (aug == -2)
+		goto out;
+	if (aug >= 0) {
+		diag_set(d, DIAG_INVALID,
+			 "not maximum cardinality: an augmenting path starts at row %d", aug);
+		goto out;
+	}
+	/* Dual conditions: alpha for unmatched rows, beta for columns with a free slot. */
+	double alpha = -INFINITY, beta = -INFINITY;
+	int have_alpha = 0, have_beta = 0;
+	for (int i = 0; i < nr; i++)
+		if (p.pin[i] < 0 && res->row_to_col[i] < 0 && !have_alpha) {
+			alpha = res->u[i];
+			have_alpha = 1;
+		}
+	for (int j = 0; j < nc; j++)
+		if (used[j] < p.cap[j] && !have_beta) {
+			beta = res->v[j];
+			have_beta = 1;
+		}
+	for (int i = 0; i < nr; i++) {
+		if (p.pin[i] >= 0)
+			continue;
+		double u = res->u[i];
+		if (!isfinite(u)) {
+			diag_set(d, DIAG_INVALID, "row dual u[%d] is not finite", i);
+			goto out;
+		}
+		if (have_alpha && res->row_to_col[i] < 0 && fabs(u - alpha) > eps) {
+			diag_set(d, DIAG_INVALID,
+				 "unmatched rows %d and %d have different potentials (%.17g, %.17g)",
+				 res->unmatched_rows[0], i, alpha, u);
+			goto out;
+		}
+		if (have_alpha && u > alpha + eps) {
+			diag_set(d, DIAG_INVALID,
+				 "row %d has potential %.17g above the unmatched rows' %.17g", i, u,
+				 alpha);
+			goto out;
+		}
+	}
+	for (int j = 0; j < nc; j++) {
+		double v = res->v[j];
+		if (!isfinite(v)) {
+			diag_set(d, DIAG_INVALID, "column dual v[%d] is not finite", j);
+			goto out;
+		}
+		if (have_beta && used[j] < p.cap[j] && fabs(v - beta) > eps) {
+			diag_set(d, DIAG_INVALID,
+				 "columns with free slots have different prices (column %d: %.17g vs %.17g)",
+				 j, v, beta);
+			goto out;
+		}
+		if (have_beta && v > beta + eps) {
+			diag_set(d, DIAG_INVALID,
+				 "column %d has price %.17g above the free columns' %.17g", j, v,
+				 beta);
+			goto out;
+		}
+	}
+	for (int i = 0; i < nr; i++) {
+		if (p.pin[i] >= 0)
+			continue;
+		for (int j = 0; j < nc; j++) {
+			if (!is_allowed(&p, i, j))
+				continue;
+			double slack = cost_at(&p, i, j) - res->u[i] - res->v[j];
+			if (slack < -eps) {
+				diag_set(d, DIAG_INVALID,
+					 "dual infeasible at row %d, column %d (reduced cost %.3g)", i,
+					 j, slack);
+				goto out;
+			}
+			if (res->row_to_col[i] == j && slack > eps) {
+				diag_set(d, DIAG_INVALID,
+					 "matched pair row %d, column %d is not tight (reduced cost %.3g)",
+					 i, j, slack);
+				goto out;
+			}
+		}
+	}
+	rc = 0;
+out:
+	free(used);
+	prob_fini(&p);
+	return rc;
+}
