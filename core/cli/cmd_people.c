@@ -1,12 +1,381 @@
-/* cli/cmd_people: placeholder until its owner lands it. */
+/*
+ * cli/cmd_people: `tandem import people FILE.csv` and `tandem people list|show|export|erase`.
+ * Parses options, calls core/people, prints results (tables or JSON) and errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
-int
-cmd_people(struct cli *c, int argc, char **argv)
+#include "people.h"
+#include "store.h"
+
+enum { PEOPLE_ERRORS_SHOWN = 50 };
+
+static void
+import_people_usage(FILE *out)
 {
-	return cli_error("%s: not built yet", argv[0]);
+	fprintf(out,
+		"usage: tandem import people FILE.csv [--dry-run] [--map COLUMN=FIELD ...]\n\n"
+		"Imports people from a CSV file (RFC 4180, UTF-8, header line first). People are\n"
+		"matched by id: existing ones are updated, others added. Nothing is written unless\n"
+		"every row is valid; each problem is printed as FILE:LINE:COLUMN: field: message.\n\n"
+		"Columns (any order, names case-insensitive):\n"
+		"  id            the HR system's id (required, unique)\n"
+		"  name          full name (required)\n"
+		"  email         e-mail address (required, unique)\n"
+		"  timezone      IANA time zone such as Europe/Paris (required)\n"
+		"  title, department, team, location   free text\n"
+		"  level         1..9\n"
+		"  manager       id or e-mail of another person (in the file or already imported)\n"
+		"  birth_year    e.g. 1988; generation is derived from it when absent\n"
+		"  generation    baby_boomer, gen_x, millennial or gen_z\n"
+		"  hire_date     YYYY-MM-DD\n"
+		"  status        active (default), leave or terminated\n"
+		"  skills, topics_wanted, languages    lists separated by ';'\n"
+		"Any other column is kept in the person's attributes (a JSON object).\n"
+		"An empty cell means no value (or the default).\n\n"
+		"Options:\n"
+		"  --dry-run            check the file and say what would change; write nothing\n"
+		"  --map COLUMN=FIELD   read header column COLUMN as FIELD (repeatable),\n"
+		"                       e.g. --map 'Employee ID=id' --map Mail=email\n"
+		"  -h, --help           print this help\n");
 }
+
+static void
+import_progress(void *ud, long done, long total)
+{
+	cli_progress(ud, "importing people", done, total);
+}
+
 int
 cmd_import_people(struct cli *c, int argc, char **argv)
 {
-	return cli_error("%s: not built yet", argv[0]);
+	static const struct option opts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"map", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	if (cli_wants_help(argc, argv)) {
+		import_people_usage(stdout);
+		return CLI_OK;
+	}
+	const char **map = calloc((size_t)argc + 1, sizeof(char *));
+	if (map == NULL)
+		return cli_error("out of memory");
+	struct people_import_opts o = {.map = map, .progress = import_progress, .progress_ud = c};
+	int ch;
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (ch == 'n') {
+			o.dry_run = 1;
+		} else if (ch == 'm') {
+			if (strchr(optarg, '=') == NULL) {
+				free(map);
+				return cli_usage("import people", "--map expects COLUMN=FIELD, got '%s'",
+						 optarg);
+			}
+			map[o.nmap++] = optarg;
+		} else {
+			free(map);
+			return cli_usage("import people", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1) {
+		free(map);
+		return cli_usage("import people", argc - optind == 0 ? "missing FILE.csv"
+								     : "expected one FILE.csv");
+	}
+	const char *file = argv[optind];
+	o.actor = getenv("USER");
+	struct store *st;
+	if (cli_open_store(c, &st) != CLI_OK) {
+		free(map);
+		return CLI_FAIL;
+	}
+	struct people_import_result res;
+	struct diag d;
+	diag_clear(&d);
+	/* Relative paths are relative to the workspace (-C DIR); messages name the file as given. */
+	char path[4096];
+	FILE *f = fopen(cli_ws_path(c, file, path, sizeof(path)), "rb");
+	if (f == NULL) {
+		store_close(st);
+		free(map);
+		return cli_error("cannot open %s: %s", file, strerror(errno));
+	}
+	int rc = people_import(st, f, file, &o, &res, &d);
+	fclose(f);
+	store_close(st);
+	free(map);
+	if (rc != 0) {
+		for (int i = 0; i < res.nkept && i < PEOPLE_ERRORS_SHOWN; i++)
+			fprintf(stderr, "%s\n", res.errors[i]);
+		if (res.nerrors > PEOPLE_ERRORS_SHOWN)
+			fprintf(stderr, "... and %ld more\n", res.nerrors - PEOPLE_ERRORS_SHOWN);
+		people_import_result_fini(&res);
+		return cli_diag(&d);
+	}
+	if (o.dry_run)
+		printf("would import %ld people: %ld new, %ld updated (dry run: nothing written)\n",
+		       res.total, res.created, res.updated);
+	else
+		printf("imported %ld people (%ld new, %ld updated)\n", res.total, res.created,
+		       res.updated);
+	people_import_result_fini(&res);
+	return CLI_OK;
+}
+
+static void
+people_usage(FILE *out)
+{
+	fprintf(out, "usage: tandem people list [--json]\n"
+		     "       tandem people show ID [--json]\n"
+		     "       tandem people export ID\n"
+		     "       tandem people erase ID --yes\n\n"
+		     "ID is a person's id (from the HR file) or e-mail address.\n\n"
+		     "  list     everyone: id, name, email, level, department, location, timezone\n"
+		     "           (--json: every field, lists as arrays)\n"
+		     "  show     every field of one person, manager by id and name\n"
+		     "  export   JSON of every row about the person in every table (for access\n"
+		     "           requests): person, enrollments, matches, vetoes, sessions, feedback,\n"
+		     "           reward_ledger, events, outbox\n"
+		     "  erase    delete the person and every row about them for good; their reports\n"
+		     "           lose their manager, events about them are scrubbed, and a\n"
+		     "           'people.erased' event keeps only a random pseudonym. The e-mail is\n"
+		     "           gone from tandem.db and tandem.db-wal afterwards. Needs --yes.\n");
+}
+
+/* Parses "[--json] [ARG]" style options shared by the subcommands. */
+struct people_args {
+	int json, yes;
+	const char *id;
+};
+
+static int
+people_parse(const char *cmd, int argc, char **argv, int want_id, int allow_json, int allow_yes,
+	     struct people_args *a)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"yes", no_argument, NULL, 'y'},
+		{NULL, 0, NULL, 0},
+	};
+	memset(a, 0, sizeof(*a));
+	int ch;
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (ch == 'j' && allow_json)
+			a->json = 1;
+		else if (ch == 'y' && allow_yes)
+			a->yes = 1;
+		else
+			return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+	}
+	/* Options may also follow the id ("show E1 --json"): getopt stopped at the first operand. */
+	for (int i = optind; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 && allow_json)
+			a->json = 1;
+		else if (strcmp(argv[i], "--yes") == 0 && allow_yes)
+			a->yes = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return cli_usage(cmd, "unknown option '%s'", argv[i]);
+		else if (want_id && a->id == NULL)
+			a->id = argv[i];
+		else
+			return cli_usage(cmd, "unexpected argument '%s'", argv[i]);
+	}
+	if (want_id && a->id == NULL)
+		return cli_usage(cmd, "missing ID (a person's id or e-mail)");
+	return CLI_OK;
+}
+
+static const char *
+json_text(json_t *v, char *buf, size_t size)
+{
+	if (v == NULL || json_is_null(v))
+		return "";
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	if (json_is_array(v)) {
+		size_t o = 0, i;
+		json_t *e;
+		buf[0] = '\0';
+		json_array_foreach(v, i, e)
+		{
+			if (o < size)
+				o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? "; " : "",
+						      json_is_string(e) ? json_string_value(e) : "?");
+		}
+		return buf;
+	}
+	char *dump = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	snprintf(buf, size, "%s", dump ? dump : "");
+	free(dump);
+	return buf;
+}
+
+static int
+people_list(struct cli *c, int argc, char **argv)
+{
+	struct people_args a;
+	int rc = people_parse("people list", argc, argv, 0, 1, 0, &a);
+	if (rc != CLI_OK)
+		return rc;
+	struct store *st;
+	if (cli_open_store(c, &st) != CLI_OK)
+		return CLI_FAIL;
+	struct diag d;
+	json_t *list = people_list_json(st, &d);
+	store_close(st);
+	if (list == NULL)
+		return cli_diag(&d);
+	if (a.json)
+		return cli_json_out(list);
+	static const char *const cols[] = {"id", "name", "email", "level", "department", "location",
+					   "timezone"};
+	struct cli_table *t = cli_table_new(7);
+	cli_table_add(t, cols);
+	size_t i;
+	json_t *p;
+	json_array_foreach(list, i, p)
+	{
+		char bufs[7][64];
+		const char *cells[7];
+		for (int k = 0; k < 7; k++)
+			cells[k] = json_text(json_object_get(p, cols[k]), bufs[k], sizeof(bufs[k]));
+		cli_table_add(t, cells);
+	}
+	cli_table_print(t, stdout);
+	cli_table_delete(t);
+	json_decref(list);
+	return CLI_OK;
+}
+
+static int
+people_show(struct cli *c, int argc, char **argv)
+{
+	struct people_args a;
+	int rc = people_parse("people show", argc, argv, 1, 1, 0, &a);
+	if (rc != CLI_OK)
+		return rc;
+	struct store *st;
+	if (cli_open_store(c, &st) != CLI_OK)
+		return CLI_FAIL;
+	struct diag d;
+	json_t *p = people_show_json(st, a.id, &d);
+	store_close(st);
+	if (p == NULL)
+		return cli_diag(&d);
+	if (a.json)
+		return cli_json_out(p);
+	struct cli_table *t = cli_table_new(2);
+	const char *key;
+	json_t *v;
+	json_object_foreach(p, key, v)
+	{
+		char buf[1024], label[64];
+		const char *text;
+		if (strcmp(key, "manager") == 0 && json_is_object(v)) {
+			snprintf(buf, sizeof(buf), "%s (%s)",
+				 json_string_value(json_object_get(v, "id")),
+				 json_text(json_object_get(v, "name"), label, sizeof(label)));
+			text = buf;
+		} else {
+			text = json_text(v, buf, sizeof(buf));
+		}
+		snprintf(label, sizeof(label), "%s:", key);
+		const char *cells[2] = {label, text};
+		cli_table_add(t, cells);
+	}
+	cli_table_print(t, stdout);
+	cli_table_delete(t);
+	json_decref(p);
+	return CLI_OK;
+}
+
+static int
+people_export(struct cli *c, int argc, char **argv)
+{
+	struct people_args a;
+	int rc = people_parse("people export", argc, argv, 1, 1, 0, &a);
+	if (rc != CLI_OK)
+		return rc;
+	struct store *st;
+	if (cli_open_store(c, &st) != CLI_OK)
+		return CLI_FAIL;
+	struct diag d;
+	json_t *x = people_export_json(st, a.id, &d);
+	store_close(st);
+	if (x == NULL)
+		return cli_diag(&d);
+	return cli_json_out(x);
+}
+
+static int
+people_erase_cmd(struct cli *c, int argc, char **argv)
+{
+	struct people_args a;
+	int rc = people_parse("people erase", argc, argv, 1, 0, 1, &a);
+	if (rc != CLI_OK)
+		return rc;
+	if (!a.yes)
+		return cli_usage("people erase", "erasing '%s' cannot be undone; add --yes to confirm",
+				 a.id);
+	struct store *st;
+	if (cli_open_store(c, &st) != CLI_OK)
+		return CLI_FAIL;
+	struct diag d;
+	struct people_erase_result res;
+	rc = people_erase(st, a.id, &res, &d);
+	store_close(st);
+	if (rc != 0)
+		return cli_diag(&d);
+	printf("erased %s: %ld row%s deleted, %ld event%s scrubbed, %ld report%s detached; "
+	       "tombstone pseudonym %s\n",
+	       res.external_id, res.rows, res.rows == 1 ? "" : "s", res.events_scrubbed,
+	       res.events_scrubbed == 1 ? "" : "s", res.reports_detached,
+	       res.reports_detached == 1 ? "" : "s", res.pseudonym);
+	return CLI_OK;
+}
+
+int
+cmd_people(struct cli *c, int argc, char **argv)
+{
+	if (argc < 2) {
+		people_usage(stderr);
+		return CLI_USAGE;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
+		people_usage(stdout);
+		return CLI_OK;
+	}
+	static const struct {
+		const char *name;
+		cli_cmd_fn fn;
+	} subs[] = {
+		{"list", people_list},
+		{"show", people_show},
+		{"export", people_export},
+		{"erase", people_erase_cmd},
+	};
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (strcmp(sub, subs[i].name) != 0)
+			continue;
+		if (cli_wants_help(argc - 1, argv + 1)) {
+			people_usage(stdout);
+			return CLI_OK;
+		}
+		return subs[i].fn(c, argc - 1, argv + 1);
+	}
+	return cli_usage("people", "unknown subcommand '%s' (list, show, export, erase)", sub);
 }

@@ -1,0 +1,110 @@
+/*
+ * people: importing people from CSV (all-or-nothing upsert), reading them back,
+ * exporting everything stored about one person, and erasing a person for good.
+ *
+ * Called by: cli/cmd_people.c (`tandem import people`, `tandem people ...`), tests,
+ * and embedders.
+ *
+ * Import contract:
+ *  - The header names columns in any order, case-insensitively; `map` renames header
+ *    columns to fields ("Employee ID=id"). Fields: id, name, email, timezone (required),
+ *    title, level (1..9), department, team, location, manager (external id or e-mail of a
+ *    person in the file or the database), birth_year, generation (derived from
+ *    birth_year when absent), hire_date (YYYY-MM-DD), status (active|leave|terminated),
+ *    skills, topics_wanted, languages (';'-separated lists, stored as JSON arrays).
+ *    Other columns go into the attributes JSON object. Cells are trimmed; an empty cell
+ *    is NULL or the default.
+ *  - People are matched by external id: existing ones are updated (columns absent from
+ *    the file keep their values), others inserted.
+ *  - Everything is validated before anything is written. Every problem becomes one
+ *    "FILE:LINE:COLUMN: field: message" in the result (all are counted, the first
+ *    PEOPLE_ERRORS_KEPT kept, sorted by line); with any error nothing is written, not even
+ *    a transaction begun. Otherwise one BEGIN IMMEDIATE transaction writes all rows and
+ *    a 'people.imported' event (counts only), or rolls back on any failure.
+ *  - If another process changes the database between validation and the write, the
+ *    import fails with DIAG_CONFLICT and changes nothing (run it again).
+ *
+ * Erase contract: deletes the person and every row about them (cascades), sets their
+ * reports' manager to NULL, scrubs the payload of events about them (subject_id stays),
+ * appends a 'people.erased' event carrying only a pseudonym, with secure_delete on, then
+ * checkpoints the WAL (TRUNCATE) and vacuums when the e-mail's bytes are still in the file.
+ */
+#ifndef TANDEM_PEOPLE_H
+#define TANDEM_PEOPLE_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "diag.h"
+
+struct store;
+
+enum { PEOPLE_ERRORS_KEPT = 1000 };
+
+struct people_import_opts {
+	const char *const *map; /* "COLUMN=FIELD" entries */
+	int nmap;
+	int dry_run;            /* validate and count, write nothing */
+	const char *actor;      /* recorded in the event; may be NULL */
+	/* Called during the write with rows done so far; may be NULL. */
+	void (*progress)(void *ud, long done, long total);
+	void *progress_ud;
+};
+
+struct people_import_result {
+	long total;   /* people in the file */
+	long created; /* would be / were inserted */
+	long updated; /* would be / were updated */
+	long nerrors; /* validation errors found (all of them) */
+	char **errors; /* the first min(nerrors, PEOPLE_ERRORS_KEPT), sorted by line and column */
+	int nkept;
+};
+
+/*
+ * Imports people from f; name is the file name used in messages. 0 on success (or a clean
+ * dry run). -1 on failure: with validation errors, res->nerrors > 0 and d says how many;
+ * otherwise d explains (I/O, database). Call people_import_result_fini() in both cases.
+ */
+int people_import(struct store *st, FILE *f, const char *name, const struct people_import_opts *o,
+		  struct people_import_result *res, struct diag *d);
+
+/* Opens path and imports it, naming it as given in messages. */
+int people_import_file(struct store *st, const char *path, const struct people_import_opts *o,
+		       struct people_import_result *res, struct diag *d);
+
+void people_import_result_fini(struct people_import_result *res);
+
+/* Every person, ordered by external id, as an array of objects with every field
+ * (lists as arrays, attributes as an object, manager as the manager's external id). */
+json_t *people_list_json(struct store *st, struct diag *d);
+
+/* One person by external id or e-mail: all fields plus "manager": {"id", "name"} or null.
+ * NULL with DIAG_NOTFOUND when there is no such person. */
+json_t *people_show_json(struct store *st, const char *key, struct diag *d);
+
+/* Every row about one person in every table, keyed by table name. */
+json_t *people_export_json(struct store *st, const char *key, struct diag *d);
+
+struct people_erase_result {
+	char external_id[256];
+	char pseudonym[17];  /* 16 hex digits */
+	long rows;           /* rows deleted in all tables, the person included */
+	long events_scrubbed;
+	long reports_detached; /* people whose manager it was */
+	int vacuumed;
+	int checkpointed;    /* 0 when another connection kept the WAL from being truncated */
+};
+
+/* Erases one person (external id or e-mail). 0, or -1 with DIAG_NOTFOUND / DIAG_DB. */
+int people_erase(struct store *st, const char *key, struct people_erase_result *res,
+		 struct diag *d);
+
+/* Pseudonym of an erased person: first 16 hex digits of SHA-256(salt || external_id). */
+void people_pseudonym(const unsigned char *salt, size_t saltlen, const char *external_id,
+		      char out[17]);
+
+/* SHA-256 of data into out[32] (used for pseudonyms). */
+void people_sha256(const void *data, size_t len, unsigned char out[32]);
+
+#endif

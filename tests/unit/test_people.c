@@ -1,0 +1,547 @@
+/* Unit tests for core/people: import validation, upsert, managers and cycles, export, erase. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "people.h"
+#include "store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_people.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/tandem.db", f->dir);
+	struct diag d;
+	f->st = store_open(f->path, STORE_CREATE, &d);
+	if (f->st == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(f->st);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* Imports CSV text; returns the result code, res filled (caller finis it). */
+static int
+import(struct store *st, const char *csv, const struct people_import_opts *o,
+       struct people_import_result *res, struct diag *d)
+{
+	FILE *f = fmemopen((void *)csv, strlen(csv), "rb");
+	assert_non_null(f);
+	int rc = people_import(st, f, "people.csv", o, res, d);
+	fclose(f);
+	return rc;
+}
+
+static int
+import_ok(struct store *st, const char *csv, long *created, long *updated)
+{
+	struct people_import_result res;
+	struct diag d;
+	int rc = import(st, csv, NULL, &res, &d);
+	if (rc != 0) {
+		for (int i = 0; i < res.nkept; i++)
+			print_message("%s\n", res.errors[i]);
+		fail_msg("import failed: %s", d.msg);
+	}
+	*created = res.created;
+	*updated = res.updated;
+	people_import_result_fini(&res);
+	return rc;
+}
+
+/* Imports text that must fail; returns all error lines joined, for strstr checks. */
+static char *
+import_errors(struct store *st, const char *csv, const struct people_import_opts *o)
+{
+	static char all[16384];
+	struct people_import_result res;
+	struct diag d;
+	assert_int_equal(import(st, csv, o, &res, &d), -1);
+	assert_true(res.nerrors > 0);
+	assert_int_equal(d.code, DIAG_INVALID);
+	all[0] = '\0';
+	for (int i = 0; i < res.nkept; i++)
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s\n", res.errors[i]);
+	people_import_result_fini(&res);
+	return all;
+}
+
+static long long
+qint(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = store_prepare(st, sql, NULL);
+	assert_non_null(s);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	long long v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static char *
+qtext(struct store *st, const char *sql)
+{
+	static char buf[1024];
+	sqlite3_stmt *s = store_prepare(st, sql, NULL);
+	assert_non_null(s);
+	int rc = sqlite3_step(s);
+	snprintf(buf, sizeof(buf), "%s",
+		 rc == SQLITE_ROW && sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0)
+							       : "(null)");
+	sqlite3_finalize(s);
+	return buf;
+}
+
+/* The database's logical content, to prove a failed import changed nothing. */
+static char *
+digest(struct store *st)
+{
+	static char buf[2][64];
+	static int k;
+	k ^= 1;
+	snprintf(buf[k], sizeof(buf[k]), "%lld/%lld/%lld",
+		 qint(st, "SELECT count(*) FROM people"), qint(st, "SELECT count(*) FROM events"),
+		 qint(st, "SELECT total(length(name) + length(email) + coalesce(manager_id, 0)"
+			  " + length(updated_at)) FROM people"));
+	return buf[k];
+}
+
+static const char base_csv[] =
+	"\xEF\xBB\xBFID,Name,Email,Title,Level,Department,Team,Location,Timezone,Manager,Birth_Year,"
+	"Generation,Hire_Date,Status,Skills,Topics_Wanted,Languages,Shirt\r\n"
+	"E1,Alice Boss,alice@example.com,CEO,9,Exec,,Paris,Europe/Paris,,1960,,2001-02-03,,"
+	"strategy; finance,ai,en;fr,L\r\n"
+	"E2,\"Smith, Bob\",bob@example.com,\"Lead \"\"Core\"\"\",6,Eng,Core,Berlin,Europe/Berlin,"
+	"alice@example.com,1985,,2010-05-06,leave,python;;sql ,,en,\r\n"
+	"E3,Carol,carol@example.com,,2,Eng,Core,NYC,America/New_York,E2,1999,,,,,\"tiktok;\n"
+	"culture\",en,S\r\n";
+
+static void
+test_import_valid_file(void **state)
+{
+	struct fixture *f = *state;
+	long created, updated;
+	import_ok(f->st, base_csv, &created, &updated);
+	assert_int_equal(created, 3);
+	assert_int_equal(updated, 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people"), 3);
+	assert_string_equal(qtext(f->st, "SELECT name FROM people WHERE external_id='E2'"), "Smith, Bob");
+	assert_string_equal(qtext(f->st, "SELECT title FROM people WHERE external_id='E2'"),
+			    "Lead \"Core\"");
+	assert_string_equal(qtext(f->st, "SELECT skills FROM people WHERE external_id='E2'"),
+			    "[\"python\",\"sql\"]");
+	assert_string_equal(qtext(f->st, "SELECT topics_wanted FROM people WHERE external_id='E3'"),
+			    "[\"tiktok\",\"culture\"]");
+	assert_string_equal(qtext(f->st, "SELECT topics_wanted FROM people WHERE external_id='E2'"),
+			    "[]");
+	assert_string_equal(qtext(f->st, "SELECT attributes FROM people WHERE external_id='E1'"),
+			    "{\"Shirt\":\"L\"}");
+	assert_string_equal(qtext(f->st, "SELECT attributes FROM people WHERE external_id='E2'"), "{}");
+	/* Derived generation, default and given status, managers by e-mail and by id. */
+	assert_string_equal(qtext(f->st, "SELECT group_concat(generation, ',') FROM"
+					 " (SELECT generation FROM people ORDER BY external_id)"),
+			    "baby_boomer,millennial,gen_z");
+	assert_string_equal(qtext(f->st, "SELECT group_concat(status, ',') FROM"
+					 " (SELECT status FROM people ORDER BY external_id)"),
+			    "active,leave,active");
+	assert_string_equal(qtext(f->st, "SELECT m.external_id FROM people p JOIN people m"
+					 " ON m.id = p.manager_id WHERE p.external_id='E3'"),
+			    "E2");
+	assert_string_equal(qtext(f->st, "SELECT m.external_id FROM people p JOIN people m"
+					 " ON m.id = p.manager_id WHERE p.external_id='E2'"),
+			    "E1");
+	assert_string_equal(qtext(f->st, "SELECT payload FROM events WHERE kind='people.imported'"),
+			    "{\"file\":\"people.csv\",\"total\":3,\"created\":3,\"updated\":0}");
+}
+
+static void
+test_upsert_and_db_managers(void **state)
+{
+	struct fixture *f = *state;
+	long created, updated;
+	import_ok(f->st, base_csv, &created, &updated);
+	long long carol = qint(f->st, "SELECT id FROM people WHERE external_id='E3'");
+	/* A file without most columns: present ones change, absent ones are kept. Managers may be
+	 * people only in the database (by id or e-mail). */
+	import_ok(f->st,
+		  "id,name,email,timezone,manager\n"
+		  "E3,Carol Jones,carol@example.com,Europe/Paris,bob@example.com\n"
+		  "E4,Dan,dan@example.com,UTC,E1\n",
+		  &created, &updated);
+	assert_int_equal(created, 1);
+	assert_int_equal(updated, 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people"), 4);
+	assert_int_equal(qint(f->st, "SELECT id FROM people WHERE external_id='E3'"), carol);
+	assert_string_equal(qtext(f->st, "SELECT name || '|' || timezone || '|' || level || '|' ||"
+					 " topics_wanted || '|' || attributes FROM people WHERE external_id='E3'"),
+			    "Carol Jones|Europe/Paris|2|[\"tiktok\",\"culture\"]|{\"Shirt\":\"S\"}");
+	assert_string_equal(qtext(f->st, "SELECT m.external_id FROM people p JOIN people m"
+					 " ON m.id = p.manager_id WHERE p.external_id='E4'"),
+			    "E1");
+	/* E-mails can move between people of the same file; attributes merge. */
+	import_ok(f->st, "id,name,email,timezone,shirt,hobby\nE4,Dan,dan2@example.com,UTC,XL,\n", &created,
+		  &updated);
+	assert_string_equal(qtext(f->st, "SELECT email || attributes FROM people WHERE external_id='E4'"),
+			    "dan2@example.com{\"shirt\":\"XL\"}");
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind='people.imported'"), 3);
+}
+
+static void
+test_validation_errors_change_nothing(void **state)
+{
+	struct fixture *f = *state;
+	long created, updated;
+	import_ok(f->st, base_csv, &created, &updated);
+	char before[64];
+	snprintf(before, sizeof(before), "%s", digest(f->st));
+	const char *bad =
+		"id,name,email,timezone,level,manager,hire_date,status,generation,birth_year\n"
+		"E10,Dan,dan@x.org,Europe/Paris,10,,,,,\n"                          /* 2 */
+		"E11,,bob@,Mars/Base,x,E99,2020-02-30,gone,boomer,1800\n"           /* 3 */
+		"E12,Eve,eve@x.org,UTC,3,E13,,,,\n"                                 /* 4 */
+		"E13,Fay,fay@x.org,UTC,3,E12,,,,\n"                                 /* 5 */
+		"E14,Gus,ALICE@example.com,UTC,3,E14,,,,\n"                         /* 6 */
+		"E12,Hal,EVE@x.org,UTC,,,,,,\n"                                     /* 7 */
+		"E15,\"Ian \"x\",ian@x.org,UTC,,,,,,\n"                             /* 8 */
+		"E16,Jo,jo@x.org,UTC\n"                                             /* 9 */
+		"E17,K\xffl,k@x.org,UTC,,,,,,\n"                                    /* 10 */
+		"E20,Li,li@x.org,UTC,,,,,,\n"                                       /* 11 */
+		"E1,Alice Boss,alice@example.com,Europe/Paris,,bob@example.com,,,,\n" /* 12 */
+		"E21,Mo,mo@x.org,Europe/Paris,,E20,,,,\n"                           /* 13 */
+		"E19,Zed,Carol@example.com,UTC,,,,,,\n";                            /* 14 */
+	char *e = import_errors(f->st, bad, NULL);
+	const char *want[] = {
+		"people.csv:2:5: level: '10' is not a whole number from 1 to 9",
+		"people.csv:3:2: name: missing (required)",
+		"people.csv:3:3: email: 'bob@' is not a valid e-mail address",
+		"people.csv:3:4: timezone: 'Mars/Base' is not an IANA time zone",
+		"people.csv:3:5: level: 'x' is not a whole number",
+		"people.csv:3:6: manager: 'E99' is neither the id nor the e-mail",
+		"people.csv:3:7: hire_date: '2020-02-30' is not a valid date",
+		"people.csv:3:8: status: 'gone' is not one of active, leave, terminated",
+		"people.csv:3:9: generation: 'boomer' is not one of",
+		"people.csv:3:10: birth_year: '1800' is not a year from 1900",
+		"people.csv:4:6: manager: manager cycle: E12 -> E13 -> E12",
+		"people.csv:12:3: email: 'alice@example.com' is already the e-mail of id 'E14' (line 6)",
+		"people.csv:14:3: email: 'Carol@example.com' is already the e-mail of id 'E3' in the database",
+		"people.csv:6:6: manager: 'E14' is the person themself (a manager cycle)",
+		"people.csv:7:1: id: duplicate id 'E12' (also on line 4)",
+		"people.csv:7:3: email: 'EVE@x.org' is already the e-mail of id 'E12' (line 4)",
+		"people.csv:8:2: unexpected character after the closing quote",
+		"people.csv:9:5: the record has 4 fields, the header has 10",
+		"people.csv:10:2: invalid UTF-8",
+		"people.csv:12:6: manager: manager cycle: E1 -> E2 -> E1",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (strstr(e, want[i]) == NULL)
+			fail_msg("missing error '%s' in:\n%s", want[i], e);
+	/* Sorted by line. */
+	assert_true(strstr(e, "people.csv:2:5") < strstr(e, "people.csv:3:2"));
+	assert_true(strstr(e, "people.csv:4:6") < strstr(e, "people.csv:6:6"));
+	assert_string_equal(digest(f->st), before);
+}
+
+static void
+test_header_problems(void **state)
+{
+	struct fixture *f = *state;
+	char *e = import_errors(f->st, "", NULL);
+	assert_non_null(strstr(e, "people.csv:1:1: empty file"));
+	e = import_errors(f->st, "id,name,email,timezone\n", NULL);
+	assert_non_null(strstr(e, "people.csv:2:1: no people"));
+	e = import_errors(f->st, "id,name,mail,timezone\nE1,A,a@b.co,UTC\n", NULL);
+	assert_non_null(strstr(e, "people.csv:1:1: missing required column 'email'"));
+	e = import_errors(f->st, "id,name,email,EMAIL,timezone\nE1,A,a@b.co,a@b.co,UTC\n", NULL);
+	assert_non_null(strstr(e, "people.csv:1:4: column 'EMAIL': field 'email' already comes from column 3"));
+	e = import_errors(f->st, "id,name,email,timezone\nE1,A,\"a@b.co,UTC\n", NULL);
+	assert_non_null(strstr(e, "people.csv:2:3: unterminated quoted field"));
+
+	/* --map renames columns; bad targets and unknown columns are reported on line 1. */
+	const char *map_ok[] = {"Employee ID=id", "Mail=email"};
+	struct people_import_opts o = {.map = map_ok, .nmap = 2};
+	struct people_import_result res;
+	struct diag d;
+	assert_int_equal(import(f->st, "employee id,name,Mail,timezone\nE1,A,a@b.co,UTC\n", &o, &res, &d), 0);
+	assert_int_equal(res.created, 1);
+	people_import_result_fini(&res);
+	const char *map_bad[] = {"Mail=e-mail", "Nope=id"};
+	o.map = map_bad;
+	e = import_errors(f->st, "id,name,Mail,timezone\nE1,A,a@b.co,UTC\n", &o);
+	assert_non_null(strstr(e, "people.csv:1:3: --map 'Mail=e-mail': 'e-mail' is not a person field"));
+	assert_non_null(strstr(e, "people.csv:1:1: --map 'Nope=id': no column 'Nope' in the header"));
+}
+
+static void
+test_dry_run_and_limits(void **state)
+{
+	struct fixture *f = *state;
+	struct people_import_opts o = {.dry_run = 1};
+	struct people_import_result res;
+	struct diag d;
+	assert_int_equal(import(f->st, base_csv, &o, &res, &d), 0);
+	assert_int_equal(res.total, 3);
+	assert_int_equal(res.created, 3);
+	people_import_result_fini(&res);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people"), 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events"), 0);
+
+	/* A NUL byte and an over-long field are CSV errors with line and column. */
+	static char big[70000 + 64];
+	int n = snprintf(big, sizeof(big), "id,name,email,timezone\nE1,");
+	memset(big + n, 'x', 70000);
+	snprintf(big + n + 70000, sizeof(big) - (size_t)n - 70000, ",a@b.co,UTC\n");
+	char *e = import_errors(f->st, big, NULL);
+	assert_non_null(strstr(e, "people.csv:2:2: field longer than 65536 bytes"));
+	const char nul[] = "id,name,email,timezone\nE1,A\0B,a@b.co,UTC\n";
+	FILE *fp = fmemopen((void *)nul, sizeof(nul) - 1, "rb");
+	assert_int_equal(people_import(f->st, fp, "people.csv", NULL, &res, &d), -1);
+	fclose(fp);
+	assert_string_equal(res.errors[0], "people.csv:2:2: NUL byte in field");
+	people_import_result_fini(&res);
+
+	/* Every error is counted; the kept list is capped. */
+	size_t cap = 2u << 20, len = 0;
+	char *many = malloc(cap);
+	len += (size_t)snprintf(many, cap, "id,name,email,timezone\n");
+	for (int i = 0; i < 1500; i++)
+		len += (size_t)snprintf(many + len, cap - len, "E%d,N,bad-email-%d,UTC\n", i, i);
+	fp = fmemopen(many, len, "rb");
+	assert_int_equal(people_import(f->st, fp, "people.csv", NULL, &res, &d), -1);
+	fclose(fp);
+	assert_int_equal(res.nerrors, 1500);
+	assert_int_equal(res.nkept, PEOPLE_ERRORS_KEPT);
+	assert_string_equal(d.msg, "people.csv: 1500 errors; nothing was imported");
+	people_import_result_fini(&res);
+	free(many);
+}
+
+static void
+test_long_cycle_detection(void **state)
+{
+	struct fixture *f = *state;
+	/* A 20000-person chain is fine; closing it into a loop is one cycle error. */
+	size_t cap = 4u << 20, len = 0;
+	char *csv = malloc(cap);
+	len += (size_t)snprintf(csv, cap, "id,name,email,timezone,manager\n");
+	for (int i = 0; i < 20000; i++)
+		len += (size_t)snprintf(csv + len, cap - len, "P%d,N %d,p%d@x.org,UTC,%s%d\n", i, i, i,
+					i ? "P" : "", i ? i - 1 : 0);
+	/* First row's manager "0" does not exist: fix it to be empty for the valid chain. */
+	char *first = strstr(csv, "UTC,0\n");
+	memmove(first + 4, first + 5, len - (size_t)(first + 5 - csv) + 1);
+	len--;
+	long created, updated;
+	import_ok(f->st, csv, &created, &updated);
+	assert_int_equal(created, 20000);
+	/* Now P0 reports to P19999: a cycle through all of them. */
+	char *e = import_errors(f->st, "id,name,email,timezone,manager\nP0,N 0,p0@x.org,UTC,P19999\n", NULL);
+	assert_non_null(strstr(e, "people.csv:2:5: manager: manager cycle: P0 -> P19999 -> P19998"));
+	assert_non_null(strstr(e, "(20000 people)"));
+	free(csv);
+}
+
+static void
+test_sha256_and_pseudonym(void **state)
+{
+	(void)state;
+	unsigned char h[32];
+	char hex[65];
+	const char *in[] = {"", "abc", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"};
+	const char *want[] = {
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+	};
+	for (int k = 0; k < 3; k++) {
+		people_sha256(in[k], strlen(in[k]), h);
+		for (int i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", h[i]);
+		assert_string_equal(hex, want[k]);
+	}
+	char p1[17], p2[17];
+	people_pseudonym((const unsigned char *)"ab", 2, "c", p1);
+	assert_string_equal(p1, "ba7816bf8f01cfea");
+	people_pseudonym((const unsigned char *)"xy", 2, "c", p2);
+	assert_string_not_equal(p1, p2);
+}
+
+/* Rows about E2 in every table, plus rows about others that must survive. */
+static void
+seed_activity(struct store *st)
+{
+	struct diag d;
+	const char *sql =
+		"INSERT INTO programs(id, name, created_at) VALUES (1, 'rm', 't');"
+		"INSERT INTO enrollments(program_id, person_id, role, created_at) SELECT 1, id, 'mentor', 't'"
+		"  FROM people;"
+		"INSERT INTO matches(id, program_id, mentor_id, mentee_id, status, created_at) VALUES"
+		"  (1, 1, (SELECT id FROM people WHERE external_id='E2'),"
+		"         (SELECT id FROM people WHERE external_id='E1'), 'active', 't'),"
+		"  (2, 1, (SELECT id FROM people WHERE external_id='E3'),"
+		"         (SELECT id FROM people WHERE external_id='E1'), 'active', 't');"
+		"INSERT INTO sessions(match_id, starts_at, created_at, updated_at) VALUES (1,'s','t','t'),"
+		"  (2,'s','t','t');"
+		"INSERT INTO feedback(match_id, author_id, rating, created_at) VALUES"
+		"  (1, (SELECT id FROM people WHERE external_id='E1'), 5, 't'),"
+		"  (2, (SELECT id FROM people WHERE external_id='E2'), 4, 't'),"
+		"  (2, (SELECT id FROM people WHERE external_id='E1'), 3, 't');"
+		"INSERT INTO reward_ledger(person_id, rule, kind, points, created_at) VALUES"
+		"  ((SELECT id FROM people WHERE external_id='E2'), 'r', 'points', 10, 't');"
+		"INSERT INTO events(at, kind, subject_id, payload) VALUES"
+		"  ('t', 'match.proposed', (SELECT id FROM people WHERE external_id='E2'),"
+		"   '{\"email\":\"bob@example.com\"}'),"
+		"  ('t', 'note', NULL, '{\"who\":\"E2\"}'),"
+		"  ('t', 'note', NULL, '{\"who\":\"E1\"}');"
+		"INSERT INTO outbox(created_at, channel, recipient_id, body) VALUES"
+		"  ('t', 'email', (SELECT id FROM people WHERE external_id='E2'), 'Hi bob@example.com'),"
+		"  ('t', 'email', (SELECT id FROM people WHERE external_id='E1'), 'Hi Alice');";
+	assert_int_equal(store_exec(st, sql, &d), 0);
+}
+
+static void
+test_show_list_export(void **state)
+{
+	struct fixture *f = *state;
+	long created, updated;
+	import_ok(f->st, base_csv, &created, &updated);
+	seed_activity(f->st);
+	struct diag d;
+	json_t *list = people_list_json(f->st, &d);
+	assert_int_equal(json_array_size(list), 3);
+	json_t *bob = json_array_get(list, 1);
+	assert_string_equal(json_string_value(json_object_get(bob, "id")), "E2");
+	assert_string_equal(json_string_value(json_object_get(bob, "manager")), "E1");
+	assert_int_equal(json_array_size(json_object_get(bob, "skills")), 2);
+	json_decref(list);
+
+	json_t *p = people_show_json(f->st, "BOB@example.com", &d); /* by e-mail, any case */
+	assert_non_null(p);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(p, "manager"), "name")),
+			    "Alice Boss");
+	json_decref(p);
+	assert_null(people_show_json(f->st, "E9", &d));
+	assert_int_equal(d.code, DIAG_NOTFOUND);
+
+	json_t *x = people_export_json(f->st, "E2", &d);
+	assert_non_null(x);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(x, "person"), "email")),
+			    "bob@example.com");
+	assert_int_equal(json_array_size(json_object_get(x, "enrollments")), 1);
+	assert_int_equal(json_array_size(json_object_get(x, "matches")), 1);
+	assert_int_equal(json_array_size(json_object_get(x, "sessions")), 1);
+	assert_int_equal(json_array_size(json_object_get(x, "feedback")), 2); /* on their match + authored */
+	assert_int_equal(json_array_size(json_object_get(x, "reward_ledger")), 1);
+	assert_int_equal(json_array_size(json_object_get(x, "events")), 1);
+	assert_int_equal(json_array_size(json_object_get(x, "outbox")), 1);
+	json_t *ev = json_array_get(json_object_get(x, "events"), 0);
+	assert_true(json_is_object(json_object_get(ev, "payload")));
+	json_decref(x);
+}
+
+static int
+file_contains(const char *path, const char *needle)
+{
+	FILE *fp = fopen(path, "rb");
+	if (fp == NULL)
+		return 0;
+	static char buf[8 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	size_t m = strlen(needle);
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(buf + i, needle, m) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_erase(void **state)
+{
+	struct fixture *f = *state;
+	long created, updated;
+	import_ok(f->st, base_csv, &created, &updated);
+	/* Update Bob once so an older copy of his row sits in free page space. */
+	import_ok(f->st, "id,name,email,timezone,title\nE2,\"Smith, Bob\",bob@example.com,Europe/Berlin,X\n",
+		  &created, &updated);
+	seed_activity(f->st);
+	long long bob = qint(f->st, "SELECT id FROM people WHERE external_id='E2'");
+	struct people_erase_result res;
+	struct diag d;
+	assert_int_equal(people_erase(f->st, "bob@example.com", &res, &d), 0);
+	assert_string_equal(res.external_id, "E2");
+	assert_int_equal(strlen(res.pseudonym), 16);
+	/* person + enrollment + match 1 + session 1 + feedback (2) + reward + outbox */
+	assert_int_equal(res.rows, 8);
+	assert_int_equal(res.reports_detached, 1);
+	assert_int_equal(res.events_scrubbed, 2);
+	assert_true(res.checkpointed);
+
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people"), 2);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people WHERE manager_id IS NULL"), 2);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM matches"), 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM feedback"), 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM outbox"), 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM reward_ledger"), 0);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE subject_id = %lld", bob);
+	assert_int_equal(qint(f->st, sql), 2); /* the scrubbed one and the tombstone */
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE instr(payload, 'bob@') > 0"), 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE payload = '{\"who\":\"E1\"}'"), 1);
+	snprintf(sql, sizeof(sql), "SELECT payload FROM events WHERE kind = 'people.erased'");
+	char want[64];
+	snprintf(want, sizeof(want), "{\"pseudonym\":\"%s\"}", res.pseudonym);
+	assert_string_equal(qtext(f->st, sql), want);
+
+	/* No trace of the e-mail in the database file or its WAL. */
+	char wal[160];
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_false(file_contains(f->path, "bob@example.com"));
+	assert_false(file_contains(wal, "bob@example.com"));
+	assert_true(file_contains(f->path, "alice@example.com"));
+
+	assert_int_equal(people_erase(f->st, "E2", &res, &d), -1);
+	assert_int_equal(d.code, DIAG_NOTFOUND);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_import_valid_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upsert_and_db_managers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validation_errors_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_header_problems, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_and_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_cycle_detection, setup, teardown),
+		cmocka_unit_test(test_sha256_and_pseudonym),
+		cmocka_unit_test_setup_teardown(test_show_list_export, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
