@@ -9,8 +9,29 @@
 #include <string.h>
 
 #include "commands.h"
+#include "feat.h"
 #include "lua/check.h"
 #include "lua/registry.h"
+#include "policy.h"
+
+/*
+ * Policies are validated by the policy engine's validator, and checked with the
+ * real built-in feature names.
+ */
+static int
+plugins_setup(void)
+{
+	static const char *features[FEAT_COUNT + 1];
+	struct diag d;
+	diag_clear(&d);
+	if (policy_register(&d) != 0)
+		return cli_diag(&d);
+	for (int i = 0; i < FEAT_COUNT; i++)
+		features[i] = feat_name(i);
+	features[FEAT_COUNT] = NULL;
+	plugin_check_set_features(features);
+	return 0;
+}
 
 static void
 plugins_help(FILE *out)
@@ -239,6 +260,8 @@ cmd_plugins(struct cli *c, int argc, char **argv)
 		plugins_help(stdout);
 		return CLI_OK;
 	}
+	if (plugins_setup() != 0)
+		return CLI_FAIL;
 	if (strcmp(argv[1], "list") == 0)
 		return plugins_list(c, argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)

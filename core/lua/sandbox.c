@@ -284,6 +284,13 @@ plugin_sandbox_error(lua_State *L, int status, struct diag *d)
 				 sb->lim.memory >> 20);
 	} else if (lua_type(L, -1) == LUA_TSTRING) {
 		sb_unshorten(sb, lua_tostring(L, -1), msg, sizeof(msg));
+		size_t wl = strlen(where);
+		if (wl > 0 && (strncmp(msg, where, wl) != 0 || msg[wl] != ':')) {
+			/* Raised by C code without a position (e.g. "C stack overflow"). */
+			char tmp[DIAG_MSG_MAX];
+			snprintf(tmp, sizeof(tmp), "%.400s: %.600s", where, msg);
+			snprintf(msg, sizeof(msg), "%s", tmp);
+		}
 	} else {
 		snprintf(msg, sizeof(msg), "%.512s: error raised with a %s value instead of a message",
 			 where, luaL_typename(L, -1));
@@ -424,15 +431,16 @@ sb_setmetatable(lua_State *L)
 static int
 sb_load(lua_State *L)
 {
-	int n = lua_gettop(L);
+	int has_env = lua_gettop(L) >= 4; /* an explicit nil env differs from none */
+	lua_settop(L, 4);
 	lua_pushvalue(L, lua_upvalueindex(1)); /* the original load */
 	lua_pushvalue(L, 1);
 	lua_pushvalue(L, 2);
 	lua_pushliteral(L, "t");
-	if (n >= 4)
+	if (has_env)
 		lua_pushvalue(L, 4);
-	lua_call(L, n >= 4 ? 4 : 3, LUA_MULTRET);
-	return lua_gettop(L) - n;
+	lua_call(L, has_env ? 4 : 3, LUA_MULTRET);
+	return lua_gettop(L) - 4;
 }
 
 static int

@@ -1,0 +1,2 @@
+-- Fixture: a syntax error.
+return tandem.policy{ name = "syntax" version = "1.0.0" }

@@ -1,0 +1,2 @@
+-- Fixture: an endless loop at load time.
+while true do end
