@@ -1,7 +1,305 @@
-/* cli/cmd_genorg: placeholder until its owner lands it. */
+/*
+ * cli/cmd_genorg: `tandem gen-org`, a synthetic organization as people CSV, and
+ * optionally the sign-up survey of a program drawn from it.
+ *
+ * The generator is core/genorg; this file parses options and writes the rows with
+ * core/csv. Files are written to a temporary name next to the target and renamed
+ * only when everything was written, so a failure never leaves a half file behind.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "commands.h"
+#include "csv.h"
+#include "genorg.h"
+
+static const char *const CMD = "gen-org";
+
+static void
+help(void)
+{
+	printf("usage: tandem gen-org --people N [--seed S] [--out FILE.csv]\n"
+	       "                      [--survey PROGRAM --survey-out FILE.csv [--survey-size M]]\n\n"
+	       "Writes a realistic, deterministic organization as people CSV (the format\n"
+	       "'tandem import people' reads): a CEO, VPs heading departments, directors,\n"
+	       "managers and individual contributors in 10 locations. The same N and seed\n"
+	       "give byte-identical output on any machine.\n\n"
+	       "Options:\n"
+	       "  --people N           number of people, 1 to %d (required)\n"
+	       "  --seed S             random seed, 0 to %ld (default 1)\n"
+	       "  --out FILE           write the people CSV to FILE (default: standard output)\n"
+	       "  --survey PROGRAM     also write the sign-up survey of reverse-mentoring\n"
+	       "                       program PROGRAM (the name seeds the draw)\n"
+	       "  --survey-out FILE    where to write the survey CSV (required with --survey)\n"
+	       "  --survey-size M      people who answer the survey, 1 to N (default: 40%% of N)\n"
+	       "  -h, --help           print this help and exit\n\n"
+	       "People CSV columns:\n  %s",
+	       GENORG_MAX_PEOPLE, LONG_MAX, genorg_columns[0]);
+	for (int i = 1; i < GENORG_NCOLS; i++)
+		printf(",%s", genorg_columns[i]);
+	printf("\nSurvey CSV columns:\n  %s", genorg_survey_columns[0]);
+	for (int i = 1; i < GENORG_SURVEY_NCOLS; i++)
+		printf(",%s", genorg_survey_columns[i]);
+	printf("\n  role: mentor|mentee|both; capacity: 1-3 for mentors and both, empty for\n"
+	       "  mentees; lists separated by ';'; availability slots mon-am .. fri-pm;\n"
+	       "  consent: yes|no.\n");
+}
+
+struct opts {
+	long people;
+	long seed;
+	long survey_size; /* 0 = default */
+	const char *out;
+	const char *survey;
+	const char *survey_out;
+};
+
+static int
+parse(int argc, char **argv, struct opts *o)
+{
+	enum { O_PEOPLE = 256, O_SEED, O_OUT, O_SURVEY, O_SURVEY_OUT, O_SURVEY_SIZE };
+	static const struct option longopts[] = {
+		{"people", required_argument, NULL, O_PEOPLE},
+		{"seed", required_argument, NULL, O_SEED},
+		{"out", required_argument, NULL, O_OUT},
+		{"survey", required_argument, NULL, O_SURVEY},
+		{"survey-out", required_argument, NULL, O_SURVEY_OUT},
+		{"survey-size", required_argument, NULL, O_SURVEY_SIZE},
+		{NULL, 0, NULL, 0},
+	};
+	int have_people = 0, opt;
+	memset(o, 0, sizeof(*o));
+	o->seed = 1;
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (opt) {
+		case O_PEOPLE:
+			if (cli_parse_int(CMD, "--people", optarg, 1, GENORG_MAX_PEOPLE, &o->people) != 0)
+				return CLI_USAGE;
+			have_people = 1;
+			break;
+		case O_SEED:
+			if (cli_parse_int(CMD, "--seed", optarg, 0, LONG_MAX, &o->seed) != 0)
+				return CLI_USAGE;
+			break;
+		case O_OUT:
+			o->out = optarg;
+			break;
+		case O_SURVEY:
+			o->survey = optarg;
+			break;
+		case O_SURVEY_OUT:
+			o->survey_out = optarg;
+			break;
+		case O_SURVEY_SIZE:
+			if (cli_parse_int(CMD, "--survey-size", optarg, 1, GENORG_MAX_PEOPLE,
+					  &o->survey_size) != 0)
+				return CLI_USAGE;
+			break;
+		case ':':
+			return cli_usage(CMD, "%s needs a value", argv[optind - 1]);
+		default:
+			return cli_usage(CMD, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage(CMD, "unexpected argument '%s'", argv[optind]);
+	if (!have_people)
+		return cli_usage(CMD, "--people N is required");
+	if (o->survey != NULL && o->survey[0] == '\0')
+		return cli_usage(CMD, "--survey needs a program name");
+	if (o->survey != NULL && o->survey_out == NULL)
+		return cli_usage(CMD, "--survey needs --survey-out FILE");
+	if (o->survey == NULL && (o->survey_out != NULL || o->survey_size != 0))
+		return cli_usage(CMD, "--survey-out and --survey-size need --survey PROGRAM");
+	if (o->survey_size > o->people)
+		return cli_usage(CMD, "--survey-size %ld is more than the %ld people", o->survey_size,
+				 o->people);
+	if (o->out != NULL && o->survey_out != NULL && strcmp(o->out, o->survey_out) == 0)
+		return cli_usage(CMD, "--out and --survey-out name the same file");
+	return CLI_OK;
+}
+
+/* An output file written under a temporary name and renamed into place on success. */
+struct outfile {
+	const char *path; /* NULL: standard output */
+	char tmp[4096];
+	FILE *f;
+};
+
+static int
+outfile_open(struct outfile *o, const char *path)
+{
+	o->path = path;
+	o->tmp[0] = '\0';
+	if (path == NULL) {
+		o->f = stdout;
+		return 0;
+	}
+	if ((size_t)snprintf(o->tmp, sizeof(o->tmp), "%s.tmpXXXXXX", path) >= sizeof(o->tmp))
+		return cli_error("cannot write '%s': path too long", path);
+	int fd = mkstemp(o->tmp);
+	if (fd < 0) {
+		o->tmp[0] = '\0';
+		return cli_error("cannot write '%s': %s", path, strerror(errno));
+	}
+	o->f = fdopen(fd, "w");
+	if (o->f == NULL) {
+		int e = errno;
+		close(fd);
+		unlink(o->tmp);
+		o->tmp[0] = '\0';
+		return cli_error("cannot write '%s': %s", path, strerror(e));
+	}
+	/* mkstemp creates 0600; a CSV export should get the usual umask-based mode. */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	setvbuf(o->f, NULL, _IOFBF, 1 << 20);
+	return 0;
+}
+
+static void
+outfile_discard(struct outfile *o)
+{
+	if (o->tmp[0] != '\0')
+		unlink(o->tmp);
+	o->tmp[0] = '\0';
+}
+
+/* Flushes and closes; on failure (or when !ok) the temporary file is removed. */
+static int
+outfile_close(struct outfile *o, int ok)
+{
+	if (o->f == NULL)
+		return ok ? 0 : -1;
+	int failed = fflush(o->f) != 0 || ferror(o->f);
+	int e = errno;
+	if (o->f != stdout && fclose(o->f) != 0 && !failed) {
+		failed = 1;
+		e = errno;
+	}
+	o->f = NULL;
+	if (failed && ok) {
+		cli_error("cannot write '%s': %s", o->path ? o->path : "standard output", strerror(e));
+		ok = 0;
+	}
+	if (!ok)
+		outfile_discard(o);
+	return ok ? 0 : -1;
+}
+
+/* Renames the finished temporary file onto its target. */
+static int
+outfile_commit(struct outfile *o)
+{
+	if (o->tmp[0] == '\0')
+		return 0;
+	if (rename(o->tmp, o->path) != 0) {
+		int e = errno;
+		unlink(o->tmp);
+		return cli_error("cannot write '%s': %s", o->path, strerror(e));
+	}
+	o->tmp[0] = '\0';
+	return 0;
+}
+
+static int
+write_people(const struct genorg *g, FILE *f, struct genorg_row *row)
+{
+	struct diag d;
+	if (csv_write_row(f, genorg_columns, GENORG_NCOLS) != 0)
+		return -1;
+	for (long i = 0; i < genorg_count(g); i++) {
+		if (genorg_format(g, i, row, &d) != 0)
+			return cli_diag(&d), -1;
+		if (csv_write_row(f, row->field, GENORG_NCOLS) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+write_survey(const struct genorg *g, const struct genorg_survey *s, FILE *f,
+	     struct genorg_row *row)
+{
+	struct diag d;
+	if (csv_write_row(f, genorg_survey_columns, GENORG_SURVEY_NCOLS) != 0)
+		return -1;
+	for (long i = 0; i < genorg_survey_count(s); i++) {
+		if (genorg_survey_format(g, s, i, row, &d) != 0)
+			return cli_diag(&d), -1;
+		if (csv_write_row(f, row->field, GENORG_SURVEY_NCOLS) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reports a stream error (a formatting error was already reported); returns 0 for `ok`. */
+static int
+write_failed(const struct outfile *o)
+{
+	if (ferror(o->f))
+		cli_error("cannot write '%s': %s", o->path ? o->path : "standard output",
+			  strerror(errno));
+	return 0;
+}
+
+/* Generates and writes; both files land together or neither does. */
+static int
+run(const struct opts *o)
+{
+	struct diag d;
+	diag_clear(&d);
+	struct genorg_opts go = {.people = o->people, .seed = (uint64_t)o->seed};
+	struct genorg *g = genorg_new(&go, &d);
+	if (g == NULL)
+		return cli_diag(&d);
+	struct genorg_survey *s = NULL;
+	if (o->survey != NULL && (s = genorg_survey_new(g, o->survey, o->survey_size, &d)) == NULL) {
+		genorg_delete(g);
+		return cli_diag(&d);
+	}
+
+	struct genorg_row row;
+	struct outfile people = {0}, survey = {0};
+	int ok = outfile_open(&people, o->out) == 0;
+	if (ok && s != NULL)
+		ok = outfile_open(&survey, o->survey_out) == 0;
+	if (ok && write_people(g, people.f, &row) != 0)
+		ok = write_failed(&people);
+	if (ok && s != NULL && write_survey(g, s, survey.f, &row) != 0)
+		ok = write_failed(&survey);
+	/* Close both even after a failure, so no temporary file is left behind. */
+	ok = outfile_close(&people, ok) == 0 && ok;
+	ok = outfile_close(&survey, ok) == 0 && ok;
+	if (!ok)
+		outfile_discard(&people);
+	else if (outfile_commit(&people) != 0 || outfile_commit(&survey) != 0)
+		ok = 0;
+	genorg_survey_delete(s);
+	genorg_delete(g);
+	return ok ? CLI_OK : CLI_FAIL;
+}
+
 int
 cmd_gen_org(struct cli *c, int argc, char **argv)
 {
-	return cli_error("%s: not built yet", argv[0]);
+	(void)c;
+	if (cli_wants_help(argc, argv)) {
+		help();
+		return CLI_OK;
+	}
+	struct opts o;
+	int rc = parse(argc, argv, &o);
+	if (rc != CLI_OK)
+		return rc;
+	return run(&o);
 }
