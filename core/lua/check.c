@@ -271,7 +271,10 @@ cmp_str(const void *a, const void *b)
 
 static void render(lua_State *L, int idx, int depth, struct strbuf *b);
 
-/* A table as {k=v, ...} with keys sorted (Lua's iteration order is not stable). */
+/*
+ * A table as {v1, v2, k=v, ...}: the sequence part in order, then the other keys
+ * sorted (Lua's iteration order is not stable from run to run).
+ */
 static void
 render_table(lua_State *L, int idx, int depth, struct strbuf *b)
 {
@@ -280,10 +283,24 @@ render_table(lua_State *L, int idx, int depth, struct strbuf *b)
 		return;
 	}
 	enum { MAXE = 12 };
+	sb_add(b, "{");
+	lua_Integer seq = 0;
+	while (seq < MAXE && lua_rawgeti(L, idx, seq + 1) != LUA_TNIL) {
+		if (seq++ > 0)
+			sb_add(b, ", ");
+		render(L, lua_gettop(L), depth + 1, b);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
 	char *items[MAXE];
 	int n = 0, more = 0;
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
+		if (lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 &&
+		    lua_tointeger(L, -2) <= seq) {
+			lua_pop(L, 1);
+			continue;
+		}
 		if (n == MAXE) {
 			more = 1;
 			lua_pop(L, 2);
@@ -292,19 +309,20 @@ render_table(lua_State *L, int idx, int depth, struct strbuf *b)
 		char kbuf[128], vbuf[160];
 		struct strbuf kb = {kbuf, 0, sizeof(kbuf)}, vb = {vbuf, 0, sizeof(vbuf)};
 		kbuf[0] = vbuf[0] = '\0';
-		render(L, lua_gettop(L) - 1, 3, &kb);
+		if (lua_type(L, -2) == LUA_TSTRING)
+			sb_add(&kb, lua_tostring(L, -2));
+		else
+			render(L, lua_gettop(L) - 1, 3, &kb);
 		render(L, lua_gettop(L), depth + 1, &vb);
 		size_t len = strlen(kbuf) + strlen(vbuf) + 2;
 		items[n] = malloc(len);
 		if (items[n] != NULL)
-			snprintf(items[n++], len, "%s=%s", lua_type(L, -2) == LUA_TSTRING ?
-				 lua_tostring(L, -2) : kbuf, vbuf);
+			snprintf(items[n++], len, "%s=%s", kbuf, vbuf);
 		lua_pop(L, 1);
 	}
 	qsort(items, (size_t)n, sizeof(char *), cmp_str);
-	sb_add(b, "{");
 	for (int i = 0; i < n; i++) {
-		if (i)
+		if (seq > 0 || i > 0)
 			sb_add(b, ", ");
 		sb_add(b, items[i]);
 		free(items[i]);

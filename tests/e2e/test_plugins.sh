@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# End-to-end tests of `tandem plugins list|check` and the sandbox: every
+# malicious fixture in tests/plugins/ is stopped within 2 s with its exact
+# message, the command exits 1 (never a signal), and the workspace database is
+# untouched; the good fixtures pass; discovery finds workspace plugins first.
+. "$(dirname "$0")/lib.sh"
+
+FIX="$TANDEM_SRCDIR/tests/plugins"
+cd "$FIX" || exit 1
+
+WS=$(new_ws) || WS=""
+[ -n "$WS" ] && BEFORE=$(db_digest "$WS")
+
+# bad FIXTURE MESSAGE: check exits 1 within 2 s with MESSAGE on stderr.
+bad() {
+  local f=$1 msg=$2 t0 ms
+  t0=$(date +%s%N)
+  run timeout 10 "$TANDEM" plugins check "$f"
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  expect_rc "$f exit" 1
+  expect_err "$f message" "$msg"
+  if [ "$ms" -lt 2000 ]; then ok "$f time"; else fail "$f time" "took $ms ms"; fi
+}
+
+bad loop.lua "tandem: loop.lua:5: instruction budget of 10000000 exhausted (in hook score)"
+bad loop_pcall.lua "tandem: loop_pcall.lua:5: instruction budget of 10000000 exhausted (in hook score)"
+bad loop_xpcall.lua "tandem: loop_xpcall.lua:5: instruction budget of 10000000 exhausted (in hook score)"
+# At load time the declaration's limits are not known yet: the default budget
+# (1e8 instructions) or the 1 s deadline, whichever comes first on this machine.
+bad loop_at_load.lua "tandem: loop_at_load.lua:2: "
+if grep -qE "instruction budget of 100000000 exhausted|wall-clock deadline of 1000 ms exceeded" "$ERR"; then
+  ok "loop_at_load budget"; else fail "loop_at_load budget" "$(cat "$ERR")"; fi
+bad alloc.lua "tandem: alloc.lua: memory budget of 64 MiB exhausted (in hook score)"
+bad alloc_tables.lua "tandem: alloc_tables.lua: memory budget of 32 MiB exhausted (in hook score)"
+bad huge_rep.lua "tandem: huge_rep.lua: memory budget of 256 MiB exhausted (in hook score)"
+bad recurse.lua "tandem: recurse.lua:5: stack overflow (in hook score)"
+bad recurse_gsub.lua "tandem: recurse_gsub.lua: C stack overflow (in hook score)"
+bad sort_error.lua "tandem: sort_error.lua:5: comparator failed (in hook score)"
+bad pattern.lua "tandem: plugin pattern.lua: hook score killed after 1000 ms wall-clock deadline"
+bad pattern_at_load.lua "tandem: plugin pattern_at_load.lua: load killed after 1000 ms wall-clock deadline"
+bad io_open.lua "tandem: io_open.lua:5: attempt to index a nil value (global 'io') (in hook score)"
+bad os_execute.lua "tandem: os_execute.lua:5: attempt to call a nil value (field 'execute') (in hook score)"
+bad os_exit.lua "tandem: os_exit.lua:5: attempt to call a nil value (field 'exit') (in hook score)"
+bad os_getenv.lua "tandem: os_getenv.lua:5: attempt to call a nil value (field 'getenv') (in hook score)"
+bad debug_lib.lua "tandem: debug_lib.lua:5: attempt to index a nil value (global 'debug') (in hook score)"
+bad package_lib.lua "tandem: package_lib.lua:5: attempt to index a nil value (global 'package') (in hook score)"
+bad require_fn.lua "tandem: require_fn.lua:5: attempt to call a nil value (global 'require') (in hook score)"
+bad dofile_fn.lua "tandem: dofile_fn.lua:5: attempt to call a nil value (global 'dofile') (in hook score)"
+bad collectgarbage_fn.lua "tandem: collectgarbage_fn.lua:5: attempt to call a nil value (global 'collectgarbage') (in hook score)"
+bad bytecode.lua "tandem: bytecode.lua:5: attempt to load a binary chunk (mode is 't') (in hook score)"
+bad string_dump.lua "tandem: string_dump.lua:5: attempt to call a nil value (field 'dump') (in hook score)"
+bad finalizer.lua "tandem: finalizer.lua:5: finalizers (__gc) are not allowed (in hook score)"
+bad finalizer_false.lua "tandem: finalizer_false.lua:5: finalizers (__gc) are not allowed (in hook score)"
+bad string_replace.lua "tandem: string_replace.lua:5: attempt to modify read-only table 'string' (in hook score)"
+bad string_rawset.lua "tandem: string_rawset.lua:5: attempt to modify read-only table 'string' (in hook score)"
+bad string_metatable.lua "tandem: string_metatable.lua:5: attempt to index a string value (local 'mt') (in hook score)"
+bad string_setmetatable.lua "tandem: string_setmetatable.lua:5: bad argument #1 to 'setmetatable' (table expected, got string) (in hook score)"
+bad tandem_write.lua "tandem: tandem_write.lua:5: attempt to modify read-only table 'tandem.time' (in hook score)"
+bad tandem_rawset.lua "tandem: tandem_rawset.lua:5: attempt to modify read-only table 'tandem' (in hook score)"
+bad error_table.lua "tandem: error_table.lua: error raised with a table value instead of a message (in hook score)"
+bad hook_error.lua "tandem: hook_error.lua:4: no score for Ana Silva (in hook score)"
+bad api_error.lua "tandem: api_error.lua:4: bad time '2026-13-01': month out of range (in hook score)"
+bad bad_field_type.lua "tandem: bad_field_type.lua:2: field 'plan' must be a function (got string)"
+bad bad_unknown_field.lua "tandem: bad_unknown_field.lua:2: unknown field 'shedule' in a job declaration (valid fields: name, version, api, description, limits, schedule, run)"
+bad bad_api.lua "tandem: bad_api.lua:2: field 'api' is 2, but this host supports plugin API version 1"
+bad bad_name.lua "tandem: bad_name.lua:2: field 'name' must be 1 to 64 characters of a-z, 0-9, '_' or '-' (got \"Bad Name\")"
+bad bad_version.lua "tandem: bad_version.lua:2: field 'version' must look like \"1.2.0\" (got \"1.2\")"
+bad bad_no_decl.lua "tandem: bad_no_decl.lua: the file must return a declaration made with tandem.policy{...}"
+bad bad_syntax.lua "tandem: bad_syntax.lua:2: '}' expected near 'version'"
+
+# Nothing escaped the sandbox.
+if [ -e /tmp/tandem-pwned ]; then fail "os.execute escaped" "/tmp/tandem-pwned exists"; else ok "no escape"; fi
+
+# The good fixtures pass and show what each hook returned.
+run "$TANDEM" plugins check good_policy.lua
+expect_rc "good policy" 0
+expect_out "good policy header" "good_policy.lua: policy 'good-policy' 1.2.0 (api 1)"
+expect_out "good policy capacity" "capacity"
+for f in good_cadence.lua good_reward.lua good_report.lua good_job.lua; do
+  run "$TANDEM" plugins check "$f"
+  expect_rc "$f" 0
+done
+run "$TANDEM" plugins check --json good_reward.lua
+expect_rc "check json" 0
+expect_out "check json value" '"value": "{{person_id=2, points=10, reason=\"session held\"}}"'
+expect_out "check json ok" '"ok": true'
+run "$TANDEM" plugins check --json hook_error.lua
+expect_rc "check json failing" 1
+expect_out "check json error" '"error": "hook_error.lua:4: no score for Ana Silva (in hook score)"'
+run "$TANDEM" plugins check good_report.lua
+expect_out "report value" '{matches=1, people=2, program="pilot"}'
+
+# Usage and help.
+run "$TANDEM" plugins --help
+expect_rc "help" 0
+expect_out "help text" "usage: tandem plugins list"
+run "$TANDEM" plugins check --help
+expect_rc "check help" 0
+run "$TANDEM" plugins list --help
+expect_rc "list help" 0
+run "$TANDEM" plugins check
+expect_rc "check without file" 2
+run "$TANDEM" plugins list --kind nope
+expect_rc "bad kind" 2
+run "$TANDEM" plugins frobnicate
+expect_rc "bad subcommand" 2
+run "$TANDEM" plugins check no_such_file.lua
+expect_rc "missing file" 1
+expect_err "missing file message" "no_such_file.lua: cannot open"
+
+# Discovery: a workspace plugin, a broken one, and a cadence.
+if [ -n "$WS" ]; then
+  mkdir -p "$WS/policies" "$WS/plugins/cadences"
+  cp good_policy.lua "$WS/policies/mine.lua"
+  cp hook_error.lua "$WS/policies/broken_at_run.lua"
+  printf 'return 42\n' > "$WS/policies/not_a_plugin.lua"
+  cp good_cadence.lua "$WS/plugins/cadences/biweekly.lua"
+  run "$TANDEM" -C "$WS" plugins list
+  expect_rc "list" 0
+  expect_out "list header" "NAME"
+  expect_out "list workspace policy" "good-policy"
+  expect_out "list cadence" "biweekly"
+  expect_out "list load error" "the file must return a declaration"
+  run "$TANDEM" -C "$WS" plugins list --json --kind cadence
+  expect_rc "list json" 0
+  expect_out "list json cadence" '"name": "biweekly"'
+  expect_out "list json source" '"source": "workspace"'
+  if grep -q '"kind": "policy"' "$OUT"; then fail "list --kind filter" "policy listed"; else ok "list --kind"; fi
+  AFTER=$(db_digest "$WS")
+  if [ "$BEFORE" = "$AFTER" ]; then ok "db untouched"; else fail "db untouched" "digest changed"; fi
+fi
+
+finish
