@@ -424,74 +424,271 @@ max_cardinality(const struct prob *p, int *T, struct diag *d)
 	return 0;
 }
 
-/* ---- Relaxation kernels -------------------------------------------------- */
+/* ---- Kernels -------------------------------------------------------------- */
 
 /*
- * One Dijkstra relaxation along matrix row r: for every column j,
- * d_j = min(d_j, o + c_rj - v_j), remembering r as the predecessor where it
- * improves; returns the new minimum of d. Finalized (and, temporarily, vetoed)
- * columns carry v_j = -inf, so their candidate is +inf and never wins, and their
- * d_j = +inf keeps them out of the minimum: the loop needs no index list and no
- * branch, and the compiler vectorizes it. Instantiated per dtype and sense.
+ * The hot loops run over one contiguous matrix row, four columns at a time with
+ * GCC vector extensions (SSE2 or AVX2 code, chosen at load time by
+ * target_clones), and are instantiated per dtype and sense so they hold no
+ * switch: the score is converted to double and negated for maximize in
+ * registers, the matrix is never copied. Finalized, vetoed and slot-less columns
+ * carry v_j = -inf, so c - v = +inf for them: no index lists, no branches.
+ */
+/* The vector helpers are static inline: the AVX argument-passing ABI note does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef double match_v4d __attribute__((vector_size(32)));
+typedef int64_t match_v4l __attribute__((vector_size(32)));
+typedef int32_t match_v4i __attribute__((vector_size(16)));
+typedef float match_v4f __attribute__((vector_size(16)));
+typedef int16_t match_v4s __attribute__((vector_size(8)));
+typedef uint8_t match_v4b __attribute__((vector_size(4)));
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define MATCH_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define MATCH_CLONES
+#endif
+
+static inline match_v4d
+ld4_f64(const void *p, int j)
+{
+	match_v4d x;
+	memcpy(&x, (const double *)p + j, sizeof(x));
+	return x;
+}
+
+static inline match_v4d
+ld4_f32(const void *p, int j)
+{
+	match_v4f x;
+	memcpy(&x, (const float *)p + j, sizeof(x));
+	return __builtin_convertvector(x, match_v4d);
+}
+
+static inline match_v4d
+ld4_i32(const void *p, int j)
+{
+	match_v4i x;
+	memcpy(&x, (const int32_t *)p + j, sizeof(x));
+	return __builtin_convertvector(x, match_v4d);
+}
+
+static inline match_v4d
+ld4_i16(const void *p, int j)
+{
+	match_v4s x;
+	memcpy(&x, (const int16_t *)p + j, sizeof(x));
+	return __builtin_convertvector(x, match_v4d);
+}
+
+static inline double
+ld1_f64(const void *p, int j)
+{
+	return ((const double *)p)[j];
+}
+
+static inline double
+ld1_f32(const void *p, int j)
+{
+	return ((const float *)p)[j];
+}
+
+static inline double
+ld1_i32(const void *p, int j)
+{
+	return ((const int32_t *)p)[j];
+}
+
+static inline double
+ld1_i16(const void *p, int j)
+{
+	return ((const int16_t *)p)[j];
+}
+
+static inline match_v4d
+vsel(match_v4l m, match_v4d a, match_v4d b)
+{
+	return (match_v4d)(((match_v4l)a & m) | ((match_v4l)b & ~m));
+}
+
+static inline match_v4l
+mask4(const uint8_t *mk, int j)
+{
+	match_v4b b;
+	memcpy(&b, mk + j, sizeof(b));
+	return __builtin_convertvector(b, match_v4l) != 0;
+}
+
+static inline match_v4d
+ldv(const double *p)
+{
+	match_v4d x;
+	memcpy(&x, p, sizeof(x));
+	return x;
+}
+
+/*
+ * relax: d_j = min(d_j, o + c_rj - v_j) for every column, pred_j = r where it
+ * improves; returns min_j d_j (a Dijkstra relaxation along row r).
+ * colmin: cm_j = min(cm_j, c_rj), am_j = r where it improves (column reduction
+ * read row by row).
+ * best2: the smallest and second smallest c_rj - v_j with their columns.
  */
 typedef double (*relax_fn)(const void *row, const uint8_t *mk, const double *v, double *d,
 			   int *pred, int nc, int r, double o);
+typedef void (*colmin_fn)(const void *row, const uint8_t *mk, double *cm, int *am, int nc,
+			  int r);
+typedef void (*best2_fn)(const void *row, const uint8_t *mk, const double *v, int nc,
+			 double *u1, int *j1, double *u2, int *j2);
 
-#define MATCH_RELAX(NAME, T, SGN)                                                           \
-	static double NAME(const void *row_, const uint8_t *mk, const double *restrict v,   \
-			   double *restrict d, int *restrict pred, int nc, int r, double o) \
-	{                                                                                   \
-		const T *restrict s = row_;                                                 \
-		double m = INFINITY;                                                        \
-		if (mk == NULL) {                                                           \
-			for (int j = 0; j < nc; j++) {                                      \
-				double nd = o + SGN(double) s[j] - v[j];                    \
-				double dj = d[j];                                           \
-				int better = nd < dj;                                       \
-				pred[j] = better ? r : pred[j];                             \
-				dj = better ? nd : dj;                                      \
-				d[j] = dj;                                                  \
-				m = dj < m ? dj : m;                                        \
-			}                                                                   \
-		} else {                                                                    \
-			for (int j = 0; j < nc; j++) {                                      \
-				double nd = o + SGN(double) s[j] - v[j];                    \
-				double dj = d[j];                                           \
-				int better = nd < dj && !mk[j];                             \
-				pred[j] = better ? r : pred[j];                             \
-				dj = better ? nd : dj;                                      \
-				d[j] = dj;                                                  \
-				m = dj < m ? dj : m;                                        \
-			}                                                                   \
-		}                                                                           \
-		return m;                                                                   \
+#define MATCH_RELAX_BODY(DT, SGN, MASKED)                                                    \
+	do {                                                                                 \
+		for (; j + 4 <= nc; j += 4) {                                                \
+			match_v4d nd = o + (SGN ld4_##DT(row, j)) - ldv(v + j);              \
+			match_v4d dj = ldv(d + j);                                           \
+			match_v4l better = nd < dj;                                          \
+			if (MASKED)                                                          \
+				better &= ~mask4(mk, j);                                     \
+			dj = vsel(better, nd, dj);                                           \
+			memcpy(d + j, &dj, sizeof(dj));                                      \
+			match_v4i b32 = __builtin_convertvector(better, match_v4i);          \
+			match_v4i pj;                                                        \
+			memcpy(&pj, pred + j, sizeof(pj));                                   \
+			pj = (rv & b32) | (pj & ~b32);                                       \
+			memcpy(pred + j, &pj, sizeof(pj));                                   \
+			mv = vsel(dj < mv, dj, mv);                                          \
+		}                                                                            \
+	} while (0)
+
+#define MATCH_KERNELS(DT, SN, SGN)                                                           \
+	MATCH_CLONES static double relax_##DT##_##SN(                                        \
+		const void *row, const uint8_t *mk, const double *restrict v,                \
+		double *restrict d, int *restrict pred, int nc, int r, double o)             \
+	{                                                                                    \
+		match_v4d mv = {INFINITY, INFINITY, INFINITY, INFINITY};                     \
+		match_v4i rv = {r, r, r, r};                                                 \
+		int j = 0;                                                                   \
+		if (mk)                                                                      \
+			MATCH_RELAX_BODY(DT, SGN, 1);                                        \
+		else                                                                         \
+			MATCH_RELAX_BODY(DT, SGN, 0);                                        \
+		double m = mv[0] < mv[1] ? mv[0] : mv[1];                                    \
+		double m2 = mv[2] < mv[3] ? mv[2] : mv[3];                                   \
+		m = m < m2 ? m : m2;                                                         \
+		for (; j < nc; j++) {                                                        \
+			double nd = o + (SGN ld1_##DT(row, j)) - v[j];                       \
+			if (nd < d[j] && !(mk && mk[j])) {                                   \
+				d[j] = nd;                                                   \
+				pred[j] = r;                                                 \
+			}                                                                    \
+			m = d[j] < m ? d[j] : m;                                             \
+		}                                                                            \
+		return m;                                                                    \
+	}                                                                                    \
+	MATCH_CLONES static void colmin_##DT##_##SN(const void *row, const uint8_t *mk,      \
+						    double *restrict cm, int *restrict am,   \
+						    int nc, int r)                           \
+	{                                                                                    \
+		match_v4i rv = {r, r, r, r};                                                 \
+		match_v4l none = {0, 0, 0, 0};                                               \
+		int j = 0;                                                                   \
+		for (; j + 4 <= nc; j += 4) {                                                \
+			match_v4d c = SGN ld4_##DT(row, j);                                  \
+			match_v4d cj = ldv(cm + j);                                          \
+			match_v4l lt = (c < cj) & (mk ? ~mask4(mk, j) : ~none);              \
+			cj = vsel(lt, c, cj);                                                \
+			memcpy(cm + j, &cj, sizeof(cj));                                     \
+			match_v4i b32 = __builtin_convertvector(lt, match_v4i);              \
+			match_v4i aj;                                                        \
+			memcpy(&aj, am + j, sizeof(aj));                                     \
+			aj = (rv & b32) | (aj & ~b32);                                       \
+			memcpy(am + j, &aj, sizeof(aj));                                     \
+		}                                                                            \
+		for (; j < nc; j++) {                                                        \
+			double c = SGN ld1_##DT(row, j);                                     \
+			if (c < cm[j] && !(mk && mk[j])) {                                   \
+				cm[j] = c;                                                   \
+				am[j] = r;                                                   \
+			}                                                                    \
+		}                                                                            \
+	}                                                                                    \
+	MATCH_CLONES static void best2_##DT##_##SN(const void *row, const uint8_t *mk,       \
+						   const double *restrict v, int nc,         \
+						   double *u1, int *j1, double *u2, int *j2) \
+	{                                                                                    \
+		match_v4d inf4 = {INFINITY, INFINITY, INFINITY, INFINITY};                   \
+		match_v4d m1 = inf4, m2 = inf4;                                              \
+		match_v4l i1 = {-1, -1, -1, -1}, i2 = i1, jv = {0, 1, 2, 3};                 \
+		int j = 0;                                                                   \
+		for (; j + 4 <= nc; j += 4, jv += 4) {                                       \
+			match_v4d x = (SGN ld4_##DT(row, j)) - ldv(v + j);                   \
+			if (mk)                                                              \
+				x = vsel(mask4(mk, j), inf4, x);                             \
+			match_v4l lt1 = x < m1, lt2 = x < m2;                                \
+			m2 = vsel(lt1, m1, vsel(lt2, x, m2));                                \
+			i2 = (lt1 & i1) | (~lt1 & ((lt2 & jv) | (~lt2 & i2)));               \
+			m1 = vsel(lt1, x, m1);                                               \
+			i1 = (lt1 & jv) | (~lt1 & i1);                                       \
+		}                                                                            \
+		double b1 = INFINITY, b2 = INFINITY;                                         \
+		int k1 = -1, k2 = -1;                                                        \
+		/* merge the lanes, then the tail, keeping the lowest column on ties */      \
+		double cand[8 + 3];                                                          \
+		int cidx[8 + 3], nc8 = 0;                                                    \
+		for (int l = 0; l < 4; l++) {                                                \
+			cand[nc8] = m1[l], cidx[nc8++] = (int)i1[l];                         \
+			cand[nc8] = m2[l], cidx[nc8++] = (int)i2[l];                         \
+		}                                                                            \
+		for (; j < nc; j++) {                                                        \
+			cand[nc8] = (mk && mk[j]) ? INFINITY : (SGN ld1_##DT(row, j)) - v[j]; \
+			cidx[nc8++] = j;                                                     \
+		}                                                                            \
+		for (int q = 0; q < nc8; q++) {                                              \
+			double x = cand[q];                                                  \
+			int c = cidx[q];                                                     \
+			if (c < 0 || !(x < INFINITY))                                        \
+				continue;                                                    \
+			if (x < b1 || (x == b1 && c < k1)) {                                 \
+				b2 = b1, k2 = k1;                                            \
+				b1 = x, k1 = c;                                              \
+			} else if (x < b2 || (x == b2 && c < k2)) {                          \
+				b2 = x, k2 = c;                                              \
+			}                                                                    \
+		}                                                                            \
+		*u1 = b1, *j1 = k1, *u2 = b2, *j2 = k2;                                      \
 	}
 
-#define MATCH_PLUS +
-#define MATCH_MINUS -
-MATCH_RELAX(relax_f64_min, double, MATCH_PLUS)
-MATCH_RELAX(relax_f64_max, double, MATCH_MINUS)
-MATCH_RELAX(relax_f32_min, float, MATCH_PLUS)
-MATCH_RELAX(relax_f32_max, float, MATCH_MINUS)
-MATCH_RELAX(relax_i16_min, int16_t, MATCH_PLUS)
-MATCH_RELAX(relax_i16_max, int16_t, MATCH_MINUS)
-MATCH_RELAX(relax_i32_min, int32_t, MATCH_PLUS)
-MATCH_RELAX(relax_i32_max, int32_t, MATCH_MINUS)
+MATCH_KERNELS(f64, min, +)
+MATCH_KERNELS(f64, max, -)
+MATCH_KERNELS(f32, min, +)
+MATCH_KERNELS(f32, max, -)
+MATCH_KERNELS(i16, min, +)
+MATCH_KERNELS(i16, max, -)
+MATCH_KERNELS(i32, min, +)
+MATCH_KERNELS(i32, max, -)
 
-static relax_fn
-pick_relax(enum match_dtype t, int maximize)
+struct kernels {
+	relax_fn relax;
+	colmin_fn colmin;
+	best2_fn best2;
+};
+
+static struct kernels
+pick_kernels(enum match_dtype t, int maximize)
 {
+#define MATCH_K(DT, SN) ((struct kernels){relax_##DT##_##SN, colmin_##DT##_##SN, best2_##DT##_##SN})
 	switch (t) {
 	case MATCH_F64:
-		return maximize ? relax_f64_max : relax_f64_min;
+		return maximize ? MATCH_K(f64, max) : MATCH_K(f64, min);
 	case MATCH_F32:
-		return maximize ? relax_f32_max : relax_f32_min;
+		return maximize ? MATCH_K(f32, max) : MATCH_K(f32, min);
 	case MATCH_I16:
-		return maximize ? relax_i16_max : relax_i16_min;
+		return maximize ? MATCH_K(i16, max) : MATCH_K(i16, min);
 	case MATCH_I32:
-		return maximize ? relax_i32_max : relax_i32_min;
+		return maximize ? MATCH_K(i32, max) : MATCH_K(i32, min);
 	}
-	return NULL;
+#undef MATCH_K
+	return (struct kernels){NULL, NULL, NULL};
 }
 
 /* ---- Shortest augmenting paths ------------------------------------------ */
@@ -502,6 +699,7 @@ struct ssp {
 	int has_d;
 	double kappa;   /* cost of any row on D */
 	relax_fn relax;
+	struct kernels k;
 	size_t rowbytes;
 	const char *base;
 	int *row_col;   /* row -> column, nc = on D, -1 = free */
@@ -542,7 +740,8 @@ ssp_init(struct ssp *S, const struct prob *p, int T, struct diag *d)
 	S->nr = p->nr;
 	S->nc = p->nc;
 	S->has_d = T < p->nfree;
-	S->relax = pick_relax(p->m->dtype, p->maximize);
+	S->k = pick_kernels(p->m->dtype, p->maximize);
+	S->relax = S->k.relax;
 	S->rowbytes = (size_t)p->nc * dtype_size(p->m->dtype);
 	S->base = p->m->scores;
 	size_t nr = (size_t)p->nr, nc1 = (size_t)p->nc + 1;
@@ -731,6 +930,161 @@ ssp_augment(struct ssp *S, int s)
 	return 0;
 }
 
+/* ---- Initial assignment (Jonker-Volgenant) ------------------------------ */
+
+/* Row r's matrix row and mask row; hides r's vetoed columns (v = -inf) until unhide. */
+static const void *
+ssp_row(struct ssp *S, int r, const uint8_t **mk)
+{
+	const struct prob *p = S->p;
+	*mk = p->mask ? p->mask + (size_t)r * (size_t)S->nc : NULL;
+	if (p->vptr)
+		for (int k = p->vptr[r]; k < p->vptr[r + 1]; k++) {
+			S->vsave[k - p->vptr[r]] = S->v[p->vcol[k]];
+			S->v[p->vcol[k]] = -INFINITY;
+		}
+	return S->base + (size_t)r * S->rowbytes;
+}
+
+static void
+ssp_unhide(struct ssp *S, int r)
+{
+	const struct prob *p = S->p;
+	if (p->vptr)
+		for (int k = p->vptr[r]; k < p->vptr[r + 1]; k++)
+			S->v[p->vcol[k]] = S->vsave[k - p->vptr[r]];
+}
+
+static void
+ssp_best2(struct ssp *S, int r, double *u1, int *j1, double *u2, int *j2)
+{
+	const uint8_t *mk;
+	const void *row = ssp_row(S, r, &mk);
+	S->k.best2(row, mk, S->v, S->nc, u1, j1, u2, j2);
+	ssp_unhide(S, r);
+}
+
+/*
+ * Column reduction, read row by row: v_j = min_i c_ij and column j takes its
+ * argmin row when that row is still free (columns from the last, as in the
+ * paper). Each assigned row then sits on its cheapest reduced column (0), which
+ * is the invariant the shortest-path phase needs. Reduction transfer then lowers
+ * the price of a column holding a single row by that row's margin to its second
+ * best column, which keeps the invariant and leaves more room for later searches.
+ * Only valid when every slot ends up filled (prices of columns left with free
+ * slots would otherwise differ); the caller checks that.
+ */
+static int
+ssp_column_reduction(struct ssp *S, struct diag *d)
+{
+	const struct prob *p = S->p;
+	int nr = S->nr, nc = S->nc;
+	double *cm = malloc((size_t)nc * sizeof(double));
+	int *am = malloc((size_t)nc * sizeof(int));
+	int *hits = calloc((size_t)nr, sizeof(int));
+	if (!cm || !am || !hits) {
+		free(cm), free(am), free(hits);
+		return diag_set(d, DIAG_NOMEM, "out of memory in column reduction");
+	}
+	for (int j = 0; j < nc; j++) {
+		cm[j] = INFINITY;
+		am[j] = -1;
+	}
+	for (int i = 0; i < nr; i++) {
+		if (p->pin[i] >= 0)
+			continue;
+		const uint8_t *mk = p->mask ? p->mask + (size_t)i * (size_t)nc : NULL;
+		if (p->vptr && p->vptr[i] < p->vptr[i + 1]) {
+			for (int j = 0; j < nc; j++) {
+				if (!is_allowed(p, i, j))
+					continue;
+				double c = cost_at(p, i, j);
+				if (c < cm[j]) {
+					cm[j] = c;
+					am[j] = i;
+				}
+			}
+			continue;
+		}
+		S->k.colmin(S->base + (size_t)i * S->rowbytes, mk, cm, am, nc, i);
+	}
+	for (int j = nc - 1; j >= 0; j--) {
+		if (S->cap[j] == 0 || am[j] < 0)
+			continue;
+		S->v[j] = cm[j];
+		int i = am[j];
+		if (hits[i]++ == 0)
+			col_add(S, j, i);
+	}
+	for (int i = 0; i < nr; i++) {
+		int j1 = S->row_col[i];
+		if (hits[i] != 1 || j1 < 0 || S->cnt[j1] != 1)
+			continue;
+		double u1, u2;
+		int k1, k2;
+		ssp_best2(S, i, &u1, &k1, &u2, &k2);
+		double mu = k1 == j1 ? u2 : u1;
+		if (mu < INFINITY && mu > 0)
+			S->v[j1] -= mu;
+	}
+	free(cm), free(am), free(hits);
+	return 0;
+}
+
+/*
+ * Augmenting row reduction: a free row takes its best column j1 (smallest
+ * c - v); when j1 is strictly better than the runner-up, j1's price drops by the
+ * margin so the row is indifferent, and j1's previous row is evicted and tries
+ * again at once. Every assigned row stays on a cheapest reduced column, so the
+ * duals stay valid. Prices only drop on columns that end up full with that one
+ * row (capacity 1), so columns that keep free slots keep their common price. A
+ * column with several slots takes rows only while it has room. On heavy ties
+ * rows can chase each other: each pass is bounded by a budget of steps, the
+ * rows left over go to the shortest-path phase.
+ */
+static void
+ssp_arr(struct ssp *S, int *freel, int *nfree)
+{
+	int n = *nfree, out = 0, k = 0;
+	long budget = 8L * n + 64;
+	while (k < n) {
+		int i = freel[k++];
+		if (--budget < 0) {
+			freel[out++] = i;
+			continue;
+		}
+		double u1, u2;
+		int j1, j2;
+		ssp_best2(S, i, &u1, &j1, &u2, &j2);
+		if (j1 < 0) {
+			freel[out++] = i;
+			continue;
+		}
+		/* A row with a single allowed column has no margin to give: treat as a tie. */
+		int strict = u1 < u2 && u2 < INFINITY;
+		if (!strict && S->cnt[j1] == S->cap[j1] && j2 >= 0)
+			j1 = j2; /* a tie: prefer the runner-up rather than evicting */
+		int full = S->cnt[j1] == S->cap[j1];
+		if (full && S->cap[j1] > 1) {
+			freel[out++] = i;
+			continue;
+		}
+		int i0 = full ? S->head[j1] : -1;
+		if (strict && S->cap[j1] == 1)
+			S->v[j1] -= u2 - u1;
+		if (i0 >= 0)
+			col_remove(S, i0);
+		col_add(S, j1, i);
+		if (i0 < 0)
+			continue;
+		if (strict)
+			freel[--k] = i0;
+		else
+			freel[out++] = i0;
+	}
+	*nfree = out;
+}
+
 /* ---- match_assign -------------------------------------------------------- */
 
 /* v for columns without a free slot to offer: as high as dual feasibility allows, at most 0. */
@@ -797,6 +1151,7 @@ match_assign(const struct match_dense *m, const struct match_opts *o, struct mat
 	struct ssp S;
 	memset(&S, 0, sizeof(S));
 	int rc = -1, T = 0;
+	int *freel = NULL;
 	if (prob_init(&p, m, o, d) < 0)
 		goto out;
 	if (p.nfree == 0 || p.nc == 0) {
@@ -813,16 +1168,33 @@ match_assign(const struct match_dense *m, const struct match_opts *o, struct mat
 	}
 	if (ssp_init(&S, &p, T, d) < 0)
 		goto out;
-	for (int i = 0; i < p.nr; i++) {
-		if (p.pin[i] >= 0)
-			continue;
-		if (ssp_augment(&S, i) < 0) {
-			diag_set(d, DIAG_INTERNAL, "no augmenting path from row %d", i);
+	freel = malloc(((size_t)p.nr + 1) * sizeof(int));
+	if (freel == NULL) {
+		diag_set(d, DIAG_NOMEM, "out of memory for %d rows", p.nr);
+		goto out;
+	}
+	/* Column reduction needs every slot filled; the row reductions need no D. */
+	long slots = 0;
+	for (int j = 0; j < p.nc; j++)
+		slots += p.cap[j];
+	if (!S.has_d && slots == T && ssp_column_reduction(&S, d) < 0)
+		goto out;
+	int nfree = 0;
+	for (int i = 0; i < p.nr; i++)
+		if (p.pin[i] < 0 && S.row_col[i] < 0)
+			freel[nfree++] = i;
+	if (!S.has_d)
+		for (int pass = 0; pass < 2 && nfree > 0; pass++)
+			ssp_arr(&S, freel, &nfree);
+	for (int k = 0; k < nfree; k++) {
+		if (ssp_augment(&S, freel[k]) < 0) {
+			diag_set(d, DIAG_INTERNAL, "no augmenting path from row %d", freel[k]);
 			goto out;
 		}
 	}
 	rc = fill_result(&p, &S, res, d);
 out:
+	free(freel);
 	ssp_fini(&S);
 	prob_fini(&p);
 	if (rc < 0)
