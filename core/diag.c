@@ -28,11 +28,22 @@ diag_prefix(struct diag *d, const char *fmt, ...)
 	char prefix[DIAG_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	int n = vsnprintf(prefix, sizeof(prefix) - 2, fmt, ap);
 	va_end(ap);
-	char old[DIAG_MSG_MAX];
-	memcpy(old, d->msg, sizeof(old));
-	snprintf(d->msg, sizeof(d->msg), "%s: %s", prefix, old);
+	if (n < 0)
+		return -1;
+	size_t plen = strlen(prefix);
+	prefix[plen++] = ':';
+	prefix[plen++] = ' ';
+	/* Shift the old message right, truncating its tail, then copy the prefix in. */
+	size_t mlen = strnlen(d->msg, sizeof(d->msg) - 1);
+	if (plen >= sizeof(d->msg))
+		plen = sizeof(d->msg) - 1;
+	if (plen + mlen >= sizeof(d->msg))
+		mlen = sizeof(d->msg) - 1 - plen;
+	memmove(d->msg + plen, d->msg, mlen);
+	memcpy(d->msg, prefix, plen);
+	d->msg[plen + mlen] = '\0';
 	return -1;
 }
 

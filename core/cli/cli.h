@@ -18,7 +18,8 @@
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 struct cli {
-	const char *dir;     /* workspace folder (-C), "." by default */
+	const char *dir;      /* workspace folder; "." once main has entered the -C folder */
+	const char *dir_name; /* the workspace folder as the user named it, for messages */
 	const char *db_path; /* --db; NULL = DIR/tandem.db */
 	int stderr_tty;      /* progress output only when stderr is a terminal */
 };

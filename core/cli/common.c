@@ -206,7 +206,7 @@ cli_open_store_flags(struct cli *c, struct store **out, int flags)
 		if (c->db_path != NULL)
 			return cli_error("no database at %s", path);
 		return cli_error("no workspace at %s (tandem.db missing); run 'tandem init %s'",
-				 c->dir ? c->dir : ".", c->dir ? c->dir : ".");
+				 c->dir_name ? c->dir_name : ".", c->dir_name ? c->dir_name : ".");
 	}
 	struct diag d;
 	diag_clear(&d);

@@ -3,6 +3,7 @@
  * (-C DIR, --db FILE, --version, --help), installs the log sink, and hands the
  * rest of argv to the command group named first.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ usage(FILE *out)
 		     "       tandem --version | --help\n\n"
 		     "tandem runs reverse-mentoring programs: people, matching, sessions, rewards.\n\n"
 		     "Global options:\n"
-		     "  -C DIR       run in workspace DIR (default: the current folder)\n"
+		     "  -C DIR       run in workspace DIR, as if started there (default: the current folder)\n"
 		     "  --db FILE    use FILE as the database (default: DIR/tandem.db)\n"
 		     "  --version    print the version and exit\n"
 		     "  -h, --help   print this help and exit\n\n"
@@ -59,7 +60,7 @@ log_to_stderr(void *ud, int level, const char *msg)
 int
 main(int argc, char **argv)
 {
-	struct cli c = {.dir = ".", .db_path = NULL, .stderr_tty = isatty(STDERR_FILENO)};
+	struct cli c = {.dir = ".", .dir_name = ".", .db_path = NULL, .stderr_tty = isatty(STDERR_FILENO)};
 	tlog_set_handler(log_to_stderr, NULL);
 
 	int i = 1;
@@ -93,6 +94,16 @@ main(int argc, char **argv)
 	if (i >= argc) {
 		usage(stderr);
 		return CLI_USAGE;
+	}
+	/* Like git -C and make -C: every relative path is relative to the workspace. */
+	if (strcmp(c.dir, ".") != 0) {
+		if (chdir(c.dir) != 0) {
+			fprintf(stderr, "tandem: cannot enter workspace folder %s: %s\n", c.dir,
+				strerror(errno));
+			return CLI_FAIL;
+		}
+		c.dir_name = c.dir;
+		c.dir = ".";
 	}
 	for (const struct command *cmd = commands; cmd->name; cmd++)
 		if (strcmp(cmd->name, argv[i]) == 0)

@@ -1,0 +1,72 @@
+/*
+ * config: the workspace configuration, `tandem.lua`.
+ *
+ * The file is Lua 5.4 run in the plugin sandbox (no io/os/require), with two
+ * declaration functions in scope: workspace{...} (organization, default zone)
+ * and program{...} (one per mentoring program). Each declaration is validated as
+ * it runs, so an error names the file, the line of the declaration and the field:
+ * "tandem.lua:14: program 'digital-2027': field 'starts' must be a date YYYY-MM-DD".
+ * Callers: the CLI (init, programs, match --program) and later the daemon.
+ *
+ * config_sync_programs() upserts the declared programs into the `programs` table
+ * (persistent ids for enrollments and matches); programs removed from the file
+ * keep their rows.
+ */
+#ifndef TANDEM_CONFIG_H
+#define TANDEM_CONFIG_H
+
+#include <stdint.h>
+
+#include "diag.h"
+
+struct store;
+
+struct config_program {
+	char *name;        /* required, [a-z0-9_-]+ */
+	char *title;
+	char *description;
+	char *starts;      /* YYYY-MM-DD or NULL */
+	char *ends;        /* YYYY-MM-DD or NULL, not before starts */
+	char **goals;
+	int ngoals;
+	char **topics;
+	int ntopics;
+	int sessions_per_month;  /* 0 = not set */
+	int minutes_per_session; /* 0 = not set */
+	char *policy;      /* matching policy name or path, or NULL */
+	char *cadence;     /* session cadence plugin name, or NULL */
+	int line;          /* line of the declaration in the file */
+};
+
+struct config {
+	char *path;         /* the file read */
+	char *organization;
+	char *timezone;     /* IANA zone; "UTC" when not set */
+	struct config_program *programs;
+	int nprograms;
+	int has_workspace;  /* workspace{} was declared */
+};
+
+/* The commented example written by `tandem init` (core/templates/tandem.lua). */
+extern const char config_template[];
+
+/* Reads and validates PATH. On error returns -1 and cfg is left empty. */
+int config_load(const char *path, struct config *cfg, struct diag *d);
+
+void config_fini(struct config *cfg);
+
+/* The program named NAME, or NULL (with a diag listing the declared names). */
+const struct config_program *config_find_program(const struct config *cfg, const char *name,
+						  struct diag *d);
+
+/* The program as a JSON object string (malloc'd), as stored in programs.config. */
+char *config_program_json(const struct config_program *p);
+
+/* Upserts every declared program into the programs table in one transaction. */
+int config_sync_programs(struct store *st, const struct config *cfg, struct diag *d);
+
+/* Looks up (after syncing) the database id of the declared program NAME. */
+int config_program_id(struct store *st, const struct config *cfg, const char *name, int64_t *id,
+		      struct diag *d);
+
+#endif

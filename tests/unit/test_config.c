@@ -1,0 +1,153 @@
+/* Unit tests for core/config: reading and validating tandem.lua. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static char tmpdir[] = "/tmp/tandem-config-XXXXXX";
+static char path[256];
+
+static void
+write_file(const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Loads `text` and expects failure with a message containing `want`. */
+static void
+expect_error(const char *text, const char *want)
+{
+	struct config cfg;
+	struct diag d;
+	write_file(text);
+	if (config_load(path, &cfg, &d) == 0)
+		fail_msg("accepted: %s", text);
+	if (strstr(d.msg, want) == NULL)
+		fail_msg("message '%s' lacks '%s'", d.msg, want);
+	assert_int_equal(cfg.nprograms, 0);
+	assert_null(cfg.programs);
+}
+
+static void
+test_template_loads(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct diag d;
+	write_file(config_template);
+	if (config_load(path, &cfg, &d) != 0)
+		fail_msg("%s", d.msg);
+	assert_string_equal(cfg.organization, "Example Corp");
+	assert_string_equal(cfg.timezone, "Europe/Paris");
+	assert_int_equal(cfg.nprograms, 1);
+	const struct config_program *p = config_find_program(&cfg, "digital-2027", &d);
+	assert_non_null(p);
+	assert_string_equal(p->starts, "2027-01-11");
+	assert_int_equal(p->sessions_per_month, 2);
+	assert_int_equal(p->minutes_per_session, 45);
+	assert_true(p->ngoals == 2 && p->ntopics == 7);
+	assert_string_equal(p->policy, "digital_upskilling");
+	assert_null(config_find_program(&cfg, "nope", &d));
+	assert_non_null(strstr(d.msg, "declared: digital-2027"));
+	char *json = config_program_json(p);
+	assert_non_null(strstr(json, "\"topics\":[\"ai_tools\""));
+	free(json);
+	config_fini(&cfg);
+}
+
+static void
+test_defaults_and_computed_values(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct diag d;
+	write_file("local topics = {}\n"
+		   "for i = 1, 3 do topics[i] = 'topic_' .. i end\n"
+		   "program { name = 'a', topics = topics }\n"
+		   "program { name = 'b' }\n");
+	if (config_load(path, &cfg, &d) != 0)
+		fail_msg("%s", d.msg);
+	assert_string_equal(cfg.timezone, "UTC");
+	assert_null(cfg.organization);
+	assert_int_equal(cfg.nprograms, 2);
+	assert_int_equal(cfg.programs[0].ntopics, 3);
+	assert_string_equal(cfg.programs[0].topics[2], "topic_3");
+	assert_int_equal(cfg.programs[1].line, 4);
+	config_fini(&cfg);
+}
+
+static void
+test_errors_name_file_line_and_field(void **state)
+{
+	(void)state;
+	char want[512];
+	snprintf(want, sizeof(want), "%s:2: program 'x': unknown field 'stats' (valid fields: name,", path);
+	expect_error("-- comment\nprogram { name = 'x', stats = '2027-01-01' }\n", want);
+	expect_error("program { name = 'x',\n starts = '2027-02-30' }\n",
+		     "program 'x': field 'starts': '2027-02-30' is not a date YYYY-MM-DD");
+	expect_error("program { name = 'x', starts = '2027-03-01', ends = '2027-02-01' }",
+		     "field 'ends' (2027-02-01) is before 'starts' (2027-03-01)");
+	expect_error("program { name = 'x' }\nprogram { name = 'x' }\n",
+		     ":2: program 'x': declared twice (first on line 1)");
+	expect_error("program { name = 'Bad Name' }", "must be 1-64 characters");
+	expect_error("program { title = 'no name' }", "field 'name' is required");
+	expect_error("program { name = 'x', goals = 'one' }", "field 'goals' must be a list of strings");
+	expect_error("program { name = 'x', topics = { 'a', 2 } }", "field 'topics' item 2 must be a string");
+	expect_error("program { name = 'x', time_commitment = { sessions_per_month = 0 } }",
+		     "field 'sessions_per_month' must be a whole number from 1 to 31");
+	expect_error("workspace { timezone = 'Mars/Olympus' }", "'Mars/Olympus' is not an IANA time zone");
+	expect_error("workspace { }\nworkspace { }", "workspace: declared twice");
+	expect_error("program { name = 'x' ", ":1: '}' expected");
+}
+
+static void
+test_sandbox_applies(void **state)
+{
+	(void)state;
+	expect_error("io.open('/etc/passwd')", "io");
+	expect_error("os.execute('true')", "execute");
+	expect_error("while true do end", "instruction budget");
+	/* A config that fails after a valid program frees it (checked by ASan). */
+	expect_error("program { name = 'ok', goals = {'g'} }\nerror('boom')", ":2: boom");
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(path, sizeof(path), "%s/tandem.lua", tmpdir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	rmdir(tmpdir);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_template_loads),
+		cmocka_unit_test(test_defaults_and_computed_values),
+		cmocka_unit_test(test_errors_name_file_line_and_field),
+		cmocka_unit_test(test_sandbox_applies),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
