@@ -669,9 +669,12 @@ draw_name(struct builder *b, struct genorg_person *p)
 {
 	struct rng *r = &b->rng;
 	int origin = rng_pick(r, locations[p->location].origin, NORIGINS);
-	/* One in five combines a first name and a last name of different origins. */
-	int last_origin = rng_pct(r, 20) ? rng_pick(r, locations[p->location].origin, NORIGINS) : origin;
-	if (last_origin == origin && rng_pct(r, 25))
+	/* Some combine names of two origins (families, marriages): mostly local ones. */
+	int last_origin = origin;
+	uint32_t mix = rng_below(r, 100);
+	if (mix < 12)
+		last_origin = rng_pick(r, locations[p->location].origin, NORIGINS);
+	else if (mix < 18)
 		last_origin = (int)rng_below(r, NORIGINS);
 	p->first = (uint16_t)(origin * NPER + (int)rng_below(r, NPER));
 	p->last = (uint16_t)(last_origin * NPER + (int)rng_below(r, NPER));
@@ -1303,6 +1306,16 @@ fnv1a(const char *s)
 	return h;
 }
 
+/* Digital and inclusion topics: what reverse mentoring is about. */
+static const uint32_t REVERSE_TOPICS = (1u << 17) - 1;
+
+/* The reverse-mentoring topics of a set when it has some, else the whole set. */
+static uint32_t
+prefer_reverse(uint32_t set)
+{
+	return (set & REVERSE_TOPICS) ? set & REVERSE_TOPICS : set;
+}
+
 enum { NKEYS = 256 };
 
 /*
@@ -1385,7 +1398,10 @@ survey_pick(const struct genorg *g, struct rng *r, long size, uint8_t *role_of)
 	for (long i = 0; i < n; i++) {
 		const struct genorg_person *p = &g->people[i];
 		int inactive = p->status != GENORG_ACTIVE;
-		key[i] = (uint8_t)(inactive * 128 + (9 - p->level) * 8 + (int)rng_below(r, 20));
+		/* Juniors who want only senior knowledge come last: the mentors are young. */
+		int no_reverse_wish = p->level <= 4 && !(p->wanted & REVERSE_TOPICS);
+		key[i] = (uint8_t)(inactive * 128 + no_reverse_wish * 8 + (9 - p->level) * 8 +
+				   (int)rng_below(r, 20));
 	}
 	order_by_key(key, n, order);
 	memset(role_of, 0xff, (size_t)n);
@@ -1476,8 +1492,8 @@ genorg_survey_new(const struct genorg *g, const char *program, long size, struct
 		if (rng_pct(&r, 6))
 			e->role = GENORG_BOTH;
 		e->capacity = e->role == GENORG_MENTEE ? 0 : (uint8_t)(1 + rng_pick(&r, cap_w, 3));
-		e->offered = e->role == GENORG_MENTEE ? 0 : some_of(&r, p->skills);
-		e->wanted = e->role == GENORG_MENTOR ? 0 : some_of(&r, p->wanted);
+		e->offered = e->role == GENORG_MENTEE ? 0 : some_of(&r, prefer_reverse(p->skills));
+		e->wanted = e->role == GENORG_MENTOR ? 0 : some_of(&r, prefer_reverse(p->wanted));
 		e->availability = draw_slots(&r, p->level);
 		e->consent = !rng_pct(&r, 4);
 	}

@@ -3,8 +3,9 @@
  * optionally the sign-up survey of a program drawn from it.
  *
  * The generator is core/genorg; this file parses options and writes the rows with
- * core/csv. Files are written to a temporary name next to the target and renamed
- * only when everything was written, so a failure never leaves a half file behind.
+ * core/csv. Regular files are written to a temporary name next to the target and
+ * renamed only when everything was written, so a failure never leaves a half file
+ * behind (devices and pipes are written in place).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -141,6 +142,14 @@ outfile_open(struct outfile *o, const char *path)
 	o->tmp[0] = '\0';
 	if (path == NULL) {
 		o->f = stdout;
+		return 0;
+	}
+	/* A device or pipe (/dev/stdout, a FIFO) is written in place, never replaced. */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		o->f = fopen(path, "w");
+		if (o->f == NULL)
+			return cli_error("cannot write '%s': %s", path, strerror(errno));
 		return 0;
 	}
 	if ((size_t)snprintf(o->tmp, sizeof(o->tmp), "%s.tmpXXXXXX", path) >= sizeof(o->tmp))

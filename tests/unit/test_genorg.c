@@ -390,7 +390,7 @@ check_survey(const struct genorg *g, const struct genorg_survey *s, long want, i
 	assert_int_equal(n, want);
 	long demand = 0, supply = 0, both = 0, consent = 0;
 	long jr = 0, jr_mentor = 0, sr = 0, sr_mentee = 0, youngest = 0, youngest_give = 0;
-	long prev = -1;
+	long prev = -1, wish = 0, reverse_wish = 0, offer = 0, reverse_offer = 0;
 	for (long i = 0; i < n; i++) {
 		const struct genorg_enrollment *e = genorg_survey_entry(s, i);
 		assert_true(e->person > prev); /* org order, no one twice */
@@ -415,6 +415,17 @@ check_survey(const struct genorg *g, const struct genorg_survey *s, long want, i
 			demand++;
 		both += e->role == GENORG_BOTH;
 		consent += e->consent;
+		for (int t = 0; t < GENORG_NTOPICS; t++) {
+			int rev = genorg_topic_kind(t) != GENORG_SENIOR;
+			if (p->level >= 5 && (e->wanted & (1u << t))) {
+				wish++;
+				reverse_wish += rev;
+			}
+			if (e->role == GENORG_MENTOR && (e->offered & (1u << t))) {
+				offer++;
+				reverse_offer += rev;
+			}
+		}
 		if (p->level <= 2) {
 			youngest++;
 			youngest_give += e->role != GENORG_MENTEE;
@@ -447,6 +458,9 @@ check_survey(const struct genorg *g, const struct genorg_survey *s, long want, i
 		assert_true(jr_mentor * 100 > jr * 50);
 		assert_true(youngest_give * 100 >= youngest * 95);
 		assert_true(sr_mentee * 100 > sr * 80);
+		/* Seniors ask for, and mentors offer, mostly digital and inclusion topics. */
+		assert_true(reverse_wish * 100 > wish * 80);
+		assert_true(reverse_offer * 100 > offer * 90);
 	}
 }
 
