@@ -165,7 +165,15 @@ static void __attribute__((noreturn))
 child_main(int fd, const struct plugin_limits *lim, int deadline_ms, worker_fn fn, void *arg)
 {
 	in_child = 1;
-	signal(SIGPIPE, SIG_DFL);
+	/*
+	 * The parent's handlers are not ours to run: a crash must kill the child
+	 * (the parent reports the signal), and a daemon's SIGTERM/SIGINT handlers
+	 * would write into the parent's event loop.
+	 */
+	static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGPIPE,
+				   SIGINT,  SIGTERM, SIGHUP, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
 	child_limits(lim, deadline_ms);
 	struct worker_buf out;
 	struct diag d;

@@ -1,0 +1,451 @@
+/*
+ * Unit tests for core/lua/plugin, registry and check: loading declarations,
+ * validators, declared limits, single calls, batches under one budget,
+ * isolation of hangs, discovery and name resolution, hook checks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lauxlib.h>
+
+#include "lua/check.h"
+#include "lua/plugin.h"
+#include "lua/registry.h"
+
+static char fixtures[1024];
+static char tmpdir[256];
+
+static const char *
+fixture(const char *name)
+{
+	static char buf[1200];
+	snprintf(buf, sizeof(buf), "%s/%s", fixtures, name);
+	return buf;
+}
+
+static const char *
+write_tmp(const char *rel, const char *text)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, rel);
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *s = dir + strlen(tmpdir) + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		mkdir(dir, 0700);
+		*s = '/';
+	}
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static struct plugin_limits
+in_process(void)
+{
+	struct plugin_limits lim = {.isolate = 0, .isolate_set = 1};
+	return lim;
+}
+
+static void
+test_load_good(void **state)
+{
+	(void)state;
+	struct diag d;
+	struct plugin_limits lim = in_process();
+	struct plugin *p = plugin_load(fixture("good_policy.lua"), &lim, &d);
+	if (p == NULL)
+		fail_msg("%s", d.msg);
+	assert_int_equal(plugin_kind(p), PLUGIN_POLICY);
+	assert_string_equal(plugin_name(p), "good-policy");
+	assert_string_equal(plugin_version(p), "1.2.0");
+	assert_int_equal(plugin_api(p), 1);
+	assert_non_null(strstr(plugin_description(p), "topic fit"));
+	assert_true(plugin_has_hook(p, "score"));
+	assert_true(plugin_has_hook(p, "capacity"));
+	assert_false(plugin_has_hook(p, "prefer_mentor"));
+	char **hooks;
+	assert_int_equal(plugin_hooks(p, &hooks, &d), 2);
+	assert_string_equal(hooks[0], "capacity");
+	assert_string_equal(hooks[1], "score");
+	free(hooks);
+	assert_true(plugin_limits(p)->memory == PLUGIN_DEFAULT_MEMORY);
+	plugin_delete(p);
+
+	/* Isolated load (a trial in a worker first) gives the same plugin. */
+	p = plugin_load(fixture("good_cadence.lua"), NULL, &d);
+	assert_non_null(p);
+	assert_int_equal(plugin_kind(p), PLUGIN_CADENCE);
+	assert_string_equal(plugin_kind_name(plugin_kind(p)), "cadence");
+	plugin_delete(p);
+}
+
+static void
+expect_load_error(const char *file, const char *text, const char *want)
+{
+	struct diag d;
+	struct plugin_limits lim = in_process();
+	const char *path = write_tmp(file, text);
+	struct plugin *p = plugin_load(path, &lim, &d);
+	assert_null(p);
+	if (strstr(d.msg, want) == NULL)
+		fail_msg("'%s' lacks '%s'", d.msg, want);
+}
+
+static void
+test_declaration_errors(void **state)
+{
+	(void)state;
+	expect_load_error("e1.lua", "return tandem.job{name='j', version='1.0.0', api=1, run=function() end}",
+			  "e1.lua:1: missing field 'schedule' (a string)");
+	expect_load_error("e2.lua", "\nreturn tandem.reward{name='r', version='1.0.0', api=1, on='held', grant=print}",
+			  "e2.lua:2: field 'on' must name an event kind like \"session.held\"");
+	expect_load_error("e3.lua", "return tandem.report{name='r', version='1.0.0', api=1.5, build=print}",
+			  "field 'api' must be an integer (got a fractional number)");
+	expect_load_error("e4.lua", "return tandem.report{name='r', version='1.0.0', api=1, build=print, 'x'}",
+			  "the declaration has a number key; fields are written name = value");
+	expect_load_error("e5.lua", "return tandem.report{name='r', version='1.0.0', api=1, build=print, limits={memory_mib=99999}}",
+			  "field 'limits.memory_mib' must be between 1 and 4096 (got 99999)");
+	expect_load_error("e6.lua", "return tandem.report{name='r', version='1.0.0', api=1, build=print, limits={cpu=1}}",
+			  "unknown field 'limits.cpu'");
+	expect_load_error("e7.lua", "return tandem.report{name='r', version='1.0.0', api=1, build=print, description=3}",
+			  "field 'description' must be a string (got number)");
+	expect_load_error("e8.lua", "return tandem.report{name='r', version='1.0.0-beta.1', build=print}",
+			  "missing field 'api'");
+	expect_load_error("e9.lua", "return 1", "e9.lua: the file must return a declaration");
+	expect_load_error("e10.lua", "error('at load')", "e10.lua:1: at load");
+	expect_load_error("e11.lua", "return tandem.cadence('x')",
+			  "e11.lua:1: bad argument #1 to 'cadence' (table expected, got string)");
+	expect_load_error("e12.lua", "return tandem.cadence{name='x', version='1.0.0', api=1, plan=print, zz=1, aa=2}",
+			  "unknown field 'aa' in a cadence declaration (valid fields: name, version, api, description, limits, plan)");
+}
+
+static const char *const custom_fields[] = {"weights", "score", NULL};
+
+static int
+validate_custom(lua_State *L, int idx, struct diag *d)
+{
+	if (plugin_decl_field(L, idx, "weights", LUA_TTABLE, 1, d) < 0)
+		return -1;
+	return plugin_decl_field(L, idx, "score", LUA_TFUNCTION, 0, d) < 0 ? -1 : 0;
+}
+
+static void
+test_validator_registration(void **state)
+{
+	(void)state;
+	struct diag d;
+	assert_int_equal(plugin_kind_set_validator("widget", NULL, NULL, &d), -1);
+	assert_string_equal(d.msg, "unknown plugin kind 'widget'");
+	/* Without a registered validator, extra policy fields pass. */
+	assert_int_equal(plugin_kind_set_validator("policy", NULL, NULL, &d), 0);
+	struct plugin_limits lim = in_process();
+	const char *path = write_tmp("pol.lua", "return tandem.policy{name='p', version='1.0.0', api=1, weights='heavy'}");
+	struct plugin *p = plugin_load(path, &lim, &d);
+	assert_non_null(p);
+	plugin_delete(p);
+	assert_int_equal(plugin_kind_set_validator("policy", custom_fields, validate_custom, &d), 0);
+	expect_load_error("pol.lua", "return tandem.policy{name='p', version='1.0.0', api=1, weights='heavy'}",
+			  "pol.lua:1: field 'weights' must be a table (got string)");
+	expect_load_error("pol2.lua", "return tandem.policy{name='p', version='1.0.0', api=1, weights={}, wieghts={}}",
+			  "unknown field 'wieghts' in a policy declaration (valid fields: name, version, api, description, limits, weights, score)");
+	plugin_kind_set_validator("policy", NULL, NULL, &d);
+}
+
+static void
+test_declared_limits(void **state)
+{
+	(void)state;
+	struct diag d;
+	struct plugin_limits lim = in_process();
+	const char *path = write_tmp("lim.lua",
+		"return tandem.report{name='r', version='1.0.0', api=1, build=function() while true do end end,\n"
+		"  limits = {instructions = 20000, memory_mib = 16, deadline_ms = 300, batch_deadline_ms = 700}}");
+	struct plugin *p = plugin_load(path, &lim, &d);
+	assert_non_null(p);
+	assert_true(plugin_limits(p)->instructions == 20000);
+	assert_true(plugin_limits(p)->memory == ((size_t)16 << 20));
+	assert_int_equal(plugin_limits(p)->deadline_ms, 300);
+	assert_int_equal(plugin_limits(p)->batch_deadline_ms, 700);
+	assert_int_equal(plugin_call(p, "build", 0, 0, &d), -1);
+	if (strstr(d.msg, "lim.lua:1: instruction budget of 20000 exhausted (in hook build)") == NULL)
+		fail_msg("%s", d.msg);
+	plugin_delete(p);
+	/* The embedder's explicit limits win over the declaration's. */
+	lim.instructions = 30000;
+	p = plugin_load(path, &lim, &d);
+	assert_true(plugin_limits(p)->instructions == 30000);
+	assert_true(plugin_limits(p)->memory == ((size_t)16 << 20));
+	plugin_delete(p);
+}
+
+static void
+test_call(void **state)
+{
+	(void)state;
+	struct diag d;
+	struct plugin_limits lim = in_process();
+	struct plugin *p = plugin_load(fixture("good_policy.lua"), &lim, &d);
+	lua_State *L = plugin_state(p);
+	int top = lua_gettop(L);
+	/* capacity(mentor) */
+	lua_newtable(L);
+	lua_pushinteger(L, 3);
+	lua_setfield(L, -2, "capacity");
+	assert_int_equal(plugin_call(p, "capacity", 1, 1, &d), 0);
+	assert_int_equal(lua_tointeger(L, -1), 3);
+	lua_pop(L, 1);
+	/* score(mentor, mentee, features) */
+	lua_newtable(L);
+	lua_pushliteral(L, "2001-01-01");
+	lua_setfield(L, -2, "hire_date");
+	lua_pushliteral(L, "gen_z");
+	lua_setfield(L, -2, "generation");
+	lua_newtable(L);
+	lua_newtable(L);
+	lua_pushnumber(L, 0.5);
+	lua_setfield(L, -2, "topic_fit");
+	assert_int_equal(plugin_call(p, "score", 3, 1, &d), 0);
+	assert_true(lua_tonumber(L, -1) == 1.25);
+	lua_pop(L, 1);
+	/* A failing call: the arguments are gone, the message names the hook. */
+	lua_newtable(L);
+	lua_newtable(L);
+	lua_newtable(L);
+	assert_int_equal(plugin_call(p, "score", 3, 1, &d), -1);
+	assert_non_null(strstr(d.msg, "good_policy.lua:14: "));
+	assert_non_null(strstr(d.msg, "(in hook score)"));
+	assert_int_equal(lua_gettop(L), top);
+	/* A missing hook. */
+	assert_int_equal(plugin_call(p, "prefer_mentor", 0, 1, &d), -1);
+	assert_non_null(strstr(d.msg, "the policy has no hook 'prefer_mentor'"));
+	assert_int_equal(lua_gettop(L), top);
+	plugin_delete(p);
+}
+
+struct batch {
+	long n;
+	double sum;
+};
+
+/* stack: 1 hook, 2 batch */
+static int
+score_many(lua_State *L)
+{
+	struct batch *b = lua_touserdata(L, 2);
+	for (long k = 0; k < b->n; k++) {
+		lua_pushvalue(L, 1);
+		lua_pushinteger(L, k);
+		lua_call(L, 1, 1);
+		b->sum += lua_tonumber(L, -1);
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+static void
+test_batch(void **state)
+{
+	(void)state;
+	struct diag d;
+	struct plugin_limits lim = in_process();
+	lim.instructions = 1000; /* per call: a batch of n calls gets n times this */
+	const char *path = write_tmp("batch.lua",
+		"return tandem.report{name='b', version='1.0.0', api=1,\n"
+		"  build = function(k) if k == 5000 then while true do end end return k * 2 end}");
+	struct plugin *p = plugin_load(path, &lim, &d);
+	assert_non_null(p);
+	struct batch b = {4000, 0};
+	assert_int_equal(plugin_run(p, "build", score_many, &b, b.n, &d), 0);
+	assert_true(b.sum == 2.0 * (3999.0 * 4000.0 / 2.0));
+	/* The endless call at k = 5000 spends the batch's budget and stops it. */
+	b.n = 6000;
+	b.sum = 0;
+	assert_int_equal(plugin_run(p, "build", score_many, &b, b.n, &d), -1);
+	assert_non_null(strstr(d.msg, "batch.lua:2: instruction budget of 6000000 exhausted (in hook build)"));
+	plugin_delete(p);
+}
+
+static int
+call_score(void *arg, struct worker_buf *out, struct diag *d)
+{
+	struct plugin *p = arg;
+	if (plugin_call(p, "score", 0, 1, d) != 0)
+		return -1;
+	lua_pop(plugin_state(p), 1);
+	return 0;
+}
+
+static void
+test_isolate_kills_c_hang(void **state)
+{
+	(void)state;
+	struct diag d;
+	struct plugin_limits lim = {.deadline_ms = 300, .batch_deadline_ms = 400};
+	struct plugin *p = plugin_load(fixture("pattern.lua"), &lim, &d);
+	assert_non_null(p);
+	assert_int_equal(plugin_isolate(p, "score", 0, call_score, p, NULL, &d), -1);
+	char want[1400];
+	snprintf(want, sizeof(want), "plugin %s: hook score killed after 400 ms wall-clock deadline",
+		 fixture("pattern.lua"));
+	assert_string_equal(d.msg, want);
+	/* The host's copy of the plugin is still usable. */
+	lim.isolate = 1;
+	assert_true(plugin_has_hook(p, "score"));
+	plugin_delete(p);
+	/* A hang at load time is killed too. */
+	assert_null(plugin_load(fixture("pattern_at_load.lua"), &lim, &d));
+	assert_non_null(strstr(d.msg, "load killed after 300 ms wall-clock deadline"));
+}
+
+static void
+test_registry(void **state)
+{
+	(void)state;
+	struct diag d;
+	struct plugin_limits lim = in_process();
+	char ws[300];
+	snprintf(ws, sizeof(ws), "%s/ws", tmpdir);
+	write_tmp("ws/policies/a.lua", "return tandem.policy{name='alpha', version='1.0.0', api=1}");
+	write_tmp("ws/policies/b.lua", "return tandem.policy{name='beta', version='2.0.0', api=1}");
+	write_tmp("ws/policies/broken.lua", "return nil");
+	write_tmp("ws/policies/notes.txt", "not a plugin");
+	write_tmp("ws/plugins/cadences/c.lua", "return tandem.cadence{name='alpha', version='1.0.0', api=1, plan=print}");
+	write_tmp("ws/scripts/wrong_kind.lua", "return tandem.cadence{name='misplaced', version='1.0.0', api=1, plan=print}");
+	struct plugin_list l;
+	assert_int_equal(plugin_discover(ws, PLUGIN_POLICY, &lim, &l, &d), 0);
+	int found = 0;
+	for (int i = 0; i < l.n; i++) {
+		if (l.v[i].source != PLUGIN_SRC_WORKSPACE)
+			continue;
+		found++;
+		if (strcmp(l.v[i].name, "broken") == 0) {
+			assert_false(l.v[i].loaded);
+			assert_non_null(strstr(l.v[i].error, "must return a declaration"));
+		} else {
+			assert_true(l.v[i].loaded);
+			assert_null(l.v[i].error);
+		}
+	}
+	assert_int_equal(found, 3);
+	assert_string_equal(l.v[0].name, "alpha"); /* workspace first, sorted by file */
+	plugin_list_fini(&l);
+	/* Every kind; the misplaced cadence in scripts/ carries an error. */
+	assert_int_equal(plugin_discover(ws, -1, &lim, &l, &d), 0);
+	int misplaced = 0;
+	for (int i = 0; i < l.n; i++)
+		if (strcmp(l.v[i].name, "misplaced") == 0) {
+			misplaced = 1;
+			assert_non_null(strstr(l.v[i].error, "declares a cadence, but scripts/ holds job plugins"));
+		}
+	assert_true(misplaced);
+	plugin_list_fini(&l);
+	/* Resolution by declared name (not file name) and by path. */
+	char path[1024];
+	assert_int_equal(plugin_resolve(ws, PLUGIN_POLICY, "beta", &lim, path, sizeof(path), &d), 0);
+	assert_non_null(strstr(path, "policies/b.lua"));
+	assert_int_equal(plugin_resolve(ws, PLUGIN_POLICY, "gamma", &lim, path, sizeof(path), &d), -1);
+	assert_int_equal(d.code, DIAG_NOTFOUND);
+	assert_non_null(strstr(d.msg, "no policy named 'gamma'"));
+	assert_int_equal(plugin_resolve(ws, PLUGIN_POLICY, "policies/a.lua", &lim, path, sizeof(path), &d), 0);
+	struct plugin *p = plugin_open(ws, PLUGIN_CADENCE, "alpha", &lim, &d);
+	assert_non_null(p);
+	assert_int_equal(plugin_kind(p), PLUGIN_CADENCE);
+	plugin_delete(p);
+	assert_null(plugin_open(ws, PLUGIN_CADENCE, "policies/a.lua", &lim, &d));
+	assert_non_null(strstr(d.msg, "declares a policy, expected a cadence"));
+	/* Search folders: the workspace comes first. */
+	char *dirs[8];
+	enum plugin_source src[8];
+	int nd = plugin_search_dirs(ws, PLUGIN_JOB, dirs, src, 8);
+	assert_true(nd >= 1);
+	assert_int_equal(src[0], PLUGIN_SRC_WORKSPACE);
+	for (int i = 0; i < nd; i++)
+		free(dirs[i]);
+}
+
+static void
+test_check(void **state)
+{
+	(void)state;
+	struct diag d;
+	struct plugin *p = plugin_load(fixture("good_policy.lua"), NULL, &d);
+	assert_non_null(p);
+	struct plugin_check_report r;
+	assert_int_equal(plugin_check_run(p, &r, &d), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.failed, 0);
+	assert_string_equal(r.hooks[0].hook, "capacity");
+	assert_string_equal(r.hooks[0].value, "2");
+	assert_string_equal(r.hooks[1].hook, "score");
+	assert_string_equal(r.hooks[1].value, "0.45");
+	plugin_check_fini(&r);
+	plugin_delete(p);
+	/* A custom feature list reaches the hooks. */
+	static const char *const feats[] = {"topic_fit", NULL};
+	plugin_check_set_features(feats);
+	struct plugin_limits lim = in_process();
+	const char *path = write_tmp("feat.lua",
+		"return tandem.policy{name='f', version='1.0.0', api=1, score=function(m, e, f)\n"
+		"  local n = 0 for k in pairs(f) do n = n + 1 end return n end}");
+	p = plugin_load(path, &lim, &d);
+	assert_int_equal(plugin_check_run(p, &r, &d), 0);
+	assert_string_equal(r.hooks[0].value, "1");
+	plugin_check_fini(&r);
+	plugin_check_set_features(NULL);
+	assert_int_equal(plugin_check_run(p, &r, &d), 0);
+	assert_string_equal(r.hooks[0].value, "7");
+	plugin_check_fini(&r);
+	plugin_delete(p);
+	/* A failing hook is reported, not returned. */
+	p = plugin_load(fixture("hook_error.lua"), NULL, &d);
+	assert_int_equal(plugin_check_run(p, &r, &d), 0);
+	assert_int_equal(r.failed, 1);
+	assert_false(r.hooks[0].ok);
+	assert_non_null(strstr(r.hooks[0].error, "hook_error.lua:4: no score for Ana Silva (in hook score)"));
+	plugin_check_fini(&r);
+	plugin_delete(p);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	const char *src = getenv("TANDEM_SRCDIR");
+	snprintf(fixtures, sizeof(fixtures), "%s/tests/plugins", src ? src : TANDEM_SRCDIR);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tandem-test-plugin.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load_good),       cmocka_unit_test(test_declaration_errors),
+		cmocka_unit_test(test_validator_registration), cmocka_unit_test(test_declared_limits),
+		cmocka_unit_test(test_call),            cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_isolate_kills_c_hang), cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_check),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
