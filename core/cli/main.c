@@ -97,13 +97,20 @@ main(int argc, char **argv)
 	}
 	/* Like git -C and make -C: every relative path is relative to the workspace. */
 	if (strcmp(c.dir, ".") != 0) {
-		if (chdir(c.dir) != 0) {
+		c.dir_name = c.dir;
+		if (chdir(c.dir) == 0) {
+			c.dir = ".";
+		} else if (errno == ENOENT && strcmp(argv[i], "init") == 0) {
+			/* `tandem -C new init`: init creates the folder itself. */
+		} else if (errno == ENOENT) {
+			fprintf(stderr, "tandem: no workspace at %s (no such folder); run 'tandem init %s'\n",
+				c.dir, c.dir);
+			return CLI_FAIL;
+		} else {
 			fprintf(stderr, "tandem: cannot enter workspace folder %s: %s\n", c.dir,
 				strerror(errno));
 			return CLI_FAIL;
 		}
-		c.dir_name = c.dir;
-		c.dir = ".";
 	}
 	for (const struct command *cmd = commands; cmd->name; cmd++)
 		if (strcmp(cmd->name, argv[i]) == 0)
