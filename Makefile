@@ -32,6 +32,7 @@ demo: build
 	@bash scripts/demo.sh $(BUILD)/tandem
 
 bench: build
+	@bash scripts/deps.sh --bench
 	@bash tests/bench/run.sh $(BUILD)
 
 install: build

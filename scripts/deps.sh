@@ -3,8 +3,14 @@
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 
+# Build, test and demo: the libraries, the sqlite3 shell (tests inspect databases with it)
+# and python3 (the demo and some e2e checks parse JSON with it).
 PKGS=(build-essential cmake pkg-config liblua5.4-dev libsqlite3-dev sqlite3
-      libuv1-dev libjansson-dev libcmocka-dev tzdata python3 python3-numpy python3-scipy)
+      libuv1-dev libjansson-dev libcmocka-dev tzdata python3)
+# `make bench` also compares against scipy and measures peak memory with GNU time.
+if [ "${1:-}" = "--bench" ]; then
+  PKGS+=(python3-numpy python3-scipy time)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
