@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "csv.h"
@@ -126,10 +127,17 @@ arena_free(struct arena *a)
 
 /* ------------------------------------------------------------------ string map */
 
-/* Open addressing from a string (not copied) to an int. */
+/* Open addressing from a string (not copied) to an int. Each slot keeps the key's hash, so a
+ * probe touches one cache line and the key's text only on a likely match, and growing never
+ * re-reads the keys: with 100k-row imports the table is far bigger than the CPU caches. */
+struct smap_slot {
+	uint64_t hash;
+	const char *key; /* NULL = empty */
+	int val;
+};
+
 struct smap {
-	const char **keys;
-	int *vals;
+	struct smap_slot *slots;
 	size_t cap, n;
 };
 
@@ -139,6 +147,10 @@ smap_hash(const char *s)
 	uint64_t h = 1469598103934665603ull;
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	/* FNV's low bits cluster on ids that differ only in their last digits: mix them. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -146,26 +158,36 @@ static int
 smap_grow(struct smap *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 1024;
-	const char **keys = calloc(cap, sizeof(*keys));
-	int *vals = malloc(cap * sizeof(*vals));
-	if (keys == NULL || vals == NULL) {
-		free(keys);
-		free(vals);
+	struct smap_slot *slots = calloc(cap, sizeof(*slots));
+	if (slots == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < m->cap; i++) {
-		if (m->keys[i] == NULL)
+		if (m->slots[i].key == NULL)
 			continue;
-		size_t j = smap_hash(m->keys[i]) & (cap - 1);
-		while (keys[j] != NULL)
+		size_t j = m->slots[i].hash & (cap - 1);
+		while (slots[j].key != NULL)
 			j = (j + 1) & (cap - 1);
-		keys[j] = m->keys[i];
-		vals[j] = m->vals[i];
+		slots[j] = m->slots[i];
 	}
-	free(m->keys);
-	free(m->vals);
-	m->keys = keys;
-	m->vals = vals;
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+	return 0;
+}
+
+/* Sizes an empty map for about n keys up front: growing a big table step by step costs a
+ * rehash per step and, worse, page faults on every fresh table. */
+static int
+smap_reserve(struct smap *m, size_t n)
+{
+	if (m->cap != 0)
+		return 0;
+	size_t cap = 1024;
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	m->slots = calloc(cap, sizeof(*m->slots));
+	if (m->slots == NULL)
+		return -1;
 	m->cap = cap;
 	return 0;
 }
@@ -175,9 +197,10 @@ smap_get(const struct smap *m, const char *key)
 {
 	if (m->cap == 0)
 		return -1;
-	for (size_t j = smap_hash(key) & (m->cap - 1); m->keys[j] != NULL; j = (j + 1) & (m->cap - 1))
-		if (strcmp(m->keys[j], key) == 0)
-			return m->vals[j];
+	uint64_t h = smap_hash(key);
+	for (size_t j = h & (m->cap - 1); m->slots[j].key != NULL; j = (j + 1) & (m->cap - 1))
+		if (m->slots[j].hash == h && strcmp(m->slots[j].key, key) == 0)
+			return m->slots[j].val;
 	return -1;
 }
 
@@ -187,12 +210,14 @@ smap_put(struct smap *m, const char *key, int val)
 {
 	if ((m->n + 1) * 2 > m->cap && smap_grow(m) != 0)
 		return -2;
-	size_t j = smap_hash(key) & (m->cap - 1);
-	for (; m->keys[j] != NULL; j = (j + 1) & (m->cap - 1))
-		if (strcmp(m->keys[j], key) == 0)
-			return m->vals[j];
-	m->keys[j] = key;
-	m->vals[j] = val;
+	uint64_t h = smap_hash(key);
+	size_t j = h & (m->cap - 1);
+	for (; m->slots[j].key != NULL; j = (j + 1) & (m->cap - 1))
+		if (m->slots[j].hash == h && strcmp(m->slots[j].key, key) == 0)
+			return m->slots[j].val;
+	m->slots[j].hash = h;
+	m->slots[j].key = key;
+	m->slots[j].val = val;
 	m->n++;
 	return -1;
 }
@@ -200,8 +225,7 @@ smap_put(struct smap *m, const char *key, int val)
 static void
 smap_fini(struct smap *m)
 {
-	free(m->keys);
-	free(m->vals);
+	free(m->slots);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -240,6 +264,10 @@ struct pimport {
 	struct prow *rows;
 	int nrows, caprows;
 	struct smap ids, emails;   /* file: external id / lower-case e-mail -> row */
+	struct smap zones;         /* time zones already checked in this file (1 = valid) */
+	struct smap lists;         /* list cells already converted -> index into list_json */
+	const char **list_json;
+	int nlist, caplist;
 	struct pdb *db;            /* database people not in the file: node nrows + k */
 	int ndb;
 	struct smap dbext, dbemail; /* database people: external id / lower-case e-mail -> -1-k or row */
@@ -431,7 +459,7 @@ people_generation_of(int year)
 
 /* "a; b;;c " -> ["a","b","c"] as JSON text in the arena. */
 static const char *
-people_list_to_json(struct pimport *im, const char *s)
+people_list_convert(struct pimport *im, const char *s)
 {
 	json_t *arr = json_array();
 	const char *p = s;
@@ -454,6 +482,41 @@ people_list_to_json(struct pimport *im, const char *s)
 	const char *out = arena_strndup(&im->arena, text, strlen(text));
 	free(text);
 	return out;
+}
+
+/* Lists repeat a lot across people (same skills, same languages): convert each once. */
+static const char *
+people_list_to_json(struct pimport *im, const char *s)
+{
+	int k = smap_get(&im->lists, s);
+	if (k >= 0)
+		return im->list_json[k];
+	const char *json = people_list_convert(im, s);
+	if (json == NULL)
+		return NULL;
+	if (im->nlist == im->caplist) {
+		int cap = im->caplist ? im->caplist * 2 : 256;
+		const char **p = realloc(im->list_json, (size_t)cap * sizeof(*p));
+		if (p == NULL)
+			return json; /* just not cached */
+		im->list_json = p;
+		im->caplist = cap;
+	}
+	if (smap_put(&im->lists, s, im->nlist) == -1)
+		im->list_json[im->nlist++] = json;
+	return json;
+}
+
+/* tz_valid is cached already, but behind a mutex; an import asks 100k times about a few zones. */
+static int
+people_zone_valid(struct pimport *im, const char *zone)
+{
+	int v = smap_get(&im->zones, zone);
+	if (v >= 0)
+		return v;
+	v = tz_valid(zone);
+	smap_put(&im->zones, zone, v);
+	return v;
 }
 
 static void
@@ -599,7 +662,7 @@ people_check_field(struct pimport *im, struct prow *r, int f, char *v)
 		}
 		break;
 	case PF_TIMEZONE:
-		if (!tz_valid(v)) {
+		if (!people_zone_valid(im, v)) {
 			PERR_F(im, r, f, "'%s' is not an IANA time zone (such as Europe/Paris or UTC)",
 			       pvalue(v, q, sizeof(q)));
 			return -1;
@@ -790,11 +853,23 @@ people_load_db(struct pimport *im, struct diag *d)
 	im->data_version = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 
-	s = store_prepare(st, "SELECT id, external_id, email, manager_id FROM people ORDER BY id", d);
+	struct smap byid = {0}; /* decimal db id -> node, to link db-only managers */
+	s = store_prepare(st, "SELECT count(*) FROM people", d);
 	if (s == NULL)
 		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_int64(s, 0);
+		smap_reserve(&im->dbext, n);
+		smap_reserve(&im->dbemail, n);
+		smap_reserve(&byid, n);
+	}
+	sqlite3_finalize(s);
+	s = store_prepare(st, "SELECT id, external_id, email, manager_id FROM people ORDER BY id", d);
+	if (s == NULL) {
+		smap_fini(&byid);
+		return -1;
+	}
 	int rc, cap = 0;
-	struct smap byid = {0}; /* decimal db id -> node, to link db-only managers */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		long long id = sqlite3_column_int64(s, 0);
 		const char *ext = (const char *)sqlite3_column_text(s, 1);
@@ -1185,8 +1260,9 @@ people_write(struct pimport *im, struct diag *d)
 					   "nothing was imported, run the import again", im->name);
 		goto rollback;
 	}
-	/* Managers may point at rows written later in the same transaction. */
-	if (store_exec(st, "PRAGMA defer_foreign_keys=ON", d) != 0 ||
+	/* Managers may point at rows written later in the same transaction. A large page cache
+	 * keeps a big import's index pages in memory instead of spilling them to the WAL. */
+	if (store_exec(st, "PRAGMA defer_foreign_keys=ON; PRAGMA cache_size=-131072", d) != 0 ||
 	    people_write_rows(im, ins, upd, param_of, newid, now, d) != 0 ||
 	    people_write_event(im, now, d) != 0)
 		goto rollback;
@@ -1220,6 +1296,9 @@ pimport_fini(struct pimport *im)
 	smap_fini(&im->emails);
 	smap_fini(&im->dbext);
 	smap_fini(&im->dbemail);
+	smap_fini(&im->zones);
+	smap_fini(&im->lists);
+	free(im->list_json);
 	arena_free(&im->arena);
 }
 
@@ -1267,6 +1346,15 @@ people_import(struct store *st, FILE *f, const char *name, const struct people_i
 	struct csv_reader *r = csv_reader_new_file(f, name, d);
 	if (r == NULL)
 		return -1;
+	/* People rows are rarely under 100 bytes: size the maps from the file once. */
+	struct stat sb;
+	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+		size_t guess = (size_t)sb.st_size / 100 + 16;
+		if (guess > 4000000)
+			guess = 4000000;
+		smap_reserve(&im.ids, guess);
+		smap_reserve(&im.emails, guess);
+	}
 	int rc = people_read_all(&im, r, d);
 	csv_reader_delete(r);
 	/* Cross-row checks run even after row errors, so one run reports every problem. */

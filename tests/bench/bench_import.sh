@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# bench_import: `tandem import people` of 100k people versus the sqlite3 shell's `.import`
+# of the same file into a plain table. Usage: tests/bench/bench_import.sh BUILD_DIR [PEOPLE]
+# Prints the median of 3 runs of each (wall seconds) and their ratio; the target is <= 3.0.
+# Exits 0 even when over target; non-zero only when something fails to run.
+set -euo pipefail
+
+BUILD=${1:?usage: bench_import.sh BUILD_DIR [PEOPLE]}
+N=${2:-100000}
+TANDEM="$BUILD/tandem"
+[ -x "$TANDEM" ] || { echo "bench_import: no tandem binary in $BUILD" >&2; exit 1; }
+command -v sqlite3 >/dev/null || { echo "bench_import: sqlite3 shell not found" >&2; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench_import.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+F="$TMP/people.csv"
+"$TANDEM" gen-org --people "$N" --seed 1 --out "$F"
+echo "file: $N people, $(wc -c <"$F") bytes"
+
+now() { date +%s.%N; }
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+
+sq=() tn=()
+for i in 1 2 3; do
+  rm -f "$TMP/raw.db"
+  t0=$(now)
+  sqlite3 "$TMP/raw.db" -cmd '.mode csv' '.import '"$F"' people_raw'
+  t1=$(now)
+  sq+=("$(echo "$t1 - $t0" | bc -l)")
+
+  rm -rf "$TMP/ws"
+  "$TANDEM" init "$TMP/ws" >/dev/null
+  t0=$(now)
+  "$TANDEM" -C "$TMP/ws" import people "$F" >/dev/null
+  t1=$(now)
+  tn+=("$(echo "$t1 - $t0" | bc -l)")
+done
+rows=$(sqlite3 "$TMP/ws/tandem.db" 'SELECT count(*) FROM people')
+[ "$rows" = "$N" ] || { echo "bench_import: imported $rows people, expected $N" >&2; exit 1; }
+
+ms=$(median3 "${sq[@]}")
+mt=$(median3 "${tn[@]}")
+printf 'sqlite3 .import (plain table):   median %.3f s  (runs: %s)\n' "$ms" "$(printf '%.3f ' "${sq[@]}")"
+printf 'tandem import people:            median %.3f s  (runs: %s)\n' "$mt" "$(printf '%.3f ' "${tn[@]}")"
+printf 'ratio: %.2f\n' "$(echo "$mt / $ms" | bc -l)"
+echo "target: ratio <= 3.0"
