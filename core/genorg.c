@@ -108,13 +108,13 @@ rng_pick(struct rng *r, const uint16_t *w, int n)
 /* ---------------------------------------------------------------- vocabulary */
 
 const char *const genorg_columns[GENORG_NCOLS] = {
-	"id",	      "name",	    "email",	  "title",     "level",		"department",
-	"team",	      "location",   "timezone",	  "manager",   "birth_year",	"generation",
-	"hire_date",  "status",	    "skills",	  "topics_wanted", "languages",
+    "id",	 "name",     "email",	 "title",	  "level",	"department",
+    "team",	 "location", "timezone", "manager",	  "birth_year", "generation",
+    "hire_date", "status",   "skills",	 "topics_wanted", "languages",
 };
 
 const char *const genorg_survey_columns[GENORG_SURVEY_NCOLS] = {
-	"person", "role", "capacity", "topics_offered", "topics_wanted", "availability", "consent",
+    "person", "role", "capacity", "topics_offered", "topics_wanted", "availability", "consent",
 };
 
 struct topic {
@@ -125,47 +125,49 @@ struct topic {
 
 /* The vocabulary shared with the matching policies: names must not change. */
 static const struct topic topics[GENORG_NTOPICS] = {
-	{"ai_tools", GENORG_DIGITAL, 20},
-	{"genai_prompting", GENORG_DIGITAL, 18},
-	{"data_literacy", GENORG_DIGITAL, 12},
-	{"social_media", GENORG_DIGITAL, 12},
-	{"collaboration_tools", GENORG_DIGITAL, 10},
-	{"cybersecurity", GENORG_DIGITAL, 8},
-	{"mobile_first", GENORG_DIGITAL, 7},
-	{"automation", GENORG_DIGITAL, 8},
-	{"digital_marketing", GENORG_DIGITAL, 5},
-	{"inclusive_language", GENORG_INCLUSION, 14},
-	{"neurodiversity", GENORG_INCLUSION, 10},
-	{"lgbtq_inclusion", GENORG_INCLUSION, 10},
-	{"accessibility", GENORG_INCLUSION, 12},
-	{"gen_z_culture", GENORG_INCLUSION, 16},
-	{"remote_work_culture", GENORG_INCLUSION, 14},
-	{"wellbeing", GENORG_INCLUSION, 14},
-	{"sustainability", GENORG_INCLUSION, 10},
-	{"leadership", GENORG_SENIOR, 18},
-	{"strategy", GENORG_SENIOR, 14},
-	{"company_history", GENORG_SENIOR, 8},
-	{"stakeholder_management", GENORG_SENIOR, 12},
-	{"negotiation", GENORG_SENIOR, 10},
-	{"career_planning", GENORG_SENIOR, 14},
-	{"executive_presence", GENORG_SENIOR, 8},
-	{"finance_basics", GENORG_SENIOR, 8},
-	{"public_speaking", GENORG_SENIOR, 8},
+    {"ai_tools", GENORG_DIGITAL, 20},
+    {"genai_prompting", GENORG_DIGITAL, 18},
+    {"data_literacy", GENORG_DIGITAL, 12},
+    {"social_media", GENORG_DIGITAL, 12},
+    {"collaboration_tools", GENORG_DIGITAL, 10},
+    {"cybersecurity", GENORG_DIGITAL, 8},
+    {"mobile_first", GENORG_DIGITAL, 7},
+    {"automation", GENORG_DIGITAL, 8},
+    {"digital_marketing", GENORG_DIGITAL, 5},
+    {"inclusive_language", GENORG_INCLUSION, 14},
+    {"neurodiversity", GENORG_INCLUSION, 10},
+    {"lgbtq_inclusion", GENORG_INCLUSION, 10},
+    {"accessibility", GENORG_INCLUSION, 12},
+    {"gen_z_culture", GENORG_INCLUSION, 16},
+    {"remote_work_culture", GENORG_INCLUSION, 14},
+    {"wellbeing", GENORG_INCLUSION, 14},
+    {"sustainability", GENORG_INCLUSION, 10},
+    {"leadership", GENORG_SENIOR, 18},
+    {"strategy", GENORG_SENIOR, 14},
+    {"company_history", GENORG_SENIOR, 8},
+    {"stakeholder_management", GENORG_SENIOR, 12},
+    {"negotiation", GENORG_SENIOR, 10},
+    {"career_planning", GENORG_SENIOR, 14},
+    {"executive_presence", GENORG_SENIOR, 8},
+    {"finance_basics", GENORG_SENIOR, 8},
+    {"public_speaking", GENORG_SENIOR, 8},
 };
 
 #define T(name) (1u << (name))
+/* clang-format off */
 enum {
 	AI_TOOLS, GENAI, DATA_LIT, SOCIAL, COLLAB, CYBER, MOBILE, AUTOMATION, DIGI_MKT,
 	INCL_LANG, NEURO, LGBTQ, ACCESS, GENZ, REMOTE, WELLBEING, SUSTAIN,
 	LEADERSHIP, STRATEGY, HISTORY, STAKEHOLDER, NEGOTIATION, CAREER, EXEC_PRES, FINANCE, SPEAKING,
 };
+/* clang-format on */
 
 struct department {
-	const char *name;    /* the department column */
-	const char *mgmt;    /* in manager titles: "Engineering Manager", "VP of Engineering" */
-	const char *ic;      /* individual contributor role: "Software Engineer" */
-	uint16_t weight;     /* share of headcount */
-	uint32_t affinity;   /* topics three times as likely in this department */
+	const char *name;  /* the department column */
+	const char *mgmt;  /* in manager titles: "Engineering Manager", "VP of Engineering" */
+	const char *ic;	   /* individual contributor role: "Software Engineer" */
+	uint16_t weight;   /* share of headcount */
+	uint32_t affinity; /* topics three times as likely in this department */
 	const char *areas[10];
 };
 
@@ -173,63 +175,97 @@ enum { NDEPT = 10, DEPT_EXEC = 10, NDEPT_ALL = 11, MAX_AREAS = 10 };
 
 /* Ordered by weight: small orgs keep only the first few departments. */
 static const struct department departments[NDEPT_ALL] = {
-	{"Engineering", "Engineering", "Software Engineer", 280,
-	 T(AI_TOOLS) | T(AUTOMATION) | T(CYBER) | T(GENAI),
-	 {"Platform", "Payments", "Mobile", "Search", "Infrastructure", "Security",
-	  "Developer Tools", "Identity", "Growth", "Cloud"}},
-	{"Sales", "Sales", "Account Executive", 150,
-	 T(NEGOTIATION) | T(SOCIAL) | T(STAKEHOLDER) | T(SPEAKING),
-	 {"Enterprise", "Mid-Market", "Small Business", "Public Sector", "Channel Partners",
-	  "Sales Development", "Strategic Accounts"}},
-	{"Customer Success", "Customer Success", "Customer Success Specialist", 110,
-	 T(COLLAB) | T(REMOTE) | T(STAKEHOLDER),
-	 {"Onboarding", "Support", "Account Management", "Renewals", "Customer Education",
-	  "Technical Support"}},
-	{"Operations", "Operations", "Operations Analyst", 100,
-	 T(AUTOMATION) | T(SUSTAIN) | T(COLLAB),
-	 {"Supply Chain", "Facilities", "Logistics", "Business Operations", "IT Services",
-	  "Vendor Management"}},
-	{"Marketing", "Marketing", "Marketing Specialist", 70,
-	 T(DIGI_MKT) | T(SOCIAL) | T(GENAI),
-	 {"Brand", "Content", "Demand Generation", "Product Marketing", "Events",
-	  "Communications"}},
-	{"Product", "Product", "Product Manager", 60,
-	 T(MOBILE) | T(ACCESS) | T(STRATEGY) | T(AI_TOOLS),
-	 {"Core Product", "Product Design", "Mobile Product", "Platform Product",
-	  "User Research", "Growth Product"}},
-	{"Data", "Data", "Data Scientist", 60,
-	 T(DATA_LIT) | T(AI_TOOLS) | T(GENAI) | T(AUTOMATION),
-	 {"Analytics", "Data Engineering", "Machine Learning", "Business Intelligence",
-	  "Data Governance", "Experimentation"}},
-	{"Finance", "Finance", "Financial Analyst", 60,
-	 T(FINANCE) | T(DATA_LIT) | T(AUTOMATION),
-	 {"FP&A", "Accounting", "Treasury", "Tax", "Procurement", "Internal Audit"}},
-	{"HR", "HR", "HR Generalist", 50,
-	 T(INCL_LANG) | T(NEURO) | T(LGBTQ) | T(WELLBEING) | T(CAREER),
-	 {"Talent Acquisition", "Learning", "Total Rewards", "People Operations",
-	  "HR Business Partners", "Culture and Inclusion"}},
-	{"Legal", "Legal", "Legal Counsel", 30,
-	 T(CYBER) | T(NEGOTIATION) | T(ACCESS),
-	 {"Corporate", "Commercial", "Privacy", "Compliance", "Employment Law",
-	  "Intellectual Property"}},
-	{"Executive", "Executive", "Executive Assistant", 0,
-	 T(STRATEGY) | T(LEADERSHIP),
-	 {"Office of the CEO"}},
+    {"Engineering",
+     "Engineering",
+     "Software Engineer",
+     280,
+     T(AI_TOOLS) | T(AUTOMATION) | T(CYBER) | T(GENAI),
+     {"Platform", "Payments", "Mobile", "Search", "Infrastructure", "Security", "Developer Tools",
+      "Identity", "Growth", "Cloud"}},
+    {"Sales",
+     "Sales",
+     "Account Executive",
+     150,
+     T(NEGOTIATION) | T(SOCIAL) | T(STAKEHOLDER) | T(SPEAKING),
+     {"Enterprise", "Mid-Market", "Small Business", "Public Sector", "Channel Partners",
+      "Sales Development", "Strategic Accounts"}},
+    {"Customer Success",
+     "Customer Success",
+     "Customer Success Specialist",
+     110,
+     T(COLLAB) | T(REMOTE) | T(STAKEHOLDER),
+     {"Onboarding", "Support", "Account Management", "Renewals", "Customer Education",
+      "Technical Support"}},
+    {"Operations",
+     "Operations",
+     "Operations Analyst",
+     100,
+     T(AUTOMATION) | T(SUSTAIN) | T(COLLAB),
+     {"Supply Chain", "Facilities", "Logistics", "Business Operations", "IT Services",
+      "Vendor Management"}},
+    {"Marketing",
+     "Marketing",
+     "Marketing Specialist",
+     70,
+     T(DIGI_MKT) | T(SOCIAL) | T(GENAI),
+     {"Brand", "Content", "Demand Generation", "Product Marketing", "Events", "Communications"}},
+    {"Product",
+     "Product",
+     "Product Manager",
+     60,
+     T(MOBILE) | T(ACCESS) | T(STRATEGY) | T(AI_TOOLS),
+     {"Core Product", "Product Design", "Mobile Product", "Platform Product", "User Research",
+      "Growth Product"}},
+    {"Data",
+     "Data",
+     "Data Scientist",
+     60,
+     T(DATA_LIT) | T(AI_TOOLS) | T(GENAI) | T(AUTOMATION),
+     {"Analytics", "Data Engineering", "Machine Learning", "Business Intelligence",
+      "Data Governance", "Experimentation"}},
+    {"Finance",
+     "Finance",
+     "Financial Analyst",
+     60,
+     T(FINANCE) | T(DATA_LIT) | T(AUTOMATION),
+     {"FP&A", "Accounting", "Treasury", "Tax", "Procurement", "Internal Audit"}},
+    {"HR",
+     "HR",
+     "HR Generalist",
+     50,
+     T(INCL_LANG) | T(NEURO) | T(LGBTQ) | T(WELLBEING) | T(CAREER),
+     {"Talent Acquisition", "Learning", "Total Rewards", "People Operations",
+      "HR Business Partners", "Culture and Inclusion"}},
+    {"Legal",
+     "Legal",
+     "Legal Counsel",
+     30,
+     T(CYBER) | T(NEGOTIATION) | T(ACCESS),
+     {"Corporate", "Commercial", "Privacy", "Compliance", "Employment Law",
+      "Intellectual Property"}},
+    {"Executive",
+     "Executive",
+     "Executive Assistant",
+     0,
+     T(STRATEGY) | T(LEADERSHIP),
+     {"Office of the CEO"}},
 };
 
 /* Second word of team names: "Payments Core", "Payments Insights 2". */
 static const char *const team_subs[] = {
-	"Core", "Foundations", "Experience", "Insights", "Quality", "Enablement", "Automation",
-	"Integrations",
+    "Core",    "Foundations", "Experience", "Insights",
+    "Quality", "Enablement",  "Automation", "Integrations",
 };
 enum { NSUBS = sizeof(team_subs) / sizeof(team_subs[0]) };
 
 static const char *const lang_codes[] = {
-	"en", "fr", "de", "es", "pt", "it", "hi", "zh", "ja", "ko", "ar", "pl", "vi", "yo", "kn",
-	"ms", "ta", "nl",
+    "en", "fr", "de", "es", "pt", "it", "hi", "zh", "ja",
+    "ko", "ar", "pl", "vi", "yo", "kn", "ms", "ta", "nl",
 };
+/* clang-format off */
 enum { L_EN, L_FR, L_DE, L_ES, L_PT, L_IT, L_HI, L_ZH, L_JA, L_KO, L_AR, L_PL, L_VI, L_YO,
        L_KN, L_MS, L_TA, L_NL, NLANGS };
+/* clang-format on */
 
 /* Languages people pick up besides their own: the extra-language draw. */
 static const uint8_t extra_langs[] = {L_ES, L_FR, L_DE, L_ZH, L_JA, L_PT, L_IT, L_NL};
@@ -239,8 +275,8 @@ enum { NORIGINS = 14 };
 struct location {
 	const char *name;
 	const char *zone;
-	uint16_t weight;           /* share of headcount */
-	int8_t lang[2];            /* local languages besides English, -1 = none */
+	uint16_t weight;	   /* share of headcount */
+	int8_t lang[2];		   /* local languages besides English, -1 = none */
 	uint16_t origin[NORIGINS]; /* where people's names come from, by origin */
 };
 
@@ -249,31 +285,25 @@ enum { NLOC = 10, LOC_HQ = 0 };
 /* Origins: anglo, hispanic, french, german, indian, chinese, japanese, brazilian,
  * west african, arabic, korean, italian, polish, vietnamese. */
 static const struct location locations[NLOC] = {
-	{"New York", "America/New_York", 17, {-1, -1},
-	 {45, 15, 1, 2, 8, 7, 1, 1, 6, 3, 4, 5, 2, 1}},
-	{"San Francisco", "America/Los_Angeles", 13, {-1, -1},
-	 {36, 12, 1, 2, 14, 14, 4, 1, 2, 2, 5, 2, 1, 4}},
-	{"London", "Europe/London", 14, {-1, -1},
-	 {50, 3, 4, 2, 12, 4, 1, 1, 8, 5, 1, 4, 5, 1}},
-	{"Paris", "Europe/Paris", 8, {L_FR, -1},
-	 {5, 4, 60, 2, 1, 2, 1, 1, 7, 12, 1, 4, 1, 3}},
-	{"Berlin", "Europe/Berlin", 8, {L_DE, -1},
-	 {6, 3, 4, 58, 2, 2, 1, 1, 2, 7, 1, 5, 10, 1}},
-	{"Bangalore", "Asia/Kolkata", 16, {L_HI, L_KN},
-	 {4, 1, 1, 1, 90, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
-	{"Singapore", "Asia/Singapore", 7, {L_ZH, L_MS},
-	 {10, 1, 1, 1, 15, 55, 3, 1, 1, 2, 4, 1, 1, 3}},
-	{"Sydney", "Australia/Sydney", 6, {-1, -1},
-	 {58, 2, 1, 2, 8, 10, 2, 1, 1, 3, 3, 4, 1, 6}},
-	{"São Paulo", "America/Sao_Paulo", 7, {L_PT, -1},
-	 {3, 6, 1, 3, 1, 1, 6, 70, 1, 4, 1, 8, 1, 1}},
-	{"Tokyo", "Asia/Tokyo", 4, {L_JA, -1},
-	 {5, 1, 1, 1, 1, 4, 85, 1, 1, 1, 4, 1, 1, 1}},
+    {"New York", "America/New_York", 17, {-1, -1}, {45, 15, 1, 2, 8, 7, 1, 1, 6, 3, 4, 5, 2, 1}},
+    {"San Francisco",
+     "America/Los_Angeles",
+     13,
+     {-1, -1},
+     {36, 12, 1, 2, 14, 14, 4, 1, 2, 2, 5, 2, 1, 4}},
+    {"London", "Europe/London", 14, {-1, -1}, {50, 3, 4, 2, 12, 4, 1, 1, 8, 5, 1, 4, 5, 1}},
+    {"Paris", "Europe/Paris", 8, {L_FR, -1}, {5, 4, 60, 2, 1, 2, 1, 1, 7, 12, 1, 4, 1, 3}},
+    {"Berlin", "Europe/Berlin", 8, {L_DE, -1}, {6, 3, 4, 58, 2, 2, 1, 1, 2, 7, 1, 5, 10, 1}},
+    {"Bangalore", "Asia/Kolkata", 16, {L_HI, L_KN}, {4, 1, 1, 1, 90, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+    {"Singapore", "Asia/Singapore", 7, {L_ZH, L_MS}, {10, 1, 1, 1, 15, 55, 3, 1, 1, 2, 4, 1, 1, 3}},
+    {"Sydney", "Australia/Sydney", 6, {-1, -1}, {58, 2, 1, 2, 8, 10, 2, 1, 1, 3, 3, 4, 1, 6}},
+    {"São Paulo", "America/Sao_Paulo", 7, {L_PT, -1}, {3, 6, 1, 3, 1, 1, 6, 70, 1, 4, 1, 8, 1, 1}},
+    {"Tokyo", "Asia/Tokyo", 4, {L_JA, -1}, {5, 1, 1, 1, 1, 4, 85, 1, 1, 1, 4, 1, 1, 1}},
 };
 
 /* The language that goes with each name origin (anglo: English only). */
 static const int8_t origin_lang[NORIGINS] = {
-	-1, L_ES, L_FR, L_DE, L_HI, L_ZH, L_JA, L_PT, L_YO, L_AR, L_KO, L_IT, L_PL, L_VI,
+    -1, L_ES, L_FR, L_DE, L_HI, L_ZH, L_JA, L_PT, L_YO, L_AR, L_KO, L_IT, L_PL, L_VI,
 };
 
 /*
@@ -285,100 +315,164 @@ static const int8_t origin_lang[NORIGINS] = {
 enum { NPER = 24 };
 
 static const char *const first_src[NORIGINS][NPER] = {
-	{"James", "Olivia", "William", "Emma", "Oliver", "Charlotte", "Jack", "Amelia", "Henry",
-	 "Sophie", "Thomas", "Grace", "Daniel", "Chloe", "Samuel", "Emily", "Benjamin", "Hannah",
-	 "Liam", "Zoe", "Noah", "Ella", "Ethan", "Megan"},
-	{"Alejandro", "Sofía|sofia", "Mateo", "Valentina", "Santiago", "Camila", "Diego",
-	 "Lucía|lucia", "Javier", "Carmen", "Andrés|andres", "Elena", "Pablo", "Ximena", "Carlos",
-	 "Daniela", "Miguel", "Paula", "Luis", "Marisol", "Jorge", "Guadalupe", "Raúl|raul",
-	 "Inés|ines"},
-	{"Camille", "Louis", "Léa|lea", "Hugo", "Manon", "Jules", "Margaux", "Théo|theo",
-	 "Juliette", "Antoine", "Clémence|clemence", "Mathieu", "Océane|oceane", "Baptiste",
-	 "Élodie|elodie", "Nicolas", "Pauline", "Julien", "Amandine", "François|francois",
-	 "Aurélie|aurelie", "Guillaume", "Céline|celine", "Rémi|remi"},
-	{"Lukas", "Anna", "Felix", "Lena", "Maximilian", "Leonie", "Jonas", "Clara", "Paul",
-	 "Hanna", "Leon", "Marie", "Finn", "Johanna", "Moritz", "Katharina", "Niklas", "Sophia",
-	 "Tobias", "Greta", "Jürgen|juergen", "Ursula", "Matthias", "Anja"},
-	{"Aarav", "Priya", "Vihaan", "Ananya", "Arjun", "Diya", "Rohan", "Kavya", "Aditya", "Isha",
-	 "Rahul", "Neha", "Karthik", "Pooja", "Vikram", "Sneha", "Siddharth", "Meera", "Nikhil",
-	 "Lakshmi", "Suresh", "Divya", "Anil", "Shreya"},
-	{"Wei", "Jing", "Hao", "Xin", "Yifan", "Mei", "Jun", "Ling", "Zihan", "Xiaoming", "Yan",
-	 "Bo", "Fang", "Lei", "Hui", "Tao", "Qing", "Ming", "Ying", "Kai", "Rui", "Shu", "Zhen",
-	 "Jia"},
-	{"Haruto", "Yui", "Sota", "Hina", "Riku", "Aoi", "Yuto", "Sakura", "Ren", "Mio", "Kaito",
-	 "Yuna", "Takumi", "Akari", "Hiroshi", "Yuki", "Kenji", "Emi", "Daiki", "Nanami", "Shota",
-	 "Ayaka", "Kazuki", "Misaki"},
-	{"João|joao", "Ana", "Gabriel", "Beatriz", "Rafael", "Larissa", "Lucas", "Fernanda",
-	 "Pedro", "Juliana", "Thiago", "Mariana", "Felipe", "Letícia|leticia", "Gustavo", "Bianca",
-	 "Rodrigo", "Tatiana", "Bruno", "Vitória|vitoria", "Leonardo", "Renata", "Caio", "Yasmin"},
-	{"Chinedu", "Adaeze", "Oluwaseun", "Ngozi", "Emeka", "Folake", "Kwame", "Ama", "Tunde",
-	 "Chiamaka", "Kofi", "Abena", "Ifeanyi", "Yetunde", "Obinna", "Nneka", "Kwabena", "Efua",
-	 "Babatunde", "Funmilayo", "Chukwuma", "Ayodele", "Kehinde", "Adwoa"},
-	{"Omar", "Layla", "Youssef", "Fatima", "Karim", "Amira", "Hassan", "Nour", "Ali", "Salma",
-	 "Tariq", "Rania", "Khalid", "Huda", "Samir", "Zainab", "Rami", "Dalia", "Nabil", "Mariam",
-	 "Faisal", "Hiba", "Mahmoud", "Rana"},
-	{"Min-jun", "Seo-yeon", "Ji-ho", "Ha-eun", "Do-yun", "Ji-woo", "Joon-ho", "Soo-ah",
-	 "Hyun-woo", "Eun-ji", "Seung-hoon", "Da-eun", "Tae-yang", "Ye-jin", "Jae-won", "Min-seo",
-	 "Dong-hyun", "Su-bin", "Sang-woo", "Hye-jin", "Jun-seo", "Ji-yeon", "Woo-jin", "Na-rae"},
-	{"Giulia", "Lorenzo", "Francesca", "Matteo", "Chiara", "Alessandro", "Martina", "Davide",
-	 "Sara", "Federico", "Elisa", "Giovanni", "Alessia", "Marco", "Valeria", "Stefano",
-	 "Silvia", "Andrea", "Federica", "Riccardo", "Beatrice", "Luca", "Ilaria", "Paolo"},
-	{"Jakub", "Zuzanna", "Kacper", "Julia", "Szymon", "Maja", "Filip", "Zofia", "Wojciech",
-	 "Agnieszka", "Michał|michal", "Katarzyna", "Piotr", "Magdalena", "Tomasz", "Aleksandra",
-	 "Krzysztof", "Natalia", "Paweł|pawel", "Joanna", "Marcin", "Ewa", "Łukasz|lukasz",
-	 "Monika"},
-	{"Minh", "Linh", "Huy", "Trang", "Tuan", "Thao", "Duc", "Lan", "Quang", "Ngoc", "Khanh",
-	 "Hoa", "Phuong", "Nam", "Thanh", "Vy", "Long", "Mai", "Bao", "Anh", "Dung", "Hanh", "Son",
-	 "Vinh"},
+    {"James",	 "Olivia", "William", "Emma",  "Oliver", "Charlotte", "Jack",	"Amelia",
+     "Henry",	 "Sophie", "Thomas",  "Grace", "Daniel", "Chloe",     "Samuel", "Emily",
+     "Benjamin", "Hannah", "Liam",    "Zoe",   "Noah",	 "Ella",      "Ethan",	"Megan"},
+    {"Alejandro", "Sofía|sofia", "Mateo",  "Valentina", "Santiago",	 "Camila",
+     "Diego",	  "Lucía|lucia", "Javier", "Carmen",	"Andrés|andres", "Elena",
+     "Pablo",	  "Ximena",	 "Carlos", "Daniela",	"Miguel",	 "Paula",
+     "Luis",	  "Marisol",	 "Jorge",  "Guadalupe", "Raúl|raul",	 "Inés|ines"},
+    {"Camille",		"Louis",     "Léa|lea",		  "Hugo",
+     "Manon",		"Jules",     "Margaux",		  "Théo|theo",
+     "Juliette",	"Antoine",   "Clémence|clemence", "Mathieu",
+     "Océane|oceane",	"Baptiste",  "Élodie|elodie",	  "Nicolas",
+     "Pauline",		"Julien",    "Amandine",	  "François|francois",
+     "Aurélie|aurelie", "Guillaume", "Céline|celine",	  "Rémi|remi"},
+    {"Lukas",  "Anna",	 "Felix",  "Lena",  "Maximilian",     "Leonie",	 "Jonas",    "Clara",
+     "Paul",   "Hanna",	 "Leon",   "Marie", "Finn",	      "Johanna", "Moritz",   "Katharina",
+     "Niklas", "Sophia", "Tobias", "Greta", "Jürgen|juergen", "Ursula",	 "Matthias", "Anja"},
+    {"Aarav",	  "Priya", "Vihaan", "Ananya",	"Arjun",   "Diya",  "Rohan",  "Kavya",
+     "Aditya",	  "Isha",  "Rahul",  "Neha",	"Karthik", "Pooja", "Vikram", "Sneha",
+     "Siddharth", "Meera", "Nikhil", "Lakshmi", "Suresh",  "Divya", "Anil",   "Shreya"},
+    {"Wei",   "Jing",	  "Hao",  "Xin", "Yifan", "Mei", "Jun",	 "Ling",
+     "Zihan", "Xiaoming", "Yan",  "Bo",	 "Fang",  "Lei", "Hui",	 "Tao",
+     "Qing",  "Ming",	  "Ying", "Kai", "Rui",	  "Shu", "Zhen", "Jia"},
+    {"Haruto", "Yui", "Sota",  "Hina",	 "Riku",   "Aoi",   "Yuto",    "Sakura",
+     "Ren",    "Mio", "Kaito", "Yuna",	 "Takumi", "Akari", "Hiroshi", "Yuki",
+     "Kenji",  "Emi", "Daiki", "Nanami", "Shota",  "Ayaka", "Kazuki",  "Misaki"},
+    {"João|joao", "Ana",    "Gabriel", "Beatriz", "Rafael",  "Larissa",		"Lucas",
+     "Fernanda",  "Pedro",  "Juliana", "Thiago",  "Mariana", "Felipe",		"Letícia|leticia",
+     "Gustavo",	  "Bianca", "Rodrigo", "Tatiana", "Bruno",   "Vitória|vitoria", "Leonardo",
+     "Renata",	  "Caio",   "Yasmin"},
+    {"Chinedu", "Adaeze",   "Oluwaseun", "Ngozi",     "Emeka",	  "Folake",  "Kwame",	"Ama",
+     "Tunde",	"Chiamaka", "Kofi",	 "Abena",     "Ifeanyi",  "Yetunde", "Obinna",	"Nneka",
+     "Kwabena", "Efua",	    "Babatunde", "Funmilayo", "Chukwuma", "Ayodele", "Kehinde", "Adwoa"},
+    {"Omar", "Layla", "Youssef", "Fatima", "Karim",  "Amira", "Hassan",	 "Nour",
+     "Ali",  "Salma", "Tariq",	 "Rania",  "Khalid", "Huda",  "Samir",	 "Zainab",
+     "Rami", "Dalia", "Nabil",	 "Mariam", "Faisal", "Hiba",  "Mahmoud", "Rana"},
+    {"Min-jun",	  "Seo-yeon", "Ji-ho",	    "Ha-eun",  "Do-yun",   "Ji-woo",  "Joon-ho", "Soo-ah",
+     "Hyun-woo",  "Eun-ji",   "Seung-hoon", "Da-eun",  "Tae-yang", "Ye-jin",  "Jae-won", "Min-seo",
+     "Dong-hyun", "Su-bin",   "Sang-woo",   "Hye-jin", "Jun-seo",  "Ji-yeon", "Woo-jin", "Na-rae"},
+    {"Giulia", "Lorenzo",  "Francesca", "Matteo",   "Chiara",	"Alessandro", "Martina", "Davide",
+     "Sara",   "Federico", "Elisa",	"Giovanni", "Alessia",	"Marco",      "Valeria", "Stefano",
+     "Silvia", "Andrea",   "Federica",	"Riccardo", "Beatrice", "Luca",	      "Ilaria",	 "Paolo"},
+    {"Jakub",	    "Zuzanna",	 "Kacper",   "Julia",	   "Szymon",	    "Maja",
+     "Filip",	    "Zofia",	 "Wojciech", "Agnieszka",  "Michał|michal", "Katarzyna",
+     "Piotr",	    "Magdalena", "Tomasz",   "Aleksandra", "Krzysztof",	    "Natalia",
+     "Paweł|pawel", "Joanna",	 "Marcin",   "Ewa",	   "Łukasz|lukasz", "Monika"},
+    {"Minh",  "Linh", "Huy",   "Trang", "Tuan",	  "Thao", "Duc",   "Lan",
+     "Quang", "Ngoc", "Khanh", "Hoa",	"Phuong", "Nam",  "Thanh", "Vy",
+     "Long",  "Mai",  "Bao",   "Anh",	"Dung",	  "Hanh", "Son",   "Vinh"},
 };
 
 static const char *const last_src[NORIGINS][NPER] = {
-	{"Smith", "Johnson", "Williams", "Brown", "Taylor", "Wilson", "Davies", "Evans",
-	 "Thompson", "Walker", "Wright", "Robinson", "Hughes", "Clarke", "O'Brien", "Murphy",
-	 "Campbell", "Stewart", "Anderson", "Mitchell", "Cooper", "Bennett", "Harris", "Reed"},
-	{"García|garcia", "Rodríguez|rodriguez", "Martínez|martinez", "Hernández|hernandez",
-	 "López|lopez", "González|gonzalez", "Pérez|perez", "Sánchez|sanchez", "Ramírez|ramirez",
-	 "Torres", "Flores", "Rivera", "Gómez|gomez", "Díaz|diaz", "Morales", "Vargas", "Castillo",
-	 "Jiménez|jimenez", "Ortiz", "Ruiz", "Mendoza", "Navarro", "Romero", "Herrera"},
-	{"Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
-	 "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Fournier", "Girard", "Bonnet",
-	 "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent", "Chevalier", "Mercier"},
-	{"Müller|mueller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
-	 "Schulz", "Hoffmann", "Schäfer|schaefer", "Koch", "Bauer", "Richter", "Klein", "Wolf",
-	 "Schröder|schroeder", "Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger|krueger",
-	 "Hartmann", "Lange"},
-	{"Sharma", "Patel", "Reddy", "Iyer", "Nair", "Gupta", "Singh", "Kumar", "Rao", "Menon",
-	 "Desai", "Joshi", "Mehta", "Chatterjee", "Banerjee", "Pillai", "Verma", "Agarwal",
-	 "Kapoor", "Malhotra", "Bhat", "Krishnan", "Shetty", "Mukherjee"},
-	{"Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun",
-	 "Ma", "Zhu", "Hu", "Guo", "He", "Lin", "Gao", "Luo", "Zheng", "Liang", "Tan", "Lim"},
-	{"Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura",
-	 "Kobayashi", "Kato", "Yoshida", "Yamada", "Sasaki", "Yamaguchi", "Matsumoto", "Inoue",
-	 "Kimura", "Hayashi", "Shimizu", "Mori", "Ikeda", "Hashimoto", "Ishikawa", "Ogawa"},
-	{"Silva", "Santos", "Oliveira", "Souza", "Pereira", "Costa", "Ferreira", "Almeida",
-	 "Carvalho", "Gomes", "Ribeiro", "Araújo|araujo", "Barbosa", "Rocha", "Lima", "Cardoso",
-	 "Nascimento", "Teixeira", "Moreira", "Cavalcanti", "Mendes", "Freitas", "Azevedo",
-	 "Monteiro"},
-	{"Okafor", "Adeyemi", "Mensah", "Okonkwo", "Boateng", "Eze", "Adebayo", "Owusu", "Nwosu",
-	 "Asante", "Balogun", "Obi", "Oyelaran", "Darko", "Chukwu", "Afolabi", "Appiah",
-	 "Ogunleye", "Nwachukwu", "Osei", "Adeleke", "Amoah", "Ibekwe", "Oduya"},
-	{"Haddad", "Khalil", "Mansour", "Nasser", "Saleh", "Hamdan", "Aziz", "Farouk", "Rahman",
-	 "Qureshi", "Abboud", "Hussein", "Ibrahim", "Karam", "Sabbagh", "Darwish", "Bakr",
-	 "Najjar", "Khoury", "Salem", "Shalabi", "Barakat", "Tamimi", "Jaber"},
-	{"Kim", "Lee", "Park", "Choi", "Jung", "Kang", "Cho", "Yoon", "Jang", "Han", "Shin", "Seo",
-	 "Kwon", "Hwang", "Ahn", "Song", "Yoo", "Hong", "Jeon", "Ko", "Moon", "Baek", "Nam", "Oh"},
-	{"Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
-	 "Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Giordano", "Rizzo",
-	 "Lombardi", "Moretti", "Barbieri", "Fontana", "Santoro", "Mariani", "Rinaldi"},
-	{"Nowak", "Kowalski", "Wiśniewski|wisniewski", "Wójcik|wojcik", "Kowalczyk",
-	 "Kamiński|kaminski", "Lewandowski", "Zieliński|zielinski", "Szymański|szymanski",
-	 "Woźniak|wozniak", "Dąbrowski|dabrowski", "Kozłowski|kozlowski", "Jankowski", "Mazur",
-	 "Kwiatkowski", "Krawczyk", "Piotrowski", "Grabowski", "Nowakowski", "Pawłowski|pawlowski",
-	 "Michalski", "Król|krol", "Wieczorek", "Jabłoński|jablonski"},
-	{"Nguyễn|nguyen", "Trần|tran", "Lê|le", "Phạm|pham", "Hoàng|hoang", "Huỳnh|huynh",
-	 "Võ|vo", "Phan", "Vũ|vu", "Đặng|dang", "Bùi|bui", "Đỗ|do", "Hồ|ho", "Ngô|ngo",
-	 "Dương|duong", "Lý|ly", "Trịnh|trinh", "Đinh|dinh", "Lâm|lam", "Tạ|ta", "Quách|quach",
-	 "Cao", "Lương|luong", "Thái|thai"},
+    {"Smith",	 "Johnson", "Williams", "Brown",    "Taylor", "Wilson",	 "Davies",  "Evans",
+     "Thompson", "Walker",  "Wright",	"Robinson", "Hughes", "Clarke",	 "O'Brien", "Murphy",
+     "Campbell", "Stewart", "Anderson", "Mitchell", "Cooper", "Bennett", "Harris",  "Reed"},
+    {"García|garcia",
+     "Rodríguez|rodriguez",
+     "Martínez|martinez",
+     "Hernández|hernandez",
+     "López|lopez",
+     "González|gonzalez",
+     "Pérez|perez",
+     "Sánchez|sanchez",
+     "Ramírez|ramirez",
+     "Torres",
+     "Flores",
+     "Rivera",
+     "Gómez|gomez",
+     "Díaz|diaz",
+     "Morales",
+     "Vargas",
+     "Castillo",
+     "Jiménez|jimenez",
+     "Ortiz",
+     "Ruiz",
+     "Mendoza",
+     "Navarro",
+     "Romero",
+     "Herrera"},
+    {"Martin", "Bernard", "Dubois",  "Thomas",	 "Robert",   "Richard", "Petit",     "Durand",
+     "Leroy",  "Moreau",  "Simon",   "Laurent",	 "Lefebvre", "Michel",	"Fournier",  "Girard",
+     "Bonnet", "Dupont",  "Lambert", "Fontaine", "Rousseau", "Vincent", "Chevalier", "Mercier"},
+    {"Müller|mueller",
+     "Schmidt",
+     "Schneider",
+     "Fischer",
+     "Weber",
+     "Meyer",
+     "Wagner",
+     "Becker",
+     "Schulz",
+     "Hoffmann",
+     "Schäfer|schaefer",
+     "Koch",
+     "Bauer",
+     "Richter",
+     "Klein",
+     "Wolf",
+     "Schröder|schroeder",
+     "Neumann",
+     "Schwarz",
+     "Zimmermann",
+     "Braun",
+     "Krüger|krueger",
+     "Hartmann",
+     "Lange"},
+    {"Sharma", "Patel",	  "Reddy",  "Iyer",	"Nair",	 "Gupta",      "Singh",	   "Kumar",
+     "Rao",    "Menon",	  "Desai",  "Joshi",	"Mehta", "Chatterjee", "Banerjee", "Pillai",
+     "Verma",  "Agarwal", "Kapoor", "Malhotra", "Bhat",	 "Krishnan",   "Shetty",   "Mukherjee"},
+    {"Wang", "Li",   "Zhang", "Liu", "Chen",  "Yang",  "Huang", "Zhao",
+     "Wu",   "Zhou", "Xu",    "Sun", "Ma",    "Zhu",   "Hu",	"Guo",
+     "He",   "Lin",  "Gao",   "Luo", "Zheng", "Liang", "Tan",	"Lim"},
+    {"Sato",	 "Suzuki",    "Takahashi", "Tanaka",	"Watanabe", "Ito",
+     "Yamamoto", "Nakamura",  "Kobayashi", "Kato",	"Yoshida",  "Yamada",
+     "Sasaki",	 "Yamaguchi", "Matsumoto", "Inoue",	"Kimura",   "Hayashi",
+     "Shimizu",	 "Mori",      "Ikeda",	   "Hashimoto", "Ishikawa", "Ogawa"},
+    {"Silva",	 "Santos",     "Oliveira", "Souza",   "Pereira",    "Costa",
+     "Ferreira", "Almeida",    "Carvalho", "Gomes",   "Ribeiro",    "Araújo|araujo",
+     "Barbosa",	 "Rocha",      "Lima",	   "Cardoso", "Nascimento", "Teixeira",
+     "Moreira",	 "Cavalcanti", "Mendes",   "Freitas", "Azevedo",    "Monteiro"},
+    {"Okafor", "Adeyemi",  "Mensah",	"Okonkwo", "Boateng",  "Eze",	"Adebayo", "Owusu",
+     "Nwosu",  "Asante",   "Balogun",	"Obi",	   "Oyelaran", "Darko", "Chukwu",  "Afolabi",
+     "Appiah", "Ogunleye", "Nwachukwu", "Osei",	   "Adeleke",  "Amoah", "Ibekwe",  "Oduya"},
+    {"Haddad", "Khalil",  "Mansour", "Nasser",	"Saleh",   "Hamdan",  "Aziz",	 "Farouk",
+     "Rahman", "Qureshi", "Abboud",  "Hussein", "Ibrahim", "Karam",   "Sabbagh", "Darwish",
+     "Bakr",   "Najjar",  "Khoury",  "Salem",	"Shalabi", "Barakat", "Tamimi",	 "Jaber"},
+    {"Kim",  "Lee",   "Park", "Choi", "Jung", "Kang", "Cho",  "Yoon", "Jang", "Han",  "Shin", "Seo",
+     "Kwon", "Hwang", "Ahn",  "Song", "Yoo",  "Hong", "Jeon", "Ko",   "Moon", "Baek", "Nam",  "Oh"},
+    {"Rossi",  "Russo",	   "Ferrari", "Esposito", "Bianchi", "Romano",	"Colombo", "Ricci",
+     "Marino", "Greco",	   "Bruno",   "Gallo",	  "Conti",   "De Luca", "Mancini", "Giordano",
+     "Rizzo",  "Lombardi", "Moretti", "Barbieri", "Fontana", "Santoro", "Mariani", "Rinaldi"},
+    {"Nowak",
+     "Kowalski",
+     "Wiśniewski|wisniewski",
+     "Wójcik|wojcik",
+     "Kowalczyk",
+     "Kamiński|kaminski",
+     "Lewandowski",
+     "Zieliński|zielinski",
+     "Szymański|szymanski",
+     "Woźniak|wozniak",
+     "Dąbrowski|dabrowski",
+     "Kozłowski|kozlowski",
+     "Jankowski",
+     "Mazur",
+     "Kwiatkowski",
+     "Krawczyk",
+     "Piotrowski",
+     "Grabowski",
+     "Nowakowski",
+     "Pawłowski|pawlowski",
+     "Michalski",
+     "Król|krol",
+     "Wieczorek",
+     "Jabłoński|jablonski"},
+    {"Nguyễn|nguyen", "Trần|tran", "Lê|le",	  "Phạm|pham", "Hoàng|hoang", "Huỳnh|huynh",
+     "Võ|vo",	      "Phan",	   "Vũ|vu",	  "Đặng|dang", "Bùi|bui",     "Đỗ|do",
+     "Hồ|ho",	      "Ngô|ngo",   "Dương|duong", "Lý|ly",     "Trịnh|trinh", "Đinh|dinh",
+     "Lâm|lam",	      "Tạ|ta",	   "Quách|quach", "Cao",       "Lương|luong", "Thái|thai"},
 };
 
 enum { NNAMES = NORIGINS * NPER };
@@ -420,12 +514,14 @@ forms_unique(const struct name_forms *f, const char *what, struct diag *d)
 		for (int j = i + 1; j < NNAMES; j++)
 			if (strcmp(f[i].ascii, f[j].ascii) == 0 ||
 			    strcmp(f[i].display, f[j].display) == 0)
-				return diag_set(d, DIAG_INTERNAL, "gen-org: %s name table repeats '%s'",
-						what, f[i].display);
+				return diag_set(d, DIAG_INTERNAL,
+						"gen-org: %s name table repeats '%s'", what,
+						f[i].display);
 	return 0;
 }
 
-/* Splits the tables and checks the uniqueness the name scheme relies on (a cheap invariant check). */
+/* Splits the tables and checks the uniqueness the name scheme relies on (a cheap invariant check).
+ */
 static int
 names_init(struct names *n, struct diag *d)
 {
@@ -443,7 +539,8 @@ static const char *const generation_names[] = {"baby_boomer", "gen_x", "millenni
 static const char *const status_names[] = {"active", "leave", "terminated"};
 static const char *const role_names[] = {"mentor", "mentee", "both"};
 static const char *const slot_names[GENORG_NSLOTS] = {
-	"mon-am", "mon-pm", "tue-am", "tue-pm", "wed-am", "wed-pm", "thu-am", "thu-pm", "fri-am", "fri-pm",
+    "mon-am", "mon-pm", "tue-am", "tue-pm", "wed-am",
+    "wed-pm", "thu-am", "thu-pm", "fri-am", "fri-pm",
 };
 
 const char *
@@ -530,12 +627,13 @@ struct genorg {
 struct builder {
 	struct genorg *g;
 	struct rng rng;
-	uint32_t *desc;         /* descendants still to place under each person */
-	long next;              /* index of the next person to create */
+	uint32_t *desc; /* descendants still to place under each person */
+	long next;	/* index of the next person to create */
 	long teams_cap;
-	uint32_t *name_count;   /* people so far per first*NNAMES+last */
-	uint32_t seq[NDEPT_ALL][MAX_AREAS][NSUBS + 1]; /* teams so far per name; [NSUBS]: area only */
-	uint32_t dept_seq[NDEPT_ALL];                 /* "<Dept> Leadership" teams so far */
+	uint32_t *name_count; /* people so far per first*NNAMES+last */
+	uint32_t seq[NDEPT_ALL][MAX_AREAS]
+		    [NSUBS + 1];      /* teams so far per name; [NSUBS]: area only */
+	uint32_t dept_seq[NDEPT_ALL]; /* "<Dept> Leadership" teams so far */
 	uint32_t area_next[NDEPT_ALL];
 	uint16_t loc_w[NLOC];
 	/* Cumulative topic weights: [skills|wanted][junior|mid|senior][department][topic]. */
@@ -562,8 +660,8 @@ band_of(int level)
 
 /* Kind mix per band: [skills|wanted][band][kind], in percent. Wanted mirrors skills. */
 static const uint16_t kind_mix[2][3][3] = {
-	{{60, 32, 8}, {30, 30, 40}, {8, 17, 75}},
-	{{10, 15, 75}, {35, 25, 40}, {60, 32, 8}},
+    {{60, 32, 8}, {30, 30, 40}, {8, 17, 75}},
+    {{10, 15, 75}, {35, 25, 40}, {60, 32, 8}},
 };
 
 static void
@@ -574,7 +672,8 @@ topic_tables_init(struct builder *b)
 			for (int dep = 0; dep < NDEPT_ALL; dep++) {
 				uint32_t sum = 0;
 				for (int t = 0; t < GENORG_NTOPICS; t++) {
-					uint32_t x = kind_mix[w][band][topics[t].kind] * topics[t].weight;
+					uint32_t x =
+					    kind_mix[w][band][topics[t].kind] * topics[t].weight;
 					if (departments[dep].affinity & (1u << t))
 						x *= 3;
 					sum += x;
@@ -604,7 +703,7 @@ draw_topic(struct builder *b, int which, int band, int dep, uint32_t exclude)
 	for (int t = 0; t < GENORG_NTOPICS; t++) {
 		uint32_t x = cum[t] - prev;
 		prev = cum[t];
-		w[t] = (exclude & (1u << t)) ? 0 : (uint16_t)(x > 65535 ? 65535 : x);
+		w[t] = (exclude & (1u << t)) ? 0 : (uint16_t)x; /* at most 75 * 20 * 3 */
 		any |= w[t];
 	}
 	return any ? rng_pick(&b->rng, w, GENORG_NTOPICS) : -1;
@@ -655,15 +754,20 @@ draw_dates(struct builder *b, struct genorg_person *p)
 	if (max_tenure > 35)
 		max_tenure = 35;
 	int t = (int)rng_below(r, (uint32_t)max_tenure + 1);
-	if (p->level <= 4) { /* juniors: the smaller of two draws, short tenures are the most common */
+	if (p->level <=
+	    4) { /* juniors: the smaller of two draws, short tenures are the most common */
 		int t2 = (int)rng_below(r, (uint32_t)max_tenure + 1);
 		t = t < t2 ? t : t2;
 	}
 	p->hire_year = (uint16_t)(AS_OF_YEAR - 1 - t);
 	p->hire_month = (uint8_t)(1 + rng_below(r, 12));
-	p->hire_day = (uint8_t)(1 + rng_below(r, (uint32_t)days_in_month(p->hire_year, p->hire_month)));
+	p->hire_day =
+	    (uint8_t)(1 + rng_below(r, (uint32_t)days_in_month(p->hire_year, p->hire_month)));
 }
 
+static void draw_languages(struct builder *b, struct genorg_person *p, int origin);
+
+/* A name from the location's mix of origins; repeats are counted for disambiguation. */
 static void
 draw_name(struct builder *b, struct genorg_person *p)
 {
@@ -679,7 +783,14 @@ draw_name(struct builder *b, struct genorg_person *p)
 	p->first = (uint16_t)(origin * NPER + (int)rng_below(r, NPER));
 	p->last = (uint16_t)(last_origin * NPER + (int)rng_below(r, NPER));
 	p->name_dup = b->name_count[(size_t)p->first * NNAMES + p->last]++;
+	draw_languages(b, p, origin);
+}
 
+/* English for nearly all, the place's language(s), the family's, sometimes another. */
+static void
+draw_languages(struct builder *b, struct genorg_person *p, int origin)
+{
+	struct rng *r = &b->rng;
 	uint32_t langs = 0;
 	const struct location *loc = &locations[p->location];
 	int anglo_place = loc->lang[0] < 0;
@@ -711,7 +822,8 @@ draw_profile(struct builder *b, struct genorg_person *p, int manages)
 		p->status = x < 93 ? GENORG_ACTIVE : x < 98 ? GENORG_LEAVE : GENORG_TERMINATED;
 	}
 	p->skills = draw_topics(b, 0, band, p->department, 1 + rng_pick(r, nskills_w, 4), 0);
-	p->wanted = draw_topics(b, 1, band, p->department, 1 + rng_pick(r, nwanted_w, 3), p->skills);
+	p->wanted =
+	    draw_topics(b, 1, band, p->department, 1 + rng_pick(r, nwanted_w, 3), p->skills);
 }
 
 static long
@@ -770,8 +882,9 @@ person_add(struct builder *b, long manager, int level, int dept, uint32_t share)
 	} else {
 		const struct genorg_person *m = &g->people[manager];
 		int stay = m->manager < 0 ? 60 : share > 0 ? 70 : 80;
-		p->location = rng_pct(&b->rng, (uint32_t)stay) ? m->location
-							      : (uint8_t)rng_pick(&b->rng, b->loc_w, NLOC);
+		p->location = rng_pct(&b->rng, (uint32_t)stay)
+				  ? m->location
+				  : (uint8_t)rng_pick(&b->rng, b->loc_w, NLOC);
 		g->people[manager].reports++;
 	}
 	draw_name(b, p);
@@ -793,6 +906,7 @@ assign_team(struct builder *b, long i)
 	if (m->manager < 0) /* m is the CEO: i heads a department */
 		p->area = 0;
 	else if (g->people[m->manager].manager < 0 && m->level >= 6 && b->desc[i] > 0)
+		/* a VP's managers take the department's areas in turn */
 		p->area = (uint8_t)(b->area_next[dept]++ % (uint32_t)area_count(dept));
 	else
 		p->area = m->area;
@@ -1001,7 +1115,8 @@ struct genorg *
 genorg_new(const struct genorg_opts *opts, struct diag *d)
 {
 	if (opts->people < 1 || opts->people > GENORG_MAX_PEOPLE) {
-		diag_set(d, DIAG_INVALID, "gen-org: the number of people must be from 1 to %d, got %ld",
+		diag_set(d, DIAG_INVALID,
+			 "gen-org: the number of people must be from 1 to %d, got %ld",
 			 GENORG_MAX_PEOPLE, opts->people);
 		return NULL;
 	}
@@ -1157,8 +1272,10 @@ sb_title(struct sbuf *s, const struct genorg_person *p)
 		return;
 	}
 	if (p->level >= 5) {
-		static const char *const fmt[4][2] = {
-			{"", " Manager"}, {"Senior ", " Manager"}, {"Director of ", ""}, {"VP of ", ""}};
+		static const char *const fmt[4][2] = {{"", " Manager"},
+						      {"Senior ", " Manager"},
+						      {"Director of ", ""},
+						      {"VP of ", ""}};
 		sb_str(s, fmt[p->level - 5][0]);
 		sb_str(s, dep->mgmt);
 		sb_str(s, fmt[p->level - 5][1]);
@@ -1283,7 +1400,8 @@ genorg_format(const struct genorg *g, long i, struct genorg_row *row, struct dia
 	f[16] = sb_end(&s, start);
 
 	if (s.full)
-		return diag_set(d, DIAG_INTERNAL, "gen-org: row %ld does not fit its buffer", i + 1);
+		return diag_set(d, DIAG_INTERNAL, "gen-org: row %ld does not fit its buffer",
+				i + 1);
 	return 0;
 }
 
@@ -1463,8 +1581,9 @@ genorg_survey_new(const struct genorg *g, const char *program, long size, struct
 		return NULL;
 	}
 	if (size < 0 || size > g->n) {
-		diag_set(d, DIAG_INVALID, "gen-org: survey size %ld is not between 1 and the %ld people",
-			 size, g->n);
+		diag_set(d, DIAG_INVALID,
+			 "gen-org: survey size %ld is not between 1 and the %ld people", size,
+			 g->n);
 		return NULL;
 	}
 	if (size == 0)
@@ -1474,7 +1593,8 @@ genorg_survey_new(const struct genorg *g, const char *program, long size, struct
 	uint8_t *role_of = malloc((size_t)g->n);
 	struct rng r;
 	rng_seed(&r, g->seed ^ fnv1a(program));
-	if (s == NULL || role_of == NULL || (s->entries = calloc((size_t)size, sizeof(*s->entries))) == NULL ||
+	if (s == NULL || role_of == NULL ||
+	    (s->entries = calloc((size_t)size, sizeof(*s->entries))) == NULL ||
 	    survey_pick(g, &r, size, role_of) != 0) {
 		free(role_of);
 		genorg_survey_delete(s);
@@ -1563,6 +1683,7 @@ genorg_survey_format(const struct genorg *g, const struct genorg_survey *s, long
 	f[5] = sb_end(&b, start);
 	f[6] = e->consent ? "yes" : "no";
 	if (b.full)
-		return diag_set(d, DIAG_INTERNAL, "gen-org: survey row %ld does not fit its buffer", i + 1);
+		return diag_set(d, DIAG_INTERNAL, "gen-org: survey row %ld does not fit its buffer",
+				i + 1);
 	return 0;
 }

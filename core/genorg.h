@@ -57,7 +57,7 @@ struct genorg_opts {
 /* One generated person, in structured form (genorg_format gives the text). */
 struct genorg_person {
 	int32_t manager;      /* index of the manager; -1 for the CEO */
-	int32_t team;         /* index into the org's team table */
+	int32_t team;	      /* index into the org's team table */
 	int32_t reports;      /* number of direct reports */
 	uint32_t name_dup;    /* 0 for the first holder of this first+last name, then 1, 2, ... */
 	uint32_t skills;      /* bit t set: can teach topic t */
@@ -67,18 +67,18 @@ struct genorg_person {
 	uint16_t birth_year;
 	uint16_t hire_year;
 	uint8_t hire_month, hire_day;
-	uint8_t level;      /* 1..9 */
+	uint8_t level;	    /* 1..9 */
 	uint8_t department; /* genorg_department_name() index */
 	uint8_t location;   /* genorg_location_name() index */
 	uint8_t generation; /* enum genorg_generation */
-	uint8_t status;     /* enum genorg_status */
-	uint8_t area;       /* the department's area this person works in (team naming) */
+	uint8_t status;	    /* enum genorg_status */
+	uint8_t area;	    /* the department's area this person works in (team naming) */
 };
 
 /* One survey answer. Lists are topic bit masks like the person's. */
 struct genorg_enrollment {
-	int32_t person;        /* index into the org */
-	uint8_t role;          /* enum genorg_role */
+	int32_t person;	       /* index into the org */
+	uint8_t role;	       /* enum genorg_role */
 	uint8_t capacity;      /* mentors and `both`: 1..3; mentees: 0 (written as an empty cell) */
 	uint8_t consent;       /* 1 yes, 0 no */
 	uint16_t availability; /* bit s set: slot s (genorg_slot_name) */

@@ -25,23 +25,24 @@ static const char *const CMD = "gen-org";
 static void
 help(void)
 {
-	printf("usage: tandem gen-org --people N [--seed S] [--out FILE.csv]\n"
-	       "                      [--survey PROGRAM --survey-out FILE.csv [--survey-size M]]\n\n"
-	       "Writes a realistic, deterministic organization as people CSV (the format\n"
-	       "'tandem import people' reads): a CEO, VPs heading departments, directors,\n"
-	       "managers and individual contributors in 10 locations. The same N and seed\n"
-	       "give byte-identical output on any machine.\n\n"
-	       "Options:\n"
-	       "  --people N           number of people, 1 to %d (required)\n"
-	       "  --seed S             random seed, 0 to %ld (default 1)\n"
-	       "  --out FILE           write the people CSV to FILE (default: standard output)\n"
-	       "  --survey PROGRAM     also write the sign-up survey of reverse-mentoring\n"
-	       "                       program PROGRAM (the name seeds the draw)\n"
-	       "  --survey-out FILE    where to write the survey CSV (required with --survey)\n"
-	       "  --survey-size M      people who answer the survey, 1 to N (default: 40%% of N)\n"
-	       "  -h, --help           print this help and exit\n\n"
-	       "People CSV columns:\n  %s",
-	       GENORG_MAX_PEOPLE, LONG_MAX, genorg_columns[0]);
+	printf(
+	    "usage: tandem gen-org --people N [--seed S] [--out FILE.csv]\n"
+	    "                      [--survey PROGRAM --survey-out FILE.csv [--survey-size M]]\n\n"
+	    "Writes a realistic, deterministic organization as people CSV (the format\n"
+	    "'tandem import people' reads): a CEO, VPs heading departments, directors,\n"
+	    "managers and individual contributors in 10 locations. The same N and seed\n"
+	    "give byte-identical output on any machine.\n\n"
+	    "Options:\n"
+	    "  --people N           number of people, 1 to %d (required)\n"
+	    "  --seed S             random seed, 0 to %ld (default 1)\n"
+	    "  --out FILE           write the people CSV to FILE (default: standard output)\n"
+	    "  --survey PROGRAM     also write the sign-up survey of reverse-mentoring\n"
+	    "                       program PROGRAM (the name seeds the draw)\n"
+	    "  --survey-out FILE    where to write the survey CSV (required with --survey)\n"
+	    "  --survey-size M      people who answer the survey, 1 to N (default: 40%% of N)\n"
+	    "  -h, --help           print this help and exit\n\n"
+	    "People CSV columns:\n  %s",
+	    GENORG_MAX_PEOPLE, LONG_MAX, genorg_columns[0]);
 	for (int i = 1; i < GENORG_NCOLS; i++)
 		printf(",%s", genorg_columns[i]);
 	printf("\nSurvey CSV columns:\n  %s", genorg_survey_columns[0]);
@@ -66,13 +67,13 @@ parse(int argc, char **argv, struct opts *o)
 {
 	enum { O_PEOPLE = 256, O_SEED, O_OUT, O_SURVEY, O_SURVEY_OUT, O_SURVEY_SIZE };
 	static const struct option longopts[] = {
-		{"people", required_argument, NULL, O_PEOPLE},
-		{"seed", required_argument, NULL, O_SEED},
-		{"out", required_argument, NULL, O_OUT},
-		{"survey", required_argument, NULL, O_SURVEY},
-		{"survey-out", required_argument, NULL, O_SURVEY_OUT},
-		{"survey-size", required_argument, NULL, O_SURVEY_SIZE},
-		{NULL, 0, NULL, 0},
+	    {"people", required_argument, NULL, O_PEOPLE},
+	    {"seed", required_argument, NULL, O_SEED},
+	    {"out", required_argument, NULL, O_OUT},
+	    {"survey", required_argument, NULL, O_SURVEY},
+	    {"survey-out", required_argument, NULL, O_SURVEY_OUT},
+	    {"survey-size", required_argument, NULL, O_SURVEY_SIZE},
+	    {NULL, 0, NULL, 0},
 	};
 	int have_people = 0, opt;
 	memset(o, 0, sizeof(*o));
@@ -82,7 +83,8 @@ parse(int argc, char **argv, struct opts *o)
 	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (opt) {
 		case O_PEOPLE:
-			if (cli_parse_int(CMD, "--people", optarg, 1, GENORG_MAX_PEOPLE, &o->people) != 0)
+			if (cli_parse_int(CMD, "--people", optarg, 1, GENORG_MAX_PEOPLE,
+					  &o->people) != 0)
 				return CLI_USAGE;
 			have_people = 1;
 			break;
@@ -121,8 +123,8 @@ parse(int argc, char **argv, struct opts *o)
 	if (o->survey == NULL && (o->survey_out != NULL || o->survey_size != 0))
 		return cli_usage(CMD, "--survey-out and --survey-size need --survey PROGRAM");
 	if (o->survey_size > o->people)
-		return cli_usage(CMD, "--survey-size %ld is more than the %ld people", o->survey_size,
-				 o->people);
+		return cli_usage(CMD, "--survey-size %ld is more than the %ld people",
+				 o->survey_size, o->people);
 	if (o->out != NULL && o->survey_out != NULL && strcmp(o->out, o->survey_out) == 0)
 		return cli_usage(CMD, "--out and --survey-out name the same file");
 	return CLI_OK;
@@ -197,7 +199,8 @@ outfile_close(struct outfile *o, int ok)
 	}
 	o->f = NULL;
 	if (failed && ok) {
-		cli_error("cannot write '%s': %s", o->path ? o->path : "standard output", strerror(e));
+		cli_error("cannot write '%s': %s", o->path ? o->path : "standard output",
+			  strerror(e));
 		ok = 0;
 	}
 	if (!ok)
@@ -236,8 +239,7 @@ write_people(const struct genorg *g, FILE *f, struct genorg_row *row)
 }
 
 static int
-write_survey(const struct genorg *g, const struct genorg_survey *s, FILE *f,
-	     struct genorg_row *row)
+write_survey(const struct genorg *g, const struct genorg_survey *s, FILE *f, struct genorg_row *row)
 {
 	struct diag d;
 	if (csv_write_row(f, genorg_survey_columns, GENORG_SURVEY_NCOLS) != 0)
@@ -272,7 +274,8 @@ run(const struct opts *o)
 	if (g == NULL)
 		return cli_diag(&d);
 	struct genorg_survey *s = NULL;
-	if (o->survey != NULL && (s = genorg_survey_new(g, o->survey, o->survey_size, &d)) == NULL) {
+	if (o->survey != NULL &&
+	    (s = genorg_survey_new(g, o->survey, o->survey_size, &d)) == NULL) {
 		genorg_delete(g);
 		return cli_diag(&d);
 	}

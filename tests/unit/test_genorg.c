@@ -237,8 +237,8 @@ test_unique_ids_names_emails(void **state)
 		assert_non_null(at);
 		assert_string_equal(at, "@example.com");
 		for (const char *c = row.field[2]; *c; c++)
-			assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' ||
-				    *c == '-' || *c == '@');
+			assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+				    *c == '.' || *c == '-' || *c == '@');
 	}
 	assert_true(dups > 0); /* the test exercises the disambiguation */
 	assert_all_distinct(ids, N, "id");
@@ -355,17 +355,21 @@ test_vocabulary(void **state)
 {
 	(void)state;
 	static const char *const expected[GENORG_NTOPICS] = {
-		"ai_tools", "genai_prompting", "data_literacy", "social_media", "collaboration_tools",
-		"cybersecurity", "mobile_first", "automation", "digital_marketing",
-		"inclusive_language", "neurodiversity", "lgbtq_inclusion", "accessibility",
-		"gen_z_culture", "remote_work_culture", "wellbeing", "sustainability", "leadership",
-		"strategy", "company_history", "stakeholder_management", "negotiation",
-		"career_planning", "executive_presence", "finance_basics", "public_speaking",
+	    "ai_tools",		  "genai_prompting",	 "data_literacy",
+	    "social_media",	  "collaboration_tools", "cybersecurity",
+	    "mobile_first",	  "automation",		 "digital_marketing",
+	    "inclusive_language", "neurodiversity",	 "lgbtq_inclusion",
+	    "accessibility",	  "gen_z_culture",	 "remote_work_culture",
+	    "wellbeing",	  "sustainability",	 "leadership",
+	    "strategy",		  "company_history",	 "stakeholder_management",
+	    "negotiation",	  "career_planning",	 "executive_presence",
+	    "finance_basics",	  "public_speaking",
 	};
 	for (int t = 0; t < GENORG_NTOPICS; t++) {
 		assert_string_equal(genorg_topic_name(t), expected[t]);
-		assert_int_equal(genorg_topic_kind(t),
-				 t < 9 ? GENORG_DIGITAL : t < 17 ? GENORG_INCLUSION : GENORG_SENIOR);
+		assert_int_equal(genorg_topic_kind(t), t < 9	? GENORG_DIGITAL
+						       : t < 17 ? GENORG_INCLUSION
+								: GENORG_SENIOR);
 	}
 	assert_null(genorg_topic_name(GENORG_NTOPICS));
 	assert_int_equal(genorg_topic_kind(-1), -1);
@@ -454,7 +458,8 @@ check_survey(const struct genorg *g, const struct genorg_survey *s, long want, i
 		assert_true(consent * 100 > n * 90 && consent < n);
 	}
 	if (typical) {
-		/* Reverse mentoring: juniors mostly mentor, the youngest nearly always, seniors learn. */
+		/* Reverse mentoring: juniors mostly mentor, the youngest nearly always, seniors
+		 * learn. */
 		assert_true(jr_mentor * 100 > jr * 50);
 		assert_true(youngest_give * 100 >= youngest * 95);
 		assert_true(sr_mentee * 100 > sr * 80);
@@ -570,18 +575,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_determinism),
-		cmocka_unit_test(test_known_rows),
-		cmocka_unit_test(test_tree_shape),
-		cmocka_unit_test(test_levels),
-		cmocka_unit_test(test_departments_locations_zones),
-		cmocka_unit_test(test_unique_ids_names_emails),
-		cmocka_unit_test(test_ages_and_dates),
-		cmocka_unit_test(test_skills_and_languages),
-		cmocka_unit_test(test_vocabulary),
-		cmocka_unit_test(test_survey),
-		cmocka_unit_test(test_tiny_orgs),
-		cmocka_unit_test(test_bad_sizes),
+	    cmocka_unit_test(test_determinism),
+	    cmocka_unit_test(test_known_rows),
+	    cmocka_unit_test(test_tree_shape),
+	    cmocka_unit_test(test_levels),
+	    cmocka_unit_test(test_departments_locations_zones),
+	    cmocka_unit_test(test_unique_ids_names_emails),
+	    cmocka_unit_test(test_ages_and_dates),
+	    cmocka_unit_test(test_skills_and_languages),
+	    cmocka_unit_test(test_vocabulary),
+	    cmocka_unit_test(test_survey),
+	    cmocka_unit_test(test_tiny_orgs),
+	    cmocka_unit_test(test_bad_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
