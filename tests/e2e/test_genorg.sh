@@ -138,4 +138,18 @@ import_case() { # N
 import_case 500
 import_case 5000
 
+# The survey imports as enrollments of the program `tandem init` declares
+ws=$(new_ws) || fail survey-import "tandem init failed"
+if [ -n "${ws:-}" ]; then
+  prog=digital-2027
+  "$T" gen-org --people 1000 --seed 8 --out "$D/p1000.csv" --survey "$prog" --survey-out "$D/s1000.csv"
+  run "$T" -C "$ws" import people "$D/p1000.csv"
+  expect_rc survey-import-people 0
+  run "$T" -C "$ws" import enrollments --program "$prog" "$D/s1000.csv"
+  expect_rc survey-import 0
+  expect_out survey-import "imported 400 enrollments"
+  got=$(sqlite3 "$ws/tandem.db" "SELECT count(*) FROM enrollments")
+  [ "$got" = 400 ] && ok survey-import-count || fail survey-import-count "$got rows"
+fi
+
 finish
