@@ -5,9 +5,11 @@
 #include "policy.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <lauxlib.h>
@@ -715,7 +717,7 @@ push_member(lua_State *L, const struct policy_cohort *c, const struct policy_mem
 	lua_setfield(L, -2, "capacity");
 	set_json_field(L, "languages", p->languages, NULL, 1);
 	set_json_field(L, "skills", p->skills, NULL, 1);
-	set_json_field(L, "topics_offered", m->topics_offered, mentor ? p->skills : NULL, 1);
+	set_json_field(L, "topics_offered", m->topics_offered, p->skills, 1);
 	set_json_field(L, "topics_wanted", m->topics_wanted, p->topics_wanted, 1);
 	set_json_field(L, "availability", m->availability, NULL, 1);
 	json_t *attrs = p->attributes ? json_loads(p->attributes, 0, NULL) : NULL;
@@ -734,6 +736,15 @@ push_member(lua_State *L, const struct policy_cohort *c, const struct policy_mem
 
 enum job_hook { JOB_SCORE, JOB_CAPACITY, JOB_PREFER_MENTOR, JOB_PREFER_MENTEE, JOB_NHOOKS };
 
+static const char *const job_hook_names[JOB_NHOOKS] = {"score", "capacity", "prefer_mentor",
+							"prefer_mentee"};
+
+static const char *
+job_hook_names_get(int h)
+{
+	return h >= 0 && h < JOB_NHOOKS ? job_hook_names[h] : "?";
+}
+
 /*
  * One worker call's work. Pairs are either every allowed cell of a dense
  * nr x nc mask (mask != NULL; out index r * nc + c) or an explicit list
@@ -750,10 +761,97 @@ struct lua_job {
 	int hook;                /* the hook running now */
 	int refs_built;
 	int mentors_ref, mentees_ref;
+	struct watch_report *report; /* shared with the parent */
 };
 
-static const char *const job_hook_names[JOB_NHOOKS] = {"score", "capacity", "prefer_mentor",
-							"prefer_mentee"};
+/*
+ * The per-call deadline. plugin_run arms ONE budget for the whole batch (n
+ * times the per-call instructions, the batch deadline), which would let a
+ * single runaway call burn the whole batch's allowance. So the worker runs a
+ * watchdog: SIGALRM every WATCH_TICK_MS checks that the call counter moved. A
+ * call stuck for the plugin's deadline_ms gets a count hook (lua_sethook is
+ * safe in a signal handler) that raises "per-call deadline" at the running
+ * Lua line; one stuck inside a C function (a pathological pattern) for another
+ * WATCH_KILL_GRACE_MS is killed, and the report in shared memory tells the parent which
+ * pair it was.
+ */
+enum { WATCH_TICK_MS = 100, WATCH_KILL_GRACE_MS = 300 };
+
+struct watch_report {
+	int stuck; /* 1: hooked, 2: killed */
+	int hook;
+	int mentor, mentee;
+};
+
+static struct {
+	volatile sig_atomic_t on;
+	volatile long progress;
+	long seen;
+	int stuck_ms, limit_ms;
+	lua_State *L;
+	struct lua_job *job;
+	volatile int cur_mentor, cur_mentee;
+} watch;
+
+static void
+watch_lua_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	luaL_error(L, "%s: one call ran longer than the per-call deadline of %d ms",
+		   job_hook_names_get(watch.job->hook), watch.limit_ms);
+}
+
+static void
+watch_tick(int sig)
+{
+	(void)sig;
+	if (!watch.on)
+		return;
+	if (watch.progress != watch.seen) {
+		watch.seen = watch.progress;
+		watch.stuck_ms = 0;
+		return;
+	}
+	watch.stuck_ms += WATCH_TICK_MS;
+	struct watch_report *r = watch.job->report;
+	if (watch.stuck_ms >= watch.limit_ms && r->stuck == 0) {
+		r->stuck = 1;
+		r->hook = watch.job->hook;
+		r->mentor = watch.cur_mentor;
+		r->mentee = watch.cur_mentee;
+		lua_sethook(watch.L, watch_lua_hook, LUA_MASKCOUNT, 1);
+	} else if (watch.stuck_ms >= watch.limit_ms + WATCH_KILL_GRACE_MS && worker_in_child()) {
+		r->stuck = 2;
+		raise(SIGKILL);
+	}
+}
+
+static void
+watch_start(struct lua_job *j, struct sigaction *old_sa, struct itimerval *old_it)
+{
+	memset((void *)&watch, 0, sizeof(watch));
+	watch.L = plugin_state(j->pol->plugin);
+	watch.job = j;
+	const struct plugin_limits *lim = plugin_limits(j->pol->plugin);
+	watch.limit_ms = lim && lim->deadline_ms > 0 ? lim->deadline_ms : PLUGIN_DEFAULT_DEADLINE_MS;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_tick;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, old_sa);
+	struct itimerval it = {{0, WATCH_TICK_MS * 1000}, {0, WATCH_TICK_MS * 1000}};
+	setitimer(ITIMER_REAL, &it, old_it);
+}
+
+static void
+watch_stop(const struct sigaction *old_sa, const struct itimerval *old_it)
+{
+	watch.on = 0;
+	setitimer(ITIMER_REAL, old_it, NULL);
+	sigaction(SIGALRM, old_sa, NULL);
+}
+
 
 /* Builds the person tables once per run, kept in the registry. */
 static void
@@ -810,7 +908,10 @@ one_pair(lua_State *L, struct lua_job *j, int c, int r, double *out)
 	lua_rawgeti(L, S_MENTORS, c + 1);
 	lua_rawgeti(L, S_MENTEES, r + 1);
 	lua_pushvalue(L, S_FEATURES);
+	watch.cur_mentor = c;
+	watch.cur_mentee = r;
 	lua_call(L, 3, 1);
+	watch.progress++;
 	*out = check_number(L, job_hook_names[j->hook]);
 	lua_pop(L, 1);
 }
@@ -828,6 +929,7 @@ run_pairs(lua_State *L)
 		lua_pushstring(L, feat_name(f));
 	lua_pushstring(L, "builtin");
 	double *out = j->out[j->hook];
+	watch.on = 1;
 	if (j->mask) {
 		for (int r = 0; r < j->nr; r++)
 			for (int c = 0; c < j->nc; c++)
@@ -847,10 +949,14 @@ run_capacity(lua_State *L)
 	struct lua_job *j = lua_touserdata(L, S_UD);
 	ensure_tables(L, j);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, j->mentors_ref); /* stack: hook, ud, mentors */
+	watch.on = 1;
 	for (int c = 0; c < j->c->nmentors; c++) {
 		lua_pushvalue(L, S_HOOK);
 		lua_rawgeti(L, 3, c + 1);
+		watch.cur_mentor = c;
+		watch.cur_mentee = -1;
 		lua_call(L, 1, 1);
+		watch.progress++;
 		int isint;
 		lua_Integer k = lua_tointegerx(L, -1, &isint);
 		if (!isint || k < 0 || k > 1000000)
@@ -870,16 +976,21 @@ lua_worker(void *arg, struct worker_buf *buf, struct diag *d)
 	if (j->mask)
 		for (size_t i = 0; i < (size_t)j->nr * j->nc; i++)
 			pairs += j->mask[i] == 0;
-	for (int h = 0; h < JOB_NHOOKS; h++) {
+	struct sigaction old_sa;
+	struct itimerval old_it;
+	watch_start(j, &old_sa, &old_it);
+	int rc = 0;
+	for (int h = 0; rc == 0 && h < JOB_NHOOKS; h++) {
 		if (j->out[h] == NULL)
 			continue;
 		j->hook = h;
+		watch.on = 0; /* building the person tables is not a call */
 		int64_t calls = h == JOB_CAPACITY ? j->c->nmentors : pairs;
-		if (plugin_run(j->pol->plugin, job_hook_names[h], h == JOB_CAPACITY ? run_capacity : run_pairs,
-			       j, calls > 0 ? calls : 1, d) < 0)
-			return -1;
+		rc = plugin_run(j->pol->plugin, job_hook_names[h],
+				h == JOB_CAPACITY ? run_capacity : run_pairs, j, calls > 0 ? calls : 1, d);
 	}
-	return 0;
+	watch_stop(&old_sa, &old_it);
+	return rc;
 }
 
 /* Runs the job in one worker; the outputs must be in shared memory. */
@@ -891,9 +1002,27 @@ run_job(struct lua_job *j, struct diag *d)
 		any |= j->out[h] != NULL;
 	if (!any)
 		return 0;
-	int rc = plugin_isolate(j->pol->plugin, "score", 0, lua_worker, j, NULL, d);
+	j->report = worker_shared_new(sizeof(struct watch_report), d);
+	if (j->report == NULL)
+		return -1;
+	int first = 0;
+	while (first < JOB_NHOOKS && j->out[first] == NULL)
+		first++;
+	int rc = plugin_isolate(j->pol->plugin, job_hook_names_get(first), 0, lua_worker, j, NULL, d);
+	if (rc < 0 && j->report->stuck == 2) {
+		const struct watch_report *r = j->report;
+		const struct policy_cohort *c = j->c;
+		diag_set(d, DIAG_PLUGIN,
+			 "%s: hook %s: one call (mentor %s, mentee %s) ran past the per-call deadline "
+			 "inside a C function; its worker was killed",
+			 j->pol->path, job_hook_names_get(r->hook),
+			 r->mentor >= 0 ? c->people[c->mentors[r->mentor].person].external_id : "-",
+			 r->mentee >= 0 ? c->people[c->mentees[r->mentee].person].external_id : "-");
+	}
 	if (rc < 0 && d && d->code != DIAG_NOMEM)
 		d->code = DIAG_PLUGIN;
+	worker_shared_delete(j->report, sizeof(struct watch_report));
+	j->report = NULL;
 	return rc;
 }
 

@@ -1,7 +1,146 @@
-/* cli/cmd_enroll: placeholder until its owner lands it. */
+/*
+ * cli/cmd_enroll: `tandem import enrollments FILE.csv --program P [--dry-run]
+ * [--map COLUMN=FIELD ...]`. The program must be declared in tandem.lua; the
+ * import itself is core/enroll (all-or-nothing).
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "config.h"
+#include "enroll.h"
+#include "matches.h"
+#include "store.h"
+
+/* Who decided, for decided_by and events: $USER, or "cli" when unset. */
+static const char *
+cli_actor(void)
+{
+	const char *u = getenv("USER");
+	return u && u[0] ? u : "cli";
+}
+
+enum { ENROLL_ERRORS_SHOWN = 50 };
+
+static void
+enroll_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: tandem import enrollments FILE.csv --program P [--dry-run] [--map COLUMN=FIELD ...]\n\n"
+		"Imports the sign-up survey of program P (declared in tandem.lua). Nothing is written\n"
+		"unless every row is valid; each problem is printed as FILE:LINE:COLUMN: field: message.\n"
+		"Rows are upserted by (program, person).\n\n"
+		"Columns (header, any order, any case):\n"
+		"  person          external id or e-mail of a person already imported (required)\n"
+		"  role            mentor | mentee | both (required; juniors enroll as mentors)\n"
+		"  capacity        mentees a mentor takes, 0..1000 (empty = 1)\n"
+		"  topics_offered  ';'-separated topics the person can teach\n"
+		"  topics_wanted   ';'-separated topics the person wants to learn\n"
+		"  availability    ';'-separated slots DAY-PART: mon..sun, am|pm|eve (mon-am;wed-pm)\n"
+		"  consent         yes | no | true | false | 1 | 0 (required; only yes is matched)\n"
+		"Other columns are kept in the enrollment's attributes. Topics the program does not\n"
+		"declare are accepted with a warning.\n\n"
+		"Options:\n"
+		"  --program P          the program (required)\n"
+		"  --dry-run            validate and count; write nothing\n"
+		"  --map COLUMN=FIELD   read header COLUMN as FIELD (repeatable)\n");
+}
+
 int
 cmd_import_enrollments(struct cli *c, int argc, char **argv)
 {
-	return cli_error("%s: not built yet", argv[0]);
+	static const struct option opts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"map", required_argument, NULL, 'm'},
+		{"program", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	if (cli_wants_help(argc, argv)) {
+		enroll_usage(stdout);
+		return CLI_OK;
+	}
+	const char **map = calloc((size_t)argc + 1, sizeof(char *));
+	if (map == NULL)
+		return cli_error("out of memory");
+	struct enroll_opts o = {.map = map};
+	const char *program = NULL;
+	int ch;
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'n') {
+			o.dry_run = 1;
+		} else if (ch == 'p') {
+			program = optarg;
+		} else if (ch == 'm') {
+			if (strchr(optarg, '=') == NULL) {
+				free(map);
+				return cli_usage("import enrollments",
+						 "--map expects COLUMN=FIELD, got '%s'", optarg);
+			}
+			map[o.nmap++] = optarg;
+		} else {
+			free(map);
+			return cli_usage("import enrollments", "unknown option or missing argument '%s'",
+					 argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1 || program == NULL) {
+		free(map);
+		return cli_usage("import enrollments",
+				 program == NULL ? "missing --program P"
+				 : argc - optind == 0 ? "missing FILE.csv"
+						      : "expected one FILE.csv");
+	}
+	const char *file = argv[optind];
+	o.actor = cli_actor();
+	struct store *st;
+	if (cli_open_store(c, &st) != CLI_OK) {
+		free(map);
+		return CLI_FAIL;
+	}
+	struct diag d;
+	diag_clear(&d);
+	struct config cfg;
+	const struct config_program *prog = NULL;
+	int64_t program_id = 0;
+	char cfgpath[4096];
+	cli_ws_path(c, "tandem.lua", cfgpath, sizeof(cfgpath));
+	if (matches_open_program(st, cfgpath, program, &cfg, &prog, &program_id, &d) < 0) {
+		config_fini(&cfg);
+		store_close(st);
+		free(map);
+		return cli_diag(&d);
+	}
+	o.topics = (const char *const *)prog->topics;
+	o.ntopics = prog->ntopics;
+	struct enroll_result res;
+	int rc = enroll_import_file(st, program_id, file, &o, &res, &d);
+	config_fini(&cfg);
+	store_close(st);
+	free(map);
+	for (int i = 0; i < res.nwarnings && i < ENROLL_ERRORS_SHOWN; i++)
+		fprintf(stderr, "tandem: warning: %s\n", res.warnings[i]);
+	if (res.nwarnings > ENROLL_ERRORS_SHOWN)
+		fprintf(stderr, "tandem: ... and %d more warnings\n", res.nwarnings - ENROLL_ERRORS_SHOWN);
+	if (rc != 0) {
+		for (int i = 0; i < res.nkept && i < ENROLL_ERRORS_SHOWN; i++)
+			fprintf(stderr, "%s\n", res.errors[i]);
+		if (res.nerrors > ENROLL_ERRORS_SHOWN)
+			fprintf(stderr, "... and %ld more\n", res.nerrors - ENROLL_ERRORS_SHOWN);
+		enroll_result_fini(&res);
+		return cli_diag(&d);
+	}
+	if (o.dry_run)
+		printf("would import %ld enrollments in %s: %ld new, %ld updated, %ld mentors, "
+		       "%ld mentees (dry run: nothing written)\n",
+		       res.total, program, res.created, res.updated, res.mentors, res.mentees);
+	else
+		printf("imported %ld enrollments in %s (%ld new, %ld updated; %ld mentors, %ld "
+		       "mentees)\n",
+		       res.total, program, res.created, res.updated, res.mentors, res.mentees);
+	enroll_result_fini(&res);
+	return CLI_OK;
 }

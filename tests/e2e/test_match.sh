@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# End-to-end: gen-org -> import people -> import enrollments -> match run (dry and
+# real) -> list/approve/reject/pin/veto/explain/compare; bad enrollment files
+# change nothing; malicious policies fail fast and write nothing.
+. "$(dirname "$0")/lib.sh"
+
+T=$TANDEM
+P=digital-2027
+WS=$(new_ws) || exit 1
+PLUG=$TANDEM_SRCDIR/tests/plugins
+
+run "$T" gen-org --people 300 --seed 11 --out "$WS/people.csv" --survey $P --survey-out "$WS/survey.csv"
+expect_rc gen-org 0
+run "$T" -C "$WS" import people "$WS/people.csv"
+expect_rc import-people 0
+
+# ---- enrollments -------------------------------------------------------------
+D0=$(db_digest "$WS")
+run "$T" -C "$WS" import enrollments "$WS/survey.csv" --program $P --dry-run
+expect_rc enroll-dry 0
+expect_out enroll-dry-says "would import"
+[ "$(db_digest "$WS")" = "$D0" ] && ok enroll-dry-unchanged || fail enroll-dry-unchanged "db changed"
+
+run "$T" -C "$WS" import enrollments "$WS/survey.csv"
+expect_rc enroll-no-program 2
+expect_err enroll-no-program-msg "missing --program"
+run "$T" -C "$WS" import enrollments "$WS/survey.csv" --program nope
+expect_rc enroll-unknown-program 1
+expect_err enroll-unknown-program-msg "nope"
+run "$T" -C "$WS" import enrollments --help
+expect_rc enroll-help 0
+expect_out enroll-help-out "consent"
+
+run "$T" -C "$WS" import enrollments "$WS/survey.csv" --program $P
+expect_rc enroll 0
+expect_out enroll-says "imported"
+
+# Bad files: each fails with FILE:LINE:COLUMN and leaves the database as it was.
+D1=$(db_digest "$WS")
+MENTOR1=$(sed -n 2p "$WS/survey.csv" | cut -d, -f1)
+bad() { # bad NAME CONTENT EXPECTED
+  printf '%s\n' "$2" >"$WS/bad.csv"
+  run "$T" -C "$WS" import enrollments "$WS/bad.csv" --program $P
+  expect_rc "$1" 1
+  expect_err "$1-msg" "$3"
+  [ "$(db_digest "$WS")" = "$D1" ] && ok "$1-unchanged" || fail "$1-unchanged" "db changed"
+}
+H="person,role,capacity,topics_offered,topics_wanted,availability,consent"
+bad enroll-unknown-person "$H
+NOBODY,mentor,1,ai_tools,,mon-am,yes" "bad.csv:2:1: person: unknown person 'NOBODY'"
+bad enroll-bad-role "$H
+$MENTOR1,guru,1,ai_tools,,mon-am,yes" "bad.csv:2:2: role: 'guru' is not mentor, mentee or both"
+bad enroll-negative-capacity "$H
+$MENTOR1,mentor,-2,ai_tools,,mon-am,yes" "bad.csv:2:3: capacity: '-2' is not an integer"
+bad enroll-duplicate "$H
+$MENTOR1,mentor,1,ai_tools,,mon-am,yes
+$MENTOR1,mentee,,,ai_tools,mon-am,yes" "bad.csv:3:1: person: '$MENTOR1' is enrolled twice (first on line 2)"
+bad enroll-bad-consent "$H
+$MENTOR1,mentor,1,ai_tools,,mon-am,perhaps" "bad.csv:2:7: consent: 'perhaps' is not yes/no"
+bad enroll-bad-slot "$H
+$MENTOR1,mentor,1,ai_tools,,noon,yes" "bad.csv:2:6: availability: bad slot 'noon'"
+bad enroll-missing-column "person,role
+$MENTOR1,mentor" "bad.csv:1:1: missing required column 'consent'"
+
+# ---- match run -----------------------------------------------------------------
+run "$T" -C "$WS" match run --program $P --dry-run
+expect_rc run-dry 0
+expect_out run-dry-table "MENTOR"
+expect_out run-dry-summary "mentees unmatched"
+[ "$(db_digest "$WS")" = "$D1" ] && ok run-dry-unchanged || fail run-dry-unchanged "db changed"
+
+run "$T" -C "$WS" match run --program $P --dry-run --explain
+expect_rc run-explain 0
+expect_out run-explain-features "topic_fit"
+expect_out run-explain-contrib "contribution"
+
+run "$T" -C "$WS" match run --program $P --dry-run --json
+expect_rc run-json 0
+if /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["dry_run"] and len(d["pairs"]) > 10 and d["policy"] == "digital_upskilling"' "$OUT"; then
+  ok run-json-parse; else fail run-json-parse "$(head -c 300 "$OUT")"; fi
+
+run "$T" -C "$WS" match run --program $P
+expect_rc run 0
+expect_out run-says "proposed"
+run "$T" -C "$WS" match list --program $P --status proposed --json
+expect_rc list 0
+NPROP=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$OUT")
+[ "${NPROP:-0}" -gt 10 ] && ok list-count || fail list-count "only ${NPROP:-0} proposals"
+ID1=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$OUT")
+ID2=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[1]["id"])' "$OUT")
+PAIR3=$(/usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))[2]; print(m["mentor"]["id"], m["mentee"]["id"])' "$OUT")
+PAIR4=$(/usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))[3]; print(m["mentor"]["id"], m["mentee"]["id"])' "$OUT")
+run "$T" -C "$WS" match list --program $P
+expect_out list-table "STATUS"
+
+# Events: one match.proposed per run.
+[ "$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM events WHERE kind='match.proposed'")" = 1 ] \
+  && ok event-proposed || fail event-proposed "no match.proposed event"
+
+run "$T" -C "$WS" match approve "$ID1"
+expect_rc approve 0
+run "$T" -C "$WS" match reject "$ID2"
+expect_rc reject 0
+run "$T" -C "$WS" match approve "$ID2"
+expect_rc approve-rejected 1
+expect_err approve-rejected-msg "is rejected, not proposed"
+run "$T" -C "$WS" match approve 999999
+expect_rc approve-missing 1
+run "$T" -C "$WS" match approve abc
+expect_rc approve-bad-id 2
+run "$T" -C "$WS" match list --program $P --status approved --json
+expect_out approved-listed "\"id\": $ID1"
+
+# Pin: fix PAIR3 as an administrator; veto PAIR4.
+set -- $PAIR3
+PIN_MENTOR=$1 PIN_MENTEE=$2
+run "$T" -C "$WS" match pin "$PIN_MENTOR" "$PIN_MENTEE" --program $P
+expect_rc pin 0
+expect_out pin-says "pinned match #"
+set -- $PAIR4
+VETO_MENTOR=$1 VETO_MENTEE=$2
+run "$T" -C "$WS" match veto "$VETO_MENTOR" "$VETO_MENTEE" --program $P --reason "same project"
+expect_rc veto 0
+run "$T" -C "$WS" match veto "$VETO_MENTOR" "$VETO_MENTEE" --program $P
+expect_rc veto-twice 1
+expect_err veto-twice-msg "already vetoed"
+
+# A new run keeps the approved and pinned pairs and never proposes the vetoed one.
+run "$T" -C "$WS" match run --program $P
+expect_rc rerun 0
+APPROVED_LEFT=$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM matches WHERE id=$ID1 AND status='approved'")
+[ "$APPROVED_LEFT" = 1 ] && ok rerun-keeps-approved || fail rerun-keeps-approved "approved match gone"
+PIN_LEFT=$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM matches m JOIN people a ON a.id=m.mentor_id JOIN people b ON b.id=m.mentee_id WHERE a.external_id='$PIN_MENTOR' AND b.external_id='$PIN_MENTEE' AND m.pinned=1 AND m.status='approved'")
+[ "$PIN_LEFT" = 1 ] && ok rerun-keeps-pin || fail rerun-keeps-pin "pinned match gone"
+VETO_PROPOSED=$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM matches m JOIN people a ON a.id=m.mentor_id JOIN people b ON b.id=m.mentee_id WHERE a.external_id='$VETO_MENTOR' AND b.external_id='$VETO_MENTEE' AND m.status='proposed'")
+[ "$VETO_PROPOSED" = 0 ] && ok rerun-respects-veto || fail rerun-respects-veto "vetoed pair proposed"
+DUP=$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM (SELECT mentee_id FROM matches WHERE status IN ('proposed','approved') GROUP BY mentee_id HAVING count(*) > 1)")
+[ "$DUP" = 0 ] && ok rerun-one-per-mentee || fail rerun-one-per-mentee "$DUP mentees matched twice"
+
+# Explain: a stored match, and pairs that were or were not chosen.
+run "$T" -C "$WS" match explain "$ID1"
+expect_rc explain-id 0
+expect_out explain-id-table "contribution"
+expect_out explain-id-score "score"
+run "$T" -C "$WS" match explain "$ID1" --json
+expect_out explain-id-json "\"explanation\""
+run "$T" -C "$WS" match explain --program $P "$VETO_MENTOR" "$VETO_MENTEE"
+expect_rc explain-vetoed 0
+expect_out explain-vetoed-why "vetoed by an administrator"
+run "$T" -C "$WS" match explain --program $P "$PIN_MENTOR" "$PIN_MENTEE"
+expect_out explain-chosen "this pair is matched"
+run "$T" -C "$WS" match explain --program $P "$PIN_MENTEE" "$PIN_MENTOR"
+expect_rc explain-wrong-side 1
+
+# Compare two built-in policies, and a workspace policy with capacity and score hooks.
+run "$T" -C "$WS" match compare --program $P --policy digital_upskilling --policy reciprocal
+expect_rc compare 0
+expect_out compare-common "pairs in common"
+expect_out compare-spread "score spread by_department"
+run "$T" -C "$WS" match compare --program $P --policy digital_upskilling --policy inclusion_listening --json
+expect_rc compare-json 0
+expect_out compare-json-key "\"pairs_in_common\""
+run "$T" -C "$WS" match run --program $P --policy cross_department --dry-run
+expect_rc stable-run 0
+cp "$PLUG/policy_custom.lua" "$WS/policies/"
+run "$T" -C "$WS" match run --program $P --policy policy_custom --dry-run --json
+expect_rc custom-policy 0
+expect_out custom-policy-name "\"policy_custom\""
+run "$T" -C "$WS" match run --program $P --policy "$PLUG/policy_bad_feature.lua" --dry-run
+expect_rc bad-feature 1
+expect_err bad-feature-msg "unknown feature 'seniority'"
+expect_err bad-feature-valid "topic_fit, level_gap"
+
+# ---- malicious policies: exit 1 within 2 s, nothing written -------------------------
+D2=$(db_digest "$WS")
+for f in policy_loop policy_bomb policy_pattern policy_io; do
+  t0=$(date +%s%N)
+  run "$T" -C "$WS" match run --program $P --policy "$PLUG/$f.lua"
+  t1=$(date +%s%N)
+  expect_rc "$f" 1
+  expect_err "$f-names-file" "$f.lua"
+  ms=$(( (t1 - t0) / 1000000 ))
+  limit=2000
+  [ -n "${TANDEM_ASAN:-}" ] && limit=6000
+  [ "$ms" -lt "$limit" ] && ok "$f-fast" || fail "$f-fast" "took $ms ms"
+  [ "$(db_digest "$WS")" = "$D2" ] && ok "$f-unchanged" || fail "$f-unchanged" "db changed"
+done
+expect_err policy_io-msg "io"
+
+# Usage errors.
+run "$T" -C "$WS" match run
+expect_rc run-no-program 2
+run "$T" -C "$WS" match frobnicate
+expect_rc unknown-sub 2
+run "$T" match --help
+expect_rc help 0
+expect_out help-out "tandem match compare"
+
+finish
