@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 #include <string.h>
 
+#include "lua/api_match.h"
 #include "lua/api_time.h"
 #include "lua/sandbox.h"
 
@@ -85,6 +86,10 @@ api_core_add_plugin_api(lua_State *L, int idx)
 	api_time_push(L);
 	plugin_sandbox_readonly(L, -1, "tandem.time");
 	lua_setfield(L, idx, "time");
+	lua_pop(L, 1);
+	api_match_push(L);
+	plugin_sandbox_readonly(L, -1, "tandem.match");
+	lua_setfield(L, idx, "match");
 	lua_pop(L, 1);
 }
 

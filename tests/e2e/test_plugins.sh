@@ -89,6 +89,9 @@ expect_rc "check json failing" 1
 expect_out "check json error" '"error": "hook_error.lua:4: no score for Ana Silva (in hook score)"'
 run "$TANDEM" plugins check good_report.lua
 expect_out "report value" '{matches=1, people=2, program="pilot"}'
+run "$TANDEM" plugins check good_match.lua
+expect_rc "match bindings" 0
+expect_out "match bindings value" '{first=2, stable=2, total=4}'
 
 # Usage and help.
 run "$TANDEM" plugins --help
