@@ -627,13 +627,20 @@ struct genorg {
 struct builder {
 	struct genorg *g;
 	struct rng rng;
-	uint32_t *desc; /* descendants still to place under each person */
-	long next;	/* index of the next person to create */
+	/* An allocation failed (as opposed to a broken invariant). */
+	int oom;
+	/* Descendants still to place under each person. */
+	uint32_t *desc;
+	/* Index of the next person to create. */
+	long next;
 	long teams_cap;
-	uint32_t *name_count; /* people so far per first*NNAMES+last */
-	uint32_t seq[NDEPT_ALL][MAX_AREAS]
-		    [NSUBS + 1];      /* teams so far per name; [NSUBS]: area only */
-	uint32_t dept_seq[NDEPT_ALL]; /* "<Dept> Leadership" teams so far */
+	/* People so far per first * NNAMES + last name. */
+	uint32_t *name_count;
+	/* Teams so far per name: [dept][area][sub], sub NSUBS for area-only names. */
+	uint32_t seq[NDEPT_ALL][MAX_AREAS][NSUBS + 1];
+	/* "<Dept> Leadership" teams so far. */
+	uint32_t dept_seq[NDEPT_ALL];
+	/* Next area a VP's new manager takes, per department. */
 	uint32_t area_next[NDEPT_ALL];
 	uint16_t loc_w[NLOC];
 	/* Cumulative topic weights: [skills|wanted][junior|mid|senior][department][topic]. */
@@ -833,8 +840,10 @@ team_add(struct builder *b, int kind, int dept, int area, int sub)
 	if (g->nteams == b->teams_cap) {
 		long cap = b->teams_cap ? b->teams_cap * 2 : 256;
 		struct team *t = realloc(g->teams, (size_t)cap * sizeof(*t));
-		if (t == NULL)
+		if (t == NULL) {
+			b->oom = 1;
 			return -1;
+		}
 		g->teams = t;
 		b->teams_cap = cap;
 	}
@@ -870,6 +879,8 @@ static long
 person_add(struct builder *b, long manager, int level, int dept, uint32_t share)
 {
 	struct genorg *g = b->g;
+	if (b->next >= g->n) /* the shares did not add up: a bug, never an overflow */
+		return -1;
 	long i = b->next++;
 	struct genorg_person *p = &g->people[i];
 	memset(p, 0, sizeof(*p));
@@ -951,7 +962,7 @@ static int
 add_report(struct builder *b, long m, int level, int dept, uint32_t share)
 {
 	long i = person_add(b, m, level, dept, share);
-	return assign_team(b, i);
+	return i < 0 ? -1 : assign_team(b, i);
 }
 
 /*
@@ -1133,14 +1144,24 @@ genorg_new(const struct genorg_opts *opts, struct diag *d)
 	}
 	g->people = malloc((size_t)g->n * sizeof(*g->people));
 	struct builder b;
-	int rc = g->people == NULL ? -1 : builder_init(&b, g);
-	if (rc == 0)
-		rc = grow(&b);
-	if (g->people != NULL)
-		builder_fini(&b);
-	if (rc != 0) {
+	if (g->people == NULL || builder_init(&b, g) != 0) {
+		if (g->people != NULL)
+			builder_fini(&b);
 		genorg_delete(g);
 		diag_set(d, DIAG_NOMEM, "gen-org: out of memory for %ld people", opts->people);
+		return NULL;
+	}
+	int rc = grow(&b);
+	int oom = b.oom;
+	builder_fini(&b);
+	if (rc != 0) {
+		genorg_delete(g);
+		if (oom)
+			diag_set(d, DIAG_NOMEM, "gen-org: out of memory for %ld people",
+				 opts->people);
+		else
+			diag_set(d, DIAG_INTERNAL, "gen-org: the tree of %ld people did not add up",
+				 opts->people);
 		return NULL;
 	}
 	return g;
