@@ -1,7 +1,506 @@
-/* cli/cmd_solve: placeholder until its owner lands it. */
+/*
+ * cli/cmd_solve: `tandem solve`, the matching primitive on a matrix file, with
+ * no workspace or database. Reads .npy (mapped) or CSV (numbers, no header, an
+ * empty cell = forbidden pair), calls match_assign / match_assign_sparse /
+ * match_stable, prints the pairs or JSON. Used by people trying policies by
+ * hand, by the e2e tests and by the benchmark.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli.h"
 #include "commands.h"
+#include "csv.h"
+#include "match.h"
+#include "npy.h"
+
+struct mat {
+	int nr, nc;
+	enum match_dtype dtype;
+	const void *data;
+	uint8_t *forbidden; /* CSV only; NULL when no cell is empty */
+	double *owned;      /* CSV values */
+	struct npy_array npy;
+};
+
+static void
+mat_fini(struct mat *m)
+{
+	npy_close(&m->npy);
+	free(m->forbidden);
+	free(m->owned);
+	memset(m, 0, sizeof(*m));
+}
+
+static double
+mat_at(const struct mat *m, size_t k)
+{
+	switch (m->dtype) {
+	case MATCH_F64: return ((const double *)m->data)[k];
+	case MATCH_F32: return ((const float *)m->data)[k];
+	case MATCH_I16: return ((const int16_t *)m->data)[k];
+	case MATCH_I32: return ((const int32_t *)m->data)[k];
+	}
+	return 0;
+}
+
+static int
+ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcasecmp(s + a - b, suf) == 0;
+}
+
+/* Appends one value, growing the buffer. */
+static int
+push(double **v, uint8_t **f, size_t *n, size_t *cap, double x, int forb)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 1024;
+		double *nv = realloc(*v, nc * sizeof(double));
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		uint8_t *nf = realloc(*f, nc);
+		if (nf == NULL)
+			return -1;
+		*f = nf;
+		*cap = nc;
+	}
+	(*v)[*n] = x;
+	(*f)[(*n)++] = (uint8_t)forb;
+	return 0;
+}
+
+static int
+read_csv(const char *path, struct mat *m, struct diag *d)
+{
+	FILE *fp = fopen(path, "rb");
+	if (fp == NULL)
+		return diag_set(d, DIAG_IO, "%s: cannot open: %s", path, strerror(errno));
+	struct csv_reader *r = csv_reader_new_file(fp, path, d);
+	if (r == NULL) {
+		fclose(fp);
+		return -1;
+	}
+	double *v = NULL;
+	uint8_t *f = NULL;
+	size_t n = 0, cap = 0;
+	int nr = 0, nc = -1, rc = 0, anyforb = 0;
+	struct csv_record rec;
+	while ((rc = csv_read(r, &rec, d)) == 1) {
+		if (nc < 0)
+			nc = rec.nfields;
+		if (rec.nfields != nc) {
+			rc = diag_set(d, DIAG_INVALID, "%s:%d:%d: row has %d values, the first row has %d",
+				      path, rec.line, rec.nfields < nc ? rec.nfields + 1 : nc + 1,
+				      rec.nfields, nc);
+			break;
+		}
+		for (int k = 0; k < rec.nfields && rc >= 0; k++) {
+			const char *s = rec.fields[k].s;
+			while (*s == ' ' || *s == '\t')
+				s++;
+			double x = 0;
+			int forb = *s == '\0';
+			if (!forb) {
+				char *end;
+				x = strtod(s, &end);
+				while (*end == ' ' || *end == '\t')
+					end++;
+				if (end == s || *end != '\0' || !isfinite(x))
+					rc = diag_set(d, DIAG_INVALID, "%s:%d:%d: not a finite number: '%s'",
+						      path, rec.line, k + 1, rec.fields[k].s);
+			}
+			anyforb |= forb;
+			if (rc >= 0 && push(&v, &f, &n, &cap, x, forb) != 0)
+				rc = diag_set(d, DIAG_NOMEM, "out of memory");
+		}
+		if (rc < 0)
+			break;
+		nr++;
+	}
+	csv_reader_delete(r);
+	fclose(fp);
+	if (rc < 0) {
+		free(v);
+		free(f);
+		return -1;
+	}
+	m->nr = nr;
+	m->nc = nc < 0 ? 0 : nc;
+	m->dtype = MATCH_F64;
+	m->owned = v;
+	m->data = v;
+	if (anyforb)
+		m->forbidden = f;
+	else
+		free(f);
+	return 0;
+}
+
+static int
+read_matrix(const char *path, struct mat *m, struct diag *d)
+{
+	memset(m, 0, sizeof(*m));
+	if (ends_with(path, ".npy")) {
+		if (npy_open(path, &m->npy, d) != 0)
+			return -1;
+		m->nr = m->npy.nr;
+		m->nc = m->npy.nc;
+		m->dtype = m->npy.dtype;
+		m->data = m->npy.data;
+		return 0;
+	}
+	if (ends_with(path, ".csv") || ends_with(path, ".txt"))
+		return read_csv(path, m, d);
+	return diag_set(d, DIAG_INVALID, "%s: unknown file type (expected .npy or .csv)", path);
+}
+
+/* One integer per column: whitespace, commas or newlines between them. */
+static int
+read_capacities(const char *path, int nc, int **out, struct diag *d)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return diag_set(d, DIAG_IO, "%s: cannot open: %s", path, strerror(errno));
+	int *cap = malloc(((size_t)nc + 1) * sizeof(int));
+	int n = 0, line = 1, c;
+	char tok[64];
+	size_t tl = 0;
+	int rc = 0;
+	do {
+		c = fgetc(f);
+		if (c != EOF && c != ',' && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			if (tl + 1 < sizeof(tok))
+				tok[tl++] = (char)c;
+			continue;
+		}
+		if (tl > 0) {
+			tok[tl] = '\0';
+			char *end;
+			long v = strtol(tok, &end, 10);
+			if (*end != '\0' || v < 0 || v > 1000000000) {
+				rc = diag_set(d, DIAG_INVALID, "%s:%d: bad capacity '%s' (a whole number >= 0)",
+					      path, line, tok);
+				break;
+			}
+			if (n >= nc) {
+				rc = diag_set(d, DIAG_INVALID, "%s: more capacities than the %d columns",
+					      path, nc);
+				break;
+			}
+			cap[n++] = (int)v;
+			tl = 0;
+		}
+		if (c == '\n')
+			line++;
+	} while (c != EOF);
+	fclose(f);
+	if (rc == 0 && n != nc)
+		rc = diag_set(d, DIAG_INVALID, "%s: %d capacities for %d columns", path, n, nc);
+	if (rc != 0) {
+		free(cap);
+		return -1;
+	}
+	*out = cap;
+	return 0;
+}
+
+/* Dense matrix to candidate lists: every allowed entry is a candidate. */
+static int
+to_sparse(const struct mat *m, struct match_sparse *s, struct diag *d)
+{
+	size_t total = (size_t)m->nr * (size_t)m->nc;
+	int64_t *rp = malloc(((size_t)m->nr + 1) * sizeof(int64_t));
+	int32_t *cols = malloc((total + 1) * sizeof(int32_t));
+	double *sc = malloc((total + 1) * sizeof(double));
+	if (!rp || !cols || !sc) {
+		free(rp), free(cols), free(sc);
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	}
+	int64_t e = 0;
+	for (int r = 0; r < m->nr; r++) {
+		rp[r] = e;
+		for (int c = 0; c < m->nc; c++) {
+			size_t k = (size_t)r * m->nc + c;
+			if (m->forbidden && m->forbidden[k])
+				continue;
+			cols[e] = c;
+			sc[e++] = mat_at(m, k);
+		}
+	}
+	rp[m->nr] = e;
+	*s = (struct match_sparse){m->nr, m->nc, rp, cols, sc};
+	return 0;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: tandem solve FILE [--maximize] [--capacity K | --capacities FILE]\n"
+		"                    [--stable --rows-prefer FILE2 [--cols-propose]] [--sparse]\n"
+		"                    [--json] [--timing]\n\n"
+		"Solves an assignment (or a stable matching) on a score matrix, rows x columns.\n"
+		"FILE is a .npy matrix (float64, float32, int16, int32; C order) or a .csv of\n"
+		"numbers without header, where an empty cell forbids the pair.\n\n"
+		"Options:\n"
+		"  --maximize          maximize the total (default: minimize); with --stable,\n"
+		"                      a higher score is preferred (default: lower is better)\n"
+		"  --capacity K        every column takes up to K rows (default 1)\n"
+		"  --capacities FILE   one whole number per column (text or CSV)\n"
+		"  --stable            stable matching instead of an optimal one: FILE holds the\n"
+		"                      columns' scores of the rows (mentors' view)\n"
+		"  --rows-prefer FILE2 with --stable: the rows' scores of the columns (mentees'\n"
+		"                      view), same shape as FILE\n"
+		"  --cols-propose      with --stable: columns propose (default: rows propose)\n"
+		"  --sparse            use the sparse solver on the allowed entries\n"
+		"  --json              print {\"total\", \"pairs\", \"unmatched_rows\", ...}\n"
+		"  --timing            print the solver's time on stderr (\"solve: 0.123 s\")\n"
+		"  -h, --help          print this help\n\n"
+		"Output: one \"row col score\" line per pair (0-based), then \"total: T\" and\n"
+		"\"unmatched: ...\" when some rows are unmatched; --stable adds \"blocking pairs: N\".\n");
+}
+
+struct solve_opts {
+	int maximize, stable, cols_propose, sparse, json, timing;
+	long capacity;
+	const char *capfile, *rows_prefer, *file;
+};
+
+static int
+parse_args(int argc, char **argv, struct solve_opts *so)
+{
+	static const struct option longopts[] = {
+		{"maximize", no_argument, NULL, 'm'},
+		{"capacity", required_argument, NULL, 'k'},
+		{"capacities", required_argument, NULL, 'K'},
+		{"stable", no_argument, NULL, 's'},
+		{"rows-prefer", required_argument, NULL, 'r'},
+		{"cols-propose", no_argument, NULL, 'c'},
+		{"sparse", no_argument, NULL, 'S'},
+		{"json", no_argument, NULL, 'j'},
+		{"timing", no_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
+	};
+	memset(so, 0, sizeof(*so));
+	so->capacity = -1;
+	optind = 0;
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'm': so->maximize = 1; break;
+		case 'k':
+			if (cli_parse_int("solve", "--capacity", optarg, 0, 1000000000, &so->capacity))
+				return -1;
+			break;
+		case 'K': so->capfile = optarg; break;
+		case 's': so->stable = 1; break;
+		case 'r': so->rows_prefer = optarg; break;
+		case 'c': so->cols_propose = 1; break;
+		case 'S': so->sparse = 1; break;
+		case 'j': so->json = 1; break;
+		case 't': so->timing = 1; break;
+		default:
+			cli_usage("solve", "unknown option or missing argument '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_usage("solve", optind >= argc ? "missing FILE" : "expected one FILE");
+		return -1;
+	}
+	so->file = argv[optind];
+	if (so->capacity >= 0 && so->capfile) {
+		cli_usage("solve", "--capacity and --capacities exclude each other");
+		return -1;
+	}
+	if (so->stable != (so->rows_prefer != NULL)) {
+		cli_usage("solve", "--stable and --rows-prefer go together");
+		return -1;
+	}
+	if (so->cols_propose && !so->stable) {
+		cli_usage("solve", "--cols-propose needs --stable");
+		return -1;
+	}
+	if (so->stable && so->sparse) {
+		cli_usage("solve", "--sparse applies to assignment, not to --stable");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+print_result(const struct solve_opts *so, const struct mat *m, const struct match_result *res,
+	     int blocking)
+{
+	double total = 0;
+	for (int r = 0; r < res->nr; r++)
+		if (res->row_to_col[r] >= 0)
+			total += mat_at(m, (size_t)r * m->nc + res->row_to_col[r]);
+	if (!so->stable)
+		total = res->total;
+	int integer = m->dtype == MATCH_I16 || m->dtype == MATCH_I32;
+	if (so->json) {
+		json_t *o = json_object(), *pairs = json_array(), *un = json_array();
+		json_object_set_new(o, "total", integer ? json_integer((json_int_t)llround(total))
+							: json_real(total));
+		for (int r = 0; r < res->nr; r++)
+			if (res->row_to_col[r] >= 0)
+				json_array_append_new(pairs, json_pack("[ii]", r, res->row_to_col[r]));
+		json_object_set_new(o, "pairs", pairs);
+		for (int k = 0; k < res->nunmatched; k++)
+			json_array_append_new(un, json_integer(res->unmatched_rows[k]));
+		json_object_set_new(o, "unmatched_rows", un);
+		json_object_set_new(o, "matched", json_integer(res->npairs));
+		if (so->stable)
+			json_object_set_new(o, "blocking_pairs", json_integer(blocking));
+		return cli_json_out(o);
+	}
+	for (int r = 0; r < res->nr; r++) {
+		int c = res->row_to_col[r];
+		if (c >= 0)
+			printf("%d %d %.17g\n", r, c, mat_at(m, (size_t)r * m->nc + c));
+	}
+	printf("total: %.17g\n", total);
+	if (res->nunmatched > 0) {
+		printf("unmatched:");
+		for (int k = 0; k < res->nunmatched; k++)
+			printf(" %d", res->unmatched_rows[k]);
+		printf("\n");
+	}
+	if (so->stable)
+		printf("blocking pairs: %d\n", blocking);
+	return CLI_OK;
+}
+
+static int
+run_stable(const struct solve_opts *so, const struct mat *m, const int *cap)
+{
+	struct diag d = {0};
+	struct mat rp;
+	if (read_matrix(so->rows_prefer, &rp, &d) != 0)
+		return cli_diag(&d);
+	int rc = CLI_FAIL;
+	struct match_prefs pr = {0}, pc = {0};
+	struct match_result res = {0};
+	if (rp.nr != m->nr || rp.nc != m->nc) {
+		cli_error("%s is %d x %d but %s is %d x %d", so->rows_prefer, rp.nr, rp.nc, so->file,
+			  m->nr, m->nc);
+		goto out;
+	}
+	/* A pair forbidden in either file is unacceptable to both. */
+	struct match_dense mr = {rp.nr, rp.nc, rp.dtype, rp.data, rp.forbidden};
+	struct match_dense mc = {m->nr, m->nc, m->dtype, m->data, m->forbidden};
+	double t0 = now();
+	if (match_prefs_from_scores(&mr, 1, so->maximize, &pr, &d) != 0 ||
+	    match_prefs_from_scores(&mc, 0, so->maximize, &pc, &d) != 0) {
+		cli_diag(&d);
+		goto out;
+	}
+	struct match_stable_input in = {m->nr, m->nc, pr, pc, cap, so->cols_propose};
+	if (match_stable(&in, &res, &d) != 0) {
+		cli_diag(&d);
+		goto out;
+	}
+	double t = now() - t0;
+	struct match_pair *bp = NULL;
+	int nb = match_blocking_pairs(&in, &res, &bp, &d);
+	free(bp);
+	if (nb < 0) {
+		cli_diag(&d);
+		goto out;
+	}
+	if (so->timing)
+		fprintf(stderr, "solve: %.3f s\n", t);
+	rc = print_result(so, m, &res, nb);
+out:
+	match_result_fini(&res);
+	match_prefs_fini(&pr);
+	match_prefs_fini(&pc);
+	mat_fini(&rp);
+	return rc;
+}
+
+static int
+run_assign(const struct solve_opts *so, const struct mat *m, const int *cap)
+{
+	struct diag d = {0};
+	struct match_opts o = {.maximize = so->maximize, .capacity = cap};
+	struct match_result res = {0};
+	struct match_sparse sp = {0};
+	int rc = CLI_FAIL;
+	double t0, t;
+	if (so->sparse) {
+		if (to_sparse(m, &sp, &d) != 0)
+			return cli_diag(&d);
+		t0 = now();
+		if (match_assign_sparse(&sp, &o, &res, &d) != 0) {
+			cli_diag(&d);
+			goto out;
+		}
+	} else {
+		struct match_dense md = {m->nr, m->nc, m->dtype, m->data, m->forbidden};
+		t0 = now();
+		if (match_assign(&md, &o, &res, &d) != 0) {
+			cli_diag(&d);
+			goto out;
+		}
+	}
+	t = now() - t0;
+	if (so->timing)
+		fprintf(stderr, "solve: %.3f s\n", t);
+	rc = print_result(so, m, &res, 0);
+out:
+	match_result_fini(&res);
+	free((void *)sp.row_ptr);
+	free((void *)sp.cols);
+	free((void *)sp.scores);
+	return rc;
+}
+
 int
 cmd_solve(struct cli *c, int argc, char **argv)
 {
-	return cli_error("%s: not built yet", argv[0]);
+	(void)c;
+	if (cli_wants_help(argc, argv)) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	struct solve_opts so;
+	if (parse_args(argc, argv, &so) != 0)
+		return CLI_USAGE;
+	struct diag d = {0};
+	struct mat m;
+	if (read_matrix(so.file, &m, &d) != 0)
+		return cli_diag(&d);
+	int *cap = NULL, rc;
+	if (so.capfile && read_capacities(so.capfile, m.nc, &cap, &d) != 0) {
+		mat_fini(&m);
+		return cli_diag(&d);
+	}
+	if (so.capacity >= 0) {
+		cap = malloc(((size_t)m.nc + 1) * sizeof(int));
+		for (int k = 0; cap && k < m.nc; k++)
+			cap[k] = (int)so.capacity;
+	}
+	rc = so.stable ? run_stable(&so, &m, cap) : run_assign(&so, &m, cap);
+	free(cap);
+	mat_fini(&m);
+	return rc;
 }
