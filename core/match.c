@@ -540,6 +540,8 @@ typedef void (*colmin_fn)(const void *row, const uint8_t *mk, double *cm, int *a
 			  int r);
 typedef void (*best2_fn)(const void *row, const uint8_t *mk, const double *v, int nc,
 			 double *u1, int *j1, double *u2, int *j2);
+typedef int (*cand_fn)(const void *row, const uint8_t *mk, const double *thr, double *rej,
+		       int nc, int *hit, double *hitc);
 
 #define MATCH_RELAX_BODY(DT, SGN, MASKED)                                                    \
 	do {                                                                                 \
@@ -656,6 +658,42 @@ typedef void (*best2_fn)(const void *row, const uint8_t *mk, const double *v, in
 			}                                                                    \
 		}                                                                            \
 		*u1 = b1, *j1 = k1, *u2 = b2, *j2 = k2;                                      \
+	}                                                                                    \
+	MATCH_CLONES static int cand_##DT##_##SN(const void *row, const uint8_t *mk,         \
+						 const double *restrict thr,                 \
+						 double *restrict rej, int nc, int *hit,     \
+						 double *hitc)                               \
+	{                                                                                    \
+		match_v4d inf4 = {INFINITY, INFINITY, INFINITY, INFINITY};                   \
+		match_v4l none = {0, 0, 0, 0};                                               \
+		int j = 0, nh = 0;                                                           \
+		for (; j + 4 <= nc; j += 4) {                                                \
+			match_v4d c = SGN ld4_##DT(row, j);                                  \
+			match_v4l ok = mk ? ~mask4(mk, j) : ~none;                           \
+			match_v4l lt = (c < ldv(thr + j)) & ok;                              \
+			match_v4d rj = ldv(rej + j);                                         \
+			rj = vsel(~lt & ok & (c < rj), c, rj);                               \
+			memcpy(rej + j, &rj, sizeof(rj));                                    \
+			if (lt[0] | lt[1] | lt[2] | lt[3])                                   \
+				for (int l = 0; l < 4; l++)                                  \
+					if (lt[l]) {                                         \
+						hit[nh] = j + l;                             \
+						hitc[nh++] = c[l];                           \
+					}                                                    \
+		}                                                                            \
+		(void)inf4;                                                                  \
+		for (; j < nc; j++) {                                                        \
+			if (mk && mk[j])                                                     \
+				continue;                                                    \
+			double c = SGN ld1_##DT(row, j);                                     \
+			if (c < thr[j]) {                                                    \
+				hit[nh] = j;                                                 \
+				hitc[nh++] = c;                                              \
+			} else if (c < rej[j]) {                                             \
+				rej[j] = c;                                                  \
+			}                                                                    \
+		}                                                                            \
+		return nh;                                                                   \
 	}
 
 MATCH_KERNELS(f64, min, +)
@@ -671,12 +709,15 @@ struct kernels {
 	relax_fn relax;
 	colmin_fn colmin;
 	best2_fn best2;
+	cand_fn cand;
 };
 
 static struct kernels
 pick_kernels(enum match_dtype t, int maximize)
 {
-#define MATCH_K(DT, SN) ((struct kernels){relax_##DT##_##SN, colmin_##DT##_##SN, best2_##DT##_##SN})
+#define MATCH_K(DT, SN)                                                                    \
+	((struct kernels){relax_##DT##_##SN, colmin_##DT##_##SN, best2_##DT##_##SN,          \
+			  cand_##DT##_##SN})
 	switch (t) {
 	case MATCH_F64:
 		return maximize ? MATCH_K(f64, max) : MATCH_K(f64, min);
@@ -688,7 +729,7 @@ pick_kernels(enum match_dtype t, int maximize)
 		return maximize ? MATCH_K(i32, max) : MATCH_K(i32, min);
 	}
 #undef MATCH_K
-	return (struct kernels){NULL, NULL, NULL};
+	return (struct kernels){NULL, NULL, NULL, NULL};
 }
 
 /* ---- Shortest augmenting paths ------------------------------------------ */
@@ -1102,8 +1143,16 @@ zero_cap_price(const struct prob *p, const double *u, int j)
 	return best;
 }
 
+/* A solution in the caller's indices: row_col (-1 or nc = unmatched), prices, u optional. */
+struct sol {
+	const int *row_col;
+	const double *u; /* NULL: u = c - v on matched rows, alpha on unmatched ones */
+	const double *v;
+	double alpha;
+};
+
 static int
-fill_result(const struct prob *p, const struct ssp *S, struct match_result *res,
+fill_result(const struct prob *p, const struct sol *s, struct match_result *res,
 	    struct diag *d)
 {
 	int nr = p->nr, nc = p->nc;
@@ -1115,10 +1164,9 @@ fill_result(const struct prob *p, const struct ssp *S, struct match_result *res,
 	res->v = malloc(((size_t)nc + 1) * sizeof(double));
 	if (!res->row_to_col || !res->unmatched_rows || !res->u || !res->v)
 		return diag_set(d, DIAG_NOMEM, "out of memory for the result");
-	double alpha = S && S->has_d ? S->kappa - S->v[nc] : 0;
 	double total = 0;
 	for (int i = 0; i < nr; i++) {
-		int j = p->pin[i] >= 0 ? p->pin[i] : (S ? S->row_col[i] : -1);
+		int j = p->pin[i] >= 0 ? p->pin[i] : (s ? s->row_col[i] : -1);
 		if (j == nc)
 			j = -1;
 		res->row_to_col[i] = j;
@@ -1127,19 +1175,438 @@ fill_result(const struct prob *p, const struct ssp *S, struct match_result *res,
 			total += score_at(p->m, i, j);
 			res->npairs++;
 			if (p->pin[i] < 0)
-				res->u[i] = cost_at(p, i, j) - S->v[j];
+				res->u[i] = s->u ? s->u[i] : cost_at(p, i, j) - s->v[j];
 		} else {
 			res->unmatched_rows[res->nunmatched++] = i;
-			res->u[i] = alpha;
+			res->u[i] = s ? (s->u ? s->u[i] : s->alpha) : 0;
 		}
 	}
 	res->total = total;
 	for (int j = 0; j < nc; j++)
-		res->v[j] = S ? S->v[j] : 0;
+		res->v[j] = s ? s->v[j] : 0;
 	for (int j = 0; j < nc; j++)
 		if (p->cap[j] == 0)
 			res->v[j] = zero_cap_price(p, res->u, j);
 	return 0;
+}
+
+/* ---- Tall problems: candidate rows per column ----------------------------- */
+
+/*
+ * When rows outnumber the slots, searching from rows is hopeless: most rows end
+ * unmatched and each would explore the whole matched structure to learn it. The
+ * transposed problem (columns augment into rows) is the natural one, but reading
+ * columns of a row-major matrix is slow. So:
+ *
+ * 1. One row-major pass keeps, for each column j, its K_j = k_j + extra cheapest
+ *    allowed rows (a small max-heap per column, fed by a vectorized threshold
+ *    test) and rej_j, the exact minimum cost over the rows it did not keep.
+ * 2. The sparse transposed problem on those candidates is solved exactly by
+ *    shortest augmenting paths from the columns (Dijkstra with a binary heap over
+ *    candidate rows; row prices u_i start at 0 and only drop, so unmatched rows
+ *    keep u_i = 0 = alpha; column potentials v_j are tight on their rows).
+ * 3. Proof of global optimality: every non-candidate pair (i, j) has
+ *    c_ij >= rej_j and u_i <= 0, so u_i + v_j <= c_ij holds for all of them as
+ *    soon as v_j <= rej_j. If every column is full (cardinality is then the
+ *    maximum possible) and that inequality holds everywhere, the duals are a
+ *    certificate for the whole matrix (see the top comment). Columns where it
+ *    fails get twice as many candidates and the pass is repeated; if the columns
+ *    cannot all be filled from their candidates, the caller falls back to the
+ *    general solver.
+ * Memory: O(rows + columns + sum K_j).
+ */
+struct tall {
+	const struct prob *p;
+	struct kernels k;
+	int nr, nc, ncand;
+	int *K, *off, *len, *crow;
+	double *ccost, *thr, *rej;
+	int *loc, *glob;       /* row <-> candidate index */
+	double *u, *dist, *fd; /* per candidate */
+	int *rcol, *predc, *fstamp, *dstamp, *fin;
+	double *v, *dcol;      /* per column */
+	int *cnt, *entry, *cstamp, *scol;
+	int nscol, nfin, stamp;
+	double *hk;            /* binary heap of (distance, candidate) */
+	int *hv, hn;
+	int *hit;
+	double *hitc;
+};
+
+static void
+tall_free_solve(struct tall *t)
+{
+	free(t->loc), free(t->glob), free(t->u), free(t->dist), free(t->fd);
+	free(t->rcol), free(t->predc), free(t->fstamp), free(t->dstamp), free(t->fin);
+	free(t->v), free(t->dcol), free(t->cnt), free(t->entry), free(t->cstamp);
+	free(t->scol), free(t->hk), free(t->hv);
+	t->loc = t->glob = t->rcol = t->predc = t->fstamp = t->dstamp = t->fin = NULL;
+	t->u = t->dist = t->fd = t->v = t->dcol = t->hk = NULL;
+	t->cnt = t->entry = t->cstamp = t->scol = t->hv = NULL;
+}
+
+static void
+tall_fini(struct tall *t)
+{
+	tall_free_solve(t);
+	free(t->K), free(t->off), free(t->len), free(t->crow), free(t->ccost);
+	free(t->thr), free(t->rej), free(t->hit), free(t->hitc);
+}
+
+/* Max-heap of a column's candidates by (cost, row): the worst kept one on top. */
+static int
+cand_worse(const struct tall *t, int a, int b)
+{
+	if (t->ccost[a] != t->ccost[b])
+		return t->ccost[a] > t->ccost[b];
+	return t->crow[a] > t->crow[b];
+}
+
+static void
+cand_swap(struct tall *t, int a, int b)
+{
+	double c = t->ccost[a];
+	int r = t->crow[a];
+	t->ccost[a] = t->ccost[b];
+	t->crow[a] = t->crow[b];
+	t->ccost[b] = c;
+	t->crow[b] = r;
+}
+
+static void
+cand_insert(struct tall *t, int j, int i, double c)
+{
+	int base = t->off[j], n = t->len[j];
+	if (n < t->K[j]) {
+		int q = n;
+		t->crow[base + q] = i;
+		t->ccost[base + q] = c;
+		while (q > 0 && cand_worse(t, base + q, base + (q - 1) / 2)) {
+			cand_swap(t, base + q, base + (q - 1) / 2);
+			q = (q - 1) / 2;
+		}
+		t->len[j] = ++n;
+	} else {
+		if (t->ccost[base] < t->rej[j])
+			t->rej[j] = t->ccost[base];
+		t->crow[base] = i;
+		t->ccost[base] = c;
+		int q = 0;
+		for (;;) {
+			int l = 2 * q + 1, w = q;
+			if (l < n && cand_worse(t, base + l, base + w))
+				w = l;
+			if (l + 1 < n && cand_worse(t, base + l + 1, base + w))
+				w = l + 1;
+			if (w == q)
+				break;
+			cand_swap(t, base + q, base + w);
+			q = w;
+		}
+	}
+	if (n == t->K[j])
+		t->thr[j] = t->ccost[base];
+}
+
+/* Step 1: the candidate pass over the whole matrix, row by row. */
+static int
+tall_select(struct tall *t, struct diag *d)
+{
+	const struct prob *p = t->p;
+	int nc = t->nc;
+	free(t->off), free(t->crow), free(t->ccost);
+	t->off = malloc(((size_t)nc + 1) * sizeof(int));
+	if (t->off == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory selecting candidates");
+	t->off[0] = 0;
+	for (int j = 0; j < nc; j++)
+		t->off[j + 1] = t->off[j] + t->K[j];
+	t->crow = malloc(((size_t)t->off[nc] + 1) * sizeof(int));
+	t->ccost = malloc(((size_t)t->off[nc] + 1) * sizeof(double));
+	if (!t->crow || !t->ccost)
+		return diag_set(d, DIAG_NOMEM, "out of memory selecting candidates");
+	for (int j = 0; j < nc; j++) {
+		t->len[j] = 0;
+		t->thr[j] = t->K[j] > 0 ? INFINITY : -INFINITY;
+		t->rej[j] = INFINITY;
+	}
+	for (int i = 0; i < t->nr; i++) {
+		if (p->pin[i] >= 0)
+			continue;
+		int nh = 0;
+		if (p->vptr && p->vptr[i] < p->vptr[i + 1]) {
+			for (int j = 0; j < nc; j++) {
+				if (!is_allowed(p, i, j))
+					continue;
+				double c = cost_at(p, i, j);
+				if (c < t->thr[j]) {
+					t->hit[nh] = j;
+					t->hitc[nh++] = c;
+				} else if (c < t->rej[j]) {
+					t->rej[j] = c;
+				}
+			}
+		} else {
+			const uint8_t *mk = p->mask ? p->mask + (size_t)i * (size_t)nc : NULL;
+			nh = t->k.cand(p->m->scores + (size_t)i * (size_t)nc * dtype_size(p->m->dtype),
+				       mk, t->thr, t->rej, nc, t->hit, t->hitc);
+		}
+		for (int h = 0; h < nh; h++)
+			cand_insert(t, t->hit[h], i, t->hitc[h]);
+	}
+	return 0;
+}
+
+static int
+heap_less(const struct tall *t, int a, int b)
+{
+	if (t->hk[a] != t->hk[b])
+		return t->hk[a] < t->hk[b];
+	return t->hv[a] < t->hv[b];
+}
+
+static void
+heap_swap(struct tall *t, int a, int b)
+{
+	double k = t->hk[a];
+	int v = t->hv[a];
+	t->hk[a] = t->hk[b];
+	t->hv[a] = t->hv[b];
+	t->hk[b] = k;
+	t->hv[b] = v;
+}
+
+static void
+heap_push(struct tall *t, double key, int v)
+{
+	int q = t->hn++;
+	t->hk[q] = key;
+	t->hv[q] = v;
+	while (q > 0 && heap_less(t, q, (q - 1) / 2)) {
+		heap_swap(t, q, (q - 1) / 2);
+		q = (q - 1) / 2;
+	}
+}
+
+static void
+heap_pop(struct tall *t)
+{
+	t->hn--;
+	heap_swap(t, 0, t->hn);
+	int q = 0;
+	for (;;) {
+		int l = 2 * q + 1, w = q;
+		if (l < t->hn && heap_less(t, l, w))
+			w = l;
+		if (l + 1 < t->hn && heap_less(t, l + 1, w))
+			w = l + 1;
+		if (w == q)
+			break;
+		heap_swap(t, q, w);
+		q = w;
+	}
+}
+
+static void
+tall_relax(struct tall *t, int j, double dj)
+{
+	t->dcol[j] = dj;
+	t->cstamp[j] = t->stamp;
+	t->scol[t->nscol++] = j;
+	for (int q = t->off[j]; q < t->off[j] + t->len[j]; q++) {
+		int i = t->loc[t->crow[q]];
+		if (t->fstamp[i] == t->stamp)
+			continue;
+		double nd = dj + t->ccost[q] - t->v[j] - t->u[i];
+		if (t->dstamp[i] != t->stamp || nd < t->dist[i]) {
+			t->dstamp[i] = t->stamp;
+			t->dist[i] = nd;
+			t->predc[i] = j;
+			heap_push(t, nd, i);
+		}
+	}
+}
+
+/* One shortest augmenting path from a free slot of column j0; -1 if none. */
+static int
+tall_augment(struct tall *t, int j0)
+{
+	t->stamp++;
+	t->nscol = t->nfin = t->hn = 0;
+	tall_relax(t, j0, 0.0);
+	int sink = -1;
+	double delta = 0;
+	while (t->hn > 0) {
+		double dd = t->hk[0];
+		int i = t->hv[0];
+		heap_pop(t);
+		if (t->fstamp[i] == t->stamp || dd > t->dist[i])
+			continue;
+		t->fstamp[i] = t->stamp;
+		t->fin[t->nfin] = i;
+		t->fd[t->nfin++] = dd;
+		if (t->rcol[i] < 0) {
+			sink = i;
+			delta = dd;
+			break;
+		}
+		int j = t->rcol[i];
+		if (t->cstamp[j] != t->stamp) {
+			t->entry[j] = i;
+			tall_relax(t, j, dd);
+		}
+	}
+	if (sink < 0)
+		return -1;
+	for (int k = 0; k < t->nfin; k++)
+		if (t->fd[k] < delta)
+			t->u[t->fin[k]] += t->fd[k] - delta;
+	for (int k = 0; k < t->nscol; k++)
+		t->v[t->scol[k]] += delta - t->dcol[t->scol[k]];
+	int r = sink;
+	for (;;) {
+		int j = t->predc[r];
+		t->rcol[r] = j;
+		if (j == j0) {
+			t->cnt[j0]++;
+			break;
+		}
+		r = t->entry[j];
+	}
+	return 0;
+}
+
+/*
+ * Steps 2 and 3. Returns 0 when solved and certified, 1 when some columns need
+ * more candidates (their K doubled), 2 when the candidates cannot fill every
+ * column, -1 on error.
+ */
+static int
+tall_solve(struct tall *t, struct diag *d)
+{
+	const struct prob *p = t->p;
+	int nr = t->nr, nc = t->nc;
+	tall_free_solve(t);
+	t->loc = malloc((size_t)nr * sizeof(int));
+	if (t->loc == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	for (int i = 0; i < nr; i++)
+		t->loc[i] = -1;
+	for (int j = 0; j < nc; j++)
+		for (int q = t->off[j]; q < t->off[j] + t->len[j]; q++)
+			t->loc[t->crow[q]] = 0;
+	int n = 0;
+	for (int i = 0; i < nr; i++)
+		if (t->loc[i] == 0)
+			n++;
+	t->ncand = n;
+	size_t nn = (size_t)n + 1, m = (size_t)nc + 1, e = (size_t)t->off[nc] + 1;
+	t->glob = malloc(nn * sizeof(int));
+	t->u = calloc(nn, sizeof(double));
+	t->dist = malloc(nn * sizeof(double));
+	t->fd = malloc(nn * sizeof(double));
+	t->rcol = malloc(nn * sizeof(int));
+	t->predc = malloc(nn * sizeof(int));
+	t->fstamp = calloc(nn, sizeof(int));
+	t->dstamp = calloc(nn, sizeof(int));
+	t->fin = malloc(nn * sizeof(int));
+	t->v = malloc(m * sizeof(double));
+	t->dcol = malloc(m * sizeof(double));
+	t->cnt = calloc(m, sizeof(int));
+	t->entry = malloc(m * sizeof(int));
+	t->cstamp = calloc(m, sizeof(int));
+	t->scol = malloc(m * sizeof(int));
+	t->hk = malloc(e * sizeof(double));
+	t->hv = malloc(e * sizeof(int));
+	if (!t->glob || !t->u || !t->dist || !t->fd || !t->rcol || !t->predc || !t->fstamp ||
+	    !t->dstamp || !t->fin || !t->v || !t->dcol || !t->cnt || !t->entry || !t->cstamp ||
+	    !t->scol || !t->hk || !t->hv)
+		return diag_set(d, DIAG_NOMEM, "out of memory solving candidates");
+	n = 0;
+	for (int i = 0; i < nr; i++)
+		if (t->loc[i] == 0) {
+			t->glob[n] = i;
+			t->loc[i] = n;
+			t->rcol[n] = -1;
+			n++;
+		}
+	t->stamp = 0;
+	for (int j = 0; j < nc; j++) {
+		double best = 0;
+		for (int q = t->off[j]; q < t->off[j] + t->len[j]; q++)
+			if (q == t->off[j] || t->ccost[q] < best)
+				best = t->ccost[q];
+		t->v[j] = best;
+	}
+	for (int j = 0; j < nc; j++)
+		for (int s = 0; s < p->cap[j]; s++)
+			if (tall_augment(t, j) < 0)
+				return 2;
+	int retry = 0;
+	for (int j = 0; j < nc; j++)
+		if (p->cap[j] > 0 && !(t->v[j] <= t->rej[j])) {
+			t->K[j] = t->K[j] * 2 < p->nfree ? t->K[j] * 2 : p->nfree;
+			retry = 1;
+		}
+	return retry;
+}
+
+/* Solves a tall problem into res; returns 0, 1 when the caller must use the general path, -1. */
+static int
+tall_assign(const struct prob *p, struct match_result *res, struct diag *d)
+{
+	struct tall t;
+	memset(&t, 0, sizeof(t));
+	t.p = p;
+	t.k = pick_kernels(p->m->dtype, p->maximize);
+	t.nr = p->nr;
+	t.nc = p->nc;
+	int rc = -1;
+	int *rowcol = NULL;
+	double *u = NULL;
+	size_t m = (size_t)t.nc + 1;
+	t.K = malloc(m * sizeof(int));
+	t.len = malloc(m * sizeof(int));
+	t.thr = malloc(m * sizeof(double));
+	t.rej = malloc(m * sizeof(double));
+	t.hit = malloc(m * sizeof(int));
+	t.hitc = malloc(m * sizeof(double));
+	if (!t.K || !t.len || !t.thr || !t.rej || !t.hit || !t.hitc) {
+		diag_set(d, DIAG_NOMEM, "out of memory for a tall problem");
+		goto out;
+	}
+	for (int j = 0; j < t.nc; j++) {
+		int k = p->cap[j] > 0 ? p->cap[j] + 8 : 0;
+		t.K[j] = k < p->nfree ? k : p->nfree;
+	}
+	int st = 1;
+	for (int round = 0; round < 8 && st == 1; round++) {
+		if (tall_select(&t, d) < 0 || (st = tall_solve(&t, d)) < 0)
+			goto out;
+	}
+	if (st != 0) {
+		rc = 1;
+		goto out;
+	}
+	rowcol = malloc((size_t)t.nr * sizeof(int));
+	u = calloc((size_t)t.nr + 1, sizeof(double));
+	if (!rowcol || !u) {
+		diag_set(d, DIAG_NOMEM, "out of memory for a tall problem");
+		goto out;
+	}
+	for (int i = 0; i < t.nr; i++)
+		rowcol[i] = -1;
+	for (int c = 0; c < t.ncand; c++) {
+		rowcol[t.glob[c]] = t.rcol[c];
+		u[t.glob[c]] = t.u[c];
+	}
+	struct sol s = {rowcol, u, t.v, 0};
+	rc = fill_result(p, &s, res, d);
+out:
+	free(rowcol);
+	free(u);
+	tall_fini(&t);
+	return rc;
 }
 
 int
@@ -1165,6 +1632,17 @@ match_assign(const struct match_dense *m, const struct match_opts *o, struct mat
 		T = slots < p.nfree ? (int)slots : p.nfree;
 	} else if (max_cardinality(&p, &T, d) < 0) {
 		goto out;
+	}
+	long nslots = 0;
+	for (int j = 0; j < p.nc; j++)
+		nslots += p.cap[j];
+	if (nslots > 0 && nslots < p.nfree) {
+		int st = tall_assign(&p, res, d);
+		if (st <= 0) {
+			rc = st;
+			goto out;
+		}
+		match_result_fini(res); /* candidates could not fill every column: general path */
 	}
 	if (ssp_init(&S, &p, T, d) < 0)
 		goto out;
@@ -1192,7 +1670,8 @@ match_assign(const struct match_dense *m, const struct match_opts *o, struct mat
 			goto out;
 		}
 	}
-	rc = fill_result(&p, &S, res, d);
+	struct sol s = {S.row_col, NULL, S.v, S.has_d ? S.kappa - S.v[S.nc] : 0};
+	rc = fill_result(&p, &s, res, d);
 out:
 	free(freel);
 	ssp_fini(&S);

@@ -16,8 +16,8 @@
 #include "people.h"
 #include "store.h"
 
-_Static_assert(TANDEM_EINTERNAL == DIAG_INTERNAL, "tandem_code mirrors diag_code");
-_Static_assert(TANDEM_LOG_ERROR == TLOG_ERROR, "tandem_log_level mirrors tlog_level");
+_Static_assert((int)TANDEM_EINTERNAL == (int)DIAG_INTERNAL, "tandem_code mirrors diag_code");
+_Static_assert((int)TANDEM_LOG_ERROR == (int)TLOG_ERROR, "tandem_log_level mirrors tlog_level");
 
 struct tandem {
 	struct store *st;

@@ -33,7 +33,7 @@ CSV
 LD_LIBRARY_PATH="$libdir" run "$E2E_TMP/embed" "$E2E_TMP/embed.db" "$E2E_TMP/people.csv"
 expect_rc "example runs" 0
 expect_out "imported people" "imported 2 people (2 new, 0 updated)"
-expect_out "capacitated assignment" "assignment total 21: 0->0 1->1 2->1"
+expect_out "capacitated assignment" "assignment total 22: 0->0 1->1 2->1"
 
 printf 'id,name,email,timezone\nE3,Cy,not-an-email,UTC\n' > "$E2E_TMP/bad.csv"
 LD_LIBRARY_PATH="$libdir" run "$E2E_TMP/embed" "$E2E_TMP/embed.db" "$E2E_TMP/bad.csv"
