@@ -104,6 +104,17 @@ arena_alloc(struct arena *a, size_t n)
 	return p;
 }
 
+/* For non-text data: rounds the block's fill level up to 8 bytes first. */
+static void *
+arena_alloc_aligned(struct arena *a, size_t n)
+{
+	if (a->head != NULL) {
+		size_t used = (a->head->used + 7) & ~(size_t)7;
+		a->head->used = used < a->head->cap ? used : a->head->cap;
+	}
+	return arena_alloc(a, n);
+}
+
 static char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
@@ -131,8 +142,8 @@ arena_free(struct arena *a)
  * probe touches one cache line and the key's text only on a likely match, and growing never
  * re-reads the keys: with 100k-row imports the table is far bigger than the CPU caches. */
 struct smap_slot {
-	uint64_t hash;
 	const char *key; /* NULL = empty */
+	uint32_t hash;   /* the low half of the key's hash */
 	int val;
 };
 
@@ -164,7 +175,7 @@ smap_grow(struct smap *m)
 	for (size_t i = 0; i < m->cap; i++) {
 		if (m->slots[i].key == NULL)
 			continue;
-		size_t j = m->slots[i].hash & (cap - 1);
+		size_t j = smap_hash(m->slots[i].key) & (cap - 1);
 		while (slots[j].key != NULL)
 			j = (j + 1) & (cap - 1);
 		slots[j] = m->slots[i];
@@ -198,8 +209,9 @@ smap_get(const struct smap *m, const char *key)
 	if (m->cap == 0)
 		return -1;
 	uint64_t h = smap_hash(key);
+	uint32_t h32 = (uint32_t)h;
 	for (size_t j = h & (m->cap - 1); m->slots[j].key != NULL; j = (j + 1) & (m->cap - 1))
-		if (m->slots[j].hash == h && strcmp(m->slots[j].key, key) == 0)
+		if (m->slots[j].hash == h32 && strcmp(m->slots[j].key, key) == 0)
 			return m->slots[j].val;
 	return -1;
 }
@@ -213,9 +225,9 @@ smap_put(struct smap *m, const char *key, int val)
 	uint64_t h = smap_hash(key);
 	size_t j = h & (m->cap - 1);
 	for (; m->slots[j].key != NULL; j = (j + 1) & (m->cap - 1))
-		if (m->slots[j].hash == h && strcmp(m->slots[j].key, key) == 0)
+		if (m->slots[j].hash == (uint32_t)h && strcmp(m->slots[j].key, key) == 0)
 			return m->slots[j].val;
-	m->slots[j].hash = h;
+	m->slots[j].hash = (uint32_t)h;
 	m->slots[j].key = key;
 	m->slots[j].val = val;
 	m->n++;
@@ -235,7 +247,7 @@ struct prow {
 	const char *v[PF_COUNT]; /* trimmed text (lists as JSON); NULL = empty cell */
 	const char *attrs;       /* JSON object of the unmapped columns, NULL when none */
 	int line;
-	int fline[PF_COUNT];     /* physical line of each field (multi-line records) */
+	int *fline;              /* physical line of each field; NULL when all are on `line` */
 	long long db_id;         /* existing person updated by this row, 0 = new */
 	int mgr;                 /* node of the manager, -1 = none */
 	int damaged;             /* a CSV error: only its id is used (to resolve managers) */
@@ -331,7 +343,14 @@ perr(struct pimport *im, int line, int col, const char *field, const char *fmt, 
 
 /* Errors at a row's field: its column and its physical line. */
 #define PERR_F(im, r, f, ...) \
-	perr(im, (r)->fline[f], (im)->fieldcol[f] + 1, pfield_name[f], __VA_ARGS__)
+	perr(im, people_fline(r, f), (im)->fieldcol[f] + 1, pfield_name[f], __VA_ARGS__)
+
+/* Most records sit on one line; only those with line breaks in quoted fields store per-field lines. */
+static int
+people_fline(const struct prow *r, int f)
+{
+	return r->fline != NULL ? r->fline[f] : r->line;
+}
 
 /* Sorts "FILE:LINE:COL: ..." messages by line then column (the prefix is the same file). */
 static long
@@ -643,8 +662,6 @@ people_new_row(struct pimport *im, int line)
 	memset(r, 0, sizeof(*r));
 	r->line = line;
 	r->mgr = -1;
-	for (int f = 0; f < PF_COUNT; f++)
-		r->fline[f] = line;
 	return r;
 }
 
@@ -727,7 +744,7 @@ people_index_row(struct pimport *im, struct prow *r, int idx, struct diag *d)
 			return diag_set(d, DIAG_NOMEM, "out of memory");
 		if (prev >= 0)
 			PERR_F(im, r, PF_ID, "duplicate id '%s' (also on line %d)",
-			       pvalue(r->v[PF_ID], q, sizeof(q)), im->rows[prev].fline[PF_ID]);
+			       pvalue(r->v[PF_ID], q, sizeof(q)), people_fline(&im->rows[prev], PF_ID));
 	}
 	if (r->v[PF_EMAIL] != NULL && !r->damaged) {
 		char *key = arena_strndup(&im->arena, r->v[PF_EMAIL], strlen(r->v[PF_EMAIL]));
@@ -786,11 +803,19 @@ people_read_row(struct pimport *im, const struct csv_record *rec, struct diag *d
 	if (rec->nfields != im->ncols)
 		perr(im, rec->line, rec->nfields < im->ncols ? rec->nfields + 1 : im->ncols + 1, NULL,
 		     "the record has %d fields, the header has %d", rec->nfields, im->ncols);
+	if (rec->nfields > 0 && rec->fields[rec->nfields - 1].line != rec->line) {
+		r->fline = arena_alloc_aligned(&im->arena, PF_COUNT * sizeof(int));
+		if (r->fline == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory");
+		for (int f = 0; f < PF_COUNT; f++) {
+			int c = im->fieldcol[f];
+			r->fline[f] = c >= 0 && c < rec->nfields ? rec->fields[c].line : rec->line;
+		}
+	}
 	for (int f = 0; f < PF_COUNT; f++) {
 		int c = im->fieldcol[f];
 		if (c < 0 || c >= rec->nfields)
 			continue;
-		r->fline[f] = rec->fields[c].line;
 		const char *s = rec->fields[c].s, *e = s + rec->fields[c].len;
 		while (s < e && (*s == ' ' || *s == '\t'))
 			s++;
@@ -1346,14 +1371,18 @@ people_import(struct store *st, FILE *f, const char *name, const struct people_i
 	struct csv_reader *r = csv_reader_new_file(f, name, d);
 	if (r == NULL)
 		return -1;
-	/* People rows are rarely under 100 bytes: size the maps from the file once. */
+	/* A people row is typically 100-300 bytes: size the maps and rows from the file once
+	 * (a low guess only means some growing later). */
 	struct stat sb;
 	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
-		size_t guess = (size_t)sb.st_size / 100 + 16;
+		size_t guess = (size_t)sb.st_size / 160 + 16;
 		if (guess > 4000000)
 			guess = 4000000;
 		smap_reserve(&im.ids, guess);
 		smap_reserve(&im.emails, guess);
+		/* A good first guess saves copying (and page-faulting) the row array as it doubles. */
+		im.rows = malloc(guess * sizeof(*im.rows));
+		im.caprows = im.rows ? (int)guess : 0;
 	}
 	int rc = people_read_all(&im, r, d);
 	csv_reader_delete(r);
