@@ -69,7 +69,7 @@ cmd_import_people(struct cli *c, int argc, char **argv)
 	int ch;
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'n') {
 			o.dry_run = 1;
 		} else if (ch == 'm') {
