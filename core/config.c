@@ -307,6 +307,10 @@ config_load(const char *path, struct config *cfg, struct diag *d)
 	plugin_limits_default(&lim);
 	lim.isolate = 0; /* a config runs no untrusted C-level work worth a fork */
 	lim.isolate_set = 1;
+	/* A config declares a handful of tables: 1e7 instructions is generous, and
+	 * runs out well before the wall clock even on a loaded machine. */
+	lim.instructions = 10000000;
+	lim.deadline_ms = 5000;
 	lua_State *L = plugin_sandbox_new(&lim, d);
 	if (L == NULL)
 		return diag_prefix(d, "%s", path);
