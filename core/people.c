@@ -251,6 +251,7 @@ struct prow {
 	long long db_id;         /* existing person updated by this row, 0 = new */
 	int mgr;                 /* node of the manager, -1 = none */
 	int damaged;             /* a CSV error: only its id is used (to resolve managers) */
+	int email_moves;         /* an existing person whose e-mail changes (beyond letter case) */
 };
 
 /* A person in the database that the file does not mention: a node of the manager graph. */
@@ -913,6 +914,8 @@ people_load_db(struct pimport *im, struct diag *d)
 		int node;
 		if (row >= 0) {
 			im->rows[row].db_id = id;
+			im->rows[row].email_moves = im->rows[row].v[PF_EMAIL] != NULL &&
+						    strcasecmp(im->rows[row].v[PF_EMAIL], email) != 0;
 			node = row;
 		} else {
 			if (im->ndb == cap) {
@@ -1084,6 +1087,34 @@ static const char people_insert_sql[] =
 	" timezone, manager_id, birth_year, generation, hire_date, status, skills, topics_wanted,"
 	" languages, attributes, created_at, updated_at)"
 	" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+/*
+ * People of the file may trade e-mails (a swap, or a chain A takes B's, B takes C's...).
+ * The end state is unique, but the UNIQUE index checks every row as it is written, so
+ * the e-mails that change are first parked on values no real address can take (a leading
+ * dot is invalid), then the rows are written with their final ones.
+ */
+static int
+people_park_emails(struct pimport *im, struct diag *d)
+{
+	sqlite3_stmt *s = NULL;
+	for (int i = 0; i < im->nrows; i++) {
+		if (!im->rows[i].email_moves)
+			continue;
+		if (s == NULL && (s = store_prepare(im->st,
+						    "UPDATE people SET email = '.moving.' || id WHERE id = ?",
+						    d)) == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, im->rows[i].db_id);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return store_error(im->st, d, "%s: moving e-mails", im->name);
+		}
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
 
 /* UPDATE of the fields the file has; the last parameter is the person's id. */
 static char *
@@ -1288,6 +1319,7 @@ people_write(struct pimport *im, struct diag *d)
 	/* Managers may point at rows written later in the same transaction. A large page cache
 	 * keeps a big import's index pages in memory instead of spilling them to the WAL. */
 	if (store_exec(st, "PRAGMA defer_foreign_keys=ON; PRAGMA cache_size=-131072", d) != 0 ||
+	    people_park_emails(im, d) != 0 ||
 	    people_write_rows(im, ins, upd, param_of, newid, now, d) != 0 ||
 	    people_write_event(im, now, d) != 0)
 		goto rollback;

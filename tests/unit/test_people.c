@@ -210,6 +210,17 @@ test_upsert_and_db_managers(void **state)
 	assert_string_equal(qtext(f->st, "SELECT email || attributes FROM people WHERE external_id='E4'"),
 			    "dan2@example.com{\"shirt\":\"XL\"}");
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind='people.imported'"), 3);
+
+	/* Two people trade e-mails in one file: valid end state, written without a UNIQUE clash. */
+	import_ok(f->st,
+		  "id,name,email,timezone\n"
+		  "E1,Alice Boss,bob@example.com,UTC\n"
+		  "E2,\"Smith, Bob\",ALICE@example.com,UTC\n",
+		  &created, &updated);
+	assert_int_equal(updated, 2);
+	assert_string_equal(qtext(f->st, "SELECT group_concat(email, ',') FROM"
+					 " (SELECT email FROM people WHERE external_id IN ('E1','E2') ORDER BY external_id)"),
+			    "bob@example.com,ALICE@example.com");
 }
 
 static void
