@@ -111,7 +111,8 @@ lua_files(const char *dir, char ***out)
 			n++;
 	}
 	closedir(dp);
-	qsort(v, (size_t)n, sizeof(char *), cmp_str);
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(char *), cmp_str);
 	*out = v;
 	return n;
 }
