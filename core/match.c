@@ -449,7 +449,7 @@ typedef uint8_t match_v4b __attribute__((vector_size(4)));
 #define MATCH_CLONES
 #endif
 
-static inline match_v4d
+static inline __attribute__((always_inline)) match_v4d
 ld4_f64(const void *p, int j)
 {
 	match_v4d x;
@@ -457,7 +457,7 @@ ld4_f64(const void *p, int j)
 	return x;
 }
 
-static inline match_v4d
+static inline __attribute__((always_inline)) match_v4d
 ld4_f32(const void *p, int j)
 {
 	match_v4f x;
@@ -465,7 +465,7 @@ ld4_f32(const void *p, int j)
 	return __builtin_convertvector(x, match_v4d);
 }
 
-static inline match_v4d
+static inline __attribute__((always_inline)) match_v4d
 ld4_i32(const void *p, int j)
 {
 	match_v4i x;
@@ -473,7 +473,7 @@ ld4_i32(const void *p, int j)
 	return __builtin_convertvector(x, match_v4d);
 }
 
-static inline match_v4d
+static inline __attribute__((always_inline)) match_v4d
 ld4_i16(const void *p, int j)
 {
 	match_v4s x;
@@ -481,37 +481,37 @@ ld4_i16(const void *p, int j)
 	return __builtin_convertvector(x, match_v4d);
 }
 
-static inline double
+static inline __attribute__((always_inline)) double
 ld1_f64(const void *p, int j)
 {
 	return ((const double *)p)[j];
 }
 
-static inline double
+static inline __attribute__((always_inline)) double
 ld1_f32(const void *p, int j)
 {
 	return ((const float *)p)[j];
 }
 
-static inline double
+static inline __attribute__((always_inline)) double
 ld1_i32(const void *p, int j)
 {
 	return ((const int32_t *)p)[j];
 }
 
-static inline double
+static inline __attribute__((always_inline)) double
 ld1_i16(const void *p, int j)
 {
 	return ((const int16_t *)p)[j];
 }
 
-static inline match_v4d
+static inline __attribute__((always_inline)) match_v4d
 vsel(match_v4l m, match_v4d a, match_v4d b)
 {
 	return (match_v4d)(((match_v4l)a & m) | ((match_v4l)b & ~m));
 }
 
-static inline match_v4l
+static inline __attribute__((always_inline)) match_v4l
 mask4(const uint8_t *mk, int j)
 {
 	match_v4b b;
@@ -519,7 +519,7 @@ mask4(const uint8_t *mk, int j)
 	return __builtin_convertvector(b, match_v4l) != 0;
 }
 
-static inline match_v4d
+static inline __attribute__((always_inline)) match_v4d
 ldv(const double *p)
 {
 	match_v4d x;
@@ -1655,7 +1655,10 @@ match_assign(const struct match_dense *m, const struct match_opts *o, struct mat
 	long slots = 0;
 	for (int j = 0; j < p.nc; j++)
 		slots += p.cap[j];
-	if (!S.has_d && slots == T && ssp_column_reduction(&S, d) < 0)
+	int maxcap = 0;
+	for (int j = 0; j < p.nc; j++)
+		maxcap = p.cap[j] > maxcap ? p.cap[j] : maxcap;
+	if (!S.has_d && slots == T && maxcap <= 1 && ssp_column_reduction(&S, d) < 0)
 		goto out;
 	int nfree = 0;
 	for (int i = 0; i < p.nr; i++)
