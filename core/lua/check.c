@@ -214,10 +214,7 @@ build_args(lua_State *L)
 	case PLUGIN_POLICY:
 		if (strcmp(hook, "capacity") == 0) {
 			push_person(L, &synthetic_mentor);
-		} else if (strncmp(hook, "prefer", 6) == 0) {
-			push_person(L, &synthetic_mentee);
-			push_person(L, &synthetic_mentor);
-		} else {
+		} else { /* score, prefer_mentor, prefer_mentee */
 			push_person(L, &synthetic_mentor);
 			push_person(L, &synthetic_mentee);
 			push_features(L);

@@ -4,8 +4,8 @@
  *
  * Every hook of the declaration (each function field) is called once with
  * arguments built for its kind and name:
- *   policy  score(mentor, mentee, features), capacity(mentor),
- *           prefer*(mentee, mentor) and any other function(mentor, mentee, features);
+ *   policy  capacity(mentor); score, prefer_mentor, prefer_mentee and any other
+ *           function: (mentor, mentee, features);
  *   cadence plan(match, ctx)      reward grant(event, ctx)
  *   report  build(q, ctx)         job    run(ctx)
  *   any other hook of those kinds: (ctx).
