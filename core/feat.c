@@ -87,6 +87,20 @@ feat_verdict_text(int v, char *buf, size_t size)
 		snprintf(buf, size, "unknown verdict %d", v);
 }
 
+static void init_recip(void);
+
+/*
+ * The hot loops count bits. Without -mpopcnt, __builtin_popcountll is a
+ * library call; on x86-64 with GCC the hot functions are compiled twice and
+ * the loader picks the POPCNT version when the CPU has it (ifunc).
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__POPCNT__) && \
+	!defined(__SANITIZE_ADDRESS__)
+#define FEAT_HOT __attribute__((target_clones("popcnt", "default")))
+#else
+#define FEAT_HOT
+#endif
+
 /* ---- interning ------------------------------------------------------------- */
 
 struct intern {
@@ -233,7 +247,20 @@ struct feat_snapshot {
 	 */
 	int *excl_ptr, *excl_col;
 	uint8_t *excl_kind;
+	/* The mentor side again, one cache line per mentor, when every set fits one word. */
+	struct col1 *cols1;
 };
+
+/*
+ * A mentor for the one-word fast path. tz is the offset in minutes, or
+ * TZ_UNKNOWN; level 0 and gen/dept/team/loc -1 mean unknown, as elsewhere.
+ */
+struct col1 {
+	uint64_t offered, lang, slots;
+	int32_t level, gen, dept, team, loc, tz, tin, tout, person, nslots;
+};
+
+enum { TZ_UNKNOWN = -100000 };
 
 struct feat_snapshot *
 feat_snapshot_new(void)
@@ -270,6 +297,7 @@ feat_snapshot_delete(struct feat_snapshot *s)
 	free(s->r_wanted);
 	free(s->r_slots);
 	free(s->excl_kind);
+	free(s->cols1);
 	free(s);
 }
 
@@ -686,6 +714,28 @@ feat_snapshot_finish(struct feat_snapshot *s, struct diag *d)
 		qsort(s->history, (size_t)s->nhistory, sizeof(uint64_t), cmp_u64);
 	if (build_columns(s) < 0 || build_rows(s) < 0 || build_exclusions(s) < 0)
 		return nomem(d);
+	init_recip();
+	if (s->tw == 1 && s->lw == 1 && s->sw == 1) {
+		s->cols1 = calloc((size_t)s->nmentors + 1, sizeof(struct col1));
+		if (s->cols1 == NULL)
+			return nomem(d);
+		for (int c = 0; c < s->nmentors; c++) {
+			struct col1 *k = &s->cols1[c];
+			k->offered = s->c_offered[c];
+			k->lang = s->c_lang[c];
+			k->slots = s->c_slots[c];
+			k->level = s->c_level[c];
+			k->gen = s->c_gen[c];
+			k->dept = s->c_dept[c];
+			k->team = s->c_team[c];
+			k->loc = s->c_loc[c];
+			k->tz = s->c_tzk[c] ? s->c_tz[c] : TZ_UNKNOWN;
+			k->tin = s->c_tin[c];
+			k->tout = s->c_tout[c];
+			k->person = s->c_person[c];
+			k->nslots = s->c_nslots[c];
+		}
+	}
 	s->finished = 1;
 	return 0;
 }
@@ -1002,12 +1052,157 @@ row_impl(const struct feat_snapshot *s, const struct feat_rules *ru, int r, doub
 	}
 }
 
+/* Hours between two offsets in minutes, round the clock, as minutes (0..720). */
+static inline int
+tz_minutes(int a, int b)
+{
+	int diff = a > b ? a - b : b - a;
+	if (diff >= 24 * 60)
+		diff %= 24 * 60;
+	return diff > 12 * 60 ? 24 * 60 - diff : diff;
+}
+
+/* 1/k for the availability denominator (k <= 64 in the one-word case), 0 for k = 0. */
+static double recip64[65];
+
+static void
+init_recip(void)
+{
+	if (recip64[1] != 0)
+		return;
+	for (int k = 1; k <= 64; k++)
+		recip64[k] = 1.0 / k;
+}
+
+/*
+ * The one-word fast path: the same values and verdicts as row_impl, computed
+ * without branches on the hot path except the verdict ones, over one packed
+ * record per mentor.
+ */
+FEAT_HOT static void
+row_fast(const struct feat_snapshot *s, const struct feat_rules *ru, int r, double *scores,
+	 uint8_t *verdict)
+{
+	const int pb = s->mentees[r].person;
+	const struct person *b = &s->people[pb];
+	const uint64_t want = s->r_wanted[r], blang = s->plang[pb], bslots = s->r_slots[r];
+	const double inv_want = s->r_nwanted[r] ? 1.0 / s->r_nwanted[r] : 0.0;
+	const int bnslots = s->r_nslots[r], blevel = b->level, bgen = b->gen, bdept = b->dept,
+		  bteam = b->team, bloc = b->loc, btz = b->tz_known ? b->tz_off : TZ_UNKNOWN;
+	const int btin = s->tin[pb], btout = s->tout[pb];
+	const double w0 = ru->weight[0], w1 = ru->weight[1] / 8.0, w2 = ru->weight[2] / 3.0,
+		     w3 = ru->weight[3], w4 = ru->weight[4], w5 = ru->weight[5],
+		     w6 = ru->weight[6] / (12.0 * 60.0), w7 = ru->weight[7];
+	const unsigned forbid = ru->forbid, require = ru->require;
+	int ranges[FEAT_COUNT], nranges = 0;
+	for (int f = 0; f < FEAT_COUNT; f++)
+		if (ru->range[f].on)
+			ranges[nranges++] = f;
+	int ex = s->excl_ptr[r];
+	const int exend = s->excl_ptr[r + 1];
+	const struct col1 *cols = s->cols1;
+
+	for (int c = 0; c < s->nmentors; c++) {
+		const struct col1 *k = &cols[c];
+		double fit = __builtin_popcountll(k->offered & want) * inv_want;
+		int lk = (k->level > 0) & (blevel > 0);
+		int lraw = lk ? blevel - k->level : 0;
+		int gk = (k->gen >= 0) & (bgen >= 0);
+		int graw = gk ? k->gen - bgen : 0;
+		int xdept = (k->dept >= 0) & (bdept >= 0) & (k->dept != bdept);
+		int xloc = (k->loc >= 0) & (bloc >= 0) & (k->loc != bloc);
+		int lang = (k->lang & blang) != 0;
+		int tk = (k->tz != TZ_UNKNOWN) & (btz != TZ_UNKNOWN);
+		int tzm = tk ? tz_minutes(k->tz, btz) : 0;
+		int ns = k->nslots < bnslots ? k->nslots : bnslots;
+		double avail = __builtin_popcountll(k->slots & bslots) * recip64[ns];
+		if (scores)
+			scores[c] = w0 * fit + w1 * lraw + w2 * graw + w3 * xdept + w4 * xloc +
+				    w5 * lang + w6 * tzm + w7 * avail;
+		if (!verdict)
+			continue;
+
+		int xk = 0;
+		while (ex < exend && s->excl_col[ex] < c)
+			ex++;
+		if (ex < exend && s->excl_col[ex] == c)
+			xk = s->excl_kind[ex];
+		int v = FV_ALLOWED;
+		if (k->person == pb) {
+			v = FV_SELF;
+		} else if (xk == FV_VETOED) {
+			v = FV_VETOED;
+		} else if (forbid | require) {
+			unsigned holds =
+				(unsigned)((k->tin <= btin && btin <= k->tout) ||
+					   (btin <= k->tin && k->tin <= btout))
+					<< FPRED_REPORTING_CHAIN |
+				(unsigned)((k->dept >= 0) & (k->dept == bdept)) << FPRED_SAME_DEPARTMENT |
+				(unsigned)((k->team >= 0) & (k->team == bteam)) << FPRED_SAME_TEAM |
+				(unsigned)((k->loc >= 0) & (k->loc == bloc)) << FPRED_SAME_LOCATION |
+				(unsigned)(xk != 0) << FPRED_PREVIOUSLY_PAIRED;
+			unsigned bad = forbid & holds, miss = require & ~holds;
+			if (bad)
+				v = FV_FORBID + __builtin_ctz(bad);
+			else if (miss)
+				v = FV_REQUIRE + __builtin_ctz(miss);
+		}
+		for (int i = 0; v == FV_ALLOWED && i < nranges; i++) {
+			int f = ranges[i], known = 1;
+			double raw;
+			switch (f) {
+			case FEAT_TOPIC_FIT: raw = fit; break;
+			case FEAT_LEVEL_GAP: raw = lraw; known = lk; break;
+			case FEAT_GENERATION_GAP: raw = graw; known = gk; break;
+			case FEAT_CROSS_DEPARTMENT: raw = xdept; break;
+			case FEAT_CROSS_LOCATION: raw = xloc; break;
+			case FEAT_SHARED_LANGUAGE: raw = lang; break;
+			case FEAT_TZ_DISTANCE: raw = tzm / 60.0; known = tk; break;
+			default: raw = avail; break;
+			}
+			if (!known || raw < ru->range[f].min || raw > ru->range[f].max)
+				v = FV_RANGE + f;
+		}
+		verdict[c] = (uint8_t)v;
+	}
+}
+
 void
 feat_score_row(const struct feat_snapshot *s, const struct feat_rules *ru, int r, double *scores,
 	       uint8_t *verdict)
 {
-	if (s->tw == 1 && s->lw == 1 && s->sw == 1)
-		row_impl(s, ru, r, scores, verdict, 1, 1, 1);
-	else
+	if (s->cols1) {
+		row_fast(s, ru, r, scores, verdict);
+	} else {
 		row_impl(s, ru, r, scores, verdict, s->tw, s->lw, s->sw);
+	}
+}
+
+FEAT_HOT void
+feat_values(const struct feat_snapshot *s, int c, int r, double out[FEAT_COUNT])
+{
+	if (s->cols1 == NULL) {
+		struct feat_values v;
+		feat_eval(s, c, r, &v);
+		memcpy(out, v.value, sizeof(v.value));
+		return;
+	}
+	const struct col1 *k = &s->cols1[c];
+	const int pb = s->mentees[r].person;
+	const struct person *b = &s->people[pb];
+	out[FEAT_TOPIC_FIT] = s->r_nwanted[r]
+				      ? (double)__builtin_popcountll(k->offered & s->r_wanted[r]) /
+						s->r_nwanted[r]
+				      : 0.0;
+	out[FEAT_LEVEL_GAP] = k->level > 0 && b->level > 0 ? (b->level - k->level) / 8.0 : 0.0;
+	out[FEAT_GENERATION_GAP] = k->gen >= 0 && b->gen >= 0 ? (k->gen - b->gen) / 3.0 : 0.0;
+	out[FEAT_CROSS_DEPARTMENT] = k->dept >= 0 && b->dept >= 0 && k->dept != b->dept;
+	out[FEAT_CROSS_LOCATION] = k->loc >= 0 && b->loc >= 0 && k->loc != b->loc;
+	out[FEAT_SHARED_LANGUAGE] = (k->lang & s->plang[pb]) != 0;
+	out[FEAT_TZ_DISTANCE] = k->tz != TZ_UNKNOWN && b->tz_known
+					? tz_minutes(k->tz, b->tz_off) / (12.0 * 60.0)
+					: 0.0;
+	int ns = k->nslots < s->r_nslots[r] ? k->nslots : s->r_nslots[r];
+	out[FEAT_AVAILABILITY_OVERLAP] =
+		__builtin_popcountll(k->slots & s->r_slots[r]) * recip64[ns];
 }

@@ -156,6 +156,9 @@ struct feat_values {
 };
 void feat_eval(const struct feat_snapshot *s, int mentor, int mentee, struct feat_values *out);
 
+/* The normalized values only (what policy hooks see), faster than feat_eval. */
+void feat_values(const struct feat_snapshot *s, int mentor, int mentee, double out[FEAT_COUNT]);
+
 /* The verdict for one pair under the rules (FV_ALLOWED or the first failing reason). */
 int feat_check(const struct feat_snapshot *s, const struct feat_rules *r, int mentor, int mentee);
 

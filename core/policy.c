@@ -662,10 +662,68 @@ push_json(lua_State *L, json_t *v, int depth)
 	}
 }
 
+/*
+ * Pushes a JSON array of strings without escapes ("[\"a\",\"b\"]", what the
+ * importers store) as a Lua array, without a JSON parser: building the person
+ * tables is part of every run. Returns the number of items, or -1 (nothing
+ * pushed) when the text is not of that simple form.
+ */
+static int
+push_simple_list(lua_State *L, const char *t)
+{
+	const char *p = t;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '[')
+		return -1;
+	/* Validate first, so that nothing is pushed on failure. */
+	int n = 0;
+	for (const char *q = p;;) {
+		while (*q == ' ')
+			q++;
+		if (*q == ']' && n == 0)
+			break;
+		if (*q++ != '"')
+			return -1;
+		while (*q && *q != '"' && *q != '\\')
+			q++;
+		if (*q++ != '"')
+			return -1;
+		n++;
+		while (*q == ' ')
+			q++;
+		if (*q == ']')
+			break;
+		if (*q++ != ',')
+			return -1;
+	}
+	lua_createtable(L, n, 0);
+	for (int i = 1; i <= n; i++) {
+		while (*p != '"')
+			p++;
+		const char *e = strchr(p + 1, '"');
+		lua_pushlstring(L, p + 1, (size_t)(e - p - 1));
+		lua_rawseti(L, -2, i);
+		p = e + 1;
+	}
+	return n;
+}
+
 /* Sets t[key] from JSON text; a list that is empty or absent falls back to `alt`. */
 static void
 set_json_field(lua_State *L, const char *key, const char *text, const char *alt, int want_list)
 {
+	int n = text && text[0] ? push_simple_list(L, text) : -1;
+	if (n == 0 && alt && alt[0]) {
+		lua_pop(L, 1);
+		n = push_simple_list(L, alt);
+		text = alt;
+		alt = NULL;
+	}
+	if (n >= 0) {
+		lua_setfield(L, -2, key);
+		return;
+	}
 	json_t *v = text && text[0] ? json_loads(text, 0, NULL) : NULL;
 	if (alt && (v == NULL || (json_is_array(v) && json_array_size(v) == 0))) {
 		json_decref(v);
@@ -678,6 +736,31 @@ set_json_field(lua_State *L, const char *key, const char *text, const char *alt,
 	json_decref(v);
 	(void)want_list;
 	lua_setfield(L, -2, key);
+}
+
+/* attributes: the person's merged with the enrollment's ("{}" is the common case). */
+static void
+set_attributes(lua_State *L, const char *person, const char *member)
+{
+	int pe = person == NULL || strcmp(person, "{}") == 0;
+	int me = member == NULL || strcmp(member, "{}") == 0;
+	if (pe && me) {
+		lua_createtable(L, 0, 0);
+		lua_setfield(L, -2, "attributes");
+		return;
+	}
+	json_t *attrs = pe ? NULL : json_loads(person, 0, NULL);
+	json_t *eattrs = me ? NULL : json_loads(member, 0, NULL);
+	if (!json_is_object(attrs)) {
+		json_decref(attrs);
+		attrs = json_object();
+	}
+	if (json_is_object(eattrs))
+		json_object_update(attrs, eattrs);
+	push_json(L, attrs, 0);
+	lua_setfield(L, -2, "attributes");
+	json_decref(attrs);
+	json_decref(eattrs);
 }
 
 static void
@@ -720,18 +803,7 @@ push_member(lua_State *L, const struct policy_cohort *c, const struct policy_mem
 	set_json_field(L, "topics_offered", m->topics_offered, p->skills, 1);
 	set_json_field(L, "topics_wanted", m->topics_wanted, p->topics_wanted, 1);
 	set_json_field(L, "availability", m->availability, NULL, 1);
-	json_t *attrs = p->attributes ? json_loads(p->attributes, 0, NULL) : NULL;
-	json_t *eattrs = m->attributes ? json_loads(m->attributes, 0, NULL) : NULL;
-	if (!json_is_object(attrs)) {
-		json_decref(attrs);
-		attrs = json_object();
-	}
-	if (json_is_object(eattrs))
-		json_object_update(attrs, eattrs);
-	push_json(L, attrs, 0);
-	lua_setfield(L, -2, "attributes");
-	json_decref(attrs);
-	json_decref(eattrs);
+	set_attributes(L, p->attributes, m->attributes);
 }
 
 enum job_hook { JOB_SCORE, JOB_CAPACITY, JOB_PREFER_MENTOR, JOB_PREFER_MENTEE, JOB_NHOOKS };
@@ -747,8 +819,8 @@ job_hook_names_get(int h)
 
 /*
  * One worker call's work. Pairs are either every allowed cell of a dense
- * nr x nc mask (mask != NULL; out index r * nc + c) or an explicit list
- * (rows/cols; out index k). Outputs live in shared memory.
+ * nr x nc mask (mask != NULL; out index = rank of the cell among the allowed ones,
+ * row-major) or an explicit list (rows/cols; out index k). Outputs are shared memory.
  */
 struct lua_job {
 	struct policy *pol;
@@ -762,6 +834,9 @@ struct lua_job {
 	int refs_built;
 	int mentors_ref, mentees_ref;
 	struct watch_report *report; /* shared with the parent */
+	int cur_c, cur_r, cur_valid;        /* the pair being scored; cur[] filled? */
+	double cur[FEAT_COUNT + 1];         /* its features, then builtin */
+	const char *keyptr[FEAT_COUNT + 1]; /* interned names, alive on the stack */
 };
 
 /*
@@ -888,21 +963,103 @@ check_number(lua_State *L, const char *hook)
 /* Stack slots used by run_pairs. */
 enum { S_HOOK = 1, S_UD, S_MENTORS, S_MENTEES, S_FEATURES, S_KEYS };
 
+/*
+ * The features argument. Writing nine fields of a table before every call
+ * costs more than a typical score hook, so the table is a read-only view:
+ * empty, with an __index that reads the current pair's values from the job.
+ * Keys are compared by address: Lua interns short strings, and the job holds
+ * the interned names (j->keyptr) on the stack for the whole batch.
+ */
+/* Computes the current pair's features on first use: many hooks read none. */
+static void
+features_fill(struct lua_job *j)
+{
+	if (j->cur_valid)
+		return;
+	feat_values(j->c->snap, j->cur_c, j->cur_r, j->cur);
+	double builtin = 0;
+	for (int f = 0; f < FEAT_COUNT; f++)
+		builtin += j->pol->rules.weight[f] * j->cur[f];
+	j->cur[FEAT_COUNT] = builtin;
+	j->cur_valid = 1;
+}
+
+static int
+features_index(lua_State *L)
+{
+	struct lua_job *j = lua_touserdata(L, lua_upvalueindex(1));
+	features_fill(j);
+	const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+	for (int f = 0; k && f <= FEAT_COUNT; f++)
+		if (k == j->keyptr[f]) {
+			lua_pushnumber(L, j->cur[f]);
+			return 1;
+		}
+	lua_pushnil(L);
+	return 1;
+}
+
+static int
+features_newindex(lua_State *L)
+{
+	return luaL_error(L, "the features table is read-only");
+}
+
+/* A __pairs for the view, so that `for k, v in pairs(f)` lists the features. */
+static int
+features_next(lua_State *L)
+{
+	struct lua_job *j = lua_touserdata(L, lua_upvalueindex(1));
+	features_fill(j);
+	int f = 0;
+	if (!lua_isnil(L, 2)) {
+		const char *k = lua_tostring(L, 2);
+		while (f <= FEAT_COUNT && k != j->keyptr[f])
+			f++;
+		f++;
+	}
+	if (f > FEAT_COUNT)
+		return 0;
+	lua_pushstring(L, j->keyptr[f]);
+	lua_pushnumber(L, j->cur[f]);
+	return 2;
+}
+
+static int
+features_pairs(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushcclosure(L, features_next, 1);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
+/* Pushes the features view bound to job j. stack: +1 */
+static void
+push_features(lua_State *L, struct lua_job *j)
+{
+	lua_createtable(L, 0, 0);
+	lua_createtable(L, 0, 4); /* its metatable */
+	lua_pushlightuserdata(L, j);
+	lua_pushcclosure(L, features_index, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, features_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushlightuserdata(L, j);
+	lua_pushcclosure(L, features_pairs, 1);
+	lua_setfield(L, -2, "__pairs");
+	lua_pushliteral(L, "locked");
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
+}
+
 static void
 one_pair(lua_State *L, struct lua_job *j, int c, int r, double *out)
 {
-	struct feat_values v;
-	feat_eval(j->c->snap, c, r, &v);
-	double builtin = 0;
-	for (int f = 0; f < FEAT_COUNT; f++) {
-		builtin += j->pol->rules.weight[f] * v.value[f];
-		lua_pushvalue(L, S_KEYS + f);
-		lua_pushnumber(L, v.value[f]);
-		lua_rawset(L, S_FEATURES);
-	}
-	lua_pushvalue(L, S_KEYS + FEAT_COUNT);
-	lua_pushnumber(L, builtin);
-	lua_rawset(L, S_FEATURES);
+	j->cur_c = c;
+	j->cur_r = r;
+	j->cur_valid = 0;
 	/* stack: ..., hook, mentor, mentee, features */
 	lua_pushvalue(L, S_HOOK);
 	lua_rawgeti(L, S_MENTORS, c + 1);
@@ -922,19 +1079,22 @@ run_pairs(lua_State *L)
 {
 	struct lua_job *j = lua_touserdata(L, S_UD);
 	ensure_tables(L, j);
+	luaL_checkstack(L, S_KEYS + FEAT_COUNT + 8, "pair loop");
 	lua_rawgeti(L, LUA_REGISTRYINDEX, j->mentors_ref);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, j->mentees_ref);
-	lua_createtable(L, 0, FEAT_COUNT + 1); /* the reused features table */
-	for (int f = 0; f < FEAT_COUNT; f++)
-		lua_pushstring(L, feat_name(f));
-	lua_pushstring(L, "builtin");
+	push_features(L, j); /* S_FEATURES */
+	for (int f = 0; f <= FEAT_COUNT; f++) /* S_KEYS...: the names, kept alive */
+		j->keyptr[f] = lua_pushstring(L, f < FEAT_COUNT ? feat_name(f) : "builtin");
 	double *out = j->out[j->hook];
 	watch.on = 1;
-	if (j->mask) {
-		for (int r = 0; r < j->nr; r++)
+	if (j->mask) { /* compact output: the k-th allowed pair in row-major order */
+		size_t k = 0;
+		for (int r = 0; r < j->nr; r++) {
+			const uint8_t *row = j->mask + (size_t)r * j->nc;
 			for (int c = 0; c < j->nc; c++)
-				if (j->mask[(size_t)r * j->nc + c] == 0)
-					one_pair(L, j, c, r, &out[(size_t)r * j->nc + c]);
+				if (row[c] == 0)
+					one_pair(L, j, c, r, &out[k++]);
+		}
 	} else {
 		for (int64_t k = 0; k < j->npairs; k++)
 			one_pair(L, j, j->cols[k], j->rows[k], &out[k]);
@@ -1178,26 +1338,40 @@ kept_scores(struct policy *pol, struct policy_cohort *c, const struct prep *pp, 
 	return rc;
 }
 
-/* The dense problem: builtin scores and verdicts for every pair, kept rows masked out. */
+/*
+ * The dense problem. score[] holds the built-in score of every pair, then the
+ * total once the Lua scores are added; the Lua outputs come back compact (one
+ * double per allowed pair, in row-major order), which touches a quarter of the
+ * pages a full matrix would in a typical cohort.
+ */
 struct dense {
-	double *builtin, *total, *pm, *pe; /* pm/pe/total-as-lua in shared memory */
+	double *score, *pm, *pe; /* pm/pe: stable preferences, dense */
 	uint8_t *mask;
 	size_t cells;
-	double *sh_lua, *sh_pm, *sh_pe;
 };
 
 static void
 dense_fini(struct dense *dn)
 {
-	free(dn->builtin);
-	free(dn->total);
+	free(dn->score);
+	free(dn->pm);
+	free(dn->pe);
 	free(dn->mask);
-	if (dn->sh_lua)
-		worker_shared_delete(dn->sh_lua, dn->cells * sizeof(double));
-	if (dn->sh_pm)
-		worker_shared_delete(dn->sh_pm, dn->cells * sizeof(double));
-	if (dn->sh_pe)
-		worker_shared_delete(dn->sh_pe, dn->cells * sizeof(double));
+}
+
+/* Adds (into != NULL) or copies the compact outputs into their dense places. */
+static void
+scatter(const struct dense *dn, const double *compact, double *dst, int add)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < dn->cells; i++) {
+		if (dn->mask[i])
+			continue;
+		if (add)
+			dst[i] += compact[k++];
+		else
+			dst[i] = compact[k++];
+	}
 }
 
 static int
@@ -1207,15 +1381,14 @@ dense_build(struct policy *pol, struct policy_cohort *c, const struct prep *pp, 
 	int nr = c->nmentees, nc = c->nmentors;
 	dn->cells = (size_t)nr * nc;
 	size_t cells = dn->cells ? dn->cells : 1;
-	dn->builtin = malloc(cells * sizeof(double));
-	dn->total = malloc(cells * sizeof(double));
+	dn->score = malloc(cells * sizeof(double));
 	dn->mask = malloc(cells);
-	if (!dn->builtin || !dn->total || !dn->mask)
+	if (!dn->score || !dn->mask)
 		return diag_set(d, DIAG_NOMEM, "out of memory for %d x %d scores", nr, nc);
 	double t0 = now_secs();
 	for (int r = 0; r < nr; r++) {
 		uint8_t *row = dn->mask + (size_t)r * nc;
-		feat_score_row(c->snap, &pol->rules, r, dn->builtin + (size_t)r * nc, row);
+		feat_score_row(c->snap, &pol->rules, r, dn->score + (size_t)r * nc, row);
 		if (pp->kept_of[r] >= 0)
 			memset(row, FV_COUNT, (size_t)nc); /* decided already: not part of the solve */
 		for (int k = 0; k < nc; k++)
@@ -1223,27 +1396,42 @@ dense_build(struct policy *pol, struct policy_cohort *c, const struct prep *pp, 
 	}
 	double t1 = now_secs();
 	res->secs_features = t1 - t0;
+	int stable = pol->method == POLICY_STABLE;
+	int want[JOB_NHOOKS] = {pol->has_score, 0, stable && pol->has_prefer_mentor,
+				stable && pol->has_prefer_mentee};
+	size_t shsz = ((size_t)res->allowed + 1) * sizeof(double);
 	struct lua_job j = {.pol = pol, .c = c, .mask = dn->mask, .nr = nr, .nc = nc};
-	if (pol->has_score && (dn->sh_lua = worker_shared_new(cells * sizeof(double), d)) == NULL)
-		return -1;
-	if (pol->method == POLICY_STABLE) {
-		if (pol->has_prefer_mentor &&
-		    (dn->sh_pm = worker_shared_new(cells * sizeof(double), d)) == NULL)
-			return -1;
-		if (pol->has_prefer_mentee &&
-		    (dn->sh_pe = worker_shared_new(cells * sizeof(double), d)) == NULL)
-			return -1;
+	int rc = 0;
+	for (int h = 0; rc == 0 && h < JOB_NHOOKS; h++)
+		if (want[h] && res->allowed > 0 && (j.out[h] = worker_shared_new(shsz, d)) == NULL)
+			rc = -1;
+	if (rc == 0)
+		rc = run_job(&j, d);
+	if (rc == 0 && stable) {
+		/* Preferences default to the total score: copied after the Lua scores are in. */
+		dn->pm = malloc(cells * sizeof(double));
+		dn->pe = malloc(cells * sizeof(double));
+		if (!dn->pm || !dn->pe)
+			rc = diag_set(d, DIAG_NOMEM, "out of memory for preferences");
 	}
-	j.out[JOB_SCORE] = dn->sh_lua;
-	j.out[JOB_PREFER_MENTOR] = dn->sh_pm;
-	j.out[JOB_PREFER_MENTEE] = dn->sh_pe;
-	if (run_job(&j, d) < 0)
-		return -1;
-	res->lua_calls = pol->has_score ? res->allowed : 0;
+	if (rc == 0) {
+		if (j.out[JOB_SCORE])
+			scatter(dn, j.out[JOB_SCORE], dn->score, 1);
+		if (stable) {
+			memcpy(dn->pm, dn->score, cells * sizeof(double));
+			memcpy(dn->pe, dn->score, cells * sizeof(double));
+			if (j.out[JOB_PREFER_MENTOR])
+				scatter(dn, j.out[JOB_PREFER_MENTOR], dn->pm, 0);
+			if (j.out[JOB_PREFER_MENTEE])
+				scatter(dn, j.out[JOB_PREFER_MENTEE], dn->pe, 0);
+		}
+		res->lua_calls = pol->has_score ? res->allowed : 0;
+	}
+	for (int h = 0; h < JOB_NHOOKS; h++)
+		if (j.out[h])
+			worker_shared_delete(j.out[h], shsz);
 	res->secs_lua = now_secs() - t1;
-	for (size_t i = 0; i < dn->cells; i++)
-		dn->total[i] = dn->builtin[i] + (dn->sh_lua ? dn->sh_lua[i] : 0);
-	return 0;
+	return rc;
 }
 
 static int
@@ -1258,7 +1446,7 @@ solve_dense(struct policy *pol, struct policy_cohort *c, const struct prep *pp,
 	if (dense_build(pol, c, pp, &dn, res, d) < 0)
 		goto out;
 	double t0 = now_secs();
-	struct match_dense m = {.nr = nr, .nc = nc, .dtype = MATCH_F64, .scores = dn.total,
+	struct match_dense m = {.nr = nr, .nc = nc, .dtype = MATCH_F64, .scores = dn.score,
 				.forbidden = dn.mask};
 	if (pol->method == POLICY_OPTIMAL) {
 		struct match_opts o = {.maximize = 1, .capacity = pp->cap};
@@ -1267,10 +1455,8 @@ solve_dense(struct policy *pol, struct policy_cohort *c, const struct prep *pp,
 	} else {
 		struct match_prefs rows = {0}, cols = {0};
 		struct match_dense me = m, mo = m;
-		if (dn.sh_pe)
-			me.scores = dn.sh_pe;
-		if (dn.sh_pm)
-			mo.scores = dn.sh_pm;
+		me.scores = dn.pe;
+		mo.scores = dn.pm;
 		if (match_prefs_from_scores(&me, 1, 1, &rows, d) < 0)
 			goto out;
 		if (match_prefs_from_scores(&mo, 0, 1, &cols, d) < 0) {
@@ -1295,8 +1481,9 @@ solve_dense(struct policy *pol, struct policy_cohort *c, const struct prep *pp,
 	for (int r = 0; r < nr; r++) {
 		int col = mr.row_to_col ? mr.row_to_col[r] : -1;
 		if (col >= 0) {
-			pb[r] = dn.builtin[(size_t)r * nc + col];
-			pl[r] = dn.sh_lua ? dn.sh_lua[(size_t)r * nc + col] : 0;
+			/* The matrix holds the total; the built-in part is recomputed. */
+			pb[r] = feat_score(c->snap, &pol->rules, col, r);
+			pl[r] = pol->has_score ? dn.score[(size_t)r * nc + col] - pb[r] : 0;
 		}
 	}
 	if (kept_scores(pol, c, pp, pb, pl, d) < 0)

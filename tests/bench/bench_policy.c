@@ -1,0 +1,275 @@
+/*
+ * bench_policy: the cost of the matching pipeline's inner loops, on a synthetic
+ * cohort of N mentors x N mentees built in memory (no database):
+ *   features  feat_score_row over every pair (built-in features, verdicts and
+ *             weighted score of the digital_upskilling rules): pairs/s;
+ *   pipeline  the Lua stage of policy_solve with policies/digital_upskilling.lua
+ *             (fork, person tables, features table refreshed per pair, the
+ *             score hook, results in shared memory): pairs/s;
+ *   bare      in the same plugin state, a C loop of lua_call of the same score
+ *             function over the same number of pairs, arguments prepared once
+ *             (the reference); and the pipeline/bare ratio (target >= 0.6).
+ * Usage: bench_policy [N]   (default 1000; run from anywhere: finds the policy
+ * through TANDEM_SRCDIR)
+ */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "lua/plugin.h"
+#include "policy.h"
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU time (user + system) of the reaped children: the worker of the Lua stage. */
+static double
+children_cpu(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* CPU time of this thread: robust to other processes sharing the cores. */
+static double
+cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *const topics[] = {"ai_tools",	"genai_prompting", "data_literacy",
+				     "social_media",	"cybersecurity",   "automation",
+				     "leadership",	"strategy",	   "negotiation",
+				     "inclusive_language", "wellbeing",	   "finance_basics"};
+static const char *const depts[] = {"Engineering", "Sales", "Finance", "HR", "Marketing", "Ops"};
+static const char *const locs[] = {"Paris", "New York", "Tokyo", "Berlin", "London"};
+static const char *const gens[] = {"baby_boomer", "gen_x", "millennial", "gen_z"};
+
+static char *
+random_list(int k)
+{
+	char buf[512] = "[";
+	for (int i = 0; i < k; i++) {
+		if (i)
+			strcat(buf, ",");
+		strcat(buf, "\"");
+		strcat(buf, topics[rand() % 12]);
+		strcat(buf, "\"");
+	}
+	strcat(buf, "]");
+	return strdup(buf);
+}
+
+static void
+build_cohort(struct policy_cohort *c, int n)
+{
+	policy_cohort_init(c);
+	char id[32];
+	for (int i = 0; i < 2 * n; i++) {
+		struct policy_person *p = policy_cohort_add_person(c);
+		p->id = i + 1;
+		snprintf(id, sizeof(id), "E%06d", i);
+		p->external_id = strdup(id);
+		p->name = strdup(id);
+		p->level = i < n ? 1 + rand() % 4 : 4 + rand() % 6;
+		p->generation = strdup(gens[i < n ? 2 + rand() % 2 : rand() % 3]);
+		p->department = strdup(depts[rand() % 6]);
+		p->team = strdup(depts[rand() % 6]);
+		p->location = strdup(locs[rand() % 5]);
+		p->tz_known = 1;
+		p->tz_offset_min = 60 * (rand() % 10 - 5);
+		p->languages = strdup(rand() % 2 ? "[\"en\"]" : "[\"en\",\"fr\"]");
+		p->manager = i > 0 && rand() % 2 ? rand() % i : -1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct policy_member *m = policy_cohort_add_member(c, 1);
+		m->person = i;
+		m->capacity = 1 + rand() % 2;
+		m->role = strdup("mentor");
+		m->topics_offered = random_list(1 + rand() % 4);
+		m->availability = strdup("[\"mon-am\",\"wed-pm\"]");
+	}
+	for (int i = 0; i < n; i++) {
+		struct policy_member *m = policy_cohort_add_member(c, 0);
+		m->person = n + i;
+		m->capacity = 1;
+		m->role = strdup("mentee");
+		m->topics_wanted = random_list(1 + rand() % 3);
+		m->availability = strdup("[\"wed-pm\",\"fri-am\"]");
+	}
+}
+
+struct bare {
+	long n, nm, ne;
+	double sum;
+};
+
+/* stack: 1 hook, 2 job. Tables made once; then n calls as the pipeline orders them. */
+static int
+bare_loop(lua_State *L)
+{
+	struct bare *b = lua_touserdata(L, 2);
+	lua_createtable(L, (int)b->nm, 0); /* 3: mentors */
+	for (long i = 0; i < b->nm; i++) {
+		lua_createtable(L, 0, 4);
+		lua_pushinteger(L, 1 + i % 4);
+		lua_setfield(L, -2, "level");
+		lua_createtable(L, 2, 0);
+		lua_pushstring(L, topics[i % 12]);
+		lua_rawseti(L, -2, 1);
+		lua_pushstring(L, topics[(i + 5) % 12]);
+		lua_rawseti(L, -2, 2);
+		lua_setfield(L, -2, "topics_offered");
+		lua_rawseti(L, 3, i + 1);
+	}
+	lua_createtable(L, (int)b->ne, 0); /* 4: mentees */
+	for (long i = 0; i < b->ne; i++) {
+		lua_createtable(L, 0, 4);
+		lua_pushinteger(L, 4 + i % 6);
+		lua_setfield(L, -2, "level");
+		lua_rawseti(L, 4, i + 1);
+	}
+	lua_createtable(L, 0, FEAT_COUNT + 1); /* 5: features, filled once */
+	for (int f = 0; f < FEAT_COUNT; f++) {
+		lua_pushnumber(L, 0.5);
+		lua_setfield(L, 5, feat_name(f));
+	}
+	long k = 0;
+	for (long r = 0; k < b->n; r = (r + 1) % b->ne)
+		for (long c = 0; c < b->nm && k < b->n; c++, k++) {
+			lua_pushvalue(L, 1);
+			lua_rawgeti(L, 3, c + 1);
+			lua_rawgeti(L, 4, r + 1);
+			lua_pushvalue(L, 5);
+			lua_call(L, 3, 1);
+			b->sum += lua_tonumber(L, -1);
+			lua_pop(L, 1);
+		}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 1000;
+	if (n < 2)
+		n = 2;
+	srand(42);
+	struct diag d;
+	diag_clear(&d);
+	struct policy_cohort c;
+	build_cohort(&c, n);
+	if (policy_cohort_finish(&c, &d) < 0) {
+		fprintf(stderr, "cohort: %s\n", d.msg);
+		return 1;
+	}
+	const char *src = getenv("TANDEM_SRCDIR") ? getenv("TANDEM_SRCDIR") : TANDEM_SRCDIR;
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/policies/digital_upskilling.lua", src);
+	struct policy *pol = policy_open(NULL, path, &d);
+	if (pol == NULL) {
+		fprintf(stderr, "policy: %s\n", d.msg);
+		return 1;
+	}
+
+	/* Built-in features: every pair, repeated for at least half a second. */
+	double *scores = malloc(sizeof(double) * n);
+	uint8_t *verdict = malloc(n);
+	long pairs = 0, allowed = 0;
+	double t0 = now(), t1, c0 = cpu_now();
+	do {
+		for (int r = 0; r < n; r++) {
+			feat_score_row(c.snap, &pol->rules, r, scores, verdict);
+			allowed += verdict[r % n] == 0;
+		}
+		pairs += (long)n * n;
+		t1 = now();
+	} while (t1 - t0 < (getenv("BENCH_QUICK") ? 0.0 : 0.5));
+	double cpu = cpu_now() - c0;
+	double feat_rate = pairs / cpu;
+	printf("features: %d x %d, %ld pairs in %.3f s wall, %.3f s CPU: %.1f M pairs/s wall, "
+	       "%.1f M pairs/s CPU (checksum %ld)\n",
+	       n, n, pairs, t1 - t0, cpu, pairs / (t1 - t0) / 1e6, feat_rate / 1e6, allowed);
+
+	/* The pipeline's Lua stage (dense: every allowed pair). */
+	struct policy_result res;
+	double ch0 = children_cpu();
+	if (policy_solve(pol, &c, &res, &d) < 0) {
+		fprintf(stderr, "solve: %s\n", d.msg);
+		return 1;
+	}
+	double pipe_rate = res.lua_calls / res.secs_lua;
+	double pipe_cpu = children_cpu() - ch0;
+	printf("pipeline: %lld Lua calls in %.3f s (incl. fork and person tables): %.2f M pairs/s; "
+	       "features %.3f s, solve %.3f s, %d pairs matched\n",
+	       (long long)res.lua_calls, res.secs_lua, pipe_rate / 1e6, res.secs_features,
+	       res.secs_solve, res.npairs);
+
+	/* The same Lua stage in-process (isolate = 0, as an embedder may choose). */
+	struct plugin_limits lim = {.isolate = 0, .isolate_set = 1};
+	struct plugin *inproc = plugin_load(path, &lim, &d);
+	struct policy *pol_in = inproc ? policy_from_plugin(inproc, &d) : NULL;
+	if (pol_in == NULL) {
+		fprintf(stderr, "in-process policy: %s\n", d.msg);
+		return 1;
+	}
+	struct policy_result res_in;
+	if (policy_solve(pol_in, &c, &res_in, &d) < 0) {
+		fprintf(stderr, "solve in-process: %s\n", d.msg);
+		return 1;
+	}
+	printf("in-proc:  %lld Lua calls in %.3f s (no fork): %.2f M pairs/s\n",
+	       (long long)res_in.lua_calls, res_in.secs_lua, res_in.lua_calls / res_in.secs_lua / 1e6);
+	policy_result_fini(&res_in);
+	policy_delete(pol_in);
+
+	/* The fixed part of the Lua stage: one pair (fork, person tables, one call). */
+	int m0 = 0, e0 = 0;
+	double one;
+	t0 = now();
+	if (policy_lua_scores(pol, &c, &m0, &e0, 1, &one, &d) < 0) {
+		fprintf(stderr, "one pair: %s\n", d.msg);
+		return 1;
+	}
+	double fixed = now() - t0;
+	printf("fixed:    one pair through the worker: %.3f s (fork, %d person tables)\n", fixed,
+	       2 * n);
+
+	/* Bare loop: same function, same state, same number of calls. */
+	struct bare b = {.n = res.lua_calls, .nm = n, .ne = n};
+	t0 = now();
+	c0 = cpu_now();
+	if (plugin_run(pol->plugin, "score", bare_loop, &b, b.n, &d) < 0) {
+		fprintf(stderr, "bare: %s\n", d.msg);
+		return 1;
+	}
+	t1 = now();
+	double bare_cpu = cpu_now() - c0;
+	double bare_rate = b.n / (t1 - t0);
+	printf("bare:     %ld lua_call in %.3f s: %.2f M pairs/s\n", b.n, t1 - t0, bare_rate / 1e6);
+	printf("CPU time: worker %.3f s for the whole Lua stage (fork, tables, calls) vs bare "
+	       "loop %.3f s: ratio %.2f (target >= 0.6)\n",
+	       pipe_cpu, bare_cpu, bare_cpu / pipe_cpu);
+	printf("wall-clock ratio pipeline/bare: %.2f; per pair only (fixed part excluded): "
+	       "%.2f; built-in features %.0f M pairs/s of CPU (target >= 50)\n",
+	       pipe_rate / bare_rate, res.lua_calls / (res.secs_lua - fixed) / bare_rate,
+	       feat_rate / 1e6);
+	policy_result_fini(&res);
+	policy_delete(pol);
+	policy_cohort_fini(&c);
+	free(scores);
+	free(verdict);
+	return 0;
+}
