@@ -25,7 +25,7 @@ printf '%s people rows, %s survey rows written\n' "$(($(wc -l < people.csv) - 1)
 step "Validate, then import the HR export (all-or-nothing)"
 show import people people.csv --dry-run
 show import people people.csv
-show people list | head -n 8
+show people list | sed -n 1,8p
 echo "..."
 
 step "Import the sign-up survey"
@@ -35,7 +35,7 @@ step "Propose matches with the program's policy (stored for review)"
 show match run --program "$PROGRAM" | tail -n 4
 
 step "Three proposals, explained"
-show match list --program "$PROGRAM" --status proposed | head -n 4
+show match list --program "$PROGRAM" --status proposed | sed -n 1,4p
 for id in $("$TANDEM" match list --program "$PROGRAM" --status proposed --json |
             /usr/bin/python3 -c 'import json,sys; print(" ".join(str(m["id"]) for m in json.load(sys.stdin)[:3]))'); do
   show match explain "$id"

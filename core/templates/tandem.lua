@@ -22,9 +22,17 @@ program {
     "Every executive uses an AI assistant weekly by June",
     "Senior leaders hear first-hand how early-career colleagues work",
   },
-  -- Topics this program covers (the vocabulary used by people's skills and wants).
-  topics = { "ai_tools", "genai_prompting", "data_literacy", "social_media",
-             "collaboration_tools", "gen_z_culture", "remote_work_culture" },
+  -- Topics this program covers, in both directions: what early-career mentors
+  -- teach (digital, culture) and what senior mentees teach back. Enrollments may
+  -- name other topics; the importer warns about them.
+  topics = {
+    "ai_tools", "genai_prompting", "data_literacy", "social_media", "collaboration_tools",
+    "cybersecurity", "mobile_first", "automation", "digital_marketing",
+    "inclusive_language", "neurodiversity", "lgbtq_inclusion", "accessibility",
+    "gen_z_culture", "remote_work_culture", "wellbeing", "sustainability",
+    "leadership", "strategy", "company_history", "stakeholder_management", "negotiation",
+    "career_planning", "executive_presence", "finance_basics", "public_speaking",
+  },
   -- What each pair commits to.
   time_commitment = { sessions_per_month = 2, minutes_per_session = 45 },
   -- Matching policy (a file in policies/ or a built-in name); cadence of sessions.

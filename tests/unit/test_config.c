@@ -56,7 +56,7 @@ test_template_loads(void **state)
 	assert_string_equal(p->starts, "2027-01-11");
 	assert_int_equal(p->sessions_per_month, 2);
 	assert_int_equal(p->minutes_per_session, 45);
-	assert_true(p->ngoals == 2 && p->ntopics == 7);
+	assert_true(p->ngoals == 2 && p->ntopics == 26);
 	assert_string_equal(p->policy, "digital_upskilling");
 	assert_null(config_find_program(&cfg, "nope", &d));
 	assert_non_null(strstr(d.msg, "declared: digital-2027"));
