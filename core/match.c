@@ -535,7 +535,7 @@ ldv(const double *p)
  * best2: the smallest and second smallest c_rj - v_j with their columns.
  */
 typedef double (*relax_fn)(const void *row, const uint8_t *mk, const double *v, double *d,
-			   int *pred, int nc, int r, double o);
+			   int *pred, int nc, int r, double o, int *amin);
 typedef void (*colmin_fn)(const void *row, const uint8_t *mk, double *cm, int *am, int nc,
 			  int r);
 typedef void (*best2_fn)(const void *row, const uint8_t *mk, const double *v, int nc,
@@ -558,33 +558,45 @@ typedef int (*cand_fn)(const void *row, const uint8_t *mk, const double *thr, do
 			memcpy(&pj, pred + j, sizeof(pj));                                   \
 			pj = (rv & b32) | (pj & ~b32);                                       \
 			memcpy(pred + j, &pj, sizeof(pj));                                   \
-			mv = vsel(dj < mv, dj, mv);                                          \
+			match_v4l lt = dj < mv;                                              \
+			mv = vsel(lt, dj, mv);                                               \
+			mi = (lt & jv) | (~lt & mi);                                         \
+			jv += 4;                                                             \
 		}                                                                            \
 	} while (0)
 
 #define MATCH_KERNELS(DT, SN, SGN)                                                           \
 	MATCH_CLONES static double relax_##DT##_##SN(                                        \
 		const void *row, const uint8_t *mk, const double *restrict v,                \
-		double *restrict d, int *restrict pred, int nc, int r, double o)             \
+		double *restrict d, int *restrict pred, int nc, int r, double o, int *amin)  \
 	{                                                                                    \
 		match_v4d mv = {INFINITY, INFINITY, INFINITY, INFINITY};                     \
 		match_v4i rv = {r, r, r, r};                                                 \
+		match_v4l mi = {-1, -1, -1, -1}, jv = {0, 1, 2, 3};                          \
 		int j = 0;                                                                   \
 		if (mk)                                                                      \
 			MATCH_RELAX_BODY(DT, SGN, 1);                                        \
 		else                                                                         \
 			MATCH_RELAX_BODY(DT, SGN, 0);                                        \
-		double m = mv[0] < mv[1] ? mv[0] : mv[1];                                    \
-		double m2 = mv[2] < mv[3] ? mv[2] : mv[3];                                   \
-		m = m < m2 ? m : m2;                                                         \
+		double m = INFINITY;                                                         \
+		int am = -1;                                                                 \
+		for (int l = 0; l < 4; l++)                                                  \
+			if (mv[l] < m || (mv[l] == m && mi[l] < am)) {                       \
+				m = mv[l];                                                   \
+				am = (int)mi[l];                                             \
+			}                                                                    \
 		for (; j < nc; j++) {                                                        \
 			double nd = o + (SGN ld1_##DT(row, j)) - v[j];                       \
 			if (nd < d[j] && !(mk && mk[j])) {                                   \
 				d[j] = nd;                                                   \
 				pred[j] = r;                                                 \
 			}                                                                    \
-			m = d[j] < m ? d[j] : m;                                             \
+			if (d[j] < m) {                                                      \
+				m = d[j];                                                    \
+				am = j;                                                      \
+			}                                                                    \
 		}                                                                            \
+		*amin = am;                                                                  \
 		return m;                                                                    \
 	}                                                                                    \
 	MATCH_CLONES static void colmin_##DT##_##SN(const void *row, const uint8_t *mk,      \
@@ -752,6 +764,7 @@ struct ssp {
 	int *fin;       /* finalized columns of the current search, in order */
 	double *fin_d, *fin_v;
 	int nfin, nexp;
+	int tie_scan;   /* finalize all columns at the current minimum together */
 	double *vsave;  /* v of a row's vetoed columns during a relaxation */
 };
 
@@ -771,6 +784,24 @@ ssp_fini(struct ssp *S)
 	free(S->fin_d);
 	free(S->fin_v);
 	free(S->vsave);
+}
+
+/*
+ * Integer scores (of any dtype) tie a lot; a sample of 257 entries spread over
+ * the matrix tells. Only a speed choice: both search modes are exact.
+ */
+static int
+ties_likely(const struct prob *p)
+{
+	if (p->m->dtype == MATCH_I16 || p->m->dtype == MATCH_I32)
+		return 1;
+	size_t n = (size_t)p->nr * (size_t)p->nc, step = n / 257 + 1;
+	for (size_t k = 0; k < n; k += step) {
+		double x = score_at(p->m, (int)(k / (size_t)p->nc), (int)(k % (size_t)p->nc));
+		if (isfinite(x) && x != rint(x))
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -819,6 +850,7 @@ ssp_init(struct ssp *S, const struct prob *p, int T, struct diag *d)
 	if (!S->has_d)
 		S->v[p->nc] = -INFINITY;
 	S->kappa = 0;
+	S->tie_scan = ties_likely(p);
 	return 0;
 }
 
@@ -855,9 +887,12 @@ ssp_cost(const struct ssp *S, int r, int j)
 	return j == S->nc ? S->kappa : cost_at(S->p, r, j);
 }
 
-/* Relaxes along row r entered at offset o (= distance of r minus u_r); returns min d. */
+/*
+ * Relaxes along row r entered at offset o (= distance of r minus u_r); returns
+ * the minimum distance over the open columns and one column achieving it (*am).
+ */
 static double
-ssp_relax(struct ssp *S, int r, double o)
+ssp_relax(struct ssp *S, int r, double o, int *am)
 {
 	const struct prob *p = S->p;
 	int nc = S->nc;
@@ -872,7 +907,7 @@ ssp_relax(struct ssp *S, int r, double o)
 	}
 	const uint8_t *mk = p->mask ? p->mask + (size_t)r * (size_t)nc : NULL;
 	double m = S->relax(S->base + (size_t)r * S->rowbytes, mk, S->v, S->dist, S->pred, nc, r,
-			    o);
+			    o, am);
 	for (int k = v0; k < v1; k++)
 		S->v[p->vcol[k]] = S->vsave[k - v0];
 	if (S->has_d) {
@@ -881,8 +916,10 @@ ssp_relax(struct ssp *S, int r, double o)
 			S->dist[nc] = nd;
 			S->pred[nc] = r;
 		}
-		if (S->dist[nc] < m)
+		if (S->dist[nc] < m) {
 			m = S->dist[nc];
+			*am = nc;
+		}
 	}
 	return m;
 }
@@ -917,7 +954,27 @@ ssp_collect(struct ssp *S, double h, double *m)
 	return sink;
 }
 
-/* One shortest augmenting path from free row s; returns 0, or -1 if none exists. */
+/* Finalizes column j alone at distance h; returns j if it has a free slot, else -1. */
+static int
+ssp_take(struct ssp *S, int j, double h)
+{
+	S->fin[S->nfin] = j;
+	S->fin_d[S->nfin] = h;
+	S->fin_v[S->nfin] = S->v[j];
+	S->nfin++;
+	S->v[j] = -INFINITY;
+	S->dist[j] = INFINITY;
+	return S->cnt[j] < S->cap[j] ? j : -1;
+}
+
+/*
+ * One shortest augmenting path from free row s; returns 0, or -1 if none exists.
+ * With integer scores, ties are the rule: all columns at the current minimum
+ * are finalized together (one scan) so that a free one among them ends the
+ * search at once. With floating scores ties are rare and that scan would cost
+ * as much as the relaxations: the column achieving the minimum (reported by the
+ * relaxation itself) is taken alone, which is plain Dijkstra.
+ */
 static int
 ssp_augment(struct ssp *S, int s)
 {
@@ -925,15 +982,21 @@ ssp_augment(struct ssp *S, int s)
 	S->nfin = 0;
 	S->nexp = 0;
 	double h = -INFINITY;
-	double m = ssp_relax(S, s, 0.0);
+	int am = -1;
+	double m = ssp_relax(S, s, 0.0, &am);
 	int sink = -1;
 	for (;;) {
 		if (S->nexp == S->nfin) {
 			if (m == INFINITY)
 				break;
 			h = m;
+			if (!S->tie_scan) {
+				sink = ssp_take(S, am, h);
+				if (sink >= 0)
+					break;
+			}
 		}
-		if (m <= h) {
+		if (S->tie_scan && m <= h) {
 			sink = ssp_collect(S, h, &m);
 			if (sink >= 0)
 				break;
@@ -944,8 +1007,7 @@ ssp_augment(struct ssp *S, int s)
 		int j = S->fin[k];
 		for (int r = S->head[j]; r >= 0; r = S->next[r]) {
 			double u = ssp_cost(S, r, j) - S->fin_v[k];
-			double mr = ssp_relax(S, r, S->fin_d[k] - u);
-			m = mr;
+			m = ssp_relax(S, r, S->fin_d[k] - u, &am);
 		}
 	}
 	/* Prices: finalized columns get cheaper by how much closer they were than the sink. */
