@@ -6,7 +6,7 @@
  *
  * usage: bench_match_dense CASE [REPEATS] [--certify]
  * CASE: min1000 min2000 min4000 min8000 max4000 tall wide survey survey16 survey64
- *       cap4 all
+ *       cap4 tallmask tallmask2k all
  * Prints one line per case: name, shape, median seconds, total.
  */
 #include <stdint.h>
@@ -55,15 +55,18 @@ cmp_double(const void *a, const void *b)
 struct bcase {
 	const char *name;
 	int nr, nc, maximize, kind, cap; /* kind 0 uniform f64, 1 survey i32, 2 survey i16, 3 survey f64 */
+	int forbid_col0; /* column 0 entirely forbidden (cardinality below the slots) */
 };
 
 static const struct bcase cases[] = {
-	{"min1000", 1000, 1000, 0, 0, 1}, {"min2000", 2000, 2000, 0, 0, 1},
-	{"min4000", 4000, 4000, 0, 0, 1}, {"min8000", 8000, 8000, 0, 0, 1},
-	{"max4000", 4000, 4000, 1, 0, 1}, {"tall", 8000, 2000, 0, 0, 1},
-	{"wide", 2000, 8000, 0, 0, 1},    {"survey", 4000, 4000, 1, 1, 1},
-	{"survey16", 4000, 4000, 1, 2, 1}, {"survey64", 4000, 4000, 1, 3, 1},
-	{"cap4", 4000, 1000, 0, 0, 4},
+	{"min1000", 1000, 1000, 0, 0, 1, 0}, {"min2000", 2000, 2000, 0, 0, 1, 0},
+	{"min4000", 4000, 4000, 0, 0, 1, 0}, {"min8000", 8000, 8000, 0, 0, 1, 0},
+	{"max4000", 4000, 4000, 1, 0, 1, 0}, {"tall", 8000, 2000, 0, 0, 1, 0},
+	{"wide", 2000, 8000, 0, 0, 1, 0},    {"survey", 4000, 4000, 1, 1, 1, 0},
+	{"survey16", 4000, 4000, 1, 2, 1, 0}, {"survey64", 4000, 4000, 1, 3, 1, 0},
+	{"cap4", 4000, 1000, 0, 0, 4, 0},
+	{"tallmask", 8000, 2000, 0, 0, 1, 1},
+	{"tallmask2k", 2000, 500, 0, 0, 1, 1},
 };
 
 static void *
@@ -109,7 +112,13 @@ run(const struct bcase *c, int reps, int certify)
 {
 	enum match_dtype dt;
 	void *s = generate(c, &dt);
-	struct match_dense m = {c->nr, c->nc, dt, s, NULL};
+	uint8_t *mask = NULL;
+	if (c->forbid_col0) {
+		mask = calloc((size_t)c->nr * (size_t)c->nc, 1);
+		for (int i = 0; i < c->nr; i++)
+			mask[(size_t)i * (size_t)c->nc] = 1;
+	}
+	struct match_dense m = {c->nr, c->nc, dt, s, mask};
 	int *cap = NULL;
 	if (c->cap != 1) {
 		cap = malloc((size_t)c->nc * sizeof(int));
@@ -145,6 +154,7 @@ run(const struct bcase *c, int reps, int certify)
 		       c->name, c->nr, c->nc, t[reps / 2], t[0], cpu[0], total);
 	}
 	free(cap);
+	free(mask);
 	free(s);
 	return rc;
 }
