@@ -367,8 +367,10 @@ resolve_person(struct imp *im, const char *key, int line, int col, int64_t *id)
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(s, 0);
 		const char *status = (const char *)sqlite3_column_text(s, 1);
-		if (strcmp(status, "active") != 0) {
-			rec_error(im, line, col, "person", "'%s' is not active (status %s)", key, status);
+		/* On leave is fine (they may be matched when back); terminated is not. */
+		if (strcmp(status, "terminated") == 0) {
+			rec_error(im, line, col, "person", "'%s' has left the organization (status %s)",
+				  key, status);
 			return 0;
 		}
 		return 1;

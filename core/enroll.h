@@ -15,7 +15,8 @@
  *    enrollment's attributes JSON object. Cells are trimmed.
  *  - In reverse mentoring juniors enroll as mentors: nothing checks seniority.
  *  - Errors, each "FILE:LINE:COLUMN: field: message": unknown person, person
- *    not active, the same person twice (naming the first line), bad role,
+ *    terminated (on leave is accepted; matching only takes active people), the
+ *    same person twice (naming the first line), bad role,
  *    capacity not an integer in range, bad consent, bad slot, bad CSV. All are
  *    collected (the first ENROLL_ERRORS_KEPT kept); with any error nothing is
  *    written.

@@ -184,7 +184,7 @@ test_bad_rows(void **state)
 		"survey.csv:5:4: availability: bad slot 'someday'",
 		"survey.csv:6:5: consent: 'maybe' is not yes/no",
 		"survey.csv:6:1: person: 'E2' is enrolled twice (first on line 4)",
-		"survey.csv:7:1: person: 'E4' is not active",
+		"survey.csv:7:1: person: 'E4' has left the organization",
 		"survey.csv:8:1: person: 'E3' is enrolled twice (first on line 5)",
 		"survey.csv:8:5: consent: empty",
 	};
