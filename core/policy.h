@@ -25,8 +25,10 @@
  * the plugin's "FILE:LINE: message (in hook NAME)" and DIAG_PLUGIN.
  *
  * The Lua hooks receive mentor/mentee tables built once per person per run and a
- * `features` table that is REUSED for every pair (its fields are overwritten):
- * hooks must not keep references to it, nor modify the person tables.
+ * `features` object that is the SAME for every pair: a read-only view (an empty
+ * table whose __index reads the current pair's values, computed on first use).
+ * Hooks must not keep references to it, nor modify the person tables. Each call
+ * has the plugin's per-call deadline, enforced by a watchdog in the worker.
  */
 #ifndef TANDEM_POLICY_H
 #define TANDEM_POLICY_H
