@@ -138,28 +138,6 @@ get_list(lua_State *L, int idx, const char *what, const char *field, char ***out
 }
 
 static int
-is_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* True for a real calendar date written YYYY-MM-DD. */
-static int
-valid_date(const char *s)
-{
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return 0;
-	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (y < 1900 || m < 1 || m > 12 || d < 1)
-		return 0;
-	return d <= days[m - 1] + (m == 2 && is_leap(y));
-}
-
-static int
 valid_name(const char *s)
 {
 	if (*s == '\0' || strlen(s) > 64)
@@ -249,9 +227,9 @@ l_program(lua_State *L)
 	get_string(L, 1, what, "cadence", &p->cadence);
 	get_list(L, 1, what, "goals", &p->goals, &p->ngoals);
 	get_list(L, 1, what, "topics", &p->topics, &p->ntopics);
-	if (p->starts != NULL && !valid_date(p->starts))
+	if (p->starts != NULL && !tz_date_valid(p->starts))
 		decl_error(L, what, "field 'starts': '%s' is not a date YYYY-MM-DD", p->starts);
-	if (p->ends != NULL && !valid_date(p->ends))
+	if (p->ends != NULL && !tz_date_valid(p->ends))
 		decl_error(L, what, "field 'ends': '%s' is not a date YYYY-MM-DD", p->ends);
 	if (p->starts != NULL && p->ends != NULL && strcmp(p->ends, p->starts) < 0)
 		decl_error(L, what, "field 'ends' (%s) is before 'starts' (%s)", p->ends, p->starts);

@@ -1,8 +1,10 @@
 /*
- * tz: IANA time zones. For now, checking that a zone name is real; conversions
- * between UTC and local calendar time come here later.
+ * tz: IANA time zones and calendar dates. For now, checking that a zone name is
+ * real and that a date is a real calendar date; conversions between UTC and
+ * local calendar time come here later.
  *
- * Called by: people (every person has a zone), the enrollment importer, sched (job zones).
+ * Called by: people (every person has a zone, hire dates), the enrollment
+ * importer, config (program dates), sched (job zones).
  *
  * Contract: tz_valid(name) is true when name is a safe relative IANA name (starts with
  * an uppercase letter, only letters, digits and "/_+-", no "." or ".." components) and
@@ -16,6 +18,9 @@
 
 /* 1 for a valid IANA zone name, 0 otherwise. */
 int tz_valid(const char *zone);
+
+/* 1 when s is a real calendar date written YYYY-MM-DD (year 1900 or later), 0 otherwise. */
+int tz_date_valid(const char *s);
 
 /* Forgets every cached answer (tests that change TZDIR). */
 void tz_cache_clear(void);

@@ -104,6 +104,25 @@ test_threads(void **state)
 	}
 }
 
+static void
+test_dates(void **state)
+{
+	(void)state;
+	assert_true(tz_date_valid("2027-01-11"));
+	assert_true(tz_date_valid("2024-02-29"));
+	assert_true(tz_date_valid("2000-02-29"));
+	assert_false(tz_date_valid("1900-02-29"));
+	assert_false(tz_date_valid("2027-02-29"));
+	assert_false(tz_date_valid("2027-04-31"));
+	assert_false(tz_date_valid("2027-13-01"));
+	assert_false(tz_date_valid("2027-00-10"));
+	assert_false(tz_date_valid("1899-12-31"));
+	assert_false(tz_date_valid("2027-1-11"));
+	assert_false(tz_date_valid("2027/01/11"));
+	assert_false(tz_date_valid("2027-01-11T00"));
+	assert_false(tz_date_valid(""));
+}
+
 int
 main(void)
 {
@@ -112,6 +131,7 @@ main(void)
 		cmocka_unit_test(test_rejects_unsafe_or_unknown),
 		cmocka_unit_test(test_tzdir_and_cache),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
