@@ -872,8 +872,12 @@ static void
 watch_lua_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
-	luaL_error(L, "%s: one call ran longer than the per-call deadline of %d ms",
-		   job_hook_names_get(watch.job->hook), watch.limit_ms);
+	/* Level 0 is the Lua function running when the hook fired: its line is the culprit. */
+	luaL_where(L, 0);
+	lua_pushfstring(L, "one call ran longer than the per-call deadline of %d ms",
+			watch.limit_ms);
+	lua_concat(L, 2);
+	lua_error(L);
 }
 
 static void
