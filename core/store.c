@@ -200,6 +200,28 @@ store_version_error(struct store *st, int have, struct diag *d)
 			have, store_schema_version());
 }
 
+/* Migrations run with foreign keys off (a table rebuild must not cascade its DROP), so before
+ * committing one we make sure it left every reference valid. */
+static int
+store_check_references(struct store *st, struct diag *d)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "PRAGMA foreign_key_check", d);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		diag_set(d, DIAG_INTERNAL, "%s: table %s row %lld refers to a missing %s row", st->path,
+			 (const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1),
+			 (const char *)sqlite3_column_text(stmt, 2));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_error(st, d, "%s: foreign_key_check", st->path);
+	return 0;
+}
+
 /* Applies one migration in its own transaction, unless another process got there first. */
 static int
 store_apply(struct store *st, const struct store_migration *m, int fresh, struct diag *d)
@@ -219,7 +241,7 @@ store_apply(struct store *st, const struct store_migration *m, int fresh, struct
 		if (store_exec(st, sql, d) != 0)
 			goto fail;
 	}
-	if (store_exec(st, m->sql, d) != 0)
+	if (store_exec(st, m->sql, d) != 0 || store_check_references(st, d) != 0)
 		goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", m->version);
 	if (store_exec(st, sql, d) != 0 || store_commit(st, d) != 0)
@@ -248,15 +270,23 @@ store_migrate(struct store *st, int fresh, struct diag *d)
 					st->path, have, want);
 		return 0;
 	}
+	if (have == want)
+		return 0;
+	/* SQLite's way to rebuild a table (needed to change a constraint): foreign keys off around
+	 * the transaction (the pragma is a no-op inside one), a foreign_key_check before each commit. */
+	if (store_exec(st, "PRAGMA foreign_keys=OFF", d) != 0)
+		return -1;
+	int rc = 0;
 	/* Migrations are applied in version order; the array is generated sorted. */
-	for (const struct store_migration *m = store_migrations; m->sql != NULL; m++) {
+	for (const struct store_migration *m = store_migrations; m->sql != NULL && rc == 0; m++) {
 		if (m->version <= have)
 			continue;
-		if (store_apply(st, m, fresh, d) != 0)
-			return -1;
+		rc = store_apply(st, m, fresh, d);
 		fresh = 0;
 	}
-	return 0;
+	if (store_exec(st, "PRAGMA foreign_keys=ON", rc == 0 ? d : NULL) != 0)
+		return -1;
+	return rc;
 }
 
 struct store *

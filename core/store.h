@@ -14,7 +14,9 @@
  *    5 s busy timeout; refuses a SQLite file whose application_id is not tandem's
  *    and a database whose schema is newer than this build; then applies every
  *    pending migration, one BEGIN IMMEDIATE transaction per migration, each one
- *    setting PRAGMA user_version to its number.
+ *    setting PRAGMA user_version to its number. Migrations run with foreign keys
+ *    off (so one may rebuild a table, SQLite's only way to change a constraint);
+ *    each must pass PRAGMA foreign_key_check before it commits.
  *  - STORE_READONLY opens with SQLITE_OPEN_READONLY, applies nothing, and refuses
  *    a database whose schema is not exactly store_schema_version().
  *  - Every write goes through store_begin() (BEGIN IMMEDIATE) ... store_commit(),

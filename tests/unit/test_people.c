@@ -540,6 +540,71 @@ test_erase(void **state)
 	assert_int_equal(d.code, DIAG_NOTFOUND);
 }
 
+/* A v1 database with people, managers and an enrollment upgrades in place: same rows, same ids,
+ * the references of other tables intact, the rules still enforced, no list-IN CHECK left. */
+static void
+test_migration_from_v1(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; PRAGMA user_version=1",
+		 STORE_APPLICATION_ID);
+	assert_int_equal(store_migrations[0].version, 1);
+	assert_int_equal(sqlite3_exec(db, store_migrations[0].sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "PRAGMA foreign_keys=ON;"
+			     "INSERT INTO people(id, external_id, name, email, timezone, manager_id,"
+			     " generation, status, skills, created_at, updated_at) VALUES"
+			     " (7, 'E1', 'Alice', 'Alice@example.com', 'UTC', NULL, 'gen_x', 'active',"
+			     "  '[\"a\"]', 't', 't'),"
+			     " (9, 'E2', 'Bob', 'bob@example.com', 'UTC', 7, NULL, 'leave', '[]', 't', 't');"
+			     "INSERT INTO programs(id, name, created_at) VALUES (1, 'p', 't');"
+			     "INSERT INTO enrollments(program_id, person_id, role, created_at)"
+			     " VALUES (1, 9, 'mentee', 't');",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+
+	struct diag d;
+	struct store *st = store_open(path, 0, &d);
+	assert_non_null(st);
+	assert_int_equal(store_version(st), store_schema_version());
+	assert_int_equal(qint(st, "PRAGMA foreign_keys"), 1);
+	assert_string_equal(qtext(st, "PRAGMA integrity_check"), "ok");
+	assert_int_equal(qint(st, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	assert_null(strstr(qtext(st, "SELECT sql FROM sqlite_schema WHERE name = 'people'"), " IN ("));
+	assert_string_equal(qtext(st, "SELECT group_concat(id || ':' || coalesce(manager_id, '-') || ':'"
+				      " || coalesce(generation, '-') || ':' || status || ':' || skills, ' ')"
+				      " FROM people"),
+			    "7:-:gen_x:active:[\"a\"] 9:7:-:leave:[]");
+	assert_int_equal(qint(st, "SELECT count(*) FROM enrollments WHERE person_id = 9"), 1);
+	assert_int_equal(qint(st, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+				  " tbl_name = 'people'"), 4);
+	/* E-mails stay unique regardless of letter case, and are found that way. */
+	assert_int_equal(qint(st, "SELECT id FROM people WHERE email = 'alice@EXAMPLE.com'"), 7);
+	assert_int_equal(store_exec(st, "INSERT INTO people(external_id, name, email, timezone,"
+				       " created_at, updated_at) VALUES ('E3', 'C', 'ALICE@example.com',"
+				       " 'UTC', 't', 't')", &d), -1);
+	assert_int_equal(d.code, DIAG_CONFLICT);
+	/* The CHECKs still hold. */
+	assert_int_equal(store_exec(st, "UPDATE people SET generation = 'gen_y' WHERE id = 7", &d), -1);
+	assert_int_equal(store_exec(st, "UPDATE people SET status = 'gone' WHERE id = 7", &d), -1);
+	assert_int_equal(store_exec(st, "UPDATE people SET status = 'terminated', generation ="
+				       " 'gen_z' WHERE id = 7", &d), 0);
+	/* The references to people still act: a manager's erasure detaches, a person's cascades. */
+	assert_int_equal(store_exec(st, "DELETE FROM people WHERE id = 7", &d), 0);
+	assert_int_equal(qint(st, "SELECT count(*) FROM people WHERE id = 9 AND manager_id IS NULL"), 1);
+	assert_int_equal(store_exec(st, "DELETE FROM people WHERE id = 9", &d), 0);
+	assert_int_equal(qint(st, "SELECT count(*) FROM enrollments"), 0);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -553,6 +618,7 @@ main(void)
 		cmocka_unit_test(test_sha256_and_pseudonym),
 		cmocka_unit_test_setup_teardown(test_show_list_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
