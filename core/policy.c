@@ -835,6 +835,7 @@ struct lua_job {
 	int mentors_ref, mentees_ref;
 	struct watch_report *report; /* shared with the parent */
 	int cur_c, cur_r, cur_valid;        /* the pair being scored; cur[] filled? */
+	unsigned hot;                       /* features the hook has read: kept in the table */
 	double cur[FEAT_COUNT + 1];         /* its features, then builtin */
 	const char *keyptr[FEAT_COUNT + 1]; /* interned names, alive on the stack */
 };
@@ -969,10 +970,14 @@ enum { S_HOOK = 1, S_UD, S_MENTORS, S_MENTEES, S_FEATURES, S_KEYS };
 
 /*
  * The features argument. Writing nine fields of a table before every call
- * costs more than a typical score hook, so the table is a read-only view:
- * empty, with an __index that reads the current pair's values from the job.
- * Keys are compared by address: Lua interns short strings, and the job holds
- * the interned names (j->keyptr) on the stack for the whole batch.
+ * costs more than a typical score hook, and most hooks read one or two. So the
+ * table starts empty, with an __index that reads the current pair's value from
+ * the job; a feature read once becomes "hot" and from the next pair on is
+ * written into the table before each call (one rawset, cheaper than the
+ * metamethod). Absent keys stay read-only (__newindex raises); hot ones are
+ * rewritten before every call anyway, so an assignment never leaks to the next
+ * pair. Keys are compared by address: Lua interns short strings, and the job
+ * holds the interned names (j->keyptr) on the stack for the whole batch.
  */
 /* Computes the current pair's features on first use: many hooks read none. */
 static void
@@ -996,6 +1001,7 @@ features_index(lua_State *L)
 	const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
 	for (int f = 0; k && f <= FEAT_COUNT; f++)
 		if (k == j->keyptr[f]) {
+			j->hot |= 1u << f;
 			lua_pushnumber(L, j->cur[f]);
 			return 1;
 		}
@@ -1064,6 +1070,16 @@ one_pair(lua_State *L, struct lua_job *j, int c, int r, double *out)
 	j->cur_c = c;
 	j->cur_r = r;
 	j->cur_valid = 0;
+	if (j->hot) {
+		features_fill(j);
+		for (int f = 0; f <= FEAT_COUNT; f++) {
+			if (!(j->hot & (1u << f)))
+				continue;
+			lua_pushvalue(L, S_KEYS + f);
+			lua_pushnumber(L, j->cur[f]);
+			lua_rawset(L, S_FEATURES);
+		}
+	}
 	/* stack: ..., hook, mentor, mentee, features */
 	lua_pushvalue(L, S_HOOK);
 	lua_rawgeti(L, S_MENTORS, c + 1);
@@ -1086,6 +1102,7 @@ run_pairs(lua_State *L)
 	luaL_checkstack(L, S_KEYS + FEAT_COUNT + 8, "pair loop");
 	lua_rawgeti(L, LUA_REGISTRYINDEX, j->mentors_ref);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, j->mentees_ref);
+	j->hot = 0;
 	push_features(L, j); /* S_FEATURES */
 	for (int f = 0; f <= FEAT_COUNT; f++) /* S_KEYS...: the names, kept alive */
 		j->keyptr[f] = lua_pushstring(L, f < FEAT_COUNT ? feat_name(f) : "builtin");
