@@ -1001,7 +1001,11 @@ features_index(lua_State *L)
 	const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
 	for (int f = 0; k && f <= FEAT_COUNT; f++)
 		if (k == j->keyptr[f]) {
+			/* From now on a plain field: set it for this call too. */
 			j->hot |= 1u << f;
+			lua_pushvalue(L, 2);
+			lua_pushnumber(L, j->cur[f]);
+			lua_rawset(L, 1);
 			lua_pushnumber(L, j->cur[f]);
 			return 1;
 		}

@@ -432,6 +432,55 @@ test_plugin_failure_fails_the_solve(void **state)
 	}
 }
 
+/* The features view: right values for every pair (also after a hook assigns to
+ * a field it read), pairs() lists them, new fields cannot be added. */
+static void
+test_features_view(void **state)
+{
+	(void)state;
+	struct diag d;
+	const char *bodies[] = {
+		HEAD "weights = { topic_fit = 2, cross_department = 1 },\n"
+		     "score = function(m, e, f) local v = f.topic_fit; f.topic_fit = 99\n"
+		     "  return 10 * v + f.builtin end }",
+		HEAD "score = function(m, e, f) local n = 0\n"
+		     "  for k, v in pairs(f) do n = n + 1 end\n"
+		     "  return n end }",
+		HEAD "score = function(m, e, f) f.extra = 1; return 0 end }",
+	};
+	for (int i = 0; i < 3; i++) {
+		struct policy *pol = policy_open(NULL, write_policy("view.lua", bodies[i]), &d);
+		if (pol == NULL)
+			fail_msg("%s", d.msg);
+		struct policy_cohort c;
+		make_cohort(&c, 6, 8, 21);
+		for (int m = 0; m < c.nmentors; m++)
+			c.mentors[m].capacity = 2;
+		assert_int_equal(policy_cohort_finish(&c, &d), 0);
+		struct policy_result res;
+		int rc = policy_solve(pol, &c, &res, &d);
+		if (i == 2) {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(d.msg, "read-only"));
+		} else {
+			if (rc < 0)
+				fail_msg("%s", d.msg);
+			assert_true(res.npairs > 2);
+			for (int k = 0; k < res.npairs; k++) {
+				const struct policy_pair *p = &res.pairs[k];
+				struct feat_values v;
+				feat_eval(c.snap, p->mentor, p->mentee, &v);
+				double want = i == 0 ? 10 * v.value[FEAT_TOPIC_FIT] + p->builtin
+						     : FEAT_COUNT + 1;
+				assert_float_equal(p->lua, want, 1e-9);
+			}
+			policy_result_fini(&res);
+		}
+		policy_cohort_fini(&c);
+		policy_delete(pol);
+	}
+}
+
 int
 main(void)
 {
@@ -443,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_candidates_and_kept_and_vetoes),
 		cmocka_unit_test(test_stable_has_no_blocking_pair),
 		cmocka_unit_test(test_plugin_failure_fails_the_solve),
+		cmocka_unit_test(test_features_view),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
