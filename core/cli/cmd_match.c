@@ -787,11 +787,18 @@ match_compare(struct cli *c, int argc, char **argv)
 	if (rc == CLI_OK) {
 		/* Same cohort loaded twice: side indexes agree, so pairs compare directly. */
 		int common = 0;
+		int *mentor_of = malloc(((size_t)co[1].nmentees + 1) * sizeof(int));
+		if (mentor_of == NULL) {
+			rc = cli_error("out of memory");
+			goto done;
+		}
+		for (int r = 0; r < co[1].nmentees; r++)
+			mentor_of[r] = -1;
+		for (int k = 0; k < res[1].npairs; k++)
+			mentor_of[res[1].pairs[k].mentee] = res[1].pairs[k].mentor;
 		for (int i = 0; i < res[0].npairs; i++)
-			for (int k = 0; k < res[1].npairs; k++)
-				if (res[0].pairs[i].mentee == res[1].pairs[k].mentee &&
-				    res[0].pairs[i].mentor == res[1].pairs[k].mentor)
-					common++;
+			common += mentor_of[res[0].pairs[i].mentee] == res[0].pairs[i].mentor;
+		free(mentor_of);
 		json_t *a = summary_json(pol[0], &co[0], &res[0]);
 		json_t *b = summary_json(pol[1], &co[1], &res[1]);
 		if (m.json) {
@@ -840,6 +847,7 @@ match_compare(struct cli *c, int argc, char **argv)
 			json_decref(b);
 		}
 	}
+done:
 	for (int j = 0; j < ok; j++) {
 		policy_result_fini(&res[j]);
 		policy_cohort_fini(&co[j]);
