@@ -151,6 +151,15 @@ run "$T" -C "$WS" match explain --program $P "$PIN_MENTOR" "$PIN_MENTEE"
 expect_out explain-chosen "this pair is matched"
 run "$T" -C "$WS" match explain --program $P "$PIN_MENTEE" "$PIN_MENTOR"
 expect_rc explain-wrong-side 1
+# A pair across two proposals (mentor of one, mentee of another) was not chosen: say why.
+CROSS=$(sqlite3 "$WS/tandem.db" "SELECT a.external_id || ' ' || b.external_id FROM matches m1 JOIN matches m2 ON m2.id > m1.id JOIN people a ON a.id = m1.mentor_id JOIN people b ON b.id = m2.mentee_id WHERE m1.status = 'proposed' AND m2.status = 'proposed' AND m1.mentor_id <> m2.mentee_id AND m1.mentor_id <> m2.mentor_id LIMIT 1")
+set -- $CROSS
+run "$T" -C "$WS" match explain --program $P "$1" "$2"
+expect_rc explain-not-chosen 0
+expect_out explain-not-chosen-why "not chosen"
+run "$T" -C "$WS" match explain --program $P "$1" "$2" --json
+if /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["chosen"] is False and "features" in d and len(d["mentee_matches"]) >= 1' "$OUT"; then
+  ok explain-not-chosen-json; else fail explain-not-chosen-json "$(head -c 300 "$OUT")"; fi
 
 # Compare two built-in policies, and a workspace policy with capacity and score hooks.
 run "$T" -C "$WS" match compare --program $P --policy digital_upskilling --policy reciprocal
