@@ -1157,10 +1157,7 @@ static int
 lua_worker(void *arg, struct worker_buf *buf, struct diag *d)
 {
 	struct lua_job *j = arg;
-	int64_t pairs = j->mask ? 0 : j->npairs;
-	if (j->mask)
-		for (size_t i = 0; i < (size_t)j->nr * j->nc; i++)
-			pairs += j->mask[i] == 0;
+	int64_t pairs = j->npairs; /* with a mask: the allowed cells, counted by the caller */
 	struct sigaction old_sa;
 	struct itimerval old_it;
 	watch_start(j, &old_sa, &old_it);
@@ -1367,7 +1364,11 @@ kept_scores(struct policy *pol, struct policy_cohort *c, const struct prep *pp, 
  * The dense problem. score[] holds the built-in score of every pair, then the
  * total once the Lua scores are added; the Lua outputs come back compact (one
  * double per allowed pair, in row-major order), which touches a quarter of the
- * pages a full matrix would in a typical cohort.
+ * pages a full matrix would in a typical cohort. score[] itself is shared
+ * memory although only the parent writes it: fork() write-protects every
+ * private page of the parent, and adding the Lua scores into a private matrix
+ * afterwards took one page fault per 4 KiB (a third of the Lua stage at
+ * 2,000 x 2,000); shared pages are not write-protected.
  */
 struct dense {
 	double *score, *pm, *pe; /* pm/pe: stable preferences, dense */
@@ -1378,7 +1379,8 @@ struct dense {
 static void
 dense_fini(struct dense *dn)
 {
-	free(dn->score);
+	if (dn->score)
+		worker_shared_delete(dn->score, (dn->cells ? dn->cells : 1) * sizeof(double));
 	free(dn->pm);
 	free(dn->pe);
 	free(dn->mask);
@@ -1406,9 +1408,11 @@ dense_build(struct policy *pol, struct policy_cohort *c, const struct prep *pp, 
 	int nr = c->nmentees, nc = c->nmentors;
 	dn->cells = (size_t)nr * nc;
 	size_t cells = dn->cells ? dn->cells : 1;
-	dn->score = malloc(cells * sizeof(double));
+	dn->score = worker_shared_new(cells * sizeof(double), d);
+	if (dn->score == NULL)
+		return -1;
 	dn->mask = malloc(cells);
-	if (!dn->score || !dn->mask)
+	if (!dn->mask)
 		return diag_set(d, DIAG_NOMEM, "out of memory for %d x %d scores", nr, nc);
 	double t0 = now_secs();
 	for (int r = 0; r < nr; r++) {
@@ -1425,7 +1429,8 @@ dense_build(struct policy *pol, struct policy_cohort *c, const struct prep *pp, 
 	int want[JOB_NHOOKS] = {pol->has_score, 0, stable && pol->has_prefer_mentor,
 				stable && pol->has_prefer_mentee};
 	size_t shsz = ((size_t)res->allowed + 1) * sizeof(double);
-	struct lua_job j = {.pol = pol, .c = c, .mask = dn->mask, .nr = nr, .nc = nc};
+	struct lua_job j = {.pol = pol, .c = c, .mask = dn->mask, .nr = nr, .nc = nc,
+			    .npairs = res->allowed};
 	int rc = 0;
 	for (int h = 0; rc == 0 && h < JOB_NHOOKS; h++)
 		if (want[h] && res->allowed > 0 && (j.out[h] = worker_shared_new(shsz, d)) == NULL)
