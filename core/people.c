@@ -241,6 +241,45 @@ smap_fini(struct smap *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* ------------------------------------------------------------------ phase timings */
+
+/* Where an import spends its time, logged at debug level (TANDEM_DEBUG=1 for the CLI):
+ * wall and CPU seconds of each phase, so a slow import can be explained without a profiler. */
+struct ptimes {
+	struct timespec wall, cpu;
+	char text[320];
+	size_t len;
+};
+
+static void
+ptimes_now(struct timespec *wall, struct timespec *cpu)
+{
+	clock_gettime(CLOCK_MONOTONIC, wall);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, cpu);
+}
+
+static double
+ptimes_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Closes the current phase under the given name and starts the next one. */
+static void
+ptimes_mark(struct ptimes *t, const char *phase)
+{
+	struct timespec wall, cpu;
+	ptimes_now(&wall, &cpu);
+	if (t->len < sizeof(t->text)) {
+		int n = snprintf(t->text + t->len, sizeof(t->text) - t->len, "%s%s %.3f/%.3f",
+				 t->len ? ", " : "", phase, ptimes_diff(&t->wall, &wall),
+				 ptimes_diff(&t->cpu, &cpu));
+		t->len += n > 0 ? (size_t)n : 0;
+	}
+	t->wall = wall;
+	t->cpu = cpu;
+}
+
 /* ------------------------------------------------------------------ import state */
 
 struct prow {
@@ -249,9 +288,11 @@ struct prow {
 	int line;
 	int *fline;              /* physical line of each field; NULL when all are on `line` */
 	long long db_id;         /* existing person updated by this row, 0 = new */
+	long long db_mgr;        /* that person's manager_id in the database, 0 = none */
 	int mgr;                 /* node of the manager, -1 = none */
-	int damaged;             /* a CSV error: only its id is used (to resolve managers) */
-	int email_moves;         /* an existing person whose e-mail changes (beyond letter case) */
+	unsigned char damaged;   /* a CSV error: only its id is used (to resolve managers) */
+	unsigned char email_moves; /* an existing person whose e-mail changes (beyond letter case) */
+	unsigned char same;      /* an existing person who already has every value of the row */
 };
 
 /* A person in the database that the file does not mention: a node of the manager graph. */
@@ -287,6 +328,7 @@ struct pimport {
 	long long max_id;
 	long long data_version;
 	int this_year;
+	struct ptimes times;
 };
 
 /* ------------------------------------------------------------------ errors */
@@ -864,6 +906,94 @@ people_damaged_row(struct pimport *im, const struct csv_record *rec, struct diag
 
 /* ------------------------------------------------------------------ database side */
 
+/* Does an update of an existing person set this field? Fields the file has, and the
+ * generation when it is derived from a birth_year column. */
+static int
+people_field_written(const struct pimport *im, int f)
+{
+	return im->fieldcol[f] >= 0 || (f == PF_GENERATION && im->fieldcol[PF_BIRTH_YEAR] >= 0);
+}
+
+/*
+ * The people columns people_load_db() reads, in order: identity first, then one column per
+ * field that an update may set (PEOPLE_DB_FIELD[k] is the field in column PEOPLE_DB_FIRST + k).
+ */
+enum { PEOPLE_DB_FIRST = 4, PEOPLE_DB_ATTRS = PEOPLE_DB_FIRST + 15 };
+static const char people_db_sql[] =
+	"SELECT id, external_id, email, manager_id, name, title, level, department, team, location,"
+	" timezone, birth_year, generation, hire_date, status, skills, topics_wanted, languages,"
+	" email, attributes FROM people ORDER BY id";
+static const int people_db_field[] = {
+	PF_NAME,       PF_TITLE,      PF_LEVEL,      PF_DEPARTMENT, PF_TEAM,
+	PF_LOCATION,   PF_TIMEZONE,   PF_BIRTH_YEAR, PF_GENERATION, PF_HIRE_DATE,
+	PF_STATUS,     PF_SKILLS,     PF_TOPICS,     PF_LANGUAGES,  PF_EMAIL,
+};
+
+/* The text an update writes for a text field (defaults for status and lists), NULL for SQL NULL. */
+static const char *
+people_written_text(const struct prow *r, int f)
+{
+	const char *v = r->v[f];
+	if (v == NULL && f == PF_STATUS)
+		return "active";
+	if (v == NULL && (f == PF_SKILLS || f == PF_TOPICS || f == PF_LANGUAGES))
+		return "[]";
+	return v;
+}
+
+/* True when column col of the current row of s equals what an update would write for field f. */
+static int
+people_column_same(sqlite3_stmt *s, int col, const struct prow *r, int f)
+{
+	int type = sqlite3_column_type(s, col);
+	if (f == PF_LEVEL || f == PF_BIRTH_YEAR) {
+		if (r->v[f] == NULL)
+			return type == SQLITE_NULL;
+		return type == SQLITE_INTEGER && sqlite3_column_int64(s, col) == atoi(r->v[f]);
+	}
+	const char *want = people_written_text(r, f);
+	if (want == NULL)
+		return type == SQLITE_NULL;
+	return type == SQLITE_TEXT && strcmp((const char *)sqlite3_column_text(s, col), want) == 0;
+}
+
+/* json_patch(stored, attrs) leaves stored as it is: every attribute of the row is already there
+ * with the same value (the row's attributes are strings, so the patch only sets keys). */
+static int
+people_attrs_same(const char *stored, const char *attrs)
+{
+	json_t *have = json_loads(stored, 0, NULL), *want = json_loads(attrs, 0, NULL);
+	int same = json_is_object(have) && json_is_object(want);
+	const char *key;
+	json_t *v;
+	json_object_foreach(want, key, v) {
+		if (!same)
+			break;
+		same = json_equal(json_object_get(have, key), v);
+	}
+	json_decref(have);
+	json_decref(want);
+	return same;
+}
+
+/* Would an update of this existing person change any field but the manager (checked later,
+ * once managers are resolved)? Reads the current row of people_db_sql. */
+static int
+people_row_same(const struct pimport *im, const struct prow *r, sqlite3_stmt *s)
+{
+	for (size_t k = 0; k < sizeof(people_db_field) / sizeof(people_db_field[0]); k++) {
+		int f = people_db_field[k];
+		if (people_field_written(im, f) &&
+		    !people_column_same(s, PEOPLE_DB_FIRST + (int)k, r, f))
+			return 0;
+	}
+	if (im->nattr > 0 && r->attrs != NULL) {
+		const char *stored = (const char *)sqlite3_column_text(s, PEOPLE_DB_ATTRS);
+		return stored != NULL && people_attrs_same(stored, r->attrs);
+	}
+	return 1;
+}
+
 /* One scan of people: who exists, their e-mails and managers. No per-row queries. */
 static int
 people_load_db(struct pimport *im, struct diag *d)
@@ -890,7 +1020,7 @@ people_load_db(struct pimport *im, struct diag *d)
 		smap_reserve(&byid, n);
 	}
 	sqlite3_finalize(s);
-	s = store_prepare(st, "SELECT id, external_id, email, manager_id FROM people ORDER BY id", d);
+	s = store_prepare(st, people_db_sql, d);
 	if (s == NULL) {
 		smap_fini(&byid);
 		return -1;
@@ -912,10 +1042,13 @@ people_load_db(struct pimport *im, struct diag *d)
 		lower_in_place(lemail);
 		int row = smap_get(&im->ids, ext);
 		int node;
+		long long mgr_id = sqlite3_column_type(s, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 3);
 		if (row >= 0) {
-			im->rows[row].db_id = id;
-			im->rows[row].email_moves = im->rows[row].v[PF_EMAIL] != NULL &&
-						    strcasecmp(im->rows[row].v[PF_EMAIL], email) != 0;
+			struct prow *r = &im->rows[row];
+			r->db_id = id;
+			r->db_mgr = mgr_id;
+			r->email_moves = r->v[PF_EMAIL] != NULL && strcasecmp(r->v[PF_EMAIL], email) != 0;
+			r->same = !r->damaged && people_row_same(im, r, s);
 			node = row;
 		} else {
 			if (im->ndb == cap) {
@@ -928,7 +1061,7 @@ people_load_db(struct pimport *im, struct diag *d)
 			struct pdb *p = &im->db[im->ndb++];
 			p->id = id;
 			p->external_id = ext;
-			p->manager_id = sqlite3_column_type(s, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 3);
+			p->manager_id = mgr_id;
 			p->mgr = -1;
 			node = im->nrows + im->ndb - 1;
 		}
@@ -1128,9 +1261,7 @@ people_update_sql(const struct pimport *im, int *param_of)
 	int p = 2;
 	for (int f = 0; f < PF_COUNT; f++) {
 		param_of[f] = 0;
-		int present = im->fieldcol[f] >= 0 ||
-			      (f == PF_GENERATION && im->fieldcol[PF_BIRTH_YEAR] >= 0);
-		if (f == PF_ID || !present)
+		if (f == PF_ID || !people_field_written(im, f))
 			continue;
 		param_of[f] = p;
 		o += (size_t)snprintf(sql + o, cap - o, ", %s = ?%d", pfield_column[f], p++);
@@ -1237,6 +1368,8 @@ people_write_event(struct pimport *im, const char *now, struct diag *d)
 	json_t *payload = json_pack("{s:s, s:I, s:I, s:I}", "file", base ? base + 1 : im->name,
 				    "total", (json_int_t)im->res->total, "created",
 				    (json_int_t)im->res->created, "updated", (json_int_t)im->res->updated);
+	if (payload != NULL && im->res->unchanged > 0)
+		json_object_set_new(payload, "unchanged", json_integer(im->res->unchanged));
 	char *text = payload ? json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(payload);
 	if (text == NULL)
@@ -1257,6 +1390,25 @@ people_write_event(struct pimport *im, const char *now, struct diag *d)
 	return rc;
 }
 
+/* Settles which existing people the file leaves as they are, now that managers are resolved:
+ * those rows are not written at all (a re-import of an unchanged file writes no person). */
+static void
+people_mark_unchanged(struct pimport *im)
+{
+	int mgr_written = people_field_written(im, PF_MANAGER);
+	for (int i = 0; i < im->nrows; i++) {
+		struct prow *r = &im->rows[i];
+		if (!r->same || !mgr_written)
+			continue;
+		long long want = 0;
+		if (r->mgr >= im->nrows)
+			want = im->db[r->mgr - im->nrows].id;
+		else if (r->mgr >= 0 && (want = im->rows[r->mgr].db_id) == 0)
+			want = -1; /* a new person: not yet anyone's manager */
+		r->same = want == r->db_mgr;
+	}
+}
+
 static int
 people_write_rows(struct pimport *im, sqlite3_stmt *ins, sqlite3_stmt *upd, const int *param_of,
 		  const long long *newid, const char *now, struct diag *d)
@@ -1264,6 +1416,8 @@ people_write_rows(struct pimport *im, sqlite3_stmt *ins, sqlite3_stmt *upd, cons
 	char q[128];
 	for (int i = 0; i < im->nrows; i++) {
 		const struct prow *r = &im->rows[i];
+		if (r->same)
+			continue;
 		long long mgr = people_node_dbid(im, newid, r->mgr);
 		sqlite3_stmt *s = r->db_id ? upd : ins;
 		if (r->db_id)
@@ -1280,6 +1434,24 @@ people_write_rows(struct pimport *im, sqlite3_stmt *ins, sqlite3_stmt *upd, cons
 	if (im->o->progress)
 		im->o->progress(im->o->progress_ud, im->nrows, im->nrows);
 	return 0;
+}
+
+/*
+ * Copies the import from the WAL into the database file (and syncs it), the work SQLite's
+ * auto-checkpoint would have done inside COMMIT. The import is already durable in the WAL,
+ * so a checkpoint that cannot finish (a reader holds an old snapshot) is no failure: the
+ * next checkpoint completes it.
+ */
+static void
+people_checkpoint(struct pimport *im)
+{
+	int logged = 0, copied = 0;
+	int rc = sqlite3_wal_checkpoint_v2(store_db(im->st), NULL, SQLITE_CHECKPOINT_PASSIVE, &logged,
+					   &copied);
+	if (rc != SQLITE_OK || copied < logged)
+		tlog(TLOG_INFO, "%s: checkpoint copied %d of %d pages (%s); the rest goes at the next",
+		     store_path(im->st), copied, logged, sqlite3_errstr(rc));
+	ptimes_mark(&im->times, "checkpoint");
 }
 
 static int
@@ -1302,6 +1474,9 @@ people_write(struct pimport *im, struct diag *d)
 	for (int i = 0; i < im->nrows; i++)
 		newid[i] = im->rows[i].db_id ? 0 : ++next;
 
+	/* The commit must not start the checkpoint on its own: people_checkpoint() runs it
+	 * right after, once, so its cost shows as a phase of its own. */
+	sqlite3_wal_autocheckpoint(store_db(st), 0);
 	if ((ins = store_prepare(st, people_insert_sql, d)) == NULL ||
 	    (upd = store_prepare(st, usql, d)) == NULL || store_begin(st, d) != 0)
 		goto out;
@@ -1326,13 +1501,18 @@ people_write(struct pimport *im, struct diag *d)
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
 	ins = upd = NULL;
+	ptimes_mark(&im->times, "rows");
 	if (store_commit(st, d) != 0)
 		goto out;
+	ptimes_mark(&im->times, "commit");
+	people_checkpoint(im);
 	rc = 0;
 	goto out;
 rollback:
 	store_rollback(st);
 out:
+	/* Back to SQLite's default of a checkpoint whenever the WAL passes 1000 pages. */
+	sqlite3_wal_autocheckpoint(store_db(st), 1000);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
 	free(usql);
@@ -1395,6 +1575,7 @@ people_import(struct store *st, FILE *f, const char *name, const struct people_i
 	memset(res, 0, sizeof(*res));
 	diag_clear(d);
 	struct pimport im = {.st = st, .name = name, .o = o ? o : &defaults, .res = res};
+	ptimes_now(&im.times.wall, &im.times.cpu);
 	time_t now = store_time(st);
 	struct tm tm;
 	gmtime_r(&now, &tm);
@@ -1418,6 +1599,7 @@ people_import(struct store *st, FILE *f, const char *name, const struct people_i
 	}
 	int rc = people_read_all(&im, r, d);
 	csv_reader_delete(r);
+	ptimes_mark(&im.times, "read");
 	/* Cross-row checks run even after row errors, so one run reports every problem. */
 	if (rc == 0 && im.ncols > 0 && im.fieldcol[PF_ID] >= 0) {
 		if (people_load_db(&im, d) != 0)
@@ -1427,6 +1609,7 @@ people_import(struct store *st, FILE *f, const char *name, const struct people_i
 			people_resolve_managers(&im);
 			rc = people_check_cycles(&im, d);
 		}
+		ptimes_mark(&im.times, "check");
 	}
 	if (rc == 0 && res->nerrors > 0) {
 		perr_sort(&im);
@@ -1435,14 +1618,19 @@ people_import(struct store *st, FILE *f, const char *name, const struct people_i
 		rc = -1;
 	}
 	if (rc == 0) {
+		people_mark_unchanged(&im);
 		res->total = im.nrows;
-		for (int i = 0; i < im.nrows; i++)
+		for (int i = 0; i < im.nrows; i++) {
 			res->created += im.rows[i].db_id == 0;
-		res->updated = res->total - res->created;
+			res->unchanged += im.rows[i].same;
+		}
+		res->updated = res->total - res->created - res->unchanged;
 		if (!im.o->dry_run)
 			rc = people_write(&im, d);
 	}
 	pimport_fini(&im);
+	ptimes_mark(&im.times, "free");
+	tlog(TLOG_DEBUG, "%s: %d rows; phases (wall/cpu s): %s", name, im.nrows, im.times.text);
 	return rc;
 }
 

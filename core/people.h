@@ -15,12 +15,16 @@
  *    Other columns go into the attributes JSON object. Cells are trimmed; an empty cell
  *    is NULL or the default.
  *  - People are matched by external id: existing ones are updated (columns absent from
- *    the file keep their values), others inserted.
+ *    the file keep their values), others inserted. An existing person whose stored values
+ *    already equal the file's is left alone (not written, updated_at kept) and counted as
+ *    unchanged.
  *  - Everything is validated before anything is written. Every problem becomes one
  *    "FILE:LINE:COLUMN: field: message" in the result (all are counted, the first
  *    PEOPLE_ERRORS_KEPT kept, sorted by line); with any error nothing is written, not even
  *    a transaction begun. Otherwise one BEGIN IMMEDIATE transaction writes all rows and
- *    a 'people.imported' event (counts only), or rolls back on any failure.
+ *    a 'people.imported' event (counts only: file, total, created, updated, and unchanged
+ *    when there are some), or rolls back on any failure. The WAL is then checkpointed
+ *    into the database file once (PASSIVE: a concurrent reader may defer part of it).
  *  - If another process changes the database between validation and the write, the
  *    import fails with DIAG_CONFLICT and changes nothing (run it again).
  *
@@ -55,7 +59,8 @@ struct people_import_opts {
 struct people_import_result {
 	long total;   /* people in the file */
 	long created; /* would be / were inserted */
-	long updated; /* would be / were updated */
+	long updated; /* would be / were updated (at least one stored value changes) */
+	long unchanged; /* already in the database with every value of the file: not written */
 	long nerrors; /* validation errors found (all of them) */
 	char **errors; /* the first min(nerrors, PEOPLE_ERRORS_KEPT), sorted by line and column */
 	int nkept;

@@ -119,12 +119,15 @@ cmd_import_people(struct cli *c, int argc, char **argv)
 		people_import_result_fini(&res);
 		return cli_diag(&d);
 	}
+	char unchanged[64] = "";
+	if (res.unchanged > 0)
+		snprintf(unchanged, sizeof(unchanged), ", %ld unchanged", res.unchanged);
 	if (o.dry_run)
-		printf("would import %ld people: %ld new, %ld updated (dry run: nothing written)\n",
-		       res.total, res.created, res.updated);
+		printf("would import %ld people: %ld new, %ld updated%s (dry run: nothing written)\n",
+		       res.total, res.created, res.updated, unchanged);
 	else
-		printf("imported %ld people (%ld new, %ld updated)\n", res.total, res.created,
-		       res.updated);
+		printf("imported %ld people (%ld new, %ld updated%s)\n", res.total, res.created,
+		       res.updated, unchanged);
 	people_import_result_fini(&res);
 	return CLI_OK;
 }

@@ -540,6 +540,88 @@ test_erase(void **state)
 	assert_int_equal(d.code, DIAG_NOTFOUND);
 }
 
+static time_t
+fixed_clock(void *ud)
+{
+	return *(const time_t *)ud;
+}
+
+/* Imports csv and checks the three counts. */
+static void
+import_counts(struct store *st, const char *csv, long created, long updated, long unchanged)
+{
+	struct people_import_result res;
+	struct diag d;
+	assert_int_equal(import(st, csv, NULL, &res, &d), 0);
+	assert_int_equal(res.created, created);
+	assert_int_equal(res.updated, updated);
+	assert_int_equal(res.unchanged, unchanged);
+	assert_int_equal(res.total, created + updated + unchanged);
+	people_import_result_fini(&res);
+}
+
+/* Re-importing what the database already holds writes no person; any real difference
+ * (a value, a manager, an attribute, an e-mail's letter case) is still written. */
+static void
+test_reimport_skips_unchanged(void **state)
+{
+	struct fixture *f = *state;
+	time_t t = 1767225600; /* 2026-01-01 */
+	store_set_clock(f->st, fixed_clock, &t);
+	import_counts(f->st, base_csv, 3, 0, 0);
+	t += 86400;
+	import_counts(f->st, base_csv, 0, 0, 3);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people WHERE updated_at = created_at"), 3);
+	assert_string_equal(qtext(f->st, "SELECT payload FROM events WHERE kind='people.imported'"
+					 " ORDER BY id DESC LIMIT 1"),
+			    "{\"file\":\"people.csv\",\"total\":3,\"created\":0,\"updated\":0,"
+			    "\"unchanged\":3}");
+	/* A file with fewer columns compares only those it has. */
+	import_counts(f->st,
+		      "id,name,email,timezone,manager\n"
+		      "E1,Alice Boss,alice@example.com,Europe/Paris,\n"
+		      "E2,\"Smith, Bob\",bob@example.com,Europe/Berlin,E1\n"
+		      "E3,Carol,carol@example.com,America/New_York,bob@example.com\n",
+		      0, 0, 3);
+	/* One manager moves (E3 now under E1), one e-mail changes case, one attribute changes. */
+	import_counts(f->st,
+		      "id,name,email,timezone,manager,shirt\n"
+		      "E1,Alice Boss,alice@example.com,Europe/Paris,,XL\n"
+		      "E2,\"Smith, Bob\",Bob@example.com,Europe/Berlin,E1,\n"
+		      "E3,Carol,carol@example.com,America/New_York,E1,\n",
+		      0, 3, 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people WHERE updated_at = created_at"), 0);
+	assert_string_equal(qtext(f->st, "SELECT email FROM people WHERE external_id='E2'"),
+			    "Bob@example.com");
+	assert_string_equal(qtext(f->st, "SELECT m.external_id FROM people p JOIN people m"
+					 " ON m.id = p.manager_id WHERE p.external_id='E3'"),
+			    "E1");
+	/* Same attribute values again (the other keys kept): unchanged; a level: updated; a
+	 * new person as manager: updated, and the new person created. */
+	import_counts(f->st,
+		      "id,name,email,timezone,manager,shirt,level\n"
+		      "E1,Alice Boss,alice@example.com,Europe/Paris,,XL,9\n"
+		      "E2,\"Smith, Bob\",Bob@example.com,Europe/Berlin,E1,,5\n"
+		      "E3,Carol,carol@example.com,America/New_York,E4,,2\n"
+		      "E4,Dan,dan@example.com,UTC,E1,,\n",
+		      1, 2, 1);
+	assert_string_equal(qtext(f->st, "SELECT attributes FROM people WHERE external_id='E1'"),
+			    "{\"Shirt\":\"L\",\"shirt\":\"XL\"}");
+	assert_int_equal(qint(f->st, "SELECT level FROM people WHERE external_id='E2'"), 5);
+	/* A dry run reports the same split and writes nothing. */
+	struct people_import_opts o = {.dry_run = 1};
+	struct people_import_result res;
+	struct diag d;
+	assert_int_equal(import(f->st, "id,name,email,timezone,level\nE2,\"Smith, Bob\",Bob@example.com,"
+				       "Europe/Berlin,5\nE3,Carol,carol@example.com,UTC,2\n",
+				&o, &res, &d),
+			 0);
+	assert_int_equal(res.unchanged, 1);
+	assert_int_equal(res.updated, 1);
+	people_import_result_fini(&res);
+	store_set_clock(f->st, NULL, NULL);
+}
+
 /* A v1 database with people, managers and an enrollment upgrades in place: same rows, same ids,
  * the references of other tables intact, the rules still enforced, no list-IN CHECK left. */
 static void
@@ -619,6 +701,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_show_list_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reimport_skips_unchanged, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
