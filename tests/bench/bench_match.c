@@ -6,10 +6,13 @@
  *   bench_match dense FILE [--maximize] [--capacity K] [--runs N]
  *   bench_match sparse ROW_PTR.npy COLS.npy SCORES.npy [--maximize] [--runs N]
  *   bench_match stable ROWS_SCORES.npy COLS_SCORES.npy [--maximize] [--runs N]
+ *   bench_match gen NR NC SEED OUT.npy
  *
  * Sparse input is three n x 1 (or 1 x n) .npy arrays: row_ptr and cols as int32,
  * scores as float64. Output: "median_s=S total=T pairs=P rss_mib=M [blocking=B]".
  * Stable timing includes building the preference lists and rank tables.
+ * "gen" writes uniform [0, 1) doubles (xorshift64*), for tandem-only runs on
+ * machines without numpy.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,9 +185,32 @@ run_stable(const char *frows, const char *fcols, int maximize, int runs)
 	return 0;
 }
 
+static int
+run_gen(int nr, int nc, unsigned long long seed, const char *out)
+{
+	struct diag d = {0};
+	if (nr < 1 || nc < 1)
+		return fprintf(stderr, "bench_match: bad shape %d x %d\n", nr, nc), 2;
+	double *m = malloc((size_t)nr * (size_t)nc * sizeof(double));
+	if (m == NULL)
+		return fprintf(stderr, "bench_match: out of memory\n"), 1;
+	uint64_t x = seed | 1;
+	for (size_t k = 0; k < (size_t)nr * (size_t)nc; k++) {
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		m[k] = (double)((x * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+	}
+	int rc = npy_write(out, nr, nc, MATCH_F64, m, &d) != 0 ? die(&d) : 0;
+	free(m);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 6 && strcmp(argv[1], "gen") == 0)
+		return run_gen(atoi(argv[2]), atoi(argv[3]), strtoull(argv[4], NULL, 10), argv[5]);
 	int maximize = 0, capk = 0, runs = 3, npos = 0;
 	const char *pos[4] = {0};
 	for (int i = 2; i < argc; i++) {
@@ -207,6 +233,7 @@ main(int argc, char **argv)
 		return run_stable(pos[0], pos[1], maximize, runs);
 	fprintf(stderr, "usage: bench_match dense FILE [--maximize] [--capacity K] [--runs N]\n"
 			"       bench_match sparse ROW_PTR COLS SCORES [--maximize] [--runs N]\n"
-			"       bench_match stable ROWS COLS [--maximize] [--runs N]\n");
+			"       bench_match stable ROWS COLS [--maximize] [--runs N]\n"
+			"       bench_match gen NR NC SEED OUT.npy\n");
 	return 2;
 }
