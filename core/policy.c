@@ -555,6 +555,8 @@ add_side(struct policy_cohort *c, int mentor, struct diag *d)
 int
 policy_cohort_finish(struct policy_cohort *c, struct diag *d)
 {
+	static uint64_t next_id;
+	c->id = ++next_id;
 	feat_snapshot_delete(c->snap);
 	c->snap = feat_snapshot_new();
 	if (c->snap == NULL)
@@ -954,6 +956,46 @@ ensure_tables(lua_State *L, struct lua_job *j)
 	j->refs_built = 1;
 }
 
+/* pcall body: builds the person tables of the job's cohort. stack: 1 job */
+static int
+build_tables_body(lua_State *L)
+{
+	struct lua_job *j = lua_touserdata(L, 1);
+	j->refs_built = 0;
+	ensure_tables(L, j);
+	return 0;
+}
+
+/*
+ * Builds the person tables in the parent, before the fork, once per cohort:
+ * a worker that builds them itself writes into pages it shares copy-on-write
+ * with its parent, a fault per page (tens of milliseconds for 4,000 people).
+ */
+static int
+parent_tables(struct lua_job *j, struct diag *d)
+{
+	struct policy *pol = j->pol;
+	lua_State *L = plugin_state(pol->plugin);
+	if (pol->tables_cohort != j->c->id || j->c->id == 0) {
+		if (pol->tables_cohort) {
+			luaL_unref(L, LUA_REGISTRYINDEX, pol->mentors_ref);
+			luaL_unref(L, LUA_REGISTRYINDEX, pol->mentees_ref);
+			pol->tables_cohort = 0;
+		}
+		lua_pushcfunction(L, build_tables_body);
+		lua_pushlightuserdata(L, j);
+		if (plugin_sandbox_pcall(L, 1, 0, d) < 0)
+			return diag_prefix(d, "%s: building the person tables", pol->path);
+		pol->tables_cohort = j->c->id;
+		pol->mentors_ref = j->mentors_ref;
+		pol->mentees_ref = j->mentees_ref;
+	}
+	j->mentors_ref = pol->mentors_ref;
+	j->mentees_ref = pol->mentees_ref;
+	j->refs_built = 1;
+	return 0;
+}
+
 static double
 check_number(lua_State *L, const char *hook)
 {
@@ -1184,6 +1226,8 @@ run_job(struct lua_job *j, struct diag *d)
 		any |= j->out[h] != NULL;
 	if (!any)
 		return 0;
+	if (parent_tables(j, d) < 0)
+		return -1;
 	j->report = worker_shared_new(sizeof(struct watch_report), d);
 	if (j->report == NULL)
 		return -1;

@@ -57,6 +57,10 @@ struct policy {
 	struct feat_rules rules;
 	int candidates; /* 0 = not set */
 	int has_score, has_capacity, has_prefer_mentor, has_prefer_mentee;
+	/* Internal: the person tables of the last cohort scored, kept in the plugin's
+	 * state (registry refs) so that workers inherit them instead of building them. */
+	uint64_t tables_cohort;
+	int mentors_ref, mentees_ref;
 };
 
 /*
@@ -116,6 +120,7 @@ struct policy_cohort {
 	int (*vetoes)[2]; /* (mentor person, mentee person) */
 	int nvetoes, capvetoes;
 	struct feat_snapshot *snap; /* built by policy_cohort_finish */
+	uint64_t id;                /* unique per finish, names the cohort in caches */
 };
 
 void policy_cohort_init(struct policy_cohort *c);

@@ -4,8 +4,8 @@
  *   features  feat_score_row over every pair (built-in features, verdicts and
  *             weighted score of the digital_upskilling rules): pairs/s;
  *   pipeline  the Lua stage of policy_solve with policies/digital_upskilling.lua
- *             (fork, person tables, features table refreshed per pair, the
- *             score hook, results in shared memory): pairs/s;
+ *             (person tables, fork, the features view, the score hook, results
+ *             in shared memory), best of 3: pairs/s, wall and worker CPU;
  *   bare      in the same plugin state, a C loop of lua_call of the same score
  *             function over the same number of pairs, arguments prepared once
  *             (the reference); and the pipeline/bare ratio (target >= 0.6).
@@ -203,19 +203,50 @@ main(int argc, char **argv)
 	       "%.1f M pairs/s CPU (checksum %ld)\n",
 	       n, n, pairs, t1 - t0, cpu, pairs / (t1 - t0) / 1e6, feat_rate / 1e6, allowed);
 
-	/* The pipeline's Lua stage (dense: every allowed pair). */
-	struct policy_result res;
-	double ch0 = children_cpu();
-	if (policy_solve(pol, &c, &res, &d) < 0) {
-		fprintf(stderr, "solve: %s\n", d.msg);
-		return 1;
+	/*
+	 * The pipeline's Lua stage (dense: every allowed pair) and the bare loop,
+	 * alternated ROUNDS times; the best of each is kept, so that a burst of
+	 * load from other processes does not decide the ratio.
+	 */
+	enum { ROUNDS = 3 };
+	struct policy_result res = {0};
+	double pipe_wall = 1e9, pipe_cpu = 1e9, bare_wall = 1e9, bare_cpu = 1e9;
+	long calls = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		policy_result_fini(&res);
+		/* A new cohort identity: the person tables are built again, as in every run. */
+		if (policy_cohort_finish(&c, &d) < 0) {
+			fprintf(stderr, "cohort: %s\n", d.msg);
+			return 1;
+		}
+		double ch0 = children_cpu();
+		if (policy_solve(pol, &c, &res, &d) < 0) {
+			fprintf(stderr, "solve: %s\n", d.msg);
+			return 1;
+		}
+		double pc = children_cpu() - ch0;
+		pipe_wall = res.secs_lua < pipe_wall ? res.secs_lua : pipe_wall;
+		pipe_cpu = pc < pipe_cpu ? pc : pipe_cpu;
+		calls = res.lua_calls;
+		/* Bare loop: same function, same state, same number of calls. */
+		struct bare b = {.n = calls, .nm = n, .ne = n};
+		t0 = now();
+		c0 = cpu_now();
+		if (plugin_run(pol->plugin, "score", bare_loop, &b, b.n, &d) < 0) {
+			fprintf(stderr, "bare: %s\n", d.msg);
+			return 1;
+		}
+		double bw = now() - t0, bc = cpu_now() - c0;
+		bare_wall = bw < bare_wall ? bw : bare_wall;
+		bare_cpu = bc < bare_cpu ? bc : bare_cpu;
 	}
-	double pipe_rate = res.lua_calls / res.secs_lua;
-	double pipe_cpu = children_cpu() - ch0;
-	printf("pipeline: %lld Lua calls in %.3f s (incl. fork and person tables): %.2f M pairs/s; "
-	       "features %.3f s, solve %.3f s, %d pairs matched\n",
-	       (long long)res.lua_calls, res.secs_lua, pipe_rate / 1e6, res.secs_features,
+	printf("pipeline: %ld Lua calls, best of %d: %.3f s wall (incl. fork and person tables), "
+	       "%.3f s CPU in the worker: %.2f M pairs/s; features %.3f s, solve %.3f s, %d pairs "
+	       "matched\n",
+	       calls, ROUNDS, pipe_wall, pipe_cpu, calls / pipe_wall / 1e6, res.secs_features,
 	       res.secs_solve, res.npairs);
+	printf("bare:     %ld lua_call, best of %d: %.3f s wall, %.3f s CPU: %.2f M pairs/s\n", calls,
+	       ROUNDS, bare_wall, bare_cpu, calls / bare_wall / 1e6);
 
 	/* The same Lua stage in-process (isolate = 0, as an embedder may choose). */
 	struct plugin_limits lim = {.isolate = 0, .isolate_set = 1};
@@ -244,27 +275,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	double fixed = now() - t0;
-	printf("fixed:    one pair through the worker: %.3f s (fork, %d person tables)\n", fixed,
-	       2 * n);
-
-	/* Bare loop: same function, same state, same number of calls. */
-	struct bare b = {.n = res.lua_calls, .nm = n, .ne = n};
-	t0 = now();
-	c0 = cpu_now();
-	if (plugin_run(pol->plugin, "score", bare_loop, &b, b.n, &d) < 0) {
-		fprintf(stderr, "bare: %s\n", d.msg);
-		return 1;
-	}
-	t1 = now();
-	double bare_cpu = cpu_now() - c0;
-	double bare_rate = b.n / (t1 - t0);
-	printf("bare:     %ld lua_call in %.3f s: %.2f M pairs/s\n", b.n, t1 - t0, bare_rate / 1e6);
-	printf("CPU time: worker %.3f s for the whole Lua stage (fork, tables, calls) vs bare "
-	       "loop %.3f s: ratio %.2f (target >= 0.6)\n",
-	       pipe_cpu, bare_cpu, bare_cpu / pipe_cpu);
-	printf("wall-clock ratio pipeline/bare: %.2f; per pair only (fixed part excluded): "
-	       "%.2f; built-in features %.0f M pairs/s of CPU (target >= 50)\n",
-	       pipe_rate / bare_rate, res.lua_calls / (res.secs_lua - fixed) / bare_rate,
+	printf("fixed:    one more pair through the worker: %.3f s (fork; the %d person tables "
+	       "are cached per cohort)\n",
+	       fixed, 2 * n);
+	printf("ratio pipeline/bare: %.2f wall-clock, %.2f CPU (target >= 0.6); per pair only "
+	       "(fixed part excluded): %.2f; built-in features %.0f M pairs/s of CPU (target >= 50)\n",
+	       bare_wall / pipe_wall, bare_cpu / pipe_cpu, bare_wall / (pipe_wall - fixed),
 	       feat_rate / 1e6);
 	policy_result_fini(&res);
 	policy_delete(pol);
