@@ -19,6 +19,15 @@ struct store {
 
 enum { STORE_BUSY_MS = 5000 };
 
+/*
+ * Page size of new databases. SQLite's default (4 KiB) makes a 100k-person import write some
+ * 10k WAL frames, each two write() calls, then read and write each again in the checkpoint;
+ * 16 KiB pages quarter those calls (commit + checkpoint 0.25-0.29 s -> 0.16 s wall measured)
+ * and b-tree splits, for a larger WAL frame on small commits. It can only be chosen before
+ * the first page exists, so older databases keep theirs.
+ */
+enum { STORE_PAGE_SIZE = 16384 };
+
 int
 store_error(struct store *st, struct diag *d, const char *fmt, ...)
 {
@@ -174,6 +183,11 @@ store_set_pragmas(struct store *st, struct diag *d)
 		return -1;
 	if (st->readonly)
 		return 0;
+	/* Before the WAL switch, which writes the first page: a no-op on an existing database. */
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA page_size=%d", STORE_PAGE_SIZE);
+	if (store_exec(st, sql, d) != 0)
+		return -1;
 	/* journal_mode answers with the mode it ended up in; anything but wal is a refusal. */
 	sqlite3_stmt *stmt = store_prepare(st, "PRAGMA journal_mode=WAL", d);
 	if (stmt == NULL)

@@ -11,7 +11,7 @@
  *
  * Contract:
  *  - store_open() sets journal_mode=WAL, foreign_keys=ON, synchronous=FULL and a
- *    5 s busy timeout; refuses a SQLite file whose application_id is not tandem's
+ *    5 s busy timeout (and a 16 KiB page size when it creates the database); refuses a SQLite file whose application_id is not tandem's
  *    and a database whose schema is newer than this build; then applies every
  *    pending migration, one BEGIN IMMEDIATE transaction per migration, each one
  *    setting PRAGMA user_version to its number. Migrations run with foreign keys
