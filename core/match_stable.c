@@ -439,7 +439,7 @@ score_at(const struct match_dense *m, size_t k)
  * every entry.
  */
 
-enum { PREFS_BLOCK = 64, PREFS_SPREAD = 4 };
+enum { PREFS_BLOCK = 32, PREFS_SPREAD = 4 };
 
 /* Order-preserving map of a finite double to an unsigned key (-0 and +0 equal). */
 static inline uint64_t
@@ -543,6 +543,72 @@ sort_by_radix(struct sorter *s, const double *v, int *out, int k)
 }
 
 /*
+ * Lists of at most 65536 entries: each value is quantized to 16 bits,
+ * q = (x - lo) * 65535 / (hi - lo) (monotone), packed with its position as
+ * q << 16 | j, and the words are sorted by two stable 8-bit counting passes
+ * (256 buckets each: no long prefix sums). Values sharing a q are then put in
+ * order by an insertion pass, which with 2000 values over 65536 levels has a
+ * few dozen short moves to make. Same contract as sort_list.
+ */
+static void
+sort_short(struct sorter *s, const double *v, const int *ix, double sg, int k, double lo,
+	   double hi, int *out)
+{
+	double scale = 65535.0 / (hi - lo), *v2 = s->v2;
+	uint32_t *a = s->bk, *b = s->cnt, h0[256], h1[256];
+	memset(h0, 0, sizeof(h0));
+	memset(h1, 0, sizeof(h1));
+	for (int j = 0; j < k; j++) {
+		uint32_t q = (uint32_t)((sg * v[j] - lo) * scale);
+		q = q < 65535 ? q : 65535;
+		a[j] = q << 16 | (uint32_t)j;
+		h0[q & 255]++;
+		h1[q >> 8]++;
+	}
+	uint32_t s0 = 0, s1 = 0;
+	for (int d = 0; d < 256; d++) {
+		uint32_t c0 = h0[d], c1 = h1[d];
+		h0[d] = s0;
+		h1[d] = s1;
+		s0 += c0;
+		s1 += c1;
+	}
+	for (int j = 0; j < k; j++)
+		b[h0[(a[j] >> 16) & 255]++] = a[j];
+	for (int j = 0; j < k; j++)
+		a[h1[b[j] >> 24]++] = b[j];
+	/* Strict comparison: equal values never pass each other. */
+	long budget = 8L * k + 64;
+	for (int j = 0; j < k; j++) {
+		int pos = (int)(a[j] & 0xffff), p = j;
+		double x = sg * v[pos];
+		while (p > 0 && x < v2[p - 1]) {
+			v2[p] = v2[p - 1];
+			out[p] = out[p - 1];
+			p--;
+		}
+		v2[p] = x;
+		out[p] = pos;
+		budget -= j - p;
+		if (budget < 0) {
+			/* Skewed values: finish by radix on the doubles. */
+			for (int t = j + 1; t < k; t++) {
+				out[t] = (int)(a[t] & 0xffff);
+				v2[t] = sg * v[out[t]];
+			}
+			if (ix)
+				for (int t = 0; t < k; t++)
+					out[t] = ix[out[t]];
+			sort_by_radix(s, v2, out, k);
+			return;
+		}
+	}
+	if (ix)
+		for (int j = 0; j < k; j++)
+			out[j] = ix[out[j]];
+}
+
+/*
  * Writes to out the indices of v[0..k) (ix[j], or j when ix is NULL) ordered
  * by ascending sg * v, ties in their given order; lo and hi are the smallest
  * and largest sg * v.
@@ -560,6 +626,10 @@ sort_list(struct sorter *s, const double *v, const int *ix, double sg, int k, do
 		/* All equal, or a range that overflows or underflows. */
 		if (k >= 2 && lo != hi)
 			sort_by_radix(s, v2, out, k);
+		return;
+	}
+	if (k <= 65536 && 65535.0 / (hi - lo) < INFINITY) {
+		sort_short(s, v, ix, sg, k, lo, hi, out);
 		return;
 	}
 	uint32_t *bk = s->bk, *cnt = s->cnt, nb = (uint32_t)k * PREFS_SPREAD, last = nb - 1;

@@ -252,6 +252,30 @@ test_prefs_against_reference(void **state)
 		free(sc);
 		free(forb);
 	}
+	/* Lists longer than 65536 take the bucket sort: uniform values, then heavy ties. */
+	for (int kind = 0; kind < 3; kind++) {
+		int nc = 70000;
+		double *sc = malloc((size_t)nc * sizeof(double));
+		for (int k = 0; k < nc; k++)
+			sc[k] = gen_value(kind, k);
+		struct match_dense m = {1, nc, MATCH_F64, sc, NULL};
+		struct match_prefs p;
+		struct diag d = {0};
+		assert_int_equal(match_prefs_from_scores(&m, 1, kind == 1, &p, &d), 0);
+		struct refent *ref = malloc((size_t)nc * sizeof(*ref));
+		for (int k = 0; k < nc; k++) {
+			ref[k].v = kind == 1 ? -sc[k] : sc[k];
+			ref[k].i = k;
+		}
+		qsort(ref, (size_t)nc, sizeof(*ref), refcmp);
+		for (int k = 0; k < nc; k++)
+			if (p.items[k] != ref[k].i)
+				fail_msg("kind %d: position %d holds %d, want %d", kind, k, p.items[k],
+					 ref[k].i);
+		free(ref);
+		match_prefs_fini(&p);
+		free(sc);
+	}
 	/* A NaN is found whichever path the list takes. */
 	double bad[] = {1, 2, 3, NAN, 5, 6};
 	struct match_dense mb = {2, 3, MATCH_F64, bad, NULL};
