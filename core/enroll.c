@@ -19,10 +19,19 @@
 #include "csv.h"
 #include "store.h"
 
-enum efield { EF_PERSON, EF_ROLE, EF_CAPACITY, EF_OFFERED, EF_WANTED, EF_AVAIL, EF_CONSENT, EF_COUNT };
+enum efield {
+	EF_PERSON,
+	EF_ROLE,
+	EF_CAPACITY,
+	EF_OFFERED,
+	EF_WANTED,
+	EF_AVAIL,
+	EF_CONSENT,
+	EF_COUNT
+};
 
 static const char *const field_names[EF_COUNT] = {
-	"person", "role", "capacity", "topics_offered", "topics_wanted", "availability", "consent",
+    "person", "role", "capacity", "topics_offered", "topics_wanted", "availability", "consent",
 };
 
 struct row {
@@ -31,7 +40,7 @@ struct row {
 	char role[8];
 	int capacity, consent;
 	char *offered, *wanted, *avail, *attrs; /* JSON text */
-	int exists;                             /* already enrolled: an update */
+	int exists;				/* already enrolled: an update */
 };
 
 struct imp {
@@ -42,8 +51,8 @@ struct imp {
 	struct enroll_result *res;
 	int col_of[EF_COUNT]; /* column index per field, -1 = absent */
 	int nheader;
-	char **header;   /* column names as written */
-	int *is_field;   /* per column: field index or -1 (attribute) */
+	char **header; /* column names as written */
+	int *is_field; /* per column: field index or -1 (attribute) */
 	struct row *rows;
 	int nrows, caprows;
 	sqlite3_stmt *find, *exists;
@@ -110,9 +119,8 @@ push_msg(char ***arr, int *n, const char *msg)
 	return 0;
 }
 
-static void
-rec_error(struct imp *im, int line, int col, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+static void rec_error(struct imp *im, int line, int col, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static void
 rec_error(struct imp *im, int line, int col, const char *field, const char *fmt, ...)
@@ -205,8 +213,8 @@ note_unknown_topic(struct imp *im, const char *topic, int line, int col, enum ef
 	if (!u || !r)
 		return;
 	char msg[512];
-	snprintf(msg, sizeof(msg), "%s:%d:%d: %s: topic '%s' is not declared by the program", im->name,
-		 line, col, field_names[f], topic);
+	snprintf(msg, sizeof(msg), "%s:%d:%d: %s: topic '%s' is not declared by the program",
+		 im->name, line, col, field_names[f], topic);
 	if (push_msg(&im->res->warnings, &im->res->nwarnings, msg) < 0)
 		return;
 	im->unknown[im->nunknown] = strdup(topic);
@@ -310,10 +318,11 @@ read_header(struct imp *im, const struct csv_record *rec)
 		}
 		int f = field_index(eq + 1);
 		if (f < 0) {
-			rec_error(im, rec->line, 1, NULL,
-				  "--map '%s': '%s' is not an enrollment field (person, role, capacity, "
-				  "topics_offered, topics_wanted, availability, consent)",
-				  m, eq + 1);
+			rec_error(
+			    im, rec->line, 1, NULL,
+			    "--map '%s': '%s' is not an enrollment field (person, role, capacity, "
+			    "topics_offered, topics_wanted, availability, consent)",
+			    m, eq + 1);
 			continue;
 		}
 		int found = 0;
@@ -325,8 +334,9 @@ read_header(struct imp *im, const struct csv_record *rec)
 			}
 		}
 		if (!found)
-			rec_error(im, rec->line, 1, NULL, "--map '%s': no column '%.*s' in the header", m,
-				  (int)(eq - m), m);
+			rec_error(im, rec->line, 1, NULL,
+				  "--map '%s': no column '%.*s' in the header", m, (int)(eq - m),
+				  m);
 	}
 	for (int i = 0; i < im->nheader; i++) {
 		int f = im->is_field[i];
@@ -334,16 +344,18 @@ read_header(struct imp *im, const struct csv_record *rec)
 			continue;
 		if (im->col_of[f] >= 0)
 			rec_error(im, rec->line, i + 1, field_names[f],
-				  "column given twice (columns %d and %d)", im->col_of[f] + 1, i + 1);
+				  "column given twice (columns %d and %d)", im->col_of[f] + 1,
+				  i + 1);
 		else
 			im->col_of[f] = i;
 	}
 	static const enum efield required[] = {EF_PERSON, EF_ROLE, EF_CONSENT};
 	for (size_t k = 0; k < 3; k++)
 		if (im->col_of[required[k]] < 0)
-			rec_error(im, rec->line, 1, NULL,
-				  "missing required column '%s' (use --map COLUMN=%s to rename one)",
-				  field_names[required[k]], field_names[required[k]]);
+			rec_error(
+			    im, rec->line, 1, NULL,
+			    "missing required column '%s' (use --map COLUMN=%s to rename one)",
+			    field_names[required[k]], field_names[required[k]]);
 	return 0;
 }
 
@@ -369,18 +381,20 @@ resolve_person(struct imp *im, const char *key, int line, int col, int64_t *id)
 		const char *status = (const char *)sqlite3_column_text(s, 1);
 		/* On leave is fine (they may be matched when back); terminated is not. */
 		if (strcmp(status, "terminated") == 0) {
-			rec_error(im, line, col, "person", "'%s' has left the organization (status %s)",
-				  key, status);
+			rec_error(im, line, col, "person",
+				  "'%s' has left the organization (status %s)", key, status);
 			return 0;
 		}
 		return 1;
 	}
 	if (rc == SQLITE_DONE)
-		rec_error(im, line, col, "person", "unknown person '%s' (not an id or e-mail in the "
-						   "database; import people first)",
+		rec_error(im, line, col, "person",
+			  "unknown person '%s' (not an id or e-mail in the "
+			  "database; import people first)",
 			  key);
 	else
-		rec_error(im, line, col, "person", "database error: %s", sqlite3_errmsg(store_db(im->st)));
+		rec_error(im, line, col, "person", "database error: %s",
+			  sqlite3_errmsg(store_db(im->st)));
 	return 0;
 }
 
@@ -409,8 +423,9 @@ read_record(struct imp *im, const struct csv_record *rec)
 	im->res->total++;
 	int errs = (int)im->res->nerrors;
 	if (rec->nfields != im->nheader)
-		rec_error(im, rec->line, rec->nfields < im->nheader ? rec->nfields : im->nheader + 1,
-			  NULL, "%d fields, the header has %d", rec->nfields, im->nheader);
+		rec_error(im, rec->line,
+			  rec->nfields < im->nheader ? rec->nfields : im->nheader + 1, NULL,
+			  "%d fields, the header has %d", rec->nfields, im->nheader);
 	struct row r = {.line = rec->line, .capacity = 1};
 	int col;
 
@@ -452,14 +467,15 @@ read_record(struct imp *im, const struct csv_record *rec)
 	if (consent[0] == '\0')
 		rec_error(im, rec->line, col, "consent", "empty (expected yes or no)");
 	else if (r.consent < 0)
-		rec_error(im, rec->line, col, "consent", "'%s' is not yes/no/true/false/1/0", consent);
+		rec_error(im, rec->line, col, "consent", "'%s' is not yes/no/true/false/1/0",
+			  consent);
 
 	r.offered = parse_list(im, cell(im, rec, EF_OFFERED), rec->line, im->col_of[EF_OFFERED] + 1,
 			       EF_OFFERED);
 	r.wanted = parse_list(im, cell(im, rec, EF_WANTED), rec->line, im->col_of[EF_WANTED] + 1,
 			      EF_WANTED);
-	r.avail = parse_list(im, cell(im, rec, EF_AVAIL), rec->line, im->col_of[EF_AVAIL] + 1,
-			     EF_AVAIL);
+	r.avail =
+	    parse_list(im, cell(im, rec, EF_AVAIL), rec->line, im->col_of[EF_AVAIL] + 1, EF_AVAIL);
 	json_t *attrs = json_object();
 	for (int i = 0; i < im->nheader && i < rec->nfields; i++) {
 		if (im->is_field[i] >= 0 || im->header[i][0] == '\0')
@@ -509,15 +525,15 @@ write_rows(struct imp *im, struct diag *d)
 	if (store_begin(im->st, d) < 0)
 		return -1;
 	sqlite3_stmt *s = store_prepare(
-		im->st,
-		"INSERT INTO enrollments (program_id, person_id, role, capacity, topics_offered, "
-		"topics_wanted, availability, consent, attributes, created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-		"ON CONFLICT (program_id, person_id) DO UPDATE SET role = excluded.role, "
-		"capacity = excluded.capacity, topics_offered = excluded.topics_offered, "
-		"topics_wanted = excluded.topics_wanted, availability = excluded.availability, "
-		"consent = excluded.consent, attributes = excluded.attributes",
-		d);
+	    im->st,
+	    "INSERT INTO enrollments (program_id, person_id, role, capacity, topics_offered, "
+	    "topics_wanted, availability, consent, attributes, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	    "ON CONFLICT (program_id, person_id) DO UPDATE SET role = excluded.role, "
+	    "capacity = excluded.capacity, topics_offered = excluded.topics_offered, "
+	    "topics_wanted = excluded.topics_wanted, availability = excluded.availability, "
+	    "consent = excluded.consent, attributes = excluded.attributes",
+	    d);
 	if (s == NULL)
 		goto fail;
 	for (int i = 0; i < im->nrows; i++) {
@@ -540,9 +556,9 @@ write_rows(struct imp *im, struct diag *d)
 		}
 	}
 	sqlite3_finalize(s);
-	json_t *payload = json_pack("{s:s, s:I, s:I, s:I}", "file", im->name, "total",
-				    (json_int_t)im->res->total, "created", (json_int_t)im->res->created,
-				    "updated", (json_int_t)im->res->updated);
+	json_t *payload = json_pack(
+	    "{s:s, s:I, s:I, s:I}", "file", im->name, "total", (json_int_t)im->res->total,
+	    "created", (json_int_t)im->res->created, "updated", (json_int_t)im->res->updated);
 	char *text = json_dumps(payload, JSON_COMPACT);
 	json_decref(payload);
 	s = store_prepare(im->st,
@@ -555,7 +571,8 @@ write_rows(struct imp *im, struct diag *d)
 		sqlite3_bind_text(s, 2, im->o->actor, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 3, im->program_id);
 		sqlite3_bind_text(s, 4, text, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_error(im->st, d, "recording the event");
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0
+						    : store_error(im->st, d, "recording the event");
 	} else if (text == NULL) {
 		diag_set(d, DIAG_NOMEM, "out of memory");
 	}
@@ -579,12 +596,13 @@ enroll_import(struct store *st, int64_t program_id, FILE *f, const char *name,
 	struct csv_reader *rd = csv_reader_new_file(f, name, d);
 	if (rd == NULL)
 		return -1;
-	im.find = store_prepare(st,
-				"SELECT id, status FROM people WHERE external_id = ?1 OR email = ?1 "
-				"ORDER BY external_id = ?1 DESC LIMIT 1",
-				d);
+	im.find =
+	    store_prepare(st,
+			  "SELECT id, status FROM people WHERE external_id = ?1 OR email = ?1 "
+			  "ORDER BY external_id = ?1 DESC LIMIT 1",
+			  d);
 	im.exists = store_prepare(
-		st, "SELECT 1 FROM enrollments WHERE program_id = ?1 AND person_id = ?2", d);
+	    st, "SELECT 1 FROM enrollments WHERE program_id = ?1 AND person_id = ?2", d);
 	if (im.find == NULL || im.exists == NULL)
 		goto out;
 	struct csv_record rec;
@@ -607,14 +625,16 @@ enroll_import(struct store *st, int64_t program_id, FILE *f, const char *name,
 				goto out;
 			}
 			if (res->nerrors > 0)
-				break; /* without a usable header every row would fail the same way */
+				break; /* without a usable header every row would fail the same way
+					*/
 			continue;
 		}
 		read_record(&im, &rec);
 	}
 	finish_warnings(&im);
 	if (!header && res->nerrors == 0) {
-		rec_error(&im, 1, 1, NULL, "empty file (expected a header: person,role,capacity,...)");
+		rec_error(&im, 1, 1, NULL,
+			  "empty file (expected a header: person,role,capacity,...)");
 	}
 	if (res->nerrors > 0) {
 		diag_set(d, DIAG_INVALID, "%s: %ld error%s; nothing imported", name, res->nerrors,

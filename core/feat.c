@@ -17,11 +17,11 @@
 #include <string.h>
 
 static const char *const feat_names_tab[FEAT_COUNT] = {
-	"topic_fit",	    "level_gap",	    "generation_gap", "cross_department",
-	"cross_location",   "shared_language", "tz_distance",    "availability_overlap",
+    "topic_fit",      "level_gap",	 "generation_gap", "cross_department",
+    "cross_location", "shared_language", "tz_distance",	   "availability_overlap",
 };
 static const char *const pred_names_tab[FPRED_COUNT] = {
-	"reporting_chain", "same_department", "same_team", "same_location", "previously_paired",
+    "reporting_chain", "same_department", "same_team", "same_location", "previously_paired",
 };
 static const char *const generations[] = {"baby_boomer", "gen_x", "millennial", "gen_z"};
 
@@ -94,8 +94,8 @@ static void init_recip(void);
  * library call; on x86-64 with GCC the hot functions are compiled twice and
  * the loader picks the POPCNT version when the CPU has it (ifunc).
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__POPCNT__) && \
-	!defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__POPCNT__) &&     \
+    !defined(__SANITIZE_ADDRESS__)
 #define FEAT_HOT __attribute__((target_clones("popcnt", "default")))
 #else
 #define FEAT_HOT
@@ -286,8 +286,8 @@ feat_snapshot_delete(struct feat_snapshot *s)
 	free(s->tin);
 	free(s->tout);
 	free(s->plang);
-	int **ints[] = {&s->c_person, &s->c_level, &s->c_gen,  &s->c_dept, &s->c_team,
-			&s->c_loc,    &s->c_tzk,   &s->c_tz,   &s->c_tin,  &s->c_tout,
+	int **ints[] = {&s->c_person, &s->c_level,   &s->c_gen,	   &s->c_dept,	 &s->c_team,
+			&s->c_loc,    &s->c_tzk,     &s->c_tz,	   &s->c_tin,	 &s->c_tout,
 			&s->c_nslots, &s->r_nwanted, &s->r_nslots, &s->excl_ptr, &s->excl_col};
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
 		free(*ints[i]);
@@ -357,7 +357,8 @@ feat_add_person(struct feat_snapshot *s, const struct feat_person_in *p, struct 
 			if (strcmp(p->generation, generations[i]) == 0)
 				gen = i;
 		if (gen < 0)
-			return diag_set(d, DIAG_INVALID, "features: person %lld: unknown generation '%s'",
+			return diag_set(d, DIAG_INVALID,
+					"features: person %lld: unknown generation '%s'",
 					(long long)p->id, p->generation);
 	}
 	if (grow((void **)&s->people, &s->cappeople, s->npeople + 1, sizeof(struct person)) < 0)
@@ -646,8 +647,8 @@ static int
 build_columns(struct feat_snapshot *s)
 {
 	int n = s->nmentors ? s->nmentors : 1;
-	int **ints[] = {&s->c_person, &s->c_level, &s->c_gen, &s->c_dept, &s->c_team, &s->c_loc,
-			&s->c_tzk,    &s->c_tz,    &s->c_tin, &s->c_tout, &s->c_nslots};
+	int **ints[] = {&s->c_person, &s->c_level, &s->c_gen, &s->c_dept, &s->c_team,  &s->c_loc,
+			&s->c_tzk,    &s->c_tz,	   &s->c_tin, &s->c_tout, &s->c_nslots};
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
 		if ((*ints[i] = malloc((size_t)n * sizeof(int))) == NULL)
 			return -1;
@@ -850,7 +851,8 @@ feat_eval(const struct feat_snapshot *s, int c, int r, struct feat_values *out)
 		out->known[i] = 1;
 
 	int nw = s->r_nwanted[r];
-	int fit = and_count(s->c_offered + (size_t)c * s->tw, s->r_wanted + (size_t)r * s->tw, s->tw);
+	int fit =
+	    and_count(s->c_offered + (size_t)c * s->tw, s->r_wanted + (size_t)r * s->tw, s->tw);
 	out->raw[FEAT_TOPIC_FIT] = out->value[FEAT_TOPIC_FIT] = nw ? (double)fit / nw : 0.0;
 
 	if (s->c_level[c] > 0 && b->level > 0) {
@@ -865,10 +867,11 @@ feat_eval(const struct feat_snapshot *s, int c, int r, struct feat_values *out)
 	} else {
 		out->known[FEAT_GENERATION_GAP] = 0;
 	}
-	out->value[FEAT_CROSS_DEPARTMENT] = s->c_dept[c] >= 0 && b->dept >= 0 && s->c_dept[c] != b->dept;
+	out->value[FEAT_CROSS_DEPARTMENT] =
+	    s->c_dept[c] >= 0 && b->dept >= 0 && s->c_dept[c] != b->dept;
 	out->value[FEAT_CROSS_LOCATION] = s->c_loc[c] >= 0 && b->loc >= 0 && s->c_loc[c] != b->loc;
 	out->value[FEAT_SHARED_LANGUAGE] =
-		and_count(s->c_lang + (size_t)c * s->lw, s->plang + (size_t)pb * s->lw, s->lw) > 0;
+	    and_count(s->c_lang + (size_t)c * s->lw, s->plang + (size_t)pb * s->lw, s->lw) > 0;
 	out->raw[FEAT_CROSS_DEPARTMENT] = out->value[FEAT_CROSS_DEPARTMENT];
 	out->raw[FEAT_CROSS_LOCATION] = out->value[FEAT_CROSS_LOCATION];
 	out->raw[FEAT_SHARED_LANGUAGE] = out->value[FEAT_SHARED_LANGUAGE];
@@ -880,7 +883,8 @@ feat_eval(const struct feat_snapshot *s, int c, int r, struct feat_values *out)
 	}
 	int ns = s->c_nslots[c] < s->r_nslots[r] ? s->c_nslots[c] : s->r_nslots[r];
 	if (ns > 0) {
-		int both = and_count(s->c_slots + (size_t)c * s->sw, s->r_slots + (size_t)r * s->sw, s->sw);
+		int both = and_count(s->c_slots + (size_t)c * s->sw, s->r_slots + (size_t)r * s->sw,
+				     s->sw);
 		out->value[FEAT_AVAILABILITY_OVERLAP] = (double)both / ns;
 	}
 	out->raw[FEAT_AVAILABILITY_OVERLAP] = out->value[FEAT_AVAILABILITY_OVERLAP];
@@ -993,15 +997,17 @@ row_impl(const struct feat_snapshot *s, const struct feat_rules *ru, int r, doub
 			if (ns > 0) {
 				int both = 0;
 				for (int k = 0; k < sw; k++)
-					both += __builtin_popcountll(s->c_slots[(size_t)c * sw + k] & bslots[k]);
+					both += __builtin_popcountll(
+					    s->c_slots[(size_t)c * sw + k] & bslots[k]);
 				avail = (double)both / ns;
 			}
 		}
 		if (scores) {
 			scores[c] = w[FEAT_TOPIC_FIT] * v_fit + w[FEAT_LEVEL_GAP] * (lraw / 8.0) +
 				    w[FEAT_GENERATION_GAP] * (graw / 3.0) +
-				    w[FEAT_CROSS_DEPARTMENT] * xdept + w[FEAT_CROSS_LOCATION] * xloc +
-				    w[FEAT_SHARED_LANGUAGE] * lang + w[FEAT_TZ_DISTANCE] * (tzh / 12.0) +
+				    w[FEAT_CROSS_DEPARTMENT] * xdept +
+				    w[FEAT_CROSS_LOCATION] * xloc + w[FEAT_SHARED_LANGUAGE] * lang +
+				    w[FEAT_TZ_DISTANCE] * (tzh / 12.0) +
 				    w[FEAT_AVAILABILITY_OVERLAP] * avail;
 		}
 		if (!verdict)
@@ -1134,13 +1140,14 @@ row_fast(const struct feat_snapshot *s, const struct feat_rules *ru, int r, doub
 			v = FV_VETOED;
 		} else if (forbid | require) {
 			unsigned holds =
-				(unsigned)((k->tin <= btin && btin <= k->tout) ||
-					   (btin <= k->tin && k->tin <= btout))
-					<< FPRED_REPORTING_CHAIN |
-				(unsigned)((k->dept >= 0) & (k->dept == bdept)) << FPRED_SAME_DEPARTMENT |
-				(unsigned)((k->team >= 0) & (k->team == bteam)) << FPRED_SAME_TEAM |
-				(unsigned)((k->loc >= 0) & (k->loc == bloc)) << FPRED_SAME_LOCATION |
-				(unsigned)(xk != 0) << FPRED_PREVIOUSLY_PAIRED;
+			    (unsigned)((k->tin <= btin && btin <= k->tout) ||
+				       (btin <= k->tin && k->tin <= btout))
+				<< FPRED_REPORTING_CHAIN |
+			    (unsigned)((k->dept >= 0) & (k->dept == bdept))
+				<< FPRED_SAME_DEPARTMENT |
+			    (unsigned)((k->team >= 0) & (k->team == bteam)) << FPRED_SAME_TEAM |
+			    (unsigned)((k->loc >= 0) & (k->loc == bloc)) << FPRED_SAME_LOCATION |
+			    (unsigned)(xk != 0) << FPRED_PREVIOUSLY_PAIRED;
 			unsigned bad = forbid & holds, miss = require & ~holds;
 			if (bad)
 				v = FV_FORBID + __builtin_ctz(bad);
@@ -1151,14 +1158,33 @@ row_fast(const struct feat_snapshot *s, const struct feat_rules *ru, int r, doub
 			int f = ranges[i], known = 1;
 			double raw;
 			switch (f) {
-			case FEAT_TOPIC_FIT: raw = fit; break;
-			case FEAT_LEVEL_GAP: raw = lraw; known = lk; break;
-			case FEAT_GENERATION_GAP: raw = graw; known = gk; break;
-			case FEAT_CROSS_DEPARTMENT: raw = xdept; break;
-			case FEAT_CROSS_LOCATION: raw = xloc; break;
-			case FEAT_SHARED_LANGUAGE: raw = lang; break;
-			case FEAT_TZ_DISTANCE: raw = tzm / 60.0; known = tk; break;
-			default: raw = avail; break;
+			case FEAT_TOPIC_FIT:
+				raw = fit;
+				break;
+			case FEAT_LEVEL_GAP:
+				raw = lraw;
+				known = lk;
+				break;
+			case FEAT_GENERATION_GAP:
+				raw = graw;
+				known = gk;
+				break;
+			case FEAT_CROSS_DEPARTMENT:
+				raw = xdept;
+				break;
+			case FEAT_CROSS_LOCATION:
+				raw = xloc;
+				break;
+			case FEAT_SHARED_LANGUAGE:
+				raw = lang;
+				break;
+			case FEAT_TZ_DISTANCE:
+				raw = tzm / 60.0;
+				known = tk;
+				break;
+			default:
+				raw = avail;
+				break;
 			}
 			if (!known || raw < ru->range[f].min || raw > ru->range[f].max)
 				v = FV_RANGE + f;
@@ -1190,19 +1216,18 @@ feat_values(const struct feat_snapshot *s, int c, int r, double out[FEAT_COUNT])
 	const struct col1 *k = &s->cols1[c];
 	const int pb = s->mentees[r].person;
 	const struct person *b = &s->people[pb];
-	out[FEAT_TOPIC_FIT] = s->r_nwanted[r]
-				      ? (double)__builtin_popcountll(k->offered & s->r_wanted[r]) /
-						s->r_nwanted[r]
-				      : 0.0;
+	out[FEAT_TOPIC_FIT] =
+	    s->r_nwanted[r]
+		? (double)__builtin_popcountll(k->offered & s->r_wanted[r]) / s->r_nwanted[r]
+		: 0.0;
 	out[FEAT_LEVEL_GAP] = k->level > 0 && b->level > 0 ? (b->level - k->level) / 8.0 : 0.0;
 	out[FEAT_GENERATION_GAP] = k->gen >= 0 && b->gen >= 0 ? (k->gen - b->gen) / 3.0 : 0.0;
 	out[FEAT_CROSS_DEPARTMENT] = k->dept >= 0 && b->dept >= 0 && k->dept != b->dept;
 	out[FEAT_CROSS_LOCATION] = k->loc >= 0 && b->loc >= 0 && k->loc != b->loc;
 	out[FEAT_SHARED_LANGUAGE] = (k->lang & s->plang[pb]) != 0;
-	out[FEAT_TZ_DISTANCE] = k->tz != TZ_UNKNOWN && b->tz_known
-					? tz_minutes(k->tz, b->tz_off) / (12.0 * 60.0)
-					: 0.0;
+	out[FEAT_TZ_DISTANCE] =
+	    k->tz != TZ_UNKNOWN && b->tz_known ? tz_minutes(k->tz, b->tz_off) / (12.0 * 60.0) : 0.0;
 	int ns = k->nslots < s->r_nslots[r] ? k->nslots : s->r_nslots[r];
 	out[FEAT_AVAILABILITY_OVERLAP] =
-		__builtin_popcountll(k->slots & s->r_slots[r]) * recip64[ns];
+	    __builtin_popcountll(k->slots & s->r_slots[r]) * recip64[ns];
 }

@@ -70,28 +70,30 @@ enum feat_pred {
 /* Why a pair is not allowed: the value feat_check() and feat_score_row() report. */
 enum feat_verdict {
 	FV_ALLOWED = 0,
-	FV_SELF,    /* same person on both sides */
-	FV_VETOED,  /* an administrator vetoed the pair */
-	FV_FORBID,  /* + enum feat_pred: a forbidden predicate holds */
-	FV_REQUIRE = FV_FORBID + FPRED_COUNT,             /* + enum feat_pred: a required predicate fails */
-	FV_RANGE = FV_REQUIRE + FPRED_COUNT,              /* + enum feat_id: a feature is out of range */
+	FV_SELF,			      /* same person on both sides */
+	FV_VETOED,			      /* an administrator vetoed the pair */
+	FV_FORBID,			      /* + enum feat_pred: a forbidden predicate holds */
+	FV_REQUIRE = FV_FORBID + FPRED_COUNT, /* + enum feat_pred: a required predicate fails */
+	FV_RANGE = FV_REQUIRE + FPRED_COUNT,  /* + enum feat_id: a feature is out of range */
 	FV_COUNT = FV_RANGE + FEAT_COUNT
 };
 
-const char *feat_name(int id);       /* "topic_fit", ... */
-const char *feat_pred_name(int id);  /* "reporting_chain", ... */
-int feat_lookup(const char *name);      /* enum feat_id or -1 */
+const char *feat_name(int id);		/* "topic_fit", ... */
+const char *feat_pred_name(int id);	/* "reporting_chain", ... */
+int feat_lookup(const char *name);	/* enum feat_id or -1 */
 int feat_pred_lookup(const char *name); /* enum feat_pred or -1 */
 /* "topic_fit, level_gap, ..." for error messages (static strings). */
 const char *feat_names(void);
 const char *feat_pred_names(void);
-/* A human sentence for a verdict: "forbidden: reporting_chain" ... Static buffer per call site: copy it. */
+/* A human sentence for a verdict: "forbidden: reporting_chain" ... Static buffer per call site:
+ * copy it. */
 void feat_verdict_text(int verdict, char *buf, size_t size);
 
 /* The rules a policy declares, in C form. Zero-initialized = no rule, no weight. */
 struct feat_rules {
-	unsigned forbid;  /* bit (1u << enum feat_pred): pairs where it holds are forbidden */
-	unsigned require; /* bit (1u << enum feat_pred): pairs where it does not hold are forbidden */
+	unsigned forbid; /* bit (1u << enum feat_pred): pairs where it holds are forbidden */
+	unsigned
+	    require; /* bit (1u << enum feat_pred): pairs where it does not hold are forbidden */
 	struct {
 		int on;
 		double min, max; /* on raw values (level_gap in levels, tz_distance in hours) */
@@ -101,12 +103,12 @@ struct feat_rules {
 
 /* One person as the builder sees them. Strings may be NULL or "" (unknown). */
 struct feat_person_in {
-	int64_t id;           /* the caller's key (people.id) */
-	int level;            /* 1..9, 0 = unknown */
+	int64_t id;		/* the caller's key (people.id) */
+	int level;		/* 1..9, 0 = unknown */
 	const char *generation; /* baby_boomer | gen_x | millennial | gen_z | NULL */
 	const char *department, *team, *location;
 	int tz_known;
-	int tz_offset_min;    /* current UTC offset in minutes, when tz_known */
+	int tz_offset_min; /* current UTC offset in minutes, when tz_known */
 	const char *const *languages;
 	int nlanguages;
 };
@@ -163,7 +165,8 @@ void feat_values(const struct feat_snapshot *s, int mentor, int mentee, double o
 int feat_check(const struct feat_snapshot *s, const struct feat_rules *r, int mentor, int mentee);
 
 /* The weighted sum of the normalized features for one pair. */
-double feat_score(const struct feat_snapshot *s, const struct feat_rules *r, int mentor, int mentee);
+double feat_score(const struct feat_snapshot *s, const struct feat_rules *r, int mentor,
+		  int mentee);
 
 /*
  * The hot loop: for mentee ROW, fills scores[0..nmentors) with the weighted

@@ -47,8 +47,9 @@ lookup_id(struct store *st, const char *sql, const char *key, int64_t *id, struc
 int
 matches_find_person(struct store *st, const char *key, int64_t *id, struct diag *d)
 {
-	int rc = lookup_id(st, "SELECT id FROM people WHERE external_id = ?1 OR email = ?1 "
-			       "ORDER BY external_id = ?1 DESC LIMIT 1",
+	int rc = lookup_id(st,
+			   "SELECT id FROM people WHERE external_id = ?1 OR email = ?1 "
+			   "ORDER BY external_id = ?1 DESC LIMIT 1",
 			   key, id, d);
 	if (rc == 1)
 		return diag_set(d, DIAG_NOTFOUND, "no person with id or e-mail '%s'", key);
@@ -170,11 +171,11 @@ static int
 load_people(struct store *st, struct policy_cohort *c, struct diag *d)
 {
 	sqlite3_stmt *s = store_prepare(
-		st,
-		"SELECT id, external_id, name, email, title, level, department, team, location, "
-		"timezone, generation, languages, skills, topics_wanted, attributes, manager_id "
-		"FROM people ORDER BY id",
-		d);
+	    st,
+	    "SELECT id, external_id, name, email, title, level, department, team, location, "
+	    "timezone, generation, languages, skills, topics_wanted, attributes, manager_id "
+	    "FROM people ORDER BY id",
+	    d);
 	if (s == NULL)
 		return -1;
 	int64_t *mgr = NULL;
@@ -183,8 +184,9 @@ load_people(struct store *st, struct policy_cohort *c, struct diag *d)
 	time_t now = store_time(st);
 	while ((rc = step_done(st, s, d, "loading people")) == SQLITE_ROW) {
 		struct policy_person *p = policy_cohort_add_person(c);
-		if (p == NULL || (nmgr == capmgr && (capmgr = capmgr ? capmgr * 2 : 256,
-						     !(mgr = realloc(mgr, capmgr * sizeof(int64_t)))))) {
+		if (p == NULL ||
+		    (nmgr == capmgr && (capmgr = capmgr ? capmgr * 2 : 256,
+					!(mgr = realloc(mgr, capmgr * sizeof(int64_t)))))) {
 			rc = diag_set(d, DIAG_NOMEM, "out of memory");
 			break;
 		}
@@ -203,7 +205,8 @@ load_people(struct store *st, struct policy_cohort *c, struct diag *d)
 		p->skills = col_dup(s, 12);
 		p->topics_wanted = col_dup(s, 13);
 		p->attributes = col_dup(s, 14);
-		mgr[nmgr++] = sqlite3_column_type(s, 15) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 15);
+		mgr[nmgr++] =
+		    sqlite3_column_type(s, 15) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 15);
 		if (p->timezone) {
 			int known = zone_offset(&zc, p->timezone, now, &p->tz_offset_min);
 			if (known < 0) {
@@ -230,12 +233,12 @@ static int
 load_enrollments(struct store *st, struct policy_cohort *c, struct diag *d)
 {
 	sqlite3_stmt *s = store_prepare(
-		st,
-		"SELECT e.id, e.person_id, e.role, e.capacity, e.topics_offered, e.topics_wanted, "
-		"e.availability, e.attributes FROM enrollments e JOIN people p ON p.id = e.person_id "
-		"WHERE e.program_id = ?1 AND e.consent = 1 AND p.status = 'active' "
-		"ORDER BY p.external_id",
-		d);
+	    st,
+	    "SELECT e.id, e.person_id, e.role, e.capacity, e.topics_offered, e.topics_wanted, "
+	    "e.availability, e.attributes FROM enrollments e JOIN people p ON p.id = e.person_id "
+	    "WHERE e.program_id = ?1 AND e.consent = 1 AND p.status = 'active' "
+	    "ORDER BY p.external_id",
+	    d);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, c->program_id);
@@ -354,10 +357,11 @@ add_event(struct store *st, const char *kind, const char *actor, int64_t subject
 	json_decref(payload);
 	if (text == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory");
-	sqlite3_stmt *s = store_prepare(st,
-					"INSERT INTO events (at, kind, actor, subject_id, program_id, "
-					"payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-					d);
+	sqlite3_stmt *s =
+	    store_prepare(st,
+			  "INSERT INTO events (at, kind, actor, subject_id, program_id, "
+			  "payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			  d);
 	int rc = -1;
 	if (s) {
 		sqlite3_bind_text(s, 1, at, -1, SQLITE_TRANSIENT);
@@ -367,7 +371,9 @@ add_event(struct store *st, const char *kind, const char *actor, int64_t subject
 			sqlite3_bind_int64(s, 4, subject);
 		sqlite3_bind_int64(s, 5, program_id);
 		sqlite3_bind_text(s, 6, text, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_error(st, d, "recording event %s", kind);
+		rc = sqlite3_step(s) == SQLITE_DONE
+			 ? 0
+			 : store_error(st, d, "recording event %s", kind);
 		sqlite3_finalize(s);
 	}
 	free(text);
@@ -381,11 +387,11 @@ insert_proposals(struct store *st, const struct policy_cohort *c, const struct p
 	char now[STORE_TIME_MAX];
 	store_timestamp(st, now);
 	sqlite3_stmt *s = store_prepare(
-		st,
-		"INSERT INTO matches (program_id, mentor_id, mentee_id, status, pinned, score, "
-		"explanation, policy_name, policy_version, run_id, created_at) "
-		"VALUES (?1, ?2, ?3, 'proposed', 0, ?4, ?5, ?6, ?7, ?8, ?9)",
-		d);
+	    st,
+	    "INSERT INTO matches (program_id, mentor_id, mentee_id, status, pinned, score, "
+	    "explanation, policy_name, policy_version, run_id, created_at) "
+	    "VALUES (?1, ?2, ?3, 'proposed', 0, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    d);
 	if (s == NULL)
 		return -1;
 	int rc = 0;
@@ -452,10 +458,10 @@ matches_store_run(struct store *st, const struct policy_cohort *c, const struct 
 		       c->program_id, 0, 0, d) < 0 ||
 	    insert_proposals(st, c, pol, res, run_id, nstored, d) < 0)
 		goto fail;
-	json_t *payload = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:f}", "run_id", run_id,
-				    "policy", pol->name, "policy_version", pol->version, "proposed",
-				    *nstored, "kept", kept, "unmatched", res->nunmatched, "total",
-				    res->total);
+	json_t *payload =
+	    json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:f}", "run_id", run_id, "policy", pol->name,
+		      "policy_version", pol->version, "proposed", *nstored, "kept", kept,
+		      "unmatched", res->nunmatched, "total", res->total);
 	if (add_event(st, "match.proposed", actor, 0, c->program_id, payload, d) < 0)
 		goto fail;
 	return store_commit(st, d);
@@ -468,10 +474,10 @@ fail:
 /* ---- reading matches ----------------------------------------------------------------- */
 
 static const char list_sql[] =
-	"SELECT m.id, pm.external_id, pm.name, pe.external_id, pe.name, m.status, m.pinned, "
-	"m.score, m.policy_name, m.policy_version, m.run_id, m.created_at, m.decided_at, "
-	"m.decided_by, m.explanation, m.program_id "
-	"FROM matches m JOIN people pm ON pm.id = m.mentor_id JOIN people pe ON pe.id = m.mentee_id ";
+    "SELECT m.id, pm.external_id, pm.name, pe.external_id, pe.name, m.status, m.pinned, "
+    "m.score, m.policy_name, m.policy_version, m.run_id, m.created_at, m.decided_at, "
+    "m.decided_by, m.explanation, m.program_id "
+    "FROM matches m JOIN people pm ON pm.id = m.mentor_id JOIN people pe ON pe.id = m.mentee_id ";
 
 static json_t *
 text_or_null(sqlite3_stmt *s, int i)
@@ -484,16 +490,15 @@ static json_t *
 row_json(sqlite3_stmt *s, int with_explanation)
 {
 	json_t *o = json_pack(
-		"{s:I, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-		"id", (json_int_t)sqlite3_column_int64(s, 0), "mentor", "id", text_or_null(s, 1),
-		"name", text_or_null(s, 2), "mentee", "id", text_or_null(s, 3), "name",
-		text_or_null(s, 4), "status", text_or_null(s, 5), "pinned", sqlite3_column_int(s, 6),
-		"score",
-		sqlite3_column_type(s, 7) == SQLITE_NULL ? json_null()
-							  : json_real(sqlite3_column_double(s, 7)),
-		"policy", text_or_null(s, 8), "policy_version", text_or_null(s, 9), "run_id",
-		text_or_null(s, 10), "created_at", text_or_null(s, 11), "decided_at",
-		text_or_null(s, 12), "decided_by", text_or_null(s, 13));
+	    "{s:I, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+	    (json_int_t)sqlite3_column_int64(s, 0), "mentor", "id", text_or_null(s, 1), "name",
+	    text_or_null(s, 2), "mentee", "id", text_or_null(s, 3), "name", text_or_null(s, 4),
+	    "status", text_or_null(s, 5), "pinned", sqlite3_column_int(s, 6), "score",
+	    sqlite3_column_type(s, 7) == SQLITE_NULL ? json_null()
+						     : json_real(sqlite3_column_double(s, 7)),
+	    "policy", text_or_null(s, 8), "policy_version", text_or_null(s, 9), "run_id",
+	    text_or_null(s, 10), "created_at", text_or_null(s, 11), "decided_at",
+	    text_or_null(s, 12), "decided_by", text_or_null(s, 13));
 	if (o && with_explanation) {
 		const char *t = (const char *)sqlite3_column_text(s, 14);
 		json_t *ex = t ? json_loads(t, 0, NULL) : NULL;
@@ -507,8 +512,10 @@ json_t *
 matches_list_json(struct store *st, int64_t program_id, const char *status, struct diag *d)
 {
 	char sql[1024];
-	snprintf(sql, sizeof(sql), "%s WHERE m.program_id = ?1 AND (?2 IS NULL OR m.status = ?2) "
-				   "ORDER BY m.id", list_sql);
+	snprintf(sql, sizeof(sql),
+		 "%s WHERE m.program_id = ?1 AND (?2 IS NULL OR m.status = ?2) "
+		 "ORDER BY m.id",
+		 list_sql);
 	sqlite3_stmt *s = store_prepare(st, sql, d);
 	if (s == NULL)
 		return NULL;
@@ -586,10 +593,11 @@ read_match(struct store *st, const char *where, int64_t a, int64_t b, int64_t c3
 	   struct match_row *m, struct diag *d)
 {
 	char sql[512];
-	snprintf(sql, sizeof(sql),
-		 "SELECT id, program_id, mentor_id, mentee_id, status, pinned FROM matches WHERE %s "
-		 "ORDER BY id LIMIT 1",
-		 where);
+	snprintf(
+	    sql, sizeof(sql),
+	    "SELECT id, program_id, mentor_id, mentee_id, status, pinned FROM matches WHERE %s "
+	    "ORDER BY id LIMIT 1",
+	    where);
 	sqlite3_stmt *s = store_prepare(st, sql, d);
 	if (s == NULL)
 		return -1;
@@ -618,10 +626,11 @@ set_status(struct store *st, int64_t id, const char *status, int pinned, const c
 {
 	char now[STORE_TIME_MAX];
 	store_timestamp(st, now);
-	sqlite3_stmt *s = store_prepare(st,
-					"UPDATE matches SET status = ?2, pinned = ?3, decided_at = ?4, "
-					"decided_by = ?5 WHERE id = ?1",
-					d);
+	sqlite3_stmt *s =
+	    store_prepare(st,
+			  "UPDATE matches SET status = ?2, pinned = ?3, decided_at = ?4, "
+			  "decided_by = ?5 WHERE id = ?1",
+			  d);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
@@ -629,8 +638,9 @@ set_status(struct store *st, int64_t id, const char *status, int pinned, const c
 	sqlite3_bind_int(s, 3, pinned);
 	sqlite3_bind_text(s, 4, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 5, actor, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_error(st, d, "updating match #%lld",
-								      (long long)id);
+	int rc = sqlite3_step(s) == SQLITE_DONE
+		     ? 0
+		     : store_error(st, d, "updating match #%lld", (long long)id);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -659,8 +669,9 @@ decide_one(struct store *st, int64_t id, enum matches_decision what, const char 
 					"match #%lld: the mentee already has %s match #%lld",
 					(long long)id, other.status, (long long)other.id);
 	} else if (strcmp(m.status, "proposed") != 0 && strcmp(m.status, "approved") != 0) {
-		return diag_set(d, DIAG_CONFLICT, "match #%lld is %s: only proposed or approved "
-						  "matches can be rejected",
+		return diag_set(d, DIAG_CONFLICT,
+				"match #%lld is %s: only proposed or approved "
+				"matches can be rejected",
 				(long long)id, m.status);
 	}
 	const char *status = what == MATCHES_APPROVE ? "approved" : "rejected";
@@ -690,10 +701,10 @@ static int
 check_enrolled(struct store *st, int64_t program_id, int64_t person, int mentor, struct diag *d)
 {
 	sqlite3_stmt *s = store_prepare(
-		st,
-		"SELECT e.role, e.consent, p.external_id FROM people p LEFT JOIN enrollments e "
-		"ON e.person_id = p.id AND e.program_id = ?1 WHERE p.id = ?2",
-		d);
+	    st,
+	    "SELECT e.role, e.consent, p.external_id FROM people p LEFT JOIN enrollments e "
+	    "ON e.person_id = p.id AND e.program_id = ?1 WHERE p.id = ?2",
+	    d);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, program_id);
@@ -720,8 +731,8 @@ check_enrolled(struct store *st, int64_t program_id, int64_t person, int mentor,
 }
 
 int
-matches_pin(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee,
-	    const char *actor, int64_t *id, struct diag *d)
+matches_pin(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee, const char *actor,
+	    int64_t *id, struct diag *d)
 {
 	if (mentor == mentee)
 		return diag_set(d, DIAG_INVALID, "a person cannot mentor themself");
@@ -763,11 +774,11 @@ matches_pin(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee
 		char now[STORE_TIME_MAX];
 		store_timestamp(st, now);
 		sqlite3_stmt *s = store_prepare(
-			st,
-			"INSERT INTO matches (program_id, mentor_id, mentee_id, status, pinned, "
-			"explanation, created_at, decided_at, decided_by) VALUES (?1, ?2, ?3, "
-			"'approved', 1, '{\"pinned\":true}', ?4, ?4, ?5)",
-			d);
+		    st,
+		    "INSERT INTO matches (program_id, mentor_id, mentee_id, status, pinned, "
+		    "explanation, created_at, decided_at, decided_by) VALUES (?1, ?2, ?3, "
+		    "'approved', 1, '{\"pinned\":true}', ?4, ?4, ?5)",
+		    d);
 		if (s == NULL)
 			goto fail;
 		sqlite3_bind_int64(s, 1, program_id);
@@ -798,10 +809,11 @@ matches_veto(struct store *st, int64_t program_id, int64_t mentor, int64_t mente
 		return -1;
 	char now[STORE_TIME_MAX];
 	store_timestamp(st, now);
-	sqlite3_stmt *s = store_prepare(st,
-					"INSERT INTO vetoes (program_id, mentor_id, mentee_id, reason, "
-					"created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-					d);
+	sqlite3_stmt *s =
+	    store_prepare(st,
+			  "INSERT INTO vetoes (program_id, mentor_id, mentee_id, reason, "
+			  "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+			  d);
 	if (s == NULL)
 		goto fail;
 	sqlite3_bind_int64(s, 1, program_id);

@@ -70,8 +70,7 @@ int matches_store_run(struct store *st, const struct policy_cohort *c, const str
 		      int *nstored, struct diag *d);
 
 /* Matches of a program (status may be NULL = all), ordered by id, as a JSON array. */
-json_t *matches_list_json(struct store *st, int64_t program_id, const char *status,
-			  struct diag *d);
+json_t *matches_list_json(struct store *st, int64_t program_id, const char *status, struct diag *d);
 
 /* One match by id with its explanation parsed; NULL + DIAG_NOTFOUND if none. */
 json_t *matches_get_json(struct store *st, int64_t id, struct diag *d);

@@ -31,8 +31,8 @@ now_secs(void)
 /* ---- the declaration --------------------------------------------------------- */
 
 static const char *const policy_fields[] = {
-	"method",	 "forbid",	  "require",	   "weights",	 "score",
-	"capacity", "prefer_mentor", "prefer_mentee", "candidates", NULL,
+    "method",	"forbid",	 "require",	  "weights",	"score",
+    "capacity", "prefer_mentor", "prefer_mentee", "candidates", NULL,
 };
 
 static const char *const hook_fields[] = {"score", "capacity", "prefer_mentor", "prefer_mentee"};
@@ -73,14 +73,16 @@ parse_forbid(lua_State *L, int idx, struct policy *out, struct diag *d)
 			      lua_typename(L, t));
 		goto done;
 	}
-	lua_pushnil(L); /* stack: forbid, key */
+	lua_pushnil(L);			     /* stack: forbid, key */
 	while (rc == 0 && lua_next(L, -2)) { /* stack: forbid, key, value */
 		if (!lua_isinteger(L, -2)) {
-			rc = diag_set(d, DIAG_INVALID,
-				      "field 'forbid' must be a list of constraint names (valid: %s)",
-				      feat_pred_names());
+			rc = diag_set(
+			    d, DIAG_INVALID,
+			    "field 'forbid' must be a list of constraint names (valid: %s)",
+			    feat_pred_names());
 		} else if (lua_type(L, -1) != LUA_TSTRING) {
-			rc = diag_set(d, DIAG_INVALID, "field 'forbid'[%lld] must be a string (got %s)",
+			rc = diag_set(d, DIAG_INVALID,
+				      "field 'forbid'[%lld] must be a string (got %s)",
 				      (long long)lua_tointeger(L, -2), luaL_typename(L, -1));
 		} else {
 			int p = feat_pred_lookup(lua_tostring(L, -1));
@@ -106,8 +108,8 @@ parse_range(lua_State *L, const char *name, int f, struct policy *out, struct di
 {
 	if (lua_type(L, -1) != LUA_TTABLE)
 		return diag_set(d, DIAG_INVALID,
-				"field 'require'.%s must be a table {min = N, max = N} (got %s)", name,
-				luaL_typename(L, -1));
+				"field 'require'.%s must be a table {min = N, max = N} (got %s)",
+				name, luaL_typename(L, -1));
 	double lim[2] = {-INFINITY, INFINITY};
 	const char *keys[2] = {"min", "max"};
 	int any = 0;
@@ -119,8 +121,8 @@ parse_range(lua_State *L, const char *name, int f, struct policy *out, struct di
 		} else if (t != LUA_TNIL) {
 			lua_pop(L, 1);
 			return diag_set(d, DIAG_INVALID,
-					"field 'require'.%s.%s must be a finite number (got %s)", name,
-					keys[i], lua_typename(L, t));
+					"field 'require'.%s.%s must be a finite number (got %s)",
+					name, keys[i], lua_typename(L, t));
 		}
 		lua_pop(L, 1);
 	}
@@ -132,8 +134,8 @@ parse_range(lua_State *L, const char *name, int f, struct policy *out, struct di
 		if (k == NULL || (strcmp(k, "min") != 0 && strcmp(k, "max") != 0)) {
 			lua_pop(L, 1);
 			return diag_set(d, DIAG_INVALID,
-					"field 'require'.%s: unknown key %s%s%s (valid: min, max)", name,
-					k ? "'" : "", k ? k : "(not a string)", k ? "'" : "");
+					"field 'require'.%s: unknown key %s%s%s (valid: min, max)",
+					name, k ? "'" : "", k ? k : "(not a string)", k ? "'" : "");
 		}
 	}
 	if (!any)
@@ -171,18 +173,20 @@ parse_require(lua_State *L, int idx, struct policy *out, struct diag *d)
 			int p = feat_pred_lookup(name), f = feat_lookup(name);
 			if (p >= 0) {
 				if (lua_type(L, -1) != LUA_TBOOLEAN)
-					rc = diag_set(d, DIAG_INVALID,
-						      "field 'require'.%s must be true or false (got %s)",
-						      name, luaL_typename(L, -1));
+					rc = diag_set(
+					    d, DIAG_INVALID,
+					    "field 'require'.%s must be true or false (got %s)",
+					    name, luaL_typename(L, -1));
 				else if (lua_toboolean(L, -1))
 					out->rules.require |= 1u << p;
 			} else if (f >= 0) {
 				rc = parse_range(L, name, f, out, d);
 			} else {
-				rc = diag_set(d, DIAG_INVALID,
-					      "field 'require': unknown name '%s' (constraints: %s; "
-					      "features: %s)",
-					      name, feat_pred_names(), feat_names());
+				rc =
+				    diag_set(d, DIAG_INVALID,
+					     "field 'require': unknown name '%s' (constraints: %s; "
+					     "features: %s)",
+					     name, feat_pred_names(), feat_names());
 			}
 		}
 		lua_pop(L, 1);
@@ -212,7 +216,8 @@ parse_weights(lua_State *L, int idx, struct policy *out, struct diag *d)
 		const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
 		int f = name ? feat_lookup(name) : -1;
 		if (f < 0)
-			rc = diag_set(d, DIAG_INVALID, "field 'weights': unknown feature '%s' (valid: %s)",
+			rc = diag_set(d, DIAG_INVALID,
+				      "field 'weights': unknown feature '%s' (valid: %s)",
 				      name ? name : "(not a string)", feat_names());
 		else if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
 			rc = diag_set(d, DIAG_INVALID,
@@ -239,7 +244,8 @@ parse_candidates(lua_State *L, int idx, struct policy *out, struct diag *d)
 		if (!lua_isinteger(L, -1) || k < 1 || k > 100000)
 			rc = diag_set(d, DIAG_INVALID,
 				      "field 'candidates' must be an integer in 1..100000 (got %s)",
-				      lua_isinteger(L, -1) ? lua_tostring(L, -1) : lua_typename(L, t));
+				      lua_isinteger(L, -1) ? lua_tostring(L, -1)
+							   : lua_typename(L, t));
 		else
 			out->candidates = (int)k;
 	}
@@ -366,9 +372,9 @@ policy_cohort_init(struct policy_cohort *c)
 static void
 person_fini(struct policy_person *p)
 {
-	char **s[] = {&p->external_id, &p->name,      &p->email,	 &p->title,
-		      &p->department,  &p->team,      &p->location,	 &p->timezone,
-		      &p->generation,  &p->languages, &p->skills,	 &p->topics_wanted,
+	char **s[] = {&p->external_id, &p->name,      &p->email,    &p->title,
+		      &p->department,  &p->team,      &p->location, &p->timezone,
+		      &p->generation,  &p->languages, &p->skills,   &p->topics_wanted,
 		      &p->attributes};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		free(*s[i]);
@@ -424,7 +430,7 @@ struct policy_person *
 policy_cohort_add_person(struct policy_cohort *c)
 {
 	struct policy_person *p =
-		push_slot((void **)&c->people, &c->npeople, &c->cappeople, sizeof(*p));
+	    push_slot((void **)&c->people, &c->npeople, &c->cappeople, sizeof(*p));
 	if (p)
 		p->manager = -1;
 	return p;
@@ -441,7 +447,8 @@ policy_cohort_add_member(struct policy_cohort *c, int mentor)
 }
 
 int
-policy_cohort_add_kept(struct policy_cohort *c, int mentor, int mentee, int64_t match_id, int pinned)
+policy_cohort_add_kept(struct policy_cohort *c, int mentor, int mentee, int64_t match_id,
+		       int pinned)
 {
 	struct policy_kept *k = push_slot((void **)&c->kept, &c->nkept, &c->capkept, sizeof(*k));
 	if (k == NULL)
@@ -540,8 +547,8 @@ add_side(struct policy_cohort *c, int mentor, struct diag *d)
 			strlist_fini(&topics);
 			return -1;
 		}
-		int rc = mentor ? feat_add_mentor(c->snap, m->person, m->capacity, topics.v, topics.n,
-						  slots.v, slots.n, d)
+		int rc = mentor ? feat_add_mentor(c->snap, m->person, m->capacity, topics.v,
+						  topics.n, slots.v, slots.n, d)
 				: feat_add_mentee(c->snap, m->person, topics.v, topics.n, slots.v,
 						  slots.n, d);
 		strlist_fini(&topics);
@@ -567,16 +574,16 @@ policy_cohort_finish(struct policy_cohort *c, struct diag *d)
 		if (strlist_parse(p->languages, "languages", &langs, d) < 0)
 			return diag_prefix(d, "person %s", p->external_id);
 		struct feat_person_in in = {
-			.id = p->id,
-			.level = p->level,
-			.generation = p->generation,
-			.department = p->department,
-			.team = p->team,
-			.location = p->location,
-			.tz_known = p->tz_known,
-			.tz_offset_min = p->tz_offset_min,
-			.languages = langs.v,
-			.nlanguages = langs.n,
+		    .id = p->id,
+		    .level = p->level,
+		    .generation = p->generation,
+		    .department = p->department,
+		    .team = p->team,
+		    .location = p->location,
+		    .tz_known = p->tz_known,
+		    .tz_offset_min = p->tz_offset_min,
+		    .languages = langs.v,
+		    .nlanguages = langs.n,
 		};
 		int rc = feat_add_person(c->snap, &in, d);
 		strlist_fini(&langs);
@@ -653,7 +660,8 @@ push_json(lua_State *L, json_t *v, int depth)
 		lua_createtable(L, 0, (int)json_object_size(v));
 		const char *k;
 		json_t *e;
-		json_object_foreach(v, k, e) {
+		json_object_foreach(v, k, e)
+		{
 			push_json(L, e, depth + 1);
 			lua_setfield(L, -2, k);
 		}
@@ -811,7 +819,7 @@ push_member(lua_State *L, const struct policy_cohort *c, const struct policy_mem
 enum job_hook { JOB_SCORE, JOB_CAPACITY, JOB_PREFER_MENTOR, JOB_PREFER_MENTEE, JOB_NHOOKS };
 
 static const char *const job_hook_names[JOB_NHOOKS] = {"score", "capacity", "prefer_mentor",
-							"prefer_mentee"};
+						       "prefer_mentee"};
 
 static const char *
 job_hook_names_get(int h)
@@ -832,13 +840,13 @@ struct lua_job {
 	const int *rows, *cols;
 	int64_t npairs;
 	double *out[JOB_NHOOKS]; /* NULL = not wanted; capacity: nc doubles */
-	int hook;                /* the hook running now */
+	int hook;		 /* the hook running now */
 	int refs_built;
 	int mentors_ref, mentees_ref;
-	struct watch_report *report; /* shared with the parent */
-	int cur_c, cur_r, cur_valid;        /* the pair being scored; cur[] filled? */
-	unsigned hot;                       /* features the hook has read: kept in the table */
-	double cur[FEAT_COUNT + 1];         /* its features, then builtin */
+	struct watch_report *report;	    /* shared with the parent */
+	int cur_c, cur_r, cur_valid;	    /* the pair being scored; cur[] filled? */
+	unsigned hot;			    /* features the hook has read: kept in the table */
+	double cur[FEAT_COUNT + 1];	    /* its features, then builtin */
 	const char *keyptr[FEAT_COUNT + 1]; /* interned names, alive on the stack */
 };
 
@@ -915,7 +923,8 @@ watch_start(struct lua_job *j, struct sigaction *old_sa, struct itimerval *old_i
 	watch.L = plugin_state(j->pol->plugin);
 	watch.job = j;
 	const struct plugin_limits *lim = plugin_limits(j->pol->plugin);
-	watch.limit_ms = lim && lim->deadline_ms > 0 ? lim->deadline_ms : PLUGIN_DEFAULT_DEADLINE_MS;
+	watch.limit_ms =
+	    lim && lim->deadline_ms > 0 ? lim->deadline_ms : PLUGIN_DEFAULT_DEADLINE_MS;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = watch_tick;
@@ -933,7 +942,6 @@ watch_stop(const struct sigaction *old_sa, const struct itimerval *old_it)
 	setitimer(ITIMER_REAL, old_it, NULL);
 	sigaction(SIGALRM, old_sa, NULL);
 }
-
 
 /* Builds the person tables once per run, kept in the registry. */
 static void
@@ -1149,7 +1157,7 @@ run_pairs(lua_State *L)
 	lua_rawgeti(L, LUA_REGISTRYINDEX, j->mentors_ref);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, j->mentees_ref);
 	j->hot = 0;
-	push_features(L, j); /* S_FEATURES */
+	push_features(L, j);		      /* S_FEATURES */
 	for (int f = 0; f <= FEAT_COUNT; f++) /* S_KEYS...: the names, kept alive */
 		j->keyptr[f] = lua_pushstring(L, f < FEAT_COUNT ? feat_name(f) : "builtin");
 	double *out = j->out[j->hook];
@@ -1188,7 +1196,8 @@ run_capacity(lua_State *L)
 		lua_Integer k = lua_tointegerx(L, -1, &isint);
 		if (!isint || k < 0 || k > 1000000)
 			luaL_error(L, "capacity must return an integer in 0..1000000 (got %s)",
-				   lua_tostring(L, -1) ? lua_tostring(L, -1) : luaL_typename(L, -1));
+				   lua_tostring(L, -1) ? lua_tostring(L, -1)
+						       : luaL_typename(L, -1));
 		j->out[JOB_CAPACITY][c] = (double)k;
 		lua_pop(L, 1);
 	}
@@ -1211,7 +1220,8 @@ lua_worker(void *arg, struct worker_buf *buf, struct diag *d)
 		watch.on = 0; /* building the person tables is not a call */
 		int64_t calls = h == JOB_CAPACITY ? j->c->nmentors : pairs;
 		rc = plugin_run(j->pol->plugin, job_hook_names[h],
-				h == JOB_CAPACITY ? run_capacity : run_pairs, j, calls > 0 ? calls : 1, d);
+				h == JOB_CAPACITY ? run_capacity : run_pairs, j,
+				calls > 0 ? calls : 1, d);
 	}
 	watch_stop(&old_sa, &old_it);
 	return rc;
@@ -1234,16 +1244,18 @@ run_job(struct lua_job *j, struct diag *d)
 	int first = 0;
 	while (first < JOB_NHOOKS && j->out[first] == NULL)
 		first++;
-	int rc = plugin_isolate(j->pol->plugin, job_hook_names_get(first), 0, lua_worker, j, NULL, d);
+	int rc =
+	    plugin_isolate(j->pol->plugin, job_hook_names_get(first), 0, lua_worker, j, NULL, d);
 	if (rc < 0 && j->report->stuck == 2) {
 		const struct watch_report *r = j->report;
 		const struct policy_cohort *c = j->c;
-		diag_set(d, DIAG_PLUGIN,
-			 "%s: hook %s: one call (mentor %s, mentee %s) ran past the per-call deadline "
-			 "inside a C function; its worker was killed",
-			 j->pol->path, job_hook_names_get(r->hook),
-			 r->mentor >= 0 ? c->people[c->mentors[r->mentor].person].external_id : "-",
-			 r->mentee >= 0 ? c->people[c->mentees[r->mentee].person].external_id : "-");
+		diag_set(
+		    d, DIAG_PLUGIN,
+		    "%s: hook %s: one call (mentor %s, mentee %s) ran past the per-call deadline "
+		    "inside a C function; its worker was killed",
+		    j->pol->path, job_hook_names_get(r->hook),
+		    r->mentor >= 0 ? c->people[c->mentors[r->mentor].person].external_id : "-",
+		    r->mentee >= 0 ? c->people[c->mentees[r->mentee].person].external_id : "-");
 	}
 	if (rc < 0 && d && d->code != DIAG_NOMEM)
 		d->code = DIAG_PLUGIN;
@@ -1286,9 +1298,9 @@ policy_result_fini(struct policy_result *r)
 
 /* Capacities after the hook, minus what kept pairs consume; marks kept mentees. */
 struct prep {
-	int *cap;          /* remaining capacity per mentor */
-	int *kept_of;      /* per mentee: index into c->kept, or -1 */
-	double *lua_cap;   /* shared: capacity hook output */
+	int *cap;	 /* remaining capacity per mentor */
+	int *kept_of;	 /* per mentee: index into c->kept, or -1 */
+	double *lua_cap; /* shared: capacity hook output */
 };
 
 static int
@@ -1463,7 +1475,8 @@ dense_build(struct policy *pol, struct policy_cohort *c, const struct prep *pp, 
 		uint8_t *row = dn->mask + (size_t)r * nc;
 		feat_score_row(c->snap, &pol->rules, r, dn->score + (size_t)r * nc, row);
 		if (pp->kept_of[r] >= 0)
-			memset(row, FV_COUNT, (size_t)nc); /* decided already: not part of the solve */
+			memset(row, FV_COUNT,
+			       (size_t)nc); /* decided already: not part of the solve */
 		for (int k = 0; k < nc; k++)
 			res->allowed += row[k] == 0;
 	}
@@ -1473,8 +1486,8 @@ dense_build(struct policy *pol, struct policy_cohort *c, const struct prep *pp, 
 	int want[JOB_NHOOKS] = {pol->has_score, 0, stable && pol->has_prefer_mentor,
 				stable && pol->has_prefer_mentee};
 	size_t shsz = ((size_t)res->allowed + 1) * sizeof(double);
-	struct lua_job j = {.pol = pol, .c = c, .mask = dn->mask, .nr = nr, .nc = nc,
-			    .npairs = res->allowed};
+	struct lua_job j = {
+	    .pol = pol, .c = c, .mask = dn->mask, .nr = nr, .nc = nc, .npairs = res->allowed};
 	int rc = 0;
 	for (int h = 0; rc == 0 && h < JOB_NHOOKS; h++)
 		if (want[h] && res->allowed > 0 && (j.out[h] = worker_shared_new(shsz, d)) == NULL)
@@ -1520,8 +1533,8 @@ solve_dense(struct policy *pol, struct policy_cohort *c, const struct prep *pp,
 	if (dense_build(pol, c, pp, &dn, res, d) < 0)
 		goto out;
 	double t0 = now_secs();
-	struct match_dense m = {.nr = nr, .nc = nc, .dtype = MATCH_F64, .scores = dn.score,
-				.forbidden = dn.mask};
+	struct match_dense m = {
+	    .nr = nr, .nc = nc, .dtype = MATCH_F64, .scores = dn.score, .forbidden = dn.mask};
 	if (pol->method == POLICY_OPTIMAL) {
 		struct match_opts o = {.maximize = 1, .capacity = pp->cap};
 		if (match_assign(&m, &o, &mr, d) < 0)
@@ -1537,8 +1550,12 @@ solve_dense(struct policy *pol, struct policy_cohort *c, const struct prep *pp,
 			match_prefs_fini(&rows);
 			goto out;
 		}
-		struct match_stable_input in = {.nr = nr, .nc = nc, .rows = rows, .cols = cols,
-						.capacity = pp->cap, .cols_propose = 0};
+		struct match_stable_input in = {.nr = nr,
+						.nc = nc,
+						.rows = rows,
+						.cols = cols,
+						.capacity = pp->cap,
+						.cols_propose = 0};
 		int src = match_stable(&in, &mr, d);
 		match_prefs_fini(&rows);
 		match_prefs_fini(&cols);
@@ -1685,7 +1702,8 @@ solve_sparse(struct policy *pol, struct policy_cohort *c, const struct prep *pp,
 		}
 		for (int64_t i = 0; i < ncand; i++)
 			icols[i] = cols[i];
-		struct lua_job j = {.pol = pol, .c = c, .rows = rows, .cols = icols, .npairs = ncand};
+		struct lua_job j = {
+		    .pol = pol, .c = c, .rows = rows, .cols = icols, .npairs = ncand};
 		j.out[JOB_SCORE] = sh;
 		int jrc = run_job(&j, d);
 		free(icols);
@@ -1697,7 +1715,8 @@ solve_sparse(struct policy *pol, struct policy_cohort *c, const struct prep *pp,
 	res->secs_lua = t2 - t1;
 	for (int64_t i = 0; i < ncand; i++)
 		tscore[i] = bscore[i] + (sh ? sh[i] : 0);
-	struct match_sparse m = {.nr = nr, .nc = nc, .row_ptr = ptr, .cols = cols, .scores = tscore};
+	struct match_sparse m = {
+	    .nr = nr, .nc = nc, .row_ptr = ptr, .cols = cols, .scores = tscore};
 	struct match_opts o = {.maximize = 1, .capacity = pp->cap};
 	if (match_assign_sparse(&m, &o, &mr, d) < 0)
 		goto out;
@@ -1738,8 +1757,7 @@ out:
 }
 
 int
-policy_solve(struct policy *pol, struct policy_cohort *c, struct policy_result *res,
-	     struct diag *d)
+policy_solve(struct policy *pol, struct policy_cohort *c, struct policy_result *res, struct diag *d)
 {
 	memset(res, 0, sizeof(*res));
 	if (c->snap == NULL)
@@ -1796,10 +1814,11 @@ policy_explain(const struct policy *pol, const struct policy_cohort *c, int ment
 								    : "none";
 		json_object_set_new(cons, feat_pred_name(p),
 				    json_pack("{s:b, s:s}", "holds",
-					      feat_pred_holds(c->snap, p, mentor, mentee), "rule", rule));
+					      feat_pred_holds(c->snap, p, mentor, mentee), "rule",
+					      rule));
 	}
 	return json_pack("{s:s, s:s, s:b, s:s, s:o, s:o, s:f, s:f, s:f}", "policy", pol->name,
-			 "policy_version", pol->version, "allowed", verdict == FV_ALLOWED, "verdict",
-			 why, "features", feats, "constraints", cons, "builtin", builtin, "lua", lua,
-			 "score", builtin + lua);
+			 "policy_version", pol->version, "allowed", verdict == FV_ALLOWED,
+			 "verdict", why, "features", feats, "constraints", cons, "builtin", builtin,
+			 "lua", lua, "score", builtin + lua);
 }

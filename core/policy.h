@@ -120,7 +120,7 @@ struct policy_cohort {
 	int (*vetoes)[2]; /* (mentor person, mentee person) */
 	int nvetoes, capvetoes;
 	struct feat_snapshot *snap; /* built by policy_cohort_finish */
-	uint64_t id;                /* unique per finish, names the cohort in caches */
+	uint64_t id;		    /* unique per finish, names the cohort in caches */
 };
 
 void policy_cohort_init(struct policy_cohort *c);
@@ -143,10 +143,10 @@ int policy_cohort_mentee_of(const struct policy_cohort *c, int person);
 /* ---- solving ----------------------------------------------------------------- */
 
 struct policy_pair {
-	int mentor, mentee;     /* side indexes */
-	double builtin, lua;    /* lua = 0 when the policy has no score hook */
-	double score;           /* builtin + lua */
-	int kept;               /* 1 if it came from a kept pair */
+	int mentor, mentee;  /* side indexes */
+	double builtin, lua; /* lua = 0 when the policy has no score hook */
+	double score;	     /* builtin + lua */
+	int kept;	     /* 1 if it came from a kept pair */
 };
 
 struct policy_result {
@@ -155,9 +155,9 @@ struct policy_result {
 	int *unmatched; /* mentee indexes */
 	int nunmatched;
 	double total;
-	int sparse;       /* 1 if candidate lists were used */
-	int candidates;   /* K when sparse */
-	int64_t allowed;  /* pairs that passed the constraints */
+	int sparse;	 /* 1 if candidate lists were used */
+	int candidates;	 /* K when sparse */
+	int64_t allowed; /* pairs that passed the constraints */
 	int64_t lua_calls;
 	double secs_features, secs_lua, secs_solve;
 };

@@ -26,36 +26,39 @@ enum { ENROLL_ERRORS_SHOWN = 50 };
 static void
 enroll_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: tandem import enrollments FILE.csv --program P [--dry-run] [--map COLUMN=FIELD ...]\n\n"
-		"Imports the sign-up survey of program P (declared in tandem.lua). Nothing is written\n"
-		"unless every row is valid; each problem is printed as FILE:LINE:COLUMN: field: message.\n"
-		"Rows are upserted by (program, person).\n\n"
-		"Columns (header, any order, any case):\n"
-		"  person          external id or e-mail of a person already imported (required)\n"
-		"  role            mentor | mentee | both (required; juniors enroll as mentors)\n"
-		"  capacity        mentees a mentor takes, 0..1000 (empty = 1)\n"
-		"  topics_offered  ';'-separated topics the person can teach\n"
-		"  topics_wanted   ';'-separated topics the person wants to learn\n"
-		"  availability    ';'-separated slots DAY-PART: mon..sun, am|pm|eve (mon-am;wed-pm)\n"
-		"  consent         yes | no | true | false | 1 | 0 (required; only yes is matched)\n"
-		"Other columns are kept in the enrollment's attributes. Topics the program does not\n"
-		"declare are accepted with a warning.\n\n"
-		"Options:\n"
-		"  --program P          the program (required)\n"
-		"  --dry-run            validate and count; write nothing\n"
-		"  --map COLUMN=FIELD   read header COLUMN as FIELD (repeatable)\n");
+	fprintf(
+	    out,
+	    "usage: tandem import enrollments FILE.csv --program P [--dry-run] [--map COLUMN=FIELD "
+	    "...]\n\n"
+	    "Imports the sign-up survey of program P (declared in tandem.lua). Nothing is written\n"
+	    "unless every row is valid; each problem is printed as FILE:LINE:COLUMN: field: "
+	    "message.\n"
+	    "Rows are upserted by (program, person).\n\n"
+	    "Columns (header, any order, any case):\n"
+	    "  person          external id or e-mail of a person already imported (required)\n"
+	    "  role            mentor | mentee | both (required; juniors enroll as mentors)\n"
+	    "  capacity        mentees a mentor takes, 0..1000 (empty = 1)\n"
+	    "  topics_offered  ';'-separated topics the person can teach\n"
+	    "  topics_wanted   ';'-separated topics the person wants to learn\n"
+	    "  availability    ';'-separated slots DAY-PART: mon..sun, am|pm|eve (mon-am;wed-pm)\n"
+	    "  consent         yes | no | true | false | 1 | 0 (required; only yes is matched)\n"
+	    "Other columns are kept in the enrollment's attributes. Topics the program does not\n"
+	    "declare are accepted with a warning.\n\n"
+	    "Options:\n"
+	    "  --program P          the program (required)\n"
+	    "  --dry-run            validate and count; write nothing\n"
+	    "  --map COLUMN=FIELD   read header COLUMN as FIELD (repeatable)\n");
 }
 
 int
 cmd_import_enrollments(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dry-run", no_argument, NULL, 'n'},
-		{"map", required_argument, NULL, 'm'},
-		{"program", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"map", required_argument, NULL, 'm'},
+	    {"program", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	if (cli_wants_help(argc, argv)) {
 		enroll_usage(stdout);
@@ -83,16 +86,17 @@ cmd_import_enrollments(struct cli *c, int argc, char **argv)
 			map[o.nmap++] = optarg;
 		} else {
 			free(map);
-			return cli_usage("import enrollments", "unknown option or missing argument '%s'",
+			return cli_usage("import enrollments",
+					 "unknown option or missing argument '%s'",
 					 argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1 || program == NULL) {
 		free(map);
-		return cli_usage("import enrollments",
-				 program == NULL ? "missing --program P"
-				 : argc - optind == 0 ? "missing FILE.csv"
-						      : "expected one FILE.csv");
+		return cli_usage("import enrollments", program == NULL ? "missing --program P"
+						       : argc - optind == 0
+							   ? "missing FILE.csv"
+							   : "expected one FILE.csv");
 	}
 	const char *file = argv[optind];
 	o.actor = cli_actor();
@@ -124,7 +128,8 @@ cmd_import_enrollments(struct cli *c, int argc, char **argv)
 	for (int i = 0; i < res.nwarnings && i < ENROLL_ERRORS_SHOWN; i++)
 		fprintf(stderr, "tandem: warning: %s\n", res.warnings[i]);
 	if (res.nwarnings > ENROLL_ERRORS_SHOWN)
-		fprintf(stderr, "tandem: ... and %d more warnings\n", res.nwarnings - ENROLL_ERRORS_SHOWN);
+		fprintf(stderr, "tandem: ... and %d more warnings\n",
+			res.nwarnings - ENROLL_ERRORS_SHOWN);
 	if (rc != 0) {
 		for (int i = 0; i < res.nkept && i < ENROLL_ERRORS_SHOWN; i++)
 			fprintf(stderr, "%s\n", res.errors[i]);

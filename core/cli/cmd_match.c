@@ -26,31 +26,34 @@ cli_actor(void)
 static void
 match_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: tandem match run --program P [--policy NAME|FILE] [--dry-run] [--explain] [--json]\n"
-		"       tandem match list --program P [--status S] [--json]\n"
-		"       tandem match approve ID...\n"
-		"       tandem match reject ID...\n"
-		"       tandem match pin MENTOR MENTEE --program P\n"
-		"       tandem match veto MENTOR MENTEE --program P [--reason R]\n"
-		"       tandem match explain ID [--json]\n"
-		"       tandem match explain --program P MENTOR MENTEE [--policy NAME|FILE] [--json]\n"
-		"       tandem match compare --program P --policy A --policy B [--json]\n\n"
-		"  run      match the program's enrolled, consenting people with a policy and store\n"
-		"           the result as proposals (replacing unreviewed ones); pinned and\n"
-		"           approved matches are kept. --dry-run prints instead of writing;\n"
-		"           --explain adds each pair's feature contributions.\n"
-		"  list     the program's matches (status: proposed, approved, rejected, active, ended)\n"
-		"  approve  proposed -> approved (nothing becomes active without approval)\n"
-		"  reject   proposed or approved -> rejected\n"
-		"  pin      fix a pair: approved and kept by every later run\n"
-		"  veto     never propose this pair again in the program\n"
-		"  explain  why a pair scores what it scores; for a pair that was not chosen, which\n"
-		"           constraint forbade it or how it compares with the chosen partners\n"
-		"  compare  dry-run two policies on the same cohort and compare the outcomes\n\n"
-		"MENTOR and MENTEE are external ids or e-mail addresses. The policy defaults to the\n"
-		"program's `policy` in tandem.lua. Policies are found in WS/policies, then the\n"
-		"built-ins (digital_upskilling, inclusion_listening, reciprocal, cross_department).\n");
+	fprintf(
+	    out,
+	    "usage: tandem match run --program P [--policy NAME|FILE] [--dry-run] [--explain] "
+	    "[--json]\n"
+	    "       tandem match list --program P [--status S] [--json]\n"
+	    "       tandem match approve ID...\n"
+	    "       tandem match reject ID...\n"
+	    "       tandem match pin MENTOR MENTEE --program P\n"
+	    "       tandem match veto MENTOR MENTEE --program P [--reason R]\n"
+	    "       tandem match explain ID [--json]\n"
+	    "       tandem match explain --program P MENTOR MENTEE [--policy NAME|FILE] [--json]\n"
+	    "       tandem match compare --program P --policy A --policy B [--json]\n\n"
+	    "  run      match the program's enrolled, consenting people with a policy and store\n"
+	    "           the result as proposals (replacing unreviewed ones); pinned and\n"
+	    "           approved matches are kept. --dry-run prints instead of writing;\n"
+	    "           --explain adds each pair's feature contributions.\n"
+	    "  list     the program's matches (status: proposed, approved, rejected, active, "
+	    "ended)\n"
+	    "  approve  proposed -> approved (nothing becomes active without approval)\n"
+	    "  reject   proposed or approved -> rejected\n"
+	    "  pin      fix a pair: approved and kept by every later run\n"
+	    "  veto     never propose this pair again in the program\n"
+	    "  explain  why a pair scores what it scores; for a pair that was not chosen, which\n"
+	    "           constraint forbade it or how it compares with the chosen partners\n"
+	    "  compare  dry-run two policies on the same cohort and compare the outcomes\n\n"
+	    "MENTOR and MENTEE are external ids or e-mail addresses. The policy defaults to the\n"
+	    "program's `policy` in tandem.lua. Policies are found in WS/policies, then the\n"
+	    "built-ins (digital_upskilling, inclusion_listening, reciprocal, cross_department).\n");
 }
 
 /* Options shared by the subcommands; each accepts a subset. */
@@ -66,10 +69,10 @@ static int
 parse_opts(const char *cmd, int argc, char **argv, struct mopts *m, const char *allowed)
 {
 	static const struct option opts[] = {
-		{"program", required_argument, NULL, 'p'}, {"policy", required_argument, NULL, 'P'},
-		{"status", required_argument, NULL, 's'},  {"reason", required_argument, NULL, 'r'},
-		{"dry-run", no_argument, NULL, 'n'},	   {"explain", no_argument, NULL, 'e'},
-		{"json", no_argument, NULL, 'j'},	   {NULL, 0, NULL, 0},
+	    {"program", required_argument, NULL, 'p'}, {"policy", required_argument, NULL, 'P'},
+	    {"status", required_argument, NULL, 's'},  {"reason", required_argument, NULL, 'r'},
+	    {"dry-run", no_argument, NULL, 'n'},       {"explain", no_argument, NULL, 'e'},
+	    {"json", no_argument, NULL, 'j'},	       {NULL, 0, NULL, 0},
 	};
 	memset(m, 0, sizeof(*m));
 	int ch;
@@ -201,15 +204,18 @@ print_explanation(json_t *ex, FILE *out)
 		cli_table_add(t, hdr);
 		const char *k;
 		json_t *v;
-		json_object_foreach(feats, k, v) {
+		json_object_foreach(feats, k, v)
+		{
 			char val[32], raw[32], w[32], con[32];
-			snprintf(val, sizeof(val), "%.3f", json_number_value(json_object_get(v, "value")));
+			snprintf(val, sizeof(val), "%.3f",
+				 json_number_value(json_object_get(v, "value")));
 			json_t *r = json_object_get(v, "raw");
 			if (json_is_number(r))
 				snprintf(raw, sizeof(raw), "%.3g", json_number_value(r));
 			else
 				snprintf(raw, sizeof(raw), "unknown");
-			snprintf(w, sizeof(w), "%g", json_number_value(json_object_get(v, "weight")));
+			snprintf(w, sizeof(w), "%g",
+				 json_number_value(json_object_get(v, "weight")));
 			double cv = json_number_value(json_object_get(v, "contribution"));
 			snprintf(con, sizeof(con), "%+.3f", fabs(cv) < 5e-4 ? 0.0 : cv);
 			const char *row[] = {k, val, raw, w, con};
@@ -223,7 +229,8 @@ print_explanation(json_t *ex, FILE *out)
 		fprintf(out, "constraints:");
 		const char *k;
 		json_t *v;
-		json_object_foreach(cons, k, v) {
+		json_object_foreach(cons, k, v)
+		{
 			const char *rule = json_string_value(json_object_get(v, "rule"));
 			fprintf(out, " %s=%s%s%s%s", k,
 				json_is_true(json_object_get(v, "holds")) ? "yes" : "no",
@@ -239,8 +246,8 @@ print_explanation(json_t *ex, FILE *out)
 			json_number_value(json_object_get(ex, "lua")),
 			json_number_value(json_object_get(ex, "score")),
 			json_string_value(json_object_get(ex, "verdict"))
-				? json_string_value(json_object_get(ex, "verdict"))
-				: "?");
+			    ? json_string_value(json_object_get(ex, "verdict"))
+			    : "?");
 }
 
 /* ---- run ---------------------------------------------------------------------------- */
@@ -270,25 +277,26 @@ result_json(const struct policy *pol, const struct policy_cohort *co,
 	for (int i = 0; i < res->npairs; i++) {
 		const struct policy_pair *p = &res->pairs[i];
 		int mp = co->mentors[p->mentor].person, ep = co->mentees[p->mentee].person;
-		json_t *o = json_pack("{s:{s:s, s:s}, s:{s:s, s:s}, s:f, s:f, s:f, s:b}", "mentor", "id",
-				      pname(co, mp, 0), "name", pname(co, mp, 1), "mentee", "id",
-				      pname(co, ep, 0), "name", pname(co, ep, 1), "score", p->score,
-				      "builtin", p->builtin, "lua", p->lua, "kept", p->kept);
+		json_t *o =
+		    json_pack("{s:{s:s, s:s}, s:{s:s, s:s}, s:f, s:f, s:f, s:b}", "mentor", "id",
+			      pname(co, mp, 0), "name", pname(co, mp, 1), "mentee", "id",
+			      pname(co, ep, 0), "name", pname(co, ep, 1), "score", p->score,
+			      "builtin", p->builtin, "lua", p->lua, "kept", p->kept);
 		if (explain)
 			json_object_set_new(o, "explanation",
 					    policy_explain(pol, co, p->mentor, p->mentee, p->lua));
 		json_array_append_new(pairs, o);
 	}
 	for (int i = 0; i < res->nunmatched; i++)
-		json_array_append_new(unmatched,
-				      json_string(pname(co, co->mentees[res->unmatched[i]].person, 0)));
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:o, s:f, s:b, s:I, s:I, s:{s:f, s:f, s:f}}",
-			 "program", co->program, "policy", pol->name, "policy_version", pol->version,
-			 "mentors", co->nmentors, "mentees", co->nmentees, "pairs", pairs, "unmatched",
-			 unmatched, "total", res->total, "candidate_lists", res->sparse,
-			 "allowed_pairs", (json_int_t)res->allowed, "lua_calls",
-			 (json_int_t)res->lua_calls, "seconds", "features", res->secs_features, "lua",
-			 res->secs_lua, "solve", res->secs_solve);
+		json_array_append_new(
+		    unmatched, json_string(pname(co, co->mentees[res->unmatched[i]].person, 0)));
+	return json_pack(
+	    "{s:s, s:s, s:s, s:i, s:i, s:o, s:o, s:f, s:b, s:I, s:I, s:{s:f, s:f, s:f}}", "program",
+	    co->program, "policy", pol->name, "policy_version", pol->version, "mentors",
+	    co->nmentors, "mentees", co->nmentees, "pairs", pairs, "unmatched", unmatched, "total",
+	    res->total, "candidate_lists", res->sparse, "allowed_pairs", (json_int_t)res->allowed,
+	    "lua_calls", (json_int_t)res->lua_calls, "seconds", "features", res->secs_features,
+	    "lua", res->secs_lua, "solve", res->secs_solve);
 }
 
 static void
@@ -324,8 +332,8 @@ print_pairs(const struct policy *pol, const struct policy_cohort *co,
 	int kept = 0;
 	for (int i = 0; i < res->npairs; i++)
 		kept += res->pairs[i].kept;
-	printf("%d pairs (%d kept), %d of %d mentees unmatched, total score %.4f\n", res->npairs, kept,
-	       res->nunmatched, co->nmentees, res->total);
+	printf("%d pairs (%d kept), %d of %d mentees unmatched, total score %.4f\n", res->npairs,
+	       kept, res->nunmatched, co->nmentees, res->total);
 }
 
 /* Loads cohort and policy and solves; the caller frees all three on success. */
@@ -384,7 +392,8 @@ match_run(struct cli *c, int argc, char **argv)
 		if (matches_store_run(w.st, &co, pol, &res, run_id, cli_actor(), &n, &d) < 0)
 			rc = cli_diag(&d);
 		else if (!m.json && !m.explain)
-			printf("proposed %d matches in %s (run %s, policy %s %s); %d mentees unmatched\n",
+			printf("proposed %d matches in %s (run %s, policy %s %s); %d mentees "
+			       "unmatched\n",
 			       n, m.program, run_id, pol->name, pol->version, res.nunmatched);
 	}
 	if (rc == CLI_OK && m.json) {
@@ -412,14 +421,16 @@ match_list(struct cli *c, int argc, char **argv)
 		return CLI_USAGE;
 	if (m.program == NULL)
 		return cli_usage("match list", "missing --program P");
-	static const char *const statuses[] = {"proposed", "approved", "rejected", "active", "ended"};
+	static const char *const statuses[] = {"proposed", "approved", "rejected", "active",
+					       "ended"};
 	if (m.status) {
 		int ok = 0;
 		for (int i = 0; i < 5; i++)
 			ok |= strcmp(m.status, statuses[i]) == 0;
 		if (!ok)
-			return cli_usage("match list", "--status must be proposed, approved, rejected, "
-						       "active or ended (got '%s')",
+			return cli_usage("match list",
+					 "--status must be proposed, approved, rejected, "
+					 "active or ended (got '%s')",
 					 m.status);
 	}
 	struct ws w;
@@ -438,9 +449,11 @@ match_list(struct cli *c, int argc, char **argv)
 	cli_table_add(t, hdr);
 	size_t i;
 	json_t *v;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		char id[32], sc[32];
-		snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(v, "id")));
+		snprintf(id, sizeof(id), "%lld",
+			 (long long)json_integer_value(json_object_get(v, "id")));
 		json_t *s = json_object_get(v, "score");
 		if (json_is_number(s))
 			snprintf(sc, sizeof(sc), "%.4f", json_number_value(s));
@@ -448,13 +461,13 @@ match_list(struct cli *c, int argc, char **argv)
 			sc[0] = '\0';
 		const char *pol = json_string_value(json_object_get(v, "policy"));
 		const char *row[] = {
-			id,
-			json_string_value(json_object_get(json_object_get(v, "mentor"), "id")),
-			json_string_value(json_object_get(json_object_get(v, "mentee"), "id")),
-			json_string_value(json_object_get(v, "status")),
-			json_is_true(json_object_get(v, "pinned")) ? "yes" : "",
-			sc,
-			pol ? pol : ""};
+		    id,
+		    json_string_value(json_object_get(json_object_get(v, "mentor"), "id")),
+		    json_string_value(json_object_get(json_object_get(v, "mentee"), "id")),
+		    json_string_value(json_object_get(v, "status")),
+		    json_is_true(json_object_get(v, "pinned")) ? "yes" : "",
+		    sc,
+		    pol ? pol : ""};
 		cli_table_add(t, row);
 	}
 	cli_table_print(t, stdout);
@@ -527,9 +540,10 @@ match_pin_veto(struct cli *c, int argc, char **argv, int veto)
 		struct diag d;
 		diag_clear(&d);
 		int64_t id = 0;
-		int r = veto ? matches_veto(w.st, w.program_id, mentor, mentee, m.reason,
-					    cli_actor(), &d)
-			     : matches_pin(w.st, w.program_id, mentor, mentee, cli_actor(), &id, &d);
+		int r = veto
+			    ? matches_veto(w.st, w.program_id, mentor, mentee, m.reason,
+					   cli_actor(), &d)
+			    : matches_pin(w.st, w.program_id, mentor, mentee, cli_actor(), &id, &d);
 		if (r < 0)
 			rc = cli_diag(&d);
 		else if (!veto)
@@ -582,7 +596,8 @@ side_index(const struct policy_cohort *co, int64_t id, int mentor)
 {
 	for (int i = 0; i < co->npeople; i++)
 		if (co->people[i].id == id)
-			return mentor ? policy_cohort_mentor_of(co, i) : policy_cohort_mentee_of(co, i);
+			return mentor ? policy_cohort_mentor_of(co, i)
+				      : policy_cohort_mentee_of(co, i);
 	return -1;
 }
 
@@ -622,7 +637,8 @@ explain_pair(struct cli *c, struct mopts *m, const char *a, const char *b)
 	}
 	json_t *ex = policy_explain(pol, &co, cm, ce, lua);
 	partners = matches_partners_json(w.st, w.program_id, mentee_id, 0, &d);
-	json_t *mpart = partners ? matches_partners_json(w.st, w.program_id, mentor_id, 1, &d) : NULL;
+	json_t *mpart =
+	    partners ? matches_partners_json(w.st, w.program_id, mentor_id, 1, &d) : NULL;
 	if (partners == NULL || mpart == NULL) {
 		json_decref(ex);
 		json_decref(mpart);
@@ -632,8 +648,10 @@ explain_pair(struct cli *c, struct mopts *m, const char *a, const char *b)
 	int chosen = 0;
 	size_t i;
 	json_t *v;
-	json_array_foreach(partners, i, v) {
-		const char *mid = json_string_value(json_object_get(json_object_get(v, "mentor"), "id"));
+	json_array_foreach(partners, i, v)
+	{
+		const char *mid =
+		    json_string_value(json_object_get(json_object_get(v, "mentor"), "id"));
 		if (mid && strcmp(mid, co.people[co.mentors[cm].person].external_id) == 0)
 			chosen = 1;
 	}
@@ -644,8 +662,9 @@ explain_pair(struct cli *c, struct mopts *m, const char *a, const char *b)
 		rc = cli_json_out(ex);
 		goto out;
 	}
-	printf("%s (%s) mentoring %s (%s) under policy %s %s\n", a, pname(&co, co.mentors[cm].person, 1),
-	       b, pname(&co, co.mentees[ce].person, 1), pol->name, pol->version);
+	printf("%s (%s) mentoring %s (%s) under policy %s %s\n", a,
+	       pname(&co, co.mentors[cm].person, 1), b, pname(&co, co.mentees[ce].person, 1),
+	       pol->name, pol->version);
 	print_explanation(ex, stdout);
 	if (chosen) {
 		printf("this pair is matched in %s\n", m->program);
@@ -656,25 +675,32 @@ explain_pair(struct cli *c, struct mopts *m, const char *a, const char *b)
 	} else {
 		double score = json_number_value(json_object_get(ex, "score"));
 		int any = 0;
-		json_array_foreach(partners, i, v) {
+		json_array_foreach(partners, i, v)
+		{
 			json_t *s = json_object_get(v, "score");
-			printf("not chosen: %s is matched with %s (%s), score %s%.4f vs %.4f here\n", b,
-			       json_string_value(json_object_get(json_object_get(v, "mentor"), "id")),
-			       json_string_value(json_object_get(v, "status")), json_is_number(s) ? "" : "~",
-			       json_is_number(s) ? json_number_value(s) : 0.0, score);
+			printf(
+			    "not chosen: %s is matched with %s (%s), score %s%.4f vs %.4f here\n",
+			    b,
+			    json_string_value(json_object_get(json_object_get(v, "mentor"), "id")),
+			    json_string_value(json_object_get(v, "status")),
+			    json_is_number(s) ? "" : "~",
+			    json_is_number(s) ? json_number_value(s) : 0.0, score);
 			any = 1;
 		}
-		json_array_foreach(mpart, i, v) {
+		json_array_foreach(mpart, i, v)
+		{
 			json_t *s = json_object_get(v, "score");
-			printf("  %s mentors %s (%s), score %.4f\n", a,
-			       json_string_value(json_object_get(json_object_get(v, "mentee"), "id")),
-			       json_string_value(json_object_get(v, "status")),
-			       json_is_number(s) ? json_number_value(s) : 0.0);
+			printf(
+			    "  %s mentors %s (%s), score %.4f\n", a,
+			    json_string_value(json_object_get(json_object_get(v, "mentee"), "id")),
+			    json_string_value(json_object_get(v, "status")),
+			    json_is_number(s) ? json_number_value(s) : 0.0);
 		}
 		if (!any)
-			printf("not chosen: %s has no current match; run 'tandem match run' (capacity "
-			       "of %s: %d)\n",
-			       b, a, co.mentors[cm].capacity);
+			printf(
+			    "not chosen: %s has no current match; run 'tandem match run' (capacity "
+			    "of %s: %d)\n",
+			    b, a, co.mentors[cm].capacity);
 	}
 	json_decref(ex);
 	rc = CLI_OK;
@@ -696,7 +722,8 @@ match_explain(struct cli *c, int argc, char **argv)
 	int np = positionals(argc, argv, pos, 2);
 	if (m.program == NULL) {
 		if (np != 1)
-			return cli_usage("match explain", "expected ID, or --program P MENTOR MENTEE");
+			return cli_usage("match explain",
+					 "expected ID, or --program P MENTOR MENTEE");
 		return explain_id(c, pos[0], m.json);
 	}
 	if (np != 2)
@@ -712,8 +739,11 @@ spread_json(const struct policy_cohort *co, const struct policy_result *res, int
 {
 	json_t *groups = json_object();
 	for (int i = 0; i < res->npairs; i++) {
-		const struct policy_person *p = &co->people[co->mentees[res->pairs[i].mentee].person];
-		const char *g = which == 0 ? p->department : which == 1 ? p->location : p->generation;
+		const struct policy_person *p =
+		    &co->people[co->mentees[res->pairs[i].mentee].person];
+		const char *g = which == 0   ? p->department
+				: which == 1 ? p->location
+					     : p->generation;
 		if (g == NULL || g[0] == '\0')
 			g = "(unknown)";
 		json_t *o = json_object_get(groups, g);
@@ -721,15 +751,17 @@ spread_json(const struct policy_cohort *co, const struct policy_result *res, int
 			o = json_pack("{s:i, s:f}", "pairs", 0, "sum", 0.0);
 			json_object_set_new(groups, g, o);
 		}
-		json_object_set_new(o, "pairs",
-				    json_integer(json_integer_value(json_object_get(o, "pairs")) + 1));
-		json_object_set_new(o, "sum", json_real(json_real_value(json_object_get(o, "sum")) +
-							res->pairs[i].score));
+		json_object_set_new(
+		    o, "pairs", json_integer(json_integer_value(json_object_get(o, "pairs")) + 1));
+		json_object_set_new(
+		    o, "sum",
+		    json_real(json_real_value(json_object_get(o, "sum")) + res->pairs[i].score));
 	}
 	double lo = INFINITY, hi = -INFINITY;
 	const char *k;
 	json_t *v;
-	json_object_foreach(groups, k, v) {
+	json_object_foreach(groups, k, v)
+	{
 		double mean = json_real_value(json_object_get(v, "sum")) /
 			      (double)json_integer_value(json_object_get(v, "pairs"));
 		json_object_del(v, "sum");
@@ -823,8 +855,8 @@ match_compare(struct cli *c, int argc, char **argv)
 				for (int j = 0; j < 2; j++)
 					snprintf(x[j], 32, "%.3f",
 						 json_number_value(json_object_get(
-							 json_object_get(s[j], "feature_means"),
-							 feat_name(f))));
+						     json_object_get(s[j], "feature_means"),
+						     feat_name(f))));
 				snprintf(name, sizeof(name), "mean %s", feat_name(f));
 				const char *row[] = {name, x[0], x[1]};
 				cli_table_add(t, row);
@@ -835,7 +867,7 @@ match_compare(struct cli *c, int argc, char **argv)
 				for (int j = 0; j < 2; j++)
 					snprintf(x[j], 32, "%.3f",
 						 json_number_value(json_object_get(
-							 json_object_get(s[j], sp[k]), "spread")));
+						     json_object_get(s[j], sp[k]), "spread")));
 				snprintf(name, sizeof(name), "score spread %s", sp[k]);
 				const char *row[] = {name, x[0], x[1]};
 				cli_table_add(t, row);

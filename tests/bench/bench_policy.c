@@ -49,10 +49,10 @@ cpu_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static const char *const topics[] = {"ai_tools",	"genai_prompting", "data_literacy",
-				     "social_media",	"cybersecurity",   "automation",
-				     "leadership",	"strategy",	   "negotiation",
-				     "inclusive_language", "wellbeing",	   "finance_basics"};
+static const char *const topics[] = {"ai_tools",	   "genai_prompting", "data_literacy",
+				     "social_media",	   "cybersecurity",   "automation",
+				     "leadership",	   "strategy",	      "negotiation",
+				     "inclusive_language", "wellbeing",	      "finance_basics"};
 static const char *const depts[] = {"Engineering", "Sales", "Finance", "HR", "Marketing", "Ops"};
 static const char *const locs[] = {"Paris", "New York", "Tokyo", "Berlin", "London"};
 static const char *const gens[] = {"baby_boomer", "gen_x", "millennial", "gen_z"};
@@ -245,8 +245,8 @@ main(int argc, char **argv)
 	       "matched\n",
 	       calls, ROUNDS, pipe_wall, pipe_cpu, calls / pipe_wall / 1e6, res.secs_features,
 	       res.secs_solve, res.npairs);
-	printf("bare:     %ld lua_call, best of %d: %.3f s wall, %.3f s CPU: %.2f M pairs/s\n", calls,
-	       ROUNDS, bare_wall, bare_cpu, calls / bare_wall / 1e6);
+	printf("bare:     %ld lua_call, best of %d: %.3f s wall, %.3f s CPU: %.2f M pairs/s\n",
+	       calls, ROUNDS, bare_wall, bare_cpu, calls / bare_wall / 1e6);
 
 	/* The same Lua stage in-process (isolate = 0, as an embedder may choose). */
 	struct plugin_limits lim = {.isolate = 0, .isolate_set = 1};
@@ -262,7 +262,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("in-proc:  %lld Lua calls in %.3f s (no fork): %.2f M pairs/s\n",
-	       (long long)res_in.lua_calls, res_in.secs_lua, res_in.lua_calls / res_in.secs_lua / 1e6);
+	       (long long)res_in.lua_calls, res_in.secs_lua,
+	       res_in.lua_calls / res_in.secs_lua / 1e6);
 	policy_result_fini(&res_in);
 	policy_delete(pol_in);
 
@@ -278,10 +279,11 @@ main(int argc, char **argv)
 	printf("fixed:    one more pair through the worker: %.3f s (fork; the %d person tables "
 	       "are cached per cohort)\n",
 	       fixed, 2 * n);
-	printf("ratio pipeline/bare: %.2f wall-clock, %.2f CPU (target >= 0.6); per pair only "
-	       "(fixed part excluded): %.2f; built-in features %.0f M pairs/s of CPU (target >= 50)\n",
-	       bare_wall / pipe_wall, bare_cpu / pipe_cpu, bare_wall / (pipe_wall - fixed),
-	       feat_rate / 1e6);
+	printf(
+	    "ratio pipeline/bare: %.2f wall-clock, %.2f CPU (target >= 0.6); per pair only "
+	    "(fixed part excluded): %.2f; built-in features %.0f M pairs/s of CPU (target >= 50)\n",
+	    bare_wall / pipe_wall, bare_cpu / pipe_cpu, bare_wall / (pipe_wall - fixed),
+	    feat_rate / 1e6);
 	policy_result_fini(&res);
 	policy_delete(pol);
 	policy_cohort_fini(&c);

@@ -35,13 +35,13 @@ setup(void **state)
 	struct store *st = open_db();
 	struct diag d;
 	const char *sql =
-		"INSERT INTO programs (id, name, created_at) VALUES (1, 'p1', 'x');"
-		"INSERT INTO people (id, external_id, name, email, timezone, level, created_at, "
-		"updated_at, status) VALUES "
-		"(1, 'E1', 'Ann', 'ann@x.org', 'UTC', 2, 'x', 'x', 'active'),"
-		"(2, 'E2', 'Bob', 'bob@x.org', 'UTC', 7, 'x', 'x', 'active'),"
-		"(3, 'E3', 'Cy', 'cy@x.org', 'UTC', 5, 'x', 'x', 'active'),"
-		"(4, 'E4', 'Di', 'di@x.org', 'UTC', 5, 'x', 'x', 'terminated');";
+	    "INSERT INTO programs (id, name, created_at) VALUES (1, 'p1', 'x');"
+	    "INSERT INTO people (id, external_id, name, email, timezone, level, created_at, "
+	    "updated_at, status) VALUES "
+	    "(1, 'E1', 'Ann', 'ann@x.org', 'UTC', 2, 'x', 'x', 'active'),"
+	    "(2, 'E2', 'Bob', 'bob@x.org', 'UTC', 7, 'x', 'x', 'active'),"
+	    "(3, 'E3', 'Cy', 'cy@x.org', 'UTC', 5, 'x', 'x', 'active'),"
+	    "(4, 'E4', 'Di', 'di@x.org', 'UTC', 5, 'x', 'x', 'terminated');";
 	if (store_exec(st, sql, &d) < 0)
 		fail_msg("%s", d.msg);
 	store_close(st);
@@ -71,8 +71,12 @@ import(struct store *st, const char *text, int dry, const char *const *map, int 
 {
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
 	assert_non_null(f);
-	struct enroll_opts o = {.map = map, .nmap = nmap, .dry_run = dry, .actor = "test",
-				.topics = topics, .ntopics = 3};
+	struct enroll_opts o = {.map = map,
+				.nmap = nmap,
+				.dry_run = dry,
+				.actor = "test",
+				.topics = topics,
+				.ntopics = 3};
 	int rc = enroll_import(st, 1, f, "survey.csv", &o, res, d);
 	fclose(f);
 	return rc;
@@ -97,10 +101,11 @@ test_valid_import_and_upsert(void **state)
 	struct store *st = open_db();
 	struct enroll_result res;
 	struct diag d;
-	const char *csv = "person,role,capacity,topics_offered,topics_wanted,availability,consent,team_size\n"
-			  "E1,mentor,2,ai_tools;  ai_tools ;social_media,,mon-am;WED-PM,yes,4\n"
-			  "bob@x.org,mentee,,,ai_tools;strategy,mon-am,YES,\n"
-			  "E3,both,,leadership,ai_tools,,0,\n";
+	const char *csv =
+	    "person,role,capacity,topics_offered,topics_wanted,availability,consent,team_size\n"
+	    "E1,mentor,2,ai_tools;  ai_tools ;social_media,,mon-am;WED-PM,yes,4\n"
+	    "bob@x.org,mentee,,,ai_tools;strategy,mon-am,YES,\n"
+	    "E3,both,,leadership,ai_tools,,0,\n";
 	if (import(st, csv, 0, NULL, 0, &res, &d) < 0)
 		fail_msg("%s / %s", d.msg, res.nkept ? res.errors[0] : "");
 	assert_int_equal(res.total, 3);
@@ -108,7 +113,8 @@ test_valid_import_and_upsert(void **state)
 	assert_int_equal(res.mentors, 2);
 	assert_int_equal(res.mentees, 2);
 	assert_int_equal(res.nwarnings, 1); /* social_media is not declared by the program */
-	assert_non_null(strstr(res.warnings[0], "survey.csv:2:4: topics_offered: topic 'social_media'"));
+	assert_non_null(
+	    strstr(res.warnings[0], "survey.csv:2:4: topics_offered: topic 'social_media'"));
 	enroll_result_fini(&res);
 	assert_int_equal(count(st, "SELECT count(*) FROM enrollments"), 3);
 	assert_int_equal(count(st, "SELECT capacity FROM enrollments WHERE person_id = 1"), 2);
@@ -123,8 +129,8 @@ test_valid_import_and_upsert(void **state)
 	assert_int_equal(count(st, "SELECT attributes = '{\"team_size\":\"4\"}' FROM enrollments "
 				   "WHERE person_id = 1"),
 			 1);
-	assert_int_equal(count(st, "SELECT count(*) FROM events WHERE kind = 'enrollments.imported'"),
-			 1);
+	assert_int_equal(
+	    count(st, "SELECT count(*) FROM events WHERE kind = 'enrollments.imported'"), 1);
 
 	/* Upsert: the same person again updates; others keep their rows. */
 	if (import(st, "person,role,capacity,consent\nE1,mentor,3,no\n", 0, NULL, 0, &res, &d) < 0)
@@ -139,8 +145,7 @@ test_valid_import_and_upsert(void **state)
 }
 
 static void
-expect_errors(const char *csv, const char *const *want, int nwant, const char *const *map,
-	      int nmap)
+expect_errors(const char *csv, const char *const *want, int nwant, const char *const *map, int nmap)
 {
 	struct store *st = open_db();
 	long before = count(st, "SELECT count(*) FROM enrollments") * 1000 +
@@ -160,7 +165,7 @@ expect_errors(const char *csv, const char *const *want, int nwant, const char *c
 	}
 	enroll_result_fini(&res);
 	assert_int_equal(count(st, "SELECT count(*) FROM enrollments") * 1000 +
-				 count(st, "SELECT count(*) FROM events"),
+			     count(st, "SELECT count(*) FROM events"),
 			 before);
 	store_close(st);
 }
@@ -170,23 +175,23 @@ test_bad_rows(void **state)
 {
 	(void)state;
 	const char *csv = "person,role,capacity,availability,consent\n"
-			  "E9,mentor,1,,yes\n"          /* unknown person */
-			  "E1,teacher,1,,yes\n"         /* bad role */
-			  "E2,mentor,-1,,yes\n"         /* negative capacity */
-			  "E3,mentee,,someday,yes\n"    /* bad slot */
-			  "E2,mentee,,,maybe\n"         /* bad consent (and E2 again) */
-			  "E4,mentee,,,yes\n"           /* terminated */
-			  "E3,mentor,1,,\n";            /* duplicate + empty consent */
+			  "E9,mentor,1,,yes\n"	     /* unknown person */
+			  "E1,teacher,1,,yes\n"	     /* bad role */
+			  "E2,mentor,-1,,yes\n"	     /* negative capacity */
+			  "E3,mentee,,someday,yes\n" /* bad slot */
+			  "E2,mentee,,,maybe\n"	     /* bad consent (and E2 again) */
+			  "E4,mentee,,,yes\n"	     /* terminated */
+			  "E3,mentor,1,,\n";	     /* duplicate + empty consent */
 	const char *want[] = {
-		"survey.csv:2:1: person: unknown person 'E9'",
-		"survey.csv:3:2: role: 'teacher' is not mentor, mentee or both",
-		"survey.csv:4:3: capacity: '-1' is not an integer in 0..1000",
-		"survey.csv:5:4: availability: bad slot 'someday'",
-		"survey.csv:6:5: consent: 'maybe' is not yes/no",
-		"survey.csv:6:1: person: 'E2' is enrolled twice (first on line 4)",
-		"survey.csv:7:1: person: 'E4' has left the organization",
-		"survey.csv:8:1: person: 'E3' is enrolled twice (first on line 5)",
-		"survey.csv:8:5: consent: empty",
+	    "survey.csv:2:1: person: unknown person 'E9'",
+	    "survey.csv:3:2: role: 'teacher' is not mentor, mentee or both",
+	    "survey.csv:4:3: capacity: '-1' is not an integer in 0..1000",
+	    "survey.csv:5:4: availability: bad slot 'someday'",
+	    "survey.csv:6:5: consent: 'maybe' is not yes/no",
+	    "survey.csv:6:1: person: 'E2' is enrolled twice (first on line 4)",
+	    "survey.csv:7:1: person: 'E4' has left the organization",
+	    "survey.csv:8:1: person: 'E3' is enrolled twice (first on line 5)",
+	    "survey.csv:8:5: consent: empty",
 	};
 	expect_errors(csv, want, 9, NULL, 0);
 }
@@ -238,10 +243,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_helpers),
-		cmocka_unit_test(test_valid_import_and_upsert),
-		cmocka_unit_test(test_bad_rows),
-		cmocka_unit_test(test_header_errors_and_map),
+	    cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_valid_import_and_upsert),
+	    cmocka_unit_test(test_bad_rows),
+	    cmocka_unit_test(test_header_errors_and_map),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

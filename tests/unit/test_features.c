@@ -123,8 +123,8 @@ test_predicates_and_verdicts(void **state)
 {
 	(void)state;
 	struct feat_snapshot *s = small();
-	assert_true(feat_pred_holds(s, FPRED_REPORTING_CHAIN, 1, 0));  /* senior manages mid */
-	assert_true(feat_pred_holds(s, FPRED_REPORTING_CHAIN, 1, 1));  /* boss, transitively */
+	assert_true(feat_pred_holds(s, FPRED_REPORTING_CHAIN, 1, 0)); /* senior manages mid */
+	assert_true(feat_pred_holds(s, FPRED_REPORTING_CHAIN, 1, 1)); /* boss, transitively */
 	assert_false(feat_pred_holds(s, FPRED_REPORTING_CHAIN, 0, 0));
 	assert_true(feat_pred_holds(s, FPRED_SAME_DEPARTMENT, 1, 0));
 	assert_true(feat_pred_holds(s, FPRED_SAME_TEAM, 1, 0));
@@ -144,7 +144,7 @@ test_predicates_and_verdicts(void **state)
 	r.range[FEAT_LEVEL_GAP].on = 1;
 	r.range[FEAT_LEVEL_GAP].min = 4;
 	r.range[FEAT_LEVEL_GAP].max = 1e9;
-	assert_int_equal(feat_check(s, &r, 0, 0), FV_ALLOWED);     /* gap 5 */
+	assert_int_equal(feat_check(s, &r, 0, 0), FV_ALLOWED);		      /* gap 5 */
 	assert_int_equal(feat_check(s, &r, 1, 0), FV_RANGE + FEAT_LEVEL_GAP); /* gap 3 */
 	assert_int_equal(feat_check(s, &r, 2, 0), FV_RANGE + FEAT_LEVEL_GAP); /* unknown */
 	char buf[128];
@@ -372,14 +372,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_features_values),
-		cmocka_unit_test(test_tz_wraps_round_the_clock),
-		cmocka_unit_test(test_predicates_and_verdicts),
-		cmocka_unit_test(test_history_and_vetoes),
-		cmocka_unit_test(test_builder_errors),
-		cmocka_unit_test(test_reporting_chain_vs_naive),
-		cmocka_unit_test(test_manager_cycle_is_survived),
-		cmocka_unit_test(test_row_matches_per_pair),
+	    cmocka_unit_test(test_features_values),
+	    cmocka_unit_test(test_tz_wraps_round_the_clock),
+	    cmocka_unit_test(test_predicates_and_verdicts),
+	    cmocka_unit_test(test_history_and_vetoes),
+	    cmocka_unit_test(test_builder_errors),
+	    cmocka_unit_test(test_reporting_chain_vs_naive),
+	    cmocka_unit_test(test_manager_cycle_is_survived),
+	    cmocka_unit_test(test_row_matches_per_pair),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,11 +105,11 @@ test_valid_declaration(void **state)
 	(void)state;
 	struct diag d;
 	const char *path = write_policy(
-		"ok.lua", HEAD "method = 'stable', candidates = 7,\n"
-			       "forbid = { 'reporting_chain', 'same_team' },\n"
-			       "require = { level_gap = { min = 2 }, same_location = true },\n"
-			       "weights = { topic_fit = 5, tz_distance = -1 },\n"
-			       "prefer_mentee = function(a, b, f) return f.topic_fit end }");
+	    "ok.lua", HEAD "method = 'stable', candidates = 7,\n"
+			   "forbid = { 'reporting_chain', 'same_team' },\n"
+			   "require = { level_gap = { min = 2 }, same_location = true },\n"
+			   "weights = { topic_fit = 5, tz_distance = -1 },\n"
+			   "prefer_mentee = function(a, b, f) return f.topic_fit end }");
 	struct policy *p = policy_open(NULL, path, &d);
 	assert_non_null(p);
 	assert_string_equal(p->name, "x");
@@ -145,8 +145,8 @@ test_builtin_policies_load(void **state)
 
 /* ---- small cohorts ---------------------------------------------------------------- */
 
-static const char *const topics[] = {"ai_tools", "data_literacy", "leadership", "strategy",
-				     "wellbeing", "automation"};
+static const char *const topics[] = {"ai_tools", "data_literacy", "leadership",
+				     "strategy", "wellbeing",	  "automation"};
 static const char *const depts[] = {"it", "sales", "hr"};
 
 static char *
@@ -209,9 +209,9 @@ lua_formula(const struct policy_cohort *c, int mentor, int mentee)
 }
 
 static const char score_policy[] =
-	HEAD "forbid = { 'reporting_chain' }, require = { level_gap = { min = 1 } },\n"
-	     "weights = { topic_fit = 3, cross_department = 1, tz_distance = -0.5 },\n"
-	     "score = function(m, e, f) return 0.1 * m.level - 0.05 * e.level end }";
+    HEAD "forbid = { 'reporting_chain' }, require = { level_gap = { min = 1 } },\n"
+	 "weights = { topic_fit = 3, cross_department = 1, tz_distance = -0.5 },\n"
+	 "score = function(m, e, f) return 0.1 * m.level - 0.05 * e.level end }";
 
 /* Brute force: best (cardinality, total) over all assignments. */
 static void
@@ -237,7 +237,8 @@ brute(const struct policy *pol, const struct policy_cohort *c, int r, int *cap, 
 }
 
 static void
-check_valid(const struct policy *pol, const struct policy_cohort *c, const struct policy_result *res)
+check_valid(const struct policy *pol, const struct policy_cohort *c,
+	    const struct policy_result *res)
 {
 	int *used = calloc((size_t)c->nmentors, sizeof(int));
 	double total = 0;
@@ -247,8 +248,8 @@ check_valid(const struct policy *pol, const struct policy_cohort *c, const struc
 		if (!p->kept)
 			assert_int_equal(feat_check(c->snap, &pol->rules, p->mentor, p->mentee),
 					 FV_ALLOWED);
-		assert_float_equal(p->builtin, feat_score(c->snap, &pol->rules, p->mentor, p->mentee),
-				   1e-9);
+		assert_float_equal(p->builtin,
+				   feat_score(c->snap, &pol->rules, p->mentor, p->mentee), 1e-9);
 		total += p->score;
 	}
 	for (int m = 0; m < c->nmentors; m++)
@@ -275,9 +276,9 @@ test_optimal_matches_brute_force(void **state)
 			fail_msg("solve: %s", d.msg);
 		check_valid(pol, &c, &res);
 		for (int i = 0; i < res.npairs; i++)
-			assert_float_equal(res.pairs[i].lua,
-					   lua_formula(&c, res.pairs[i].mentor, res.pairs[i].mentee),
-					   1e-12);
+			assert_float_equal(
+			    res.pairs[i].lua,
+			    lua_formula(&c, res.pairs[i].mentor, res.pairs[i].mentee), 1e-12);
 		int cap[8], best_card = -1;
 		double best_total = -1e300;
 		for (int m = 0; m < c.nmentors; m++)
@@ -339,13 +340,14 @@ test_stable_has_no_blocking_pair(void **state)
 	(void)state;
 	struct diag d;
 	struct policy *pol = policy_open(
-		NULL,
-		write_policy("stable.lua",
-			     HEAD "method = 'stable', forbid = { 'reporting_chain' },\n"
-				  "weights = { topic_fit = 2 },\n"
-				  "prefer_mentee = function(m, e, f) return f.topic_fit + 0.01 * m.level end,\n"
-				  "prefer_mentor = function(m, e, f) return e.level end }"),
-		&d);
+	    NULL,
+	    write_policy(
+		"stable.lua",
+		HEAD "method = 'stable', forbid = { 'reporting_chain' },\n"
+		     "weights = { topic_fit = 2 },\n"
+		     "prefer_mentee = function(m, e, f) return f.topic_fit + 0.01 * m.level end,\n"
+		     "prefer_mentor = function(m, e, f) return e.level end }"),
+	    &d);
 	if (pol == NULL)
 		fail_msg("%s", d.msg);
 	for (int trial = 0; trial < 5; trial++) {
@@ -367,7 +369,8 @@ test_stable_has_no_blocking_pair(void **state)
 		 * prefers the mentee to its worst assignee. Ties never block. */
 		for (int r = 0; r < c.nmentees; r++) {
 			for (int m = 0; m < c.nmentors; m++) {
-				if (partner[r] == m || feat_check(c.snap, &pol->rules, m, r) != FV_ALLOWED)
+				if (partner[r] == m ||
+				    feat_check(c.snap, &pol->rules, m, r) != FV_ALLOWED)
 					continue;
 				struct feat_values v;
 				feat_eval(c.snap, m, r, &v);
@@ -375,8 +378,9 @@ test_stable_has_no_blocking_pair(void **state)
 					    0.01 * c.people[c.mentors[m].person].level;
 				if (partner[r] >= 0) {
 					feat_eval(c.snap, partner[r], r, &v);
-					double cur = v.value[FEAT_TOPIC_FIT] +
-						     0.01 * c.people[c.mentors[partner[r]].person].level;
+					double cur =
+					    v.value[FEAT_TOPIC_FIT] +
+					    0.01 * c.people[c.mentors[partner[r]].person].level;
 					if (pe <= cur)
 						continue;
 				}
@@ -385,7 +389,8 @@ test_stable_has_no_blocking_pair(void **state)
 				int room = load[m] < c.mentors[m].capacity;
 				int worst = 100;
 				for (int k = 0; k < c.nmentees; k++)
-					if (partner[k] == m && c.people[c.mentees[k].person].level < worst)
+					if (partner[k] == m &&
+					    c.people[c.mentees[k].person].level < worst)
 						worst = c.people[c.mentees[k].person].level;
 				int prefers = c.people[c.mentees[r].person].level > worst;
 				assert_false(room || prefers);
@@ -403,10 +408,10 @@ test_plugin_failure_fails_the_solve(void **state)
 	(void)state;
 	struct diag d;
 	const char *bodies[] = {
-		HEAD "score = function(m, e, f)\n  error('boom')\nend }",
-		HEAD "score = function(m, e, f) return 'high' end }",
-		HEAD "score = function(m, e, f) while true do end end }",
-		HEAD "capacity = function(m) return -1 end }",
+	    HEAD "score = function(m, e, f)\n  error('boom')\nend }",
+	    HEAD "score = function(m, e, f) return 'high' end }",
+	    HEAD "score = function(m, e, f) while true do end end }",
+	    HEAD "capacity = function(m) return -1 end }",
 	};
 	const char *expect[] = {"boom", "finite number", "per-call deadline", "capacity"};
 	for (int i = 0; i < 4; i++) {
@@ -440,13 +445,13 @@ test_features_view(void **state)
 	(void)state;
 	struct diag d;
 	const char *bodies[] = {
-		HEAD "weights = { topic_fit = 2, cross_department = 1 },\n"
-		     "score = function(m, e, f) local v = f.topic_fit; f.topic_fit = 99\n"
-		     "  return 10 * v + f.builtin end }",
-		HEAD "score = function(m, e, f) local n = 0\n"
-		     "  for k, v in pairs(f) do n = n + 1 end\n"
-		     "  return n end }",
-		HEAD "score = function(m, e, f) f.extra = 1; return 0 end }",
+	    HEAD "weights = { topic_fit = 2, cross_department = 1 },\n"
+		 "score = function(m, e, f) local v = f.topic_fit; f.topic_fit = 99\n"
+		 "  return 10 * v + f.builtin end }",
+	    HEAD "score = function(m, e, f) local n = 0\n"
+		 "  for k, v in pairs(f) do n = n + 1 end\n"
+		 "  return n end }",
+	    HEAD "score = function(m, e, f) f.extra = 1; return 0 end }",
 	};
 	for (int i = 0; i < 3; i++) {
 		struct policy *pol = policy_open(NULL, write_policy("view.lua", bodies[i]), &d);
@@ -485,14 +490,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_validation_errors),
-		cmocka_unit_test(test_valid_declaration),
-		cmocka_unit_test(test_builtin_policies_load),
-		cmocka_unit_test(test_optimal_matches_brute_force),
-		cmocka_unit_test(test_candidates_and_kept_and_vetoes),
-		cmocka_unit_test(test_stable_has_no_blocking_pair),
-		cmocka_unit_test(test_plugin_failure_fails_the_solve),
-		cmocka_unit_test(test_features_view),
+	    cmocka_unit_test(test_validation_errors),
+	    cmocka_unit_test(test_valid_declaration),
+	    cmocka_unit_test(test_builtin_policies_load),
+	    cmocka_unit_test(test_optimal_matches_brute_force),
+	    cmocka_unit_test(test_candidates_and_kept_and_vetoes),
+	    cmocka_unit_test(test_stable_has_no_blocking_pair),
+	    cmocka_unit_test(test_plugin_failure_fails_the_solve),
+	    cmocka_unit_test(test_features_view),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
