@@ -444,6 +444,8 @@ csv_read(struct csv_reader *r, struct csv_record *rec, struct diag *d)
 	rec->line = r->line;
 	rec->nfields = 0;
 	rec->fields = NULL;
+	rec->text = NULL;
+	rec->textlen = 0;
 	if (r->done)
 		return 0;
 	/* Blank physical lines are skipped. */
@@ -475,6 +477,8 @@ csv_read(struct csv_reader *r, struct csv_record *rec, struct diag *d)
 	csv_finish_record(r);
 	rec->nfields = r->nf;
 	rec->fields = r->fields;
+	rec->text = r->text;
+	rec->textlen = r->tlen;
 	if (r->err)
 		return diag_set(d, DIAG_INVALID, "%s:%d:%d: %s", r->name, r->err_line,
 				r->err_col > 0 ? r->err_col : 1, r->err_msg);

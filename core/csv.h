@@ -48,6 +48,11 @@ struct csv_record {
 	int line;   /* physical line where the record starts */
 	int nfields;
 	const struct csv_field *fields; /* fields[i] is column i + 1 */
+	/* Every field's text, packed in column order in this one block, each followed by its NUL
+	 * (fields[i].s == text + offset); valid when csv_read() returned 1. A caller that keeps a
+	 * record copies text[0..textlen) once and rebases the field pointers. */
+	const char *text;
+	size_t textlen;
 };
 
 struct csv_reader;

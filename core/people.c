@@ -11,11 +11,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -72,6 +74,34 @@ pfield_lookup(const char *name)
 	return -1;
 }
 
+/* ------------------------------------------------------------------ big buffers */
+
+/*
+ * The large buffers of an import (the arena, the row array, the hash tables: ~60 MB for 100k
+ * rows, written once and probed at random) come straight from mmap, zeroed, with transparent
+ * huge pages asked for. On 4 KiB pages their first-touch page faults and TLB misses were a
+ * third of the time spent reading and checking the file.
+ */
+static void *
+big_alloc(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	if (n >= (2u << 20))
+		madvise(p, n, MADV_HUGEPAGE); /* advice only: it may be refused */
+#endif
+	return p;
+}
+
+static void
+big_free(void *p, size_t n)
+{
+	if (p != NULL)
+		munmap(p, n);
+}
+
 /* ------------------------------------------------------------------ arena */
 
 /* Strings of one import live in large blocks that never move, freed all at once. */
@@ -83,15 +113,21 @@ struct arena_block {
 
 struct arena {
 	struct arena_block *head;
+	size_t next_cap; /* size of the next block: a guess from the file size, then 4 MiB */
 };
+
+enum { ARENA_BLOCK_MIN = 4u << 20 };
 
 static char *
 arena_alloc(struct arena *a, size_t n)
 {
 	struct arena_block *b = a->head;
 	if (b == NULL || b->cap - b->used < n) {
-		size_t cap = n > (1u << 20) ? n : (1u << 20);
-		b = malloc(sizeof(*b) + cap);
+		size_t cap = a->next_cap > ARENA_BLOCK_MIN ? a->next_cap : ARENA_BLOCK_MIN;
+		if (cap < n)
+			cap = n;
+		a->next_cap = 0;
+		b = big_alloc(sizeof(*b) + cap);
 		if (b == NULL)
 			return NULL;
 		b->next = a->head;
@@ -132,7 +168,7 @@ arena_free(struct arena *a)
 	while (a->head != NULL) {
 		struct arena_block *b = a->head;
 		a->head = b->next;
-		free(b);
+		big_free(b, sizeof(*b) + b->cap);
 	}
 }
 
@@ -165,11 +201,29 @@ smap_hash(const char *s)
 	return h;
 }
 
+/* Zeroed slots: big tables from big_alloc(), small ones from calloc (see smap_slots_free). */
+static struct smap_slot *
+smap_slots_alloc(size_t cap)
+{
+	size_t bytes = cap * sizeof(struct smap_slot);
+	return bytes >= (1u << 20) ? big_alloc(bytes) : calloc(cap, sizeof(struct smap_slot));
+}
+
+static void
+smap_slots_free(struct smap_slot *slots, size_t cap)
+{
+	size_t bytes = cap * sizeof(struct smap_slot);
+	if (bytes >= (1u << 20))
+		big_free(slots, bytes);
+	else
+		free(slots);
+}
+
 static int
 smap_grow(struct smap *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 1024;
-	struct smap_slot *slots = calloc(cap, sizeof(*slots));
+	struct smap_slot *slots = smap_slots_alloc(cap);
 	if (slots == NULL)
 		return -1;
 	for (size_t i = 0; i < m->cap; i++) {
@@ -180,7 +234,7 @@ smap_grow(struct smap *m)
 			j = (j + 1) & (cap - 1);
 		slots[j] = m->slots[i];
 	}
-	free(m->slots);
+	smap_slots_free(m->slots, m->cap);
 	m->slots = slots;
 	m->cap = cap;
 	return 0;
@@ -196,7 +250,7 @@ smap_reserve(struct smap *m, size_t n)
 	size_t cap = 1024;
 	while (cap < 2 * n + 2)
 		cap *= 2;
-	m->slots = calloc(cap, sizeof(*m->slots));
+	m->slots = smap_slots_alloc(cap);
 	if (m->slots == NULL)
 		return -1;
 	m->cap = cap;
@@ -237,7 +291,7 @@ smap_put(struct smap *m, const char *key, int val)
 static void
 smap_fini(struct smap *m)
 {
-	free(m->slots);
+	smap_slots_free(m->slots, m->cap);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -690,19 +744,31 @@ people_read_header(struct pimport *im, struct csv_reader *r, struct diag *d)
 
 /* ------------------------------------------------------------------ rows */
 
+/* Grows the row array to cap rows (zeroed beyond nrows). */
+static int
+people_reserve_rows(struct pimport *im, size_t cap)
+{
+	if (cap > INT_MAX)
+		return -1;
+	struct prow *p = big_alloc(cap * sizeof(*p));
+	if (p == NULL)
+		return -1;
+	if (im->rows != NULL)
+		memcpy(p, im->rows, (size_t)im->nrows * sizeof(*p));
+	big_free(im->rows, (size_t)im->caprows * sizeof(*p));
+	im->rows = p;
+	im->caprows = (int)cap;
+	return 0;
+}
+
 static struct prow *
 people_new_row(struct pimport *im, int line)
 {
-	if (im->nrows == im->caprows) {
-		int cap = im->caprows ? im->caprows * 2 : 1024;
-		struct prow *p = realloc(im->rows, (size_t)cap * sizeof(*p));
-		if (p == NULL)
-			return NULL;
-		im->rows = p;
-		im->caprows = cap;
-	}
+	if (im->nrows == im->caprows &&
+	    people_reserve_rows(im, im->caprows ? (size_t)im->caprows * 2 : 1024) != 0)
+		return NULL;
+	/* Rows past nrows are still zero (big_alloc), so no memset of 180 bytes per row. */
 	struct prow *r = &im->rows[im->nrows++];
-	memset(r, 0, sizeof(*r));
 	r->line = line;
 	r->mgr = -1;
 	return r;
@@ -855,20 +921,23 @@ people_read_row(struct pimport *im, const struct csv_record *rec, struct diag *d
 			r->fline[f] = c >= 0 && c < rec->nfields ? rec->fields[c].line : rec->line;
 		}
 	}
+	/* The row keeps its cells: one copy of the record's packed text, trimmed in place. */
+	char *text = arena_alloc(&im->arena, rec->textlen);
+	if (text == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	memcpy(text, rec->text, rec->textlen);
 	for (int f = 0; f < PF_COUNT; f++) {
 		int c = im->fieldcol[f];
 		if (c < 0 || c >= rec->nfields)
 			continue;
-		const char *s = rec->fields[c].s, *e = s + rec->fields[c].len;
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		char *v = text + (rec->fields[c].s - rec->text), *e = v + rec->fields[c].len;
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
-		if (s == e)
+		if (v == e)
 			continue;
-		char *v = arena_strndup(&im->arena, s, (size_t)(e - s));
-		if (v == NULL)
-			return diag_set(d, DIAG_NOMEM, "out of memory");
+		*e = '\0';
 		people_check_field(im, r, f, v);
 	}
 	static const int required[] = {PF_ID, PF_NAME, PF_EMAIL, PF_TIMEZONE};
@@ -1527,7 +1596,7 @@ pimport_fini(struct pimport *im)
 {
 	free(im->colfield);
 	free(im->colname);
-	free(im->rows);
+	big_free(im->rows, (size_t)im->caprows * sizeof(*im->rows));
 	free(im->db);
 	smap_fini(&im->ids);
 	smap_fini(&im->emails);
@@ -1594,8 +1663,10 @@ people_import(struct store *st, FILE *f, const char *name, const struct people_i
 		smap_reserve(&im.ids, guess);
 		smap_reserve(&im.emails, guess);
 		/* A good first guess saves copying (and page-faulting) the row array as it doubles. */
-		im.rows = malloc(guess * sizeof(*im.rows));
-		im.caprows = im.rows ? (int)guess : 0;
+		people_reserve_rows(&im, guess);
+		/* The cells, plus lower-case e-mail keys, fit in one arena block. */
+		size_t text = (size_t)sb.st_size + (size_t)sb.st_size / 4;
+		im.arena.next_cap = text < (256u << 20) ? text : (256u << 20);
 	}
 	int rc = people_read_all(&im, r, d);
 	csv_reader_delete(r);
