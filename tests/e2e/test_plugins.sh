@@ -37,6 +37,12 @@ bad() {
   OUT="$RES/$f.out"; ERR="$RES/$f.err"; RC=$(cat "$RES/$f.rc"); ms=$(cat "$RES/$f.ms")
   expect_rc "$f exit" 1
   expect_err "$f message" "$msg"
+  if [ "$ms" -ge "$LIMIT_MS" ]; then
+    # The checks run two at a time beside other suites on a 2-core machine: a
+    # slow run is timed once more, alone, before it counts as a failure.
+    check_one "$f"
+    ms=$(cat "$RES/$f.ms")
+  fi
   if [ "$ms" -lt "$LIMIT_MS" ]; then ok "$f time"; else fail "$f time" "took $ms ms"; fi
 }
 
