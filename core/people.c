@@ -1163,7 +1163,8 @@ static void
 people_check_db_emails(struct pimport *im)
 {
 	char q[128];
-	for (int i = 0; i < im->nrows; i++) {
+	/* Only people the file does not mention can hold a clashing e-mail. */
+	for (int i = 0; im->ndb > 0 && i < im->nrows; i++) {
 		struct prow *r = &im->rows[i];
 		if (r->damaged || r->v[PF_EMAIL] == NULL)
 			continue;
@@ -1533,11 +1534,17 @@ people_write(struct pimport *im, struct diag *d)
 	char *usql = people_update_sql(im, param_of);
 	long long *newid = malloc(((size_t)im->nrows + 1) * sizeof(*newid));
 	sqlite3_stmt *ins = NULL, *upd = NULL;
+	long long cache_size = 0;
 	int rc = -1;
 	if (usql == NULL || newid == NULL) {
 		diag_set(d, DIAG_NOMEM, "out of memory");
 		goto out;
 	}
+	/* The connection's page cache size, to put back afterwards (0 = not read). */
+	sqlite3_stmt *cs = store_prepare(st, "PRAGMA cache_size", d);
+	if (cs != NULL && sqlite3_step(cs) == SQLITE_ROW)
+		cache_size = sqlite3_column_int64(cs, 0);
+	sqlite3_finalize(cs);
 	/* New people get the next free ids, so every manager link is known before the write. */
 	long long next = im->max_id;
 	for (int i = 0; i < im->nrows; i++)
@@ -1560,8 +1567,9 @@ people_write(struct pimport *im, struct diag *d)
 					   "nothing was imported, run the import again", im->name);
 		goto rollback;
 	}
-	/* Managers may point at rows written later in the same transaction. A large page cache
-	 * keeps a big import's index pages in memory instead of spilling them to the WAL. */
+	/* Managers may point at rows written later in the same transaction (checked at COMMIT).
+	 * A large page cache keeps a big import's pages in memory instead of spilling them to
+	 * the WAL mid-transaction (and writing some twice); it is put back after the write. */
 	if (store_exec(st, "PRAGMA defer_foreign_keys=ON; PRAGMA cache_size=-131072", d) != 0 ||
 	    people_park_emails(im, d) != 0 ||
 	    people_write_rows(im, ins, upd, param_of, newid, now, d) != 0 ||
@@ -1582,6 +1590,11 @@ rollback:
 out:
 	/* Back to SQLite's default of a checkpoint whenever the WAL passes 1000 pages. */
 	sqlite3_wal_autocheckpoint(store_db(st), 1000);
+	if (cache_size != 0) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size=%lld", cache_size);
+		store_exec(st, sql, NULL);
+	}
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
 	free(usql);

@@ -568,7 +568,23 @@ test_reimport_skips_unchanged(void **state)
 	struct fixture *f = *state;
 	time_t t = 1767225600; /* 2026-01-01 */
 	store_set_clock(f->st, fixed_clock, &t);
+	long long cache = qint(f->st, "PRAGMA cache_size");
 	import_counts(f->st, base_csv, 3, 0, 0);
+	/* The import's large page cache does not outlive it. */
+	assert_int_equal(qint(f->st, "PRAGMA cache_size"), cache);
+	/* Its checkpoint ran: the database file alone (the WAL ignored) holds the people. */
+	char uri[200];
+	snprintf(uri, sizeof(uri), "file:%s?immutable=1", f->path);
+	sqlite3 *raw = NULL;
+	assert_int_equal(sqlite3_open_v2(uri, &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL),
+			 SQLITE_OK);
+	sqlite3_stmt *cnt = NULL;
+	assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM people", -1, &cnt, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(cnt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(cnt, 0), 3);
+	sqlite3_finalize(cnt);
+	sqlite3_close(raw);
 	t += 86400;
 	import_counts(f->st, base_csv, 0, 0, 3);
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM people WHERE updated_at = created_at"), 3);
