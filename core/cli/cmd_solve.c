@@ -170,7 +170,11 @@ read_capacities(const char *path, int nc, int **out, struct diag *d)
 	if (f == NULL)
 		return diag_set(d, DIAG_IO, "%s: cannot open: %s", path, strerror(errno));
 	int *cap = malloc(((size_t)nc + 1) * sizeof(int));
-	int n = 0, line = 1, c;
+	if (cap == NULL) {
+		fclose(f);
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	}
+	int n = 0, line = 1, c, longtok = 0;
 	char tok[64];
 	size_t tl = 0;
 	int rc = 0;
@@ -179,13 +183,15 @@ read_capacities(const char *path, int nc, int **out, struct diag *d)
 		if (c != EOF && c != ',' && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
 			if (tl + 1 < sizeof(tok))
 				tok[tl++] = (char)c;
+			else
+				longtok = 1;
 			continue;
 		}
 		if (tl > 0) {
 			tok[tl] = '\0';
 			char *end;
 			long v = strtol(tok, &end, 10);
-			if (*end != '\0' || v < 0 || v > 1000000000) {
+			if (*end != '\0' || v < 0 || v > 1000000000 || longtok) {
 				rc = diag_set(d, DIAG_INVALID, "%s:%d: bad capacity '%s' (a whole number >= 0)",
 					      path, line, tok);
 				break;
@@ -496,7 +502,12 @@ cmd_solve(struct cli *c, int argc, char **argv)
 	}
 	if (so.capacity >= 0) {
 		cap = malloc(((size_t)m.nc + 1) * sizeof(int));
-		for (int k = 0; cap && k < m.nc; k++)
+		if (cap == NULL) {
+			mat_fini(&m);
+			cli_error("out of memory");
+			return CLI_FAIL;
+		}
+		for (int k = 0; k < m.nc; k++)
 			cap[k] = (int)so.capacity;
 	}
 	rc = so.stable ? run_stable(&so, &m, cap) : run_assign(&so, &m, cap);
