@@ -45,4 +45,4 @@ step "Compare two policies on the same cohort"
 show match compare --program "$PROGRAM" --policy digital_upskilling --policy cross_department
 
 step "Done"
-echo "Workspace: $(pwd). Try: $TANDEM -C $WS people show E000001"
+echo "Workspace: $(pwd). Try: $TANDEM -C $(pwd) people show E000001"
