@@ -47,10 +47,10 @@ enum { Q_UNSEEN = 0, Q_HEAP = 1, Q_DONE = 2 };
 
 /* Everything a relaxation touches about an item, in one 32-byte record. */
 struct item {
-	double dist;   /* Dijkstra label */
-	int cap, cnt;  /* capacity and load */
-	int hpos;      /* heap position */
-	uint8_t state; /* Q_* */
+	double dist;	/* Dijkstra label */
+	int cap, cnt;	/* capacity and load */
+	int hpos;	/* heap position */
+	uint8_t state;	/* Q_* */
 	uint8_t frozen; /* proven to be in the deficient part */
 };
 
@@ -62,12 +62,12 @@ struct hent {
 struct ssp {
 	int np, nq;
 	const int64_t *beg, *end; /* proposer p's arcs are [beg[p], end[p]) */
-	const int32_t *adj;       /* arc -> item */
-	const double *w;          /* arc -> score */
-	double sign;              /* cost = sign * score */
-	const uint8_t *vetoed;    /* optional bitset over arcs */
-	const int *qcap;          /* item capacities; NULL = 1 */
-	int colred;               /* start prices at each item's cheapest arc */
+	const int32_t *adj;	  /* arc -> item */
+	const double *w;	  /* arc -> score */
+	double sign;		  /* cost = sign * score */
+	const uint8_t *vetoed;	  /* optional bitset over arcs */
+	const int *qcap;	  /* item capacities; NULL = 1 */
+	int colred;		  /* start prices at each item's cheapest arc */
 
 	struct item *it;
 	/*
@@ -135,8 +135,8 @@ ssp_alloc(struct ssp *s)
 	s->heap = malloc(nq * sizeof(struct hent));
 	s->touched = malloc(nq * sizeof(int));
 	s->settled = malloc(nq * sizeof(int));
-	if (!s->it || !s->price || !s->pm || !s->pe || !s->qhead || !s->pnext || !s->pprev || !s->pred ||
-	    !s->pred_e || !s->heap || !s->touched || !s->settled)
+	if (!s->it || !s->price || !s->pm || !s->pe || !s->qhead || !s->pnext || !s->pprev ||
+	    !s->pred || !s->pred_e || !s->heap || !s->touched || !s->settled)
 		return -1;
 	for (int p = 0; p < s->np; p++)
 		s->pm[p] = -1;
@@ -346,7 +346,7 @@ enum { SSP_REDUCE_PASSES = 64, SSP_REDUCE_STEPS = 128 };
 static void
 reduce_pass(struct ssp *s, const int *queue, int nqueue, long *budget)
 {
-	for (int k = 0; k < nqueue && *budget > 0; k++) {
+	for (int k = 0; k<nqueue && * budget> 0; k++) {
 		int p = queue[k];
 		while (p >= 0 && (*budget)-- > 0) {
 			double m1 = INFINITY, m2 = INFINITY;
@@ -468,8 +468,8 @@ check_sparse(const struct match_sparse *m, const struct match_opts *o, uint8_t *
 		return diag_set(d, DIAG_INVALID, "sparse matrix: row_ptr[0] is negative");
 	for (int r = 0; r < m->nr; r++)
 		if (m->row_ptr[r + 1] < m->row_ptr[r])
-			return diag_set(d, DIAG_INVALID, "sparse matrix: row_ptr decreases at row %d",
-					r);
+			return diag_set(d, DIAG_INVALID,
+					"sparse matrix: row_ptr decreases at row %d", r);
 	int64_t ne = m->row_ptr[m->nr];
 	if (ne > 0 && (m->cols == NULL || m->scores == NULL))
 		return diag_set(d, DIAG_INVALID, "sparse matrix: missing cols or scores");
@@ -483,14 +483,16 @@ check_sparse(const struct match_sparse *m, const struct match_opts *o, uint8_t *
 			int c = m->cols[e];
 			if (c < 0 || c >= m->nc) {
 				free(seen);
-				return diag_set(d, DIAG_INVALID,
-						"sparse matrix: row %d lists column %d, outside 0..%d",
-						r, c, m->nc - 1);
+				return diag_set(
+				    d, DIAG_INVALID,
+				    "sparse matrix: row %d lists column %d, outside 0..%d", r, c,
+				    m->nc - 1);
 			}
 			if (seen[c] == r) {
 				free(seen);
 				return diag_set(d, DIAG_INVALID,
-						"sparse matrix: row %d lists column %d twice", r, c);
+						"sparse matrix: row %d lists column %d twice", r,
+						c);
 			}
 			seen[c] = r;
 		}
@@ -503,9 +505,10 @@ check_sparse(const struct match_sparse *m, const struct match_opts *o, uint8_t *
 			struct match_pair v = o->vetoed[k];
 			int64_t e;
 			if (v.row < 0 || v.row >= m->nr || v.col < 0 || v.col >= m->nc)
-				return diag_set(d, DIAG_INVALID,
-						"vetoed pair (%d, %d) is outside the %d x %d matrix",
-						v.row, v.col, m->nr, m->nc);
+				return diag_set(
+				    d, DIAG_INVALID,
+				    "vetoed pair (%d, %d) is outside the %d x %d matrix", v.row,
+				    v.col, m->nr, m->nc);
 			if (find_arc(m, v.row, v.col, &e) == 0)
 				(*vetoed)[e >> 3] |= (uint8_t)(1u << (e & 7));
 		}
@@ -533,8 +536,8 @@ apply_pins(const struct match_sparse *m, const struct match_opts *o, const uint8
 	for (int c = 0; c < m->nc; c++) {
 		cap[c] = (o && o->capacity) ? o->capacity[c] : 1;
 		if (cap[c] < 0)
-			return diag_set(d, DIAG_INVALID, "capacity of column %d is negative (%d)", c,
-					cap[c]);
+			return diag_set(d, DIAG_INVALID, "capacity of column %d is negative (%d)",
+					c, cap[c]);
 	}
 	for (int k = 0; o != NULL && k < o->npinned; k++) {
 		struct match_pair p = o->pinned[k];
@@ -545,9 +548,10 @@ apply_pins(const struct match_sparse *m, const struct match_opts *o, const uint8
 					p.col, m->nr, m->nc);
 		if (find_arc(m, p.row, p.col, &e) != 0 ||
 		    (vetoed && (vetoed[e >> 3] & (1u << (e & 7)))))
-			return diag_set(d, DIAG_INVALID,
-					"pinned pair (%d, %d) is forbidden (not a candidate or vetoed)",
-					p.row, p.col);
+			return diag_set(
+			    d, DIAG_INVALID,
+			    "pinned pair (%d, %d) is forbidden (not a candidate or vetoed)", p.row,
+			    p.col);
 		if (pin_arc[p.row] >= 0)
 			return diag_set(d, DIAG_INVALID, "row %d is pinned twice", p.row);
 		if (cap[p.col] == 0)
@@ -610,7 +614,8 @@ solve_deficient(const struct match_sparse *m, struct ssp *s1, const int *cap, do
 				continue;
 			if (zc[c] < 0) {
 				diag_set(d, DIAG_INTERNAL,
-					 "sparse solver: row %d of the deficient part reaches column %d outside it",
+					 "sparse solver: row %d of the deficient part reaches "
+					 "column %d outside it",
 					 r, c);
 				goto out;
 			}
@@ -672,8 +677,10 @@ solve_deficient(const struct match_sparse *m, struct ssp *s1, const int *cap, do
 			continue;
 		for (int k = 0; k < cap[c]; k++, ns++) {
 			if (s2.pm[ns] < 0) {
-				diag_set(d, DIAG_INTERNAL,
-					 "sparse solver: column %d of the deficient part is not full", c);
+				diag_set(
+				    d, DIAG_INTERNAL,
+				    "sparse solver: column %d of the deficient part is not full",
+				    c);
 				goto out;
 			}
 		}
@@ -693,7 +700,8 @@ solve_deficient(const struct match_sparse *m, struct ssp *s1, const int *cap, do
 			row_to_col[r] = c;
 			/* Recover the row's arc: the transposed copy lost it; look it up. */
 			if (find_arc(m, r, c, &row_arc[r]) != 0) {
-				diag_set(d, DIAG_INTERNAL, "sparse solver: lost arc (%d, %d)", r, c);
+				diag_set(d, DIAG_INTERNAL, "sparse solver: lost arc (%d, %d)", r,
+					 c);
 				goto out;
 			}
 		}
@@ -960,7 +968,7 @@ match_certify_sparse(const struct match_sparse *m, const struct match_opts *o,
 		diag_set(d, DIAG_INVALID, "certificate: result has no duals");
 		goto out;
 	}
-#define VETOED(e) (vetoed && (vetoed[(e) >> 3] & (1u << ((e) & 7))))
+#define VETOED(e) (vetoed && (vetoed[(e) >> 3] & (1u << ((e)&7))))
 	/* Feasibility. */
 	double total = 0, scale = 0;
 	int npairs = 0, nunmatched = 0;
@@ -972,12 +980,14 @@ match_certify_sparse(const struct match_sparse *m, const struct match_opts *o,
 				scale = fabs(m->scores[e]);
 		if (c < 0) {
 			if (pin_arc[r] >= 0) {
-				diag_set(d, DIAG_INVALID, "certificate: pinned row %d is unmatched", r);
+				diag_set(d, DIAG_INVALID, "certificate: pinned row %d is unmatched",
+					 r);
 				goto out;
 			}
 			if (nunmatched >= res->nunmatched || res->unmatched_rows[nunmatched] != r) {
 				diag_set(d, DIAG_INVALID,
-					 "certificate: row %d is unmatched but not listed as such", r);
+					 "certificate: row %d is unmatched but not listed as such",
+					 r);
 				goto out;
 			}
 			nunmatched++;
@@ -985,28 +995,30 @@ match_certify_sparse(const struct match_sparse *m, const struct match_opts *o,
 		}
 		npairs++;
 		if (c >= nc || find_arc(m, r, c, &arc[r]) != 0 || VETOED(arc[r])) {
-			diag_set(d, DIAG_INVALID, "certificate: pair (%d, %d) is not allowed", r, c);
+			diag_set(d, DIAG_INVALID, "certificate: pair (%d, %d) is not allowed", r,
+				 c);
 			goto out;
 		}
 		total += m->scores[arc[r]];
 		if (pin_arc[r] >= 0) {
 			if (pin_arc[r] != arc[r]) {
-				diag_set(d, DIAG_INVALID, "certificate: row %d is not at its pinned column",
-					 r);
+				diag_set(d, DIAG_INVALID,
+					 "certificate: row %d is not at its pinned column", r);
 				goto out;
 			}
 			continue;
 		}
 		if (++load[c] > cap[c]) {
-			diag_set(d, DIAG_INVALID, "certificate: column %d holds more than its capacity",
-				 c);
+			diag_set(d, DIAG_INVALID,
+				 "certificate: column %d holds more than its capacity", c);
 			goto out;
 		}
 		hptr[c + 2]++;
 	}
 	if (npairs != res->npairs || nunmatched != res->nunmatched) {
-		diag_set(d, DIAG_INVALID, "certificate: pair counts disagree (%d matched, %d listed)",
-			 npairs, res->npairs);
+		diag_set(d, DIAG_INVALID,
+			 "certificate: pair counts disagree (%d matched, %d listed)", npairs,
+			 res->npairs);
 		goto out;
 	}
 	if (fabs(total - res->total) > 1e-9 * (1 + fabs(total)) + 1e-12 * scale * nr) {
@@ -1037,7 +1049,8 @@ match_certify_sparse(const struct match_sparse *m, const struct match_opts *o,
 			zc[c] = 1;
 			if (load[c] < cap[c]) {
 				diag_set(d, DIAG_INVALID,
-					 "certificate: not of maximum size: unmatched rows reach column %d, which has a free slot",
+					 "certificate: not of maximum size: unmatched rows reach "
+					 "column %d, which has a free slot",
 					 c);
 				goto out;
 			}
@@ -1067,7 +1080,8 @@ match_certify_sparse(const struct match_sparse *m, const struct match_opts *o,
 			double slack = sign * m->scores[e] - res->u[r] - res->v[c];
 			if (e == arc[r] ? fabs(slack) > tl : slack < -tl) {
 				diag_set(d, DIAG_INVALID,
-					 "certificate: %s pair (%d, %d) has reduced cost %.3g (u %.17g, v %.17g)",
+					 "certificate: %s pair (%d, %d) has reduced cost %.3g (u "
+					 "%.17g, v %.17g)",
 					 e == arc[r] ? "matched" : "candidate", r, c, slack,
 					 res->u[r], res->v[c]);
 				goto out;
@@ -1084,13 +1098,15 @@ match_certify_sparse(const struct match_sparse *m, const struct match_opts *o,
 	}
 	if (zmax_matched > zmin_free + tl) {
 		diag_set(d, DIAG_INVALID,
-			 "certificate: a matched row of the deficient part has u %.17g above an unmatched one's %.17g",
+			 "certificate: a matched row of the deficient part has u %.17g above an "
+			 "unmatched one's %.17g",
 			 zmax_matched, zmin_free);
 		goto out;
 	}
 	if (vmax_used > vmin_free + tl) {
 		diag_set(d, DIAG_INVALID,
-			 "certificate: a used column has price %.17g above a column with a free slot (%.17g)",
+			 "certificate: a used column has price %.17g above a column with a free "
+			 "slot (%.17g)",
 			 vmax_used, vmin_free);
 		goto out;
 	}

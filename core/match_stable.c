@@ -49,8 +49,8 @@ big_alloc(size_t size)
 /* rank(e, x): position of item x in entity e's list, or -1 when not listed. */
 struct rank {
 	int n, m;
-	uint16_t *r16;  /* flat n * m, position + 1, 0 = not listed */
-	int32_t *r32;   /* same, when a list may be 65535 long or more */
+	uint16_t *r16;	/* flat n * m, position + 1, 0 = not listed */
+	int32_t *r32;	/* same, when a list may be 65535 long or more */
 	uint64_t *keys; /* hash: key = e * m + x + 1, 0 = empty */
 	int32_t *vals;
 	size_t mask;
@@ -101,16 +101,16 @@ bad_item(struct rank *r, int e, int x, const char *what, const char *item, struc
 }
 
 /* Entity e's row of a flat table: cleared, then filled; a set slot is a duplicate. */
-#define RANK_FILL_ROW(T, tab)                                                            \
-	do {                                                                             \
-		T *row = (tab) + (size_t)e * (size_t)m;                                  \
-		memset(row, 0, (size_t)m * sizeof(T));                                   \
-		for (int k = beg; k < end; k++) {                                        \
-			int x = p->items[k];                                             \
-			if ((unsigned)x >= (unsigned)m || row[x] != 0)                   \
-				return bad_item(r, e, x, what, item, d);                 \
-			row[x] = (T)(k - beg + 1);                                       \
-		}                                                                        \
+#define RANK_FILL_ROW(T, tab)                                                                      \
+	do {                                                                                       \
+		T *row = (tab) + (size_t)e * (size_t)m;                                            \
+		memset(row, 0, (size_t)m * sizeof(T));                                             \
+		for (int k = beg; k < end; k++) {                                                  \
+			int x = p->items[k];                                                       \
+			if ((unsigned)x >= (unsigned)m || row[x] != 0)                             \
+				return bad_item(r, e, x, what, item, d);                           \
+			row[x] = (T)(k - beg + 1);                                                 \
+		}                                                                                  \
 	} while (0)
 
 /*
@@ -129,8 +129,8 @@ rank_build(const struct match_prefs *p, int n, int m, const char *what, const ch
 				what, n);
 	for (int e = 0; e < n; e++)
 		if (p->ptr[e + 1] < p->ptr[e])
-			return diag_set(d, DIAG_INVALID, "%s preferences: list %d has negative length",
-					what, e);
+			return diag_set(d, DIAG_INVALID,
+					"%s preferences: list %d has negative length", what, e);
 	size_t total = n > 0 ? (size_t)p->ptr[n] : 0, cells = (size_t)n * (size_t)m;
 	if (cells <= RANK_FLAT_MAX) {
 		if (m < 65535)
@@ -192,16 +192,17 @@ check_lists(const struct match_prefs *p, int n, int m, const char *what, const c
 	for (int e = 0; e < n; e++) {
 		if (p->ptr[e + 1] < p->ptr[e]) {
 			free(stamp);
-			return diag_set(d, DIAG_INVALID, "%s preferences: list %d has negative length",
-					what, e);
+			return diag_set(d, DIAG_INVALID,
+					"%s preferences: list %d has negative length", what, e);
 		}
 		for (int k = p->ptr[e]; k < p->ptr[e + 1]; k++) {
 			int x = p->items[k];
 			if (x < 0 || x >= m || stamp[x] == e) {
 				free(stamp);
 				if (x < 0 || x >= m)
-					return diag_set(d, DIAG_INVALID, "%s %d lists %s %d, outside 0..%d",
-							what, e, item, x, m - 1);
+					return diag_set(d, DIAG_INVALID,
+							"%s %d lists %s %d, outside 0..%d", what, e,
+							item, x, m - 1);
 				return diag_set(d, DIAG_INVALID, "%s %d lists %s %d twice", what, e,
 						item, x);
 			}
@@ -219,8 +220,8 @@ check_input(const struct match_stable_input *in, struct diag *d)
 		return diag_set(d, DIAG_INVALID, "stable matching: missing input or negative size");
 	for (int c = 0; in->capacity && c < in->nc; c++)
 		if (in->capacity[c] < 0)
-			return diag_set(d, DIAG_INVALID, "capacity of column %d is negative (%d)", c,
-					in->capacity[c]);
+			return diag_set(d, DIAG_INVALID, "capacity of column %d is negative (%d)",
+					c, in->capacity[c]);
 	return 0;
 }
 
@@ -355,7 +356,8 @@ cols_propose(const struct match_stable_input *in, const struct rank *rowrank, in
 			row_to_col[r] = c;
 			slots[c]--;
 			if (cur >= 0) {
-				/* The jilted column has a slot again; it resumes where it stopped. */
+				/* The jilted column has a slot again; it resumes where it stopped.
+				 */
 				if (slots[cur]++ == 0)
 					stack[top++] = cur;
 			}
@@ -412,15 +414,17 @@ static inline double
 score_at(const struct match_dense *m, size_t k)
 {
 	switch (m->dtype) {
-	case MATCH_F64: return ((const double *)m->scores)[k];
-	case MATCH_F32: return ((const float *)m->scores)[k];
-	case MATCH_I16: return ((const int16_t *)m->scores)[k];
-	case MATCH_I32: return ((const int32_t *)m->scores)[k];
+	case MATCH_F64:
+		return ((const double *)m->scores)[k];
+	case MATCH_F32:
+		return ((const float *)m->scores)[k];
+	case MATCH_I16:
+		return ((const int16_t *)m->scores)[k];
+	case MATCH_I32:
+		return ((const int32_t *)m->scores)[k];
 	}
 	return 0;
 }
-
-
 
 /*
  * Sorting the lists is the hot spot of stable matching on dense scores
@@ -551,8 +555,8 @@ sort_by_radix(struct sorter *s, const double *v, int *out, int k)
  * few dozen short moves to make. Same contract as sort_list.
  */
 static void
-sort_short(struct sorter *s, const double *v, const int *ix, double sg, int k, double lo,
-	   double hi, int *out)
+sort_short(struct sorter *s, const double *v, const int *ix, double sg, int k, double lo, double hi,
+	   int *out)
 {
 	double scale = 65535.0 / (hi - lo), *v2 = s->v2;
 	uint32_t *a = s->bk, *b = s->cnt, h0[256], h1[256];
@@ -614,8 +618,8 @@ sort_short(struct sorter *s, const double *v, const int *ix, double sg, int k, d
  * and largest sg * v.
  */
 static void
-sort_list(struct sorter *s, const double *v, const int *ix, double sg, int k, double lo,
-	  double hi, int *out)
+sort_list(struct sorter *s, const double *v, const int *ix, double sg, int k, double lo, double hi,
+	  int *out)
 {
 	double scale = PREFS_SPREAD * (double)k / (hi - lo), *v2 = s->v2;
 	if (k < 2 || lo == hi || !(scale > 0 && scale < INFINITY)) {
@@ -698,7 +702,7 @@ bounds(const double *v, int n, double *lo, double *hi)
 		stable_v2d y0, y1;
 		memcpy(&y0, v + x, sizeof(y0));
 		memcpy(&y1, v + x + 2, sizeof(y1));
-		stable_v2l l0 = y0 < a0, l1 = y1 < a1, g0 = y0 > b0, g1 = y1 > b1;
+		stable_v2l l0 = y0<a0, l1 = y1<a1, g0 = y0> b0, g1 = y1> b1;
 		a0 = (stable_v2d)(((stable_v2l)y0 & l0) | ((stable_v2l)a0 & ~l0));
 		a1 = (stable_v2d)(((stable_v2l)y1 & l1) | ((stable_v2l)a1 & ~l1));
 		b0 = (stable_v2d)(((stable_v2l)y0 & g0) | ((stable_v2l)b0 & ~g0));
@@ -765,7 +769,9 @@ load_row(const struct match_dense *m, int r, double *dst)
 	size_t off = (size_t)r * (size_t)m->nc;
 	int nc = m->nc;
 	switch (m->dtype) {
-	case MATCH_F64: memcpy(dst, (const double *)m->scores + off, (size_t)nc * sizeof(double)); break;
+	case MATCH_F64:
+		memcpy(dst, (const double *)m->scores + off, (size_t)nc * sizeof(double));
+		break;
 	case MATCH_F32:
 		for (int c = 0; c < nc; c++)
 			dst[c] = ((const float *)m->scores)[off + c];
@@ -824,8 +830,8 @@ match_prefs_from_scores(const struct match_dense *m, int by_rows, int maximize,
 	int n = by_rows ? nr : nc, len = by_rows ? nc : nr;
 	size_t total = (size_t)nr * (size_t)nc;
 	if (total > INT32_MAX)
-		return diag_set(d, DIAG_INVALID, "score matrix: %d x %d is too large for lists",
-				nr, nc);
+		return diag_set(d, DIAG_INVALID, "score matrix: %d x %d is too large for lists", nr,
+				nc);
 	int bw = by_rows ? 1 : PREFS_BLOCK;
 	int *ptr = malloc(((size_t)n + 1) * sizeof(int));
 	int *items = big_alloc((total + 1) * sizeof(int));
@@ -853,9 +859,11 @@ match_prefs_from_scores(const struct match_dense *m, int by_rows, int maximize,
 			int e = e0 + j;
 			const uint8_t *forb = NULL;
 			if (m->forbidden)
-				forb = by_rows ? m->forbidden + (size_t)e * nc : fbuf + (size_t)j * len;
+				forb = by_rows ? m->forbidden + (size_t)e * nc
+					       : fbuf + (size_t)j * len;
 			ptr[e] = at;
-			int k = rank_list(&s, vals + (size_t)j * len, forb, len, maximize, items + at);
+			int k =
+			    rank_list(&s, vals + (size_t)j * len, forb, len, maximize, items + at);
 			if (k < 0) {
 				int x = -1 - k, r = by_rows ? e : x, c = by_rows ? x : e;
 				rc = diag_set(d, DIAG_INVALID,
@@ -907,8 +915,9 @@ match_blocking_pairs(const struct match_stable_input *in, const struct match_res
 	if (check_input(in, d) != 0)
 		return -1;
 	if (res == NULL || res->row_to_col == NULL || res->nr != in->nr || res->nc != in->nc)
-		return diag_set(d, DIAG_INVALID, "blocking pairs: result does not match the %d x %d input",
-				in->nr, in->nc);
+		return diag_set(d, DIAG_INVALID,
+				"blocking pairs: result does not match the %d x %d input", in->nr,
+				in->nc);
 	if (check_lists(&in->rows, in->nr, in->nc, "row", "column", d) != 0 ||
 	    check_lists(&in->cols, in->nc, in->nr, "column", "row", d) != 0)
 		return -1;
@@ -929,8 +938,9 @@ match_blocking_pairs(const struct match_stable_input *in, const struct match_res
 	for (int r = 0; r < nr; r++) {
 		int c = res->row_to_col[r];
 		if (c >= nc) {
-			diag_set(d, DIAG_INVALID, "blocking pairs: row %d has column %d, outside 0..%d",
-				 r, c, nc - 1);
+			diag_set(d, DIAG_INVALID,
+				 "blocking pairs: row %d has column %d, outside 0..%d", r, c,
+				 nc - 1);
 			goto done;
 		}
 		if (c >= 0)
@@ -946,7 +956,8 @@ match_blocking_pairs(const struct match_stable_input *in, const struct match_res
 			}
 		if (listed[c] != count[c] || count[c] > cap) {
 			diag_set(d, DIAG_INVALID,
-				 "blocking pairs: column %d holds %d rows (capacity %d), %d of them acceptable",
+				 "blocking pairs: column %d holds %d rows (capacity %d), %d of "
+				 "them acceptable",
 				 c, count[c], cap, listed[c]);
 			goto done;
 		}
@@ -976,7 +987,8 @@ match_blocking_pairs(const struct match_stable_input *in, const struct match_res
 		}
 		if (!found) {
 			diag_set(d, DIAG_INVALID,
-				 "blocking pairs: row %d is matched to column %d, which it does not list",
+				 "blocking pairs: row %d is matched to column %d, which it does "
+				 "not list",
 				 r, partner);
 			goto done;
 		}

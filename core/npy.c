@@ -30,10 +30,14 @@ size_t
 npy_dtype_size(enum match_dtype dtype)
 {
 	switch (dtype) {
-	case MATCH_F64: return 8;
-	case MATCH_F32: return 4;
-	case MATCH_I16: return 2;
-	case MATCH_I32: return 4;
+	case MATCH_F64:
+		return 8;
+	case MATCH_F32:
+		return 4;
+	case MATCH_I16:
+		return 2;
+	case MATCH_I32:
+		return 4;
 	}
 	return 0;
 }
@@ -42,10 +46,14 @@ const char *
 npy_dtype_descr(enum match_dtype dtype)
 {
 	switch (dtype) {
-	case MATCH_F64: return "<f8";
-	case MATCH_F32: return "<f4";
-	case MATCH_I16: return "<i2";
-	case MATCH_I32: return "<i4";
+	case MATCH_F64:
+		return "<f8";
+	case MATCH_F32:
+		return "<f4";
+	case MATCH_I16:
+		return "<i2";
+	case MATCH_I32:
+		return "<i4";
 	}
 	return "?";
 }
@@ -112,7 +120,8 @@ hdr_bool(struct hdr *h, int *out)
 		h->p += 5;
 	} else {
 		return diag_set(h->d, DIAG_INVALID,
-				"%s: bad .npy header: fortran_order must be True or False", h->name);
+				"%s: bad .npy header: fortran_order must be True or False",
+				h->name);
 	}
 	return 0;
 }
@@ -131,9 +140,10 @@ hdr_shape(struct hdr *h, long long *dims, int *ndim)
 			return 0;
 		}
 		if (h->p >= h->end || *h->p < '0' || *h->p > '9')
-			return diag_set(h->d, DIAG_INVALID,
-					"%s: bad .npy header: shape must be a tuple of non-negative integers",
-					h->name);
+			return diag_set(
+			    h->d, DIAG_INVALID,
+			    "%s: bad .npy header: shape must be a tuple of non-negative integers",
+			    h->name);
 		long long v = 0;
 		while (h->p < h->end && *h->p >= '0' && *h->p <= '9') {
 			if (v > (LLONG_MAX - 9) / 10)
@@ -145,8 +155,8 @@ hdr_shape(struct hdr *h, long long *dims, int *ndim)
 		if (h->p < h->end && (*h->p == 'L' || *h->p == 'l'))
 			h->p++; /* Python 2 longs */
 		if (*ndim >= 8)
-			return diag_set(h->d, DIAG_INVALID, "%s: bad .npy header: too many dimensions",
-					h->name);
+			return diag_set(h->d, DIAG_INVALID,
+					"%s: bad .npy header: too many dimensions", h->name);
 		dims[(*ndim)++] = v;
 		hdr_ws(h);
 		if (h->p < h->end && *h->p == ',') {
@@ -167,9 +177,10 @@ parse_descr(struct hdr *h, const char *descr, enum match_dtype *dtype)
 {
 	char order = descr[0];
 	if (order == '>')
-		return diag_set(h->d, DIAG_INVALID,
-				"%s: big-endian data ('%s') is not supported; save it little-endian",
-				h->name, descr);
+		return diag_set(
+		    h->d, DIAG_INVALID,
+		    "%s: big-endian data ('%s') is not supported; save it little-endian", h->name,
+		    descr);
 	if (order != '<' && order != '=' && order != '|')
 		return diag_set(h->d, DIAG_INVALID, "%s: unsupported dtype '%s'", h->name, descr);
 	const char *t = descr + 1;
@@ -206,11 +217,13 @@ parse_dict(struct hdr *h, enum match_dtype *dtype, int *fortran, long long *dims
 			break;
 		}
 		char key[32];
-		if (hdr_string(h, key, sizeof(key)) != 0 || hdr_expect(h, ':', "':' after a key") != 0)
+		if (hdr_string(h, key, sizeof(key)) != 0 ||
+		    hdr_expect(h, ':', "':' after a key") != 0)
 			return -1;
 		if (strcmp(key, "descr") == 0 && !seen_descr) {
 			char descr[32];
-			if (hdr_string(h, descr, sizeof(descr)) != 0 || parse_descr(h, descr, dtype) != 0)
+			if (hdr_string(h, descr, sizeof(descr)) != 0 ||
+			    parse_descr(h, descr, dtype) != 0)
 				return -1;
 			seen_descr = 1;
 		} else if (strcmp(key, "fortran_order") == 0 && !seen_fortran) {
@@ -223,8 +236,8 @@ parse_dict(struct hdr *h, enum match_dtype *dtype, int *fortran, long long *dims
 			seen_shape = 1;
 		} else {
 			return diag_set(h->d, DIAG_INVALID,
-					"%s: bad .npy header: unexpected or repeated key '%s'", h->name,
-					key);
+					"%s: bad .npy header: unexpected or repeated key '%s'",
+					h->name, key);
 		}
 		hdr_ws(h);
 		if (h->p < h->end && *h->p == ',') {
@@ -236,8 +249,11 @@ parse_dict(struct hdr *h, enum match_dtype *dtype, int *fortran, long long *dims
 		break;
 	}
 	if (!seen_descr || !seen_fortran || !seen_shape)
-		return diag_set(h->d, DIAG_INVALID, "%s: bad .npy header: missing key '%s'", h->name,
-				!seen_descr ? "descr" : !seen_fortran ? "fortran_order" : "shape");
+		return diag_set(h->d, DIAG_INVALID, "%s: bad .npy header: missing key '%s'",
+				h->name,
+				!seen_descr	? "descr"
+				: !seen_fortran ? "fortran_order"
+						: "shape");
 	hdr_ws(h);
 	if (h->p != h->end)
 		return diag_set(h->d, DIAG_INVALID,
@@ -272,7 +288,8 @@ npy_parse(const char *name, const unsigned char *buf, size_t len, struct npy_arr
 				minor);
 	if (hlen > len - start)
 		return diag_set(d, DIAG_INVALID,
-				"%s: .npy header length %zu runs past the end of the file", name, hlen);
+				"%s: .npy header length %zu runs past the end of the file", name,
+				hlen);
 	struct hdr h = {(const char *)buf + start, (const char *)buf + start + hlen, name, d};
 	enum match_dtype dtype = MATCH_F64;
 	int fortran = 0, ndim = 0;
@@ -294,13 +311,15 @@ npy_parse(const char *name, const unsigned char *buf, size_t len, struct npy_arr
 	size_t offset = start + hlen;
 	/* nr * nc * esize must fit in size_t and in what is left of the file. */
 	if (dims[0] != 0 && (size_t)dims[1] > SIZE_MAX / esize / (size_t)dims[0])
-		return diag_set(d, DIAG_INVALID, "%s: shape (%lld, %lld) overflows the address space",
-				name, dims[0], dims[1]);
+		return diag_set(d, DIAG_INVALID,
+				"%s: shape (%lld, %lld) overflows the address space", name, dims[0],
+				dims[1]);
 	size_t nbytes = (size_t)dims[0] * (size_t)dims[1] * esize;
 	if (nbytes > len - offset)
-		return diag_set(d, DIAG_INVALID,
-				"%s: data is truncated: shape (%lld, %lld) needs %zu bytes, file has %zu",
-				name, dims[0], dims[1], nbytes, len - offset);
+		return diag_set(
+		    d, DIAG_INVALID,
+		    "%s: data is truncated: shape (%lld, %lld) needs %zu bytes, file has %zu", name,
+		    dims[0], dims[1], nbytes, len - offset);
 	arr->nr = (int)dims[0];
 	arr->nc = (int)dims[1];
 	arr->dtype = dtype;
@@ -372,7 +391,8 @@ npy_write(const char *path, int nr, int nc, enum match_dtype dtype, const void *
 	if (nr < 0 || nc < 0)
 		return diag_set(d, DIAG_INVALID, "%s: negative shape (%d, %d)", path, nr, nc);
 	char dict[128];
-	int n = snprintf(dict, sizeof(dict), "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }",
+	int n = snprintf(dict, sizeof(dict),
+			 "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }",
 			 npy_dtype_descr(dtype), nr, nc);
 	/* Pad with spaces so magic + length + header + '\n' is a multiple of 64. */
 	size_t total = 10 + (size_t)n + 1;

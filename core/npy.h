@@ -21,10 +21,10 @@
 #include "match.h"
 
 struct npy_array {
-	int nr, nc;             /* shape (nr, nc) */
+	int nr, nc;		/* shape (nr, nc) */
 	enum match_dtype dtype; /* element type */
-	const void *data;       /* nr * nc elements, row-major; NULL when empty */
-	size_t nbytes;          /* nr * nc * element size */
+	const void *data;	/* nr * nc elements, row-major; NULL when empty */
+	size_t nbytes;		/* nr * nc * element size */
 	/* private */
 	void *map_;
 	size_t map_len_;

@@ -24,7 +24,7 @@ struct mat {
 	enum match_dtype dtype;
 	const void *data;
 	uint8_t *forbidden; /* CSV only; NULL when no cell is empty */
-	double *owned;      /* CSV values */
+	double *owned;	    /* CSV values */
 	struct npy_array npy;
 };
 
@@ -41,10 +41,14 @@ static double
 mat_at(const struct mat *m, size_t k)
 {
 	switch (m->dtype) {
-	case MATCH_F64: return ((const double *)m->data)[k];
-	case MATCH_F32: return ((const float *)m->data)[k];
-	case MATCH_I16: return ((const int16_t *)m->data)[k];
-	case MATCH_I32: return ((const int32_t *)m->data)[k];
+	case MATCH_F64:
+		return ((const double *)m->data)[k];
+	case MATCH_F32:
+		return ((const float *)m->data)[k];
+	case MATCH_I16:
+		return ((const int16_t *)m->data)[k];
+	case MATCH_I32:
+		return ((const int32_t *)m->data)[k];
 	}
 	return 0;
 }
@@ -97,8 +101,9 @@ read_csv(const char *path, struct mat *m, struct diag *d)
 		if (nc < 0)
 			nc = rec.nfields;
 		if (rec.nfields != nc) {
-			rc = diag_set(d, DIAG_INVALID, "%s:%d:%d: row has %d values, the first row has %d",
-				      path, rec.line, rec.nfields < nc ? rec.nfields + 1 : nc + 1,
+			rc = diag_set(d, DIAG_INVALID,
+				      "%s:%d:%d: row has %d values, the first row has %d", path,
+				      rec.line, rec.nfields < nc ? rec.nfields + 1 : nc + 1,
 				      rec.nfields, nc);
 			break;
 		}
@@ -114,8 +119,9 @@ read_csv(const char *path, struct mat *m, struct diag *d)
 				while (*end == ' ' || *end == '\t')
 					end++;
 				if (end == s || *end != '\0' || !isfinite(x))
-					rc = diag_set(d, DIAG_INVALID, "%s:%d:%d: not a finite number: '%s'",
-						      path, rec.line, k + 1, rec.fields[k].s);
+					rc = diag_set(d, DIAG_INVALID,
+						      "%s:%d:%d: not a finite number: '%s'", path,
+						      rec.line, k + 1, rec.fields[k].s);
 			}
 			anyforb |= forb;
 			if (rc >= 0 && push(&v, &f, &n, &cap, x, forb) != 0)
@@ -192,13 +198,14 @@ read_capacities(const char *path, int nc, int **out, struct diag *d)
 			char *end;
 			long v = strtol(tok, &end, 10);
 			if (*end != '\0' || v < 0 || v > 1000000000 || longtok) {
-				rc = diag_set(d, DIAG_INVALID, "%s:%d: bad capacity '%s' (a whole number >= 0)",
+				rc = diag_set(d, DIAG_INVALID,
+					      "%s:%d: bad capacity '%s' (a whole number >= 0)",
 					      path, line, tok);
 				break;
 			}
 			if (n >= nc) {
-				rc = diag_set(d, DIAG_INVALID, "%s: more capacities than the %d columns",
-					      path, nc);
+				rc = diag_set(d, DIAG_INVALID,
+					      "%s: more capacities than the %d columns", path, nc);
 				break;
 			}
 			cap[n++] = (int)v;
@@ -279,7 +286,8 @@ usage(FILE *out)
 		"  --timing            print the solver's time on stderr (\"solve: 0.123 s\")\n"
 		"  -h, --help          print this help\n\n"
 		"Output: one \"row col score\" line per pair (0-based), then \"total: T\" and\n"
-		"\"unmatched: ...\" when some rows are unmatched; --stable adds \"blocking pairs: N\".\n");
+		"\"unmatched: ...\" when some rows are unmatched; --stable adds \"blocking pairs: "
+		"N\".\n");
 }
 
 struct solve_opts {
@@ -292,16 +300,16 @@ static int
 parse_args(int argc, char **argv, struct solve_opts *so)
 {
 	static const struct option longopts[] = {
-		{"maximize", no_argument, NULL, 'm'},
-		{"capacity", required_argument, NULL, 'k'},
-		{"capacities", required_argument, NULL, 'K'},
-		{"stable", no_argument, NULL, 's'},
-		{"rows-prefer", required_argument, NULL, 'r'},
-		{"cols-propose", no_argument, NULL, 'c'},
-		{"sparse", no_argument, NULL, 'S'},
-		{"json", no_argument, NULL, 'j'},
-		{"timing", no_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
+	    {"maximize", no_argument, NULL, 'm'},
+	    {"capacity", required_argument, NULL, 'k'},
+	    {"capacities", required_argument, NULL, 'K'},
+	    {"stable", no_argument, NULL, 's'},
+	    {"rows-prefer", required_argument, NULL, 'r'},
+	    {"cols-propose", no_argument, NULL, 'c'},
+	    {"sparse", no_argument, NULL, 'S'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"timing", no_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
 	};
 	memset(so, 0, sizeof(*so));
 	so->capacity = -1;
@@ -310,20 +318,38 @@ parse_args(int argc, char **argv, struct solve_opts *so)
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'm': so->maximize = 1; break;
+		case 'm':
+			so->maximize = 1;
+			break;
 		case 'k':
-			if (cli_parse_int("solve", "--capacity", optarg, 0, 1000000000, &so->capacity))
+			if (cli_parse_int("solve", "--capacity", optarg, 0, 1000000000,
+					  &so->capacity))
 				return -1;
 			break;
-		case 'K': so->capfile = optarg; break;
-		case 's': so->stable = 1; break;
-		case 'r': so->rows_prefer = optarg; break;
-		case 'c': so->cols_propose = 1; break;
-		case 'S': so->sparse = 1; break;
-		case 'j': so->json = 1; break;
-		case 't': so->timing = 1; break;
+		case 'K':
+			so->capfile = optarg;
+			break;
+		case 's':
+			so->stable = 1;
+			break;
+		case 'r':
+			so->rows_prefer = optarg;
+			break;
+		case 'c':
+			so->cols_propose = 1;
+			break;
+		case 'S':
+			so->sparse = 1;
+			break;
+		case 'j':
+			so->json = 1;
+			break;
+		case 't':
+			so->timing = 1;
+			break;
 		default:
-			cli_usage("solve", "unknown option or missing argument '%s'", argv[optind - 1]);
+			cli_usage("solve", "unknown option or missing argument '%s'",
+				  argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -364,11 +390,13 @@ print_result(const struct solve_opts *so, const struct mat *m, const struct matc
 	int integer = m->dtype == MATCH_I16 || m->dtype == MATCH_I32;
 	if (so->json) {
 		json_t *o = json_object(), *pairs = json_array(), *un = json_array();
-		json_object_set_new(o, "total", integer ? json_integer((json_int_t)llround(total))
-							: json_real(total));
+		json_object_set_new(o, "total",
+				    integer ? json_integer((json_int_t)llround(total))
+					    : json_real(total));
 		for (int r = 0; r < res->nr; r++)
 			if (res->row_to_col[r] >= 0)
-				json_array_append_new(pairs, json_pack("[ii]", r, res->row_to_col[r]));
+				json_array_append_new(pairs,
+						      json_pack("[ii]", r, res->row_to_col[r]));
 		json_object_set_new(o, "pairs", pairs);
 		for (int k = 0; k < res->nunmatched; k++)
 			json_array_append_new(un, json_integer(res->unmatched_rows[k]));
@@ -406,8 +434,8 @@ run_stable(const struct solve_opts *so, const struct mat *m, const int *cap)
 	struct match_prefs pr = {0}, pc = {0};
 	struct match_result res = {0};
 	if (rp.nr != m->nr || rp.nc != m->nc) {
-		cli_error("%s is %d x %d but %s is %d x %d", so->rows_prefer, rp.nr, rp.nc, so->file,
-			  m->nr, m->nc);
+		cli_error("%s is %d x %d but %s is %d x %d", so->rows_prefer, rp.nr, rp.nc,
+			  so->file, m->nr, m->nc);
 		goto out;
 	}
 	/* A pair forbidden in either file is unacceptable to both. */

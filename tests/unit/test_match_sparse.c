@@ -64,7 +64,9 @@ csr_random(struct csr *g, int nr, int nc, int dens, int range)
 			int c = (k + off) % nc;
 			if (rnd_int(100) < dens) {
 				g->cols[e] = c;
-				g->scores[e] = range > 0 ? rnd_int(range) : (double)(rnd() >> 11) / 9007199254740992.0;
+				g->scores[e] = range > 0
+						   ? rnd_int(range)
+						   : (double)(rnd() >> 11) / 9007199254740992.0;
 				e++;
 			}
 		}
@@ -273,7 +275,8 @@ test_deficient_medium(void **state)
 		cap[c] = 1 + c % 3;
 	struct match_sparse m = as_sparse(&g);
 	for (int variant = 0; variant < 4; variant++) {
-		struct match_opts o = {.maximize = variant & 1, .capacity = (variant & 2) ? cap : NULL};
+		struct match_opts o = {.maximize = variant & 1,
+				       .capacity = (variant & 2) ? cap : NULL};
 		struct match_result res;
 		struct diag d = {0};
 		if (match_assign_sparse(&m, &o, &res, &d) != 0)
@@ -415,11 +418,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_brute_force_small),
-		cmocka_unit_test(test_certified_medium),
-		cmocka_unit_test(test_deficient_medium),
-		cmocka_unit_test(test_input_errors),
-		cmocka_unit_test(test_pins_and_empty),
+	    cmocka_unit_test(test_brute_force_small), cmocka_unit_test(test_certified_medium),
+	    cmocka_unit_test(test_deficient_medium),  cmocka_unit_test(test_input_errors),
+	    cmocka_unit_test(test_pins_and_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,8 +127,9 @@ test_brute_force(void **state)
 		random_prefs(nc, nr, 50 + rnd_int(51), cptr, citems);
 		for (int c = 0; c < nc; c++)
 			cap[c] = rnd_int(3);
-		struct match_stable_input in = {nr, nc, {nr, rptr, ritems}, {nc, cptr, citems},
-						it % 2 ? cap : NULL, (it / 2) % 2};
+		struct match_stable_input in = {
+		    nr,		 nc, {nr, rptr, ritems}, {nc, cptr, citems}, it % 2 ? cap : NULL,
+		    (it / 2) % 2};
 		struct match_result res;
 		struct diag d = {0};
 		if (match_stable(&in, &res, &d) != 0)
@@ -201,12 +202,19 @@ static double
 gen_value(int kind, int k)
 {
 	switch (kind) {
-	case 0: return (double)rnd_int(1 << 30) / (1 << 30);     /* uniform */
-	case 1: return rnd_int(5);                               /* heavy ties */
-	case 2: return ldexp(1.0 + rnd_int(1000), -rnd_int(900)); /* skewed over exponents */
-	case 3: return k % 7 == 0 ? 1e300 : -(double)rnd_int(100); /* one huge gap */
-	case 4: return (rnd_int(2) ? -0.0 : 0.0) + (rnd_int(50) == 0 ? 1e-310 : 0); /* zeros, subnormal */
-	default: return k == 0 ? -1.7e308 : 1.7e308 * (rnd_int(3) - 1); /* range overflows */
+	case 0:
+		return (double)rnd_int(1 << 30) / (1 << 30); /* uniform */
+	case 1:
+		return rnd_int(5); /* heavy ties */
+	case 2:
+		return ldexp(1.0 + rnd_int(1000), -rnd_int(900)); /* skewed over exponents */
+	case 3:
+		return k % 7 == 0 ? 1e300 : -(double)rnd_int(100); /* one huge gap */
+	case 4:
+		return (rnd_int(2) ? -0.0 : 0.0) +
+		       (rnd_int(50) == 0 ? 1e-310 : 0); /* zeros, subnormal */
+	default:
+		return k == 0 ? -1.7e308 : 1.7e308 * (rnd_int(3) - 1); /* range overflows */
 	}
 }
 
@@ -270,8 +278,8 @@ test_prefs_against_reference(void **state)
 		qsort(ref, (size_t)nc, sizeof(*ref), refcmp);
 		for (int k = 0; k < nc; k++)
 			if (p.items[k] != ref[k].i)
-				fail_msg("kind %d: position %d holds %d, want %d", kind, k, p.items[k],
-					 ref[k].i);
+				fail_msg("kind %d: position %d holds %d, want %d", kind, k,
+					 p.items[k], ref[k].i);
 		free(ref);
 		match_prefs_fini(&p);
 		free(sc);
@@ -293,8 +301,8 @@ test_prefs_against_reference(void **state)
 		s32[k] = (float)rnd_int(1000) / 7.0f;
 	}
 	for (int t = 0; t < 2; t++) {
-		struct match_dense m = {3, 70, t ? MATCH_F32 : MATCH_I16, t ? (void *)s32 : (void *)s16,
-					NULL};
+		struct match_dense m = {3, 70, t ? MATCH_F32 : MATCH_I16,
+					t ? (void *)s32 : (void *)s16, NULL};
 		struct match_prefs p;
 		struct diag d = {0};
 		assert_int_equal(match_prefs_from_scores(&m, 0, 1, &p, &d), 0);
@@ -360,7 +368,8 @@ test_n2000(void **state)
 {
 	(void)state;
 	int n = 2000;
-	double *a = malloc((size_t)n * n * sizeof(double)), *b = malloc((size_t)n * n * sizeof(double));
+	double *a = malloc((size_t)n * n * sizeof(double)),
+	       *b = malloc((size_t)n * n * sizeof(double));
 	for (size_t k = 0; k < (size_t)n * n; k++) {
 		a[k] = rnd_int(1000000);
 		b[k] = rnd_int(1000000);
@@ -384,7 +393,9 @@ test_n2000(void **state)
 		print_message("n=2000 full lists, %s propose: %.1f ms\n", side ? "columns" : "rows",
 			      t * 1e3);
 		if (getenv("TANDEM_ASAN") == NULL)
-			assert_true(t < 0.5); /* target 20 ms (see docs/performance.md); loose on shared CI */
+			assert_true(
+			    t <
+			    0.5); /* target 20 ms (see docs/performance.md); loose on shared CI */
 		match_result_fini(&res);
 	}
 	match_prefs_fini(&pr);
@@ -397,11 +408,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_brute_force),
-		cmocka_unit_test(test_prefs_from_scores),
-		cmocka_unit_test(test_prefs_against_reference),
-		cmocka_unit_test(test_errors_and_blocking),
-		cmocka_unit_test(test_n2000),
+	    cmocka_unit_test(test_brute_force),
+	    cmocka_unit_test(test_prefs_from_scores),
+	    cmocka_unit_test(test_prefs_against_reference),
+	    cmocka_unit_test(test_errors_and_blocking),
+	    cmocka_unit_test(test_n2000),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

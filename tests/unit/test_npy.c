@@ -98,7 +98,8 @@ test_round_trip(void **state)
 		assert_int_equal(a.dtype, types[t]);
 		assert_int_equal(a.nbytes, 6 * npy_dtype_size(types[t]));
 		assert_memory_equal(a.data, data[t], a.nbytes);
-		/* numpy's layout: the data starts on a 64-byte boundary, so it is mapped in place. */
+		/* numpy's layout: the data starts on a 64-byte boundary, so it is mapped in place.
+		 */
 		assert_null(a.copy_);
 		npy_close(&a);
 		npy_close(&a); /* idempotent */
@@ -124,10 +125,10 @@ test_header_variants(void **state)
 	unsigned char buf[512];
 	int32_t v[2] = {4, -9};
 	const char *headers[] = {
-		"{'descr': '<i4', 'fortran_order': False, 'shape': (1, 2), }\n",
-		"{\"descr\": \"=i4\", \"fortran_order\": False, \"shape\": (1, 2)}   \n",
-		"{'shape': (1L, 2L), 'fortran_order': False, 'descr': '|i4'}\n",
-		"{ 'descr' : '<i4' , 'fortran_order' : False , 'shape' : ( 1 , 2 , ) , }\n",
+	    "{'descr': '<i4', 'fortran_order': False, 'shape': (1, 2), }\n",
+	    "{\"descr\": \"=i4\", \"fortran_order\": False, \"shape\": (1, 2)}   \n",
+	    "{'shape': (1L, 2L), 'fortran_order': False, 'descr': '|i4'}\n",
+	    "{ 'descr' : '<i4' , 'fortran_order' : False , 'shape' : ( 1 , 2 , ) , }\n",
 	};
 	for (int major = 1; major <= 3; major++)
 		for (size_t h = 0; h < sizeof(headers) / sizeof(headers[0]); h++) {
@@ -166,72 +167,73 @@ test_malformed(void **state)
 {
 	(void)state;
 	static const struct bad_case cases[] = {
-		{"not a dict", 1, "['descr', '<f8']\n", 8, "expected a dict"},
-		{"missing descr", 1, "{'fortran_order': False, 'shape': (1, 1)}\n", 8,
-		 "missing key 'descr'"},
-		{"missing fortran_order", 1, "{'descr': '<f8', 'shape': (1, 1)}\n", 8,
-		 "missing key 'fortran_order'"},
-		{"missing shape", 1, "{'descr': '<f8', 'fortran_order': False}\n", 8,
-		 "missing key 'shape'"},
-		{"repeated key", 1,
-		 "{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
-		 "unexpected or repeated key 'descr'"},
-		{"unknown key", 1,
-		 "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), 'x': 1}\n", 8,
-		 "unexpected or repeated key 'x'"},
-		{"bad shape", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, -1)}\n", 8,
-		 "shape must be a tuple of non-negative integers"},
-		{"shape not a tuple", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': 4}\n", 32,
-		 "'(' to open the shape"},
-		{"shape unterminated", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1\n",
-		 8, "expected ',' or ')' in the shape"},
-		{"shape dimension too large", 1,
-		 "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 99999999999999999999)}\n", 8,
-		 "shape dimension too large"},
-		{"shape past int", 1,
-		 "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4294967296)}\n", 8,
-		 "is too large"},
-		{"size overflow", 1,
-		 "{'descr': '<f8', 'fortran_order': False, 'shape': (2147483647, 2147483647)}\n", 8,
-		 "overflows the address space"},
-		{"1-D", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,)}\n", 24,
-		 "expected a 2-D matrix, got 1 dimension"},
-		{"3-D", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1)}\n", 8,
-		 "expected a 2-D matrix, got 3 dimensions"},
-		{"0-D", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': ()}\n", 8,
-		 "got 0 dimensions"},
-		{"too many dimensions", 1,
-		 "{'descr': '<f8', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1)}\n", 8,
-		 "too many dimensions"},
-		{"Fortran order", 1, "{'descr': '<f8', 'fortran_order': True, 'shape': (1, 1)}\n", 8,
-		 "Fortran-order arrays are not supported"},
-		{"fortran_order not a bool", 1, "{'descr': '<f8', 'fortran_order': 0, 'shape': (1, 1)}\n",
-		 8, "fortran_order must be True or False"},
-		{"unsupported dtype", 1, "{'descr': '<c16', 'fortran_order': False, 'shape': (1, 1)}\n",
-		 16, "unsupported dtype '<c16'"},
-		{"unsupported byte order", 1,
-		 "{'descr': 'xf8', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
-		 "unsupported dtype 'xf8'"},
-		{"object dtype", 1, "{'descr': '|O', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
-		 "unsupported dtype '|O'"},
-		{"big-endian", 1, "{'descr': '>f8', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
-		 "big-endian data ('>f8') is not supported"},
-		{"descr not a string", 1, "{'descr': 8, 'fortran_order': False, 'shape': (1, 1)}\n", 8,
-		 "expected a quoted string"},
-		{"unterminated string", 1, "{'descr': '<f8", 8, "unterminated string"},
-		{"escaped string", 1, "{'descr': '<f\\8', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
-		 "string too long or escaped"},
-		{"missing colon", 1, "{'descr' '<f8', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
-		 "':' after a key"},
-		{"missing comma", 1, "{'descr': '<f8' 'fortran_order': False, 'shape': (1, 1)}\n", 8,
-		 "',' or '}' after a value"},
-		{"text after the dict", 1,
-		 "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1)} junk\n", 8,
-		 "unexpected text after the dict"},
-		{"data shorter than shape", 1,
-		 "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2)}\n", 31,
-		 "data is truncated: shape (2, 2) needs 32 bytes, file has 31"},
-		{"empty header", 2, "", 8, "expected a dict"},
+	    {"not a dict", 1, "['descr', '<f8']\n", 8, "expected a dict"},
+	    {"missing descr", 1, "{'fortran_order': False, 'shape': (1, 1)}\n", 8,
+	     "missing key 'descr'"},
+	    {"missing fortran_order", 1, "{'descr': '<f8', 'shape': (1, 1)}\n", 8,
+	     "missing key 'fortran_order'"},
+	    {"missing shape", 1, "{'descr': '<f8', 'fortran_order': False}\n", 8,
+	     "missing key 'shape'"},
+	    {"repeated key", 1,
+	     "{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
+	     "unexpected or repeated key 'descr'"},
+	    {"unknown key", 1,
+	     "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), 'x': 1}\n", 8,
+	     "unexpected or repeated key 'x'"},
+	    {"bad shape", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, -1)}\n", 8,
+	     "shape must be a tuple of non-negative integers"},
+	    {"shape not a tuple", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': 4}\n", 32,
+	     "'(' to open the shape"},
+	    {"shape unterminated", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1\n",
+	     8, "expected ',' or ')' in the shape"},
+	    {"shape dimension too large", 1,
+	     "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 99999999999999999999)}\n", 8,
+	     "shape dimension too large"},
+	    {"shape past int", 1,
+	     "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4294967296)}\n", 8,
+	     "is too large"},
+	    {"size overflow", 1,
+	     "{'descr': '<f8', 'fortran_order': False, 'shape': (2147483647, 2147483647)}\n", 8,
+	     "overflows the address space"},
+	    {"1-D", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,)}\n", 24,
+	     "expected a 2-D matrix, got 1 dimension"},
+	    {"3-D", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1)}\n", 8,
+	     "expected a 2-D matrix, got 3 dimensions"},
+	    {"0-D", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': ()}\n", 8,
+	     "got 0 dimensions"},
+	    {"too many dimensions", 1,
+	     "{'descr': '<f8', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1)}\n", 8,
+	     "too many dimensions"},
+	    {"Fortran order", 1, "{'descr': '<f8', 'fortran_order': True, 'shape': (1, 1)}\n", 8,
+	     "Fortran-order arrays are not supported"},
+	    {"fortran_order not a bool", 1,
+	     "{'descr': '<f8', 'fortran_order': 0, 'shape': (1, 1)}\n", 8,
+	     "fortran_order must be True or False"},
+	    {"unsupported dtype", 1, "{'descr': '<c16', 'fortran_order': False, 'shape': (1, 1)}\n",
+	     16, "unsupported dtype '<c16'"},
+	    {"unsupported byte order", 1,
+	     "{'descr': 'xf8', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
+	     "unsupported dtype 'xf8'"},
+	    {"object dtype", 1, "{'descr': '|O', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
+	     "unsupported dtype '|O'"},
+	    {"big-endian", 1, "{'descr': '>f8', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
+	     "big-endian data ('>f8') is not supported"},
+	    {"descr not a string", 1, "{'descr': 8, 'fortran_order': False, 'shape': (1, 1)}\n", 8,
+	     "expected a quoted string"},
+	    {"unterminated string", 1, "{'descr': '<f8", 8, "unterminated string"},
+	    {"escaped string", 1, "{'descr': '<f\\8', 'fortran_order': False, 'shape': (1, 1)}\n",
+	     8, "string too long or escaped"},
+	    {"missing colon", 1, "{'descr' '<f8', 'fortran_order': False, 'shape': (1, 1)}\n", 8,
+	     "':' after a key"},
+	    {"missing comma", 1, "{'descr': '<f8' 'fortran_order': False, 'shape': (1, 1)}\n", 8,
+	     "',' or '}' after a value"},
+	    {"text after the dict", 1,
+	     "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1)} junk\n", 8,
+	     "unexpected text after the dict"},
+	    {"data shorter than shape", 1,
+	     "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2)}\n", 31,
+	     "data is truncated: shape (2, 2) needs 32 bytes, file has 31"},
+	    {"empty header", 2, "", 8, "expected a dict"},
 	};
 	unsigned char buf[1024], zeros[64] = {0};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -242,7 +244,8 @@ test_malformed(void **state)
 		if (npy_parse("bad.npy", buf, n, &a, &d) != -1)
 			fail_msg("%s: accepted", c->what);
 		if (strncmp(d.msg, "bad.npy: ", 9) != 0 || strstr(d.msg, c->expect) == NULL)
-			fail_msg("%s: message '%s' lacks the file or '%s'", c->what, d.msg, c->expect);
+			fail_msg("%s: message '%s' lacks the file or '%s'", c->what, d.msg,
+				 c->expect);
 		assert_int_equal(d.code, DIAG_INVALID);
 		assert_null(a.data);
 	}
@@ -328,9 +331,9 @@ test_fuzz(void **state)
 {
 	(void)state;
 	static const char *seeds[] = {
-		"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
-		"{'descr': '<i2', 'fortran_order': False, 'shape': (3, 2)}",
-		"{\"shape\": (1, 4), \"descr\": \"|f4\", \"fortran_order\": False}",
+	    "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
+	    "{'descr': '<i2', 'fortran_order': False, 'shape': (3, 2)}",
+	    "{\"shape\": (1, 4), \"descr\": \"|f4\", \"fortran_order\": False}",
 	};
 	static const char alphabet[] = "{}()[],:'\"0123456789 \nTrueFalsedescrshape<>|=f8i4";
 	unsigned char base[512], work[512];
@@ -346,9 +349,15 @@ test_fuzz(void **state)
 		for (int f = 0; f < flips; f++) {
 			size_t at = fuzz_rnd() % n;
 			switch (fuzz_rnd() % 3) {
-			case 0: work[at] ^= (unsigned char)(1u << (fuzz_rnd() % 8)); break;
-			case 1: work[at] = (unsigned char)fuzz_rnd(); break;
-			default: work[at] = (unsigned char)alphabet[fuzz_rnd() % (sizeof(alphabet) - 1)];
+			case 0:
+				work[at] ^= (unsigned char)(1u << (fuzz_rnd() % 8));
+				break;
+			case 1:
+				work[at] = (unsigned char)fuzz_rnd();
+				break;
+			default:
+				work[at] =
+				    (unsigned char)alphabet[fuzz_rnd() % (sizeof(alphabet) - 1)];
 			}
 		}
 		if (fuzz_rnd() % 4 == 0)
@@ -362,11 +371,13 @@ test_fuzz(void **state)
 		if (rc == 0) {
 			accepted++;
 			assert_true(a.nr >= 0 && a.nc >= 0);
-			assert_int_equal(a.nbytes, (size_t)a.nr * (size_t)a.nc * npy_dtype_size(a.dtype));
+			assert_int_equal(a.nbytes,
+					 (size_t)a.nr * (size_t)a.nc * npy_dtype_size(a.dtype));
 			if (a.nbytes > 0) {
 				const unsigned char *p = a.data;
 				assert_true(p >= exact && p + a.nbytes <= exact + n);
-				volatile unsigned char sink = p[a.nbytes - 1]; /* in bounds under ASan */
+				volatile unsigned char sink =
+				    p[a.nbytes - 1]; /* in bounds under ASan */
 				(void)sink;
 			}
 		} else {
@@ -382,11 +393,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_header_variants),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_truncated_and_magic),
-		cmocka_unit_test(test_fuzz),
+	    cmocka_unit_test(test_round_trip), cmocka_unit_test(test_header_variants),
+	    cmocka_unit_test(test_malformed),  cmocka_unit_test(test_truncated_and_magic),
+	    cmocka_unit_test(test_fuzz),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
