@@ -338,15 +338,30 @@ prob_init(struct prob *p, const struct match_dense *m, const struct match_opts *
 
 /* ---- Maximum cardinality ------------------------------------------------- */
 
+/* A maximum matching: what max_cardinality leaves for the tall path. */
+struct mcard {
+	int *rc;  /* row -> column or -1 (pinned rows: -1) */
+	int *cnt; /* rows per column, pins excluded */
+};
+
+static void
+mcard_fini(struct mcard *mc)
+{
+	free(mc->rc);
+	free(mc->cnt);
+	mc->rc = mc->cnt = NULL;
+}
+
 /*
  * T for the rows not pinned, by augmenting paths (Kuhn) after a greedy start.
  * A search that fails leaves its columns marked: between two successful
  * augmentations nothing changes, so a column from which no free slot was
  * reachable stays useless and is not explored again; marks are reset only after a
  * success. That bounds the failed searches by O(pairs) per success.
+ * When out is not NULL it receives the matching itself.
  */
 static int
-max_cardinality(const struct prob *p, int *T, struct diag *d)
+max_cardinality(const struct prob *p, int *T, struct mcard *out, struct diag *d)
 {
 	int nr = p->nr, nc = p->nc;
 	int *rc = malloc((size_t)nr * sizeof(int));     /* row -> column or -1 */
@@ -419,7 +434,13 @@ max_cardinality(const struct prob *p, int *T, struct diag *d)
 		t++;
 		stamp++;
 	}
-	free(rc), free(cnt), free(mark), free(par), free(queue), free(first), free(nxt);
+	free(mark), free(par), free(queue), free(first), free(nxt);
+	if (out) {
+		out->rc = rc;
+		out->cnt = cnt;
+	} else {
+		free(rc), free(cnt);
+	}
 	*T = t;
 	return 0;
 }
@@ -1190,11 +1211,14 @@ ssp_arr(struct ssp *S, int *freel, int *nfree)
 
 /* ---- match_assign -------------------------------------------------------- */
 
-/* v for columns without a free slot to offer: as high as dual feasibility allows, at most 0. */
+/*
+ * v for columns without a free slot to offer: as high as dual feasibility allows,
+ * at most beta (the price shared by the columns that keep a free slot).
+ */
 static double
-zero_cap_price(const struct prob *p, const double *u, int j)
+zero_cap_price(const struct prob *p, const double *u, int j, double beta)
 {
-	double best = 0;
+	double best = beta;
 	for (int i = 0; i < p->nr; i++) {
 		if (p->pin[i] >= 0 || !is_allowed(p, i, j))
 			continue;
@@ -1210,7 +1234,8 @@ struct sol {
 	const int *row_col;
 	const double *u; /* NULL: u = c - v on matched rows, alpha on unmatched ones */
 	const double *v;
-	double alpha;
+	double alpha; /* potential of the unmatched rows */
+	double beta;  /* price of the columns left with a free slot */
 };
 
 static int
@@ -1248,7 +1273,7 @@ fill_result(const struct prob *p, const struct sol *s, struct match_result *res,
 		res->v[j] = s ? s->v[j] : 0;
 	for (int j = 0; j < nc; j++)
 		if (p->cap[j] == 0)
-			res->v[j] = zero_cap_price(p, res->u, j);
+			res->v[j] = zero_cap_price(p, res->u, j, s ? s->beta : 0);
 	return 0;
 }
 
@@ -1281,6 +1306,12 @@ struct tall {
 	const struct prob *p;
 	struct kernels k;
 	int nr, nc, ncand;
+	const uint8_t *skip;   /* rows left to the zone solver (NULL = none) */
+	int *cap;              /* slots per column, 0 for the zone's columns */
+	int nrows;             /* rows this solver may use */
+	const int *mrc;        /* a maximum matching (row -> column), NULL = none known */
+	int *fill;             /* row -> column: a filling added to the candidates, or NULL */
+	int *fcnt;             /* rows of the filling per column */
 	int *K, *off, *len, *crow;
 	double *ccost, *thr, *rej;
 	int *loc, *glob;       /* row <-> candidate index */
@@ -1311,6 +1342,7 @@ static void
 tall_fini(struct tall *t)
 {
 	tall_free_solve(t);
+	free(t->cap), free(t->fill), free(t->fcnt);
 	free(t->K), free(t->off), free(t->len), free(t->crow), free(t->ccost);
 	free(t->thr), free(t->rej), free(t->hit), free(t->hitc);
 }
@@ -1382,7 +1414,7 @@ tall_select(struct tall *t, struct diag *d)
 		return diag_set(d, DIAG_NOMEM, "out of memory selecting candidates");
 	t->off[0] = 0;
 	for (int j = 0; j < nc; j++)
-		t->off[j + 1] = t->off[j] + t->K[j];
+		t->off[j + 1] = t->off[j] + t->K[j] + (t->fill ? t->fcnt[j] : 0);
 	t->crow = malloc(((size_t)t->off[nc] + 1) * sizeof(int));
 	t->ccost = malloc(((size_t)t->off[nc] + 1) * sizeof(double));
 	if (!t->crow || !t->ccost)
@@ -1393,7 +1425,7 @@ tall_select(struct tall *t, struct diag *d)
 		t->rej[j] = INFINITY;
 	}
 	for (int i = 0; i < t->nr; i++) {
-		if (p->pin[i] >= 0)
+		if (p->pin[i] >= 0 || (t->skip && t->skip[i]))
 			continue;
 		int nh = 0;
 		if (p->vptr && p->vptr[i] < p->vptr[i + 1]) {
@@ -1416,6 +1448,19 @@ tall_select(struct tall *t, struct diag *d)
 		for (int h = 0; h < nh; h++)
 			cand_insert(t, t->hit[h], i, t->hitc[h]);
 	}
+	if (t->fill) /* the filling's rows join their columns' lists (after the heaps) */
+		for (int i = 0; i < t->nr; i++) {
+			int j = t->fill[i], q = j >= 0 ? t->off[j] : 0;
+			if (j < 0)
+				continue;
+			while (q < t->off[j] + t->len[j] && t->crow[q] != i)
+				q++;
+			if (q < t->off[j] + t->len[j])
+				continue;
+			t->crow[q] = i;
+			t->ccost[q] = cost_at(p, i, j);
+			t->len[j]++;
+		}
 	return 0;
 }
 
@@ -1539,9 +1584,59 @@ tall_augment(struct tall *t, int j0)
 }
 
 /*
+ * A filling of every column (row -> column) whose rows join the candidates once
+ * the cheapest rows alone could not fill the columns: then every search finds a
+ * free row (the candidates contain a complete filling). From the maximum
+ * matching when one is known (it fills every column outside the zone), else,
+ * nothing being forbidden, any rows will do.
+ */
+static int
+tall_make_fill(struct tall *t, struct diag *d)
+{
+	const struct prob *p = t->p;
+	t->fill = malloc(((size_t)t->nr + 1) * sizeof(int));
+	t->fcnt = calloc((size_t)t->nc + 1, sizeof(int));
+	if (!t->fill || !t->fcnt)
+		return diag_set(d, DIAG_NOMEM, "out of memory for a tall problem");
+	int j = 0, used = 0;
+	for (int i = 0; i < t->nr; i++) {
+		t->fill[i] = -1;
+		if (p->pin[i] >= 0 || (t->skip && t->skip[i]))
+			continue;
+		if (t->mrc) {
+			if (t->mrc[i] >= 0 && t->cap[t->mrc[i]] > 0)
+				t->fill[i] = t->mrc[i];
+		} else {
+			while (j < t->nc && used == t->cap[j])
+				j++, used = 0;
+			if (j < t->nc) {
+				t->fill[i] = j;
+				used++;
+			}
+		}
+		if (t->fill[i] >= 0)
+			t->fcnt[t->fill[i]]++;
+	}
+	return 0;
+}
+
+/* More candidates for column j: twice as many, at most every usable row. */
+static int
+tall_widen(struct tall *t, int j)
+{
+	if (t->K[j] >= t->nrows)
+		return 0;
+	t->K[j] = t->K[j] * 2 < t->nrows ? t->K[j] * 2 : t->nrows;
+	return 1;
+}
+
+/*
  * Steps 2 and 3. Returns 0 when solved and certified, 1 when some columns need
- * more candidates (their K doubled), 2 when the candidates cannot fill every
- * column, -1 on error.
+ * more candidates (their K doubled, or a filling added), 2 when the candidates
+ * cannot fill every column even so (not expected), -1 on error. The caller
+ * guarantees that every column can be filled in the whole matrix, so a search
+ * that finds no free row only means that the candidates are too few: the
+ * columns it went through get more and the next round adds a filling.
  */
 static int
 tall_solve(struct tall *t, struct diag *d)
@@ -1600,22 +1695,33 @@ tall_solve(struct tall *t, struct diag *d)
 				best = t->ccost[q];
 		t->v[j] = best;
 	}
+	(void)p;
 	for (int j = 0; j < nc; j++)
-		for (int s = 0; s < p->cap[j]; s++)
-			if (tall_augment(t, j) < 0)
-				return 2;
+		for (int s = 0; s < t->cap[j]; s++)
+			if (tall_augment(t, j) < 0) {
+				for (int k = 0; k < t->nscol; k++)
+					tall_widen(t, t->scol[k]);
+				if (t->fill)
+					return 2;
+				return tall_make_fill(t, d) < 0 ? -1 : 1;
+			}
 	int retry = 0;
 	for (int j = 0; j < nc; j++)
-		if (p->cap[j] > 0 && !(t->v[j] <= t->rej[j])) {
-			t->K[j] = t->K[j] * 2 < p->nfree ? t->K[j] * 2 : p->nfree;
-			retry = 1;
-		}
+		if (t->cap[j] > 0 && !(t->v[j] <= t->rej[j]))
+			retry |= tall_widen(t, j);
 	return retry;
 }
 
-/* Solves a tall problem into res; returns 0, 1 when the caller must use the general path, -1. */
+/*
+ * Solves the part outside the zone (rows with zrow[i] == 0, columns with
+ * zcol[j] == 0; every such column can be filled, by mrc's rows when mrc is not
+ * NULL, a maximum matching) into rowcol (its rows), u (its
+ * rows; unmatched ones keep 0) and v (its columns). Returns 0, 1 when the caller
+ * must use the general path, -1 on error.
+ */
 static int
-tall_assign(const struct prob *p, struct match_result *res, struct diag *d)
+tall_assign(const struct prob *p, const uint8_t *zrow, const uint8_t *zcol, const int *mrc,
+	    int *rowcol, double *u, double *v, struct diag *d)
 {
 	struct tall t;
 	memset(&t, 0, sizeof(t));
@@ -1623,26 +1729,31 @@ tall_assign(const struct prob *p, struct match_result *res, struct diag *d)
 	t.k = pick_kernels(p->m->dtype, p->maximize);
 	t.nr = p->nr;
 	t.nc = p->nc;
+	t.skip = zrow;
+	t.mrc = mrc;
 	int rc = -1;
-	int *rowcol = NULL;
-	double *u = NULL;
 	size_t m = (size_t)t.nc + 1;
+	t.cap = malloc(m * sizeof(int));
 	t.K = malloc(m * sizeof(int));
 	t.len = malloc(m * sizeof(int));
 	t.thr = malloc(m * sizeof(double));
 	t.rej = malloc(m * sizeof(double));
 	t.hit = malloc(m * sizeof(int));
 	t.hitc = malloc(m * sizeof(double));
-	if (!t.K || !t.len || !t.thr || !t.rej || !t.hit || !t.hitc) {
+	if (!t.cap || !t.K || !t.len || !t.thr || !t.rej || !t.hit || !t.hitc) {
 		diag_set(d, DIAG_NOMEM, "out of memory for a tall problem");
 		goto out;
 	}
+	for (int i = 0; i < t.nr; i++)
+		if (p->pin[i] < 0 && !(zrow && zrow[i]))
+			t.nrows++;
 	for (int j = 0; j < t.nc; j++) {
-		int k = p->cap[j] > 0 ? p->cap[j] + 8 : 0;
-		t.K[j] = k < p->nfree ? k : p->nfree;
+		t.cap[j] = zcol && zcol[j] ? 0 : p->cap[j];
+		int k = t.cap[j] > 0 ? t.cap[j] + 8 : 0;
+		t.K[j] = k < t.nrows ? k : t.nrows;
 	}
 	int st = 1;
-	for (int round = 0; round < 8 && st == 1; round++) {
+	for (int round = 0; round < 10 && st == 1; round++) {
 		if (tall_select(&t, d) < 0 || (st = tall_solve(&t, d)) < 0)
 			goto out;
 	}
@@ -1650,24 +1761,292 @@ tall_assign(const struct prob *p, struct match_result *res, struct diag *d)
 		rc = 1;
 		goto out;
 	}
-	rowcol = malloc((size_t)t.nr * sizeof(int));
-	u = calloc((size_t)t.nr + 1, sizeof(double));
-	if (!rowcol || !u) {
-		diag_set(d, DIAG_NOMEM, "out of memory for a tall problem");
-		goto out;
-	}
-	for (int i = 0; i < t.nr; i++)
-		rowcol[i] = -1;
 	for (int c = 0; c < t.ncand; c++) {
 		rowcol[t.glob[c]] = t.rcol[c];
 		u[t.glob[c]] = t.u[c];
 	}
-	struct sol s = {rowcol, u, t.v, 0};
+	for (int j = 0; j < t.nc; j++)
+		if (!(zcol && zcol[j]))
+			v[j] = t.v[j];
+	rc = 0;
+out:
+	tall_fini(&t);
+	return rc;
+}
+
+/* ---- Tall problems whose columns cannot all fill: the zone -------------- */
+
+/*
+ * When forbidden pairs keep the maximum cardinality T below the slots, some
+ * columns keep free slots and the candidate method above cannot fill them. Take
+ * any maximum matching M (max_cardinality's) and let the zone be the columns
+ * reachable from a free slot by alternating paths (free slot -> any allowed row
+ * -> that row's column in M), and the zone's rows be every row allowed to a zone
+ * column. Gallai-Edmonds (slots as copies of their column) says this does not
+ * depend on M, and that in EVERY maximum matching:
+ *  - every zone row is matched, to a zone column (a zone row left unmatched would
+ *    end an augmenting path; one matched outside would put its column in the zone);
+ *  - every column outside the zone is full (a free slot there is in the zone);
+ *  - zone columns take only zone rows (by definition of the zone's rows).
+ * So the maximum-cardinality matchings are exactly (a matching of all zone rows
+ * into the zone columns) + (a filling of every other column from the other
+ * rows), and the optimum splits into two independent problems:
+ *  1. the zone: fewer rows than slots, all rows matched: the row-side shortest
+ *     augmenting paths below (no D; free-slot columns keep price 0);
+ *  2. the rest: every column fills, rows to spare: the candidate method above.
+ * Duals. Part 2 has unmatched rows at u = 0 = alpha and every u <= 0. Part 1 has
+ * v <= 0 = its beta. The only pairs that join the parts are zone rows x outside
+ * columns (allowed, never used). Shifting part 1 by s (u += s on zone rows,
+ * v -= s on zone columns) keeps its own conditions and sets beta = -s; taking
+ *   s = min( -max u_i (zone rows),  -max v_j (outside columns),
+ *            min over allowed zone-row x outside pairs of c_ij - u_i - v_j )
+ * gives u_i <= alpha, v_j <= beta and feasibility on the joining pairs, so the
+ * two dual solutions together certify the whole problem.
+ */
+
+/* Does row i have an allowed pair with a column flagged in zc? */
+static int
+row_meets(const struct prob *p, int i, const uint8_t *zc)
+{
+	int nc = p->nc;
+	if (p->vptr && p->vptr[i] < p->vptr[i + 1]) {
+		for (int j = 0; j < nc; j++)
+			if (zc[j] && is_allowed(p, i, j))
+				return 1;
+		return 0;
+	}
+	if (p->mask == NULL) {
+		for (int j = 0; j < nc; j++)
+			if (zc[j])
+				return 1;
+		return 0;
+	}
+	const uint8_t *mk = p->mask + (size_t)i * (size_t)nc;
+	for (int j0 = 0; j0 < nc; j0 += 256) {
+		int e = j0 + 256 < nc ? j0 + 256 : nc;
+		unsigned acc = 0;
+		for (int j = j0; j < e; j++) /* branch-free: vectorized */
+			acc |= zc[j] & (mk[j] == 0);
+		if (acc)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The zone of the maximum matching mc: zcol/zrow flags (nc, nr entries, zeroed
+ * by the caller). Row-major sweeps, alternately forward and backward, each
+ * adding the rows that meet a zone column (and their columns) as it goes; they
+ * stop at the first sweep that adds no column. A long chain could need many
+ * sweeps, so after four the remaining search is done column by column.
+ * Returns the number of zone columns, or -1 (a zone row left unmatched: mc is
+ * not maximum).
+ */
+static int
+zone_find(const struct prob *p, const struct mcard *mc, uint8_t *zcol, uint8_t *zrow,
+	  struct diag *d)
+{
+	int nr = p->nr, nc = p->nc, nz = 0;
+	for (int j = 0; j < nc; j++)
+		if (p->cap[j] > 0 && mc->cnt[j] < p->cap[j]) {
+			zcol[j] = 1;
+			nz++;
+		}
+	if (nz == 0)
+		return 0;
+	for (int sweep = 0; sweep < 4; sweep++) {
+		int added = 0;
+		for (int k = 0; k < nr; k++) {
+			int i = sweep % 2 ? nr - 1 - k : k;
+			if (p->pin[i] >= 0 || zrow[i] || !row_meets(p, i, zcol))
+				continue;
+			int j = mc->rc[i];
+			if (j < 0)
+				return diag_set(d, DIAG_INTERNAL,
+						"row %d ends an augmenting path", i);
+			zrow[i] = 1;
+			if (!zcol[j]) {
+				zcol[j] = 1;
+				nz++;
+				added++;
+			}
+		}
+		if (added == 0)
+			return nz;
+	}
+	/* Column by column: every zone column scans all rows once. */
+	int *queue = malloc(((size_t)nc + 1) * sizeof(int));
+	if (queue == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory finding the zone");
+	int qh = 0, qt = 0;
+	for (int j = 0; j < nc; j++)
+		if (zcol[j])
+			queue[qt++] = j;
+	while (qh < qt) {
+		int j = queue[qh++];
+		for (int i = 0; i < nr; i++) {
+			if (p->pin[i] >= 0 || zrow[i] || !is_allowed(p, i, j))
+				continue;
+			int c = mc->rc[i];
+			if (c < 0) {
+				free(queue);
+				return diag_set(d, DIAG_INTERNAL,
+						"row %d ends an augmenting path", i);
+			}
+			zrow[i] = 1;
+			if (!zcol[c]) {
+				zcol[c] = 1;
+				nz++;
+				queue[qt++] = c;
+			}
+		}
+	}
+	free(queue);
+	return nz;
+}
+
+/*
+ * Part 1: the zone rows into the zone columns by row-side shortest augmenting
+ * paths (columns outside the zone are closed: price -inf). Every zone row is
+ * matched and the zone has free slots, so there is no D and the free columns
+ * keep price 0. Writes rowcol and u of the zone rows, v of the zone columns.
+ */
+static int
+zone_assign(const struct prob *p, const uint8_t *zcol, const uint8_t *zrow, int *rowcol,
+	    double *u, double *v, struct diag *d)
+{
+	struct ssp S;
+	int rc = -1;
+	int *freel = NULL;
+	if (ssp_init(&S, p, p->nfree, d) < 0)
+		goto out;
+	for (int j = 0; j < p->nc; j++)
+		if (!zcol[j]) {
+			S.cap[j] = 0;
+			S.v[j] = -INFINITY;
+		}
+	freel = malloc(((size_t)p->nr + 1) * sizeof(int));
+	if (freel == NULL) {
+		diag_set(d, DIAG_NOMEM, "out of memory for %d rows", p->nr);
+		goto out;
+	}
+	int nfree = 0;
+	for (int i = 0; i < p->nr; i++)
+		if (zrow[i])
+			freel[nfree++] = i;
+	for (int pass = 0; pass < 2 && nfree > 0; pass++)
+		ssp_arr(&S, freel, &nfree);
+	for (int k = 0; k < nfree; k++)
+		if (ssp_augment(&S, freel[k]) < 0) {
+			diag_set(d, DIAG_INTERNAL, "zone row %d cannot be matched", freel[k]);
+			goto out;
+		}
+	for (int i = 0; i < p->nr; i++)
+		if (zrow[i]) {
+			int j = S.row_col[i];
+			rowcol[i] = j;
+			u[i] = cost_at(p, i, j) - S.v[j];
+		}
+	for (int j = 0; j < p->nc; j++)
+		if (zcol[j])
+			v[j] = S.v[j];
+	rc = 0;
+out:
+	free(freel);
+	ssp_fini(&S);
+	return rc;
+}
+
+/*
+ * The shift s of the top comment of this section, applied: zone rows u += s,
+ * zone columns v -= s; returns beta = -s. vx is scratch (nc + 1 doubles).
+ */
+static double
+zone_shift(const struct prob *p, const uint8_t *zcol, const uint8_t *zrow, double *u,
+	   double *v, double *vx)
+{
+	struct kernels k = pick_kernels(p->m->dtype, p->maximize);
+	size_t rowbytes = (size_t)p->nc * dtype_size(p->m->dtype);
+	double s = INFINITY;
+	for (int j = 0; j < p->nc; j++) {
+		int out = !zcol[j] && p->cap[j] > 0;
+		vx[j] = out ? v[j] : -INFINITY; /* -inf: c - v = +inf, the column is skipped */
+		if (out && -v[j] < s)
+			s = -v[j];
+	}
+	for (int i = 0; i < p->nr; i++) {
+		if (!zrow[i])
+			continue;
+		if (-u[i] < s)
+			s = -u[i];
+		const uint8_t *mk = p->mask ? p->mask + (size_t)i * (size_t)p->nc : NULL;
+		int v0 = p->vptr ? p->vptr[i] : 0, v1 = p->vptr ? p->vptr[i + 1] : 0;
+		double u1, u2;
+		int j1, j2;
+		if (v0 == v1) {
+			k.best2((const char *)p->m->scores + (size_t)i * rowbytes, mk, vx, p->nc,
+				&u1, &j1, &u2, &j2);
+		} else { /* vetoed pairs: exact loop */
+			u1 = INFINITY;
+			for (int j = 0; j < p->nc; j++)
+				if (vx[j] > -INFINITY && is_allowed(p, i, j) &&
+				    cost_at(p, i, j) - vx[j] < u1)
+					u1 = cost_at(p, i, j) - vx[j];
+		}
+		if (u1 - u[i] < s)
+			s = u1 - u[i];
+	}
+	if (!(s < INFINITY))
+		s = 0;
+	for (int i = 0; i < p->nr; i++)
+		if (zrow[i])
+			u[i] += s;
+	for (int j = 0; j < p->nc; j++)
+		if (zcol[j])
+			v[j] -= s;
+	return -s;
+}
+
+/*
+ * Tall problems (fewer slots than rows): the zone (when some column cannot
+ * fill), the candidate method for the rest, the shift, the result. Returns 0,
+ * 1 when the caller must use the general path, -1 on error.
+ */
+static int
+tall_zone_assign(const struct prob *p, const struct mcard *mc, struct match_result *res,
+		 struct diag *d)
+{
+	int nr = p->nr, nc = p->nc, rc = -1;
+	uint8_t *zcol = calloc((size_t)nc + 1, 1), *zrow = calloc((size_t)nr + 1, 1);
+	int *rowcol = malloc(((size_t)nr + 1) * sizeof(int));
+	double *u = calloc((size_t)nr + 1, sizeof(double));
+	double *v = calloc((size_t)nc + 1, sizeof(double));
+	double *vx = malloc(((size_t)nc + 1) * sizeof(double));
+	if (!zcol || !zrow || !rowcol || !u || !v || !vx) {
+		diag_set(d, DIAG_NOMEM, "out of memory for a tall problem");
+		goto out;
+	}
+	for (int i = 0; i < nr; i++)
+		rowcol[i] = -1;
+	int nz = mc && mc->rc ? zone_find(p, mc, zcol, zrow, d) : 0;
+	if (nz < 0)
+		goto out;
+	int st = tall_assign(p, nz ? zrow : NULL, nz ? zcol : NULL, mc ? mc->rc : NULL, rowcol,
+			     u, v, d);
+	if (st != 0) {
+		rc = st;
+		goto out;
+	}
+	double beta = 0;
+	if (nz > 0) {
+		if (zone_assign(p, zcol, zrow, rowcol, u, v, d) < 0)
+			goto out;
+		beta = zone_shift(p, zcol, zrow, u, v, vx);
+	}
+	struct sol s = {rowcol, u, v, 0, beta};
 	rc = fill_result(p, &s, res, d);
 out:
-	free(rowcol);
-	free(u);
-	tall_fini(&t);
+	free(zcol), free(zrow), free(rowcol), free(u), free(v), free(vx);
 	return rc;
 }
 
@@ -1679,6 +2058,7 @@ match_assign(const struct match_dense *m, const struct match_opts *o, struct mat
 	struct prob p;
 	struct ssp S;
 	memset(&S, 0, sizeof(S));
+	struct mcard mc = {NULL, NULL};
 	int rc = -1, T = 0;
 	int *freel = NULL;
 	if (prob_init(&p, m, o, d) < 0)
@@ -1692,20 +2072,21 @@ match_assign(const struct match_dense *m, const struct match_opts *o, struct mat
 		for (int j = 0; j < p.nc; j++)
 			slots += p.cap[j];
 		T = slots < p.nfree ? (int)slots : p.nfree;
-	} else if (max_cardinality(&p, &T, d) < 0) {
+	} else if (max_cardinality(&p, &T, &mc, d) < 0) {
 		goto out;
 	}
 	long nslots = 0;
 	for (int j = 0; j < p.nc; j++)
 		nslots += p.cap[j];
 	if (nslots > 0 && nslots < p.nfree) {
-		int st = tall_assign(&p, res, d);
+		int st = tall_zone_assign(&p, &mc, res, d);
 		if (st <= 0) {
 			rc = st;
 			goto out;
 		}
 		match_result_fini(res); /* candidates could not fill every column: general path */
 	}
+	mcard_fini(&mc);
 	if (ssp_init(&S, &p, T, d) < 0)
 		goto out;
 	freel = malloc(((size_t)p.nr + 1) * sizeof(int));
@@ -1735,10 +2116,11 @@ match_assign(const struct match_dense *m, const struct match_opts *o, struct mat
 			goto out;
 		}
 	}
-	struct sol s = {S.row_col, NULL, S.v, S.has_d ? S.kappa - S.v[S.nc] : 0};
+	struct sol s = {S.row_col, NULL, S.v, S.has_d ? S.kappa - S.v[S.nc] : 0, 0};
 	rc = fill_result(&p, &s, res, d);
 out:
 	free(freel);
+	mcard_fini(&mc);
 	ssp_fini(&S);
 	prob_fini(&p);
 	if (rc < 0)

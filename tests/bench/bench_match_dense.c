@@ -4,10 +4,17 @@
  * uniform doubles in [0,1), and "survey" integer scores (two people answer 10
  * items in 1..5; score = rint(100 - 100 * sum|a-b| / 40)).
  *
+ * "policy" cases imitate what core/policy.c hands to match_assign: mentees x
+ * mentors, capacities 1-3 (slots about 0.75-0.8x the mentees), a forbidden mask
+ * made of department blocks (one department holds 60% of both sides, so its
+ * mentors cannot all fill: some slots stay free) plus 20% random vetoes (about
+ * half the pairs forbidden in all), integer-valued survey scores (ties), maximize.
+ *
  * usage: bench_match_dense CASE [REPEATS] [--certify]
  * CASE: min1000 min2000 min4000 min8000 max4000 tall wide survey survey16 survey64
- *       cap4 tallmask tallmask2k all
- * Prints one line per case: name, shape, median seconds, total.
+ *       cap4 tallmask tallmask2k policy policy2k all
+ * Prints one line per case: name, shape, median and min wall seconds, min and
+ * median CPU seconds, total.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -56,18 +63,47 @@ struct bcase {
 	const char *name;
 	int nr, nc, maximize, kind, cap; /* kind 0 uniform f64, 1 survey i32, 2 survey i16, 3 survey f64 */
 	int forbid_col0; /* column 0 entirely forbidden (cardinality below the slots) */
+	int policy;      /* department blocks + random forbidden pairs, capacities 1-3 */
 };
 
 static const struct bcase cases[] = {
-	{"min1000", 1000, 1000, 0, 0, 1, 0}, {"min2000", 2000, 2000, 0, 0, 1, 0},
-	{"min4000", 4000, 4000, 0, 0, 1, 0}, {"min8000", 8000, 8000, 0, 0, 1, 0},
-	{"max4000", 4000, 4000, 1, 0, 1, 0}, {"tall", 8000, 2000, 0, 0, 1, 0},
-	{"wide", 2000, 8000, 0, 0, 1, 0},    {"survey", 4000, 4000, 1, 1, 1, 0},
-	{"survey16", 4000, 4000, 1, 2, 1, 0}, {"survey64", 4000, 4000, 1, 3, 1, 0},
-	{"cap4", 4000, 1000, 0, 0, 4, 0},
-	{"tallmask", 8000, 2000, 0, 0, 1, 1},
-	{"tallmask2k", 2000, 500, 0, 0, 1, 1},
+	{"min1000", 1000, 1000, 0, 0, 1, 0, 0},    {"min2000", 2000, 2000, 0, 0, 1, 0, 0},
+	{"min4000", 4000, 4000, 0, 0, 1, 0, 0},    {"min8000", 8000, 8000, 0, 0, 1, 0, 0},
+	{"max4000", 4000, 4000, 1, 0, 1, 0, 0},    {"tall", 8000, 2000, 0, 0, 1, 0, 0},
+	{"wide", 2000, 8000, 0, 0, 1, 0, 0},       {"survey", 4000, 4000, 1, 1, 1, 0, 0},
+	{"survey16", 4000, 4000, 1, 2, 1, 0, 0},   {"survey64", 4000, 4000, 1, 3, 1, 0, 0},
+	{"cap4", 4000, 1000, 0, 0, 4, 0, 0},       {"tallmask", 8000, 2000, 0, 0, 1, 1, 0},
+	{"tallmask2k", 2000, 500, 0, 0, 1, 1, 0},  {"policy", 8000, 3000, 1, 3, 0, 0, 1},
+	{"policy2k", 2000, 800, 1, 3, 0, 0, 1},
 };
+
+/* Department of a person: 0 for 60% of them, else one of 9 small ones. */
+static int
+department(void)
+{
+	return next() % 100 < 60 ? 0 : 1 + (int)(next() % 9);
+}
+
+/* The policy-shaped mask and capacities (see the top comment). */
+static uint8_t *
+policy_mask(const struct bcase *c, int *cap)
+{
+	int *dr = malloc((size_t)c->nr * sizeof(int)), *dc = malloc((size_t)c->nc * sizeof(int));
+	uint8_t *mask = malloc((size_t)c->nr * (size_t)c->nc);
+	for (int i = 0; i < c->nr; i++)
+		dr[i] = department();
+	for (int j = 0; j < c->nc; j++) {
+		dc[j] = department();
+		cap[j] = 1 + (int)(next() % 3);
+	}
+	for (int i = 0; i < c->nr; i++)
+		for (int j = 0; j < c->nc; j++)
+			mask[(size_t)i * (size_t)c->nc + (size_t)j] =
+				dr[i] == dc[j] || next() % 100 < 20;
+	free(dr);
+	free(dc);
+	return mask;
+}
 
 static void *
 generate(const struct bcase *c, enum match_dtype *dt)
@@ -118,9 +154,13 @@ run(const struct bcase *c, int reps, int certify)
 		for (int i = 0; i < c->nr; i++)
 			mask[(size_t)i * (size_t)c->nc] = 1;
 	}
-	struct match_dense m = {c->nr, c->nc, dt, s, mask};
 	int *cap = NULL;
-	if (c->cap != 1) {
+	if (c->policy) {
+		cap = malloc((size_t)c->nc * sizeof(int));
+		mask = policy_mask(c, cap);
+	}
+	struct match_dense m = {c->nr, c->nc, dt, s, mask};
+	if (c->cap != 1 && cap == NULL) {
 		cap = malloc((size_t)c->nc * sizeof(int));
 		for (int j = 0; j < c->nc; j++)
 			cap[j] = c->cap;
@@ -150,8 +190,9 @@ run(const struct bcase *c, int reps, int certify)
 	if (rc == 0) {
 		qsort(t, (size_t)reps, sizeof(double), cmp_double);
 		qsort(cpu, (size_t)reps, sizeof(double), cmp_double);
-		printf("%-9s %5dx%-5d median %.4f s  min %.4f s  cpu min %.4f s  total %.6f\n",
-		       c->name, c->nr, c->nc, t[reps / 2], t[0], cpu[0], total);
+		printf("%-10s %5dx%-5d median %.4f s  min %.4f s  cpu min %.4f s  cpu median "
+		       "%.4f s  total %.6f\n",
+		       c->name, c->nr, c->nc, t[reps / 2], t[0], cpu[0], cpu[reps / 2], total);
 	}
 	free(cap);
 	free(mask);

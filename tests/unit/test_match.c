@@ -186,6 +186,79 @@ random_small(struct inst *x)
 	}
 }
 
+/*
+ * Random small TALL instance (more rows than slots) where forbidden pairs often
+ * keep columns from filling: department blocks, starved columns (few allowed
+ * rows), dense random masks, or rows that every column wants most (too few
+ * distinct candidates to fill the columns). Up to 6 columns so the oracle stays
+ * quick.
+ */
+static void
+random_tall(struct inst *x)
+{
+	int nc = 1 + rnd(6), cap[6], slots = 0;
+	for (int j = 0; j < nc; j++) {
+		cap[j] = rnd(8) == 0 ? 0 : 1 + rnd(3);
+		slots += cap[j];
+	}
+	int nr = slots + 1 + rnd(6);
+	enum match_dtype dt = (enum match_dtype)rnd(4);
+	inst_alloc(x, nr, nc, dt);
+	x->maximize = rnd(2);
+	x->cap = malloc((size_t)nc * sizeof(int));
+	memcpy(x->cap, cap, (size_t)nc * sizeof(int));
+	int shape = rnd(4); /* 0 departments, 1 starved columns, 2 dense random, 3 shared favourites */
+	int range = (int[]){2, 4, 10, 100}[rnd(4)];
+	int frac = (dt == MATCH_F64 || dt == MATCH_F32) && rnd(2);
+	for (int i = 0; i < nr; i++)
+		for (int j = 0; j < nc; j++) {
+			double sc = frac ? rnd01() * range : rnd(range);
+			if (shape == 3 && i < 3) /* rows 0-2 are everyone's favourites */
+				sc = x->maximize ? range + 1 : -1;
+			inst_set(x, i, j, sc);
+		}
+	x->mask = calloc((size_t)nr * (size_t)nc, 1);
+	int ndep = 2 + rnd(2), pr = rnd(4);
+	int drow[32], dcol[6];
+	for (int i = 0; i < nr; i++)
+		drow[i] = rnd(3) ? 0 : rnd(ndep); /* one big department */
+	for (int j = 0; j < nc; j++)
+		dcol[j] = rnd(3) ? 0 : rnd(ndep);
+	for (int i = 0; i < nr; i++)
+		for (int j = 0; j < nc; j++) {
+			int f = 0;
+			if (shape == 0)
+				f = drow[i] == dcol[j] || rnd(10) < pr;
+			else if (shape == 1)
+				f = j % 2 == 0 ? rnd(nr) >= 1 + rnd(2) : rnd(10) < pr;
+			else if (shape == 2)
+				f = rnd(10) < 5 + pr;
+			x->mask[i * nc + j] = (uint8_t)f;
+		}
+	if (rnd(4) == 0) {
+		x->nvetoed = 1 + rnd(4);
+		x->vetoed = malloc(4 * sizeof(struct match_pair));
+		for (int k = 0; k < x->nvetoed; k++)
+			x->vetoed[k] = (struct match_pair){rnd(nr), rnd(nc)};
+	}
+	if (rnd(4) == 0) {
+		x->pinned = malloc((size_t)nr * sizeof(struct match_pair));
+		int left[6];
+		memcpy(left, cap, sizeof(left));
+		for (int i = 0; i < nr; i++) {
+			int j = rnd(nc);
+			int ok = rnd(4) == 0 && left[j] > 0 && !x->mask[i * nc + j];
+			for (int k = 0; k < x->nvetoed; k++)
+				if (x->vetoed[k].row == i && x->vetoed[k].col == j)
+					ok = 0;
+			if (!ok)
+				continue;
+			left[j]--;
+			x->pinned[x->npinned++] = (struct match_pair){i, j};
+		}
+	}
+}
+
 /* ---- The oracle ---------------------------------------------------------- */
 
 struct oracle {
@@ -345,6 +418,204 @@ test_brute_force(void **state)
 		for (int k = 0; k < x.npinned; k++)
 			assert_int_equal(res.row_to_col[x.pinned[k].row], x.pinned[k].col);
 		match_result_fini(&res);
+		inst_free(&x);
+	}
+}
+
+static void random_large(struct inst *x, int nr, int nc, enum match_dtype dt, int ints);
+
+/* Compares match_assign with the oracle; certifies. */
+static void
+check_with_oracle(const struct inst *x, int t)
+{
+	struct match_result res;
+	solve_and_certify(x, &res);
+	int pairs;
+	double total;
+	oracle_solve(x, &pairs, &total);
+	if (res.npairs != pairs || fabs(res.total - total) > 1e-6 * (1 + fabs(total)))
+		fail_msg("instance %d (%dx%d dt=%d max=%d): got %d pairs total %.9g, oracle "
+			 "%d pairs total %.9g",
+			 t, x->nr, x->nc, x->dt, x->maximize, res.npairs, res.total, pairs, total);
+	for (int k = 0; k < x->npinned; k++)
+		assert_int_equal(res.row_to_col[x->pinned[k].row], x->pinned[k].col);
+	match_result_fini(&res);
+}
+
+static void
+test_brute_force_tall(void **state)
+{
+	(void)state;
+	int n = under_asan() ? 800 : 4000;
+	for (int t = 0; t < n; t++) {
+		struct inst x;
+		random_tall(&x);
+		check_with_oracle(&x, t);
+		inst_free(&x);
+	}
+}
+
+/*
+ * A path of columns: chain row k is allowed to columns k and k+1 only, so one
+ * slot stays free and the zone runs along the whole chain. The chain rows sit
+ * at shuffled indices so that row-order sweeps advance a step or two each (the
+ * zone search then finishes column by column). Which column keeps the free
+ * slot is the optimizer's choice. Extra rows are allowed nowhere: they make
+ * the problem tall.
+ */
+static void
+chain_instance(struct inst *x, int len, int extra)
+{
+	int nc = len + 1, nr = len + extra;
+	inst_alloc(x, nr, nc, MATCH_F64);
+	x->mask = malloc((size_t)nr * (size_t)nc);
+	memset(x->mask, 1, (size_t)nr * (size_t)nc);
+	int *perm = malloc((size_t)len * sizeof(int));
+	for (int k = 0; k < len; k++)
+		perm[k] = k;
+	for (int k = len - 1; k > 0; k--) {
+		int q = rnd(k + 1), tmp = perm[k];
+		perm[k] = perm[q];
+		perm[q] = tmp;
+	}
+	for (int i = 0; i < nr; i++)
+		for (int j = 0; j < nc; j++)
+			inst_set(x, i, j, rnd(7));
+	for (int k = 0; k < len; k++) {
+		x->mask[(size_t)perm[k] * (size_t)nc + (size_t)k] = 0;
+		x->mask[(size_t)perm[k] * (size_t)nc + (size_t)k + 1] = 0;
+	}
+	x->cap = malloc((size_t)nc * sizeof(int));
+	for (int j = 0; j < nc; j++)
+		x->cap[j] = 1;
+	free(perm);
+}
+
+static void
+test_tall_zone_shapes(void **state)
+{
+	(void)state;
+	/* Small chains against the oracle. */
+	for (int t = 0; t < 200; t++) {
+		struct inst x;
+		chain_instance(&x, 2 + rnd(5), 2 + rnd(3));
+		x.maximize = rnd(2);
+		check_with_oracle(&x, t);
+		inst_free(&x);
+	}
+	/* Long chains: certified (the zone search needs more than a few sweeps). */
+	for (int t = 0; t < 4; t++) {
+		struct inst x;
+		chain_instance(&x, under_asan() ? 60 : 300, 50);
+		x.maximize = t % 2;
+		struct match_result res;
+		solve_and_certify(&x, &res);
+		assert_int_equal(res.npairs, x.nc - 1);
+		match_result_fini(&res);
+		inst_free(&x);
+	}
+	/*
+	 * Every column ranks the rows almost alike (a row value plus small noise):
+	 * the first candidate lists share their rows, cannot fill the columns and
+	 * must be widened. Certified.
+	 */
+	int nr = under_asan() ? 600 : 3000, nc = under_asan() ? 60 : 200;
+	struct inst x;
+	random_large(&x, nr, nc, MATCH_F64, 0);
+	for (int i = 0; i < nr; i++) {
+		double base = rnd01();
+		for (int j = 0; j < nc; j++)
+			inst_set(&x, i, j, base + 1e-3 * rnd01());
+	}
+	x.cap = malloc((size_t)nc * sizeof(int));
+	for (int j = 0; j < nc; j++)
+		x.cap[j] = 1 + rnd(3);
+	struct match_result res;
+	solve_and_certify(&x, &res);
+	match_result_fini(&res);
+	inst_free(&x);
+}
+
+/*
+ * Policy-shaped inputs: mentees x mentors, capacities 1-3 with 0.6-1.0x as many
+ * slots as rows, department blocks (one big department whose mentors cannot all
+ * fill) plus random forbidden pairs, integer scores with ties, vetoes and pins.
+ */
+static void
+policy_instance(struct inst *x, int nr, int nc, enum match_dtype dt, int big)
+{
+	inst_alloc(x, nr, nc, dt);
+	x->maximize = rnd(2);
+	x->cap = malloc((size_t)nc * sizeof(int));
+	x->mask = malloc((size_t)nr * (size_t)nc);
+	int *dr = malloc((size_t)nr * sizeof(int)), *dcl = malloc((size_t)nc * sizeof(int));
+	for (int i = 0; i < nr; i++)
+		dr[i] = rnd(100) < big ? 0 : 1 + rnd(6);
+	for (int j = 0; j < nc; j++) {
+		dcl[j] = rnd(100) < big ? 0 : 1 + rnd(6);
+		x->cap[j] = 1 + rnd(3);
+	}
+	int pr = 10 + rnd(30);
+	for (int i = 0; i < nr; i++)
+		for (int j = 0; j < nc; j++) {
+			x->mask[(size_t)i * (size_t)nc + (size_t)j] = dr[i] == dcl[j] || rnd(100) < pr;
+			inst_set(x, i, j, rnd(21) * 5);
+		}
+	x->nvetoed = nr / 10;
+	x->vetoed = malloc((size_t)x->nvetoed * sizeof(struct match_pair));
+	for (int k = 0; k < x->nvetoed; k++)
+		x->vetoed[k] = (struct match_pair){rnd(nr), rnd(nc)};
+	x->pinned = malloc(8 * sizeof(struct match_pair));
+	int *left = malloc((size_t)nc * sizeof(int));
+	memcpy(left, x->cap, (size_t)nc * sizeof(int));
+	for (int k = 0; k < 8; k++) {
+		int i = k * (nr / 8), j = rnd(nc);
+		if (x->mask[(size_t)i * (size_t)nc + (size_t)j] || left[j] == 0)
+			continue;
+		int vetoed = 0;
+		for (int q = 0; q < x->nvetoed; q++)
+			vetoed |= x->vetoed[q].row == i && x->vetoed[q].col == j;
+		if (vetoed)
+			continue;
+		left[j]--;
+		x->pinned[x->npinned++] = (struct match_pair){i, j};
+	}
+	free(left);
+	free(dr);
+	free(dcl);
+}
+
+static void
+test_policy_shaped(void **state)
+{
+	(void)state;
+	int s = under_asan() ? 1 : 4;
+	struct {
+		int nr, nc, dt, big;
+	} cases[] = {
+		{100 * s, 40 * s, MATCH_F64, 60},  {100 * s, 50 * s, MATCH_I32, 60},
+		{150 * s, 45 * s, MATCH_I16, 70},  {100 * s, 30 * s, MATCH_F32, 40},
+		{200 * s, 80 * s, MATCH_F64, 80},  {120 * s, 40 * s, MATCH_F64, 0},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct inst x;
+		policy_instance(&x, cases[c].nr, cases[c].nc, (enum match_dtype)cases[c].dt,
+				cases[c].big);
+		struct match_result res;
+		solve_and_certify(&x, &res);
+		for (int k = 0; k < x.npinned; k++)
+			assert_int_equal(res.row_to_col[x.pinned[k].row], x.pinned[k].col);
+		match_result_fini(&res);
+		inst_free(&x);
+	}
+	/* Small policy shapes against the oracle. */
+	for (int t = 0; t < (under_asan() ? 100 : 400); t++) {
+		struct inst x;
+		policy_instance(&x, 8 + rnd(8), 2 + rnd(5), (enum match_dtype)rnd(4), 50);
+		free(x.pinned);
+		x.pinned = NULL;
+		x.npinned = 0;
+		check_with_oracle(&x, t);
 		inst_free(&x);
 	}
 }
@@ -620,6 +891,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_brute_force),
+		cmocka_unit_test(test_brute_force_tall),
+		cmocka_unit_test(test_tall_zone_shapes),
+		cmocka_unit_test(test_policy_shaped),
 		cmocka_unit_test(test_large_certified),
 		cmocka_unit_test(test_tampered_rejected),
 		cmocka_unit_test(test_degenerate),
