@@ -639,7 +639,8 @@ test_reimport_skips_unchanged(void **state)
 }
 
 /* A v1 database with people, managers and an enrollment upgrades in place: same rows, same ids,
- * the references of other tables intact, the rules still enforced, no list-IN CHECK left. */
+ * the references of other tables intact, the rules still enforced, no list-IN CHECK left, the
+ * manager key deferred to COMMIT. */
 static void
 test_migration_from_v1(void **state)
 {
@@ -677,6 +678,8 @@ test_migration_from_v1(void **state)
 	assert_string_equal(qtext(st, "PRAGMA integrity_check"), "ok");
 	assert_int_equal(qint(st, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	assert_null(strstr(qtext(st, "SELECT sql FROM sqlite_schema WHERE name = 'people'"), " IN ("));
+	assert_non_null(strstr(qtext(st, "SELECT sql FROM sqlite_schema WHERE name = 'people'"),
+			       "REFERENCES people(id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED"));
 	assert_string_equal(qtext(st, "SELECT group_concat(id || ':' || coalesce(manager_id, '-') || ':'"
 				      " || coalesce(generation, '-') || ':' || status || ':' || skills, ' ')"
 				      " FROM people"),
@@ -695,6 +698,19 @@ test_migration_from_v1(void **state)
 	assert_int_equal(store_exec(st, "UPDATE people SET status = 'gone' WHERE id = 7", &d), -1);
 	assert_int_equal(store_exec(st, "UPDATE people SET status = 'terminated', generation ="
 				       " 'gen_z' WHERE id = 7", &d), 0);
+	/* A missing manager is refused: at the end of a lone statement, at COMMIT in a transaction
+	 * (which a later fix within it can satisfy). */
+	assert_int_equal(store_exec(st, "UPDATE people SET manager_id = 99 WHERE id = 9", &d), -1);
+	assert_non_null(strstr(d.msg, "FOREIGN KEY"));
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_exec(st, "UPDATE people SET manager_id = 99 WHERE id = 9", &d), 0);
+	assert_int_equal(store_commit(st, &d), -1);
+	assert_non_null(strstr(d.msg, "FOREIGN KEY"));
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_exec(st, "UPDATE people SET manager_id = 99 WHERE id = 9;"
+				       " UPDATE people SET manager_id = 7 WHERE id = 9", &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(qint(st, "SELECT manager_id FROM people WHERE id = 9"), 7);
 	/* The references to people still act: a manager's erasure detaches, a person's cascades. */
 	assert_int_equal(store_exec(st, "DELETE FROM people WHERE id = 7", &d), 0);
 	assert_int_equal(qint(st, "SELECT count(*) FROM people WHERE id = 9 AND manager_id IS NULL"), 1);
