@@ -330,23 +330,28 @@ ssp_augment(struct ssp *s, int p0)
 }
 
 /*
- * Reduction budget, in proposer steps per proposer (each step scans one list).
- * Measured on 50k x 50k with 51 random candidates per row: with 4 steps, about
- * 1,600 rows stay free and their (long) Dijkstra searches cost 4.7 s; with 128,
- * about 25 stay free and the whole solve takes 2.0 s; with 256 the reduction
- * itself costs 3 s. Displacement chains usually spend the budget in one pass.
+ * The reduction runs in epochs of one step per proposer (a step scans one
+ * list), at most SSP_REDUCE_EPOCHS of them; it stops early when no more
+ * proposers can be matched (free = proposers - slots) or when SSP_REDUCE_STALL
+ * epochs in a row matched no one more. Measured on 50k x 50k with 51 random
+ * candidates per row: a fixed 4 steps per row left ~1,600 rows free, whose
+ * long Dijkstra searches cost 4.7 s; 16 epochs leave 335 free (3.2 s), 64
+ * leave 58 (1.8 s), 128 leave ~25 (2.0 s), 256 leave 2 but the reduction
+ * itself then costs 3 s. A single epoch without progress is common in the
+ * tail, hence the window: stopping on it doubled the time of that case.
  */
-enum { SSP_REDUCE_PASSES = 64, SSP_REDUCE_STEPS = 128 };
+enum { SSP_REDUCE_EPOCHS = 128, SSP_REDUCE_STALL = 8 };
 
 /*
- * One pass of augmenting row reduction (see the file comment) over the queue;
- * a displaced proposer is retried at once. Spends from *budget, one unit per
- * proposer examined.
+ * Augmenting row reduction (see the file comment) over the queue, a
+ * displaced proposer retried at once, until *budget steps are spent.
  */
 static void
 reduce_pass(struct ssp *s, const int *queue, int nqueue, long *budget)
 {
-	for (int k = 0; k<nqueue && * budget> 0; k++) {
+	for (int k = 0; k < nqueue; k++) {
+		if (*budget <= 0)
+			return;
 		int p = queue[k];
 		while (p >= 0 && (*budget)-- > 0) {
 			double m1 = INFINITY, m2 = INFINITY;
@@ -425,15 +430,23 @@ ssp_solve(struct ssp *s, const int *order, int norder)
 	int nqueue = 0;
 	for (int k = 0; k < norder; k++)
 		queue[nqueue++] = order[k];
-	long budget = (long)SSP_REDUCE_STEPS * norder + 16;
-	for (int pass = 0; pass < SSP_REDUCE_PASSES && nqueue > 0 && budget > 0; pass++) {
+	long slots = 0;
+	for (int q = 0; q < s->nq; q++)
+		slots += s->it[q].cap;
+	long must_free = norder > slots ? norder - slots : 0; /* bound on the matchable */
+	int best = nqueue, stalled = 0;
+	for (int epoch = 0; epoch < SSP_REDUCE_EPOCHS && nqueue > must_free; epoch++) {
+		long budget = norder;
 		reduce_pass(s, queue, nqueue, &budget);
 		/* Rebuild from all proposers: a chain may end on a displaced one. */
-		int left = 0;
+		nqueue = 0;
 		for (int k = 0; k < norder; k++)
 			if (s->pm[order[k]] < 0)
-				queue[left++] = order[k];
-		nqueue = left;
+				queue[nqueue++] = order[k];
+		stalled = nqueue < best ? 0 : stalled + 1;
+		best = nqueue < best ? nqueue : best;
+		if (stalled >= SSP_REDUCE_STALL)
+			break;
 	}
 	/* A proposer matched in an early pass may have been displaced later. */
 	for (int k = 0; k < norder; k++)
