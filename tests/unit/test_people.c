@@ -638,6 +638,68 @@ test_reimport_skips_unchanged(void **state)
 	store_set_clock(f->st, NULL, NULL);
 }
 
+/* Enough people for the multi-row INSERTs (and a one-row tail), each managed by someone
+ * further down the file, then a file mixing updates, unchanged people and new ones. */
+static void
+test_many_rows(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 137 };
+	static char csv[N * 128 + 64];
+	size_t o = (size_t)snprintf(csv, sizeof(csv), "id,name,email,timezone,manager,level\n");
+	for (int i = 0; i < N; i++) {
+		char mgr[16] = "";
+		if (i + 1 < N)
+			snprintf(mgr, sizeof(mgr), "P%03d", i + 1);
+		o += (size_t)snprintf(csv + o, sizeof(csv) - o,
+				      "P%03d,Person %d,p%d@example.com,UTC,%s,%d\n", i, i, i, mgr,
+				      i % 9 + 1);
+	}
+	import_counts(f->st, csv, N, 0, 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people"), N);
+	/* Ids follow the file; every manager link points at the next person. */
+	assert_int_equal(qint(f->st,
+			      "SELECT count(*) FROM people p JOIN people m ON m.id = p.manager_id"
+			      " WHERE m.external_id = printf('P%03d', p.id)"),
+			 N - 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people WHERE"
+				     " external_id = printf('P%03d', id - 1) AND"
+				     " name = 'Person ' || (id - 1) AND level = (id - 1) % 9 + 1"),
+			 N);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+	/* Every third person gets a new level, the others are as before, and 60 newcomers (ids
+	 * after the existing ones) are interleaved, some managed by a newcomer below them. */
+	o = (size_t)snprintf(csv, sizeof(csv), "id,name,email,timezone,manager,level\n");
+	for (int i = 0; i < N; i++) {
+		char mgr[16] = "";
+		if (i + 1 < N)
+			snprintf(mgr, sizeof(mgr), "P%03d", i + 1);
+		o += (size_t)snprintf(csv + o, sizeof(csv) - o,
+				      "P%03d,Person %d,p%d@example.com,UTC,%s,%d\n", i, i, i, mgr,
+				      i % 3 == 0 ? 9 - i % 9 : i % 9 + 1);
+		if (i < 60)
+			o += (size_t)snprintf(csv + o, sizeof(csv) - o,
+					      "N%03d,New %d,n%d@example.com,UTC,%s%03d,\n", i, i, i,
+					      i + 1 < 60 ? "N" : "P", i + 1 < 60 ? i + 1 : 0);
+	}
+	long changed = 0;
+	for (int i = 0; i < N; i++)
+		changed += i % 3 == 0 && 9 - i % 9 != i % 9 + 1;
+	import_counts(f->st, csv, 60, changed, N - changed);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people"), N + 60);
+	assert_int_equal(qint(f->st, "SELECT min(id) FROM people WHERE external_id LIKE 'N%'"),
+			 N + 1);
+	assert_int_equal(qint(f->st,
+			      "SELECT count(*) FROM people p JOIN people m ON m.id = p.manager_id"
+			      " WHERE p.external_id LIKE 'N%' AND m.external_id ="
+			      " CASE WHEN p.external_id = 'N059' THEN 'P000'"
+			      " ELSE printf('N%03d', substr(p.external_id, 2) + 1) END"),
+			 60);
+	assert_int_equal(qint(f->st, "SELECT level FROM people WHERE external_id = 'P003'"), 6);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+}
+
 /* A v1 database with people, managers and an enrollment upgrades in place: same rows, same ids,
  * the references of other tables intact, the rules still enforced, no list-IN CHECK left, the
  * manager key deferred to COMMIT. */
@@ -734,6 +796,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reimport_skips_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
