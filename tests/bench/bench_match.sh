@@ -3,6 +3,7 @@
 #
 #   bash tests/bench/bench_match.sh BUILD_DIR        (make bench runs it through run.sh)
 #   BENCH_QUICK=1 ...                                 only the cases with n <= 2000
+#   BENCH_CASES="sparse-50k-21 stable-2000" ...       only these (names: scipy_ref.py list)
 #
 # For each case, tests/bench/scipy_ref.py (run with /usr/bin/python3, which has
 # numpy and scipy) generates the matrices with numpy.random.default_rng(20240501)
@@ -37,7 +38,9 @@ if [ $HAVE_NUMPY = 1 ] && "$PY" -c 'import scipy.optimize, scipy.sparse.csgraph'
 GNU_TIME=""
 if [ -x /usr/bin/time ] && /usr/bin/time -f %M true 2>/dev/null; then GNU_TIME=/usr/bin/time; fi
 
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
+if [ -n "${BENCH_CASES:-}" ]; then
+  CASES=$BENCH_CASES
+elif [ "${BENCH_QUICK:-0}" = 1 ]; then
   CASES="uniform-1000 uniform-1000-max uniform-2000 uniform-2000-max stable-2000"
 else
   CASES="uniform-1000 uniform-1000-max uniform-2000 uniform-2000-max uniform-4000 uniform-4000-max
