@@ -1063,6 +1063,26 @@ people_row_same(const struct pimport *im, const struct prow *r, sqlite3_stmt *s)
 	return 1;
 }
 
+/* A database person's node, found by id in an array sorted by id; -1 when absent. */
+struct pbyid {
+	long long id;
+	int node;
+};
+
+static int
+people_byid_node(const struct pbyid *a, size_t n, long long id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && a[lo].id == id ? a[lo].node : -1;
+}
+
 /* One scan of people: who exists, their e-mails and managers. No per-row queries. */
 static int
 people_load_db(struct pimport *im, struct diag *d)
@@ -1078,21 +1098,23 @@ people_load_db(struct pimport *im, struct diag *d)
 	im->data_version = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 
-	struct smap byid = {0}; /* decimal db id -> node, to link db-only managers */
 	s = store_prepare(st, "SELECT count(*) FROM people", d);
 	if (s == NULL)
 		return -1;
+	size_t n = 0;
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		size_t n = (size_t)sqlite3_column_int64(s, 0);
+		n = (size_t)sqlite3_column_int64(s, 0);
 		smap_reserve(&im->dbext, n);
 		smap_reserve(&im->dbemail, n);
-		smap_reserve(&byid, n);
 	}
 	sqlite3_finalize(s);
-	s = store_prepare(st, people_db_sql, d);
+	/* Every person's id and node, in id order (the scan's), to link db-only managers. */
+	struct pbyid *byid = malloc((n + 1) * sizeof(*byid));
+	size_t nbyid = 0;
+	s = byid != NULL ? store_prepare(st, people_db_sql, d) : NULL;
 	if (s == NULL) {
-		smap_fini(&byid);
-		return -1;
+		free(byid);
+		return byid == NULL ? diag_set(d, DIAG_NOMEM, "out of memory") : -1;
 	}
 	int rc, cap = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1101,15 +1123,20 @@ people_load_db(struct pimport *im, struct diag *d)
 		const char *email = (const char *)sqlite3_column_text(s, 2);
 		if (id > im->max_id)
 			im->max_id = id;
-		ext = arena_strndup(&im->arena, ext, strlen(ext));
+		/* A person of the file is keyed by the file's copy of their id; others need one. */
+		int row = smap_get(&im->ids, ext);
+		ext = row >= 0 ? im->rows[row].v[PF_ID] : arena_strndup(&im->arena, ext, strlen(ext));
 		char *lemail = arena_strndup(&im->arena, email, strlen(email));
-		char idkey[24];
-		snprintf(idkey, sizeof(idkey), "%lld", id);
-		char *idk = arena_strndup(&im->arena, idkey, strlen(idkey));
-		if (ext == NULL || lemail == NULL || idk == NULL)
+		if (ext == NULL || lemail == NULL)
 			goto nomem;
 		lower_in_place(lemail);
-		int row = smap_get(&im->ids, ext);
+		if (nbyid == n) { /* someone added people since the count (caught before the write) */
+			struct pbyid *p = realloc(byid, (2 * n + 16) * sizeof(*p));
+			if (p == NULL)
+				goto nomem;
+			byid = p;
+			n = 2 * n + 16;
+		}
 		int node;
 		long long mgr_id = sqlite3_column_type(s, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 3);
 		if (row >= 0) {
@@ -1134,27 +1161,24 @@ people_load_db(struct pimport *im, struct diag *d)
 			p->mgr = -1;
 			node = im->nrows + im->ndb - 1;
 		}
-		if (smap_put(&im->dbext, ext, node) == -2 || smap_put(&im->dbemail, lemail, node) == -2 ||
-		    smap_put(&byid, idk, node) == -2)
+		byid[nbyid].id = id;
+		byid[nbyid++].node = node;
+		if (smap_put(&im->dbext, ext, node) == -2 || smap_put(&im->dbemail, lemail, node) == -2)
 			goto nomem;
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
-		smap_fini(&byid);
+		free(byid);
 		return store_error(st, d, "reading people");
 	}
-	for (int k = 0; k < im->ndb; k++) {
-		if (im->db[k].manager_id == 0)
-			continue;
-		char idkey[24];
-		snprintf(idkey, sizeof(idkey), "%lld", im->db[k].manager_id);
-		im->db[k].mgr = smap_get(&byid, idkey);
-	}
-	smap_fini(&byid);
+	for (int k = 0; k < im->ndb; k++)
+		if (im->db[k].manager_id != 0)
+			im->db[k].mgr = people_byid_node(byid, nbyid, im->db[k].manager_id);
+	free(byid);
 	return 0;
 nomem:
 	sqlite3_finalize(s);
-	smap_fini(&byid);
+	free(byid);
 	return diag_set(d, DIAG_NOMEM, "out of memory");
 }
 
@@ -1526,6 +1550,9 @@ people_write_rows(struct pimport *im, const struct pstmts *w, const int *param_o
 	int batched = 0, batch_line = 0;
 	for (int i = 0; i < im->nrows; i++) {
 		const struct prow *r = &im->rows[i];
+		/* Rows handed to SQLite so far (the last batch's may still wait for its step). */
+		if (im->o->progress && i > 0 && i % 5000 == 0)
+			im->o->progress(im->o->progress_ud, i, im->nrows);
 		if (r->same)
 			continue;
 		long long mgr = people_node_dbid(im, newid, r->mgr);
@@ -1555,8 +1582,6 @@ people_write_rows(struct pimport *im, const struct pstmts *w, const int *param_o
 			return store_error(im->st, d, "%s:%d: writing id '%s'", im->name, r->line,
 					   pvalue(r->v[PF_ID], q, sizeof(q)));
 		sqlite3_reset(s);
-		if (im->o->progress && (i + 1) % 5000 == 0)
-			im->o->progress(im->o->progress_ud, i + 1, im->nrows);
 	}
 	if (im->o->progress)
 		im->o->progress(im->o->progress_ud, im->nrows, im->nrows);
