@@ -143,6 +143,7 @@ for c in $CASES; do
     stable-*)
       b=$(field blocking "$line")
       [ "$b" = 0 ] && eq="blocking pairs 0" || eq="BLOCKING PAIRS ${b:-?}"
+      eq="$eq; from two score matrices incl. sorting: $(field from_scores_s "$line") s"
       ;;
     survey-* | capacity-*)
       if [ -n "$s_tot" ] && [ -n "$t_tot" ]; then
