@@ -554,6 +554,8 @@ ldv(const double *p)
  * colmin: cm_j = min(cm_j, c_rj), am_j = r where it improves (column reduction
  * read row by row).
  * best2: the smallest and second smallest c_rj - v_j with their columns.
+ * cand: the columns where c_rj - o < thr_j (listed with c_rj - o); rej_j takes
+ * the minimum of c_rj - o over the others (candidate selection, tall path).
  */
 typedef double (*relax_fn)(const void *row, const uint8_t *mk, const double *v, double *d,
 			   int *pred, int nc, int r, double o, int *amin);
@@ -561,8 +563,8 @@ typedef void (*colmin_fn)(const void *row, const uint8_t *mk, double *cm, int *a
 			  int r);
 typedef void (*best2_fn)(const void *row, const uint8_t *mk, const double *v, int nc,
 			 double *u1, int *j1, double *u2, int *j2);
-typedef int (*cand_fn)(const void *row, const uint8_t *mk, const double *thr, double *rej,
-		       int nc, int *hit, double *hitc);
+typedef int (*cand_fn)(const void *row, const uint8_t *mk, double o, const double *thr,
+		       double *rej, int nc, int *hit, double *hitc);
 
 #define MATCH_RELAX_BODY(DT, SGN, MASKED)                                                    \
 	do {                                                                                 \
@@ -693,7 +695,7 @@ typedef int (*cand_fn)(const void *row, const uint8_t *mk, const double *thr, do
 		*u1 = b1, *j1 = k1, *u2 = b2, *j2 = k2;                                      \
 	}                                                                                    \
 	MATCH_CLONES static int cand_##DT##_##SN(const void *row, const uint8_t *mk,         \
-						 const double *restrict thr,                 \
+						 double o, const double *restrict thr,       \
 						 double *restrict rej, int nc, int *hit,     \
 						 double *hitc)                               \
 	{                                                                                    \
@@ -701,7 +703,7 @@ typedef int (*cand_fn)(const void *row, const uint8_t *mk, const double *thr, do
 		match_v4l none = {0, 0, 0, 0};                                               \
 		int j = 0, nh = 0;                                                           \
 		for (; j + 4 <= nc; j += 4) {                                                \
-			match_v4d c = SGN ld4_##DT(row, j);                                  \
+			match_v4d c = (SGN ld4_##DT(row, j)) - o;                            \
 			match_v4l ok = mk ? ~mask4(mk, j) : ~none;                           \
 			match_v4l lt = (c < ldv(thr + j)) & ok;                              \
 			match_v4d rj = ldv(rej + j);                                         \
@@ -718,7 +720,7 @@ typedef int (*cand_fn)(const void *row, const uint8_t *mk, const double *thr, do
 		for (; j < nc; j++) {                                                        \
 			if (mk && mk[j])                                                     \
 				continue;                                                    \
-			double c = SGN ld1_##DT(row, j);                                     \
+			double c = (SGN ld1_##DT(row, j)) - o;                               \
 			if (c < thr[j]) {                                                    \
 				hit[nh] = j;                                                 \
 				hitc[nh++] = c;                                              \
@@ -1310,8 +1312,11 @@ struct tall {
 	int *cap;              /* slots per column, 0 for the zone's columns */
 	int nrows;             /* rows this solver may use */
 	const int *mrc;        /* a maximum matching (row -> column), NULL = none known */
-	int *fill;             /* row -> column: a filling added to the candidates, or NULL */
-	int *fcnt;             /* rows of the filling per column */
+	int *xr, *xc, nx, xmax; /* forced candidate pairs (a filling, priced pairs) */
+	int *xcnt;             /* forced pairs per column */
+	int *xord, *rmark;     /* scratch: forced pairs by column, row marks */
+	int filled;            /* the filling is among the forced pairs */
+	double *uh;            /* row dual estimates from the last pricing, NULL = 0 */
 	int *K, *off, *len, *crow;
 	double *ccost, *thr, *rej;
 	int *loc, *glob;       /* row <-> candidate index */
@@ -1342,7 +1347,8 @@ static void
 tall_fini(struct tall *t)
 {
 	tall_free_solve(t);
-	free(t->cap), free(t->fill), free(t->fcnt);
+	free(t->cap), free(t->xr), free(t->xc), free(t->xcnt), free(t->xord), free(t->rmark);
+	free(t->uh);
 	free(t->K), free(t->off), free(t->len), free(t->crow), free(t->ccost);
 	free(t->thr), free(t->rej), free(t->hit), free(t->hitc);
 }
@@ -1402,6 +1408,68 @@ cand_insert(struct tall *t, int j, int i, double c)
 		t->thr[j] = t->ccost[base];
 }
 
+/* Adds (i, j) to the forced candidate pairs (kept for every later round). */
+static int
+tall_force(struct tall *t, int i, int j, struct diag *d)
+{
+	if (t->nx == t->xmax) {
+		int n = t->xmax ? 2 * t->xmax : 1024;
+		int *xr = realloc(t->xr, (size_t)n * sizeof(int));
+		if (xr)
+			t->xr = xr;
+		int *xc = realloc(t->xc, (size_t)n * sizeof(int));
+		if (xc)
+			t->xc = xc;
+		if (!xr || !xc)
+			return diag_set(d, DIAG_NOMEM, "out of memory for candidate pairs");
+		t->xmax = n;
+	}
+	t->xr[t->nx] = i;
+	t->xc[t->nx++] = j;
+	t->xcnt[j]++;
+	return 0;
+}
+
+/* The forced pairs join their columns' lists after the heaps, each row once. */
+static int
+tall_add_forced(struct tall *t, struct diag *d)
+{
+	if (t->nx == 0)
+		return 0;
+	int nc = t->nc;
+	free(t->xord);
+	t->xord = malloc((size_t)t->nx * sizeof(int));
+	int *pos = malloc(((size_t)nc + 1) * sizeof(int));
+	if (!t->xord || !pos) {
+		free(pos);
+		return diag_set(d, DIAG_NOMEM, "out of memory for candidate pairs");
+	}
+	pos[0] = 0;
+	for (int j = 0; j < nc; j++)
+		pos[j + 1] = pos[j] + t->xcnt[j];
+	for (int k = 0; k < t->nx; k++)
+		t->xord[pos[t->xc[k]]++] = k;
+	for (int i = 0; i < t->nr; i++)
+		t->rmark[i] = -1;
+	int k = 0;
+	for (int j = 0; j < nc; j++) {
+		int base = t->off[j];
+		for (int q = base; q < base + t->len[j]; q++)
+			t->rmark[t->crow[q]] = j;
+		for (; k < pos[j]; k++) {
+			int i = t->xr[t->xord[k]];
+			if (t->rmark[i] == j)
+				continue;
+			t->rmark[i] = j;
+			t->crow[base + t->len[j]] = i;
+			t->ccost[base + t->len[j]] = cost_at(t->p, i, j);
+			t->len[j]++;
+		}
+	}
+	free(pos);
+	return 0;
+}
+
 /* Step 1: the candidate pass over the whole matrix, row by row. */
 static int
 tall_select(struct tall *t, struct diag *d)
@@ -1414,7 +1482,7 @@ tall_select(struct tall *t, struct diag *d)
 		return diag_set(d, DIAG_NOMEM, "out of memory selecting candidates");
 	t->off[0] = 0;
 	for (int j = 0; j < nc; j++)
-		t->off[j + 1] = t->off[j] + t->K[j] + (t->fill ? t->fcnt[j] : 0);
+		t->off[j + 1] = t->off[j] + t->K[j] + t->xcnt[j];
 	t->crow = malloc(((size_t)t->off[nc] + 1) * sizeof(int));
 	t->ccost = malloc(((size_t)t->off[nc] + 1) * sizeof(double));
 	if (!t->crow || !t->ccost)
@@ -1428,11 +1496,12 @@ tall_select(struct tall *t, struct diag *d)
 		if (p->pin[i] >= 0 || (t->skip && t->skip[i]))
 			continue;
 		int nh = 0;
+		double o = t->uh ? t->uh[i] : 0.0;
 		if (p->vptr && p->vptr[i] < p->vptr[i + 1]) {
 			for (int j = 0; j < nc; j++) {
 				if (!is_allowed(p, i, j))
 					continue;
-				double c = cost_at(p, i, j);
+				double c = cost_at(p, i, j) - o;
 				if (c < t->thr[j]) {
 					t->hit[nh] = j;
 					t->hitc[nh++] = c;
@@ -1443,25 +1512,16 @@ tall_select(struct tall *t, struct diag *d)
 		} else {
 			const uint8_t *mk = p->mask ? p->mask + (size_t)i * (size_t)nc : NULL;
 			nh = t->k.cand(p->m->scores + (size_t)i * (size_t)nc * dtype_size(p->m->dtype),
-				       mk, t->thr, t->rej, nc, t->hit, t->hitc);
+				       mk, o, t->thr, t->rej, nc, t->hit, t->hitc);
 		}
 		for (int h = 0; h < nh; h++)
 			cand_insert(t, t->hit[h], i, t->hitc[h]);
 	}
-	if (t->fill) /* the filling's rows join their columns' lists (after the heaps) */
-		for (int i = 0; i < t->nr; i++) {
-			int j = t->fill[i], q = j >= 0 ? t->off[j] : 0;
-			if (j < 0)
-				continue;
-			while (q < t->off[j] + t->len[j] && t->crow[q] != i)
-				q++;
-			if (q < t->off[j] + t->len[j])
-				continue;
-			t->crow[q] = i;
-			t->ccost[q] = cost_at(p, i, j);
-			t->len[j]++;
-		}
-	return 0;
+	if (t->uh) /* the heaps ranked c - uh; the solver needs the costs themselves */
+		for (int j = 0; j < nc; j++)
+			for (int q = t->off[j]; q < t->off[j] + t->len[j]; q++)
+				t->ccost[q] = cost_at(p, t->crow[q], j);
+	return tall_add_forced(t, d);
 }
 
 static int
@@ -1594,28 +1654,25 @@ static int
 tall_make_fill(struct tall *t, struct diag *d)
 {
 	const struct prob *p = t->p;
-	t->fill = malloc(((size_t)t->nr + 1) * sizeof(int));
-	t->fcnt = calloc((size_t)t->nc + 1, sizeof(int));
-	if (!t->fill || !t->fcnt)
-		return diag_set(d, DIAG_NOMEM, "out of memory for a tall problem");
 	int j = 0, used = 0;
+	t->filled = 1;
 	for (int i = 0; i < t->nr; i++) {
-		t->fill[i] = -1;
 		if (p->pin[i] >= 0 || (t->skip && t->skip[i]))
 			continue;
+		int c = -1;
 		if (t->mrc) {
 			if (t->mrc[i] >= 0 && t->cap[t->mrc[i]] > 0)
-				t->fill[i] = t->mrc[i];
+				c = t->mrc[i];
 		} else {
 			while (j < t->nc && used == t->cap[j])
 				j++, used = 0;
 			if (j < t->nc) {
-				t->fill[i] = j;
+				c = j;
 				used++;
 			}
 		}
-		if (t->fill[i] >= 0)
-			t->fcnt[t->fill[i]]++;
+		if (c >= 0 && tall_force(t, i, c, d) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1631,9 +1688,10 @@ tall_widen(struct tall *t, int j)
 }
 
 /*
- * Steps 2 and 3. Returns 0 when solved and certified, 1 when some columns need
- * more candidates (their K doubled, or a filling added), 2 when the candidates
- * cannot fill every column even so (not expected), -1 on error. The caller
+ * Steps 2 and 3. Returns 0 when solved and certified, 3 when solved but some
+ * column fails the quick test (v_j <= rej_j), 1 when the candidates could not
+ * fill the columns (a filling was added), 2 when they cannot even so (not
+ * expected), -1 on error. The caller
  * guarantees that every column can be filled in the whole matrix, so a search
  * that finds no free row only means that the candidates are too few: the
  * columns it went through get more and the next round adds a filling.
@@ -1701,15 +1759,87 @@ tall_solve(struct tall *t, struct diag *d)
 			if (tall_augment(t, j) < 0) {
 				for (int k = 0; k < t->nscol; k++)
 					tall_widen(t, t->scol[k]);
-				if (t->fill)
+				if (t->filled)
 					return 2;
 				return tall_make_fill(t, d) < 0 ? -1 : 1;
 			}
-	int retry = 0;
+	if (t->uh) /* rej_j bounds c - uh, not c: only the exact pricing can tell */
+		return 3;
 	for (int j = 0; j < nc; j++)
 		if (t->cap[j] > 0 && !(t->v[j] <= t->rej[j]))
-			retry |= tall_widen(t, j);
-	return retry;
+			return 3;
+	return 0;
+}
+
+/*
+ * Exact pricing: every allowed pair (i, j) of this part is checked against
+ * u_i + v_j <= c_ij (u_i = 0 for rows that are no candidate), one vectorized
+ * pass over the matrix. The few most violated pairs of each row become forced
+ * candidates. Candidate pairs hold the condition by construction; the tolerance
+ * (1e-12 of the duals' size) keeps their rounding from being reported. Returns
+ * the number of rows with a violation (0: the duals are a certificate), -1.
+ * It also leaves uh_i = min(0, min_j c_ij - v_j), the best row duals these
+ * prices allow, by which the next round ranks each column's rows (c - uh):
+ * when a row effect dominates the scores (some rows good for every column),
+ * ranking by c alone gives every column the same rows, while c - uh removes
+ * the row effect and leaves each column the rows it prefers relative to others.
+ */
+static int
+tall_price(struct tall *t, struct diag *d)
+{
+	enum { PER_ROW = 2 };
+	const struct prob *p = t->p;
+	int nc = t->nc, nbad = 0;
+	double *vh = t->dcol, vmax = 0; /* dcol is free between searches */
+	for (int j = 0; j < nc; j++) {
+		vh[j] = t->cap[j] > 0 ? t->v[j] : -INFINITY;
+		if (t->cap[j] > 0 && fabs(t->v[j]) > vmax)
+			vmax = fabs(t->v[j]);
+	}
+	size_t rowbytes = (size_t)nc * dtype_size(p->m->dtype);
+	if (t->uh == NULL && (t->uh = calloc((size_t)t->nr + 1, sizeof(double))) == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory pricing");
+	for (int i = 0; i < t->nr; i++) {
+		if (p->pin[i] >= 0 || (t->skip && t->skip[i]))
+			continue;
+		double o = t->loc[i] >= 0 ? t->u[t->loc[i]] : 0.0;
+		t->uh[i] = 0;
+		o -= 1e-12 * (fabs(o) + vmax);
+		int v0 = p->vptr ? p->vptr[i] : 0, v1 = p->vptr ? p->vptr[i + 1] : 0;
+		for (int k = v0; k < v1; k++) { /* vetoed columns: hidden for this row */
+			t->hitc[k - v0] = vh[p->vcol[k]];
+			vh[p->vcol[k]] = -INFINITY;
+		}
+		const uint8_t *mk = p->mask ? p->mask + (size_t)i * (size_t)nc : NULL;
+		int best[PER_ROW];
+		double bestr[PER_ROW];
+		int nb = 0;
+		/* the row's smallest c - v; while violated, hide that column and go on */
+		for (int l = 0; l < PER_ROW; l++) {
+			double m, m2;
+			int am, am2;
+			t->k.best2((const char *)p->m->scores + (size_t)i * rowbytes, mk, vh, nc, &m,
+				   &am, &m2, &am2);
+			if (l == 0 && m < 0)
+				t->uh[i] = m; /* the largest u_i the prices v allow, at most 0 */
+			if (!(m < o) || am < 0)
+				break;
+			best[nb] = am;
+			bestr[nb++] = vh[am];
+			vh[am] = -INFINITY;
+		}
+		for (int l = 0; l < nb; l++)
+			vh[best[l]] = bestr[l];
+		for (int k = v0; k < v1; k++)
+			vh[p->vcol[k]] = t->hitc[k - v0];
+		if (nb == 0)
+			continue;
+		nbad++;
+		for (int l = 0; l < nb; l++)
+			if (tall_force(t, i, best[l], d) < 0)
+				return -1;
+	}
+	return nbad;
 }
 
 /*
@@ -1740,7 +1870,10 @@ tall_assign(const struct prob *p, const uint8_t *zrow, const uint8_t *zcol, cons
 	t.rej = malloc(m * sizeof(double));
 	t.hit = malloc(m * sizeof(int));
 	t.hitc = malloc(m * sizeof(double));
-	if (!t.cap || !t.K || !t.len || !t.thr || !t.rej || !t.hit || !t.hitc) {
+	t.xcnt = calloc(m, sizeof(int));
+	t.rmark = malloc(((size_t)t.nr + 1) * sizeof(int));
+	if (!t.cap || !t.K || !t.len || !t.thr || !t.rej || !t.hit || !t.hitc || !t.xcnt ||
+	    !t.rmark) {
 		diag_set(d, DIAG_NOMEM, "out of memory for a tall problem");
 		goto out;
 	}
@@ -1753,9 +1886,15 @@ tall_assign(const struct prob *p, const uint8_t *zrow, const uint8_t *zcol, cons
 		t.K[j] = k < t.nrows ? k : t.nrows;
 	}
 	int st = 1;
-	for (int round = 0; round < 10 && st == 1; round++) {
+	for (int round = 0; round < 16 && st == 1; round++) {
 		if (tall_select(&t, d) < 0 || (st = tall_solve(&t, d)) < 0)
 			goto out;
+		if (st == 3) { /* the quick test failed somewhere: price every pair */
+			int nbad = tall_price(&t, d);
+			if (nbad < 0)
+				goto out;
+			st = nbad > 0;
+		}
 	}
 	if (st != 0) {
 		rc = 1;

@@ -190,8 +190,9 @@ random_small(struct inst *x)
  * Random small TALL instance (more rows than slots) where forbidden pairs often
  * keep columns from filling: department blocks, starved columns (few allowed
  * rows), dense random masks, or rows that every column wants most (too few
- * distinct candidates to fill the columns). Up to 6 columns so the oracle stays
- * quick.
+ * distinct candidates to fill the columns), or a row effect that dominates the
+ * scores (the candidate method must rank rows by their reduced costs). Up to 6
+ * columns so the oracle stays quick.
  */
 static void
 random_tall(struct inst *x)
@@ -207,7 +208,8 @@ random_tall(struct inst *x)
 	x->maximize = rnd(2);
 	x->cap = malloc((size_t)nc * sizeof(int));
 	memcpy(x->cap, cap, (size_t)nc * sizeof(int));
-	int shape = rnd(4); /* 0 departments, 1 starved columns, 2 dense random, 3 shared favourites */
+	/* 0 departments, 1 starved columns, 2 dense random, 3 shared favourites, 4 row effect */
+	int shape = rnd(5);
 	int range = (int[]){2, 4, 10, 100}[rnd(4)];
 	int frac = (dt == MATCH_F64 || dt == MATCH_F32) && rnd(2);
 	for (int i = 0; i < nr; i++)
@@ -215,6 +217,8 @@ random_tall(struct inst *x)
 			double sc = frac ? rnd01() * range : rnd(range);
 			if (shape == 3 && i < 3) /* rows 0-2 are everyone's favourites */
 				sc = x->maximize ? range + 1 : -1;
+			if (shape == 4)
+				sc += 10 * range * (double)((i * 7) % 5);
 			inst_set(x, i, j, sc);
 		}
 	x->mask = calloc((size_t)nr * (size_t)nc, 1);
