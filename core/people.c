@@ -62,6 +62,9 @@ static const char *const pfield_column[PF_COUNT] = {
 	"hire_date",   "status",     "skills",     "topics_wanted", "languages",
 };
 
+/* The bit of the attributes in field masks (bits 0..PF_COUNT-1 are the fields). */
+enum { PF_ATTRS = PF_COUNT };
+
 static const char *const people_generations[] = {"baby_boomer", "gen_x", "millennial", "gen_z"};
 static const char *const people_statuses[] = {"active", "leave", "terminated"};
 
@@ -347,6 +350,7 @@ struct prow {
 	unsigned char damaged;   /* a CSV error: only its id is used (to resolve managers) */
 	unsigned char email_moves; /* an existing person whose e-mail changes (beyond letter case) */
 	unsigned char same;      /* an existing person who already has every value of the row */
+	unsigned changed;        /* for an existing person: bit f = field f differs, PF_ATTRS too */
 };
 
 /* A person in the database that the file does not mention: a node of the manager graph. */
@@ -1045,22 +1049,25 @@ people_attrs_same(const char *stored, const char *attrs)
 	return same;
 }
 
-/* Would an update of this existing person change any field but the manager (checked later,
- * once managers are resolved)? Reads the current row of people_db_sql. */
-static int
-people_row_same(const struct pimport *im, const struct prow *r, sqlite3_stmt *s)
+/* Which values would an update of this existing person change? Every field but the manager
+ * (settled once managers are resolved), as bits (1u << f, 1u << PF_ATTRS). Reads the current
+ * row of people_db_sql. */
+static unsigned
+people_row_changes(const struct pimport *im, const struct prow *r, sqlite3_stmt *s)
 {
+	unsigned changed = 0;
 	for (size_t k = 0; k < sizeof(people_db_field) / sizeof(people_db_field[0]); k++) {
 		int f = people_db_field[k];
 		if (people_field_written(im, f) &&
 		    !people_column_same(s, PEOPLE_DB_FIRST + (int)k, r, f))
-			return 0;
+			changed |= 1u << f;
 	}
 	if (im->nattr > 0 && r->attrs != NULL) {
 		const char *stored = (const char *)sqlite3_column_text(s, PEOPLE_DB_ATTRS);
-		return stored != NULL && people_attrs_same(stored, r->attrs);
+		if (stored == NULL || !people_attrs_same(stored, r->attrs))
+			changed |= 1u << PF_ATTRS;
 	}
-	return 1;
+	return changed;
 }
 
 /* A database person's node, found by id in an array sorted by id; -1 when absent. */
@@ -1144,7 +1151,7 @@ people_load_db(struct pimport *im, struct diag *d)
 			r->db_id = id;
 			r->db_mgr = mgr_id;
 			r->email_moves = r->v[PF_EMAIL] != NULL && strcasecmp(r->v[PF_EMAIL], email) != 0;
-			r->same = !r->damaged && people_row_same(im, r, s);
+			r->changed = people_row_changes(im, r, s);
 			node = row;
 		} else {
 			if (im->ndb == cap) {
@@ -1367,9 +1374,15 @@ people_park_emails(struct pimport *im, struct diag *d)
 	return 0;
 }
 
-/* UPDATE of the fields the file has; the last parameter is the person's id. */
+/*
+ * UPDATE of the fields in `fields` (bits, PF_ATTRS for the attributes) that the file has.
+ * param_of[f] gets each field's parameter (0 = not set), param_of[PF_ATTRS] the attributes',
+ * param_of[PF_ID] the person's id (the last one). Setting only what changed spares SQLite the
+ * index maintenance of the columns that did not (an UPDATE that names an indexed column
+ * deletes and re-inserts its index entry even when the value is the same).
+ */
 static char *
-people_update_sql(const struct pimport *im, int *param_of)
+people_update_sql(const struct pimport *im, unsigned fields, int *param_of)
 {
 	size_t cap = 1024;
 	char *sql = malloc(cap);
@@ -1377,19 +1390,23 @@ people_update_sql(const struct pimport *im, int *param_of)
 		return NULL;
 	size_t o = (size_t)snprintf(sql, cap, "UPDATE OR ROLLBACK people SET updated_at = ?1");
 	int p = 2;
-	for (int f = 0; f < PF_COUNT; f++) {
+	for (int f = 0; f <= PF_ATTRS; f++)
 		param_of[f] = 0;
-		if (f == PF_ID || !people_field_written(im, f))
+	for (int f = 0; f < PF_COUNT; f++) {
+		if (f == PF_ID || !(fields >> f & 1) || !people_field_written(im, f))
 			continue;
 		param_of[f] = p;
 		o += (size_t)snprintf(sql + o, cap - o, ", %s = ?%d", pfield_column[f], p++);
 	}
-	if (im->nattr > 0)
+	if (im->nattr > 0 && (fields >> PF_ATTRS & 1)) {
+		param_of[PF_ATTRS] = p;
 		o += (size_t)snprintf(sql + o, cap - o,
 				      ", attributes = CASE WHEN ?%d IS NULL THEN attributes"
 				      " ELSE json_patch(attributes, ?%d) END",
 				      p, p);
-	param_of[PF_ID] = p + (im->nattr > 0);
+		p++;
+	}
+	param_of[PF_ID] = p;
 	snprintf(sql + o, cap - o, " WHERE id = ?%d", param_of[PF_ID]);
 	return sql;
 }
@@ -1450,8 +1467,8 @@ people_bind_insert(sqlite3_stmt *s, int base, const struct prow *r, long long id
 }
 
 static void
-people_bind_update(sqlite3_stmt *s, const struct pimport *im, const int *param_of,
-		   const struct prow *r, long long mgr, const char *now)
+people_bind_update(sqlite3_stmt *s, const int *param_of, const struct prow *r, long long mgr,
+		   const char *now)
 {
 	sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
 	for (int f = 0; f < PF_COUNT; f++) {
@@ -1474,8 +1491,8 @@ people_bind_update(sqlite3_stmt *s, const struct pimport *im, const int *param_o
 			bind_text_or_null(s, p, v);
 		}
 	}
-	if (im->nattr > 0)
-		bind_text_or_null(s, param_of[PF_ID] - 1, r->attrs);
+	if (param_of[PF_ATTRS] != 0)
+		bind_text_or_null(s, param_of[PF_ATTRS], r->attrs);
 	sqlite3_bind_int64(s, param_of[PF_ID], r->db_id);
 }
 
@@ -1516,20 +1533,36 @@ people_mark_unchanged(struct pimport *im)
 	int mgr_written = people_field_written(im, PF_MANAGER);
 	for (int i = 0; i < im->nrows; i++) {
 		struct prow *r = &im->rows[i];
-		if (!r->same || !mgr_written)
+		if (r->db_id == 0)
 			continue;
 		long long want = 0;
 		if (r->mgr >= im->nrows)
 			want = im->db[r->mgr - im->nrows].id;
 		else if (r->mgr >= 0 && (want = im->rows[r->mgr].db_id) == 0)
 			want = -1; /* a new person: not yet anyone's manager */
-		r->same = want == r->db_mgr;
+		if (mgr_written && want != r->db_mgr)
+			r->changed |= 1u << PF_MANAGER;
+		r->same = r->changed == 0;
 	}
 }
 
-/* The write's prepared statements: one-row insert, PEOPLE_BATCH-row insert, update. */
+/* One UPDATE statement, for the rows whose changed fields are exactly `fields`. */
+struct pupdate {
+	unsigned fields;
+	sqlite3_stmt *stmt;
+	int param_of[PF_COUNT + 1];
+};
+
+/* A file usually changes people in a few ways (a new title, a new manager and team...): a
+ * statement per way, up to this many, then every further update sets every field it has. */
+enum { PEOPLE_UPDATE_SHAPES = 16 };
+
+/* The write's prepared statements: one-row insert, PEOPLE_BATCH-row insert, updates. */
 struct pstmts {
-	sqlite3_stmt *ins, *batch, *upd;
+	sqlite3_stmt *ins, *batch;
+	struct pupdate upd[PEOPLE_UPDATE_SHAPES];
+	int nupd;
+	struct pupdate all; /* every field the file has, prepared on first need */
 };
 
 static void
@@ -1537,13 +1570,45 @@ people_pstmts_finalize(struct pstmts *w)
 {
 	sqlite3_finalize(w->ins);
 	sqlite3_finalize(w->batch);
-	sqlite3_finalize(w->upd);
-	w->ins = w->batch = w->upd = NULL;
+	for (int k = 0; k < w->nupd; k++)
+		sqlite3_finalize(w->upd[k].stmt);
+	sqlite3_finalize(w->all.stmt);
+	w->ins = w->batch = w->all.stmt = NULL;
+	w->nupd = 0;
 }
 
 static int
-people_write_rows(struct pimport *im, const struct pstmts *w, const int *param_of,
-		  const long long *newid, const char *now, struct diag *d)
+people_prepare_update(struct pimport *im, struct pupdate *u, unsigned fields, struct diag *d)
+{
+	char *sql = people_update_sql(im, fields, u->param_of);
+	if (sql == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	u->fields = fields;
+	u->stmt = store_prepare(im->st, sql, d);
+	free(sql);
+	return u->stmt != NULL ? 0 : -1;
+}
+
+/* The statement for a row whose changed fields are `fields`; NULL + diag on failure. */
+static struct pupdate *
+people_update_for(struct pimport *im, struct pstmts *w, unsigned fields, struct diag *d)
+{
+	for (int k = 0; k < w->nupd; k++)
+		if (w->upd[k].fields == fields)
+			return &w->upd[k];
+	struct pupdate *u = w->nupd < PEOPLE_UPDATE_SHAPES ? &w->upd[w->nupd] : &w->all;
+	if (u->stmt != NULL)
+		return u; /* the catch-all, prepared already */
+	if (people_prepare_update(im, u, u == &w->all ? ~0u : fields, d) != 0)
+		return NULL;
+	if (u != &w->all)
+		w->nupd++;
+	return u;
+}
+
+static int
+people_write_rows(struct pimport *im, struct pstmts *w, const long long *newid, const char *now,
+		  struct diag *d)
 {
 	char q[128];
 	long left = im->res->created; /* new people not yet written */
@@ -1571,9 +1636,13 @@ people_write_rows(struct pimport *im, const struct pstmts *w, const int *param_o
 			sqlite3_reset(w->batch);
 			continue;
 		}
-		sqlite3_stmt *s = r->db_id ? w->upd : w->ins;
+		sqlite3_stmt *s = w->ins;
 		if (r->db_id) {
-			people_bind_update(s, im, param_of, r, mgr, now);
+			struct pupdate *u = people_update_for(im, w, r->changed, d);
+			if (u == NULL)
+				return -1;
+			s = u->stmt;
+			people_bind_update(s, u->param_of, r, mgr, now);
 		} else {
 			people_bind_insert(s, 0, r, newid[i], mgr, now);
 			left--;
@@ -1612,15 +1681,14 @@ people_write(struct pimport *im, struct diag *d)
 	struct store *st = im->st;
 	char now[STORE_TIME_MAX];
 	store_timestamp(st, now);
-	int param_of[PF_COUNT];
-	char *usql = people_update_sql(im, param_of);
 	char *isql = people_insert_sql(1);
 	char *bsql = im->res->created >= PEOPLE_BATCH ? people_insert_sql(PEOPLE_BATCH) : NULL;
 	long long *newid = malloc(((size_t)im->nrows + 1) * sizeof(*newid));
-	struct pstmts w = {NULL, NULL, NULL};
+	struct pstmts w;
+	memset(&w, 0, sizeof(w));
 	long long cache_size = 0;
 	int rc = -1;
-	if (usql == NULL || isql == NULL || (bsql == NULL && im->res->created >= PEOPLE_BATCH) ||
+	if (isql == NULL || (bsql == NULL && im->res->created >= PEOPLE_BATCH) ||
 	    newid == NULL) {
 		diag_set(d, DIAG_NOMEM, "out of memory");
 		goto out;
@@ -1658,8 +1726,7 @@ people_write(struct pimport *im, struct diag *d)
 	if (store_exec(st, "PRAGMA defer_foreign_keys=ON; PRAGMA cache_size=-131072", d) != 0 ||
 	    (w.ins = store_prepare(st, isql, d)) == NULL ||
 	    (bsql != NULL && (w.batch = store_prepare(st, bsql, d)) == NULL) ||
-	    (w.upd = store_prepare(st, usql, d)) == NULL || people_park_emails(im, d) != 0 ||
-	    people_write_rows(im, &w, param_of, newid, now, d) != 0 ||
+	    people_park_emails(im, d) != 0 || people_write_rows(im, &w, newid, now, d) != 0 ||
 	    people_write_event(im, now, d) != 0)
 		goto rollback;
 	people_pstmts_finalize(&w);
@@ -1681,7 +1748,6 @@ out:
 		store_exec(st, sql, NULL);
 	}
 	people_pstmts_finalize(&w);
-	free(usql);
 	free(isql);
 	free(bsql);
 	free(newid);

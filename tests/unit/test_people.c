@@ -700,6 +700,52 @@ test_many_rows(void **state)
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 }
 
+/* Updates that change different sets of columns (more sets than the write keeps statements for)
+ * each change exactly their columns; an e-mail's case change and a manager move are updates too. */
+static void
+test_update_shapes(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 24 };
+	static char csv[N * 160 + 128];
+	time_t t = 1767225600;
+	store_set_clock(f->st, fixed_clock, &t);
+	for (int pass = 0; pass < 2; pass++, t += 86400) {
+		size_t o = (size_t)snprintf(
+		    csv, sizeof(csv),
+		    "id,name,email,timezone,title,level,department,team,location\n");
+		for (int i = 0; i < N; i++) {
+			int m = pass
+				    ? i + 1
+				    : 0; /* bits: title, level, department, team, location change */
+			o += (size_t)snprintf(
+			    csv + o, sizeof(csv) - o,
+			    "U%02d,Name %d,u%d@example.com,UTC,%s%d,%d,%s%d,%s%d,%s%d\n", i, i, i,
+			    m & 1 ? "New title " : "Title ", i, m & 2 ? 9 : 1,
+			    m & 4 ? "NewDept" : "Dept", i, m & 8 ? "NewTeam" : "Team", i,
+			    m & 16 ? "NewLoc" : "Loc", i);
+		}
+		import_counts(f->st, csv, pass ? 0 : N, pass ? N : 0, 0);
+	}
+	for (int i = 0; i < N; i++) {
+		int m = i + 1;
+		char sql[256], want[256];
+		snprintf(
+		    sql, sizeof(sql),
+		    "SELECT title || '|' || level || '|' || department || '|' || team || '|' ||"
+		    " location FROM people WHERE external_id = 'U%02d'",
+		    i);
+		snprintf(want, sizeof(want), "%s%d|%d|%s%d|%s%d|%s%d",
+			 m & 1 ? "New title " : "Title ", i, m & 2 ? 9 : 1,
+			 m & 4 ? "NewDept" : "Dept", i, m & 8 ? "NewTeam" : "Team", i,
+			 m & 16 ? "NewLoc" : "Loc", i);
+		assert_string_equal(qtext(f->st, sql), want);
+	}
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM people WHERE updated_at > created_at"),
+			 N);
+	store_set_clock(f->st, NULL, NULL);
+}
+
 /* A v1 database with people, managers and an enrollment upgrades in place: same rows, same ids,
  * the references of other tables intact, the rules still enforced, no list-IN CHECK left, the
  * manager key deferred to COMMIT. */
@@ -797,6 +843,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reimport_skips_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_shapes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
