@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -122,6 +123,23 @@ test_sandbox_applies(void **state)
 	expect_error("program { name = 'ok', goals = {'g'} }\nerror('boom')", ":2: boom");
 }
 
+/* A hang inside a C function (no Lua instruction runs, so no count hook fires)
+ * is killed at the config's deadline instead of blocking every command. */
+static void
+test_hang_in_c_is_killed(void **state)
+{
+	(void)state;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_error("program { name = 'x' }\n"
+		     "string.find(string.rep('a', 60000), '.-.-.-.-.-b')\n",
+		     "tandem.lua: evaluation killed after");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (s > 4)
+		fail_msg("took %.1f s", s);
+}
+
 static int
 setup(void **state)
 {
@@ -148,6 +166,7 @@ main(void)
 		cmocka_unit_test(test_defaults_and_computed_values),
 		cmocka_unit_test(test_errors_name_file_line_and_field),
 		cmocka_unit_test(test_sandbox_applies),
+		cmocka_unit_test(test_hang_in_c_is_killed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
