@@ -26,6 +26,13 @@ expect_out "import summary" "imported 3 people (3 new, 0 updated)"
   "$(printf 'Lead "Core"|[]|{"Shirt":"M"}\n|["tiktok","culture"]|{"Shirt":"S"}')" ] && ok stored || fail stored "$(sqlite3 "$WS/tandem.db" 'SELECT * FROM people')"
 [ "$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM events WHERE kind='people.imported' AND instr(payload, '@') = 0")" = 1 ] && ok event || fail event "no people.imported event (or it holds an e-mail)"
 
+# --- the same file again: no person is written (updated_at kept), only the import event
+BEFORE=$(sqlite3 "$WS/tandem.db" "SELECT group_concat(updated_at || name, ',') FROM people")
+run T import people people.csv
+expect_rc "re-import" 0
+expect_out "re-import summary" "imported 3 people (0 new, 0 updated, 3 unchanged)"
+[ "$(sqlite3 "$WS/tandem.db" "SELECT group_concat(updated_at || name, ',') FROM people")" = "$BEFORE" ] && ok reimport-untouched || fail reimport-untouched
+
 # --- upsert: E3 updated (kept columns survive), E4 added
 printf 'id,name,email,timezone,manager\nE3,Carol Jones,carol@example.com,Europe/Paris,bob@example.com\nE4,Dan,dan@example.com,UTC,E3\n' >"$WS/up.csv"
 run T import people up.csv
