@@ -635,6 +635,10 @@ enroll_import(struct store *st, int64_t program_id, FILE *f, const char *name,
 	if (!header && res->nerrors == 0) {
 		rec_error(&im, 1, 1, NULL,
 			  "empty file (expected a header: person,role,capacity,...)");
+	} else if (im.nrows == 0 && res->nerrors == 0) {
+		/* Like people: a survey export that lost its rows is a mistake, not a
+		 * successful import of nobody. */
+		rec_error(&im, 2, 1, NULL, "no enrollments: the file has a header but no rows");
 	}
 	if (res->nerrors > 0) {
 		diag_set(d, DIAG_INVALID, "%s: %ld error%s; nothing imported", name, res->nerrors,

@@ -23,6 +23,12 @@ cli_actor(void)
 
 enum { ENROLL_ERRORS_SHOWN = 50 };
 
+static const char *
+plural(long n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void
 enroll_usage(FILE *out)
 {
@@ -139,13 +145,15 @@ cmd_import_enrollments(struct cli *c, int argc, char **argv)
 		return cli_diag(&d);
 	}
 	if (o.dry_run)
-		printf("would import %ld enrollments in %s: %ld new, %ld updated, %ld mentors, "
-		       "%ld mentees (dry run: nothing written)\n",
-		       res.total, program, res.created, res.updated, res.mentors, res.mentees);
+		printf("would import %ld enrollment%s in %s: %ld new, %ld updated, %ld mentor%s, "
+		       "%ld mentee%s (dry run: nothing written)\n",
+		       res.total, plural(res.total), program, res.created, res.updated, res.mentors,
+		       plural(res.mentors), res.mentees, plural(res.mentees));
 	else
-		printf("imported %ld enrollments in %s (%ld new, %ld updated; %ld mentors, %ld "
-		       "mentees)\n",
-		       res.total, program, res.created, res.updated, res.mentors, res.mentees);
+		printf("imported %ld enrollment%s in %s (%ld new, %ld updated; %ld mentor%s, %ld "
+		       "mentee%s)\n",
+		       res.total, plural(res.total), program, res.created, res.updated, res.mentors,
+		       plural(res.mentors), res.mentees, plural(res.mentees));
 	enroll_result_fini(&res);
 	return CLI_OK;
 }

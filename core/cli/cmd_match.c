@@ -240,7 +240,11 @@ print_explanation(json_t *ex, FILE *out)
 		}
 		fprintf(out, "\n");
 	}
-	if (json_object_get(ex, "builtin"))
+	const char *verdict = json_string_value(json_object_get(ex, "verdict"));
+	if (json_object_get(ex, "builtin") && json_is_null(json_object_get(ex, "lua")))
+		fprintf(out, "built-in %.4f; the Lua score was not run (%s)\n",
+			json_number_value(json_object_get(ex, "builtin")), verdict ? verdict : "?");
+	else if (json_object_get(ex, "builtin"))
 		fprintf(out, "built-in %.4f + lua %.4f = score %.4f (%s)\n",
 			json_number_value(json_object_get(ex, "builtin")),
 			json_number_value(json_object_get(ex, "lua")),
@@ -636,6 +640,12 @@ explain_pair(struct cli *c, struct mopts *m, const char *a, const char *b)
 		goto out;
 	}
 	json_t *ex = policy_explain(pol, &co, cm, ce, lua);
+	if (verdict != FV_ALLOWED && pol->has_score) {
+		/* The policy's score hook only runs on allowed pairs: showing 0 as its
+		 * value would make up a score the pair never had. */
+		json_object_set_new(ex, "lua", json_null());
+		json_object_set_new(ex, "score", json_null());
+	}
 	partners = matches_partners_json(w.st, w.program_id, mentee_id, 0, &d);
 	json_t *mpart =
 	    partners ? matches_partners_json(w.st, w.program_id, mentor_id, 1, &d) : NULL;

@@ -61,6 +61,15 @@ bad enroll-bad-slot "$H
 $MENTOR1,mentor,1,ai_tools,,noon,yes" "bad.csv:2:6: availability: bad slot 'noon'"
 bad enroll-missing-column "person,role
 $MENTOR1,mentor" "bad.csv:1:1: missing required column 'consent'"
+bad enroll-header-only "$H" "bad.csv:2:1: no enrollments: the file has a header but no rows"
+bad enroll-empty-file "" "bad.csv:1:1: empty file"
+
+# One row: the summary speaks of one enrollment, one mentor.
+printf '%s\n%s\n' "$H" "$MENTOR1,mentor,1,ai_tools,,mon-am,yes" >"$WS/one.csv"
+run "$T" -C "$WS" import enrollments "$WS/one.csv" --program $P --dry-run
+expect_rc enroll-one 0
+expect_out enroll-one-singular "would import 1 enrollment in $P: 0 new, 1 updated, 1 mentor, 0 mentees"
+[ "$(db_digest "$WS")" = "$D1" ] && ok enroll-one-unchanged || fail enroll-one-unchanged "db changed"
 
 # ---- match run -----------------------------------------------------------------
 run "$T" -C "$WS" match run --program $P --dry-run
@@ -147,6 +156,11 @@ expect_out explain-id-json "\"explanation\""
 run "$T" -C "$WS" match explain --program $P "$VETO_MENTOR" "$VETO_MENTEE"
 expect_rc explain-vetoed 0
 expect_out explain-vetoed-why "vetoed by an administrator"
+# The policy's Lua score never ran on the vetoed pair: no made-up "lua 0" total.
+expect_out explain-vetoed-no-lua "the Lua score was not run (vetoed by an administrator)"
+run "$T" -C "$WS" match explain --program $P "$VETO_MENTOR" "$VETO_MENTEE" --json
+if /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["allowed"] is False and d["lua"] is None and d["score"] is None and d["builtin"] != 0' "$OUT"; then
+  ok explain-vetoed-json; else fail explain-vetoed-json "$(head -c 300 "$OUT")"; fi
 run "$T" -C "$WS" match explain --program $P "$PIN_MENTOR" "$PIN_MENTEE"
 expect_out explain-chosen "this pair is matched"
 run "$T" -C "$WS" match explain --program $P "$PIN_MENTEE" "$PIN_MENTOR"
@@ -189,13 +203,50 @@ for f in policy_loop policy_bomb policy_pattern policy_io; do
   t1=$(date +%s%N)
   expect_rc "$f" 1
   expect_err "$f-names-file" "$f.lua"
+  case $f in
+  policy_loop) expect_err "$f-msg" "policy_loop.lua:6: one call ran longer than the per-call deadline of 1000 ms (in hook score)" ;;
+  policy_bomb) expect_err "$f-msg" "policy_bomb.lua: memory budget of 256 MiB exhausted (in hook score)" ;;
+  policy_pattern) expect_err "$f-msg" "ran past the per-call deadline inside a C function; its worker was killed" ;;
+  policy_io) expect_err "$f-msg" "policy_io.lua:6: attempt to index a nil value (global 'io') (in hook score)" ;;
+  esac
   ms=$(( (t1 - t0) / 1000000 ))
   limit=2000
   [ -n "${TANDEM_ASAN:-}" ] && limit=6000
   [ "$ms" -lt "$limit" ] && ok "$f-fast" || fail "$f-fast" "took $ms ms"
   [ "$(db_digest "$WS")" = "$D2" ] && ok "$f-unchanged" || fail "$f-unchanged" "db changed"
 done
-expect_err policy_io-msg "io"
+
+# The plugin fixtures of test_plugins.sh, this time through `match run` (the score
+# hook runs in the batch worker): each fails with its message, fast, writing nothing.
+evil() { # evil FIXTURE MESSAGE
+  local t0 t1 ms limit=2000
+  [ -n "${TANDEM_ASAN:-}" ] && limit=6000
+  t0=$(date +%s%N)
+  run "$T" -C "$WS" match run --program $P --policy "$PLUG/$1"
+  t1=$(date +%s%N)
+  ms=$(( (t1 - t0) / 1000000 ))
+  expect_rc "run-$1" 1
+  expect_err "run-$1-msg" "$2"
+  [ "$ms" -lt "$limit" ] && ok "run-$1-fast" || fail "run-$1-fast" "took $ms ms"
+  [ -s "$OUT" ] && fail "run-$1-stdout" "$(head -c 200 "$OUT")" || ok "run-$1-stdout"
+  [ "$(db_digest "$WS")" = "$D2" ] && ok "run-$1-unchanged" || fail "run-$1-unchanged" "db changed"
+}
+evil recurse.lua "recurse.lua:5: stack overflow (in hook score)"
+evil os_execute.lua "os_execute.lua:5: attempt to call a nil value (field 'execute') (in hook score)"
+evil debug_lib.lua "debug_lib.lua:5: attempt to index a nil value (global 'debug') (in hook score)"
+evil package_lib.lua "package_lib.lua:5: attempt to index a nil value (global 'package') (in hook score)"
+evil bytecode.lua "bytecode.lua:5: attempt to load a binary chunk (mode is 't') (in hook score)"
+evil string_dump.lua "string_dump.lua:5: attempt to call a nil value (field 'dump') (in hook score)"
+evil finalizer.lua "finalizer.lua:5: finalizers (__gc) are not allowed (in hook score)"
+evil string_replace.lua "string_replace.lua:5: attempt to modify read-only table 'string' (in hook score)"
+evil alloc_tables.lua "alloc_tables.lua: memory budget of 32 MiB exhausted (in hook score)"
+# A workspace policy found by name, not by path, is held to the same sandbox.
+cp "$PLUG/finalizer.lua" "$WS/policies/"
+run "$T" -C "$WS" match run --program $P --policy finalizer
+expect_rc run-by-name-evil 1
+expect_err run-by-name-evil-msg "policies/finalizer.lua:5: finalizers (__gc) are not allowed (in hook score)"
+rm -f "$WS/policies/finalizer.lua"
+[ "$(db_digest "$WS")" = "$D2" ] && ok run-by-name-unchanged || fail run-by-name-unchanged "db changed"
 
 # Usage errors.
 run "$T" -C "$WS" match run
