@@ -102,6 +102,20 @@ done:
 	return rc;
 }
 
+/* "string", "nil", ... or, for a number that is not finite, "nan" / "inf" / "-inf". */
+static const char *
+value_kind(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		double x = lua_tonumber(L, idx);
+		if (isnan(x))
+			return "nan";
+		if (isinf(x))
+			return x > 0 ? "inf" : "-inf";
+	}
+	return luaL_typename(L, idx);
+}
+
 /* One require entry whose value is at the top: a range table {min =, max =}. */
 static int
 parse_range(lua_State *L, const char *name, int f, struct policy *out, struct diag *d)
@@ -119,10 +133,11 @@ parse_range(lua_State *L, const char *name, int f, struct policy *out, struct di
 			lim[i] = lua_tonumber(L, -1);
 			any = 1;
 		} else if (t != LUA_TNIL) {
+			const char *what = value_kind(L, -1);
 			lua_pop(L, 1);
 			return diag_set(d, DIAG_INVALID,
 					"field 'require'.%s.%s must be a finite number (got %s)",
-					name, keys[i], lua_typename(L, t));
+					name, keys[i], what);
 		}
 		lua_pop(L, 1);
 	}
@@ -222,7 +237,7 @@ parse_weights(lua_State *L, int idx, struct policy *out, struct diag *d)
 		else if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
 			rc = diag_set(d, DIAG_INVALID,
 				      "field 'weights'.%s must be a finite number (got %s)", name,
-				      luaL_typename(L, -1));
+				      value_kind(L, -1));
 		else
 			out->rules.weight[f] = lua_tonumber(L, -1);
 		lua_pop(L, 1);
@@ -1004,15 +1019,46 @@ parent_tables(struct lua_job *j, struct diag *d)
 	return 0;
 }
 
+/*
+ * Raises "FILE:LINE: HOOK must return WANT (got ...)" for the value at the top,
+ * LINE being where the hook function (stack index 1 in the batch bodies) is
+ * defined: the call that returned is over, so that line is the useful one.
+ */
+static void
+bad_return(lua_State *L, const char *hook, const char *want)
+{
+	char got[96];
+	int t = lua_type(L, -1);
+	if (t == LUA_TNUMBER && isnan(lua_tonumber(L, -1)))
+		snprintf(got, sizeof(got), "nan");
+	else if (t == LUA_TNUMBER)
+		snprintf(got, sizeof(got), "%.17g", lua_tonumber(L, -1));
+	else if (t == LUA_TSTRING)
+		snprintf(got, sizeof(got), "the string \"%.60s\"", lua_tostring(L, -1));
+	else
+		snprintf(got, sizeof(got), "%s", lua_typename(L, t));
+	lua_Debug ar;
+	lua_pushvalue(L, 1);
+	if (lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar) && ar.linedefined > 0) {
+		lua_pushfstring(L, "%s:%d: %s must return %s (got %s)", ar.short_src,
+				ar.linedefined, hook, want, got);
+		lua_error(L);
+	}
+	luaL_error(L, "%s must return %s (got %s)", hook, want, got);
+}
+
 static double
 check_number(lua_State *L, const char *hook)
 {
-	int isnum;
-	double x = lua_tonumberx(L, -1, &isnum);
-	if (!isnum || !isfinite(x))
-		luaL_error(L, "%s must return a finite number (got %s)", hook,
-			   isnum ? "a non-finite number" : luaL_typename(L, -1));
-	return x;
+	/* Numbers only: a string such as "1.5" would be converted silently, and a
+	 * hook that returns strings is a bug worth reporting. */
+	if (lua_type(L, -1) == LUA_TNUMBER) {
+		double x = lua_tonumber(L, -1);
+		if (isfinite(x))
+			return x;
+	}
+	bad_return(L, hook, "a finite number");
+	return 0;
 }
 
 /* Stack slots used by run_pairs. */
@@ -1192,12 +1238,12 @@ run_capacity(lua_State *L)
 		watch.cur_mentee = -1;
 		lua_call(L, 1, 1);
 		watch.progress++;
-		int isint;
-		lua_Integer k = lua_tointegerx(L, -1, &isint);
+		int isint = 0;
+		lua_Integer k = 0;
+		if (lua_type(L, -1) == LUA_TNUMBER) /* not "2": strings are a bug */
+			k = lua_tointegerx(L, -1, &isint);
 		if (!isint || k < 0 || k > 1000000)
-			luaL_error(L, "capacity must return an integer in 0..1000000 (got %s)",
-				   lua_tostring(L, -1) ? lua_tostring(L, -1)
-						       : luaL_typename(L, -1));
+			bad_return(L, "capacity", "an integer in 0..1000000");
 		j->out[JOB_CAPACITY][c] = (double)k;
 		lua_pop(L, 1);
 	}

@@ -366,6 +366,54 @@ struct one_call {
 	const char *hook;
 };
 
+/*
+ * What the policy engine accepts from a policy hook, checked here too so that
+ * `plugins check` does not pass a hook that `match run` would refuse. The value
+ * is at idx; the message names the line where the hook is defined, as the
+ * engine's does. Returns 0, or -1 with the diag filled.
+ */
+static int
+check_policy_value(struct one_call *c, int idx, struct diag *d)
+{
+	int is_capacity = strcmp(c->hook, "capacity") == 0;
+	if (!is_capacity && strcmp(c->hook, "score") != 0 && strcmp(c->hook, "prefer_mentor") != 0 &&
+	    strcmp(c->hook, "prefer_mentee") != 0)
+		return 0;
+	lua_State *L = plugin_state(c->p);
+	int t = lua_type(L, idx);
+	if (t == LUA_TNUMBER) {
+		double x = lua_tonumber(L, idx);
+		if (!is_capacity && isfinite(x))
+			return 0;
+		if (is_capacity && lua_isinteger(L, idx) && x >= 0 && x <= 1000000)
+			return 0;
+	}
+	char got[96];
+	if (t == LUA_TNUMBER && isnan(lua_tonumber(L, idx)))
+		snprintf(got, sizeof(got), "nan");
+	else if (t == LUA_TNUMBER)
+		snprintf(got, sizeof(got), "%.17g", lua_tonumber(L, idx));
+	else if (t == LUA_TSTRING)
+		snprintf(got, sizeof(got), "the string \"%.60s\"", lua_tostring(L, idx));
+	else
+		snprintf(got, sizeof(got), "%s", lua_typename(L, t));
+	char where[600];
+	int line = 0;
+	lua_Debug ar;
+	plugin_push_decl(c->p);
+	lua_getfield(L, -1, c->hook); /* stack: decl, hook */
+	if (lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar)) /* pops the hook */
+		line = ar.linedefined;
+	lua_settop(L, idx);
+	if (line > 0)
+		snprintf(where, sizeof(where), "%s:%d", plugin_path(c->p), line);
+	else
+		snprintf(where, sizeof(where), "%s", plugin_path(c->p));
+	return diag_set(d, DIAG_PLUGIN, "%s: %s must return %s (got %s) (in hook %s)", where,
+			c->hook, is_capacity ? "an integer in 0..1000000" : "a finite number", got,
+			c->hook);
+}
+
 /* Worker body: build the arguments, call the hook, render what came back. */
 static int
 call_once(void *arg, struct worker_buf *out, struct diag *d)
@@ -388,6 +436,15 @@ call_once(void *arg, struct worker_buf *out, struct diag *d)
 	struct strbuf b = {text, 0, sizeof(text)};
 	text[0] = '\0';
 	int nres = lua_gettop(L) - top;
+	if (plugin_kind(c->p) == PLUGIN_POLICY) {
+		if (nres == 0)
+			lua_pushnil(L);
+		if (check_policy_value(c, top + 1, d) < 0) {
+			lua_settop(L, top);
+			return -1;
+		}
+		nres = lua_gettop(L) - top;
+	}
 	if (nres == 0)
 		sb_add(&b, "(nothing)");
 	for (int i = 1; i <= nres; i++) {

@@ -120,6 +120,23 @@ run "$TANDEM" plugins check good_match.lua
 expect_rc "match bindings" 0
 expect_out "match bindings value" '{first=2, stable=2, total=4}'
 
+# `plugins check` holds policy hooks to what `match run` accepts: a score that is
+# not a finite number (a numeric string included), a capacity that is not a
+# whole number in range. The message names the line where the hook is defined.
+RET="$E2E_TMP/ret"
+mkdir -p "$RET"
+ret_case() { # ret_case NAME HOOK-LINE MESSAGE
+  printf 'return tandem.policy{ name = "%s", version = "1.0.0", api = 1,\n%s }\n' "$1" "$2" >"$RET/$1.lua"
+  run "$TANDEM" plugins check "$RET/$1.lua"
+  expect_rc "$1 exit" 1
+  expect_err "$1 message" "$RET/$1.lua:2: $3"
+}
+ret_case ret_nan 'score = function(m, e, f) return 0/0 end' "score must return a finite number (got nan) (in hook score)"
+ret_case ret_numstr 'score = function(m, e, f) return "1.5" end' 'score must return a finite number (got the string "1.5") (in hook score)'
+ret_case ret_nil 'score = function(m, e, f) end' "score must return a finite number (got nil) (in hook score)"
+ret_case ret_cap 'capacity = function(m) return 1.5 end' "capacity must return an integer in 0..1000000 (got 1.5) (in hook capacity)"
+ret_case ret_pref 'method = "stable", prefer_mentee = function(m, e, f) return {} end' "prefer_mentee must return a finite number (got table) (in hook prefer_mentee)"
+
 # Usage and help.
 run "$TANDEM" plugins --help
 expect_rc "help" 0

@@ -78,7 +78,11 @@ test_validation_errors(void **state)
 	m = load_error(HEAD "weights = 'heavy' }");
 	assert_non_null(strstr(m, "field 'weights' must be a table (got string)"));
 	m = load_error(HEAD "weights = { topic_fit = 'a lot' } }");
-	assert_non_null(strstr(m, "'weights'.topic_fit must be a finite number"));
+	assert_non_null(strstr(m, "'weights'.topic_fit must be a finite number (got string)"));
+	m = load_error(HEAD "weights = { topic_fit = 1/0 } }");
+	assert_non_null(strstr(m, "'weights'.topic_fit must be a finite number (got inf)"));
+	m = load_error(HEAD "require = { level_gap = { min = 0/0 } } }");
+	assert_non_null(strstr(m, "'require'.level_gap.min must be a finite number (got nan)"));
 	m = load_error(HEAD "require = { level_gap = { minimum = 3 } } }");
 	assert_non_null(strstr(m, "unknown key 'minimum'"));
 	m = load_error(HEAD "require = { level_gap = { min = 3, max = 1 } } }");
@@ -412,9 +416,23 @@ test_plugin_failure_fails_the_solve(void **state)
 	    HEAD "score = function(m, e, f) return 'high' end }",
 	    HEAD "score = function(m, e, f) while true do end end }",
 	    HEAD "capacity = function(m) return -1 end }",
+	    /* Numeric strings are not numbers: Lua would convert them silently. */
+	    HEAD "score = function(m, e, f) return '1.5' end }",
+	    HEAD "capacity = function(m) return '2' end }",
+	    HEAD "score = function(m, e, f) return 0/0 end }",
 	};
-	const char *expect[] = {"boom", "finite number", "per-call deadline", "capacity"};
-	for (int i = 0; i < 4; i++) {
+	/* Bad return values name the line where the hook is defined (2). */
+	const char *expect[] = {
+	    "boom",
+	    "fail.lua:2: score must return a finite number (got the string \"high\") (in hook "
+	    "score)",
+	    "per-call deadline",
+	    "fail.lua:2: capacity must return an integer in 0..1000000 (got -1) (in hook capacity)",
+	    "fail.lua:2: score must return a finite number (got the string \"1.5\")",
+	    "fail.lua:2: capacity must return an integer in 0..1000000 (got the string \"2\")",
+	    "fail.lua:2: score must return a finite number (got nan)",
+	};
+	for (int i = 0; i < 7; i++) {
 		diag_clear(&d);
 		struct policy *pol = policy_open(NULL, write_policy("fail.lua", bodies[i]), &d);
 		if (pol == NULL)
