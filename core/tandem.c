@@ -113,6 +113,7 @@ tandem_import_people(struct tandem *t, const char *csv_path, int dry_run,
 		summary->total = res.total;
 		summary->created = res.created;
 		summary->updated = res.updated;
+		summary->unchanged = res.unchanged;
 		summary->errors = res.nerrors;
 	}
 	people_import_result_fini(&res);

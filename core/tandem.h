@@ -67,6 +67,7 @@ struct tandem_import_summary {
 	long total;   /* people in the file */
 	long created; /* inserted (or would be, on a dry run) */
 	long updated; /* updated (or would be) */
+	long unchanged; /* already stored with every value of the file: not written */
 	long errors;  /* validation errors; nothing was written when > 0 */
 };
 

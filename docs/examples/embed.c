@@ -38,8 +38,8 @@ main(int argc, char **argv)
 		tandem_close(t);
 		return 1;
 	}
-	printf("tandem %s: imported %ld people (%ld new, %ld updated)\n", tandem_version(),
-	       sum.total, sum.created, sum.updated);
+	printf("tandem %s: imported %ld people (%ld new, %ld updated, %ld unchanged)\n",
+	       tandem_version(), sum.total, sum.created, sum.updated, sum.unchanged);
 
 	/* 3 mentees x 2 mentors, the second mentor takes two mentees. */
 	const double scores[] = {9, 1,

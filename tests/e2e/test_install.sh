@@ -32,11 +32,13 @@ E2,Bo Junior,bo@example.com,Asia/Kolkata,E1,2
 CSV
 LD_LIBRARY_PATH="$libdir" run "$E2E_TMP/embed" "$E2E_TMP/embed.db" "$E2E_TMP/people.csv"
 expect_rc "example runs" 0
-expect_out "imported people" "imported 2 people (2 new, 0 updated)"
+expect_out "imported people" "imported 2 people (2 new, 0 updated, 0 unchanged)"
 expect_out "capacitated assignment" "assignment total 22: 0->0 1->1 2->1"
 
 printf 'id,name,email,timezone\nE3,Cy,not-an-email,UTC\n' > "$E2E_TMP/bad.csv"
 LD_LIBRARY_PATH="$libdir" run "$E2E_TMP/embed" "$E2E_TMP/embed.db" "$E2E_TMP/bad.csv"
 expect_rc "bad file fails" 1
 expect_err "error names file, line, column" "bad.csv:2:3: email"
+LD_LIBRARY_PATH="$libdir" run "$E2E_TMP/embed" "$E2E_TMP/embed.db" "$E2E_TMP/people.csv"
+expect_out "re-import through the library" "imported 2 people (0 new, 0 updated, 2 unchanged)"
 finish
