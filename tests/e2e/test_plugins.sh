@@ -137,6 +137,26 @@ ret_case ret_nil 'score = function(m, e, f) end' "score must return a finite num
 ret_case ret_cap 'capacity = function(m) return 1.5 end' "capacity must return an integer in 0..1000000 (got 1.5) (in hook capacity)"
 ret_case ret_pref 'method = "stable", prefer_mentee = function(m, e, f) return {} end' "prefer_mentee must return a finite number (got table) (in hook prefer_mentee)"
 
+# Every complete example in docs/plugin-api.md (a ```lua block that returns a
+# declaration) passes `plugins check`: the reference cannot drift from the host.
+DOCEX="$E2E_TMP/docex"
+mkdir -p "$DOCEX"
+/usr/bin/python3 - "$TANDEM_SRCDIR/docs/plugin-api.md" "$DOCEX" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+for i, b in enumerate(re.findall(r"```lua\n(.*?)```", text, re.S)):
+    if "return tandem." in b and "..." not in b:
+        open("%s/example%d.lua" % (sys.argv[2], i), "w").write(b)
+PY
+NDOC=0
+for f in "$DOCEX"/example*.lua; do
+  [ -e "$f" ] || continue
+  NDOC=$((NDOC + 1))
+  run "$TANDEM" plugins check "$f"
+  expect_rc "doc $(basename "$f")" 0
+done
+[ "$NDOC" -ge 6 ] && ok "doc examples" || fail "doc examples" "only $NDOC complete examples in docs/plugin-api.md"
+
 # Usage and help.
 run "$TANDEM" plugins --help
 expect_rc "help" 0
