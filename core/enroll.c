@@ -422,10 +422,16 @@ read_record(struct imp *im, const struct csv_record *rec)
 {
 	im->res->total++;
 	int errs = (int)im->res->nerrors;
-	if (rec->nfields != im->nheader)
+	if (rec->nfields != im->nheader) {
+		/* Point at the first missing or extra field, as people imports do. The
+		 * other cells are misaligned, so checking them would only add noise
+		 * ("consent: empty" for a record that merely lost a comma). */
 		rec_error(im, rec->line,
-			  rec->nfields < im->nheader ? rec->nfields : im->nheader + 1, NULL,
-			  "%d fields, the header has %d", rec->nfields, im->nheader);
+			  (rec->nfields < im->nheader ? rec->nfields : im->nheader) + 1, NULL,
+			  "the record has %d field%s, the header has %d", rec->nfields,
+			  rec->nfields == 1 ? "" : "s", im->nheader);
+		return;
+	}
 	struct row r = {.line = rec->line, .capacity = 1};
 	int col;
 

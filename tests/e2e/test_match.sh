@@ -61,6 +61,9 @@ bad enroll-bad-slot "$H
 $MENTOR1,mentor,1,ai_tools,,noon,yes" "bad.csv:2:6: availability: bad slot 'noon'"
 bad enroll-missing-column "person,role
 $MENTOR1,mentor" "bad.csv:1:1: missing required column 'consent'"
+bad enroll-field-count "$H
+$MENTOR1,mentor,1,ai_tools,,mon-am" "bad.csv:2:7: the record has 6 fields, the header has 7"
+if grep -q "consent" "$ERR"; then fail enroll-field-count-alone "$(cat "$ERR")"; else ok enroll-field-count-alone; fi
 bad enroll-header-only "$H" "bad.csv:2:1: no enrollments: the file has a header but no rows"
 bad enroll-empty-file "" "bad.csv:1:1: empty file"
 
