@@ -181,7 +181,12 @@ open_policy(struct cli *c, const struct ws *w, const char *ref, struct diag *d)
 			 w->prog ? w->prog->name : "?");
 		return NULL;
 	}
-	return policy_open(c->dir, ref, d);
+	struct policy *pol = policy_open(c->dir, ref, d);
+	if (pol == NULL && w->prog && ref == w->prog->policy && d->code == DIAG_NOTFOUND)
+		/* The name came from the config, not the command line: say where. */
+		diag_prefix(d, "tandem.lua:%d: program '%s': field 'policy'", w->prog->line,
+			    w->prog->name);
+	return pol;
 }
 
 static const char *

@@ -251,6 +251,16 @@ expect_err run-by-name-evil-msg "policies/finalizer.lua:5: finalizers (__gc) are
 rm -f "$WS/policies/finalizer.lua"
 [ "$(db_digest "$WS")" = "$D2" ] && ok run-by-name-unchanged || fail run-by-name-unchanged "db changed"
 
+# A policy named by tandem.lua that does not exist: the error points at the config.
+printf '\nprogram { name = "ghost", policy = "no_such_policy" }\n' >>"$WS/tandem.lua"
+GL=$(grep -n 'name = "ghost"' "$WS/tandem.lua" | cut -d: -f1)
+run "$T" -C "$WS" match run --program ghost --dry-run
+expect_rc config-policy-missing 1
+expect_err config-policy-missing-msg "tandem.lua:$GL: program 'ghost': field 'policy': no policy named 'no_such_policy'"
+run "$T" -C "$WS" match run --program ghost --policy no_such_policy --dry-run
+expect_rc cli-policy-missing 1
+if grep -q "tandem.lua" "$ERR"; then fail cli-policy-missing-msg "$(cat "$ERR")"; else ok cli-policy-missing-msg; fi
+
 # Usage errors.
 run "$T" -C "$WS" match run
 expect_rc run-no-program 2
