@@ -859,8 +859,10 @@ match_compare(struct cli *c, int argc, char **argv)
 			const char *keys[] = {"matched", "unmatched", "total", "mean"};
 			for (int k = 0; k < 4; k++) {
 				char x[2][32];
+				/* Counts as integers and scores to 4 decimals, as `match run`
+				 * prints them: "%g" turned 12345 pairs into "1.234e+04". */
 				for (int j = 0; j < 2; j++)
-					snprintf(x[j], 32, "%.4g",
+					snprintf(x[j], 32, k < 2 ? "%.0f" : "%.4f",
 						 json_number_value(json_object_get(s[j], keys[k])));
 				const char *row[] = {keys[k], x[0], x[1]};
 				cli_table_add(t, row);

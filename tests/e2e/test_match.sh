@@ -183,6 +183,19 @@ run "$T" -C "$WS" match compare --program $P --policy digital_upskilling --polic
 expect_rc compare 0
 expect_out compare-common "pairs in common"
 expect_out compare-spread "score spread by_department"
+# The text table shows the same numbers as --json: counts as integers, scores to 4 decimals.
+cp "$OUT" "$E2E_TMP/compare.txt"
+run "$T" -C "$WS" match compare --program $P --policy digital_upskilling --policy reciprocal --json
+if /usr/bin/python3 - "$E2E_TMP/compare.txt" "$OUT" <<'PY'
+import json, sys
+rows = {l.split()[0]: l.split()[1:] for l in open(sys.argv[1]) if len(l.split()) == 3}
+d = json.load(open(sys.argv[2]))["policies"]
+for j in range(2):
+    assert rows["matched"][j] == "%d" % d[j]["matched"], rows["matched"]
+    assert rows["total"][j] == "%.4f" % d[j]["total"], (rows["total"], d[j]["total"])
+    assert rows["mean"][j] == "%.4f" % d[j]["mean"], rows["mean"]
+PY
+then ok compare-text-numbers; else fail compare-text-numbers "$(head -5 "$E2E_TMP/compare.txt")"; fi
 run "$T" -C "$WS" match compare --program $P --policy inclusion_listening --policy reciprocal --json
 expect_rc compare-json 0
 if /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a,b=d["policies"]; assert a["policy"]=="inclusion_listening" and b["matched"]>0 and "by_generation" in a' "$OUT"; then
