@@ -32,6 +32,12 @@
  * so k_j slots share one price and memory stays O(rows + columns). Each relaxation
  * is one pass over a contiguous matrix row, specialised per dtype and sense.
  *
+ * TALL PROBLEMS (fewer slots than rows) take another road: the columns that
+ * cannot all fill are split off by the Gallai-Edmonds "zone" of a maximum
+ * matching and solved from the rows; the others, which all fill, are solved
+ * from the columns on per-column candidate rows, proved optimal on the whole
+ * matrix by their duals (sections "Tall problems" below).
+ *
  * DUALS AND THE CERTIFICATE. With the cardinality fixed at T, the problem is the
  * LP  min c.x  s.t.  sum_j x_ij <= 1, sum_i x_ij <= k_j, sum x = T, x >= 0, whose
  * dual is: u_i + v_j <= c_ij on allowed pairs, and there are alpha, beta with
@@ -1298,11 +1304,19 @@ fill_result(const struct prob *p, const struct sol *s, struct match_result *res,
  *    c_ij >= rej_j and u_i <= 0, so u_i + v_j <= c_ij holds for all of them as
  *    soon as v_j <= rej_j. If every column is full (cardinality is then the
  *    maximum possible) and that inequality holds everywhere, the duals are a
- *    certificate for the whole matrix (see the top comment). Columns where it
- *    fails get twice as many candidates and the pass is repeated; if the columns
- *    cannot all be filled from their candidates, the caller falls back to the
- *    general solver.
- * Memory: O(rows + columns + sum K_j).
+ *    certificate for the whole matrix (see the top comment).
+ * 4. When that quick test fails somewhere, an exact pricing pass checks
+ *    u_i + v_j <= c_ij on every pair with the actual u_i. No violation: done.
+ *    Otherwise the most violated pairs of each violating row are forced into
+ *    the candidates, each column's rows are re-ranked by c_ij - uh_i (uh: the
+ *    best row duals the current prices allow) and the sparse problem is solved
+ *    again; every later round is accepted only by the exact pricing.
+ * 5. If the candidates cannot fill the columns (every column wants the same few
+ *    rows), a filling of every column (from the maximum matching, or any rows
+ *    when nothing is forbidden) is forced into the candidates.
+ * The caller guarantees that every column can be filled (see the zone below);
+ * after 16 rounds it falls back to the general solver (never seen in tests).
+ * Memory: O(rows + columns + candidates).
  */
 struct tall {
 	const struct prob *p;
@@ -1699,7 +1713,6 @@ tall_widen(struct tall *t, int j)
 static int
 tall_solve(struct tall *t, struct diag *d)
 {
-	const struct prob *p = t->p;
 	int nr = t->nr, nc = t->nc;
 	tall_free_solve(t);
 	t->loc = malloc((size_t)nr * sizeof(int));
@@ -1753,7 +1766,6 @@ tall_solve(struct tall *t, struct diag *d)
 				best = t->ccost[q];
 		t->v[j] = best;
 	}
-	(void)p;
 	for (int j = 0; j < nc; j++)
 		for (int s = 0; s < t->cap[j]; s++)
 			if (tall_augment(t, j) < 0) {

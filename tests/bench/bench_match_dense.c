@@ -9,10 +9,13 @@
  * made of department blocks (one department holds 60% of both sides, so its
  * mentors cannot all fill: some slots stay free) plus 20% random vetoes (about
  * half the pairs forbidden in all), integer-valued survey scores (ties), maximize.
+ * "policyrow" adds a per-mentee bonus of 0-49 to every score of the mentee (a
+ * priority that dominates: the same mentees are good for every mentor);
+ * "tallrow" is "tall" plus a row value in [0, 1) as large as the noise.
  *
  * usage: bench_match_dense CASE [REPEATS] [--certify]
  * CASE: min1000 min2000 min4000 min8000 max4000 tall wide survey survey16 survey64
- *       cap4 tallmask tallmask2k policy policy2k all
+ *       cap4 tallmask tallmask2k policy policy2k policyrow tallrow all
  * Prints one line per case: name, shape, median and min wall seconds, min and
  * median CPU seconds, total.
  */
@@ -64,17 +67,19 @@ struct bcase {
 	int nr, nc, maximize, kind, cap; /* kind 0 uniform f64, 1 survey i32, 2 survey i16, 3 survey f64 */
 	int forbid_col0; /* column 0 entirely forbidden (cardinality below the slots) */
 	int policy;      /* department blocks + random forbidden pairs, capacities 1-3 */
+	int rowbonus;    /* row i's scores get + (hash of i) % rowbonus (/ rowbonus if uniform) */
 };
 
 static const struct bcase cases[] = {
-	{"min1000", 1000, 1000, 0, 0, 1, 0, 0},    {"min2000", 2000, 2000, 0, 0, 1, 0, 0},
-	{"min4000", 4000, 4000, 0, 0, 1, 0, 0},    {"min8000", 8000, 8000, 0, 0, 1, 0, 0},
-	{"max4000", 4000, 4000, 1, 0, 1, 0, 0},    {"tall", 8000, 2000, 0, 0, 1, 0, 0},
-	{"wide", 2000, 8000, 0, 0, 1, 0, 0},       {"survey", 4000, 4000, 1, 1, 1, 0, 0},
-	{"survey16", 4000, 4000, 1, 2, 1, 0, 0},   {"survey64", 4000, 4000, 1, 3, 1, 0, 0},
-	{"cap4", 4000, 1000, 0, 0, 4, 0, 0},       {"tallmask", 8000, 2000, 0, 0, 1, 1, 0},
-	{"tallmask2k", 2000, 500, 0, 0, 1, 1, 0},  {"policy", 8000, 3000, 1, 3, 0, 0, 1},
-	{"policy2k", 2000, 800, 1, 3, 0, 0, 1},
+	{"min1000", 1000, 1000, 0, 0, 1, 0, 0, 0},    {"min2000", 2000, 2000, 0, 0, 1, 0, 0, 0},
+	{"min4000", 4000, 4000, 0, 0, 1, 0, 0, 0},    {"min8000", 8000, 8000, 0, 0, 1, 0, 0, 0},
+	{"max4000", 4000, 4000, 1, 0, 1, 0, 0, 0},    {"tall", 8000, 2000, 0, 0, 1, 0, 0, 0},
+	{"wide", 2000, 8000, 0, 0, 1, 0, 0, 0},       {"survey", 4000, 4000, 1, 1, 1, 0, 0, 0},
+	{"survey16", 4000, 4000, 1, 2, 1, 0, 0, 0},   {"survey64", 4000, 4000, 1, 3, 1, 0, 0, 0},
+	{"cap4", 4000, 1000, 0, 0, 4, 0, 0, 0},       {"tallmask", 8000, 2000, 0, 0, 1, 1, 0, 0},
+	{"tallmask2k", 2000, 500, 0, 0, 1, 1, 0, 0},  {"policy", 8000, 3000, 1, 3, 0, 0, 1, 0},
+	{"policy2k", 2000, 800, 1, 3, 0, 0, 1, 0},
+	{"policyrow", 8000, 3000, 1, 3, 0, 0, 1, 50}, {"tallrow", 8000, 2000, 0, 0, 1, 0, 0, 1000},
 };
 
 /* Department of a person: 0 for 60% of them, else one of 9 small ones. */
@@ -111,8 +116,13 @@ generate(const struct bcase *c, enum match_dtype *dt)
 	size_t n = (size_t)c->nr * (size_t)c->nc;
 	if (c->kind == 0) {
 		double *s = malloc(n * sizeof(double));
-		for (size_t k = 0; k < n; k++)
+		for (size_t k = 0; k < n; k++) {
 			s[k] = (double)(next() >> 11) * (1.0 / 9007199254740992.0);
+			if (c->rowbonus) {
+				unsigned i = (unsigned)(k / (size_t)c->nc);
+				s[k] += (double)(i * 2654435761u % (unsigned)c->rowbonus) / c->rowbonus;
+			}
+		}
 		*dt = MATCH_F64;
 		return s;
 	}
@@ -135,7 +145,7 @@ generate(const struct bcase *c, enum match_dtype *dt)
 			else if (c->kind == 2)
 				((int16_t *)s)[k] = (int16_t)sc;
 			else
-				((double *)s)[k] = sc;
+				((double *)s)[k] = sc + (c->rowbonus ? (double)((unsigned)i * 2654435761u % (unsigned)c->rowbonus) : 0.0);
 		}
 	free(a);
 	free(b);
