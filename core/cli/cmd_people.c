@@ -245,8 +245,10 @@ people_list(struct cli *c, int argc, char **argv)
 		return cli_json_out(list);
 	static const char *const cols[] = {"id", "name", "email", "level", "department", "location",
 					   "timezone"};
+	static const char *const head[] = {"ID", "NAME", "EMAIL", "LEVEL", "DEPARTMENT",
+					   "LOCATION", "TIMEZONE"};
 	struct cli_table *t = cli_table_new(7);
-	cli_table_add(t, cols);
+	cli_table_add(t, head);
 	size_t i;
 	json_t *p;
 	json_array_foreach(list, i, p)

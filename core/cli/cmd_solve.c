@@ -102,9 +102,9 @@ read_csv(const char *path, struct mat *m, struct diag *d)
 			nc = rec.nfields;
 		if (rec.nfields != nc) {
 			rc = diag_set(d, DIAG_INVALID,
-				      "%s:%d:%d: row has %d values, the first row has %d", path,
+				      "%s:%d:%d: row has %d value%s, the first row has %d", path,
 				      rec.line, rec.nfields < nc ? rec.nfields + 1 : nc + 1,
-				      rec.nfields, nc);
+				      rec.nfields, rec.nfields == 1 ? "" : "s", nc);
 			break;
 		}
 		for (int k = 0; k < rec.nfields && rc >= 0; k++) {
@@ -133,6 +133,8 @@ read_csv(const char *path, struct mat *m, struct diag *d)
 	}
 	csv_reader_delete(r);
 	fclose(fp);
+	if (rc >= 0 && nr == 0)
+		rc = diag_set(d, DIAG_INVALID, "%s: no rows: the file holds no matrix", path);
 	if (rc < 0) {
 		free(v);
 		free(f);

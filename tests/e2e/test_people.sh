@@ -97,6 +97,8 @@ expect_out "map summary" "imported 1 people (1 new, 0 updated)"
 run T people list
 expect_rc "list" 0
 expect_out "list table" "E2  Smith, Bob"
+head -n1 "$OUT" | grep -q '^ID  *NAME  *EMAIL  *LEVEL  *DEPARTMENT  *LOCATION  *TIMEZONE$' && ok "list header" ||
+  fail "list header" "$(head -n1 "$OUT")"
 run T people list --json
 expect_rc "list json" 0
 $PY -c 'import json,sys; a=json.load(open(sys.argv[1])); assert len(a)==5, a; b=[p for p in a if p["id"]=="E2"][0]; assert b["manager"]=="E1" and b["skills"]==["python","sql"], b' "$OUT" && ok list-json || fail list-json "$(head -c 300 "$OUT")"
