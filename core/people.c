@@ -544,22 +544,6 @@ people_parse_int(const char *s, long min, long max, int *out)
 }
 
 static int
-people_date_valid(const char *s)
-{
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return 0;
-	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-	if (y < 1900 || m < 1 || m > 12 || d < 1)
-		return 0;
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= mdays[m - 1] + (m == 2 && leap);
-}
-
-static int
 people_one_of(const char *s, const char *const *set, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -823,7 +807,7 @@ people_check_field(struct pimport *im, struct prow *r, int f, char *v)
 		}
 		break;
 	case PF_HIRE_DATE:
-		if (!people_date_valid(v)) {
+		if (!tz_date_valid(v)) {
 			PERR_F(im, r, f, "'%s' is not a valid date written YYYY-MM-DD", pvalue(v, q, sizeof(q)));
 			return -1;
 		}
