@@ -560,7 +560,7 @@ ldv(const double *p)
  * colmin: cm_j = min(cm_j, c_rj), am_j = r where it improves (column reduction
  * read row by row).
  * best2: the smallest and second smallest c_rj - v_j with their columns.
- * cand: the columns where c_rj - o < thr_j (listed with c_rj - o); rej_j takes
+ * cand: the columns where c_rj - o <= thr_j (listed with c_rj - o); rej_j takes
  * the minimum of c_rj - o over the others (candidate selection, tall path).
  */
 typedef double (*relax_fn)(const void *row, const uint8_t *mk, const double *v, double *d,
@@ -711,7 +711,7 @@ typedef int (*cand_fn)(const void *row, const uint8_t *mk, double o, const doubl
 		for (; j + 4 <= nc; j += 4) {                                                \
 			match_v4d c = (SGN ld4_##DT(row, j)) - o;                            \
 			match_v4l ok = mk ? ~mask4(mk, j) : ~none;                           \
-			match_v4l lt = (c < ldv(thr + j)) & ok;                              \
+			match_v4l lt = (c <= ldv(thr + j)) & ok;                             \
 			match_v4d rj = ldv(rej + j);                                         \
 			rj = vsel(~lt & ok & (c < rj), c, rj);                               \
 			memcpy(rej + j, &rj, sizeof(rj));                                    \
@@ -727,7 +727,7 @@ typedef int (*cand_fn)(const void *row, const uint8_t *mk, double o, const doubl
 			if (mk && mk[j])                                                     \
 				continue;                                                    \
 			double c = (SGN ld1_##DT(row, j)) - o;                               \
-			if (c < thr[j]) {                                                    \
+			if (c <= thr[j]) {                                                   \
 				hit[nh] = j;                                                 \
 				hitc[nh++] = c;                                              \
 			} else if (c < rej[j]) {                                             \
@@ -1367,12 +1367,30 @@ tall_fini(struct tall *t)
 	free(t->thr), free(t->rej), free(t->hit), free(t->hitc);
 }
 
-/* Max-heap of a column's candidates by (cost, row): the worst kept one on top. */
+/*
+ * Ties between rows of one column are broken by a hash of (row, column), not by
+ * the row: with integer scores many rows tie, and the lowest rows would be every
+ * column's candidates alike (too few distinct rows to fill the columns).
+ */
+static uint32_t
+tie_key(int i, int j)
+{
+	uint32_t h = (uint32_t)i * 0x9E3779B1u ^ (uint32_t)j * 0x85EBCA77u;
+	h ^= h >> 15;
+	h *= 0x2C1B3C6Du;
+	h ^= h >> 12;
+	return h;
+}
+
+/* Max-heap of column j's candidates by (cost, tie key, row): the worst kept one on top. */
 static int
-cand_worse(const struct tall *t, int a, int b)
+cand_worse(const struct tall *t, int j, int a, int b)
 {
 	if (t->ccost[a] != t->ccost[b])
 		return t->ccost[a] > t->ccost[b];
+	uint32_t ka = tie_key(t->crow[a], j), kb = tie_key(t->crow[b], j);
+	if (ka != kb)
+		return ka > kb;
 	return t->crow[a] > t->crow[b];
 }
 
@@ -1395,12 +1413,20 @@ cand_insert(struct tall *t, int j, int i, double c)
 		int q = n;
 		t->crow[base + q] = i;
 		t->ccost[base + q] = c;
-		while (q > 0 && cand_worse(t, base + q, base + (q - 1) / 2)) {
+		while (q > 0 && cand_worse(t, j, base + q, base + (q - 1) / 2)) {
 			cand_swap(t, base + q, base + (q - 1) / 2);
 			q = (q - 1) / 2;
 		}
 		t->len[j] = ++n;
 	} else {
+		/* a tie with the worst kept row (c == thr_j) enters only by its tie key */
+		if (c == t->ccost[base] &&
+		    (tie_key(i, j) > tie_key(t->crow[base], j) ||
+		     (tie_key(i, j) == tie_key(t->crow[base], j) && i > t->crow[base]))) {
+			if (c < t->rej[j])
+				t->rej[j] = c;
+			return;
+		}
 		if (t->ccost[base] < t->rej[j])
 			t->rej[j] = t->ccost[base];
 		t->crow[base] = i;
@@ -1408,9 +1434,9 @@ cand_insert(struct tall *t, int j, int i, double c)
 		int q = 0;
 		for (;;) {
 			int l = 2 * q + 1, w = q;
-			if (l < n && cand_worse(t, base + l, base + w))
+			if (l < n && cand_worse(t, j, base + l, base + w))
 				w = l;
-			if (l + 1 < n && cand_worse(t, base + l + 1, base + w))
+			if (l + 1 < n && cand_worse(t, j, base + l + 1, base + w))
 				w = l + 1;
 			if (w == q)
 				break;
@@ -1516,7 +1542,7 @@ tall_select(struct tall *t, struct diag *d)
 				if (!is_allowed(p, i, j))
 					continue;
 				double c = cost_at(p, i, j) - o;
-				if (c < t->thr[j]) {
+				if (c <= t->thr[j]) {
 					t->hit[nh] = j;
 					t->hitc[nh++] = c;
 				} else if (c < t->rej[j]) {
@@ -1543,6 +1569,10 @@ heap_less(const struct tall *t, int a, int b)
 {
 	if (t->hk[a] != t->hk[b])
 		return t->hk[a] < t->hk[b];
+	/* at equal distance a free row first: it ends the search at once (ties abound with integer scores) */
+	int fa = t->rcol[t->hv[a]] < 0, fb = t->rcol[t->hv[b]] < 0;
+	if (fa != fb)
+		return fa;
 	return t->hv[a] < t->hv[b];
 }
 
