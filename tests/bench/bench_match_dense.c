@@ -11,11 +11,13 @@
  * half the pairs forbidden in all), integer-valued survey scores (ties), maximize.
  * "policyrow" adds a per-mentee bonus of 0-49 to every score of the mentee (a
  * priority that dominates: the same mentees are good for every mentor);
- * "tallrow" is "tall" plus a row value in [0, 1) as large as the noise.
+ * "tallrow" is "tall" plus a row value in [0, 1) as large as the noise;
+ * "policywide" has more slots than mentees (4000 x 2500): the big department's
+ * mentees cannot all be matched.
  *
  * usage: bench_match_dense CASE [REPEATS] [--certify]
  * CASE: min1000 min2000 min4000 min8000 max4000 tall wide survey survey16 survey64
- *       cap4 tallmask tallmask2k policy policy2k policyrow tallrow all
+ *       cap4 tallmask tallmask2k policy policy2k policyrow tallrow policywide all
  * Prints one line per case: name, shape, median and min wall seconds, min and
  * median CPU seconds, total.
  */
@@ -80,6 +82,7 @@ static const struct bcase cases[] = {
 	{"tallmask2k", 2000, 500, 0, 0, 1, 1, 0, 0},  {"policy", 8000, 3000, 1, 3, 0, 0, 1, 0},
 	{"policy2k", 2000, 800, 1, 3, 0, 0, 1, 0},
 	{"policyrow", 8000, 3000, 1, 3, 0, 0, 1, 50}, {"tallrow", 8000, 2000, 0, 0, 1, 0, 0, 1000},
+	{"policywide", 4000, 2500, 1, 3, 0, 0, 1, 0},
 };
 
 /* Department of a person: 0 for 60% of them, else one of 9 small ones. */

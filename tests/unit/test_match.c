@@ -192,17 +192,18 @@ random_small(struct inst *x)
  * rows), dense random masks, or rows that every column wants most (too few
  * distinct candidates to fill the columns), or a row effect that dominates the
  * scores (the candidate method must rank rows by their reduced costs). Up to 6
- * columns so the oracle stays quick.
+ * columns so the oracle stays quick. With wide set, there are at least as many
+ * slots as rows, and the masks leave rows unmatched instead (the row zone).
  */
 static void
-random_tall(struct inst *x)
+random_tall(struct inst *x, int wide)
 {
 	int nc = 1 + rnd(6), cap[6], slots = 0;
 	for (int j = 0; j < nc; j++) {
 		cap[j] = rnd(8) == 0 ? 0 : 1 + rnd(3);
 		slots += cap[j];
 	}
-	int nr = slots + 1 + rnd(6);
+	int nr = wide ? 1 + rnd(slots + 1) : slots + 1 + rnd(6);
 	enum match_dtype dt = (enum match_dtype)rnd(4);
 	inst_alloc(x, nr, nc, dt);
 	x->maximize = rnd(2);
@@ -450,10 +451,10 @@ static void
 test_brute_force_tall(void **state)
 {
 	(void)state;
-	int n = under_asan() ? 800 : 4000;
+	int n = under_asan() ? 900 : 6000;
 	for (int t = 0; t < n; t++) {
 		struct inst x;
-		random_tall(&x);
+		random_tall(&x, t % 3 == 2);
 		check_with_oracle(&x, t);
 		inst_free(&x);
 	}
@@ -600,6 +601,9 @@ test_policy_shaped(void **state)
 		{100 * s, 40 * s, MATCH_F64, 60},  {100 * s, 50 * s, MATCH_I32, 60},
 		{150 * s, 45 * s, MATCH_I16, 70},  {100 * s, 30 * s, MATCH_F32, 40},
 		{200 * s, 80 * s, MATCH_F64, 80},  {120 * s, 40 * s, MATCH_F64, 0},
+		/* more slots than rows: the big department's mentees cannot all be matched */
+		{100 * s, 80 * s, MATCH_F64, 70},  {150 * s, 100 * s, MATCH_I32, 60},
+		{100 * s, 120 * s, MATCH_F32, 80},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		struct inst x;
