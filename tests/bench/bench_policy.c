@@ -113,14 +113,24 @@ build_cohort(struct policy_cohort *c, int n)
 
 struct bare {
 	long n, nm, ne;
+	int mentors_ref, mentees_ref; /* the pipeline's person tables (registry refs) */
 	double sum;
 };
 
-/* stack: 1 hook, 2 job. Tables made once; then n calls as the pipeline orders them. */
+/*
+ * stack: 1 hook, 2 job. The person tables are the pipeline's own (cached in the
+ * registry by the run just made), so the function does the same work per call;
+ * the features table is filled once. Then n calls as the pipeline orders them.
+ */
 static int
 bare_loop(lua_State *L)
 {
 	struct bare *b = lua_touserdata(L, 2);
+	if (b->mentors_ref > 0 && b->mentees_ref > 0) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, b->mentors_ref); /* 3: mentors */
+		lua_rawgeti(L, LUA_REGISTRYINDEX, b->mentees_ref); /* 4: mentees */
+		goto features;
+	}
 	lua_createtable(L, (int)b->nm, 0); /* 3: mentors */
 	for (long i = 0; i < b->nm; i++) {
 		lua_createtable(L, 0, 4);
@@ -141,6 +151,7 @@ bare_loop(lua_State *L)
 		lua_setfield(L, -2, "level");
 		lua_rawseti(L, 4, i + 1);
 	}
+features:
 	lua_createtable(L, 0, FEAT_COUNT + 1); /* 5: features, filled once */
 	for (int f = 0; f < FEAT_COUNT; f++) {
 		lua_pushnumber(L, 0.5);
@@ -229,7 +240,8 @@ main(int argc, char **argv)
 		pipe_cpu = pc < pipe_cpu ? pc : pipe_cpu;
 		calls = res.lua_calls;
 		/* Bare loop: same function, same state, same number of calls. */
-		struct bare b = {.n = calls, .nm = n, .ne = n};
+		struct bare b = {.n = calls, .nm = n, .ne = n, .mentors_ref = pol->mentors_ref,
+				 .mentees_ref = pol->mentees_ref};
 		t0 = now();
 		c0 = cpu_now();
 		if (plugin_run(pol->plugin, "score", bare_loop, &b, b.n, &d) < 0) {
