@@ -2352,18 +2352,18 @@ match_assign(const struct match_dense *m, const struct match_opts *o, struct mat
 		rc = fill_result(&p, NULL, res, d);
 		goto out;
 	}
-	if (p.mask == NULL && p.vptr == NULL) {
-		long slots = 0;
-		for (int j = 0; j < p.nc; j++)
-			slots += p.cap[j];
-		T = slots < p.nfree ? (int)slots : p.nfree;
-	} else if (max_cardinality(&p, &T, &mc, d) < 0) {
-		goto out;
+	/* p.cap is fixed from here on: count the slots (and the largest capacity) once. */
+	long slots = 0;
+	int maxcap = 0;
+	for (int j = 0; j < p.nc; j++) {
+		slots += p.cap[j];
+		maxcap = p.cap[j] > maxcap ? p.cap[j] : maxcap;
 	}
-	long nslots = 0;
-	for (int j = 0; j < p.nc; j++)
-		nslots += p.cap[j];
-	if (nslots > 0 && nslots < p.nfree) {
+	if (p.mask == NULL && p.vptr == NULL)
+		T = slots < p.nfree ? (int)slots : p.nfree;
+	else if (max_cardinality(&p, &T, &mc, d) < 0)
+		goto out;
+	if (slots > 0 && slots < p.nfree) {
 		int st = tall_zone_assign(&p, &mc, res, d);
 		if (st <= 0) {
 			rc = st;
@@ -2387,12 +2387,6 @@ match_assign(const struct match_dense *m, const struct match_opts *o, struct mat
 		goto out;
 	}
 	/* Column reduction needs every slot filled; the row reductions need no D. */
-	long slots = 0;
-	for (int j = 0; j < p.nc; j++)
-		slots += p.cap[j];
-	int maxcap = 0;
-	for (int j = 0; j < p.nc; j++)
-		maxcap = p.cap[j] > maxcap ? p.cap[j] : maxcap;
 	if (!S.has_d && slots == T && maxcap <= 1 && ssp_column_reduction(&S, d) < 0)
 		goto out;
 	int nfree = 0;
