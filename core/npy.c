@@ -390,6 +390,8 @@ npy_write(const char *path, int nr, int nc, enum match_dtype dtype, const void *
 {
 	if (nr < 0 || nc < 0)
 		return diag_set(d, DIAG_INVALID, "%s: negative shape (%d, %d)", path, nr, nc);
+	if (npy_dtype_size(dtype) == 0)
+		return diag_set(d, DIAG_INVALID, "%s: unknown dtype %d", path, (int)dtype);
 	char dict[128];
 	int n = snprintf(dict, sizeof(dict),
 			 "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }",

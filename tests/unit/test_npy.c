@@ -115,6 +115,11 @@ test_round_trip(void **state)
 	npy_close(&a);
 	assert_int_equal(npy_write(path_of("neg.npy"), -1, 5, MATCH_F64, NULL, &d), -1);
 	assert_non_null(strstr(d.msg, "negative shape"));
+	/* An unknown dtype is refused before anything is written. */
+	double one = 1;
+	assert_int_equal(npy_write(path_of("bad.npy"), 1, 1, (enum match_dtype)99, &one, &d), -1);
+	assert_non_null(strstr(d.msg, "unknown dtype"));
+	assert_int_equal(access(path_of("bad.npy"), F_OK), -1);
 }
 
 /* Versions 2.0 and 3.0, '=' and '|' byte orders, extra spaces, Python 2 longs. */
