@@ -1665,10 +1665,9 @@ genorg_survey_entry(const struct genorg_survey *s, long i)
 }
 
 int
-genorg_survey_format(const struct genorg *g, const struct genorg_survey *s, long i,
-		     struct genorg_row *row, struct diag *d)
+genorg_survey_format(const struct genorg_survey *s, long i, struct genorg_row *row,
+		     struct diag *d)
 {
-	(void)g;
 	const struct genorg_enrollment *e = &s->entries[i];
 	struct sbuf b = {row->buf, row->buf + sizeof(row->buf), 0};
 	const char **f = row->field;

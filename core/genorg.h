@@ -124,8 +124,8 @@ long genorg_survey_count(const struct genorg_survey *s);
 const struct genorg_enrollment *genorg_survey_entry(const struct genorg_survey *s, long i);
 
 /* Fills the first GENORG_SURVEY_NCOLS fields of row with survey answer i. */
-int genorg_survey_format(const struct genorg *g, const struct genorg_survey *s, long i,
-			 struct genorg_row *row, struct diag *d);
+int genorg_survey_format(const struct genorg_survey *s, long i, struct genorg_row *row,
+			 struct diag *d);
 
 /* Vocabulary, for tests and tools: names by index, NULL when out of range. */
 const char *genorg_topic_name(int t);

@@ -239,13 +239,13 @@ write_people(const struct genorg *g, FILE *f, struct genorg_row *row)
 }
 
 static int
-write_survey(const struct genorg *g, const struct genorg_survey *s, FILE *f, struct genorg_row *row)
+write_survey(const struct genorg_survey *s, FILE *f, struct genorg_row *row)
 {
 	struct diag d;
 	if (csv_write_row(f, genorg_survey_columns, GENORG_SURVEY_NCOLS) != 0)
 		return -1;
 	for (long i = 0; i < genorg_survey_count(s); i++) {
-		if (genorg_survey_format(g, s, i, row, &d) != 0)
+		if (genorg_survey_format(s, i, row, &d) != 0)
 			return cli_diag(&d), -1;
 		if (csv_write_row(f, row->field, GENORG_SURVEY_NCOLS) != 0)
 			return -1;
@@ -287,7 +287,7 @@ run(const struct opts *o)
 		ok = outfile_open(&survey, o->survey_out) == 0;
 	if (ok && write_people(g, people.f, &row) != 0)
 		ok = write_failed(&people);
-	if (ok && s != NULL && write_survey(g, s, survey.f, &row) != 0)
+	if (ok && s != NULL && write_survey(s, survey.f, &row) != 0)
 		ok = write_failed(&survey);
 	/* Close both even after a failure, so no temporary file is left behind. */
 	ok = outfile_close(&people, ok) == 0 && ok;
