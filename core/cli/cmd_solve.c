@@ -383,12 +383,14 @@ static int
 print_result(const struct solve_opts *so, const struct mat *m, const struct match_result *res,
 	     int blocking)
 {
-	double total = 0;
-	for (int r = 0; r < res->nr; r++)
-		if (res->row_to_col[r] >= 0)
-			total += mat_at(m, (size_t)r * m->nc + res->row_to_col[r]);
-	if (!so->stable)
-		total = res->total;
+	/* Assignment reports its total; stable matching leaves it to us (FILE's scores). */
+	double total = res->total;
+	if (so->stable) {
+		total = 0;
+		for (int r = 0; r < res->nr; r++)
+			if (res->row_to_col[r] >= 0)
+				total += mat_at(m, (size_t)r * m->nc + res->row_to_col[r]);
+	}
 	int integer = m->dtype == MATCH_I16 || m->dtype == MATCH_I32;
 	if (so->json) {
 		json_t *o = json_object(), *pairs = json_array(), *un = json_array();
