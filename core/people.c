@@ -2323,33 +2323,50 @@ people_erase_flush(struct store *st, const char *email, struct people_erase_resu
 	return 0;
 }
 
+/* Reads who is being erased, inside the write transaction so an import cannot change the
+ * e-mail or id between the lookup and the scrub; the person's people.id, or 0 + diag. */
+static long long
+people_erase_identify(struct store *st, const char *key, struct people_erase_result *res,
+		      char *email, size_t emailsize, struct diag *d)
+{
+	long long id = people_find(st, key, d);
+	if (id == 0)
+		return 0;
+	sqlite3_stmt *s = store_prepare(st, "SELECT external_id, email FROM people WHERE id = ?", d);
+	if (s == NULL)
+		return 0;
+	sqlite3_bind_int64(s, 1, id);
+	/* An empty e-mail must never reach the scrub: instr(payload, '') matches every event. */
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_error(st, d, "reading '%s'", key);
+		id = 0;
+	} else {
+		snprintf(res->external_id, sizeof(res->external_id), "%s", sqlite3_column_text(s, 0));
+		snprintf(email, emailsize, "%s", sqlite3_column_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	return id;
+}
+
 int
 people_erase(struct store *st, const char *key, struct people_erase_result *res, struct diag *d)
 {
 	memset(res, 0, sizeof(*res));
-	long long id = people_find(st, key, d);
-	if (id == 0)
-		return -1;
-	sqlite3_stmt *s = store_prepare(st, "SELECT external_id, email FROM people WHERE id = ?", d);
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	char email[512] = "";
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		snprintf(res->external_id, sizeof(res->external_id), "%s", sqlite3_column_text(s, 0));
-		snprintf(email, sizeof(email), "%s", sqlite3_column_text(s, 1));
-	}
-	sqlite3_finalize(s);
-
 	unsigned char salt[32];
 	if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt))
 		return diag_set(d, DIAG_IO, "cannot get random bytes for the pseudonym: %s",
 				strerror(errno));
-	people_pseudonym(salt, sizeof(salt), res->external_id, res->pseudonym);
 
 	/* secure_delete zeroes freed content instead of leaving it in free pages. */
 	if (store_exec(st, "PRAGMA secure_delete=ON", d) != 0 || store_begin(st, d) != 0)
 		return -1;
+	char email[512] = "";
+	long long id = people_erase_identify(st, key, res, email, sizeof(email), d);
+	if (id == 0) {
+		store_rollback(st);
+		return -1;
+	}
+	people_pseudonym(salt, sizeof(salt), res->external_id, res->pseudonym);
 	long rows = people_count_rows(st, id, d);
 	if (rows < 0 || people_erase_rows(st, id, res->external_id, email, res->pseudonym, res, d) != 0) {
 		store_rollback(st);

@@ -538,6 +538,8 @@ test_erase(void **state)
 
 	assert_int_equal(people_erase(f->st, "E2", &res, &d), -1);
 	assert_int_equal(d.code, DIAG_NOTFOUND);
+	/* The lookup runs inside the write transaction: a miss must not leave it open. */
+	assert_true(sqlite3_get_autocommit(store_db(f->st)));
 }
 
 static time_t
