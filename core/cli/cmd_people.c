@@ -265,21 +265,32 @@ people_list(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* Parses "ID [--json]", opens the workspace and asks get() for the person's JSON (*out). */
 static int
-people_show(struct cli *c, int argc, char **argv)
+people_fetch(struct cli *c, const char *cmd, int argc, char **argv, int allow_json,
+	     json_t *(*get)(struct store *, const char *, struct diag *), struct people_args *a,
+	     json_t **out)
 {
-	struct people_args a;
-	int rc = people_parse("people show", argc, argv, 1, 1, 0, &a);
+	int rc = people_parse(cmd, argc, argv, 1, allow_json, 0, a);
 	if (rc != CLI_OK)
 		return rc;
 	struct store *st;
 	if (cli_open_store(c, &st) != CLI_OK)
 		return CLI_FAIL;
 	struct diag d;
-	json_t *p = people_show_json(st, a.id, &d);
+	*out = get(st, a->id, &d);
 	store_close(st);
-	if (p == NULL)
-		return cli_diag(&d);
+	return *out == NULL ? cli_diag(&d) : CLI_OK;
+}
+
+static int
+people_show(struct cli *c, int argc, char **argv)
+{
+	struct people_args a;
+	json_t *p;
+	int rc = people_fetch(c, "people show", argc, argv, 1, people_show_json, &a, &p);
+	if (rc != CLI_OK)
+		return rc;
 	if (a.json)
 		return cli_json_out(p);
 	struct cli_table *t = cli_table_new(2);
@@ -311,18 +322,9 @@ static int
 people_export(struct cli *c, int argc, char **argv)
 {
 	struct people_args a;
-	int rc = people_parse("people export", argc, argv, 1, 1, 0, &a);
-	if (rc != CLI_OK)
-		return rc;
-	struct store *st;
-	if (cli_open_store(c, &st) != CLI_OK)
-		return CLI_FAIL;
-	struct diag d;
-	json_t *x = people_export_json(st, a.id, &d);
-	store_close(st);
-	if (x == NULL)
-		return cli_diag(&d);
-	return cli_json_out(x);
+	json_t *x;
+	int rc = people_fetch(c, "people export", argc, argv, 1, people_export_json, &a, &x);
+	return rc != CLI_OK ? rc : cli_json_out(x);
 }
 
 static int
