@@ -38,6 +38,28 @@ test_truncates_long_messages(void **state)
 	assert_int_equal(strlen(d.msg), DIAG_MSG_MAX - 1);
 }
 
+/* A prefix on a full message keeps the prefix whole and cuts the old message's tail. */
+static void
+test_prefix_on_full_message(void **state)
+{
+	(void)state;
+	struct diag d;
+	char big[DIAG_MSG_MAX + 100];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	diag_set(&d, DIAG_INVALID, "%s", big);
+	assert_int_equal(diag_prefix(&d, "f.csv:%d", 7), -1);
+	assert_int_equal(strlen(d.msg), DIAG_MSG_MAX - 1);
+	assert_memory_equal(d.msg, "f.csv:7: aaa", 12);
+	assert_int_equal(d.code, DIAG_INVALID);
+
+	/* A prefix longer than the buffer is cut too, never overflowing it. */
+	diag_set(&d, DIAG_IO, "tail");
+	assert_int_equal(diag_prefix(&d, "%s", big), -1);
+	assert_int_equal(strlen(d.msg), DIAG_MSG_MAX - 1);
+	assert_int_equal(d.msg[0], 'a');
+}
+
 static int seen_level;
 static char seen_msg[64];
 
@@ -71,6 +93,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set_and_prefix),
 		cmocka_unit_test(test_truncates_long_messages),
+		cmocka_unit_test(test_prefix_on_full_message),
 		cmocka_unit_test(test_log_sink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
