@@ -23,6 +23,18 @@
 #include "match.h"
 #include "npy.h"
 
+/* A benchmark has nothing sensible to do without memory: stop at once. */
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (p == NULL) {
+		fprintf(stderr, "bench: out of memory (%zu bytes)\n", n);
+		exit(1);
+	}
+	return p;
+}
+
 static double
 now(void)
 {
@@ -81,7 +93,7 @@ run_dense(const char *file, int maximize, int capk, int runs)
 	struct match_dense m = {a.nr, a.nc, a.dtype, a.data, NULL};
 	int *cap = NULL;
 	if (capk > 0) {
-		cap = malloc((size_t)a.nc * sizeof(int));
+		cap = xmalloc((size_t)a.nc * sizeof(int));
 		for (int c = 0; c < a.nc; c++)
 			cap[c] = capk;
 	}
@@ -114,7 +126,7 @@ run_sparse(const char *fptr, const char *fcols, const char *fsc, int maximize, i
 	    open_vec(fsc, MATCH_F64, &as, &d))
 		return die(&d);
 	int nr = (int)(ap.nr * ap.nc) - 1;
-	int64_t *rp = malloc(((size_t)nr + 1) * sizeof(int64_t));
+	int64_t *rp = xmalloc(((size_t)nr + 1) * sizeof(int64_t));
 	const int32_t *p32 = ap.data;
 	int nc = 0;
 	for (int r = 0; r <= nr; r++)
@@ -202,7 +214,7 @@ run_gen(int nr, int nc, unsigned long long seed, const char *out)
 	struct diag d = {0};
 	if (nr < 1 || nc < 1)
 		return fprintf(stderr, "bench_match: bad shape %d x %d\n", nr, nc), 2;
-	double *m = malloc((size_t)nr * (size_t)nc * sizeof(double));
+	double *m = xmalloc((size_t)nr * (size_t)nc * sizeof(double));
 	if (m == NULL)
 		return fprintf(stderr, "bench_match: out of memory\n"), 1;
 	uint64_t x = seed | 1;

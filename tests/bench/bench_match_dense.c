@@ -30,6 +30,18 @@
 
 #include "match.h"
 
+/* A benchmark has nothing sensible to do without memory: stop at once. */
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (p == NULL) {
+		fprintf(stderr, "bench: out of memory (%zu bytes)\n", n);
+		exit(1);
+	}
+	return p;
+}
+
 static uint64_t state = 0x9E3779B97F4A7C15ull;
 
 static uint64_t
@@ -96,8 +108,8 @@ department(void)
 static uint8_t *
 policy_mask(const struct bcase *c, int *cap)
 {
-	int *dr = malloc((size_t)c->nr * sizeof(int)), *dc = malloc((size_t)c->nc * sizeof(int));
-	uint8_t *mask = malloc((size_t)c->nr * (size_t)c->nc);
+	int *dr = xmalloc((size_t)c->nr * sizeof(int)), *dc = xmalloc((size_t)c->nc * sizeof(int));
+	uint8_t *mask = xmalloc((size_t)c->nr * (size_t)c->nc);
 	for (int i = 0; i < c->nr; i++)
 		dr[i] = department();
 	for (int j = 0; j < c->nc; j++) {
@@ -118,7 +130,7 @@ generate(const struct bcase *c, enum match_dtype *dt)
 {
 	size_t n = (size_t)c->nr * (size_t)c->nc;
 	if (c->kind == 0) {
-		double *s = malloc(n * sizeof(double));
+		double *s = xmalloc(n * sizeof(double));
 		for (size_t k = 0; k < n; k++) {
 			s[k] = (double)(next() >> 11) * (1.0 / 9007199254740992.0);
 			if (c->rowbonus) {
@@ -129,13 +141,13 @@ generate(const struct bcase *c, enum match_dtype *dt)
 		*dt = MATCH_F64;
 		return s;
 	}
-	int8_t *a = malloc((size_t)c->nr * 10), *b = malloc((size_t)c->nc * 10);
+	int8_t *a = xmalloc((size_t)c->nr * 10), *b = xmalloc((size_t)c->nc * 10);
 	for (int i = 0; i < c->nr * 10; i++)
 		a[i] = (int8_t)(1 + next() % 5);
 	for (int j = 0; j < c->nc * 10; j++)
 		b[j] = (int8_t)(1 + next() % 5);
 	size_t es = c->kind == 1 ? 4 : c->kind == 2 ? 2 : 8;
-	char *s = malloc(n * es);
+	char *s = xmalloc(n * es);
 	for (int i = 0; i < c->nr; i++)
 		for (int j = 0; j < c->nc; j++) {
 			int dsum = 0;
@@ -169,12 +181,12 @@ run(const struct bcase *c, int reps, int certify)
 	}
 	int *cap = NULL;
 	if (c->policy) {
-		cap = malloc((size_t)c->nc * sizeof(int));
+		cap = xmalloc((size_t)c->nc * sizeof(int));
 		mask = policy_mask(c, cap);
 	}
 	struct match_dense m = {c->nr, c->nc, dt, s, mask};
 	if (c->cap != 1 && cap == NULL) {
-		cap = malloc((size_t)c->nc * sizeof(int));
+		cap = xmalloc((size_t)c->nc * sizeof(int));
 		for (int j = 0; j < c->nc; j++)
 			cap[j] = c->cap;
 	}
