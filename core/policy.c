@@ -60,46 +60,54 @@ parse_method(lua_State *L, int idx, struct policy *out, struct diag *d)
 	return rc;
 }
 
-/* forbid = {"reporting_chain", ...}: an array of constraint names. */
+/*
+ * Reads the optional table field `field` of the declaration at idx and calls
+ * entry() for each of its pairs (key at -2, value at -1) until one fails.
+ * Leaves the stack as it found it.
+ */
 static int
-parse_forbid(lua_State *L, int idx, struct policy *out, struct diag *d)
+parse_table_field(lua_State *L, int idx, const char *field, struct policy *out, struct diag *d,
+		  int (*entry)(lua_State *L, struct policy *out, struct diag *d))
 {
-	int t = lua_getfield(L, idx, "forbid"); /* stack: forbid */
+	int t = lua_getfield(L, idx, field); /* stack: table */
 	int rc = 0;
 	if (t == LUA_TNIL)
 		goto done;
 	if (t != LUA_TTABLE) {
-		rc = diag_set(d, DIAG_INVALID, "field 'forbid' must be a table (got %s)",
+		rc = diag_set(d, DIAG_INVALID, "field '%s' must be a table (got %s)", field,
 			      lua_typename(L, t));
 		goto done;
 	}
-	lua_pushnil(L);			     /* stack: forbid, key */
-	while (rc == 0 && lua_next(L, -2)) { /* stack: forbid, key, value */
-		if (!lua_isinteger(L, -2)) {
-			rc = diag_set(
-			    d, DIAG_INVALID,
-			    "field 'forbid' must be a list of constraint names (valid: %s)",
-			    feat_pred_names());
-		} else if (lua_type(L, -1) != LUA_TSTRING) {
-			rc = diag_set(d, DIAG_INVALID,
-				      "field 'forbid'[%lld] must be a string (got %s)",
-				      (long long)lua_tointeger(L, -2), luaL_typename(L, -1));
-		} else {
-			int p = feat_pred_lookup(lua_tostring(L, -1));
-			if (p < 0)
-				rc = diag_set(d, DIAG_INVALID,
-					      "field 'forbid': unknown constraint '%s' (valid: %s)",
-					      lua_tostring(L, -1), feat_pred_names());
-			else
-				out->rules.forbid |= 1u << p;
-		}
-		lua_pop(L, 1); /* stack: forbid, key */
+	lua_pushnil(L);			     /* stack: table, key */
+	while (rc == 0 && lua_next(L, -2)) { /* stack: table, key, value */
+		rc = entry(L, out, d);
+		lua_pop(L, 1); /* stack: table, key */
 	}
 	if (rc != 0)
 		lua_pop(L, 1); /* the key left by the interrupted traversal */
 done:
 	lua_pop(L, 1);
 	return rc;
+}
+
+/* forbid = {"reporting_chain", ...}: an array of constraint names. */
+static int
+forbid_entry(lua_State *L, struct policy *out, struct diag *d)
+{
+	if (!lua_isinteger(L, -2))
+		return diag_set(d, DIAG_INVALID,
+				"field 'forbid' must be a list of constraint names (valid: %s)",
+				feat_pred_names());
+	if (lua_type(L, -1) != LUA_TSTRING)
+		return diag_set(d, DIAG_INVALID, "field 'forbid'[%lld] must be a string (got %s)",
+				(long long)lua_tointeger(L, -2), luaL_typename(L, -1));
+	int p = feat_pred_lookup(lua_tostring(L, -1));
+	if (p < 0)
+		return diag_set(d, DIAG_INVALID,
+				"field 'forbid': unknown constraint '%s' (valid: %s)",
+				lua_tostring(L, -1), feat_pred_names());
+	out->rules.forbid |= 1u << p;
+	return 0;
 }
 
 /* "string", "nil", ... or, for a number that is not finite, "nan" / "inf" / "-inf". */
@@ -166,87 +174,46 @@ parse_range(lua_State *L, const char *name, int f, struct policy *out, struct di
 
 /* require = {same_location = true, level_gap = {min = 3}, topic_fit = {min = 0.1}}. */
 static int
-parse_require(lua_State *L, int idx, struct policy *out, struct diag *d)
+require_entry(lua_State *L, struct policy *out, struct diag *d)
 {
-	int t = lua_getfield(L, idx, "require"); /* stack: require */
-	int rc = 0;
-	if (t == LUA_TNIL)
-		goto done;
-	if (t != LUA_TTABLE) {
-		rc = diag_set(d, DIAG_INVALID, "field 'require' must be a table (got %s)",
-			      lua_typename(L, t));
-		goto done;
+	if (lua_type(L, -2) != LUA_TSTRING)
+		return diag_set(d, DIAG_INVALID,
+				"field 'require' must map names to rules (got a %s key)",
+				luaL_typename(L, -2));
+	const char *name = lua_tostring(L, -2);
+	int p = feat_pred_lookup(name), f = feat_lookup(name);
+	if (p >= 0) {
+		if (lua_type(L, -1) != LUA_TBOOLEAN)
+			return diag_set(d, DIAG_INVALID,
+					"field 'require'.%s must be true or false (got %s)", name,
+					luaL_typename(L, -1));
+		if (lua_toboolean(L, -1))
+			out->rules.require |= 1u << p;
+		return 0;
 	}
-	lua_pushnil(L);
-	while (rc == 0 && lua_next(L, -2)) { /* stack: require, key, value */
-		if (lua_type(L, -2) != LUA_TSTRING) {
-			rc = diag_set(d, DIAG_INVALID,
-				      "field 'require' must map names to rules (got a %s key)",
-				      luaL_typename(L, -2));
-		} else {
-			const char *name = lua_tostring(L, -2);
-			int p = feat_pred_lookup(name), f = feat_lookup(name);
-			if (p >= 0) {
-				if (lua_type(L, -1) != LUA_TBOOLEAN)
-					rc = diag_set(
-					    d, DIAG_INVALID,
-					    "field 'require'.%s must be true or false (got %s)",
-					    name, luaL_typename(L, -1));
-				else if (lua_toboolean(L, -1))
-					out->rules.require |= 1u << p;
-			} else if (f >= 0) {
-				rc = parse_range(L, name, f, out, d);
-			} else {
-				rc =
-				    diag_set(d, DIAG_INVALID,
-					     "field 'require': unknown name '%s' (constraints: %s; "
-					     "features: %s)",
-					     name, feat_pred_names(), feat_names());
-			}
-		}
-		lua_pop(L, 1);
-	}
-	if (rc != 0)
-		lua_pop(L, 1);
-done:
-	lua_pop(L, 1);
-	return rc;
+	if (f >= 0)
+		return parse_range(L, name, f, out, d);
+	return diag_set(d, DIAG_INVALID,
+			"field 'require': unknown name '%s' (constraints: %s; features: %s)", name,
+			feat_pred_names(), feat_names());
 }
 
 /* weights = {topic_fit = 5, ...}: feature name -> finite number. */
 static int
-parse_weights(lua_State *L, int idx, struct policy *out, struct diag *d)
+weight_entry(lua_State *L, struct policy *out, struct diag *d)
 {
-	int t = lua_getfield(L, idx, "weights");
-	int rc = 0;
-	if (t == LUA_TNIL)
-		goto done;
-	if (t != LUA_TTABLE) {
-		rc = diag_set(d, DIAG_INVALID, "field 'weights' must be a table (got %s)",
-			      lua_typename(L, t));
-		goto done;
-	}
-	lua_pushnil(L);
-	while (rc == 0 && lua_next(L, -2)) {
-		const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-		int f = name ? feat_lookup(name) : -1;
-		if (f < 0)
-			rc = diag_set(d, DIAG_INVALID,
-				      "field 'weights': unknown feature '%s' (valid: %s)",
-				      name ? name : "(not a string)", feat_names());
-		else if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
-			rc = diag_set(d, DIAG_INVALID,
-				      "field 'weights'.%s must be a finite number (got %s)", name,
-				      value_kind(L, -1));
-		else
-			out->rules.weight[f] = lua_tonumber(L, -1);
-		lua_pop(L, 1);
-	}
-	if (rc != 0)
-		lua_pop(L, 1);
-done:
-	lua_pop(L, 1);
-	return rc;
+	const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+	int f = name ? feat_lookup(name) : -1;
+	if (f < 0)
+		return diag_set(d, DIAG_INVALID,
+				"field 'weights': unknown feature '%s' (valid: %s)",
+				name ? name : "(not a string)", feat_names());
+	if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(lua_tonumber(L, -1)))
+		return diag_set(d, DIAG_INVALID,
+				"field 'weights'.%s must be a finite number (got %s)", name,
+				value_kind(L, -1));
+	out->rules.weight[f] = lua_tonumber(L, -1);
+	return 0;
 }
 
 static int
@@ -279,8 +246,10 @@ parse_decl(lua_State *L, int idx, struct policy *out, struct diag *d)
 		if (has[i] < 0)
 			return -1;
 	}
-	if (parse_method(L, idx, out, d) < 0 || parse_forbid(L, idx, out, d) < 0 ||
-	    parse_require(L, idx, out, d) < 0 || parse_weights(L, idx, out, d) < 0 ||
+	if (parse_method(L, idx, out, d) < 0 ||
+	    parse_table_field(L, idx, "forbid", out, d, forbid_entry) < 0 ||
+	    parse_table_field(L, idx, "require", out, d, require_entry) < 0 ||
+	    parse_table_field(L, idx, "weights", out, d, weight_entry) < 0 ||
 	    parse_candidates(L, idx, out, d) < 0)
 		return -1;
 	out->has_score = has[0];
