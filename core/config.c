@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +17,7 @@
 #include <lua.h>
 #include <sqlite3.h>
 
+#include "lua/plugin.h"
 #include "lua/sandbox.h"
 #include "lua/worker.h"
 #include "store.h"
@@ -138,17 +138,6 @@ get_list(lua_State *L, int idx, const char *what, const char *field, char ***out
 	lua_pop(L, 1);
 }
 
-static int
-valid_name(const char *s)
-{
-	if (*s == '\0' || strlen(s) > 64)
-		return 0;
-	for (; *s; s++)
-		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_' || *s == '-'))
-			return 0;
-	return 1;
-}
-
 static struct config *
 upvalue_config(lua_State *L)
 {
@@ -202,7 +191,7 @@ l_program(lua_State *L)
 	if (lua_type(L, -1) != LUA_TSTRING)
 		decl_error(L, what, "field 'name' is required and must be a string");
 	const char *name = lua_tostring(L, -1);
-	if (!valid_name(name))
+	if (!plugin_name_valid(name))
 		decl_error(L, what, "field 'name': '%s' must be 1-64 characters of a-z, 0-9, _ or -", name);
 	snprintf(what, sizeof(what), "program '%s'", name);
 	for (int i = 0; i < cfg->nprograms; i++)

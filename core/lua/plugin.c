@@ -143,6 +143,17 @@ plugin_kind_set_validator(const char *kind, const char *const *fields, plugin_va
 	return 0;
 }
 
+int
+plugin_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	int ok = n > 0 && n <= 64;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_' ||
+		     s[i] == '-';
+	return ok;
+}
+
 /* ---- declaration checks ------------------------------------------------------ */
 
 static int
@@ -203,11 +214,7 @@ check_name(lua_State *L, int idx, struct diag *d)
 		return -1;
 	lua_getfield(L, idx, "name");
 	const char *s = lua_tostring(L, -1);
-	size_t n = strlen(s);
-	int ok = n > 0 && n <= 64;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_' ||
-		     s[i] == '-';
+	int ok = plugin_name_valid(s);
 	if (!ok)
 		diag_set(d, DIAG_INVALID,
 			 "field 'name' must be 1 to 64 characters of a-z, 0-9, '_' or '-' (got \"%.64s\")",

@@ -56,6 +56,8 @@ const char *plugin_kind_name(enum plugin_kind kind);
 int plugin_kind_parse(const char *name, enum plugin_kind *out);
 /* Workspace folder of a kind: "policies", "plugins/cadences", ..., "scripts". */
 const char *plugin_kind_dir(enum plugin_kind kind);
+/* 1 when s is 1 to 64 characters of a-z, 0-9, '_' or '-' (plugin and program names). */
+int plugin_name_valid(const char *s);
 
 /*
  * A kind-specific validator. Called (inside the constructor, in the plugin's
