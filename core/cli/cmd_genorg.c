@@ -169,10 +169,13 @@ outfile_open(struct outfile *o, const char *path)
 		o->tmp[0] = '\0';
 		return cli_error("cannot write '%s': %s", path, strerror(e));
 	}
-	/* mkstemp creates 0600; a CSV export should get the usual umask-based mode. */
+	/*
+	 * mkstemp creates 0600; a CSV export should get the usual umask-based mode. A
+	 * failure (a filesystem without modes) is ignored: a 0600 file is still right.
+	 */
 	mode_t mask = umask(0);
 	umask(mask);
-	fchmod(fd, 0666 & ~mask);
+	(void)fchmod(fd, 0666 & ~mask);
 	setvbuf(o->f, NULL, _IOFBF, 1 << 20);
 	return 0;
 }
@@ -263,7 +266,10 @@ write_failed(const struct outfile *o)
 	return 0;
 }
 
-/* Generates and writes; both files land together or neither does. */
+/*
+ * Generates and writes; a write failure in either file leaves neither. (Only a
+ * rename failure of the survey after the people file was renamed can split them.)
+ */
 static int
 run(const struct opts *o)
 {
