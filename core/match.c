@@ -113,8 +113,8 @@ struct prob {
 	int nfree;           /* rows not pinned */
 };
 
-static size_t
-dtype_size(enum match_dtype t)
+size_t
+match_dtype_size(enum match_dtype t)
 {
 	switch (t) {
 	case MATCH_F64:
@@ -132,18 +132,7 @@ dtype_size(enum match_dtype t)
 static double
 score_at(const struct match_dense *m, int i, int j)
 {
-	size_t k = (size_t)i * (size_t)m->nc + (size_t)j;
-	switch (m->dtype) {
-	case MATCH_F64:
-		return ((const double *)m->scores)[k];
-	case MATCH_F32:
-		return ((const float *)m->scores)[k];
-	case MATCH_I16:
-		return ((const int16_t *)m->scores)[k];
-	case MATCH_I32:
-		return ((const int32_t *)m->scores)[k];
-	}
-	return NAN;
+	return match_score_at(m->dtype, m->scores, (size_t)i * (size_t)m->nc + (size_t)j);
 }
 
 static double
@@ -287,7 +276,7 @@ prob_init(struct prob *p, const struct match_dense *m, const struct match_opts *
 		return diag_set(d, DIAG_INVALID, "no score matrix");
 	if (m->nr < 0 || m->nc < 0)
 		return diag_set(d, DIAG_INVALID, "negative matrix shape %d x %d", m->nr, m->nc);
-	if (dtype_size(m->dtype) == 0)
+	if (match_dtype_size(m->dtype) == 0)
 		return diag_set(d, DIAG_INVALID, "unknown score dtype %d", (int)m->dtype);
 	if (m->scores == NULL && m->nr > 0 && m->nc > 0)
 		return diag_set(d, DIAG_INVALID, "score matrix %d x %d has no data", m->nr, m->nc);
@@ -845,7 +834,7 @@ ssp_init(struct ssp *S, const struct prob *p, int T, struct diag *d)
 	S->has_d = T < p->nfree;
 	S->k = pick_kernels(p->m->dtype, p->maximize);
 	S->relax = S->k.relax;
-	S->rowbytes = (size_t)p->nc * dtype_size(p->m->dtype);
+	S->rowbytes = (size_t)p->nc * match_dtype_size(p->m->dtype);
 	S->base = p->m->scores;
 	size_t nr = (size_t)p->nr, nc1 = (size_t)p->nc + 1;
 	S->row_col = malloc(nr * sizeof(int));
@@ -1553,7 +1542,7 @@ tall_select(struct tall *t, struct diag *d)
 			}
 		} else {
 			const uint8_t *mk = p->mask ? p->mask + (size_t)i * (size_t)nc : NULL;
-			nh = t->k.cand(p->m->scores + (size_t)i * (size_t)nc * dtype_size(p->m->dtype),
+			nh = t->k.cand(p->m->scores + (size_t)i * (size_t)nc * match_dtype_size(p->m->dtype),
 				       mk, o, t->thr, t->rej, nc, t->hit, t->hitc);
 		}
 		for (int h = 0; h < nh; h++)
@@ -1840,7 +1829,7 @@ tall_price(struct tall *t, struct diag *d)
 		if (t->cap[j] > 0 && fabs(t->v[j]) > vmax)
 			vmax = fabs(t->v[j]);
 	}
-	size_t rowbytes = (size_t)nc * dtype_size(p->m->dtype);
+	size_t rowbytes = (size_t)nc * match_dtype_size(p->m->dtype);
 	if (t->uh == NULL && (t->uh = calloc((size_t)t->nr + 1, sizeof(double))) == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory pricing");
 	for (int i = 0; i < t->nr; i++) {
@@ -2149,7 +2138,7 @@ zone_shift(const struct prob *p, const uint8_t *zcol, const uint8_t *zrow, doubl
 	   double *v, double *vx)
 {
 	struct kernels k = pick_kernels(p->m->dtype, p->maximize);
-	size_t rowbytes = (size_t)p->nc * dtype_size(p->m->dtype);
+	size_t rowbytes = (size_t)p->nc * match_dtype_size(p->m->dtype);
 	double s = INFINITY;
 	for (int j = 0; j < p->nc; j++) {
 		int out = !zcol[j] && p->cap[j] > 0;

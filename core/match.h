@@ -32,6 +32,26 @@
 
 enum match_dtype { MATCH_F64, MATCH_F32, MATCH_I16, MATCH_I32 };
 
+/* Bytes per score of a dtype; 0 for a value outside the enum. */
+size_t match_dtype_size(enum match_dtype t);
+
+/* Score k (row-major index) of a caller-owned array of dtype t, as a double. */
+static inline double
+match_score_at(enum match_dtype t, const void *scores, size_t k)
+{
+	switch (t) {
+	case MATCH_F64:
+		return ((const double *)scores)[k];
+	case MATCH_F32:
+		return ((const float *)scores)[k];
+	case MATCH_I16:
+		return ((const int16_t *)scores)[k];
+	case MATCH_I32:
+		return ((const int32_t *)scores)[k];
+	}
+	return 0;
+}
+
 /* A dense nr x nc score matrix, row-major with row stride nc, owned by the caller. */
 struct match_dense {
 	int nr, nc;

@@ -410,22 +410,6 @@ match_stable(const struct match_stable_input *in, struct match_result *res, stru
 
 /* ---- Preference lists from scores --------------------------------------------- */
 
-static inline double
-score_at(const struct match_dense *m, size_t k)
-{
-	switch (m->dtype) {
-	case MATCH_F64:
-		return ((const double *)m->scores)[k];
-	case MATCH_F32:
-		return ((const float *)m->scores)[k];
-	case MATCH_I16:
-		return ((const int16_t *)m->scores)[k];
-	case MATCH_I32:
-		return ((const int32_t *)m->scores)[k];
-	}
-	return 0;
-}
-
 /*
  * Sorting the lists is the hot spot of stable matching on dense scores
  * (2 n^2 entries for n x n), so each list is sorted in two cheap, stable
@@ -868,7 +852,7 @@ match_prefs_from_scores(const struct match_dense *m, int by_rows, int maximize,
 				int x = -1 - k, r = by_rows ? e : x, c = by_rows ? x : e;
 				rc = diag_set(d, DIAG_INVALID,
 					      "score of row %d, column %d is not finite (%g)", r, c,
-					      score_at(m, (size_t)r * nc + c));
+					      match_score_at(m->dtype, m->scores, (size_t)r * nc + c));
 				break;
 			}
 			at += k;

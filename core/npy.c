@@ -26,22 +26,6 @@
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
-size_t
-npy_dtype_size(enum match_dtype dtype)
-{
-	switch (dtype) {
-	case MATCH_F64:
-		return 8;
-	case MATCH_F32:
-		return 4;
-	case MATCH_I16:
-		return 2;
-	case MATCH_I32:
-		return 4;
-	}
-	return 0;
-}
-
 const char *
 npy_dtype_descr(enum match_dtype dtype)
 {
@@ -307,7 +291,7 @@ npy_parse(const char *name, const unsigned char *buf, size_t len, struct npy_arr
 	if (dims[0] > INT_MAX || dims[1] > INT_MAX)
 		return diag_set(d, DIAG_INVALID, "%s: shape (%lld, %lld) is too large", name,
 				dims[0], dims[1]);
-	size_t esize = npy_dtype_size(dtype);
+	size_t esize = match_dtype_size(dtype);
 	size_t offset = start + hlen;
 	/* nr * nc * esize must fit in size_t and in what is left of the file. */
 	if (dims[0] != 0 && (size_t)dims[1] > SIZE_MAX / esize / (size_t)dims[0])
@@ -361,7 +345,7 @@ npy_open(const char *path, struct npy_array *arr, struct diag *d)
 	arr->map_ = map;
 	arr->map_len_ = len;
 	/* numpy aligns the data to 16 or 64 bytes; a hand-made file may not be. */
-	if (arr->data != NULL && (uintptr_t)arr->data % npy_dtype_size(arr->dtype) != 0) {
+	if (arr->data != NULL && (uintptr_t)arr->data % match_dtype_size(arr->dtype) != 0) {
 		arr->copy_ = malloc(arr->nbytes);
 		if (arr->copy_ == NULL) {
 			npy_close(arr);
@@ -390,7 +374,7 @@ npy_write(const char *path, int nr, int nc, enum match_dtype dtype, const void *
 {
 	if (nr < 0 || nc < 0)
 		return diag_set(d, DIAG_INVALID, "%s: negative shape (%d, %d)", path, nr, nc);
-	if (npy_dtype_size(dtype) == 0)
+	if (match_dtype_size(dtype) == 0)
 		return diag_set(d, DIAG_INVALID, "%s: unknown dtype %d", path, (int)dtype);
 	char dict[128];
 	int n = snprintf(dict, sizeof(dict),
@@ -409,7 +393,7 @@ npy_write(const char *path, int nr, int nc, enum match_dtype dtype, const void *
 	FILE *f = fopen(path, "wb");
 	if (f == NULL)
 		return diag_set(d, DIAG_IO, "%s: %s", path, strerror(errno));
-	size_t nbytes = (size_t)nr * (size_t)nc * npy_dtype_size(dtype);
+	size_t nbytes = (size_t)nr * (size_t)nc * match_dtype_size(dtype);
 	int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)n, f) == (size_t)n;
 	for (size_t i = 0; ok && i < pad; i++)
 		ok = fputc(' ', f) != EOF;

@@ -31,9 +31,6 @@ struct npy_array {
 	void *copy_;
 };
 
-/* Size in bytes of one element of dtype. */
-size_t npy_dtype_size(enum match_dtype dtype);
-
 /* The .npy descr string of dtype ("<f8", ...). */
 const char *npy_dtype_descr(enum match_dtype dtype);
 

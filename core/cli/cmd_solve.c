@@ -37,22 +37,6 @@ mat_fini(struct mat *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static double
-mat_at(const struct mat *m, size_t k)
-{
-	switch (m->dtype) {
-	case MATCH_F64:
-		return ((const double *)m->data)[k];
-	case MATCH_F32:
-		return ((const float *)m->data)[k];
-	case MATCH_I16:
-		return ((const int16_t *)m->data)[k];
-	case MATCH_I32:
-		return ((const int32_t *)m->data)[k];
-	}
-	return 0;
-}
-
 static int
 ends_with(const char *s, const char *suf)
 {
@@ -247,7 +231,7 @@ to_sparse(const struct mat *m, struct match_sparse *s, struct diag *d)
 			if (m->forbidden && m->forbidden[k])
 				continue;
 			cols[e] = c;
-			sc[e++] = mat_at(m, k);
+			sc[e++] = match_score_at(m->dtype, m->data, k);
 		}
 	}
 	rp[m->nr] = e;
@@ -389,7 +373,7 @@ print_result(const struct solve_opts *so, const struct mat *m, const struct matc
 		total = 0;
 		for (int r = 0; r < res->nr; r++)
 			if (res->row_to_col[r] >= 0)
-				total += mat_at(m, (size_t)r * m->nc + res->row_to_col[r]);
+				total += match_score_at(m->dtype, m->data, (size_t)r * m->nc + res->row_to_col[r]);
 	}
 	int integer = m->dtype == MATCH_I16 || m->dtype == MATCH_I32;
 	if (so->json) {
@@ -413,7 +397,7 @@ print_result(const struct solve_opts *so, const struct mat *m, const struct matc
 	for (int r = 0; r < res->nr; r++) {
 		int c = res->row_to_col[r];
 		if (c >= 0)
-			printf("%d %d %.17g\n", r, c, mat_at(m, (size_t)r * m->nc + c));
+			printf("%d %d %.17g\n", r, c, match_score_at(m->dtype, m->data, (size_t)r * m->nc + c));
 	}
 	printf("total: %.17g\n", total);
 	if (res->nunmatched > 0) {

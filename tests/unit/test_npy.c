@@ -96,7 +96,7 @@ test_round_trip(void **state)
 		assert_int_equal(a.nr, 2);
 		assert_int_equal(a.nc, 3);
 		assert_int_equal(a.dtype, types[t]);
-		assert_int_equal(a.nbytes, 6 * npy_dtype_size(types[t]));
+		assert_int_equal(a.nbytes, 6 * match_dtype_size(types[t]));
 		assert_memory_equal(a.data, data[t], a.nbytes);
 		/* numpy's layout: the data starts on a 64-byte boundary, so it is mapped in place.
 		 */
@@ -377,7 +377,7 @@ test_fuzz(void **state)
 			accepted++;
 			assert_true(a.nr >= 0 && a.nc >= 0);
 			assert_int_equal(a.nbytes,
-					 (size_t)a.nr * (size_t)a.nc * npy_dtype_size(a.dtype));
+					 (size_t)a.nr * (size_t)a.nc * match_dtype_size(a.dtype));
 			if (a.nbytes > 0) {
 				const unsigned char *p = a.data;
 				assert_true(p >= exact && p + a.nbytes <= exact + n);
