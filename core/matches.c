@@ -508,6 +508,24 @@ row_json(sqlite3_stmt *s, int with_explanation)
 	return o;
 }
 
+/* Steps s to the end and finalizes it: an array of row_json() objects, or NULL. */
+static json_t *
+rows_json(struct store *st, sqlite3_stmt *s, const char *what, struct diag *d)
+{
+	json_t *arr = json_array();
+	int rc = arr ? SQLITE_ROW : SQLITE_NOMEM;
+	while (rc == SQLITE_ROW && (rc = step_done(st, s, d, what)) == SQLITE_ROW)
+		if (json_array_append_new(arr, row_json(s, 0)) != 0)
+			rc = SQLITE_NOMEM;
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return arr;
+	if (rc == SQLITE_NOMEM)
+		diag_set(d, DIAG_NOMEM, "%s: out of memory", what);
+	json_decref(arr);
+	return NULL;
+}
+
 json_t *
 matches_list_json(struct store *st, int64_t program_id, const char *status, struct diag *d)
 {
@@ -522,16 +540,7 @@ matches_list_json(struct store *st, int64_t program_id, const char *status, stru
 	sqlite3_bind_int64(s, 1, program_id);
 	if (status)
 		sqlite3_bind_text(s, 2, status, -1, SQLITE_TRANSIENT);
-	json_t *arr = json_array();
-	int rc;
-	while ((rc = step_done(st, s, d, "listing matches")) == SQLITE_ROW)
-		json_array_append_new(arr, row_json(s, 0));
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return NULL;
-	}
-	return arr;
+	return rows_json(st, s, "listing matches", d);
 }
 
 json_t *
@@ -567,16 +576,7 @@ matches_partners_json(struct store *st, int64_t program_id, int64_t person, int 
 		return NULL;
 	sqlite3_bind_int64(s, 1, program_id);
 	sqlite3_bind_int64(s, 2, person);
-	json_t *arr = json_array();
-	int rc;
-	while ((rc = step_done(st, s, d, "reading matches")) == SQLITE_ROW)
-		json_array_append_new(arr, row_json(s, 0));
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return NULL;
-	}
-	return arr;
+	return rows_json(st, s, "reading matches", d);
 }
 
 /* ---- reviewing ----------------------------------------------------------------------- */
