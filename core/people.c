@@ -2134,22 +2134,23 @@ people_sha256(const void *data, size_t len, unsigned char out[32])
 	}
 }
 
-void
+int
 people_pseudonym(const unsigned char *salt, size_t saltlen, const char *external_id, char out[17])
 {
 	size_t n = strlen(external_id);
 	unsigned char *buf = malloc(saltlen + n + 1);
 	unsigned char digest[32];
 	if (buf == NULL) {
-		memset(digest, 0, sizeof(digest));
-	} else {
-		memcpy(buf, salt, saltlen);
-		memcpy(buf + saltlen, external_id, n);
-		people_sha256(buf, saltlen + n, digest);
-		free(buf);
+		out[0] = '\0';
+		return -1;
 	}
+	memcpy(buf, salt, saltlen);
+	memcpy(buf + saltlen, external_id, n);
+	people_sha256(buf, saltlen + n, digest);
+	free(buf);
 	for (int i = 0; i < 8; i++)
 		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ erase */
@@ -2366,7 +2367,10 @@ people_erase(struct store *st, const char *key, struct people_erase_result *res,
 		store_rollback(st);
 		return -1;
 	}
-	people_pseudonym(salt, sizeof(salt), res->external_id, res->pseudonym);
+	if (people_pseudonym(salt, sizeof(salt), res->external_id, res->pseudonym) != 0) {
+		store_rollback(st);
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	}
 	long rows = people_count_rows(st, id, d);
 	if (rows < 0 || people_erase_rows(st, id, res->external_id, email, res->pseudonym, res, d) != 0) {
 		store_rollback(st);
