@@ -241,12 +241,10 @@ unpack(const struct worker_buf *in, struct worker_buf *out, enum worker_status *
 		return diag_set(d, DIAG_PLUGIN, "exited with an incomplete result");
 	}
 	if (fr.rc != 0) {
-		*st = fr.code == DIAG_NOMEM ? WORKER_MEMORY : WORKER_FAILED;
-		diag_set(d, fr.code ? fr.code : DIAG_PLUGIN, "%.*s", (int)fr.msglen,
-			 in->data + sizeof(fr));
-		if (*st == WORKER_MEMORY)
-			*st = WORKER_FAILED; /* the message already says which budget */
-		return -1;
+		/* fn's own error, a memory budget included: the message already says which. */
+		*st = WORKER_FAILED;
+		return diag_set(d, fr.code ? fr.code : DIAG_PLUGIN, "%.*s", (int)fr.msglen,
+				in->data + sizeof(fr));
 	}
 	*st = WORKER_OK;
 	if (out != NULL && fr.len > 0)
