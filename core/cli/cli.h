@@ -53,7 +53,8 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s, long min, lon
 
 /*
  * A text table: add a header row then data rows (cells copied), print aligned.
- * Used by every listing without --json.
+ * Used by every listing without --json. Out of memory, they print an error and
+ * exit 1 rather than print an incomplete listing.
  */
 struct cli_table;
 struct cli_table *cli_table_new(int ncols);

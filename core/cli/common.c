@@ -105,12 +105,24 @@ struct cli_table {
 	char **cells; /* nrows * ncols */
 };
 
+/*
+ * Out of memory while building a listing: a table with rows silently missing would
+ * be wrong output with exit 0, and the void table API cannot report it, so stop here.
+ */
+static void
+table_oom(void)
+{
+	cli_error("out of memory while building a table");
+	exit(CLI_FAIL);
+}
+
 struct cli_table *
 cli_table_new(int ncols)
 {
 	struct cli_table *t = calloc(1, sizeof(*t));
-	if (t != NULL)
-		t->ncols = ncols;
+	if (t == NULL)
+		table_oom();
+	t->ncols = ncols;
 	return t;
 }
 
@@ -123,12 +135,16 @@ cli_table_add(struct cli_table *t, const char *const *cells)
 		int cap = t->cap ? t->cap * 2 : 16;
 		char **p = realloc(t->cells, (size_t)cap * t->ncols * sizeof(*p));
 		if (p == NULL)
-			return;
+			table_oom();
 		t->cells = p;
 		t->cap = cap;
 	}
-	for (int i = 0; i < t->ncols; i++)
-		t->cells[t->nrows * t->ncols + i] = strdup(cells[i] ? cells[i] : "");
+	for (int i = 0; i < t->ncols; i++) {
+		char *cell = strdup(cells[i] ? cells[i] : "");
+		if (cell == NULL)
+			table_oom();
+		t->cells[t->nrows * t->ncols + i] = cell;
+	}
 	t->nrows++;
 }
 
@@ -150,7 +166,7 @@ cli_table_print(struct cli_table *t, FILE *out)
 		return;
 	int *width = calloc((size_t)t->ncols, sizeof(int));
 	if (width == NULL)
-		return;
+		table_oom();
 	for (int r = 0; r < t->nrows; r++)
 		for (int i = 0; i < t->ncols; i++) {
 			const char *s = t->cells[r * t->ncols + i];
