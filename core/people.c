@@ -1697,10 +1697,16 @@ people_write(struct pimport *im, struct diag *d)
 		goto out;
 	/* Someone else wrote between our read and our lock: our ids and checks may be stale. */
 	sqlite3_stmt *dv = store_prepare(st, "PRAGMA data_version", d);
+	if (dv == NULL)
+		goto rollback;
 	long long version = -1;
-	if (dv != NULL && sqlite3_step(dv) == SQLITE_ROW)
+	if (sqlite3_step(dv) == SQLITE_ROW)
 		version = sqlite3_column_int64(dv, 0);
+	else
+		store_error(st, d, "%s: reading data_version", im->name);
 	sqlite3_finalize(dv);
+	if (version == -1)
+		goto rollback;
 	if (version != im->data_version) {
 		diag_set(d, DIAG_CONFLICT, "%s: the database changed while the file was being checked; "
 					   "nothing was imported, run the import again", im->name);
