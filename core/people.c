@@ -2222,21 +2222,25 @@ people_mem_contains(const char *hay, size_t n, const char *needle, size_t m)
 	return 0;
 }
 
-/* True when needle's bytes occur anywhere in the file at path. */
+/* 1 when needle's bytes occur anywhere in the file at path, 0 when not, -1 when the file
+ * could not be read through (the caller must then assume they may be there). */
 static int
 people_file_contains(const char *path, const char *needle)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
-		return 0;
+		return -1;
 	size_t n = strlen(needle), cap = 1 << 20;
 	char *buf = malloc(cap + n);
-	int found = 0;
+	int found = buf == NULL ? -1 : 0;
 	size_t keep = 0;
 	while (buf != NULL && !found) {
 		size_t got = fread(buf + keep, 1, cap, f);
-		if (got == 0)
+		if (got == 0) {
+			if (ferror(f))
+				found = -1;
 			break;
+		}
 		found = people_mem_contains(buf, keep + got, needle, n);
 		/* Carry the last n-1 bytes so a match across two reads is seen. */
 		size_t total = keep + got;
@@ -2314,7 +2318,8 @@ people_erase_flush(struct store *st, const char *email, struct people_erase_resu
 	sqlite3 *db = store_db(st);
 	if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_BUSY)
 		busy = 1;
-	if (people_file_contains(store_path(st), email)) {
+	/* Unsure (the file could not be read) counts as found: vacuum rather than leave it. */
+	if (people_file_contains(store_path(st), email) != 0) {
 		if (store_exec(st, "VACUUM", d) != 0)
 			return diag_prefix(d, "vacuum after erase");
 		res->vacuumed = 1;
