@@ -129,9 +129,10 @@ rec_error(struct imp *im, int line, int col, const char *field, const char *fmt,
 	if (im->res->nkept >= ENROLL_ERRORS_KEPT)
 		return;
 	char msg[1024];
-	int n = snprintf(msg, sizeof(msg), "%s:%d:%d: ", im->name, line, col > 0 ? col : 1);
-	if (field)
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, "%s: ", field);
+	int n = snprintf(msg, sizeof(msg), "%s:%d:%d: %s%s", im->name, line, col > 0 ? col : 1,
+			 field ? field : "", field ? ": " : "");
+	if (n < 0 || (size_t)n >= sizeof(msg)) /* a very long file name: keep the prefix */
+		n = (int)sizeof(msg) - 1;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);

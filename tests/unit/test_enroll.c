@@ -196,6 +196,30 @@ test_bad_rows(void **state)
 	expect_errors(csv, want, 9, NULL, 0);
 }
 
+/* A file name longer than the message buffer: the error is cut, not overflowed. */
+static void
+test_long_name(void **state)
+{
+	(void)state;
+	static char name[3000];
+	memset(name, 'd', sizeof(name) - 1);
+	const char *csv = "person,role\nE1,teacher\n";
+	FILE *f = fmemopen((void *)csv, strlen(csv), "r");
+	assert_non_null(f);
+	struct enroll_opts o = {.actor = "test", .topics = topics, .ntopics = 3};
+	struct enroll_result res;
+	struct diag d;
+	struct store *st = open_db();
+	assert_int_equal(enroll_import(st, 1, f, name, &o, &res, &d), -1);
+	fclose(f);
+	assert_int_equal(res.nerrors, 1);
+	assert_int_equal(res.nkept, 1);
+	assert_int_equal(strncmp(res.errors[0], "ddd", 3), 0);
+	assert_true(strlen(res.errors[0]) < 1024);
+	enroll_result_fini(&res);
+	store_close(st);
+}
+
 static void
 test_header_errors_and_map(void **state)
 {
@@ -246,6 +270,7 @@ main(void)
 	    cmocka_unit_test(test_helpers),
 	    cmocka_unit_test(test_valid_import_and_upsert),
 	    cmocka_unit_test(test_bad_rows),
+	    cmocka_unit_test(test_long_name),
 	    cmocka_unit_test(test_header_errors_and_map),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
