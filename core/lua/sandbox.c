@@ -145,18 +145,27 @@ now_ns(void)
 
 static void sb_hook(lua_State *L, lua_Debug *ar);
 
+/* The message of an exhausted budget, prefixed with where it ran out (if known). */
+static void
+sb_budget_msg(const struct sandbox *sb, char *buf, size_t size)
+{
+	if (sb->state == BUDGET_INSTRUCTIONS)
+		snprintf(buf, size, "%sinstruction budget of %lld exhausted", sb->where,
+			 (long long)sb->budget);
+	else
+		snprintf(buf, size, "%swall-clock deadline of %d ms exceeded", sb->where,
+			 sb->deadline_ms);
+}
+
 /* Raises the budget error; the count drops to 1 so every instruction re-raises. */
 static void
 sb_raise_budget(lua_State *L, struct sandbox *sb)
 {
 	lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
-	/* lua_pushfstring + lua_error, not luaL_error: the position is already in where. */
-	if (sb->state == BUDGET_INSTRUCTIONS)
-		lua_pushfstring(L, "%sinstruction budget of %I exhausted", sb->where,
-				(lua_Integer)sb->budget);
-	else
-		lua_pushfstring(L, "%swall-clock deadline of %d ms exceeded", sb->where,
-				sb->deadline_ms);
+	/* lua_pushstring + lua_error, not luaL_error: the position is already in where. */
+	char msg[DIAG_MSG_MAX];
+	sb_budget_msg(sb, msg, sizeof(msg));
+	lua_pushstring(L, msg);
 	lua_error(L);
 }
 
@@ -268,12 +277,8 @@ plugin_sandbox_error(lua_State *L, int status, struct diag *d)
 	char msg[DIAG_MSG_MAX];
 	int code = DIAG_PLUGIN;
 	const char *where = sb->path[0] ? sb->path : sb->name;
-	if (sb->state == BUDGET_INSTRUCTIONS) {
-		snprintf(msg, sizeof(msg), "%sinstruction budget of %lld exhausted",
-			 sb->where[0] ? sb->where : "", (long long)sb->budget);
-	} else if (sb->state == BUDGET_DEADLINE) {
-		snprintf(msg, sizeof(msg), "%swall-clock deadline of %d ms exceeded",
-			 sb->where[0] ? sb->where : "", sb->deadline_ms);
+	if (sb->state != BUDGET_OK) {
+		sb_budget_msg(sb, msg, sizeof(msg));
 	} else if (status == LUA_ERRMEM || (sb->mem_refused && lua_type(L, -1) == LUA_TSTRING &&
 					     strstr(lua_tostring(L, -1), "not enough memory"))) {
 		code = DIAG_NOMEM;
