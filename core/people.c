@@ -1667,7 +1667,8 @@ people_write(struct pimport *im, struct diag *d)
 {
 	struct store *st = im->st;
 	char now[STORE_TIME_MAX];
-	store_timestamp(st, now);
+	if (store_timestamp(st, now) != 0)
+		return diag_set(d, DIAG_INTERNAL, "the clock's time cannot be written as a date");
 	char *isql = people_insert_sql(1);
 	char *bsql = im->res->created >= PEOPLE_BATCH ? people_insert_sql(PEOPLE_BATCH) : NULL;
 	long long *newid = malloc(((size_t)im->nrows + 1) * sizeof(*newid));
@@ -2290,7 +2291,8 @@ people_erase_rows(struct store *st, long long id, const char *ext, const char *e
 		return diag_set(d, DIAG_NOTFOUND, "the person disappeared during the erase");
 
 	char now[STORE_TIME_MAX];
-	store_timestamp(st, now);
+	if (store_timestamp(st, now) != 0)
+		return diag_set(d, DIAG_INTERNAL, "the clock's time cannot be written as a date");
 	char payload[64];
 	snprintf(payload, sizeof(payload), "{\"pseudonym\":\"%s\"}", pseudonym);
 	s = store_prepare(st,
