@@ -155,8 +155,9 @@ dup_or_null(const char *s)
 	return s && s[0] ? strdup(s) : NULL;
 }
 
-/* Loads one file and fills an entry; a load error is recorded, not returned. */
-static void
+/* Loads one file and fills an entry; a load error is recorded, not returned.
+ * Returns -1 only when a copy could not be allocated. */
+static int
 describe_file(struct plugin_entry *e, const char *path, enum plugin_kind dir_kind,
 	      enum plugin_source src, const struct plugin_limits *lim)
 {
@@ -171,7 +172,7 @@ describe_file(struct plugin_entry *e, const char *path, enum plugin_kind dir_kin
 		base = base ? base + 1 : path;
 		e->name = strndup(base, strlen(base) - 4);
 		e->error = strdup(d.msg);
-		return;
+		return e->path && e->name && e->error ? 0 : -1;
 	}
 	e->loaded = 1;
 	e->kind = plugin_kind(p);
@@ -179,13 +180,17 @@ describe_file(struct plugin_entry *e, const char *path, enum plugin_kind dir_kin
 	e->version = strdup(plugin_version(p));
 	e->description = dup_or_null(plugin_description(p));
 	e->api = plugin_api(p);
+	int ok = e->path && e->name && e->version &&
+		 (e->description != NULL || plugin_description(p)[0] == '\0');
 	if (e->kind != dir_kind) {
 		char msg[DIAG_MSG_MAX];
 		snprintf(msg, sizeof(msg), "%.600s: declares a %s, but %s/ holds %s plugins", path,
 			 plugin_kind_name(e->kind), plugin_kind_dir(dir_kind), plugin_kind_name(dir_kind));
-		e->error = strdup(msg);
+		if ((e->error = strdup(msg)) == NULL)
+			ok = 0;
 	}
 	plugin_delete(p);
+	return ok ? 0 : -1;
 }
 
 static void
@@ -218,13 +223,17 @@ plugin_discover(const char *ws, int kind, const struct plugin_limits *lim, struc
 				char path[PATH_MAX];
 				snprintf(path, sizeof(path), "%s/%s", dirs[i], files[f]);
 				struct plugin_entry *e = list_push(out, d);
+				if (e != NULL &&
+				    describe_file(e, path, (enum plugin_kind)k, src[i], lim) != 0) {
+					diag_set(d, DIAG_NOMEM, "out of memory listing plugins");
+					e = NULL;
+				}
 				if (e == NULL) {
 					free_strs(files, nf);
 					free_each(dirs, nd);
 					plugin_list_fini(out);
 					return -1;
 				}
-				describe_file(e, path, (enum plugin_kind)k, src[i], lim);
 			}
 			if (nf >= 0)
 				free_strs(files, nf);
