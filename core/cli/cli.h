@@ -33,6 +33,9 @@ const char *cli_db_path(const struct cli *c);
 /* Joins the workspace folder and a relative path ("policies/x.lua"); absolute paths pass through. */
 const char *cli_ws_path(const struct cli *c, const char *rel, char *buf, size_t size);
 
+/* Who acts, for events and decided_by columns: $USER, or "cli" when unset. */
+const char *cli_actor(void);
+
 /* "tandem: <message>" on stderr; returns CLI_FAIL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -13,14 +13,6 @@
 #include "matches.h"
 #include "store.h"
 
-/* Who decided, for decided_by and events: $USER, or "cli" when unset. */
-static const char *
-cli_actor(void)
-{
-	const char *u = getenv("USER");
-	return u && u[0] ? u : "cli";
-}
-
 enum { ENROLL_ERRORS_SHOWN = 50 };
 
 static const char *

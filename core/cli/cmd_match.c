@@ -15,14 +15,6 @@
 #include "policy.h"
 #include "store.h"
 
-/* Who decided, for decided_by and events: $USER, or "cli" when unset. */
-static const char *
-cli_actor(void)
-{
-	const char *u = getenv("USER");
-	return u && u[0] ? u : "cli";
-}
-
 static void
 match_usage(FILE *out)
 {

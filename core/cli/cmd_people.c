@@ -90,7 +90,7 @@ cmd_import_people(struct cli *c, int argc, char **argv)
 								     : "expected one FILE.csv");
 	}
 	const char *file = argv[optind];
-	o.actor = getenv("USER");
+	o.actor = cli_actor();
 	struct store *st;
 	if (cli_open_store(c, &st) != CLI_OK) {
 		free(map);

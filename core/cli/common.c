@@ -31,6 +31,13 @@ cli_ws_path(const struct cli *c, const char *rel, char *buf, size_t size)
 	return buf;
 }
 
+const char *
+cli_actor(void)
+{
+	const char *u = getenv("USER");
+	return u && u[0] ? u : "cli";
+}
+
 int
 cli_error(const char *fmt, ...)
 {
