@@ -440,14 +440,14 @@ config_sync_programs(struct store *st, const struct config *cfg, struct diag *d)
 			diag_set(d, DIAG_NOMEM, "out of memory");
 			goto fail;
 		}
-		sqlite3_bind_text(stmt, 1, p->name, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(stmt, 2, p->title, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(stmt, 3, p->starts, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(stmt, 4, p->ends, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(stmt, 5, json, -1, free);
-		sqlite3_bind_text(stmt, 6, now, -1, SQLITE_TRANSIENT);
-		int rc = sqlite3_step(stmt);
-		if (rc != SQLITE_DONE) {
+		/* On a failed bind SQLite still hands json to free(). Any failure is non-zero. */
+		int brc = sqlite3_bind_text(stmt, 1, p->name, -1, SQLITE_TRANSIENT) |
+			  sqlite3_bind_text(stmt, 2, p->title, -1, SQLITE_TRANSIENT) |
+			  sqlite3_bind_text(stmt, 3, p->starts, -1, SQLITE_TRANSIENT) |
+			  sqlite3_bind_text(stmt, 4, p->ends, -1, SQLITE_TRANSIENT) |
+			  sqlite3_bind_text(stmt, 5, json, -1, free) |
+			  sqlite3_bind_text(stmt, 6, now, -1, SQLITE_TRANSIENT);
+		if (brc != SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE) {
 			store_error(st, d, "saving program '%s'", p->name);
 			goto fail;
 		}
@@ -472,8 +472,9 @@ config_program_id(struct store *st, const struct config *cfg, const char *name, 
 	if (sqlite3_prepare_v2(store_db(st), "SELECT id FROM programs WHERE name = ?1", -1, &stmt,
 			       NULL) != SQLITE_OK)
 		return store_error(st, d, "looking up program '%s'", name);
-	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(stmt);
+	int rc = sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(stmt, 0);
 		sqlite3_finalize(stmt);
