@@ -45,7 +45,8 @@ enroll_usage(FILE *out)
 	    "Options:\n"
 	    "  --program P          the program (required)\n"
 	    "  --dry-run            validate and count; write nothing\n"
-	    "  --map COLUMN=FIELD   read header COLUMN as FIELD (repeatable)\n");
+	    "  --map COLUMN=FIELD   read header COLUMN as FIELD (repeatable)\n"
+	    "  -h, --help           print this help\n");
 }
 
 int
