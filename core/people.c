@@ -2254,25 +2254,24 @@ people_file_contains(const char *path, const char *needle)
 }
 
 static int
-people_erase_rows(struct store *st, long long id, const char *ext, const char *email,
-		  const char *pseudonym, struct people_erase_result *res, struct diag *d)
+people_erase_rows(struct store *st, long long id, const char *email, const char *pseudonym,
+		  struct people_erase_result *res, struct diag *d)
 {
 	/* Events about them keep their subject_id (a bare number) but lose their content; events
-	 * that merely mention the e-mail or the quoted external id are scrubbed as well. */
-	char quoted[300];
-	snprintf(quoted, sizeof(quoted), "\"%s\"", ext);
+	 * that merely mention the e-mail or the quoted external id are scrubbed as well. The id
+	 * comes from the row itself: res->external_id may be cut short for display. */
 	sqlite3_stmt *s = store_prepare(st,
 					"UPDATE events SET payload = '{\"erased\":true}',"
-					" actor = CASE WHEN actor IN (?2, ?3) THEN NULL ELSE actor END"
+					" actor = CASE WHEN actor IN (?2, (SELECT external_id FROM people"
+					" WHERE id = ?1)) THEN NULL ELSE actor END"
 					" WHERE subject_id = ?1 OR instr(payload, ?2) > 0"
-					" OR instr(payload, ?4) > 0",
+					" OR instr(payload, '\"' || (SELECT external_id FROM people"
+					" WHERE id = ?1) || '\"') > 0",
 					d);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, ext, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, quoted, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -2385,7 +2384,7 @@ people_erase(struct store *st, const char *key, struct people_erase_result *res,
 		return diag_set(d, DIAG_NOMEM, "out of memory");
 	}
 	long rows = people_count_rows(st, id, d);
-	if (rows < 0 || people_erase_rows(st, id, res->external_id, email, res->pseudonym, res, d) != 0) {
+	if (rows < 0 || people_erase_rows(st, id, email, res->pseudonym, res, d) != 0) {
 		store_rollback(st);
 		return -1;
 	}

@@ -542,6 +542,31 @@ test_erase(void **state)
 	assert_true(sqlite3_get_autocommit(store_db(f->st)));
 }
 
+/* An external id longer than people_erase_result.external_id holds is still scrubbed in full. */
+static void
+test_erase_long_id(void **state)
+{
+	struct fixture *f = *state;
+	char id[301];
+	memset(id, 'L', 300);
+	id[300] = '\0';
+	char csv[512], sql[1024];
+	snprintf(csv, sizeof(csv), "id,name,email,timezone\n%s,Lena,lena@example.com,UTC\n", id);
+	long created, updated;
+	import_ok(f->st, csv, &created, &updated);
+	struct diag d;
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO events(at, kind, actor, payload) VALUES ('t', 'note', '%s', '{\"who\":\"%s\"}')",
+		 id, id);
+	assert_int_equal(store_exec(f->st, sql, &d), 0);
+	struct people_erase_result res;
+	assert_int_equal(people_erase(f->st, "lena@example.com", &res, &d), 0);
+	assert_int_equal(res.events_scrubbed, 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE actor = '%s' OR instr(payload, '%s') > 0",
+		 id, id);
+	assert_int_equal(qint(f->st, sql), 0);
+}
+
 static time_t
 fixed_clock(void *ud)
 {
@@ -842,6 +867,7 @@ main(void)
 		cmocka_unit_test(test_sha256_and_pseudonym),
 		cmocka_unit_test_setup_teardown(test_show_list_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase_long_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reimport_skips_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),
