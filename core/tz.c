@@ -58,7 +58,11 @@ tz_file_is_tzif(const char *zone)
 {
 	const char *dir = getenv("TZDIR");
 	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir : "/usr/share/zoneinfo", zone);
+	/* A cut path could name another, real zone ("Europe/Par" of "Europe/Paris"): refuse. */
+	int n = snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir : "/usr/share/zoneinfo",
+			 zone);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return 0;
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return 0;
