@@ -15,8 +15,11 @@ expect_rc "install" 0
 for f in bin/tandem include/tandem.h share/tandem/policies; do
   if [ -e "$PREFIX/$f" ]; then ok "$f"; else fail "installed $f" "missing"; fi
 done
-libdir=$(dirname "$(find "$PREFIX" -name tandem.pc | head -n1)")/..
-[ -n "$libdir" ] && [ -e "$libdir/libtandem.a" ] && ok "libraries" || fail "libraries" "libtandem.so/.a missing"
+pc=$(find "$PREFIX" -name tandem.pc | head -n1)
+[ -n "$pc" ] && ok "tandem.pc" || fail "installed tandem.pc" "missing"
+# (dirname of an empty path is ".", so the check must be on $pc, not on $libdir)
+libdir=$(dirname "${pc:-/nonexistent/x}")/..
+[ -e "$libdir/libtandem.a" ] && ok "libraries" || fail "libraries" "libtandem.a missing"
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 run pkg-config --cflags --libs tandem
