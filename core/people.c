@@ -1942,11 +1942,15 @@ people_rows_json(struct store *st, const char *sql, long long param, struct diag
 	if (sqlite3_bind_parameter_count(s) >= 1)
 		sqlite3_bind_int64(s, 1, param);
 	json_t *arr = json_array();
-	int rc;
-	while (arr != NULL && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		json_array_append_new(arr, people_row_json(s));
-	if (arr == NULL || rc != SQLITE_DONE) {
-		store_error(st, d, "reading rows");
+	int rc = SQLITE_DONE, nomem = arr == NULL;
+	/* A row that cannot be built is out of memory, not a row to leave out of the answer. */
+	while (!nomem && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		nomem = json_array_append_new(arr, people_row_json(s)) != 0;
+	if (nomem || rc != SQLITE_DONE) {
+		if (nomem)
+			diag_set(d, DIAG_NOMEM, "out of memory reading rows");
+		else
+			store_error(st, d, "reading rows");
 		json_decref(arr);
 		arr = NULL;
 	}
