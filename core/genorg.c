@@ -19,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "people.h"
+
+_Static_assert(GENORG_GEN_Z == PEOPLE_NGENERATIONS - 1, "genorg's generations are people's, in order");
+
 /* The fixed "today" of every generated org, so output never depends on the clock. */
 enum { AS_OF_YEAR = 2026 };
 
@@ -535,7 +539,6 @@ names_init(struct names *n, struct diag *d)
 	return 0;
 }
 
-static const char *const generation_names[] = {"baby_boomer", "gen_x", "millennial", "gen_z"};
 static const char *const status_names[] = {"active", "leave", "terminated"};
 static const char *const role_names[] = {"mentor", "mentee", "both"};
 static const char *const slot_names[GENORG_NSLOTS] = {
@@ -582,7 +585,7 @@ genorg_language_code(int i)
 const char *
 genorg_generation_name(int i)
 {
-	return i >= 0 && i < 4 ? generation_names[i] : NULL;
+	return i >= 0 && i < 4 ? people_generations[i] : NULL;
 }
 
 const char *
@@ -594,13 +597,8 @@ genorg_slot_name(int i)
 int
 genorg_generation_of(int birth_year)
 {
-	if (birth_year <= 1964)
-		return GENORG_BABY_BOOMER;
-	if (birth_year <= 1980)
-		return GENORG_GEN_X;
-	if (birth_year <= 1996)
-		return GENORG_MILLENNIAL;
-	return GENORG_GEN_Z;
+	/* The importer's rule, so generated files agree with what import derives. */
+	return people_generation_of(birth_year);
 }
 
 /* ---------------------------------------------------------------- the org */
@@ -1390,7 +1388,7 @@ genorg_format(const struct genorg *g, long i, struct genorg_row *row, struct dia
 	sb_uint(&s, p->birth_year, 4);
 	f[10] = sb_end(&s, start);
 
-	f[11] = generation_names[p->generation];
+	f[11] = people_generations[p->generation];
 
 	start = s.p;
 	sb_uint(&s, p->hire_year, 4);

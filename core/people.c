@@ -68,7 +68,8 @@ static const char *const pfield_column[PF_COUNT] = {
 /* The bit of the attributes in field masks (bits 0..PF_COUNT-1 are the fields). */
 enum { PF_ATTRS = PF_COUNT };
 
-static const char *const people_generations[] = {"baby_boomer", "gen_x", "millennial", "gen_z"};
+const char *const people_generations[PEOPLE_NGENERATIONS] = {"baby_boomer", "gen_x",
+								    "millennial", "gen_z"};
 static const char *const people_statuses[] = {"active", "leave", "terminated"};
 
 static int
@@ -552,16 +553,16 @@ people_one_of(const char *s, const char *const *set, size_t n)
 	return -1;
 }
 
-static const char *
+int
 people_generation_of(int year)
 {
 	if (year <= 1964)
-		return "baby_boomer";
+		return 0;
 	if (year <= 1980)
-		return "gen_x";
+		return 1;
 	if (year <= 1996)
-		return "millennial";
-	return "gen_z";
+		return 2;
+	return 3;
 }
 
 /* "a; b;;c " -> ["a","b","c"] as JSON text in the arena. */
@@ -800,7 +801,7 @@ people_check_field(struct pimport *im, struct prow *r, int f, char *v)
 		break;
 	case PF_GENERATION:
 		lower_in_place(v);
-		if (people_one_of(v, people_generations, 4) < 0) {
+		if (people_one_of(v, people_generations, PEOPLE_NGENERATIONS) < 0) {
 			PERR_F(im, r, f, "'%s' is not one of baby_boomer, gen_x, millennial, gen_z",
 			       pvalue(v, q, sizeof(q)));
 			return -1;
@@ -941,7 +942,7 @@ people_read_row(struct pimport *im, const struct csv_record *rec, struct diag *d
 			PERR_F(im, r, f, "missing (required)");
 	}
 	if (r->v[PF_GENERATION] == NULL && r->v[PF_BIRTH_YEAR] != NULL)
-		r->v[PF_GENERATION] = people_generation_of(atoi(r->v[PF_BIRTH_YEAR]));
+		r->v[PF_GENERATION] = people_generations[people_generation_of(atoi(r->v[PF_BIRTH_YEAR]))];
 	if (im->nattr > 0 && people_row_attrs(im, r, rec) != 0)
 		return diag_set(d, DIAG_NOMEM, "out of memory");
 	return people_index_row(im, r, idx, d);

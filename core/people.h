@@ -44,6 +44,14 @@
 
 struct store;
 
+/* The generations people.generation may hold, oldest first. */
+enum { PEOPLE_NGENERATIONS = 4 };
+extern const char *const people_generations[PEOPLE_NGENERATIONS];
+
+/* The generation index (into people_generations) of a birth year: the rule the
+ * importer applies when a file gives birth_year but no generation. */
+int people_generation_of(int birth_year);
+
 enum { PEOPLE_ERRORS_KEPT = 1000 };
 
 struct people_import_opts {
