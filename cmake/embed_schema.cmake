@@ -1,8 +1,8 @@
-# Turns core/schema/NNN_name.sql files into a C array of migrations (see store.h).
+# Turns core/store/schema/NNN_name.sql files into a C array of migrations (see store.h).
 # Invoked as: cmake -DOUT=file.c -DFILES="a.sql|b.sql" -P embed_schema.cmake
 string(REPLACE "|" ";" FILES "${FILES}")
-set(body "/* Generated from the core/schema migrations by cmake/embed_schema.cmake. Do not edit. */\n")
-string(APPEND body "#include <stddef.h>\n#include \"store.h\"\n\n")
+set(body "/* Generated from the core/store/schema migrations by cmake/embed_schema.cmake. Do not edit. */\n")
+string(APPEND body "#include <stddef.h>\n#include \"store/store.h\"\n\n")
 set(entries "")
 set(i 0)
 foreach(f ${FILES})

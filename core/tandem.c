@@ -11,10 +11,10 @@
 
 #include <jansson.h>
 
-#include "diag.h"
-#include "match.h"
-#include "people.h"
-#include "store.h"
+#include "base/diag.h"
+#include "match/match.h"
+#include "program/people.h"
+#include "store/store.h"
 
 _Static_assert((int)TANDEM_EINTERNAL == (int)DIAG_INTERNAL, "tandem_code mirrors diag_code");
 _Static_assert((int)TANDEM_LOG_ERROR == (int)TLOG_ERROR, "tandem_log_level mirrors tlog_level");

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "config.h"
-#include "enroll.h"
-#include "matches.h"
-#include "store.h"
+#include "cli/commands.h"
+#include "program/config.h"
+#include "program/enroll.h"
+#include "program/matches.h"
+#include "store/store.h"
 
 enum { ENROLL_ERRORS_SHOWN = 50 };
 

@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "csv.h"
-#include "genorg.h"
+#include "cli/commands.h"
+#include "io/csv.h"
+#include "program/genorg.h"
 
 static const char *const CMD = "gen-org";
 

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "commands.h"
+#include "cli/commands.h"
 
 static void
 import_usage(FILE *out)

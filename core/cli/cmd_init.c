@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "config.h"
-#include "store.h"
+#include "cli/commands.h"
+#include "program/config.h"
+#include "store/store.h"
 
 static const char *const ws_dirs[] = {
 	"policies", "plugins", "plugins/cadences", "plugins/rewards", "plugins/reports",

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "config.h"
-#include "matches.h"
-#include "policy.h"
-#include "store.h"
+#include "cli/commands.h"
+#include "program/config.h"
+#include "program/matches.h"
+#include "program/policy.h"
+#include "store/store.h"
 
 static void
 match_usage(FILE *out)

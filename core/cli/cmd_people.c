@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "people.h"
-#include "store.h"
+#include "cli/commands.h"
+#include "program/people.h"
+#include "store/store.h"
 
 enum { PEOPLE_ERRORS_SHOWN = 50 };
 

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "feat.h"
+#include "cli/commands.h"
+#include "program/feat.h"
 #include "lua/check.h"
 #include "lua/registry.h"
-#include "policy.h"
+#include "program/policy.h"
 
 /*
  * Policies are validated by the policy engine's validator, and checked with the

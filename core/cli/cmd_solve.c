@@ -13,11 +13,11 @@
 #include <strings.h>
 #include <time.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "csv.h"
-#include "match.h"
-#include "npy.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "io/csv.h"
+#include "match/match.h"
+#include "io/npy.h"
 
 struct mat {
 	int nr, nc;

@@ -6,7 +6,7 @@
 #ifndef TANDEM_CLI_COMMANDS_H
 #define TANDEM_CLI_COMMANDS_H
 
-#include "cli.h"
+#include "cli/cli.h"
 
 int cmd_init(struct cli *c, int argc, char **argv);     /* cmd_init.c */
 int cmd_programs(struct cli *c, int argc, char **argv); /* cmd_init.c */

@@ -2,7 +2,7 @@
  * cli/common: helpers every command shares: error and usage messages, JSON
  * output, aligned tables, progress lines and workspace paths.
  */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store/store.h"
 
 const char *
 cli_db_path(const struct cli *c)

@@ -1,5 +1,5 @@
 /*
- * lua/api_match: tandem.match.assign / tandem.match.stable over core/match.h.
+ * lua/api_match: tandem.match.assign / tandem.match.stable over core/match/match.h.
  * See api_match.h for the Lua contract.
  *
  * Buffers handed to the solvers are Lua userdata, so they count against the
@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "match.h"
+#include "match/match.h"
 
 /* Upper bound on cells, to refuse absurd inputs before allocating. */
 #define API_MATCH_MAX_CELLS ((lua_Integer)1 << 26)

@@ -1,5 +1,5 @@
 /*
- * lua/api_match: Lua bindings of the matching primitive (core/match.h), as
+ * lua/api_match: Lua bindings of the matching primitive (core/match/match.h), as
  * tandem.match.
  *
  *   tandem.match.assign(scores, opts) -> { total = number,

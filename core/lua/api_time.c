@@ -8,7 +8,7 @@
  */
 #include "lua/api_time.h"
 
-#include "tz.h"
+#include "time/tz.h"
 
 #include <ctype.h>
 #include <lauxlib.h>

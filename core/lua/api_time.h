@@ -31,7 +31,7 @@
 
 #include <lua.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 enum api_time_unit {
 	API_TIME_SECONDS,

@@ -23,7 +23,7 @@
 #ifndef TANDEM_LUA_CHECK_H
 #define TANDEM_LUA_CHECK_H
 
-#include "diag.h"
+#include "base/diag.h"
 #include "lua/plugin.h"
 
 /* What one hook did. */

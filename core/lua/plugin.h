@@ -34,7 +34,7 @@
 
 #include <lua.h>
 
-#include "diag.h"
+#include "base/diag.h"
 #include "lua/sandbox.h"
 #include "lua/worker.h"
 

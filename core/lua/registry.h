@@ -23,7 +23,7 @@
 #ifndef TANDEM_LUA_REGISTRY_H
 #define TANDEM_LUA_REGISTRY_H
 
-#include "diag.h"
+#include "base/diag.h"
 #include "lua/plugin.h"
 
 enum plugin_source { PLUGIN_SRC_PATH, PLUGIN_SRC_WORKSPACE, PLUGIN_SRC_BUILTIN };

@@ -49,7 +49,7 @@
 
 #include <lua.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 /* Instructions between two runs of the budget hook (deadline granularity). */
 enum { PLUGIN_HOOK_STEP = 10000 };

@@ -32,7 +32,7 @@
 
 #include <stddef.h>
 
-#include "diag.h"
+#include "base/diag.h"
 #include "lua/sandbox.h"
 
 /* A growable byte buffer: the child appends, the parent receives a copy. */

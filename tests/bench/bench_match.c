@@ -20,8 +20,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "match.h"
-#include "npy.h"
+#include "match/match.h"
+#include "io/npy.h"
 
 /* A benchmark has nothing sensible to do without memory: stop at once. */
 static void *

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "lua/plugin.h"
-#include "policy.h"
+#include "program/policy.h"
 
 static double
 now(void)

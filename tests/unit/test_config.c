@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "program/config.h"
 
 static char tmpdir[] = "/tmp/tandem-config-XXXXXX";
 static char path[256];

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "csv.h"
+#include "io/csv.h"
 
 /* Reads the whole of s; returns the records as "f1|f2|...\n" lines with "@LINE " prefixes. */
 static char *

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 static void
 test_set_and_prefix(void **state)

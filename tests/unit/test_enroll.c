@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "enroll.h"
-#include "store.h"
+#include "program/enroll.h"
+#include "store/store.h"
 
 static char dbpath[256];
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "feat.h"
+#include "program/feat.h"
 
 static int
 person(struct feat_snapshot *s, int64_t id, int level, const char *gen, const char *dept,

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "genorg.h"
-#include "tz.h"
+#include "program/genorg.h"
+#include "time/tz.h"
 
 static struct genorg *
 make(long n, uint64_t seed)

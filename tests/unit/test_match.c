@@ -1,5 +1,5 @@
 /*
- * Unit tests for core/match.c (dense assignment, certificate, result helpers).
+ * Unit tests for core/match/match.c (dense assignment, certificate, result helpers).
  * The oracle enumerates every assignment of small instances (capacities expanded,
  * memoized over the remaining capacities) and keeps the lexicographic best:
  * most pairs first, then the best total.
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "match.h"
+#include "match/match.h"
 
 /* ---- A small deterministic generator ------------------------------------ */
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "match.h"
+#include "match/match.h"
 
 /* A small deterministic generator (xorshift64*), so failures reproduce. */
 static uint64_t rng_state = 88172645463325252ULL;

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "match.h"
+#include "match/match.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 static int

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "npy.h"
+#include "io/npy.h"
 
 static char tmpdir[64];
 

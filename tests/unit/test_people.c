@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "people.h"
-#include "store.h"
+#include "program/people.h"
+#include "store/store.h"
 
 struct fixture {
 	char dir[64];

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "program/policy.h"
 
 static char tmpdir[256];
 

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "store.h"
+#include "store/store.h"
 
 struct fixture {
 	char dir[64];

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "tz.h"
+#include "time/tz.h"
 
 static void
 test_real_zones(void **state)

@@ -7,7 +7,7 @@
  * reader that accepts exactly the value kinds the three keys need (a string, a
  * boolean, a tuple of non-negative integers) and rejects anything else.
  */
-#include "npy.h"
+#include "io/npy.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
  * attached to the struct config at once, so an error (a longjmp) leaks nothing:
  * config_fini() frees whatever was filled in.
  */
-#include "config.h"
+#include "program/config.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +20,8 @@
 #include "lua/plugin.h"
 #include "lua/sandbox.h"
 #include "lua/worker.h"
-#include "store.h"
-#include "tz.h"
+#include "store/store.h"
+#include "time/tz.h"
 
 static const char *const workspace_fields[] = {"organization", "timezone", NULL};
 static const char *const program_fields[] = {

@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 struct store;
 

@@ -2,7 +2,7 @@
  * store: opening, checking and migrating the workspace database; transactions,
  * error formatting and the clock. See store.h for the contract.
  */
-#include "store.h"
+#include "store/store.h"
 
 #include <stdarg.h>
 #include <stdio.h>

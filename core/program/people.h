@@ -40,7 +40,7 @@
 
 #include <jansson.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 struct store;
 

@@ -7,7 +7,7 @@
  * growing text buffer; their offsets become pointers once the record is complete
  * (the buffer may move while it grows).
  */
-#include "csv.h"
+#include "io/csv.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -37,8 +37,8 @@
 
 #include <jansson.h>
 
-#include "diag.h"
-#include "feat.h"
+#include "base/diag.h"
+#include "program/feat.h"
 
 struct plugin;
 

@@ -44,7 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 enum feat_id {
 	FEAT_TOPIC_FIT,

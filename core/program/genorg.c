@@ -14,12 +14,12 @@
  * are drawn when the person is created. All draws come from one PRNG stream in
  * creation order, so the output depends only on (people, seed).
  */
-#include "genorg.h"
+#include "program/genorg.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "people.h"
+#include "program/people.h"
 
 _Static_assert(GENORG_GEN_Z == PEOPLE_NGENERATIONS - 1, "genorg's generations are people's, in order");
 

@@ -1,7 +1,7 @@
 /*
  * match.c: dense assignment (match_assign), its certificate (match_certify) and
  * the result helpers every solver shares (match_result_fini, match_result_pairs).
- * Contract: core/match.h. Callers: the policy pipeline, `tandem solve`, embedders.
+ * Contract: core/match/match.h. Callers: the policy pipeline, `tandem solve`, embedders.
  * Pure: no I/O, no globals, deterministic.
  *
  * THE PROBLEM. Rows i (agents), columns j with k_j slots, cost c_ij = score or
@@ -54,7 +54,7 @@
  * separately by the absence of an augmenting path (Berge), which
  * match_certify checks with its own search.
  */
-#include "match.h"
+#include "match/match.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -2,15 +2,15 @@
  * matches: loading cohorts from the store, storing proposals, reviewing
  * matches. See matches.h for the rules.
  */
-#include "matches.h"
+#include "program/matches.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "store.h"
-#include "tz.h"
+#include "program/config.h"
+#include "store/store.h"
+#include "time/tz.h"
 
 /* ---- small helpers ---------------------------------------------------------------- */
 

@@ -14,7 +14,7 @@
  * list, plus the worst accepted position; once the column is full that
  * position only moves up the list, so rejecting the worst is amortized O(1).
  */
-#include "match.h"
+#include "match/match.h"
 
 #include <float.h>
 #include <math.h>

@@ -5,7 +5,7 @@
  * every error), then, only if there was none and it is not a dry run, write
  * everything in one transaction.
  */
-#include "enroll.h"
+#include "program/enroll.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,8 +16,8 @@
 
 #include <jansson.h>
 
-#include "csv.h"
-#include "store.h"
+#include "io/csv.h"
+#include "store/store.h"
 
 enum efield {
 	EF_PERSON,

@@ -29,7 +29,7 @@
 
 #include <stdint.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 enum {
 	GENORG_MAX_PEOPLE = 1000000,

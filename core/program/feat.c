@@ -9,7 +9,7 @@
  * specialized for) and lays the mentor side out as parallel arrays, so scoring a
  * row streams through memory once.
  */
-#include "feat.h"
+#include "program/feat.h"
 
 #include <limits.h>
 #include <stdio.h>

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 struct store;
 
@@ -47,7 +47,7 @@ struct config {
 	int has_workspace;  /* workspace{} was declared */
 };
 
-/* The commented example written by `tandem init` (core/templates/tandem.lua). */
+/* The commented example written by `tandem init` (core/program/templates/tandem.lua). */
 extern const char config_template[];
 
 /* Reads and validates PATH. On error returns -1 and cfg is left empty. */

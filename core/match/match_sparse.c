@@ -35,7 +35,7 @@
  * Costs are c = score (minimize) or -score (maximize), read in place.
  * Memory: O(nr + nc) beyond the caller's arrays in the perfect case.
  */
-#include "match.h"
+#include "match/match.h"
 
 #include <math.h>
 #include <stdlib.h>

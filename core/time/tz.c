@@ -5,7 +5,7 @@
  * are kept in a fixed open-addressing table: no allocation, and a full table simply
  * stops caching (every question still gets a right answer, only slower).
  */
-#include "tz.h"
+#include "time/tz.h"
 
 #include <ctype.h>
 #include <pthread.h>

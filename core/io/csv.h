@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 enum { CSV_MAX_FIELD_DEFAULT = 64 * 1024, CSV_MAX_FIELDS_DEFAULT = 4096 };
 

@@ -17,8 +17,8 @@
 
 #include <stddef.h>
 
-#include "diag.h"
-#include "match.h"
+#include "base/diag.h"
+#include "match/match.h"
 
 struct npy_array {
 	int nr, nc;		/* shape (nr, nc) */

@@ -33,8 +33,8 @@
 
 #include <jansson.h>
 
-#include "diag.h"
-#include "policy.h"
+#include "base/diag.h"
+#include "program/policy.h"
 
 struct store;
 

@@ -2,7 +2,7 @@
  * policy: policy declarations, building and solving the matching problem of a
  * cohort, explaining pairs. See policy.h for the contract and the pipeline.
  */
-#include "policy.h"
+#include "program/policy.h"
 
 #include <math.h>
 #include <signal.h>
@@ -18,7 +18,7 @@
 #include "lua/plugin.h"
 #include "lua/registry.h"
 #include "lua/worker.h"
-#include "match.h"
+#include "match/match.h"
 
 static double
 now_secs(void)

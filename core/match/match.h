@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
+#include "base/diag.h"
 
 enum match_dtype { MATCH_F64, MATCH_F32, MATCH_I16, MATCH_I32 };
 

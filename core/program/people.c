@@ -10,7 +10,7 @@
  * the others. No per-row SELECT anywhere. docs/performance.md has the measurements behind
  * each choice; TANDEM_DEBUG=1 logs the time of each phase.
  */
-#include "people.h"
+#include "program/people.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,9 +25,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "csv.h"
-#include "store.h"
-#include "tz.h"
+#include "io/csv.h"
+#include "store/store.h"
+#include "time/tz.h"
 
 /* ------------------------------------------------------------------ fields */
 
