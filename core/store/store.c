@@ -3,6 +3,7 @@
  * error formatting and the clock. See store.h for the contract.
  */
 #include "store/store.h"
+#include "store/stmt.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@ struct store {
 	int readonly;
 	time_t (*clock)(void *ud);
 	void *clock_ud;
+	int depth;   /* open transaction levels: 0 none, 1 BEGIN IMMEDIATE, n > 1 SAVEPOINT tandem_n */
+	int aborted; /* SQLite rolled the whole transaction back under open levels (see store_rollback) */
 };
 
 enum { STORE_BUSY_MS = 5000 };
@@ -97,20 +100,10 @@ store_prepare(struct store *st, const char *sql, struct diag *d)
 static int
 store_query_int(struct store *st, const char *sql, long long *out, struct diag *d)
 {
-	sqlite3_stmt *stmt = store_prepare(st, sql, d);
-	if (stmt == NULL)
+	int64_t v = 0;
+	if (stmt_query_int64(st, st->path, sql, &v, d) != 0)
 		return -1;
-	int rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(stmt, 0);
-	} else if (rc == SQLITE_DONE) {
-		*out = 0;
-	} else {
-		store_error(st, d, "%s", st->path);
-		sqlite3_finalize(stmt);
-		return -1;
-	}
-	sqlite3_finalize(stmt);
+	*out = v;
 	return 0;
 }
 
@@ -123,33 +116,99 @@ store_version(struct store *st)
 	return (int)v;
 }
 
+/*
+ * Transactions compose: the outermost level is BEGIN IMMEDIATE (the write lock is taken
+ * at once, so a busy database fails at the outer begin and never in the middle of the
+ * work), each inner level a SAVEPOINT named by its depth. SQLite may roll the whole
+ * transaction back by itself after some errors (out of memory, disk full, I/O); the
+ * levels still open then stay counted, marked aborted, so no caller commits work that is
+ * gone: every commit fails until the outermost level has been closed.
+ */
 int
 store_begin(struct store *st, struct diag *d)
 {
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return store_error(st, d, "%s: cannot start a write transaction", st->path);
+	if (st->depth == 0) {
+		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			return store_error(st, d, "%s: cannot start a write transaction", st->path);
+		st->depth = 1;
+		st->aborted = 0;
+		return 0;
+	}
+	if (st->aborted || sqlite3_get_autocommit(st->db)) {
+		st->aborted = 1;
+		return diag_set(d, DIAG_DB, "%s: the enclosing transaction was already rolled back",
+				st->path);
+	}
+	char sql[48];
+	snprintf(sql, sizeof(sql), "SAVEPOINT tandem_%d", st->depth + 1);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_error(st, d, "%s: cannot open transaction level %d", st->path,
+				   st->depth + 1);
+	st->depth++;
 	return 0;
 }
 
 int
 store_commit(struct store *st, struct diag *d)
 {
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (st->depth == 0)
+		return diag_set(d, DIAG_INTERNAL, "%s: commit without a transaction (no store_begin)",
+				st->path);
+	if (st->aborted || sqlite3_get_autocommit(st->db)) {
+		st->aborted = 1;
+		diag_set(d, DIAG_DB, "%s: commit failed: the transaction was already rolled back",
+			 st->path);
+		store_rollback(st);
+		return -1;
+	}
+	char sql[48];
+	if (st->depth == 1)
+		snprintf(sql, sizeof(sql), "COMMIT");
+	else
+		snprintf(sql, sizeof(sql), "RELEASE tandem_%d", st->depth);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
 		store_error(st, d, "%s: commit failed", st->path);
 		store_rollback(st);
 		return -1;
 	}
+	st->depth--;
 	return 0;
 }
 
 void
 store_rollback(struct store *st)
 {
-	/* After some errors SQLite has already rolled back; ROLLBACK would then fail harmlessly. */
-	if (sqlite3_get_autocommit(st->db))
+	if (st->depth == 0)
 		return;
-	if (sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
-		tlog(TLOG_ERROR, "%s: rollback failed: %s", st->path, sqlite3_errmsg(st->db));
+	if (st->depth == 1) {
+		/* After some errors SQLite has already rolled back; ROLLBACK would then fail. */
+		if (!sqlite3_get_autocommit(st->db) &&
+		    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+			tlog(TLOG_ERROR, "%s: rollback failed: %s", st->path, sqlite3_errmsg(st->db));
+		st->depth = 0;
+		st->aborted = 0;
+		return;
+	}
+	if (!st->aborted && sqlite3_get_autocommit(st->db))
+		st->aborted = 1;
+	if (!st->aborted) {
+		/* ROLLBACK TO undoes the level's work but keeps the savepoint open; RELEASE closes it. */
+		char sql[96];
+		snprintf(sql, sizeof(sql), "ROLLBACK TO tandem_%d; RELEASE tandem_%d", st->depth,
+			 st->depth);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			tlog(TLOG_ERROR, "%s: rollback of level %d failed: %s", st->path, st->depth,
+			     sqlite3_errmsg(st->db));
+			st->aborted = 1; /* the outer levels cannot trust what is left */
+		}
+	}
+	st->depth--;
+}
+
+int
+store_depth(const struct store *st)
+{
+	return st->depth;
 }
 
 /*
@@ -189,18 +248,17 @@ store_set_pragmas(struct store *st, struct diag *d)
 	if (store_exec(st, sql, d) != 0)
 		return -1;
 	/* journal_mode answers with the mode it ended up in; anything but wal is a refusal. */
-	sqlite3_stmt *stmt = store_prepare(st, "PRAGMA journal_mode=WAL", d);
-	if (stmt == NULL)
+	struct stmt s;
+	if (stmt_prepare(&s, st, "PRAGMA journal_mode", "PRAGMA journal_mode=WAL", d) != 0)
 		return -1;
-	int rc = sqlite3_step(stmt);
-	const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
-	int wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;
-	if (rc != SQLITE_ROW) {
-		store_error(st, d, "%s: journal_mode", st->path);
-		sqlite3_finalize(stmt);
-		return -1;
-	}
-	sqlite3_finalize(stmt);
+	const char *mode = NULL;
+	int rc = stmt_step(&s, d);
+	if (rc == STMT_ROW && stmt_text(&s, 0, &mode, d) != 0)
+		rc = -1;
+	int wal = mode != NULL && strcmp(mode, "wal") == 0;
+	stmt_finalize(&s);
+	if (rc < 0)
+		return diag_prefix(d, "%s", st->path);
 	if (!wal)
 		return diag_set(d, DIAG_DB, "%s: cannot switch to WAL journal mode", st->path);
 	return store_exec(st, "PRAGMA synchronous=FULL", d);
@@ -219,21 +277,22 @@ store_version_error(struct store *st, int have, struct diag *d)
 static int
 store_check_references(struct store *st, struct diag *d)
 {
-	sqlite3_stmt *stmt = store_prepare(st, "PRAGMA foreign_key_check", d);
-	if (stmt == NULL)
+	struct stmt s;
+	if (stmt_prepare(&s, st, "PRAGMA foreign_key_check", "PRAGMA foreign_key_check", d) != 0)
 		return -1;
-	int rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		diag_set(d, DIAG_INTERNAL, "%s: table %s row %lld refers to a missing %s row", st->path,
-			 (const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1),
-			 (const char *)sqlite3_column_text(stmt, 2));
-		sqlite3_finalize(stmt);
-		return -1;
+	int rc = stmt_step(&s, d);
+	if (rc == STMT_ROW) {
+		const char *table = NULL, *parent = NULL;
+		if (stmt_text(&s, 0, &table, d) == 0 && stmt_text(&s, 2, &parent, d) == 0)
+			diag_set(d, DIAG_INTERNAL, "%s: table %s row %lld refers to a missing %s row",
+				 st->path, table ? table : "?", (long long)stmt_int64(&s, 1),
+				 parent ? parent : "?");
+		rc = -1;
+	} else if (rc < 0) {
+		diag_prefix(d, "%s", st->path);
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return store_error(st, d, "%s: foreign_key_check", st->path);
-	return 0;
+	stmt_finalize(&s);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Applies one migration in its own transaction, unless another process got there first. */
@@ -258,8 +317,10 @@ store_apply(struct store *st, const struct store_migration *m, int fresh, struct
 	if (store_exec(st, m->sql, d) != 0 || store_check_references(st, d) != 0)
 		goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", m->version);
-	if (store_exec(st, sql, d) != 0 || store_commit(st, d) != 0)
+	if (store_exec(st, sql, d) != 0)
 		goto fail;
+	if (store_commit(st, d) != 0) /* a failed commit has rolled its level back */
+		return diag_prefix(d, "migration %s", m->name);
 	tlog(TLOG_DEBUG, "%s: applied migration %s", st->path, m->name);
 	return 0;
 fail:

@@ -6,8 +6,8 @@
  *
  * Called by: the CLI (cli_open_store, tandem init), people, enrollments, match,
  * sched, events, reports: every module that reads or writes the database. Modules
- * run their own prepared statements on store_db() and use store_error() to turn a
- * SQLite failure into a diag.
+ * run their own statements through the checked helpers of store/stmt.h and use
+ * store_error() to turn a SQLite failure into a diag.
  *
  * Contract:
  *  - store_open() sets journal_mode=WAL, foreign_keys=ON, synchronous=FULL and a
@@ -19,12 +19,63 @@
  *    each must pass PRAGMA foreign_key_check before it commits.
  *  - STORE_READONLY opens with SQLITE_OPEN_READONLY, applies nothing, and refuses
  *    a database whose schema is not exactly store_schema_version().
- *  - Every write goes through store_begin() (BEGIN IMMEDIATE) ... store_commit(),
- *    or store_rollback() on any failure.
+ *  - Every write goes through store_begin() ... store_commit(), or store_rollback() on
+ *    any failure. Transactions compose (see "Composing transactions" below).
  *  - Time: rows are stamped with store_timestamp(), which reads the store's clock.
  *    The clock defaults to time(NULL); `tandem simulate` and tests replace it with
  *    store_set_clock(). store_now() is the wall clock for code without a store.
  *  - One struct store belongs to one thread at a time (SQLite connection rules).
+ */
+/*
+ * Composing transactions
+ *
+ * store_begin() opens a level: the outermost is BEGIN IMMEDIATE (the write lock is taken
+ * at once, so a busy database fails there, before any work), each nested one a SAVEPOINT
+ * named by its depth. store_commit() closes the innermost level keeping its work
+ * (RELEASE; COMMIT for the outermost, which is when anything reaches the disk);
+ * store_rollback() closes the innermost level discarding its work (ROLLBACK TO + RELEASE;
+ * ROLLBACK for the outermost). So every module writes the same way, whether it is called
+ * alone or as a part of a larger unit of work:
+ *
+ *     if (store_begin(st, d) != 0)
+ *             return -1;
+ *     if (write_this(st, d) != 0 || events_append(st, &ev, NULL, d) != 0) {
+ *             store_rollback(st);
+ *             return -1;
+ *     }
+ *     return store_commit(st, d);
+ *
+ * and a caller that needs several modules' work to land together (a scheduler's claim of
+ * an occurrence, the effects of its job, and its completion) wraps their calls in one
+ * outer level:
+ *
+ *     if (store_begin(st, d) != 0)                  BEGIN IMMEDIATE
+ *             return -1;
+ *     if (sched_claim(st, occ, d) != 0 ||           SAVEPOINT tandem_2 ... RELEASE
+ *         job_apply(st, occ, d) != 0 ||             SAVEPOINT tandem_2 ... RELEASE
+ *         sched_complete(st, occ, d) != 0) {        SAVEPOINT tandem_2 ... RELEASE
+ *             store_rollback(st);                   ROLLBACK: all three are undone
+ *             return -1;
+ *     }
+ *     return store_commit(st, d);                   COMMIT: all three land together
+ *
+ * An inner commit only promises that its level is merged into the enclosing one: the work
+ * becomes durable at the outermost commit, and an outer rollback discards it.
+ *
+ * Rules:
+ *  - Pair every successful store_begin() with exactly one store_commit() or
+ *    store_rollback(). Never call store_rollback() after a failed store_begin() (no level
+ *    was opened; inside an outer transaction it would roll back the caller's level).
+ *  - store_commit() closes its level whether it succeeds or not: on failure it has rolled
+ *    the level back already, so return the error without calling store_rollback(). The
+ *    outermost commit can fail on a deferred foreign key or the disk; inner ones rarely.
+ *  - store_commit() without an open level is a bug: DIAG_INTERNAL.
+ *  - If SQLite rolls the whole transaction back by itself (out of memory, disk full), the
+ *    open levels stay counted; every store_begin()/store_commit() then fails until the
+ *    callers have unwound to the outermost level, so nobody reports work as committed
+ *    that is gone.
+ *  - Statements that cannot run inside a transaction (VACUUM, PRAGMA journal_mode) need
+ *    store_depth() == 0.
  */
 #ifndef TANDEM_STORE_H
 #define TANDEM_STORE_H
@@ -77,13 +128,22 @@ int store_schema_version(void);
 /* The schema version (PRAGMA user_version) of the open database. */
 int store_version(struct store *st);
 
-/* BEGIN IMMEDIATE: takes the write lock now, so a busy database fails here and not mid-write. */
+/* Opens a transaction level: BEGIN IMMEDIATE when none is open (takes the write lock now, so a
+ * busy database fails here and not mid-write), else SAVEPOINT tandem_<depth>. See above. */
 int store_begin(struct store *st, struct diag *d);
+
+/* Closes the innermost level keeping its work (COMMIT for the outermost, RELEASE inside).
+ * On failure the level is rolled back and closed. DIAG_INTERNAL when no level is open. */
 int store_commit(struct store *st, struct diag *d);
 
-/* Rolls back the open transaction, if any. Never fails from the caller's view (logs instead),
- * so it can run on an error path without overwriting the diag that explains the error. */
+/* Closes the innermost level discarding its work (ROLLBACK for the outermost, ROLLBACK TO +
+ * RELEASE inside); outer levels keep theirs. A no-op when no level is open. Never fails from
+ * the caller's view (logs instead), so it can run on an error path without overwriting the
+ * diag that explains the error. */
 void store_rollback(struct store *st);
+
+/* The number of open levels: 0 outside a transaction. */
+int store_depth(const struct store *st);
 
 /* Runs one or more SQL statements without parameters (schema, pragmas). */
 int store_exec(struct store *st, const char *sql, struct diag *d);

@@ -209,6 +209,161 @@ test_transactions_and_errors(void **state)
 	store_close(st);
 }
 
+static long long
+count_programs(struct store *st)
+{
+	return query_int(st, "SELECT count(*) FROM programs");
+}
+
+static int
+add_program(struct store *st, const char *name, struct diag *d)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "INSERT INTO programs(name, created_at) VALUES ('%s', 'x')", name);
+	return store_exec(st, sql, d);
+}
+
+static void
+test_nested_transactions(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct store *st = store_open(f->path, STORE_CREATE, &d);
+	assert_non_null(st);
+	assert_int_equal(store_depth(st), 0);
+
+	/* Nested commit: the inner level lands with the outer one. */
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "outer", &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_depth(st), 2);
+	assert_int_equal(add_program(st, "inner", &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_depth(st), 3);
+	assert_int_equal(add_program(st, "innermost", &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_depth(st), 1);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_depth(st), 0);
+	assert_int_equal(count_programs(st), 3);
+
+	/* An inner rollback discards only the inner level; the outer work commits. */
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "kept", &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "dropped", &d), 0);
+	store_rollback(st);
+	assert_int_equal(store_depth(st), 1);
+	assert_int_equal(count_programs(st), 4);
+	/* The level after a rolled-back one is a fresh savepoint of the same depth. */
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "again", &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(count_programs(st), 5);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM programs WHERE name = 'dropped'"), 0);
+
+	/* An outer rollback discards inner levels that had committed. */
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "o1", &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "i1", &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "i2", &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(count_programs(st), 8);
+	store_rollback(st);
+	assert_int_equal(store_depth(st), 0);
+	assert_int_equal(count_programs(st), 5);
+
+	/* A failing statement inside a level: the level rolls back, the outer continues. */
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "dup", &d), 0);
+	assert_int_equal(add_program(st, "dup", &d), -1);
+	assert_int_equal(d.code, DIAG_CONFLICT);
+	store_rollback(st);
+	assert_int_equal(add_program(st, "after", &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(count_programs(st), 6);
+	store_close(st);
+}
+
+static void
+test_transaction_depth_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct store *st = store_open(f->path, STORE_CREATE, &d);
+	assert_non_null(st);
+
+	/* Commit without begin is a bug in the caller, not a database error. */
+	assert_int_equal(store_commit(st, &d), -1);
+	assert_int_equal(d.code, DIAG_INTERNAL);
+	assert_non_null(strstr(d.msg, "without a transaction"));
+	assert_int_equal(store_depth(st), 0);
+	/* Rollback without begin does nothing (and rolls back nothing). */
+	store_rollback(st);
+	assert_int_equal(store_depth(st), 0);
+
+	/* One commit too many after a nested pair. */
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_commit(st, &d), -1);
+	assert_int_equal(d.code, DIAG_INTERNAL);
+
+	/* A failed outer commit (deferred foreign key) closes its level: the next begin is a
+	 * fresh BEGIN IMMEDIATE, not a savepoint of a dead transaction. */
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_exec(st, "PRAGMA defer_foreign_keys=ON", &d), 0);
+	assert_int_equal(store_exec(st, "INSERT INTO enrollments(program_id, person_id, role, created_at)"
+				       " VALUES (99, 999, 'mentor', 'x')", &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "lost", &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_commit(st, &d), -1);
+	assert_int_equal(d.code, DIAG_CONFLICT);
+	assert_int_equal(store_depth(st), 0);
+	assert_int_equal(count_programs(st), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_depth(st), 1);
+	store_rollback(st);
+	store_close(st);
+}
+
+static void
+test_busy_fails_at_outer_begin(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct store *st = store_open(f->path, STORE_CREATE, &d);
+	assert_non_null(st);
+	struct store *other = store_open(f->path, 0, &d);
+	assert_non_null(other);
+	sqlite3_busy_timeout(store_db(other), 10);
+
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "mine", &d), 0);
+	/* The other connection fails at its outer begin, before any work, and opens no level. */
+	assert_int_equal(store_begin(other, &d), -1);
+	assert_int_equal(d.code, DIAG_DB);
+	assert_non_null(strstr(d.msg, "retry"));
+	assert_int_equal(store_depth(other), 0);
+	/* ... so its rollback on the error path cannot touch anything. */
+	store_rollback(other);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_begin(other, &d), 0);
+	assert_int_equal(add_program(other, "theirs", &d), 0);
+	assert_int_equal(store_commit(other, &d), 0);
+	assert_int_equal(count_programs(st), 2);
+	store_close(other);
+	store_close(st);
+}
+
 static time_t
 fixed_clock(void *ud)
 {
@@ -249,6 +404,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transaction_depth_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_fails_at_outer_begin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
