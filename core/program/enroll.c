@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "io/csv.h"
+#include "events/events.h"
 #include "store/store.h"
 
 enum efield {
@@ -566,24 +567,16 @@ write_rows(struct imp *im, struct diag *d)
 	json_t *payload = json_pack(
 	    "{s:s, s:I, s:I, s:I}", "file", im->name, "total", (json_int_t)im->res->total,
 	    "created", (json_int_t)im->res->created, "updated", (json_int_t)im->res->updated);
-	char *text = json_dumps(payload, JSON_COMPACT);
+	char *text = payload != NULL ? json_dumps(payload, JSON_COMPACT) : NULL;
 	json_decref(payload);
-	s = store_prepare(im->st,
-			  "INSERT INTO events (at, kind, actor, program_id, payload) "
-			  "VALUES (?1, 'enrollments.imported', ?2, ?3, ?4)",
-			  d);
 	int rc = -1;
-	if (s && text) {
-		sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, im->o->actor, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 3, im->program_id);
-		sqlite3_bind_text(s, 4, text, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(s) == SQLITE_DONE ? 0
-						    : store_error(im->st, d, "recording the event");
-	} else if (text == NULL) {
+	if (text == NULL)
 		diag_set(d, DIAG_NOMEM, "out of memory");
-	}
-	sqlite3_finalize(s);
+	else
+		rc = events_append(im->st,
+				   &(struct event){.kind = "enrollments.imported", .actor = im->o->actor,
+						   .program_id = im->program_id, .payload_json = text},
+				   NULL, d);
 	free(text);
 	if (rc < 0)
 		goto fail;

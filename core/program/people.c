@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "io/csv.h"
+#include "events/events.h"
 #include "store/store.h"
 #include "time/tz.h"
 
@@ -1485,7 +1486,7 @@ people_bind_update(sqlite3_stmt *s, const int *param_of, const struct prow *r, l
 }
 
 static int
-people_write_event(struct pimport *im, const char *now, struct diag *d)
+people_write_event(struct pimport *im, struct diag *d)
 {
 	const char *base = strrchr(im->name, '/');
 	json_t *payload = json_pack("{s:s, s:I, s:I, s:I}", "file", base ? base + 1 : im->name,
@@ -1497,18 +1498,10 @@ people_write_event(struct pimport *im, const char *now, struct diag *d)
 	json_decref(payload);
 	if (text == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory");
-	sqlite3_stmt *s = store_prepare(im->st,
-					"INSERT INTO events(at, kind, actor, payload)"
-					" VALUES (?, 'people.imported', ?, ?)",
-					d);
-	int rc = -1;
-	if (s != NULL) {
-		sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
-		bind_text_or_null(s, 2, im->o->actor);
-		sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_error(im->st, d, "recording the import event");
-	}
-	sqlite3_finalize(s);
+	int rc = events_append(im->st,
+			       &(struct event){.kind = "people.imported", .actor = im->o->actor,
+					       .payload_json = text},
+			       NULL, d);
 	free(text);
 	return rc;
 }
@@ -1722,7 +1715,7 @@ people_write(struct pimport *im, struct diag *d)
 	    (w.ins = store_prepare(st, isql, d)) == NULL ||
 	    (bsql != NULL && (w.batch = store_prepare(st, bsql, d)) == NULL) ||
 	    people_park_emails(im, d) != 0 || people_write_rows(im, &w, newid, now, d) != 0 ||
-	    people_write_event(im, now, d) != 0)
+	    people_write_event(im, d) != 0)
 		goto rollback;
 	people_pstmts_finalize(&w);
 	ptimes_mark(&im->times, "rows");
@@ -2294,25 +2287,12 @@ people_erase_rows(struct store *st, long long id, const char *email, const char 
 	if (gone != 1)
 		return diag_set(d, DIAG_NOTFOUND, "the person disappeared during the erase");
 
-	char now[STORE_TIME_MAX];
-	if (store_timestamp(st, now) != 0)
-		return diag_set(d, DIAG_INTERNAL, "the clock's time cannot be written as a date");
 	char payload[64];
 	snprintf(payload, sizeof(payload), "{\"pseudonym\":\"%s\"}", pseudonym);
-	s = store_prepare(st,
-			  "INSERT INTO events(at, kind, subject_id, payload)"
-			  " VALUES (?1, 'people.erased', ?2, ?3)",
-			  d);
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, id);
-	sqlite3_bind_text(s, 3, payload, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_error(st, d, "recording the erasure");
-	return 0;
+	return events_append(st,
+			     &(struct event){.kind = "people.erased", .subject_id = id,
+					     .payload_json = payload},
+			     NULL, d);
 }
 
 /* Pushes the WAL into the database and empties it; vacuums if the e-mail survives in the file. */

@@ -1,0 +1,77 @@
+/*
+ * events: the only writer of new rows in `events`. See events.h for the contract.
+ */
+#include "events/events.h"
+
+#include <stdio.h>
+
+#include "store/stmt.h"
+
+/* "domain.verb": lower-case words of letters, digits and '_' joined by dots. */
+static int
+events_kind_ok(const char *kind)
+{
+	if (kind == NULL || kind[0] == '\0' || kind[0] == '.')
+		return 0;
+	int dots = 0;
+	for (const char *p = kind; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (p[1] == '\0' || p[1] == '.')
+				return 0;
+			dots++;
+		} else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) {
+			return 0;
+		}
+	}
+	return dots > 0;
+}
+
+/* The payload is checked by SQLite's JSON parser in the same statement (json_type raises on
+ * malformed text, hence json_valid first, in a CASE, which is evaluated lazily), so a bad payload
+ * inserts nothing (the WHERE is false) and is told apart from a failed step by changes(). */
+static const char events_insert_sql[] =
+	"INSERT INTO events(at, kind, actor, subject_id, program_id, payload)"
+	" SELECT ?1, ?2, ?3, ?4, ?5, ?6"
+	" WHERE CASE WHEN json_valid(?6) THEN json_type(?6) END IS 'object'";
+
+int
+events_append(struct store *st, const struct event *ev, int64_t *id_out, struct diag *d)
+{
+	const char *kind = ev->kind != NULL ? ev->kind : "(null)";
+	if (store_depth(st) == 0)
+		return diag_set(d, DIAG_INTERNAL,
+				"recording event %s: events_append outside a transaction", kind);
+	if (!events_kind_ok(ev->kind))
+		return diag_set(d, DIAG_INTERNAL,
+				"recording event %s: the kind is not \"domain.verb\" in lower case", kind);
+	char at[STORE_TIME_MAX];
+	if (store_timestamp(st, at) != 0)
+		return diag_set(d, DIAG_INTERNAL,
+				"recording event %s: the clock's time cannot be written as a date", kind);
+	const char *payload = ev->payload_json != NULL ? ev->payload_json : "{}";
+	/* The statement's name, which every diag starts with, lives as long as the statement. */
+	char name[96];
+	snprintf(name, sizeof(name), "recording event %.64s", kind);
+	struct stmt s;
+	if (stmt_prepare(&s, st, name, events_insert_sql, d) != 0)
+		return -1;
+	int rc = stmt_bind_text(&s, 1, at, d) || stmt_bind_text(&s, 2, ev->kind, d) ||
+			 stmt_bind_text(&s, 3, ev->actor, d) ||
+			 (ev->subject_id != 0 ? stmt_bind_int64(&s, 4, ev->subject_id, d)
+					      : stmt_bind_null(&s, 4, d)) ||
+			 (ev->program_id != 0 ? stmt_bind_int64(&s, 5, ev->program_id, d)
+					      : stmt_bind_null(&s, 5, d)) ||
+			 stmt_bind_text(&s, 6, payload, d) || stmt_run(&s, d)
+		 ? -1
+		 : 0;
+	stmt_finalize(&s);
+	if (rc != 0)
+		return -1;
+	sqlite3 *db = store_db(st);
+	if (sqlite3_changes(db) != 1)
+		return diag_set(d, DIAG_INTERNAL, "recording event %s: the payload is not a JSON object",
+				kind);
+	if (id_out != NULL)
+		*id_out = sqlite3_last_insert_rowid(db);
+	return 0;
+}

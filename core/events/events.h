@@ -1,0 +1,49 @@
+/*
+ * events: the event log. Every module that records that something happened (people
+ * imported, enrollments imported, a match proposed, and later sessions, rewards and
+ * reports) appends to the `events` table through events_append() and nothing else, so
+ * the log has one shape, one clock and one place to hang hook dispatch and the outbox on.
+ *
+ * Called by: people, enroll, matches (program/), and the scheduler and reward modules to
+ * come. Readers (people show/export, reports) query the table directly.
+ *
+ * Contract:
+ *  - events_append() must run inside the caller's transaction (store_begin() ...
+ *    store_commit()): an event is part of the work it describes and lands or vanishes
+ *    with it. Called outside one it fails with DIAG_INTERNAL and writes nothing.
+ *  - `at` is the store's clock (store_timestamp()), so `tandem simulate` and the tests
+ *    stamp events with their virtual time.
+ *  - kind is "domain.verb" (lower-case letters, digits and '_', at least one '.'), e.g.
+ *    "people.imported"; payload_json is the text of one JSON object (NULL: "{}"). Either
+ *    wrong is a bug in the caller: DIAG_INTERNAL. actor NULL, subject_id 0 and
+ *    program_id 0 store SQL NULL. The event does not copy beyond the call.
+ *  - Payloads name people by their external id where needed and never hold an e-mail:
+ *    the log is kept for years.
+ *  - Rows are append-only, with one exception: erasing a person (people_erase, the
+ *    right to erasure) rewrites the payload and actor of the events that concern or
+ *    mention them, in the same transaction as the erasure, and appends its own
+ *    people.erased event through events_append(). That scrub is an UPDATE of existing
+ *    rows for a legal obligation, not a new event, so it stays with the erasure, which
+ *    alone knows what identifies the person (ids, e-mail).
+ */
+#ifndef TANDEM_EVENTS_H
+#define TANDEM_EVENTS_H
+
+#include <stdint.h>
+
+#include "base/diag.h"
+#include "store/store.h"
+
+struct event {
+	const char *kind;         /* "people.imported": required */
+	const char *actor;        /* who caused it (a user name, an external id); NULL: none */
+	int64_t subject_id;       /* people.id the event is about; 0: none */
+	int64_t program_id;       /* programs.id; 0: none */
+	const char *payload_json; /* one JSON object; NULL: "{}" */
+};
+
+/* Appends ev stamped with the store's clock, inside the open transaction. *id_out (if not
+ * NULL) receives the event's id. 0, or -1 + diag (nothing written). */
+int events_append(struct store *st, const struct event *ev, int64_t *id_out, struct diag *d);
+
+#endif

@@ -1,0 +1,197 @@
+/* Unit tests for core/events: the one writer of the event log. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "events/events.h"
+#include "store/stmt.h"
+#include "store/store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static time_t
+fixed_clock(void *ud)
+{
+	return *(time_t *)ud;
+}
+
+static time_t clock_value = 1795356000; /* 2026-11-22T14:00:00Z */
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_events.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/tandem.db", f->dir);
+	struct diag d;
+	f->st = store_open(f->path, STORE_CREATE, &d);
+	if (f->st == NULL)
+		return -1;
+	store_set_clock(f->st, fixed_clock, &clock_value);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(f->st);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static int64_t
+qint(struct store *st, const char *sql)
+{
+	int64_t v = -1;
+	struct diag d;
+	assert_int_equal(stmt_query_int64(st, "test query", sql, &v, &d), 0);
+	return v;
+}
+
+static void
+test_append_writes_one_row(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	int64_t id = 0, id2 = 0;
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(events_append(f->st,
+				       &(struct event){.kind = "people.imported", .actor = "hr-admin",
+						       .subject_id = 7, .program_id = 3,
+						       .payload_json = "{\"file\":\"people.csv\",\"total\":2}"},
+				       &id, &d),
+			 0);
+	assert_true(id > 0);
+	/* Defaults: no actor, subject or program is SQL NULL; no payload is "{}". */
+	assert_int_equal(events_append(f->st, &(struct event){.kind = "match.proposed"}, &id2, &d), 0);
+	assert_true(id2 > id);
+	assert_int_equal(events_append(f->st, &(struct event){.kind = "a.b.c_2"}, NULL, &d), 0);
+	assert_int_equal(store_commit(f->st, &d), 0);
+
+	struct stmt s;
+	assert_int_equal(stmt_prepare(&s, f->st, "reading events",
+				      "SELECT id, at, kind, actor, subject_id, program_id, payload"
+				      " FROM events ORDER BY id",
+				      &d),
+			 0);
+	const char *t = NULL;
+	assert_int_equal(stmt_step(&s, &d), STMT_ROW);
+	assert_true(stmt_int64(&s, 0) == id);
+	assert_int_equal(stmt_text(&s, 1, &t, &d), 0);
+	assert_string_equal(t, "2026-11-22T14:00:00Z"); /* the store's clock */
+	assert_int_equal(stmt_text(&s, 2, &t, &d), 0);
+	assert_string_equal(t, "people.imported");
+	assert_int_equal(stmt_text(&s, 3, &t, &d), 0);
+	assert_string_equal(t, "hr-admin");
+	assert_int_equal(stmt_int64(&s, 4), 7);
+	assert_int_equal(stmt_int64(&s, 5), 3);
+	assert_int_equal(stmt_text(&s, 6, &t, &d), 0);
+	assert_string_equal(t, "{\"file\":\"people.csv\",\"total\":2}");
+	assert_int_equal(stmt_step(&s, &d), STMT_ROW);
+	assert_true(stmt_is_null(&s, 3) && stmt_is_null(&s, 4) && stmt_is_null(&s, 5));
+	assert_int_equal(stmt_text(&s, 6, &t, &d), 0);
+	assert_string_equal(t, "{}");
+	assert_int_equal(stmt_step(&s, &d), STMT_ROW);
+	assert_int_equal(stmt_step(&s, &d), STMT_DONE);
+	stmt_finalize(&s);
+}
+
+static void
+test_append_needs_a_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	assert_int_equal(events_append(f->st, &(struct event){.kind = "people.imported"}, NULL, &d), -1);
+	assert_int_equal(d.code, DIAG_INTERNAL);
+	assert_non_null(strstr(d.msg, "outside a transaction"));
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events"), 0);
+}
+
+static void
+test_append_rejects_bad_kind_and_payload(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	assert_int_equal(store_begin(f->st, &d), 0);
+	const char *bad_kinds[] = {NULL, "", "imported", "People.imported", "people.", ".x",
+				   "people..imported", "people imported", "people.im-ported"};
+	for (size_t i = 0; i < sizeof(bad_kinds) / sizeof(bad_kinds[0]); i++) {
+		assert_int_equal(events_append(f->st, &(struct event){.kind = bad_kinds[i]}, NULL, &d), -1);
+		assert_int_equal(d.code, DIAG_INTERNAL);
+		assert_non_null(strstr(d.msg, "domain.verb"));
+	}
+	const char *bad_payloads[] = {"", "[1,2]", "\"text\"", "{\"a\":", "42", "null"};
+	for (size_t i = 0; i < sizeof(bad_payloads) / sizeof(bad_payloads[0]); i++) {
+		assert_int_equal(events_append(f->st,
+					       &(struct event){.kind = "x.y", .payload_json = bad_payloads[i]},
+					       NULL, &d),
+				 -1);
+		assert_int_equal(d.code, DIAG_INTERNAL);
+		assert_non_null(strstr(d.msg, "recording event x.y: the payload is not a JSON object"));
+	}
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events"), 0);
+	store_rollback(f->st);
+}
+
+static void
+test_events_follow_the_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	/* An event appended in an inner level that rolls back is gone; the outer one stays. */
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(events_append(f->st, &(struct event){.kind = "outer.kept"}, NULL, &d), 0);
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(events_append(f->st, &(struct event){.kind = "inner.dropped"}, NULL, &d), 0);
+	store_rollback(f->st);
+	assert_int_equal(store_commit(f->st, &d), 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events"), 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind = 'outer.kept'"), 1);
+
+	/* An outer rollback takes the inner level's committed event with it. */
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(events_append(f->st, &(struct event){.kind = "inner.committed"}, NULL, &d), 0);
+	assert_int_equal(store_commit(f->st, &d), 0);
+	store_rollback(f->st);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events"), 1);
+
+	/* The clock moves: each event takes the time of its append. */
+	clock_value += 3600;
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(events_append(f->st, &(struct event){.kind = "later.on"}, NULL, &d), 0);
+	assert_int_equal(store_commit(f->st, &d), 0);
+	clock_value -= 3600;
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE at = '2026-11-22T15:00:00Z'"), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_append_writes_one_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_needs_a_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_rejects_bad_kind_and_payload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_follow_the_transaction, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
