@@ -20,6 +20,7 @@
 #include "lua/plugin.h"
 #include "lua/sandbox.h"
 #include "lua/worker.h"
+#include "store/stmt.h"
 #include "store/store.h"
 #include "time/tz.h"
 
@@ -416,7 +417,6 @@ config_program_json(const struct config_program *p)
 int
 config_sync_programs(struct store *st, const struct config *cfg, struct diag *d)
 {
-	sqlite3 *db = store_db(st);
 	static const char *sql =
 		"INSERT INTO programs(name, title, starts_on, ends_on, config, created_at) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
@@ -428,36 +428,33 @@ config_sync_programs(struct store *st, const struct config *cfg, struct diag *d)
 		return diag_set(d, DIAG_INTERNAL, "cannot format the current time");
 	if (store_begin(st, d) != 0)
 		return -1;
-	sqlite3_stmt *stmt = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		store_error(st, d, "preparing the programs upsert");
+	/* The statement's name, the context of its errors, names the program being saved. */
+	char name[160] = "the programs upsert";
+	struct stmt s = {0};
+	char *json = NULL;
+	if (stmt_prepare(&s, st, name, sql, d) != 0)
 		goto fail;
-	}
 	for (int i = 0; i < cfg->nprograms; i++) {
 		const struct config_program *p = &cfg->programs[i];
-		char *json = config_program_json(p);
-		if (json == NULL) {
+		snprintf(name, sizeof(name), "saving program '%.100s'", p->name);
+		if ((json = config_program_json(p)) == NULL) {
 			diag_set(d, DIAG_NOMEM, "out of memory");
 			goto fail;
 		}
-		/* On a failed bind SQLite still hands json to free(). Any failure is non-zero. */
-		int brc = sqlite3_bind_text(stmt, 1, p->name, -1, SQLITE_TRANSIENT) |
-			  sqlite3_bind_text(stmt, 2, p->title, -1, SQLITE_TRANSIENT) |
-			  sqlite3_bind_text(stmt, 3, p->starts, -1, SQLITE_TRANSIENT) |
-			  sqlite3_bind_text(stmt, 4, p->ends, -1, SQLITE_TRANSIENT) |
-			  sqlite3_bind_text(stmt, 5, json, -1, free) |
-			  sqlite3_bind_text(stmt, 6, now, -1, SQLITE_TRANSIENT);
-		if (brc != SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE) {
-			store_error(st, d, "saving program '%s'", p->name);
+		/* Every text is bound without a copy: each lives until the run below. */
+		if (stmt_bind_text(&s, 1, p->name, d) || stmt_bind_text(&s, 2, p->title, d) ||
+		    stmt_bind_text(&s, 3, p->starts, d) || stmt_bind_text(&s, 4, p->ends, d) ||
+		    stmt_bind_text(&s, 5, json, d) || stmt_bind_text(&s, 6, now, d) ||
+		    stmt_run(&s, d))
 			goto fail;
-		}
-		sqlite3_reset(stmt);
-		sqlite3_clear_bindings(stmt);
+		free(json);
+		json = NULL;
 	}
-	sqlite3_finalize(stmt);
+	stmt_finalize(&s);
 	return store_commit(st, d);
 fail:
-	sqlite3_finalize(stmt);
+	stmt_finalize(&s);
+	free(json);
 	store_rollback(st);
 	return -1;
 }
@@ -468,20 +465,16 @@ config_program_id(struct store *st, const struct config *cfg, const char *name, 
 {
 	if (config_find_program(cfg, name, d) == NULL)
 		return -1;
-	sqlite3_stmt *stmt = NULL;
-	if (sqlite3_prepare_v2(store_db(st), "SELECT id FROM programs WHERE name = ?1", -1, &stmt,
-			       NULL) != SQLITE_OK)
-		return store_error(st, d, "looking up program '%s'", name);
-	int rc = sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(stmt, 0);
-		sqlite3_finalize(stmt);
-		return 0;
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return store_error(st, d, "looking up program '%s'", name);
-	return diag_set(d, DIAG_NOTFOUND, "program '%s' is declared but not saved yet", name);
+	char what[160];
+	snprintf(what, sizeof(what), "looking up program '%.100s'", name);
+	struct stmt s;
+	if (stmt_prepare(&s, st, what, "SELECT id FROM programs WHERE name = ?1", d) != 0)
+		return -1;
+	int rc = stmt_bind_text(&s, 1, name, d) ? -1 : stmt_step(&s, d);
+	if (rc == STMT_ROW)
+		*id = stmt_int64(&s, 0);
+	stmt_finalize(&s);
+	if (rc == STMT_DONE)
+		return diag_set(d, DIAG_NOTFOUND, "program '%s' is declared but not saved yet", name);
+	return rc == STMT_ROW ? 0 : -1;
 }

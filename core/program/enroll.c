@@ -18,6 +18,7 @@
 
 #include "io/csv.h"
 #include "events/events.h"
+#include "store/stmt.h"
 #include "store/store.h"
 
 enum efield {
@@ -56,7 +57,7 @@ struct imp {
 	int *is_field; /* per column: field index or -1 (attribute) */
 	struct row *rows;
 	int nrows, caprows;
-	sqlite3_stmt *find, *exists;
+	struct stmt find, exists;
 	/* person id -> line of its first row, open addressing (0 = empty slot) */
 	int64_t *seen_id;
 	int *seen_line;
@@ -374,40 +375,53 @@ cell(const struct imp *im, const struct csv_record *rec, enum efield f)
 static int
 resolve_person(struct imp *im, const char *key, int line, int col, int64_t *id)
 {
-	sqlite3_stmt *s = im->find;
-	sqlite3_reset(s);
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		const char *status = (const char *)sqlite3_column_text(s, 1);
+	struct stmt *s = &im->find;
+	struct diag sd;
+	int rc = stmt_bind_text(s, 1, key, &sd) ? -1 : stmt_step(s, &sd);
+	const char *status = NULL;
+	if (rc == STMT_ROW) {
+		*id = stmt_int64(s, 0);
+		if (stmt_text(s, 1, &status, &sd) != 0)
+			rc = -1;
+	}
+	int found = 0;
+	if (rc == STMT_ROW) {
 		/* On leave is fine (they may be matched when back); terminated is not. */
-		if (strcmp(status, "terminated") == 0) {
+		if (status != NULL && strcmp(status, "terminated") == 0)
 			rec_error(im, line, col, "person",
 				  "'%s' has left the organization (status %s)", key, status);
-			return 0;
-		}
-		return 1;
-	}
-	if (rc == SQLITE_DONE)
+		else
+			found = 1;
+	} else if (rc == STMT_DONE) {
 		rec_error(im, line, col, "person",
 			  "unknown person '%s' (not an id or e-mail in the "
 			  "database; import people first)",
 			  key);
-	else
-		rec_error(im, line, col, "person", "database error: %s",
-			  sqlite3_errmsg(store_db(im->st)));
-	return 0;
+	}
+	/* After a failed step, reset repeats its error: sd already holds it. */
+	if (stmt_reset(s, rc < 0 ? NULL : &sd) != 0)
+		rc = -1;
+	if (rc < 0) {
+		rec_error(im, line, col, "person", "database error: %s", sd.msg);
+		found = 0;
+	}
+	return found;
 }
 
+/* Is the person enrolled in the program already? 1 yes, 0 no, -1 database error (reported). */
 static int
-already_enrolled(struct imp *im, int64_t person)
+already_enrolled(struct imp *im, int64_t person, int line)
 {
-	sqlite3_stmt *s = im->exists;
-	sqlite3_reset(s);
-	sqlite3_bind_int64(s, 1, im->program_id);
-	sqlite3_bind_int64(s, 2, person);
-	return sqlite3_step(s) == SQLITE_ROW;
+	struct stmt *s = &im->exists;
+	struct diag sd;
+	int rc = stmt_bind_int64(s, 1, im->program_id, &sd) || stmt_bind_int64(s, 2, person, &sd)
+			 ? -1
+			 : stmt_step(s, &sd);
+	if (stmt_reset(s, rc < 0 ? NULL : &sd) != 0)
+		rc = -1;
+	if (rc < 0)
+		rec_error(im, line, 1, NULL, "database error: %s", sd.msg);
+	return rc;
 }
 
 static void
@@ -504,7 +518,10 @@ read_record(struct imp *im, const struct csv_record *rec)
 		row_fini(&r);
 		return;
 	}
-	r.exists = already_enrolled(im, r.person);
+	if ((r.exists = already_enrolled(im, r.person, rec->line)) < 0) {
+		row_fini(&r);
+		return;
+	}
 	if (im->nrows == im->caprows) {
 		int nc = im->caprows ? im->caprows * 2 : 256;
 		struct row *q = realloc(im->rows, (size_t)nc * sizeof(*q));
@@ -528,42 +545,38 @@ read_record(struct imp *im, const struct csv_record *rec)
 static int
 write_rows(struct imp *im, struct diag *d)
 {
-	char now[STORE_TIME_MAX];
-	store_timestamp(im->st, now);
 	if (store_begin(im->st, d) < 0)
 		return -1;
-	sqlite3_stmt *s = store_prepare(
-	    im->st,
-	    "INSERT INTO enrollments (program_id, person_id, role, capacity, topics_offered, "
-	    "topics_wanted, availability, consent, attributes, created_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-	    "ON CONFLICT (program_id, person_id) DO UPDATE SET role = excluded.role, "
-	    "capacity = excluded.capacity, topics_offered = excluded.topics_offered, "
-	    "topics_wanted = excluded.topics_wanted, availability = excluded.availability, "
-	    "consent = excluded.consent, attributes = excluded.attributes",
-	    d);
-	if (s == NULL)
+	char now[STORE_TIME_MAX];
+	struct stmt s = {0};
+	if (store_timestamp(im->st, now) != 0) {
+		diag_set(d, DIAG_INTERNAL, "the clock's time cannot be written as a date");
+		goto fail;
+	}
+	if (stmt_prepare(
+		&s, im->st, "writing the enrollment",
+		"INSERT INTO enrollments (program_id, person_id, role, capacity, topics_offered, "
+		"topics_wanted, availability, consent, attributes, created_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+		"ON CONFLICT (program_id, person_id) DO UPDATE SET role = excluded.role, "
+		"capacity = excluded.capacity, topics_offered = excluded.topics_offered, "
+		"topics_wanted = excluded.topics_wanted, availability = excluded.availability, "
+		"consent = excluded.consent, attributes = excluded.attributes",
+		d) != 0)
 		goto fail;
 	for (int i = 0; i < im->nrows; i++) {
 		const struct row *r = &im->rows[i];
-		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, im->program_id);
-		sqlite3_bind_int64(s, 2, r->person);
-		sqlite3_bind_text(s, 3, r->role, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 4, r->capacity);
-		sqlite3_bind_text(s, 5, r->offered, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, r->wanted, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 7, r->avail, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 8, r->consent);
-		sqlite3_bind_text(s, 9, r->attrs, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 10, now, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			store_error(im->st, d, "%s:%d: writing the enrollment", im->name, r->line);
-			sqlite3_finalize(s);
+		if (stmt_bind_int64(&s, 1, im->program_id, d) || stmt_bind_int64(&s, 2, r->person, d) ||
+		    stmt_bind_text(&s, 3, r->role, d) || stmt_bind_int64(&s, 4, r->capacity, d) ||
+		    stmt_bind_text(&s, 5, r->offered, d) || stmt_bind_text(&s, 6, r->wanted, d) ||
+		    stmt_bind_text(&s, 7, r->avail, d) || stmt_bind_int64(&s, 8, r->consent, d) ||
+		    stmt_bind_text(&s, 9, r->attrs, d) || stmt_bind_text(&s, 10, now, d) ||
+		    stmt_run(&s, d)) {
+			diag_prefix(d, "%s:%d", im->name, r->line);
 			goto fail;
 		}
 	}
-	sqlite3_finalize(s);
+	stmt_finalize(&s);
 	json_t *payload = json_pack(
 	    "{s:s, s:I, s:I, s:I}", "file", im->name, "total", (json_int_t)im->res->total,
 	    "created", (json_int_t)im->res->created, "updated", (json_int_t)im->res->updated);
@@ -582,6 +595,7 @@ write_rows(struct imp *im, struct diag *d)
 		goto fail;
 	return store_commit(im->st, d);
 fail:
+	stmt_finalize(&s);
 	store_rollback(im->st);
 	return -1;
 }
@@ -596,14 +610,12 @@ enroll_import(struct store *st, int64_t program_id, FILE *f, const char *name,
 	struct csv_reader *rd = csv_reader_new_file(f, name, d);
 	if (rd == NULL)
 		return -1;
-	im.find =
-	    store_prepare(st,
-			  "SELECT id, status FROM people WHERE external_id = ?1 OR email = ?1 "
-			  "ORDER BY external_id = ?1 DESC LIMIT 1",
-			  d);
-	im.exists = store_prepare(
-	    st, "SELECT 1 FROM enrollments WHERE program_id = ?1 AND person_id = ?2", d);
-	if (im.find == NULL || im.exists == NULL)
+	if (stmt_prepare(&im.find, st, "looking up the person",
+			 "SELECT id, status FROM people WHERE external_id = ?1 OR email = ?1 "
+			 "ORDER BY external_id = ?1 DESC LIMIT 1",
+			 d) != 0 ||
+	    stmt_prepare(&im.exists, st, "looking up the enrollment",
+			 "SELECT 1 FROM enrollments WHERE program_id = ?1 AND person_id = ?2", d) != 0)
 		goto out;
 	struct csv_record rec;
 	struct diag cd;
@@ -648,8 +660,8 @@ enroll_import(struct store *st, int64_t program_id, FILE *f, const char *name,
 	rc = o->dry_run ? 0 : write_rows(&im, d);
 out:
 	finish_warnings(&im);
-	sqlite3_finalize(im.find);
-	sqlite3_finalize(im.exists);
+	stmt_finalize(&im.find);
+	stmt_finalize(&im.exists);
 	csv_reader_delete(rd);
 	for (int i = 0; i < im.nrows; i++)
 		row_fini(&im.rows[i]);
