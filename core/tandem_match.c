@@ -386,7 +386,10 @@ static char *
 make_run_id(struct store *st, struct diag *d)
 {
 	char ts[STORE_TIME_MAX], compact[STORE_TIME_MAX];
-	store_timestamp(st, ts);
+	if (store_timestamp(st, ts) != 0) {
+		diag_set(d, DIAG_INTERNAL, "cannot format the current time for the run id");
+		return NULL;
+	}
 	size_t k = 0;
 	for (const char *p = ts; *p && k + 1 < sizeof(compact); p++)
 		if (*p != '-' && *p != ':')

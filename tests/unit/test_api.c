@@ -617,6 +617,16 @@ test_match_program_policy(void **state)
 	assert_null(tandem_match_run(f->t, "bare", NULL, TANDEM_MATCH_DRY_RUN, &err));
 	assert_int_equal(err.code, TANDEM_EINVALID);
 	assert_non_null(strstr(err.message, "program 'bare' names no policy"));
+	/* A program nobody enrolled in: an empty run, not an error. */
+	struct tandem_policy *pol = tandem_policy_load(f->t, "reciprocal", &err);
+	assert_non_null(pol);
+	r = tandem_match_run(f->t, "bare", pol, TANDEM_MATCH_DRY_RUN, &err);
+	if (r == NULL)
+		fail_msg("%s", err.message);
+	assert_int_equal(tandem_run_count(r), 0);
+	assert_int_equal(tandem_run_unmatched_count(r), 0);
+	tandem_run_free(r);
+	tandem_policy_free(pol);
 }
 
 static void
