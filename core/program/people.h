@@ -5,6 +5,10 @@
  * Called by: cli/cmd_people.c (`tandem import people`, `tandem people ...`), tests,
  * and embedders.
  *
+ * Implemented by: people_import.c (the import's driver, with people_csv.c, people_check.c,
+ * people_write.c and people_mem.c; see people_import.h), people_read.c (listing, show,
+ * export) and people_erase.c (erasure and pseudonyms).
+ *
  * Import contract:
  *  - The header names columns in any order, case-insensitively; `map` renames header
  *    columns to fields ("Employee ID=id"). Fields: id, name, email, timezone (required),
@@ -21,10 +25,13 @@
  *  - Everything is validated before anything is written. Every problem becomes one
  *    "FILE:LINE:COLUMN: field: message" in the result (all are counted, the first
  *    PEOPLE_ERRORS_KEPT kept, sorted by line); with any error nothing is written, not even
- *    a transaction begun. Otherwise one BEGIN IMMEDIATE transaction writes all rows and
- *    a 'people.imported' event (counts only: file, total, created, updated, and unchanged
+ *    a transaction begun. Otherwise one transaction writes all rows and a
+ *    'people.imported' event (counts only: file, total, created, updated, and unchanged
  *    when there are some), or rolls back on any failure. The WAL is then checkpointed
  *    into the database file once (PASSIVE: a concurrent reader may defer part of it).
+ *    Called inside a caller's transaction (store.h, "Composing transactions"), the import
+ *    is one level of it: its failure rolls back only its own level, and the checkpoint is
+ *    left to whoever commits the outermost level.
  *  - If another process changes the database between validation and the write, the
  *    import fails with DIAG_CONFLICT and changes nothing (run it again).
  *
@@ -32,6 +39,8 @@
  * reports' manager to NULL, scrubs the payload of events about them (subject_id stays),
  * appends a 'people.erased' event carrying only a pseudonym, with secure_delete on, then
  * checkpoints the WAL (TRUNCATE) and vacuums when the e-mail's bytes are still in the file.
+ * It needs a transaction of its own (no checkpoint or VACUUM inside one): called inside a
+ * caller's transaction it fails with DIAG_INTERNAL and changes nothing.
  */
 #ifndef TANDEM_PEOPLE_H
 #define TANDEM_PEOPLE_H
@@ -109,7 +118,8 @@ struct people_erase_result {
 	int checkpointed;    /* 0 when another connection kept the WAL from being truncated */
 };
 
-/* Erases one person (external id or e-mail). 0, or -1 with DIAG_NOTFOUND / DIAG_DB. */
+/* Erases one person (external id or e-mail). 0, or -1 with DIAG_NOTFOUND / DIAG_DB
+ * (DIAG_INTERNAL inside an open transaction). */
 int people_erase(struct store *st, const char *key, struct people_erase_result *res,
 		 struct diag *d);
 

@@ -159,6 +159,12 @@ stmt_is_null(const struct stmt *s, int col)
 }
 
 int
+stmt_type(const struct stmt *s, int col)
+{
+	return sqlite3_column_type(s->s, col);
+}
+
+int
 stmt_column_count(const struct stmt *s)
 {
 	return sqlite3_column_count(s->s);

@@ -83,6 +83,8 @@ int stmt_reset(struct stmt *s, struct diag *d);
 int64_t stmt_int64(const struct stmt *s, int col);
 double stmt_double(const struct stmt *s, int col);
 int stmt_is_null(const struct stmt *s, int col);
+/* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL. */
+int stmt_type(const struct stmt *s, int col);
 int stmt_column_count(const struct stmt *s);
 
 /* *out: the column as text (NULL for SQL NULL), valid until the next step, reset or

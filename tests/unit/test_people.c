@@ -854,6 +854,73 @@ test_migration_from_v1(void **state)
 	store_close(st);
 }
 
+/* Inside a caller's transaction the import is one level of it (store.h, "Composing
+ * transactions"): the caller's rollback discards it, the caller's commit lands it with the
+ * caller's own work, and a failed write undoes the import's level alone. */
+static void
+test_import_composes(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = f->st;
+	struct diag d;
+	long created, updated;
+	const char *prog = "INSERT INTO programs(name, created_at) VALUES ('p1', 'x')";
+
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_exec(st, prog, &d), 0);
+	import_ok(st, base_csv, &created, &updated);
+	assert_int_equal(created, 3);
+	assert_int_equal(store_depth(st), 1);
+	store_rollback(st);
+	assert_int_equal(qint(st, "SELECT count(*) FROM people"), 0);
+	assert_int_equal(qint(st, "SELECT count(*) FROM events"), 0);
+	assert_int_equal(qint(st, "SELECT count(*) FROM programs"), 0);
+
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_exec(st, prog, &d), 0);
+	import_ok(st, base_csv, &created, &updated);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(qint(st, "SELECT count(*) FROM people"), 3);
+	assert_int_equal(qint(st, "SELECT count(*) FROM events WHERE kind = 'people.imported'"), 1);
+	assert_int_equal(qint(st, "SELECT count(*) FROM programs"), 1);
+
+	/* A write that fails (here a trigger refuses one row) rolls back the import's level only. */
+	assert_int_equal(store_exec(st, "CREATE TEMP TRIGGER refuse BEFORE INSERT ON people"
+				       " WHEN NEW.external_id = 'E9' BEGIN SELECT RAISE(ABORT, 'refused');"
+				       " END", &d), 0);
+	char before[64];
+	snprintf(before, sizeof(before), "%s", digest(st));
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_exec(st, "INSERT INTO programs(name, created_at) VALUES ('p2', 'x')", &d), 0);
+	struct people_import_result res;
+	assert_int_equal(import(st, "id,name,email,timezone,title\n"
+				    "E1,Alice Boss,alice@example.com,Europe/Paris,Chair\n"
+				    "E9,Nina,nina@example.com,UTC,\n",
+				    NULL, &res, &d), -1);
+	people_import_result_fini(&res);
+	assert_non_null(strstr(d.msg, "refused"));
+	assert_int_equal(store_depth(st), 1);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_string_equal(digest(st), before);
+	assert_string_equal(qtext(st, "SELECT title FROM people WHERE external_id = 'E1'"), "CEO");
+	assert_int_equal(qint(st, "SELECT count(*) FROM programs"), 2);
+	/* Alone, the same import fails the same way and changes nothing. */
+	assert_int_equal(import(st, "id,name,email,timezone\nE9,Nina,nina@example.com,UTC\n", NULL,
+				&res, &d), -1);
+	people_import_result_fini(&res);
+	assert_int_equal(store_depth(st), 0);
+	assert_string_equal(digest(st), before);
+
+	/* The erasure needs a transaction of its own. */
+	struct people_erase_result er;
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(people_erase(st, "E3", &er, &d), -1);
+	assert_int_equal(d.code, DIAG_INTERNAL);
+	assert_int_equal(store_depth(st), 1);
+	store_rollback(st);
+	assert_int_equal(qint(st, "SELECT count(*) FROM people WHERE external_id = 'E3'"), 1);
+}
+
 int
 main(void)
 {
@@ -872,6 +939,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reimport_skips_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_shapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_composes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
