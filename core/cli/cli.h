@@ -9,11 +9,13 @@
 #ifndef TANDEM_CLI_H
 #define TANDEM_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
 
 #include "base/diag.h"
+#include "program/config.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
@@ -77,6 +79,23 @@ struct store;
  * *out set on success; the caller closes it with store_close().
  */
 int cli_open_store(struct cli *c, struct store **out);
+
+/* An open workspace for a command about one program: the store, tandem.lua, the program. */
+struct cli_ws {
+	struct store *st;
+	struct config cfg;
+	const struct config_program *prog;
+	int64_t program_id;
+	int have_cfg;
+};
+
+/*
+ * Opens the store (cli_open_store), reads tandem.lua and finds the program, saving the
+ * programs it declares (matches_open_program). CLI_OK, or the failure printed and CLI_FAIL;
+ * on success close with cli_ws_close().
+ */
+int cli_ws_open(struct cli *c, const char *program, struct cli_ws *w);
+void cli_ws_close(struct cli_ws *w);
 
 /* The same, read-only (reports, listings that must not migrate). */
 int cli_open_store_readonly(struct cli *c, struct store **out);

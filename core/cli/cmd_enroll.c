@@ -10,7 +10,6 @@
 #include "cli/commands.h"
 #include "program/config.h"
 #include "program/enroll.h"
-#include "program/matches.h"
 #include "store/store.h"
 
 enum { ENROLL_ERRORS_SHOWN = 50 };
@@ -99,30 +98,18 @@ cmd_import_enrollments(struct cli *c, int argc, char **argv)
 	}
 	const char *file = argv[optind];
 	o.actor = cli_actor();
-	struct store *st;
-	if (cli_open_store(c, &st) != CLI_OK) {
+	struct cli_ws w;
+	if (cli_ws_open(c, program, &w) != CLI_OK) {
 		free(map);
 		return CLI_FAIL;
 	}
+	o.topics = (const char *const *)w.prog->topics;
+	o.ntopics = w.prog->ntopics;
 	struct diag d;
 	diag_clear(&d);
-	struct config cfg;
-	const struct config_program *prog = NULL;
-	int64_t program_id = 0;
-	char cfgpath[4096];
-	cli_ws_path(c, "tandem.lua", cfgpath, sizeof(cfgpath));
-	if (matches_open_program(st, cfgpath, program, &cfg, &prog, &program_id, &d) < 0) {
-		config_fini(&cfg);
-		store_close(st);
-		free(map);
-		return cli_diag(&d);
-	}
-	o.topics = (const char *const *)prog->topics;
-	o.ntopics = prog->ntopics;
 	struct enroll_result res;
-	int rc = enroll_import_file(st, program_id, file, &o, &res, &d);
-	config_fini(&cfg);
-	store_close(st);
+	int rc = enroll_import_file(w.st, w.program_id, file, &o, &res, &d);
+	cli_ws_close(&w);
 	free(map);
 	for (int i = 0; i < res.nwarnings && i < ENROLL_ERRORS_SHOWN; i++)
 		fprintf(stderr, "tandem: warning: %s\n", res.warnings[i]);

@@ -126,43 +126,8 @@ positionals(int argc, char **argv, const char **out, int max)
 	return n;
 }
 
-/* An open workspace: store, config, program. */
-struct ws {
-	struct store *st;
-	struct config cfg;
-	const struct config_program *prog;
-	int64_t program_id;
-	int have_cfg;
-};
-
-static void
-ws_close(struct ws *w)
-{
-	if (w->have_cfg)
-		config_fini(&w->cfg);
-	store_close(w->st);
-}
-
-static int
-ws_open(struct cli *c, const char *program, struct ws *w)
-{
-	memset(w, 0, sizeof(*w));
-	if (cli_open_store(c, &w->st) != CLI_OK)
-		return CLI_FAIL;
-	struct diag d;
-	diag_clear(&d);
-	char path[4096];
-	cli_ws_path(c, "tandem.lua", path, sizeof(path));
-	w->have_cfg = 1;
-	if (matches_open_program(w->st, path, program, &w->cfg, &w->prog, &w->program_id, &d) < 0) {
-		ws_close(w);
-		return cli_diag(&d);
-	}
-	return CLI_OK;
-}
-
 static struct policy *
-open_policy(struct cli *c, const struct ws *w, const char *ref, struct diag *d)
+open_policy(struct cli *c, const struct cli_ws *w, const char *ref, struct diag *d)
 {
 	if (ref == NULL)
 		ref = w->prog ? w->prog->policy : NULL;
@@ -339,7 +304,7 @@ print_pairs(const struct policy *pol, const struct policy_cohort *co,
 
 /* Loads cohort and policy and solves; the caller frees all three on success. */
 static int
-solve(struct cli *c, struct ws *w, const char *ref, struct policy **pol, struct policy_cohort *co,
+solve(struct cli *c, struct cli_ws *w, const char *ref, struct policy **pol, struct policy_cohort *co,
       struct policy_result *res)
 {
 	struct diag d;
@@ -373,14 +338,14 @@ match_run(struct cli *c, int argc, char **argv)
 	const char *pos[1];
 	if (positionals(argc, argv, pos, 1) > 0)
 		return cli_usage("match run", "unexpected argument '%s'", pos[0]);
-	struct ws w;
-	if (ws_open(c, m.program, &w) != CLI_OK)
+	struct cli_ws w;
+	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
 	struct policy *pol;
 	struct policy_cohort co;
 	struct policy_result res;
 	if (solve(c, &w, m.policy[0], &pol, &co, &res) != CLI_OK) {
-		ws_close(&w);
+		cli_ws_close(&w);
 		return CLI_FAIL;
 	}
 	int rc = CLI_OK;
@@ -408,7 +373,7 @@ match_run(struct cli *c, int argc, char **argv)
 	policy_result_fini(&res);
 	policy_cohort_fini(&co);
 	policy_delete(pol);
-	ws_close(&w);
+	cli_ws_close(&w);
 	return rc;
 }
 
@@ -434,13 +399,13 @@ match_list(struct cli *c, int argc, char **argv)
 					 "active or ended (got '%s')",
 					 m.status);
 	}
-	struct ws w;
-	if (ws_open(c, m.program, &w) != CLI_OK)
+	struct cli_ws w;
+	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
 	struct diag d;
 	diag_clear(&d);
 	json_t *arr = matches_list_json(w.st, w.program_id, m.status, &d);
-	ws_close(&w);
+	cli_ws_close(&w);
 	if (arr == NULL)
 		return cli_diag(&d);
 	if (m.json)
@@ -532,8 +497,8 @@ match_pin_veto(struct cli *c, int argc, char **argv, int veto)
 		return cli_usage(cmd, "expected MENTOR MENTEE");
 	if (m.program == NULL)
 		return cli_usage(cmd, "missing --program P");
-	struct ws w;
-	if (ws_open(c, m.program, &w) != CLI_OK)
+	struct cli_ws w;
+	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
 	int64_t mentor, mentee;
 	int rc = two_people(w.st, pos[0], pos[1], &mentor, &mentee);
@@ -550,7 +515,7 @@ match_pin_veto(struct cli *c, int argc, char **argv, int veto)
 		else if (!veto)
 			printf("pinned match #%lld\n", (long long)id);
 	}
-	ws_close(&w);
+	cli_ws_close(&w);
 	return rc;
 }
 
@@ -605,8 +570,8 @@ side_index(const struct policy_cohort *co, int64_t id, int mentor)
 static int
 explain_pair(struct cli *c, struct mopts *m, const char *a, const char *b)
 {
-	struct ws w;
-	if (ws_open(c, m->program, &w) != CLI_OK)
+	struct cli_ws w;
+	if (cli_ws_open(c, m->program, &w) != CLI_OK)
 		return CLI_FAIL;
 	int64_t mentor_id, mentee_id;
 	struct diag d;
@@ -715,7 +680,7 @@ out:
 	json_decref(partners);
 	policy_cohort_fini(&co);
 	policy_delete(pol);
-	ws_close(&w);
+	cli_ws_close(&w);
 	return rc;
 }
 
@@ -811,8 +776,8 @@ match_compare(struct cli *c, int argc, char **argv)
 		return CLI_USAGE;
 	if (m.program == NULL || m.npolicy != 2)
 		return cli_usage("match compare", "expected --program P --policy A --policy B");
-	struct ws w;
-	if (ws_open(c, m.program, &w) != CLI_OK)
+	struct cli_ws w;
+	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
 	struct policy *pol[2] = {NULL, NULL};
 	struct policy_cohort co[2];
@@ -894,7 +859,7 @@ done:
 		policy_cohort_fini(&co[j]);
 		policy_delete(pol[j]);
 	}
-	ws_close(&w);
+	cli_ws_close(&w);
 	return rc;
 }
 

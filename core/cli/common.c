@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "program/matches.h"
 #include "store/store.h"
 
 const char *
@@ -249,4 +250,32 @@ int
 cli_open_store_readonly(struct cli *c, struct store **out)
 {
 	return cli_open_store_flags(c, out, STORE_READONLY);
+}
+
+void
+cli_ws_close(struct cli_ws *w)
+{
+	if (w->have_cfg)
+		config_fini(&w->cfg);
+	store_close(w->st);
+	w->st = NULL;
+	w->have_cfg = 0;
+}
+
+int
+cli_ws_open(struct cli *c, const char *program, struct cli_ws *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (cli_open_store(c, &w->st) != CLI_OK)
+		return CLI_FAIL;
+	struct diag d;
+	diag_clear(&d);
+	char path[4096];
+	cli_ws_path(c, "tandem.lua", path, sizeof(path));
+	w->have_cfg = 1;
+	if (matches_open_program(w->st, path, program, &w->cfg, &w->prog, &w->program_id, &d) < 0) {
+		cli_ws_close(w);
+		return cli_diag(&d);
+	}
+	return CLI_OK;
 }
