@@ -22,7 +22,7 @@
 
 #include "time/tz.h"
 
-/* ---- fields ------------------------------------------------------------------------------------ */
+/* ---- fields ------------------------------------------------------------------------------ */
 
 const char *const people_field_name[PF_COUNT] = {
 	"id",       "name",       "email",      "title",     "level",  "department",
@@ -49,7 +49,7 @@ pfield_lookup(const char *name)
 	return -1;
 }
 
-/* ---- errors ---------------------------------------------------------------------------------- */
+/* ---- errors ------------------------------------------------------------------------------ */
 
 const char *
 people_quote(const char *v, char *buf, size_t size)
@@ -96,7 +96,8 @@ people_err(struct pimport *im, int line, int col, const char *field, const char 
 	people_err_add(im, msg);
 }
 
-/* Most records sit on one line; only those with line breaks in quoted fields store per-field lines. */
+/* Most records sit on one line; only those with line breaks in quoted fields store
+ * per-field lines. */
 int
 people_fline(const struct prow *r, int f)
 {
@@ -138,8 +139,12 @@ people_err_sort(struct pimport *im, struct diag *d)
 		char *m = im->res->errors[i], *end;
 		pos[i].msg = m;
 		pos[i].seq = i;
-		pos[i].line = strlen(m) > skip ? strtol(m + skip, &end, 10) : 0;
-		pos[i].col = strlen(m) > skip && *end == ':' ? strtol(end + 1, NULL, 10) : 0;
+		pos[i].line = pos[i].col = 0;
+		if (strlen(m) > skip) {
+			pos[i].line = strtol(m + skip, &end, 10);
+			if (*end == ':')
+				pos[i].col = strtol(end + 1, NULL, 10);
+		}
 	}
 	qsort(pos, (size_t)n, sizeof(*pos), people_err_cmp);
 	for (int i = 0; i < n; i++)
@@ -148,7 +153,7 @@ people_err_sort(struct pimport *im, struct diag *d)
 	return 0;
 }
 
-/* ---- value checks ---------------------------------------------------------------------------- */
+/* ---- value checks ------------------------------------------------------------------------ */
 
 static int
 people_email_valid(const char *s)
@@ -291,7 +296,7 @@ people_lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-/* ---- header ------------------------------------------------------------------------------------ */
+/* ---- header ------------------------------------------------------------------------------ */
 
 static int
 people_apply_maps(struct pimport *im)
@@ -391,7 +396,7 @@ people_read_header(struct pimport *im, struct csv_reader *r, struct diag *d)
 	return ok ? 0 : -1;
 }
 
-/* ---- rows -------------------------------------------------------------------------------------- */
+/* ---- rows -------------------------------------------------------------------------------- */
 
 int
 people_reserve_rows(struct pimport *im, size_t cap)
@@ -465,7 +470,8 @@ people_check_field(struct pimport *im, struct prow *r, int f, char *v)
 		break;
 	case PF_HIRE_DATE:
 		if (!tz_date_valid(v)) {
-			PEOPLE_ERR_F(im, r, f, "'%s' is not a valid date written YYYY-MM-DD", people_quote(v, q, sizeof(q)));
+			PEOPLE_ERR_F(im, r, f, "'%s' is not a valid date written YYYY-MM-DD",
+				     people_quote(v, q, sizeof(q)));
 			return -1;
 		}
 		break;
@@ -621,7 +627,7 @@ people_damaged_row(struct pimport *im, const struct csv_record *rec, struct diag
 	return people_index_row(im, r, im->nrows - 1, d);
 }
 
-/* ---- the whole file --------------------------------------------------------------------- */
+/* ---- the whole file ---------------------------------------------------------------------- */
 
 int
 people_read_all(struct pimport *im, struct csv_reader *r, struct diag *d)

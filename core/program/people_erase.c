@@ -23,7 +23,7 @@
 #include "store/stmt.h"
 #include "store/store.h"
 
-/* ---- pseudonyms ------------------------------------------------------------------------------ */
+/* ---- pseudonyms -------------------------------------------------------------------------- */
 
 /* FIPS 180-4. Small and only used for pseudonyms, so written for clarity over speed. */
 static const uint32_t sha256_k[64] = {
@@ -121,7 +121,7 @@ people_pseudonym(const unsigned char *salt, size_t saltlen, const char *external
 	return 0;
 }
 
-/* ---- erasure ---------------------------------------------------------------------------------- */
+/* ---- erasure ----------------------------------------------------------------------------- */
 
 /* Runs one statement taking ?1 = people.id; *changes (if not NULL) gets the rows it changed. */
 static int

@@ -30,7 +30,7 @@
 #include "io/csv.h"
 #include "program/people.h"
 
-/* ---- fields ---------------------------------------------------------------------------- */
+/* ---- fields ------------------------------------------------------------------------------ */
 
 enum pfield {
 	PF_ID,
@@ -106,7 +106,7 @@ void people_times_start(struct people_times *t);
 /* Closes the current phase under the given name and starts the next one. */
 void people_times_mark(struct people_times *t, const char *phase);
 
-/* ---- the import ---------------------------------------------------------------------------- */
+/* ---- the import -------------------------------------------------------------------------- */
 
 struct prow {
 	const char *v[PF_COUNT]; /* trimmed text (lists as JSON); NULL = empty cell */
@@ -163,7 +163,7 @@ struct pimport {
 	struct people_times times;
 };
 
-/* ---- reading and errors (people_csv.c) ---------------------------------------------------- */
+/* ---- reading and errors (people_csv.c) --------------------------------------------------- */
 
 /* Records one ready-made message (a CSV reader's "FILE:LINE:COL: ..."). */
 void people_err_add(struct pimport *im, const char *msg);
@@ -195,7 +195,7 @@ int people_reserve_rows(struct pimport *im, size_t cap);
 /* Reads the header and every row. 0 (problems with the file are recorded), -1 + diag. */
 int people_read_all(struct pimport *im, struct csv_reader *r, struct diag *d);
 
-/* ---- the database side (people_check.c) ------------------------------------------------- */
+/* ---- the database side (people_check.c) -------------------------------------------------- */
 
 /* Does an update of an existing person set this field? */
 int people_field_written(const struct pimport *im, int f);
@@ -211,7 +211,7 @@ int people_check_cycles(struct pimport *im, struct diag *d);
 /* Settles which existing people the file leaves as they are (not written at all). */
 void people_mark_unchanged(struct pimport *im);
 
-/* ---- the write (people_write.c) ------------------------------------------------------------ */
+/* ---- the write (people_write.c) ---------------------------------------------------------- */
 
 /* Writes the checked import in one transaction (see people.h), then checkpoints. */
 int people_write(struct pimport *im, struct diag *d);

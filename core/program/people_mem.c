@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* ---- big buffers ------------------------------------------------------------------------ */
+/* ---- big buffers ------------------------------------------------------------------------- */
 
 /*
  * The large buffers of an import (the arena, the row array, the hash tables: ~60 MB for 100k
@@ -39,7 +39,7 @@ people_big_free(void *p, size_t n)
 		munmap(p, n);
 }
 
-/* ---- arena ---------------------------------------------------------------------------------- */
+/* ---- arena ------------------------------------------------------------------------------- */
 
 struct people_arena_block {
 	struct people_arena_block *next;
@@ -102,7 +102,7 @@ people_arena_free(struct people_arena *a)
 	}
 }
 
-/* ---- string map ------------------------------------------------------------------------- */
+/* ---- string map -------------------------------------------------------------------------- */
 
 /* Open addressing from a string (not copied) to an int. Each slot keeps the key's hash, so a
  * probe touches one cache line and the key's text only on a likely match, and growing never
@@ -126,7 +126,8 @@ people_map_hash(const char *s)
 	return h;
 }
 
-/* Zeroed slots: big tables from people_big_alloc(), small ones from calloc (see people_map_slots_free). */
+/* Zeroed slots: big tables from people_big_alloc(), small ones from calloc (see
+ * people_map_slots_free). */
 static struct people_map_slot *
 people_map_slots_alloc(size_t cap)
 {
@@ -219,7 +220,7 @@ people_map_fini(struct people_map *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* ---- phase timings ---------------------------------------------------------------------- */
+/* ---- phase timings ----------------------------------------------------------------------- */
 
 static void
 people_times_now(struct timespec *wall, struct timespec *cpu)
