@@ -7,8 +7,8 @@
 
 /* A bind failed with rc: the statement, the parameter (by number and, when it has one,
  * by name) and SQLite's word for the code. */
-static int
-stmt_bind_error(struct stmt *s, int i, int rc, struct diag *d)
+int
+stmt_bind_failed(struct stmt *s, int i, int rc, struct diag *d)
 {
 	const char *pname = s->s != NULL ? sqlite3_bind_parameter_name(s->s, i) : NULL;
 	int code = DIAG_INTERNAL; /* out of range, misuse: the SQL and the code disagree */
@@ -24,7 +24,7 @@ stmt_bind_error(struct stmt *s, int i, int rc, struct diag *d)
 static int
 stmt_bound(struct stmt *s, int i, int rc, struct diag *d)
 {
-	return rc == SQLITE_OK ? 0 : stmt_bind_error(s, i, rc, d);
+	return rc == SQLITE_OK ? 0 : stmt_bind_failed(s, i, rc, d);
 }
 
 int
@@ -55,34 +55,10 @@ stmt_finalize(struct stmt *s)
 }
 
 int
-stmt_bind_int64(struct stmt *s, int i, int64_t v, struct diag *d)
-{
-	return stmt_bound(s, i, sqlite3_bind_int64(s->s, i, v), d);
-}
-
-int
-stmt_bind_double(struct stmt *s, int i, double v, struct diag *d)
-{
-	return stmt_bound(s, i, sqlite3_bind_double(s->s, i, v), d);
-}
-
-int
-stmt_bind_null(struct stmt *s, int i, struct diag *d)
-{
-	return stmt_bound(s, i, sqlite3_bind_null(s->s, i), d);
-}
-
-int
-stmt_bind_text(struct stmt *s, int i, const char *v, struct diag *d)
-{
-	return stmt_bound(s, i, sqlite3_bind_text(s->s, i, v, -1, SQLITE_STATIC), d);
-}
-
-int
 stmt_bind_textn(struct stmt *s, int i, const char *v, size_t n, struct diag *d)
 {
 	if (n > INT_MAX)
-		return stmt_bind_error(s, i, SQLITE_TOOBIG, d);
+		return stmt_bind_failed(s, i, SQLITE_TOOBIG, d);
 	return stmt_bound(s, i, sqlite3_bind_text(s->s, i, v, (int)n, SQLITE_STATIC), d);
 }
 
@@ -96,7 +72,7 @@ int
 stmt_bind_blob(struct stmt *s, int i, const void *p, size_t n, struct diag *d)
 {
 	if (n > INT_MAX)
-		return stmt_bind_error(s, i, SQLITE_TOOBIG, d);
+		return stmt_bind_failed(s, i, SQLITE_TOOBIG, d);
 	return stmt_bound(s, i, sqlite3_bind_blob(s->s, i, p, (int)n, SQLITE_STATIC), d);
 }
 

@@ -57,14 +57,47 @@ int stmt_prepare(struct stmt *s, struct store *st, const char *name, const char 
  * reported by stmt_step already, so finalize reports nothing. */
 void stmt_finalize(struct stmt *s);
 
-/* Binders: parameter i counts from 1. 0, or -1 + "NAME: binding parameter I (NAME): why". */
-int stmt_bind_int64(struct stmt *s, int i, int64_t v, struct diag *d);
-int stmt_bind_double(struct stmt *s, int i, double v, struct diag *d);
-int stmt_bind_null(struct stmt *s, int i, struct diag *d);
-int stmt_bind_text(struct stmt *s, int i, const char *v, struct diag *d);      /* not copied */
-int stmt_bind_textn(struct stmt *s, int i, const char *v, size_t n, struct diag *d); /* not copied */
+/*
+ * Binders: parameter i counts from 1. 0, or -1 + "NAME: binding parameter I (NAME): why".
+ * Inline, because an import binds millions of values: the check costs a compare, the
+ * message is built out of line by stmt_bind_failed().
+ */
+int stmt_bind_failed(struct stmt *s, int i, int rc, struct diag *d);
+
+static inline int
+stmt_bind_int64(struct stmt *s, int i, int64_t v, struct diag *d)
+{
+	int rc = sqlite3_bind_int64(s->s, i, v);
+	return rc == SQLITE_OK ? 0 : stmt_bind_failed(s, i, rc, d);
+}
+
+static inline int
+stmt_bind_double(struct stmt *s, int i, double v, struct diag *d)
+{
+	int rc = sqlite3_bind_double(s->s, i, v);
+	return rc == SQLITE_OK ? 0 : stmt_bind_failed(s, i, rc, d);
+}
+
+static inline int
+stmt_bind_null(struct stmt *s, int i, struct diag *d)
+{
+	int rc = sqlite3_bind_null(s->s, i);
+	return rc == SQLITE_OK ? 0 : stmt_bind_failed(s, i, rc, d);
+}
+
+/* Not copied. */
+static inline int
+stmt_bind_text(struct stmt *s, int i, const char *v, struct diag *d)
+{
+	int rc = sqlite3_bind_text(s->s, i, v, -1, SQLITE_STATIC);
+	return rc == SQLITE_OK ? 0 : stmt_bind_failed(s, i, rc, d);
+}
+
+/* The first n bytes of v, not copied. */
+int stmt_bind_textn(struct stmt *s, int i, const char *v, size_t n, struct diag *d);
 int stmt_bind_text_copy(struct stmt *s, int i, const char *v, struct diag *d);
-int stmt_bind_blob(struct stmt *s, int i, const void *p, size_t n, struct diag *d); /* not copied */
+/* Not copied. */
+int stmt_bind_blob(struct stmt *s, int i, const void *p, size_t n, struct diag *d);
 
 /* The number of parameters the statement takes (the largest ?N). */
 int stmt_param_count(const struct stmt *s);
