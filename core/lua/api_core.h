@@ -1,41 +1,45 @@
 /*
- * lua/api_core: the global `tandem` table of a plugin sandbox.
+ * lua/api_core: the declaration constructors of the global `tandem` table.
  *
- * Installs, read-only: tandem.api_version, tandem.log(level?, msg), the
- * declaration constructors tandem.policy/cadence/reward/report/job (each
- * validates its table through plugin_decl_validate and returns it, marked as a
- * declaration of that kind), and the sub-tables of the other API files
- * (tandem.time from lua/api_time, tandem.match from lua/api_match).
+ * Adds, to a writable `tandem` table that lua/sandbox created (api_version and
+ * log are the sandbox's), the constructors tandem.policy/cadence/reward/report/
+ * job and the sub-tables of the other API files (tandem.time from lua/api_time,
+ * tandem.match from lua/api_match).
  *
- * tandem.log levels: "debug", "info" (default when only a message is given),
- * "warn", "error"; lines go to tlog prefixed with the sandbox name.
+ * A constructor makes a plain deep copy of its table (lua/marshal: raw reads, no
+ * metatables, so a declaration's __index can neither fake a field nor raise from
+ * C), validates the copy through the kinds' validate function, and returns the
+ * copy, marked as a declaration of that kind.
  *
- * Who calls it: lua/sandbox (api_core_open_log for bare sandboxes) and lua/plugin
- * (api_core_open for plugin states).
+ * Layering inside lua/: sandbox <- api_time, api_match <- api_core <- plugin.
+ * api_core knows the kinds only through the table of names and the validate
+ * callback its caller (lua/plugin) passes in, so it does not include plugin.h.
  */
 #ifndef TANDEM_LUA_API_CORE_H
 #define TANDEM_LUA_API_CORE_H
 
 #include <lua.h>
 
-#include "lua/plugin.h"
+#include "base/diag.h"
 
-/*
- * Pushes a new (writable) `tandem` table with api_version and log. The caller
- * adds more fields and makes it read-only. stack: +1
- */
-void api_core_push_base(lua_State *L);
+/* The declaration kinds, as lua/plugin defines them. */
+struct api_core_kinds {
+	int n;                    /* number of kinds; kind k is named names[k] */
+	const char *const *names; /* constructor names: "policy", "cadence", ... */
+	/* Validates the table at idx as a declaration of kind k: 0, or -1 with a diag. */
+	int (*validate)(lua_State *L, int idx, int kind, struct diag *d);
+};
 
 /*
  * Adds the constructors and the tandem.time / tandem.match sub-tables (made
- * read-only) to the writable table at idx.
+ * read-only) to the writable table at idx. `kinds` must outlive the state.
  */
-void api_core_add_plugin_api(lua_State *L, int idx);
+void api_core_add_plugin_api(lua_State *L, int idx, const struct api_core_kinds *kinds);
 
 /*
  * If the value at idx is a table returned by a constructor, stores its kind in
  * *kind and returns 1; else returns 0.
  */
-int api_core_decl_kind(lua_State *L, int idx, enum plugin_kind *kind);
+int api_core_decl_kind(lua_State *L, int idx, int *kind);
 
 #endif

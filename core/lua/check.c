@@ -1,10 +1,11 @@
 /*
  * lua/check: run each hook of a plugin once on synthetic data. See check.h.
  *
- * The synthetic data is built inside the call's protected region (so even a
- * memory error while building it is a reported error, not a panic), and the
- * result is rendered to text in the same process that ran the hook -- the worker
- * child when isolated -- and sent back through the worker's buffer.
+ * Each hook is checked by an operation run in the plugin's worker (plugin_exec):
+ * the synthetic data is built there inside the call's protected region (so even
+ * a memory error while building it is a reported error, not a panic), and the
+ * result is rendered to text there too (raw reads: a returned table's
+ * metatable never runs) and sent back as bytes.
  */
 #include "lua/check.h"
 
@@ -121,13 +122,15 @@ push_person(lua_State *L, const struct person *p)
 	lua_setfield(L, -2, "consent");
 }
 
+/* names: the feature names, each followed by a NUL (sent with the request). */
 static void
-push_features(lua_State *L)
+push_features(lua_State *L, const char *names, size_t len)
 {
 	lua_newtable(L);
-	for (int i = 0; feature_names[i]; i++) {
+	int i = 0;
+	for (size_t at = 0; at < len; at += strlen(names + at) + 1, i++) {
 		lua_pushnumber(L, (double)((i * 37) % 10 + 1) / 10.0);
-		lua_setfield(L, -2, feature_names[i]);
+		lua_setfield(L, -2, names + at);
 	}
 }
 
@@ -203,7 +206,8 @@ push_query(lua_State *L)
 	lua_setfield(L, -2, "sessions");
 }
 
-/* Protected builder: upvalue 1 = kind, 2 = hook name, 3 = reward's `on`. Returns the args. */
+/* Protected builder: upvalue 1 = kind, 2 = hook name, 3 = reward's `on`, 4 = the
+ * feature names (NUL-separated). Returns the args. */
 static int
 build_args(lua_State *L)
 {
@@ -217,7 +221,9 @@ build_args(lua_State *L)
 		} else { /* score, prefer_mentor, prefer_mentee */
 			push_person(L, &synthetic_mentor);
 			push_person(L, &synthetic_mentee);
-			push_features(L);
+			size_t len;
+			const char *names = lua_tolstring(L, lua_upvalueindex(4), &len);
+			push_features(L, names, len);
 		}
 		break;
 	case PLUGIN_CADENCE:
@@ -401,7 +407,8 @@ check_policy_value(struct one_call *c, int idx, struct diag *d)
 	int line = 0;
 	lua_Debug ar;
 	plugin_push_decl(c->p);
-	lua_getfield(L, -1, c->hook); /* stack: decl, hook */
+	lua_pushstring(L, c->hook);
+	lua_rawget(L, -2); /* stack: decl, hook */
 	if (lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar)) /* pops the hook */
 		line = ar.linedefined;
 	lua_settop(L, idx);
@@ -414,19 +421,23 @@ check_policy_value(struct one_call *c, int idx, struct diag *d)
 			c->hook);
 }
 
-/* Worker body: build the arguments, call the hook, render what came back. */
+/* Operation run in the plugin's worker: build the arguments, call the hook,
+ * render what came back. */
 static int
-call_once(void *arg, struct worker_buf *out, struct diag *d)
+call_once(struct plugin *live, const char *hook, const char *in, size_t n, struct worker_buf *out,
+	  struct diag *d)
 {
-	struct one_call *c = arg;
+	struct one_call call = {live, hook}, *c = &call;
 	lua_State *L = plugin_state(c->p);
 	int top = lua_gettop(L);
 	lua_pushinteger(L, plugin_kind(c->p));
 	lua_pushstring(L, c->hook);
 	plugin_push_decl(c->p);
-	lua_getfield(L, -1, "on");
+	lua_pushliteral(L, "on");
+	lua_rawget(L, -2);
 	lua_remove(L, -2);
-	lua_pushcclosure(L, build_args, 3);
+	lua_pushlstring(L, in, n);
+	lua_pushcclosure(L, build_args, 4);
 	if (plugin_sandbox_pcall(L, 0, LUA_MULTRET, d) != 0)
 		return -1;
 	int nargs = lua_gettop(L) - top;
@@ -478,16 +489,22 @@ plugin_check_run(struct plugin *p, struct plugin_check_report *report, struct di
 		return diag_set(d, DIAG_NOMEM, "out of memory checking %s", plugin_path(p));
 	}
 	for (int i = 0; i < n; i++) {
+		struct worker_buf names;
 		struct plugin_check_hook *h = &report->hooks[report->n++];
 		snprintf(h->hook, sizeof(h->hook), "%s", hooks[i]);
-		struct one_call c = {p, hooks[i]};
 		struct worker_buf out;
 		struct diag hd;
 		worker_buf_init(&out);
+		worker_buf_init(&names);
 		diag_clear(&hd);
 		double t0 = now_ms();
-		int rc = plugin_isolate(p, hooks[i], plugin_limits(p)->deadline_ms, call_once, &c,
-					&out, &hd);
+		int rc = 0;
+		for (int f = 0; rc == 0 && feature_names[f]; f++)
+			rc = worker_buf_append(&names, feature_names[f], strlen(feature_names[f]) + 1,
+					       &hd);
+		if (rc == 0)
+			rc = plugin_exec(p, call_once, hooks[i], names.data, names.len,
+					 plugin_limits(p)->deadline_ms, &out, &hd);
 		h->ms = now_ms() - t0;
 		h->ok = rc == 0;
 		if (rc == 0)
@@ -496,6 +513,7 @@ plugin_check_run(struct plugin *p, struct plugin_check_report *report, struct di
 			snprintf(h->error, sizeof(h->error), "%s", hd.msg);
 		report->failed += rc != 0;
 		worker_buf_fini(&out);
+		worker_buf_fini(&names);
 	}
 	free(hooks);
 	return 0;

@@ -1,396 +1,73 @@
 /*
- * lua/plugin: loading a plugin file, validating its declaration, calling its
- * hooks under budgets. See plugin.h for the contract.
+ * lua/plugin: loading a plugin in its worker, the host's data-only view of its
+ * declaration, and running hooks in the worker. See plugin.h for the contract.
+ *
+ * One struct plugin exists in the host. Its worker is a fork of the host, so the
+ * child has a copy of it: the child's `init` (load_in_worker) loads the file
+ * into a live struct plugin and stores it in the copy's `live` field; requests
+ * then run operations against that live plugin. In in-process mode the same
+ * init and serve functions run in the host, so there is one code path.
+ *
+ * Request bytes: the operation's address, the hook name (u16 length + bytes),
+ * then the operation's input. Start result (the child's answer to init): the
+ * kind (i32), then the declaration as marshalled data (hooks as markers).
  */
 #include "lua/plugin.h"
 
-#include <ctype.h>
 #include <lauxlib.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lua/api_core.h"
+#include "lua/marshal.h"
 
 struct plugin {
-	lua_State *L;
 	char *path;
 	enum plugin_kind kind;
 	char *name, *version, *description;
 	int api;
+	struct plugin_limits lim;    /* effective: caller > declaration > defaults */
+	struct plugin_limits caller; /* as given to plugin_load (for reloads) */
+	char **hooks;                /* sorted; one block */
+	int nhooks;
+	struct worker_buf decl;      /* the declaration, marshalled, as first loaded */
+	lua_State *L;                /* data-only in the host; live in `live` */
 	int decl_ref;
-	struct plugin_limits lim;
+	int is_live;                 /* L ran the file */
+	struct worker *w;            /* NULL in in-process mode */
+	struct plugin *live;         /* the live plugin (in the worker, or in-process) */
+	int refused;                 /* the file declared something else when reloaded */
 };
 
-/* ---- kinds and validators ---------------------------------------------------- */
-
-static const char *const kind_names[PLUGIN_KIND_COUNT] = {"policy", "cadence", "reward", "report",
-							  "job"};
-static const char *const kind_dirs[PLUGIN_KIND_COUNT] = {
-	"policies", "plugins/cadences", "plugins/rewards", "plugins/reports", "scripts"};
-
-static const char *const common_fields[] = {"name", "version", "api", "description", "limits",
-					    NULL};
-static const char *const limit_fields[] = {"instructions", "memory_mib", "deadline_ms",
-					   "batch_deadline_ms", NULL};
-
-const char *
-plugin_kind_name(enum plugin_kind kind)
-{
-	return (unsigned)kind < PLUGIN_KIND_COUNT ? kind_names[kind] : "?";
-}
-
-int
-plugin_kind_parse(const char *name, enum plugin_kind *out)
-{
-	for (int k = 0; k < PLUGIN_KIND_COUNT; k++) {
-		if (strcmp(name, kind_names[k]) == 0) {
-			*out = (enum plugin_kind)k;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *
-plugin_kind_dir(enum plugin_kind kind)
-{
-	return (unsigned)kind < PLUGIN_KIND_COUNT ? kind_dirs[kind] : "?";
-}
-
-int
-plugin_decl_field(lua_State *L, int idx, const char *name, int type, int required, struct diag *d)
-{
-	int t = lua_getfield(L, idx, name);
-	lua_pop(L, 1);
-	if (t == LUA_TNIL) {
-		if (required)
-			return diag_set(d, DIAG_INVALID, "missing field '%s' (a %s)", name,
-					lua_typename(L, type));
-		return 0;
-	}
-	if (t != type)
-		return diag_set(d, DIAG_INVALID, "field '%s' must be a %s (got %s)", name,
-				lua_typename(L, type), lua_typename(L, t));
-	return 1;
-}
-
-/* Provisional built-in validators: the hooks each kind needs, nothing more yet. */
-static int
-validate_cadence(lua_State *L, int idx, struct diag *d)
-{
-	return plugin_decl_field(L, idx, "plan", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
-}
+static const char *const kind_constructors[PLUGIN_KIND_COUNT] = {"policy", "cadence", "reward",
+								 "report", "job"};
 
 static int
-validate_reward(lua_State *L, int idx, struct diag *d)
+validate_cb(lua_State *L, int idx, int kind, struct diag *d)
 {
-	if (plugin_decl_field(L, idx, "on", LUA_TSTRING, 1, d) < 0)
-		return -1;
-	lua_getfield(L, idx, "on");
-	const char *on = lua_tostring(L, -1);
-	int ok = on[0] != '\0' && strchr(on, '.') != NULL;
-	lua_pop(L, 1);
-	if (!ok)
-		return diag_set(d, DIAG_INVALID,
-				"field 'on' must name an event kind like \"session.held\"");
-	return plugin_decl_field(L, idx, "grant", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
+	return plugin_decl_validate(L, idx, (enum plugin_kind)kind, d);
 }
 
-static int
-validate_report(lua_State *L, int idx, struct diag *d)
-{
-	if (plugin_decl_field(L, idx, "title", LUA_TSTRING, 0, d) < 0)
-		return -1;
-	return plugin_decl_field(L, idx, "build", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
-}
-
-static int
-validate_job(lua_State *L, int idx, struct diag *d)
-{
-	if (plugin_decl_field(L, idx, "schedule", LUA_TSTRING, 1, d) < 0)
-		return -1;
-	return plugin_decl_field(L, idx, "run", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
-}
-
-static const char *const cadence_fields[] = {"plan", NULL};
-static const char *const reward_fields[] = {"on", "grant", NULL};
-static const char *const report_fields[] = {"title", "build", NULL};
-static const char *const job_fields[] = {"schedule", "run", NULL};
-
-struct kind_def {
-	const char *const *fields;
-	plugin_validate_fn fn;
-};
-
-static struct kind_def kind_defs[PLUGIN_KIND_COUNT] = {
-	[PLUGIN_POLICY] = {NULL, NULL},
-	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence},
-	[PLUGIN_REWARD] = {reward_fields, validate_reward},
-	[PLUGIN_REPORT] = {report_fields, validate_report},
-	[PLUGIN_JOB] = {job_fields, validate_job},
-};
-
-int
-plugin_kind_set_validator(const char *kind, const char *const *fields, plugin_validate_fn fn,
-			  struct diag *d)
-{
-	enum plugin_kind k;
-	if (plugin_kind_parse(kind, &k) != 0)
-		return diag_set(d, DIAG_INVALID, "unknown plugin kind '%s'", kind);
-	kind_defs[k].fields = fields;
-	kind_defs[k].fn = fn;
-	return 0;
-}
-
-int
-plugin_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-	int ok = n > 0 && n <= 64;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_' ||
-		     s[i] == '-';
-	return ok;
-}
-
-/* ---- declaration checks ------------------------------------------------------ */
-
-static int
-in_list(const char *const *list, const char *s)
-{
-	for (; list != NULL && *list; list++)
-		if (strcmp(*list, s) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-list_valid_fields(enum plugin_kind kind, char *buf, size_t size)
-{
-	size_t n = 0;
-	buf[0] = '\0';
-	const char *const *lists[2] = {common_fields, kind_defs[kind].fields};
-	for (int i = 0; i < 2; i++)
-		for (const char *const *f = lists[i]; f != NULL && *f; f++)
-			n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0,
-					      "%s%s", n ? ", " : "", *f);
-}
-
-/* Every key must be a known field name; reports the smallest unknown one. */
-static int
-check_keys(lua_State *L, int idx, enum plugin_kind kind, struct diag *d)
-{
-	int registered = kind_defs[kind].fields != NULL || kind_defs[kind].fn != NULL;
-	char unknown[128] = "";
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		lua_pop(L, 1);
-		if (lua_type(L, -1) != LUA_TSTRING) {
-			const char *t = luaL_typename(L, -1);
-			lua_pop(L, 1);
-			return diag_set(d, DIAG_INVALID,
-					"the declaration has a %s key; fields are written name = value",
-					t);
-		}
-		const char *k = lua_tostring(L, -1);
-		if (registered && !in_list(common_fields, k) && !in_list(kind_defs[kind].fields, k) &&
-		    (unknown[0] == '\0' || strcmp(k, unknown) < 0))
-			snprintf(unknown, sizeof(unknown), "%s", k);
-	}
-	if (unknown[0] != '\0') {
-		char valid[512];
-		list_valid_fields(kind, valid, sizeof(valid));
-		return diag_set(d, DIAG_INVALID, "unknown field '%s' in a %s declaration (valid fields: %s)",
-				unknown, plugin_kind_name(kind), valid);
-	}
-	return 0;
-}
-
-static int
-check_name(lua_State *L, int idx, struct diag *d)
-{
-	if (plugin_decl_field(L, idx, "name", LUA_TSTRING, 1, d) < 0)
-		return -1;
-	lua_getfield(L, idx, "name");
-	const char *s = lua_tostring(L, -1);
-	int ok = plugin_name_valid(s);
-	if (!ok)
-		diag_set(d, DIAG_INVALID,
-			 "field 'name' must be 1 to 64 characters of a-z, 0-9, '_' or '-' (got \"%.64s\")",
-			 s);
-	lua_pop(L, 1);
-	return ok ? 0 : -1;
-}
-
-/* "MAJOR.MINOR.PATCH" with an optional "-pre" or "+build" suffix. */
-static int
-semver_like(const char *s)
-{
-	for (int part = 0; part < 3; part++) {
-		if (!isdigit((unsigned char)*s))
-			return 0;
-		while (isdigit((unsigned char)*s))
-			s++;
-		if (part < 2 && *s++ != '.')
-			return 0;
-	}
-	if (*s == '\0')
-		return 1;
-	if (*s != '-' && *s != '+')
-		return 0;
-	if (*++s == '\0')
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' && *s != '+')
-			return 0;
-	return 1;
-}
-
-static int
-check_version(lua_State *L, int idx, struct diag *d)
-{
-	if (plugin_decl_field(L, idx, "version", LUA_TSTRING, 1, d) < 0)
-		return -1;
-	lua_getfield(L, idx, "version");
-	const char *s = lua_tostring(L, -1);
-	int ok = semver_like(s);
-	if (!ok)
-		diag_set(d, DIAG_INVALID, "field 'version' must look like \"1.2.0\" (got \"%.64s\")", s);
-	lua_pop(L, 1);
-	return ok ? 0 : -1;
-}
-
-/* An integer-valued number field; 0 absent, 1 ok, -1 error. */
-static int
-int_field(lua_State *L, int idx, const char *label, const char *name, lua_Integer *out,
-	  struct diag *d)
-{
-	int t = lua_getfield(L, idx, name);
-	int isnum = 0;
-	lua_Integer v = lua_tointegerx(L, -1, &isnum);
-	lua_pop(L, 1);
-	if (t == LUA_TNIL)
-		return 0;
-	if (t != LUA_TNUMBER || !isnum)
-		return diag_set(d, DIAG_INVALID, "field '%s' must be an integer (got %s)", label,
-				t == LUA_TNUMBER ? "a fractional number" : lua_typename(L, t));
-	*out = v;
-	return 1;
-}
-
-static int
-check_api(lua_State *L, int idx, struct diag *d)
-{
-	lua_Integer api = 0;
-	int rc = int_field(L, idx, "api", "api", &api, d);
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
-		return diag_set(d, DIAG_INVALID, "missing field 'api' (the plugin API version, %d)",
-				PLUGIN_API_VERSION);
-	if (api > PLUGIN_API_VERSION)
-		return diag_set(d, DIAG_INVALID,
-				"field 'api' is %lld, but this host supports plugin API version %d",
-				(long long)api, PLUGIN_API_VERSION);
-	if (api < 1)
-		return diag_set(d, DIAG_INVALID, "field 'api' must be at least 1 (got %lld)",
-				(long long)api);
-	return 0;
-}
-
-/* Reads and checks `limits`; fills *out (zero = not given). */
-static int
-read_limits(lua_State *L, int idx, struct plugin_limits *out, struct diag *d)
-{
-	memset(out, 0, sizeof(*out));
-	int rc = plugin_decl_field(L, idx, "limits", LUA_TTABLE, 0, d);
-	if (rc <= 0)
-		return rc;
-	lua_getfield(L, idx, "limits");
-	int t = lua_gettop(L);
-	lua_pushnil(L);
-	while (lua_next(L, t)) {
-		lua_pop(L, 1);
-		if (lua_type(L, -1) != LUA_TSTRING || !in_list(limit_fields, lua_tostring(L, -1))) {
-			diag_set(d, DIAG_INVALID,
-				 "unknown field 'limits.%s' (valid fields: instructions, memory_mib, "
-				 "deadline_ms, batch_deadline_ms)",
-				 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
-			lua_pop(L, 2);
-			return -1;
-		}
-	}
-	static const struct {
-		const char *name;
-		long long max;
-	} f[] = {
-		{"instructions", PLUGIN_MAX_INSTRUCTIONS},
-		{"memory_mib", (long long)(PLUGIN_MAX_MEMORY >> 20)},
-		{"deadline_ms", PLUGIN_MAX_DEADLINE_MS},
-		{"batch_deadline_ms", PLUGIN_MAX_DEADLINE_MS},
-	};
-	lua_Integer v[4] = {0, 0, 0, 0};
-	for (int i = 0; i < 4; i++) {
-		char label[64];
-		snprintf(label, sizeof(label), "limits.%s", f[i].name);
-		int r = int_field(L, t, label, f[i].name, &v[i], d);
-		if (r < 0 || (r == 1 && (v[i] < 1 || v[i] > f[i].max))) {
-			if (r == 1)
-				diag_set(d, DIAG_INVALID, "field '%s' must be between 1 and %lld (got %lld)",
-					 label, f[i].max, (long long)v[i]);
-			lua_pop(L, 1);
-			return -1;
-		}
-	}
-	lua_pop(L, 1);
-	out->instructions = v[0];
-	out->memory = (size_t)v[1] << 20;
-	out->deadline_ms = (int)v[2];
-	out->batch_deadline_ms = (int)v[3];
-	return 1;
-}
-
-int
-plugin_decl_validate(lua_State *L, int idx, enum plugin_kind kind, struct diag *d)
-{
-	idx = lua_absindex(L, idx);
-	struct plugin_limits lim;
-	if (check_keys(L, idx, kind, d) || check_name(L, idx, d) || check_version(L, idx, d) ||
-	    check_api(L, idx, d) ||
-	    plugin_decl_field(L, idx, "description", LUA_TSTRING, 0, d) < 0 ||
-	    read_limits(L, idx, &lim, d) < 0)
-		return -1;
-	if (kind_defs[kind].fn != NULL) {
-		int top = lua_gettop(L);
-		int rc = kind_defs[kind].fn(L, idx, d);
-		lua_settop(L, top);
-		if (rc != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* ---- loading ----------------------------------------------------------------- */
+static const struct api_core_kinds plugin_kinds = {PLUGIN_KIND_COUNT, kind_constructors,
+						   validate_cb};
 
 static int
 install_api(lua_State *L)
 {
-	api_core_push_base(L);
-	api_core_add_plugin_api(L, -1);
+	plugin_sandbox_push_tandem(L);
+	api_core_add_plugin_api(L, -1, &plugin_kinds);
 	plugin_sandbox_readonly(L, -1, "tandem");
 	lua_setglobal(L, "tandem");
 	return 0;
 }
 
-static char *
-decl_string(lua_State *L, int idx, const char *field)
+/* A declaration's hook as the host sees it: it only says where hooks run. */
+static int
+hook_stub(lua_State *L)
 {
-	lua_getfield(L, idx, field);
-	const char *s = lua_tostring(L, -1);
-	char *r = strdup(s ? s : "");
-	lua_pop(L, 1);
-	return r;
+	return luaL_error(L, "this plugin's hooks run in its worker process");
 }
 
 /* Caller's non-zero fields beat the declaration's, which beat the defaults. */
@@ -399,95 +76,216 @@ merge_limits(const struct plugin_limits *caller, const struct plugin_limits *dec
 	     struct plugin_limits *out)
 {
 	struct plugin_limits m = *decl;
-	if (caller != NULL) {
-		if (caller->instructions > 0)
-			m.instructions = caller->instructions;
-		if (caller->memory > 0)
-			m.memory = caller->memory;
-		if (caller->deadline_ms > 0)
-			m.deadline_ms = caller->deadline_ms;
-		if (caller->batch_deadline_ms > 0)
-			m.batch_deadline_ms = caller->batch_deadline_ms;
-		m.isolate = caller->isolate;
-		m.isolate_set = caller->isolate_set;
-	}
+	if (caller->instructions > 0)
+		m.instructions = caller->instructions;
+	if (caller->memory > 0)
+		m.memory = caller->memory;
+	if (caller->deadline_ms > 0)
+		m.deadline_ms = caller->deadline_ms;
+	if (caller->batch_deadline_ms > 0)
+		m.batch_deadline_ms = caller->batch_deadline_ms;
+	m.isolate = caller->isolate;
+	m.isolate_set = caller->isolate_set;
 	plugin_limits_resolve(&m, out);
 }
 
-static struct plugin *
-load_in_process(const char *path, const struct plugin_limits *lim, struct diag *d)
+/* Raw string field of the table at idx, copied ("" when absent). */
+static char *
+decl_string(lua_State *L, int idx, const char *field)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushstring(L, field);
+	lua_rawget(L, idx);
+	const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+	char *r = strdup(s);
+	lua_pop(L, 1);
+	return r;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Fills p's fields from the declaration table on top of p->L (raw reads). */
+static int
+describe(struct plugin *p, struct diag *d)
+{
+	lua_State *L = p->L;
+	int idx = lua_gettop(L);
+	struct plugin_limits decl_lim;
+	if (plugin_decl_limits(L, idx, &decl_lim, d) < 0)
+		return diag_prefix(d, "%s", p->path);
+	merge_limits(&p->caller, &decl_lim, &p->lim);
+	p->name = decl_string(L, idx, "name");
+	p->version = decl_string(L, idx, "version");
+	p->description = decl_string(L, idx, "description");
+	lua_pushliteral(L, "api");
+	lua_rawget(L, idx);
+	p->api = (int)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	size_t bytes = 0;
+	int n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (lua_type(L, -1) == LUA_TFUNCTION && lua_type(L, -2) == LUA_TSTRING) {
+			n++;
+			bytes += lua_rawlen(L, -2) + 1;
+		}
+		lua_pop(L, 1);
+	}
+	p->hooks = malloc((size_t)n * sizeof(char *) + bytes + 1);
+	if (p->hooks == NULL || p->name == NULL || p->version == NULL || p->description == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory loading %s", p->path);
+	char *s = (char *)(p->hooks + n);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (lua_type(L, -1) == LUA_TFUNCTION && lua_type(L, -2) == LUA_TSTRING) {
+			const char *k = lua_tostring(L, -2);
+			p->hooks[p->nhooks++] = strcpy(s, k);
+			s += strlen(k) + 1;
+		}
+		lua_pop(L, 1);
+	}
+	qsort(p->hooks, (size_t)p->nhooks, sizeof(char *), cmp_str);
+	p->decl_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	return 0;
+}
+
+/* A sandbox with the plugin API, named after the file. */
+static lua_State *
+new_state(const char *path, const struct plugin_limits *lim, struct diag *d)
 {
 	lua_State *L = plugin_sandbox_new(lim, d);
 	if (L == NULL)
 		return NULL;
 	plugin_sandbox_set_name(L, path);
 	lua_pushcfunction(L, install_api);
-	if (plugin_sandbox_pcall(L, 0, 0, d) != 0 || plugin_sandbox_dofile(L, path, d) != 0) {
+	if (plugin_sandbox_pcall(L, 0, 0, d) != 0) {
 		plugin_sandbox_delete(L);
 		return NULL;
 	}
+	return L;
+}
+
+/*
+ * Runs the plugin file in p->L (a sandbox with the API) and leaves the
+ * declaration it returned on the stack. 0, or -1 with "FILE:LINE: ...".
+ */
+static int
+run_file(struct plugin *p, int *kind, struct diag *d)
+{
+	lua_State *L = p->L;
+	if (plugin_sandbox_dofile(L, p->path, d) != 0)
+		return -1;
 	/* stack: value returned by the file */
-	enum plugin_kind kind;
-	if (!api_core_decl_kind(L, -1, &kind)) {
+	if (!api_core_decl_kind(L, -1, kind)) {
 		diag_set(d, DIAG_INVALID,
 			 "%s: the file must return a declaration made with tandem.policy{...}, "
 			 "tandem.cadence{...}, tandem.reward{...}, tandem.report{...} or "
 			 "tandem.job{...} (it returned %s)",
-			 path, luaL_typename(L, -1));
-		plugin_sandbox_delete(L);
-		return NULL;
-	}
-	struct plugin *p = calloc(1, sizeof(*p));
-	struct plugin_limits decl_lim;
-	struct diag ignored;
-	if (p == NULL || read_limits(L, lua_gettop(L), &decl_lim, &ignored) < 0) {
-		free(p);
-		plugin_sandbox_delete(L);
-		diag_set(d, DIAG_NOMEM, "out of memory loading %s", path);
-		return NULL;
-	}
-	p->L = L;
-	p->kind = kind;
-	p->path = strdup(path);
-	p->name = decl_string(L, -1, "name");
-	p->version = decl_string(L, -1, "version");
-	p->description = decl_string(L, -1, "description");
-	lua_getfield(L, -1, "api");
-	p->api = (int)lua_tointeger(L, -1);
-	lua_pop(L, 1);
-	p->decl_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	merge_limits(lim, &decl_lim, &p->lim);
-	plugin_sandbox_set_limits(L, &p->lim);
-	plugin_sandbox_set_name(L, p->name);
-	if (p->path == NULL || p->name == NULL || p->version == NULL || p->description == NULL) {
-		plugin_delete(p);
-		diag_set(d, DIAG_NOMEM, "out of memory loading %s", path);
-		return NULL;
-	}
-	return p;
-}
-
-struct trial {
-	const char *path;
-	const struct plugin_limits *lim;
-};
-
-/* Worker body: load the file in the child and throw it away. */
-static int
-trial_load(void *arg, struct worker_buf *out, struct diag *d)
-{
-	struct trial *t = arg;
-	/* The real load that follows in the parent logs the same lines: say them once. */
-	if (worker_in_child())
-		tlog_set_handler(NULL, NULL);
-	struct plugin *p = load_in_process(t->path, t->lim, d);
-	if (p == NULL)
+			 p->path, luaL_typename(L, -1));
+		lua_pop(L, 1);
 		return -1;
-	plugin_delete(p);
+	}
+	p->is_live = 1;
 	return 0;
 }
 
-/* Worker failures other than fn's own error get "plugin PATH: WHAT ..." around them. */
+static struct plugin *
+plugin_new(const char *path, const struct plugin_limits *lim, struct diag *d)
+{
+	struct plugin *p = calloc(1, sizeof(*p));
+	if (p == NULL || (p->path = strdup(path)) == NULL) {
+		free(p);
+		diag_set(d, DIAG_NOMEM, "out of memory loading %s", path);
+		return NULL;
+	}
+	if (lim != NULL)
+		p->caller = *lim;
+	p->decl_ref = LUA_NOREF;
+	worker_buf_init(&p->decl);
+	return p;
+}
+
+static void
+plugin_free(struct plugin *p)
+{
+	if (p == NULL)
+		return;
+	if (p->live != p)
+		plugin_free(p->live);
+	plugin_sandbox_delete(p->L);
+	worker_buf_fini(&p->decl);
+	free(p->hooks);
+	free(p->path);
+	free(p->name);
+	free(p->version);
+	free(p->description);
+	free(p);
+}
+
+/* Loads the file into a live plugin in this process (the worker, or in-process). */
+static struct plugin *
+load_live(const char *path, const struct plugin_limits *caller, struct diag *d)
+{
+	struct plugin *p = plugin_new(path, caller, d);
+	if (p == NULL)
+		return NULL;
+	int kind;
+	if ((p->L = new_state(path, caller, d)) == NULL || run_file(p, &kind, d) != 0) {
+		plugin_free(p);
+		return NULL;
+	}
+	p->kind = (enum plugin_kind)kind;
+	if (describe(p, d) != 0) {
+		plugin_free(p);
+		return NULL;
+	}
+	plugin_sandbox_set_limits(p->L, &p->lim);
+	plugin_sandbox_set_name(p->L, p->name);
+	return p;
+}
+
+/* init of the worker: load, then answer the kind and the declaration as data. */
+static int
+load_in_worker(void *arg, struct worker_buf *out, struct diag *d)
+{
+	struct plugin *host = arg;
+	plugin_free(host->live);
+	host->live = load_live(host->path, &host->caller, d);
+	if (host->live == NULL)
+		return -1;
+	int32_t kind = (int32_t)host->live->kind;
+	if (worker_buf_append(out, &kind, sizeof(kind), d) != 0)
+		return -1;
+	plugin_push_decl(host->live);
+	return marshal_encode(host->live->L, -1, MARSHAL_FUNCTIONS | MARSHAL_SORTED, "the declaration", out, d);
+}
+
+/* serve of the worker: run the requested operation against the live plugin. */
+static int
+serve(void *arg, const char *req, size_t len, struct worker_buf *out, struct diag *d)
+{
+	struct plugin *host = arg;
+	plugin_op_fn op;
+	uint16_t hl;
+	if (len < sizeof(op) + sizeof(hl))
+		return diag_set(d, DIAG_INTERNAL, "malformed worker request");
+	memcpy(&op, req, sizeof(op));
+	memcpy(&hl, req + sizeof(op), sizeof(hl));
+	size_t at = sizeof(op) + sizeof(hl);
+	if (len - at < hl || hl >= 64)
+		return diag_set(d, DIAG_INTERNAL, "malformed worker request");
+	char hook[64];
+	memcpy(hook, req + at, hl);
+	hook[hl] = '\0';
+	at += hl;
+	return op(host->live, hook, req + at, len - at, out, d);
+}
+
+/* Words a worker death: "plugin PATH: WHAT killed after ..."; fn's own errors pass. */
 static int
 worker_failure(const char *path, const char *what, enum worker_status st, struct diag *d)
 {
@@ -495,7 +293,42 @@ worker_failure(const char *path, const char *what, enum worker_status st, struct
 		return -1;
 	char msg[DIAG_MSG_MAX];
 	snprintf(msg, sizeof(msg), "%s", d->msg);
-	return diag_set(d, d->code ? d->code : DIAG_PLUGIN, "plugin %s: %s %s", path, what, msg);
+	return diag_set(d, d->code && d->code != DIAG_PLUGIN ? d->code : DIAG_PLUGIN,
+			"plugin %.600s: %s %s", path, what, msg);
+}
+
+static struct worker_limits
+worker_limits_of(const struct plugin_limits *r)
+{
+	struct worker_limits wl = {.memory = r->memory, .in_process = !r->isolate};
+	return wl;
+}
+
+/* Builds the host's view from the start result: kind, then the declaration. */
+static int
+take_start(struct plugin *p, const struct worker_buf *res, struct diag *d)
+{
+	int32_t kind;
+	if (res->len < sizeof(kind))
+		return diag_set(d, DIAG_INTERNAL, "%s: the worker sent no declaration", p->path);
+	memcpy(&kind, res->data, sizeof(kind));
+	if (kind < 0 || kind >= PLUGIN_KIND_COUNT)
+		return diag_set(d, DIAG_INTERNAL, "%s: the worker sent a bad kind", p->path);
+	p->kind = (enum plugin_kind)kind;
+	if (worker_buf_append(&p->decl, res->data + sizeof(kind), res->len - sizeof(kind), d) != 0)
+		return -1;
+	if (!p->caller.isolate_set || p->caller.isolate) {
+		/* The host's data-only state: the declaration rebuilt from bytes. */
+		if ((p->L = new_state(p->path, &p->caller, d)) == NULL ||
+		    marshal_push(p->L, p->decl.data, p->decl.len, NULL, hook_stub, d) != 0)
+			return diag_prefix(d, "%s", p->path);
+		if (lua_type(p->L, -1) != LUA_TTABLE) {
+			lua_pop(p->L, 1);
+			return diag_set(d, DIAG_INVALID, "%s: the declaration is not a table", p->path);
+		}
+		return describe(p, d);
+	}
+	return 0;
 }
 
 struct plugin *
@@ -503,18 +336,44 @@ plugin_load(const char *path, const struct plugin_limits *lim, struct diag *d)
 {
 	struct plugin_limits r;
 	plugin_limits_resolve(lim, &r);
-	if (r.isolate && !worker_in_child()) {
-		struct trial t = {path, lim};
-		enum worker_status st;
-		struct diag wd;
-		diag_clear(&wd);
-		if (worker_run(&r, r.deadline_ms, trial_load, &t, NULL, &st, &wd) != 0) {
-			worker_failure(path, "load", st, &wd);
-			*d = wd;
-			return NULL;
-		}
+	struct plugin *p = plugin_new(path, lim, d);
+	if (p == NULL)
+		return NULL;
+	struct worker_limits wl = worker_limits_of(&r);
+	struct worker_buf res;
+	worker_buf_init(&res);
+	enum worker_status st;
+	p->w = worker_start(&wl, r.deadline_ms, load_in_worker, serve, p, &res, &st, d);
+	if (p->w == NULL) {
+		worker_failure(path, "load", st, d);
+		worker_buf_fini(&res);
+		plugin_free(p);
+		return NULL;
 	}
-	return load_in_process(path, lim, d);
+	int rc = take_start(p, &res, d);
+	worker_buf_fini(&res);
+	if (rc != 0) {
+		plugin_delete(p);
+		return NULL;
+	}
+	if (!r.isolate) {
+		/* In-process: the live plugin is this one's view. */
+		struct plugin *live = p->live;
+		p->lim = live->lim;
+		p->L = live->L;
+		live->L = NULL;
+		p->decl_ref = live->decl_ref;
+		p->is_live = 1;
+		p->name = live->name, live->name = NULL;
+		p->version = live->version, live->version = NULL;
+		p->description = live->description, live->description = NULL;
+		p->api = live->api;
+		p->hooks = live->hooks, live->hooks = NULL;
+		p->nhooks = live->nhooks;
+		plugin_free(live);
+		p->live = p;
+	}
+	return p;
 }
 
 void
@@ -522,12 +381,9 @@ plugin_delete(struct plugin *p)
 {
 	if (p == NULL)
 		return;
-	plugin_sandbox_delete(p->L);
-	free(p->path);
-	free(p->name);
-	free(p->version);
-	free(p->description);
-	free(p);
+	worker_delete(p->w);
+	p->w = NULL;
+	plugin_free(p);
 }
 
 enum plugin_kind
@@ -572,16 +428,248 @@ plugin_limits(const struct plugin *p)
 	return &p->lim;
 }
 
+int
+plugin_isolated(const struct plugin *p)
+{
+	return p->lim.isolate;
+}
+
+/* The plugin whose state runs code in this process, or NULL. */
+static struct plugin *
+live_here(const struct plugin *p)
+{
+	if (p->is_live)
+		return (struct plugin *)p;
+	if (p->live != NULL && worker_in_child())
+		return p->live;
+	return NULL;
+}
+
 lua_State *
 plugin_state(const struct plugin *p)
 {
-	return p->L;
+	struct plugin *l = live_here(p);
+	return l != NULL ? l->L : p->L;
 }
 
 void
 plugin_push_decl(const struct plugin *p)
 {
-	lua_rawgeti(p->L, LUA_REGISTRYINDEX, p->decl_ref);
+	struct plugin *l = live_here(p);
+	const struct plugin *q = l != NULL ? l : p;
+	lua_rawgeti(q->L, LUA_REGISTRYINDEX, q->decl_ref);
+}
+
+const char *
+plugin_decl_data(const struct plugin *p, size_t *len)
+{
+	*len = p->decl.len;
+	return p->decl.data;
+}
+
+int
+plugin_has_hook(const struct plugin *p, const char *hook)
+{
+	for (int i = 0; i < p->nhooks; i++)
+		if (strcmp(p->hooks[i], hook) == 0)
+			return 1;
+	return 0;
+}
+
+int
+plugin_hooks(const struct plugin *p, char ***out, struct diag *d)
+{
+	size_t bytes = 0;
+	for (int i = 0; i < p->nhooks; i++)
+		bytes += strlen(p->hooks[i]) + 1;
+	char **v = malloc((size_t)p->nhooks * sizeof(char *) + bytes + 1);
+	if (v == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory listing hooks");
+	char *s = (char *)(v + p->nhooks);
+	for (int i = 0; i < p->nhooks; i++) {
+		v[i] = strcpy(s, p->hooks[i]);
+		s += strlen(s) + 1;
+	}
+	*out = v;
+	return p->nhooks;
+}
+
+/* ---- running in the worker ------------------------------------------------------ */
+
+/* Restarts a dead worker; the file must declare the same thing again. */
+static int
+revive(struct plugin *p, struct diag *d)
+{
+	if (!p->refused && worker_alive(p->w))
+		return 0;
+	if (!p->refused) {
+		struct worker_buf res;
+		worker_buf_init(&res);
+		enum worker_status st;
+		int rc = worker_restart(p->w, p->lim.deadline_ms, &res, &st, d);
+		int same = rc == 0 && res.len == sizeof(int32_t) + p->decl.len &&
+			   memcmp(res.data + sizeof(int32_t), p->decl.data, p->decl.len) == 0;
+		worker_buf_fini(&res);
+		if (rc != 0)
+			return worker_failure(p->path, "reload", st, d);
+		if (same)
+			return 0;
+		p->refused = 1;
+	}
+	return diag_set(d, DIAG_PLUGIN,
+			"%s: refused: the file declared something else when it was loaded again "
+			"(a declaration must not depend on time or state)",
+			p->path);
+}
+
+struct worker *
+plugin_worker(struct plugin *p)
+{
+	return p->w;
+}
+
+int
+plugin_exec_request(struct plugin *p, plugin_op_fn op, const char *hook, const void *in, size_t n,
+		    struct worker_buf *req, struct diag *d)
+{
+	if (p->w == NULL)
+		return diag_set(d, DIAG_INTERNAL, "%s: the plugin has no worker", p->path);
+	if (revive(p, d) != 0)
+		return -1;
+	size_t hl = hook ? strlen(hook) : 0;
+	if (hl >= 64)
+		return diag_set(d, DIAG_INVALID, "hook name '%.80s' is too long", hook);
+	uint16_t h16 = (uint16_t)hl;
+	if (worker_buf_append(req, &op, sizeof(op), d) != 0 ||
+	    worker_buf_append(req, &h16, sizeof(h16), d) != 0 ||
+	    worker_buf_append(req, hook ? hook : "", hl, d) != 0 ||
+	    worker_buf_append(req, in, n, d) != 0)
+		return -1;
+	return 0;
+}
+
+int
+plugin_exec_failure(const struct plugin *p, const char *hook, enum worker_status st,
+		    struct diag *d)
+{
+	char what[96];
+	snprintf(what, sizeof(what), "hook %s", hook ? hook : "?");
+	return worker_failure(p->path, what, st, d);
+}
+
+int
+plugin_exec(struct plugin *p, plugin_op_fn op, const char *hook, const void *in, size_t n,
+	    int deadline_ms, struct worker_buf *out, struct diag *d)
+{
+	if (live_here(p) != NULL) /* in-process, or already inside the worker */
+		return op(live_here(p), hook ? hook : "", in, n, out, d);
+	if (deadline_ms <= 0)
+		deadline_ms = p->lim.batch_deadline_ms;
+	struct worker_buf req;
+	worker_buf_init(&req);
+	if (plugin_exec_request(p, op, hook, in, n, &req, d) != 0) {
+		worker_buf_fini(&req);
+		return -1;
+	}
+	enum worker_status st;
+	int rc = worker_call(p->w, req.data, req.len, deadline_ms, out, &st, d);
+	worker_buf_fini(&req);
+	if (rc < 0)
+		return plugin_exec_failure(p, hook, st, d);
+	return 0;
+}
+
+/* Operation: one hook call with marshalled arguments and results. */
+static int
+op_call(struct plugin *live, const char *hook, const char *in, size_t n, struct worker_buf *out,
+	struct diag *d)
+{
+	lua_State *L = live->L;
+	int top = lua_gettop(L);
+	if (marshal_push(L, in, n, NULL, NULL, d) != 0)
+		return -1;
+	if (lua_type(L, -1) != LUA_TTABLE) {
+		lua_settop(L, top);
+		return diag_set(d, DIAG_INVALID, "hook arguments must be a sequence table");
+	}
+	int nargs = (int)lua_rawlen(L, -1);
+	if (nargs > 64 || !lua_checkstack(L, nargs + 4)) {
+		lua_settop(L, top);
+		return diag_set(d, DIAG_INVALID, "too many hook arguments");
+	}
+	int t = lua_gettop(L);
+	for (int i = 1; i <= nargs; i++)
+		lua_rawgeti(L, t, i);
+	lua_remove(L, t);
+	if (plugin_call(live, hook, nargs, LUA_MULTRET, d) != 0) {
+		lua_settop(L, top);
+		return -1;
+	}
+	int nres = lua_gettop(L) - top;
+	/* Results as {n = count, ...}: built in a protected call (it allocates). */
+	lua_createtable(L, nres, 1);
+	for (int i = 1; i <= nres; i++) {
+		lua_pushvalue(L, top + i);
+		lua_rawseti(L, -2, i);
+	}
+	lua_pushinteger(L, nres);
+	lua_setfield(L, -2, "n");
+	char what[96];
+	snprintf(what, sizeof(what), "%s: the result of hook %s", live->path, hook);
+	int rc = marshal_encode(L, -1, 0, what, out, d);
+	lua_settop(L, top);
+	return rc;
+}
+
+int
+plugin_call_data(struct plugin *p, const char *hook, const void *args, size_t n, int deadline_ms,
+		 struct worker_buf *out, struct diag *d)
+{
+	return plugin_exec(p, op_call, hook, args, n,
+			   deadline_ms > 0 ? deadline_ms : p->lim.deadline_ms, out, d);
+}
+
+/* ---- live-state calls ------------------------------------------------------------- */
+
+/*
+ * The plugin to run hooks with here. In a one-off child of the host
+ * (plugin_isolate), the file is loaded into that child's copy of the host's
+ * state on first use; the declaration must match what was loaded before.
+ */
+static struct plugin *
+live_for_call(struct plugin *p, struct diag *d)
+{
+	struct plugin *l = live_here(p);
+	if (l != NULL)
+		return l;
+	if (!worker_in_child()) {
+		diag_set(d, DIAG_INTERNAL, "%s: the plugin's hooks run in its worker (plugin_exec)",
+			 p->path);
+		return NULL;
+	}
+	int kind;
+	if (run_file(p, &kind, d) != 0)
+		return NULL;
+	struct worker_buf again;
+	worker_buf_init(&again);
+	int same = kind == (int)p->kind &&
+		   marshal_encode(p->L, -1, MARSHAL_FUNCTIONS | MARSHAL_SORTED, "the declaration", &again, d) == 0 &&
+		   again.len == p->decl.len && memcmp(again.data, p->decl.data, again.len) == 0;
+	worker_buf_fini(&again);
+	if (!same) {
+		lua_pop(p->L, 1);
+		p->is_live = 0;
+		diag_set(d, DIAG_PLUGIN,
+			 "%s: the file declared something else when it was loaded again (a "
+			 "declaration must not depend on time or state)",
+			 p->path);
+		return NULL;
+	}
+	luaL_unref(p->L, LUA_REGISTRYINDEX, p->decl_ref);
+	p->decl_ref = luaL_ref(p->L, LUA_REGISTRYINDEX);
+	plugin_sandbox_set_limits(p->L, &p->lim);
+	plugin_sandbox_set_name(p->L, p->name);
+	return p;
 }
 
 /* Pushes decl[hook] (raw get: a declaration's metatable cannot fake hooks). */
@@ -596,69 +684,21 @@ push_hook(const struct plugin *p, const char *hook)
 }
 
 int
-plugin_has_hook(const struct plugin *p, const char *hook)
-{
-	int ok = push_hook(p, hook);
-	lua_pop(p->L, 1);
-	return ok;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int
-plugin_hooks(const struct plugin *p, char ***out, struct diag *d)
-{
-	lua_State *L = p->L;
-	size_t bytes = 0;
-	int n = 0;
-	plugin_push_decl(p);
-	lua_pushnil(L);
-	while (lua_next(L, -2)) {
-		if (lua_type(L, -1) == LUA_TFUNCTION && lua_type(L, -2) == LUA_TSTRING) {
-			n++;
-			bytes += strlen(lua_tostring(L, -2)) + 1;
-		}
-		lua_pop(L, 1);
-	}
-	char **v = malloc((size_t)n * sizeof(char *) + bytes + 1);
-	if (v == NULL) {
-		lua_pop(L, 1);
-		return diag_set(d, DIAG_NOMEM, "out of memory listing hooks");
-	}
-	char *s = (char *)(v + n);
-	int i = 0;
-	lua_pushnil(L);
-	while (lua_next(L, -2)) {
-		if (lua_type(L, -1) == LUA_TFUNCTION && lua_type(L, -2) == LUA_TSTRING) {
-			const char *k = lua_tostring(L, -2);
-			v[i++] = strcpy(s, k);
-			s += strlen(k) + 1;
-		}
-		lua_pop(L, 1);
-	}
-	lua_pop(L, 1);
-	qsort(v, (size_t)n, sizeof(char *), cmp_str);
-	*out = v;
-	return n;
-}
-
-/* ---- calling hooks ----------------------------------------------------------- */
-
-int
 plugin_call(struct plugin *p, const char *hook, int nargs, int nresults, struct diag *d)
 {
-	lua_State *L = p->L;
-	if (!push_hook(p, hook)) {
+	struct plugin *l = live_for_call(p, d);
+	if (l == NULL) {
+		lua_pop(plugin_state(p), nargs);
+		return -1;
+	}
+	lua_State *L = l->L;
+	if (!push_hook(l, hook)) {
 		lua_pop(L, 1 + nargs);
-		return diag_set(d, DIAG_PLUGIN, "%s: the %s has no hook '%s'", p->path,
-				plugin_kind_name(p->kind), hook);
+		return diag_set(d, DIAG_PLUGIN, "%s: the %s has no hook '%s'", l->path,
+				plugin_kind_name(l->kind), hook);
 	}
 	lua_insert(L, -1 - nargs); /* stack: hook, args */
-	plugin_sandbox_begin(L, hook, p->lim.instructions, p->lim.deadline_ms);
+	plugin_sandbox_begin(L, hook, l->lim.instructions, l->lim.deadline_ms);
 	int rc = plugin_sandbox_pcall(L, nargs, nresults, d);
 	plugin_sandbox_end(L);
 	return rc;
@@ -668,18 +708,21 @@ int
 plugin_run(struct plugin *p, const char *hook, lua_CFunction fn, void *ud, int64_t n_calls,
 	   struct diag *d)
 {
-	lua_State *L = p->L;
+	struct plugin *l = live_for_call(p, d);
+	if (l == NULL)
+		return -1;
+	lua_State *L = l->L;
 	lua_pushcfunction(L, fn);
-	if (!push_hook(p, hook)) {
+	if (!push_hook(l, hook)) {
 		lua_pop(L, 2);
-		return diag_set(d, DIAG_PLUGIN, "%s: the %s has no hook '%s'", p->path,
-				plugin_kind_name(p->kind), hook);
+		return diag_set(d, DIAG_PLUGIN, "%s: the %s has no hook '%s'", l->path,
+				plugin_kind_name(l->kind), hook);
 	}
 	lua_pushlightuserdata(L, ud); /* stack: fn, hook, ud */
-	int64_t budget = p->lim.instructions;
+	int64_t budget = l->lim.instructions;
 	if (n_calls > 1)
 		budget = budget > INT64_MAX / n_calls ? INT64_MAX : budget * n_calls;
-	plugin_sandbox_begin(L, hook, budget, p->lim.batch_deadline_ms);
+	plugin_sandbox_begin(L, hook, budget, l->lim.batch_deadline_ms);
 	int rc = plugin_sandbox_pcall(L, 2, 0, d);
 	plugin_sandbox_end(L);
 	return rc;
@@ -690,7 +733,10 @@ plugin_isolate(struct plugin *p, const char *hook, int deadline_ms, worker_fn fn
 	       struct worker_buf *out, struct diag *d)
 {
 	enum worker_status st;
-	if (worker_run(&p->lim, deadline_ms, fn, arg, out, &st, d) == 0)
+	struct worker_limits wl = worker_limits_of(&p->lim);
+	if (deadline_ms <= 0)
+		deadline_ms = p->lim.batch_deadline_ms;
+	if (worker_run(&wl, deadline_ms, fn, arg, out, &st, d) == 0)
 		return 0;
 	char what[96];
 	snprintf(what, sizeof(what), "hook %s", hook ? hook : "?");

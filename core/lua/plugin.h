@@ -21,6 +21,24 @@
  * Every plugin has its own sandbox (lua/sandbox.h): its lua_State is private to
  * it, and hooks receive plain tables and return values (ARCHITECTURE rule 1).
  *
+ * Plugins never run in the host process. plugin_load starts the plugin's ONE
+ * long-lived worker (sys/worker): the child loads the file in its sandbox,
+ * validates the declaration and sends it back as plain data (lua/marshal). The
+ * host builds struct plugin from that data only: it never loads plugin text.
+ * The declaration is also rebuilt, as data (hooks as stub functions that only
+ * raise), in a small host-side state that plugin_state() returns, so callers can
+ * read its fields with the Lua API; nothing of the plugin's code is in it.
+ * Hooks run in the worker through plugin_exec (a C operation run in the child
+ * against the live plugin, its input and output bytes) or plugin_call_data
+ * (arguments and results as marshalled data). A worker killed at a deadline, or
+ * dead of a crash, is restarted (the file loaded again) at the next call; if the
+ * file then declares something else, the plugin is refused from then on.
+ *
+ * In-process mode (limits.isolate = 0, for embedders who ask for it): the file
+ * is loaded in the calling process, and plugin_state() is its live state. This
+ * is UNSAFE with untrusted plugins: a hang inside a C function (a pathological
+ * pattern) hangs the host, and only the in-Lua budgets apply.
+ *
  * Limits. Each field of the effective limits is, in order of precedence: the
  * embedder's non-zero value in the `lim` given to plugin_load, the declaration's
  * `limits = { instructions = N, memory_mib = N, deadline_ms = N,
@@ -36,10 +54,7 @@
 
 #include "base/diag.h"
 #include "lua/sandbox.h"
-#include "lua/worker.h"
-
-/* The plugin API version this host implements (tandem.api_version). */
-enum { PLUGIN_API_VERSION = 1 };
+#include "sys/worker.h"
 
 enum plugin_kind {
 	PLUGIN_POLICY,
@@ -61,8 +76,8 @@ int plugin_name_valid(const char *s);
 
 /*
  * A kind-specific validator. Called (inside the constructor, in the plugin's
- * state) with the declaration table at stack index `idx`, after the common
- * fields passed. Returns 0, or -1 with a diag whose message names the field
+ * state, in its worker) with the declaration table at stack index `idx` -- a
+ * plain copy without metatables -- after the common fields passed. Returns 0, or -1 with a diag whose message names the field
  * ("field 'weights' must be a table (got string)"); the host adds file:line.
  * It must leave the stack as it found it. It may raise Lua errors only through
  * the plugin_decl_* helpers' return values, never longjmp itself.
@@ -82,25 +97,39 @@ int plugin_kind_set_validator(const char *kind, const char *const *fields,
 			      plugin_validate_fn fn, struct diag *d);
 
 /*
- * Helpers for validators. plugin_decl_field checks that field `name` of the
- * table at `idx` has Lua type `type` (LUA_TSTRING, LUA_TFUNCTION, ...); returns 1
+ * Helpers for validators. plugin_decl_field checks (raw read) that field `name`
+ * of the table at `idx` has Lua type `type` (LUA_TSTRING, LUA_TFUNCTION, ...); returns 1
  * if present and right, 0 if absent and !required, -1 with a diag otherwise:
  * "field 'name' must be a function (got string)" / "missing field 'name'".
  */
 int plugin_decl_field(lua_State *L, int idx, const char *name, int type, int required,
 		      struct diag *d);
 
+/*
+ * Validates the table at idx as a `kind` declaration (common fields, then the
+ * kind's validator); 0 or -1 with a diag naming the field. The constructors'
+ * callback; raw reads only.
+ */
+int plugin_decl_validate(lua_State *L, int idx, enum plugin_kind kind, struct diag *d);
+
+/* Reads and checks the declaration's `limits` (raw); fills *out, zero = not
+ * given. Returns 1 if present, 0 if absent, -1 with a diag. */
+int plugin_decl_limits(lua_State *L, int idx, struct plugin_limits *out, struct diag *d);
+
 /* An opaque loaded plugin. */
 struct plugin;
 
 /*
- * Loads `path` in a fresh sandbox with the full `tandem` API, runs it (budget:
- * one call), and checks that it returned a declaration of any kind. When the
- * limits say isolate, the file is first loaded once in a worker, so a top-level
- * chunk that hangs inside C is killed instead of hanging the host. Returns NULL
- * with a diag ("policies/x.lua:3: ...") on failure.
+ * Loads `path`: in its worker (started here) unless lim says isolate = 0. The
+ * file runs in a fresh sandbox with the full `tandem` API under one call's
+ * budget and the load deadline (lim's deadline_ms), and must return a
+ * declaration of any kind. Returns NULL with a diag on failure:
+ * "policies/x.lua:3: ..." for the file's own errors, "plugin policies/x.lua: load
+ * killed after 1000 ms wall-clock deadline" (or another death) for a worker that
+ * had to be killed.
  */
 struct plugin *plugin_load(const char *path, const struct plugin_limits *lim, struct diag *d);
+/* Kills the worker and frees everything. NULL is a no-op. */
 void plugin_delete(struct plugin *p);
 
 enum plugin_kind plugin_kind(const struct plugin *p);
@@ -110,12 +139,21 @@ const char *plugin_description(const struct plugin *p); /* "" if none */
 const char *plugin_path(const struct plugin *p);
 int plugin_api(const struct plugin *p);
 const struct plugin_limits *plugin_limits(const struct plugin *p);
+/* 1 if the plugin runs in a worker (0: in-process mode). */
+int plugin_isolated(const struct plugin *p);
 
-/* The plugin's private state. Use it for pushing arguments and reading results. */
+/*
+ * The plugin's state in this process: in the host of an isolated plugin, the
+ * data-only state holding the declaration; in the plugin's worker (inside a
+ * plugin_exec operation) or in in-process mode, the live state.
+ */
 lua_State *plugin_state(const struct plugin *p);
 
 /* Pushes the declaration table on plugin_state(p). stack: +1 */
 void plugin_push_decl(const struct plugin *p);
+
+/* The declaration as marshalled data (lua/marshal encoding), as loaded. */
+const char *plugin_decl_data(const struct plugin *p, size_t *len);
 
 /* 1 if the declaration has a function field `hook`. */
 int plugin_has_hook(const struct plugin *p, const char *hook);
@@ -127,52 +165,79 @@ int plugin_has_hook(const struct plugin *p, const char *hook);
 int plugin_hooks(const struct plugin *p, char ***out, struct diag *d);
 
 /*
- * One hook call under one call's budget: the caller pushed `nargs` arguments on
- * plugin_state(p); the hook function is inserted below them and called. On
- * success the `nresults` results are on the stack and 0 is returned; on failure
- * the arguments are gone and -1 is returned with "FILE:LINE: message (in hook
- * NAME)". Errors if the hook does not exist. In-process (wrap in plugin_isolate
- * to survive hangs in C).
+ * An operation run in the plugin's worker: `live` is the live plugin there
+ * (plugin_state(live) ran the file), hook the name given to plugin_exec,
+ * in[0..n) its input. Appends its output to `out`. 0, or -1 with a diag. It is
+ * a C function of this program: the worker is a fork of it, so its address is
+ * valid there.
+ */
+typedef int (*plugin_op_fn)(struct plugin *live, const char *hook, const char *in, size_t n,
+			    struct worker_buf *out, struct diag *d);
+
+/*
+ * Runs op in the plugin's worker (restarting the worker first if it died) and
+ * waits at most deadline_ms (0 = the batch deadline). 0 with op's output
+ * appended to `out`, or -1: op's own error unchanged, or for a worker that had
+ * to be killed "plugin PATH: hook HOOK killed after N ms wall-clock deadline"
+ * (CPU, memory, crash alike). In in-process mode op runs here.
+ */
+int plugin_exec(struct plugin *p, plugin_op_fn op, const char *hook, const void *in, size_t n,
+		int deadline_ms, struct worker_buf *out, struct diag *d);
+
+/*
+ * The same as separate steps, for an event loop that polls plugin_worker(p)'s
+ * fd (sys/worker.h: worker_send/worker_events/worker_pump/worker_expire):
+ * plugin_exec_request builds the request bytes (reviving a dead worker first);
+ * plugin_exec_failure words a failed pump or expire as plugin_exec does.
+ */
+struct worker *plugin_worker(struct plugin *p);
+int plugin_exec_request(struct plugin *p, plugin_op_fn op, const char *hook, const void *in,
+			size_t n, struct worker_buf *req, struct diag *d);
+int plugin_exec_failure(const struct plugin *p, const char *hook, enum worker_status st,
+			struct diag *d);
+
+/*
+ * One hook call in the worker with data in and out: args is a marshalled
+ * sequence table {arg1, arg2, ...}; on success `out` receives a marshalled
+ * sequence of the results ({n = count, r1, r2, ...}). Runs under one call's
+ * budget and deadline_ms (0 = the per-call deadline). Errors read "FILE:LINE:
+ * message (in hook NAME)". A result that is not plain data (a function, a
+ * userdata) is an error; metatables on results are dropped, never run.
+ */
+int plugin_call_data(struct plugin *p, const char *hook, const void *args, size_t n,
+		     int deadline_ms, struct worker_buf *out, struct diag *d);
+
+/*
+ * Live-state calls, for plugin_exec operations (in the worker) and in-process
+ * plugins. In the host of an isolated plugin they fail ("runs in its worker").
+ *
+ * plugin_call: the caller pushed `nargs` arguments on plugin_state(p); the hook
+ * is called under one call's budget. On success the `nresults` results are on
+ * the stack and 0 is returned; on failure the arguments are gone and -1 is
+ * returned with "FILE:LINE: message (in hook NAME)".
  */
 int plugin_call(struct plugin *p, const char *hook, int nargs, int nresults, struct diag *d);
 
 /*
  * Many calls of one hook under ONE budget: n_calls times the per-call
- * instruction budget and the batch deadline; the hook is set up once, so the
- * per-call overhead is that of a bare lua_call. Runs fn as a protected C
- * function in plugin_state(p) with the stack
+ * instruction budget and the batch deadline; the hook is set up once. Runs fn
+ * as a protected C function in plugin_state(p) with the stack
  *     1: the hook function   2: ud (light userdata)
  * fn calls the hook as often as it likes with lua_call (unprotected: an error,
- * or an exhausted budget, unwinds straight out of the batch), e.g.
- *
- *     static int score_all(lua_State *L) {
- *         struct job *j = lua_touserdata(L, 2);
- *         for (long k = 0; k < j->n; k++) {
- *             lua_pushvalue(L, 1); push_mentor(L, j, k); push_mentee(L, j, k);
- *             lua_pushvalue(L, FEATURES); lua_call(L, 3, 1);
- *             j->out[k] = lua_tonumber(L, -1); lua_pop(L, 1);
- *         }
- *         return 0;
- *     }
- *
- * Returns 0, or -1 with the error formatted as for plugin_call. fn may raise its
- * own errors with luaL_error (e.g. "score must return a number").
+ * or an exhausted budget, unwinds straight out of the batch). Returns 0, or -1
+ * with the error formatted as for plugin_call.
  */
 int plugin_run(struct plugin *p, const char *hook, lua_CFunction fn, void *ud, int64_t n_calls,
 	       struct diag *d);
 
 /*
- * worker_run with this plugin's limits: fn(arg, out, d) runs in a forked child
- * (or in-process if the limits say isolate = 0) and is killed at deadline_ms
- * (0 = the batch deadline). Worker failures are reported as "plugin PATH: hook
- * NAME killed after 2000 ms wall-clock deadline" etc.; fn's own errors come back
- * unchanged. `hook` is only used in messages (may be NULL).
+ * Runs fn(arg, out, d) in a one-off forked child of the host (sys/worker's
+ * worker_run) with this plugin's limits; inside it, plugin_call and plugin_run
+ * load the plugin into that child's copy of plugin_state(p) on first use (the
+ * host never does). Worker deaths are reported as plugin_exec does. Prefer
+ * plugin_exec: this forks once per call.
  */
 int plugin_isolate(struct plugin *p, const char *hook, int deadline_ms, worker_fn fn, void *arg,
 		   struct worker_buf *out, struct diag *d);
-
-/* Called by lua/api_core's constructors: validates the table at idx as a `kind`
- * declaration; 0 or -1 with a diag naming the field. */
-int plugin_decl_validate(lua_State *L, int idx, enum plugin_kind kind, struct diag *d);
 
 #endif

@@ -27,7 +27,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "lua/api_core.h"
 
 enum budget_state { BUDGET_OK, BUDGET_INSTRUCTIONS, BUDGET_DEADLINE };
 
@@ -467,6 +466,33 @@ sb_print(lua_State *L)
 
 /* ---- setup ----------------------------------------------------------------- */
 
+/* tandem.log(level?, msg) */
+static int
+sb_log(lua_State *L)
+{
+	static const char *const names[] = {"debug", "info", "warn", "error", NULL};
+	static const int levels[] = {TLOG_DEBUG, TLOG_INFO, TLOG_WARN, TLOG_ERROR};
+	int level = TLOG_INFO;
+	int msg = 1;
+	if (lua_gettop(L) >= 2) {
+		level = levels[luaL_checkoption(L, 1, NULL, names)];
+		msg = 2;
+	}
+	const char *s = luaL_tolstring(L, msg, NULL);
+	tlog(level, "%s: %s", sb_of(L)->name, s);
+	return 0;
+}
+
+void
+plugin_sandbox_push_tandem(lua_State *L)
+{
+	lua_createtable(L, 0, 12);
+	lua_pushinteger(L, PLUGIN_API_VERSION);
+	lua_setfield(L, -2, "api_version");
+	lua_pushcfunction(L, sb_log);
+	lua_setfield(L, -2, "log");
+}
+
 /* Replaces global `name` (a library table) by a read-only proxy. */
 static void
 sb_protect_global(lua_State *L, const char *name)
@@ -535,7 +561,7 @@ sb_setup(lua_State *L)
 	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 2);
 
-	api_core_push_base(L);
+	plugin_sandbox_push_tandem(L);
 	plugin_sandbox_readonly(L, -1, "tandem");
 	lua_setglobal(L, "tandem");
 	lua_pop(L, 1);

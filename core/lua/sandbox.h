@@ -2,9 +2,10 @@
  * lua/sandbox: a locked-down lua_State for untrusted Lua code, with budgets.
  *
  * Who calls it: lua/plugin.c (every plugin gets its own sandbox), the workspace
- * config loader (runs tandem.lua in a bare sandbox and reads back a table), and
- * the unit tests. Nothing here forks: isolation from hangs inside C functions is
- * lua/worker's job; this module only bounds what a hook can do *in Lua*.
+ * config loader (runs tandem.lua in a bare sandbox, in a worker), and the unit
+ * tests. Nothing here forks: isolation from hangs inside C functions is
+ * sys/worker's job; this module only bounds what a hook can do *in Lua*. It is
+ * the bottom of lua/: it includes no other lua/ header.
  *
  * What a sandbox offers to scripts:
  *  - base library without dofile, loadfile, collectgarbage; `load` accepts text
@@ -51,6 +52,9 @@
 
 #include "base/diag.h"
 
+/* The plugin API version this host implements (tandem.api_version). */
+enum { PLUGIN_API_VERSION = 1 };
+
 /* Instructions between two runs of the budget hook (deadline granularity). */
 enum { PLUGIN_HOOK_STEP = 10000 };
 
@@ -89,11 +93,19 @@ void plugin_limits_resolve(const struct plugin_limits *in, struct plugin_limits 
 
 /*
  * A new sandbox with the libraries above and a read-only global `tandem` table
- * holding only tandem.log and tandem.api_version (lua/api_core adds the rest for
- * plugins). `lim` may be NULL (defaults). Returns NULL with a diag on failure.
+ * holding only tandem.log and tandem.api_version (lua/plugin builds a fuller one
+ * with lua/api_core for plugins). `lim` may be NULL (defaults). Returns NULL with
+ * a diag on failure.
  */
 lua_State *plugin_sandbox_new(const struct plugin_limits *lim, struct diag *d);
 void plugin_sandbox_delete(lua_State *L);
+
+/*
+ * Pushes a new writable `tandem` table with api_version and log(level?, msg)
+ * (levels "debug", "info" (default), "warn", "error"; lines go to tlog prefixed
+ * with the sandbox name). The caller adds fields and makes it read-only. +1
+ */
+void plugin_sandbox_push_tandem(lua_State *L);
 
 /* The name used to prefix print() and tandem.log lines (copied; default "lua"). */
 void plugin_sandbox_set_name(lua_State *L, const char *name);

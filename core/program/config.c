@@ -1,11 +1,20 @@
 /*
  * config: reads and validates tandem.lua. See config.h for the contract.
  *
- * The declaration functions workspace{} and program{} run inside the sandboxed
- * chunk and validate their table on the spot, raising a Lua error whose message
- * already carries "FILE:LINE: ..." of the declaration. Everything they keep is
- * attached to the struct config at once, so an error (a longjmp) leaks nothing:
- * config_fini() frees whatever was filled in.
+ * The file is evaluated ONCE, in a worker process (sys/worker), and the config
+ * comes back as bytes (config_encode/config_decode below): the host never runs
+ * the file. The worker is killed at the deadline, so even a hang inside a C
+ * function (a pathological string.find pattern) cannot stall the host.
+ *
+ * In the worker, the declaration functions workspace{} and program{} run inside
+ * the sandboxed chunk and validate their table on the spot, raising a Lua error
+ * whose message already carries "FILE:LINE: ..." of the declaration. They read
+ * the tables with raw access only (lua_rawget, lua_rawgeti, lua_rawlen,
+ * lua_next), so no metamethod of a declared table runs while C reads it: a
+ * program table whose __index declares more programs cannot move the programs
+ * array under a pointer C holds (the program being filled is also addressed by
+ * index, not pointer). Everything they keep is attached to the struct config at
+ * once, so an error (a longjmp) leaks nothing: config_fini() frees it.
  */
 #include "program/config.h"
 
@@ -19,8 +28,8 @@
 
 #include "lua/plugin.h"
 #include "lua/sandbox.h"
-#include "lua/worker.h"
 #include "store/stmt.h"
+#include "sys/worker.h"
 #include "store/store.h"
 #include "time/tz.h"
 
@@ -95,11 +104,20 @@ xstrdup(lua_State *L, const char *s)
 	return p;
 }
 
+/* Pushes t[field] of the table at idx, raw. */
+static int
+raw_field(lua_State *L, int idx, const char *field)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushstring(L, field);
+	return lua_rawget(L, idx);
+}
+
 /* Optional string field; stores a copy in *out (NULL when absent). */
 static void
 get_string(lua_State *L, int idx, const char *what, const char *field, char **out)
 {
-	lua_getfield(L, idx, field);
+	raw_field(L, idx, field);
 	if (!lua_isnil(L, -1)) {
 		if (lua_type(L, -1) != LUA_TSTRING)
 			decl_error(L, what, "field '%s' must be a string (got %s)", field,
@@ -113,7 +131,7 @@ get_string(lua_State *L, int idx, const char *what, const char *field, char **ou
 static void
 get_list(lua_State *L, int idx, const char *what, const char *field, char ***out, int *n)
 {
-	lua_getfield(L, idx, field); /* stack: ..., list */
+	raw_field(L, idx, field); /* stack: ..., list */
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		return;
@@ -121,14 +139,14 @@ get_list(lua_State *L, int idx, const char *what, const char *field, char ***out
 	if (!lua_istable(L, -1))
 		decl_error(L, what, "field '%s' must be a list of strings (got %s)", field,
 			   luaL_typename(L, -1));
-	lua_Integer len = luaL_len(L, -1);
+	lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
 	if (len > 10000)
 		decl_error(L, what, "field '%s' has too many items", field);
 	*out = calloc((size_t)len + 1, sizeof(char *));
 	if (*out == NULL)
 		luaL_error(L, "out of memory");
 	for (lua_Integer i = 1; i <= len; i++) {
-		lua_geti(L, -1, i);
+		lua_rawgeti(L, -1, i);
 		if (lua_type(L, -1) != LUA_TSTRING)
 			decl_error(L, what, "field '%s' item %d must be a string (got %s)", field,
 				   (int)i, luaL_typename(L, -1));
@@ -167,7 +185,7 @@ l_workspace(lua_State *L)
 static int
 get_positive_int(lua_State *L, int idx, const char *what, const char *field, int max)
 {
-	lua_getfield(L, idx, field);
+	raw_field(L, idx, field);
 	int v = 0;
 	if (!lua_isnil(L, -1)) {
 		int isint;
@@ -188,7 +206,7 @@ l_program(lua_State *L)
 	char what[128] = "program";
 	if (!lua_istable(L, 1))
 		decl_error(L, what, "expects a table: program { name = ..., ... }");
-	lua_getfield(L, 1, "name");
+	raw_field(L, 1, "name");
 	if (lua_type(L, -1) != LUA_TSTRING)
 		decl_error(L, what, "field 'name' is required and must be a string");
 	const char *name = lua_tostring(L, -1);
@@ -201,39 +219,42 @@ l_program(lua_State *L)
 	lua_pop(L, 1);
 	check_fields(L, 1, what, program_fields);
 
-	/* Attach the program before filling it, so a later error leaks nothing. */
+	/* Attach the program before filling it, so a later error leaks nothing. It is
+	 * addressed by index: no pointer into the array is held across Lua calls. */
 	struct config_program *arr = realloc(cfg->programs, (cfg->nprograms + 1) * sizeof(*arr));
 	if (arr == NULL)
 		return luaL_error(L, "out of memory");
 	cfg->programs = arr;
-	struct config_program *p = &arr[cfg->nprograms++];
-	memset(p, 0, sizeof(*p));
-	p->line = decl_line(L);
-	get_string(L, 1, what, "name", &p->name);
-	get_string(L, 1, what, "title", &p->title);
-	get_string(L, 1, what, "description", &p->description);
-	get_string(L, 1, what, "starts", &p->starts);
-	get_string(L, 1, what, "ends", &p->ends);
-	get_string(L, 1, what, "policy", &p->policy);
-	get_string(L, 1, what, "cadence", &p->cadence);
-	get_list(L, 1, what, "goals", &p->goals, &p->ngoals);
-	get_list(L, 1, what, "topics", &p->topics, &p->ntopics);
-	if (p->starts != NULL && !tz_date_valid(p->starts))
-		decl_error(L, what, "field 'starts': '%s' is not a date YYYY-MM-DD", p->starts);
-	if (p->ends != NULL && !tz_date_valid(p->ends))
-		decl_error(L, what, "field 'ends': '%s' is not a date YYYY-MM-DD", p->ends);
-	if (p->starts != NULL && p->ends != NULL && strcmp(p->ends, p->starts) < 0)
-		decl_error(L, what, "field 'ends' (%s) is before 'starts' (%s)", p->ends, p->starts);
-	lua_getfield(L, 1, "time_commitment"); /* stack: decl, tc */
+	int at = cfg->nprograms++;
+#define P (&cfg->programs[at])
+	memset(P, 0, sizeof(*P));
+	P->line = decl_line(L);
+	get_string(L, 1, what, "name", &P->name);
+	get_string(L, 1, what, "title", &P->title);
+	get_string(L, 1, what, "description", &P->description);
+	get_string(L, 1, what, "starts", &P->starts);
+	get_string(L, 1, what, "ends", &P->ends);
+	get_string(L, 1, what, "policy", &P->policy);
+	get_string(L, 1, what, "cadence", &P->cadence);
+	get_list(L, 1, what, "goals", &P->goals, &P->ngoals);
+	get_list(L, 1, what, "topics", &P->topics, &P->ntopics);
+	if (P->starts != NULL && !tz_date_valid(P->starts))
+		decl_error(L, what, "field 'starts': '%s' is not a date YYYY-MM-DD", P->starts);
+	if (P->ends != NULL && !tz_date_valid(P->ends))
+		decl_error(L, what, "field 'ends': '%s' is not a date YYYY-MM-DD", P->ends);
+	if (P->starts != NULL && P->ends != NULL && strcmp(P->ends, P->starts) < 0)
+		decl_error(L, what, "field 'ends' (%s) is before 'starts' (%s)", P->ends, P->starts);
+	raw_field(L, 1, "time_commitment"); /* stack: decl, tc */
 	if (!lua_isnil(L, -1)) {
 		if (!lua_istable(L, -1))
 			decl_error(L, what, "field 'time_commitment' must be a table "
 					    "{ sessions_per_month = N, minutes_per_session = M }");
 		int tc = lua_gettop(L);
 		check_fields(L, tc, what, commitment_fields);
-		p->sessions_per_month = get_positive_int(L, tc, what, "sessions_per_month", 31);
-		p->minutes_per_session = get_positive_int(L, tc, what, "minutes_per_session", 480);
+		P->sessions_per_month = get_positive_int(L, tc, what, "sessions_per_month", 31);
+		P->minutes_per_session = get_positive_int(L, tc, what, "minutes_per_session", 480);
 	}
+#undef P
 	lua_pop(L, 1);
 	return 0;
 }
@@ -306,22 +327,176 @@ out:
 	return rc;
 }
 
-struct config_trial {
+/* ---- the config as bytes, from the worker to the host ---------------------------- */
+
+enum { NO_STRING = 0xffffffffu };
+
+static int
+put_bytes(struct worker_buf *b, const void *p, size_t n, struct diag *d)
+{
+	return worker_buf_append(b, p, n, d);
+}
+
+static int
+put_int(struct worker_buf *b, int v, struct diag *d)
+{
+	int32_t x = v;
+	return put_bytes(b, &x, sizeof(x), d);
+}
+
+static int
+put_str(struct worker_buf *b, const char *s, struct diag *d)
+{
+	uint32_t n = s != NULL ? (uint32_t)strlen(s) : NO_STRING;
+	return put_bytes(b, &n, sizeof(n), d) || (s != NULL && put_bytes(b, s, n, d)) ? -1 : 0;
+}
+
+static int
+put_list(struct worker_buf *b, char **items, int n, struct diag *d)
+{
+	if (put_int(b, n, d) != 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (put_str(b, items[i], d) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+config_encode(const struct config *cfg, struct worker_buf *b, struct diag *d)
+{
+	if (put_str(b, cfg->organization, d) || put_str(b, cfg->timezone, d) ||
+	    put_int(b, cfg->has_workspace, d) || put_int(b, cfg->nprograms, d))
+		return -1;
+	for (int i = 0; i < cfg->nprograms; i++) {
+		const struct config_program *p = &cfg->programs[i];
+		if (put_str(b, p->name, d) || put_str(b, p->title, d) ||
+		    put_str(b, p->description, d) || put_str(b, p->starts, d) ||
+		    put_str(b, p->ends, d) || put_list(b, p->goals, p->ngoals, d) ||
+		    put_list(b, p->topics, p->ntopics, d) || put_int(b, p->sessions_per_month, d) ||
+		    put_int(b, p->minutes_per_session, d) || put_str(b, p->policy, d) ||
+		    put_str(b, p->cadence, d) || put_int(b, p->line, d))
+			return -1;
+	}
+	return 0;
+}
+
+struct reader {
+	const char *p, *end;
+	int bad;
+};
+
+static int
+get_int(struct reader *r)
+{
+	int32_t x = 0;
+	if ((size_t)(r->end - r->p) < sizeof(x)) {
+		r->bad = 1;
+		return 0;
+	}
+	memcpy(&x, r->p, sizeof(x));
+	r->p += sizeof(x);
+	return x;
+}
+
+static char *
+get_str(struct reader *r)
+{
+	uint32_t n;
+	if (r->bad || (size_t)(r->end - r->p) < sizeof(n)) {
+		r->bad = 1;
+		return NULL;
+	}
+	memcpy(&n, r->p, sizeof(n));
+	r->p += sizeof(n);
+	if (n == NO_STRING)
+		return NULL;
+	if ((size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	char *s = strndup(r->p, n);
+	r->p += n;
+	if (s == NULL)
+		r->bad = 1;
+	return s;
+}
+
+static char **
+get_strs(struct reader *r, int *n)
+{
+	*n = 0;
+	int count = get_int(r);
+	if (r->bad || count < 0 || count > 10000) {
+		r->bad = 1;
+		return NULL;
+	}
+	char **v = calloc((size_t)count + 1, sizeof(char *));
+	if (v == NULL) {
+		r->bad = 1;
+		return NULL;
+	}
+	for (int i = 0; i < count && !r->bad; i++) {
+		v[i] = get_str(r);
+		*n += v[i] != NULL;
+		r->bad |= v[i] == NULL;
+	}
+	return v;
+}
+
+/* Fills cfg from the worker's bytes; -1 (cfg emptied) on a malformed encoding. */
+static int
+config_decode(const char *data, size_t len, struct config *cfg, struct diag *d)
+{
+	struct reader r = {data, data + len, 0};
+	cfg->organization = get_str(&r);
+	cfg->timezone = get_str(&r);
+	cfg->has_workspace = get_int(&r);
+	int n = get_int(&r);
+	if (!r.bad && n >= 0 && n <= 100000 &&
+	    (cfg->programs = calloc((size_t)n + 1, sizeof(*cfg->programs))) != NULL) {
+		for (int i = 0; i < n && !r.bad; i++) {
+			struct config_program *p = &cfg->programs[cfg->nprograms++];
+			p->name = get_str(&r);
+			p->title = get_str(&r);
+			p->description = get_str(&r);
+			p->starts = get_str(&r);
+			p->ends = get_str(&r);
+			p->goals = get_strs(&r, &p->ngoals);
+			p->topics = get_strs(&r, &p->ntopics);
+			p->sessions_per_month = get_int(&r);
+			p->minutes_per_session = get_int(&r);
+			p->policy = get_str(&r);
+			p->cadence = get_str(&r);
+			p->line = get_int(&r);
+			r.bad |= p->name == NULL;
+		}
+	} else {
+		r.bad = 1;
+	}
+	if (r.bad || r.p != r.end) {
+		config_fini(cfg);
+		return diag_set(d, DIAG_INTERNAL, "the config worker sent a malformed result");
+	}
+	return 0;
+}
+
+struct config_job {
 	const char *path;
 	const struct plugin_limits *lim;
 };
 
-/* Worker body: evaluate the file in the child and throw the result away. */
+/* Worker body: evaluate the file in the child and send the config back as bytes. */
 static int
-config_trial(void *arg, struct worker_buf *out, struct diag *d)
+config_worker(void *arg, struct worker_buf *out, struct diag *d)
 {
-	(void)out;
-	struct config_trial *t = arg;
-	struct config scratch;
-	if (config_eval(t->path, t->lim, &scratch, d) < 0)
+	struct config_job *job = arg;
+	struct config cfg;
+	if (config_eval(job->path, job->lim, &cfg, d) < 0)
 		return -1;
-	config_fini(&scratch);
-	return 0;
+	int rc = config_encode(&cfg, out, d);
+	config_fini(&cfg);
+	return rc;
 }
 
 int
@@ -332,29 +507,31 @@ config_load(const char *path, struct config *cfg, struct diag *d)
 	plugin_limits_default(&lim);
 	/* A config declares a handful of tables: 1e7 instructions is generous, and
 	 * runs out (in about 50 ms) well before the wall clock even on a loaded
-	 * machine. */
+	 * machine. The worker is killed 500 ms after the in-Lua deadline. */
 	lim.instructions = 10000000;
 	lim.deadline_ms = 2000;
-	/* The count hook cannot stop a hang inside a C function (a pathological
-	 * string.find pattern in the file): evaluate the file once in a forked worker
-	 * that is killed at the deadline, then for real in this process, where only
-	 * the in-Lua budgets apply. The fork costs about a millisecond. */
-	if (!worker_in_child()) {
-		struct config_trial t = {path, &lim};
-		enum worker_status st;
-		struct diag wd;
-		diag_clear(&wd);
-		if (worker_run(&lim, lim.deadline_ms + 500, config_trial, &t, NULL, &st, &wd) != 0) {
-			if (st == WORKER_FAILED)
-				*d = wd;
-			else
-				diag_set(d, DIAG_INVALID, "%s: evaluation %s", path, wd.msg);
-			return -1;
-		}
+	struct worker_limits wl = {.memory = lim.memory, .in_process = 0};
+	struct config_job job = {path, &lim};
+	struct worker_buf out;
+	worker_buf_init(&out);
+	enum worker_status st;
+	struct diag wd;
+	diag_clear(&wd);
+	if (worker_run(&wl, lim.deadline_ms + 500, config_worker, &job, &out, &st, &wd) != 0) {
+		if (st == WORKER_FAILED)
+			*d = wd;
+		else
+			diag_set(d, DIAG_INVALID, "%s: evaluation %s", path, wd.msg);
+		worker_buf_fini(&out);
+		return -1;
 	}
-	lim.isolate = 0;
-	lim.isolate_set = 1;
-	return config_eval(path, &lim, cfg, d);
+	int rc = config_decode(out.data, out.len, cfg, d);
+	worker_buf_fini(&out);
+	if (rc == 0 && (cfg->path = strdup(path)) == NULL) {
+		config_fini(cfg);
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	}
+	return rc;
 }
 
 const struct config_program *

@@ -140,6 +140,62 @@ test_hang_in_c_is_killed(void **state)
 		fail_msg("took %.1f s", s);
 }
 
+/*
+ * Declarations read with raw access: a program table whose __index or
+ * __newindex declares more programs (which used to move the programs array
+ * under a pointer C held: a heap use-after-free under ASan), lists with __len
+ * and __index, a __pairs that lies. No metamethod runs while C reads the
+ * tables, so the result is exactly what the tables hold.
+ */
+static void
+test_metatables_never_run(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct diag d;
+	write_file("local n = 0\n"
+		   "local function more(t, k)\n"
+		   "  for i = 1, 64 do n = n + 1; program { name = 'extra' .. n } end\n"
+		   "  return nil\n"
+		   "end\n"
+		   "program(setmetatable({ name = 'a', title = 'A' },\n"
+		   "  { __index = more, __newindex = more, __pairs = more }))\n"
+		   "program { name = 'b',\n"
+		   "  goals = setmetatable({ 'g1' }, { __len = function() more(); return 1000 end,\n"
+		   "                                    __index = function() more(); return 'x' end }),\n"
+		   "  time_commitment = setmetatable({}, { __index = function() error('no') end }) }\n"
+		   "workspace(setmetatable({ organization = 'O' }, { __index = function() error('no') end }))\n");
+	if (config_load(path, &cfg, &d) != 0)
+		fail_msg("%s", d.msg);
+	assert_int_equal(cfg.nprograms, 2);
+	assert_string_equal(cfg.programs[0].name, "a");
+	assert_string_equal(cfg.programs[0].title, "A");
+	assert_string_equal(cfg.programs[1].name, "b");
+	assert_int_equal(cfg.programs[1].ngoals, 1);
+	assert_string_equal(cfg.programs[1].goals[0], "g1");
+	assert_int_equal(cfg.programs[1].sessions_per_month, 0);
+	assert_string_equal(cfg.organization, "O");
+	assert_string_equal(cfg.timezone, "UTC");
+	config_fini(&cfg);
+	/* The same metamethods, called by the script itself, are its own business:
+	 * the programs they declare are declared, in order, with their lines. */
+	write_file("local t = setmetatable({}, { __index = function(_, k)\n"
+		   "  program { name = k }; return 1 end })\n"
+		   "local _ = t.p1, t.p2\n"
+		   "program { name = 'p3' }\n");
+	if (config_load(path, &cfg, &d) != 0)
+		fail_msg("%s", d.msg);
+	assert_int_equal(cfg.nprograms, 3);
+	assert_string_equal(cfg.programs[2].name, "p3");
+	assert_int_equal(cfg.programs[0].line, 2);
+	assert_int_equal(cfg.programs[2].line, 4);
+	config_fini(&cfg);
+	/* An error raised while the script reads its own table names the line. */
+	expect_error("local t = setmetatable({}, { __index = function() error('bad field') end })\n"
+		     "program { name = t.name }\n",
+		     "tandem.lua:1: bad field");
+}
+
 static int
 setup(void **state)
 {
@@ -167,6 +223,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_file_line_and_field),
 		cmocka_unit_test(test_sandbox_applies),
 		cmocka_unit_test(test_hang_in_c_is_killed),
+		cmocka_unit_test(test_metatables_never_run),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,9 @@
 /*
- * Unit tests for core/lua/worker: results and errors coming back from the child,
- * large results through the pipe, shared memory, the wall-clock kill, crashes,
- * the memory rlimit, and the in-process mode.
+ * Unit tests for core/sys/worker: results and errors coming back from the child,
+ * large results through the socket, shared memory, the wall-clock kill, crashes,
+ * the memory rlimit, the in-process mode; long-lived workers: state kept between
+ * requests, restarts after a kill or a crash, the notes page, and driving a
+ * worker without blocking (send / poll / pump).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -16,14 +18,14 @@
 
 #include <cmocka.h>
 
-#include "lua/worker.h"
+#include <poll.h>
 
-static struct plugin_limits
-limits(int isolate, int deadline_ms)
+#include "sys/worker.h"
+
+static struct worker_limits
+limits(int isolate)
 {
-	struct plugin_limits lim = {.isolate = isolate, .isolate_set = 1,
-				    .batch_deadline_ms = deadline_ms,
-				    .memory = (size_t)64 << 20};
+	struct worker_limits lim = {.memory = (size_t)64 << 20, .in_process = !isolate};
 	return lim;
 }
 
@@ -46,13 +48,13 @@ static void
 test_result_comes_back(void **state)
 {
 	(void)state;
-	struct plugin_limits lim = limits(1, 5000);
+	struct worker_limits lim = limits(1);
 	size_t n = (size_t)3 << 20; /* far more than a pipe buffer */
 	struct worker_buf out;
 	worker_buf_init(&out);
 	enum worker_status st;
 	struct diag d;
-	assert_int_equal(worker_run(&lim, 0, write_pid_and_bytes, &n, &out, &st, &d), 0);
+	assert_int_equal(worker_run(&lim, 5000, write_pid_and_bytes, &n, &out, &st, &d), 0);
 	assert_int_equal(st, WORKER_OK);
 	assert_int_equal(out.len, sizeof(int) + n);
 	int pid;
@@ -76,10 +78,10 @@ static void
 test_error_propagates(void **state)
 {
 	(void)state;
-	struct plugin_limits lim = limits(1, 5000);
+	struct worker_limits lim = limits(1);
 	enum worker_status st;
 	struct diag d;
-	assert_int_equal(worker_run(&lim, 0, fail_with_diag, NULL, NULL, &st, &d), -1);
+	assert_int_equal(worker_run(&lim, 5000, fail_with_diag, NULL, NULL, &st, &d), -1);
 	assert_int_equal(st, WORKER_FAILED);
 	assert_int_equal(d.code, DIAG_INVALID);
 	assert_string_equal(d.msg, "policies/x.lua:7: bad weight (in hook score)");
@@ -108,7 +110,7 @@ static void
 test_killed_at_deadline(void **state)
 {
 	(void)state;
-	struct plugin_limits lim = limits(1, 5000);
+	struct worker_limits lim = limits(1);
 	enum worker_status st;
 	struct diag d;
 	double t0 = now_ms();
@@ -136,7 +138,7 @@ test_cpu_limit(void **state)
 {
 	(void)state;
 	/* The child's RLIMIT_CPU (deadline + 1 s) cannot fire before the parent's kill. */
-	struct plugin_limits lim = limits(1, 5000);
+	struct worker_limits lim = limits(1);
 	enum worker_status st;
 	struct diag d;
 	assert_int_equal(worker_run(&lim, 200, spin, NULL, NULL, &st, &d), -1);
@@ -166,13 +168,13 @@ static void
 test_crash_and_exit(void **state)
 {
 	(void)state;
-	struct plugin_limits lim = limits(1, 5000);
+	struct worker_limits lim = limits(1);
 	enum worker_status st;
 	struct diag d;
-	assert_int_equal(worker_run(&lim, 0, crash, NULL, NULL, &st, &d), -1);
+	assert_int_equal(worker_run(&lim, 5000, crash, NULL, NULL, &st, &d), -1);
 	assert_int_equal(st, WORKER_CRASHED);
 	assert_non_null(strstr(d.msg, "crashed with signal 11"));
-	assert_int_equal(worker_run(&lim, 0, vanish, NULL, NULL, &st, &d), -1);
+	assert_int_equal(worker_run(&lim, 5000, vanish, NULL, NULL, &st, &d), -1);
 	assert_int_equal(st, WORKER_LOST);
 	assert_string_equal(d.msg, "exited with status 5 without a result");
 }
@@ -197,13 +199,13 @@ static void
 test_shared_memory(void **state)
 {
 	(void)state;
-	struct plugin_limits lim = limits(1, 5000);
+	struct worker_limits lim = limits(1);
 	struct shared_job j = {NULL, 1000000};
 	struct diag d;
 	j.cells = worker_shared_new(j.n * sizeof(double), &d);
 	assert_non_null(j.cells);
 	assert_true(j.cells[12345] == 0.0);
-	assert_int_equal(worker_run(&lim, 0, fill_shared, &j, NULL, NULL, &d), 0);
+	assert_int_equal(worker_run(&lim, 5000, fill_shared, &j, NULL, NULL, &d), 0);
 	assert_true(j.cells[12345] == 12345 * 0.5);
 	assert_true(j.cells[j.n - 1] == (double)(j.n - 1) * 0.5);
 	worker_shared_delete(j.cells, j.n * sizeof(double));
@@ -223,18 +225,18 @@ static void
 test_in_process_mode(void **state)
 {
 	(void)state;
-	struct plugin_limits lim = limits(0, 5000);
+	struct worker_limits lim = limits(0);
 	struct worker_buf out;
 	worker_buf_init(&out);
 	enum worker_status st;
 	struct diag d;
 	seen_in_process = 0;
-	assert_int_equal(worker_run(&lim, 0, mark, NULL, &out, &st, &d), 0);
+	assert_int_equal(worker_run(&lim, 5000, mark, NULL, &out, &st, &d), 0);
 	assert_int_equal(seen_in_process, 1); /* it ran here, not in a copy */
 	assert_int_equal(st, WORKER_OK);
 	assert_string_equal(out.data, "ok");
 	worker_buf_fini(&out);
-	assert_int_equal(worker_run(&lim, 0, fail_with_diag, NULL, NULL, &st, &d), -1);
+	assert_int_equal(worker_run(&lim, 5000, fail_with_diag, NULL, NULL, &st, &d), -1);
 	assert_int_equal(st, WORKER_FAILED);
 }
 
@@ -261,13 +263,198 @@ test_memory_rlimit(void **state)
 #if defined(__SANITIZE_ADDRESS__)
 	skip();
 #endif
-	struct plugin_limits lim = limits(1, 5000);
+	struct worker_limits lim = limits(1);
 	enum worker_status st;
 	struct diag d;
-	assert_int_equal(worker_run(&lim, 0, big_malloc, NULL, NULL, &st, &d), -1);
+	assert_int_equal(worker_run(&lim, 5000, big_malloc, NULL, NULL, &st, &d), -1);
 	assert_int_equal(st, WORKER_FAILED);
 	assert_int_equal(d.code, DIAG_NOMEM);
 	assert_string_equal(d.msg, "malloc of 2 GiB refused");
+}
+
+/* ---- long-lived workers ------------------------------------------------------------ */
+
+struct counter {
+	int started;
+	int served;
+};
+
+static int
+counter_init(void *arg, struct worker_buf *out, struct diag *d)
+{
+	struct counter *c = arg;
+	c->started++;
+	c->served = 0;
+	int pid = (int)getpid();
+	return worker_buf_append(out, &pid, sizeof(pid), d);
+}
+
+/* Requests: "count" -> the number served so far; "hang"; "crash"; "fail"; "big". */
+static int
+counter_serve(void *arg, const char *req, size_t len, struct worker_buf *out, struct diag *d)
+{
+	struct counter *c = arg;
+	c->served++;
+	if (len == 4 && memcmp(req, "hang", 4) == 0)
+		for (;;)
+			pause();
+	if (len == 5 && memcmp(req, "crash", 5) == 0)
+		raise(SIGSEGV);
+	if (len == 4 && memcmp(req, "fail", 4) == 0)
+		return diag_set(d, DIAG_INVALID, "failed as asked");
+	if (len == 3 && memcmp(req, "big", 3) == 0) {
+		for (int i = 0; i < (3 << 20); i++)
+			if (worker_buf_append(out, "x", 1, d) != 0)
+				return -1;
+		return 0;
+	}
+	char *notes = worker_child_notes();
+	if (notes != NULL)
+		snprintf(notes, WORKER_NOTES_SIZE, "served %d", c->served);
+	return worker_buf_append(out, &c->served, sizeof(c->served), d);
+}
+
+static int
+ask_count(struct worker *w, struct diag *d)
+{
+	struct worker_buf out;
+	worker_buf_init(&out);
+	enum worker_status st;
+	int n = -1;
+	if (worker_call(w, "count", 5, 2000, &out, &st, d) == 1 && out.len == sizeof(int))
+		memcpy(&n, out.data, sizeof(n));
+	worker_buf_fini(&out);
+	return n;
+}
+
+static void
+test_long_lived_keeps_state(void **state)
+{
+	(void)state;
+	struct worker_limits lim = limits(1);
+	struct counter c = {0, 0};
+	struct worker_buf out;
+	worker_buf_init(&out);
+	enum worker_status st;
+	struct diag d;
+	struct worker *w = worker_start(&lim, 2000, counter_init, counter_serve, &c, &out, &st, &d);
+	assert_non_null(w);
+	assert_int_equal(out.len, sizeof(int));
+	int pid;
+	memcpy(&pid, out.data, sizeof(pid));
+	assert_int_not_equal(pid, (int)getpid());
+	assert_int_equal(c.started, 0); /* init ran in the child's copy */
+	assert_true(worker_fd(w) >= 0);
+	assert_int_equal(ask_count(w, &d), 1);
+	assert_int_equal(ask_count(w, &d), 2);
+	assert_int_equal(ask_count(w, &d), 3);
+	assert_string_equal((char *)worker_notes(w), "served 3");
+	/* A request's own error: the worker lives on. */
+	assert_int_equal(worker_call(w, "fail", 4, 2000, NULL, &st, &d), -1);
+	assert_int_equal(st, WORKER_FAILED);
+	assert_string_equal(d.msg, "failed as asked");
+	assert_true(worker_alive(w));
+	assert_int_equal(ask_count(w, &d), 5);
+	/* Replies larger than a socket buffer. */
+	out.len = 0;
+	assert_int_equal(worker_call(w, "big", 3, 5000, &out, &st, &d), 1);
+	assert_int_equal(out.len, (size_t)3 << 20);
+	worker_buf_fini(&out);
+	worker_delete(w);
+}
+
+static void
+test_long_lived_kill_and_restart(void **state)
+{
+	(void)state;
+	struct worker_limits lim = limits(1);
+	struct counter c = {0, 0};
+	enum worker_status st;
+	struct diag d;
+	struct worker *w = worker_start(&lim, 2000, counter_init, counter_serve, &c, NULL, &st, &d);
+	assert_non_null(w);
+	assert_int_equal(ask_count(w, &d), 1);
+	double t0 = now_ms();
+	assert_int_equal(worker_call(w, "hang", 4, 300, NULL, &st, &d), -1);
+	assert_true(now_ms() - t0 < 1500);
+	assert_int_equal(st, WORKER_DEADLINE);
+	assert_string_equal(d.msg, "killed after 300 ms wall-clock deadline");
+	assert_false(worker_alive(w));
+	assert_int_equal(worker_fd(w), -1);
+	assert_int_equal(worker_restart(w, 2000, NULL, &st, &d), 0);
+	assert_int_equal(ask_count(w, &d), 1); /* a fresh child: init ran again */
+	assert_int_equal(worker_call(w, "crash", 5, 2000, NULL, &st, &d), -1);
+	assert_int_equal(st, WORKER_CRASHED);
+	assert_non_null(strstr(d.msg, "crashed with signal 11"));
+	assert_int_equal(worker_restart(w, 2000, NULL, &st, &d), 0);
+	assert_int_equal(ask_count(w, &d), 1);
+	worker_delete(w);
+}
+
+static void
+test_long_lived_in_process(void **state)
+{
+	(void)state;
+	struct worker_limits lim = limits(0);
+	struct counter c = {0, 0};
+	enum worker_status st;
+	struct diag d;
+	struct worker *w = worker_start(&lim, 2000, counter_init, counter_serve, &c, NULL, &st, &d);
+	assert_non_null(w);
+	assert_int_equal(c.started, 1); /* here, not in a copy */
+	assert_int_equal(worker_fd(w), -1);
+	assert_int_equal(ask_count(w, &d), 1);
+	assert_int_equal(c.served, 1);
+	assert_int_equal(worker_call(w, "fail", 4, 2000, NULL, &st, &d), -1);
+	assert_int_equal(st, WORKER_FAILED);
+	worker_delete(w);
+}
+
+/* Drives a worker with poll() and worker_pump, as an event loop would. */
+static void
+test_nonblocking_pump(void **state)
+{
+	(void)state;
+	struct worker_limits lim = limits(1);
+	struct counter c = {0, 0};
+	enum worker_status st;
+	struct diag d;
+	struct worker *w = worker_start(&lim, 2000, counter_init, counter_serve, &c, NULL, &st, &d);
+	assert_non_null(w);
+	struct worker_buf out;
+	worker_buf_init(&out);
+	assert_int_equal(worker_send(w, "big", 3, 5000, &d), 0);
+	int rc = 0, rounds = 0;
+	while (rc == 0) {
+		struct pollfd pfd = {.fd = worker_fd(w), .events = worker_events(w)};
+		assert_true(poll(&pfd, 1, 5000) > 0);
+		rc = worker_pump(w, &out, &st, &d);
+		rounds++;
+	}
+	assert_int_equal(rc, 1);
+	assert_true(rounds > 1); /* the reply came in pieces */
+	assert_int_equal(out.len, (size_t)3 << 20);
+	/* The caller's own timer says the deadline passed. */
+	assert_int_equal(worker_send(w, "hang", 4, 100, &d), 0);
+	assert_int_equal(worker_expire(w, 100, &st, &d), -1);
+	assert_int_equal(st, WORKER_DEADLINE);
+	assert_false(worker_alive(w));
+	worker_buf_fini(&out);
+	worker_delete(w);
+}
+
+static void
+test_init_failure(void **state)
+{
+	(void)state;
+	struct worker_limits lim = limits(1);
+	enum worker_status st;
+	struct diag d;
+	assert_null(worker_start(&lim, 2000, fail_with_diag, counter_serve, NULL, NULL, &st, &d));
+	assert_int_equal(st, WORKER_FAILED);
+	assert_string_equal(d.msg, "policies/x.lua:7: bad weight (in hook score)");
+	assert_null(worker_start(&lim, 300, hang, counter_serve, NULL, NULL, &st, &d));
+	assert_int_equal(st, WORKER_DEADLINE);
 }
 
 int
@@ -278,6 +465,11 @@ main(void)
 		cmocka_unit_test(test_killed_at_deadline), cmocka_unit_test(test_cpu_limit),
 		cmocka_unit_test(test_crash_and_exit),    cmocka_unit_test(test_shared_memory),
 		cmocka_unit_test(test_in_process_mode),   cmocka_unit_test(test_memory_rlimit),
+		cmocka_unit_test(test_long_lived_keeps_state),
+		cmocka_unit_test(test_long_lived_kill_and_restart),
+		cmocka_unit_test(test_long_lived_in_process),
+		cmocka_unit_test(test_nonblocking_pump),
+		cmocka_unit_test(test_init_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,372 @@
+/*
+ * lua/plugin (declarations): the plugin kinds, their validators, and the checks
+ * of a declaration's common fields. See plugin.h for the contract.
+ *
+ * Every read of a declaration table here is raw (lua_rawget, lua_next): the
+ * constructors already hand over a plain copy, and raw reads keep that true for
+ * any table a validator is given.
+ */
+#include "lua/plugin.h"
+
+#include <ctype.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- kinds and validators ---------------------------------------------------- */
+
+static const char *const kind_names[PLUGIN_KIND_COUNT] = {"policy", "cadence", "reward", "report",
+							  "job"};
+static const char *const kind_dirs[PLUGIN_KIND_COUNT] = {
+	"policies", "plugins/cadences", "plugins/rewards", "plugins/reports", "scripts"};
+
+static const char *const common_fields[] = {"name", "version", "api", "description", "limits",
+					    NULL};
+static const char *const limit_fields[] = {"instructions", "memory_mib", "deadline_ms",
+					   "batch_deadline_ms", NULL};
+
+const char *
+plugin_kind_name(enum plugin_kind kind)
+{
+	return (unsigned)kind < PLUGIN_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+int
+plugin_kind_parse(const char *name, enum plugin_kind *out)
+{
+	for (int k = 0; k < PLUGIN_KIND_COUNT; k++) {
+		if (strcmp(name, kind_names[k]) == 0) {
+			*out = (enum plugin_kind)k;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+plugin_kind_dir(enum plugin_kind kind)
+{
+	return (unsigned)kind < PLUGIN_KIND_COUNT ? kind_dirs[kind] : "?";
+}
+
+int
+plugin_decl_field(lua_State *L, int idx, const char *name, int type, int required, struct diag *d)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushstring(L, name);
+	int t = lua_rawget(L, idx);
+	lua_pop(L, 1);
+	if (t == LUA_TNIL) {
+		if (required)
+			return diag_set(d, DIAG_INVALID, "missing field '%s' (a %s)", name,
+					lua_typename(L, type));
+		return 0;
+	}
+	if (t != type)
+		return diag_set(d, DIAG_INVALID, "field '%s' must be a %s (got %s)", name,
+				lua_typename(L, type), lua_typename(L, t));
+	return 1;
+}
+
+/* Provisional built-in validators: the hooks each kind needs, nothing more yet. */
+static int
+validate_cadence(lua_State *L, int idx, struct diag *d)
+{
+	return plugin_decl_field(L, idx, "plan", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
+}
+
+static int
+validate_reward(lua_State *L, int idx, struct diag *d)
+{
+	if (plugin_decl_field(L, idx, "on", LUA_TSTRING, 1, d) < 0)
+		return -1;
+	lua_pushliteral(L, "on");
+	lua_rawget(L, idx);
+	const char *on = lua_tostring(L, -1);
+	int ok = on[0] != '\0' && strchr(on, '.') != NULL;
+	lua_pop(L, 1);
+	if (!ok)
+		return diag_set(d, DIAG_INVALID,
+				"field 'on' must name an event kind like \"session.held\"");
+	return plugin_decl_field(L, idx, "grant", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
+}
+
+static int
+validate_report(lua_State *L, int idx, struct diag *d)
+{
+	if (plugin_decl_field(L, idx, "title", LUA_TSTRING, 0, d) < 0)
+		return -1;
+	return plugin_decl_field(L, idx, "build", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
+}
+
+static int
+validate_job(lua_State *L, int idx, struct diag *d)
+{
+	if (plugin_decl_field(L, idx, "schedule", LUA_TSTRING, 1, d) < 0)
+		return -1;
+	return plugin_decl_field(L, idx, "run", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
+}
+
+static const char *const cadence_fields[] = {"plan", NULL};
+static const char *const reward_fields[] = {"on", "grant", NULL};
+static const char *const report_fields[] = {"title", "build", NULL};
+static const char *const job_fields[] = {"schedule", "run", NULL};
+
+struct kind_def {
+	const char *const *fields;
+	plugin_validate_fn fn;
+};
+
+static struct kind_def kind_defs[PLUGIN_KIND_COUNT] = {
+	[PLUGIN_POLICY] = {NULL, NULL},
+	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence},
+	[PLUGIN_REWARD] = {reward_fields, validate_reward},
+	[PLUGIN_REPORT] = {report_fields, validate_report},
+	[PLUGIN_JOB] = {job_fields, validate_job},
+};
+
+int
+plugin_kind_set_validator(const char *kind, const char *const *fields, plugin_validate_fn fn,
+			  struct diag *d)
+{
+	enum plugin_kind k;
+	if (plugin_kind_parse(kind, &k) != 0)
+		return diag_set(d, DIAG_INVALID, "unknown plugin kind '%s'", kind);
+	kind_defs[k].fields = fields;
+	kind_defs[k].fn = fn;
+	return 0;
+}
+
+int
+plugin_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	int ok = n > 0 && n <= 64;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_' ||
+		     s[i] == '-';
+	return ok;
+}
+
+/* ---- declaration checks ------------------------------------------------------ */
+
+static int
+in_list(const char *const *list, const char *s)
+{
+	for (; list != NULL && *list; list++)
+		if (strcmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+list_valid_fields(enum plugin_kind kind, char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	const char *const *lists[2] = {common_fields, kind_defs[kind].fields};
+	for (int i = 0; i < 2; i++)
+		for (const char *const *f = lists[i]; f != NULL && *f; f++)
+			n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0,
+					      "%s%s", n ? ", " : "", *f);
+}
+
+/* Every key must be a known field name; reports the smallest unknown one. */
+static int
+check_keys(lua_State *L, int idx, enum plugin_kind kind, struct diag *d)
+{
+	int registered = kind_defs[kind].fields != NULL || kind_defs[kind].fn != NULL;
+	char unknown[128] = "";
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			const char *t = luaL_typename(L, -1);
+			lua_pop(L, 1);
+			return diag_set(d, DIAG_INVALID,
+					"the declaration has a %s key; fields are written name = value",
+					t);
+		}
+		const char *k = lua_tostring(L, -1);
+		if (registered && !in_list(common_fields, k) && !in_list(kind_defs[kind].fields, k) &&
+		    (unknown[0] == '\0' || strcmp(k, unknown) < 0))
+			snprintf(unknown, sizeof(unknown), "%s", k);
+	}
+	if (unknown[0] != '\0') {
+		char valid[512];
+		list_valid_fields(kind, valid, sizeof(valid));
+		return diag_set(d, DIAG_INVALID, "unknown field '%s' in a %s declaration (valid fields: %s)",
+				unknown, plugin_kind_name(kind), valid);
+	}
+	return 0;
+}
+
+static int
+check_name(lua_State *L, int idx, struct diag *d)
+{
+	if (plugin_decl_field(L, idx, "name", LUA_TSTRING, 1, d) < 0)
+		return -1;
+	lua_pushliteral(L, "name");
+	lua_rawget(L, idx);
+	const char *s = lua_tostring(L, -1);
+	int ok = plugin_name_valid(s);
+	if (!ok)
+		diag_set(d, DIAG_INVALID,
+			 "field 'name' must be 1 to 64 characters of a-z, 0-9, '_' or '-' (got \"%.64s\")",
+			 s);
+	lua_pop(L, 1);
+	return ok ? 0 : -1;
+}
+
+/* "MAJOR.MINOR.PATCH" with an optional "-pre" or "+build" suffix. */
+static int
+semver_like(const char *s)
+{
+	for (int part = 0; part < 3; part++) {
+		if (!isdigit((unsigned char)*s))
+			return 0;
+		while (isdigit((unsigned char)*s))
+			s++;
+		if (part < 2 && *s++ != '.')
+			return 0;
+	}
+	if (*s == '\0')
+		return 1;
+	if (*s != '-' && *s != '+')
+		return 0;
+	if (*++s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' && *s != '+')
+			return 0;
+	return 1;
+}
+
+static int
+check_version(lua_State *L, int idx, struct diag *d)
+{
+	if (plugin_decl_field(L, idx, "version", LUA_TSTRING, 1, d) < 0)
+		return -1;
+	lua_pushliteral(L, "version");
+	lua_rawget(L, idx);
+	const char *s = lua_tostring(L, -1);
+	int ok = semver_like(s);
+	if (!ok)
+		diag_set(d, DIAG_INVALID, "field 'version' must look like \"1.2.0\" (got \"%.64s\")", s);
+	lua_pop(L, 1);
+	return ok ? 0 : -1;
+}
+
+/* An integer-valued number field; 0 absent, 1 ok, -1 error. */
+static int
+int_field(lua_State *L, int idx, const char *label, const char *name, lua_Integer *out,
+	  struct diag *d)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushstring(L, name);
+	int t = lua_rawget(L, idx);
+	int isnum = 0;
+	lua_Integer v = lua_tointegerx(L, -1, &isnum);
+	lua_pop(L, 1);
+	if (t == LUA_TNIL)
+		return 0;
+	if (t != LUA_TNUMBER || !isnum)
+		return diag_set(d, DIAG_INVALID, "field '%s' must be an integer (got %s)", label,
+				t == LUA_TNUMBER ? "a fractional number" : lua_typename(L, t));
+	*out = v;
+	return 1;
+}
+
+static int
+check_api(lua_State *L, int idx, struct diag *d)
+{
+	lua_Integer api = 0;
+	int rc = int_field(L, idx, "api", "api", &api, d);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return diag_set(d, DIAG_INVALID, "missing field 'api' (the plugin API version, %d)",
+				PLUGIN_API_VERSION);
+	if (api > PLUGIN_API_VERSION)
+		return diag_set(d, DIAG_INVALID,
+				"field 'api' is %lld, but this host supports plugin API version %d",
+				(long long)api, PLUGIN_API_VERSION);
+	if (api < 1)
+		return diag_set(d, DIAG_INVALID, "field 'api' must be at least 1 (got %lld)",
+				(long long)api);
+	return 0;
+}
+
+int
+plugin_decl_limits(lua_State *L, int idx, struct plugin_limits *out, struct diag *d)
+{
+	idx = lua_absindex(L, idx);
+	memset(out, 0, sizeof(*out));
+	int rc = plugin_decl_field(L, idx, "limits", LUA_TTABLE, 0, d);
+	if (rc <= 0)
+		return rc;
+	lua_pushliteral(L, "limits");
+	lua_rawget(L, idx);
+	int t = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING || !in_list(limit_fields, lua_tostring(L, -1))) {
+			diag_set(d, DIAG_INVALID,
+				 "unknown field 'limits.%s' (valid fields: instructions, memory_mib, "
+				 "deadline_ms, batch_deadline_ms)",
+				 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+			lua_pop(L, 2);
+			return -1;
+		}
+	}
+	static const struct {
+		const char *name;
+		long long max;
+	} f[] = {
+		{"instructions", PLUGIN_MAX_INSTRUCTIONS},
+		{"memory_mib", (long long)(PLUGIN_MAX_MEMORY >> 20)},
+		{"deadline_ms", PLUGIN_MAX_DEADLINE_MS},
+		{"batch_deadline_ms", PLUGIN_MAX_DEADLINE_MS},
+	};
+	lua_Integer v[4] = {0, 0, 0, 0};
+	for (int i = 0; i < 4; i++) {
+		char label[64];
+		snprintf(label, sizeof(label), "limits.%s", f[i].name);
+		int r = int_field(L, t, label, f[i].name, &v[i], d);
+		if (r < 0 || (r == 1 && (v[i] < 1 || v[i] > f[i].max))) {
+			if (r == 1)
+				diag_set(d, DIAG_INVALID, "field '%s' must be between 1 and %lld (got %lld)",
+					 label, f[i].max, (long long)v[i]);
+			lua_pop(L, 1);
+			return -1;
+		}
+	}
+	lua_pop(L, 1);
+	out->instructions = v[0];
+	out->memory = (size_t)v[1] << 20;
+	out->deadline_ms = (int)v[2];
+	out->batch_deadline_ms = (int)v[3];
+	return 1;
+}
+
+int
+plugin_decl_validate(lua_State *L, int idx, enum plugin_kind kind, struct diag *d)
+{
+	idx = lua_absindex(L, idx);
+	struct plugin_limits lim;
+	if (check_keys(L, idx, kind, d) || check_name(L, idx, d) || check_version(L, idx, d) ||
+	    check_api(L, idx, d) ||
+	    plugin_decl_field(L, idx, "description", LUA_TSTRING, 0, d) < 0 ||
+	    plugin_decl_limits(L, idx, &lim, d) < 0)
+		return -1;
+	if (kind_defs[kind].fn != NULL) {
+		int top = lua_gettop(L);
+		int rc = kind_defs[kind].fn(L, idx, d);
+		lua_settop(L, top);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
