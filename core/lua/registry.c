@@ -265,9 +265,42 @@ is_path_ref(const char *ref)
 	return strchr(ref, '/') != NULL || ends_with(ref, ".lua");
 }
 
-int
-plugin_resolve(const char *ws, enum plugin_kind kind, const char *ref,
-	       const struct plugin_limits *lim, char *buf, size_t size, struct diag *d)
+/*
+ * NAME.lua in the search folders, in order, loaded (in its worker) to check that
+ * it declares NAME as a `kind`. Returns the plugin, or NULL when there is no such
+ * file or it declares something else (then the declared names decide).
+ */
+static struct plugin *
+by_file_name(const char *ws, enum plugin_kind kind, const char *ref,
+	     const struct plugin_limits *lim, char *buf, size_t size)
+{
+	char *dirs[MAX_DIRS];
+	enum plugin_source src[MAX_DIRS];
+	int nd = plugin_search_dirs(ws, kind, dirs, src, MAX_DIRS);
+	int hit = 0;
+	struct stat st;
+	for (int i = 0; i < nd; i++) {
+		if (!hit) {
+			snprintf(buf, size, "%s/%s.lua", dirs[i], ref);
+			hit = stat(buf, &st) == 0 && S_ISREG(st.st_mode);
+		}
+		free(dirs[i]);
+	}
+	if (!hit)
+		return NULL;
+	struct diag ignored;
+	struct plugin *p = plugin_load(buf, lim, &ignored);
+	if (p != NULL && (plugin_kind(p) != kind || strcmp(plugin_name(p), ref) != 0)) {
+		plugin_delete(p);
+		p = NULL;
+	}
+	return p;
+}
+
+/* Resolves ref; *loaded (may be NULL) receives the plugin if it had to be loaded. */
+static int
+resolve(const char *ws, enum plugin_kind kind, const char *ref, const struct plugin_limits *lim,
+	char *buf, size_t size, struct plugin **loaded, struct diag *d)
 {
 	struct stat st;
 	if (is_path_ref(ref)) {
@@ -280,6 +313,18 @@ plugin_resolve(const char *ws, enum plugin_kind kind, const char *ref,
 		}
 		if (stat(buf, &st) != 0)
 			return diag_set(d, DIAG_NOTFOUND, "%s: no such file", buf);
+		return 0;
+	}
+	/* First by file name: the usual case, and it loads that one file only, so a
+	 * broken or hostile file lying next to it cannot stall the run. Only when
+	 * no file of that name declares it are the declared names read, each file
+	 * in its own worker. */
+	struct plugin *p = plugin_name_valid(ref) ? by_file_name(ws, kind, ref, lim, buf, size) : NULL;
+	if (p != NULL) {
+		if (loaded != NULL)
+			*loaded = p;
+		else
+			plugin_delete(p);
 		return 0;
 	}
 	struct plugin_list l;
@@ -299,15 +344,22 @@ plugin_resolve(const char *ws, enum plugin_kind kind, const char *ref,
 	return 0;
 }
 
+int
+plugin_resolve(const char *ws, enum plugin_kind kind, const char *ref,
+	       const struct plugin_limits *lim, char *buf, size_t size, struct diag *d)
+{
+	return resolve(ws, kind, ref, lim, buf, size, NULL, d);
+}
+
 struct plugin *
 plugin_open(const char *ws, enum plugin_kind kind, const char *ref, const struct plugin_limits *lim,
 	    struct diag *d)
 {
 	char path[PATH_MAX];
-	if (plugin_resolve(ws, kind, ref, lim, path, sizeof(path), d) != 0)
+	struct plugin *p = NULL;
+	if (resolve(ws, kind, ref, lim, path, sizeof(path), &p, d) != 0)
 		return NULL;
-	struct plugin *p = plugin_load(path, lim, d);
-	if (p == NULL)
+	if (p == NULL && (p = plugin_load(path, lim, d)) == NULL)
 		return NULL;
 	if (plugin_kind(p) != kind) {
 		diag_set(d, DIAG_INVALID, "%s: declares a %s, expected a %s", path,

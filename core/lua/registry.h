@@ -12,8 +12,11 @@
  * Folders that resolve to the same real path are searched once. Only *.lua files
  * directly in those folders are plugins.
  *
- * A plugin's name is its declared `name`, not its file name: discovery loads
- * every file (in a worker when the limits say isolate) to read its declaration.
+ * A plugin's name is its declared `name`. Resolving a name looks for the file
+ * NAME.lua in the search folders first and loads only that file (in its worker)
+ * to check that it declares NAME; only when no such file declares it does it read
+ * every declaration of the kind, each file in its own worker (killed at its
+ * deadline, its failure recorded, none stalling the others past that).
  * A reference containing '/' or ending in ".lua" is a path (relative to the
  * current directory, or to the workspace if not found there).
  *
