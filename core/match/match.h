@@ -19,8 +19,12 @@
  *    the row and column.
  *  - Ties are broken deterministically (same input, same output).
  *
- * Sections: dense assignment (match.c), sparse candidate lists (match_sparse.c),
- * stable matching (match_stable.c), certificates (in the file of each solver).
+ * Where each part lives: dense assignment in dense.c (with problem.c, kernels.c,
+ * tall.c, zone.c; certificate in certify.c), sparse candidate lists in sparse.c
+ * (with sparse_engine.c; certificate in sparse_certify.c), stable matching in
+ * stable.c and prefs.c, the result helpers in result.c. The files of one solver
+ * share a private header (match_internal.h, sparse_internal.h) that no other
+ * layer includes.
  */
 #ifndef TANDEM_MATCH_H
 #define TANDEM_MATCH_H
@@ -94,7 +98,7 @@ void match_result_fini(struct match_result *res);
 /* The matched pairs as a list (ascending row); *out is malloc'd, caller frees. */
 int match_result_pairs(const struct match_result *res, struct match_pair **out, struct diag *d);
 
-/* ---- Dense assignment (match.c) -------------------------------------------- */
+/* ---- Dense assignment (dense.c, certify.c) ---------------------------------- */
 
 /*
  * Optimal assignment, rectangular either way, with optional capacities, pinned
@@ -112,7 +116,7 @@ int match_assign(const struct match_dense *m, const struct match_opts *o,
 int match_certify(const struct match_dense *m, const struct match_opts *o,
 		  const struct match_result *res, double tol, struct diag *d);
 
-/* ---- Sparse candidate lists (match_sparse.c) ------------------------------- */
+/* ---- Sparse candidate lists (sparse.c, sparse_certify.c) -------------------- */
 
 /*
  * CSR candidate lists: row i may be matched to cols[row_ptr[i] .. row_ptr[i+1])
@@ -132,7 +136,7 @@ int match_assign_sparse(const struct match_sparse *m, const struct match_opts *o
 int match_certify_sparse(const struct match_sparse *m, const struct match_opts *o,
 			 const struct match_result *res, double tol, struct diag *d);
 
-/* ---- Stable matching (match_stable.c) -------------------------------------- */
+/* ---- Stable matching (stable.c, prefs.c) ----------------------------------- */
 
 /*
  * Preference lists in CSR form: entity i ranks items[ptr[i] .. ptr[i+1]), best

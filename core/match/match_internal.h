@@ -7,7 +7,7 @@
  * cardinality, the result in the caller's terms), kernels.c (the vectorized row
  * loops), dense.c (shortest augmenting paths from the rows and match_assign),
  * tall.c (candidate rows per column), zone.c (the Gallai-Edmonds zones),
- * certify.c (match_certify).
+ * certify.c (match_certify); stable.c and prefs.c use only match__big_alloc.
  *
  * Contract: functions named match__* are internal (double underscore, like
  * libuv's uv__); they return 0 or -1 with a diag like the public ones unless
@@ -187,5 +187,13 @@ int match__tall_zone_assign(const struct prob *p, const struct mcard *mc,
 /* Slots to spare, some rows unmatched: 0, 1 for the general path, -1. */
 int match__wide_zone_assign(const struct prob *p, const struct mcard *mc,
 			    struct match_result *res, struct diag *d);
+
+/* ---- Memory (result.c) --------------------------------------------------- */
+
+/*
+ * A large block, not zeroed, on transparent huge pages when it is big (rank
+ * tables and preference lists of stable matching); released with free().
+ */
+void *match__big_alloc(size_t size);
 
 #endif

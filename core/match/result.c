@@ -2,12 +2,14 @@
  * result: the helpers every solver's result shares (match_result_fini,
  * match_result_pairs) and match_dtype_size. Contract: match.h. Callers: every
  * user of the primitive (the policy pipeline, `tandem solve`, embedders, the
- * solvers themselves on their error paths).
+ * solvers themselves on their error paths), and match__big_alloc, the large
+ * blocks of the stable matching (stable.c, prefs.c).
  */
-#include "match/match.h"
+#include "match/match_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void
 match_result_fini(struct match_result *res)
@@ -60,4 +62,26 @@ match_dtype_size(enum match_dtype t)
 		return sizeof(int32_t);
 	}
 	return 0;
+}
+
+/*
+ * Memory for large tables and lists, not zeroed. Large blocks ask for
+ * transparent huge pages: a 2000 x 2000 table in 4 KiB pages costs thousands
+ * of page faults, which on virtual machines is most of the time spent. The
+ * block is released with free().
+ */
+void *
+match__big_alloc(size_t size)
+{
+	size_t huge = (size_t)2 << 20;
+	if (size < 2 * huge)
+		return malloc(size);
+	void *p = NULL;
+	size_t rounded = (size + huge - 1) / huge * huge;
+	if (posix_memalign(&p, huge, rounded) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+	return p;
 }
