@@ -1,0 +1,291 @@
+/*
+ * genorg_text: a generated person (genorg_format) or survey answer
+ * (genorg_survey_format) as the text fields of one CSV record, written into
+ * the row's fixed buffer. Callers: `tandem gen-org` (through genorg.h), the
+ * tests. Contract: genorg.h. No I/O: csv_write_row() writes the fields.
+ */
+#include "program/genorg_internal.h"
+
+#include <string.h>
+
+#include "program/people.h"
+
+/* Appends into a fixed buffer; `full` records that something did not fit. */
+struct sbuf {
+	char *p, *end;
+	int full;
+};
+
+static void
+sb_str(struct sbuf *s, const char *str)
+{
+	size_t n = strlen(str);
+	if ((size_t)(s->end - s->p) <= n) {
+		s->full = 1;
+		return;
+	}
+	memcpy(s->p, str, n);
+	s->p += n;
+}
+
+static void
+sb_char(struct sbuf *s, char c)
+{
+	if (s->end - s->p <= 1) {
+		s->full = 1;
+		return;
+	}
+	*s->p++ = c;
+}
+
+/* Unsigned decimal, zero-padded to `width` digits. */
+static void
+sb_uint(struct sbuf *s, unsigned long v, int width)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n < width)
+		tmp[n++] = '0';
+	while (n > 0)
+		sb_char(s, tmp[--n]);
+}
+
+/* Ends the current field and returns its start. */
+static const char *
+sb_end(struct sbuf *s, const char *start)
+{
+	if (s->p < s->end)
+		*s->p++ = '\0';
+	else
+		s->full = 1;
+	return start;
+}
+
+static void
+sb_id(struct sbuf *s, long i)
+{
+	sb_char(s, 'E');
+	sb_uint(s, (unsigned long)i + 1, 6);
+}
+
+static void
+sb_topics(struct sbuf *s, uint32_t set)
+{
+	int first = 1;
+	for (int t = 0; t < GENORG_NTOPICS; t++)
+		if (set & (1u << t)) {
+			if (!first)
+				sb_char(s, ';');
+			sb_str(s, genorg__topics[t].name);
+			first = 0;
+		}
+}
+
+/* Middle initials that tell apart people sharing a first and last name. */
+static void
+sb_initials(struct sbuf *s, uint32_t dup)
+{
+	static const char letters[] = "MJRSALCDEKTBNPGHWFVOIUYZQX";
+	char tmp[8];
+	int n = 0;
+	while (dup > 0) { /* bijective base 26: 1 -> M, 26 -> X, 27 -> MM */
+		dup--;
+		tmp[n++] = letters[dup % 26];
+		dup /= 26;
+	}
+	while (n > 0) {
+		sb_char(s, tmp[--n]);
+		sb_str(s, ". ");
+	}
+}
+
+static void
+sb_title(struct sbuf *s, const struct genorg_person *p)
+{
+	const struct department *dep = &genorg__departments[p->department];
+	if (p->level == 9) {
+		sb_str(s, "Chief Executive Officer");
+		return;
+	}
+	if (p->level >= 5) {
+		static const char *const fmt[4][2] = {{"", " Manager"},
+						      {"Senior ", " Manager"},
+						      {"Director of ", ""},
+						      {"VP of ", ""}};
+		sb_str(s, fmt[p->level - 5][0]);
+		sb_str(s, dep->mgmt);
+		sb_str(s, fmt[p->level - 5][1]);
+		return;
+	}
+	static const char *const ic_prefix[5] = {"", "Associate ", "", "Senior ", "Principal "};
+	sb_str(s, p->level == 4 && p->reports > 0 ? "Lead " : ic_prefix[p->level]);
+	sb_str(s, dep->ic);
+}
+
+static void
+sb_team(struct sbuf *s, const struct team *t)
+{
+	const struct department *dep = &genorg__departments[t->dept];
+	switch (t->kind) {
+	case TEAM_CEO:
+		sb_str(s, "Office of the CEO");
+		return;
+	case TEAM_DEPT:
+		sb_str(s, dep->name);
+		sb_str(s, " Leadership");
+		break;
+	case TEAM_AREA:
+		sb_str(s, dep->areas[t->area]);
+		break;
+	default:
+		sb_str(s, dep->areas[t->area]);
+		sb_char(s, ' ');
+		sb_str(s, genorg__team_subs[t->sub]);
+		break;
+	}
+	if (t->seq > 1) {
+		sb_char(s, ' ');
+		sb_uint(s, t->seq, 1);
+	}
+}
+
+int
+genorg_format(const struct genorg *g, long i, struct genorg_row *row, struct diag *d)
+{
+	const struct genorg_person *p = &g->people[i];
+	const struct name_forms *first = &g->names.first[p->first];
+	const struct name_forms *last = &g->names.last[p->last];
+	struct sbuf s = {row->buf, row->buf + sizeof(row->buf), 0};
+	const char **f = row->field;
+	char *start;
+
+	start = s.p;
+	sb_id(&s, i);
+	f[0] = sb_end(&s, start);
+
+	start = s.p;
+	sb_str(&s, first->display);
+	sb_char(&s, ' ');
+	sb_initials(&s, p->name_dup);
+	sb_str(&s, last->display);
+	f[1] = sb_end(&s, start);
+
+	start = s.p;
+	sb_str(&s, first->ascii);
+	sb_char(&s, '.');
+	sb_str(&s, last->ascii);
+	if (p->name_dup > 0)
+		sb_uint(&s, p->name_dup + 1, 1);
+	sb_str(&s, "@example.com");
+	f[2] = sb_end(&s, start);
+
+	start = s.p;
+	sb_title(&s, p);
+	f[3] = sb_end(&s, start);
+
+	start = s.p;
+	sb_uint(&s, p->level, 1);
+	f[4] = sb_end(&s, start);
+
+	f[5] = genorg__departments[p->department].name;
+
+	start = s.p;
+	sb_team(&s, &g->teams[p->team]);
+	f[6] = sb_end(&s, start);
+
+	f[7] = genorg__locations[p->location].name;
+	f[8] = genorg__locations[p->location].zone;
+
+	start = s.p;
+	if (p->manager >= 0)
+		sb_id(&s, p->manager);
+	f[9] = sb_end(&s, start);
+
+	start = s.p;
+	sb_uint(&s, p->birth_year, 4);
+	f[10] = sb_end(&s, start);
+
+	f[11] = people_generations[p->generation];
+
+	start = s.p;
+	sb_uint(&s, p->hire_year, 4);
+	sb_char(&s, '-');
+	sb_uint(&s, p->hire_month, 2);
+	sb_char(&s, '-');
+	sb_uint(&s, p->hire_day, 2);
+	f[12] = sb_end(&s, start);
+
+	f[13] = genorg__status_names[p->status];
+
+	start = s.p;
+	sb_topics(&s, p->skills);
+	f[14] = sb_end(&s, start);
+
+	start = s.p;
+	sb_topics(&s, p->wanted);
+	f[15] = sb_end(&s, start);
+
+	start = s.p;
+	for (int l = 0, first_lang = 1; l < NLANGS; l++)
+		if (p->languages & (1u << l)) {
+			if (!first_lang)
+				sb_char(&s, ';');
+			sb_str(&s, genorg__lang_codes[l]);
+			first_lang = 0;
+		}
+	f[16] = sb_end(&s, start);
+
+	if (s.full)
+		return diag_set(d, DIAG_INTERNAL, "gen-org: row %ld does not fit its buffer",
+				i + 1);
+	return 0;
+}
+
+
+int
+genorg_survey_format(const struct genorg_survey *s, long i, struct genorg_row *row,
+		     struct diag *d)
+{
+	const struct genorg_enrollment *e = &s->entries[i];
+	struct sbuf b = {row->buf, row->buf + sizeof(row->buf), 0};
+	const char **f = row->field;
+	char *start;
+
+	start = b.p;
+	sb_id(&b, e->person);
+	f[0] = sb_end(&b, start);
+
+	f[1] = genorg__role_names[e->role];
+
+	start = b.p;
+	if (e->role != GENORG_MENTEE)
+		sb_uint(&b, e->capacity, 1);
+	f[2] = sb_end(&b, start);
+
+	start = b.p;
+	sb_topics(&b, e->offered);
+	f[3] = sb_end(&b, start);
+
+	start = b.p;
+	sb_topics(&b, e->wanted);
+	f[4] = sb_end(&b, start);
+
+	start = b.p;
+	for (int k = 0, first = 1; k < GENORG_NSLOTS; k++)
+		if (e->availability & (1u << k)) {
+			if (!first)
+				sb_char(&b, ';');
+			sb_str(&b, genorg__slot_names[k]);
+			first = 0;
+		}
+	f[5] = sb_end(&b, start);
+	f[6] = e->consent ? "yes" : "no";
+	if (b.full)
+		return diag_set(d, DIAG_INTERNAL, "gen-org: survey row %ld does not fit its buffer",
+				i + 1);
+	return 0;
+}
