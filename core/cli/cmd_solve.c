@@ -1,243 +1,21 @@
 /*
  * cli/cmd_solve: `tandem solve`, the matching primitive on a matrix file, with
- * no workspace or database. Reads .npy (mapped) or CSV (numbers, no header, an
- * empty cell = forbidden pair), calls match_assign / match_assign_sparse /
- * match_stable, prints the pairs or JSON. Used by people trying policies by
- * hand, by the e2e tests and by the benchmark.
+ * no workspace or database. Parses the arguments, reads the matrix through
+ * io/matrix (.npy mapped, or CSV: numbers, no header, an empty cell = forbidden
+ * pair), calls match_assign / match_assign_sparse / match_stable, prints the
+ * pairs or JSON. Used by people trying policies by hand, by the e2e tests and
+ * by the benchmark.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "io/csv.h"
+#include "io/matrix.h"
 #include "match/match.h"
-#include "io/npy.h"
-
-struct mat {
-	int nr, nc;
-	enum match_dtype dtype;
-	const void *data;
-	uint8_t *forbidden; /* CSV only; NULL when no cell is empty */
-	double *owned;	    /* CSV values */
-	struct npy_array npy;
-};
-
-static void
-mat_fini(struct mat *m)
-{
-	npy_close(&m->npy);
-	free(m->forbidden);
-	free(m->owned);
-	memset(m, 0, sizeof(*m));
-}
-
-static int
-ends_with(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && strcasecmp(s + a - b, suf) == 0;
-}
-
-/* Appends one value, growing the buffer. */
-static int
-push(double **v, uint8_t **f, size_t *n, size_t *cap, double x, int forb)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 1024;
-		double *nv = realloc(*v, nc * sizeof(double));
-		if (nv == NULL)
-			return -1;
-		*v = nv;
-		uint8_t *nf = realloc(*f, nc);
-		if (nf == NULL)
-			return -1;
-		*f = nf;
-		*cap = nc;
-	}
-	(*v)[*n] = x;
-	(*f)[(*n)++] = (uint8_t)forb;
-	return 0;
-}
-
-static int
-read_csv(const char *path, struct mat *m, struct diag *d)
-{
-	FILE *fp = fopen(path, "rb");
-	if (fp == NULL)
-		return diag_set(d, DIAG_IO, "%s: cannot open: %s", path, strerror(errno));
-	struct csv_reader *r = csv_reader_new_file(fp, path, d);
-	if (r == NULL) {
-		fclose(fp);
-		return -1;
-	}
-	double *v = NULL;
-	uint8_t *f = NULL;
-	size_t n = 0, cap = 0;
-	int nr = 0, nc = -1, rc = 0, anyforb = 0;
-	struct csv_record rec;
-	while ((rc = csv_read(r, &rec, d)) == 1) {
-		if (nc < 0)
-			nc = rec.nfields;
-		if (rec.nfields != nc) {
-			rc = diag_set(d, DIAG_INVALID,
-				      "%s:%d:%d: row has %d value%s, the first row has %d", path,
-				      rec.line, rec.nfields < nc ? rec.nfields + 1 : nc + 1,
-				      rec.nfields, rec.nfields == 1 ? "" : "s", nc);
-			break;
-		}
-		for (int k = 0; k < rec.nfields && rc >= 0; k++) {
-			const char *s = rec.fields[k].s;
-			while (*s == ' ' || *s == '\t')
-				s++;
-			double x = 0;
-			int forb = *s == '\0';
-			if (!forb) {
-				char *end;
-				x = strtod(s, &end);
-				while (*end == ' ' || *end == '\t')
-					end++;
-				if (end == s || *end != '\0' || !isfinite(x))
-					rc = diag_set(d, DIAG_INVALID,
-						      "%s:%d:%d: not a finite number: '%s'", path,
-						      rec.line, k + 1, rec.fields[k].s);
-			}
-			anyforb |= forb;
-			if (rc >= 0 && push(&v, &f, &n, &cap, x, forb) != 0)
-				rc = diag_set(d, DIAG_NOMEM, "out of memory");
-		}
-		if (rc < 0)
-			break;
-		nr++;
-	}
-	csv_reader_delete(r);
-	fclose(fp);
-	if (rc >= 0 && nr == 0)
-		rc = diag_set(d, DIAG_INVALID, "%s: no rows: the file holds no matrix", path);
-	if (rc < 0) {
-		free(v);
-		free(f);
-		return -1;
-	}
-	m->nr = nr;
-	m->nc = nc < 0 ? 0 : nc;
-	m->dtype = MATCH_F64;
-	m->owned = v;
-	m->data = v;
-	if (anyforb)
-		m->forbidden = f;
-	else
-		free(f);
-	return 0;
-}
-
-static int
-read_matrix(const char *path, struct mat *m, struct diag *d)
-{
-	memset(m, 0, sizeof(*m));
-	if (ends_with(path, ".npy")) {
-		if (npy_open(path, &m->npy, d) != 0)
-			return -1;
-		m->nr = m->npy.nr;
-		m->nc = m->npy.nc;
-		m->dtype = m->npy.dtype;
-		m->data = m->npy.data;
-		return 0;
-	}
-	if (ends_with(path, ".csv") || ends_with(path, ".txt"))
-		return read_csv(path, m, d);
-	return diag_set(d, DIAG_INVALID, "%s: unknown file type (expected .npy or .csv)", path);
-}
-
-/* One integer per column: whitespace, commas or newlines between them. */
-static int
-read_capacities(const char *path, int nc, int **out, struct diag *d)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return diag_set(d, DIAG_IO, "%s: cannot open: %s", path, strerror(errno));
-	int *cap = malloc(((size_t)nc + 1) * sizeof(int));
-	if (cap == NULL) {
-		fclose(f);
-		return diag_set(d, DIAG_NOMEM, "out of memory");
-	}
-	int n = 0, line = 1, c, longtok = 0;
-	char tok[64];
-	size_t tl = 0;
-	int rc = 0;
-	do {
-		c = fgetc(f);
-		if (c != EOF && c != ',' && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-			if (tl + 1 < sizeof(tok))
-				tok[tl++] = (char)c;
-			else
-				longtok = 1;
-			continue;
-		}
-		if (tl > 0) {
-			tok[tl] = '\0';
-			char *end;
-			long v = strtol(tok, &end, 10);
-			if (*end != '\0' || v < 0 || v > 1000000000 || longtok) {
-				rc = diag_set(d, DIAG_INVALID,
-					      "%s:%d: bad capacity '%s' (a whole number >= 0)",
-					      path, line, tok);
-				break;
-			}
-			if (n >= nc) {
-				rc = diag_set(d, DIAG_INVALID,
-					      "%s: more capacities than the %d columns", path, nc);
-				break;
-			}
-			cap[n++] = (int)v;
-			tl = 0;
-		}
-		if (c == '\n')
-			line++;
-	} while (c != EOF);
-	fclose(f);
-	if (rc == 0 && n != nc)
-		rc = diag_set(d, DIAG_INVALID, "%s: %d capacities for %d columns", path, n, nc);
-	if (rc != 0) {
-		free(cap);
-		return -1;
-	}
-	*out = cap;
-	return 0;
-}
-
-/* Dense matrix to candidate lists: every allowed entry is a candidate. */
-static int
-to_sparse(const struct mat *m, struct match_sparse *s, struct diag *d)
-{
-	size_t total = (size_t)m->nr * (size_t)m->nc;
-	int64_t *rp = malloc(((size_t)m->nr + 1) * sizeof(int64_t));
-	int32_t *cols = malloc((total + 1) * sizeof(int32_t));
-	double *sc = malloc((total + 1) * sizeof(double));
-	if (!rp || !cols || !sc) {
-		free(rp), free(cols), free(sc);
-		return diag_set(d, DIAG_NOMEM, "out of memory");
-	}
-	int64_t e = 0;
-	for (int r = 0; r < m->nr; r++) {
-		rp[r] = e;
-		for (int c = 0; c < m->nc; c++) {
-			size_t k = (size_t)r * m->nc + c;
-			if (m->forbidden && m->forbidden[k])
-				continue;
-			cols[e] = c;
-			sc[e++] = match_score_at(m->dtype, m->data, k);
-		}
-	}
-	rp[m->nr] = e;
-	*s = (struct match_sparse){m->nr, m->nc, rp, cols, sc};
-	return 0;
-}
 
 static double
 now(void)
@@ -364,7 +142,7 @@ parse_args(int argc, char **argv, struct solve_opts *so)
 }
 
 static int
-print_result(const struct solve_opts *so, const struct mat *m, const struct match_result *res,
+print_result(const struct solve_opts *so, const struct matrix *m, const struct match_result *res,
 	     int blocking)
 {
 	/* Assignment reports its total; stable matching leaves it to us (FILE's scores). */
@@ -412,11 +190,11 @@ print_result(const struct solve_opts *so, const struct mat *m, const struct matc
 }
 
 static int
-run_stable(const struct solve_opts *so, const struct mat *m, const int *cap)
+run_stable(const struct solve_opts *so, const struct matrix *m, const int *cap)
 {
 	struct diag d = {0};
-	struct mat rp;
-	if (read_matrix(so->rows_prefer, &rp, &d) != 0)
+	struct matrix rp;
+	if (matrix_read(so->rows_prefer, &rp, &d) != 0)
 		return cli_diag(&d);
 	int rc = CLI_FAIL;
 	struct match_prefs pr = {0}, pc = {0};
@@ -427,8 +205,8 @@ run_stable(const struct solve_opts *so, const struct mat *m, const int *cap)
 		goto out;
 	}
 	/* A pair forbidden in either file is unacceptable to both. */
-	struct match_dense mr = {rp.nr, rp.nc, rp.dtype, rp.data, rp.forbidden};
-	struct match_dense mc = {m->nr, m->nc, m->dtype, m->data, m->forbidden};
+	struct match_dense mr = matrix_dense(&rp);
+	struct match_dense mc = matrix_dense(m);
 	double t0 = now();
 	if (match_prefs_from_scores(&mr, 1, so->maximize, &pr, &d) != 0 ||
 	    match_prefs_from_scores(&mc, 0, so->maximize, &pc, &d) != 0) {
@@ -455,12 +233,12 @@ out:
 	match_result_fini(&res);
 	match_prefs_fini(&pr);
 	match_prefs_fini(&pc);
-	mat_fini(&rp);
+	matrix_fini(&rp);
 	return rc;
 }
 
 static int
-run_assign(const struct solve_opts *so, const struct mat *m, const int *cap)
+run_assign(const struct solve_opts *so, const struct matrix *m, const int *cap)
 {
 	struct diag d = {0};
 	struct match_opts o = {.maximize = so->maximize, .capacity = cap};
@@ -469,7 +247,7 @@ run_assign(const struct solve_opts *so, const struct mat *m, const int *cap)
 	int rc = CLI_FAIL;
 	double t0, t;
 	if (so->sparse) {
-		if (to_sparse(m, &sp, &d) != 0)
+		if (matrix_to_sparse(m, &sp, &d) != 0)
 			return cli_diag(&d);
 		t0 = now();
 		if (match_assign_sparse(&sp, &o, &res, &d) != 0) {
@@ -477,7 +255,7 @@ run_assign(const struct solve_opts *so, const struct mat *m, const int *cap)
 			goto out;
 		}
 	} else {
-		struct match_dense md = {m->nr, m->nc, m->dtype, m->data, m->forbidden};
+		struct match_dense md = matrix_dense(m);
 		t0 = now();
 		if (match_assign(&md, &o, &res, &d) != 0) {
 			cli_diag(&d);
@@ -490,9 +268,7 @@ run_assign(const struct solve_opts *so, const struct mat *m, const int *cap)
 	rc = print_result(so, m, &res, 0);
 out:
 	match_result_fini(&res);
-	free((void *)sp.row_ptr);
-	free((void *)sp.cols);
-	free((void *)sp.scores);
+	matrix_sparse_fini(&sp);
 	return rc;
 }
 
@@ -508,18 +284,18 @@ cmd_solve(struct cli *c, int argc, char **argv)
 	if (parse_args(argc, argv, &so) != 0)
 		return CLI_USAGE;
 	struct diag d = {0};
-	struct mat m;
-	if (read_matrix(so.file, &m, &d) != 0)
+	struct matrix m;
+	if (matrix_read(so.file, &m, &d) != 0)
 		return cli_diag(&d);
 	int *cap = NULL, rc;
-	if (so.capfile && read_capacities(so.capfile, m.nc, &cap, &d) != 0) {
-		mat_fini(&m);
+	if (so.capfile && matrix_read_capacities(so.capfile, m.nc, &cap, &d) != 0) {
+		matrix_fini(&m);
 		return cli_diag(&d);
 	}
 	if (so.capacity >= 0) {
 		cap = malloc(((size_t)m.nc + 1) * sizeof(int));
 		if (cap == NULL) {
-			mat_fini(&m);
+			matrix_fini(&m);
 			cli_error("out of memory");
 			return CLI_FAIL;
 		}
@@ -528,6 +304,6 @@ cmd_solve(struct cli *c, int argc, char **argv)
 	}
 	rc = so.stable ? run_stable(&so, &m, cap) : run_assign(&so, &m, cap);
 	free(cap);
-	mat_fini(&m);
+	matrix_fini(&m);
 	return rc;
 }

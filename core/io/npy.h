@@ -10,7 +10,7 @@
  * aligned for the element type, which numpy never writes). Every malformed input
  * gives a DIAG_INVALID naming the file and the problem; nothing crashes.
  *
- * Callers: core/cli/cmd_solve.c, tests/bench/bench_match.c, the unit tests.
+ * Callers: io/matrix.c (for `tandem solve`), tests/bench/bench_match.c, the unit tests.
  */
 #ifndef TANDEM_NPY_H
 #define TANDEM_NPY_H
