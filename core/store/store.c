@@ -90,7 +90,7 @@ store_prepare(struct store *st, const char *sql, struct diag *d)
 	sqlite3_stmt *stmt = NULL;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
 		store_error(st, d, "%s: preparing statement", st->path);
-		sqlite3_finalize(stmt);
+		(void)sqlite3_finalize(stmt); /* NULL or a failed statement: repeats the error */
 		return NULL;
 	}
 	return stmt;
@@ -386,7 +386,12 @@ store_open(const char *path, int flags, struct diag *d)
 		store_close(st);
 		return NULL;
 	}
-	sqlite3_extended_result_codes(st->db, 1);
+	/* Extended codes tell a constraint's kind and a busy lock's cause apart (store_error). */
+	if (sqlite3_extended_result_codes(st->db, 1) != SQLITE_OK) {
+		store_error(st, d, "%s: extended result codes", path);
+		store_close(st);
+		return NULL;
+	}
 	int fresh = 0;
 	if (store_check_identity(st, &fresh, d) != 0 || (st->readonly && fresh)) {
 		if (st->readonly && fresh)
