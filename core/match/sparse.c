@@ -217,30 +217,48 @@ deficient_find(struct deficient *z, const struct sparse_prob *p, const struct sp
 	return 0;
 }
 
-/* Step 2: Z's candidates by column (count, then fill); -1 out of memory, -2 (diag) broken Z. */
+/*
+ * One pass over the usable arcs of Z's rows. Counting (tadj NULL) adds up each
+ * Z column's candidates in tptr[k + 2] and checks that no arc leaves Z
+ * (-2 with a diag if one does); filling places each arc at tptr[k + 1]++.
+ */
 static int
-deficient_transpose(struct deficient *z, const struct sparse_prob *p, struct diag *d)
+transpose_pass(struct deficient *z, const struct sparse_prob *p, struct diag *d)
 {
 	const struct match_sparse *m = p->m;
-	z->tptr = calloc((size_t)z->nzc + 2, sizeof(int64_t));
-	if (!z->tptr)
-		return -1;
 	for (int k = 0; k < z->nzr; k++) {
 		int r = z->rows[k];
 		for (int64_t e = m->row_ptr[r]; e < m->row_ptr[r + 1]; e++) {
 			int c = m->cols[e];
 			if (p->cap[c] == 0 || arc_vetoed(p->vetoed, e))
 				continue;
-			if (z->zc[c] < 0) {
+			if (z->tadj != NULL) {
+				int64_t at = z->tptr[z->zc[c] + 1]++;
+				z->tadj[at] = k;
+				z->tw[at] = m->scores[e];
+			} else if (z->zc[c] >= 0) {
+				z->tptr[z->zc[c] + 2]++;
+			} else {
 				diag_set(d, DIAG_INTERNAL,
 					 "sparse solver: row %d of the deficient part reaches "
 					 "column %d outside it",
 					 r, c);
 				return -2;
 			}
-			z->tptr[z->zc[c] + 2]++;
 		}
 	}
+	return 0;
+}
+
+/* Step 2: Z's candidates by column (count, then fill); -1 out of memory, -2 (diag) broken Z. */
+static int
+deficient_transpose(struct deficient *z, const struct sparse_prob *p, struct diag *d)
+{
+	z->tptr = calloc((size_t)z->nzc + 2, sizeof(int64_t));
+	if (!z->tptr)
+		return -1;
+	if (transpose_pass(z, p, d) != 0)
+		return -2;
 	for (int k = 0; k < z->nzc; k++)
 		z->tptr[k + 2] += z->tptr[k + 1];
 	int64_t nze = z->tptr[z->nzc + 1];
@@ -248,17 +266,7 @@ deficient_transpose(struct deficient *z, const struct sparse_prob *p, struct dia
 	z->tw = malloc(((size_t)nze + 1) * sizeof(double));
 	if (!z->tadj || !z->tw)
 		return -1;
-	for (int k = 0; k < z->nzr; k++) {
-		int r = z->rows[k];
-		for (int64_t e = m->row_ptr[r]; e < m->row_ptr[r + 1]; e++) {
-			int c = m->cols[e];
-			if (p->cap[c] == 0 || arc_vetoed(p->vetoed, e))
-				continue;
-			int64_t at = z->tptr[z->zc[c] + 1]++;
-			z->tadj[at] = k;
-			z->tw[at] = m->scores[e];
-		}
-	}
+	transpose_pass(z, p, d);
 	/* Now tptr[k] .. tptr[k+1] are column k's candidates. */
 	return 0;
 }

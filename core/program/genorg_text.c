@@ -72,17 +72,24 @@ sb_id(struct sbuf *s, long i)
 	sb_uint(s, (unsigned long)i + 1, 6);
 }
 
+/* The names (name_of) of the members of set among 0..n-1, joined by ';'. */
+static void
+sb_join(struct sbuf *s, uint32_t set, int n, const char *(*name_of)(int))
+{
+	int first = 1;
+	for (int k = 0; k < n; k++)
+		if (set & (1u << k)) {
+			if (!first)
+				sb_char(s, ';');
+			sb_str(s, name_of(k));
+			first = 0;
+		}
+}
+
 static void
 sb_topics(struct sbuf *s, uint32_t set)
 {
-	int first = 1;
-	for (int t = 0; t < GENORG_NTOPICS; t++)
-		if (set & (1u << t)) {
-			if (!first)
-				sb_char(s, ';');
-			sb_str(s, genorg__topics[t].name);
-			first = 0;
-		}
+	sb_join(s, set, GENORG_NTOPICS, genorg_topic_name);
 }
 
 /* Middle initials that tell apart people sharing a first and last name. */
@@ -230,13 +237,7 @@ genorg_format(const struct genorg *g, long i, struct genorg_row *row, struct dia
 	f[15] = sb_end(&s, start);
 
 	start = s.p;
-	for (int l = 0, first_lang = 1; l < NLANGS; l++)
-		if (p->languages & (1u << l)) {
-			if (!first_lang)
-				sb_char(&s, ';');
-			sb_str(&s, genorg__lang_codes[l]);
-			first_lang = 0;
-		}
+	sb_join(&s, p->languages, NLANGS, genorg_language_code);
 	f[16] = sb_end(&s, start);
 
 	if (s.full)
@@ -275,13 +276,7 @@ genorg_survey_format(const struct genorg_survey *s, long i, struct genorg_row *r
 	f[4] = sb_end(&b, start);
 
 	start = b.p;
-	for (int k = 0, first = 1; k < GENORG_NSLOTS; k++)
-		if (e->availability & (1u << k)) {
-			if (!first)
-				sb_char(&b, ';');
-			sb_str(&b, genorg__slot_names[k]);
-			first = 0;
-		}
+	sb_join(&b, e->availability, GENORG_NSLOTS, genorg_slot_name);
 	f[5] = sb_end(&b, start);
 	f[6] = e->consent ? "yes" : "no";
 	if (b.full)

@@ -15,31 +15,13 @@
 
 #include "io/matrix.h"
 
-static char tmpdir[64];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_matrix.XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#include "tmpdir.h"
 
 /* Writes text to tmpdir/name and returns the path (valid until the next call). */
 static const char *
 file_with(const char *name, const char *text)
 {
-	static char path[128];
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	const char *path = tmpdir_path(name);
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
 	fputs(text, f);
@@ -96,8 +78,7 @@ static void
 npy_is_mapped(void **state)
 {
 	(void)state;
-	char path[128];
-	snprintf(path, sizeof(path), "%s/m.npy", tmpdir);
+	const char *path = tmpdir_path("m.npy");
 	int32_t data[6] = {1, 2, 3, 4, 5, 6};
 	struct diag d = {0};
 	assert_int_equal(npy_write(path, 2, 3, MATCH_I32, data, &d), 0);
@@ -159,5 +140,5 @@ main(void)
 	    cmocka_unit_test(capacities),
 	    cmocka_unit_test(sparse_lists_skip_forbidden_cells),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -18,32 +18,7 @@
 
 #include "io/npy.h"
 
-static char tmpdir[64];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_npy.XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *
-path_of(const char *name)
-{
-	static char buf[128];
-	snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
-	return buf;
-}
+#include "tmpdir.h"
 
 /* A .npy image: magic, version, little-endian header length, header text, data. */
 static size_t
@@ -91,8 +66,8 @@ test_round_trip(void **state)
 	for (int t = 0; t < 4; t++) {
 		struct diag d = {0};
 		struct npy_array a;
-		assert_int_equal(npy_write(path_of("rt.npy"), 2, 3, types[t], data[t], &d), 0);
-		assert_int_equal(npy_open(path_of("rt.npy"), &a, &d), 0);
+		assert_int_equal(npy_write(tmpdir_path("rt.npy"), 2, 3, types[t], data[t], &d), 0);
+		assert_int_equal(npy_open(tmpdir_path("rt.npy"), &a, &d), 0);
 		assert_int_equal(a.nr, 2);
 		assert_int_equal(a.nc, 3);
 		assert_int_equal(a.dtype, types[t]);
@@ -107,19 +82,19 @@ test_round_trip(void **state)
 	/* Empty matrices are valid. */
 	struct diag d = {0};
 	struct npy_array a;
-	assert_int_equal(npy_write(path_of("empty.npy"), 0, 5, MATCH_F64, NULL, &d), 0);
-	assert_int_equal(npy_open(path_of("empty.npy"), &a, &d), 0);
+	assert_int_equal(npy_write(tmpdir_path("empty.npy"), 0, 5, MATCH_F64, NULL, &d), 0);
+	assert_int_equal(npy_open(tmpdir_path("empty.npy"), &a, &d), 0);
 	assert_int_equal(a.nr, 0);
 	assert_int_equal(a.nc, 5);
 	assert_null(a.data);
 	npy_close(&a);
-	assert_int_equal(npy_write(path_of("neg.npy"), -1, 5, MATCH_F64, NULL, &d), -1);
+	assert_int_equal(npy_write(tmpdir_path("neg.npy"), -1, 5, MATCH_F64, NULL, &d), -1);
 	assert_non_null(strstr(d.msg, "negative shape"));
 	/* An unknown dtype is refused before anything is written. */
 	double one = 1;
-	assert_int_equal(npy_write(path_of("bad.npy"), 1, 1, (enum match_dtype)99, &one, &d), -1);
+	assert_int_equal(npy_write(tmpdir_path("bad.npy"), 1, 1, (enum match_dtype)99, &one, &d), -1);
 	assert_non_null(strstr(d.msg, "unknown dtype"));
-	assert_int_equal(access(path_of("bad.npy"), F_OK), -1);
+	assert_int_equal(access(tmpdir_path("bad.npy"), F_OK), -1);
 }
 
 /* Versions 2.0 and 3.0, '=' and '|' byte orders, extra spaces, Python 2 longs. */
@@ -150,10 +125,10 @@ test_header_variants(void **state)
 	/* An unaligned data offset (not what numpy writes) is copied, not misread. */
 	size_t n = make_npy(buf, 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (1, 2)}", v,
 			    sizeof(v));
-	write_file(path_of("odd.npy"), buf, n);
+	write_file(tmpdir_path("odd.npy"), buf, n);
 	struct npy_array a;
 	struct diag d = {0};
-	assert_int_equal(npy_open(path_of("odd.npy"), &a, &d), 0);
+	assert_int_equal(npy_open(tmpdir_path("odd.npy"), &a, &d), 0);
 	assert_memory_equal(a.data, v, sizeof(v));
 	npy_close(&a);
 }
@@ -297,17 +272,17 @@ test_truncated_and_magic(void **state)
 	assert_int_equal(npy_parse("t.npy", buf, 11, &a, &d), -1);
 	assert_non_null(strstr(d.msg, "truncated .npy header"));
 	/* Through npy_open: missing, empty, a directory, a truncated file. */
-	assert_int_equal(npy_open(path_of("missing.npy"), &a, &d), -1);
+	assert_int_equal(npy_open(tmpdir_path("missing.npy"), &a, &d), -1);
 	assert_int_equal(d.code, DIAG_IO);
 	assert_non_null(strstr(d.msg, "missing.npy: No such file"));
-	write_file(path_of("empty.npy"), "", 0);
-	assert_int_equal(npy_open(path_of("empty.npy"), &a, &d), -1);
+	write_file(tmpdir_path("empty.npy"), "", 0);
+	assert_int_equal(npy_open(tmpdir_path("empty.npy"), &a, &d), -1);
 	assert_non_null(strstr(d.msg, "empty.npy: not a .npy file (empty)"));
 	assert_int_equal(npy_open(tmpdir, &a, &d), -1);
 	assert_non_null(strstr(d.msg, "not a regular file"));
 	n = make_npy(buf, 1, hdr, &v, sizeof(v));
-	write_file(path_of("short.npy"), buf, n - 3);
-	assert_int_equal(npy_open(path_of("short.npy"), &a, &d), -1);
+	write_file(tmpdir_path("short.npy"), buf, n - 3);
+	assert_int_equal(npy_open(tmpdir_path("short.npy"), &a, &d), -1);
 	assert_non_null(strstr(d.msg, "short.npy: data is truncated"));
 	assert_null(a.map_);
 	/* Writing where it cannot. */
@@ -402,5 +377,5 @@ main(void)
 	    cmocka_unit_test(test_malformed),  cmocka_unit_test(test_truncated_and_magic),
 	    cmocka_unit_test(test_fuzz),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
