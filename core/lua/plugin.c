@@ -498,7 +498,7 @@ plugin_hooks(const struct plugin *p, char ***out, struct diag *d)
 
 /* Restarts a dead worker; the file must declare the same thing again. */
 static int
-revive(struct plugin *p, struct diag *d)
+revive(struct plugin *p, const char *hook, struct diag *d)
 {
 	if (!p->refused && worker_alive(p->w))
 		return 0;
@@ -510,16 +510,19 @@ revive(struct plugin *p, struct diag *d)
 		int same = rc == 0 && res.len == sizeof(int32_t) + p->decl.len &&
 			   memcmp(res.data + sizeof(int32_t), p->decl.data, p->decl.len) == 0;
 		worker_buf_fini(&res);
-		if (rc != 0)
-			return worker_failure(p->path, "reload", st, d);
+		if (rc != 0) {
+			char what[128];
+			snprintf(what, sizeof(what), "reload for hook %s", hook ? hook : "?");
+			return worker_failure(p->path, what, st, d);
+		}
 		if (same)
 			return 0;
 		p->refused = 1;
 	}
 	return diag_set(d, DIAG_PLUGIN,
-			"%s: refused: the file declared something else when it was loaded again "
-			"(a declaration must not depend on time or state)",
-			p->path);
+			"plugin %s: hook %s not run: the file declared something else when it was "
+			"loaded again (a declaration must not depend on time or state)",
+			p->path, hook ? hook : "?");
 }
 
 struct worker *
@@ -534,7 +537,7 @@ plugin_exec_request(struct plugin *p, plugin_op_fn op, const char *hook, const v
 {
 	if (p->w == NULL)
 		return diag_set(d, DIAG_INTERNAL, "%s: the plugin has no worker", p->path);
-	if (revive(p, d) != 0)
+	if (revive(p, hook, d) != 0)
 		return -1;
 	size_t hl = hook ? strlen(hook) : 0;
 	if (hl >= 64)
@@ -629,6 +632,13 @@ plugin_call_data(struct plugin *p, const char *hook, const void *args, size_t n,
 			   deadline_ms > 0 ? deadline_ms : p->lim.deadline_ms, out, d);
 }
 
+int
+plugin_call_request(struct plugin *p, const char *hook, const void *args, size_t n,
+		    struct worker_buf *req, struct diag *d)
+{
+	return plugin_exec_request(p, op_call, hook, args, n, req, d);
+}
+
 /* ---- live-state calls ------------------------------------------------------------- */
 
 /*
@@ -637,7 +647,7 @@ plugin_call_data(struct plugin *p, const char *hook, const void *args, size_t n,
  * state on first use; the declaration must match what was loaded before.
  */
 static struct plugin *
-live_for_call(struct plugin *p, struct diag *d)
+live_for_call(struct plugin *p, const char *hook, struct diag *d)
 {
 	struct plugin *l = live_here(p);
 	if (l != NULL)
@@ -660,9 +670,9 @@ live_for_call(struct plugin *p, struct diag *d)
 		lua_pop(p->L, 1);
 		p->is_live = 0;
 		diag_set(d, DIAG_PLUGIN,
-			 "%s: the file declared something else when it was loaded again (a "
-			 "declaration must not depend on time or state)",
-			 p->path);
+			 "plugin %s: hook %s not run: the file declared something else when it was "
+			 "loaded again (a declaration must not depend on time or state)",
+			 p->path, hook);
 		return NULL;
 	}
 	luaL_unref(p->L, LUA_REGISTRYINDEX, p->decl_ref);
@@ -686,7 +696,7 @@ push_hook(const struct plugin *p, const char *hook)
 int
 plugin_call(struct plugin *p, const char *hook, int nargs, int nresults, struct diag *d)
 {
-	struct plugin *l = live_for_call(p, d);
+	struct plugin *l = live_for_call(p, hook, d);
 	if (l == NULL) {
 		lua_pop(plugin_state(p), nargs);
 		return -1;
@@ -708,7 +718,7 @@ int
 plugin_run(struct plugin *p, const char *hook, lua_CFunction fn, void *ud, int64_t n_calls,
 	   struct diag *d)
 {
-	struct plugin *l = live_for_call(p, d);
+	struct plugin *l = live_for_call(p, hook, d);
 	if (l == NULL)
 		return -1;
 	lua_State *L = l->L;

@@ -207,6 +207,10 @@ int plugin_exec_failure(const struct plugin *p, const char *hook, enum worker_st
 int plugin_call_data(struct plugin *p, const char *hook, const void *args, size_t n,
 		     int deadline_ms, struct worker_buf *out, struct diag *d);
 
+/* The request bytes of plugin_call_data, for an event loop (see plugin_exec_request). */
+int plugin_call_request(struct plugin *p, const char *hook, const void *args, size_t n,
+			struct worker_buf *req, struct diag *d);
+
 /*
  * Live-state calls, for plugin_exec operations (in the worker) and in-process
  * plugins. In the host of an isolated plugin they fail ("runs in its worker").

@@ -274,6 +274,29 @@ evil bytecode.lua "bytecode.lua:5: attempt to load a binary chunk (mode is 't') 
 evil string_dump.lua "string_dump.lua:5: attempt to call a nil value (field 'dump') (in hook score)"
 evil finalizer.lua "finalizer.lua:5: finalizers (__gc) are not allowed (in hook score)"
 evil string_replace.lua "string_replace.lua:5: attempt to modify read-only table 'string' (in hook score)"
+# Every other hostile fixture of tests/plugins, and those that behave differently
+# per load, per call or per process or carry metatables: exit 1 in time, the
+# message names the file (file:line where the error has a line) and the hook
+# when one ran; nothing on stdout.
+HOOKED="alloc.lua alloc_tables.lua api_error.lua collectgarbage_fn.lua dofile_fn.lua error_table.lua
+  finalizer_false.lua hook_error.lua huge_rep.lua io_open.lua loop.lua loop_pcall.lua loop_xpcall.lua
+  os_exit.lua os_getenv.lua pattern.lua recurse_gsub.lua require_fn.lua sort_error.lua
+  string_metatable.lua string_rawset.lua string_setmetatable.lua tandem_rawset.lua tandem_write.lua
+  decl_meta_pairs.lua per_call.lua per_load.lua per_process.lua"
+AT_LOAD="loop_at_load.lua pattern_at_load.lua bad_api.lua bad_field_type.lua bad_name.lua bad_no_decl.lua
+  bad_syntax.lua bad_unknown_field.lua bad_version.lua decl_meta_index.lua"
+printf '%s\n' $HOOKED $AT_LOAD | xargs -P 2 -I{} bash -c 'evil_run "$1"' _ {}
+for f in $HOOKED $AT_LOAD; do
+  evil "$f" "$f"
+  if grep -qE "hook (score|capacity)" "$ERR"; then ok "run-$f-hook"
+  elif [[ " $(echo $AT_LOAD) " == *" $f "* ]]; then ok "run-$f-hook"
+  else fail "run-$f-hook" "$(cat "$ERR")"; fi
+done
+for f in decl_meta_pairs per_call per_process decl_meta_index loop_at_load bad_syntax; do
+  grep -qE "$f.lua:[0-9]+: " "$EVIL/$f.lua.err" && ok "run-$f-line" || fail "run-$f-line" "$(cat "$EVIL/$f.lua.err")"
+done
+grep -q "decl_meta_pairs.lua:15: score must return a finite number (got table) (in hook score)" "$EVIL/decl_meta_pairs.lua.err" \
+  && ok run-meta-return || fail run-meta-return "$(cat "$EVIL/decl_meta_pairs.lua.err")"
 [ "$(db_digest "$WS")" = "$D2" ] && ok evil-unchanged || fail evil-unchanged "db changed"
 # A workspace policy found by name, not by path, is held to the same sandbox.
 cp "$PLUG/finalizer.lua" "$WS/policies/"

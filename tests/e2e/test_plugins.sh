@@ -46,7 +46,7 @@ bad() {
   if [ "$ms" -lt "$LIMIT_MS" ]; then ok "$f time"; else fail "$f time" "took $ms ms"; fi
 }
 
-BAD_FIXTURES="loop.lua loop_pcall.lua loop_xpcall.lua loop_at_load.lua alloc.lua alloc_tables.lua huge_rep.lua recurse.lua recurse_gsub.lua sort_error.lua pattern.lua pattern_at_load.lua io_open.lua os_execute.lua os_exit.lua os_getenv.lua debug_lib.lua package_lib.lua require_fn.lua dofile_fn.lua collectgarbage_fn.lua bytecode.lua string_dump.lua finalizer.lua finalizer_false.lua string_replace.lua string_rawset.lua string_metatable.lua string_setmetatable.lua tandem_write.lua tandem_rawset.lua error_table.lua hook_error.lua api_error.lua bad_field_type.lua bad_unknown_field.lua bad_api.lua bad_name.lua bad_version.lua bad_no_decl.lua bad_syntax.lua"
+BAD_FIXTURES="loop.lua loop_pcall.lua loop_xpcall.lua loop_at_load.lua alloc.lua alloc_tables.lua huge_rep.lua recurse.lua recurse_gsub.lua sort_error.lua pattern.lua pattern_at_load.lua io_open.lua os_execute.lua os_exit.lua os_getenv.lua debug_lib.lua package_lib.lua require_fn.lua dofile_fn.lua collectgarbage_fn.lua bytecode.lua string_dump.lua finalizer.lua finalizer_false.lua string_replace.lua string_rawset.lua string_metatable.lua string_setmetatable.lua tandem_write.lua tandem_rawset.lua error_table.lua hook_error.lua api_error.lua bad_field_type.lua bad_unknown_field.lua bad_api.lua bad_name.lua bad_version.lua bad_no_decl.lua bad_syntax.lua decl_meta_index.lua decl_meta_pairs.lua per_call.lua per_load.lua per_process.lua"
 printf '%s\n' $BAD_FIXTURES | xargs -P 2 -I{} bash -c 'check_one "$1"' _ {}
 
 bad loop.lua "tandem: loop.lua:5: instruction budget of 10000000 exhausted (in hook score)"
@@ -94,6 +94,15 @@ bad bad_name.lua "tandem: bad_name.lua:2: field 'name' must be 1 to 64 character
 bad bad_version.lua "tandem: bad_version.lua:2: field 'version' must look like \"1.2.0\" (got \"1.2\")"
 bad bad_no_decl.lua "tandem: bad_no_decl.lua: the file must return a declaration made with tandem.policy{...}"
 bad bad_syntax.lua "tandem: bad_syntax.lua:2: '}' expected near 'version'"
+# Plugins that behave differently per load, per call or per process, and
+# metatables on the declaration and on what hooks return: the host never runs
+# the file or a metamethod, and names the file, line and hook.
+bad decl_meta_index.lua "tandem: decl_meta_index.lua:10: missing field 'version' (a string)"
+bad decl_meta_pairs.lua "tandem: decl_meta_pairs.lua:15: score must return a finite number (got table) (in hook score)"
+bad per_call.lua "tandem: per_call.lua:16: instruction budget of 10000000 exhausted (in hook score)"
+bad per_load.lua "tandem: plugin per_load.lua: hook capacity killed after 400 ms wall-clock deadline"
+expect_err "per_load reloaded" "plugin per_load.lua: hook score not run: the file declared something else when it was loaded again"
+bad per_process.lua "tandem: per_process.lua:11: refusing to score in a fresh process (clock 0.0) (in hook score)"
 
 # Nothing escaped the sandbox.
 if [ -e /tmp/tandem-pwned ]; then fail "os.execute escaped" "/tmp/tandem-pwned exists"; else ok "no escape"; fi

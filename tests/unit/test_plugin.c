@@ -15,8 +15,12 @@
 
 #include <cmocka.h>
 #include <lauxlib.h>
+#include <lualib.h>
+#include <poll.h>
+#include <uv.h>
 
 #include "lua/check.h"
+#include "lua/marshal.h"
 #include "lua/plugin.h"
 #include "lua/registry.h"
 
@@ -417,6 +421,282 @@ test_check(void **state)
 	plugin_delete(p);
 }
 
+/* ---- hooks in the long-lived worker ----------------------------------------------- */
+
+/* Marshals the sequence of Lua expressions `src` ("{1, 'x'}") as hook arguments. */
+static void
+encode_args(const char *src, struct worker_buf *out)
+{
+	lua_State *L = luaL_newstate();
+	char chunk[256];
+	snprintf(chunk, sizeof(chunk), "return %s", src);
+	assert_int_equal(luaL_dostring(L, chunk), LUA_OK);
+	struct diag d;
+	assert_int_equal(marshal_encode(L, -1, 0, "args", out, &d), 0);
+	lua_close(L);
+}
+
+/* Decodes a plugin_call_data result and returns r[1] as a number (or -1). */
+static double
+first_result(const struct worker_buf *res)
+{
+	lua_State *L = luaL_newstate();
+	struct diag d;
+	double v = -1;
+	if (marshal_push(L, res->data, res->len, NULL, NULL, &d) == 0 && lua_istable(L, -1)) {
+		lua_rawgeti(L, -1, 1);
+		if (lua_type(L, -1) == LUA_TNUMBER)
+			v = lua_tonumber(L, -1);
+	}
+	lua_close(L);
+	return v;
+}
+
+static void
+test_worker_keeps_state_and_restarts(void **state)
+{
+	(void)state;
+	struct diag d;
+	const char *path = write_tmp("w/counter.lua",
+		"local n = 0\n"
+		"return tandem.policy{name='counter', version='1.0.0', api=1,\n"
+		"  limits = {deadline_ms = 300},\n"
+		"  score = function(k)\n"
+		"    n = n + 1\n"
+		"    if k == 'hang' then return string.find(string.rep('a', 60000), '.-.-.-.-.-b') end\n"
+		"    if k == 'meta' then return setmetatable({n}, {__index = function() while true do end end}) end\n"
+		"    return n\n"
+		"  end}\n");
+	struct plugin *p = plugin_load(path, NULL, &d);
+	assert_non_null(p);
+	assert_true(plugin_isolated(p));
+	assert_non_null(plugin_worker(p));
+	/* The host's state holds the declaration as data; its hooks only say where they run. */
+	lua_State *L = plugin_state(p);
+	plugin_push_decl(p);
+	lua_getfield(L, -1, "name");
+	assert_string_equal(lua_tostring(L, -1), "counter");
+	lua_pop(L, 2);
+	assert_int_equal(plugin_call(p, "score", 0, 1, &d), -1);
+	struct worker_buf args, res;
+	worker_buf_init(&args);
+	worker_buf_init(&res);
+	encode_args("{'count'}", &args);
+	for (int i = 1; i <= 3; i++) {
+		res.len = 0;
+		assert_int_equal(plugin_call_data(p, "score", args.data, args.len, 0, &res, &d), 0);
+		assert_true(first_result(&res) == i); /* state lives on in the worker */
+	}
+	/* A table with a metatable comes back as plain data; the metatable never runs. */
+	args.len = 0;
+	encode_args("{'meta'}", &args);
+	res.len = 0;
+	assert_int_equal(plugin_call_data(p, "score", args.data, args.len, 0, &res, &d), 0);
+	/* A hang inside C: killed at the deadline; the next call gets a fresh worker. */
+	args.len = 0;
+	encode_args("{'hang'}", &args);
+	assert_int_equal(plugin_call_data(p, "score", args.data, args.len, 0, &res, &d), -1);
+	assert_non_null(strstr(d.msg, "hook score killed after 300 ms wall-clock deadline"));
+	args.len = 0;
+	encode_args("{'count'}", &args);
+	res.len = 0;
+	assert_int_equal(plugin_call_data(p, "score", args.data, args.len, 0, &res, &d), 0);
+	assert_true(first_result(&res) == 1);
+	/* A function cannot come back. */
+	const char *fpath = write_tmp("w/fn.lua", "return tandem.report{name='fn', version='1.0.0', api=1,\n"
+					       "  build = function() return print end}\n");
+	struct plugin *q = plugin_load(fpath, NULL, &d);
+	assert_non_null(q);
+	args.len = 0;
+	encode_args("{}", &args);
+	assert_int_equal(plugin_call_data(q, "build", args.data, args.len, 0, &res, &d), -1);
+	assert_non_null(strstr(d.msg, "is a function, which cannot be passed"));
+	plugin_delete(q);
+	worker_buf_fini(&args);
+	worker_buf_fini(&res);
+	plugin_delete(p);
+}
+
+/*
+ * Plugin workers driven from a libuv loop: uv_poll on the worker's socket, a
+ * uv_timer for the deadline, while a 5 ms repeating timer keeps firing. The loop
+ * must never stall (no gap over 20 ms) while a plugin loops forever, allocates
+ * without bound, or hangs inside C in a pathological pattern.
+ */
+struct uv_case {
+	struct plugin *p;
+	uv_poll_t poll;
+	uv_timer_t deadline;
+	struct worker_buf reply;
+	int done, rc, closed;
+	char msg[DIAG_MSG_MAX];
+};
+
+struct uv_bench {
+	uv_timer_t tick;
+	uint64_t last, max_gap, ticks;
+	int running;
+};
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct uv_bench *b = t->data;
+	uint64_t now = uv_hrtime();
+	if (b->last && now - b->last > b->max_gap)
+		b->max_gap = now - b->last;
+	b->last = now;
+	b->ticks++;
+	if (!b->running)
+		uv_timer_stop(t);
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	struct uv_case *c = h->data;
+	c->closed++;
+}
+
+static void
+finish_case(struct uv_case *c, int rc, const struct diag *d)
+{
+	c->done = 1;
+	c->rc = rc;
+	snprintf(c->msg, sizeof(c->msg), "%s", rc < 0 ? d->msg : "");
+	uv_timer_stop(&c->deadline);
+	uv_close((uv_handle_t *)&c->poll, on_closed);
+	uv_close((uv_handle_t *)&c->deadline, on_closed);
+}
+
+static void
+on_poll(uv_poll_t *h, int status, int events)
+{
+	(void)status;
+	(void)events;
+	struct uv_case *c = h->data;
+	enum worker_status st;
+	struct diag d;
+	int rc = worker_pump(plugin_worker(c->p), &c->reply, &st, &d);
+	if (rc == 0)
+		return;
+	uv_poll_stop(h);
+	if (rc < 0)
+		plugin_exec_failure(c->p, "score", st, &d);
+	finish_case(c, rc, &d);
+}
+
+static void
+on_deadline(uv_timer_t *t)
+{
+	struct uv_case *c = t->data;
+	enum worker_status st;
+	struct diag d;
+	uv_poll_stop(&c->poll); /* before the socket is closed */
+	worker_expire(plugin_worker(c->p), 300, &st, &d);
+	plugin_exec_failure(c->p, "score", st, &d);
+	finish_case(c, -1, &d);
+}
+
+/* One run of the scenario; returns the largest gap between ticks, in ns. */
+static uint64_t
+uv_scenario(void)
+{
+	static const char *const sources[] = {
+		"while true do end",
+		"local t = {} while true do t[#t + 1] = string.rep('x', 1 << 20) .. #t end",
+		"return string.find(string.rep('a', 60000), '.-.-.-.-.-b')",
+	};
+	enum { N = sizeof(sources) / sizeof(sources[0]) };
+	struct diag d;
+	struct uv_case cases[N];
+	memset(cases, 0, sizeof(cases));
+	struct worker_buf args;
+	worker_buf_init(&args);
+	encode_args("{}", &args);
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	for (int i = 0; i < N; i++) {
+		char name[64], text[512];
+		snprintf(name, sizeof(name), "w/hostile%d.lua", i);
+		snprintf(text, sizeof(text),
+			 "return tandem.policy{name='h%d', version='1.0.0', api=1,\n"
+			 "  limits = {instructions = 10000000000, deadline_ms = 600000, memory_mib = 4096},\n"
+			 "  score = function() %s end}\n",
+			 i, sources[i]);
+		struct uv_case *c = &cases[i];
+		c->p = plugin_load(write_tmp(name, text), NULL, &d);
+		assert_non_null(c->p);
+		worker_buf_init(&c->reply);
+	}
+	struct uv_bench b = {.running = 1};
+	uv_timer_init(&loop, &b.tick);
+	b.tick.data = &b;
+	uv_timer_start(&b.tick, on_tick, 5, 5);
+	for (int i = 0; i < N; i++) {
+		struct uv_case *c = &cases[i];
+		struct worker_buf req;
+		worker_buf_init(&req);
+		assert_int_equal(plugin_call_request(c->p, "score", args.data, args.len, &req, &d), 0);
+		struct worker *w = plugin_worker(c->p);
+		assert_int_equal(worker_send(w, req.data, req.len, 300, &d), 0);
+		worker_buf_fini(&req);
+		uv_poll_init(&loop, &c->poll, worker_fd(w));
+		c->poll.data = c;
+		int ev = UV_READABLE | ((worker_events(w) & POLLOUT) ? UV_WRITABLE : 0);
+		uv_poll_start(&c->poll, ev, on_poll);
+		uv_timer_init(&loop, &c->deadline);
+		c->deadline.data = c;
+		uv_timer_start(&c->deadline, on_deadline, 300, 0);
+	}
+	while (1) {
+		int all = 1;
+		for (int i = 0; i < N; i++)
+			all &= cases[i].closed == 2;
+		if (all)
+			break;
+		uv_run(&loop, UV_RUN_ONCE);
+	}
+	b.running = 0;
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&b.tick, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(cases[i].rc, -1);
+		assert_non_null(strstr(cases[i].msg, "hostile"));
+		assert_non_null(strstr(cases[i].msg, "score"));
+		worker_buf_fini(&cases[i].reply);
+	}
+	assert_non_null(strstr(cases[0].msg, "killed after 300 ms wall-clock deadline"));
+	assert_non_null(strstr(cases[2].msg, "killed after 300 ms wall-clock deadline"));
+	assert_true(b.ticks >= 40);
+	/* Each plugin is called again, from a fresh worker. */
+	for (int i = 0; i < N; i++) {
+		struct worker_buf res;
+		worker_buf_init(&res);
+		assert_int_equal(plugin_call_data(cases[i].p, "score", args.data, args.len, 100, &res, &d), -1);
+		worker_buf_fini(&res);
+		plugin_delete(cases[i].p);
+	}
+	worker_buf_fini(&args);
+	return b.max_gap;
+}
+
+static void
+test_uv_loop_never_stalls(void **state)
+{
+	(void)state;
+	/* Up to three runs: the machine is shared, and another process's burst can
+	 * delay a tick by itself; one clean run shows the host never blocks. */
+	uint64_t gap = 0;
+	for (int run = 0; run < 3; run++)
+		if ((gap = uv_scenario()) <= 20 * 1000000ull)
+			break;
+	if (gap > 20 * 1000000ull)
+		fail_msg("the loop stalled: a %.1f ms gap between 5 ms ticks", gap / 1e6);
+}
+
 static int
 setup(void **state)
 {
@@ -446,6 +726,8 @@ main(void)
 		cmocka_unit_test(test_call),            cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_isolate_kills_c_hang), cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_worker_keeps_state_and_restarts),
+		cmocka_unit_test(test_uv_loop_never_stalls),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
