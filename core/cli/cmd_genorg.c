@@ -2,10 +2,10 @@
  * cli/cmd_genorg: `tandem gen-org`, a synthetic organization as people CSV, and
  * optionally the sign-up survey of a program drawn from it.
  *
- * The generator is core/genorg; this file parses options and writes the rows with
- * core/csv. Regular files are written to a temporary name next to the target and
- * renamed only when everything was written, so a failure never leaves a half file
- * behind (devices and pipes are written in place).
+ * The generator is program/genorg; this file parses options and writes the rows
+ * with io/csv into io/outfile files, which appear only when everything was
+ * written, so a failure never leaves a half file behind (devices and pipes are
+ * written in place).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,11 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/commands.h"
 #include "io/csv.h"
+#include "io/outfile.h"
 #include "program/genorg.h"
 
 static const char *const CMD = "gen-org";
@@ -130,102 +129,6 @@ parse(int argc, char **argv, struct opts *o)
 	return CLI_OK;
 }
 
-/* An output file written under a temporary name and renamed into place on success. */
-struct outfile {
-	const char *path; /* NULL: standard output */
-	char tmp[4096];
-	FILE *f;
-};
-
-static int
-outfile_open(struct outfile *o, const char *path)
-{
-	o->path = path;
-	o->tmp[0] = '\0';
-	if (path == NULL) {
-		o->f = stdout;
-		return 0;
-	}
-	/* A device or pipe (/dev/stdout, a FIFO) is written in place, never replaced. */
-	struct stat st;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		o->f = fopen(path, "w");
-		if (o->f == NULL)
-			return cli_error("cannot write '%s': %s", path, strerror(errno));
-		return 0;
-	}
-	if ((size_t)snprintf(o->tmp, sizeof(o->tmp), "%s.tmpXXXXXX", path) >= sizeof(o->tmp))
-		return cli_error("cannot write '%s': path too long", path);
-	int fd = mkstemp(o->tmp);
-	if (fd < 0) {
-		o->tmp[0] = '\0';
-		return cli_error("cannot write '%s': %s", path, strerror(errno));
-	}
-	o->f = fdopen(fd, "w");
-	if (o->f == NULL) {
-		int e = errno;
-		close(fd);
-		unlink(o->tmp);
-		o->tmp[0] = '\0';
-		return cli_error("cannot write '%s': %s", path, strerror(e));
-	}
-	/*
-	 * mkstemp creates 0600; a CSV export should get the usual umask-based mode. A
-	 * failure (a filesystem without modes) is ignored: a 0600 file is still right.
-	 */
-	mode_t mask = umask(0);
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
-	setvbuf(o->f, NULL, _IOFBF, 1 << 20);
-	return 0;
-}
-
-static void
-outfile_discard(struct outfile *o)
-{
-	if (o->tmp[0] != '\0')
-		unlink(o->tmp);
-	o->tmp[0] = '\0';
-}
-
-/* Flushes and closes; on failure (or when !ok) the temporary file is removed. */
-static int
-outfile_close(struct outfile *o, int ok)
-{
-	if (o->f == NULL)
-		return ok ? 0 : -1;
-	int failed = fflush(o->f) != 0 || ferror(o->f);
-	int e = errno;
-	if (o->f != stdout && fclose(o->f) != 0 && !failed) {
-		failed = 1;
-		e = errno;
-	}
-	o->f = NULL;
-	if (failed && ok) {
-		cli_error("cannot write '%s': %s", o->path ? o->path : "standard output",
-			  strerror(e));
-		ok = 0;
-	}
-	if (!ok)
-		outfile_discard(o);
-	return ok ? 0 : -1;
-}
-
-/* Renames the finished temporary file onto its target. */
-static int
-outfile_commit(struct outfile *o)
-{
-	if (o->tmp[0] == '\0')
-		return 0;
-	if (rename(o->tmp, o->path) != 0) {
-		int e = errno;
-		unlink(o->tmp);
-		return cli_error("cannot write '%s': %s", o->path, strerror(e));
-	}
-	o->tmp[0] = '\0';
-	return 0;
-}
-
 static int
 write_people(const struct genorg *g, FILE *f, struct genorg_row *row)
 {
@@ -261,8 +164,32 @@ static int
 write_failed(const struct outfile *o)
 {
 	if (ferror(o->f))
-		cli_error("cannot write '%s': %s", o->path ? o->path : "standard output",
-			  strerror(errno));
+		cli_error("cannot write '%s': %s", outfile_name(o), strerror(errno));
+	return 0;
+}
+
+/* Opens path into o; reports a failure; true when open. */
+static int
+opened(struct outfile *o, const char *path)
+{
+	struct diag d;
+	diag_clear(&d);
+	if (outfile_open(o, path, &d) == 0)
+		return 1;
+	cli_diag(&d);
+	return 0;
+}
+
+/* Closes o; reports a write failure; true when o is complete and ok was. */
+static int
+closed(struct outfile *o, int ok)
+{
+	struct diag d;
+	diag_clear(&d);
+	if (outfile_close(o, ok, &d) == 0)
+		return 1;
+	if (d.msg[0])
+		cli_diag(&d);
 	return 0;
 }
 
@@ -288,20 +215,22 @@ run(const struct opts *o)
 
 	struct genorg_row row;
 	struct outfile people = {0}, survey = {0};
-	int ok = outfile_open(&people, o->out) == 0;
+	int ok = opened(&people, o->out);
 	if (ok && s != NULL)
-		ok = outfile_open(&survey, o->survey_out) == 0;
+		ok = opened(&survey, o->survey_out);
 	if (ok && write_people(g, people.f, &row) != 0)
 		ok = write_failed(&people);
 	if (ok && s != NULL && write_survey(s, survey.f, &row) != 0)
 		ok = write_failed(&survey);
 	/* Close both even after a failure, so no temporary file is left behind. */
-	ok = outfile_close(&people, ok) == 0 && ok;
-	ok = outfile_close(&survey, ok) == 0 && ok;
+	ok = closed(&people, ok) && ok;
+	ok = closed(&survey, ok) && ok;
 	if (!ok)
 		outfile_discard(&people);
-	else if (outfile_commit(&people) != 0 || outfile_commit(&survey) != 0)
+	else if (outfile_commit(&people, &d) != 0 || outfile_commit(&survey, &d) != 0) {
+		cli_diag(&d);
 		ok = 0;
+	}
 	genorg_survey_delete(s);
 	genorg_delete(g);
 	return ok ? CLI_OK : CLI_FAIL;

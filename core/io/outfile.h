@@ -1,0 +1,46 @@
+/*
+ * outfile: an output file that appears only when everything was written. A
+ * regular file is written under a temporary name next to its target
+ * (PATH.tmpXXXXXX, with the usual umask-based mode) and renamed onto it by
+ * outfile_commit, so a failure never leaves a half file behind; a device or a
+ * pipe (/dev/stdout, a FIFO) is written in place; no path means standard output.
+ *
+ * Callers: `tandem gen-org` (core/cli/cmd_genorg.c), and any export that must
+ * not leave a truncated file.
+ *
+ * Contract: open, write to o->f, then outfile_close (flushes; removes the
+ * temporary file on failure or when !ok) and outfile_commit (renames). Errors
+ * are "cannot write 'PATH': reason" (PATH "standard output" for stdout).
+ */
+#ifndef TANDEM_OUTFILE_H
+#define TANDEM_OUTFILE_H
+
+#include <stdio.h>
+
+#include "base/diag.h"
+
+struct outfile {
+	const char *path; /* NULL: standard output */
+	char tmp[4096];   /* the temporary name; "" when none */
+	FILE *f;
+};
+
+/* Opens path (NULL: standard output) for writing. */
+int outfile_open(struct outfile *o, const char *path, struct diag *d);
+
+/* The target's name in messages: its path, or "standard output". */
+const char *outfile_name(const struct outfile *o);
+
+/*
+ * Flushes and closes; on a write failure (when ok) it sets d; on failure or
+ * when !ok the temporary file is removed. 0 only when ok and all was written.
+ */
+int outfile_close(struct outfile *o, int ok, struct diag *d);
+
+/* Removes the temporary file, if any (after a failure elsewhere). */
+void outfile_discard(struct outfile *o);
+
+/* Renames the finished temporary file onto its target (nothing to do for stdout or a device). */
+int outfile_commit(struct outfile *o, struct diag *d);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * Unit tests for core/io/outfile.c: a file appears only when complete, a
+ * failure leaves neither the target nor a temporary file, devices are written
+ * in place.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "io/outfile.h"
+
+#include "tmpdir.h"
+
+/* Files in the scratch folder. */
+static int
+nfiles(void)
+{
+	DIR *dir = opendir(tmpdir);
+	assert_non_null(dir);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(dir)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+static void
+appears_when_committed(void **state)
+{
+	(void)state;
+	struct outfile o = {0};
+	struct diag d = {0};
+	const char *path = tmpdir_path("out.csv");
+	assert_int_equal(outfile_open(&o, path, &d), 0);
+	assert_string_equal(outfile_name(&o), path);
+	fputs("a,b\n", o.f);
+	assert_int_equal(access(path, F_OK), -1); /* still under its temporary name */
+	assert_int_equal(nfiles(), 1);
+	assert_int_equal(outfile_close(&o, 1, &d), 0);
+	assert_int_equal(outfile_commit(&o, &d), 0);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char buf[16] = {0};
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "a,b\n");
+	assert_int_equal(nfiles(), 1);
+	unlink(path);
+}
+
+static void
+failure_leaves_nothing(void **state)
+{
+	(void)state;
+	struct outfile o = {0};
+	struct diag d = {0};
+	assert_int_equal(outfile_open(&o, tmpdir_path("gone.csv"), &d), 0);
+	fputs("x\n", o.f);
+	assert_int_equal(outfile_close(&o, 0, &d), -1);
+	assert_int_equal(nfiles(), 0);
+
+	assert_int_equal(outfile_open(&o, tmpdir_path("kept.csv"), &d), 0);
+	assert_int_equal(outfile_close(&o, 1, &d), 0);
+	outfile_discard(&o);
+	assert_int_equal(nfiles(), 0);
+}
+
+static void
+errors_name_the_target(void **state)
+{
+	(void)state;
+	struct outfile o = {0};
+	struct diag d = {0};
+	char path[160];
+	snprintf(path, sizeof(path), "%s/no/such/dir/x.csv", tmpdir);
+	assert_int_equal(outfile_open(&o, path, &d), -1);
+	assert_int_equal(d.code, DIAG_IO);
+	assert_non_null(strstr(d.msg, "cannot write '"));
+	assert_non_null(strstr(d.msg, "/no/such/dir/x.csv'"));
+
+	if (access("/dev/full", W_OK) == 0) { /* a device: written in place, fails at the flush */
+		diag_clear(&d);
+		assert_int_equal(outfile_open(&o, "/dev/full", &d), 0);
+		for (int i = 0; i < 100000; i++)
+			fputs("0123456789", o.f);
+		assert_int_equal(outfile_close(&o, 1, &d), -1);
+		assert_non_null(strstr(d.msg, "cannot write '/dev/full'"));
+	}
+}
+
+static void
+standard_output(void **state)
+{
+	(void)state;
+	struct outfile o = {0};
+	struct diag d = {0};
+	assert_int_equal(outfile_open(&o, NULL, &d), 0);
+	assert_ptr_equal(o.f, stdout);
+	assert_string_equal(outfile_name(&o), "standard output");
+	assert_int_equal(outfile_close(&o, 1, &d), 0);
+	assert_int_equal(outfile_commit(&o, &d), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(appears_when_committed),
+	    cmocka_unit_test(failure_leaves_nothing),
+	    cmocka_unit_test(errors_name_the_target),
+	    cmocka_unit_test(standard_output),
+	};
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
+}
