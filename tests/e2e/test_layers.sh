@@ -57,7 +57,7 @@ printf '#include "program/people.h"\n' >>"$tmp/core/base/diag.c"
 out=$(check_tree "$tmp")
 contains "an upward include is caught" "core/base/diag.c:" "$out"
 contains "and named" "includes program/people.h" "$out"
-printf '#include "../program/people.h"\n' >>"$tmp/core/match/match.c"
+printf '#include "../program/people.h"\n' >>"$tmp/core/match/dense.c"
 out=$(check_tree "$tmp")
-contains "a relative upward include is caught" "core/match/match.c:" "$out"
+contains "a relative upward include is caught" "core/match/dense.c:" "$out"
 finish

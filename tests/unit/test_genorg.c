@@ -1,5 +1,5 @@
 /*
- * Unit tests for core/genorg: determinism, the shape of the tree, uniqueness,
+ * Unit tests for core/program/genorg*.c: determinism, the shape of the tree, uniqueness,
  * the realism the matching work relies on (ages, skills, languages), the survey,
  * and the tiny orgs (1, 2, 7 people).
  */

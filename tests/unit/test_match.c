@@ -1,5 +1,5 @@
 /*
- * Unit tests for core/match/match.c (dense assignment, certificate, result helpers).
+ * Unit tests for core/match/dense.c and its parts (problem, kernels, tall, zone), certify.c and result.c.
  * The oracle enumerates every assignment of small instances (capacities expanded,
  * memoized over the remaining capacities) and keeps the lexicographic best:
  * most pairs first, then the best total.

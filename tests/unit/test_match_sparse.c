@@ -1,5 +1,5 @@
 /*
- * Unit tests for core/match_sparse: the sparse assignment solver against brute
+ * Unit tests for core/match/sparse*.c: the sparse assignment solver against brute
  * force on small random problems (capacities, vetoes, pins, deficient cases),
  * the certificate on larger ones, and every input error.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for core/match_stable: deferred acceptance against brute force
+ * Unit tests for core/match/stable.c and prefs.c: deferred acceptance against brute force
  * (stability and proposer-optimality over every stable matching of small random
  * instances with incomplete lists and capacities), preference lists from
  * scores (ties, forbidden pairs, maximize), the blocking-pair check, errors,
