@@ -13,6 +13,7 @@
 /* Appends into a fixed buffer; `full` records that something did not fit. */
 struct sbuf {
 	char *p, *end;
+	char *start; /* where the current field began */
 	int full;
 };
 
@@ -54,14 +55,16 @@ sb_uint(struct sbuf *s, unsigned long v, int width)
 		sb_char(s, tmp[--n]);
 }
 
-/* Ends the current field and returns its start. */
+/* Ends the current field and returns its start; the next field begins after it. */
 static const char *
-sb_end(struct sbuf *s, const char *start)
+sb_field(struct sbuf *s)
 {
+	const char *start = s->start;
 	if (s->p < s->end)
 		*s->p++ = '\0';
 	else
 		s->full = 1;
+	s->start = s->p;
 	return start;
 }
 
@@ -166,79 +169,66 @@ genorg_format(const struct genorg *g, long i, struct genorg_row *row, struct dia
 	const struct genorg_person *p = &g->people[i];
 	const struct name_forms *first = &g->names.first[p->first];
 	const struct name_forms *last = &g->names.last[p->last];
-	struct sbuf s = {row->buf, row->buf + sizeof(row->buf), 0};
+	struct sbuf s = {row->buf, row->buf + sizeof(row->buf), row->buf, 0};
 	const char **f = row->field;
-	char *start;
 
-	start = s.p;
 	sb_id(&s, i);
-	f[0] = sb_end(&s, start);
+	f[0] = sb_field(&s);
 
-	start = s.p;
 	sb_str(&s, first->display);
 	sb_char(&s, ' ');
 	sb_initials(&s, p->name_dup);
 	sb_str(&s, last->display);
-	f[1] = sb_end(&s, start);
+	f[1] = sb_field(&s);
 
-	start = s.p;
 	sb_str(&s, first->ascii);
 	sb_char(&s, '.');
 	sb_str(&s, last->ascii);
 	if (p->name_dup > 0)
 		sb_uint(&s, p->name_dup + 1, 1);
 	sb_str(&s, "@example.com");
-	f[2] = sb_end(&s, start);
+	f[2] = sb_field(&s);
 
-	start = s.p;
 	sb_title(&s, p);
-	f[3] = sb_end(&s, start);
+	f[3] = sb_field(&s);
 
-	start = s.p;
 	sb_uint(&s, p->level, 1);
-	f[4] = sb_end(&s, start);
+	f[4] = sb_field(&s);
 
 	f[5] = genorg__departments[p->department].name;
 
-	start = s.p;
 	sb_team(&s, &g->teams[p->team]);
-	f[6] = sb_end(&s, start);
+	f[6] = sb_field(&s);
 
 	f[7] = genorg__locations[p->location].name;
 	f[8] = genorg__locations[p->location].zone;
 
-	start = s.p;
 	if (p->manager >= 0)
 		sb_id(&s, p->manager);
-	f[9] = sb_end(&s, start);
+	f[9] = sb_field(&s);
 
-	start = s.p;
 	sb_uint(&s, p->birth_year, 4);
-	f[10] = sb_end(&s, start);
+	f[10] = sb_field(&s);
 
 	f[11] = people_generations[p->generation];
 
-	start = s.p;
 	sb_uint(&s, p->hire_year, 4);
 	sb_char(&s, '-');
 	sb_uint(&s, p->hire_month, 2);
 	sb_char(&s, '-');
 	sb_uint(&s, p->hire_day, 2);
-	f[12] = sb_end(&s, start);
+	f[12] = sb_field(&s);
 
 	f[13] = genorg__status_names[p->status];
 
-	start = s.p;
 	sb_topics(&s, p->skills);
-	f[14] = sb_end(&s, start);
+	f[14] = sb_field(&s);
 
-	start = s.p;
 	sb_topics(&s, p->wanted);
-	f[15] = sb_end(&s, start);
+	f[15] = sb_field(&s);
 
-	start = s.p;
 	sb_join(&s, p->languages, NLANGS, genorg_language_code);
-	f[16] = sb_end(&s, start);
+	f[16] = sb_field(&s);
 
 	if (s.full)
 		return diag_set(d, DIAG_INTERNAL, "gen-org: row %ld does not fit its buffer",
@@ -246,38 +236,31 @@ genorg_format(const struct genorg *g, long i, struct genorg_row *row, struct dia
 	return 0;
 }
 
-
 int
 genorg_survey_format(const struct genorg_survey *s, long i, struct genorg_row *row,
 		     struct diag *d)
 {
 	const struct genorg_enrollment *e = &s->entries[i];
-	struct sbuf b = {row->buf, row->buf + sizeof(row->buf), 0};
+	struct sbuf b = {row->buf, row->buf + sizeof(row->buf), row->buf, 0};
 	const char **f = row->field;
-	char *start;
 
-	start = b.p;
 	sb_id(&b, e->person);
-	f[0] = sb_end(&b, start);
+	f[0] = sb_field(&b);
 
 	f[1] = genorg__role_names[e->role];
 
-	start = b.p;
 	if (e->role != GENORG_MENTEE)
 		sb_uint(&b, e->capacity, 1);
-	f[2] = sb_end(&b, start);
+	f[2] = sb_field(&b);
 
-	start = b.p;
 	sb_topics(&b, e->offered);
-	f[3] = sb_end(&b, start);
+	f[3] = sb_field(&b);
 
-	start = b.p;
 	sb_topics(&b, e->wanted);
-	f[4] = sb_end(&b, start);
+	f[4] = sb_field(&b);
 
-	start = b.p;
 	sb_join(&b, e->availability, GENORG_NSLOTS, genorg_slot_name);
-	f[5] = sb_end(&b, start);
+	f[5] = sb_field(&b);
 	f[6] = e->consent ? "yes" : "no";
 	if (b.full)
 		return diag_set(d, DIAG_INTERNAL, "gen-org: survey row %ld does not fit its buffer",
