@@ -9,7 +9,9 @@
  * init and serve functions run in the host, so there is one code path.
  *
  * Request bytes: the operation's address, the hook name (u16 length + bytes),
- * then the operation's input. Start result (the child's answer to init): the
+ * zero padding to a multiple of 8 bytes, then the operation's input (so it
+ * starts 8-byte aligned in the worker's buffer, and may hold doubles read in
+ * place). Start result (the child's answer to init): the
  * kind (i32), then the declaration as marshalled data (hooks as markers).
  */
 #include "lua/plugin.h"
@@ -282,6 +284,9 @@ serve(void *arg, const char *req, size_t len, struct worker_buf *out, struct dia
 	memcpy(hook, req + at, hl);
 	hook[hl] = '\0';
 	at += hl;
+	at += (8 - at % 8) % 8; /* the input starts 8-byte aligned */
+	if (at > len)
+		return diag_set(d, DIAG_INTERNAL, "malformed worker request");
 	return op(host->live, hook, req + at, len - at, out, d);
 }
 
@@ -543,9 +548,12 @@ plugin_exec_request(struct plugin *p, plugin_op_fn op, const char *hook, const v
 	if (hl >= 64)
 		return diag_set(d, DIAG_INVALID, "hook name '%.80s' is too long", hook);
 	uint16_t h16 = (uint16_t)hl;
+	static const char zeros[8];
+	size_t head = sizeof(op) + sizeof(h16) + hl;
 	if (worker_buf_append(req, &op, sizeof(op), d) != 0 ||
 	    worker_buf_append(req, &h16, sizeof(h16), d) != 0 ||
 	    worker_buf_append(req, hook ? hook : "", hl, d) != 0 ||
+	    worker_buf_append(req, zeros, (8 - head % 8) % 8, d) != 0 ||
 	    worker_buf_append(req, in, n, d) != 0)
 		return -1;
 	return 0;
@@ -714,9 +722,9 @@ plugin_call(struct plugin *p, const char *hook, int nargs, int nresults, struct 
 	return rc;
 }
 
-int
-plugin_run(struct plugin *p, const char *hook, lua_CFunction fn, void *ud, int64_t n_calls,
-	   struct diag *d)
+static int
+run_batch(struct plugin *p, const char *hook, lua_CFunction fn, void *ud, int64_t budget,
+	  int deadline_ms, struct diag *d)
 {
 	struct plugin *l = live_for_call(p, hook, d);
 	if (l == NULL)
@@ -729,13 +737,27 @@ plugin_run(struct plugin *p, const char *hook, lua_CFunction fn, void *ud, int64
 				plugin_kind_name(l->kind), hook);
 	}
 	lua_pushlightuserdata(L, ud); /* stack: fn, hook, ud */
-	int64_t budget = l->lim.instructions;
-	if (n_calls > 1)
-		budget = budget > INT64_MAX / n_calls ? INT64_MAX : budget * n_calls;
-	plugin_sandbox_begin(L, hook, budget, l->lim.batch_deadline_ms);
+	plugin_sandbox_begin(L, hook, budget, deadline_ms);
 	int rc = plugin_sandbox_pcall(L, 2, 0, d);
 	plugin_sandbox_end(L);
 	return rc;
+}
+
+int
+plugin_run(struct plugin *p, const char *hook, lua_CFunction fn, void *ud, int64_t n_calls,
+	   struct diag *d)
+{
+	int64_t budget = p->lim.instructions;
+	if (n_calls > 1)
+		budget = budget > INT64_MAX / n_calls ? INT64_MAX : budget * n_calls;
+	return run_batch(p, hook, fn, ud, budget, p->lim.batch_deadline_ms, d);
+}
+
+int
+plugin_run_watched(struct plugin *p, const char *hook, lua_CFunction fn, void *ud,
+		   struct diag *d)
+{
+	return run_batch(p, hook, fn, ud, 0, 0, d);
 }
 
 int

@@ -235,6 +235,16 @@ int plugin_run(struct plugin *p, const char *hook, lua_CFunction fn, void *ud, i
 	       struct diag *d);
 
 /*
+ * plugin_run with no instruction budget and no deadline, only the memory cap:
+ * no count hook runs, so each call costs what a bare lua_call does. For an
+ * operation in the plugin's worker that watches its calls itself (a watchdog
+ * timer in that process installs a raising hook on a call that runs too long;
+ * the host kills the worker at its deadline). Never in the host.
+ */
+int plugin_run_watched(struct plugin *p, const char *hook, lua_CFunction fn, void *ud,
+		       struct diag *d);
+
+/*
  * Runs fn(arg, out, d) in a one-off forked child of the host (sys/worker's
  * worker_run) with this plugin's limits; inside it, plugin_call and plugin_run
  * load the plugin into that child's copy of plugin_state(p) on first use (the

@@ -216,7 +216,10 @@ plugin_sandbox_begin(lua_State *L, const char *hook, int64_t instructions, int d
 	sb->sys_oom = 0;
 	snprintf(sb->hook, sizeof(sb->hook), "%s", hook ? hook : "");
 	sb->armed = 1;
-	lua_sethook(L, sb_hook, LUA_MASKCOUNT, sb->step);
+	if (instructions <= 0 && deadline_ms <= 0)
+		lua_sethook(L, NULL, 0, 0); /* watched from outside: no per-instruction cost */
+	else
+		lua_sethook(L, sb_hook, LUA_MASKCOUNT, sb->step);
 }
 
 void

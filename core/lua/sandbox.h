@@ -132,7 +132,11 @@ int plugin_sandbox_dostring(lua_State *L, const char *chunk, const char *chunkna
  * Budget control. begin arms an instruction budget of `instructions` and a
  * deadline `deadline_ms` from now (0 = none) and remembers `hook` (may be NULL)
  * for error messages; end disarms. Calls do not nest. Cheap: a clock read and a
- * lua_sethook; nothing is allocated. Between begin and end, run code with
+ * lua_sethook; nothing is allocated. With neither an instruction budget nor a
+ * deadline (both 0) no count hook is installed at all, so the VM runs at full
+ * speed (with a count hook it checks it at every instruction): only the memory
+ * cap applies, and the caller must watch the calls itself (a watchdog in a
+ * worker process that installs a raising hook, see program/policy.c). Between begin and end, run code with
  * plugin_sandbox_pcall (or your own lua_pcall + plugin_sandbox_error).
  */
 void plugin_sandbox_begin(lua_State *L, const char *hook, int64_t instructions, int deadline_ms);

@@ -46,6 +46,7 @@ struct worker {
 	worker_serve_fn serve;
 	void *arg;
 	pid_t pid;
+	pid_t killed; /* a child killed and not reaped yet, or 0 */
 	int fd;    /* host end, non-blocking; -1 when no child */
 	int alive;
 	void *notes;
@@ -92,7 +93,7 @@ worker_buf_fini(struct worker_buf *b)
 }
 
 int
-worker_buf_append(struct worker_buf *b, const void *p, size_t n, struct diag *d)
+worker_buf_reserve(struct worker_buf *b, size_t n, struct diag *d)
 {
 	if (n > SIZE_MAX - b->len)
 		return diag_set(d, DIAG_NOMEM, "out of memory (worker buffer overflow)");
@@ -107,6 +108,14 @@ worker_buf_append(struct worker_buf *b, const void *p, size_t n, struct diag *d)
 		b->data = nd;
 		b->cap = cap;
 	}
+	return 0;
+}
+
+int
+worker_buf_append(struct worker_buf *b, const void *p, size_t n, struct diag *d)
+{
+	if (worker_buf_reserve(b, n, d) != 0)
+		return -1;
 	if (n > 0)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -332,7 +341,27 @@ describe_death(int ws, enum worker_status *st, struct diag *d)
 			WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
 }
 
-/* Closes the socket, kills the child if still there, reaps it; returns its wait status. */
+/* Reaps a child killed earlier, without waiting unless `wait` (see bury). */
+static void
+reap_killed(struct worker *w, int wait)
+{
+	if (w->killed <= 0)
+		return;
+	int ws;
+	pid_t r;
+	while ((r = waitpid(w->killed, &ws, wait ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r != 0)
+		w->killed = 0;
+}
+
+/*
+ * Closes the socket and, with kill_it, kills the child: then it is reaped later
+ * (the kernel may take tens of milliseconds to tear down a large address space,
+ * which an event loop must not wait for); returns 0. Without kill_it the child
+ * has exited (its end of the socket closed) and is reaped now: returns its wait
+ * status.
+ */
 static int
 bury(struct worker *w, int kill_it)
 {
@@ -342,9 +371,14 @@ bury(struct worker *w, int kill_it)
 		w->fd = -1;
 	}
 	if (w->pid > 0) {
-		if (kill_it)
+		if (kill_it) {
 			kill(w->pid, SIGKILL);
-		ws = reap(w->pid);
+			reap_killed(w, 1); /* at most one child waits to be reaped */
+			w->killed = w->pid;
+			reap_killed(w, 0);
+		} else {
+			ws = reap(w->pid);
+		}
 		w->pid = 0;
 	}
 	w->alive = 0;
@@ -504,8 +538,10 @@ worker_delete(struct worker *w)
 {
 	if (w == NULL)
 		return;
-	if (!w->lim.in_process)
+	if (!w->lim.in_process) {
 		bury(w, 1);
+		reap_killed(w, 1);
+	}
 	if (w->lim.in_process)
 		free(w->notes);
 	else
@@ -628,6 +664,7 @@ worker_pump(struct worker *w, struct worker_buf *reply, enum worker_status *st, 
 		*st = WORKER_SYSTEM;
 		return diag_set(d, DIAG_PLUGIN, "the worker is not running");
 	}
+	reap_killed(w, 0);
 	while (w->out_off < w->out.len) {
 		ssize_t n = send(w->fd, w->out.data + w->out_off, w->out.len - w->out_off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);

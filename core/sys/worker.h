@@ -27,7 +27,7 @@
  *     worker_pump(w, reply)                 on readiness: moves bytes; 1 = reply
  *                                           complete, 0 = not yet, -1 = failed
  *     worker_expire(w, deadline_ms)         the caller's timer fired: SIGKILL,
- *                                           reap, "killed after N ms ..."
+ *                                           "killed after N ms ..."
  * worker_call() does the same blocking, with poll() and the time left as its
  * timeout: no signal, no SIGALRM, no interval timer is ever used in the host.
  *
@@ -78,6 +78,8 @@ void worker_buf_init(struct worker_buf *b);
 void worker_buf_fini(struct worker_buf *b);
 /* Appends n bytes; returns 0, or -1 with a diag (DIAG_NOMEM). */
 int worker_buf_append(struct worker_buf *b, const void *p, size_t n, struct diag *d);
+/* Makes room for n more bytes (len unchanged); returns 0, or -1 with a diag. */
+int worker_buf_reserve(struct worker_buf *b, size_t n, struct diag *d);
 
 /* What a child may use. */
 struct worker_limits {
@@ -138,7 +140,7 @@ struct worker *worker_start(const struct worker_limits *lim, int deadline_ms, wo
 			    worker_serve_fn serve, void *arg, struct worker_buf *out,
 			    enum worker_status *st, struct diag *d);
 
-/* Kills (SIGKILL) and reaps the child, frees w. NULL is a no-op. */
+/* Kills (SIGKILL) and reaps the child (waiting for it), frees w. NULL is a no-op. */
 void worker_delete(struct worker *w);
 
 /* 1 while a child is running (or in in-process mode), 0 after a death. */
@@ -171,8 +173,10 @@ int worker_pump(struct worker *w, struct worker_buf *reply, enum worker_status *
 		struct diag *d);
 
 /*
- * The caller's deadline for the outstanding request passed: kills and reaps the
- * child; returns -1 with "killed after DEADLINE_MS ms wall-clock deadline".
+ * The caller's deadline for the outstanding request passed: kills the child
+ * (without waiting for the kernel to tear it down: it is reaped at the next
+ * pump, restart or delete); returns -1 with "killed after DEADLINE_MS ms
+ * wall-clock deadline".
  */
 int worker_expire(struct worker *w, int deadline_ms, enum worker_status *st, struct diag *d);
 

@@ -670,7 +670,7 @@ uv_scenario(void)
 	}
 	assert_non_null(strstr(cases[0].msg, "killed after 300 ms wall-clock deadline"));
 	assert_non_null(strstr(cases[2].msg, "killed after 300 ms wall-clock deadline"));
-	assert_true(b.ticks >= 40);
+	assert_true(b.ticks >= 10); /* it kept firing (every 5 ms, a little later on a busy machine) */
 	/* Each plugin is called again, from a fresh worker. */
 	for (int i = 0; i < N; i++) {
 		struct worker_buf res;
