@@ -2,12 +2,13 @@
  * lua/api_time: tandem.time and its C functions. See api_time.h.
  *
  * Parsing and UTC formatting are pure arithmetic on the proleptic Gregorian
- * calendar (days_from_civil below). Zones use glibc under a temporary TZ switch;
- * local wall times are mapped back to instants by resolve_local(), which does not
- * rely on mktime's handling of gaps and overlaps.
+ * calendar (time/cal). Zones go through time/tz, the core's one zone switch, which
+ * also maps local wall times back to instants (gaps move forward, overlaps take the
+ * earlier instant).
  */
 #include "lua/api_time.h"
 
+#include "time/cal.h"
 #include "time/tz.h"
 
 #include <ctype.h>
@@ -17,47 +18,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ---- calendar arithmetic ------------------------------------------------------ */
-
-static int
-is_leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-days_in_month(int64_t y, int m)
-{
-	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	return m == 2 && is_leap(y) ? 29 : dm[m - 1];
-}
-
-/* Days since 1970-01-01 of a civil date (eras of 400 years, March-based years). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t mp = (m + 9) % 12;
-	int64_t doy = (153 * mp + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* Local wall time, as plain fields. */
-struct wall {
-	int64_t y;
-	int mon, day, hour, min, sec;
-};
-
-static int64_t
-wall_as_utc(const struct wall *w)
-{
-	return days_from_civil(w->y, w->mon, w->day) * 86400 + w->hour * 3600 + w->min * 60 +
-	       w->sec;
-}
 
 /* ---- zones ------------------------------------------------------------------- */
 
@@ -71,97 +31,22 @@ is_utc(const char *zone)
 int
 api_time_check_zone(const char *zone, struct diag *d)
 {
-	/* tz_valid caches its answers: format/add/weekday call this for every use. */
-	if (is_utc(zone) || tz_valid(zone))
-		return 0;
-	return diag_set(d, DIAG_INVALID, "unknown time zone '%s' (want an IANA name like "
-			"\"Europe/Paris\")", zone);
+	return is_utc(zone) ? 0 : tz_check(zone, d);
 }
 
-/*
- * The TZ switch. Not thread-safe: TZ is process-wide. zone_enter saves the
- * current TZ and installs the zone; zone_leave restores.
- */
-struct tz_saved {
-	char value[256];
-	int had;
-};
-
-static void
-zone_enter(const char *zone, struct tz_saved *s)
+/* The wall time at t in zone (NULL = UTC) and the zone's UTC offset then (seconds east). */
+static int
+wall_at(int64_t t, const char *zone, struct cal_time *w, long *off, struct diag *d)
 {
-	const char *old = getenv("TZ");
-	s->had = old != NULL;
-	snprintf(s->value, sizeof(s->value), "%s", old ? old : "");
-	char tz[160];
-	snprintf(tz, sizeof(tz), ":%s", zone);
-	setenv("TZ", tz, 1);
-	tzset();
-}
-
-static void
-zone_leave(const struct tz_saved *s)
-{
-	if (s->had)
-		setenv("TZ", s->value, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-}
-
-/* UTC offset (seconds east) at instant t; the zone must be entered. */
-static long
-offset_at(int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (localtime_r(&tt, &tm) == NULL)
-		return 0;
-	return tm.tm_gmtoff;
-}
-
-static void
-to_wall(int64_t t, long off, struct wall *w)
-{
-	int64_t s = t + off;
-	int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
-	int64_t rem = s - days * 86400;
-	/* civil_from_days */
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	w->day = (int)(doy - (153 * mp + 2) / 5 + 1);
-	w->mon = (int)(mp < 10 ? mp + 3 : mp - 9);
-	w->y = yoe + era * 400 + (w->mon <= 2);
-	w->hour = (int)(rem / 3600);
-	w->min = (int)(rem / 60 % 60);
-	w->sec = (int)(rem % 60);
-}
-
-/*
- * The instant showing wall time w in the entered zone. Transitions are at least
- * days apart, so the offsets a day before and a day after cover both sides of
- * any transition near w. Both valid (the repeated hour): take the earlier. None
- * valid (a gap): use the offset before the gap, which moves the wall time
- * forward by the gap's length.
- */
-static int64_t
-resolve_local(const struct wall *w)
-{
-	int64_t u = wall_as_utc(w);
-	long before = offset_at(u - 86400), after = offset_at(u + 86400);
-	int64_t t1 = u - before, t2 = u - after;
-	int ok1 = offset_at(t1) == before, ok2 = offset_at(t2) == after;
-	if (ok1 && ok2)
-		return t1 < t2 ? t1 : t2;
-	if (ok1)
-		return t1;
-	if (ok2)
-		return t2;
-	return t1;
+	*off = 0;
+	if (!is_utc(zone)) {
+		struct tm tm;
+		if (tz_utc_to_local(zone, (time_t)t, &tm, d) != 0)
+			return -1;
+		*off = tm.tm_gmtoff;
+	}
+	cal_from_epoch(t + *off, w);
+	return 0;
 }
 
 /* ---- the C API ---------------------------------------------------------------- */
@@ -184,16 +69,16 @@ int
 api_time_parse(const char *s, int64_t *out, struct diag *d)
 {
 	const char *p = s;
-	struct wall w = {0};
+	struct cal_time w = {0};
 	int y, off_h = 0, off_m = 0, sign = 0;
 #define BAD(why) diag_set(d, DIAG_INVALID, "bad time '%.64s': %s", s, why)
 	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &w.mon) || *p++ != '-' ||
 	    digits(&p, 2, &w.day))
 		return BAD("want YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (or an offset like +01:00)");
-	w.y = y;
+	w.year = y;
 	if (w.mon < 1 || w.mon > 12)
 		return BAD("month out of range");
-	if (w.day < 1 || w.day > days_in_month(w.y, w.mon))
+	if (w.day < 1 || w.day > cal_days_in_month(w.year, w.mon))
 		return BAD("day out of range for the month");
 	if (*p != '\0') {
 		if ((*p != 'T' && *p != ' ') || (p++, digits(&p, 2, &w.hour)) || *p++ != ':' ||
@@ -218,26 +103,20 @@ api_time_parse(const char *s, int64_t *out, struct diag *d)
 			return BAD("unexpected characters at the end");
 	}
 #undef BAD
-	*out = wall_as_utc(&w) - sign * (off_h * 3600 + off_m * 60);
+	*out = cal_to_epoch(&w) - sign * (off_h * 3600 + off_m * 60);
 	return 0;
 }
 
+/* The zone is checked by tz_utc_to_local (as api_time_check_zone would), once per call. */
 int
 api_time_format(int64_t t, const char *zone, char *buf, size_t size, struct diag *d)
 {
-	if (api_time_check_zone(zone, d) != 0)
+	struct cal_time w;
+	long off;
+	if (wall_at(t, zone, &w, &off, d) != 0)
 		return -1;
-	long off = 0;
-	if (!is_utc(zone)) {
-		struct tz_saved s;
-		zone_enter(zone, &s);
-		off = offset_at(t);
-		zone_leave(&s);
-	}
-	struct wall w;
-	to_wall(t, off, &w);
-	int n = snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)w.y, w.mon, w.day,
-			 w.hour, w.min, w.sec);
+	int n = snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)w.year, w.mon,
+			 w.day, w.hour, w.min, w.sec);
 	if (is_utc(zone))
 		snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, "Z");
 	else
@@ -281,54 +160,50 @@ api_time_add(int64_t t, int64_t n, enum api_time_unit unit, const char *zone, in
 		*out = t + n * plain[unit];
 		return 0;
 	}
-	if (api_time_check_zone(zone, d) != 0)
+	struct cal_time w;
+	long off;
+	if (wall_at(t, zone, &w, &off, d) != 0)
 		return -1;
-	struct tz_saved s;
-	int utc = is_utc(zone);
-	if (!utc)
-		zone_enter(zone, &s);
-	struct wall w;
-	to_wall(t, utc ? 0 : offset_at(t), &w);
 	if (unit == API_TIME_MONTHS) {
-		int64_t m = w.y * 12 + (w.mon - 1) + n;
-		w.y = m >= 0 ? m / 12 : -((-m + 11) / 12);
-		w.mon = (int)(m - w.y * 12) + 1;
-		int last = days_in_month(w.y, w.mon);
+		int64_t m = w.year * 12 + (w.mon - 1) + n;
+		w.year = m >= 0 ? m / 12 : -((-m + 11) / 12);
+		w.mon = (int)(m - w.year * 12) + 1;
+		int last = cal_days_in_month(w.year, w.mon);
 		if (w.day > last)
 			w.day = last;
 	} else {
 		/* Move the date by whole days through the day count, keep the wall clock. */
-		int64_t days = days_from_civil(w.y, w.mon, w.day) + n * (unit == API_TIME_WEEKS ? 7 : 1);
-		struct wall dw;
-		to_wall(days * 86400, 0, &dw);
-		w.y = dw.y;
-		w.mon = dw.mon;
-		w.day = dw.day;
+		int64_t days = cal_days_from_civil(w.year, w.mon, w.day) +
+			       n * (unit == API_TIME_WEEKS ? 7 : 1);
+		cal_civil_from_days(days, &w.year, &w.mon, &w.day);
 	}
-	*out = utc ? wall_as_utc(&w) : resolve_local(&w);
-	if (!utc)
-		zone_leave(&s);
+	if (is_utc(zone)) {
+		*out = cal_to_epoch(&w);
+		return 0;
+	}
+	struct tm local = {
+		.tm_year = (int)(w.year - 1900),
+		.tm_mon = w.mon - 1,
+		.tm_mday = w.day,
+		.tm_hour = w.hour,
+		.tm_min = w.min,
+		.tm_sec = w.sec,
+	};
+	time_t at;
+	if (tz_local_to_utc(zone, &local, &at, d) != 0)
+		return -1;
+	*out = at;
 	return 0;
 }
 
 int
 api_time_weekday(int64_t t, const char *zone, struct diag *d)
 {
-	if (api_time_check_zone(zone, d) != 0)
+	struct cal_time w;
+	long off;
+	if (wall_at(t, zone, &w, &off, d) != 0)
 		return -1;
-	long off = 0;
-	if (!is_utc(zone)) {
-		struct tz_saved s;
-		zone_enter(zone, &s);
-		off = offset_at(t);
-		zone_leave(&s);
-	}
-	struct wall w;
-	to_wall(t, off, &w);
-	int64_t days = days_from_civil(w.y, w.mon, w.day);
-	/* 1970-01-01 was a Thursday (ISO 4). */
-	int64_t wd = ((days % 7) + 7 + 3) % 7;
-	return (int)wd + 1;
+	return cal_weekday(cal_days_from_civil(w.year, w.mon, w.day));
 }
 
 /* ---- Lua bindings ------------------------------------------------------------- */

@@ -8,9 +8,9 @@
  * = Feb 28/29). A local time that falls in a DST gap moves forward by the gap;
  * one that is ambiguous (the repeated hour) takes the earlier instant.
  *
- * Implementation: glibc's tzset/localtime_r/mktime under a temporary TZ switch.
- * That is NOT thread-safe (TZ is process-global): call these functions from one
- * thread only. The previous TZ is restored after each call.
+ * Implementation: calendar arithmetic in time/cal; zone offsets and local times
+ * through time/tz, the core's one (locked) TZ switch, which restores the previous
+ * TZ after each call. Safe to call from several threads.
  *
  * Lua API (in tandem.time, read-only):
  *   parse(s)              "2026-11-22T10:00:00Z", "...+01:00", "2026-11-22" (UTC

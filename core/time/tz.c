@@ -1,38 +1,27 @@
 /*
- * tz: IANA zone names. See tz.h for the contract.
+ * tz: IANA zone names and the one zone switch. See tz.h for the contract.
  *
- * An import asks about the same few dozen zones a hundred thousand times, so answers
- * are kept in a fixed open-addressing table: no allocation, and a full table simply
- * stops caching (every question still gets a right answer, only slower).
+ * glibc converts between UTC and a zone's wall time only for the zone named by the
+ * TZ environment variable, so converting in an arbitrary zone means setting TZ,
+ * calling tzset and localtime_r, and putting TZ back. The environment is shared by
+ * the whole process: the switch is made here and nowhere else, under tz_lock.
+ * Local wall times are mapped back to instants by resolve_local(), which reads only
+ * offsets (localtime_r) and does not rely on mktime's handling of gaps and overlaps.
  */
 #include "time/tz.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-enum { TZ_NAME_MAX = 64, TZ_SLOTS = 1024 };
+#include "time/cal.h"
 
-struct tz_slot {
-	char name[TZ_NAME_MAX]; /* "" = empty slot */
-	int valid;
-};
-
-/* The process-wide cache: the one piece of shared state, always touched under tz_lock. */
-static struct tz_slot tz_cache[TZ_SLOTS];
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static uint32_t
-tz_hash(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
+enum { TZ_NAME_MAX = 64 };
 
 /* Only names that cannot escape the zoneinfo folder are looked up. */
 static int
@@ -63,68 +52,25 @@ tz_file_is_tzif(const char *zone)
 			 zone);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return 0;
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
 	char magic[4];
 	/* A directory opens fine on Linux but fails to read: not a zone. */
-	int ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
-	fclose(f);
+	int ok = read(fd, magic, 4) == 4 && memcmp(magic, "TZif", 4) == 0;
+	close(fd);
 	return ok;
 }
 
 int
 tz_valid(const char *zone)
 {
-	if (zone == NULL || !tz_name_safe(zone))
-		return 0;
-	uint32_t h = tz_hash(zone);
-	pthread_mutex_lock(&tz_lock);
-	struct tz_slot *free_slot = NULL;
-	for (uint32_t i = 0; i < TZ_SLOTS; i++) {
-		struct tz_slot *s = &tz_cache[(h + i) % TZ_SLOTS];
-		if (s->name[0] == '\0') {
-			free_slot = s;
-			break;
-		}
-		if (strcmp(s->name, zone) == 0) {
-			int v = s->valid;
-			pthread_mutex_unlock(&tz_lock);
-			return v;
-		}
-	}
-	pthread_mutex_unlock(&tz_lock);
-
-	int valid = tz_file_is_tzif(zone);
-
-	pthread_mutex_lock(&tz_lock);
-	/* Another thread may have filled the slot meanwhile; both answers are equal, keep either. */
-	if (free_slot != NULL && free_slot->name[0] == '\0') {
-		snprintf(free_slot->name, sizeof(free_slot->name), "%s", zone);
-		free_slot->valid = valid;
-	}
-	pthread_mutex_unlock(&tz_lock);
-	return valid;
-}
-
-void
-tz_cache_clear(void)
-{
-	pthread_mutex_lock(&tz_lock);
-	memset(tz_cache, 0, sizeof(tz_cache));
-	pthread_mutex_unlock(&tz_lock);
-}
-
-static int
-tz_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return zone != NULL && tz_name_safe(zone) && tz_file_is_tzif(zone);
 }
 
 int
 tz_date_valid(const char *s)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
 		return 0;
 	for (int i = 0; i < 10; i++)
@@ -133,5 +79,146 @@ tz_date_valid(const char *s)
 	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
 	if (y < 1900 || m < 1 || m > 12 || d < 1)
 		return 0;
-	return d <= mdays[m - 1] + (m == 2 && tz_leap(y));
+	return d <= cal_days_in_month(y, m);
+}
+
+/* ---- the zone switch ------------------------------------------------------------ */
+
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+tz_is_utc(const char *zone)
+{
+	return zone == NULL || strcmp(zone, "UTC") == 0 || strcmp(zone, "Etc/UTC") == 0;
+}
+
+int
+tz_check(const char *zone, struct diag *d)
+{
+	if (tz_is_utc(zone) || tz_valid(zone))
+		return 0;
+	return diag_set(d, DIAG_INVALID, "unknown time zone '%s' (want an IANA name like "
+			"\"Europe/Paris\")", zone);
+}
+
+/* The caller's TZ, put back by tz_leave. */
+struct tz_saved {
+	char *value; /* NULL when TZ was unset */
+};
+
+/* Takes the lock and makes zone the process's zone; -1 (lock released) when out of memory. */
+static int
+tz_enter(const char *zone, struct tz_saved *s, struct diag *d)
+{
+	char tz[TZ_NAME_MAX + 2];
+	/* ':' asks for the zone file itself, never a POSIX rule string parsed from the name. */
+	snprintf(tz, sizeof(tz), ":%s", zone);
+	pthread_mutex_lock(&tz_lock);
+	const char *old = getenv("TZ");
+	s->value = NULL;
+	if (old != NULL && (s->value = strdup(old)) == NULL) {
+		pthread_mutex_unlock(&tz_lock);
+		return diag_set(d, DIAG_NOMEM, "out of memory (saving TZ)");
+	}
+	if (setenv("TZ", tz, 1) != 0) {
+		free(s->value);
+		pthread_mutex_unlock(&tz_lock);
+		return diag_set(d, DIAG_NOMEM, "cannot set TZ to '%s'", zone);
+	}
+	tzset();
+	return 0;
+}
+
+static void
+tz_leave(struct tz_saved *s)
+{
+	if (s->value != NULL)
+		setenv("TZ", s->value, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(s->value);
+	pthread_mutex_unlock(&tz_lock);
+}
+
+/* UTC offset (seconds east) at instant t in the entered zone; 0 if t is out of range. */
+static long
+offset_at(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (localtime_r(&tt, &tm) == NULL)
+		return 0;
+	return tm.tm_gmtoff;
+}
+
+/*
+ * The instant showing wall time w in the entered zone. Transitions are at least
+ * days apart, so the offsets a day before and a day after cover both sides of
+ * any transition near w. Both valid (the repeated hour): take the earlier. None
+ * valid (a gap): use the offset before the gap, which moves the wall time
+ * forward by the gap's length.
+ */
+static int64_t
+resolve_local(const struct cal_time *w)
+{
+	int64_t u = cal_to_epoch(w);
+	long before = offset_at(u - 86400), after = offset_at(u + 86400);
+	int64_t t1 = u - before, t2 = u - after;
+	int ok1 = offset_at(t1) == before, ok2 = offset_at(t2) == after;
+	if (ok1 && ok2)
+		return t1 < t2 ? t1 : t2;
+	if (ok1)
+		return t1;
+	if (ok2)
+		return t2;
+	return t1;
+}
+
+int
+tz_utc_to_local(const char *zone, time_t t, struct tm *out, struct diag *d)
+{
+	if (tz_is_utc(zone)) {
+		if (gmtime_r(&t, out) == NULL)
+			return diag_set(d, DIAG_INVALID, "time %lld is out of range", (long long)t);
+		return 0;
+	}
+	if (tz_check(zone, d) != 0)
+		return -1;
+	struct tz_saved s;
+	if (tz_enter(zone, &s, d) != 0)
+		return -1;
+	struct tm *ok = localtime_r(&t, out);
+	tz_leave(&s);
+	if (ok == NULL)
+		return diag_set(d, DIAG_INVALID, "time %lld is out of range in %s", (long long)t, zone);
+	return 0;
+}
+
+int
+tz_local_to_utc(const char *zone, const struct tm *local, time_t *out, struct diag *d)
+{
+	/* Months carry into years first: the day count wants a month of 1-12. */
+	int64_t months = (int64_t)local->tm_year * 12 + local->tm_mon;
+	int64_t years = months >= 0 ? months / 12 : -((-months + 11) / 12);
+	struct cal_time w = {
+		.year = years + 1900,
+		.mon = (int)(months - years * 12) + 1,
+		.day = local->tm_mday,
+		.hour = local->tm_hour,
+		.min = local->tm_min,
+		.sec = local->tm_sec,
+	};
+	if (tz_is_utc(zone)) {
+		*out = (time_t)cal_to_epoch(&w);
+		return 0;
+	}
+	if (tz_check(zone, d) != 0)
+		return -1;
+	struct tz_saved s;
+	if (tz_enter(zone, &s, d) != 0)
+		return -1;
+	*out = (time_t)resolve_local(&w);
+	tz_leave(&s);
+	return 0;
 }

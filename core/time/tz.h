@@ -1,28 +1,54 @@
 /*
- * tz: IANA time zones and calendar dates. For now, checking that a zone name is
- * real and that a date is a real calendar date; conversions between UTC and
- * local calendar time come here later.
+ * tz: IANA time zones: checking a zone name, and the one zone switch of the core
+ * (UTC <-> local wall time in a zone), plus checking calendar dates.
  *
- * Called by: people (every person has a zone, hire dates), the enrollment
- * importer, config (program dates), sched (job zones).
+ * Called by: people (every person has a zone, hire dates), the enrollment importer,
+ * config (the workspace zone, program dates), lua/api_time (tandem.time), program/
+ * matches (zone offsets of a cohort), sched (job zones).
  *
- * Contract: tz_valid(name) is true when name is a safe relative IANA name (starts with
- * an uppercase letter, only letters, digits and "/_+-", no "." or ".." components) and
- * TZDIR/name (TZDIR from the environment, else /usr/share/zoneinfo) is a TZif file.
- * Answers are cached for the life of the process in a small table guarded by a mutex,
- * so tz_valid is safe to call from several threads; a zone file that appears or
- * disappears after the first question is not noticed until tz_cache_clear().
+ * Contract:
+ *  - tz_valid(name) is true when name is a safe relative IANA name (starts with an
+ *    uppercase letter, only letters, digits and "/_+-", no "." or ".." components)
+ *    and TZDIR/name (TZDIR from the environment, else /usr/share/zoneinfo) is a TZif
+ *    file. It asks the file system every time (about 3-5 us: one open and a 4-byte
+ *    read), so a zone installed or removed meanwhile is noticed; there is no
+ *    process-wide cache. Callers that ask about the same zones many times keep the
+ *    answers in their own table (the people importer does, per file).
+ *  - tz_utc_to_local and tz_local_to_utc are the only code that sets TZ. They hold
+ *    one process-wide mutex while TZ names the zone and restore the caller's TZ
+ *    before returning, so calls from several threads are safe with each other. (Code
+ *    outside the core that reads TZ or calls localtime() on another thread at the
+ *    same moment can see the switch: glibc offers no other way in.)
+ *  - zone NULL, "UTC" and "Etc/UTC" are UTC and need no switch. An unknown zone is
+ *    DIAG_INVALID "unknown time zone 'X' (want an IANA name like "Europe/Paris")".
+ *  - Local times follow the zone's rules: a wall time in a DST gap (the skipped hour)
+ *    moves forward by the gap's length; an ambiguous one (the repeated hour) takes
+ *    the earlier instant.
+ *  - tz_date_valid(s): s is a real calendar date written YYYY-MM-DD, year 1900 on.
  */
 #ifndef TANDEM_TZ_H
 #define TANDEM_TZ_H
 
+#include <time.h>
+
+#include "base/diag.h"
+
 /* 1 for a valid IANA zone name, 0 otherwise. */
 int tz_valid(const char *zone);
+
+/* 0 when zone is NULL, UTC or tz_valid; else -1 with DIAG_INVALID naming it. */
+int tz_check(const char *zone, struct diag *d);
 
 /* 1 when s is a real calendar date written YYYY-MM-DD (year 1900 or later), 0 otherwise. */
 int tz_date_valid(const char *s);
 
-/* Forgets every cached answer (tests that change TZDIR). */
-void tz_cache_clear(void);
+/* The wall time in zone at instant t: every field of *out, tm_gmtoff (seconds east of
+ * UTC) and tm_isdst included. 0, or -1 with a diag (unknown zone, t out of range). */
+int tz_utc_to_local(const char *zone, time_t t, struct tm *out, struct diag *d);
+
+/* The instant at which clocks in zone show local's wall time (tm_year, tm_mon, tm_mday,
+ * tm_hour, tm_min, tm_sec; out-of-range fields carry as in timegm; the rest is ignored).
+ * 0, or -1 with a diag (unknown zone). */
+int tz_local_to_utc(const char *zone, const struct tm *local, time_t *out, struct diag *d);
 
 #endif

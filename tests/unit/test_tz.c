@@ -1,4 +1,4 @@
-/* Unit tests for core/tz: IANA zone name validation and its cache. */
+/* Unit tests for time/tz: IANA zone names, the zone switch (UTC <-> local), dates. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +22,7 @@ test_real_zones(void **state)
 	assert_true(tz_valid("America/Argentina/Buenos_Aires"));
 	assert_true(tz_valid("Etc/GMT+5"));
 	assert_true(tz_valid("Asia/Kolkata"));
-	assert_true(tz_valid("Europe/Paris")); /* cached answer */
+	assert_true(tz_valid("Europe/Paris")); /* asked again: the same answer */
 }
 
 static void
@@ -40,7 +40,7 @@ test_rejects_unsafe_or_unknown(void **state)
 }
 
 static void
-test_tzdir_and_cache(void **state)
+test_tzdir(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/test_tz.XXXXXX";
@@ -58,15 +58,11 @@ test_tzdir_and_cache(void **state)
 	fclose(f);
 
 	setenv("TZDIR", dir, 1);
-	tz_cache_clear();
 	assert_true(tz_valid("Fake/Zone"));
 	assert_false(tz_valid("Fake/Text"));
 	assert_false(tz_valid("Europe/Paris")); /* not in this TZDIR */
 	unsetenv("TZDIR");
-	/* Answers are cached until cleared. */
-	assert_true(tz_valid("Fake/Zone"));
-	assert_false(tz_valid("Europe/Paris"));
-	tz_cache_clear();
+	/* No cache: a changed TZDIR is noticed at once. */
 	assert_false(tz_valid("Fake/Zone"));
 	assert_true(tz_valid("Europe/Paris"));
 
@@ -93,7 +89,6 @@ static void
 test_threads(void **state)
 {
 	(void)state;
-	tz_cache_clear();
 	pthread_t t[4];
 	long bad[4];
 	for (int i = 0; i < 4; i++)
@@ -101,6 +96,166 @@ test_threads(void **state)
 	for (int i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);
 		assert_int_equal(bad[i], 0);
+	}
+}
+
+static struct tm
+wall(int y, int mon, int day, int h, int min, int sec)
+{
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = day,
+			.tm_hour = h, .tm_min = min, .tm_sec = sec, .tm_isdst = -1};
+	return tm;
+}
+
+static time_t
+to_utc(const char *zone, struct tm tm)
+{
+	time_t t = 0;
+	struct diag d;
+	if (tz_local_to_utc(zone, &tm, &t, &d) != 0)
+		fail_msg("%s", d.msg);
+	return t;
+}
+
+static void
+test_utc_to_local(void **state)
+{
+	(void)state;
+	struct tm tm;
+	struct diag d;
+	/* 2026-07-14T10:00:00Z: summer time in Paris (+2) and in New York (-4). */
+	assert_int_equal(tz_utc_to_local("Europe/Paris", 1784023200, &tm, &d), 0);
+	assert_int_equal(tm.tm_hour, 12);
+	assert_int_equal(tm.tm_gmtoff, 7200);
+	assert_int_equal(tm.tm_isdst, 1);
+	assert_int_equal(tm.tm_mday, 14);
+	assert_int_equal(tm.tm_mon, 6);
+	assert_int_equal(tm.tm_year, 126);
+	assert_int_equal(tz_utc_to_local("America/New_York", 1784023200, &tm, &d), 0);
+	assert_int_equal(tm.tm_hour, 6);
+	assert_int_equal(tm.tm_gmtoff, -4 * 3600);
+	/* Kolkata: a half-hour offset, no DST. */
+	assert_int_equal(tz_utc_to_local("Asia/Kolkata", 1784023200, &tm, &d), 0);
+	assert_int_equal(tm.tm_hour, 15);
+	assert_int_equal(tm.tm_min, 30);
+	/* UTC without a switch, by any of its names. */
+	const char *utc[] = {NULL, "UTC", "Etc/UTC"};
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(tz_utc_to_local(utc[i], 1784023200, &tm, &d), 0);
+		assert_int_equal(tm.tm_hour, 10);
+		assert_int_equal(tm.tm_gmtoff, 0);
+	}
+	/* Paris an instant before and after the spring change (2026-03-29T01:00:00Z). */
+	assert_int_equal(tz_utc_to_local("Europe/Paris", 1774745999, &tm, &d), 0);
+	assert_int_equal(tm.tm_hour, 1);
+	assert_int_equal(tm.tm_gmtoff, 3600);
+	assert_int_equal(tz_utc_to_local("Europe/Paris", 1774746000, &tm, &d), 0);
+	assert_int_equal(tm.tm_hour, 3);
+	assert_int_equal(tm.tm_gmtoff, 7200);
+}
+
+static void
+test_local_to_utc(void **state)
+{
+	(void)state;
+	/* An ordinary wall time. */
+	assert_int_equal(to_utc("Europe/Paris", wall(2026, 7, 14, 12, 0, 0)), 1784023200);
+	assert_int_equal(to_utc(NULL, wall(2026, 7, 14, 10, 0, 0)), 1784023200);
+	assert_int_equal(to_utc("UTC", wall(2026, 7, 14, 10, 0, 0)), 1784023200);
+	/* The gap: 02:30 does not exist on 2026-03-29 in Paris; it moves forward by the
+	 * gap's hour, to 03:30 local = 01:30Z. */
+	assert_int_equal(to_utc("Europe/Paris", wall(2026, 3, 29, 2, 30, 0)), 1774747800);
+	/* The overlap: 02:30 happens twice on 2026-10-25; the earlier is 00:30Z (+2). */
+	assert_int_equal(to_utc("Europe/Paris", wall(2026, 10, 25, 2, 30, 0)), 1792888200);
+	/* ... and just after it, 03:30 is once only, at +1. */
+	assert_int_equal(to_utc("Europe/Paris", wall(2026, 10, 25, 3, 30, 0)), 1792891800 + 3600);
+	/* Fields carry as in timegm: month 13 of 2025 is January 2026; July 0 is June 30. */
+	assert_int_equal(to_utc(NULL, wall(2025, 13, 1, 0, 0, 0)), to_utc(NULL, wall(2026, 1, 1, 0, 0, 0)));
+	assert_int_equal(to_utc(NULL, wall(2026, 7, 0, 0, 0, 0)), to_utc(NULL, wall(2026, 6, 30, 0, 0, 0)));
+	assert_int_equal(to_utc(NULL, wall(2026, 1, 1, 0, 0, -1)), to_utc(NULL, wall(2025, 12, 31, 23, 59, 59)));
+	assert_int_equal(to_utc(NULL, wall(2026, -1, 1, 0, 0, 0)), to_utc(NULL, wall(2025, 11, 1, 0, 0, 0)));
+	/* Round trips across a year of Paris and Sydney hours (DST both hemispheres). */
+	const char *zones[] = {"Europe/Paris", "Australia/Sydney", "America/Santiago"};
+	for (int z = 0; z < 3; z++) {
+		for (time_t t = 1767225600; t < 1767225600 + 366 * 86400; t += 3 * 3600 + 17 * 60) {
+			struct tm tm;
+			struct diag d;
+			assert_int_equal(tz_utc_to_local(zones[z], t, &tm, &d), 0);
+			time_t back = to_utc(zones[z], tm);
+			/* Equal, except in a repeated hour where the earlier instant is chosen. */
+			if (back != t) {
+				assert_true(back < t);
+				assert_true(t - back <= 3600);
+			}
+		}
+	}
+}
+
+static void
+test_switch_errors_and_restores(void **state)
+{
+	(void)state;
+	struct tm tm = wall(2026, 1, 1, 0, 0, 0);
+	time_t t = 123;
+	struct diag d;
+	assert_int_equal(tz_local_to_utc("Mars/Olympus_Mons", &tm, &t, &d), -1);
+	assert_int_equal(d.code, DIAG_INVALID);
+	assert_string_equal(d.msg, "unknown time zone 'Mars/Olympus_Mons' (want an IANA name like "
+				   "\"Europe/Paris\")");
+	assert_int_equal(t, 123);
+	assert_int_equal(tz_utc_to_local("../etc/passwd", 0, &tm, &d), -1);
+	assert_int_equal(tz_check("Europe/Paris", &d), 0);
+	assert_int_equal(tz_check(NULL, &d), 0);
+	assert_int_equal(tz_check("Europe/Nowhere", &d), -1);
+	/* The caller's TZ, set or unset, is put back. */
+	unsetenv("TZ");
+	assert_int_equal(tz_utc_to_local("Asia/Tokyo", 0, &tm, &d), 0);
+	assert_null(getenv("TZ"));
+	setenv("TZ", "America/Lima", 1);
+	tzset();
+	assert_int_equal(tz_utc_to_local("Asia/Tokyo", 0, &tm, &d), 0);
+	assert_int_equal(tm.tm_hour, 9);
+	assert_string_equal(getenv("TZ"), "America/Lima");
+	time_t zero = 0;
+	struct tm lima;
+	localtime_r(&zero, &lima);
+	assert_int_equal(lima.tm_gmtoff, -5 * 3600); /* and it is in effect again */
+	unsetenv("TZ");
+	tzset();
+}
+
+/* Threads converting in different zones at once: the lock keeps each switch whole. */
+static void *
+converter(void *arg)
+{
+	const char *zone = arg;
+	long want = strcmp(zone, "Asia/Tokyo") == 0 ? 9 * 3600 : -3 * 3600;
+	long bad = 0;
+	for (int i = 0; i < 300; i++) {
+		struct tm tm;
+		struct diag d;
+		if (tz_utc_to_local(zone, 1784023200, &tm, &d) != 0 || tm.tm_gmtoff != want)
+			bad++;
+		struct tm w = tm;
+		time_t back;
+		if (tz_local_to_utc(zone, &w, &back, &d) != 0 || back != 1784023200)
+			bad++;
+	}
+	return (void *)bad;
+}
+
+static void
+test_switch_threads(void **state)
+{
+	(void)state;
+	pthread_t t[4];
+	const char *zones[] = {"Asia/Tokyo", "America/Sao_Paulo", "Asia/Tokyo", "America/Sao_Paulo"};
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, converter, (void *)zones[i]);
+	for (int i = 0; i < 4; i++) {
+		void *bad;
+		pthread_join(t[i], &bad);
+		assert_null(bad);
 	}
 }
 
@@ -129,8 +284,12 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_zones),
 		cmocka_unit_test(test_rejects_unsafe_or_unknown),
-		cmocka_unit_test(test_tzdir_and_cache),
+		cmocka_unit_test(test_tzdir),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_utc_to_local),
+		cmocka_unit_test(test_local_to_utc),
+		cmocka_unit_test(test_switch_errors_and_restores),
+		cmocka_unit_test(test_switch_threads),
 		cmocka_unit_test(test_dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
