@@ -424,7 +424,7 @@ check_policy_value(struct one_call *c, int idx, struct diag *d)
 /* Operation run in the plugin's worker: build the arguments, call the hook,
  * render what came back. */
 static int
-call_once(struct plugin *live, const char *hook, const char *in, size_t n, struct worker_buf *out,
+call_once(struct plugin *live, const char *hook, const char *in, size_t n, struct buf *out,
 	  struct diag *d)
 {
 	struct one_call call = {live, hook}, *c = &call;
@@ -464,7 +464,7 @@ call_once(struct plugin *live, const char *hook, const char *in, size_t n, struc
 		render(L, top + i, 0, &b);
 	}
 	lua_settop(L, top);
-	return worker_buf_append(out, text, strlen(text) + 1, d);
+	return buf_append(out, text, strlen(text) + 1, d);
 }
 
 static double
@@ -489,18 +489,18 @@ plugin_check_run(struct plugin *p, struct plugin_check_report *report, struct di
 		return diag_set(d, DIAG_NOMEM, "out of memory checking %s", plugin_path(p));
 	}
 	for (int i = 0; i < n; i++) {
-		struct worker_buf names;
+		struct buf names;
 		struct plugin_check_hook *h = &report->hooks[report->n++];
 		snprintf(h->hook, sizeof(h->hook), "%s", hooks[i]);
-		struct worker_buf out;
+		struct buf out;
 		struct diag hd;
-		worker_buf_init(&out);
-		worker_buf_init(&names);
+		buf_init(&out);
+		buf_init(&names);
 		diag_clear(&hd);
 		double t0 = now_ms();
 		int rc = 0;
 		for (int f = 0; rc == 0 && feature_names[f]; f++)
-			rc = worker_buf_append(&names, feature_names[f], strlen(feature_names[f]) + 1,
+			rc = buf_append(&names, feature_names[f], strlen(feature_names[f]) + 1,
 					       &hd);
 		if (rc == 0)
 			rc = plugin_exec(p, call_once, hooks[i], names.data, names.len,
@@ -512,8 +512,8 @@ plugin_check_run(struct plugin *p, struct plugin_check_report *report, struct di
 		else
 			snprintf(h->error, sizeof(h->error), "%s", hd.msg);
 		report->failed += rc != 0;
-		worker_buf_fini(&out);
-		worker_buf_fini(&names);
+		buf_fini(&out);
+		buf_fini(&names);
 	}
 	free(hooks);
 	return 0;

@@ -15,7 +15,7 @@
 struct enc {
 	lua_State *L;
 	int flags;
-	struct worker_buf *out;
+	struct buf *out;
 	struct diag *d;
 	const char *what;
 	char path[256]; /* where we are, for messages: "weights.topic_fit" */
@@ -27,7 +27,7 @@ put(struct enc *e, const void *p, size_t n)
 	if (e->out->len + n > MARSHAL_MAX_BYTES)
 		return diag_set(e->d, DIAG_INVALID, "%s: too large to pass (over %zu MiB)", e->what,
 				MARSHAL_MAX_BYTES >> 20);
-	return worker_buf_append(e->out, p, n, e->d);
+	return buf_append(e->out, p, n, e->d);
 }
 
 static int
@@ -92,7 +92,7 @@ encode_sorted(struct enc *e, int idx, int depth, uint32_t *count)
 	lua_State *L = e->L;
 	struct pair *v = NULL;
 	size_t n = 0, cap = 0;
-	struct worker_buf *main_out = e->out;
+	struct buf *main_out = e->out;
 	int rc = 0;
 	lua_pushnil(L);
 	while (rc == 0 && lua_next(L, idx) != 0) {
@@ -106,8 +106,8 @@ encode_sorted(struct enc *e, int idx, int depth, uint32_t *count)
 			}
 			v = nv;
 		}
-		struct worker_buf one;
-		worker_buf_init(&one);
+		struct buf one;
+		buf_init(&one);
 		e->out = &one;
 		size_t old = path_push(e, lua_gettop(L) - 1);
 		rc = encode(e, lua_gettop(L) - 1, depth + 1);
@@ -119,7 +119,7 @@ encode_sorted(struct enc *e, int idx, int depth, uint32_t *count)
 		lua_pop(L, 1);
 		if (rc != 0) {
 			lua_pop(L, 1);
-			worker_buf_fini(&one);
+			buf_fini(&one);
 			break;
 		}
 		v[n++] = (struct pair){one.data, one.len, keylen};
@@ -217,7 +217,7 @@ encode(struct enc *e, int idx, int depth)
 }
 
 int
-marshal_encode(lua_State *L, int idx, int flags, const char *what, struct worker_buf *out,
+marshal_encode(lua_State *L, int idx, int flags, const char *what, struct buf *out,
 	       struct diag *d)
 {
 	struct enc e = {.L = L, .flags = flags, .out = out, .d = d, .what = what ? what : "a value"};

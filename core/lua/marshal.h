@@ -49,7 +49,7 @@ enum {
  * for a value that cannot cross, DIAG_NOMEM). Never raises, never runs Lua code;
  * `what` names the value in messages (e.g. "the result of hook score").
  */
-int marshal_encode(lua_State *L, int idx, int flags, const char *what, struct worker_buf *out,
+int marshal_encode(lua_State *L, int idx, int flags, const char *what, struct buf *out,
 		   struct diag *d);
 
 /*

@@ -34,7 +34,7 @@ struct plugin {
 	struct plugin_limits caller; /* as given to plugin_load (for reloads) */
 	char **hooks;                /* sorted; one block */
 	int nhooks;
-	struct worker_buf decl;      /* the declaration, marshalled, as first loaded */
+	struct buf decl;      /* the declaration, marshalled, as first loaded */
 	lua_State *L;                /* data-only in the host; live in `live` */
 	int decl_ref;
 	int is_live;                 /* L ran the file */
@@ -207,7 +207,7 @@ plugin_new(const char *path, const struct plugin_limits *lim, struct diag *d)
 	if (lim != NULL)
 		p->caller = *lim;
 	p->decl_ref = LUA_NOREF;
-	worker_buf_init(&p->decl);
+	buf_init(&p->decl);
 	return p;
 }
 
@@ -219,7 +219,7 @@ plugin_free(struct plugin *p)
 	if (p->live != p)
 		plugin_free(p->live);
 	plugin_sandbox_delete(p->L);
-	worker_buf_fini(&p->decl);
+	buf_fini(&p->decl);
 	free(p->hooks);
 	free(p->path);
 	free(p->name);
@@ -252,7 +252,7 @@ load_live(const char *path, const struct plugin_limits *caller, struct diag *d)
 
 /* init of the worker: load, then answer the kind and the declaration as data. */
 static int
-load_in_worker(void *arg, struct worker_buf *out, struct diag *d)
+load_in_worker(void *arg, struct buf *out, struct diag *d)
 {
 	struct plugin *host = arg;
 	plugin_free(host->live);
@@ -260,7 +260,7 @@ load_in_worker(void *arg, struct worker_buf *out, struct diag *d)
 	if (host->live == NULL)
 		return -1;
 	int32_t kind = (int32_t)host->live->kind;
-	if (worker_buf_append(out, &kind, sizeof(kind), d) != 0)
+	if (buf_append(out, &kind, sizeof(kind), d) != 0)
 		return -1;
 	plugin_push_decl(host->live);
 	return marshal_encode(host->live->L, -1, MARSHAL_FUNCTIONS | MARSHAL_SORTED, "the declaration", out, d);
@@ -268,7 +268,7 @@ load_in_worker(void *arg, struct worker_buf *out, struct diag *d)
 
 /* serve of the worker: run the requested operation against the live plugin. */
 static int
-serve(void *arg, const char *req, size_t len, struct worker_buf *out, struct diag *d)
+serve(void *arg, const char *req, size_t len, struct buf *out, struct diag *d)
 {
 	struct plugin *host = arg;
 	plugin_op_fn op;
@@ -311,7 +311,7 @@ worker_limits_of(const struct plugin_limits *r)
 
 /* Builds the host's view from the start result: kind, then the declaration. */
 static int
-take_start(struct plugin *p, const struct worker_buf *res, struct diag *d)
+take_start(struct plugin *p, const struct buf *res, struct diag *d)
 {
 	int32_t kind;
 	if (res->len < sizeof(kind))
@@ -320,7 +320,7 @@ take_start(struct plugin *p, const struct worker_buf *res, struct diag *d)
 	if (kind < 0 || kind >= PLUGIN_KIND_COUNT)
 		return diag_set(d, DIAG_INTERNAL, "%s: the worker sent a bad kind", p->path);
 	p->kind = (enum plugin_kind)kind;
-	if (worker_buf_append(&p->decl, res->data + sizeof(kind), res->len - sizeof(kind), d) != 0)
+	if (buf_append(&p->decl, res->data + sizeof(kind), res->len - sizeof(kind), d) != 0)
 		return -1;
 	if (!p->caller.isolate_set || p->caller.isolate) {
 		/* The host's data-only state: the declaration rebuilt from bytes. */
@@ -345,18 +345,18 @@ plugin_load(const char *path, const struct plugin_limits *lim, struct diag *d)
 	if (p == NULL)
 		return NULL;
 	struct worker_limits wl = worker_limits_of(&r);
-	struct worker_buf res;
-	worker_buf_init(&res);
+	struct buf res;
+	buf_init(&res);
 	enum worker_status st;
 	p->w = worker_start(&wl, r.deadline_ms, load_in_worker, serve, p, &res, &st, d);
 	if (p->w == NULL) {
 		worker_failure(path, "load", st, d);
-		worker_buf_fini(&res);
+		buf_fini(&res);
 		plugin_free(p);
 		return NULL;
 	}
 	int rc = take_start(p, &res, d);
-	worker_buf_fini(&res);
+	buf_fini(&res);
 	if (rc != 0) {
 		plugin_delete(p);
 		return NULL;
@@ -508,13 +508,13 @@ revive(struct plugin *p, const char *hook, struct diag *d)
 	if (!p->refused && worker_alive(p->w))
 		return 0;
 	if (!p->refused) {
-		struct worker_buf res;
-		worker_buf_init(&res);
+		struct buf res;
+		buf_init(&res);
 		enum worker_status st;
 		int rc = worker_restart(p->w, p->lim.deadline_ms, &res, &st, d);
 		int same = rc == 0 && res.len == sizeof(int32_t) + p->decl.len &&
 			   memcmp(res.data + sizeof(int32_t), p->decl.data, p->decl.len) == 0;
-		worker_buf_fini(&res);
+		buf_fini(&res);
 		if (rc != 0) {
 			char what[128];
 			snprintf(what, sizeof(what), "reload for hook %s", hook ? hook : "?");
@@ -538,7 +538,7 @@ plugin_worker(struct plugin *p)
 
 int
 plugin_exec_request(struct plugin *p, plugin_op_fn op, const char *hook, const void *in, size_t n,
-		    struct worker_buf *req, struct diag *d)
+		    struct buf *req, struct diag *d)
 {
 	if (p->w == NULL)
 		return diag_set(d, DIAG_INTERNAL, "%s: the plugin has no worker", p->path);
@@ -550,11 +550,11 @@ plugin_exec_request(struct plugin *p, plugin_op_fn op, const char *hook, const v
 	uint16_t h16 = (uint16_t)hl;
 	static const char zeros[8];
 	size_t head = sizeof(op) + sizeof(h16) + hl;
-	if (worker_buf_append(req, &op, sizeof(op), d) != 0 ||
-	    worker_buf_append(req, &h16, sizeof(h16), d) != 0 ||
-	    worker_buf_append(req, hook ? hook : "", hl, d) != 0 ||
-	    worker_buf_append(req, zeros, (8 - head % 8) % 8, d) != 0 ||
-	    worker_buf_append(req, in, n, d) != 0)
+	if (buf_append(req, &op, sizeof(op), d) != 0 ||
+	    buf_append(req, &h16, sizeof(h16), d) != 0 ||
+	    buf_append(req, hook ? hook : "", hl, d) != 0 ||
+	    buf_append(req, zeros, (8 - head % 8) % 8, d) != 0 ||
+	    buf_append(req, in, n, d) != 0)
 		return -1;
 	return 0;
 }
@@ -570,21 +570,21 @@ plugin_exec_failure(const struct plugin *p, const char *hook, enum worker_status
 
 int
 plugin_exec(struct plugin *p, plugin_op_fn op, const char *hook, const void *in, size_t n,
-	    int deadline_ms, struct worker_buf *out, struct diag *d)
+	    int deadline_ms, struct buf *out, struct diag *d)
 {
 	if (live_here(p) != NULL) /* in-process, or already inside the worker */
 		return op(live_here(p), hook ? hook : "", in, n, out, d);
 	if (deadline_ms <= 0)
 		deadline_ms = p->lim.batch_deadline_ms;
-	struct worker_buf req;
-	worker_buf_init(&req);
+	struct buf req;
+	buf_init(&req);
 	if (plugin_exec_request(p, op, hook, in, n, &req, d) != 0) {
-		worker_buf_fini(&req);
+		buf_fini(&req);
 		return -1;
 	}
 	enum worker_status st;
 	int rc = worker_call(p->w, req.data, req.len, deadline_ms, out, &st, d);
-	worker_buf_fini(&req);
+	buf_fini(&req);
 	if (rc < 0)
 		return plugin_exec_failure(p, hook, st, d);
 	return 0;
@@ -592,7 +592,7 @@ plugin_exec(struct plugin *p, plugin_op_fn op, const char *hook, const void *in,
 
 /* Operation: one hook call with marshalled arguments and results. */
 static int
-op_call(struct plugin *live, const char *hook, const char *in, size_t n, struct worker_buf *out,
+op_call(struct plugin *live, const char *hook, const char *in, size_t n, struct buf *out,
 	struct diag *d)
 {
 	lua_State *L = live->L;
@@ -634,7 +634,7 @@ op_call(struct plugin *live, const char *hook, const char *in, size_t n, struct 
 
 int
 plugin_call_data(struct plugin *p, const char *hook, const void *args, size_t n, int deadline_ms,
-		 struct worker_buf *out, struct diag *d)
+		 struct buf *out, struct diag *d)
 {
 	return plugin_exec(p, op_call, hook, args, n,
 			   deadline_ms > 0 ? deadline_ms : p->lim.deadline_ms, out, d);
@@ -642,7 +642,7 @@ plugin_call_data(struct plugin *p, const char *hook, const void *args, size_t n,
 
 int
 plugin_call_request(struct plugin *p, const char *hook, const void *args, size_t n,
-		    struct worker_buf *req, struct diag *d)
+		    struct buf *req, struct diag *d)
 {
 	return plugin_exec_request(p, op_call, hook, args, n, req, d);
 }
@@ -668,12 +668,12 @@ live_for_call(struct plugin *p, const char *hook, struct diag *d)
 	int kind;
 	if (run_file(p, &kind, d) != 0)
 		return NULL;
-	struct worker_buf again;
-	worker_buf_init(&again);
+	struct buf again;
+	buf_init(&again);
 	int same = kind == (int)p->kind &&
 		   marshal_encode(p->L, -1, MARSHAL_FUNCTIONS | MARSHAL_SORTED, "the declaration", &again, d) == 0 &&
 		   again.len == p->decl.len && memcmp(again.data, p->decl.data, again.len) == 0;
-	worker_buf_fini(&again);
+	buf_fini(&again);
 	if (!same) {
 		lua_pop(p->L, 1);
 		p->is_live = 0;
@@ -762,7 +762,7 @@ plugin_run_watched(struct plugin *p, const char *hook, lua_CFunction fn, void *u
 
 int
 plugin_isolate(struct plugin *p, const char *hook, int deadline_ms, worker_fn fn, void *arg,
-	       struct worker_buf *out, struct diag *d)
+	       struct buf *out, struct diag *d)
 {
 	enum worker_status st;
 	struct worker_limits wl = worker_limits_of(&p->lim);

@@ -172,7 +172,7 @@ int plugin_hooks(const struct plugin *p, char ***out, struct diag *d);
  * valid there.
  */
 typedef int (*plugin_op_fn)(struct plugin *live, const char *hook, const char *in, size_t n,
-			    struct worker_buf *out, struct diag *d);
+			    struct buf *out, struct diag *d);
 
 /*
  * Runs op in the plugin's worker (restarting the worker first if it died) and
@@ -182,7 +182,7 @@ typedef int (*plugin_op_fn)(struct plugin *live, const char *hook, const char *i
  * (CPU, memory, crash alike). In in-process mode op runs here.
  */
 int plugin_exec(struct plugin *p, plugin_op_fn op, const char *hook, const void *in, size_t n,
-		int deadline_ms, struct worker_buf *out, struct diag *d);
+		int deadline_ms, struct buf *out, struct diag *d);
 
 /*
  * The same as separate steps, for an event loop that polls plugin_worker(p)'s
@@ -192,7 +192,7 @@ int plugin_exec(struct plugin *p, plugin_op_fn op, const char *hook, const void 
  */
 struct worker *plugin_worker(struct plugin *p);
 int plugin_exec_request(struct plugin *p, plugin_op_fn op, const char *hook, const void *in,
-			size_t n, struct worker_buf *req, struct diag *d);
+			size_t n, struct buf *req, struct diag *d);
 int plugin_exec_failure(const struct plugin *p, const char *hook, enum worker_status st,
 			struct diag *d);
 
@@ -205,11 +205,11 @@ int plugin_exec_failure(const struct plugin *p, const char *hook, enum worker_st
  * userdata) is an error; metatables on results are dropped, never run.
  */
 int plugin_call_data(struct plugin *p, const char *hook, const void *args, size_t n,
-		     int deadline_ms, struct worker_buf *out, struct diag *d);
+		     int deadline_ms, struct buf *out, struct diag *d);
 
 /* The request bytes of plugin_call_data, for an event loop (see plugin_exec_request). */
 int plugin_call_request(struct plugin *p, const char *hook, const void *args, size_t n,
-			struct worker_buf *req, struct diag *d);
+			struct buf *req, struct diag *d);
 
 /*
  * Live-state calls, for plugin_exec operations (in the worker) and in-process
@@ -252,6 +252,6 @@ int plugin_run_watched(struct plugin *p, const char *hook, lua_CFunction fn, voi
  * plugin_exec: this forks once per call.
  */
 int plugin_isolate(struct plugin *p, const char *hook, int deadline_ms, worker_fn fn, void *arg,
-		   struct worker_buf *out, struct diag *d);
+		   struct buf *out, struct diag *d);
 
 #endif

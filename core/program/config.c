@@ -332,27 +332,27 @@ out:
 enum { NO_STRING = 0xffffffffu };
 
 static int
-put_bytes(struct worker_buf *b, const void *p, size_t n, struct diag *d)
+put_bytes(struct buf *b, const void *p, size_t n, struct diag *d)
 {
-	return worker_buf_append(b, p, n, d);
+	return buf_append(b, p, n, d);
 }
 
 static int
-put_int(struct worker_buf *b, int v, struct diag *d)
+put_int(struct buf *b, int v, struct diag *d)
 {
 	int32_t x = v;
 	return put_bytes(b, &x, sizeof(x), d);
 }
 
 static int
-put_str(struct worker_buf *b, const char *s, struct diag *d)
+put_str(struct buf *b, const char *s, struct diag *d)
 {
 	uint32_t n = s != NULL ? (uint32_t)strlen(s) : NO_STRING;
 	return put_bytes(b, &n, sizeof(n), d) || (s != NULL && put_bytes(b, s, n, d)) ? -1 : 0;
 }
 
 static int
-put_list(struct worker_buf *b, char **items, int n, struct diag *d)
+put_list(struct buf *b, char **items, int n, struct diag *d)
 {
 	if (put_int(b, n, d) != 0)
 		return -1;
@@ -363,7 +363,7 @@ put_list(struct worker_buf *b, char **items, int n, struct diag *d)
 }
 
 static int
-config_encode(const struct config *cfg, struct worker_buf *b, struct diag *d)
+config_encode(const struct config *cfg, struct buf *b, struct diag *d)
 {
 	if (put_str(b, cfg->organization, d) || put_str(b, cfg->timezone, d) ||
 	    put_int(b, cfg->has_workspace, d) || put_int(b, cfg->nprograms, d))
@@ -488,7 +488,7 @@ struct config_job {
 
 /* Worker body: evaluate the file in the child and send the config back as bytes. */
 static int
-config_worker(void *arg, struct worker_buf *out, struct diag *d)
+config_worker(void *arg, struct buf *out, struct diag *d)
 {
 	struct config_job *job = arg;
 	struct config cfg;
@@ -512,8 +512,8 @@ config_load(const char *path, struct config *cfg, struct diag *d)
 	lim.deadline_ms = 2000;
 	struct worker_limits wl = {.memory = lim.memory, .in_process = 0};
 	struct config_job job = {path, &lim};
-	struct worker_buf out;
-	worker_buf_init(&out);
+	struct buf out;
+	buf_init(&out);
 	enum worker_status st;
 	struct diag wd;
 	diag_clear(&wd);
@@ -522,11 +522,11 @@ config_load(const char *path, struct config *cfg, struct diag *d)
 			*d = wd;
 		else
 			diag_set(d, DIAG_INVALID, "%s: evaluation %s", path, wd.msg);
-		worker_buf_fini(&out);
+		buf_fini(&out);
 		return -1;
 	}
 	int rc = config_decode(out.data, out.len, cfg, d);
-	worker_buf_fini(&out);
+	buf_fini(&out);
 	if (rc == 0 && (cfg->path = strdup(path)) == NULL) {
 		config_fini(cfg);
 		return diag_set(d, DIAG_NOMEM, "out of memory");

@@ -955,7 +955,7 @@ watch_stop(const struct sigaction *old_sa, const struct itimerval *old_it)
 /* op_cohort: decodes the person tables and keeps them for the batches. */
 static int
 op_cohort(struct plugin *live, const char *hook, const char *in, size_t n,
-	  struct worker_buf *out, struct diag *d)
+	  struct buf *out, struct diag *d)
 {
 	(void)hook;
 	(void)out;
@@ -1217,7 +1217,7 @@ run_capacity(lua_State *L)
 
 /* op_score: one batch of calls of one hook. */
 static int
-op_score(struct plugin *live, const char *hook, const char *in, size_t n, struct worker_buf *out,
+op_score(struct plugin *live, const char *hook, const char *in, size_t n, struct buf *out,
 	 struct diag *d)
 {
 	lua_State *L = plugin_state(live);
@@ -1246,9 +1246,9 @@ op_score(struct plugin *live, const char *hook, const char *in, size_t n, struct
 	lua_pop(L, 1);
 	uint64_t head[3] = {held == rq.cohort && held != 0 ? SCORE_DONE : SCORE_NO_COHORT, 0, 0};
 	if (head[0] != SCORE_DONE)
-		return worker_buf_append(out, head, sizeof(head), d);
+		return buf_append(out, head, sizeof(head), d);
 	size_t at = out->len;
-	if (worker_buf_reserve(out, sizeof(head) + (size_t)rq.npairs * sizeof(double), d) != 0)
+	if (buf_reserve(out, sizeof(head) + (size_t)rq.npairs * sizeof(double), d) != 0)
 		return -1;
 	b.pairs = (const int32_t *)(in + sizeof(rq)); /* inputs start 8-byte aligned */
 	b.feats = (const double *)(in + sizeof(rq) + (size_t)rq.npairs * 2 * sizeof(int32_t));
@@ -1272,6 +1272,7 @@ op_score(struct plugin *live, const char *hook, const char *in, size_t n, struct
 	head[2] = rc == 0 ? rq.npairs : (uint64_t)b.k;
 	memcpy(out->data + at, head, sizeof(head));
 	out->len = at + sizeof(head) + (size_t)head[2] * sizeof(double);
+	out->data[out->len] = '\0'; /* base/buf's invariant (the room was reserved) */
 	return 0;
 }
 
@@ -1322,10 +1323,10 @@ send_cohort(struct lua_job *j, const char *hook, int deadline_ms, struct diag *d
 {
 	struct plugin *p = j->pol->plugin;
 	lua_State *L = plugin_state(p);
-	struct worker_buf buf;
-	worker_buf_init(&buf);
+	struct buf buf;
+	buf_init(&buf);
 	uint64_t id = j->c->id;
-	int rc = worker_buf_append(&buf, &id, sizeof(id), d);
+	int rc = buf_append(&buf, &id, sizeof(id), d);
 	lua_pushcfunction(L, build_tables_body);
 	lua_pushlightuserdata(L, j);
 	if (rc == 0 && plugin_sandbox_pcall(L, 1, 1, d) < 0)
@@ -1338,7 +1339,7 @@ send_cohort(struct lua_job *j, const char *hook, int deadline_ms, struct diag *d
 	}
 	if (rc == 0)
 		rc = plugin_exec(p, op_cohort, hook, buf.data, buf.len, deadline_ms, NULL, d);
-	worker_buf_fini(&buf);
+	buf_fini(&buf);
 	return rc;
 }
 
@@ -1366,22 +1367,22 @@ stuck_message(struct lua_job *j, struct diag *d)
  * the worker needs more features: *need says which), or -1.
  */
 static int64_t
-score_batch(struct lua_job *j, int h, struct worker_buf *req, double *out, int64_t until_ms,
+score_batch(struct lua_job *j, int h, struct buf *req, double *out, int64_t until_ms,
 	    unsigned *need, struct diag *d)
 {
 	struct plugin *p = j->pol->plugin;
 	const char *hook = job_hook_names[h];
 	struct score_req rq;
 	memcpy(&rq, req->data, sizeof(rq));
-	struct worker_buf reply;
-	worker_buf_init(&reply);
+	struct buf reply;
+	buf_init(&reply);
 	uint64_t head[3] = {SCORE_NO_COHORT, 0, 0};
 	int rc = 0;
 	for (int attempt = 0; rc == 0 && attempt < 2; attempt++) {
 		int left = (int)(until_ms - (int64_t)(now_secs() * 1000));
 		if (left < 1)
 			left = 1;
-		reply.len = 0;
+		buf_reset(&reply);
 		rc = plugin_exec(p, op_score, hook, req->data, req->len, left, &reply, d);
 		if (rc == 0 && reply.len >= sizeof(head))
 			memcpy(head, reply.data, sizeof(head));
@@ -1398,7 +1399,7 @@ score_batch(struct lua_job *j, int h, struct worker_buf *req, double *out, int64
 		memcpy(out, reply.data + sizeof(head), (size_t)head[2] * sizeof(double));
 	else
 		stuck_message(j, d);
-	worker_buf_fini(&reply);
+	buf_fini(&reply);
 	*need = (unsigned)head[1];
 	return rc == 0 ? (int64_t)head[2] : -1;
 }
@@ -1422,15 +1423,15 @@ job_pair(const struct lua_job *j, int h, int64_t k, int64_t *cell, int *c, int *
 /* Builds the request for pairs [from, from + n): header, pairs, the features of mask. */
 static int
 build_batch(struct lua_job *j, int h, unsigned mask, int64_t from, int64_t n, int64_t *cell,
-	    struct worker_buf *req, struct diag *d)
+	    struct buf *req, struct diag *d)
 {
 	struct score_req rq = {.cohort = j->c->id, .hook = h,
 			       .per_call_ms = plugin_limits(j->pol->plugin)->deadline_ms,
 			       .npairs = (uint32_t)n, .mask = h == JOB_CAPACITY ? 0 : mask};
 	int stride = __builtin_popcount(rq.mask);
-	req->len = 0;
-	if (worker_buf_append(req, &rq, sizeof(rq), d) != 0 ||
-	    worker_buf_reserve(req, (size_t)n * (2 * sizeof(int32_t) + stride * sizeof(double)), d))
+	buf_reset(req);
+	if (buf_append(req, &rq, sizeof(rq), d) != 0 ||
+	    buf_reserve(req, (size_t)n * (2 * sizeof(int32_t) + stride * sizeof(double)), d))
 		return -1;
 	int32_t *pairs = (int32_t *)(req->data + sizeof(rq));
 	double *feats = (double *)(pairs + 2 * n);
@@ -1453,6 +1454,7 @@ build_batch(struct lua_job *j, int h, unsigned mask, int64_t from, int64_t n, in
 				*dst++ = cur[f];
 	}
 	req->len = sizeof(rq) + (size_t)n * (2 * sizeof(int32_t) + stride * sizeof(double));
+	req->data[req->len] = '\0'; /* base/buf's invariant (the room was reserved) */
 	return 0;
 }
 
@@ -1463,8 +1465,8 @@ build_batch(struct lua_job *j, int h, unsigned mask, int64_t from, int64_t n, in
 static int
 run_hook(struct lua_job *j, int h, int64_t until_ms, struct diag *d)
 {
-	struct worker_buf req;
-	worker_buf_init(&req);
+	struct buf req;
+	buf_init(&req);
 	double *out = j->out[h];
 	int64_t total = h == JOB_CAPACITY ? j->c->nmentors : j->npairs;
 	int64_t done = 0, cell = 0;
@@ -1497,7 +1499,7 @@ run_hook(struct lua_job *j, int h, int64_t until_ms, struct diag *d)
 		}
 		done += got;
 	}
-	worker_buf_fini(&req);
+	buf_fini(&req);
 	return rc;
 }
 

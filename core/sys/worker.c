@@ -52,13 +52,13 @@ struct worker {
 	void *notes;
 	/* the outstanding request */
 	int busy;
-	struct worker_buf out; /* bytes still to write (from out_off) */
+	struct buf out; /* bytes still to write (from out_off) */
 	size_t out_off;
-	struct worker_buf in;  /* reply bytes read so far */
+	struct buf in;  /* reply bytes read so far */
 	/* in-process mode: the result waiting for worker_pump */
 	int ip_rc;
 	struct diag ip_diag;
-	struct worker_buf ip_reply;
+	struct buf ip_reply;
 };
 
 static int in_child;
@@ -76,51 +76,7 @@ worker_child_notes(void)
 	return child_notes;
 }
 
-/* ---- buffers and shared memory -------------------------------------------------- */
-
-void
-worker_buf_init(struct worker_buf *b)
-{
-	b->data = NULL;
-	b->len = b->cap = 0;
-}
-
-void
-worker_buf_fini(struct worker_buf *b)
-{
-	free(b->data);
-	worker_buf_init(b);
-}
-
-int
-worker_buf_reserve(struct worker_buf *b, size_t n, struct diag *d)
-{
-	if (n > SIZE_MAX - b->len)
-		return diag_set(d, DIAG_NOMEM, "out of memory (worker buffer overflow)");
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n)
-			cap = cap > SIZE_MAX / 2 ? b->len + n : cap * 2;
-		char *nd = realloc(b->data, cap);
-		if (nd == NULL)
-			return diag_set(d, DIAG_NOMEM, "out of memory (%zu bytes of worker data)",
-					b->len + n);
-		b->data = nd;
-		b->cap = cap;
-	}
-	return 0;
-}
-
-int
-worker_buf_append(struct worker_buf *b, const void *p, size_t n, struct diag *d)
-{
-	if (worker_buf_reserve(b, n, d) != 0)
-		return -1;
-	if (n > 0)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	return 0;
-}
+/* ---- shared memory -------------------------------------------------- */
 
 void *
 worker_shared_new(size_t size, struct diag *d)
@@ -257,7 +213,7 @@ read_all(int fd, void *p, size_t n)
 }
 
 static int
-child_reply(int fd, int rc, const struct diag *d, const struct worker_buf *out)
+child_reply(int fd, int rc, const struct diag *d, const struct buf *out)
 {
 	struct reply_header h = {.rc = rc,
 				 .code = rc == 0 ? 0 : d->code,
@@ -273,10 +229,10 @@ static void __attribute__((noreturn))
 child_main(int fd, struct worker *w, int deadline_ms)
 {
 	child_setup(&w->lim);
-	struct worker_buf out, req;
+	struct buf out, req;
 	struct diag d;
-	worker_buf_init(&out);
-	worker_buf_init(&req);
+	buf_init(&out);
+	buf_init(&req);
 	diag_clear(&d);
 	child_cpu_limit(deadline_ms);
 	int rc = w->init != NULL ? w->init(w->arg, &out, &d) : 0;
@@ -286,17 +242,14 @@ child_main(int fd, struct worker *w, int deadline_ms)
 		struct req_header h;
 		if (read_all(fd, &h, sizeof(h)) != 0)
 			_exit(0); /* the host closed its end */
-		if (h.len > req.cap) {
-			char *nd = realloc(req.data, h.len);
-			if (nd == NULL)
-				_exit(4);
-			req.data = nd;
-			req.cap = h.len;
-		}
+		buf_reset(&req);
+		if (buf_reserve(&req, h.len, &d) != 0)
+			_exit(4);
 		if (h.len > 0 && read_all(fd, req.data, h.len) != 0)
 			_exit(0);
 		req.len = h.len;
-		out.len = 0;
+		req.data[req.len] = '\0';
+		buf_reset(&out);
 		diag_clear(&d);
 		child_cpu_limit(h.deadline_ms);
 		rc = w->serve(w->arg, req.data, req.len, &out, &d);
@@ -383,9 +336,9 @@ bury(struct worker *w, int kill_it)
 	}
 	w->alive = 0;
 	w->busy = 0;
-	w->out.len = 0;
+	buf_reset(&w->out);
 	w->out_off = 0;
-	w->in.len = 0;
+	buf_reset(&w->in);
 	return ws;
 }
 
@@ -425,15 +378,15 @@ spawn(struct worker *w, int deadline_ms, enum worker_status *st, struct diag *d)
 	w->fd = sv[0];
 	w->alive = 1;
 	w->busy = 1; /* init's reply is outstanding */
-	w->in.len = 0;
-	w->out.len = 0;
+	buf_reset(&w->in);
+	buf_reset(&w->out);
 	w->out_off = 0;
 	return 0;
 }
 
 /* Waits for the outstanding reply until the deadline (ms on CLOCK_MONOTONIC). */
 static int
-wait_reply(struct worker *w, int64_t until, int deadline_ms, struct worker_buf *reply,
+wait_reply(struct worker *w, int64_t until, int deadline_ms, struct buf *reply,
 	   enum worker_status *st, struct diag *d)
 {
 	for (;;) {
@@ -454,26 +407,26 @@ wait_reply(struct worker *w, int64_t until, int deadline_ms, struct worker_buf *
 }
 
 static int
-start_child(struct worker *w, int deadline_ms, struct worker_buf *out, enum worker_status *st,
+start_child(struct worker *w, int deadline_ms, struct buf *out, enum worker_status *st,
 	    struct diag *d)
 {
 	if (w->lim.in_process) {
-		struct worker_buf tmp;
-		worker_buf_init(&tmp);
+		struct buf tmp;
+		buf_init(&tmp);
 		memset(w->notes, 0, WORKER_NOTES_SIZE);
 		int rc = w->init != NULL ? w->init(w->arg, out ? out : &tmp, d) : 0;
-		worker_buf_fini(&tmp);
+		buf_fini(&tmp);
 		*st = rc == 0 ? WORKER_OK : WORKER_FAILED;
 		w->alive = rc == 0;
 		return rc;
 	}
 	if (spawn(w, deadline_ms, st, d) != 0)
 		return -1;
-	struct worker_buf tmp;
-	worker_buf_init(&tmp);
+	struct buf tmp;
+	buf_init(&tmp);
 	int rc = wait_reply(w, now_ms() + deadline_ms + WORKER_GRACE_MS, deadline_ms,
 			    out ? out : &tmp, st, d);
-	worker_buf_fini(&tmp);
+	buf_fini(&tmp);
 	if (rc < 0 && w->alive)
 		bury(w, 1); /* init failed: the child is exiting anyway */
 	return rc < 0 ? -1 : 0;
@@ -481,7 +434,7 @@ start_child(struct worker *w, int deadline_ms, struct worker_buf *out, enum work
 
 struct worker *
 worker_start(const struct worker_limits *lim, int deadline_ms, worker_fn init,
-	     worker_serve_fn serve, void *arg, struct worker_buf *out, enum worker_status *st,
+	     worker_serve_fn serve, void *arg, struct buf *out, enum worker_status *st,
 	     struct diag *d)
 {
 	enum worker_status dummy;
@@ -502,9 +455,9 @@ worker_start(const struct worker_limits *lim, int deadline_ms, worker_fn init,
 	w->serve = serve;
 	w->arg = arg;
 	w->fd = -1;
-	worker_buf_init(&w->out);
-	worker_buf_init(&w->in);
-	worker_buf_init(&w->ip_reply);
+	buf_init(&w->out);
+	buf_init(&w->in);
+	buf_init(&w->ip_reply);
 	w->notes = w->lim.in_process ? calloc(1, WORKER_NOTES_SIZE)
 				     : worker_shared_new(WORKER_NOTES_SIZE, d);
 	if (w->notes == NULL) {
@@ -522,7 +475,7 @@ worker_start(const struct worker_limits *lim, int deadline_ms, worker_fn init,
 }
 
 int
-worker_restart(struct worker *w, int deadline_ms, struct worker_buf *out, enum worker_status *st,
+worker_restart(struct worker *w, int deadline_ms, struct buf *out, enum worker_status *st,
 	       struct diag *d)
 {
 	enum worker_status dummy;
@@ -546,9 +499,9 @@ worker_delete(struct worker *w)
 		free(w->notes);
 	else
 		worker_shared_delete(w->notes, WORKER_NOTES_SIZE);
-	worker_buf_fini(&w->out);
-	worker_buf_fini(&w->in);
-	worker_buf_fini(&w->ip_reply);
+	buf_fini(&w->out);
+	buf_fini(&w->in);
+	buf_fini(&w->ip_reply);
 	free(w);
 }
 
@@ -589,18 +542,18 @@ worker_send(struct worker *w, const void *req, size_t len, int deadline_ms, stru
 	if (len > UINT32_MAX)
 		return diag_set(d, DIAG_INVALID, "a worker request of %zu bytes is too large", len);
 	if (w->lim.in_process) {
-		w->ip_reply.len = 0;
+		buf_reset(&w->ip_reply);
 		diag_clear(&w->ip_diag);
 		w->ip_rc = w->serve(w->arg, req, len, &w->ip_reply, &w->ip_diag);
 		w->busy = 1;
 		return 0;
 	}
 	struct req_header h = {.len = (uint32_t)len, .deadline_ms = deadline_ms};
-	w->out.len = 0;
+	buf_reset(&w->out);
 	w->out_off = 0;
-	w->in.len = 0;
-	if (worker_buf_append(&w->out, &h, sizeof(h), d) != 0 ||
-	    worker_buf_append(&w->out, req, len, d) != 0)
+	buf_reset(&w->in);
+	if (buf_append(&w->out, &h, sizeof(h), d) != 0 ||
+	    buf_append(&w->out, req, len, d) != 0)
 		return -1;
 	w->busy = 1;
 	return 0;
@@ -608,7 +561,7 @@ worker_send(struct worker *w, const void *req, size_t len, int deadline_ms, stru
 
 /* The reply is complete in w->in: hands it over. 1, or -1 with the request's diag. */
 static int
-take_reply(struct worker *w, const struct reply_header *h, struct worker_buf *reply,
+take_reply(struct worker *w, const struct reply_header *h, struct buf *reply,
 	   enum worker_status *st, struct diag *d)
 {
 	const char *msg = w->in.data + sizeof(*h);
@@ -616,17 +569,17 @@ take_reply(struct worker *w, const struct reply_header *h, struct worker_buf *re
 	if (h->rc != 0) {
 		*st = WORKER_FAILED;
 		diag_set(d, h->code ? h->code : DIAG_PLUGIN, "%.*s", (int)h->msglen, msg);
-		w->in.len = 0;
+		buf_reset(&w->in);
 		return -1;
 	}
 	*st = WORKER_OK;
 	int rc = 1;
 	if (reply != NULL && h->len > 0 &&
-	    worker_buf_append(reply, msg + h->msglen, (size_t)h->len, d) != 0) {
+	    buf_append(reply, msg + h->msglen, (size_t)h->len, d) != 0) {
 		*st = WORKER_SYSTEM;
 		rc = -1;
 	}
-	w->in.len = 0;
+	buf_reset(&w->in);
 	return rc;
 }
 
@@ -639,7 +592,7 @@ lost(struct worker *w, enum worker_status *st, struct diag *d)
 }
 
 int
-worker_pump(struct worker *w, struct worker_buf *reply, enum worker_status *st, struct diag *d)
+worker_pump(struct worker *w, struct buf *reply, enum worker_status *st, struct diag *d)
 {
 	enum worker_status dummy;
 	if (st == NULL)
@@ -656,7 +609,7 @@ worker_pump(struct worker *w, struct worker_buf *reply, enum worker_status *st, 
 		}
 		*st = WORKER_OK;
 		if (reply != NULL && w->ip_reply.len > 0 &&
-		    worker_buf_append(reply, w->ip_reply.data, w->ip_reply.len, d) != 0)
+		    buf_append(reply, w->ip_reply.data, w->ip_reply.len, d) != 0)
 			return -1;
 		return 1;
 	}
@@ -691,7 +644,7 @@ worker_pump(struct worker *w, struct worker_buf *reply, enum worker_status *st, 
 			return 0;
 		if (r <= 0)
 			return lost(w, st, d);
-		if (worker_buf_append(&w->in, chunk, (size_t)r, d) != 0) {
+		if (buf_append(&w->in, chunk, (size_t)r, d) != 0) {
 			bury(w, 1);
 			*st = WORKER_SYSTEM;
 			return -1;
@@ -713,7 +666,7 @@ worker_expire(struct worker *w, int deadline_ms, enum worker_status *st, struct 
 
 int
 worker_call(struct worker *w, const void *req, size_t len, int deadline_ms,
-	    struct worker_buf *reply, enum worker_status *st, struct diag *d)
+	    struct buf *reply, enum worker_status *st, struct diag *d)
 {
 	enum worker_status dummy;
 	if (st == NULL)
@@ -729,7 +682,7 @@ worker_call(struct worker *w, const void *req, size_t len, int deadline_ms,
 
 int
 worker_run(const struct worker_limits *lim, int deadline_ms, worker_fn fn, void *arg,
-	   struct worker_buf *out, enum worker_status *st, struct diag *d)
+	   struct buf *out, enum worker_status *st, struct diag *d)
 {
 	struct worker *w = worker_start(lim, deadline_ms, fn, NULL, arg, out, st, d);
 	if (w == NULL)

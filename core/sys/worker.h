@@ -66,20 +66,8 @@
 
 #include <stddef.h>
 
+#include "base/buf.h"
 #include "base/diag.h"
-
-/* A growable byte buffer for requests and replies. */
-struct worker_buf {
-	char *data;
-	size_t len, cap;
-};
-
-void worker_buf_init(struct worker_buf *b);
-void worker_buf_fini(struct worker_buf *b);
-/* Appends n bytes; returns 0, or -1 with a diag (DIAG_NOMEM). */
-int worker_buf_append(struct worker_buf *b, const void *p, size_t n, struct diag *d);
-/* Makes room for n more bytes (len unchanged); returns 0, or -1 with a diag. */
-int worker_buf_reserve(struct worker_buf *b, size_t n, struct diag *d);
 
 /* What a child may use. */
 struct worker_limits {
@@ -100,7 +88,7 @@ enum worker_status {
 };
 
 /* Work run in a child. Returns 0 on success, -1 with the diag filled. */
-typedef int (*worker_fn)(void *arg, struct worker_buf *out, struct diag *d);
+typedef int (*worker_fn)(void *arg, struct buf *out, struct diag *d);
 
 /*
  * Forks, runs fn(arg, out, d) in the child and waits at most deadline_ms
@@ -110,7 +98,7 @@ typedef int (*worker_fn)(void *arg, struct worker_buf *out, struct diag *d);
  * (status WORKER_FAILED) or a death message above. *st may be NULL.
  */
 int worker_run(const struct worker_limits *lim, int deadline_ms, worker_fn fn, void *arg,
-	       struct worker_buf *out, enum worker_status *st, struct diag *d);
+	       struct buf *out, enum worker_status *st, struct diag *d);
 
 /* 1 if this process is a worker child. */
 int worker_in_child(void);
@@ -125,7 +113,7 @@ void worker_shared_delete(void *p, size_t size);
 /* ---- long-lived workers -------------------------------------------------------- */
 
 /* Serves one request in the child: reads req[0..len), appends its reply. */
-typedef int (*worker_serve_fn)(void *arg, const char *req, size_t len, struct worker_buf *reply,
+typedef int (*worker_serve_fn)(void *arg, const char *req, size_t len, struct buf *reply,
 			       struct diag *d);
 
 struct worker;
@@ -137,7 +125,7 @@ struct worker;
  * diag and *st. `arg` must stay valid for the worker's life (restarts use it).
  */
 struct worker *worker_start(const struct worker_limits *lim, int deadline_ms, worker_fn init,
-			    worker_serve_fn serve, void *arg, struct worker_buf *out,
+			    worker_serve_fn serve, void *arg, struct buf *out,
 			    enum worker_status *st, struct diag *d);
 
 /* Kills (SIGKILL) and reaps the child (waiting for it), frees w. NULL is a no-op. */
@@ -147,7 +135,7 @@ void worker_delete(struct worker *w);
 int worker_alive(const struct worker *w);
 
 /* Forks a new child after a death and runs init again (as worker_start). */
-int worker_restart(struct worker *w, int deadline_ms, struct worker_buf *out,
+int worker_restart(struct worker *w, int deadline_ms, struct buf *out,
 		   enum worker_status *st, struct diag *d);
 
 /* The host end of the socket, for poll/uv_poll; -1 when none (dead, in-process). */
@@ -169,7 +157,7 @@ int worker_send(struct worker *w, const void *req, size_t len, int deadline_ms, 
  * is needed, -1 when the request failed (*st WORKER_FAILED: the worker lives on)
  * or the worker died (the child is reaped and the death described).
  */
-int worker_pump(struct worker *w, struct worker_buf *reply, enum worker_status *st,
+int worker_pump(struct worker *w, struct buf *reply, enum worker_status *st,
 		struct diag *d);
 
 /*
@@ -185,7 +173,7 @@ int worker_expire(struct worker *w, int deadline_ms, enum worker_status *st, str
  * grace) and pump; kills the child at the deadline. Returns as worker_pump.
  */
 int worker_call(struct worker *w, const void *req, size_t len, int deadline_ms,
-		struct worker_buf *reply, enum worker_status *st, struct diag *d);
+		struct buf *reply, enum worker_status *st, struct diag *d);
 
 /*
  * A page of memory shared with the child (WORKER_NOTES_SIZE bytes, zeroed at

@@ -178,16 +178,16 @@ self_cpu(void)
 
 /* Operation in the policy's worker: its CPU time so far (a double). */
 static int
-cpu_op(struct plugin *live, const char *hook, const char *in, size_t n, struct worker_buf *out,
+cpu_op(struct plugin *live, const char *hook, const char *in, size_t n, struct buf *out,
        struct diag *d)
 {
 	double t = self_cpu();
-	return worker_buf_append(out, &t, sizeof(t), d);
+	return buf_append(out, &t, sizeof(t), d);
 }
 
 /* Operation in the policy's worker: the bare loop; answers its CPU time and sum. */
 static int
-bare_op(struct plugin *live, const char *hook, const char *in, size_t n, struct worker_buf *out,
+bare_op(struct plugin *live, const char *hook, const char *in, size_t n, struct buf *out,
 	struct diag *d)
 {
 	struct bare b;
@@ -196,19 +196,19 @@ bare_op(struct plugin *live, const char *hook, const char *in, size_t n, struct 
 	if (plugin_run_watched(live, "score", bare_loop, &b, d) < 0)
 		return -1;
 	double res[2] = {self_cpu() - t0, b.sum};
-	return worker_buf_append(out, res, sizeof(res), d);
+	return buf_append(out, res, sizeof(res), d);
 }
 
 static double
 worker_cpu(struct plugin *p)
 {
-	struct worker_buf out;
-	worker_buf_init(&out);
+	struct buf out;
+	buf_init(&out);
 	struct diag d;
 	double t = -1;
 	if (plugin_exec(p, cpu_op, "score", NULL, 0, 0, &out, &d) == 0 && out.len == sizeof(t))
 		memcpy(&t, out.data, sizeof(t));
-	worker_buf_fini(&out);
+	buf_fini(&out);
 	return t;
 }
 
@@ -282,8 +282,8 @@ main(int argc, char **argv)
 		calls = res.lua_calls;
 		/* Bare loop: same function, same state, same number of calls. */
 		struct bare b = {.n = calls, .nm = n, .ne = n, .cohort = 1};
-		struct worker_buf out;
-		worker_buf_init(&out);
+		struct buf out;
+		buf_init(&out);
 		double got[2] = {0, 0};
 		t0 = now();
 		if (plugin_exec(pol->plugin, bare_op, "score", &b, sizeof(b), 0, &out, &d) < 0 ||
@@ -292,7 +292,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		memcpy(got, out.data, sizeof(got));
-		worker_buf_fini(&out);
+		buf_fini(&out);
 		double bw = now() - t0, bc = got[0];
 		bare_wall = bw < bare_wall ? bw : bare_wall;
 		bare_cpu = bc < bare_cpu ? bc : bare_cpu;

@@ -281,7 +281,7 @@ test_batch(void **state)
 }
 
 static int
-call_score(void *arg, struct worker_buf *out, struct diag *d)
+call_score(void *arg, struct buf *out, struct diag *d)
 {
 	struct plugin *p = arg;
 	if (plugin_call(p, "score", 0, 1, d) != 0)
@@ -425,7 +425,7 @@ test_check(void **state)
 
 /* Marshals the sequence of Lua expressions `src` ("{1, 'x'}") as hook arguments. */
 static void
-encode_args(const char *src, struct worker_buf *out)
+encode_args(const char *src, struct buf *out)
 {
 	lua_State *L = luaL_newstate();
 	char chunk[256];
@@ -438,7 +438,7 @@ encode_args(const char *src, struct worker_buf *out)
 
 /* Decodes a plugin_call_data result and returns r[1] as a number (or -1). */
 static double
-first_result(const struct worker_buf *res)
+first_result(const struct buf *res)
 {
 	lua_State *L = luaL_newstate();
 	struct diag d;
@@ -478,28 +478,28 @@ test_worker_keeps_state_and_restarts(void **state)
 	assert_string_equal(lua_tostring(L, -1), "counter");
 	lua_pop(L, 2);
 	assert_int_equal(plugin_call(p, "score", 0, 1, &d), -1);
-	struct worker_buf args, res;
-	worker_buf_init(&args);
-	worker_buf_init(&res);
+	struct buf args, res;
+	buf_init(&args);
+	buf_init(&res);
 	encode_args("{'count'}", &args);
 	for (int i = 1; i <= 3; i++) {
-		res.len = 0;
+		buf_reset(&res);
 		assert_int_equal(plugin_call_data(p, "score", args.data, args.len, 0, &res, &d), 0);
 		assert_true(first_result(&res) == i); /* state lives on in the worker */
 	}
 	/* A table with a metatable comes back as plain data; the metatable never runs. */
-	args.len = 0;
+	buf_reset(&args);
 	encode_args("{'meta'}", &args);
-	res.len = 0;
+	buf_reset(&res);
 	assert_int_equal(plugin_call_data(p, "score", args.data, args.len, 0, &res, &d), 0);
 	/* A hang inside C: killed at the deadline; the next call gets a fresh worker. */
-	args.len = 0;
+	buf_reset(&args);
 	encode_args("{'hang'}", &args);
 	assert_int_equal(plugin_call_data(p, "score", args.data, args.len, 0, &res, &d), -1);
 	assert_non_null(strstr(d.msg, "hook score killed after 300 ms wall-clock deadline"));
-	args.len = 0;
+	buf_reset(&args);
 	encode_args("{'count'}", &args);
-	res.len = 0;
+	buf_reset(&res);
 	assert_int_equal(plugin_call_data(p, "score", args.data, args.len, 0, &res, &d), 0);
 	assert_true(first_result(&res) == 1);
 	/* A function cannot come back. */
@@ -507,13 +507,13 @@ test_worker_keeps_state_and_restarts(void **state)
 					       "  build = function() return print end}\n");
 	struct plugin *q = plugin_load(fpath, NULL, &d);
 	assert_non_null(q);
-	args.len = 0;
+	buf_reset(&args);
 	encode_args("{}", &args);
 	assert_int_equal(plugin_call_data(q, "build", args.data, args.len, 0, &res, &d), -1);
 	assert_non_null(strstr(d.msg, "is a function, which cannot be passed"));
 	plugin_delete(q);
-	worker_buf_fini(&args);
-	worker_buf_fini(&res);
+	buf_fini(&args);
+	buf_fini(&res);
 	plugin_delete(p);
 }
 
@@ -527,7 +527,7 @@ struct uv_case {
 	struct plugin *p;
 	uv_poll_t poll;
 	uv_timer_t deadline;
-	struct worker_buf reply;
+	struct buf reply;
 	int done, rc, closed;
 	char msg[DIAG_MSG_MAX];
 };
@@ -577,9 +577,14 @@ on_poll(uv_poll_t *h, int status, int events)
 	struct uv_case *c = h->data;
 	enum worker_status st;
 	struct diag d;
-	int rc = worker_pump(plugin_worker(c->p), &c->reply, &st, &d);
-	if (rc == 0)
+	struct worker *w = plugin_worker(c->p);
+	int rc = worker_pump(w, &c->reply, &st, &d);
+	if (rc == 0) {
+		/* Writable only while the request is being written: else it always is. */
+		if (!(worker_events(w) & POLLOUT))
+			uv_poll_start(h, UV_READABLE, on_poll);
 		return;
+	}
 	uv_poll_stop(h);
 	if (rc < 0)
 		plugin_exec_failure(c->p, "score", st, &d);
@@ -611,8 +616,8 @@ uv_scenario(void)
 	struct diag d;
 	struct uv_case cases[N];
 	memset(cases, 0, sizeof(cases));
-	struct worker_buf args;
-	worker_buf_init(&args);
+	struct buf args;
+	buf_init(&args);
 	encode_args("{}", &args);
 	uv_loop_t loop;
 	assert_int_equal(uv_loop_init(&loop), 0);
@@ -627,7 +632,7 @@ uv_scenario(void)
 		struct uv_case *c = &cases[i];
 		c->p = plugin_load(write_tmp(name, text), NULL, &d);
 		assert_non_null(c->p);
-		worker_buf_init(&c->reply);
+		buf_init(&c->reply);
 	}
 	struct uv_bench b = {.running = 1};
 	uv_timer_init(&loop, &b.tick);
@@ -635,12 +640,12 @@ uv_scenario(void)
 	uv_timer_start(&b.tick, on_tick, 5, 5);
 	for (int i = 0; i < N; i++) {
 		struct uv_case *c = &cases[i];
-		struct worker_buf req;
-		worker_buf_init(&req);
+		struct buf req;
+		buf_init(&req);
 		assert_int_equal(plugin_call_request(c->p, "score", args.data, args.len, &req, &d), 0);
 		struct worker *w = plugin_worker(c->p);
 		assert_int_equal(worker_send(w, req.data, req.len, 300, &d), 0);
-		worker_buf_fini(&req);
+		buf_fini(&req);
 		uv_poll_init(&loop, &c->poll, worker_fd(w));
 		c->poll.data = c;
 		int ev = UV_READABLE | ((worker_events(w) & POLLOUT) ? UV_WRITABLE : 0);
@@ -666,20 +671,20 @@ uv_scenario(void)
 		assert_int_equal(cases[i].rc, -1);
 		assert_non_null(strstr(cases[i].msg, "hostile"));
 		assert_non_null(strstr(cases[i].msg, "score"));
-		worker_buf_fini(&cases[i].reply);
+		buf_fini(&cases[i].reply);
 	}
 	assert_non_null(strstr(cases[0].msg, "killed after 300 ms wall-clock deadline"));
 	assert_non_null(strstr(cases[2].msg, "killed after 300 ms wall-clock deadline"));
 	assert_true(b.ticks >= 10); /* it kept firing (every 5 ms, a little later on a busy machine) */
 	/* Each plugin is called again, from a fresh worker. */
 	for (int i = 0; i < N; i++) {
-		struct worker_buf res;
-		worker_buf_init(&res);
+		struct buf res;
+		buf_init(&res);
 		assert_int_equal(plugin_call_data(cases[i].p, "score", args.data, args.len, 100, &res, &d), -1);
-		worker_buf_fini(&res);
+		buf_fini(&res);
 		plugin_delete(cases[i].p);
 	}
-	worker_buf_fini(&args);
+	buf_fini(&args);
 	return b.max_gap;
 }
 

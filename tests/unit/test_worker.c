@@ -30,15 +30,15 @@ limits(int isolate)
 }
 
 static int
-write_pid_and_bytes(void *arg, struct worker_buf *out, struct diag *d)
+write_pid_and_bytes(void *arg, struct buf *out, struct diag *d)
 {
 	size_t n = *(size_t *)arg;
 	int pid = (int)getpid();
-	if (worker_buf_append(out, &pid, sizeof(pid), d) != 0)
+	if (buf_append(out, &pid, sizeof(pid), d) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		char c = (char)(i % 251);
-		if (worker_buf_append(out, &c, 1, d) != 0)
+		if (buf_append(out, &c, 1, d) != 0)
 			return -1;
 	}
 	return 0;
@@ -50,8 +50,8 @@ test_result_comes_back(void **state)
 	(void)state;
 	struct worker_limits lim = limits(1);
 	size_t n = (size_t)3 << 20; /* far more than a pipe buffer */
-	struct worker_buf out;
-	worker_buf_init(&out);
+	struct buf out;
+	buf_init(&out);
 	enum worker_status st;
 	struct diag d;
 	assert_int_equal(worker_run(&lim, 5000, write_pid_and_bytes, &n, &out, &st, &d), 0);
@@ -63,11 +63,11 @@ test_result_comes_back(void **state)
 	for (size_t i = 0; i < n; i += 4099)
 		assert_int_equal((unsigned char)out.data[sizeof(int) + i], i % 251);
 	assert_int_equal(worker_in_child(), 0);
-	worker_buf_fini(&out);
+	buf_fini(&out);
 }
 
 static int
-fail_with_diag(void *arg, struct worker_buf *out, struct diag *d)
+fail_with_diag(void *arg, struct buf *out, struct diag *d)
 {
 	(void)arg;
 	(void)out;
@@ -88,7 +88,7 @@ test_error_propagates(void **state)
 }
 
 static int
-hang(void *arg, struct worker_buf *out, struct diag *d)
+hang(void *arg, struct buf *out, struct diag *d)
 {
 	(void)arg;
 	(void)out;
@@ -122,7 +122,7 @@ test_killed_at_deadline(void **state)
 }
 
 static int
-spin(void *arg, struct worker_buf *out, struct diag *d)
+spin(void *arg, struct buf *out, struct diag *d)
 {
 	(void)arg;
 	(void)out;
@@ -146,7 +146,7 @@ test_cpu_limit(void **state)
 }
 
 static int
-crash(void *arg, struct worker_buf *out, struct diag *d)
+crash(void *arg, struct buf *out, struct diag *d)
 {
 	(void)arg;
 	(void)out;
@@ -156,7 +156,7 @@ crash(void *arg, struct worker_buf *out, struct diag *d)
 }
 
 static int
-vanish(void *arg, struct worker_buf *out, struct diag *d)
+vanish(void *arg, struct buf *out, struct diag *d)
 {
 	(void)arg;
 	(void)out;
@@ -185,7 +185,7 @@ struct shared_job {
 };
 
 static int
-fill_shared(void *arg, struct worker_buf *out, struct diag *d)
+fill_shared(void *arg, struct buf *out, struct diag *d)
 {
 	(void)out;
 	(void)d;
@@ -214,11 +214,11 @@ test_shared_memory(void **state)
 static int seen_in_process;
 
 static int
-mark(void *arg, struct worker_buf *out, struct diag *d)
+mark(void *arg, struct buf *out, struct diag *d)
 {
 	(void)arg;
 	seen_in_process = 1;
-	return worker_buf_append(out, "ok", 3, d);
+	return buf_append(out, "ok", 3, d);
 }
 
 static void
@@ -226,8 +226,8 @@ test_in_process_mode(void **state)
 {
 	(void)state;
 	struct worker_limits lim = limits(0);
-	struct worker_buf out;
-	worker_buf_init(&out);
+	struct buf out;
+	buf_init(&out);
 	enum worker_status st;
 	struct diag d;
 	seen_in_process = 0;
@@ -235,13 +235,13 @@ test_in_process_mode(void **state)
 	assert_int_equal(seen_in_process, 1); /* it ran here, not in a copy */
 	assert_int_equal(st, WORKER_OK);
 	assert_string_equal(out.data, "ok");
-	worker_buf_fini(&out);
+	buf_fini(&out);
 	assert_int_equal(worker_run(&lim, 5000, fail_with_diag, NULL, NULL, &st, &d), -1);
 	assert_int_equal(st, WORKER_FAILED);
 }
 
 static int
-big_malloc(void *arg, struct worker_buf *out, struct diag *d)
+big_malloc(void *arg, struct buf *out, struct diag *d)
 {
 	(void)arg;
 	(void)out;
@@ -280,18 +280,18 @@ struct counter {
 };
 
 static int
-counter_init(void *arg, struct worker_buf *out, struct diag *d)
+counter_init(void *arg, struct buf *out, struct diag *d)
 {
 	struct counter *c = arg;
 	c->started++;
 	c->served = 0;
 	int pid = (int)getpid();
-	return worker_buf_append(out, &pid, sizeof(pid), d);
+	return buf_append(out, &pid, sizeof(pid), d);
 }
 
 /* Requests: "count" -> the number served so far; "hang"; "crash"; "fail"; "big". */
 static int
-counter_serve(void *arg, const char *req, size_t len, struct worker_buf *out, struct diag *d)
+counter_serve(void *arg, const char *req, size_t len, struct buf *out, struct diag *d)
 {
 	struct counter *c = arg;
 	c->served++;
@@ -304,26 +304,26 @@ counter_serve(void *arg, const char *req, size_t len, struct worker_buf *out, st
 		return diag_set(d, DIAG_INVALID, "failed as asked");
 	if (len == 3 && memcmp(req, "big", 3) == 0) {
 		for (int i = 0; i < (3 << 20); i++)
-			if (worker_buf_append(out, "x", 1, d) != 0)
+			if (buf_append(out, "x", 1, d) != 0)
 				return -1;
 		return 0;
 	}
 	char *notes = worker_child_notes();
 	if (notes != NULL)
 		snprintf(notes, WORKER_NOTES_SIZE, "served %d", c->served);
-	return worker_buf_append(out, &c->served, sizeof(c->served), d);
+	return buf_append(out, &c->served, sizeof(c->served), d);
 }
 
 static int
 ask_count(struct worker *w, struct diag *d)
 {
-	struct worker_buf out;
-	worker_buf_init(&out);
+	struct buf out;
+	buf_init(&out);
 	enum worker_status st;
 	int n = -1;
 	if (worker_call(w, "count", 5, 2000, &out, &st, d) == 1 && out.len == sizeof(int))
 		memcpy(&n, out.data, sizeof(n));
-	worker_buf_fini(&out);
+	buf_fini(&out);
 	return n;
 }
 
@@ -333,8 +333,8 @@ test_long_lived_keeps_state(void **state)
 	(void)state;
 	struct worker_limits lim = limits(1);
 	struct counter c = {0, 0};
-	struct worker_buf out;
-	worker_buf_init(&out);
+	struct buf out;
+	buf_init(&out);
 	enum worker_status st;
 	struct diag d;
 	struct worker *w = worker_start(&lim, 2000, counter_init, counter_serve, &c, &out, &st, &d);
@@ -356,10 +356,10 @@ test_long_lived_keeps_state(void **state)
 	assert_true(worker_alive(w));
 	assert_int_equal(ask_count(w, &d), 5);
 	/* Replies larger than a socket buffer. */
-	out.len = 0;
+	buf_reset(&out);
 	assert_int_equal(worker_call(w, "big", 3, 5000, &out, &st, &d), 1);
 	assert_int_equal(out.len, (size_t)3 << 20);
-	worker_buf_fini(&out);
+	buf_fini(&out);
 	worker_delete(w);
 }
 
@@ -421,8 +421,8 @@ test_nonblocking_pump(void **state)
 	struct diag d;
 	struct worker *w = worker_start(&lim, 2000, counter_init, counter_serve, &c, NULL, &st, &d);
 	assert_non_null(w);
-	struct worker_buf out;
-	worker_buf_init(&out);
+	struct buf out;
+	buf_init(&out);
 	assert_int_equal(worker_send(w, "big", 3, 5000, &d), 0);
 	int rc = 0, rounds = 0;
 	while (rc == 0) {
@@ -439,7 +439,7 @@ test_nonblocking_pump(void **state)
 	assert_int_equal(worker_expire(w, 100, &st, &d), -1);
 	assert_int_equal(st, WORKER_DEADLINE);
 	assert_false(worker_alive(w));
-	worker_buf_fini(&out);
+	buf_fini(&out);
 	worker_delete(w);
 }
 
