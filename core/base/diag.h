@@ -7,8 +7,17 @@
  * Callers that add context wrap the message with diag_prefix().
  *
  * Logging goes through one process-wide callback that the embedder (the CLI, the
- * daemon, or a program linking libtandem) installs with tlog_set_handler(). With no
- * handler installed, log lines are dropped.
+ * daemon, or a program linking libtandem through tandem_set_log_handler) installs
+ * with tlog_set_handler(). With no handler installed, log lines are dropped.
+ *
+ * Why the sink is process-wide when caches and registries are not: it is
+ * configuration, not state. The core never writes it, only the embedder does, once,
+ * at start-up (like the process's stderr, which it stands in for); every layer logs
+ * (tz, workers, imports), and threading a context through each of them to reach a
+ * callback that is the same for the whole process would buy nothing. The rule that
+ * makes it safe: install (or change) the handler before starting threads that call
+ * the core, as tandem.h says; tlog() reads it without a lock. The handler itself may
+ * be called from several threads at once.
  */
 #ifndef TANDEM_DIAG_H
 #define TANDEM_DIAG_H

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/vec.h"
 #include "program/matches.h"
 #include "store/store.h"
 
@@ -109,8 +110,9 @@ cli_parse_int(const char *cmd, const char *opt, const char *s, long min, long ma
 
 struct cli_table {
 	int ncols;
-	int nrows, cap;
+	int nrows;
 	char **cells; /* nrows * ncols */
+	size_t cap;   /* cells allocated */
 };
 
 /*
@@ -139,14 +141,9 @@ cli_table_add(struct cli_table *t, const char *const *cells)
 {
 	if (t == NULL)
 		return;
-	if (t->nrows == t->cap) {
-		int cap = t->cap ? t->cap * 2 : 16;
-		char **p = realloc(t->cells, (size_t)cap * t->ncols * sizeof(*p));
-		if (p == NULL)
-			table_oom();
-		t->cells = p;
-		t->cap = cap;
-	}
+	size_t need = ((size_t)t->nrows + 1) * (size_t)t->ncols;
+	if (vec_grow(&t->cells, &t->cap, need, sizeof(*t->cells), NULL) != 0)
+		table_oom();
 	for (int i = 0; i < t->ncols; i++) {
 		char *cell = strdup(cells[i] ? cells[i] : "");
 		if (cell == NULL)
