@@ -14,8 +14,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int readonly;
-	time_t (*clock)(void *ud);
-	void *clock_ud;
+	const struct clock *clock; /* NULL: the real clock */
 	int depth;   /* open transaction levels: 0 none, 1 BEGIN IMMEDIATE, n > 1 SAVEPOINT tandem_n */
 	int aborted; /* SQLite rolled the whole transaction back under open levels (see store_rollback) */
 };
@@ -420,30 +419,30 @@ store_close(struct store *st)
 }
 
 void
-store_set_clock(struct store *st, time_t (*fn)(void *ud), void *ud)
+store_set_clock(struct store *st, const struct clock *c)
 {
-	st->clock = fn;
-	st->clock_ud = ud;
+	st->clock = c;
+}
+
+const struct clock *
+store_clock(const struct store *st)
+{
+	return st != NULL && st->clock != NULL ? st->clock : clock_real();
 }
 
 time_t
 store_time(struct store *st)
 {
-	if (st != NULL && st->clock != NULL)
-		return st->clock(st->clock_ud);
-	return time(NULL);
+	return clock_now(store_clock(st));
 }
+
+/* The store's buffers are the clock's: one format for every timestamp of the core. */
+_Static_assert((int)STORE_TIME_MAX == (int)CLOCK_UTC_MAX, "store and clock time buffers differ");
 
 int
 store_format_time(time_t t, char buf[STORE_TIME_MAX])
 {
-	struct tm tm;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, STORE_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-		buf[0] = '\0';
-		return -1;
-	}
-	return 0;
+	return clock_format_utc(t, buf);
 }
 
 int
@@ -455,5 +454,5 @@ store_timestamp(struct store *st, char buf[STORE_TIME_MAX])
 int
 store_now(char buf[STORE_TIME_MAX])
 {
-	return store_format_time(time(NULL), buf);
+	return store_format_time(clock_now(clock_real()), buf);
 }

@@ -18,15 +18,9 @@ struct fixture {
 	char dir[64];
 	char path[128];
 	struct store *st;
+	struct clock clock; /* virtual, starts at 2026-11-22T14:00:00Z */
 };
 
-static time_t
-fixed_clock(void *ud)
-{
-	return *(time_t *)ud;
-}
-
-static time_t clock_value = 1795356000; /* 2026-11-22T14:00:00Z */
 
 static int
 setup(void **state)
@@ -40,7 +34,8 @@ setup(void **state)
 	f->st = store_open(f->path, STORE_CREATE, &d);
 	if (f->st == NULL)
 		return -1;
-	store_set_clock(f->st, fixed_clock, &clock_value);
+	clock_virtual_init(&f->clock, 1795356000);
+	store_set_clock(f->st, &f->clock);
 	*state = f;
 	return 0;
 }
@@ -176,11 +171,10 @@ test_events_follow_the_transaction(void **state)
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM events"), 1);
 
 	/* The clock moves: each event takes the time of its append. */
-	clock_value += 3600;
+	clock_virtual_advance(&f->clock, 3600 * 1000);
 	assert_int_equal(store_begin(f->st, &d), 0);
 	assert_int_equal(events_append(f->st, &(struct event){.kind = "later.on"}, NULL, &d), 0);
 	assert_int_equal(store_commit(f->st, &d), 0);
-	clock_value -= 3600;
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE at = '2026-11-22T15:00:00Z'"), 1);
 }
 

@@ -567,12 +567,6 @@ test_erase_long_id(void **state)
 	assert_int_equal(qint(f->st, sql), 0);
 }
 
-static time_t
-fixed_clock(void *ud)
-{
-	return *(const time_t *)ud;
-}
-
 /* Imports csv and checks the three counts. */
 static void
 import_counts(struct store *st, const char *csv, long created, long updated, long unchanged)
@@ -593,8 +587,9 @@ static void
 test_reimport_skips_unchanged(void **state)
 {
 	struct fixture *f = *state;
-	time_t t = 1767225600; /* 2026-01-01 */
-	store_set_clock(f->st, fixed_clock, &t);
+	struct clock clk;
+	clock_virtual_init(&clk, 1767225600); /* 2026-01-01 */
+	store_set_clock(f->st, &clk);
 	long long cache = qint(f->st, "PRAGMA cache_size");
 	import_counts(f->st, base_csv, 3, 0, 0);
 	/* The import's large page cache does not outlive it. */
@@ -612,7 +607,7 @@ test_reimport_skips_unchanged(void **state)
 	assert_int_equal(sqlite3_column_int(cnt, 0), 3);
 	sqlite3_finalize(cnt);
 	sqlite3_close(raw);
-	t += 86400;
+	clock_virtual_advance(&clk, 86400 * 1000);
 	import_counts(f->st, base_csv, 0, 0, 3);
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM people WHERE updated_at = created_at"), 3);
 	assert_string_equal(qtext(f->st, "SELECT payload FROM events WHERE kind='people.imported'"
@@ -662,7 +657,7 @@ test_reimport_skips_unchanged(void **state)
 	assert_int_equal(res.unchanged, 1);
 	assert_int_equal(res.updated, 1);
 	people_import_result_fini(&res);
-	store_set_clock(f->st, NULL, NULL);
+	store_set_clock(f->st, NULL);
 }
 
 /* Enough people for the multi-row INSERTs (and a one-row tail), each managed by someone
@@ -735,9 +730,10 @@ test_update_shapes(void **state)
 	struct fixture *f = *state;
 	enum { N = 24 };
 	static char csv[N * 160 + 128];
-	time_t t = 1767225600;
-	store_set_clock(f->st, fixed_clock, &t);
-	for (int pass = 0; pass < 2; pass++, t += 86400) {
+	struct clock clk;
+	clock_virtual_init(&clk, 1767225600);
+	store_set_clock(f->st, &clk);
+	for (int pass = 0; pass < 2; pass++, clock_virtual_advance(&clk, 86400 * 1000)) {
 		size_t o = (size_t)snprintf(
 		    csv, sizeof(csv),
 		    "id,name,email,timezone,title,level,department,team,location\n");
@@ -770,7 +766,7 @@ test_update_shapes(void **state)
 	}
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM people WHERE updated_at > created_at"),
 			 N);
-	store_set_clock(f->st, NULL, NULL);
+	store_set_clock(f->st, NULL);
 }
 
 /* A v1 database with people, managers and an enrollment upgrades in place: same rows, same ids,

@@ -364,12 +364,6 @@ test_busy_fails_at_outer_begin(void **state)
 	store_close(st);
 }
 
-static time_t
-fixed_clock(void *ud)
-{
-	return *(time_t *)ud;
-}
-
 static void
 test_clock(void **state)
 {
@@ -380,14 +374,22 @@ test_clock(void **state)
 	time_t t = 1795356000; /* 2026-11-22T14:00:00Z */
 	assert_int_equal(store_format_time(t, buf), 0);
 	assert_string_equal(buf, "2026-11-22T14:00:00Z");
-	store_set_clock(st, fixed_clock, &t);
+	/* A virtual clock injected into the store stamps its rows; its owner moves it. */
+	struct clock vc;
+	clock_virtual_init(&vc, t);
+	assert_true(store_clock(st) == clock_real());
+	store_set_clock(st, &vc);
+	assert_true(store_clock(st) == &vc);
 	assert_int_equal(store_time(st), t);
 	assert_int_equal(store_timestamp(st, buf), 0);
 	assert_string_equal(buf, "2026-11-22T14:00:00Z");
-	t += 86400;
+	clock_virtual_advance(&vc, 86400 * 1000);
 	store_timestamp(st, buf);
 	assert_string_equal(buf, "2026-11-23T14:00:00Z");
-	store_set_clock(st, NULL, NULL);
+	clock_virtual_set(&vc, t - 3600);
+	assert_int_equal(store_time(st), t - 3600);
+	store_set_clock(st, NULL);
+	assert_true(store_clock(st) == clock_real());
 	assert_true(store_time(st) - time(NULL) <= 1);
 	assert_int_equal(store_now(buf), 0);
 	assert_int_equal(strlen(buf), 20);
