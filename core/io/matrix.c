@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/vec.h"
 #include "io/csv.h"
 
 void
@@ -30,24 +31,54 @@ ends_with(const char *s, const char *suf)
 	return a >= b && strcasecmp(s + a - b, suf) == 0;
 }
 
-/* Appends one value, growing the buffer. */
+/* One cell: a finite number, or empty (forbidden, *forb = 1). -1 with a diag otherwise. */
 static int
-push(double **v, uint8_t **f, size_t *n, size_t *cap, double x, int forb)
+parse_cell(const char *path, int line, int col, const char *text, double *x, int *forb,
+	   struct diag *d)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 1024;
-		double *nv = realloc(*v, nc * sizeof(double));
-		if (nv == NULL)
+	const char *s = text;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	*x = 0;
+	*forb = *s == '\0';
+	if (*forb)
+		return 0;
+	char *end;
+	*x = strtod(s, &end);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (end == s || *end != '\0' || !isfinite(*x))
+		return diag_set(d, DIAG_INVALID, "%s:%d:%d: not a finite number: '%s'", path, line,
+				col, text);
+	return 0;
+}
+
+/* The cells read so far, row after row, and whether any was empty. */
+struct cells {
+	struct vec vals;  /* double */
+	struct vec forb;  /* uint8_t, 1 = forbidden */
+	int anyforb;
+};
+
+/* Appends one record's cells; every record must have nc of them. */
+static int
+read_row(const char *path, const struct csv_record *rec, int nc, struct cells *c,
+	 struct diag *d)
+{
+	if (rec->nfields != nc)
+		return diag_set(d, DIAG_INVALID, "%s:%d:%d: row has %d value%s, the first row has %d",
+				path, rec->line, rec->nfields < nc ? rec->nfields + 1 : nc + 1,
+				rec->nfields, rec->nfields == 1 ? "" : "s", nc);
+	for (int k = 0; k < rec->nfields; k++) {
+		double x;
+		int forb;
+		if (parse_cell(path, rec->line, k + 1, rec->fields[k].s, &x, &forb, d) != 0)
 			return -1;
-		*v = nv;
-		uint8_t *nf = realloc(*f, nc);
-		if (nf == NULL)
+		uint8_t f = (uint8_t)forb;
+		c->anyforb |= forb;
+		if (vec_push(&c->vals, &x, d) != 0 || vec_push(&c->forb, &f, d) != 0)
 			return -1;
-		*f = nf;
-		*cap = nc;
 	}
-	(*v)[*n] = x;
-	(*f)[(*n)++] = (uint8_t)forb;
 	return 0;
 }
 
@@ -62,42 +93,15 @@ read_csv(const char *path, struct matrix *m, struct diag *d)
 		fclose(fp);
 		return -1;
 	}
-	double *v = NULL;
-	uint8_t *f = NULL;
-	size_t n = 0, cap = 0;
-	int nr = 0, nc = -1, rc = 0, anyforb = 0;
+	struct cells c = {.anyforb = 0};
+	vec_init(&c.vals, sizeof(double));
+	vec_init(&c.forb, sizeof(uint8_t));
+	int nr = 0, nc = -1, rc;
 	struct csv_record rec;
 	while ((rc = csv_read(r, &rec, d)) == 1) {
 		if (nc < 0)
 			nc = rec.nfields;
-		if (rec.nfields != nc) {
-			rc = diag_set(d, DIAG_INVALID,
-				      "%s:%d:%d: row has %d value%s, the first row has %d", path,
-				      rec.line, rec.nfields < nc ? rec.nfields + 1 : nc + 1,
-				      rec.nfields, rec.nfields == 1 ? "" : "s", nc);
-			break;
-		}
-		for (int k = 0; k < rec.nfields && rc >= 0; k++) {
-			const char *s = rec.fields[k].s;
-			while (*s == ' ' || *s == '\t')
-				s++;
-			double x = 0;
-			int forb = *s == '\0';
-			if (!forb) {
-				char *end;
-				x = strtod(s, &end);
-				while (*end == ' ' || *end == '\t')
-					end++;
-				if (end == s || *end != '\0' || !isfinite(x))
-					rc = diag_set(d, DIAG_INVALID,
-						      "%s:%d:%d: not a finite number: '%s'", path,
-						      rec.line, k + 1, rec.fields[k].s);
-			}
-			anyforb |= forb;
-			if (rc >= 0 && push(&v, &f, &n, &cap, x, forb) != 0)
-				rc = diag_set(d, DIAG_NOMEM, "out of memory");
-		}
-		if (rc < 0)
+		if ((rc = read_row(path, &rec, nc, &c, d)) != 0)
 			break;
 		nr++;
 	}
@@ -106,19 +110,17 @@ read_csv(const char *path, struct matrix *m, struct diag *d)
 	if (rc >= 0 && nr == 0)
 		rc = diag_set(d, DIAG_INVALID, "%s: no rows: the file holds no matrix", path);
 	if (rc < 0) {
-		free(v);
-		free(f);
+		vec_fini(&c.vals);
+		vec_fini(&c.forb);
 		return -1;
 	}
 	m->nr = nr;
 	m->nc = nc < 0 ? 0 : nc;
 	m->dtype = MATCH_F64;
-	m->owned = v;
-	m->data = v;
-	if (anyforb)
-		m->forbidden = f;
-	else
-		free(f);
+	m->owned = vec_release(&c.vals);
+	m->data = m->owned;
+	m->forbidden = c.anyforb ? vec_release(&c.forb) : NULL;
+	vec_fini(&c.forb);
 	return 0;
 }
 

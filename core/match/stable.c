@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+#include "base/vec.h"
+
 enum { RANK_FLAT_MAX = 1 << 24 };
 
 /* rank(e, x): position of item x in entity e's list, or -1 when not listed. */
@@ -40,15 +43,6 @@ rank_fini(struct rank *r)
 	free(r->vals);
 }
 
-static inline size_t
-rank_hash(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (size_t)k;
-}
-
 static inline int
 rank_get(const struct rank *r, int e, int x)
 {
@@ -57,7 +51,7 @@ rank_get(const struct rank *r, int e, int x)
 	if (r->r32)
 		return r->r32[(size_t)e * r->m + x] - 1;
 	uint64_t k = (uint64_t)e * (uint64_t)r->m + (uint64_t)x + 1;
-	for (size_t i = rank_hash(k) & r->mask;; i = (i + 1) & r->mask) {
+	for (size_t i = (size_t)hash_mix64(k) & r->mask;; i = (i + 1) & r->mask) {
 		if (r->keys[i] == k)
 			return r->vals[i];
 		if (r->keys[i] == 0)
@@ -140,7 +134,7 @@ rank_build(const struct match_prefs *p, int n, int m, const char *what, const ch
 			if (x < 0 || x >= m)
 				return bad_item(r, e, x, what, item, d);
 			uint64_t key = (uint64_t)e * (uint64_t)m + (uint64_t)x + 1;
-			size_t i = rank_hash(key) & r->mask;
+			size_t i = (size_t)hash_mix64(key) & r->mask;
 			while (r->keys[i] != 0 && r->keys[i] != key)
 				i = (i + 1) & r->mask;
 			if (r->keys[i] == key)
@@ -428,20 +422,15 @@ column_loads(const struct match_stable_input *in, const struct match_result *res
 /* A growing list of pairs. */
 struct pairs {
 	struct match_pair *p;
-	int n, cap;
+	int n;
+	size_t cap;
 };
 
 static int
 pairs_push(struct pairs *l, int r, int c, struct diag *d)
 {
-	if (l->n == l->cap) {
-		int cap = l->cap ? 2 * l->cap : 16;
-		struct match_pair *p = realloc(l->p, (size_t)cap * sizeof(*p));
-		if (p == NULL)
-			return diag_set(d, DIAG_NOMEM, "out of memory");
-		l->p = p;
-		l->cap = cap;
-	}
+	if (vec_grow(&l->p, &l->cap, (size_t)l->n + 1, sizeof(*l->p), d) != 0)
+		return -1;
 	l->p[l->n++] = (struct match_pair){r, c};
 	return 0;
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
+
 /* ---- Tall problems: candidate rows per column ----------------------------- */
 
 /*
@@ -52,7 +54,8 @@ struct tall {
 	int *cap;              /* slots per column, 0 for the zone's columns */
 	int nrows;             /* rows this solver may use */
 	const int *mrc;        /* a maximum matching (row -> column), NULL = none known */
-	int *xr, *xc, nx, xmax; /* forced candidate pairs (a filling, priced pairs) */
+	int *xr, *xc, nx;      /* forced candidate pairs (a filling, priced pairs) */
+	size_t xrcap, xccap;
 	int *xcnt;             /* forced pairs per column */
 	int *xord, *rmark;     /* scratch: forced pairs by column, row marks */
 	int filled;            /* the filling is among the forced pairs */
@@ -178,18 +181,10 @@ cand_insert(struct tall *t, int j, int i, double c)
 static int
 tall_force(struct tall *t, int i, int j, struct diag *d)
 {
-	if (t->nx == t->xmax) {
-		int n = t->xmax ? 2 * t->xmax : 1024;
-		int *xr = realloc(t->xr, (size_t)n * sizeof(int));
-		if (xr)
-			t->xr = xr;
-		int *xc = realloc(t->xc, (size_t)n * sizeof(int));
-		if (xc)
-			t->xc = xc;
-		if (!xr || !xc)
-			return diag_set(d, DIAG_NOMEM, "out of memory for candidate pairs");
-		t->xmax = n;
-	}
+	size_t need = (size_t)t->nx + 1;
+	if (vec_grow(&t->xr, &t->xrcap, need, sizeof(int), d) != 0 ||
+	    vec_grow(&t->xc, &t->xccap, need, sizeof(int), d) != 0)
+		return -1;
 	t->xr[t->nx] = i;
 	t->xc[t->nx++] = j;
 	t->xcnt[j]++;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "program/people.h"
 
 _Static_assert(GENORG_GEN_Z == PEOPLE_NGENERATIONS - 1, "genorg's generations are people's, in order");
@@ -42,7 +43,7 @@ struct builder {
 	uint32_t *desc;
 	/* Index of the next person to create. */
 	long next;
-	long teams_cap;
+	size_t teams_cap;
 	/* People so far per first * NNAMES + last name. */
 	uint32_t *name_count;
 	/* Teams so far per name: [dept][area][sub], sub NSUBS for area-only names. */
@@ -246,15 +247,9 @@ static long
 team_add(struct builder *b, int kind, int dept, int area, int sub)
 {
 	struct genorg *g = b->g;
-	if (g->nteams == b->teams_cap) {
-		long cap = b->teams_cap ? b->teams_cap * 2 : 256;
-		struct team *t = realloc(g->teams, (size_t)cap * sizeof(*t));
-		if (t == NULL) {
-			b->oom = 1;
-			return -1;
-		}
-		g->teams = t;
-		b->teams_cap = cap;
+	if (vec_grow(&g->teams, &b->teams_cap, (size_t)g->nteams + 1, sizeof(*g->teams), NULL) != 0) {
+		b->oom = 1;
+		return -1;
 	}
 	struct team *t = &g->teams[g->nteams];
 	t->kind = (uint8_t)kind;

@@ -9,17 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* FNV-1a: turns the program name into seed material, the same everywhere. */
-static uint64_t
-fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
+#include "base/hash.h"
 
 /* The reverse-mentoring topics of a set when it has some, else the whole set. */
 static uint32_t
@@ -186,7 +176,7 @@ genorg_survey_new(const struct genorg *g, const char *program, long size, struct
 	struct genorg_survey *s = calloc(1, sizeof(*s));
 	uint8_t *role_of = malloc((size_t)g->n);
 	struct rng r;
-	rng_seed(&r, g->seed ^ fnv1a(program));
+	rng_seed(&r, g->seed ^ hash_str(program)); /* the program name as seed material */
 	if (s == NULL || role_of == NULL ||
 	    (s->entries = calloc((size_t)size, sizeof(*s->entries))) == NULL ||
 	    survey_pick(g, &r, size, role_of) != 0) {
