@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "base/vec.h"
+
 enum { CSV_BLOCK = 64 * 1024, CSV_ERR_MAX = 300 };
 
 /* How a field ended. */
@@ -32,11 +35,12 @@ struct csv_reader {
 	int max_fields;
 
 	/* The record being read. */
-	char *text;
-	size_t tlen, tcap;
+	struct buf text;  /* the record's fields, each followed by its NUL */
+	size_t room;      /* bytes text can take without growing (reserved ahead) */
 	struct csv_field *fields;
 	size_t *offs;
-	int nf, fcap;
+	int nf;
+	size_t fcap, ocap;
 	size_t flen;      /* length of the current field */
 	int discard;      /* the current field is over a limit: drop its bytes */
 	int added;        /* the current field has an entry in fields[] */
@@ -103,7 +107,7 @@ csv_reader_delete(struct csv_reader *r)
 		return;
 	free(r->name);
 	free(r->block);
-	free(r->text);
+	buf_fini(&r->text);
 	free(r->fields);
 	free(r->offs);
 	free(r);
@@ -141,7 +145,7 @@ csv_fill(struct csv_reader *r)
 	return 1;
 }
 
-static int
+static inline int
 csv_peek(struct csv_reader *r)
 {
 	if (r->pos < r->len || csv_fill(r))
@@ -161,19 +165,43 @@ csv_error(struct csv_reader *r, int line, const char *msg)
 	snprintf(r->err_msg, sizeof(r->err_msg), "%s", msg);
 }
 
+/* Makes room for n more bytes of the record's text, reserving 4 KiB ahead. */
 static int
-csv_grow_text(struct csv_reader *r, size_t need)
+csv_room(struct csv_reader *r, size_t n)
 {
-	if (r->tlen + need <= r->tcap)
-		return 0;
-	size_t cap = r->tcap ? r->tcap : 4096;
-	while (cap < r->tlen + need)
-		cap *= 2;
-	char *p = realloc(r->text, cap);
-	if (p == NULL)
+	size_t want = n > 4096 ? n : 4096;
+	if (buf_reserve(&r->text, want, NULL) != 0)
 		return -1;
-	r->text = p;
-	r->tcap = cap;
+	r->room = want;
+	return 0;
+}
+
+/*
+ * Appends n bytes to the record's text. The room reserved ahead makes the
+ * common append (a run of a field) a memcpy, without a call into base/buf.
+ */
+static inline int
+csv_put(struct csv_reader *r, const char *s, size_t n)
+{
+	if (n > r->room && csv_room(r, n) != 0)
+		return -1;
+	struct buf *t = &r->text;
+	memcpy(t->data + t->len, s, n);
+	t->len += n;
+	t->data[t->len] = '\0';
+	r->room -= n;
+	return 0;
+}
+
+/* Ends a field's text with its NUL (the one buf keeps at data[len] becomes part of it). */
+static inline int
+csv_put_nul(struct csv_reader *r)
+{
+	if (r->room == 0 && csv_room(r, 1) != 0)
+		return -1;
+	struct buf *t = &r->text;
+	t->data[++t->len] = '\0';
+	r->room--;
 	return 0;
 }
 
@@ -189,13 +217,11 @@ csv_append(struct csv_reader *r, const char *s, size_t n)
 		r->discard = 1;
 		return;
 	}
-	if (csv_grow_text(r, n + 1) != 0) {
+	if (csv_put(r, s, n) != 0) {
 		csv_error(r, r->line, "out of memory");
 		r->discard = 1;
 		return;
 	}
-	memcpy(r->text + r->tlen, s, n);
-	r->tlen += n;
 	r->flen += n;
 }
 
@@ -214,22 +240,15 @@ csv_field_begin(struct csv_reader *r, int quoted)
 		r->discard = 1;
 		return;
 	}
-	if (r->nf == r->fcap) {
-		int cap = r->fcap ? r->fcap * 2 : 32;
-		struct csv_field *fp = realloc(r->fields, (size_t)cap * sizeof(*fp));
-		if (fp != NULL)
-			r->fields = fp;
-		size_t *op = realloc(r->offs, (size_t)cap * sizeof(*op));
-		if (op != NULL)
-			r->offs = op;
-		if (fp == NULL || op == NULL) {
-			csv_error(r, r->line, "out of memory");
-			r->discard = 1;
-			return;
-		}
-		r->fcap = cap;
+	size_t need = (size_t)r->nf + 1;
+	if ((need > r->fcap || need > r->ocap) &&
+	    (vec_grow(&r->fields, &r->fcap, need, sizeof(*r->fields), NULL) != 0 ||
+	     vec_grow(&r->offs, &r->ocap, need, sizeof(*r->offs), NULL) != 0)) {
+		csv_error(r, r->line, "out of memory");
+		r->discard = 1;
+		return;
 	}
-	r->offs[r->nf] = r->tlen;
+	r->offs[r->nf] = r->text.len;
 	r->fields[r->nf].line = r->line;
 	r->fields[r->nf].quoted = quoted;
 	r->nf++;
@@ -242,12 +261,10 @@ csv_field_end(struct csv_reader *r)
 {
 	if (!r->added)
 		return;
-	if (csv_grow_text(r, 1) != 0) {
+	if (csv_put_nul(r) != 0) {
 		csv_error(r, r->line, "out of memory");
 		r->nf--;
-		return;
 	}
-	r->text[r->tlen++] = '\0';
 }
 
 /* Consumes the line end starting at the current byte (already known to be CR or LF). */
@@ -408,7 +425,7 @@ csv_finish_record(struct csv_reader *r)
 {
 	for (int i = 0; i < r->nf; i++) {
 		struct csv_field *f = &r->fields[i];
-		f->s = r->text + r->offs[i];
+		f->s = r->text.data + r->offs[i];
 		f->len = strlen(f->s);
 	}
 	if (r->err)
@@ -450,7 +467,8 @@ csv_read(struct csv_reader *r, struct csv_record *rec, struct diag *d)
 		}
 		return 0;
 	}
-	r->tlen = 0;
+	buf_reset(&r->text);
+	r->room = 0;
 	r->nf = 0;
 	r->err = 0;
 	rec->line = r->line;
@@ -468,8 +486,8 @@ csv_read(struct csv_reader *r, struct csv_record *rec, struct diag *d)
 	csv_finish_record(r);
 	rec->nfields = r->nf;
 	rec->fields = r->fields;
-	rec->text = r->text;
-	rec->textlen = r->tlen;
+	rec->text = r->text.data;
+	rec->textlen = r->text.len;
 	if (r->err)
 		return diag_set(d, DIAG_INVALID, "%s:%d:%d: %s", r->name, r->err_line,
 				r->err_col > 0 ? r->err_col : 1, r->err_msg);
