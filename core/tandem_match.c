@@ -26,7 +26,11 @@
 
 #include "program/config.h"
 #include "program/matches.h"
+#include "program/cohort.h"
+#include "program/explain.h"
 #include "program/policy.h"
+#include "program/score.h"
+#include "program/solve.h"
 #include "store/store.h"
 
 struct tandem_policy {
@@ -289,9 +293,9 @@ dup_str(const char *s, int *oom)
 /* Fills p's features from the explanation (kept in the run: names point into it). */
 static int
 explain_proposal(struct tandem_run *r, int i, const struct policy *pol,
-		 const struct policy_cohort *co, const struct policy_pair *pair)
+		 const struct cohort *co, const struct solve_pair *pair)
 {
-	json_t *ex = policy_explain(pol, co, pair->mentor, pair->mentee, pair->lua);
+	json_t *ex = explain_pair(pol, co, pair->mentor, pair->mentee, pair->lua);
 	if (ex == NULL)
 		return -1;
 	r->explanations[i] = ex;
@@ -325,16 +329,16 @@ explain_proposal(struct tandem_run *r, int i, const struct policy *pol,
 }
 
 static const char *
-person_field(const struct policy_cohort *co, int person, int name)
+person_field(const struct cohort *co, int person, int name)
 {
-	const struct policy_person *p = &co->people[person];
+	const struct cohort_person *p = &co->people[person];
 	return name ? p->name : p->external_id;
 }
 
 /* Copies the solver's result into a run the caller owns. */
 static struct tandem_run *
-run_build(const struct policy *pol, const struct policy_cohort *co,
-	  const struct policy_result *res, int explain, struct diag *d)
+run_build(const struct policy *pol, const struct cohort *co,
+	  const struct solve_result *res, int explain, struct diag *d)
 {
 	struct tandem_run *r = calloc(1, sizeof(*r));
 	int oom = r == NULL;
@@ -352,7 +356,7 @@ run_build(const struct policy *pol, const struct policy_cohort *co,
 		oom |= r->unmatched == NULL;
 	}
 	for (int i = 0; !oom && i < res->npairs; i++) {
-		const struct policy_pair *pair = &res->pairs[i];
+		const struct solve_pair *pair = &res->pairs[i];
 		int mp = co->mentors[pair->mentor].person, ep = co->mentees[pair->mentee].person;
 		struct tandem_proposal *p = &r->props[i];
 		r->nprops = i + 1;
@@ -433,14 +437,14 @@ static struct tandem_run *
 run_solve(struct tandem *t, int64_t program_id, const struct config_program *prog,
 	  struct policy *pol, int flags, struct diag *d)
 {
-	struct policy_cohort co;
-	policy_cohort_init(&co);
-	struct policy_result res;
+	struct cohort co;
+	cohort_init(&co);
+	struct solve_result res;
 	memset(&res, 0, sizeof(res));
 	struct tandem_run *r = NULL;
 	char *run_id = NULL;
-	if (matches_load_cohort(t->st, program_id, prog->name, &co, d) != 0 ||
-	    policy_solve(pol, &co, &res, d) != 0)
+	if (cohort_load(t->st, program_id, prog->name, &co, d) != 0 ||
+	    solve_cohort(pol, &co, &res, d) != 0)
 		goto out;
 	if (!(flags & TANDEM_MATCH_DRY_RUN)) {
 		int n;
@@ -455,8 +459,8 @@ run_solve(struct tandem *t, int64_t program_id, const struct config_program *pro
 	}
 out:
 	free(run_id);
-	policy_result_fini(&res);
-	policy_cohort_fini(&co);
+	solve_result_fini(&res);
+	cohort_fini(&co);
 	return r;
 }
 

@@ -12,7 +12,11 @@
 #include "cli/commands.h"
 #include "program/config.h"
 #include "program/matches.h"
+#include "program/cohort.h"
+#include "program/explain.h"
 #include "program/policy.h"
+#include "program/score.h"
+#include "program/solve.h"
 #include "store/store.h"
 
 static void
@@ -147,9 +151,9 @@ open_policy(struct cli *c, const struct cli_ws *w, const char *ref, struct diag 
 }
 
 static const char *
-pname(const struct policy_cohort *co, int person, int which)
+pname(const struct cohort *co, int person, int which)
 {
-	const struct policy_person *p = &co->people[person];
+	const struct cohort_person *p = &co->people[person];
 	const char *s = which ? p->name : p->external_id;
 	return s ? s : "";
 }
@@ -236,12 +240,12 @@ make_run_id(struct store *st, char *buf, size_t size)
 }
 
 static json_t *
-result_json(const struct policy *pol, const struct policy_cohort *co,
-	    const struct policy_result *res, int explain)
+result_json(const struct policy *pol, const struct cohort *co,
+	    const struct solve_result *res, int explain)
 {
 	json_t *pairs = json_array(), *unmatched = json_array();
 	for (int i = 0; i < res->npairs; i++) {
-		const struct policy_pair *p = &res->pairs[i];
+		const struct solve_pair *p = &res->pairs[i];
 		int mp = co->mentors[p->mentor].person, ep = co->mentees[p->mentee].person;
 		json_t *o =
 		    json_pack("{s:{s:s, s:s}, s:{s:s, s:s}, s:f, s:f, s:f, s:b}", "mentor", "id",
@@ -250,7 +254,7 @@ result_json(const struct policy *pol, const struct policy_cohort *co,
 			      "builtin", p->builtin, "lua", p->lua, "kept", p->kept);
 		if (explain)
 			json_object_set_new(o, "explanation",
-					    policy_explain(pol, co, p->mentor, p->mentee, p->lua));
+					    explain_pair(pol, co, p->mentor, p->mentee, p->lua));
 		json_array_append_new(pairs, o);
 	}
 	for (int i = 0; i < res->nunmatched; i++)
@@ -266,14 +270,14 @@ result_json(const struct policy *pol, const struct policy_cohort *co,
 }
 
 static void
-print_pairs(const struct policy *pol, const struct policy_cohort *co,
-	    const struct policy_result *res, int explain)
+print_pairs(const struct policy *pol, const struct cohort *co,
+	    const struct solve_result *res, int explain)
 {
 	struct cli_table *t = cli_table_new(5);
 	const char *hdr[] = {"MENTOR", "MENTEE", "SCORE", "LUA", "KEPT"};
 	cli_table_add(t, hdr);
 	for (int i = 0; i < res->npairs; i++) {
-		const struct policy_pair *p = &res->pairs[i];
+		const struct solve_pair *p = &res->pairs[i];
 		char sc[32], lua[32];
 		snprintf(sc, sizeof(sc), "%.4f", p->score);
 		snprintf(lua, sizeof(lua), "%.4f", p->lua);
@@ -284,7 +288,7 @@ print_pairs(const struct policy *pol, const struct policy_cohort *co,
 		if (explain) {
 			cli_table_print(t, stdout);
 			cli_table_delete(t);
-			json_t *ex = policy_explain(pol, co, p->mentor, p->mentee, p->lua);
+			json_t *ex = explain_pair(pol, co, p->mentor, p->mentee, p->lua);
 			print_explanation(ex, stdout);
 			json_decref(ex);
 			printf("\n");
@@ -304,21 +308,21 @@ print_pairs(const struct policy *pol, const struct policy_cohort *co,
 
 /* Loads cohort and policy and solves; the caller frees all three on success. */
 static int
-solve(struct cli *c, struct cli_ws *w, const char *ref, struct policy **pol, struct policy_cohort *co,
-      struct policy_result *res)
+solve(struct cli *c, struct cli_ws *w, const char *ref, struct policy **pol, struct cohort *co,
+      struct solve_result *res)
 {
 	struct diag d;
 	diag_clear(&d);
 	*pol = open_policy(c, w, ref, &d);
 	if (*pol == NULL)
 		return cli_diag(&d);
-	if (matches_load_cohort(w->st, w->program_id, w->prog->name, co, &d) < 0) {
-		policy_cohort_fini(co);
+	if (cohort_load(w->st, w->program_id, w->prog->name, co, &d) < 0) {
+		cohort_fini(co);
 		policy_delete(*pol);
 		return cli_diag(&d);
 	}
-	if (policy_solve(*pol, co, res, &d) < 0) {
-		policy_cohort_fini(co);
+	if (solve_cohort(*pol, co, res, &d) < 0) {
+		cohort_fini(co);
 		policy_delete(*pol);
 		return cli_diag(&d);
 	}
@@ -342,8 +346,8 @@ match_run(struct cli *c, int argc, char **argv)
 	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
 	struct policy *pol;
-	struct policy_cohort co;
-	struct policy_result res;
+	struct cohort co;
+	struct solve_result res;
 	if (solve(c, &w, m.policy[0], &pol, &co, &res) != CLI_OK) {
 		cli_ws_close(&w);
 		return CLI_FAIL;
@@ -370,8 +374,8 @@ match_run(struct cli *c, int argc, char **argv)
 	} else if (rc == CLI_OK && (m.dry_run || m.explain)) {
 		print_pairs(pol, &co, &res, m.explain);
 	}
-	policy_result_fini(&res);
-	policy_cohort_fini(&co);
+	solve_result_fini(&res);
+	cohort_fini(&co);
 	policy_delete(pol);
 	cli_ws_close(&w);
 	return rc;
@@ -558,17 +562,17 @@ explain_id(struct cli *c, const char *arg, int json)
 }
 
 static int
-side_index(const struct policy_cohort *co, int64_t id, int mentor)
+side_index(const struct cohort *co, int64_t id, int mentor)
 {
 	for (int i = 0; i < co->npeople; i++)
 		if (co->people[i].id == id)
-			return mentor ? policy_cohort_mentor_of(co, i)
-				      : policy_cohort_mentee_of(co, i);
+			return mentor ? cohort_mentor_of(co, i)
+				      : cohort_mentee_of(co, i);
 	return -1;
 }
 
 static int
-explain_pair(struct cli *c, struct mopts *m, const char *a, const char *b)
+explain_people(struct cli *c, struct mopts *m, const char *a, const char *b)
 {
 	struct cli_ws w;
 	if (cli_ws_open(c, m->program, &w) != CLI_OK)
@@ -577,15 +581,15 @@ explain_pair(struct cli *c, struct mopts *m, const char *a, const char *b)
 	struct diag d;
 	diag_clear(&d);
 	struct policy *pol = NULL;
-	struct policy_cohort co;
-	policy_cohort_init(&co);
+	struct cohort co;
+	cohort_init(&co);
 	json_t *partners = NULL;
 	int rc = two_people(w.st, a, b, &mentor_id, &mentee_id);
 	if (rc != CLI_OK)
 		goto out;
 	rc = CLI_FAIL;
 	if ((pol = open_policy(c, &w, m->policy[0], &d)) == NULL ||
-	    matches_load_cohort(w.st, w.program_id, w.prog->name, &co, &d) < 0) {
+	    cohort_load(w.st, w.program_id, w.prog->name, &co, &d) < 0) {
 		cli_diag(&d);
 		goto out;
 	}
@@ -597,11 +601,11 @@ explain_pair(struct cli *c, struct mopts *m, const char *a, const char *b)
 	}
 	int verdict = feat_check(co.snap, &pol->rules, cm, ce);
 	double lua = 0;
-	if (verdict == FV_ALLOWED && policy_lua_scores(pol, &co, &cm, &ce, 1, &lua, &d) < 0) {
+	if (verdict == FV_ALLOWED && score_pairs(pol, &co, &cm, &ce, 1, &lua, &d) < 0) {
 		cli_diag(&d);
 		goto out;
 	}
-	json_t *ex = policy_explain(pol, &co, cm, ce, lua);
+	json_t *ex = explain_pair(pol, &co, cm, ce, lua);
 	if (verdict != FV_ALLOWED && pol->has_score) {
 		/* The policy's score hook only runs on allowed pairs: showing 0 as its
 		 * value would make up a score the pair never had. */
@@ -678,7 +682,7 @@ explain_pair(struct cli *c, struct mopts *m, const char *a, const char *b)
 	rc = CLI_OK;
 out:
 	json_decref(partners);
-	policy_cohort_fini(&co);
+	cohort_fini(&co);
 	policy_delete(pol);
 	cli_ws_close(&w);
 	return rc;
@@ -700,18 +704,18 @@ match_explain(struct cli *c, int argc, char **argv)
 	}
 	if (np != 2)
 		return cli_usage("match explain", "expected MENTOR MENTEE with --program");
-	return explain_pair(c, &m, pos[0], pos[1]);
+	return explain_people(c, &m, pos[0], pos[1]);
 }
 
 /* ---- compare ------------------------------------------------------------------------ */
 
 /* Mean score per group (by a person attribute of the mentee) and the spread max - min. */
 static json_t *
-spread_json(const struct policy_cohort *co, const struct policy_result *res, int which)
+spread_json(const struct cohort *co, const struct solve_result *res, int which)
 {
 	json_t *groups = json_object();
 	for (int i = 0; i < res->npairs; i++) {
-		const struct policy_person *p =
+		const struct cohort_person *p =
 		    &co->people[co->mentees[res->pairs[i].mentee].person];
 		const char *g = which == 0   ? p->department
 				: which == 1 ? p->location
@@ -746,8 +750,8 @@ spread_json(const struct policy_cohort *co, const struct policy_result *res, int
 }
 
 static json_t *
-summary_json(const struct policy *pol, const struct policy_cohort *co,
-	     const struct policy_result *res)
+summary_json(const struct policy *pol, const struct cohort *co,
+	     const struct solve_result *res)
 {
 	double sums[FEAT_COUNT] = {0};
 	for (int i = 0; i < res->npairs; i++) {
@@ -780,8 +784,8 @@ match_compare(struct cli *c, int argc, char **argv)
 	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
 	struct policy *pol[2] = {NULL, NULL};
-	struct policy_cohort co[2];
-	struct policy_result res[2];
+	struct cohort co[2];
+	struct solve_result res[2];
 	int rc = CLI_OK, ok = 0;
 	for (; ok < 2; ok++)
 		if (solve(c, &w, m.policy[ok], &pol[ok], &co[ok], &res[ok]) != CLI_OK) {
@@ -855,8 +859,8 @@ match_compare(struct cli *c, int argc, char **argv)
 	}
 done:
 	for (int j = 0; j < ok; j++) {
-		policy_result_fini(&res[j]);
-		policy_cohort_fini(&co[j]);
+		solve_result_fini(&res[j]);
+		cohort_fini(&co[j]);
 		policy_delete(pol[j]);
 	}
 	cli_ws_close(&w);

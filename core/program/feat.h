@@ -3,8 +3,10 @@
  * combine. Pure C over a snapshot of the cohort: no SQLite, no Lua, no I/O.
  * (Named feat.h, not features.h: glibc has a <features.h> that every system
  * header includes, and core/ is on the include path.)
- * Callers: policy.c (which loads the snapshot from the store and the rules from a
- * policy plugin), the unit tests and the benchmark driver.
+ * The prune and features stage of the match pipeline. Callers: cohort.c (builds
+ * the snapshot of a cohort), policy.c (feature and constraint names), solve.c
+ * (pruning and built-in scores), score.c (the features a hook reads), explain.c,
+ * the unit tests and the benchmark driver.
  *
  * A snapshot holds every person of the organization that matters to the cohort
  * (at least the enrolled ones and their management chains), then the two sides:
@@ -35,7 +37,7 @@
  *  - Constraints (predicates): reporting_chain (one is the other's direct or
  *    transitive manager), same_department, same_team, same_location (both known
  *    and equal), previously_paired (the two people were paired before in any
- *    program: the loader decides which matches count, see policy.c).
+ *    program: the loader decides which matches count, see cohort.h).
  *  - A person is never matched with themself, and vetoed pairs are never allowed.
  */
 #ifndef TANDEM_FEAT_H

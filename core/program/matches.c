@@ -1,25 +1,16 @@
 /*
- * matches: loading cohorts from the store, storing proposals, reviewing
- * matches. See matches.h for the rules.
+ * matches: storing proposals, reviewing matches. See matches.h for the rules.
  */
 #include "program/matches.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "program/config.h"
+#include "program/explain.h"
 #include "store/store.h"
-#include "time/tz.h"
 
 /* ---- small helpers ---------------------------------------------------------------- */
-
-static char *
-col_dup(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? strdup((const char *)t) : NULL;
-}
 
 static int
 step_done(struct store *st, sqlite3_stmt *s, struct diag *d, const char *what)
@@ -81,270 +72,6 @@ matches_open_program(struct store *st, const char *config_path, const char *name
 	return config_program_id(st, cfg, name, id, d);
 }
 
-/* ---- loading a cohort ---------------------------------------------------------------- */
-
-/* Current UTC offsets of the zones seen so far (a cohort has few distinct zones). */
-struct zone_cache {
-	char **names;
-	int *offsets, *known;
-	int n, cap;
-};
-
-/* The zone's UTC offset at `when`, via the C library (TZ is restored afterwards). */
-static int
-zone_offset(struct zone_cache *zc, const char *zone, time_t when, int *off)
-{
-	for (int i = 0; i < zc->n; i++)
-		if (strcmp(zc->names[i], zone) == 0) {
-			*off = zc->offsets[i];
-			return zc->known[i];
-		}
-	int known = 0, minutes = 0;
-	if (tz_valid(zone)) {
-		const char *old = getenv("TZ");
-		char *saved = old ? strdup(old) : NULL;
-		setenv("TZ", zone, 1);
-		tzset();
-		struct tm tm;
-		if (localtime_r(&when, &tm)) {
-			minutes = (int)(tm.tm_gmtoff / 60);
-			known = 1;
-		}
-		if (saved) {
-			setenv("TZ", saved, 1);
-			free(saved);
-		} else {
-			unsetenv("TZ");
-		}
-		tzset();
-	}
-	if (zc->n == zc->cap) {
-		int nc = zc->cap ? zc->cap * 2 : 16;
-		char **nn = realloc(zc->names, nc * sizeof(char *));
-		if (nn)
-			zc->names = nn;
-		int *no = realloc(zc->offsets, nc * sizeof(int));
-		if (no)
-			zc->offsets = no;
-		int *nk = realloc(zc->known, nc * sizeof(int));
-		if (nk)
-			zc->known = nk;
-		if (!nn || !no || !nk)
-			return -1;
-		zc->cap = nc;
-	}
-	zc->names[zc->n] = strdup(zone);
-	zc->offsets[zc->n] = minutes;
-	zc->known[zc->n++] = known;
-	*off = minutes;
-	return known;
-}
-
-static void
-zone_cache_fini(struct zone_cache *zc)
-{
-	for (int i = 0; i < zc->n; i++)
-		free(zc->names[i]);
-	free(zc->names);
-	free(zc->offsets);
-	free(zc->known);
-}
-
-/* Index of a people.id in the cohort (people are loaded ordered by id). */
-static int
-person_index(const struct policy_cohort *c, int64_t id)
-{
-	int lo = 0, hi = c->npeople - 1;
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
-		if (c->people[mid].id == id)
-			return mid;
-		if (c->people[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
-}
-
-static int
-load_people(struct store *st, struct policy_cohort *c, struct diag *d)
-{
-	sqlite3_stmt *s = store_prepare(
-	    st,
-	    "SELECT id, external_id, name, email, title, level, department, team, location, "
-	    "timezone, generation, languages, skills, topics_wanted, attributes, manager_id "
-	    "FROM people ORDER BY id",
-	    d);
-	if (s == NULL)
-		return -1;
-	int64_t *mgr = NULL;
-	int nmgr = 0, capmgr = 0, rc;
-	struct zone_cache zc = {0};
-	time_t now = store_time(st);
-	while ((rc = step_done(st, s, d, "loading people")) == SQLITE_ROW) {
-		struct policy_person *p = policy_cohort_add_person(c);
-		if (p == NULL ||
-		    (nmgr == capmgr && (capmgr = capmgr ? capmgr * 2 : 256,
-					!(mgr = realloc(mgr, capmgr * sizeof(int64_t)))))) {
-			rc = diag_set(d, DIAG_NOMEM, "out of memory");
-			break;
-		}
-		p->id = sqlite3_column_int64(s, 0);
-		p->external_id = col_dup(s, 1);
-		p->name = col_dup(s, 2);
-		p->email = col_dup(s, 3);
-		p->title = col_dup(s, 4);
-		p->level = sqlite3_column_int(s, 5);
-		p->department = col_dup(s, 6);
-		p->team = col_dup(s, 7);
-		p->location = col_dup(s, 8);
-		p->timezone = col_dup(s, 9);
-		p->generation = col_dup(s, 10);
-		p->languages = col_dup(s, 11);
-		p->skills = col_dup(s, 12);
-		p->topics_wanted = col_dup(s, 13);
-		p->attributes = col_dup(s, 14);
-		mgr[nmgr++] =
-		    sqlite3_column_type(s, 15) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 15);
-		if (p->timezone) {
-			int known = zone_offset(&zc, p->timezone, now, &p->tz_offset_min);
-			if (known < 0) {
-				rc = diag_set(d, DIAG_NOMEM, "out of memory");
-				break;
-			}
-			p->tz_known = known;
-		}
-	}
-	sqlite3_finalize(s);
-	zone_cache_fini(&zc);
-	if (rc == SQLITE_DONE) {
-		for (int i = 0; i < c->npeople; i++)
-			c->people[i].manager = mgr[i] ? person_index(c, mgr[i]) : -1;
-		rc = 0;
-	} else {
-		rc = -1;
-	}
-	free(mgr);
-	return rc;
-}
-
-static int
-load_enrollments(struct store *st, struct policy_cohort *c, struct diag *d)
-{
-	sqlite3_stmt *s = store_prepare(
-	    st,
-	    "SELECT e.id, e.person_id, e.role, e.capacity, e.topics_offered, e.topics_wanted, "
-	    "e.availability, e.attributes FROM enrollments e JOIN people p ON p.id = e.person_id "
-	    "WHERE e.program_id = ?1 AND e.consent = 1 AND p.status = 'active' "
-	    "ORDER BY p.external_id",
-	    d);
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, c->program_id);
-	int rc;
-	while ((rc = step_done(st, s, d, "loading enrollments")) == SQLITE_ROW) {
-		const char *role = (const char *)sqlite3_column_text(s, 2);
-		int as[2] = {strcmp(role, "mentee") != 0, strcmp(role, "mentor") != 0};
-		for (int side = 0; side < 2; side++) {
-			if (!as[side])
-				continue;
-			struct policy_member *m = policy_cohort_add_member(c, side == 0);
-			if (m == NULL) {
-				rc = diag_set(d, DIAG_NOMEM, "out of memory");
-				break;
-			}
-			m->enrollment_id = sqlite3_column_int64(s, 0);
-			m->person = person_index(c, sqlite3_column_int64(s, 1));
-			m->role = col_dup(s, 2);
-			m->capacity = side == 0 ? sqlite3_column_int(s, 3) : 1;
-			m->topics_offered = col_dup(s, 4);
-			m->topics_wanted = col_dup(s, 5);
-			m->availability = col_dup(s, 6);
-			m->attributes = col_dup(s, 7);
-		}
-		if (rc < 0)
-			break;
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Runs a two-column (people.id, people.id) query and hands each row to fn. */
-static int
-load_pairs(struct store *st, const char *sql, int64_t program_id, struct policy_cohort *c,
-	   int (*fn)(struct policy_cohort *, int, int, int64_t, int), struct diag *d)
-{
-	sqlite3_stmt *s = store_prepare(st, sql, d);
-	if (s == NULL)
-		return -1;
-	if (sqlite3_bind_parameter_count(s) > 0)
-		sqlite3_bind_int64(s, 1, program_id);
-	int rc;
-	while ((rc = step_done(st, s, d, "loading matches")) == SQLITE_ROW) {
-		int a = person_index(c, sqlite3_column_int64(s, 0));
-		int b = person_index(c, sqlite3_column_int64(s, 1));
-		int64_t id = sqlite3_column_int64(s, 2);
-		int flag = sqlite3_column_int(s, 3);
-		if (a >= 0 && b >= 0 && fn(c, a, b, id, flag) < 0) {
-			rc = diag_set(d, DIAG_NOMEM, "out of memory");
-			break;
-		}
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int
-add_history(struct policy_cohort *c, int a, int b, int64_t id, int flag)
-{
-	return policy_cohort_add_history(c, a, b);
-}
-
-static int
-add_veto(struct policy_cohort *c, int a, int b, int64_t id, int flag)
-{
-	return policy_cohort_add_veto(c, a, b);
-}
-
-static int
-add_kept(struct policy_cohort *c, int a, int b, int64_t id, int pinned)
-{
-	int mentor = policy_cohort_mentor_of(c, a), mentee = policy_cohort_mentee_of(c, b);
-	if (mentor < 0 || mentee < 0) {
-		tlog(TLOG_WARN, "match %lld: %s is no longer enrolled with consent; not kept",
-		     (long long)id, c->people[mentor < 0 ? a : b].external_id);
-		return 0;
-	}
-	return policy_cohort_add_kept(c, mentor, mentee, id, pinned);
-}
-
-int
-matches_load_cohort(struct store *st, int64_t program_id, const char *program,
-		    struct policy_cohort *c, struct diag *d)
-{
-	policy_cohort_init(c);
-	c->program_id = program_id;
-	c->program = strdup(program ? program : "");
-	if (load_people(st, c, d) < 0 || load_enrollments(st, c, d) < 0)
-		return -1;
-	if (load_pairs(st,
-		       "SELECT mentor_id, mentee_id, id, pinned FROM matches WHERE program_id = ?1 "
-		       "AND status NOT IN ('rejected', 'ended') "
-		       "AND (pinned = 1 OR status IN ('approved', 'active')) ORDER BY id",
-		       program_id, c, add_kept, d) < 0)
-		return -1;
-	if (load_pairs(st,
-		       "SELECT mentor_id, mentee_id, id, 0 FROM matches "
-		       "WHERE status IN ('approved', 'active', 'ended')",
-		       program_id, c, add_history, d) < 0)
-		return -1;
-	if (load_pairs(st, "SELECT mentor_id, mentee_id, id, 0 FROM vetoes WHERE program_id = ?1",
-		       program_id, c, add_veto, d) < 0)
-		return -1;
-	return policy_cohort_finish(c, d);
-}
-
 /* ---- storing a run ------------------------------------------------------------------- */
 
 static int
@@ -381,8 +108,8 @@ add_event(struct store *st, const char *kind, const char *actor, int64_t subject
 }
 
 static int
-insert_proposals(struct store *st, const struct policy_cohort *c, const struct policy *pol,
-		 const struct policy_result *res, const char *run_id, int *nstored, struct diag *d)
+insert_proposals(struct store *st, const struct cohort *c, const struct policy *pol,
+		 const struct solve_result *res, const char *run_id, int *nstored, struct diag *d)
 {
 	char now[STORE_TIME_MAX];
 	store_timestamp(st, now);
@@ -396,10 +123,10 @@ insert_proposals(struct store *st, const struct policy_cohort *c, const struct p
 		return -1;
 	int rc = 0;
 	for (int i = 0; rc == 0 && i < res->npairs; i++) {
-		const struct policy_pair *p = &res->pairs[i];
+		const struct solve_pair *p = &res->pairs[i];
 		if (p->kept)
 			continue;
-		json_t *ex = policy_explain(pol, c, p->mentor, p->mentee, p->lua);
+		json_t *ex = explain_pair(pol, c, p->mentor, p->mentee, p->lua);
 		json_object_set_new(ex, "run_id", json_string(run_id));
 		char *text = json_dumps(ex, JSON_COMPACT | JSON_REAL_PRECISION(10));
 		json_decref(ex);
@@ -442,8 +169,8 @@ exec_bound(struct store *st, const char *sql, int64_t a, int64_t b, int64_t c3, 
 }
 
 int
-matches_store_run(struct store *st, const struct policy_cohort *c, const struct policy *pol,
-		  const struct policy_result *res, const char *run_id, const char *actor,
+matches_store_run(struct store *st, const struct cohort *c, const struct policy *pol,
+		  const struct solve_result *res, const char *run_id, const char *actor,
 		  int *nstored, struct diag *d)
 {
 	*nstored = 0;

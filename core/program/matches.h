@@ -1,20 +1,14 @@
 /*
- * matches: the store side of matching. Loads a program's cohort (enrollments
- * with consent, the people and their management chains, kept pairs, vetoes and
- * pairing history) into a policy_cohort, writes the proposals of a run in one
- * transaction, and reviews matches: list, approve, reject, pin, veto.
+ * matches: the store stage of the match pipeline, and the review of matches.
+ * Writes the proposals of a run in one transaction, and reviews matches: list,
+ * approve, reject, pin, veto. (Loading a cohort is cohort.h's.)
  *
- * Callers: cli/cmd_match.c, the unit tests, embedders.
+ * Takes: a store, a finished cohort, a policy and a solve result (storing), or
+ * match and people ids (reviewing). Gives: rows written, JSON read back.
+ * Callers: match_run.c, cli/cmd_match.c, tandem_match.c, the unit tests.
+ * Calls: explain.h (each proposal's explanation), config.h, the store.
  *
  * Rules:
- *  - Mentors are enrollments with role mentor or both (and capacity > 0 counts;
- *    capacity 0 stays listed but receives nobody); mentees are role mentee or
- *    both. Only people with status 'active' and consent = 1 take part.
- *  - Kept pairs: matches of the program that are pinned, approved or active.
- *    They stay as they are and consume capacity.
- *  - previously_paired counts matches with status approved, active or ended in
- *    ANY program (this one included). Proposals and rejected matches do not:
- *    nobody met.
  *  - A run replaces the program's earlier proposals that nobody reviewed (status
  *    'proposed', not pinned), and appends a 'match.proposed' event.
  *  - Approve: proposed -> approved. Reject: proposed or approved -> rejected
@@ -34,7 +28,9 @@
 #include <jansson.h>
 
 #include "base/diag.h"
+#include "program/cohort.h"
 #include "program/policy.h"
+#include "program/solve.h"
 
 struct store;
 
@@ -56,17 +52,13 @@ int matches_open_program(struct store *st, const char *config_path, const char *
 			 struct config *cfg, const struct config_program **prog, int64_t *id,
 			 struct diag *d);
 
-/* Loads and finishes (policy_cohort_finish) the cohort of a program. */
-int matches_load_cohort(struct store *st, int64_t program_id, const char *program,
-			struct policy_cohort *c, struct diag *d);
-
 /*
  * Stores the proposals of res (pairs that are not kept) in ONE transaction,
  * replacing unreviewed proposals, with explanation JSON, policy name/version and
  * run_id; appends a 'match.proposed' event. *nstored = proposals written.
  */
-int matches_store_run(struct store *st, const struct policy_cohort *c, const struct policy *pol,
-		      const struct policy_result *res, const char *run_id, const char *actor,
+int matches_store_run(struct store *st, const struct cohort *c, const struct policy *pol,
+		      const struct solve_result *res, const char *run_id, const char *actor,
 		      int *nstored, struct diag *d);
 
 /* Matches of a program (status may be NULL = all), ordered by id, as a JSON array. */

@@ -4,7 +4,7 @@
  * uniform doubles in [0,1), and "survey" integer scores (two people answer 10
  * items in 1..5; score = rint(100 - 100 * sum|a-b| / 40)).
  *
- * "policy" cases imitate what core/program/policy.c hands to match_assign: mentees x
+ * "policy" cases imitate what core/program/solve.c hands to match_assign: mentees x
  * mentors, capacities 1-3 (slots about 0.75-0.8x the mentees), a forbidden mask
  * made of department blocks (one department holds 60% of both sides, so its
  * mentors cannot all fill: some slots stay free) plus 20% random vetoes (about

@@ -3,7 +3,7 @@
  * cohort of N mentors x N mentees built in memory (no database):
  *   features  feat_score_row over every pair (built-in features, verdicts and
  *             weighted score of the digital_upskilling rules): pairs/s;
- *   pipeline  the Lua stage of policy_solve with policies/digital_upskilling.lua
+ *   pipeline  the Lua stage of solve_cohort with policies/digital_upskilling.lua
  *             (person tables, batches of pairs and features to the policy's
  *             long-lived worker, the features view, the score hook, results
  *             back), best of 3: pairs/s, wall, and CPU in the worker;
@@ -22,7 +22,10 @@
 #include <time.h>
 
 #include "lua/plugin.h"
+#include "program/cohort.h"
 #include "program/policy.h"
+#include "program/score.h"
+#include "program/solve.h"
 #include "sys/worker.h"
 
 static double
@@ -66,12 +69,12 @@ random_list(int k)
 }
 
 static void
-build_cohort(struct policy_cohort *c, int n)
+build_cohort(struct cohort *c, int n)
 {
-	policy_cohort_init(c);
+	cohort_init(c);
 	char id[32];
 	for (int i = 0; i < 2 * n; i++) {
-		struct policy_person *p = policy_cohort_add_person(c);
+		struct cohort_person *p = cohort_add_person(c);
 		p->id = i + 1;
 		snprintf(id, sizeof(id), "E%06d", i);
 		p->external_id = strdup(id);
@@ -87,7 +90,7 @@ build_cohort(struct policy_cohort *c, int n)
 		p->manager = i > 0 && rand() % 2 ? rand() % i : -1;
 	}
 	for (int i = 0; i < n; i++) {
-		struct policy_member *m = policy_cohort_add_member(c, 1);
+		struct cohort_member *m = cohort_add_member(c, 1);
 		m->person = i;
 		m->capacity = 1 + rand() % 2;
 		m->role = strdup("mentor");
@@ -95,7 +98,7 @@ build_cohort(struct policy_cohort *c, int n)
 		m->availability = strdup("[\"mon-am\",\"wed-pm\"]");
 	}
 	for (int i = 0; i < n; i++) {
-		struct policy_member *m = policy_cohort_add_member(c, 0);
+		struct cohort_member *m = cohort_add_member(c, 0);
 		m->person = n + i;
 		m->capacity = 1;
 		m->role = strdup("mentee");
@@ -221,9 +224,9 @@ main(int argc, char **argv)
 	srand(42);
 	struct diag d;
 	diag_clear(&d);
-	struct policy_cohort c;
+	struct cohort c;
 	build_cohort(&c, n);
-	if (policy_cohort_finish(&c, &d) < 0) {
+	if (cohort_finish(&c, &d) < 0) {
 		fprintf(stderr, "cohort: %s\n", d.msg);
 		return 1;
 	}
@@ -261,18 +264,18 @@ main(int argc, char **argv)
 	 * load from other processes does not decide the ratio.
 	 */
 	enum { ROUNDS = 3 };
-	struct policy_result res = {0};
+	struct solve_result res = {0};
 	double pipe_wall = 1e9, pipe_cpu = 1e9, bare_wall = 1e9, bare_cpu = 1e9;
 	long calls = 0;
 	for (int round = 0; round < ROUNDS; round++) {
-		policy_result_fini(&res);
+		solve_result_fini(&res);
 		/* A new cohort identity: the person tables are built again, as in every run. */
-		if (policy_cohort_finish(&c, &d) < 0) {
+		if (cohort_finish(&c, &d) < 0) {
 			fprintf(stderr, "cohort: %s\n", d.msg);
 			return 1;
 		}
 		double ch0 = worker_cpu(pol->plugin);
-		if (policy_solve(pol, &c, &res, &d) < 0) {
+		if (solve_cohort(pol, &c, &res, &d) < 0) {
 			fprintf(stderr, "solve: %s\n", d.msg);
 			return 1;
 		}
@@ -313,22 +316,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "in-process policy: %s\n", d.msg);
 		return 1;
 	}
-	struct policy_result res_in;
-	if (policy_solve(pol_in, &c, &res_in, &d) < 0) {
+	struct solve_result res_in;
+	if (solve_cohort(pol_in, &c, &res_in, &d) < 0) {
 		fprintf(stderr, "solve in-process: %s\n", d.msg);
 		return 1;
 	}
 	printf("in-proc:  %lld Lua calls in %.3f s (no worker): %.2f M pairs/s\n",
 	       (long long)res_in.lua_calls, res_in.secs_lua,
 	       res_in.lua_calls / res_in.secs_lua / 1e6);
-	policy_result_fini(&res_in);
+	solve_result_fini(&res_in);
 	policy_delete(pol_in);
 
 	/* The fixed part of the Lua stage: one pair (one request, one call). */
 	int m0 = 0, e0 = 0;
 	double one;
 	t0 = now();
-	if (policy_lua_scores(pol, &c, &m0, &e0, 1, &one, &d) < 0) {
+	if (score_pairs(pol, &c, &m0, &e0, 1, &one, &d) < 0) {
 		fprintf(stderr, "one pair: %s\n", d.msg);
 		return 1;
 	}
@@ -341,9 +344,9 @@ main(int argc, char **argv)
 	    "(fixed part excluded): %.2f; built-in features %.0f M pairs/s of CPU (target >= 50)\n",
 	    bare_wall / pipe_wall, bare_cpu / pipe_cpu, bare_wall / (pipe_wall - fixed),
 	    feat_rate / 1e6);
-	policy_result_fini(&res);
+	solve_result_fini(&res);
 	policy_delete(pol);
-	policy_cohort_fini(&c);
+	cohort_fini(&c);
 	free(scores);
 	free(verdict);
 	return 0;

@@ -12,7 +12,10 @@
 
 #include <cmocka.h>
 
+#include "program/cohort.h"
 #include "program/policy.h"
+#include "program/score.h"
+#include "program/solve.h"
 
 static char tmpdir[256];
 
@@ -171,13 +174,13 @@ json_list(unsigned bits)
 
 /* n people; the first nm are mentors, the rest mentees (person i+nm). */
 static void
-make_cohort(struct policy_cohort *c, int nm, int ne, unsigned seed)
+make_cohort(struct cohort *c, int nm, int ne, unsigned seed)
 {
 	srand(seed);
-	policy_cohort_init(c);
+	cohort_init(c);
 	char buf[32];
 	for (int i = 0; i < nm + ne; i++) {
-		struct policy_person *p = policy_cohort_add_person(c);
+		struct cohort_person *p = cohort_add_person(c);
 		p->id = i + 1;
 		snprintf(buf, sizeof(buf), "p%d", i);
 		p->external_id = strdup(buf);
@@ -189,14 +192,14 @@ make_cohort(struct policy_cohort *c, int nm, int ne, unsigned seed)
 		p->manager = i > 0 && rand() % 4 == 0 ? rand() % i : -1;
 	}
 	for (int i = 0; i < nm; i++) {
-		struct policy_member *m = policy_cohort_add_member(c, 1);
+		struct cohort_member *m = cohort_add_member(c, 1);
 		m->person = i;
 		m->capacity = rand() % 3;
 		m->role = strdup("mentor");
 		m->topics_offered = json_list((unsigned)rand() & 63);
 	}
 	for (int i = 0; i < ne; i++) {
-		struct policy_member *m = policy_cohort_add_member(c, 0);
+		struct cohort_member *m = cohort_add_member(c, 0);
 		m->person = nm + i;
 		m->capacity = 1;
 		m->role = strdup("mentee");
@@ -206,7 +209,7 @@ make_cohort(struct policy_cohort *c, int nm, int ne, unsigned seed)
 
 /* The Lua score of the test policies, in C. */
 static double
-lua_formula(const struct policy_cohort *c, int mentor, int mentee)
+lua_formula(const struct cohort *c, int mentor, int mentee)
 {
 	return 0.1 * c->people[c->mentors[mentor].person].level -
 	       0.05 * c->people[c->mentees[mentee].person].level;
@@ -219,8 +222,8 @@ static const char score_policy[] =
 
 /* Brute force: best (cardinality, total) over all assignments. */
 static void
-brute(const struct policy *pol, const struct policy_cohort *c, int r, int *cap, int card,
-      double total, int *best_card, double *best_total)
+brute(const struct policy *pol, const struct cohort *c, int r, int *cap, int card, double total,
+      int *best_card, double *best_total)
 {
 	if (r == c->nmentees) {
 		if (card > *best_card || (card == *best_card && total > *best_total + 1e-9)) {
@@ -241,13 +244,12 @@ brute(const struct policy *pol, const struct policy_cohort *c, int r, int *cap, 
 }
 
 static void
-check_valid(const struct policy *pol, const struct policy_cohort *c,
-	    const struct policy_result *res)
+check_valid(const struct policy *pol, const struct cohort *c, const struct solve_result *res)
 {
 	int *used = calloc((size_t)c->nmentors, sizeof(int));
 	double total = 0;
 	for (int i = 0; i < res->npairs; i++) {
-		const struct policy_pair *p = &res->pairs[i];
+		const struct solve_pair *p = &res->pairs[i];
 		used[p->mentor]++;
 		if (!p->kept)
 			assert_int_equal(feat_check(c->snap, &pol->rules, p->mentor, p->mentee),
@@ -272,11 +274,11 @@ test_optimal_matches_brute_force(void **state)
 	struct policy *pol = policy_open(NULL, write_policy("score.lua", score_policy), &d);
 	assert_non_null(pol);
 	for (int trial = 0; trial < 12; trial++) {
-		struct policy_cohort c;
+		struct cohort c;
 		make_cohort(&c, 3 + trial % 3, 4 + trial % 3, 100 + trial);
-		assert_int_equal(policy_cohort_finish(&c, &d), 0);
-		struct policy_result res;
-		if (policy_solve(pol, &c, &res, &d) < 0)
+		assert_int_equal(cohort_finish(&c, &d), 0);
+		struct solve_result res;
+		if (solve_cohort(pol, &c, &res, &d) < 0)
 			fail_msg("solve: %s", d.msg);
 		check_valid(pol, &c, &res);
 		for (int i = 0; i < res.npairs; i++)
@@ -290,8 +292,8 @@ test_optimal_matches_brute_force(void **state)
 		brute(pol, &c, 0, cap, 0, 0, &best_card, &best_total);
 		assert_int_equal(res.npairs, best_card);
 		assert_float_equal(res.total, best_total, 1e-6);
-		policy_result_fini(&res);
-		policy_cohort_fini(&c);
+		solve_result_fini(&res);
+		cohort_fini(&c);
 	}
 	policy_delete(pol);
 }
@@ -308,16 +310,16 @@ test_candidates_and_kept_and_vetoes(void **state)
 	struct policy *pol = policy_open(NULL, write_policy("cand.lua", body), &d);
 	assert_non_null(pol);
 	assert_int_equal(pol->candidates, 2);
-	struct policy_cohort c;
+	struct cohort c;
 	make_cohort(&c, 6, 8, 7);
 	for (int m = 0; m < c.nmentors; m++)
 		c.mentors[m].capacity = 2;
 	/* Keep mentor 0 with mentee 0 even if the rules forbid it; veto mentor 1 - mentee 1. */
-	assert_int_equal(policy_cohort_add_kept(&c, 0, 0, 42, 1), 0);
-	assert_int_equal(policy_cohort_add_veto(&c, c.mentors[1].person, c.mentees[1].person), 0);
-	assert_int_equal(policy_cohort_finish(&c, &d), 0);
-	struct policy_result res;
-	if (policy_solve(pol, &c, &res, &d) < 0)
+	assert_int_equal(cohort_add_kept(&c, 0, 0, 42, 1), 0);
+	assert_int_equal(cohort_add_veto(&c, c.mentors[1].person, c.mentees[1].person), 0);
+	assert_int_equal(cohort_finish(&c, &d), 0);
+	struct solve_result res;
+	if (solve_cohort(pol, &c, &res, &d) < 0)
 		fail_msg("solve: %s", d.msg);
 	assert_true(res.sparse);
 	assert_int_equal(res.candidates, 2);
@@ -333,8 +335,8 @@ test_candidates_and_kept_and_vetoes(void **state)
 		assert_false(res.pairs[i].mentor == 1 && res.pairs[i].mentee == 1);
 	}
 	assert_true(found);
-	policy_result_fini(&res);
-	policy_cohort_fini(&c);
+	solve_result_fini(&res);
+	cohort_fini(&c);
 	policy_delete(pol);
 }
 
@@ -355,11 +357,11 @@ test_stable_has_no_blocking_pair(void **state)
 	if (pol == NULL)
 		fail_msg("%s", d.msg);
 	for (int trial = 0; trial < 5; trial++) {
-		struct policy_cohort c;
+		struct cohort c;
 		make_cohort(&c, 5, 9, 300 + trial);
-		assert_int_equal(policy_cohort_finish(&c, &d), 0);
-		struct policy_result res;
-		if (policy_solve(pol, &c, &res, &d) < 0)
+		assert_int_equal(cohort_finish(&c, &d), 0);
+		struct solve_result res;
+		if (solve_cohort(pol, &c, &res, &d) < 0)
 			fail_msg("solve: %s", d.msg);
 		check_valid(pol, &c, &res);
 		int partner[16], load[16] = {0};
@@ -400,8 +402,8 @@ test_stable_has_no_blocking_pair(void **state)
 				assert_false(room || prefers);
 			}
 		}
-		policy_result_fini(&res);
-		policy_cohort_fini(&c);
+		solve_result_fini(&res);
+		cohort_fini(&c);
 	}
 	policy_delete(pol);
 }
@@ -437,20 +439,20 @@ test_plugin_failure_fails_the_solve(void **state)
 		struct policy *pol = policy_open(NULL, write_policy("fail.lua", bodies[i]), &d);
 		if (pol == NULL)
 			fail_msg("%s", d.msg);
-		struct policy_cohort c;
+		struct cohort c;
 		make_cohort(&c, 3, 3, 1);
 		for (int m = 0; m < 3; m++)
 			c.mentors[m].capacity = 1;
-		assert_int_equal(policy_cohort_finish(&c, &d), 0);
-		struct policy_result res;
-		assert_int_equal(policy_solve(pol, &c, &res, &d), -1);
+		assert_int_equal(cohort_finish(&c, &d), 0);
+		struct solve_result res;
+		assert_int_equal(solve_cohort(pol, &c, &res, &d), -1);
 		assert_int_equal(d.code, DIAG_PLUGIN);
 		if (strstr(d.msg, expect[i]) == NULL)
 			fail_msg("case %d: '%s' lacks '%s'", i, d.msg, expect[i]);
 		if (i == 0 && strstr(d.msg, "fail.lua:3: boom (in hook score)") == NULL)
 			fail_msg("no file:line in '%s'", d.msg);
 		assert_null(res.pairs);
-		policy_cohort_fini(&c);
+		cohort_fini(&c);
 		policy_delete(pol);
 	}
 }
@@ -475,13 +477,13 @@ test_features_view(void **state)
 		struct policy *pol = policy_open(NULL, write_policy("view.lua", bodies[i]), &d);
 		if (pol == NULL)
 			fail_msg("%s", d.msg);
-		struct policy_cohort c;
+		struct cohort c;
 		make_cohort(&c, 6, 8, 21);
 		for (int m = 0; m < c.nmentors; m++)
 			c.mentors[m].capacity = 2;
-		assert_int_equal(policy_cohort_finish(&c, &d), 0);
-		struct policy_result res;
-		int rc = policy_solve(pol, &c, &res, &d);
+		assert_int_equal(cohort_finish(&c, &d), 0);
+		struct solve_result res;
+		int rc = solve_cohort(pol, &c, &res, &d);
 		if (i == 2) {
 			assert_int_equal(rc, -1);
 			assert_non_null(strstr(d.msg, "read-only"));
@@ -490,16 +492,16 @@ test_features_view(void **state)
 				fail_msg("%s", d.msg);
 			assert_true(res.npairs > 2);
 			for (int k = 0; k < res.npairs; k++) {
-				const struct policy_pair *p = &res.pairs[k];
+				const struct solve_pair *p = &res.pairs[k];
 				struct feat_values v;
 				feat_eval(c.snap, p->mentor, p->mentee, &v);
 				double want = i == 0 ? 10 * v.value[FEAT_TOPIC_FIT] + p->builtin
 						     : FEAT_COUNT + 1;
 				assert_float_equal(p->lua, want, 1e-9);
 			}
-			policy_result_fini(&res);
+			solve_result_fini(&res);
 		}
-		policy_cohort_fini(&c);
+		cohort_fini(&c);
 		policy_delete(pol);
 	}
 }

@@ -1,0 +1,553 @@
+/*
+ * cohort: the cohort of a run, built by hand or loaded from the store, and
+ * finished into the feature snapshot. See cohort.h for the contract and the
+ * loading rules.
+ */
+#include "program/cohort.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "store/store.h"
+#include "time/tz.h"
+
+void
+cohort_init(struct cohort *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+person_fini(struct cohort_person *p)
+{
+	char **s[] = {&p->external_id, &p->name,      &p->email,    &p->title,
+		      &p->department,  &p->team,      &p->location, &p->timezone,
+		      &p->generation,  &p->languages, &p->skills,   &p->topics_wanted,
+		      &p->attributes};
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		free(*s[i]);
+}
+
+static void
+member_fini(struct cohort_member *m)
+{
+	free(m->role);
+	free(m->topics_offered);
+	free(m->topics_wanted);
+	free(m->availability);
+	free(m->attributes);
+}
+
+void
+cohort_fini(struct cohort *c)
+{
+	for (int i = 0; i < c->npeople; i++)
+		person_fini(&c->people[i]);
+	for (int i = 0; i < c->nmentors; i++)
+		member_fini(&c->mentors[i]);
+	for (int i = 0; i < c->nmentees; i++)
+		member_fini(&c->mentees[i]);
+	free(c->people);
+	free(c->mentors);
+	free(c->mentees);
+	free(c->kept);
+	free(c->history);
+	free(c->vetoes);
+	free(c->program);
+	feat_snapshot_delete(c->snap);
+	memset(c, 0, sizeof(*c));
+}
+
+static void *
+push_slot(void **arr, int *n, int *cap, size_t elem)
+{
+	if (*n == *cap) {
+		int nc = *cap ? *cap * 2 : 64;
+		void *q = realloc(*arr, (size_t)nc * elem);
+		if (q == NULL)
+			return NULL;
+		*arr = q;
+		*cap = nc;
+	}
+	void *slot = (char *)*arr + (size_t)(*n)++ * elem;
+	memset(slot, 0, elem);
+	return slot;
+}
+
+struct cohort_person *
+cohort_add_person(struct cohort *c)
+{
+	struct cohort_person *p =
+	    push_slot((void **)&c->people, &c->npeople, &c->cappeople, sizeof(*p));
+	if (p)
+		p->manager = -1;
+	return p;
+}
+
+struct cohort_member *
+cohort_add_member(struct cohort *c, int mentor)
+{
+	if (mentor)
+		return push_slot((void **)&c->mentors, &c->nmentors, &c->capmentors,
+				 sizeof(struct cohort_member));
+	return push_slot((void **)&c->mentees, &c->nmentees, &c->capmentees,
+			 sizeof(struct cohort_member));
+}
+
+int
+cohort_add_kept(struct cohort *c, int mentor, int mentee, int64_t match_id, int pinned)
+{
+	struct cohort_kept *k = push_slot((void **)&c->kept, &c->nkept, &c->capkept, sizeof(*k));
+	if (k == NULL)
+		return -1;
+	*k = (struct cohort_kept){mentor, mentee, match_id, pinned};
+	return 0;
+}
+
+int
+cohort_add_history(struct cohort *c, int a, int b)
+{
+	int *h = push_slot((void **)&c->history, &c->nhistory, &c->caphistory, sizeof(int[2]));
+	if (h == NULL)
+		return -1;
+	h[0] = a;
+	h[1] = b;
+	return 0;
+}
+
+int
+cohort_add_veto(struct cohort *c, int mentor_person, int mentee_person)
+{
+	int *v = push_slot((void **)&c->vetoes, &c->nvetoes, &c->capvetoes, sizeof(int[2]));
+	if (v == NULL)
+		return -1;
+	v[0] = mentor_person;
+	v[1] = mentee_person;
+	return 0;
+}
+
+/* A JSON array of strings, parsed; the pointers live as long as *hold. */
+struct strlist {
+	json_t *hold;
+	const char **v;
+	int n;
+};
+
+static int
+strlist_parse(const char *text, const char *what, struct strlist *l, struct diag *d)
+{
+	memset(l, 0, sizeof(*l));
+	if (text == NULL || text[0] == '\0')
+		return 0;
+	json_error_t err;
+	l->hold = json_loads(text, 0, &err);
+	if (l->hold == NULL || !json_is_array(l->hold)) {
+		json_decref(l->hold);
+		l->hold = NULL;
+		return diag_set(d, DIAG_INVALID, "%s is not a JSON list: %s", what, text);
+	}
+	size_t n = json_array_size(l->hold);
+	l->v = calloc(n ? n : 1, sizeof(char *));
+	if (l->v == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(l->hold, i);
+		if (json_is_string(e))
+			l->v[l->n++] = json_string_value(e);
+	}
+	return 0;
+}
+
+static void
+strlist_fini(struct strlist *l)
+{
+	json_decref(l->hold);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The list of the member if non-empty, else the person's fallback (skills, topics_wanted). */
+static int
+member_list(const char *own, const char *fallback, const char *what, struct strlist *l,
+	    struct diag *d)
+{
+	if (strlist_parse(own, what, l, d) < 0)
+		return -1;
+	if (l->n > 0 || fallback == NULL)
+		return 0;
+	strlist_fini(l);
+	return strlist_parse(fallback, what, l, d);
+}
+
+static int
+add_side(struct cohort *c, int mentor, struct diag *d)
+{
+	int n = mentor ? c->nmentors : c->nmentees;
+	for (int i = 0; i < n; i++) {
+		struct cohort_member *m = mentor ? &c->mentors[i] : &c->mentees[i];
+		struct cohort_person *p = &c->people[m->person];
+		struct strlist topics, slots;
+		if (member_list(mentor ? m->topics_offered : m->topics_wanted,
+				mentor ? p->skills : p->topics_wanted, "topics", &topics, d) < 0)
+			return -1;
+		if (strlist_parse(m->availability, "availability", &slots, d) < 0) {
+			strlist_fini(&topics);
+			return -1;
+		}
+		int rc = mentor ? feat_add_mentor(c->snap, m->person, m->capacity, topics.v,
+						  topics.n, slots.v, slots.n, d)
+				: feat_add_mentee(c->snap, m->person, topics.v, topics.n, slots.v,
+						  slots.n, d);
+		strlist_fini(&topics);
+		strlist_fini(&slots);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+cohort_finish(struct cohort *c, struct diag *d)
+{
+	static uint64_t next_id;
+	c->id = ++next_id;
+	feat_snapshot_delete(c->snap);
+	c->snap = feat_snapshot_new();
+	if (c->snap == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	for (int i = 0; i < c->npeople; i++) {
+		struct cohort_person *p = &c->people[i];
+		struct strlist langs;
+		if (strlist_parse(p->languages, "languages", &langs, d) < 0)
+			return diag_prefix(d, "person %s", p->external_id);
+		struct feat_person_in in = {
+		    .id = p->id,
+		    .level = p->level,
+		    .generation = p->generation,
+		    .department = p->department,
+		    .team = p->team,
+		    .location = p->location,
+		    .tz_known = p->tz_known,
+		    .tz_offset_min = p->tz_offset_min,
+		    .languages = langs.v,
+		    .nlanguages = langs.n,
+		};
+		int rc = feat_add_person(c->snap, &in, d);
+		strlist_fini(&langs);
+		if (rc < 0)
+			return -1;
+	}
+	for (int i = 0; i < c->npeople; i++)
+		if (c->people[i].manager >= 0 &&
+		    feat_set_manager(c->snap, i, c->people[i].manager, d) < 0)
+			return -1;
+	if (add_side(c, 1, d) < 0 || add_side(c, 0, d) < 0)
+		return -1;
+	for (int i = 0; i < c->nhistory; i++)
+		if (feat_add_history(c->snap, c->history[i][0], c->history[i][1], d) < 0)
+			return -1;
+	for (int i = 0; i < c->nvetoes; i++)
+		if (feat_add_veto(c->snap, c->vetoes[i][0], c->vetoes[i][1], d) < 0)
+			return -1;
+	return feat_snapshot_finish(c->snap, d);
+}
+
+int
+cohort_mentor_of(const struct cohort *c, int person)
+{
+	for (int i = 0; i < c->nmentors; i++)
+		if (c->mentors[i].person == person)
+			return i;
+	return -1;
+}
+
+int
+cohort_mentee_of(const struct cohort *c, int person)
+{
+	for (int i = 0; i < c->nmentees; i++)
+		if (c->mentees[i].person == person)
+			return i;
+	return -1;
+}
+
+/* ---- loading from the store ------------------------------------------------------------ */
+
+static char *
+col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static int
+step_done(struct store *st, sqlite3_stmt *s, struct diag *d, const char *what)
+{
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_error(st, d, "%s", what);
+	return rc;
+}
+
+/* Current UTC offsets of the zones seen so far (a cohort has few distinct zones). */
+struct zone_cache {
+	char **names;
+	int *offsets, *known;
+	int n, cap;
+};
+
+/* The zone's UTC offset at `when`, via the C library (TZ is restored afterwards). */
+static int
+zone_offset(struct zone_cache *zc, const char *zone, time_t when, int *off)
+{
+	for (int i = 0; i < zc->n; i++)
+		if (strcmp(zc->names[i], zone) == 0) {
+			*off = zc->offsets[i];
+			return zc->known[i];
+		}
+	int known = 0, minutes = 0;
+	if (tz_valid(zone)) {
+		const char *old = getenv("TZ");
+		char *saved = old ? strdup(old) : NULL;
+		setenv("TZ", zone, 1);
+		tzset();
+		struct tm tm;
+		if (localtime_r(&when, &tm)) {
+			minutes = (int)(tm.tm_gmtoff / 60);
+			known = 1;
+		}
+		if (saved) {
+			setenv("TZ", saved, 1);
+			free(saved);
+		} else {
+			unsetenv("TZ");
+		}
+		tzset();
+	}
+	if (zc->n == zc->cap) {
+		int nc = zc->cap ? zc->cap * 2 : 16;
+		char **nn = realloc(zc->names, nc * sizeof(char *));
+		if (nn)
+			zc->names = nn;
+		int *no = realloc(zc->offsets, nc * sizeof(int));
+		if (no)
+			zc->offsets = no;
+		int *nk = realloc(zc->known, nc * sizeof(int));
+		if (nk)
+			zc->known = nk;
+		if (!nn || !no || !nk)
+			return -1;
+		zc->cap = nc;
+	}
+	zc->names[zc->n] = strdup(zone);
+	zc->offsets[zc->n] = minutes;
+	zc->known[zc->n++] = known;
+	*off = minutes;
+	return known;
+}
+
+static void
+zone_cache_fini(struct zone_cache *zc)
+{
+	for (int i = 0; i < zc->n; i++)
+		free(zc->names[i]);
+	free(zc->names);
+	free(zc->offsets);
+	free(zc->known);
+}
+
+int
+cohort_person_index(const struct cohort *c, int64_t id)
+{
+	int lo = 0, hi = c->npeople - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (c->people[mid].id == id)
+			return mid;
+		if (c->people[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+static int
+load_people(struct store *st, struct cohort *c, struct diag *d)
+{
+	sqlite3_stmt *s = store_prepare(
+	    st,
+	    "SELECT id, external_id, name, email, title, level, department, team, location, "
+	    "timezone, generation, languages, skills, topics_wanted, attributes, manager_id "
+	    "FROM people ORDER BY id",
+	    d);
+	if (s == NULL)
+		return -1;
+	int64_t *mgr = NULL;
+	int nmgr = 0, capmgr = 0, rc;
+	struct zone_cache zc = {0};
+	time_t now = store_time(st);
+	while ((rc = step_done(st, s, d, "loading people")) == SQLITE_ROW) {
+		struct cohort_person *p = cohort_add_person(c);
+		if (p == NULL ||
+		    (nmgr == capmgr && (capmgr = capmgr ? capmgr * 2 : 256,
+					!(mgr = realloc(mgr, capmgr * sizeof(int64_t)))))) {
+			rc = diag_set(d, DIAG_NOMEM, "out of memory");
+			break;
+		}
+		p->id = sqlite3_column_int64(s, 0);
+		p->external_id = col_dup(s, 1);
+		p->name = col_dup(s, 2);
+		p->email = col_dup(s, 3);
+		p->title = col_dup(s, 4);
+		p->level = sqlite3_column_int(s, 5);
+		p->department = col_dup(s, 6);
+		p->team = col_dup(s, 7);
+		p->location = col_dup(s, 8);
+		p->timezone = col_dup(s, 9);
+		p->generation = col_dup(s, 10);
+		p->languages = col_dup(s, 11);
+		p->skills = col_dup(s, 12);
+		p->topics_wanted = col_dup(s, 13);
+		p->attributes = col_dup(s, 14);
+		mgr[nmgr++] =
+		    sqlite3_column_type(s, 15) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 15);
+		if (p->timezone) {
+			int known = zone_offset(&zc, p->timezone, now, &p->tz_offset_min);
+			if (known < 0) {
+				rc = diag_set(d, DIAG_NOMEM, "out of memory");
+				break;
+			}
+			p->tz_known = known;
+		}
+	}
+	sqlite3_finalize(s);
+	zone_cache_fini(&zc);
+	if (rc == SQLITE_DONE) {
+		for (int i = 0; i < c->npeople; i++)
+			c->people[i].manager = mgr[i] ? cohort_person_index(c, mgr[i]) : -1;
+		rc = 0;
+	} else {
+		rc = -1;
+	}
+	free(mgr);
+	return rc;
+}
+
+static int
+load_enrollments(struct store *st, struct cohort *c, struct diag *d)
+{
+	sqlite3_stmt *s = store_prepare(
+	    st,
+	    "SELECT e.id, e.person_id, e.role, e.capacity, e.topics_offered, e.topics_wanted, "
+	    "e.availability, e.attributes FROM enrollments e JOIN people p ON p.id = e.person_id "
+	    "WHERE e.program_id = ?1 AND e.consent = 1 AND p.status = 'active' "
+	    "ORDER BY p.external_id",
+	    d);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, c->program_id);
+	int rc;
+	while ((rc = step_done(st, s, d, "loading enrollments")) == SQLITE_ROW) {
+		const char *role = (const char *)sqlite3_column_text(s, 2);
+		int as[2] = {strcmp(role, "mentee") != 0, strcmp(role, "mentor") != 0};
+		for (int side = 0; side < 2; side++) {
+			if (!as[side])
+				continue;
+			struct cohort_member *m = cohort_add_member(c, side == 0);
+			if (m == NULL) {
+				rc = diag_set(d, DIAG_NOMEM, "out of memory");
+				break;
+			}
+			m->enrollment_id = sqlite3_column_int64(s, 0);
+			m->person = cohort_person_index(c, sqlite3_column_int64(s, 1));
+			m->role = col_dup(s, 2);
+			m->capacity = side == 0 ? sqlite3_column_int(s, 3) : 1;
+			m->topics_offered = col_dup(s, 4);
+			m->topics_wanted = col_dup(s, 5);
+			m->availability = col_dup(s, 6);
+			m->attributes = col_dup(s, 7);
+		}
+		if (rc < 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Runs a two-column (people.id, people.id) query and hands each row to fn. */
+static int
+load_pairs(struct store *st, const char *sql, int64_t program_id, struct cohort *c,
+	   int (*fn)(struct cohort *, int, int, int64_t, int), struct diag *d)
+{
+	sqlite3_stmt *s = store_prepare(st, sql, d);
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_parameter_count(s) > 0)
+		sqlite3_bind_int64(s, 1, program_id);
+	int rc;
+	while ((rc = step_done(st, s, d, "loading matches")) == SQLITE_ROW) {
+		int a = cohort_person_index(c, sqlite3_column_int64(s, 0));
+		int b = cohort_person_index(c, sqlite3_column_int64(s, 1));
+		int64_t id = sqlite3_column_int64(s, 2);
+		int flag = sqlite3_column_int(s, 3);
+		if (a >= 0 && b >= 0 && fn(c, a, b, id, flag) < 0) {
+			rc = diag_set(d, DIAG_NOMEM, "out of memory");
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+add_history(struct cohort *c, int a, int b, int64_t id, int flag)
+{
+	return cohort_add_history(c, a, b);
+}
+
+static int
+add_veto(struct cohort *c, int a, int b, int64_t id, int flag)
+{
+	return cohort_add_veto(c, a, b);
+}
+
+static int
+add_kept(struct cohort *c, int a, int b, int64_t id, int pinned)
+{
+	int mentor = cohort_mentor_of(c, a), mentee = cohort_mentee_of(c, b);
+	if (mentor < 0 || mentee < 0) {
+		tlog(TLOG_WARN, "match %lld: %s is no longer enrolled with consent; not kept",
+		     (long long)id, c->people[mentor < 0 ? a : b].external_id);
+		return 0;
+	}
+	return cohort_add_kept(c, mentor, mentee, id, pinned);
+}
+
+int
+cohort_load(struct store *st, int64_t program_id, const char *program, struct cohort *c,
+	    struct diag *d)
+{
+	cohort_init(c);
+	c->program_id = program_id;
+	c->program = strdup(program ? program : "");
+	if (load_people(st, c, d) < 0 || load_enrollments(st, c, d) < 0)
+		return -1;
+	if (load_pairs(st,
+		       "SELECT mentor_id, mentee_id, id, pinned FROM matches WHERE program_id = ?1 "
+		       "AND status NOT IN ('rejected', 'ended') "
+		       "AND (pinned = 1 OR status IN ('approved', 'active')) ORDER BY id",
+		       program_id, c, add_kept, d) < 0)
+		return -1;
+	if (load_pairs(st,
+		       "SELECT mentor_id, mentee_id, id, 0 FROM matches "
+		       "WHERE status IN ('approved', 'active', 'ended')",
+		       program_id, c, add_history, d) < 0)
+		return -1;
+	if (load_pairs(st, "SELECT mentor_id, mentee_id, id, 0 FROM vetoes WHERE program_id = ?1",
+		       program_id, c, add_veto, d) < 0)
+		return -1;
+	return cohort_finish(c, d);
+}

@@ -1,0 +1,992 @@
+/*
+ * score: the policy hooks over batches of pairs, in the policy's long-lived
+ * worker. See score.h for the contract. Builds the person tables the hooks
+ * see, the lazy `features` view, and the per-call watchdog of the worker.
+ */
+#include "program/score.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "lua/marshal.h"
+#include "lua/plugin.h"
+#include "lua/registry.h"
+#include "sys/worker.h"
+
+static double
+now_secs(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- Lua side: person tables, hooks over many pairs -------------------------- */
+
+static void push_json(lua_State *L, json_t *v, int depth);
+
+static void
+push_json(lua_State *L, json_t *v, int depth)
+{
+	if (depth > 32) {
+		lua_pushnil(L);
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		lua_pushlstring(L, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		lua_pushinteger(L, (lua_Integer)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		lua_pushnumber(L, json_real_value(v));
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		lua_pushboolean(L, json_is_true(v));
+		break;
+	case JSON_ARRAY: {
+		lua_createtable(L, (int)json_array_size(v), 0);
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			push_json(L, json_array_get(v, i), depth + 1);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+		break;
+	}
+	case JSON_OBJECT: {
+		lua_createtable(L, 0, (int)json_object_size(v));
+		const char *k;
+		json_t *e;
+		json_object_foreach(v, k, e)
+		{
+			push_json(L, e, depth + 1);
+			lua_setfield(L, -2, k);
+		}
+		break;
+	}
+	default:
+		lua_pushnil(L);
+	}
+}
+
+/*
+ * Pushes a JSON array of strings without escapes ("[\"a\",\"b\"]", what the
+ * importers store) as a Lua array, without a JSON parser: building the person
+ * tables is part of every run. Returns the number of items, or -1 (nothing
+ * pushed) when the text is not of that simple form.
+ */
+static int
+push_simple_list(lua_State *L, const char *t)
+{
+	const char *p = t;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '[')
+		return -1;
+	/* Validate first, so that nothing is pushed on failure. */
+	int n = 0;
+	for (const char *q = p;;) {
+		while (*q == ' ')
+			q++;
+		if (*q == ']' && n == 0)
+			break;
+		if (*q++ != '"')
+			return -1;
+		while (*q && *q != '"' && *q != '\\')
+			q++;
+		if (*q++ != '"')
+			return -1;
+		n++;
+		while (*q == ' ')
+			q++;
+		if (*q == ']')
+			break;
+		if (*q++ != ',')
+			return -1;
+	}
+	lua_createtable(L, n, 0);
+	for (int i = 1; i <= n; i++) {
+		while (*p != '"')
+			p++;
+		const char *e = strchr(p + 1, '"');
+		lua_pushlstring(L, p + 1, (size_t)(e - p - 1));
+		lua_rawseti(L, -2, i);
+		p = e + 1;
+	}
+	return n;
+}
+
+/* Sets t[key] from JSON text; a list that is empty or absent falls back to `alt`. */
+static void
+set_json_field(lua_State *L, const char *key, const char *text, const char *alt, int want_list)
+{
+	int n = text && text[0] ? push_simple_list(L, text) : -1;
+	if (n == 0 && alt && alt[0]) {
+		lua_pop(L, 1);
+		n = push_simple_list(L, alt);
+		text = alt;
+		alt = NULL;
+	}
+	if (n >= 0) {
+		lua_setfield(L, -2, key);
+		return;
+	}
+	json_t *v = text && text[0] ? json_loads(text, 0, NULL) : NULL;
+	if (alt && (v == NULL || (json_is_array(v) && json_array_size(v) == 0))) {
+		json_decref(v);
+		v = alt[0] ? json_loads(alt, 0, NULL) : NULL;
+	}
+	if (v == NULL)
+		lua_createtable(L, 0, 0);
+	else
+		push_json(L, v, 0);
+	json_decref(v);
+	(void)want_list;
+	lua_setfield(L, -2, key);
+}
+
+/* attributes: the person's merged with the enrollment's ("{}" is the common case). */
+static void
+set_attributes(lua_State *L, const char *person, const char *member)
+{
+	int pe = person == NULL || strcmp(person, "{}") == 0;
+	int me = member == NULL || strcmp(member, "{}") == 0;
+	if (pe && me) {
+		lua_createtable(L, 0, 0);
+		lua_setfield(L, -2, "attributes");
+		return;
+	}
+	json_t *attrs = pe ? NULL : json_loads(person, 0, NULL);
+	json_t *eattrs = me ? NULL : json_loads(member, 0, NULL);
+	if (!json_is_object(attrs)) {
+		json_decref(attrs);
+		attrs = json_object();
+	}
+	if (json_is_object(eattrs))
+		json_object_update(attrs, eattrs);
+	push_json(L, attrs, 0);
+	lua_setfield(L, -2, "attributes");
+	json_decref(attrs);
+	json_decref(eattrs);
+}
+
+static void
+set_str(lua_State *L, const char *key, const char *v)
+{
+	if (v && v[0]) {
+		lua_pushstring(L, v);
+		lua_setfield(L, -2, key);
+	}
+}
+
+/*
+ * The table a hook sees for one side member: the person's columns plus the
+ * enrollment's. attributes merge the person's and the enrollment's (the
+ * enrollment wins). stack: +1
+ */
+static void
+push_member(lua_State *L, const struct cohort *c, const struct cohort_member *m, int mentor)
+{
+	const struct cohort_person *p = &c->people[m->person];
+	lua_createtable(L, 0, 20);
+	set_str(L, "id", p->external_id);
+	set_str(L, "name", p->name);
+	set_str(L, "email", p->email);
+	set_str(L, "title", p->title);
+	set_str(L, "department", p->department);
+	set_str(L, "team", p->team);
+	set_str(L, "location", p->location);
+	set_str(L, "timezone", p->timezone);
+	set_str(L, "generation", p->generation);
+	set_str(L, "role", m->role);
+	if (p->level > 0) {
+		lua_pushinteger(L, p->level);
+		lua_setfield(L, -2, "level");
+	}
+	lua_pushinteger(L, m->capacity);
+	lua_setfield(L, -2, "capacity");
+	set_json_field(L, "languages", p->languages, NULL, 1);
+	set_json_field(L, "skills", p->skills, NULL, 1);
+	set_json_field(L, "topics_offered", m->topics_offered, p->skills, 1);
+	set_json_field(L, "topics_wanted", m->topics_wanted, p->topics_wanted, 1);
+	set_json_field(L, "availability", m->availability, NULL, 1);
+	set_attributes(L, p->attributes, m->attributes);
+}
+
+static const char *const job_hook_names[SCORE_NHOOKS] = {"score", "capacity", "prefer_mentor",
+							 "prefer_mentee"};
+
+static const char *
+job_hook_names_get(int h)
+{
+	return h >= 0 && h < SCORE_NHOOKS ? job_hook_names[h] : "?";
+}
+
+/*
+ * Lua scoring runs in the policy plugin's long-lived worker (lua/plugin's
+ * plugin_exec), never in the host. The host sends batches of pairs; the worker
+ * calls the hook for each and sends the results back. Per cohort, the person
+ * tables cross once (marshalled data, kept in the worker's registry under the
+ * cohort's id); a batch that names a cohort the worker does not hold (a fresh
+ * or restarted worker) is answered "send the cohort first".
+ *
+ * Only the features the hook reads are computed and sent: a batch carries the
+ * features of `mask` for each pair; when the hook reads another one, the worker
+ * stops that call (a raising count hook, so pcall cannot swallow it) and answers
+ * SCORE_NEED with the results so far; the host adds the feature to the mask and
+ * sends the rest again, that call included (hooks are pure: calling one twice
+ * gives the same value).
+ *
+ * Request (op_score):  struct score_req, then npairs x (i32 mentor, i32 mentee),
+ *                      then for pair hooks npairs x popcount(mask) doubles.
+ * Request (op_cohort): u64 cohort id, then the marshalled {mentors, mentees}.
+ * Reply (op_score):    u64 status, u64 need (features wanted, SCORE_NEED), u64
+ *                      done (calls completed), then done doubles.
+ * Operation inputs start 8-byte aligned (lua/plugin pads the request), so the
+ * pairs and doubles are read in place.
+ */
+struct score_req {
+	uint64_t cohort;
+	int32_t hook;	     /* enum score_hook */
+	int32_t per_call_ms; /* the plugin's per-call deadline, for the watchdog */
+	uint32_t npairs;
+	uint32_t mask; /* the features sent with each pair (bit f; FEAT_COUNT: builtin) */
+};
+
+/* Reply statuses of op_score. */
+enum { SCORE_DONE, SCORE_NO_COHORT, SCORE_NEED };
+
+/* Pairs per request: big enough that the per-message cost vanishes, small
+ * enough for a few MiB per message. */
+enum { SCORE_BATCH = 16384 };
+
+/* ---- in the worker ----------------------------------------------------------------- */
+
+/*
+ * The per-call deadline. A batch runs with no count hook (at the speed of a bare
+ * lua_call), so the worker runs a watchdog: SIGALRM every WATCH_TICK_MS checks
+ * that the call counter moved. This timer and its handler exist only in the
+ * worker process, during a batch; the host never uses a signal. A call stuck for
+ * the plugin's deadline_ms gets a count hook (lua_sethook is safe in a signal
+ * handler) that raises "per-call deadline" at the running Lua line, at every
+ * instruction, so pcall cannot swallow it; one stuck inside a C function (a
+ * pathological pattern) for another WATCH_KILL_GRACE_MS is killed, and the
+ * worker's notes page tells the host which pair it was.
+ */
+enum { WATCH_TICK_MS = 100, WATCH_KILL_GRACE_MS = 300 };
+
+struct watch_report {
+	int stuck; /* 1: hooked, 2: killed */
+	int hook;
+	int mentor, mentee;
+};
+
+/* The watchdog's state: one batch at a time, in the worker process only. */
+static struct {
+	volatile sig_atomic_t on;
+	volatile long progress;
+	long seen;
+	int stuck_ms, limit_ms, hook;
+	lua_State *L;
+	struct watch_report *report;
+	volatile int cur_mentor, cur_mentee;
+} watch;
+
+static void
+watch_lua_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	/* Level 0 is the Lua function running when the hook fired: its line is the culprit. */
+	luaL_where(L, 0);
+	lua_pushfstring(L, "one call ran longer than the per-call deadline of %d ms",
+			watch.limit_ms);
+	lua_concat(L, 2);
+	lua_error(L);
+}
+
+static void
+watch_tick(int sig)
+{
+	(void)sig;
+	if (!watch.on)
+		return;
+	if (watch.progress != watch.seen) {
+		watch.seen = watch.progress;
+		watch.stuck_ms = 0;
+		return;
+	}
+	watch.stuck_ms += WATCH_TICK_MS;
+	struct watch_report *r = watch.report;
+	if (watch.stuck_ms >= watch.limit_ms && r->stuck == 0) {
+		r->stuck = 1;
+		r->hook = watch.hook;
+		r->mentor = watch.cur_mentor;
+		r->mentee = watch.cur_mentee;
+		lua_sethook(watch.L, watch_lua_hook, LUA_MASKCOUNT, 1);
+	} else if (watch.stuck_ms >= watch.limit_ms + WATCH_KILL_GRACE_MS) {
+		r->stuck = 2;
+		raise(SIGKILL);
+	}
+}
+
+static void
+watch_start(lua_State *L, int hook, int limit_ms, struct sigaction *old_sa,
+	    struct itimerval *old_it)
+{
+	memset((void *)&watch, 0, sizeof(watch));
+	watch.L = L;
+	watch.hook = hook;
+	watch.report = worker_child_notes();
+	memset(watch.report, 0, sizeof(*watch.report));
+	watch.limit_ms = limit_ms > 0 ? limit_ms : PLUGIN_DEFAULT_DEADLINE_MS;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_tick;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, old_sa);
+	struct itimerval it = {{0, WATCH_TICK_MS * 1000}, {0, WATCH_TICK_MS * 1000}};
+	setitimer(ITIMER_REAL, &it, old_it);
+	watch.on = 1;
+}
+
+static void
+watch_stop(const struct sigaction *old_sa, const struct itimerval *old_it)
+{
+	watch.on = 0;
+	setitimer(ITIMER_REAL, old_it, NULL);
+	sigaction(SIGALRM, old_sa, NULL);
+}
+
+/* Registry field of the cohort the worker holds: {id = ..., mentors = {}, mentees = {}}
+ * (a string key, so that tests/bench can run a bare loop on the same tables). */
+#define COHORT_KEY "tandem.cohort"
+
+/* op_cohort: decodes the person tables and keeps them for the batches. */
+static int
+op_cohort(struct plugin *live, const char *hook, const char *in, size_t n, struct buf *out,
+	  struct diag *d)
+{
+	(void)hook;
+	(void)out;
+	lua_State *L = plugin_state(live);
+	uint64_t id;
+	if (n < sizeof(id))
+		return diag_set(d, DIAG_INTERNAL, "malformed cohort request");
+	memcpy(&id, in, sizeof(id));
+	if (marshal_push(L, in + sizeof(id), n - sizeof(id), NULL, NULL, d) != 0)
+		return -1;
+	/* stack: {mentors, mentees}; the id rides along as a string key */
+	lua_pushlstring(L, (const char *)&id, sizeof(id));
+	lua_setfield(L, -2, "id");
+	lua_setfield(L, LUA_REGISTRYINDEX, COHORT_KEY);
+	return 0;
+}
+
+/* One batch's work in the worker. */
+struct batch {
+	const struct score_req *rq;
+	const int32_t *pairs; /* mentor, mentee */
+	const double *feats;  /* stride doubles per pair, or NULL */
+	int stride;
+	int slot[FEAT_COUNT + 1]; /* position of feature f in a pair's doubles, or -1 */
+	double *out;
+	int64_t k;			    /* the pair being scored */
+	unsigned hot;			    /* features the hook has read: kept in the table */
+	unsigned need;			    /* features read but not sent: the batch stops */
+	const char *keyptr[FEAT_COUNT + 1]; /* interned names, alive on the stack */
+};
+
+/* Raises at every instruction once a feature was missing, until out of the call. */
+static void
+need_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	luaL_error(L, "a feature was not sent");
+}
+
+/* The value of feature f for the current pair; stops the call if it was not sent. */
+static double
+feature(lua_State *L, struct batch *b, int f)
+{
+	if (b->slot[f] < 0) {
+		b->need |= 1u << f;
+		lua_sethook(L, need_hook, LUA_MASKCOUNT, 1);
+		luaL_error(L, "a feature was not sent");
+	}
+	return b->feats[b->k * b->stride + b->slot[f]];
+}
+
+/*
+ * Raises "FILE:LINE: HOOK must return WANT (got ...)" for the value at the top,
+ * LINE being where the hook function (stack index 1 in the batch bodies) is
+ * defined: the call that returned is over, so that line is the useful one.
+ */
+static void
+bad_return(lua_State *L, const char *hook, const char *want)
+{
+	char got[96];
+	int t = lua_type(L, -1);
+	if (t == LUA_TNUMBER && isnan(lua_tonumber(L, -1)))
+		snprintf(got, sizeof(got), "nan");
+	else if (t == LUA_TNUMBER)
+		snprintf(got, sizeof(got), "%.17g", lua_tonumber(L, -1));
+	else if (t == LUA_TSTRING)
+		snprintf(got, sizeof(got), "the string \"%.60s\"", lua_tostring(L, -1));
+	else
+		snprintf(got, sizeof(got), "%s", lua_typename(L, t));
+	lua_Debug ar;
+	lua_pushvalue(L, 1);
+	if (lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar) && ar.linedefined > 0) {
+		lua_pushfstring(L, "%s:%d: %s must return %s (got %s)", ar.short_src,
+				ar.linedefined, hook, want, got);
+		lua_error(L);
+	}
+	luaL_error(L, "%s must return %s (got %s)", hook, want, got);
+}
+
+static double
+check_number(lua_State *L, const char *hook)
+{
+	/* Numbers only: a string such as "1.5" would be converted silently, and a
+	 * hook that returns strings is a bug worth reporting. */
+	if (lua_type(L, -1) == LUA_TNUMBER) {
+		double x = lua_tonumber(L, -1);
+		if (isfinite(x))
+			return x;
+	}
+	bad_return(L, hook, "a finite number");
+	return 0;
+}
+
+/* Stack slots used by run_pairs. */
+enum { S_HOOK = 1, S_UD, S_MENTORS, S_MENTEES, S_FEATURES, S_KEYS };
+
+/*
+ * The features argument. Writing nine fields of a table before every call
+ * costs more than a typical score hook, and most hooks read one or two. So the
+ * table starts empty, with an __index that reads the current pair's value from
+ * the request; a feature read once becomes "hot" and from the next pair on is
+ * written into the table before each call (one rawset, cheaper than the
+ * metamethod). Absent keys stay read-only (__newindex raises); hot ones are
+ * rewritten before every call anyway, so an assignment never leaks to the next
+ * pair. Keys are compared by address: Lua interns short strings, and the batch
+ * holds the interned names (b->keyptr) on the stack for the whole batch.
+ */
+static int
+features_index(lua_State *L)
+{
+	struct batch *b = lua_touserdata(L, lua_upvalueindex(1));
+	const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+	for (int f = 0; k && f <= FEAT_COUNT; f++)
+		if (k == b->keyptr[f]) {
+			double v = feature(L, b, f);
+			/* From now on a plain field: set it for this call too. */
+			b->hot |= 1u << f;
+			lua_pushvalue(L, 2);
+			lua_pushnumber(L, v);
+			lua_rawset(L, 1);
+			lua_pushnumber(L, v);
+			return 1;
+		}
+	lua_pushnil(L);
+	return 1;
+}
+
+static int
+features_newindex(lua_State *L)
+{
+	return luaL_error(L, "the features table is read-only");
+}
+
+/* A __pairs for the view, so that `for k, v in pairs(f)` lists the features. */
+static int
+features_next(lua_State *L)
+{
+	struct batch *b = lua_touserdata(L, lua_upvalueindex(1));
+	int f = 0;
+	if (!lua_isnil(L, 2)) {
+		const char *k = lua_tostring(L, 2);
+		while (f <= FEAT_COUNT && k != b->keyptr[f])
+			f++;
+		f++;
+	}
+	if (f > FEAT_COUNT)
+		return 0;
+	double v = feature(L, b, f);
+	lua_pushstring(L, b->keyptr[f]);
+	lua_pushnumber(L, v);
+	return 2;
+}
+
+static int
+features_pairs(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushcclosure(L, features_next, 1);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
+/* Pushes the features view bound to batch b. stack: +1 */
+static void
+push_features(lua_State *L, struct batch *b)
+{
+	lua_createtable(L, 0, 0);
+	lua_createtable(L, 0, 4); /* its metatable */
+	lua_pushlightuserdata(L, b);
+	lua_pushcclosure(L, features_index, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, features_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushlightuserdata(L, b);
+	lua_pushcclosure(L, features_pairs, 1);
+	lua_setfield(L, -2, "__pairs");
+	lua_pushliteral(L, "locked");
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
+}
+
+/* Pushes cohort[field] (the mentors or mentees array). */
+static void
+push_side(lua_State *L, const char *field)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, COHORT_KEY);
+	lua_pushstring(L, field);
+	lua_rawget(L, -2);
+	lua_remove(L, -2);
+}
+
+/* plugin_run body for the pair hooks (score, prefer_*). */
+static int
+run_pairs(lua_State *L)
+{
+	struct batch *b = lua_touserdata(L, S_UD);
+	const char *hook = job_hook_names[b->rq->hook];
+	luaL_checkstack(L, S_KEYS + FEAT_COUNT + 8, "pair loop");
+	push_side(L, "mentors"); /* S_MENTORS */
+	push_side(L, "mentees"); /* S_MENTEES */
+	b->hot = 0;
+	push_features(L, b);		      /* S_FEATURES */
+	for (int f = 0; f <= FEAT_COUNT; f++) /* S_KEYS...: the names, kept alive */
+		b->keyptr[f] = lua_pushstring(L, f < FEAT_COUNT ? feat_name(f) : "builtin");
+	int64_t n = b->rq->npairs;
+	for (int64_t k = 0; k < n; k++) {
+		b->k = k;
+		if (b->hot) {
+			const double *cur = b->feats + k * b->stride;
+			for (int f = 0; f <= FEAT_COUNT; f++) {
+				if (!(b->hot & (1u << f)))
+					continue;
+				lua_pushvalue(L, S_KEYS + f);
+				lua_pushnumber(L, cur[b->slot[f]]);
+				lua_rawset(L, S_FEATURES);
+			}
+		}
+		/* stack: ..., hook, mentor, mentee, features */
+		lua_pushvalue(L, S_HOOK);
+		lua_rawgeti(L, S_MENTORS, b->pairs[2 * k] + 1);
+		lua_rawgeti(L, S_MENTEES, b->pairs[2 * k + 1] + 1);
+		lua_pushvalue(L, S_FEATURES);
+		watch.cur_mentor = b->pairs[2 * k];
+		watch.cur_mentee = b->pairs[2 * k + 1];
+		lua_call(L, 3, 1);
+		watch.progress++;
+		b->out[k] = check_number(L, hook);
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+/* plugin_run body for capacity(mentor): a non-negative integer per mentor. */
+static int
+run_capacity(lua_State *L)
+{
+	struct batch *b = lua_touserdata(L, S_UD);
+	push_side(L, "mentors"); /* stack: hook, ud, mentors */
+	for (int64_t k = 0; k < b->rq->npairs; k++) {
+		int c = b->pairs[2 * k];
+		lua_pushvalue(L, S_HOOK);
+		lua_rawgeti(L, 3, c + 1);
+		watch.cur_mentor = c;
+		watch.cur_mentee = -1;
+		lua_call(L, 1, 1);
+		watch.progress++;
+		int isint = 0;
+		lua_Integer v = 0;
+		if (lua_type(L, -1) == LUA_TNUMBER) /* not "2": strings are a bug */
+			v = lua_tointegerx(L, -1, &isint);
+		if (!isint || v < 0 || v > 1000000)
+			bad_return(L, "capacity", "an integer in 0..1000000");
+		b->out[k] = (double)v;
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+/* op_score: one batch of calls of one hook. */
+static int
+op_score(struct plugin *live, const char *hook, const char *in, size_t n, struct buf *out,
+	 struct diag *d)
+{
+	lua_State *L = plugin_state(live);
+	struct score_req rq;
+	if (n < sizeof(rq))
+		return diag_set(d, DIAG_INTERNAL, "malformed score request");
+	memcpy(&rq, in, sizeof(rq));
+	int pair_hook = rq.hook != SCORE_CAPACITY;
+	struct batch b = {.rq = &rq};
+	for (int f = 0; f <= FEAT_COUNT; f++)
+		b.slot[f] = pair_hook && (rq.mask & (1u << f)) ? b.stride++ : -1;
+	size_t want = sizeof(rq) + (size_t)rq.npairs * 2 * sizeof(int32_t) +
+		      (size_t)rq.npairs * (size_t)b.stride * sizeof(double);
+	if (rq.hook < 0 || rq.hook >= SCORE_NHOOKS || n != want)
+		return diag_set(d, DIAG_INTERNAL, "malformed score request");
+	/* Is this cohort the one held here? */
+	lua_getfield(L, LUA_REGISTRYINDEX, COHORT_KEY);
+	uint64_t held = 0;
+	if (lua_type(L, -1) == LUA_TTABLE) {
+		lua_pushliteral(L, "id");
+		lua_rawget(L, -2);
+		if (lua_rawlen(L, -1) == sizeof(held))
+			memcpy(&held, lua_tostring(L, -1), sizeof(held));
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	uint64_t head[3] = {held == rq.cohort && held != 0 ? SCORE_DONE : SCORE_NO_COHORT, 0, 0};
+	if (head[0] != SCORE_DONE)
+		return buf_append(out, head, sizeof(head), d);
+	size_t at = out->len;
+	if (buf_reserve(out, sizeof(head) + (size_t)rq.npairs * sizeof(double), d) != 0)
+		return -1;
+	b.pairs = (const int32_t *)(in + sizeof(rq)); /* inputs start 8-byte aligned */
+	b.feats = (const double *)(in + sizeof(rq) + (size_t)rq.npairs * 2 * sizeof(int32_t));
+	b.out = (double *)(out->data + at + sizeof(head)); /* the results, in place */
+	lua_CFunction body = pair_hook ? run_pairs : run_capacity;
+	int rc;
+	if (!worker_in_child()) { /* in-process mode: no watchdog, the in-Lua budgets */
+		rc = plugin_run(live, hook, body, &b, rq.npairs ? rq.npairs : 1, d);
+	} else {
+		struct sigaction old_sa;
+		struct itimerval old_it;
+		watch_start(L, rq.hook, rq.per_call_ms, &old_sa, &old_it);
+		rc = plugin_run_watched(live, hook, body, &b, d);
+		watch_stop(&old_sa, &old_it);
+	}
+	if (rc != 0 && b.need == 0)
+		return -1;
+	/* Done, or stopped at pair b.k for a feature that was not sent. */
+	head[0] = rc == 0 ? SCORE_DONE : SCORE_NEED;
+	head[1] = b.need;
+	head[2] = rc == 0 ? rq.npairs : (uint64_t)b.k;
+	memcpy(out->data + at, head, sizeof(head));
+	out->len = at + sizeof(head) + (size_t)head[2] * sizeof(double);
+	out->data[out->len] = '\0'; /* base/buf's invariant (the room was reserved) */
+	return 0;
+}
+
+/* ---- in the host ------------------------------------------------------------------- */
+
+/*
+ * One hook run over many pairs. Pairs are either every allowed cell of a dense
+ * nr x nc mask (mask != NULL; out index = rank of the cell among the allowed
+ * ones, row-major) or an explicit list (rows/cols; out index k).
+ */
+struct lua_job {
+	struct policy *pol;
+	const struct cohort *c;
+	const uint8_t *mask;
+	int nr, nc;
+	const int *rows, *cols;
+	int64_t npairs;
+	double *out[SCORE_NHOOKS]; /* NULL = not wanted; capacity: nc doubles */
+};
+
+/* pcall body: {mentors = {...}, mentees = {...}} of the cohort. stack: 1 job */
+static int
+build_tables_body(lua_State *L)
+{
+	struct lua_job *j = lua_touserdata(L, 1);
+	lua_createtable(L, 0, 2);
+	lua_createtable(L, j->c->nmentors, 0);
+	for (int i = 0; i < j->c->nmentors; i++) {
+		push_member(L, j->c, &j->c->mentors[i], 1);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "mentors");
+	lua_createtable(L, j->c->nmentees, 0);
+	for (int i = 0; i < j->c->nmentees; i++) {
+		push_member(L, j->c, &j->c->mentees[i], 0);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "mentees");
+	return 1;
+}
+
+/*
+ * Sends the cohort's person tables to the worker. They are built in the host's
+ * data-only state of the plugin (no plugin code runs there) and cross as data.
+ */
+static int
+send_cohort(struct lua_job *j, const char *hook, int deadline_ms, struct diag *d)
+{
+	struct plugin *p = j->pol->plugin;
+	lua_State *L = plugin_state(p);
+	struct buf buf;
+	buf_init(&buf);
+	uint64_t id = j->c->id;
+	int rc = buf_append(&buf, &id, sizeof(id), d);
+	lua_pushcfunction(L, build_tables_body);
+	lua_pushlightuserdata(L, j);
+	if (rc == 0 && plugin_sandbox_pcall(L, 1, 1, d) < 0)
+		rc = diag_prefix(d, "%s: building the person tables", j->pol->path);
+	else if (rc == 0) {
+		rc = marshal_encode(L, -1, 0, "the person tables", &buf, d);
+		lua_pop(L, 1);
+	} else {
+		lua_pop(L, 2);
+	}
+	if (rc == 0)
+		rc = plugin_exec(p, op_cohort, hook, buf.data, buf.len, deadline_ms, NULL, d);
+	buf_fini(&buf);
+	return rc;
+}
+
+/* Rewords the death of a worker stuck in C for one call (its notes say which). */
+static void
+stuck_message(struct lua_job *j, struct diag *d)
+{
+	struct worker *w = plugin_worker(j->pol->plugin);
+	const struct watch_report *r = w ? worker_notes(w) : NULL;
+	if (r == NULL || r->stuck != 2)
+		return;
+	const struct cohort *c = j->c;
+	int m = r->mentor, e = r->mentee;
+	diag_set(d, DIAG_PLUGIN,
+		 "%s: hook %s: one call (mentor %s, mentee %s) ran past the per-call deadline "
+		 "inside a C function; its worker was killed",
+		 j->pol->path, job_hook_names_get(r->hook),
+		 m >= 0 && m < c->nmentors ? c->people[c->mentors[m].person].external_id : "-",
+		 e >= 0 && e < c->nmentees ? c->people[c->mentees[e].person].external_id : "-");
+}
+
+/*
+ * Sends one batch (req holds the header and its pairs and features) and copies
+ * the results to out. Returns the number of calls completed (all, or fewer when
+ * the worker needs more features: *need says which), or -1.
+ */
+static int64_t
+send_batch(struct lua_job *j, int h, struct buf *req, double *out, int64_t until_ms, unsigned *need,
+	   struct diag *d)
+{
+	struct plugin *p = j->pol->plugin;
+	const char *hook = job_hook_names[h];
+	struct score_req rq;
+	memcpy(&rq, req->data, sizeof(rq));
+	struct buf reply;
+	buf_init(&reply);
+	uint64_t head[3] = {SCORE_NO_COHORT, 0, 0};
+	int rc = 0;
+	for (int attempt = 0; rc == 0 && attempt < 2; attempt++) {
+		int left = (int)(until_ms - (int64_t)(now_secs() * 1000));
+		if (left < 1)
+			left = 1;
+		buf_reset(&reply);
+		rc = plugin_exec(p, op_score, hook, req->data, req->len, left, &reply, d);
+		if (rc == 0 && reply.len >= sizeof(head))
+			memcpy(head, reply.data, sizeof(head));
+		if (rc != 0 || head[0] != SCORE_NO_COHORT)
+			break;
+		/* A fresh or restarted worker: send the cohort, then the batch again. */
+		rc = attempt == 0 ? send_cohort(j, hook, left, d)
+				  : diag_set(d, DIAG_INTERNAL, "%s: the worker lost the cohort",
+					     j->pol->path);
+	}
+	if (rc == 0 && (head[0] == SCORE_NO_COHORT || head[2] > rq.npairs ||
+			reply.len != sizeof(head) + (size_t)head[2] * sizeof(double)))
+		rc = diag_set(d, DIAG_INTERNAL, "%s: a malformed reply from the worker",
+			      j->pol->path);
+	if (rc == 0)
+		memcpy(out, reply.data + sizeof(head), (size_t)head[2] * sizeof(double));
+	else
+		stuck_message(j, d);
+	buf_fini(&reply);
+	*need = (unsigned)head[1];
+	return rc == 0 ? (int64_t)head[2] : -1;
+}
+
+/* The k-th pair of the job (mentor c, mentee r); *cell walks the mask in order. */
+static void
+job_pair(const struct lua_job *j, int h, int64_t k, int64_t *cell, int *c, int *r)
+{
+	if (h == SCORE_CAPACITY) {
+		*c = (int)k, *r = -1;
+	} else if (j->mask) { /* the next allowed cell, row-major */
+		while (j->mask[*cell])
+			(*cell)++;
+		*r = (int)(*cell / j->nc), *c = (int)(*cell % j->nc);
+		(*cell)++;
+	} else {
+		*c = j->cols[k], *r = j->rows[k];
+	}
+}
+
+/* Builds the request for pairs [from, from + n): header, pairs, the features of mask. */
+static int
+build_batch(struct lua_job *j, int h, unsigned mask, int64_t from, int64_t n, int64_t *cell,
+	    struct buf *req, struct diag *d)
+{
+	struct score_req rq = {.cohort = j->c->id,
+			       .hook = h,
+			       .per_call_ms = plugin_limits(j->pol->plugin)->deadline_ms,
+			       .npairs = (uint32_t)n,
+			       .mask = h == SCORE_CAPACITY ? 0 : mask};
+	int stride = __builtin_popcount(rq.mask);
+	buf_reset(req);
+	if (buf_append(req, &rq, sizeof(rq), d) != 0 ||
+	    buf_reserve(req, (size_t)n * (2 * sizeof(int32_t) + stride * sizeof(double)), d))
+		return -1;
+	int32_t *pairs = (int32_t *)(req->data + sizeof(rq));
+	double *feats = (double *)(pairs + 2 * n);
+	for (int64_t k = 0; k < n; k++) {
+		int c, r;
+		job_pair(j, h, from + k, cell, &c, &r);
+		pairs[2 * k] = c;
+		pairs[2 * k + 1] = r;
+		if (stride == 0)
+			continue;
+		double cur[FEAT_COUNT + 1];
+		feat_values(j->c->snap, c, r, cur);
+		double builtin = 0;
+		for (int f = 0; f < FEAT_COUNT; f++)
+			builtin += j->pol->rules.weight[f] * cur[f];
+		cur[FEAT_COUNT] = builtin;
+		double *dst = feats + k * stride;
+		for (int f = 0; f <= FEAT_COUNT; f++)
+			if (rq.mask & (1u << f))
+				*dst++ = cur[f];
+	}
+	req->len = sizeof(rq) + (size_t)n * (2 * sizeof(int32_t) + stride * sizeof(double));
+	req->data[req->len] = '\0'; /* base/buf's invariant (the room was reserved) */
+	return 0;
+}
+
+/*
+ * Runs hook h over the job's pairs, SCORE_BATCH pairs per request, sending only
+ * the features the hook has read so far (the mask grows when it reads another).
+ */
+static int
+run_hook(struct lua_job *j, int h, int64_t until_ms, struct diag *d)
+{
+	struct buf req;
+	buf_init(&req);
+	double *out = j->out[h];
+	int64_t total = h == SCORE_CAPACITY ? j->c->nmentors : j->npairs;
+	int64_t done = 0, cell = 0;
+	unsigned mask = 0;
+	int rc = 0;
+	while (rc == 0 && done < total) {
+		int64_t n = total - done < SCORE_BATCH ? total - done : SCORE_BATCH;
+		int64_t cell0 = cell;
+		rc = build_batch(j, h, mask, done, n, &cell, &req, d);
+		unsigned need = 0;
+		int64_t got = rc == 0 ? send_batch(j, h, &req, out + done, until_ms, &need, d) : -1;
+		if (got < 0) {
+			rc = -1;
+			break;
+		}
+		if (got < n) {
+			if ((need & ~mask) == 0) {
+				rc = diag_set(d, DIAG_INTERNAL,
+					      "%s: the worker stopped a batch early", j->pol->path);
+				break;
+			}
+			mask |= need;
+			/* Walk the mask again up to the first pair not scored. */
+			cell = cell0;
+			for (int64_t k = 0; j->mask && h != SCORE_CAPACITY && k < got; k++) {
+				while (j->mask[cell])
+					cell++;
+				cell++;
+			}
+		}
+		done += got;
+	}
+	buf_fini(&req);
+	return rc;
+}
+
+/* Runs every wanted hook of the job in the policy's worker, under its batch deadline. */
+static int
+run_job(struct lua_job *j, struct diag *d)
+{
+	int64_t until_ms =
+	    (int64_t)(now_secs() * 1000) + plugin_limits(j->pol->plugin)->batch_deadline_ms;
+	int rc = 0;
+	for (int h = 0; rc == 0 && h < SCORE_NHOOKS; h++)
+		if (j->out[h] != NULL)
+			rc = run_hook(j, h, until_ms, d);
+	if (rc < 0 && d && d->code != DIAG_NOMEM)
+		d->code = DIAG_PLUGIN;
+	return rc;
+}
+
+const char *
+score_hook_name(int h)
+{
+	return job_hook_names_get(h);
+}
+
+double *
+score_out_new(size_t n, struct diag *d)
+{
+	return worker_shared_new((n ? n : 1) * sizeof(double), d);
+}
+
+void
+score_out_delete(double *out, size_t n)
+{
+	if (out)
+		worker_shared_delete(out, (n ? n : 1) * sizeof(double));
+}
+
+int
+score_run(struct policy *pol, const struct cohort *c, const struct score_batch *b, struct diag *d)
+{
+	struct lua_job j = {.pol = pol,
+			    .c = c,
+			    .mask = b->mask,
+			    .nr = b->nr,
+			    .nc = b->nc,
+			    .rows = b->rows,
+			    .cols = b->cols,
+			    .npairs = b->npairs};
+	for (int h = 0; h < SCORE_NHOOKS; h++)
+		j.out[h] = b->out[h];
+	return run_job(&j, d);
+}
+
+int
+score_pairs(struct policy *pol, const struct cohort *c, const int *mentors, const int *mentees,
+	    int n, double *out, struct diag *d)
+{
+	if (!pol->has_score || n == 0) {
+		for (int k = 0; k < n; k++)
+			out[k] = 0;
+		return 0;
+	}
+	struct lua_job j = {.pol = pol, .c = c, .rows = mentees, .cols = mentors, .npairs = n};
+	j.out[SCORE_SCORE] = out;
+	return run_job(&j, d);
+}
