@@ -160,10 +160,21 @@ api_time_add(int64_t t, int64_t n, enum api_time_unit unit, const char *zone, in
 		*out = t + n * plain[unit];
 		return 0;
 	}
-	struct cal_time w;
-	long off;
-	if (wall_at(t, zone, &w, &off, d) != 0)
+	/* One switch for both conversions: to the wall time, and back after moving the date. */
+	struct tz_switch sw;
+	if (tz_enter(&sw, is_utc(zone) ? NULL : zone, d) != 0)
 		return -1;
+	struct tm local;
+	long off = 0; /* UTC stays plain arithmetic on 64-bit years, no struct tm */
+	if (sw.zone != NULL) {
+		if (tz_to_local(&sw, (time_t)t, &local, d) != 0) {
+			tz_leave(&sw);
+			return -1;
+		}
+		off = local.tm_gmtoff;
+	}
+	struct cal_time w;
+	cal_from_epoch(t + off, &w);
 	if (unit == API_TIME_MONTHS) {
 		int64_t m = w.year * 12 + (w.mon - 1) + n;
 		w.year = m >= 0 ? m / 12 : -((-m + 11) / 12);
@@ -177,11 +188,12 @@ api_time_add(int64_t t, int64_t n, enum api_time_unit unit, const char *zone, in
 			       n * (unit == API_TIME_WEEKS ? 7 : 1);
 		cal_civil_from_days(days, &w.year, &w.mon, &w.day);
 	}
-	if (is_utc(zone)) {
+	if (sw.zone == NULL) {
+		tz_leave(&sw);
 		*out = cal_to_epoch(&w);
 		return 0;
 	}
-	struct tm local = {
+	local = (struct tm){
 		.tm_year = (int)(w.year - 1900),
 		.tm_mon = w.mon - 1,
 		.tm_mday = w.day,
@@ -189,10 +201,8 @@ api_time_add(int64_t t, int64_t n, enum api_time_unit unit, const char *zone, in
 		.tm_min = w.min,
 		.tm_sec = w.sec,
 	};
-	time_t at;
-	if (tz_local_to_utc(zone, &local, &at, d) != 0)
-		return -1;
-	*out = at;
+	*out = tz_to_utc(&sw, &local);
+	tz_leave(&sw);
 	return 0;
 }
 

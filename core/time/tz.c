@@ -101,43 +101,48 @@ tz_check(const char *zone, struct diag *d)
 			"\"Europe/Paris\")", zone);
 }
 
-/* The caller's TZ, put back by tz_leave. */
-struct tz_saved {
-	char *value; /* NULL when TZ was unset */
-};
-
-/* Takes the lock and makes zone the process's zone; -1 (lock released) when out of memory. */
-static int
-tz_enter(const char *zone, struct tz_saved *s, struct diag *d)
+int
+tz_enter(struct tz_switch *sw, const char *zone, struct diag *d)
 {
+	sw->zone = NULL;
+	sw->saved = NULL;
+	if (tz_is_utc(zone))
+		return 0;
+	if (tz_check(zone, d) != 0)
+		return -1;
 	char tz[TZ_NAME_MAX + 2];
 	/* ':' asks for the zone file itself, never a POSIX rule string parsed from the name. */
 	snprintf(tz, sizeof(tz), ":%s", zone);
 	pthread_mutex_lock(&tz_lock);
 	const char *old = getenv("TZ");
-	s->value = NULL;
-	if (old != NULL && (s->value = strdup(old)) == NULL) {
+	if (old != NULL && (sw->saved = strdup(old)) == NULL) {
 		pthread_mutex_unlock(&tz_lock);
 		return diag_set(d, DIAG_NOMEM, "out of memory (saving TZ)");
 	}
 	if (setenv("TZ", tz, 1) != 0) {
-		free(s->value);
+		free(sw->saved);
+		sw->saved = NULL;
 		pthread_mutex_unlock(&tz_lock);
 		return diag_set(d, DIAG_NOMEM, "cannot set TZ to '%s'", zone);
 	}
 	tzset();
+	sw->zone = zone;
 	return 0;
 }
 
-static void
-tz_leave(struct tz_saved *s)
+void
+tz_leave(struct tz_switch *sw)
 {
-	if (s->value != NULL)
-		setenv("TZ", s->value, 1);
+	if (sw->zone == NULL)
+		return;
+	if (sw->saved != NULL)
+		setenv("TZ", sw->saved, 1);
 	else
 		unsetenv("TZ");
 	tzset();
-	free(s->value);
+	free(sw->saved);
+	sw->saved = NULL;
+	sw->zone = NULL;
 	pthread_mutex_unlock(&tz_lock);
 }
 
@@ -176,27 +181,16 @@ resolve_local(const struct cal_time *w)
 }
 
 int
-tz_utc_to_local(const char *zone, time_t t, struct tm *out, struct diag *d)
+tz_to_local(const struct tz_switch *sw, time_t t, struct tm *out, struct diag *d)
 {
-	if (tz_is_utc(zone)) {
-		if (gmtime_r(&t, out) == NULL)
-			return diag_set(d, DIAG_INVALID, "time %lld is out of range", (long long)t);
-		return 0;
-	}
-	if (tz_check(zone, d) != 0)
-		return -1;
-	struct tz_saved s;
-	if (tz_enter(zone, &s, d) != 0)
-		return -1;
-	struct tm *ok = localtime_r(&t, out);
-	tz_leave(&s);
-	if (ok == NULL)
-		return diag_set(d, DIAG_INVALID, "time %lld is out of range in %s", (long long)t, zone);
+	if (sw->zone == NULL ? gmtime_r(&t, out) == NULL : localtime_r(&t, out) == NULL)
+		return diag_set(d, DIAG_INVALID, "time %lld is out of range in %s", (long long)t,
+				sw->zone ? sw->zone : "UTC");
 	return 0;
 }
 
-int
-tz_local_to_utc(const char *zone, const struct tm *local, time_t *out, struct diag *d)
+time_t
+tz_to_utc(const struct tz_switch *sw, const struct tm *local)
 {
 	/* Months carry into years first: the day count wants a month of 1-12. */
 	int64_t months = (int64_t)local->tm_year * 12 + local->tm_mon;
@@ -209,16 +203,27 @@ tz_local_to_utc(const char *zone, const struct tm *local, time_t *out, struct di
 		.min = local->tm_min,
 		.sec = local->tm_sec,
 	};
-	if (tz_is_utc(zone)) {
-		*out = (time_t)cal_to_epoch(&w);
-		return 0;
-	}
-	if (tz_check(zone, d) != 0)
+	return (time_t)(sw->zone == NULL ? cal_to_epoch(&w) : resolve_local(&w));
+}
+
+int
+tz_utc_to_local(const char *zone, time_t t, struct tm *out, struct diag *d)
+{
+	struct tz_switch sw;
+	if (tz_enter(&sw, zone, d) != 0)
 		return -1;
-	struct tz_saved s;
-	if (tz_enter(zone, &s, d) != 0)
+	int rc = tz_to_local(&sw, t, out, d);
+	tz_leave(&sw);
+	return rc;
+}
+
+int
+tz_local_to_utc(const char *zone, const struct tm *local, time_t *out, struct diag *d)
+{
+	struct tz_switch sw;
+	if (tz_enter(&sw, zone, d) != 0)
 		return -1;
-	*out = (time_t)resolve_local(&w);
-	tz_leave(&s);
+	*out = tz_to_utc(&sw, local);
+	tz_leave(&sw);
 	return 0;
 }

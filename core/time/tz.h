@@ -14,11 +14,15 @@
  *    read), so a zone installed or removed meanwhile is noticed; there is no
  *    process-wide cache. Callers that ask about the same zones many times keep the
  *    answers in their own table (the people importer does, per file).
- *  - tz_utc_to_local and tz_local_to_utc are the only code that sets TZ. They hold
- *    one process-wide mutex while TZ names the zone and restore the caller's TZ
- *    before returning, so calls from several threads are safe with each other. (Code
- *    outside the core that reads TZ or calls localtime() on another thread at the
- *    same moment can see the switch: glibc offers no other way in.)
+ *  - The zone switch (tz_enter ... tz_leave) is the only code of the core that sets
+ *    TZ. It holds one process-wide mutex while TZ names the zone and restores the
+ *    caller's TZ when it leaves, so conversions from several threads are safe with
+ *    each other. (Code outside the core that reads TZ or calls localtime() on another
+ *    thread at the same moment can see the switch: glibc offers no other way in.)
+ *    tz_utc_to_local and tz_local_to_utc are one conversion each, in a switch of
+ *    their own; a caller that needs several conversions in one zone (calendar
+ *    arithmetic: to local, move the date, back to UTC) enters once, because each
+ *    switch reads the zone file again (about 15 us).
  *  - zone NULL, "UTC" and "Etc/UTC" are UTC and need no switch. An unknown zone is
  *    DIAG_INVALID "unknown time zone 'X' (want an IANA name like "Europe/Paris")".
  *  - Local times follow the zone's rules: a wall time in a DST gap (the skipped hour)
@@ -41,6 +45,22 @@ int tz_check(const char *zone, struct diag *d);
 
 /* 1 when s is a real calendar date written YYYY-MM-DD (year 1900 or later), 0 otherwise. */
 int tz_date_valid(const char *s);
+
+/* A zone entered: between tz_enter (0) and tz_leave, tz_to_local and tz_to_utc convert in
+ * it. For UTC no lock is taken. While entered, the thread holds the lock: no other tz_
+ * call in between (the lock is not recursive), nothing slow or blocking. */
+struct tz_switch {
+	const char *zone; /* NULL: UTC (no switch made) */
+	char *saved;	  /* the caller's TZ, NULL when it was unset */
+};
+
+/* Checks zone (DIAG_INVALID when unknown), takes the lock and sets TZ. */
+int tz_enter(struct tz_switch *sw, const char *zone, struct diag *d);
+void tz_leave(struct tz_switch *sw);
+/* The wall time at t in the entered zone (as tz_utc_to_local). */
+int tz_to_local(const struct tz_switch *sw, time_t t, struct tm *out, struct diag *d);
+/* The instant of a wall time in the entered zone (as tz_local_to_utc). */
+time_t tz_to_utc(const struct tz_switch *sw, const struct tm *local);
 
 /* The wall time in zone at instant t: every field of *out, tm_gmtoff (seconds east of
  * UTC) and tm_isdst included. 0, or -1 with a diag (unknown zone, t out of range). */

@@ -224,6 +224,38 @@ test_switch_errors_and_restores(void **state)
 	tzset();
 }
 
+static void
+test_switch_session(void **state)
+{
+	(void)state;
+	/* Several conversions in one switch: a week later in Sydney, across its April change. */
+	struct tz_switch sw;
+	struct diag d;
+	assert_int_equal(tz_enter(&sw, "Australia/Sydney", &d), 0);
+	struct tm tm;
+	assert_int_equal(tz_to_local(&sw, 1775174400, &tm, &d), 0); /* 2026-04-03T00:00:00Z */
+	assert_int_equal(tm.tm_gmtoff, 11 * 3600);
+	assert_int_equal(tm.tm_hour, 11);
+	tm.tm_mday += 7;
+	time_t later = tz_to_utc(&sw, &tm);
+	tz_leave(&sw);
+	assert_int_equal(later, 1775174400 + 7 * 86400 + 3600); /* +10 from April 5 */
+	assert_int_equal(tz_utc_to_local("Australia/Sydney", later, &tm, &d), 0);
+	assert_int_equal(tm.tm_hour, 11);
+	/* UTC: no lock taken, so entering twice on one thread is fine. */
+	struct tz_switch a, b;
+	assert_int_equal(tz_enter(&a, NULL, &d), 0);
+	assert_int_equal(tz_enter(&b, "UTC", &d), 0);
+	assert_int_equal(tz_to_local(&b, 0, &tm, &d), 0);
+	assert_int_equal(tm.tm_year, 70);
+	assert_int_equal(tz_to_utc(&a, &tm), 0);
+	tz_leave(&b);
+	tz_leave(&a);
+	/* An unknown zone is refused at the door, with nothing to leave. */
+	assert_int_equal(tz_enter(&sw, "Atlantis/Capital", &d), -1);
+	assert_int_equal(d.code, DIAG_INVALID);
+}
+
 /* Threads converting in different zones at once: the lock keeps each switch whole. */
 static void *
 converter(void *arg)
@@ -289,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_utc_to_local),
 		cmocka_unit_test(test_local_to_utc),
 		cmocka_unit_test(test_switch_errors_and_restores),
+		cmocka_unit_test(test_switch_session),
 		cmocka_unit_test(test_switch_threads),
 		cmocka_unit_test(test_dates),
 	};
