@@ -4,7 +4,7 @@
  *
  * Called by: people (every person has a zone, hire dates), the enrollment importer,
  * config (the workspace zone, program dates), lua/api_time (tandem.time), program/
- * matches (zone offsets of a cohort), sched (job zones).
+ * cohort (zone offsets of a cohort), sched (job zones).
  *
  * Contract:
  *  - tz_valid(name) is true when name is a safe relative IANA name (starts with an
