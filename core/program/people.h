@@ -123,12 +123,9 @@ struct people_erase_result {
 int people_erase(struct store *st, const char *key, struct people_erase_result *res,
 		 struct diag *d);
 
-/* Pseudonym of an erased person: first 16 hex digits of SHA-256(salt || external_id).
- * 0, or -1 when out of memory (out is then the empty string). */
+/* Pseudonym of an erased person: first 16 hex digits of SHA-256(salt || external_id)
+ * (base/sha256.h). Returns 0: it allocates nothing, so it cannot fail. */
 int people_pseudonym(const unsigned char *salt, size_t saltlen, const char *external_id,
 		      char out[17]);
-
-/* SHA-256 of data into out[32] (used for pseudonyms). */
-void people_sha256(const void *data, size_t len, unsigned char out[32]);
 
 #endif

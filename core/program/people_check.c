@@ -154,8 +154,8 @@ people_load_db(struct pimport *im, struct diag *d)
 		return -1;
 	size_t n = count > 0 ? (size_t)count : 0;
 	/* A size hint only: a map that cannot be sized now grows as it fills. */
-	(void)people_map_reserve(&im->dbext, n);
-	(void)people_map_reserve(&im->dbemail, n);
+	(void)strmap_reserve(&im->dbext, n, NULL);
+	(void)strmap_reserve(&im->dbemail, n, NULL);
 	/* Every person's id and node, in id order (the scan's), to link db-only managers. */
 	struct pbyid *byid = malloc((n + 1) * sizeof(*byid));
 	if (byid == NULL)
@@ -181,8 +181,8 @@ people_load_db(struct pimport *im, struct diag *d)
 		/* A person of the file is keyed by the file's copy of their id; others need one. */
 		int row = people_map_get(&im->ids, ext);
 		ext = row >= 0 ? im->rows[row].v[PF_ID]
-			       : people_arena_strndup(&im->arena, ext, strlen(ext));
-		char *lemail = people_arena_strndup(&im->arena, email, strlen(email));
+			       : arena_strndup(&im->arena, ext, strlen(ext), NULL);
+		char *lemail = arena_strndup(&im->arena, email, strlen(email), NULL);
 		if (ext == NULL || lemail == NULL)
 			goto nomem;
 		people_lower(lemail);

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "base/pages.h"
 #include "time/tz.h"
 
 /* ---- fields ------------------------------------------------------------------------------ */
@@ -249,7 +250,7 @@ people_list_convert(struct pimport *im, const char *s)
 	json_decref(arr);
 	if (text == NULL)
 		return NULL;
-	const char *out = people_arena_strndup(&im->arena, text, strlen(text));
+	const char *out = arena_strndup(&im->arena, text, strlen(text), NULL);
 	free(text);
 	return out;
 }
@@ -362,7 +363,7 @@ people_read_header(struct pimport *im, struct csv_reader *r, struct diag *d)
 			s++;
 		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
-		im->colname[c] = people_arena_strndup(&im->arena, s, (size_t)(e - s));
+		im->colname[c] = arena_strndup(&im->arena, s, (size_t)(e - s), NULL);
 		if (im->colname[c] == NULL)
 			return diag_set(d, DIAG_NOMEM, "out of memory");
 		/* A header cell left empty (a trailing comma) names nothing: its column is ignored. */
@@ -403,12 +404,12 @@ people_reserve_rows(struct pimport *im, size_t cap)
 {
 	if (cap > INT_MAX)
 		return -1;
-	struct prow *p = people_big_alloc(cap * sizeof(*p));
+	struct prow *p = pages_alloc(cap * sizeof(*p));
 	if (p == NULL)
 		return -1;
 	if (im->rows != NULL)
 		memcpy(p, im->rows, (size_t)im->nrows * sizeof(*p));
-	people_big_free(im->rows, (size_t)im->caprows * sizeof(*p));
+	pages_free(im->rows, (size_t)im->caprows * sizeof(*p));
 	im->rows = p;
 	im->caprows = (int)cap;
 	return 0;
@@ -510,7 +511,7 @@ people_index_row(struct pimport *im, struct prow *r, int idx, struct diag *d)
 			       people_quote(r->v[PF_ID], q, sizeof(q)), people_fline(&im->rows[prev], PF_ID));
 	}
 	if (r->v[PF_EMAIL] != NULL && !r->damaged) {
-		char *key = people_arena_strndup(&im->arena, r->v[PF_EMAIL], strlen(r->v[PF_EMAIL]));
+		char *key = arena_strndup(&im->arena, r->v[PF_EMAIL], strlen(r->v[PF_EMAIL]), NULL);
 		if (key == NULL)
 			return diag_set(d, DIAG_NOMEM, "out of memory");
 		people_lower(key);
@@ -551,7 +552,7 @@ people_row_attrs(struct pimport *im, struct prow *r, const struct csv_record *re
 	json_decref(obj);
 	if (text == NULL)
 		return -1;
-	r->attrs = people_arena_strndup(&im->arena, text, strlen(text));
+	r->attrs = arena_strndup(&im->arena, text, strlen(text), NULL);
 	free(text);
 	return r->attrs ? 0 : -1;
 }
@@ -567,7 +568,7 @@ people_read_row(struct pimport *im, const struct csv_record *rec, struct diag *d
 		people_err(im, rec->line, rec->nfields < im->ncols ? rec->nfields + 1 : im->ncols + 1, NULL,
 		     "the record has %d fields, the header has %d", rec->nfields, im->ncols);
 	if (rec->nfields > 0 && rec->fields[rec->nfields - 1].line != rec->line) {
-		r->fline = people_arena_alloc_aligned(&im->arena, PF_COUNT * sizeof(int));
+		r->fline = arena_alloc(&im->arena, PF_COUNT * sizeof(int), NULL);
 		if (r->fline == NULL)
 			return diag_set(d, DIAG_NOMEM, "out of memory");
 		for (int f = 0; f < PF_COUNT; f++) {
@@ -576,7 +577,7 @@ people_read_row(struct pimport *im, const struct csv_record *rec, struct diag *d
 		}
 	}
 	/* The row keeps its cells: one copy of the record's packed text, trimmed in place. */
-	char *text = people_arena_alloc(&im->arena, rec->textlen);
+	char *text = arena_alloc_text(&im->arena, rec->textlen, NULL);
 	if (text == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory");
 	memcpy(text, rec->text, rec->textlen);
@@ -620,7 +621,7 @@ people_damaged_row(struct pimport *im, const struct csv_record *rec, struct diag
 	r->damaged = 1;
 	int c = im->fieldcol[PF_ID];
 	if (c >= 0 && c < rec->nfields && rec->fields != NULL && rec->fields[c].len > 0) {
-		r->v[PF_ID] = people_arena_strndup(&im->arena, rec->fields[c].s, rec->fields[c].len);
+		r->v[PF_ID] = arena_strndup(&im->arena, rec->fields[c].s, rec->fields[c].len, NULL);
 		if (r->v[PF_ID] == NULL)
 			return diag_set(d, DIAG_NOMEM, "out of memory");
 	}

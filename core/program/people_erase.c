@@ -18,6 +18,7 @@
 #include <sys/random.h>
 #include <sys/types.h>
 
+#include "base/sha256.h"
 #include "events/events.h"
 #include "program/people_read.h"
 #include "store/stmt.h"
@@ -25,97 +26,15 @@
 
 /* ---- pseudonyms -------------------------------------------------------------------------- */
 
-/* FIPS 180-4. Small and only used for pseudonyms, so written for clarity over speed. */
-static const uint32_t sha256_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-	0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-	0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-	0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-	0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-	0xc67178f2,
-};
-
-static uint32_t
-rotr(uint32_t x, int n)
-{
-	return (x >> n) | (x << (32 - n));
-}
-
-static void
-sha256_block(uint32_t h[8], const unsigned char *p)
-{
-	uint32_t w[64];
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-	for (int i = 0; i < 64; i++) {
-		uint32_t t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
-			      sha256_k[i] + w[i];
-		uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-		k = g;
-		g = f;
-		f = e;
-		e = d + t1;
-		d = c;
-		c = b;
-		b = a;
-		a = t1 + t2;
-	}
-	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
-}
-
-void
-people_sha256(const void *data, size_t len, unsigned char out[32])
-{
-	uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-			 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-	const unsigned char *p = data;
-	size_t n = len;
-	for (; n >= 64; n -= 64, p += 64)
-		sha256_block(h, p);
-	/* The tail, a 1 bit, zeros, and the message length in bits (big-endian). */
-	unsigned char last[128] = {0};
-	memcpy(last, p, n);
-	last[n] = 0x80;
-	size_t total = n + 9 <= 64 ? 64 : 128;
-	uint64_t bits = (uint64_t)len * 8;
-	for (int i = 0; i < 8; i++)
-		last[total - 1 - i] = (unsigned char)(bits >> (8 * i));
-	sha256_block(h, last);
-	if (total == 128)
-		sha256_block(h, last + 64);
-	for (int i = 0; i < 8; i++) {
-		out[4 * i] = (unsigned char)(h[i] >> 24);
-		out[4 * i + 1] = (unsigned char)(h[i] >> 16);
-		out[4 * i + 2] = (unsigned char)(h[i] >> 8);
-		out[4 * i + 3] = (unsigned char)h[i];
-	}
-}
-
 int
 people_pseudonym(const unsigned char *salt, size_t saltlen, const char *external_id, char out[17])
 {
-	size_t n = strlen(external_id);
-	unsigned char *buf = malloc(saltlen + n + 1);
-	unsigned char digest[32];
-	if (buf == NULL) {
-		out[0] = '\0';
-		return -1;
-	}
-	memcpy(buf, salt, saltlen);
-	memcpy(buf + saltlen, external_id, n);
-	people_sha256(buf, saltlen + n, digest);
-	free(buf);
+	struct sha256 c;
+	unsigned char digest[SHA256_LEN];
+	sha256_init(&c);
+	sha256_update(&c, salt, saltlen);
+	sha256_update(&c, external_id, strlen(external_id));
+	sha256_final(&c, digest);
 	for (int i = 0; i < 8; i++)
 		snprintf(out + 2 * i, 3, "%02x", digest[i]);
 	return 0;
@@ -351,7 +270,7 @@ people_erase(struct store *st, const char *key, struct people_erase_result *res,
 	}
 	if (people_pseudonym(salt, sizeof(salt), res->external_id, res->pseudonym) != 0) {
 		store_rollback(st);
-		return diag_set(d, DIAG_NOMEM, "out of memory");
+		return diag_set(d, DIAG_INTERNAL, "cannot make the pseudonym");
 	}
 	long rows = people_count_rows(st, id, d);
 	if (rows < 0 || people_erase_rows(st, id, email, res->pseudonym, res, d) != 0) {

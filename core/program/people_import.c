@@ -15,23 +15,66 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/pages.h"
 #include "store/store.h"
+
+/* ---- phase timings ------------------------------------------------------------------- */
+
+/* CPU time is the process's, which base/clock does not keep: this is a profile, not a time
+ * of the domain, so it reads the system directly. */
+static void
+people_times_now(struct timespec *wall, struct timespec *cpu)
+{
+	clock_gettime(CLOCK_MONOTONIC, wall);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, cpu);
+}
+
+void
+people_times_start(struct people_times *t)
+{
+	people_times_now(&t->wall, &t->cpu);
+	t->len = 0;
+	t->text[0] = '\0';
+}
+
+static double
+people_times_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+void
+people_times_mark(struct people_times *t, const char *phase)
+{
+	struct timespec wall, cpu;
+	people_times_now(&wall, &cpu);
+	if (t->len < sizeof(t->text)) {
+		int n = snprintf(t->text + t->len, sizeof(t->text) - t->len, "%s%s %.3f/%.3f",
+				 t->len ? ", " : "", phase, people_times_diff(&t->wall, &wall),
+				 people_times_diff(&t->cpu, &cpu));
+		t->len += n > 0 ? (size_t)n : 0;
+	}
+	t->wall = wall;
+	t->cpu = cpu;
+}
+
+/* ---- the import ------------------------------------------------------------------------ */
 
 static void
 pimport_fini(struct pimport *im)
 {
 	free(im->colfield);
 	free(im->colname);
-	people_big_free(im->rows, (size_t)im->caprows * sizeof(*im->rows));
+	pages_free(im->rows, (size_t)im->caprows * sizeof(*im->rows));
 	free(im->db);
-	people_map_fini(&im->ids);
-	people_map_fini(&im->emails);
-	people_map_fini(&im->dbext);
-	people_map_fini(&im->dbemail);
-	people_map_fini(&im->zones);
-	people_map_fini(&im->lists);
+	strmap_fini(&im->ids);
+	strmap_fini(&im->emails);
+	strmap_fini(&im->dbext);
+	strmap_fini(&im->dbemail);
+	strmap_fini(&im->zones);
+	strmap_fini(&im->lists);
 	free(im->list_json);
-	people_arena_free(&im->arena);
+	arena_fini(&im->arena);
 }
 
 int
@@ -46,6 +89,14 @@ people_import(struct store *st, FILE *f, const char *name, const struct people_i
 	diag_clear(d);
 	struct pimport im = {.st = st, .name = name, .o = o ? o : &defaults, .res = res};
 	people_times_start(&im.times);
+	/* Blocks of 4 MiB: a big import's text needs few, a small one's is one. */
+	arena_init(&im.arena, 4u << 20);
+	strmap_init(&im.ids, 0);
+	strmap_init(&im.emails, 0);
+	strmap_init(&im.zones, 0);
+	strmap_init(&im.lists, 0);
+	strmap_init(&im.dbext, 0);
+	strmap_init(&im.dbemail, 0);
 	time_t now = store_time(st);
 	struct tm tm;
 	gmtime_r(&now, &tm);
@@ -62,13 +113,13 @@ people_import(struct store *st, FILE *f, const char *name, const struct people_i
 		if (guess > 4000000)
 			guess = 4000000;
 		/* Hints: a map or array that cannot be sized now grows as it fills. */
-		(void)people_map_reserve(&im.ids, guess);
-		(void)people_map_reserve(&im.emails, guess);
+		(void)strmap_reserve(&im.ids, guess, NULL);
+		(void)strmap_reserve(&im.emails, guess, NULL);
 		/* A good first guess saves copying (and page-faulting) the row array as it doubles. */
 		(void)people_reserve_rows(&im, guess);
 		/* The cells, plus lower-case e-mail keys, fit in one arena block. */
 		size_t text = (size_t)sb.st_size + (size_t)sb.st_size / 4;
-		im.arena.next_cap = text < (256u << 20) ? text : (256u << 20);
+		(void)arena_reserve(&im.arena, text < (256u << 20) ? text : (256u << 20), NULL);
 	}
 	int rc = people_read_all(&im, r, d);
 	csv_reader_delete(r);

@@ -10,9 +10,9 @@
  *   people_check.c   one scan of the people table: who exists and which of their values
  *                    the file changes; e-mails held by others, managers, manager cycles;
  *   people_write.c   one transaction of multi-row INSERTs and per-shape UPDATEs, the
- *                    people.imported event, then the checkpoint;
- *   people_mem.c     the memory they share: large mmap'd buffers, the arena holding every
- *                    string of the import, the string map, the phase timings.
+ *                    people.imported event, then the checkpoint.
+ * The memory they share comes from base/: the rows from pages (large zeroed mappings),
+ * every string from one arena, the maps are strmaps.
  *
  * Contract between the steps: a problem with the file is recorded with people_err() (or
  * people_err_add()) in the result and the step goes on, so one run reports every problem;
@@ -26,7 +26,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "base/arena.h"
 #include "base/diag.h"
+#include "base/strmap.h"
 #include "io/csv.h"
 #include "program/people.h"
 
@@ -62,37 +64,30 @@ extern const char *const people_field_name[PF_COUNT];
 /* The people column each field is stored in (external_id for id, manager_id for manager). */
 extern const char *const people_field_column[PF_COUNT];
 
-/* ---- memory (people_mem.c) --------------------------------------------------------------- */
+/* ---- memory and timings ------------------------------------------------------------- */
 
-/* Zeroed memory straight from mmap (huge pages asked for); NULL when refused. */
-void *people_big_alloc(size_t n);
-void people_big_free(void *p, size_t n);
+/* The maps of an import hold ints (a row, a node, 0/1, an index) in base/strmap.h's num,
+ * keyed by strings in the import's arena or rows. The value of key, -1 when absent. */
+static inline int
+people_map_get(const struct strmap *m, const char *key)
+{
+	const struct strmap_entry *e = strmap_get(m, key);
+	return e != NULL ? (int)e->num : -1;
+}
 
-/* Strings of one import live in large blocks that never move, freed all at once. */
-struct people_arena {
-	struct people_arena_block *head;
-	size_t next_cap; /* size of the next block: a guess from the file size, then 4 MiB */
-};
-
-char *people_arena_alloc(struct people_arena *a, size_t n);
-/* For non-text data: rounds the block's fill level up to 8 bytes first. */
-void *people_arena_alloc_aligned(struct people_arena *a, size_t n);
-char *people_arena_strndup(struct people_arena *a, const char *s, size_t n);
-void people_arena_free(struct people_arena *a);
-
-/* Open addressing from a string (not copied: it must outlive the map) to a non-negative int. */
-struct people_map {
-	struct people_map_slot *slots;
-	size_t cap, n;
-};
-
-/* Sizes an empty map for about n keys; 0 or -1 (out of memory: the map grows later). */
-int people_map_reserve(struct people_map *m, size_t n);
-/* The value of key, -1 when absent. */
-int people_map_get(const struct people_map *m, const char *key);
 /* Inserts key -> val unless key is present; the existing value, -1 if inserted, -2 on OOM. */
-int people_map_put(struct people_map *m, const char *key, int val);
-void people_map_fini(struct people_map *m);
+static inline int
+people_map_put(struct strmap *m, const char *key, int val)
+{
+	int added = 0;
+	struct strmap_entry *e = strmap_intern(m, key, &added, NULL);
+	if (e == NULL)
+		return -2;
+	if (!added)
+		return (int)e->num;
+	e->num = val;
+	return -1;
+}
 
 /* Where an import spends its time, logged at debug level (TANDEM_DEBUG=1 for the CLI):
  * wall and CPU seconds of each phase, so a slow import can be explained without a profiler. */
@@ -102,6 +97,7 @@ struct people_times {
 	size_t len;
 };
 
+/* In people_import.c. */
 void people_times_start(struct people_times *t);
 /* Closes the current phase under the given name and starts the next one. */
 void people_times_mark(struct people_times *t, const char *phase);
@@ -139,7 +135,7 @@ struct pimport {
 	const char *name;
 	const struct people_import_opts *o;
 	struct people_import_result *res;
-	struct people_arena arena;
+	struct arena arena;        /* the strings of the import: cells, keys, JSON */
 
 	int ncols;
 	int *colfield;           /* header column -> field, -1 = attribute, -2 = ignored */
@@ -149,14 +145,14 @@ struct pimport {
 
 	struct prow *rows;
 	int nrows, caprows;
-	struct people_map ids, emails; /* file: external id / lower-case e-mail -> row */
-	struct people_map zones;   /* time zones already checked in this file (1 = valid) */
-	struct people_map lists;   /* list cells already converted -> index into list_json */
+	struct strmap ids, emails; /* file: external id / lower-case e-mail -> row */
+	struct strmap zones;       /* time zones already checked in this file (1 = valid) */
+	struct strmap lists;       /* list cells already converted -> index into list_json */
 	const char **list_json;
 	int nlist, caplist;
 	struct pdb *db;            /* database people not in the file: node nrows + k */
 	int ndb;
-	struct people_map dbext, dbemail; /* database people: external id / lower-case e-mail -> node */
+	struct strmap dbext, dbemail; /* database people: external id / lower-case e-mail -> node */
 	long long max_id;
 	int64_t data_version;
 	int this_year;
