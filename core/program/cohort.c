@@ -11,6 +11,9 @@
 
 #include <jansson.h>
 
+#include "base/strmap.h"
+#include "base/vec.h"
+#include "store/stmt.h"
 #include "store/store.h"
 #include "time/tz.h"
 
@@ -61,18 +64,13 @@ cohort_fini(struct cohort *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Appends a zeroed element to the array *arr of *n elements (room for *cap). */
 static void *
-push_slot(void **arr, int *n, int *cap, size_t elem)
+push_slot(void *arr, int *n, size_t *cap, size_t elem)
 {
-	if (*n == *cap) {
-		int nc = *cap ? *cap * 2 : 64;
-		void *q = realloc(*arr, (size_t)nc * elem);
-		if (q == NULL)
-			return NULL;
-		*arr = q;
-		*cap = nc;
-	}
-	void *slot = (char *)*arr + (size_t)(*n)++ * elem;
+	if (vec_grow(arr, cap, (size_t)*n + 1, elem, NULL) < 0)
+		return NULL;
+	void *slot = *(char **)arr + (size_t)(*n)++ * elem;
 	memset(slot, 0, elem);
 	return slot;
 }
@@ -80,8 +78,7 @@ push_slot(void **arr, int *n, int *cap, size_t elem)
 struct cohort_person *
 cohort_add_person(struct cohort *c)
 {
-	struct cohort_person *p =
-	    push_slot((void **)&c->people, &c->npeople, &c->cappeople, sizeof(*p));
+	struct cohort_person *p = push_slot(&c->people, &c->npeople, &c->cappeople, sizeof(*p));
 	if (p)
 		p->manager = -1;
 	return p;
@@ -91,16 +88,15 @@ struct cohort_member *
 cohort_add_member(struct cohort *c, int mentor)
 {
 	if (mentor)
-		return push_slot((void **)&c->mentors, &c->nmentors, &c->capmentors,
+		return push_slot(&c->mentors, &c->nmentors, &c->capmentors,
 				 sizeof(struct cohort_member));
-	return push_slot((void **)&c->mentees, &c->nmentees, &c->capmentees,
-			 sizeof(struct cohort_member));
+	return push_slot(&c->mentees, &c->nmentees, &c->capmentees, sizeof(struct cohort_member));
 }
 
 int
 cohort_add_kept(struct cohort *c, int mentor, int mentee, int64_t match_id, int pinned)
 {
-	struct cohort_kept *k = push_slot((void **)&c->kept, &c->nkept, &c->capkept, sizeof(*k));
+	struct cohort_kept *k = push_slot(&c->kept, &c->nkept, &c->capkept, sizeof(*k));
 	if (k == NULL)
 		return -1;
 	*k = (struct cohort_kept){mentor, mentee, match_id, pinned};
@@ -110,7 +106,7 @@ cohort_add_kept(struct cohort *c, int mentor, int mentee, int64_t match_id, int 
 int
 cohort_add_history(struct cohort *c, int a, int b)
 {
-	int *h = push_slot((void **)&c->history, &c->nhistory, &c->caphistory, sizeof(int[2]));
+	int *h = push_slot(&c->history, &c->nhistory, &c->caphistory, sizeof(int[2]));
 	if (h == NULL)
 		return -1;
 	h[0] = a;
@@ -121,7 +117,7 @@ cohort_add_history(struct cohort *c, int a, int b)
 int
 cohort_add_veto(struct cohort *c, int mentor_person, int mentee_person)
 {
-	int *v = push_slot((void **)&c->vetoes, &c->nvetoes, &c->capvetoes, sizeof(int[2]));
+	int *v = push_slot(&c->vetoes, &c->nvetoes, &c->capvetoes, sizeof(int[2]));
 	if (v == NULL)
 		return -1;
 	v[0] = mentor_person;
@@ -273,97 +269,12 @@ cohort_mentee_of(const struct cohort *c, int person)
 	return -1;
 }
 
-/* ---- loading from the store ------------------------------------------------------------ */
-
-static char *
-col_dup(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? strdup((const char *)t) : NULL;
-}
-
-static int
-step_done(struct store *st, sqlite3_stmt *s, struct diag *d, const char *what)
-{
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return store_error(st, d, "%s", what);
-	return rc;
-}
-
-/* Current UTC offsets of the zones seen so far (a cohort has few distinct zones). */
-struct zone_cache {
-	char **names;
-	int *offsets, *known;
-	int n, cap;
-};
-
-/* The zone's UTC offset at `when`, via the C library (TZ is restored afterwards). */
-static int
-zone_offset(struct zone_cache *zc, const char *zone, time_t when, int *off)
-{
-	for (int i = 0; i < zc->n; i++)
-		if (strcmp(zc->names[i], zone) == 0) {
-			*off = zc->offsets[i];
-			return zc->known[i];
-		}
-	int known = 0, minutes = 0;
-	if (tz_valid(zone)) {
-		const char *old = getenv("TZ");
-		char *saved = old ? strdup(old) : NULL;
-		setenv("TZ", zone, 1);
-		tzset();
-		struct tm tm;
-		if (localtime_r(&when, &tm)) {
-			minutes = (int)(tm.tm_gmtoff / 60);
-			known = 1;
-		}
-		if (saved) {
-			setenv("TZ", saved, 1);
-			free(saved);
-		} else {
-			unsetenv("TZ");
-		}
-		tzset();
-	}
-	if (zc->n == zc->cap) {
-		int nc = zc->cap ? zc->cap * 2 : 16;
-		char **nn = realloc(zc->names, nc * sizeof(char *));
-		if (nn)
-			zc->names = nn;
-		int *no = realloc(zc->offsets, nc * sizeof(int));
-		if (no)
-			zc->offsets = no;
-		int *nk = realloc(zc->known, nc * sizeof(int));
-		if (nk)
-			zc->known = nk;
-		if (!nn || !no || !nk)
-			return -1;
-		zc->cap = nc;
-	}
-	zc->names[zc->n] = strdup(zone);
-	zc->offsets[zc->n] = minutes;
-	zc->known[zc->n++] = known;
-	*off = minutes;
-	return known;
-}
-
-static void
-zone_cache_fini(struct zone_cache *zc)
-{
-	for (int i = 0; i < zc->n; i++)
-		free(zc->names[i]);
-	free(zc->names);
-	free(zc->offsets);
-	free(zc->known);
-}
-
 int
 cohort_person_index(const struct cohort *c, int64_t id)
 {
 	int lo = 0, hi = c->npeople - 1;
 	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
+		int mid = lo + (hi - lo) / 2;
 		if (c->people[mid].id == id)
 			return mid;
 		if (c->people[mid].id < id)
@@ -374,143 +285,191 @@ cohort_person_index(const struct cohort *c, int64_t id)
 	return -1;
 }
 
+/* ---- loading from the store ------------------------------------------------------------ */
+
+/* A copy of a text column (NULL for SQL NULL); -1 when out of memory. */
+static int
+col_dup(struct stmt *s, int col, char **out, struct diag *d)
+{
+	const char *t;
+	*out = NULL;
+	if (stmt_text(s, col, &t, d) < 0)
+		return -1;
+	if (t && (*out = strdup(t)) == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	return 0;
+}
+
+/*
+ * Current UTC offsets of the zones seen so far (a cohort has few distinct
+ * zones): zone -> minutes * 2 + 1 when the zone is known, 0 when it is not.
+ */
+static int
+zone_offset(struct strmap *zones, const char *zone, time_t when, int *known, int *off,
+	    struct diag *d)
+{
+	int added;
+	struct strmap_entry *e = strmap_intern(zones, zone, &added, d);
+	if (e == NULL)
+		return -1;
+	if (added) {
+		struct tm tm;
+		if (tz_valid(zone) && tz_utc_to_local(zone, when, &tm, NULL) == 0)
+			e->num = (int64_t)(tm.tm_gmtoff / 60) * 2 + 1;
+	}
+	*known = (int)(e->num & 1);
+	*off = *known ? (int)((e->num - 1) / 2) : 0;
+	return 0;
+}
+
+/* Reads one row of the people query into a new person; *mgr = its manager_id (0 = none). */
+static int
+read_person(struct stmt *s, struct cohort *c, struct strmap *zones, time_t now, int64_t *mgr,
+	    struct diag *d)
+{
+	struct cohort_person *p = cohort_add_person(c);
+	if (p == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	p->id = stmt_int64(s, 0);
+	p->level = (int)stmt_int64(s, 5);
+	*mgr = stmt_is_null(s, 15) ? 0 : stmt_int64(s, 15);
+	if (col_dup(s, 1, &p->external_id, d) || col_dup(s, 2, &p->name, d) ||
+	    col_dup(s, 3, &p->email, d) || col_dup(s, 4, &p->title, d) ||
+	    col_dup(s, 6, &p->department, d) || col_dup(s, 7, &p->team, d) ||
+	    col_dup(s, 8, &p->location, d) || col_dup(s, 9, &p->timezone, d) ||
+	    col_dup(s, 10, &p->generation, d) || col_dup(s, 11, &p->languages, d) ||
+	    col_dup(s, 12, &p->skills, d) || col_dup(s, 13, &p->topics_wanted, d) ||
+	    col_dup(s, 14, &p->attributes, d))
+		return -1;
+	if (p->timezone)
+		return zone_offset(zones, p->timezone, now, &p->tz_known, &p->tz_offset_min, d);
+	return 0;
+}
+
+/* Every person of the organization, ordered by id, with their managers' indexes. */
 static int
 load_people(struct store *st, struct cohort *c, struct diag *d)
 {
-	sqlite3_stmt *s = store_prepare(
-	    st,
-	    "SELECT id, external_id, name, email, title, level, department, team, location, "
-	    "timezone, generation, languages, skills, topics_wanted, attributes, manager_id "
-	    "FROM people ORDER BY id",
-	    d);
-	if (s == NULL)
+	struct stmt s = {0};
+	if (stmt_prepare(&s, st, "loading people",
+			 "SELECT id, external_id, name, email, title, level, department, team, "
+			 "location, timezone, generation, languages, skills, topics_wanted, "
+			 "attributes, manager_id FROM people ORDER BY id",
+			 d) < 0)
 		return -1;
-	int64_t *mgr = NULL;
-	int nmgr = 0, capmgr = 0, rc;
-	struct zone_cache zc = {0};
+	struct vec mgr;
+	vec_init(&mgr, sizeof(int64_t));
+	struct strmap zones;
+	strmap_init(&zones, STRMAP_COPY_KEYS);
 	time_t now = store_time(st);
-	while ((rc = step_done(st, s, d, "loading people")) == SQLITE_ROW) {
-		struct cohort_person *p = cohort_add_person(c);
-		if (p == NULL ||
-		    (nmgr == capmgr && (capmgr = capmgr ? capmgr * 2 : 256,
-					!(mgr = realloc(mgr, capmgr * sizeof(int64_t)))))) {
-			rc = diag_set(d, DIAG_NOMEM, "out of memory");
+	int rc;
+	while ((rc = stmt_step(&s, d)) == STMT_ROW) {
+		int64_t *m = vec_push_zero(&mgr, d);
+		if (m == NULL || read_person(&s, c, &zones, now, m, d) < 0) {
+			rc = -1;
 			break;
 		}
-		p->id = sqlite3_column_int64(s, 0);
-		p->external_id = col_dup(s, 1);
-		p->name = col_dup(s, 2);
-		p->email = col_dup(s, 3);
-		p->title = col_dup(s, 4);
-		p->level = sqlite3_column_int(s, 5);
-		p->department = col_dup(s, 6);
-		p->team = col_dup(s, 7);
-		p->location = col_dup(s, 8);
-		p->timezone = col_dup(s, 9);
-		p->generation = col_dup(s, 10);
-		p->languages = col_dup(s, 11);
-		p->skills = col_dup(s, 12);
-		p->topics_wanted = col_dup(s, 13);
-		p->attributes = col_dup(s, 14);
-		mgr[nmgr++] =
-		    sqlite3_column_type(s, 15) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 15);
-		if (p->timezone) {
-			int known = zone_offset(&zc, p->timezone, now, &p->tz_offset_min);
-			if (known < 0) {
-				rc = diag_set(d, DIAG_NOMEM, "out of memory");
-				break;
-			}
-			p->tz_known = known;
-		}
 	}
-	sqlite3_finalize(s);
-	zone_cache_fini(&zc);
-	if (rc == SQLITE_DONE) {
+	stmt_finalize(&s);
+	strmap_fini(&zones);
+	if (rc == STMT_DONE) {
+		const int64_t *ids = mgr.data;
 		for (int i = 0; i < c->npeople; i++)
-			c->people[i].manager = mgr[i] ? cohort_person_index(c, mgr[i]) : -1;
-		rc = 0;
-	} else {
-		rc = -1;
+			c->people[i].manager = ids[i] ? cohort_person_index(c, ids[i]) : -1;
 	}
-	free(mgr);
-	return rc;
+	vec_fini(&mgr);
+	return rc == STMT_DONE ? 0 : -1;
 }
 
+/* Reads one enrollment row into a member of each side its role puts it on. */
+static int
+read_member(struct stmt *s, struct cohort *c, struct diag *d)
+{
+	const char *role;
+	if (stmt_text(s, 2, &role, d) < 0)
+		return -1;
+	int as[2] = {strcmp(role, "mentee") != 0, strcmp(role, "mentor") != 0};
+	for (int side = 0; side < 2; side++) {
+		if (!as[side])
+			continue;
+		struct cohort_member *m = cohort_add_member(c, side == 0);
+		if (m == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory");
+		m->enrollment_id = stmt_int64(s, 0);
+		m->person = cohort_person_index(c, stmt_int64(s, 1));
+		m->capacity = side == 0 ? (int)stmt_int64(s, 3) : 1;
+		if (col_dup(s, 2, &m->role, d) || col_dup(s, 4, &m->topics_offered, d) ||
+		    col_dup(s, 5, &m->topics_wanted, d) || col_dup(s, 6, &m->availability, d) ||
+		    col_dup(s, 7, &m->attributes, d))
+			return -1;
+	}
+	return 0;
+}
+
+/* The enrollments with consent of active people, ordered by external id. */
 static int
 load_enrollments(struct store *st, struct cohort *c, struct diag *d)
 {
-	sqlite3_stmt *s = store_prepare(
-	    st,
-	    "SELECT e.id, e.person_id, e.role, e.capacity, e.topics_offered, e.topics_wanted, "
-	    "e.availability, e.attributes FROM enrollments e JOIN people p ON p.id = e.person_id "
-	    "WHERE e.program_id = ?1 AND e.consent = 1 AND p.status = 'active' "
-	    "ORDER BY p.external_id",
-	    d);
-	if (s == NULL)
+	struct stmt s = {0};
+	if (stmt_prepare(&s, st, "loading enrollments",
+			 "SELECT e.id, e.person_id, e.role, e.capacity, e.topics_offered, "
+			 "e.topics_wanted, e.availability, e.attributes FROM enrollments e "
+			 "JOIN people p ON p.id = e.person_id "
+			 "WHERE e.program_id = ?1 AND e.consent = 1 AND p.status = 'active' "
+			 "ORDER BY p.external_id",
+			 d) < 0 ||
+	    stmt_bind_int64(&s, 1, c->program_id, d) < 0) {
+		stmt_finalize(&s);
 		return -1;
-	sqlite3_bind_int64(s, 1, c->program_id);
-	int rc;
-	while ((rc = step_done(st, s, d, "loading enrollments")) == SQLITE_ROW) {
-		const char *role = (const char *)sqlite3_column_text(s, 2);
-		int as[2] = {strcmp(role, "mentee") != 0, strcmp(role, "mentor") != 0};
-		for (int side = 0; side < 2; side++) {
-			if (!as[side])
-				continue;
-			struct cohort_member *m = cohort_add_member(c, side == 0);
-			if (m == NULL) {
-				rc = diag_set(d, DIAG_NOMEM, "out of memory");
-				break;
-			}
-			m->enrollment_id = sqlite3_column_int64(s, 0);
-			m->person = cohort_person_index(c, sqlite3_column_int64(s, 1));
-			m->role = col_dup(s, 2);
-			m->capacity = side == 0 ? sqlite3_column_int(s, 3) : 1;
-			m->topics_offered = col_dup(s, 4);
-			m->topics_wanted = col_dup(s, 5);
-			m->availability = col_dup(s, 6);
-			m->attributes = col_dup(s, 7);
-		}
-		if (rc < 0)
-			break;
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	int rc;
+	while ((rc = stmt_step(&s, d)) == STMT_ROW)
+		if (read_member(&s, c, d) < 0) {
+			rc = -1;
+			break;
+		}
+	stmt_finalize(&s);
+	return rc == STMT_DONE ? 0 : -1;
 }
 
-/* Runs a two-column (people.id, people.id) query and hands each row to fn. */
+/* Runs a query of (people.id, people.id, match id, flag) rows and hands each pair to fn. */
 static int
-load_pairs(struct store *st, const char *sql, int64_t program_id, struct cohort *c,
-	   int (*fn)(struct cohort *, int, int, int64_t, int), struct diag *d)
+load_pairs(struct store *st, const char *what, const char *sql, int64_t program_id,
+	   struct cohort *c, int (*fn)(struct cohort *, int, int, int64_t, int), struct diag *d)
 {
-	sqlite3_stmt *s = store_prepare(st, sql, d);
-	if (s == NULL)
+	struct stmt s = {0};
+	if (stmt_prepare(&s, st, what, sql, d) < 0 ||
+	    (stmt_param_count(&s) > 0 && stmt_bind_int64(&s, 1, program_id, d) < 0)) {
+		stmt_finalize(&s);
 		return -1;
-	if (sqlite3_bind_parameter_count(s) > 0)
-		sqlite3_bind_int64(s, 1, program_id);
+	}
 	int rc;
-	while ((rc = step_done(st, s, d, "loading matches")) == SQLITE_ROW) {
-		int a = cohort_person_index(c, sqlite3_column_int64(s, 0));
-		int b = cohort_person_index(c, sqlite3_column_int64(s, 1));
-		int64_t id = sqlite3_column_int64(s, 2);
-		int flag = sqlite3_column_int(s, 3);
-		if (a >= 0 && b >= 0 && fn(c, a, b, id, flag) < 0) {
+	while ((rc = stmt_step(&s, d)) == STMT_ROW) {
+		int a = cohort_person_index(c, stmt_int64(&s, 0));
+		int b = cohort_person_index(c, stmt_int64(&s, 1));
+		if (a >= 0 && b >= 0 &&
+		    fn(c, a, b, stmt_int64(&s, 2), (int)stmt_int64(&s, 3)) < 0) {
 			rc = diag_set(d, DIAG_NOMEM, "out of memory");
 			break;
 		}
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	stmt_finalize(&s);
+	return rc == STMT_DONE ? 0 : -1;
 }
 
 static int
 add_history(struct cohort *c, int a, int b, int64_t id, int flag)
 {
+	(void)id;
+	(void)flag;
 	return cohort_add_history(c, a, b);
 }
 
 static int
 add_veto(struct cohort *c, int a, int b, int64_t id, int flag)
 {
+	(void)id;
+	(void)flag;
 	return cohort_add_veto(c, a, b);
 }
 
@@ -533,20 +492,23 @@ cohort_load(struct store *st, int64_t program_id, const char *program, struct co
 	cohort_init(c);
 	c->program_id = program_id;
 	c->program = strdup(program ? program : "");
+	if (c->program == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
 	if (load_people(st, c, d) < 0 || load_enrollments(st, c, d) < 0)
 		return -1;
-	if (load_pairs(st,
+	if (load_pairs(st, "loading kept matches",
 		       "SELECT mentor_id, mentee_id, id, pinned FROM matches WHERE program_id = ?1 "
 		       "AND status NOT IN ('rejected', 'ended') "
 		       "AND (pinned = 1 OR status IN ('approved', 'active')) ORDER BY id",
 		       program_id, c, add_kept, d) < 0)
 		return -1;
-	if (load_pairs(st,
+	if (load_pairs(st, "loading the pairing history",
 		       "SELECT mentor_id, mentee_id, id, 0 FROM matches "
 		       "WHERE status IN ('approved', 'active', 'ended')",
 		       program_id, c, add_history, d) < 0)
 		return -1;
-	if (load_pairs(st, "SELECT mentor_id, mentee_id, id, 0 FROM vetoes WHERE program_id = ?1",
+	if (load_pairs(st, "loading vetoes",
+		       "SELECT mentor_id, mentee_id, id, 0 FROM vetoes WHERE program_id = ?1",
 		       program_id, c, add_veto, d) < 0)
 		return -1;
 	return cohort_finish(c, d);

@@ -31,6 +31,7 @@
 #ifndef TANDEM_COHORT_H
 #define TANDEM_COHORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/diag.h"
@@ -68,15 +69,20 @@ struct cohort {
 	int64_t program_id;
 	char *program;
 	struct cohort_person *people;
-	int npeople, cappeople;
+	int npeople;
+	size_t cappeople;
 	struct cohort_member *mentors, *mentees;
-	int nmentors, capmentors, nmentees, capmentees;
+	int nmentors, nmentees;
+	size_t capmentors, capmentees;
 	struct cohort_kept *kept;
-	int nkept, capkept;
+	int nkept;
+	size_t capkept;
 	int (*history)[2]; /* person index pairs paired before */
-	int nhistory, caphistory;
+	int nhistory;
+	size_t caphistory;
 	int (*vetoes)[2]; /* (mentor person, mentee person) */
-	int nvetoes, capvetoes;
+	int nvetoes;
+	size_t capvetoes;
 	struct feat_snapshot *snap; /* built by cohort_finish */
 	uint64_t id;		    /* unique per finish, names the cohort in caches */
 };

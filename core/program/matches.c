@@ -6,33 +6,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events/events.h"
 #include "program/config.h"
 #include "program/explain.h"
+#include "store/stmt.h"
 #include "store/store.h"
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
+/*
+ * Prepares sql under NAME and binds ?1..?n to the n integers of v (a statement
+ * may take fewer: the extra values are not bound). 0 or -1; s is finalized on
+ * failure.
+ */
 static int
-step_done(struct store *st, sqlite3_stmt *s, struct diag *d, const char *what)
+prepare_ids(struct stmt *s, struct store *st, const char *name, const char *sql, const int64_t *v,
+	    int n, struct diag *d)
 {
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return store_error(st, d, "%s", what);
-	return rc;
+	if (stmt_prepare(s, st, name, sql, d) < 0)
+		return -1;
+	int np = stmt_param_count(s);
+	for (int i = 0; i < n && i < np; i++)
+		if (stmt_bind_int64(s, i + 1, v[i], d) < 0) {
+			stmt_finalize(s);
+			return -1;
+		}
+	return 0;
 }
 
+/* 0 found (*id set), 1 not found, -1 error. */
 static int
 lookup_id(struct store *st, const char *sql, const char *key, int64_t *id, struct diag *d)
 {
-	sqlite3_stmt *s = store_prepare(st, sql, d);
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
-	int rc = step_done(st, s, d, "lookup");
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	struct stmt s = {0};
+	int rc = stmt_prepare(&s, st, "lookup", sql, d);
+	if (rc == 0)
+		rc = stmt_bind_text(&s, 1, key, d);
+	if (rc == 0)
+		rc = stmt_step(&s, d);
+	if (rc == STMT_ROW)
+		*id = stmt_int64(&s, 0);
+	stmt_finalize(&s);
+	return rc == STMT_ROW ? 0 : rc == STMT_DONE ? 1 : -1;
 }
 
 int
@@ -74,35 +89,44 @@ matches_open_program(struct store *st, const char *config_path, const char *name
 
 /* ---- storing a run ------------------------------------------------------------------- */
 
+/* Appends an event (payload: a JSON object, taken over) through the events module. */
 static int
 add_event(struct store *st, const char *kind, const char *actor, int64_t subject,
 	  int64_t program_id, json_t *payload, struct diag *d)
 {
-	char at[STORE_TIME_MAX];
-	store_timestamp(st, at);
-	char *text = json_dumps(payload, JSON_COMPACT);
+	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
 	json_decref(payload);
 	if (text == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory");
-	sqlite3_stmt *s =
-	    store_prepare(st,
-			  "INSERT INTO events (at, kind, actor, subject_id, program_id, "
-			  "payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-			  d);
-	int rc = -1;
-	if (s) {
-		sqlite3_bind_text(s, 1, at, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, actor, -1, SQLITE_TRANSIENT);
-		if (subject > 0)
-			sqlite3_bind_int64(s, 4, subject);
-		sqlite3_bind_int64(s, 5, program_id);
-		sqlite3_bind_text(s, 6, text, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(s) == SQLITE_DONE
-			 ? 0
-			 : store_error(st, d, "recording event %s", kind);
-		sqlite3_finalize(s);
-	}
+	struct event ev = {.kind = kind,
+			   .actor = actor,
+			   .subject_id = subject > 0 ? subject : 0,
+			   .program_id = program_id,
+			   .payload_json = text};
+	int rc = events_append(st, &ev, NULL, d);
+	free(text);
+	return rc;
+}
+
+/* Binds and inserts one proposal; its explanation carries the run id. */
+static int
+insert_proposal(struct stmt *s, const struct cohort *c, const struct policy *pol,
+		const struct solve_pair *p, const char *run_id, struct diag *d)
+{
+	json_t *ex = explain_pair(pol, c, p->mentor, p->mentee, p->lua);
+	if (ex)
+		json_object_set_new(ex, "run_id", json_string(run_id));
+	char *text = ex ? json_dumps(ex, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+	json_decref(ex);
+	if (text == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	int rc = stmt_bind_int64(s, 1, c->program_id, d) ||
+			 stmt_bind_int64(s, 2, c->people[c->mentors[p->mentor].person].id, d) ||
+			 stmt_bind_int64(s, 3, c->people[c->mentees[p->mentee].person].id, d) ||
+			 stmt_bind_double(s, 4, p->score, d) || stmt_bind_text(s, 5, text, d) ||
+			 stmt_run(s, d)
+		     ? -1
+		     : 0;
 	free(text);
 	return rc;
 }
@@ -112,59 +136,42 @@ insert_proposals(struct store *st, const struct cohort *c, const struct policy *
 		 const struct solve_result *res, const char *run_id, int *nstored, struct diag *d)
 {
 	char now[STORE_TIME_MAX];
-	store_timestamp(st, now);
-	sqlite3_stmt *s = store_prepare(
-	    st,
-	    "INSERT INTO matches (program_id, mentor_id, mentee_id, status, pinned, score, "
-	    "explanation, policy_name, policy_version, run_id, created_at) "
-	    "VALUES (?1, ?2, ?3, 'proposed', 0, ?4, ?5, ?6, ?7, ?8, ?9)",
-	    d);
-	if (s == NULL)
-		return -1;
-	int rc = 0;
+	if (store_timestamp(st, now) < 0)
+		return diag_set(d, DIAG_INTERNAL, "the store's clock is out of range");
+	struct stmt s = {0};
+	int rc =
+	    stmt_prepare(&s, st, "storing a proposal",
+			 "INSERT INTO matches (program_id, mentor_id, mentee_id, status, "
+			 "pinned, score, explanation, policy_name, policy_version, run_id, "
+			 "created_at) VALUES (?1, ?2, ?3, 'proposed', 0, ?4, ?5, ?6, ?7, ?8, ?9)",
+			 d);
+	if (rc == 0)
+		rc = stmt_bind_text(&s, 6, pol->name, d) ||
+			     stmt_bind_text(&s, 7, pol->version, d) ||
+			     stmt_bind_text(&s, 8, run_id, d) || stmt_bind_text(&s, 9, now, d)
+			 ? -1
+			 : 0;
 	for (int i = 0; rc == 0 && i < res->npairs; i++) {
-		const struct solve_pair *p = &res->pairs[i];
-		if (p->kept)
+		if (res->pairs[i].kept)
 			continue;
-		json_t *ex = explain_pair(pol, c, p->mentor, p->mentee, p->lua);
-		json_object_set_new(ex, "run_id", json_string(run_id));
-		char *text = json_dumps(ex, JSON_COMPACT | JSON_REAL_PRECISION(10));
-		json_decref(ex);
-		if (text == NULL)
-			return diag_set(d, DIAG_NOMEM, "out of memory");
-		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, c->program_id);
-		sqlite3_bind_int64(s, 2, c->people[c->mentors[p->mentor].person].id);
-		sqlite3_bind_int64(s, 3, c->people[c->mentees[p->mentee].person].id);
-		sqlite3_bind_double(s, 4, p->score);
-		sqlite3_bind_text(s, 5, text, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 6, pol->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 7, pol->version, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 8, run_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 9, now, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = store_error(st, d, "storing a proposal");
-		else
+		rc = insert_proposal(&s, c, pol, &res->pairs[i], run_id, d);
+		if (rc == 0)
 			(*nstored)++;
-		free(text);
 	}
-	sqlite3_finalize(s);
+	stmt_finalize(&s);
 	return rc;
 }
 
+/* Runs an UPDATE or DELETE whose parameters are the given ids. */
 static int
-exec_bound(struct store *st, const char *sql, int64_t a, int64_t b, int64_t c3, struct diag *d)
+exec_ids(struct store *st, const char *name, const char *sql, const int64_t *v, int n,
+	 struct diag *d)
 {
-	sqlite3_stmt *s = store_prepare(st, sql, d);
-	if (s == NULL)
+	struct stmt s = {0};
+	if (prepare_ids(&s, st, name, sql, v, n, d) < 0)
 		return -1;
-	sqlite3_bind_int64(s, 1, a);
-	if (sqlite3_bind_parameter_count(s) >= 2)
-		sqlite3_bind_int64(s, 2, b);
-	if (sqlite3_bind_parameter_count(s) >= 3)
-		sqlite3_bind_int64(s, 3, c3);
-	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_error(st, d, "updating matches");
-	sqlite3_finalize(s);
+	int rc = stmt_run(&s, d);
+	stmt_finalize(&s);
 	return rc;
 }
 
@@ -179,10 +186,10 @@ matches_store_run(struct store *st, const struct cohort *c, const struct policy 
 	int kept = 0;
 	for (int i = 0; i < res->npairs; i++)
 		kept += res->pairs[i].kept;
-	if (exec_bound(st,
-		       "DELETE FROM matches WHERE program_id = ?1 AND status = 'proposed' "
-		       "AND pinned = 0",
-		       c->program_id, 0, 0, d) < 0 ||
+	if (exec_ids(st, "replacing unreviewed proposals",
+		     "DELETE FROM matches WHERE program_id = ?1 AND status = 'proposed' "
+		     "AND pinned = 0",
+		     &c->program_id, 1, d) < 0 ||
 	    insert_proposals(st, c, pol, res, run_id, nstored, d) < 0)
 		goto fail;
 	json_t *payload =
@@ -206,86 +213,97 @@ static const char list_sql[] =
     "m.decided_by, m.explanation, m.program_id "
     "FROM matches m JOIN people pm ON pm.id = m.mentor_id JOIN people pe ON pe.id = m.mentee_id ";
 
+/* The column as a JSON string or null; NULL when out of memory. */
 static json_t *
-text_or_null(sqlite3_stmt *s, int i)
+text_or_null(struct stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? json_string((const char *)t) : json_null();
+	const char *t;
+	if (stmt_text(s, i, &t, NULL) < 0)
+		return NULL;
+	return t ? json_string(t) : json_null();
 }
 
+/* One row of list_sql as JSON; NULL when out of memory. */
 static json_t *
-row_json(sqlite3_stmt *s, int with_explanation)
+row_json(struct stmt *s, int with_explanation)
 {
 	json_t *o = json_pack(
 	    "{s:I, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-	    (json_int_t)sqlite3_column_int64(s, 0), "mentor", "id", text_or_null(s, 1), "name",
+	    (json_int_t)stmt_int64(s, 0), "mentor", "id", text_or_null(s, 1), "name",
 	    text_or_null(s, 2), "mentee", "id", text_or_null(s, 3), "name", text_or_null(s, 4),
-	    "status", text_or_null(s, 5), "pinned", sqlite3_column_int(s, 6), "score",
-	    sqlite3_column_type(s, 7) == SQLITE_NULL ? json_null()
-						     : json_real(sqlite3_column_double(s, 7)),
-	    "policy", text_or_null(s, 8), "policy_version", text_or_null(s, 9), "run_id",
-	    text_or_null(s, 10), "created_at", text_or_null(s, 11), "decided_at",
-	    text_or_null(s, 12), "decided_by", text_or_null(s, 13));
+	    "status", text_or_null(s, 5), "pinned", (int)stmt_int64(s, 6), "score",
+	    stmt_is_null(s, 7) ? json_null() : json_real(stmt_double(s, 7)), "policy",
+	    text_or_null(s, 8), "policy_version", text_or_null(s, 9), "run_id", text_or_null(s, 10),
+	    "created_at", text_or_null(s, 11), "decided_at", text_or_null(s, 12), "decided_by",
+	    text_or_null(s, 13));
 	if (o && with_explanation) {
-		const char *t = (const char *)sqlite3_column_text(s, 14);
-		json_t *ex = t ? json_loads(t, 0, NULL) : NULL;
-		json_object_set_new(o, "explanation", ex ? ex : json_object());
-		json_object_set_new(o, "program_id", json_integer(sqlite3_column_int64(s, 15)));
+		const char *t;
+		json_t *ex = stmt_text(s, 14, &t, NULL) == 0 && t ? json_loads(t, 0, NULL) : NULL;
+		if (json_object_set_new(o, "explanation", ex ? ex : json_object()) != 0 ||
+		    json_object_set_new(o, "program_id", json_integer(stmt_int64(s, 15))) != 0) {
+			json_decref(o);
+			return NULL;
+		}
 	}
 	return o;
 }
 
 /* Steps s to the end and finalizes it: an array of row_json() objects, or NULL. */
 static json_t *
-rows_json(struct store *st, sqlite3_stmt *s, const char *what, struct diag *d)
+rows_json(struct stmt *s, const char *what, struct diag *d)
 {
 	json_t *arr = json_array();
-	int rc = arr ? SQLITE_ROW : SQLITE_NOMEM;
-	while (rc == SQLITE_ROW && (rc = step_done(st, s, d, what)) == SQLITE_ROW)
+	int rc = arr ? STMT_ROW : -2;
+	while (rc == STMT_ROW && (rc = stmt_step(s, d)) == STMT_ROW)
 		if (json_array_append_new(arr, row_json(s, 0)) != 0)
-			rc = SQLITE_NOMEM;
-	sqlite3_finalize(s);
-	if (rc == SQLITE_DONE)
+			rc = -2;
+	stmt_finalize(s);
+	if (rc == STMT_DONE)
 		return arr;
-	if (rc == SQLITE_NOMEM)
+	if (rc == -2)
 		diag_set(d, DIAG_NOMEM, "%s: out of memory", what);
 	json_decref(arr);
 	return NULL;
 }
 
+/* Prepares list_sql + where under NAME with its integer parameters; 0 or -1. */
+static int
+prepare_list(struct stmt *s, struct store *st, const char *name, const char *where,
+	     const int64_t *v, int n, struct diag *d)
+{
+	char sql[1024];
+	snprintf(sql, sizeof(sql), "%s%s", list_sql, where);
+	return prepare_ids(s, st, name, sql, v, n, d);
+}
+
 json_t *
 matches_list_json(struct store *st, int64_t program_id, const char *status, struct diag *d)
 {
-	char sql[1024];
-	snprintf(sql, sizeof(sql),
-		 "%s WHERE m.program_id = ?1 AND (?2 IS NULL OR m.status = ?2) "
-		 "ORDER BY m.id",
-		 list_sql);
-	sqlite3_stmt *s = store_prepare(st, sql, d);
-	if (s == NULL)
+	struct stmt s = {0};
+	if (prepare_list(&s, st, "listing matches",
+			 "WHERE m.program_id = ?1 AND (?2 IS NULL OR m.status = ?2) ORDER BY m.id",
+			 &program_id, 1, d) < 0)
 		return NULL;
-	sqlite3_bind_int64(s, 1, program_id);
-	if (status)
-		sqlite3_bind_text(s, 2, status, -1, SQLITE_TRANSIENT);
-	return rows_json(st, s, "listing matches", d);
+	if (status && stmt_bind_text(&s, 2, status, d) < 0) {
+		stmt_finalize(&s);
+		return NULL;
+	}
+	return rows_json(&s, "listing matches", d);
 }
 
 json_t *
 matches_get_json(struct store *st, int64_t id, struct diag *d)
 {
-	char sql[1024];
-	snprintf(sql, sizeof(sql), "%s WHERE m.id = ?1", list_sql);
-	sqlite3_stmt *s = store_prepare(st, sql, d);
-	if (s == NULL)
+	struct stmt s = {0};
+	if (prepare_list(&s, st, "reading a match", "WHERE m.id = ?1", &id, 1, d) < 0)
 		return NULL;
-	sqlite3_bind_int64(s, 1, id);
 	json_t *o = NULL;
-	int rc = step_done(st, s, d, "reading a match");
-	if (rc == SQLITE_ROW)
-		o = row_json(s, 1);
-	else if (rc == SQLITE_DONE)
+	int rc = stmt_step(&s, d);
+	if (rc == STMT_ROW && (o = row_json(&s, 1)) == NULL)
+		diag_set(d, DIAG_NOMEM, "reading a match: out of memory");
+	else if (rc == STMT_DONE)
 		diag_set(d, DIAG_NOTFOUND, "no match #%lld", (long long)id);
-	sqlite3_finalize(s);
+	stmt_finalize(&s);
 	return o;
 }
 
@@ -293,17 +311,16 @@ json_t *
 matches_partners_json(struct store *st, int64_t program_id, int64_t person, int as_mentor,
 		      struct diag *d)
 {
-	char sql[1024];
-	snprintf(sql, sizeof(sql),
-		 "%s WHERE m.program_id = ?1 AND m.%s = ?2 AND m.status IN ('proposed', "
-		 "'approved', 'active') ORDER BY m.id",
-		 list_sql, as_mentor ? "mentor_id" : "mentee_id");
-	sqlite3_stmt *s = store_prepare(st, sql, d);
-	if (s == NULL)
+	struct stmt s = {0};
+	int64_t v[2] = {program_id, person};
+	if (prepare_list(&s, st, "reading matches",
+			 as_mentor ? "WHERE m.program_id = ?1 AND m.mentor_id = ?2 AND m.status IN "
+				     "('proposed', 'approved', 'active') ORDER BY m.id"
+				   : "WHERE m.program_id = ?1 AND m.mentee_id = ?2 AND m.status IN "
+				     "('proposed', 'approved', 'active') ORDER BY m.id",
+			 v, 2, d) < 0)
 		return NULL;
-	sqlite3_bind_int64(s, 1, program_id);
-	sqlite3_bind_int64(s, 2, person);
-	return rows_json(st, s, "reading matches", d);
+	return rows_json(&s, "reading matches", d);
 }
 
 /* ---- reviewing ----------------------------------------------------------------------- */
@@ -314,7 +331,8 @@ struct match_row {
 	int pinned;
 };
 
-/* 1 found, 0 not found, -1 error. */
+/* The first match (by id) WHERE where holds, with its integer parameters. 1 found,
+ * 0 not found, -1 error. */
 static int
 read_match(struct store *st, const char *where, int64_t a, int64_t b, int64_t c3,
 	   struct match_row *m, struct diag *d)
@@ -325,26 +343,24 @@ read_match(struct store *st, const char *where, int64_t a, int64_t b, int64_t c3
 	    "SELECT id, program_id, mentor_id, mentee_id, status, pinned FROM matches WHERE %s "
 	    "ORDER BY id LIMIT 1",
 	    where);
-	sqlite3_stmt *s = store_prepare(st, sql, d);
-	if (s == NULL)
+	struct stmt s = {0};
+	int64_t v[3] = {a, b, c3};
+	if (prepare_ids(&s, st, "reading a match", sql, v, 3, d) < 0)
 		return -1;
-	int np = sqlite3_bind_parameter_count(s);
-	sqlite3_bind_int64(s, 1, a);
-	if (np >= 2)
-		sqlite3_bind_int64(s, 2, b);
-	if (np >= 3)
-		sqlite3_bind_int64(s, 3, c3);
-	int rc = step_done(st, s, d, "reading a match");
-	if (rc == SQLITE_ROW) {
-		m->id = sqlite3_column_int64(s, 0);
-		m->program_id = sqlite3_column_int64(s, 1);
-		m->mentor = sqlite3_column_int64(s, 2);
-		m->mentee = sqlite3_column_int64(s, 3);
-		snprintf(m->status, sizeof(m->status), "%s", sqlite3_column_text(s, 4));
-		m->pinned = sqlite3_column_int(s, 5);
+	int rc = stmt_step(&s, d);
+	const char *status = NULL;
+	if (rc == STMT_ROW && stmt_text(&s, 4, &status, d) < 0)
+		rc = -1;
+	if (rc == STMT_ROW) {
+		m->id = stmt_int64(&s, 0);
+		m->program_id = stmt_int64(&s, 1);
+		m->mentor = stmt_int64(&s, 2);
+		m->mentee = stmt_int64(&s, 3);
+		snprintf(m->status, sizeof(m->status), "%s", status ? status : "");
+		m->pinned = (int)stmt_int64(&s, 5);
 	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	stmt_finalize(&s);
+	return rc == STMT_ROW ? 1 : rc == STMT_DONE ? 0 : -1;
 }
 
 static int
@@ -352,23 +368,21 @@ set_status(struct store *st, int64_t id, const char *status, int pinned, const c
 	   struct diag *d)
 {
 	char now[STORE_TIME_MAX];
-	store_timestamp(st, now);
-	sqlite3_stmt *s =
-	    store_prepare(st,
-			  "UPDATE matches SET status = ?2, pinned = ?3, decided_at = ?4, "
-			  "decided_by = ?5 WHERE id = ?1",
-			  d);
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, pinned);
-	sqlite3_bind_text(s, 4, now, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 5, actor, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s) == SQLITE_DONE
-		     ? 0
-		     : store_error(st, d, "updating match #%lld", (long long)id);
-	sqlite3_finalize(s);
+	if (store_timestamp(st, now) < 0)
+		return diag_set(d, DIAG_INTERNAL, "the store's clock is out of range");
+	struct stmt s = {0};
+	int rc = stmt_prepare(&s, st, "updating a match",
+			      "UPDATE matches SET status = ?2, pinned = ?3, decided_at = ?4, "
+			      "decided_by = ?5 WHERE id = ?1",
+			      d) ||
+			 stmt_bind_int64(&s, 1, id, d) || stmt_bind_text(&s, 2, status, d) ||
+			 stmt_bind_int64(&s, 3, pinned, d) || stmt_bind_text(&s, 4, now, d) ||
+			 stmt_bind_text(&s, 5, actor, d) || stmt_run(&s, d)
+		     ? -1
+		     : 0;
+	stmt_finalize(&s);
+	if (rc < 0)
+		diag_prefix(d, "match #%lld", (long long)id);
 	return rc;
 }
 
@@ -423,37 +437,68 @@ matches_decide(struct store *st, const int64_t *ids, int n, enum matches_decisio
 	return store_commit(st, d);
 }
 
+/* The role, consent and external id read by check_enrolled, judged. */
+static int
+judge_enrollment(struct stmt *s, int mentor, struct diag *d)
+{
+	const char *role, *who;
+	if (stmt_text(s, 0, &role, d) < 0 || stmt_text(s, 2, &who, d) < 0)
+		return -1;
+	const char *want = mentor ? "mentor" : "mentee";
+	if (role == NULL)
+		return diag_set(d, DIAG_INVALID, "%s is not enrolled in this program", who);
+	if (strcmp(role, "both") != 0 && strcmp(role, want) != 0)
+		return diag_set(d, DIAG_INVALID, "%s is enrolled as a %s, not as a %s", who, role,
+				want);
+	if (!stmt_int64(s, 1))
+		return diag_set(d, DIAG_INVALID, "%s has not consented to this program", who);
+	return 0;
+}
+
 /* Checks an enrollment of a person in a program with a role on the wanted side. */
 static int
 check_enrolled(struct store *st, int64_t program_id, int64_t person, int mentor, struct diag *d)
 {
-	sqlite3_stmt *s = store_prepare(
-	    st,
-	    "SELECT e.role, e.consent, p.external_id FROM people p LEFT JOIN enrollments e "
-	    "ON e.person_id = p.id AND e.program_id = ?1 WHERE p.id = ?2",
-	    d);
-	if (s == NULL)
+	struct stmt s = {0};
+	int64_t v[2] = {program_id, person};
+	if (prepare_ids(&s, st, "reading an enrollment",
+			"SELECT e.role, e.consent, p.external_id FROM people p LEFT JOIN "
+			"enrollments e ON e.person_id = p.id AND e.program_id = ?1 WHERE p.id = ?2",
+			v, 2, d) < 0)
 		return -1;
-	sqlite3_bind_int64(s, 1, program_id);
-	sqlite3_bind_int64(s, 2, person);
-	int rc = step_done(st, s, d, "reading an enrollment");
-	if (rc == SQLITE_ROW) {
-		const char *role = (const char *)sqlite3_column_text(s, 0);
-		const char *who = (const char *)sqlite3_column_text(s, 2);
-		const char *want = mentor ? "mentor" : "mentee";
-		if (role == NULL)
-			rc = diag_set(d, DIAG_INVALID, "%s is not enrolled in this program", who);
-		else if (strcmp(role, "both") != 0 && strcmp(role, want) != 0)
-			rc = diag_set(d, DIAG_INVALID, "%s is enrolled as a %s, not as a %s", who,
-				      role, want);
-		else if (!sqlite3_column_int(s, 1))
-			rc = diag_set(d, DIAG_INVALID, "%s has not consented to this program", who);
-		else
-			rc = 0;
-	} else if (rc == SQLITE_DONE) {
+	int rc = stmt_step(&s, d);
+	if (rc == STMT_ROW)
+		rc = judge_enrollment(&s, mentor, d);
+	else if (rc == STMT_DONE)
 		rc = diag_set(d, DIAG_NOTFOUND, "no person #%lld", (long long)person);
-	}
-	sqlite3_finalize(s);
+	stmt_finalize(&s);
+	return rc;
+}
+
+/* A new approved, pinned match of the pair; *id = its id. */
+static int
+insert_pinned(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee,
+	      const char *actor, int64_t *id, struct diag *d)
+{
+	char now[STORE_TIME_MAX];
+	if (store_timestamp(st, now) < 0)
+		return diag_set(d, DIAG_INTERNAL, "the store's clock is out of range");
+	struct stmt s = {0};
+	int64_t v[3] = {program_id, mentor, mentee};
+	int rc =
+	    prepare_ids(&s, st, "pinning",
+			"INSERT INTO matches (program_id, mentor_id, mentee_id, status, pinned, "
+			"explanation, created_at, decided_at, decided_by) VALUES (?1, ?2, ?3, "
+			"'approved', 1, '{\"pinned\":true}', ?4, ?4, ?5)",
+			v, 3, d);
+	if (rc < 0)
+		return -1;
+	rc = stmt_bind_text(&s, 4, now, d) || stmt_bind_text(&s, 5, actor, d) || stmt_run(&s, d)
+		 ? -1
+		 : 0;
+	stmt_finalize(&s);
+	if (rc == 0)
+		*id = sqlite3_last_insert_rowid(store_db(st));
 	return rc;
 }
 
@@ -480,10 +525,11 @@ matches_pin(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee
 			      m.status, (long long)m.id);
 	if (rc < 0)
 		goto fail;
-	rc = exec_bound(st,
-			"DELETE FROM matches WHERE program_id = ?1 AND mentee_id = ?2 AND status = "
-			"'proposed' AND pinned = 0 AND mentor_id <> ?3",
-			program_id, mentee, mentor, d);
+	int64_t v[3] = {program_id, mentee, mentor};
+	rc = exec_ids(st, "dropping the mentee's other proposals",
+		      "DELETE FROM matches WHERE program_id = ?1 AND mentee_id = ?2 AND status = "
+		      "'proposed' AND pinned = 0 AND mentor_id <> ?3",
+		      v, 3, d);
 	if (rc < 0)
 		goto fail;
 	rc = read_match(st,
@@ -497,27 +543,8 @@ matches_pin(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee
 		if (set_status(st, m.id, strcmp(m.status, "active") == 0 ? "active" : "approved", 1,
 			       actor, d) < 0)
 			goto fail;
-	} else {
-		char now[STORE_TIME_MAX];
-		store_timestamp(st, now);
-		sqlite3_stmt *s = store_prepare(
-		    st,
-		    "INSERT INTO matches (program_id, mentor_id, mentee_id, status, pinned, "
-		    "explanation, created_at, decided_at, decided_by) VALUES (?1, ?2, ?3, "
-		    "'approved', 1, '{\"pinned\":true}', ?4, ?4, ?5)",
-		    d);
-		if (s == NULL)
-			goto fail;
-		sqlite3_bind_int64(s, 1, program_id);
-		sqlite3_bind_int64(s, 2, mentor);
-		sqlite3_bind_int64(s, 3, mentee);
-		sqlite3_bind_text(s, 4, now, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 5, actor, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_error(st, d, "pinning");
-		sqlite3_finalize(s);
-		if (rc < 0)
-			goto fail;
-		*id = sqlite3_last_insert_rowid(store_db(st));
+	} else if (insert_pinned(st, program_id, mentor, mentee, actor, id, d) < 0) {
+		goto fail;
 	}
 	if (add_event(st, "match.pinned", actor, mentee, program_id,
 		      json_pack("{s:I}", "match_id", (json_int_t)*id), d) < 0)
@@ -528,36 +555,36 @@ fail:
 	return -1;
 }
 
+/* The veto row; DIAG_CONFLICT when the pair is vetoed already. */
+static int
+record_veto(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee,
+	    const char *reason, struct diag *d)
+{
+	char now[STORE_TIME_MAX];
+	if (store_timestamp(st, now) < 0)
+		return diag_set(d, DIAG_INTERNAL, "the store's clock is out of range");
+	struct stmt s = {0};
+	int64_t v[3] = {program_id, mentor, mentee};
+	if (prepare_ids(&s, st, "recording the veto",
+			"INSERT INTO vetoes (program_id, mentor_id, mentee_id, reason, created_at) "
+			"VALUES (?1, ?2, ?3, ?4, ?5)",
+			v, 3, d) < 0)
+		return -1;
+	int rc = stmt_bind_text(&s, 4, reason, d) || stmt_bind_text(&s, 5, now, d) ? -1 : 0;
+	if (rc == 0 && (rc = stmt_run(&s, d)) < 0 && d && d->code == DIAG_CONFLICT)
+		diag_set(d, DIAG_CONFLICT, "this pair is already vetoed in the program");
+	stmt_finalize(&s);
+	return rc;
+}
+
 int
 matches_veto(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee,
 	     const char *reason, const char *actor, struct diag *d)
 {
 	if (store_begin(st, d) < 0)
 		return -1;
-	char now[STORE_TIME_MAX];
-	store_timestamp(st, now);
-	sqlite3_stmt *s =
-	    store_prepare(st,
-			  "INSERT INTO vetoes (program_id, mentor_id, mentee_id, reason, "
-			  "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-			  d);
-	if (s == NULL)
+	if (record_veto(st, program_id, mentor, mentee, reason, d) < 0)
 		goto fail;
-	sqlite3_bind_int64(s, 1, program_id);
-	sqlite3_bind_int64(s, 2, mentor);
-	sqlite3_bind_int64(s, 3, mentee);
-	sqlite3_bind_text(s, 4, reason, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 5, now, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		diag_set(d, DIAG_CONFLICT, "this pair is already vetoed in the program");
-		goto fail;
-	}
-	if (rc != SQLITE_DONE) {
-		store_error(st, d, "recording the veto");
-		goto fail;
-	}
 	struct match_row m;
 	for (;;) {
 		int found = read_match(st,
