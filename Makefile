@@ -2,9 +2,12 @@
 # packages are present (scripts/deps.sh is idempotent and quick when they are).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build test unit asan demo bench install clean
+.PHONY: all deps build test unit asan demo bench fuzz install clean
 
 all: build
 
@@ -35,8 +38,18 @@ bench: build
 	@bash scripts/deps.sh --bench
 	@bash tests/bench/run.sh $(BUILD)
 
+# `make fuzz`: the libFuzzer harnesses of tests/fuzz/ (clang, ASan+UBSan), each run for
+# FUZZ_SECONDS on a copy of its seed corpus; FUZZ_TARGETS="csv npy" runs only those. Not part
+# of `make test`. Findings are left in $(FUZZ_BUILD)/crashes/ (see docs/testing.md).
+fuzz:
+	@bash scripts/deps.sh --fuzz
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DTANDEM_FUZZ=ON -DTANDEM_TESTS=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target tandem_fuzzers -- --no-print-directory
+	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

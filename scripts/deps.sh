@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages tandem needs to build, test and benchmark.
+# Installs the Debian packages tandem needs to build, test, benchmark and fuzz.
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 
@@ -8,9 +8,12 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config liblua5.4-dev libsqlite3-dev sqlite3
       libuv1-dev libjansson-dev libcmocka-dev tzdata python3)
 # `make bench` also compares against scipy and measures peak memory with GNU time.
-if [ "${1:-}" = "--bench" ]; then
-  PKGS+=(python3-numpy python3-scipy time)
-fi
+# `make fuzz` builds with clang; libFuzzer and the sanitizer runtimes are in libclang-rt-dev,
+# which clang only recommends. Only the fuzz target asks for them: `make test` does not pay.
+case "${1:-}" in
+  --bench) PKGS+=(python3-numpy python3-scipy time) ;;
+  --fuzz) PKGS+=(clang libclang-rt-dev) ;;
+esac
 
 missing=()
 for p in "${PKGS[@]}"; do
