@@ -502,6 +502,12 @@ config_worker(void *arg, struct buf *out, struct diag *d)
 int
 config_load(const char *path, struct config *cfg, struct diag *d)
 {
+	return config_load_mode(path, 0, cfg, d);
+}
+
+int
+config_load_mode(const char *path, int in_process, struct config *cfg, struct diag *d)
+{
 	memset(cfg, 0, sizeof(*cfg));
 	struct plugin_limits lim;
 	plugin_limits_default(&lim);
@@ -510,7 +516,7 @@ config_load(const char *path, struct config *cfg, struct diag *d)
 	 * machine. The worker is killed 500 ms after the in-Lua deadline. */
 	lim.instructions = 10000000;
 	lim.deadline_ms = 2000;
-	struct worker_limits wl = {.memory = lim.memory, .in_process = 0};
+	struct worker_limits wl = {.memory = lim.memory, .in_process = in_process};
 	struct config_job job = {path, &lim};
 	struct buf out;
 	buf_init(&out);

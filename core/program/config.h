@@ -53,6 +53,11 @@ extern const char config_template[];
 /* Reads and validates PATH. On error returns -1 and cfg is left empty. */
 int config_load(const char *path, struct config *cfg, struct diag *d);
 
+/* The same, evaluating the file in the calling process when in_process is 1 (no worker: for
+ * embedders who ask for it, and the fuzz harness, whose coverage must see the evaluation).
+ * Only the in-Lua budgets apply then: a hang inside a C function hangs the caller. */
+int config_load_mode(const char *path, int in_process, struct config *cfg, struct diag *d);
+
 void config_fini(struct config *cfg);
 
 /* The program named NAME, or NULL (with a diag listing the declared names). */

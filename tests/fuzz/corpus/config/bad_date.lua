@@ -1,0 +1,2 @@
+program { name = 'x',
+ starts = '2027-02-30' }

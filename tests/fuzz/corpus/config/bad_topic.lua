@@ -1,0 +1,1 @@
+program { name = 'x', topics = { 'a', 2 } }

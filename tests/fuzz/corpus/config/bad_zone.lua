@@ -1,0 +1,1 @@
+workspace { timezone = 'Mars/Olympus' }

@@ -1,0 +1,1 @@
+program { name = 'x', starts = '2027-03-01', ends = '2027-02-01' }

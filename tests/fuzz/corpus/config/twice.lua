@@ -1,0 +1,2 @@
+program { name = 'x' }
+program { name = 'x' }
