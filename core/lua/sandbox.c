@@ -650,7 +650,8 @@ sb_run_loaded(lua_State *L, int st, struct diag *d)
 {
 	struct sandbox *sb = sb_of(L);
 	if (st != LUA_OK) {
-		/* Syntax errors and a binary chunk: positions are already in the message. */
+		/* Syntax errors: the position is already in the message. Lua's refusal of a
+		 * binary chunk names no file, so it gets ours. */
 		sb->state = BUDGET_OK;
 		sb->hook[0] = '\0';
 		if (st == LUA_ERRMEM)
@@ -659,6 +660,8 @@ sb_run_loaded(lua_State *L, int st, struct diag *d)
 		sb_unshorten(sb, lua_tostring(L, -1) ? lua_tostring(L, -1) : "load error", msg,
 			     sizeof(msg));
 		lua_pop(L, 1);
+		if (sb->path[0] != '\0' && strncmp(msg, sb->path, strlen(sb->path)) != 0)
+			return diag_set(d, DIAG_INVALID, "%s: %s", sb->path, msg);
 		return diag_set(d, DIAG_INVALID, "%s", msg);
 	}
 	plugin_sandbox_begin(L, NULL, sb->lim.instructions, sb->lim.deadline_ms);

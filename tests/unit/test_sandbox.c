@@ -221,6 +221,10 @@ test_errors(void **state)
 	/* Errors without a position get the file name. */
 	assert_int_equal(run(L, "error('plain', 0)", &d), -1);
 	assert_string_equal(d.msg, "t.lua: plain");
+	/* So does a file of bytecode (found by tests/fuzz/fuzz_config: Lua's message has none). */
+	assert_int_equal(run(L, "\x1bLuaT", &d), -1);
+	assert_string_equal(d.msg, "t.lua: attempt to load a binary chunk (mode is 't')");
+	assert_int_equal(d.code, DIAG_INVALID);
 	plugin_sandbox_delete(L);
 }
 
