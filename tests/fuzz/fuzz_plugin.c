@@ -20,6 +20,7 @@
 
 #include <lua.h>
 
+#include "base/buf.h"
 #include "lua/marshal.h"
 #include "lua/plugin.h"
 #include "lua/sandbox.h"
@@ -57,12 +58,12 @@ check_decl_data(const struct plugin *p)
 	int top = lua_gettop(scratch);
 	FUZZ_CHECK(marshal_push(scratch, data, len, NULL, stub, &d) == 0);
 	FUZZ_CHECK(lua_type(scratch, -1) == LUA_TTABLE);
-	struct worker_buf again;
-	worker_buf_init(&again);
+	struct buf again;
+	buf_init(&again);
 	FUZZ_CHECK(marshal_encode(scratch, -1, MARSHAL_FUNCTIONS | MARSHAL_SORTED, "decl", &again,
 				  &d) == 0);
 	FUZZ_CHECK(again.len == len && memcmp(again.data, data, len) == 0);
-	worker_buf_fini(&again);
+	buf_fini(&again);
 	lua_settop(scratch, top);
 	lua_gc(scratch, LUA_GCCOLLECT);
 }
