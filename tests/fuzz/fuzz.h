@@ -3,7 +3,8 @@
  * each harness (one executable per fuzz_<target>.c) includes it once.
  *
  *  - FUZZ_CHECK(cond): an invariant of the code under test. A failure prints the condition
- *    and aborts, which libFuzzer reports as a crash and saves the input.
+ *    and aborts, which libFuzzer reports as a crash and saves the input. FUZZ_CHECK_MSG(cond,
+ *    msg) also prints msg (a diag's message, say).
  *  - fuzz_dir(): a scratch folder made on first use (under $TMPDIR, else /dev/shm when it
  *    exists, else /tmp) and removed with its files when the process exits normally. Files
  *    the harnesses write (a database, a plugin, tandem.lua) live there.
@@ -28,6 +29,15 @@
 		if (!(cond)) {                                                             \
 			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
 				#cond);                                                    \
+			abort();                                                           \
+		}                                                                          \
+	} while (0)
+
+#define FUZZ_CHECK_MSG(cond, msg)                                                          \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "%s:%d: invariant failed: %s (%s)\n", __FILE__,     \
+				__LINE__, #cond, (msg));                                   \
 			abort();                                                           \
 		}                                                                          \
 	} while (0)

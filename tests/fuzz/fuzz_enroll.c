@@ -115,7 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct enroll_result real;
 	int rc = run(data, size, 0, &real, &d);
-	FUZZ_CHECK(rc == rc_dry);
+	FUZZ_CHECK_MSG(rc == rc_dry, d.msg);
 	check_same(&dry, &real);
 	FUZZ_CHECK(store_depth(st) == 0);
 	if (rc != 0) {
@@ -127,7 +127,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(fuzz_store_count(st, "enrollments") == base_enrollments + real.created);
 		FUZZ_CHECK(fuzz_store_count(st, "events") == base_events + 1);
 		struct enroll_result again;
-		FUZZ_CHECK(run(data, size, 0, &again, &d) == 0);
+		int rc_again = run(data, size, 0, &again, &d);
+		FUZZ_CHECK_MSG(rc_again == 0, again.nkept ? again.errors[0] : d.msg);
 		FUZZ_CHECK(again.total == real.total && again.created == 0);
 		enroll_result_fini(&again);
 	}

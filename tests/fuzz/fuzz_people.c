@@ -121,7 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct people_import_result real;
 	int rc = run(data, size, 0, &real, &d);
-	FUZZ_CHECK(rc == rc_dry);
+	FUZZ_CHECK_MSG(rc == rc_dry, d.msg);
 	check_same(&dry, &real);
 	FUZZ_CHECK(store_depth(st) == 0);
 	if (rc != 0) {
@@ -134,7 +134,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(fuzz_store_count(st, "events") == base_events + 1);
 		/* The same bytes again: nothing to do. */
 		struct people_import_result again;
-		FUZZ_CHECK(run(data, size, 0, &again, &d) == 0);
+		int rc_again = run(data, size, 0, &again, &d);
+		FUZZ_CHECK_MSG(rc_again == 0, again.nkept ? again.errors[0] : d.msg);
 		FUZZ_CHECK(again.total == real.total && again.created == 0 && again.updated == 0);
 		FUZZ_CHECK(again.unchanged == again.total);
 		people_import_result_fini(&again);

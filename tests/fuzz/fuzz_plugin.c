@@ -56,12 +56,13 @@ check_decl_data(const struct plugin *p)
 	FUZZ_CHECK(data != NULL && len > 0);
 	struct diag d;
 	int top = lua_gettop(scratch);
-	FUZZ_CHECK(marshal_push(scratch, data, len, NULL, stub, &d) == 0);
+	FUZZ_CHECK_MSG(marshal_push(scratch, data, len, NULL, stub, &d) == 0, d.msg);
 	FUZZ_CHECK(lua_type(scratch, -1) == LUA_TTABLE);
 	struct buf again;
 	buf_init(&again);
-	FUZZ_CHECK(marshal_encode(scratch, -1, MARSHAL_FUNCTIONS | MARSHAL_SORTED, "decl", &again,
-				  &d) == 0);
+	FUZZ_CHECK_MSG(marshal_encode(scratch, -1, MARSHAL_FUNCTIONS | MARSHAL_SORTED, "decl",
+				      &again, &d) == 0,
+		       d.msg);
 	FUZZ_CHECK(again.len == len && memcmp(again.data, data, len) == 0);
 	buf_fini(&again);
 	lua_settop(scratch, top);
@@ -111,15 +112,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	diag_clear(&d);
 	struct plugin *p = plugin_load(file, &lim, &d);
 	if (p == NULL) {
-		FUZZ_CHECK(strstr(d.msg, "plugin.lua") != NULL);
+		FUZZ_CHECK_MSG(strstr(d.msg, "plugin.lua") != NULL, d.msg);
 		return 0;
 	}
 	check_plugin(p);
 	if (plugin_kind(p) == PLUGIN_POLICY) {
 		struct policy *pol = policy_from_plugin(p, &d);
-		if (pol == NULL)
-			fprintf(stderr, "policy_from_plugin: %s\n", d.msg);
-		FUZZ_CHECK(pol != NULL);
+		FUZZ_CHECK_MSG(pol != NULL, d.msg);
 		policy_delete(pol);
 	} else {
 		plugin_delete(p);
