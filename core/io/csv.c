@@ -193,14 +193,16 @@ csv_put(struct csv_reader *r, const char *s, size_t n)
 	return 0;
 }
 
-/* Ends a field's text with its NUL (the one buf keeps at data[len] becomes part of it). */
+/* Ends a field's text with its NUL. buf keeps a NUL at data[len] only once a byte was added:
+ * the room of an empty first field may be fresh memory, so the NUL is written, not assumed. */
 static inline int
 csv_put_nul(struct csv_reader *r)
 {
 	if (r->room == 0 && csv_room(r, 1) != 0)
 		return -1;
 	struct buf *t = &r->text;
-	t->data[++t->len] = '\0';
+	t->data[t->len++] = '\0';
+	t->data[t->len] = '\0';
 	r->room--;
 	return 0;
 }
