@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "base/clock.h"
 #include "store/store.h"
 
 static sqlite3 *fuzz_baseline;
@@ -44,12 +45,8 @@ static const char fuzz_baseline_sql[] =
     "INSERT INTO enrollments (program_id, person_id, role, created_at) VALUES"
     " (1, 3, 'mentor', '2026-01-01T00:00:00Z');";
 
-static time_t
-fuzz_clock(void *ud)
-{
-	(void)ud;
-	return (time_t)1772323200; /* 2026-03-01T00:00:00Z */
-}
+/* A virtual clock stopped at 2026-03-01T00:00:00Z: every input sees the same "now". */
+static struct clock fuzz_clock;
 
 static uint64_t
 fuzz_fnv(uint64_t h, const void *p, size_t n)
@@ -132,7 +129,8 @@ fuzz_store_open(const char *baseline_sql)
 		fprintf(stderr, "fuzz: store_open: %s\n", d.msg);
 		abort();
 	}
-	store_set_clock(st, fuzz_clock, NULL);
+	clock_virtual_init(&fuzz_clock, (time_t)1772323200);
+	store_set_clock(st, &fuzz_clock);
 	if (store_exec(st, "PRAGMA synchronous = OFF", &d) != 0 ||
 	    (baseline_sql != NULL && store_exec(st, baseline_sql, &d) != 0)) {
 		fprintf(stderr, "fuzz: baseline: %s\n", d.msg);
