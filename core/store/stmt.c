@@ -116,28 +116,10 @@ stmt_reset(struct stmt *s, struct diag *d)
 	return 0;
 }
 
-int64_t
-stmt_int64(const struct stmt *s, int col)
-{
-	return sqlite3_column_int64(s->s, col);
-}
-
 double
 stmt_double(const struct stmt *s, int col)
 {
 	return sqlite3_column_double(s->s, col);
-}
-
-int
-stmt_is_null(const struct stmt *s, int col)
-{
-	return sqlite3_column_type(s->s, col) == SQLITE_NULL;
-}
-
-int
-stmt_type(const struct stmt *s, int col)
-{
-	return sqlite3_column_type(s->s, col);
 }
 
 int
@@ -147,21 +129,11 @@ stmt_column_count(const struct stmt *s)
 }
 
 /* SQLite returns NULL both for SQL NULL and when a conversion ran out of memory; the
- * connection's error code tells them apart. */
-static int
-stmt_conversion_failed(struct stmt *s, int col, struct diag *d)
+ * connection's error code, set by that very call, tells them apart. */
+int
+stmt_column_failed(struct stmt *s, int col, struct diag *d)
 {
 	if (sqlite3_errcode(store_db(s->st)) == SQLITE_NOMEM)
-		return diag_set(d, DIAG_NOMEM, "%s: out of memory reading column %d", s->name, col);
-	return 0;
-}
-
-int
-stmt_text(struct stmt *s, int col, const char **out, struct diag *d)
-{
-	int null = sqlite3_column_type(s->s, col) == SQLITE_NULL;
-	*out = (const char *)sqlite3_column_text(s->s, col);
-	if (*out == NULL && !null)
 		return diag_set(d, DIAG_NOMEM, "%s: out of memory reading column %d", s->name, col);
 	return 0;
 }
@@ -173,7 +145,7 @@ stmt_blob(struct stmt *s, int col, const void **p, size_t *n, struct diag *d)
 	/* Read the size after the pointer: the conversion happens in the first call. */
 	int bytes = sqlite3_column_bytes(s->s, col);
 	*n = bytes > 0 ? (size_t)bytes : 0;
-	if (*p == NULL && stmt_conversion_failed(s, col, d) != 0) {
+	if (*p == NULL && stmt_column_failed(s, col, d) != 0) {
 		*n = 0;
 		return -1;
 	}

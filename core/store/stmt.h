@@ -112,17 +112,43 @@ int stmt_run(struct stmt *s, struct diag *d);
  * repeats the error of the failed step, already in the diag. */
 int stmt_reset(struct stmt *s, struct diag *d);
 
-/* Column readers of the current row; col counts from 0. */
-int64_t stmt_int64(const struct stmt *s, int col);
+/* Column readers of the current row; col counts from 0. Inline, like the binders: a scan
+ * reads millions of cells. */
+static inline int64_t
+stmt_int64(const struct stmt *s, int col)
+{
+	return sqlite3_column_int64(s->s, col);
+}
+
 double stmt_double(const struct stmt *s, int col);
-int stmt_is_null(const struct stmt *s, int col);
+
 /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL. */
-int stmt_type(const struct stmt *s, int col);
+static inline int
+stmt_type(const struct stmt *s, int col)
+{
+	return sqlite3_column_type(s->s, col);
+}
+
+static inline int
+stmt_is_null(const struct stmt *s, int col)
+{
+	return sqlite3_column_type(s->s, col) == SQLITE_NULL;
+}
+
 int stmt_column_count(const struct stmt *s);
+
+/* After a NULL from SQLite's column reader: 0 (the value is SQL NULL) or -1 + DIAG_NOMEM. */
+int stmt_column_failed(struct stmt *s, int col, struct diag *d);
 
 /* *out: the column as text (NULL for SQL NULL), valid until the next step, reset or
  * finalize. -1 + DIAG_NOMEM when SQLite could not convert the value. */
-int stmt_text(struct stmt *s, int col, const char **out, struct diag *d);
+static inline int
+stmt_text(struct stmt *s, int col, const char **out, struct diag *d)
+{
+	/* The NULL case is sorted out of line: SQL NULL, or out of memory. */
+	*out = (const char *)sqlite3_column_text(s->s, col);
+	return *out != NULL ? 0 : stmt_column_failed(s, col, d);
+}
 
 /* *p, *n: the column as bytes (NULL, 0 for SQL NULL or an empty blob). -1 on out of memory. */
 int stmt_blob(struct stmt *s, int col, const void **p, size_t *n, struct diag *d);
