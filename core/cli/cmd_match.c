@@ -1,7 +1,8 @@
 /*
  * cli/cmd_match: `tandem match run|list|approve|reject|pin|veto|explain|compare`.
- * Argument parsing and printing only: the pipeline is core/policy (solving,
- * explaining) and core/matches (cohorts from the store, proposals, reviews).
+ * Argument parsing and printing only: the pipeline is program/match_run (run,
+ * explain a pair, compare: the documents this file prints) over the stages it
+ * calls, and program/matches (reviews, listings).
  */
 #include <getopt.h>
 #include <math.h>
@@ -12,11 +13,8 @@
 #include "cli/commands.h"
 #include "program/config.h"
 #include "program/matches.h"
-#include "program/cohort.h"
-#include "program/explain.h"
-#include "program/policy.h"
-#include "program/score.h"
-#include "program/solve.h"
+#include "program/feat.h"
+#include "program/match_run.h"
 #include "store/store.h"
 
 static void
@@ -130,31 +128,18 @@ positionals(int argc, char **argv, const char **out, int max)
 	return n;
 }
 
-static struct policy *
-open_policy(struct cli *c, const struct cli_ws *w, const char *ref, struct diag *d)
+/* The pipeline's context of an opened workspace. */
+static struct match_run_ctx
+ctx_of(const struct cli *c, const struct cli_ws *w)
 {
-	if (ref == NULL)
-		ref = w->prog ? w->prog->policy : NULL;
-	if (ref == NULL) {
-		diag_set(d, DIAG_INVALID,
-			 "program '%s' names no policy: pass --policy NAME or set policy = \"...\" "
-			 "in tandem.lua",
-			 w->prog ? w->prog->name : "?");
-		return NULL;
-	}
-	struct policy *pol = policy_open(c->dir, ref, d);
-	if (pol == NULL && w->prog && ref == w->prog->policy && d->code == DIAG_NOTFOUND)
-		/* The name came from the config, not the command line: say where. */
-		diag_prefix(d, "tandem.lua:%d: program '%s': field 'policy'", w->prog->line,
-			    w->prog->name);
-	return pol;
+	return (struct match_run_ctx){
+	    .st = w->st, .ws = c->dir, .prog = w->prog, .program_id = w->program_id};
 }
 
 static const char *
-pname(const struct cohort *co, int person, int which)
+jstr(json_t *o, const char *key)
 {
-	const struct cohort_person *p = &co->people[person];
-	const char *s = which ? p->name : p->external_id;
+	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
 }
 
@@ -222,111 +207,43 @@ print_explanation(json_t *ex, FILE *out)
 
 /* ---- run ---------------------------------------------------------------------------- */
 
+/* The pairs of a run document as a table; with explain, each followed by its explanation. */
 static void
-make_run_id(struct store *st, char *buf, size_t size)
-{
-	char ts[STORE_TIME_MAX];
-	store_timestamp(st, ts);
-	char compact[STORE_TIME_MAX];
-	size_t k = 0;
-	for (const char *p = ts; *p && k + 1 < sizeof(compact); p++)
-		if (*p != '-' && *p != ':')
-			compact[k++] = *p;
-	compact[k] = '\0';
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	snprintf(buf, size, "run-%s-%04x", compact,
-		 (unsigned)((now.tv_nsec / 1000) ^ (unsigned)getpid()) & 0xffff);
-}
-
-static json_t *
-result_json(const struct policy *pol, const struct cohort *co,
-	    const struct solve_result *res, int explain)
-{
-	json_t *pairs = json_array(), *unmatched = json_array();
-	for (int i = 0; i < res->npairs; i++) {
-		const struct solve_pair *p = &res->pairs[i];
-		int mp = co->mentors[p->mentor].person, ep = co->mentees[p->mentee].person;
-		json_t *o =
-		    json_pack("{s:{s:s, s:s}, s:{s:s, s:s}, s:f, s:f, s:f, s:b}", "mentor", "id",
-			      pname(co, mp, 0), "name", pname(co, mp, 1), "mentee", "id",
-			      pname(co, ep, 0), "name", pname(co, ep, 1), "score", p->score,
-			      "builtin", p->builtin, "lua", p->lua, "kept", p->kept);
-		if (explain)
-			json_object_set_new(o, "explanation",
-					    explain_pair(pol, co, p->mentor, p->mentee, p->lua));
-		json_array_append_new(pairs, o);
-	}
-	for (int i = 0; i < res->nunmatched; i++)
-		json_array_append_new(
-		    unmatched, json_string(pname(co, co->mentees[res->unmatched[i]].person, 0)));
-	return json_pack(
-	    "{s:s, s:s, s:s, s:i, s:i, s:o, s:o, s:f, s:b, s:I, s:I, s:{s:f, s:f, s:f}}", "program",
-	    co->program, "policy", pol->name, "policy_version", pol->version, "mentors",
-	    co->nmentors, "mentees", co->nmentees, "pairs", pairs, "unmatched", unmatched, "total",
-	    res->total, "candidate_lists", res->sparse, "allowed_pairs", (json_int_t)res->allowed,
-	    "lua_calls", (json_int_t)res->lua_calls, "seconds", "features", res->secs_features,
-	    "lua", res->secs_lua, "solve", res->secs_solve);
-}
-
-static void
-print_pairs(const struct policy *pol, const struct cohort *co,
-	    const struct solve_result *res, int explain)
+print_pairs(json_t *doc, int explain)
 {
 	struct cli_table *t = cli_table_new(5);
 	const char *hdr[] = {"MENTOR", "MENTEE", "SCORE", "LUA", "KEPT"};
 	cli_table_add(t, hdr);
-	for (int i = 0; i < res->npairs; i++) {
-		const struct solve_pair *p = &res->pairs[i];
+	json_t *pairs = json_object_get(doc, "pairs");
+	size_t n = json_array_size(pairs), i;
+	int kept = 0;
+	json_t *p;
+	json_array_foreach(pairs, i, p)
+	{
 		char sc[32], lua[32];
-		snprintf(sc, sizeof(sc), "%.4f", p->score);
-		snprintf(lua, sizeof(lua), "%.4f", p->lua);
-		const char *row[] = {pname(co, co->mentors[p->mentor].person, 0),
-				     pname(co, co->mentees[p->mentee].person, 0), sc, lua,
-				     p->kept ? "yes" : ""};
+		snprintf(sc, sizeof(sc), "%.4f", json_number_value(json_object_get(p, "score")));
+		snprintf(lua, sizeof(lua), "%.4f", json_number_value(json_object_get(p, "lua")));
+		int k = json_is_true(json_object_get(p, "kept"));
+		kept += k;
+		const char *row[] = {jstr(json_object_get(p, "mentor"), "id"),
+				     jstr(json_object_get(p, "mentee"), "id"), sc, lua, k ? "yes" : ""};
 		cli_table_add(t, row);
 		if (explain) {
 			cli_table_print(t, stdout);
 			cli_table_delete(t);
-			json_t *ex = explain_pair(pol, co, p->mentor, p->mentee, p->lua);
-			print_explanation(ex, stdout);
-			json_decref(ex);
+			print_explanation(json_object_get(p, "explanation"), stdout);
 			printf("\n");
 			t = cli_table_new(5);
-			if (i + 1 < res->npairs)
+			if (i + 1 < n)
 				cli_table_add(t, hdr);
 		}
 	}
 	cli_table_print(t, stdout);
 	cli_table_delete(t);
-	int kept = 0;
-	for (int i = 0; i < res->npairs; i++)
-		kept += res->pairs[i].kept;
-	printf("%d pairs (%d kept), %d of %d mentees unmatched, total score %.4f\n", res->npairs,
-	       kept, res->nunmatched, co->nmentees, res->total);
-}
-
-/* Loads cohort and policy and solves; the caller frees all three on success. */
-static int
-solve(struct cli *c, struct cli_ws *w, const char *ref, struct policy **pol, struct cohort *co,
-      struct solve_result *res)
-{
-	struct diag d;
-	diag_clear(&d);
-	*pol = open_policy(c, w, ref, &d);
-	if (*pol == NULL)
-		return cli_diag(&d);
-	if (cohort_load(w->st, w->program_id, w->prog->name, co, &d) < 0) {
-		cohort_fini(co);
-		policy_delete(*pol);
-		return cli_diag(&d);
-	}
-	if (solve_cohort(*pol, co, res, &d) < 0) {
-		cohort_fini(co);
-		policy_delete(*pol);
-		return cli_diag(&d);
-	}
-	return CLI_OK;
+	printf("%d pairs (%d kept), %d of %d mentees unmatched, total score %.4f\n", (int)n, kept,
+	       (int)json_array_size(json_object_get(doc, "unmatched")),
+	       (int)json_integer_value(json_object_get(doc, "mentees")),
+	       json_number_value(json_object_get(doc, "total")));
 }
 
 static int
@@ -345,38 +262,32 @@ match_run(struct cli *c, int argc, char **argv)
 	struct cli_ws w;
 	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
-	struct policy *pol;
-	struct cohort co;
-	struct solve_result res;
-	if (solve(c, &w, m.policy[0], &pol, &co, &res) != CLI_OK) {
-		cli_ws_close(&w);
-		return CLI_FAIL;
-	}
+	struct match_run_ctx x = ctx_of(c, &w);
+	struct match_run run;
+	struct diag d;
+	diag_clear(&d);
 	int rc = CLI_OK;
-	char run_id[64] = "dry-run";
-	if (!m.dry_run) {
-		make_run_id(w.st, run_id, sizeof(run_id));
-		struct diag d;
-		diag_clear(&d);
-		int n;
-		if (matches_store_run(w.st, &co, pol, &res, run_id, cli_actor(), &n, &d) < 0)
-			rc = cli_diag(&d);
-		else if (!m.json && !m.explain)
-			printf("proposed %d matches in %s (run %s, policy %s %s); %d mentees "
-			       "unmatched\n",
-			       n, m.program, run_id, pol->name, pol->version, res.nunmatched);
+	if (match_run_solve(&x, m.policy[0], &run, &d) < 0)
+		rc = cli_diag(&d);
+	else if (!m.dry_run && match_run_store(&x, &run, cli_actor(), &d) < 0)
+		rc = cli_diag(&d);
+	else if (!m.dry_run && !m.json && !m.explain)
+		printf("proposed %d matches in %s (run %s, policy %s %s); %d mentees "
+		       "unmatched\n",
+		       run.nstored, m.program, run.run_id, run.pol->name, run.pol->version,
+		       run.res.nunmatched);
+	if (rc == CLI_OK && (m.json || m.dry_run || m.explain)) {
+		json_t *doc = match_run_json(&run, m.explain, m.dry_run);
+		if (m.json)
+			rc = cli_json_out(doc);
+		else if (doc == NULL)
+			rc = cli_error("out of memory");
+		else
+			print_pairs(doc, m.explain);
+		if (!m.json)
+			json_decref(doc);
 	}
-	if (rc == CLI_OK && m.json) {
-		json_t *o = result_json(pol, &co, &res, m.explain);
-		json_object_set_new(o, "run_id", m.dry_run ? json_null() : json_string(run_id));
-		json_object_set_new(o, "dry_run", json_boolean(m.dry_run));
-		rc = cli_json_out(o);
-	} else if (rc == CLI_OK && (m.dry_run || m.explain)) {
-		print_pairs(pol, &co, &res, m.explain);
-	}
-	solve_result_fini(&res);
-	cohort_fini(&co);
-	policy_delete(pol);
+	match_run_fini(&run);
 	cli_ws_close(&w);
 	return rc;
 }
@@ -561,14 +472,37 @@ explain_id(struct cli *c, const char *arg, int json)
 	return CLI_OK;
 }
 
-static int
-side_index(const struct cohort *co, int64_t id, int mentor)
+/* The standing of a pair that the program did not match: why not, against whom. */
+static void
+print_not_chosen(json_t *ex, const char *a, const char *b, int capacity)
 {
-	for (int i = 0; i < co->npeople; i++)
-		if (co->people[i].id == id)
-			return mentor ? cohort_mentor_of(co, i)
-				      : cohort_mentee_of(co, i);
-	return -1;
+	if (!json_is_true(json_object_get(ex, "allowed"))) {
+		printf("not chosen: the pair is not allowed (%s)\n", jstr(ex, "verdict"));
+		return;
+	}
+	double score = json_number_value(json_object_get(ex, "score"));
+	size_t i;
+	json_t *v;
+	json_t *partners = json_object_get(ex, "mentee_matches");
+	json_array_foreach(partners, i, v)
+	{
+		json_t *s = json_object_get(v, "score");
+		printf("not chosen: %s is matched with %s (%s), score %s%.4f vs %.4f here\n", b,
+		       jstr(json_object_get(v, "mentor"), "id"), jstr(v, "status"),
+		       json_is_number(s) ? "" : "~", json_is_number(s) ? json_number_value(s) : 0.0,
+		       score);
+	}
+	json_array_foreach(json_object_get(ex, "mentor_matches"), i, v)
+	{
+		json_t *s = json_object_get(v, "score");
+		printf("  %s mentors %s (%s), score %.4f\n", a,
+		       jstr(json_object_get(v, "mentee"), "id"), jstr(v, "status"),
+		       json_is_number(s) ? json_number_value(s) : 0.0);
+	}
+	if (json_array_size(partners) == 0)
+		printf("not chosen: %s has no current match; run 'tandem match run' (capacity "
+		       "of %s: %d)\n",
+		       b, a, capacity);
 }
 
 static int
@@ -578,112 +512,31 @@ explain_people(struct cli *c, struct mopts *m, const char *a, const char *b)
 	if (cli_ws_open(c, m->program, &w) != CLI_OK)
 		return CLI_FAIL;
 	int64_t mentor_id, mentee_id;
+	int rc = two_people(w.st, a, b, &mentor_id, &mentee_id);
+	if (rc != CLI_OK) {
+		cli_ws_close(&w);
+		return rc;
+	}
+	struct match_run_ctx x = ctx_of(c, &w);
+	struct match_run_report r;
 	struct diag d;
 	diag_clear(&d);
-	struct policy *pol = NULL;
-	struct cohort co;
-	cohort_init(&co);
-	json_t *partners = NULL;
-	int rc = two_people(w.st, a, b, &mentor_id, &mentee_id);
-	if (rc != CLI_OK)
-		goto out;
-	rc = CLI_FAIL;
-	if ((pol = open_policy(c, &w, m->policy[0], &d)) == NULL ||
-	    cohort_load(w.st, w.program_id, w.prog->name, &co, &d) < 0) {
-		cli_diag(&d);
-		goto out;
+	if (match_run_explain(&x, m->policy[0], mentor_id, mentee_id, a, b, &r, &d) < 0) {
+		cli_ws_close(&w);
+		return cli_diag(&d);
 	}
-	int cm = side_index(&co, mentor_id, 1), ce = side_index(&co, mentee_id, 0);
-	if (cm < 0 || ce < 0) {
-		cli_error("%s is not an enrolled %s with consent in %s", cm < 0 ? a : b,
-			  cm < 0 ? "mentor" : "mentee", m->program);
-		goto out;
-	}
-	int verdict = feat_check(co.snap, &pol->rules, cm, ce);
-	double lua = 0;
-	if (verdict == FV_ALLOWED && score_pairs(pol, &co, &cm, &ce, 1, &lua, &d) < 0) {
-		cli_diag(&d);
-		goto out;
-	}
-	json_t *ex = explain_pair(pol, &co, cm, ce, lua);
-	if (verdict != FV_ALLOWED && pol->has_score) {
-		/* The policy's score hook only runs on allowed pairs: showing 0 as its
-		 * value would make up a score the pair never had. */
-		json_object_set_new(ex, "lua", json_null());
-		json_object_set_new(ex, "score", json_null());
-	}
-	partners = matches_partners_json(w.st, w.program_id, mentee_id, 0, &d);
-	json_t *mpart =
-	    partners ? matches_partners_json(w.st, w.program_id, mentor_id, 1, &d) : NULL;
-	if (partners == NULL || mpart == NULL) {
-		json_decref(ex);
-		json_decref(mpart);
-		cli_diag(&d);
-		goto out;
-	}
-	int chosen = 0;
-	size_t i;
-	json_t *v;
-	json_array_foreach(partners, i, v)
-	{
-		const char *mid =
-		    json_string_value(json_object_get(json_object_get(v, "mentor"), "id"));
-		if (mid && strcmp(mid, co.people[co.mentors[cm].person].external_id) == 0)
-			chosen = 1;
-	}
-	json_object_set_new(ex, "chosen", json_boolean(chosen));
-	json_object_set_new(ex, "mentee_matches", json_incref(partners));
-	json_object_set_new(ex, "mentor_matches", mpart);
 	if (m->json) {
-		rc = cli_json_out(ex);
-		goto out;
-	}
-	printf("%s (%s) mentoring %s (%s) under policy %s %s\n", a,
-	       pname(&co, co.mentors[cm].person, 1), b, pname(&co, co.mentees[ce].person, 1),
-	       pol->name, pol->version);
-	print_explanation(ex, stdout);
-	if (chosen) {
-		printf("this pair is matched in %s\n", m->program);
-	} else if (verdict != FV_ALLOWED) {
-		char why[128];
-		feat_verdict_text(verdict, why, sizeof(why));
-		printf("not chosen: the pair is not allowed (%s)\n", why);
+		rc = cli_json_out(json_incref(r.json));
 	} else {
-		double score = json_number_value(json_object_get(ex, "score"));
-		int any = 0;
-		json_array_foreach(partners, i, v)
-		{
-			json_t *s = json_object_get(v, "score");
-			printf(
-			    "not chosen: %s is matched with %s (%s), score %s%.4f vs %.4f here\n",
-			    b,
-			    json_string_value(json_object_get(json_object_get(v, "mentor"), "id")),
-			    json_string_value(json_object_get(v, "status")),
-			    json_is_number(s) ? "" : "~",
-			    json_is_number(s) ? json_number_value(s) : 0.0, score);
-			any = 1;
-		}
-		json_array_foreach(mpart, i, v)
-		{
-			json_t *s = json_object_get(v, "score");
-			printf(
-			    "  %s mentors %s (%s), score %.4f\n", a,
-			    json_string_value(json_object_get(json_object_get(v, "mentee"), "id")),
-			    json_string_value(json_object_get(v, "status")),
-			    json_is_number(s) ? json_number_value(s) : 0.0);
-		}
-		if (!any)
-			printf(
-			    "not chosen: %s has no current match; run 'tandem match run' (capacity "
-			    "of %s: %d)\n",
-			    b, a, co.mentors[cm].capacity);
+		printf("%s (%s) mentoring %s (%s) under policy %s %s\n", a, r.mentor_name, b,
+		       r.mentee_name, jstr(r.json, "policy"), jstr(r.json, "policy_version"));
+		print_explanation(r.json, stdout);
+		if (json_is_true(json_object_get(r.json, "chosen")))
+			printf("this pair is matched in %s\n", m->program);
+		else
+			print_not_chosen(r.json, a, b, r.mentor_capacity);
 	}
-	json_decref(ex);
-	rc = CLI_OK;
-out:
-	json_decref(partners);
-	cohort_fini(&co);
-	policy_delete(pol);
+	match_run_report_fini(&r);
 	cli_ws_close(&w);
 	return rc;
 }
@@ -709,67 +562,50 @@ match_explain(struct cli *c, int argc, char **argv)
 
 /* ---- compare ------------------------------------------------------------------------ */
 
-/* Mean score per group (by a person attribute of the mentee) and the spread max - min. */
-static json_t *
-spread_json(const struct cohort *co, const struct solve_result *res, int which)
+/* The two summaries of a comparison side by side. */
+static void
+print_comparison(json_t *doc)
 {
-	json_t *groups = json_object();
-	for (int i = 0; i < res->npairs; i++) {
-		const struct cohort_person *p =
-		    &co->people[co->mentees[res->pairs[i].mentee].person];
-		const char *g = which == 0   ? p->department
-				: which == 1 ? p->location
-					     : p->generation;
-		if (g == NULL || g[0] == '\0')
-			g = "(unknown)";
-		json_t *o = json_object_get(groups, g);
-		if (o == NULL) {
-			o = json_pack("{s:i, s:f}", "pairs", 0, "sum", 0.0);
-			json_object_set_new(groups, g, o);
-		}
-		json_object_set_new(
-		    o, "pairs", json_integer(json_integer_value(json_object_get(o, "pairs")) + 1));
-		json_object_set_new(
-		    o, "sum",
-		    json_real(json_real_value(json_object_get(o, "sum")) + res->pairs[i].score));
+	json_t *s[2] = {json_array_get(json_object_get(doc, "policies"), 0),
+			json_array_get(json_object_get(doc, "policies"), 1)};
+	struct cli_table *t = cli_table_new(3);
+	const char *hdr[] = {"", jstr(s[0], "policy"), jstr(s[1], "policy")};
+	cli_table_add(t, hdr);
+	const char *keys[] = {"matched", "unmatched", "total", "mean"};
+	for (int k = 0; k < 4; k++) {
+		char x[2][32];
+		/* Counts as integers and scores to 4 decimals, as `match run` prints them:
+		 * "%g" turned 12345 pairs into "1.234e+04". */
+		for (int j = 0; j < 2; j++)
+			snprintf(x[j], 32, k < 2 ? "%.0f" : "%.4f",
+				 json_number_value(json_object_get(s[j], keys[k])));
+		const char *row[] = {keys[k], x[0], x[1]};
+		cli_table_add(t, row);
 	}
-	double lo = INFINITY, hi = -INFINITY;
-	const char *k;
-	json_t *v;
-	json_object_foreach(groups, k, v)
-	{
-		double mean = json_real_value(json_object_get(v, "sum")) /
-			      (double)json_integer_value(json_object_get(v, "pairs"));
-		json_object_del(v, "sum");
-		json_object_set_new(v, "mean_score", json_real(mean));
-		lo = mean < lo ? mean : lo;
-		hi = mean > hi ? mean : hi;
+	for (int f = 0; f < FEAT_COUNT; f++) {
+		char x[2][32], name[64];
+		for (int j = 0; j < 2; j++)
+			snprintf(x[j], 32, "%.3f",
+				 json_number_value(json_object_get(
+				     json_object_get(s[j], "feature_means"), feat_name(f))));
+		snprintf(name, sizeof(name), "mean %s", feat_name(f));
+		const char *row[] = {name, x[0], x[1]};
+		cli_table_add(t, row);
 	}
-	return json_pack("{s:o, s:f}", "groups", groups, "spread",
-			 json_object_size(groups) ? hi - lo : 0.0);
-}
-
-static json_t *
-summary_json(const struct policy *pol, const struct cohort *co,
-	     const struct solve_result *res)
-{
-	double sums[FEAT_COUNT] = {0};
-	for (int i = 0; i < res->npairs; i++) {
-		struct feat_values v;
-		feat_eval(co->snap, res->pairs[i].mentor, res->pairs[i].mentee, &v);
-		for (int f = 0; f < FEAT_COUNT; f++)
-			sums[f] += v.value[f];
+	const char *sp[] = {"by_department", "by_location", "by_generation"};
+	for (int k = 0; k < 3; k++) {
+		char x[2][32], name[64];
+		for (int j = 0; j < 2; j++)
+			snprintf(x[j], 32, "%.3f",
+				 json_number_value(
+				     json_object_get(json_object_get(s[j], sp[k]), "spread")));
+		snprintf(name, sizeof(name), "score spread %s", sp[k]);
+		const char *row[] = {name, x[0], x[1]};
+		cli_table_add(t, row);
 	}
-	json_t *means = json_object();
-	for (int f = 0; f < FEAT_COUNT; f++)
-		json_object_set_new(means, feat_name(f),
-				    json_real(res->npairs ? sums[f] / res->npairs : 0.0));
-	return json_pack("{s:s, s:s, s:i, s:i, s:f, s:f, s:o, s:o, s:o, s:o}", "policy", pol->name,
-			 "policy_version", pol->version, "matched", res->npairs, "unmatched",
-			 res->nunmatched, "total", res->total, "mean",
-			 res->npairs ? res->total / res->npairs : 0.0, "feature_means", means,
-			 "by_department", spread_json(co, res, 0), "by_location",
-			 spread_json(co, res, 1), "by_generation", spread_json(co, res, 2));
+	cli_table_print(t, stdout);
+	cli_table_delete(t);
+	printf("pairs in common: %d\n", (int)json_integer_value(json_object_get(doc, "pairs_in_common")));
 }
 
 static int
@@ -783,85 +619,18 @@ match_compare(struct cli *c, int argc, char **argv)
 	struct cli_ws w;
 	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
-	struct policy *pol[2] = {NULL, NULL};
-	struct cohort co[2];
-	struct solve_result res[2];
-	int rc = CLI_OK, ok = 0;
-	for (; ok < 2; ok++)
-		if (solve(c, &w, m.policy[ok], &pol[ok], &co[ok], &res[ok]) != CLI_OK) {
-			rc = CLI_FAIL;
-			break;
-		}
-	if (rc == CLI_OK) {
-		/* Same cohort loaded twice: side indexes agree, so pairs compare directly. */
-		int common = 0;
-		int *mentor_of = malloc(((size_t)co[1].nmentees + 1) * sizeof(int));
-		if (mentor_of == NULL) {
-			rc = cli_error("out of memory");
-			goto done;
-		}
-		for (int r = 0; r < co[1].nmentees; r++)
-			mentor_of[r] = -1;
-		for (int k = 0; k < res[1].npairs; k++)
-			mentor_of[res[1].pairs[k].mentee] = res[1].pairs[k].mentor;
-		for (int i = 0; i < res[0].npairs; i++)
-			common += mentor_of[res[0].pairs[i].mentee] == res[0].pairs[i].mentor;
-		free(mentor_of);
-		json_t *a = summary_json(pol[0], &co[0], &res[0]);
-		json_t *b = summary_json(pol[1], &co[1], &res[1]);
-		if (m.json) {
-			rc = cli_json_out(json_pack("{s:s, s:[o, o], s:i}", "program", m.program,
-						    "policies", a, b, "pairs_in_common", common));
-		} else {
-			struct cli_table *t = cli_table_new(3);
-			const char *hdr[] = {"", pol[0]->name, pol[1]->name};
-			cli_table_add(t, hdr);
-			json_t *s[2] = {a, b};
-			const char *keys[] = {"matched", "unmatched", "total", "mean"};
-			for (int k = 0; k < 4; k++) {
-				char x[2][32];
-				/* Counts as integers and scores to 4 decimals, as `match run`
-				 * prints them: "%g" turned 12345 pairs into "1.234e+04". */
-				for (int j = 0; j < 2; j++)
-					snprintf(x[j], 32, k < 2 ? "%.0f" : "%.4f",
-						 json_number_value(json_object_get(s[j], keys[k])));
-				const char *row[] = {keys[k], x[0], x[1]};
-				cli_table_add(t, row);
-			}
-			for (int f = 0; f < FEAT_COUNT; f++) {
-				char x[2][32], name[64];
-				for (int j = 0; j < 2; j++)
-					snprintf(x[j], 32, "%.3f",
-						 json_number_value(json_object_get(
-						     json_object_get(s[j], "feature_means"),
-						     feat_name(f))));
-				snprintf(name, sizeof(name), "mean %s", feat_name(f));
-				const char *row[] = {name, x[0], x[1]};
-				cli_table_add(t, row);
-			}
-			const char *sp[] = {"by_department", "by_location", "by_generation"};
-			for (int k = 0; k < 3; k++) {
-				char x[2][32], name[64];
-				for (int j = 0; j < 2; j++)
-					snprintf(x[j], 32, "%.3f",
-						 json_number_value(json_object_get(
-						     json_object_get(s[j], sp[k]), "spread")));
-				snprintf(name, sizeof(name), "score spread %s", sp[k]);
-				const char *row[] = {name, x[0], x[1]};
-				cli_table_add(t, row);
-			}
-			cli_table_print(t, stdout);
-			cli_table_delete(t);
-			printf("pairs in common: %d\n", common);
-			json_decref(a);
-			json_decref(b);
-		}
-	}
-done:
-	for (int j = 0; j < ok; j++) {
-		solve_result_fini(&res[j]);
-		cohort_fini(&co[j]);
-		policy_delete(pol[j]);
+	struct match_run_ctx x = ctx_of(c, &w);
+	struct diag d;
+	diag_clear(&d);
+	json_t *doc = match_run_compare(&x, m.policy[0], m.policy[1], &d);
+	int rc = CLI_OK;
+	if (doc == NULL) {
+		rc = cli_diag(&d);
+	} else if (m.json) {
+		rc = cli_json_out(doc);
+	} else {
+		print_comparison(doc);
+		json_decref(doc);
 	}
 	cli_ws_close(&w);
 	return rc;

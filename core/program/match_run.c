@@ -1,0 +1,251 @@
+/*
+ * match_run: the match pipeline's driver. See match_run.h for the contract and
+ * the stages it calls.
+ */
+#include "program/match_run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "program/explain.h"
+#include "program/matches.h"
+#include "program/score.h"
+#include "store/store.h"
+
+struct policy *
+match_run_policy(const struct match_run_ctx *x, const char *ref, struct diag *d)
+{
+	const struct config_program *prog = x->prog;
+	if (ref == NULL)
+		ref = prog ? prog->policy : NULL;
+	if (ref == NULL) {
+		diag_set(d, DIAG_INVALID,
+			 "program '%s' names no policy: pass --policy NAME or set policy = \"...\" "
+			 "in tandem.lua",
+			 prog ? prog->name : "?");
+		return NULL;
+	}
+	struct policy *pol = policy_open(x->ws, ref, d);
+	if (pol == NULL && prog && ref == prog->policy && d && d->code == DIAG_NOTFOUND)
+		/* The name came from the config, not the caller: say where. */
+		diag_prefix(d, "tandem.lua:%d: program '%s': field 'policy'", prog->line,
+			    prog->name);
+	return pol;
+}
+
+int
+match_run_id(struct store *st, char id[MATCH_RUN_ID_MAX], struct diag *d)
+{
+	char ts[STORE_TIME_MAX], compact[STORE_TIME_MAX];
+	if (store_timestamp(st, ts) != 0)
+		return diag_set(d, DIAG_INTERNAL, "cannot format the current time for the run id");
+	size_t k = 0;
+	for (const char *p = ts; *p && k + 1 < sizeof(compact); p++)
+		if (*p != '-' && *p != ':')
+			compact[k++] = *p;
+	compact[k] = '\0';
+	/* Two runs in the same second differ by these bits (not a secret, not unique). */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(id, MATCH_RUN_ID_MAX, "run-%s-%04x", compact,
+		 (unsigned)((now.tv_nsec / 1000) ^ (unsigned)getpid()) & 0xffff);
+	return 0;
+}
+
+int
+match_run_solve(const struct match_run_ctx *x, const char *ref, struct match_run *run,
+		struct diag *d)
+{
+	memset(run, 0, sizeof(*run));
+	cohort_init(&run->cohort);
+	snprintf(run->run_id, sizeof(run->run_id), "dry-run");
+	if ((run->pol = match_run_policy(x, ref, d)) == NULL ||
+	    cohort_load(x->st, x->program_id, x->prog->name, &run->cohort, d) < 0 ||
+	    solve_cohort(run->pol, &run->cohort, &run->res, d) < 0)
+		return -1;
+	return 0;
+}
+
+int
+match_run_store(const struct match_run_ctx *x, struct match_run *run, const char *actor,
+		struct diag *d)
+{
+	if (match_run_id(x->st, run->run_id, d) < 0)
+		return -1;
+	return matches_store_run(x->st, &run->cohort, run->pol, &run->res, run->run_id, actor,
+				 &run->nstored, d);
+}
+
+json_t *
+match_run_json(const struct match_run *run, int explain, int dry_run)
+{
+	json_t *o = explain_run(run->pol, &run->cohort, &run->res, explain);
+	if (o == NULL)
+		return NULL;
+	if (json_object_set_new(o, "run_id", dry_run ? json_null() : json_string(run->run_id)) ||
+	    json_object_set_new(o, "dry_run", json_boolean(dry_run))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+void
+match_run_fini(struct match_run *run)
+{
+	solve_result_fini(&run->res);
+	cohort_fini(&run->cohort);
+	policy_delete(run->pol);
+	run->pol = NULL;
+}
+
+/* ---- explaining one pair ----------------------------------------------------------- */
+
+/* The side index of a people.id, or -1 when not enrolled (with consent) on that side. */
+static int
+side_index(const struct cohort *c, int64_t id, int mentor)
+{
+	int person = cohort_person_index(c, id);
+	if (person < 0)
+		return -1;
+	return mentor ? cohort_mentor_of(c, person) : cohort_mentee_of(c, person);
+}
+
+/* 1 when the mentee's current matches include this mentor (by external id). */
+static int
+is_chosen(json_t *partners, const char *mentor_ext)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(partners, i, v)
+	{
+		const char *mid =
+		    json_string_value(json_object_get(json_object_get(v, "mentor"), "id"));
+		if (mid && mentor_ext && strcmp(mid, mentor_ext) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The explanation of (cm, ce) with its Lua score, run only on an allowed pair. */
+static json_t *
+pair_explanation(struct policy *pol, const struct cohort *c, int cm, int ce, struct diag *d)
+{
+	int verdict = feat_check(c->snap, &pol->rules, cm, ce);
+	double lua = 0;
+	if (verdict == FV_ALLOWED && score_pairs(pol, c, &cm, &ce, 1, &lua, d) < 0)
+		return NULL;
+	json_t *ex = explain_pair(pol, c, cm, ce, lua);
+	if (ex && verdict != FV_ALLOWED && pol->has_score) {
+		/* The policy's score hook only runs on allowed pairs: showing 0 as its
+		 * value would make up a score the pair never had. */
+		json_object_set_new(ex, "lua", json_null());
+		json_object_set_new(ex, "score", json_null());
+	}
+	if (ex == NULL)
+		diag_set(d, DIAG_NOMEM, "out of memory");
+	return ex;
+}
+
+/* Adds chosen, mentee_matches and mentor_matches to the explanation ex. */
+static int
+add_standing(const struct match_run_ctx *x, json_t *ex, const char *mentor_ext, int64_t mentor_id,
+	     int64_t mentee_id, struct diag *d)
+{
+	json_t *partners = matches_partners_json(x->st, x->program_id, mentee_id, 0, d);
+	json_t *mpart =
+	    partners ? matches_partners_json(x->st, x->program_id, mentor_id, 1, d) : NULL;
+	if (partners == NULL || mpart == NULL) {
+		json_decref(partners);
+		return -1;
+	}
+	if (json_object_set_new(ex, "chosen", json_boolean(is_chosen(partners, mentor_ext))) ||
+	    json_object_set_new(ex, "mentee_matches", partners) ||
+	    json_object_set_new(ex, "mentor_matches", mpart))
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	return 0;
+}
+
+int
+match_run_explain(const struct match_run_ctx *x, const char *ref, int64_t mentor_id,
+		  int64_t mentee_id, const char *mentor_key, const char *mentee_key,
+		  struct match_run_report *out, struct diag *d)
+{
+	memset(out, 0, sizeof(*out));
+	struct cohort co;
+	cohort_init(&co);
+	struct policy *pol = match_run_policy(x, ref, d);
+	int rc = -1;
+	if (pol == NULL || cohort_load(x->st, x->program_id, x->prog->name, &co, d) < 0)
+		goto out;
+	int cm = side_index(&co, mentor_id, 1), ce = side_index(&co, mentee_id, 0);
+	if (cm < 0 || ce < 0) {
+		diag_set(d, DIAG_INVALID, "%s is not an enrolled %s with consent in %s",
+			 cm < 0 ? mentor_key : mentee_key, cm < 0 ? "mentor" : "mentee",
+			 x->prog->name);
+		goto out;
+	}
+	const struct cohort_person *mp = &co.people[co.mentors[cm].person];
+	const struct cohort_person *ep = &co.people[co.mentees[ce].person];
+	out->mentor_capacity = co.mentors[cm].capacity;
+	out->mentor_name = strdup(mp->name ? mp->name : "");
+	out->mentee_name = strdup(ep->name ? ep->name : "");
+	if (out->mentor_name == NULL || out->mentee_name == NULL) {
+		diag_set(d, DIAG_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((out->json = pair_explanation(pol, &co, cm, ce, d)) == NULL ||
+	    add_standing(x, out->json, mp->external_id, mentor_id, mentee_id, d) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		match_run_report_fini(out);
+	cohort_fini(&co);
+	policy_delete(pol);
+	return rc;
+}
+
+void
+match_run_report_fini(struct match_run_report *r)
+{
+	json_decref(r->json);
+	free(r->mentor_name);
+	free(r->mentee_name);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- comparing two policies --------------------------------------------------------- */
+
+json_t *
+match_run_compare(const struct match_run_ctx *x, const char *ref_a, const char *ref_b,
+		  struct diag *d)
+{
+	struct match_run run[2];
+	const char *refs[2] = {ref_a, ref_b};
+	int ok = 0;
+	json_t *out = NULL;
+	for (; ok < 2; ok++)
+		if (match_run_solve(x, refs[ok], &run[ok], d) < 0) {
+			match_run_fini(&run[ok]);
+			goto done;
+		}
+	/* Same cohort loaded twice: side indexes agree, so pairs compare directly. */
+	int common = explain_common_pairs(&run[0].res, &run[1].res, run[1].cohort.nmentees);
+	if (common < 0) {
+		diag_set(d, DIAG_NOMEM, "out of memory");
+		goto done;
+	}
+	out = json_pack("{s:s, s:[o, o], s:i}", "program", x->prog->name, "policies",
+			explain_summary(run[0].pol, &run[0].cohort, &run[0].res),
+			explain_summary(run[1].pol, &run[1].cohort, &run[1].res), "pairs_in_common",
+			common);
+	if (out == NULL)
+		diag_set(d, DIAG_NOMEM, "out of memory");
+done:
+	for (int j = 0; j < ok; j++)
+		match_run_fini(&run[j]);
+	return out;
+}

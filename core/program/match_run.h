@@ -1,0 +1,106 @@
+/*
+ * match_run: the driver of the match pipeline, the top of it. One call per
+ * command of `tandem match`: it resolves the policy, loads the cohort, solves,
+ * stores, and assembles what is shown (runs, explanations, comparisons), so that
+ * a front end (cli/cmd_match.c, later the service) only parses and prints.
+ *
+ * The pipeline, top to bottom; each stage is a module that the one above calls,
+ * and no call goes back up:
+ *   match_run -> policy   (the policy plugin's declaration)
+ *             -> cohort   (load the cohort; feat.h builds its snapshot)
+ *             -> solve    (prune by constraints and score built-in features in
+ *                          feat.h, Lua scores through score.h, match.h solves)
+ *             -> explain  (explanations, run and comparison documents)
+ *             -> matches  (store the proposals, read matches back).
+ *
+ * Takes: an open store, the workspace folder (for policies/), the program as
+ * declared in tandem.lua (config.h) and its row id. Gives: structs and JSON
+ * documents the caller owns. Errors: -1 or NULL with a diag, nothing printed.
+ * Called by: cli/cmd_match.c (tandem_match.c has its own flow over the same
+ * stages).
+ */
+#ifndef TANDEM_MATCH_RUN_H
+#define TANDEM_MATCH_RUN_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/diag.h"
+#include "program/cohort.h"
+#include "program/config.h"
+#include "program/policy.h"
+#include "program/solve.h"
+
+struct store;
+
+/* Where a run happens: every command names the same four things. */
+struct match_run_ctx {
+	struct store *st;
+	const char *ws; /* workspace folder (policies/ is looked up there); NULL = none */
+	const struct config_program *prog;
+	int64_t program_id;
+};
+
+/*
+ * The policy REF (a name or a path), or when REF is NULL the program's `policy`
+ * in tandem.lua; a name from tandem.lua that is not found is reported at its
+ * line. NULL + diag on failure.
+ */
+struct policy *match_run_policy(const struct match_run_ctx *x, const char *ref, struct diag *d);
+
+enum { MATCH_RUN_ID_MAX = 64 };
+
+/* "run-20270111T090000Z-1a2b": the store's time, compacted, and a few varying bits. */
+int match_run_id(struct store *st, char id[MATCH_RUN_ID_MAX], struct diag *d);
+
+/* One run: the policy, the cohort and the solver's result, owned together. */
+struct match_run {
+	struct policy *pol;
+	struct cohort cohort;
+	struct solve_result res;
+	char run_id[MATCH_RUN_ID_MAX]; /* set by match_run_store */
+	int nstored;		       /* proposals written by match_run_store */
+};
+
+/* Resolves the policy, loads the cohort and solves it. run is initialized here;
+ * release it with match_run_fini, also when this fails. */
+int match_run_solve(const struct match_run_ctx *x, const char *ref, struct match_run *run,
+		    struct diag *d);
+
+/* Stores the run's proposals under a new run id (matches_store_run). */
+int match_run_store(const struct match_run_ctx *x, struct match_run *run, const char *actor,
+		    struct diag *d);
+
+/* explain_run()'s document plus run_id (null when dry) and dry_run. */
+json_t *match_run_json(const struct match_run *run, int explain, int dry_run);
+
+void match_run_fini(struct match_run *run);
+
+/*
+ * Why a pair (people ids; mentor_key and mentee_key are how the caller named
+ * them, for messages) scores what it scores under a policy, and how it stands
+ * against the program's current matches. json: the pair's explanation
+ * (explain_pair; lua and score null when the pair is not allowed and the
+ * policy has a score hook: the hook never ran on it) plus chosen,
+ * mentee_matches and mentor_matches (matches_partners_json of each).
+ */
+struct match_run_report {
+	json_t *json;
+	char *mentor_name, *mentee_name; /* "" when unknown */
+	int mentor_capacity;
+};
+
+int match_run_explain(const struct match_run_ctx *x, const char *ref, int64_t mentor_id,
+		      int64_t mentee_id, const char *mentor_key, const char *mentee_key,
+		      struct match_run_report *out, struct diag *d);
+void match_run_report_fini(struct match_run_report *r);
+
+/*
+ * Dry-runs two policies on the program's cohort: {program, policies [summary
+ * of A, summary of B] (explain_summary), pairs_in_common}.
+ */
+json_t *match_run_compare(const struct match_run_ctx *x, const char *ref_a, const char *ref_b,
+			  struct diag *d);
+
+#endif
