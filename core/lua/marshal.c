@@ -18,7 +18,8 @@ struct enc {
 	struct buf *out;
 	struct diag *d;
 	const char *what;
-	char path[256]; /* where we are, for messages: "weights.topic_fit" */
+	const char *bad_type; /* a value that cannot cross was found: its type */
+	char path[256];       /* where it sits, built while unwinding: "weights.x" */
 };
 
 static int
@@ -36,32 +37,32 @@ put_tag(struct enc *e, char tag)
 	return put(e, &tag, 1);
 }
 
+/* Notes a value that cannot cross; the message is written at the top, with the path. */
 static int
 refuse(struct enc *e, const char *type)
 {
-	if (e->path[0])
-		return diag_set(e->d, DIAG_INVALID, "%s: field '%s' is a %s, which cannot be passed",
-				e->what, e->path, type);
-	return diag_set(e->d, DIAG_INVALID, "%s is a %s, which cannot be passed", e->what, type);
+	e->bad_type = type;
+	e->path[0] = '\0';
+	return -1;
 }
 
 static int encode(struct enc *e, int idx, int depth);
-static size_t path_push(struct enc *e, int kidx);
 
-/* Extends e->path with key k (at stack index kidx); returns the old length. */
-static size_t
-path_push(struct enc *e, int kidx)
+/* While unwinding from a refused value: prepends key k (at stack index kidx) to the path. */
+static void
+path_prepend(struct enc *e, int kidx)
 {
-	size_t old = strlen(e->path);
-	char key[64];
+	if (e->bad_type == NULL)
+		return;
+	char key[64], tail[256];
 	if (lua_type(e->L, kidx) == LUA_TSTRING)
 		snprintf(key, sizeof(key), "%s", lua_tostring(e->L, kidx));
 	else if (lua_isinteger(e->L, kidx))
 		snprintf(key, sizeof(key), "%lld", (long long)lua_tointeger(e->L, kidx));
 	else
 		snprintf(key, sizeof(key), "?");
-	snprintf(e->path + old, sizeof(e->path) - old, "%s%s", old ? "." : "", key);
-	return old;
+	snprintf(tail, sizeof(tail), "%s", e->path);
+	snprintf(e->path, sizeof(e->path), "%s%s%.180s", key, tail[0] ? "." : "", tail);
 }
 
 /* One encoded (key, value) pair of a sorted table. */
@@ -109,12 +110,12 @@ encode_sorted(struct enc *e, int idx, int depth, uint32_t *count)
 		struct buf one;
 		buf_init(&one);
 		e->out = &one;
-		size_t old = path_push(e, lua_gettop(L) - 1);
 		rc = encode(e, lua_gettop(L) - 1, depth + 1);
 		size_t keylen = one.len;
 		if (rc == 0)
 			rc = encode(e, lua_gettop(L), depth + 1);
-		e->path[old] = '\0';
+		if (rc != 0)
+			path_prepend(e, lua_gettop(L) - 1);
 		e->out = main_out;
 		lua_pop(L, 1);
 		if (rc != 0) {
@@ -157,18 +158,42 @@ encode_table(struct enc *e, int idx, int depth)
 		memcpy(e->out->data + at, &count, sizeof(count));
 		return 0;
 	}
+	/* The sequence 1..n first (decoded into the array part), then the rest. */
+	uint32_t seq = 0;
+	while (seq < UINT32_MAX && lua_rawgeti(L, idx, (lua_Integer)seq + 1) != LUA_TNIL) {
+		int rc = encode(e, lua_gettop(L), depth + 1);
+		lua_pop(L, 1);
+		if (rc != 0) {
+			lua_pushinteger(L, (lua_Integer)seq + 1);
+			path_prepend(e, -1);
+			lua_pop(L, 1);
+			return -1;
+		}
+		seq++;
+	}
+	lua_pop(L, 1);
+	memcpy(e->out->data + at, &seq, sizeof(seq));
+	e->out->data[at - 1] = 'A';
+	at = e->out->len;
+	if (put(e, &count, sizeof(count)) != 0)
+		return -1;
 	lua_pushnil(L);
 	while (lua_next(L, idx) != 0) { /* raw: no __pairs */
+		if (lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 &&
+		    lua_tointeger(L, -2) <= (lua_Integer)seq) {
+			lua_pop(L, 1);
+			continue;
+		}
 		int kt = lua_type(L, -2);
 		if (kt != LUA_TSTRING && kt != LUA_TNUMBER && kt != LUA_TBOOLEAN) {
 			lua_pop(L, 2);
 			return refuse(e, kt == LUA_TTABLE ? "table key" : "key of an odd type");
 		}
-		size_t old = path_push(e, lua_gettop(L) - 1);
 		int rc = encode(e, lua_gettop(L) - 1, depth + 1);
 		if (rc == 0)
 			rc = encode(e, lua_gettop(L), depth + 1);
-		e->path[old] = '\0';
+		if (rc != 0)
+			path_prepend(e, lua_gettop(L) - 1);
 		lua_pop(L, 1);
 		if (rc != 0) {
 			lua_pop(L, 1);
@@ -225,6 +250,14 @@ marshal_encode(lua_State *L, int idx, int flags, const char *what, struct buf *o
 	int top = lua_gettop(L);
 	int rc = encode(&e, lua_absindex(L, idx), 0);
 	lua_settop(L, top);
+	if (rc != 0 && e.bad_type != NULL) {
+		if (e.path[0])
+			diag_set(d, DIAG_INVALID, "%s: field '%s' is a %s, which cannot be passed",
+				 e.what, e.path, e.bad_type);
+		else
+			diag_set(d, DIAG_INVALID, "%s is a %s, which cannot be passed", e.what,
+				 e.bad_type);
+	}
 	return rc;
 }
 
@@ -294,15 +327,38 @@ decode(lua_State *L, struct dec *s, int depth)
 		s->p += n;
 		return 0;
 	}
+	case 'A': /* a sequence of n values, then the 'T' part */
 	case 'T': {
-		uint32_t n;
-		if (take(s, &n, sizeof(n)) != 0)
-			return -1;
-		if (n > (size_t)(s->end - s->p) / 2) {
-			s->err = "bad table size";
+		uint32_t n, seq = 0;
+		if (tag == 'A') {
+			if (take(s, &seq, sizeof(seq)) != 0)
+				return -1;
+			if (seq > (size_t)(s->end - s->p)) {
+				s->err = "bad sequence size";
+				return -1;
+			}
+			lua_createtable(L, (int)(seq < (1u << 20) ? seq : (1u << 20)), 0);
+			for (uint32_t i = 0; i < seq; i++) {
+				if (decode(L, s, depth + 1) != 0) {
+					lua_pop(L, 1);
+					return -1;
+				}
+				lua_rawseti(L, -2, (lua_Integer)i + 1);
+			}
+		}
+		if (take(s, &n, sizeof(n)) != 0) {
+			if (tag == 'A')
+				lua_pop(L, 1);
 			return -1;
 		}
-		lua_createtable(L, 0, (int)(n < 1024 ? n : 1024));
+		if (n > (size_t)(s->end - s->p) / 2) {
+			s->err = "bad table size";
+			if (tag == 'A')
+				lua_pop(L, 1);
+			return -1;
+		}
+		if (tag == 'T')
+			lua_createtable(L, 0, (int)(n < 1024 ? n : 1024));
 		for (uint32_t i = 0; i < n; i++) {
 			if (decode(L, s, depth + 1) != 0) {
 				lua_pop(L, 1);

@@ -294,12 +294,12 @@ struct watch_report {
 /* The watchdog's state: one batch at a time, in the worker process only. */
 static struct {
 	volatile sig_atomic_t on;
-	volatile long progress;
+	volatile long progress; /* calls started: the batch's pair index + 1 */
 	long seen;
 	int stuck_ms, limit_ms, hook;
 	lua_State *L;
 	struct watch_report *report;
-	volatile int cur_mentor, cur_mentee;
+	const int32_t *pairs; /* the batch's (mentor, mentee) pairs */
 } watch;
 
 static void
@@ -328,10 +328,11 @@ watch_tick(int sig)
 	watch.stuck_ms += WATCH_TICK_MS;
 	struct watch_report *r = watch.report;
 	if (watch.stuck_ms >= watch.limit_ms && r->stuck == 0) {
+		long k = watch.progress - 1;
 		r->stuck = 1;
 		r->hook = watch.hook;
-		r->mentor = watch.cur_mentor;
-		r->mentee = watch.cur_mentee;
+		r->mentor = k >= 0 ? watch.pairs[2 * k] : -1;
+		r->mentee = k >= 0 ? watch.pairs[2 * k + 1] : -1;
 		lua_sethook(watch.L, watch_lua_hook, LUA_MASKCOUNT, 1);
 	} else if (watch.stuck_ms >= watch.limit_ms + WATCH_KILL_GRACE_MS) {
 		r->stuck = 2;
@@ -599,10 +600,8 @@ run_pairs(lua_State *L)
 		lua_rawgeti(L, S_MENTORS, b->pairs[2 * k] + 1);
 		lua_rawgeti(L, S_MENTEES, b->pairs[2 * k + 1] + 1);
 		lua_pushvalue(L, S_FEATURES);
-		watch.cur_mentor = b->pairs[2 * k];
-		watch.cur_mentee = b->pairs[2 * k + 1];
+		watch.progress = k + 1; /* one store per call: the watchdog's clue */
 		lua_call(L, 3, 1);
-		watch.progress++;
 		b->out[k] = check_number(L, hook);
 		lua_pop(L, 1);
 	}
@@ -619,10 +618,8 @@ run_capacity(lua_State *L)
 		int c = b->pairs[2 * k];
 		lua_pushvalue(L, S_HOOK);
 		lua_rawgeti(L, 3, c + 1);
-		watch.cur_mentor = c;
-		watch.cur_mentee = -1;
+		watch.progress = k + 1;
 		lua_call(L, 1, 1);
-		watch.progress++;
 		int isint = 0;
 		lua_Integer v = 0;
 		if (lua_type(L, -1) == LUA_TNUMBER) /* not "2": strings are a bug */
@@ -681,6 +678,7 @@ op_score(struct plugin *live, const char *hook, const char *in, size_t n, struct
 		struct sigaction old_sa;
 		struct itimerval old_it;
 		watch_start(L, rq.hook, rq.per_call_ms, &old_sa, &old_it);
+		watch.pairs = b.pairs;
 		rc = plugin_run_watched(live, hook, body, &b, d);
 		watch_stop(&old_sa, &old_it);
 	}
