@@ -649,45 +649,16 @@ plugin_call_request(struct plugin *p, const char *hook, const void *args, size_t
 
 /* ---- live-state calls ------------------------------------------------------------- */
 
-/*
- * The plugin to run hooks with here. In a one-off child of the host
- * (plugin_isolate), the file is loaded into that child's copy of the host's
- * state on first use; the declaration must match what was loaded before.
- */
+/* The plugin to run hooks with here: the live one, never the host's data-only view. */
 static struct plugin *
 live_for_call(struct plugin *p, const char *hook, struct diag *d)
 {
 	struct plugin *l = live_here(p);
-	if (l != NULL)
-		return l;
-	if (!worker_in_child()) {
-		diag_set(d, DIAG_INTERNAL, "%s: the plugin's hooks run in its worker (plugin_exec)",
-			 p->path);
-		return NULL;
-	}
-	int kind;
-	if (run_file(p, &kind, d) != 0)
-		return NULL;
-	struct buf again;
-	buf_init(&again);
-	int same = kind == (int)p->kind &&
-		   marshal_encode(p->L, -1, MARSHAL_FUNCTIONS | MARSHAL_SORTED, "the declaration", &again, d) == 0 &&
-		   again.len == p->decl.len && memcmp(again.data, p->decl.data, again.len) == 0;
-	buf_fini(&again);
-	if (!same) {
-		lua_pop(p->L, 1);
-		p->is_live = 0;
-		diag_set(d, DIAG_PLUGIN,
-			 "plugin %s: hook %s not run: the file declared something else when it was "
-			 "loaded again (a declaration must not depend on time or state)",
-			 p->path, hook);
-		return NULL;
-	}
-	luaL_unref(p->L, LUA_REGISTRYINDEX, p->decl_ref);
-	p->decl_ref = luaL_ref(p->L, LUA_REGISTRYINDEX);
-	plugin_sandbox_set_limits(p->L, &p->lim);
-	plugin_sandbox_set_name(p->L, p->name);
-	return p;
+	if (l == NULL)
+		diag_set(d, DIAG_INTERNAL,
+			 "%s: hook %s: the plugin's hooks run in its worker (plugin_exec)", p->path,
+			 hook);
+	return l;
 }
 
 /* Pushes decl[hook] (raw get: a declaration's metatable cannot fake hooks). */
@@ -758,19 +729,4 @@ plugin_run_watched(struct plugin *p, const char *hook, lua_CFunction fn, void *u
 		   struct diag *d)
 {
 	return run_batch(p, hook, fn, ud, 0, 0, d);
-}
-
-int
-plugin_isolate(struct plugin *p, const char *hook, int deadline_ms, worker_fn fn, void *arg,
-	       struct buf *out, struct diag *d)
-{
-	enum worker_status st;
-	struct worker_limits wl = worker_limits_of(&p->lim);
-	if (deadline_ms <= 0)
-		deadline_ms = p->lim.batch_deadline_ms;
-	if (worker_run(&wl, deadline_ms, fn, arg, out, &st, d) == 0)
-		return 0;
-	char what[96];
-	snprintf(what, sizeof(what), "hook %s", hook ? hook : "?");
-	return worker_failure(p->path, what, st, d);
 }

@@ -244,14 +244,4 @@ int plugin_run(struct plugin *p, const char *hook, lua_CFunction fn, void *ud, i
 int plugin_run_watched(struct plugin *p, const char *hook, lua_CFunction fn, void *ud,
 		       struct diag *d);
 
-/*
- * Runs fn(arg, out, d) in a one-off forked child of the host (sys/worker's
- * worker_run) with this plugin's limits; inside it, plugin_call and plugin_run
- * load the plugin into that child's copy of plugin_state(p) on first use (the
- * host never does). Worker deaths are reported as plugin_exec does. Prefer
- * plugin_exec: this forks once per call.
- */
-int plugin_isolate(struct plugin *p, const char *hook, int deadline_ms, worker_fn fn, void *arg,
-		   struct buf *out, struct diag *d);
-
 #endif

@@ -280,13 +280,14 @@ test_batch(void **state)
 	plugin_delete(p);
 }
 
+/* An operation run in the plugin's worker: one call of score. */
 static int
-call_score(void *arg, struct buf *out, struct diag *d)
+call_score(struct plugin *live, const char *hook, const char *in, size_t n, struct buf *out,
+	   struct diag *d)
 {
-	struct plugin *p = arg;
-	if (plugin_call(p, "score", 0, 1, d) != 0)
+	if (plugin_call(live, hook, 0, 1, d) != 0)
 		return -1;
-	lua_pop(plugin_state(p), 1);
+	lua_pop(plugin_state(live), 1);
 	return 0;
 }
 
@@ -298,7 +299,7 @@ test_isolate_kills_c_hang(void **state)
 	struct plugin_limits lim = {.deadline_ms = 300, .batch_deadline_ms = 400};
 	struct plugin *p = plugin_load(fixture("pattern.lua"), &lim, &d);
 	assert_non_null(p);
-	assert_int_equal(plugin_isolate(p, "score", 0, call_score, p, NULL, &d), -1);
+	assert_int_equal(plugin_exec(p, call_score, "score", NULL, 0, 0, NULL, &d), -1);
 	char want[1400];
 	snprintf(want, sizeof(want), "plugin %s: hook score killed after 400 ms wall-clock deadline",
 		 fixture("pattern.lua"));
