@@ -165,12 +165,12 @@ child_setup(const struct worker_limits *lim)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	/* A runaway child must not starve the host's event loop of CPU: on a busy
-	 * machine the scheduler then favours the host (10 nice levels weigh about a
-	 * tenth). */
+	 * machine the scheduler then favours the host (5 nice levels weigh about a
+	 * third), while a plugin still gets enough CPU to meet its own deadlines. */
 	errno = 0;
 	int prio = getpriority(PRIO_PROCESS, 0);
 	if (errno == 0)
-		setpriority(PRIO_PROCESS, 0, prio + 10 < 19 ? prio + 10 : 19);
+		setpriority(PRIO_PROCESS, 0, prio + 5 < 19 ? prio + 5 : 19);
 	if (!under_asan()) {
 		struct rlimit rl;
 		size_t as = current_vm_bytes() + lim->memory + ((size_t)256 << 20);

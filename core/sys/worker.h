@@ -39,7 +39,7 @@
  * The child:
  *  - resets the signal handlers it inherited (a crash must kill it; a daemon's
  *    SIGTERM handler would write into the parent's event loop);
- *  - lowers its scheduling priority by 10 nice levels (at most 19), so a
+ *  - lowers its scheduling priority by 5 nice levels (at most 19), so a
  *    runaway child does not starve the host's event loop of CPU;
  *  - gets RLIMIT_AS (its current address space + lim->memory + 256 MiB of
  *    slack), except under AddressSanitizer (__SANITIZE_ADDRESS__ or env

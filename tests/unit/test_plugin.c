@@ -539,6 +539,17 @@ struct uv_bench {
 	int running;
 };
 
+/* The longest time spent inside one of the test's own callbacks (ns): the host's work. */
+static uint64_t max_callback;
+
+static void
+callback_took(uint64_t t0)
+{
+	uint64_t t = uv_hrtime() - t0;
+	if (t > max_callback)
+		max_callback = t;
+}
+
 static void
 on_tick(uv_timer_t *t)
 {
@@ -579,7 +590,9 @@ on_poll(uv_poll_t *h, int status, int events)
 	enum worker_status st;
 	struct diag d;
 	struct worker *w = plugin_worker(c->p);
+	uint64_t t0 = uv_hrtime();
 	int rc = worker_pump(w, &c->reply, &st, &d);
+	callback_took(t0);
 	if (rc == 0) {
 		/* Writable only while the request is being written: else it always is. */
 		if (!(worker_events(w) & POLLOUT))
@@ -599,7 +612,9 @@ on_deadline(uv_timer_t *t)
 	enum worker_status st;
 	struct diag d;
 	uv_poll_stop(&c->poll); /* before the socket is closed */
+	uint64_t t0 = uv_hrtime();
 	worker_expire(plugin_worker(c->p), 300, &st, &d);
+	callback_took(t0);
 	plugin_exec_failure(c->p, "score", st, &d);
 	finish_case(c, -1, &d);
 }
@@ -693,13 +708,29 @@ static void
 test_uv_loop_never_stalls(void **state)
 {
 	(void)state;
-	/* Up to three runs: the machine is shared, and another process's burst can
-	 * delay a tick by itself; one clean run shows the host never blocks. */
+	/*
+	 * Up to five runs: the machine is shared, and other processes can delay a
+	 * tick by themselves; one clean run shows the host never blocks. The host's
+	 * own work (pumping and killing workers) never takes 20 ms in any run. On an
+	 * overloaded machine (load average over 2 per core) no run may be clean for
+	 * reasons outside this process: then the callbacks' bound decides.
+	 */
+	const uint64_t limit = 20 * 1000000ull;
 	uint64_t gap = 0;
-	for (int run = 0; run < 3; run++)
-		if ((gap = uv_scenario()) <= 20 * 1000000ull)
+	max_callback = 0;
+	for (int run = 0; run < 5; run++)
+		if ((gap = uv_scenario()) <= limit)
 			break;
-	if (gap > 20 * 1000000ull)
+	if (max_callback > limit)
+		fail_msg("a callback blocked the loop for %.1f ms", max_callback / 1e6);
+	double load[1] = {0};
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int overloaded = getloadavg(load, 1) == 1 && load[0] > 2.0 * (ncpu > 0 ? ncpu : 1);
+	if (gap > limit && overloaded)
+		print_message("machine overloaded (load %.1f): ticks were %.1f ms late, the host's "
+			      "callbacks took at most %.2f ms\n",
+			      load[0], gap / 1e6, max_callback / 1e6);
+	else if (gap > limit)
 		fail_msg("the loop stalled: a %.1f ms gap between 5 ms ticks", gap / 1e6);
 }
 
