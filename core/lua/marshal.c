@@ -125,7 +125,7 @@ encode_sorted(struct enc *e, int idx, int depth, uint32_t *count)
 		}
 		v[n++] = (struct pair){one.data, one.len, keylen};
 	}
-	if (rc == 0)
+	if (rc == 0 && n > 1) /* qsort(NULL, 0, ...) is undefined: an empty table */
 		qsort(v, n, sizeof(*v), cmp_pair);
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0)

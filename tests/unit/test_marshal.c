@@ -146,6 +146,12 @@ test_sorted_is_stable_across_states(void **state)
 			 0);
 	assert_int_equal(a.len, b.len);
 	assert_memory_equal(a.data, b.data, a.len);
+	/* Empty tables (nothing to sort; found by tests/fuzz/fuzz_plugin). */
+	struct buf e;
+	buf_init(&e);
+	assert_int_equal(encode_expr("{a = {}, b = {{}}}", MARSHAL_SORTED, &e, &d), 0);
+	expect_decoded(&e, "next(v.a) == nil and next(v.b[1]) == nil");
+	buf_fini(&e);
 	expect_decoded(&a, "v.zeta == 1 and v.alpha[3] == 1 and v.mid.a == 'x' and v[7] == 7");
 	buf_fini(&a);
 	buf_fini(&b);
