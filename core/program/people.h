@@ -5,9 +5,9 @@
  * Called by: cli/cmd_people.c (`tandem import people`, `tandem people ...`), tests,
  * and embedders.
  *
- * Implemented by: people_import.c (the import's driver, with people_csv.c, people_check.c,
- * people_write.c and people_mem.c; see people_import.h), people_read.c (listing, show,
- * export) and people_erase.c (erasure and pseudonyms).
+ * Implemented by: people_import.c (the import's driver, with people_csv.c, people_check.c
+ * and people_write.c; see people_import.h), people_read.c (listing, show, export) and
+ * people_erase.c (erasure and pseudonyms).
  *
  * Import contract:
  *  - The header names columns in any order, case-insensitively; `map` renames header

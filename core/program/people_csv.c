@@ -421,7 +421,7 @@ people_new_row(struct pimport *im, int line)
 	if (im->nrows == im->caprows &&
 	    people_reserve_rows(im, im->caprows ? (size_t)im->caprows * 2 : 1024) != 0)
 		return NULL;
-	/* Rows past nrows are still zero (people_big_alloc), so no memset of 180 bytes per row. */
+	/* Rows past nrows are still zero (pages_alloc), so no memset of 180 bytes per row. */
 	struct prow *r = &im->rows[im->nrows++];
 	r->line = line;
 	r->mgr = -1;
