@@ -150,7 +150,8 @@ int store_depth(const struct store *st);
 /* Runs one or more SQL statements without parameters (schema, pragmas). */
 int store_exec(struct store *st, const char *sql, struct diag *d);
 
-/* Prepares one statement; NULL + diag (naming the context) on failure. */
+/* Prepares one statement; NULL + diag (naming the context) on failure. Its binds and steps
+ * are the caller's to check: new code uses stmt_prepare() (store/stmt.h), which checks them. */
 sqlite3_stmt *store_prepare(struct store *st, const char *sql, struct diag *d);
 
 /* Fills d with "CONTEXT: SQLite message" (code DIAG_DB, or DIAG_CONFLICT for a constraint
