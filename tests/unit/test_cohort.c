@@ -1,0 +1,171 @@
+/* Unit tests for program/cohort: loading a program's cohort from the store (who
+ * takes part, kept pairs, history, vetoes, zones, managers) and building one by
+ * hand. */
+#include "policy_fixture.h"
+#include "store/store.h"
+
+static struct store *
+open_store(void)
+{
+	static int n;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/cohort%d.db", tmpdir, n++);
+	struct diag d;
+	struct store *st = store_open(path, STORE_CREATE, &d);
+	if (st == NULL)
+		fail_msg("store_open: %s", d.msg);
+	return st;
+}
+
+static void
+exec(struct store *st, const char *sql)
+{
+	struct diag d;
+	if (store_exec(st, sql, &d) < 0)
+		fail_msg("exec: %s", d.msg);
+}
+
+/* Six people (1 manages 2; 3 is on leave; 4 has a zone nobody knows), two programs. */
+static const char org_sql[] =
+    "INSERT INTO programs (id, name, created_at) VALUES (1, 'p', 'now'), (2, 'q', 'now');"
+    "INSERT INTO people (id, external_id, name, email, level, timezone, manager_id, status, "
+    "skills, languages, topics_wanted, created_at, updated_at) VALUES "
+    "(1, 'E1', 'Ann', 'a@x', 2, 'UTC', NULL, 'active', '[\"sql\"]', '[\"en\"]', '[]', 'now', "
+    "'now'),"
+    "(2, 'E2', 'Bo', 'b@x', 7, 'Asia/Tokyo', 1, 'active', '[]', '[\"en\"]', '[\"sql\"]', 'now', "
+    "'now'),"
+    "(3, 'E3', 'Cy', 'c@x', 6, 'UTC', NULL, 'leave', '[]', '[]', '[]', 'now', 'now'),"
+    "(4, 'E4', 'Di', 'd@x', 3, 'Mars/Olympus', NULL, 'active', '[]', '[]', '[]', 'now', 'now'),"
+    "(5, 'E5', 'Ed', 'e@x', 8, 'UTC', NULL, 'active', '[]', '[]', '[]', 'now', 'now'),"
+    "(6, 'E6', 'Fa', 'f@x', 9, 'UTC', NULL, 'active', '[]', '[]', '[]', 'now', 'now');"
+    "INSERT INTO enrollments (program_id, person_id, role, capacity, consent, created_at) "
+    "VALUES (1, 1, 'mentor', 2, 1, 'now'), (1, 2, 'mentee', 1, 1, 'now'),"
+    "(1, 3, 'mentee', 1, 1, 'now'), (1, 4, 'both', 3, 1, 'now'),"
+    "(1, 5, 'mentee', 1, 0, 'now'), (1, 6, 'mentee', 1, 1, 'now');"
+    "INSERT INTO matches (program_id, mentor_id, mentee_id, status, pinned, created_at) VALUES "
+    "(1, 1, 2, 'approved', 0, 'now'), (2, 4, 6, 'ended', 0, 'now'),"
+    "(1, 1, 6, 'rejected', 0, 'now'), (1, 1, 5, 'approved', 1, 'now'),"
+    "(1, 4, 6, 'proposed', 0, 'now');"
+    "INSERT INTO vetoes (program_id, mentor_id, mentee_id, created_at) VALUES (1, 4, 2, 'now');";
+
+static void
+test_load(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	exec(st, org_sql);
+	struct cohort c;
+	struct diag d;
+	if (cohort_load(st, 1, "p", &c, &d) < 0)
+		fail_msg("%s", d.msg);
+	assert_string_equal(c.program, "p");
+	assert_int_equal(c.program_id, 1);
+	/* Everyone is loaded (management chains), ordered by id. */
+	assert_int_equal(c.npeople, 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(c.people[i].id, i + 1);
+	assert_int_equal(c.people[1].manager, 0);
+	assert_int_equal(c.people[0].manager, -1);
+	assert_int_equal(cohort_person_index(&c, 4), 3);
+	assert_int_equal(cohort_person_index(&c, 99), -1);
+	/* Zones: offsets at the store's time; an unknown zone is not known. */
+	assert_true(c.people[0].tz_known);
+	assert_int_equal(c.people[0].tz_offset_min, 0);
+	assert_true(c.people[1].tz_known);
+	assert_int_equal(c.people[1].tz_offset_min, 540);
+	assert_false(c.people[3].tz_known);
+	/* Mentors 1 and 4 (both); mentees 2, 4 and 6: not 3 (on leave), not 5 (no consent). */
+	assert_int_equal(c.nmentors, 2);
+	assert_int_equal(c.mentors[0].person, 0);
+	assert_int_equal(c.mentors[0].capacity, 2);
+	assert_int_equal(c.mentors[1].person, 3);
+	assert_int_equal(c.nmentees, 3);
+	assert_int_equal(c.mentees[0].person, 1);
+	assert_int_equal(c.mentees[1].person, 3);
+	assert_int_equal(c.mentees[1].capacity, 1);
+	assert_int_equal(c.mentees[2].person, 5);
+	assert_string_equal(c.mentees[1].role, "both");
+	assert_int_equal(cohort_mentor_of(&c, 3), 1);
+	assert_int_equal(cohort_mentee_of(&c, 0), -1);
+	/* Kept: the approved 1-2; 1-5 is pinned but 5 has not consented. */
+	assert_int_equal(c.nkept, 1);
+	assert_int_equal(c.kept[0].mentor, 0);
+	assert_int_equal(c.kept[0].mentee, 0);
+	assert_int_equal(c.kept[0].match_id, 1);
+	/* History: matches that met, in any program (the ended 4-6 of q, the approved 1-2 and
+	 * 1-5); not the proposal nor the rejection. */
+	assert_int_equal(c.nhistory, 3);
+	assert_true(feat_pred_holds(c.snap, FPRED_PREVIOUSLY_PAIRED, 1, 2));
+	assert_false(feat_pred_holds(c.snap, FPRED_PREVIOUSLY_PAIRED, 0, 2));
+	assert_true(feat_pred_holds(c.snap, FPRED_REPORTING_CHAIN, 0, 0));
+	/* The veto 4-2 of this program. */
+	assert_int_equal(c.nvetoes, 1);
+	assert_int_equal(feat_check(c.snap, &(struct feat_rules){0}, 1, 0), FV_VETOED);
+	cohort_fini(&c);
+
+	/* Another program: nobody enrolled, the people are there all the same. */
+	if (cohort_load(st, 2, "q", &c, &d) < 0)
+		fail_msg("%s", d.msg);
+	assert_int_equal(c.npeople, 6);
+	assert_int_equal(c.nmentors + c.nmentees + c.nkept, 0);
+	cohort_fini(&c);
+	store_close(st);
+}
+
+/* A list column that is not JSON fails the load and names the person. */
+static void
+test_load_bad_list(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	exec(st, org_sql);
+	exec(st, "UPDATE people SET languages = 'en, fr' WHERE id = 6");
+	struct cohort c;
+	struct diag d;
+	diag_clear(&d);
+	assert_int_equal(cohort_load(st, 1, "p", &c, &d), -1);
+	assert_non_null(strstr(d.msg, "person E6"));
+	assert_non_null(strstr(d.msg, "languages is not a JSON list"));
+	cohort_fini(&c);
+	store_close(st);
+}
+
+/* By hand: elements start zeroed (people with no manager), finish builds the snapshot
+ * with a fresh id each time. */
+static void
+test_by_hand(void **state)
+{
+	(void)state;
+	struct cohort c;
+	struct diag d;
+	make_cohort(&c, 3, 4, 9);
+	assert_int_equal(c.npeople, 7);
+	assert_null(c.snap);
+	assert_int_equal(cohort_finish(&c, &d), 0);
+	assert_non_null(c.snap);
+	assert_int_equal(feat_nmentors(c.snap), 3);
+	assert_int_equal(feat_nmentees(c.snap), 4);
+	uint64_t id = c.id;
+	assert_int_equal(cohort_finish(&c, &d), 0);
+	assert_true(c.id != id);
+	struct cohort_person *p = cohort_add_person(&c);
+	assert_non_null(p);
+	assert_int_equal(p->manager, -1);
+	assert_null(p->external_id);
+	assert_int_equal(cohort_add_kept(&c, 0, 1, 7, 1), 0);
+	assert_int_equal(c.kept[c.nkept - 1].match_id, 7);
+	cohort_fini(&c);
+	assert_int_equal(c.npeople, 0);
+	assert_null(c.snap);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_load_bad_list),
+	    cmocka_unit_test(test_by_hand),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
