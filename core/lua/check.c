@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "lua/shape.h"
+
 static const char *const default_features[] = {
 	"topic_fit",      "level_gap",       "generation_gap", "cross_department",
 	"cross_location", "shared_language", "tz_distance",    NULL,
@@ -44,82 +46,49 @@ set_int(lua_State *L, const char *k, lua_Integer v)
 	lua_setfield(L, -2, k);
 }
 
+/*
+ * The synthetic mentor and mentee, in the store's own forms (lists and
+ * attributes as JSON text), built into tables by lua/shape exactly as a real
+ * run builds them from the database.
+ */
+static const struct shape_person synthetic_mentor = {
+	.id = "E0002", .name = "Ana Silva", .email = "ana.silva@example.com",
+	.title = "Software Engineer", .department = "Engineering", .team = "Platform",
+	.location = "Lisbon", .timezone = "Europe/Lisbon", .generation = "gen_z", .level = 2,
+	.languages = "[\"en\",\"pt\"]",
+	.skills = "[\"generative_ai\",\"social_media\",\"python\"]",
+	.topics_wanted = "[\"leadership\",\"negotiation\"]",
+	.attributes = "{\"pronouns\":\"she/her\"}",
+};
+static const struct shape_person synthetic_mentee = {
+	.id = "E0001", .name = "Claire Martin", .email = "claire.martin@example.com",
+	.title = "Chief Financial Officer", .department = "Finance", .team = "Leadership",
+	.location = "Paris", .timezone = "Europe/Paris", .generation = "gen_x", .level = 8,
+	.languages = "[\"en\",\"fr\"]",
+	.skills = "[\"leadership\",\"negotiation\",\"finance\"]",
+	.topics_wanted = "[\"generative_ai\",\"social_media\"]",
+	.attributes = "{\"pronouns\":\"she/her\"}",
+};
+static const struct shape_enrollment mentor_enrollment = {
+	.role = "mentor", .capacity = 2, .topics_offered = "[]", .topics_wanted = "[]",
+	.availability = "[\"mon-am\",\"wed-pm\"]", .attributes = "{}",
+};
+static const struct shape_enrollment mentee_enrollment = {
+	.role = "mentee", .capacity = 2, .topics_offered = "[]", .topics_wanted = "[]",
+	.availability = "[\"mon-am\",\"wed-pm\"]", .attributes = "{}",
+};
+
+/* stack: +1 */
 static void
-set_list(lua_State *L, const char *k, const char *const *items)
+push_mentor(lua_State *L)
 {
-	lua_newtable(L);
-	for (int i = 0; items[i]; i++) {
-		lua_pushstring(L, items[i]);
-		lua_rawseti(L, -2, i + 1);
-	}
-	lua_setfield(L, -2, k);
+	shape_push_member(L, &synthetic_mentor, &mentor_enrollment);
 }
 
-struct person {
-	int id;
-	const char *ext, *name, *email, *title;
-	int level;
-	const char *dept, *team, *loc, *tz;
-	int manager, birth;
-	const char *gen, *hired, *role;
-	const char *const *skills, *const *wanted, *const *langs, *const *offered;
-};
-
-static const char *const mentor_skills[] = {"generative_ai", "social_media", "python", NULL};
-static const char *const mentor_wanted[] = {"leadership", "negotiation", NULL};
-static const char *const mentee_skills[] = {"leadership", "negotiation", "finance", NULL};
-static const char *const mentee_wanted[] = {"generative_ai", "social_media", NULL};
-static const char *const langs_a[] = {"en", "pt", NULL};
-static const char *const langs_b[] = {"en", "fr", NULL};
-static const char *const availability[] = {"mon-am", "wed-pm", NULL};
-
-static const struct person synthetic_mentor = {
-	2, "E0002", "Ana Silva", "ana.silva@example.com", "Software Engineer", 2,
-	"Engineering", "Platform", "Lisbon", "Europe/Lisbon", 7, 2001, "gen_z", "2023-09-01",
-	"mentor", mentor_skills, mentor_wanted, langs_a, mentor_skills,
-};
-static const struct person synthetic_mentee = {
-	1, "E0001", "Claire Martin", "claire.martin@example.com", "Chief Financial Officer", 8,
-	"Finance", "Leadership", "Paris", "Europe/Paris", 0, 1968, "gen_x", "1998-03-16",
-	"mentee", mentee_skills, mentee_wanted, langs_b, mentee_skills,
-};
-
-/* A person row (every column of `people`) plus the enrollment fields. stack: +1 */
 static void
-push_person(lua_State *L, const struct person *p)
+push_mentee(lua_State *L)
 {
-	lua_createtable(L, 0, 30);
-	set_int(L, "id", p->id);
-	set_str(L, "external_id", p->ext);
-	set_str(L, "name", p->name);
-	set_str(L, "email", p->email);
-	set_str(L, "title", p->title);
-	set_int(L, "level", p->level);
-	set_str(L, "department", p->dept);
-	set_str(L, "team", p->team);
-	set_str(L, "location", p->loc);
-	set_str(L, "timezone", p->tz);
-	if (p->manager)
-		set_int(L, "manager_id", p->manager);
-	set_int(L, "birth_year", p->birth);
-	set_str(L, "generation", p->gen);
-	set_str(L, "hire_date", p->hired);
-	set_str(L, "status", "active");
-	set_list(L, "skills", p->skills);
-	set_list(L, "topics_wanted", p->wanted);
-	set_list(L, "languages", p->langs);
-	lua_newtable(L);
-	set_str(L, "pronouns", "she/her");
-	lua_setfield(L, -2, "attributes");
-	set_str(L, "created_at", "2026-01-05T09:00:00Z");
-	set_str(L, "updated_at", "2026-01-05T09:00:00Z");
-	/* enrollment */
-	set_str(L, "role", p->role);
-	set_int(L, "capacity", 2);
-	set_list(L, "topics_offered", p->offered);
-	set_list(L, "availability", availability);
-	lua_pushboolean(L, 1);
-	lua_setfield(L, -2, "consent");
+	shape_push_member(L, &synthetic_mentee, &mentee_enrollment);
 }
 
 /* names: the feature names, each followed by a NUL (sent with the request). */
@@ -137,17 +106,11 @@ push_features(lua_State *L, const char *names, size_t len)
 static void
 push_match(lua_State *L)
 {
-	lua_createtable(L, 0, 8);
-	set_int(L, "id", 1);
-	set_str(L, "program", "pilot");
-	set_str(L, "status", "active");
-	lua_pushnumber(L, 0.82);
-	lua_setfield(L, -2, "score");
-	set_str(L, "created_at", "2026-01-12T10:00:00Z");
-	push_person(L, &synthetic_mentor);
-	lua_setfield(L, -2, "mentor");
-	push_person(L, &synthetic_mentee);
-	lua_setfield(L, -2, "mentee");
+	static const struct shape_match m = {.id = 1, .program = "pilot", .status = "active",
+					     .created_at = "2026-01-12T10:00:00Z", .score = 0.82};
+	push_mentor(L);
+	push_mentee(L);
+	shape_push_match(L, &m);
 }
 
 static void
@@ -172,7 +135,7 @@ push_event(lua_State *L, const char *kind)
 	set_int(L, "id", 1);
 	set_str(L, "kind", kind);
 	set_str(L, "at", "2026-01-19T10:00:00Z");
-	set_int(L, "subject_id", synthetic_mentor.id);
+	set_int(L, "subject_id", 2); /* the mentor's people.id */
 	set_str(L, "program", "pilot");
 	lua_createtable(L, 0, 3);
 	set_int(L, "match_id", 1);
@@ -187,9 +150,9 @@ push_query(lua_State *L)
 {
 	lua_createtable(L, 0, 3);
 	lua_createtable(L, 2, 0);
-	push_person(L, &synthetic_mentor);
+	push_mentor(L);
 	lua_rawseti(L, -2, 1);
-	push_person(L, &synthetic_mentee);
+	push_mentee(L);
 	lua_rawseti(L, -2, 2);
 	lua_setfield(L, -2, "people");
 	lua_createtable(L, 1, 0);
@@ -217,10 +180,10 @@ build_args(lua_State *L)
 	switch (kind) {
 	case PLUGIN_POLICY:
 		if (strcmp(hook, "capacity") == 0) {
-			push_person(L, &synthetic_mentor);
+			push_mentor(L);
 		} else { /* score, prefer_mentor, prefer_mentee */
-			push_person(L, &synthetic_mentor);
-			push_person(L, &synthetic_mentee);
+			push_mentor(L);
+			push_mentee(L);
 			size_t len;
 			const char *names = lua_tolstring(L, lua_upvalueindex(4), &len);
 			push_features(L, names, len);

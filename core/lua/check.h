@@ -9,14 +9,14 @@
  *   cadence plan(match, ctx)      reward grant(event, ctx)
  *   report  build(q, ctx)         job    run(ctx)
  *   any other hook of those kinds: (ctx).
- * The mentor and mentee are person tables with every column of the people table
- * plus the enrollment fields (role, capacity, topics_offered, topics_wanted,
- * availability, consent, attributes); the features table holds every built-in
- * feature name with a value in [0, 1]; match/event/ctx/q are documented in
- * docs/plugin-api.md.
+ * The mentor and mentee are person tables built by lua/shape, exactly as a real
+ * run builds them (id is the external id; docs/plugin-api.md, "What hooks
+ * receive"); the features table holds every feature name given to
+ * plugin_check_set_features with a value in [0, 1]; match/event/ctx/q are
+ * documented there too.
  *
- * Each call runs under the plugin's per-call limits, in a worker when the
- * limits say isolate, so a hook that hangs in C is killed at its deadline.
+ * Each call is an operation in the plugin's worker (plugin_exec) under the
+ * plugin's per-call limits, so a hook that hangs in C is killed at its deadline.
  *
  * Who calls it: cli/cmd_plugins.c, and the unit tests.
  */

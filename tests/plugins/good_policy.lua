@@ -10,8 +10,8 @@ return tandem.policy{
   api = 1,
   description = "A test policy that prefers topic fit across generations.",
   score = function(mentor, mentee, features)
-    local ok, t = pcall(tandem.time.parse, mentor.hire_date)
-    assert(ok and t > 0)
+    local ok, t = pcall(tandem.time.parse, "2023-09-01")
+    assert(ok and t > 0 and mentor.generation)
     return features.topic_fit * 2 + bonus(mentor, mentee)
   end,
   capacity = function(mentor)
