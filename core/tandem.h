@@ -299,6 +299,11 @@ TANDEM_API double tandem_run_total(const struct tandem_run *r);
  * dry run. Owned by the run. */
 TANDEM_API const char *tandem_run_id(const struct tandem_run *r);
 
+/* The whole run as a JSON object, the document `tandem match run --json` prints
+ * (program, policy, pairs with scores, unmatched, total, run_id, dry_run, ...;
+ * with TANDEM_MATCH_EXPLAIN each pair's explanation too). Owned by the run. */
+TANDEM_API const char *tandem_run_json(const struct tandem_run *r);
+
 /* Releases a run (NULL is fine). */
 TANDEM_API void tandem_run_free(struct tandem_run *r);
 

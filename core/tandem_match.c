@@ -2,7 +2,8 @@
  * tandem_match: the policy and match-run half of the public facade (tandem.h):
  * loading a policy by name, path or source text, running a program's match (dry
  * or stored) and handing the proposals back as plain data, listing matches.
- * Called by embedders only; the CLI drives the same program/ modules itself.
+ * Called by embedders only. A run goes through the match pipeline's stages
+ * (program/match_run.h: cohort, solve, store, the run document), as the CLI's do.
  *
  * Policies from a string: the plugin host loads plugins from files (a worker
  * reads and checks the file before the host does, and later workers may read it
@@ -19,19 +20,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
-#include "program/config.h"
-#include "program/matches.h"
 #include "program/cohort.h"
+#include "program/config.h"
 #include "program/explain.h"
+#include "program/match_run.h"
+#include "program/matches.h"
 #include "program/policy.h"
-#include "program/score.h"
 #include "program/solve.h"
-#include "store/store.h"
 
 struct tandem_policy {
 	struct policy *pol;
@@ -219,6 +218,7 @@ struct tandem_run {
 	int nunmatched;
 	double total;
 	char *run_id;
+	char *json; /* the run as `tandem match run --json` prints it */
 };
 
 void
@@ -243,6 +243,7 @@ tandem_run_free(struct tandem_run *r)
 	free(r->explanations);
 	free(r->unmatched);
 	free(r->run_id);
+	free(r->json);
 	free(r);
 }
 
@@ -280,6 +281,12 @@ const char *
 tandem_run_id(const struct tandem_run *r)
 {
 	return r ? r->run_id : NULL;
+}
+
+const char *
+tandem_run_json(const struct tandem_run *r)
+{
+	return r ? r->json : NULL;
 }
 
 static char *
@@ -335,11 +342,12 @@ person_field(const struct cohort *co, int person, int name)
 	return name ? p->name : p->external_id;
 }
 
-/* Copies the solver's result into a run the caller owns. */
+/* Copies the solver's result (and its JSON document) into a run the caller owns. */
 static struct tandem_run *
-run_build(const struct policy *pol, const struct cohort *co,
-	  const struct solve_result *res, int explain, struct diag *d)
+run_build(const struct match_run *mr, int explain, int dry_run, struct diag *d)
 {
+	const struct cohort *co = &mr->cohort;
+	const struct solve_result *res = &mr->res;
 	struct tandem_run *r = calloc(1, sizeof(*r));
 	int oom = r == NULL;
 	if (!oom && res->npairs > 0) {
@@ -369,12 +377,21 @@ run_build(const struct policy *pol, const struct cohort *co,
 		p->lua = pair->lua;
 		p->kept = pair->kept;
 		if (!oom && explain)
-			oom |= explain_proposal(r, i, pol, co, pair) != 0;
+			oom |= explain_proposal(r, i, mr->pol, co, pair) != 0;
 	}
 	for (int i = 0; !oom && i < res->nunmatched; i++) {
 		r->nunmatched = i + 1;
 		r->unmatched[i] =
 		    dup_str(person_field(co, co->mentees[res->unmatched[i]].person, 0), &oom);
+	}
+	if (!oom && !dry_run)
+		r->run_id = dup_str(mr->run_id, &oom);
+	if (!oom) {
+		/* The same document as `tandem match run --json` (--explain with EXPLAIN). */
+		json_t *doc = match_run_json(mr, explain, dry_run);
+		r->json = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(doc);
+		oom |= r->json == NULL;
 	}
 	if (oom) {
 		tandem_run_free(r);
@@ -385,82 +402,28 @@ run_build(const struct policy *pol, const struct cohort *co,
 	return r;
 }
 
-/* "run-20270111T090000Z-1a2b": the store's time, compacted, and a few varying bits. */
-static char *
-make_run_id(struct store *st, struct diag *d)
-{
-	char ts[STORE_TIME_MAX], compact[STORE_TIME_MAX];
-	if (store_timestamp(st, ts) != 0) {
-		diag_set(d, DIAG_INTERNAL, "cannot format the current time for the run id");
-		return NULL;
-	}
-	size_t k = 0;
-	for (const char *p = ts; *p && k + 1 < sizeof(compact); p++)
-		if (*p != '-' && *p != ':')
-			compact[k++] = *p;
-	compact[k] = '\0';
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	char buf[64];
-	snprintf(buf, sizeof(buf), "run-%s-%04x", compact,
-		 (unsigned)((now.tv_nsec / 1000) ^ (unsigned)getpid()) & 0xffff);
-	char *s = strdup(buf);
-	if (s == NULL)
-		diag_set(d, DIAG_NOMEM, "out of memory");
-	return s;
-}
-
-/* The policy a run uses: the caller's, or the program's `policy` in tandem.lua. */
-static struct policy *
-run_policy(struct tandem *t, struct tandem_policy *given, const struct config_program *prog,
-	   struct diag *d)
-{
-	if (given != NULL)
-		return given->pol;
-	if (prog->policy == NULL) {
-		diag_set(d, DIAG_INVALID,
-			 "program '%s' names no policy: pass one or set policy = \"...\" in "
-			 "tandem.lua",
-			 prog->name);
-		return NULL;
-	}
-	pthread_once(&policy_kind_once, register_policy_kind);
-	struct policy *pol = policy_open(t->dir, prog->policy, d);
-	if (pol == NULL && d->code == DIAG_NOTFOUND)
-		diag_prefix(d, "tandem.lua:%d: program '%s': field 'policy'", prog->line,
-			    prog->name);
-	return pol;
-}
-
-/* Solves (and unless dry, stores) one run; the cohort and result are the caller's. */
+/*
+ * The pipeline's stages (program/match_run.h) over a policy the caller may own:
+ * match_run_solve resolves and owns its policy by reference, while a facade run
+ * borrows a tandem_policy that outlives it, so the stages are called one by one
+ * on a struct match_run whose pol is released before match_run_fini.
+ */
 static struct tandem_run *
-run_solve(struct tandem *t, int64_t program_id, const struct config_program *prog,
-	  struct policy *pol, int flags, struct diag *d)
+run_solve(struct tandem *t, const struct match_run_ctx *x, struct policy *pol, int flags,
+	  struct diag *d)
 {
-	struct cohort co;
-	cohort_init(&co);
-	struct solve_result res;
-	memset(&res, 0, sizeof(res));
+	int dry = (flags & TANDEM_MATCH_DRY_RUN) != 0;
+	struct match_run mr;
+	memset(&mr, 0, sizeof(mr));
+	cohort_init(&mr.cohort);
+	mr.pol = pol;
 	struct tandem_run *r = NULL;
-	char *run_id = NULL;
-	if (cohort_load(t->st, program_id, prog->name, &co, d) != 0 ||
-	    solve_cohort(pol, &co, &res, d) != 0)
-		goto out;
-	if (!(flags & TANDEM_MATCH_DRY_RUN)) {
-		int n;
-		if ((run_id = make_run_id(t->st, d)) == NULL ||
-		    matches_store_run(t->st, &co, pol, &res, run_id, t->actor, &n, d) != 0)
-			goto out;
-	}
-	r = run_build(pol, &co, &res, (flags & TANDEM_MATCH_EXPLAIN) != 0, d);
-	if (r != NULL) {
-		r->run_id = run_id;
-		run_id = NULL;
-	}
-out:
-	free(run_id);
-	solve_result_fini(&res);
-	cohort_fini(&co);
+	if (cohort_load(x->st, x->program_id, x->prog->name, &mr.cohort, d) == 0 &&
+	    solve_cohort(pol, &mr.cohort, &mr.res, d) == 0 &&
+	    (dry || match_run_store(x, &mr, t->actor, d) == 0))
+		r = run_build(&mr, (flags & TANDEM_MATCH_EXPLAIN) != 0, dry, d);
+	mr.pol = NULL; /* borrowed */
+	match_run_fini(&mr);
 	return r;
 }
 
@@ -475,14 +438,18 @@ tandem_match_run(struct tandem *t, const char *program, struct tandem_policy *po
 	struct diag d;
 	diag_clear(&d);
 	struct config cfg;
-	const struct config_program *prog;
-	int64_t program_id;
+	struct match_run_ctx x = {.st = t->st, .ws = t->dir};
 	struct tandem_run *r = NULL;
-	int rc = tandem__open_program(t, program, &cfg, &prog, &program_id, &d);
-	struct policy *pol = rc == 0 ? run_policy(t, policy, prog, &d) : NULL;
+	struct policy *pol = NULL;
+	if (tandem__open_program(t, program, &cfg, &x.prog, &x.program_id, &d) == 0) {
+		if (policy == NULL)
+			pthread_once(&policy_kind_once, register_policy_kind);
+		/* NULL: the program's `policy` in tandem.lua, errors at its line. */
+		pol = policy ? policy->pol : match_run_policy(&x, NULL, &d);
+	}
 	if (pol != NULL)
-		r = run_solve(t, program_id, prog, pol, flags, &d);
-	if (pol != NULL && policy == NULL)
+		r = run_solve(t, &x, pol, flags, &d);
+	if (policy == NULL)
 		policy_delete(pol);
 	config_fini(&cfg);
 	if (r == NULL) {

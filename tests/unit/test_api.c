@@ -208,6 +208,7 @@ test_null_handle(void **state)
 	assert_int_equal(tandem_run_count(NULL), 0);
 	assert_null(tandem_run_proposal(NULL, 0));
 	assert_null(tandem_run_id(NULL));
+	assert_null(tandem_run_json(NULL));
 }
 
 /* ---- the workspace ---------------------------------------------------------------- */
@@ -548,6 +549,14 @@ test_match_dry_explained(void **state)
 	assert_non_null(p->explanation_json);
 	assert_non_null(strstr(p->explanation_json, "\"policy\":\"from-string\""));
 	assert_non_null(strstr(p->explanation_json, "\"constraints\""));
+	/* The run document, as `tandem match run --json --explain` prints it. */
+	const char *doc = tandem_run_json(r);
+	assert_non_null(doc);
+	assert_non_null(strstr(doc, "\"program\":\"p1\""));
+	assert_non_null(strstr(doc, "\"policy\":\"from-string\""));
+	assert_non_null(strstr(doc, "\"explanation\""));
+	assert_non_null(strstr(doc, "\"run_id\":null"));
+	assert_non_null(strstr(doc, "\"dry_run\":true"));
 	tandem_run_free(r);
 	/* Nothing stored by a dry run. */
 	char *json = tandem_matches_json(f->t, "p1", NULL, &err);
@@ -578,6 +587,9 @@ test_match_stored_and_listed(void **state)
 	assert_int_equal(strncmp(tandem_run_id(r), "run-", 4), 0);
 	char run_id[64];
 	snprintf(run_id, sizeof(run_id), "\"run_id\":\"%s\"", tandem_run_id(r));
+	assert_non_null(strstr(tandem_run_json(r), run_id));
+	assert_non_null(strstr(tandem_run_json(r), "\"dry_run\":false"));
+	assert_null(strstr(tandem_run_json(r), "\"explanation\""));
 	tandem_run_free(r);
 	/* The run does not keep the policy: it may be freed first, or reused. */
 	r = tandem_match_run(f->t, "p1", pol, TANDEM_MATCH_DRY_RUN, &err);
