@@ -54,18 +54,42 @@ match_run_id(struct store *st, char id[MATCH_RUN_ID_MAX], struct diag *d)
 	return 0;
 }
 
-int
-match_run_solve(const struct match_run_ctx *x, const char *ref, struct match_run *run,
-		struct diag *d)
+/* Loads the cohort and solves it under run->pol. */
+static int
+load_and_solve(const struct match_run_ctx *x, struct match_run *run, struct diag *d)
+{
+	if (cohort_load(x->st, x->program_id, x->prog->name, &run->cohort, d) < 0 ||
+	    solve_cohort(run->pol, &run->cohort, &run->res, d) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+run_init(struct match_run *run)
 {
 	memset(run, 0, sizeof(*run));
 	cohort_init(&run->cohort);
 	snprintf(run->run_id, sizeof(run->run_id), "dry-run");
-	if ((run->pol = match_run_policy(x, ref, d)) == NULL ||
-	    cohort_load(x->st, x->program_id, x->prog->name, &run->cohort, d) < 0 ||
-	    solve_cohort(run->pol, &run->cohort, &run->res, d) < 0)
+}
+
+int
+match_run_solve(const struct match_run_ctx *x, const char *ref, struct match_run *run,
+		struct diag *d)
+{
+	run_init(run);
+	if ((run->pol = match_run_policy(x, ref, d)) == NULL)
 		return -1;
-	return 0;
+	return load_and_solve(x, run, d);
+}
+
+int
+match_run_solve_with(const struct match_run_ctx *x, struct policy *pol, struct match_run *run,
+		     struct diag *d)
+{
+	run_init(run);
+	run->pol = pol;
+	run->pol_borrowed = 1;
+	return load_and_solve(x, run, d);
 }
 
 int
@@ -97,7 +121,8 @@ match_run_fini(struct match_run *run)
 {
 	solve_result_fini(&run->res);
 	cohort_fini(&run->cohort);
-	policy_delete(run->pol);
+	if (!run->pol_borrowed)
+		policy_delete(run->pol);
 	run->pol = NULL;
 }
 

@@ -54,9 +54,11 @@ enum { MATCH_RUN_ID_MAX = 64 };
 /* "run-20270111T090000Z-1a2b": the store's time, compacted, and a few varying bits. */
 int match_run_id(struct store *st, char id[MATCH_RUN_ID_MAX], struct diag *d);
 
-/* One run: the policy, the cohort and the solver's result, owned together. */
+/* One run: the policy, the cohort and the solver's result, owned together (the policy
+ * only when the run resolved it: see match_run_solve_with). */
 struct match_run {
 	struct policy *pol;
+	int pol_borrowed; /* 1: pol belongs to the caller of match_run_solve_with */
 	struct cohort cohort;
 	struct solve_result res;
 	char run_id[MATCH_RUN_ID_MAX]; /* set by match_run_store */
@@ -67,6 +69,11 @@ struct match_run {
  * release it with match_run_fini, also when this fails. */
 int match_run_solve(const struct match_run_ctx *x, const char *ref, struct match_run *run,
 		    struct diag *d);
+
+/* The same with a policy the caller has loaded and keeps (an embedder's handle): the
+ * run borrows it, and match_run_fini leaves it alone. */
+int match_run_solve_with(const struct match_run_ctx *x, struct policy *pol, struct match_run *run,
+			 struct diag *d);
 
 /* Stores the run's proposals under a new run id (matches_store_run). */
 int match_run_store(const struct match_run_ctx *x, struct match_run *run, const char *actor,

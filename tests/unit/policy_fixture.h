@@ -1,8 +1,9 @@
 /*
  * policy_fixture: what the unit tests of the match pipeline share (test_policy,
- * test_solve, test_score, test_explain, test_cohort): a scratch folder for
- * policy files, small random cohorts built by hand, and a policy whose Lua
- * score has a known formula. A header of static functions: each test program
+ * test_solve, test_score, test_explain, test_cohort, test_match_run): a scratch folder for
+ * policy files, small random cohorts built by hand, a policy whose Lua score
+ * has a known formula, and a small organization in a store (test_cohort,
+ * test_match_run). A header of static functions: each test program
  * includes it once (static inline, so a program may leave some unused).
  */
 #ifndef TANDEM_TEST_POLICY_FIXTURE_H
@@ -21,6 +22,7 @@
 
 #include "program/cohort.h"
 #include "program/policy.h"
+#include "store/store.h"
 
 static char tmpdir[256];
 
@@ -125,5 +127,51 @@ const char score_policy[] =
     HEAD "forbid = { 'reporting_chain' }, require = { level_gap = { min = 1 } },\n"
 	 "weights = { topic_fit = 3, cross_department = 1, tz_distance = -0.5 },\n"
 	 "score = function(m, e, f) return 0.1 * m.level - 0.05 * e.level end }";
+
+/* ---- a small organization in a store ----------------------------------------------- */
+
+static inline struct store *
+open_store(void)
+{
+	static int n;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/cohort%d.db", tmpdir, n++);
+	struct diag d;
+	struct store *st = store_open(path, STORE_CREATE, &d);
+	if (st == NULL)
+		fail_msg("store_open: %s", d.msg);
+	return st;
+}
+
+static inline void
+exec(struct store *st, const char *sql)
+{
+	struct diag d;
+	if (store_exec(st, sql, &d) < 0)
+		fail_msg("exec: %s", d.msg);
+}
+
+/* Six people (1 manages 2; 3 is on leave; 4 has a zone nobody knows), two programs. */
+const char org_sql[] =
+    "INSERT INTO programs (id, name, created_at) VALUES (1, 'p', 'now'), (2, 'q', 'now');"
+    "INSERT INTO people (id, external_id, name, email, level, timezone, manager_id, status, "
+    "skills, languages, topics_wanted, created_at, updated_at) VALUES "
+    "(1, 'E1', 'Ann', 'a@x', 2, 'UTC', NULL, 'active', '[\"sql\"]', '[\"en\"]', '[]', 'now', "
+    "'now'),"
+    "(2, 'E2', 'Bo', 'b@x', 7, 'Asia/Tokyo', 1, 'active', '[]', '[\"en\"]', '[\"sql\"]', 'now', "
+    "'now'),"
+    "(3, 'E3', 'Cy', 'c@x', 6, 'UTC', NULL, 'leave', '[]', '[]', '[]', 'now', 'now'),"
+    "(4, 'E4', 'Di', 'd@x', 3, 'Mars/Olympus', NULL, 'active', '[]', '[]', '[]', 'now', 'now'),"
+    "(5, 'E5', 'Ed', 'e@x', 8, 'UTC', NULL, 'active', '[]', '[]', '[]', 'now', 'now'),"
+    "(6, 'E6', 'Fa', 'f@x', 9, 'UTC', NULL, 'active', '[]', '[]', '[]', 'now', 'now');"
+    "INSERT INTO enrollments (program_id, person_id, role, capacity, consent, created_at) "
+    "VALUES (1, 1, 'mentor', 2, 1, 'now'), (1, 2, 'mentee', 1, 1, 'now'),"
+    "(1, 3, 'mentee', 1, 1, 'now'), (1, 4, 'both', 3, 1, 'now'),"
+    "(1, 5, 'mentee', 1, 0, 'now'), (1, 6, 'mentee', 1, 1, 'now');"
+    "INSERT INTO matches (program_id, mentor_id, mentee_id, status, pinned, created_at) VALUES "
+    "(1, 1, 2, 'approved', 0, 'now'), (2, 4, 6, 'ended', 0, 'now'),"
+    "(1, 1, 6, 'rejected', 0, 'now'), (1, 1, 5, 'approved', 1, 'now'),"
+    "(1, 4, 6, 'proposed', 0, 'now');"
+    "INSERT INTO vetoes (program_id, mentor_id, mentee_id, created_at) VALUES (1, 4, 2, 'now');";
 
 #endif

@@ -2,51 +2,6 @@
  * takes part, kept pairs, history, vetoes, zones, managers) and building one by
  * hand. */
 #include "policy_fixture.h"
-#include "store/store.h"
-
-static struct store *
-open_store(void)
-{
-	static int n;
-	char path[512];
-	snprintf(path, sizeof(path), "%s/cohort%d.db", tmpdir, n++);
-	struct diag d;
-	struct store *st = store_open(path, STORE_CREATE, &d);
-	if (st == NULL)
-		fail_msg("store_open: %s", d.msg);
-	return st;
-}
-
-static void
-exec(struct store *st, const char *sql)
-{
-	struct diag d;
-	if (store_exec(st, sql, &d) < 0)
-		fail_msg("exec: %s", d.msg);
-}
-
-/* Six people (1 manages 2; 3 is on leave; 4 has a zone nobody knows), two programs. */
-static const char org_sql[] =
-    "INSERT INTO programs (id, name, created_at) VALUES (1, 'p', 'now'), (2, 'q', 'now');"
-    "INSERT INTO people (id, external_id, name, email, level, timezone, manager_id, status, "
-    "skills, languages, topics_wanted, created_at, updated_at) VALUES "
-    "(1, 'E1', 'Ann', 'a@x', 2, 'UTC', NULL, 'active', '[\"sql\"]', '[\"en\"]', '[]', 'now', "
-    "'now'),"
-    "(2, 'E2', 'Bo', 'b@x', 7, 'Asia/Tokyo', 1, 'active', '[]', '[\"en\"]', '[\"sql\"]', 'now', "
-    "'now'),"
-    "(3, 'E3', 'Cy', 'c@x', 6, 'UTC', NULL, 'leave', '[]', '[]', '[]', 'now', 'now'),"
-    "(4, 'E4', 'Di', 'd@x', 3, 'Mars/Olympus', NULL, 'active', '[]', '[]', '[]', 'now', 'now'),"
-    "(5, 'E5', 'Ed', 'e@x', 8, 'UTC', NULL, 'active', '[]', '[]', '[]', 'now', 'now'),"
-    "(6, 'E6', 'Fa', 'f@x', 9, 'UTC', NULL, 'active', '[]', '[]', '[]', 'now', 'now');"
-    "INSERT INTO enrollments (program_id, person_id, role, capacity, consent, created_at) "
-    "VALUES (1, 1, 'mentor', 2, 1, 'now'), (1, 2, 'mentee', 1, 1, 'now'),"
-    "(1, 3, 'mentee', 1, 1, 'now'), (1, 4, 'both', 3, 1, 'now'),"
-    "(1, 5, 'mentee', 1, 0, 'now'), (1, 6, 'mentee', 1, 1, 'now');"
-    "INSERT INTO matches (program_id, mentor_id, mentee_id, status, pinned, created_at) VALUES "
-    "(1, 1, 2, 'approved', 0, 'now'), (2, 4, 6, 'ended', 0, 'now'),"
-    "(1, 1, 6, 'rejected', 0, 'now'), (1, 1, 5, 'approved', 1, 'now'),"
-    "(1, 4, 6, 'proposed', 0, 'now');"
-    "INSERT INTO vetoes (program_id, mentor_id, mentee_id, created_at) VALUES (1, 4, 2, 'now');";
 
 static void
 test_load(void **state)
