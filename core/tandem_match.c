@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,17 +60,6 @@ rename_source(struct diag *d, const char *from, const char *to)
 	memcpy(d->msg, out, k + 1);
 }
 
-/* The "policy" kind's validator is process-wide state of the plugin host: install
- * it once, so that threads with their own handles do not race on it. */
-static pthread_once_t policy_kind_once = PTHREAD_ONCE_INIT;
-
-static void
-register_policy_kind(void)
-{
-	/* A failure here is reported again by policy_open, with its diag. */
-	policy_register(NULL);
-}
-
 static struct tandem_policy *
 policy_wrap(struct policy *pol, struct diag *d)
 {
@@ -94,7 +82,6 @@ tandem_policy_load(struct tandem *t, const char *ref, struct tandem_error *err)
 	}
 	struct diag d;
 	diag_clear(&d);
-	pthread_once(&policy_kind_once, register_policy_kind);
 	struct policy *pol = policy_open(t->dir, ref, &d);
 	struct tandem_policy *p = pol ? policy_wrap(pol, &d) : NULL;
 	if (p == NULL)
@@ -157,7 +144,6 @@ tandem_policy_load_string(struct tandem *t, const char *name, const char *source
 	}
 	struct diag d;
 	diag_clear(&d);
-	pthread_once(&policy_kind_once, register_policy_kind);
 	char *path = NULL, *copy = strdup(name);
 	if (copy == NULL) {
 		diag_set(&d, DIAG_NOMEM, "out of memory");
@@ -442,8 +428,6 @@ tandem_match_run(struct tandem *t, const char *program, struct tandem_policy *po
 	struct tandem_run *r = NULL;
 	struct policy *pol = NULL;
 	if (tandem__open_program(t, program, &cfg, &x.prog, &x.program_id, &d) == 0) {
-		if (policy == NULL)
-			pthread_once(&policy_kind_once, register_policy_kind);
 		/* NULL: the program's `policy` in tandem.lua, errors at its line. */
 		pol = policy ? policy->pol : match_run_policy(&x, NULL, &d);
 	}

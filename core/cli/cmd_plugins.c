@@ -15,21 +15,27 @@
 #include "program/policy.h"
 
 /*
- * Policies are validated by the policy engine's validator, and checked with the
- * real built-in feature names.
+ * The plugin host of a `tandem plugins` command: the built-in kinds plus the
+ * policy engine's, so policies are validated as `match run` validates them,
+ * and checked with the real built-in feature names.
  */
+struct plugins_ctx {
+	struct plugin_host *host;
+	const char *features[FEAT_COUNT + 1];
+};
+
 static int
-plugins_setup(void)
+plugins_setup(struct plugins_ctx *x)
 {
-	static const char *features[FEAT_COUNT + 1];
 	struct diag d;
 	diag_clear(&d);
-	if (policy_register(&d) != 0)
+	if ((x->host = plugin_host_new(&d)) == NULL || policy_register(x->host, &d) != 0) {
+		plugin_host_delete(x->host);
 		return cli_diag(&d);
+	}
 	for (int i = 0; i < FEAT_COUNT; i++)
-		features[i] = feat_name(i);
-	features[FEAT_COUNT] = NULL;
-	plugin_check_set_features(features);
+		x->features[i] = feat_name(i);
+	x->features[FEAT_COUNT] = NULL;
 	return 0;
 }
 
@@ -113,7 +119,7 @@ entry_json(const struct plugin_entry *e)
 }
 
 static int
-plugins_list(struct cli *c, int argc, char **argv)
+plugins_list(struct cli *c, struct plugins_ctx *x, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
 		list_help(stdout);
@@ -137,7 +143,7 @@ plugins_list(struct cli *c, int argc, char **argv)
 	struct plugin_list l;
 	struct diag d;
 	diag_clear(&d);
-	if (plugin_discover(c->dir, kind, NULL, &l, &d) != 0)
+	if (plugin_discover(x->host, c->dir, kind, NULL, &l, &d) != 0)
 		return cli_diag(&d);
 	if (json) {
 		json_t *a = json_array();
@@ -190,7 +196,7 @@ report_json(const struct plugin *p, const struct plugin_check_report *r)
 }
 
 static int
-plugins_check(struct cli *c, int argc, char **argv)
+plugins_check(struct cli *c, struct plugins_ctx *x, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
 		check_help(stdout);
@@ -204,7 +210,7 @@ plugins_check(struct cli *c, int argc, char **argv)
 	const char *file = argv[optind];
 	struct diag d;
 	diag_clear(&d);
-	struct plugin *p = plugin_load(file, NULL, &d);
+	struct plugin *p = plugin_load(x->host, file, NULL, &d);
 	if (p == NULL) {
 		if (json) {
 			json_t *o = json_object();
@@ -216,7 +222,7 @@ plugins_check(struct cli *c, int argc, char **argv)
 		return cli_diag(&d);
 	}
 	struct plugin_check_report r;
-	if (plugin_check_run(p, &r, &d) != 0) {
+	if (plugin_check_run(p, x->features, &r, &d) != 0) {
 		plugin_delete(p);
 		return cli_diag(&d);
 	}
@@ -260,11 +266,14 @@ cmd_plugins(struct cli *c, int argc, char **argv)
 		plugins_help(stdout);
 		return CLI_OK;
 	}
-	if (plugins_setup() != 0)
-		return CLI_FAIL;
-	if (strcmp(argv[1], "list") == 0)
-		return plugins_list(c, argc - 1, argv + 1);
-	if (strcmp(argv[1], "check") == 0)
-		return plugins_check(c, argc - 1, argv + 1);
-	return cli_usage("plugins", "unknown subcommand '%s' (list, check)", argv[1]);
+	int list = strcmp(argv[1], "list") == 0, check = strcmp(argv[1], "check") == 0;
+	if (!list && !check)
+		return cli_usage("plugins", "unknown subcommand '%s' (list, check)", argv[1]);
+	struct plugins_ctx x;
+	int rc = plugins_setup(&x);
+	if (rc != 0)
+		return rc;
+	rc = list ? plugins_list(c, &x, argc - 1, argv + 1) : plugins_check(c, &x, argc - 1, argv + 1);
+	plugin_host_delete(x.host);
+	return rc;
 }

@@ -42,7 +42,7 @@ api_declare(lua_State *L)
 	lua_replace(L, 1);                     /* stack: copy */
 	struct diag d;
 	diag_clear(&d);
-	if (kinds->validate(L, 1, kind, &d) != 0)
+	if (kinds->validate(kinds->ud, L, 1, kind, &d) != 0)
 		return luaL_error(L, "%s", d.msg);
 	lua_settop(L, 1);
 	push_decls(L); /* stack: decl, decls */

@@ -27,7 +27,8 @@ struct api_core_kinds {
 	int n;                    /* number of kinds; kind k is named names[k] */
 	const char *const *names; /* constructor names: "policy", "cadence", ... */
 	/* Validates the table at idx as a declaration of kind k: 0, or -1 with a diag. */
-	int (*validate)(lua_State *L, int idx, int kind, struct diag *d);
+	int (*validate)(void *ud, lua_State *L, int idx, int kind, struct diag *d);
+	void *ud; /* handed to validate */
 };
 
 /*

@@ -22,13 +22,6 @@ static const char *const default_features[] = {
 	"topic_fit",      "level_gap",       "generation_gap", "cross_department",
 	"cross_location", "shared_language", "tz_distance",    NULL,
 };
-static const char *const *feature_names = default_features;
-
-void
-plugin_check_set_features(const char *const *names)
-{
-	feature_names = names ? names : default_features;
-}
 
 /* ---- synthetic data ----------------------------------------------------------- */
 
@@ -439,8 +432,11 @@ now_ms(void)
 }
 
 int
-plugin_check_run(struct plugin *p, struct plugin_check_report *report, struct diag *d)
+plugin_check_run(struct plugin *p, const char *const *feature_names,
+		 struct plugin_check_report *report, struct diag *d)
 {
+	if (feature_names == NULL)
+		feature_names = default_features;
 	memset(report, 0, sizeof(*report));
 	char **hooks;
 	int n = plugin_hooks(p, &hooks, d);

@@ -12,7 +12,7 @@
  * The mentor and mentee are person tables built by lua/shape, exactly as a real
  * run builds them (id is the external id; docs/plugin-api.md, "What hooks
  * receive"); the features table holds every feature name given to
- * plugin_check_set_features with a value in [0, 1]; match/event/ctx/q are
+ * plugin_check_run with a value in [0, 1]; match/event/ctx/q are
  * documented there too.
  *
  * Each call is an operation in the plugin's worker (plugin_exec) under the
@@ -42,19 +42,15 @@ struct plugin_check_report {
 };
 
 /*
- * Runs every hook once. Returns 0 if the checks could be run (individual hook
- * failures are in the report; report->failed counts them), -1 with a diag if
- * not (out of memory). Release the report with plugin_check_fini().
+ * Runs every hook once; the synthetic features table holds `feature_names`
+ * (NULL-terminated; NULL = topic_fit, level_gap, generation_gap,
+ * cross_department, cross_location, shared_language, tz_distance: the policy
+ * engine passes its own). Returns 0 if the checks could be run (individual hook
+ * failures are in the report; report->failed counts them), -1 with a diag if not
+ * (out of memory). Release the report with plugin_check_fini().
  */
-int plugin_check_run(struct plugin *p, struct plugin_check_report *report, struct diag *d);
+int plugin_check_run(struct plugin *p, const char *const *feature_names,
+		     struct plugin_check_report *report, struct diag *d);
 void plugin_check_fini(struct plugin_check_report *report);
-
-/*
- * The feature names put in the synthetic features table. The default list is
- * topic_fit, level_gap, generation_gap, cross_department, cross_location,
- * shared_language, tz_distance; the policy engine may replace it (the array must
- * outlive the checks). NULL restores the default.
- */
-void plugin_check_set_features(const char *const *names);
 
 #endif

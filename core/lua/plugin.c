@@ -41,25 +41,28 @@ struct plugin {
 	struct worker *w;            /* NULL in in-process mode */
 	struct plugin *live;         /* the live plugin (in the worker, or in-process) */
 	int refused;                 /* the file declared something else when reloaded */
+	struct plugin *retired;      /* in-process: the loaded plugin whose state p took over */
+	struct plugin_kind_ops kinds[PLUGIN_KIND_COUNT]; /* copied from the host at load */
+	struct api_core_kinds api_kinds;                 /* the constructors' view of them */
 };
 
 static const char *const kind_constructors[PLUGIN_KIND_COUNT] = {"policy", "cadence", "reward",
 								 "report", "job"};
 
 static int
-validate_cb(lua_State *L, int idx, int kind, struct diag *d)
+validate_cb(void *ud, lua_State *L, int idx, int kind, struct diag *d)
 {
-	return plugin_decl_validate(L, idx, (enum plugin_kind)kind, d);
+	const struct plugin_kind_ops *kinds = ud;
+	return plugin_decl_validate(kinds, L, idx, (enum plugin_kind)kind, d);
 }
 
-static const struct api_core_kinds plugin_kinds = {PLUGIN_KIND_COUNT, kind_constructors,
-						   validate_cb};
-
+/* pcall body: installs the `tandem` table. stack: 1 the plugin's api_core_kinds */
 static int
 install_api(lua_State *L)
 {
+	const struct api_core_kinds *kinds = lua_touserdata(L, 1);
 	plugin_sandbox_push_tandem(L);
-	api_core_add_plugin_api(L, -1, &plugin_kinds);
+	api_core_add_plugin_api(L, -1, kinds);
 	plugin_sandbox_readonly(L, -1, "tandem");
 	lua_setglobal(L, "tandem");
 	return 0;
@@ -155,16 +158,17 @@ describe(struct plugin *p, struct diag *d)
 	return 0;
 }
 
-/* A sandbox with the plugin API, named after the file. */
+/* A sandbox with the plugin API (p's kinds), named after the file. */
 static lua_State *
-new_state(const char *path, const struct plugin_limits *lim, struct diag *d)
+new_state(struct plugin *p, const struct plugin_limits *lim, struct diag *d)
 {
 	lua_State *L = plugin_sandbox_new(lim, d);
 	if (L == NULL)
 		return NULL;
-	plugin_sandbox_set_name(L, path);
+	plugin_sandbox_set_name(L, p->path);
 	lua_pushcfunction(L, install_api);
-	if (plugin_sandbox_pcall(L, 0, 0, d) != 0) {
+	lua_pushlightuserdata(L, &p->api_kinds);
+	if (plugin_sandbox_pcall(L, 1, 0, d) != 0) {
 		plugin_sandbox_delete(L);
 		return NULL;
 	}
@@ -196,7 +200,8 @@ run_file(struct plugin *p, int *kind, struct diag *d)
 }
 
 static struct plugin *
-plugin_new(const char *path, const struct plugin_limits *lim, struct diag *d)
+plugin_new(const struct plugin_kind_ops *kinds, const char *path, const struct plugin_limits *lim,
+	   struct diag *d)
 {
 	struct plugin *p = calloc(1, sizeof(*p));
 	if (p == NULL || (p->path = strdup(path)) == NULL) {
@@ -206,6 +211,9 @@ plugin_new(const char *path, const struct plugin_limits *lim, struct diag *d)
 	}
 	if (lim != NULL)
 		p->caller = *lim;
+	memcpy(p->kinds, kinds, sizeof(p->kinds));
+	p->api_kinds = (struct api_core_kinds){PLUGIN_KIND_COUNT, kind_constructors, validate_cb,
+					       p->kinds};
 	p->decl_ref = LUA_NOREF;
 	buf_init(&p->decl);
 	return p;
@@ -219,6 +227,7 @@ plugin_free(struct plugin *p)
 	if (p->live != p)
 		plugin_free(p->live);
 	plugin_sandbox_delete(p->L);
+	plugin_free(p->retired); /* after the state: its constructors point into it */
 	buf_fini(&p->decl);
 	free(p->hooks);
 	free(p->path);
@@ -230,13 +239,13 @@ plugin_free(struct plugin *p)
 
 /* Loads the file into a live plugin in this process (the worker, or in-process). */
 static struct plugin *
-load_live(const char *path, const struct plugin_limits *caller, struct diag *d)
+load_live(const struct plugin *host, struct diag *d)
 {
-	struct plugin *p = plugin_new(path, caller, d);
+	struct plugin *p = plugin_new(host->kinds, host->path, &host->caller, d);
 	if (p == NULL)
 		return NULL;
 	int kind;
-	if ((p->L = new_state(path, caller, d)) == NULL || run_file(p, &kind, d) != 0) {
+	if ((p->L = new_state(p, &host->caller, d)) == NULL || run_file(p, &kind, d) != 0) {
 		plugin_free(p);
 		return NULL;
 	}
@@ -256,7 +265,7 @@ load_in_worker(void *arg, struct buf *out, struct diag *d)
 {
 	struct plugin *host = arg;
 	plugin_free(host->live);
-	host->live = load_live(host->path, &host->caller, d);
+	host->live = load_live(host, d);
 	if (host->live == NULL)
 		return -1;
 	int32_t kind = (int32_t)host->live->kind;
@@ -324,7 +333,7 @@ take_start(struct plugin *p, const struct buf *res, struct diag *d)
 		return -1;
 	if (!p->caller.isolate_set || p->caller.isolate) {
 		/* The host's data-only state: the declaration rebuilt from bytes. */
-		if ((p->L = new_state(p->path, &p->caller, d)) == NULL ||
+		if ((p->L = new_state(p, &p->caller, d)) == NULL ||
 		    marshal_push(p->L, p->decl.data, p->decl.len, NULL, hook_stub, d) != 0)
 			return diag_prefix(d, "%s", p->path);
 		if (lua_type(p->L, -1) != LUA_TTABLE) {
@@ -337,11 +346,12 @@ take_start(struct plugin *p, const struct buf *res, struct diag *d)
 }
 
 struct plugin *
-plugin_load(const char *path, const struct plugin_limits *lim, struct diag *d)
+plugin_load(const struct plugin_host *h, const char *path, const struct plugin_limits *lim,
+	    struct diag *d)
 {
 	struct plugin_limits r;
 	plugin_limits_resolve(lim, &r);
-	struct plugin *p = plugin_new(path, lim, d);
+	struct plugin *p = plugin_new(plugin_host_kinds(h), path, lim, d);
 	if (p == NULL)
 		return NULL;
 	struct worker_limits wl = worker_limits_of(&r);
@@ -375,7 +385,7 @@ plugin_load(const char *path, const struct plugin_limits *lim, struct diag *d)
 		p->api = live->api;
 		p->hooks = live->hooks, live->hooks = NULL;
 		p->nhooks = live->nhooks;
-		plugin_free(live);
+		p->retired = live; /* the state's constructors point at its kinds */
 		p->live = p;
 	}
 	return p;

@@ -85,16 +85,32 @@ int plugin_name_valid(const char *s);
 typedef int (*plugin_validate_fn)(lua_State *L, int idx, struct diag *d);
 
 /*
- * Registers the validator and the kind-specific field names (NULL-terminated;
- * used to list the valid fields when an unknown one is found) for a kind.
- * Replaces the previous registration; the built-in ones for cadence, reward,
- * report and job are installed by default. A kind with no validator accepts
- * any extra field (policy, until the policy engine registers its own).
- * Call once at start-up, before loading plugins (not thread-safe).
- * Returns -1 with a diag if `kind` is unknown.
+ * A plugin kind as a small table of operations, which the module of the domain
+ * registers (the policy module for "policy"): the kind-specific field names
+ * (NULL-terminated; listed when an unknown field is found) and the validator of
+ * a declaration. A kind with neither accepts any extra field.
  */
-int plugin_kind_set_validator(const char *kind, const char *const *fields,
-			      plugin_validate_fn fn, struct diag *d);
+struct plugin_kind_ops {
+	const char *const *fields;
+	plugin_validate_fn validate;
+};
+
+/*
+ * The registry of kinds, owned by its caller (no process-wide table). A new
+ * host has the built-in kinds (cadence, reward, report, job; "policy" accepts
+ * any field until the policy module registers its operations). Plugins copy the
+ * kinds when they are loaded: a host may be deleted once its plugins are
+ * loaded. NULL wherever a host is taken means the built-in kinds.
+ */
+struct plugin_host;
+
+struct plugin_host *plugin_host_new(struct diag *d);
+void plugin_host_delete(struct plugin_host *h);
+/* Replaces the operations of `kind` (NULL: the built-in ones). -1 if the kind is unknown. */
+int plugin_host_set_kind(struct plugin_host *h, const char *kind, const struct plugin_kind_ops *ops,
+			 struct diag *d);
+/* The host's table of PLUGIN_KIND_COUNT kinds (h may be NULL: the built-in ones). */
+const struct plugin_kind_ops *plugin_host_kinds(const struct plugin_host *h);
 
 /*
  * Helpers for validators. plugin_decl_field checks (raw read) that field `name`
@@ -110,7 +126,8 @@ int plugin_decl_field(lua_State *L, int idx, const char *name, int type, int req
  * kind's validator); 0 or -1 with a diag naming the field. The constructors'
  * callback; raw reads only.
  */
-int plugin_decl_validate(lua_State *L, int idx, enum plugin_kind kind, struct diag *d);
+int plugin_decl_validate(const struct plugin_kind_ops *kinds, lua_State *L, int idx,
+			 enum plugin_kind kind, struct diag *d);
 
 /* Reads and checks the declaration's `limits` (raw); fills *out, zero = not
  * given. Returns 1 if present, 0 if absent, -1 with a diag. */
@@ -120,7 +137,8 @@ int plugin_decl_limits(lua_State *L, int idx, struct plugin_limits *out, struct 
 struct plugin;
 
 /*
- * Loads `path`: in its worker (started here) unless lim says isolate = 0. The
+ * Loads `path` with the kinds of host h (NULL: the built-in ones): in its worker
+ * (started here) unless lim says isolate = 0. The
  * file runs in a fresh sandbox with the full `tandem` API under one call's
  * budget and the load deadline (lim's deadline_ms), and must return a
  * declaration of any kind. Returns NULL with a diag on failure:
@@ -128,7 +146,8 @@ struct plugin;
  * killed after 1000 ms wall-clock deadline" (or another death) for a worker that
  * had to be killed.
  */
-struct plugin *plugin_load(const char *path, const struct plugin_limits *lim, struct diag *d);
+struct plugin *plugin_load(const struct plugin_host *h, const char *path,
+			   const struct plugin_limits *lim, struct diag *d);
 /* Kills the worker and frees everything. NULL is a no-op. */
 void plugin_delete(struct plugin *p);
 

@@ -113,12 +113,9 @@ static const char *const reward_fields[] = {"on", "grant", NULL};
 static const char *const report_fields[] = {"title", "build", NULL};
 static const char *const job_fields[] = {"schedule", "run", NULL};
 
-struct kind_def {
-	const char *const *fields;
-	plugin_validate_fn fn;
-};
-
-static struct kind_def kind_defs[PLUGIN_KIND_COUNT] = {
+/* The built-in kinds; "policy" accepts any field until a host registers the policy
+ * module's operations. Constant: the registry a caller changes is its own copy. */
+static const struct plugin_kind_ops builtin_kinds[PLUGIN_KIND_COUNT] = {
 	[PLUGIN_POLICY] = {NULL, NULL},
 	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence},
 	[PLUGIN_REWARD] = {reward_fields, validate_reward},
@@ -126,16 +123,43 @@ static struct kind_def kind_defs[PLUGIN_KIND_COUNT] = {
 	[PLUGIN_JOB] = {job_fields, validate_job},
 };
 
+struct plugin_host {
+	struct plugin_kind_ops kinds[PLUGIN_KIND_COUNT];
+};
+
+struct plugin_host *
+plugin_host_new(struct diag *d)
+{
+	struct plugin_host *h = malloc(sizeof(*h));
+	if (h == NULL) {
+		diag_set(d, DIAG_NOMEM, "out of memory creating a plugin host");
+		return NULL;
+	}
+	memcpy(h->kinds, builtin_kinds, sizeof(h->kinds));
+	return h;
+}
+
+void
+plugin_host_delete(struct plugin_host *h)
+{
+	free(h);
+}
+
 int
-plugin_kind_set_validator(const char *kind, const char *const *fields, plugin_validate_fn fn,
-			  struct diag *d)
+plugin_host_set_kind(struct plugin_host *h, const char *kind, const struct plugin_kind_ops *ops,
+		     struct diag *d)
 {
 	enum plugin_kind k;
 	if (plugin_kind_parse(kind, &k) != 0)
 		return diag_set(d, DIAG_INVALID, "unknown plugin kind '%s'", kind);
-	kind_defs[k].fields = fields;
-	kind_defs[k].fn = fn;
+	h->kinds[k] = ops != NULL ? *ops : builtin_kinds[k];
 	return 0;
+}
+
+const struct plugin_kind_ops *
+plugin_host_kinds(const struct plugin_host *h)
+{
+	return h != NULL ? h->kinds : builtin_kinds;
 }
 
 int
@@ -161,11 +185,12 @@ in_list(const char *const *list, const char *s)
 }
 
 static void
-list_valid_fields(enum plugin_kind kind, char *buf, size_t size)
+list_valid_fields(const struct plugin_kind_ops *kinds, enum plugin_kind kind, char *buf,
+		  size_t size)
 {
 	size_t n = 0;
 	buf[0] = '\0';
-	const char *const *lists[2] = {common_fields, kind_defs[kind].fields};
+	const char *const *lists[2] = {common_fields, kinds[kind].fields};
 	for (int i = 0; i < 2; i++)
 		for (const char *const *f = lists[i]; f != NULL && *f; f++)
 			n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0,
@@ -174,9 +199,10 @@ list_valid_fields(enum plugin_kind kind, char *buf, size_t size)
 
 /* Every key must be a known field name; reports the smallest unknown one. */
 static int
-check_keys(lua_State *L, int idx, enum plugin_kind kind, struct diag *d)
+check_keys(const struct plugin_kind_ops *kinds, lua_State *L, int idx, enum plugin_kind kind,
+	   struct diag *d)
 {
-	int registered = kind_defs[kind].fields != NULL || kind_defs[kind].fn != NULL;
+	int registered = kinds[kind].fields != NULL || kinds[kind].validate != NULL;
 	char unknown[128] = "";
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
@@ -189,13 +215,13 @@ check_keys(lua_State *L, int idx, enum plugin_kind kind, struct diag *d)
 					t);
 		}
 		const char *k = lua_tostring(L, -1);
-		if (registered && !in_list(common_fields, k) && !in_list(kind_defs[kind].fields, k) &&
+		if (registered && !in_list(common_fields, k) && !in_list(kinds[kind].fields, k) &&
 		    (unknown[0] == '\0' || strcmp(k, unknown) < 0))
 			snprintf(unknown, sizeof(unknown), "%s", k);
 	}
 	if (unknown[0] != '\0') {
 		char valid[512];
-		list_valid_fields(kind, valid, sizeof(valid));
+		list_valid_fields(kinds, kind, valid, sizeof(valid));
 		return diag_set(d, DIAG_INVALID, "unknown field '%s' in a %s declaration (valid fields: %s)",
 				unknown, plugin_kind_name(kind), valid);
 	}
@@ -352,18 +378,19 @@ plugin_decl_limits(lua_State *L, int idx, struct plugin_limits *out, struct diag
 }
 
 int
-plugin_decl_validate(lua_State *L, int idx, enum plugin_kind kind, struct diag *d)
+plugin_decl_validate(const struct plugin_kind_ops *kinds, lua_State *L, int idx,
+		     enum plugin_kind kind, struct diag *d)
 {
 	idx = lua_absindex(L, idx);
 	struct plugin_limits lim;
-	if (check_keys(L, idx, kind, d) || check_name(L, idx, d) || check_version(L, idx, d) ||
+	if (check_keys(kinds, L, idx, kind, d) || check_name(L, idx, d) || check_version(L, idx, d) ||
 	    check_api(L, idx, d) ||
 	    plugin_decl_field(L, idx, "description", LUA_TSTRING, 0, d) < 0 ||
 	    plugin_decl_limits(L, idx, &lim, d) < 0)
 		return -1;
-	if (kind_defs[kind].fn != NULL) {
+	if (kinds[kind].validate != NULL) {
 		int top = lua_gettop(L);
-		int rc = kind_defs[kind].fn(L, idx, d);
+		int rc = kinds[kind].validate(L, idx, d);
 		lua_settop(L, top);
 		if (rc != 0)
 			return -1;

@@ -158,7 +158,8 @@ dup_or_null(const char *s)
 /* Loads one file and fills an entry; a load error is recorded, not returned.
  * Returns -1 only when a copy could not be allocated. */
 static int
-describe_file(struct plugin_entry *e, const char *path, enum plugin_kind dir_kind,
+describe_file(const struct plugin_host *h, struct plugin_entry *e, const char *path,
+	      enum plugin_kind dir_kind,
 	      enum plugin_source src, const struct plugin_limits *lim)
 {
 	struct diag d;
@@ -166,7 +167,7 @@ describe_file(struct plugin_entry *e, const char *path, enum plugin_kind dir_kin
 	e->path = strdup(path);
 	e->source = src;
 	e->kind = dir_kind;
-	struct plugin *p = plugin_load(path, lim, &d);
+	struct plugin *p = plugin_load(h, path, lim, &d);
 	if (p == NULL) {
 		const char *base = strrchr(path, '/');
 		base = base ? base + 1 : path;
@@ -206,7 +207,8 @@ mark_shadowed(struct plugin_list *l)
 }
 
 int
-plugin_discover(const char *ws, int kind, const struct plugin_limits *lim, struct plugin_list *out,
+plugin_discover(const struct plugin_host *h, const char *ws, int kind,
+		const struct plugin_limits *lim, struct plugin_list *out,
 		struct diag *d)
 {
 	memset(out, 0, sizeof(*out));
@@ -224,7 +226,7 @@ plugin_discover(const char *ws, int kind, const struct plugin_limits *lim, struc
 				snprintf(path, sizeof(path), "%s/%s", dirs[i], files[f]);
 				struct plugin_entry *e = list_push(out, d);
 				if (e != NULL &&
-				    describe_file(e, path, (enum plugin_kind)k, src[i], lim) != 0) {
+				    describe_file(h, e, path, (enum plugin_kind)k, src[i], lim) != 0) {
 					diag_set(d, DIAG_NOMEM, "out of memory listing plugins");
 					e = NULL;
 				}
@@ -271,7 +273,7 @@ is_path_ref(const char *ref)
  * file or it declares something else (then the declared names decide).
  */
 static struct plugin *
-by_file_name(const char *ws, enum plugin_kind kind, const char *ref,
+by_file_name(const struct plugin_host *h, const char *ws, enum plugin_kind kind, const char *ref,
 	     const struct plugin_limits *lim, char *buf, size_t size)
 {
 	char *dirs[MAX_DIRS];
@@ -289,7 +291,7 @@ by_file_name(const char *ws, enum plugin_kind kind, const char *ref,
 	if (!hit)
 		return NULL;
 	struct diag ignored;
-	struct plugin *p = plugin_load(buf, lim, &ignored);
+	struct plugin *p = plugin_load(h, buf, lim, &ignored);
 	if (p != NULL && (plugin_kind(p) != kind || strcmp(plugin_name(p), ref) != 0)) {
 		plugin_delete(p);
 		p = NULL;
@@ -299,7 +301,8 @@ by_file_name(const char *ws, enum plugin_kind kind, const char *ref,
 
 /* Resolves ref; *loaded (may be NULL) receives the plugin if it had to be loaded. */
 static int
-resolve(const char *ws, enum plugin_kind kind, const char *ref, const struct plugin_limits *lim,
+resolve(const struct plugin_host *h, const char *ws, enum plugin_kind kind, const char *ref,
+	const struct plugin_limits *lim,
 	char *buf, size_t size, struct plugin **loaded, struct diag *d)
 {
 	struct stat st;
@@ -319,7 +322,7 @@ resolve(const char *ws, enum plugin_kind kind, const char *ref, const struct plu
 	 * broken or hostile file lying next to it cannot stall the run. Only when
 	 * no file of that name declares it are the declared names read, each file
 	 * in its own worker. */
-	struct plugin *p = plugin_name_valid(ref) ? by_file_name(ws, kind, ref, lim, buf, size) : NULL;
+	struct plugin *p = plugin_name_valid(ref) ? by_file_name(h, ws, kind, ref, lim, buf, size) : NULL;
 	if (p != NULL) {
 		if (loaded != NULL)
 			*loaded = p;
@@ -328,7 +331,7 @@ resolve(const char *ws, enum plugin_kind kind, const char *ref, const struct plu
 		return 0;
 	}
 	struct plugin_list l;
-	if (plugin_discover(ws, (int)kind, lim, &l, d) != 0)
+	if (plugin_discover(h, ws, (int)kind, lim, &l, d) != 0)
 		return -1;
 	int found = -1;
 	for (int i = 0; i < l.n && found < 0; i++)
@@ -345,21 +348,22 @@ resolve(const char *ws, enum plugin_kind kind, const char *ref, const struct plu
 }
 
 int
-plugin_resolve(const char *ws, enum plugin_kind kind, const char *ref,
+plugin_resolve(const struct plugin_host *h, const char *ws, enum plugin_kind kind, const char *ref,
 	       const struct plugin_limits *lim, char *buf, size_t size, struct diag *d)
 {
-	return resolve(ws, kind, ref, lim, buf, size, NULL, d);
+	return resolve(h, ws, kind, ref, lim, buf, size, NULL, d);
 }
 
 struct plugin *
-plugin_open(const char *ws, enum plugin_kind kind, const char *ref, const struct plugin_limits *lim,
+plugin_open(const struct plugin_host *h, const char *ws, enum plugin_kind kind, const char *ref,
+	    const struct plugin_limits *lim,
 	    struct diag *d)
 {
 	char path[PATH_MAX];
 	struct plugin *p = NULL;
-	if (resolve(ws, kind, ref, lim, path, sizeof(path), &p, d) != 0)
+	if (resolve(h, ws, kind, ref, lim, path, sizeof(path), &p, d) != 0)
 		return NULL;
-	if (p == NULL && (p = plugin_load(path, lim, d)) == NULL)
+	if (p == NULL && (p = plugin_load(h, path, lim, d)) == NULL)
 		return NULL;
 	if (plugin_kind(p) != kind) {
 		diag_set(d, DIAG_INVALID, "%s: declares a %s, expected a %s", path,

@@ -20,6 +20,9 @@
  * A reference containing '/' or ending in ".lua" is a path (relative to the
  * current directory, or to the workspace if not found there).
  *
+ * Every function takes the host whose kinds validate the declarations (NULL:
+ * the built-in kinds; see plugin.h).
+ *
  * Who calls it: `tandem plugins list` and `tandem plugins check`, the policy
  * engine (`tandem match run --policy NAME`), the scheduler (job scripts).
  */
@@ -60,7 +63,8 @@ struct plugin_list {
  * not a failure of the listing. The list must be released with
  * plugin_list_fini(). Returns 0, or -1 with a diag (out of memory).
  */
-int plugin_discover(const char *ws, int kind, const struct plugin_limits *lim,
+int plugin_discover(const struct plugin_host *h, const char *ws, int kind,
+		    const struct plugin_limits *lim,
 		    struct plugin_list *out, struct diag *d);
 void plugin_list_fini(struct plugin_list *l);
 
@@ -69,14 +73,16 @@ void plugin_list_fini(struct plugin_list *l);
  * Returns 0, or -1 with DIAG_NOTFOUND ("no policy named 'x' in WS/policies or the
  * built-ins") or the load error of a path.
  */
-int plugin_resolve(const char *ws, enum plugin_kind kind, const char *ref,
+int plugin_resolve(const struct plugin_host *h, const char *ws, enum plugin_kind kind,
+		   const char *ref,
 		   const struct plugin_limits *lim, char *buf, size_t size, struct diag *d);
 
 /*
  * plugin_resolve + plugin_load, then checks that the plugin is of `kind`
  * ("policies/x.lua: declares a cadence, expected a policy").
  */
-struct plugin *plugin_open(const char *ws, enum plugin_kind kind, const char *ref,
+struct plugin *plugin_open(const struct plugin_host *h, const char *ws, enum plugin_kind kind,
+			   const char *ref,
 			   const struct plugin_limits *lim, struct diag *d);
 
 /*

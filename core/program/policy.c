@@ -257,15 +257,10 @@ validate_policy(lua_State *L, int idx, struct diag *d)
 }
 
 int
-policy_register(struct diag *d)
+policy_register(struct plugin_host *h, struct diag *d)
 {
-	static int done;
-	if (done)
-		return 0;
-	if (plugin_kind_set_validator("policy", policy_fields, validate_policy, d) < 0)
-		return -1;
-	done = 1;
-	return 0;
+	static const struct plugin_kind_ops ops = {policy_fields, validate_policy};
+	return plugin_host_set_kind(h, "policy", &ops, d);
 }
 
 static char *
@@ -307,9 +302,14 @@ policy_from_plugin(struct plugin *p, struct diag *d)
 struct policy *
 policy_open(const char *ws, const char *ref, struct diag *d)
 {
-	if (policy_register(d) < 0)
+	/* A registry of kinds for this load only: the plugin keeps a copy of them. */
+	struct plugin_host *h = plugin_host_new(d);
+	if (h == NULL || policy_register(h, d) < 0) {
+		plugin_host_delete(h);
 		return NULL;
-	struct plugin *p = plugin_open(ws, PLUGIN_POLICY, ref, NULL, d);
+	}
+	struct plugin *p = plugin_open(h, ws, PLUGIN_POLICY, ref, NULL, d);
+	plugin_host_delete(h);
 	if (p == NULL)
 		return NULL;
 	struct policy *pol = policy_from_plugin(p, d);

@@ -29,6 +29,7 @@
 #include "program/feat.h"
 
 struct plugin;
+struct plugin_host;
 
 enum policy_method { POLICY_OPTIMAL, POLICY_STABLE };
 
@@ -43,10 +44,11 @@ struct policy {
 };
 
 /*
- * Registers the "policy" validator with the plugin host. Idempotent; call
- * before loading any policy (policy_open does).
+ * Registers the "policy" kind's operations (fields, validator) in the caller's
+ * plugin host (lua/plugin.h), e.g. for `tandem plugins`. policy_open uses a host
+ * of its own. 0, or -1 with a diag.
  */
-int policy_register(struct diag *d);
+int policy_register(struct plugin_host *h, struct diag *d);
 
 /*
  * Loads a policy by name (workspace policies/, then the built-ins) or path.

@@ -78,7 +78,7 @@ main(int argc, char **argv)
 	}
 	struct plugin_limits lim = {.isolate = 0, .isolate_set = 1};
 	struct diag d;
-	struct plugin *p = plugin_load(path, &lim, &d);
+	struct plugin *p = plugin_load(NULL, path, &lim, &d);
 	remove(path);
 	if (p == NULL) {
 		fprintf(stderr, "bench_plugin: %s\n", d.msg);

@@ -326,7 +326,7 @@ main(int argc, char **argv)
 
 	/* The same Lua stage in-process (isolate = 0, as an embedder may choose). */
 	struct plugin_limits lim = {.isolate = 0, .isolate_set = 1};
-	struct plugin *inproc = plugin_load(path, &lim, &d);
+	struct plugin *inproc = plugin_load(NULL, path, &lim, &d);
 	struct policy *pol_in = inproc ? policy_from_plugin(inproc, &d) : NULL;
 	if (pol_in == NULL) {
 		fprintf(stderr, "in-process policy: %s\n", d.msg);

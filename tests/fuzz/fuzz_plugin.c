@@ -27,13 +27,15 @@
 #include "program/policy.h"
 
 static lua_State *scratch;
+static struct plugin_host *host; /* the built-in kinds and the policy engine's */
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
 	struct diag d;
-	if (policy_register(&d) != 0 || (scratch = plugin_sandbox_new(NULL, &d)) == NULL) {
+	if ((host = plugin_host_new(&d)) == NULL || policy_register(host, &d) != 0 ||
+	    (scratch = plugin_sandbox_new(NULL, &d)) == NULL) {
 		fprintf(stderr, "fuzz_plugin: %s\n", d.msg);
 		abort();
 	}
@@ -110,7 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    .isolate_set = 1};
 	struct diag d;
 	diag_clear(&d);
-	struct plugin *p = plugin_load(file, &lim, &d);
+	struct plugin *p = plugin_load(host, file, &lim, &d);
 	if (p == NULL) {
 		FUZZ_CHECK_MSG(strstr(d.msg, "plugin.lua") != NULL, d.msg);
 		return 0;

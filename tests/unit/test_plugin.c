@@ -67,7 +67,7 @@ test_load_good(void **state)
 	(void)state;
 	struct diag d;
 	struct plugin_limits lim = in_process();
-	struct plugin *p = plugin_load(fixture("good_policy.lua"), &lim, &d);
+	struct plugin *p = plugin_load(NULL, fixture("good_policy.lua"), &lim, &d);
 	if (p == NULL)
 		fail_msg("%s", d.msg);
 	assert_int_equal(plugin_kind(p), PLUGIN_POLICY);
@@ -87,12 +87,15 @@ test_load_good(void **state)
 	plugin_delete(p);
 
 	/* Isolated load (a trial in a worker first) gives the same plugin. */
-	p = plugin_load(fixture("good_cadence.lua"), NULL, &d);
+	p = plugin_load(NULL, fixture("good_cadence.lua"), NULL, &d);
 	assert_non_null(p);
 	assert_int_equal(plugin_kind(p), PLUGIN_CADENCE);
 	assert_string_equal(plugin_kind_name(plugin_kind(p)), "cadence");
 	plugin_delete(p);
 }
+
+/* The host expect_load_error loads with (NULL: the built-in kinds). */
+static struct plugin_host *test_host;
 
 static void
 expect_load_error(const char *file, const char *text, const char *want)
@@ -100,7 +103,7 @@ expect_load_error(const char *file, const char *text, const char *want)
 	struct diag d;
 	struct plugin_limits lim = in_process();
 	const char *path = write_tmp(file, text);
-	struct plugin *p = plugin_load(path, &lim, &d);
+	struct plugin *p = plugin_load(test_host, path, &lim, &d);
 	assert_null(p);
 	if (strstr(d.msg, want) == NULL)
 		fail_msg("'%s' lacks '%s'", d.msg, want);
@@ -149,21 +152,42 @@ test_validator_registration(void **state)
 {
 	(void)state;
 	struct diag d;
-	assert_int_equal(plugin_kind_set_validator("widget", NULL, NULL, &d), -1);
+	struct plugin_host *h = plugin_host_new(&d);
+	assert_non_null(h);
+	assert_int_equal(plugin_host_set_kind(h, "widget", NULL, &d), -1);
 	assert_string_equal(d.msg, "unknown plugin kind 'widget'");
 	/* Without a registered validator, extra policy fields pass. */
-	assert_int_equal(plugin_kind_set_validator("policy", NULL, NULL, &d), 0);
 	struct plugin_limits lim = in_process();
 	const char *path = write_tmp("pol.lua", "return tandem.policy{name='p', version='1.0.0', api=1, weights='heavy'}");
-	struct plugin *p = plugin_load(path, &lim, &d);
+	struct plugin *p = plugin_load(h, path, &lim, &d);
 	assert_non_null(p);
 	plugin_delete(p);
-	assert_int_equal(plugin_kind_set_validator("policy", custom_fields, validate_custom, &d), 0);
+	const struct plugin_kind_ops ops = {custom_fields, validate_custom};
+	assert_int_equal(plugin_host_set_kind(h, "policy", &ops, &d), 0);
+	test_host = h;
 	expect_load_error("pol.lua", "return tandem.policy{name='p', version='1.0.0', api=1, weights='heavy'}",
 			  "pol.lua:1: field 'weights' must be a table (got string)");
 	expect_load_error("pol2.lua", "return tandem.policy{name='p', version='1.0.0', api=1, weights={}, wieghts={}}",
 			  "unknown field 'wieghts' in a policy declaration (valid fields: name, version, api, description, limits, weights, score)");
-	plugin_kind_set_validator("policy", NULL, NULL, &d);
+	test_host = NULL;
+	/* The registry is the caller's: the built-in kinds (no host) are untouched. */
+	path = write_tmp("pol.lua", "return tandem.policy{name='p', version='1.0.0', api=1, weights='heavy'}");
+	p = plugin_load(NULL, path, &lim, &d);
+	assert_non_null(p);
+	plugin_delete(p);
+	/* A plugin keeps the kinds it was loaded with: its worker validates a reload
+	 * with them after the host is gone. */
+	path = write_tmp("pol3.lua", "return tandem.policy{name='p', version='1.0.0', api=1, weights={}}");
+	p = plugin_load(h, path, NULL, &d);
+	assert_non_null(p);
+	plugin_host_delete(h);
+	struct buf out;
+	buf_init(&out);
+	assert_int_equal(worker_expire(plugin_worker(p), 1, NULL, &d), -1); /* a dead worker */
+	assert_int_equal(plugin_call_data(p, "nohook", "T\0\0\0\0", 5, 0, &out, &d), -1);
+	assert_non_null(strstr(d.msg, "no hook 'nohook'")); /* reloaded, validated, then called */
+	buf_fini(&out);
+	plugin_delete(p);
 }
 
 static void
@@ -175,7 +199,7 @@ test_declared_limits(void **state)
 	const char *path = write_tmp("lim.lua",
 		"return tandem.report{name='r', version='1.0.0', api=1, build=function() while true do end end,\n"
 		"  limits = {instructions = 20000, memory_mib = 16, deadline_ms = 300, batch_deadline_ms = 700}}");
-	struct plugin *p = plugin_load(path, &lim, &d);
+	struct plugin *p = plugin_load(NULL, path, &lim, &d);
 	assert_non_null(p);
 	assert_true(plugin_limits(p)->instructions == 20000);
 	assert_true(plugin_limits(p)->memory == ((size_t)16 << 20));
@@ -187,7 +211,7 @@ test_declared_limits(void **state)
 	plugin_delete(p);
 	/* The embedder's explicit limits win over the declaration's. */
 	lim.instructions = 30000;
-	p = plugin_load(path, &lim, &d);
+	p = plugin_load(NULL, path, &lim, &d);
 	assert_true(plugin_limits(p)->instructions == 30000);
 	assert_true(plugin_limits(p)->memory == ((size_t)16 << 20));
 	plugin_delete(p);
@@ -199,7 +223,7 @@ test_call(void **state)
 	(void)state;
 	struct diag d;
 	struct plugin_limits lim = in_process();
-	struct plugin *p = plugin_load(fixture("good_policy.lua"), &lim, &d);
+	struct plugin *p = plugin_load(NULL, fixture("good_policy.lua"), &lim, &d);
 	lua_State *L = plugin_state(p);
 	int top = lua_gettop(L);
 	/* capacity(mentor) */
@@ -267,7 +291,7 @@ test_batch(void **state)
 	const char *path = write_tmp("batch.lua",
 		"return tandem.report{name='b', version='1.0.0', api=1,\n"
 		"  build = function(k) if k == 5000 then while true do end end return k * 2 end}");
-	struct plugin *p = plugin_load(path, &lim, &d);
+	struct plugin *p = plugin_load(NULL, path, &lim, &d);
 	assert_non_null(p);
 	struct batch b = {4000, 0};
 	assert_int_equal(plugin_run(p, "build", score_many, &b, b.n, &d), 0);
@@ -297,7 +321,7 @@ test_isolate_kills_c_hang(void **state)
 	(void)state;
 	struct diag d;
 	struct plugin_limits lim = {.deadline_ms = 300, .batch_deadline_ms = 400};
-	struct plugin *p = plugin_load(fixture("pattern.lua"), &lim, &d);
+	struct plugin *p = plugin_load(NULL, fixture("pattern.lua"), &lim, &d);
 	assert_non_null(p);
 	assert_int_equal(plugin_exec(p, call_score, "score", NULL, 0, 0, NULL, &d), -1);
 	char want[1400];
@@ -309,7 +333,7 @@ test_isolate_kills_c_hang(void **state)
 	assert_true(plugin_has_hook(p, "score"));
 	plugin_delete(p);
 	/* A hang at load time is killed too. */
-	assert_null(plugin_load(fixture("pattern_at_load.lua"), &lim, &d));
+	assert_null(plugin_load(NULL, fixture("pattern_at_load.lua"), &lim, &d));
 	assert_non_null(strstr(d.msg, "load killed after 300 ms wall-clock deadline"));
 }
 
@@ -328,7 +352,7 @@ test_registry(void **state)
 	write_tmp("ws/plugins/cadences/c.lua", "return tandem.cadence{name='alpha', version='1.0.0', api=1, plan=print}");
 	write_tmp("ws/scripts/wrong_kind.lua", "return tandem.cadence{name='misplaced', version='1.0.0', api=1, plan=print}");
 	struct plugin_list l;
-	assert_int_equal(plugin_discover(ws, PLUGIN_POLICY, &lim, &l, &d), 0);
+	assert_int_equal(plugin_discover(NULL, ws, PLUGIN_POLICY, &lim, &l, &d), 0);
 	int found = 0;
 	for (int i = 0; i < l.n; i++) {
 		if (l.v[i].source != PLUGIN_SRC_WORKSPACE)
@@ -346,7 +370,7 @@ test_registry(void **state)
 	assert_string_equal(l.v[0].name, "alpha"); /* workspace first, sorted by file */
 	plugin_list_fini(&l);
 	/* Every kind; the misplaced cadence in scripts/ carries an error. */
-	assert_int_equal(plugin_discover(ws, -1, &lim, &l, &d), 0);
+	assert_int_equal(plugin_discover(NULL, ws, -1, &lim, &l, &d), 0);
 	int misplaced = 0;
 	for (int i = 0; i < l.n; i++)
 		if (strcmp(l.v[i].name, "misplaced") == 0) {
@@ -357,17 +381,17 @@ test_registry(void **state)
 	plugin_list_fini(&l);
 	/* Resolution by declared name (not file name) and by path. */
 	char path[1024];
-	assert_int_equal(plugin_resolve(ws, PLUGIN_POLICY, "beta", &lim, path, sizeof(path), &d), 0);
+	assert_int_equal(plugin_resolve(NULL, ws, PLUGIN_POLICY, "beta", &lim, path, sizeof(path), &d), 0);
 	assert_non_null(strstr(path, "policies/b.lua"));
-	assert_int_equal(plugin_resolve(ws, PLUGIN_POLICY, "gamma", &lim, path, sizeof(path), &d), -1);
+	assert_int_equal(plugin_resolve(NULL, ws, PLUGIN_POLICY, "gamma", &lim, path, sizeof(path), &d), -1);
 	assert_int_equal(d.code, DIAG_NOTFOUND);
 	assert_non_null(strstr(d.msg, "no policy named 'gamma'"));
-	assert_int_equal(plugin_resolve(ws, PLUGIN_POLICY, "policies/a.lua", &lim, path, sizeof(path), &d), 0);
-	struct plugin *p = plugin_open(ws, PLUGIN_CADENCE, "alpha", &lim, &d);
+	assert_int_equal(plugin_resolve(NULL, ws, PLUGIN_POLICY, "policies/a.lua", &lim, path, sizeof(path), &d), 0);
+	struct plugin *p = plugin_open(NULL, ws, PLUGIN_CADENCE, "alpha", &lim, &d);
 	assert_non_null(p);
 	assert_int_equal(plugin_kind(p), PLUGIN_CADENCE);
 	plugin_delete(p);
-	assert_null(plugin_open(ws, PLUGIN_CADENCE, "policies/a.lua", &lim, &d));
+	assert_null(plugin_open(NULL, ws, PLUGIN_CADENCE, "policies/a.lua", &lim, &d));
 	assert_non_null(strstr(d.msg, "declares a policy, expected a cadence"));
 	/* Search folders: the workspace comes first. */
 	char *dirs[8];
@@ -384,10 +408,10 @@ test_check(void **state)
 {
 	(void)state;
 	struct diag d;
-	struct plugin *p = plugin_load(fixture("good_policy.lua"), NULL, &d);
+	struct plugin *p = plugin_load(NULL, fixture("good_policy.lua"), NULL, &d);
 	assert_non_null(p);
 	struct plugin_check_report r;
-	assert_int_equal(plugin_check_run(p, &r, &d), 0);
+	assert_int_equal(plugin_check_run(p, NULL, &r, &d), 0);
 	assert_int_equal(r.n, 2);
 	assert_int_equal(r.failed, 0);
 	assert_string_equal(r.hooks[0].hook, "capacity");
@@ -398,23 +422,21 @@ test_check(void **state)
 	plugin_delete(p);
 	/* A custom feature list reaches the hooks. */
 	static const char *const feats[] = {"topic_fit", NULL};
-	plugin_check_set_features(feats);
 	struct plugin_limits lim = in_process();
 	const char *path = write_tmp("feat.lua",
 		"return tandem.policy{name='f', version='1.0.0', api=1, score=function(m, e, f)\n"
 		"  local n = 0 for k in pairs(f) do n = n + 1 end return n end}");
-	p = plugin_load(path, &lim, &d);
-	assert_int_equal(plugin_check_run(p, &r, &d), 0);
+	p = plugin_load(NULL, path, &lim, &d);
+	assert_int_equal(plugin_check_run(p, feats, &r, &d), 0);
 	assert_string_equal(r.hooks[0].value, "1");
 	plugin_check_fini(&r);
-	plugin_check_set_features(NULL);
-	assert_int_equal(plugin_check_run(p, &r, &d), 0);
+	assert_int_equal(plugin_check_run(p, NULL, &r, &d), 0);
 	assert_string_equal(r.hooks[0].value, "7");
 	plugin_check_fini(&r);
 	plugin_delete(p);
 	/* A failing hook is reported, not returned. */
-	p = plugin_load(fixture("hook_error.lua"), NULL, &d);
-	assert_int_equal(plugin_check_run(p, &r, &d), 0);
+	p = plugin_load(NULL, fixture("hook_error.lua"), NULL, &d);
+	assert_int_equal(plugin_check_run(p, NULL, &r, &d), 0);
 	assert_int_equal(r.failed, 1);
 	assert_false(r.hooks[0].ok);
 	assert_non_null(strstr(r.hooks[0].error, "hook_error.lua:4: no score for Ana Silva (in hook score)"));
@@ -468,7 +490,7 @@ test_worker_keeps_state_and_restarts(void **state)
 		"    if k == 'meta' then return setmetatable({n}, {__index = function() while true do end end}) end\n"
 		"    return n\n"
 		"  end}\n");
-	struct plugin *p = plugin_load(path, NULL, &d);
+	struct plugin *p = plugin_load(NULL, path, NULL, &d);
 	assert_non_null(p);
 	assert_true(plugin_isolated(p));
 	assert_non_null(plugin_worker(p));
@@ -506,7 +528,7 @@ test_worker_keeps_state_and_restarts(void **state)
 	/* A function cannot come back. */
 	const char *fpath = write_tmp("w/fn.lua", "return tandem.report{name='fn', version='1.0.0', api=1,\n"
 					       "  build = function() return print end}\n");
-	struct plugin *q = plugin_load(fpath, NULL, &d);
+	struct plugin *q = plugin_load(NULL, fpath, NULL, &d);
 	assert_non_null(q);
 	buf_reset(&args);
 	encode_args("{}", &args);
@@ -658,7 +680,7 @@ uv_scenario(void)
 			 "  score = function() %s end}\n",
 			 i, sources[i]);
 		struct uv_case *c = &cases[i];
-		c->p = plugin_load(write_tmp(name, text), NULL, &d);
+		c->p = plugin_load(NULL, write_tmp(name, text), NULL, &d);
 		assert_non_null(c->p);
 		buf_init(&c->reply);
 	}
