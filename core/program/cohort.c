@@ -208,7 +208,7 @@ add_side(struct cohort *c, int mentor, struct diag *d)
 int
 cohort_finish(struct cohort *c, struct diag *d)
 {
-	static uint64_t next_id;
+	static _Atomic uint64_t next_id; /* cohorts may be finished in several threads */
 	c->id = ++next_id;
 	feat_snapshot_delete(c->snap);
 	c->snap = feat_snapshot_new();

@@ -62,7 +62,9 @@ struct worker {
 };
 
 static int in_child;
-static void *child_notes;
+/* Thread-local: host threads that spawn workers at once each clear their own; the
+ * child, a copy of the one thread that forked, reads that thread's value. */
+static _Thread_local void *child_notes;
 
 int
 worker_in_child(void)
