@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -678,6 +679,71 @@ test_match_errors(void **state)
 	assert_int_equal(count_private_files(f->dir), 0);
 }
 
+/* ---- threads --------------------------------------------------------------------------- */
+
+enum { THREADS = 3, ROUNDS = 3 };
+
+struct worker_arg {
+	char dir[128];
+	int failures;
+	char why[1200];
+};
+
+/* One thread, one handle: the whole embedding flow, ROUNDS times. */
+static void *
+thread_flow(void *p)
+{
+	struct worker_arg *a = p;
+	for (int round = 0; round < ROUNDS && a->failures == 0; round++) {
+		struct tandem_error err = {0};
+		struct tandem *t = tandem_open(a->dir, TANDEM_OPEN_CREATE, &err);
+		struct tandem_policy *pol = NULL;
+		struct tandem_run *r = NULL;
+		int ok = t != NULL &&
+			 tandem_import_people_buffer(t, "org", org_csv, strlen(org_csv), 0, NULL,
+						     NULL, NULL, &err) == 0 &&
+			 tandem_import_enrollments_buffer(t, "p1", "survey", survey_csv,
+							  strlen(survey_csv), 0, NULL, NULL, NULL,
+							  &err) == 0 &&
+			 (pol = tandem_policy_load_string(t, "mine", policy_lua, &err)) != NULL &&
+			 (r = tandem_match_run(t, "p1", pol, TANDEM_MATCH_EXPLAIN, &err)) != NULL;
+		if (!ok) {
+			a->failures++;
+			snprintf(a->why, sizeof(a->why), "round %d: %s", round, err.message);
+		} else if (tandem_run_count(r) != 2 || fabs(tandem_run_total(r) - 8.5) > 1e-9) {
+			a->failures++;
+			snprintf(a->why, sizeof(a->why), "round %d: %d pairs, total %g", round,
+				 tandem_run_count(r), tandem_run_total(r));
+		}
+		tandem_run_free(r);
+		tandem_policy_free(pol);
+		tandem_close(t);
+	}
+	return NULL;
+}
+
+/* Handles in different threads do not disturb one another (docs/embedding.md). */
+static void
+test_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct worker_arg args[THREADS];
+	pthread_t th[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		memset(&args[i], 0, sizeof(args[i]));
+		snprintf(args[i].dir, sizeof(args[i].dir), "%s/ws%d", f->dir, i);
+		assert_int_equal(mkdir(args[i].dir, 0777), 0);
+		write_file(args[i].dir, "tandem.lua", config_lua);
+	}
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, thread_flow, &args[i]), 0);
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	for (int i = 0; i < THREADS; i++)
+		if (args[i].failures)
+			fail_msg("thread %d: %s", i, args[i].why);
+}
+
 /* ---- the matching primitive ----------------------------------------------------------- */
 
 static void
@@ -720,6 +786,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_match_stored_and_listed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_match_program_policy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_match_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	    cmocka_unit_test(test_assign),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
