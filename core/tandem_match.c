@@ -388,31 +388,6 @@ run_build(const struct match_run *mr, int explain, int dry_run, struct diag *d)
 	return r;
 }
 
-/*
- * The pipeline's stages (program/match_run.h) over a policy the caller may own:
- * match_run_solve resolves and owns its policy by reference, while a facade run
- * borrows a tandem_policy that outlives it, so the stages are called one by one
- * on a struct match_run whose pol is released before match_run_fini.
- */
-static struct tandem_run *
-run_solve(struct tandem *t, const struct match_run_ctx *x, struct policy *pol, int flags,
-	  struct diag *d)
-{
-	int dry = (flags & TANDEM_MATCH_DRY_RUN) != 0;
-	struct match_run mr;
-	memset(&mr, 0, sizeof(mr));
-	cohort_init(&mr.cohort);
-	mr.pol = pol;
-	struct tandem_run *r = NULL;
-	if (cohort_load(x->st, x->program_id, x->prog->name, &mr.cohort, d) == 0 &&
-	    solve_cohort(pol, &mr.cohort, &mr.res, d) == 0 &&
-	    (dry || match_run_store(x, &mr, t->actor, d) == 0))
-		r = run_build(&mr, (flags & TANDEM_MATCH_EXPLAIN) != 0, dry, d);
-	mr.pol = NULL; /* borrowed */
-	match_run_fini(&mr);
-	return r;
-}
-
 struct tandem_run *
 tandem_match_run(struct tandem *t, const char *program, struct tandem_policy *policy, int flags,
 		 struct tandem_error *err)
@@ -423,18 +398,20 @@ tandem_match_run(struct tandem *t, const char *program, struct tandem_policy *po
 	}
 	struct diag d;
 	diag_clear(&d);
+	int dry = (flags & TANDEM_MATCH_DRY_RUN) != 0;
 	struct config cfg;
 	struct match_run_ctx x = {.st = t->st, .ws = t->dir};
+	struct match_run mr;
 	struct tandem_run *r = NULL;
-	struct policy *pol = NULL;
 	if (tandem__open_program(t, program, &cfg, &x.prog, &x.program_id, &d) == 0) {
-		/* NULL: the program's `policy` in tandem.lua, errors at its line. */
-		pol = policy ? policy->pol : match_run_policy(&x, NULL, &d);
+		/* The caller's policy is borrowed by the run; with none, the run resolves
+		 * the program's `policy` in tandem.lua (errors at its line) and owns it. */
+		int rc = policy ? match_run_solve_with(&x, policy->pol, &mr, &d)
+				: match_run_solve(&x, NULL, &mr, &d);
+		if (rc == 0 && (dry || match_run_store(&x, &mr, t->actor, &d) == 0))
+			r = run_build(&mr, (flags & TANDEM_MATCH_EXPLAIN) != 0, dry, &d);
+		match_run_fini(&mr);
 	}
-	if (pol != NULL)
-		r = run_solve(t, &x, pol, flags, &d);
-	if (policy == NULL)
-		policy_delete(pol);
 	config_fini(&cfg);
 	if (r == NULL) {
 		if (policy != NULL && policy->tmp_path != NULL)
