@@ -11,7 +11,6 @@
 #include "tandem_internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,6 @@
 #include "program/enroll.h"
 #include "program/matches.h"
 #include "program/people.h"
-#include "program/policy.h"
 #include "store/store.h"
 
 _Static_assert((int)TANDEM_EINTERNAL == (int)DIAG_INTERNAL, "tandem_code mirrors diag_code");
@@ -109,20 +107,6 @@ tandem_free(void *p)
 
 /* ---- the workspace --------------------------------------------------------------- */
 
-/*
- * The plugin host's table of kinds is process-wide configuration: the "policy"
- * kind's validator is installed into it once, before any handle exists, so that
- * threads using their own handles only ever read it.
- */
-static pthread_once_t kinds_once = PTHREAD_ONCE_INIT;
-
-static void
-register_kinds(void)
-{
-	/* A failure here is reported again, with its diag, by the first policy_open. */
-	policy_register(NULL);
-}
-
 /* Creates dir (one level) when missing; an existing non-folder is an error. */
 static int
 make_dir(const char *dir, struct diag *d)
@@ -142,7 +126,6 @@ tandem_open(const char *dir, int flags, struct tandem_error *err)
 		tandem__null_arg(err, "tandem_open", "dir");
 		return NULL;
 	}
-	pthread_once(&kinds_once, register_kinds);
 	struct diag d;
 	diag_clear(&d);
 	struct tandem *t = calloc(1, sizeof(*t));
