@@ -10,7 +10,6 @@
 #include "lua/check.h"
 
 #include <lauxlib.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,52 +328,35 @@ struct one_call {
 };
 
 /*
- * What the policy engine accepts from a policy hook, checked here too so that
- * `plugins check` does not pass a hook that `match run` would refuse. The value
- * is at idx; the message names the line where the hook is defined, as the
- * engine's does. Returns 0, or -1 with the diag filled.
+ * What real runs accept from the hook, checked here too so that `plugins check`
+ * does not pass a hook that `match run` would refuse: the kind's check_result
+ * operation (the policy module's for policies) judges the value at idx; the
+ * message names the line where the hook is defined, as the runs' do. Returns 0,
+ * or -1 with the diag filled.
  */
 static int
-check_policy_value(struct one_call *c, int idx, struct diag *d)
+check_result(struct one_call *c, int idx, struct diag *d)
 {
-	int is_capacity = strcmp(c->hook, "capacity") == 0;
-	if (!is_capacity && strcmp(c->hook, "score") != 0 && strcmp(c->hook, "prefer_mentor") != 0 &&
-	    strcmp(c->hook, "prefer_mentee") != 0)
-		return 0;
+	const struct plugin_kind_ops *ops = plugin_kind_ops(c->p);
 	lua_State *L = plugin_state(c->p);
-	int t = lua_type(L, idx);
-	if (t == LUA_TNUMBER) {
-		double x = lua_tonumber(L, idx);
-		if (!is_capacity && isfinite(x))
-			return 0;
-		if (is_capacity && lua_isinteger(L, idx) && x >= 0 && x <= 1000000)
-			return 0;
-	}
-	char got[96];
-	if (t == LUA_TNUMBER && isnan(lua_tonumber(L, idx)))
-		snprintf(got, sizeof(got), "nan");
-	else if (t == LUA_TNUMBER)
-		snprintf(got, sizeof(got), "%.17g", lua_tonumber(L, idx));
-	else if (t == LUA_TSTRING)
-		snprintf(got, sizeof(got), "the string \"%.60s\"", lua_tostring(L, idx));
-	else
-		snprintf(got, sizeof(got), "%s", lua_typename(L, t));
-	char where[600];
+	if (ops->check_result == NULL || ops->check_result(L, c->hook, idx, d) == 0)
+		return 0;
+	char why[DIAG_MSG_MAX], where[600];
+	snprintf(why, sizeof(why), "%s", d->msg);
 	int line = 0;
 	lua_Debug ar;
+	int top = lua_gettop(L);
 	plugin_push_decl(c->p);
 	lua_pushstring(L, c->hook);
 	lua_rawget(L, -2); /* stack: decl, hook */
 	if (lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar)) /* pops the hook */
 		line = ar.linedefined;
-	lua_settop(L, idx);
+	lua_settop(L, top);
 	if (line > 0)
 		snprintf(where, sizeof(where), "%s:%d", plugin_path(c->p), line);
 	else
 		snprintf(where, sizeof(where), "%s", plugin_path(c->p));
-	return diag_set(d, DIAG_PLUGIN, "%s: %s must return %s (got %s) (in hook %s)", where,
-			c->hook, is_capacity ? "an integer in 0..1000000" : "a finite number", got,
-			c->hook);
+	return diag_set(d, DIAG_PLUGIN, "%s: %.400s (in hook %s)", where, why, c->hook);
 }
 
 /* Operation run in the plugin's worker: build the arguments, call the hook,
@@ -403,10 +385,10 @@ call_once(struct plugin *live, const char *hook, const char *in, size_t n, struc
 	struct strbuf b = {text, 0, sizeof(text)};
 	text[0] = '\0';
 	int nres = lua_gettop(L) - top;
-	if (plugin_kind(c->p) == PLUGIN_POLICY) {
+	if (plugin_kind_ops(c->p)->check_result != NULL) {
 		if (nres == 0)
 			lua_pushnil(L);
-		if (check_policy_value(c, top + 1, d) < 0) {
+		if (check_result(c, top + 1, d) < 0) {
 			lua_settop(L, top);
 			return -1;
 		}

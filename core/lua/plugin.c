@@ -443,6 +443,12 @@ plugin_limits(const struct plugin *p)
 	return &p->lim;
 }
 
+const struct plugin_kind_ops *
+plugin_kind_ops(const struct plugin *p)
+{
+	return &p->kinds[p->kind];
+}
+
 int
 plugin_isolated(const struct plugin *p)
 {

@@ -87,12 +87,19 @@ typedef int (*plugin_validate_fn)(lua_State *L, int idx, struct diag *d);
 /*
  * A plugin kind as a small table of operations, which the module of the domain
  * registers (the policy module for "policy"): the kind-specific field names
- * (NULL-terminated; listed when an unknown field is found) and the validator of
- * a declaration. A kind with neither accepts any extra field.
+ * (NULL-terminated; listed when an unknown field is found), the validator of a
+ * declaration, and what `plugins check` requires of a hook's result. A kind with
+ * neither fields nor validator accepts any extra field.
  */
 struct plugin_kind_ops {
 	const char *const *fields;
 	plugin_validate_fn validate;
+	/*
+	 * For `plugins check`: judges the first value hook `hook` returned (at idx) as
+	 * real runs do. 0, or -1 with a diag "score must return a finite number (got
+	 * nan)" (lua/check adds FILE:LINE and the hook). NULL accepts anything.
+	 */
+	int (*check_result)(lua_State *L, const char *hook, int idx, struct diag *d);
 };
 
 /*
@@ -158,6 +165,8 @@ const char *plugin_description(const struct plugin *p); /* "" if none */
 const char *plugin_path(const struct plugin *p);
 int plugin_api(const struct plugin *p);
 const struct plugin_limits *plugin_limits(const struct plugin *p);
+/* The operations of the plugin's kind, as copied from its host at load. */
+const struct plugin_kind_ops *plugin_kind_ops(const struct plugin *p);
 /* 1 if the plugin runs in a worker (0: in-process mode). */
 int plugin_isolated(const struct plugin *p);
 

@@ -116,11 +116,11 @@ static const char *const job_fields[] = {"schedule", "run", NULL};
 /* The built-in kinds; "policy" accepts any field until a host registers the policy
  * module's operations. Constant: the registry a caller changes is its own copy. */
 static const struct plugin_kind_ops builtin_kinds[PLUGIN_KIND_COUNT] = {
-	[PLUGIN_POLICY] = {NULL, NULL},
-	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence},
-	[PLUGIN_REWARD] = {reward_fields, validate_reward},
-	[PLUGIN_REPORT] = {report_fields, validate_report},
-	[PLUGIN_JOB] = {job_fields, validate_job},
+	[PLUGIN_POLICY] = {NULL, NULL, NULL},
+	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence, NULL},
+	[PLUGIN_REWARD] = {reward_fields, validate_reward, NULL},
+	[PLUGIN_REPORT] = {report_fields, validate_report, NULL},
+	[PLUGIN_JOB] = {job_fields, validate_job, NULL},
 };
 
 struct plugin_host {

@@ -5,6 +5,7 @@
 #include "program/policy.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,10 +257,44 @@ validate_policy(lua_State *L, int idx, struct diag *d)
 	return parse_decl(L, idx, &scratch, d);
 }
 
+/*
+ * What a run accepts from a policy hook (program/score checks the same in its
+ * batches), for `plugins check`: score and prefer_* a finite number, capacity an
+ * integer in 0..1000000; other functions anything.
+ */
+static int
+check_hook_result(lua_State *L, const char *hook, int idx, struct diag *d)
+{
+	int is_capacity = strcmp(hook, "capacity") == 0;
+	if (!is_capacity && strcmp(hook, "score") != 0 && strcmp(hook, "prefer_mentor") != 0 &&
+	    strcmp(hook, "prefer_mentee") != 0)
+		return 0;
+	int t = lua_type(L, idx);
+	if (t == LUA_TNUMBER) {
+		double x = lua_tonumber(L, idx);
+		if (!is_capacity && isfinite(x))
+			return 0;
+		if (is_capacity && lua_isinteger(L, idx) && x >= 0 && x <= 1000000)
+			return 0;
+	}
+	char got[96];
+	if (t == LUA_TNUMBER && isnan(lua_tonumber(L, idx)))
+		snprintf(got, sizeof(got), "nan");
+	else if (t == LUA_TNUMBER)
+		snprintf(got, sizeof(got), "%.17g", lua_tonumber(L, idx));
+	else if (t == LUA_TSTRING)
+		snprintf(got, sizeof(got), "the string \"%.60s\"", lua_tostring(L, idx));
+	else
+		snprintf(got, sizeof(got), "%s", lua_typename(L, t));
+	return diag_set(d, DIAG_PLUGIN, "%s must return %s (got %s)", hook,
+			is_capacity ? "an integer in 0..1000000" : "a finite number", got);
+}
+
 int
 policy_register(struct plugin_host *h, struct diag *d)
 {
-	static const struct plugin_kind_ops ops = {policy_fields, validate_policy};
+	static const struct plugin_kind_ops ops = {policy_fields, validate_policy,
+						   check_hook_result};
 	return plugin_host_set_kind(h, "policy", &ops, d);
 }
 

@@ -162,7 +162,7 @@ test_validator_registration(void **state)
 	struct plugin *p = plugin_load(h, path, &lim, &d);
 	assert_non_null(p);
 	plugin_delete(p);
-	const struct plugin_kind_ops ops = {custom_fields, validate_custom};
+	const struct plugin_kind_ops ops = {custom_fields, validate_custom, NULL};
 	assert_int_equal(plugin_host_set_kind(h, "policy", &ops, &d), 0);
 	test_host = h;
 	expect_load_error("pol.lua", "return tandem.policy{name='p', version='1.0.0', api=1, weights='heavy'}",
