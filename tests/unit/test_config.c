@@ -67,6 +67,35 @@ test_template_loads(void **state)
 	config_fini(&cfg);
 }
 
+/* In process (config_load_mode with in_process = 1, as embedders and the fuzz harness ask):
+ * the same config and the same errors as through the worker. */
+static void
+test_in_process(void **state)
+{
+	(void)state;
+	struct config a, b;
+	struct diag d;
+	write_file(config_template);
+	if (config_load(path, &a, &d) != 0 || config_load_mode(path, 1, &b, &d) != 0)
+		fail_msg("%s", d.msg);
+	assert_string_equal(a.organization, b.organization);
+	assert_string_equal(a.timezone, b.timezone);
+	assert_string_equal(b.path, path);
+	assert_int_equal(a.nprograms, b.nprograms);
+	char *ja = config_program_json(&a.programs[0]), *jb = config_program_json(&b.programs[0]);
+	assert_string_equal(ja, jb);
+	free(ja);
+	free(jb);
+	config_fini(&a);
+	config_fini(&b);
+	write_file("program { name = 'x',\n starts = '2027-02-30' }\n");
+	struct diag e;
+	assert_int_equal(config_load(path, &a, &d), -1);
+	assert_int_equal(config_load_mode(path, 1, &b, &e), -1);
+	assert_string_equal(d.msg, e.msg);
+	assert_int_equal(b.nprograms, 0);
+}
+
 static void
 test_defaults_and_computed_values(void **state)
 {
@@ -219,6 +248,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_template_loads),
+		cmocka_unit_test(test_in_process),
 		cmocka_unit_test(test_defaults_and_computed_values),
 		cmocka_unit_test(test_errors_name_file_line_and_field),
 		cmocka_unit_test(test_sandbox_applies),
