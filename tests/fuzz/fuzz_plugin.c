@@ -1,7 +1,7 @@
 /*
  * fuzz_plugin: plugin declarations (lua/plugin.h) on arbitrary Lua text, of every kind
- * (the text picks its constructor: tandem.policy, cadence, reward, report, job). The policy
- * validator is registered, as `tandem match` does.
+ * (the text picks its constructor: tandem.policy, cadence, reward, report, job), with the
+ * kinds of a plugin host where the policy module registered its own, as `tandem match` does.
  *
  * The file is loaded in this process (limits.isolate = 0: the in-process mode), so the
  * fuzzer's coverage sees the sandbox, the constructors, the validators and the marshalling
@@ -27,6 +27,7 @@
 #include "program/policy.h"
 
 static lua_State *scratch;
+static struct plugin_host *host;
 static struct plugin_host *host; /* the built-in kinds and the policy engine's */
 
 int
