@@ -30,8 +30,8 @@
  *    threads that use the library.
  *  - The library never prints and never exits; it logs through the handler
  *    installed with tandem_set_log_handler(). Policies are untrusted Lua: each
- *    runs in its own sandbox with instruction, memory and time budgets
- *    (docs/plugin-api.md).
+ *    runs in a worker process of its own, sandboxed, with instruction, memory
+ *    and time budgets (docs/plugin-api.md); none of it runs in your process.
  */
 #ifndef TANDEM_H
 #define TANDEM_H
