@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "base/hash.h"
 #include "base/strmap.h"
 #include "base/vec.h"
 #include "store/stmt.h"
@@ -205,11 +206,56 @@ add_side(struct cohort *c, int mentor, struct diag *d)
 	return 0;
 }
 
+static uint64_t
+mix_int(uint64_t h, int64_t v)
+{
+	return hash_mix64(h ^ (uint64_t)v);
+}
+
+/* NULL and "" differ: a NULL field is left out of the person tables, "" is too, but
+ * nothing is lost by telling them apart. */
+static uint64_t
+mix_str(uint64_t h, const char *s)
+{
+	return hash_mix64(h ^ (s ? hash_str(s) : 0x9e3779b97f4a7c15ull));
+}
+
+static uint64_t
+mix_member(uint64_t h, const struct cohort *c, const struct cohort_member *m)
+{
+	const struct cohort_person *p = &c->people[m->person];
+	const char *s[] = {m->role,	     m->topics_offered, m->topics_wanted, m->availability,
+			   m->attributes,    p->external_id,	p->name,	  p->email,
+			   p->title,	     p->department,	p->team,	  p->location,
+			   p->timezone,	     p->generation,	p->languages,	  p->skills,
+			   p->topics_wanted, p->attributes};
+	h = mix_int(mix_int(mix_int(h, m->capacity), p->level), p->id);
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		h = mix_str(h, s[i]);
+	return h;
+}
+
+/*
+ * The cohort's id: a digest of what the hooks' person tables are built from
+ * (both sides, in order, with their people). Cohorts with equal sides share an
+ * id, and may share the tables a worker holds under it; any change gives
+ * another id. Computed, not counted: no process-wide counter. Never 0.
+ */
+static uint64_t
+cohort_digest(const struct cohort *c)
+{
+	uint64_t h = mix_int(mix_int(hash_str("cohort"), c->nmentors), c->nmentees);
+	for (int i = 0; i < c->nmentors; i++)
+		h = mix_member(h, c, &c->mentors[i]);
+	for (int i = 0; i < c->nmentees; i++)
+		h = mix_member(h, c, &c->mentees[i]);
+	return h ? h : 1;
+}
+
 int
 cohort_finish(struct cohort *c, struct diag *d)
 {
-	static _Atomic uint64_t next_id; /* cohorts may be finished in several threads */
-	c->id = ++next_id;
+	c->id = cohort_digest(c);
 	feat_snapshot_delete(c->snap);
 	c->snap = feat_snapshot_new();
 	if (c->snap == NULL)

@@ -84,7 +84,8 @@ struct cohort {
 	int nvetoes;
 	size_t capvetoes;
 	struct feat_snapshot *snap; /* built by cohort_finish */
-	uint64_t id;		    /* unique per finish, names the cohort in caches */
+	uint64_t id;		    /* set by cohort_finish: a digest of the sides, names the
+				     * cohort's person tables in the worker's cache */
 };
 
 void cohort_init(struct cohort *c);

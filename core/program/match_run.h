@@ -16,8 +16,7 @@
  * Takes: an open store, the workspace folder (for policies/), the program as
  * declared in tandem.lua (config.h) and its row id. Gives: structs and JSON
  * documents the caller owns. Errors: -1 or NULL with a diag, nothing printed.
- * Called by: cli/cmd_match.c (tandem_match.c has its own flow over the same
- * stages).
+ * Called by: cli/cmd_match.c and the embedding API (tandem_match.c).
  */
 #ifndef TANDEM_MATCH_RUN_H
 #define TANDEM_MATCH_RUN_H

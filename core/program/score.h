@@ -7,7 +7,7 @@
  * every allowed cell of a dense mask, or an explicit list of pairs, or (for
  * capacity) every mentor. Gives: the hooks' values in the batch's output
  * arrays. Called by: solve.c (capacities, dense and candidate scores, kept
- * pairs) and the explanation of a pair that was not chosen (score_pairs).
+ * pairs) and match_run.c (the Lua score of a pair being explained, score_pairs).
  * Calls: the plugin host (lua/plugin.h: the policy's long-lived worker) and
  * feat.h (the features a hook reads).
  *

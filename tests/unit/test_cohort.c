@@ -86,7 +86,7 @@ test_load_bad_list(void **state)
 }
 
 /* By hand: elements start zeroed (people with no manager), finish builds the snapshot
- * with a fresh id each time. */
+ * and names it by its content. */
 static void
 test_by_hand(void **state)
 {
@@ -100,9 +100,19 @@ test_by_hand(void **state)
 	assert_non_null(c.snap);
 	assert_int_equal(feat_nmentors(c.snap), 3);
 	assert_int_equal(feat_nmentees(c.snap), 4);
+	/* The id is a digest of the sides: the same again, another after a change. */
 	uint64_t id = c.id;
+	assert_true(id != 0);
 	assert_int_equal(cohort_finish(&c, &d), 0);
-	assert_true(c.id != id);
+	assert_true(c.id == id);
+	struct cohort other;
+	make_cohort(&other, 3, 4, 9);
+	assert_int_equal(cohort_finish(&other, &d), 0);
+	assert_true(other.id == id);
+	other.mentors[1].capacity++;
+	assert_int_equal(cohort_finish(&other, &d), 0);
+	assert_true(other.id != id);
+	cohort_fini(&other);
 	struct cohort_person *p = cohort_add_person(&c);
 	assert_non_null(p);
 	assert_int_equal(p->manager, -1);
