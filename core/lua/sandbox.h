@@ -68,7 +68,7 @@ struct plugin_limits {
 	size_t memory;         /* bytes the Lua allocator may hold at once */
 	int deadline_ms;       /* wall clock for one hook call (and for loading the file) */
 	int batch_deadline_ms; /* wall clock for one batch (plugin_run / a worker job) */
-	int isolate;           /* 1: run hooks in a forked worker (default); 0: in-process */
+	int isolate;           /* 1: in the plugin's worker process (default); 0: in-process */
 	int isolate_set;       /* 1 if isolate was set explicitly (0 is a valid choice) */
 };
 

@@ -308,6 +308,20 @@ expect_rc run-by-name-evil 1
 expect_err run-by-name-evil-msg "policies/finalizer.lua:5: finalizers (__gc) are not allowed (in hook score)"
 rm -f "$WS/policies/finalizer.lua"
 [ "$(db_digest "$WS")" = "$D2" ] && ok run-by-name-unchanged || fail run-by-name-unchanged "db changed"
+# A policy found by name loads its own file only: a file that hangs at load time
+# lying next to it does not stall the run.
+# (Loading it would add its 1000 ms load deadline to the time of the same run without it.)
+t0=$(date +%s%N)
+run "$T" -C "$WS" match run --program $P --policy policy_custom --dry-run
+base=$(( ($(date +%s%N) - t0) / 1000000 ))
+cp "$PLUG/pattern_at_load.lua" "$WS/policies/zz_hangs.lua"
+t0=$(date +%s%N)
+run "$T" -C "$WS" match run --program $P --policy policy_custom --dry-run
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect_rc by-name-beside-hang 0
+[ "$ms" -lt $((base + 800)) ] && ok by-name-beside-hang-fast \
+  || fail by-name-beside-hang-fast "took $ms ms (without the hanging file: $base ms)"
+rm -f "$WS/policies/zz_hangs.lua"
 
 # A policy named by tandem.lua that does not exist: the error points at the config.
 printf '\nprogram { name = "ghost", policy = "no_such_policy" }\n' >>"$WS/tandem.lua"
