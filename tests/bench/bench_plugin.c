@@ -2,7 +2,10 @@
  * bench_plugin: the per-call cost of the plugin host. Scores N pairs with a
  * typical policy score function three ways in the same sandbox state:
  *   bare   a C loop of lua_call with no hook installed (the reference);
- *   batch  plugin_run: one budget (count hook + deadline) for the whole batch;
+ *   batch  plugin_run: one budget (count hook + deadline) for the whole batch
+ *          (the in-process mode's batches);
+ *   watched plugin_run_watched: no count hook, only the memory cap (what a
+ *          policy's worker runs, its watchdog timer standing in for the hook);
  *   single plugin_call per pair (a budget armed per call), for comparison.
  * Prints pairs/s and the batch/bare ratio (the target is >= 0.6).
  * Usage: bench_plugin [N]   (default 2000000)
@@ -87,8 +90,8 @@ main(int argc, char **argv)
 	lua_State *L = plugin_state(p);
 
 	/* Alternate bare and batch runs, keep the best of each: the machine is shared. */
-	double bare_s = 1e30, batch_s = 1e30, t0;
-	struct job bare = {n, 0}, batch = {n, 0};
+	double bare_s = 1e30, batch_s = 1e30, watched_s = 1e30, t0;
+	struct job bare = {n, 0}, batch = {n, 0}, watched = {n, 0};
 	for (int rep = 0; rep < 5; rep++) {
 		/* bare: the same loop with no hook installed and no budget */
 		bare.sum = 0;
@@ -113,6 +116,14 @@ main(int argc, char **argv)
 		}
 		if (now_s() - t0 < batch_s)
 			batch_s = now_s() - t0;
+		watched.sum = 0;
+		t0 = now_s();
+		if (plugin_run_watched(p, "score", score_loop, &watched, &d) != 0) {
+			fprintf(stderr, "bench_plugin: %s\n", d.msg);
+			return 1;
+		}
+		if (now_s() - t0 < watched_s)
+			watched_s = now_s() - t0;
 	}
 
 	long ns = n / 10;
@@ -139,6 +150,7 @@ main(int argc, char **argv)
 	printf("pairs %ld\n", n);
 	printf("bare   %.0f pairs/s\n", n / bare_s);
 	printf("batch  %.0f pairs/s  (ratio to bare %.2f)\n", n / batch_s, bare_s / batch_s);
+	printf("watched %.0f pairs/s  (ratio to bare %.2f)\n", n / watched_s, bare_s / watched_s);
 	printf("single %.0f calls/s  (plugin_call each, %ld calls)\n", ns / single_s, ns);
 	printf("check  %.6g %.6g\n", bare.sum, batch.sum);
 	plugin_delete(p);
