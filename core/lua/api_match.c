@@ -85,7 +85,8 @@ read_scores(lua_State *L, int idx, int arg, struct match_dense *m)
 	m->forbidden = forbidden ? mask : NULL;
 }
 
-/* opts field at idx (a table or nil): pushes it, returns its type. */
+/* opts field at idx (a table or nil): pushes it, returns its type. Raw: C reads
+ * tables without running their metamethods. */
 static int
 opt_field(lua_State *L, int idx, const char *name)
 {
@@ -93,7 +94,9 @@ opt_field(lua_State *L, int idx, const char *name)
 		lua_pushnil(L);
 		return LUA_TNIL;
 	}
-	return lua_getfield(L, idx, name);
+	idx = lua_absindex(L, idx);
+	lua_pushstring(L, name);
+	return lua_rawget(L, idx);
 }
 
 static int
