@@ -15,8 +15,11 @@
  *    pinning a row or over-filling a column twice is an error.
  *  - Rows that end up unmatched are listed in result.unmatched_rows; that is not
  *    an error.
- *  - NaN or infinite scores (on allowed pairs) are an error (DIAG_INVALID) naming
- *    the row and column.
+ *  - NaN or infinite scores, and scores whose magnitude exceeds MATCH_SCORE_MAX
+ *    (on allowed pairs; forbidden ones may hold anything) are an error
+ *    (DIAG_INVALID) naming the row and column. The certificates refuse them the
+ *    same way. match_prefs_from_scores only compares scores and takes any
+ *    finite value.
  *  - Ties are broken deterministically (same input, same output).
  *
  * Where each part lives: dense assignment in dense.c (with problem.c, kernels.c,
@@ -35,6 +38,19 @@
 #include "base/diag.h"
 
 enum match_dtype { MATCH_F64, MATCH_F32, MATCH_I16, MATCH_I32 };
+
+/*
+ * The largest score magnitude the assignment solvers accept (inclusive). Why
+ * 1e290 and not DBL_MAX: the solvers and certificates add and subtract scores.
+ * A total sums at most n < 2^31 of them (< 2^31 * 1e290); a dual is the length
+ * of an alternating path, at most 2n arcs of one score each (< 2^32 * 1e290);
+ * a reduced cost c - u - v or a shortest-path label adds a few such terms
+ * (< 2^34 * 1e290, about 1.7e300). All stay far below DBL_MAX (about 1.8e308),
+ * with room for the intermediate sums. 1e300 would not do: 2^31 scores of 1e300
+ * already overflow. Integer dtypes are always within the bound; float scores
+ * (at most about 3.4e38) too, when finite.
+ */
+#define MATCH_SCORE_MAX 1e290
 
 /* Bytes per score of a dtype; 0 for a value outside the enum. */
 size_t match_dtype_size(enum match_dtype t);

@@ -1,7 +1,7 @@
 /*
  * problem: the dense problem as the solvers see it, and back. Builds struct prob
  * from the caller's matrix and options (vetoes indexed by row, pins applied,
- * scores checked finite), computes the maximum cardinality T with a maximum
+ * scores checked finite and within MATCH_SCORE_MAX), computes the maximum cardinality T with a maximum
  * matching (Kuhn's augmenting paths), and writes a solution back into a
  * match_result in the caller's terms (pairs, total, duals, prices of the columns
  * without slots).
@@ -81,34 +81,44 @@ build_vetoes(struct prob *p, const struct match_opts *o, struct diag *d)
 	return 0;
 }
 
-/* NaN and infinities are refused on every allowed pair (vetoed/masked ones are ignored). */
+/*
+ * NaN, infinities and magnitudes above MATCH_SCORE_MAX (match.h says why) are
+ * refused on every allowed pair; vetoed and masked ones are ignored. Integer
+ * scores are always within the bound. One pass per row whose test, a NaN
+ * failing the comparison too, is an integer OR the compiler can vectorize;
+ * only a row that fails it is scanned again, pair by pair, for its error.
+ */
 static int
-check_finite(const struct prob *p, struct diag *d)
+check_scores(const struct prob *p, struct diag *d)
 {
 	const struct match_dense *m = p->m;
 	if (m->dtype == MATCH_I16 || m->dtype == MATCH_I32)
 		return 0;
 	for (int i = 0; i < p->nr; i++) {
 		size_t base = (size_t)i * (size_t)p->nc;
-		const uint8_t *mk = p->mask ? p->mask + base : NULL;
-		double acc = 0;
-		/* x * 0 is 0 for finite x and NaN otherwise: one vectorizable sum per row. */
+		int bad = 0;
 		if (m->dtype == MATCH_F64) {
 			const double *s = (const double *)m->scores + base;
 			for (int j = 0; j < p->nc; j++)
-				acc += (mk && mk[j]) ? 0.0 : s[j] * 0.0;
+				bad |= !(fabs(s[j]) <= MATCH_SCORE_MAX);
 		} else {
 			const float *s = (const float *)m->scores + base;
 			for (int j = 0; j < p->nc; j++)
-				acc += (mk && mk[j]) ? 0.0 : (double)s[j] * 0.0;
+				bad |= !(fabs((double)s[j]) <= MATCH_SCORE_MAX);
 		}
-		if (acc == 0)
+		if (!bad)
 			continue;
 		for (int j = 0; j < p->nc; j++) {
 			double x = score_at(m, i, j);
-			if (!isfinite(x) && is_allowed(p, i, j))
-				return diag_set(d, DIAG_INVALID, "score at row %d, column %d is %s", i,
-						j, isnan(x) ? "NaN" : (x > 0 ? "+inf" : "-inf"));
+			if (fabs(x) <= MATCH_SCORE_MAX || !is_allowed(p, i, j))
+				continue;
+			if (isfinite(x))
+				return diag_set(d, DIAG_INVALID,
+						"score at row %d, column %d is %g, beyond the "
+						"largest magnitude allowed (%g)",
+						i, j, x, MATCH_SCORE_MAX);
+			return diag_set(d, DIAG_INVALID, "score at row %d, column %d is %s", i, j,
+					isnan(x) ? "NaN" : (x > 0 ? "+inf" : "-inf"));
 		}
 	}
 	return 0;
@@ -177,7 +187,7 @@ match__prob_init(struct prob *p, const struct match_dense *m, const struct match
 	for (int j = 0; j < p->nc; j++)
 		if (p->cap[j] > p->nfree)
 			p->cap[j] = p->nfree;
-	return check_finite(p, d);
+	return check_scores(p, d);
 }
 
 /* ---- Maximum cardinality ------------------------------------------------- */

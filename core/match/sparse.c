@@ -39,7 +39,10 @@ match__sparse_find_arc(const struct match_sparse *m, int r, int c, int64_t *out)
 	return -1;
 }
 
-/* Structure, duplicates, vetoes (into a bitset), finiteness of allowed scores. */
+/*
+ * Structure, duplicates, vetoes (into a bitset), allowed scores finite and
+ * within MATCH_SCORE_MAX (match.h says why).
+ */
 static int
 check_sparse(const struct match_sparse *m, const struct match_opts *o, uint8_t **vetoed,
 	     struct diag *d)
@@ -96,13 +99,21 @@ check_sparse(const struct match_sparse *m, const struct match_opts *o, uint8_t *
 				(*vetoed)[e >> 3] |= (uint8_t)(1u << (e & 7));
 		}
 	}
+	/* NaN fails the comparison too. */
 	for (int r = 0; r < m->nr; r++)
-		for (int64_t e = m->row_ptr[r]; e < m->row_ptr[r + 1]; e++)
-			if (!isfinite(m->scores[e]) &&
-			    !arc_vetoed(*vetoed, e))
+		for (int64_t e = m->row_ptr[r]; e < m->row_ptr[r + 1]; e++) {
+			double x = m->scores[e];
+			if (fabs(x) <= MATCH_SCORE_MAX || arc_vetoed(*vetoed, e))
+				continue;
+			if (isfinite(x))
 				return diag_set(d, DIAG_INVALID,
-						"score of row %d, column %d is not finite (%g)", r,
-						m->cols[e], m->scores[e]);
+						"score of row %d, column %d is %g, beyond the largest "
+						"magnitude allowed (%g)",
+						r, m->cols[e], x, MATCH_SCORE_MAX);
+			return diag_set(d, DIAG_INVALID,
+					"score of row %d, column %d is not finite (%g)", r, m->cols[e],
+					x);
+		}
 	return 0;
 }
 

@@ -41,9 +41,9 @@ struct sparse_prob {
 
 /*
  * Checks the structure (shape, row_ptr, columns in range, no column twice in a
- * row), the vetoes, the finiteness of allowed scores and the pins (each names
- * the pair in its error), and applies the pins. p must be released with
- * match__sparse_prob_fini even on failure.
+ * row), the vetoes, allowed scores (finite, within MATCH_SCORE_MAX) and the
+ * pins (each names the pair in its error), and applies the pins. p must be
+ * released with match__sparse_prob_fini even on failure.
  */
 int match__sparse_prob_init(struct sparse_prob *p, const struct match_sparse *m,
 			    const struct match_opts *o, struct diag *d);

@@ -162,6 +162,18 @@ bad ragged "ragged.csv:2:2: row has 1 value, the first row has 2" "$D/ragged.csv
 bad empty-csv "empty.csv: no rows: the file holds no matrix" "$D/empty.csv"
 bad not-number "word.csv:1:2: not a finite number: 'x'" "$D/word.csv"
 bad nan "nan.csv:1:2: not a finite number: 'nan'" "$D/nan.csv"
+# A score beyond the solvers' bound (MATCH_SCORE_MAX, 1e290: sums and differences of
+# scores must fit a double) is refused by name; the fuzzer's input, whose sparse duals
+# used to fail their certificate.
+OVF="$TANDEM_SRCDIR/tests/fuzz/regressions/solve-sparse-dual-overflow.csv"
+BEYOND="score at row 1, column 1 is 9e+307, beyond the largest magnitude allowed (1e+290)"
+bad score-bound "$BEYOND" "$OVF"
+bad score-bound-sparse "score of row 1, column 1 is 9e+307, beyond" "$OVF" --sparse --maximize
+printf '1,2\n5,-1e290\n' >"$D/at-bound.csv"
+for mode in "" --sparse; do # accepted at the bound (1 + -1e290 is -1e290, printed at 17 digits)
+  run "$T" solve "$D/at-bound.csv" $mode --json
+  json "at-bound$mode" '{"total":-1.0000000000000001e290,"pairs":[[0,0],[1,1]],"unmatched_rows":[],"matched":2}'
+done
 bad npy-magic "junk.npy: not a .npy file (bad magic)" "$D/junk.npy"
 bad npy-big-endian "big-endian.npy: big-endian data ('>i4') is not supported" "$D/big-endian.npy"
 bad npy-short "short.npy: data is truncated" "$D/short.npy"

@@ -5,17 +5,19 @@
  * A matrix read (at most 400 cells, to keep each input fast) is solved with and without
  * column capacities (0 to 2, from the input's size), minimizing and maximizing, by the dense
  * and the sparse solvers and by deferred acceptance from both sides. Checked:
- *  - every solver succeeds on a finite matrix, and its result is a matching: rows and
+ *  - every solver succeeds on a finite matrix within the bound below, and its result is a matching: rows and
  *    columns in range, no forbidden pair, capacities kept, npairs, total and the unmatched
  *    rows as the assignment says;
  *  - the dense and sparse results carry certificates (match_certify*, tolerance 1e-9 of the
  *    score range), agree on the cardinality and the total, and for small problems equal the
  *    brute-force optimum (maximum cardinality, then the best total);
  *  - a stable matching has no blocking pair.
- * Exact comparisons are skipped when a score exceeds 1e6 in magnitude (sums would round),
- * certificates when one exceeds 1e300: a difference of two scores then overflows a double
- * (tests/fuzz/regressions/solve-sparse-dual-overflow.csv: the sparse duals fail their check
- * from about 9e307 on, while the matching itself is right).
+ * Exact comparisons are skipped when a score exceeds 1e6 in magnitude (sums would round).
+ * A score beyond MATCH_SCORE_MAX (match.h: sums and differences of scores must fit a double)
+ * must make both assignment solvers refuse the matrix (DIAG_INVALID, naming the pair);
+ * stable matching only compares scores and still runs. Before that bound existed, the
+ * sparse duals failed their certificate from about 9e307 on
+ * (tests/fuzz/regressions/solve-sparse-dual-overflow.csv).
  */
 #include "fuzz.h"
 
@@ -31,7 +33,7 @@ struct problem {
 	const int *cap; /* NULL = 1 each */
 	int maximize;
 	int exact;      /* scores small enough for exact comparisons */
-	int certify;    /* scores whose differences fit a double */
+	int beyond;     /* some allowed score exceeds MATCH_SCORE_MAX: to be refused */
 };
 
 static int
@@ -145,20 +147,28 @@ solve_assign(const struct problem *p)
 	struct match_opts o = {.maximize = p->maximize, .capacity = p->cap};
 	struct match_dense md = matrix_dense(p->m);
 	struct match_result dense = {0}, sparse = {0};
+	struct match_sparse sp = {0};
+	if (p->beyond) {
+		FUZZ_CHECK(match_assign(&md, &o, &dense, &d) == -1 && d.code == DIAG_INVALID);
+		FUZZ_CHECK_MSG(strstr(d.msg, "beyond the largest magnitude") != NULL, d.msg);
+		FUZZ_CHECK_MSG(matrix_to_sparse(p->m, &sp, &d) == 0, d.msg);
+		FUZZ_CHECK(match_assign_sparse(&sp, &o, &sparse, &d) == -1 &&
+			   d.code == DIAG_INVALID);
+		FUZZ_CHECK_MSG(strstr(d.msg, "beyond the largest magnitude") != NULL, d.msg);
+		matrix_sparse_fini(&sp);
+		return;
+	}
 	FUZZ_CHECK_MSG(match_assign(&md, &o, &dense, &d) == 0, d.msg);
 	double td, ts;
 	check_matching(p, &dense, &td);
 	if (p->exact)
 		FUZZ_CHECK(close_enough(td, dense.total));
-	if (p->certify)
-		FUZZ_CHECK_MSG(match_certify(&md, &o, &dense, 1e-9, &d) == 0, d.msg);
+	FUZZ_CHECK_MSG(match_certify(&md, &o, &dense, 1e-9, &d) == 0, d.msg);
 
-	struct match_sparse sp = {0};
 	FUZZ_CHECK_MSG(matrix_to_sparse(p->m, &sp, &d) == 0, d.msg);
 	FUZZ_CHECK_MSG(match_assign_sparse(&sp, &o, &sparse, &d) == 0, d.msg);
 	check_matching(p, &sparse, &ts);
-	if (p->certify)
-		FUZZ_CHECK_MSG(match_certify_sparse(&sp, &o, &sparse, 1e-9, &d) == 0, d.msg);
+	FUZZ_CHECK_MSG(match_certify_sparse(&sp, &o, &sparse, 1e-9, &d) == 0, d.msg);
 	FUZZ_CHECK(sparse.npairs == dense.npairs);
 	int card;
 	double best;
@@ -226,7 +236,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int withcap = 0; withcap < 2; withcap++) {
 		for (int maximize = 0; maximize < 2; maximize++) {
 			struct problem p = {&m, withcap ? caps : NULL, maximize, top <= 1e6,
-					    top <= 1e300};
+					    top > MATCH_SCORE_MAX};
 			solve_assign(&p);
 			solve_stable(&p, 0);
 			solve_stable(&p, 1);

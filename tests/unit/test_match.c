@@ -866,6 +866,92 @@ test_degenerate(void **state)
 	inst_free(&x);
 }
 
+/*
+ * Scores at +-MATCH_SCORE_MAX are accepted and certified: the solver's sums and
+ * differences of them stay finite. One beyond the bound, finite or not, is an
+ * error naming the pair (from the certificate too); a forbidden pair may hold
+ * anything.
+ */
+static void
+test_score_bound(void **state)
+{
+	(void)state;
+	const double B = MATCH_SCORE_MAX;
+	/* 4 x 3: each column has rows at -B and at +B, so the optimum is +-3B. */
+	const double s[4][3] = {{B, -B, 0}, {-B, B, B / 2}, {B, B, -B}, {-B, -B, B}};
+	int cap[3] = {2, 1, 1};
+	for (int withcap = 0; withcap < 2; withcap++)
+		for (int maximize = 0; maximize < 2; maximize++) {
+			struct inst x;
+			inst_alloc(&x, 4, 3, MATCH_F64);
+			for (int i = 0; i < 4; i++)
+				for (int j = 0; j < 3; j++)
+					inst_set(&x, i, j, s[i][j]);
+			x.maximize = maximize;
+			if (withcap) {
+				x.cap = malloc(sizeof(cap));
+				memcpy(x.cap, cap, sizeof(cap));
+			}
+			struct match_result res;
+			solve_and_certify(&x, &res);
+			assert_int_equal(res.npairs, withcap ? 4 : 3);
+			assert_true(res.total == (maximize ? 1 : -1) * (withcap ? 4 : 3) * B);
+			for (int i = 0; i < 4; i++)
+				assert_true(isfinite(res.u[i]));
+			for (int j = 0; j < 3; j++)
+				assert_true(isfinite(res.v[j]));
+			match_result_fini(&res);
+			inst_free(&x);
+		}
+
+	struct inst x;
+	inst_alloc(&x, 4, 3, MATCH_F64);
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < 3; j++)
+			inst_set(&x, i, j, s[i][j]);
+	inst_set(&x, 1, 2, 9e307);
+	expect_error(&x, "score at row 1, column 2 is 9e+307, beyond the largest magnitude "
+			 "allowed (1e+290)");
+	inst_set(&x, 1, 2, -2e290);
+	expect_error(&x, "row 1, column 2 is -2e+290, beyond");
+	inst_set(&x, 1, 2, nextafter(B, INFINITY));
+	expect_error(&x, "row 1, column 2 is");
+	inst_set(&x, 1, 2, NAN);
+	expect_error(&x, "row 1, column 2 is NaN");
+
+	/* The certificate refuses the problem the same way. */
+	inst_set(&x, 1, 2, 0);
+	struct match_dense m = inst_dense(&x);
+	struct match_opts o = inst_opts(&x);
+	struct match_result res;
+	struct diag d;
+	diag_clear(&d);
+	assert_int_equal(match_assign(&m, &o, &res, &d), 0);
+	inst_set(&x, 3, 0, -9e307);
+	assert_int_equal(match_certify(&m, &o, &res, 1e-9, &d), -1);
+	assert_int_equal(d.code, DIAG_INVALID);
+	assert_non_null(strstr(d.msg, "row 3, column 0 is -9e+307, beyond"));
+	match_result_fini(&res);
+
+	/* Forbidden (masked or vetoed), the pair is not looked at. */
+	x.mask = calloc(12, 1);
+	assert_non_null(x.mask);
+	x.mask[3 * 3 + 0] = 1;
+	solve_and_certify(&x, &res);
+	assert_int_not_equal(res.row_to_col[3], 0);
+	match_result_fini(&res);
+	x.mask[3 * 3 + 0] = 0;
+	struct match_pair veto = {3, 0};
+	x.vetoed = malloc(sizeof(veto));
+	assert_non_null(x.vetoed);
+	x.vetoed[0] = veto;
+	x.nvetoed = 1;
+	solve_and_certify(&x, &res);
+	assert_int_not_equal(res.row_to_col[3], 0);
+	match_result_fini(&res);
+	inst_free(&x);
+}
+
 static void
 test_deterministic_and_pairs(void **state)
 {
@@ -905,6 +991,7 @@ main(void)
 		cmocka_unit_test(test_large_certified),
 		cmocka_unit_test(test_tampered_rejected),
 		cmocka_unit_test(test_degenerate),
+		cmocka_unit_test(test_score_bound),
 		cmocka_unit_test(test_deterministic_and_pairs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

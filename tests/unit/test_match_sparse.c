@@ -380,6 +380,86 @@ test_input_errors(void **state)
 	rp[1] = 2;
 }
 
+/*
+ * Scores at +-MATCH_SCORE_MAX are solved and certified (the duals stay finite);
+ * beyond it, here the fuzzer's 9e307 (tests/fuzz/regressions/
+ * solve-sparse-dual-overflow.csv, whose duals failed their certificate), the
+ * solver and the certificate refuse the pair by name. Vetoed, it may hold
+ * anything.
+ */
+static void
+test_score_bound(void **state)
+{
+	(void)state;
+	const double B = MATCH_SCORE_MAX;
+	int64_t rp[] = {0, 2, 4};
+	int32_t cols[] = {0, 1, 0, 1};
+	double sc[] = {1, 2, 5, B};
+	struct csr g = {2, 2, rp, cols, sc};
+	struct match_sparse m = as_sparse(&g);
+	struct match_result res;
+	struct diag d = {0};
+	for (int maximize = 0; maximize < 2; maximize++)
+		for (int sign = -1; sign <= 1; sign += 2) {
+			sc[3] = sign * B;
+			struct match_opts o = {.maximize = maximize};
+			assert_int_equal(match_assign_sparse(&m, &o, &res, &d), 0);
+			if (match_certify_sparse(&m, &o, &res, 1e-9, &d) != 0)
+				fail_msg("at the bound (max %d, %g): %s", maximize, sc[3], d.msg);
+			/* The extreme pair is taken exactly when it is the better one. */
+			int extreme = (sign > 0) == (maximize != 0);
+			assert_int_equal(res.row_to_col[1], extreme ? 1 : 0);
+			assert_true(res.total == (extreme ? 1 + sc[3] : 7));
+			assert_true(isfinite(res.u[0]) && isfinite(res.u[1]));
+			assert_true(isfinite(res.v[0]) && isfinite(res.v[1]));
+			match_result_fini(&res);
+		}
+
+	/* Rows outnumbering the columns: the deficient part's duals, at the bound. */
+	int64_t rp3[] = {0, 2, 4, 6};
+	int32_t cols3[] = {0, 1, 0, 1, 0, 1};
+	double sc3[] = {B, -B, -B, B, B, B};
+	struct csr g3 = {3, 2, rp3, cols3, sc3};
+	struct match_sparse m3 = as_sparse(&g3);
+	for (int maximize = 0; maximize < 2; maximize++) {
+		struct match_opts o = {.maximize = maximize};
+		assert_int_equal(match_assign_sparse(&m3, &o, &res, &d), 0);
+		if (match_certify_sparse(&m3, &o, &res, 1e-9, &d) != 0)
+			fail_msg("deficient at the bound (max %d): %s", maximize, d.msg);
+		assert_int_equal(res.npairs, 2);
+		assert_true(res.total == (maximize ? 2 * B : -2 * B));
+		match_result_fini(&res);
+	}
+
+	struct match_opts o = {0};
+	sc[3] = 9e307;
+	expect_error(&g, &o,
+		     "score of row 1, column 1 is 9e+307, beyond the largest magnitude allowed "
+		     "(1e+290)");
+	sc[3] = -2e290;
+	expect_error(&g, &o, "row 1, column 1 is -2e+290, beyond");
+	sc[3] = nextafter(B, INFINITY);
+	expect_error(&g, &o, "row 1, column 1 is");
+
+	/* The certificate refuses it too, whatever result it is shown. */
+	sc[3] = 3;
+	assert_int_equal(match_assign_sparse(&m, &o, &res, &d), 0);
+	sc[3] = 9e307;
+	assert_int_equal(match_certify_sparse(&m, &o, &res, 1e-9, &d), -1);
+	assert_int_equal(d.code, DIAG_INVALID);
+	if (strstr(d.msg, "row 1, column 1 is 9e+307, beyond") == NULL)
+		fail_msg("certificate message '%s'", d.msg);
+	match_result_fini(&res);
+
+	struct match_pair veto = {1, 1};
+	o.vetoed = &veto;
+	o.nvetoed = 1;
+	assert_int_equal(match_assign_sparse(&m, &o, &res, &d), 0);
+	assert_int_equal(res.row_to_col[1], 0);
+	assert_int_equal(match_certify_sparse(&m, &o, &res, 1e-9, &d), 0);
+	match_result_fini(&res);
+}
+
 static void
 test_pins_and_empty(void **state)
 {
@@ -420,7 +500,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_brute_force_small), cmocka_unit_test(test_certified_medium),
 	    cmocka_unit_test(test_deficient_medium),  cmocka_unit_test(test_input_errors),
-	    cmocka_unit_test(test_pins_and_empty),
+	    cmocka_unit_test(test_pins_and_empty),    cmocka_unit_test(test_score_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
