@@ -1,6 +1,6 @@
 /*
  * cli/cmd_plugins: `tandem plugins list [--json] [--kind K]` and
- * `tandem plugins check [--json] FILE`. The listing shows every plugin the
+ * `tandem plugins check [--json] FILE` and `tandem plugins new KIND NAME` (cli/plugin_new). The listing shows every plugin the
  * registry finds (workspace first, then built-ins); check loads one file,
  * validates its declaration and runs each hook once on synthetic data.
  */
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/plugin_new.h"
 #include "program/feat.h"
 #include "lua/check.h"
 #include "lua/registry.h"
@@ -43,14 +44,17 @@ static void
 plugins_help(FILE *out)
 {
 	fprintf(out, "usage: tandem plugins list [--json] [--kind KIND]\n"
-		     "       tandem plugins check [--json] FILE\n\n"
+		     "       tandem plugins check [--json] FILE\n"
+		     "       tandem plugins new KIND NAME [--force]\n\n"
 		     "Plugins are Lua files that declare a policy, cadence, reward, report or job.\n"
 		     "They are found in the workspace (policies/, plugins/<kind>s/, scripts/), then\n"
 		     "among the built-ins.\n\n"
 		     "Subcommands:\n"
 		     "  list    every plugin found: name, kind, version, api, source, path, load error\n"
 		     "  check   load FILE, validate its declaration, run each hook once on synthetic\n"
-		     "          data, print what each returned and how long it took\n\n"
+		     "          data, print what each returned and how long it took\n"
+		     "  new     write a documented plugin of KIND named NAME into the workspace\n"
+		     "          folder of its kind (policies/, plugins/<kind>s/, scripts/)\n\n"
 		     "Options:\n"
 		     "  --kind KIND   list only plugins of KIND (policy, cadence, reward, report, job)\n"
 		     "  --json        print JSON instead of a table\n"
@@ -266,9 +270,11 @@ cmd_plugins(struct cli *c, int argc, char **argv)
 		plugins_help(stdout);
 		return CLI_OK;
 	}
+	if (strcmp(argv[1], "new") == 0)
+		return plugins_new(c, argc - 1, argv + 1);
 	int list = strcmp(argv[1], "list") == 0, check = strcmp(argv[1], "check") == 0;
 	if (!list && !check)
-		return cli_usage("plugins", "unknown subcommand '%s' (list, check)", argv[1]);
+		return cli_usage("plugins", "unknown subcommand '%s' (list, check, new)", argv[1]);
 	struct plugins_ctx x;
 	int rc = plugins_setup(&x);
 	if (rc != 0)

@@ -1,0 +1,237 @@
+/*
+ * cli/plugin_new: `tandem plugins new KIND NAME [--force]`. Writes a documented
+ * starting point for a plugin of KIND (policy, cadence, reward, report, job)
+ * into the workspace folder of that kind (plugin_kind_dir: policies/,
+ * plugins/cadences/, ..., scripts/) as NAME.lua. Each template explains every
+ * field and hook it uses (after docs/plugin-api.md) and passes `tandem plugins
+ * check` as written, so a user starts from something that runs. An existing
+ * file is never overwritten unless --force is given. Called by cmd_plugins.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/plugin_new.h"
+#include "lua/plugin.h"
+
+/* The common head of every template: the fields every declaration has. "@NAME@" is replaced. */
+static const char common_fields[] =
+	"  -- The plugin's identity: 1 to 64 characters of a-z, 0-9, '_' or '-'. tandem.lua and\n"
+	"  -- the command line refer to the plugin by this name, not by its file name.\n"
+	"  name = \"@NAME@\",\n"
+	"  -- \"MAJOR.MINOR.PATCH\" (optionally \"-pre\" or \"+build\"); shown by `tandem plugins list`.\n"
+	"  version = \"0.1.0\",\n"
+	"  -- The plugin API version this file targets (this tandem supports 1).\n"
+	"  api = 1,\n"
+	"  -- Optional: one line shown by `tandem plugins list --json`.\n"
+	"  description = \"@KIND@ @NAME@: describe what it does\",\n"
+	"  -- Optional budgets per hook call (the defaults are 1e8 instructions, 256 MiB,\n"
+	"  -- 1000 ms per call and 10 s per batch); commands may lower them.\n"
+	"  limits = { deadline_ms = 1000 },\n";
+
+static const char policy_body[] =
+	"-- @NAME@: a matching policy. It decides who may be paired and how well; the\n"
+	"-- C core computes the built-in features, prunes, scores and solves.\n"
+	"-- Use it in tandem.lua with `policy = \"@NAME@\"` or try it with\n"
+	"--   tandem match run --program P --policy @NAME@\n"
+	"-- See docs/plugin-api.md, \"Matching policies\", for every constraint and feature.\n"
+	"return tandem.policy{\n"
+	"@COMMON@"
+	"  -- \"optimal\" (default): the maximum number of pairs with the best total score;\n"
+	"  -- \"stable\": no mentor and mentee would both rather be together.\n"
+	"  method = \"optimal\",\n"
+	"  -- Pairs where one of these constraints holds are never proposed. Constraints:\n"
+	"  -- reporting_chain, same_department, same_team, same_location, previously_paired.\n"
+	"  forbid = { \"reporting_chain\", \"previously_paired\" },\n"
+	"  -- constraint = true keeps only pairs where it holds; feature = {min =, max =}\n"
+	"  -- bounds the feature's raw value (a pair whose value is unknown fails).\n"
+	"  require = { topic_fit = { min = 0.01 } },\n"
+	"  -- The built-in score: the weighted sum of the normalized features (topic_fit,\n"
+	"  -- level_gap, tz_distance, ...; a negative weight penalizes).\n"
+	"  weights = { topic_fit = 5, level_gap = 1 },\n"
+	"  -- Optional: added to the built-in score for each allowed pair. mentor and\n"
+	"  -- mentee are person tables (id, name, department, level, topics_offered, ...),\n"
+	"  -- f the pair's features. Must return a finite number.\n"
+	"  score = function(mentor, mentee, f)\n"
+	"    return 0.5 * f.topic_fit\n"
+	"  end,\n"
+	"  -- Optional: how many mentees this mentor takes (an integer 0..1000000);\n"
+	"  -- the default is the enrollment's capacity.\n"
+	"  capacity = function(mentor)\n"
+	"    return mentor.capacity\n"
+	"  end,\n"
+	"}\n";
+
+static const char cadence_body[] =
+	"-- @NAME@: a session cadence. Given an approved match, it plans its sessions.\n"
+	"-- Use it in tandem.lua with `cadence = \"@NAME@\"`.\n"
+	"return tandem.cadence{\n"
+	"@COMMON@"
+	"  -- Required: plan(match, ctx) returns a list of sessions, each\n"
+	"  -- { starts_at = \"YYYY-MM-DDTHH:MM:SS+HH:MM\", duration_min = N }.\n"
+	"  -- match = {id, program, status, score, created_at, mentor, mentee} (person\n"
+	"  -- tables); ctx = {now (epoch seconds), now_iso, timezone, program = {...}}.\n"
+	"  -- tandem.time does calendar arithmetic in a zone (here the mentee's).\n"
+	"  plan = function(match, ctx)\n"
+	"    local zone = match.mentee.timezone\n"
+	"    local first = tandem.time.add(ctx.now, 7, \"days\", zone)\n"
+	"    return {\n"
+	"      { starts_at = tandem.time.format(first, zone), duration_min = 45 },\n"
+	"      { starts_at = tandem.time.format(tandem.time.add(first, 2, \"weeks\", zone), zone),\n"
+	"        duration_min = 45 },\n"
+	"    }\n"
+	"  end,\n"
+	"}\n";
+
+static const char reward_body[] =
+	"-- @NAME@: a reward rule. For each event of the kind it listens to, it grants points.\n"
+	"return tandem.reward{\n"
+	"@COMMON@"
+	"  -- Required: the event kind this rule listens to, like \"session.held\".\n"
+	"  on = \"session.held\",\n"
+	"  -- Required: grant(event, ctx) returns a list of grants\n"
+	"  -- { person_id =, points =, reason = }. event = {id, kind, at, subject_id,\n"
+	"  -- program, payload}; ctx = {now, now_iso, timezone, program = {...}}.\n"
+	"  grant = function(event, ctx)\n"
+	"    return { { person_id = event.subject_id, points = 10, reason = \"session held\" } }\n"
+	"  end,\n"
+	"}\n";
+
+static const char report_body[] =
+	"-- @NAME@: a report. It builds a table from a snapshot of the program.\n"
+	"return tandem.report{\n"
+	"@COMMON@"
+	"  -- Optional: the report's title.\n"
+	"  title = \"@NAME@\",\n"
+	"  -- Required: build(q, ctx) returns a table. q = {people = {...}, matches = {...},\n"
+	"  -- sessions = {...}}; ctx = {now, now_iso, timezone, program = {name, title, ...}}.\n"
+	"  build = function(q, ctx)\n"
+	"    return { program = ctx.program.name, people = #q.people, matches = #q.matches }\n"
+	"  end,\n"
+	"}\n";
+
+static const char job_body[] =
+	"-- @NAME@: an automation job, run on a schedule by `tandem serve`.\n"
+	"return tandem.job{\n"
+	"@COMMON@"
+	"  -- Required: when the job runs, like \"every 7d\".\n"
+	"  schedule = \"every 7d\",\n"
+	"  -- Required: run(ctx) does the work and returns a table.\n"
+	"  -- ctx = {now, now_iso, timezone, program = {name, title, ...}}.\n"
+	"  run = function(ctx)\n"
+	"    tandem.log(\"info\", \"@NAME@ for \" .. ctx.program.name .. \" at \" .. ctx.now_iso)\n"
+	"    return { ok = true }\n"
+	"  end,\n"
+	"}\n";
+
+static const char *const bodies[PLUGIN_KIND_COUNT] = {
+	[PLUGIN_POLICY] = policy_body, [PLUGIN_CADENCE] = cadence_body,
+	[PLUGIN_REWARD] = reward_body, [PLUGIN_REPORT] = report_body,
+	[PLUGIN_JOB] = job_body,
+};
+
+/* Writes `text` to f, expanding @NAME@, @KIND@ and @COMMON@. */
+static void
+put_expanded(FILE *f, const char *text, const char *name, const char *kind)
+{
+	for (const char *p = text; *p != '\0';) {
+		if (strncmp(p, "@NAME@", 6) == 0) {
+			fputs(name, f);
+			p += 6;
+		} else if (strncmp(p, "@KIND@", 6) == 0) {
+			fputs(kind, f);
+			p += 6;
+		} else if (strncmp(p, "@COMMON@", 8) == 0) {
+			put_expanded(f, common_fields, name, kind);
+			p += 8;
+		} else {
+			fputc(*p++, f);
+		}
+	}
+}
+
+void
+plugins_new_help(FILE *out)
+{
+	fprintf(out, "usage: tandem plugins new KIND NAME [--force]\n\n"
+		     "Writes a documented plugin of KIND named NAME into the workspace folder of\n"
+		     "its kind, as NAME.lua: policy -> policies/, cadence -> plugins/cadences/,\n"
+		     "reward -> plugins/rewards/, report -> plugins/reports/, job -> scripts/.\n"
+		     "Comments explain each field and hook; the file passes `tandem plugins check`\n"
+		     "as written. Prints the path written. An existing file is not overwritten.\n\n"
+		     "  KIND          policy, cadence, reward, report or job\n"
+		     "  NAME          1 to 64 characters of a-z, 0-9, '_' or '-'\n"
+		     "  --force       overwrite an existing file\n");
+}
+
+/* mkdir -p of a relative folder below the workspace (at most two levels here). */
+static int
+make_dirs(struct cli *c, const char *rel)
+{
+	char part[256], path[4096];
+	for (const char *p = rel;; p++) {
+		if (*p == '/' || *p == '\0') {
+			size_t n = (size_t)(p - rel);
+			if (n >= sizeof(part))
+				return -1;
+			memcpy(part, rel, n);
+			part[n] = '\0';
+			cli_ws_path(c, part, path, sizeof(path));
+			if (mkdir(path, 0777) != 0 && errno != EEXIST)
+				return cli_error("cannot create %s: %s", path, strerror(errno));
+			if (*p == '\0')
+				return 0;
+		}
+	}
+}
+
+int
+plugins_new(struct cli *c, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		plugins_new_help(stdout);
+		return CLI_OK;
+	}
+	static const struct option opts[] = {
+		{"force", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	optind = 0;
+	opterr = 0;
+	int force = 0, o;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'f')
+			force = 1;
+		else
+			return cli_usage("plugins new", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (argc - optind != 2)
+		return cli_usage("plugins new", "expected KIND and NAME");
+	const char *kind_name = argv[optind], *name = argv[optind + 1];
+	enum plugin_kind kind;
+	if (plugin_kind_parse(kind_name, &kind) != 0)
+		return cli_usage("plugins new",
+				 "unknown kind '%s' (policy, cadence, reward, report, job)", kind_name);
+	if (!plugin_name_valid(name))
+		return cli_usage("plugins new",
+				 "invalid name '%s' (1 to 64 characters of a-z, 0-9, '_' or '-')",
+				 name);
+	char rel[512], path[4096];
+	snprintf(rel, sizeof(rel), "%s/%s.lua", plugin_kind_dir(kind), name);
+	cli_ws_path(c, rel, path, sizeof(path));
+	struct stat sb;
+	if (!force && stat(path, &sb) == 0)
+		return cli_error("%s already exists (use --force to overwrite it)", path);
+	if (make_dirs(c, plugin_kind_dir(kind)) != 0)
+		return CLI_FAIL;
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		return cli_error("cannot write %s: %s", path, strerror(errno));
+	put_expanded(f, bodies[kind], name, kind_name);
+	if (ferror(f) | (fclose(f) != 0))
+		return cli_error("cannot write %s", path);
+	printf("%s\n", path);
+	return CLI_OK;
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# End-to-end tests of writing plugins: `tandem plugins new KIND NAME` writes a
+# documented template into the workspace folder of its kind that passes
+# `tandem plugins check` for every kind, refuses to overwrite, and rejects a bad
+# kind or name with a clear usage error.
+. "$(dirname "$0")/lib.sh"
+
+WS=$(new_ws) || { fail "init" "no workspace"; finish; exit; }
+
+for pair in policy:policies cadence:plugins/cadences reward:plugins/rewards \
+            report:plugins/reports job:scripts; do
+  kind=${pair%%:*} dir=${pair#*:}
+  run "$TANDEM" -C "$WS" plugins new "$kind" "my_$kind"
+  expect_rc "new $kind exit" 0
+  expect_out "new $kind path" "$dir/my_$kind.lua"
+  if [ -f "$WS/$dir/my_$kind.lua" ]; then ok "new $kind file"; else fail "new $kind file" "missing"; fi
+  if grep -q -- "^  -- " "$WS/$dir/my_$kind.lua"; then ok "new $kind comments"; else fail "new $kind comments"; fi
+  run "$TANDEM" plugins check "$WS/$dir/my_$kind.lua"
+  expect_rc "check $kind exit" 0
+  expect_out "check $kind decl" "$kind 'my_$kind' 0.1.0 (api 1)"
+  # The workspace finds it by name.
+  run "$TANDEM" -C "$WS" plugins list --kind "$kind"
+  expect_out "list $kind" "my_$kind"
+done
+
+# Never overwrites without --force; --force rewrites the template.
+echo "-- edited" >"$WS/policies/my_policy.lua"
+run "$TANDEM" -C "$WS" plugins new policy my_policy
+expect_rc "exists exit" 1
+expect_err "exists message" "policies/my_policy.lua already exists (use --force to overwrite it)"
+if [ "$(cat "$WS/policies/my_policy.lua")" = "-- edited" ]; then ok "exists kept"; else fail "exists kept"; fi
+run "$TANDEM" -C "$WS" plugins new policy my_policy --force
+expect_rc "force exit" 0
+run "$TANDEM" plugins check "$WS/policies/my_policy.lua"
+expect_rc "force check" 0
+
+# Bad kind, bad name, missing arguments: usage errors (exit 2) that say what is wrong.
+run "$TANDEM" -C "$WS" plugins new widget x
+expect_rc "bad kind exit" 2
+expect_err "bad kind message" "unknown kind 'widget' (policy, cadence, reward, report, job)"
+run "$TANDEM" -C "$WS" plugins new policy "Bad Name"
+expect_rc "bad name exit" 2
+expect_err "bad name message" "invalid name 'Bad Name'"
+run "$TANDEM" -C "$WS" plugins new policy ../evil
+expect_rc "path name exit" 2
+if [ ! -e "$WS/evil.lua" ]; then ok "path name nothing written"; else fail "path name nothing written"; fi
+run "$TANDEM" -C "$WS" plugins new policy
+expect_rc "missing name exit" 2
+expect_err "missing name message" "expected KIND and NAME"
+run "$TANDEM" plugins new --help
+expect_rc "help exit" 0
+expect_out "help text" "usage: tandem plugins new KIND NAME [--force]"
+
+# The README tour: `plugins new policy mine` then `plugins check acme/policies/mine.lua`.
+TOUR=$(mktemp -d "$E2E_TMP/tour.XXXXXX")
+( cd "$TOUR" && "$TANDEM" init acme >/dev/null 2>&1 &&
+  "$TANDEM" -C acme plugins new policy mine >/dev/null &&
+  "$TANDEM" plugins check acme/policies/mine.lua >/dev/null )
+RC=$?; ERR=/dev/null
+expect_rc "readme tour new+check" 0
+if grep -qF '$T -C acme plugins new policy mine' "$TANDEM_SRCDIR/README.md"; then
+  ok "readme tour line"; else fail "readme tour line"; fi
+
+finish
