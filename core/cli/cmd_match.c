@@ -37,7 +37,8 @@ match_usage(FILE *out)
 	    "           approved matches are kept. --dry-run prints instead of writing;\n"
 	    "           --explain adds each pair's feature contributions.\n"
 	    "  list     the program's matches (status: proposed, approved, rejected, active, "
-	    "ended)\n"
+	    "ended;\n"
+	    "           superseded = replaced by a later run, shown only with --status)\n"
 	    "  approve  proposed -> approved (nothing becomes active without approval)\n"
 	    "  reject   proposed or approved -> rejected\n"
 	    "  pin      fix a pair: approved and kept by every later run\n"
@@ -302,16 +303,16 @@ match_list(struct cli *c, int argc, char **argv)
 		return CLI_USAGE;
 	if (m.program == NULL)
 		return cli_usage("match list", "missing --program P");
-	static const char *const statuses[] = {"proposed", "approved", "rejected", "active",
-					       "ended"};
+	static const char *const statuses[] = {"proposed", "approved", "rejected",
+					       "active",   "ended",    "superseded"};
 	if (m.status) {
 		int ok = 0;
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < 6; i++)
 			ok |= strcmp(m.status, statuses[i]) == 0;
 		if (!ok)
 			return cli_usage("match list",
 					 "--status must be proposed, approved, rejected, "
-					 "active or ended (got '%s')",
+					 "active, ended or superseded (got '%s')",
 					 m.status);
 	}
 	struct cli_ws w;
@@ -447,7 +448,7 @@ explain_id(struct cli *c, const char *arg, int json)
 		return CLI_FAIL;
 	struct diag d;
 	diag_clear(&d);
-	json_t *o = matches_get_json(st, id, &d);
+	json_t *o = matches_check_current(st, id, &d) < 0 ? NULL : matches_get_json(st, id, &d);
 	store_close(st);
 	if (o == NULL)
 		return cli_diag(&d);

@@ -175,6 +175,27 @@ exec_ids(struct store *st, const char *name, const char *sql, const int64_t *v, 
 	return rc;
 }
 
+/*
+ * Marks the program's unreviewed proposals as superseded by run_id. They are kept (not
+ * deleted) so that an id a reviewer read keeps meaning that pair: acting on it fails and
+ * names the run to look at instead.
+ */
+static int
+supersede(struct store *st, int64_t program_id, const char *run_id, struct diag *d)
+{
+	struct stmt s = {0};
+	int rc = stmt_prepare(&s, st, "superseding unreviewed proposals",
+			      "UPDATE matches SET status = 'superseded', superseded_by = ?2 "
+			      "WHERE program_id = ?1 AND status = 'proposed' AND pinned = 0",
+			      d) ||
+			 stmt_bind_int64(&s, 1, program_id, d) ||
+			 stmt_bind_text(&s, 2, run_id, d) || stmt_run(&s, d)
+		     ? -1
+		     : 0;
+	stmt_finalize(&s);
+	return rc;
+}
+
 int
 matches_store_run(struct store *st, const struct cohort *c, const struct policy *pol,
 		  const struct solve_result *res, const char *run_id, const char *actor,
@@ -186,10 +207,7 @@ matches_store_run(struct store *st, const struct cohort *c, const struct policy 
 	int kept = 0;
 	for (int i = 0; i < res->npairs; i++)
 		kept += res->pairs[i].kept;
-	if (exec_ids(st, "replacing unreviewed proposals",
-		     "DELETE FROM matches WHERE program_id = ?1 AND status = 'proposed' "
-		     "AND pinned = 0",
-		     &c->program_id, 1, d) < 0 ||
+	if (supersede(st, c->program_id, run_id, d) < 0 ||
 	    insert_proposals(st, c, pol, res, run_id, nstored, d) < 0)
 		goto fail;
 	json_t *payload =
@@ -210,7 +228,7 @@ fail:
 static const char list_sql[] =
     "SELECT m.id, pm.external_id, pm.name, pe.external_id, pe.name, m.status, m.pinned, "
     "m.score, m.policy_name, m.policy_version, m.run_id, m.created_at, m.decided_at, "
-    "m.decided_by, m.explanation, m.program_id "
+    "m.decided_by, m.explanation, m.program_id, m.superseded_by "
     "FROM matches m JOIN people pm ON pm.id = m.mentor_id JOIN people pe ON pe.id = m.mentee_id ";
 
 /* The column as a JSON string or null; NULL when out of memory. */
@@ -240,7 +258,8 @@ row_json(struct stmt *s, int with_explanation)
 		const char *t;
 		json_t *ex = stmt_text(s, 14, &t, NULL) == 0 && t ? json_loads(t, 0, NULL) : NULL;
 		if (json_object_set_new(o, "explanation", ex ? ex : json_object()) != 0 ||
-		    json_object_set_new(o, "program_id", json_integer(stmt_int64(s, 15))) != 0) {
+		    json_object_set_new(o, "program_id", json_integer(stmt_int64(s, 15))) != 0 ||
+		    json_object_set_new(o, "superseded_by", text_or_null(s, 16)) != 0) {
 			json_decref(o);
 			return NULL;
 		}
@@ -281,7 +300,8 @@ matches_list_json(struct store *st, int64_t program_id, const char *status, stru
 {
 	struct stmt s = {0};
 	if (prepare_list(&s, st, "listing matches",
-			 "WHERE m.program_id = ?1 AND (?2 IS NULL OR m.status = ?2) ORDER BY m.id",
+			 "WHERE m.program_id = ?1 AND (?2 IS NULL AND m.status <> 'superseded' "
+			 "OR m.status = ?2) ORDER BY m.id",
 			 &program_id, 1, d) < 0)
 		return NULL;
 	if (status && stmt_bind_text(&s, 2, status, d) < 0) {
@@ -329,6 +349,7 @@ struct match_row {
 	int64_t id, program_id, mentor, mentee;
 	char status[16];
 	int pinned;
+	char superseded_by[64]; /* run id, "" when not superseded */
 };
 
 /* The first match (by id) WHERE where holds, with its integer parameters. 1 found,
@@ -340,7 +361,8 @@ read_match(struct store *st, const char *where, int64_t a, int64_t b, int64_t c3
 	char sql[512];
 	snprintf(
 	    sql, sizeof(sql),
-	    "SELECT id, program_id, mentor_id, mentee_id, status, pinned FROM matches WHERE %s "
+	    "SELECT id, program_id, mentor_id, mentee_id, status, pinned, superseded_by FROM "
+	    "matches WHERE %s "
 	    "ORDER BY id LIMIT 1",
 	    where);
 	struct stmt s = {0};
@@ -348,8 +370,8 @@ read_match(struct store *st, const char *where, int64_t a, int64_t b, int64_t c3
 	if (prepare_ids(&s, st, "reading a match", sql, v, 3, d) < 0)
 		return -1;
 	int rc = stmt_step(&s, d);
-	const char *status = NULL;
-	if (rc == STMT_ROW && stmt_text(&s, 4, &status, d) < 0)
+	const char *status = NULL, *by = NULL;
+	if (rc == STMT_ROW && (stmt_text(&s, 4, &status, d) < 0 || stmt_text(&s, 6, &by, d) < 0))
 		rc = -1;
 	if (rc == STMT_ROW) {
 		m->id = stmt_int64(&s, 0);
@@ -358,6 +380,7 @@ read_match(struct store *st, const char *where, int64_t a, int64_t b, int64_t c3
 		m->mentee = stmt_int64(&s, 3);
 		snprintf(m->status, sizeof(m->status), "%s", status ? status : "");
 		m->pinned = (int)stmt_int64(&s, 5);
+		snprintf(m->superseded_by, sizeof(m->superseded_by), "%s", by ? by : "");
 	}
 	stmt_finalize(&s);
 	return rc == STMT_ROW ? 1 : rc == STMT_DONE ? 0 : -1;
@@ -386,6 +409,26 @@ set_status(struct store *st, int64_t id, const char *status, int pinned, const c
 	return rc;
 }
 
+/* The error of acting on a superseded proposal: which run replaced it. */
+static int
+superseded_error(const struct match_row *m, struct diag *d)
+{
+	return diag_set(d, DIAG_CONFLICT,
+			"match #%lld was superseded by run %s: it is no longer a proposal; see "
+			"`tandem match list` for that run's proposals",
+			(long long)m->id, m->superseded_by[0] ? m->superseded_by : "(unknown)");
+}
+
+int
+matches_check_current(struct store *st, int64_t id, struct diag *d)
+{
+	struct match_row m;
+	int rc = read_match(st, "id = ?1", id, 0, 0, &m, d);
+	if (rc <= 0)
+		return rc < 0 ? -1 : diag_set(d, DIAG_NOTFOUND, "no match #%lld", (long long)id);
+	return strcmp(m.status, "superseded") == 0 ? superseded_error(&m, d) : 0;
+}
+
 static int
 decide_one(struct store *st, int64_t id, enum matches_decision what, const char *actor,
 	   struct diag *d)
@@ -394,6 +437,8 @@ decide_one(struct store *st, int64_t id, enum matches_decision what, const char 
 	int rc = read_match(st, "id = ?1", id, 0, 0, &m, d);
 	if (rc <= 0)
 		return rc < 0 ? -1 : diag_set(d, DIAG_NOTFOUND, "no match #%lld", (long long)id);
+	if (strcmp(m.status, "superseded") == 0)
+		return superseded_error(&m, d);
 	if (what == MATCHES_APPROVE) {
 		if (strcmp(m.status, "proposed") != 0)
 			return diag_set(d, DIAG_CONFLICT, "match #%lld is %s, not proposed",

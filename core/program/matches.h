@@ -9,8 +9,11 @@
  * Calls: explain.h (each proposal's explanation), config.h, the store.
  *
  * Rules:
- *  - A run replaces the program's earlier proposals that nobody reviewed (status
- *    'proposed', not pinned), and appends a 'match.proposed' event.
+ *  - A run supersedes the program's earlier proposals that nobody reviewed (status
+ *    'proposed', not pinned): they stay as rows with status 'superseded' and
+ *    superseded_by = the new run id, and appends a 'match.proposed' event. Ids are
+ *    never reused (AUTOINCREMENT), so an id always names the pair it was shown with;
+ *    deciding a superseded id fails (DIAG_CONFLICT) naming the run that replaced it.
  *  - Approve: proposed -> approved. Reject: proposed or approved -> rejected
  *    (active or ended matches cannot be rejected). Both record decided_at/by and
  *    an event; a list of ids is all-or-nothing.
@@ -61,11 +64,17 @@ int matches_store_run(struct store *st, const struct cohort *c, const struct pol
 		      const struct solve_result *res, const char *run_id, const char *actor,
 		      int *nstored, struct diag *d);
 
-/* Matches of a program (status may be NULL = all), ordered by id, as a JSON array. */
+/* Matches of a program (status may be NULL = all but superseded), ordered by id, as a
+ * JSON array. */
 json_t *matches_list_json(struct store *st, int64_t program_id, const char *status, struct diag *d);
 
-/* One match by id with its explanation parsed; NULL + DIAG_NOTFOUND if none. */
+/* One match by id with its explanation parsed (and superseded_by); NULL +
+ * DIAG_NOTFOUND if none. */
 json_t *matches_get_json(struct store *st, int64_t id, struct diag *d);
+
+/* 0 when match id exists and is not superseded; else -1 with DIAG_NOTFOUND or
+ * DIAG_CONFLICT (the message names the run that replaced it). */
+int matches_check_current(struct store *st, int64_t id, struct diag *d);
 
 enum matches_decision { MATCHES_APPROVE, MATCHES_REJECT };
 
