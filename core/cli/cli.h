@@ -41,6 +41,13 @@ const char *cli_actor(void);
 /* "tandem: <message>" on stderr; returns CLI_FAIL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Checks that the workspace config at `path` (from cli_ws_path) exists; when it
+ * does not, prints why (naming the folder, and with --db that --db names only the
+ * database) and returns CLI_FAIL; CLI_OK otherwise.
+ */
+int cli_need_config(const struct cli *c, const char *path);
+
 /* Prints a diag as "tandem: <message>"; returns CLI_FAIL. */
 int cli_diag(const struct diag *d);
 

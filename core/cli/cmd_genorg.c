@@ -231,6 +231,15 @@ run(const struct opts *o)
 		cli_diag(&d);
 		ok = 0;
 	}
+	/* A summary only when the CSV went to files: on stdout it would mix with the CSV's
+	 * readers' stderr for nothing (the pipe shows what came through). */
+	if (ok && o->out != NULL) {
+		fprintf(stderr, "gen-org: %ld people to %s", o->people, o->out);
+		if (s != NULL)
+			fprintf(stderr, ", survey of program '%s': %ld rows to %s", o->survey,
+				genorg_survey_count(s), o->survey_out);
+		fprintf(stderr, " (seed %ld)\n", o->seed);
+	}
 	genorg_survey_delete(s);
 	genorg_delete(g);
 	return ok ? CLI_OK : CLI_FAIL;

@@ -136,9 +136,8 @@ load_config(struct cli *c, struct config *cfg)
 {
 	char path[4096];
 	cli_ws_path(c, "tandem.lua", path, sizeof(path));
-	if (access(path, F_OK) != 0)
-		return cli_error("no workspace config at %s/%s; run 'tandem init %s'", c->dir_name,
-				 path, c->dir_name);
+	if (cli_need_config(c, path) != CLI_OK)
+		return CLI_FAIL;
 	struct diag d;
 	if (config_load(path, cfg, &d) != 0)
 		return cli_diag(&d);

@@ -225,7 +225,9 @@ cli_open_store_flags(struct cli *c, struct store **out, int flags)
 	*out = NULL;
 	if (access(path, F_OK) != 0) {
 		if (c->db_path != NULL)
-			return cli_error("no database at %s", path);
+			return cli_error("no database at %s (no such file): --db names an existing "
+					 "tandem.db, which 'tandem init' creates in a workspace folder",
+					 path);
 		return cli_error("no workspace at %s (tandem.db missing); run 'tandem init %s'",
 				 c->dir_name ? c->dir_name : ".", c->dir_name ? c->dir_name : ".");
 	}
@@ -260,6 +262,21 @@ cli_ws_close(struct cli_ws *w)
 }
 
 int
+cli_need_config(const struct cli *c, const char *path)
+{
+	if (access(path, F_OK) == 0)
+		return CLI_OK;
+	const char *dir = c->dir_name ? c->dir_name : ".";
+	/* --db moves only the database: the config is still read from the workspace folder. */
+	if (c->db_path != NULL)
+		return cli_error("no workspace config at %s/%s: --db %s names only the database; the "
+				 "config (tandem.lua) is read from the workspace folder, so run in that "
+				 "folder or pass -C DIR",
+				 dir, path, c->db_path);
+	return cli_error("no workspace config at %s/%s; run 'tandem init %s'", dir, path, dir);
+}
+
+int
 cli_ws_open(struct cli *c, const char *program, struct cli_ws *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -269,6 +286,10 @@ cli_ws_open(struct cli *c, const char *program, struct cli_ws *w)
 	diag_clear(&d);
 	char path[4096];
 	cli_ws_path(c, "tandem.lua", path, sizeof(path));
+	if (cli_need_config(c, path) != CLI_OK) {
+		cli_ws_close(w);
+		return CLI_FAIL;
+	}
 	w->have_cfg = 1;
 	if (matches_open_program(w->st, path, program, &w->cfg, &w->prog, &w->program_id, &d) < 0) {
 		cli_ws_close(w);

@@ -1,7 +1,8 @@
 /*
  * cli/main: entry point of the `tandem` executable. Parses the global options
  * (-C DIR, --db FILE, --version, --help), installs the log sink, and hands the
- * rest of argv to the command group named first.
+ * rest of argv to the command group named first. `tandem help [COMMAND [SUB]]`
+ * is the same as `tandem --help` / `tandem COMMAND [SUB] --help`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: tandem [-C DIR] [--db FILE] COMMAND [ARGS...]\n"
-		     "       tandem --version | --help\n\n"
+		     "       tandem --version | --help | help [COMMAND [SUBCOMMAND]]\n\n"
 		     "tandem runs reverse-mentoring programs: people, matching, sessions, rewards.\n\n"
 		     "Global options:\n"
 		     "  -C DIR       run in workspace DIR, as if started there (default: the current folder)\n"
@@ -44,7 +45,43 @@ usage(FILE *out)
 		     "Commands:\n");
 	for (const struct command *cmd = commands; cmd->name; cmd++)
 		fprintf(out, "  %-10s %s\n", cmd->name, cmd->summary);
-	fprintf(out, "\nRun 'tandem COMMAND --help' for a command's options.\n");
+	fprintf(out, "  %-10s %s\n", "help", "print this help, or a command's: tandem help COMMAND");
+	fprintf(out, "\nRun 'tandem COMMAND --help' (or 'tandem help COMMAND') for a command's options.\n");
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	for (const struct command *cmd = commands; cmd->name; cmd++)
+		if (strcmp(cmd->name, name) == 0)
+			return cmd;
+	return NULL;
+}
+
+/*
+ * `tandem help [COMMAND [SUB...]]`: runs COMMAND [SUB...] --help, so the text
+ * stays the one each command prints for --help (no second copy to keep in step).
+ */
+static int
+help_command(struct cli *c, int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	const struct command *cmd = find_command(argv[1]);
+	if (cmd == NULL) {
+		fprintf(stderr, "tandem help: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	char *args[16];
+	int n = 0;
+	for (int k = 1; k < argc && n < 14; k++)
+		args[n++] = argv[k];
+	args[n++] = "--help";
+	args[n] = NULL;
+	return cmd->fn(c, n, args);
 }
 
 static void
@@ -95,8 +132,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return CLI_USAGE;
 	}
-	/* Like git -C and make -C: every relative path is relative to the workspace. */
-	if (strcmp(c.dir, ".") != 0) {
+	/* Like git -C and make -C: every relative path is relative to the workspace.
+	 * `help` reads no workspace, so a -C folder that does not exist is no error. */
+	if (strcmp(c.dir, ".") != 0 && strcmp(argv[i], "help") != 0) {
 		c.dir_name = c.dir;
 		if (chdir(c.dir) == 0) {
 			c.dir = ".";
@@ -112,9 +150,11 @@ main(int argc, char **argv)
 			return CLI_FAIL;
 		}
 	}
-	for (const struct command *cmd = commands; cmd->name; cmd++)
-		if (strcmp(cmd->name, argv[i]) == 0)
-			return cmd->fn(&c, argc - i, argv + i);
+	if (strcmp(argv[i], "help") == 0)
+		return help_command(&c, argc - i, argv + i);
+	const struct command *cmd = find_command(argv[i]);
+	if (cmd != NULL)
+		return cmd->fn(&c, argc - i, argv + i);
 	fprintf(stderr, "tandem: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return CLI_USAGE;
