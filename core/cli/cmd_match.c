@@ -1,5 +1,5 @@
 /*
- * cli/cmd_match: `tandem match run|list|approve|reject|pin|veto|explain|compare`.
+ * cli/cmd_match: `tandem match run|list|approve|reject|pin|veto|explain|compare|unmatched`.
  * Argument parsing and printing only: the pipeline is program/match_run (run,
  * explain a pair, compare: the documents this file prints) over the stages it
  * calls, and program/matches (reviews, listings).
@@ -31,7 +31,8 @@ match_usage(FILE *out)
 	    "       tandem match veto MENTOR MENTEE --program P [--reason R]\n"
 	    "       tandem match explain ID [--json]\n"
 	    "       tandem match explain --program P MENTOR MENTEE [--policy NAME|FILE] [--json]\n"
-	    "       tandem match compare --program P --policy A --policy B [--json]\n\n"
+	    "       tandem match compare --program P --policy A --policy B [--json]\n"
+	    "       tandem match unmatched --program P [--policy NAME|FILE] [--json]\n\n"
 	    "  run      match the program's enrolled, consenting people with a policy and store\n"
 	    "           the result as proposals (replacing unreviewed ones); pinned and\n"
 	    "           approved matches are kept. --dry-run prints instead of writing;\n"
@@ -45,7 +46,11 @@ match_usage(FILE *out)
 	    "  veto     never propose this pair again in the program\n"
 	    "  explain  why a pair scores what it scores; for a pair that was not chosen, which\n"
 	    "           constraint forbade it or how it compares with the chosen partners\n"
-	    "  compare  dry-run two policies on the same cohort and compare the outcomes\n\n"
+	    "  compare  dry-run two policies on the same cohort and compare the outcomes\n"
+	    "  unmatched  why each person a run would leave unmatched is: no consent, no\n"
+	    "           allowed partner (which constraints removed how many candidates), or\n"
+	    "           lost to a better use of capacity (the best mentor and who took them);\n"
+	    "           mentors with unused capacity likewise. `run` prints the same lists.\n\n"
 	    "MENTOR and MENTEE are external ids or e-mail addresses. The policy defaults to the\n"
 	    "program's `policy` in tandem.lua. Policies are found in WS/policies, then the\n"
 	    "built-ins (digital_upskilling, inclusion_listening, reciprocal, cross_department).\n");
@@ -247,6 +252,82 @@ print_pairs(json_t *doc, int explain)
 	       json_number_value(json_object_get(doc, "total")));
 }
 
+/* "forbidden: same_department 12, vetoed by an administrator 1" from removed {verdict: n}. */
+static void
+print_removed(json_t *removed, FILE *out)
+{
+	const char *k;
+	json_t *v;
+	int first = 1;
+	json_object_foreach(removed, k, v)
+	{
+		fprintf(out, "%s%s removed %lld", first ? "" : "; ", k,
+			(long long)json_integer_value(v));
+		first = 0;
+	}
+}
+
+/* The counts of one side of unmatched_reasons and its people, one line each. */
+static void
+print_unmatched_side(json_t *doc, const char *side, FILE *out)
+{
+	json_t *n = json_object_get(doc, strcmp(side, "mentee") == 0 ? "mentees" : "mentors");
+	fprintf(out,
+		"%s: %lld (%lld without consent, %lld with no allowed partner, %lld lost to a "
+		"better use of capacity)\n",
+		strcmp(side, "mentee") == 0 ? "unmatched mentees" : "mentors with unused capacity",
+		(long long)json_integer_value(json_object_get(n, "total")),
+		(long long)json_integer_value(json_object_get(n, "no_consent")),
+		(long long)json_integer_value(json_object_get(n, "no_allowed_partner")),
+		(long long)json_integer_value(json_object_get(n, "lost_to_better_use")));
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(doc, "people"), i, p)
+	{
+		if (strcmp(jstr(p, "side"), side) != 0)
+			continue;
+		const char *reason = jstr(p, "reason");
+		fprintf(out, "  %s %s (%s)", side, jstr(p, "id"), jstr(p, "name"));
+		if (strcmp(side, "mentor") == 0 && strcmp(reason, "no_consent") != 0)
+			fprintf(out, " capacity %lld, used %lld",
+				(long long)json_integer_value(json_object_get(p, "capacity")),
+				(long long)json_integer_value(json_object_get(p, "used")));
+		if (strcmp(reason, "no_consent") == 0) {
+			fprintf(out, ": no consent (enrolled without consent)\n");
+		} else if (strcmp(reason, "no_allowed_partner") == 0) {
+			fprintf(out, ": no allowed partner (");
+			print_removed(json_object_get(p, "removed"), out);
+			fprintf(out, ")\n");
+		} else if (strcmp(side, "mentor") == 0) {
+			fprintf(out, ": lost to a better use: every allowed mentee was matched to "
+				     "another mentor\n");
+		} else {
+			json_t *b = json_object_get(p, "best");
+			fprintf(out,
+				": lost to a better use: best available mentor %s (%s, score "
+				"%.4f, capacity %lld) was taken by",
+				jstr(b, "id"), jstr(b, "name"),
+				json_number_value(json_object_get(b, "score")),
+				(long long)json_integer_value(json_object_get(b, "capacity")));
+			size_t j;
+			json_t *t;
+			json_t *taken = json_object_get(p, "taken_by");
+			json_array_foreach(taken, j, t)
+			    fprintf(out, "%s %s", j ? "," : "", json_string_value(t));
+			if (json_array_size(taken) == 0)
+				fprintf(out, " nobody (no capacity)");
+			fprintf(out, "\n");
+		}
+	}
+}
+
+static void
+print_unmatched(json_t *doc, FILE *out)
+{
+	print_unmatched_side(doc, "mentee", out);
+	print_unmatched_side(doc, "mentor", out);
+}
+
 static int
 match_run(struct cli *c, int argc, char **argv)
 {
@@ -277,8 +358,15 @@ match_run(struct cli *c, int argc, char **argv)
 		       "unmatched\n",
 		       run.nstored, m.program, run.run_id, run.pol->name, run.pol->version,
 		       run.res.nunmatched);
+	json_t *why = rc == CLI_OK ? match_run_unmatched(&x, &run, &d) : NULL;
+	if (rc == CLI_OK && why == NULL)
+		rc = cli_diag(&d);
 	if (rc == CLI_OK && (m.json || m.dry_run || m.explain)) {
 		json_t *doc = match_run_json(&run, m.explain, m.dry_run);
+		if (doc && json_object_set(doc, "unmatched_reasons", why) != 0) {
+			json_decref(doc);
+			doc = NULL;
+		}
 		if (m.json)
 			rc = cli_json_out(doc);
 		else if (doc == NULL)
@@ -288,6 +376,55 @@ match_run(struct cli *c, int argc, char **argv)
 		if (!m.json)
 			json_decref(doc);
 	}
+	if (rc == CLI_OK && !m.json) {
+		/* The import counted the enrolled mentees without consent too: say where
+		 * they went, so that the two counts add up. */
+		long long nc = (long long)json_integer_value(
+		    json_object_get(json_object_get(why, "mentees"), "no_consent"));
+		if (nc > 0)
+			printf("%lld more enrolled mentees without consent were not matched\n", nc);
+		print_unmatched(why, stdout);
+	}
+	json_decref(why);
+	match_run_fini(&run);
+	cli_ws_close(&w);
+	return rc;
+}
+
+/* ---- unmatched ---------------------------------------------------------------------- */
+
+/* A dry run of the program's policy (or --policy) and the reason of each person it
+ * leaves unmatched: what `match run` would report now. */
+static int
+match_unmatched(struct cli *c, int argc, char **argv)
+{
+	struct mopts m;
+	if (parse_opts("match unmatched", argc, argv, &m, "pPj") != CLI_OK)
+		return CLI_USAGE;
+	if (m.program == NULL)
+		return cli_usage("match unmatched", "missing --program P");
+	if (m.npolicy > 1)
+		return cli_usage("match unmatched", "one --policy at most");
+	const char *pos[1];
+	if (positionals(argc, argv, pos, 1) > 0)
+		return cli_usage("match unmatched", "unexpected argument '%s'", pos[0]);
+	struct cli_ws w;
+	if (cli_ws_open(c, m.program, &w) != CLI_OK)
+		return CLI_FAIL;
+	struct match_run_ctx x = ctx_of(c, &w);
+	struct match_run run;
+	struct diag d;
+	diag_clear(&d);
+	int rc = CLI_OK;
+	json_t *why = NULL;
+	if (match_run_solve(&x, m.policy[0], &run, &d) < 0 ||
+	    (why = match_run_unmatched(&x, &run, &d)) == NULL)
+		rc = cli_diag(&d);
+	else if (m.json)
+		rc = cli_json_out(json_incref(why));
+	else
+		print_unmatched(why, stdout);
+	json_decref(why);
 	match_run_fini(&run);
 	cli_ws_close(&w);
 	return rc;
@@ -667,5 +804,7 @@ cmd_match(struct cli *c, int argc, char **argv)
 		return match_explain(c, argc, argv);
 	if (strcmp(sub, "compare") == 0)
 		return match_compare(c, argc, argv);
+	if (strcmp(sub, "unmatched") == 0)
+		return match_unmatched(c, argc, argv);
 	return cli_usage("match", "unknown subcommand '%s'", sub);
 }

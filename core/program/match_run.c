@@ -12,6 +12,7 @@
 #include "program/explain.h"
 #include "program/matches.h"
 #include "program/score.h"
+#include "program/unmatched.h"
 #include "store/store.h"
 
 struct policy *
@@ -114,6 +115,12 @@ match_run_json(const struct match_run *run, int explain, int dry_run)
 		return NULL;
 	}
 	return o;
+}
+
+json_t *
+match_run_unmatched(const struct match_run_ctx *x, const struct match_run *run, struct diag *d)
+{
+	return unmatched_reasons(x->st, run->pol, &run->cohort, &run->res, d);
 }
 
 void

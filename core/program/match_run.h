@@ -11,6 +11,7 @@
  *             -> solve    (prune by constraints and score built-in features in
  *                          feat.h, Lua scores through score.h, match.h solves)
  *             -> explain  (explanations, run and comparison documents)
+ *             -> unmatched (a reason for each person left unmatched)
  *             -> matches  (store the proposals, read matches back).
  *
  * Takes: an open store, the workspace folder (for policies/), the program as
@@ -82,6 +83,12 @@ int match_run_store(const struct match_run_ctx *x, struct match_run *run, const 
 json_t *match_run_json(const struct match_run *run, int explain, int dry_run);
 
 void match_run_fini(struct match_run *run);
+
+/* Why each person the run leaves unmatched is (unmatched.h's document: the mentees
+ * and mentors without consent, without an allowed partner, or lost to a better use
+ * of capacity). NULL + diag on failure. */
+json_t *match_run_unmatched(const struct match_run_ctx *x, const struct match_run *run,
+			    struct diag *d);
 
 /*
  * Why a pair (people ids; mentor_key and mentee_key are how the caller named

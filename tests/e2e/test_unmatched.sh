@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# End-to-end: every person a match run leaves unmatched has one reason (no consent,
+# no allowed partner, lost to a better use of capacity), in `match run` (text and
+# JSON) and `match unmatched`; the reasons add up to the unmatched count and the
+# counts agree with the enrollment import.
+. "$(dirname "$0")/lib.sh"
+
+T=$TANDEM
+P=digital-2027
+WS=$(new_ws) || exit 1
+PY=/usr/bin/python3
+
+run "$T" gen-org --people 200 --seed 11 --out "$WS/people.csv" --survey $P --survey-out "$WS/survey.csv"
+expect_rc gen-org 0
+run "$T" -C "$WS" import people "$WS/people.csv"
+expect_rc import-people 0
+# One more mentee without consent than the generator makes, so the case is always there.
+LAST=$(awk -F, 'NR == FNR { if (FNR > 1) in_survey[$1] = 1; next }
+  FNR > 1 && $14 == "active" && !($1 in in_survey) { id = $1 } END { print id }' \
+  "$WS/survey.csv" "$WS/people.csv")
+[ -n "$LAST" ] && ok extra-person || fail extra-person "every person is enrolled"
+echo "$LAST,mentee,,,ai_tools,mon-am,no" >>"$WS/survey.csv"
+run "$T" -C "$WS" import enrollments "$WS/survey.csv" --program $P
+expect_rc import-enrollments 0
+IMPORTED=$(sed -n 's/.*, \([0-9]*\) mentees).*/\1/p' "$OUT")
+[ -n "$IMPORTED" ] && ok import-count || fail import-count "no mentee count in: $(cat "$OUT")"
+# Mentees without consent in the file (role mentee or both, consent no).
+NOCONSENT=$(awk -F, 'NR > 1 && ($2 == "mentee" || $2 == "both") && $7 == "no"' "$WS/survey.csv" | wc -l)
+[ "$NOCONSENT" -ge 1 ] && ok has-no-consent || fail has-no-consent "$NOCONSENT"
+
+# JSON of a dry run: the reasons add up.
+run "$T" -C "$WS" match run --program $P --dry-run --json
+expect_rc run-json 0
+cp "$OUT" "$E2E_TMP/run.json"
+if $PY - "$E2E_TMP/run.json" "$IMPORTED" "$NOCONSENT" <<'PYEOF'; then ok run-json-adds-up; else fail run-json-adds-up "see above"; fi
+import json, sys
+d = json.load(open(sys.argv[1]))
+imported, noconsent = int(sys.argv[2]), int(sys.argv[3])
+r = d["unmatched_reasons"]
+m = r["mentees"]
+people = [p for p in r["people"] if p["side"] == "mentee"]
+assert m["no_consent"] + m["no_allowed_partner"] + m["lost_to_better_use"] == m["total"], m
+assert m["total"] == len(people), (m, len(people))
+assert m["total"] == len(d["unmatched"]) + m["no_consent"], (m, len(d["unmatched"]))
+assert m["no_consent"] == noconsent, (m, noconsent)
+assert len(d["pairs"]) + len(d["unmatched"]) + m["no_consent"] == imported, (len(d["pairs"]), imported)
+assert {p["id"] for p in people if p["reason"] != "no_consent"} == set(d["unmatched"])
+for p in people:
+    assert p["reason"] in ("no_consent", "no_allowed_partner", "lost_to_better_use"), p
+    if p["reason"] == "no_allowed_partner":
+        assert sum(p["removed"].values()) == d["mentors"], p
+    if p["reason"] == "lost_to_better_use":
+        assert p["best"]["id"] and isinstance(p["taken_by"], list), p
+n = r["mentors"]
+ment = [p for p in r["people"] if p["side"] == "mentor"]
+assert n["no_consent"] + n["no_allowed_partner"] + n["lost_to_better_use"] == n["total"] == len(ment), n
+for p in ment:
+    if p["reason"] != "no_consent":
+        assert p["used"] < p["capacity"], p
+PYEOF
+
+# Text of a real run lists each unmatched mentee with its reason.
+run "$T" -C "$WS" match run --program $P
+expect_rc run 0
+expect_out run-proposed "mentees unmatched"
+expect_out run-no-consent-line "more enrolled mentees without consent were not matched"
+expect_out run-lists "unmatched mentees: "
+expect_out run-lists-mentors "mentors with unused capacity: "
+expect_out run-no-consent "$LAST ("
+LISTED=$(grep -c '^  mentee ' "$OUT")
+WANT=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["unmatched_reasons"]["mentees"]["total"])' "$E2E_TMP/run.json")
+[ "$LISTED" = "$WANT" ] && ok run-text-lists-all || fail run-text-lists-all "listed $LISTED, want $WANT"
+grep -q '^  mentee .*: no allowed partner (.* removed [0-9]' "$OUT" && ok run-text-removed ||
+  fail run-text-removed "$(grep '^  mentee' "$OUT" | head -5)"
+
+# match unmatched: the same counts, text and JSON.
+run "$T" -C "$WS" match unmatched --program $P
+expect_rc unmatched 0
+expect_out unmatched-head "unmatched mentees: $WANT ("
+[ "$(grep -c '^  mentee ' "$OUT")" = "$WANT" ] && ok unmatched-text-count || fail unmatched-text-count "$(cat "$OUT")"
+run "$T" -C "$WS" match unmatched --program $P --json
+expect_rc unmatched-json 0
+GOT=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["mentees"]["total"])' "$OUT")
+[ "$GOT" = "$WANT" ] && ok unmatched-json-count || fail unmatched-json-count "$GOT vs $WANT"
+
+# A policy that allows no pair: everyone has no allowed partner, with the constraint named.
+cat >"$WS/policies/nobody.lua" <<'LUA'
+return tandem.policy{
+  name = "nobody",
+  version = "1.0.0",
+  api = 1,
+  require = {topic_fit = {min = 2}},
+  weights = {topic_fit = 1},
+}
+LUA
+run "$T" -C "$WS" match unmatched --program $P --policy nobody --json
+if [ "$RC" -eq 0 ] && $PY - "$OUT" <<'PYEOF'; then ok nobody-all-no-partner; else fail nobody-all-no-partner "$(head -c 400 "$ERR")"; fi
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["mentees"]
+assert m["lost_to_better_use"] == 0 and m["no_allowed_partner"] > 0, m
+for p in d["people"]:
+    if p["side"] == "mentee" and p["reason"] == "no_allowed_partner":
+        assert any("topic_fit" in k for k in p["removed"]), p
+PYEOF
+
+run "$T" -C "$WS" match unmatched
+expect_rc unmatched-no-program 2
+run "$T" -C "$WS" match --help
+expect_out help-unmatched "match unmatched --program P"
+
+finish
