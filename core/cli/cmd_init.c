@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "lua/plugin.h"
 #include "program/config.h"
+#include "program/policy.h"
 #include "store/store.h"
 
 static const char *const ws_dirs[] = {
@@ -111,9 +113,14 @@ static void
 programs_usage(FILE *out)
 {
 	fprintf(out, "usage: tandem programs list [--json]\n"
-		     "       tandem programs show NAME [--json]\n\n"
+		     "       tandem programs show NAME [--json]\n"
+		     "       tandem programs check [NAME]\n\n"
 		     "Shows the programs declared in the workspace's tandem.lua: name, title, dates,\n"
-		     "goals, topics, time commitment, matching policy and session cadence.\n");
+		     "goals, topics, time commitment, matching policy and session cadence.\n\n"
+		     "check reads tandem.lua (every declaration error, file:line) and checks that\n"
+		     "each program's (or NAME's) policy and cadence name a plugin that exists in\n"
+		     "the workspace or the built-ins; each one that does not is printed with the\n"
+		     "line of its field. Exit 0 when all is well, 1 otherwise.\n");
 }
 
 static json_t *
@@ -148,7 +155,7 @@ static int
 parse_json_flag(const char *cmd, int argc, char **argv, int *json, const char **name)
 {
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--json") == 0 && json != NULL)
 			*json = 1;
 		else if (argv[i][0] == '-')
 			return cli_usage(cmd, "unknown option '%s'", argv[i]);
@@ -237,6 +244,51 @@ programs_show(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+static void
+report_problem(void *arg, const char *field, const char *msg)
+{
+	(void)arg;
+	(void)field;
+	cli_error("%s", msg);
+}
+
+static int
+programs_check(struct cli *c, int argc, char **argv)
+{
+	const char *name = NULL;
+	if (parse_json_flag("programs check", argc, argv, NULL, &name) != 0)
+		return CLI_USAGE;
+	struct config cfg;
+	if (load_config(c, &cfg) != 0)
+		return CLI_FAIL;
+	struct diag d;
+	diag_clear(&d);
+	const struct config_program *only = NULL;
+	if (name != NULL && (only = config_find_program(&cfg, name, &d)) == NULL) {
+		config_fini(&cfg);
+		return cli_diag(&d);
+	}
+	struct plugin_host *h = plugin_host_new(&d);
+	if (h == NULL || policy_register(h, &d) != 0) {
+		plugin_host_delete(h);
+		config_fini(&cfg);
+		return cli_diag(&d);
+	}
+	int bad = 0, n = 0;
+	for (int i = 0; i < cfg.nprograms; i++) {
+		if (only != NULL && only != &cfg.programs[i])
+			continue;
+		n++;
+		bad += config_check_plugins(&cfg, &cfg.programs[i], h, c->dir, report_problem, NULL);
+	}
+	plugin_host_delete(h);
+	config_fini(&cfg);
+	if (bad > 0)
+		return CLI_FAIL;
+	printf("%d program%s checked: policies and cadences found\n", n, n == 1 ? "" : "s");
+	return CLI_OK;
+}
+
 int
 cmd_programs(struct cli *c, int argc, char **argv)
 {
@@ -252,5 +304,8 @@ cmd_programs(struct cli *c, int argc, char **argv)
 		return programs_list(c, argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return programs_show(c, argc - 1, argv + 1);
-	return cli_usage("programs", "unknown subcommand '%s' (expected list or show)", argv[1]);
+	if (strcmp(argv[1], "check") == 0)
+		return programs_check(c, argc - 1, argv + 1);
+	return cli_usage("programs", "unknown subcommand '%s' (expected list, show or check)",
+			 argv[1]);
 }

@@ -328,6 +328,27 @@ print_unmatched(json_t *doc, FILE *out)
 	print_unmatched_side(doc, "mentor", out);
 }
 
+/* What `match run` makes of a program's policy or cadence that names no plugin. */
+struct run_refs {
+	int policy_given; /* --policy overrides the program's */
+	int failed;
+};
+
+static void
+run_ref_problem(void *arg, const char *field, const char *msg)
+{
+	struct run_refs *r = arg;
+	if (strcmp(field, "policy") == 0) {
+		if (!r->policy_given) {
+			cli_error("%s", msg);
+			r->failed = 1;
+		}
+	} else {
+		/* The run does not use the cadence: said before it runs, not fatal. */
+		cli_error("warning: %s", msg);
+	}
+}
+
 static int
 match_run(struct cli *c, int argc, char **argv)
 {
@@ -344,6 +365,12 @@ match_run(struct cli *c, int argc, char **argv)
 	struct cli_ws w;
 	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
+	struct run_refs refs = {m.policy[0] != NULL, 0};
+	config_check_plugins(&w.cfg, w.prog, NULL, c->dir, run_ref_problem, &refs);
+	if (refs.failed) {
+		cli_ws_close(&w);
+		return CLI_FAIL;
+	}
 	struct match_run_ctx x = ctx_of(c, &w);
 	struct match_run run;
 	struct diag d;

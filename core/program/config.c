@@ -18,6 +18,8 @@
  */
 #include "program/config.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "lua/plugin.h"
+#include "lua/registry.h"
 #include "lua/sandbox.h"
 #include "store/stmt.h"
 #include "sys/worker.h"
@@ -660,4 +663,85 @@ config_program_id(struct store *st, const struct config *cfg, const char *name, 
 	if (rc == STMT_DONE)
 		return diag_set(d, DIAG_NOTFOUND, "program '%s' is declared but not saved yet", name);
 	return rc == STMT_ROW ? 0 : -1;
+}
+
+/* 1 when line s assigns `field =` (not `==`) at its start, after blanks. */
+static int
+line_assigns(const char *s, const char *field)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(field);
+	if (strncmp(s, field, n) != 0 || isalnum((unsigned char)s[n]) || s[n] == '_')
+		return 0;
+	s += n;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s[0] == '=' && s[1] != '=';
+}
+
+int
+config_field_line(const struct config *cfg, const struct config_program *p, const char *field)
+{
+	int stop = 0;
+	for (int i = 0; i < cfg->nprograms; i++)
+		if (cfg->programs[i].line > p->line && (stop == 0 || cfg->programs[i].line < stop))
+			stop = cfg->programs[i].line;
+	FILE *f = cfg->path != NULL ? fopen(cfg->path, "r") : NULL;
+	if (f == NULL)
+		return p->line;
+	char buf[4096];
+	int line = 0, found = p->line;
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		size_t len = strlen(buf);
+		int whole = len > 0 && buf[len - 1] == '\n';
+		line++;
+		if (stop > 0 && line >= stop)
+			break;
+		if (line >= p->line && line_assigns(buf, field)) {
+			found = line;
+			break;
+		}
+		/* A line longer than the buffer continues in the next read: skip it. */
+		while (!whole && fgets(buf, sizeof(buf), f) != NULL) {
+			len = strlen(buf);
+			whole = len > 0 && buf[len - 1] == '\n';
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+int
+config_check_plugins(const struct config *cfg, const struct config_program *p,
+		     const struct plugin_host *h, const char *ws,
+		     void (*report)(void *arg, const char *field, const char *msg), void *arg)
+{
+	static const struct {
+		const char *field;
+		enum plugin_kind kind;
+	} refs[] = {{"policy", PLUGIN_POLICY}, {"cadence", PLUGIN_CADENCE}};
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		const char *ref = i == 0 ? p->policy : p->cadence;
+		if (ref == NULL)
+			continue;
+		char path[4096], msg[1536];
+		struct diag d;
+		diag_clear(&d);
+		if (plugin_resolve(h, ws, refs[i].kind, ref, NULL, path, sizeof(path), &d) == 0)
+			continue;
+		bad++;
+		int named = d.code == DIAG_NOTFOUND && plugin_name_valid(ref);
+		snprintf(msg, sizeof(msg), "%s:%d: program '%s': field '%s': %s%s%s%s%s",
+			 cfg->path != NULL ? cfg->path : "tandem.lua",
+			 config_field_line(cfg, p, refs[i].field), p->name, refs[i].field, d.msg,
+			 named ? " (write one with `tandem plugins new " : "",
+			 named ? plugin_kind_name(refs[i].kind) : "", named ? " " : "",
+			 named ? ref : "");
+		if (named)
+			strncat(msg, "`)", sizeof(msg) - strlen(msg) - 1);
+		report(arg, refs[i].field, msg);
+	}
+	return bad;
 }

@@ -60,6 +60,28 @@ int config_load_mode(const char *path, int in_process, struct config *cfg, struc
 
 void config_fini(struct config *cfg);
 
+/*
+ * The line of `field = ...` in program p's declaration in cfg->path (the first
+ * such line from the declaration's line on, before the next program's), or the
+ * declaration's line when the file cannot be read or the field is not written
+ * out as `field =` (computed by the chunk). For messages about one field.
+ */
+int config_field_line(const struct config *cfg, const struct config_program *p, const char *field);
+
+/*
+ * Checks that program p's `policy` and `cadence` name plugins that exist
+ * (plugin_resolve of their kind, workspace ws first, then the built-ins; h the
+ * plugin host, NULL for the built-in kinds). Returns how many did not, each
+ * reported through report(arg, field, message) as "FILE:LINE: program 'P': field
+ * 'cadence': no cadence named 'x' in ... (write one with `tandem plugins new
+ * cadence x`)", LINE being the field's line. Unset fields are not checked.
+ */
+struct plugin_host;
+int config_check_plugins(const struct config *cfg, const struct config_program *p,
+			 const struct plugin_host *h, const char *ws,
+			 void (*report)(void *arg, const char *field, const char *msg),
+			 void *arg);
+
 /* The program named NAME, or NULL (with a diag listing the declared names). */
 const struct config_program *config_find_program(const struct config *cfg, const char *name,
 						  struct diag *d);

@@ -61,4 +61,46 @@ expect_rc "readme tour new+check" 0
 if grep -qF '$T -C acme plugins new policy mine' "$TANDEM_SRCDIR/README.md"; then
   ok "readme tour line"; else fail "readme tour line"; fi
 
+# programs check: the init template names only plugins that exist; a policy or
+# cadence that names no plugin is flagged with the line of its field.
+PW=$(new_ws) || PW=""
+run "$TANDEM" -C "$PW" programs check
+expect_rc "template check exit" 0
+expect_out "template check" "1 program checked"
+if grep -q '^ *cadence *=' "$PW/tandem.lua"; then fail "template cadence" "still set"; else ok "template cadence"; fi
+LINE=$(grep -n '^  policy = ' "$PW/tandem.lua" | cut -d: -f1)
+sed -i 's/^  policy = "digital_upskilling",/  policy = "nope",/; s/^  -- cadence = "biweekly",/  cadence = "biweekly",/' "$PW/tandem.lua"
+CLINE=$(grep -n '^  cadence = ' "$PW/tandem.lua" | cut -d: -f1)
+run "$TANDEM" -C "$PW" programs check
+expect_rc "missing plugins exit" 1
+expect_err "missing policy line" "tandem.lua:$LINE: program 'digital-2027': field 'policy': no policy named 'nope'"
+expect_err "missing policy hint" "(write one with \`tandem plugins new policy nope\`)"
+expect_err "missing cadence line" "tandem.lua:$CLINE: program 'digital-2027': field 'cadence': no cadence named 'biweekly'"
+run "$TANDEM" -C "$PW" programs check nosuch
+expect_rc "check unknown program" 1
+expect_err "check unknown program message" "no program named 'nosuch'"
+# match run refuses before running when the program's policy names no plugin.
+run "$TANDEM" -C "$PW" match run --program digital-2027 --dry-run
+expect_rc "match run missing policy exit" 1
+expect_err "match run missing policy line" "tandem.lua:$LINE: program 'digital-2027': field 'policy': no policy named 'nope'"
+expect_err "match run cadence warning" "warning: tandem.lua:$CLINE: program 'digital-2027': field 'cadence'"
+# A missing cadence alone does not stop a run (the run does not use it): a warning.
+sed -i 's/^  policy = "nope",/  policy = "digital_upskilling",/' "$PW/tandem.lua"
+"$TANDEM" gen-org --people 60 --seed 3 --out "$PW/people.csv" --survey digital-2027 \
+  --survey-out "$PW/survey.csv" >/dev/null 2>&1
+"$TANDEM" -C "$PW" import people people.csv >/dev/null 2>&1
+"$TANDEM" -C "$PW" import enrollments survey.csv --program digital-2027 >/dev/null 2>&1
+run "$TANDEM" -C "$PW" match run --program digital-2027 --dry-run
+expect_rc "match run cadence only exit" 0
+expect_err "match run cadence only warning" "warning: tandem.lua:$CLINE: program 'digital-2027': field 'cadence'"
+# --policy overrides the program's: its missing policy is not an error then.
+sed -i 's/^  policy = "digital_upskilling",/  policy = "nope",/' "$PW/tandem.lua"
+run "$TANDEM" -C "$PW" match run --program digital-2027 --dry-run --policy reciprocal
+expect_rc "match run --policy override exit" 0
+sed -i 's/^  policy = "nope",/  policy = "digital_upskilling",/' "$PW/tandem.lua"
+# With the cadence written, everything is found.
+run "$TANDEM" -C "$PW" plugins new cadence biweekly
+run "$TANDEM" -C "$PW" programs check digital-2027
+expect_rc "fixed check exit" 0
+
 finish

@@ -35,7 +35,11 @@ program {
   },
   -- What each pair commits to.
   time_commitment = { sessions_per_month = 2, minutes_per_session = 45 },
-  -- Matching policy (a file in policies/ or a built-in name); cadence of sessions.
+  -- Matching policy (a file in policies/ or a built-in name).
   policy = "digital_upskilling",
-  cadence = "biweekly",
+  -- Session cadence: the name of a cadence plugin in plugins/cadences/. No
+  -- cadence ships with tandem; write one with `tandem plugins new cadence
+  -- biweekly`, then uncomment this line. `tandem programs check` says when a
+  -- policy or cadence named here does not exist.
+  -- cadence = "biweekly",
 }
