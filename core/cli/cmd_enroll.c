@@ -26,7 +26,8 @@ enroll_usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: tandem import enrollments FILE.csv --program P [--dry-run] [--map COLUMN=FIELD "
-	    "...]\n\n"
+	    "...]\n"
+	    "                            [--encoding NAME] [--delimiter D]\n\n"
 	    "Imports the sign-up survey of program P (declared in tandem.lua). Nothing is written\n"
 	    "unless every row is valid; each problem is printed as FILE:LINE:COLUMN: field: "
 	    "message.\n"
@@ -45,6 +46,7 @@ enroll_usage(FILE *out)
 	    "  --program P          the program (required)\n"
 	    "  --dry-run            validate and count; write nothing\n"
 	    "  --map COLUMN=FIELD   read header COLUMN as FIELD (repeatable)\n"
+	    CMD_IMPORT_INPUT_HELP
 	    "  -h, --help           print this help\n");
 }
 
@@ -54,6 +56,8 @@ cmd_import_enrollments(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"map", required_argument, NULL, 'm'},
+	    {"encoding", required_argument, NULL, 'E'},
+	    {"delimiter", required_argument, NULL, 'D'},
 	    {"program", required_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -75,6 +79,13 @@ cmd_import_enrollments(struct cli *c, int argc, char **argv)
 			o.dry_run = 1;
 		} else if (ch == 'p') {
 			program = optarg;
+		} else if (ch == 'E' || ch == 'D') {
+			int urc = cmd_import_input_opt("import enrollments", ch == 'E' ? "encoding" : "delimiter",
+						       optarg, &o.encoding, &o.delimiter);
+			if (urc != CLI_OK) {
+				free(map);
+				return urc;
+			}
 		} else if (ch == 'm') {
 			if (strchr(optarg, '=') == NULL) {
 				free(map);

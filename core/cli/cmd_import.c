@@ -5,12 +5,37 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "io/textenc.h"
+
+int
+cmd_import_input_opt(const char *cmd, const char *opt, const char *arg, const char **encoding,
+		     int *delimiter)
+{
+	if (strcmp(opt, "encoding") == 0) {
+		struct diag d;
+		diag_clear(&d);
+		if (textenc_check(arg, &d) != 0)
+			return cli_usage(cmd, "%s", d.msg);
+		*encoding = arg;
+		return CLI_OK;
+	}
+	if (strcmp(arg, ",") == 0 || strcmp(arg, "comma") == 0)
+		*delimiter = ',';
+	else if (strcmp(arg, ";") == 0 || strcmp(arg, "semicolon") == 0)
+		*delimiter = ';';
+	else if (strcmp(arg, "tab") == 0 || strcmp(arg, "\t") == 0 || strcmp(arg, "\\t") == 0)
+		*delimiter = '\t';
+	else
+		return cli_usage(cmd, "--delimiter expects ',', ';' or tab, got '%s'", arg);
+	return CLI_OK;
+}
 
 static void
 import_usage(FILE *out)
 {
 	fprintf(out, "usage: tandem import people FILE.csv [--dry-run] [--map COLUMN=FIELD ...]\n"
-		     "       tandem import enrollments FILE.csv --program P [--dry-run] [--map COLUMN=FIELD ...]\n\n"
+		     "       tandem import enrollments FILE.csv --program P [--dry-run] [--map COLUMN=FIELD ...]\n"
+		     "       (both also take --encoding NAME and --delimiter ','|';'|tab)\n\n"
 		     "Imports a CSV file into the workspace database. Nothing is written unless every row\n"
 		     "is valid; errors are printed as FILE:LINE:COLUMN: message.\n"
 		     "Run 'tandem import people --help' for the columns each kind accepts.\n");

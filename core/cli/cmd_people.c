@@ -17,8 +17,9 @@ static void
 import_people_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tandem import people FILE.csv [--dry-run] [--map COLUMN=FIELD ...]\n\n"
-		"Imports people from a CSV file (RFC 4180, UTF-8, header line first). People are\n"
+		"usage: tandem import people FILE.csv [--dry-run] [--map COLUMN=FIELD ...]\n"
+		"                            [--encoding NAME] [--delimiter D]\n\n"
+		"Imports people from a CSV file (RFC 4180, UTF-8 or UTF-16, header line first). People are\n"
 		"matched by id: existing ones are updated, others added. Nothing is written unless\n"
 		"every row is valid; each problem is printed as FILE:LINE:COLUMN: field: message.\n\n"
 		"Columns (any order, names case-insensitive):\n"
@@ -40,6 +41,7 @@ import_people_usage(FILE *out)
 		"  --dry-run            check the file and say what would change; write nothing\n"
 		"  --map COLUMN=FIELD   read header column COLUMN as FIELD (repeatable),\n"
 		"                       e.g. --map 'Employee ID=id' --map Mail=email\n"
+		CMD_IMPORT_INPUT_HELP
 		"  -h, --help           print this help\n");
 }
 
@@ -55,6 +57,8 @@ cmd_import_people(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{"dry-run", no_argument, NULL, 'n'},
 		{"map", required_argument, NULL, 'm'},
+		{"encoding", required_argument, NULL, 'E'},
+		{"delimiter", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -72,6 +76,13 @@ cmd_import_people(struct cli *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'n') {
 			o.dry_run = 1;
+		} else if (ch == 'E' || ch == 'D') {
+			int urc = cmd_import_input_opt("import people", ch == 'E' ? "encoding" : "delimiter",
+						       optarg, &o.encoding, &o.delimiter);
+			if (urc != CLI_OK) {
+				free(map);
+				return urc;
+			}
 		} else if (ch == 'm') {
 			if (strchr(optarg, '=') == NULL) {
 				free(map);

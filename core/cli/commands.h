@@ -11,6 +11,13 @@
 int cmd_init(struct cli *c, int argc, char **argv);     /* cmd_init.c */
 int cmd_programs(struct cli *c, int argc, char **argv); /* cmd_init.c */
 int cmd_import(struct cli *c, int argc, char **argv);   /* cmd_import.c */
+/* --encoding NAME / --delimiter ','|';'|tab of both imports: CLI_OK, or a usage error for cmd. */
+int cmd_import_input_opt(const char *cmd, const char *opt, const char *arg, const char **encoding,
+			 int *delimiter);
+#define CMD_IMPORT_INPUT_HELP                                                                      \
+	"  --encoding NAME      the file's encoding when not UTF-8 (UTF-8 and UTF-16 with a\n"      \
+	"                       byte order mark are recognized), e.g. windows-1252, latin1\n"       \
+	"  --delimiter D        ',' ';' or tab (default: detected from the header line)\n"
 int cmd_people(struct cli *c, int argc, char **argv);   /* cmd_people.c */
 int cmd_gen_org(struct cli *c, int argc, char **argv);  /* cmd_genorg.c */
 int cmd_solve(struct cli *c, int argc, char **argv);    /* cmd_solve.c */

@@ -15,6 +15,7 @@
 
 #include "base/buf.h"
 #include "base/vec.h"
+#include "io/textenc.h"
 
 enum { CSV_BLOCK = 64 * 1024, CSV_ERR_MAX = 300 };
 
@@ -29,7 +30,14 @@ struct csv_reader {
 	char *block;
 	int eof;          /* the input has no bytes after buf[len) */
 	int done;         /* a fatal error happened: only 0 from now on */
-	int started;      /* the BOM check ran */
+	int started;      /* the BOM check (and transcoding, delimiter detection) ran */
+	char *owned;      /* the whole input transcoded to UTF-8, when it was not UTF-8 */
+	char *encoding;   /* --encoding: convert from this through iconv (NULL: UTF-8 or a BOM) */
+	int want_delim;   /* ',', ';', '\t', or 0 to detect it from the header line */
+	int delim;        /* the separator in use */
+	int delim_how;    /* 0 default, 1 detected, 2 forced */
+	int hdr_count[3]; /* ',', ';' and tabs outside quotes on the header line */
+	const unsigned char *special;
 	int line;         /* current physical line */
 	size_t max_field;
 	int max_fields;
@@ -52,8 +60,14 @@ struct csv_reader {
 
 /* Bytes that end a run inside an unquoted (1) or quoted (2) field. A constant table: no
  * lazy initialization, so no (benign but undefined) race between threads opening readers. */
-static const unsigned char csv_special[256] = {
+static const unsigned char csv_special_comma[256] = {
 	[','] = 1, ['\n'] = 3, ['\r'] = 3, ['"'] = 3, [0] = 3,
+};
+static const unsigned char csv_special_semi[256] = {
+	[';'] = 1, ['\n'] = 3, ['\r'] = 3, ['"'] = 3, [0] = 3,
+};
+static const unsigned char csv_special_tab[256] = {
+	['\t'] = 1, ['\n'] = 3, ['\r'] = 3, ['"'] = 3, [0] = 3,
 };
 
 static struct csv_reader *
@@ -66,6 +80,9 @@ csv_reader_alloc(const char *name, struct diag *d)
 		return NULL;
 	}
 	r->line = 1;
+	r->want_delim = ',';
+	r->delim = ',';
+	r->special = csv_special_comma;
 	r->max_field = CSV_MAX_FIELD_DEFAULT;
 	r->max_fields = CSV_MAX_FIELDS_DEFAULT;
 	return r;
@@ -107,6 +124,8 @@ csv_reader_delete(struct csv_reader *r)
 		return;
 	free(r->name);
 	free(r->block);
+	free(r->owned);
+	free(r->encoding);
 	buf_fini(&r->text);
 	free(r->fields);
 	free(r->offs);
@@ -287,16 +306,18 @@ csv_unquoted(struct csv_reader *r)
 		if (!csv_fill(r))
 			return CSV_END_RECORD;
 		const char *p = r->buf + r->pos, *e = r->buf + r->len, *q = p;
-		while (q < e && !(csv_special[(unsigned char)*q] & 1))
+		const unsigned char *sp = r->special;
+		while (q < e && !(sp[(unsigned char)*q] & 1))
 			q++;
 		csv_append(r, p, (size_t)(q - p));
 		r->pos = (size_t)(q - r->buf);
 		if (q == e)
 			continue;
-		switch (*q) {
-		case ',':
+		if (*q == r->delim) {
 			r->pos++;
 			return CSV_END_FIELD;
+		}
+		switch (*q) {
 		case '\n':
 		case '\r':
 			csv_eat_eol(r);
@@ -331,7 +352,7 @@ csv_quoted(struct csv_reader *r)
 			return CSV_END_FATAL;
 		}
 		const char *p = r->buf + r->pos, *e = r->buf + r->len, *q = p;
-		while (q < e && !(csv_special[(unsigned char)*q] & 2))
+		while (q < e && !(csv_special_comma[(unsigned char)*q] & 2))
 			q++;
 		csv_append(r, p, (size_t)(q - p));
 		r->pos = (size_t)(q - r->buf);
@@ -358,7 +379,7 @@ csv_quoted(struct csv_reader *r)
 	int c = csv_peek(r);
 	if (c < 0)
 		return CSV_END_RECORD;
-	if (c == ',') {
+	if (c == r->delim) {
 		r->pos++;
 		return CSV_END_FIELD;
 	}
@@ -370,15 +391,156 @@ csv_quoted(struct csv_reader *r)
 	return csv_unquoted(r);
 }
 
-/* Skips a UTF-8 byte order mark at the very start of the input. */
+int
+csv_reader_set_input(struct csv_reader *r, const char *encoding, int delimiter, struct diag *d)
+{
+	if (delimiter != 0 && delimiter != ',' && delimiter != ';' && delimiter != '\t')
+		return diag_set(d, DIAG_INVALID, "delimiter must be ',', ';' or tab");
+	r->want_delim = delimiter;
+	free(r->encoding);
+	r->encoding = NULL;
+	if (encoding != NULL && !textenc_is_utf8(encoding)) {
+		if (textenc_check(encoding, d) != 0)
+			return -1;
+		if ((r->encoding = strdup(encoding)) == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Replaces the rest of the input with its UTF-8 transcoding (the whole file is read). */
+static int
+csv_transcode(struct csv_reader *r, int utf16, int big_endian, struct diag *d)
+{
+	struct buf all;
+	buf_init(&all);
+	if (buf_append(&all, r->buf + r->pos, r->len - r->pos, d) != 0)
+		return -1;
+	while (!r->eof && r->f != NULL) {
+		size_t got = fread(r->block, 1, CSV_BLOCK, r->f);
+		if (got == 0) {
+			r->eof = 1;
+			if (ferror(r->f)) {
+				buf_fini(&all);
+				return diag_set(d, DIAG_IO, "%s: read error", r->name);
+			}
+			break;
+		}
+		if (buf_append(&all, r->block, got, d) != 0) {
+			buf_fini(&all);
+			return -1;
+		}
+	}
+	char *out;
+	size_t outlen;
+	int rc = utf16 ? textenc_utf16(all.data, all.len, big_endian, r->name, &out, &outlen, d)
+		       : textenc_iconv(all.data, all.len, r->encoding, r->name, &out, &outlen, d);
+	buf_fini(&all);
+	if (rc != 0)
+		return -1;
+	r->owned = out;
+	r->buf = out;
+	r->pos = 0;
+	r->len = outlen;
+	r->eof = 1;
+	return 0;
+}
+
+/* Counts the candidate separators outside quotes on the header line and picks the most frequent
+ * (a tie or none keeps ','). Only the bytes at hand are looked at: a header fits in a block. */
 static void
-csv_skip_bom(struct csv_reader *r)
+csv_detect_delimiter(struct csv_reader *r)
+{
+	int inq = 0;
+	for (size_t i = r->pos; i < r->len; i++) {
+		char c = r->buf[i];
+		if (c == '"')
+			inq = !inq;
+		else if (!inq && (c == '\n' || c == '\r'))
+			break;
+		else if (!inq && c == ',')
+			r->hdr_count[0]++;
+		else if (!inq && c == ';')
+			r->hdr_count[1]++;
+		else if (!inq && c == '\t')
+			r->hdr_count[2]++;
+	}
+	if (r->want_delim != 0) {
+		r->delim = r->want_delim;
+		r->delim_how = 2;
+	} else {
+		static const char cand[3] = {',', ';', '\t'};
+		int best = 0;
+		for (int k = 1; k < 3; k++)
+			if (r->hdr_count[k] > r->hdr_count[best])
+				best = k;
+		r->delim = cand[best];
+		r->delim_how = r->hdr_count[best] > 0;
+	}
+	r->special = r->delim == ';'    ? csv_special_semi
+		     : r->delim == '\t' ? csv_special_tab
+					: csv_special_comma;
+}
+
+/* At the very start: skips a UTF-8 byte order mark, transcodes UTF-16 (by its mark) or the named
+ * encoding, and picks the separator. */
+static int
+csv_start(struct csv_reader *r, struct diag *d)
 {
 	r->started = 1;
-	if (!csv_fill(r))
-		return;
-	if (r->len - r->pos >= 3 && memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0)
+	if (!csv_fill(r)) {
+		csv_detect_delimiter(r);
+		return 0;
+	}
+	const char *p = r->buf + r->pos;
+	size_t n = r->len - r->pos;
+	int rc = 0;
+	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
 		r->pos += 3;
+		if (r->encoding != NULL)
+			rc = csv_transcode(r, 0, 0, d);
+	} else if (n >= 2 && (memcmp(p, "\xFF\xFE", 2) == 0 || memcmp(p, "\xFE\xFF", 2) == 0)) {
+		int be = p[0] == '\xFE';
+		r->pos += 2;
+		rc = csv_transcode(r, 1, be, d);
+	} else if (r->encoding != NULL) {
+		rc = csv_transcode(r, 0, 0, d);
+	}
+	if (rc != 0) {
+		r->done = 1;
+		return -1;
+	}
+	csv_detect_delimiter(r);
+	return 0;
+}
+
+int
+csv_reader_delimiter(const struct csv_reader *r)
+{
+	return r->delim;
+}
+
+int
+csv_reader_header_note(const struct csv_reader *r, char *out, size_t n)
+{
+	static const char cand[3] = {',', ';', '\t'};
+	static const char *const opt[3] = {"','", "';'", "tab"};
+	static const char *const shown[3] = {"','", "';'", "tab"};
+	int cur = r->delim == ',' ? 0 : r->delim == ';' ? 1 : 2;
+	for (int k = 0; k < 3; k++) {
+		if (cand[k] == r->delim || r->hdr_count[k] == 0)
+			continue;
+		snprintf(out, n,
+			 "the header was split on %s (%s) but also contains %d %s; if that "
+			 "separates the columns, pass --delimiter %s",
+			 shown[cur], r->delim_how == 2 ? "--delimiter" : r->delim_how == 1 ? "detected"
+											   : "the default",
+			 r->hdr_count[k], shown[k], opt[k]);
+		return 1;
+	}
+	if (out != NULL && n > 0)
+		out[0] = '\0';
+	return 0;
 }
 
 int
@@ -437,10 +599,14 @@ csv_finish_record(struct csv_reader *r)
 		if (!csv_utf8_valid(r->fields[i].s, r->fields[i].len, &bad)) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "invalid UTF-8 (byte %zu of the field)", bad + 1);
+			const char *hint = "";
+			if (r->owned == NULL && textenc_maybe_cp1252(r->fields[i].s, r->fields[i].len))
+				hint = "; if the file is Windows-1252 or Latin-1, pass --encoding "
+				       "windows-1252";
 			r->err = 1;
 			r->err_line = r->fields[i].line;
 			r->err_col = i + 1;
-			snprintf(r->err_msg, sizeof(r->err_msg), "%s", msg);
+			snprintf(r->err_msg, sizeof(r->err_msg), "%s%s", msg, hint);
 			return;
 		}
 	}
@@ -449,13 +615,13 @@ csv_finish_record(struct csv_reader *r)
 int
 csv_read(struct csv_reader *r, struct csv_record *rec, struct diag *d)
 {
-	if (!r->started)
-		csv_skip_bom(r);
 	rec->line = r->line;
 	rec->nfields = 0;
 	rec->fields = NULL;
 	rec->text = NULL;
 	rec->textlen = 0;
+	if (!r->started && csv_start(r, d) != 0)
+		return -1;
 	if (r->done)
 		return 0;
 	/* Blank physical lines are skipped. */

@@ -6,10 +6,13 @@
  *
  * Reader contract:
  *  - Input is a FILE* (read in large blocks) or a memory buffer. A UTF-8 byte order
- *    mark at the very start is skipped. Records end with LF, CRLF or a lone CR; the
+ *    mark at the very start is skipped. A UTF-16 LE or BE mark, or an encoding named with
+ *    csv_reader_set_input(), makes the reader transcode the whole input to UTF-8 first
+ *    (io/textenc; line numbers unchanged); plain UTF-8 input is read as is, at full speed. Records end with LF, CRLF or a lone CR; the
  *    last record may lack a line ending. A physical line that is completely empty
  *    (no characters at all) is skipped, so trailing blank lines are harmless.
- *  - Fields are separated by commas; a field that starts with a double quote is quoted:
+ *  - Fields are separated by commas, or by ';' or tabs when csv_reader_set_input() asks for
+ *    them or for detection (the most frequent of the three outside quotes on the first line); a field that starts with a double quote is quoted:
  *    it may hold commas, CR, LF, and "" for one quote. Anything else after its closing
  *    quote is an error.
  *  - Each record reports the 1-based physical line where it starts; each field its
@@ -17,7 +20,8 @@
  *  - Errors carry "NAME:LINE:COLUMN: message", where COLUMN is the field index:
  *    unterminated quoted field (fatal: the rest of the input is one unfinished field),
  *    a quote inside an unquoted field, a character after a closing quote, a NUL byte,
- *    invalid UTF-8, a field longer than the maximum (64 KiB by default), more fields
+ *    invalid UTF-8 (with a hint to name the encoding when the bytes could be Windows-1252),
+ *    a transcoding error (fatal, at the first record), a field longer than the maximum (64 KiB by default), more fields
  *    than the maximum (4096 by default). Except for the unterminated quote, the reader
  *    resynchronizes at the end of the damaged record, so a caller can keep reading to
  *    collect every error of a file (one per record).
@@ -75,6 +79,21 @@ void csv_reader_set_limits(struct csv_reader *r, size_t max_field, int max_field
  * unless the error was an unterminated quote or an I/O error, after which 0 follows).
  */
 int csv_read(struct csv_reader *r, struct csv_record *rec, struct diag *d);
+
+/*
+ * Before the first csv_read(): encoding NULL (or UTF-8) reads UTF-8, honouring byte order marks;
+ * another name converts the input through iconv. delimiter is ',', ';', '\t', or 0 to detect it
+ * from the header line. 0, or -1 (DIAG_INVALID) for an unknown encoding or delimiter.
+ */
+int csv_reader_set_input(struct csv_reader *r, const char *encoding, int delimiter, struct diag *d);
+
+/* The separator in use (known after the first csv_read()). */
+int csv_reader_delimiter(const struct csv_reader *r);
+
+/* After the header was read: when the header line also holds another candidate separator, writes
+ * a sentence saying which one was used, how it was chosen, and the --delimiter to try; returns 1.
+ * Otherwise 0 (out empty). For importers to add to "missing required column" errors. */
+int csv_reader_header_note(const struct csv_reader *r, char *out, size_t n);
 
 /* The name given at creation. */
 const char *csv_reader_name(const struct csv_reader *r);

@@ -51,6 +51,7 @@ struct imp {
 	const char *name;
 	const struct enroll_opts *o;
 	struct enroll_result *res;
+	struct csv_reader *rd; /* for the separator note on a header without required columns */
 	int col_of[EF_COUNT]; /* column index per field, -1 = absent */
 	int nheader;
 	char **header; /* column names as written */
@@ -353,12 +354,17 @@ read_header(struct imp *im, const struct csv_record *rec)
 			im->col_of[f] = i;
 	}
 	static const enum efield required[] = {EF_PERSON, EF_ROLE, EF_CONSENT};
+	/* A wrong separator shows as missing columns: the first such error says which was used. */
+	char note[256];
+	int noted = !csv_reader_header_note(im->rd, note, sizeof(note));
 	for (size_t k = 0; k < 3; k++)
-		if (im->col_of[required[k]] < 0)
-			rec_error(
-			    im, rec->line, 1, NULL,
-			    "missing required column '%s' (use --map COLUMN=%s to rename one)",
-			    field_names[required[k]], field_names[required[k]]);
+		if (im->col_of[required[k]] < 0) {
+			rec_error(im, rec->line, 1, NULL,
+				  "missing required column '%s' (use --map COLUMN=%s to rename one)%s%s",
+				  field_names[required[k]], field_names[required[k]],
+				  noted ? "" : "; ", noted ? "" : note);
+			noted = 1;
+		}
 	return 0;
 }
 
@@ -610,6 +616,11 @@ enroll_import(struct store *st, int64_t program_id, FILE *f, const char *name,
 	struct csv_reader *rd = csv_reader_new_file(f, name, d);
 	if (rd == NULL)
 		return -1;
+	im.rd = rd;
+	if (csv_reader_set_input(rd, o ? o->encoding : NULL, o ? o->delimiter : 0, d) != 0) {
+		csv_reader_delete(rd);
+		return -1;
+	}
 	if (stmt_prepare(&im.find, st, "looking up the person",
 			 "SELECT id, status FROM people WHERE external_id = ?1 OR email = ?1 "
 			 "ORDER BY external_id = ?1 DESC LIMIT 1",

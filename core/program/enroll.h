@@ -43,6 +43,8 @@ struct enroll_opts {
 	const char *const *map; /* "COLUMN=FIELD" entries */
 	int nmap;
 	int dry_run;
+	const char *encoding; /* NULL: UTF-8 (or UTF-16 by its byte order mark); else an iconv name */
+	int delimiter;        /* ',', ';', '\t', or 0 (the default for a zeroed struct) to detect it */
 	const char *actor;
 	const char *const *topics; /* the program's declared topics, for warnings; may be NULL */
 	int ntopics;

@@ -67,6 +67,8 @@ struct people_import_opts {
 	const char *const *map; /* "COLUMN=FIELD" entries */
 	int nmap;
 	int dry_run;            /* validate and count, write nothing */
+	const char *encoding;   /* NULL: UTF-8 (or UTF-16 by its byte order mark); else an iconv name */
+	int delimiter;          /* ',', ';', '\t', or 0 to detect it from the header */
 	const char *actor;      /* recorded in the event; may be NULL */
 	/* Called during the write with rows done so far; may be NULL. */
 	void (*progress)(void *ud, long done, long total);

@@ -387,11 +387,16 @@ people_read_header(struct pimport *im, struct csv_reader *r, struct diag *d)
 		im->fieldcol[f] = c;
 	}
 	static const int required[] = {PF_ID, PF_NAME, PF_EMAIL, PF_TIMEZONE};
+	/* A wrong separator shows as missing columns: the first such error says which was used. */
+	char note[256];
+	int noted = !csv_reader_header_note(r, note, sizeof(note));
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (im->fieldcol[required[i]] < 0) {
 			people_err(im, 1, 1, NULL, "missing required column '%s' (use --map COLUMN=%s "
-					     "if the file names it differently)",
-			     people_field_name[required[i]], people_field_name[required[i]]);
+					     "if the file names it differently)%s%s",
+			     people_field_name[required[i]], people_field_name[required[i]],
+			     noted ? "" : "; ", noted ? "" : note);
+			noted = 1;
 			ok = 0;
 		}
 	return ok ? 0 : -1;

@@ -105,6 +105,11 @@ people_import(struct store *st, FILE *f, const char *name, const struct people_i
 	struct csv_reader *r = csv_reader_new_file(f, name, d);
 	if (r == NULL)
 		return -1;
+	if (csv_reader_set_input(r, im.o->encoding, im.o->delimiter, d) != 0) {
+		csv_reader_delete(r);
+		pimport_fini(&im);
+		return -1;
+	}
 	/* A people row is typically 100-300 bytes: size the maps and rows from the file once
 	 * (a low guess only means some growing later). */
 	struct stat sb;

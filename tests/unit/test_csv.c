@@ -340,6 +340,109 @@ test_speed_100k_rows(void **state)
 	free(buf);
 }
 
+/* Reads s with the given input options; records as in dump(), errors appended to errs. */
+static char *
+dump_opts(const char *s, size_t len, const char *enc, int delim, char *errs, size_t errsz)
+{
+	struct diag d;
+	struct csv_reader *r = csv_reader_new_mem(s, len, "t.csv", &d);
+	assert_non_null(r);
+	assert_int_equal(csv_reader_set_input(r, enc, delim, &d), 0);
+	static char out[4096];
+	size_t o = 0;
+	struct csv_record rec;
+	int rc;
+	errs[0] = '\0';
+	out[0] = '\0';
+	while ((rc = csv_read(r, &rec, &d)) != 0) {
+		if (rc < 0) {
+			snprintf(errs + strlen(errs), errsz - strlen(errs), "%s\n", d.msg);
+			continue;
+		}
+		o += snprintf(out + o, sizeof(out) - o, "@%d ", rec.line);
+		for (int i = 0; i < rec.nfields; i++)
+			o += snprintf(out + o, sizeof(out) - o, "%s%s", i ? "|" : "", rec.fields[i].s);
+		o += snprintf(out + o, sizeof(out) - o, "\n");
+	}
+	csv_reader_delete(r);
+	return out;
+}
+
+static void
+test_delimiters_detected_and_forced(void **state)
+{
+	(void)state;
+	char errs[1024];
+	const char semi[] = "a;b;\"c;d\"\n1;\"x,y\";3\n";
+	assert_string_equal(dump_opts(semi, sizeof(semi) - 1, NULL, 0, errs, sizeof(errs)),
+			    "@1 a|b|c;d\n@2 1|x,y|3\n");
+	const char tab[] = "a\tb,c\tc\n1\t2\t3\n";
+	assert_string_equal(dump_opts(tab, sizeof(tab) - 1, NULL, 0, errs, sizeof(errs)),
+			    "@1 a|b,c|c\n@2 1|2|3\n");
+	/* Separators inside quotes do not count; a tie keeps ','. */
+	const char tie[] = "\"a;b;c\",d;e\n";
+	assert_string_equal(dump_opts(tie, sizeof(tie) - 1, NULL, 0, errs, sizeof(errs)),
+			    "@1 a;b;c|d;e\n");
+	/* Forced: ',' on a ';' file gives one column, and the note says what to try. */
+	struct diag d;
+	const char plain[] = "a;b;c\n";
+	struct csv_reader *r = csv_reader_new_mem(plain, sizeof(plain) - 1, "t.csv", &d);
+	assert_int_equal(csv_reader_set_input(r, NULL, ',', &d), 0);
+	struct csv_record rec;
+	assert_int_equal(csv_read(r, &rec, &d), 1);
+	assert_int_equal(rec.nfields, 1);
+	char note[256];
+	assert_int_equal(csv_reader_header_note(r, note, sizeof(note)), 1);
+	assert_non_null(strstr(note, "split on ',' (--delimiter)"));
+	assert_non_null(strstr(note, "pass --delimiter ';'"));
+	csv_reader_delete(r);
+	r = csv_reader_new_mem(semi, sizeof(semi) - 1, "t.csv", &d);
+	assert_int_equal(csv_reader_set_input(r, NULL, '|', &d), -1);
+	assert_int_equal(csv_reader_set_input(r, "no-such-charset", 0, &d), -1);
+	assert_non_null(strstr(d.msg, "windows-1252"));
+	assert_int_equal(csv_read(r, &rec, &d), 1);
+	assert_int_equal(csv_reader_delimiter(r), ';');
+	assert_int_equal(csv_reader_header_note(r, note, sizeof(note)), 0);
+	csv_reader_delete(r);
+}
+
+static void
+test_utf16_and_iconv(void **state)
+{
+	(void)state;
+	char errs[1024];
+	/* "a,\u00e9\n\U0001F600,b\n" as UTF-16 LE and BE with marks. */
+	const char le[] = "\xFF\xFE" "a\0,\0\xE9\0\n\0" "\x3D\xD8\x00\xDE" ",\0b\0\n\0";
+	const char be[] = "\xFE\xFF" "\0a\0,\0\xE9\0\n" "\xD8\x3D\xDE\x00" "\0,\0b\0\n";
+	const char *want = "@1 a|\xC3\xA9\n@2 \xF0\x9F\x98\x80|b\n";
+	assert_string_equal(dump_opts(le, sizeof(le) - 1, NULL, 0, errs, sizeof(errs)), want);
+	assert_string_equal(errs, "");
+	assert_string_equal(dump_opts(be, sizeof(be) - 1, NULL, 0, errs, sizeof(errs)), want);
+	/* An unpaired low surrogate on line 2, third character: fatal, nothing read. */
+	const char bad[] = "\xFF\xFE" "a\0\n\0" "x\0y\0\x00\xDC";
+	assert_string_equal(dump_opts(bad, sizeof(bad) - 1, NULL, 0, errs, sizeof(errs)), "");
+	assert_string_equal(errs, "t.csv:2:3: invalid UTF-16: unpaired low surrogate 0xDC00\n");
+	const char odd[] = "\xFF\xFE" "a\0b";
+	dump_opts(odd, sizeof(odd) - 1, NULL, 0, errs, sizeof(errs));
+	assert_non_null(strstr(errs, "t.csv:1:2: invalid UTF-16: the file ends in the middle"));
+	/* Windows-1252: a hint without --encoding, the text with it. */
+	const char w[] = "n\nZo\xEB;\x80\n";
+	dump_opts(w, sizeof(w) - 1, NULL, 0, errs, sizeof(errs));
+	assert_string_equal(errs, "t.csv:2:1: invalid UTF-8 (byte 3 of the field); if the file is "
+				  "Windows-1252 or Latin-1, pass --encoding windows-1252\n");
+	assert_string_equal(dump_opts(w, sizeof(w) - 1, "windows-1252", ',', errs, sizeof(errs)),
+			    "@1 n\n@2 Zo\xC3\xAB;\xE2\x82\xAC\n");
+	/* 0x81 is not Windows-1252: no hint; through iconv it is an error at its place. */
+	const char x[] = "n\n\x81\n";
+	dump_opts(x, sizeof(x) - 1, NULL, 0, errs, sizeof(errs));
+	assert_null(strstr(errs, "--encoding"));
+	dump_opts(x, sizeof(x) - 1, "windows-1252", 0, errs, sizeof(errs));
+	assert_string_equal(errs, "t.csv:2:1: byte 0x81 is not valid windows-1252\n");
+	/* A UTF-8 mark with UTF-8 named: read as is. */
+	const char u[] = "\xEF\xBB\xBF" "a,b\n";
+	assert_string_equal(dump_opts(u, sizeof(u) - 1, "UTF-8", 0, errs, sizeof(errs)), "@1 a|b\n");
+}
+
 int
 main(void)
 {
@@ -352,6 +455,8 @@ main(void)
 		cmocka_unit_test(test_property_round_trip),
 		cmocka_unit_test(test_file_blocks),
 		cmocka_unit_test(test_speed_100k_rows),
+		cmocka_unit_test(test_delimiters_detected_and_forced),
+		cmocka_unit_test(test_utf16_and_iconv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
