@@ -184,7 +184,7 @@ has match-subs run list approve reject pin veto explain compare
 has people-subs list show export erase
 has run-opts --program --policy --dry-run --json --help
 g=" $(got list-opts) "; [[ $g == *" --status "* && $g != *" --explain "* ]] && ok compl-list-own-options || fail compl-list-own-options "$g"
-want import-opts "--dry-run --map --help"
+has import-opts --dry-run --map --help
 want genorg-opts "--seed --survey --survey-out --survey-size"
 want programs "digital-2027"
 want programs-C "digital-2027"
