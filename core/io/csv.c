@@ -5,7 +5,9 @@
  * bytes with a lookup table and copies whole runs at once, which keeps a 100k-row
  * file well under 0.1 s. A record's fields are packed, NUL-terminated, into one
  * growing text buffer; their offsets become pointers once the record is complete
- * (the buffer may move while it grows).
+ * (the buffer may move while it grows). The separator picks one of three constant
+ * byte tables; input that is not UTF-8 is transcoded once, up front (io/textenc), so
+ * the scanning loops never see anything but UTF-8.
  */
 #include "io/csv.h"
 
@@ -38,6 +40,7 @@ struct csv_reader {
 	int delim_how;    /* 0 default, 1 detected, 2 forced */
 	int hdr_count[3]; /* ',', ';' and tabs outside quotes on the header line */
 	const unsigned char *special;
+	int hints;        /* csv_reader_set_input() was called: errors may name its options */
 	int line;         /* current physical line */
 	size_t max_field;
 	int max_fields;
@@ -397,6 +400,7 @@ csv_reader_set_input(struct csv_reader *r, const char *encoding, int delimiter, 
 	if (delimiter != 0 && delimiter != ',' && delimiter != ';' && delimiter != '\t')
 		return diag_set(d, DIAG_INVALID, "delimiter must be ',', ';' or tab");
 	r->want_delim = delimiter;
+	r->hints = 1;
 	free(r->encoding);
 	r->encoding = NULL;
 	if (encoding != NULL && !textenc_is_utf8(encoding)) {
@@ -524,7 +528,6 @@ int
 csv_reader_header_note(const struct csv_reader *r, char *out, size_t n)
 {
 	static const char cand[3] = {',', ';', '\t'};
-	static const char *const opt[3] = {"','", "';'", "tab"};
 	static const char *const shown[3] = {"','", "';'", "tab"};
 	int cur = r->delim == ',' ? 0 : r->delim == ';' ? 1 : 2;
 	for (int k = 0; k < 3; k++) {
@@ -535,7 +538,7 @@ csv_reader_header_note(const struct csv_reader *r, char *out, size_t n)
 			 "separates the columns, pass --delimiter %s",
 			 shown[cur], r->delim_how == 2 ? "--delimiter" : r->delim_how == 1 ? "detected"
 											   : "the default",
-			 r->hdr_count[k], shown[k], opt[k]);
+			 r->hdr_count[k], shown[k], shown[k]);
 		return 1;
 	}
 	if (out != NULL && n > 0)
@@ -600,7 +603,8 @@ csv_finish_record(struct csv_reader *r)
 			char msg[96];
 			snprintf(msg, sizeof(msg), "invalid UTF-8 (byte %zu of the field)", bad + 1);
 			const char *hint = "";
-			if (r->owned == NULL && textenc_maybe_cp1252(r->fields[i].s, r->fields[i].len))
+			if (r->hints && r->owned == NULL &&
+			    textenc_maybe_cp1252(r->fields[i].s, r->fields[i].len))
 				hint = "; if the file is Windows-1252 or Latin-1, pass --encoding "
 				       "windows-1252";
 			r->err = 1;

@@ -6,23 +6,26 @@
  *
  * Reader contract:
  *  - Input is a FILE* (read in large blocks) or a memory buffer. A UTF-8 byte order
- *    mark at the very start is skipped. A UTF-16 LE or BE mark, or an encoding named with
- *    csv_reader_set_input(), makes the reader transcode the whole input to UTF-8 first
- *    (io/textenc; line numbers unchanged); plain UTF-8 input is read as is, at full speed. Records end with LF, CRLF or a lone CR; the
- *    last record may lack a line ending. A physical line that is completely empty
- *    (no characters at all) is skipped, so trailing blank lines are harmless.
- *  - Fields are separated by commas, or by ';' or tabs when csv_reader_set_input() asks for
- *    them or for detection (the most frequent of the three outside quotes on the first line); a field that starts with a double quote is quoted:
- *    it may hold commas, CR, LF, and "" for one quote. Anything else after its closing
- *    quote is an error.
+ *    mark at the very start is skipped. A UTF-16 LE or BE mark, or an encoding named
+ *    with csv_reader_set_input(), makes the reader transcode the whole input to UTF-8
+ *    first (io/textenc; line numbers unchanged); plain UTF-8 input is read as is, at
+ *    full speed. Records end with LF, CRLF or a lone CR; the last record may lack a
+ *    line ending. A physical line that is completely empty (no characters at all) is
+ *    skipped, so trailing blank lines are harmless.
+ *  - Fields are separated by commas, or by ';' or tabs when csv_reader_set_input()
+ *    asks for them or for detection (the most frequent of the three outside quotes on
+ *    the first line). A field that starts with a double quote is quoted: it may hold
+ *    separators, CR, LF, and "" for one quote. Anything else after its closing quote is
+ *    an error.
  *  - Each record reports the 1-based physical line where it starts; each field its
  *    1-based column (its index + 1) and the physical line where it starts.
  *  - Errors carry "NAME:LINE:COLUMN: message", where COLUMN is the field index:
  *    unterminated quoted field (fatal: the rest of the input is one unfinished field),
  *    a quote inside an unquoted field, a character after a closing quote, a NUL byte,
- *    invalid UTF-8 (with a hint to name the encoding when the bytes could be Windows-1252),
- *    a transcoding error (fatal, at the first record), a field longer than the maximum (64 KiB by default), more fields
- *    than the maximum (4096 by default). Except for the unterminated quote, the reader
+ *    invalid UTF-8 (after csv_reader_set_input(), with a hint to pass --encoding when
+ *    the bytes could be Windows-1252), a transcoding error (fatal, at the first record),
+ *    a field longer than the maximum (64 KiB by default), more fields than the maximum
+ *    (4096 by default). Except for the unterminated quote, the reader
  *    resynchronizes at the end of the damaged record, so a caller can keep reading to
  *    collect every error of a file (one per record).
  *  - Field text is NUL-terminated and valid until the next csv_read() call.
