@@ -228,7 +228,8 @@ fail:
 static const char list_sql[] =
     "SELECT m.id, pm.external_id, pm.name, pe.external_id, pe.name, m.status, m.pinned, "
     "m.score, m.policy_name, m.policy_version, m.run_id, m.created_at, m.decided_at, "
-    "m.decided_by, m.explanation, m.program_id, m.superseded_by "
+    "m.decided_by, m.explanation, m.program_id, m.superseded_by, pm.department, "
+    "pe.department "
     "FROM matches m JOIN people pm ON pm.id = m.mentor_id JOIN people pe ON pe.id = m.mentee_id ";
 
 /* The column as a JSON string or null; NULL when out of memory. */
@@ -246,9 +247,11 @@ static json_t *
 row_json(struct stmt *s, int with_explanation)
 {
 	json_t *o = json_pack(
-	    "{s:I, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-	    (json_int_t)stmt_int64(s, 0), "mentor", "id", text_or_null(s, 1), "name",
-	    text_or_null(s, 2), "mentee", "id", text_or_null(s, 3), "name", text_or_null(s, 4),
+	    "{s:I, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o}",
+	    "id", (json_int_t)stmt_int64(s, 0), "mentor", "id", text_or_null(s, 1), "name",
+	    text_or_null(s, 2), "department", text_or_null(s, 17), "mentee", "id",
+	    text_or_null(s, 3), "name", text_or_null(s, 4), "department", text_or_null(s, 18),
 	    "status", text_or_null(s, 5), "pinned", (int)stmt_int64(s, 6), "score",
 	    stmt_is_null(s, 7) ? json_null() : json_real(stmt_double(s, 7)), "policy",
 	    text_or_null(s, 8), "policy_version", text_or_null(s, 9), "run_id", text_or_null(s, 10),
@@ -323,6 +326,59 @@ matches_get_json(struct store *st, int64_t id, struct diag *d)
 		diag_set(d, DIAG_NOMEM, "reading a match: out of memory");
 	else if (rc == STMT_DONE)
 		diag_set(d, DIAG_NOTFOUND, "no match #%lld", (long long)id);
+	stmt_finalize(&s);
+	return o;
+}
+
+json_t *
+matches_ids_json(struct store *st, const int64_t *ids, int n, struct diag *d)
+{
+	json_t *arr = json_array();
+	if (arr == NULL) {
+		diag_set(d, DIAG_NOMEM, "reading matches: out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		struct stmt s = {0};
+		if (prepare_list(&s, st, "reading a match", "WHERE m.id = ?1", &ids[i], 1, d) < 0)
+			goto fail;
+		json_t *one = rows_json(&s, "reading a match", d);
+		if (one == NULL)
+			goto fail;
+		if (json_array_size(one) == 0) {
+			json_decref(one);
+			diag_set(d, DIAG_NOTFOUND, "no match #%lld", (long long)ids[i]);
+			goto fail;
+		}
+		int rc = json_array_append(arr, json_array_get(one, 0));
+		json_decref(one);
+		if (rc != 0) {
+			diag_set(d, DIAG_NOMEM, "reading matches: out of memory");
+			goto fail;
+		}
+	}
+	return arr;
+fail:
+	json_decref(arr);
+	return NULL;
+}
+
+json_t *
+matches_person_json(struct store *st, int64_t person, struct diag *d)
+{
+	struct stmt s = {0};
+	if (prepare_ids(&s, st, "reading a person",
+			"SELECT external_id, name, department FROM people WHERE id = ?1", &person, 1,
+			d) < 0)
+		return NULL;
+	json_t *o = NULL;
+	int rc = stmt_step(&s, d);
+	if (rc == STMT_ROW &&
+	    (o = json_pack("{s:o, s:o, s:o}", "id", text_or_null(&s, 0), "name",
+			   text_or_null(&s, 1), "department", text_or_null(&s, 2))) == NULL)
+		diag_set(d, DIAG_NOMEM, "reading a person: out of memory");
+	else if (rc == STMT_DONE)
+		diag_set(d, DIAG_NOTFOUND, "no person #%lld", (long long)person);
 	stmt_finalize(&s);
 	return o;
 }
@@ -482,6 +538,95 @@ matches_decide(struct store *st, const int64_t *ids, int n, enum matches_decisio
 	return store_commit(st, d);
 }
 
+/*
+ * The proposed matches of run_id (or of the program when run_id is NULL) into a new
+ * array; a run with none left names the run that superseded it, or is unknown.
+ */
+static int
+collect_proposed(struct store *st, int64_t program_id, const char *run_id, int64_t **ids, int *n,
+		 struct diag *d)
+{
+	struct stmt s = {0};
+	size_t cap = 0;
+	*ids = NULL;
+	*n = 0;
+	int rc = stmt_prepare(&s, st, "reading the proposals",
+			      "SELECT id FROM matches WHERE status = 'proposed' AND "
+			      "(?1 IS NULL OR run_id = ?1) AND (?2 = 0 OR program_id = ?2) ORDER BY id",
+			      d) ||
+			 (run_id && stmt_bind_text(&s, 1, run_id, d) < 0) ||
+			 stmt_bind_int64(&s, 2, program_id, d)
+		     ? -1
+		     : STMT_ROW;
+	while (rc == STMT_ROW && (rc = stmt_step(&s, d)) == STMT_ROW) {
+		if ((size_t)*n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			int64_t *p = realloc(*ids, nc * sizeof(**ids));
+			if (p == NULL) {
+				rc = diag_set(d, DIAG_NOMEM, "out of memory");
+				break;
+			}
+			*ids = p;
+			cap = nc;
+		}
+		(*ids)[(*n)++] = stmt_int64(&s, 0);
+	}
+	stmt_finalize(&s);
+	if (rc == STMT_DONE && *n == 0 && run_id) {
+		struct match_row m = {0};
+		int64_t prog = program_id;
+		struct stmt q = {0};
+		rc = stmt_prepare(&q, st, "reading a run",
+				  "SELECT id FROM matches WHERE run_id = ?1 AND (?2 = 0 OR program_id = "
+				  "?2) AND status = 'superseded' ORDER BY id LIMIT 1",
+				  d) || stmt_bind_text(&q, 1, run_id, d) ||
+			     stmt_bind_int64(&q, 2, prog, d)
+			 ? -1
+			 : stmt_step(&q, d);
+		int64_t sid = rc == STMT_ROW ? stmt_int64(&q, 0) : 0;
+		stmt_finalize(&q);
+		if (rc == STMT_ROW && read_match(st, "id = ?1", sid, 0, 0, &m, d) == 1)
+			return diag_set(d, DIAG_CONFLICT,
+					"run %s was superseded by run %s: its proposals can no longer "
+					"be decided",
+					run_id, m.superseded_by);
+		if (rc == STMT_DONE)
+			return diag_set(d, DIAG_NOTFOUND, "run %s has no proposals to decide",
+					run_id);
+	}
+	if (rc != STMT_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int
+matches_decide_bulk(struct store *st, int64_t program_id, const char *run_id,
+		    enum matches_decision what, const char *actor, int *n, struct diag *d)
+{
+	*n = 0;
+	int64_t *ids = NULL;
+	if (store_begin(st, d) < 0)
+		return -1;
+	int rc = collect_proposed(st, program_id, run_id, &ids, n, d);
+	if (rc == 0)
+		rc = matches_decide(st, ids, *n, what, actor, d);
+	free(ids);
+	if (rc < 0) {
+		store_rollback(st);
+		*n = 0;
+		return -1;
+	}
+	if (store_commit(st, d) < 0) {
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
 /* The role, consent and external id read by check_enrolled, judged. */
 static int
 judge_enrollment(struct stmt *s, int mentor, struct diag *d)
@@ -520,6 +665,19 @@ check_enrolled(struct store *st, int64_t program_id, int64_t person, int mentor,
 	return rc;
 }
 
+/* The checks pin and veto share: two different people, each enrolled with consent on
+ * the side they are given for. */
+static int
+check_pair(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee, struct diag *d)
+{
+	if (mentor == mentee)
+		return diag_set(d, DIAG_INVALID, "a person cannot mentor themself");
+	if (check_enrolled(st, program_id, mentor, 1, d) < 0 ||
+	    check_enrolled(st, program_id, mentee, 0, d) < 0)
+		return -1;
+	return 0;
+}
+
 /* A new approved, pinned match of the pair; *id = its id. */
 static int
 insert_pinned(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee,
@@ -551,10 +709,7 @@ int
 matches_pin(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee, const char *actor,
 	    int64_t *id, struct diag *d)
 {
-	if (mentor == mentee)
-		return diag_set(d, DIAG_INVALID, "a person cannot mentor themself");
-	if (check_enrolled(st, program_id, mentor, 1, d) < 0 ||
-	    check_enrolled(st, program_id, mentee, 0, d) < 0)
+	if (check_pair(st, program_id, mentor, mentee, d) < 0)
 		return -1;
 	if (store_begin(st, d) < 0)
 		return -1;
@@ -624,8 +779,11 @@ record_veto(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee
 
 int
 matches_veto(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee,
-	     const char *reason, const char *actor, struct diag *d)
+	     const char *reason, const char *actor, int *nrejected, struct diag *d)
 {
+	*nrejected = 0;
+	if (check_pair(st, program_id, mentor, mentee, d) < 0)
+		return -1;
 	if (store_begin(st, d) < 0)
 		return -1;
 	if (record_veto(st, program_id, mentor, mentee, reason, d) < 0)
@@ -642,6 +800,7 @@ matches_veto(struct store *st, int64_t program_id, int64_t mentor, int64_t mente
 			break;
 		if (set_status(st, m.id, "rejected", 0, actor, d) < 0)
 			goto fail;
+		(*nrejected)++;
 	}
 	json_t *payload = json_pack("{s:I, s:I, s:s?}", "mentor_id", (json_int_t)mentor,
 				    "mentee_id", (json_int_t)mentee, "reason", reason);

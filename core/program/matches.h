@@ -20,8 +20,9 @@
  *  - Pin: the pair becomes an approved, pinned match (an existing match of the
  *    pair is updated; other unreviewed proposals of the mentee are dropped; an
  *    approved match of the mentee with someone else is a conflict).
- *  - Veto: recorded in vetoes; a match of the pair that is proposed or approved
- *    becomes rejected.
+ *  - Veto: checked like a pin, recorded in vetoes; a match of the pair that is
+ *    proposed or approved becomes rejected.
+ *  - Bulk decisions (a run's or a program's proposals) are one transaction.
  */
 #ifndef TANDEM_MATCHES_H
 #define TANDEM_MATCHES_H
@@ -82,13 +83,30 @@ enum matches_decision { MATCHES_APPROVE, MATCHES_REJECT };
 int matches_decide(struct store *st, const int64_t *ids, int n, enum matches_decision what,
 		   const char *actor, struct diag *d);
 
+/*
+ * Decides, in one transaction, every proposed match of run run_id (program_id 0 = any
+ * program) or, with run_id NULL, of program program_id; *n = how many. A run whose
+ * proposals were all superseded fails (DIAG_CONFLICT, naming the later run); a run with
+ * no proposals at all is DIAG_NOTFOUND. A program with none decides nothing (*n = 0).
+ */
+int matches_decide_bulk(struct store *st, int64_t program_id, const char *run_id,
+			enum matches_decision what, const char *actor, int *n, struct diag *d);
+
+/* The given matches in the form of matches_list_json(), in the given order; an unknown
+ * id is DIAG_NOTFOUND. */
+json_t *matches_ids_json(struct store *st, const int64_t *ids, int n, struct diag *d);
+
+/* {id, name, department} of a person (people id); DIAG_NOTFOUND when unknown. */
+json_t *matches_person_json(struct store *st, int64_t person, struct diag *d);
+
 /* Pins a pair (people ids) in a program; *id = the match. */
 int matches_pin(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee,
 		const char *actor, int64_t *id, struct diag *d);
 
-/* Vetoes a pair (people ids) in a program. */
+/* Vetoes a pair (people ids) in a program, checked as a pin is (two people, each
+ * enrolled with consent on their side); *nrejected = matches of the pair it rejected. */
 int matches_veto(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee,
-		 const char *reason, const char *actor, struct diag *d);
+		 const char *reason, const char *actor, int *nrejected, struct diag *d);
 
 /* The current partners in a program (status proposed/approved/active) of a mentee
  * or a mentor (people id), as (mentor, mentee, score) triples in a JSON array. */

@@ -2,7 +2,9 @@
 # End-to-end: the review loop cannot act on the wrong pair. A re-run supersedes the
 # unreviewed proposals (kept as 'superseded' rows of their run, ids never reused);
 # approving, rejecting or explaining a superseded id fails (exit 1), names the run
-# that replaced it and changes nothing; an unknown id fails the same way.
+# that replaced it and changes nothing; an unknown id fails the same way. Decisions
+# print what they did with names; veto is checked like pin; bulk decisions (--run,
+# --all --program) are all-or-nothing.
 . "$(dirname "$0")/lib.sh"
 
 T=$TANDEM
@@ -75,8 +77,87 @@ run "$T" -C "$WS" match explain 987654
 expect_rc explain-unknown 1
 [ "$(db_digest "$WS")" = "$D0" ] && ok unknown-unchanged || fail unknown-unchanged "db changed"
 
-# The current id still works.
+# ---- decisions print what they did, with names ---------------------------------------
+# name_of ID ROLE: the name of a match's mentor or mentee.
+name_of() { sqlite3 "$DB" "SELECT p.name FROM matches m JOIN people p ON p.id = m.${2}_id WHERE m.id = $1"; }
+ext_of() { sqlite3 "$DB" "SELECT p.external_id FROM matches m JOIN people p ON p.id = m.${2}_id WHERE m.id = $1"; }
 run "$T" -C "$WS" match approve "$NEW_ID"
 expect_rc approve-current 0
+expect_out approve-says "approved #$NEW_ID: $(name_of "$NEW_ID" mentor) (mentor) - $(name_of "$NEW_ID" mentee) (mentee), score "
+REJ_ID=$(sqlite3 "$DB" "SELECT min(id) FROM matches WHERE status='proposed'")
+run "$T" -C "$WS" match reject "$REJ_ID" --json
+expect_rc reject-json 0
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["action"]=="rejected" and d["count"]==1 and d["matches"][0]["id"]==int(sys.argv[2]) and d["matches"][0]["status"]=="rejected" and "department" in d["matches"][0]["mentor"]))' "$OUT" "$REJ_ID" \
+  && ok reject-json-doc || fail reject-json-doc "$(head -c 400 "$OUT")"
+
+# Veto is checked like pin: a pair whose roles are one-sided, given the right way round
+# and swapped.
+VID=$(sqlite3 "$DB" "SELECT m.id FROM matches m JOIN enrollments a ON a.person_id = m.mentor_id AND a.program_id = m.program_id AND a.role = 'mentor' JOIN enrollments b ON b.person_id = m.mentee_id AND b.program_id = m.program_id AND b.role = 'mentee' WHERE m.status = 'proposed' ORDER BY m.id LIMIT 1")
+VM=$(ext_of "$VID" mentor) VE=$(ext_of "$VID" mentee)
+D1=$(db_digest "$WS")
+run "$T" -C "$WS" match veto "$VM" "$VM" --program $P
+expect_rc veto-self 1
+expect_err veto-self-msg "a person cannot mentor themself"
+run "$T" -C "$WS" match veto "$VE" "$VM" --program $P
+expect_rc veto-swapped 1
+expect_err veto-swapped-msg "is enrolled as a mentee, not as a mentor"
+run "$T" -C "$WS" match veto NOBODY "$VE" --program $P
+expect_rc veto-unknown 1
+expect_err veto-unknown-msg "no person with id or e-mail 'NOBODY'"
+[ "$(db_digest "$WS")" = "$D1" ] && ok veto-refused-unchanged || fail veto-refused-unchanged "db changed"
+run "$T" -C "$WS" match veto "$VM" "$VE" --program $P --reason "same team"
+expect_rc veto 0
+expect_out veto-says "vetoed $(name_of "$VID" mentor) (mentor) - $(name_of "$VID" mentee) (mentee) in $P; rejected 1 match of the pair"
+[ "$(sqlite3 "$DB" "SELECT status FROM matches WHERE id = $VID")" = rejected ] && ok veto-rejects || fail veto-rejects "match $VID not rejected"
+
+# Pin prints the match with names; --json gives the match.
+PID=$(sqlite3 "$DB" "SELECT min(id) FROM matches WHERE status='proposed'")
+run "$T" -C "$WS" match pin "$(ext_of "$PID" mentor)" "$(ext_of "$PID" mentee)" --program $P
+expect_rc pin 0
+expect_out pin-says "pinned match #$PID: $(name_of "$PID" mentor) (mentor) - $(name_of "$PID" mentee) (mentee)"
+
+# ---- bulk decisions -------------------------------------------------------------------
+run "$T" -C "$WS" match approve --all
+expect_rc bulk-all-no-program 2
+run "$T" -C "$WS" match approve "$PID" --run "$RUN2"
+expect_rc bulk-ids-and-run 2
+D2=$(db_digest "$WS")
+run "$T" -C "$WS" match approve --run "$RUN1"
+expect_rc bulk-superseded-run 1
+expect_err bulk-superseded-run-msg "run $RUN1 was superseded by run $RUN2"
+run "$T" -C "$WS" match approve --run no-such-run
+expect_rc bulk-unknown-run 1
+[ "$(db_digest "$WS")" = "$D2" ] && ok bulk-refused-unchanged || fail bulk-refused-unchanged "db changed"
+
+run "$T" -C "$WS" match run --program $P
+expect_rc run3 0
+RUN3=$(sqlite3 "$DB" "SELECT run_id FROM matches WHERE status='proposed' ORDER BY id DESC LIMIT 1")
+N3=$(sqlite3 "$DB" "SELECT count(*) FROM matches WHERE status='proposed' AND run_id='$RUN3'")
+# Atomic: a proposal that cannot be approved (its mentee already has an approved match)
+# makes the whole run's approval fail, and nothing is approved.
+sqlite3 "$DB" "INSERT INTO matches (program_id, mentor_id, mentee_id, status, score, run_id, created_at) SELECT program_id, (SELECT mentor_id FROM matches WHERE run_id='$RUN3' AND mentor_id <> m.mentor_id AND mentor_id <> m.mentee_id LIMIT 1), mentee_id, 'proposed', 0.5, '$RUN3', created_at FROM matches m WHERE id = $NEW_ID"
+D3=$(db_digest "$WS")
+run "$T" -C "$WS" match approve --run "$RUN3"
+expect_rc bulk-conflict 1
+expect_err bulk-conflict-msg "the mentee already has approved match #$NEW_ID"
+[ "$(db_digest "$WS")" = "$D3" ] && ok bulk-conflict-unchanged || fail bulk-conflict-unchanged "db changed"
+sqlite3 "$DB" "DELETE FROM matches WHERE id = (SELECT max(id) FROM matches)"
+run "$T" -C "$WS" match approve --run "$RUN3"
+expect_rc bulk-run 0
+expect_out bulk-run-says "approved $N3 proposal"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM matches WHERE status='approved' AND run_id='$RUN3'")" = "$N3" ] \
+  && ok bulk-run-count || fail bulk-run-count "not $N3 approved"
+
+# --all --program: every proposal of the program; --json gives the count.
+sqlite3 "$DB" "UPDATE matches SET status='proposed' WHERE run_id='$RUN3'"
+run "$T" -C "$WS" match reject --all --program $P --json
+expect_rc bulk-reject-all 0
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["action"]=="rejected" and d["count"]==int(sys.argv[2]) and d["program"]==sys.argv[3]))' "$OUT" "$N3" "$P" \
+  && ok bulk-reject-all-json || fail bulk-reject-all-json "$(head -c 300 "$OUT")"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM matches WHERE status='proposed'")" = 0 ] \
+  && ok bulk-reject-all-none-left || fail bulk-reject-all-none-left "proposals left"
+run "$T" -C "$WS" match approve --all --program $P
+expect_rc bulk-nothing 0
+expect_out bulk-nothing-says "approved 0 proposals of program $P"
 
 finish
