@@ -246,17 +246,19 @@ text_or_null(struct stmt *s, int i)
 static json_t *
 row_json(struct stmt *s, int with_explanation)
 {
+	/* The departments come last, as their own keys: the people objects keep the
+	 * {id, name} shape that scripts read. */
 	json_t *o = json_pack(
-	    "{s:I, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "{s:I, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:o}",
 	    "id", (json_int_t)stmt_int64(s, 0), "mentor", "id", text_or_null(s, 1), "name",
-	    text_or_null(s, 2), "department", text_or_null(s, 17), "mentee", "id",
-	    text_or_null(s, 3), "name", text_or_null(s, 4), "department", text_or_null(s, 18),
+	    text_or_null(s, 2), "mentee", "id", text_or_null(s, 3), "name", text_or_null(s, 4),
 	    "status", text_or_null(s, 5), "pinned", (int)stmt_int64(s, 6), "score",
 	    stmt_is_null(s, 7) ? json_null() : json_real(stmt_double(s, 7)), "policy",
 	    text_or_null(s, 8), "policy_version", text_or_null(s, 9), "run_id", text_or_null(s, 10),
 	    "created_at", text_or_null(s, 11), "decided_at", text_or_null(s, 12), "decided_by",
-	    text_or_null(s, 13));
+	    text_or_null(s, 13), "mentor_department", text_or_null(s, 17), "mentee_department",
+	    text_or_null(s, 18));
 	if (o && with_explanation) {
 		const char *t;
 		json_t *ex = stmt_text(s, 14, &t, NULL) == 0 && t ? json_loads(t, 0, NULL) : NULL;

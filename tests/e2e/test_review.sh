@@ -87,7 +87,7 @@ expect_out approve-says "approved #$NEW_ID: $(name_of "$NEW_ID" mentor) (mentor)
 REJ_ID=$(sqlite3 "$DB" "SELECT min(id) FROM matches WHERE status='proposed'")
 run "$T" -C "$WS" match reject "$REJ_ID" --json
 expect_rc reject-json 0
-$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["action"]=="rejected" and d["count"]==1 and d["matches"][0]["id"]==int(sys.argv[2]) and d["matches"][0]["status"]=="rejected" and "department" in d["matches"][0]["mentor"]))' "$OUT" "$REJ_ID" \
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["action"]=="rejected" and d["count"]==1 and d["matches"][0]["id"]==int(sys.argv[2]) and d["matches"][0]["status"]=="rejected" and "mentor_department" in d["matches"][0]))' "$OUT" "$REJ_ID" \
   && ok reject-json-doc || fail reject-json-doc "$(head -c 400 "$OUT")"
 
 # Veto is checked like pin: a pair whose roles are one-sided, given the right way round
