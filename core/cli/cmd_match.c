@@ -136,7 +136,15 @@ positionals(int argc, char **argv, const char **out, int max)
 	return n;
 }
 
-/* The pipeline's context of an opened workspace. */
+/* A phase of a long run on stderr, as the people import shows its progress: only
+ * when stderr is a terminal (cli_progress checks). */
+static void
+run_progress(void *ud, const char *phase, long done, long total)
+{
+	cli_progress(ud, phase, done, total);
+}
+
+/* The pipeline's context of an opened workspace; progress is shown on a terminal. */
 static struct match_run_ctx
 ctx_of(const struct cli *c, const struct cli_ws *w)
 {
@@ -374,6 +382,9 @@ match_run(struct cli *c, int argc, char **argv)
 		return CLI_FAIL;
 	}
 	struct match_run_ctx x = ctx_of(c, &w);
+	struct solve_progress pr = {.fn = run_progress, .ud = c};
+	if (c->stderr_tty)
+		x.progress = &pr;
 	struct match_run run;
 	struct diag d;
 	diag_clear(&d);
@@ -963,6 +974,9 @@ match_compare(struct cli *c, int argc, char **argv)
 	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
 	struct match_run_ctx x = ctx_of(c, &w);
+	struct solve_progress pr = {.fn = run_progress, .ud = c};
+	if (c->stderr_tty)
+		x.progress = &pr;
 	struct diag d;
 	diag_clear(&d);
 	json_t *doc = match_run_compare(&x, m.policy[0], m.policy[1], &d);

@@ -59,10 +59,14 @@ match_run_id(struct store *st, char id[MATCH_RUN_ID_MAX], struct diag *d)
 static int
 load_and_solve(const struct match_run_ctx *x, struct match_run *run, struct diag *d)
 {
-	if (cohort_load(x->st, x->program_id, x->prog->name, &run->cohort, d) < 0 ||
-	    solve_cohort(run->pol, &run->cohort, &run->res, d) < 0)
+	if (cohort_load(x->st, x->program_id, x->prog->name, &run->cohort, d) < 0)
 		return -1;
-	return 0;
+	const struct solve_progress *pr = x->progress;
+	if (pr && pr->fn) {
+		pr->fn(pr->ud, "cohort (mentees)", run->cohort.nmentees, run->cohort.nmentees);
+		pr->fn(pr->ud, "cohort (mentors)", run->cohort.nmentors, run->cohort.nmentors);
+	}
+	return solve_cohort_progress(run->pol, &run->cohort, &run->res, pr, d);
 }
 
 static void

@@ -40,6 +40,9 @@ struct match_run_ctx {
 	const char *ws; /* workspace folder (policies/ is looked up there); NULL = none */
 	const struct config_program *prog;
 	int64_t program_id;
+	/* Progress of long runs (NULL: none): the solve's phases (solve.h) plus "cohort
+	 * (mentees)" and "cohort (mentors)" once loaded. */
+	const struct solve_progress *progress;
 };
 
 /*

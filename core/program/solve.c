@@ -31,7 +31,29 @@ solve_result_fini(struct solve_result *r)
 struct prep {
 	int *cap;     /* remaining capacity per mentor */
 	int *kept_of; /* per mentee: index into c->kept, or -1 */
+	const struct solve_progress *pr; /* NULL: no reports */
 };
+
+/* One progress report, when the caller asked for them. */
+static void
+report(const struct prep *pp, const char *phase, long done, long total)
+{
+	if (pp->pr && pp->pr->fn)
+		pp->pr->fn(pp->pr->ud, phase, done, total);
+}
+
+static const char PH_FEATURES[] = "constraints and built-in scores (mentees)";
+static const char PH_LUA[] = "Lua scores (pairs)";
+static const char PH_SOLVE[] = "solving (mentees)";
+
+/* Reports row r of nr in the features phase about every 1% (and the first and last). */
+static void
+report_row(const struct prep *pp, int r, int nr)
+{
+	int step = nr / 100 > 0 ? nr / 100 : 1;
+	if (r == 0 || (r + 1) % step == 0 || r + 1 == nr)
+		report(pp, PH_FEATURES, r + 1, nr);
+}
 
 /* Step 1a: each mentor's capacity, from the enrollment or the capacity hook. */
 static int
@@ -221,6 +243,7 @@ dense_features(struct policy *pol, struct cohort *c, const struct prep *pp, stru
 			       (size_t)nc); /* decided already: not part of the solve */
 		for (int k = 0; k < nc; k++)
 			res->allowed += row[k] == 0;
+		report_row(pp, r, nr);
 	}
 	res->secs_features = now_secs() - t0;
 	return 0;
@@ -350,9 +373,21 @@ solve_dense(struct policy *pol, struct cohort *c, const struct prep *pp, struct 
 	struct match_result mr = {0};
 	double *pb = NULL, *pl = NULL;
 	int rc = -1;
-	if (dense_features(pol, c, pp, &dn, res, d) < 0 || dense_lua(pol, c, &dn, res, d) < 0 ||
-	    dense_assign(pol, c, pp, &dn, &mr, res, d) < 0)
+	if (dense_features(pol, c, pp, &dn, res, d) < 0)
 		goto out;
+	long nlua = pol->has_score ? (long)res->allowed : 0;
+	if (nlua > 0)
+		report(pp, PH_LUA, 0, nlua);
+	if (dense_lua(pol, c, &dn, res, d) < 0)
+		goto out;
+	if (nlua > 0)
+		report(pp, PH_LUA, nlua, nlua);
+	if (nr > 0)
+		report(pp, PH_SOLVE, 0, nr);
+	if (dense_assign(pol, c, pp, &dn, &mr, res, d) < 0)
+		goto out;
+	if (nr > 0)
+		report(pp, PH_SOLVE, nr, nr);
 	pb = calloc((size_t)nr + 1, sizeof(double));
 	pl = calloc((size_t)nr + 1, sizeof(double));
 	if (!pb || !pl) {
@@ -495,6 +530,7 @@ sparse_candidates(struct policy *pol, struct cohort *c, const struct prep *pp, s
 				sparse_row(pol, c, r, sp, rowbuf, verd, heap, res);
 			else
 				sp->ptr[r + 1] = sp->ptr[r];
+			report_row(pp, r, nr);
 		}
 		res->secs_features = now_secs() - t0;
 	}
@@ -585,9 +621,21 @@ solve_sparse(struct policy *pol, struct cohort *c, const struct prep *pp, struct
 	struct match_result mr = {0};
 	double *pb = NULL, *pl = NULL;
 	int rc = -1;
-	if (sparse_candidates(pol, c, pp, &sp, res, d) < 0 || sparse_lua(pol, c, &sp, res, d) < 0 ||
-	    sparse_assign(c, pp, &sp, &mr, res, d) < 0)
+	if (sparse_candidates(pol, c, pp, &sp, res, d) < 0)
 		goto out;
+	long nlua = pol->has_score ? (long)sp.ptr[nr] : 0;
+	if (nlua > 0)
+		report(pp, PH_LUA, 0, nlua);
+	if (sparse_lua(pol, c, &sp, res, d) < 0)
+		goto out;
+	if (nlua > 0)
+		report(pp, PH_LUA, nlua, nlua);
+	if (nr > 0)
+		report(pp, PH_SOLVE, 0, nr);
+	if (sparse_assign(c, pp, &sp, &mr, res, d) < 0)
+		goto out;
+	if (nr > 0)
+		report(pp, PH_SOLVE, nr, nr);
 	pb = calloc((size_t)nr + 1, sizeof(double));
 	pl = calloc((size_t)nr + 1, sizeof(double));
 	if (!pb || !pl) {
@@ -609,10 +657,17 @@ out:
 int
 solve_cohort(struct policy *pol, struct cohort *c, struct solve_result *res, struct diag *d)
 {
+	return solve_cohort_progress(pol, c, res, NULL, d);
+}
+
+int
+solve_cohort_progress(struct policy *pol, struct cohort *c, struct solve_result *res,
+		      const struct solve_progress *pr, struct diag *d)
+{
 	memset(res, 0, sizeof(*res));
 	if (c->snap == NULL)
 		return diag_set(d, DIAG_INTERNAL, "solve_cohort: cohort not finished");
-	struct prep pp = {0};
+	struct prep pp = {.pr = pr};
 	int rc = prepare(pol, c, &pp, d);
 	if (rc == 0) {
 		int64_t cells = (int64_t)c->nmentees * c->nmentors;

@@ -66,4 +66,20 @@ void solve_result_fini(struct solve_result *r);
 /* Solves the cohort under the policy; res is zeroed first and empty on failure. */
 int solve_cohort(struct policy *pol, struct cohort *c, struct solve_result *res, struct diag *d);
 
+/*
+ * Progress of a long solve, for a front end that shows it (the CLI on a terminal):
+ * fn(ud, phase, done, total) at the start of each phase (done 0), every ~1% of the
+ * rows of the features phase, and at its end (done == total). Phases: "constraints
+ * and built-in scores (mentees)", "Lua scores (pairs)", "solving (mentees)". fn
+ * only reports: it must not call back into the pipeline.
+ */
+struct solve_progress {
+	void (*fn)(void *ud, const char *phase, long done, long total);
+	void *ud;
+};
+
+/* solve_cohort with progress reports (pr NULL or pr->fn NULL: none). */
+int solve_cohort_progress(struct policy *pol, struct cohort *c, struct solve_result *res,
+			  const struct solve_progress *pr, struct diag *d);
+
 #endif

@@ -10,7 +10,8 @@
  *                       capacity; (mentors) allowed mentees exist but all were
  *                       matched to other mentors.
  *
- * Takes: an open store, a finished cohort, the policy and the solve result of a
+ * Takes: an open store (NULL: the people without consent are not listed), a
+ * finished cohort, the policy and the solve result of a
  * run (match_run.c). Gives: a JSON document the caller owns:
  *   {mentees {no_consent, no_allowed_partner, lost_to_better_use, total},
  *    mentors {no_consent, no_allowed_partner, lost_to_better_use, total},

@@ -104,6 +104,27 @@ for p in d["people"]:
         assert any("topic_fit" in k for k in p["removed"]), p
 PYEOF
 
+# Progress: phases and counts on stderr when it is a terminal, nothing otherwise.
+run "$T" -C "$WS" match run --program $P --dry-run
+expect_rc progress-not-tty 0
+[ ! -s "$ERR" ] && ok progress-not-tty-silent || fail progress-not-tty-silent "$(head -c 300 "$ERR")"
+if command -v script >/dev/null 2>&1; then
+  # script(1) gives the command a terminal; stdout goes to a file, stderr to the terminal.
+  script -qec "'$T' -C '$WS' match run --program $P --dry-run >'$E2E_TMP/tty-out'" /dev/null \
+    >"$E2E_TMP/tty" 2>&1
+  for phase in "cohort (mentees): " "cohort (mentors): " "constraints and built-in scores (mentees): " \
+               "solving (mentees): "; do
+    grep -qF -- "$phase" "$E2E_TMP/tty" && ok "progress-tty-$phase" ||
+      fail "progress-tty-$phase" "$(head -c 300 "$E2E_TMP/tty")"
+  done
+  grep -q "solving (mentees): \([0-9]*\)/\1 (100%)" "$E2E_TMP/tty" && ok progress-tty-done ||
+    fail progress-tty-done "$(head -c 300 "$E2E_TMP/tty")"
+  grep -qF "unmatched mentees: " "$E2E_TMP/tty-out" && ok progress-tty-stdout-intact ||
+    fail progress-tty-stdout-intact "$(head -c 300 "$E2E_TMP/tty-out")"
+  grep -qF "unmatched mentees: " "$E2E_TMP/tty" && fail progress-tty-only-stderr "stdout on the tty" ||
+    ok progress-tty-only-stderr
+fi
+
 run "$T" -C "$WS" match unmatched
 expect_rc unmatched-no-program 2
 run "$T" -C "$WS" match --help

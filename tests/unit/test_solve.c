@@ -1,5 +1,6 @@
 /* Unit tests for program/solve: the pipeline on small cohorts against brute force
- * (optimal), a blocking-pair check (stable), candidate lists, kept pairs and vetoes. */
+ * (optimal), a blocking-pair check (stable), candidate lists, kept pairs and vetoes,
+ * progress reports. */
 #include "policy_fixture.h"
 #include "program/solve.h"
 
@@ -191,6 +192,58 @@ test_stable_has_no_blocking_pair(void **state)
 	policy_delete(pol);
 }
 
+/* What a progress callback saw: the last report of each phase and the order. */
+struct seen {
+	long feat_done, feat_total, solve_done, solve_total;
+	int nreports, order_ok;
+};
+
+static void
+record(void *ud, const char *phase, long done, long total)
+{
+	struct seen *s = ud;
+	s->nreports++;
+	if (strncmp(phase, "constraints", 11) == 0) {
+		s->order_ok = s->solve_total == 0;
+		s->feat_done = done;
+		s->feat_total = total;
+	} else if (strncmp(phase, "solving", 7) == 0) {
+		s->solve_done = done;
+		s->solve_total = total;
+	}
+	assert_true(done <= total);
+}
+
+static void
+test_progress_reports_phases(void **state)
+{
+	(void)state;
+	struct diag d;
+	struct policy *pol = policy_open(NULL, write_policy("score.lua", score_policy), &d);
+	assert_non_null(pol);
+	struct cohort c;
+	make_cohort(&c, 5, 7, 3);
+	assert_int_equal(cohort_finish(&c, &d), 0);
+	struct seen s = {0};
+	struct solve_progress pr = {.fn = record, .ud = &s};
+	struct solve_result res, plain;
+	if (solve_cohort_progress(pol, &c, &res, &pr, &d) < 0 ||
+	    solve_cohort(pol, &c, &plain, &d) < 0)
+		fail_msg("solve: %s", d.msg);
+	assert_int_equal(s.feat_done, c.nmentees);
+	assert_int_equal(s.feat_total, c.nmentees);
+	assert_int_equal(s.solve_done, c.nmentees);
+	assert_true(s.order_ok);
+	assert_true(s.nreports >= 3);
+	/* Reporting changes nothing in the result. */
+	assert_int_equal(res.npairs, plain.npairs);
+	assert_float_equal(res.total, plain.total, 1e-12);
+	solve_result_fini(&res);
+	solve_result_fini(&plain);
+	cohort_fini(&c);
+	policy_delete(pol);
+}
+
 int
 main(void)
 {
@@ -198,6 +251,7 @@ main(void)
 	    cmocka_unit_test(test_optimal_matches_brute_force),
 	    cmocka_unit_test(test_candidates_and_kept_and_vetoes),
 	    cmocka_unit_test(test_stable_has_no_blocking_pair),
+	    cmocka_unit_test(test_progress_reports_phases),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
