@@ -88,11 +88,11 @@ _tandem() {
       return
       ;;
     --program)
-      mapfile -t COMPREPLY < <(compgen -W "$(_tandem_json_names "$(_tandem_run "${ws[@]}" programs list --json)")" -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W "$(_tandem_json_names "$(_tandem_run ${ws[@]+"${ws[@]}"} programs list --json)")" -- "$cur")
       return
       ;;
     --policy)
-      mapfile -t COMPREPLY < <(compgen -W "$(_tandem_json_names "$(_tandem_run "${ws[@]}" plugins list --json --kind policy)")" -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W "$(_tandem_json_names "$(_tandem_run ${ws[@]+"${ws[@]}"} plugins list --json --kind policy)")" -- "$cur")
       return
       ;;
     --kind)
@@ -140,7 +140,7 @@ _tandem() {
   if [ "$cmd $sub" = "plugins new" ] && [ "$prev" = new ]; then
     mapfile -t COMPREPLY < <(compgen -W "policy cadence reward report job" -- "$cur")
   elif [ "$cmd $sub" = "programs show" ]; then
-    mapfile -t COMPREPLY < <(compgen -W "$(_tandem_json_names "$(_tandem_run "${ws[@]}" programs list --json)")" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "$(_tandem_json_names "$(_tandem_run ${ws[@]+"${ws[@]}"} programs list --json)")" -- "$cur")
   elif [ "$cmd $sub" = "plugins check" ]; then
     # A plugin file: the workspace's .lua files and folders.
     mapfile -t COMPREPLY < <(compgen -f -X '!*.lua' -- "$cur"; compgen -d -- "$cur")

@@ -137,6 +137,7 @@ cmp -s "$PAGE" "$E2E_TMP/again.1" && ok man-up-to-date || fail man-up-to-date "d
 COMPL=$TANDEM_SRCDIR/scripts/completion/tandem.bash
 WS2=$(new_ws)
 cat >"$E2E_TMP/compl.sh" <<'SH'
+set -u  # completion must also work in a shell with nounset
 source "$COMPL"
 c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _tandem; echo "${COMPREPLY[*]}"; }
 echo "cmds|$(c tandem '')"
@@ -163,7 +164,8 @@ SH
 mkdir -p "$WS2/policies"
 cp "$TANDEM_SRCDIR/policies/reciprocal.lua" "$WS2/policies/mine.lua"
 sed -i 's/name *= *"reciprocal"/name = "mine"/' "$WS2/policies/mine.lua"
-PATH=$(dirname "$T"):$PATH COMPL=$COMPL WS2=$WS2 E2E_TMP=$E2E_TMP bash "$E2E_TMP/compl.sh" >"$E2E_TMP/compl.out" 2>"$E2E_TMP/compl.err"
+export COMPL WS2 E2E_TMP
+PATH=$(dirname "$T"):$PATH bash "$E2E_TMP/compl.sh" >"$E2E_TMP/compl.out" 2>"$E2E_TMP/compl.err"
 [ -s "$E2E_TMP/compl.err" ] && fail compl-stderr "$(head -c 600 "$E2E_TMP/compl.err")" || ok compl-stderr
 got() { sed -n "s/^$1|//p" "$E2E_TMP/compl.out"; }
 want() { # NAME EXPECTED (exact, space separated)
