@@ -130,8 +130,10 @@ int plugin_decl_field(lua_State *L, int idx, const char *name, int type, int req
 
 /*
  * Validates the table at idx as a `kind` declaration (common fields, then the
- * kind's validator); 0 or -1 with a diag naming the field. The constructors'
- * callback; raw reads only.
+ * kind's validator); 0 or -1 with a diag naming the field. Every check runs: the
+ * diag holds ALL the declaration's problems, one per line, each naming its field
+ * (the constructor prefixes each line with the FILE:LINE of that field). The
+ * constructors' callback; raw reads only.
  */
 int plugin_decl_validate(const struct plugin_kind_ops *kinds, lua_State *L, int idx,
 			 enum plugin_kind kind, struct diag *d);

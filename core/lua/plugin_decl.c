@@ -69,17 +69,53 @@ plugin_decl_field(lua_State *L, int idx, const char *name, int type, int require
 	return 1;
 }
 
-/* Provisional built-in validators: the hooks each kind needs, nothing more yet. */
+/*
+ * Adds the message of `one` to `all` as a new line: a declaration's problems are
+ * all reported at once, one per line (api_core prefixes each with FILE:LINE).
+ */
+static void
+add_error(struct diag *all, int *n, const struct diag *one)
+{
+	size_t len = strlen(all->msg);
+	if (*n == 0)
+		all->code = one->code;
+	snprintf(all->msg + len, sizeof(all->msg) - len, "%s%s", *n ? "\n" : "", one->msg);
+	(*n)++;
+}
+
+/* Provisional built-in validators: the hooks each kind needs, nothing more yet. Each
+ * checks every field it knows and reports all problems (one per line). */
+static int
+validate_fields(lua_State *L, int idx, const char *const *names, const int *types,
+		const int *required, struct diag *d)
+{
+	struct diag all, one;
+	diag_clear(&all);
+	int n = 0;
+	for (int i = 0; names[i] != NULL; i++) {
+		diag_clear(&one);
+		if (plugin_decl_field(L, idx, names[i], types[i], required[i], &one) < 0)
+			add_error(&all, &n, &one);
+	}
+	if (n > 0)
+		*d = all;
+	return n > 0 ? -1 : 0;
+}
+
 static int
 validate_cadence(lua_State *L, int idx, struct diag *d)
 {
-	return plugin_decl_field(L, idx, "plan", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
+	static const char *const names[] = {"plan", NULL};
+	static const int types[] = {LUA_TFUNCTION}, req[] = {1};
+	return validate_fields(L, idx, names, types, req, d);
 }
 
 static int
 validate_reward(lua_State *L, int idx, struct diag *d)
 {
-	if (plugin_decl_field(L, idx, "on", LUA_TSTRING, 1, d) < 0)
+	static const char *const names[] = {"on", "grant", NULL};
+	static const int types[] = {LUA_TSTRING, LUA_TFUNCTION}, req[] = {1, 1};
+	if (validate_fields(L, idx, names, types, req, d) < 0)
 		return -1;
 	lua_pushliteral(L, "on");
 	lua_rawget(L, idx);
@@ -89,23 +125,23 @@ validate_reward(lua_State *L, int idx, struct diag *d)
 	if (!ok)
 		return diag_set(d, DIAG_INVALID,
 				"field 'on' must name an event kind like \"session.held\"");
-	return plugin_decl_field(L, idx, "grant", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
+	return 0;
 }
 
 static int
 validate_report(lua_State *L, int idx, struct diag *d)
 {
-	if (plugin_decl_field(L, idx, "title", LUA_TSTRING, 0, d) < 0)
-		return -1;
-	return plugin_decl_field(L, idx, "build", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
+	static const char *const names[] = {"title", "build", NULL};
+	static const int types[] = {LUA_TSTRING, LUA_TFUNCTION}, req[] = {0, 1};
+	return validate_fields(L, idx, names, types, req, d);
 }
 
 static int
 validate_job(lua_State *L, int idx, struct diag *d)
 {
-	if (plugin_decl_field(L, idx, "schedule", LUA_TSTRING, 1, d) < 0)
-		return -1;
-	return plugin_decl_field(L, idx, "run", LUA_TFUNCTION, 1, d) < 0 ? -1 : 0;
+	static const char *const names[] = {"schedule", "run", NULL};
+	static const int types[] = {LUA_TSTRING, LUA_TFUNCTION}, req[] = {1, 1};
+	return validate_fields(L, idx, names, types, req, d);
 }
 
 static const char *const cadence_fields[] = {"plan", NULL};
@@ -197,13 +233,22 @@ list_valid_fields(const struct plugin_kind_ops *kinds, enum plugin_kind kind, ch
 					      "%s%s", n ? ", " : "", *f);
 }
 
-/* Every key must be a known field name; reports the smallest unknown one. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every key must be a known field name; reports each unknown one (in name order, at
+ * most 8), one per line. */
 static int
 check_keys(const struct plugin_kind_ops *kinds, lua_State *L, int idx, enum plugin_kind kind,
 	   struct diag *d)
 {
 	int registered = kinds[kind].fields != NULL || kinds[kind].validate != NULL;
-	char unknown[128] = "";
+	char unknown[8][128];
+	const char *sorted[8];
+	int nu = 0;
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		lua_pop(L, 1);
@@ -216,16 +261,27 @@ check_keys(const struct plugin_kind_ops *kinds, lua_State *L, int idx, enum plug
 		}
 		const char *k = lua_tostring(L, -1);
 		if (registered && !in_list(common_fields, k) && !in_list(kinds[kind].fields, k) &&
-		    (unknown[0] == '\0' || strcmp(k, unknown) < 0))
-			snprintf(unknown, sizeof(unknown), "%s", k);
+		    nu < 8) {
+			snprintf(unknown[nu], sizeof(unknown[nu]), "%s", k);
+			sorted[nu] = unknown[nu];
+			nu++;
+		}
 	}
-	if (unknown[0] != '\0') {
-		char valid[512];
-		list_valid_fields(kinds, kind, valid, sizeof(valid));
-		return diag_set(d, DIAG_INVALID, "unknown field '%s' in a %s declaration (valid fields: %s)",
-				unknown, plugin_kind_name(kind), valid);
+	if (nu == 0)
+		return 0;
+	qsort(sorted, (size_t)nu, sizeof(sorted[0]), cmp_str);
+	char valid[512];
+	list_valid_fields(kinds, kind, valid, sizeof(valid));
+	struct diag all, one;
+	diag_clear(&all);
+	int n = 0;
+	for (int i = 0; i < nu; i++) {
+		diag_set(&one, DIAG_INVALID, "unknown field '%s' in a %s declaration (valid fields: %s)",
+			 sorted[i], plugin_kind_name(kind), valid);
+		add_error(&all, &n, &one);
 	}
-	return 0;
+	*d = all;
+	return -1;
 }
 
 static int
@@ -383,17 +439,38 @@ plugin_decl_validate(const struct plugin_kind_ops *kinds, lua_State *L, int idx,
 {
 	idx = lua_absindex(L, idx);
 	struct plugin_limits lim;
-	if (check_keys(kinds, L, idx, kind, d) || check_name(L, idx, d) || check_version(L, idx, d) ||
-	    check_api(L, idx, d) ||
-	    plugin_decl_field(L, idx, "description", LUA_TSTRING, 0, d) < 0 ||
-	    plugin_decl_limits(L, idx, &lim, d) < 0)
-		return -1;
+	struct diag all, one;
+	diag_clear(&all);
+	int n = 0;
+	/* Every check runs, so all of a declaration's problems are reported at once. */
+	diag_clear(&one);
+	if (check_keys(kinds, L, idx, kind, &one) != 0)
+		add_error(&all, &n, &one);
+	diag_clear(&one);
+	if (check_name(L, idx, &one) != 0)
+		add_error(&all, &n, &one);
+	diag_clear(&one);
+	if (check_version(L, idx, &one) != 0)
+		add_error(&all, &n, &one);
+	diag_clear(&one);
+	if (check_api(L, idx, &one) != 0)
+		add_error(&all, &n, &one);
+	diag_clear(&one);
+	if (plugin_decl_field(L, idx, "description", LUA_TSTRING, 0, &one) < 0)
+		add_error(&all, &n, &one);
+	diag_clear(&one);
+	if (plugin_decl_limits(L, idx, &lim, &one) < 0)
+		add_error(&all, &n, &one);
 	if (kinds[kind].validate != NULL) {
 		int top = lua_gettop(L);
-		int rc = kinds[kind].validate(L, idx, d);
+		diag_clear(&one);
+		int rc = kinds[kind].validate(L, idx, &one);
 		lua_settop(L, top);
 		if (rc != 0)
-			return -1;
+			add_error(&all, &n, &one);
 	}
-	return 0;
+	if (n == 0)
+		return 0;
+	*d = all;
+	return -1;
 }

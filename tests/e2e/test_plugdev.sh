@@ -103,4 +103,50 @@ run "$TANDEM" -C "$PW" plugins new cadence biweekly
 run "$TANDEM" -C "$PW" programs check digital-2027
 expect_rc "fixed check exit" 0
 
+# Declaration errors: each at the line of its field, all of them at once, in line order.
+D=$(mktemp -d "$E2E_TMP/decl.XXXXXX")
+cat >"$D/multi.lua" <<'LUA'
+-- several mistakes at once
+return tandem.cadence{
+  name = "Multi",
+  version = "1.2",
+  api = 1,
+  plan = "weekly",
+  shedule = "x",
+}
+LUA
+( cd "$D" && "$TANDEM" plugins check multi.lua >"$E2E_TMP/out" 2>"$E2E_TMP/err" ); RC=$?
+OUT="$E2E_TMP/out"; ERR="$E2E_TMP/err"
+expect_rc "multi exit" 1
+expect_err "multi name line" "tandem: multi.lua:3: field 'name' must be 1 to 64 characters"
+expect_err "multi version line" "multi.lua:4: field 'version' must look like \"1.2.0\" (got \"1.2\")"
+expect_err "multi plan line" "multi.lua:6: field 'plan' must be a function (got string)"
+expect_err "multi unknown line" "multi.lua:7: unknown field 'shedule' in a cadence declaration"
+if [ "$(grep -o 'multi.lua:[0-9]*' "$ERR" | tr '\n' ' ')" = "multi.lua:3 multi.lua:4 multi.lua:6 multi.lua:7 " ]; then
+  ok "multi order"; else fail "multi order" "$(cat "$ERR")"; fi
+# A function field: the line where the function is defined.
+cat >"$D/pol.lua" <<'LUA'
+return tandem.policy{
+  name = "p", version = "1.0.0", api = 1,
+  weights = { topic_fit = 1 },
+
+  prefer_mentor = function(a, b, f)
+    return 1
+  end,
+}
+LUA
+( cd "$D" && "$TANDEM" plugins check pol.lua >"$OUT" 2>"$ERR" ); RC=$?
+expect_rc "function field exit" 1
+expect_err "function field line" "tandem: pol.lua:5: field 'prefer_mentor' only applies to method = \"stable\""
+# A missing field has no line of its own: the constructor's.
+printf -- '-- x\nreturn tandem.job{ name = "j", version = "1.0.0", api = 1,\n  schedule = "every 1d" }\n' >"$D/job.lua"
+( cd "$D" && "$TANDEM" plugins check job.lua >"$OUT" 2>"$ERR" ); RC=$?
+expect_rc "missing field exit" 1
+expect_err "missing field line" "tandem: job.lua:2: missing field 'run' (a function)"
+# --json carries every error too.
+( cd "$D" && "$TANDEM" plugins check --json multi.lua >"$OUT" 2>"$ERR" ); RC=$?
+expect_rc "multi json exit" 1
+expect_out "multi json" 'multi.lua:3: field '"'"'name'"'"' must be'
+expect_out "multi json all" 'multi.lua:7: unknown field'
+
 finish
