@@ -25,6 +25,7 @@ match_usage(FILE *out)
 	    "usage: tandem match run --program P [--policy NAME|FILE] [--dry-run] [--explain] "
 	    "[--json]\n"
 	    "       tandem match list --program P [--status S] [--json]\n"
+	    "       tandem match export --program P --format csv|json [--status S] [--out FILE]\n"
 	    "       tandem match approve ID... | --run RUN | --all --program P [--json]\n"
 	    "       tandem match reject ID... | --run RUN | --all --program P [--json]\n"
 	    "       tandem match pin MENTOR MENTEE --program P [--json]\n"
@@ -39,7 +40,10 @@ match_usage(FILE *out)
 	    "           --explain adds each pair's feature contributions.\n"
 	    "  list     the program's matches (status: proposed, approved, rejected, active, "
 	    "ended;\n"
-	    "           superseded = replaced by a later run, shown only with --status)\n"
+	    "           superseded = replaced by a later run, shown only with --status), with\n"
+	    "           the names and departments of both people\n"
+	    "  export   the program's current matches (proposed, approved, active; --status S:\n"
+	    "           those of S) as CSV or JSON for the client, to stdout or --out FILE\n"
 	    "  approve  proposed -> approved (nothing becomes active without approval); with\n"
 	    "           --run, every proposal of that run, with --all, every proposal of the\n"
 	    "           program, in one transaction (all or none)\n"
@@ -503,8 +507,11 @@ match_list(struct cli *c, int argc, char **argv)
 		return cli_diag(&d);
 	if (m.json)
 		return cli_json_out(arr);
-	struct cli_table *t = cli_table_new(7);
-	const char *hdr[] = {"ID", "MENTOR", "MENTEE", "STATUS", "PINNED", "SCORE", "POLICY"};
+	/* The first seven columns are the ones scripts parse; names and departments follow. */
+	struct cli_table *t = cli_table_new(11);
+	const char *hdr[] = {"ID",	    "MENTOR",	  "MENTEE",	 "STATUS",
+			     "PINNED",	    "SCORE",	  "POLICY",	 "MENTOR NAME",
+			     "DEPARTMENT", "MENTEE NAME", "DEPARTMENT"};
 	cli_table_add(t, hdr);
 	size_t i;
 	json_t *v;
@@ -526,7 +533,11 @@ match_list(struct cli *c, int argc, char **argv)
 		    json_string_value(json_object_get(v, "status")),
 		    json_is_true(json_object_get(v, "pinned")) ? "yes" : "",
 		    sc,
-		    pol ? pol : ""};
+		    pol ? pol : "",
+		    jstr(json_object_get(v, "mentor"), "name"),
+		    jstr(v, "mentor_department"),
+		    jstr(json_object_get(v, "mentee"), "name"),
+		    jstr(v, "mentee_department")};
 		cli_table_add(t, row);
 	}
 	cli_table_print(t, stdout);
@@ -1021,6 +1032,8 @@ cmd_match(struct cli *c, int argc, char **argv)
 		return match_pin_veto(c, argc, argv, 1);
 	if (strcmp(sub, "explain") == 0)
 		return match_explain(c, argc, argv);
+	if (strcmp(sub, "export") == 0)
+		return cmd_match_export(c, argc, argv);
 	if (strcmp(sub, "compare") == 0)
 		return match_compare(c, argc, argv);
 	if (strcmp(sub, "unmatched") == 0)

@@ -4,7 +4,8 @@
 # approving, rejecting or explaining a superseded id fails (exit 1), names the run
 # that replaced it and changes nothing; an unknown id fails the same way. Decisions
 # print what they did with names; veto is checked like pin; bulk decisions (--run,
-# --all --program) are all-or-nothing.
+# --all --program) are all-or-nothing; list shows names and departments, export writes
+# the current matches as CSV or JSON.
 . "$(dirname "$0")/lib.sh"
 
 T=$TANDEM
@@ -159,5 +160,34 @@ $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["action
 run "$T" -C "$WS" match approve --all --program $P
 expect_rc bulk-nothing 0
 expect_out bulk-nothing-says "approved 0 proposals of program $P"
+
+# ---- list with names; export for the client ---------------------------------------------
+AID=$(sqlite3 "$DB" "SELECT min(id) FROM matches WHERE status='approved'")
+AMD=$(sqlite3 "$DB" "SELECT p.department FROM matches m JOIN people p ON p.id = m.mentor_id WHERE m.id = $AID")
+run "$T" -C "$WS" match list --program $P --status approved
+expect_rc list-names 0
+expect_out list-names-header "MENTOR NAME"
+grep -E "^$AID +$(ext_of "$AID" mentor) +$(ext_of "$AID" mentee) +approved .*$(name_of "$AID" mentor) +$AMD +$(name_of "$AID" mentee)" "$OUT" >/dev/null \
+  && ok list-names-row || fail list-names-row "$(head -c 600 "$OUT")"
+
+NCUR=$(sqlite3 "$DB" "SELECT count(*) FROM matches WHERE program_id = (SELECT id FROM programs WHERE name='$P') AND status IN ('proposed','approved','active')")
+run "$T" -C "$WS" match export --program $P --format csv
+expect_rc export-csv 0
+expect_out export-csv-header "match_id,status,mentor_id,mentor_name,mentor_department,mentee_id,mentee_name,mentee_department,score,pinned,policy,policy_version,run_id"
+[ "$(($(wc -l <"$OUT") - 1))" = "$NCUR" ] && ok export-csv-rows || fail export-csv-rows "want $NCUR rows: $(wc -l <"$OUT") lines"
+$PY -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8"))); m=[x for x in r if x["match_id"]==sys.argv[2]]; sys.exit(not (m and m[0]["mentor_name"]==sys.argv[3] and m[0]["mentor_department"]==sys.argv[4] and m[0]["status"]=="approved"))' "$OUT" "$AID" "$(name_of "$AID" mentor)" "$AMD" \
+  && ok export-csv-parses || fail export-csv-parses "$(head -c 600 "$OUT")"
+run "$T" -C "$WS" match export --program $P --format json --out "$WS/out.json"
+expect_rc export-json-file 0
+expect_err export-json-says "exported $NCUR matches of $P to $WS/out.json"
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["program"]==sys.argv[2] and d["count"]==int(sys.argv[3])==len(d["matches"]) and all(m["status"] in ("proposed","approved","active") for m in d["matches"])))' "$WS/out.json" "$P" "$NCUR" \
+  && ok export-json-doc || fail export-json-doc "$(head -c 400 "$WS/out.json")"
+ls "$WS" | grep -q '\.tmp\.' && fail export-no-temp "temporary file left" || ok export-no-temp
+run "$T" -C "$WS" match export --program $P --format xml
+expect_rc export-bad-format 2
+run "$T" -C "$WS" match export --program $P --format csv --out "$WS/no/such/dir/x.csv"
+expect_rc export-bad-out 1
+run "$T" -C "$WS" match export --program nope --format csv
+expect_rc export-unknown-program 1
 
 finish
