@@ -509,6 +509,11 @@ csv_start(struct csv_reader *r, struct diag *d)
 		rc = csv_transcode(r, 1, be, d);
 	} else if (r->encoding != NULL) {
 		rc = csv_transcode(r, 0, 0, d);
+	} else if (r->hints && n >= 4 && (p[0] != 0) == (p[2] != 0) && (p[1] != 0) == (p[3] != 0) &&
+		   (p[0] == 0) != (p[1] == 0)) {
+		/* No mark, but the header starts with two ASCII characters in UTF-16 (every other
+		 * byte NUL, which a UTF-8 header never has): an export saved without its mark. */
+		rc = csv_transcode(r, 1, p[0] == 0, d);
 	}
 	if (rc != 0) {
 		r->done = 1;

@@ -8,7 +8,9 @@
  *  - Input is a FILE* (read in large blocks) or a memory buffer. A UTF-8 byte order
  *    mark at the very start is skipped. A UTF-16 LE or BE mark, or an encoding named
  *    with csv_reader_set_input(), makes the reader transcode the whole input to UTF-8
- *    first (io/textenc; line numbers unchanged); plain UTF-8 input is read as is, at
+ *    first (io/textenc; line numbers unchanged); so does a mark-less input whose first two
+ *    characters are ASCII in UTF-16 (after csv_reader_set_input() only, for importers).
+ *    Plain UTF-8 input is read as is, at
  *    full speed. Records end with LF, CRLF or a lone CR; the last record may lack a
  *    line ending. A physical line that is completely empty (no characters at all) is
  *    skipped, so trailing blank lines are harmless.

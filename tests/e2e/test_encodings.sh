@@ -50,6 +50,7 @@ same_enroll() {
 same_people "people: UTF-8 with BOM" people_utf8_bom.csv
 same_people "people: UTF-16 LE with BOM (tabs, as Excel writes it)" people_utf16le_bom.csv
 same_people "people: UTF-16 BE with BOM" people_utf16be_bom.csv
+same_people "people: UTF-16 LE without BOM" people_utf16le_nobom.csv
 same_people "people: semicolons" people_semicolon.csv
 same_people "people: tabs" people_tab.csv
 same_people "people: --delimiter ';' forced" people_semicolon.csv --delimiter ';'
@@ -65,6 +66,7 @@ expect_out "re-import of UTF-16 BE changes nothing" "0 new, 0 updated"
 same_enroll "enrollments: UTF-8 with BOM" enroll_utf8_bom.csv
 same_enroll "enrollments: UTF-16 LE with BOM" enroll_utf16le_bom.csv
 same_enroll "enrollments: UTF-16 BE with BOM" enroll_utf16be_bom.csv
+same_enroll "enrollments: UTF-16 BE without BOM, semicolons" enroll_utf16be_nobom.csv
 same_enroll "enrollments: semicolons" enroll_semicolon.csv
 same_enroll "enrollments: tabs" enroll_tab.csv
 same_enroll "enrollments: Windows-1252 and semicolons" enroll_cp1252_semicolon.csv --encoding latin1

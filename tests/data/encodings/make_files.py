@@ -49,6 +49,8 @@ for prefix, rows in (("people", people), ("enroll", enroll)):
     write(prefix + "_semicolon.csv", render(rows, ";"), "utf-8")
     write(prefix + "_tab.csv", render(rows, "\t"), "utf-8")
     write(prefix + "_cp1252_semicolon.csv", render(rows, ";"), "cp1252")
+write("people_utf16le_nobom.csv", render(people, ","), "utf-16-le")
+write("enroll_utf16be_nobom.csv", render(enroll, ";"), "utf-16-be")
 write("people_cp1252.csv", render(people, ","), "cp1252")
 # A lone high surrogate (U+D800) in the third line's name: an error naming line 3.
 bad = render(people, ",").encode("utf-16-le")
