@@ -4,7 +4,11 @@
  * registry finds (workspace first, then built-ins); check loads one file,
  * validates its declaration and runs each hook once on synthetic data.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -174,6 +178,27 @@ plugins_list(struct cli *c, struct plugins_ctx *x, int argc, char **argv)
 	return CLI_OK;
 }
 
+/*
+ * A hook's returned value for --json: a number stays a number (the check renders
+ * values as Lua-like text, where a string is quoted, so bare numeric text is a
+ * number); anything else is the text.
+ */
+static json_t *
+value_json(const char *text)
+{
+	if (text == NULL)
+		return json_null();
+	char *end;
+	errno = 0;
+	long long i = strtoll(text, &end, 10);
+	if (text[0] != '\0' && *end == '\0' && errno == 0 && !isspace((unsigned char)text[0]))
+		return json_integer(i);
+	double v = strtod(text, &end);
+	if (text[0] != '\0' && *end == '\0' && isfinite(v) && !isspace((unsigned char)text[0]))
+		return json_real(v);
+	return json_string(text);
+}
+
 static json_t *
 report_json(const struct plugin *p, const struct plugin_check_report *r)
 {
@@ -191,7 +216,7 @@ report_json(const struct plugin *p, const struct plugin_check_report *r)
 		json_object_set_new(ho, "hook", json_string(h->hook));
 		json_object_set_new(ho, "ok", json_boolean(h->ok));
 		json_object_set_new(ho, "ms", json_real(h->ms));
-		json_object_set_new(ho, "value", h->ok ? json_string(h->value) : json_null());
+		json_object_set_new(ho, "value", h->ok ? value_json(h->value) : json_null());
 		json_object_set_new(ho, "error", h->ok ? json_null() : json_string(h->error));
 		json_array_append_new(hooks, ho);
 	}

@@ -30,7 +30,8 @@ is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Appends dir if it exists and its real path is not already listed. */
+/* Appends dir if it exists and its real path is not already listed. A workspace folder
+ * that is also a built-in folder (tandem run from its source tree) is labelled built-in. */
 static int
 add_dir(char **dirs, enum plugin_source *src, int n, int max, const char *base, const char *sub,
 	enum plugin_source s)
@@ -48,8 +49,11 @@ add_dir(char **dirs, enum plugin_source *src, int n, int max, const char *base, 
 	if (realpath(path, real) == NULL)
 		return n;
 	for (int i = 0; i < n; i++)
-		if (realpath(dirs[i], other) != NULL && strcmp(other, real) == 0)
+		if (realpath(dirs[i], other) != NULL && strcmp(other, real) == 0) {
+			if (s == PLUGIN_SRC_BUILTIN)
+				src[i] = s;
 			return n;
+		}
 	dirs[n] = strdup(path);
 	if (dirs[n] == NULL)
 		return n;

@@ -193,6 +193,9 @@ get_positive_int(lua_State *L, int idx, const char *what, const char *field, int
 	if (!lua_isnil(L, -1)) {
 		int isint;
 		lua_Integer n = lua_tointegerx(L, -1, &isint);
+		if (lua_type(L, -1) != LUA_TNUMBER) /* "1" converts, but is a string: refused */
+			decl_error(L, what, "field '%s' must be a whole number from 1 to %d (got %s)",
+				   field, max, luaL_typename(L, -1));
 		if (!isint || n < 1 || n > max)
 			decl_error(L, what, "field '%s' must be a whole number from 1 to %d", field, max);
 		v = (int)n;

@@ -149,4 +149,23 @@ expect_rc "multi json exit" 1
 expect_out "multi json" 'multi.lua:3: field '"'"'name'"'"' must be'
 expect_out "multi json all" 'multi.lua:7: unknown field'
 
+# Small points. A string where tandem.lua needs a number is refused, with file:line and field.
+SW=$(new_ws) || SW=""
+sed -i 's/sessions_per_month = 2,/sessions_per_month = "1",/' "$SW/tandem.lua"
+SLINE=$(grep -n 'program {' "$SW/tandem.lua" | head -1 | cut -d: -f1)
+run "$TANDEM" -C "$SW" programs list
+expect_rc "string sessions exit" 1
+expect_err "string sessions message" "tandem.lua:$SLINE: program 'digital-2027': field 'sessions_per_month' must be a whole number from 1 to 31 (got string)"
+# plugins check --json gives numbers as numbers.
+run "$TANDEM" plugins check --json "$WS/policies/my_policy.lua"
+expect_rc "json numbers exit" 0
+expect_out "json number value" '"value": 2,'
+if grep -q '"value": "2"' "$OUT"; then fail "json number not string"; else ok "json number not string"; fi
+# From the source tree, the built-ins are labelled built-in, not workspace.
+( cd "$TANDEM_SRCDIR" && "$TANDEM" plugins list --kind policy >"$E2E_TMP/out" 2>"$E2E_TMP/err" ); RC=$?
+OUT="$E2E_TMP/out"
+expect_rc "srcdir list exit" 0
+if grep -E '^reciprocal ' "$OUT" | grep -q ' builtin '; then ok "srcdir builtin label"; else fail "srcdir builtin label" "$(cat "$OUT")"; fi
+if grep -q ' workspace ' "$OUT"; then fail "srcdir no workspace label" "$(cat "$OUT")"; else ok "srcdir no workspace label"; fi
+
 finish
