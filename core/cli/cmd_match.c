@@ -32,7 +32,8 @@ match_usage(FILE *out)
 	    "       tandem match veto MENTOR MENTEE --program P [--reason R] [--json]\n"
 	    "       tandem match explain ID [--json]\n"
 	    "       tandem match explain --program P MENTOR MENTEE [--policy NAME|FILE] [--json]\n"
-	    "       tandem match compare --program P --policy A --policy B [--json]\n"
+	    "       tandem match compare --program P --policy A --policy B [--policy C ...] "
+	    "[--json]\n"
 	    "       tandem match unmatched --program P [--policy NAME|FILE] [--json]\n\n"
 	    "  run      match the program's enrolled, consenting people with a policy and store\n"
 	    "           the result as proposals (replacing unreviewed ones); pinned and\n"
@@ -52,7 +53,9 @@ match_usage(FILE *out)
 	    "  veto     never propose this pair again in the program\n"
 	    "  explain  why a pair scores what it scores; for a pair that was not chosen, which\n"
 	    "           constraint forbade it or how it compares with the chosen partners\n"
-	    "  compare  dry-run two policies on the same cohort and compare the outcomes\n"
+	    "  compare  dry-run two or more policies (up to 16) on the same cohort and compare\n"
+	    "           the outcomes, each policy's scores also rescaled to 0..1 over the range\n"
+	    "           of pair scores its solve weighed (normalized_total, normalized_mean)\n"
 	    "  unmatched  why each person a run would leave unmatched is: no consent, no\n"
 	    "           allowed partner (which constraints removed how many candidates), or\n"
 	    "           lost to a better use of capacity (the best mentor and who took them);\n"
@@ -65,7 +68,7 @@ match_usage(FILE *out)
 /* Options shared by the subcommands; each accepts a subset. */
 struct mopts {
 	const char *program, *status, *reason;
-	const char *policy[2];
+	const char *policy[MATCH_RUN_COMPARE_MAX];
 	int npolicy;
 	int dry_run, explain, json;
 	int optind;
@@ -96,8 +99,9 @@ parse_opts(const char *cmd, int argc, char **argv, struct mopts *m, const char *
 			m->program = optarg;
 			break;
 		case 'P':
-			if (m->npolicy == 2)
-				return cli_usage(cmd, "at most two --policy options");
+			if (m->npolicy == MATCH_RUN_COMPARE_MAX)
+				return cli_usage(cmd, "at most %d --policy options",
+						 MATCH_RUN_COMPARE_MAX);
 			m->policy[m->npolicy++] = optarg;
 			break;
 		case 's':
@@ -927,50 +931,76 @@ match_explain(struct cli *c, int argc, char **argv)
 
 /* ---- compare ------------------------------------------------------------------------ */
 
-/* The two summaries of a comparison side by side. */
+/* One row of the comparison: NAME, then each policy's value of KEY (a number, or
+ * a number inside the object SUB when SUB is set) printed with FMT. */
+static void
+comparison_row(struct cli_table *t, json_t *pols, const char *name, const char *sub,
+	       const char *key, const char *fmt)
+{
+	size_t n = json_array_size(pols);
+	const char *row[1 + MATCH_RUN_COMPARE_MAX];
+	char cell[MATCH_RUN_COMPARE_MAX][32];
+	row[0] = name;
+	for (size_t j = 0; j < n && j < MATCH_RUN_COMPARE_MAX; j++) {
+		json_t *o = json_array_get(pols, j);
+		if (sub)
+			o = json_object_get(o, sub);
+		snprintf(cell[j], sizeof(cell[j]), fmt, json_number_value(json_object_get(o, key)));
+		row[1 + j] = cell[j];
+	}
+	cli_table_add(t, row);
+}
+
+/* The summaries of a comparison side by side, one column per policy. */
 static void
 print_comparison(json_t *doc)
 {
-	json_t *s[2] = {json_array_get(json_object_get(doc, "policies"), 0),
-			json_array_get(json_object_get(doc, "policies"), 1)};
-	struct cli_table *t = cli_table_new(3);
-	const char *hdr[] = {"", jstr(s[0], "policy"), jstr(s[1], "policy")};
+	json_t *pols = json_object_get(doc, "policies");
+	size_t n = json_array_size(pols);
+	if (n > MATCH_RUN_COMPARE_MAX)
+		n = MATCH_RUN_COMPARE_MAX;
+	struct cli_table *t = cli_table_new((int)n + 1);
+	const char *hdr[1 + MATCH_RUN_COMPARE_MAX] = {""};
+	for (size_t j = 0; j < n; j++)
+		hdr[1 + j] = jstr(json_array_get(pols, j), "policy");
 	cli_table_add(t, hdr);
-	const char *keys[] = {"matched", "unmatched", "total", "mean"};
-	for (int k = 0; k < 4; k++) {
-		char x[2][32];
-		/* Counts as integers and scores to 4 decimals, as `match run` prints them:
-		 * "%g" turned 12345 pairs into "1.234e+04". */
-		for (int j = 0; j < 2; j++)
-			snprintf(x[j], 32, k < 2 ? "%.0f" : "%.4f",
-				 json_number_value(json_object_get(s[j], keys[k])));
-		const char *row[] = {keys[k], x[0], x[1]};
-		cli_table_add(t, row);
-	}
+	/* Counts as integers and scores to 4 decimals, as `match run` prints them:
+	 * "%g" turned 12345 pairs into "1.234e+04". */
+	comparison_row(t, pols, "matched", NULL, "matched", "%.0f");
+	comparison_row(t, pols, "unmatched", NULL, "unmatched", "%.0f");
+	comparison_row(t, pols, "total", NULL, "total", "%.4f");
+	comparison_row(t, pols, "mean", NULL, "mean", "%.4f");
+	comparison_row(t, pols, "normalized_total", NULL, "normalized_total", "%.4f");
+	comparison_row(t, pols, "normalized_mean", NULL, "normalized_mean", "%.4f");
+	comparison_row(t, pols, "score_min", "score_range", "min", "%.4f");
+	comparison_row(t, pols, "score_max", "score_range", "max", "%.4f");
 	for (int f = 0; f < FEAT_COUNT; f++) {
-		char x[2][32], name[64];
-		for (int j = 0; j < 2; j++)
-			snprintf(x[j], 32, "%.3f",
-				 json_number_value(json_object_get(
-				     json_object_get(s[j], "feature_means"), feat_name(f))));
+		char name[64];
 		snprintf(name, sizeof(name), "mean %s", feat_name(f));
-		const char *row[] = {name, x[0], x[1]};
-		cli_table_add(t, row);
+		comparison_row(t, pols, name, "feature_means", feat_name(f), "%.3f");
 	}
 	const char *sp[] = {"by_department", "by_location", "by_generation"};
 	for (int k = 0; k < 3; k++) {
-		char x[2][32], name[64];
-		for (int j = 0; j < 2; j++)
-			snprintf(x[j], 32, "%.3f",
-				 json_number_value(
-				     json_object_get(json_object_get(s[j], sp[k]), "spread")));
+		char name[64];
 		snprintf(name, sizeof(name), "score spread %s", sp[k]);
-		const char *row[] = {name, x[0], x[1]};
-		cli_table_add(t, row);
+		comparison_row(t, pols, name, sp[k], "spread", "%.3f");
 	}
 	cli_table_print(t, stdout);
 	cli_table_delete(t);
 	printf("pairs in common: %d\n", (int)json_integer_value(json_object_get(doc, "pairs_in_common")));
+	if (n > 2) {
+		size_t i;
+		json_t *p;
+		json_array_foreach(json_object_get(doc, "pairs_in_common_by_pair"), i, p)
+		{
+			json_t *ab = json_object_get(p, "policies");
+			printf("pairs in common %s / %s: %d\n", json_string_value(json_array_get(ab, 0)),
+			       json_string_value(json_array_get(ab, 1)),
+			       (int)json_integer_value(json_object_get(p, "pairs")));
+		}
+	}
+	printf("normalized: each pair's score rescaled to 0..1 over the range of scores the "
+	       "policy's solve weighed (score_min..score_max)\n");
 }
 
 static int
@@ -979,8 +1009,9 @@ match_compare(struct cli *c, int argc, char **argv)
 	struct mopts m;
 	if (parse_opts("match compare", argc, argv, &m, "pPj") != CLI_OK)
 		return CLI_USAGE;
-	if (m.program == NULL || m.npolicy != 2)
-		return cli_usage("match compare", "expected --program P --policy A --policy B");
+	if (m.program == NULL || m.npolicy < 2)
+		return cli_usage("match compare",
+				 "expected --program P --policy A --policy B [--policy C ...]");
 	struct cli_ws w;
 	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
@@ -990,7 +1021,7 @@ match_compare(struct cli *c, int argc, char **argv)
 		x.progress = &pr;
 	struct diag d;
 	diag_clear(&d);
-	json_t *doc = match_run_compare(&x, m.policy[0], m.policy[1], &d);
+	json_t *doc = match_run_compare(&x, m.policy, m.npolicy, &d);
 	int rc = CLI_OK;
 	if (doc == NULL) {
 		rc = cli_diag(&d);

@@ -168,12 +168,23 @@ explain_summary(const struct policy *pol, const struct cohort *c, const struct s
 			json_decref(means);
 			means = NULL;
 		}
-	return json_pack("{s:s, s:s, s:i, s:i, s:f, s:f, s:o, s:o, s:o, s:o}", "policy", pol->name,
-			 "policy_version", pol->version, "matched", res->npairs, "unmatched",
-			 res->nunmatched, "total", res->total, "mean",
-			 res->npairs ? res->total / res->npairs : 0.0, "feature_means", means,
-			 "by_department", spread_json(c, res, 0), "by_location",
-			 spread_json(c, res, 1), "by_generation", spread_json(c, res, 2));
+	/* The common scale: each pair's score rescaled to 0..1 over the range of scores
+	 * the policy's solve weighed (clamped: a kept pair may fall outside it). */
+	double lo = res->score_min, span = res->score_max - res->score_min, ntotal = 0;
+	for (int i = 0; i < res->npairs; i++) {
+		double v = span > 0 ? (res->pairs[i].score - lo) / span : 1.0;
+		ntotal += v < 0 ? 0 : v > 1 ? 1 : v;
+	}
+	return json_pack("{s:s, s:s, s:i, s:i, s:f, s:f, s:{s:f, s:f}, s:f, s:f, s:o, s:o, s:o, "
+			 "s:o}",
+			 "policy", pol->name, "policy_version", pol->version, "matched",
+			 res->npairs, "unmatched", res->nunmatched, "total", res->total, "mean",
+			 res->npairs ? res->total / res->npairs : 0.0, "score_range", "min",
+			 res->score_min, "max", res->score_max, "normalized_total", ntotal,
+			 "normalized_mean", res->npairs ? ntotal / res->npairs : 0.0,
+			 "feature_means", means, "by_department", spread_json(c, res, 0),
+			 "by_location", spread_json(c, res, 1), "by_generation",
+			 spread_json(c, res, 2));
 }
 
 int

@@ -45,7 +45,11 @@ json_t *explain_run(const struct policy *pol, const struct cohort *c,
 
 /*
  * A policy's outcome for a comparison: policy, policy_version, matched,
- * unmatched, total, mean, feature_means {feature: mean over the pairs}, and the
+ * unmatched, total, mean (on the policy's own scale), score_range {min, max}
+ * (the solve's range of pair scores), normalized_total and normalized_mean (each
+ * pair's score rescaled to 0..1 over score_range, clamped; 1 when the range is a
+ * single value: a scale common to every policy), feature_means {feature: mean
+ * over the pairs}, and the
  * mean score per group of mentees with its spread (max - min) by_department,
  * by_location, by_generation: {groups {name: {pairs, mean_score}}, spread}.
  */

@@ -253,31 +253,84 @@ match_run_report_fini(struct match_run_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* ---- comparing two policies --------------------------------------------------------- */
+/* ---- comparing policies ------------------------------------------------------------ */
+
+/* Pairs chosen by every run (same cohort loaded each time: side indexes agree). */
+static int
+common_to_all(const struct match_run *run, int n)
+{
+	int nm = run[0].cohort.nmentees;
+	int *mentor_of = malloc(((size_t)nm + 1) * (size_t)n * sizeof(int));
+	if (mentor_of == NULL)
+		return -1;
+	for (size_t k = 0; k < ((size_t)nm + 1) * (size_t)n; k++)
+		mentor_of[k] = -1;
+	for (int j = 0; j < n; j++)
+		for (int k = 0; k < run[j].res.npairs; k++)
+			mentor_of[(size_t)j * (size_t)nm + (size_t)run[j].res.pairs[k].mentee] =
+			    run[j].res.pairs[k].mentor;
+	int common = 0;
+	for (int r = 0; r < nm; r++) {
+		int all = mentor_of[r] >= 0;
+		for (int j = 1; all && j < n; j++)
+			all = mentor_of[(size_t)j * (size_t)nm + (size_t)r] == mentor_of[r];
+		common += all;
+	}
+	free(mentor_of);
+	return common;
+}
+
+/* {policies [A, B], pairs} for each two of the runs. */
+static json_t *
+common_by_pair(const struct match_run *run, int n)
+{
+	json_t *arr = json_array();
+	for (int a = 0; arr && a < n; a++)
+		for (int b = a + 1; b < n; b++) {
+			int k = explain_common_pairs(&run[a].res, &run[b].res,
+						     run[b].cohort.nmentees);
+			json_t *o = k < 0 ? NULL
+					  : json_pack("{s:[s, s], s:i}", "policies",
+						      run[a].pol->name, run[b].pol->name, "pairs", k);
+			if (json_array_append_new(arr, o) != 0) {
+				json_decref(arr);
+				return NULL;
+			}
+		}
+	return arr;
+}
 
 json_t *
-match_run_compare(const struct match_run_ctx *x, const char *ref_a, const char *ref_b,
-		  struct diag *d)
+match_run_compare(const struct match_run_ctx *x, const char *const *refs, int n, struct diag *d)
 {
-	struct match_run run[2];
-	const char *refs[2] = {ref_a, ref_b};
+	if (n < 2 || n > MATCH_RUN_COMPARE_MAX) {
+		diag_set(d, DIAG_INVALID, "compare needs 2 to %d policies, not %d",
+			 MATCH_RUN_COMPARE_MAX, n);
+		return NULL;
+	}
+	struct match_run run[MATCH_RUN_COMPARE_MAX];
 	int ok = 0;
-	json_t *out = NULL;
-	for (; ok < 2; ok++)
+	json_t *out = NULL, *sums = NULL;
+	for (; ok < n; ok++)
 		if (match_run_solve(x, refs[ok], &run[ok], d) < 0) {
 			match_run_fini(&run[ok]);
 			goto done;
 		}
-	/* Same cohort loaded twice: side indexes agree, so pairs compare directly. */
-	int common = explain_common_pairs(&run[0].res, &run[1].res, run[1].cohort.nmentees);
-	if (common < 0) {
+	int common = common_to_all(run, n);
+	sums = json_array();
+	for (int j = 0; sums && j < n; j++)
+		if (json_array_append_new(sums, explain_summary(run[j].pol, &run[j].cohort,
+								&run[j].res)) != 0) {
+			json_decref(sums);
+			sums = NULL;
+		}
+	if (common < 0 || sums == NULL) {
+		json_decref(sums);
 		diag_set(d, DIAG_NOMEM, "out of memory");
 		goto done;
 	}
-	out = json_pack("{s:s, s:[o, o], s:i}", "program", x->prog->name, "policies",
-			explain_summary(run[0].pol, &run[0].cohort, &run[0].res),
-			explain_summary(run[1].pol, &run[1].cohort, &run[1].res), "pairs_in_common",
-			common);
+	out = json_pack("{s:s, s:o, s:i, s:o}", "program", x->prog->name, "policies", sums,
+			"pairs_in_common", common, "pairs_in_common_by_pair", common_by_pair(run, n));
 	if (out == NULL)
 		diag_set(d, DIAG_NOMEM, "out of memory");
 done:

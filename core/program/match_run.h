@@ -113,10 +113,13 @@ int match_run_explain(const struct match_run_ctx *x, const char *ref, int64_t me
 void match_run_report_fini(struct match_run_report *r);
 
 /*
- * Dry-runs two policies on the program's cohort: {program, policies [summary
- * of A, summary of B] (explain_summary), pairs_in_common}.
+ * Dry-runs N >= 2 policies (REFS[0..n)) on the program's cohort: {program,
+ * policies [summary of each] (explain_summary, with its normalized scores),
+ * pairs_in_common (the pairs every policy chose), pairs_in_common_by_pair
+ * [{policies [A, B], pairs}] for each two of them}.
  */
-json_t *match_run_compare(const struct match_run_ctx *x, const char *ref_a, const char *ref_b,
+enum { MATCH_RUN_COMPARE_MAX = 16 };
+json_t *match_run_compare(const struct match_run_ctx *x, const char *const *refs, int n,
 			  struct diag *d);
 
 #endif

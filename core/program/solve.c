@@ -220,6 +220,22 @@ scatter(const struct dense *dn, const double *compact, double *dst, int add)
 	}
 }
 
+/* The min and max of the n scores whose mask is 0 (mask NULL: all of them). */
+static void
+score_range(const double *score, const uint8_t *mask, size_t n, struct solve_result *res)
+{
+	int any = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (mask && mask[i] != 0)
+			continue;
+		if (!any || score[i] < res->score_min)
+			res->score_min = score[i];
+		if (!any || score[i] > res->score_max)
+			res->score_max = score[i];
+		any = 1;
+	}
+}
+
 /* Steps 2 and 3, dense: the verdict and built-in score of every pair. */
 static int
 dense_features(struct policy *pol, struct cohort *c, const struct prep *pp, struct dense *dn,
@@ -384,6 +400,7 @@ solve_dense(struct policy *pol, struct cohort *c, const struct prep *pp, struct 
 		report(pp, PH_LUA, nlua, nlua);
 	if (nr > 0)
 		report(pp, PH_SOLVE, 0, nr);
+	score_range(dn.score, dn.mask, dn.cells, res);
 	if (dense_assign(pol, c, pp, &dn, &mr, res, d) < 0)
 		goto out;
 	if (nr > 0)
@@ -580,6 +597,7 @@ sparse_assign(const struct cohort *c, const struct prep *pp, const struct sparse
 		return diag_set(d, DIAG_NOMEM, "out of memory for candidate lists");
 	for (int64_t i = 0; i < ncand; i++)
 		tscore[i] = sp->bscore[i] + (sp->lua ? sp->lua[i] : 0);
+	score_range(tscore, NULL, (size_t)ncand, res);
 	struct match_sparse m = {.nr = c->nmentees,
 				 .nc = c->nmentors,
 				 .row_ptr = sp->ptr,

@@ -59,6 +59,10 @@ struct solve_result {
 	int64_t allowed; /* pairs that passed the constraints */
 	int64_t lua_calls;
 	double secs_features, secs_lua, secs_solve;
+	/* The range of total scores over the pairs the solver weighed (every allowed pair,
+	 * or the candidate lists when sparse); both 0 when there were none. match compare
+	 * rescales each policy's pair scores to 0..1 with it. */
+	double score_min, score_max;
 };
 
 void solve_result_fini(struct solve_result *r);

@@ -125,6 +125,46 @@ if command -v script >/dev/null 2>&1; then
     ok progress-tty-only-stderr
 fi
 
+# compare: two or more policies, normalized scores beside each policy's own totals.
+run "$T" -C "$WS" match compare --program $P --policy digital_upskilling --policy reciprocal \
+  --policy inclusion_listening --json
+expect_rc compare3-json 0
+if $PY - "$OUT" <<'PYEOF'; then ok compare3-json-ok; else fail compare3-json-ok "$(head -c 300 "$OUT")"; fi
+import json, sys
+d = json.load(open(sys.argv[1]))
+pols = d["policies"]
+assert [p["policy"] for p in pols] == ["digital_upskilling", "reciprocal", "inclusion_listening"]
+for p in pols:
+    assert 0 <= p["normalized_mean"] <= 1, p
+    assert 0 <= p["normalized_total"] <= p["matched"] + 1e-9, p
+    assert p["score_range"]["min"] <= p["score_range"]["max"], p
+    assert abs(p["normalized_mean"] * p["matched"] - p["normalized_total"]) < 1e-6, p
+    assert "by_department" in p and "feature_means" in p and "total" in p
+bp = d["pairs_in_common_by_pair"]
+assert len(bp) == 3 and all(d["pairs_in_common"] <= x["pairs"] for x in bp), bp
+assert bp[0]["policies"] == ["digital_upskilling", "reciprocal"], bp
+PYEOF
+cp "$OUT" "$E2E_TMP/compare3.json"
+run "$T" -C "$WS" match compare --program $P --policy digital_upskilling --policy reciprocal \
+  --policy inclusion_listening
+expect_rc compare3 0
+expect_out compare3-normalized "normalized_mean"
+expect_out compare3-by-pair "pairs in common reciprocal / inclusion_listening: "
+expect_out compare3-scale "rescaled to 0..1"
+# The text shows the JSON's numbers, one column per policy.
+if $PY - "$OUT" "$E2E_TMP/compare3.json" <<'PYEOF'; then ok compare3-text-numbers; else fail compare3-text-numbers "$(head -8 "$OUT")"; fi
+import json, sys
+rows = {l.split()[0]: l.split()[1:] for l in open(sys.argv[1]) if len(l.split()) == 4}
+d = json.load(open(sys.argv[2]))["policies"]
+for j in range(3):
+    assert rows["matched"][j] == "%d" % d[j]["matched"], rows["matched"]
+    assert rows["normalized_mean"][j] == "%.4f" % d[j]["normalized_mean"], rows["normalized_mean"]
+    assert rows["total"][j] == "%.4f" % d[j]["total"], rows["total"]
+PYEOF
+run "$T" -C "$WS" match compare --program $P --policy digital_upskilling
+expect_rc compare-one-policy 2
+expect_err compare-one-policy-msg "--policy A --policy B"
+
 run "$T" -C "$WS" match unmatched
 expect_rc unmatched-no-program 2
 run "$T" -C "$WS" match --help

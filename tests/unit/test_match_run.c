@@ -115,7 +115,8 @@ test_compare_and_borrowed_policy(void **state)
 	struct match_run_ctx x = ctx(st);
 	const char *path = write_policy("s.lua", score_policy);
 	struct diag d;
-	json_t *doc = match_run_compare(&x, path, path, &d);
+	const char *same[] = {path, path, path};
+	json_t *doc = match_run_compare(&x, same, 2, &d);
 	if (doc == NULL)
 		fail_msg("%s", d.msg);
 	json_t *pols = json_object_get(doc, "policies");
@@ -124,9 +125,27 @@ test_compare_and_borrowed_policy(void **state)
 	    json_integer_value(json_object_get(json_array_get(pols, 0), "matched"));
 	assert_true(matched > 0);
 	assert_int_equal(json_integer_value(json_object_get(doc, "pairs_in_common")), matched);
+	json_t *s0 = json_array_get(pols, 0);
+	double nmean = json_real_value(json_object_get(s0, "normalized_mean"));
+	assert_true(nmean >= 0 && nmean <= 1);
+	json_decref(doc);
+	/* Three policies: all pairs shared, one count per two of them. */
+	doc = match_run_compare(&x, same, 3, &d);
+	if (doc == NULL)
+		fail_msg("%s", d.msg);
+	assert_int_equal(json_array_size(json_object_get(doc, "policies")), 3);
+	assert_int_equal(json_integer_value(json_object_get(doc, "pairs_in_common")), matched);
+	json_t *bp = json_object_get(doc, "pairs_in_common_by_pair");
+	assert_int_equal(json_array_size(bp), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(bp, 2), "pairs")),
+			 matched);
 	json_decref(doc);
 	diag_clear(&d);
-	assert_null(match_run_compare(&x, path, "no_such_policy", &d));
+	assert_null(match_run_compare(&x, same, 1, &d));
+	assert_int_equal(d.code, DIAG_INVALID);
+	diag_clear(&d);
+	const char *bad[] = {path, "no_such_policy"};
+	assert_null(match_run_compare(&x, bad, 2, &d));
 	assert_int_equal(d.code, DIAG_NOTFOUND);
 
 	struct policy *pol = policy_open(NULL, path, &d);
