@@ -32,10 +32,13 @@ step "Import the sign-up survey"
 show import enrollments survey.csv --program "$PROGRAM"
 
 step "Propose matches with the program's policy (stored for review)"
-show match run --program "$PROGRAM" | tail -n 4
+# The summary, the unmatched counts and the first reasons (`match unmatched` lists them all).
+show match run --program "$PROGRAM" | sed -n 1,8p
+echo "..."
 
 step "Three proposals, explained"
-show match list --program "$PROGRAM" --status proposed | sed -n 1,4p
+# Line 1 is the "$ tandem ..." that show prints, then the header and three rows.
+show match list --program "$PROGRAM" --status proposed | sed -n 1,5p
 for id in $("$TANDEM" match list --program "$PROGRAM" --status proposed --json |
             /usr/bin/python3 -c 'import json,sys; print(" ".join(str(m["id"]) for m in json.load(sys.stdin)[:3]))'); do
   show match explain "$id"

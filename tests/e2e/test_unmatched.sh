@@ -165,6 +165,16 @@ run "$T" -C "$WS" match compare --program $P --policy digital_upskilling
 expect_rc compare-one-policy 2
 expect_err compare-one-policy-msg "--policy A --policy B"
 
+# The demo shows its three proposals: three rows and three explanations.
+DEMO_WS="$E2E_TMP/demo-ws" run bash "$TANDEM_SRCDIR/scripts/demo.sh" "$T"
+expect_rc demo 0
+sed -n '/^== Three proposals/,/^== Compare/p' "$OUT" >"$E2E_TMP/three"
+[ "$(grep -c '^[0-9][0-9]* *E[0-9]* *E[0-9]* *proposed' "$E2E_TMP/three")" = 3 ] && ok demo-three-rows ||
+  fail demo-three-rows "$(head -6 "$E2E_TMP/three")"
+[ "$(grep -c '^\$ tandem match explain ' "$E2E_TMP/three")" = 3 ] && ok demo-three-explained ||
+  fail demo-three-explained "$(grep -c 'match explain' "$E2E_TMP/three")"
+expect_out demo-run-summary "unmatched mentees: "
+
 run "$T" -C "$WS" match unmatched
 expect_rc unmatched-no-program 2
 run "$T" -C "$WS" match --help
