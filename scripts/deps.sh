@@ -4,9 +4,9 @@
 set -euo pipefail
 
 # Build, test and demo: the libraries, the sqlite3 shell (tests inspect databases with it)
-# and python3 (the demo and some e2e checks parse JSON with it).
+# and python3 (the demo and some e2e checks parse JSON with it; python3-icalendar checks our .ics).
 PKGS=(build-essential cmake pkg-config liblua5.4-dev libsqlite3-dev sqlite3
-      libuv1-dev libjansson-dev libcmocka-dev tzdata python3)
+      libuv1-dev libjansson-dev libical-dev libcmocka-dev tzdata python3 python3-icalendar)
 # `make bench` also compares against scipy and measures peak memory with GNU time.
 # `make fuzz` builds with clang; libFuzzer and the sanitizer runtimes are in libclang-rt-dev,
 # which clang only recommends. Only the fuzz target asks for them: `make test` does not pay.

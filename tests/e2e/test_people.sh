@@ -117,11 +117,11 @@ sqlite3 "$WS/tandem.db" "PRAGMA foreign_keys=ON;
 INSERT INTO programs(id, name, created_at) VALUES (100, 'e2e', 't');
 INSERT INTO enrollments(program_id, person_id, role, created_at) SELECT 100, id, 'mentor', 't' FROM people WHERE external_id IN ('E1','E2');
 INSERT INTO matches(id, program_id, mentor_id, mentee_id, status, created_at) VALUES (100, 100, (SELECT id FROM people WHERE external_id='E2'), (SELECT id FROM people WHERE external_id='E1'), 'active', 't');
-INSERT INTO sessions(match_id, starts_at, created_at, updated_at) VALUES (100, 's', 't', 't');
-INSERT INTO feedback(match_id, author_id, rating, created_at) VALUES (100, (SELECT id FROM people WHERE external_id='E2'), 5, 't');
+INSERT INTO sessions(id, match_id, starts_at, timezone, planned_by, created_at, updated_at) VALUES (100, 100, 's', 'UTC', 'weekly', 't', 't');
+INSERT INTO feedback(session_id, match_id, author_id, outcome, rating, created_at) VALUES (100, 100, (SELECT id FROM people WHERE external_id='E2'), 'held', 5, 't');
 INSERT INTO reward_ledger(person_id, rule, kind, points, created_at) VALUES ((SELECT id FROM people WHERE external_id='E2'), 'r', 'points', 5, 't');
 INSERT INTO events(at, kind, subject_id, payload) VALUES ('t', 'match.proposed', (SELECT id FROM people WHERE external_id='E2'), '{\"to\":\"bob@example.com\"}');
-INSERT INTO outbox(created_at, channel, recipient_id, body) VALUES ('t', 'email', (SELECT id FROM people WHERE external_id='E2'), 'Dear bob@example.com');" || fail seed "sqlite3 failed"
+INSERT INTO outbox(idempotency_key, kind, not_before, created_at, channel, recipient_id, body) VALUES ('k1', 'nudge', 't', 't', 'eml', (SELECT id FROM people WHERE external_id='E2'), 'Dear bob@example.com');" || fail seed "sqlite3 failed"
 run T people export E2
 expect_rc "export" 0
 $PY -c '

@@ -417,12 +417,12 @@ seed_activity(struct store *st)
 		"         (SELECT id FROM people WHERE external_id='E1'), 'active', 't'),"
 		"  (2, 1, (SELECT id FROM people WHERE external_id='E3'),"
 		"         (SELECT id FROM people WHERE external_id='E1'), 'active', 't');"
-		"INSERT INTO sessions(match_id, starts_at, created_at, updated_at) VALUES (1,'s','t','t'),"
-		"  (2,'s','t','t');"
-		"INSERT INTO feedback(match_id, author_id, rating, created_at) VALUES"
-		"  (1, (SELECT id FROM people WHERE external_id='E1'), 5, 't'),"
-		"  (2, (SELECT id FROM people WHERE external_id='E2'), 4, 't'),"
-		"  (2, (SELECT id FROM people WHERE external_id='E1'), 3, 't');"
+		"INSERT INTO sessions(id, match_id, starts_at, timezone, planned_by, created_at, updated_at)"
+		"  VALUES (1,1,'s','UTC','weekly','t','t'), (2,2,'s','UTC','weekly','t','t');"
+		"INSERT INTO feedback(session_id, match_id, author_id, outcome, rating, created_at) VALUES"
+		"  (1, 1, (SELECT id FROM people WHERE external_id='E1'), 'held', 5, 't'),"
+		"  (2, 2, (SELECT id FROM people WHERE external_id='E2'), 'held', 4, 't'),"
+		"  (2, 2, (SELECT id FROM people WHERE external_id='E1'), 'held', 3, 't');"
 		"INSERT INTO reward_ledger(person_id, rule, kind, points, created_at) VALUES"
 		"  ((SELECT id FROM people WHERE external_id='E2'), 'r', 'points', 10, 't');"
 		"INSERT INTO events(at, kind, subject_id, payload) VALUES"
@@ -430,9 +430,10 @@ seed_activity(struct store *st)
 		"   '{\"email\":\"bob@example.com\"}'),"
 		"  ('t', 'note', NULL, '{\"who\":\"E2\"}'),"
 		"  ('t', 'note', NULL, '{\"who\":\"E1\"}');"
-		"INSERT INTO outbox(created_at, channel, recipient_id, body) VALUES"
-		"  ('t', 'email', (SELECT id FROM people WHERE external_id='E2'), 'Hi bob@example.com'),"
-		"  ('t', 'email', (SELECT id FROM people WHERE external_id='E1'), 'Hi Alice');";
+		"INSERT INTO outbox(idempotency_key, kind, not_before, created_at, channel, recipient_id, body)"
+		"  VALUES ('k1', 'nudge', 't', 't', 'eml', (SELECT id FROM people WHERE external_id='E2'),"
+		"          'Hi bob@example.com'),"
+		"  ('k2', 'nudge', 't', 't', 'eml', (SELECT id FROM people WHERE external_id='E1'), 'Hi Alice');";
 	assert_int_equal(store_exec(st, sql, &d), 0);
 }
 
