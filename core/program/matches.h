@@ -5,8 +5,10 @@
  *
  * Takes: a store, a finished cohort, a policy and a solve result (storing), or
  * match and people ids (reviewing). Gives: rows written, JSON read back.
- * Callers: match_run.c, cli/cmd_match.c, tandem_match.c, the unit tests.
+ * Callers: match_run.c, cli/cmd_match*.c, tandem_match.c, the unit tests.
  * Calls: explain.h (each proposal's explanation), config.h, the store.
+ * Files: matches.c (storing a run, people and programs by name), matches_read.c
+ * (the JSON reads), matches_decide.c (the review); matches_internal.h is theirs.
  *
  * Rules:
  *  - A run supersedes the program's earlier proposals that nobody reviewed (status
