@@ -155,12 +155,8 @@ cmp_located(const void *a, const void *b)
 	return x->msg < y->msg ? -1 : x->msg > y->msg;
 }
 
-/*
- * Pushes the error message of a declaration (at idx) whose problems are the lines
- * of msgs: each line prefixed with "FILE:LINE: " of its field, ordered by line.
- */
-static void
-locate_errors(lua_State *L, int idx, const char *msgs)
+void
+api_core_locate_errors(lua_State *L, int idx, const char *msgs)
 {
 	lua_Debug ar;
 	int call_line = 0;
@@ -215,9 +211,15 @@ locate_errors(lua_State *L, int idx, const char *msgs)
 	qsort(v, (size_t)n, sizeof(v[0]), cmp_located);
 	luaL_Buffer b;
 	luaL_buffinit(L, &b);
+	size_t total = 0;
 	for (int i = 0; i < n; i++) {
 		char head[LUA_IDSIZE + 32];
-		snprintf(head, sizeof(head), "%s%s:%d: ", i ? "\n" : "", src_name, v[i].line);
+		int hl = snprintf(head, sizeof(head), "%s%s:%d: ", i ? "\n" : "", src_name,
+				  v[i].line);
+		/* The message ends in a diag: whole lines that fit, not a cut one. */
+		if (i > 0 && total + (size_t)hl + v[i].len >= DIAG_MSG_MAX)
+			break;
+		total += (size_t)hl + v[i].len;
 		luaL_addstring(&b, head);
 		luaL_addlstring(&b, v[i].msg, v[i].len);
 	}
@@ -238,7 +240,7 @@ api_declare(lua_State *L)
 	struct diag d;
 	diag_clear(&d);
 	if (kinds->validate(kinds->ud, L, 1, kind, &d) != 0) {
-		locate_errors(L, 1, d.msg);
+		api_core_locate_errors(L, 1, d.msg);
 		return lua_error(L);
 	}
 	lua_settop(L, 1);

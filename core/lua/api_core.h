@@ -38,6 +38,17 @@ struct api_core_kinds {
 void api_core_add_plugin_api(lua_State *L, int idx, const struct api_core_kinds *kinds);
 
 /*
+ * Pushes the error message of a declaration (the table at idx, being built by the
+ * C function running now) whose problems are the lines of msgs: each line
+ * prefixed with "FILE:LINE: " of the field it names ("field 'NAME'", see
+ * error_field in api_core.c), the lines ordered by line, as many whole lines as
+ * fit in DIAG_MSG_MAX (the message ends in a diag). The constructors use it,
+ * and so does program/config for tandem.lua's workspace{} and program{}. Raises
+ * nothing: the caller follows with lua_error.
+ */
+void api_core_locate_errors(lua_State *L, int idx, const char *msgs);
+
+/*
  * If the value at idx is a table returned by a constructor, stores its kind in
  * *kind and returns 1; else returns 0.
  */

@@ -138,6 +138,16 @@ int plugin_decl_field(lua_State *L, int idx, const char *name, int type, int req
 int plugin_decl_validate(const struct plugin_kind_ops *kinds, lua_State *L, int idx,
 			 enum plugin_kind kind, struct diag *d);
 
+/*
+ * The way a validator reports all of a declaration's problems at once: adds the
+ * message of `one` to `all` as a new line and counts it in *n (all cleared and *n
+ * 0 before the first; all takes the first problem's code). Each line names its
+ * field ("field 'NAME' ..."), so the constructor can put it at that field's line
+ * (lua/api_core: api_core_locate_errors). A line that would not fit whole in
+ * DIAG_MSG_MAX is left out (still counted); the first is cut if it must be.
+ */
+void plugin_decl_add_error(struct diag *all, int *n, const struct diag *one);
+
 /* Reads and checks the declaration's `limits` (raw); fills *out, zero = not
  * given. Returns 1 if present, 0 if absent, -1 with a diag. */
 int plugin_decl_limits(lua_State *L, int idx, struct plugin_limits *out, struct diag *d);

@@ -69,18 +69,18 @@ plugin_decl_field(lua_State *L, int idx, const char *name, int type, int require
 	return 1;
 }
 
-/*
- * Adds the message of `one` to `all` as a new line: a declaration's problems are
- * all reported at once, one per line (api_core prefixes each with FILE:LINE).
- */
-static void
-add_error(struct diag *all, int *n, const struct diag *one)
+void
+plugin_decl_add_error(struct diag *all, int *n, const struct diag *one)
 {
-	size_t len = strlen(all->msg);
+	size_t len = strlen(all->msg), add = strlen(one->msg) + (*n ? 1 : 0);
 	if (*n == 0)
 		all->code = one->code;
-	snprintf(all->msg + len, sizeof(all->msg) - len, "%s%s", *n ? "\n" : "", one->msg);
 	(*n)++;
+	/* A line that does not fit whole is left out rather than cut: the ones
+	 * shown stay readable, and the rest show once these are fixed. */
+	if (len + add >= sizeof(all->msg) && len > 0)
+		return;
+	snprintf(all->msg + len, sizeof(all->msg) - len, "%s%s", len ? "\n" : "", one->msg);
 }
 
 /* Provisional built-in validators: the hooks each kind needs, nothing more yet. Each
@@ -95,7 +95,7 @@ validate_fields(lua_State *L, int idx, const char *const *names, const int *type
 	for (int i = 0; names[i] != NULL; i++) {
 		diag_clear(&one);
 		if (plugin_decl_field(L, idx, names[i], types[i], required[i], &one) < 0)
-			add_error(&all, &n, &one);
+			plugin_decl_add_error(&all, &n, &one);
 	}
 	if (n > 0)
 		*d = all;
@@ -278,7 +278,7 @@ check_keys(const struct plugin_kind_ops *kinds, lua_State *L, int idx, enum plug
 	for (int i = 0; i < nu; i++) {
 		diag_set(&one, DIAG_INVALID, "unknown field '%s' in a %s declaration (valid fields: %s)",
 			 sorted[i], plugin_kind_name(kind), valid);
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	}
 	*d = all;
 	return -1;
@@ -445,29 +445,29 @@ plugin_decl_validate(const struct plugin_kind_ops *kinds, lua_State *L, int idx,
 	/* Every check runs, so all of a declaration's problems are reported at once. */
 	diag_clear(&one);
 	if (check_keys(kinds, L, idx, kind, &one) != 0)
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (check_name(L, idx, &one) != 0)
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (check_version(L, idx, &one) != 0)
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (check_api(L, idx, &one) != 0)
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (plugin_decl_field(L, idx, "description", LUA_TSTRING, 0, &one) < 0)
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (plugin_decl_limits(L, idx, &lim, &one) < 0)
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	if (kinds[kind].validate != NULL) {
 		int top = lua_gettop(L);
 		diag_clear(&one);
 		int rc = kinds[kind].validate(L, idx, &one);
 		lua_settop(L, top);
 		if (rc != 0)
-			add_error(&all, &n, &one);
+			plugin_decl_add_error(&all, &n, &one);
 	}
 	if (n == 0)
 		return 0;

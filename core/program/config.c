@@ -7,8 +7,10 @@
  * function (a pathological string.find pattern) cannot stall the host.
  *
  * In the worker, the declaration functions workspace{} and program{} run inside
- * the sandboxed chunk and validate their table on the spot, raising a Lua error
- * whose message already carries "FILE:LINE: ..." of the declaration. They read
+ * the sandboxed chunk and validate their table on the spot, collecting every
+ * problem, then raise one Lua error whose lines already carry "FILE:LINE: ..."
+ * of each problem's field (the plugin constructors' mechanism: lua/plugin's
+ * plugin_decl_add_error, lua/api_core's api_core_locate_errors). They read
  * the tables with raw access only (lua_rawget, lua_rawgeti, lua_rawlen,
  * lua_next), so no metamethod of a declared table runs while C reads it: a
  * program table whose __index declares more programs cannot move the programs
@@ -19,6 +21,7 @@
 #include "program/config.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,7 @@
 #include <lua.h>
 #include <sqlite3.h>
 
+#include "lua/api_core.h"
 #include "lua/plugin.h"
 #include "lua/registry.h"
 #include "lua/sandbox.h"
@@ -42,21 +46,42 @@ static const char *const program_fields[] = {
 	"time_commitment", "policy", "cadence", NULL};
 static const char *const commitment_fields[] = {"sessions_per_month", "minutes_per_session", NULL};
 
-/* Raises "FILE:LINE: WHAT: message" where FILE:LINE is the declaration's caller. */
-static int
-decl_error(lua_State *L, const char *what, const char *fmt, ...)
+/*
+ * The problems of one declaration, all reported at once when it is done: one line
+ * each, "WHAT: message" naming its field, through plugin_decl_add_error (the
+ * plugin constructors' mechanism), and raised by decl_raise at the field's line.
+ */
+struct decl_errs {
+	const char *what; /* "workspace", "program" or "program 'NAME'" */
+	struct diag all;
+	int n;
+};
+
+static void
+decl_problem(struct decl_errs *e, const char *fmt, ...)
 {
-	lua_Debug ar;
-	char where[512] = "";
-	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
-		snprintf(where, sizeof(where), "%s:%d: ", ar.short_src, ar.currentline);
 	char msg[768];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	lua_pushfstring(L, "%s%s: %s", where, what, msg);
-	return lua_error(L);
+	struct diag one;
+	diag_set(&one, DIAG_INVALID, "%s: %s", e->what, msg);
+	plugin_decl_add_error(&e->all, &e->n, &one);
+}
+
+/*
+ * Raises the declaration's problems, if any: each line as "FILE:LINE: WHAT:
+ * message", LINE the line of the field it names (lua/api_core's locator: the
+ * first `field =` from the declaration's line on), else the declaration's.
+ */
+static void
+decl_raise(lua_State *L, int idx, struct decl_errs *e)
+{
+	if (e->n == 0)
+		return;
+	api_core_locate_errors(L, idx, e->all.msg);
+	lua_error(L);
 }
 
 static int
@@ -68,34 +93,47 @@ decl_line(lua_State *L)
 	return 0;
 }
 
-/* Rejects keys of the table at idx that are not in valid[], listing the valid ones. */
-static void
-check_fields(lua_State *L, int idx, const char *what, const char *const *valid)
+static int
+cmp_str(const void *a, const void *b)
 {
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Reports the keys of the table at idx that are not in valid[] (in name order, at
+ * most 8), listing the valid ones. */
+static void
+check_fields(lua_State *L, int idx, struct decl_errs *e, const char *const *valid)
+{
+	const char *unknown[8];
+	int nu = 0, nonstring = 0;
 	lua_pushnil(L); /* stack: ..., nil */
 	while (lua_next(L, idx) != 0) {
 		/* stack: ..., key, value */
-		if (lua_type(L, -2) != LUA_TSTRING)
-			decl_error(L, what, "keys must be field names (got a %s key)",
-				   luaL_typename(L, -2));
-		const char *key = lua_tostring(L, -2);
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			if (!nonstring++)
+				decl_problem(e, "keys must be field names (got a %s key)",
+					     luaL_typename(L, -1));
+			continue;
+		}
+		/* The key strings live in the table, which outlives this call. */
+		const char *key = lua_tostring(L, -1);
 		int known = 0;
 		for (const char *const *f = valid; *f; f++)
 			known |= strcmp(*f, key) == 0;
-		if (!known) {
-			luaL_Buffer b;
-			luaL_buffinit(L, &b);
-			for (const char *const *f = valid; *f; f++) {
-				if (f != valid)
-					luaL_addstring(&b, ", ");
-				luaL_addstring(&b, *f);
-			}
-			luaL_pushresult(&b);
-			decl_error(L, what, "unknown field '%s' (valid fields: %s)", key,
-				   lua_tostring(L, -1));
-		}
-		lua_pop(L, 1);
+		if (!known && nu < 8)
+			unknown[nu++] = key;
 	}
+	if (nu == 0)
+		return;
+	qsort(unknown, (size_t)nu, sizeof(unknown[0]), cmp_str);
+	char list[256] = "";
+	size_t len = 0;
+	for (const char *const *f = valid; *f && len < sizeof(list); f++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", f != valid ? ", " : "",
+					*f);
+	for (int i = 0; i < nu; i++)
+		decl_problem(e, "unknown field '%s' (valid fields: %s)", unknown[i], list);
 }
 
 static char *
@@ -116,45 +154,53 @@ raw_field(lua_State *L, int idx, const char *field)
 	return lua_rawget(L, idx);
 }
 
-/* Optional string field; stores a copy in *out (NULL when absent). */
+/* Optional string field; stores a copy in *out (NULL when absent or wrong). */
 static void
-get_string(lua_State *L, int idx, const char *what, const char *field, char **out)
+get_string(lua_State *L, int idx, struct decl_errs *e, const char *field, char **out)
 {
 	raw_field(L, idx, field);
-	if (!lua_isnil(L, -1)) {
-		if (lua_type(L, -1) != LUA_TSTRING)
-			decl_error(L, what, "field '%s' must be a string (got %s)", field,
-				   luaL_typename(L, -1));
+	if (lua_type(L, -1) == LUA_TSTRING)
 		*out = xstrdup(L, lua_tostring(L, -1));
-	}
+	else if (!lua_isnil(L, -1))
+		decl_problem(e, "field '%s' must be a string (got %s)", field, luaL_typename(L, -1));
 	lua_pop(L, 1);
 }
 
-/* Optional list of strings; *out and *n are filled as the items are copied. */
+/* Optional list of strings; *out and *n are filled as the items are copied (the
+ * items that are not strings are reported, at most three, and left out). */
 static void
-get_list(lua_State *L, int idx, const char *what, const char *field, char ***out, int *n)
+get_list(lua_State *L, int idx, struct decl_errs *e, const char *field, char ***out, int *n)
 {
 	raw_field(L, idx, field); /* stack: ..., list */
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		return;
 	}
-	if (!lua_istable(L, -1))
-		decl_error(L, what, "field '%s' must be a list of strings (got %s)", field,
-			   luaL_typename(L, -1));
+	if (!lua_istable(L, -1)) {
+		decl_problem(e, "field '%s' must be a list of strings (got %s)", field,
+			     luaL_typename(L, -1));
+		lua_pop(L, 1);
+		return;
+	}
 	lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
-	if (len > 10000)
-		decl_error(L, what, "field '%s' has too many items", field);
+	if (len > 10000) {
+		decl_problem(e, "field '%s' has too many items", field);
+		lua_pop(L, 1);
+		return;
+	}
 	*out = calloc((size_t)len + 1, sizeof(char *));
 	if (*out == NULL)
 		luaL_error(L, "out of memory");
+	int bad = 0;
 	for (lua_Integer i = 1; i <= len; i++) {
 		lua_rawgeti(L, -1, i);
-		if (lua_type(L, -1) != LUA_TSTRING)
-			decl_error(L, what, "field '%s' item %d must be a string (got %s)", field,
-				   (int)i, luaL_typename(L, -1));
-		(*out)[*n] = xstrdup(L, lua_tostring(L, -1));
-		(*n)++;
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			(*out)[*n] = xstrdup(L, lua_tostring(L, -1));
+			(*n)++;
+		} else if (bad++ < 3) {
+			decl_problem(e, "field '%s' item %d must be a string (got %s)", field, (int)i,
+				     luaL_typename(L, -1));
+		}
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
@@ -166,27 +212,32 @@ upvalue_config(lua_State *L)
 	return lua_touserdata(L, lua_upvalueindex(1));
 }
 
-/* workspace{organization=, timezone=} */
+/* workspace{organization=, timezone=}: every problem at once, each at its field's line. */
 static int
 l_workspace(lua_State *L)
 {
 	struct config *cfg = upvalue_config(L);
-	const char *what = "workspace";
-	if (!lua_istable(L, 1))
-		decl_error(L, what, "expects a table: workspace { organization = ..., timezone = ... }");
+	struct decl_errs e = {.what = "workspace", .n = 0};
+	diag_clear(&e.all);
+	if (!lua_istable(L, 1)) {
+		decl_problem(&e, "expects a table: workspace { organization = ..., timezone = ... }");
+		decl_raise(L, 1, &e);
+	}
+	lua_settop(L, 1);
 	if (cfg->has_workspace)
-		decl_error(L, what, "declared twice");
+		decl_problem(&e, "declared twice");
 	cfg->has_workspace = 1;
-	check_fields(L, 1, what, workspace_fields);
-	get_string(L, 1, what, "organization", &cfg->organization);
-	get_string(L, 1, what, "timezone", &cfg->timezone);
+	check_fields(L, 1, &e, workspace_fields);
+	get_string(L, 1, &e, "organization", &cfg->organization);
+	get_string(L, 1, &e, "timezone", &cfg->timezone);
 	if (cfg->timezone != NULL && !tz_valid(cfg->timezone))
-		decl_error(L, what, "field 'timezone': '%s' is not an IANA time zone", cfg->timezone);
+		decl_problem(&e, "field 'timezone': '%s' is not an IANA time zone", cfg->timezone);
+	decl_raise(L, 1, &e);
 	return 0;
 }
 
 static int
-get_positive_int(lua_State *L, int idx, const char *what, const char *field, int max)
+get_positive_int(lua_State *L, int idx, struct decl_errs *e, const char *field, int max)
 {
 	raw_field(L, idx, field);
 	int v = 0;
@@ -194,36 +245,45 @@ get_positive_int(lua_State *L, int idx, const char *what, const char *field, int
 		int isint;
 		lua_Integer n = lua_tointegerx(L, -1, &isint);
 		if (lua_type(L, -1) != LUA_TNUMBER) /* "1" converts, but is a string: refused */
-			decl_error(L, what, "field '%s' must be a whole number from 1 to %d (got %s)",
-				   field, max, luaL_typename(L, -1));
-		if (!isint || n < 1 || n > max)
-			decl_error(L, what, "field '%s' must be a whole number from 1 to %d", field, max);
-		v = (int)n;
+			decl_problem(e, "field '%s' must be a whole number from 1 to %d (got %s)", field,
+				     max, luaL_typename(L, -1));
+		else if (!isint || n < 1 || n > max)
+			decl_problem(e, "field '%s' must be a whole number from 1 to %d", field, max);
+		else
+			v = (int)n;
 	}
 	lua_pop(L, 1);
 	return v;
 }
 
-/* program{name=, title=, ...}: validated and appended to the config. */
+/* program{name=, title=, ...}: validated and appended to the config. Every problem
+ * is reported at once, each at its field's line. */
 static int
 l_program(lua_State *L)
 {
 	struct config *cfg = upvalue_config(L);
 	char what[128] = "program";
-	if (!lua_istable(L, 1))
-		decl_error(L, what, "expects a table: program { name = ..., ... }");
+	struct decl_errs e = {.what = what, .n = 0};
+	diag_clear(&e.all);
+	if (!lua_istable(L, 1)) {
+		decl_problem(&e, "expects a table: program { name = ..., ... }");
+		decl_raise(L, 1, &e);
+	}
+	lua_settop(L, 1);
 	raw_field(L, 1, "name");
-	if (lua_type(L, -1) != LUA_TSTRING)
-		decl_error(L, what, "field 'name' is required and must be a string");
-	const char *name = lua_tostring(L, -1);
-	if (!plugin_name_valid(name))
-		decl_error(L, what, "field 'name': '%s' must be 1-64 characters of a-z, 0-9, _ or -", name);
-	snprintf(what, sizeof(what), "program '%s'", name);
-	for (int i = 0; i < cfg->nprograms; i++)
-		if (strcmp(cfg->programs[i].name, name) == 0)
-			decl_error(L, what, "declared twice (first on line %d)", cfg->programs[i].line);
+	const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+	if (name == NULL)
+		decl_problem(&e, "field 'name' is required and must be a string");
+	else if (!plugin_name_valid(name))
+		decl_problem(&e, "field 'name': '%s' must be 1-64 characters of a-z, 0-9, _ or -",
+			     name);
+	else
+		snprintf(what, sizeof(what), "program '%s'", name);
+	for (int i = 0; name != NULL && i < cfg->nprograms; i++)
+		if (cfg->programs[i].name != NULL && strcmp(cfg->programs[i].name, name) == 0)
+			decl_problem(&e, "declared twice (first on line %d)", cfg->programs[i].line);
 	lua_pop(L, 1);
-	check_fields(L, 1, what, program_fields);
+	check_fields(L, 1, &e, program_fields);
 
 	/* Attach the program before filling it, so a later error leaks nothing. It is
 	 * addressed by index: no pointer into the array is held across Lua calls. */
@@ -235,33 +295,37 @@ l_program(lua_State *L)
 #define P (&cfg->programs[at])
 	memset(P, 0, sizeof(*P));
 	P->line = decl_line(L);
-	get_string(L, 1, what, "name", &P->name);
-	get_string(L, 1, what, "title", &P->title);
-	get_string(L, 1, what, "description", &P->description);
-	get_string(L, 1, what, "starts", &P->starts);
-	get_string(L, 1, what, "ends", &P->ends);
-	get_string(L, 1, what, "policy", &P->policy);
-	get_string(L, 1, what, "cadence", &P->cadence);
-	get_list(L, 1, what, "goals", &P->goals, &P->ngoals);
-	get_list(L, 1, what, "topics", &P->topics, &P->ntopics);
-	if (P->starts != NULL && !tz_date_valid(P->starts))
-		decl_error(L, what, "field 'starts': '%s' is not a date YYYY-MM-DD", P->starts);
-	if (P->ends != NULL && !tz_date_valid(P->ends))
-		decl_error(L, what, "field 'ends': '%s' is not a date YYYY-MM-DD", P->ends);
-	if (P->starts != NULL && P->ends != NULL && strcmp(P->ends, P->starts) < 0)
-		decl_error(L, what, "field 'ends' (%s) is before 'starts' (%s)", P->ends, P->starts);
+	if (name != NULL && plugin_name_valid(name))
+		P->name = xstrdup(L, name);
+	get_string(L, 1, &e, "title", &P->title);
+	get_string(L, 1, &e, "description", &P->description);
+	get_string(L, 1, &e, "starts", &P->starts);
+	get_string(L, 1, &e, "ends", &P->ends);
+	get_string(L, 1, &e, "policy", &P->policy);
+	get_string(L, 1, &e, "cadence", &P->cadence);
+	get_list(L, 1, &e, "goals", &P->goals, &P->ngoals);
+	get_list(L, 1, &e, "topics", &P->topics, &P->ntopics);
+	int starts_ok = P->starts != NULL && tz_date_valid(P->starts);
+	int ends_ok = P->ends != NULL && tz_date_valid(P->ends);
+	if (P->starts != NULL && !starts_ok)
+		decl_problem(&e, "field 'starts': '%s' is not a date YYYY-MM-DD", P->starts);
+	if (P->ends != NULL && !ends_ok)
+		decl_problem(&e, "field 'ends': '%s' is not a date YYYY-MM-DD", P->ends);
+	if (starts_ok && ends_ok && strcmp(P->ends, P->starts) < 0)
+		decl_problem(&e, "field 'ends' (%s) is before 'starts' (%s)", P->ends, P->starts);
 	raw_field(L, 1, "time_commitment"); /* stack: decl, tc */
-	if (!lua_isnil(L, -1)) {
-		if (!lua_istable(L, -1))
-			decl_error(L, what, "field 'time_commitment' must be a table "
-					    "{ sessions_per_month = N, minutes_per_session = M }");
+	if (lua_istable(L, -1)) {
 		int tc = lua_gettop(L);
-		check_fields(L, tc, what, commitment_fields);
-		P->sessions_per_month = get_positive_int(L, tc, what, "sessions_per_month", 31);
-		P->minutes_per_session = get_positive_int(L, tc, what, "minutes_per_session", 480);
+		check_fields(L, tc, &e, commitment_fields);
+		P->sessions_per_month = get_positive_int(L, tc, &e, "sessions_per_month", 31);
+		P->minutes_per_session = get_positive_int(L, tc, &e, "minutes_per_session", 480);
+	} else if (!lua_isnil(L, -1)) {
+		decl_problem(&e, "field 'time_commitment' must be a table "
+				 "{ sessions_per_month = N, minutes_per_session = M }");
 	}
 #undef P
 	lua_pop(L, 1);
+	decl_raise(L, 1, &e);
 	return 0;
 }
 

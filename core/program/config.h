@@ -4,8 +4,10 @@
  * The file is Lua 5.4 run in the plugin sandbox (no io/os/require), with two
  * declaration functions in scope: workspace{...} (organization, default zone)
  * and program{...} (one per mentoring program). Each declaration is validated as
- * it runs, so an error names the file, the line of the declaration and the field:
- * "tandem.lua:14: program 'digital-2027': field 'starts' must be a date YYYY-MM-DD".
+ * it runs and all of its problems are reported at once, one per line in line
+ * order, each naming the file, the line of its field (the declaration's line when
+ * the field is missing) and the field:
+ * "tandem.lua:19: program 'digital-2027': field 'starts' must be a date YYYY-MM-DD".
  * Callers: the CLI (init, programs, match --program) and later the daemon.
  *
  * config_sync_programs() upserts the declared programs into the `programs` table

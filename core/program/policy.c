@@ -47,34 +47,76 @@ parse_method(lua_State *L, int idx, struct policy *out, struct diag *d)
 	return rc;
 }
 
+/* The problems found so far in one declaration: plugin_decl_add_error's lines. */
+struct problems {
+	struct diag all;
+	int n;
+};
+
+/*
+ * Adds one problem. A message ending in a list of the valid names, " (valid:
+ * ...)" or " (constraints: ...)", drops the list when an earlier line already shows the same one: a
+ * declaration with several misspelt names reads better, and more of its problems
+ * fit in one diag.
+ */
+static void
+add_problem(struct problems *pr, const struct diag *one)
+{
+	struct diag d = *one;
+	size_t len = strlen(d.msg);
+	char *open = strrchr(d.msg, '(');
+	if (len > 0 && d.msg[len - 1] == ')' && open != NULL && open > d.msg && open[-1] == ' ' &&
+	    (strncmp(open, "(valid: ", 8) == 0 || strncmp(open, "(constraints: ", 14) == 0) &&
+	    strstr(pr->all.msg, open) != NULL)
+		open[-1] = '\0';
+	plugin_decl_add_error(&pr->all, &pr->n, &d);
+}
+
+static int
+cmp_msg(const void *a, const void *b)
+{
+	return strcmp(((const struct diag *)a)->msg, ((const struct diag *)b)->msg);
+}
+
+enum { ENTRY_PROBLEMS_MAX = 16 };
+
 /*
  * Reads the optional table field `field` of the declaration at idx and calls
- * entry() for each of its pairs (key at -2, value at -1) until one fails.
- * Leaves the stack as it found it.
+ * entry() for each of its pairs (key at -2, value at -1). Every entry is
+ * checked: the problems of all of them are added to pr, in message order (a
+ * table's traversal order differs from run to run; the order of the lines must
+ * not). Leaves the stack as it found it.
  */
-static int
-parse_table_field(lua_State *L, int idx, const char *field, struct policy *out, struct diag *d,
+static void
+parse_table_field(lua_State *L, int idx, const char *field, struct policy *out,
+		  struct problems *pr,
 		  int (*entry)(lua_State *L, struct policy *out, struct diag *d))
 {
+	struct diag one;
+	diag_clear(&one);
 	int t = lua_getfield(L, idx, field); /* stack: table */
-	int rc = 0;
 	if (t == LUA_TNIL)
 		goto done;
 	if (t != LUA_TTABLE) {
-		rc = diag_set(d, DIAG_INVALID, "field '%s' must be a table (got %s)", field,
-			      lua_typename(L, t));
+		diag_set(&one, DIAG_INVALID, "field '%s' must be a table (got %s)", field,
+			 lua_typename(L, t));
+		add_problem(pr, &one);
 		goto done;
 	}
-	lua_pushnil(L);			     /* stack: table, key */
-	while (rc == 0 && lua_next(L, -2)) { /* stack: table, key, value */
-		rc = entry(L, out, d);
+	struct diag bad[ENTRY_PROBLEMS_MAX];
+	int nbad = 0;
+	lua_pushnil(L);		     /* stack: table, key */
+	while (lua_next(L, -2)) { /* stack: table, key, value */
+		diag_clear(&one);
+		if (entry(L, out, &one) != 0 && nbad < ENTRY_PROBLEMS_MAX)
+			bad[nbad++] = one;
 		lua_pop(L, 1); /* stack: table, key */
 	}
-	if (rc != 0)
-		lua_pop(L, 1); /* the key left by the interrupted traversal */
+	qsort(bad, (size_t)nbad, sizeof(bad[0]), cmp_msg);
+	for (int i = 0; i < nbad; i++)
+		add_problem(pr, &bad[i]);
 done:
 	lua_pop(L, 1);
-	return rc;
 }
 
 /* forbid = {"reporting_chain", ...}: an array of constraint names. */
@@ -222,31 +264,51 @@ parse_candidates(lua_State *L, int idx, struct policy *out, struct diag *d)
 	return rc;
 }
 
-/* Reads the declaration at idx into out (zeroed by the caller). */
+/* Reads the declaration at idx into out (zeroed by the caller). Every field is
+ * checked: on -1, d holds all the problems, one per line, each naming its field. */
 static int
 parse_decl(lua_State *L, int idx, struct policy *out, struct diag *d)
 {
 	idx = lua_absindex(L, idx);
+	struct problems pr;
+	struct diag one;
+	diag_clear(&pr.all);
+	pr.n = 0;
 	int has[4];
 	for (int i = 0; i < 4; i++) {
-		has[i] = plugin_decl_field(L, idx, hook_fields[i], LUA_TFUNCTION, 0, d);
-		if (has[i] < 0)
-			return -1;
+		diag_clear(&one);
+		has[i] = plugin_decl_field(L, idx, hook_fields[i], LUA_TFUNCTION, 0, &one);
+		if (has[i] < 0) {
+			add_problem(&pr, &one);
+			has[i] = 0;
+		}
 	}
-	if (parse_method(L, idx, out, d) < 0 ||
-	    parse_table_field(L, idx, "forbid", out, d, forbid_entry) < 0 ||
-	    parse_table_field(L, idx, "require", out, d, require_entry) < 0 ||
-	    parse_table_field(L, idx, "weights", out, d, weight_entry) < 0 ||
-	    parse_candidates(L, idx, out, d) < 0)
-		return -1;
+	diag_clear(&one);
+	int method_ok = parse_method(L, idx, out, &one) == 0;
+	if (!method_ok)
+		add_problem(&pr, &one);
+	parse_table_field(L, idx, "forbid", out, &pr, forbid_entry);
+	parse_table_field(L, idx, "require", out, &pr, require_entry);
+	parse_table_field(L, idx, "weights", out, &pr, weight_entry);
+	diag_clear(&one);
+	if (parse_candidates(L, idx, out, &one) < 0)
+		add_problem(&pr, &one);
 	out->has_score = has[0];
 	out->has_capacity = has[1];
 	out->has_prefer_mentor = has[2];
 	out->has_prefer_mentee = has[3];
-	if (out->method != POLICY_STABLE && (has[2] || has[3]))
-		return diag_set(d, DIAG_INVALID, "field '%s' only applies to method = \"stable\"",
-				has[2] ? "prefer_mentor" : "prefer_mentee");
-	return 0;
+	/* Only when the method itself is valid: a misspelt method is its own problem. */
+	for (int i = 2; i < 4 && method_ok && out->method != POLICY_STABLE; i++) {
+		if (!has[i])
+			continue;
+		diag_set(&one, DIAG_INVALID, "field '%s' only applies to method = \"stable\"",
+			 hook_fields[i]);
+		add_problem(&pr, &one);
+	}
+	if (pr.n == 0)
+		return 0;
+	*d = pr.all;
+	return -1;
 }
 
 static int

@@ -149,10 +149,42 @@ expect_rc "multi json exit" 1
 expect_out "multi json" 'multi.lua:3: field '"'"'name'"'"' must be'
 expect_out "multi json all" 'multi.lua:7: unknown field'
 
+# A policy's own fields: every problem at once, in line order, each at its field's line.
+cat >"$D/pols.lua" <<'LUA'
+return tandem.policy{
+  name = "pols", version = "1.0.0", api = 1,
+  method = "greedy",
+  forbid = { "same_floor" },
+  weights = {
+    topic_fit = "high",
+  },
+  candidates = 0,
+}
+LUA
+( cd "$D" && "$TANDEM" plugins check pols.lua >"$OUT" 2>"$ERR" ); RC=$?
+expect_rc "policy fields exit" 1
+expect_err "policy method line" "tandem: pols.lua:3: field 'method' must be \"optimal\" or \"stable\" (got \"greedy\")"
+expect_err "policy forbid line" "pols.lua:4: field 'forbid': unknown constraint 'same_floor'"
+expect_err "policy weights line" "pols.lua:5: field 'weights'.topic_fit must be a finite number (got string)"
+expect_err "policy candidates line" "pols.lua:8: field 'candidates' must be an integer in 1..100000 (got 0)"
+if [ "$(grep -o 'pols.lua:[0-9]*' "$ERR" | tr '\n' ' ')" = "pols.lua:3 pols.lua:4 pols.lua:5 pols.lua:8 " ]; then
+  ok "policy fields order"; else fail "policy fields order" "$(cat "$ERR")"; fi
+# tandem.lua: every problem of a program{} at once, each at its field's line.
+CW=$(new_ws) || CW=""
+sed -i 's/^  starts = "2027-01-11",/  starts = "2027-01-32",/; s/^  policy = "digital_upskilling",/  policy = 7,/' "$CW/tandem.lua"
+L1=$(grep -n '^  starts = ' "$CW/tandem.lua" | cut -d: -f1)
+L2=$(grep -n '^  policy = 7' "$CW/tandem.lua" | cut -d: -f1)
+run "$TANDEM" -C "$CW" programs check
+expect_rc "config fields exit" 1
+expect_err "config starts line" "tandem.lua:$L1: program 'digital-2027': field 'starts': '2027-01-32' is not a date YYYY-MM-DD"
+expect_err "config policy line" "tandem.lua:$L2: program 'digital-2027': field 'policy' must be a string (got number)"
+if [ "$(grep -c 'tandem.lua:[0-9]*: program' "$ERR")" = 2 ]; then ok "config fields count"; else fail "config fields count" "$(cat "$ERR")"; fi
+
 # Small points. A string where tandem.lua needs a number is refused, with file:line and field.
 SW=$(new_ws) || SW=""
 sed -i 's/sessions_per_month = 2,/sessions_per_month = "1",/' "$SW/tandem.lua"
-SLINE=$(grep -n 'program {' "$SW/tandem.lua" | head -1 | cut -d: -f1)
+# The line of the field, not the `program {` line.
+SLINE=$(grep -n 'sessions_per_month = "1"' "$SW/tandem.lua" | head -1 | cut -d: -f1)
 run "$TANDEM" -C "$SW" programs list
 expect_rc "string sessions exit" 1
 expect_err "string sessions message" "tandem.lua:$SLINE: program 'digital-2027': field 'sessions_per_month' must be a whole number from 1 to 31 (got string)"

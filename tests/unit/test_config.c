@@ -141,6 +141,65 @@ test_errors_name_file_line_and_field(void **state)
 	expect_error("program { name = 'x' ", ":1: '}' expected");
 }
 
+/* All of a declaration's problems at once, one per line in line order, each at
+ * the line of its field (the declaration's line for one without a field). */
+static void
+test_all_problems_at_their_lines(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct diag d;
+	write_file("workspace { organization = 'x' }\n"                        /* 1 */
+		   "program {\n"                                               /* 2 */
+		   "  name = 'p',\n"                                           /* 3 */
+		   "  titel = 'P',\n"                                          /* 4 */
+		   "  starts = '2027-02-30',\n"                                /* 5 */
+		   "  topics = { 'a', 2 },\n"                                  /* 6 */
+		   "  time_commitment = { sessions_per_month = '2',\n"         /* 7 */
+		   "                      minutes_per_session = 999 },\n"      /* 8 */
+		   "  policy = 7,\n"                                           /* 9 */
+		   "}\n");
+	assert_int_equal(config_load(path, &cfg, &d), -1);
+	assert_int_equal(cfg.nprograms, 0);
+	const char *want[] = {
+	    ":4: program 'p': unknown field 'titel' (valid fields: name,",
+	    ":5: program 'p': field 'starts': '2027-02-30' is not a date YYYY-MM-DD",
+	    ":6: program 'p': field 'topics' item 2 must be a string (got number)",
+	    ":7: program 'p': field 'sessions_per_month' must be a whole number from 1 to 31 (got string)",
+	    ":8: program 'p': field 'minutes_per_session' must be a whole number from 1 to 480",
+	    ":9: program 'p': field 'policy' must be a string (got number)",
+	};
+	const char *at = d.msg;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const char *hit = strstr(at, want[i]);
+		if (hit == NULL)
+			fail_msg("message '%s' lacks '%s' (in this order)", d.msg, want[i]);
+		at = hit + 1;
+	}
+	int lines = 1;
+	for (const char *p = d.msg; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 6);
+	/* A field error in the second program is at its line too; a missing name is
+	 * at the declaration's line, with the other problems of that declaration. */
+	char want1[1024];
+	write_file("program { name = 'a' }\nprogram {\n  starts = 'soon',\n}\n");
+	assert_int_equal(config_load(path, &cfg, &d), -1);
+	snprintf(want1, sizeof(want1),
+		 "%s:2: program: field 'name' is required and must be a string\n"
+		 "%s:3: program: field 'starts': 'soon' is not a date YYYY-MM-DD",
+		 path, path);
+	assert_string_equal(d.msg, want1);
+	/* workspace{} likewise. */
+	write_file("workspace {\n  organization = 1,\n  timezone = 'Mars/Olympus',\n}\n");
+	assert_int_equal(config_load(path, &cfg, &d), -1);
+	snprintf(want1, sizeof(want1),
+		 "%s:2: workspace: field 'organization' must be a string (got number)\n"
+		 "%s:3: workspace: field 'timezone': 'Mars/Olympus' is not an IANA time zone",
+		 path, path);
+	assert_string_equal(d.msg, want1);
+}
+
 static void
 test_sandbox_applies(void **state)
 {
@@ -251,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_in_process),
 		cmocka_unit_test(test_defaults_and_computed_values),
 		cmocka_unit_test(test_errors_name_file_line_and_field),
+		cmocka_unit_test(test_all_problems_at_their_lines),
 		cmocka_unit_test(test_sandbox_applies),
 		cmocka_unit_test(test_hang_in_c_is_killed),
 		cmocka_unit_test(test_metatables_never_run),

@@ -57,6 +57,64 @@ test_validation_errors(void **state)
 	assert_non_null(strstr(m, "colour"));
 }
 
+/* The lines of m that start with "bad.lua:N: ", as "N N N " (the line numbers in order). */
+static void
+line_numbers(const char *m, char *out, size_t size)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (const char *p = m; (p = strstr(p, "bad.lua:")) != NULL; p++)
+		len += (size_t)snprintf(out + len, len < size ? size - len : 0, "%d ", atoi(p + 8));
+}
+
+/* Every problem of the policy-specific fields at once, one per line, in line order,
+ * each at its field's line; the common fields' problems among them. */
+static void
+test_all_problems_at_once(void **state)
+{
+	(void)state;
+	const char *m = load_error("return tandem.policy{\n"               /* 1 */
+				   "  name = 'x', version = '1.0', api = 1,\n" /* 2 */
+				   "  candidates = 0,\n"                      /* 3 */
+				   "  weights = {\n"                          /* 4 */
+				   "    topic_fitt = 1,\n"                    /* 5 */
+				   "    level_gap = 'big',\n"                 /* 6 */
+				   "  },\n"                                   /* 7 */
+				   "  method = 'greedy',\n"                   /* 8 */
+				   "  forbid = { 'same_floor', 'same_desk' },\n" /* 9 */
+				   "  score = 3,\n"                           /* 10 */
+				   "}\n");
+	char lines[128];
+	line_numbers(m, lines, sizeof(lines));
+	assert_string_equal(lines, "2 3 4 4 8 9 9 10 ");
+	assert_non_null(strstr(m, "bad.lua:2: field 'version' must look like"));
+	assert_non_null(strstr(m, "bad.lua:3: field 'candidates' must be an integer"));
+	assert_non_null(strstr(m, "bad.lua:4: field 'weights'.level_gap must be a finite number"));
+	assert_non_null(strstr(m, "bad.lua:4: field 'weights': unknown feature 'topic_fitt'"));
+	assert_non_null(strstr(m, "bad.lua:8: field 'method' must be \"optimal\" or \"stable\""));
+	assert_non_null(strstr(m, "bad.lua:9: field 'forbid': unknown constraint 'same_desk' (valid: "));
+	/* The valid names are listed once per declaration. */
+	assert_non_null(strstr(m, "bad.lua:9: field 'forbid': unknown constraint 'same_floor'\n"));
+	assert_non_null(strstr(m, "bad.lua:10: field 'score' must be a function (got number)"));
+	/* Both stable-only hooks are named, not only the first. */
+	m = load_error(HEAD "prefer_mentor = function() return 1 end,\n"
+			    "prefer_mentee = function() return 1 end }");
+	assert_non_null(strstr(m, "field 'prefer_mentor' only applies"));
+	assert_non_null(strstr(m, "field 'prefer_mentee' only applies"));
+	/* More problems than a message holds: whole lines only, in line order. */
+	char body[4096];
+	size_t len = (size_t)snprintf(body, sizeof(body), "%s", HEAD);
+	for (int i = 0; i < 40; i++)
+		len += (size_t)snprintf(body + len, sizeof(body) - len, "w%02d = 1,\n", i);
+	snprintf(body + len, sizeof(body) - len, "}");
+	m = load_error(body);
+	assert_true(strlen(m) < DIAG_MSG_MAX - 1);
+	const char *last = strrchr(m, '\n');
+	assert_non_null(last);
+	assert_non_null(strstr(last, "in a policy declaration (valid fields: "));
+	assert_int_equal(m[strlen(m) - 1], ')');
+}
+
 static void
 test_valid_declaration(void **state)
 {
@@ -106,6 +164,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_validation_errors),
+	    cmocka_unit_test(test_all_problems_at_once),
 	    cmocka_unit_test(test_valid_declaration),
 	    cmocka_unit_test(test_builtin_policies_load),
 	};
