@@ -105,6 +105,39 @@ push_match(lua_State *L)
 	shape_push_match(L, &m);
 }
 
+/* A cadence's pair: the synthetic match, active since the program started. */
+static void
+push_pair(lua_State *L)
+{
+	static const struct shape_match m = {.id = 1, .program = "pilot", .status = "active",
+					     .created_at = "2026-01-12T10:00:00Z", .score = 0.82};
+	static const struct shape_pair p = {
+		.match = &m, .zone = "Europe/Paris",
+		.topics = "[\"generative_ai\",\"social_media\"]",
+		.activated_at = "2026-01-12T10:00:00Z", .activated = 1768212000,
+		.starts_on = "2026-01-12", .ends_on = "2026-06-30", .duration_min = 45};
+	push_mentor(L);
+	push_mentee(L);
+	shape_push_pair(L, &p);
+}
+
+/* A cadence's history: one session held a week before the ctx's now, one missed the day before. */
+static void
+push_history(lua_State *L)
+{
+	static const struct shape_session s[] = {
+		{.id = 1, .start = 1767607200, .starts_at = "2026-01-05T10:00:00Z",
+		 .status = "held", .topic = "generative_ai", .duration_min = 45},
+		{.id = 2, .start = 1768125600, .starts_at = "2026-01-11T10:00:00Z",
+		 .status = "missed", .topic = "social_media", .duration_min = 45},
+	};
+	lua_createtable(L, 2, 0);
+	for (int i = 0; i < 2; i++) {
+		shape_push_session(L, &s[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+}
+
 static void
 push_ctx(lua_State *L)
 {
@@ -182,9 +215,16 @@ build_args(lua_State *L)
 		}
 		break;
 	case PLUGIN_CADENCE:
-		if (strcmp(hook, "plan") == 0)
-			push_match(L);
+		if (strcmp(hook, "plan") == 0) {
+			push_pair(L);
+			push_history(L);
+		}
 		push_ctx(L);
+		/* A cadence plans up to a horizon: eight weeks after now. */
+		lua_pushinteger(L, 1768212000 + 56 * 86400);
+		lua_setfield(L, -2, "horizon");
+		lua_pushliteral(L, "2026-03-09T10:00:00Z");
+		lua_setfield(L, -2, "horizon_iso");
 		break;
 	case PLUGIN_REWARD:
 		if (strcmp(hook, "grant") == 0)

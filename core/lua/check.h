@@ -6,14 +6,14 @@
  * arguments built for its kind and name:
  *   policy  capacity(mentor); score, prefer_mentor, prefer_mentee and any other
  *           function: (mentor, mentee, features);
- *   cadence plan(match, ctx)      reward grant(event, ctx)
+ *   cadence plan(pair, history, ctx)  reward grant(event, ctx)
  *   report  build(q, ctx)         job    run(ctx)
  *   any other hook of those kinds: (ctx).
  * The mentor and mentee are person tables built by lua/shape, exactly as a real
  * run builds them (id is the external id; docs/plugin-api.md, "What hooks
  * receive"); the features table holds every feature name given to
- * plugin_check_run with a value in [0, 1]; match/event/ctx/q are
- * documented there too.
+ * plugin_check_run with a value in [0, 1]; match/pair/history/event/ctx/q
+ * are documented there too (a cadence's ctx also has horizon and horizon_iso).
  *
  * Each call is an operation in the plugin's worker (plugin_exec) under the
  * plugin's per-call limits, so a hook that hangs in C is killed at its deadline.

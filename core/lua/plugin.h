@@ -129,6 +129,13 @@ int plugin_decl_field(lua_State *L, int idx, const char *name, int type, int req
 		      struct diag *d);
 
 /*
+ * Checks the text of a cadence's rule as the cadence validator does: a calendar
+ * recurrence rule (FREQ=DAILY|WEEKLY|MONTHLY) that time/rrule accepts. 0, or -1
+ * with "field 'rule': ..." (the planner uses it for the rules a plan returns).
+ */
+int plugin_cadence_rule_check(const char *text, struct diag *d);
+
+/*
  * Validates the table at idx as a `kind` declaration (common fields, then the
  * kind's validator); 0 or -1 with a diag naming the field. Every check runs: the
  * diag holds ALL the declaration's problems, one per line, each naming its field

@@ -8,6 +8,8 @@
  */
 #include "lua/plugin.h"
 
+#include "lua/cadence_out.h"
+
 #include <ctype.h>
 #include <lauxlib.h>
 #include <stdio.h>
@@ -83,6 +85,33 @@ plugin_decl_add_error(struct diag *all, int *n, const struct diag *one)
 	snprintf(all->msg + len, sizeof(all->msg) - len, "%s%s", len ? "\n" : "", one->msg);
 }
 
+static int int_field(lua_State *L, int idx, const char *label, const char *name, lua_Integer *out,
+		     struct diag *d);
+
+/*
+ * A cadence's rule: a calendar rule (FREQ=DAILY, WEEKLY or MONTHLY), not the
+ * jobs' "every N hours" form nor a MINUTELY/HOURLY rule, which would plan a
+ * session every few minutes; then whatever rrule_parse refuses.
+ */
+int
+plugin_cadence_rule_check(const char *text, struct diag *d)
+{
+	const char *f = strstr(text, "FREQ=");
+	int calendar = f != NULL && (f == text || f[-1] == ';') &&
+		       (strncmp(f + 5, "DAILY", 5) == 0 || strncmp(f + 5, "WEEKLY", 6) == 0 ||
+			strncmp(f + 5, "MONTHLY", 7) == 0);
+	if (calendar) {
+		char c = f[5] == 'D' ? f[10] : f[5] == 'W' ? f[11] : f[12];
+		calendar = c == '\0' || c == ';';
+	}
+	if (!calendar)
+		return diag_set(d, DIAG_INVALID,
+				"field 'rule': \"%.80s\" is not a session rule (want FREQ=DAILY, "
+				"WEEKLY or MONTHLY, e.g. \"FREQ=WEEKLY;INTERVAL=2\")",
+				text);
+	return 0;
+}
+
 /* Provisional built-in validators: the hooks each kind needs, nothing more yet. Each
  * checks every field it knows and reports all problems (one per line). */
 static int
@@ -102,12 +131,71 @@ validate_fields(lua_State *L, int idx, const char *const *names, const int *type
 	return n > 0 ? -1 : 0;
 }
 
+/*
+ * A cadence: `rule` (an RRULE of the calendar kind, checked by rrule_parse so a
+ * rule the planner would refuse is refused here, at the declaration),
+ * `duration_min` (1..1440, the sessions table's bound), `zone` (whose zone the
+ * rule's wall times are in) and `plan` (a hook); at least one of rule and plan.
+ */
+static int
+check_cadence_rule(lua_State *L, int idx, struct diag *d)
+{
+	int rc = plugin_decl_field(L, idx, "rule", LUA_TSTRING, 0, d);
+	if (rc <= 0)
+		return rc;
+	lua_pushliteral(L, "rule");
+	lua_rawget(L, idx);
+	const char *text = lua_tostring(L, -1);
+	rc = plugin_cadence_rule_check(text, d);
+	lua_pop(L, 1);
+	return rc < 0 ? -1 : 1;
+}
+
 static int
 validate_cadence(lua_State *L, int idx, struct diag *d)
 {
-	static const char *const names[] = {"plan", NULL};
-	static const int types[] = {LUA_TFUNCTION}, req[] = {1};
-	return validate_fields(L, idx, names, types, req, d);
+	struct diag all, one;
+	diag_clear(&all);
+	int n = 0, has_rule, has_plan;
+	diag_clear(&one);
+	if ((has_rule = check_cadence_rule(L, idx, &one)) < 0)
+		add_error(&all, &n, &one);
+	diag_clear(&one);
+	if ((has_plan = plugin_decl_field(L, idx, "plan", LUA_TFUNCTION, 0, &one)) < 0)
+		add_error(&all, &n, &one);
+	lua_Integer dur = 0;
+	diag_clear(&one);
+	int rc = int_field(L, idx, "duration_min", "duration_min", &dur, &one);
+	if (rc == 1 && (dur < 1 || dur > 1440))
+		rc = diag_set(&one, DIAG_INVALID,
+			      "field 'duration_min' must be between 1 and 1440 minutes (got %lld)",
+			      (long long)dur);
+	if (rc < 0)
+		add_error(&all, &n, &one);
+	diag_clear(&one);
+	rc = plugin_decl_field(L, idx, "zone", LUA_TSTRING, 0, &one);
+	if (rc == 1) {
+		lua_pushliteral(L, "zone");
+		lua_rawget(L, idx);
+		const char *z = lua_tostring(L, -1);
+		if (strcmp(z, "mentee") != 0 && strcmp(z, "mentor") != 0 && strcmp(z, "pair") != 0)
+			rc = diag_set(&one, DIAG_INVALID,
+				      "field 'zone' must be \"mentee\", \"mentor\" or \"pair\" (got "
+				      "\"%.64s\")",
+				      z);
+		lua_pop(L, 1);
+	}
+	if (rc < 0)
+		add_error(&all, &n, &one);
+	if (has_rule == 0 && has_plan == 0) {
+		diag_set(&one, DIAG_INVALID,
+			 "a cadence needs a field 'rule' (a recurrence rule such as "
+			 "\"FREQ=WEEKLY;INTERVAL=2\") or a field 'plan' (a function), or both");
+		add_error(&all, &n, &one);
+	}
+	if (n > 0)
+		*d = all;
+	return n > 0 ? -1 : 0;
 }
 
 static int
@@ -144,7 +232,7 @@ validate_job(lua_State *L, int idx, struct diag *d)
 	return validate_fields(L, idx, names, types, req, d);
 }
 
-static const char *const cadence_fields[] = {"plan", NULL};
+static const char *const cadence_fields[] = {"rule", "duration_min", "zone", "plan", NULL};
 static const char *const reward_fields[] = {"on", "grant", NULL};
 static const char *const report_fields[] = {"title", "build", NULL};
 static const char *const job_fields[] = {"schedule", "run", NULL};
@@ -153,7 +241,7 @@ static const char *const job_fields[] = {"schedule", "run", NULL};
  * module's operations. Constant: the registry a caller changes is its own copy. */
 static const struct plugin_kind_ops builtin_kinds[PLUGIN_KIND_COUNT] = {
 	[PLUGIN_POLICY] = {NULL, NULL, NULL},
-	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence, NULL},
+	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence, cadence_out_check},
 	[PLUGIN_REWARD] = {reward_fields, validate_reward, NULL},
 	[PLUGIN_REPORT] = {report_fields, validate_report, NULL},
 	[PLUGIN_JOB] = {job_fields, validate_job, NULL},

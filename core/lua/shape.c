@@ -207,3 +207,35 @@ shape_push_match(lua_State *L, const struct shape_match *m)
 	lua_setfield(L, -3, "mentee");
 	lua_setfield(L, -2, "mentor");
 }
+
+void
+shape_push_pair(lua_State *L, const struct shape_pair *p)
+{
+	shape_push_match(L, p->match); /* stack: pair */
+	set_str(L, "zone", p->zone);
+	set_json_field(L, "topics", p->topics, NULL, 1);
+	if (p->activated_at != NULL && p->activated_at[0]) {
+		set_str(L, "activated_at", p->activated_at);
+		lua_pushinteger(L, (lua_Integer)p->activated);
+		lua_setfield(L, -2, "activated");
+	}
+	set_str(L, "starts_on", p->starts_on);
+	set_str(L, "ends_on", p->ends_on);
+	lua_pushinteger(L, p->duration_min);
+	lua_setfield(L, -2, "duration_min");
+}
+
+void
+shape_push_session(lua_State *L, const struct shape_session *s)
+{
+	lua_createtable(L, 0, 6);
+	lua_pushinteger(L, (lua_Integer)s->id);
+	lua_setfield(L, -2, "id");
+	lua_pushinteger(L, (lua_Integer)s->start);
+	lua_setfield(L, -2, "start");
+	set_str(L, "starts_at", s->starts_at);
+	lua_pushinteger(L, s->duration_min);
+	lua_setfield(L, -2, "duration_min");
+	set_str(L, "status", s->status);
+	set_str(L, "topic", s->topic);
+}

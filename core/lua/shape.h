@@ -12,14 +12,20 @@
  * topics_wanted (the enrollment's, or the person's when empty), availability
  * (arrays of strings), attributes (the person's merged with the enrollment's;
  * the enrollment wins). A match table: id, program, status, score, created_at,
- * mentor, mentee (member tables).
+ * mentor, mentee (member tables). A pair table (a cadence's first argument) is a
+ * match table plus zone (the zone the cadence's wall times are in), topics (the
+ * pair's shared topics), activated_at (ISO UTC) and activated (epoch seconds;
+ * both absent before activation), starts_on and ends_on (the program's dates,
+ * absent when open) and duration_min (the session length the program asks for).
+ * A session table (a cadence's history): id, start (epoch seconds), starts_at
+ * (ISO UTC), duration_min, status, topic (absent when none).
  *
  * Callers hand the values as the store keeps them: strings, and JSON text for
  * lists and attributes (arrays of plain strings are read without a JSON parser:
  * building the person tables is part of every run).
  *
- * Who calls it: program/score (the worker's person tables), lua/check (plugins
- * check). Pushes run Lua allocations: call inside a protected call.
+ * Who calls it: program/score (the worker's person tables), sched/cadence (a
+ * cadence's pair and history), lua/check (plugins check). Pushes run Lua allocations: call inside a protected call.
  */
 #ifndef TANDEM_LUA_SHAPE_H
 #define TANDEM_LUA_SHAPE_H
@@ -56,5 +62,30 @@ void shape_push_member(lua_State *L, const struct shape_person *p, const struct 
 /* Pushes a match table whose mentor and mentee are the member tables below it on the
  * stack (mentor, then mentee, both popped). stack: -2 +1 */
 void shape_push_match(lua_State *L, const struct shape_match *m);
+
+/* A pair's own fields beside its match's; strings NULL or "" are absent. */
+struct shape_pair {
+	const struct shape_match *match;
+	const char *zone;
+	const char *topics; /* JSON array of strings */
+	const char *activated_at;
+	int64_t activated; /* epoch seconds; meaningful when activated_at is set */
+	const char *starts_on, *ends_on;
+	int duration_min;
+};
+
+/* Pushes a pair table (a match table with the pair's fields) whose mentor and mentee
+ * are the member tables below it on the stack (both popped). stack: -2 +1 */
+void shape_push_pair(lua_State *L, const struct shape_pair *p);
+
+struct shape_session {
+	int64_t id;
+	int64_t start;
+	const char *starts_at, *status, *topic;
+	int duration_min;
+};
+
+/* Pushes a session table. stack: +1 */
+void shape_push_session(lua_State *L, const struct shape_session *s);
 
 #endif

@@ -67,15 +67,16 @@ PW=$(new_ws) || PW=""
 run "$TANDEM" -C "$PW" programs check
 expect_rc "template check exit" 0
 expect_out "template check" "1 program checked"
-if grep -q '^ *cadence *=' "$PW/tandem.lua"; then fail "template cadence" "still set"; else ok "template cadence"; fi
+# The template names the built-in biweekly cadence, which programs check finds.
+if grep -q '^  cadence = "biweekly",' "$PW/tandem.lua"; then ok "template cadence"; else fail "template cadence" "not set to biweekly"; fi
 LINE=$(grep -n '^  policy = ' "$PW/tandem.lua" | cut -d: -f1)
-sed -i 's/^  policy = "digital_upskilling",/  policy = "nope",/; s/^  -- cadence = "biweekly",/  cadence = "biweekly",/' "$PW/tandem.lua"
+sed -i 's/^  policy = "digital_upskilling",/  policy = "nope",/; s/^  cadence = "biweekly",/  cadence = "fortnightly",/' "$PW/tandem.lua"
 CLINE=$(grep -n '^  cadence = ' "$PW/tandem.lua" | cut -d: -f1)
 run "$TANDEM" -C "$PW" programs check
 expect_rc "missing plugins exit" 1
 expect_err "missing policy line" "tandem.lua:$LINE: program 'digital-2027': field 'policy': no policy named 'nope'"
 expect_err "missing policy hint" "(write one with \`tandem plugins new policy nope\`)"
-expect_err "missing cadence line" "tandem.lua:$CLINE: program 'digital-2027': field 'cadence': no cadence named 'biweekly'"
+expect_err "missing cadence line" "tandem.lua:$CLINE: program 'digital-2027': field 'cadence': no cadence named 'fortnightly'"
 run "$TANDEM" -C "$PW" programs check nosuch
 expect_rc "check unknown program" 1
 expect_err "check unknown program message" "no program named 'nosuch'"
@@ -99,7 +100,7 @@ run "$TANDEM" -C "$PW" match run --program digital-2027 --dry-run --policy recip
 expect_rc "match run --policy override exit" 0
 sed -i 's/^  policy = "nope",/  policy = "digital_upskilling",/' "$PW/tandem.lua"
 # With the cadence written, everything is found.
-run "$TANDEM" -C "$PW" plugins new cadence biweekly
+run "$TANDEM" -C "$PW" plugins new cadence fortnightly
 run "$TANDEM" -C "$PW" programs check digital-2027
 expect_rc "fixed check exit" 0
 

@@ -1,11 +1,12 @@
--- Fixture: a cadence plugin that plans a session every two weeks, in the mentee's zone.
+-- Fixture: a cadence plugin that plans a first session a week after activation, then a
+-- rule segment every two weeks, in the pair's zone.
 return tandem.cadence{
   name = "biweekly", version = "0.1.0", api = 1,
-  plan = function(match, ctx)
-    local first = tandem.time.add(ctx.now, 7, "days", match.mentee.timezone)
+  plan = function(pair, history, ctx)
+    local first = tandem.time.add(pair.activated or ctx.now, 7, "days", pair.zone)
     return {
-      { starts_at = tandem.time.format(first), duration_min = 45 },
-      { starts_at = tandem.time.format(tandem.time.add(first, 2, "weeks", match.mentee.timezone)), duration_min = 45 },
+      { start = first, duration = 45 },
+      { rule = "FREQ=WEEKLY;INTERVAL=2", from = tandem.time.add(first, 2, "weeks", pair.zone) },
     }
   end,
 }

@@ -134,7 +134,7 @@ test_declaration_errors(void **state)
 	expect_load_error("e11.lua", "return tandem.cadence('x')",
 			  "e11.lua:1: bad argument #1 to 'cadence' (table expected, got string)");
 	expect_load_error("e12.lua", "return tandem.cadence{name='x', version='1.0.0', api=1, plan=print, zz=1, aa=2}",
-			  "unknown field 'aa' in a cadence declaration (valid fields: name, version, api, description, limits, plan)");
+			  "unknown field 'aa' in a cadence declaration (valid fields: name, version, api, description, limits, rule, duration_min, zone, plan)");
 }
 
 static const char *const custom_fields[] = {"weights", "score", NULL};

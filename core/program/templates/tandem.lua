@@ -37,9 +37,11 @@ program {
   time_commitment = { sessions_per_month = 2, minutes_per_session = 45 },
   -- Matching policy (a file in policies/ or a built-in name).
   policy = "digital_upskilling",
-  -- Session cadence: the name of a cadence plugin in plugins/cadences/. No
-  -- cadence ships with tandem; write one with `tandem plugins new cadence
-  -- biweekly`, then uncomment this line. `tandem programs check` says when a
-  -- policy or cadence named here does not exist.
-  -- cadence = "biweekly",
+  -- Session cadence: a built-in (weekly, biweekly, monthly, taper: weekly for
+  -- four weeks then biweekly, after_miss: biweekly but a week after a missed
+  -- session) or a plugin of your own in plugins/cadences/ (`tandem plugins new
+  -- cadence NAME`). Unset: derived from sessions_per_month (1 monthly, 2
+  -- biweekly, 4 weekly). `tandem programs check` says when a policy or cadence
+  -- named here does not exist.
+  cadence = "biweekly",
 }
