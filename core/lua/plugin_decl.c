@@ -159,10 +159,10 @@ validate_cadence(lua_State *L, int idx, struct diag *d)
 	int n = 0, has_rule, has_plan;
 	diag_clear(&one);
 	if ((has_rule = check_cadence_rule(L, idx, &one)) < 0)
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if ((has_plan = plugin_decl_field(L, idx, "plan", LUA_TFUNCTION, 0, &one)) < 0)
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	lua_Integer dur = 0;
 	diag_clear(&one);
 	int rc = int_field(L, idx, "duration_min", "duration_min", &dur, &one);
@@ -171,7 +171,7 @@ validate_cadence(lua_State *L, int idx, struct diag *d)
 			      "field 'duration_min' must be between 1 and 1440 minutes (got %lld)",
 			      (long long)dur);
 	if (rc < 0)
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	rc = plugin_decl_field(L, idx, "zone", LUA_TSTRING, 0, &one);
 	if (rc == 1) {
@@ -186,12 +186,12 @@ validate_cadence(lua_State *L, int idx, struct diag *d)
 		lua_pop(L, 1);
 	}
 	if (rc < 0)
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	if (has_rule == 0 && has_plan == 0) {
 		diag_set(&one, DIAG_INVALID,
 			 "a cadence needs a field 'rule' (a recurrence rule such as "
 			 "\"FREQ=WEEKLY;INTERVAL=2\") or a field 'plan' (a function), or both");
-		add_error(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	}
 	if (n > 0)
 		*d = all;
