@@ -206,6 +206,62 @@ get_list(lua_State *L, int idx, struct decl_errs *e, const char *field, char ***
 	lua_pop(L, 1);
 }
 
+/*
+ * `topics`: a list whose items are names, or { name = "x", questions = { "...", ... } }
+ * tables (sched/session's agenda suggests the questions). Fills p->topics with the
+ * names and p->topic_questions with each one's questions; problems are reported as
+ * get_list's are, those inside a table naming the item.
+ */
+static void
+get_topics(lua_State *L, int idx, struct decl_errs *e, struct config_program *p)
+{
+	static const char *const topic_fields[] = {"name", "questions", NULL};
+	raw_field(L, idx, "topics"); /* stack: ..., topics */
+	lua_Integer len = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
+	if (!lua_istable(L, -1) || len > 10000) {
+		if (len > 10000)
+			decl_problem(e, "field 'topics' has too many items");
+		else if (!lua_isnil(L, -1))
+			decl_problem(e, "field 'topics' must be a list of strings or { name =, "
+					"questions = {...} } tables (got %s)",
+				     luaL_typename(L, -1));
+		lua_pop(L, 1);
+		return;
+	}
+	p->topics = calloc((size_t)len + 1, sizeof(char *));
+	p->topic_questions = calloc((size_t)len + 1, sizeof(*p->topic_questions));
+	if (p->topics == NULL || p->topic_questions == NULL)
+		luaL_error(L, "out of memory");
+	int bad = 0;
+	for (lua_Integer i = 1; i <= len; i++) {
+		lua_rawgeti(L, -1, i); /* stack: ..., topics, item */
+		int t = lua_gettop(L);
+		if (lua_type(L, t) == LUA_TSTRING) {
+			p->topics[p->ntopics++] = xstrdup(L, lua_tostring(L, t));
+		} else if (lua_istable(L, t)) {
+			char item[200];
+			const char *what = e->what;
+			snprintf(item, sizeof(item), "%s: field 'topics' item %d", what, (int)i);
+			e->what = item;
+			check_fields(L, t, e, topic_fields);
+			if (raw_field(L, t, "name") == LUA_TSTRING) { /* stack: ..., item, name */
+				struct config_topic_questions *q = &p->topic_questions[p->ntopics];
+				p->topics[p->ntopics++] = xstrdup(L, lua_tostring(L, -1));
+				get_list(L, t, e, "questions", &q->questions, &q->n);
+			} else {
+				decl_problem(e, "needs a string 'name'");
+			}
+			e->what = what;
+		} else if (bad++ < 3) {
+			decl_problem(e, "field 'topics' item %d must be a string or a table { name =, "
+					"questions = {...} } (got %s)",
+				     (int)i, luaL_typename(L, t));
+		}
+		lua_settop(L, t - 1);
+	}
+	lua_pop(L, 1);
+}
+
 static struct config *
 upvalue_config(lua_State *L)
 {
@@ -304,7 +360,7 @@ l_program(lua_State *L)
 	get_string(L, 1, &e, "policy", &P->policy);
 	get_string(L, 1, &e, "cadence", &P->cadence);
 	get_list(L, 1, &e, "goals", &P->goals, &P->ngoals);
-	get_list(L, 1, &e, "topics", &P->topics, &P->ntopics);
+	get_topics(L, 1, &e, P);
 	int starts_ok = P->starts != NULL && tz_date_valid(P->starts);
 	int ends_ok = P->ends != NULL && tz_date_valid(P->ends);
 	if (P->starts != NULL && !starts_ok)
@@ -350,6 +406,9 @@ config_fini(struct config *cfg)
 		free(p->policy);
 		free(p->cadence);
 		free_list(p->goals, p->ngoals);
+		for (int t = 0; p->topic_questions && t < p->ntopics; t++)
+			free_list(p->topic_questions[t].questions, p->topic_questions[t].n);
+		free(p->topic_questions);
 		free_list(p->topics, p->ntopics);
 	}
 	free(cfg->programs);
@@ -447,6 +506,10 @@ config_encode(const struct config *cfg, struct buf *b, struct diag *d)
 		    put_int(b, p->minutes_per_session, d) || put_str(b, p->policy, d) ||
 		    put_str(b, p->cadence, d) || put_int(b, p->line, d))
 			return -1;
+		for (int t = 0; t < p->ntopics; t++)
+			if (put_list(b, p->topic_questions ? p->topic_questions[t].questions : NULL,
+				     p->topic_questions ? p->topic_questions[t].n : 0, d))
+				return -1;
 	}
 	return 0;
 }
@@ -540,6 +603,10 @@ config_decode(const char *data, size_t len, struct config *cfg, struct diag *d)
 			p->cadence = get_str(&r);
 			p->line = get_int(&r);
 			r.bad |= p->name == NULL;
+			p->topic_questions = calloc((size_t)p->ntopics + 1, sizeof(*p->topic_questions));
+			r.bad |= p->topic_questions == NULL;
+			for (int t = 0; t < p->ntopics && !r.bad; t++)
+				p->topic_questions[t].questions = get_strs(&r, &p->topic_questions[t].n);
 		}
 	} else {
 		r.bad = 1;

@@ -23,6 +23,12 @@
 
 struct store;
 
+/* The suggested questions of one topic: `topics` entries may be { name =, questions = {...} }. */
+struct config_topic_questions {
+	char **questions;
+	int n;
+};
+
 struct config_program {
 	char *name;        /* required, [a-z0-9_-]+ */
 	char *title;
@@ -31,8 +37,9 @@ struct config_program {
 	char *ends;        /* YYYY-MM-DD or NULL, not before starts */
 	char **goals;
 	int ngoals;
-	char **topics;
+	char **topics;     /* the topic library's names */
 	int ntopics;
+	struct config_topic_questions *topic_questions; /* ntopics entries (n 0: none), or NULL */
 	int sessions_per_month;  /* 0 = not set */
 	int minutes_per_session; /* 0 = not set */
 	char *policy;      /* matching policy name or path, or NULL */
