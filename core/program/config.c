@@ -253,8 +253,8 @@ get_topics(lua_State *L, int idx, struct decl_errs *e, struct config_program *p)
 			}
 			e->what = what;
 		} else if (bad++ < 3) {
-			decl_problem(e, "field 'topics' item %d must be a string or a table { name =, "
-					"questions = {...} } (got %s)",
+			decl_problem(e, "field 'topics' item %d must be a string (got %s), or a table "
+					"{ name =, questions = {...} }",
 				     (int)i, luaL_typename(L, t));
 		}
 		lua_settop(L, t - 1);

@@ -439,8 +439,9 @@ test_config_topic_questions(void **state)
 	fputs("program { name = 'p',\n  topics = { { name = 'x', questions = { 1 } } } }\n", f);
 	fclose(f);
 	assert_int_equal(config_load(path, &cfg, &d), -1);
-	assert_non_null(strstr(d.msg, "program 'p': topic 1: field 'questions' item 1 must be a "
-				      "string"));
+	assert_non_null(
+	    strstr(d.msg, "program 'p': field 'topics' item 1: field 'questions' item 1 must be a "
+			  "string"));
 	f = fopen(path, "w");
 	fputs("program { name = 'p', topics = { { title = 'x' } } }\n", f);
 	fclose(f);
@@ -450,7 +451,8 @@ test_config_topic_questions(void **state)
 	fputs("program { name = 'p', topics = { 3 } }\n", f);
 	fclose(f);
 	assert_int_equal(config_load(path, &cfg, &d), -1);
-	assert_non_null(strstr(d.msg, "field 'topics' item 1 must be a string or a table"));
+	assert_non_null(
+	    strstr(d.msg, "field 'topics' item 1 must be a string (got number), or a table"));
 }
 
 static void
