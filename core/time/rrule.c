@@ -831,7 +831,8 @@ rrule_expand(const struct rrule *r, const struct cal_time *dtstart, const char *
 		free(x.out);
 		return -1;
 	}
-	qsort(x.out, x.n, sizeof(*x.out), cmp_time);
+	if (x.n > 1)
+		qsort(x.out, x.n, sizeof(*x.out), cmp_time);
 	size_t k = 0;
 	for (size_t i = 0; i < x.n; i++)
 		if (k == 0 || x.out[i] != x.out[k - 1])
