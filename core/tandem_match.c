@@ -408,7 +408,7 @@ tandem_match_run(struct tandem *t, const char *program, struct tandem_policy *po
 		 * the program's `policy` in tandem.lua (errors at its line) and owns it. */
 		int rc = policy ? match_run_solve_with(&x, policy->pol, &mr, &d)
 				: match_run_solve(&x, NULL, &mr, &d);
-		if (rc == 0 && (dry || match_run_store(&x, &mr, t->actor, &d) == 0))
+		if (rc == 0 && (dry || match_run_store(&x, &mr, t->actor, 1, &d) == 0))
 			r = run_build(&mr, (flags & TANDEM_MATCH_EXPLAIN) != 0, dry, &d);
 		match_run_fini(&mr);
 	}

@@ -25,7 +25,7 @@ match_usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: tandem match run --program P [--policy NAME|FILE] [--dry-run] [--explain] "
-	    "[--json]\n"
+	    "[--replace] [--json]\n"
 	    "       tandem match list --program P [--status S] [--json]\n"
 	    "       tandem match export --program P --format csv|json [--status S] [--out FILE]\n"
 	    "       tandem match approve ID... | --run RUN | --all --program P [--json]\n"
@@ -40,7 +40,10 @@ match_usage(FILE *out)
 	    "  run      match the program's enrolled, consenting people with a policy and store\n"
 	    "           the result as proposals (replacing unreviewed ones); pinned and\n"
 	    "           approved matches are kept. --dry-run prints instead of writing;\n"
-	    "           --explain adds each pair's feature contributions.\n"
+	    "           --explain adds each pair's feature contributions. A run whose\n"
+	    "           policy allows no pair, or that proposes fewer than half of the\n"
+	    "           unreviewed proposals, exits 1 and leaves them in place, naming the\n"
+	    "           constraints that removed the pairs; --replace stores it anyway.\n"
 	    "  list     the program's matches (status: proposed, approved, rejected, active, "
 	    "ended;\n"
 	    "           superseded = replaced by a later run, shown only with --status), with\n"
@@ -74,7 +77,8 @@ cmd_match_opts(const char *cmd, int argc, char **argv, struct mopts *m, const ch
 	    {"program", required_argument, NULL, 'p'}, {"policy", required_argument, NULL, 'P'},
 	    {"status", required_argument, NULL, 's'},  {"reason", required_argument, NULL, 'r'},
 	    {"dry-run", no_argument, NULL, 'n'},       {"explain", no_argument, NULL, 'e'},
-	    {"json", no_argument, NULL, 'j'},	       {NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},	       {"replace", no_argument, NULL, 'x'},
+	    {NULL, 0, NULL, 0},
 	};
 	memset(m, 0, sizeof(*m));
 	int ch;
@@ -111,6 +115,9 @@ cmd_match_opts(const char *cmd, int argc, char **argv, struct mopts *m, const ch
 			break;
 		case 'j':
 			m->json = 1;
+			break;
+		case 'x':
+			m->replace = 1;
 			break;
 		}
 	}
@@ -313,7 +320,7 @@ static int
 match_run(struct cli *c, int argc, char **argv)
 {
 	struct mopts m;
-	if (cmd_match_opts("match run", argc, argv, &m, "pPnej") != CLI_OK)
+	if (cmd_match_opts("match run", argc, argv, &m, "pPnejx") != CLI_OK)
 		return CLI_USAGE;
 	if (m.program == NULL)
 		return cli_usage("match run", "missing --program P");
@@ -341,8 +348,12 @@ match_run(struct cli *c, int argc, char **argv)
 	int rc = CLI_OK;
 	if (match_run_solve(&x, m.policy[0], &run, &d) < 0)
 		rc = cli_diag(&d);
-	else if (!m.dry_run && match_run_store(&x, &run, cli_actor(), &d) < 0)
+	else if (!m.dry_run && match_run_store(&x, &run, cli_actor(), m.replace, &d) < 0) {
+		/* A refused run says why on stderr; with --json the same facts on stdout. */
+		if (m.json && run.refusal)
+			cli_json_out(json_incref(run.refusal));
 		rc = cli_diag(&d);
+	}
 	else if (!m.dry_run && !m.json && !m.explain)
 		printf("proposed %d matches in %s (run %s, policy %s %s); %d mentees "
 		       "unmatched\n",

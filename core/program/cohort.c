@@ -478,14 +478,15 @@ load_enrollments(struct store *st, struct cohort *c, struct diag *d)
 	return rc == STMT_DONE ? 0 : -1;
 }
 
-/* Runs a query of (people.id, people.id, match id, flag) rows and hands each pair to fn. */
+/* Runs a query of (people.id, people.id, match id, flag) rows, with ?1 = arg, and hands
+ * each pair to fn. */
 static int
-load_pairs(struct store *st, const char *what, const char *sql, int64_t program_id,
-	   struct cohort *c, int (*fn)(struct cohort *, int, int, int64_t, int), struct diag *d)
+load_pairs(struct store *st, const char *what, const char *sql, int64_t arg, struct cohort *c,
+	   int (*fn)(struct cohort *, int, int, int64_t, int), struct diag *d)
 {
 	struct stmt s = {0};
 	if (stmt_prepare(&s, st, what, sql, d) < 0 ||
-	    (stmt_param_count(&s) > 0 && stmt_bind_int64(&s, 1, program_id, d) < 0)) {
+	    (stmt_param_count(&s) > 0 && stmt_bind_int64(&s, 1, arg, d) < 0)) {
 		stmt_finalize(&s);
 		return -1;
 	}
@@ -535,6 +536,13 @@ int
 cohort_load(struct store *st, int64_t program_id, const char *program, struct cohort *c,
 	    struct diag *d)
 {
+	return cohort_load_except(st, program_id, program, 0, c, d);
+}
+
+int
+cohort_load_except(struct store *st, int64_t program_id, const char *program,
+		   int64_t except_match, struct cohort *c, struct diag *d)
+{
 	cohort_init(c);
 	c->program_id = program_id;
 	c->program = strdup(program ? program : "");
@@ -550,8 +558,8 @@ cohort_load(struct store *st, int64_t program_id, const char *program, struct co
 		return -1;
 	if (load_pairs(st, "loading the pairing history",
 		       "SELECT mentor_id, mentee_id, id, 0 FROM matches "
-		       "WHERE status IN ('approved', 'active', 'ended')",
-		       program_id, c, add_history, d) < 0)
+		       "WHERE status IN ('approved', 'active', 'ended') AND id <> ?1",
+		       except_match, c, add_history, d) < 0)
 		return -1;
 	if (load_pairs(st, "loading vetoes",
 		       "SELECT mentor_id, mentee_id, id, 0 FROM vetoes WHERE program_id = ?1",

@@ -22,7 +22,7 @@
  *    enrolled with consent is dropped with a warning.
  *  - History (previously_paired) counts matches with status approved, active or
  *    ended in ANY program (this one included). Proposals and rejected matches do
- *    not: nobody met.
+ *    not: nobody met. cohort_load_except leaves one match row out.
  *  - A person's zone gives the UTC offset at the store's current time.
  *
  * Ownership: every string put into a cohort element is owned (freed) by the
@@ -98,6 +98,12 @@ void cohort_fini(struct cohort *c);
  */
 int cohort_load(struct store *st, int64_t program_id, const char *program, struct cohort *c,
 		struct diag *d);
+
+/* cohort_load, leaving the match row except_match out of the pairing history: explaining
+ * an approved or active pair must not find the pair forbidden by its own match
+ * (match_run_explain). except_match 0 = cohort_load. */
+int cohort_load_except(struct store *st, int64_t program_id, const char *program,
+		       int64_t except_match, struct cohort *c, struct diag *d);
 
 /* Appends an element (zeroed) and returns it, or NULL when out of memory. The
  * strings put in it are owned (freed) by the cohort. */

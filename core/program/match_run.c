@@ -97,14 +97,89 @@ match_run_solve_with(const struct match_run_ctx *x, struct policy *pol, struct m
 	return load_and_solve(x, run, d);
 }
 
+/* "topic_fit outside the required range: 5880 pairs, ..." of {verdict: n}, the
+ * largest first, into buf. */
+static void
+removed_text(json_t *removed, char *buf, size_t size)
+{
+	size_t used = 0, n = json_object_size(removed);
+	buf[0] = '\0';
+	json_t *done = json_object();
+	for (size_t k = 0; done && k < n && used + 1 < size; k++) {
+		const char *best = NULL, *key;
+		json_int_t bn = -1;
+		json_t *v;
+		json_object_foreach(removed, key, v)
+		{
+			if (!json_object_get(done, key) && json_integer_value(v) > bn) {
+				best = key;
+				bn = json_integer_value(v);
+			}
+		}
+		if (best == NULL || json_object_set_new(done, best, json_true()))
+			break;
+		int w = snprintf(buf + used, size - used, "%s%s: %lld pair%s", k ? ", " : "", best,
+				 (long long)bn, bn == 1 ? "" : "s");
+		used += w > 0 ? (size_t)w : 0;
+	}
+	json_decref(done);
+}
+
+/*
+ * A refused store (d holds matches_store_run's message): names the constraints
+ * that removed the pairs, says how to go ahead, and keeps the facts as JSON.
+ */
+static int
+refuse(const struct match_run_ctx *x, struct match_run *run, struct diag *d)
+{
+	struct diag dd;
+	diag_clear(&dd);
+	json_t *why = unmatched_reasons(NULL, run->pol, &run->cohort, &run->res, &dd);
+	int nm = 0;
+	json_t *removed = why ? unmatched_removed(why, &nm) : NULL;
+	json_decref(why);
+	if (removed == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	const char *base = d ? d->msg : "match run refused";
+	/* Room for the whole text; the diag keeps what fits in DIAG_MSG_MAX. */
+	char what[512], msg[2 * DIAG_MSG_MAX];
+	removed_text(removed, what, sizeof(what));
+	const char *go = run->store.ncurrent > 0 ? "run again with --replace to replace them"
+						 : "run again with --replace to store it anyway";
+	if (nm > 0)
+		snprintf(msg, sizeof(msg),
+			 "%s; the constraints removed every candidate of %d mentee%s (%s); %s",
+			 base, nm, nm == 1 ? "" : "s", what, go);
+	else
+		snprintf(msg, sizeof(msg),
+			 "%s; no constraint removed every candidate of a mentee (the others "
+			 "were lost to a better use of capacity); %s",
+			 base, go);
+	run->refusal = json_pack(
+	    "{s:b, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:i, s:O, s:s}", "refused", 1, "reason",
+	    run->store.refused == MATCHES_NO_PAIR ? "no_allowed_pair" : "fewer_than_half",
+	    "program", x->prog ? x->prog->name : "", "policy", run->pol->name, "policy_version",
+	    run->pol->version, "current_proposals", run->store.ncurrent, "proposed",
+	    run->store.nproposed, "allowed_pairs", (json_int_t)run->res.allowed,
+	    "mentees_without_allowed_partner", nm, "removed", removed, "message", msg);
+	json_decref(removed);
+	return diag_set(d, DIAG_CONFLICT, "%s", msg);
+}
+
 int
 match_run_store(const struct match_run_ctx *x, struct match_run *run, const char *actor,
-		struct diag *d)
+		int replace, struct diag *d)
 {
 	if (match_run_id(x->st, run->run_id, d) < 0)
 		return -1;
-	return matches_store_run(x->st, &run->cohort, run->pol, &run->res, run->run_id, actor,
-				 &run->nstored, d);
+	memset(&run->store, 0, sizeof(run->store));
+	run->store.replace = replace;
+	int rc = matches_store_run(x->st, &run->cohort, run->pol, &run->res, run->run_id, actor,
+				   &run->store, d);
+	run->nstored = run->store.nstored;
+	if (rc < 0 && run->store.refused != MATCHES_STORED)
+		refuse(x, run, d);
+	return rc;
 }
 
 json_t *
@@ -132,6 +207,8 @@ match_run_fini(struct match_run *run)
 {
 	solve_result_fini(&run->res);
 	cohort_fini(&run->cohort);
+	json_decref(run->refusal);
+	run->refusal = NULL;
 	if (!run->pol_borrowed)
 		policy_delete(run->pol);
 	run->pol = NULL;
@@ -214,7 +291,12 @@ match_run_explain(const struct match_run_ctx *x, const char *ref, int64_t mentor
 	cohort_init(&co);
 	struct policy *pol = match_run_policy(x, ref, d);
 	int rc = -1;
-	if (pol == NULL || cohort_load(x->st, x->program_id, x->prog->name, &co, d) < 0)
+	/* An approved or active pair is in the pairing history through its own match:
+	 * leave that row out, or previously_paired would forbid the pair it describes. */
+	int64_t own = 0;
+	if (pol == NULL ||
+	    matches_current_id(x->st, x->program_id, mentor_id, mentee_id, &own, d) < 0 ||
+	    cohort_load_except(x->st, x->program_id, x->prog->name, own, &co, d) < 0)
 		goto out;
 	int cm = side_index(&co, mentor_id, 1), ce = side_index(&co, mentee_id, 0);
 	if (cm < 0 || ce < 0) {

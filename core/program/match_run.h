@@ -29,6 +29,7 @@
 #include "base/diag.h"
 #include "program/cohort.h"
 #include "program/config.h"
+#include "program/matches.h"
 #include "program/policy.h"
 #include "program/solve.h"
 
@@ -66,6 +67,8 @@ struct match_run {
 	struct solve_result res;
 	char run_id[MATCH_RUN_ID_MAX]; /* set by match_run_store */
 	int nstored;		       /* proposals written by match_run_store */
+	struct matches_store store;    /* what match_run_store found (matches.h) */
+	json_t *refusal;	       /* a refused store's document, else NULL */
 };
 
 /* Resolves the policy, loads the cohort and solves it. run is initialized here;
@@ -78,9 +81,18 @@ int match_run_solve(const struct match_run_ctx *x, const char *ref, struct match
 int match_run_solve_with(const struct match_run_ctx *x, struct policy *pol, struct match_run *run,
 			 struct diag *d);
 
-/* Stores the run's proposals under a new run id (matches_store_run). */
+/*
+ * Stores the run's proposals under a new run id (matches_store_run). Without
+ * replace, a run whose policy allows no pair or that proposes fewer than half of
+ * the program's unreviewed proposals is refused (matches.h): -1, DIAG_CONFLICT,
+ * nothing written, a message that names the constraints that removed the pairs
+ * (unmatched_removed) and says to run again with --replace; run->refusal then holds
+ * the same facts as JSON: {refused: true, reason ("no_allowed_pair" |
+ * "fewer_than_half"), program, policy, policy_version, current_proposals, proposed,
+ * allowed_pairs, mentees_without_allowed_partner, removed {verdict: n}, message}.
+ */
 int match_run_store(const struct match_run_ctx *x, struct match_run *run, const char *actor,
-		    struct diag *d);
+		    int replace, struct diag *d);
 
 /* explain_run()'s document plus run_id (null when dry) and dry_run. */
 json_t *match_run_json(const struct match_run *run, int explain, int dry_run);
@@ -99,7 +111,9 @@ json_t *match_run_unmatched(const struct match_run_ctx *x, const struct match_ru
  * against the program's current matches. json: the pair's explanation
  * (explain_pair; lua and score null when the pair is not allowed and the
  * policy has a score hook: the hook never ran on it) plus chosen,
- * mentee_matches and mentor_matches (matches_partners_json of each).
+ * mentee_matches and mentor_matches (matches_partners_json of each). The pair's own
+ * approved or active match is not history to it: previously_paired is judged
+ * without that row (cohort_load_except).
  */
 struct match_run_report {
 	json_t *json;

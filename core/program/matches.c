@@ -180,29 +180,146 @@ supersede(struct store *st, int64_t program_id, const char *run_id, struct diag 
 	return rc;
 }
 
+/*
+ * Whether one member of the cohort is still what cohort_load saw: an active person
+ * enrolled (this enrollment row) with consent. 0 yes, 1 no (*why says what changed),
+ * -1 error.
+ */
+static int
+member_changed(struct stmt *s, const struct cohort_member *m, const struct cohort_person *p,
+	       const char **why, struct diag *d)
+{
+	if (stmt_reset(s, d) < 0 || stmt_bind_int64(s, 1, m->enrollment_id, d) < 0 ||
+	    stmt_bind_int64(s, 2, p->id, d) < 0)
+		return -1;
+	int rc = stmt_step(s, d);
+	if (rc == STMT_DONE) {
+		*why = "was erased or unenrolled";
+		return 1;
+	}
+	if (rc != STMT_ROW)
+		return -1;
+	if (stmt_int64(s, 0) != 1) {
+		*why = "withdrew consent";
+		return 1;
+	}
+	if (stmt_int64(s, 1) != 1) {
+		*why = "is no longer active";
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Inside the run's write transaction: the cohort was loaded before the run computed
+ * (seconds to minutes earlier, without a lock), so a person may have been erased or
+ * unenrolled meanwhile. Their proposal would then fail a foreign key with a message
+ * that names nobody; this names them instead, and the caller rolls back.
+ */
+static int
+check_cohort(struct store *st, const struct cohort *c, struct diag *d)
+{
+	struct stmt s = {0};
+	if (stmt_prepare(&s, st, "checking the cohort",
+			 "SELECT e.consent = 1, p.status = 'active' FROM enrollments e JOIN people "
+			 "p ON p.id = e.person_id WHERE e.id = ?1 AND e.person_id = ?2",
+			 d) < 0)
+		return -1;
+	int rc = 0;
+	for (int side = 0; rc == 0 && side < 2; side++) {
+		const struct cohort_member *v = side ? c->mentees : c->mentors;
+		int n = side ? c->nmentees : c->nmentors;
+		for (int i = 0; rc == 0 && i < n; i++) {
+			const struct cohort_person *p = &c->people[v[i].person];
+			const char *why = NULL;
+			rc = member_changed(&s, &v[i], p, &why, d);
+			if (rc == 1)
+				rc = diag_set(d, DIAG_CONFLICT,
+					      "person %s %s while the run computed; nothing was "
+					      "stored; run `tandem match run --program %s` again",
+					      p->external_id ? p->external_id : "?", why,
+					      c->program ? c->program : "?");
+		}
+	}
+	stmt_finalize(&s);
+	return rc;
+}
+
+/* The program's unreviewed proposals: what a run supersedes. */
+static int
+count_current(struct store *st, int64_t program_id, int *n, struct diag *d)
+{
+	struct stmt s = {0};
+	int rc = matches__prepare_ids(&s, st, "counting the unreviewed proposals",
+				      "SELECT count(*) FROM matches WHERE program_id = ?1 AND "
+				      "status = 'proposed' AND pinned = 0",
+				      &program_id, 1, d);
+	if (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
+		*n = (int)stmt_int64(&s, 0);
+		rc = 0;
+	} else if (rc == STMT_DONE) {
+		rc = diag_set(d, DIAG_INTERNAL, "counting the unreviewed proposals: no row");
+	}
+	stmt_finalize(&s);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The --replace rule (matches.h): refuses a run that would replace the program's
+ * unreviewed proposals with none or with fewer than half as many. */
+static int
+guard(const struct cohort *c, const struct policy *pol, const struct solve_result *res,
+      struct matches_store *out, struct diag *d)
+{
+	if (out->replace)
+		return 0;
+	if (res->allowed == 0 && res->nunmatched > 0 && c->nmentors > 0) {
+		out->refused = MATCHES_NO_PAIR;
+		return diag_set(d, DIAG_CONFLICT,
+				"policy %s %s allows no pair for the %d mentees left to match; %d "
+				"unreviewed proposals of %s are left in place and nothing was stored",
+				pol->name, pol->version, res->nunmatched, out->ncurrent,
+				c->program ? c->program : "?");
+	}
+	if (out->ncurrent > 0 && 2 * (int64_t)out->nproposed < out->ncurrent) {
+		out->refused = MATCHES_FEWER;
+		return diag_set(d, DIAG_CONFLICT,
+				"policy %s %s proposes %d pairs, fewer than half of the %d "
+				"unreviewed proposals of %s; they are left in place and nothing "
+				"was stored",
+				pol->name, pol->version, out->nproposed, out->ncurrent,
+				c->program ? c->program : "?");
+	}
+	return 0;
+}
+
 int
 matches_store_run(struct store *st, const struct cohort *c, const struct policy *pol,
 		  const struct solve_result *res, const char *run_id, const char *actor,
-		  int *nstored, struct diag *d)
+		  struct matches_store *out, struct diag *d)
 {
-	*nstored = 0;
-	if (store_begin(st, d) < 0)
-		return -1;
+	out->nstored = out->ncurrent = out->nproposed = 0;
+	out->refused = MATCHES_STORED;
 	int kept = 0;
 	for (int i = 0; i < res->npairs; i++)
 		kept += res->pairs[i].kept;
+	out->nproposed = res->npairs - kept;
+	if (store_begin(st, d) < 0)
+		return -1;
+	if (check_cohort(st, c, d) < 0 || count_current(st, c->program_id, &out->ncurrent, d) < 0 ||
+	    guard(c, pol, res, out, d) < 0)
+		goto fail;
 	if (supersede(st, c->program_id, run_id, d) < 0 ||
-	    insert_proposals(st, c, pol, res, run_id, nstored, d) < 0)
+	    insert_proposals(st, c, pol, res, run_id, &out->nstored, d) < 0)
 		goto fail;
 	json_t *payload =
 	    json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:f}", "run_id", run_id, "policy", pol->name,
-		      "policy_version", pol->version, "proposed", *nstored, "kept", kept,
+		      "policy_version", pol->version, "proposed", out->nstored, "kept", kept,
 		      "unmatched", res->nunmatched, "total", res->total);
 	if (matches__add_event(st, "match.proposed", actor, 0, c->program_id, payload, d) < 0)
 		goto fail;
 	return store_commit(st, d);
 fail:
 	store_rollback(st);
-	*nstored = 0;
+	out->nstored = 0;
 	return -1;
 }

@@ -16,6 +16,8 @@
  *    superseded_by = the new run id, and appends a 'match.proposed' event. Ids are
  *    never reused (AUTOINCREMENT), so an id always names the pair it was shown with;
  *    deciding a superseded id fails (DIAG_CONFLICT) naming the run that replaced it.
+ *    A run that would replace them with none, or with fewer than half as many, is
+ *    refused unless asked to replace (struct matches_store).
  *  - Approve: proposed -> approved. Reject: proposed or approved -> rejected
  *    (active or ended matches cannot be rejected). Both record decided_at/by and
  *    an event; a list of ids is all-or-nothing.
@@ -59,13 +61,38 @@ int matches_open_program(struct store *st, const char *config_path, const char *
 			 struct diag *d);
 
 /*
+ * What storing a run may replace, and what it found (the --replace rule). A run is
+ * refused unless replace is set when
+ *  - its policy allows no pair: mentors and mentees left to match (not kept) exist
+ *    but the constraints removed every pair (res->allowed == 0): MATCHES_NO_PAIR, or
+ *  - it proposes fewer than half as many pairs as the program has unreviewed
+ *    proposals (status 'proposed', not pinned): MATCHES_FEWER. A first run (no
+ *    unreviewed proposals) is never refused for that.
+ * Refused: nothing is written, no event, -1 with DIAG_CONFLICT; the counts below say
+ * why (the caller names the constraints: match_run.c).
+ */
+enum matches_refusal { MATCHES_STORED = 0, MATCHES_NO_PAIR, MATCHES_FEWER };
+
+struct matches_store {
+	int replace; /* in: 1 = store whatever the run proposes */
+	/* out: */
+	int nstored;  /* proposals written */
+	int ncurrent; /* the program's unreviewed proposals the run found (and superseded) */
+	int nproposed; /* the run's pairs that are not kept */
+	enum matches_refusal refused;
+};
+
+/*
  * Stores the proposals of res (pairs that are not kept) in ONE transaction,
- * replacing unreviewed proposals, with explanation JSON, policy name/version and
- * run_id; appends a 'match.proposed' event. *nstored = proposals written.
+ * superseding unreviewed proposals, with explanation JSON, policy name/version and
+ * run_id; appends a 'match.proposed' event. Inside the transaction it first checks
+ * that every member of the cohort is still an active person enrolled with consent:
+ * one erased, unenrolled or withdrawn while the run computed fails the store
+ * (DIAG_CONFLICT naming them, nothing written); then the --replace rule above.
  */
 int matches_store_run(struct store *st, const struct cohort *c, const struct policy *pol,
 		      const struct solve_result *res, const char *run_id, const char *actor,
-		      int *nstored, struct diag *d);
+		      struct matches_store *out, struct diag *d);
 
 /* Matches of a program (status may be NULL = all but superseded), ordered by id, as a
  * JSON array. */
@@ -114,5 +141,10 @@ int matches_veto(struct store *st, int64_t program_id, int64_t mentor, int64_t m
  * or a mentor (people id), as (mentor, mentee, score) triples in a JSON array. */
 json_t *matches_partners_json(struct store *st, int64_t program_id, int64_t person, int as_mentor,
 			      struct diag *d);
+
+/* The id of the pair's approved or active match in a program (people ids), 0 when it
+ * has none; -1 on error. */
+int matches_current_id(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee,
+		       int64_t *id, struct diag *d);
 
 #endif

@@ -187,3 +187,23 @@ matches_partners_json(struct store *st, int64_t program_id, int64_t person, int 
 		return NULL;
 	return rows_json(&s, "reading matches", d);
 }
+
+int
+matches_current_id(struct store *st, int64_t program_id, int64_t mentor, int64_t mentee,
+		   int64_t *id, struct diag *d)
+{
+	struct stmt s = {0};
+	int64_t v[3] = {program_id, mentor, mentee};
+	*id = 0;
+	if (matches__prepare_ids(&s, st, "reading the pair's match",
+				 "SELECT id FROM matches WHERE program_id = ?1 AND mentor_id = ?2 AND "
+				 "mentee_id = ?3 AND status IN ('approved', 'active') ORDER BY id "
+				 "DESC LIMIT 1",
+				 v, 3, d) < 0)
+		return -1;
+	int rc = stmt_step(&s, d);
+	if (rc == STMT_ROW)
+		*id = stmt_int64(&s, 0);
+	stmt_finalize(&s);
+	return rc == STMT_ROW || rc == STMT_DONE ? 0 : -1;
+}

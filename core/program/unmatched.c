@@ -225,3 +225,34 @@ done:
 	free(used);
 	return out;
 }
+
+json_t *
+unmatched_removed(json_t *reasons, int *nmentees)
+{
+	*nmentees = 0;
+	json_t *sum = json_object();
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(reasons, "people"), i, p)
+	{
+		if (sum == NULL)
+			break;
+		const char *side = json_string_value(json_object_get(p, "side"));
+		const char *why = json_string_value(json_object_get(p, "reason"));
+		if (!side || !why || strcmp(side, "mentee") || strcmp(why, "no_allowed_partner"))
+			continue;
+		(*nmentees)++;
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(p, "removed"), k, v)
+		{
+			json_int_t n = json_integer_value(json_object_get(sum, k));
+			if (json_object_set_new(sum, k, json_integer(n + json_integer_value(v)))) {
+				json_decref(sum);
+				sum = NULL;
+				break;
+			}
+		}
+	}
+	return sum;
+}

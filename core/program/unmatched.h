@@ -20,7 +20,7 @@
  * where the totals are the sums of the reasons (the unmatched mentees of the run
  * plus those without consent; the mentors with unused capacity plus those
  * without consent). NULL + diag on failure. Nothing printed.
- * Called by: match_run.c. Calls: feat.h (verdicts, built-in scores), the store.
+ * Called by: match_run.c (also for a refused run's message). Calls: feat.h (verdicts, built-in scores), the store.
  */
 #ifndef TANDEM_UNMATCHED_H
 #define TANDEM_UNMATCHED_H
@@ -38,5 +38,13 @@ struct store;
 
 json_t *unmatched_reasons(struct store *st, const struct policy *pol, const struct cohort *c,
 			  const struct solve_result *res, struct diag *d);
+
+/*
+ * The constraints that removed every candidate of the mentees a reasons document
+ * (unmatched_reasons) lists as no_allowed_partner: {verdict: candidates removed},
+ * summed over those mentees, and in *nmentees how many they are. What a refused
+ * run names (match_run.c). NULL when out of memory.
+ */
+json_t *unmatched_removed(json_t *reasons, int *nmentees);
 
 #endif

@@ -63,7 +63,7 @@ test_run_store_and_explain(void **state)
 	assert_int_equal(json_array_size(json_object_get(doc, "pairs")), run.res.npairs);
 	json_decref(doc);
 
-	if (match_run_store(&x, &run, "tester", &d) < 0)
+	if (match_run_store(&x, &run, "tester", 1, &d) < 0)
 		fail_msg("%s", d.msg);
 	assert_memory_equal(run.run_id, "run-", 4);
 	int kept = 0;
