@@ -274,8 +274,9 @@ struct tandem_run;
  * Matches the enrolled, consenting, active people of `program` (declared in the
  * workspace's tandem.lua) with policy (NULL: the program's `policy` in tandem.lua).
  * Pinned and approved matches are kept. Without TANDEM_MATCH_DRY_RUN the
- * proposals are stored in one transaction, replacing the program's unreviewed
- * proposals, as `tandem match run` does. Errors: unknown program
+ * proposals are stored in one transaction, superseding the program's unreviewed
+ * proposals (they stay, with status superseded; ids are never reused), as
+ * `tandem match run --replace` does. Errors: unknown program
  * (TANDEM_ENOTFOUND, naming the declared ones), a policy failure (TANDEM_EPLUGIN,
  * "FILE:LINE: message (in hook NAME)"). The policy may be reused for more runs.
  * Free the run with tandem_run_free().
@@ -310,7 +311,8 @@ TANDEM_API void tandem_run_free(struct tandem_run *r);
 /*
  * The matches of a program, ordered by id, as a JSON array of objects (id, mentor,
  * mentee, status, pinned, score, policy, ...; tandem_free it). status: NULL for
- * all, or proposed | approved | rejected | active | ended.
+ * all but superseded, or proposed | approved | rejected | active | ended |
+ * superseded (the unreviewed proposals a later run replaced).
  */
 TANDEM_API char *tandem_matches_json(struct tandem *t, const char *program, const char *status,
 				     struct tandem_error *err);

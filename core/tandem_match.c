@@ -408,6 +408,8 @@ tandem_match_run(struct tandem *t, const char *program, struct tandem_policy *po
 		 * the program's `policy` in tandem.lua (errors at its line) and owns it. */
 		int rc = policy ? match_run_solve_with(&x, policy->pol, &mr, &d)
 				: match_run_solve(&x, NULL, &mr, &d);
+		/* The embedder asked for this run: it replaces the unreviewed proposals
+		 * whatever their number, as `match run --replace` does. */
 		if (rc == 0 && (dry || match_run_store(&x, &mr, t->actor, 1, &d) == 0))
 			r = run_build(&mr, (flags & TANDEM_MATCH_EXPLAIN) != 0, dry, &d);
 		match_run_fini(&mr);
@@ -434,14 +436,15 @@ tandem_matches_json(struct tandem *t, const char *program, const char *status,
 	}
 	struct diag d;
 	diag_clear(&d);
-	static const char *const statuses[] = {"proposed", "approved", "rejected", "active",
-					       "ended"};
+	static const char *const statuses[] = {"proposed", "approved", "rejected",
+					       "active",   "ended",	   "superseded"};
 	int known = status == NULL;
 	for (size_t i = 0; !known && i < sizeof(statuses) / sizeof(statuses[0]); i++)
 		known = strcmp(status, statuses[i]) == 0;
 	if (!known) {
 		diag_set(&d, DIAG_INVALID,
-			 "status must be proposed, approved, rejected, active or ended (got '%s')",
+			 "status must be proposed, approved, rejected, active, ended or superseded "
+			 "(got '%s')",
 			 status);
 		return tandem__fail(err, &d);
 	}

@@ -5,7 +5,10 @@
 # that replaced it and changes nothing; an unknown id fails the same way. Decisions
 # print what they did with names; veto is checked like pin; bulk decisions (--run,
 # --all --program) are all-or-nothing; list shows names and departments, export writes
-# the current matches as CSV or JSON.
+# the current matches as CSV or JSON. The --replace rule: a run whose policy allows no
+# pair, or that proposes fewer than half of the unreviewed proposals, exits 1, names the
+# constraints and changes nothing unless --replace is given. Explaining an approved pair
+# does not find it forbidden by its own match (previously_paired).
 . "$(dirname "$0")/lib.sh"
 
 T=$TANDEM
@@ -189,5 +192,113 @@ run "$T" -C "$WS" match export --program $P --format csv --out "$WS/no/such/dir/
 expect_rc export-bad-out 1
 run "$T" -C "$WS" match export --program nope --format csv
 expect_rc export-unknown-program 1
+
+# ---- the --replace rule ------------------------------------------------------------------
+WS2=$(new_ws) || exit 1
+DB2=$WS2/tandem.db
+run "$T" -C "$WS2" import people "$WS/people.csv"
+expect_rc r-import-people 0
+run "$T" -C "$WS2" import enrollments "$WS/survey.csv" --program $P
+expect_rc r-import-enrollments 0
+cur() { sqlite3 "$DB2" "SELECT count(*) FROM matches WHERE status='proposed' AND pinned=0"; }
+cat >"$WS2/policies/nobody.lua" <<'LUA'
+return tandem.policy{
+  name = "nobody",
+  version = "1.0.0",
+  api = 1,
+  require = {topic_fit = {min = 2}},
+  weights = {topic_fit = 1},
+}
+LUA
+cat >"$WS2/policies/few.lua" <<'LUA'
+return tandem.policy{
+  name = "few",
+  version = "1.0.0",
+  api = 1,
+  require = {level_gap = {min = 7}, topic_fit = {min = 0.01}},
+  weights = {topic_fit = 1},
+}
+LUA
+# A first run with no unreviewed proposals is never refused for being fewer.
+run "$T" -C "$WS2" match run --program $P --policy few
+expect_rc r-first-few 0
+run "$T" -C "$WS2" match reject --all --program $P
+expect_rc r-reject-first 0
+run "$T" -C "$WS2" match run --program $P
+expect_rc r-run1 0
+NC=$(cur)
+[ "$NC" -gt 5 ] && ok r-run1-proposes || fail r-run1-proposes "$NC proposals"
+
+# No pair allowed: exit 1, the constraint named, nothing written (no proposal, no event).
+D5=$(db_digest "$WS2")
+run "$T" -C "$WS2" match run --program $P --policy nobody
+expect_rc r-nobody 1
+expect_err r-nobody-msg "policy nobody 1.0.0 allows no pair"
+expect_err r-nobody-left "$NC unreviewed proposals of $P are left in place and nothing was stored"
+expect_err r-nobody-constraint "topic_fit outside the required range: "
+expect_err r-nobody-hint "run again with --replace to replace them"
+[ "$(db_digest "$WS2")" = "$D5" ] && ok r-nobody-unchanged || fail r-nobody-unchanged "db changed"
+run "$T" -C "$WS2" match run --program $P --policy nobody --json
+expect_rc r-nobody-json 1
+$PY - "$OUT" "$NC" <<'PYEOF' && ok r-nobody-json-doc || fail r-nobody-json-doc "$(head -c 600 "$OUT")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["refused"] is True and d["reason"] == "no_allowed_pair", d
+assert d["current_proposals"] == int(sys.argv[2]) and d["proposed"] == 0 and d["allowed_pairs"] == 0, d
+assert d["removed"]["topic_fit outside the required range"] > 0, d
+assert d["mentees_without_allowed_partner"] > 0 and "--replace" in d["message"], d
+PYEOF
+[ "$(db_digest "$WS2")" = "$D5" ] && ok r-nobody-json-unchanged || fail r-nobody-json-unchanged "db changed"
+# A dry run is never refused.
+run "$T" -C "$WS2" match run --program $P --policy nobody --dry-run
+expect_rc r-nobody-dry 0
+
+# Fewer than half: the premise first (the policy proposes fewer than half of them).
+run "$T" -C "$WS2" match run --program $P --policy few --dry-run --json
+NF=$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["pairs"]))' "$OUT")
+[ $((2 * NF)) -lt "$NC" ] && ok r-few-premise || fail r-few-premise "few proposes $NF of $NC"
+run "$T" -C "$WS2" match run --program $P --policy few
+expect_rc r-few 1
+expect_err r-few-msg "policy few 1.0.0 proposes $NF pairs, fewer than half of the $NC unreviewed proposals of $P"
+expect_err r-few-constraint "level_gap outside the required range: "
+expect_err r-few-hint "run again with --replace to replace them"
+[ "$(db_digest "$WS2")" = "$D5" ] && ok r-few-unchanged || fail r-few-unchanged "db changed"
+run "$T" -C "$WS2" match run --program $P --policy few --json
+expect_rc r-few-json 1
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["reason"]=="fewer_than_half" and d["proposed"]==int(sys.argv[2]) and d["current_proposals"]==int(sys.argv[3])))' "$OUT" "$NF" "$NC" \
+  && ok r-few-json-doc || fail r-few-json-doc "$(head -c 600 "$OUT")"
+
+# --replace proceeds as before: the old proposals are superseded by the new run.
+run "$T" -C "$WS2" match run --program $P --policy few --replace
+expect_rc r-few-replace 0
+expect_out r-few-replace-says "proposed $NF matches in $P"
+[ "$(cur)" = "$NF" ] && ok r-few-replace-count || fail r-few-replace-count "$(cur) proposals, want $NF"
+[ "$(sqlite3 "$DB2" "SELECT count(*) FROM matches WHERE status='superseded'")" -ge "$NC" ] \
+  && ok r-few-replace-superseded || fail r-few-replace-superseded "old proposals not superseded"
+run "$T" -C "$WS2" match run --program $P --policy nobody --replace
+expect_rc r-nobody-replace 0
+expect_out r-nobody-replace-says "proposed 0 matches in $P"
+[ "$(cur)" = 0 ] && ok r-nobody-replace-count || fail r-nobody-replace-count "$(cur) proposals left"
+# Nothing left to replace: still refused, and says how to store it anyway.
+run "$T" -C "$WS2" match run --program $P --policy nobody
+expect_rc r-nobody-empty 1
+expect_err r-nobody-empty-hint "run again with --replace to store it anyway"
+
+# ---- explain of an approved pair: not forbidden by its own match ------------------------
+run "$T" -C "$WS2" match run --program $P
+expect_rc x-run 0
+XID=$(sqlite3 "$DB2" "SELECT min(id) FROM matches WHERE status='proposed'")
+XM=$(sqlite3 "$DB2" "SELECT p.external_id FROM matches m JOIN people p ON p.id = m.mentor_id WHERE m.id = $XID")
+XE=$(sqlite3 "$DB2" "SELECT p.external_id FROM matches m JOIN people p ON p.id = m.mentee_id WHERE m.id = $XID")
+run "$T" -C "$WS2" match approve "$XID"
+expect_rc x-approve 0
+run "$T" -C "$WS2" match explain --program $P "$XM" "$XE"
+expect_rc x-explain 0
+expect_out x-explain-matched "this pair is matched in $P"
+expect_out x-explain-not-previously "previously_paired=no (forbid)"
+grep -qF "previously_paired=yes" "$OUT" && fail x-explain-no-self-history "$(cat "$OUT")" || ok x-explain-no-self-history
+run "$T" -C "$WS2" match explain --program $P "$XM" "$XE" --json
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["allowed"] and d["chosen"] and not d["constraints"]["previously_paired"]["holds"]))' "$OUT" \
+  && ok x-explain-json || fail x-explain-json "$(head -c 600 "$OUT")"
 
 finish

@@ -609,9 +609,30 @@ test_match_stored_and_listed(void **state)
 	json = tandem_matches_json(f->t, "p1", "approved", &err);
 	assert_string_equal(json, "[]");
 	tandem_free(json);
+	json = tandem_matches_json(f->t, "p1", "superseded", &err);
+	assert_string_equal(json, "[]");
+	tandem_free(json);
+	/* A stored re-run supersedes the first run's proposals: listed with "superseded"
+	 * only, never among all. */
+	pol = tandem_policy_load_string(f->t, "mine", policy_lua, &err);
+	assert_non_null(pol);
+	r = tandem_match_run(f->t, "p1", pol, 0, &err);
+	assert_non_null(r);
+	tandem_run_free(r);
+	tandem_policy_free(pol);
+	json = tandem_matches_json(f->t, "p1", "superseded", &err);
+	assert_non_null(json);
+	assert_non_null(strstr(json, run_id));
+	assert_non_null(strstr(json, "\"status\":\"superseded\""));
+	tandem_free(json);
+	json = tandem_matches_json(f->t, "p1", NULL, &err);
+	assert_non_null(json);
+	assert_null(strstr(json, "superseded\""));
+	tandem_free(json);
 	assert_null(tandem_matches_json(f->t, "p1", "maybe", &err));
 	assert_int_equal(err.code, TANDEM_EINVALID);
 	assert_non_null(strstr(err.message, "'maybe'"));
+	assert_non_null(strstr(err.message, "superseded"));
 	assert_null(tandem_matches_json(f->t, "nope", NULL, &err));
 	assert_int_equal(err.code, TANDEM_ENOTFOUND);
 }

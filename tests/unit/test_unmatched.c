@@ -88,6 +88,21 @@ test_reasons_add_up(void **state)
 		json_t *doc = unmatched_reasons(NULL, pol, &c, &res, &d);
 		assert_non_null(doc);
 		check_reasons(pol, &c, &res, doc);
+		/* What a refused run names: every candidate of each mentee without an
+		 * allowed partner was removed by some constraint, the vetoes among them. */
+		int nm = -1;
+		json_t *removed = unmatched_removed(doc, &nm);
+		assert_non_null(removed);
+		assert_int_equal(nm, json_int(json_object_get(doc, "mentees"), "no_allowed_partner"));
+		json_int_t sum = 0;
+		const char *k;
+		json_t *v;
+		json_object_foreach(removed, k, v)
+		    sum += json_integer_value(v);
+		assert_int_equal(sum, (json_int_t)nm * c.nmentors);
+		assert_true(json_integer_value(json_object_get(removed, "vetoed by an administrator")) >=
+			    c.nmentors);
+		json_decref(removed);
 		some_lost += json_int(json_object_get(doc, "mentees"), "lost_to_better_use");
 		some_none += json_int(json_object_get(doc, "mentees"), "no_allowed_partner");
 		json_decref(doc);
