@@ -254,7 +254,8 @@ parse_part(struct rrule *r, const char *name, size_t nlen, const char *v, size_t
 	return 0;
 }
 
-/* "every N minutes|hours|days" (N optional with the singular). 1 when text is not that form. */
+/* "every N minutes|hours|days", N optional with the singular, units also min/m, h, d
+ * ("every 15m", "every 7d"). 1 when text is not that form. */
 static int
 parse_every(struct rrule *r, const char *text, struct diag *d)
 {
@@ -262,28 +263,36 @@ parse_every(struct rrule *r, const char *text, struct diag *d)
 		return 1;
 	const char *p = text + 6;
 	long n = 1;
-	int plural = 0;
+	int num = 0;
 	if (isdigit((unsigned char)*p)) {
 		const char *q = p;
 		while (isdigit((unsigned char)*q))
 			q++;
-		if (*q != ' ' || parse_int(p, (size_t)(q - p), 1, 1000, &n))
+		if (parse_int(p, (size_t)(q - p), 1, 1000, &n))
 			return bad(d, text, "%s", "want \"every N minutes|hours|days\" with N 1..1000");
-		p = q + 1;
-		plural = n != 1;
+		p = *q == ' ' ? q + 1 : q;
+		num = 1;
 	}
-	static const char *const units[3] = {"minute", "hour", "day"};
-	for (int u = 0; u < 3; u++) {
-		size_t ul = strlen(units[u]);
-		if (strncasecmp(p, units[u], ul) != 0)
+	/* unit names: singular (without N or N = 1), plural (with N), short (with N) */
+	static const struct {
+		const char *name;
+		int freq, form; /* form: 0 singular, 1 plural, 2 short */
+	} units[] = {
+		{"minute", RRULE_MINUTELY, 0}, {"minutes", RRULE_MINUTELY, 1}, {"min", RRULE_MINUTELY, 2},
+		{"m", RRULE_MINUTELY, 2},      {"hour", RRULE_HOURLY, 0},      {"hours", RRULE_HOURLY, 1},
+		{"h", RRULE_HOURLY, 2},	       {"day", RRULE_DAILY, 0},	       {"days", RRULE_DAILY, 1},
+		{"d", RRULE_DAILY, 2},
+	};
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		if (strcasecmp(p, units[u].name) != 0)
 			continue;
-		const char *rest = p + ul;
-		if (strcasecmp(rest, "s") == 0 || (!plural && *rest == '\0')) {
-			r->freq = (enum rrule_freq)u; /* MINUTELY, HOURLY, DAILY in order */
-			r->interval = (int)n;
-			r->given = 1u << P_FREQ | 1u << P_INTERVAL;
-			return 0;
-		}
+		int ok = units[u].form == 0 ? n == 1 : num;
+		if (!ok)
+			break;
+		r->freq = (enum rrule_freq)units[u].freq;
+		r->interval = (int)n;
+		r->given = 1u << P_FREQ | 1u << P_INTERVAL;
+		return 0;
 	}
 	return bad(d, text, "%s", "want \"every N minutes|hours|days\" with N 1..1000");
 }

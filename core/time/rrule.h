@@ -25,8 +25,9 @@
  *  February, the 5th Monday in a month list that never has one) is refused at parse time.
  *  Names are case-insensitive; spaces around ';', '=' and ',' are not allowed.
  *
- * The job form "every N minutes|hours|days" (also "every minute|hour|day", N = 1..1000)
- * is accepted too and means FREQ=MINUTELY|HOURLY|DAILY;INTERVAL=N.
+ * The job form "every N minutes|hours|days" (also "every minute|hour|day", and the short
+ * units "every 15m", "every 30 min", "every 2h", "every 7d"; N = 1..1000) is accepted too
+ * and means FREQ=MINUTELY|HOURLY|DAILY;INTERVAL=N (its start is the caller's dtstart).
  *
  * Expansion (rrule_expand): RFC 5545 semantics, with the rule's missing parts taken from
  * dtstart: the weekday of a WEEKLY rule without BYDAY, the day of a MONTHLY rule without

@@ -105,6 +105,9 @@ test_refused_parts(void **state)
 		{"every 0 minutes", "every N minutes|hours|days"},
 		{"every 5 weeks", "every N minutes|hours|days"},
 		{"every 2 minute", "every N minutes|hours|days"},
+		{"every m", "every N minutes|hours|days"},
+		{"every 7 weeks", "every N minutes|hours|days"},
+		{"every 5s", "every N minutes|hours|days"},
 		{"", "empty rule"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -147,6 +150,11 @@ test_accepted_and_canonical(void **state)
 		{"Every 2 Hours", "FREQ=HOURLY;INTERVAL=2"},
 		{"every day", "FREQ=DAILY"},
 		{"every 3 days", "FREQ=DAILY;INTERVAL=3"},
+		{"every 7d", "FREQ=DAILY;INTERVAL=7"},
+		{"every 15m", "FREQ=MINUTELY;INTERVAL=15"},
+		{"every 30 min", "FREQ=MINUTELY;INTERVAL=30"},
+		{"every 2h", "FREQ=HOURLY;INTERVAL=2"},
+		{"every 1 day", "FREQ=DAILY"},
 		{"FREQ=HOURLY;BYMINUTE=0,30;BYDAY=MO", "FREQ=HOURLY;BYDAY=MO;BYMINUTE=0,30"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
