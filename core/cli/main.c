@@ -65,7 +65,8 @@ find_command(const char *name)
 static int
 help_command(struct cli *c, int argc, char **argv)
 {
-	if (argc < 2) {
+	/* `tandem help --help` is help about help: the same text. */
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return CLI_OK;
 	}

@@ -129,6 +129,12 @@ for c in $cmds; do
   done
 done
 [ -z "$missing" ] && ok man-lists-everything || fail man-lists-everything "not in the man page:$missing"
+# The commands and options of issue 8 by name (the derivation above must not find less).
+for w in "tandem match export --program P --format csv|json" "tandem match unmatched --program P" \
+  "--policy A --policy B [--policy C ...]" "--run RUN | --all --program P" "[--status S] [--out FILE]" \
+  "tandem plugins new KIND NAME" "tandem programs check"; do
+  grep -qF -- "$w" "$TEXT" && ok "man has: $w" || fail "man has: $w" "missing"
+done
 # The page follows the binary: generating it again gives the same bytes.
 bash "$TANDEM_SRCDIR/scripts/gen-manpage.sh" "$T" "$E2E_TMP/again.1"
 cmp -s "$PAGE" "$E2E_TMP/again.1" && ok man-up-to-date || fail man-up-to-date "differs from a fresh generation"
@@ -160,6 +166,13 @@ echo "new-kind|$(c tandem plugins new '')"
 echo "help|$(c tandem help pe)"
 echo "help-sub|$(c tandem help plugins '')"
 echo "dir|$(cd "$E2E_TMP" && c tandem -C elsew)"
+echo "programs-subs|$(c tandem programs '')"
+echo "plugins-subs|$(c tandem plugins '')"
+echo "approve-opts|$(c tandem match approve --)"
+echo "export-opts|$(c tandem match export --)"
+echo "compare-opts|$(c tandem match compare --)"
+echo "compare-policy|$(c tandem -C "$WS2" match compare --policy reciprocal --policy m)"
+echo "unmatched-opts|$(c tandem match unmatched --)"
 SH
 mkdir -p "$WS2/policies"
 cp "$TANDEM_SRCDIR/policies/reciprocal.lua" "$WS2/policies/mine.lua"
@@ -182,7 +195,14 @@ has() { # NAME WORD...: each WORD is among the completions
 want cmds "$(echo $cmds)"
 want global "-C --db --version --help"
 want prefix "match"
-has match-subs run list approve reject pin veto explain compare
+has match-subs run list export approve reject pin veto explain compare unmatched
+has programs-subs list show check
+has plugins-subs list check new
+has approve-opts --run --all --program --json
+has export-opts --program --format --status --out
+has compare-opts --program --policy --json
+want compare-policy "mine"
+has unmatched-opts --program --policy --json
 has people-subs list show export erase
 has run-opts --program --policy --dry-run --json --help
 g=" $(got list-opts) "; [[ $g == *" --status "* && $g != *" --explain "* ]] && ok compl-list-own-options || fail compl-list-own-options "$g"
