@@ -36,7 +36,9 @@ match_usage(FILE *out)
 	    "       tandem match explain --program P MENTOR MENTEE [--policy NAME|FILE] [--json]\n"
 	    "       tandem match compare --program P --policy A --policy B [--policy C ...] "
 	    "[--json]\n"
-	    "       tandem match unmatched --program P [--policy NAME|FILE] [--json]\n\n"
+	    "       tandem match unmatched --program P [--policy NAME|FILE] [--json]\n"
+	    "       tandem match end PAIR --reason TEXT [--program P] [--json]\n"
+	    "       tandem match activate --program P [--json]\n\n"
 	    "  run      match the program's enrolled, consenting people with a policy and store\n"
 	    "           the result as proposals (replacing unreviewed ones); pinned and\n"
 	    "           approved matches are kept. --dry-run prints instead of writing;\n"
@@ -64,7 +66,12 @@ match_usage(FILE *out)
 	    "  unmatched  why each person a run would leave unmatched is: no consent, no\n"
 	    "           allowed partner (which constraints removed how many candidates), or\n"
 	    "           lost to a better use of capacity (the best mentor and who took them);\n"
-	    "           mentors with unused capacity likewise. `run` prints the same lists.\n\n"
+	    "           mentors with unused capacity likewise. `run` prints the same lists.\n"
+	    "  end      an approved or active match ends (PAIR: a match id or MENTOR:MENTEE);\n"
+	    "           its planned sessions after now are cancelled with the reason\n"
+	    "  activate approved matches of the program become active if it has started (its\n"
+	    "           `starts` date, in the workspace zone, is today or past); matches of a\n"
+	    "           program past its `ends` date end. `tandem serve` does this hourly.\n\n"
 	    "MENTOR and MENTEE are external ids or e-mail addresses. The policy defaults to the\n"
 	    "program's `policy` in tandem.lua. Policies are found in WS/policies, then the\n"
 	    "built-ins (digital_upskilling, inclusion_listening, reciprocal, cross_department).\n");
@@ -571,5 +578,9 @@ cmd_match(struct cli *c, int argc, char **argv)
 		return match_compare(c, argc, argv);
 	if (strcmp(sub, "unmatched") == 0)
 		return match_unmatched(c, argc, argv);
+	if (strcmp(sub, "end") == 0)
+		return cmd_match_end(c, argc, argv);
+	if (strcmp(sub, "activate") == 0)
+		return cmd_match_activate(c, argc, argv);
 	return cli_usage("match", "unknown subcommand '%s'", sub);
 }

@@ -3,7 +3,7 @@
  * shared options and dispatches the subcommands, and runs run, unmatched and
  * compare; cmd_match_review.c runs list, approve, reject, pin and veto;
  * cmd_match_explain.c runs explain and prints explanations (run --explain prints
- * them too); cmd_match_export.c runs export. Only these files include this header.
+ * them too); cmd_match_export.c runs export; cmd_match_life.c runs end and activate. Only these files include this header.
  */
 #ifndef TANDEM_CLI_CMD_MATCH_H
 #define TANDEM_CLI_CMD_MATCH_H
@@ -56,5 +56,7 @@ int cmd_match_decide(struct cli *c, int argc, char **argv,   /* cmd_match_review
 int cmd_match_pin_veto(struct cli *c, int argc, char **argv, /* cmd_match_review.c */
 		       int veto);
 int cmd_match_explain(struct cli *c, int argc, char **argv); /* cmd_match_explain.c */
+int cmd_match_end(struct cli *c, int argc, char **argv);      /* cmd_match_life.c */
+int cmd_match_activate(struct cli *c, int argc, char **argv); /* cmd_match_life.c */
 
 #endif

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{"solve", cmd_solve, "solve an assignment or stable matching from a .npy or CSV matrix"},
 	{"plugins", cmd_plugins, "list plugins or check a plugin file"},
 	{"match", cmd_match, "run, review, explain and compare matchings"},
+	{"sessions", cmd_sessions, "list sessions, check in, cancel or reschedule them"},
 	{NULL, NULL, NULL},
 };
 

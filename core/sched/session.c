@@ -510,11 +510,19 @@ checkin_side(struct store *st, const struct srow *r, const struct session_checki
 	     struct diag *d)
 {
 	const struct pair *p = &r->pair;
-	if (c->person_id != p->mentor && c->person_id != p->mentee)
-		return diag_set(
-		    d, DIAG_INVALID,
-		    "person #%lld is not a side of session #%lld (mentor %s, mentee %s)",
-		    (long long)c->person_id, (long long)r->id, p->mentor_ext, p->mentee_ext);
+	if (c->person_id != p->mentor && c->person_id != p->mentee) {
+		char ext[128];
+		snprintf(ext, sizeof(ext), "person #%lld", (long long)c->person_id);
+		struct stmt q = {0};
+		if (stmt_prepare(&q, st, "naming the person",
+				 "SELECT external_id FROM people WHERE id = ?1", d) == 0 &&
+		    stmt_bind_int64(&q, 1, c->person_id, d) == 0 && stmt_step(&q, d) == STMT_ROW)
+			copy_col(&q, 0, ext, sizeof(ext));
+		stmt_finalize(&q);
+		return diag_set(d, DIAG_INVALID,
+				"%s is not a side of session #%lld (mentor %s, mentee %s)", ext,
+				(long long)r->id, p->mentor_ext, p->mentee_ext);
+	}
 	const char *who = c->person_id == p->mentor ? p->mentor_ext : p->mentee_ext;
 	struct prior pr;
 	int rc = load_prior(st, r->id, c->person_id, &pr, d);

@@ -214,7 +214,7 @@ session_history(struct store *st, int64_t match_id, struct session_row **rows, s
 static json_t *
 side_json(const struct session_side *s)
 {
-	json_t *o = json_pack("{sI ss* ss* sb}", "id", (json_int_t)s->person_id, "external_id",
+	json_t *o = json_pack("{sI ss? ss? sb}", "id", (json_int_t)s->person_id, "external_id",
 			      s->external_id, "name", s->name, "checked_in", s->checked_in);
 	if (o == NULL || !s->checked_in)
 		return o;
@@ -242,7 +242,7 @@ session_row_json(const struct session_row *r)
 	json_error_t err;
 	json_t *agenda = r->agenda_json ? json_loads(r->agenda_json, 0, &err) : NULL;
 	json_t *o = json_pack(
-	    "{sI sI ss* ss ss ss* si ss ss* ss* ss* so si sb}", "id", (json_int_t)r->id, "match",
+	    "{sI sI ss? ss ss ss? si ss ss? ss? ss? so si sb}", "id", (json_int_t)r->id, "match",
 	    (json_int_t)r->match_id, "program", r->program, "start", start, "local", local, "zone",
 	    r->zone, "duration_min", r->duration_min, "status", session_status_name(r->status),
 	    "status_reason", r->status_reason, "planned_by", r->planned_by, "topic", r->topic,

@@ -109,7 +109,7 @@ test_checkin_rules(void **state)
 	assert_int_equal(checkin(st, id, 0, SESSION_OUTCOME_HELD, 4, NULL, &d), -1);
 	assert_non_null(strstr(d.msg, "belong to one side of the pair"));
 	assert_int_equal(checkin(st, id, 3, SESSION_OUTCOME_HELD, 0, NULL, &d), -1);
-	assert_string_equal(d.msg, "person #3 is not a side of session #1 (mentor E1, mentee E2)");
+	assert_string_equal(d.msg, "E3 is not a side of session #1 (mentor E1, mentee E2)");
 	assert_int_equal(checkin(st, 42, 1, SESSION_OUTCOME_HELD, 0, NULL, &d), -1);
 	assert_string_equal(d.msg, "no session #42");
 	/* The first 'held' makes the session held; events say so without the rating. */
