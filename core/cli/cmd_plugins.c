@@ -50,7 +50,7 @@ plugins_help(FILE *out)
 	fprintf(out, "usage: tandem plugins list [--json] [--kind KIND]\n"
 		     "       tandem plugins check [--json] FILE\n"
 		     "       tandem plugins new KIND NAME [--force]\n\n"
-		     "Plugins are Lua files that declare a policy, cadence, reward, report or job.\n"
+		     "Plugins are Lua files that declare a policy, cadence, reward, report, job or notifier.\n"
 		     "They are found in the workspace (policies/, plugins/<kind>s/, scripts/), then\n"
 		     "among the built-ins.\n\n"
 		     "Subcommands:\n"
@@ -60,7 +60,8 @@ plugins_help(FILE *out)
 		     "  new     write a documented plugin of KIND named NAME into the workspace\n"
 		     "          folder of its kind (policies/, plugins/<kind>s/, scripts/)\n\n"
 		     "Options:\n"
-		     "  --kind KIND   list only plugins of KIND (policy, cadence, reward, report, job)\n"
+		     "  --kind KIND   list only plugins of KIND (policy, cadence, reward, report, job,\n"
+		     "                notifier)\n"
 		     "  --json        print JSON instead of a table\n"
 		     "  -h, --help    print this help\n");
 }
@@ -72,7 +73,7 @@ list_help(FILE *out)
 		     "Lists every plugin found in the workspace and the built-ins, in search order.\n"
 		     "A plugin that fails to load is listed with its error (the command still\n"
 		     "succeeds). A built-in shadowed by a workspace plugin of the same name is marked.\n\n"
-		     "  --kind KIND   policy, cadence, reward, report or job\n"
+		     "  --kind KIND   policy, cadence, reward, report, job or notifier\n"
 		     "  --json        print a JSON array of objects\n");
 }
 
@@ -144,7 +145,7 @@ plugins_list(struct cli *c, struct plugins_ctx *x, int argc, char **argv)
 		enum plugin_kind k;
 		if (plugin_kind_parse(kind_name, &k) != 0)
 			return cli_usage("plugins list",
-					 "unknown kind '%s' (policy, cadence, reward, report, job)",
+					 "unknown kind '%s' (policy, cadence, reward, report, job, notifier)",
 					 kind_name);
 		kind = (int)k;
 	}

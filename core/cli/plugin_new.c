@@ -1,6 +1,6 @@
 /*
  * cli/plugin_new: `tandem plugins new KIND NAME [--force]`. Writes a documented
- * starting point for a plugin of KIND (policy, cadence, reward, report, job)
+ * starting point for a plugin of KIND (policy, cadence, reward, report, job, notifier)
  * into the workspace folder of that kind (plugin_kind_dir: policies/,
  * plugins/cadences/, ..., scripts/) as NAME.lua. Each template explains every
  * field and hook it uses (after docs/plugin-api.md) and passes `tandem plugins
@@ -140,10 +140,25 @@ static const char job_body[] =
 	"  end,\n"
 	"}\n";
 
+static const char notifier_body[] =
+	"-- @NAME@: a notifier. It writes the text of the messages sent on channel \"@NAME@\"\n"
+	"-- (workspace{ notify = \"@NAME@\" } in tandem.lua); tandem delivers them.\n"
+	"return tandem.notifier{\n"
+	"@COMMON@"
+	"  -- Optional: how tandem delivers the text: \"eml\" (a .eml file, default) or \"jsonl\".\n"
+	"  format = \"eml\",\n"
+	"  -- Required: render(msg, ctx) returns { subject =, body = }. msg = {key, kind,\n"
+	"  -- subject, body, recipient = {name, timezone}, session = {...} or nil};\n"
+	"  -- ctx = {now, now_iso, timezone}.\n"
+	"  render = function(msg, ctx)\n"
+	"    return { subject = msg.subject, body = \"Hello \" .. msg.recipient.name .. \",\\n\\n\" .. msg.body }\n"
+	"  end,\n"
+	"}\n";
+
 static const char *const bodies[PLUGIN_KIND_COUNT] = {
 	[PLUGIN_POLICY] = policy_body, [PLUGIN_CADENCE] = cadence_body,
 	[PLUGIN_REWARD] = reward_body, [PLUGIN_REPORT] = report_body,
-	[PLUGIN_JOB] = job_body,
+	[PLUGIN_JOB] = job_body, [PLUGIN_NOTIFIER] = notifier_body,
 };
 
 /* Writes `text` to f, expanding @NAME@, @KIND@ and @COMMON@. */
@@ -175,7 +190,7 @@ plugins_new_help(FILE *out)
 		     "reward -> plugins/rewards/, report -> plugins/reports/, job -> scripts/.\n"
 		     "Comments explain each field and hook; the file passes `tandem plugins check`\n"
 		     "as written. Prints the path written. An existing file is not overwritten.\n\n"
-		     "  KIND          policy, cadence, reward, report or job\n"
+		     "  KIND          policy, cadence, reward, report, job or notifier\n"
 		     "  NAME          1 to 64 characters of a-z, 0-9, '_' or '-'\n"
 		     "  --force       overwrite an existing file\n");
 }
@@ -227,7 +242,7 @@ plugins_new(struct cli *c, int argc, char **argv)
 	enum plugin_kind kind;
 	if (plugin_kind_parse(kind_name, &kind) != 0)
 		return cli_usage("plugins new",
-				 "unknown kind '%s' (policy, cadence, reward, report, job)", kind_name);
+				 "unknown kind '%s' (policy, cadence, reward, report, job, notifier)", kind_name);
 	if (!plugin_name_valid(name))
 		return cli_usage("plugins new",
 				 "invalid name '%s' (1 to 64 characters of a-z, 0-9, '_' or '-')",

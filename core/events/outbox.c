@@ -559,6 +559,36 @@ outbox_done(struct store *st, int64_t id, time_t now, const char *error, int per
 	return 0;
 }
 
+int
+outbox_drop(struct store *st, int64_t id, const char *reason, struct diag *d)
+{
+	if (store_begin(st, d) != 0)
+		return -1;
+	struct stmt s;
+	if (stmt_prepare(&s, st, "dropping a message",
+			 "UPDATE outbox SET status = 'expired', lease_until = NULL, last_error = ?2"
+			 " WHERE id = ?1 AND (status = 'sending' OR status = 'unknown')",
+			 d) != 0) {
+		store_rollback(st);
+		return -1;
+	}
+	int rc = stmt_bind_int64(&s, 1, id, d) || stmt_bind_text(&s, 2, reason, d) ||
+			 stmt_run(&s, d)
+		 ? -1
+		 : 0;
+	stmt_finalize(&s);
+	if (rc == 0 && sqlite3_changes(store_db(st)) != 1)
+		rc = diag_set(d, DIAG_CONFLICT, "outbox: message %lld is not being sent",
+			      (long long)id);
+	if (rc == 0)
+		rc = outbox_event(st, "message.expired", id, reason, d);
+	if (rc != 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st, d);
+}
+
 /* The three kinds of wake-up, the earliest first. Unknown rows past not_after are left
  * alone for good (nobody claims them), so they must not wake anyone either. */
 static const char outbox_due_sql[] =

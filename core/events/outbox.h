@@ -37,6 +37,7 @@
  *    not_before = now + the backoff (OUTBOX_RETRY_BASE_S doubled per attempt, at most
  *    OUTBOX_RETRY_MAX_S), or 'failed' (event message.failed) once attempts reach
  *    OUTBOX_MAX_ATTEMPTS or when the error is permanent. Other states: DIAG_CONFLICT.
+ *    outbox_drop expires such a row instead (it became useless before it went out).
  *  - outbox_recover turns 'sending' rows whose lease_until <= now into 'unknown'.
  *  - outbox_next_due gives the earliest instant something is to do: a pending row's
  *    not_before, an unknown row's (now: it is due), a sending row's lease end. 1 when none.
@@ -121,6 +122,11 @@ int outbox_claim(struct store *st, time_t now, int lease_s, struct outbox_row *r
  * gives up at once. *status_out (may be NULL) is the row's new state. */
 int outbox_done(struct store *st, int64_t id, time_t now, const char *error, int permanent,
 		enum outbox_status *status_out, struct diag *d);
+
+/* A claimed ('sending') or 'unknown' row that became useless before it went out (its
+ * session was cancelled) -> 'expired' with last_error = reason (event message.expired).
+ * Other states: DIAG_CONFLICT. */
+int outbox_drop(struct store *st, int64_t id, const char *reason, struct diag *d);
 
 /* 'sending' rows whose lease ended by now -> 'unknown' (event message.unknown each).
  * *count (may be NULL) = rows changed. */

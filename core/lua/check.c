@@ -169,6 +169,30 @@ push_event(lua_State *L, const char *kind)
 	lua_setfield(L, -2, "payload");
 }
 
+/* A message as sched/notify hands it to a notifier's render. */
+static void
+push_message(lua_State *L)
+{
+	lua_createtable(L, 0, 8);
+	set_str(L, "key", "reminder:1:2:24h");
+	set_str(L, "kind", "reminder");
+	set_str(L, "channel", "custom");
+	set_str(L, "subject", "Reminder: mentoring session tomorrow at 10:00");
+	set_str(L, "body", "Your session with Ana Silva is on Monday 19 January at 10:00 (Europe/Paris).");
+	lua_createtable(L, 0, 3);
+	set_int(L, "id", 2);
+	set_str(L, "name", "Ben Okafor");
+	set_str(L, "timezone", "Europe/Paris");
+	lua_setfield(L, -2, "recipient");
+	lua_createtable(L, 0, 5);
+	set_int(L, "id", 1);
+	set_str(L, "starts_at", "2026-01-19T09:00:00Z");
+	set_int(L, "duration_min", 60);
+	set_str(L, "timezone", "Europe/Paris");
+	set_str(L, "status", "planned");
+	lua_setfield(L, -2, "session");
+}
+
 /* Provisional report query: snapshot lists instead of SQL. */
 static void
 push_query(lua_State *L)
@@ -234,6 +258,11 @@ build_args(lua_State *L)
 	case PLUGIN_REPORT:
 		if (strcmp(hook, "build") == 0)
 			push_query(L);
+		push_ctx(L);
+		break;
+	case PLUGIN_NOTIFIER:
+		if (strcmp(hook, "render") == 0)
+			push_message(L);
 		push_ctx(L);
 		break;
 	default:

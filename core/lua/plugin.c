@@ -47,7 +47,7 @@ struct plugin {
 };
 
 static const char *const kind_constructors[PLUGIN_KIND_COUNT] = {"policy", "cadence", "reward",
-								 "report", "job"};
+								 "report", "job", "notifier"};
 
 static int
 validate_cb(void *ud, lua_State *L, int idx, int kind, struct diag *d)
@@ -189,8 +189,8 @@ run_file(struct plugin *p, int *kind, struct diag *d)
 	if (!api_core_decl_kind(L, -1, kind)) {
 		diag_set(d, DIAG_INVALID,
 			 "%s: the file must return a declaration made with tandem.policy{...}, "
-			 "tandem.cadence{...}, tandem.reward{...}, tandem.report{...} or "
-			 "tandem.job{...} (it returned %s)",
+			 "tandem.cadence{...}, tandem.reward{...}, tandem.report{...}, "
+			 "tandem.job{...} or tandem.notifier{...} (it returned %s)",
 			 p->path, luaL_typename(L, -1));
 		lua_pop(L, 1);
 		return -1;

@@ -6,7 +6,7 @@
  *     return tandem.policy{ name = "digital", version = "1.0.0", api = 1,
  *                           score = function(mentor, mentee, features) ... end }
  *
- * Constructors (tandem.policy/cadence/reward/report/job) check the common
+ * Constructors (tandem.policy/cadence/reward/report/job/notifier) check the common
  * fields -- name ([a-z0-9_-]+), version ("1.2.0"), api (integer, this host
  * supports PLUGIN_API_VERSION), description (optional string), limits (optional
  * table, see below) -- then hand the table to the validator registered for the
@@ -62,6 +62,7 @@ enum plugin_kind {
 	PLUGIN_REWARD,
 	PLUGIN_REPORT,
 	PLUGIN_JOB,
+	PLUGIN_NOTIFIER,
 	PLUGIN_KIND_COUNT,
 };
 
@@ -69,7 +70,8 @@ enum plugin_kind {
 const char *plugin_kind_name(enum plugin_kind kind);
 /* Parses a kind name; returns -1 (no diag) if unknown. */
 int plugin_kind_parse(const char *name, enum plugin_kind *out);
-/* Workspace folder of a kind: "policies", "plugins/cadences", ..., "scripts". */
+/* Workspace folder of a kind: "policies", "plugins/cadences", ..., "scripts",
+ * "plugins/notifiers". */
 const char *plugin_kind_dir(enum plugin_kind kind);
 /* 1 when s is 1 to 64 characters of a-z, 0-9, '_' or '-' (plugin and program names). */
 int plugin_name_valid(const char *s);
@@ -104,7 +106,7 @@ struct plugin_kind_ops {
 
 /*
  * The registry of kinds, owned by its caller (no process-wide table). A new
- * host has the built-in kinds (cadence, reward, report, job; "policy" accepts
+ * host has the built-in kinds (cadence, reward, report, job, notifier; "policy" accepts
  * any field until the policy module registers its operations). Plugins copy the
  * kinds when they are loaded: a host may be deleted once its plugins are
  * loaded. NULL wherever a host is taken means the built-in kinds.

@@ -19,9 +19,10 @@
 /* ---- kinds and validators ---------------------------------------------------- */
 
 static const char *const kind_names[PLUGIN_KIND_COUNT] = {"policy", "cadence", "reward", "report",
-							  "job"};
+							  "job", "notifier"};
 static const char *const kind_dirs[PLUGIN_KIND_COUNT] = {
-	"policies", "plugins/cadences", "plugins/rewards", "plugins/reports", "scripts"};
+	"policies", "plugins/cadences", "plugins/rewards", "plugins/reports", "scripts",
+	"plugins/notifiers"};
 
 static const char *const common_fields[] = {"name", "version", "api", "description", "limits",
 					    NULL};
@@ -232,10 +233,30 @@ validate_job(lua_State *L, int idx, struct diag *d)
 	return validate_fields(L, idx, names, types, req, d);
 }
 
+/* A notifier renders a message's text (delivery stays in C, sched/notify): render(msg, ctx)
+ * returns {subject =, body =}; `format` picks the built-in writer, "eml" (default) or "jsonl". */
+static int
+validate_notifier(lua_State *L, int idx, struct diag *d)
+{
+	static const char *const names[] = {"render", "format", NULL};
+	static const int types[] = {LUA_TFUNCTION, LUA_TSTRING}, req[] = {1, 0};
+	if (validate_fields(L, idx, names, types, req, d) < 0)
+		return -1;
+	lua_pushliteral(L, "format");
+	int t = lua_rawget(L, idx);
+	const char *format = t == LUA_TSTRING ? lua_tostring(L, -1) : "eml";
+	int ok = strcmp(format, "eml") == 0 || strcmp(format, "jsonl") == 0;
+	lua_pop(L, 1);
+	if (!ok)
+		return diag_set(d, DIAG_INVALID, "field 'format' must be \"eml\" or \"jsonl\"");
+	return 0;
+}
+
 static const char *const cadence_fields[] = {"rule", "duration_min", "zone", "plan", NULL};
 static const char *const reward_fields[] = {"on", "grant", NULL};
 static const char *const report_fields[] = {"title", "build", NULL};
 static const char *const job_fields[] = {"schedule", "run", NULL};
+static const char *const notifier_fields[] = {"render", "format", NULL};
 
 /* The built-in kinds; "policy" accepts any field until a host registers the policy
  * module's operations. Constant: the registry a caller changes is its own copy. */
@@ -245,6 +266,7 @@ static const struct plugin_kind_ops builtin_kinds[PLUGIN_KIND_COUNT] = {
 	[PLUGIN_REWARD] = {reward_fields, validate_reward, NULL},
 	[PLUGIN_REPORT] = {report_fields, validate_report, NULL},
 	[PLUGIN_JOB] = {job_fields, validate_job, NULL},
+	[PLUGIN_NOTIFIER] = {notifier_fields, validate_notifier, NULL},
 };
 
 struct plugin_host {

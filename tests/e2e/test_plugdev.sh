@@ -37,7 +37,7 @@ expect_rc "force check" 0
 # Bad kind, bad name, missing arguments: usage errors (exit 2) that say what is wrong.
 run "$TANDEM" -C "$WS" plugins new widget x
 expect_rc "bad kind exit" 2
-expect_err "bad kind message" "unknown kind 'widget' (policy, cadence, reward, report, job)"
+expect_err "bad kind message" "unknown kind 'widget' (policy, cadence, reward, report, job, notifier)"
 run "$TANDEM" -C "$WS" plugins new policy "Bad Name"
 expect_rc "bad name exit" 2
 expect_err "bad name message" "invalid name 'Bad Name'"

@@ -1,0 +1,30 @@
+/*
+ * notify (internal): what notify.c hands the built-in writers of notify_write.c.
+ * Not for other modules: they go through notify.h.
+ */
+#ifndef TANDEM_NOTIFY_INTERNAL_H
+#define TANDEM_NOTIFY_INTERNAL_H
+
+#include <time.h>
+
+#include "base/diag.h"
+#include "events/outbox.h"
+
+/* One message as the writers see it. */
+struct notify_mail {
+	const struct outbox_row *row;
+	const char *subject, *body; /* the row's, or a plugin's */
+	const char *to_name, *to_email;
+	time_t now;
+};
+
+/* WORKSPACE/outbox/<name>.<hash>.eml, atomically; a row that was unknown and whose file
+ * exists is left as written. 0, or -1 + diag (DIAG_IO: worth a retry). */
+int notify_write_eml(const char *workspace, const char *from, const struct notify_mail *m,
+		     struct diag *d);
+
+/* One line appended to WORKSPACE/outbox/messages.jsonl and fsync'd; a row that was
+ * unknown and whose key is in the file already is not appended again. 0, or -1 + diag. */
+int notify_write_jsonl(const char *workspace, const struct notify_mail *m, struct diag *d);
+
+#endif
