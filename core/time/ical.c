@@ -1,0 +1,289 @@
+/*
+ * ical: the iCalendar writer. See ical.h.
+ *
+ * Memory rules of libical 3.0 followed here (service notes): *_new* gives us a
+ * component or property to own; *_add_* hands it to the parent, which frees it with
+ * itself; icaltimezone_get_component() returns the zone's own component, so it is cloned
+ * before it is changed or added; text comes out through the _r functions (our buffer,
+ * not libical's per-thread ring); zone names are ours, never icaltimezone_get_location()'s
+ * (invalidated when libical loads the zone lazily).
+ */
+#include "time/ical.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libical/ical.h>
+
+#include "time/tz.h"
+
+enum { MAX_ZONES = 64, ZONE_MARGIN = 7 * 86400 };
+
+static int
+is_utc(const char *zone)
+{
+	return zone == NULL || strcmp(zone, "UTC") == 0 || strcmp(zone, "Etc/UTC") == 0;
+}
+
+static int
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
+			: (*p & 0xf8) == 0xf0 ? 3 : -1;
+		if (n < 0 || (n == 1 && *p < 0xc2) || (n == 3 && *p > 0xf4))
+			return 0;
+		uint32_t c = n == 0 ? *p : (uint32_t)(*p & (0x3f >> n));
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 2 && c < 0x800) || (n == 3 && (c < 0x10000 || c > 0x10ffff)) ||
+		    (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+static int
+check_event(const struct ical_event *e, size_t i, struct diag *d)
+{
+	const char *uid = e->uid ? e->uid : "";
+	if (uid[0] == '\0')
+		return diag_set(d, DIAG_INVALID, "calendar event %zu: empty uid", i + 1);
+	if (e->summary == NULL || e->summary[0] == '\0')
+		return diag_set(d, DIAG_INVALID, "calendar event '%.100s': empty summary", uid);
+	if (e->end <= e->start)
+		return diag_set(d, DIAG_INVALID, "calendar event '%.100s': end is not after start", uid);
+	const char *texts[] = {uid, e->summary, e->description, e->organizer};
+	for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++)
+		if (texts[k] && !utf8_valid(texts[k]))
+			return diag_set(d, DIAG_INVALID, "calendar event '%.100s': text is not UTF-8",
+					uid);
+	for (size_t k = 0; k < e->nattendees; k++)
+		if (e->attendees[k] == NULL || !utf8_valid(e->attendees[k]))
+			return diag_set(d, DIAG_INVALID, "calendar event '%.100s': attendee %zu is "
+					"missing or not UTF-8", uid, k + 1);
+	if (!is_utc(e->zone) && tz_check(e->zone, d) != 0)
+		return diag_prefix(d, "calendar event '%.100s'", uid);
+	return 0;
+}
+
+static struct icaltimetype
+utc_time(time_t t)
+{
+	return icaltime_from_timet_with_zone(t, 0, icaltimezone_get_utc_timezone());
+}
+
+/* A DTSTART/DTEND property: wall time + TZID=zone, or UTC (no zone, or an ambiguous
+ * wall time). NULL on failure. */
+static icalproperty *
+time_prop(int start, time_t t, const char *zone, struct diag *d)
+{
+	struct icaltimetype v;
+	const char *tzid = NULL;
+	if (is_utc(zone)) {
+		v = utc_time(t);
+	} else {
+		struct tz_switch sw;
+		struct tm tm;
+		if (tz_enter(&sw, zone, d) != 0)
+			return NULL;
+		int rc = tz_to_local(&sw, t, &tm, d);
+		time_t back = rc == 0 ? tz_to_utc(&sw, &tm) : 0;
+		tz_leave(&sw);
+		if (rc != 0)
+			return NULL;
+		if (back != t) { /* the second of two equal wall times: say it in UTC */
+			v = utc_time(t);
+		} else {
+			v = icaltime_null_time();
+			v.year = tm.tm_year + 1900;
+			v.month = tm.tm_mon + 1;
+			v.day = tm.tm_mday;
+			v.hour = tm.tm_hour;
+			v.minute = tm.tm_min;
+			v.second = tm.tm_sec;
+			v.is_date = 0;
+			v.zone = NULL; /* floating + our TZID parameter: a plain IANA name */
+			tzid = zone;
+		}
+	}
+	icalproperty *p = start ? icalproperty_new_dtstart(v) : icalproperty_new_dtend(v);
+	if (p == NULL) {
+		diag_set(d, DIAG_NOMEM, "libical: cannot make DTSTART/DTEND");
+		return NULL;
+	}
+	if (tzid != NULL) {
+		icalparameter *par = icalparameter_new_tzid(tzid);
+		if (par == NULL) {
+			icalproperty_free(p);
+			diag_set(d, DIAG_NOMEM, "libical: cannot make TZID");
+			return NULL;
+		}
+		icalproperty_add_parameter(p, par);
+	}
+	return p;
+}
+
+/* Adds p to c; a NULL p (libical out of memory) fails. */
+static int
+add(icalcomponent *c, icalproperty *p, struct diag *d)
+{
+	if (p == NULL)
+		return diag_set(d, DIAG_NOMEM, "libical: out of memory");
+	icalcomponent_add_property(c, p);
+	return 0;
+}
+
+static icalproperty *
+cal_address(int organizer, const char *who)
+{
+	size_t len = strlen(who) + 8;
+	char *v = malloc(len);
+	if (v == NULL)
+		return NULL;
+	snprintf(v, len, "%s%s", strchr(who, ':') ? "" : "mailto:", who);
+	icalproperty *p = organizer ? icalproperty_new_organizer(v) : icalproperty_new_attendee(v);
+	free(v);
+	return p;
+}
+
+static int
+add_event(icalcomponent *cal, const struct ical_event *e, struct diag *d)
+{
+	icalcomponent *ev = icalcomponent_new_vevent();
+	if (ev == NULL)
+		return diag_set(d, DIAG_NOMEM, "libical: out of memory");
+	int rc = add(ev, icalproperty_new_uid(e->uid), d);
+	if (!rc)
+		rc = add(ev, icalproperty_new_dtstamp(utc_time(e->stamp ? e->stamp : e->start)), d);
+	icalproperty *p;
+	if (!rc) {
+		p = time_prop(1, e->start, e->zone, d);
+		rc = p ? add(ev, p, d) : -1;
+	}
+	if (!rc) {
+		p = time_prop(0, e->end, e->zone, d);
+		rc = p ? add(ev, p, d) : -1;
+	}
+	if (!rc)
+		rc = add(ev, icalproperty_new_summary(e->summary), d);
+	if (!rc && e->description != NULL)
+		rc = add(ev, icalproperty_new_description(e->description), d);
+	if (!rc)
+		rc = add(ev, icalproperty_new_sequence(e->sequence), d);
+	if (!rc)
+		rc = add(ev, icalproperty_new_status(e->cancelled ? ICAL_STATUS_CANCELLED
+								 : ICAL_STATUS_CONFIRMED), d);
+	if (!rc && e->organizer != NULL)
+		rc = add(ev, cal_address(1, e->organizer), d);
+	for (size_t k = 0; !rc && k < e->nattendees; k++)
+		rc = add(ev, cal_address(0, e->attendees[k]), d);
+	if (rc) {
+		icalcomponent_free(ev);
+		return -1;
+	}
+	icalcomponent_add_component(cal, ev);
+	return 0;
+}
+
+/* The zone's VTIMEZONE, cloned, truncated to [lo, hi] and named by its plain IANA name. */
+static int
+add_zone(icalcomponent *cal, const char *zone, time_t lo, time_t hi, struct diag *d)
+{
+	icaltimezone *z = icaltimezone_get_builtin_timezone(zone);
+	icalcomponent *own = z ? icaltimezone_get_component(z) : NULL;
+	if (own == NULL)
+		return diag_set(d, DIAG_INVALID, "time zone '%s' is unknown to libical", zone);
+	icalcomponent *vtz = icalcomponent_new_clone(own);
+	if (vtz == NULL)
+		return diag_set(d, DIAG_NOMEM, "libical: out of memory (VTIMEZONE)");
+	icaltimezone_truncate_vtimezone(vtz, utc_time(lo), utc_time(hi), 0);
+	icalproperty *tzid = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY);
+	if (tzid == NULL) {
+		icalcomponent_free(vtz);
+		return diag_set(d, DIAG_INTERNAL, "libical's VTIMEZONE of '%s' has no TZID", zone);
+	}
+	icalproperty_set_tzid(tzid, zone);
+	icalcomponent_add_component(cal, vtz);
+	return 0;
+}
+
+static int
+add_zones(icalcomponent *cal, const struct ical_event *ev, size_t n, struct diag *d)
+{
+	const char *zones[MAX_ZONES];
+	time_t lo[MAX_ZONES], hi[MAX_ZONES];
+	size_t nz = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (is_utc(ev[i].zone))
+			continue;
+		size_t k = 0;
+		while (k < nz && strcmp(zones[k], ev[i].zone) != 0)
+			k++;
+		if (k == nz) {
+			if (nz == MAX_ZONES)
+				return diag_set(d, DIAG_INVALID, "a calendar with more than %d time "
+						"zones", MAX_ZONES);
+			zones[nz] = ev[i].zone;
+			lo[nz] = ev[i].start;
+			hi[nz] = ev[i].end;
+			nz++;
+		}
+		if (ev[i].start < lo[k])
+			lo[k] = ev[i].start;
+		if (ev[i].end > hi[k])
+			hi[k] = ev[i].end;
+	}
+	for (size_t k = 0; k < nz; k++)
+		if (add_zone(cal, zones[k], lo[k] - ZONE_MARGIN, hi[k] + ZONE_MARGIN, d) != 0)
+			return -1;
+	return 0;
+}
+
+int
+ical_write(struct buf *out, const char *method, const struct ical_event *ev, size_t n,
+	   struct diag *d)
+{
+	icalproperty_method m;
+	if (method != NULL && strcmp(method, "PUBLISH") == 0)
+		m = ICAL_METHOD_PUBLISH;
+	else if (method != NULL && strcmp(method, "REQUEST") == 0)
+		m = ICAL_METHOD_REQUEST;
+	else if (method != NULL && strcmp(method, "CANCEL") == 0)
+		m = ICAL_METHOD_CANCEL;
+	else
+		return diag_set(d, DIAG_INVALID, "calendar method '%s' (want PUBLISH, REQUEST or "
+				"CANCEL)", method ? method : "(none)");
+	for (size_t i = 0; i < n; i++)
+		if (check_event(&ev[i], i, d) != 0)
+			return -1;
+	icalcomponent *cal = icalcomponent_new_vcalendar();
+	if (cal == NULL)
+		return diag_set(d, DIAG_NOMEM, "libical: out of memory");
+	int rc = add(cal, icalproperty_new_version("2.0"), d);
+	if (!rc)
+		rc = add(cal, icalproperty_new_prodid("-//tandem//tandem//EN"), d);
+	if (!rc)
+		rc = add(cal, icalproperty_new_method(m), d);
+	if (!rc)
+		rc = add_zones(cal, ev, n, d);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = add_event(cal, &ev[i], d);
+	char *text = NULL;
+	if (!rc && (text = icalcomponent_as_ical_string_r(cal)) == NULL)
+		rc = diag_set(d, DIAG_NOMEM, "libical: cannot write the calendar");
+	if (!rc)
+		rc = buf_puts(out, text, d);
+	if (text != NULL)
+		icalmemory_free_buffer(text);
+	icalcomponent_free(cal);
+	icalerror_clear_errno();
+	return rc;
+}
