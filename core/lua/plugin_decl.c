@@ -7,6 +7,7 @@
  * any table a validator is given.
  */
 #include "lua/plugin.h"
+#include "lua/jobdecl.h"
 
 #include "lua/cadence_out.h"
 
@@ -225,14 +226,6 @@ validate_report(lua_State *L, int idx, struct diag *d)
 	return validate_fields(L, idx, names, types, req, d);
 }
 
-static int
-validate_job(lua_State *L, int idx, struct diag *d)
-{
-	static const char *const names[] = {"schedule", "run", NULL};
-	static const int types[] = {LUA_TSTRING, LUA_TFUNCTION}, req[] = {1, 1};
-	return validate_fields(L, idx, names, types, req, d);
-}
-
 /* A notifier renders a message's text (delivery stays in C, sched/notify): render(msg, ctx)
  * returns {subject =, body =}; `format` picks the built-in writer, "eml" (default) or "jsonl". */
 static int
@@ -255,7 +248,6 @@ validate_notifier(lua_State *L, int idx, struct diag *d)
 static const char *const cadence_fields[] = {"rule", "duration_min", "zone", "plan", NULL};
 static const char *const reward_fields[] = {"on", "grant", NULL};
 static const char *const report_fields[] = {"title", "build", NULL};
-static const char *const job_fields[] = {"schedule", "run", NULL};
 static const char *const notifier_fields[] = {"render", "format", NULL};
 
 /* The built-in kinds; "policy" accepts any field until a host registers the policy
@@ -265,7 +257,7 @@ static const struct plugin_kind_ops builtin_kinds[PLUGIN_KIND_COUNT] = {
 	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence, cadence_out_check},
 	[PLUGIN_REWARD] = {reward_fields, validate_reward, NULL},
 	[PLUGIN_REPORT] = {report_fields, validate_report, NULL},
-	[PLUGIN_JOB] = {job_fields, validate_job, NULL},
+	[PLUGIN_JOB] = {jobdecl_fields, jobdecl_validate, NULL}, /* lua/jobdecl.c */
 	[PLUGIN_NOTIFIER] = {notifier_fields, validate_notifier, NULL},
 };
 

@@ -89,7 +89,7 @@ bad hook_error.lua "tandem: hook_error.lua:4: no score for Ana Silva (in hook sc
 bad api_error.lua "tandem: api_error.lua:4: bad time '2026-13-01': month out of range (in hook score)"
 bad bad_field_type.lua "tandem: bad_field_type.lua:2: field 'plan' must be a function (got string)"
 # The line of the misspelt field (line 3), not of the constructor (line 2).
-bad bad_unknown_field.lua "tandem: bad_unknown_field.lua:3: unknown field 'shedule' in a job declaration (valid fields: name, version, api, description, limits, schedule, run)"
+bad bad_unknown_field.lua "tandem: bad_unknown_field.lua:3: unknown field 'shedule' in a job declaration (valid fields: name, version, api, description, limits, schedule, run, timezone, misfire, grace, overlap, jitter, max_lateness, needs)"
 bad bad_api.lua "tandem: bad_api.lua:2: field 'api' is 2, but this host supports plugin API version 1"
 bad bad_name.lua "tandem: bad_name.lua:2: field 'name' must be 1 to 64 characters of a-z, 0-9, '_' or '-' (got \"Bad Name\")"
 bad bad_version.lua "tandem: bad_version.lua:2: field 'version' must look like \"1.2.0\" (got \"1.2\")"

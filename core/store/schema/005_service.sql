@@ -87,6 +87,7 @@ CREATE TABLE jobs (
   jitter_s      INTEGER NOT NULL DEFAULT 0 CHECK (jitter_s >= 0),
   max_lateness_s INTEGER NOT NULL DEFAULT 0 CHECK (max_lateness_s >= 0),  -- 0: no limit
   enabled       INTEGER NOT NULL DEFAULT 1 CHECK (enabled = 0 OR enabled = 1),
+  enabled_at    TEXT NOT NULL,                 -- since when it runs: instants before are not owed
   created_at    TEXT NOT NULL,
   updated_at    TEXT NOT NULL
 );

@@ -1,0 +1,165 @@
+/*
+ * sched/job: the scheduler's jobs: what runs on a schedule, and the struct sched
+ * that owns them for one workspace.
+ *
+ * A job is a schedule (an RFC 5545 rule or "every N minutes|hours|days", read by
+ * time/rrule.h) in a zone, a misfire policy, an overlap policy, a jitter and a
+ * maximum lateness, plus what to run: a built-in body (sched/builtin.h) or a Lua
+ * job plugin in WORKSPACE/scripts/ (one NAME.lua per job):
+ *
+ *     return tandem.job{ name = "weekly-digest", version = "1.0.0", api = 1,
+ *       schedule = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0", timezone = "Europe/Paris",
+ *       misfire = "once", grace = "1h", overlap = false, jitter = "5m",
+ *       max_lateness = "2h", needs = {"sessions"},
+ *       run = function(ctx) return { {event = {kind = "custom.digest", payload = {}}} } end }
+ *
+ * Jobs persist in the `jobs` table (schema v5), one row per name. sched_sync keeps
+ * the table in step with the built-ins this build has and the scripts the
+ * workspace has: new jobs are inserted, changed ones updated (a changed schedule
+ * or zone drops the job's pending occurrences that are not yet due, since they
+ * were predictions of the old schedule), and a Lua job whose script is gone is
+ * disabled, never deleted, so its history stays. A script that fails to load is
+ * reported (sched_errors) and leaves its row as it was; if it loaded before in
+ * this struct sched, the version loaded then stays in use (a reload that breaks
+ * keeps the last good one).
+ *
+ * Occurrences, misfire, running: sched/occur.h.
+ *
+ * Who calls it: `tandem serve` (one struct sched for the life of the service;
+ * sched_sync at start and on SIGHUP), `tandem simulate`, `tandem jobs`, tests.
+ *
+ * Contract:
+ *  - struct sched borrows the store, the config, the plugin host and the clock:
+ *    they must outlive it. It owns the Lua job plugins it loaded (each one a
+ *    long-lived worker process) and frees them in sched_delete.
+ *  - One struct sched belongs to one thread at a time, like its store.
+ *  - Time: sched_now() is the clock given in the options, else the store's clock.
+ *    Every function that decides "due" takes `now` from its caller, so a virtual
+ *    clock drives the same code.
+ *  - Logging goes to the callback of the options (NULL: tlog).
+ */
+#ifndef TANDEM_SCHED_JOB_H
+#define TANDEM_SCHED_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/diag.h"
+#include "lua/plugin.h"
+#include "program/config.h"
+#include "store/store.h"
+
+struct sched;
+
+/*
+ * What a built-in job body gets for one run. The body runs inside the run's
+ * transaction (a savepoint of it): it writes with the store as usual
+ * (store_begin/commit compose), appends its events, and returns 0, or -1 with a
+ * diag (then everything it wrote is rolled back and the occurrence is 'failed'
+ * with the diag's message as its reason).
+ */
+struct sched_run {
+	struct sched *sched;
+	struct store *st;
+	const struct config *cfg; /* tandem.lua; may be NULL */
+	const char *job;          /* the job's name */
+	int64_t occurrence_id;
+	time_t due;               /* the schedule's instant */
+	time_t now;               /* when it runs */
+	int covers;               /* instants this run stands for (misfire 'once': > 1) */
+	char result[512];         /* the body may write a JSON object here ("{\"queued\":3}"); "" = {} */
+};
+
+/* A built-in job: its name, schedule, body and zone (NULL: the workspace's zone). */
+struct sched_job_ops {
+	const char *name;
+	const char *schedule;
+	int (*run)(struct sched_run *r, struct diag *d);
+	const char *timezone;
+};
+
+struct sched_opts {
+	struct store *st;               /* required */
+	const struct config *cfg;       /* NULL: no programs, zone UTC */
+	const struct plugin_host *host; /* validates job scripts; NULL: the built-in kinds */
+	const char *ws;                 /* workspace folder (its scripts/); NULL: no Lua jobs */
+	const struct clock *clock;      /* NULL: the store's clock */
+	/* The built-in jobs; builtins_set = 0 means this build's table (sched_builtin_jobs). */
+	const struct sched_job_ops *builtins;
+	size_t nbuiltins;
+	int builtins_set;
+	/* Log lines ("job X: ..."); NULL: tlog. */
+	void (*log)(void *ud, int level, const char *msg);
+	void *log_ud;
+	/* Limits for job plugins (NULL: the declarations' own and the defaults). */
+	const struct plugin_limits *lim;
+};
+
+struct sched *sched_new(const struct sched_opts *o, struct diag *d);
+/* Kills the job plugins' workers and frees everything. NULL is a no-op. */
+void sched_delete(struct sched *s);
+
+/*
+ * The jobs table <- the built-ins + the scripts in WS/scripts (see above), in one
+ * transaction. Scripts are (re)loaded here, each in its worker. 0, or -1 + diag
+ * (a store failure; a bad script is not a failure of the sync: see sched_errors).
+ */
+int sched_sync(struct sched *s, struct diag *d);
+
+/* The problems of the last sched_sync, one per script: "scripts/x.lua:4: field 'misfire' ...". */
+size_t sched_nerrors(const struct sched *s);
+const char *sched_error(const struct sched *s, size_t i);
+
+struct store *sched_store(const struct sched *s);
+const struct config *sched_config(const struct sched *s);
+const char *sched_ws(const struct sched *s);
+const struct plugin_host *sched_host(const struct sched *s);
+time_t sched_now(const struct sched *s);
+
+/* The Lua job plugin loaded for job NAME, or NULL (not a Lua job, or its script failed). */
+struct plugin *sched_job_plugin(const struct sched *s, const char *name);
+
+/* The built-in job NAME of this struct sched, or NULL. */
+const struct sched_job_ops *sched_builtin(const struct sched *s, const char *name);
+
+/* ---- reading jobs, for `tandem jobs` ---------------------------------------------- */
+
+/* One occurrence as listed. Strings are owned by the listing. */
+struct sched_occ_info {
+	int64_t id;
+	char *due_at, *run_at; /* ISO 8601 UTC */
+	char *status;          /* pending running done failed skipped missed */
+	char *finished_at;     /* NULL while pending */
+	char *result;          /* JSON text or NULL */
+	char *reason;          /* why skipped/missed/failed, or NULL */
+	int covers, attempts;
+};
+
+struct sched_job_info {
+	int64_t id;
+	char *name, *kind, *script, *schedule, *timezone, *misfire;
+	int64_t grace_s, jitter_s, max_lateness_s;
+	int overlap, enabled;
+	char *next_run;                /* earliest pending run_at, or NULL */
+	struct sched_occ_info last;    /* the latest finished run (done/failed); id 0 if none */
+	int64_t counts[6];             /* by status, in the order of sched_status_names */
+	struct sched_occ_info *missed; /* the latest skipped/missed ones, newest first */
+	size_t nmissed;
+};
+
+/* "pending", "running", "done", "failed", "skipped", "missed". */
+extern const char *const sched_status_names[6];
+
+/* Every job (enabled or not) by name, with up to `recent` skipped/missed occurrences each. */
+int sched_list(struct sched *s, size_t recent, struct sched_job_info **out, size_t *n,
+	       struct diag *d);
+void sched_list_free(struct sched_job_info *v, size_t n);
+
+/* The occurrences of job NAME, newest due first, at most `limit`; DIAG_NOTFOUND names the jobs. */
+int sched_history(struct sched *s, const char *name, size_t limit, struct sched_occ_info **out,
+		  size_t *n, struct diag *d);
+void sched_occ_free(struct sched_occ_info *v, size_t n);
+
+#endif

@@ -1,0 +1,395 @@
+/*
+ * sched/occur: materializing occurrences and the misfire policies (see occur.h
+ * for the contract; running them is in run.c).
+ *
+ * Why a fixed anchor: a rule's missing parts (the minute of an hourly job, the
+ * week of a biweekly one) come from its dtstart, so the dtstart must not move
+ * between two materializations or the instants would. Every job is anchored at
+ * 2024-01-01 00:00 local time in its zone (a Monday); rrule_expand moves a far
+ * anchor forward by whole periods, so the cost is the window's, not the years'.
+ *
+ * Why the misfire policy looks at pending rows rather than at the instants just
+ * inserted: an occurrence materialized while the service ran (the "next one")
+ * becomes late the same way when the service then stops, and it must be treated
+ * like the ones inserted after the restart.
+ */
+#include "sched/occur.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/hash.h"
+#include "events/events.h"
+#include "sched/sched_internal.h"
+#include "store/stmt.h"
+#include "time/cal.h"
+#include "time/rrule.h"
+
+/* Instants inserted per expansion call: a long backlog is walked in chunks of this many. */
+enum { CHUNK = 4096 };
+
+int
+sched_parse_time(const char *s, time_t *out)
+{
+	struct cal_time w = {0};
+	long long y;
+	char z = 0;
+	if (s == NULL || sscanf(s, "%4lld-%2d-%2dT%2d:%2d:%2d%c", &y, &w.mon, &w.day, &w.hour, &w.min,
+				&w.sec, &z) != 7 || z != 'Z')
+		return -1;
+	w.year = y;
+	if (w.mon < 1 || w.mon > 12 || w.day < 1 || w.day > cal_days_in_month(w.year, w.mon))
+		return -1;
+	*out = (time_t)cal_to_epoch(&w);
+	return 0;
+}
+
+int64_t
+sched_jitter(const char *name, time_t due, int64_t jitter_s)
+{
+	if (jitter_s <= 0)
+		return 0;
+	uint64_t h = hash_mix64(hash_str(name) ^ hash_mix64((uint64_t)due * HASH_FNV64_PRIME));
+	return (int64_t)(h % (uint64_t)(jitter_s + 1));
+}
+
+/* "2d 3h", "1h 30m", "45s": a duration for reasons people read. */
+static void
+fmt_dur(int64_t s, char *buf, size_t size)
+{
+	int64_t dd = s / 86400, hh = s % 86400 / 3600, mm = s % 3600 / 60, ss = s % 60;
+	if (dd > 0)
+		snprintf(buf, size, hh ? "%lldd %lldh" : "%lldd", (long long)dd, (long long)hh);
+	else if (hh > 0)
+		snprintf(buf, size, mm ? "%lldh %lldm" : "%lldh", (long long)hh, (long long)mm);
+	else if (mm > 0)
+		snprintf(buf, size, ss ? "%lldm %llds" : "%lldm", (long long)mm, (long long)ss);
+	else
+		snprintf(buf, size, "%llds", (long long)ss);
+}
+
+/* One enabled job as materialize sees it. */
+struct mjob {
+	int64_t id;
+	char *name, *schedule, *zone, *misfire;
+	int64_t grace_s, jitter_s;
+	time_t from; /* the first instant not yet materialized may be at or after this */
+	int have_last;
+	time_t last;
+};
+
+static void
+mjobs_free(struct mjob *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].schedule);
+		free(v[i].zone);
+		free(v[i].misfire);
+	}
+	free(v);
+}
+
+static int
+load_jobs(struct sched *s, struct mjob **out, size_t *n, struct diag *d)
+{
+	struct stmt q = {0};
+	struct mjob *v = NULL;
+	size_t cnt = 0;
+	*out = NULL;
+	*n = 0;
+	if (stmt_prepare(&q, s->st, "listing the jobs to materialize",
+			 "SELECT j.id, j.name, j.schedule, j.timezone, j.misfire, j.grace_s, j.jitter_s,"
+			 " j.enabled_at, (SELECT max(due_at) FROM occurrences o WHERE o.job_id = j.id)"
+			 " FROM jobs j WHERE j.enabled = 1 ORDER BY j.id",
+			 d) != 0)
+		return -1;
+	int rc = 0;
+	for (;;) {
+		int r = stmt_step(&q, d);
+		if (r != STMT_ROW) {
+			rc = r < 0 ? -1 : 0;
+			break;
+		}
+		struct mjob *nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (nv == NULL) {
+			rc = diag_set(d, DIAG_NOMEM, "out of memory listing jobs");
+			break;
+		}
+		v = nv;
+		struct mjob *j = &v[cnt];
+		memset(j, 0, sizeof(*j));
+		cnt++;
+		const char *name, *sch, *zone, *mis, *since, *last;
+		if (stmt_text(&q, 1, &name, d) || stmt_text(&q, 2, &sch, d) ||
+		    stmt_text(&q, 3, &zone, d) || stmt_text(&q, 4, &mis, d) ||
+		    stmt_text(&q, 7, &since, d) || stmt_text(&q, 8, &last, d)) {
+			rc = -1;
+			break;
+		}
+		j->id = stmt_int64(&q, 0);
+		j->grace_s = stmt_int64(&q, 5);
+		j->jitter_s = stmt_int64(&q, 6);
+		j->name = strdup(name);
+		j->schedule = strdup(sch);
+		j->zone = strdup(zone);
+		j->misfire = strdup(mis);
+		if (j->name == NULL || j->schedule == NULL || j->zone == NULL || j->misfire == NULL) {
+			rc = diag_set(d, DIAG_NOMEM, "out of memory listing jobs");
+			break;
+		}
+		if (sched_parse_time(since, &j->from) != 0) {
+			rc = diag_set(d, DIAG_DB, "job %s: bad enabled_at '%s'", name, since);
+			break;
+		}
+		if (last != NULL) {
+			if (sched_parse_time(last, &j->last) != 0) {
+				rc = diag_set(d, DIAG_DB, "job %s: bad due_at '%s'", name, last);
+				break;
+			}
+			j->have_last = 1;
+			if (j->last + 1 > j->from)
+				j->from = j->last + 1;
+		}
+	}
+	stmt_finalize(&q);
+	if (rc != 0) {
+		mjobs_free(v, cnt);
+		return -1;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static int
+insert_instants(struct sched *s, struct stmt *ins, const struct mjob *j, const time_t *v, size_t n,
+		struct diag *d)
+{
+	for (size_t i = 0; i < n; i++) {
+		char due[STORE_TIME_MAX], run[STORE_TIME_MAX];
+		if (store_format_time(v[i], due) != 0 ||
+		    store_format_time(v[i] + sched_jitter(j->name, v[i], j->jitter_s), run) != 0)
+			return diag_set(d, DIAG_INVALID, "job %s: an instant out of range", j->name);
+		if (stmt_bind_int64(ins, 1, j->id, d) || stmt_bind_text(ins, 2, due, d) ||
+		    stmt_bind_text(ins, 3, run, d) || stmt_run(ins, d))
+			return -1;
+	}
+	(void)s;
+	return 0;
+}
+
+/* The instants of j in [from, now], in chunks, then the first one after now. */
+static int
+expand_job(struct sched *s, struct stmt *ins, const struct mjob *j, time_t now, struct diag *d)
+{
+	char rule[512];
+	if (jobdecl_rule(j->schedule, rule, sizeof(rule)) != 0)
+		return diag_set(d, DIAG_INVALID, "job %s: schedule too long", j->name);
+	struct rrule *r = rrule_parse(rule, d);
+	if (r == NULL)
+		return diag_prefix(d, "job %s", j->name);
+	const struct cal_time anchor = {2024, 1, 1, 0, 0, 0};
+	int rc = 0;
+	time_t from = j->from;
+	while (rc == 0 && from <= now) {
+		time_t *v = NULL;
+		size_t n = 0;
+		rc = rrule_expand(r, &anchor, j->zone, from, now + 1, CHUNK, &v, &n, d);
+		if (rc == 0)
+			rc = insert_instants(s, ins, j, v, n, d);
+		if (rc == 0 && n == CHUNK)
+			from = v[n - 1] + 1;
+		else
+			from = now + 1;
+		free(v);
+	}
+	/* The next one after now: searched in growing windows, so a daily job costs a day. */
+	static const time_t windows[] = {2 * 86400, 62 * 86400, 800 * 86400};
+	if (from <= now)
+		from = now + 1;
+	for (size_t w = 0; rc == 0 && w < sizeof(windows) / sizeof(windows[0]); w++) {
+		if (j->have_last && j->last > now)
+			break; /* the next one exists already */
+		time_t *v = NULL;
+		size_t n = 0;
+		rc = rrule_expand(r, &anchor, j->zone, from, now + windows[w], 1, &v, &n, d);
+		if (rc == 0)
+			rc = insert_instants(s, ins, j, v, n, d);
+		free(v);
+		if (n > 0)
+			break;
+	}
+	rrule_delete(r);
+	return rc != 0 ? diag_prefix(d, "job %s: materializing", j->name) : 0;
+}
+
+static int
+skipped_event(struct sched *s, const struct mjob *j, int64_t count, const char *first,
+	      const char *last, const char *reason, struct diag *d)
+{
+	json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "job", j->name, "count",
+			      (json_int_t)count, "first_due", first, "last_due", last, "status",
+			      "skipped", "reason", reason);
+	char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (text == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory writing a job event");
+	struct event ev = {"job.skipped", "scheduler", 0, 0, text};
+	int rc = events_append(s->st, &ev, NULL, d);
+	free(text);
+	return rc;
+}
+
+/* The misfire policy for j's pending occurrences more than grace late. */
+static int
+misfire(struct sched *s, const struct mjob *j, time_t now, struct diag *d)
+{
+	if (strcmp(j->misfire, "all") == 0)
+		return 0;
+	char cut[STORE_TIME_MAX], ts[STORE_TIME_MAX], grace[32];
+	if (store_format_time(now - j->grace_s, cut) != 0 || store_format_time(now, ts) != 0)
+		return diag_set(d, DIAG_INTERNAL, "misfire: the clock is out of range");
+	fmt_dur(j->grace_s, grace, sizeof(grace));
+	struct stmt q = {0}, u = {0};
+	char first[STORE_TIME_MAX], last[STORE_TIME_MAX];
+	int64_t count = 0, covers = 0;
+	int rc = stmt_prepare(&q, s->st, "finding late occurrences",
+			      "SELECT min(due_at), max(due_at), count(*), sum(covers) FROM occurrences"
+			      " WHERE job_id = ?1 AND status = 'pending' AND run_at < ?2",
+			      d);
+	if (rc == 0)
+		rc = stmt_bind_int64(&q, 1, j->id, d) || stmt_bind_text(&q, 2, cut, d) ||
+		     stmt_step(&q, d) != STMT_ROW;
+	if (rc == 0 && (count = stmt_int64(&q, 2)) > 0) {
+		const char *a, *b;
+		rc = stmt_text(&q, 0, &a, d) || stmt_text(&q, 1, &b, d);
+		if (rc == 0) {
+			snprintf(first, sizeof(first), "%s", a);
+			snprintf(last, sizeof(last), "%s", b);
+			covers = stmt_int64(&q, 3);
+		}
+	}
+	stmt_finalize(&q);
+	if (rc != 0)
+		return -1;
+	if (count == 0)
+		return 0;
+	char reason[256];
+	int once = strcmp(j->misfire, "once") == 0;
+	if (once && count == 1)
+		return 0; /* one late run stands for itself (and what it coalesced before) */
+	if (once)
+		snprintf(reason, sizeof(reason), "coalesced into the run due at %s (misfire = once)",
+			 last);
+	else
+		snprintf(reason, sizeof(reason),
+			 "missed: not run within the grace of %s after its time (found at %s; "
+			 "misfire = skip)",
+			 grace, ts);
+	rc = stmt_prepare(&u, s->st, "skipping late occurrences",
+			  "UPDATE occurrences SET status = 'skipped', reason = ?3, finished_at = ?4"
+			  " WHERE job_id = ?1 AND status = 'pending' AND run_at < ?2"
+			  " AND (?5 IS NULL OR due_at <> ?5)",
+			  d);
+	if (rc == 0)
+		rc = stmt_bind_int64(&u, 1, j->id, d) || stmt_bind_text(&u, 2, cut, d) ||
+		     stmt_bind_text(&u, 3, reason, d) || stmt_bind_text(&u, 4, ts, d) ||
+		     (once ? stmt_bind_text(&u, 5, last, d) : stmt_bind_null(&u, 5, d)) ||
+		     stmt_run(&u, d);
+	stmt_finalize(&u);
+	if (rc == 0 && once) {
+		rc = stmt_prepare(&u, s->st, "coalescing late occurrences",
+				  "UPDATE occurrences SET covers = ?3 WHERE job_id = ?1 AND due_at = ?2",
+				  d);
+		if (rc == 0)
+			rc = stmt_bind_int64(&u, 1, j->id, d) || stmt_bind_text(&u, 2, last, d) ||
+			     stmt_bind_int64(&u, 3, covers, d) || stmt_run(&u, d);
+		stmt_finalize(&u);
+	}
+	if (rc == 0) {
+		int64_t skipped = once ? count - 1 : count;
+		rc = skipped_event(s, j, skipped, first, last, reason, d);
+		sched__log(s, TLOG_INFO, "job %s: %lld late run(s) %s", j->name, (long long)skipped,
+			   once ? reason : "skipped (misfire = skip)");
+	}
+	return rc;
+}
+
+/* Lua runs whose process died while the plugin ran: pending again once the lease is over. */
+static int
+recover_leases(struct sched *s, time_t now, struct diag *d)
+{
+	char cut[STORE_TIME_MAX];
+	if (store_format_time(now - SCHED_LEASE_S, cut) != 0)
+		return diag_set(d, DIAG_INTERNAL, "recovering runs: the clock is out of range");
+	struct stmt u = {0};
+	int rc = stmt_prepare(&u, s->st, "recovering interrupted runs",
+			      "UPDATE occurrences SET status = 'pending',"
+			      " reason = 'its run was interrupted (the process died); run again'"
+			      " WHERE status = 'running' AND claimed_at < ?1",
+			      d);
+	if (rc == 0)
+		rc = stmt_bind_text(&u, 1, cut, d) || stmt_run(&u, d);
+	stmt_finalize(&u);
+	int n = rc == 0 ? sqlite3_changes(store_db(s->st)) : 0;
+	if (n > 0)
+		sched__log(s, TLOG_WARN, "recovered %d interrupted job run(s)", n);
+	return rc;
+}
+
+int
+sched_materialize(struct sched *s, time_t now, struct diag *d)
+{
+	struct mjob *jobs;
+	size_t n;
+	if (store_begin(s->st, d) != 0)
+		return -1;
+	struct stmt ins = {0};
+	int rc = load_jobs(s, &jobs, &n, d);
+	if (rc != 0) {
+		store_rollback(s->st);
+		return -1;
+	}
+	rc = stmt_prepare(&ins, s->st, "materializing occurrences",
+			  "INSERT INTO occurrences (job_id, due_at, run_at, status)"
+			  " VALUES (?1, ?2, ?3, 'pending') ON CONFLICT (job_id, due_at) DO NOTHING",
+			  d);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (!jobs[i].have_last || jobs[i].last <= now)
+			rc = expand_job(s, &ins, &jobs[i], now, d);
+		if (rc == 0)
+			rc = misfire(s, &jobs[i], now, d);
+	}
+	stmt_finalize(&ins);
+	mjobs_free(jobs, n);
+	if (rc == 0)
+		rc = recover_leases(s, now, d);
+	if (rc != 0) {
+		store_rollback(s->st);
+		return -1;
+	}
+	return store_commit(s->st, d);
+}
+
+int
+sched_next_due(struct sched *s, time_t *due, struct diag *d)
+{
+	struct stmt q = {0};
+	int rc = stmt_prepare(&q, s->st, "finding the next due occurrence",
+			      "SELECT min(o.run_at) FROM occurrences o JOIN jobs j ON j.id = o.job_id"
+			      " WHERE o.status = 'pending' AND j.enabled = 1",
+			      d);
+	const char *t = NULL;
+	if (rc == 0 && stmt_step(&q, d) != STMT_ROW)
+		rc = -1;
+	if (rc == 0)
+		rc = stmt_text(&q, 0, &t, d);
+	if (rc == 0 && t != NULL && sched_parse_time(t, due) != 0)
+		rc = diag_set(d, DIAG_DB, "finding the next due occurrence: bad run_at '%s'", t);
+	int none = rc == 0 && t == NULL;
+	stmt_finalize(&q);
+	return rc != 0 ? -1 : none;
+}

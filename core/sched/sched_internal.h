@@ -1,0 +1,71 @@
+/*
+ * sched_internal: what the files of the scheduler share (job.c, occur.c, run.c,
+ * actions.c) and nobody else may use: the struct sched and sched__* helpers.
+ */
+#ifndef TANDEM_SCHED_INTERNAL_H
+#define TANDEM_SCHED_INTERNAL_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "lua/jobdecl.h"
+#include "lua/plugin.h"
+#include "sched/job.h"
+
+/* A Lua job loaded from the workspace's scripts. */
+struct sched_script {
+	char *name;          /* the declared name = the job's name */
+	char *path;
+	struct plugin *p;    /* loaded in its worker */
+	struct jobdecl decl; /* read from the declaration */
+	int seen;            /* found by the current sync */
+};
+
+struct sched {
+	struct store *st;
+	const struct config *cfg;
+	const struct plugin_host *host;
+	char *ws;
+	const struct clock *clock;
+	const struct sched_job_ops *builtins;
+	size_t nbuiltins;
+	void (*log)(void *ud, int level, const char *msg);
+	void *log_ud;
+	struct plugin_limits lim;
+	int have_lim;
+	struct sched_script *scripts;
+	size_t nscripts;
+	char **errors;
+	size_t nerrors;
+};
+
+/* A log line through the sched's callback (or tlog). */
+void sched__log(const struct sched *s, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The loaded script of Lua job NAME, or NULL. */
+struct sched_script *sched__script(const struct sched *s, const char *name);
+
+/* The zone a job uses when it names none: the workspace's, else UTC. */
+const char *sched__default_zone(const struct sched *s);
+
+/*
+ * One Lua run (actions.c): calls the job's `run` hook with ctx (now, due, covers,
+ * the programs, the snapshots the job needs) outside any transaction; on success
+ * *actions holds the returned value, marshalled (lua/marshal), for
+ * sched__apply_actions. 0, or -1 + diag (the plugin's error).
+ */
+struct buf;
+int sched__lua_call(struct sched *s, struct sched_script *sc, int64_t occ_id, time_t due,
+		    time_t now, int covers, struct buf *actions, struct diag *d);
+
+/*
+ * Validates and applies what a Lua job returned (inside the run's transaction).
+ * Writes a JSON summary ({"actions": N, "events": N, ...}) into result. 0, or -1 +
+ * diag: an invalid action ("scripts/x.lua: action 2: field 'kind' ...", nothing
+ * applied) or a store failure.
+ */
+int sched__apply_actions(struct sched *s, struct sched_script *sc, const struct buf *actions,
+			 int64_t occ_id, char *result, size_t size, struct diag *d);
+
+#endif
