@@ -83,17 +83,6 @@ jobdecl_duration(const char *s, int64_t *out)
 	return 0;
 }
 
-/* Adds one problem to `all` as a line of its own. */
-static void
-add(struct diag *all, int *n, const struct diag *one)
-{
-	size_t len = strlen(all->msg);
-	if (*n == 0)
-		all->code = one->code;
-	snprintf(all->msg + len, sizeof(all->msg) - len, "%s%s", *n ? "\n" : "", one->msg);
-	(*n)++;
-}
-
 /* The value of field `name` (raw) pushed; its type returned. stack: +1 */
 static int
 push_field(lua_State *L, int idx, const char *name)
@@ -259,29 +248,29 @@ check_all(lua_State *L, int idx, struct jobdecl *j, struct diag *d)
 	memset(j, 0, sizeof(*j));
 	diag_clear(&one);
 	if (check_schedule(L, idx, j->schedule, sizeof(j->schedule), &one) != 0)
-		add(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (plugin_decl_field(L, idx, "run", LUA_TFUNCTION, 1, &one) < 0)
-		add(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (check_timezone(L, idx, j->timezone, sizeof(j->timezone), &one) != 0)
-		add(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (check_misfire(L, idx, &j->misfire, &one) != 0)
-		add(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (duration_field(L, idx, "grace", JOBDECL_DEFAULT_GRACE_S, &j->grace_s, &one) < 0)
-		add(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (duration_field(L, idx, "jitter", 0, &j->jitter_s, &one) < 0)
-		add(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	if (duration_field(L, idx, "max_lateness", 0, &j->max_lateness_s, &one) < 0)
-		add(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	diag_clear(&one);
 	int rc = plugin_decl_field(L, idx, "overlap", LUA_TBOOLEAN, 0, &one);
 	if (rc < 0) {
-		add(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	} else if (rc == 1) {
 		push_field(L, idx, "overlap");
 		j->overlap = lua_toboolean(L, -1);
@@ -289,7 +278,7 @@ check_all(lua_State *L, int idx, struct jobdecl *j, struct diag *d)
 	}
 	diag_clear(&one);
 	if (check_needs(L, idx, &j->needs, &one) != 0)
-		add(&all, &n, &one);
+		plugin_decl_add_error(&all, &n, &one);
 	if (n == 0)
 		return 0;
 	*d = all;
