@@ -435,12 +435,20 @@ upsert(struct sched *s, const struct job_row *j, const char *ts, struct diag *d)
 static int
 disable_gone(struct sched *s, const char *ts, struct diag *d)
 {
-	struct stmt q = {0}, u = {0};
-	int rc = stmt_prepare(&q, s->st, "listing Lua jobs",
+	struct stmt q = {0}, u = {0}, c = {0};
+	int rc = stmt_prepare(&q, s->st, "listing jobs",
 			      "SELECT name, script, kind FROM jobs WHERE enabled = 1", d);
+	/* Its pending occurrences are closed with the reason, so the history says why they
+	 * never ran (and a job enabled again does not find them as a backlog). */
 	if (rc == 0)
 		rc = stmt_prepare(&u, s->st, "disabling a job whose script is gone",
 				  "UPDATE jobs SET enabled = 0, updated_at = ?2 WHERE name = ?1", d);
+	if (rc == 0)
+		rc = stmt_prepare(&c, s->st, "closing the occurrences of a disabled job",
+				  "UPDATE occurrences SET status = 'skipped', finished_at = ?2,"
+				  " reason = ?3 WHERE status = 'pending'"
+				  " AND job_id = (SELECT id FROM jobs WHERE name = ?1)",
+				  d);
 	while (rc == 0) {
 		int r = stmt_step(&q, d);
 		if (r != STMT_ROW) {
@@ -457,14 +465,19 @@ disable_gone(struct sched *s, const char *ts, struct diag *d)
 		if (strcmp(kind, "builtin") == 0 ? sched_builtin(s, name) != NULL
 		    : sched__script(s, name) != NULL || (script != NULL && stat(script, &sb) == 0))
 			continue;
-		rc = stmt_bind_text(&u, 1, name, d) || stmt_bind_text(&u, 2, ts, d) || stmt_run(&u, d);
+		char why[512];
+		snprintf(why, sizeof(why), "the job was disabled (%s%s)",
+			 script != NULL ? "its script is gone: " : "not in this build",
+			 script != NULL ? script : "");
+		rc = stmt_bind_text(&u, 1, name, d) || stmt_bind_text(&u, 2, ts, d) ||
+		     stmt_run(&u, d) || stmt_bind_text(&c, 1, name, d) || stmt_bind_text(&c, 2, ts, d) ||
+		     stmt_bind_text(&c, 3, why, d) || stmt_run(&c, d);
 		if (rc == 0)
-			sched__log(s, TLOG_INFO, "job %s: disabled (%s%s)", name,
-				   script != NULL ? "its script is gone: " : "not in this build",
-				   script != NULL ? script : "");
+			sched__log(s, TLOG_INFO, "job %s: %s", name, why);
 	}
 	stmt_finalize(&q);
 	stmt_finalize(&u);
+	stmt_finalize(&c);
 	return rc;
 }
 
