@@ -252,7 +252,7 @@ list_scripts(const char *dir, char ***out, size_t *n, struct diag *d)
 		cnt++;
 	}
 	closedir(dp);
-	if (rc == 0)
+	if (rc == 0 && cnt > 1)
 		qsort(v, cnt, sizeof(*v), cmp_str);
 	*out = v;
 	*n = cnt;
