@@ -14,8 +14,20 @@
  *    the horizon matches, and stop otherwise.
  *  - a zoned DTSTART drifts across DST changes, so libical only sees floating wall times
  *    and tz converts them (gap: forward by the gap; overlap: the first instant).
+ *    icalrecur_iterator_new() itself also searches for the first MONTHLY occurrence
+ *    (0.2 s, then NULL, for FREQ=MONTHLY;INTERVAL=3;BYMONTH=1,4,12 from November), so the
+ *    same check runs before the iterator is made.
+ *  - a zoned DTSTART drifts across DST changes, so libical only sees floating wall times
+ *    and tz converts them (gap: forward by the gap; overlap: the first instant).
  *  - COUNT is counted here (libical does not mix COUNT with our UNTIL bound), and the
  *    rule's UNTIL is compared in UTC here.
+ *  - WEEKLY with INTERVAL > 1 is misaligned: FREQ=WEEKLY;INTERVAL=3;BYDAY=SU from a
+ *    Tuesday skips the first week, and WKST other than MO or SU is ignored with one
+ *    BYDAY. libical expands every week; rrule_expand keeps every INTERVAL-th (weeks
+ *    starting on WKST, the week holding dtstart first), checked against a brute-force
+ *    expansion in the unit tests.
+ *  - BYDAY ordinals together with BYMONTHDAY make icalrecur_iterator_new() fail
+ *    (MALFORMEDDATA): refused at parse time.
  */
 #include "time/rrule.h"
 

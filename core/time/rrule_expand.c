@@ -11,6 +11,10 @@
 #include "time/rrule_internal.h"
 #include "time/tz.h"
 
+/* 1900-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
+#define TIME_MIN_1900 ((time_t)-2208988800LL)
+#define TIME_MAX_9999 ((time_t)253402300799LL)
+
 static struct icaltimetype
 ical_wall(int64_t wall)
 {
@@ -192,6 +196,11 @@ rrule_expand(const struct rrule *r, const struct cal_time *dtstart, const char *
 				dtstart->hour, dtstart->min, dtstart->sec);
 	if (tz_check(zone, d) != 0)
 		return -1;
+	/* Years 1900..9999 (what dtstart may be): the slack added below cannot overflow. */
+	if (from < TIME_MIN_1900)
+		from = TIME_MIN_1900;
+	if (until > TIME_MAX_9999)
+		until = TIME_MAX_9999;
 	if (from >= until || max == 0)
 		return 0;
 	struct expansion x = {.r = r, .zone = zone, .from = from, .end = until};

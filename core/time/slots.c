@@ -230,6 +230,9 @@ slots_common(const struct slots_person *a, const struct slots_person *b, time_t 
 	*n = 0;
 	if (check_args(a, b, duration_min, d) != 0)
 		return -1;
+	if (week_start < (time_t)-2208988800LL || week_start > (time_t)253402300799LL)
+		return diag_set(d, DIAG_INVALID, "week start %lld is outside the years 1900-9999",
+				(long long)week_start);
 	return candidates(a, b, week_start, week_start + 7 * 86400, (time_t)duration_min * 60, out,
 			  n, d);
 }
@@ -243,6 +246,11 @@ slots_pick(const struct slots_person *a, const struct slots_person *b, time_t fr
 		return -1;
 	if (want != NULL && tz_check(want->zone, d) != 0)
 		return -1;
+	/* Far ends are cut to 1900..9999, so the week steps below cannot overflow. */
+	if (from < (time_t)-2208988800LL)
+		from = (time_t)-2208988800LL;
+	if (until > (time_t)253402300799LL)
+		until = (time_t)253402300799LL;
 	/* A week at a time: the planner's windows are weeks to months. */
 	for (time_t lo = from; lo < until; lo += 7 * 86400) {
 		time_t hi = until - lo > 7 * 86400 ? lo + 7 * 86400 : until;

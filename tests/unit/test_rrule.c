@@ -444,6 +444,14 @@ test_bounded(void **state)
 				      1000000, &t, &n, &d), -1);
 	assert_non_null(strstr(d.msg, "more than 200000 occurrences"));
 	rrule_delete(r);
+	/* Far ends are cut, not overflowed. */
+	r = parse_ok("FREQ=DAILY;COUNT=3");
+	start = (struct cal_time){2026, 1, 1, 9, 0, 0};
+	assert_int_equal(rrule_expand(r, &start, "Asia/Kolkata", INT64_MIN, INT64_MAX, 10, &t, &n,
+				      &d), 0);
+	assert_int_equal(n, 3);
+	free(t);
+	rrule_delete(r);
 	/* Bad arguments. */
 	r = parse_ok("FREQ=DAILY");
 	start = (struct cal_time){2026, 2, 30, 0, 0, 0};

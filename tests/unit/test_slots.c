@@ -159,6 +159,10 @@ test_no_overlap_and_pick(void **state)
 	assert_int_equal(slots_pick(&paris, &ny2, utc(2027, 1, 11, 14, 20), utc(2027, 3, 1, 0, 0),
 				    60, &want, &t, &d), 0);
 	assert_int_equal(t, utc(2027, 1, 11, 14, 30));
+	/* A far end is cut, not overflowed. */
+	assert_int_equal(slots_pick(&paris, &ny2, utc(2027, 1, 11, 14, 20), INT64_MAX, 60, NULL, &t,
+				    &d), 0);
+	assert_int_equal(t, utc(2027, 1, 11, 14, 30));
 	/* Errors. */
 	assert_int_equal(slots_pick(&paris, &ny2, 0, 100, 0, NULL, &t, &d), -1);
 	assert_non_null(strstr(d.msg, "duration"));
