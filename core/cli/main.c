@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{"plugins", cmd_plugins, "list plugins or check a plugin file"},
 	{"match", cmd_match, "run, review, explain and compare matchings"},
 	{"sessions", cmd_sessions, "list sessions, check in, cancel or reschedule them"},
+	{"serve", cmd_serve, "run the background service (jobs, reminders) until stopped"},
 	{NULL, NULL, NULL},
 };
 

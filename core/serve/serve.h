@@ -1,0 +1,48 @@
+/*
+ * serve: `tandem serve`, the background service of one workspace.
+ *
+ * For: the CLI (cmd_serve.c) and embedders that run the service themselves. It
+ * keeps the programs' rhythm: the due job occurrences run (plan sessions, send
+ * reminders, mark missed sessions, activate matches, the workspace's Lua jobs), and
+ * the outbox's due messages are delivered, each as soon as it is due and no sooner.
+ *
+ * Contract:
+ *  - serve_run takes the workspace's lock (serve/lock.h) first: when another service
+ *    holds it, returns 1 with *holder = its pid and touches nothing. Then it opens the
+ *    database (store_open: WAL, a busy timeout, every write BEGIN IMMEDIATE, so CLI
+ *    commands run beside the service and each sees the other's committed work), reads
+ *    tandem.lua, hands the store the service's clock (o->ts: real or scaled), and runs
+ *    the loop (serve/loop.h) until SIGTERM/SIGINT, or one wake with o->once.
+ *  - A wake (serve/service.h): leases of messages whose sender died become 'unknown',
+ *    the jobs are synced from the built-ins and WORKSPACE/scripts, their occurrences
+ *    materialized; then one due occurrence at a time runs (claim, effects, completion
+ *    in one transaction), then one due message at a time is delivered; then the timer
+ *    is armed for the earliest of the next occurrence and the next message.
+ *  - The service re-reads the next due time after every wake, from the database: a
+ *    CLI change made while it sleeps (a session planned by hand, a job run) is seen
+ *    at its next wake at the latest (docs/service.md).
+ *  - SIGHUP reloads tandem.lua and the plugins; a broken file keeps what was loaded.
+ *  - Returns 0 after a clean stop, 1 when locked, -1 with a diag when it cannot start
+ *    (no database, a broken tandem.lua at start, no event loop) or --once failed.
+ *    Everything it says goes through tlog.
+ */
+#ifndef TANDEM_SERVE_H
+#define TANDEM_SERVE_H
+
+#include "base/diag.h"
+#include "serve/loop.h"
+#include "serve/timescale.h"
+
+struct serve_opts {
+	const char *workspace;  /* the folder: lock file, tandem.lua, scripts/, outbox/ */
+	const char *db_path;    /* the database (normally WORKSPACE/tandem.db) */
+	struct timescale *ts;   /* the service's clock, initialized by the caller */
+	int once;               /* one wake, then return */
+};
+
+/* The lock file's name in the workspace. */
+#define SERVE_LOCK_FILE ".tandem-serve.lock"
+
+int serve_run(const struct serve_opts *o, struct serve_stats *st, long *holder, struct diag *d);
+
+#endif

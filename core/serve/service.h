@@ -1,0 +1,56 @@
+/*
+ * serve/service: what one wake of the service does, as the operations the loop
+ * calls (serve/loop.h): the domain side of `tandem serve`.
+ *
+ * For: serve_run (the loop) and `tandem simulate` (serve/simulate.h), which drives the
+ * same operations on a copy of the workspace under a virtual clock.
+ *
+ * Contract:
+ *  - service_open(workspace, store, clock): reads WORKSPACE/tandem.lua (an error
+ *    there fails the start), syncs the declared programs, and builds the scheduler
+ *    and the notifier on the borrowed store. service_close undoes it (the store stays
+ *    the caller's).
+ *  - begin(now): the start of a wake, in this order: outbox_recover (messages left
+ *    'sending' by a dead sender, past their lease, become 'unknown'), sched_sync,
+ *    sched_materialize(now).
+ *  - step(now): one unit, the jobs first: one due occurrence (sched_run_one); when none
+ *    is due, one due message (notify_deliver_one). 1 when it did one, 0 when nothing
+ *    is due. Jobs before messages: a job's reminders are delivered in the same wake.
+ *  - next_due: the earliest of sched_next_due and outbox_next_due; 1 when neither has
+ *    anything.
+ *  - reload: tandem.lua read again; on success it replaces the loaded one (and the
+ *    programs are synced); on failure the loaded one stays and the diag says why.
+ *    Job scripts are re-read by the next sched_sync.
+ */
+#ifndef TANDEM_SERVE_SERVICE_H
+#define TANDEM_SERVE_SERVICE_H
+
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/diag.h"
+#include "serve/loop.h"
+
+struct store;
+struct service;
+
+struct service *service_open(const char *workspace, struct store *st, const struct clock *c,
+			     struct diag *d);
+void service_close(struct service *sv);
+
+/* The operations for serve_loop_run / serve_loop_once (ud = sv). */
+void service_ops(struct service *sv, struct serve_ops *ops);
+
+int service_begin(struct service *sv, time_t now, struct diag *d);
+int service_step(struct service *sv, time_t now, struct diag *d);
+int service_next_due(struct service *sv, time_t *due, struct diag *d);
+int service_reload(struct service *sv, struct diag *d);
+
+/* What the service did since it opened, for the final log line and simulate. */
+struct service_counts {
+	unsigned long jobs_run;      /* occurrences run */
+	unsigned long messages_sent; /* messages delivered */
+};
+void service_counts(const struct service *sv, struct service_counts *out);
+
+#endif

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# tandem serve: the single-instance lock, SIGTERM/SIGINT exit 0 after the running step,
+# SIGHUP reloads (a broken tandem.lua keeps the loaded one and the log says why), --once,
+# text and JSON log lines, a CLI command while the service runs, option errors.
+source "$(dirname "$0")/lib.sh"
+
+WS=$(new_ws) || exit 1
+
+# wait_for FILE TEXT [SECONDS]: waits until FILE contains TEXT (fixed string).
+wait_for() {
+  local i
+  for ((i = 0; i < ${3:-10} * 20; i++)); do
+    grep -qF -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# start_serve LOG ARGS...: starts the service in the background; its pid in $SERVE_PID.
+start_serve() {
+  local log=$1; shift
+  "$TANDEM" -C "$WS" serve "$@" 2>"$log" &
+  SERVE_PID=$!
+  wait_for "$log" "tandem serve started" || fail "serve start" "$(head -c 600 "$log")"
+}
+
+# stop_serve SIGNAL: sends SIGNAL and waits; the exit status in $RC.
+stop_serve() {
+  kill -"$1" "$SERVE_PID"
+  wait "$SERVE_PID"
+  RC=$?
+}
+
+# --once: runs what is due and exits 0.
+run "$TANDEM" -C "$WS" serve --once
+expect_rc "once exit" 0
+expect_err "once started" "tandem serve started"
+expect_err "once stopped" "tandem serve stopped"
+[ -e "$WS/.tandem-serve.lock" ] && ok "lock file" || fail "lock file" "missing"
+
+# The lock: a second service exits 1 and names the first one's pid; --once too.
+LOG1="$E2E_TMP/serve1.log"
+start_serve "$LOG1"
+run "$TANDEM" -C "$WS" serve
+expect_rc "second serve" 1
+expect_err "second serve message" "another tandem serve (pid $SERVE_PID) is running on $WS"
+run "$TANDEM" -C "$WS" serve --once
+expect_rc "second serve --once" 1
+[ "$(cat "$WS/.tandem-serve.lock")" = "$SERVE_PID" ] && ok "pid in lock file" ||
+  fail "pid in lock file" "$(cat "$WS/.tandem-serve.lock")"
+
+# A command while the service runs: it reads and writes the same database.
+run "$TANDEM" -C "$WS" programs list
+expect_rc "command during serve" 0
+run "$TANDEM" -C "$WS" gen-org --people 20 --seed 1 --out "$WS/people.csv"
+run "$TANDEM" -C "$WS" import people "$WS/people.csv"
+expect_rc "import during serve" 0
+run sqlite3 "$WS/tandem.db" "select count(*) from people"
+expect_out "import committed" "20"
+
+# SIGHUP: a good tandem.lua reloads; a broken one keeps the loaded version, the log says why.
+kill -HUP "$SERVE_PID"
+wait_for "$LOG1" "SIGHUP: reloaded" && ok "sighup reload" || fail "sighup reload" "$(tail -c 600 "$LOG1")"
+cp "$WS/tandem.lua" "$E2E_TMP/tandem.lua.good"
+printf 'program{ name = "broken", \n' >>"$WS/tandem.lua"
+kill -HUP "$SERVE_PID"
+wait_for "$LOG1" "reload failed, keeping the previous version" && ok "sighup broken" ||
+  fail "sighup broken" "$(tail -c 600 "$LOG1")"
+grep -F "reload failed" "$LOG1" | grep -qF "tandem.lua" && ok "broken names file" ||
+  fail "broken names file" "$(grep -F 'reload failed' "$LOG1")"
+kill -0 "$SERVE_PID" 2>/dev/null && ok "alive after broken reload" || fail "alive after broken reload"
+cp "$E2E_TMP/tandem.lua.good" "$WS/tandem.lua"
+
+# SIGTERM: exit 0, and the lock is free again at once.
+stop_serve TERM
+[ "$RC" -eq 0 ] && ok "sigterm exit 0" || fail "sigterm exit 0" "exit $RC"
+expect_log() { grep -qF -- "$2" "$3" && ok "$1" || fail "$1" "log lacks '$2': $(tail -c 600 "$3")"; }
+expect_log "sigterm logged" "SIGTERM: stopping" "$LOG1"
+expect_log "stopped logged" "tandem serve stopped" "$LOG1"
+
+# SIGINT: exit 0 too. JSON log lines: every line one object with ts, level, msg.
+LOG2="$E2E_TMP/serve2.log"
+start_serve "$LOG2" --log-format json
+stop_serve INT
+[ "$RC" -eq 0 ] && ok "sigint exit 0" || fail "sigint exit 0" "exit $RC"
+if python3 - "$LOG2" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "no lines"
+for l in lines:
+    o = json.loads(l)
+    assert set(o) >= {"ts", "level", "msg"}, o
+    assert o["ts"].endswith("Z")
+assert any("SIGINT: stopping" in json.loads(l)["msg"] for l in lines)
+PY
+then ok "json log lines"; else fail "json log lines" "$(head -c 600 "$LOG2")"; fi
+
+# A scaled clock shows the virtual now in each line.
+run "$TANDEM" -C "$WS" serve --once --time-scale 3600 --log-format json
+expect_rc "scaled once" 0
+expect_err "scaled now field" '"now":"'
+run "$TANDEM" -C "$WS" serve --once --time-scale 60 --time-from 2026-01-01T00:00:00Z
+expect_rc "time-from" 0
+expect_err "time-from text" "[now "
+
+# Option errors: usage (exit 2).
+run "$TANDEM" -C "$WS" serve --log-format xml
+expect_rc "bad log format" 2
+expect_err "bad log format message" "--log-format must be text or json"
+run "$TANDEM" -C "$WS" serve --time-scale 0.5
+expect_rc "bad scale" 2
+run "$TANDEM" -C "$WS" serve --time-from 2026-01-01T00:00:00Z
+expect_rc "time-from without scale" 2
+run "$TANDEM" -C "$E2E_TMP/nowhere" serve --once
+expect_rc "no workspace" 1
+
+finish
