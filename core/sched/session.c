@@ -119,15 +119,8 @@ bad:
 
 /* ---- the pair and the session, read inside the writer's transaction ----------------- */
 
-struct pair {
-	int64_t program_id, mentor, mentee;
-	char status[16];
-	char zone[128];
-	char mentor_ext[128], mentee_ext[128];
-};
-
-static void
-copy_col(struct stmt *s, int col, char *buf, size_t size)
+void
+session_copy_col(struct stmt *s, int col, char *buf, size_t size)
 {
 	const char *t = NULL;
 	if (stmt_text(s, col, &t, NULL) != 0 || t == NULL)
@@ -135,37 +128,50 @@ copy_col(struct stmt *s, int col, char *buf, size_t size)
 	snprintf(buf, size, "%s", t);
 }
 
-static int
-load_pair(struct store *st, int64_t match_id, struct pair *p, struct diag *d)
+int
+session_pair_prepare(struct stmt *s, struct store *st, struct diag *d)
 {
-	struct stmt s = {0};
-	int rc = stmt_prepare(&s, st, "reading the session's match",
-			      "SELECT m.status, m.program_id, m.mentor_id, m.mentee_id, "
-			      "COALESCE(m.timezone, e.timezone), r.external_id, e.external_id "
-			      "FROM matches m JOIN people e ON e.id = m.mentee_id "
-			      "JOIN people r ON r.id = m.mentor_id WHERE m.id = ?1",
-			      d);
-	if (rc == 0)
-		rc = stmt_bind_int64(&s, 1, match_id, d) ? -1 : stmt_step(&s, d);
+	return stmt_prepare(s, st, "reading the session's match",
+			    "SELECT m.status, m.program_id, m.mentor_id, m.mentee_id, "
+			    "COALESCE(m.timezone, e.timezone), r.external_id, e.external_id "
+			    "FROM matches m JOIN people e ON e.id = m.mentee_id "
+			    "JOIN people r ON r.id = m.mentor_id WHERE m.id = ?1",
+			    d);
+}
+
+int
+session_pair_read(struct stmt *s, int64_t match_id, struct session_pair *p, struct diag *d)
+{
+	int rc = stmt_bind_int64(s, 1, match_id, d) ? -1 : stmt_step(s, d);
 	if (rc == STMT_ROW) {
-		copy_col(&s, 0, p->status, sizeof(p->status));
-		p->program_id = stmt_int64(&s, 1);
-		p->mentor = stmt_int64(&s, 2);
-		p->mentee = stmt_int64(&s, 3);
-		copy_col(&s, 4, p->zone, sizeof(p->zone));
-		copy_col(&s, 5, p->mentor_ext, sizeof(p->mentor_ext));
-		copy_col(&s, 6, p->mentee_ext, sizeof(p->mentee_ext));
+		session_copy_col(s, 0, p->status, sizeof(p->status));
+		p->program_id = stmt_int64(s, 1);
+		p->mentor = stmt_int64(s, 2);
+		p->mentee = stmt_int64(s, 3);
+		session_copy_col(s, 4, p->zone, sizeof(p->zone));
+		session_copy_col(s, 5, p->mentor_ext, sizeof(p->mentor_ext));
+		session_copy_col(s, 6, p->mentee_ext, sizeof(p->mentee_ext));
 	}
-	stmt_finalize(&s);
+	if (rc >= 0 && stmt_reset(s, d) != 0)
+		rc = -1;
 	if (rc == STMT_DONE)
 		return diag_set(d, DIAG_NOTFOUND, "no match #%lld", (long long)match_id);
 	return rc == STMT_ROW ? 0 : -1;
 }
 
+static int
+load_pair(struct store *st, int64_t match_id, struct session_pair *p, struct diag *d)
+{
+	struct stmt s = {0};
+	int rc = session_pair_prepare(&s, st, d) ? -1 : session_pair_read(&s, match_id, p, d);
+	stmt_finalize(&s);
+	return rc;
+}
+
 int
 session_pair_zone(struct store *st, int64_t match_id, char **zone, struct diag *d)
 {
-	struct pair p;
+	struct session_pair p;
 	if (load_pair(st, match_id, &p, d) != 0)
 		return -1;
 	*zone = strdup(p.zone);
@@ -180,7 +186,7 @@ struct srow {
 	int duration_min, sequence;
 	int64_t rescheduled_to;
 	char reason[256];
-	struct pair pair;
+	struct session_pair pair;
 };
 
 static int
@@ -199,12 +205,12 @@ load_session(struct store *st, int64_t id, struct srow *r, struct diag *d)
 	if (rc == STMT_ROW) {
 		r->id = id;
 		r->match_id = stmt_int64(&s, 0);
-		copy_col(&s, 1, status, sizeof(status));
-		copy_col(&s, 2, r->starts_at, sizeof(r->starts_at));
+		session_copy_col(&s, 1, status, sizeof(status));
+		session_copy_col(&s, 2, r->starts_at, sizeof(r->starts_at));
 		r->duration_min = (int)stmt_int64(&s, 3);
 		r->sequence = (int)stmt_int64(&s, 4);
 		r->rescheduled_to = stmt_int64(&s, 5);
-		copy_col(&s, 6, r->reason, sizeof(r->reason));
+		session_copy_col(&s, 6, r->reason, sizeof(r->reason));
 	}
 	stmt_finalize(&s);
 	if (rc == STMT_DONE)
@@ -263,119 +269,6 @@ status_event(struct store *st, const struct srow *r, const char *kind, const cha
 	return session_event(st, kind, actor, 0, r->pair.program_id, p, d);
 }
 
-/* ---- insert ------------------------------------------------------------------------- */
-
-/* 0 when text is a JSON array of strings. */
-static int
-check_agenda(const char *text, struct diag *d)
-{
-	json_error_t err;
-	json_t *a = json_loads(text, 0, &err);
-	int ok = json_is_array(a);
-	size_t i;
-	json_t *q;
-	json_array_foreach(a, i, q)
-	{
-		ok &= json_is_string(q);
-	}
-	json_decref(a);
-	return ok ? 0
-		  : diag_set(d, DIAG_INVALID, "agenda '%.80s' is not a JSON array of strings",
-			     text);
-}
-
-int
-session_insert(struct store *st, const struct session_new *sn, int64_t *id_out, struct diag *d)
-{
-	if (id_out)
-		*id_out = 0;
-	int duration = sn->duration_min ? sn->duration_min : 60;
-	if (duration < 1 || duration > 1440)
-		return diag_set(d, DIAG_INVALID, "session duration %d minutes is not 1 to 1440",
-				sn->duration_min);
-	char start[STORE_TIME_MAX], now[STORE_TIME_MAX];
-	if (store_format_time(sn->start, start) != 0 || store_timestamp(st, now) != 0)
-		return diag_set(d, DIAG_INVALID, "session start out of range");
-	if (sn->agenda_json && check_agenda(sn->agenda_json, d) != 0)
-		return -1;
-	if (store_begin(st, d) != 0)
-		return -1;
-	char *topic = NULL, *agenda = NULL;
-	struct stmt s = {0};
-	struct pair p;
-	if (load_pair(st, sn->match_id, &p, d) != 0)
-		goto fail;
-	if (strcmp(p.status, "approved") != 0 && strcmp(p.status, "active") != 0) {
-		diag_set(d, DIAG_CONFLICT,
-			 "match #%lld is %s: sessions are planned for approved or "
-			 "active matches",
-			 (long long)sn->match_id, p.status);
-		goto fail;
-	}
-	const char *zone = sn->zone ? sn->zone : p.zone;
-	if (tz_check(zone, d) != 0)
-		goto fail;
-	const char *by = sn->planned_by ? sn->planned_by : "manual";
-	/* Look first: ON CONFLICT DO NOTHING alone would still consume an AUTOINCREMENT id
-	 * for every instant planned again (hourly, for every pair), leaving gaps. */
-	int64_t existing = 0;
-	if (stmt_prepare(&s, st, "looking for the session",
-			 "SELECT id FROM sessions WHERE match_id = ?1 AND starts_at = ?2", d) ||
-	    stmt_bind_int64(&s, 1, sn->match_id, d) || stmt_bind_text(&s, 2, start, d))
-		goto fail;
-	int found = stmt_step(&s, d);
-	if (found == STMT_ROW)
-		existing = stmt_int64(&s, 0);
-	stmt_finalize(&s);
-	if (found < 0)
-		goto fail;
-	if (existing != 0)
-		return store_commit(st, d);
-	if (sn->agenda_json == NULL && sn->prog != NULL &&
-	    session_agenda(st, sn->prog, sn->match_id, sn->start, &topic, &agenda, d) != 0)
-		goto fail;
-	const char *use_topic = sn->topic ? sn->topic : topic;
-	const char *use_agenda = sn->agenda_json ? sn->agenda_json : agenda ? agenda : "[]";
-	if (stmt_prepare(&s, st, "inserting a session",
-			 "INSERT INTO sessions (match_id, starts_at, duration_min, timezone, "
-			 "planned_by, topic, agenda, created_at, updated_at) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
-			 "ON CONFLICT (match_id, starts_at) DO NOTHING RETURNING id",
-			 d) ||
-	    stmt_bind_int64(&s, 1, sn->match_id, d) || stmt_bind_text(&s, 2, start, d) ||
-	    stmt_bind_int64(&s, 3, duration, d) || stmt_bind_text(&s, 4, zone, d) ||
-	    stmt_bind_text(&s, 5, by, d) || stmt_bind_text(&s, 6, use_topic, d) ||
-	    stmt_bind_text(&s, 7, use_agenda, d) || stmt_bind_text(&s, 8, now, d))
-		goto fail;
-	int rc = stmt_step(&s, d);
-	int64_t id = rc == STMT_ROW ? stmt_int64(&s, 0) : 0;
-	if (rc == STMT_ROW)
-		rc = stmt_step(&s, d);
-	stmt_finalize(&s);
-	if (rc != STMT_DONE)
-		goto fail;
-	if (id != 0) {
-		json_t *ev = json_pack("{sI sI ss ss si}", "session", (json_int_t)id, "match",
-				       (json_int_t)sn->match_id, "starts_at", start, "planned_by",
-				       by, "duration_min", duration);
-		if (session_event(st, "session.planned", NULL, 0, p.program_id, ev, d) != 0)
-			goto fail;
-	}
-	free(topic);
-	free(agenda);
-	if (store_commit(st, d) != 0)
-		return -1;
-	if (id_out)
-		*id_out = id;
-	return 0;
-fail:
-	stmt_finalize(&s);
-	free(topic);
-	free(agenda);
-	store_rollback(st);
-	return -1;
-}
-
 /* ---- check-ins ---------------------------------------------------------------------- */
 
 static const char *
@@ -409,12 +302,12 @@ load_prior(struct store *st, int64_t session_id, int64_t author, struct prior *p
 			 ? -1
 			 : stmt_step(&s, d);
 	if (rc == STMT_ROW) {
-		copy_col(&s, 0, pr->outcome, sizeof(pr->outcome));
+		session_copy_col(&s, 0, pr->outcome, sizeof(pr->outcome));
 		pr->rating = (int)stmt_int64(&s, 1);
 		pr->has_notes = !stmt_is_null(&s, 2);
-		copy_col(&s, 2, pr->notes, sizeof(pr->notes));
+		session_copy_col(&s, 2, pr->notes, sizeof(pr->notes));
 		pr->share_story = (int)stmt_int64(&s, 3);
-		copy_col(&s, 4, pr->at, sizeof(pr->at));
+		session_copy_col(&s, 4, pr->at, sizeof(pr->at));
 	}
 	stmt_finalize(&s);
 	return rc == STMT_ROW ? 1 : rc == STMT_DONE ? 0 : -1;
@@ -509,7 +402,7 @@ static int
 checkin_side(struct store *st, const struct srow *r, const struct session_checkin *c, int *changed,
 	     struct diag *d)
 {
-	const struct pair *p = &r->pair;
+	const struct session_pair *p = &r->pair;
 	if (c->person_id != p->mentor && c->person_id != p->mentee) {
 		char ext[128];
 		snprintf(ext, sizeof(ext), "person #%lld", (long long)c->person_id);
@@ -517,7 +410,7 @@ checkin_side(struct store *st, const struct srow *r, const struct session_checki
 		if (stmt_prepare(&q, st, "naming the person",
 				 "SELECT external_id FROM people WHERE id = ?1", d) == 0 &&
 		    stmt_bind_int64(&q, 1, c->person_id, d) == 0 && stmt_step(&q, d) == STMT_ROW)
-			copy_col(&q, 0, ext, sizeof(ext));
+			session_copy_col(&q, 0, ext, sizeof(ext));
 		stmt_finalize(&q);
 		return diag_set(d, DIAG_INVALID,
 				"%s is not a side of session #%lld (mentor %s, mentee %s)", ext,

@@ -89,6 +89,15 @@ struct session_new {
  */
 int session_insert(struct store *st, const struct session_new *s, int64_t *id_out, struct diag *d);
 
+/*
+ * session_insert for n sessions in one transaction level (all or none), with the
+ * statements prepared once: the planner's path, many times faster per session than n
+ * calls. ids (may be NULL) receives n ids, 0 for the instants that existed; *inserted
+ * (may be NULL) = how many were new.
+ */
+int session_insert_many(struct store *st, const struct session_new *v, size_t n, int64_t *ids,
+			size_t *inserted, struct diag *d);
+
 enum session_outcome { SESSION_OUTCOME_HELD, SESSION_OUTCOME_MISSED };
 
 struct session_checkin {

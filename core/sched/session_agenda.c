@@ -55,33 +55,25 @@ list_col(struct stmt *s, int col, int fallback)
 }
 
 static int
-load_wants(struct store *st, int64_t match_id, struct wants *w, struct diag *d)
+load_wants(struct stmt *s, int64_t match_id, struct wants *w, struct diag *d)
 {
 	memset(w, 0, sizeof(*w));
-	struct stmt s = {0};
-	int rc =
-	    stmt_prepare(&s, st, "reading the pair's topics",
-			 "SELECT er.topics_offered, r.skills, er.topics_wanted, r.topics_wanted, "
-			 "ee.topics_offered, e.skills, ee.topics_wanted, e.topics_wanted "
-			 "FROM matches m JOIN people r ON r.id = m.mentor_id "
-			 "JOIN people e ON e.id = m.mentee_id "
-			 "LEFT JOIN enrollments er ON er.program_id = m.program_id "
-			 "AND er.person_id = m.mentor_id "
-			 "LEFT JOIN enrollments ee ON ee.program_id = m.program_id "
-			 "AND ee.person_id = m.mentee_id WHERE m.id = ?1",
-			 d);
-	if (rc == 0)
-		rc = stmt_bind_int64(&s, 1, match_id, d) ? -1 : stmt_step(&s, d);
+	int rc = stmt_bind_int64(s, 1, match_id, d) ? -1 : stmt_step(s, d);
 	if (rc == STMT_ROW) {
-		w->mentor_offers = list_col(&s, 0, 1);
-		w->mentor_wants = list_col(&s, 2, 3);
-		w->mentee_offers = list_col(&s, 4, 5);
-		w->mentee_wants = list_col(&s, 6, 7);
+		w->mentor_offers = list_col(s, 0, 1);
+		w->mentor_wants = list_col(s, 2, 3);
+		w->mentee_offers = list_col(s, 4, 5);
+		w->mentee_wants = list_col(s, 6, 7);
 	}
-	stmt_finalize(&s);
+	if (rc >= 0 && stmt_reset(s, d) != 0)
+		rc = -1;
 	if (rc == STMT_DONE)
 		return diag_set(d, DIAG_NOTFOUND, "no match #%lld", (long long)match_id);
-	return rc == STMT_ROW ? 0 : -1;
+	if (rc != STMT_ROW) {
+		wants_fini(w);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -161,25 +153,50 @@ candidates(const struct wants *w, const struct config_program *prog)
 
 /* How many of the pair's sessions before start were not cancelled or moved. */
 static int
-earlier_sessions(struct store *st, int64_t match_id, time_t start, int64_t *k, struct diag *d)
+earlier_sessions(struct stmt *s, int64_t match_id, time_t start, int64_t *k, struct diag *d)
 {
 	char at[STORE_TIME_MAX];
 	if (store_format_time(start, at) != 0)
 		return diag_set(d, DIAG_INVALID, "session start out of range");
-	struct stmt s = {0};
-	int rc =
-	    stmt_prepare(&s, st, "counting the pair's earlier sessions",
+	int rc = stmt_bind_int64(s, 1, match_id, d) || stmt_bind_text(s, 2, at, d)
+		     ? -1
+		     : stmt_step(s, d);
+	if (rc == STMT_ROW)
+		*k = stmt_int64(s, 0);
+	if (rc >= 0 && stmt_reset(s, d) != 0)
+		rc = -1;
+	return rc == STMT_ROW ? 0 : -1;
+}
+
+int
+session_agenda_open(struct session_agenda_ctx *ac, struct store *st, struct diag *d)
+{
+	memset(ac, 0, sizeof(*ac));
+	if (stmt_prepare(&ac->wants, st, "reading the pair's topics",
+			 "SELECT er.topics_offered, r.skills, er.topics_wanted, r.topics_wanted, "
+			 "ee.topics_offered, e.skills, ee.topics_wanted, e.topics_wanted "
+			 "FROM matches m JOIN people r ON r.id = m.mentor_id "
+			 "JOIN people e ON e.id = m.mentee_id "
+			 "LEFT JOIN enrollments er ON er.program_id = m.program_id "
+			 "AND er.person_id = m.mentor_id "
+			 "LEFT JOIN enrollments ee ON ee.program_id = m.program_id "
+			 "AND ee.person_id = m.mentee_id WHERE m.id = ?1",
+			 d) ||
+	    stmt_prepare(&ac->count, st, "counting the pair's earlier sessions",
 			 "SELECT count(*) FROM sessions WHERE match_id = ?1 AND starts_at < ?2 "
 			 "AND status NOT IN ('cancelled', 'rescheduled')",
-			 d);
-	if (rc == 0)
-		rc = stmt_bind_int64(&s, 1, match_id, d) || stmt_bind_text(&s, 2, at, d)
-			 ? -1
-			 : stmt_step(&s, d);
-	if (rc == STMT_ROW)
-		*k = stmt_int64(&s, 0);
-	stmt_finalize(&s);
-	return rc == STMT_ROW ? 0 : -1;
+			 d)) {
+		session_agenda_close(ac);
+		return -1;
+	}
+	return 0;
+}
+
+void
+session_agenda_close(struct session_agenda_ctx *ac)
+{
+	stmt_finalize(&ac->wants);
+	stmt_finalize(&ac->count);
 }
 
 /* The library's questions for topic, or NULL. */
@@ -218,16 +235,17 @@ agenda_for(const struct config_program *prog, const char *topic, int64_t pass)
 }
 
 int
-session_agenda(struct store *st, const struct config_program *prog, int64_t match_id, time_t start,
-	       char **topic, char **agenda_json, struct diag *d)
+session_agenda_with(struct session_agenda_ctx *ac, const struct config_program *prog,
+		    int64_t match_id, time_t start, char **topic, char **agenda_json,
+		    struct diag *d)
 {
 	*topic = NULL;
 	*agenda_json = NULL;
 	struct wants w;
 	int64_t k = 0;
-	if (load_wants(st, match_id, &w, d) != 0)
+	if (load_wants(&ac->wants, match_id, &w, d) != 0)
 		return -1;
-	if (earlier_sessions(st, match_id, start, &k, d) != 0) {
+	if (earlier_sessions(&ac->count, match_id, start, &k, d) != 0) {
 		wants_fini(&w);
 		return -1;
 	}
@@ -247,4 +265,18 @@ session_agenda(struct store *st, const struct config_program *prog, int64_t matc
 	if (*agenda_json == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory");
 	return 0;
+}
+
+int
+session_agenda(struct store *st, const struct config_program *prog, int64_t match_id, time_t start,
+	       char **topic, char **agenda_json, struct diag *d)
+{
+	struct session_agenda_ctx a;
+	*topic = NULL;
+	*agenda_json = NULL;
+	if (session_agenda_open(&a, st, d) != 0)
+		return -1;
+	int rc = session_agenda_with(&a, prog, match_id, start, topic, agenda_json, d);
+	session_agenda_close(&a);
+	return rc;
 }

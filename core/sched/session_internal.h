@@ -11,7 +11,10 @@
 #include <jansson.h>
 
 #include "base/diag.h"
+#include "store/stmt.h"
 #include "store/store.h"
+
+struct config_program;
 
 /* "YYYY-MM-DDTHH:MM:SSZ" (as store_format_time writes) to time_t; 0 or -1 (no diag). */
 int session_utc_parse(const char *text, time_t *out);
@@ -20,5 +23,32 @@ int session_utc_parse(const char *text, time_t *out);
  * person id or 0. */
 int session_event(struct store *st, const char *kind, const char *actor, int64_t subject,
 		  int64_t program_id, json_t *payload, struct diag *d);
+
+/* A match as the writers need it (session.c). */
+struct session_pair {
+	int64_t program_id, mentor, mentee;
+	char status[16];
+	char zone[128]; /* matches.timezone, else the mentee's */
+	char mentor_ext[128], mentee_ext[128];
+};
+
+/* Column col as text into buf ("" for NULL). */
+void session_copy_col(struct stmt *s, int col, char *buf, size_t size);
+
+/* The statement session_pair_read runs (prepared once by a batch). */
+int session_pair_prepare(struct stmt *s, struct store *st, struct diag *d);
+/* Reads match_id's pair with s, then resets it; DIAG_NOTFOUND "no match #N". */
+int session_pair_read(struct stmt *s, int64_t match_id, struct session_pair *p, struct diag *d);
+
+/* The agenda's statements, prepared once for a batch of sessions (session_agenda.c). */
+struct session_agenda_ctx {
+	struct stmt wants, count;
+};
+int session_agenda_open(struct session_agenda_ctx *a, struct store *st, struct diag *d);
+void session_agenda_close(struct session_agenda_ctx *a);
+/* session_agenda() with a's statements. */
+int session_agenda_with(struct session_agenda_ctx *a, const struct config_program *prog,
+			int64_t match_id, time_t start, char **topic, char **agenda_json,
+			struct diag *d);
 
 #endif

@@ -91,6 +91,51 @@ test_insert_idempotent(void **state)
 }
 
 static void
+test_insert_many(void **state)
+{
+	(void)state;
+	struct store *st = fx_store(T0 - DAY);
+	static char *lib[] = {"ai_tools", "data_literacy", "leadership"};
+	struct config_program prog = {.name = "p", .topics = lib, .ntopics = 3};
+	insert(st, 1, T0 + 7 * DAY);
+	struct session_new v[4] = {
+	    {.match_id = 1, .start = T0, .prog = &prog, .planned_by = "weekly"},
+	    {.match_id = 1, .start = T0 + 7 * DAY, .prog = &prog},
+	    {.match_id = 2, .start = T0, .zone = "Europe/London", .prog = &prog},
+	    {.match_id = 1, .start = T0 + 14 * DAY, .prog = &prog},
+	};
+	int64_t ids[4];
+	size_t n = 0;
+	struct diag d;
+	assert_int_equal(session_insert_many(st, v, 4, ids, &n, &d), 0);
+	assert_int_equal(n, 3);
+	assert_true(ids[0] > 0 && ids[2] > 0 && ids[3] > 0);
+	assert_int_equal(ids[1], 0); /* it existed */
+	assert_int_equal(fx_events(st, "session.planned"), 4);
+	/* Pair 1's sessions rotate in start order, counting the one that existed. */
+	assert_string_equal(fx_text(st,
+				    "SELECT group_concat(topic, ',') FROM (SELECT topic FROM "
+				    "sessions WHERE match_id = 1 AND topic IS NOT NULL ORDER BY "
+				    "starts_at)"),
+			    "ai_tools,leadership");
+	assert_string_equal(fx_text(st, "SELECT timezone FROM sessions WHERE match_id = 2"),
+			    "Europe/London");
+	/* All or none: a bad zone in the batch keeps every other row out. */
+	struct session_new w[2] = {{.match_id = 2, .start = T0 + 7 * DAY},
+				   {.match_id = 2, .start = T0 + 14 * DAY, .zone = "Nowhere/Land"}};
+	assert_int_equal(session_insert_many(st, w, 2, NULL, &n, &d), -1);
+	assert_non_null(strstr(d.msg, "unknown time zone 'Nowhere/Land'"));
+	assert_int_equal(fx_int(st, "SELECT count(*) FROM sessions WHERE match_id = 2"), 1);
+	assert_int_equal(fx_events(st, "session.planned"), 4);
+	/* No id is burnt by instants planned again. */
+	int64_t top = fx_int(st, "SELECT max(id) FROM sessions");
+	assert_int_equal(session_insert_many(st, v, 4, ids, &n, &d), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(insert(st, 2, T0 + 21 * DAY), top + 1);
+	store_close(st);
+}
+
+static void
 test_checkin_rules(void **state)
 {
 	(void)state;
@@ -489,6 +534,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_insert_idempotent),
+	    cmocka_unit_test(test_insert_many),
 	    cmocka_unit_test(test_checkin_rules),
 	    cmocka_unit_test(test_missed_by_both_and_late_held),
 	    cmocka_unit_test(test_rating_visibility),
