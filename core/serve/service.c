@@ -7,7 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events/outbox.h"
+#include "lua/plugin.h"
 #include "program/config.h"
+#include "sched/job.h"
+#include "sched/notify.h"
+#include "sched/occur.h"
 #include "store/store.h"
 
 struct service {
@@ -15,8 +20,14 @@ struct service {
 	char *config_path;
 	struct store *st;
 	const struct clock *clock;
-	struct config cfg;
+	struct config cfg; /* the sched borrows &cfg: a reload replaces its content in place */
 	int have_cfg;
+	struct plugin_host *host;
+	struct sched *sched;
+	struct notify *notify;
+	size_t nerrors;    /* script errors last logged, and the first one's text */
+	char *first_error;
+	int jobs_done;     /* this wake has no due occurrence left: deliver messages */
 	struct service_counts counts;
 };
 
@@ -38,6 +49,22 @@ load_config(struct service *sv, struct diag *d)
 	return 0;
 }
 
+/* Logs the job scripts that did not load at the last sync (the loaded version stays),
+ * when they differ from the last wake's: a broken script is said once, not every wake. */
+static void
+log_script_errors(struct service *sv, int always)
+{
+	size_t n = sched_nerrors(sv->sched);
+	const char *first = n > 0 ? sched_error(sv->sched, 0) : "";
+	if (!always && n == sv->nerrors && strcmp(first, sv->first_error ? sv->first_error : "") == 0)
+		return;
+	sv->nerrors = n;
+	free(sv->first_error);
+	sv->first_error = strdup(first);
+	for (size_t i = 0; i < n; i++)
+		tlog(TLOG_ERROR, "job script: %s", sched_error(sv->sched, i));
+}
+
 struct service *
 service_open(const char *workspace, struct store *st, const struct clock *c, struct diag *d)
 {
@@ -57,7 +84,15 @@ service_open(const char *workspace, struct store *st, const struct clock *c, str
 	snprintf(sv->config_path, n, "%s/tandem.lua", workspace);
 	sv->st = st;
 	sv->clock = c;
-	if (load_config(sv, d) != 0) {
+	if (load_config(sv, d) != 0 || (sv->host = plugin_host_new(d)) == NULL) {
+		service_close(sv);
+		return NULL;
+	}
+	struct sched_opts so = {.st = st, .cfg = &sv->cfg, .host = sv->host, .ws = workspace,
+				.clock = c};
+	struct notify_opts no = {.workspace = workspace, .timezone = sv->cfg.timezone,
+				 .host = sv->host};
+	if ((sv->sched = sched_new(&so, d)) == NULL || (sv->notify = notify_new(st, &no, d)) == NULL) {
 		service_close(sv);
 		return NULL;
 	}
@@ -69,8 +104,12 @@ service_close(struct service *sv)
 {
 	if (sv == NULL)
 		return;
+	notify_delete(sv->notify);
+	sched_delete(sv->sched);
+	plugin_host_delete(sv->host);
 	if (sv->have_cfg)
 		config_fini(&sv->cfg);
+	free(sv->first_error);
 	free(sv->workspace);
 	free(sv->config_path);
 	free(sv);
@@ -79,34 +118,75 @@ service_close(struct service *sv)
 int
 service_begin(struct service *sv, time_t now, struct diag *d)
 {
-	(void)sv;
-	(void)now;
-	(void)d;
+	int unknown = 0;
+	if (outbox_recover(sv->st, now, &unknown, d) != 0)
+		return diag_prefix(d, "outbox");
+	if (unknown > 0)
+		tlog(TLOG_WARN, "%d message(s) left 'sending' by a sender that died are now 'unknown'",
+		     unknown);
+	if (sched_sync(sv->sched, d) != 0)
+		return diag_prefix(d, "jobs");
+	log_script_errors(sv, 0);
+	if (sched_materialize(sv->sched, now, d) != 0)
+		return diag_prefix(d, "jobs");
+	sv->jobs_done = 0;
 	return 0;
 }
 
 int
 service_step(struct service *sv, time_t now, struct diag *d)
 {
-	(void)sv;
-	(void)now;
-	(void)d;
-	return 0;
+	if (!sv->jobs_done) {
+		int ran = 0;
+		if (sched_run_one(sv->sched, now, &ran, d) != 0)
+			return diag_prefix(d, "jobs");
+		if (ran) {
+			sv->counts.jobs_run++;
+			return 1;
+		}
+		sv->jobs_done = 1;
+	}
+	int outcome = 0;
+	int rc = notify_deliver_one(sv->notify, now, &outcome, d);
+	if (rc < 0)
+		return diag_prefix(d, "outbox");
+	if (rc == 1)
+		return 0;
+	if (outcome == OUTBOX_SENT)
+		sv->counts.messages_sent++;
+	return 1;
 }
 
 int
 service_next_due(struct service *sv, time_t *due, struct diag *d)
 {
-	(void)sv;
-	(void)d;
-	*due = 0;
-	return 1;
+	time_t job = 0, msg = 0;
+	int rj = sched_next_due(sv->sched, &job, d);
+	if (rj < 0)
+		return diag_prefix(d, "jobs");
+	int rm = outbox_next_due(sv->st, clock_now(sv->clock), &msg, d);
+	if (rm < 0)
+		return diag_prefix(d, "outbox");
+	if (rj == 1 && rm == 1)
+		return 1;
+	*due = rj == 1 ? msg : rm == 1 ? job : (job < msg ? job : msg);
+	return 0;
 }
 
 int
 service_reload(struct service *sv, struct diag *d)
 {
-	return load_config(sv, d); /* its messages name the file and line */
+	/* tandem.lua: its messages name the file and line; a failure keeps the loaded one. */
+	if (load_config(sv, d) != 0)
+		return -1;
+	/* The job scripts: a broken one keeps its loaded version (sched_sync's contract). */
+	if (sched_sync(sv->sched, d) != 0)
+		return diag_prefix(d, "jobs");
+	if (sched_nerrors(sv->sched) > 0) {
+		log_script_errors(sv, 1);
+		return diag_set(d, DIAG_PLUGIN, "%s", sched_error(sv->sched, 0));
+	}
+	return 0;
 }
 
 void

@@ -36,6 +36,7 @@ run "$TANDEM" -C "$WS" serve --once
 expect_rc "once exit" 0
 expect_err "once started" "tandem serve started"
 expect_err "once stopped" "tandem serve stopped"
+grep -q " error: " "$ERR" && fail "once no error" "$(grep ' error: ' "$ERR")" || ok "once no error"
 [ -e "$WS/.tandem-serve.lock" ] && ok "lock file" || fail "lock file" "missing"
 
 # The lock: a second service exits 1 and names the first one's pid; --once too.
@@ -102,6 +103,31 @@ expect_err "scaled now field" '"now":"'
 run "$TANDEM" -C "$WS" serve --once --time-scale 60 --time-from 2026-01-01T00:00:00Z
 expect_rc "time-from" 0
 expect_err "time-from text" "[now "
+
+# A Lua job in scripts/ runs on the scaled clock (every 15 virtual minutes = 0.25 s);
+# SIGHUP with the script broken keeps the loaded version running and the log says why.
+cat >"$WS/scripts/tick.lua" <<'LUA'
+return tandem.job{ name = "tick", version = "1.0.0", api = 1, schedule = "every 15m",
+  run = function(ctx) return { {event = {kind = "custom.tick", payload = {v = 1}}} } end }
+LUA
+ticks() { sqlite3 "$WS/tandem.db" "select count(*) from events where kind = '$1'"; }
+LOG3="$E2E_TMP/serve3.log"
+start_serve "$LOG3" --time-scale 3600
+for _ in $(seq 1 60); do [ "$(ticks custom.tick)" -ge 3 ] && break; sleep 0.1; done
+[ "$(ticks custom.tick)" -ge 3 ] && ok "lua job runs" || fail "lua job runs" "$(ticks custom.tick) ticks; $(tail -c 800 "$LOG3")"
+printf 'return tandem.job{ name = "tick", schedule = \n' >"$WS/scripts/tick.lua"
+kill -HUP "$SERVE_PID"
+wait_for "$LOG3" "reload failed, keeping the previous version" && ok "broken script reload" ||
+  fail "broken script reload" "$(tail -c 800 "$LOG3")"
+grep -F "reload failed" "$LOG3" | grep -qF "tick.lua" && ok "broken script named" ||
+  fail "broken script named" "$(grep -F 'reload failed' "$LOG3")"
+n0=$(ticks custom.tick)
+for _ in $(seq 1 60); do [ "$(ticks custom.tick)" -ge $((n0 + 3)) ] && break; sleep 0.1; done
+[ "$(ticks custom.tick)" -ge $((n0 + 3)) ] && ok "old version keeps running" ||
+  fail "old version keeps running" "$(ticks custom.tick) ticks after $n0"
+stop_serve TERM
+[ "$RC" -eq 0 ] && ok "scaled sigterm exit 0" || fail "scaled sigterm exit 0" "exit $RC"
+rm -f "$WS/scripts/tick.lua"
 
 # Option errors: usage (exit 2).
 run "$TANDEM" -C "$WS" serve --log-format xml
