@@ -10,6 +10,7 @@
 #include "lua/jobdecl.h"
 
 #include "lua/cadence_out.h"
+#include "time/rrule.h"
 
 #include <ctype.h>
 #include <lauxlib.h>
@@ -91,22 +92,19 @@ static int int_field(lua_State *L, int idx, const char *label, const char *name,
 		     struct diag *d);
 
 /*
- * A cadence's rule: a calendar rule (FREQ=DAILY, WEEKLY or MONTHLY), not the
- * jobs' "every N hours" form nor a MINUTELY/HOURLY rule, which would plan a
- * session every few minutes; then whatever rrule_parse refuses.
+ * A cadence's rule: what rrule_parse accepts, of a calendar frequency (DAILY,
+ * WEEKLY or MONTHLY; "every 14 days" is DAILY too): a MINUTELY or HOURLY rule
+ * would plan a session every few minutes.
  */
 int
 plugin_cadence_rule_check(const char *text, struct diag *d)
 {
-	const char *f = strstr(text, "FREQ=");
-	int calendar = f != NULL && (f == text || f[-1] == ';') &&
-		       (strncmp(f + 5, "DAILY", 5) == 0 || strncmp(f + 5, "WEEKLY", 6) == 0 ||
-			strncmp(f + 5, "MONTHLY", 7) == 0);
-	if (calendar) {
-		char c = f[5] == 'D' ? f[10] : f[5] == 'W' ? f[11] : f[12];
-		calendar = c == '\0' || c == ';';
-	}
-	if (!calendar)
+	struct rrule *r = rrule_parse(text, d);
+	if (r == NULL)
+		return diag_prefix(d, "field 'rule'");
+	enum rrule_freq f = rrule_freq(r);
+	rrule_delete(r);
+	if (f != RRULE_DAILY && f != RRULE_WEEKLY && f != RRULE_MONTHLY)
 		return diag_set(d, DIAG_INVALID,
 				"field 'rule': \"%.80s\" is not a session rule (want FREQ=DAILY, "
 				"WEEKLY or MONTHLY, e.g. \"FREQ=WEEKLY;INTERVAL=2\")",

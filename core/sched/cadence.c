@@ -1,0 +1,508 @@
+/*
+ * sched/cadence: one cadence run for one pair. See cadence.h for the contract.
+ *
+ * The plan hook runs in the plugin's worker through plugin_exec with plan_op
+ * below: the host marshals {pair, history, ctx} (built by lua/shape in a small
+ * scratch state of its own, so the tables are exactly those `plugins check`
+ * hands), the worker calls the hook and reads its result with lua/cadence_out
+ * (in the pair's zone), and only the checked entries come back, as an array of
+ * plain structs (host and worker are the same binary).
+ */
+#include "sched/cadence.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/cadence_out.h"
+#include "lua/marshal.h"
+#include "lua/plugin.h"
+#include "lua/registry.h"
+#include "time/cal.h"
+#include "time/rrule.h"
+#include "time/slots.h"
+#include "time/tz.h"
+
+struct cadence {
+	struct plugin *p;
+	char *rule;        /* declared rule or NULL */
+	char zone[8];      /* "pair", "mentee", "mentor" */
+	int duration;      /* declared duration_min, 0 if none */
+	int has_plan;
+	lua_State *scratch; /* builds the hook's arguments; created at the first plan call */
+};
+
+/* ---- loading ------------------------------------------------------------------ */
+
+struct cadence *
+cadence_open(const char *ws, const char *ref, struct diag *d)
+{
+	struct cadence *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		diag_set(d, DIAG_NOMEM, "out of memory loading cadence '%s'", ref);
+		return NULL;
+	}
+	c->p = plugin_open(NULL, ws, PLUGIN_CADENCE, ref, NULL, d);
+	if (c->p == NULL) {
+		free(c);
+		return NULL;
+	}
+	/* The declaration, as data, in the host's state; the validator checked its fields. */
+	lua_State *L = plugin_state(c->p);
+	int top = lua_gettop(L);
+	plugin_push_decl(c->p);
+	snprintf(c->zone, sizeof(c->zone), "pair");
+	if (lua_getfield(L, -1, "zone") == LUA_TSTRING)
+		snprintf(c->zone, sizeof(c->zone), "%s", lua_tostring(L, -1));
+	lua_pop(L, 1);
+	if (lua_getfield(L, -1, "duration_min") == LUA_TNUMBER)
+		c->duration = (int)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	if (lua_getfield(L, -1, "rule") == LUA_TSTRING)
+		c->rule = strdup(lua_tostring(L, -1));
+	lua_settop(L, top);
+	c->has_plan = plugin_has_hook(c->p, "plan");
+	return c;
+}
+
+void
+cadence_delete(struct cadence *c)
+{
+	if (c == NULL)
+		return;
+	plugin_delete(c->p);
+	if (c->scratch != NULL)
+		lua_close(c->scratch);
+	free(c->rule);
+	free(c);
+}
+
+const char *
+cadence_name(const struct cadence *c)
+{
+	return plugin_name(c->p);
+}
+
+const char *
+cadence_path(const struct cadence *c)
+{
+	return plugin_path(c->p);
+}
+
+int
+cadence_duration(const struct cadence *c)
+{
+	return c->duration;
+}
+
+const char *
+cadence_zone_choice(const struct cadence *c)
+{
+	return c->zone;
+}
+
+const char *
+cadence_rule(const struct cadence *c)
+{
+	return c->rule;
+}
+
+int
+cadence_has_plan(const struct cadence *c)
+{
+	return c->has_plan;
+}
+
+void
+cadence_result_fini(struct cadence_result *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- the plan hook ------------------------------------------------------------- */
+
+struct build_args {
+	const struct cadence_pair *p;
+	const struct shape_session *hist;
+	size_t n_hist;
+	const struct cadence_ctx *ctx;
+};
+
+static void
+set_str(lua_State *L, const char *k, const char *v)
+{
+	if (v != NULL && v[0]) {
+		lua_pushstring(L, v);
+		lua_setfield(L, -2, k);
+	}
+}
+
+static void
+set_time(lua_State *L, const char *k, time_t t)
+{
+	char iso[32];
+	struct cal_time w;
+	cal_from_epoch((int64_t)t, &w);
+	snprintf(iso, sizeof(iso), "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)w.year, w.mon,
+		 w.day, w.hour, w.min, w.sec);
+	lua_pushinteger(L, (lua_Integer)t);
+	lua_setfield(L, -2, k);
+	char k_iso[32];
+	snprintf(k_iso, sizeof(k_iso), "%s_iso", k);
+	lua_pushstring(L, iso);
+	lua_setfield(L, -2, k_iso);
+}
+
+/* Protected: pushes {pair, history, ctx}. ud: struct build_args. */
+static int
+build_args(lua_State *L)
+{
+	const struct build_args *a = lua_touserdata(L, 1);
+	const struct cadence_pair *p = a->p;
+	struct shape_pair sp = {
+		.match = &p->match, .zone = p->zone, .topics = p->topics,
+		.activated_at = p->activated ? p->activated_at : NULL,
+		.activated = (int64_t)p->activated, .starts_on = p->starts_on, .ends_on = p->ends_on,
+		.duration_min = p->duration_min,
+	};
+	lua_createtable(L, 3, 0);
+	shape_push_member(L, &p->mentor, &p->mentor_enr);
+	shape_push_member(L, &p->mentee, &p->mentee_enr);
+	shape_push_pair(L, &sp);
+	lua_rawseti(L, -2, 1);
+	lua_createtable(L, (int)a->n_hist, 0);
+	for (size_t i = 0; i < a->n_hist; i++) {
+		shape_push_session(L, &a->hist[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_rawseti(L, -2, 2);
+	lua_createtable(L, 0, 8);
+	set_time(L, "now", a->ctx->now);
+	set_time(L, "horizon", a->ctx->horizon);
+	set_str(L, "timezone", a->ctx->timezone);
+	lua_createtable(L, 0, 4);
+	set_str(L, "name", a->ctx->program);
+	set_str(L, "title", a->ctx->title);
+	set_str(L, "starts_on", p->starts_on);
+	set_str(L, "ends_on", p->ends_on);
+	lua_setfield(L, -2, "program");
+	lua_rawseti(L, -2, 3);
+	return 1;
+}
+
+/*
+ * In the worker: in = zone length (size_t), zone, then the marshalled {pair,
+ * history, ctx}. Calls plan and appends the checked entries to out.
+ */
+static int
+plan_op(struct plugin *live, const char *hook, const char *in, size_t n, struct buf *out,
+	struct diag *d)
+{
+	size_t zlen;
+	if (n < sizeof(zlen))
+		return diag_set(d, DIAG_INTERNAL, "plan: short request");
+	memcpy(&zlen, in, sizeof(zlen));
+	if (zlen >= 128 || n < sizeof(zlen) + zlen)
+		return diag_set(d, DIAG_INTERNAL, "plan: bad request");
+	char zone[128];
+	memcpy(zone, in + sizeof(zlen), zlen);
+	zone[zlen] = '\0';
+	const char *args = in + sizeof(zlen) + zlen;
+	lua_State *L = plugin_state(live);
+	int top = lua_gettop(L);
+	if (marshal_push(L, args, n - sizeof(zlen) - zlen, NULL, NULL, d) != 0)
+		return -1;
+	for (int i = 1; i <= 3; i++)
+		lua_rawgeti(L, top + 1, i);
+	lua_remove(L, top + 1); /* stack: pair, history, ctx */
+	if (plugin_call(live, hook, 3, 1, d) != 0) {
+		lua_settop(L, top);
+		return -1;
+	}
+	struct cadence_entry *v = NULL;
+	size_t nv = 0;
+	struct diag rd;
+	diag_clear(&rd);
+	int rc = cadence_out_read(L, -1, zone[0] ? zone : NULL, &v, &nv, &rd);
+	lua_settop(L, top);
+	if (rc != 0) {
+		/* Where the hook is defined: the call is over, so that is the useful line. */
+		int line = 0;
+		lua_Debug ar;
+		plugin_push_decl(live);
+		lua_getfield(L, -1, hook);
+		if (lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar))
+			line = ar.linedefined;
+		lua_settop(L, top);
+		char where[600];
+		if (line > 0)
+			snprintf(where, sizeof(where), "%s:%d", plugin_path(live), line);
+		else
+			snprintf(where, sizeof(where), "%s", plugin_path(live));
+		return diag_set(d, DIAG_PLUGIN, "%s: %.800s (in hook %s)", where, rd.msg, hook);
+	}
+	rc = nv ? buf_append(out, v, nv * sizeof(*v), d) : 0;
+	free(v);
+	return rc;
+}
+
+/* Runs plan for p; *entries malloc'd. */
+static int
+call_plan(struct cadence *c, const struct cadence_pair *p, const struct shape_session *hist,
+	  size_t n_hist, const struct cadence_ctx *ctx, struct cadence_entry **entries,
+	  size_t *n, struct diag *d)
+{
+	*entries = NULL;
+	*n = 0;
+	if (c->scratch == NULL && (c->scratch = luaL_newstate()) == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory building a cadence's arguments");
+	lua_State *L = c->scratch;
+	lua_settop(L, 0);
+	struct build_args a = {p, hist, n_hist, ctx};
+	lua_pushcfunction(L, build_args);
+	lua_pushlightuserdata(L, &a);
+	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+		diag_set(d, DIAG_NOMEM, "building the arguments of plan: %s", lua_tostring(L, -1));
+		lua_settop(L, 0);
+		return -1;
+	}
+	struct buf req, out;
+	buf_init(&req);
+	buf_init(&out);
+	size_t zlen = p->zone != NULL ? strlen(p->zone) : 0;
+	int rc = buf_append(&req, &zlen, sizeof(zlen), d);
+	if (rc == 0 && zlen)
+		rc = buf_append(&req, p->zone, zlen, d);
+	if (rc == 0)
+		rc = marshal_encode(L, -1, 0, "the arguments of plan", &req, d);
+	lua_settop(L, 0);
+	if (rc == 0)
+		rc = plugin_exec(c->p, plan_op, "plan", req.data, req.len,
+				 plugin_limits(c->p)->deadline_ms, &out, d);
+	buf_fini(&req);
+	if (rc == 0 && out.len % sizeof(struct cadence_entry) != 0)
+		rc = diag_set(d, DIAG_INTERNAL, "plan: a reply of %zu bytes", out.len);
+	if (rc == 0 && out.len > 0) {
+		*n = out.len / sizeof(struct cadence_entry);
+		*entries = (struct cadence_entry *)buf_release(&out);
+	}
+	buf_fini(&out);
+	return rc;
+}
+
+/* ---- rules and slots ------------------------------------------------------------ */
+
+static int
+add_session(struct cadence_result *r, size_t *cap, time_t t, int duration, const char *topic,
+	    struct diag *d)
+{
+	if (r->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 32;
+		struct cadence_session *v = realloc(r->v, nc * sizeof(*v));
+		if (v == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory planning sessions");
+		r->v = v;
+		*cap = nc;
+	}
+	struct cadence_session *s = &r->v[r->n++];
+	s->start = t;
+	s->duration_min = duration;
+	snprintf(s->topic, sizeof(s->topic), "%s", topic != NULL ? topic : "");
+	return 0;
+}
+
+/* The wall time at t in zone. */
+static int
+wall_at(time_t t, const char *zone, struct cal_time *w, struct diag *d)
+{
+	struct tm tm;
+	if (tz_utc_to_local(zone, t, &tm, d) != 0)
+		return -1;
+	*w = (struct cal_time){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			       tm.tm_min, tm.tm_sec};
+	return 0;
+}
+
+static const char *const day_codes[8] = {"", "MO", "TU", "WE", "TH", "FR", "SA", "SU"};
+
+/* The weekdays (bit 1 = Monday ... 7 = Sunday) a rule's BYDAY names, 0 if none. */
+static unsigned
+byday_mask(const char *text)
+{
+	const char *p = strstr(text, "BYDAY=");
+	if (p == NULL)
+		return 0;
+	unsigned m = 0;
+	for (p += 6; *p && *p != ';'; p++)
+		for (int k = 1; k <= 7; k++)
+			if (strncmp(p, day_codes[k], 2) == 0)
+				m |= 1u << k;
+	return m;
+}
+
+static void
+availability_text(const char *json, char *buf, size_t size)
+{
+	size_t n = 0;
+	for (const char *s = json != NULL ? json : ""; *s && n + 1 < size; s++)
+		if (*s != '[' && *s != ']' && *s != '"')
+			buf[n++] = *s == ',' ? ' ' : *s;
+	buf[n] = '\0';
+	if (n == 0)
+		snprintf(buf, size, "any weekday am/pm");
+}
+
+static void
+no_slot_reason(const struct cadence_pair *p, char *buf, size_t size)
+{
+	char a[160], b[160];
+	availability_text(p->mentor_enr.availability, a, sizeof(a));
+	availability_text(p->mentee_enr.availability, b, sizeof(b));
+	snprintf(buf, size,
+		 "no shared slot: %s (%s: %s) and %s (%s: %s) have no common time inside both "
+		 "working days",
+		 p->mentor.name, p->mentor.timezone, a, p->mentee.name, p->mentee.timezone, b);
+}
+
+/*
+ * The first start on or after t where a session of `duration` fits both people's
+ * availability, whose weekday in zone is in mask (bit w = weekday w; 0: any). 0
+ * found, 1 none within three weeks (availability repeats weekly; the third week
+ * covers a DST change between the two zones), -1 error.
+ */
+static int
+first_slot(const struct cadence_pair *p, const char *zone, time_t t, unsigned mask, int duration,
+	   time_t *found, struct diag *d)
+{
+	struct slots_person a = {p->mentor.timezone, 0}, b = {p->mentee.timezone, 0};
+	if (slots_parse(p->mentor_enr.availability, &a.mask, d) != 0)
+		return diag_prefix(d, "%s's availability", p->mentor.name);
+	if (slots_parse(p->mentee_enr.availability, &b.mask, d) != 0)
+		return diag_prefix(d, "%s's availability", p->mentee.name);
+	struct slots_want want = {zone, mask, -1, -1};
+	return slots_pick(&a, &b, t, t + (time_t)21 * 86400, duration, &want, found, d);
+}
+
+/*
+ * One rule segment, [seg_from, seg_until) (seg_until 0: open), expanded into r's
+ * sessions inside [from, until). Returns 0, 1 when it needed a shared slot and the
+ * pair has none, -1 error.
+ */
+static int
+expand_segment(const struct cadence_pair *p, const char *text, time_t seg_from, time_t seg_until,
+	       time_t from, time_t until, int duration, struct cadence_result *r, size_t *cap,
+	       struct diag *d)
+{
+	time_t lo = seg_from > from ? seg_from : from;
+	time_t hi = seg_until != 0 && seg_until < until ? seg_until : until;
+	if (lo >= hi)
+		return 0;
+	struct rrule *rule = rrule_parse(text, d);
+	if (rule == NULL)
+		return -1;
+	const char *canon = rrule_text(rule);
+	unsigned open = rrule_open(rule);
+	int monthly_open = rrule_freq(rule) == RRULE_MONTHLY && strstr(canon, "BYDAY=") == NULL &&
+			   strstr(canon, "BYMONTHDAY=") == NULL;
+	struct cal_time start;
+	int rc = 0;
+	if (open != 0 || monthly_open) {
+		/* A weekday given by the rule restricts the slot; a rule's own hour wins over the
+		 * slot's (libical takes BYHOUR over dtstart's). */
+		unsigned mask = (open & RRULE_OPEN_DAY) || monthly_open ? 0 : byday_mask(canon);
+		time_t t0;
+		rc = first_slot(p, p->zone, seg_from, mask, duration, &t0, d);
+		if (rc == 0)
+			rc = wall_at(t0, p->zone, &start, d);
+		if (rc == 0 && monthly_open) {
+			/* "The Nth weekday of the month" of the slot; a fifth one becomes the last. */
+			int nth = (start.day - 1) / 7 + 1;
+			int wd = cal_weekday(cal_days_from_civil(start.year, start.mon, start.day));
+			char filled[CADENCE_RULE_MAX + 32];
+			snprintf(filled, sizeof(filled), "%s;BYDAY=%d%s", canon, nth == 5 ? -1 : nth,
+				 day_codes[wd]);
+			rrule_delete(rule);
+			if ((rule = rrule_parse(filled, d)) == NULL)
+				return -1;
+		}
+	} else {
+		rc = wall_at(seg_from, p->zone, &start, d);
+	}
+	time_t *v = NULL;
+	size_t n = 0;
+	if (rc == 0)
+		rc = rrule_expand(rule, &start, p->zone, lo, hi, 10000, &v, &n, d);
+	rrule_delete(rule);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = add_session(r, cap, v[i], duration, NULL, d);
+	free(v);
+	if (rc < 0)
+		diag_prefix(d, "rule '%s'", text);
+	return rc;
+}
+
+static int
+cmp_session(const void *a, const void *b)
+{
+	const struct cadence_session *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int
+cadence_run(struct cadence *c, const struct cadence_pair *p, const struct shape_session *history,
+	    size_t n_hist, const struct cadence_ctx *ctx, time_t from, time_t until,
+	    struct cadence_result *out, struct diag *d)
+{
+	memset(out, 0, sizeof(*out));
+	int duration = p->duration_min > 0 ? p->duration_min : c->duration > 0 ? c->duration : 60;
+	struct cadence_entry *v = NULL, one;
+	size_t n = 0, cap = 0;
+	if (c->has_plan) {
+		if (call_plan(c, p, history, n_hist, ctx, &v, &n, d) != 0)
+			return -1;
+	} else {
+		/* The rule alone: one segment from the activation (or now), open-ended. */
+		memset(&one, 0, sizeof(one));
+		one.kind = CADENCE_SEGMENT;
+		snprintf(one.rule, sizeof(one.rule), "%s", c->rule != NULL ? c->rule : "");
+		one.from = p->activated ? p->activated : ctx->now;
+		v = &one;
+		n = 1;
+	}
+	int rc = 0;
+	for (size_t i = 0; rc >= 0 && i < n; i++) {
+		const struct cadence_entry *e = &v[i];
+		if (e->kind == CADENCE_SESSION) {
+			if (e->start >= from && e->start < until)
+				rc = add_session(out, &cap, (time_t)e->start,
+						 e->duration_min ? e->duration_min : duration, e->topic,
+						 d);
+			continue;
+		}
+		rc = expand_segment(p, e->rule, (time_t)e->from, (time_t)e->until, from, until,
+				    duration, out, &cap, d);
+		if (rc == 1) {
+			out->no_slot = 1;
+			no_slot_reason(p, out->reason, sizeof(out->reason));
+			rc = 0;
+		}
+	}
+	if (v != &one)
+		free(v);
+	if (rc < 0) {
+		if (c->has_plan && d->code != DIAG_PLUGIN)
+			diag_prefix(d, "%s", plugin_path(c->p));
+		cadence_result_fini(out);
+		return -1;
+	}
+	/* Sorted, one session per instant (two entries may name the same one). */
+	qsort(out->v, out->n, sizeof(*out->v), cmp_session);
+	size_t k = 0;
+	for (size_t i = 0; i < out->n; i++)
+		if (k == 0 || out->v[k - 1].start != out->v[i].start)
+			out->v[k++] = out->v[i];
+	out->n = k;
+	return 0;
+}

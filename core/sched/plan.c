@@ -1,0 +1,555 @@
+/*
+ * sched/plan: a program's sessions from its cadence. See plan.h for the contract.
+ *
+ * Two phases. First every active pair is read (one query for the pairs with
+ * their people and enrollments, one for their sessions so far), the cadence run
+ * for each (the plugin calls happen here, outside any transaction), and the
+ * sessions to insert and to cancel are collected. Then one transaction level
+ * writes them: session_insert (idempotent by the natural key) and session_cancel,
+ * each with its events.
+ */
+#include "sched/plan.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/cadence_out.h"
+#include "program/config.h"
+#include "sched/cadence.h"
+#include "sched/session.h"
+#include "store/stmt.h"
+#include "store/store.h"
+#include "time/cal.h"
+
+const char *
+plan_program_cadence(const struct config_program *p, const char **from)
+{
+	if (p->cadence != NULL && p->cadence[0]) {
+		*from = "program";
+		return p->cadence;
+	}
+	*from = "sessions_per_month";
+	switch (p->sessions_per_month) {
+	case 1:
+		return "monthly";
+	case 2:
+		return "biweekly";
+	case 4:
+		return "weekly";
+	default:
+		*from = "default";
+		return "biweekly";
+	}
+}
+
+void
+plan_report_fini(struct plan_report *rep)
+{
+	for (size_t i = 0; i < rep->nnotes; i++) {
+		free(rep->notes[i].mentor);
+		free(rep->notes[i].mentee);
+		free(rep->notes[i].reason);
+	}
+	free(rep->notes);
+	memset(rep, 0, sizeof(*rep));
+}
+
+static int
+add_note(struct plan_report *rep, int64_t match_id, const char *mentor, const char *mentee,
+	 const char *reason, struct diag *d)
+{
+	struct plan_note *v = realloc(rep->notes, (rep->nnotes + 1) * sizeof(*v));
+	if (v == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory reporting a plan");
+	rep->notes = v;
+	struct plan_note *n = &v[rep->nnotes++];
+	n->match_id = match_id;
+	n->mentor = strdup(mentor != NULL ? mentor : "");
+	n->mentee = strdup(mentee != NULL ? mentee : "");
+	n->reason = strdup(reason);
+	if (n->mentor == NULL || n->mentee == NULL || n->reason == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory reporting a plan");
+	return 0;
+}
+
+/* ---- times ---------------------------------------------------------------------- */
+
+static time_t
+iso_time(const char *s)
+{
+	int64_t t = 0;
+	if (s == NULL || cadence_out_time(s, NULL, 1, &t, NULL) != 0)
+		return 0;
+	return (time_t)t;
+}
+
+/* The instant the program's last day (YYYY-MM-DD) ends, in the workspace zone. */
+static int
+program_end(const char *ends, const char *zone, time_t *out, struct diag *d)
+{
+	int64_t y;
+	int m, day;
+	if (sscanf(ends, "%lld-%d-%d", (long long *)&y, &m, &day) != 3)
+		return diag_set(d, DIAG_INVALID, "program end '%s' is not a date", ends);
+	cal_civil_from_days(cal_days_from_civil(y, m, day) + 1, &y, &m, &day);
+	char next[32];
+	snprintf(next, sizeof(next), "%04lld-%02d-%02d", (long long)y, m, day);
+	int64_t t;
+	if (cadence_out_time(next, zone, 1, &t, d) != 0)
+		return -1;
+	*out = (time_t)t;
+	return 0;
+}
+
+/* ---- what the pairs have ------------------------------------------------------ */
+
+/* A session of one of the program's active pairs, as history and for replanning. */
+struct known {
+	int64_t id, match_id;
+	time_t start;
+	int duration_min;
+	char status[16];
+	char *topic, *starts_at;
+	int ours; /* planned_by this cadence */
+};
+
+struct known_list {
+	struct known *v;
+	size_t n, cap;
+};
+
+static void
+known_fini(struct known_list *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		free(k->v[i].topic);
+		free(k->v[i].starts_at);
+	}
+	free(k->v);
+}
+
+static int
+load_known(struct store *st, int64_t program_id, const char *cadence, struct known_list *k,
+	   struct diag *d)
+{
+	struct stmt s = {0};
+	if (stmt_prepare(&s, st, "reading the program's sessions",
+			 "SELECT s.id, s.match_id, s.starts_at, s.duration_min, s.status, s.topic, "
+			 "s.planned_by = ?2 FROM sessions s JOIN matches m ON m.id = s.match_id "
+			 "WHERE m.program_id = ?1 AND m.status = 'active' "
+			 "ORDER BY s.match_id, s.starts_at, s.id",
+			 d) != 0)
+		return -1;
+	int rc = stmt_bind_int64(&s, 1, program_id, d) || stmt_bind_text(&s, 2, cadence, d) ? -1 : 0;
+	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
+		rc = 0;
+		if (k->n == k->cap) {
+			size_t nc = k->cap ? k->cap * 2 : 256;
+			struct known *v = realloc(k->v, nc * sizeof(*v));
+			if (v == NULL) {
+				rc = diag_set(d, DIAG_NOMEM, "out of memory reading sessions");
+				break;
+			}
+			k->v = v;
+			k->cap = nc;
+		}
+		struct known *e = &k->v[k->n++];
+		memset(e, 0, sizeof(*e));
+		e->id = stmt_int64(&s, 0);
+		e->match_id = stmt_int64(&s, 1);
+		const char *at = (const char *)sqlite3_column_text(s.s, 2);
+		const char *status = (const char *)sqlite3_column_text(s.s, 4);
+		const char *topic = (const char *)sqlite3_column_text(s.s, 5);
+		e->starts_at = strdup(at != NULL ? at : "");
+		e->topic = topic != NULL ? strdup(topic) : NULL;
+		e->start = iso_time(at);
+		e->duration_min = (int)stmt_int64(&s, 3);
+		snprintf(e->status, sizeof(e->status), "%s", status != NULL ? status : "");
+		e->ours = (int)stmt_int64(&s, 6);
+		if (e->starts_at == NULL || (topic != NULL && e->topic == NULL))
+			rc = diag_set(d, DIAG_NOMEM, "out of memory reading sessions");
+	}
+	stmt_finalize(&s);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The topics one side offers that the other wants, both ways, without repeats, as JSON. */
+static char *
+shared_topics(const char *offered_a, const char *wanted_b, const char *offered_b,
+	      const char *wanted_a)
+{
+	json_t *out = json_array();
+	const char *pairs[2][2] = {{offered_a, wanted_b}, {offered_b, wanted_a}};
+	for (int k = 0; out != NULL && k < 2; k++) {
+		json_t *o = json_loads(pairs[k][0] ? pairs[k][0] : "[]", 0, NULL);
+		json_t *w = json_loads(pairs[k][1] ? pairs[k][1] : "[]", 0, NULL);
+		size_t i, j, x;
+		json_t *a, *b, *c;
+		json_array_foreach(o, i, a) {
+			int wanted = 0, seen = 0;
+			json_array_foreach(w, j, b) wanted |= json_equal(a, b);
+			json_array_foreach(out, x, c) seen |= json_equal(a, c);
+			if (wanted && !seen && json_is_string(a))
+				json_array_append(out, a);
+		}
+		json_decref(o);
+		json_decref(w);
+	}
+	char *s = out != NULL ? json_dumps(out, JSON_COMPACT) : NULL;
+	json_decref(out);
+	return s;
+}
+
+/* A list is "[]" or absent: use the alternative. */
+static const char *
+or_alt(const char *list, const char *alt)
+{
+	return list != NULL && strcmp(list, "[]") != 0 ? list : alt;
+}
+
+/* ---- the plan -------------------------------------------------------------------- */
+
+/* A session to insert, or (cancel_id != 0) one to cancel. */
+struct todo {
+	int64_t match_id, cancel_id;
+	time_t start;
+	int duration_min;
+	char *zone;
+	char topic[128];
+};
+
+struct todo_list {
+	struct todo *v;
+	size_t n, cap;
+};
+
+static int
+todo_add(struct todo_list *t, struct todo *e, struct diag *d)
+{
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 1024;
+		struct todo *v = realloc(t->v, nc * sizeof(*v));
+		if (v == NULL) {
+			free(e->zone);
+			return diag_set(d, DIAG_NOMEM, "out of memory planning sessions");
+		}
+		t->v = v;
+		t->cap = nc;
+	}
+	t->v[t->n++] = *e;
+	return 0;
+}
+
+static void
+todo_fini(struct todo_list *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].zone);
+	free(t->v);
+}
+
+enum {
+	C_ID, C_SCORE, C_STATUS, C_CREATED, C_ACTIVATED, C_ENDED, C_MTZ,
+	C_PERSON = 7, /* 14 columns per side: person (10) then enrollment (4) */
+	P_EXT = 0, P_NAME, P_EMAIL, P_TITLE, P_DEPT, P_TEAM, P_LOC, P_TZ, P_GEN, P_LEVEL,
+	P_LANG, P_SKILLS, P_WANTED, P_ATTR, E_ROLE, E_CAP, E_OFFERED, E_WANTED, E_AVAIL, E_ATTR,
+	P_COLS = 20,
+};
+
+#define SIDE_COLS(p, e)                                                                         \
+	p ".external_id, " p ".name, " p ".email, " p ".title, " p ".department, " p ".team, " p \
+	".location, " p ".timezone, " p ".generation, " p ".level, " p ".languages, " p          \
+	".skills, " p ".topics_wanted, " p ".attributes, " e ".role, " e ".capacity, " e       \
+	".topics_offered, " e ".topics_wanted, " e ".availability, " e ".attributes"
+
+static const char *
+col(struct stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s->s, i);
+}
+
+static void
+read_side(struct stmt *s, int base, struct shape_person *p, struct shape_enrollment *e)
+{
+	*p = (struct shape_person){
+		.id = col(s, base + P_EXT), .name = col(s, base + P_NAME),
+		.email = col(s, base + P_EMAIL), .title = col(s, base + P_TITLE),
+		.department = col(s, base + P_DEPT), .team = col(s, base + P_TEAM),
+		.location = col(s, base + P_LOC), .timezone = col(s, base + P_TZ),
+		.generation = col(s, base + P_GEN), .level = (int)stmt_int64(s, base + P_LEVEL),
+		.languages = col(s, base + P_LANG), .skills = col(s, base + P_SKILLS),
+		.topics_wanted = col(s, base + P_WANTED), .attributes = col(s, base + P_ATTR),
+	};
+	*e = (struct shape_enrollment){
+		.role = col(s, base + E_ROLE), .capacity = (int)stmt_int64(s, base + E_CAP),
+		.topics_offered = col(s, base + E_OFFERED), .topics_wanted = col(s, base + E_WANTED),
+		.availability = col(s, base + E_AVAIL), .attributes = col(s, base + E_ATTR),
+	};
+}
+
+struct run {
+	struct plan_ctx *ctx;
+	const struct config_program *prog;
+	struct cadence *cad;
+	struct plan_report *rep;
+	struct known_list known;
+	struct todo_list todo;
+	time_t now;
+	int64_t program_id;
+};
+
+/* The history of match_id: the slice of known sessions, as session tables. */
+static int
+history_of(struct run *r, int64_t match_id, struct shape_session **out, size_t *n,
+	   size_t *first, struct diag *d)
+{
+	size_t lo = 0, hi = r->known.n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (r->known.v[mid].match_id < match_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < r->known.n && r->known.v[end].match_id == match_id)
+		end++;
+	*first = lo;
+	*n = end - lo;
+	*out = NULL;
+	if (*n == 0)
+		return 0;
+	*out = calloc(*n, sizeof(**out));
+	if (*out == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory building a history");
+	for (size_t i = 0; i < *n; i++) {
+		const struct known *k = &r->known.v[lo + i];
+		(*out)[i] = (struct shape_session){.id = k->id, .start = (int64_t)k->start,
+						   .starts_at = k->starts_at, .status = k->status,
+						   .topic = k->topic, .duration_min = k->duration_min};
+	}
+	return 0;
+}
+
+/* One pair (the current row of s): its sessions and cancellations into r->todo. */
+static int
+plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
+{
+	struct cadence_pair p;
+	memset(&p, 0, sizeof(p));
+	int64_t match_id = stmt_int64(s, C_ID);
+	p.match = (struct shape_match){.id = match_id, .program = r->prog->name,
+				       .status = col(s, C_STATUS), .created_at = col(s, C_CREATED),
+				       .score = stmt_double(s, C_SCORE)};
+	read_side(s, C_PERSON, &p.mentor, &p.mentor_enr);
+	read_side(s, C_PERSON + P_COLS, &p.mentee, &p.mentee_enr);
+	const char *choice = cadence_zone_choice(r->cad);
+	const char *pair_zone = col(s, C_MTZ) != NULL && col(s, C_MTZ)[0] ? col(s, C_MTZ)
+									  : p.mentee.timezone;
+	p.zone = strcmp(choice, "mentor") == 0	 ? p.mentor.timezone
+		 : strcmp(choice, "mentee") == 0 ? p.mentee.timezone
+						 : pair_zone;
+	p.activated_at = col(s, C_ACTIVATED);
+	p.activated = iso_time(p.activated_at);
+	p.starts_on = r->prog->starts;
+	p.ends_on = r->prog->ends;
+	p.duration_min = r->prog->minutes_per_session;
+	time_t ended = iso_time(col(s, C_ENDED));
+	time_t from = r->now > p.activated ? r->now : p.activated;
+	time_t until = ended != 0 && ended < until_all ? ended : until_all;
+	r->rep->pairs++;
+	if (from >= until)
+		return 0;
+
+	char *topics = NULL;
+	struct shape_session *hist = NULL;
+	size_t nh = 0, first = 0;
+	int rc = history_of(r, match_id, &hist, &nh, &first, d);
+	if (rc == 0 && cadence_has_plan(r->cad)) {
+		topics = shared_topics(or_alt(p.mentor_enr.topics_offered, p.mentor.skills),
+				       or_alt(p.mentee_enr.topics_wanted, p.mentee.topics_wanted),
+				       or_alt(p.mentee_enr.topics_offered, p.mentee.skills),
+				       or_alt(p.mentor_enr.topics_wanted, p.mentor.topics_wanted));
+		if (topics == NULL)
+			rc = diag_set(d, DIAG_NOMEM, "out of memory planning a pair");
+		p.topics = topics;
+	}
+	struct cadence_ctx cctx = {.now = r->now, .horizon = until_all,
+				   .timezone = r->ctx->cfg->timezone, .program = r->prog->name,
+				   .title = r->prog->title};
+	struct cadence_result res;
+	memset(&res, 0, sizeof(res));
+	struct diag pd;
+	diag_clear(&pd);
+	if (rc == 0 && cadence_run(r->cad, &p, hist, nh, &cctx, from, until, &res, &pd) != 0) {
+		/* The cadence failed for this pair: reported, the others go on. */
+		rc = pd.code == DIAG_NOMEM || pd.code == DIAG_DB ? (*d = pd, -1) : 0;
+		if (rc == 0)
+			rc = add_note(r->rep, match_id, p.mentor.name, p.mentee.name, pd.msg, d);
+		free(hist);
+		free(topics);
+		return rc;
+	}
+	free(hist);
+	free(topics);
+	if (rc == 0 && res.no_slot && res.n == 0)
+		rc = add_note(r->rep, match_id, p.mentor.name, p.mentee.name, res.reason, d);
+	for (size_t i = 0; rc == 0 && i < res.n; i++) {
+		struct todo t = {.match_id = match_id, .start = res.v[i].start,
+				 .duration_min = res.v[i].duration_min, .zone = strdup(p.zone)};
+		snprintf(t.topic, sizeof(t.topic), "%s", res.v[i].topic);
+		rc = t.zone == NULL ? diag_set(d, DIAG_NOMEM, "out of memory planning sessions")
+				    : todo_add(&r->todo, &t, d);
+	}
+	/* Sessions this cadence planned before that its plan no longer has. */
+	time_t keep = r->now + (time_t)PLAN_KEEP_HOURS * 3600;
+	for (size_t i = first; rc == 0 && i < first + nh; i++) {
+		const struct known *k = &r->known.v[i];
+		if (!k->ours || strcmp(k->status, "planned") != 0 || k->start < from ||
+		    k->start >= until || k->start <= keep)
+			continue;
+		int still = 0;
+		for (size_t j = 0; j < res.n && !still; j++)
+			still = res.v[j].start == k->start;
+		if (!still) {
+			struct todo t = {.match_id = match_id, .cancel_id = k->id, .start = k->start};
+			rc = todo_add(&r->todo, &t, d);
+		}
+	}
+	cadence_result_fini(&res);
+	return rc;
+}
+
+static int
+plan_pairs(struct run *r, time_t until_all, struct diag *d)
+{
+	struct stmt s = {0};
+	if (stmt_prepare(&s, r->ctx->st, "reading the program's active pairs",
+			 "SELECT m.id, m.score, m.status, m.created_at, m.activated_at, m.ended_at, "
+			 "m.timezone, " SIDE_COLS("a", "ea") ", " SIDE_COLS("b", "eb") " "
+			 "FROM matches m JOIN people a ON a.id = m.mentor_id "
+			 "JOIN people b ON b.id = m.mentee_id "
+			 "LEFT JOIN enrollments ea ON ea.program_id = m.program_id AND "
+			 "ea.person_id = m.mentor_id "
+			 "LEFT JOIN enrollments eb ON eb.program_id = m.program_id AND "
+			 "eb.person_id = m.mentee_id "
+			 "WHERE m.program_id = ?1 AND m.status = 'active' ORDER BY m.id",
+			 d) != 0)
+		return -1;
+	int rc = stmt_bind_int64(&s, 1, r->program_id, d);
+	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW)
+		rc = plan_pair(r, &s, until_all, d);
+	stmt_finalize(&s);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+write_todo(struct run *r, struct diag *d)
+{
+	struct store *st = r->ctx->st;
+	if (store_begin(st, d) != 0)
+		return -1;
+	char reason[200];
+	snprintf(reason, sizeof(reason), "replanned by cadence %s", cadence_name(r->cad));
+	for (size_t i = 0; i < r->todo.n; i++) {
+		const struct todo *t = &r->todo.v[i];
+		int rc;
+		if (t->cancel_id != 0) {
+			rc = session_cancel(st, t->cancel_id, reason, "planner", d);
+			r->rep->cancelled += rc == 0;
+		} else {
+			struct session_new sn = {.match_id = t->match_id, .start = t->start,
+						 .duration_min = t->duration_min, .zone = t->zone,
+						 .planned_by = cadence_name(r->cad),
+						 .topic = t->topic[0] ? t->topic : NULL,
+						 .prog = r->prog};
+			int64_t id = 0;
+			rc = session_insert(st, &sn, &id, d);
+			if (rc == 0 && id != 0)
+				r->rep->planned++;
+			else if (rc == 0)
+				r->rep->existing++;
+		}
+		if (rc != 0) {
+			store_rollback(st);
+			return -1;
+		}
+	}
+	return store_commit(st, d);
+}
+
+int
+plan_program(struct plan_ctx *ctx, const char *program, time_t now, int horizon_days,
+	     struct plan_report *rep, struct diag *d)
+{
+	memset(rep, 0, sizeof(*rep));
+	const struct config_program *prog = config_find_program(ctx->cfg, program, d);
+	if (prog == NULL)
+		return -1;
+	if (horizon_days <= 0)
+		horizon_days = PLAN_HORIZON_DAYS;
+	struct run r = {.ctx = ctx, .prog = prog, .rep = rep, .now = now};
+	const char *from = "override";
+	const char *ref = ctx->cadence != NULL ? ctx->cadence : plan_program_cadence(prog, &from);
+	snprintf(rep->program, sizeof(rep->program), "%s", prog->name);
+	snprintf(rep->cadence_from, sizeof(rep->cadence_from), "%s", from);
+	rep->from = now;
+	rep->until = now + (time_t)horizon_days * 86400;
+	if (prog->ends != NULL) {
+		time_t end = 0;
+		if (program_end(prog->ends, ctx->cfg->timezone, &end, d) != 0)
+			return -1;
+		if (end < rep->until)
+			rep->until = end;
+	}
+	if (config_program_id(ctx->st, ctx->cfg, prog->name, &r.program_id, d) != 0)
+		return -1;
+	if ((r.cad = cadence_open(ctx->ws, ref, d)) == NULL)
+		return diag_prefix(d, "program '%s': cadence '%s'", prog->name, ref);
+	snprintf(rep->cadence, sizeof(rep->cadence), "%s", cadence_name(r.cad));
+	int rc = 0;
+	if (rep->until > rep->from) {
+		rc = load_known(ctx->st, r.program_id, cadence_name(r.cad), &r.known, d);
+		if (rc == 0)
+			rc = plan_pairs(&r, rep->until, d);
+		if (rc == 0 && r.todo.n > 0)
+			rc = write_todo(&r, d);
+	}
+	known_fini(&r.known);
+	todo_fini(&r.todo);
+	cadence_delete(r.cad);
+	if (rc != 0)
+		plan_report_fini(rep);
+	return rc;
+}
+
+int
+plan_all(struct plan_ctx *ctx, time_t now, int horizon_days, int *planned, int *existing,
+	 struct diag *d)
+{
+	int np = 0, ne = 0;
+	for (int i = 0; i < ctx->cfg->nprograms; i++) {
+		struct plan_report rep;
+		struct diag pd;
+		diag_clear(&pd);
+		if (plan_program(ctx, ctx->cfg->programs[i].name, now, horizon_days, &rep, &pd) != 0) {
+			if (pd.code == DIAG_DB || pd.code == DIAG_NOMEM) {
+				*d = pd;
+				return -1;
+			}
+			tlog(TLOG_WARN, "planning program '%s': %s", ctx->cfg->programs[i].name,
+			     pd.msg);
+			continue;
+		}
+		np += rep.planned;
+		ne += rep.existing;
+		plan_report_fini(&rep);
+	}
+	if (planned != NULL)
+		*planned = np;
+	if (existing != NULL)
+		*existing = ne;
+	return 0;
+}

@@ -1,0 +1,94 @@
+/*
+ * sched/plan: planning a program's sessions: every active pair's cadence, turned
+ * into session rows.
+ *
+ * plan_program(ctx, program, now, horizon_days, rep, d):
+ *  - the program's cadence is its tandem.lua `cadence` (a built-in name, a
+ *    workspace plugin, or a path); unset, it follows time_commitment's
+ *    sessions_per_month (1 -> monthly, 2 -> biweekly, 4 -> weekly), else biweekly.
+ *    Sessions last the program's minutes_per_session, else the cadence's
+ *    duration_min, else 60 minutes (a session a plan returns may say otherwise).
+ *  - every match of the program with status active is planned over
+ *    [max(now, activation), min(now + horizon, the program's end, the match's end)):
+ *    never in the past, never beyond the program's last day (its end in the
+ *    workspace zone) or the match's end. horizon_days 0 means PLAN_HORIZON_DAYS.
+ *  - each instant goes through session_insert (ON CONFLICT DO NOTHING on the natural
+ *    key (match, start)), so planning twice inserts nothing twice; the session gets
+ *    its topic and agenda from the program's topic library (session_agenda), or the
+ *    topic the plan gave.
+ *  - a cadence whose plan changed (after_miss after a miss, availability that moved)
+ *    leaves sessions it planned earlier that are no longer in its plan: those still
+ *    planned, planned_by this cadence, starting inside the window and more than
+ *    PLAN_KEEP_HOURS from now, are cancelled (reason "replanned by cadence X"); the
+ *    nearer ones are kept, since the pair may have arranged them already.
+ *  - pairs the cadence cannot plan are reported, not fatal: no shared slot (naming
+ *    both people and their availability), or the plan hook failed (its error).
+ * The plugin calls happen first, outside any transaction; then every insert and
+ * cancellation commits in ONE transaction level (store_begin: nested inside the
+ * caller's when there is one, e.g. the service's job), with their events.
+ *
+ * Who calls it: cli/cmd_sessions.c (`tandem sessions plan`), the service's
+ * plan-sessions job (sched/builtin), tandem simulate.
+ */
+#ifndef TANDEM_SCHED_PLAN_H
+#define TANDEM_SCHED_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "base/diag.h"
+
+struct store;
+struct config;
+
+enum { PLAN_HORIZON_DAYS = 56, PLAN_KEEP_HOURS = 24 };
+
+struct plan_ctx {
+	struct store *st;
+	const struct config *cfg;
+	const char *ws;      /* the workspace folder (its plugins/cadences); NULL: built-ins only */
+	const char *cadence; /* overrides every program's cadence (tests); NULL: the program's */
+};
+
+/* A pair that got no sessions, and why. */
+struct plan_note {
+	int64_t match_id;
+	char *mentor, *mentee; /* names */
+	char *reason;
+};
+
+struct plan_report {
+	char program[128];
+	char cadence[128];   /* the cadence used */
+	char cadence_from[32]; /* "program", "sessions_per_month", "default", "override" */
+	time_t from, until;  /* the window: now .. now + horizon, clipped to the program's end */
+	int pairs;           /* active matches */
+	int planned;         /* sessions inserted */
+	int existing;        /* instants already there (any state) */
+	int cancelled;       /* sessions of an earlier plan cancelled */
+	struct plan_note *notes;
+	size_t nnotes;
+};
+
+/*
+ * Plans program `program` (declared in ctx->cfg) at `now`. 0 with rep filled
+ * (release with plan_report_fini), or -1 with a diag: unknown program, a cadence
+ * that cannot be loaded, a database error (nothing is written then).
+ */
+int plan_program(struct plan_ctx *ctx, const char *program, time_t now, int horizon_days,
+		 struct plan_report *rep, struct diag *d);
+void plan_report_fini(struct plan_report *rep);
+
+/* Plans every program of ctx->cfg (the service's job); counts summed into *planned and
+ * *existing (may be NULL). A program that fails is logged and skipped; -1 only for a
+ * database error. */
+int plan_all(struct plan_ctx *ctx, time_t now, int horizon_days, int *planned, int *existing,
+	     struct diag *d);
+
+/* The cadence a program uses: its `cadence`, else the one sessions_per_month implies.
+ * *from says which ("program", "sessions_per_month", "default"). */
+struct config_program;
+const char *plan_program_cadence(const struct config_program *p, const char **from);
+
+#endif

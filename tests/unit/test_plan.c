@@ -1,0 +1,353 @@
+/*
+ * Unit tests for sched/plan (and sched/cadence through it): a program's active pairs
+ * planned from built-in and test cadences. Idempotence, clipping to the horizon, the
+ * program's end and the match's end, never in the past, a Paris + New York pair landing
+ * in the overlap of their working days, a pair without a shared slot reported by name,
+ * a Lua cadence returning bad values, taper and after_miss, wall times kept across the
+ * March DST change in New York.
+ *
+ * The organization is session_fixture.h's: match #1 is Ann (mentor, Europe/Paris) and
+ * Bo (mentee, America/New_York), active; #2 approved, #3 proposed (never planned).
+ */
+#include "session_fixture.h"
+
+#include <sys/stat.h>
+
+#include "program/config.h"
+#include "sched/plan.h"
+#include "time/tz.h"
+
+/* 2027-01-12 10:00 UTC: a Tuesday. */
+#define T0 fx_utc(2027, 1, 12, 10, 0)
+#define DAY 86400
+
+static struct config_program fx_prog;
+static struct config fx_cfg;
+
+/* A store whose match #1 was activated at `activated`, the clock at now. */
+static struct store *
+plan_store(time_t activated, time_t now)
+{
+	struct store *st = fx_store(now);
+	char sql[256], iso[STORE_TIME_MAX];
+	store_format_time(activated, iso);
+	snprintf(sql, sizeof(sql), "UPDATE matches SET activated_at = '%s' WHERE id = 1", iso);
+	fx_exec(st, sql);
+	memset(&fx_prog, 0, sizeof(fx_prog));
+	fx_prog.name = "p";
+	fx_prog.minutes_per_session = 60;
+	memset(&fx_cfg, 0, sizeof(fx_cfg));
+	fx_cfg.programs = &fx_prog;
+	fx_cfg.nprograms = 1;
+	fx_cfg.timezone = "UTC";
+	return st;
+}
+
+static void
+plan_ok(struct store *st, const char *cadence, time_t now, int days, struct plan_report *rep)
+{
+	struct plan_ctx ctx = {.st = st, .cfg = &fx_cfg, .cadence = cadence};
+	struct diag d;
+	if (plan_program(&ctx, "p", now, days, rep, &d) != 0)
+		fail_msg("plan_program: %s", d.msg);
+}
+
+/* The starts of match 1's sessions with status st_, as "YYYY-MM-DDTHH:MM" in zone, joined
+ * by spaces. */
+static const char *
+starts(struct store *st, const char *status, const char *zone)
+{
+	static char out[2048];
+	out[0] = '\0';
+	struct stmt s = {0};
+	struct diag d;
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+		 "SELECT starts_at FROM sessions WHERE match_id = 1 AND status = '%s' ORDER BY "
+		 "starts_at",
+		 status);
+	if (stmt_prepare(&s, st, "test", sql, &d) != 0)
+		fail_msg("%s", d.msg);
+	while (stmt_step(&s, &d) == STMT_ROW) {
+		const char *t;
+		stmt_text(&s, 0, &t, &d);
+		int y, mo, da, h, mi;
+		sscanf(t, "%d-%d-%dT%d:%d", &y, &mo, &da, &h, &mi);
+		struct tm tm;
+		tz_utc_to_local(zone, fx_utc(y, mo, da, h, mi), &tm, &d);
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%04d-%02d-%02dT%02d:%02d",
+			 out[0] ? " " : "", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min);
+	}
+	stmt_finalize(&s);
+	return out;
+}
+
+static const char *
+write_cadence(const char *name, const char *text)
+{
+	static char path[128];
+	snprintf(path, sizeof(path), "%s/%s.lua", fx_dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void
+test_weekly_overlap_idempotent(void **state)
+{
+	(void)state;
+	struct store *st = plan_store(T0, T0);
+	struct plan_report rep;
+	plan_ok(st, "weekly", T0, 28, &rep);
+	/* Paris pm (13-17) meets New York am (9-12) at 14:00-16:00 UTC in January: the first
+	 * shared hour on or after the activation, every week, 09:00 in the pair's zone. */
+	assert_string_equal(starts(st, "planned", "UTC"),
+			    "2027-01-12T14:00 2027-01-19T14:00 2027-01-26T14:00 2027-02-02T14:00");
+	assert_string_equal(starts(st, "planned", "America/New_York"),
+			    "2027-01-12T09:00 2027-01-19T09:00 2027-01-26T09:00 2027-02-02T09:00");
+	assert_int_equal(rep.pairs, 1);
+	assert_int_equal(rep.planned, 4);
+	assert_int_equal(rep.existing, 0);
+	assert_string_equal(rep.cadence, "weekly");
+	assert_string_equal(fx_text(st, "SELECT planned_by FROM sessions LIMIT 1"), "weekly");
+	assert_int_equal(fx_int(st, "SELECT count(*) FROM sessions WHERE duration_min = 60"), 4);
+	assert_string_equal(fx_text(st, "SELECT timezone FROM sessions LIMIT 1"),
+			    "America/New_York");
+	plan_report_fini(&rep);
+	/* Planning again (an hour later, too) inserts nothing. */
+	plan_ok(st, "weekly", T0 + 3600, 28, &rep);
+	assert_int_equal(rep.planned, 0);
+	assert_int_equal(rep.existing, 4);
+	assert_int_equal(rep.cancelled, 0);
+	plan_report_fini(&rep);
+	assert_int_equal(fx_int(st, "SELECT count(*) FROM sessions"), 4);
+	assert_int_equal(fx_events(st, "session.planned"), 4);
+	/* Approved and proposed matches are not planned. */
+	assert_int_equal(fx_int(st, "SELECT count(*) FROM sessions WHERE match_id <> 1"), 0);
+	store_close(st);
+}
+
+static void
+test_clipping(void **state)
+{
+	(void)state;
+	struct plan_report rep;
+	/* The program's last day: 2027-01-25 (its end in the workspace zone, UTC). */
+	struct store *st = plan_store(T0, T0);
+	fx_prog.ends = "2027-01-25";
+	plan_ok(st, "weekly", T0, 56, &rep);
+	assert_string_equal(starts(st, "planned", "UTC"), "2027-01-12T14:00 2027-01-19T14:00");
+	plan_report_fini(&rep);
+	store_close(st);
+	/* The match's end. */
+	st = plan_store(T0, T0);
+	fx_exec(st, "UPDATE matches SET ended_at = '2027-01-19T14:30:00Z' WHERE id = 1");
+	plan_ok(st, "weekly", T0, 56, &rep);
+	assert_string_equal(starts(st, "planned", "UTC"), "2027-01-12T14:00 2027-01-19T14:00");
+	plan_report_fini(&rep);
+	store_close(st);
+	/* Never in the past, and the phase stays the activation's: biweekly from Jan 12. */
+	st = plan_store(T0, T0 + 15 * DAY);
+	plan_ok(st, "biweekly", T0 + 15 * DAY, 28, &rep);
+	assert_string_equal(starts(st, "planned", "UTC"), "2027-02-09T14:00 2027-02-23T14:00");
+	plan_report_fini(&rep);
+	/* The horizon: 8 weeks by default. */
+	plan_ok(st, "biweekly", T0 + 15 * DAY, 0, &rep);
+	assert_int_equal(rep.until - rep.from, 56 * DAY);
+	assert_string_equal(starts(st, "planned", "UTC"),
+			    "2027-02-09T14:00 2027-02-23T14:00 2027-03-09T14:00 2027-03-23T13:00");
+	plan_report_fini(&rep);
+	store_close(st);
+}
+
+static void
+test_no_slot_and_default_cadence(void **state)
+{
+	(void)state;
+	struct store *st = plan_store(T0, T0);
+	fx_exec(st, "UPDATE enrollments SET availability = '[\"mon-am\"]' WHERE person_id = 1;"
+		    "UPDATE enrollments SET availability = '[\"fri-pm\"]' WHERE person_id = 2");
+	fx_prog.sessions_per_month = 1;
+	struct plan_report rep;
+	plan_ok(st, NULL, T0, 56, &rep);
+	assert_string_equal(rep.cadence, "monthly");
+	assert_string_equal(rep.cadence_from, "sessions_per_month");
+	assert_int_equal(rep.planned, 0);
+	assert_int_equal(rep.nnotes, 1);
+	assert_int_equal(rep.notes[0].match_id, 1);
+	assert_string_equal(rep.notes[0].mentor, "Ann");
+	assert_string_equal(rep.notes[0].mentee, "Bo");
+	assert_string_equal(rep.notes[0].reason,
+			    "no shared slot: Ann (Europe/Paris: mon-am) and Bo (America/New_York: "
+			    "fri-pm) have no common time inside both working days");
+	plan_report_fini(&rep);
+	store_close(st);
+	/* Monthly keeps the slot's place in the month: the second Tuesday. */
+	st = plan_store(T0, T0);
+	fx_prog.sessions_per_month = 1;
+	plan_ok(st, NULL, T0, 120, &rep);
+	assert_string_equal(starts(st, "planned", "America/New_York"),
+			    "2027-01-12T09:00 2027-02-09T09:00 2027-03-09T09:00 2027-04-13T09:00 "
+			    "2027-05-11T09:00");
+	plan_report_fini(&rep);
+	store_close(st);
+}
+
+static void
+test_dst_new_york(void **state)
+{
+	(void)state;
+	/* A rule that fixes day and hour, in the mentee's zone: 10:00 New York every Tuesday,
+	 * before and after the change of 2027-03-14 (UTC-5 -> UTC-4). */
+	const char *path = write_cadence(
+	    "tue10", "return tandem.cadence{ name = \"tue10\", version = \"1.0.0\", api = 1,\n"
+		     "  rule = \"FREQ=WEEKLY;BYDAY=TU;BYHOUR=10;BYMINUTE=0\", zone = \"mentee\" }\n");
+	time_t now = fx_utc(2027, 3, 1, 0, 0);
+	struct store *st = plan_store(T0, now);
+	struct plan_report rep;
+	plan_ok(st, path, now, 28, &rep);
+	assert_string_equal(starts(st, "planned", "America/New_York"),
+			    "2027-03-02T10:00 2027-03-09T10:00 2027-03-16T10:00 2027-03-23T10:00");
+	assert_string_equal(starts(st, "planned", "UTC"),
+			    "2027-03-02T15:00 2027-03-09T15:00 2027-03-16T14:00 2027-03-23T14:00");
+	plan_report_fini(&rep);
+	store_close(st);
+}
+
+static void
+test_bad_lua_values(void **state)
+{
+	(void)state;
+	struct store *st = plan_store(T0, T0);
+	struct {
+		const char *ret, *want;
+	} cases[] = {
+	    {"{ { start = \"2027-13-01T10:00\" } }",
+	     "plan returned a bad session 1: field 'start': bad time '2027-13-01T10:00': no such "
+	     "date or time"},
+	    {"{ { start = pair.activated }, { start = pair.activated, duration = 0 } }",
+	     "plan returned a bad session 2: field 'duration' must be an integer number of "
+	     "minutes between 1 and 1440 (got 0)"},
+	    {"{ { rule = \"FREQ=WEEKLY;BYSETPOS=1\", from = \"2027-01-12\" } }",
+	     "plan returned a bad rule segment 1: field 'rule': rule 'FREQ=WEEKLY;BYSETPOS=1': "
+	     "part 'BYSETPOS' is not supported"},
+	    {"{ { rule = \"FREQ=WEEKLY\" } }",
+	     "plan returned a bad rule segment 1: missing field 'from'"},
+	    {"{ { start = 1, rule = \"FREQ=DAILY\" } }",
+	     "plan returned a bad entry 1: has both 'start' (a session) and 'rule'"},
+	    {"{ { when = 3 } }", "plan returned a bad entry 1: needs a field 'start'"},
+	    {"{ { start = \"2027-01-20T10:00\", room = 4 } }",
+	     "plan returned a bad session 1: unknown field 'room' (fields: start, duration, topic)"},
+	    {"\"weekly\"", "plan must return a list of sessions and rule segments (got string)"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text),
+			 "return tandem.cadence{ name = \"bad\", version = \"1.0.0\", api = 1,\n"
+			 "  plan = function(pair, history, ctx)\n"
+			 "    return %s\n"
+			 "  end }\n",
+			 cases[i].ret);
+		const char *path = write_cadence("bad", text);
+		struct plan_report rep;
+		plan_ok(st, path, T0, 28, &rep);
+		assert_int_equal(rep.planned, 0);
+		assert_int_equal(rep.nnotes, 1);
+		char want[600];
+		snprintf(want, sizeof(want), "%s:2: %s", path, cases[i].want);
+		if (strncmp(rep.notes[0].reason, want, strlen(want)) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, rep.notes[0].reason, want);
+		assert_non_null(strstr(rep.notes[0].reason, "(in hook plan)"));
+		plan_report_fini(&rep);
+	}
+	/* Good values: a session at a wall time in the pair's zone (New York) with its own
+	 * duration and topic, and a rule segment whose day and hour come from the slots. */
+	const char *good = write_cadence(
+	    "good", "return tandem.cadence{ name = \"good\", version = \"1.0.0\", api = 1,\n"
+		    "  plan = function(pair, history, ctx)\n"
+		    "    return { { start = \"2027-01-13T08:30\", duration = 30, topic = \"kickoff\" },\n"
+		    "             { rule = \"FREQ=WEEKLY;INTERVAL=2\", from = \"2027-01-18\",\n"
+		    "               [\"until\"] = \"2027-02-10\" } }\n"
+		    "  end }\n");
+	struct plan_report rep;
+	plan_ok(st, good, T0, 28, &rep);
+	assert_int_equal(rep.nnotes, 0);
+	assert_string_equal(starts(st, "planned", "America/New_York"),
+			    "2027-01-13T08:30 2027-01-18T09:00 2027-02-01T09:00");
+	assert_string_equal(fx_text(st, "SELECT topic FROM sessions WHERE duration_min = 30"),
+			    "kickoff");
+	plan_report_fini(&rep);
+	store_close(st);
+}
+
+static void
+test_taper(void **state)
+{
+	(void)state;
+	struct store *st = plan_store(T0, T0);
+	struct plan_report rep;
+	plan_ok(st, "taper", T0, 70, &rep);
+	/* Weekly for the four weeks after the activation, then every two weeks. */
+	assert_string_equal(starts(st, "planned", "UTC"),
+			    "2027-01-12T14:00 2027-01-19T14:00 2027-01-26T14:00 2027-02-02T14:00 "
+			    "2027-02-09T14:00 2027-02-23T14:00 2027-03-09T14:00");
+	assert_int_equal(rep.nnotes, 0);
+	plan_report_fini(&rep);
+	/* A day later, over the same window's end: nothing new, nothing cancelled. */
+	plan_ok(st, "taper", T0 + DAY, 69, &rep);
+	assert_int_equal(rep.planned, 0);
+	assert_int_equal(rep.cancelled, 0);
+	plan_report_fini(&rep);
+	store_close(st);
+}
+
+static void
+test_after_miss(void **state)
+{
+	(void)state;
+	struct store *st = plan_store(T0, T0);
+	struct plan_report rep;
+	plan_ok(st, "after_miss", T0, 56, &rep);
+	assert_string_equal(starts(st, "planned", "UTC"),
+			    "2027-01-12T14:00 2027-01-26T14:00 2027-02-09T14:00 2027-02-23T14:00");
+	plan_report_fini(&rep);
+	/* The session of Jan 26 is missed: the pair meets a week later, then every two weeks
+	 * from there; the old rhythm's planned sessions are cancelled. */
+	fx_exec(st, "UPDATE sessions SET status = 'held' WHERE starts_at = '2027-01-12T14:00:00Z';"
+		    "UPDATE sessions SET status = 'missed' WHERE starts_at = '2027-01-26T14:00:00Z'");
+	time_t now = fx_utc(2027, 1, 27, 8, 0);
+	clock_virtual_set(&fx_clock, now);
+	plan_ok(st, "after_miss", now, 56, &rep);
+	assert_string_equal(starts(st, "planned", "UTC"),
+			    "2027-02-02T14:00 2027-02-16T14:00 2027-03-02T14:00 2027-03-16T13:00");
+	assert_string_equal(starts(st, "cancelled", "UTC"), "2027-02-09T14:00 2027-02-23T14:00");
+	assert_int_equal(rep.cancelled, 2);
+	assert_string_equal(fx_text(st, "SELECT status_reason FROM sessions WHERE status = "
+					"'cancelled' LIMIT 1"),
+			    "replanned by cadence after_miss");
+	plan_report_fini(&rep);
+	/* Planning again changes nothing. */
+	plan_ok(st, "after_miss", now + 3600, 56, &rep);
+	assert_int_equal(rep.planned, 0);
+	assert_int_equal(rep.cancelled, 0);
+	plan_report_fini(&rep);
+	store_close(st);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_weekly_overlap_idempotent),
+	    cmocka_unit_test(test_clipping),
+	    cmocka_unit_test(test_no_slot_and_default_cadence),
+	    cmocka_unit_test(test_dst_new_york),
+	    cmocka_unit_test(test_bad_lua_values),
+	    cmocka_unit_test(test_taper),
+	    cmocka_unit_test(test_after_miss),
+	};
+	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
+}
