@@ -498,7 +498,8 @@ cadence_run(struct cadence *c, const struct cadence_pair *p, const struct shape_
 		return -1;
 	}
 	/* Sorted, one session per instant (two entries may name the same one). */
-	qsort(out->v, out->n, sizeof(*out->v), cmp_session);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_session);
 	size_t k = 0;
 	for (size_t i = 0; i < out->n; i++)
 		if (k == 0 || out->v[k - 1].start != out->v[i].start)
