@@ -20,8 +20,11 @@
 
 #include "base/buf.h"
 #include "events/events.h"
+#include "events/outbox.h"
 #include "lua/marshal.h"
+#include "program/lifecycle.h"
 #include "sched/sched_internal.h"
+#include "sched/session.h"
 #include "store/stmt.h"
 
 /* ---- Lua <-> JSON for data only ------------------------------------------------- */
@@ -313,9 +316,17 @@ sched__lua_call(struct sched *s, struct sched_script *sc, int64_t occ_id, time_t
 
 /* ---- actions ----------------------------------------------------------------------- */
 
+enum action_type { ACT_EVENT, ACT_MESSAGE, ACT_CANCEL_SESSION, ACT_END_MATCH };
+
+static const char valid_actions[] = "event, message, cancel_session, end_match";
+
 struct action {
-	char kind[128];
-	char *payload; /* JSON text */
+	enum action_type type;
+	char kind[128];      /* event */
+	char *payload;       /* event: JSON text */
+	int64_t id;          /* cancel_session, end_match */
+	char *reason;        /* cancel_session, end_match */
+	char *to, *subject, *body, *key; /* message */
 };
 
 struct parse_args {
@@ -341,28 +352,80 @@ custom_kind(const char *k)
 	return 1;
 }
 
-/* One {event = {kind =, payload =}} at idx; 0 or -1 with a->err. */
+/* Every key of the table at t is one of names (NULL-terminated); else a->err. */
 static int
-parse_event(lua_State *L, int idx, struct action *act, struct parse_args *a)
+only_fields(lua_State *L, int t, const char *prefix, const char *const *names, const char *valid,
+	    struct parse_args *a)
 {
-	lua_getfield(L, idx, "event");
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		lua_pop(L, 1);
+		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		int ok = 0;
+		for (size_t i = 0; k != NULL && names[i] != NULL; i++)
+			ok |= strcmp(k, names[i]) == 0;
+		if (!ok) {
+			snprintf(a->err, sizeof(a->err), "unknown field '%s%s' (valid: %s)", prefix,
+				 k != NULL ? k : "?", valid);
+			lua_pop(L, 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A string field of the table at t: copied into *out (NULL when absent and optional). */
+static int
+string_field(lua_State *L, int t, const char *label, const char *name, int required, size_t max,
+	     char **out, struct parse_args *a)
+{
+	lua_getfield(L, t, name);
+	int type = lua_type(L, -1);
+	*out = NULL;
+	if (type == LUA_TNIL && !required) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	size_t len = 0;
+	const char *v = type == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+	if (v == NULL || len == 0 || len > max || strlen(v) != len) {
+		if (type == LUA_TNIL)
+			snprintf(a->err, sizeof(a->err), "missing field '%s' (a string)", label);
+		else if (v == NULL)
+			snprintf(a->err, sizeof(a->err), "field '%s' must be a string (got %s)", label,
+				 luaL_typename(L, -1));
+		else
+			snprintf(a->err, sizeof(a->err),
+				 "field '%s' must be 1 to %zu bytes of text (got %zu)", label, max, len);
+		lua_pop(L, 1);
+		return -1;
+	}
+	*out = strdup(v);
+	lua_pop(L, 1);
+	if (*out == NULL) {
+		a->nomem = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* {event = {kind =, payload =}} at t. */
+static int
+parse_event(lua_State *L, int t, struct action *act, struct parse_args *a)
+{
+	static const char *const top[] = {"event", NULL};
+	static const char *const sub[] = {"kind", "payload", NULL};
+	if (only_fields(L, t, "", top, "event", a) != 0)
+		return -1;
+	lua_getfield(L, t, "event");
 	int ev = lua_gettop(L);
 	if (!lua_istable(L, ev)) {
 		snprintf(a->err, sizeof(a->err), "field 'event' must be a table {kind =, payload =} (got %s)",
 			 luaL_typename(L, ev));
 		return -1;
 	}
-	lua_pushnil(L);
-	while (lua_next(L, ev)) {
-		lua_pop(L, 1);
-		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-		if (k == NULL || (strcmp(k, "kind") != 0 && strcmp(k, "payload") != 0)) {
-			snprintf(a->err, sizeof(a->err),
-				 "unknown field 'event.%s' (valid: event.kind, event.payload)",
-				 k != NULL ? k : "?");
-			return -1;
-		}
-	}
+	if (only_fields(L, ev, "event.", sub, "event.kind, event.payload", a) != 0)
+		return -1;
 	lua_getfield(L, ev, "kind");
 	if (lua_type(L, -1) != LUA_TSTRING || !custom_kind(lua_tostring(L, -1))) {
 		if (lua_type(L, -1) == LUA_TSTRING)
@@ -409,10 +472,121 @@ parse_event(lua_State *L, int idx, struct action *act, struct parse_args *a)
 			 strlen(act->payload), SCHED_MAX_PAYLOAD);
 		return -1;
 	}
+	act->type = ACT_EVENT;
 	return 0;
 }
 
-static const char valid_actions[] = "event";
+/* {cancel_session = ID, reason = TEXT} or {end_match = ID, reason = TEXT} at t. */
+static int
+parse_id_reason(lua_State *L, int t, const char *name, enum action_type type, struct action *act,
+		struct parse_args *a)
+{
+	const char *const fields[] = {name, "reason", NULL};
+	char valid[64];
+	snprintf(valid, sizeof(valid), "%s, reason", name);
+	if (only_fields(L, t, "", fields, valid, a) != 0)
+		return -1;
+	lua_getfield(L, t, name);
+	int isint = 0;
+	lua_Integer id = lua_tointegerx(L, -1, &isint);
+	if (lua_type(L, -1) != LUA_TNUMBER || !isint || id < 1) {
+		snprintf(a->err, sizeof(a->err), "field '%s' must be a %s id, a positive integer (got %s)",
+			 name, type == ACT_END_MATCH ? "match" : "session",
+			 lua_type(L, -1) == LUA_TNUMBER ? "another number" : luaL_typename(L, -1));
+		return -1;
+	}
+	lua_pop(L, 1);
+	act->type = type;
+	act->id = id;
+	return string_field(L, t, "reason", "reason", 1, 500, &act->reason, a);
+}
+
+/* 1..150 characters of A-Z a-z 0-9 . _ : - */
+static int
+key_valid(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > 150)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = k[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == ':' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* {message = {to =, subject =, body =, key =}} at t. */
+static int
+parse_message(lua_State *L, int t, struct action *act, struct parse_args *a)
+{
+	static const char *const top[] = {"message", NULL};
+	static const char *const sub[] = {"to", "subject", "body", "key", NULL};
+	if (only_fields(L, t, "", top, "message", a) != 0)
+		return -1;
+	lua_getfield(L, t, "message");
+	int m = lua_gettop(L);
+	if (!lua_istable(L, m)) {
+		snprintf(a->err, sizeof(a->err),
+			 "field 'message' must be a table {to =, subject =, body =, key =} (got %s)",
+			 luaL_typename(L, m));
+		return -1;
+	}
+	act->type = ACT_MESSAGE;
+	if (only_fields(L, m, "message.", sub,
+			"message.to, message.subject, message.body, message.key", a) != 0 ||
+	    string_field(L, m, "message.to", "to", 1, 200, &act->to, a) != 0 ||
+	    string_field(L, m, "message.subject", "subject", 0, 200, &act->subject, a) != 0 ||
+	    string_field(L, m, "message.body", "body", 1, SCHED_MAX_PAYLOAD, &act->body, a) != 0 ||
+	    string_field(L, m, "message.key", "key", 1, 150, &act->key, a) != 0)
+		return -1;
+	if (!key_valid(act->key)) {
+		snprintf(a->err, sizeof(a->err),
+			 "field 'message.key' must be 1 to 150 characters of A-Z, a-z, 0-9, '.', '_', "
+			 "':' or '-' (got \"%.64s\")",
+			 act->key);
+		return -1;
+	}
+	return 0;
+}
+
+/* The action at t (a table): which one it is, then its fields. */
+static int
+parse_action(lua_State *L, int t, struct action *act, struct parse_args *a)
+{
+	static const char *const names[] = {"event", "message", "cancel_session", "end_match"};
+	int which = -1, count = 0;
+	const char *first = NULL;
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		lua_pop(L, 1);
+		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		if (k != NULL && first == NULL && strcmp(k, "reason") != 0)
+			first = k;
+		for (int i = 0; k != NULL && i < 4; i++)
+			if (strcmp(k, names[i]) == 0) {
+				which = i;
+				count++;
+			}
+	}
+	if (count == 0 && first != NULL) {
+		snprintf(a->err, sizeof(a->err), "unknown action '%.64s' (valid: %s)", first,
+			 valid_actions);
+		return -1;
+	}
+	if (count != 1) {
+		snprintf(a->err, sizeof(a->err), "must have exactly one action field (valid: %s)",
+			 valid_actions);
+		return -1;
+	}
+	switch (which) {
+	case 0: return parse_event(L, t, act, a);
+	case 1: return parse_message(L, t, act, a);
+	case 2: return parse_id_reason(L, t, "cancel_session", ACT_CANCEL_SESSION, act, a);
+	default: return parse_id_reason(L, t, "end_match", ACT_END_MATCH, act, a);
+	}
+}
 
 /* Protected: every action of the results, into a->v. */
 static int
@@ -430,12 +604,10 @@ parse_pcall(lua_State *L)
 		return 0; /* nothing to do */
 	lua_Integer len = 0;
 	if (!lua_istable(L, list) || !is_sequence(L, list, &len)) {
-		lua_getfield(L, list, "event");
-		int single = lua_istable(L, list) && !lua_isnil(L, -1);
 		snprintf(a->err, sizeof(a->err),
 			 "run must return nil or a list of actions like { {event = {...}} } (got %s%s)",
 			 lua_istable(L, list) ? "a table with named fields" : luaL_typename(L, list),
-			 single ? ": wrap the action in { }" : "");
+			 lua_istable(L, list) ? ": wrap the action in { }" : "");
 		return 0;
 	}
 	if (len > SCHED_MAX_ACTIONS) {
@@ -452,30 +624,13 @@ parse_pcall(lua_State *L)
 		char why[32];
 		lua_rawgeti(L, list, i);
 		int t = lua_gettop(L);
-		struct action *act = &a->v[a->count];
-		const char *key = NULL;
-		int nkeys = 0;
-		if (lua_istable(L, t)) {
-			lua_pushnil(L);
-			while (lua_next(L, t)) {
-				lua_pop(L, 1);
-				nkeys++;
-				if (lua_type(L, -1) == LUA_TSTRING && key == NULL)
-					key = lua_tostring(L, -1);
-			}
-		}
+		struct action *act = &a->v[a->count++];
 		int rc = -1;
 		if (!lua_istable(L, t))
 			snprintf(a->err, sizeof(a->err), "must be a table like {event = {...}} (got %s)",
 				 luaL_typename(L, t));
-		else if (nkeys != 1 || key == NULL)
-			snprintf(a->err, sizeof(a->err),
-				 "must have exactly one action field (valid: %s)", valid_actions);
-		else if (strcmp(key, "event") == 0)
-			rc = parse_event(L, t, act, a);
 		else
-			snprintf(a->err, sizeof(a->err), "unknown action '%.64s' (valid: %s)", key,
-				 valid_actions);
+			rc = parse_action(L, t, act, a);
 		if (rc != 0) {
 			if (a->nomem)
 				return 0;
@@ -489,7 +644,6 @@ parse_pcall(lua_State *L)
 			a->err[k + keep] = '\0';
 			return 0;
 		}
-		a->count++;
 		lua_settop(L, list);
 	}
 	return 0;
@@ -498,14 +652,84 @@ parse_pcall(lua_State *L)
 static void
 free_actions(struct action *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(v[i].payload);
+		free(v[i].reason);
+		free(v[i].to);
+		free(v[i].subject);
+		free(v[i].body);
+		free(v[i].key);
+	}
 	free(v);
 }
 
+/* people.id of an external id; DIAG_NOTFOUND naming it. */
+static int
+person_id(struct store *st, const char *external, int64_t *id, struct diag *d)
+{
+	struct stmt q = {0};
+	*id = 0;
+	int rc = stmt_prepare(&q, st, "finding a message's recipient",
+			      "SELECT id FROM people WHERE external_id = ?1", d) ||
+		 stmt_bind_text(&q, 1, external, d);
+	int r = rc == 0 ? stmt_step(&q, d) : -1;
+	if (r == STMT_ROW)
+		*id = stmt_int64(&q, 0);
+	stmt_finalize(&q);
+	if (r < 0)
+		return -1;
+	if (*id == 0)
+		return diag_set(d, DIAG_NOTFOUND,
+				"field 'message.to': no person with external id '%.64s'", external);
+	return 0;
+}
+
+static int
+apply_one(const struct sched_actions_ctx *c, const struct action *act, const char *actor,
+	  size_t *counts, struct diag *d)
+{
+	switch (act->type) {
+	case ACT_EVENT: {
+		struct event ev = {act->kind, actor, 0, 0, act->payload};
+		if (events_append(c->st, &ev, NULL, d) != 0)
+			return -1;
+		break;
+	}
+	case ACT_CANCEL_SESSION:
+		if (session_cancel(c->st, act->id, act->reason, actor, d) != 0)
+			return -1;
+		break;
+	case ACT_END_MATCH:
+		if (lifecycle_end(c->st, act->id, act->reason, actor, NULL, d) != 0)
+			return -1;
+		break;
+	case ACT_MESSAGE: {
+		int64_t to;
+		char key[256];
+		if (person_id(c->st, act->to, &to, d) != 0)
+			return -1;
+		/* Namespaced by the job, so a job never collides with reminders or another job. */
+		snprintf(key, sizeof(key), "job:%s:%s", c->job, act->key);
+		struct outbox_msg m = {0};
+		m.key = key;
+		m.kind = "job";
+		m.channel = c->channel != NULL ? c->channel : "eml";
+		m.recipient_id = to;
+		m.subject = act->subject;
+		m.body = act->body;
+		m.not_before = c->now;
+		if (outbox_enqueue(c->st, &m, NULL, d) != 0)
+			return -1;
+		break;
+	}
+	}
+	counts[act->type]++;
+	return 0;
+}
+
 int
-sched_actions_apply(struct store *st, const char *script, const char *job, const void *data,
-		    size_t n, char *result, size_t size, struct diag *d)
+sched_actions_apply(const struct sched_actions_ctx *c, const void *data, size_t n, char *result,
+		    size_t size, struct diag *d)
 {
 	struct parse_args a;
 	memset(&a, 0, sizeof(a));
@@ -523,31 +747,38 @@ sched_actions_apply(struct store *st, const char *script, const char *job, const
 		free_actions(a.v, a.count);
 		if (a.nomem)
 			return diag_set(d, DIAG_NOMEM, "out of memory reading a job's actions");
-		return diag_set(d, DIAG_INVALID, "%s: %s", script, a.err);
+		return diag_set(d, DIAG_INVALID, "%s: %s", c->script, a.err);
 	}
 	char actor[160];
-	snprintf(actor, sizeof(actor), "job:%s", job);
+	snprintf(actor, sizeof(actor), "job:%s", c->job);
+	size_t counts[4] = {0, 0, 0, 0};
 	int rc = 0;
-	size_t events = 0;
-	for (size_t i = 0; rc == 0 && i < a.count; i++) {
-		struct event ev = {a.v[i].kind, actor, 0, 0, a.v[i].payload};
-		rc = events_append(st, &ev, NULL, d);
-		if (rc == 0)
-			events++;
-		else
-			diag_prefix(d, "%s: action %zu", script, i + 1);
+	if (store_begin(c->st, d) != 0) {
+		free_actions(a.v, a.count);
+		return -1;
 	}
+	for (size_t i = 0; rc == 0 && i < a.count; i++)
+		if ((rc = apply_one(c, &a.v[i], actor, counts, d)) != 0)
+			diag_prefix(d, "%s: action %zu", c->script, i + 1);
 	free_actions(a.v, a.count);
-	if (rc == 0)
-		snprintf(result, size, "{\"actions\":%zu,\"events\":%zu}", a.count, events);
-	return rc;
+	if (rc != 0) {
+		store_rollback(c->st);
+		return -1;
+	}
+	if (store_commit(c->st, d) != 0)
+		return -1;
+	snprintf(result, size,
+		 "{\"actions\":%zu,\"events\":%zu,\"messages\":%zu,\"sessions_cancelled\":%zu,"
+		 "\"matches_ended\":%zu}",
+		 counts[0] + counts[1] + counts[2] + counts[3], counts[ACT_EVENT],
+		 counts[ACT_MESSAGE], counts[ACT_CANCEL_SESSION], counts[ACT_END_MATCH]);
+	return 0;
 }
 
 int
 sched__apply_actions(struct sched *s, struct sched_script *sc, const struct buf *actions,
-		     int64_t occ_id, char *result, size_t size, struct diag *d)
+		     time_t now, char *result, size_t size, struct diag *d)
 {
-	(void)occ_id;
-	return sched_actions_apply(s->st, sc->path, sc->name, actions->data, actions->len, result,
-				   size, d);
+	struct sched_actions_ctx c = {s->st, sc->path, sc->name, now, NULL};
+	return sched_actions_apply(&c, actions->data, actions->len, result, size, d);
 }

@@ -20,12 +20,19 @@
  * key (documented in docs/plugin-api.md "Jobs"):
  *     {event = {kind = "custom.NAME", payload = {...}}}
  *         appends an event (kind "custom." then a-z, 0-9, '_' or '.'; payload a table
- *         of strings, numbers, booleans and tables, at most 64 KiB as JSON); actor
- *         "job:NAME".
- * At most SCHED_MAX_ACTIONS per run. Every action is validated before any is
- * applied, so a bad one applies nothing: the run is 'failed' with a reason naming
- * the script, the action's index and the field: "scripts/digest.lua: action 2:
- * field 'event.kind' must start with \"custom.\" (got \"session.held\")".
+ *         of strings, numbers, booleans and tables, at most 64 KiB as JSON);
+ *     {message = {to = PERSON, subject = TEXT, body = TEXT, key = KEY}}
+ *         queues a message in the outbox (events/outbox.h) for the person with that
+ *         external id, under the idempotency key "job:JOBNAME:KEY" (a job that runs
+ *         again with the same key queues nothing twice); kind "job";
+ *     {cancel_session = ID, reason = TEXT}   session_cancel (sched/session.h);
+ *     {end_match = ID, reason = TEXT}        lifecycle_end (program/lifecycle.h).
+ * Every actor is "job:NAME". At most SCHED_MAX_ACTIONS per run. Every action is
+ * validated before any is applied, and all are applied in one savepoint, so a bad
+ * one applies nothing: the run is 'failed' with a reason naming the script, the
+ * action's index and the field: "scripts/digest.lua: action 2: field 'event.kind'
+ * must be \"custom.\" ... (got \"session.held\")", or the refusal of the module
+ * that applies it ("scripts/x.lua: action 1: session 9 is cancelled already").
  *
  * Who calls it: sched/run.c (a Lua run), tests (sched_actions_apply on data).
  */
@@ -33,19 +40,30 @@
 #define TANDEM_SCHED_ACTIONS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "base/diag.h"
 #include "store/store.h"
 
 enum { SCHED_MAX_ACTIONS = 1000, SCHED_MAX_PAYLOAD = 64 * 1024 };
 
+/* Who applies the actions, and when. */
+struct sched_actions_ctx {
+	struct store *st;
+	const char *script;  /* the job's file, for messages */
+	const char *job;     /* the job's name: actor "job:NAME", message keys */
+	time_t now;          /* messages are due from now */
+	const char *channel; /* the notifier of messages; NULL: "eml" */
+};
+
 /*
  * Validates the marshalled results of a run hook (lua/marshal: {n = count, r1}) and
- * applies them, inside the caller's transaction. script and job name the job in
- * messages and events. result receives a JSON summary ({"actions":2,"events":2}).
- * 0, or -1 + diag: DIAG_INVALID (a bad action; nothing applied), or the store's error.
+ * applies them in a savepoint of the caller's transaction. result receives a JSON
+ * summary ({"actions":2,"events":1,"messages":1,...}). 0, or -1 + diag: DIAG_INVALID
+ * for a bad action (nothing applied), the applying module's code (DIAG_NOTFOUND,
+ * DIAG_CONFLICT) for a refused one, DIAG_DB/DIAG_NOMEM for the store.
  */
-int sched_actions_apply(struct store *st, const char *script, const char *job, const void *data,
-			size_t n, char *result, size_t size, struct diag *d);
+int sched_actions_apply(const struct sched_actions_ctx *c, const void *data, size_t n,
+			char *result, size_t size, struct diag *d);
 
 #endif

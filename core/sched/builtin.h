@@ -19,7 +19,10 @@
 
 #include "sched/job.h"
 
-/* This build's built-in jobs (*n of them; NULL when there are none). */
+/* Hours after a session's end before mark-missed marks it missed, when nobody checked in. */
+enum { SCHED_MISSED_GRACE_H = 24 };
+
+/* This build's built-in jobs (*n of them). */
 const struct sched_job_ops *sched_builtin_jobs(size_t *n);
 
 #endif

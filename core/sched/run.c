@@ -310,7 +310,7 @@ run_lua(struct sched *s, const struct occ *o, time_t now, struct diag *d)
 	} else if (called != 0) {
 		rc = finish(s, o, now, "failed", NULL, e.msg, d);
 	} else if ((rc = store_begin(s->st, d)) == 0) {
-		if (sched__apply_actions(s, sc, &actions, o->id, result, sizeof(result), &e) != 0) {
+		if (sched__apply_actions(s, sc, &actions, now, result, sizeof(result), &e) != 0) {
 			store_rollback(s->st);
 			rc = e.code == DIAG_DB || e.code == DIAG_NOMEM
 				     ? (*d = e, -1)

@@ -66,6 +66,6 @@ int sched__lua_call(struct sched *s, struct sched_script *sc, int64_t occ_id, ti
  * applied) or a store failure.
  */
 int sched__apply_actions(struct sched *s, struct sched_script *sc, const struct buf *actions,
-			 int64_t occ_id, char *result, size_t size, struct diag *d);
+			 time_t now, char *result, size_t size, struct diag *d);
 
 #endif

@@ -114,7 +114,8 @@ qtext(struct store *st, const char *sql)
 	struct stmt q = {0};
 	struct diag d;
 	buf[0] = '\0';
-	assert_int_equal(stmt_prepare(&q, st, "test", sql, &d), 0);
+	if (stmt_prepare(&q, st, "test", sql, &d) != 0)
+		fail_msg("%s", d.msg);
 	if (stmt_step(&q, &d) == STMT_ROW) {
 		const char *t;
 		assert_int_equal(stmt_text(&q, 0, &t, &d), 0);
@@ -234,7 +235,8 @@ test_sync_and_run_lua(void **state)
 			    "done");
 	assert_string_equal(qtext(f->st, "SELECT result FROM occurrences WHERE due_at = "
 					 "'2027-01-11T07:00:00Z'"),
-			    "{\"actions\":1,\"events\":1}");
+			    "{\"actions\":1,\"events\":1,\"messages\":0,\"sessions_cancelled\":0,"
+			    "\"matches_ended\":0}");
 	assert_string_equal(qtext(f->st, "SELECT json_extract(payload, '$.due') || ' ' ||"
 					 " json_extract(payload, '$.zone') || ' ' ||"
 					 " json_extract(payload, '$.covers') || ' ' ||"
@@ -311,7 +313,8 @@ test_bad_actions_apply_nothing(void **state)
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind = 'job.failed'"), 4);
 	assert_string_equal(qtext(f->st, "SELECT o.result FROM occurrences o JOIN jobs j ON "
 					 "j.id = o.job_id WHERE j.name = 'quiet'"),
-			    "{\"actions\":0,\"events\":0}");
+			    "{\"actions\":0,\"events\":0,\"messages\":0,\"sessions_cancelled\":0,"
+			    "\"matches_ended\":0}");
 }
 
 static void
@@ -380,6 +383,129 @@ test_sync_broken_removed_changed(void **state)
 	assert_int_equal(d.code, DIAG_NOTFOUND);
 }
 
+
+/* message, cancel_session and end_match, applied through their modules; a refusal fails the
+ * run and applies nothing of the others. */
+static void
+test_domain_actions(void **state)
+{
+	struct fx *f = *state;
+	struct diag d;
+	assert_int_equal(
+		store_exec(f->st,
+			   "INSERT INTO programs (id, name, created_at) VALUES (1, 'p', 'x');"
+			   "INSERT INTO people (id, external_id, name, email, timezone, created_at,"
+			   " updated_at) VALUES (1, 'E1', 'Ann', 'a@x', 'UTC', 'x', 'x'),"
+			   " (2, 'E2', 'Bo', 'b@x', 'UTC', 'x', 'x');"
+			   "INSERT INTO matches (id, program_id, mentor_id, mentee_id, status, created_at)"
+			   " VALUES (1, 1, 1, 2, 'active', 'x'), (2, 1, 2, 1, 'active', 'x');"
+			   "INSERT INTO sessions (id, match_id, starts_at, timezone, planned_by,"
+			   " created_at, updated_at) VALUES (5, 1, '2027-01-20T10:00:00Z', 'UTC',"
+			   " 'weekly', 'x', 'x')",
+			   &d),
+		0);
+	write_script(f, "nudge.lua",
+		     "return tandem.job{ name = 'nudge', version = '1.0.0', api = 1,\n"
+		     "  schedule = 'every 1d', needs = {'matches', 'sessions'},\n"
+		     "  run = function(ctx)\n"
+		     "    local m = ctx.matches[1]\n"
+		     "    return {\n"
+		     "      {message = {to = m.mentee.id, subject = 'Hi ' .. m.mentee.name,\n"
+		     "                  body = 'Meet ' .. m.mentor.name, key = 'nudge:' .. m.id}},\n"
+		     "      {cancel_session = ctx.sessions[1].id, reason = 'holiday'},\n"
+		     "      {end_match = 2, reason = 'left the company'} }\n"
+		     "  end }\n");
+	write_script(f, "stranger.lua",
+		     "return tandem.job{ name = 'stranger', version = '1.0.0', api = 1,\n"
+		     "  schedule = 'every 1d', run = function(ctx) return {\n"
+		     "    {event = {kind = 'custom.before'}},\n"
+		     "    {message = {to = 'E99', body = 'x', key = 'k'}} } end }\n");
+	write_script(f, "badkey.lua",
+		     "return tandem.job{ name = 'badkey', version = '1.0.0', api = 1,\n"
+		     "  schedule = 'every 1d', run = function(ctx) return {\n"
+		     "    {end_match = 1.5, reason = 'x'},\n"
+		     "    {message = {to = 'E1', body = 'x', key = 'a b'}} } end }\n");
+	assert_int_equal(sched_sync(f->s, &d), 0);
+	assert_int_equal(sched_nerrors(f->s), 0);
+	int64_t id;
+	assert_int_equal(sched_run_job(f->s, "nudge", T("2027-01-11T07:00:00Z"), &id, &d), 0);
+	assert_string_equal(qtext(f->st, "SELECT status || ' ' || result FROM occurrences WHERE id = "
+					 "(SELECT max(o.id) FROM occurrences o JOIN jobs j ON j.id = "
+					 "o.job_id WHERE j.name = 'nudge')"),
+			    "done {\"actions\":3,\"events\":0,\"messages\":1,\"sessions_cancelled\":1,"
+			    "\"matches_ended\":1}");
+	assert_string_equal(qtext(f->st, "SELECT idempotency_key || ' ' || kind || ' ' || "
+					 "recipient_id || ' ' || subject || ' ' || body FROM outbox"),
+			    "job:nudge:nudge:1 job 2 Hi Bo Meet Ann");
+	assert_string_equal(qtext(f->st, "SELECT status || ' ' || status_reason FROM sessions"),
+			    "cancelled holiday");
+	assert_string_equal(qtext(f->st, "SELECT status || ' ' || end_reason FROM matches WHERE id = 2"),
+			    "ended left the company");
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE actor = 'job:nudge' AND "
+				     "kind IN ('session.cancelled', 'match.ended')"),
+			 2);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind = 'message.queued'"), 1);
+	/* Again, a day later: the same message key queues nothing twice; ending an ended match
+	 * is refused, so the run fails and the message would not be queued anyway. */
+	assert_int_equal(sched_run_job(f->s, "nudge", T("2027-01-12T07:00:00Z"), &id, &d), 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM outbox"), 1);
+	assert_non_null(strstr(qtext(f->st, "SELECT reason FROM occurrences WHERE status = 'failed'"),
+			       "/scripts/nudge.lua: action 2: "));
+	/* A recipient that does not exist: failed, and the event before it is not kept. */
+	assert_int_equal(sched_run_job(f->s, "stranger", T("2027-01-11T07:00:00Z"), &id, &d), 0);
+	assert_non_null(strstr(qtext(f->st, "SELECT o.reason FROM occurrences o JOIN jobs j ON "
+					    "j.id = o.job_id WHERE j.name = 'stranger'"),
+			       "/scripts/stranger.lua: action 2: field 'message.to': no person with "
+			       "external id 'E99'"));
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind = 'custom.before'"), 0);
+	/* Validation names the action and its field. */
+	assert_int_equal(sched_run_job(f->s, "badkey", T("2027-01-11T07:00:00Z"), &id, &d), 0);
+	assert_non_null(strstr(qtext(f->st, "SELECT o.reason FROM occurrences o JOIN jobs j ON "
+					    "j.id = o.job_id WHERE j.name = 'badkey'"),
+			       "/scripts/badkey.lua: action 1: field 'end_match' must be a match id, "
+			       "a positive integer (got another number)"));
+}
+
+/* This build's built-in jobs: synced, and mark-missed marks a session nobody checked in. */
+static void
+test_builtins(void **state)
+{
+	struct fx *f = *state;
+	struct diag d;
+	struct sched_opts o = {0};
+	o.st = f->st;
+	o.clock = &f->clock;
+	struct sched *s = sched_new(&o, &d);
+	assert_non_null(s);
+	assert_int_equal(sched_sync(s, &d), 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM jobs WHERE kind = 'builtin' AND enabled = 1"
+				     " AND name IN ('activate-matches', 'mark-missed')"),
+			 2);
+	assert_int_equal(
+		store_exec(f->st,
+			   "INSERT INTO programs (id, name, created_at) VALUES (1, 'p', 'x');"
+			   "INSERT INTO people (id, external_id, name, email, timezone, created_at,"
+			   " updated_at) VALUES (1, 'E1', 'Ann', 'a@x', 'UTC', 'x', 'x'),"
+			   " (2, 'E2', 'Bo', 'b@x', 'UTC', 'x', 'x');"
+			   "INSERT INTO matches (id, program_id, mentor_id, mentee_id, status, created_at)"
+			   " VALUES (1, 1, 1, 2, 'active', 'x');"
+			   "INSERT INTO sessions (id, match_id, starts_at, timezone, planned_by,"
+			   " created_at, updated_at) VALUES (5, 1, '2027-01-09T10:00:00Z', 'UTC',"
+			   " 'weekly', 'x', 'x')",
+			   &d),
+		0);
+	int64_t id;
+	assert_int_equal(sched_run_job(s, "mark-missed", T("2027-01-11T07:00:00Z"), &id, &d), 0);
+	assert_string_equal(qtext(f->st, "SELECT status FROM sessions WHERE id = 5"), "missed");
+	assert_string_equal(qtext(f->st, "SELECT o.result FROM occurrences o JOIN jobs j ON j.id = "
+					 "o.job_id WHERE j.name = 'mark-missed' AND o.status = 'done'"),
+			    "{\"missed\":1}");
+	/* A built-in the build no longer has is disabled at the next sync. */
+	sched_delete(s);
+	assert_int_equal(sched_sync(f->s, &d), 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM jobs WHERE enabled = 1"), 0);
+}
+
 static void
 test_name_clash(void **state)
 {
@@ -405,6 +531,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sync_and_run_lua, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_actions_apply_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_broken_removed_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domain_actions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_builtins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_clash, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
