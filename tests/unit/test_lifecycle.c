@@ -7,6 +7,7 @@
 
 #include "program/config.h"
 #include "program/lifecycle.h"
+#include "sched/builtin.h"
 #include "sched/session.h"
 
 #define DAY 86400
@@ -234,6 +235,36 @@ test_find_match(void **state)
 	store_close(st);
 }
 
+/* The service's activate-matches job runs lifecycle_run_due and reports the counts. */
+static void
+test_builtin_job(void **state)
+{
+	(void)state;
+	time_t now = fx_utc(2027, 1, 12, 0, 0);
+	struct store *st = fx_store(now);
+	struct config_program prog;
+	struct config cfg = config_of(&prog, p_starts, p_ends);
+	size_t n = 0;
+	const struct sched_job_ops *jobs = sched_builtin_jobs(&n);
+	const struct sched_job_ops *job = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(jobs[i].name, "activate-matches") == 0)
+			job = &jobs[i];
+	assert_non_null(job);
+	struct sched_run r = {.st = st, .cfg = &cfg, .job = job->name, .due = now, .now = now};
+	struct diag d;
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(job->run(&r, &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_string_equal(r.result, "{\"activated\":1,\"ended\":0}");
+	assert_string_equal(match_status(st, 2), "active");
+	/* Without a tandem.lua there are no programs: nothing to do. */
+	r.cfg = NULL;
+	assert_int_equal(job->run(&r, &d), 0);
+	assert_string_equal(r.result, "{\"activated\":0,\"ended\":0}");
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -244,6 +275,7 @@ main(void)
 	    cmocka_unit_test(test_end_in_callers_transaction),
 	    cmocka_unit_test(test_program_over_ends_matches),
 	    cmocka_unit_test(test_find_match),
+	    cmocka_unit_test(test_builtin_job),
 	};
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }
