@@ -26,6 +26,8 @@ int cmd_match(struct cli *c, int argc, char **argv);    /* cmd_match.c */
 int cmd_match_export(struct cli *c, int argc, char **argv); /* cmd_match_export.c */
 int cmd_sessions(struct cli *c, int argc, char **argv); /* cmd_sessions.c */
 int cmd_serve(struct cli *c, int argc, char **argv);    /* cmd_serve.c */
+int cmd_outbox(struct cli *c, int argc, char **argv);   /* cmd_outbox.c */
+int cmd_calendar(struct cli *c, int argc, char **argv); /* cmd_calendar.c */
 
 /* Subcommands of `import`, each in its own group's file. argv[0] = "people" / "enrollments". */
 int cmd_import_people(struct cli *c, int argc, char **argv);      /* cmd_people.c */

@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	{"match", cmd_match, "run, review, explain and compare matchings"},
 	{"sessions", cmd_sessions, "list sessions, check in, cancel or reschedule them"},
 	{"serve", cmd_serve, "run the background service (jobs, reminders) until stopped"},
+	{"outbox", cmd_outbox, "list the messages, deliver what is due, queue reminders"},
+	{"calendar", cmd_calendar, "export sessions as an iCalendar (.ics) file"},
 	{NULL, NULL, NULL},
 };
 

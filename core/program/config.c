@@ -40,7 +40,8 @@
 #include "store/store.h"
 #include "time/tz.h"
 
-static const char *const workspace_fields[] = {"organization", "timezone", NULL};
+static const char *const workspace_fields[] = {"organization", "timezone", "notify", "mail_from",
+						 NULL};
 static const char *const program_fields[] = {
 	"name", "title", "description", "starts", "ends", "goals", "topics",
 	"time_commitment", "policy", "cadence", NULL};
@@ -268,7 +269,9 @@ upvalue_config(lua_State *L)
 	return lua_touserdata(L, lua_upvalueindex(1));
 }
 
-/* workspace{organization=, timezone=}: every problem at once, each at its field's line. */
+/* workspace{organization=, timezone=, notify=, mail_from=}: every problem at once, each at
+ * its field's line. notify names the channel of messages (sched/notify: "eml", "jsonl" or a
+ * notifier plugin), mail_from the address they come from. */
 static int
 l_workspace(lua_State *L)
 {
@@ -288,6 +291,14 @@ l_workspace(lua_State *L)
 	get_string(L, 1, &e, "timezone", &cfg->timezone);
 	if (cfg->timezone != NULL && !tz_valid(cfg->timezone))
 		decl_problem(&e, "field 'timezone': '%s' is not an IANA time zone", cfg->timezone);
+	get_string(L, 1, &e, "notify", &cfg->notify);
+	if (cfg->notify != NULL && !plugin_name_valid(cfg->notify))
+		decl_problem(&e, "field 'notify': '%s' is not a notifier name (\"eml\", \"jsonl\" or a"
+				 " plugin's name)", cfg->notify);
+	get_string(L, 1, &e, "mail_from", &cfg->mail_from);
+	if (cfg->mail_from != NULL &&
+	    (strchr(cfg->mail_from, '@') == NULL || strpbrk(cfg->mail_from, " \t\r\n<>\"") != NULL))
+		decl_problem(&e, "field 'mail_from': '%s' is not an e-mail address", cfg->mail_from);
 	decl_raise(L, 1, &e);
 	return 0;
 }
@@ -415,6 +426,8 @@ config_fini(struct config *cfg)
 	free(cfg->path);
 	free(cfg->organization);
 	free(cfg->timezone);
+	free(cfg->notify);
+	free(cfg->mail_from);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -495,6 +508,7 @@ static int
 config_encode(const struct config *cfg, struct buf *b, struct diag *d)
 {
 	if (put_str(b, cfg->organization, d) || put_str(b, cfg->timezone, d) ||
+	    put_str(b, cfg->notify, d) || put_str(b, cfg->mail_from, d) ||
 	    put_int(b, cfg->has_workspace, d) || put_int(b, cfg->nprograms, d))
 		return -1;
 	for (int i = 0; i < cfg->nprograms; i++) {
@@ -584,6 +598,8 @@ config_decode(const char *data, size_t len, struct config *cfg, struct diag *d)
 	struct reader r = {data, data + len, 0};
 	cfg->organization = get_str(&r);
 	cfg->timezone = get_str(&r);
+	cfg->notify = get_str(&r);
+	cfg->mail_from = get_str(&r);
 	cfg->has_workspace = get_int(&r);
 	int n = get_int(&r);
 	if (!r.bad && n >= 0 && n <= 100000 &&

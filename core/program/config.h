@@ -51,6 +51,8 @@ struct config {
 	char *path;         /* the file read */
 	char *organization;
 	char *timezone;     /* IANA zone; "UTC" when not set */
+	char *notify;       /* the channel of messages (sched/notify.h); NULL: "eml" */
+	char *mail_from;    /* the From: of messages; NULL: tandem@localhost */
 	struct config_program *programs;
 	int nprograms;
 	int has_workspace;  /* workspace{} was declared */

@@ -1,0 +1,321 @@
+/*
+ * remind: reminders of upcoming sessions into the outbox. See remind.h for the contract.
+ * The sessions due are read first (ids only), then each side's message is built and
+ * queued, skipping keys already in the outbox before spending time on text and .ics.
+ */
+#include "sched/remind.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "base/buf.h"
+#include "events/outbox.h"
+#include "program/config.h"
+#include "sched/calendar.h"
+#include "sched/job.h"
+#include "store/stmt.h"
+#include "time/tz.h"
+
+static const char *const remind_days[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+					   "Thursday", "Friday", "Saturday"};
+static const char *const remind_months[12] = {"January", "February", "March",     "April",
+					      "May",     "June",     "July",      "August",
+					      "September", "October", "November", "December"};
+
+/* One side of the pair as the text needs it. */
+struct remind_side {
+	int64_t id;
+	const char *name, *zone;
+};
+
+/* "Monday 23 November 2026, 10:00-11:00" in zone. */
+static int
+remind_when(struct buf *b, const char *zone, time_t start, int minutes, int long_form,
+	    struct diag *d)
+{
+	struct tm a, z;
+	if (tz_utc_to_local(zone, start, &a, d) != 0 ||
+	    tz_utc_to_local(zone, start + 60 * (time_t)minutes, &z, d) != 0)
+		return -1;
+	if (long_form)
+		return buf_printf(b, d, "%s %d %s %d, %02d:%02d-%02d:%02d", remind_days[a.tm_wday],
+				  a.tm_mday, remind_months[a.tm_mon], a.tm_year + 1900, a.tm_hour,
+				  a.tm_min, z.tm_hour, z.tm_min);
+	/* "Mon 23 Nov at 10:00", for the subject */
+	return buf_printf(b, d, "%.3s %d %.3s at %02d:%02d", remind_days[a.tm_wday], a.tm_mday,
+			  remind_months[a.tm_mon], a.tm_hour, a.tm_min);
+}
+
+static const char remind_session_sql[] =
+	"SELECT CAST(strftime('%s', s.starts_at) AS INTEGER), s.duration_min, s.timezone,"
+	" s.topic, s.agenda, COALESCE(p.title, p.name), mr.id, mr.name, mr.timezone,"
+	" me.id, me.name, me.timezone"
+	" FROM sessions s JOIN matches m ON m.id = s.match_id JOIN programs p ON p.id = m.program_id"
+	" JOIN people mr ON mr.id = m.mentor_id JOIN people me ON me.id = m.mentee_id"
+	" WHERE s.id = ?1";
+
+static int
+remind_build(struct stmt *s, int64_t session_id, int64_t person_id, struct buf *subject,
+	     struct buf *body, struct diag *d)
+{
+	const char *zone, *topic, *agenda, *program;
+	struct remind_side mentor = {0}, mentee = {0};
+	if (stmt_text(s, 2, &zone, d) || stmt_text(s, 3, &topic, d) || stmt_text(s, 4, &agenda, d) ||
+	    stmt_text(s, 5, &program, d) || stmt_text(s, 7, &mentor.name, d) ||
+	    stmt_text(s, 8, &mentor.zone, d) || stmt_text(s, 10, &mentee.name, d) ||
+	    stmt_text(s, 11, &mentee.zone, d))
+		return -1;
+	time_t start = (time_t)stmt_int64(s, 0);
+	int minutes = (int)stmt_int64(s, 1);
+	mentor.id = stmt_int64(s, 6);
+	mentee.id = stmt_int64(s, 9);
+	const struct remind_side *me, *other;
+	if (person_id == mentor.id) {
+		me = &mentor;
+		other = &mentee;
+	} else if (person_id == mentee.id) {
+		me = &mentee;
+		other = &mentor;
+	} else {
+		return diag_set(d, DIAG_NOTFOUND, "person %lld is not a side of session #%lld",
+				(long long)person_id, (long long)session_id);
+	}
+	if (buf_printf(subject, d, "Mentoring session with %s on ", other->name) ||
+	    remind_when(subject, me->zone, start, minutes, 0, d))
+		return -1;
+	if (buf_printf(body, d,
+		       "Hello %s,\n\nyour mentoring session with %s is coming up.\n\n  When:    ",
+		       me->name, other->name) ||
+	    remind_when(body, me->zone, start, minutes, 1, d) ||
+	    buf_printf(body, d, " (%s)\n", me->zone))
+		return -1;
+	if (strcmp(me->zone, other->zone) != 0) {
+		if (buf_printf(body, d, "  For %s: ", other->name) ||
+		    remind_when(body, other->zone, start, minutes, 1, d) ||
+		    buf_printf(body, d, " (%s)\n", other->zone))
+			return -1;
+	}
+	if (buf_printf(body, d, "  Length:  %d minutes\n  Program: %s\n", minutes,
+		       program != NULL ? program : "") ||
+	    (topic != NULL && topic[0] != '\0' && buf_printf(body, d, "  Topic:   %s\n", topic)))
+		return -1;
+	json_t *a = json_loads(agenda != NULL ? agenda : "[]", 0, NULL);
+	int rc = 0;
+	if (json_is_array(a) && json_array_size(a) > 0) {
+		rc = buf_puts(body, "\nSuggested questions:\n", d);
+		size_t i;
+		json_t *q;
+		json_array_foreach(a, i, q) {
+			if (rc == 0 && json_is_string(q))
+				rc = buf_printf(body, d, "  - %s\n", json_string_value(q));
+		}
+	}
+	json_decref(a);
+	(void)zone; /* the calendar entry carries the pair's zone; the text uses each side's */
+	if (rc == 0)
+		rc = buf_puts(body, "\nThe calendar entry is attached (session.ics).\n", d);
+	return rc;
+}
+
+static int
+remind_text_in(struct store *st, int64_t session_id, int64_t person_id, struct buf *subject,
+	       struct buf *body, struct diag *d)
+{
+	struct stmt s;
+	if (stmt_prepare(&s, st, "reading a session for its reminder", remind_session_sql, d) != 0)
+		return -1;
+	int rc = stmt_bind_int64(&s, 1, session_id, d) ? -1 : stmt_step(&s, d);
+	if (rc == STMT_DONE)
+		rc = diag_set(d, DIAG_NOTFOUND, "no session #%lld", (long long)session_id);
+	else if (rc == STMT_ROW)
+		rc = remind_build(&s, session_id, person_id, subject, body, d);
+	stmt_finalize(&s);
+	return rc;
+}
+
+int
+remind_text(struct store *st, int64_t session_id, int64_t person_id, char **subject, char **body,
+	    struct diag *d)
+{
+	struct buf s, b;
+	buf_init(&s);
+	buf_init(&b);
+	if (remind_text_in(st, session_id, person_id, &s, &b, d) != 0) {
+		buf_fini(&s);
+		buf_fini(&b);
+		return -1;
+	}
+	*subject = buf_release(&s);
+	*body = buf_release(&b);
+	return 0;
+}
+
+/* The attachments array with the session's .ics, as JSON text (malloc'd). */
+static char *
+remind_attachments(struct store *st, int64_t session_id, const struct remind_opts *o, time_t now,
+		   struct diag *d)
+{
+	struct buf ics;
+	buf_init(&ics);
+	struct calendar_opts co = {.domain = o->domain, .organizer = o->organizer, .now = now};
+	if (calendar_session_ics(st, session_id, &co, &ics, d) != 0) {
+		buf_fini(&ics);
+		return NULL;
+	}
+	json_t *a = json_pack("[{s:s, s:s, s:s}]", "name", "session.ics", "type",
+			      "text/calendar; method=PUBLISH", "content", ics.data != NULL ? ics.data : "");
+	buf_fini(&ics);
+	char *text = a != NULL ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	if (text == NULL)
+		diag_set(d, DIAG_NOMEM, "reminder of session #%lld: out of memory", (long long)session_id);
+	return text;
+}
+
+/* 1 when the outbox has the key, 0 when not, -1 on error. */
+static int
+remind_known(struct store *st, const char *key, struct diag *d)
+{
+	struct stmt s;
+	if (stmt_prepare(&s, st, "looking for a reminder", "SELECT 1 FROM outbox WHERE idempotency_key = ?1",
+			 d) != 0)
+		return -1;
+	int rc = stmt_bind_text(&s, 1, key, d) ? -1 : stmt_step(&s, d);
+	stmt_finalize(&s);
+	return rc < 0 ? -1 : rc == STMT_ROW;
+}
+
+/* Queues both sides' reminders of one session. */
+static int
+remind_session(struct store *st, int64_t session_id, const int64_t side[2], time_t start,
+	       time_t now, const struct remind_opts *o, int lead, int *queued, struct diag *d)
+{
+	char *attachments = NULL;
+	int rc = 0;
+	for (int k = 0; rc == 0 && k < 2; k++) {
+		char key[96];
+		snprintf(key, sizeof(key), "reminder:%lld:%lld:%dh", (long long)session_id,
+			 (long long)side[k], lead);
+		int known = remind_known(st, key, d);
+		if (known != 0) {
+			rc = known < 0 ? -1 : 0;
+			continue;
+		}
+		if (attachments == NULL &&
+		    (attachments = remind_attachments(st, session_id, o, now, d)) == NULL) {
+			rc = -1;
+			break;
+		}
+		struct buf subject, body;
+		buf_init(&subject);
+		buf_init(&body);
+		rc = remind_text_in(st, session_id, side[k], &subject, &body, d);
+		int64_t id = 0;
+		if (rc == 0) {
+			struct outbox_msg m = {.key = key, .kind = "reminder",
+					       .channel = o->channel != NULL ? o->channel : "eml",
+					       .recipient_id = side[k], .session_id = session_id,
+					       .subject = subject.data, .body = body.data,
+					       .attachments = attachments, .not_before = now,
+					       .not_after = start};
+			rc = outbox_enqueue(st, &m, &id, d);
+		}
+		if (rc == 0 && id != 0 && queued != NULL)
+			(*queued)++;
+		buf_fini(&subject);
+		buf_fini(&body);
+	}
+	free(attachments);
+	return rc;
+}
+
+static const char remind_due_sql[] =
+	"SELECT s.id, m.mentor_id, m.mentee_id, CAST(strftime('%s', s.starts_at) AS INTEGER)"
+	" FROM sessions s JOIN matches m ON m.id = s.match_id"
+	" WHERE s.status = 'planned' AND (m.status = 'active' OR m.status = 'approved')"
+	"  AND s.starts_at > ?1 AND s.starts_at <= ?2 ORDER BY s.starts_at, s.id";
+
+struct remind_item {
+	int64_t id, side[2];
+	time_t start;
+};
+
+int
+remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queued, struct diag *d)
+{
+	struct remind_opts def = {0};
+	if (o == NULL)
+		o = &def;
+	int lead = o->lead_hours > 0 ? o->lead_hours : REMIND_LEAD_HOURS;
+	if (queued != NULL)
+		*queued = 0;
+	char from[STORE_TIME_MAX], until[STORE_TIME_MAX];
+	if (store_format_time(now, from) != 0 || store_format_time(now + 3600 * (time_t)lead, until) != 0)
+		return diag_set(d, DIAG_INVALID, "reminders: the time %lld has no date", (long long)now);
+	if (store_begin(st, d) != 0)
+		return -1;
+	struct stmt s;
+	struct remind_item *items = NULL;
+	size_t n = 0, cap = 0;
+	int rc = stmt_prepare(&s, st, "finding sessions to remind", remind_due_sql, d);
+	if (rc == 0) {
+		rc = stmt_bind_text(&s, 1, from, d) || stmt_bind_text(&s, 2, until, d) ? -1 : 0;
+		while (rc == 0) {
+			int step = stmt_step(&s, d);
+			if (step <= 0) {
+				rc = step;
+				break;
+			}
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				struct remind_item *p = realloc(items, ncap * sizeof(*p));
+				if (p == NULL) {
+					rc = diag_set(d, DIAG_NOMEM, "reminders: out of memory");
+					break;
+				}
+				items = p;
+				cap = ncap;
+			}
+			items[n++] = (struct remind_item){stmt_int64(&s, 0),
+							  {stmt_int64(&s, 1), stmt_int64(&s, 2)},
+							  (time_t)stmt_int64(&s, 3)};
+		}
+		stmt_finalize(&s);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = remind_session(st, items[i].id, items[i].side, items[i].start, now, o, lead,
+				    queued, d);
+	free(items);
+	if (rc != 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st, d);
+}
+
+void
+remind_opts_from_config(const struct config *cfg, struct remind_opts *o,
+			char domain[CALENDAR_DOMAIN_MAX])
+{
+	memset(o, 0, sizeof(*o));
+	calendar_domain(cfg != NULL ? cfg->organization : NULL, domain);
+	o->domain = domain;
+	o->channel = cfg != NULL && cfg->notify != NULL ? cfg->notify : "eml";
+	o->organizer = cfg != NULL && cfg->mail_from != NULL ? cfg->mail_from : "tandem@localhost";
+}
+
+int
+remind_job(struct sched_run *r, struct diag *d)
+{
+	struct remind_opts o;
+	char domain[CALENDAR_DOMAIN_MAX];
+	remind_opts_from_config(r->cfg, &o, domain);
+	int queued = 0;
+	if (remind_due(r->st, r->now, &o, &queued, d) != 0)
+		return -1;
+	snprintf(r->result, sizeof(r->result), "{\"queued\":%d}", queued);
+	return 0;
+}

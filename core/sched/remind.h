@@ -1,0 +1,63 @@
+/*
+ * remind: the reminders of upcoming sessions, queued in the outbox (events/outbox.h)
+ * for the notifiers (sched/notify.h) to deliver.
+ *
+ * Called by: the scheduler's built-in "send-reminders" job (sched/builtin), simulations,
+ * the tests. It only queues; delivery is the notifiers' work.
+ *
+ * Contract:
+ *  - remind_due queues, for every planned session starting in (now, now + lead], one
+ *    message per side of the pair: key "reminder:SESSION:PERSON:<lead>h" (so each side
+ *    gets it once, however often the job runs), kind "reminder", channel o->channel,
+ *    not_before = now, not_after = the session's start (a reminder of a session that has
+ *    begun is useless: it expires). Only sessions of active or approved matches.
+ *  - The text is the recipient's: their name, the partner's name, the date and time in
+ *    the recipient's own zone (and the partner's time in theirs when it differs), the
+ *    duration, the program, the topic and the agenda's questions. The subject reads
+ *    "Mentoring session with PARTNER on Mon 23 Nov at 10:00".
+ *  - The session's .ics (sched/calendar.h: the same UID and SEQUENCE as an export) is
+ *    attached as session.ics, type "text/calendar; method=PUBLISH".
+ *  - One transaction for the whole run (it composes into the job's). *queued counts the
+ *    messages that were new; re-running queues nothing twice.
+ */
+#ifndef TANDEM_REMIND_H
+#define TANDEM_REMIND_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "base/diag.h"
+#include "sched/calendar.h"
+#include "store/store.h"
+
+struct config;
+struct sched_run;
+
+enum { REMIND_LEAD_HOURS = 24 };
+
+struct remind_opts {
+	int lead_hours;        /* 0: REMIND_LEAD_HOURS */
+	const char *channel;   /* notifier; NULL: "eml" */
+	const char *domain;    /* calendar UID domain (calendar_domain); NULL: "tandem.local" */
+	const char *organizer; /* the .ics ORGANIZER (the workspace's From); NULL: none */
+};
+
+/* Queues the reminders due at now (see the contract). o may be NULL (defaults). */
+int remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queued,
+	       struct diag *d);
+
+/* The options of a workspace: tandem.lua's workspace{ notify =, mail_from =, organization = }
+ * (cfg may be NULL: the defaults). o points into cfg and domain. */
+void remind_opts_from_config(const struct config *cfg, struct remind_opts *o,
+			     char domain[CALENDAR_DOMAIN_MAX]);
+
+/* The body of the built-in job "send-reminders" (sched/builtin): remind_due at r->now with
+ * the workspace's options (r->cfg); r->result = {"queued": N}. */
+int remind_job(struct sched_run *r, struct diag *d);
+
+/* The subject and body of the reminder of session_id for person_id (a side), as
+ * remind_due queues them; both malloc'd. DIAG_NOTFOUND when the person is not a side. */
+int remind_text(struct store *st, int64_t session_id, int64_t person_id, char **subject,
+		char **body, struct diag *d);
+
+#endif

@@ -1,0 +1,209 @@
+/* Unit tests for core/sched/remind: which sessions are reminded, one message per side under
+ * its key, not_after = the start, the text in each recipient's zone, the .ics attached. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "events/outbox.h"
+#include "program/config.h"
+#include "sched/job.h"
+#include "sched/remind.h"
+#include "store/stmt.h"
+#include "store/store.h"
+
+enum { T0 = 1795356000 }; /* Sun 2026-11-22T14:00:00Z */
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+	struct clock clock;
+};
+
+/* Session 1 starts in 19 h (Mon 09:00Z = 10:00 Paris = 04:00 New York), 2 in 8 days,
+ * 3 in 2 h but cancelled, 4 in 3 h for a proposed match, 5 started an hour ago. */
+static const char seed_sql[] =
+	"INSERT INTO people(id, external_id, name, email, timezone, created_at, updated_at) VALUES"
+	" (7, 'E7', 'Zoé Martin', 'zoe@example.org', 'Europe/Paris', 'x', 'x'),"
+	" (8, 'E8', 'Bob Lee', 'bob@example.org', 'America/New_York', 'x', 'x'),"
+	" (9, 'E9', 'Cy Park', 'cy@example.org', 'Europe/Paris', 'x', 'x');"
+	"INSERT INTO programs(id, name, title, created_at) VALUES (1, 'pilot', 'Pilot 2026', 'x');"
+	"INSERT INTO matches(id, program_id, mentor_id, mentee_id, status, created_at) VALUES"
+	" (1, 1, 7, 8, 'active', 'x'), (2, 1, 9, 8, 'proposed', 'x');"
+	"INSERT INTO sessions(id, match_id, starts_at, duration_min, timezone, planned_by, topic,"
+	" agenda, status, created_at, updated_at) VALUES"
+	" (1, 1, '2026-11-23T09:00:00Z', 45, 'Europe/Paris', 'weekly', 'AI at work',"
+	"  '[\"What surprised you?\",\"Which tool next?\"]', 'planned', 'x', 'x'),"
+	" (2, 1, '2026-11-30T09:00:00Z', 45, 'Europe/Paris', 'weekly', NULL, '[]', 'planned', 'x', 'x'),"
+	" (3, 1, '2026-11-22T16:00:00Z', 45, 'Europe/Paris', 'weekly', NULL, '[]', 'cancelled', 'x', 'x'),"
+	" (4, 2, '2026-11-22T17:00:00Z', 45, 'Europe/Paris', 'weekly', NULL, '[]', 'planned', 'x', 'x'),"
+	" (5, 1, '2026-11-22T13:00:00Z', 45, 'Europe/Paris', 'weekly', NULL, '[]', 'planned', 'x', 'x');";
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_remind.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/tandem.db", f->dir);
+	struct diag d;
+	f->st = store_open(f->path, STORE_CREATE, &d);
+	if (f->st == NULL)
+		return -1;
+	clock_virtual_init(&f->clock, T0);
+	store_set_clock(f->st, &f->clock);
+	if (store_exec(f->st, seed_sql, &d) != 0) {
+		fprintf(stderr, "%s\n", d.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(f->st);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static int64_t
+qint(struct store *st, const char *sql)
+{
+	int64_t v = -1;
+	struct diag d;
+	assert_int_equal(stmt_query_int64(st, "test query", sql, &v, &d), 0);
+	return v;
+}
+
+static void
+test_due_sessions_get_one_message_per_side(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct remind_opts o = {.channel = "jsonl", .domain = "acme", .organizer = "hr@acme.example"};
+	int queued = -1;
+	assert_int_equal(remind_due(f->st, T0, &o, &queued, &d), 0);
+	assert_int_equal(queued, 2);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE session_id = 1"
+				     " AND kind = 'reminder' AND channel = 'jsonl'"
+				     " AND not_before = '2026-11-22T14:00:00Z'"
+				     " AND not_after = '2026-11-23T09:00:00Z'"
+				     " AND idempotency_key IN ('reminder:1:7:24h', 'reminder:1:8:24h')"),
+			 2);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox"), 2);
+	/* Running again (every 15 minutes) queues nothing twice. */
+	assert_int_equal(remind_due(f->st, T0 + 900, &o, &queued, &d), 0);
+	assert_int_equal(queued, 0);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox"), 2);
+	/* A week later, session 2 is due. */
+	assert_int_equal(remind_due(f->st, T0 + 7 * 86400, &o, &queued, &d), 0);
+	assert_int_equal(queued, 2);
+	/* A shorter lead has its own keys. */
+	o.lead_hours = 1;
+	assert_int_equal(remind_due(f->st, T0 + 7 * 86400 + 18 * 3600 + 60, &o, &queued, &d), 0);
+	assert_int_equal(queued, 2);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE idempotency_key ="
+				     " 'reminder:2:8:1h'"),
+			 1);
+}
+
+static void
+test_text_in_each_zone_and_ics(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct remind_opts o = {.domain = "acme", .organizer = "hr@acme.example"};
+	assert_int_equal(remind_due(f->st, T0, &o, NULL, &d), 0);
+	struct stmt s;
+	assert_int_equal(stmt_prepare(&s, f->st, "t",
+				      "SELECT subject, body, attachments, channel FROM outbox"
+				      " WHERE idempotency_key = 'reminder:1:7:24h'",
+				      &d),
+			 0);
+	assert_int_equal(stmt_step(&s, &d), STMT_ROW);
+	const char *subject, *body, *att, *channel;
+	assert_int_equal(stmt_text(&s, 0, &subject, &d), 0);
+	assert_int_equal(stmt_text(&s, 1, &body, &d), 0);
+	assert_int_equal(stmt_text(&s, 2, &att, &d), 0);
+	assert_int_equal(stmt_text(&s, 3, &channel, &d), 0);
+	assert_string_equal(channel, "eml");
+	assert_string_equal(subject, "Mentoring session with Bob Lee on Mon 23 Nov at 10:00");
+	assert_non_null(strstr(body, "Hello Zoé Martin,"));
+	assert_non_null(strstr(body, "When:    Monday 23 November 2026, 10:00-10:45 (Europe/Paris)"));
+	assert_non_null(strstr(body, "For Bob Lee: Monday 23 November 2026, 04:00-04:45 (America/New_York)"));
+	assert_non_null(strstr(body, "Program: Pilot 2026"));
+	assert_non_null(strstr(body, "Topic:   AI at work"));
+	assert_non_null(strstr(body, "  - What surprised you?\n  - Which tool next?\n"));
+	assert_non_null(strstr(att, "\"name\":\"session.ics\""));
+	assert_non_null(strstr(att, "\"type\":\"text/calendar; method=PUBLISH\""));
+	assert_non_null(strstr(att, "UID:session-1@acme"));
+	assert_non_null(strstr(att, "TZID=Europe/Paris"));
+	assert_non_null(strstr(att, "METHOD:PUBLISH"));
+	stmt_finalize(&s);
+
+	char *sub = NULL, *bd = NULL;
+	assert_int_equal(remind_text(f->st, 1, 8, &sub, &bd, &d), 0);
+	assert_string_equal(sub, "Mentoring session with Zoé Martin on Mon 23 Nov at 04:00");
+	assert_non_null(strstr(bd, "When:    Monday 23 November 2026, 04:00-04:45 (America/New_York)"));
+	free(sub);
+	free(bd);
+	assert_int_equal(remind_text(f->st, 1, 9, &sub, &bd, &d), -1);
+	assert_int_equal(d.code, DIAG_NOTFOUND);
+	assert_int_equal(remind_text(f->st, 99, 7, &sub, &bd, &d), -1);
+	assert_int_equal(d.code, DIAG_NOTFOUND);
+}
+
+static void
+test_job_body_reads_the_workspace(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct config cfg = {0};
+	cfg.organization = "Acme Corp.";
+	cfg.notify = "jsonl";
+	cfg.mail_from = "mentoring@acme.example";
+	struct remind_opts o;
+	char domain[CALENDAR_DOMAIN_MAX];
+	remind_opts_from_config(&cfg, &o, domain);
+	assert_string_equal(o.domain, "acme-corp");
+	assert_string_equal(o.channel, "jsonl");
+	assert_string_equal(o.organizer, "mentoring@acme.example");
+	remind_opts_from_config(NULL, &o, domain);
+	assert_string_equal(o.domain, "tandem.local");
+	assert_string_equal(o.channel, "eml");
+
+	struct sched_run r = {.st = f->st, .cfg = &cfg, .job = "send-reminders", .now = T0, .due = T0};
+	assert_int_equal(remind_job(&r, &d), 0);
+	assert_string_equal(r.result, "{\"queued\":2}");
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE channel = 'jsonl'"
+				     " AND attachments LIKE '%UID:session-1@acme-corp%'"
+				     " AND attachments LIKE '%ORGANIZER:mailto:mentoring@acme.example%'"),
+			 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_due_sessions_get_one_message_per_side, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_text_in_each_zone_and_ics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_body_reads_the_workspace, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
