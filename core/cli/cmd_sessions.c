@@ -29,7 +29,8 @@ sessions_usage(FILE *out)
 	    "       tandem sessions checkin ID --held|--missed [--as PERSON] [--rating 1-5]\n"
 	    "                               [--notes TEXT] [--share-story] [--json]\n"
 	    "       tandem sessions cancel ID [--reason TEXT] [--json]\n"
-	    "       tandem sessions reschedule ID --to YYYY-MM-DDTHH:MM [--zone Z] [--json]\n\n"
+	    "       tandem sessions reschedule ID --to YYYY-MM-DDTHH:MM [--zone Z] [--json]\n"
+	    "       tandem sessions plan --program P [--horizon 8w|56d] [--json]\n\n"
 	    "  list        sessions by start time: of a program, of a person (either side),\n"
 	    "              from D (a date YYYY-MM-DD or a time, UTC) until the end of day D of\n"
 	    "              --to, in a status (planned, held, missed, cancelled, rescheduled)\n"
@@ -44,7 +45,9 @@ sessions_usage(FILE *out)
 	    "              planned again)\n"
 	    "  reschedule  a planned session moves to another time: the old row is kept,\n"
 	    "              marked rescheduled and linked to the new one. --to is local time in\n"
-	    "              the pair's zone unless --zone Z is given or it ends with Z (UTC).\n\n"
+	    "              the pair's zone unless --zone Z is given or it ends with Z (UTC).\n"
+	    "  plan        plan the sessions of the program's active pairs by its cadence, from\n"
+	    "              now until the horizon (default 8 weeks; `sessions plan --help`)\n\n"
 	    "ID is a session id; PERSON and --person an external id or e-mail address.\n"
 	    "Ratings and notes: a side's are hidden from the other side and from everyone else\n"
 	    "until both sides have rated or 7 days have passed since the session's end; --as\n"
@@ -535,6 +538,7 @@ static const struct {
     {"checkin", sessions_checkin},
     {"cancel", sessions_cancel},
     {"reschedule", sessions_reschedule},
+    {"plan", cmd_sessions_plan},
 };
 
 int
@@ -545,7 +549,8 @@ cmd_sessions(struct cli *c, int argc, char **argv)
 		return CLI_USAGE;
 	}
 	const char *sub = argv[1];
-	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || cli_wants_help(argc, argv)) {
+	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 ||
+	    (cli_wants_help(argc, argv) && strcmp(sub, "plan") != 0)) { /* plan has its own */
 		sessions_usage(stdout);
 		return CLI_OK;
 	}

@@ -449,34 +449,46 @@ static int
 write_todo(struct run *r, struct diag *d)
 {
 	struct store *st = r->ctx->st;
-	if (store_begin(st, d) != 0)
-		return -1;
-	char reason[200];
-	snprintf(reason, sizeof(reason), "replanned by cadence %s", cadence_name(r->cad));
+	size_t nnew = 0;
+	for (size_t i = 0; i < r->todo.n; i++)
+		nnew += r->todo.v[i].cancel_id == 0;
+	struct session_new *v = nnew ? calloc(nnew, sizeof(*v)) : NULL;
+	if (nnew && v == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory planning sessions");
+	size_t k = 0;
 	for (size_t i = 0; i < r->todo.n; i++) {
 		const struct todo *t = &r->todo.v[i];
-		int rc;
-		if (t->cancel_id != 0) {
-			rc = session_cancel(st, t->cancel_id, reason, "planner", d);
-			r->rep->cancelled += rc == 0;
-		} else {
-			struct session_new sn = {.match_id = t->match_id, .start = t->start,
-						 .duration_min = t->duration_min, .zone = t->zone,
-						 .planned_by = cadence_name(r->cad),
-						 .topic = t->topic[0] ? t->topic : NULL,
-						 .prog = r->prog};
-			int64_t id = 0;
-			rc = session_insert(st, &sn, &id, d);
-			if (rc == 0 && id != 0)
-				r->rep->planned++;
-			else if (rc == 0)
-				r->rep->existing++;
-		}
-		if (rc != 0) {
-			store_rollback(st);
-			return -1;
-		}
+		if (t->cancel_id == 0)
+			v[k++] = (struct session_new){.match_id = t->match_id, .start = t->start,
+						      .duration_min = t->duration_min, .zone = t->zone,
+						      .planned_by = cadence_name(r->cad),
+						      .topic = t->topic[0] ? t->topic : NULL,
+						      .prog = r->prog};
 	}
+	if (store_begin(st, d) != 0) {
+		free(v);
+		return -1;
+	}
+	char reason[200];
+	snprintf(reason, sizeof(reason), "replanned by cadence %s", cadence_name(r->cad));
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < r->todo.n; i++) {
+		if (r->todo.v[i].cancel_id == 0)
+			continue;
+		rc = session_cancel(st, r->todo.v[i].cancel_id, reason, "planner", d);
+		r->rep->cancelled += rc == 0;
+	}
+	size_t inserted = 0;
+	if (rc == 0 && nnew > 0)
+		rc = session_insert_many(st, v, nnew, NULL, &inserted, d);
+	free(v);
+	if (rc != 0) {
+		store_rollback(st);
+		r->rep->cancelled = 0;
+		return -1;
+	}
+	r->rep->planned = (int)inserted;
+	r->rep->existing = (int)(nnew - inserted);
 	return store_commit(st, d);
 }
 
