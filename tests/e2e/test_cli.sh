@@ -72,6 +72,13 @@ for h in "${HELP_CMDS[@]}"; do
   case $h in *" "*) ;; *) continue ;; esac
   if grep -q "tandem $h\( \|\$\|\`\)" "$DOC"; then ok "docs mention: $h"; else fail "docs mention: $h" "'tandem $h' not in docs/cli.md"; fi
 done
+# ... and every option a --help text lists is named in docs/cli.md.
+for h in "${HELP_CMDS[@]}"; do
+  # shellcheck disable=SC2086
+  for o in $("$TANDEM" $h --help | grep -oE -- '(^|[^a-zA-Z0-9-])--[a-z][a-z-]*' | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+    if grep -qF -- "$o" "$DOC"; then ok "docs option: $h $o"; else fail "docs option: ${h:-tandem} $o" "not in docs/cli.md"; fi
+  done
+done
 for g in init programs "import people" "import enrollments" people gen-org solve plugins match; do
   if grep -q "^## .*tandem $g" "$DOC"; then ok "docs: $g"; else fail "docs: $g" "no heading in docs/cli.md"; fi
 done

@@ -132,7 +132,7 @@ done
 # The commands and options of issue 8 by name (the derivation above must not find less).
 for w in "tandem match export --program P --format csv|json" "tandem match unmatched --program P" \
   "--policy A --policy B [--policy C ...]" "--run RUN | --all --program P" "[--status S] [--out FILE]" \
-  "tandem plugins new KIND NAME" "tandem programs check"; do
+  "tandem plugins new KIND NAME" "tandem programs check" "[--dry-run] [--explain] [--replace]"; do
   grep -qF -- "$w" "$TEXT" && ok "man has: $w" || fail "man has: $w" "missing"
 done
 # The page follows the binary: generating it again gives the same bytes.
@@ -204,7 +204,7 @@ has compare-opts --program --policy --json
 want compare-policy "mine"
 has unmatched-opts --program --policy --json
 has people-subs list show export erase
-has run-opts --program --policy --dry-run --json --help
+has run-opts --program --policy --dry-run --replace --json --help
 g=" $(got list-opts) "; [[ $g == *" --status "* && $g != *" --explain "* ]] && ok compl-list-own-options || fail compl-list-own-options "$g"
 has import-opts --dry-run --map --help
 want genorg-opts "--seed --survey --survey-out --survey-size"
