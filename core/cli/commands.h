@@ -26,6 +26,7 @@ int cmd_match(struct cli *c, int argc, char **argv);    /* cmd_match.c */
 int cmd_match_export(struct cli *c, int argc, char **argv); /* cmd_match_export.c */
 int cmd_sessions(struct cli *c, int argc, char **argv); /* cmd_sessions.c */
 int cmd_sessions_plan(struct cli *c, int argc, char **argv); /* cmd_sessions_plan.c */
+int cmd_jobs(struct cli *c, int argc, char **argv);     /* cmd_jobs.c */
 int cmd_serve(struct cli *c, int argc, char **argv);    /* cmd_serve.c */
 int cmd_outbox(struct cli *c, int argc, char **argv);   /* cmd_outbox.c */
 int cmd_calendar(struct cli *c, int argc, char **argv); /* cmd_calendar.c */

@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{"plugins", cmd_plugins, "list plugins or check a plugin file"},
 	{"match", cmd_match, "run, review, explain and compare matchings"},
 	{"sessions", cmd_sessions, "list sessions, check in, cancel or reschedule them"},
+	{"jobs", cmd_jobs, "list scheduled jobs, their runs and why runs were skipped; run one now"},
 	{"serve", cmd_serve, "run the background service (jobs, reminders) until stopped"},
 	{"outbox", cmd_outbox, "list the messages, deliver what is due, queue reminders"},
 	{"calendar", cmd_calendar, "export sessions as an iCalendar (.ics) file"},

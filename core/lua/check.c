@@ -169,6 +169,54 @@ push_event(lua_State *L, const char *kind)
 	lua_setfield(L, -2, "payload");
 }
 
+/* A job's ctx as sched/actions builds it (docs/plugin-api.md "Jobs"): one program, one
+ * planned session, one active match (each snapshot given whether or not `needs` asks). */
+static void
+push_job_ctx(lua_State *L)
+{
+	lua_createtable(L, 0, 10);
+	set_str(L, "job", "check");
+	set_int(L, "occurrence", 1);
+	set_str(L, "now", "2026-01-12T10:00:00Z");
+	set_str(L, "due", "2026-01-12T10:00:00Z");
+	set_int(L, "covers", 1);
+	set_str(L, "timezone", "Europe/Paris");
+	lua_createtable(L, 1, 0);
+	lua_createtable(L, 0, 4);
+	set_str(L, "name", "pilot");
+	set_str(L, "title", "Reverse mentoring pilot");
+	set_str(L, "starts", "2026-01-12");
+	set_str(L, "ends", "2026-06-30");
+	lua_rawseti(L, -2, 1);
+	lua_setfield(L, -2, "programs");
+	lua_createtable(L, 1, 0);
+	lua_createtable(L, 0, 8);
+	set_int(L, "id", 1);
+	set_int(L, "match", 1);
+	set_str(L, "program", "pilot");
+	set_str(L, "starts", "2026-01-19T09:00:00Z");
+	set_int(L, "duration", 45);
+	set_str(L, "timezone", "Europe/Paris");
+	set_str(L, "status", "planned");
+	lua_rawseti(L, -2, 1);
+	lua_setfield(L, -2, "sessions");
+	lua_createtable(L, 1, 0);
+	lua_createtable(L, 0, 6);
+	set_int(L, "id", 1);
+	set_str(L, "program", "pilot");
+	set_str(L, "status", "active");
+	lua_createtable(L, 0, 2);
+	set_str(L, "id", "E001");
+	set_str(L, "name", "Mentor Example");
+	lua_setfield(L, -2, "mentor");
+	lua_createtable(L, 0, 2);
+	set_str(L, "id", "E002");
+	set_str(L, "name", "Mentee Example");
+	lua_setfield(L, -2, "mentee");
+	lua_rawseti(L, -2, 1);
+	lua_setfield(L, -2, "matches");
+}
+
 /* A message as sched/notify hands it to a notifier's render. */
 static void
 push_message(lua_State *L)
@@ -264,6 +312,9 @@ build_args(lua_State *L)
 		if (strcmp(hook, "render") == 0)
 			push_message(L);
 		push_ctx(L);
+		break;
+	case PLUGIN_JOB:
+		push_job_ctx(L);
 		break;
 	default:
 		push_ctx(L);

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# End-to-end: `tandem jobs list|run|history` with the built-in jobs and Lua jobs in scripts/:
+# a job is listed with its next run, runs by hand with its action applied, shows in its
+# history; a bad declaration and a bad action are reported precisely; a removed script's
+# job is disabled.
+. "$(dirname "$0")/lib.sh"
+
+WS=$(new_ws) || exit 1
+
+run "$TANDEM" -C "$WS" jobs list
+expect_rc "list fresh" 0
+expect_out "list: activate-matches" "activate-matches"
+expect_out "list: mark-missed" "mark-missed"
+expect_out "list: header" "NEXT RUN"
+
+cat >"$WS/scripts/digest.lua" <<'LUA'
+return tandem.job{ name = "digest", version = "1.0.0", api = 1,
+  schedule = "every 1h", timezone = "Europe/Paris", misfire = "skip", jitter = "5m",
+  needs = {"sessions", "matches"},
+  run = function(ctx)
+    return { {event = {kind = "custom.digest",
+                       payload = {covers = ctx.covers, sessions = #ctx.sessions}}} }
+  end }
+LUA
+run "$TANDEM" -C "$WS" jobs list --json
+expect_rc "list json" 0
+if python3 - "$OUT" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+jobs = {j["name"]: j for j in doc["jobs"]}
+d = jobs["digest"]
+assert d["kind"] == "lua" and d["enabled"] and d["misfire"] == "skip", d
+assert d["timezone"] == "Europe/Paris" and d["jitter_s"] == 300, d
+assert d["next_run"] and d["script"].endswith("scripts/digest.lua"), d
+assert doc["errors"] == [], doc
+assert set(jobs) >= {"digest", "activate-matches", "mark-missed"}, jobs
+PY
+then ok "list json shape"; else fail "list json shape" "$(head -c 600 "$OUT")"; fi
+
+run "$TANDEM" -C "$WS" jobs run digest
+expect_rc "run digest" 0
+expect_out "run digest: done" "job digest: done"
+expect_out "run digest: result" '"events":1'
+n=$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM events WHERE kind = 'custom.digest' AND actor = 'job:digest'")
+[ "$n" = 1 ] && ok "run digest: event" || fail "run digest: event" "got $n"
+
+run "$TANDEM" -C "$WS" jobs history digest
+expect_rc "history" 0
+expect_out "history: done" "done"
+run "$TANDEM" -C "$WS" jobs history digest --json
+expect_rc "history json" 0
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["job"]=="digest" and any(r["status"]=="done" and r["result"]["events"]==1 for r in d["runs"])' "$OUT"
+then ok "history json"; else fail "history json" "$(head -c 600 "$OUT")"; fi
+
+run "$TANDEM" -C "$WS" jobs run built-in-nope
+expect_rc "run unknown" 1
+expect_err "run unknown: message" "no enabled job named 'built-in-nope'"
+
+run "$TANDEM" -C "$WS" jobs run mark-missed
+expect_rc "run mark-missed" 0
+expect_out "run mark-missed: result" '"missed":0'
+
+# A bad declaration: reported with file, line and field; list exits 1, the others still listed.
+cat >"$WS/scripts/bad.lua" <<'LUA'
+return tandem.job{ name = "bad", version = "1.0.0", api = 1,
+  schedule = "every 1h",
+  misfire = "twice",
+  run = function(ctx) end }
+LUA
+run "$TANDEM" -C "$WS" jobs list
+expect_rc "bad decl: list exit" 1
+expect_err "bad decl: message" "scripts/bad.lua:3: field 'misfire' must be \"once\", \"all\" or \"skip\" (got \"twice\")"
+expect_out "bad decl: others listed" "digest"
+rm "$WS/scripts/bad.lua"
+
+# A bad action: the run fails, names the script, the action and the field, applies nothing.
+cat >"$WS/scripts/badact.lua" <<'LUA'
+return tandem.job{ name = "badact", version = "1.0.0", api = 1, schedule = "every 1d",
+  run = function(ctx)
+    return { {event = {kind = "custom.fine"}}, {event = {kind = "session.held"}} }
+  end }
+LUA
+run "$TANDEM" -C "$WS" jobs run badact
+expect_rc "bad action: exit" 1
+expect_err "bad action: message" "scripts/badact.lua: action 2: field 'event.kind' must be \"custom.\" and a name of a-z, 0-9, '_' or '.' (got \"session.held\")"
+n=$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM events WHERE kind = 'custom.fine'")
+[ "$n" = 0 ] && ok "bad action: nothing applied" || fail "bad action: nothing applied" "got $n"
+run "$TANDEM" -C "$WS" jobs list
+expect_out "bad action: last run failed" "failed"
+
+# Removed: disabled, history kept.
+rm "$WS/scripts/digest.lua"
+run "$TANDEM" -C "$WS" jobs list
+expect_rc "removed: list" 0
+expect_out "removed: disabled" "lua (disabled)"
+run "$TANDEM" -C "$WS" jobs history digest
+expect_rc "removed: history" 0
+expect_out "removed: history kept" "done"
+
+# Usage.
+run "$TANDEM" -C "$WS" jobs run
+expect_rc "usage: run without NAME" 2
+run "$TANDEM" -C "$WS" jobs history digest --limit 0
+expect_rc "usage: limit 0" 2
+run "$TANDEM" -C "$WS" jobs frobnicate
+expect_rc "usage: unknown sub" 2
+
+finish
