@@ -5,9 +5,15 @@
  * the build:
  *   activate-matches  hourly      lifecycle_activate_due: approved matches of started
  *                                 programs become active; matches of ended programs end
+ *   plan-sessions     hourly      plan_all: every program's active pairs planned by
+ *                                 its cadence up to PLAN_HORIZON_DAYS ahead (idempotent)
+ *   send-reminders    hourly      remind_due: one message per side of each session
+ *                                 starting within REMIND_LEAD_HOURS, through the outbox
  *   mark-missed       hourly      session_mark_missed: planned sessions still without a
  *                                 check-in SCHED_MISSED_GRACE_H hours after their end
- * Planning (plan_program) and reminders (remind_due) join the table the same way.
+ * The order is the order a wake runs them when several are due at the same instant:
+ * activation before planning (new pairs get sessions at once), planning before
+ * reminders.
  * Every body runs inside its occurrence's transaction and writes a one-line JSON
  * summary of what it did, which `tandem jobs list` shows as the run's result.
  */
@@ -16,6 +22,8 @@
 #include <stdio.h>
 
 #include "program/lifecycle.h"
+#include "sched/plan.h"
+#include "sched/remind.h"
 #include "sched/session.h"
 
 static int
@@ -39,8 +47,24 @@ run_mark_missed(struct sched_run *r, struct diag *d)
 	return 0;
 }
 
+static int
+run_plan(struct sched_run *r, struct diag *d)
+{
+	int planned = 0, existing = 0;
+	if (r->cfg != NULL) {
+		struct plan_ctx ctx = {.st = r->st, .cfg = r->cfg, .ws = sched_ws(r->sched)};
+		if (plan_all(&ctx, r->now, 0, &planned, &existing, d) != 0)
+			return -1;
+	}
+	snprintf(r->result, sizeof(r->result), "{\"planned\":%d,\"existing\":%d}", planned,
+		 existing);
+	return 0;
+}
+
 static const struct sched_job_ops jobs[] = {
 	{"activate-matches", "FREQ=HOURLY", run_activate, NULL},
+	{"plan-sessions", "FREQ=HOURLY", run_plan, NULL},
+	{"send-reminders", "FREQ=HOURLY", remind_job, NULL},
 	{"mark-missed", "FREQ=HOURLY", run_mark_missed, NULL},
 };
 
