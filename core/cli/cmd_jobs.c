@@ -145,50 +145,6 @@ fail:
 	return cli_diag(&d);
 }
 
-/* A stored JSON text as a value (a string if it does not parse). */
-static json_t *
-json_text(const char *t)
-{
-	if (t == NULL)
-		return json_null();
-	json_t *v = json_loads(t, 0, NULL);
-	return v != NULL ? v : json_string(t);
-}
-
-static json_t *
-occ_json(const struct sched_occ_info *o)
-{
-	json_t *v = json_pack("{s:I, s:s, s:s, s:s, s:i, s:i}", "id", (json_int_t)o->id, "due",
-			      o->due_at, "run_at", o->run_at, "status", o->status, "covers",
-			      o->covers, "attempts", o->attempts);
-	json_object_set_new(v, "finished", o->finished_at ? json_string(o->finished_at) : json_null());
-	json_object_set_new(v, "result", json_text(o->result));
-	json_object_set_new(v, "reason", o->reason ? json_string(o->reason) : json_null());
-	return v;
-}
-
-static json_t *
-job_json(const struct sched_job_info *j)
-{
-	json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:I, s:I, s:b}", "name", j->name,
-			      "kind", j->kind, "schedule", j->schedule, "timezone", j->timezone,
-			      "misfire", j->misfire, "grace_s", (json_int_t)j->grace_s, "overlap",
-			      j->overlap, "jitter_s", (json_int_t)j->jitter_s, "max_lateness_s",
-			      (json_int_t)j->max_lateness_s, "enabled", j->enabled);
-	json_object_set_new(v, "script", j->script ? json_string(j->script) : json_null());
-	json_object_set_new(v, "next_run", j->next_run ? json_string(j->next_run) : json_null());
-	json_object_set_new(v, "last_run", j->last.id ? occ_json(&j->last) : json_null());
-	json_t *counts = json_object();
-	for (int k = 0; k < 6; k++)
-		json_object_set_new(counts, sched_status_names[k], json_integer(j->counts[k]));
-	json_object_set_new(v, "counts", counts);
-	json_t *missed = json_array();
-	for (size_t i = 0; i < j->nmissed; i++)
-		json_array_append_new(missed, occ_json(&j->missed[i]));
-	json_object_set_new(v, "recent_skipped_or_missed", missed);
-	return v;
-}
-
 static int
 jobs_list(struct cli *c, int argc, char **argv)
 {
@@ -209,7 +165,7 @@ jobs_list(struct cli *c, int argc, char **argv)
 	if (o.json) {
 		json_t *jobs = json_array(), *errs = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(jobs, job_json(&v[i]));
+			json_array_append_new(jobs, sched_job_json(&v[i]));
 		for (size_t i = 0; i < sched_nerrors(w.s); i++)
 			json_array_append_new(errs, json_string(sched_error(w.s, i)));
 		rc = cli_json_out(json_pack("{s:o, s:o}", "jobs", jobs, "errors", errs));
@@ -279,7 +235,7 @@ jobs_run(struct cli *c, int argc, char **argv)
 	}
 	int ok = strcmp(r->status, "done") == 0;
 	if (o.json) {
-		json_t *v = occ_json(r);
+		json_t *v = sched_occ_json(r);
 		json_object_set_new(v, "job", json_string(o.name));
 		rc = cli_json_out(v);
 	} else if (ok) {
@@ -313,7 +269,7 @@ jobs_history(struct cli *c, int argc, char **argv)
 	if (o.json) {
 		json_t *v = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(v, occ_json(&h[i]));
+			json_array_append_new(v, sched_occ_json(&h[i]));
 		rc = cli_json_out(json_pack("{s:s, s:o}", "job", o.name, "runs", v));
 	} else {
 		struct cli_table *t = cli_table_new(6);

@@ -2,8 +2,9 @@
  * cli/cmd_serve: `tandem serve`, the background service of the workspace. Parses the
  * options, installs the log sink (text or JSON lines on stderr, serve/log.h), sets up
  * the service's clock (real, or --time-scale N times faster) and hands over to
- * serve_run (serve/serve.h). Exit status: 0 after SIGTERM/SIGINT or a clean --once,
- * 1 when another service holds the workspace or the service cannot start.
+ * serve_run (serve/serve.h), with the HTTP API on the same loop when --http names an
+ * address; --routes prints the API's route table. Exit status: 0 after SIGTERM/SIGINT
+ * or a clean --once, 1 when another service holds the workspace or cannot start.
  */
 #include <getopt.h>
 #include <math.h>
@@ -16,6 +17,8 @@
 #include "base/buf.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "http/api.h"
+#include "http/server.h"
 #include "serve/log.h"
 #include "serve/serve.h"
 #include "store/store.h"
@@ -24,13 +27,21 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tandem serve [--time-scale N [--time-from T]] [--log-format text|json] [--once]\n\n"
+		"usage: tandem serve [--http ADDR:PORT [--http-public]] [--time-scale N [--time-from T]]\n"
+		"                    [--log-format text|json] [--once]\n"
+		"       tandem serve --routes\n\n"
 		"Runs the workspace's background service: due jobs run (plan sessions, send\n"
 		"reminders, mark missed sessions, activate matches, the Lua jobs in scripts/),\n"
 		"due messages are delivered from the outbox. It sleeps until the next thing is\n"
 		"due (no polling) and re-reads that time from the database after every wake.\n"
 		"One service per workspace: a second one exits 1 naming the first one's pid.\n\n"
 		"Options:\n"
+		"  --http ADDR:PORT    also serve the HTTP JSON API on this address, on the same\n"
+		"                      loop: 127.0.0.1:8080, [::1]:8080, or a bare PORT (loopback);\n"
+		"                      port 0 lets the system pick one (the log names it)\n"
+		"  --http-public       allow an --http address that is not loopback (the API is\n"
+		"                      then reachable from the network: put TLS in front)\n"
+		"  --routes            print the HTTP API's routes (method, path, scope) and exit\n"
 		"  --time-scale N      run a virtual clock N times faster than real time (N >= 1;\n"
 		"                      timers are divided by N), for demos and tests\n"
 		"  --time-from T       with --time-scale: anchor the virtual clock at real time T\n"
@@ -42,7 +53,7 @@ usage(FILE *out)
 		"  -h, --help          print this help\n\n"
 		"Signals: SIGTERM and SIGINT finish the running step and exit 0; SIGHUP reloads\n"
 		"tandem.lua and the plugins (a broken file keeps the loaded version; the log\n"
-		"says why). Logs go to stderr. See docs/service.md.\n");
+		"says why). Logs go to stderr. See docs/service.md and docs/http.md.\n");
 }
 
 struct sink {
@@ -100,12 +111,16 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	    {"time-from", required_argument, NULL, 'f'},
 	    {"log-format", required_argument, NULL, 'l'},
 	    {"once", no_argument, NULL, 'o'},
+	    {"http", required_argument, NULL, 'H'},
+	    {"http-public", no_argument, NULL, 'P'},
+	    {"routes", no_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	double scale = 1;
 	time_t from = 0;
-	int once = 0;
+	int once = 0, http_public = 0, routes = 0;
+	const char *http = NULL;
 	enum serve_log_format format = SERVE_LOG_TEXT;
 	optind = 0;
 	int opt;
@@ -131,6 +146,21 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		case 'o':
 			once = 1;
 			break;
+		case 'H': {
+			struct sockaddr_storage ss;
+			int loopback;
+			struct diag ad;
+			if (http_addr_parse(optarg, &ss, &loopback, &ad) != 0)
+				return cli_usage("serve", "--http: %s", ad.msg);
+			http = optarg;
+			break;
+		}
+		case 'P':
+			http_public = 1;
+			break;
+		case 'r':
+			routes = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return CLI_OK;
@@ -142,6 +172,16 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
 	if (from != 0 && scale <= 1)
 		return cli_usage("serve", "--time-from needs --time-scale N with N > 1");
+	if (http_public && http == NULL)
+		return cli_usage("serve", "--http-public goes with --http ADDR:PORT");
+	if (http != NULL && once)
+		return cli_usage("serve", "--once serves no HTTP: drop --http or --once");
+	if (routes) {
+		for (size_t i = 0; i < http_nroutes; i++)
+			printf("%-6s %-40s %-6s %s\n", http_routes[i].method, http_routes[i].pattern,
+			       http_scope_name(http_routes[i].scope), http_routes[i].summary);
+		return CLI_OK;
+	}
 
 	/* The database and the config must be there before the lock file is written. */
 	struct store *probe;
@@ -157,7 +197,8 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	struct sink sink = {.format = format, .ts = &ts, .debug = getenv("TANDEM_DEBUG") != NULL};
 	tlog_set_handler(log_sink, &sink);
 
-	struct serve_opts o = {.workspace = c->dir, .db_path = cli_db_path(c), .ts = &ts, .once = once};
+	struct serve_opts o = {.workspace = c->dir, .db_path = cli_db_path(c), .ts = &ts, .once = once,
+			     .http = http, .http_public = http_public};
 	struct serve_stats st;
 	struct diag d;
 	diag_clear(&d);

@@ -33,6 +33,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "base/diag.h"
 
 struct store;
@@ -65,6 +67,12 @@ int enroll_import(struct store *st, int64_t program_id, FILE *f, const char *nam
 int enroll_import_file(struct store *st, int64_t program_id, const char *path,
 		       const struct enroll_opts *o, struct enroll_result *res, struct diag *d);
 void enroll_result_fini(struct enroll_result *res);
+
+/* A page of a program's enrollments by person external id, after `after` (NULL or "": from
+ * the first), at most limit (<= 0: all): [{person, name, role, capacity, topics_offered,
+ * topics_wanted, availability, consent, attributes, created_at}] (people_read.c). */
+json_t *enroll_page_json(struct store *st, int64_t program_id, const char *after, int limit,
+			 struct diag *d);
 
 /* Parses a consent cell: 1 yes, 0 no, -1 not a consent value. */
 int enroll_parse_consent(const char *s);

@@ -103,6 +103,10 @@ void people_import_result_fini(struct people_import_result *res);
  * (lists as arrays, attributes as an object, manager as the manager's external id). */
 json_t *people_list_json(struct store *st, struct diag *d);
 
+/* A page of people_list_json's rows: external ids after `after` (NULL or "": from the
+ * first), at most limit (<= 0: all), in the same order. */
+json_t *people_page_json(struct store *st, const char *after, int limit, struct diag *d);
+
 /* One person by external id or e-mail: all fields plus "manager": {"id", "name"} or null.
  * NULL with DIAG_NOTFOUND when there is no such person. */
 json_t *people_show_json(struct store *st, const char *key, struct diag *d);

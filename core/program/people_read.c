@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "program/enroll.h"
 #include "program/people.h"
 #include "store/stmt.h"
 #include "store/store.h"
@@ -101,6 +102,35 @@ people_rows_json(struct store *st, const char *sql, long long param, struct diag
 	return arr;
 }
 
+json_t *
+people_rows_page_json(struct store *st, const char *sql, long long id, const char *after,
+		      int limit, struct diag *d)
+{
+	struct stmt s;
+	if (stmt_prepare(&s, st, "reading a page of rows", sql, d) != 0)
+		return NULL;
+	json_t *arr = json_array();
+	int rc = arr == NULL ? diag_set(d, DIAG_NOMEM, "out of memory reading rows") : 0;
+	if (rc == 0 && (stmt_bind_int64(&s, 1, id, d) || stmt_bind_text(&s, 2, after, d) ||
+			stmt_bind_int64(&s, 3, limit > 0 ? limit : -1, d)))
+		rc = -1;
+	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
+		json_t *row = people_row_json(&s, d);
+		if (row == NULL)
+			rc = -1;
+		else if (json_array_append_new(arr, row) != 0)
+			rc = diag_set(d, DIAG_NOMEM, "out of memory reading rows");
+		else
+			rc = 0;
+	}
+	stmt_finalize(&s);
+	if (rc != STMT_DONE) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
 #define PEOPLE_PUBLIC_COLUMNS                                                                      \
 	"p.external_id AS id, p.name, p.email, p.title, p.level, p.department, p.team,"           \
 	" p.location, p.timezone, m.external_id AS manager, p.birth_year, p.generation,"          \
@@ -115,6 +145,31 @@ people_list_json(struct store *st, struct diag *d)
 				" FROM people p LEFT JOIN people m ON m.id = p.manager_id"
 				" ORDER BY p.external_id",
 				0, d);
+}
+
+json_t *
+people_page_json(struct store *st, const char *after, int limit, struct diag *d)
+{
+	return people_rows_page_json(st,
+				     "SELECT " PEOPLE_PUBLIC_COLUMNS
+				     " FROM people p LEFT JOIN people m ON m.id = p.manager_id"
+				     " WHERE ?1 = ?1 AND p.external_id > ?2"
+				     " ORDER BY p.external_id LIMIT ?3",
+				     0, after ? after : "", limit, d);
+}
+
+json_t *
+enroll_page_json(struct store *st, int64_t program_id, const char *after, int limit,
+		 struct diag *d)
+{
+	return people_rows_page_json(
+	    st,
+	    "SELECT p.external_id AS person, p.name, e.role, e.capacity, e.topics_offered,"
+	    " e.topics_wanted, e.availability, e.consent, e.attributes, e.created_at"
+	    " FROM enrollments e JOIN people p ON p.id = e.person_id"
+	    " WHERE e.program_id = ?1 AND p.external_id > ?2"
+	    " ORDER BY p.external_id LIMIT ?3",
+	    program_id, after ? after : "", limit, d);
 }
 
 long long

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "base/diag.h"
 
 struct store;
@@ -25,5 +27,10 @@ extern const size_t people_ntables;
 /* Finds a person by external id, else by e-mail; their people.id, or 0 + diag
  * (DIAG_NOTFOUND when there is no such person). */
 long long people_find(struct store *st, const char *key, struct diag *d);
+
+/* Rows of sql as JSON objects (people_list_json's typing), with ?1 = id, ?2 = after, ?3 =
+ * limit (-1 when limit <= 0): the paged readers of people and enrollments. */
+json_t *people_rows_page_json(struct store *st, const char *sql, long long id, const char *after,
+			      int limit, struct diag *d);
 
 #endif

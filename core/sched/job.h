@@ -45,6 +45,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "base/clock.h"
 #include "base/diag.h"
 #include "lua/plugin.h"
@@ -161,5 +163,10 @@ void sched_list_free(struct sched_job_info *v, size_t n);
 int sched_history(struct sched *s, const char *name, size_t limit, struct sched_occ_info **out,
 		  size_t *n, struct diag *d);
 void sched_occ_free(struct sched_occ_info *v, size_t n);
+
+/* A job and an occurrence as `tandem jobs --json` and GET /api/v1/jobs show them: the fields
+ * above by name, result parsed as JSON (kept as a string when it does not parse). */
+json_t *sched_job_json(const struct sched_job_info *j);
+json_t *sched_occ_json(const struct sched_occ_info *o);
 
 #endif

@@ -242,3 +242,47 @@ sched_history(struct sched *s, const char *name, size_t limit, struct sched_occ_
 	}
 	return rc;
 }
+
+/* A stored JSON text as a value (a string if it does not parse). */
+static json_t *
+json_text(const char *t)
+{
+	if (t == NULL)
+		return json_null();
+	json_t *v = json_loads(t, 0, NULL);
+	return v != NULL ? v : json_string(t);
+}
+
+json_t *
+sched_occ_json(const struct sched_occ_info *o)
+{
+	json_t *v = json_pack("{s:I, s:s, s:s, s:s, s:i, s:i}", "id", (json_int_t)o->id, "due",
+			      o->due_at, "run_at", o->run_at, "status", o->status, "covers",
+			      o->covers, "attempts", o->attempts);
+	json_object_set_new(v, "finished", o->finished_at ? json_string(o->finished_at) : json_null());
+	json_object_set_new(v, "result", json_text(o->result));
+	json_object_set_new(v, "reason", o->reason ? json_string(o->reason) : json_null());
+	return v;
+}
+
+json_t *
+sched_job_json(const struct sched_job_info *j)
+{
+	json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:I, s:I, s:b}", "name", j->name,
+			      "kind", j->kind, "schedule", j->schedule, "timezone", j->timezone,
+			      "misfire", j->misfire, "grace_s", (json_int_t)j->grace_s, "overlap",
+			      j->overlap, "jitter_s", (json_int_t)j->jitter_s, "max_lateness_s",
+			      (json_int_t)j->max_lateness_s, "enabled", j->enabled);
+	json_object_set_new(v, "script", j->script ? json_string(j->script) : json_null());
+	json_object_set_new(v, "next_run", j->next_run ? json_string(j->next_run) : json_null());
+	json_object_set_new(v, "last_run", j->last.id ? sched_occ_json(&j->last) : json_null());
+	json_t *counts = json_object();
+	for (int k = 0; k < 6; k++)
+		json_object_set_new(counts, sched_status_names[k], json_integer(j->counts[k]));
+	json_object_set_new(v, "counts", counts);
+	json_t *missed = json_array();
+	for (size_t i = 0; i < j->nmissed; i++)
+		json_array_append_new(missed, sched_occ_json(&j->missed[i]));
+	json_object_set_new(v, "recent_skipped_or_missed", missed);
+	return v;
+}

@@ -174,6 +174,11 @@ struct session_filter {
 	int status;	    /* an enum session_status, or -1: any */
 	int64_t viewer_id;  /* whose eyes (rating visibility); 0: an organizer/report */
 	time_t now;	    /* for the reveal window; 0: the store's clock */
+	/* A page (the HTTP API's cursor): only rows after (after_start, after_id) in the
+	 * listing's order when after_id > 0; at most limit rows when limit > 0. */
+	time_t after_start;
+	int64_t after_id;
+	int limit;
 };
 
 /* The sessions matching f, by start then id. *rows is the caller's: session_rows_free. */

@@ -27,9 +27,13 @@ static const char list_sql[] =
     "WHERE (?1 = 0 OR m.program_id = ?1) "
     "AND (?2 = 0 OR m.mentor_id = ?2 OR m.mentee_id = ?2) "
     "AND (?3 = 0 OR s.match_id = ?3) AND (?4 = 0 OR s.id = ?4) "
-    "AND (?5 IS NULL OR s.starts_at >= ?5) AND (?6 IS NULL OR s.starts_at < ?6) "
+    /* One lower bound SQLite can seek the sessions_start index to, for `from` and the
+     * page's cursor alike (a page deep in the listing must not scan the ones before). */
+    "AND s.starts_at >= max(coalesce(?5, ''), coalesce(?8, '')) "
+    "AND (?6 IS NULL OR s.starts_at < ?6) "
     "AND (?7 IS NULL OR s.status = ?7) "
-    "ORDER BY s.starts_at, s.id";
+    "AND (?8 IS NULL OR s.starts_at > ?8 OR s.id > ?9) "
+    "ORDER BY s.starts_at, s.id LIMIT ?10";
 
 /* A copy of column col (NULL for SQL NULL); -1 on out of memory. */
 static int
@@ -149,9 +153,10 @@ session_list(struct store *st, const struct session_filter *f, struct session_ro
 {
 	*rows = NULL;
 	*n = 0;
-	char from[STORE_TIME_MAX], until[STORE_TIME_MAX];
+	char from[STORE_TIME_MAX], until[STORE_TIME_MAX], after[STORE_TIME_MAX];
 	if ((f->from && store_format_time(f->from, from) != 0) ||
-	    (f->until && store_format_time(f->until, until) != 0))
+	    (f->until && store_format_time(f->until, until) != 0) ||
+	    (f->after_id > 0 && store_format_time(f->after_start, after) != 0))
 		return diag_set(d, DIAG_INVALID, "listing sessions: time out of range");
 	time_t now = f->now ? f->now : store_time(st);
 	struct stmt s = {0};
@@ -162,7 +167,10 @@ session_list(struct store *st, const struct session_filter *f, struct session_ro
 	    stmt_bind_int64(&s, 3, f->match_id, d) || stmt_bind_int64(&s, 4, f->session_id, d) ||
 	    stmt_bind_text(&s, 5, f->from ? from : NULL, d) ||
 	    stmt_bind_text(&s, 6, f->until ? until : NULL, d) ||
-	    stmt_bind_text(&s, 7, f->status >= 0 ? session_status_name(f->status) : NULL, d);
+	    stmt_bind_text(&s, 7, f->status >= 0 ? session_status_name(f->status) : NULL, d) ||
+	    stmt_bind_text(&s, 8, f->after_id > 0 ? after : NULL, d) ||
+	    stmt_bind_int64(&s, 9, f->after_id, d) ||
+	    stmt_bind_int64(&s, 10, f->limit > 0 ? f->limit : -1, d);
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
 		if (*n == cap) {
 			size_t ncap = cap ? 2 * cap : 16;

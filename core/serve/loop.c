@@ -20,6 +20,7 @@ struct loop {
 	uv_idle_t idle;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	const struct serve_ops *ops;
+	const struct serve_attach *at;
 	struct timescale *ts;
 	struct serve_stats *st;
 	int stopping;
@@ -160,6 +161,8 @@ on_signal(uv_signal_t *h, int signum)
 	tlog(TLOG_INFO, "%s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	l->st->signal = signum;
 	l->stopping = 1;
+	if (l->at != NULL && l->at->stop != NULL)
+		l->at->stop(l->at->ud);
 	close_all(l);
 }
 
@@ -167,10 +170,18 @@ int
 serve_loop_run(const struct serve_ops *ops, struct timescale *ts, struct serve_stats *st,
 	       struct diag *d)
 {
+	return serve_loop_run_with(ops, NULL, ts, st, d);
+}
+
+int
+serve_loop_run_with(const struct serve_ops *ops, const struct serve_attach *at,
+		    struct timescale *ts, struct serve_stats *st, struct diag *d)
+{
 	struct loop l;
 	memset(&l, 0, sizeof(l));
 	memset(st, 0, sizeof(*st));
 	l.ops = ops;
+	l.at = at;
 	l.ts = ts;
 	l.st = st;
 	int rc = uv_loop_init(&l.uv);
@@ -187,6 +198,12 @@ serve_loop_run(const struct serve_ops *ops, struct timescale *ts, struct serve_s
 	    (rc = uv_signal_start(&l.sig_int, on_signal, SIGINT)) != 0 ||
 	    (rc = uv_signal_start(&l.sig_hup, on_signal, SIGHUP)) != 0) {
 		diag_set(d, DIAG_IO, "cannot watch signals: %s", uv_strerror(rc));
+		close_all(&l);
+		uv_run(&l.uv, UV_RUN_DEFAULT);
+		uv_loop_close(&l.uv);
+		return -1;
+	}
+	if (at != NULL && at->start != NULL && at->start(at->ud, &l.uv, d) != 0) {
 		close_all(&l);
 		uv_run(&l.uv, UV_RUN_DEFAULT);
 		uv_loop_close(&l.uv);

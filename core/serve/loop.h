@@ -26,6 +26,10 @@
  *    loop logs), then a wake, since the reloaded jobs may be due.
  *  - serve_loop_once: one wake without a loop (begin, steps until nothing is due),
  *    for `tandem serve --once`, the tests and simulate.
+ *  - serve_loop_run_with: the same, with another module's handles on the loop (the HTTP
+ *    server): they are served in the poll phase between two steps, so a long wake of
+ *    many steps does not starve them, and one request does not hold a step back for
+ *    longer than it takes.
  *  - Everything runs on the calling thread; all logging through tlog.
  */
 #ifndef TANDEM_SERVE_LOOP_H
@@ -59,6 +63,24 @@ struct serve_stats {
 /* Runs until SIGTERM/SIGINT; 0, or -1 with a diag when the loop cannot be set up. */
 int serve_loop_run(const struct serve_ops *ops, struct timescale *ts, struct serve_stats *st,
 		   struct diag *d);
+
+/*
+ * Handles of someone else on the same loop (the HTTP server): start(loop) once the loop and
+ * the signals are set up (a failure ends serve_loop_run_with with -1 and its diag, before
+ * any wake); stop() on SIGTERM/SIGINT, before the loop's own handles close, so that every
+ * handle is closed and the loop returns. Their callbacks run between two steps, never
+ * during one.
+ */
+struct uv_loop_s;
+struct serve_attach {
+	void *ud;
+	int (*start)(void *ud, struct uv_loop_s *loop, struct diag *d);
+	void (*stop)(void *ud);
+};
+
+/* serve_loop_run with an attachment (NULL: none). */
+int serve_loop_run_with(const struct serve_ops *ops, const struct serve_attach *at,
+			struct timescale *ts, struct serve_stats *st, struct diag *d);
 
 /* One wake, no loop: 0, or -1 with a diag (the first failure). */
 int serve_loop_once(const struct serve_ops *ops, struct timescale *ts, struct serve_stats *st,

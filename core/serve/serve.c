@@ -7,9 +7,45 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "http/api.h"
+#include "http/server.h"
 #include "serve/lock.h"
 #include "serve/service.h"
 #include "store/store.h"
+
+/* The HTTP API on the service's loop (serve_attach). */
+struct http_side {
+	const struct serve_opts *o;
+	struct service *sv;
+	struct store *st;
+	struct http_api *api;
+	struct http_server *server;
+};
+
+static int
+http_start(void *ud, struct uv_loop_s *loop, struct diag *d)
+{
+	struct http_side *h = ud;
+	struct http_api_opts ao = {.st = h->st, .cfg = service_config(h->sv),
+				   .sched = service_sched(h->sv)};
+	if ((h->api = http_api_new(&ao, d)) == NULL)
+		return -1;
+	struct http_server_opts so = {.addr = h->o->http, .public_ok = h->o->http_public,
+				      .handler = http_api_handle, .ud = h->api};
+	if ((h->server = http_server_start(loop, &so, d)) == NULL)
+		return diag_prefix(d, "http");
+	tlog(TLOG_INFO, "http: listening on %s (port %d)", h->o->http,
+	     http_server_port(h->server));
+	return 0;
+}
+
+static void
+http_stop(void *ud)
+{
+	struct http_side *h = ud;
+	http_server_stop(h->server);
+	h->server = NULL;
+}
 
 int
 serve_run(const struct serve_opts *o, struct serve_stats *st, long *holder, struct diag *d)
@@ -45,7 +81,15 @@ serve_run(const struct serve_opts *o, struct serve_stats *st, long *holder, stru
 	if (o->ts->scale > 1)
 		tlog(TLOG_INFO, "time scale: %g x real time", o->ts->scale);
 
-	rc = o->once ? serve_loop_once(&ops, o->ts, st, d) : serve_loop_run(&ops, o->ts, st, d);
+	struct http_side hs = {.o = o, .sv = sv, .st = store};
+	struct serve_attach at = {.ud = &hs, .start = http_start, .stop = http_stop};
+	if (o->once)
+		rc = serve_loop_once(&ops, o->ts, st, d);
+	else
+		rc = serve_loop_run_with(&ops, o->http ? &at : NULL, o->ts, st, d);
+	if (hs.api != NULL)
+		tlog(TLOG_INFO, "http: %lu requests served", hs.api->requests);
+	http_api_delete(hs.api);
 
 	struct service_counts counts;
 	service_counts(sv, &counts);

@@ -22,6 +22,10 @@
  *    CLI change made while it sleeps (a session planned by hand, a job run) is seen
  *    at its next wake at the latest (docs/service.md).
  *  - SIGHUP reloads tandem.lua and the plugins; a broken file keeps what was loaded.
+ *  - With o->http, the HTTP API (http/api.h) listens on that address on the same loop,
+ *    on the service's store, config and scheduler; it is up before the first wake and
+ *    closed on SIGTERM/SIGINT. It is refused a non-loopback address unless
+ *    o->http_public. --once serves no HTTP.
  *  - Returns 0 after a clean stop, 1 when locked, -1 with a diag when it cannot start
  *    (no database, a broken tandem.lua at start, no event loop) or --once failed.
  *    Everything it says goes through tlog.
@@ -38,6 +42,8 @@ struct serve_opts {
 	const char *db_path;    /* the database (normally WORKSPACE/tandem.db) */
 	struct timescale *ts;   /* the service's clock, initialized by the caller */
 	int once;               /* one wake, then return */
+	const char *http;       /* ADDR:PORT of the HTTP API (http/server.h), NULL: none */
+	int http_public;        /* 1: a non-loopback http address is allowed */
 };
 
 /* The lock file's name in the workspace. */

@@ -228,3 +228,15 @@ service_ops(struct service *sv, struct serve_ops *ops)
 	ops->next_due = op_next_due;
 	ops->reload = op_reload;
 }
+
+const struct config *
+service_config(const struct service *sv)
+{
+	return &sv->cfg;
+}
+
+struct sched *
+service_sched(struct service *sv)
+{
+	return sv->sched;
+}

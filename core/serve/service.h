@@ -46,6 +46,13 @@ int service_step(struct service *sv, time_t now, struct diag *d);
 int service_next_due(struct service *sv, time_t *due, struct diag *d);
 int service_reload(struct service *sv, struct diag *d);
 
+/* The loaded tandem.lua (a reload replaces its content, the pointer stays) and the
+ * scheduler, for the HTTP API on the same loop. */
+struct config;
+struct sched;
+const struct config *service_config(const struct service *sv);
+struct sched *service_sched(struct service *sv);
+
 /* What the service did since it opened, for the final log line and simulate. */
 struct service_counts {
 	unsigned long jobs_run;      /* occurrences run */

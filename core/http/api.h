@@ -1,0 +1,62 @@
+/*
+ * http/api: the JSON API of `tandem serve --http`: one handler (for http/server.h) that
+ * finds the route (http/router.h, table in http/routes.c), checks the bearer token
+ * (http/tokens.h), runs the route's handler and adds the ETag.
+ *
+ * For: serve/serve.c, which builds it on the service's store, loaded config and
+ * scheduler, and the unit tests. Everything runs on the loop's thread, between two of
+ * the service's steps, on the service's own store connection (no transaction is open
+ * between steps).
+ *
+ * Contract, for every request:
+ *  - Unknown path: 404. Known path, other method: 405 with Allow.
+ *  - A route with a scope needs "Authorization: Bearer TOKEN" of a live token: none,
+ *    unknown or revoked: 401 with WWW-Authenticate: Bearer; a scope below the route's
+ *    (read < manage < admin): 403. The token's name is the actor of every write.
+ *  - A request with a body must say Content-Type: application/json (415 otherwise); a
+ *    body that is not a JSON object: 400.
+ *  - A 200 answer to GET/HEAD carries an ETag (http_etag of the body); a request whose
+ *    If-None-Match names it gets 304 and no body.
+ *  - Errors are JSON (router.h); a failed domain call maps its diag (router.h).
+ */
+#ifndef TANDEM_HTTP_API_H
+#define TANDEM_HTTP_API_H
+
+#include <stddef.h>
+
+#include "base/diag.h"
+#include "http/router.h"
+#include "http/server.h"
+
+struct store;
+struct config;
+struct sched;
+struct tokens_cache;
+
+struct http_api_opts {
+	struct store *st;
+	const struct config *cfg; /* the service's loaded tandem.lua (a reload keeps the pointer) */
+	struct sched *sched;	  /* the service's scheduler (GET /api/v1/jobs); may be NULL */
+};
+
+struct http_api {
+	struct http_api_opts o;
+	struct tokens_cache *tokens;
+	unsigned long requests;
+};
+
+struct http_api *http_api_new(const struct http_api_opts *o, struct diag *d);
+void http_api_delete(struct http_api *a);
+
+/* The http_handler_fn (ud = the struct http_api). */
+void http_api_handle(void *ud, const struct http_request *req, struct http_response *resp);
+
+/* The route table (routes.c), for dispatch and for `tandem serve --routes`. */
+extern const struct http_route http_routes[];
+extern const size_t http_nroutes;
+
+/* The body as a JSON object (an empty body is {}): 0 and *out (the caller's reference), or
+ * -1 and a 400 in c->resp. */
+int http_body_json(struct http_call *c, json_t **out);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * http/server: an HTTP/1.1 server on a libuv loop that someone else owns (the service's),
+ * through Debian's libmicrohttpd (MHD) in external-epoll mode.
+ *
+ * For: serve/serve.c (`tandem serve --http`), which starts it on the service's loop with
+ * http/api.c's handler, and the unit tests. It knows nothing of routes, JSON or tokens:
+ * it turns a complete request into one call of the handler and the handler's response
+ * into bytes.
+ *
+ * How it runs: MHD is started with MHD_USE_EPOLL and no thread of its own; one uv_poll_t
+ * watches MHD's epoll descriptor and calls MHD_run, and one uv_timer_t, re-armed from
+ * MHD_get_timeout after every run, covers MHD's own deadlines (idle connections, data it
+ * has buffered but not yet processed). So every handler runs on the loop's thread,
+ * between two of the service's steps, and needs no lock around the store or plugins.
+ *
+ * Contract:
+ *  - http_addr_parse: "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT" (host 127.0.0.1);
+ *    HOST is a numeric address or "localhost"; PORT 0..65535 (0: the system picks one;
+ *    http_server_port says which). *loopback = 1 for 127.0.0.0/8 and ::1. DIAG_INVALID
+ *    naming the text otherwise. No name lookup ever.
+ *  - http_server_start refuses a non-loopback address unless o->public_ok (a service
+ *    is reachable from the network only when its operator asked for it).
+ *  - The handler is called once per request, after the whole body has arrived (the
+ *    two-phase MHD handler: the first call only sets up the connection's context, which
+ *    keeps HTTP/1.1 keep-alive working). It fills *resp; the server owns resp->body
+ *    afterwards. HEAD is passed as HEAD; MHD sends no body for it.
+ *  - Limits: a body over o->max_body gets 413 without calling the handler (at once when
+ *    Content-Length says so, else once the body ends); headers and URL share MHD's
+ *    per-connection memory (o->conn_memory; MHD answers 414/431 beyond it); an idle
+ *    connection is closed after o->timeout_s; at most o->max_conns connections (MHD
+ *    refuses more). MHD parses strictly (MHD_OPTION_STRICT_FOR_CLIENT): a malformed
+ *    header line or an HTTP/1.1 request without Host gets 400, an unknown HTTP version
+ *    505; a request line it cannot split at all closes the connection unanswered.
+ *  - http_server_stop closes the handles and stops MHD (open connections are closed);
+ *    the struct is freed once the loop has run the close callbacks. NULL is fine.
+ */
+#ifndef TANDEM_HTTP_SERVER_H
+#define TANDEM_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "base/diag.h"
+
+enum http_kind { HTTP_HEADER, HTTP_QUERY };
+
+/* A complete request, valid during the handler's call only. */
+struct http_request {
+	const char *method;	/* "GET", "POST", "HEAD", ... */
+	const char *path;	/* the URL's path, percent-decoded, without the query */
+	const char *body;	/* NUL-terminated copy of the body ("" when none) */
+	size_t body_len;
+	/* A header (case-insensitive name) or a query argument; NULL when absent. */
+	const char *(*lookup)(void *ctx, enum http_kind kind, const char *key);
+	void *ctx;
+};
+
+static inline const char *
+http_header(const struct http_request *r, const char *name)
+{
+	return r->lookup(r->ctx, HTTP_HEADER, name);
+}
+
+static inline const char *
+http_query(const struct http_request *r, const char *key)
+{
+	return r->lookup(r->ctx, HTTP_QUERY, key);
+}
+
+enum { HTTP_MAX_HEADERS = 6 };
+
+/* What the handler answers. body is malloc'd (or NULL); headers' values are malloc'd. */
+struct http_response {
+	int status;
+	const char *content_type; /* static text; NULL: no Content-Type */
+	char *body;
+	size_t body_len;
+	int nheaders;
+	const char *header_names[HTTP_MAX_HEADERS]; /* static text */
+	char *header_values[HTTP_MAX_HEADERS];
+};
+
+/* Adds a header (name static, value copied); 0, or -1 when out of room or memory. */
+int http_response_header(struct http_response *r, const char *name, const char *value);
+/* Frees body and header values; the struct can be reused after. */
+void http_response_fini(struct http_response *r);
+
+typedef void (*http_handler_fn)(void *ud, const struct http_request *req,
+				struct http_response *resp);
+
+struct http_server_opts {
+	const char *addr;	/* for http_addr_parse */
+	int public_ok;		/* 1: a non-loopback address is allowed */
+	size_t max_body;	/* bytes; 0: HTTP_MAX_BODY */
+	unsigned timeout_s;	/* idle connection timeout; 0: HTTP_TIMEOUT_S */
+	unsigned max_conns;	/* 0: HTTP_MAX_CONNS */
+	size_t conn_memory;	/* per-connection memory (headers, URL); 0: HTTP_CONN_MEMORY */
+	http_handler_fn handler;
+	void *ud;
+};
+
+enum {
+	HTTP_MAX_BODY = 1 << 20,
+	HTTP_TIMEOUT_S = 30,
+	HTTP_MAX_CONNS = 1000,
+	HTTP_CONN_MEMORY = 32 * 1024,
+};
+
+int http_addr_parse(const char *text, struct sockaddr_storage *ss, int *loopback,
+		    struct diag *d);
+
+struct http_server;
+
+struct http_server *http_server_start(uv_loop_t *loop, const struct http_server_opts *o,
+				      struct diag *d);
+void http_server_stop(struct http_server *s);
+
+/* The port it listens on (the one the system picked for port 0). */
+int http_server_port(const struct http_server *s);
+
+#endif
