@@ -28,7 +28,7 @@ sessions_usage(FILE *out)
 	    "       tandem sessions show ID [--as PERSON] [--json]\n"
 	    "       tandem sessions checkin ID --held|--missed [--as PERSON] [--rating 1-5]\n"
 	    "                               [--notes TEXT] [--share-story] [--json]\n"
-	    "       tandem sessions cancel ID [--reason TEXT] [--json]\n"
+	    "       tandem sessions cancel ID [--as PERSON] [--reason TEXT] [--json]\n"
 	    "       tandem sessions reschedule ID --to YYYY-MM-DDTHH:MM [--zone Z] [--json]\n"
 	    "       tandem sessions plan --program P [--horizon 8w|56d] [--json]\n\n"
 	    "  list        sessions by start time: of a program, of a person (either side),\n"
@@ -42,7 +42,8 @@ sessions_usage(FILE *out)
 	    "              first side's 'held' makes the session held; both sides' 'missed'\n"
 	    "              make it missed. No check-in before the session starts.\n"
 	    "  cancel      a planned session is cancelled (its row stays, so its time is never\n"
-	    "              planned again)\n"
+	    "              planned again). With --as, that side of the pair called it off\n"
+	    "              (recorded: `tandem health` names who cancelled missed sessions)\n"
 	    "  reschedule  a planned session moves to another time: the old row is kept,\n"
 	    "              marked rescheduled and linked to the new one. --to is local time in\n"
 	    "              the pair's zone unless --zone Z is given or it ends with Z (UTC).\n"
@@ -468,7 +469,7 @@ sessions_cancel(struct cli *c, int argc, char **argv)
 {
 	struct sopts o;
 	int64_t id;
-	if (sessions_opts("sessions cancel", argc, argv, &o, "Rj") != CLI_OK ||
+	if (sessions_opts("sessions cancel", argc, argv, &o, "aRj") != CLI_OK ||
 	    session_id_arg("sessions cancel", &o, &id) != CLI_OK)
 		return CLI_USAGE;
 	struct store *st;
@@ -476,14 +477,15 @@ sessions_cancel(struct cli *c, int argc, char **argv)
 		return CLI_FAIL;
 	struct diag d;
 	diag_clear(&d);
-	int rc = CLI_OK;
-	if (session_cancel(st, id, o.reason, cli_actor(), &d) != 0)
+	int64_t by = 0;
+	int rc = o.as ? person_arg(st, o.as, &by) : CLI_OK;
+	if (rc == CLI_OK && session_cancel_by(st, id, by, o.reason, cli_actor(), &d) != 0)
 		rc = cli_diag(&d);
-	else if (o.json)
+	else if (rc == CLI_OK && o.json)
 		rc = show_one(st, id, 0, 1, NULL);
-	else
-		printf("session #%lld cancelled%s%s\n", (long long)id, o.reason ? ": " : "",
-		       o.reason ? o.reason : "");
+	else if (rc == CLI_OK)
+		printf("session #%lld cancelled%s%s%s%s\n", (long long)id, o.as ? " by " : "",
+		       o.as ? o.as : "", o.reason ? ": " : "", o.reason ? o.reason : "");
 	store_close(st);
 	return rc;
 }

@@ -505,6 +505,26 @@ fail:
 int
 session_cancel(struct store *st, int64_t id, const char *reason, const char *actor, struct diag *d)
 {
+	return session_cancel_by(st, id, 0, reason, actor, d);
+}
+
+/* sessions.cancelled_by = by. */
+static int
+set_cancelled_by(struct store *st, int64_t id, int64_t by, struct diag *d)
+{
+	struct stmt s = {0};
+	int rc = stmt_prepare(&s, st, "recording who cancelled the session",
+			      "UPDATE sessions SET cancelled_by = ?1 WHERE id = ?2", d) ||
+		 stmt_bind_int64(&s, 1, by, d) || stmt_bind_int64(&s, 2, id, d) ||
+		 stmt_run(&s, d);
+	stmt_finalize(&s);
+	return rc ? -1 : 0;
+}
+
+int
+session_cancel_by(struct store *st, int64_t id, int64_t by, const char *reason,
+		  const char *actor, struct diag *d)
+{
 	if (store_begin(st, d) != 0)
 		return -1;
 	struct srow r;
@@ -517,8 +537,25 @@ session_cancel(struct store *st, int64_t id, const char *reason, const char *act
 			 closed_why(&r, why, sizeof(why)));
 		goto fail;
 	}
+	if (by != 0 && by != r.pair.mentor && by != r.pair.mentee) {
+		diag_set(d, DIAG_INVALID,
+			 "session #%lld: person #%lld is not a side of its pair (%s and %s); only "
+			 "the mentor or the mentee can cancel as themselves",
+			 (long long)id, (long long)by, r.pair.mentor_ext, r.pair.mentee_ext);
+		goto fail;
+	}
 	if (set_status(st, id, SESSION_CANCELLED, reason, 1, d) != 0 ||
-	    status_event(st, &r, "session.cancelled", reason, actor, d) != 0)
+	    (by != 0 && set_cancelled_by(st, id, by, d) != 0))
+		goto fail;
+	/* The payload of status_event, plus the side that cancelled (session_event owns p). */
+	json_t *p = json_pack("{sI sI ss}", "session", (json_int_t)r.id, "match",
+			      (json_int_t)r.match_id, "starts_at", r.starts_at);
+	if (p && reason)
+		json_object_set_new(p, "reason", json_string(reason));
+	if (p && by)
+		json_object_set_new(p, "by", json_string(by == r.pair.mentor ? r.pair.mentor_ext
+									      : r.pair.mentee_ext));
+	if (session_event(st, "session.cancelled", actor, by, r.pair.program_id, p, d) != 0)
 		goto fail;
 	return store_commit(st, d);
 fail:

@@ -119,6 +119,12 @@ int session_checkin(struct store *st, const struct session_checkin *c, int *chan
 int session_cancel(struct store *st, int64_t id, const char *reason, const char *actor,
 		   struct diag *d);
 
+/* session_cancel on behalf of one side of the pair: by (people.id, 0: nobody's) is stored in
+ * sessions.cancelled_by and named in the event's payload ("by": external id). A person who
+ * is not a side of the session's pair is DIAG_INVALID, nothing changed. */
+int session_cancel_by(struct store *st, int64_t id, int64_t by, const char *reason,
+		      const char *actor, struct diag *d);
+
 /*
  * A planned session moves to new_start (in the future): the old row becomes
  * 'rescheduled' with rescheduled_to = the new row; the new row is planned_by 'manual',
@@ -162,6 +168,7 @@ struct session_row {
 	int64_t rescheduled_to, rescheduled_from; /* 0: none */
 	int sequence;
 	struct session_side mentor, mentee;
+	int64_t cancelled_by; /* people.id of the side that cancelled it; 0: none recorded */
 	int revealed; /* both rated, or the window closed: ratings visible to all */
 };
 
@@ -198,7 +205,8 @@ int session_history(struct store *st, int64_t match_id, struct session_row **row
 
 /* A row as JSON: {id, match, program, start (UTC ISO), local ("YYYY-MM-DDTHH:MM" in zone),
  * zone, duration_min, status, status_reason, planned_by, topic, agenda [..],
- * rescheduled_to, rescheduled_from, sequence, mentor {id, name, checked_in, outcome,
+ * rescheduled_to, rescheduled_from, sequence, cancelled_by (external id or null),
+ * mentor {id, name, checked_in, outcome,
  * rating, rating_hidden, notes, share_story}, mentee {...}}; NULL on out of memory. */
 json_t *session_row_json(const struct session_row *r);
 

@@ -18,7 +18,8 @@ static const char list_sql[] =
     "COALESCE(s.rescheduled_to, 0), COALESCE(s.rescheduled_from, 0), s.sequence, "
     /* 15 */ "m.mentor_id, r.external_id, r.name, m.mentee_id, e.external_id, e.name, "
     /* 21 */ "fr.id, fr.outcome, fr.rating, fr.comment, fr.share_story, fr.created_at, "
-    /* 27 */ "fe.id, fe.outcome, fe.rating, fe.comment, fe.share_story, fe.created_at "
+    /* 27 */ "fe.id, fe.outcome, fe.rating, fe.comment, fe.share_story, fe.created_at, "
+    /* 33 */ "COALESCE(s.cancelled_by, 0) "
     "FROM sessions s JOIN matches m ON m.id = s.match_id "
     "JOIN programs pg ON pg.id = m.program_id "
     "JOIN people r ON r.id = m.mentor_id JOIN people e ON e.id = m.mentee_id "
@@ -126,6 +127,7 @@ read_row(struct stmt *s, struct session_row *r, int64_t viewer, time_t now, stru
 	r->rescheduled_to = stmt_int64(s, 12);
 	r->rescheduled_from = stmt_int64(s, 13);
 	r->sequence = (int)stmt_int64(s, 14);
+	r->cancelled_by = stmt_int64(s, 33);
 	const char *at = NULL, *status = NULL;
 	if (dup_col(s, 3, &r->program, d) || stmt_text(s, 4, &at, d) ||
 	    dup_col(s, 6, &r->zone, d) || stmt_text(s, 7, &status, d) ||
@@ -262,6 +264,10 @@ session_row_json(const struct session_row *r)
 			    r->rescheduled_to ? json_integer(r->rescheduled_to) : json_null());
 	json_object_set_new(o, "rescheduled_from",
 			    r->rescheduled_from ? json_integer(r->rescheduled_from) : json_null());
+	const char *by = r->cancelled_by == 0			   ? NULL
+			 : r->cancelled_by == r->mentor.person_id ? r->mentor.external_id
+								   : r->mentee.external_id;
+	json_object_set_new(o, "cancelled_by", by ? json_string(by) : json_null());
 	json_object_set_new(o, "mentor", side_json(&r->mentor));
 	json_object_set_new(o, "mentee", side_json(&r->mentee));
 	return o;

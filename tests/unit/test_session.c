@@ -273,6 +273,38 @@ test_rating_visibility(void **state)
 	store_close(st);
 }
 
+/* A side cancels: recorded in cancelled_by, in the listing's JSON and in the event; a
+ * person who is not a side is refused and nothing changes. */
+static void
+test_cancel_by_side(void **state)
+{
+	(void)state;
+	struct store *st = fx_store(T0 - 2 * DAY);
+	int64_t a = insert(st, 1, T0), b = insert(st, 1, T0 + 7 * DAY);
+	struct diag d;
+	assert_int_equal(session_cancel_by(st, a, 3, "ill", "t", &d), -1);
+	assert_int_equal(d.code, DIAG_INVALID);
+	assert_string_equal(d.msg, "session #1: person #3 is not a side of its pair (E1 and E2); "
+				   "only the mentor or the mentee can cancel as themselves");
+	assert_string_equal(status(st, a), "planned");
+	assert_int_equal(fx_events(st, "session.cancelled"), 0);
+	assert_int_equal(session_cancel_by(st, a, 2, "ill", "t", &d), 0);
+	assert_int_equal(fx_int(st, "SELECT cancelled_by FROM sessions WHERE id = 1"), 2);
+	assert_string_equal(fx_text(st, "SELECT json_extract(payload, '$.by') || ',' || "
+					"subject_id FROM events WHERE kind = 'session.cancelled'"),
+			    "E2,2");
+	assert_int_equal(session_cancel(st, b, NULL, "t", &d), 0);
+	assert_int_equal(fx_int(st, "SELECT cancelled_by IS NULL FROM sessions WHERE id = 2"), 1);
+	struct session_row *r = NULL;
+	assert_int_equal(session_get(st, a, 0, &r, &d), 0);
+	assert_int_equal(r->cancelled_by, 2);
+	json_t *j = session_row_json(r);
+	assert_string_equal(json_string_value(json_object_get(j, "cancelled_by")), "E2");
+	json_decref(j);
+	session_rows_free(r, 1);
+	store_close(st);
+}
+
 static void
 test_cancel_and_reschedule(void **state)
 {
@@ -539,6 +571,7 @@ main(void)
 	    cmocka_unit_test(test_missed_by_both_and_late_held),
 	    cmocka_unit_test(test_rating_visibility),
 	    cmocka_unit_test(test_cancel_and_reschedule),
+	    cmocka_unit_test(test_cancel_by_side),
 	    cmocka_unit_test(test_mark_missed),
 	    cmocka_unit_test(test_list_filters),
 	    cmocka_unit_test(test_agenda),
