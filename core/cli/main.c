@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{"plugins", cmd_plugins, "list plugins or check a plugin file"},
 	{"match", cmd_match, "run, review, explain and compare matchings"},
 	{"sessions", cmd_sessions, "list sessions, check in, cancel or reschedule them"},
+	{"health", cmd_health, "which active pairs of a program are on track, need a check-in or are at risk"},
 	{"jobs", cmd_jobs, "list scheduled jobs, their runs and why runs were skipped; run one now"},
 	{"serve", cmd_serve, "run the background service (jobs, reminders, HTTP API) until stopped"},
 	{"tokens", cmd_tokens, "create, list or revoke the HTTP API's bearer tokens"},
