@@ -80,6 +80,29 @@ utc_time(time_t t)
 	return icaltime_from_timet_with_zone(t, 0, icaltimezone_get_utc_timezone());
 }
 
+/* 1 when the wall time *tm shown at t in the entered zone is shown at another instant
+ * too (the repeated hour of an autumn change, either of the two instants). The other
+ * instant has the offset in force two days before or after t (zones do not change twice
+ * within two days), and shows the same wall time there. */
+static int
+wall_twice(const struct tz_switch *sw, time_t t, const struct tm *tm)
+{
+	time_t wall = t + tm->tm_gmtoff;
+	for (int side = -1; side <= 1; side += 2) {
+		struct tm o, back;
+		struct diag ignore;
+		if (tz_to_local(sw, t + side * 2 * 86400, &o, &ignore) != 0 ||
+		    o.tm_gmtoff == tm->tm_gmtoff)
+			continue;
+		time_t other = wall - o.tm_gmtoff;
+		if (tz_to_local(sw, other, &back, &ignore) == 0 && back.tm_gmtoff == o.tm_gmtoff &&
+		    back.tm_hour == tm->tm_hour && back.tm_min == tm->tm_min &&
+		    back.tm_sec == tm->tm_sec && back.tm_mday == tm->tm_mday)
+			return 1;
+	}
+	return 0;
+}
+
 /* A DTSTART/DTEND property: wall time + TZID=zone, or UTC (no zone, or an ambiguous
  * wall time). NULL on failure. */
 static icalproperty *
@@ -95,11 +118,11 @@ time_prop(int start, time_t t, const char *zone, struct diag *d)
 		if (tz_enter(&sw, zone, d) != 0)
 			return NULL;
 		int rc = tz_to_local(&sw, t, &tm, d);
-		time_t back = rc == 0 ? tz_to_utc(&sw, &tm) : 0;
+		int twice = rc == 0 && wall_twice(&sw, t, &tm);
 		tz_leave(&sw);
 		if (rc != 0)
 			return NULL;
-		if (back != t) { /* the second of two equal wall times: say it in UTC */
+		if (twice) { /* either of two equal wall times: say it in UTC */
 			v = utc_time(t);
 		} else {
 			v = icaltime_null_time();

@@ -18,8 +18,10 @@
  *  - Times: with a zone, DTSTART;TZID=<plain IANA name>:<local wall time> and the
  *    VTIMEZONE's TZID is the same plain name (libical's own TZIDs carry a
  *    "/freeassociation.sourceforge.net/" prefix that some clients reject); an instant
- *    whose wall time is ambiguous in its zone (the repeated hour, second instant) is
- *    written in UTC instead so no client can read it as the other one. Without a zone
+ *    whose wall time is ambiguous in its zone (the repeated hour of an autumn change,
+ *    either of its two instants) is written in UTC instead so no client can read it as
+ *    the other one: RFC 5545 says such a wall time is the first instant, and libical
+ *    reads it so, but python3-icalendar 4.0 (pytz) takes the second. Without a zone
  *    (NULL, "UTC", "Etc/UTC"): UTC times ("...Z") and no VTIMEZONE.
  *  - A VTIMEZONE is libical's built-in zone (the system tzdata) cloned and truncated to
  *    the events' window in that zone (a week either side), so a two-year export of Berlin

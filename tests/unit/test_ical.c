@@ -1,6 +1,6 @@
 /* Unit tests for time/ical: the document parses back with libical (and with python3's
  * icalendar, the Debian package), plain TZIDs, truncated VTIMEZONEs, folding, escaping,
- * CRLF, UTC for ambiguous wall times, and refusals. */
+ * CRLF, UTC for ambiguous wall times (either instant), and refusals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -221,6 +221,37 @@ test_parses_with_python_icalendar(void **state)
 	free(doc);
 }
 
+/* Either instant of a repeated wall time is written in UTC (python3-icalendar 4.0 reads a
+ * repeated TZID wall time as the second instant, RFC 5545 and libical as the first); the
+ * wall times around it, and a time moved past a spring gap, keep their TZID. */
+static void
+test_ambiguous_in_utc(void **state)
+{
+	(void)state;
+	struct ical_event e[3] = {
+		/* 01:30 EDT (first) to 01:45 EST (second) on 7 Nov 2027 in New York */
+		{.uid = "a@t", .start = utc(2027, 11, 7, 5, 30), .end = utc(2027, 11, 7, 6, 45),
+		 .zone = "America/New_York", .summary = "overlap", .stamp = 1},
+		/* 01:45 +11 (first) on 4 Apr 2027 on Lord Howe Island, to 02:15 +10:30 */
+		{.uid = "b@t", .start = utc(2027, 4, 3, 14, 45), .end = utc(2027, 4, 3, 15, 45),
+		 .zone = "Australia/Lord_Howe", .summary = "overlap", .stamp = 1},
+		/* 02:45 +11, just after the 30-minute gap of 3 Oct 2027, to 03:45 */
+		{.uid = "c@t", .start = utc(2027, 10, 2, 15, 45), .end = utc(2027, 10, 2, 16, 45),
+		 .zone = "Australia/Lord_Howe", .summary = "gap", .stamp = 1},
+	};
+	struct buf b = {0};
+	struct diag d = {0};
+	if (ical_write(&b, "PUBLISH", e, 3, &d) != 0)
+		fail_msg("ical_write: %s", d.msg);
+	assert_non_null(strstr(b.data, "DTSTART:20271107T053000Z\r\n"));
+	assert_non_null(strstr(b.data, "DTEND:20271107T064500Z\r\n"));
+	assert_non_null(strstr(b.data, "DTSTART:20270403T144500Z\r\n"));
+	assert_non_null(strstr(b.data, "DTEND;TZID=Australia/Lord_Howe:20270404T021500\r\n"));
+	assert_non_null(strstr(b.data, "DTSTART;TZID=Australia/Lord_Howe:20271003T024500\r\n"));
+	assert_non_null(strstr(b.data, "DTEND;TZID=Australia/Lord_Howe:20271003T034500\r\n"));
+	buf_fini(&b);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -261,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_text_shape),
 		cmocka_unit_test(test_parses_back_with_libical),
 		cmocka_unit_test(test_parses_with_python_icalendar),
+		cmocka_unit_test(test_ambiguous_in_utc),
 		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * Unit tests for core/sched/occur.c and run.c: materializing occurrences on a virtual
- * clock, misfire policies after a 30-day outage, DST, jitter, lateness, overlap, and
- * crash points (a forked child dies at each step boundary; the store is then either
+ * clock, misfire policies after a 30-day outage, DST (Berlin; daily jobs in the gaps
+ * and overlaps of New York, London, Lord Howe Island, and Kolkata), jitter, lateness,
+ * overlap, and crash points (a forked child dies at each step boundary; the store is then either
  * untouched or done with all the effects).
  */
 #include <setjmp.h>
@@ -22,6 +23,8 @@
 #include "sched/occur.h"
 #include "store/stmt.h"
 #include "store/store.h"
+#include "time/cal.h"
+#include "time/tz.h"
 
 static int
 body_ok(struct sched_run *r, struct diag *d)
@@ -272,6 +275,91 @@ test_dst_berlin(void **state)
 			 0);
 }
 
+/* Daily jobs at wall times in each zone's spring gap and autumn overlap (issue 9's zones). */
+static const struct sched_job_ops ops_zones[] = {
+	{"ny-gap", "FREQ=DAILY;BYHOUR=2;BYMINUTE=30", body_ok, "America/New_York"},
+	{"ny-overlap", "FREQ=DAILY;BYHOUR=1;BYMINUTE=30", body_ok, "America/New_York"},
+	{"london", "FREQ=DAILY;BYHOUR=1;BYMINUTE=30", body_ok, "Europe/London"},
+	{"lh-gap", "FREQ=DAILY;BYHOUR=2;BYMINUTE=15", body_ok, "Australia/Lord_Howe"},
+	{"lh-overlap", "FREQ=DAILY;BYHOUR=1;BYMINUTE=45", body_ok, "Australia/Lord_Howe"},
+	{"kolkata", "FREQ=DAILY;BYHOUR=2;BYMINUTE=30", body_ok, "Asia/Kolkata"},
+};
+
+/* A whole year of each: one run per local day; every run at the rule's wall time except
+ * on the gap day (forward by the gap: an hour, 30 minutes on Lord Howe Island); the
+ * change days' instants exactly (in an overlap the first instant, still summer time). */
+static void
+test_dst_zones(void **state)
+{
+	struct fx *f = *state;
+	struct diag d;
+	start_sched(f, ops_zones, 6, "2027-01-01T12:00:00Z");
+	assert_int_equal(store_exec(f->st, "UPDATE jobs SET misfire = 'all'", &d), 0);
+	assert_int_equal(sched_materialize(f->s, T("2027-12-31T12:00:00Z"), &d), 0);
+	static const struct {
+		const char *job;
+		int h, m;            /* the rule's wall time */
+		const char *gap_day; /* local date whose run moved, or NULL */
+		int gap_min;         /* by how much */
+		const char *exact[2]; /* two change-day instants */
+	} want[] = {
+	    {"ny-gap", 2, 30, "2027-03-14", 60, {"2027-03-14T07:30:00Z", "2027-11-07T07:30:00Z"}},
+	    {"ny-overlap", 1, 30, NULL, 0, {"2027-03-14T06:30:00Z", "2027-11-07T05:30:00Z"}},
+	    {"london", 1, 30, "2027-03-28", 60, {"2027-03-28T01:30:00Z", "2027-10-31T00:30:00Z"}},
+	    {"lh-gap", 2, 15, "2027-10-03", 30, {"2027-04-03T15:45:00Z", "2027-10-02T15:45:00Z"}},
+	    {"lh-overlap", 1, 45, NULL, 0, {"2027-04-03T14:45:00Z", "2027-10-02T15:15:00Z"}},
+	    {"kolkata", 2, 30, NULL, 0, {"2027-03-13T21:00:00Z", "2027-10-30T21:00:00Z"}},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const char *zone = ops_zones[i].timezone;
+		char sql[256];
+		for (int k = 0; k < 2; k++) {
+			snprintf(sql, sizeof(sql),
+				 "SELECT count(*) FROM occurrences o JOIN jobs j ON j.id = o.job_id "
+				 "WHERE j.name = '%s' AND o.due_at = '%s'",
+				 want[i].job, want[i].exact[k]);
+			if (qint(f->st, sql) != 1)
+				fail_msg("%s: no run at %s", want[i].job, want[i].exact[k]);
+		}
+		struct stmt q = {0};
+		snprintf(sql, sizeof(sql),
+			 "SELECT o.due_at FROM occurrences o JOIN jobs j ON j.id = o.job_id WHERE "
+			 "j.name = '%s' ORDER BY o.due_at",
+			 want[i].job);
+		assert_int_equal(stmt_prepare(&q, f->st, "test", sql, &d), 0);
+		int n = 0, moved = 0;
+		int64_t prev_day = 0;
+		while (stmt_step(&q, &d) == STMT_ROW) {
+			const char *iso;
+			assert_int_equal(stmt_text(&q, 0, &iso, &d), 0);
+			struct tm tm;
+			assert_int_equal(tz_utc_to_local(zone, T(iso), &tm, &d), 0);
+			struct cal_time w = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0};
+			int64_t day = cal_to_epoch(&w) / 86400;
+			if (n > 0 && day != prev_day + 1)
+				fail_msg("%s: run %d at %s is not on the local day after the last", want[i].job,
+					 n, iso);
+			prev_day = day;
+			char date[32];
+			snprintf(date, sizeof(date), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+				 tm.tm_mday);
+			int wm = want[i].h * 60 + want[i].m, got = tm.tm_hour * 60 + tm.tm_min;
+			if (want[i].gap_day != NULL && strcmp(date, want[i].gap_day) == 0) {
+				wm += want[i].gap_min;
+				moved++;
+			}
+			if (got != wm)
+				fail_msg("%s: run at %s shows %02d:%02d on %s's clocks", want[i].job, iso,
+					 tm.tm_hour, tm.tm_min, zone);
+			n++;
+		}
+		stmt_finalize(&q);
+		/* 1 Jan 12:00Z .. 31 Dec 12:00Z, and the next one ahead. */
+		assert_in_range(n, 364, 366);
+		assert_int_equal(moved, want[i].gap_day != NULL);
+	}
+}
+
 static void
 test_jitter(void **state)
 {
@@ -477,6 +565,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outage_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dst_berlin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dst_zones, setup, teardown),
 		cmocka_unit_test(test_jitter),
 		cmocka_unit_test_setup_teardown(test_jitter_materialized, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lateness_and_overlap, setup, teardown),

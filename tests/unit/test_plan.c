@@ -4,7 +4,10 @@
  * program's end and the match's end, never in the past, a Paris + New York pair landing
  * in the overlap of their working days, a pair without a shared slot reported by name,
  * a Lua cadence returning bad values, taper and after_miss, wall times kept across the
- * March DST change in New York.
+ * March DST change in New York, and a weekly session in each DST gap and overlap of
+ * New York, London and Lord Howe Island (and Kolkata, which has none), by rule and by a
+ * plan hook's wall time, checked to the exact UTC instant, and their calendar export
+ * read back by python3-icalendar at the same instants.
  *
  * The organization is session_fixture.h's: match #1 is Ann (mentor, Europe/Paris) and
  * Bo (mentee, America/New_York), active; #2 approved, #3 proposed (never planned).
@@ -14,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "program/config.h"
+#include "sched/calendar.h"
 #include "sched/plan.h"
 #include "time/tz.h"
 
@@ -217,6 +221,170 @@ test_dst_new_york(void **state)
 	store_close(st);
 }
 
+/* One DST case of test_dst_gap_overlap: the mentee's zone, the wall time of a weekly
+ * rule on the change day, the window, and the UTC instants planned (exactly). */
+struct dst_case {
+	const char *zone, *rule, *from, *wall; /* wall: a plan-returned start on that day */
+	const char *want_utc;  /* every planned start, UTC, as starts() prints them */
+	const char *want_wall; /* the same in the zone */
+};
+
+/* The store's sessions exported as .ics (sched/calendar) and read back by python3's
+ * icalendar (the Debian package): every event's DTSTART and DTEND, through the document's
+ * own VTIMEZONE, are the instants of its row; the TZID is the plain zone name. */
+static void
+ics_matches_rows(struct store *st, const char *zone)
+{
+	struct buf b;
+	buf_init(&b);
+	struct diag d;
+	struct calendar_filter cf = {0};
+	struct calendar_opts co = {.domain = "dst.test", .now = T0};
+	size_t count = 0;
+	if (calendar_export(st, &cf, &co, &b, &count, &d) != 0)
+		fail_msg("calendar_export: %s", d.msg);
+	assert_int_equal((int64_t)count, fx_int(st, "SELECT count(*) FROM sessions"));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/dst.ics", fx_dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(b.data, 1, b.len, f);
+	fclose(f);
+	buf_fini(&b);
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "%s -c 'import sys, icalendar\n"
+		 "cal = icalendar.Calendar.from_ical(open(sys.argv[1], \"rb\").read())\n"
+		 "for c in cal.walk(\"VTIMEZONE\"): print(\"TZ\", c[\"TZID\"])\n"
+		 "for e in sorted(cal.walk(\"VEVENT\"), key=lambda e: e.decoded(\"DTSTART\")):\n"
+		 "  print(int(e.decoded(\"DTSTART\").timestamp()), int(e.decoded(\"DTEND\").timestamp()))\n"
+		 "' %s 2>&1",
+		 access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3", path);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char out[4096] = "";
+	size_t len = fread(out, 1, sizeof(out) - 1, p);
+	out[len] = '\0';
+	if (pclose(p) != 0)
+		fail_msg("python3 icalendar (python3-icalendar, see scripts/deps.sh): %s", out);
+	/* The rows, in the same form. */
+	char want[4096];
+	snprintf(want, sizeof(want), "TZ %s\n", zone);
+	struct stmt q = {0};
+	if (stmt_prepare(&q, st, "test",
+			 "SELECT CAST(strftime('%s', starts_at) AS INTEGER), duration_min FROM "
+			 "sessions ORDER BY starts_at",
+			 &d) != 0)
+		fail_msg("%s", d.msg);
+	while (stmt_step(&q, &d) == STMT_ROW) {
+		int64_t t = stmt_int64(&q, 0), dur = stmt_int64(&q, 1);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%lld %lld\n",
+			 (long long)t, (long long)(t + 60 * dur));
+	}
+	stmt_finalize(&q);
+	if (strcmp(out, want) != 0)
+		fail_msg("%s: python3 icalendar read\n%swant\n%s", zone, out, want);
+}
+
+static void
+test_dst_gap_overlap(void **state)
+{
+	(void)state;
+	/* Each zone's 2027 changes: a weekly session at a wall time that falls in the spring
+	 * gap (it moves forward by the gap: an hour, or 30 minutes on Lord Howe Island) or
+	 * in the autumn overlap (the first of the two instants, still summer time). Kolkata
+	 * has no change: the same wall time is the same UTC time every week. */
+	static const struct dst_case cases[] = {
+	    /* New York: 2027-03-14 02:00 EST -> 03:00 EDT; 2027-11-07 02:00 EDT -> 01:00 EST */
+	    {"America/New_York", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=30", "2027-03-07",
+	     "2027-03-14T02:30",
+	     "2027-03-07T07:30 2027-03-14T07:30 2027-03-21T06:30",
+	     "2027-03-07T02:30 2027-03-14T03:30 2027-03-21T02:30"},
+	    {"America/New_York", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=1;BYMINUTE=30", "2027-10-31",
+	     "2027-11-07T01:30",
+	     "2027-10-31T05:30 2027-11-07T05:30 2027-11-14T06:30",
+	     "2027-10-31T01:30 2027-11-07T01:30 2027-11-14T01:30"},
+	    /* London: 2027-03-28 01:00 GMT -> 02:00 BST; 2027-10-31 02:00 BST -> 01:00 GMT */
+	    {"Europe/London", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=1;BYMINUTE=30", "2027-03-21",
+	     "2027-03-28T01:30",
+	     "2027-03-21T01:30 2027-03-28T01:30 2027-04-04T00:30",
+	     "2027-03-21T01:30 2027-03-28T02:30 2027-04-04T01:30"},
+	    {"Europe/London", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=1;BYMINUTE=30", "2027-10-24",
+	     "2027-10-31T01:30",
+	     "2027-10-24T00:30 2027-10-31T00:30 2027-11-07T01:30",
+	     "2027-10-24T01:30 2027-10-31T01:30 2027-11-07T01:30"},
+	    /* Lord Howe: 2027-10-03 02:00 +10:30 -> 02:30 +11 (a 30-minute gap);
+	     * 2027-04-04 02:00 +11 -> 01:30 +10:30 (01:30-02:00 twice) */
+	    {"Australia/Lord_Howe", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=15", "2027-09-26",
+	     "2027-10-03T02:15",
+	     "2027-09-25T15:45 2027-10-02T15:45 2027-10-09T15:15",
+	     "2027-09-26T02:15 2027-10-03T02:45 2027-10-10T02:15"},
+	    {"Australia/Lord_Howe", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=1;BYMINUTE=45", "2027-03-28",
+	     "2027-04-04T01:45",
+	     "2027-03-27T14:45 2027-04-03T14:45 2027-04-10T15:15",
+	     "2027-03-28T01:45 2027-04-04T01:45 2027-04-11T01:45"},
+	    /* Kolkata, over New York's and London's spring changes: 02:30 IST is 21:00Z */
+	    {"Asia/Kolkata", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=30", "2027-03-14",
+	     "2027-03-21T02:30",
+	     "2027-03-13T21:00 2027-03-20T21:00 2027-03-27T21:00",
+	     "2027-03-14T02:30 2027-03-21T02:30 2027-03-28T02:30"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct dst_case *c = &cases[i];
+		/* The window opens a day before the first Sunday and holds three of them. */
+		int y, mo, da;
+		sscanf(c->from, "%d-%d-%d", &y, &mo, &da);
+		time_t now = fx_utc(y, mo, da, 0, 0) - 2 * DAY;
+		char text[512];
+		/* A rule alone: the planner expands it from the activation. */
+		snprintf(text, sizeof(text),
+			 "return tandem.cadence{ name = \"dst\", version = \"1.0.0\", api = 1,\n"
+			 "  rule = \"%s\", zone = \"mentee\" }\n",
+			 c->rule);
+		const char *path = write_cadence("dst", text);
+		struct store *st = plan_store(T0, now);
+		char sql[160];
+		snprintf(sql, sizeof(sql), "UPDATE people SET timezone = '%s' WHERE id = 2", c->zone);
+		fx_exec(st, sql);
+		struct plan_report rep;
+		plan_ok(st, path, now, 20, &rep);
+		if (strcmp(starts(st, "planned", "UTC"), c->want_utc) != 0)
+			fail_msg("%s %s: UTC %s, want %s", c->zone, c->rule, starts(st, "planned", "UTC"),
+				 c->want_utc);
+		if (strcmp(starts(st, "planned", c->zone), c->want_wall) != 0)
+			fail_msg("%s %s: wall %s, want %s", c->zone, c->rule,
+				 starts(st, "planned", c->zone), c->want_wall);
+		assert_int_equal(rep.nnotes, 0);
+		plan_report_fini(&rep);
+		ics_matches_rows(st, c->zone);
+		/* Planning again (an hour later) gives the same instants: nothing new. */
+		plan_ok(st, path, now + 3600, 20, &rep);
+		assert_int_equal(rep.planned, 0);
+		assert_int_equal(rep.cancelled, 0);
+		plan_report_fini(&rep);
+		store_close(st);
+		/* A plan hook returning the change day's wall time as a string lands on the
+		 * same instant as the rule's. */
+		snprintf(text, sizeof(text),
+			 "return tandem.cadence{ name = \"dstplan\", version = \"1.0.0\", api = 1,\n"
+			 "  zone = \"mentee\",\n"
+			 "  plan = function(pair, history, ctx) return { { start = \"%s\" } } end }\n",
+			 c->wall);
+		path = write_cadence("dstplan", text);
+		st = plan_store(T0, now);
+		fx_exec(st, sql);
+		plan_ok(st, path, now, 20, &rep);
+		assert_int_equal(rep.planned, 1);
+		char want[32];
+		snprintf(want, sizeof(want), "%.16s", c->want_utc + 17);
+		if (strcmp(starts(st, "planned", "UTC"), want) != 0)
+			fail_msg("%s plan '%s': UTC %s, want %s", c->zone, c->wall,
+				 starts(st, "planned", "UTC"), want);
+		plan_report_fini(&rep);
+		store_close(st);
+	}
+}
+
 static void
 test_bad_lua_values(void **state)
 {
@@ -345,6 +513,7 @@ main(void)
 	    cmocka_unit_test(test_clipping),
 	    cmocka_unit_test(test_no_slot_and_default_cadence),
 	    cmocka_unit_test(test_dst_new_york),
+	    cmocka_unit_test(test_dst_gap_overlap),
 	    cmocka_unit_test(test_bad_lua_values),
 	    cmocka_unit_test(test_taper),
 	    cmocka_unit_test(test_after_miss),
