@@ -228,8 +228,8 @@ push_message(lua_State *L)
 	set_str(L, "subject", "Reminder: mentoring session tomorrow at 10:00");
 	set_str(L, "body", "Your session with Ana Silva is on Monday 19 January at 10:00 (Europe/Paris).");
 	lua_createtable(L, 0, 3);
-	set_int(L, "id", 2);
-	set_str(L, "name", "Ben Okafor");
+	set_str(L, "id", "E0001");
+	set_str(L, "name", "Claire Martin");
 	set_str(L, "timezone", "Europe/Paris");
 	lua_setfield(L, -2, "recipient");
 	lua_createtable(L, 0, 5);

@@ -91,12 +91,13 @@ notify_builtin(const char *name)
 /* ---- lookups --------------------------------------------------------------------------- */
 
 struct notify_person {
-	char *name, *email, *timezone;
+	char *external_id, *name, *email, *timezone;
 };
 
 static void
 notify_person_fini(struct notify_person *p)
 {
+	free(p->external_id);
 	free(p->name);
 	free(p->email);
 	free(p->timezone);
@@ -110,19 +111,22 @@ notify_person_get(struct store *st, int64_t id, struct notify_person *p, struct 
 	memset(p, 0, sizeof(*p));
 	struct stmt s;
 	if (stmt_prepare(&s, st, "reading a message's recipient",
-			 "SELECT name, email, timezone FROM people WHERE id = ?1", d) != 0)
+			 "SELECT name, email, timezone, external_id FROM people WHERE id = ?1", d) != 0)
 		return -1;
 	int rc = stmt_bind_int64(&s, 1, id, d) ? -1 : stmt_step(&s, d);
 	if (rc == STMT_ROW) {
-		const char *a = NULL, *b = NULL, *c = NULL;
-		rc = stmt_text(&s, 0, &a, d) || stmt_text(&s, 1, &b, d) || stmt_text(&s, 2, &c, d)
+		const char *a = NULL, *b = NULL, *c = NULL, *e = NULL;
+		rc = stmt_text(&s, 0, &a, d) || stmt_text(&s, 1, &b, d) || stmt_text(&s, 2, &c, d) ||
+			     stmt_text(&s, 3, &e, d)
 			     ? -1
 			     : 0;
 		if (rc == 0) {
 			p->name = strdup(a != NULL ? a : "");
 			p->email = strdup(b != NULL ? b : "");
 			p->timezone = strdup(c != NULL ? c : "UTC");
-			if (p->name == NULL || p->email == NULL || p->timezone == NULL) {
+			p->external_id = strdup(e != NULL ? e : "");
+			if (p->name == NULL || p->email == NULL || p->timezone == NULL ||
+			    p->external_id == NULL) {
 				notify_person_fini(p);
 				rc = diag_set(d, DIAG_NOMEM, "notify: out of memory");
 			}
@@ -134,21 +138,38 @@ notify_person_get(struct store *st, int64_t id, struct notify_person *p, struct 
 	return rc;
 }
 
-/* The session's status into buf ("" when the session is gone). */
+/* What a notifier plugin is told of a message's session. */
+struct notify_session {
+	int64_t id; /* 0: none, or gone */
+	char starts_at[STORE_TIME_MAX];
+	int64_t duration_min;
+	char timezone[64];
+	char status[32]; /* "" when the session is gone */
+};
+
+/* Session id's row into *out (out->status "" when the session is gone). */
 static int
-notify_session_status(struct store *st, int64_t id, char *buf, size_t size, struct diag *d)
+notify_session_get(struct store *st, int64_t id, struct notify_session *out, struct diag *d)
 {
-	buf[0] = '\0';
+	memset(out, 0, sizeof(*out));
 	struct stmt s;
 	if (stmt_prepare(&s, st, "reading a message's session",
-			 "SELECT status FROM sessions WHERE id = ?1", d) != 0)
+			 "SELECT status, starts_at, duration_min, timezone FROM sessions WHERE id = ?1",
+			 d) != 0)
 		return -1;
 	int rc = stmt_bind_int64(&s, 1, id, d) ? -1 : stmt_step(&s, d);
 	if (rc == STMT_ROW) {
-		const char *t = NULL;
-		rc = stmt_text(&s, 0, &t, d);
-		if (rc == 0 && t != NULL)
-			snprintf(buf, size, "%s", t);
+		const char *st_ = NULL, *at = NULL, *tz = NULL;
+		rc = stmt_text(&s, 0, &st_, d) || stmt_text(&s, 1, &at, d) || stmt_text(&s, 3, &tz, d)
+			     ? -1
+			     : 0;
+		if (rc == 0) {
+			out->id = id;
+			snprintf(out->status, sizeof(out->status), "%s", st_ != NULL ? st_ : "");
+			snprintf(out->starts_at, sizeof(out->starts_at), "%s", at != NULL ? at : "");
+			snprintf(out->timezone, sizeof(out->timezone), "%s", tz != NULL ? tz : "UTC");
+			out->duration_min = stmt_int64(&s, 2);
+		}
 	}
 	stmt_finalize(&s);
 	return rc < 0 ? -1 : 0;
@@ -217,6 +238,7 @@ struct notify_args {
 	const struct notify *n;
 	const struct outbox_row *row;
 	const struct notify_person *to;
+	const struct notify_session *session;
 	time_t now;
 	struct buf *out;
 	struct diag *d;
@@ -238,13 +260,18 @@ notify_args_build(lua_State *L)
 	notify_set_str(L, "subject", r->subject != NULL ? r->subject : "");
 	notify_set_str(L, "body", r->body);
 	lua_createtable(L, 0, 3);
-	notify_set_int(L, "id", r->recipient_id);
+	notify_set_str(L, "id", a->to->external_id);
 	notify_set_str(L, "name", a->to->name);
 	notify_set_str(L, "timezone", a->to->timezone);
 	lua_setfield(L, -2, "recipient");
-	if (r->session_id != 0) {
-		lua_createtable(L, 0, 1);
-		notify_set_int(L, "id", r->session_id);
+	if (a->session->id != 0) {
+		/* stack: ud, args, msg, session */
+		lua_createtable(L, 0, 5);
+		notify_set_int(L, "id", a->session->id);
+		notify_set_str(L, "starts_at", a->session->starts_at);
+		notify_set_int(L, "duration_min", a->session->duration_min);
+		notify_set_str(L, "timezone", a->session->timezone);
+		notify_set_str(L, "status", a->session->status);
 		lua_setfield(L, -2, "session");
 	}
 	/* stack: ud, args, msg */
@@ -268,13 +295,16 @@ notify_render(struct notify *n, struct notify_plugin *np, const struct outbox_ro
 	      struct diag *d)
 {
 	*subject = *body = NULL;
+	struct notify_session ses = {0};
+	if (row->session_id != 0 && notify_session_get(n->st, row->session_id, &ses, d) != 0)
+		return -1;
 	lua_State *L = luaL_newstate();
 	if (L == NULL)
 		return diag_set(d, DIAG_NOMEM, "notify: out of memory");
 	struct buf args, res;
 	buf_init(&args);
 	buf_init(&res);
-	struct notify_args a = {n, row, to, now, &args, d, -1};
+	struct notify_args a = {n, row, to, &ses, now, &args, d, -1};
 	int rc = -1;
 	lua_pushcfunction(L, notify_args_build);
 	lua_pushlightuserdata(L, &a);
@@ -343,12 +373,12 @@ static enum notify_verdict
 notify_send(struct notify *n, const struct outbox_row *row, time_t now, struct diag *why)
 {
 	if (row->session_id != 0 && strcmp(row->kind, "reminder") == 0) {
-		char status[32];
-		if (notify_session_status(n->st, row->session_id, status, sizeof(status), why) != 0)
+		struct notify_session ses;
+		if (notify_session_get(n->st, row->session_id, &ses, why) != 0)
 			return NOTIFY_RETRY;
-		if (strcmp(status, "planned") != 0) {
+		if (strcmp(ses.status, "planned") != 0) {
 			diag_set(why, DIAG_CONFLICT, "the session is %s: the reminder is useless",
-				 status[0] ? status : "gone");
+				 ses.status[0] ? ses.status : "gone");
 			return NOTIFY_DROP;
 		}
 	}

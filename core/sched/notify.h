@@ -21,8 +21,11 @@
  *  - any other name: a notifier plugin (WORKSPACE/plugins/notifiers/, then the
  *    built-ins) declared as tandem.notifier{ render = function(msg, ctx) return
  *    {subject =, body =} end, format = "eml"|"jsonl" }; its text is then delivered by
- *    the built-in writer its `format` names (default "eml"). A render error is retried
- *    like a write error; an unknown notifier fails the message at once.
+ *    the built-in writer its `format` names (default "eml"). msg is {key, kind,
+ *    channel, subject, body, recipient = {id (the external id), name, timezone},
+ *    session = {id, starts_at, duration_min, timezone, status} (when the row has one)};
+ *    ctx is {now, now_iso, timezone}. A render error is retried like a write error; an
+ *    unknown notifier fails the message at once.
  *
  * notify_deliver_one: claim (outbox_claim) -> crash_point("notify.claimed") -> render ->
  * write -> crash_point("notify.written") -> outbox_done -> crash_point("notify.done").

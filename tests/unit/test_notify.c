@@ -317,8 +317,12 @@ test_notifier_plugin(void **state)
 	FILE *fp = fopen(path, "w");
 	fputs("return tandem.notifier{ name = 'shout', version = '1.0.0', api = 1, format = 'jsonl',\n"
 	      "  render = function(msg, ctx)\n"
+	      "    local s = msg.session and (' session ' .. msg.session.id .. ' at ' ..\n"
+	      "      msg.session.starts_at .. ' ' .. msg.session.timezone .. ' ' ..\n"
+	      "      msg.session.duration_min .. ' min ' .. msg.session.status) or ''\n"
 	      "    return { subject = string.upper(msg.kind) .. ' for ' .. msg.recipient.name,\n"
-	      "             body = msg.body .. '-- sent at ' .. ctx.now_iso }\n"
+	      "             body = msg.body .. '-- to ' .. msg.recipient.id .. ' (' ..\n"
+	      "               msg.recipient.timezone .. ')' .. s .. ', sent at ' .. ctx.now_iso }\n"
 	      "  end }\n",
 	      fp);
 	fclose(fp);
@@ -337,12 +341,21 @@ test_notifier_plugin(void **state)
 	const char *text = slurp(path);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "\"subject\":\"NUDGE for Bob Lee\""));
-	assert_non_null(strstr(text, "-- sent at 2026-11-22T14:00:00Z"));
+	/* The recipient by external id, as everywhere in the plugin API. */
+	assert_non_null(strstr(text, "-- to E8 (America/New_York), sent at 2026-11-22T14:00:00Z"));
 	assert_int_equal(notify_deliver_one(f->n, T0, &outcome, &d), 0);
 	assert_int_equal(outcome, OUTBOX_PENDING);
 	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE idempotency_key ="
 				     " 'nudge:broken' AND last_error LIKE '%subject must be one line%'"),
 			 1);
+	/* A reminder: render sees its session (start, zone, length, state). */
+	enqueue(f, "reminder:1:7:24h", "shout", 7, 1, NULL);
+	assert_int_equal(notify_deliver_one(f->n, T0, &outcome, &d), 0);
+	assert_int_equal(outcome, OUTBOX_SENT);
+	text = slurp(path);
+	assert_non_null(strstr(text, "\"subject\":\"REMINDER for "));
+	assert_non_null(strstr(text, "-- to E7 (Europe/Paris) session 1 at 2026-11-23T09:00:00Z "
+				     "Europe/Paris 60 min planned, sent at"));
 }
 
 /* Runs one delivery in a child that dies at crash point `at`; returns its exit status. */
