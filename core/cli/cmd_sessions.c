@@ -513,8 +513,10 @@ sessions_reschedule(struct cli *c, int argc, char **argv)
 	if (session_get(st, id, 0, &r, &d) != 0)
 		rc = cli_diag(&d);
 	const char *zone = o.zone ? o.zone : r ? r->zone : NULL;
+	/* A time that does not parse (or a --zone that is no zone) is a usage error naming
+	 * the option, like --from/--to of list. */
 	if (rc == CLI_OK && session_parse_time(o.to, zone, &when, &d) != 0)
-		rc = cli_diag(&d);
+		rc = d.code == DIAG_INVALID ? cli_usage(cmd, "--to: %s", d.msg) : cli_diag(&d);
 	if (rc == CLI_OK && session_reschedule(st, id, when, cli_actor(), &nid, &d) != 0)
 		rc = cli_diag(&d);
 	if (rc == CLI_OK && o.json) {

@@ -173,8 +173,13 @@ run "$T" -C "$WS" sessions reschedule "$NEW2" --to 2000-01-01T10:00 --zone Europ
 expect_rc reschedule-past 1
 expect_err reschedule-past-msg "that is in the past"
 run "$T" -C "$WS" sessions reschedule "$NEW2" --to tomorrow
-expect_rc reschedule-bad-time 1
-expect_err reschedule-bad-time-msg "'tomorrow' is not a time YYYY-MM-DDTHH:MM"
+expect_rc reschedule-bad-time 2
+expect_err reschedule-bad-time-msg "--to: 'tomorrow' is not a time YYYY-MM-DDTHH:MM"
+run "$T" -C "$WS" sessions reschedule "$NEW2" --to 2099-02-30T10:00
+expect_rc reschedule-no-such-day 2
+run "$T" -C "$WS" sessions reschedule "$NEW2" --to 2099-03-20T10:00 --zone Mars/Base
+expect_rc reschedule-bad-zone 2
+expect_err reschedule-bad-zone-msg "unknown time zone 'Mars/Base'"
 run "$T" -C "$WS" sessions reschedule "$NEW2"
 expect_rc reschedule-no-to 2
 

@@ -24,9 +24,17 @@ program {
   },
   -- Topics this program covers, in both directions: what early-career mentors
   -- teach (digital, culture) and what senior mentees teach back. Enrollments may
-  -- name other topics; the importer warns about them.
+  -- name other topics; the importer warns about them. A topic may carry the
+  -- questions its sessions' agendas suggest, three a session, the next ones the
+  -- next time: { name = "...", questions = { "...", ... } }.
   topics = {
-    "ai_tools", "genai_prompting", "data_literacy", "social_media", "collaboration_tools",
+    { name = "ai_tools", questions = {
+        "Which task did an AI assistant do for you this week, and how well?",
+        "Where would you not trust an assistant's answer, and why?",
+        "Write one prompt together for a task you do every week.",
+        "What would make your team try it?",
+    } },
+    "genai_prompting", "data_literacy", "social_media", "collaboration_tools",
     "cybersecurity", "mobile_first", "automation", "digital_marketing",
     "inclusive_language", "neurodiversity", "lgbtq_inclusion", "accessibility",
     "gen_z_culture", "remote_work_culture", "wellbeing", "sustainability",
