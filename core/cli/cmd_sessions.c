@@ -27,7 +27,8 @@ sessions_usage(FILE *out)
 	    "                            [--status S] [--as PERSON] [--json]\n"
 	    "       tandem sessions show ID [--as PERSON] [--json]\n"
 	    "       tandem sessions checkin ID --held|--missed [--as PERSON] [--rating 1-5]\n"
-	    "                               [--notes TEXT] [--share-story] [--json]\n"
+	    "                               [--notes TEXT] [--share-story] [--skill TOPIC=1-5]...\n"
+	    "                               [--json]\n"
 	    "       tandem sessions cancel ID [--as PERSON] [--reason TEXT] [--json]\n"
 	    "       tandem sessions reschedule ID --to YYYY-MM-DDTHH:MM [--zone Z] [--json]\n"
 	    "       tandem sessions plan --program P [--horizon 8w|56d] [--json]\n\n"
@@ -41,6 +42,9 @@ sessions_usage(FILE *out)
 	    "              is refused); without, as an organizer (no rating, no notes). The\n"
 	    "              first side's 'held' makes the session held; both sides' 'missed'\n"
 	    "              make it missed. No check-in before the session starts.\n"
+	    "              --skill TOPIC=N (repeatable): the mentee's own level in a topic of\n"
+	    "              the program's library, 1 (novice) to 5 (expert); the first and the\n"
+	    "              latest assessment of a topic are its start and end in `tandem metrics`\n"
 	    "  cancel      a planned session is cancelled (its row stays, so its time is never\n"
 	    "              planned again). With --as, that side of the pair called it off\n"
 	    "              (recorded: `tandem health` names who cancelled missed sessions)\n"
@@ -55,13 +59,34 @@ sessions_usage(FILE *out)
 	    "PERSON lists as that person sees it (their own always shown).\n");
 }
 
+enum { SOPTS_SKILLS_MAX = 32 };
+
 struct sopts {
 	const char *program, *person, *from, *to, *status, *as, *notes, *reason, *when, *zone;
 	int json, held, missed, share_story;
 	long rating;
+	struct session_skill skills[SOPTS_SKILLS_MAX];
+	size_t nskills;
 	const char *pos[2];
 	int npos;
 };
+
+/* --skill TOPIC=N: appended to o->skills (the topic points into argv). */
+static int
+skill_arg(const char *cmd, char *arg, struct sopts *o)
+{
+	char *eq = strrchr(arg, '=');
+	if (eq == NULL || eq == arg)
+		return cli_usage(cmd, "--skill wants TOPIC=LEVEL (LEVEL 1 to 5), got '%s'", arg);
+	if (o->nskills == SOPTS_SKILLS_MAX)
+		return cli_usage(cmd, "--skill: at most %d per check-in", SOPTS_SKILLS_MAX);
+	long level;
+	if (cli_parse_int(cmd, "--skill", eq + 1, 1, 5, &level) != 0)
+		return CLI_USAGE;
+	*eq = '\0';
+	o->skills[o->nskills++] = (struct session_skill){.topic = arg, .level = (int)level};
+	return CLI_OK;
+}
 
 /*
  * Parses argv (argv[0] = the subcommand) into o; allowed lists the options the
@@ -84,6 +109,7 @@ sessions_opts(const char *cmd, int argc, char **argv, struct sopts *o, const cha
 	    {"held", no_argument, NULL, 'H'},
 	    {"missed", no_argument, NULL, 'M'},
 	    {"share-story", no_argument, NULL, 'S'},
+	    {"skill", required_argument, NULL, 'k'},
 	    {"json", no_argument, NULL, 'j'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -143,6 +169,10 @@ sessions_opts(const char *cmd, int argc, char **argv, struct sopts *o, const cha
 			break;
 		case 'r':
 			if (cli_parse_int(cmd, "--rating", optarg, 1, 5, &o->rating) != 0)
+				return CLI_USAGE;
+			break;
+		case 'k':
+			if (skill_arg(cmd, optarg, o) != CLI_OK)
 				return CLI_USAGE;
 			break;
 		}
@@ -333,6 +363,17 @@ print_side(const char *role, const struct session_side *s)
 	printf("\n");
 	if (s->notes)
 		printf("  %-11s \"%s\"\n", "", s->notes);
+	json_error_t err;
+	json_t *skills = s->skills_json ? json_loads(s->skills_json, 0, &err) : NULL;
+	size_t i;
+	json_t *k;
+	json_array_foreach(skills, i, k)
+	{
+		printf("  %-11s %s %s %lld/5\n", "", i == 0 ? "skills:" : "       ",
+		       json_string_value(json_object_get(k, "topic")),
+		       (long long)json_integer_value(json_object_get(k, "level")));
+	}
+	json_decref(skills);
 }
 
 static void
@@ -416,14 +457,14 @@ sessions_checkin(struct cli *c, int argc, char **argv)
 	const char *cmd = "sessions checkin";
 	struct sopts o;
 	int64_t id;
-	if (sessions_opts(cmd, argc, argv, &o, "arnSHMj") != CLI_OK ||
+	if (sessions_opts(cmd, argc, argv, &o, "arnSHMkj") != CLI_OK ||
 	    session_id_arg(cmd, &o, &id) != CLI_OK)
 		return CLI_USAGE;
 	if (o.held == o.missed)
 		return cli_usage(cmd, "say --held or --missed");
-	if (o.as == NULL && (o.rating || o.notes || o.share_story))
-		return cli_usage(cmd, "--rating, --notes and --share-story need --as PERSON (they "
-				      "belong to one side of the pair)");
+	if (o.as == NULL && (o.rating || o.notes || o.share_story || o.nskills))
+		return cli_usage(cmd, "--rating, --notes, --share-story and --skill need --as PERSON "
+				      "(they belong to one side of the pair)");
 	struct store *st;
 	if (cli_open_store(c, &st) != CLI_OK)
 		return CLI_FAIL;
@@ -433,7 +474,9 @@ sessions_checkin(struct cli *c, int argc, char **argv)
 				     .rating = (int)o.rating,
 				     .notes = o.notes,
 				     .share_story = o.share_story,
-				     .actor = cli_actor()};
+				     .actor = cli_actor(),
+				     .skills = o.skills,
+				     .nskills = o.nskills};
 	int rc = o.as ? person_arg(st, o.as, &ci.person_id) : CLI_OK;
 	struct diag d;
 	diag_clear(&d);

@@ -35,6 +35,7 @@ static const struct command commands[] = {
 	{"tokens", cmd_tokens, "create, list or revoke the HTTP API's bearer tokens"},
 	{"outbox", cmd_outbox, "list the messages, deliver what is due, queue reminders"},
 	{"calendar", cmd_calendar, "export sessions as an iCalendar (.ics) file"},
+	{"metrics", cmd_metrics, "a program's metrics: funnel, sessions, ratings, goals, retention"},
 	{NULL, NULL, NULL},
 };
 

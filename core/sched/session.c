@@ -346,7 +346,7 @@ insert_feedback(struct store *st, const struct srow *r, const struct session_che
 		 stmt_bind_text(&s, 8, c->actor, d) || stmt_bind_text(&s, 9, now, d) ||
 		 stmt_run(&s, d);
 	stmt_finalize(&s);
-	if (rc)
+	if (rc || session_skills_insert(st, r->id, r->pair.program_id, c, now, d) != 0)
 		return -1;
 	json_t *p = json_pack("{sI sI ss sb sb}", "session", (json_int_t)r->id, "match",
 			      (json_int_t)r->match_id, "outcome", outcome_name(c->outcome), "rated",
@@ -371,7 +371,7 @@ checkin_valid(const struct session_checkin *c, struct diag *d)
 		    d, DIAG_INVALID,
 		    "a rating, notes and share-story belong to one side of the pair: say "
 		    "which person checks in");
-	return 0;
+	return session_skills_valid(c, d);
 }
 
 /* An organizer records the outcome without a side. */
@@ -417,6 +417,8 @@ checkin_side(struct store *st, const struct srow *r, const struct session_checki
 				(long long)r->id, p->mentor_ext, p->mentee_ext);
 	}
 	const char *who = c->person_id == p->mentor ? p->mentor_ext : p->mentee_ext;
+	if (session_skills_check(st, r->id, p, c, d) != 0)
+		return -1;
 	struct prior pr;
 	int rc = load_prior(st, r->id, c->person_id, &pr, d);
 	if (rc < 0)
@@ -426,6 +428,8 @@ checkin_side(struct store *st, const struct srow *r, const struct session_checki
 			   pr.rating == c->rating && pr.share_story == (c->share_story != 0) &&
 			   pr.has_notes == (c->notes != NULL) &&
 			   (c->notes == NULL || strcmp(pr.notes, c->notes) == 0);
+		if (same && (same = session_skills_same(st, r->id, c, d)) < 0)
+			return -1;
 		if (same)
 			return 0;
 		char rated[32] = "";

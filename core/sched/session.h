@@ -30,11 +30,17 @@
  *    a no-op (a retry). An organizer may record the outcome without a side (person 0):
  *    the status changes, no feedback row, no rating. No check-in before the session
  *    starts; none on a cancelled or rescheduled session; a rating needs 'held'.
+ *  - Skills: the mentee's check-in of a held session may carry self-assessments (topic,
+ *    level 1-5) of topics of the program's library (programs.config `topics`), stored in
+ *    skill_assessments with the check-in and compared with it on a retry; a topic outside
+ *    the library, a repeated topic, a mentor's or an organizer's assessment is refused
+ *    (DIAG_INVALID naming the field). report/metrics turns them into goal progress.
  *  - Rating visibility: a side's rating and notes are hidden from the other side and
  *    from every other viewer (organizers, reports) until both sides have rated or the
  *    window closes, SESSION_REVEAL_DAYS after the session's end. The author always
- *    sees their own. session_list applies the rule for f->viewer_id; event payloads
- *    never carry a rating.
+ *    sees their own. session_list applies the rule for f->viewer_id; the rule itself is
+ *    SESSION_REVEALED_SQL, which report/metrics uses too; event payloads never carry a
+ *    rating.
  *  - Times are UTC time_t; the row keeps the zone the pair meets in (for display and
  *    calendars). The pair's zone is matches.timezone, else the mentee's.
  *  - Agenda: suggested questions from the program's topic library (tandem.lua `topics`
@@ -64,7 +70,23 @@ enum session_status {
 	SESSION_RESCHEDULED,
 };
 
-enum { SESSION_REVEAL_DAYS = 7 };
+/* Days after a session's end when its ratings become visible to everyone. */
+#define SESSION_REVEAL_DAYS 7
+#define SESSION_STR_(x) #x
+#define SESSION_STR(x) SESSION_STR_(x)
+
+/*
+ * The rating-visibility rule as one SQL expression, so the readers that aggregate in SQL
+ * (report/metrics) and session_list (which reads its `revealed` column from it) apply the
+ * same rule: true when both sides of session S have rated (FR and FE are the mentor's and
+ * the mentee's feedback rows, LEFT JOINed: NULL when absent) or when NOW (an SQL
+ * expression in Unix seconds, usually a bound parameter) is at or after the session's end
+ * + SESSION_REVEAL_DAYS days. The arguments are SQL aliases, pasted as text.
+ */
+#define SESSION_REVEALED_SQL(S, FR, FE, NOW)                                                       \
+	"((" FR ".rating IS NOT NULL AND " FE ".rating IS NOT NULL) OR " NOW " >= "               \
+	"CAST(strftime('%s', " S ".starts_at) AS INTEGER) + 60 * " S ".duration_min + "            \
+	"86400 * " SESSION_STR(SESSION_REVEAL_DAYS) ")"
 
 /* "planned", "held", ... */
 const char *session_status_name(enum session_status s);
@@ -100,6 +122,12 @@ int session_insert_many(struct store *st, const struct session_new *v, size_t n,
 
 enum session_outcome { SESSION_OUTCOME_HELD, SESSION_OUTCOME_MISSED };
 
+/* A self-assessment of a skill (a topic of the program's library), 1 (novice) to 5. */
+struct session_skill {
+	const char *topic;
+	int level;
+};
+
 struct session_checkin {
 	int64_t session_id;
 	int64_t person_id; /* people.id of the side checking in; 0: an organizer, no side */
@@ -108,6 +136,8 @@ struct session_checkin {
 	const char *notes; /* NULL: none */
 	int share_story;   /* 1: the side agrees that the story may be shared */
 	const char *actor; /* who recorded it */
+	const struct session_skill *skills; /* the mentee's self-assessments, or NULL */
+	size_t nskills;
 };
 
 /* Records one check-in (see the contract). *changed (may be NULL) = 0 for an identical
@@ -150,6 +180,7 @@ struct session_side {
 	char *notes;	   /* NULL: none, or hidden */
 	int share_story;
 	char *checked_in_at; /* ISO UTC, NULL when not checked in */
+	char *skills_json;   /* [{topic, level}] this side assessed at this check-in, or NULL */
 };
 
 struct session_row {
@@ -206,8 +237,8 @@ int session_history(struct store *st, int64_t match_id, struct session_row **row
 /* A row as JSON: {id, match, program, start (UTC ISO), local ("YYYY-MM-DDTHH:MM" in zone),
  * zone, duration_min, status, status_reason, planned_by, topic, agenda [..],
  * rescheduled_to, rescheduled_from, sequence, cancelled_by (external id or null),
- * mentor {id, name, checked_in, outcome,
- * rating, rating_hidden, notes, share_story}, mentee {...}}; NULL on out of memory. */
+ * mentor {id, name, checked_in, outcome, rating, rating_hidden, notes, share_story,
+ * checked_in_at, skills [{topic, level}]}, mentee {...}}; NULL on out of memory. */
 json_t *session_row_json(const struct session_row *r);
 
 /* The pair's zone: matches.timezone, else the mentee's (malloc'd); DIAG_NOTFOUND for an

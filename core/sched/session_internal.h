@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "base/diag.h"
+#include "sched/session.h"
 #include "store/stmt.h"
 #include "store/store.h"
 
@@ -50,5 +51,16 @@ void session_agenda_close(struct session_agenda_ctx *a);
 int session_agenda_with(struct session_agenda_ctx *a, const struct config_program *prog,
 			int64_t match_id, time_t start, char **topic, char **agenda_json,
 			struct diag *d);
+
+/* Skill self-assessments of a check-in (session_skill.c): the checks that need no database
+ * (DIAG_INVALID naming the skill), the side and the program's library, whether a retry's
+ * skills equal the stored ones (1, 0, or -1 on error), and the insert (now: ISO UTC). */
+int session_skills_valid(const struct session_checkin *c, struct diag *d);
+int session_skills_check(struct store *st, int64_t session_id, const struct session_pair *p,
+			 const struct session_checkin *c, struct diag *d);
+int session_skills_same(struct store *st, int64_t session_id, const struct session_checkin *c,
+			struct diag *d);
+int session_skills_insert(struct store *st, int64_t session_id, int64_t program_id,
+			  const struct session_checkin *c, const char *now, struct diag *d);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * session_list: reading sessions: the filtered listing, one session, a match's history,
- * a row as JSON, and the rating-visibility rule (session.h), applied here once so every
- * reader (the CLI, plans, reports, the HTTP API) sees ratings the same way.
+ * a row as JSON, and the rating-visibility rule (session.h, SESSION_REVEALED_SQL), applied
+ * here once so every reader (the CLI, plans, reports, the HTTP API) sees ratings the same
+ * way, and the skills each side assessed at the session.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,12 @@
 #include "store/stmt.h"
 #include "time/tz.h"
 
+/* The skills a side assessed at the session, as a JSON array (NULL: none). */
+#define SKILLS_SQL(PERSON)                                                                         \
+	"(SELECT json_group_array(json_object('topic', k.topic, 'level', k.level)) "               \
+	"FROM skill_assessments k WHERE k.session_id = s.id AND k.person_id = " PERSON              \
+	" HAVING count(*) > 0)"
+
 static const char list_sql[] =
     "SELECT s.id, s.match_id, m.program_id, pg.name, s.starts_at, s.duration_min, "
     "s.timezone, s.status, s.status_reason, s.planned_by, s.topic, s.agenda, "
@@ -19,7 +26,9 @@ static const char list_sql[] =
     /* 15 */ "m.mentor_id, r.external_id, r.name, m.mentee_id, e.external_id, e.name, "
     /* 21 */ "fr.id, fr.outcome, fr.rating, fr.comment, fr.share_story, fr.created_at, "
     /* 27 */ "fe.id, fe.outcome, fe.rating, fe.comment, fe.share_story, fe.created_at, "
-    /* 33 */ "COALESCE(s.cancelled_by, 0) "
+    /* 33 */ "COALESCE(s.cancelled_by, 0), "
+    /* 34 */ SESSION_REVEALED_SQL("s", "fr", "fe", "?11") ", "
+    /* 35 */ SKILLS_SQL("m.mentor_id") ", " SKILLS_SQL("m.mentee_id") " "
     "FROM sessions s JOIN matches m ON m.id = s.match_id "
     "JOIN programs pg ON pg.id = m.program_id "
     "JOIN people r ON r.id = m.mentor_id JOIN people e ON e.id = m.mentee_id "
@@ -50,8 +59,11 @@ dup_col(struct stmt *s, int col, char **out, struct diag *d)
 }
 
 static int
-read_side(struct stmt *s, int person_col, int fb_col, struct session_side *side, struct diag *d)
+read_side(struct stmt *s, int person_col, int fb_col, int skills_col, struct session_side *side,
+	  struct diag *d)
 {
+	if (dup_col(s, skills_col, &side->skills_json, d) != 0)
+		return -1;
 	side->person_id = stmt_int64(s, person_col);
 	if (dup_col(s, person_col + 1, &side->external_id, d) ||
 	    dup_col(s, person_col + 2, &side->name, d))
@@ -79,6 +91,7 @@ side_fini(struct session_side *side)
 	free(side->name);
 	free(side->notes);
 	free(side->checked_in_at);
+	free(side->skills_json);
 }
 
 static void
@@ -117,7 +130,7 @@ apply_visibility(struct session_side *side, int revealed, int64_t viewer)
 }
 
 static int
-read_row(struct stmt *s, struct session_row *r, int64_t viewer, time_t now, struct diag *d)
+read_row(struct stmt *s, struct session_row *r, int64_t viewer, struct diag *d)
 {
 	memset(r, 0, sizeof(*r));
 	r->id = stmt_int64(s, 0);
@@ -133,7 +146,7 @@ read_row(struct stmt *s, struct session_row *r, int64_t viewer, time_t now, stru
 	    dup_col(s, 6, &r->zone, d) || stmt_text(s, 7, &status, d) ||
 	    dup_col(s, 8, &r->status_reason, d) || dup_col(s, 9, &r->planned_by, d) ||
 	    dup_col(s, 10, &r->topic, d) || dup_col(s, 11, &r->agenda_json, d) ||
-	    read_side(s, 15, 21, &r->mentor, d) || read_side(s, 18, 27, &r->mentee, d))
+	    read_side(s, 15, 21, 35, &r->mentor, d) || read_side(s, 18, 27, 36, &r->mentee, d))
 		return -1;
 	enum session_status st;
 	if (session_utc_parse(at, &r->start) != 0 || status == NULL ||
@@ -141,9 +154,7 @@ read_row(struct stmt *s, struct session_row *r, int64_t viewer, time_t now, stru
 		return diag_set(d, DIAG_INTERNAL, "session #%lld: unreadable row (%s, %s)",
 				(long long)r->id, at ? at : "", status ? status : "");
 	r->status = st;
-	time_t window =
-	    r->start + (time_t)r->duration_min * 60 + (time_t)SESSION_REVEAL_DAYS * 86400;
-	r->revealed = (r->mentor.rating && r->mentee.rating) || now >= window;
+	r->revealed = stmt_int64(s, 34) != 0; /* SESSION_REVEALED_SQL */
 	apply_visibility(&r->mentor, r->revealed, viewer);
 	apply_visibility(&r->mentee, r->revealed, viewer);
 	return 0;
@@ -172,7 +183,8 @@ session_list(struct store *st, const struct session_filter *f, struct session_ro
 	    stmt_bind_text(&s, 7, f->status >= 0 ? session_status_name(f->status) : NULL, d) ||
 	    stmt_bind_text(&s, 8, f->after_id > 0 ? after : NULL, d) ||
 	    stmt_bind_int64(&s, 9, f->after_id, d) ||
-	    stmt_bind_int64(&s, 10, f->limit > 0 ? f->limit : -1, d);
+	    stmt_bind_int64(&s, 10, f->limit > 0 ? f->limit : -1, d) ||
+	    stmt_bind_int64(&s, 11, (int64_t)now, d);
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
 		if (*n == cap) {
 			size_t ncap = cap ? 2 * cap : 16;
@@ -184,7 +196,7 @@ session_list(struct store *st, const struct session_filter *f, struct session_ro
 			*rows = v;
 			cap = ncap;
 		}
-		rc = read_row(&s, &(*rows)[*n], f->viewer_id, now, d);
+		rc = read_row(&s, &(*rows)[*n], f->viewer_id, d);
 		(*n)++; /* counted even on failure: its fields are freed below */
 	}
 	stmt_finalize(&s);
@@ -236,6 +248,9 @@ side_json(const struct session_side *s)
 	json_object_set_new(o, "share_story", json_boolean(s->share_story));
 	json_object_set_new(o, "checked_in_at",
 			    s->checked_in_at ? json_string(s->checked_in_at) : json_null());
+	json_error_t err;
+	json_t *skills = s->skills_json ? json_loads(s->skills_json, 0, &err) : NULL;
+	json_object_set_new(o, "skills", skills ? skills : json_array());
 	return o;
 }
 
