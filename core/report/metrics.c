@@ -1,8 +1,8 @@
 /*
  * metrics: one program's metrics (metrics.h). This file reads the people side (the funnel,
- * enrollment, participation by group, retention) and the sessions side (states, months,
- * held rate per pair, cohorts), and assembles the object; metrics_quality.c adds ratings,
- * time to the first session, goals and rewards. docs/metrics.md defines every number in
+ * enrollment, participation by group, retention) and assembles the object;
+ * metrics_sessions.c reads the sessions side (states, months, held rate per pair, days to
+ * the first session, cohorts), metrics_quality.c adds ratings, goals and rewards. docs/metrics.md defines every number in
  * words; the SQL here is the definition, kept in a few statements that each read the
  * program's rows once:
  *  - the people statement derives, per person of the HR import, their stage in the program
@@ -10,8 +10,7 @@
  *    at the program's start and are retained, then counts them by department, location,
  *    level, generation, overall (the funnel) and by participation (retention), in one pass
  *    over a materialized table of people;
- *  - the sessions statements group the program's sessions by month, by pair and by cohort
- *    (the month the pair was activated).
+ *  - metrics_sessions.c reads the program's sessions once, grouped by pair and month.
  */
 #include "report/metrics.h"
 
@@ -158,130 +157,6 @@ read_people(struct metrics_ctx *c, const char *starts_on, struct people_out *o, 
 	return 0;
 }
 
-/* ---- sessions: states, months, pairs, cohorts ---------------------------------------- */
-
-#define STATE_SUMS                                                                                 \
-	"sum(s.status = 'planned'), sum(s.status = 'held'), sum(s.status = 'missed'), "           \
-	"sum(s.status = 'cancelled'), sum(s.status = 'rescheduled')"
-
-static const char months_sql[] =
-    "SELECT substr(s.starts_at, 1, 7), " STATE_SUMS
-    " FROM matches m JOIN sessions s ON s.match_id = m.id WHERE m.program_id = ?1"
-    " GROUP BY 1 ORDER BY 1";
-
-static const char pairs_sql[] =
-    "SELECT count(*), avg(r), min(r), max(r) FROM ("
-    " SELECT avg(s.status = 'held') AS r FROM matches m JOIN sessions s ON s.match_id = m.id"
-    " WHERE m.program_id = ?1 AND s.status IN ('held', 'missed') GROUP BY m.id)";
-
-static const char cohorts_sql[] =
-    "SELECT substr(m.activated_at, 1, 7), count(DISTINCT m.id), " STATE_SUMS
-    " FROM matches m LEFT JOIN sessions s ON s.match_id = m.id"
-    " WHERE m.program_id = ?1 AND m.activated_at IS NOT NULL GROUP BY 1 ORDER BY 1";
-
-/* {planned, held, missed, cancelled} from columns col.. of s, plus held_rate when asked. */
-static json_t *
-state_counts(struct stmt *s, int col, int with_rate)
-{
-	json_int_t held = stmt_int64(s, col + 1), missed = stmt_int64(s, col + 2);
-	json_t *o = json_pack("{sI sI sI sI}", "planned", (json_int_t)stmt_int64(s, col), "held",
-			      held, "missed", missed, "cancelled", (json_int_t)stmt_int64(s, col + 3));
-	if (o && with_rate &&
-	    json_object_set_new(o, "held_rate",
-				metrics_rate((double)held, (double)(held + missed))) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static json_t *
-read_sessions(struct metrics_ctx *c, struct diag *d)
-{
-	json_int_t tot[5] = {0};
-	json_t *months = json_array(), *out = NULL;
-	struct stmt s = {0};
-	int rc = months == NULL ? diag_set(d, DIAG_NOMEM, "out of memory")
-				: stmt_prepare(&s, c->st, "counting sessions by month", months_sql, d) ||
-				      stmt_bind_int64(&s, 1, c->program_id, d);
-	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
-		rc = 0; /* STMT_ROW: go on unless the row fails */
-		const char *month = NULL;
-		json_t *m = NULL;
-		for (int i = 0; i < 5; i++)
-			tot[i] += stmt_int64(&s, 1 + i);
-		if (stmt_text(&s, 0, &month, d) != 0)
-			rc = -1;
-		else if ((m = state_counts(&s, 1, 0)) == NULL ||
-			 json_object_set_new(m, "month", json_string(month ? month : "")) != 0 ||
-			 json_array_append_new(months, m) != 0)
-			rc = diag_set(d, DIAG_NOMEM, "out of memory");
-	}
-	stmt_finalize(&s);
-	json_t *pair = NULL;
-	if (rc == STMT_DONE)
-		rc = stmt_prepare(&s, c->st, "held rate per pair", pairs_sql, d) ||
-			     stmt_bind_int64(&s, 1, c->program_id, d)
-			 ? -1
-			 : stmt_step(&s, d);
-	if (rc == STMT_ROW) {
-		int none = stmt_int64(&s, 0) == 0;
-		pair = json_pack("{sI so so so}", "pairs", (json_int_t)stmt_int64(&s, 0), "mean",
-				 none ? json_null() : json_real(stmt_double(&s, 1)), "min",
-				 none ? json_null() : json_real(stmt_double(&s, 2)), "max",
-				 none ? json_null() : json_real(stmt_double(&s, 3)));
-		rc = pair ? 0 : diag_set(d, DIAG_NOMEM, "out of memory");
-	} else if (rc == STMT_DONE) {
-		rc = diag_set(d, DIAG_INTERNAL, "metrics: no row from the per-pair statement");
-	}
-	stmt_finalize(&s);
-	if (rc == 0)
-		out = json_pack("{sI sI sI sI sI so so so}", "planned", tot[0], "held", tot[1],
-				"missed", tot[2], "cancelled", tot[3], "rescheduled", tot[4],
-				"held_rate", metrics_rate((double)tot[1], (double)(tot[1] + tot[2])),
-				"per_month", months, "per_pair_held_rate", pair);
-	else {
-		json_decref(months);
-		json_decref(pair);
-	}
-	if (rc == 0 && out == NULL)
-		diag_set(d, DIAG_NOMEM, "out of memory");
-	return out;
-}
-
-/* The cohorts array (in month order); c->cohorts indexes its entries by name. */
-static json_t *
-read_cohorts(struct metrics_ctx *c, struct diag *d)
-{
-	json_t *list = json_array();
-	struct stmt s = {0};
-	int rc = list == NULL || c->cohorts == NULL
-		     ? diag_set(d, DIAG_NOMEM, "out of memory")
-		     : stmt_prepare(&s, c->st, "counting sessions by cohort", cohorts_sql, d) ||
-			   stmt_bind_int64(&s, 1, c->program_id, d);
-	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
-		rc = 0; /* STMT_ROW: go on unless the row fails */
-		const char *name = NULL;
-		if (stmt_text(&s, 0, &name, d) != 0) {
-			rc = -1;
-			break;
-		}
-		json_t *e = json_pack("{ss sI so s{sI so}}", "cohort", name ? name : "", "pairs",
-				      (json_int_t)stmt_int64(&s, 1), "sessions",
-				      state_counts(&s, 2, 1), "ratings", "count", (json_int_t)0,
-				      "mean", json_null());
-		if (e == NULL || json_object_set(c->cohorts, name ? name : "", e) != 0 ||
-		    json_array_append_new(list, e) != 0)
-			rc = diag_set(d, DIAG_NOMEM, "out of memory");
-	}
-	stmt_finalize(&s);
-	if (rc != STMT_DONE) {
-		json_decref(list);
-		return NULL;
-	}
-	return list;
-}
-
 /* ---- assembly ---------------------------------------------------------------------- */
 
 static int
@@ -326,22 +201,22 @@ metrics_program(struct store *st, const struct config *cfg, const char *program,
 		rc = metrics_put(m, "program", json_string(program), d) ||
 		     metrics_put(m, "generated_at", json_string(at), d) ||
 		     read_people(&c, start[0] ? start : NULL, &p, d);
+	struct metrics_sessions ses = {0};
+	if (rc == 0) /* before ratings: they add to the cohorts */
+		rc = metrics_sessions_read(&c, &ses, d);
 	if (rc == 0) {
-		json_t *cohorts = read_cohorts(&c, d); /* before ratings: they add to cohorts */
-		rc = cohorts == NULL || metrics_put(m, "funnel", json_incref(p.funnel), d) ||
+		rc = metrics_put(m, "funnel", json_incref(p.funnel), d) ||
 		     metrics_put(m, "enrollment", json_incref(p.enrollment), d) ||
-		     metrics_put(m, "first_session", metrics_first_session(&c, d), d) ||
-		     metrics_put(m, "sessions", read_sessions(&c, d), d) ||
+		     metrics_put(m, "first_session", json_incref(ses.first_session), d) ||
+		     metrics_put(m, "sessions", json_incref(ses.sessions), d) ||
 		     metrics_put(m, "ratings", metrics_ratings(&c, d), d) ||
 		     metrics_put(m, "goals", metrics_goals(&c, d), d) ||
 		     metrics_put(m, "participation", json_incref(p.participation), d) ||
 		     metrics_put(m, "retention", json_incref(p.retention), d) ||
-		     metrics_put(m, "rewards", metrics_rewards(&c, d), d);
-		if (rc == 0)
-			rc = metrics_put(m, "cohorts", cohorts, d);
-		else
-			json_decref(cohorts);
+		     metrics_put(m, "rewards", metrics_rewards(&c, d), d) ||
+		     metrics_put(m, "cohorts", json_incref(ses.cohorts), d);
 	}
+	metrics_sessions_fini(&ses);
 	json_decref(p.funnel);
 	json_decref(p.enrollment);
 	json_decref(p.participation);

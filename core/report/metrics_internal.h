@@ -1,6 +1,7 @@
 /*
- * metrics_internal: what metrics.c (people, sessions, cohorts, the assembly) and
- * metrics_quality.c (ratings, first sessions, goals, rewards) share. Not for other modules.
+ * metrics_internal: what metrics.c (people, the assembly), metrics_sessions.c (sessions,
+ * first sessions, cohorts) and metrics_quality.c (ratings, goals, rewards) share. Not for
+ * other modules.
  */
 #ifndef TANDEM_METRICS_INTERNAL_H
 #define TANDEM_METRICS_INTERNAL_H
@@ -24,16 +25,23 @@ struct metrics_ctx {
 /* n / den as a JSON real, null when den is 0. */
 json_t *metrics_rate(double n, double den);
 
-/* The cohort entry named key in c->cohorts, created (with zero counts) when missing; NULL on
- * out of memory. */
+/* The cohort entry named key in c->cohorts (borrowed); NULL when there is none. */
 json_t *metrics_cohort_entry(struct metrics_ctx *c, const char *key);
 
 /* Sets o[key] = v (stolen); -1 + DIAG_NOMEM when v is NULL or the set fails. */
 int metrics_put(json_t *o, const char *key, json_t *v, struct diag *d);
 
-/* metrics_quality.c: each returns a new value for its key of the object, NULL + diag. */
+/* metrics_sessions.c: the values of the keys sessions, first_session and cohorts, from one
+ * read of the program's sessions; the cohorts' entries are also indexed in c->cohorts. */
+struct metrics_sessions {
+	json_t *sessions, *first_session, *cohorts;
+};
+int metrics_sessions_read(struct metrics_ctx *c, struct metrics_sessions *out, struct diag *d);
+void metrics_sessions_fini(struct metrics_sessions *out);
+
+/* metrics_quality.c: each returns a new value for its key of the object, NULL + diag.
+ * metrics_ratings also adds each cohort's ratings to its entry in c->cohorts. */
 json_t *metrics_ratings(struct metrics_ctx *c, struct diag *d);
-json_t *metrics_first_session(struct metrics_ctx *c, struct diag *d);
 json_t *metrics_goals(struct metrics_ctx *c, struct diag *d);
 json_t *metrics_rewards(struct metrics_ctx *c, struct diag *d);
 

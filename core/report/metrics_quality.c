@@ -1,11 +1,9 @@
 /*
  * metrics_quality: the parts of a program's metrics (metrics.h) that say how well pairs
- * did rather than how many took part: ratings under the visibility rule, days from a
- * pair's activation to its first held session, goal progress from the mentees' skill
- * self-assessments, and reward totals from the ledger. Called by metrics.c only; each
+ * did rather than how many took part: ratings under the visibility rule, goal progress
+ * from the mentees' skill self-assessments, and reward totals from the ledger. Called by metrics.c only; each
  * function returns the value of one key of the object. docs/metrics.md has the words.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "report/metrics_internal.h"
@@ -15,20 +13,18 @@
 /* ---- ratings --------------------------------------------------------------------------- */
 
 /*
- * Every rating of a session of the program, by the side that gave it, its value, the
- * pair's cohort and whether it is visible at ?2 (SESSION_REVEALED_SQL: both sides rated,
- * or the window closed), counted.
+ * Every session of the program with a rating, grouped by the pair's cohort, whether its
+ * ratings are visible at ?2 (SESSION_REVEALED_SQL: both sides rated, or the window closed)
+ * and the two sides' ratings (NULL: none): one pass, a few hundred rows.
  */
 static const char ratings_sql[] =
-    "WITH v AS (SELECT fr.rating AS a, fe.rating AS b, substr(m.activated_at, 1, 7) AS cohort, "
-    SESSION_REVEALED_SQL("s", "fr", "fe", "?2") " AS shown"
+    "SELECT substr(m.activated_at, 1, 7), "
+    SESSION_REVEALED_SQL("s", "fr", "fe", "?2") ", fr.rating, fe.rating, count(*)"
     " FROM matches m JOIN sessions s ON s.match_id = m.id"
     " LEFT JOIN feedback fr ON fr.session_id = s.id AND fr.author_id = m.mentor_id"
     " LEFT JOIN feedback fe ON fe.session_id = s.id AND fe.author_id = m.mentee_id"
-    " WHERE m.program_id = ?1 AND (fr.rating IS NOT NULL OR fe.rating IS NOT NULL))"
-    "SELECT 0, a, cohort, shown, count(*) FROM v WHERE a IS NOT NULL GROUP BY 2, 3, 4 "
-    "UNION ALL "
-    "SELECT 1, b, cohort, shown, count(*) FROM v WHERE b IS NOT NULL GROUP BY 2, 3, 4";
+    " WHERE m.program_id = ?1 AND (fr.rating IS NOT NULL OR fe.rating IS NOT NULL)"
+    " GROUP BY 1, 2, 3, 4";
 
 /* Adds n ratings of value r to a cohort entry's {count, mean} (the mean kept as a sum until
  * finish_cohorts). */
@@ -73,24 +69,32 @@ metrics_ratings(struct metrics_ctx *c, struct diag *d)
 		 stmt_bind_int64(&s, 2, (int64_t)c->now, d);
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
 		rc = 0; /* STMT_ROW: go on unless the row fails */
-		int side = stmt_int64(&s, 0) != 0;
-		int64_t r = stmt_int64(&s, 1), n = stmt_int64(&s, 4);
+		int shown = stmt_int64(&s, 1) != 0;
+		int64_t n = stmt_int64(&s, 4);
 		const char *cohort = NULL;
-		if (!stmt_int64(&s, 3)) { /* not visible yet: counted as hidden, nowhere else */
-			hidden += n;
-			continue;
-		}
-		if (r < 1 || r > 5) {
-			rc = diag_set(d, DIAG_INTERNAL, "metrics: a rating of %lld", (long long)r);
+		if (stmt_text(&s, 0, &cohort, d) != 0) {
+			rc = -1;
 			break;
 		}
-		dist[r - 1] += n;
-		side_n[side] += n;
-		side_sum[side] += r * n;
-		if (stmt_text(&s, 2, &cohort, d) != 0)
-			rc = -1;
-		else if (cohort_add(c, cohort, r, n) != 0)
-			rc = diag_set(d, DIAG_NOMEM, "out of memory");
+		for (int side = 0; rc == 0 && side < 2; side++) {
+			if (stmt_is_null(&s, 2 + side))
+				continue;
+			int64_t r = stmt_int64(&s, 2 + side);
+			if (!shown) { /* not visible yet: counted as hidden, nowhere else */
+				hidden += n;
+				continue;
+			}
+			if (r < 1 || r > 5) {
+				rc = diag_set(d, DIAG_INTERNAL, "metrics: a rating of %lld",
+					      (long long)r);
+				break;
+			}
+			dist[r - 1] += n;
+			side_n[side] += n;
+			side_sum[side] += r * n;
+			if (cohort_add(c, cohort, r, n) != 0)
+				rc = diag_set(d, DIAG_NOMEM, "out of memory");
+		}
 	}
 	stmt_finalize(&s);
 	if (rc != STMT_DONE)
@@ -109,53 +113,6 @@ metrics_ratings(struct metrics_ctx *c, struct diag *d)
 	    (json_int_t)side_n[1], "mean", metrics_rate((double)side_sum[1], (double)side_n[1]));
 	if (o == NULL)
 		diag_set(d, DIAG_NOMEM, "out of memory");
-	return o;
-}
-
-/* ---- first session ----------------------------------------------------------------------- */
-
-/* Per pair activated and met: days from activated_at to its first held session's start. */
-static const char first_sql[] =
-    "SELECT julianday(min(s.starts_at)) - julianday(m.activated_at) AS days"
-    " FROM matches m JOIN sessions s ON s.match_id = m.id AND s.status = 'held'"
-    " WHERE m.program_id = ?1 AND m.activated_at IS NOT NULL GROUP BY m.id ORDER BY days";
-
-json_t *
-metrics_first_session(struct metrics_ctx *c, struct diag *d)
-{
-	double *v = NULL, sum = 0;
-	size_t n = 0, cap = 0;
-	struct stmt s = {0};
-	int rc = stmt_prepare(&s, c->st, "days to the first session", first_sql, d) ||
-		 stmt_bind_int64(&s, 1, c->program_id, d);
-	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
-		rc = 0; /* STMT_ROW: go on unless the row fails */
-		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 256;
-			double *nv = realloc(v, ncap * sizeof(*nv));
-			if (nv == NULL) {
-				rc = diag_set(d, DIAG_NOMEM, "out of memory");
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		v[n] = stmt_double(&s, 0);
-		sum += v[n++];
-	}
-	stmt_finalize(&s);
-	json_t *o = NULL;
-	if (rc == STMT_DONE) {
-		/* Sorted by the statement: the median is the middle value (or the mean of two). */
-		json_t *median = n == 0	      ? json_null()
-				 : n % 2 == 1 ? json_real(v[n / 2])
-					      : json_real((v[n / 2 - 1] + v[n / 2]) / 2);
-		o = json_pack("{sI so so}", "pairs", (json_int_t)n, "median_days", median,
-			      "mean_days", metrics_rate(sum, (double)n));
-		if (o == NULL)
-			diag_set(d, DIAG_NOMEM, "out of memory");
-	}
-	free(v);
 	return o;
 }
 
