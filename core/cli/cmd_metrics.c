@@ -8,7 +8,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -198,6 +197,46 @@ print_metrics(json_t *m)
 	print_cohorts(json_object_get(m, "cohorts"));
 }
 
+/* --cohort: that cohort's entry alone (takes m); an unknown one names those there are. */
+static int
+print_cohort(json_t *m, const char *program, const char *cohort, int json)
+{
+	json_t *e = metrics_cohort(m, cohort);
+	if (e == NULL) {
+		char names[1024] = "";
+		size_t len = 0, i;
+		json_t *x;
+		json_array_foreach(json_object_get(m, "cohorts"), i, x)
+		{
+			int n = snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "",
+					 json_string_value(json_object_get(x, "cohort")));
+			if (n < 0 || (size_t)n >= sizeof(names) - len)
+				break;
+			len += (size_t)n;
+		}
+		json_decref(m);
+		return cli_error("--cohort %s: program %s has no such cohort (cohorts: %s)", cohort,
+				 program, len ? names : "none");
+	}
+	int rc = CLI_OK;
+	if (json) {
+		json_t *one = json_pack("{sO sO sO}", "program", json_object_get(m, "program"),
+					"generated_at", json_object_get(m, "generated_at"), "cohort",
+					e);
+		rc = one ? cli_json_out(one) : cli_error("out of memory");
+	} else {
+		json_t *list = json_pack("[O]", e);
+		printf("program %s, metrics at %s\n", program,
+		       json_string_value(json_object_get(m, "generated_at")));
+		if (list)
+			print_cohorts(list);
+		json_decref(list);
+		rc = list ? CLI_OK : cli_error("out of memory");
+	}
+	json_decref(m);
+	return rc;
+}
+
 int
 cmd_metrics(struct cli *c, int argc, char **argv)
 {
@@ -246,50 +285,8 @@ cmd_metrics(struct cli *c, int argc, char **argv)
 	store_close(st);
 	if (rc != CLI_OK)
 		return rc;
-	if (cohort != NULL) {
-		json_t *e = metrics_cohort(m, cohort);
-		if (e == NULL) {
-			char *names = NULL;
-			size_t len = 0, i;
-			json_t *x;
-			FILE *mem = open_memstream(&names, &len);
-			json_array_foreach(json_object_get(m, "cohorts"), i, x)
-			{
-				if (mem)
-					fprintf(mem, "%s%s", i ? ", " : "",
-						json_string_value(json_object_get(x, "cohort")));
-			}
-			if (mem)
-				fclose(mem);
-			rc = cli_error("--cohort %s: program %s has no such cohort (cohorts: %s)",
-				       cohort, program, names && *names ? names : "none");
-			free(names);
-			json_decref(m);
-			return rc;
-		}
-		json_t *one = json_pack("{sO sO sO}", "program", json_object_get(m, "program"),
-					"generated_at", json_object_get(m, "generated_at"), "cohort",
-					e);
-		json_t *arr = json_pack("[O]", e);
-		if (one == NULL || arr == NULL) {
-			json_decref(one);
-			json_decref(arr);
-			json_decref(m);
-			return cli_error("out of memory");
-		}
-		if (json) {
-			json_decref(arr);
-			json_decref(m);
-			return cli_json_out(one);
-		}
-		printf("program %s, metrics at %s\n", json_string_value(json_object_get(m, "program")),
-		       json_string_value(json_object_get(m, "generated_at")));
-		print_cohorts(arr);
-		json_decref(one);
-		json_decref(arr);
-		json_decref(m);
-		return CLI_OK;
-	}
+	if (cohort != NULL)
+		return print_cohort(m, program, cohort, json);
 	if (json)
 		return cli_json_out(m);
 	print_metrics(m);
