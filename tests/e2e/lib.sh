@@ -43,6 +43,22 @@ new_ws() {
   echo "$d"
 }
 
+# seed_pairs WS PROGRAM PEOPLE SEED: fills workspace WS with active pairs of PROGRAM (whose
+# tandem.lua dates must have started): gen-org with a survey, import people and enrollments,
+# match run, approve all, activate. Records one check per step; stops at the first failure.
+seed_pairs() {
+  local ws=$1 p=$2 step
+  run "$TANDEM" gen-org --people "$3" --seed "$4" --out "$ws/people.csv" --survey "$p" \
+    --survey-out "$ws/survey.csv"
+  for step in "import people people.csv" "import enrollments survey.csv --program $p" \
+    "match run --program $p" "match approve --all --program $p" "match activate --program $p"; do
+    [ "$RC" -eq 0 ] || { fail "seed: before $step" "exit $RC: $(head -c 400 "$ERR")"; return 1; }
+    # shellcheck disable=SC2086 # the step is words
+    run "$TANDEM" -C "$ws" $step
+  done
+  expect_rc "seed: activate" 0
+}
+
 # db_digest WS: a digest of the database's logical content (schema and rows).
 db_digest() { sqlite3 "$1/tandem.db" .dump | sha256sum | cut -d' ' -f1; }
 

@@ -27,13 +27,7 @@ expect_out "template cadence found text" "1 program checked"
 
 # The program started long ago and ends far ahead: the horizon is what clips.
 sed -i -e 's/starts = "[0-9-]*"/starts = "2020-01-06"/' -e 's/ends = "[0-9-]*"/ends = "2099-12-31"/' "$WS/tandem.lua"
-"$T" gen-org --people 120 --seed 11 --out "$WS/people.csv" --survey $P --survey-out "$WS/survey.csv" >/dev/null 2>&1
-"$T" -C "$WS" import people people.csv >/dev/null 2>&1
-"$T" -C "$WS" import enrollments survey.csv --program $P >/dev/null 2>&1
-"$T" -C "$WS" match run --program $P >/dev/null 2>&1
-"$T" -C "$WS" match approve --all --program $P >/dev/null 2>&1
-run "$T" -C "$WS" match activate --program $P
-expect_rc activate 0
+seed_pairs "$WS" $P 120 11
 NACT=$(q "SELECT count(*) FROM matches WHERE status = 'active'")
 [ "$NACT" -ge 5 ] && ok "active pairs" || fail "active pairs" "$NACT"
 

@@ -22,13 +22,7 @@ q() { sqlite3 "$DB" "$1"; }
 
 sed -i -e 's/starts = "[0-9-]*"/starts = "2020-01-06"/' -e 's/ends = "[0-9-]*"/ends = "2099-12-31"/' \
   -e 's/^  cadence = "biweekly",/  cadence = "weekly",/' "$WS/tandem.lua"
-"$T" gen-org --people 120 --seed 11 --out "$WS/people.csv" --survey $P --survey-out "$WS/survey.csv" >/dev/null 2>&1
-"$T" -C "$WS" import people people.csv >/dev/null 2>&1
-"$T" -C "$WS" import enrollments survey.csv --program $P >/dev/null 2>&1
-"$T" -C "$WS" match run --program $P >/dev/null 2>&1
-"$T" -C "$WS" match approve --all --program $P >/dev/null 2>&1
-run "$T" -C "$WS" match activate --program $P
-expect_rc activate 0
+seed_pairs "$WS" $P 120 11
 
 for spec in "once America/New_York 7" "all Australia/Lord_Howe 2" "skip Asia/Kolkata 2"; do
   read -r policy zone hour <<<"$spec"
