@@ -123,15 +123,6 @@ programs_usage(FILE *out)
 		     "line of its field. Exit 0 when all is well, 1 otherwise.\n");
 }
 
-static json_t *
-program_json(const struct config_program *p)
-{
-	char *s = config_program_json(p);
-	json_t *v = s ? json_loads(s, 0, NULL) : NULL;
-	free(s);
-	return v;
-}
-
 static const char *
 dash(const char *s)
 {
@@ -180,7 +171,7 @@ programs_list(struct cli *c, int argc, char **argv)
 	if (json) {
 		json_t *a = json_array();
 		for (int i = 0; i < cfg.nprograms; i++)
-			json_array_append_new(a, program_json(&cfg.programs[i]));
+			json_array_append_new(a, config_program_value(&cfg.programs[i]));
 		rc = cli_json_out(a);
 	} else {
 		struct cli_table *t = cli_table_new(7);
@@ -222,7 +213,7 @@ programs_show(struct cli *c, int argc, char **argv)
 	if (p == NULL) {
 		rc = cli_diag(&d);
 	} else if (json) {
-		rc = cli_json_out(program_json(p));
+		rc = cli_json_out(config_program_value(p));
 	} else {
 		printf("name:        %s\ntitle:       %s\ndescription: %s\nstarts:      %s\n"
 		       "ends:        %s\npolicy:      %s\ncadence:     %s\n",

@@ -3,10 +3,12 @@
  */
 #include "http/api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "http/cache.h"
 #include "http/tokens.h"
 
 struct http_api *
@@ -18,8 +20,9 @@ http_api_new(const struct http_api_opts *o, struct diag *d)
 		return NULL;
 	}
 	a->o = *o;
-	if ((a->tokens = tokens_cache_new(o->st, d)) == NULL) {
-		free(a);
+	if ((a->tokens = tokens_cache_new(o->st, d)) == NULL ||
+	    (a->cache = http_cache_new(o->st, d)) == NULL) {
+		http_api_delete(a);
 		return NULL;
 	}
 	return a;
@@ -30,6 +33,13 @@ http_api_delete(struct http_api *a)
 {
 	if (a == NULL)
 		return;
+	if (a->cache != NULL) {
+		unsigned long hits, misses;
+		http_cache_stats(a->cache, &hits, &misses);
+		tlog(TLOG_INFO, "http: %lu requests; reads: %lu answered from the cache, %lu built",
+		     a->requests, hits, misses);
+	}
+	http_cache_delete(a->cache);
 	tokens_cache_delete(a->tokens);
 	free(a);
 }
@@ -102,15 +112,23 @@ authorize(struct http_api *a, const struct http_route *r, struct http_call *c)
 	return 1;
 }
 
-/* ETag on a 200 read; 304 when the client has it. */
-static void
-conditional(const struct http_request *req, struct http_response *resp)
+static int
+is_read(const struct http_request *req)
 {
-	if (resp->status != 200 || resp->body == NULL ||
-	    (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0))
+	return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
+/* ETag on a 200 read (etag: already known, or NULL); 304 when the client has it. */
+static void
+conditional(const struct http_request *req, struct http_response *resp, const char *known)
+{
+	if (resp->status != 200 || resp->body == NULL || !is_read(req))
 		return;
 	char etag[HTTP_ETAG_MAX];
-	http_etag(resp->body, resp->body_len, etag);
+	if (known != NULL)
+		snprintf(etag, sizeof(etag), "%s", known);
+	else
+		http_etag(resp->body, resp->body_len, etag);
 	http_response_header(resp, "ETag", etag);
 	if (http_etag_matches(http_header(req, "If-None-Match"), etag)) {
 		resp->status = 304;
@@ -151,6 +169,19 @@ http_api_handle(void *ud, const struct http_request *req, struct http_response *
 			   ct ? ct : "no Content-Type");
 		return;
 	}
+	char etag[HTTP_ETAG_MAX];
+	if (is_read(req) && http_cache_get(a->cache, req->uri, &resp->body, &resp->body_len, etag)) {
+		resp->status = 200;
+		resp->content_type = "application/json";
+		conditional(req, resp, etag);
+		return;
+	}
 	m.route->fn(&c);
-	conditional(req, resp);
+	if (is_read(req) && resp->status == 200 && resp->body != NULL) {
+		http_etag(resp->body, resp->body_len, etag);
+		http_cache_put(a->cache, req->uri, resp->body, resp->body_len, etag);
+		conditional(req, resp, etag);
+		return;
+	}
+	conditional(req, resp, NULL);
 }

@@ -16,7 +16,9 @@
  *  - A request with a body must say Content-Type: application/json (415 otherwise); a
  *    body that is not a JSON object: 400.
  *  - A 200 answer to GET/HEAD carries an ETag (http_etag of the body); a request whose
- *    If-None-Match names it gets 304 and no body.
+ *    If-None-Match names it gets 304 and no body. The answer is kept (http/cache.h) for
+ *    the next request of the same target while the database does not change, for at
+ *    most a second; the token is checked on every request all the same.
  *  - Errors are JSON (router.h); a failed domain call maps its diag (router.h).
  */
 #ifndef TANDEM_HTTP_API_H
@@ -39,9 +41,12 @@ struct http_api_opts {
 	struct sched *sched;	  /* the service's scheduler (GET /api/v1/jobs); may be NULL */
 };
 
+struct http_cache;
+
 struct http_api {
 	struct http_api_opts o;
 	struct tokens_cache *tokens;
+	struct http_cache *cache; /* kept answers to reads (http/cache.h) */
 	unsigned long requests;
 };
 

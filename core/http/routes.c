@@ -118,22 +118,13 @@ get_person_export(struct http_call *c)
 
 /* ---- programs and enrollments ------------------------------------------------------ */
 
-static json_t *
-program_json(const struct config_program *p)
-{
-	char *s = config_program_json(p);
-	json_t *v = s ? json_loads(s, 0, NULL) : NULL;
-	free(s);
-	return v;
-}
-
 static void
 get_programs(struct http_call *c)
 {
 	const struct config *cfg = ((struct http_api *)c->ud)->o.cfg;
 	json_t *arr = json_array();
 	for (int i = 0; arr != NULL && i < cfg->nprograms; i++)
-		if (json_array_append_new(arr, program_json(&cfg->programs[i])) != 0) {
+		if (json_array_append_new(arr, config_program_value(&cfg->programs[i])) != 0) {
 			json_decref(arr);
 			arr = NULL;
 		}
@@ -168,7 +159,7 @@ get_program(struct http_call *c)
 {
 	const struct config_program *p = program_param(c, c->params[0], NULL);
 	if (p != NULL)
-		answer(c, program_json(p), NULL);
+		answer(c, config_program_value(p), NULL);
 }
 
 static void

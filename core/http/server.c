@@ -38,9 +38,24 @@ struct http_server {
 
 /* One request's state, from the first call of the handler to MHD's completion notice. */
 struct req_ctx {
+	char *uri; /* the request target as sent (path and query), for cache keys */
+	int started; /* the handler's first call is done */
 	struct buf body;
 	int too_large;
 };
+
+/* MHD's first word on a request: the raw target. What it returns is the handler's
+ * *con_cls; NULL (out of memory) only makes the handler allocate the context itself. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct req_ctx *rc = calloc(1, sizeof(*rc));
+	if (rc != NULL && (rc->uri = strdup(uri)) == NULL) {
+		free(rc);
+		rc = NULL;
+	}
+	return rc;
+}
 
 int
 http_response_header(struct http_response *r, const char *name, const char *value)
@@ -169,14 +184,15 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 {
 	struct http_server *s = cls;
 	struct req_ctx *rc = *con_cls;
-	if (rc == NULL) {
+	if (rc == NULL || !rc->started) {
 		/* Phase one: the headers are in. */
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > s->o.max_body)
 			return queue_too_large(conn, s->o.max_body);
-		if ((rc = calloc(1, sizeof(*rc))) == NULL)
+		if (rc == NULL && (rc = calloc(1, sizeof(*rc))) == NULL)
 			return MHD_NO;
+		rc->started = 1;
 		*con_cls = rc;
 		return MHD_YES;
 	}
@@ -197,6 +213,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 	struct http_request req = {
 	    .method = method,
 	    .path = url,
+	    .uri = rc->uri ? rc->uri : url,
 	    .body = rc->body.data ? rc->body.data : "",
 	    .body_len = rc->body.len,
 	    .lookup = conn_lookup,
@@ -217,6 +234,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (rc == NULL)
 		return;
 	buf_fini(&rc->body);
+	free(rc->uri);
 	free(rc);
 	*con_cls = NULL;
 }
@@ -296,7 +314,8 @@ http_server_start(uv_loop_t *loop, const struct http_server_opts *o, struct diag
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)s->o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.conn_memory,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-	    s, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+	    s, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		diag_set(d, DIAG_IO,
 			 "cannot listen on %s (address in use, or not an address of this host)",

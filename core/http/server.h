@@ -50,6 +50,7 @@ enum http_kind { HTTP_HEADER, HTTP_QUERY };
 struct http_request {
 	const char *method;	/* "GET", "POST", "HEAD", ... */
 	const char *path;	/* the URL's path, percent-decoded, without the query */
+	const char *uri;	/* the request target as sent: path and query, not decoded */
 	const char *body;	/* NUL-terminated copy of the body ("" when none) */
 	size_t body_len;
 	/* A header (case-insensitive name) or a query argument; NULL when absent. */

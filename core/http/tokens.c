@@ -13,6 +13,7 @@
 
 #include "base/sha256.h"
 #include "events/events.h"
+#include "http/dbgen.h"
 #include "store/stmt.h"
 #include "store/store.h"
 
@@ -196,9 +197,7 @@ struct live_token {
 
 struct tokens_cache {
 	struct store *st;
-	struct stmt version; /* PRAGMA data_version, kept prepared */
-	int64_t data_version, changes;
-	int loaded;
+	struct dbgen gen; /* re-read the tokens when the database changed */
 	struct live_token *v;
 	size_t n;
 };
@@ -212,8 +211,7 @@ tokens_cache_new(struct store *st, struct diag *d)
 		return NULL;
 	}
 	c->st = st;
-	if (stmt_prepare(&c->version, st, "reading the data version", "PRAGMA data_version", d) !=
-	    0) {
+	if (dbgen_init(&c->gen, st, d) != 0) {
 		free(c);
 		return NULL;
 	}
@@ -225,7 +223,7 @@ tokens_cache_delete(struct tokens_cache *c)
 {
 	if (c == NULL)
 		return;
-	stmt_finalize(&c->version);
+	dbgen_fini(&c->gen);
 	free(c->v);
 	free(c);
 }
@@ -246,12 +244,10 @@ hex_decode(const char *hex, unsigned char *out, size_t n)
 static int
 refresh(struct tokens_cache *c, struct diag *d)
 {
-	int rc = stmt_step(&c->version, d);
-	int64_t dv = rc == STMT_ROW ? stmt_int64(&c->version, 0) : 0;
-	if (rc < 0 || stmt_reset(&c->version, d) != 0)
+	int changed, rc;
+	if (dbgen_check(&c->gen, &changed, d) != 0)
 		return -1;
-	int64_t changes = sqlite3_total_changes64(store_db(c->st));
-	if (c->loaded && dv == c->data_version && changes == c->changes)
+	if (!changed)
 		return 0;
 	struct stmt s = {0};
 	struct live_token *v = NULL;
@@ -291,14 +287,12 @@ refresh(struct tokens_cache *c, struct diag *d)
 	stmt_finalize(&s);
 	if (rc != STMT_DONE) {
 		free(v);
+		c->gen.seen = 0; /* read them again next time */
 		return -1;
 	}
 	free(c->v);
 	c->v = v;
 	c->n = n;
-	c->loaded = 1;
-	c->data_version = dv;
-	c->changes = sqlite3_total_changes64(store_db(c->st));
 	return 0;
 }
 
@@ -327,10 +321,10 @@ touch(struct tokens_cache *c, struct live_token *t)
 		goto fail;
 	}
 	stmt_finalize(&s);
+	/* The tokens are read again at the next check (our write moved the generation): not
+	 * skipped, since a revocation committed meanwhile by another process must be seen. */
 	if (store_commit(c->st, &d) != 0)
 		goto fail;
-	/* Our own write: no need to re-read the tokens for it. */
-	c->changes = sqlite3_total_changes64(store_db(c->st));
 	return;
 fail:
 	tlog(TLOG_WARN, "token '%s': cannot record its use: %s", t->name, d.msg);

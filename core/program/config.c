@@ -724,8 +724,8 @@ set_opt(json_t *o, const char *key, const char *val)
 	json_object_set_new(o, key, val ? json_string(val) : json_null());
 }
 
-char *
-config_program_json(const struct config_program *p)
+json_t *
+config_program_value(const struct config_program *p)
 {
 	json_t *o = json_object();
 	if (o == NULL)
@@ -745,7 +745,14 @@ config_program_json(const struct config_program *p)
 	json_object_set_new(o, "time_commitment", tc);
 	set_opt(o, "policy", p->policy);
 	set_opt(o, "cadence", p->cadence);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	return o;
+}
+
+char *
+config_program_json(const struct config_program *p)
+{
+	json_t *o = config_program_value(p);
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	return s;
 }

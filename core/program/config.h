@@ -19,6 +19,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/diag.h"
 
 struct store;
@@ -99,6 +101,8 @@ const struct config_program *config_find_program(const struct config *cfg, const
 
 /* The program as a JSON object string (malloc'd), as stored in programs.config. */
 char *config_program_json(const struct config_program *p);
+/* The same as a JSON value (the caller's reference); NULL when out of memory. */
+json_t *config_program_value(const struct config_program *p);
 
 /* Upserts every declared program into the programs table in one transaction. */
 int config_sync_programs(struct store *st, const struct config *cfg, struct diag *d);

@@ -71,18 +71,19 @@ fail:
 	return NULL;
 }
 
-/* Runs a query with up to one integer parameter and collects its rows. */
-static json_t *
-people_rows_json(struct store *st, const char *sql, long long param, struct diag *d)
+json_t *
+people_rows_page_json(struct store *st, const char *sql, long long id, const char *after,
+		      int limit, struct diag *d)
 {
 	struct stmt s;
 	if (stmt_prepare(&s, st, "reading rows", sql, d) != 0)
 		return NULL;
 	json_t *arr = json_array();
-	int rc = arr == NULL ? -1 : 0;
-	if (arr == NULL)
-		diag_set(d, DIAG_NOMEM, "out of memory reading rows");
-	else if (stmt_param_count(&s) >= 1 && stmt_bind_int64(&s, 1, param, d) != 0)
+	int rc = arr == NULL ? diag_set(d, DIAG_NOMEM, "out of memory reading rows") : 0;
+	int np = stmt_param_count(&s); /* a query may take fewer than the three */
+	if (rc == 0 && ((np >= 1 && stmt_bind_int64(&s, 1, id, d)) ||
+			(np >= 2 && stmt_bind_text(&s, 2, after, d)) ||
+			(np >= 3 && stmt_bind_int64(&s, 3, limit > 0 ? limit : -1, d))))
 		rc = -1;
 	/* A row that cannot be built is out of memory, not a row to leave out of the answer. */
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
@@ -102,33 +103,11 @@ people_rows_json(struct store *st, const char *sql, long long param, struct diag
 	return arr;
 }
 
-json_t *
-people_rows_page_json(struct store *st, const char *sql, long long id, const char *after,
-		      int limit, struct diag *d)
+/* Runs a query with up to one integer parameter and collects its rows. */
+static json_t *
+people_rows_json(struct store *st, const char *sql, long long param, struct diag *d)
 {
-	struct stmt s;
-	if (stmt_prepare(&s, st, "reading a page of rows", sql, d) != 0)
-		return NULL;
-	json_t *arr = json_array();
-	int rc = arr == NULL ? diag_set(d, DIAG_NOMEM, "out of memory reading rows") : 0;
-	if (rc == 0 && (stmt_bind_int64(&s, 1, id, d) || stmt_bind_text(&s, 2, after, d) ||
-			stmt_bind_int64(&s, 3, limit > 0 ? limit : -1, d)))
-		rc = -1;
-	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
-		json_t *row = people_row_json(&s, d);
-		if (row == NULL)
-			rc = -1;
-		else if (json_array_append_new(arr, row) != 0)
-			rc = diag_set(d, DIAG_NOMEM, "out of memory reading rows");
-		else
-			rc = 0;
-	}
-	stmt_finalize(&s);
-	if (rc != STMT_DONE) {
-		json_decref(arr);
-		return NULL;
-	}
-	return arr;
+	return people_rows_page_json(st, sql, param, NULL, 0, d);
 }
 
 #define PEOPLE_PUBLIC_COLUMNS                                                                      \

@@ -29,7 +29,8 @@ extern const size_t people_ntables;
 long long people_find(struct store *st, const char *key, struct diag *d);
 
 /* Rows of sql as JSON objects (people_list_json's typing), with ?1 = id, ?2 = after, ?3 =
- * limit (-1 when limit <= 0): the paged readers of people and enrollments. */
+ * limit (-1 when limit <= 0), as many of them as sql takes: every reader of people_read.c
+ * and the paged enrollments. */
 json_t *people_rows_page_json(struct store *st, const char *sql, long long id, const char *after,
 			      int limit, struct diag *d);
 

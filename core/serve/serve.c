@@ -87,9 +87,7 @@ serve_run(const struct serve_opts *o, struct serve_stats *st, long *holder, stru
 		rc = serve_loop_once(&ops, o->ts, st, d);
 	else
 		rc = serve_loop_run_with(&ops, o->http ? &at : NULL, o->ts, st, d);
-	if (hs.api != NULL)
-		tlog(TLOG_INFO, "http: %lu requests served", hs.api->requests);
-	http_api_delete(hs.api);
+	http_api_delete(hs.api); /* logs the requests served */
 
 	struct service_counts counts;
 	service_counts(sv, &counts);

@@ -431,6 +431,55 @@ test_list_filters(void **state)
 	store_close(st);
 }
 
+/* Pages (the HTTP API's cursor): after (start, id), at most limit, in the listing's order;
+ * walking page by page gives every row once, ties on the start broken by id. */
+static void
+test_list_pages(void **state)
+{
+	(void)state;
+	struct store *st = fx_store(T0 - DAY);
+	/* Six sessions, two at each of three instants (ids 1..6). */
+	for (int k = 0; k < 3; k++) {
+		insert(st, 1, T0 + k * DAY);
+		insert(st, 2, T0 + k * DAY);
+	}
+	struct diag d;
+	struct session_row *rows;
+	size_t n, seen = 0;
+	int64_t ids[8];
+	struct session_filter f = {.status = -1, .limit = 4};
+	for (int page = 0; page < 4; page++) {
+		assert_int_equal(session_list(st, &f, &rows, &n, &d), 0);
+		assert_true(n <= 4);
+		for (size_t i = 0; i < n && seen < 8; i++)
+			ids[seen++] = rows[i].id;
+		if (n > 0) {
+			f.after_start = rows[n - 1].start;
+			f.after_id = rows[n - 1].id;
+		}
+		session_rows_free(rows, n);
+		if (n < 4)
+			break;
+	}
+	assert_int_equal(seen, 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(ids[i], (int64_t)i + 1); /* start order, then id */
+	/* A cursor between two sessions of one instant: the second one and what follows. */
+	f = (struct session_filter){.status = -1, .after_start = T0 + DAY, .after_id = 3};
+	assert_int_equal(session_list(st, &f, &rows, &n, &d), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].id, 4);
+	session_rows_free(rows, n);
+	/* `from` and the cursor together: the later of the two bounds applies. */
+	f = (struct session_filter){.status = -1, .from = T0 + 2 * DAY, .after_start = T0,
+				    .after_id = 1, .limit = 10};
+	assert_int_equal(session_list(st, &f, &rows, &n, &d), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].id, 5);
+	session_rows_free(rows, n);
+	store_close(st);
+}
+
 static char *topics[] = {"ai_tools", "data_literacy", "leadership", "strategy"};
 static char *q_ai[] = {"Q1", "Q2", "Q3", "Q4"};
 
@@ -574,6 +623,7 @@ main(void)
 	    cmocka_unit_test(test_cancel_by_side),
 	    cmocka_unit_test(test_mark_missed),
 	    cmocka_unit_test(test_list_filters),
+	    cmocka_unit_test(test_list_pages),
 	    cmocka_unit_test(test_agenda),
 	    cmocka_unit_test(test_config_topic_questions),
 	    cmocka_unit_test(test_parse_time),

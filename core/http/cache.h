@@ -1,0 +1,49 @@
+/*
+ * http/cache: answers to reads kept for the next identical request, as long as the
+ * database has not changed and for at most HTTP_CACHE_TTL_MS.
+ *
+ * Why: dashboards and integrations poll the same pages (the next sessions of a program,
+ * the jobs); building a page of 50 sessions costs milliseconds (rows, joins, one zone
+ * conversion per row, JSON), sending a kept one microseconds. The answer must never be
+ * stale for data: any commit, by the service or by another process (the CLI), empties the
+ * cache (http/dbgen.h). The TTL bounds what depends on the clock alone (the service's
+ * time in /healthz, a rating's reveal window) to one second.
+ *
+ * For: http/api.c, on GET and HEAD routes after the token was checked (the answers do not
+ * depend on the token: every reader sees the organizer's view), keyed by the request
+ * target as sent (path and query). Only 200 answers are kept, with their ETag.
+ *
+ * Contract: http_cache_get: 1 and a copy of the body (malloc'd, the caller's) and the ETag
+ * when a fresh answer is kept for key; 0 otherwise (or on any failure: the cache is only
+ * ever a shortcut). http_cache_put keeps a copy; when HTTP_CACHE_MAX_ENTRIES or
+ * HTTP_CACHE_MAX_BYTES would be passed, everything kept is dropped first. Single-threaded.
+ */
+#ifndef TANDEM_HTTP_CACHE_H
+#define TANDEM_HTTP_CACHE_H
+
+#include <stddef.h>
+
+#include "base/diag.h"
+#include "http/router.h"
+
+enum {
+	HTTP_CACHE_TTL_MS = 1000,
+	HTTP_CACHE_MAX_ENTRIES = 1024,
+	HTTP_CACHE_MAX_BYTES = 16 << 20,
+};
+
+struct store;
+struct http_cache;
+
+struct http_cache *http_cache_new(struct store *st, struct diag *d);
+void http_cache_delete(struct http_cache *c);
+
+int http_cache_get(struct http_cache *c, const char *key, char **body, size_t *len,
+		   char etag[HTTP_ETAG_MAX]);
+void http_cache_put(struct http_cache *c, const char *key, const char *body, size_t len,
+		    const char *etag);
+
+/* Hits and misses since it was made, for the log. */
+void http_cache_stats(const struct http_cache *c, unsigned long *hits, unsigned long *misses);
+
+#endif

@@ -1,0 +1,144 @@
+/* Unit tests for core/http/cache (and http/dbgen under it): a kept answer comes back with its
+ * ETag; any commit (this connection's or another's) drops it; it expires after the TTL; a
+ * key kept twice keeps the newer answer; the entry and size limits drop everything rather
+ * than grow; oversized answers are not kept. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "http/cache.h"
+#include "store/store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+	struct http_cache *c;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_cache.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/tandem.db", f->dir);
+	struct diag d;
+	if ((f->st = store_open(f->path, STORE_CREATE, &d)) == NULL ||
+	    (f->c = http_cache_new(f->st, &d)) == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	http_cache_delete(f->c);
+	store_close(f->st);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	free(f);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* 1 when key is kept with this body. */
+static int
+kept(struct http_cache *c, const char *key, const char *want)
+{
+	char *body = NULL, etag[HTTP_ETAG_MAX];
+	size_t len = 0;
+	if (!http_cache_get(c, key, &body, &len, etag))
+		return 0;
+	int same = len == strlen(want) && strcmp(body, want) == 0 && strcmp(etag, "\"e\"") == 0;
+	free(body);
+	return same;
+}
+
+static void
+test_keep_and_invalidate(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	assert_false(kept(f->c, "/a", "A")); /* nothing kept yet (and the generation is read) */
+	http_cache_put(f->c, "/a", "A", 1, "\"e\"");
+	http_cache_put(f->c, "/b?x=1", "B", 1, "\"e\"");
+	assert_true(kept(f->c, "/a", "A"));
+	assert_true(kept(f->c, "/b?x=1", "B"));
+	assert_false(kept(f->c, "/b?x=2", "B"));
+	http_cache_put(f->c, "/a", "A2", 2, "\"e\"");
+	assert_true(kept(f->c, "/a", "A2"));
+	/* This connection writes: everything goes. */
+	assert_int_equal(store_exec(f->st, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", &d), 0);
+	assert_false(kept(f->c, "/a", "A2"));
+	assert_false(kept(f->c, "/b?x=1", "B"));
+	/* Another connection commits: everything goes too. */
+	http_cache_put(f->c, "/a", "A3", 2, "\"e\"");
+	assert_true(kept(f->c, "/a", "A3"));
+	struct store *other = store_open(f->path, 0, &d);
+	assert_non_null(other);
+	assert_int_equal(store_exec(other, "INSERT INTO t VALUES (2)", &d), 0);
+	store_close(other);
+	assert_false(kept(f->c, "/a", "A3"));
+	unsigned long hits, misses;
+	http_cache_stats(f->c, &hits, &misses);
+	assert_int_equal(hits, 4);
+	assert_int_equal(misses, 5);
+}
+
+static void
+test_ttl(void **state)
+{
+	struct fixture *f = *state;
+	assert_false(kept(f->c, "/a", "A"));
+	http_cache_put(f->c, "/a", "A", 1, "\"e\"");
+	assert_true(kept(f->c, "/a", "A"));
+	usleep((HTTP_CACHE_TTL_MS + 50) * 1000);
+	assert_false(kept(f->c, "/a", "A"));
+}
+
+static void
+test_limits(void **state)
+{
+	struct fixture *f = *state;
+	assert_false(kept(f->c, "/0", "x"));
+	char key[32];
+	for (int i = 0; i < HTTP_CACHE_MAX_ENTRIES; i++) {
+		snprintf(key, sizeof(key), "/%d", i);
+		http_cache_put(f->c, key, "x", 1, "\"e\"");
+	}
+	assert_true(kept(f->c, "/0", "x"));
+	assert_true(kept(f->c, "/1023", "x"));
+	http_cache_put(f->c, "/one-more", "x", 1, "\"e\"");
+	assert_false(kept(f->c, "/0", "x")); /* the full cache was emptied */
+	assert_true(kept(f->c, "/one-more", "x"));
+	/* An answer over a quarter of the byte budget is not kept. */
+	size_t big = HTTP_CACHE_MAX_BYTES / 4 + 1;
+	char *b = malloc(big + 1);
+	memset(b, 'y', big);
+	b[big] = '\0';
+	http_cache_put(f->c, "/big", b, big, "\"e\"");
+	assert_false(kept(f->c, "/big", b));
+	free(b);
+	assert_true(kept(f->c, "/one-more", "x"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_keep_and_invalidate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
