@@ -19,6 +19,13 @@
  * Unset or empty: crash_point does nothing but count. Anything else (a name
  * that never comes) is simply never reached.
  *
+ * The points: sched.materialized, sched.claimed, sched.effects, sched.before_commit,
+ * sched.committed (sched/occur.h); inside a built-in job's transaction plan.program
+ * (after each program planned), session.batch (a batch of sessions inserted, before its
+ * commit), remind.queued (reminders queued, before the commit), session.marked_missed
+ * (before the commit); notify.claimed, notify.rendered, notify.written, notify.done
+ * (sched/notify.h). tests/e2e/test_crash_serve.sh dies at each one a wake reaches.
+ *
  * Before dying it logs one line through tlog (WARN): "crash point NAME reached
  * (TANDEM_CRASH_AT=...)", so a test's stderr shows where the process stopped.
  *

@@ -380,7 +380,7 @@ outbox_read_row(struct stmt *s, struct outbox_row *r, struct diag *d)
 static const char outbox_next_sql[] =
 	"SELECT id, status FROM outbox"
 	" WHERE (status = 'pending' AND not_before <= ?1)"
-	"    OR (status = 'unknown' AND (not_after IS NULL OR not_after > ?1))"
+	"    OR status = 'unknown'"
 	" ORDER BY not_before, status = 'unknown', id LIMIT 1";
 static const char outbox_take_sql[] =
 	"UPDATE outbox SET status = 'sending', lease_until = ?2, attempts = attempts + 1"
@@ -595,7 +595,6 @@ static const char outbox_due_sql[] =
 	"SELECT CAST(strftime('%s', MIN(t)) AS INTEGER) FROM ("
 	" SELECT MIN(not_before) AS t FROM outbox WHERE status = 'pending'"
 	" UNION ALL SELECT MIN(not_before) FROM outbox WHERE status = 'unknown'"
-	"   AND (not_after IS NULL OR not_after > ?1)"
 	" UNION ALL SELECT MIN(lease_until) FROM outbox WHERE status = 'sending')";
 
 int
@@ -607,7 +606,7 @@ outbox_next_due(struct store *st, time_t now, time_t *due, struct diag *d)
 	struct stmt s;
 	if (stmt_prepare(&s, st, "finding the next message due", outbox_due_sql, d) != 0)
 		return -1;
-	int rc = stmt_bind_text(&s, 1, ts, d) || stmt_step(&s, d) != STMT_ROW ? -1 : 0;
+	int rc = outbox_bind_opt(&s, 1, ts, d) || stmt_step(&s, d) != STMT_ROW ? -1 : 0;
 	int none = rc == 0 && stmt_is_null(&s, 0);
 	if (rc == 0 && !none)
 		*due = (time_t)stmt_int64(&s, 0);

@@ -14,7 +14,7 @@
  *        |                  |   \-done(error), attempts = max ---> failed
  *        |                  \--lease runs out (recover, claim)---> unknown
  *        \-- not_after passed (claim) ---------------------------> expired
- *     unknown --claim--> sending   (at-least-once: see below)
+ *     unknown --claim--> sending   (at-least-once, even past not_after: see below)
  *
  * Contract:
  *  - outbox_enqueue inserts with ON CONFLICT(idempotency_key) DO NOTHING: the key is the
@@ -23,15 +23,18 @@
  *    A new row appends the event message.queued.
  *  - outbox_claim, in one transaction: rows past their lease become 'unknown' (as
  *    outbox_recover), pending rows past not_after become 'expired' (event message.expired),
- *    then the earliest due row -- pending with not_before <= now, or unknown and not past
- *    not_after -- becomes 'sending' with lease_until = now + lease and attempts + 1, and is
+ *    then the earliest due row -- pending with not_before <= now, or unknown (past not_after
+ *    too: only the notifier can tell whether it went out) -- becomes 'sending' with lease_until = now + lease and attempts + 1, and is
  *    returned (row->was_unknown tells a retried unknown row). 1 when nothing is due.
  *  - Exactly-once delivery is impossible across a crash (the crash can fall between the
  *    write and the commit that records it). What tandem gives is at-least-once with a
  *    dedupe key: a row whose sender died stays 'sending' until its lease ends, becomes
  *    'unknown' (event message.unknown), and is claimed again; the key travels with the
  *    message (the .eml's Message-ID, the JSON line's "key") and the built-in notifiers look
- *    for it before writing a row that was unknown, so they do not write it twice.
+ *    for it before writing a row that was unknown, so they do not write it twice; found, the
+ *    row is recorded sent (even past not_after: it did go out); not found and past
+ *    not_after, it expires instead of leaving late (sched/notify.h). So no row stays
+ *    'unknown' once a notifier has run after its lease.
  *  - outbox_done records the outcome of a claimed ('sending') or 'unknown' row: NULL
  *    error -> 'sent' (sent_at, event message.sent); an error -> 'pending' again with
  *    not_before = now + the backoff (OUTBOX_RETRY_BASE_S doubled per attempt, at most

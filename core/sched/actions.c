@@ -779,6 +779,9 @@ int
 sched__apply_actions(struct sched *s, struct sched_script *sc, const struct buf *actions,
 		     time_t now, char *result, size_t size, struct diag *d)
 {
-	struct sched_actions_ctx c = {s->st, sc->path, sc->name, now, NULL};
+	/* Messages leave by the workspace's channel (tandem.lua workspace{ notify = }), as
+	 * reminders do; without a config, the default. */
+	const char *channel = s->cfg != NULL ? s->cfg->notify : NULL;
+	struct sched_actions_ctx c = {s->st, sc->path, sc->name, now, channel};
 	return sched_actions_apply(&c, actions->data, actions->len, result, size, d);
 }

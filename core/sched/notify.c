@@ -372,6 +372,27 @@ enum notify_verdict { NOTIFY_SENT, NOTIFY_RETRY, NOTIFY_GIVE_UP, NOTIFY_DROP };
 static enum notify_verdict
 notify_send(struct notify *n, const struct outbox_row *row, time_t now, struct diag *why)
 {
+	/* A row its last sender left unknown: look for the key first. Written: it left, so it
+	 * is sent, whatever happened since (its session cancelled, its not_after passed). Not
+	 * written and too late: it expires rather than leaving late. */
+	if (row->was_unknown) {
+		int jsonl = strcmp(row->channel, "jsonl") == 0;
+		if (!notify_builtin(row->channel)) {
+			struct notify_plugin *np = notify_plugin_get(n, row->channel, why);
+			if (np == NULL)
+				return NOTIFY_RETRY;
+			jsonl = np->jsonl;
+		}
+		int written = notify_written(n->workspace, row->key, jsonl, why);
+		if (written < 0)
+			return NOTIFY_RETRY;
+		if (written > 0)
+			return NOTIFY_SENT;
+		if (row->not_after != 0 && row->not_after <= now) {
+			diag_set(why, DIAG_CONFLICT, "not sent before its not_after time");
+			return NOTIFY_DROP;
+		}
+	}
 	if (row->session_id != 0 && strcmp(row->kind, "reminder") == 0) {
 		struct notify_session ses;
 		if (notify_session_get(n->st, row->session_id, &ses, why) != 0)

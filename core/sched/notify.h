@@ -31,9 +31,11 @@
  * write -> crash_point("notify.written") -> outbox_done -> crash_point("notify.done").
  * A crash after the write and before the done leaves the row 'sending'; its lease runs
  * out, it becomes 'unknown' and is claimed again, and because the row was unknown the
- * writer first looks for its key (the .eml file exists; a line of messages.jsonl has the
- * key) and, when found, records it sent without writing it again. So the built-in
- * channels write each key once even across crashes.
+ * key is looked for first (the .eml file exists; a line of messages.jsonl has the key):
+ * found, the row is recorded sent without writing it again, even when its session was
+ * cancelled or its not_after passed since (it did go out); not found, it is delivered as
+ * any row, unless its not_after has passed: then it expires. So the built-in channels
+ * write each key once even across crashes, and no row stays 'unknown'.
  * Messages whose recipient is gone or has no address fail at once (permanent); a
  * reminder whose session is no longer planned (cancelled, rescheduled) expires.
  *

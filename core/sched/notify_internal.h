@@ -27,4 +27,8 @@ int notify_write_eml(const char *workspace, const char *from, const struct notif
  * unknown and whose key is in the file already is not appended again. 0, or -1 + diag. */
 int notify_write_jsonl(const char *workspace, const struct notify_mail *m, struct diag *d);
 
+/* Whether the message with this key was written already: its .eml file exists (jsonl 0)
+ * or a line of messages.jsonl has the key (jsonl 1). 1 yes, 0 no, -1 + diag. */
+int notify_written(const char *workspace, const char *key, int jsonl, struct diag *d);
+
 #endif

@@ -389,6 +389,35 @@ notify_jsonl_has(int fd, const char *key, struct diag *d)
 }
 
 int
+notify_written(const char *workspace, const char *key, int jsonl, struct diag *d)
+{
+	char dir[4096], path[4400];
+	if (notify_outbox_dir(workspace, dir, sizeof(dir), d) != 0)
+		return -1;
+	if (!jsonl) {
+		char name[160];
+		struct stat sb;
+		notify_eml_name(key, name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (stat(path, &sb) == 0)
+			return 1;
+		if (errno == ENOENT)
+			return 0;
+		return diag_set(d, DIAG_IO, "cannot look for '%s': %s", path, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/messages.jsonl", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return diag_set(d, DIAG_IO, "cannot open '%s': %s", path, strerror(errno));
+	}
+	int has = notify_jsonl_has(fd, key, d);
+	close(fd);
+	return has;
+}
+
+int
 notify_write_jsonl(const char *workspace, const struct notify_mail *m, struct diag *d)
 {
 	char dir[4096], path[4200];

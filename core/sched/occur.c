@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/crash.h"
 #include "base/hash.h"
 #include "events/events.h"
 #include "sched/sched_internal.h"
@@ -347,6 +348,7 @@ sched_materialize(struct sched *s, time_t now, struct diag *d)
 	size_t n;
 	if (store_begin(s->st, d) != 0)
 		return -1;
+	int changes = sqlite3_total_changes(store_db(s->st));
 	struct stmt ins = {0};
 	int rc = load_jobs(s, &jobs, &n, d);
 	if (rc != 0) {
@@ -371,7 +373,12 @@ sched_materialize(struct sched *s, time_t now, struct diag *d)
 		store_rollback(s->st);
 		return -1;
 	}
-	return store_commit(s->st, d);
+	int wrote = sqlite3_total_changes(store_db(s->st)) != changes;
+	if (store_commit(s->st, d) != 0)
+		return -1;
+	if (wrote)
+		crash_point("sched.materialized"); /* a step boundary only when it wrote rows */
+	return 0;
 }
 
 int

@@ -31,7 +31,8 @@
  *    skipped. A job is never disabled by a backlog: a 30-day outage is 30 days of
  *    rows (expanded in bounded chunks), coalesced or skipped as its policy says.
  *    Also recovers Lua runs whose process died ('running' rows whose lease ran
- *    out go back to 'pending', attempts kept). One transaction.
+ *    out go back to 'pending', attempts kept). One transaction; crash point
+ *    "sched.materialized" after its commit when it wrote anything.
  *  - sched_next_due: the earliest run_at of a pending occurrence of an enabled job;
  *    1 (and *due untouched) when nothing is pending.
  *  - sched_run_one(now): materializes, then runs the pending occurrence with the

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/crash.h"
 #include "lua/cadence_out.h"
 #include "program/config.h"
 #include "sched/cadence.h"
@@ -558,6 +559,7 @@ plan_all(struct plan_ctx *ctx, time_t now, int horizon_days, int *planned, int *
 		np += rep.planned;
 		ne += rep.existing;
 		plan_report_fini(&rep);
+		crash_point("plan.program");
 	}
 	if (planned != NULL)
 		*planned = np;

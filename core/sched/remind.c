@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "base/buf.h"
+#include "base/crash.h"
 #include "events/outbox.h"
 #include "program/config.h"
 #include "sched/calendar.h"
@@ -293,6 +294,7 @@ remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queue
 		store_rollback(st);
 		return -1;
 	}
+	crash_point("remind.queued");
 	return store_commit(st, d);
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/crash.h"
 #include "events/events.h"
 #include "sched/session_internal.h"
 #include "store/stmt.h"
@@ -718,6 +719,7 @@ session_mark_missed(struct store *st, time_t now, int grace_hours, int *count, s
 			goto fail;
 	}
 	free(ids);
+	crash_point("session.marked_missed");
 	if (store_commit(st, d) != 0)
 		return -1;
 	if (count)

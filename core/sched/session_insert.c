@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/crash.h"
 #include "sched/session.h"
 #include "sched/session_internal.h"
 #include "store/stmt.h"
@@ -195,6 +196,7 @@ session_insert_many(struct store *st, const struct session_new *v, size_t n, int
 		count += id != 0;
 	}
 	inserter_close(&in);
+	crash_point("session.batch");
 	if (store_commit(st, d) != 0)
 		return -1;
 	if (inserted)

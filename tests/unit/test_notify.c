@@ -384,26 +384,31 @@ deliver_in_child(struct fixture *f, const char *at)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* The crash walk of one row: it dies at each point before the done in turn; each crash
+ * leaves it 'sending' and the lease's end makes it unknown. Then a delivery finds its key
+ * written (the last crash fell after the write) and records it sent without reaching a
+ * crash point before the done: the child exits 0. */
+static void
+crash_walk(struct fixture *f)
+{
+	struct diag d;
+	const char *points[] = {"notify.claimed", "notify.rendered", "notify.written"};
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(deliver_in_child(f, points[i]), 137);
+		assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE status = 'sending'"), 1);
+		assert_int_equal(outbox_recover(f->st, T0 + 60, NULL, &d), 0);
+	}
+	assert_int_equal(deliver_in_child(f, "notify.rendered"), 0);
+}
+
 static void
 test_crash_between_write_and_done(void **state)
 {
 	struct fixture *f = *state;
-	struct diag d;
 	enqueue(f, "reminder:1:7:24h", "eml", 7, 1, NULL);
+	crash_walk(f);
 	enqueue(f, "reminder:1:8:24h", "jsonl", 8, 1, NULL);
-	const char *points[] = {"notify.claimed", "notify.rendered", "notify.written"};
-	for (int round = 0; round < 2; round++) {
-		for (size_t i = 0; i < 3; i++) {
-			/* Each crash leaves the row 'sending'; once the lease ran out a new claim
-			 * finds it unknown and retries it. */
-			assert_int_equal(deliver_in_child(f, points[i]), 137);
-			assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE status = 'sending'"), 1);
-			assert_int_equal(outbox_recover(f->st, T0 + 60, NULL, &d), 0);
-		}
-	}
-	struct notify_stats s = {0};
-	assert_int_equal(notify_deliver_due(f->n, T0 + 60, 0, &s, &d), 0);
-	assert_int_equal(s.sent, 2);
+	crash_walk(f);
 	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE status = 'sent'"), 2);
 	/* Each key was written once: one .eml, one JSON line. */
 	assert_int_equal(count_files(f, "reminder_1_7_24h.*.eml"), 1);
@@ -417,6 +422,85 @@ test_crash_between_write_and_done(void **state)
 	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM events WHERE kind = 'message.unknown'"), 6);
 }
 
+/* Claims and dies after the write (or before it); the lease then runs out at `at`. */
+static void
+leave_unknown(struct fixture *f, const char *point, time_t at)
+{
+	struct diag d;
+	assert_int_equal(deliver_in_child(f, point), 137);
+	assert_int_equal(outbox_recover(f->st, at, NULL, &d), 0);
+}
+
+/*
+ * An unknown row whose time is over, or whose session no longer needs it: written before
+ * the crash, it went out and is recorded sent (not left unknown forever, not expired);
+ * not written, it expires instead of leaving late.
+ */
+static void
+test_unknown_resolved_late(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct outbox_msg m = {.key = "reminder:1:7:24h", .kind = "reminder", .channel = "jsonl",
+			       .recipient_id = 7, .session_id = 1, .body = "x", .not_before = T0,
+			       .not_after = T0 + 100};
+	assert_int_equal(outbox_enqueue(f->st, &m, NULL, &d), 0);
+	leave_unknown(f, "notify.written", T0 + 60);
+	m.key = "reminder:1:8:24h";
+	m.recipient_id = 8;
+	assert_int_equal(outbox_enqueue(f->st, &m, NULL, &d), 0);
+	leave_unknown(f, "notify.rendered", T0 + 60);
+	struct notify_stats s = {0};
+	assert_int_equal(notify_deliver_due(f->n, T0 + 200, 0, &s, &d), 0);
+	assert_int_equal(s.sent, 1);
+	assert_int_equal(s.expired, 1);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND"
+				     " idempotency_key = 'reminder:1:7:24h'"), 1);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE status = 'expired' AND"
+				     " idempotency_key = 'reminder:1:8:24h'"), 1);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/outbox/messages.jsonl", f->dir);
+	const char *text = slurp(path);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "reminder:1:7:24h"));
+	assert_null(strstr(text, "reminder:1:8:24h"));
+
+	/* Written, then the session was cancelled: it did go out, so it is sent. */
+	m.key = "reminder:2:7:24h";
+	m.recipient_id = 7;
+	m.session_id = 2;
+	m.channel = "eml";
+	m.not_before = T0 + 300;
+	m.not_after = 0;
+	assert_int_equal(outbox_enqueue(f->st, &m, NULL, &d), 0);
+	assert_int_equal(store_exec(f->st, "UPDATE sessions SET status = 'planned' WHERE id = 2", &d), 0);
+	struct clock c;
+	clock_virtual_init(&c, T0 + 300);
+	store_set_clock(f->st, &c);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *st = store_open(f->path, 0, &d);
+		store_set_clock(st, &c);
+		struct notify *n = notify_new(st, &(struct notify_opts){.workspace = f->dir}, &d);
+		crash_reset();
+		setenv("TANDEM_CRASH_AT", "notify.written", 1);
+		int outcome;
+		notify_deliver_one(n, T0 + 300, &outcome, &d);
+		_exit(0);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	assert_int_equal(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 137);
+	assert_int_equal(store_exec(f->st, "UPDATE sessions SET status = 'cancelled' WHERE id = 2", &d), 0);
+	assert_int_equal(outbox_recover(f->st, T0 + 300 + OUTBOX_LEASE_S, NULL, &d), 0);
+	int outcome = -1;
+	assert_int_equal(notify_deliver_one(f->n, T0 + 300 + OUTBOX_LEASE_S, &outcome, &d), 0);
+	assert_int_equal(outcome, OUTBOX_SENT);
+	assert_int_equal(count_files(f, "reminder_2_7_24h.*.eml"), 1);
+	store_set_clock(f->st, &f->clock);
+}
+
 int
 main(void)
 {
@@ -426,6 +510,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outcomes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notifier_plugin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_between_write_and_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_resolved_late, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
