@@ -9,6 +9,7 @@
  */
 #include "lua/check.h"
 
+#include <jansson.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,16 +94,6 @@ push_features(lua_State *L, const char *names, size_t len)
 		lua_pushnumber(L, (double)((i * 37) % 10 + 1) / 10.0);
 		lua_setfield(L, -2, names + at);
 	}
-}
-
-static void
-push_match(lua_State *L)
-{
-	static const struct shape_match m = {.id = 1, .program = "pilot", .status = "active",
-					     .created_at = "2026-01-12T10:00:00Z", .score = 0.82};
-	push_mentor(L);
-	push_mentee(L);
-	shape_push_match(L, &m);
 }
 
 /* A cadence's pair: the synthetic match, active since the program started. */
@@ -241,29 +232,61 @@ push_message(lua_State *L)
 	lua_setfield(L, -2, "session");
 }
 
-/* Provisional report query: snapshot lists instead of SQL. */
-static void
-push_query(lua_State *L)
+/* The metrics a report's build receives in `plugins check`: the shape of
+ * report/metrics.h (docs/metrics.md) with small made-up numbers, health inside. */
+const char plugin_check_metrics[] =
+	"{\"program\":\"pilot\",\"generated_at\":\"2026-01-12T10:00:00Z\",\"funnel\":{\"enrolled\":40,\"matched\""
+	":32,\"first_session\":28,\"active\":24,\"completed\":6},\"enrollment\":{\"enrolled\":40,\"matched\":32"
+	",\"match_rate\":0.8,\"unmatched\":8},\"first_session\":{\"pairs\":14,\"median_days\":9,\"mean_days\":1"
+	"0.5},\"sessions\":{\"planned\":12,\"held\":50,\"missed\":6,\"cancelled\":4,\"held_rate\":0.8929,\"per_m"
+	"onth\":[{\"month\":\"2025-11\",\"planned\":0,\"held\":20,\"missed\":2,\"cancelled\":1},{\"month\":\"2025-1"
+	"2\",\"planned\":0,\"held\":30,\"missed\":4,\"cancelled\":3},{\"month\":\"2026-01\",\"planned\":12,\"held\":"
+	"0,\"missed\":0,\"cancelled\":0}],\"per_pair_held_rate\":{\"mean\":0.88,\"min\":0.5,\"max\":1.0}},\"rati"
+	"ngs\":{\"count\":40,\"mean\":4.2,\"distribution\":[1,2,4,13,20],\"mentor\":{\"count\":20,\"mean\":4.3},"
+	"\"mentee\":{\"count\":20,\"mean\":4.1}},\"goals\":[{\"topic\":\"generative_ai\",\"n\":8,\"start_mean\":2.1"
+	",\"end_mean\":3.6,\"delta\":1.5}],\"participation\":{\"department\":[{\"group\":\"Engineering\",\"peopl"
+	"e\":30,\"enrolled\":12,\"matched\":10,\"active\":8},{\"group\":\"Finance\",\"people\":20,\"enrolled\":10,"
+	"\"matched\":8,\"active\":6}],\"location\":[],\"level\":[],\"generation\":[]},\"retention\":{\"participa"
+	"nts\":{\"n\":32,\"retained\":31,\"rate\":0.9688},\"non_participants\":{\"n\":200,\"retained\":180,\"rate"
+	"\":0.9}},\"rewards\":{\"points\":500,\"badges\":6,\"grants\":60,\"people\":20},\"cohorts\":[],\"health\":"
+	"{\"program\":\"pilot\",\"generated_at\":\"2026-01-12T10:00:00Z\",\"counts\":{\"on_track\":10,\"needs_ch"
+	"eckin\":2,\"at_risk\":1,\"too_early\":1},\"pairs\":[{\"match_id\":1,\"mentor\":{\"id\":2,\"name\":\"Ana Si"
+	"lva\"},\"mentee\":{\"id\":1,\"name\":\"Claire Martin\"},\"status\":\"at_risk\",\"reasons\":[{\"code\":\"cons"
+	"ecutive_misses\",\"text\":\"two sessions missed in a row\",\"action\":\"checkin\"}]}],\"overlaps\":[]"
+	"}}";
+
+/* q.rows(sql, ...) in `plugins check`: there is no database, so no rows. */
+static int
+check_q_rows(lua_State *L)
 {
-	lua_createtable(L, 0, 3);
-	lua_createtable(L, 2, 0);
-	push_mentor(L);
-	lua_rawseti(L, -2, 1);
-	push_mentee(L);
-	lua_rawseti(L, -2, 2);
-	lua_setfield(L, -2, "people");
-	lua_createtable(L, 1, 0);
-	push_match(L);
-	lua_rawseti(L, -2, 1);
-	lua_setfield(L, -2, "matches");
-	lua_createtable(L, 1, 0);
-	lua_createtable(L, 0, 4);
-	set_int(L, "id", 1);
-	set_int(L, "match_id", 1);
-	set_str(L, "starts_at", "2026-01-19T10:00:00Z");
-	set_str(L, "status", "held");
-	lua_rawseti(L, -2, 1);
-	lua_setfield(L, -2, "sessions");
+	luaL_checkstring(L, 1);
+	lua_newtable(L);
+	return 1;
+}
+
+/* q.one(sql, ...): no row, nil. */
+static int
+check_q_one(lua_State *L)
+{
+	luaL_checkstring(L, 1);
+	lua_pushnil(L);
+	return 1;
+}
+
+/* A report's arguments before ctx: metrics, then q. */
+static void
+push_report_args(lua_State *L)
+{
+	json_t *m = json_loads(plugin_check_metrics, 0, NULL);
+	if (m == NULL)
+		luaL_error(L, "the synthetic metrics do not parse");
+	shape_push_json(L, m);
+	json_decref(m);
+	lua_createtable(L, 0, 2);
+	lua_pushcfunction(L, check_q_rows);
+	lua_setfield(L, -2, "rows");
+	lua_pushcfunction(L, check_q_one);
+	lua_setfield(L, -2, "one");
 }
 
 /* Protected builder: upvalue 1 = kind, 2 = hook name, 3 = reward's `on`, 4 = the
@@ -305,7 +328,7 @@ build_args(lua_State *L)
 		break;
 	case PLUGIN_REPORT:
 		if (strcmp(hook, "build") == 0)
-			push_query(L);
+			push_report_args(L);
 		push_ctx(L);
 		break;
 	case PLUGIN_NOTIFIER:

@@ -7,13 +7,15 @@
  *   policy  capacity(mentor); score, prefer_mentor, prefer_mentee and any other
  *           function: (mentor, mentee, features);
  *   cadence plan(pair, history, ctx)  reward grant(event, ctx)
- *   report  build(q, ctx)         job    run(ctx)
+ *   report  build(metrics, q, ctx) job   run(ctx)
  *   any other hook of those kinds: (ctx).
  * The mentor and mentee are person tables built by lua/shape, exactly as a real
  * run builds them (id is the external id; docs/plugin-api.md, "What hooks
  * receive"); the features table holds every feature name given to
  * plugin_check_run with a value in [0, 1]; match/pair/history/event/ctx/q
  * are documented there too (a cadence's ctx also has horizon and horizon_iso).
+ * A report's metrics are plugin_check_metrics below; its q answers every query
+ * with no rows (q.rows -> {}, q.one -> nil): there is no database in a check.
  *
  * Each call is an operation in the plugin's worker (plugin_exec) under the
  * plugin's per-call limits, so a hook that hangs in C is killed at its deadline.
@@ -52,5 +54,9 @@ struct plugin_check_report {
 int plugin_check_run(struct plugin *p, const char *const *feature_names,
 		     struct plugin_check_report *report, struct diag *d);
 void plugin_check_fini(struct plugin_check_report *report);
+
+/* The synthetic metrics (JSON text, report/metrics.h's shape with health inside) a
+ * report's build receives in a check; the report unit tests use it as a fixture. */
+extern const char plugin_check_metrics[];
 
 #endif

@@ -10,6 +10,7 @@
 #include "lua/jobdecl.h"
 
 #include "lua/cadence_out.h"
+#include "lua/report_out.h"
 #include "time/rrule.h"
 
 #include <ctype.h>
@@ -254,7 +255,7 @@ static const struct plugin_kind_ops builtin_kinds[PLUGIN_KIND_COUNT] = {
 	[PLUGIN_POLICY] = {NULL, NULL, NULL},
 	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence, cadence_out_check},
 	[PLUGIN_REWARD] = {reward_fields, validate_reward, NULL},
-	[PLUGIN_REPORT] = {report_fields, validate_report, NULL},
+	[PLUGIN_REPORT] = {report_fields, validate_report, report_out_check},
 	[PLUGIN_JOB] = {jobdecl_fields, jobdecl_validate, NULL}, /* lua/jobdecl.c */
 	[PLUGIN_NOTIFIER] = {notifier_fields, validate_notifier, NULL},
 };

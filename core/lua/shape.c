@@ -9,7 +9,7 @@
 #include <lauxlib.h>
 
 static void
-push_json(lua_State *L, json_t *v, int depth)
+push_json(lua_State *L, const json_t *v, int depth)
 {
 	if (depth > 32) {
 		lua_pushnil(L);
@@ -41,7 +41,7 @@ push_json(lua_State *L, json_t *v, int depth)
 		lua_createtable(L, 0, (int)json_object_size(v));
 		const char *k;
 		json_t *e;
-		json_object_foreach(v, k, e)
+		json_object_foreach((json_t *)v, k, e)
 		{
 			push_json(L, e, depth + 1);
 			lua_setfield(L, -2, k);
@@ -51,6 +51,12 @@ push_json(lua_State *L, json_t *v, int depth)
 	default:
 		lua_pushnil(L);
 	}
+}
+
+void
+shape_push_json(lua_State *L, const json_t *v)
+{
+	push_json(L, v, 0);
 }
 
 /*

@@ -88,4 +88,13 @@ struct shape_session {
 /* Pushes a session table. stack: +1 */
 void shape_push_session(lua_State *L, const struct shape_session *s);
 
+/*
+ * Pushes a JSON value as plain Lua data: objects as tables with string keys,
+ * arrays as sequences (a null inside one leaves a hole), null as nil; deeper
+ * than 32 levels becomes nil. Raises on a memory error: call inside a protected
+ * call. stack: +1. (The metrics a report's build receives; jansson's json_t.)
+ */
+struct json_t;
+void shape_push_json(lua_State *L, const struct json_t *v);
+
 #endif
