@@ -33,6 +33,7 @@ int cmd_calendar(struct cli *c, int argc, char **argv); /* cmd_calendar.c */
 int cmd_tokens(struct cli *c, int argc, char **argv);   /* cmd_tokens.c */
 int cmd_health(struct cli *c, int argc, char **argv);   /* cmd_health.c */
 int cmd_metrics(struct cli *c, int argc, char **argv);  /* cmd_metrics.c */
+int cmd_report(struct cli *c, int argc, char **argv);   /* cmd_report.c */
 
 /* Subcommands of `import`, each in its own group's file. argv[0] = "people" / "enrollments". */
 int cmd_import_people(struct cli *c, int argc, char **argv);      /* cmd_people.c */

@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{"outbox", cmd_outbox, "list the messages, deliver what is due, queue reminders"},
 	{"calendar", cmd_calendar, "export sessions as an iCalendar (.ics) file"},
 	{"metrics", cmd_metrics, "a program's metrics: funnel, sessions, ratings, goals, retention"},
+	{"report", cmd_report, "a program's report (HTML with charts, Markdown, CSV or JSON)"},
 	{NULL, NULL, NULL},
 };
 

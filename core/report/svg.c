@@ -377,14 +377,21 @@ svg_chart(const json_t *chart, int id, struct buf *out, struct diag *d)
 	if (funnel) {
 		rc = draw_funnel(out, &p, d);
 	} else {
+		/* The marks are drawn first (they set the range), written after the grid so
+		 * the grid stays behind them. */
+		struct buf marks;
+		buf_init(&marks);
 		int line = strcmp(type, "line") == 0;
-		rc = line ? draw_lines(out, &p, d)
-			  : draw_bars(out, &p, strcmp(type, "stacked") == 0, strcmp(type, "histogram") == 0,
-				      d);
+		rc = line ? draw_lines(&marks, &p, d)
+			  : draw_bars(&marks, &p, strcmp(type, "stacked") == 0,
+				      strcmp(type, "histogram") == 0, d);
 		if (rc == 0)
 			rc = y_axis(out, &p, render_str(chart, "y_label"), d);
 		if (rc == 0)
 			rc = x_labels(out, &p, render_str(chart, "x_label"), d);
+		if (rc == 0 && marks.len > 0)
+			rc = buf_append(out, marks.data, marks.len, d);
+		buf_fini(&marks);
 	}
 	if (rc == 0)
 		rc = legend(out, &p, d);

@@ -1,0 +1,125 @@
+-- program-overview: the page leadership reads. What the program achieved so far: the
+-- participation funnel, sessions per month, ratings, participation by group, retention,
+-- goals and the participants' own success stories. Every number comes from `metrics`
+-- (docs/metrics.md) except the stories, read through `q`.
+local function pct(x) return string.format("%.0f%%", (x or 0) * 100) end
+local function num(x) return x or 0 end
+
+-- Check-in comments whose author ticked "share my story" (feedback.share_story), newest
+-- first. Only the author's first name and side are shown: sharing the story is the consent.
+local function stories(q, program)
+  return q.rows([[
+    SELECT f.comment AS comment, substr(f.created_at, 1, 10) AS day,
+           CASE WHEN instr(p.name, ' ') > 0 THEN substr(p.name, 1, instr(p.name, ' ') - 1)
+                ELSE p.name END AS first_name,
+           CASE WHEN p.id = m.mentor_id THEN 'mentor' ELSE 'mentee' END AS side
+      FROM feedback f JOIN matches m ON m.id = f.match_id
+      JOIN programs g ON g.id = m.program_id JOIN people p ON p.id = f.author_id
+     WHERE g.name = ? AND f.share_story = 1 AND f.comment IS NOT NULL AND f.comment <> ''
+     ORDER BY f.created_at DESC, f.id DESC LIMIT 20]], program)
+end
+
+local function group_section(part, key, label)
+  local rows = part and part[key] or {}
+  if #rows == 0 then return nil end
+  local labels, enrolled, matched, active = {}, {}, {}, {}
+  for i, g in ipairs(rows) do
+    labels[i], enrolled[i], matched[i], active[i] = g.group, num(g.enrolled), num(g.matched), num(g.active)
+  end
+  return { heading = "Participation by " .. label,
+    chart = { type = "bar", title = "Participation by " .. label, x_label = label, y_label = "people",
+      labels = labels, series = { { name = "enrolled", values = enrolled },
+        { name = "matched", values = matched }, { name = "active", values = active } } } }
+end
+
+return tandem.report{
+  name = "program-overview", version = "1.0.0", api = 1,
+  title = "Program overview",
+  description = "For leadership: funnel, sessions, ratings, participation, retention, stories.",
+  build = function(metrics, q, ctx)
+    local f, s, r = metrics.funnel or {}, metrics.sessions or {}, metrics.ratings or {}
+    local e = metrics.enrollment or {}
+    local sections = {}
+    local function add(x) if x then sections[#sections + 1] = x end end
+
+    add({ heading = "At a glance",
+      text = string.format("%d people enrolled, %d matched (%s). %d sessions held, %s of those "
+        .. "that were due. Mean rating %.1f of 5 from %d ratings.", num(f.enrolled), num(f.matched),
+        pct(e.match_rate), num(s.held), pct(s.held_rate), num(r.mean), num(r.count)),
+      table = { columns = { "measure", "value" }, rows = {
+        { "enrolled", num(f.enrolled) }, { "matched", num(f.matched) },
+        { "match rate", pct(e.match_rate) }, { "sessions held", num(s.held) },
+        { "sessions missed", num(s.missed) }, { "sessions cancelled", num(s.cancelled) },
+        { "sessions planned", num(s.planned) }, { "held rate", pct(s.held_rate) },
+        { "ratings", num(r.count) }, { "mean rating", num(r.mean) } } } })
+
+    add({ heading = "Participation funnel",
+      text = "From enrolment to a completed mentorship: each step counts people.",
+      chart = { type = "funnel", title = "Participation funnel",
+        labels = { "enrolled", "matched", "first session", "active", "completed" },
+        series = { { name = "people", values = { num(f.enrolled), num(f.matched),
+          num(f.first_session), num(f.active), num(f.completed) } } } } })
+
+    local months = s.per_month or {}
+    if #months > 0 then
+      local labels, held, missed, cancelled, planned = {}, {}, {}, {}, {}
+      for i, m in ipairs(months) do
+        labels[i], held[i], missed[i] = m.month, num(m.held), num(m.missed)
+        cancelled[i], planned[i] = num(m.cancelled), num(m.planned)
+      end
+      add({ heading = "Sessions per month",
+        chart = { type = "stacked", title = "Sessions per month", x_label = "month",
+          y_label = "sessions", labels = labels, series = {
+            { name = "held", values = held }, { name = "missed", values = missed },
+            { name = "cancelled", values = cancelled }, { name = "planned", values = planned } } } })
+    end
+
+    local dist = r.distribution or {}
+    add({ heading = "Ratings",
+      text = string.format("%d ratings, mean %.2f.", num(r.count), num(r.mean)),
+      chart = { type = "histogram", title = "Rating distribution", x_label = "rating",
+        y_label = "ratings", labels = { "1", "2", "3", "4", "5" },
+        series = { { name = "ratings", values = { num(dist[1]), num(dist[2]), num(dist[3]),
+          num(dist[4]), num(dist[5]) } } } } })
+
+    local part = metrics.participation
+    add(group_section(part, "department", "department"))
+    add(group_section(part, "location", "location"))
+    add(group_section(part, "level", "level"))
+    add(group_section(part, "generation", "generation"))
+
+    local ret = metrics.retention
+    if ret and ret.participants then
+      add({ heading = "Retention",
+        text = "Share of people still employed, participants against everyone else.",
+        chart = { type = "bar", title = "Retention", y_label = "retained (%)",
+          labels = { "participants", "non-participants" },
+          series = { { name = "retained", values = {
+            math.floor(num(ret.participants.rate) * 1000 + 0.5) / 10,
+            math.floor(num((ret.non_participants or {}).rate) * 1000 + 0.5) / 10 } } } } })
+    end
+
+    local goals = metrics.goals or {}
+    if #goals > 0 then
+      local rows = {}
+      for i, g in ipairs(goals) do
+        rows[i] = { g.topic, num(g.n), num(g.start_mean), num(g.end_mean), num(g.delta) }
+      end
+      add({ heading = "Goals", text = "Self-assessed skill (1-5) at the start and at the end, per topic.",
+        table = { columns = { "topic", "people", "start", "end", "change" }, rows = rows } })
+    end
+
+    local rows = {}
+    for i, st in ipairs(stories(q, ctx.program.name)) do
+      rows[i] = { st.day, st.first_name .. " (" .. st.side .. ")", st.comment }
+    end
+    add({ heading = "Success stories",
+      text = #rows > 0 and "In the participants' own words, shared for the newsletter."
+        or "No participant has shared a story yet.",
+      table = { columns = { "date", "who", "story" }, rows = rows } })
+
+    return { title = (ctx.program.title or ctx.program.name) .. ": program overview",
+      subtitle = (ctx.organization and (ctx.organization .. ", ") or "") .. "as of "
+        .. string.sub(ctx.now_iso, 1, 10), sections = sections }
+  end,
+}

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# End-to-end: `tandem report`. A workspace is seeded (gen-org, import, match run, approve,
+# activate, then sessions and check-ins written straight into the tables), and every number
+# the built-in reports print is compared with a direct SQL count on the same database. The
+# HTML page is well-formed, self-contained (no URL, no external src/href) and, where
+# Debian's chromium is installed, renders headless to a screenshot that is not blank.
+# Formats by --format and by --out's extension; refusals (unknown format, program, plugin);
+# a hostile report plugin cannot write, ATTACH, PRAGMA, create a temp table, run a
+# recursive CTE forever or return a huge result: each is refused with a clear error and
+# the database is unchanged.
+. "$(dirname "$0")/lib.sh"
+
+T=$TANDEM
+P=digital-2027
+WS=$(new_ws) || exit 1
+DB=$WS/tandem.db
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+q() { sqlite3 "$DB" "$1"; }
+# jget FILE EXPR: a value of the JSON document in FILE, EXPR in Python over `d`.
+jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+# cell FILE HEADING ROW-LABEL: the second cell of the row whose first cell is ROW-LABEL.
+cell() { jget "$1" "[r[1] for s in d['sections'] if s['heading']=='$2' for r in s['table']['rows'] if r[0]=='$3'][0]"; }
+# series FILE HEADING NAME: a chart's series as "v1 v2 ...".
+series() { jget "$1" "' '.join(str(v) for s in d['sections'] if s['heading']=='$2' for x in s['chart']['series'] if x['name']=='$3' for v in x['values'])"; }
+
+"$T" gen-org --people 80 --seed 11 --out "$WS/people.csv" --survey $P --survey-out "$WS/survey.csv" >/dev/null 2>&1
+run "$T" -C "$WS" import people "$WS/people.csv"
+expect_rc import-people 0
+run "$T" -C "$WS" import enrollments "$WS/survey.csv" --program $P
+expect_rc import-enrollments 0
+"$T" -C "$WS" match run --program $P >/dev/null 2>&1
+"$T" -C "$WS" match approve --all --program $P >/dev/null 2>&1
+sed -i -e 's/starts = "[0-9-]*"/starts = "2020-01-06"/' "$WS/tandem.lua"
+run "$T" -C "$WS" match activate --program $P
+expect_rc activate 0
+# Sessions over three months in every state, and check-ins: ratings from both sides,
+# comments, some shared as stories (one with markup that must come out escaped).
+q "INSERT INTO sessions (match_id, starts_at, duration_min, timezone, status, planned_by, created_at, updated_at)
+   SELECT m.id, s.at, 45, 'UTC', CASE WHEN (m.id + s.k) % 5 = 0 THEN 'missed'
+     WHEN (m.id + s.k) % 7 = 0 THEN 'cancelled' WHEN s.k >= 5 THEN 'planned' ELSE 'held' END,
+     'weekly', 'now', 'now'
+   FROM matches m, (SELECT 1 AS k, '2020-10-05T10:00:00Z' AS at UNION ALL SELECT 2, '2020-10-19T10:00:00Z'
+     UNION ALL SELECT 3, '2020-11-02T10:00:00Z' UNION ALL SELECT 4, '2020-11-16T10:00:00Z'
+     UNION ALL SELECT 5, '2020-12-14T10:00:00Z' UNION ALL SELECT 6, '2020-12-28T10:00:00Z') s
+   WHERE m.status = 'active';
+   INSERT INTO feedback (session_id, match_id, author_id, outcome, rating, comment, share_story, created_at)
+   SELECT s.id, s.match_id, m.mentor_id, 'held', 3 + (s.id % 3), 'Great <b>session</b> & \"more\"', s.id % 2,
+     s.starts_at FROM sessions s JOIN matches m ON m.id = s.match_id WHERE s.status = 'held';
+   INSERT INTO feedback (session_id, match_id, author_id, outcome, rating, comment, share_story, created_at)
+   SELECT s.id, s.match_id, m.mentee_id, 'held', 1 + (s.id % 5), 'I learned prompting', 0, s.starts_at
+   FROM sessions s JOIN matches m ON m.id = s.match_id WHERE s.status = 'held';"
+HELD=$(q "SELECT count(*) FROM sessions WHERE status='held'")
+[ "${HELD:-0}" -ge 5 ] && ok seeded || fail seeded "only ${HELD:-0} held sessions"
+BEFORE=$(db_digest "$WS")
+
+# ---- every number equals a direct SQL count -------------------------------------------
+run "$T" -C "$WS" report --program $P --format json --out "$WS/overview.json"
+expect_rc overview-json 0
+expect_err overview-wrote "wrote the json report of $P to $WS/overview.json"
+J=$WS/overview.json
+PID=$(q "SELECT id FROM programs WHERE name='$P'")
+check() { # NAME GOT WANT
+  if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "report says '$2', SQL says '$3'"; fi
+}
+check enrolled "$(cell "$J" 'At a glance' enrolled)" "$(q "SELECT count(*) FROM enrollments WHERE program_id=$PID")"
+check matched "$(cell "$J" 'At a glance' matched)" \
+  "$(q "SELECT count(DISTINCT p) FROM (SELECT mentor_id p FROM matches WHERE program_id=$PID AND status IN ('approved','active','ended') UNION ALL SELECT mentee_id FROM matches WHERE program_id=$PID AND status IN ('approved','active','ended'))")"
+for st in held missed cancelled planned; do
+  check "sessions-$st" "$(cell "$J" 'At a glance' "sessions $st")" \
+    "$(q "SELECT count(*) FROM sessions s JOIN matches m ON m.id=s.match_id WHERE m.program_id=$PID AND s.status='$st'")"
+done
+check ratings "$(cell "$J" 'At a glance' ratings)" \
+  "$(q "SELECT count(*) FROM feedback f JOIN matches m ON m.id=f.match_id WHERE m.program_id=$PID AND rating IS NOT NULL")"
+check mean-rating "$(cell "$J" 'At a glance' 'mean rating')" \
+  "$(q "SELECT avg(rating) FROM feedback f JOIN matches m ON m.id=f.match_id WHERE m.program_id=$PID AND rating IS NOT NULL" | $PY -c 'import sys; print(float(sys.stdin.read()))')"
+check funnel "$(series "$J" 'Participation funnel' people | cut -d' ' -f1,2)" \
+  "$(cell "$J" 'At a glance' enrolled) $(cell "$J" 'At a glance' matched)"
+for st in held missed cancelled planned; do
+  check "per-month-$st" "$(series "$J" 'Sessions per month' $st)" \
+    "$(q "SELECT group_concat(n, ' ') FROM (SELECT substr(starts_at,1,7) mo, sum(s.status='$st') n FROM sessions s JOIN matches m ON m.id=s.match_id WHERE m.program_id=$PID GROUP BY mo ORDER BY mo)")"
+done
+check rating-distribution "$(series "$J" 'Ratings' ratings)" \
+  "$(for r in 1 2 3 4 5; do q "SELECT count(*) FROM feedback WHERE rating=$r"; done | paste -sd' ')"
+check stories "$(jget "$J" "len([s for s in d['sections'] if s['heading']=='Success stories'][0]['table']['rows'])")" \
+  "$(q "SELECT min(20, count(*)) FROM feedback WHERE share_story=1 AND comment <> ''")"
+
+# The monthly pulse counts the month of its date; the recognition counts held sessions.
+run "$T" -C "$WS" report --program $P --plugin monthly-pulse --format json
+expect_rc pulse 0
+MONTH=$(date -u +%Y-%m)
+check pulse-total "$(jget "$OUT" "len([s for s in d['sections'] if s['heading']==\"This month's sessions\"][0]['table']['rows'])")" \
+  "$(q "SELECT count(*) FROM sessions WHERE substr(starts_at,1,7)='$MONTH'")"
+run "$T" -C "$WS" report --program $P --plugin mentor-recognition --format json
+expect_rc recognition 0
+check recognition-held "$(jget "$OUT" "sum(r[3] for r in d['sections'][0]['table']['rows'])")" \
+  "$(q "SELECT count(*) FROM (SELECT s.id FROM sessions s JOIN matches m ON m.id=s.match_id WHERE s.status='held' AND m.mentor_id IN (SELECT mentor_id FROM matches m2 JOIN sessions s2 ON s2.match_id=m2.id AND s2.status='held' GROUP BY mentor_id ORDER BY count(*) DESC, mentor_id LIMIT 25))")"
+
+# ---- formats ----------------------------------------------------------------------------
+for plugin in program-overview monthly-pulse mentor-recognition; do
+  run "$T" -C "$WS" report --program $P --plugin $plugin --out "$WS/$plugin.html"
+  expect_rc "html-$plugin" 0
+  run $PY "$HERE/check_html.py" "$WS/$plugin.html"
+  expect_rc "well-formed-self-contained-$plugin" 0
+done
+run $PY "$HERE/check_html.py" "$WS/program-overview.html"
+# Sessions per month, rating distribution, funnel (no group data in the interim metrics).
+expect_out charts "svgs=3 "
+expect_out chart-descs "descs=3"
+grep -qF 'Great &lt;b&gt;session&lt;/b&gt; &amp; &quot;more&quot;' "$WS/program-overview.html" \
+  && ok story-escaped || fail story-escaped "the story's markup is not escaped"
+ls "$WS" | grep -q '\.tmp' && fail no-temp-left "$(ls "$WS")" || ok no-temp-left
+
+run "$T" -C "$WS" report --program $P --out "$WS/overview.md"
+expect_rc md-by-extension 0
+head -1 "$WS/overview.md" | grep -q '^# Digital reverse mentoring 2027: program overview' && ok md-title || fail md-title "$(head -2 "$WS/overview.md")"
+grep -q '^| enrolled | ' "$WS/overview.md" && ok md-table || fail md-table "no table row"
+run "$T" -C "$WS" report --program $P --format csv
+expect_rc csv 0
+grep -q "^enrolled,$(cell "$J" 'At a glance' enrolled)" "$OUT" && ok csv-row || fail csv-row "$(head -5 "$OUT")"
+[ "$(grep -c '^measure,value' "$OUT")" = 1 ] && ok csv-header || fail csv-header "$(head -3 "$OUT")"
+run "$T" -C "$WS" report --program $P
+expect_rc md-default 0
+expect_out md-stdout "## Participation funnel"
+
+# ---- the page renders in a browser ----------------------------------------------------------
+CHROMIUM=$(command -v chromium || true)
+if [ -z "$CHROMIUM" ]; then
+  echo "SKIP: chromium is not installed (scripts/deps.sh --browser installs it): no screenshot check" >&2
+else
+  timeout 120 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
+    --user-data-dir="$E2E_TMP/chromium" --window-size=800,1200 \
+    --screenshot="$WS/overview.png" "file://$WS/program-overview.html" >/dev/null 2>&1
+  [ -s "$WS/overview.png" ] && ok screenshot || fail screenshot "no screenshot written"
+  run $PY "$HERE/png_not_blank.py" "$WS/overview.png"
+  expect_rc screenshot-not-blank 0
+fi
+
+# ---- refusals ----------------------------------------------------------------------------
+run "$T" -C "$WS" report --program $P --format pdf
+expect_rc bad-format 2
+expect_err bad-format-msg "unknown format 'pdf' (html, md, csv or json)"
+run "$T" -C "$WS" report
+expect_rc no-program 2
+run "$T" -C "$WS" report --program nope
+expect_rc unknown-program 1
+run "$T" -C "$WS" report --program $P --plugin nope
+expect_rc unknown-plugin 1
+expect_err unknown-plugin-msg "no report named 'nope'"
+run "$T" -C "$WS" report --program $P --out "$WS/none/x.html"
+expect_rc bad-out 1
+
+# ---- a hostile plugin changes nothing ------------------------------------------------------
+mkdir -p "$WS/plugins/reports"
+for kind in insert attach pragma temp bomb huge; do
+  sed -e "s/HOSTILE_KIND or \"insert\"/\"$kind\"/" -e "s/name = \"hostile-report\"/name = \"hostile-$kind\"/" \
+    "$TANDEM_SRCDIR/tests/plugins/hostile_report.lua" >"$WS/plugins/reports/hostile-$kind.lua"
+done
+hostile() { # KIND MESSAGE
+  local t0=$(date +%s%N)
+  run "$T" -C "$WS" report --program $P --plugin "hostile-$1"
+  expect_rc "hostile-$1" 1
+  expect_err "hostile-$1-msg" "$2"
+  expect_err "hostile-$1-where" "hostile-$1.lua:15:"
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  [ "$ms" -lt 30000 ] && ok "hostile-$1-bounded" || fail "hostile-$1-bounded" "took $ms ms"
+}
+hostile insert "q.rows: not allowed in a report (the query helper only reads): INSERT people"
+hostile attach "not allowed in a report (the query helper only reads): ATTACH"
+hostile pragma "not allowed in a report (the query helper only reads): PRAGMA user_version"
+hostile temp "not allowed in a report (the query helper only reads)"
+hostile bomb "q.rows: the report's queries ran out of their budget of 50000000 steps"
+hostile huge "q.rows: the report's queries returned more than 200000 rows (its budget)"
+[ ! -e /tmp/tandem-hostile.db ] && ok no-attached-file || fail no-attached-file "ATTACH created a file"
+[ "$(db_digest "$WS")" = "$BEFORE" ] && ok db-unchanged || fail db-unchanged "a report changed the database"
+
+# The built-ins pass `plugins check` as shipped.
+for plugin in program-overview monthly-pulse mentor-recognition; do
+  run "$T" -C "$WS" plugins check "$TANDEM_SRCDIR/plugins/reports/$plugin.lua"
+  expect_rc "check-$plugin" 0
+done
+
+finish
