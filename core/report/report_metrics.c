@@ -1,12 +1,13 @@
 /*
  * report/report_metrics: the metrics a report's build receives (report.h).
  *
- * INTERIM: until report/metrics (metrics_program) and report/health
- * (health_program) land on main, this computes the part of the metrics contract
- * (docs/briefs: program, generated_at, funnel, enrollment, sessions with
- * per_month, ratings) with the definitions below, straight from the store, and
- * leaves health out (the built-in reports say so). When those modules land,
- * report_metrics becomes metrics_program + health_program under "health".
+ * The program's health is report/health's document (health_program), under
+ * "health".
+ *
+ * INTERIM: until report/metrics (metrics_program) lands on main, this computes
+ * the part of the metrics contract (program, generated_at, funnel, enrollment,
+ * sessions with per_month, ratings) with the definitions below, straight from
+ * the store. When it lands, report_metrics becomes metrics_program plus health.
  *
  * Definitions (program P):
  *   enrolled       enrollments of P
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "report/health.h"
 #include "store/stmt.h"
 #include "time/cal.h"
 
@@ -179,6 +181,11 @@ report_metrics(struct store *st, const struct config *cfg, const char *program, 
 	if (funnel(st, pid, m, d) != 0 || sessions(st, pid, m, d) != 0 || ratings(st, pid, m, d) != 0) {
 		json_decref(m);
 		return diag_prefix(d, "metrics of program '%s'", program);
+	}
+	json_t *h = NULL;
+	if (health_program(st, cfg, program, now, &h, d) != 0 || set(m, "health", h, d) != 0) {
+		json_decref(m);
+		return -1;
 	}
 	*out = m;
 	return 0;

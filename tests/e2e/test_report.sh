@@ -91,6 +91,13 @@ expect_rc pulse 0
 MONTH=$(date -u +%Y-%m)
 check pulse-total "$(jget "$OUT" "len([s for s in d['sections'] if s['heading']==\"This month's sessions\"][0]['table']['rows'])")" \
   "$(q "SELECT count(*) FROM sessions WHERE substr(starts_at,1,7)='$MONTH'")"
+cp "$OUT" "$WS/pulse.json"
+run "$T" -C "$WS" health --program $P --json
+expect_rc health 0
+check pulse-health "$(series "$WS/pulse.json" 'Pair health' pairs)" \
+  "$(jget "$OUT" "' '.join(str(d['counts'][k]) for k in ('on_track', 'needs_checkin', 'at_risk', 'too_early'))")"
+check pulse-attention "$(jget "$WS/pulse.json" "len([s for s in d['sections'] if s['heading']=='Pairs that need attention'][0]['table']['rows'])")" \
+  "$(jget "$OUT" "sum(len(p['reasons']) for p in d['pairs'] if p['status'] in ('at_risk', 'needs_checkin'))")"
 run "$T" -C "$WS" report --program $P --plugin mentor-recognition --format json
 expect_rc recognition 0
 check recognition-held "$(jget "$OUT" "sum(r[3] for r in d['sections'][0]['table']['rows'])")" \
