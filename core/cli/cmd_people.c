@@ -156,7 +156,7 @@ people_usage(FILE *out)
 		     "  show     every field of one person, manager by id and name\n"
 		     "  export   JSON of every row about the person in every table (for access\n"
 		     "           requests): person, enrollments, matches, vetoes, sessions, feedback,\n"
-		     "           reward_ledger, events, outbox\n"
+		     "           rewards, events, outbox\n"
 		     "  erase    delete the person and every row about them for good; their reports\n"
 		     "           lose their manager, events about them are scrubbed, and a\n"
 		     "           'people.erased' event keeps only a random pseudonym. The e-mail is\n"

@@ -34,6 +34,8 @@ int cmd_tokens(struct cli *c, int argc, char **argv);   /* cmd_tokens.c */
 int cmd_health(struct cli *c, int argc, char **argv);   /* cmd_health.c */
 int cmd_metrics(struct cli *c, int argc, char **argv);  /* cmd_metrics.c */
 int cmd_report(struct cli *c, int argc, char **argv);   /* cmd_report.c */
+int cmd_events(struct cli *c, int argc, char **argv);   /* cmd_events.c */
+int cmd_rewards(struct cli *c, int argc, char **argv);  /* cmd_rewards.c */
 
 /* Subcommands of `import`, each in its own group's file. argv[0] = "people" / "enrollments". */
 int cmd_import_people(struct cli *c, int argc, char **argv);      /* cmd_people.c */

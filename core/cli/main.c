@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	{"calendar", cmd_calendar, "export sessions as an iCalendar (.ics) file"},
 	{"metrics", cmd_metrics, "a program's metrics: funnel, sessions, ratings, goals, retention"},
 	{"report", cmd_report, "a program's report (HTML with charts, Markdown, CSV or JSON)"},
+	{"events", cmd_events, "list the event log: every state change, oldest first"},
+	{"rewards", cmd_rewards, "reward ledger, leaderboards, dispatch to reward rules, certificates"},
 	{NULL, NULL, NULL},
 };
 

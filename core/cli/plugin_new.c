@@ -100,17 +100,23 @@ static const char cadence_body[] =
 	"}\n";
 
 static const char reward_body[] =
-	"-- @NAME@: a reward rule. For each event of the kind it listens to, it grants points.\n"
+	"-- @NAME@: a reward rule. For each event of the kinds it listens to, it grants points\n"
+	"-- and badges (docs/plugin-api.md \"Reward rules\").\n"
 	"return tandem.reward{\n"
 	"@COMMON@"
-	"  -- Required: the event kind this rule listens to, like \"session.held\".\n"
-	"  on = \"session.held\",\n"
-	"  -- Required: grant(event, ctx) returns a list of grants\n"
-	"  -- { person_id =, points =, reason = }. event = {id, kind, at, subject_id,\n"
-	"  -- program, payload}; ctx = {now, now_iso, timezone, program = {...}}.\n"
-	"  grant = function(event, ctx)\n"
-	"    return { { person_id = event.subject_id, points = 10, reason = \"session held\" } }\n"
-	"  end,\n"
+	"  -- Required: one handler per event kind, handler(ev, ctx) returns a list of grants\n"
+	"  -- { person_id =, points =, badge =, reason =, key = } (badge and key optional) or\n"
+	"  -- revocations { revoke = AWARD_KEY, reason = }. ev = {id, kind, at, actor,\n"
+	"  -- subject_id, program, program_id, payload, match = {id, mentor_id, mentee_id,\n"
+	"  -- status, sessions, ratings}}; ctx = {now, now_iso, timezone, rule, program}.\n"
+	"  on = {\n"
+	"    [\"session.held\"] = function(ev, ctx)\n"
+	"      return {\n"
+	"        { person_id = ev.match.mentor_id, points = 10, reason = \"session held\" },\n"
+	"        { person_id = ev.match.mentee_id, points = 10, reason = \"session held\" },\n"
+	"      }\n"
+	"    end,\n"
+	"  },\n"
 	"}\n";
 
 static const char report_body[] =

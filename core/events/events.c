@@ -4,6 +4,7 @@
 #include "events/events.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "store/stmt.h"
 
@@ -35,8 +36,37 @@ static const char events_insert_sql[] =
 	" WHERE CASE WHEN json_valid(?6) THEN json_type(?6) END IS 'object'";
 
 int
-events_append(struct store *st, const struct event *ev, int64_t *id_out, struct diag *d)
+events_writer_init(struct events_writer *w, struct store *st, struct diag *d)
 {
+	w->st = st;
+	w->ins = NULL;
+	struct stmt *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory preparing to record events");
+	if (stmt_prepare(s, st, "inserting the row", events_insert_sql, d) != 0) {
+		free(s);
+		return -1;
+	}
+	w->ins = s;
+	return 0;
+}
+
+void
+events_writer_fini(struct events_writer *w)
+{
+	if (w->ins != NULL) {
+		stmt_finalize(w->ins);
+		free(w->ins);
+	}
+	w->ins = NULL;
+}
+
+int
+events_writer_append(struct events_writer *w, const struct event *ev, int64_t *id_out,
+		     struct diag *d)
+{
+	struct store *st = w->st;
+	struct stmt *s = w->ins;
 	const char *kind = ev->kind != NULL ? ev->kind : "(null)";
 	if (store_depth(st) == 0)
 		return diag_set(d, DIAG_INTERNAL,
@@ -49,24 +79,19 @@ events_append(struct store *st, const struct event *ev, int64_t *id_out, struct 
 		return diag_set(d, DIAG_INTERNAL,
 				"recording event %s: the clock's time cannot be written as a date", kind);
 	const char *payload = ev->payload_json != NULL ? ev->payload_json : "{}";
-	/* The statement's name, which every diag starts with, lives as long as the statement. */
-	char name[96];
-	snprintf(name, sizeof(name), "recording event %.64s", kind);
-	struct stmt s;
-	if (stmt_prepare(&s, st, name, events_insert_sql, d) != 0)
-		return -1;
-	int rc = stmt_bind_text(&s, 1, at, d) || stmt_bind_text(&s, 2, ev->kind, d) ||
-			 stmt_bind_text(&s, 3, ev->actor, d) ||
-			 (ev->subject_id != 0 ? stmt_bind_int64(&s, 4, ev->subject_id, d)
-					      : stmt_bind_null(&s, 4, d)) ||
-			 (ev->program_id != 0 ? stmt_bind_int64(&s, 5, ev->program_id, d)
-					      : stmt_bind_null(&s, 5, d)) ||
-			 stmt_bind_text(&s, 6, payload, d) || stmt_run(&s, d)
+	int rc = stmt_bind_text(s, 1, at, d) || stmt_bind_text(s, 2, ev->kind, d) ||
+			 stmt_bind_text(s, 3, ev->actor, d) ||
+			 (ev->subject_id != 0 ? stmt_bind_int64(s, 4, ev->subject_id, d)
+					      : stmt_bind_null(s, 4, d)) ||
+			 (ev->program_id != 0 ? stmt_bind_int64(s, 5, ev->program_id, d)
+					      : stmt_bind_null(s, 5, d)) ||
+			 stmt_bind_text(s, 6, payload, d) || stmt_run(s, d)
 		 ? -1
 		 : 0;
-	stmt_finalize(&s);
-	if (rc != 0)
+	if (rc != 0) {
+		diag_prefix(d, "recording event %.64s", kind);
 		return -1;
+	}
 	sqlite3 *db = store_db(st);
 	if (sqlite3_changes(db) != 1)
 		return diag_set(d, DIAG_INTERNAL, "recording event %s: the payload is not a JSON object",
@@ -74,4 +99,15 @@ events_append(struct store *st, const struct event *ev, int64_t *id_out, struct 
 	if (id_out != NULL)
 		*id_out = sqlite3_last_insert_rowid(db);
 	return 0;
+}
+
+int
+events_append(struct store *st, const struct event *ev, int64_t *id_out, struct diag *d)
+{
+	struct events_writer w;
+	if (events_writer_init(&w, st, d) != 0)
+		return -1;
+	int rc = events_writer_append(&w, ev, id_out, d);
+	events_writer_fini(&w);
+	return rc;
 }

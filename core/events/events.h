@@ -46,4 +46,18 @@ struct event {
  * NULL) receives the event's id. 0, or -1 + diag (nothing written). */
 int events_append(struct store *st, const struct event *ev, int64_t *id_out, struct diag *d);
 
+/*
+ * The same for a writer of many events in one transaction (rewards/dispatch grants tens of
+ * thousands at a time): the statement is prepared once by events_writer_init and kept until
+ * events_writer_fini. events_writer_append obeys events_append's contract exactly.
+ */
+struct events_writer {
+	struct store *st;
+	void *ins; /* the prepared statement (struct stmt *), NULL until init */
+};
+int events_writer_init(struct events_writer *w, struct store *st, struct diag *d);
+int events_writer_append(struct events_writer *w, const struct event *ev, int64_t *id_out,
+			 struct diag *d);
+void events_writer_fini(struct events_writer *w);
+
 #endif

@@ -147,17 +147,45 @@ push_ctx(lua_State *L)
 static void
 push_event(lua_State *L, const char *kind)
 {
-	lua_createtable(L, 0, 6);
+	/* The shape rewards/dispatch builds (docs/plugin-api.md "Reward rules"). */
+	lua_createtable(L, 0, 8);
 	set_int(L, "id", 1);
 	set_str(L, "kind", kind);
 	set_str(L, "at", "2026-01-19T10:00:00Z");
 	set_int(L, "subject_id", 2); /* the mentor's people.id */
 	set_str(L, "program", "pilot");
+	set_int(L, "program_id", 1);
 	lua_createtable(L, 0, 3);
-	set_int(L, "match_id", 1);
-	set_int(L, "session_id", 1);
-	set_int(L, "duration_min", 60);
+	set_int(L, "session", 3);
+	set_int(L, "match", 1);
+	set_str(L, "starts_at", "2026-01-19T10:00:00Z");
 	lua_setfield(L, -2, "payload");
+	lua_createtable(L, 0, 7);
+	set_int(L, "id", 1);
+	set_int(L, "mentor_id", 2);
+	set_int(L, "mentee_id", 3);
+	set_str(L, "status", "active");
+	lua_createtable(L, 3, 0);
+	for (int i = 1; i <= 3; i++) {
+		lua_createtable(L, 0, 3);
+		set_int(L, "id", i);
+		char at[32];
+		snprintf(at, sizeof(at), "2026-01-%02dT10:00:00Z", 5 + 7 * (i - 1));
+		set_str(L, "starts_at", at);
+		set_str(L, "status", "held");
+		lua_rawseti(L, -2, i);
+	}
+	lua_setfield(L, -2, "sessions");
+	lua_createtable(L, 2, 0);
+	for (int i = 1; i <= 2; i++) {
+		lua_createtable(L, 0, 3);
+		set_int(L, "session", 3);
+		set_str(L, "by", i == 1 ? "mentor" : "mentee");
+		set_int(L, "rating", 5);
+		lua_rawseti(L, -2, i);
+	}
+	lua_setfield(L, -2, "ratings");
+	lua_setfield(L, -2, "match");
 }
 
 /* A job's ctx as sched/actions builds it (docs/plugin-api.md "Jobs"): one program, one
@@ -289,7 +317,7 @@ push_report_args(lua_State *L)
 	lua_setfield(L, -2, "one");
 }
 
-/* Protected builder: upvalue 1 = kind, 2 = hook name, 3 = reward's `on`, 4 = the
+/* Protected builder: upvalue 1 = kind, 2 = hook name, 3 = (unused), 4 = the
  * feature names (NUL-separated). Returns the args. */
 static int
 build_args(lua_State *L)
@@ -322,8 +350,12 @@ build_args(lua_State *L)
 		lua_setfield(L, -2, "horizon_iso");
 		break;
 	case PLUGIN_REWARD:
-		if (strcmp(hook, "grant") == 0)
-			push_event(L, lua_tostring(L, lua_upvalueindex(3)));
+		if (strncmp(hook, "on[\"", 4) == 0 && strlen(hook) > 6) {
+			/* on["session.held"]: an event of that kind */
+			lua_pushlstring(L, hook + 4, strlen(hook) - 6);
+			push_event(L, lua_tostring(L, -1));
+			lua_remove(L, -2);
+		}
 		push_ctx(L);
 		break;
 	case PLUGIN_REPORT:

@@ -6,7 +6,7 @@
  * arguments built for its kind and name:
  *   policy  capacity(mentor); score, prefer_mentor, prefer_mentee and any other
  *           function: (mentor, mentee, features);
- *   cadence plan(pair, history, ctx)  reward grant(event, ctx)
+ *   cadence plan(pair, history, ctx)  reward on["KIND"](ev, ctx)
  *   report  build(metrics, q, ctx) job   run(ctx)
  *   any other hook of those kinds: (ctx).
  * The mentor and mentee are person tables built by lua/shape, exactly as a real

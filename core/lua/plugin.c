@@ -113,6 +113,49 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * The hooks of the declaration at idx: its function fields ("score"), and the functions of
+ * its `on` table (a reward rule's handlers), named as Lua writes them: on["session.held"].
+ * Counts them (names NULL) or writes them into names/s. Raw reads only.
+ */
+static int
+hook_names(lua_State *L, int idx, char **names, char *s, size_t *bytes)
+{
+	int n = 0;
+	char name[160];
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		name[0] = '\0';
+		if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION)
+			snprintf(name, sizeof(name), "%s", lua_tostring(L, -2));
+		if (name[0] != '\0') {
+			if (names != NULL)
+				s = stpcpy(names[n] = s, name) + 1;
+			*bytes += strlen(name) + 1;
+			n++;
+		}
+		lua_pop(L, 1);
+	}
+	lua_pushliteral(L, "on");
+	if (lua_rawget(L, idx) == LUA_TTABLE) {
+		int on = lua_gettop(L);
+		lua_pushnil(L);
+		while (lua_next(L, on)) {
+			if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION &&
+			    lua_rawlen(L, -2) < 128) {
+				snprintf(name, sizeof(name), "on[\"%s\"]", lua_tostring(L, -2));
+				if (names != NULL)
+					s = stpcpy(names[n] = s, name) + 1;
+				*bytes += strlen(name) + 1;
+				n++;
+			}
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+	return n;
+}
+
 /* Fills p's fields from the declaration table on top of p->L (raw reads). */
 static int
 describe(struct plugin *p, struct diag *d)
@@ -131,28 +174,11 @@ describe(struct plugin *p, struct diag *d)
 	p->api = (int)lua_tointeger(L, -1);
 	lua_pop(L, 1);
 	size_t bytes = 0;
-	int n = 0;
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		if (lua_type(L, -1) == LUA_TFUNCTION && lua_type(L, -2) == LUA_TSTRING) {
-			n++;
-			bytes += lua_rawlen(L, -2) + 1;
-		}
-		lua_pop(L, 1);
-	}
+	int n = hook_names(L, idx, NULL, NULL, &bytes);
 	p->hooks = malloc((size_t)n * sizeof(char *) + bytes + 1);
 	if (p->hooks == NULL || p->name == NULL || p->version == NULL || p->description == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory loading %s", p->path);
-	char *s = (char *)(p->hooks + n);
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		if (lua_type(L, -1) == LUA_TFUNCTION && lua_type(L, -2) == LUA_TSTRING) {
-			const char *k = lua_tostring(L, -2);
-			p->hooks[p->nhooks++] = strcpy(s, k);
-			s += strlen(k) + 1;
-		}
-		lua_pop(L, 1);
-	}
+	p->nhooks = hook_names(L, idx, p->hooks, (char *)(p->hooks + n), &bytes);
 	qsort(p->hooks, (size_t)p->nhooks, sizeof(char *), cmp_str);
 	p->decl_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	return 0;
@@ -677,12 +703,25 @@ live_for_call(struct plugin *p, const char *hook, struct diag *d)
 	return l;
 }
 
-/* Pushes decl[hook] (raw get: a declaration's metatable cannot fake hooks). */
+/* Pushes decl[hook], or decl.on[KIND] for a hook named on["KIND"] (raw gets: a
+ * declaration's metatable cannot fake hooks). */
 static int
 push_hook(const struct plugin *p, const char *hook)
 {
 	plugin_push_decl(p);
-	lua_pushstring(p->L, hook);
+	size_t len = strlen(hook);
+	if (strncmp(hook, "on[\"", 4) == 0 && len > 6 && strcmp(hook + len - 2, "\"]") == 0) {
+		lua_pushliteral(p->L, "on");
+		if (lua_rawget(p->L, -2) != LUA_TTABLE) {
+			lua_pop(p->L, 2);
+			lua_pushnil(p->L);
+			return 0;
+		}
+		lua_remove(p->L, -2); /* stack: on */
+		lua_pushlstring(p->L, hook + 4, len - 6);
+	} else {
+		lua_pushstring(p->L, hook);
+	}
 	int t = lua_rawget(p->L, -2);
 	lua_remove(p->L, -2);
 	return t == LUA_TFUNCTION;

@@ -11,6 +11,7 @@
 
 #include "lua/cadence_out.h"
 #include "lua/report_out.h"
+#include "lua/reward_out.h"
 #include "time/rrule.h"
 
 #include <ctype.h>
@@ -199,22 +200,58 @@ validate_cadence(lua_State *L, int idx, struct diag *d)
 	return n > 0 ? -1 : 0;
 }
 
+/* An event kind as events_append accepts it: "domain.verb", lower case, digits, '_'. */
+static int
+event_kind_ok(const char *k, size_t len)
+{
+	if (len == 0 || len > 100 || k[0] == '.' || k[len - 1] == '.' || strchr(k, '.') == NULL)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_' ||
+		      (k[i] == '.' && k[i + 1] != '.')))
+			return 0;
+	return 1;
+}
+
+/* A reward rule: on = { ["session.held"] = function(ev, ctx) ... end, ... }, one handler per
+ * event kind it listens to (docs/plugin-api.md "Reward rules"). */
 static int
 validate_reward(lua_State *L, int idx, struct diag *d)
 {
-	static const char *const names[] = {"on", "grant", NULL};
-	static const int types[] = {LUA_TSTRING, LUA_TFUNCTION}, req[] = {1, 1};
-	if (validate_fields(L, idx, names, types, req, d) < 0)
+	if (plugin_decl_field(L, idx, "on", LUA_TTABLE, 1, d) < 0) {
+		if (strstr(d->msg, "missing") != NULL)
+			return diag_set(d, DIAG_INVALID,
+					"missing field 'on' (a table of handlers by event kind: on = "
+					"{ [\"session.held\"] = function(ev, ctx) ... end })");
 		return -1;
+	}
 	lua_pushliteral(L, "on");
 	lua_rawget(L, idx);
-	const char *on = lua_tostring(L, -1);
-	int ok = on[0] != '\0' && strchr(on, '.') != NULL;
+	int on = lua_gettop(L), n = 0, rc = 0;
+	lua_pushnil(L);
+	while (rc == 0 && lua_next(L, on)) {
+		size_t len = 0;
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &len) : NULL;
+		if (k == NULL || !event_kind_ok(k, len))
+			rc = diag_set(d, DIAG_INVALID,
+				      "field 'on': each key must be an event kind like "
+				      "\"session.held\" (got %s%.64s%s)",
+				      k ? "\"" : "a ", k ? k : luaL_typename(L, -2), k ? "\"" : "");
+		else if (lua_type(L, -1) != LUA_TFUNCTION)
+			rc = diag_set(d, DIAG_INVALID,
+				      "field 'on[\"%.64s\"]' must be a function (got %s)", k,
+				      luaL_typename(L, -1));
+		n++;
+		lua_pop(L, 1);
+	}
+	if (rc != 0)
+		lua_pop(L, 1); /* the key lua_next left */
 	lua_pop(L, 1);
-	if (!ok)
-		return diag_set(d, DIAG_INVALID,
-				"field 'on' must name an event kind like \"session.held\"");
-	return 0;
+	if (rc == 0 && n == 0)
+		rc = diag_set(d, DIAG_INVALID,
+			      "field 'on' must name at least one event kind, like "
+			      "{ [\"session.held\"] = function(ev, ctx) ... end }");
+	return rc;
 }
 
 static int
@@ -245,7 +282,7 @@ validate_notifier(lua_State *L, int idx, struct diag *d)
 }
 
 static const char *const cadence_fields[] = {"rule", "duration_min", "zone", "plan", NULL};
-static const char *const reward_fields[] = {"on", "grant", NULL};
+static const char *const reward_fields[] = {"on", NULL};
 static const char *const report_fields[] = {"title", "build", NULL};
 static const char *const notifier_fields[] = {"render", "format", NULL};
 
@@ -254,7 +291,7 @@ static const char *const notifier_fields[] = {"render", "format", NULL};
 static const struct plugin_kind_ops builtin_kinds[PLUGIN_KIND_COUNT] = {
 	[PLUGIN_POLICY] = {NULL, NULL, NULL},
 	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence, cadence_out_check},
-	[PLUGIN_REWARD] = {reward_fields, validate_reward, NULL},
+	[PLUGIN_REWARD] = {reward_fields, validate_reward, reward_out_check}, /* lua/reward_out.c */
 	[PLUGIN_REPORT] = {report_fields, validate_report, report_out_check},
 	[PLUGIN_JOB] = {jobdecl_fields, jobdecl_validate, NULL}, /* lua/jobdecl.c */
 	[PLUGIN_NOTIFIER] = {notifier_fields, validate_notifier, NULL},

@@ -29,18 +29,20 @@ enum efield {
 	EF_WANTED,
 	EF_AVAIL,
 	EF_CONSENT,
+	EF_LEADERBOARD, /* optional: leaderboard consent, default no */
 	EF_COUNT
 };
 
 static const char *const field_names[EF_COUNT] = {
     "person", "role", "capacity", "topics_offered", "topics_wanted", "availability", "consent",
+    "leaderboard",
 };
 
 struct row {
 	int64_t person;
 	int line;
 	char role[8];
-	int capacity, consent;
+	int capacity, consent, leaderboard;
 	char *offered, *wanted, *avail, *attrs; /* JSON text */
 	int exists;				/* already enrolled: an update */
 };
@@ -325,7 +327,7 @@ read_header(struct imp *im, const struct csv_record *rec)
 			rec_error(
 			    im, rec->line, 1, NULL,
 			    "--map '%s': '%s' is not an enrollment field (person, role, capacity, "
-			    "topics_offered, topics_wanted, availability, consent)",
+			    "topics_offered, topics_wanted, availability, consent, leaderboard)",
 			    m, eq + 1);
 			continue;
 		}
@@ -498,6 +500,16 @@ read_record(struct imp *im, const struct csv_record *rec)
 		rec_error(im, rec->line, col, "consent", "'%s' is not yes/no/true/false/1/0",
 			  consent);
 
+	/* Leaderboard consent: optional, empty or absent is no. */
+	char *board = trim_dup(cell(im, rec, EF_LEADERBOARD));
+	if (board[0] != '\0') {
+		r.leaderboard = enroll_parse_consent(board);
+		if (r.leaderboard < 0)
+			rec_error(im, rec->line, im->col_of[EF_LEADERBOARD] + 1, "leaderboard",
+				  "'%s' is not yes/no/true/false/1/0", board);
+	}
+	free(board);
+
 	r.offered = parse_list(im, cell(im, rec, EF_OFFERED), rec->line, im->col_of[EF_OFFERED] + 1,
 			       EF_OFFERED);
 	r.wanted = parse_list(im, cell(im, rec, EF_WANTED), rec->line, im->col_of[EF_WANTED] + 1,
@@ -562,12 +574,14 @@ write_rows(struct imp *im, struct diag *d)
 	if (stmt_prepare(
 		&s, im->st, "writing the enrollment",
 		"INSERT INTO enrollments (program_id, person_id, role, capacity, topics_offered, "
-		"topics_wanted, availability, consent, attributes, created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+		"topics_wanted, availability, consent, attributes, created_at, leaderboard) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
 		"ON CONFLICT (program_id, person_id) DO UPDATE SET role = excluded.role, "
 		"capacity = excluded.capacity, topics_offered = excluded.topics_offered, "
 		"topics_wanted = excluded.topics_wanted, availability = excluded.availability, "
-		"consent = excluded.consent, attributes = excluded.attributes",
+		"consent = excluded.consent, attributes = excluded.attributes, "
+		/* Without the column, a re-import keeps the leaderboard consent it had. */
+		"leaderboard = CASE WHEN ?12 THEN excluded.leaderboard ELSE leaderboard END",
 		d) != 0)
 		goto fail;
 	for (int i = 0; i < im->nrows; i++) {
@@ -577,6 +591,8 @@ write_rows(struct imp *im, struct diag *d)
 		    stmt_bind_text(&s, 5, r->offered, d) || stmt_bind_text(&s, 6, r->wanted, d) ||
 		    stmt_bind_text(&s, 7, r->avail, d) || stmt_bind_int64(&s, 8, r->consent, d) ||
 		    stmt_bind_text(&s, 9, r->attrs, d) || stmt_bind_text(&s, 10, now, d) ||
+		    stmt_bind_int64(&s, 11, r->leaderboard, d) ||
+		    stmt_bind_int64(&s, 12, im->col_of[EF_LEADERBOARD] >= 0, d) ||
 		    stmt_run(&s, d)) {
 			diag_prefix(d, "%s:%d", im->name, r->line);
 			goto fail;

@@ -11,7 +11,9 @@
  *    required), capacity (integer 0..1000; empty = 1), topics_offered,
  *    topics_wanted, availability (';'-separated lists; slots are DAY-PART with
  *    DAY mon..sun and PART am | pm | eve, e.g. "mon-am;wed-pm"), consent (yes | no
- *    | true | false | 1 | 0, any case; required). Any other column goes into the
+ *    | true | false | 1 | 0, any case; required), leaderboard (the same values;
+ *    optional, empty = no; without the column an update keeps the stored value:
+ *    consent to appear on reward leaderboards). Any other column goes into the
  *    enrollment's attributes JSON object. Cells are trimmed.
  *  - In reverse mentoring juniors enroll as mentors: nothing checks seniority.
  *  - Errors, each "FILE:LINE:COLUMN: field: message": unknown person, person

@@ -267,6 +267,30 @@ end_program(struct store *st, int64_t program_id, int *ended, struct diag *d)
 	return 0;
 }
 
+/* Appends program.started or program.ended for a program the first time the activation job
+ * sees it start or end (the event log itself says whether it was already recorded). */
+static int
+program_event_once(struct store *st, int64_t program_id, const char *program, const char *kind,
+		   const char *date, struct diag *d)
+{
+	struct stmt s = {0};
+	int rc = stmt_prepare(&s, st, "looking for the program's event",
+			      "SELECT 1 FROM events WHERE kind = ?1 AND program_id = ?2 LIMIT 1", d);
+	if (rc == 0)
+		rc = stmt_bind_text(&s, 1, kind, d) || stmt_bind_int64(&s, 2, program_id, d)
+			 ? -1
+			 : stmt_step(&s, d);
+	stmt_finalize(&s);
+	if (rc < 0)
+		return -1;
+	if (rc == STMT_ROW)
+		return 0;
+	json_t *p = json_pack("{ss ss}", "program", program,
+			      strcmp(kind, "program.started") == 0 ? "starts_on" : "ends_on",
+			      date ? date : "");
+	return match_event(st, kind, NULL, program_id, p, d);
+}
+
 /* 1 when the database has a row for the program (*id set), 0 when not, -1 on error. */
 static int
 program_row(struct store *st, const char *name, int64_t *id, struct diag *d)
@@ -310,10 +334,13 @@ lifecycle_run_due(struct store *st, const struct config *cfg, time_t now, int *c
 		if (has == 0)
 			continue;
 		if (p->ends != NULL && strcmp(p->ends, today) < 0) {
-			if (end_program(st, pid, &nend, d) != 0)
+			if (end_program(st, pid, &nend, d) != 0 ||
+			    program_event_once(st, pid, p->name, "program.ended", p->ends, d) != 0)
 				goto fail;
 		} else if (p->starts == NULL || strcmp(p->starts, today) <= 0) {
-			if (activate_program(st, pid, p->name, stamp, &nact, d) != 0)
+			if (program_event_once(st, pid, p->name, "program.started", p->starts, d) !=
+				0 ||
+			    activate_program(st, pid, p->name, stamp, &nact, d) != 0)
 				goto fail;
 		}
 	}

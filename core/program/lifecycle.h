@@ -17,7 +17,9 @@
  *    are over (end_reason "program ended"), then activates the approved matches of the
  *    programs that have started: status 'active', activated_at, event match.activated
  *    (one per match). Repeating it changes nothing. Programs the database has no row for
- *    have no matches and are skipped.
+ *    have no matches and are skipped. The first time it sees a program started (or over)
+ *    it appends program.started {program, starts_on} (or program.ended {program,
+ *    ends_on}) once: the event log says whether it was recorded already.
  *  - lifecycle_end: approved or active -> ended (ended_at, end_reason), the match's
  *    planned sessions that start after now are cancelled (status_reason "match ended:
  *    REASON", sequence bumped, an event session.cancelled each), event match.ended; all

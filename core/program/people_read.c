@@ -206,7 +206,7 @@ const struct people_table people_tables[] = {
 		     " (SELECT id FROM matches WHERE mentor_id = ?1 OR mentee_id = ?1) ORDER BY id"},
 	{"feedback", "SELECT * FROM feedback WHERE author_id = ?1 OR match_id IN"
 		     " (SELECT id FROM matches WHERE mentor_id = ?1 OR mentee_id = ?1) ORDER BY id"},
-	{"reward_ledger", "SELECT * FROM reward_ledger WHERE person_id = ?1 ORDER BY id"},
+	{"rewards", "SELECT * FROM rewards WHERE person_id = ?1 ORDER BY id"},
 	{"events", "SELECT * FROM events WHERE subject_id = ?1 ORDER BY id"},
 	{"outbox", "SELECT * FROM outbox WHERE recipient_id = ?1 ORDER BY id"},
 };

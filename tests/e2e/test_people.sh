@@ -119,7 +119,7 @@ INSERT INTO enrollments(program_id, person_id, role, created_at) SELECT 100, id,
 INSERT INTO matches(id, program_id, mentor_id, mentee_id, status, created_at) VALUES (100, 100, (SELECT id FROM people WHERE external_id='E2'), (SELECT id FROM people WHERE external_id='E1'), 'active', 't');
 INSERT INTO sessions(id, match_id, starts_at, timezone, planned_by, created_at, updated_at) VALUES (100, 100, 's', 'UTC', 'weekly', 't', 't');
 INSERT INTO feedback(session_id, match_id, author_id, outcome, rating, created_at) VALUES (100, 100, (SELECT id FROM people WHERE external_id='E2'), 'held', 5, 't');
-INSERT INTO reward_ledger(person_id, rule, kind, points, created_at) VALUES ((SELECT id FROM people WHERE external_id='E2'), 'r', 'points', 5, 't');
+INSERT INTO rewards(award_key, person_id, plugin, points, reason, at) VALUES ('r:1:1', (SELECT id FROM people WHERE external_id='E2'), 'r', 5, 'x', 't');
 INSERT INTO events(at, kind, subject_id, payload) VALUES ('t', 'match.proposed', (SELECT id FROM people WHERE external_id='E2'), '{\"to\":\"bob@example.com\"}');
 INSERT INTO outbox(idempotency_key, kind, not_before, created_at, channel, recipient_id, body) VALUES ('k1', 'nudge', 't', 't', 'eml', (SELECT id FROM people WHERE external_id='E2'), 'Dear bob@example.com');" || fail seed "sqlite3 failed"
 run T people export E2
@@ -128,7 +128,7 @@ $PY -c '
 import json,sys
 x=json.load(open(sys.argv[1]))
 assert x["person"]["email"]=="bob@example.com", x["person"]
-for t,n in [("enrollments",1),("matches",1),("sessions",1),("feedback",1),("reward_ledger",1),("events",1),("outbox",1)]:
+for t,n in [("enrollments",1),("matches",1),("sessions",1),("feedback",1),("rewards",1),("events",1),("outbox",1)]:
     assert len(x[t])==n, (t, x[t])
 assert x["events"][0]["payload"]=={"to":"bob@example.com"}
 ' "$OUT" && ok export-json || fail export-json "$(head -c 400 "$OUT")"
@@ -147,7 +147,7 @@ for f in "$WS/tandem.db" "$WS/tandem.db-wal"; do
 done
 [ "$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM events WHERE kind='people.erased' AND payload LIKE '{\"pseudonym\":\"%'")" = 1 ] && ok tombstone || fail tombstone
 [ "$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM people WHERE external_id='E3' AND manager_id IS NULL")" = 1 ] && ok reports-detached || fail reports-detached
-[ "$(sqlite3 "$WS/tandem.db" "SELECT (SELECT count(*) FROM matches WHERE id=100) + (SELECT count(*) FROM outbox) + (SELECT count(*) FROM reward_ledger)")" = 0 ] && ok cascades || fail cascades
+[ "$(sqlite3 "$WS/tandem.db" "SELECT (SELECT count(*) FROM matches WHERE id=100) + (SELECT count(*) FROM outbox) + (SELECT count(*) FROM rewards)")" = 0 ] && ok cascades || fail cascades
 run T people show E2
 expect_rc "erased is gone" 1
 

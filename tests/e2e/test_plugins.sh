@@ -119,7 +119,7 @@ for f in good_cadence.lua good_reward.lua good_report.lua good_job.lua; do
 done
 run "$TANDEM" plugins check --json good_reward.lua
 expect_rc "check json" 0
-expect_out "check json value" '"value": "{{person_id=2, points=10, reason=\"session held\"}}"'
+expect_out "check json value" '"value": "{{person_id=2, points=10, reason=\"session held\"}, {person_id=3, points=10, reason=\"session held\"}}"'
 expect_out "check json ok" '"ok": true'
 run "$TANDEM" plugins check --json hook_error.lua
 expect_rc "check json failing" 1

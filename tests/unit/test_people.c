@@ -423,8 +423,8 @@ seed_activity(struct store *st)
 		"  (1, 1, (SELECT id FROM people WHERE external_id='E1'), 'held', 5, 't'),"
 		"  (2, 2, (SELECT id FROM people WHERE external_id='E2'), 'held', 4, 't'),"
 		"  (2, 2, (SELECT id FROM people WHERE external_id='E1'), 'held', 3, 't');"
-		"INSERT INTO reward_ledger(person_id, rule, kind, points, created_at) VALUES"
-		"  ((SELECT id FROM people WHERE external_id='E2'), 'r', 'points', 10, 't');"
+		"INSERT INTO rewards(award_key, person_id, plugin, points, reason, at) VALUES"
+		"  ('r:1:1', (SELECT id FROM people WHERE external_id='E2'), 'r', 10, 'x', 't');"
 		"INSERT INTO events(at, kind, subject_id, payload) VALUES"
 		"  ('t', 'match.proposed', (SELECT id FROM people WHERE external_id='E2'),"
 		"   '{\"email\":\"bob@example.com\"}'),"
@@ -469,7 +469,7 @@ test_show_list_export(void **state)
 	assert_int_equal(json_array_size(json_object_get(x, "matches")), 1);
 	assert_int_equal(json_array_size(json_object_get(x, "sessions")), 1);
 	assert_int_equal(json_array_size(json_object_get(x, "feedback")), 2); /* on their match + authored */
-	assert_int_equal(json_array_size(json_object_get(x, "reward_ledger")), 1);
+	assert_int_equal(json_array_size(json_object_get(x, "rewards")), 1);
 	assert_int_equal(json_array_size(json_object_get(x, "events")), 1);
 	assert_int_equal(json_array_size(json_object_get(x, "outbox")), 1);
 	json_t *ev = json_array_get(json_object_get(x, "events"), 0);
@@ -520,7 +520,7 @@ test_erase(void **state)
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM matches"), 1);
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM feedback"), 1);
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM outbox"), 1);
-	assert_int_equal(qint(f->st, "SELECT count(*) FROM reward_ledger"), 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards"), 0);
 	char sql[256];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE subject_id = %lld", bob);
 	assert_int_equal(qint(f->st, sql), 2); /* the scrubbed one and the tombstone */

@@ -115,8 +115,12 @@ test_declaration_errors(void **state)
 	(void)state;
 	expect_load_error("e1.lua", "return tandem.job{name='j', version='1.0.0', api=1, run=function() end}",
 			  "e1.lua:1: missing field 'schedule' (a string)");
-	expect_load_error("e2.lua", "\nreturn tandem.reward{name='r', version='1.0.0', api=1, on='held', grant=print}",
-			  "e2.lua:2: field 'on' must name an event kind like \"session.held\"");
+	expect_load_error("e2.lua", "\nreturn tandem.reward{name='r', version='1.0.0', api=1, on={held=print}}",
+			  "e2.lua:2: field 'on': each key must be an event kind like \"session.held\" (got \"held\")");
+	expect_load_error("e2b.lua", "return tandem.reward{name='r', version='1.0.0', api=1, on={['session.held']=1}}",
+			  "field 'on[\"session.held\"]' must be a function (got number)");
+	expect_load_error("e2c.lua", "return tandem.reward{name='r', version='1.0.0', api=1, on='session.held', grant=print}",
+			  "field 'on' must be a table (got string)");
 	expect_load_error("e3.lua", "return tandem.report{name='r', version='1.0.0', api=1.5, build=print}",
 			  "field 'api' must be an integer (got a fractional number)");
 	expect_load_error("e4.lua", "return tandem.report{name='r', version='1.0.0', api=1, build=print, 'x'}",

@@ -1,0 +1,86 @@
+/*
+ * rewards/dispatch: delivering the event log to reward rules (tandem.reward plugins), and
+ * writing what they return into the ledger.
+ *
+ * Who calls it: `tandem rewards dispatch` (cli/cmd_rewards), the service's built-in job
+ * dispatch-events (sched/builtin), the bench and the tests.
+ *
+ * Contract:
+ *  - The rules are every reward plugin found for the workspace (WS/plugins/rewards, then
+ *    the built-ins; a workspace file shadows a built-in of the same name), or only the
+ *    one named. A rule that fails to load is reported (its result's error) and the others
+ *    still run.
+ *  - Each rule has a cursor (table hook_cursors): the id of the last event delivered to
+ *    it. Delivery is in event-id order, at least once, of the events whose kind the rule
+ *    has a handler for (`on = { ["session.held"] = function(ev, ctx) ... end }`), up to
+ *    the last event that existed when the dispatch started. A new rule starts at 0: it
+ *    sees the whole log.
+ *  - Per batch (at most opts->batch events): the rule's handlers run in its worker
+ *    (lua/plugin's plugin_exec, the path every hook takes), on tables built from a
+ *    snapshot (see docs/plugin-api.md "Reward rules" for ev and ctx); then ONE
+ *    transaction level re-reads the cursor (if another dispatch moved it, the batch is
+ *    dropped and the rule stops for this run), applies the grants and revocations, and
+ *    moves the cursor. Grants are INSERT OR IGNORE under their award key
+ *    ("PLUGIN:EVENT_ID:INDEX", or "PLUGIN:KEY" for a grant that names its own key), so a
+ *    crash anywhere (crash points rewards.hooks_ran, rewards.applied,
+ *    rewards.before_commit, rewards.committed) redelivers at most one batch and never
+ *    doubles a grant.
+ *  - A handler that raises, or returns something reward_out refuses, or a grant naming a
+ *    person that does not exist, or a revocation of a key the ledger does not have, stops
+ *    that rule AT that event: the events before it in the batch are applied, the cursor
+ *    stays just before it, hook_cursors.stopped_at and .error say where and why (the
+ *    message names the plugin file and line, the event id, the entry's index and the
+ *    field), and the next dispatch tries that event again. Nothing is skipped silently.
+ *    Fix the rule (or the data) and dispatch again.
+ *  - Unless opts->force, when no rule has an event of its kinds after its cursor
+ *    (hook_cursors.kinds, as of its last dispatch) and none is stopped, it returns at once
+ *    without starting a worker (the service asks every 15 minutes): a rule added to the
+ *    workspace, or a kind added to a rule, is then picked up at the next event of a kind
+ *    some rule listens to, or by `tandem rewards dispatch` (which forces).
+ *  - Runs inside the caller's transaction when there is one (the service's job: the
+ *    occurrence's transaction), else each batch commits by itself.
+ */
+#ifndef TANDEM_REWARDS_DISPATCH_H
+#define TANDEM_REWARDS_DISPATCH_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "base/diag.h"
+#include "program/config.h"
+#include "store/store.h"
+
+enum { DISPATCH_BATCH = 1024 };
+
+struct dispatch_opts {
+	const char *ws;            /* workspace folder (its plugins/rewards); NULL: built-ins only */
+	const struct config *cfg;  /* for ctx (zone, programs); NULL: UTC, no program details */
+	const char *only;          /* a rule's name, or NULL: every rule */
+	int batch;                 /* events per worker call; 0: DISPATCH_BATCH */
+	int force;                 /* 1: load the rules even when all seem caught up */
+};
+
+struct dispatch_rule {
+	char name[80];
+	char path[512];
+	int64_t cursor;            /* after the run */
+	long delivered;            /* events handed to the rule and applied */
+	long granted, revoked;     /* new ledger rows */
+	long repeated;             /* grants whose key was in the ledger already */
+	int stopped;               /* 1: stopped at an event (error says why) */
+	char error[DIAG_MSG_MAX];  /* "" when fine */
+};
+
+struct dispatch_result {
+	struct dispatch_rule *rules;
+	int nrules;
+	long delivered, granted, revoked;
+	int failed;                /* rules that did not load or stopped */
+};
+
+/* 0 (per-rule problems in *r), or -1 + diag for a failure of the store. */
+int rewards_dispatch(struct store *st, const struct dispatch_opts *o, time_t now,
+		     struct dispatch_result *r, struct diag *d);
+void dispatch_result_fini(struct dispatch_result *r);
+
+#endif
