@@ -794,7 +794,7 @@ dispatch_rule(struct run *r, const char *path, const char *name, struct dispatch
 }
 
 /* 1 when no rule with a cursor has an event of its kinds after it and none is stopped:
- * nothing to deliver, and no worker need start (the service asks every 15 minutes). */
+ * nothing to deliver, and no worker need start (the service asks at every wake). */
 static int
 all_caught_up(struct store *st, struct diag *d)
 {

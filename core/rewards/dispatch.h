@@ -2,8 +2,9 @@
  * rewards/dispatch: delivering the event log to reward rules (tandem.reward plugins), and
  * writing what they return into the ledger.
  *
- * Who calls it: `tandem rewards dispatch` (cli/cmd_rewards), the service's built-in job
- * dispatch-events (sched/builtin), the bench and the tests.
+ * Who calls it: `tandem rewards dispatch` (cli/cmd_rewards), the service once per wake
+ * after the wake's jobs (serve/service: outside any transaction, so no write lock is held
+ * while workers run), the bench and the tests.
  *
  * Contract:
  *  - The rules are every reward plugin found for the workspace (WS/plugins/rewards, then
@@ -34,11 +35,11 @@
  *    Fix the rule (or the data) and dispatch again.
  *  - Unless opts->force, when no rule has an event of its kinds after its cursor
  *    (hook_cursors.kinds, as of its last dispatch) and none is stopped, it returns at once
- *    without starting a worker (the service asks every 15 minutes): a rule added to the
+ *    without starting a worker (the service asks at every wake): a rule added to the
  *    workspace, or a kind added to a rule, is then picked up at the next event of a kind
  *    some rule listens to, or by `tandem rewards dispatch` (which forces).
- *  - Runs inside the caller's transaction when there is one (the service's job: the
- *    occurrence's transaction), else each batch commits by itself.
+ *  - Runs inside the caller's transaction when there is one, else (the CLI, the service)
+ *    each batch commits by itself and the workers run while no write lock is held.
  */
 #ifndef TANDEM_REWARDS_DISPATCH_H
 #define TANDEM_REWARDS_DISPATCH_H

@@ -10,6 +10,7 @@
 #include "events/outbox.h"
 #include "lua/plugin.h"
 #include "program/config.h"
+#include "rewards/dispatch.h"
 #include "sched/job.h"
 #include "sched/notify.h"
 #include "sched/occur.h"
@@ -28,6 +29,7 @@ struct service {
 	size_t nerrors;    /* script errors last logged, and the first one's text */
 	char *first_error;
 	int jobs_done;     /* this wake has no due occurrence left: deliver messages */
+	int dispatched;    /* this wake delivered the new events to the reward rules */
 	struct service_counts counts;
 };
 
@@ -130,6 +132,30 @@ service_begin(struct service *sv, time_t now, struct diag *d)
 	if (sched_materialize(sv->sched, now, d) != 0)
 		return diag_prefix(d, "jobs");
 	sv->jobs_done = 0;
+	sv->dispatched = 0;
+	return 0;
+}
+
+/* Once per wake, after its jobs: the new events to the reward rules (rewards/dispatch), each
+ * batch in its own transaction, so no write lock is held while the rules' workers run. A rule
+ * that stops at an event is logged and retried at the next wake; the others go on. */
+static int
+service_dispatch(struct service *sv, time_t now, struct diag *d)
+{
+	sv->dispatched = 1;
+	struct dispatch_opts o = {.ws = sv->workspace, .cfg = sv->have_cfg ? &sv->cfg : NULL};
+	struct dispatch_result r;
+	if (rewards_dispatch(sv->st, &o, now, &r, d) != 0) {
+		dispatch_result_fini(&r);
+		return diag_prefix(d, "rewards");
+	}
+	for (int i = 0; i < r.nrules; i++)
+		if (r.rules[i].error[0])
+			tlog(TLOG_WARN, "reward rule %s: %s", r.rules[i].name, r.rules[i].error);
+	if (r.delivered > 0)
+		tlog(TLOG_INFO, "rewards: %ld event(s) delivered, %ld granted, %ld revoked",
+		     r.delivered, r.granted, r.revoked);
+	dispatch_result_fini(&r);
 	return 0;
 }
 
@@ -145,6 +171,11 @@ service_step(struct service *sv, time_t now, struct diag *d)
 			return 1;
 		}
 		sv->jobs_done = 1;
+	}
+	if (!sv->dispatched) {
+		if (service_dispatch(sv, now, d) != 0)
+			return -1;
+		return 1;
 	}
 	int outcome = 0;
 	int rc = notify_deliver_one(sv->notify, now, &outcome, d);
