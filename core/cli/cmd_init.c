@@ -12,6 +12,7 @@
 #include "lua/plugin.h"
 #include "program/config.h"
 #include "program/policy.h"
+#include "report/health.h"
 #include "store/store.h"
 
 static const char *const ws_dirs[] = {
@@ -120,7 +121,10 @@ programs_usage(FILE *out)
 		     "check reads tandem.lua (every declaration error, file:line) and checks that\n"
 		     "each program's (or NAME's) policy and cadence name a plugin that exists in\n"
 		     "the workspace or the built-ins; each one that does not is printed with the\n"
-		     "line of its field. Exit 0 when all is well, 1 otherwise.\n");
+		     "line of its field. Exit 0 when all is well, 1 otherwise. Then it lists the\n"
+		     "people enrolled in two programs that overlap in time (by their starts and\n"
+		     "ends; a warning, not a failure: don't run programs on the same people at\n"
+		     "once).\n");
 }
 
 static const char *
@@ -243,6 +247,40 @@ report_problem(void *arg, const char *field, const char *msg)
 	cli_error("%s", msg);
 }
 
+/* The people enrolled in two programs that overlap in time (health_overlaps), one line
+ * each; nothing when the workspace has no database yet. */
+static int
+print_overlaps(struct cli *c, const struct config *cfg, const char *program)
+{
+	if (access(cli_db_path(c), F_OK) != 0)
+		return CLI_OK;
+	struct store *st;
+	if (cli_open_store_readonly(c, &st) != CLI_OK)
+		return CLI_FAIL;
+	struct diag d;
+	diag_clear(&d);
+	json_t *o = NULL;
+	int rc = health_overlaps(st, cfg, program, &o, &d) != 0 ? cli_diag(&d) : CLI_OK;
+	store_close(st);
+	size_t n = json_array_size(o), i, j;
+	if (n > 0)
+		printf("warning: %zu %s enrolled in programs that overlap in time (don't run "
+		       "programs on the same people at once):\n",
+		       n, n == 1 ? "person is" : "people are");
+	json_t *e, *p;
+	json_array_foreach(o, i, e)
+	{
+		json_t *who = json_object_get(e, "person");
+		printf("  %s (%s):", json_string_value(json_object_get(who, "name")),
+		       json_string_value(json_object_get(who, "external_id")));
+		json_array_foreach(json_object_get(e, "programs"), j, p)
+		    printf("%s %s", j ? "," : "", json_string_value(json_object_get(p, "name")));
+		printf("\n");
+	}
+	json_decref(o);
+	return rc;
+}
+
 static int
 programs_check(struct cli *c, int argc, char **argv)
 {
@@ -273,11 +311,13 @@ programs_check(struct cli *c, int argc, char **argv)
 		bad += config_check_plugins(&cfg, &cfg.programs[i], h, c->dir, report_problem, NULL);
 	}
 	plugin_host_delete(h);
+	int rc = bad > 0 ? CLI_FAIL : CLI_OK;
+	if (rc == CLI_OK)
+		printf("%d program%s checked: policies and cadences found\n", n, n == 1 ? "" : "s");
+	if (print_overlaps(c, &cfg, only ? only->name : NULL) != CLI_OK)
+		rc = CLI_FAIL;
 	config_fini(&cfg);
-	if (bad > 0)
-		return CLI_FAIL;
-	printf("%d program%s checked: policies and cadences found\n", n, n == 1 ? "" : "s");
-	return CLI_OK;
+	return rc;
 }
 
 int

@@ -25,7 +25,7 @@ match_usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: tandem match run --program P [--policy NAME|FILE] [--dry-run] [--explain] "
-	    "[--replace] [--json]\n"
+	    "[--replace] [--rematch] [--json]\n"
 	    "       tandem match list --program P [--status S] [--json]\n"
 	    "       tandem match export --program P --format csv|json [--status S] [--out FILE]\n"
 	    "       tandem match approve ID... | --run RUN | --all --program P [--json]\n"
@@ -36,7 +36,7 @@ match_usage(FILE *out)
 	    "       tandem match explain --program P MENTOR MENTEE [--policy NAME|FILE] [--json]\n"
 	    "       tandem match compare --program P --policy A --policy B [--policy C ...] "
 	    "[--json]\n"
-	    "       tandem match unmatched --program P [--policy NAME|FILE] [--json]\n"
+	    "       tandem match unmatched --program P [--policy NAME|FILE] [--rematch] [--json]\n"
 	    "       tandem match end PAIR --reason TEXT [--program P] [--json]\n"
 	    "       tandem match activate --program P [--json]\n\n"
 	    "  run      match the program's enrolled, consenting people with a policy and store\n"
@@ -46,6 +46,9 @@ match_usage(FILE *out)
 	    "           policy allows no pair, or that proposes fewer than half of the\n"
 	    "           unreviewed proposals, exits 1 and leaves them in place, naming the\n"
 	    "           constraints that removed the pairs; --replace stores it anyway.\n"
+	    "           --rematch: new partners only for the people ended matches freed\n"
+	    "           (`match end`), every other pair and proposal left as it is; the\n"
+	    "           former partner is never proposed again.\n"
 	    "  list     the program's matches (status: proposed, approved, rejected, active, "
 	    "ended;\n"
 	    "           superseded = replaced by a later run, shown only with --status), with\n"
@@ -66,7 +69,8 @@ match_usage(FILE *out)
 	    "  unmatched  why each person a run would leave unmatched is: no consent, no\n"
 	    "           allowed partner (which constraints removed how many candidates), or\n"
 	    "           lost to a better use of capacity (the best mentor and who took them);\n"
-	    "           mentors with unused capacity likewise. `run` prints the same lists.\n"
+	    "           mentors with unused capacity likewise. `run` prints the same lists;\n"
+	    "           with --rematch, those of a rematch run.\n"
 	    "  end      an approved or active match ends (PAIR: a match id or MENTOR:MENTEE);\n"
 	    "           its planned sessions after now are cancelled with the reason\n"
 	    "  activate approved matches of the program become active if it has started (its\n"
@@ -85,7 +89,7 @@ cmd_match_opts(const char *cmd, int argc, char **argv, struct mopts *m, const ch
 	    {"status", required_argument, NULL, 's'},  {"reason", required_argument, NULL, 'r'},
 	    {"dry-run", no_argument, NULL, 'n'},       {"explain", no_argument, NULL, 'e'},
 	    {"json", no_argument, NULL, 'j'},	       {"replace", no_argument, NULL, 'x'},
-	    {NULL, 0, NULL, 0},
+	    {"rematch", no_argument, NULL, 'm'},       {NULL, 0, NULL, 0},
 	};
 	memset(m, 0, sizeof(*m));
 	int ch;
@@ -125,6 +129,9 @@ cmd_match_opts(const char *cmd, int argc, char **argv, struct mopts *m, const ch
 			break;
 		case 'x':
 			m->replace = 1;
+			break;
+		case 'm':
+			m->rematch = 1;
 			break;
 		}
 	}
@@ -327,7 +334,7 @@ static int
 match_run(struct cli *c, int argc, char **argv)
 {
 	struct mopts m;
-	if (cmd_match_opts("match run", argc, argv, &m, "pPnejx") != CLI_OK)
+	if (cmd_match_opts("match run", argc, argv, &m, "pPnejxm") != CLI_OK)
 		return CLI_USAGE;
 	if (m.program == NULL)
 		return cli_usage("match run", "missing --program P");
@@ -346,6 +353,7 @@ match_run(struct cli *c, int argc, char **argv)
 		return CLI_FAIL;
 	}
 	struct match_run_ctx x = cmd_match_ctx(c, &w);
+	x.rematch = m.rematch;
 	struct solve_progress pr = {.fn = run_progress, .ud = c};
 	if (c->stderr_tty)
 		x.progress = &pr;
@@ -362,10 +370,10 @@ match_run(struct cli *c, int argc, char **argv)
 		rc = cli_diag(&d);
 	}
 	else if (!m.dry_run && !m.json && !m.explain)
-		printf("proposed %d matches in %s (run %s, policy %s %s); %d mentees "
+		printf("proposed %d matches in %s (run %s, policy %s %s%s); %d mentees "
 		       "unmatched\n",
 		       run.nstored, m.program, run.run_id, run.pol->name, run.pol->version,
-		       run.res.nunmatched);
+		       m.rematch ? ", rematch" : "", run.res.nunmatched);
 	json_t *why = rc == CLI_OK ? match_run_unmatched(&x, &run, &d) : NULL;
 	if (rc == CLI_OK && why == NULL)
 		rc = cli_diag(&d);
@@ -407,7 +415,7 @@ static int
 match_unmatched(struct cli *c, int argc, char **argv)
 {
 	struct mopts m;
-	if (cmd_match_opts("match unmatched", argc, argv, &m, "pPj") != CLI_OK)
+	if (cmd_match_opts("match unmatched", argc, argv, &m, "pPjm") != CLI_OK)
 		return CLI_USAGE;
 	if (m.program == NULL)
 		return cli_usage("match unmatched", "missing --program P");
@@ -420,6 +428,7 @@ match_unmatched(struct cli *c, int argc, char **argv)
 	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
 	struct match_run_ctx x = cmd_match_ctx(c, &w);
+	x.rematch = m.rematch;
 	struct match_run run;
 	struct diag d;
 	diag_clear(&d);
@@ -525,6 +534,7 @@ match_compare(struct cli *c, int argc, char **argv)
 	if (cli_ws_open(c, m.program, &w) != CLI_OK)
 		return CLI_FAIL;
 	struct match_run_ctx x = cmd_match_ctx(c, &w);
+	x.rematch = m.rematch;
 	struct solve_progress pr = {.fn = run_progress, .ud = c};
 	if (c->stderr_tty)
 		x.progress = &pr;

@@ -22,14 +22,14 @@ struct mopts {
 	const char *program, *status, *reason;
 	const char *policy[MATCH_RUN_COMPARE_MAX];
 	int npolicy;
-	int dry_run, explain, json, replace;
+	int dry_run, explain, json, replace, rematch;
 	int optind;
 };
 
 /*
  * Parses the options of cmd into m; allowed lists the short codes the subcommand
  * accepts (p program, P policy, s status, r reason, n dry-run, e explain, j json,
- * x replace).
+ * x replace, m rematch).
  * CLI_OK or a usage error naming cmd.
  */
 int cmd_match_opts(const char *cmd, int argc, char **argv, struct mopts *m, const char *allowed);

@@ -14,6 +14,7 @@
 #include "base/hash.h"
 #include "base/strmap.h"
 #include "base/vec.h"
+#include "program/lifecycle.h"
 #include "store/stmt.h"
 #include "store/store.h"
 #include "time/tz.h"
@@ -537,6 +538,156 @@ cohort_load(struct store *st, int64_t program_id, const char *program, struct co
 	    struct diag *d)
 {
 	return cohort_load_except(st, program_id, program, 0, c, d);
+}
+
+/* ---- a rematch's cohort ------------------------------------------------------------------ */
+
+/*
+ * The mentees a rematch keeps (people ids, ascending): the freed ones (a match of the
+ * program ended, not by the program's end, and no approved or active match of theirs in
+ * it since) and the mentees of the pairs it keeps (kept_sql).
+ */
+static const char rematch_freed_sql[] =
+    "SELECT m.mentee_id FROM matches m WHERE m.program_id = ?1 AND m.status = 'ended' "
+    "AND COALESCE(m.end_reason, '') <> '" LIFECYCLE_PROGRAM_ENDED "' AND NOT EXISTS "
+    "(SELECT 1 FROM matches n WHERE n.program_id = ?1 AND n.mentee_id = m.mentee_id "
+    "AND n.status IN ('approved', 'active'))";
+
+/* What a rematch keeps: what every run keeps, and the unreviewed proposals of everyone
+ * who is not freed (other pairs' proposals keep their capacity). */
+static const char rematch_kept_sql[] =
+    "SELECT mentor_id, mentee_id, id, pinned FROM matches WHERE program_id = ?1 "
+    "AND status NOT IN ('rejected', 'ended', 'superseded') "
+    "AND (pinned = 1 OR status IN ('approved', 'active') OR mentee_id NOT IN (%s)) "
+    "ORDER BY id";
+
+/* 1 when people id `id` is in the ascending ids[0..n). */
+static int
+has_id(const int64_t *ids, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] == id)
+			return 1;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The people ids column 0 of sql (?1 = program_id) gives, sorted and unique, appended to v. */
+static int
+read_ids(struct store *st, const char *what, const char *sql, int64_t program_id, struct vec *v,
+	 struct diag *d)
+{
+	struct stmt s = {0};
+	if (stmt_prepare(&s, st, what, sql, d) < 0 || stmt_bind_int64(&s, 1, program_id, d) < 0) {
+		stmt_finalize(&s);
+		return -1;
+	}
+	int rc;
+	while ((rc = stmt_step(&s, d)) == STMT_ROW) {
+		int64_t *slot = vec_push_zero(v, d);
+		if (slot == NULL) {
+			rc = -1;
+			break;
+		}
+		*slot = stmt_int64(&s, 0);
+	}
+	stmt_finalize(&s);
+	if (rc != STMT_DONE)
+		return -1;
+	int64_t *ids = v->data;
+	if (v->len > 1)
+		qsort(ids, v->len, sizeof(*ids), cmp_id);
+	size_t k = 0;
+	for (size_t i = 0; i < v->len; i++)
+		if (k == 0 || ids[k - 1] != ids[i])
+			ids[k++] = ids[i];
+	v->len = k;
+	return 0;
+}
+
+/* Drops the mentees whose people id is not in keep[0..n) (their strings freed). */
+static void
+keep_mentees(struct cohort *c, const int64_t *keep, size_t n)
+{
+	int k = 0;
+	for (int i = 0; i < c->nmentees; i++) {
+		if (has_id(keep, n, c->people[c->mentees[i].person].id))
+			c->mentees[k++] = c->mentees[i];
+		else
+			member_fini(&c->mentees[i]);
+	}
+	c->nmentees = k;
+}
+
+int
+cohort_load_rematch(struct store *st, int64_t program_id, const char *program,
+		    struct cohort *c, struct diag *d)
+{
+	cohort_init(c);
+	c->program_id = program_id;
+	c->program = strdup(program ? program : "");
+	if (c->program == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	if (load_people(st, c, d) < 0 || load_enrollments(st, c, d) < 0)
+		return -1;
+	struct vec freed, keep;
+	vec_init(&freed, sizeof(int64_t));
+	vec_init(&keep, sizeof(int64_t));
+	char kept_sql[sizeof(rematch_kept_sql) + sizeof(rematch_freed_sql)];
+	char kept_mentees[sizeof(kept_sql) + 64];
+	/* The inner query names the freed mentees; its ?1 is the same program. */
+	snprintf(kept_sql, sizeof(kept_sql), rematch_kept_sql, rematch_freed_sql);
+	snprintf(kept_mentees, sizeof(kept_mentees), "SELECT mentee_id FROM (%s)", kept_sql);
+	int rc = read_ids(st, "finding the people ended matches freed", rematch_freed_sql,
+			  program_id, &freed, d);
+	if (rc == 0)
+		rc = read_ids(st, "finding the pairs a rematch keeps", kept_mentees, program_id,
+			      &keep, d);
+	for (size_t i = 0; rc == 0 && i < freed.len; i++) {
+		int64_t *slot = vec_push_zero(&keep, d);
+		if (slot == NULL)
+			rc = -1;
+		else
+			*slot = ((int64_t *)freed.data)[i];
+	}
+	if (rc == 0 && keep.len > 1) {
+		int64_t *ids = keep.data;
+		qsort(ids, keep.len, sizeof(*ids), cmp_id);
+	}
+	if (rc == 0)
+		keep_mentees(c, keep.data, keep.len);
+	vec_fini(&freed);
+	vec_fini(&keep);
+	if (rc < 0 ||
+	    load_pairs(st, "loading kept matches", kept_sql, program_id, c, add_kept, d) < 0 ||
+	    load_pairs(st, "loading the pairing history",
+		       "SELECT mentor_id, mentee_id, id, 0 FROM matches "
+		       "WHERE status IN ('approved', 'active', 'ended') AND id <> ?1",
+		       0, c, add_history, d) < 0 ||
+	    load_pairs(st, "loading vetoes",
+		       "SELECT mentor_id, mentee_id, id, 0 FROM vetoes WHERE program_id = ?1",
+		       program_id, c, add_veto, d) < 0 ||
+	    /* A former partner is never proposed again, whatever the policy says of
+	     * previously_paired. */
+	    load_pairs(st, "loading the former partners",
+		       "SELECT mentor_id, mentee_id, id, 0 FROM matches "
+		       "WHERE program_id = ?1 AND status = 'ended'",
+		       program_id, c, add_veto, d) < 0)
+		return -1;
+	return cohort_finish(c, d);
 }
 
 int

@@ -105,6 +105,22 @@ int cohort_load(struct store *st, int64_t program_id, const char *program, struc
 int cohort_load_except(struct store *st, int64_t program_id, const char *program,
 		       int64_t except_match, struct cohort *c, struct diag *d);
 
+/*
+ * The cohort of a rematch (`match run --rematch`): new partners only for the people that
+ * ended matches freed, every other pair left as it is.
+ *  - Mentees: the freed ones (a match of the program ended, for another reason than the
+ *    program's end, and they have no approved or active match in it since), plus the
+ *    mentees of the kept pairs. Mentees never matched wait for a plain run.
+ *  - Mentors: all of them, as in cohort_load; what the kept pairs use is taken from
+ *    their capacity, so a mentor's remaining capacity is capacity minus kept pairs.
+ *  - Kept: what cohort_load keeps, and the unreviewed proposals of mentees who are not
+ *    freed (another pair's pending proposal keeps its capacity).
+ *  - Vetoes: the program's vetoes and every ended pair of the program (the former
+ *    partner is never proposed again, whatever the policy says of previously_paired).
+ */
+int cohort_load_rematch(struct store *st, int64_t program_id, const char *program,
+			struct cohort *c, struct diag *d);
+
 /* Appends an element (zeroed) and returns it, or NULL when out of memory. The
  * strings put in it are owned (freed) by the cohort. */
 struct cohort_person *cohort_add_person(struct cohort *c);

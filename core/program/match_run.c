@@ -59,7 +59,8 @@ match_run_id(struct store *st, char id[MATCH_RUN_ID_MAX], struct diag *d)
 static int
 load_and_solve(const struct match_run_ctx *x, struct match_run *run, struct diag *d)
 {
-	if (cohort_load(x->st, x->program_id, x->prog->name, &run->cohort, d) < 0)
+	if ((x->rematch ? cohort_load_rematch(x->st, x->program_id, x->prog->name, &run->cohort, d)
+			: cohort_load(x->st, x->program_id, x->prog->name, &run->cohort, d)) < 0)
 		return -1;
 	const struct solve_progress *pr = x->progress;
 	if (pr && pr->fn) {
@@ -174,6 +175,7 @@ match_run_store(const struct match_run_ctx *x, struct match_run *run, const char
 		return -1;
 	memset(&run->store, 0, sizeof(run->store));
 	run->store.replace = replace;
+	run->store.rematch = x->rematch;
 	int rc = matches_store_run(x->st, &run->cohort, run->pol, &run->res, run->run_id, actor,
 				   &run->store, d);
 	run->nstored = run->store.nstored;

@@ -44,6 +44,10 @@ struct match_run_ctx {
 	/* Progress of long runs (NULL: none): the solve's phases (solve.h) plus "cohort
 	 * (mentees)" and "cohort (mentors)" once loaded. */
 	const struct solve_progress *progress;
+	/* 1: a rematch (`match run --rematch`): the cohort is cohort_load_rematch's (new
+	 * partners only for the people ended matches freed; every other pair and proposal
+	 * kept) and storing supersedes only the freed people's proposals. */
+	int rematch;
 };
 
 /*

@@ -245,6 +245,52 @@ check_cohort(struct store *st, const struct cohort *c, struct diag *d)
 	return rc;
 }
 
+/*
+ * A rematch touches only the proposals of its own mentees: those of the cohort that no
+ * kept pair holds (the freed ones). With count set, adds how many unreviewed proposals
+ * they have to *n; else supersedes them by run_id.
+ */
+static int
+rematch_scope(struct store *st, const struct cohort *c, const char *run_id, int count, int *n,
+	      struct diag *d)
+{
+	char *kept = calloc((size_t)c->nmentees + 1, 1);
+	if (kept == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	for (int k = 0; k < c->nkept; k++)
+		kept[c->kept[k].mentee] = 1;
+	struct stmt s = {0};
+	int rc = stmt_prepare(&s, st, "the unreviewed proposals of the freed mentees",
+			      count ? "SELECT count(*) FROM matches WHERE program_id = ?1 AND "
+				      "status = 'proposed' AND pinned = 0 AND mentee_id = ?2"
+				    : "UPDATE matches SET status = 'superseded', superseded_by = ?3 "
+				      "WHERE program_id = ?1 AND status = 'proposed' AND pinned = 0 "
+				      "AND mentee_id = ?2",
+			      d) ||
+			 stmt_bind_int64(&s, 1, c->program_id, d) ||
+			 (!count && stmt_bind_text(&s, 3, run_id, d))
+		     ? -1
+		     : 0;
+	for (int i = 0; rc == 0 && i < c->nmentees; i++) {
+		if (kept[i])
+			continue;
+		rc = stmt_reset(&s, d) ||
+			     stmt_bind_int64(&s, 2, c->people[c->mentees[i].person].id, d)
+			 ? -1
+			 : 0;
+		if (rc == 0 && count) {
+			rc = stmt_step(&s, d) == STMT_ROW ? 0 : -1;
+			if (rc == 0)
+				*n += (int)stmt_int64(&s, 0);
+		} else if (rc == 0) {
+			rc = stmt_run(&s, d);
+		}
+	}
+	stmt_finalize(&s);
+	free(kept);
+	return rc < 0 ? -1 : 0;
+}
+
 /* The program's unreviewed proposals: what a run supersedes. */
 static int
 count_current(struct store *st, int64_t program_id, int *n, struct diag *d)
@@ -305,16 +351,21 @@ matches_store_run(struct store *st, const struct cohort *c, const struct policy 
 	out->nproposed = res->npairs - kept;
 	if (store_begin(st, d) < 0)
 		return -1;
-	if (check_cohort(st, c, d) < 0 || count_current(st, c->program_id, &out->ncurrent, d) < 0 ||
+	if (check_cohort(st, c, d) < 0 ||
+	    (out->rematch ? rematch_scope(st, c, NULL, 1, &out->ncurrent, d)
+			  : count_current(st, c->program_id, &out->ncurrent, d)) < 0 ||
 	    guard(c, pol, res, out, d) < 0)
 		goto fail;
-	if (supersede(st, c->program_id, run_id, d) < 0 ||
+	if ((out->rematch ? rematch_scope(st, c, run_id, 0, NULL, d)
+			  : supersede(st, c->program_id, run_id, d)) < 0 ||
 	    insert_proposals(st, c, pol, res, run_id, &out->nstored, d) < 0)
 		goto fail;
 	json_t *payload =
 	    json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:f}", "run_id", run_id, "policy", pol->name,
 		      "policy_version", pol->version, "proposed", out->nstored, "kept", kept,
 		      "unmatched", res->nunmatched, "total", res->total);
+	if (payload && out->rematch)
+		json_object_set_new(payload, "rematch", json_true());
 	if (matches__add_event(st, "match.proposed", actor, 0, c->program_id, payload, d) < 0)
 		goto fail;
 	return store_commit(st, d);

@@ -75,6 +75,9 @@ enum matches_refusal { MATCHES_STORED = 0, MATCHES_NO_PAIR, MATCHES_FEWER };
 
 struct matches_store {
 	int replace; /* in: 1 = store whatever the run proposes */
+	int rematch; /* in: 1 = the cohort is a rematch's (cohort_load_rematch): only the
+		      * unreviewed proposals of its mentees that are not kept are superseded
+		      * and counted, and the event says "rematch": true */
 	/* out: */
 	int nstored;  /* proposals written */
 	int ncurrent; /* the program's unreviewed proposals the run found (and superseded) */

@@ -67,6 +67,52 @@ test_load(void **state)
 	store_close(st);
 }
 
+/* A rematch's cohort: the freed mentee and the kept pairs' mentees (an approved match, another
+ * mentee's pending proposal), every mentor; the former partner vetoed; a match the program's end
+ * ended frees nobody. */
+static void
+test_load_rematch(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	exec(st, org_sql);
+	exec(st, "INSERT INTO matches (program_id, mentor_id, mentee_id, status, end_reason, "
+		 "created_at) VALUES (1, 1, 6, 'ended', 'no chemistry', 'now'), "
+		 "(1, 1, 4, 'proposed', NULL, 'now')");
+	struct cohort c;
+	struct diag d;
+	if (cohort_load_rematch(st, 1, "p", &c, &d) < 0)
+		fail_msg("%s", d.msg);
+	assert_int_equal(c.nmentors, 2);
+	assert_int_equal(c.nmentees, 3); /* 2 (approved), 4 (its proposal), 6 (freed) */
+	assert_int_equal(c.mentees[0].person, 1);
+	assert_int_equal(c.mentees[1].person, 3);
+	assert_int_equal(c.mentees[2].person, 5);
+	/* Kept: the approved 1-2 and the proposal 1-4; not 6's own proposal 4-6. */
+	assert_int_equal(c.nkept, 2);
+	assert_int_equal(c.kept[0].mentee, 0);
+	assert_int_equal(c.kept[1].mentee, 1);
+	/* The program's veto and the former partner 1-6. */
+	assert_int_equal(c.nvetoes, 2);
+	assert_int_equal(feat_check(c.snap, &(struct feat_rules){0}, 0, 2), FV_VETOED);
+	assert_int_equal(feat_check(c.snap, &(struct feat_rules){0}, 1, 2), FV_ALLOWED);
+	cohort_fini(&c);
+	/* Rematched (an approved match since): freed no more; nor when the program ended it. */
+	exec(st, "UPDATE matches SET status = 'approved' WHERE mentor_id = 4 AND mentee_id = 6");
+	if (cohort_load_rematch(st, 1, "p", &c, &d) < 0)
+		fail_msg("%s", d.msg);
+	assert_int_equal(c.nmentees, 3); /* 6 stays, as a kept pair's mentee */
+	assert_int_equal(c.nkept, 3);
+	cohort_fini(&c);
+	exec(st, "UPDATE matches SET status = 'rejected' WHERE mentor_id = 4 AND mentee_id = 6;"
+		 "UPDATE matches SET end_reason = 'program ended' WHERE status = 'ended'");
+	if (cohort_load_rematch(st, 1, "p", &c, &d) < 0)
+		fail_msg("%s", d.msg);
+	assert_int_equal(c.nmentees, 2); /* 2 and 4: nobody freed */
+	cohort_fini(&c);
+	store_close(st);
+}
+
 /* A list column that is not JSON fails the load and names the person. */
 static void
 test_load_bad_list(void **state)
@@ -129,6 +175,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_load_rematch),
 	    cmocka_unit_test(test_load_bad_list),
 	    cmocka_unit_test(test_by_hand),
 	};
