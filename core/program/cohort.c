@@ -533,6 +533,35 @@ add_kept(struct cohort *c, int a, int b, int64_t id, int pinned)
 	return cohort_add_kept(c, mentor, mentee, id, pinned);
 }
 
+/* The first steps of every load: c initialized, the people and the program's members. */
+static int
+load_members(struct store *st, int64_t program_id, const char *program, struct cohort *c,
+	     struct diag *d)
+{
+	cohort_init(c);
+	c->program_id = program_id;
+	c->program = strdup(program ? program : "");
+	if (c->program == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	return load_people(st, c, d) < 0 || load_enrollments(st, c, d) < 0 ? -1 : 0;
+}
+
+/* The last steps of every load: the pairing history (without match except_match), the
+ * program's vetoes, then the snapshot. */
+static int
+load_history_finish(struct store *st, int64_t except_match, struct cohort *c, struct diag *d)
+{
+	if (load_pairs(st, "loading the pairing history",
+		       "SELECT mentor_id, mentee_id, id, 0 FROM matches "
+		       "WHERE status IN ('approved', 'active', 'ended') AND id <> ?1",
+		       except_match, c, add_history, d) < 0 ||
+	    load_pairs(st, "loading vetoes",
+		       "SELECT mentor_id, mentee_id, id, 0 FROM vetoes WHERE program_id = ?1",
+		       c->program_id, c, add_veto, d) < 0)
+		return -1;
+	return cohort_finish(c, d);
+}
+
 int
 cohort_load(struct store *st, int64_t program_id, const char *program, struct cohort *c,
 	    struct diag *d)
@@ -636,12 +665,7 @@ int
 cohort_load_rematch(struct store *st, int64_t program_id, const char *program,
 		    struct cohort *c, struct diag *d)
 {
-	cohort_init(c);
-	c->program_id = program_id;
-	c->program = strdup(program ? program : "");
-	if (c->program == NULL)
-		return diag_set(d, DIAG_NOMEM, "out of memory");
-	if (load_people(st, c, d) < 0 || load_enrollments(st, c, d) < 0)
+	if (load_members(st, program_id, program, c, d) < 0)
 		return -1;
 	struct vec freed, keep;
 	vec_init(&freed, sizeof(int64_t));
@@ -673,13 +697,6 @@ cohort_load_rematch(struct store *st, int64_t program_id, const char *program,
 	vec_fini(&keep);
 	if (rc < 0 ||
 	    load_pairs(st, "loading kept matches", kept_sql, program_id, c, add_kept, d) < 0 ||
-	    load_pairs(st, "loading the pairing history",
-		       "SELECT mentor_id, mentee_id, id, 0 FROM matches "
-		       "WHERE status IN ('approved', 'active', 'ended') AND id <> ?1",
-		       0, c, add_history, d) < 0 ||
-	    load_pairs(st, "loading vetoes",
-		       "SELECT mentor_id, mentee_id, id, 0 FROM vetoes WHERE program_id = ?1",
-		       program_id, c, add_veto, d) < 0 ||
 	    /* A former partner is never proposed again, whatever the policy says of
 	     * previously_paired. */
 	    load_pairs(st, "loading the former partners",
@@ -687,19 +704,14 @@ cohort_load_rematch(struct store *st, int64_t program_id, const char *program,
 		       "WHERE program_id = ?1 AND status = 'ended'",
 		       program_id, c, add_veto, d) < 0)
 		return -1;
-	return cohort_finish(c, d);
+	return load_history_finish(st, 0, c, d);
 }
 
 int
 cohort_load_except(struct store *st, int64_t program_id, const char *program,
 		   int64_t except_match, struct cohort *c, struct diag *d)
 {
-	cohort_init(c);
-	c->program_id = program_id;
-	c->program = strdup(program ? program : "");
-	if (c->program == NULL)
-		return diag_set(d, DIAG_NOMEM, "out of memory");
-	if (load_people(st, c, d) < 0 || load_enrollments(st, c, d) < 0)
+	if (load_members(st, program_id, program, c, d) < 0)
 		return -1;
 	if (load_pairs(st, "loading kept matches",
 		       "SELECT mentor_id, mentee_id, id, pinned FROM matches WHERE program_id = ?1 "
@@ -707,14 +719,5 @@ cohort_load_except(struct store *st, int64_t program_id, const char *program,
 		       "AND (pinned = 1 OR status IN ('approved', 'active')) ORDER BY id",
 		       program_id, c, add_kept, d) < 0)
 		return -1;
-	if (load_pairs(st, "loading the pairing history",
-		       "SELECT mentor_id, mentee_id, id, 0 FROM matches "
-		       "WHERE status IN ('approved', 'active', 'ended') AND id <> ?1",
-		       except_match, c, add_history, d) < 0)
-		return -1;
-	if (load_pairs(st, "loading vetoes",
-		       "SELECT mentor_id, mentee_id, id, 0 FROM vetoes WHERE program_id = ?1",
-		       program_id, c, add_veto, d) < 0)
-		return -1;
-	return cohort_finish(c, d);
+	return load_history_finish(st, except_match, c, d);
 }
