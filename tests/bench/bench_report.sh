@@ -37,5 +37,5 @@ done
 med=$(median3 "${m[@]}")
 medc=$(median3 "${mc[@]}")
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("metrics: %d enrolled, %d sessions held of %d, %d ratings visible" % (d["funnel"]["enrolled"], d["sessions"]["held"], sum(d["sessions"][k] for k in ("planned","held","missed","cancelled","rescheduled")), d["ratings"]["count"]))' "$TMP/out"
-printf 'report: tandem metrics --json, median of 3: %s s wall (runs: %s), %s s CPU; ratio to the 1 s target: %.2f wall, %.2f CPU (load average %s)\n' \
+printf 'report: tandem metrics --json, median of 3: %s s wall (runs: %s), %.2f s CPU; ratio to the 1 s target: %.2f wall, %.2f CPU (load average %s)\n' \
   "$med" "${m[*]}" "$medc" "$(echo "$med / 1.0" | bc -l)" "$(echo "$medc / 1.0" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
