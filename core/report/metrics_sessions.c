@@ -183,8 +183,10 @@ bucket_json(const struct bucket *b, int with_rate)
 static int
 scan_json(struct metrics_ctx *c, struct scan *sc, struct metrics_sessions *out)
 {
-	qsort(sc->months, sc->nmonths, sizeof(*sc->months), bucket_cmp);
-	qsort(sc->cohorts, sc->ncohorts, sizeof(*sc->cohorts), bucket_cmp);
+	if (sc->nmonths) /* no qsort of an empty (NULL) array: UBSan */
+		qsort(sc->months, sc->nmonths, sizeof(*sc->months), bucket_cmp);
+	if (sc->ncohorts)
+		qsort(sc->cohorts, sc->ncohorts, sizeof(*sc->cohorts), bucket_cmp);
 	if (sc->ndays)
 		qsort(sc->days, sc->ndays, sizeof(*sc->days), double_cmp);
 	json_t *months = json_array();
