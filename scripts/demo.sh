@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: one reverse-mentoring program from scratch, on a synthetic org.
 # Creates ./demo-workspace afresh, generates and imports 500 people and their
-# sign-up survey, matches the program with its policy, and shows the result.
+# sign-up survey, matches the program with its policy, approves the proposals,
+# starts the program, plans its sessions, exports a calendar, and simulates six
+# months of it on a copy of the workspace.
 set -euo pipefail
 TANDEM=$(realpath "${1:-build/tandem}")
 WS=${DEMO_WS:-demo-workspace}
@@ -47,5 +49,33 @@ done
 step "Compare two policies on the same cohort"
 show match compare --program "$PROGRAM" --policy digital_upskilling --policy cross_department
 
+step "Approve every proposal (one transaction)"
+show match approve --all --program "$PROGRAM" | tail -n 1
+
+step "Start the program today, so the approved pairs become active"
+# The template's program starts on 2027-01-11; the demo moves its start to today.
+sed -i "s/starts = \"[0-9-]*\"/starts = \"$(date -u +%F)\"/" tandem.lua
+grep -n 'starts = ' tandem.lua
+show match activate --program "$PROGRAM"
+
+step "Plan the sessions by the program's cadence (8 weeks ahead)"
+show sessions plan --program "$PROGRAM" | sed -n 1,4p
+echo "..."
+show sessions list --program "$PROGRAM" | sed -n 1,6p
+echo "..."
+first=$("$TANDEM" sessions list --program "$PROGRAM" --json |
+        /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+show sessions show "$first"
+
+step "Export the program's calendar (RFC 5545)"
+show calendar export --program "$PROGRAM" --out "$PROGRAM.ics"
+printf '%s events in %s\n' "$(grep -c '^BEGIN:VEVENT' "$PROGRAM.ics")" "$PROGRAM.ics"
+
+step "Simulate six months on a copy (the service's jobs, synthetic participants)"
+show simulate --program "$PROGRAM" --months 6 --seed 1
+
 step "Done"
-echo "Workspace: $(pwd). Try: $TANDEM -C $(pwd) people show E000001"
+echo "Workspace: $(pwd) (unchanged by the simulation: $("$TANDEM" sessions list --program "$PROGRAM" --json |
+  /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') sessions planned)."
+echo "Try: $TANDEM -C $(pwd) people show E000001"
+echo "     $TANDEM -C $(pwd) simulate --program $PROGRAM --months 6 --seed 2 --keep /tmp/sim-copy"

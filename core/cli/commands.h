@@ -28,6 +28,7 @@ int cmd_sessions(struct cli *c, int argc, char **argv); /* cmd_sessions.c */
 int cmd_sessions_plan(struct cli *c, int argc, char **argv); /* cmd_sessions_plan.c */
 int cmd_jobs(struct cli *c, int argc, char **argv);     /* cmd_jobs.c */
 int cmd_serve(struct cli *c, int argc, char **argv);    /* cmd_serve.c */
+int cmd_simulate(struct cli *c, int argc, char **argv); /* cmd_simulate.c */
 int cmd_outbox(struct cli *c, int argc, char **argv);   /* cmd_outbox.c */
 int cmd_calendar(struct cli *c, int argc, char **argv); /* cmd_calendar.c */
 int cmd_tokens(struct cli *c, int argc, char **argv);   /* cmd_tokens.c */

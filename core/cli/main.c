@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{"health", cmd_health, "which active pairs of a program are on track, need a check-in or are at risk"},
 	{"jobs", cmd_jobs, "list scheduled jobs, their runs and why runs were skipped; run one now"},
 	{"serve", cmd_serve, "run the background service (jobs, reminders, HTTP API) until stopped"},
+	{"simulate", cmd_simulate, "run a program for months in seconds on a copy of the workspace"},
 	{"tokens", cmd_tokens, "create, list or revoke the HTTP API's bearer tokens"},
 	{"outbox", cmd_outbox, "list the messages, deliver what is due, queue reminders"},
 	{"calendar", cmd_calendar, "export sessions as an iCalendar (.ics) file"},

@@ -1,0 +1,792 @@
+/*
+ * serve/simulate: `tandem simulate` (see simulate.h): copy the workspace, run the
+ * service's wakes on a virtual clock, let the synthetic participants (simmodel.h) act
+ * between wakes, and count what happened month by month.
+ *
+ * The participants see each session twice at most: when it appears (a new row: the
+ * model decides whether a side will cancel or move it, two days before its start) and
+ * after its end (the model's outcome: check-ins, or silence for the mark-missed job).
+ * New rows are found by id (sessions.id is AUTOINCREMENT, so ids only grow); ended
+ * ones by status and start. Everything they do in one wake commits in one
+ * transaction, each action in its own level (a refusal, such as a reschedule onto an
+ * instant the pair already has, rolls back that action alone and is skipped).
+ */
+#define _GNU_SOURCE /* mkdtemp, nftw */
+#include "serve/simulate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base/clock.h"
+#include "sched/session.h"
+#include "serve/service.h"
+#include "serve/simmodel.h"
+#include "store/stmt.h"
+#include "store/store.h"
+
+enum {
+	SIM_ACT_LEAD_S = 2 * 86400, /* a side cancels or moves a session this long before it */
+	SIM_STUCK_S = 60,           /* a wake that left its due item due: the next one later */
+};
+
+static const char SIM_ACTOR[] = "simulate";
+static const double SECONDS_PER_MONTH = 30.436875 * 86400;
+
+/* ---- the copy ------------------------------------------------------------------- */
+
+static int
+copy_file(const char *from, const char *to, mode_t mode, struct diag *d)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return diag_set(d, DIAG_IO, "%s: %s", from, strerror(errno));
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777);
+	if (out < 0) {
+		diag_set(d, DIAG_IO, "%s: %s", to, strerror(errno));
+		close(in);
+		return -1;
+	}
+	char buf[65536];
+	ssize_t n;
+	int rc = 0;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = diag_set(d, DIAG_IO, "%s: %s", from, strerror(errno));
+			break;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				rc = diag_set(d, DIAG_IO, "%s: %s", to, strerror(errno));
+				goto done;
+			}
+			off += w;
+		}
+	}
+done:
+	close(in);
+	if (close(out) != 0 && rc == 0)
+		rc = diag_set(d, DIAG_IO, "%s: %s", to, strerror(errno));
+	return rc;
+}
+
+/* dir/name into buf; -1 with a diag when it does not fit. */
+static int
+join(char *buf, size_t size, const char *dir, const char *name, struct diag *d)
+{
+	int n = snprintf(buf, size, "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= size)
+		return diag_set(d, DIAG_INVALID, "%s/%s: path too long", dir, name);
+	return 0;
+}
+
+/* Copies the folder `from` into `to` (created): regular files and folders, symbolic
+ * links followed; anything else (sockets, fifos) is left out. */
+static int
+copy_tree(const char *from, const char *to, int depth, struct diag *d)
+{
+	if (depth > 16)
+		return diag_set(d, DIAG_INVALID, "%s: folders nested too deep to copy", from);
+	if (mkdir(to, 0700) != 0 && errno != EEXIST)
+		return diag_set(d, DIAG_IO, "%s: %s", to, strerror(errno));
+	DIR *dir = opendir(from);
+	if (dir == NULL)
+		return diag_set(d, DIAG_IO, "%s: %s", from, strerror(errno));
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(dir)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char src[4096], dst[4096];
+		if (join(src, sizeof(src), from, e->d_name, d) ||
+		    join(dst, sizeof(dst), to, e->d_name, d)) {
+			rc = -1;
+			break;
+		}
+		struct stat sb;
+		if (stat(src, &sb) != 0)
+			continue; /* a dangling link: nothing to copy */
+		if (S_ISDIR(sb.st_mode))
+			rc = copy_tree(src, dst, depth + 1, d);
+		else if (S_ISREG(sb.st_mode))
+			rc = copy_file(src, dst, sb.st_mode, d);
+	}
+	closedir(dir);
+	return rc;
+}
+
+static int
+remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+static void
+remove_tree(const char *path)
+{
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The folder of the copy: o->keep (created; refused when it has anything in it), or a
+ * new temporary folder. */
+static int
+make_copy_dir(const struct simulate_opts *o, char *out, size_t size, struct diag *d)
+{
+	if (o->keep != NULL) {
+		if ((size_t)snprintf(out, size, "%s", o->keep) >= size)
+			return diag_set(d, DIAG_INVALID, "--keep %s: path too long", o->keep);
+		if (mkdir(out, 0700) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return diag_set(d, DIAG_IO, "--keep %s: %s", o->keep, strerror(errno));
+		DIR *dir = opendir(out);
+		if (dir == NULL)
+			return diag_set(d, DIAG_IO, "--keep %s: %s", o->keep, strerror(errno));
+		struct dirent *e;
+		int empty = 1;
+		while ((e = readdir(dir)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+				empty = 0;
+		closedir(dir);
+		if (!empty)
+			return diag_set(d, DIAG_INVALID,
+					"--keep %s: the folder exists and is not empty (the copy "
+					"needs a new or empty folder)", o->keep);
+		return 0;
+	}
+	const char *tmp = getenv("TMPDIR");
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if ((size_t)snprintf(out, size, "%s/tandem-simulate.XXXXXX", tmp) >= size)
+		return diag_set(d, DIAG_INVALID, "TMPDIR %s: path too long", tmp);
+	if (mkdtemp(out) == NULL)
+		return diag_set(d, DIAG_IO, "%s: %s", out, strerror(errno));
+	return 0;
+}
+
+/* tandem.lua and the folders its plugins and jobs live in; then the database. */
+static int
+copy_workspace(const struct simulate_opts *o, const char *dir, struct diag *d)
+{
+	char src[4096], dst[4096];
+	if (join(src, sizeof(src), o->workspace, "tandem.lua", d) ||
+	    join(dst, sizeof(dst), dir, "tandem.lua", d))
+		return -1;
+	struct stat sb;
+	if (stat(src, &sb) != 0)
+		return diag_set(d, DIAG_NOTFOUND, "%s: %s", src, strerror(errno));
+	if (copy_file(src, dst, sb.st_mode, d) != 0)
+		return -1;
+	static const char *const folders[] = {"plugins", "scripts", "policies"};
+	for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
+		if (join(src, sizeof(src), o->workspace, folders[i], d) ||
+		    join(dst, sizeof(dst), dir, folders[i], d))
+			return -1;
+		if (stat(src, &sb) == 0 && S_ISDIR(sb.st_mode) && copy_tree(src, dst, 0, d) != 0)
+			return -1;
+	}
+
+	/* VACUUM INTO writes a consistent snapshot into the copy, even while a service writes.
+	 * The connection is opened read-write but only reads: a read-only one would leave
+	 * the -wal and -shm files it creates behind in the real workspace, while this one,
+	 * when it is the last connection, removes them as it closes (an empty log: nothing
+	 * is written to the database file). Not store_open: that would migrate the real
+	 * database; the copy is migrated instead, when run_copy opens it. */
+	if (join(dst, sizeof(dst), dir, "tandem.db", d) != 0)
+		return -1;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_open_v2(o->db_path, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(db, 5000);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "VACUUM INTO ?1", -1, &q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(q, 1, dst, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_DONE)
+		rc = SQLITE_OK;
+	if (rc != SQLITE_OK)
+		diag_set(d, DIAG_DB, "copying the database %s: %s", o->db_path,
+			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* ---- time ----------------------------------------------------------------------- */
+
+time_t
+simulate_add_months(time_t t, int k)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	int m = tm.tm_mon + k;
+	tm.tm_year += m >= 0 ? m / 12 : -((11 - m) / 12);
+	tm.tm_mon = ((m % 12) + 12) % 12;
+	int y = tm.tm_year + 1900;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	int last = mdays[tm.tm_mon] + (tm.tm_mon == 1 && leap);
+	if (tm.tm_mday > last)
+		tm.tm_mday = last;
+	return timegm(&tm);
+}
+
+/* ---- the participants ----------------------------------------------------------- */
+
+/* A cancel or move the model decided for a session, due at `at`. */
+struct pending {
+	time_t at;
+	int64_t session_id;
+	int64_t side_id; /* the person who cancels or moves it */
+	time_t start;
+	struct simmodel_decision dec;
+};
+
+struct sim {
+	const struct simulate_opts *o;
+	struct store *st;
+	int64_t program_id;
+	/* the score range of each program's pairs: [lo, hi] */
+	struct prange { int64_t program_id; double lo, hi; } *ranges;
+	size_t nranges;
+	int64_t last_seen; /* the largest session id the participants have seen */
+	struct pending *pending;
+	size_t npending, cap;
+	struct stmt fresh, ended, next_end;
+	long checkins, cancels, moves;
+};
+
+static double
+score01(const struct sim *s, int64_t program_id, int has_score, double score)
+{
+	if (!has_score)
+		return 0.5;
+	for (size_t i = 0; i < s->nranges; i++) {
+		const struct prange *r = &s->ranges[i];
+		if (r->program_id != program_id)
+			continue;
+		return r->hi > r->lo ? (score - r->lo) / (r->hi - r->lo) : 0.5;
+	}
+	return 0.5;
+}
+
+static int
+load_ranges(struct sim *s, struct diag *d)
+{
+	struct stmt q = {0};
+	if (stmt_prepare(&q, s->st, "reading the pairs' score range",
+			 "SELECT program_id, MIN(score), MAX(score) FROM matches"
+			 " WHERE status IN ('approved', 'active', 'ended') AND score IS NOT NULL"
+			 " GROUP BY program_id", d) != 0)
+		return -1;
+	int rc;
+	while ((rc = stmt_step(&q, d)) == STMT_ROW) {
+		struct prange *nr = realloc(s->ranges, (s->nranges + 1) * sizeof(*nr));
+		if (nr == NULL) {
+			rc = diag_set(d, DIAG_NOMEM, "out of memory");
+			break;
+		}
+		s->ranges = nr;
+		s->ranges[s->nranges++] = (struct prange){stmt_int64(&q, 0), stmt_double(&q, 1),
+							  stmt_double(&q, 2)};
+	}
+	stmt_finalize(&q);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The columns both session queries return, from the session and its match. */
+#define SIM_SESSION_COLUMNS                                                                  \
+	"s.id, s.match_id, CAST(strftime('%s', s.starts_at) AS INTEGER), s.duration_min,"  \
+	" s.status = 'planned', s.rescheduled_from IS NOT NULL, m.program_id, m.score,"     \
+	" CAST(strftime('%s', m.activated_at) AS INTEGER), m.activated_at IS NOT NULL,"     \
+	" m.mentor_id, m.mentee_id"
+
+struct srow {
+	int64_t id, match_id, program_id, mentor_id, mentee_id;
+	time_t start;
+	int duration_min, planned, moved;
+	double score01, months;
+};
+
+static void
+read_row(const struct sim *s, struct stmt *q, struct srow *r)
+{
+	r->id = stmt_int64(q, 0);
+	r->match_id = stmt_int64(q, 1);
+	r->start = (time_t)stmt_int64(q, 2);
+	r->duration_min = (int)stmt_int64(q, 3);
+	r->planned = (int)stmt_int64(q, 4);
+	r->moved = (int)stmt_int64(q, 5);
+	r->program_id = stmt_int64(q, 6);
+	r->score01 = score01(s, r->program_id, !stmt_is_null(q, 7), stmt_double(q, 7));
+	time_t activated = stmt_int64(q, 9) ? (time_t)stmt_int64(q, 8) : r->start;
+	r->months = (double)(r->start - activated) / SECONDS_PER_MONTH;
+	r->mentor_id = stmt_int64(q, 10);
+	r->mentee_id = stmt_int64(q, 11);
+}
+
+static int
+sim_prepare(struct sim *s, struct diag *d)
+{
+	return stmt_prepare(&s->fresh, s->st, "reading the new sessions",
+			    "SELECT " SIM_SESSION_COLUMNS " FROM sessions s"
+			    " JOIN matches m ON m.id = s.match_id WHERE s.id > ?1 ORDER BY s.id", d) ||
+	       stmt_prepare(&s->ended, s->st, "reading the sessions that have ended",
+			    "SELECT " SIM_SESSION_COLUMNS " FROM sessions s"
+			    " JOIN matches m ON m.id = s.match_id"
+			    " WHERE s.status = 'planned' AND s.starts_at <= ?1 ORDER BY s.id", d) ||
+	       stmt_prepare(&s->next_end, s->st, "finding the next end of a session",
+			    "SELECT MIN(CAST(strftime('%s', starts_at) AS INTEGER) + 60 * duration_min)"
+			    " FROM sessions WHERE status = 'planned' AND starts_at >= ?1", d);
+}
+
+static void
+sim_fini(struct sim *s)
+{
+	stmt_finalize(&s->fresh);
+	stmt_finalize(&s->ended);
+	stmt_finalize(&s->next_end);
+	free(s->ranges);
+	free(s->pending);
+}
+
+static int
+push_pending(struct sim *s, const struct srow *r, const struct simmodel_decision *dec, time_t now,
+	     struct diag *d)
+{
+	if (s->npending == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct pending *np = realloc(s->pending, cap * sizeof(*np));
+		if (np == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory");
+		s->pending = np;
+		s->cap = cap;
+	}
+	time_t at = r->start - SIM_ACT_LEAD_S;
+	int64_t side = dec->side == 0 ? r->mentor_id : r->mentee_id;
+	s->pending[s->npending++] = (struct pending){at > now ? at : now, r->id, side, r->start, *dec};
+	return 0;
+}
+
+/* New sessions: the model says whether a side will cancel or move each one. */
+static int
+see_new(struct sim *s, time_t now, struct diag *d)
+{
+	int rc;
+	if (stmt_bind_int64(&s->fresh, 1, s->last_seen, d) != 0)
+		return -1;
+	while ((rc = stmt_step(&s->fresh, d)) == STMT_ROW) {
+		struct srow r;
+		read_row(s, &s->fresh, &r);
+		s->last_seen = r.id;
+		if (!r.planned || r.start <= now)
+			continue;
+		struct simmodel_decision dec;
+		simmodel_decide(s->o->seed, r.match_id, r.id, r.score01, r.months, r.moved, &dec);
+		if ((dec.act == SIMMODEL_CANCEL || dec.act == SIMMODEL_RESCHEDULE) &&
+		    push_pending(s, &r, &dec, now, d) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (stmt_reset(&s->fresh, d) != 0)
+		rc = -1;
+	return rc < 0 ? -1 : 0;
+}
+
+/* A refusal by the session module (the session is no longer planned, the pair has a
+ * session at the new time) is the participants' problem, not the simulation's. */
+static int
+refused(struct diag *d)
+{
+	if (d->code != DIAG_CONFLICT)
+		return 0;
+	diag_clear(d);
+	return 1;
+}
+
+/* The cancels and moves that are due. */
+static int
+act_pending(struct sim *s, time_t now, struct diag *d)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < s->npending; i++) {
+		struct pending *p = &s->pending[i];
+		if (p->at > now) {
+			s->pending[keep++] = *p;
+			continue;
+		}
+		if (p->start <= now)
+			continue; /* it started before a wake came: the outcome decides */
+		if (p->dec.act == SIMMODEL_CANCEL) {
+			const char *why = p->dec.side == 0 ? "cancelled by the mentor (simulated)"
+							   : "cancelled by the mentee (simulated)";
+			if (session_cancel_by(s->st, p->session_id, p->side_id, why, SIM_ACTOR, d) == 0)
+				s->cancels++;
+			else if (!refused(d))
+				return -1;
+		} else {
+			int64_t nid = 0;
+			time_t to = p->start + (time_t)p->dec.days * 86400;
+			if (session_reschedule(s->st, p->session_id, to, SIM_ACTOR, &nid, d) == 0)
+				s->moves++;
+			else if (!refused(d))
+				return -1;
+		}
+	}
+	s->npending = keep;
+	return 0;
+}
+
+static int
+checkin(struct sim *s, const struct srow *r, int64_t person, enum session_outcome out, int rating,
+	int share, struct diag *d)
+{
+	struct session_checkin c = {.session_id = r->id, .person_id = person, .outcome = out,
+				    .rating = rating, .share_story = share, .actor = SIM_ACTOR};
+	if (session_checkin(s->st, &c, NULL, d) == 0) {
+		s->checkins++;
+		return 0;
+	}
+	return refused(d) ? 0 : -1;
+}
+
+/* Sessions whose end has passed and that are still planned: the model's outcome. */
+static int
+see_ended(struct sim *s, time_t now, struct diag *d)
+{
+	char iso[CLOCK_UTC_MAX];
+	if (clock_format_utc(now, iso) != 0)
+		return diag_set(d, DIAG_INVALID, "simulated time out of range");
+	if (stmt_bind_text(&s->ended, 1, iso, d) != 0)
+		return -1;
+	/* Read first, write after: the check-ins change the rows the query walks. */
+	struct srow *rows = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = stmt_step(&s->ended, d)) == STMT_ROW) {
+		struct srow r;
+		read_row(s, &s->ended, &r);
+		if (r.start + 60 * (time_t)r.duration_min > now)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			struct srow *nr = realloc(rows, cap * sizeof(*nr));
+			if (nr == NULL) {
+				rc = diag_set(d, DIAG_NOMEM, "out of memory");
+				break;
+			}
+			rows = nr;
+		}
+		rows[n++] = r;
+	}
+	if (stmt_reset(&s->ended, d) != 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct srow *r = &rows[i];
+		struct simmodel_decision dec;
+		/* moved = 1: a cancel or move that did not happen leaves the outcome. */
+		simmodel_decide(s->o->seed, r->match_id, r->id, r->score01, r->months, 1, &dec);
+		if (dec.act == SIMMODEL_HELD)
+			rc = checkin(s, r, r->mentor_id, SESSION_OUTCOME_HELD, dec.rating[0],
+				     dec.share[0], d) ||
+			     checkin(s, r, r->mentee_id, SESSION_OUTCOME_HELD, dec.rating[1],
+				     dec.share[1], d);
+		else if (dec.act == SIMMODEL_MISSED)
+			rc = checkin(s, r, r->mentor_id, SESSION_OUTCOME_MISSED, 0, 0, d) ||
+			     checkin(s, r, r->mentee_id, SESSION_OUTCOME_MISSED, 0, 0, d);
+	}
+	free(rows);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+participants(struct sim *s, time_t now, struct diag *d)
+{
+	if (store_begin(s->st, d) != 0)
+		return -1;
+	if (see_new(s, now, d) != 0 || act_pending(s, now, d) != 0 || see_ended(s, now, d) != 0) {
+		store_rollback(s->st);
+		return diag_prefix(d, "simulated participants");
+	}
+	return store_commit(s->st, d);
+}
+
+/* The next instant the participants have something to do after now: a planned
+ * session's end, a pending cancel or move. 0 when none. */
+static int
+participants_next(struct sim *s, time_t now, time_t *next, struct diag *d)
+{
+	*next = 0;
+	for (size_t i = 0; i < s->npending; i++)
+		if (s->pending[i].at > now && (*next == 0 || s->pending[i].at < *next))
+			*next = s->pending[i].at;
+	/* A session that ends after now started at most a day (1440 minutes) ago. */
+	char iso[CLOCK_UTC_MAX];
+	if (clock_format_utc(now - 86400, iso) != 0)
+		return diag_set(d, DIAG_INVALID, "simulated time out of range");
+	int rc = stmt_bind_text(&s->next_end, 1, iso, d) ? -1 : stmt_step(&s->next_end, d);
+	if (rc == STMT_ROW && !stmt_is_null(&s->next_end, 0)) {
+		time_t end = (time_t)stmt_int64(&s->next_end, 0);
+		if (end > now && (*next == 0 || end < *next))
+			*next = end;
+	}
+	if (stmt_reset(&s->next_end, d) != 0)
+		rc = -1;
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- the months ----------------------------------------------------------------- */
+
+/* One count per month: `sql` binds ?1 = the program, ?2/?3 = the month's bounds (ISO). */
+static int
+count_month(struct store *st, const char *what, const char *sql, int64_t program_id,
+	    const char *from, const char *until, long *n, double *sum, struct diag *d)
+{
+	struct stmt q = {0};
+	int rc = stmt_prepare(&q, st, what, sql, d) || stmt_bind_int64(&q, 1, program_id, d) ||
+			 stmt_bind_text(&q, 2, from, d) || stmt_bind_text(&q, 3, until, d)
+		     ? -1
+		     : stmt_step(&q, d);
+	if (rc == STMT_ROW) {
+		*n = (long)stmt_int64(&q, 0);
+		if (sum != NULL)
+			*sum = stmt_double(&q, 1);
+		rc = 0;
+	} else if (rc == STMT_DONE) {
+		rc = diag_set(d, DIAG_INTERNAL, "%s: no row", what);
+	}
+	stmt_finalize(&q);
+	return rc;
+}
+
+static int
+month_counts(struct store *st, int64_t program_id, struct simulate_month *m, struct diag *d)
+{
+	char from[CLOCK_UTC_MAX], until[CLOCK_UTC_MAX];
+	if (clock_format_utc(m->from, from) != 0 || clock_format_utc(m->until, until) != 0)
+		return diag_set(d, DIAG_INVALID, "simulated time out of range");
+#define IN_MONTH_SESSIONS                                                                    \
+	" FROM sessions s JOIN matches m ON m.id = s.match_id WHERE m.program_id = ?1"     \
+	" AND s.starts_at >= ?2 AND s.starts_at < ?3"
+	struct {
+		const char *what, *sql;
+		long *n;
+		double *sum;
+	} q[] = {
+	    {"counting the month's sessions",
+	     "SELECT COUNT(*) FILTER (WHERE s.status <> 'rescheduled'),"
+	     " 0" IN_MONTH_SESSIONS, &m->planned, NULL},
+	    {"counting held sessions", "SELECT COUNT(*), 0" IN_MONTH_SESSIONS
+	     " AND s.status = 'held'", &m->held, NULL},
+	    {"counting missed sessions", "SELECT COUNT(*), 0" IN_MONTH_SESSIONS
+	     " AND s.status = 'missed'", &m->missed, NULL},
+	    {"counting cancelled sessions", "SELECT COUNT(*), 0" IN_MONTH_SESSIONS
+	     " AND s.status = 'cancelled'", &m->cancelled, NULL},
+	    {"counting moved sessions", "SELECT COUNT(*), 0" IN_MONTH_SESSIONS
+	     " AND s.status = 'rescheduled'", &m->rescheduled, NULL},
+	    {"counting open sessions", "SELECT COUNT(*), 0" IN_MONTH_SESSIONS
+	     " AND s.status = 'planned'", &m->open, NULL},
+	    {"summing the month's ratings",
+	     "SELECT COUNT(f.rating), COALESCE(SUM(f.rating), 0) FROM feedback f"
+	     " JOIN sessions s ON s.id = f.session_id JOIN matches m ON m.id = s.match_id"
+	     " WHERE m.program_id = ?1 AND s.starts_at >= ?2 AND s.starts_at < ?3",
+	     &m->ratings, &m->rating_sum},
+	    {"counting the month's messages",
+	     "SELECT COUNT(*), 0 FROM outbox o JOIN sessions s ON s.id = o.session_id"
+	     " JOIN matches m ON m.id = s.match_id WHERE m.program_id = ?1"
+	     " AND o.status = 'sent' AND o.sent_at >= ?2 AND o.sent_at < ?3",
+	     &m->messages_sent, NULL},
+	    {"counting the month's active pairs",
+	     "SELECT COUNT(*), 0 FROM matches WHERE program_id = ?1 AND activated_at IS NOT NULL"
+	     " AND activated_at < ?3 AND (ended_at IS NULL OR ended_at >= ?2)",
+	     &m->active_pairs, NULL},
+	    {"counting the month's job runs",
+	     "SELECT COUNT(*), 0 FROM occurrences WHERE ?1 IS NOT NULL AND status = 'done'"
+	     " AND finished_at >= ?2 AND finished_at < ?3", &m->jobs_run, NULL},
+	};
+#undef IN_MONTH_SESSIONS
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		if (count_month(st, q[i].what, q[i].sql, program_id, from, until, q[i].n, q[i].sum,
+				d) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+add_month(struct simulate_month *t, const struct simulate_month *m)
+{
+	t->planned += m->planned;
+	t->held += m->held;
+	t->missed += m->missed;
+	t->cancelled += m->cancelled;
+	t->rescheduled += m->rescheduled;
+	t->open += m->open;
+	t->ratings += m->ratings;
+	t->rating_sum += m->rating_sum;
+	t->messages_sent += m->messages_sent;
+	t->jobs_run += m->jobs_run;
+}
+
+static int
+count_months(struct sim *s, struct simulate_result *r, struct diag *d)
+{
+	r->month = calloc((size_t)r->months, sizeof(*r->month));
+	if (r->month == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	for (int i = 0; i < r->months; i++) {
+		struct simulate_month *m = &r->month[i];
+		m->from = simulate_add_months(r->from, i);
+		m->until = i + 1 == r->months ? r->until : simulate_add_months(r->from, i + 1);
+		if (month_counts(s->st, s->program_id, m, d) != 0)
+			return -1;
+		add_month(&r->total, m);
+	}
+	r->total.from = r->from;
+	r->total.until = r->until;
+	struct simulate_month all = {.from = r->from, .until = r->until};
+	if (month_counts(s->st, s->program_id, &all, d) != 0)
+		return -1;
+	r->total.active_pairs = all.active_pairs;
+	return 0;
+}
+
+/* ---- the run -------------------------------------------------------------------- */
+
+static int
+program_id(struct store *st, const char *name, int64_t *id, struct diag *d)
+{
+	struct stmt q = {0};
+	int rc = stmt_prepare(&q, st, "finding the program", "SELECT id FROM programs WHERE name = ?1",
+			      d) || stmt_bind_text(&q, 1, name, d)
+		     ? -1
+		     : stmt_step(&q, d);
+	if (rc == STMT_ROW) {
+		*id = stmt_int64(&q, 0);
+		rc = 0;
+	} else if (rc == STMT_DONE) {
+		rc = diag_set(d, DIAG_NOTFOUND, "program '%s' is not declared in tandem.lua", name);
+	}
+	stmt_finalize(&q);
+	return rc;
+}
+
+/* The wakes, from r->from until r->until. */
+static int
+drive(struct sim *s, struct service *sv, struct clock *clk, struct simulate_result *r,
+      struct diag *d)
+{
+	time_t now = r->from;
+	while (now < r->until) {
+		clock_virtual_advance(clk, (int64_t)(now - clock_now(clk)) * 1000);
+		if (service_begin(sv, now, d) != 0)
+			return -1;
+		int rc;
+		while ((rc = service_step(sv, now, d)) == 1)
+			r->steps++;
+		if (rc < 0)
+			return -1;
+		r->wakes++;
+		if (participants(s, now, d) != 0)
+			return -1;
+		time_t due = 0, mine = 0;
+		rc = service_next_due(sv, &due, d);
+		if (rc < 0 || participants_next(s, now, &mine, d) != 0)
+			return -1;
+		time_t next = rc == 1 ? r->until : due;
+		if (mine != 0 && mine < next)
+			next = mine;
+		if (next <= now)
+			next = now + SIM_STUCK_S; /* held back (an overlap policy): try later */
+		if (s->o->progress)
+			s->o->progress(s->o->progress_ud, next < r->until ? next : r->until, r->from,
+				       r->until);
+		now = next;
+	}
+	return 0;
+}
+
+static int
+run_copy(const struct simulate_opts *o, const char *dir, struct simulate_result *r,
+	 struct diag *d)
+{
+	char db[4096];
+	if (join(db, sizeof(db), dir, "tandem.db", d) != 0)
+		return -1;
+	struct store *st = store_open(db, 0, d);
+	if (st == NULL)
+		return diag_prefix(d, "opening the copy");
+	/* The copy is thrown away (or kept to look at): a power loss may lose it, so its
+	 * commits need not wait for the disk. */
+	if (store_exec(st, "PRAGMA synchronous = OFF", d) != 0) {
+		store_close(st);
+		return -1;
+	}
+	struct clock clk;
+	clock_virtual_init(&clk, r->from);
+	store_set_clock(st, &clk);
+	struct sim s = {.o = o, .st = st};
+	struct service *sv = service_open(dir, st, &clk, d);
+	int rc = -1;
+	if (sv != NULL && program_id(st, o->program, &s.program_id, d) == 0 &&
+	    load_ranges(&s, d) == 0 && sim_prepare(&s, d) == 0 && drive(&s, sv, &clk, r, d) == 0 &&
+	    count_months(&s, r, d) == 0)
+		rc = 0;
+	r->checkins = s.checkins;
+	r->cancels = s.cancels;
+	r->moves = s.moves;
+	sim_fini(&s);
+	service_close(sv);
+	store_close(st);
+	return rc;
+}
+
+int
+simulate_run(const struct simulate_opts *o, struct simulate_result *r, struct diag *d)
+{
+	memset(r, 0, sizeof(*r));
+	if (o->months < 1 || o->months > SIMULATE_MAX_MONTHS)
+		return diag_set(d, DIAG_INVALID, "months must be 1 to %d (got %d)",
+				SIMULATE_MAX_MONTHS, o->months);
+	r->months = o->months;
+	r->from = o->from;
+	r->until = simulate_add_months(o->from, o->months);
+	char dir[4096];
+	if (make_copy_dir(o, dir, sizeof(dir), d) != 0)
+		return -1;
+	int rc = copy_workspace(o, dir, d);
+	if (rc != 0)
+		diag_prefix(d, "copying the workspace");
+	else
+		rc = run_copy(o, dir, r, d);
+	if (o->keep != NULL)
+		snprintf(r->copy, sizeof(r->copy), "%s", dir);
+	else
+		remove_tree(dir);
+	if (rc != 0)
+		simulate_result_fini(r);
+	return rc;
+}
+
+void
+simulate_result_fini(struct simulate_result *r)
+{
+	free(r->month);
+	r->month = NULL;
+}

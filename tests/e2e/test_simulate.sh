@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# End-to-end: `tandem simulate` on a small seeded workspace (gen-org, import, match run,
+# approve; the program's own dates, so the simulated activate-matches job activates the
+# pairs at the program's start; one month each run, as a simulated month costs seconds of
+# CPU, mostly the hourly jobs' fixed work): the months add up (held + missed + cancelled <= planned,
+# the total is the sum), the same seed gives the same document, another seed another one,
+# the real workspace is untouched (database bytes and mtime, no -wal/-shm left, no outbox),
+# the temporary copy is removed and --keep keeps it (check-ins, missed sessions without a
+# check-in for the mark-missed job, cancelled and moved ones), --json parses, the text
+# table, and bad arguments exit 2 with a message naming the option.
+. "$(dirname "$0")/lib.sh"
+
+T=$TANDEM
+P=digital-2027
+PY=/usr/bin/python3
+
+WS=$(new_ws) || exit 1
+DB=$WS/tandem.db
+"$T" gen-org --people 90 --seed 5 --out "$WS/people.csv" --survey $P --survey-out "$WS/survey.csv" >/dev/null 2>&1
+"$T" -C "$WS" import people people.csv >/dev/null 2>&1
+"$T" -C "$WS" import enrollments survey.csv --program $P >/dev/null 2>&1
+"$T" -C "$WS" match run --program $P >/dev/null 2>&1
+run "$T" -C "$WS" match approve --all --program $P
+expect_rc approve 0
+NPAIRS=$(sqlite3 "$DB" "SELECT count(*) FROM matches WHERE status = 'approved'")
+[ "$NPAIRS" -ge 4 ] && ok "approved pairs" || fail "approved pairs" "$NPAIRS"
+
+# The template's program starts on 2027-01-11; the simulation starts a week before.
+FROM=2027-01-04
+SUM0=$(sha256sum "$DB" | cut -d' ' -f1)
+MT0=$(stat -c %Y "$DB")
+export TMPDIR=$E2E_TMP/tmp
+mkdir -p "$TMPDIR"
+
+run "$T" -C "$WS" simulate --program $P --months 1 --seed 1 --from $FROM --json
+expect_rc "simulate json" 0
+cp "$OUT" "$E2E_TMP/a.json"
+$PY - "$E2E_TMP/a.json" "$NPAIRS" >"$E2E_TMP/checks" 2>&1 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+npairs = int(sys.argv[2])
+bad = []
+months = doc["months"]
+if len(months) != 1: bad.append("months: %d" % len(months))
+if doc["from"] != "2027-01-04T00:00:00Z" or doc["until"] != "2027-02-04T00:00:00Z":
+    bad.append("window %s %s" % (doc["from"], doc["until"]))
+if (months[0]["from"], months[0]["until"]) != (doc["from"], doc["until"]): bad.append("month bounds")
+keys = ["planned", "held", "missed", "cancelled", "rescheduled", "open", "ratings",
+        "messages_sent", "jobs_run"]
+for m in months + [doc["total"]]:
+    if m["held"] + m["missed"] + m["cancelled"] + m["open"] != m["planned"]:
+        bad.append("does not add up: %s" % m)
+    if m["held"] + m["missed"] + m["cancelled"] > m["planned"]: bad.append("over: %s" % m)
+    if m["held"] + m["missed"] and abs(m["held_rate"] - m["held"] / (m["held"] + m["missed"])) > 1e-9:
+        bad.append("held_rate %s" % m)
+    if m["ratings"] and not 1 <= m["mean_rating"] <= 5: bad.append("mean_rating %s" % m)
+for k in keys:
+    if sum(m[k] for m in months) != doc["total"][k]: bad.append("total %s" % k)
+t = doc["total"]
+if t["active_pairs"] != npairs: bad.append("active pairs %d, want %d" % (t["active_pairs"], npairs))
+if months[0]["active_pairs"] != npairs: bad.append("month 1 pairs %d" % months[0]["active_pairs"])
+if t["held"] == 0 or t["missed"] == 0: bad.append("no held or no missed: %s" % t)
+if t["messages_sent"] == 0: bad.append("no reminders delivered")
+# Four hourly built-in jobs over a month, and the participants checked in.
+if t["jobs_run"] < 4 * 24 * 30: bad.append("jobs_run %d" % t["jobs_run"])
+if doc["participants"]["checkins"] < t["held"]: bad.append("checkins %s" % doc["participants"])
+if doc["copy"] is not None: bad.append("copy %s" % doc["copy"])
+if doc["seed"] != "1" or doc["program"] != "digital-2027": bad.append("header")
+print("\n".join(bad) if bad else "ok")
+PY
+[ "$(cat "$E2E_TMP/checks")" = ok ] && ok "months add up" || fail "months add up" "$(head -c 1500 "$E2E_TMP/checks")"
+
+[ "$(sha256sum "$DB" | cut -d' ' -f1)" = "$SUM0" ] && ok "database bytes unchanged" || fail "database bytes unchanged"
+[ "$(stat -c %Y "$DB")" = "$MT0" ] && ok "database mtime unchanged" || fail "database mtime unchanged"
+[ ! -e "$DB-wal" ] && [ ! -e "$DB-shm" ] && ok "no -wal/-shm left" || fail "no -wal/-shm left" "$(ls "$WS")"
+[ ! -e "$WS/outbox" ] && ok "no outbox in the workspace" || fail "no outbox in the workspace"
+[ -z "$(ls -A "$TMPDIR")" ] && ok "copy removed" || fail "copy removed" "$(ls -A "$TMPDIR")"
+
+# The same seed: the same document (this run keeps its copy, named in "copy"); the copy
+# has the simulated sessions.
+KEEP=$E2E_TMP/kept
+run "$T" -C "$WS" simulate --program $P --months 1 --seed 1 --from $FROM --json --keep "$KEEP"
+expect_rc "simulate keep" 0
+$PY - "$OUT" "$E2E_TMP/a.json" "$KEEP" >"$E2E_TMP/checks" 2>&1 <<'PY'
+import json, sys
+b, a = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad = []
+if b.pop("copy") != sys.argv[3]: bad.append("copy not named")
+a.pop("copy")
+if a != b: bad.append("differs: %s vs %s" % (a["total"], b["total"]))
+print("\n".join(bad) if bad else "ok")
+PY
+[ "$(cat "$E2E_TMP/checks")" = ok ] && ok "same seed, same output" || fail "same seed, same output" "$(head -c 1500 "$E2E_TMP/checks")"
+HELD=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["held"])' "$E2E_TMP/a.json")
+[ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM sessions WHERE status = 'held' AND starts_at < '2027-02-04'")" = "$HELD" ] &&
+  ok "kept copy has the held sessions" || fail "kept copy has the held sessions"
+# Sessions nobody checked in: missed by the mark-missed job; check-ins by both sides.
+[ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM sessions s WHERE status = 'missed' AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.session_id = s.id)")" -gt 0 ] &&
+  ok "mark-missed had work" || fail "mark-missed had work"
+[ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM feedback WHERE actor = 'simulate' AND rating BETWEEN 1 AND 5")" -gt 0 ] &&
+  ok "rated check-ins" || fail "rated check-ins"
+[ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM events WHERE kind = 'session.held'")" -gt 0 ] &&
+  ok "check-in events" || fail "check-in events"
+[ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM sessions WHERE status IN ('cancelled', 'rescheduled')")" -gt 0 ] &&
+  ok "cancelled or moved sessions" || fail "cancelled or moved sessions"
+
+# Another seed, one month, as text: the table, and a first month other than seed 1's.
+run "$T" -C "$WS" simulate --program $P --months 1 --seed 2 --from $FROM
+expect_rc "simulate text" 0
+expect_out "text header" "MONTH"
+expect_out "text total" "total"
+expect_out "text removed" "on a copy (removed)"
+ROW1=$($PY -c 'import json,sys; m = json.load(open(sys.argv[1]))["months"][0]
+print(" ".join(str(m[k]) for k in ("planned", "held", "missed", "cancelled", "rescheduled")))' "$E2E_TMP/a.json")
+ROW2=$(awk '$1 == "2027-01-04" { print $2, $3, $4, $5, $6 }' "$OUT")
+[ -n "$ROW2" ] && ok "text first month" || fail "text first month" "$(head -c 600 "$OUT")"
+[ "$ROW1" != "$ROW2" ] && ok "another seed differs" || fail "another seed differs" "$ROW1 = $ROW2"
+run "$T" -C "$KEEP" sessions list --program $P --status held
+expect_rc "kept copy is a workspace" 0
+run "$T" -C "$WS" simulate --program $P --months 1 --keep "$KEEP"
+expect_rc "keep non-empty" 1
+expect_err "keep non-empty text" "is not empty"
+
+# Bad arguments: exit 2, naming the option; an unknown program: exit 1 naming it.
+for args in "--months 2" "--program $P" "--program $P --months 0" "--program $P --months 61" \
+            "--program $P --months x" "--program $P --months 1 --seed -3" \
+            "--program $P --months 1 --from 2027-13-01" "--program $P --months 1 --from yesterday" \
+            "--program $P --months 1 extra" "--program $P --months 1 --bogus"; do
+  run "$T" -C "$WS" simulate $args
+  expect_rc "usage: $args" 2
+done
+run "$T" -C "$WS" simulate --months 2
+expect_err "usage names --program" "--program"
+run "$T" -C "$WS" simulate --program $P --months 61
+expect_err "usage names --months" "--months"
+run "$T" -C "$WS" simulate --program nope --months 1
+expect_rc "unknown program" 1
+expect_err "unknown program text" "nope"
+run "$T" -C "$E2E_TMP" simulate --program $P --months 1
+expect_rc "no workspace" 1
+run "$T" simulate --help
+expect_rc help 0
+expect_out "help usage" "usage: tandem simulate --program P --months N"
+
+finish
