@@ -196,6 +196,9 @@ calendar_collect(struct store *st, const struct calendar_filter *f, int64_t sess
 	stmt_finalize(&s);
 	if (rc == 0 && session_id != 0 && n == 0)
 		rc = diag_set(d, DIAG_NOTFOUND, "no session #%lld in a calendar", (long long)session_id);
+	/* it[] moved whenever it grew: its attendee arrays are pointed at only now. */
+	for (size_t k = 0; k < n && rc == 0; k++)
+		ev[k].attendees = it[k].attendees;
 	if (rc == 0)
 		rc = ical_write(out, "PUBLISH", ev, n, d);
 	if (rc == 0 && count != NULL)
