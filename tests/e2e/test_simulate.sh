@@ -117,6 +117,14 @@ ROW2=$(awk '$1 == "2027-01-04" { print $2, $3, $4, $5, $6 }' "$OUT")
 [ "$ROW1" != "$ROW2" ] && ok "another seed differs" || fail "another seed differs" "$ROW1 = $ROW2"
 run "$T" -C "$KEEP" sessions list --program $P --status held
 expect_rc "kept copy is a workspace" 0
+# The kept copy's calendar: one event per reschedule chain (more than 16: the export's
+# arrays grow past their first allocation).
+run "$T" -C "$KEEP" calendar export --program $P --out "$E2E_TMP/kept.ics"
+expect_rc "kept copy calendar" 0
+NEV=$(grep -c '^BEGIN:VEVENT' "$E2E_TMP/kept.ics")
+NCH=$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM sessions WHERE rescheduled_from IS NULL")
+[ "$NEV" = "$NCH" ] && [ "$NEV" -gt 16 ] && ok "kept copy calendar events" ||
+  fail "kept copy calendar events" "$NEV events, $NCH chains"
 run "$T" -C "$WS" simulate --program $P --months 1 --keep "$KEEP"
 expect_rc "keep non-empty" 1
 expect_err "keep non-empty text" "is not empty"

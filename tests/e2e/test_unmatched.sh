@@ -166,7 +166,9 @@ expect_rc compare-one-policy 2
 expect_err compare-one-policy-msg "--policy A --policy B"
 
 # The demo shows its three proposals: three rows and three explanations.
-DEMO_WS="$E2E_TMP/demo-ws" run bash "$TANDEM_SRCDIR/scripts/demo.sh" "$T"
+# DEMO_SIM_MONTHS=0: the demo without its simulated month (a minute of CPU; test_simulate
+# covers simulate).
+DEMO_WS="$E2E_TMP/demo-ws" DEMO_SIM_MONTHS=0 run bash "$TANDEM_SRCDIR/scripts/demo.sh" "$T"
 expect_rc demo 0
 sed -n '/^== Three proposals/,/^== Compare/p' "$OUT" >"$E2E_TMP/three"
 [ "$(grep -c '^[0-9][0-9]* *E[0-9]* *E[0-9]* *proposed' "$E2E_TMP/three")" = 3 ] && ok demo-three-rows ||
