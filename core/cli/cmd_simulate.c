@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/diag.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "program/config.h"
@@ -209,6 +210,16 @@ print_text(const char *program, uint64_t seed, const struct simulate_result *r)
 	       "mark-missed grace)\n");
 }
 
+/* The simulated service's own info lines (a wake's job summaries, reward deliveries) would be
+ * hundreds per simulated month; the month table says what happened. Warnings and errors pass. */
+static void
+sim_log(void *ud, int level, const char *msg)
+{
+	(void)ud;
+	if (level >= TLOG_WARN)
+		fprintf(stderr, "tandem: %s: %s\n", level == TLOG_WARN ? "warning" : "error", msg);
+}
+
 int
 cmd_simulate(struct cli *c, int argc, char **argv)
 {
@@ -295,6 +306,7 @@ cmd_simulate(struct cli *c, int argc, char **argv)
 				  .from = from ? from : time(NULL), .keep = keep,
 				  .progress = on_progress, .progress_ud = &p};
 	struct simulate_result r;
+	tlog_set_handler(sim_log, NULL); /* this process ends with the command */
 	if (simulate_run(&o, &r, &d) != 0) {
 		if (c->stderr_tty && p.last >= 0)
 			fputc('\n', stderr);
