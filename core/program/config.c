@@ -2,7 +2,7 @@
  * config: reads and validates tandem.lua. See config.h for the contract.
  *
  * The file is evaluated ONCE, in a worker process (sys/worker), and the config
- * comes back as bytes (config_encode/config_decode below): the host never runs
+ * comes back as bytes (config__encode/config__decode in config_wire.c): the host never runs
  * the file. The worker is killed at the deadline, so even a hang inside a C
  * function (a pathological string.find pattern) cannot stall the host.
  *
@@ -19,6 +19,7 @@
  * once, so an error (a longjmp) leaks nothing: config_fini() frees it.
  */
 #include "program/config.h"
+#include "program/config_internal.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -469,171 +470,6 @@ out:
 	return rc;
 }
 
-/* ---- the config as bytes, from the worker to the host ---------------------------- */
-
-enum { NO_STRING = 0xffffffffu };
-
-static int
-put_bytes(struct buf *b, const void *p, size_t n, struct diag *d)
-{
-	return buf_append(b, p, n, d);
-}
-
-static int
-put_int(struct buf *b, int v, struct diag *d)
-{
-	int32_t x = v;
-	return put_bytes(b, &x, sizeof(x), d);
-}
-
-static int
-put_str(struct buf *b, const char *s, struct diag *d)
-{
-	uint32_t n = s != NULL ? (uint32_t)strlen(s) : NO_STRING;
-	return put_bytes(b, &n, sizeof(n), d) || (s != NULL && put_bytes(b, s, n, d)) ? -1 : 0;
-}
-
-static int
-put_list(struct buf *b, char **items, int n, struct diag *d)
-{
-	if (put_int(b, n, d) != 0)
-		return -1;
-	for (int i = 0; i < n; i++)
-		if (put_str(b, items[i], d) != 0)
-			return -1;
-	return 0;
-}
-
-static int
-config_encode(const struct config *cfg, struct buf *b, struct diag *d)
-{
-	if (put_str(b, cfg->organization, d) || put_str(b, cfg->timezone, d) ||
-	    put_str(b, cfg->notify, d) || put_str(b, cfg->mail_from, d) ||
-	    put_int(b, cfg->has_workspace, d) || put_int(b, cfg->nprograms, d))
-		return -1;
-	for (int i = 0; i < cfg->nprograms; i++) {
-		const struct config_program *p = &cfg->programs[i];
-		if (put_str(b, p->name, d) || put_str(b, p->title, d) ||
-		    put_str(b, p->description, d) || put_str(b, p->starts, d) ||
-		    put_str(b, p->ends, d) || put_list(b, p->goals, p->ngoals, d) ||
-		    put_list(b, p->topics, p->ntopics, d) || put_int(b, p->sessions_per_month, d) ||
-		    put_int(b, p->minutes_per_session, d) || put_str(b, p->policy, d) ||
-		    put_str(b, p->cadence, d) || put_int(b, p->line, d))
-			return -1;
-		for (int t = 0; t < p->ntopics; t++)
-			if (put_list(b, p->topic_questions ? p->topic_questions[t].questions : NULL,
-				     p->topic_questions ? p->topic_questions[t].n : 0, d))
-				return -1;
-	}
-	return 0;
-}
-
-struct reader {
-	const char *p, *end;
-	int bad;
-};
-
-static int
-get_int(struct reader *r)
-{
-	int32_t x = 0;
-	if ((size_t)(r->end - r->p) < sizeof(x)) {
-		r->bad = 1;
-		return 0;
-	}
-	memcpy(&x, r->p, sizeof(x));
-	r->p += sizeof(x);
-	return x;
-}
-
-static char *
-get_str(struct reader *r)
-{
-	uint32_t n;
-	if (r->bad || (size_t)(r->end - r->p) < sizeof(n)) {
-		r->bad = 1;
-		return NULL;
-	}
-	memcpy(&n, r->p, sizeof(n));
-	r->p += sizeof(n);
-	if (n == NO_STRING)
-		return NULL;
-	if ((size_t)(r->end - r->p) < n) {
-		r->bad = 1;
-		return NULL;
-	}
-	char *s = strndup(r->p, n);
-	r->p += n;
-	if (s == NULL)
-		r->bad = 1;
-	return s;
-}
-
-static char **
-get_strs(struct reader *r, int *n)
-{
-	*n = 0;
-	int count = get_int(r);
-	if (r->bad || count < 0 || count > 10000) {
-		r->bad = 1;
-		return NULL;
-	}
-	char **v = calloc((size_t)count + 1, sizeof(char *));
-	if (v == NULL) {
-		r->bad = 1;
-		return NULL;
-	}
-	for (int i = 0; i < count && !r->bad; i++) {
-		v[i] = get_str(r);
-		*n += v[i] != NULL;
-		r->bad |= v[i] == NULL;
-	}
-	return v;
-}
-
-/* Fills cfg from the worker's bytes; -1 (cfg emptied) on a malformed encoding. */
-static int
-config_decode(const char *data, size_t len, struct config *cfg, struct diag *d)
-{
-	struct reader r = {data, data + len, 0};
-	cfg->organization = get_str(&r);
-	cfg->timezone = get_str(&r);
-	cfg->notify = get_str(&r);
-	cfg->mail_from = get_str(&r);
-	cfg->has_workspace = get_int(&r);
-	int n = get_int(&r);
-	if (!r.bad && n >= 0 && n <= 100000 &&
-	    (cfg->programs = calloc((size_t)n + 1, sizeof(*cfg->programs))) != NULL) {
-		for (int i = 0; i < n && !r.bad; i++) {
-			struct config_program *p = &cfg->programs[cfg->nprograms++];
-			p->name = get_str(&r);
-			p->title = get_str(&r);
-			p->description = get_str(&r);
-			p->starts = get_str(&r);
-			p->ends = get_str(&r);
-			p->goals = get_strs(&r, &p->ngoals);
-			p->topics = get_strs(&r, &p->ntopics);
-			p->sessions_per_month = get_int(&r);
-			p->minutes_per_session = get_int(&r);
-			p->policy = get_str(&r);
-			p->cadence = get_str(&r);
-			p->line = get_int(&r);
-			r.bad |= p->name == NULL;
-			p->topic_questions = calloc((size_t)p->ntopics + 1, sizeof(*p->topic_questions));
-			r.bad |= p->topic_questions == NULL;
-			for (int t = 0; t < p->ntopics && !r.bad; t++)
-				p->topic_questions[t].questions = get_strs(&r, &p->topic_questions[t].n);
-		}
-	} else {
-		r.bad = 1;
-	}
-	if (r.bad || r.p != r.end) {
-		config_fini(cfg);
-		return diag_set(d, DIAG_INTERNAL, "the config worker sent a malformed result");
-	}
-	return 0;
-}
-
 struct config_job {
 	const char *path;
 	const struct plugin_limits *lim;
@@ -647,7 +483,7 @@ config_worker(void *arg, struct buf *out, struct diag *d)
 	struct config cfg;
 	if (config_eval(job->path, job->lim, &cfg, d) < 0)
 		return -1;
-	int rc = config_encode(&cfg, out, d);
+	int rc = config__encode(&cfg, out, d);
 	config_fini(&cfg);
 	return rc;
 }
@@ -684,7 +520,7 @@ config_load_mode(const char *path, int in_process, struct config *cfg, struct di
 		buf_fini(&out);
 		return -1;
 	}
-	int rc = config_decode(out.data, out.len, cfg, d);
+	int rc = config__decode(out.data, out.len, cfg, d);
 	buf_fini(&out);
 	if (rc == 0 && (cfg->path = strdup(path)) == NULL) {
 		config_fini(cfg);

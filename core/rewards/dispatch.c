@@ -4,12 +4,13 @@
  * The host side reads a batch of events, builds each event's table (payload decoded, the
  * match it is about with its sessions and visible ratings, cached per match for the run)
  * in a scratch Lua state of its own, and marshals {events, ctxs} to the rule's worker.
- * There dispatch_op calls on[KIND](ev, ctx) per event and reads each result with
+ * There dispatch__op (dispatch_worker.c) calls on[KIND](ev, ctx) per event and reads each result with
  * lua/reward_out; only checked entries come back, packed (struct packed + strings), and
  * the first failure ends the batch with its message. The host then applies the entries in
  * one transaction level with the cursor (apply_batch).
  */
 #include "rewards/dispatch.h"
+#include "rewards/dispatch_internal.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -29,125 +30,6 @@
  * side rated: sched/session.h's SESSION_REVEAL_DAYS (sched sits above this layer; the
  * unit test checks the two agree). */
 enum { DISPATCH_REVEAL_DAYS = 7 };
-
-/* ---- the reply, worker -> host -------------------------------------------------------- */
-
-/* Per event: struct ev_head, then n entries (struct packed + badge + reason + key), or for
- * a failure (status 1) the message's bytes. */
-struct ev_head {
-	int32_t status; /* 0 handled, 1 failed (the batch ends here) */
-	uint32_t n;     /* entries, or the message's length */
-};
-
-struct packed {
-	int32_t revoke;
-	uint16_t badge_len, reason_len, key_len, pad;
-	int64_t person_id, points;
-};
-
-static int
-pack_entries(const struct reward_out *v, size_t n, struct buf *out, struct diag *d)
-{
-	struct ev_head h = {0, (uint32_t)n};
-	if (buf_append(out, &h, sizeof(h), d) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct packed p = {.revoke = v[i].revoke,
-				   .badge_len = (uint16_t)strlen(v[i].badge),
-				   .reason_len = (uint16_t)strlen(v[i].reason),
-				   .key_len = (uint16_t)strlen(v[i].key),
-				   .person_id = v[i].person_id,
-				   .points = v[i].points};
-		if (buf_append(out, &p, sizeof(p), d) || buf_append(out, v[i].badge, p.badge_len, d) ||
-		    buf_append(out, v[i].reason, p.reason_len, d) ||
-		    buf_append(out, v[i].key, p.key_len, d))
-			return -1;
-	}
-	return 0;
-}
-
-static int
-pack_failure(const char *msg, struct buf *out, struct diag *d)
-{
-	struct ev_head h = {1, (uint32_t)strlen(msg)};
-	return buf_append(out, &h, sizeof(h), d) || buf_append(out, msg, h.n, d) ? -1 : 0;
-}
-
-/* ---- in the worker ------------------------------------------------------------------- */
-
-/* The line where handler `hook` is defined, 0 if unknown. */
-static int
-handler_line(struct plugin *live, const char *kind)
-{
-	lua_State *L = plugin_state(live);
-	int top = lua_gettop(L), line = 0;
-	lua_Debug ar;
-	plugin_push_decl(live);
-	lua_pushliteral(L, "on");
-	if (lua_rawget(L, -2) == LUA_TTABLE) {
-		lua_pushstring(L, kind);
-		if (lua_rawget(L, -2) == LUA_TFUNCTION && lua_getinfo(L, ">S", &ar))
-			line = ar.linedefined;
-	}
-	lua_settop(L, top);
-	return line;
-}
-
-/*
- * In = the marshalled {events = {...}, ctxs = {[program or ""] = ctx}}. For each event,
- * its handler's checked result is appended to out; the first failure is appended and ends
- * the batch (the op itself succeeds: the host applies what came before).
- */
-static int
-dispatch_op(struct plugin *live, const char *hook, const char *in, size_t n, struct buf *out,
-	    struct diag *d)
-{
-	(void)hook;
-	lua_State *L = plugin_state(live);
-	int top = lua_gettop(L);
-	if (marshal_push(L, in, n, NULL, NULL, d) != 0)
-		return -1;
-	int args = lua_gettop(L);
-	lua_getfield(L, args, "events");
-	lua_getfield(L, args, "ctxs"); /* stack: args, events, ctxs */
-	int events = args + 1, ctxs = args + 2, rc = 0;
-	lua_Integer count = (lua_Integer)lua_rawlen(L, events);
-	for (lua_Integer i = 1; rc == 0 && i <= count; i++) {
-		lua_rawgeti(L, events, i); /* stack: ..., ev */
-		lua_getfield(L, -1, "kind");
-		char kind[128], name[160];
-		snprintf(kind, sizeof(kind), "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
-		lua_pop(L, 1);
-		snprintf(name, sizeof(name), "on[\"%s\"]", kind);
-		if (lua_getfield(L, -1, "program") != LUA_TSTRING) {
-			lua_pop(L, 1);
-			lua_pushliteral(L, "");
-		}
-		lua_rawget(L, ctxs); /* stack: ..., ev, ctx */
-		struct diag hd;
-		diag_clear(&hd);
-		if (plugin_call(live, name, 2, 1, &hd) != 0) {
-			rc = pack_failure(hd.msg, out, d);
-			break;
-		}
-		struct reward_out *v;
-		size_t nv;
-		if (reward_out_read(L, -1, &v, &nv, &hd) != 0) {
-			char msg[DIAG_MSG_MAX + 700];
-			int line = handler_line(live, kind);
-			snprintf(msg, sizeof(msg), "%s:%d: %s (in hook %s)", plugin_path(live), line,
-				 hd.msg, name);
-			lua_pop(L, 1);
-			rc = pack_failure(msg, out, d);
-			break;
-		}
-		lua_pop(L, 1);
-		rc = pack_entries(v, nv, out, d);
-		free(v);
-	}
-	lua_settop(L, top);
-	return rc;
-}
 
 /* ---- building the events' tables (host, scratch state) ---------------------------------- */
 
@@ -745,7 +627,7 @@ dispatch_rule(struct run *r, const char *path, const char *name, struct dispatch
 		lua_settop(L, 0);
 		struct diag hd;
 		diag_clear(&hd);
-		if (rc == 0 && plugin_exec(p, dispatch_op, "on", req.data, req.len,
+		if (rc == 0 && plugin_exec(p, dispatch__op, "on", req.data, req.len,
 					   plugin_limits(p)->batch_deadline_ms, &out, &hd) != 0) {
 			/* The worker died (deadline, memory, crash): the rule stops at the batch. */
 			snprintf(rule->error, sizeof(rule->error), "events %lld to %lld: %.900s",
