@@ -98,14 +98,8 @@ cmd_report(struct cli *c, int argc, char **argv)
 	json_decref(doc);
 	cli_ws_close(&w);
 	if (rc == CLI_OK) {
-		struct outfile of;
-		if (outfile_open(&of, out, &d) != 0) {
+		if (outfile_write_all(out, b.data, b.len, &d) != 0)
 			rc = cli_diag(&d);
-		} else {
-			int ok = fwrite(b.data, 1, b.len, of.f) == b.len;
-			if (outfile_close(&of, ok, &d) != 0 || outfile_commit(&of, &d) != 0)
-				rc = cli_diag(&d);
-		}
 	}
 	buf_fini(&b);
 	if (rc == CLI_OK && out != NULL)

@@ -166,8 +166,9 @@ badges_text(json_t *badges, char *buf, size_t size)
 	json_t *b;
 	json_array_foreach(badges, i, b)
 	{
-		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", i ? "," : "",
-				      json_string_value(b));
+		if (n >= size)
+			break; /* full: the rest is cut */
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? "," : "", json_string_value(b));
 	}
 	if (buf[0] == '\0')
 		snprintf(buf, size, "-");
@@ -353,15 +354,7 @@ rewards_certificate(struct cli *c, int argc, char **argv)
 		(void)mkdir(path, 0755);
 		out = cli_ws_path(c, rel, path, sizeof(path));
 	}
-	struct outfile of;
-	rc = CLI_OK;
-	if (outfile_open(&of, out, &d) != 0) {
-		rc = cli_diag(&d);
-	} else {
-		int ok = fwrite(b.data, 1, b.len, of.f) == b.len;
-		if (outfile_close(&of, ok, &d) != 0 || outfile_commit(&of, &d) != 0)
-			rc = cli_diag(&d);
-	}
+	rc = outfile_write_all(out, b.data, b.len, &d) != 0 ? cli_diag(&d) : CLI_OK;
 	buf_fini(&b);
 	if (rc == CLI_OK)
 		printf("wrote %s (verification code %s)\n", out, code);

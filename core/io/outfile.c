@@ -105,3 +105,14 @@ outfile_commit(struct outfile *o, struct diag *d)
 	return 0;
 }
 
+int
+outfile_write_all(const char *path, const void *data, size_t len, struct diag *d)
+{
+	struct outfile of;
+	if (outfile_open(&of, path, d) != 0)
+		return -1;
+	int ok = fwrite(data, 1, len, of.f) == len;
+	if (outfile_close(&of, ok, d) != 0 || outfile_commit(&of, d) != 0)
+		return -1;
+	return 0;
+}

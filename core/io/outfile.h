@@ -6,7 +6,7 @@
  * pipe (/dev/stdout, a FIFO) is written in place; no path means standard output.
  *
  * Callers: `tandem gen-org` (core/cli/cmd_genorg.c), and any export that must
- * not leave a truncated file.
+ * not leave a truncated file (calendar, report, rewards certificate: outfile_write_all).
  *
  * Contract: open, write to o->f, then outfile_close (flushes; removes the
  * temporary file on failure or when !ok) and outfile_commit (renames). Errors
@@ -42,5 +42,9 @@ void outfile_discard(struct outfile *o);
 
 /* Renames the finished temporary file onto its target (nothing to do for stdout or a device). */
 int outfile_commit(struct outfile *o, struct diag *d);
+
+/* The whole sequence for a document already in memory: open, write len bytes, close, commit.
+ * 0, or -1 + d with nothing left behind. */
+int outfile_write_all(const char *path, const void *data, size_t len, struct diag *d);
 
 #endif

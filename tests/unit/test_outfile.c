@@ -97,6 +97,30 @@ errors_name_the_target(void **state)
 	}
 }
 
+/* outfile_write_all: the whole document or nothing. */
+static void
+write_all(void **state)
+{
+	(void)state;
+	struct diag d = {0};
+	const char *path = tmpdir_path("doc.ics");
+	assert_int_equal(outfile_write_all(path, "BEGIN\r\nEND\r\n", 12, &d), 0);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	char buf[32] = {0};
+	assert_int_equal(fread(buf, 1, sizeof(buf), f), 12);
+	fclose(f);
+	assert_memory_equal(buf, "BEGIN\r\nEND\r\n", 12);
+	assert_int_equal(nfiles(), 1);
+	unlink(path);
+
+	char bad[160];
+	snprintf(bad, sizeof(bad), "%s/no/such/dir/x.ics", tmpdir);
+	assert_int_equal(outfile_write_all(bad, "x", 1, &d), -1);
+	assert_non_null(strstr(d.msg, "cannot write '"));
+	assert_int_equal(nfiles(), 0);
+}
+
 static void
 standard_output(void **state)
 {
@@ -117,6 +141,7 @@ main(void)
 	    cmocka_unit_test(appears_when_committed),
 	    cmocka_unit_test(failure_leaves_nothing),
 	    cmocka_unit_test(errors_name_the_target),
+	    cmocka_unit_test(write_all),
 	    cmocka_unit_test(standard_output),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
