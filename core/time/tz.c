@@ -62,10 +62,22 @@ tz_file_is_tzif(const char *zone)
 	return ok;
 }
 
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Caller holds tz_lock: getenv("TZDIR") must not race another thread's setenv("TZ"). */
+static int
+tz_valid_locked(const char *zone)
+{
+	return zone != NULL && tz_name_safe(zone) && tz_file_is_tzif(zone);
+}
+
 int
 tz_valid(const char *zone)
 {
-	return zone != NULL && tz_name_safe(zone) && tz_file_is_tzif(zone);
+	pthread_mutex_lock(&tz_lock);
+	int ok = tz_valid_locked(zone);
+	pthread_mutex_unlock(&tz_lock);
+	return ok;
 }
 
 int
@@ -84,12 +96,17 @@ tz_date_valid(const char *s)
 
 /* ---- the zone switch ------------------------------------------------------------ */
 
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static int
 tz_is_utc(const char *zone)
 {
 	return zone == NULL || strcmp(zone, "UTC") == 0 || strcmp(zone, "Etc/UTC") == 0;
+}
+
+static int
+tz_unknown(const char *zone, struct diag *d)
+{
+	return diag_set(d, DIAG_INVALID, "unknown time zone '%s' (want an IANA name like "
+			"\"Europe/Paris\")", zone);
 }
 
 int
@@ -97,8 +114,7 @@ tz_check(const char *zone, struct diag *d)
 {
 	if (tz_is_utc(zone) || tz_valid(zone))
 		return 0;
-	return diag_set(d, DIAG_INVALID, "unknown time zone '%s' (want an IANA name like "
-			"\"Europe/Paris\")", zone);
+	return tz_unknown(zone, d);
 }
 
 int
@@ -108,12 +124,14 @@ tz_enter(struct tz_switch *sw, const char *zone, struct diag *d)
 	sw->saved = NULL;
 	if (tz_is_utc(zone))
 		return 0;
-	if (tz_check(zone, d) != 0)
-		return -1;
 	char tz[TZ_NAME_MAX + 2];
 	/* ':' asks for the zone file itself, never a POSIX rule string parsed from the name. */
 	snprintf(tz, sizeof(tz), ":%s", zone);
 	pthread_mutex_lock(&tz_lock);
+	if (!tz_valid_locked(zone)) {
+		pthread_mutex_unlock(&tz_lock);
+		return tz_unknown(zone, d);
+	}
 	const char *old = getenv("TZ");
 	if (old != NULL && (sw->saved = strdup(old)) == NULL) {
 		pthread_mutex_unlock(&tz_lock);
