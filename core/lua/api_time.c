@@ -2,7 +2,7 @@
  * lua/api_time: tandem.time and its C functions. See api_time.h.
  *
  * Parsing and UTC formatting are pure arithmetic on the proleptic Gregorian
- * calendar (time/cal). Zones go through time/tz, the core's one zone switch, which
+ * calendar (time/cal). Zones go through time/tz (time/tzfile's cached zones), which
  * also maps local wall times back to instants (gaps move forward, overlaps take the
  * earlier instant).
  */

@@ -9,8 +9,8 @@
  * one that is ambiguous (the repeated hour) takes the earlier instant.
  *
  * Implementation: calendar arithmetic in time/cal; zone offsets and local times
- * through time/tz, the core's one (locked) TZ switch, which restores the previous
- * TZ after each call. Safe to call from several threads.
+ * through time/tz (zones read once per process by time/tzfile; the environment's TZ
+ * is never touched). Safe to call from several threads.
  *
  * Lua API (in tandem.time, read-only):
  *   parse(s)              "2026-11-22T10:00:00Z", "...+01:00", "2026-11-22" (UTC

@@ -2,7 +2,7 @@
  * cal: proleptic Gregorian calendar arithmetic, no zones, no system calls.
  *
  * For: converting between epoch seconds and calendar fields in UTC or at a known
- * offset (lua/api_time's format, add and weekday; time/tz under its zone switch),
+ * offset (lua/api_time's format, add and weekday; time/tz's conversions),
  * and checking dates (tz_date_valid). Pure and thread-safe.
  *
  * Contract: years are astronomical (0 = 1 BC) and may be far outside 1900-9999;

@@ -143,7 +143,7 @@ struct expansion {
 	size_t n, cap;
 };
 
-/* Converts the buffered wall times under one zone switch and keeps those in the window. */
+/* Converts the buffered wall times in one entered zone and keeps those in the window. */
 static int
 flush(struct expansion *x, struct diag *d)
 {

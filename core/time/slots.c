@@ -2,7 +2,7 @@
  * slots: shared availability of two people in their own zones. See slots.h.
  *
  * Each person's slots become UTC intervals for the days around the asked window (each
- * slot edge converted from that day's wall clock under one zone switch per person), the
+ * slot edge converted from that day's wall clock in one entered zone (tz_enter) per person), the
  * two interval lists are intersected, and candidate starts are read off on the quarter
  * hour. A week has at most 21 slots a person, so the lists stay tiny.
  */

@@ -1,83 +1,32 @@
 /*
- * tz: IANA zone names and the one zone switch. See tz.h for the contract.
+ * tz: IANA zone names and conversions between UTC and a zone's wall time. See tz.h for
+ * the contract.
  *
- * glibc converts between UTC and a zone's wall time only for the zone named by the
- * TZ environment variable, so converting in an arbitrary zone means setting TZ,
- * calling tzset and localtime_r, and putting TZ back. The environment is shared by
- * the whole process: the switch is made here and nowhere else, under tz_lock.
- * Local wall times are mapped back to instants by resolve_local(), which reads only
- * offsets (localtime_r) and does not rely on mktime's handling of gaps and overlaps.
+ * Zones come from time/tzfile (tandem's own TZif reader and its process-wide cache), so
+ * nothing here touches the environment: no setenv("TZ"), no tzset, no localtime_r, and
+ * no lock is held while converting. struct tm is filled as localtime_r fills it, tm_zone
+ * pointing at the cached zone's abbreviation. Local wall times are mapped back to
+ * instants by resolve_local(), which walks the zone's pieces (spans of one answer)
+ * around the wall time.
  */
 #include "time/tz.h"
 
 #include <ctype.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "time/cal.h"
+#include "time/tzfile.h"
 
-enum { TZ_NAME_MAX = 64 };
-
-/* Only names that cannot escape the zoneinfo folder are looked up. */
-static int
-tz_name_safe(const char *z)
-{
-	size_t n = strlen(z);
-	if (n == 0 || n >= TZ_NAME_MAX || z[0] < 'A' || z[0] > 'Z')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = z[i];
-		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			 c == '/' || c == '_' || c == '+' || c == '-';
-		if (!ok)
-			return 0; /* no '.', so no ".." and no hidden files */
-		if (c == '/' && (z[i + 1] == '/' || z[i + 1] == '\0'))
-			return 0;
-	}
-	return 1;
-}
-
-static int
-tz_file_is_tzif(const char *zone)
-{
-	const char *dir = getenv("TZDIR");
-	char path[512];
-	/* A cut path could name another, real zone ("Europe/Par" of "Europe/Paris"): refuse. */
-	int n = snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir : "/usr/share/zoneinfo",
-			 zone);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	char magic[4];
-	/* A directory opens fine on Linux but fails to read: not a zone. */
-	int ok = read(fd, magic, 4) == 4 && memcmp(magic, "TZif", 4) == 0;
-	close(fd);
-	return ok;
-}
-
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Caller holds tz_lock: getenv("TZDIR") must not race another thread's setenv("TZ"). */
-static int
-tz_valid_locked(const char *zone)
-{
-	return zone != NULL && tz_name_safe(zone) && tz_file_is_tzif(zone);
-}
+/* Instants beyond +-2^55 s (a billion years) are refused: their year would not fit tm_year. */
+#define TZ_T_LIMIT ((int64_t)1 << 55)
 
 int
 tz_valid(const char *zone)
 {
-	pthread_mutex_lock(&tz_lock);
-	int ok = tz_valid_locked(zone);
-	pthread_mutex_unlock(&tz_lock);
-	return ok;
+	return zone != NULL && tzfile_get(zone, NULL) != NULL;
 }
 
 int
@@ -94,7 +43,7 @@ tz_date_valid(const char *s)
 	return d <= cal_days_in_month(y, m);
 }
 
-/* ---- the zone switch ------------------------------------------------------------ */
+/* ---- conversions ------------------------------------------------------------------ */
 
 static int
 tz_is_utc(const char *zone)
@@ -121,89 +70,87 @@ int
 tz_enter(struct tz_switch *sw, const char *zone, struct diag *d)
 {
 	sw->zone = NULL;
-	sw->saved = NULL;
+	sw->tzf = NULL;
 	if (tz_is_utc(zone))
 		return 0;
-	char tz[TZ_NAME_MAX + 2];
-	/* ':' asks for the zone file itself, never a POSIX rule string parsed from the name. */
-	snprintf(tz, sizeof(tz), ":%s", zone);
-	pthread_mutex_lock(&tz_lock);
-	if (!tz_valid_locked(zone)) {
-		pthread_mutex_unlock(&tz_lock);
+	const struct tzfile *z = tzfile_get(zone, NULL);
+	if (z == NULL)
 		return tz_unknown(zone, d);
-	}
-	const char *old = getenv("TZ");
-	if (old != NULL && (sw->saved = strdup(old)) == NULL) {
-		pthread_mutex_unlock(&tz_lock);
-		return diag_set(d, DIAG_NOMEM, "out of memory (saving TZ)");
-	}
-	if (setenv("TZ", tz, 1) != 0) {
-		free(sw->saved);
-		sw->saved = NULL;
-		pthread_mutex_unlock(&tz_lock);
-		return diag_set(d, DIAG_NOMEM, "cannot set TZ to '%s'", zone);
-	}
-	tzset();
 	sw->zone = zone;
+	sw->tzf = z;
 	return 0;
 }
 
 void
 tz_leave(struct tz_switch *sw)
 {
-	if (sw->zone == NULL)
-		return;
-	if (sw->saved != NULL)
-		setenv("TZ", sw->saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(sw->saved);
-	sw->saved = NULL;
 	sw->zone = NULL;
-	pthread_mutex_unlock(&tz_lock);
-}
-
-/* UTC offset (seconds east) at instant t in the entered zone; 0 if t is out of range. */
-static long
-offset_at(int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (localtime_r(&tt, &tm) == NULL)
-		return 0;
-	return tm.tm_gmtoff;
+	sw->tzf = NULL;
 }
 
 /*
- * The instant showing wall time w in the entered zone. Transitions are at least
- * days apart, so the offsets a day before and a day after cover both sides of
- * any transition near w. Both valid (the repeated hour): take the earlier. None
- * valid (a gap): use the offset before the gap, which moves the wall time
- * forward by the gap's length.
+ * The instant showing wall time u (wall seconds since the epoch) in zone z. Offsets are
+ * within +-26 h, so every instant that can show u lies in [u - 26 h, u + 26 h]; the walk
+ * goes through the zone's pieces there in order. The first piece holding its candidate
+ * u - offset is the earliest instant (the repeated hour: the earlier one). None (a gap):
+ * the offset before the gap, which moves the wall time forward by the gap's length.
  */
 static int64_t
-resolve_local(const struct cal_time *w)
+resolve_local(const struct tzfile *z, int64_t u)
 {
-	int64_t u = cal_to_epoch(w);
-	long before = offset_at(u - 86400), after = offset_at(u + 86400);
-	int64_t t1 = u - before, t2 = u - after;
-	int ok1 = offset_at(t1) == before, ok2 = offset_at(t2) == after;
-	if (ok1 && ok2)
-		return t1 < t2 ? t1 : t2;
-	if (ok1)
-		return t1;
-	if (ok2)
-		return t2;
-	return t1;
+	const int64_t span = 26 * 3600;
+	int64_t t = u - span, gap = INT64_MIN;
+	int32_t prev = 0;
+	int first = 1;
+	for (;;) {
+		struct tzfile_info in;
+		int64_t until;
+		tzfile_lookup(z, t, &in, &until);
+		int64_t c = u - in.utoff;
+		if (c >= t && c < until)
+			return c;
+		/* t starts a piece: a gap [t + prev, t + utoff) in wall time when the offset grew. */
+		if (!first && gap == INT64_MIN && in.utoff > prev && u >= t + prev &&
+		    u < t + in.utoff)
+			gap = u - prev;
+		first = 0;
+		prev = in.utoff;
+		if (until == INT64_MAX || until > u + span)
+			break;
+		t = until;
+	}
+	if (gap != INT64_MIN)
+		return gap;
+	struct tzfile_info in;
+	tzfile_lookup(z, u, &in, NULL);
+	return u - in.utoff;
 }
 
 int
 tz_to_local(const struct tz_switch *sw, time_t t, struct tm *out, struct diag *d)
 {
-	if (sw->zone == NULL ? gmtime_r(&t, out) == NULL : localtime_r(&t, out) == NULL)
+	if ((int64_t)t > TZ_T_LIMIT || (int64_t)t < -TZ_T_LIMIT)
 		return diag_set(d, DIAG_INVALID, "time %lld is out of range in %s", (long long)t,
 				sw->zone ? sw->zone : "UTC");
+	struct tzfile_info in = {0, 0, "UTC"};
+	if (sw->tzf != NULL)
+		tzfile_lookup(sw->tzf, t, &in, NULL);
+	int64_t s = (int64_t)t + in.utoff;
+	int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+	struct cal_time w;
+	cal_from_epoch(s, &w);
+	memset(out, 0, sizeof(*out));
+	out->tm_year = (int)(w.year - 1900);
+	out->tm_mon = w.mon - 1;
+	out->tm_mday = w.day;
+	out->tm_hour = w.hour;
+	out->tm_min = w.min;
+	out->tm_sec = w.sec;
+	out->tm_wday = cal_weekday(days) % 7;
+	out->tm_yday = (int)(days - cal_days_from_civil(w.year, 1, 1));
+	out->tm_isdst = in.isdst;
+	out->tm_gmtoff = in.utoff;
+	out->tm_zone = in.abbr;
 	return 0;
 }
 
@@ -221,7 +168,8 @@ tz_to_utc(const struct tz_switch *sw, const struct tm *local)
 		.min = local->tm_min,
 		.sec = local->tm_sec,
 	};
-	return (time_t)(sw->zone == NULL ? cal_to_epoch(&w) : resolve_local(&w));
+	int64_t u = cal_to_epoch(&w);
+	return (time_t)(sw->tzf == NULL ? u : resolve_local(sw->tzf, u));
 }
 
 int

@@ -1,6 +1,6 @@
 /*
- * tz: IANA time zones: checking a zone name, and the one zone switch of the core
- * (UTC <-> local wall time in a zone), plus checking calendar dates.
+ * tz: IANA time zones: checking a zone name, converting between UTC and local wall
+ * time in a zone (through time/tzfile, never the environment), checking calendar dates.
  *
  * Called by: people (every person has a zone, hire dates), the enrollment importer,
  * config (the workspace zone, program dates), lua/api_time (tandem.time), program/
@@ -9,21 +9,20 @@
  * Contract:
  *  - tz_valid(name) is true when name is a safe relative IANA name (starts with an
  *    uppercase letter, only letters, digits and "/_+-", no "." or ".." components)
- *    and TZDIR/name (TZDIR from the environment, else /usr/share/zoneinfo) is a TZif
- *    file. It asks the file system every time (about 3-5 us: one open and a 4-byte
- *    read), so a zone installed or removed meanwhile is noticed; there is no
- *    process-wide cache. Callers that ask about the same zones many times keep the
- *    answers in their own table (the people importer does, per file).
- *  - The zone switch (tz_enter ... tz_leave) is the only code of the core that sets
- *    TZ. It holds one process-wide mutex while TZ names the zone and restores the
- *    caller's TZ when it leaves, so conversions from several threads are safe with
- *    each other. (Code outside the core that reads TZ or calls localtime() on another
- *    thread at the same moment can see the switch: glibc offers no other way in.)
- *    tz_utc_to_local and tz_local_to_utc are one conversion each, in a switch of
- *    their own; a caller that needs several conversions in one zone (calendar
- *    arithmetic: to local, move the date, back to UTC) enters once, because each
- *    switch reads the zone file again (about 15 us).
- *  - zone NULL, "UTC" and "Etc/UTC" are UTC and need no switch. An unknown zone is
+ *    and TZDIR/name (TZDIR from the environment, else /usr/share/zoneinfo) is a valid
+ *    TZif file. Zones are read by time/tzfile once per process and path and kept
+ *    (immutable) in its cache: asking again costs a hash lookup, a changed TZDIR is
+ *    noticed, a missing or bad file is asked about again each time (a zone installed
+ *    meanwhile is found), but a zone file changed after loading is not re-read.
+ *  - Conversions never touch the environment (no setenv("TZ"), no tzset, no
+ *    localtime): they read the cached zone, so any number of threads convert at once
+ *    without a lock, and code that reads TZ elsewhere sees nothing. struct tm comes out
+ *    as localtime_r fills it (tm_wday, tm_yday, tm_isdst, tm_gmtoff; tm_zone points at
+ *    the zone's abbreviation, valid for the life of the process).
+ *    tz_utc_to_local and tz_local_to_utc look the zone up each call; a caller making
+ *    several conversions in one zone (calendar arithmetic: to local, move the date,
+ *    back to UTC) enters once (tz_enter ... tz_leave) and saves the lookups.
+ *  - zone NULL, "UTC" and "Etc/UTC" are UTC (tm_zone "UTC") and read no file. An unknown zone is
  *    DIAG_INVALID "unknown time zone 'X' (want an IANA name like "Europe/Paris")".
  *  - Local times follow the zone's rules: a wall time in a DST gap (the skipped hour)
  *    moves forward by the gap's length; an ambiguous one (the repeated hour) takes
@@ -47,14 +46,14 @@ int tz_check(const char *zone, struct diag *d);
 int tz_date_valid(const char *s);
 
 /* A zone entered: between tz_enter (0) and tz_leave, tz_to_local and tz_to_utc convert in
- * it. For UTC no lock is taken. While entered, the thread holds the lock: no other tz_
- * call in between (the lock is not recursive), nothing slow or blocking. */
+ * it. No lock is held: several may be entered at once, on any threads. */
+struct tzfile;
 struct tz_switch {
-	const char *zone; /* NULL: UTC (no switch made) */
-	char *saved;	  /* the caller's TZ, NULL when it was unset */
+	const char *zone;	  /* NULL: UTC */
+	const struct tzfile *tzf; /* the cached zone; NULL for UTC */
 };
 
-/* Checks zone (DIAG_INVALID when unknown), takes the lock and sets TZ. */
+/* Looks zone up (DIAG_INVALID when unknown). */
 int tz_enter(struct tz_switch *sw, const char *zone, struct diag *d);
 void tz_leave(struct tz_switch *sw);
 /* The wall time at t in the entered zone (as tz_utc_to_local). */

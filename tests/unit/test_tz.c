@@ -1,4 +1,4 @@
-/* Unit tests for time/tz: IANA zone names, the zone switch (UTC <-> local), dates. */
+/* Unit tests for time/tz: IANA zone names, conversions UTC <-> local (tz_enter sessions), dates. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +39,23 @@ test_rejects_unsafe_or_unknown(void **state)
 	assert_false(tz_valid(NULL));
 }
 
+/* Copies the system's file of zone into path (a real TZif file under another name). */
+static void
+copy_zone(const char *zone, const char *path)
+{
+	char src[128];
+	snprintf(src, sizeof(src), "/usr/share/zoneinfo/%s", zone);
+	FILE *in = fopen(src, "rb"), *out = fopen(path, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
 static void
 test_tzdir(void **state)
 {
@@ -49,6 +66,9 @@ test_tzdir(void **state)
 	snprintf(path, sizeof(path), "%s/Fake", dir);
 	mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/Fake/Zone", dir);
+	copy_zone("Asia/Tokyo", path);
+	/* The magic alone is not enough: the file is read and checked whole. */
+	snprintf(path, sizeof(path), "%s/Fake/Bad", dir);
 	FILE *f = fopen(path, "w");
 	fputs("TZif2 and then whatever", f);
 	fclose(f);
@@ -59,10 +79,16 @@ test_tzdir(void **state)
 
 	setenv("TZDIR", dir, 1);
 	assert_true(tz_valid("Fake/Zone"));
+	assert_false(tz_valid("Fake/Bad"));
 	assert_false(tz_valid("Fake/Text"));
+	assert_false(tz_valid("Fake")); /* a folder */
 	assert_false(tz_valid("Europe/Paris")); /* not in this TZDIR */
+	struct tm tm;
+	struct diag d;
+	assert_int_equal(tz_utc_to_local("Fake/Zone", 0, &tm, &d), 0);
+	assert_int_equal(tm.tm_gmtoff, 9 * 3600);
 	unsetenv("TZDIR");
-	/* No cache: a changed TZDIR is noticed at once. */
+	/* The cache is keyed by the file's path: a changed TZDIR is noticed at once. */
 	assert_false(tz_valid("Fake/Zone"));
 	assert_true(tz_valid("Europe/Paris"));
 
@@ -207,7 +233,7 @@ test_switch_errors_and_restores(void **state)
 	assert_int_equal(tz_check("Europe/Paris", &d), 0);
 	assert_int_equal(tz_check(NULL, &d), 0);
 	assert_int_equal(tz_check("Europe/Nowhere", &d), -1);
-	/* The caller's TZ, set or unset, is put back. */
+	/* The caller's TZ, set or unset, is never touched (conversions do not use it). */
 	unsetenv("TZ");
 	assert_int_equal(tz_utc_to_local("Asia/Tokyo", 0, &tm, &d), 0);
 	assert_null(getenv("TZ"));
@@ -219,7 +245,7 @@ test_switch_errors_and_restores(void **state)
 	time_t zero = 0;
 	struct tm lima;
 	localtime_r(&zero, &lima);
-	assert_int_equal(lima.tm_gmtoff, -5 * 3600); /* and it is in effect again */
+	assert_int_equal(lima.tm_gmtoff, -5 * 3600); /* and it is still in effect */
 	unsetenv("TZ");
 	tzset();
 }
@@ -242,7 +268,7 @@ test_switch_session(void **state)
 	assert_int_equal(later, 1775174400 + 7 * 86400 + 3600); /* +10 from April 5 */
 	assert_int_equal(tz_utc_to_local("Australia/Sydney", later, &tm, &d), 0);
 	assert_int_equal(tm.tm_hour, 11);
-	/* UTC: no lock taken, so entering twice on one thread is fine. */
+	/* No lock is taken: entering twice on one thread is fine, UTC or not. */
 	struct tz_switch a, b;
 	assert_int_equal(tz_enter(&a, NULL, &d), 0);
 	assert_int_equal(tz_enter(&b, "UTC", &d), 0);
@@ -251,12 +277,23 @@ test_switch_session(void **state)
 	assert_int_equal(tz_to_utc(&a, &tm), 0);
 	tz_leave(&b);
 	tz_leave(&a);
+	assert_int_equal(tz_enter(&a, "Asia/Tokyo", &d), 0);
+	assert_int_equal(tz_enter(&b, "America/Lima", &d), 0);
+	assert_int_equal(tz_to_local(&a, 0, &tm, &d), 0);
+	assert_int_equal(tm.tm_hour, 9);
+	assert_string_equal(tm.tm_zone, "JST");
+	assert_int_equal(tz_to_local(&b, 0, &tm, &d), 0);
+	assert_int_equal(tm.tm_hour, 19);
+	assert_int_equal(tm.tm_wday, 3); /* Wednesday 1969-12-31 */
+	assert_int_equal(tm.tm_yday, 364);
+	tz_leave(&b);
+	tz_leave(&a);
 	/* An unknown zone is refused at the door, with nothing to leave. */
 	assert_int_equal(tz_enter(&sw, "Atlantis/Capital", &d), -1);
 	assert_int_equal(d.code, DIAG_INVALID);
 }
 
-/* Threads converting in different zones at once: the lock keeps each switch whole. */
+/* Threads converting in different zones at once: each sees its own zone (no shared TZ). */
 static void *
 converter(void *arg)
 {
