@@ -65,7 +65,8 @@ be64(const unsigned char *p)
 }
 
 static int
-bad(struct diag *d, const char *name, const char *fmt, const char *what, uint64_t a, uint64_t b)
+bad(struct diag *d, const char *name, const char *fmt, const char *what, unsigned long long a,
+    unsigned long long b)
 {
 	char msg[160];
 	snprintf(msg, sizeof(msg), fmt, a, b);
@@ -139,8 +140,8 @@ read_block(const unsigned char *p, const struct hdr *h, int tsize, struct tzfile
 	for (uint32_t i = 0; i < h->type; i++, tp += 6) {
 		int32_t off = (int32_t)be32(tp);
 		if (off < UTOFF_MIN || off > UTOFF_MAX)
-			return bad(d, name, "%llu has utoff %lld", "local time type", i,
-				   (uint64_t)(int64_t)off);
+			return diag_set(d, DIAG_INVALID, "zone file %s: local time type %u: utoff %d "
+					"outside -89999..93599", name, i, off);
 		if (tp[4] > 1)
 			return bad(d, name, "%llu has isdst %llu", "local time type", i, tp[4]);
 		if (tp[5] >= h->chars)

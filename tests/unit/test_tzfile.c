@@ -117,6 +117,69 @@ test_rules(void **state)
 	tzset();
 }
 
+/* The fuzz seeds: hand-made files of each version (tests/fuzz/corpus/tzfile/). */
+static struct tzfile *
+seed(const char *name)
+{
+	const char *src = getenv("TANDEM_SRCDIR");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/tzfile/%s", src ? src : ".", name);
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		fail_msg("%s: cannot open", path);
+	unsigned char buf[4096];
+	size_t len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	struct diag d;
+	struct tzfile *z = tzfile_parse(buf, len, name, &d);
+	if (z == NULL)
+		fail_msg("%s", d.msg);
+	return z;
+}
+
+static void
+test_versions(void **state)
+{
+	(void)state;
+	struct tzfile_info in;
+	int64_t until;
+	struct tzfile *z = seed("v1-two-types"); /* 32-bit data only, no footer */
+	tzfile_lookup(z, -5000000, &in, &until);
+	assert_int_equal(in.utoff, 3600);
+	assert_string_equal(in.abbr, "AAA");
+	assert_int_equal(until, -1000000);
+	tzfile_lookup(z, -1, &in, &until);
+	assert_int_equal(in.utoff, 7200);
+	assert_int_equal(in.isdst, 1);
+	assert_string_equal(in.abbr, "BBB");
+	assert_int_equal(until, 0);
+	tzfile_lookup(z, 5000000000LL, &in, &until); /* after the last: its type, for ever */
+	assert_string_equal(in.abbr, "BBB");
+	assert_true(until == INT64_MAX);
+	assert_string_equal(tzfile_footer(z), "");
+	tzfile_free(z);
+	z = seed("v2-footer"); /* after the last transition, the footer's rule */
+	tzfile_lookup(z, 1784023200, &in, NULL);
+	assert_string_equal(in.abbr, "CEST");
+	tzfile_lookup(z, 1767225600, &in, NULL);
+	assert_string_equal(in.abbr, "CET");
+	tzfile_lookup(z, -2100000000, &in, NULL);
+	assert_string_equal(in.abbr, "LMT");
+	tzfile_free(z);
+	z = seed("v3-negative"); /* Nuuk's rule: changes at -01:00 and -02:00 local */
+	tzfile_lookup(z, 1774746000 - 1, &in, &until); /* 2026-03-29T01:00Z - 1 s */
+	assert_string_equal(in.abbr, "-03");
+	assert_int_equal(until, 1774746000);
+	tzfile_lookup(z, 1774746000, &in, NULL);
+	assert_string_equal(in.abbr, "-02");
+	tzfile_free(z);
+	z = seed("v4-leap"); /* leap records read past; no transitions, empty footer */
+	tzfile_lookup(z, 1000000000, &in, &until);
+	assert_int_equal(in.utoff, 0);
+	assert_string_equal(in.abbr, "UTC");
+	tzfile_free(z);
+}
+
 /* Every shorter prefix of a real file, and single-byte corruptions, are refused or parsed
  * without reading out of bounds (ASan watches); the full file parses. */
 static void
@@ -391,6 +454,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_real),
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_against_glibc),
 	};
