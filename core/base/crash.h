@@ -23,7 +23,8 @@
  * sched.committed (sched/occur.h); inside a built-in job's transaction plan.program
  * (after each program planned), session.batch (a batch of sessions inserted, before its
  * commit), remind.queued (reminders queued, before the commit), session.marked_missed
- * (before the commit); notify.claimed, notify.rendered, notify.written, notify.done
+ * (before the commit), report.written (a monthly report's two files written, before its
+ * event and the commit: report/publish.h); notify.claimed, notify.rendered, notify.written, notify.done
  * (sched/notify.h). tests/e2e/test_crash_serve.sh dies at each one a wake reaches.
  *
  * Before dying it logs one line through tlog (WARN): "crash point NAME reached

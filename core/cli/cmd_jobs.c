@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "lua/plugin.h"
+#include "report/publish.h"
 #include "sched/job.h"
 #include "sched/occur.h"
 #include "store/store.h"
@@ -130,6 +131,7 @@ jws_open(struct cli *c, struct jws *w)
 	o.cfg = &w->cfg;
 	o.ws = c->dir;
 	o.log = quiet_log;
+	o.reports = report_publish_job;
 	if (config_sync_programs(w->st, &w->cfg, &d) != 0 || (w->host = plugin_host_new(&d)) == NULL)
 		goto fail;
 	o.host = w->host;

@@ -113,7 +113,7 @@ month_json(const struct simulate_month *m)
 	clock_format_utc(m->from, from);
 	clock_format_utc(m->until, until);
 	long closed = m->held + m->missed;
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
 			 "from", from, "until", until, "planned", (json_int_t)m->planned, "held",
 			 (json_int_t)m->held, "missed", (json_int_t)m->missed, "cancelled",
 			 (json_int_t)m->cancelled, "rescheduled", (json_int_t)m->rescheduled,
@@ -123,7 +123,7 @@ month_json(const struct simulate_month *m)
 						   : json_null(),
 			 "ratings", (json_int_t)m->ratings, "messages_sent",
 			 (json_int_t)m->messages_sent, "active_pairs", (json_int_t)m->active_pairs,
-			 "jobs_run", (json_int_t)m->jobs_run);
+			 "jobs_run", (json_int_t)m->jobs_run, "reports", (json_int_t)m->reports);
 }
 
 static int
@@ -155,7 +155,7 @@ print_json(const char *program, uint64_t seed, const struct simulate_result *r)
 static void
 month_cells(const char *label, const struct simulate_month *m, struct cli_table *t)
 {
-	char c[12][32];
+	char c[13][32];
 	long closed = m->held + m->missed;
 	snprintf(c[0], sizeof(c[0]), "%s", label);
 	snprintf(c[1], sizeof(c[1]), "%ld", m->planned);
@@ -175,8 +175,9 @@ month_cells(const char *label, const struct simulate_month *m, struct cli_table 
 	snprintf(c[9], sizeof(c[9]), "%ld", m->messages_sent);
 	snprintf(c[10], sizeof(c[10]), "%ld", m->active_pairs);
 	snprintf(c[11], sizeof(c[11]), "%ld", m->jobs_run);
-	const char *cells[12];
-	for (int i = 0; i < 12; i++)
+	snprintf(c[12], sizeof(c[12]), "%ld", m->reports);
+	const char *cells[13];
+	for (int i = 0; i < 13; i++)
 		cells[i] = c[i];
 	cli_table_add(t, cells);
 }
@@ -190,10 +191,10 @@ print_text(const char *program, uint64_t seed, const struct simulate_result *r)
 	printf("program %s simulated from %s to %s (%d month%s, seed %" PRIu64 ") on a copy %s\n",
 	       program, from, until, r->months, r->months == 1 ? "" : "s", seed,
 	       r->copy[0] ? r->copy : "(removed)");
-	struct cli_table *t = cli_table_new(12);
+	struct cli_table *t = cli_table_new(13);
 	static const char *const head[] = {"MONTH",	"PLANNED", "HELD",     "MISSED",
 					   "CANCELLED", "MOVED",   "OPEN",     "HELD RATE",
-					   "RATING",	"MESSAGES", "PAIRS",   "JOBS RUN"};
+					   "RATING",	"MESSAGES", "PAIRS",   "JOBS RUN", "REPORTS"};
 	cli_table_add(t, head);
 	for (int i = 0; i < r->months; i++) {
 		char label[16];
@@ -208,6 +209,8 @@ print_text(const char *program, uint64_t seed, const struct simulate_result *r)
 	       r->wakes, r->steps, r->checkins, r->cancels, r->moves);
 	printf("held rate = held / (held + missed); open = still planned at the end (the "
 	       "mark-missed grace)\n");
+	if (r->copy[0] && r->total.reports > 0)
+		printf("monthly reports: %s/reports/\n", r->copy);
 }
 
 /* The simulated service's own info lines (a wake's job summaries, reward deliveries) would be

@@ -254,12 +254,23 @@ validate_reward(lua_State *L, int idx, struct diag *d)
 	return rc;
 }
 
+/* A report: `build` (the hook), `title`, and `publish`: "monthly" asks the service's
+ * monthly-reports job to publish it for every program on the first of each month. */
 static int
 validate_report(lua_State *L, int idx, struct diag *d)
 {
-	static const char *const names[] = {"title", "build", NULL};
-	static const int types[] = {LUA_TSTRING, LUA_TFUNCTION}, req[] = {0, 1};
-	return validate_fields(L, idx, names, types, req, d);
+	static const char *const names[] = {"title", "build", "publish", NULL};
+	static const int types[] = {LUA_TSTRING, LUA_TFUNCTION, LUA_TSTRING}, req[] = {0, 1, 0};
+	if (validate_fields(L, idx, names, types, req, d) < 0)
+		return -1;
+	lua_pushliteral(L, "publish");
+	int t = lua_rawget(L, idx);
+	int ok = t != LUA_TSTRING || strcmp(lua_tostring(L, -1), "monthly") == 0;
+	lua_pop(L, 1);
+	if (!ok)
+		return diag_set(d, DIAG_INVALID,
+				"field 'publish' must be \"monthly\" (or absent: published on demand only)");
+	return 0;
 }
 
 /* A notifier renders a message's text (delivery stays in C, sched/notify): render(msg, ctx)
@@ -283,7 +294,7 @@ validate_notifier(lua_State *L, int idx, struct diag *d)
 
 static const char *const cadence_fields[] = {"rule", "duration_min", "zone", "plan", NULL};
 static const char *const reward_fields[] = {"on", NULL};
-static const char *const report_fields[] = {"title", "build", NULL};
+static const char *const report_fields[] = {"title", "build", "publish", NULL};
 static const char *const notifier_fields[] = {"render", "format", NULL};
 
 /* The built-in kinds; "policy" accepts any field until a host registers the policy

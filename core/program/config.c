@@ -45,7 +45,7 @@ static const char *const workspace_fields[] = {"organization", "timezone", "noti
 						 NULL};
 static const char *const program_fields[] = {
 	"name", "title", "description", "starts", "ends", "goals", "topics",
-	"time_commitment", "policy", "cadence", NULL};
+	"time_commitment", "policy", "cadence", "manager", NULL};
 static const char *const commitment_fields[] = {"sessions_per_month", "minutes_per_session", NULL};
 
 /*
@@ -371,6 +371,7 @@ l_program(lua_State *L)
 	get_string(L, 1, &e, "ends", &P->ends);
 	get_string(L, 1, &e, "policy", &P->policy);
 	get_string(L, 1, &e, "cadence", &P->cadence);
+	get_string(L, 1, &e, "manager", &P->manager);
 	get_list(L, 1, &e, "goals", &P->goals, &P->ngoals);
 	get_topics(L, 1, &e, P);
 	int starts_ok = P->starts != NULL && tz_date_valid(P->starts);
@@ -417,6 +418,7 @@ config_fini(struct config *cfg)
 		free(p->ends);
 		free(p->policy);
 		free(p->cadence);
+		free(p->manager);
 		free_list(p->goals, p->ngoals);
 		for (int t = 0; p->topic_questions && t < p->ntopics; t++)
 			free_list(p->topic_questions[t].questions, p->topic_questions[t].n);
@@ -581,6 +583,7 @@ config_program_value(const struct config_program *p)
 	json_object_set_new(o, "time_commitment", tc);
 	set_opt(o, "policy", p->policy);
 	set_opt(o, "cadence", p->cadence);
+	set_opt(o, "manager", p->manager);
 	return o;
 }
 

@@ -46,6 +46,7 @@ struct config_program {
 	int minutes_per_session; /* 0 = not set */
 	char *policy;      /* matching policy name or path, or NULL */
 	char *cadence;     /* session cadence plugin name, or NULL */
+	char *manager;     /* the program manager's external id (people), or NULL */
 	int line;          /* line of the declaration in the file */
 };
 

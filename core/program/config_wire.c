@@ -59,7 +59,7 @@ config__encode(const struct config *cfg, struct buf *b, struct diag *d)
 		    put_str(b, p->ends, d) || put_list(b, p->goals, p->ngoals, d) ||
 		    put_list(b, p->topics, p->ntopics, d) || put_int(b, p->sessions_per_month, d) ||
 		    put_int(b, p->minutes_per_session, d) || put_str(b, p->policy, d) ||
-		    put_str(b, p->cadence, d) || put_int(b, p->line, d))
+		    put_str(b, p->cadence, d) || put_str(b, p->manager, d) || put_int(b, p->line, d))
 			return -1;
 		for (int t = 0; t < p->ntopics; t++)
 			if (put_list(b, p->topic_questions ? p->topic_questions[t].questions : NULL,
@@ -158,6 +158,7 @@ config__decode(const char *data, size_t len, struct config *cfg, struct diag *d)
 			p->minutes_per_session = get_int(&r);
 			p->policy = get_str(&r);
 			p->cadence = get_str(&r);
+			p->manager = get_str(&r);
 			p->line = get_int(&r);
 			r.bad |= p->name == NULL;
 			p->topic_questions = calloc((size_t)p->ntopics + 1, sizeof(*p->topic_questions));

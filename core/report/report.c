@@ -120,20 +120,38 @@ build_op(struct plugin *live, const char *hook, const char *in, size_t n, struct
 
 /* ---- in the host ------------------------------------------------------------------ */
 
-static json_t *
-ctx_json(const struct config *cfg, const struct config_program *p, time_t now)
+static void
+iso_utc(time_t t, char iso[32])
 {
-	char iso[32];
 	struct cal_time w;
-	cal_from_epoch((int64_t)now, &w);
-	snprintf(iso, sizeof(iso), "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)w.year, w.mon, w.day,
+	cal_from_epoch((int64_t)t, &w);
+	snprintf(iso, 32, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)w.year, w.mon, w.day,
 		 w.hour, w.min, w.sec);
+}
+
+static json_t *
+ctx_json(const struct config *cfg, const struct config_program *p, time_t now,
+	 const struct report_opts *o)
+{
+	char iso[32], from[32], until[32];
+	iso_utc(now, iso);
 	json_t *prog = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?}", "name", p->name, "title", p->title,
 				 "description", p->description, "starts_on", p->starts, "ends_on",
 				 p->ends);
-	return json_pack("{s:I, s:s, s:s, s:s?, s:o}", "now", (json_int_t)now, "now_iso", iso,
-			 "timezone", cfg->timezone != NULL ? cfg->timezone : "UTC", "organization",
-			 cfg->organization, "program", prog);
+	json_t *ctx = json_pack("{s:I, s:s, s:s, s:s?, s:o}", "now", (json_int_t)now, "now_iso", iso,
+				"timezone", cfg->timezone != NULL ? cfg->timezone : "UTC",
+				"organization", cfg->organization, "program", prog);
+	if (ctx != NULL && o != NULL && o->period != NULL) {
+		iso_utc(o->period_from, from);
+		iso_utc(o->period_until, until);
+		if (json_object_set_new(ctx, "period",
+					json_pack("{s:s, s:s, s:s}", "month", o->period, "from", from,
+						  "to", until)) != 0) {
+			json_decref(ctx);
+			ctx = NULL;
+		}
+	}
+	return ctx;
 }
 
 int
@@ -156,7 +174,7 @@ report_build_with(struct store *st, const struct config *cfg, const char *progra
 				(json_int_t)(lim ? lim->rows : 0), "bytes",
 				(json_int_t)(lim ? lim->bytes : 0), "metrics", metrics, "program",
 				json_string(program));
-	json_t *ctx = ctx_json(cfg, p, now);
+	json_t *ctx = ctx_json(cfg, p, now, o);
 	char *text = NULL;
 	if (req != NULL && ctx != NULL && json_object_set_new(req, "ctx", ctx) == 0) {
 		ctx = NULL;

@@ -9,7 +9,8 @@
  * mentor-recognition); NULL means REPORT_DEFAULT_PLUGIN. In the worker, q opens
  * the workspace database read-only (report/query). ctx is {now, now_iso,
  * timezone, organization, program = {name, title, description, starts_on,
- * ends_on}}. The hook runs under the plugin's per-call instruction budget and
+ * ends_on}}, plus period = {month, from, to} for a scheduled report (report/publish).
+ * The hook runs under the plugin's per-call instruction budget and
  * memory cap, and its batch deadline (10 s unless the plugin's limits say).
  *
  * Errors: an unknown program or plugin (DIAG_NOTFOUND), the plugin's own
@@ -17,8 +18,8 @@
  * "FILE:LINE: section 2: field 'chart.type' ... (in hook build)" (the line where
  * build is defined), a worker killed at its deadline. Nothing is written.
  *
- * Who calls it: cli/cmd_report (tandem report), report/report_job (the
- * scheduled report), tests.
+ * Who calls it: cli/cmd_report (tandem report), report/publish (the
+ * monthly-reports job), tests.
  */
 #ifndef TANDEM_REPORT_REPORT_H
 #define TANDEM_REPORT_REPORT_H
@@ -39,6 +40,10 @@ struct report_opts {
 	const char *plugin;              /* name or path; NULL: REPORT_DEFAULT_PLUGIN */
 	time_t now;                      /* 0: the store's clock */
 	const struct query_limits *lim;  /* NULL: the defaults */
+	/* The period a scheduled report covers (report/publish: the month just ended), given
+	 * to build as ctx.period = {month = "YYYY-MM", from = ISO, to = ISO}; NULL: none. */
+	const char *period;
+	time_t period_from, period_until;
 };
 
 /*

@@ -11,9 +11,13 @@
  *                                 starting within REMIND_LEAD_HOURS, through the outbox
  *   mark-missed       hourly      session_mark_missed: planned sessions still without a
  *                                 check-in SCHED_MISSED_GRACE_H hours after their end
+ *   monthly-reports   the 1st,    report_publish_job (report/publish.h, wired through
+ *                     00:00       sched_opts.reports: the report layer is above this one):
+ *                                 the report plugins that declare publish = "monthly",
+ *                                 for every running program, for the month just ended
  * The order is the order a wake runs them when several are due at the same instant:
  * activation before planning (new pairs get sessions at once), planning before
- * reminders.
+ * reminders, and the month's reports last (after the month's sessions were marked).
  * Every body runs inside its occurrence's transaction and writes a one-line JSON
  * summary of what it did, which `tandem jobs list` shows as the run's result.
  */
@@ -61,11 +65,24 @@ run_plan(struct sched_run *r, struct diag *d)
 	return 0;
 }
 
+/* The body lives in report/publish; the creator of the struct sched gives it. */
+static int
+run_reports(struct sched_run *r, struct diag *d)
+{
+	int (*body)(struct sched_run *, struct diag *) = sched_reports_body(r->sched);
+	if (body == NULL)
+		return diag_set(d, DIAG_INTERNAL,
+				"the monthly reports are not wired in this process (tandem serve, "
+				"tandem simulate and tandem jobs run publish them)");
+	return body(r, d);
+}
+
 static const struct sched_job_ops jobs[] = {
 	{"activate-matches", "FREQ=HOURLY", run_activate, NULL},
 	{"plan-sessions", "FREQ=HOURLY", run_plan, NULL},
 	{"send-reminders", "FREQ=HOURLY", remind_job, NULL},
 	{"mark-missed", "FREQ=HOURLY", run_mark_missed, NULL},
+	{"monthly-reports", "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=0;BYMINUTE=0", run_reports, NULL},
 };
 
 const struct sched_job_ops *

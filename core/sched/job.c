@@ -56,6 +56,7 @@ sched_new(const struct sched_opts *o, struct diag *d)
 	}
 	s->log = o->log;
 	s->log_ud = o->log_ud;
+	s->reports = o->reports;
 	if (o->lim != NULL) {
 		s->lim = *o->lim;
 		s->have_lim = 1;
@@ -150,6 +151,11 @@ sched_job_plugin(const struct sched *s, const char *name)
 {
 	struct sched_script *sc = sched__script(s, name);
 	return sc != NULL ? sc->p : NULL;
+}
+
+int (*sched_reports_body(const struct sched *s))(struct sched_run *r, struct diag *d)
+{
+	return s->reports;
 }
 
 const struct sched_job_ops *

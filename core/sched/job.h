@@ -97,6 +97,10 @@ struct sched_opts {
 	void *log_ud;
 	/* Limits for job plugins (NULL: the declarations' own and the defaults). */
 	const struct plugin_limits *lim;
+	/* The body of the built-in monthly-reports job, which lives in a layer above this one
+	 * (report/publish: report_publish_job); whoever creates the struct sched wires it.
+	 * NULL: a run of monthly-reports fails saying it is not wired in this process. */
+	int (*reports)(struct sched_run *r, struct diag *d);
 };
 
 struct sched *sched_new(const struct sched_opts *o, struct diag *d);
@@ -122,6 +126,9 @@ time_t sched_now(const struct sched *s);
 
 /* The Lua job plugin loaded for job NAME, or NULL (not a Lua job, or its script failed). */
 struct plugin *sched_job_plugin(const struct sched *s, const char *name);
+
+/* The monthly-reports body given in the options, or NULL. */
+int (*sched_reports_body(const struct sched *s))(struct sched_run *r, struct diag *d);
 
 /* The built-in job NAME of this struct sched, or NULL. */
 const struct sched_job_ops *sched_builtin(const struct sched *s, const char *name);

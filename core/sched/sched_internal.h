@@ -33,6 +33,7 @@ struct sched {
 	void *log_ud;
 	struct plugin_limits lim;
 	int have_lim;
+	int (*reports)(struct sched_run *r, struct diag *d);
 	struct sched_script *scripts;
 	size_t nscripts;
 	char **errors;

@@ -11,6 +11,7 @@
 #include "lua/plugin.h"
 #include "program/config.h"
 #include "rewards/dispatch.h"
+#include "report/publish.h"
 #include "sched/job.h"
 #include "sched/notify.h"
 #include "sched/occur.h"
@@ -91,7 +92,7 @@ service_open(const char *workspace, struct store *st, const struct clock *c, str
 		return NULL;
 	}
 	struct sched_opts so = {.st = st, .cfg = &sv->cfg, .host = sv->host, .ws = workspace,
-				.clock = c};
+				.clock = c, .reports = report_publish_job};
 	struct notify_opts no = {.workspace = workspace, .timezone = sv->cfg.timezone,
 				 .host = sv->host};
 	if ((sv->sched = sched_new(&so, d)) == NULL || (sv->notify = notify_new(st, &no, d)) == NULL) {

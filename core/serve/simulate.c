@@ -617,6 +617,10 @@ month_counts(struct store *st, int64_t program_id, struct simulate_month *m, str
 	     "SELECT COUNT(*), 0 FROM matches WHERE program_id = ?1 AND activated_at IS NOT NULL"
 	     " AND activated_at < ?3 AND (ended_at IS NULL OR ended_at >= ?2)",
 	     &m->active_pairs, NULL},
+	    {"counting the month's published reports",
+	     "SELECT COUNT(DISTINCT json_extract(payload, '$.month')), 0 FROM events"
+	     " WHERE kind = 'report.published' AND program_id = ?1 AND at >= ?2 AND at < ?3",
+	     &m->reports, NULL},
 	    {"counting the month's job runs",
 	     "SELECT COUNT(*), 0 FROM occurrences WHERE ?1 IS NOT NULL AND status = 'done'"
 	     " AND finished_at >= ?2 AND finished_at < ?3", &m->jobs_run, NULL},
@@ -642,6 +646,7 @@ add_month(struct simulate_month *t, const struct simulate_month *m)
 	t->rating_sum += m->rating_sum;
 	t->messages_sent += m->messages_sent;
 	t->jobs_run += m->jobs_run;
+	t->reports += m->reports;
 }
 
 static int

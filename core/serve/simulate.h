@@ -23,7 +23,8 @@
  *  - The result is month by month for program o->program (which tandem.lua must
  *    declare): sessions by their start in the month; messages delivered that were
  *    about the program's sessions; pairs active at some time in the month; job runs of
- *    the whole workspace (the service runs every program's jobs).
+ *    the whole workspace (the service runs every program's jobs); months whose reports
+ *    the monthly-reports job published (in the copy's reports/ folder).
  *  - 0, or -1 with a diag (a bad copy, a broken tandem.lua, an unknown program, a
  *    database error). The copy is removed on failure too, unless kept.
  */
@@ -61,6 +62,8 @@ struct simulate_month {
 	long messages_sent;  /* delivered messages about the program's sessions */
 	long active_pairs;   /* the program's pairs active at some time in the month */
 	long jobs_run;       /* job runs of the workspace that finished in the month */
+	long reports;        /* months whose reports of the program were published in the month
+				(the monthly-reports job: report/publish.h) */
 };
 
 struct simulate_result {

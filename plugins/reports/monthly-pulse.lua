@@ -1,6 +1,8 @@
 -- monthly-pulse: the program manager's monthly page. This month's sessions (from `q`),
 -- the pairs that need attention with the reasons and the suggested action (from the
--- program's health, metrics.health), and the month against the one before.
+-- program's health, metrics.health), and the month against the one before. The month is
+-- the current one (UTC), or ctx.period.month when the service publishes the month just ended
+-- (publish = "monthly": the monthly-reports job, docs/service.md).
 local function num(x) return x or 0 end
 
 local function month_counts(q, program, month)
@@ -22,11 +24,11 @@ end
 
 return tandem.report{
   name = "monthly-pulse", version = "1.0.0", api = 1,
-  title = "Monthly pulse",
+  title = "Monthly pulse", publish = "monthly",
   description = "For the program manager: this month's sessions and the pairs at risk.",
   build = function(metrics, q, ctx)
     local program = ctx.program.name
-    local month = string.sub(ctx.now_iso, 1, 7)
+    local month = ctx.period and ctx.period.month or string.sub(ctx.now_iso, 1, 7)
     local this, last = month_counts(q, program, month), month_counts(q, program, previous(month))
     local sections = {}
 

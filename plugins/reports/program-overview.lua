@@ -34,7 +34,7 @@ end
 
 return tandem.report{
   name = "program-overview", version = "1.0.0", api = 1,
-  title = "Program overview",
+  title = "Program overview", publish = "monthly",
   description = "For leadership: funnel, sessions, ratings, participation, retention, stories.",
   build = function(metrics, q, ctx)
     local f, s, r = metrics.funnel or {}, metrics.sessions or {}, metrics.ratings or {}

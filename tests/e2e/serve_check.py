@@ -24,7 +24,10 @@ Invariants (after a clean final run of the service):
     each 'sent' row exactly one message.sent event; every line of outbox/messages.jsonl is
     one JSON object and every outbox/*.eml file has its X-Tandem-Key; no key delivered twice
     (two lines or files with one key); the keys delivered are exactly the keys of the 'sent'
-    rows.
+    rows;
+  - monthly reports: one report.published event per (program, plugin, month); the files under
+    reports/ are exactly the files the events name, each complete (an HTML page ends with
+    </html>, a Markdown one starts with "# "), and no temporary file is left there.
 """
 import collections
 import difflib
@@ -152,10 +155,51 @@ def check(ws, custom):
         bad.append("key %s delivered but its row is not 'sent'" % k)
     for k in sorted(sent_keys - set(keys)):
         bad.append("key %s is 'sent' but was never delivered" % k)
+
+    bad.extend(check_reports(ws, c))
     return bad
 
 
-BUILTIN = {"activate-matches", "plan-sessions", "send-reminders", "mark-missed"}
+def report_files(ws):
+    """Every file under WS/reports/, relative to WS."""
+    out = []
+    for root, _, files in os.walk(os.path.join(ws, "reports")):
+        for f in files:
+            out.append(os.path.relpath(os.path.join(root, f), ws))
+    return sorted(out)
+
+
+def check_reports(ws, c):
+    bad = []
+    named = []
+    seen = collections.Counter()
+    for (p,) in c.execute("SELECT payload FROM events WHERE kind = 'report.published'"):
+        ev = json.loads(p)
+        seen[(ev["program"], ev["plugin"], ev["month"])] += 1
+        named.extend(ev["files"])
+    for k, n in seen.items():
+        if n != 1:
+            bad.append("report %s/%s/%s published %d times" % (k + (n,)))
+    files = report_files(ws)
+    for f in files:
+        if ".tmp" in os.path.basename(f):
+            bad.append("temporary report file left: %s" % f)
+    real = [f for f in files if ".tmp" not in os.path.basename(f)]
+    for f in sorted(set(real) - set(named)):
+        bad.append("report file %s named by no report.published event" % f)
+    for f in sorted(set(named) - set(real)):
+        bad.append("report.published names %s, which does not exist" % f)
+    for f in sorted(set(real) & set(named)):
+        with open(os.path.join(ws, f), "rb") as fh:
+            data = fh.read()
+        if f.endswith(".html") and not data.rstrip().endswith(b"</html>"):
+            bad.append("report %s is not a whole page (%d bytes)" % (f, len(data)))
+        if f.endswith(".md") and not data.startswith(b"# "):
+            bad.append("report %s is not a whole Markdown page (%d bytes)" % (f, len(data)))
+    return bad
+
+
+BUILTIN = {"activate-matches", "plan-sessions", "send-reminders", "mark-missed", "monthly-reports"}
 
 
 def snapshot(ws):
@@ -173,6 +217,8 @@ def snapshot(ws):
     keys, _ = delivered_keys(ws)
     for k, n in sorted(collections.Counter(keys).items()):
         out.append("delivered %s x%d" % (k, n))
+    for f in report_files(ws):
+        out.append("report file %s" % f)
     # message.unknown is the one event a crash adds by design (a send it interrupted).
     for r in c.execute("SELECT kind, count(*) FROM events WHERE kind <> 'message.unknown'"
                        " GROUP BY 1 ORDER BY 1"):

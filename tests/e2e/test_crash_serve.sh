@@ -4,15 +4,18 @@
 # A workspace of a few approved pairs (notify = jsonl) with a Lua job that queues a message
 # every hour is taken through two wakes of `tandem serve --once` on a virtual clock: at V1,
 # the first HH:02 after the jobs were created (the matches are activated, sessions planned,
-# reminders queued and delivered, the Lua job runs), and at V2 = V1 + 10 days (ten days of
-# runs coalesced by the misfire policy, more sessions, the first ones marked missed, more
-# reminders). For each wake, N = 1, 2, ...: a fresh copy
+# reminders queued and delivered, the Lua job runs), and at V2, 10 to 31 days later and past
+# the first midnight of a month in the program's zone (ten days or more of runs coalesced by
+# the misfire policy, more sessions, the first ones marked missed, more reminders, and the
+# monthly-reports job: the month's pages under reports/, their report.published events and
+# the program manager's messages). For each wake, N = 1, 2, ...: a fresh copy
 # runs it with TANDEM_CRASH_AT=N (core/base/crash.h: the process dies with _exit(137) at
 # the N-th crash point it reaches), then runs again without the variable 11 virtual
 # minutes later (past every lease: a claim or a send the crash interrupted is recovered);
 # its database must then pass tests/e2e/serve_check.py (integrity, every occurrence done
-# once, every session once, no key delivered twice) and hold exactly what an uncrashed
-# run holds (sessions, occurrences, outbox rows, delivered keys, event counts). The walk
+# once, every session once, no key delivered twice, every report once and whole) and hold
+# exactly what an uncrashed run holds (sessions, occurrences, outbox rows, delivered keys,
+# event counts, report files). The walk
 # ends at the first N the wake completes without reaching.
 #
 # Why the instants are safe to compare: a crashed wake finishes 11 minutes later than the
@@ -29,7 +32,8 @@ CHECK="/usr/bin/python3 $(dirname "$0")/serve_check.py"
 
 BASE=$(new_ws) || exit 1
 sed -i -e 's/starts = "[0-9-]*"/starts = "2020-01-06"/' -e 's/ends = "[0-9-]*"/ends = "2099-12-31"/' \
-  -e 's|timezone = "Europe/Paris",|timezone = "Europe/Paris",\n  notify = "jsonl",|' "$BASE/tandem.lua"
+  -e 's|timezone = "Europe/Paris",|timezone = "Europe/Paris",\n  notify = "jsonl",|' \
+  -e 's|^  name = "digital-2027",|&\n  manager = "E000001",|' "$BASE/tandem.lua"
 "$T" gen-org --people 50 --seed 7 --out "$BASE/people.csv" --survey $P --survey-out "$BASE/survey.csv" >/dev/null 2>&1
 "$T" -C "$BASE" import people people.csv >/dev/null 2>&1
 "$T" -C "$BASE" import enrollments survey.csv --program $P >/dev/null 2>&1
@@ -60,7 +64,10 @@ R0=$(date -u +%s)
 at "$BASE" "$R0"
 expect_rc "jobs created" 0
 V1=$(((R0 / 3600 + 1) * 3600 + 120))
+# V2: ten days on, and at least past the next first of a month at 00:00 in Paris (+2 min).
+M=$(TZ=Europe/Paris date -d "$(TZ=Europe/Paris date -d "@$V1" +%Y-%m-01) +1 month" +%s)
 V2=$((V1 + 10 * 86400))
+[ $((M + 120)) -gt "$V2" ] && V2=$((M + 120))
 LEASES=660 # more than the outbox's (300 s) and a Lua run's (600 s) lease
 
 # walk NAME BASE V: the uncrashed reference at V, then a crash at every point N in turn.
@@ -108,5 +115,9 @@ walk wake1 "$BASE" "$V1"
 walk wake2 "$E2E_TMP/ref-wake1" "$V2"
 grep -q '^session .* missed$' "$E2E_TMP/ref-wake2.snap" && ok "wake2 marks missed" ||
   fail "wake2 marks missed" "no missed session in the reference"
+grep -q '^report file reports/.*/digital-2027/monthly-pulse.html$' "$E2E_TMP/ref-wake2.snap" &&
+  grep -q '^outbox report:digital-2027:monthly-pulse:' "$E2E_TMP/ref-wake2.snap" &&
+  ok "wake2 publishes the month's reports" ||
+  fail "wake2 publishes the month's reports" "$(grep -e '^report' -e '^events report' "$E2E_TMP/ref-wake2.snap")"
 
 finish

@@ -105,9 +105,12 @@ test_defaults_and_computed_values(void **state)
 	write_file("local topics = {}\n"
 		   "for i = 1, 3 do topics[i] = 'topic_' .. i end\n"
 		   "program { name = 'a', topics = topics }\n"
-		   "program { name = 'b' }\n");
+		   "program { name = 'b', manager = 'E000007' }\n");
 	if (config_load(path, &cfg, &d) != 0)
 		fail_msg("%s", d.msg);
+	/* manager: read in the worker, carried back through the wire encoding. */
+	assert_null(cfg.programs[0].manager);
+	assert_string_equal(cfg.programs[1].manager, "E000007");
 	assert_string_equal(cfg.timezone, "UTC");
 	assert_null(cfg.organization);
 	assert_int_equal(cfg.nprograms, 2);

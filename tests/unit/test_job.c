@@ -500,6 +500,16 @@ test_builtins(void **state)
 	assert_string_equal(qtext(f->st, "SELECT o.result FROM occurrences o JOIN jobs j ON j.id = "
 					 "o.job_id WHERE j.name = 'mark-missed' AND o.status = 'done'"),
 			    "{\"missed\":1}");
+	/* monthly-reports is listed; its body lives in report/publish and is given by the
+	 * creator of the struct sched: without it, a run fails and says so. */
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM jobs WHERE name = 'monthly-reports' AND"
+				     " schedule = 'FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=0;BYMINUTE=0'"),
+			 1);
+	assert_int_equal(sched_run_job(s, "monthly-reports", T("2027-02-01T00:00:00Z"), &id, &d), 0);
+	assert_non_null(strstr(qtext(f->st, "SELECT o.reason FROM occurrences o JOIN jobs j ON j.id ="
+					    " o.job_id WHERE j.name = 'monthly-reports' AND"
+					    " o.status = 'failed'"),
+			       "the monthly reports are not wired in this process"));
 	/* A built-in the build no longer has is disabled at the next sync. */
 	sched_delete(s);
 	assert_int_equal(sched_sync(f->s, &d), 0);
