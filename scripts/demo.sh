@@ -2,10 +2,12 @@
 # make demo: one reverse-mentoring program from scratch, on a synthetic org.
 # Creates ./demo-workspace afresh, generates and imports 500 people and their
 # sign-up survey, matches the program with its policy, approves the proposals,
-# starts the program, plans its sessions, exports a calendar, and simulates a
-# month of it on a copy of the workspace (a simulated month of the demo's ~76
-# pairs costs about a minute of CPU today, see docs/performance.md, so six
-# months are left to the reader: the last line says how).
+# starts the program, plans its sessions, exports a calendar, simulates a
+# month of it on a copy kept in the workspace's simulation/ folder (a simulated
+# month of the demo's ~76 pairs costs about a minute of CPU today, see
+# docs/performance.md, so six months are left to the reader: the last line says
+# how), and ends with the program's HTML report, built from the simulated month,
+# written to the workspace as report.html, with its path and a short summary.
 set -euo pipefail
 TANDEM=$(realpath "${1:-build/tandem}")
 WS=${DEMO_WS:-demo-workspace}
@@ -73,15 +75,28 @@ step "Export the program's calendar (RFC 5545)"
 show calendar export --program "$PROGRAM" --out "$PROGRAM.ics"
 printf '%s events in %s\n' "$(grep -c '^BEGIN:VEVENT' "$PROGRAM.ics")" "$PROGRAM.ics"
 
-# DEMO_SIM_MONTHS=0 leaves the simulation out (tests/e2e/test_unmatched.sh runs this demo).
+# DEMO_SIM_MONTHS=0 leaves the simulation out (tests/e2e/test_unmatched.sh runs this demo);
+# the report is then built from the workspace itself (sessions planned, none held yet).
 SIM_MONTHS=${DEMO_SIM_MONTHS:-1}
+REPORT_WS=.
 if [ "$SIM_MONTHS" != 0 ]; then
-  step "Simulate a month on a copy (the service's jobs, synthetic participants)"
-  show simulate --program "$PROGRAM" --months "$SIM_MONTHS" --seed 1
+  step "Simulate a month on a copy (the service's jobs, synthetic participants), kept in simulation/"
+  show simulate --program "$PROGRAM" --months "$SIM_MONTHS" --seed 1 --keep simulation
+  REPORT_WS=simulation
+  # The service's monthly-reports job ran in the simulated month: the month it closed.
+  find simulation/reports -name '*.html' 2>/dev/null | sort | sed 's/^/published by the monthly-reports job: /'
 fi
+
+step "The program's report for leadership (HTML, charts inline)"
+show -C "$REPORT_WS" report --program "$PROGRAM" --format html --out "$(pwd)/report.html"
+# A short summary: the Markdown form's title, date line and the "at a glance" sentence.
+show -C "$REPORT_WS" report --program "$PROGRAM" --format md |
+  grep -E '^(\$ |# |\*[^*(]|[0-9]+ people enrolled)'
 
 step "Done"
 echo "Workspace: $(pwd) (unchanged by the simulation: $("$TANDEM" sessions list --program "$PROGRAM" --json |
   /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') sessions planned)."
 echo "Try: $TANDEM -C $(pwd) people show E000001"
 echo "     $TANDEM -C $(pwd) simulate --program $PROGRAM --months 6 --seed 1   # a few minutes"
+echo "     docs/tutorial.md: from an empty folder to the report of your own tailored program"
+echo "The program's report: $(pwd)/report.html"
