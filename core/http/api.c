@@ -8,8 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sqlite3.h>
+
 #include "http/cache.h"
+#include "http/sse.h"
 #include "http/tokens.h"
+#include "store/store.h"
 
 struct http_api *
 http_api_new(const struct http_api_opts *o, struct diag *d)
@@ -21,7 +25,8 @@ http_api_new(const struct http_api_opts *o, struct diag *d)
 	}
 	a->o = *o;
 	if ((a->tokens = tokens_cache_new(o->st, d)) == NULL ||
-	    (a->cache = http_cache_new(o->st, d)) == NULL) {
+	    (a->cache = http_cache_new(o->st, d)) == NULL ||
+	    (o->loop != NULL && (a->sse = http_sse_new(o->loop, o->st, d)) == NULL)) {
 		http_api_delete(a);
 		return NULL;
 	}
@@ -29,16 +34,26 @@ http_api_new(const struct http_api_opts *o, struct diag *d)
 }
 
 void
+http_api_stop(struct http_api *a)
+{
+	if (a != NULL)
+		http_sse_stop(a->sse);
+}
+
+void
 http_api_delete(struct http_api *a)
 {
 	if (a == NULL)
 		return;
+	if (a->busy > 0)
+		tlog(TLOG_INFO, "http: %lu writes answered 503 (database busy)", a->busy);
 	if (a->cache != NULL) {
 		unsigned long hits, misses;
 		http_cache_stats(a->cache, &hits, &misses);
 		tlog(TLOG_INFO, "http: %lu requests; reads: %lu answered from the cache, %lu built",
 		     a->requests, hits, misses);
 	}
+	http_sse_delete(a->sse);
 	http_cache_delete(a->cache);
 	tokens_cache_delete(a->tokens);
 	free(a);
@@ -139,6 +154,48 @@ conditional(const struct http_request *req, struct http_response *resp, const ch
 	}
 }
 
+/* A 500 answer goes to the log with its request (the client sees the message too). */
+static void
+log_failure(const struct http_request *req, const struct http_response *resp)
+{
+	if (resp->status < 500 || resp->status == 503)
+		return;
+	json_t *v = resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
+	const char *msg = json_string_value(json_object_get(json_object_get(v, "error"), "message"));
+	tlog(TLOG_ERROR, "http: %s %s: %d %s", req->method, req->path, resp->status,
+	     msg ? msg : "(no message)");
+	json_decref(v);
+}
+
+/* SQLite's busy handler during a write: give up at once (and say so). */
+static int
+busy_give_up(void *ud, int count)
+{
+	((struct http_api *)ud)->busy_hit = 1;
+	return 0;
+}
+
+/* A write route: the store fails fast instead of waiting (see api.h); a busy failure
+ * becomes 503 + Retry-After. */
+static void
+run_write(struct http_api *a, const struct http_route *r, struct http_call *c)
+{
+	sqlite3 *db = store_db(a->o.st);
+	a->busy_hit = 0;
+	sqlite3_busy_handler(db, busy_give_up, a);
+	r->fn(c);
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	if (a->busy_hit && c->resp->status >= 500) {
+		a->busy++;
+		http_response_fini(c->resp);
+		http_error(c->resp, 503,
+			   "the database is busy (another tandem process is writing); nothing was "
+			   "changed: retry");
+		http_response_header(c->resp, "Retry-After", "1");
+	}
+	log_failure(c->req, c->resp);
+}
+
 void
 http_api_handle(void *ud, const struct http_request *req, struct http_response *resp)
 {
@@ -169,17 +226,29 @@ http_api_handle(void *ud, const struct http_request *req, struct http_response *
 			   ct ? ct : "no Content-Type");
 		return;
 	}
+	if (!is_read(req)) {
+		run_write(a, m.route, &c);
+		return;
+	}
+	if (m.route->flags & HTTP_ROUTE_STREAM) {
+		m.route->fn(&c);
+		log_failure(req, resp);
+		return;
+	}
 	char etag[HTTP_ETAG_MAX];
-	if (is_read(req) && http_cache_get(a->cache, req->uri, &resp->body, &resp->body_len, etag)) {
+	if (http_cache_get(a->cache, req->uri, &resp->body, &resp->body_len, etag)) {
 		resp->status = 200;
 		resp->content_type = "application/json";
 		conditional(req, resp, etag);
 		return;
 	}
 	m.route->fn(&c);
-	if (is_read(req) && resp->status == 200 && resp->body != NULL) {
+	log_failure(req, resp);
+	if (resp->status == 200 && resp->body != NULL) {
 		http_etag(resp->body, resp->body_len, etag);
-		http_cache_put(a->cache, req->uri, resp->body, resp->body_len, etag);
+		/* Kept answers are served as JSON: other types (reports) are built each time. */
+		if (resp->content_type != NULL && strcmp(resp->content_type, "application/json") == 0)
+			http_cache_put(a->cache, req->uri, resp->body, resp->body_len, etag);
 		conditional(req, resp, etag);
 		return;
 	}

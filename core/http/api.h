@@ -20,6 +20,11 @@
  *    the next request of the same target while the database does not change, for at
  *    most a second; the token is checked on every request all the same.
  *  - Errors are JSON (router.h); a failed domain call maps its diag (router.h).
+ *  - Writes never wait for SQLite's busy timeout on the loop: while a write route runs,
+ *    the store gives up at once when another process holds the write lock, and the
+ *    answer is 503 with Retry-After: 1 (nothing was written). Reads wait as usual
+ *    (WAL readers are not blocked by a writer).
+ *  - Stream routes (HTTP_ROUTE_STREAM: the event stream) are never kept nor given an ETag.
  */
 #ifndef TANDEM_HTTP_API_H
 #define TANDEM_HTTP_API_H
@@ -34,23 +39,31 @@ struct store;
 struct config;
 struct sched;
 struct tokens_cache;
+struct uv_loop_s;
 
 struct http_api_opts {
 	struct store *st;
 	const struct config *cfg; /* the service's loaded tandem.lua (a reload keeps the pointer) */
 	struct sched *sched;	  /* the service's scheduler (GET /api/v1/jobs); may be NULL */
+	const char *ws;		  /* the workspace folder (policies, report plugins); NULL: "." */
+	struct uv_loop_s *loop;	  /* the service's loop (the event stream); NULL: no stream */
 };
 
 struct http_cache;
+struct http_sse;
 
 struct http_api {
 	struct http_api_opts o;
 	struct tokens_cache *tokens;
 	struct http_cache *cache; /* kept answers to reads (http/cache.h) */
-	unsigned long requests;
+	struct http_sse *sse;	  /* the event streams (http/sse.h); NULL without a loop */
+	unsigned long requests, busy;
+	int busy_hit; /* the current write met a locked database */
 };
 
 struct http_api *http_api_new(const struct http_api_opts *o, struct diag *d);
+/* Closes the API's loop handles (the event streams' timer): before the loop ends. */
+void http_api_stop(struct http_api *a);
 void http_api_delete(struct http_api *a);
 
 /* The http_handler_fn (ud = the struct http_api). */

@@ -167,8 +167,6 @@ http_error_diag(struct http_response *resp, const struct diag *d)
 		     : d->code == DIAG_NOTFOUND ? 404
 		     : d->code == DIAG_CONFLICT ? 409
 						: 500;
-	if (status == 500)
-		tlog(TLOG_ERROR, "http: %s", d->msg[0] ? d->msg : "unknown error");
 	return http_error(resp, status, "%s", d->msg[0] ? d->msg : "unknown error");
 }
 

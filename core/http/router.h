@@ -62,7 +62,10 @@ struct http_route {
 	enum http_scope scope; /* the least scope that may call it; NONE: no token needed */
 	http_route_fn fn;
 	const char *summary;
+	unsigned flags; /* HTTP_ROUTE_STREAM: answers a stream (never kept, no ETag) */
 };
+
+enum { HTTP_ROUTE_STREAM = 1 };
 
 enum http_route_result { HTTP_ROUTE_OK, HTTP_ROUTE_NONE, HTTP_ROUTE_METHOD };
 
@@ -84,7 +87,8 @@ const char *http_error_code(int status);
 int http_error(struct http_response *resp, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The JSON error for a failed domain call: the status from d->code, the message d's. */
+/* The JSON error for a failed domain call: the status from d->code, the message d's.
+ * (http/api.c logs the 500s, once it knows they were not a busy database.) */
 int http_error_diag(struct http_response *resp, const struct diag *d);
 
 /* Sets resp to status and v as compact JSON (takes the reference); 0, or a 500 and -1. */

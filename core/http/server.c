@@ -34,6 +34,7 @@ struct http_server {
 	struct http_server_opts o;
 	int port;
 	int open_handles; /* freed when both close callbacks have run */
+	struct http_stream *streams; /* the open streams (resumed before MHD stops) */
 };
 
 /* One request's state, from the first call of the handler to MHD's completion notice. */
@@ -73,6 +74,8 @@ http_response_header(struct http_response *r, const char *name, const char *valu
 void
 http_response_fini(struct http_response *r)
 {
+	if (r->stream != NULL)
+		r->stream->close(r->stream_ud);
 	free(r->body);
 	for (int i = 0; i < r->nheaders; i++)
 		free(r->header_values[i]);
@@ -142,12 +145,89 @@ conn_lookup(void *ctx, enum http_kind kind, const char *key)
 					   key);
 }
 
-static enum MHD_Result
-queue(struct MHD_Connection *conn, struct http_response *r)
+/* ---- streams ----------------------------------------------------------------------- */
+
+struct http_stream {
+	struct http_server *s;
+	struct MHD_Connection *conn;
+	const struct http_stream_ops *ops;
+	void *ud;
+	int parked;
+	struct http_stream *next, **pprev; /* in s->streams */
+};
+
+static void on_timer(uv_timer_t *t);
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct MHD_Response *m = MHD_create_response_from_buffer(
-	    r->body_len, r->body ? r->body : (void *)"", r->body ? MHD_RESPMEM_MUST_FREE
-								 : MHD_RESPMEM_PERSISTENT);
+	struct http_stream *h = cls;
+	long n = h->ops->read(h->ud, h, buf, max);
+	if (n < 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n == 0) {
+		/* Nothing now: MHD would call again at once; parked, it waits for a wake. */
+		MHD_suspend_connection(h->conn);
+		h->parked = 1;
+	}
+	return (ssize_t)n;
+}
+
+static void
+stream_free(void *cls)
+{
+	struct http_stream *h = cls;
+	if ((*h->pprev = h->next) != NULL)
+		h->next->pprev = h->pprev;
+	h->ops->close(h->ud);
+	free(h);
+}
+
+void
+http_stream_wake(struct http_stream *h)
+{
+	if (h == NULL || !h->parked)
+		return;
+	h->parked = 0;
+	MHD_resume_connection(h->conn);
+	/* MHD sees the resumed connection on its next run: soon, from the loop. */
+	uv_timer_start(&h->s->timer, on_timer, 0, 0);
+}
+
+/* The MHD response of r: its body, or its stream. NULL when out of memory (the stream,
+ * if any, closed). */
+static struct MHD_Response *
+make_response(struct http_server *s, struct MHD_Connection *conn, struct http_response *r)
+{
+	if (r->stream == NULL)
+		return MHD_create_response_from_buffer(
+		    r->body_len, r->body ? r->body : (void *)"",
+		    r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	struct http_stream *h = calloc(1, sizeof(*h));
+	struct MHD_Response *m = NULL;
+	if (h != NULL) {
+		*h = (struct http_stream){.s = s, .conn = conn, .ops = r->stream, .ud = r->stream_ud};
+		m = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, h,
+						      stream_free);
+		if (m != NULL) {
+			if ((h->next = s->streams) != NULL)
+				h->next->pprev = &h->next;
+			h->pprev = &s->streams;
+			s->streams = h;
+		}
+	}
+	if (m == NULL) {
+		r->stream->close(r->stream_ud);
+		free(h);
+	}
+	r->stream = NULL;
+	return m;
+}
+
+static enum MHD_Result
+queue(struct http_server *s, struct MHD_Connection *conn, struct http_response *r)
+{
+	struct MHD_Response *m = make_response(s, conn, r);
 	if (m == NULL) {
 		http_response_fini(r);
 		return MHD_NO;
@@ -164,7 +244,7 @@ queue(struct MHD_Connection *conn, struct http_response *r)
 }
 
 static enum MHD_Result
-queue_too_large(struct MHD_Connection *conn, size_t max)
+queue_too_large(struct http_server *s, struct MHD_Connection *conn, size_t max)
 {
 	struct http_response r = {.status = 413, .content_type = "application/json"};
 	struct buf b = {0};
@@ -175,7 +255,7 @@ queue_too_large(struct MHD_Connection *conn, size_t max)
 		r.body_len = b.len;
 		r.body = buf_release(&b);
 	}
-	return queue(conn, &r);
+	return queue(s, conn, &r);
 }
 
 static enum MHD_Result
@@ -189,7 +269,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > s->o.max_body)
-			return queue_too_large(conn, s->o.max_body);
+			return queue_too_large(s, conn, s->o.max_body);
 		if (rc == NULL && (rc = calloc(1, sizeof(*rc))) == NULL)
 			return MHD_NO;
 		rc->started = 1;
@@ -209,7 +289,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		return MHD_YES;
 	}
 	if (rc->too_large)
-		return queue_too_large(conn, s->o.max_body);
+		return queue_too_large(s, conn, s->o.max_body);
 	struct http_request req = {
 	    .method = method,
 	    .path = url,
@@ -223,7 +303,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 	s->o.handler(s->o.ud, &req, &resp);
 	if (resp.status == 0)
 		resp.status = 500;
-	return queue(conn, &resp);
+	return queue(s, conn, &resp);
 }
 
 static void
@@ -251,8 +331,6 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* ---- the loop side ----------------------------------------------------------------- */
-
-static void on_timer(uv_timer_t *t);
 
 /* MHD_run, then the timer for MHD's next deadline. */
 static void
@@ -358,6 +436,12 @@ http_server_stop(struct http_server *s)
 	/* The poll leaves the loop's epoll set now, before MHD closes the descriptor. */
 	uv_close((uv_handle_t *)&s->poll, on_closed);
 	uv_close((uv_handle_t *)&s->timer, on_closed);
+	/* MHD aborts when stopped with a connection suspended that nobody resumed. */
+	for (struct http_stream *h = s->streams; h != NULL; h = h->next)
+		if (h->parked) {
+			h->parked = 0;
+			MHD_resume_connection(h->conn);
+		}
 	MHD_stop_daemon(s->mhd);
 	s->mhd = NULL;
 }

@@ -31,6 +31,9 @@
  *    refuses more). MHD parses strictly (MHD_OPTION_STRICT_FOR_CLIENT): a malformed
  *    header line or an HTTP/1.1 request without Host gets 400, an unknown HTTP version
  *    505; a request line it cannot split at all closes the connection unanswered.
+ *  - A response with a stream (struct http_stream_ops) is sent with chunked encoding as
+ *    its read callback produces it; a connection with nothing to send is suspended in MHD
+ *    and resumed by http_stream_wake (from any loop callback).
  *  - http_server_stop closes the handles and stops MHD (open connections are closed);
  *    the struct is freed once the loop has run the close callbacks. NULL is fine.
  */
@@ -72,6 +75,22 @@ http_query(const struct http_request *r, const char *key)
 
 enum { HTTP_MAX_HEADERS = 6 };
 
+/*
+ * A response of unknown length produced as it goes (Server-Sent Events). read fills buf
+ * with up to max bytes: > 0 bytes written; 0 nothing to send now (the server parks the
+ * connection, which uses no CPU, until http_stream_wake(h)); -1 the stream ends. h is the
+ * same handle on every call and stays valid until close(ud), which the server calls once
+ * when the connection is done with the stream (client gone, server stopping); after
+ * close, h must not be used.
+ */
+struct http_stream;
+struct http_stream_ops {
+	long (*read)(void *ud, struct http_stream *h, char *buf, size_t max);
+	void (*close)(void *ud);
+};
+/* Makes a parked stream's connection call read again soon (a no-op when not parked). */
+void http_stream_wake(struct http_stream *h);
+
 /* What the handler answers. body is malloc'd (or NULL); headers' values are malloc'd. */
 struct http_response {
 	int status;
@@ -81,6 +100,10 @@ struct http_response {
 	int nheaders;
 	const char *header_names[HTTP_MAX_HEADERS]; /* static text */
 	char *header_values[HTTP_MAX_HEADERS];
+	/* A stream instead of a body (body unused): the server calls stream->close(stream_ud)
+	 * once in every case, also when the response cannot be queued. */
+	const struct http_stream_ops *stream;
+	void *stream_ud;
 };
 
 /* Adds a header (name static, value copied); 0, or -1 when out of room or memory. */

@@ -101,6 +101,11 @@ int matches_store_run(struct store *st, const struct cohort *c, const struct pol
  * JSON array. */
 json_t *matches_list_json(struct store *st, int64_t program_id, const char *status, struct diag *d);
 
+/* A page of the same listing: the matches with id > after_id, at most limit (0: all), by
+ * id; the paging is done in SQL (the HTTP API's cursor). */
+json_t *matches_page_json(struct store *st, int64_t program_id, const char *status,
+			  int64_t after_id, int limit, struct diag *d);
+
 /* One match by id with its explanation parsed (and superseded_by); NULL +
  * DIAG_NOTFOUND if none. */
 json_t *matches_get_json(struct store *st, int64_t id, struct diag *d);

@@ -104,6 +104,24 @@ matches_list_json(struct store *st, int64_t program_id, const char *status, stru
 }
 
 json_t *
+matches_page_json(struct store *st, int64_t program_id, const char *status, int64_t after_id,
+		  int limit, struct diag *d)
+{
+	struct stmt s = {0};
+	int64_t v[3] = {program_id, after_id, limit > 0 ? limit : -1};
+	if (prepare_list(&s, st, "listing matches",
+			 "WHERE m.program_id = ?1 AND m.id > ?2 AND (?4 IS NULL AND m.status <> "
+			 "'superseded' OR m.status = ?4) ORDER BY m.id LIMIT ?3",
+			 v, 3, d) < 0)
+		return NULL;
+	if (status && stmt_bind_text(&s, 4, status, d) < 0) {
+		stmt_finalize(&s);
+		return NULL;
+	}
+	return rows_json(&s, "listing matches", d);
+}
+
+json_t *
 matches_get_json(struct store *st, int64_t id, struct diag *d)
 {
 	struct stmt s = {0};

@@ -27,7 +27,8 @@ http_start(void *ud, struct uv_loop_s *loop, struct diag *d)
 {
 	struct http_side *h = ud;
 	struct http_api_opts ao = {.st = h->st, .cfg = service_config(h->sv),
-				   .sched = service_sched(h->sv)};
+				   .sched = service_sched(h->sv), .ws = h->o->workspace,
+				   .loop = loop};
 	if ((h->api = http_api_new(&ao, d)) == NULL)
 		return -1;
 	struct http_server_opts so = {.addr = h->o->http, .public_ok = h->o->http_public,
@@ -43,6 +44,7 @@ static void
 http_stop(void *ud)
 {
 	struct http_side *h = ud;
+	http_api_stop(h->api);
 	http_server_stop(h->server);
 	h->server = NULL;
 }

@@ -19,7 +19,6 @@ struct store {
 	int aborted; /* SQLite rolled the whole transaction back under open levels (see store_rollback) */
 };
 
-enum { STORE_BUSY_MS = 5000 };
 
 /*
  * Page size of new databases. SQLite's default (4 KiB) makes a 100k-person import write some

@@ -112,6 +112,9 @@ enum { STORE_TIME_MAX = 32 };
 
 struct store;
 
+/* How long a statement waits for another connection's lock (sqlite3_busy_timeout). */
+enum { STORE_BUSY_MS = 5000 };
+
 /* Opens (and with STORE_CREATE creates) the database at path and migrates it. NULL + diag on failure. */
 struct store *store_open(const char *path, int flags, struct diag *d);
 

@@ -157,12 +157,60 @@ test_documents(void **state)
 	store_close(st);
 }
 
+/* matches_page_json against the whole listing: for every status and page size, the pages
+ * after each id concatenate to exactly matches_list_json's rows, in order. */
+static void
+test_page(void **state)
+{
+	(void)state;
+	struct store *st = open_store();
+	exec(st, org_sql);
+	exec(st, "INSERT INTO matches (id, program_id, mentor_id, mentee_id, status, run_id, "
+		 "created_at) VALUES (30, 1, 4, 3, 'superseded', 'run-S', 'now'),"
+		 "(31, 1, 1, 3, 'rejected', 'run-S', 'now'), (32, 1, 4, 2, 'proposed', 'r', 'now')");
+	static const char *const statuses[] = {NULL, "proposed", "approved", "rejected",
+					       "superseded", "active"};
+	struct diag d;
+	for (int k = 0; k < 6; k++) {
+		json_t *all = matches_list_json(st, 1, statuses[k], &d);
+		assert_non_null(all);
+		for (int limit = 1; limit <= 4; limit++) {
+			json_t *got = json_array();
+			int64_t after = 0;
+			for (int guard = 0; guard < 50; guard++) {
+				json_t *page = matches_page_json(st, 1, statuses[k], after, limit, &d);
+				assert_non_null(page);
+				assert_true(json_array_size(page) <= (size_t)limit);
+				size_t i;
+				json_t *m;
+				json_array_foreach(page, i, m)
+				{
+					json_array_append(got, m);
+					after = json_integer_value(json_object_get(m, "id"));
+				}
+				size_t n = json_array_size(page);
+				json_decref(page);
+				if (n < (size_t)limit)
+					break;
+			}
+			assert_true(json_equal(got, all));
+			json_decref(got);
+		}
+		json_t *none = matches_page_json(st, 1, statuses[k], 1000, 0, &d);
+		assert_int_equal(json_array_size(none), 0);
+		json_decref(none);
+		json_decref(all);
+	}
+	store_close(st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_superseded_and_unknown),
 	    cmocka_unit_test(test_bulk),
+	    cmocka_unit_test(test_page),
 	    cmocka_unit_test(test_veto_checked_like_pin),
 	    cmocka_unit_test(test_documents),
 	};

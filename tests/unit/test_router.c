@@ -17,12 +17,12 @@ static void fn_a(struct http_call *c) { (void)c; }
 static void fn_b(struct http_call *c) { (void)c; }
 
 static const struct http_route table[] = {
-    {"GET", "/healthz", HTTP_SCOPE_NONE, fn_a, ""},
-    {"GET", "/api/v1/things", HTTP_SCOPE_READ, fn_a, ""},
-    {"GET", "/api/v1/things/{id}", HTTP_SCOPE_READ, fn_b, ""},
-    {"POST", "/api/v1/things/{id}/approve", HTTP_SCOPE_MANAGE, fn_a, ""},
-    {"GET", "/api/v1/things/{id}/parts/{part}", HTTP_SCOPE_READ, fn_b, ""},
-    {"DELETE", "/api/v1/things/{id}", HTTP_SCOPE_ADMIN, fn_a, ""},
+    {"GET", "/healthz", HTTP_SCOPE_NONE, fn_a, "", 0},
+    {"GET", "/api/v1/things", HTTP_SCOPE_READ, fn_a, "", 0},
+    {"GET", "/api/v1/things/{id}", HTTP_SCOPE_READ, fn_b, "", 0},
+    {"POST", "/api/v1/things/{id}/approve", HTTP_SCOPE_MANAGE, fn_a, "", 0},
+    {"GET", "/api/v1/things/{id}/parts/{part}", HTTP_SCOPE_READ, fn_b, "", 0},
+    {"DELETE", "/api/v1/things/{id}", HTTP_SCOPE_ADMIN, fn_a, "", 0},
 };
 static const size_t ntable = sizeof(table) / sizeof(table[0]);
 
