@@ -18,6 +18,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,14 +29,19 @@
 
 #include "base/buf.h"
 
+struct req_ctx;
+
 struct http_server {
 	uv_poll_t poll;
 	uv_timer_t timer;
+	uv_timer_t heads; /* runs while a request head is pending: its deadline */
 	struct MHD_Daemon *mhd;
 	struct http_server_opts o;
 	int port;
-	int open_handles; /* freed when both close callbacks have run */
+	int open_handles; /* freed when every close callback has run */
 	struct http_stream *streams; /* the open streams (resumed before MHD stops) */
+	struct req_ctx *pending;     /* requests whose request line came, their headers not yet */
+	unsigned long heads_cut;
 };
 
 /* One request's state, from the first call of the handler to MHD's completion notice. */
@@ -43,17 +50,54 @@ struct req_ctx {
 	int started; /* the handler's first call is done */
 	struct buf body;
 	int too_large;
+	/* While its head is pending (request line in, headers not complete): in s->pending. */
+	struct MHD_Connection *conn;
+	uint64_t since_ms;
+	struct req_ctx *next, **pprev;
 };
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+pending_unlink(struct req_ctx *rc)
+{
+	if (rc->pprev == NULL)
+		return;
+	if ((*rc->pprev = rc->next) != NULL)
+		rc->next->pprev = rc->pprev;
+	rc->pprev = NULL;
+	rc->next = NULL;
+}
+
+static void on_heads(uv_timer_t *t);
+
 /* MHD's first word on a request: the raw target. What it returns is the handler's
- * *con_cls; NULL (out of memory) only makes the handler allocate the context itself. */
+ * *con_cls; NULL (out of memory) only makes the handler allocate the context itself.
+ * From here the request's head has o.head_timeout_s to arrive (on_heads). */
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+	struct http_server *s = cls;
 	struct req_ctx *rc = calloc(1, sizeof(*rc));
 	if (rc != NULL && (rc->uri = strdup(uri)) == NULL) {
 		free(rc);
 		rc = NULL;
+	}
+	if (rc != NULL) {
+		rc->conn = conn;
+		rc->since_ms = mono_ms();
+		if ((rc->next = s->pending) != NULL)
+			rc->next->pprev = &rc->next;
+		rc->pprev = &s->pending;
+		s->pending = rc;
+		if (!uv_is_active((uv_handle_t *)&s->heads))
+			uv_timer_start(&s->heads, on_heads, 1000, 1000);
 	}
 	return rc;
 }
@@ -272,6 +316,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 			return queue_too_large(s, conn, s->o.max_body);
 		if (rc == NULL && (rc = calloc(1, sizeof(*rc))) == NULL)
 			return MHD_NO;
+		pending_unlink(rc);
 		rc->started = 1;
 		*con_cls = rc;
 		return MHD_YES;
@@ -313,6 +358,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct req_ctx *rc = *con_cls;
 	if (rc == NULL)
 		return;
+	pending_unlink(rc);
 	buf_fini(&rc->body);
 	free(rc->uri);
 	free(rc);
@@ -342,6 +388,37 @@ drive(struct http_server *s)
 		uv_timer_start(&s->timer, on_timer, (uint64_t)ms, 0);
 	else
 		uv_timer_stop(&s->timer);
+}
+
+/*
+ * The deadline of a request's head: MHD's connection timeout counts idle time only, so a
+ * client sending one header byte every few seconds (slowloris) would hold its connection
+ * for ever. A request whose head is still incomplete o.head_timeout_s after its request
+ * line came has its socket shut down; MHD then reads the end of the stream and closes the
+ * connection as it closes any other (its completion notice frees the context).
+ */
+static void
+on_heads(uv_timer_t *t)
+{
+	struct http_server *s = t->data;
+	uint64_t now = mono_ms(), limit = (uint64_t)s->o.head_timeout_s * 1000;
+	int cut = 0;
+	for (struct req_ctx *rc = s->pending, *next; rc != NULL; rc = next) {
+		next = rc->next;
+		if (now - rc->since_ms < limit)
+			continue;
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(rc->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci != NULL)
+			shutdown(ci->connect_fd, SHUT_RDWR);
+		pending_unlink(rc);
+		s->heads_cut++;
+		cut = 1;
+	}
+	if (s->pending == NULL)
+		uv_timer_stop(&s->heads);
+	if (cut)
+		uv_timer_start(&s->timer, on_timer, 0, 0); /* MHD sees the ends now */
 }
 
 static void
@@ -384,6 +461,8 @@ http_server_start(uv_loop_t *loop, const struct http_server_opts *o, struct diag
 		s->o.max_conns = HTTP_MAX_CONNS;
 	if (s->o.conn_memory == 0)
 		s->o.conn_memory = HTTP_CONN_MEMORY;
+	if (s->o.head_timeout_s == 0)
+		s->o.head_timeout_s = HTTP_HEAD_TIMEOUT_S;
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -413,8 +492,9 @@ http_server_start(uv_loop_t *loop, const struct http_server_opts *o, struct diag
 		return NULL;
 	}
 	uv_timer_init(loop, &s->timer);
-	s->poll.data = s->timer.data = s;
-	s->open_handles = 2;
+	uv_timer_init(loop, &s->heads);
+	s->poll.data = s->timer.data = s->heads.data = s;
+	s->open_handles = 3;
 	uv_poll_start(&s->poll, UV_READABLE, on_poll);
 	drive(s);
 	return s;
@@ -436,6 +516,10 @@ http_server_stop(struct http_server *s)
 	/* The poll leaves the loop's epoll set now, before MHD closes the descriptor. */
 	uv_close((uv_handle_t *)&s->poll, on_closed);
 	uv_close((uv_handle_t *)&s->timer, on_closed);
+	uv_close((uv_handle_t *)&s->heads, on_closed);
+	if (s->heads_cut > 0)
+		tlog(TLOG_INFO, "http: %lu requests cut off at the %u s deadline of their head",
+		     s->heads_cut, s->o.head_timeout_s);
 	/* MHD aborts when stopped with a connection suspended that nobody resumed. */
 	for (struct http_stream *h = s->streams; h != NULL; h = h->next)
 		if (h->parked) {

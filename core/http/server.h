@@ -27,8 +27,10 @@
  *  - Limits: a body over o->max_body gets 413 without calling the handler (at once when
  *    Content-Length says so, else once the body ends); headers and URL share MHD's
  *    per-connection memory (o->conn_memory; MHD answers 414/431 beyond it); an idle
- *    connection is closed after o->timeout_s; at most o->max_conns connections (MHD
- *    refuses more). MHD parses strictly (MHD_OPTION_STRICT_FOR_CLIENT): a malformed
+ *    connection is closed after o->timeout_s; a request whose head (headers) is not
+ *    complete o->head_timeout_s after its request line arrived is cut off (its socket shut
+ *    down: a slowloris client that trickles header bytes holds a connection for that long
+ *    at most); at most o->max_conns connections (MHD refuses more). MHD parses strictly (MHD_OPTION_STRICT_FOR_CLIENT): a malformed
  *    header line or an HTTP/1.1 request without Host gets 400, an unknown HTTP version
  *    505; a request line it cannot split at all closes the connection unanswered.
  *  - A response with a stream (struct http_stream_ops) is sent with chunked encoding as
@@ -121,6 +123,7 @@ struct http_server_opts {
 	unsigned timeout_s;	/* idle connection timeout; 0: HTTP_TIMEOUT_S */
 	unsigned max_conns;	/* 0: HTTP_MAX_CONNS */
 	size_t conn_memory;	/* per-connection memory (headers, URL); 0: HTTP_CONN_MEMORY */
+	unsigned head_timeout_s; /* a request's head, from its request line; 0: HTTP_HEAD_TIMEOUT_S */
 	http_handler_fn handler;
 	void *ud;
 };
@@ -130,6 +133,7 @@ enum {
 	HTTP_TIMEOUT_S = 30,
 	HTTP_MAX_CONNS = 1000,
 	HTTP_CONN_MEMORY = 32 * 1024,
+	HTTP_HEAD_TIMEOUT_S = 10,
 };
 
 int http_addr_parse(const char *text, struct sockaddr_storage *ss, int *loopback,

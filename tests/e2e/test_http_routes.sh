@@ -8,7 +8,8 @@
 # format with their Content-Type, the event log (paged, since, kind), the event stream
 # (Server-Sent Events: order, a write seen live, heartbeat, resume with Last-Event-ID,
 # the cap of open streams) and writes answered 503 + Retry-After at once while another
-# process holds the write lock. Scopes on every new route. Loopback only, every curl
+# process holds the write lock; a slowloris client cut off at the request head's deadline.
+# Scopes on every new route. Loopback only, every curl
 # bounded in time.
 source "$(dirname "$0")/lib.sh"
 
@@ -208,6 +209,30 @@ call report-unknown-plugin 404 "${AR[@]}" "$B/api/v1/programs/$P/reports/no-such
 call report-path-plugin 404 "${AR[@]}" "$B/api/v1/programs/$P/reports/..%2F..%2Fetc"
 call report-no-token 401 "$B/api/v1/programs/$P/reports/program-overview"
 
+# ---- a slow client (slowloris) in the background: cut off at the head's 10 s deadline --
+$PY - "$PORT" >"$E2E_TMP/slow" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+t0 = time.monotonic()
+closed = None
+while time.monotonic() - t0 < 25:
+    time.sleep(0.5)
+    try:
+        s.sendall(b"a")
+        s.settimeout(0.01)
+        if s.recv(1) == b"":
+            closed = time.monotonic() - t0
+            break
+    except socket.timeout:
+        pass
+    except OSError:
+        closed = time.monotonic() - t0
+        break
+print("closed after %.1f s" % closed if closed is not None else "still open after 25 s")
+PY
+SLOW_PID=$!
+
 # ---- the event log ------------------------------------------------------------------
 NEV=$(q "SELECT count(*) FROM events")
 URL="$B/api/v1/events?limit=7"; : >"$SEEN"; PAGES=0
@@ -298,6 +323,10 @@ wait $LOCK_PID
 [ "$(q "SELECT status FROM sessions WHERE id = $S3")" = planned ] && ok busy-changed-nothing || fail busy-changed-nothing "session $S3 changed"
 call after-busy 200 "${AM[@]}" "${JSON[@]}" -d '{"reason":"x"}' "$B/api/v1/sessions/$S3/cancel"
 
+wait $SLOW_PID
+SLOW=$(sed -n 's/^closed after \([0-9]*\)\..*/\1/p' "$E2E_TMP/slow")
+[ -n "$SLOW" ] && [ "$SLOW" -ge 9 ] && [ "$SLOW" -le 14 ] && ok slowloris-cut || fail slowloris-cut "$(cat "$E2E_TMP/slow")"
+
 # ---- SIGTERM with a stream open: both end, exit 0 -----------------------------------
 curl -sN --max-time 10 "${AR[@]}" "$B/api/v1/events/stream" -o /dev/null &
 SSE_PID=$!
@@ -306,5 +335,6 @@ kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; RC=$?; SERVE_PID=
 [ "$RC" = 0 ] && ok sigterm-with-stream || fail sigterm-with-stream "exit $RC: $(tail -3 "$LOG")"
 wait $SSE_PID 2>/dev/null
 grep -q "http: 1 writes answered 503" "$LOG" && ok busy-logged || fail busy-logged "$(tail -4 "$LOG")"
+grep -q "http: 1 requests cut off at the 10 s deadline of their head" "$LOG" && ok head-cut-logged || fail head-cut-logged "$(tail -4 "$LOG")"
 grep -q " error: " "$LOG" && fail no-errors "$(grep ' error: ' "$LOG" | head -3)" || ok no-errors
 finish
