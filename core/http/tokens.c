@@ -296,7 +296,9 @@ refresh(struct tokens_cache *c, struct diag *d)
 	return 0;
 }
 
-/* last_used_at, at most once a minute; a failure is logged, the request goes on. */
+/* last_used_at, at most once a minute; a failure is logged, the request goes on. The
+ * write never waits for another process's lock (it would hold the loop, and every client,
+ * for the busy timeout): a busy database skips it until the next minute. */
 static void
 touch(struct tokens_cache *c, struct live_token *t)
 {
@@ -310,7 +312,10 @@ touch(struct tokens_cache *c, struct live_token *t)
 	struct diag d;
 	diag_clear(&d);
 	struct stmt s = {0};
-	if (store_timestamp(c->st, ts) != 0 || store_begin(c->st, &d) != 0)
+	sqlite3_busy_timeout(store_db(c->st), 0);
+	int rc = store_timestamp(c->st, ts) != 0 || store_begin(c->st, &d) != 0;
+	sqlite3_busy_timeout(store_db(c->st), STORE_BUSY_MS);
+	if (rc)
 		goto fail;
 	if (stmt_prepare(&s, c->st, "recording a token's use",
 			 "UPDATE api_tokens SET last_used_at = ?2 WHERE name = ?1", &d) ||

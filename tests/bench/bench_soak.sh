@@ -246,9 +246,11 @@ for f in m["failures"]:
     print("  failed:", f)
 for kind, got in sorted(m["bad"].items()):
     print("  bad %-15s %s" % (kind, ", ".join("%s x%d" % kv for kv in sorted(got.items()))))
+print("valid reads answered per 5-s window: " + " ".join(str(x) for x in m["windows"]))
 ok = alive == "yes" and m["valid_failed"] == 0 and min(win) > 0 and not non2xx
 print("served throughout: %s" % ("yes" if ok else "NO"))
 sys.exit(0 if ok else 1)
 PY
 kill -TERM "$PID"; wait "$PID" || rc=1; PID=
+grep -E " (warn|warning|error): |http: " "$TMP/serve.log" | tail -8
 exit $rc
