@@ -24,8 +24,13 @@ http_api_new(const struct http_api_opts *o, struct diag *d)
 		return NULL;
 	}
 	a->o = *o;
-	if ((a->tokens = tokens_cache_new(o->st, d)) == NULL ||
-	    (a->cache = http_cache_new(o->st, d)) == NULL ||
+	if (dbgen_reader_init(&a->gen, o->st, d) != 0) {
+		free(a);
+		return NULL;
+	}
+	a->gen_ready = 1;
+	if ((a->tokens = tokens_cache_new(o->st, &a->gen, d)) == NULL ||
+	    (a->cache = http_cache_new(o->st, &a->gen, d)) == NULL ||
 	    (o->loop != NULL && (a->sse = http_sse_new(o->loop, o->st, d)) == NULL)) {
 		http_api_delete(a);
 		return NULL;
@@ -56,6 +61,8 @@ http_api_delete(struct http_api *a)
 	http_sse_delete(a->sse);
 	http_cache_delete(a->cache);
 	tokens_cache_delete(a->tokens);
+	if (a->gen_ready)
+		dbgen_reader_fini(&a->gen);
 	free(a);
 }
 
@@ -196,11 +203,23 @@ run_write(struct http_api *a, const struct http_route *r, struct http_call *c)
 	log_failure(c->req, c->resp);
 }
 
+static void handle(struct http_api *a, const struct http_request *req,
+		   struct http_response *resp);
+
 void
 http_api_handle(void *ud, const struct http_request *req, struct http_response *resp)
 {
 	struct http_api *a = ud;
 	a->requests++;
+	/* One read of the database's version serves the token check and the cache lookup. */
+	dbgen_reader_batch(&a->gen, 1);
+	handle(a, req, resp);
+	dbgen_reader_batch(&a->gen, 0);
+}
+
+static void
+handle(struct http_api *a, const struct http_request *req, struct http_response *resp)
+{
 	struct http_match m;
 	enum http_route_result rr = http_route_find(http_routes, http_nroutes, req->method,
 						    req->path, &m);

@@ -32,6 +32,7 @@
 #include <stddef.h>
 
 #include "base/diag.h"
+#include "http/dbgen.h"
 #include "http/router.h"
 #include "http/server.h"
 
@@ -57,6 +58,8 @@ struct http_api {
 	struct tokens_cache *tokens;
 	struct http_cache *cache; /* kept answers to reads (http/cache.h) */
 	struct http_sse *sse;	  /* the event streams (http/sse.h); NULL without a loop */
+	struct dbgen_reader gen;  /* shared by tokens and cache: one read per request */
+	int gen_ready;
 	unsigned long requests, busy;
 	int busy_hit; /* the current write met a locked database */
 };

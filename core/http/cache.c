@@ -50,7 +50,7 @@ drop_all(struct http_cache *c)
 }
 
 struct http_cache *
-http_cache_new(struct store *st, struct diag *d)
+http_cache_new(struct store *st, struct dbgen_reader *shared, struct diag *d)
 {
 	struct http_cache *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -58,7 +58,9 @@ http_cache_new(struct store *st, struct diag *d)
 		return NULL;
 	}
 	strmap_init(&c->map, STRMAP_COPY_KEYS);
-	if (dbgen_init(&c->gen, st, d) != 0) {
+	if (shared != NULL)
+		dbgen_init_shared(&c->gen, shared);
+	else if (dbgen_init(&c->gen, st, d) != 0) {
 		free(c);
 		return NULL;
 	}

@@ -35,7 +35,10 @@ enum {
 struct store;
 struct http_cache;
 
-struct http_cache *http_cache_new(struct store *st, struct diag *d);
+struct dbgen_reader;
+/* shared: the reader of the database's changes it uses (http/dbgen.h); NULL: its own. */
+struct http_cache *http_cache_new(struct store *st, struct dbgen_reader *shared,
+				  struct diag *d);
 void http_cache_delete(struct http_cache *c);
 
 int http_cache_get(struct http_cache *c, const char *key, char **body, size_t *len,

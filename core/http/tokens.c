@@ -203,7 +203,7 @@ struct tokens_cache {
 };
 
 struct tokens_cache *
-tokens_cache_new(struct store *st, struct diag *d)
+tokens_cache_new(struct store *st, struct dbgen_reader *shared, struct diag *d)
 {
 	struct tokens_cache *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -211,7 +211,9 @@ tokens_cache_new(struct store *st, struct diag *d)
 		return NULL;
 	}
 	c->st = st;
-	if (dbgen_init(&c->gen, st, d) != 0) {
+	if (shared != NULL)
+		dbgen_init_shared(&c->gen, shared);
+	else if (dbgen_init(&c->gen, st, d) != 0) {
 		free(c);
 		return NULL;
 	}

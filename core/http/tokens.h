@@ -41,7 +41,10 @@ int tokens_equal(const unsigned char *a, const unsigned char *b, size_t n);
 
 struct tokens_cache;
 
-struct tokens_cache *tokens_cache_new(struct store *st, struct diag *d);
+struct dbgen_reader;
+/* shared: the reader of the database's changes it uses (http/dbgen.h); NULL: its own. */
+struct tokens_cache *tokens_cache_new(struct store *st, struct dbgen_reader *shared,
+				      struct diag *d);
 void tokens_cache_delete(struct tokens_cache *c);
 
 /*

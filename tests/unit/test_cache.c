@@ -1,7 +1,9 @@
 /* Unit tests for core/http/cache (and http/dbgen under it): a kept answer comes back with its
  * ETag; any commit (this connection's or another's) drops it; it expires after the TTL; a
  * key kept twice keeps the newer answer; the entry and size limits drop everything rather
- * than grow; oversized answers are not kept. */
+ * than grow; oversized answers are not kept. dbgen's shared reader: within a batch one read
+ * serves every dbgen that shares it, outside one each check reads; another process's
+ * commit is seen by the next batch. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 
 #include "http/cache.h"
+#include "http/dbgen.h"
 #include "store/store.h"
 
 struct fixture {
@@ -33,7 +36,7 @@ setup(void **state)
 	snprintf(f->path, sizeof(f->path), "%s/tandem.db", f->dir);
 	struct diag d;
 	if ((f->st = store_open(f->path, STORE_CREATE, &d)) == NULL ||
-	    (f->c = http_cache_new(f->st, &d)) == NULL)
+	    (f->c = http_cache_new(f->st, NULL, &d)) == NULL)
 		return -1;
 	*state = f;
 	return 0;
@@ -132,6 +135,55 @@ test_limits(void **state)
 	assert_true(kept(f->c, "/one-more", "x"));
 }
 
+static void
+test_shared_reader(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct dbgen_reader r;
+	struct dbgen a, b;
+	int ca, cb;
+	assert_int_equal(store_exec(f->st, "CREATE TABLE s(x)", &d), 0);
+	assert_int_equal(dbgen_reader_init(&r, f->st, &d), 0);
+	dbgen_init_shared(&a, &r);
+	dbgen_init_shared(&b, &r);
+	assert_int_equal(dbgen_check(&a, &ca, &d), 0);
+	assert_int_equal(dbgen_check(&b, &cb, &d), 0);
+	assert_true(ca && cb); /* the first look is a change */
+	assert_int_equal(store_exec(f->st, "INSERT INTO s VALUES (0)", &d), 0);
+	struct store *other = store_open(f->path, 0, &d);
+	assert_non_null(other);
+	/* In a batch: a's check reads, another process commits, b's check reuses a's read. */
+	dbgen_reader_batch(&r, 1);
+	assert_int_equal(dbgen_check(&a, &ca, &d), 0);
+	assert_true(ca);
+	assert_int_equal(store_exec(other, "INSERT INTO s VALUES (1)", &d), 0);
+	assert_int_equal(dbgen_check(&b, &cb, &d), 0);
+	assert_true(cb); /* b had not seen this connection's INSERT */
+	assert_int_equal(dbgen_check(&a, &ca, &d), 0);
+	assert_false(ca); /* the batch's values: the commit is not seen yet */
+	dbgen_reader_batch(&r, 0);
+	/* The next batch sees it, for both. */
+	dbgen_reader_batch(&r, 1);
+	assert_int_equal(dbgen_check(&a, &ca, &d), 0);
+	assert_int_equal(dbgen_check(&b, &cb, &d), 0);
+	assert_true(ca && cb);
+	dbgen_reader_batch(&r, 0);
+	/* Outside a batch every check reads. */
+	assert_int_equal(store_exec(other, "INSERT INTO s VALUES (2)", &d), 0);
+	assert_int_equal(dbgen_check(&a, &ca, &d), 0);
+	assert_true(ca);
+	assert_int_equal(store_exec(other, "INSERT INTO s VALUES (3)", &d), 0);
+	assert_int_equal(dbgen_check(&a, &ca, &d), 0);
+	assert_true(ca);
+	assert_int_equal(dbgen_check(&a, &ca, &d), 0);
+	assert_false(ca);
+	store_close(other);
+	dbgen_fini(&a);
+	dbgen_fini(&b);
+	dbgen_reader_fini(&r);
+}
+
 int
 main(void)
 {
@@ -139,6 +191,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_keep_and_invalidate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shared_reader, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,7 +95,7 @@ test_create_and_check(void **state)
 			 "'ada' AND payload NOT LIKE '%tdm_%'"),
 	    2);
 
-	struct tokens_cache *c = tokens_cache_new(f->st, &d);
+	struct tokens_cache *c = tokens_cache_new(f->st, NULL, &d);
 	assert_non_null(c);
 	const char *name;
 	enum http_scope scope;
