@@ -12,7 +12,7 @@
 #   mixed      ~100 requests/s, each on a new connection: 99 % valid reads (people pages,
 #              sessions, events, healthz) that must answer 200, and 1 % bad ones in turn:
 #              malformed (a request line or header MHD cannot parse), oversized (a body whose
-#              Content-Length is over 1 MiB, a 40 KiB URL), slow (slowloris: a header line one
+#              Content-Length is over 1 MiB, a 100 KiB URL), slow (slowloris: a header line one
 #              byte a second, up to 45 s, until the server closes it)
 # Every 5 s: the server's VmRSS from /proc/PID/status, and the valid reads answered in that
 # window. Prints RSS first (once the whole load has run max(30 s, a tenth of the soak))/last/
@@ -152,7 +152,7 @@ async def bad(kind):
             w.write(("POST /api/v1/feedback HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
                      "Content-Length: 2000000\r\n\r\n" % auth).encode() + b"{" * 65536)
         elif kind == "long-url":
-            w.write(("GET /healthz?x=%s HTTP/1.1\r\nHost: x\r\n\r\n" % ("a" * 40000)).encode())
+            w.write(("GET /healthz?x=%s HTTP/1.1\r\nHost: x\r\n\r\n" % ("a" * 100000)).encode())
         elif kind == "slow":
             w.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
             t0 = time.monotonic()

@@ -314,7 +314,7 @@ head -c $((1024 * 1024 + 10)) /dev/zero | tr '\0' ' ' >"$E2E_TMP/big"
 call too-large 413 "${AM[@]}" "${JSON[@]}" --data-binary @"$E2E_TMP/big" "$B/api/v1/sessions/$S_PAST/cancel"
 [ "$(errcode)" = payload_too_large ] && ok 413-code || fail 413-code "$(cat "$OUT")"
 call too-large-chunked 413 "${AM[@]}" "${JSON[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$E2E_TMP/big" "$B/api/v1/sessions/$S_PAST/cancel"
-call long-url 414 "$B/healthz?x=$(head -c 40000 /dev/zero | tr '\0' a)"
+call long-url 414 "$B/healthz?x=$(head -c 100000 /dev/zero | tr '\0' a)"
 raw() { # BYTES: sends them on a fresh connection, prints the status line
   $PY - "$PORT" "$1" <<'PY'
 import socket, sys
