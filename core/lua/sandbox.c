@@ -386,6 +386,97 @@ plugin_sandbox_readonly(lua_State *L, int idx, const char *name)
 	lua_setmetatable(L, -2);        /* stack: proxy */
 }
 
+/* Shared metamethods of deep read-only proxies: the real table is the metatable's
+ * __index (the VM follows a table __index without a call). */
+static void
+rod_real(lua_State *L, int t)
+{
+	lua_getmetatable(L, t);
+	lua_pushliteral(L, "__index");
+	lua_rawget(L, -2);
+	lua_remove(L, -2);
+}
+
+static int
+rod_newindex(lua_State *L)
+{
+	lua_getmetatable(L, 1);
+	lua_rawgetp(L, -1, &readonly_key);
+	return luaL_error(L, "attempt to modify read-only table '%s'", lua_tostring(L, -1));
+}
+
+static int
+rod_len(lua_State *L)
+{
+	rod_real(L, 1);
+	lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+	return 1;
+}
+
+static int
+rod_next(lua_State *L)
+{
+	lua_settop(L, 2);
+	rod_real(L, 1); /* stack: proxy, key, real */
+	lua_insert(L, 2);
+	if (lua_next(L, 2))
+		return 2;
+	lua_pushnil(L);
+	return 1;
+}
+
+static int
+rod_pairs(lua_State *L)
+{
+	lua_pushcfunction(L, rod_next);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
+static void
+readonly_deep(lua_State *L, int idx, int name, int depth)
+{
+	luaL_checkstack(L, 8, "read-only table");
+	if (depth < 32) {
+		lua_pushnil(L);
+		while (lua_next(L, idx)) { /* stack: key, value */
+			if (lua_type(L, -1) == LUA_TTABLE) {
+				readonly_deep(L, lua_gettop(L), name, depth + 1); /* key, value, proxy */
+				lua_pushvalue(L, -3);
+				lua_insert(L, -2);  /* stack: key, value, key, proxy */
+				lua_rawset(L, idx); /* an existing field: allowed during lua_next */
+			}
+			lua_pop(L, 1);
+		}
+	}
+	lua_newtable(L);          /* stack: proxy */
+	lua_createtable(L, 0, 6); /* stack: proxy, mt */
+	lua_pushvalue(L, idx);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, rod_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, rod_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushcfunction(L, rod_pairs);
+	lua_setfield(L, -2, "__pairs");
+	lua_pushliteral(L, "locked");
+	lua_setfield(L, -2, "__metatable");
+	lua_pushvalue(L, name);
+	lua_rawsetp(L, -2, &readonly_key);
+	lua_setmetatable(L, -2);
+}
+
+void
+plugin_sandbox_readonly_deep(lua_State *L, int idx, const char *name)
+{
+	idx = lua_absindex(L, idx);
+	lua_pushstring(L, name);
+	int n = lua_gettop(L);
+	readonly_deep(L, idx, n, 0);
+	lua_remove(L, n);
+}
+
 /* Name of the read-only table at idx, or NULL if it is not one. */
 static const char *
 ro_name(lua_State *L, int idx)

@@ -169,4 +169,14 @@ size_t plugin_sandbox_mem_peak(lua_State *L);
  */
 void plugin_sandbox_readonly(lua_State *L, int idx, const char *name);
 
+/*
+ * The same for a plain data table shared by several calls (reward dispatch's ev.match):
+ * the table at idx and every table in it (to depth 32) are replaced in place by
+ * read-only proxies, and the proxy of the whole is pushed. Writes, and rawset, raise
+ * "attempt to modify read-only table 'NAME'"; indexing, #, ipairs and pairs read
+ * through; rawget, rawlen and next see an empty table. The metamethods are shared C
+ * functions (two tables per proxied table, no closures). Call outside any budget.
+ */
+void plugin_sandbox_readonly_deep(lua_State *L, int idx, const char *name);
+
 #endif

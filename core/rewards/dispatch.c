@@ -1,13 +1,17 @@
 /*
  * rewards/dispatch: the event log delivered to reward rules (see dispatch.h).
  *
- * The host side reads a batch of events, builds each event's table (payload decoded, the
- * match it is about with its sessions and visible ratings, cached per match for the run)
- * in a scratch Lua state of its own, and marshals {events, ctxs} to the rule's worker.
- * There dispatch__op (dispatch_worker.c) calls on[KIND](ev, ctx) per event and reads each result with
- * lua/reward_out; only checked entries come back, packed (struct packed + strings), and
- * the first failure ends the batch with its message. The host then applies the entries in
- * one transaction level with the cursor (apply_batch).
+ * Every rule's worker is started first (a fork is cheap while this process is small).
+ * Then, rule by rule, the host reads a batch of events, builds each event's table
+ * (payload decoded) in a scratch Lua state of its own, and marshals {events, mref,
+ * matches, ctxs, fresh} to the rule's worker: mref names each event's match, and
+ * `matches` holds only the matches this worker has not been sent yet in the run (a match
+ * with its sessions and visible ratings is built once per run and sent once per rule; the
+ * worker keeps them read-only, see dispatch_worker.c). There dispatch__op calls
+ * on[KIND](ev, ctx) per event and reads each result with lua/reward_out; only checked
+ * entries come back, packed (struct packed + strings), and the first failure ends the
+ * batch with its message. The host then applies the batch's entries in one transaction
+ * level with the cursor (dispatch_apply.c).
  */
 #include "rewards/dispatch.h"
 #include "rewards/dispatch_internal.h"
@@ -23,26 +27,13 @@
 #include "lua/plugin.h"
 #include "lua/registry.h"
 #include "lua/reward_out.h"
+#include "program/session_reveal.h"
 #include "rewards/ledger.h"
 #include "store/stmt.h"
 
-/* The days after a session's end when its ratings become visible to all even if only one
- * side rated: sched/session.h's SESSION_REVEAL_DAYS (sched sits above this layer; the
- * unit test checks the two agree). */
-enum { DISPATCH_REVEAL_DAYS = 7 };
 
 /* ---- building the events' tables (host, scratch state) ---------------------------------- */
 
-struct run {
-	struct store *st;
-	const struct dispatch_opts *o;
-	time_t now;
-	char now_iso[STORE_TIME_MAX];
-	lua_State *L;  /* scratch: arguments; registry["matches"] caches match tables */
-	struct stmt ev, match, sessions, ratings, cursor_get;
-	int64_t hi;    /* the last event id when the run started */
-	const char *kinds; /* the current rule's kinds (JSON array text) */
-};
 
 static void
 push_json(lua_State *L, json_t *v, int depth)
@@ -158,8 +149,7 @@ push_match(struct run *r, int64_t id, struct diag *d)
 	lua_setfield(L, -2, "sessions");
 	/* ratings visible under the hidden-until-both-rated rule */
 	lua_newtable(L);
-	rc = stmt_bind_int64(&r->ratings, 1, id, d) || stmt_bind_int64(&r->ratings, 2, r->now, d) ||
-		     stmt_bind_int64(&r->ratings, 3, DISPATCH_REVEAL_DAYS * 86400, d)
+	rc = stmt_bind_int64(&r->ratings, 1, id, d) || stmt_bind_int64(&r->ratings, 2, r->now, d)
 		 ? -1
 		 : 0;
 	k = 0;
@@ -190,9 +180,10 @@ payload_match(json_t *p)
 	return json_is_integer(m) ? (int64_t)json_integer_value(m) : 0;
 }
 
-/* Pushes the ev table of the current row of r->ev. */
+/* Pushes the ev table of the current row of r->ev (without its match: *match is the id of
+ * the match the event is about, 0 none). */
 static int
-push_event(struct run *r, int64_t *id, struct diag *d)
+push_event(struct run *r, int64_t *id, int64_t *match, struct diag *d)
 {
 	lua_State *L = r->L;
 	struct stmt *s = &r->ev;
@@ -214,13 +205,48 @@ push_event(struct run *r, int64_t *id, struct diag *d)
 	else
 		lua_newtable(L);
 	lua_setfield(L, -2, "payload");
-	int64_t m = p ? payload_match(p) : 0;
+	*match = p ? payload_match(p) : 0;
 	json_decref(p);
+	return 0;
+}
+
+/*
+ * Adds the match of an event at index n of the batch to the request: mref[n] = its id (0:
+ * none or gone), and matches[id] = its table unless this rule's worker has it already
+ * (registry "sent"). stack: request (at req).
+ */
+static int
+add_match(struct run *r, int req, lua_Integer n, int64_t m, struct diag *d)
+{
+	lua_State *L = r->L;
+	int64_t ref = 0;
 	if (m > 0) {
 		if (push_match(r, m, d) != 0)
 			return -1;
-		lua_setfield(L, -2, "match");
+		if (!lua_isnil(L, -1)) {
+			ref = m;
+			lua_getfield(L, LUA_REGISTRYINDEX, "sent");
+			if (lua_rawgeti(L, -1, m) == LUA_TNIL) { /* stack: match, sent, nil */
+				lua_pushboolean(L, 1);
+				lua_rawseti(L, -3, m);
+				lua_getfield(L, req, "matches");
+				lua_pushvalue(L, -4);
+				lua_rawseti(L, -2, m);
+				lua_pop(L, 1);
+				/* the tables the worker keeps: match, sessions, ratings and theirs */
+				lua_getfield(L, -3, "sessions");
+				lua_getfield(L, -4, "ratings");
+				r->sent_tables += 3 + (int64_t)lua_rawlen(L, -1) + (int64_t)lua_rawlen(L, -2);
+				lua_pop(L, 2);
+			}
+			lua_pop(L, 2);
+		}
+		lua_pop(L, 1);
 	}
+	lua_getfield(L, req, "mref");
+	lua_pushinteger(L, (lua_Integer)ref);
+	lua_rawseti(L, -2, n);
+	lua_pop(L, 1);
 	return 0;
 }
 
@@ -277,15 +303,15 @@ static const char match_sql[] =
 	"WHERE id = ?1";
 static const char sessions_sql[] =
 	"SELECT id, starts_at, status FROM sessions WHERE match_id = ?1 ORDER BY starts_at, id";
+/* The ratings visible at ?2 under the hidden-until-both-rated rule. */
 static const char ratings_sql[] =
 	"SELECT f.session_id, CASE WHEN f.author_id = m.mentor_id THEN 'mentor' ELSE 'mentee' "
 	"END, f.rating FROM feedback f JOIN matches m ON m.id = f.match_id "
 	"JOIN sessions s ON s.id = f.session_id "
-	"WHERE f.match_id = ?1 AND f.rating IS NOT NULL AND ("
-	" (SELECT count(*) FROM feedback o WHERE o.session_id = f.session_id"
-	"  AND o.rating IS NOT NULL) >= 2"
-	" OR CAST(strftime('%s', s.starts_at) AS INTEGER) + s.duration_min * 60 + ?3 <= ?2) "
-	"ORDER BY s.starts_at, f.id";
+	"LEFT JOIN feedback fr ON fr.session_id = s.id AND fr.author_id = m.mentor_id "
+	"LEFT JOIN feedback fe ON fe.session_id = s.id AND fe.author_id = m.mentee_id "
+	"WHERE f.match_id = ?1 AND f.rating IS NOT NULL AND "
+	SESSION_REVEALED_SQL("s", "fr", "fe", "?2") " ORDER BY s.starts_at, f.id";
 
 static int
 run_init(struct run *r, struct store *st, const struct dispatch_opts *o, time_t now,
@@ -325,48 +351,6 @@ run_fini(struct run *r)
 		lua_close(r->L);
 }
 
-static int
-cursor_of(struct run *r, const char *rule, int64_t *cursor, struct diag *d)
-{
-	*cursor = -1; /* no row yet: a new rule, which starts at 0 */
-	int rc = stmt_bind_text(&r->cursor_get, 1, rule, d) ? -1 : stmt_step(&r->cursor_get, d);
-	if (rc == STMT_ROW)
-		*cursor = stmt_int64(&r->cursor_get, 0);
-	if (rc < 0 || stmt_reset(&r->cursor_get, d) != 0)
-		return -1;
-	return 0;
-}
-
-/* The cursor to read from: a new rule's (-1) is 0. */
-static int64_t
-from(int64_t cursor)
-{
-	return cursor < 0 ? 0 : cursor;
-}
-
-static int
-cursor_set(struct run *r, const char *rule, int64_t cursor, int64_t stopped, const char *error,
-	   struct diag *d)
-{
-	const char *kinds = r->kinds;
-	struct stmt s;
-	int rc = stmt_prepare(&s, r->st, "moving a rule's cursor",
-			      "INSERT INTO hook_cursors (plugin, event_id, stopped_at, error, "
-			      "updated_at, kinds) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT "
-			      "(plugin) DO UPDATE SET event_id = excluded.event_id, stopped_at = "
-			      "excluded.stopped_at, error = excluded.error, updated_at = "
-			      "excluded.updated_at, kinds = excluded.kinds",
-			      d) ||
-			 stmt_bind_text(&s, 1, rule, d) || stmt_bind_int64(&s, 2, cursor, d) ||
-			 (stopped ? stmt_bind_int64(&s, 3, stopped, d) : stmt_bind_null(&s, 3, d)) ||
-			 stmt_bind_text(&s, 4, error, d) || stmt_bind_text(&s, 5, r->now_iso, d) ||
-			 stmt_bind_text(&s, 6, kinds ? kinds : "[]", d) || stmt_run(&s, d)
-		     ? -1
-		     : 0;
-	stmt_finalize(&s);
-	return rc;
-}
-
 /* ---- one rule ------------------------------------------------------------------------- */
 
 /* The rule's event kinds as a JSON array text (from the declaration, as data). */
@@ -392,162 +376,10 @@ rule_kinds(struct plugin *p)
 	return s;
 }
 
-/* A batch as read: event ids in order. */
-struct batch {
-	int64_t *ids, *programs; /* event ids and their program ids (0: none) */
-	size_t n, cap;
-};
 
-/*
- * Applies the reply `out` for the batch in one transaction level. *stop set when an event
- * failed (rule->error says why); *cursor receives the new cursor. Returns 0, 1 when the
- * cursor moved under us (nothing applied), -1 on a store failure.
- */
-static int
-apply_batch(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule, int64_t expect,
-	    const struct batch *b, int full, const struct buf *out, int *stop, struct diag *d)
-{
-	*stop = 0;
-	if (store_begin(r->st, d) != 0)
-		return -1;
-	int64_t now_cursor;
-	if (cursor_of(r, rule->name, &now_cursor, d) != 0)
-		goto fail;
-	if (now_cursor != expect) {
-		store_rollback(r->st);
-		return 1;
-	}
-	const char *p = out->data, *end = out->data + out->len;
-	int64_t cursor = from(expect), stopped = 0;
-	long delivered = 0, granted = 0, revoked = 0, repeated = 0;
-	for (size_t i = 0; i < b->n; i++) {
-		struct ev_head h;
-		if (p == end) /* the worker answered for fewer events: a bug, stop safely */
-			break;
-		if ((size_t)(end - p) < sizeof(h))
-			goto bad_reply;
-		memcpy(&h, p, sizeof(h));
-		p += sizeof(h);
-		int64_t ev = b->ids[i];
-		if (h.status != 0) {
-			if ((size_t)(end - p) < h.n)
-				goto bad_reply;
-			snprintf(rule->error, sizeof(rule->error), "event %lld: %.*s", (long long)ev,
-				 (int)(h.n < 3000 ? h.n : 3000), p);
-			stopped = ev;
-			break;
-		}
-		/* One savepoint per event: a bad entry undoes that event's earlier entries. */
-		if (store_begin(r->st, d) != 0)
-			goto fail;
-		long g = 0, v = 0, rep = 0;
-		for (uint32_t j = 0; j < h.n; j++) {
-			struct packed e;
-			if ((size_t)(end - p) < sizeof(e))
-				goto bad_reply_inner;
-			memcpy(&e, p, sizeof(e));
-			p += sizeof(e);
-			if ((size_t)(end - p) < (size_t)e.badge_len + e.reason_len + e.key_len)
-				goto bad_reply_inner;
-			char badge[REWARD_BADGE_MAX + 1], reason[REWARD_REASON_MAX + 1],
-			    key[REWARD_KEY_MAX + 1], award[REWARD_KEY_MAX + 120];
-			if (e.badge_len > REWARD_BADGE_MAX || e.reason_len > REWARD_REASON_MAX ||
-			    e.key_len > REWARD_KEY_MAX)
-				goto bad_reply_inner;
-			memcpy(badge, p, e.badge_len);
-			badge[e.badge_len] = '\0';
-			p += e.badge_len;
-			memcpy(reason, p, e.reason_len);
-			reason[e.reason_len] = '\0';
-			p += e.reason_len;
-			memcpy(key, p, e.key_len);
-			key[e.key_len] = '\0';
-			p += e.key_len;
-			struct diag ed;
-			diag_clear(&ed);
-			int rc, done = 0;
-			if (e.revoke) {
-				rc = ledger_revoke(r->st, key, reason, rule->name, ev, &done, &ed);
-				v += done;
-			} else {
-				if (key[0] != '\0')
-					snprintf(award, sizeof(award), "%s:%s", rule->name, key);
-				else
-					snprintf(award, sizeof(award), "%s:%lld:%u", rule->name,
-						 (long long)ev, j + 1);
-				/* The grant's program: the event's. */
-				struct ledger_grant gr = {.key = award,
-							  .person_id = e.person_id,
-							  .program_id = 0,
-							  .points = e.points,
-							  .badge = badge[0] ? badge : NULL,
-							  .reason = reason,
-							  .plugin = rule->name,
-							  .event_id = ev};
-				gr.program_id = b->programs[i];
-				rc = ledger_writer_grant(w, &gr, &done, &ed);
-				g += done;
-				rep += !done;
-			}
-			if (rc != 0) {
-				if (ed.code != DIAG_NOTFOUND && ed.code != DIAG_INVALID) {
-					*d = ed;
-					store_rollback(r->st);
-					goto fail;
-				}
-				snprintf(rule->error, sizeof(rule->error),
-					 "%.400s: event %lld (%s): %s %u: %.500s", rule->path, (long long)ev,
-					 "handler result", e.revoke ? "revocation" : "grant", j + 1,
-					 ed.code == DIAG_NOTFOUND && !e.revoke
-					     ? "field 'person_id': no such person"
-					     : ed.msg);
-				stopped = ev;
-				break;
-			}
-		}
-		if (stopped) {
-			store_rollback(r->st);
-			break;
-		}
-		if (store_commit(r->st, d) != 0)
-			goto fail;
-		granted += g;
-		revoked += v;
-		repeated += rep;
-		delivered++;
-		cursor = ev;
-		continue;
-	bad_reply_inner:
-		store_rollback(r->st);
-		goto bad_reply;
-	}
-	crash_point("rewards.applied");
-	if (stopped == 0 && delivered == (long)b->n)
-		cursor = full ? b->ids[b->n - 1] : r->hi;
-	if (cursor_set(r, rule->name, cursor, stopped, stopped ? rule->error : NULL, d) != 0)
-		goto fail;
-	crash_point("rewards.before_commit");
-	if (store_commit(r->st, d) != 0)
-		return -1;
-	crash_point("rewards.committed");
-	rule->cursor = cursor;
-	rule->delivered += delivered;
-	rule->granted += granted;
-	rule->revoked += revoked;
-	rule->repeated += repeated;
-	*stop = stopped != 0 || delivered < (long)b->n;
-	rule->stopped = stopped != 0;
-	return 0;
-bad_reply:
-	diag_set(d, DIAG_INTERNAL, "%s: a malformed reply from the rule's worker", rule->path);
-fail:
-	store_rollback(r->st);
-	return -1;
-}
-
-static int
-dispatch_rule(struct run *r, const char *path, const char *name, struct dispatch_rule *rule,
-	      struct diag *d)
+/* Loads a rule (its worker starts now: see rewards_dispatch); NULL with rule->error. */
+static struct plugin *
+rule_load(const char *path, const char *name, struct dispatch_rule *rule)
 {
 	snprintf(rule->name, sizeof(rule->name), "%s", name);
 	snprintf(rule->path, sizeof(rule->path), "%s", path);
@@ -555,13 +387,21 @@ dispatch_rule(struct run *r, const char *path, const char *name, struct dispatch
 	diag_clear(&ld);
 	struct plugin *p = plugin_load(NULL, path, NULL, &ld);
 	if (p == NULL || plugin_kind(p) != PLUGIN_REWARD) {
-		snprintf(rule->error, sizeof(rule->error), "%s",
-			 p ? "not a reward rule" : ld.msg);
+		snprintf(rule->error, sizeof(rule->error), "%s", p ? "not a reward rule" : ld.msg);
 		plugin_delete(p);
-		return 0;
+		return NULL;
 	}
+	return p;
+}
+
+/* Delivers the events after its cursor to loaded rule p (deleted here). */
+static int
+dispatch_rule(struct run *r, struct plugin *p, const char *name, struct dispatch_rule *rule,
+	      struct diag *d)
+{
 	char *kinds = rule_kinds(p);
 	r->kinds = kinds;
+	r->sent_tables = 0; /* a new worker: nothing cached */
 	struct ledger_writer w;
 	struct batch b = {0};
 	int batch = r->o->batch > 0 ? r->o->batch : DISPATCH_BATCH, rc = 0;
@@ -580,25 +420,42 @@ dispatch_rule(struct run *r, const char *path, const char *name, struct dispatch
 		rc = diag_set(d, DIAG_NOMEM, "out of memory");
 	int64_t cursor = 0;
 	if (rc == 0)
-		rc = cursor_of(r, name, &cursor, d);
-	rule->cursor = from(cursor);
+		rc = dispatch__cursor_of(r, name, &cursor, d);
+	rule->cursor = dispatch__from(cursor);
 	lua_State *L = r->L;
 	while (rc == 0) {
-		/* Read a batch and build {events = {...}, ctxs = {...}}. */
+		/* Read a batch and build {events, mref, matches, ctxs, fresh}: the worker keeps
+		 * the matches it was sent for the rule's run (see dispatch_worker.c), so each
+		 * is sent once, unless its cache grew past DISPATCH_CACHE_TABLES. */
 		lua_settop(L, 0);
-		lua_createtable(L, 0, 2);
+		int fresh = r->sent_tables == 0 || r->sent_tables > DISPATCH_CACHE_TABLES;
+		if (fresh) {
+			lua_newtable(L);
+			lua_setfield(L, LUA_REGISTRYINDEX, "sent");
+			r->sent_tables = 0;
+		}
+		lua_createtable(L, 0, 5);
+		lua_pushboolean(L, fresh);
+		lua_setfield(L, 1, "fresh");
+		lua_createtable(L, batch, 0);
+		lua_setfield(L, 1, "mref");
+		lua_newtable(L);
+		lua_setfield(L, 1, "matches");
 		lua_createtable(L, batch, 0);
 		b.n = 0;
-		rc = stmt_bind_int64(&r->ev, 1, from(cursor), d) || stmt_bind_int64(&r->ev, 2, r->hi, d) ||
-			     stmt_bind_text(&r->ev, 3, kinds, d) ||
+		rc = stmt_bind_int64(&r->ev, 1, dispatch__from(cursor), d) ||
+			     stmt_bind_int64(&r->ev, 2, r->hi, d) || stmt_bind_text(&r->ev, 3, kinds, d) ||
 			     stmt_bind_int64(&r->ev, 4, batch, d)
 			 ? -1
 			 : 0;
 		while (rc == 0 && (rc = stmt_step(&r->ev, d)) == STMT_ROW) {
+			int64_t m = 0;
 			b.programs[b.n] = stmt_is_null(&r->ev, 5) ? 0 : stmt_int64(&r->ev, 5);
-			rc = push_event(r, &b.ids[b.n], d);
-			if (rc == 0)
+			rc = push_event(r, &b.ids[b.n], &m, d);
+			if (rc == 0) {
 				lua_rawseti(L, -2, (lua_Integer)++b.n);
+				rc = add_match(r, 1, (lua_Integer)b.n, m, d);
+			}
 		}
 		if (rc < 0 || stmt_reset(&r->ev, d) != 0) {
 			rc = -1;
@@ -610,7 +467,7 @@ dispatch_rule(struct run *r, const char *path, const char *name, struct dispatch
 		if (b.n == 0) {
 			/* Nothing for this rule up to hi: move the cursor past what it skipped. */
 			if (cursor < r->hi) { /* also writes a new rule's first row */
-				rc = store_begin(r->st, d) || cursor_set(r, name, r->hi, 0, NULL, d)
+				rc = store_begin(r->st, d) || dispatch__cursor_set(r, name, r->hi, 0, NULL, d)
 					 ? -1
 					 : store_commit(r->st, d);
 				if (rc != 0)
@@ -636,7 +493,7 @@ dispatch_rule(struct run *r, const char *path, const char *name, struct dispatch
 			buf_fini(&req);
 			buf_fini(&out);
 			rc = store_begin(r->st, d) ||
-				     cursor_set(r, name, from(cursor), b.ids[0], rule->error, d)
+				     dispatch__cursor_set(r, name, dispatch__from(cursor), b.ids[0], rule->error, d)
 				 ? -1
 				 : store_commit(r->st, d);
 			if (rc != 0)
@@ -650,7 +507,7 @@ dispatch_rule(struct run *r, const char *path, const char *name, struct dispatch
 		}
 		crash_point("rewards.hooks_ran");
 		int stop = 0;
-		int moved = apply_batch(r, &w, rule, cursor, &b, b.n == (size_t)batch, &out, &stop, d);
+		int moved = dispatch__apply(r, &w, rule, cursor, &b, b.n == (size_t)batch, &out, &stop, d);
 		buf_fini(&out);
 		if (moved < 0) {
 			rc = -1;
@@ -709,30 +566,46 @@ rewards_dispatch(struct store *st, const struct dispatch_opts *o, time_t now,
 		plugin_list_fini(&l);
 		return diag_set(d, DIAG_NOMEM, "out of memory");
 	}
-	struct run r;
-	int rc = run_init(&r, st, o, now, d);
+	/* Every rule's worker starts first, while this process is small: a worker is a fork,
+	 * and a fork of a process holding the run's tables and page cache copied its page
+	 * tables, then every page the host wrote while the worker lived (copy on write). */
+	struct plugin **loaded = calloc((size_t)(l.n ? l.n : 1), sizeof(*loaded));
+	if (loaded == NULL) {
+		plugin_list_fini(&l);
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	}
 	int found = 0;
-	for (int i = 0; rc == 0 && i < l.n; i++) {
+	for (int i = 0; i < l.n; i++) {
 		const struct plugin_entry *e = &l.v[i];
 		if (e->shadowed || (o->only != NULL && strcmp(e->name, o->only) != 0))
 			continue;
 		found = 1;
+		if (e->loaded && e->kind != PLUGIN_REWARD)
+			continue;
 		struct dispatch_rule *rule = &res->rules[res->nrules++];
 		if (!e->loaded) {
 			snprintf(rule->name, sizeof(rule->name), "%s", e->name);
 			snprintf(rule->path, sizeof(rule->path), "%s", e->path);
 			snprintf(rule->error, sizeof(rule->error), "%s", e->error ? e->error : "not loaded");
-		} else if (e->kind == PLUGIN_REWARD) {
-			rc = dispatch_rule(&r, e->path, e->name, rule, d);
 		} else {
-			res->nrules--;
-			continue;
+			loaded[res->nrules - 1] = rule_load(e->path, e->name, rule);
 		}
+	}
+	struct run r;
+	int rc = run_init(&r, st, o, now, d);
+	for (int i = 0; i < res->nrules; i++) {
+		struct dispatch_rule *rule = &res->rules[i];
+		if (rc == 0 && loaded[i] != NULL)
+			rc = dispatch_rule(&r, loaded[i], rule->name, rule, d);
+		else
+			plugin_delete(loaded[i]);
+		loaded[i] = NULL;
 		res->delivered += rule->delivered;
 		res->granted += rule->granted;
 		res->revoked += rule->revoked;
 		res->failed += rule->error[0] != '\0';
 	}
+	free(loaded);
 	run_fini(&r);
 	plugin_list_fini(&l);
 	if (rc == 0 && o->only != NULL && !found)

@@ -17,9 +17,10 @@
  *    the last event that existed when the dispatch started. A new rule starts at 0: it
  *    sees the whole log.
  *  - Per batch (at most opts->batch events): the rule's handlers run in its worker
- *    (lua/plugin's plugin_exec, the path every hook takes), on tables built from a
- *    snapshot (see docs/plugin-api.md "Reward rules" for ev and ctx); then ONE
- *    transaction level re-reads the cursor (if another dispatch moved it, the batch is
+ *    (lua/plugin's plugin_exec, the path every hook takes; one round trip per batch), on
+ *    tables built from a snapshot (see docs/plugin-api.md "Reward rules" for ev and ctx;
+ *    ev.match is the run's read-only copy of the match, sent to the worker once); then
+ *    ONE transaction level (no savepoint per event) re-reads the cursor (if another dispatch moved it, the batch is
  *    dropped and the rule stops for this run), applies the grants and revocations, and
  *    moves the cursor. Grants are INSERT OR IGNORE under their award key
  *    ("PLUGIN:EVENT_ID:INDEX", or "PLUGIN:KEY" for a grant that names its own key), so a

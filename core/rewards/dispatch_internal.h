@@ -1,16 +1,71 @@
 /*
- * dispatch_internal: what the two sides of reward dispatch share: the reply the rule's
- * worker packs (dispatch_worker.c) and the host reads (dispatch.c, apply_batch).
+ * dispatch_internal: what the files of reward dispatch share: the run's state and a batch
+ * as read (dispatch.c), the reply the rule's worker packs (dispatch_worker.c) and the host
+ * applies (dispatch_apply.c), and the rule's cursor (dispatch_apply.c).
  */
 #ifndef TANDEM_REWARDS_DISPATCH_INTERNAL_H
 #define TANDEM_REWARDS_DISPATCH_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+#include <lua.h>
 
 #include "base/buf.h"
 #include "base/diag.h"
 #include "lua/plugin.h"
+#include "program/config.h"
+#include "rewards/dispatch.h"
+#include "rewards/ledger.h"
+#include "store/stmt.h"
+#include "store/store.h"
+
+/* One dispatch run (all its rules). */
+struct run {
+	struct store *st;
+	const struct dispatch_opts *o;
+	time_t now;
+	char now_iso[STORE_TIME_MAX];
+	lua_State *L;  /* scratch: arguments; registry["matches"] caches match tables */
+	struct stmt ev, match, sessions, ratings, cursor_get;
+	int64_t hi;    /* the last event id when the run started */
+	const char *kinds; /* the current rule's kinds (JSON array text) */
+	int64_t sent_tables; /* tables in the current rule's worker's match cache */
+};
+
+/* A rule's worker keeps the matches it was sent for the rule's run (each once); past
+ * this many tables (a match, its two lists and their entries) the cache starts over. */
+enum { DISPATCH_CACHE_TABLES = 200000 };
+
+/* A batch as read: event ids in order. */
+struct batch {
+	int64_t *ids, *programs; /* event ids and their program ids (0: none) */
+	size_t n;
+};
+
+/* The rule's cursor: -1 when it has no row yet (a new rule, which starts at 0). */
+int dispatch__cursor_of(struct run *r, const char *rule, int64_t *cursor, struct diag *d);
+/* Writes the rule's cursor row (stopped: the event it stopped at, 0 none). */
+int dispatch__cursor_set(struct run *r, const char *rule, int64_t cursor, int64_t stopped,
+			 const char *error, struct diag *d);
+
+/* The cursor to read from: a new rule's (-1) is 0. */
+static inline int64_t
+dispatch__from(int64_t cursor)
+{
+	return cursor < 0 ? 0 : cursor;
+}
+
+/*
+ * Applies the worker's reply `out` for batch b in one transaction level with the cursor
+ * (expect: the cursor the batch was read from; full: the batch was as long as asked).
+ * *stop set when the rule must stop (rule->error says why). 0, 1 when the cursor moved
+ * under us (nothing applied), -1 on a store failure.
+ */
+int dispatch__apply(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
+		    int64_t expect, const struct batch *b, int full, const struct buf *out,
+		    int *stop, struct diag *d);
 
 /* Per event: struct ev_head, then n entries (struct packed + badge + reason + key), or for
  * a failure (status 1) the message's bytes. */

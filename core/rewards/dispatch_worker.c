@@ -12,6 +12,7 @@
 
 #include "lua/marshal.h"
 #include "lua/reward_out.h"
+#include "lua/sandbox.h"
 
 static int
 pack_entries(const struct reward_out *v, size_t n, struct buf *out, struct diag *d)
@@ -61,9 +62,45 @@ handler_line(struct plugin *live, const char *kind)
 	return line;
 }
 
+/* ---- the run's matches, read-only --------------------------------------------------- */
+
+static const char cache_key = 0; /* registry[&cache_key] = {[match id] = read-only match} */
+
+/* Adds the request's matches to the cache (a new one when fresh). stack: args at `args`. */
+static void
+cache_matches(lua_State *L, int args)
+{
+	lua_getfield(L, args, "fresh");
+	int fresh = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	if (fresh || lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_key) != LUA_TTABLE) {
+		if (!fresh)
+			lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &cache_key);
+	}
+	int cache = lua_gettop(L);
+	if (lua_getfield(L, args, "matches") == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) { /* stack: ..., matches, id, match */
+			if (lua_type(L, -1) == LUA_TTABLE) {
+				plugin_sandbox_readonly_deep(L, -1, "ev.match");
+				lua_pushvalue(L, -3);
+				lua_insert(L, -2);
+				lua_rawset(L, cache); /* cache[id] = proxy */
+			}
+			lua_pop(L, 1);
+		}
+	}
+	lua_settop(L, cache);
+}
+
 /*
- * In = the marshalled {events = {...}, ctxs = {[program or ""] = ctx}}. For each event,
- * its handler's checked result is appended to out; the first failure is appended and ends
+ * In = the marshalled {events = {...}, mref = {match id or 0 per event}, matches = {[id]
+ * = match}, ctxs = {[program or ""] = ctx}, fresh}. Each event's ev.match is the run's
+ * read-only copy of its match (kept in the worker: sent once). For each event, its
+ * handler's checked result is appended to out; the first failure is appended and ends
  * the batch (the op itself succeeds: the host applies what came before).
  */
 int
@@ -76,12 +113,28 @@ dispatch__op(struct plugin *live, const char *hook, const char *in, size_t n, st
 	if (marshal_push(L, in, n, NULL, NULL, d) != 0)
 		return -1;
 	int args = lua_gettop(L);
+	cache_matches(L, args);
 	lua_getfield(L, args, "events");
-	lua_getfield(L, args, "ctxs"); /* stack: args, events, ctxs */
-	int events = args + 1, ctxs = args + 2, rc = 0;
+	lua_getfield(L, args, "ctxs");
+	lua_getfield(L, args, "mref"); /* stack: args, cache, events, ctxs, mref */
+	int cache = args + 1, events = args + 2, ctxs = args + 3, mref = args + 4, rc = 0;
 	lua_Integer count = (lua_Integer)lua_rawlen(L, events);
 	for (lua_Integer i = 1; rc == 0 && i <= count; i++) {
 		lua_rawgeti(L, events, i); /* stack: ..., ev */
+		lua_rawgeti(L, mref, i);
+		lua_Integer m = lua_tointeger(L, -1);
+		lua_pop(L, 1);
+		if (m > 0) {
+			if (lua_rawgeti(L, cache, m) != LUA_TTABLE) {
+				char msg[160];
+				snprintf(msg, sizeof(msg),
+					 "the rule's worker lost match %lld (was it restarted?): "
+					 "dispatch again", (long long)m);
+				lua_settop(L, top);
+				return pack_failure(msg, out, d);
+			}
+			lua_setfield(L, -2, "match");
+		}
 		lua_getfield(L, -1, "kind");
 		char kind[128], name[160];
 		snprintf(kind, sizeof(kind), "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "");

@@ -39,8 +39,8 @@
  *    from every other viewer (organizers, reports) until both sides have rated or the
  *    window closes, SESSION_REVEAL_DAYS after the session's end. The author always
  *    sees their own. session_list applies the rule for f->viewer_id; the rule itself is
- *    SESSION_REVEALED_SQL, which report/metrics uses too; event payloads never carry a
- *    rating.
+ *    SESSION_REVEALED_SQL (program/session_reveal.h), which report/metrics and reward
+ *    dispatch use too; event payloads never carry a rating.
  *  - Times are UTC time_t; the row keeps the zone the pair meets in (for display and
  *    calendars). The pair's zone is matches.timezone, else the mentee's.
  *  - Agenda: suggested questions from the program's topic library (tandem.lua `topics`
@@ -58,6 +58,7 @@
 #include <jansson.h>
 
 #include "base/diag.h"
+#include "program/session_reveal.h" /* SESSION_REVEAL_DAYS, SESSION_REVEALED_SQL */
 
 struct store;
 struct config_program;
@@ -69,24 +70,6 @@ enum session_status {
 	SESSION_CANCELLED,
 	SESSION_RESCHEDULED,
 };
-
-/* Days after a session's end when its ratings become visible to everyone. */
-#define SESSION_REVEAL_DAYS 7
-#define SESSION_STR_(x) #x
-#define SESSION_STR(x) SESSION_STR_(x)
-
-/*
- * The rating-visibility rule as one SQL expression, so the readers that aggregate in SQL
- * (report/metrics) and session_list (which reads its `revealed` column from it) apply the
- * same rule: true when both sides of session S have rated (FR and FE are the mentor's and
- * the mentee's feedback rows, LEFT JOINed: NULL when absent) or when NOW (an SQL
- * expression in Unix seconds, usually a bound parameter) is at or after the session's end
- * + SESSION_REVEAL_DAYS days. The arguments are SQL aliases, pasted as text.
- */
-#define SESSION_REVEALED_SQL(S, FR, FE, NOW)                                                       \
-	"((" FR ".rating IS NOT NULL AND " FE ".rating IS NOT NULL) OR " NOW " >= "               \
-	"CAST(strftime('%s', " S ".starts_at) AS INTEGER) + 60 * " S ".duration_min + "            \
-	"86400 * " SESSION_STR(SESSION_REVEAL_DAYS) ")"
 
 /* "planned", "held", ... */
 const char *session_status_name(enum session_status s);

@@ -10,7 +10,7 @@
  * store_error() to turn a SQLite failure into a diag.
  *
  * Contract:
- *  - store_open() sets journal_mode=WAL, foreign_keys=ON, synchronous=FULL and a
+ *  - store_open() sets journal_mode=WAL, foreign_keys=ON, synchronous=FULL, temp_store=MEMORY, a 32 MiB page cache and a
  *    5 s busy timeout (and a 16 KiB page size when it creates the database); refuses a SQLite file whose application_id is not tandem's
  *    and a database whose schema is newer than this build; then applies every
  *    pending migration, one BEGIN IMMEDIATE transaction per migration, each one

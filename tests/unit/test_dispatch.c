@@ -18,7 +18,6 @@
 #include "events/events.h"
 #include "rewards/dispatch.h"
 #include "rewards/ledger.h"
-#include "sched/session.h"
 #include "store/stmt.h"
 #include "store/store.h"
 
@@ -143,12 +142,62 @@ dispatch(struct fixture *f, const char *only, int batch, struct dispatch_result 
 	return rc;
 }
 
+/*
+ * ev.match is the run's copy of the match, sent to the rule's worker once and shared by
+ * every event about it: read-only (a change would leak into the next event), readable
+ * with indexing, #, ipairs and pairs, also after many batches.
+ */
 static void
-test_reveal_days_agree(void **state)
+test_match_read_only(void **state)
 {
-	(void)state;
-	/* rewards/dispatch.c keeps its own copy (sched is above rewards): they must agree. */
-	assert_int_equal(SESSION_REVEAL_DAYS, 7);
+	struct fixture *f = *state;
+	char p[256];
+	snprintf(p, sizeof(p), "%s/plugins/rewards/t_reader.lua", f->dir);
+	/* points = the number of sessions before this one, counted three ways that must agree */
+	write_file(p, "return tandem.reward{ name = 't_reader', version = '1.0.0', api = 1,\n"
+		      "  on = { ['session.held'] = function(ev, ctx)\n"
+		      "    local m, n, k = ev.match, 0, 0\n"
+		      "    for _, s in ipairs(m.sessions) do if s.id < ev.payload.session then n = n + 1 end end\n"
+		      "    for key in pairs(m) do k = k + 1 end\n"
+		      "    assert(#m.sessions == 30 and m.sessions[30].id == 30 and k >= 5)\n"
+		      "    assert(getmetatable(m) == 'locked')\n"
+		      "    if n == 0 then return nil end\n"
+		      "    return { { person_id = m.mentor_id, points = n, reason = 'seen' } }\n"
+		      "  end } }\n");
+	struct dispatch_result r;
+	assert_int_equal(dispatch(f, "t_reader", 4, &r), 0);
+	assert_string_equal(r.rules[0].error, "");
+	assert_int_equal(r.delivered, 30);
+	dispatch_result_fini(&r);
+	assert_int_equal(qint(f->st, "SELECT sum(points) FROM rewards WHERE plugin = 't_reader'"),
+			 29 * 30 / 2);
+	/* A rule that writes into the match (rawset too, or into its sessions) stops at that
+	 * event; the events before it are applied. */
+	snprintf(p, sizeof(p), "%s/plugins/rewards/t_writer.lua", f->dir);
+	static const char writer[] =
+		"return tandem.reward{ name = 't_writer', version = '1.0.0', api = 1,\n"
+		"  on = { ['session.held'] = function(ev, ctx)\n"
+		"    if ev.payload.session == %d then %s end\n"
+		"    return { { person_id = ev.match.mentor_id, points = 1, reason = 'r' } }\n"
+		"  end } }\n";
+	char text[1024];
+	snprintf(text, sizeof(text), writer, 3, "rawset(ev.match, 'status', 'x')");
+	write_file(p, text);
+	assert_int_equal(dispatch(f, "t_writer", 4, &r), 0);
+	assert_int_equal(r.rules[0].stopped, 1);
+	assert_int_equal(r.delivered, 2);
+	assert_non_null(strstr(r.rules[0].error, "event 3"));
+	assert_non_null(strstr(r.rules[0].error, "attempt to modify read-only table 'ev.match'"));
+	dispatch_result_fini(&r);
+	snprintf(text, sizeof(text), writer, 6, "ev.match.sessions[1].status = 'missed'");
+	write_file(p, text);
+	assert_int_equal(dispatch(f, "t_writer", 4, &r), 0);
+	assert_int_equal(r.rules[0].stopped, 1);
+	assert_int_equal(r.delivered, 3);
+	assert_non_null(strstr(r.rules[0].error, "event 6"));
+	assert_non_null(strstr(r.rules[0].error, "attempt to modify read-only table 'ev.match'"));
+	dispatch_result_fini(&r);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards WHERE plugin = 't_writer'"), 5);
 }
 
 static void
@@ -352,7 +401,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_reveal_days_agree),
+	    cmocka_unit_test_setup_teardown(test_match_read_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_grants_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_grant_stops_at_event, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),

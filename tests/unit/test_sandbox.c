@@ -109,6 +109,31 @@ test_readonly(void **state)
 	plugin_sandbox_delete(L);
 }
 
+/* A deep read-only proxy of plain data (reward dispatch's ev.match). */
+static void
+test_readonly_deep(void **state)
+{
+	(void)state;
+	lua_State *L = new_sb(0, 0, 0);
+	struct diag d;
+	assert_int_equal(run(L, "return { id = 4, sessions = { { id = 1, status = 'held' }, "
+				"{ id = 2, status = 'missed' } } }", &d), 0);
+	plugin_sandbox_readonly_deep(L, -1, "ev.match");
+	lua_setglobal(L, "m");
+	lua_pop(L, 1);
+	want_string(L, "local s = '' for i, x in ipairs(m.sessions) do s = s .. x.id .. x.status end "
+			 "local k = 0 for _ in pairs(m) do k = k + 1 end "
+			 "return s .. #m.sessions .. k .. getmetatable(m.sessions[1])",
+		      "1held2missed22locked");
+	want_error(L, "m.id = 5", "t.lua:1: attempt to modify read-only table 'ev.match'");
+	want_error(L, "m.sessions[1].status = 'x'", "attempt to modify read-only table 'ev.match'");
+	want_error(L, "rawset(m.sessions, 3, {})", "attempt to modify read-only table 'ev.match'");
+	want_error(L, "table.insert(m.sessions, {})", "attempt to modify read-only table 'ev.match'");
+	want_error(L, "setmetatable(m, nil)", "cannot change a protected metatable");
+	want_string(L, "return tostring(rawget(m, 'id')) .. rawlen(m.sessions) .. m.id", "nil04");
+	plugin_sandbox_delete(L);
+}
+
 static void
 test_finalizers(void **state)
 {
@@ -285,6 +310,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_libraries),     cmocka_unit_test(test_readonly),
+		cmocka_unit_test(test_readonly_deep),
 		cmocka_unit_test(test_finalizers),    cmocka_unit_test(test_instruction_budget),
 		cmocka_unit_test(test_deadline),      cmocka_unit_test(test_memory_budget),
 		cmocka_unit_test(test_errors),        cmocka_unit_test(test_print_and_log),
