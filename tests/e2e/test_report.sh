@@ -80,6 +80,19 @@ for st in held missed cancelled planned; do
   check "per-month-$st" "$(series "$J" 'Sessions per month' $st)" \
     "$(q "SELECT group_concat(n, ' ') FROM (SELECT substr(starts_at,1,7) mo, sum(s.status='$st') n FROM sessions s JOIN matches m ON m.id=s.match_id WHERE m.program_id=$PID GROUP BY mo ORDER BY mo)")"
 done
+# The funnel's later steps (docs/metrics.md): a person on a side of a decided pair with a
+# held session; of those, the pairs still going (active, or ended with the program).
+MET="FROM matches m WHERE m.program_id=$PID AND m.status IN ('approved','active','ended') AND EXISTS (SELECT 1 FROM sessions s WHERE s.match_id=m.id AND s.status='held')"
+check funnel-first-session "$(series "$J" 'Participation funnel' people | cut -d' ' -f3)" \
+  "$(q "SELECT count(DISTINCT p) FROM (SELECT mentor_id p $MET UNION ALL SELECT mentee_id $MET)")"
+check funnel-active "$(series "$J" 'Participation funnel' people | cut -d' ' -f4)" \
+  "$(q "SELECT count(DISTINCT p) FROM (SELECT mentor_id p $MET AND (m.status='active' OR (m.status='ended' AND m.end_reason='program ended')) UNION ALL SELECT mentee_id $MET AND (m.status='active' OR (m.status='ended' AND m.end_reason='program ended')))")"
+check metrics-same "$(jget "$J" "[r[1] for s in d['sections'] if s['heading']=='At a glance' for r in s['table']['rows'] if r[0]=='sessions held'][0]")" \
+  "$("$T" -C "$WS" metrics --program $P --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["sessions"]["held"])')"
+check department-labels "$(jget "$J" "' '.join(x for s in d['sections'] if s['heading']=='Participation by department' for x in s['chart']['labels'])")" \
+  "$(q "SELECT group_concat(d, ' ') FROM (SELECT DISTINCT coalesce(department, '(none)') d FROM people ORDER BY department)")"
+check department-enrolled "$(series "$J" 'Participation by department' enrolled)" \
+  "$(q "SELECT group_concat(n, ' ') FROM (SELECT p.department, count(e.id) n FROM people p LEFT JOIN enrollments e ON e.person_id=p.id AND e.program_id=$PID GROUP BY p.department ORDER BY p.department)")"
 check rating-distribution "$(series "$J" 'Ratings' ratings)" \
   "$(for r in 1 2 3 4 5; do q "SELECT count(*) FROM feedback WHERE rating=$r"; done | paste -sd' ')"
 check stories "$(jget "$J" "len([s for s in d['sections'] if s['heading']=='Success stories'][0]['table']['rows'])")" \
@@ -111,9 +124,10 @@ for plugin in program-overview monthly-pulse mentor-recognition; do
   expect_rc "well-formed-self-contained-$plugin" 0
 done
 run $PY "$HERE/check_html.py" "$WS/program-overview.html"
-# Sessions per month, rating distribution, funnel (no group data in the interim metrics).
-expect_out charts "svgs=3 "
-expect_out chart-descs "descs=3"
+# Funnel, sessions per month, rating distribution, participation by department, location,
+# level and generation, retention: the metrics `tandem metrics` computes.
+expect_out charts "svgs=8 "
+expect_out chart-descs "descs=8"
 grep -qF 'Great &lt;b&gt;session&lt;/b&gt; &amp; &quot;more&quot;' "$WS/program-overview.html" \
   && ok story-escaped || fail story-escaped "the story's markup is not escaped"
 ls "$WS" | grep -q '\.tmp' && fail no-temp-left "$(ls "$WS")" || ok no-temp-left
