@@ -68,6 +68,7 @@ struct pair {
 	int64_t match_id, mentor, mentee;
 	char *mentor_ext, *mentor_name, *mentee_ext, *mentee_name;
 	time_t activated;
+	int64_t assessed; /* the mentee's skill self-assessments in the pair's check-ins */
 };
 
 static void
@@ -105,7 +106,9 @@ read_pairs(struct store *st, int64_t program_id, struct pair **out, size_t *n, s
 		     &s, st, "reading the active pairs",
 		     "SELECT m.id, m.mentor_id, r.external_id, r.name, m.mentee_id, e.external_id, "
 		     "e.name, CAST(strftime('%s', COALESCE(m.activated_at, m.decided_at, "
-		     "m.created_at)) AS INTEGER) FROM matches m JOIN people r ON r.id = m.mentor_id "
+		     "m.created_at)) AS INTEGER), (SELECT count(*) FROM skill_assessments a JOIN "
+		     "sessions x ON x.id = a.session_id WHERE x.match_id = m.id AND a.person_id = "
+		     "m.mentee_id) FROM matches m JOIN people r ON r.id = m.mentor_id "
 		     "JOIN people e ON e.id = m.mentee_id "
 		     "WHERE m.program_id = ?1 AND m.status = 'active' ORDER BY m.id",
 		     d) ||
@@ -127,6 +130,7 @@ read_pairs(struct store *st, int64_t program_id, struct pair **out, size_t *n, s
 		p->mentor = stmt_int64(&s, 1);
 		p->mentee = stmt_int64(&s, 4);
 		p->activated = (time_t)stmt_int64(&s, 7);
+		p->assessed = stmt_int64(&s, 8);
 		rc = dup_text(&s, 2, &p->mentor_ext, d) || dup_text(&s, 3, &p->mentor_name, d) ||
 			     dup_text(&s, 5, &p->mentee_ext, d) || dup_text(&s, 6, &p->mentee_name, d)
 			 ? -1
@@ -343,6 +347,19 @@ judge_ratings(const struct pair *p, const struct session_row *const *s, size_t n
 }
 
 /* The next planned session's start after now, 0 when none. */
+/* stale_goals: long enough active and the mentee never self-assessed a skill. */
+static void
+judge_goals(const struct pair *p, time_t now, struct verdict *v)
+{
+	long since_act = (long)((now - p->activated) / DAY);
+	if (p->assessed > 0 || now - p->activated < (time_t)HEALTH_STALE_GOALS_DAYS * DAY)
+		return;
+	add_reason(v, HEALTH_AT_RISK, "stale_goals", "checkin",
+		   "stale goals: %s recorded no skill self-assessment in the %ld days since activation "
+		   "(expected within %d: sessions checkin --skill)",
+		   p->mentee_name, since_act, HEALTH_STALE_GOALS_DAYS);
+}
+
 static time_t
 next_planned(const struct session_row *const *s, size_t n, time_t now)
 {
@@ -421,6 +438,7 @@ judge(const struct pair *p, const struct session_row *const *s, size_t n,
 	judge_misses(p, s, n, x->now, v);
 	judge_ratings(p, s, n, x->now, v);
 	judge_one_sided(p, s, n, x->now, v);
+	judge_goals(p, x->now, v);
 	judge_rhythm(p, s, n, x, v);
 }
 
@@ -501,13 +519,13 @@ judge_all(const struct pair *pairs, size_t np, struct session_row *rows, size_t 
 static json_t *
 thresholds_json(void)
 {
-	return json_pack("{sisfsisisisisfsfsf}", "first_session_days", HEALTH_FIRST_SESSION_DAYS,
+	return json_pack("{sisfsisisisisfsfsfsi}", "first_session_days", HEALTH_FIRST_SESSION_DAYS,
 			 "overdue_factor", HEALTH_OVERDUE_PCT / 100.0, "misses_at_risk",
 			 HEALTH_MISSES_AT_RISK, "misses_rematch", HEALTH_MISSES_REMATCH,
 			 "one_sided_sessions", HEALTH_ONE_SIDED_SESSIONS, "min_ratings",
 			 HEALTH_MIN_RATINGS, "low_rating", HEALTH_LOW_RATING_X10 / 10.0,
 			 "falling_drop", HEALTH_FALLING_DROP_X10 / 10.0, "rating_gap",
-			 HEALTH_RATING_GAP_X10 / 10.0);
+			 HEALTH_RATING_GAP_X10 / 10.0, "stale_goals_days", HEALTH_STALE_GOALS_DAYS);
 }
 
 int

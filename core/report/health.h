@@ -37,6 +37,9 @@
  *                         earlier ones' mean: needs_checkin, checkin
  *      rating_gap         both sides rated, their means 1.5 or more apart: needs_checkin,
  *                         checkin
+ *      stale_goals        activated HEALTH_STALE_GOALS_DAYS or more ago and the mentee has
+ *                         recorded no skill self-assessment (skill_assessments, `sessions
+ *                         checkin --skill`) in the pair's check-ins: at_risk, checkin
  *    The pair's status is the worst of its reasons (at_risk > needs_checkin). With no
  *    reason it is too_early (activated less than HEALTH_FIRST_SESSION_DAYS ago and nothing
  *    held yet: reason too_early, action "nudge" when no session is planned, else "none")
@@ -66,6 +69,7 @@ enum {
 	HEALTH_MISSES_REMATCH = 3,	/* ... and from which the action is rematch */
 	HEALTH_ONE_SIDED_SESSIONS = 3,	/* sessions with a check-in looked at for one_sided */
 	HEALTH_MIN_RATINGS = 2,		/* ratings needed before a mean is judged low */
+	HEALTH_STALE_GOALS_DAYS = 42,	/* active this long without a mentee self-assessment */
 	HEALTH_DEFAULT_INTERVAL_DAYS = 14,
 };
 /* Ratings: a mean below HEALTH_LOW_RATING is low; a drop of HEALTH_FALLING_DROP is falling;

@@ -3,8 +3,9 @@
 # program is matched, approved and activated; its pairs get sessions in the past (written into
 # the table: the planner has its own suite) that the sides check in to and cancel through
 # `sessions checkin` / `sessions cancel --as`. `tandem health` (text, JSON, --status) must say
-# at risk for the pair whose mentee cancelled twice (naming them), on track, overdue, and no first
-# session for the rest, with counts that add up to the active matches in the database. A second
+# at risk for the pair whose mentee cancelled twice (naming them), on track, overdue, stale goals
+# (a mentee with no skill self-assessment 50 days after activation, until they check in with
+# --skill), and no first session for the rest, with counts that add up to the active matches in the database. A second
 # program on the same dates flags the people enrolled in both (health and `programs check`), a
 # third after it flags nobody. Then `match end` + `match run --rematch` proposes a partner only
 # for the freed mentee (never the former mentor), every other match unchanged, and a second
@@ -72,12 +73,26 @@ q "DELETE FROM sessions WHERE id=$S"
 # Pair 2: held 5 days ago, both rate 4: on track.
 S=$(session "$M2" 5)
 run "$T" -C "$WS" sessions checkin "$S" --held --as "$MENTOR2" --rating 4
-run "$T" -C "$WS" sessions checkin "$S" --held --as "$MENTEE2" --rating 4
+run "$T" -C "$WS" sessions checkin "$S" --held --as "$MENTEE2" --rating 4 --skill ai_tools=2
 expect_rc checkin-2 0
-# Pair 3: held 40 days ago (an organizer's check-in): overdue for a biweekly program.
+# Pair 3: held 40 days ago (an organizer's check-in, then the mentee's with a self-assessment):
+# overdue for a biweekly program.
 S=$(session "$M3" 40)
 run "$T" -C "$WS" sessions checkin "$S" --held
 expect_rc checkin-3 0
+MENTEE3=$(side "$M3" external_id mentee)
+run "$T" -C "$WS" sessions checkin "$S" --held --as "$MENTEE3" --skill ai_tools=3
+expect_rc checkin-3e 0
+# Pair 4: activated 50 days ago, held 5 days ago, both check in, but its mentee never assessed
+# a skill: at risk for stale goals alone (docs/health.md: 42 days), until they do.
+read -r M4 <<<"$(q "SELECT id FROM matches WHERE status='active' ORDER BY id LIMIT 1 OFFSET 3")"
+MENTOR4=$(side "$M4" external_id mentor); MENTEE4=$(side "$M4" external_id mentee)
+NAME_E4=$(side "$M4" name mentee)
+q "UPDATE matches SET activated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-50 days') WHERE id=$M4"
+S4=$(session "$M4" 5)
+run "$T" -C "$WS" sessions checkin "$S4" --held --as "$MENTOR4" --rating 4
+run "$T" -C "$WS" sessions checkin "$S4" --held --as "$MENTEE4" --rating 4
+expect_rc checkin-4 0
 
 # ---- tandem health ---------------------------------------------------------------------
 run "$T" -C "$WS" health --program $P
@@ -87,6 +102,7 @@ expect_out health-misses "2 consecutive missed sessions (cancelled by $NAME_E1) 
 expect_out health-overdue "no session held for 40 days"
 expect_out health-first "no session held 60 days after activation (expected within 21 days); none planned [checkin]"
 expect_out health-ontrack "1 session held, the last 5 days ago (cadence biweekly, every 14 days)"
+expect_out health-stale "stale goals: $NAME_E4 recorded no skill self-assessment in the 50 days since activation (expected within 42: sessions checkin --skill) [checkin]"
 grep -q "^at risk (" "$OUT" && ok health-group || fail health-group "$(head -c 400 "$OUT")"
 run "$T" -C "$WS" health --program $P --json
 expect_rc health-json 0
@@ -98,6 +114,10 @@ st() { jget "$H" "[p['status'] for p in d['pairs'] if p['match_id'] == $1][0]"; 
 [ "$(st "$M3")" = needs_checkin ] && ok json-m3 || fail json-m3 "$(st "$M3")"
 [ "$(jget "$H" "[r['code'] for p in d['pairs'] if p['match_id'] == $M3 for r in p['reasons']]")" = "['overdue']" ] \
   && ok json-m3-code || fail json-m3-code "$(jget "$H" "[p for p in d['pairs'] if p['match_id'] == $M3]")"
+[ "$(st "$M4")" = at_risk ] && ok json-m4 || fail json-m4 "$(st "$M4")"
+[ "$(jget "$H" "[r['code'] for p in d['pairs'] if p['match_id'] == $M4 for r in p['reasons']]")" = "['stale_goals']" ] \
+  && ok json-m4-code || fail json-m4-code "$(jget "$H" "[p for p in d['pairs'] if p['match_id'] == $M4]")"
+[ "$(jget "$H" "d['thresholds']['stale_goals_days']")" = 42 ] && ok json-stale-threshold || fail json-stale-threshold "threshold"
 # Every number against the database: the pairs are the active matches, the counts add up.
 [ "$(jget "$H" "len(d['pairs'])")" = "$NA" ] && ok json-pairs || fail json-pairs "pairs"
 [ "$(jget "$H" "sum(d['counts'].values())")" = "$NA" ] && ok json-counts || fail json-counts "$(jget "$H" "d['counts']")"
@@ -108,9 +128,16 @@ st() { jget "$H" "[p['status'] for p in d['pairs'] if p['match_id'] == $1][0]"; 
   "$(q "SELECT count(*) FROM sessions WHERE match_id=$M1 AND status='cancelled' AND cancelled_by IS NOT NULL")" ] \
   && ok json-missed || fail json-missed "missed"
 [ "$(jget "$H" "d['overlaps']")" = "[]" ] && ok no-overlaps || fail no-overlaps "$(jget "$H" "d['overlaps']")"
+# The mentee of pair 4 checks in to a new session with a self-assessment: the reason goes.
+S4=$(session "$M4" 1)
+run "$T" -C "$WS" sessions checkin "$S4" --held --as "$MENTEE4" --skill ai_tools=2
+expect_rc checkin-4-skill 0
+run "$T" -C "$WS" health --program $P --json
+[ "$(jget "$OUT" "[p['status'] for p in d['pairs'] if p['match_id'] == $M4][0]")" = on_track ] \
+  && ok stale-goals-gone || fail stale-goals-gone "$(jget "$OUT" "[p['reasons'] for p in d['pairs'] if p['match_id'] == $M4]")"
 run "$T" -C "$WS" health --program $P --status on_track --json
-[ "$(jget "$OUT" "[p['match_id'] for p in d['pairs']]")" = "[$M2]" ] && ok status-filter || fail status-filter "$(head -c 300 "$OUT")"
-[ "$(jget "$OUT" "d['counts']['at_risk']")" = "$((NA - 2))" ] && ok status-filter-counts || fail status-filter-counts "counts"
+[ "$(jget "$OUT" "[p['match_id'] for p in d['pairs']]")" = "[$M2, $M4]" ] && ok status-filter || fail status-filter "$(head -c 300 "$OUT")"
+[ "$(jget "$OUT" "d['counts']['at_risk']")" = "$((NA - 3))" ] && ok status-filter-counts || fail status-filter-counts "counts"
 run "$T" -C "$WS" health --program $P --status sleepy
 expect_rc bad-status 2
 expect_err bad-status-msg "unknown health status 'sleepy'"

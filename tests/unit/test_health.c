@@ -78,21 +78,6 @@ new_store(void)
 	return st;
 }
 
-/* Pair k: mentor Mk (people 2k-1), mentee Ek (people 2k), match k active since now + act. */
-static void
-add_pair(struct store *st, int k, long act)
-{
-	execf(st,
-	      "INSERT INTO people (id, external_id, name, email, timezone, created_at, updated_at) "
-	      "VALUES (%d, 'm%d', 'M%d', 'm%d@x', 'UTC', 'now', 'now'), "
-	      "(%d, 'e%d', 'E%d', 'e%d@x', 'UTC', 'now', 'now');"
-	      "INSERT INTO enrollments (program_id, person_id, role, consent, created_at) VALUES "
-	      "(1, %d, 'mentor', 1, 'now'), (1, %d, 'mentee', 1, 'now');"
-	      "INSERT INTO matches (id, program_id, mentor_id, mentee_id, status, created_at, "
-	      "activated_at) VALUES (%d, 1, %d, %d, 'active', 'now', '%s')",
-	      2 * k - 1, k, k, k, 2 * k, k, k, k, 2 * k - 1, 2 * k, k, 2 * k - 1, 2 * k, at(act));
-}
-
 /* A session of match k at now + off; by: 'm' or 'e' cancelled it (status cancelled). */
 static int64_t
 add_session(struct store *st, int k, long off, const char *status, char by)
@@ -108,6 +93,36 @@ add_session(struct store *st, int k, long off, const char *status, char by)
 		execf(st, "UPDATE sessions SET cancelled_by = %d WHERE id = %lld",
 		      by == 'm' ? 2 * k - 1 : 2 * k, (long long)id);
 	return id;
+}
+
+/* Pair k: mentor Mk (people 2k-1), mentee Ek (people 2k), match k active since now + act;
+ * assessed: the mentee recorded a skill self-assessment (on a rescheduled session at the
+ * activation, which every other rule ignores), so only the stale_goals test meets it. */
+static void
+add_pair_as(struct store *st, int k, long act, int assessed)
+{
+	execf(st,
+	      "INSERT INTO people (id, external_id, name, email, timezone, created_at, updated_at) "
+	      "VALUES (%d, 'm%d', 'M%d', 'm%d@x', 'UTC', 'now', 'now'), "
+	      "(%d, 'e%d', 'E%d', 'e%d@x', 'UTC', 'now', 'now');"
+	      "INSERT INTO enrollments (program_id, person_id, role, consent, created_at) VALUES "
+	      "(1, %d, 'mentor', 1, 'now'), (1, %d, 'mentee', 1, 'now');"
+	      "INSERT INTO matches (id, program_id, mentor_id, mentee_id, status, created_at, "
+	      "activated_at) VALUES (%d, 1, %d, %d, 'active', 'now', '%s')",
+	      2 * k - 1, k, k, k, 2 * k, k, k, k, 2 * k - 1, 2 * k, k, 2 * k - 1, 2 * k, at(act));
+	if (assessed) {
+		int64_t s = add_session(st, k, act, "rescheduled", 0);
+		execf(st,
+		      "INSERT INTO skill_assessments (session_id, person_id, program_id, topic, "
+		      "level, created_at) VALUES (%lld, %d, 1, 'ai', 2, 'now')",
+		      (long long)s, 2 * k);
+	}
+}
+
+static void
+add_pair(struct store *st, int k, long act)
+{
+	add_pair_as(st, k, act, 1);
 }
 
 /* A check-in of side 'm' or 'e' of match k on session s, rating 0: none. */
@@ -428,6 +443,49 @@ test_worst_wins(void **state)
 	store_close(st);
 }
 
+/* stale_goals: 42 days active and no self-assessment by the mentee; the mentor's does
+ * not count. */
+static void
+test_stale_goals(void **state)
+{
+	(void)state;
+	struct store *st = new_store();
+	add_pair_as(st, 1, -42L * DAY, 0);
+	held(st, 1, -5L * DAY, -1, -1);
+	add_pair_as(st, 2, -42L * DAY + 1, 0); /* a second short */
+	held(st, 2, -5L * DAY, -1, -1);
+	add_pair_as(st, 3, -50L * DAY, 0); /* only the mentor assessed */
+	int64_t s = add_session(st, 3, -5L * DAY, "held", 0);
+	execf(st,
+	      "INSERT INTO skill_assessments (session_id, person_id, program_id, topic, level, "
+	      "created_at) VALUES (%lld, 5, 1, 'ai', 3, 'now')",
+	      (long long)s);
+	add_pair(st, 4, -90L * DAY);
+	held(st, 4, -5L * DAY, -1, -1);
+	json_t *doc = health(st);
+	expect(doc, 1, "at_risk",
+	       "stale_goals|checkin|stale goals: E1 recorded no skill self-assessment in the 42 "
+	       "days since activation (expected within 42: sessions checkin --skill)",
+	       NULL);
+	expect(doc, 2, "on_track",
+	       "on_track|none|1 session held, the last 5 days ago (cadence biweekly, every 14 "
+	       "days)",
+	       NULL);
+	expect(doc, 3, "at_risk",
+	       "stale_goals|checkin|stale goals: E3 recorded no skill self-assessment in the 50 "
+	       "days since activation (expected within 42: sessions checkin --skill)",
+	       NULL);
+	expect(doc, 4, "on_track",
+	       "on_track|none|1 session held, the last 5 days ago (cadence biweekly, every 14 "
+	       "days)",
+	       NULL);
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(doc, "thresholds"), "stale_goals_days")),
+			 42);
+	json_decref(doc);
+	store_close(st);
+}
+
 static void
 test_interval(void **state)
 {
@@ -507,7 +565,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rhythm),     cmocka_unit_test(test_misses),
 	    cmocka_unit_test(test_one_sided),  cmocka_unit_test(test_ratings),
-	    cmocka_unit_test(test_worst_wins), cmocka_unit_test(test_interval),
+	    cmocka_unit_test(test_worst_wins), cmocka_unit_test(test_stale_goals),
+	    cmocka_unit_test(test_interval),
 	    cmocka_unit_test(test_overlaps),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
