@@ -9,8 +9,9 @@
  *
  * Called by: cli/cmd_health.c (`tandem health`), cli/cmd_init.c (`tandem programs check`
  * lists the overlaps), the reports (metrics.health in a report plugin's input).
- * Calls: the store (read only: nothing here writes), sched/session (session_list, whose
- * rating-visibility rule decides which ratings count), sched/plan (the program's cadence).
+ * Calls: the store (read only: nothing here writes), the rating-visibility rule
+ * (program/session_reveal.h's SESSION_REVEALED_SQL, the one session_list applies for an
+ * organizer) to decide which ratings count, sched/plan (the program's cadence).
  *
  * The rules (docs/health.md is the reference; the thresholds are the constants below):
  *  - A pair is an active match of the program. Its activation is matches.activated_at
@@ -18,8 +19,8 @@
  *    count. A session is "missed" when its status is missed, or cancelled by one side of
  *    the pair (sessions.cancelled_by, `sessions cancel --as`); a session an organizer, a
  *    job, a replanning or the match's end cancelled, and a rescheduled row, count as
- *    nothing. Ratings are those session_list shows an organizer (viewer 0): hidden until
- *    both sides have rated or the reveal window closed.
+ *    nothing. Ratings are those an organizer sees (session_list's viewer 0, by the same
+ *    SESSION_REVEALED_SQL): hidden until both sides have rated or the window closed.
  *  - The cadence's interval: the program's cadence (tandem.lua `cadence`, else what
  *    sessions_per_month implies, else biweekly: plan_program_cadence) read as days: weekly
  *    7, biweekly 14, monthly 30, taper and after_miss 14 (their steady rhythm); any other

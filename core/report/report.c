@@ -154,20 +154,19 @@ ctx_json(const struct config *cfg, const struct config_program *p, time_t now,
 	return ctx;
 }
 
-int
-report_build_with(struct store *st, const struct config *cfg, const char *program,
-		  const struct report_opts *o, const json_t *metrics, json_t **doc, struct diag *d)
+/* Runs build on plugin plug (deleted here) with the metrics given. */
+static int
+build_in(struct plugin *plug, struct store *st, const struct config *cfg, const char *program,
+	 const struct report_opts *o, const json_t *metrics, json_t **doc, struct diag *d)
 {
 	*doc = NULL;
 	const struct config_program *p = config_find_program(cfg, program, d);
-	if (p == NULL)
+	if (p == NULL) {
+		plugin_delete(plug);
 		return -1;
+	}
 	const char *ref = o != NULL && o->plugin != NULL ? o->plugin : REPORT_DEFAULT_PLUGIN;
-	const char *ws = o != NULL && o->ws != NULL ? o->ws : ".";
 	time_t now = o != NULL && o->now != 0 ? o->now : store_time(st);
-	struct plugin *plug = plugin_open(NULL, ws, PLUGIN_REPORT, ref, NULL, d);
-	if (plug == NULL)
-		return -1;
 	const struct query_limits *lim = o != NULL ? o->lim : NULL;
 	json_t *req = json_pack("{s:s, s:I, s:I, s:I, s:O, s:o}", "db", store_path(st), "steps",
 				(json_int_t)(lim ? lim->steps : 0), "rows",
@@ -206,16 +205,47 @@ report_build_with(struct store *st, const struct config *cfg, const char *progra
 	return rc;
 }
 
+static struct plugin *
+open_plugin(const struct report_opts *o, struct diag *d)
+{
+	const char *ref = o != NULL && o->plugin != NULL ? o->plugin : REPORT_DEFAULT_PLUGIN;
+	const char *ws = o != NULL && o->ws != NULL ? o->ws : ".";
+	return plugin_open(NULL, ws, PLUGIN_REPORT, ref, NULL, d);
+}
+
+int
+report_build_with(struct store *st, const struct config *cfg, const char *program,
+		  const struct report_opts *o, const json_t *metrics, json_t **doc, struct diag *d)
+{
+	*doc = NULL;
+	if (config_find_program(cfg, program, d) == NULL)
+		return -1;
+	struct plugin *plug = open_plugin(o, d);
+	if (plug == NULL)
+		return -1;
+	return build_in(plug, st, cfg, program, o, metrics, doc, d);
+}
+
 int
 report_build(struct store *st, const struct config *cfg, const char *program,
 	     const struct report_opts *o, json_t **doc, struct diag *d)
 {
 	*doc = NULL;
+	if (config_find_program(cfg, program, d) == NULL)
+		return -1;
+	/* The plugin's worker first, while this process is small: a worker is a fork, and
+	 * forking after the metrics were built copied their page tables and then every page
+	 * written while the worker lived (15% of a 5,000-pair report's CPU). */
+	struct plugin *plug = open_plugin(o, d);
+	if (plug == NULL)
+		return -1;
 	time_t now = o != NULL && o->now != 0 ? o->now : store_time(st);
 	json_t *m;
-	if (report_metrics(st, cfg, program, now, &m, d) != 0)
+	if (report_metrics(st, cfg, program, now, &m, d) != 0) {
+		plugin_delete(plug);
 		return -1;
-	int rc = report_build_with(st, cfg, program, o, m, doc, d);
+	}
+	int rc = build_in(plug, st, cfg, program, o, m, doc, d);
 	json_decref(m);
 	return rc;
 }

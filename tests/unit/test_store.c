@@ -69,7 +69,13 @@ test_create_sets_pragmas_and_migrates(void **state)
 	assert_int_equal(query_int(st, "PRAGMA application_id"), STORE_APPLICATION_ID);
 	assert_int_equal(query_int(st, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(query_int(st, "PRAGMA synchronous"), 2); /* FULL */
+	assert_int_equal(query_int(st, "PRAGMA temp_store"), 2); /* MEMORY */
+	assert_int_equal(query_int(st, "PRAGMA cache_size"), -32768); /* 32 MiB */
 	assert_int_equal(query_int(st, "SELECT count(*) FROM sqlite_master WHERE name='people'"), 1);
+	/* v1's placeholder ledger is gone (v9 dropped it; `rewards` replaced it). */
+	assert_int_equal(query_int(st, "SELECT count(*) FROM sqlite_master WHERE name IN "
+					 "('reward_ledger', 'reward_person')"),
+			 0);
 	sqlite3_stmt *stmt = store_prepare(st, "PRAGMA journal_mode", NULL);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "wal");
