@@ -157,10 +157,8 @@ read_pairs(struct store *st, int64_t program_id, struct pair **out, size_t *n, s
 static const char sessions_sql[] =
 	"SELECT s.id, s.match_id, CAST(strftime('%s', s.starts_at) AS INTEGER), s.status, "
 	"coalesce(s.cancelled_by, 0), fr.id IS NOT NULL, fe.id IS NOT NULL, "
-	"CASE WHEN " SESSION_REVEALED_SQL("s", "fr", "fe", "?2") " THEN coalesce(fr.rating, 0) "
-	"ELSE 0 END, "
-	"CASE WHEN " SESSION_REVEALED_SQL("s", "fr", "fe", "?2") " THEN coalesce(fe.rating, 0) "
-	"ELSE 0 END "
+	"coalesce(fr.rating, 0), coalesce(fe.rating, 0), "
+	SESSION_REVEALED_SQL("s", "fr", "fe", "?2") " "
 	"FROM matches m JOIN sessions s ON s.match_id = m.id "
 	"LEFT JOIN feedback fr ON fr.session_id = s.id AND fr.author_id = m.mentor_id "
 	"LEFT JOIN feedback fe ON fe.session_id = s.id AND fe.author_id = m.mentee_id "
@@ -201,8 +199,9 @@ read_sessions(struct store *st, int64_t program_id, time_t now, struct session_r
 		r->cancelled_by = stmt_int64(&s, 4);
 		r->mentor.checked_in = (int)stmt_int64(&s, 5);
 		r->mentee.checked_in = (int)stmt_int64(&s, 6);
-		r->mentor.rating = (int)stmt_int64(&s, 7);
-		r->mentee.rating = (int)stmt_int64(&s, 8);
+		r->revealed = stmt_int64(&s, 9) != 0; /* else the ratings stay hidden: 0 */
+		r->mentor.rating = r->revealed ? (int)stmt_int64(&s, 7) : 0;
+		r->mentee.rating = r->revealed ? (int)stmt_int64(&s, 8) : 0;
 		rc = 0;
 	}
 	stmt_finalize(&s);
