@@ -214,7 +214,8 @@ rc=0
 python3 - "$TMP/rss" "$TMP/wrk" "$TMP/mixed.json" "$alive" $((k1 - k0)) "$SECS" <<'PY' || rc=$?
 import json, re, sys
 rss_f, wrk_f, mixed_f, alive, ticks, secs = sys.argv[1:]
-rss = [int(l) for l in open(rss_f) if l.strip().isdigit()]
+# Only the samples taken while the load ran (the sampler goes on until the server stops).
+rss = [int(l) for l in open(rss_f) if l.strip().isdigit()][: int(secs) // 5]
 # The first sample counted is taken once the whole load has run for a while: 20 s for the
 # idle connections and the mixed client, then wrk for max(30 s, a tenth of the soak).
 skip = (20 + max(30, int(secs) // 10)) // 5
