@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "program/config.h"
 #include "serve/log.h"
 #include "serve/serve.h"
 #include "store/store.h"
@@ -27,8 +28,8 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tandem serve [--http ADDR:PORT [--http-public]] [--time-scale N [--time-from T]]\n"
-		"                    [--log-format text|json] [--once]\n"
+		"usage: tandem serve [--http ADDR:PORT [--http-public]] [--public-url URL]\n"
+		"                    [--time-scale N [--time-from T]] [--log-format text|json] [--once]\n"
 		"       tandem serve --routes\n\n"
 		"Runs the workspace's background service: due jobs run (plan sessions, send\n"
 		"reminders, mark missed sessions, activate matches, the Lua jobs in scripts/),\n"
@@ -41,6 +42,9 @@ usage(FILE *out)
 		"                      port 0 lets the system pick one (the log names it)\n"
 		"  --http-public       allow an --http address that is not loopback (the API is\n"
 		"                      then reachable from the network: put TLS in front)\n"
+		"  --public-url URL    where participants reach this server (http:// or https://,\n"
+		"                      no query): reminders carry check-in links URL/c/TOKEN;\n"
+		"                      replaces tandem.lua's workspace{ public_url = }\n"
 		"  --routes            print the HTTP API's routes (method, path, scope) and exit\n"
 		"  --time-scale N      run a virtual clock N times faster than real time (N >= 1;\n"
 		"                      timers are divided by N), for demos and tests\n"
@@ -113,6 +117,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	    {"once", no_argument, NULL, 'o'},
 	    {"http", required_argument, NULL, 'H'},
 	    {"http-public", no_argument, NULL, 'P'},
+	    {"public-url", required_argument, NULL, 'U'},
 	    {"routes", no_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -120,7 +125,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	double scale = 1;
 	time_t from = 0;
 	int once = 0, http_public = 0, routes = 0;
-	const char *http = NULL;
+	const char *http = NULL, *public_url = NULL;
 	enum serve_log_format format = SERVE_LOG_TEXT;
 	optind = 0;
 	int opt;
@@ -157,6 +162,12 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		}
 		case 'P':
 			http_public = 1;
+			break;
+		case 'U':
+			if (!config_public_url_valid(optarg))
+				return cli_usage("serve", "--public-url must be an http:// or https:// URL "
+							  "without query or fragment (got '%s')", optarg);
+			public_url = optarg;
 			break;
 		case 'r':
 			routes = 1;
@@ -198,7 +209,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	tlog_set_handler(log_sink, &sink);
 
 	struct serve_opts o = {.workspace = c->dir, .db_path = cli_db_path(c), .ts = &ts, .once = once,
-			     .http = http, .http_public = http_public};
+			     .http = http, .http_public = http_public, .public_url = public_url};
 	struct serve_stats st;
 	struct diag d;
 	diag_clear(&d);

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "http/cache.h"
+#include "http/checkin_page.h"
 #include "http/sse.h"
 #include "http/tokens.h"
 #include "store/store.h"
@@ -211,6 +212,10 @@ http_api_handle(void *ud, const struct http_request *req, struct http_response *
 {
 	struct http_api *a = ud;
 	a->requests++;
+	if (checkin_page_path(req->path)) { /* participants' HTML pages: no token, no cache */
+		checkin_page_handle(a->o.st, a->o.cfg, req, resp);
+		return;
+	}
 	/* One read of the database's version serves the token check and the cache lookup. */
 	dbgen_reader_batch(&a->gen, 1);
 	handle(a, req, resp);

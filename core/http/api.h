@@ -8,7 +8,10 @@
  * the service's steps, on the service's own store connection (no transaction is open
  * between steps).
  *
- * Contract, for every request:
+ * Paths under /c/ are the participants' check-in pages (http/checkin_page.h): handed
+ * over before anything below applies.
+ *
+ * Contract, for every request under /api/v1 and /healthz:
  *  - Unknown path: 404. Known path, other method: 405 with Allow.
  *  - A route with a scope needs "Authorization: Bearer TOKEN" of a live token: none,
  *    unknown or revoked: 401 with WWW-Authenticate: Bearer; a scope below the route's

@@ -42,7 +42,7 @@
 #include "time/tz.h"
 
 static const char *const workspace_fields[] = {"organization", "timezone", "notify", "mail_from",
-						 NULL};
+						 "public_url", NULL};
 static const char *const program_fields[] = {
 	"name", "title", "description", "starts", "ends", "goals", "topics",
 	"time_commitment", "policy", "cadence", "manager", NULL};
@@ -270,9 +270,10 @@ upvalue_config(lua_State *L)
 	return lua_touserdata(L, lua_upvalueindex(1));
 }
 
-/* workspace{organization=, timezone=, notify=, mail_from=}: every problem at once, each at
- * its field's line. notify names the channel of messages (sched/notify: "eml", "jsonl" or a
- * notifier plugin), mail_from the address they come from. */
+/* workspace{organization=, timezone=, notify=, mail_from=, public_url=}: every problem at
+ * once, each at its field's line. notify names the channel of messages (sched/notify: "eml",
+ * "jsonl" or a notifier plugin), mail_from the address they come from, public_url where
+ * participants reach `tandem serve --http` (the base of reminders' check-in links). */
 static int
 l_workspace(lua_State *L)
 {
@@ -300,6 +301,10 @@ l_workspace(lua_State *L)
 	if (cfg->mail_from != NULL &&
 	    (strchr(cfg->mail_from, '@') == NULL || strpbrk(cfg->mail_from, " \t\r\n<>\"") != NULL))
 		decl_problem(&e, "field 'mail_from': '%s' is not an e-mail address", cfg->mail_from);
+	get_string(L, 1, &e, "public_url", &cfg->public_url);
+	if (cfg->public_url != NULL && !config_public_url_valid(cfg->public_url))
+		decl_problem(&e, "field 'public_url': '%s' is not an http:// or https:// URL without "
+				 "query or fragment", cfg->public_url);
 	decl_raise(L, 1, &e);
 	return 0;
 }
@@ -431,6 +436,7 @@ config_fini(struct config *cfg)
 	free(cfg->timezone);
 	free(cfg->notify);
 	free(cfg->mail_from);
+	free(cfg->public_url);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -529,6 +535,24 @@ config_load_mode(const char *path, int in_process, struct config *cfg, struct di
 		return diag_set(d, DIAG_NOMEM, "out of memory");
 	}
 	return rc;
+}
+
+int
+config_public_url_valid(const char *url)
+{
+	size_t n = strlen(url), skip;
+	if (strncmp(url, "https://", 8) == 0)
+		skip = 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		skip = 7;
+	else
+		return 0;
+	if (n > 200 || url[skip] == '\0' || url[skip] == '/')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f || strchr("?#\"'<>\\`", *p) != NULL)
+			return 0;
+	return 1;
 }
 
 const struct config_program *

@@ -56,6 +56,7 @@ struct config {
 	char *timezone;     /* IANA zone; "UTC" when not set */
 	char *notify;       /* the channel of messages (sched/notify.h); NULL: "eml" */
 	char *mail_from;    /* the From: of messages; NULL: tandem@localhost */
+	char *public_url;   /* base URL of `tandem serve --http` for participants; NULL: none */
 	struct config_program *programs;
 	int nprograms;
 	int has_workspace;  /* workspace{} was declared */
@@ -95,6 +96,10 @@ int config_check_plugins(const struct config *cfg, const struct config_program *
 			 const struct plugin_host *h, const char *ws,
 			 void (*report)(void *arg, const char *field, const char *msg),
 			 void *arg);
+
+/* 1 when url can be a public_url: "http://" or "https://", a host, an optional path, no
+ * query, fragment, space, control character, quote or angle bracket; at most 200 bytes. */
+int config_public_url_valid(const char *url);
 
 /* The program named NAME, or NULL (with a diag listing the declared names). */
 const struct config_program *config_find_program(const struct config *cfg, const char *name,

@@ -50,6 +50,7 @@ config__encode(const struct config *cfg, struct buf *b, struct diag *d)
 {
 	if (put_str(b, cfg->organization, d) || put_str(b, cfg->timezone, d) ||
 	    put_str(b, cfg->notify, d) || put_str(b, cfg->mail_from, d) ||
+	    put_str(b, cfg->public_url, d) ||
 	    put_int(b, cfg->has_workspace, d) || put_int(b, cfg->nprograms, d))
 		return -1;
 	for (int i = 0; i < cfg->nprograms; i++) {
@@ -141,6 +142,7 @@ config__decode(const char *data, size_t len, struct config *cfg, struct diag *d)
 	cfg->timezone = get_str(&r);
 	cfg->notify = get_str(&r);
 	cfg->mail_from = get_str(&r);
+	cfg->public_url = get_str(&r);
 	cfg->has_workspace = get_int(&r);
 	int n = get_int(&r);
 	if (!r.bad && n >= 0 && n <= 100000 &&

@@ -17,6 +17,7 @@
 #include "program/config.h"
 #include "sched/calendar.h"
 #include "sched/job.h"
+#include "sched/links.h"
 #include "store/stmt.h"
 #include "time/tz.h"
 
@@ -29,7 +30,7 @@ static const char *const remind_months[12] = {"January", "February", "March",   
 /* One side of the pair as the text needs it. */
 struct remind_side {
 	int64_t id;
-	const char *name, *zone;
+	const char *name, *zone, *external_id;
 };
 
 /* "Monday 23 November 2026, 10:00-11:00" in zone. */
@@ -53,21 +54,47 @@ remind_when(struct buf *b, const char *zone, time_t start, int minutes, int long
 static const char remind_session_sql[] =
 	"SELECT CAST(strftime('%s', s.starts_at) AS INTEGER), s.duration_min, s.timezone,"
 	" s.topic, s.agenda, COALESCE(p.title, p.name), mr.id, mr.name, mr.timezone,"
-	" me.id, me.name, me.timezone"
+	" me.id, me.name, me.timezone, mr.external_id, me.external_id"
 	" FROM sessions s JOIN matches m ON m.id = s.match_id JOIN programs p ON p.id = m.program_id"
 	" JOIN people mr ON mr.id = m.mentor_id JOIN people me ON me.id = m.mentee_id"
 	" WHERE s.id = ?1";
 
+/* How this side checks in: its own link when the workspace has a public URL (base and key),
+ * else the command an organizer or the participant runs. */
 static int
-remind_build(struct stmt *s, int64_t session_id, int64_t person_id, struct buf *subject,
-	     struct buf *body, struct diag *d)
+remind_checkin(struct buf *body, int64_t session_id, const struct remind_side *me,
+	       enum links_side side, time_t start, int minutes, const char *base,
+	       const unsigned char *key, struct diag *d)
+{
+	if (base == NULL || key == NULL)
+		return buf_printf(body, d,
+				  "\nAfter the session, record how it went (ask your program's "
+				  "organizer, or run):\n  tandem sessions checkin %lld --held --as "
+				  "%s   (or --missed; --rating 1-5, --notes TEXT)\n",
+				  (long long)session_id, me->external_id);
+	time_t exp = links_expiry(start, minutes);
+	struct tm e;
+	if (tz_utc_to_local(me->zone, exp, &e, d) != 0 ||
+	    buf_puts(body, "\nAfter the session, tell us how it went (your own link, no account "
+			   "needed):\n  ",
+		     d) ||
+	    links_url(body, base, key, session_id, side, exp, d))
+		return -1;
+	return buf_printf(body, d, "\n  It works once, until %d %s %d.\n", e.tm_mday,
+			  remind_months[e.tm_mon], e.tm_year + 1900);
+}
+
+static int
+remind_build(struct stmt *s, int64_t session_id, int64_t person_id, const char *base,
+	     const unsigned char *key, struct buf *subject, struct buf *body, struct diag *d)
 {
 	const char *zone, *topic, *agenda, *program;
 	struct remind_side mentor = {0}, mentee = {0};
 	if (stmt_text(s, 2, &zone, d) || stmt_text(s, 3, &topic, d) || stmt_text(s, 4, &agenda, d) ||
 	    stmt_text(s, 5, &program, d) || stmt_text(s, 7, &mentor.name, d) ||
 	    stmt_text(s, 8, &mentor.zone, d) || stmt_text(s, 10, &mentee.name, d) ||
-	    stmt_text(s, 11, &mentee.zone, d))
+	    stmt_text(s, 11, &mentee.zone, d) || stmt_text(s, 12, &mentor.external_id, d) ||
+	    stmt_text(s, 13, &mentee.external_id, d))
 		return -1;
 	time_t start = (time_t)stmt_int64(s, 0);
 	int minutes = (int)stmt_int64(s, 1);
@@ -117,13 +144,16 @@ remind_build(struct stmt *s, int64_t session_id, int64_t person_id, struct buf *
 	json_decref(a);
 	(void)zone; /* the calendar entry carries the pair's zone; the text uses each side's */
 	if (rc == 0)
+		rc = remind_checkin(body, session_id, me, me == &mentor ? LINKS_MENTOR : LINKS_MENTEE,
+				    start, minutes, base, key, d);
+	if (rc == 0)
 		rc = buf_puts(body, "\nThe calendar entry is attached (session.ics).\n", d);
 	return rc;
 }
 
 static int
-remind_text_in(struct store *st, int64_t session_id, int64_t person_id, struct buf *subject,
-	       struct buf *body, struct diag *d)
+remind_text_in(struct store *st, int64_t session_id, int64_t person_id, const char *base,
+	       const unsigned char *key, struct buf *subject, struct buf *body, struct diag *d)
 {
 	struct stmt s;
 	if (stmt_prepare(&s, st, "reading a session for its reminder", remind_session_sql, d) != 0)
@@ -132,7 +162,7 @@ remind_text_in(struct store *st, int64_t session_id, int64_t person_id, struct b
 	if (rc == STMT_DONE)
 		rc = diag_set(d, DIAG_NOTFOUND, "no session #%lld", (long long)session_id);
 	else if (rc == STMT_ROW)
-		rc = remind_build(&s, session_id, person_id, subject, body, d);
+		rc = remind_build(&s, session_id, person_id, base, key, subject, body, d);
 	stmt_finalize(&s);
 	return rc;
 }
@@ -144,7 +174,7 @@ remind_text(struct store *st, int64_t session_id, int64_t person_id, char **subj
 	struct buf s, b;
 	buf_init(&s);
 	buf_init(&b);
-	if (remind_text_in(st, session_id, person_id, &s, &b, d) != 0) {
+	if (remind_text_in(st, session_id, person_id, NULL, NULL, &s, &b, d) != 0) {
 		buf_fini(&s);
 		buf_fini(&b);
 		return -1;
@@ -192,7 +222,8 @@ remind_known(struct store *st, const char *key, struct diag *d)
 /* Queues both sides' reminders of one session. */
 static int
 remind_session(struct store *st, int64_t session_id, const int64_t side[2], time_t start,
-	       time_t now, const struct remind_opts *o, int lead, int *queued, struct diag *d)
+	       time_t now, const struct remind_opts *o, const unsigned char *lkey, int lead,
+	       int *queued, struct diag *d)
 {
 	char *attachments = NULL;
 	int rc = 0;
@@ -213,7 +244,7 @@ remind_session(struct store *st, int64_t session_id, const int64_t side[2], time
 		struct buf subject, body;
 		buf_init(&subject);
 		buf_init(&body);
-		rc = remind_text_in(st, session_id, side[k], &subject, &body, d);
+		rc = remind_text_in(st, session_id, side[k], o->public_url, lkey, &subject, &body, d);
 		int64_t id = 0;
 		if (rc == 0) {
 			struct outbox_msg m = {.key = key, .kind = "reminder",
@@ -286,9 +317,15 @@ remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queue
 		}
 		stmt_finalize(&s);
 	}
+	/* The link key is made with the first reminder that carries a link. */
+	unsigned char key[LINKS_KEY_LEN];
+	int have_key = 0;
+	if (rc == 0 && n > 0 && o->public_url != NULL)
+		rc = (have_key = links_key(st, 1, key, d)) < 0 ? -1 : 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = remind_session(st, items[i].id, items[i].side, items[i].start, now, o, lead,
-				    queued, d);
+		rc = remind_session(st, items[i].id, items[i].side, items[i].start, now, o,
+				    have_key > 0 ? key : NULL, lead, queued, d);
+	memset(key, 0, sizeof(key));
 	free(items);
 	if (rc != 0) {
 		store_rollback(st);
@@ -307,6 +344,7 @@ remind_opts_from_config(const struct config *cfg, struct remind_opts *o,
 	o->domain = domain;
 	o->channel = cfg != NULL && cfg->notify != NULL ? cfg->notify : "eml";
 	o->organizer = cfg != NULL && cfg->mail_from != NULL ? cfg->mail_from : "tandem@localhost";
+	o->public_url = cfg != NULL ? cfg->public_url : NULL;
 }
 
 int

@@ -15,6 +15,10 @@
  *    the recipient's own zone (and the partner's time in theirs when it differs), the
  *    duration, the program, the topic and the agenda's questions. The subject reads
  *    "Mentoring session with PARTNER on Mon 23 Nov at 10:00".
+ *  - How to check in after the session: with o->public_url, the side's own check-in link
+ *    (sched/links.h: PUBLIC_URL/c/TOKEN, valid until the session's end + LINKS_TTL_DAYS,
+ *    the workspace's link key made on first use); without, the `tandem sessions checkin`
+ *    command for that side. remind_text gives the text without a link.
  *  - The session's .ics (sched/calendar.h: the same UID and SEQUENCE as an export) is
  *    attached as session.ics, type "text/calendar; method=PUBLISH".
  *  - One transaction for the whole run (it composes into the job's). *queued counts the
@@ -40,13 +44,15 @@ struct remind_opts {
 	const char *channel;   /* notifier; NULL: "eml" */
 	const char *domain;    /* calendar UID domain (calendar_domain); NULL: "tandem.local" */
 	const char *organizer; /* the .ics ORGANIZER (the workspace's From); NULL: none */
+	const char *public_url; /* base of check-in links (sched/links.h); NULL: no links */
 };
 
 /* Queues the reminders due at now (see the contract). o may be NULL (defaults). */
 int remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queued,
 	       struct diag *d);
 
-/* The options of a workspace: tandem.lua's workspace{ notify =, mail_from =, organization = }
+/* The options of a workspace: tandem.lua's workspace{ notify =, mail_from =, organization =,
+ * public_url = }
  * (cfg may be NULL: the defaults). o points into cfg and domain. */
 void remind_opts_from_config(const struct config *cfg, struct remind_opts *o,
 			     char domain[CALENDAR_DOMAIN_MAX]);

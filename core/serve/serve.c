@@ -73,6 +73,12 @@ serve_run(const struct serve_opts *o, struct serve_stats *st, long *holder, stru
 		serve_lock_release(lock);
 		return -1;
 	}
+	if (o->public_url != NULL && service_set_public_url(sv, o->public_url, d) != 0) {
+		service_close(sv);
+		store_close(store);
+		serve_lock_release(lock);
+		return -1;
+	}
 	struct serve_ops ops;
 	service_ops(sv, &ops);
 	char now[CLOCK_UTC_MAX];

@@ -26,6 +26,9 @@
  *    on the service's store, config and scheduler; it is up before the first wake and
  *    closed on SIGTERM/SIGINT. It is refused a non-loopback address unless
  *    o->http_public. --once serves no HTTP.
+ *  - o->public_url (a checked URL) replaces tandem.lua's workspace{ public_url = }: the base
+ *    of the check-in links in reminders (sched/links.h) and the origin the check-in page
+ *    accepts forms from (http/checkin_page.h).
  *  - Returns 0 after a clean stop, 1 when locked, -1 with a diag when it cannot start
  *    (no database, a broken tandem.lua at start, no event loop) or --once failed.
  *    Everything it says goes through tlog.
@@ -44,6 +47,7 @@ struct serve_opts {
 	int once;               /* one wake, then return */
 	const char *http;       /* ADDR:PORT of the HTTP API (http/server.h), NULL: none */
 	int http_public;        /* 1: a non-loopback http address is allowed */
+	const char *public_url; /* base of check-in links; NULL: tandem.lua's public_url */
 };
 
 /* The lock file's name in the workspace. */

@@ -32,6 +32,7 @@ struct service {
 	int jobs_done;     /* this wake has no due occurrence left: deliver messages */
 	int dispatched;    /* this wake delivered the new events to the reward rules */
 	struct service_counts counts;
+	char *public_url;  /* --public-url: wins over tandem.lua's, across reloads */
 };
 
 static int
@@ -45,10 +46,33 @@ load_config(struct service *sv, struct diag *d)
 		config_fini(&cfg);
 		return -1;
 	}
+	if (sv->public_url != NULL) {
+		free(cfg.public_url);
+		if ((cfg.public_url = strdup(sv->public_url)) == NULL) {
+			config_fini(&cfg);
+			return diag_set(d, DIAG_NOMEM, "out of memory");
+		}
+	}
 	if (sv->have_cfg)
 		config_fini(&sv->cfg);
 	sv->cfg = cfg;
 	sv->have_cfg = 1;
+	return 0;
+}
+
+int
+service_set_public_url(struct service *sv, const char *url, struct diag *d)
+{
+	char *a = strdup(url), *b = strdup(url);
+	if (a == NULL || b == NULL) {
+		free(a);
+		free(b);
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	}
+	free(sv->public_url);
+	sv->public_url = a;
+	free(sv->cfg.public_url);
+	sv->cfg.public_url = b;
 	return 0;
 }
 
@@ -113,6 +137,7 @@ service_close(struct service *sv)
 	if (sv->have_cfg)
 		config_fini(&sv->cfg);
 	free(sv->first_error);
+	free(sv->public_url);
 	free(sv->workspace);
 	free(sv->config_path);
 	free(sv);

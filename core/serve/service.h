@@ -53,6 +53,10 @@ struct sched;
 const struct config *service_config(const struct service *sv);
 struct sched *service_sched(struct service *sv);
 
+/* The base URL of check-in links (`tandem serve --public-url`): replaces tandem.lua's
+ * workspace{ public_url = } now and after every reload. 0 or -1 + diag. */
+int service_set_public_url(struct service *sv, const char *url, struct diag *d);
+
 /* What the service did since it opened, for the final log line and simulate. */
 struct service_counts {
 	unsigned long jobs_run;      /* occurrences run */

@@ -117,7 +117,18 @@ test_defaults_and_computed_values(void **state)
 	assert_int_equal(cfg.programs[0].ntopics, 3);
 	assert_string_equal(cfg.programs[0].topics[2], "topic_3");
 	assert_int_equal(cfg.programs[1].line, 4);
+	assert_null(cfg.public_url);
 	config_fini(&cfg);
+	/* public_url crosses the worker's wire. */
+	write_file("workspace { public_url = 'https://m.example:8443/tandem' }\n");
+	if (config_load(path, &cfg, &d) != 0)
+		fail_msg("%s", d.msg);
+	assert_string_equal(cfg.public_url, "https://m.example:8443/tandem");
+	config_fini(&cfg);
+	assert_true(config_public_url_valid("http://127.0.0.1:8080"));
+	assert_false(config_public_url_valid("http://"));
+	assert_false(config_public_url_valid("https://a b"));
+	assert_false(config_public_url_valid("https://a#frag"));
 }
 
 static void
@@ -141,6 +152,10 @@ test_errors_name_file_line_and_field(void **state)
 		     "field 'sessions_per_month' must be a whole number from 1 to 31");
 	expect_error("workspace { timezone = 'Mars/Olympus' }", "'Mars/Olympus' is not an IANA time zone");
 	expect_error("workspace { }\nworkspace { }", "workspace: declared twice");
+	expect_error("workspace { public_url = 'ftp://x' }", "field 'public_url': 'ftp://x' is not");
+	expect_error("workspace { public_url = 'https://x/?a=1' }", "field 'public_url'");
+	expect_error("workspace { public_url = 'https://x/\"><b>' }", "field 'public_url'");
+	expect_error("workspace { public_url = 'https:///x' }", "field 'public_url'");
 	expect_error("program { name = 'x' ", ":1: '}' expected");
 }
 

@@ -14,6 +14,7 @@
 #include "events/outbox.h"
 #include "program/config.h"
 #include "sched/job.h"
+#include "sched/links.h"
 #include "sched/remind.h"
 #include "store/stmt.h"
 #include "store/store.h"
@@ -149,6 +150,10 @@ test_text_in_each_zone_and_ics(void **state)
 	assert_non_null(strstr(body, "Program: Pilot 2026"));
 	assert_non_null(strstr(body, "Topic:   AI at work"));
 	assert_non_null(strstr(body, "  - What surprised you?\n  - Which tool next?\n"));
+	/* No public URL: how to check in from the command line, no link, no key made. */
+	assert_non_null(strstr(body, "tandem sessions checkin 1 --held --as E7"));
+	assert_null(strstr(body, "/c/"));
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM secrets"), 0);
 	assert_non_null(strstr(att, "\"name\":\"session.ics\""));
 	assert_non_null(strstr(att, "\"type\":\"text/calendar; method=PUBLISH\""));
 	assert_non_null(strstr(att, "UID:session-1@acme"));
@@ -196,6 +201,53 @@ test_job_body_reads_the_workspace(void **state)
 			 2);
 }
 
+/* With a public URL each side's reminder carries its own link: the token decodes under the
+ * workspace's key to that session and side, valid until the end + LINKS_TTL_DAYS. */
+static void
+test_links_in_reminders(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct config cfg = {0};
+	cfg.public_url = "https://mentoring.acme.example/";
+	struct remind_opts o;
+	char domain[CALENDAR_DOMAIN_MAX];
+	remind_opts_from_config(&cfg, &o, domain);
+	assert_string_equal(o.public_url, "https://mentoring.acme.example/");
+	assert_int_equal(remind_due(f->st, T0, &o, NULL, &d), 0);
+	unsigned char key[LINKS_KEY_LEN];
+	assert_int_equal(links_key(f->st, 0, key, &d), 1);
+	const char *prefix = "https://mentoring.acme.example/c/";
+	for (int side = 0; side < 2; side++) {
+		struct stmt s;
+		const char *body;
+		assert_int_equal(stmt_prepare(&s, f->st, "t",
+					      side == 0 ? "SELECT body FROM outbox WHERE"
+							  " idempotency_key = 'reminder:1:7:24h'"
+							: "SELECT body FROM outbox WHERE"
+							  " idempotency_key = 'reminder:1:8:24h'",
+					      &d),
+				 0);
+		assert_int_equal(stmt_step(&s, &d), STMT_ROW);
+		assert_int_equal(stmt_text(&s, 0, &body, &d), 0);
+		const char *at = strstr(body, prefix);
+		assert_non_null(at);
+		assert_null(strstr(body, "tandem sessions checkin"));
+		char tok[LINKS_TOKEN_MAX];
+		snprintf(tok, sizeof(tok), "%.*s", LINKS_TOKEN_LEN, at + strlen(prefix));
+		assert_int_equal(at[strlen(prefix) + LINKS_TOKEN_LEN], '\n');
+		struct links_token t;
+		assert_int_equal(links_decode(key, tok, T0, &t), LINKS_OK);
+		assert_int_equal(t.session_id, 1);
+		assert_int_equal(t.side, side == 0 ? LINKS_MENTOR : LINKS_MENTEE);
+		/* 2026-11-23T09:45Z + 14 days */
+		assert_int_equal(t.expires, 1795427100 + LINKS_TTL_DAYS * 86400);
+		assert_non_null(strstr(body, side == 0 ? "It works once, until 7 December 2026."
+						       : "It works once, until 7 December 2026."));
+		stmt_finalize(&s);
+	}
+}
+
 int
 main(void)
 {
@@ -204,6 +256,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_text_in_each_zone_and_ics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_body_reads_the_workspace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_links_in_reminders, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
