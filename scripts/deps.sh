@@ -5,10 +5,11 @@ set -euo pipefail
 
 # Build, test and demo: the libraries, the sqlite3 shell (tests inspect databases with it)
 # and python3 (the demo and some e2e checks parse JSON with it; python3-icalendar checks our .ics).
-# libmicrohttpd serves the HTTP API on the service's loop; curl drives it in the e2e tests.
+# libmicrohttpd serves the HTTP API on the service's loop; curl drives it in the e2e tests;
+# libcurl (OpenSSL flavour) posts webhooks from the same loop through its multi interface.
 PKGS=(build-essential cmake pkg-config liblua5.4-dev libsqlite3-dev sqlite3
-      libuv1-dev libjansson-dev libical-dev libmicrohttpd-dev libcmocka-dev tzdata python3
-      python3-icalendar curl)
+      libuv1-dev libjansson-dev libical-dev libmicrohttpd-dev libcurl4-openssl-dev
+      libcmocka-dev tzdata python3 python3-icalendar curl)
 # `make bench` also compares against scipy, measures peak memory with GNU time and loads the
 # HTTP API with wrk (keep-alive, latency percentiles; ab cannot keep MHD's connections alive).
 # `make fuzz` builds with clang; libFuzzer and the sanitizer runtimes are in libclang-rt-dev,

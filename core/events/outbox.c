@@ -379,16 +379,16 @@ outbox_read_row(struct stmt *s, struct outbox_row *r, struct diag *d)
  * first among equals, so a retried unknown row never starves fresh mail. */
 static const char outbox_next_sql[] =
 	"SELECT id, status FROM outbox"
-	" WHERE (status = 'pending' AND not_before <= ?1)"
-	"    OR status = 'unknown'"
+	" WHERE ((status = 'pending' AND not_before <= ?1) OR status = 'unknown')"
+	"   AND (channel = 'webhook') = ?2"
 	" ORDER BY not_before, status = 'unknown', id LIMIT 1";
 static const char outbox_take_sql[] =
 	"UPDATE outbox SET status = 'sending', lease_until = ?2, attempts = attempts + 1"
 	" WHERE id = ?1 AND (status = 'pending' OR status = 'unknown')";
 
 static int
-outbox_claim_in(struct store *st, const char *now, const char *lease, struct outbox_row *row,
-		struct diag *d)
+outbox_claim_in(struct store *st, const char *now, const char *lease, int webhook,
+		struct outbox_row *row, struct diag *d)
 {
 	if (outbox_recover_in(st, now, NULL, d) != 0 ||
 	    outbox_sweep(st, now, "expiring stale messages", outbox_stale_sql, outbox_expire_sql,
@@ -399,7 +399,7 @@ outbox_claim_in(struct store *st, const char *now, const char *lease, struct out
 		return -1;
 	int64_t id = 0;
 	int was_unknown = 0;
-	int rc = stmt_bind_text(&s, 1, now, d);
+	int rc = stmt_bind_text(&s, 1, now, d) || stmt_bind_int64(&s, 2, webhook != 0, d) ? -1 : 0;
 	if (rc == 0) {
 		int step = stmt_step(&s, d);
 		if (step < 0) {
@@ -441,6 +441,13 @@ int
 outbox_claim(struct store *st, time_t now, int lease_s, struct outbox_row *row,
 	     struct diag *d)
 {
+	return outbox_claim_channel(st, now, lease_s, 0, row, d);
+}
+
+int
+outbox_claim_channel(struct store *st, time_t now, int lease_s, int webhook,
+		     struct outbox_row *row, struct diag *d)
+{
 	memset(row, 0, sizeof(*row));
 	char ts[STORE_TIME_MAX], lease[STORE_TIME_MAX];
 	if (lease_s <= 0)
@@ -450,7 +457,7 @@ outbox_claim(struct store *st, time_t now, int lease_s, struct outbox_row *row,
 		return -1;
 	if (store_begin(st, d) != 0)
 		return -1;
-	int rc = outbox_claim_in(st, ts, lease, row, d);
+	int rc = outbox_claim_in(st, ts, lease, webhook, row, d);
 	if (rc < 0) {
 		store_rollback(st);
 		return -1;
@@ -475,6 +482,15 @@ outbox_backoff(int attempts)
 int
 outbox_done(struct store *st, int64_t id, time_t now, const char *error, int permanent,
 	    enum outbox_status *status_out, struct diag *d)
+{
+	return outbox_done_policy(st, id, now, error, permanent, OUTBOX_MAX_ATTEMPTS, -1,
+				  status_out, d);
+}
+
+int
+outbox_done_policy(struct store *st, int64_t id, time_t now, const char *error, int permanent,
+		   int max_attempts, time_t delay, enum outbox_status *status_out,
+		   struct diag *d)
 {
 	char ts[STORE_TIME_MAX], retry[STORE_TIME_MAX];
 	if (outbox_time(now, ts, "now", d) != 0)
@@ -522,7 +538,7 @@ outbox_done(struct store *st, int64_t id, time_t now, const char *error, int per
 		event = "message.sent";
 		sql = "UPDATE outbox SET status = 'sent', sent_at = ?2, lease_until = NULL,"
 		      " last_error = NULL WHERE id = ?1";
-	} else if (permanent || attempts >= OUTBOX_MAX_ATTEMPTS) {
+	} else if (permanent || attempts >= max_attempts) {
 		next = OUTBOX_FAILED;
 		event = "message.failed";
 		sql = "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ?3"
@@ -530,7 +546,8 @@ outbox_done(struct store *st, int64_t id, time_t now, const char *error, int per
 	} else {
 		next = OUTBOX_PENDING;
 		event = NULL; /* a retry is not news: the row says when and why */
-		if (outbox_time(now + outbox_backoff(attempts), retry, "the retry time", d) != 0) {
+		if (outbox_time(now + (delay >= 0 ? delay : outbox_backoff(attempts)), retry,
+				"the retry time", d) != 0) {
 			store_rollback(st);
 			return -1;
 		}

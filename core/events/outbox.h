@@ -117,14 +117,25 @@ void outbox_rows_free(struct outbox_row *rows, size_t n);
 /* Queues m (see the contract). 0 or -1 + diag (DIAG_INVALID for a bad message). */
 int outbox_enqueue(struct store *st, const struct outbox_msg *m, int64_t *id_out, struct diag *d);
 
-/* Claims the next due row into *row (fini it after). 0 claimed, 1 nothing due, -1 error. */
+/* Claims the next due row into *row (fini it after). 0 claimed, 1 nothing due, -1 error.
+ * Rows of the channel "webhook" are not the notifiers': outbox_claim never returns them. */
 int outbox_claim(struct store *st, time_t now, int lease_s, struct outbox_row *row,
 		 struct diag *d);
+/* outbox_claim of the rows of channel "webhook" (webhook 1: serve/webhook) or of every
+ * other channel (webhook 0: the same as outbox_claim). */
+int outbox_claim_channel(struct store *st, time_t now, int lease_s, int webhook,
+			 struct outbox_row *row, struct diag *d);
 
 /* Records the outcome of row id (see the contract): error NULL = sent; permanent != 0
  * gives up at once. *status_out (may be NULL) is the row's new state. */
 int outbox_done(struct store *st, int64_t id, time_t now, const char *error, int permanent,
 		enum outbox_status *status_out, struct diag *d);
+
+/* outbox_done with the sender's own policy: failed once attempts reach max_attempts; a
+ * retry not_before = now + delay (delay < 0: the default backoff). */
+int outbox_done_policy(struct store *st, int64_t id, time_t now, const char *error,
+		       int permanent, int max_attempts, time_t delay,
+		       enum outbox_status *status_out, struct diag *d);
 
 /* A claimed ('sending') or 'unknown' row that became useless before it went out (its
  * session was cancelled) -> 'expired' with last_error = reason (event message.expired).

@@ -437,6 +437,7 @@ config_fini(struct config *cfg)
 	free(cfg->notify);
 	free(cfg->mail_from);
 	free(cfg->public_url);
+	config__webhooks_fini(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -457,6 +458,7 @@ config_eval(const char *path, const struct plugin_limits *lim, struct config *cf
 	lua_pushlightuserdata(L, cfg);
 	lua_pushcclosure(L, l_program, 1);
 	lua_setglobal(L, "program");
+	config__webhook_register(L, cfg);
 	int rc = -1;
 	if (plugin_sandbox_dofile(L, path, d) != 0)
 		goto out;

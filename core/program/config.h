@@ -50,6 +50,23 @@ struct config_program {
 	int line;          /* line of the declaration in the file */
 };
 
+/* A webhook{ name =, url =, secret =, events =, attempts =, backoff = } of tandem.lua:
+ * serve/webhook POSTs the events it wants to url, signed with secret. */
+struct config_webhook {
+	char *name;	/* [a-z0-9_-]+, unique: the hook's part of its deliveries' keys */
+	char *url;	/* http:// or https:// (config_public_url_valid) */
+	char *secret;	/* at least 16 characters */
+	char **events;	/* kinds or "prefix.*" or "*"; NULL (field absent): every event */
+	int nevents;
+	int attempts;	/* deliveries tried before the message fails: 1..20 */
+	int backoff_s;	/* first retry delay, doubled per attempt (jitter added): 1..86400 */
+};
+
+enum { CONFIG_WEBHOOK_ATTEMPTS = 5, CONFIG_WEBHOOK_BACKOFF_S = 60 };
+
+/* 1 when the hook wants events of this kind. */
+int config_webhook_wants(const struct config_webhook *w, const char *kind);
+
 struct config {
 	char *path;         /* the file read */
 	char *organization;
@@ -59,6 +76,8 @@ struct config {
 	char *public_url;   /* base URL of `tandem serve --http` for participants; NULL: none */
 	struct config_program *programs;
 	int nprograms;
+	struct config_webhook *webhooks;
+	int nwebhooks;
 	int has_workspace;  /* workspace{} was declared */
 };
 

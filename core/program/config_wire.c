@@ -67,6 +67,15 @@ config__encode(const struct config *cfg, struct buf *b, struct diag *d)
 				     p->topic_questions ? p->topic_questions[t].n : 0, d))
 				return -1;
 	}
+	if (put_int(b, cfg->nwebhooks, d) != 0)
+		return -1;
+	for (int i = 0; i < cfg->nwebhooks; i++) {
+		const struct config_webhook *w = &cfg->webhooks[i];
+		if (put_str(b, w->name, d) || put_str(b, w->url, d) || put_str(b, w->secret, d) ||
+		    put_int(b, w->events != NULL, d) || put_list(b, w->events, w->nevents, d) ||
+		    put_int(b, w->attempts, d) || put_int(b, w->backoff_s, d))
+			return -1;
+	}
 	return 0;
 }
 
@@ -167,6 +176,27 @@ config__decode(const char *data, size_t len, struct config *cfg, struct diag *d)
 			r.bad |= p->topic_questions == NULL;
 			for (int t = 0; t < p->ntopics && !r.bad; t++)
 				p->topic_questions[t].questions = get_strs(&r, &p->topic_questions[t].n);
+		}
+	} else {
+		r.bad = 1;
+	}
+	n = r.bad ? 0 : get_int(&r);
+	if (!r.bad && n >= 0 && n <= 1000 &&
+	    (cfg->webhooks = calloc((size_t)n + 1, sizeof(*cfg->webhooks))) != NULL) {
+		for (int i = 0; i < n && !r.bad; i++) {
+			struct config_webhook *w = &cfg->webhooks[cfg->nwebhooks++];
+			w->name = get_str(&r);
+			w->url = get_str(&r);
+			w->secret = get_str(&r);
+			int has_events = get_int(&r);
+			w->events = get_strs(&r, &w->nevents);
+			if (!has_events) {
+				free(w->events);
+				w->events = NULL;
+			}
+			w->attempts = get_int(&r);
+			w->backoff_s = get_int(&r);
+			r.bad |= w->name == NULL || w->url == NULL || w->secret == NULL;
 		}
 	} else {
 		r.bad = 1;

@@ -11,32 +11,73 @@
 #include "http/server.h"
 #include "serve/lock.h"
 #include "serve/service.h"
+#include "serve/webhook.h"
 #include "store/store.h"
 
-/* The HTTP API on the service's loop (serve_attach). */
+/* What shares the service's loop (serve_attach): the HTTP API (with --http) and the
+ * webhooks (serve/webhook.h), pumped after every wake through the wrapped operations. */
 struct http_side {
 	const struct serve_opts *o;
 	struct service *sv;
 	struct store *st;
 	struct http_api *api;
 	struct http_server *server;
+	struct webhook *hooks;
+	struct serve_ops inner; /* the service's own operations */
 };
+
+static int
+side_begin(void *ud, time_t now, struct diag *d)
+{
+	struct http_side *h = ud;
+	return h->inner.begin ? h->inner.begin(h->inner.ud, now, d) : 0;
+}
+
+static int
+side_step(void *ud, time_t now, struct diag *d)
+{
+	struct http_side *h = ud;
+	return h->inner.step(h->inner.ud, now, d);
+}
+
+/* Called after every wake: the wake's events go to the webhooks before the loop sleeps. */
+static int
+side_next_due(void *ud, time_t *due, struct diag *d)
+{
+	struct http_side *h = ud;
+	webhook_pump(h->hooks);
+	return h->inner.next_due(h->inner.ud, due, d);
+}
+
+static int
+side_reload(void *ud, struct diag *d)
+{
+	struct http_side *h = ud;
+	return h->inner.reload ? h->inner.reload(h->inner.ud, d) : 0;
+}
 
 static int
 http_start(void *ud, struct uv_loop_s *loop, struct diag *d)
 {
 	struct http_side *h = ud;
-	struct http_api_opts ao = {.st = h->st, .cfg = service_config(h->sv),
-				   .sched = service_sched(h->sv), .ws = h->o->workspace,
-				   .loop = loop};
-	if ((h->api = http_api_new(&ao, d)) == NULL)
+	if (h->o->http != NULL) {
+		struct http_api_opts ao = {.st = h->st, .cfg = service_config(h->sv),
+					   .sched = service_sched(h->sv), .ws = h->o->workspace,
+					   .loop = loop};
+		if ((h->api = http_api_new(&ao, d)) == NULL)
+			return -1;
+		struct http_server_opts so = {.addr = h->o->http, .public_ok = h->o->http_public,
+					      .handler = http_api_handle, .ud = h->api};
+		if ((h->server = http_server_start(loop, &so, d)) == NULL)
+			return diag_prefix(d, "http");
+		tlog(TLOG_INFO, "http: listening on %s (port %d)", h->o->http,
+		     http_server_port(h->server));
+	}
+	if ((h->hooks = webhook_new(loop, h->st, service_config(h->sv), h->o->ts, d)) == NULL) {
+		http_server_stop(h->server);
+		h->server = NULL;
 		return -1;
-	struct http_server_opts so = {.addr = h->o->http, .public_ok = h->o->http_public,
-				      .handler = http_api_handle, .ud = h->api};
-	if ((h->server = http_server_start(loop, &so, d)) == NULL)
-		return diag_prefix(d, "http");
-	tlog(TLOG_INFO, "http: listening on %s (port %d)", h->o->http,
-	     http_server_port(h->server));
+	}
 	return 0;
 }
 
@@ -47,6 +88,8 @@ http_stop(void *ud)
 	http_api_stop(h->api);
 	http_server_stop(h->server);
 	h->server = NULL;
+	webhook_stop(h->hooks);
+	h->hooks = NULL;
 }
 
 int
@@ -89,12 +132,14 @@ serve_run(const struct serve_opts *o, struct serve_stats *st, long *holder, stru
 	if (o->ts->scale > 1)
 		tlog(TLOG_INFO, "time scale: %g x real time", o->ts->scale);
 
-	struct http_side hs = {.o = o, .sv = sv, .st = store};
+	struct http_side hs = {.o = o, .sv = sv, .st = store, .inner = ops};
 	struct serve_attach at = {.ud = &hs, .start = http_start, .stop = http_stop};
+	struct serve_ops side = {.ud = &hs, .begin = side_begin, .step = side_step,
+				 .next_due = side_next_due, .reload = side_reload};
 	if (o->once)
 		rc = serve_loop_once(&ops, o->ts, st, d);
 	else
-		rc = serve_loop_run_with(&ops, o->http ? &at : NULL, o->ts, st, d);
+		rc = serve_loop_run_with(&side, &at, o->ts, st, d);
 	http_api_delete(hs.api); /* logs the requests served */
 
 	struct service_counts counts;
