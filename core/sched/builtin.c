@@ -6,7 +6,9 @@
  *   activate-matches  hourly      lifecycle_activate_due: approved matches of started
  *                                 programs become active; matches of ended programs end
  *   plan-sessions     hourly      plan_all: every program's active pairs planned by
- *                                 its cadence up to PLAN_HORIZON_DAYS ahead (idempotent)
+ *                                 its cadence up to PLAN_HORIZON_DAYS ahead (idempotent);
+ *                                 incremental: only the pairs whose plan can have
+ *                                 changed (sched/plan.h), cadences kept loaded
  *   send-reminders    hourly      remind_due: one message per side of each session
  *                                 starting within REMIND_LEAD_HOURS, through the outbox
  *   mark-missed       hourly      session_mark_missed: planned sessions still without a
@@ -28,6 +30,7 @@
 #include "program/lifecycle.h"
 #include "sched/plan.h"
 #include "sched/remind.h"
+#include "sched/sched_internal.h"
 #include "sched/session.h"
 
 static int
@@ -56,7 +59,11 @@ run_plan(struct sched_run *r, struct diag *d)
 {
 	int planned = 0, existing = 0;
 	if (r->cfg != NULL) {
-		struct plan_ctx ctx = {.st = r->st, .cfg = r->cfg, .ws = sched_ws(r->sched)};
+		/* Only the pairs whose plan can have changed, with the cadences kept loaded. */
+		struct plan_ctx ctx = {.st = r->st, .cfg = r->cfg, .ws = sched_ws(r->sched),
+				       .incremental = 1};
+		if ((ctx.cadences = sched__cadences(r->sched, d)) == NULL)
+			return -1;
 		if (plan_all(&ctx, r->now, 0, &planned, &existing, d) != 0)
 			return -1;
 	}

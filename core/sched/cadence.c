@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lua/cadence_out.h"
 #include "lua/marshal.h"
@@ -76,6 +77,110 @@ cadence_delete(struct cadence *c)
 		lua_close(c->scratch);
 	free(c->rule);
 	free(c);
+}
+
+/* ---- the service's cache ------------------------------------------------------- */
+
+struct cached_cadence {
+	char *ws, *ref;
+	char id[4200]; /* cadence_file_id when opened */
+	struct cadence *c;
+};
+
+struct cadence_cache {
+	struct cached_cadence *v;
+	size_t n;
+};
+
+struct cadence_cache *
+cadence_cache_new(void)
+{
+	return calloc(1, sizeof(struct cadence_cache));
+}
+
+static void
+cached_fini(struct cached_cadence *e)
+{
+	cadence_delete(e->c);
+	free(e->ws);
+	free(e->ref);
+}
+
+void
+cadence_cache_clear(struct cadence_cache *cc)
+{
+	if (cc == NULL)
+		return;
+	for (size_t i = 0; i < cc->n; i++)
+		cached_fini(&cc->v[i]);
+	free(cc->v);
+	cc->v = NULL;
+	cc->n = 0;
+}
+
+void
+cadence_cache_delete(struct cadence_cache *cc)
+{
+	cadence_cache_clear(cc);
+	free(cc);
+}
+
+void
+cadence_file_id(const struct cadence *c, char *buf, size_t size)
+{
+	struct stat sb;
+	const char *path = cadence_path(c);
+	if (path == NULL || stat(path, &sb) != 0) {
+		snprintf(buf, size, "%s", "");
+		return;
+	}
+	snprintf(buf, size, "%s:%lld:%lld.%09ld", path, (long long)sb.st_size,
+		 (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+}
+
+static int
+same(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+struct cadence *
+cadence_cache_get(struct cadence_cache *cc, const char *ws, const char *ref, struct diag *d)
+{
+	char id[sizeof(((struct cached_cadence *)0)->id)];
+	for (size_t i = 0; i < cc->n; i++) {
+		struct cached_cadence *e = &cc->v[i];
+		if (!same(e->ws, ws) || strcmp(e->ref, ref) != 0)
+			continue;
+		cadence_file_id(e->c, id, sizeof(id));
+		if (id[0] && strcmp(id, e->id) == 0)
+			return e->c;
+		/* Its file changed (or went away): opened again below. */
+		cached_fini(e);
+		cc->v[i] = cc->v[--cc->n];
+		break;
+	}
+	struct cached_cadence *v = realloc(cc->v, (cc->n + 1) * sizeof(*v));
+	if (v == NULL) {
+		diag_set(d, DIAG_NOMEM, "out of memory loading cadence '%s'", ref);
+		return NULL;
+	}
+	cc->v = v;
+	struct cached_cadence e = {.ws = ws != NULL ? strdup(ws) : NULL, .ref = strdup(ref)};
+	if ((ws != NULL && e.ws == NULL) || e.ref == NULL) {
+		free(e.ws);
+		free(e.ref);
+		diag_set(d, DIAG_NOMEM, "out of memory loading cadence '%s'", ref);
+		return NULL;
+	}
+	if ((e.c = cadence_open(ws, ref, d)) == NULL) {
+		free(e.ws);
+		free(e.ref);
+		return NULL;
+	}
+	cadence_file_id(e.c, e.id, sizeof(e.id));
+	cc->v[cc->n++] = e;
+	return e.c;
 }
 
 const char *

@@ -45,6 +45,23 @@ struct cadence;
 struct cadence *cadence_open(const char *ws, const char *ref, struct diag *d);
 void cadence_delete(struct cadence *c);
 
+/*
+ * A service keeps its cadences loaded between runs (each one's worker stays alive; a
+ * worker that died is restarted by its next call): cadence_cache_get opens `ref` on
+ * first use and again when its file changed (path, size or mtime), and keeps it until
+ * cadence_cache_clear (the service's reload) or cadence_cache_delete. The cadence it
+ * returns belongs to the cache.
+ */
+struct cadence_cache;
+struct cadence_cache *cadence_cache_new(void);
+void cadence_cache_delete(struct cadence_cache *cc);
+void cadence_cache_clear(struct cadence_cache *cc);
+struct cadence *cadence_cache_get(struct cadence_cache *cc, const char *ws, const char *ref,
+				  struct diag *d);
+/* What identifies the cadence's file: "PATH:SIZE:MTIME" into buf (empty when it cannot
+ * be read: a plan then looks changed, which costs a full plan, nothing else). */
+void cadence_file_id(const struct cadence *c, char *buf, size_t size);
+
 const char *cadence_name(const struct cadence *c);
 const char *cadence_path(const struct cadence *c);
 /* The declared duration_min, 0 when not declared. */

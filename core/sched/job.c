@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "sched/builtin.h"
+#include "sched/cadence.h"
 #include "sched/sched_internal.h"
 #include "store/stmt.h"
 #include "time/tz.h"
@@ -91,8 +92,23 @@ sched_delete(struct sched *s)
 		script_fini(&s->scripts[i]);
 	free(s->scripts);
 	clear_errors(s);
+	cadence_cache_delete(s->cadences);
 	free(s->ws);
 	free(s);
+}
+
+struct cadence_cache *
+sched__cadences(struct sched *s, struct diag *d)
+{
+	if (s->cadences == NULL && (s->cadences = cadence_cache_new()) == NULL)
+		diag_set(d, DIAG_NOMEM, "out of memory creating the cadence cache");
+	return s->cadences;
+}
+
+void
+sched_forget_cadences(struct sched *s)
+{
+	cadence_cache_clear(s->cadences);
 }
 
 size_t

@@ -114,6 +114,10 @@ void sched_delete(struct sched *s);
  */
 int sched_sync(struct sched *s, struct diag *d);
 
+/* Unloads the cadences the plan-sessions job keeps loaded between runs (the service's
+ * reload: the next run loads them again from their files). */
+void sched_forget_cadences(struct sched *s);
+
 /* The problems of the last sched_sync, one per script: "scripts/x.lua:4: field 'misfire' ...". */
 size_t sched_nerrors(const struct sched *s);
 const char *sched_error(const struct sched *s, size_t i);

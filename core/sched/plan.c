@@ -11,11 +11,13 @@
 #include "sched/plan.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/crash.h"
+#include "base/sha256.h"
 #include "lua/cadence_out.h"
 #include "program/config.h"
 #include "sched/cadence.h"
@@ -131,19 +133,44 @@ known_fini(struct known_list *k)
 	free(k->v);
 }
 
+/* The pairs an incremental plan reads (?1 the program, ?3 now, ?4 1 when the cadence reads
+ * the history): those whose plan_next_at passed or was cleared, and those whose sessions
+ * changed. Both are partial indexes of schema v11. */
+#define PLAN_DUE_IDS                                                                          \
+	"(SELECT id FROM matches WHERE program_id = ?1 AND status = 'active' AND "            \
+	"plan_next_at < ?3 UNION SELECT id FROM matches WHERE ?4 AND program_id = ?1 AND "   \
+	"status = 'active' AND plan_history = 1)"
+
+/* Binds ?3 and ?4 of PLAN_DUE_IDS. */
 static int
-load_known(struct store *st, int64_t program_id, const char *cadence, struct known_list *k,
-	   struct diag *d)
+bind_due(struct stmt *s, time_t now, int history, struct diag *d)
+{
+	char ts[STORE_TIME_MAX];
+	if (store_format_time(now, ts) != 0)
+		return diag_set(d, DIAG_INVALID, "planning: the clock is out of range");
+	return stmt_bind_text_copy(s, 3, ts, d) || stmt_bind_int64(s, 4, history, d) ? -1 : 0;
+}
+
+static int
+load_known(struct store *st, int64_t program_id, const char *cadence, int incremental,
+	   time_t now, int history, struct known_list *k, struct diag *d)
 {
 	struct stmt s = {0};
 	if (stmt_prepare(&s, st, "reading the program's sessions",
-			 "SELECT s.id, s.match_id, s.starts_at, s.duration_min, s.status, s.topic, "
-			 "s.planned_by = ?2 FROM sessions s JOIN matches m ON m.id = s.match_id "
-			 "WHERE m.program_id = ?1 AND m.status = 'active' "
-			 "ORDER BY s.match_id, s.starts_at, s.id",
+			 incremental ? "SELECT s.id, s.match_id, s.starts_at, s.duration_min, s.status, "
+				       "s.topic, s.planned_by = ?2 FROM sessions s "
+				       "WHERE s.match_id IN " PLAN_DUE_IDS " "
+				       "ORDER BY s.match_id, s.starts_at, s.id"
+				     : "SELECT s.id, s.match_id, s.starts_at, s.duration_min, s.status, "
+				       "s.topic, s.planned_by = ?2 FROM sessions s JOIN matches m ON "
+				       "m.id = s.match_id WHERE m.program_id = ?1 AND "
+				       "m.status = 'active' ORDER BY s.match_id, s.starts_at, s.id",
 			 d) != 0)
 		return -1;
-	int rc = stmt_bind_int64(&s, 1, program_id, d) || stmt_bind_text(&s, 2, cadence, d) ? -1 : 0;
+	int rc = stmt_bind_int64(&s, 1, program_id, d) || stmt_bind_text(&s, 2, cadence, d) ||
+			 (incremental && bind_due(&s, now, history, d))
+		     ? -1
+		     : 0;
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
 		rc = 0;
 		if (k->n == k->cap) {
@@ -251,6 +278,35 @@ todo_fini(struct todo_list *t)
 	free(t->v);
 }
 
+/* A pair's plan_next_at after this plan (see plan.h). */
+#define PLAN_NEVER "9999-12-31T23:59:59Z"
+enum { NEXT_NEVER = -1, NEXT_NOW = -2 }; /* else an instant */
+
+struct pstate {
+	int64_t match_id;
+	time_t next;
+};
+
+struct pstate_list {
+	struct pstate *v;
+	size_t n, cap;
+};
+
+static int
+pstate_add(struct pstate_list *l, int64_t match_id, time_t next, struct diag *d)
+{
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 256;
+		struct pstate *v = realloc(l->v, nc * sizeof(*v));
+		if (v == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory planning sessions");
+		l->v = v;
+		l->cap = nc;
+	}
+	l->v[l->n++] = (struct pstate){match_id, next};
+	return 0;
+}
+
 enum {
 	C_ID, C_SCORE, C_STATUS, C_CREATED, C_ACTIVATED, C_ENDED, C_MTZ,
 	C_PERSON = 7, /* 14 columns per side: person (10) then enrollment (4) */
@@ -297,8 +353,14 @@ struct run {
 	struct plan_report *rep;
 	struct known_list known;
 	struct todo_list todo;
+	struct pstate_list states;
 	time_t now;
+	time_t horizon_s;  /* the horizon's length */
+	time_t look_until; /* the window and the lookahead, clipped to the program's end */
 	int64_t program_id;
+	int incremental;   /* only the pairs whose plan can have changed */
+	char signature[SHA256_HEX_LEN];
+	int new_signature; /* the stored one differs */
 };
 
 /* The history of match_id: the slice of known sessions, as session tables. */
@@ -360,9 +422,11 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 	time_t ended = iso_time(col(s, C_ENDED));
 	time_t from = r->now > p.activated ? r->now : p.activated;
 	time_t until = ended != 0 && ended < until_all ? ended : until_all;
+	time_t look = ended != 0 && ended < r->look_until ? ended : r->look_until;
 	r->rep->pairs++;
-	if (from >= until)
-		return 0;
+	if (from >= until) /* an end closed the window: nothing ever again; else at the next run */
+		return pstate_add(&r->states, match_id,
+				  until < r->now + r->horizon_s ? NEXT_NEVER : NEXT_NOW, d);
 
 	char *topics = NULL;
 	struct shape_session *hist = NULL;
@@ -384,7 +448,8 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 	memset(&res, 0, sizeof(res));
 	struct diag pd;
 	diag_clear(&pd);
-	if (rc == 0 && cadence_run(r->cad, &p, hist, nh, &cctx, from, until, &res, &pd) != 0) {
+	/* Past the window too: its first instant there says when to plan this pair again. */
+	if (rc == 0 && cadence_run(r->cad, &p, hist, nh, &cctx, from, look, &res, &pd) != 0) {
 		/* The cadence failed for this pair: reported, the others go on. */
 		rc = pd.code == DIAG_NOMEM || pd.code == DIAG_DB ? (*d = pd, -1) : 0;
 		if (rc == 0)
@@ -397,7 +462,13 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 	free(topics);
 	if (rc == 0 && res.no_slot && res.n == 0)
 		rc = add_note(r->rep, match_id, p.mentor.name, p.mentee.name, res.reason, d);
+	time_t beyond = 0;
 	for (size_t i = 0; rc == 0 && i < res.n; i++) {
+		if (res.v[i].start >= until) {
+			if (beyond == 0 || res.v[i].start < beyond)
+				beyond = res.v[i].start;
+			continue;
+		}
 		struct todo t = {.match_id = match_id, .start = res.v[i].start,
 				 .duration_min = res.v[i].duration_min, .zone = strdup(p.zone)};
 		snprintf(t.topic, sizeof(t.topic), "%s", res.v[i].topic);
@@ -419,6 +490,14 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 			rc = todo_add(&r->todo, &t, d);
 		}
 	}
+	/* When planning this pair again adds a session: its next instant enters the window. */
+	time_t next = beyond != 0 ? beyond - r->horizon_s
+		      : res.no_slot || look < r->now + r->horizon_s +
+						     (time_t)PLAN_LOOKAHEAD_DAYS * 86400
+			  ? NEXT_NEVER
+			  : look - r->horizon_s;
+	if (rc == 0)
+		rc = pstate_add(&r->states, match_id, next, d);
 	cadence_result_fini(&res);
 	return rc;
 }
@@ -427,23 +506,105 @@ static int
 plan_pairs(struct run *r, time_t until_all, struct diag *d)
 {
 	struct stmt s = {0};
+#define PAIRS_SQL(filter)                                                                    \
+	"SELECT m.id, m.score, m.status, m.created_at, m.activated_at, m.ended_at, "          \
+	"m.timezone, " SIDE_COLS("a", "ea") ", " SIDE_COLS("b", "eb") " "                     \
+	"FROM matches m JOIN people a ON a.id = m.mentor_id "                                 \
+	"JOIN people b ON b.id = m.mentee_id "                                                \
+	"LEFT JOIN enrollments ea ON ea.program_id = m.program_id AND "                       \
+	"ea.person_id = m.mentor_id "                                                         \
+	"LEFT JOIN enrollments eb ON eb.program_id = m.program_id AND "                       \
+	"eb.person_id = m.mentee_id "                                                         \
+	"WHERE " filter "m.program_id = ?1 AND m.status = 'active' ORDER BY m.id"
 	if (stmt_prepare(&s, r->ctx->st, "reading the program's active pairs",
-			 "SELECT m.id, m.score, m.status, m.created_at, m.activated_at, m.ended_at, "
-			 "m.timezone, " SIDE_COLS("a", "ea") ", " SIDE_COLS("b", "eb") " "
-			 "FROM matches m JOIN people a ON a.id = m.mentor_id "
-			 "JOIN people b ON b.id = m.mentee_id "
-			 "LEFT JOIN enrollments ea ON ea.program_id = m.program_id AND "
-			 "ea.person_id = m.mentor_id "
-			 "LEFT JOIN enrollments eb ON eb.program_id = m.program_id AND "
-			 "eb.person_id = m.mentee_id "
-			 "WHERE m.program_id = ?1 AND m.status = 'active' ORDER BY m.id",
+			 r->incremental ? PAIRS_SQL("m.id IN " PLAN_DUE_IDS " AND ") : PAIRS_SQL(""),
 			 d) != 0)
 		return -1;
-	int rc = stmt_bind_int64(&s, 1, r->program_id, d);
+#undef PAIRS_SQL
+	int rc = stmt_bind_int64(&s, 1, r->program_id, d) ||
+			 (r->incremental && bind_due(&s, r->now, cadence_has_plan(r->cad), d))
+		     ? -1
+		     : 0;
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW)
 		rc = plan_pair(r, &s, until_all, d);
 	stmt_finalize(&s);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Each planned pair's plan_next_at and history flag, and the program's signature (each
+ * written only when it differs, so planning again without news changes no byte). */
+static int
+write_states(struct run *r, struct diag *d)
+{
+	struct stmt u = {0};
+	int rc = stmt_prepare(&u, r->ctx->st, "recording what was planned",
+			      "UPDATE matches SET plan_next_at = ?2, plan_history = 0 WHERE id = ?1 "
+			      "AND (plan_next_at <> ?2 OR plan_history <> 0)",
+			      d);
+	for (size_t i = 0; rc == 0 && i < r->states.n; i++) {
+		const struct pstate *p = &r->states.v[i];
+		char ts[STORE_TIME_MAX];
+		if (p->next == NEXT_NEVER)
+			snprintf(ts, sizeof(ts), "%s", PLAN_NEVER);
+		else if (p->next == NEXT_NOW)
+			ts[0] = '\0';
+		else if (store_format_time(p->next, ts) != 0)
+			snprintf(ts, sizeof(ts), "%s", PLAN_NEVER);
+		rc = stmt_bind_int64(&u, 1, p->match_id, d) || stmt_bind_text(&u, 2, ts, d) ||
+			     stmt_run(&u, d)
+			 ? -1
+			 : 0;
+	}
+	stmt_finalize(&u);
+	if (rc != 0 || !r->new_signature)
+		return rc;
+	char ts[STORE_TIME_MAX];
+	if (store_format_time(r->now, ts) != 0)
+		return diag_set(d, DIAG_INVALID, "planning: the clock is out of range");
+	rc = stmt_prepare(&u, r->ctx->st, "recording the program's plan signature",
+			  "INSERT INTO plan_programs (program_id, signature, updated_at) "
+			  "VALUES (?1, ?2, ?3) ON CONFLICT (program_id) DO UPDATE SET "
+			  "signature = excluded.signature, updated_at = excluded.updated_at",
+			  d) ||
+			     stmt_bind_int64(&u, 1, r->program_id, d) ||
+			     stmt_bind_text(&u, 2, r->signature, d) || stmt_bind_text(&u, 3, ts, d) ||
+			     stmt_run(&u, d)
+		 ? -1
+		 : 0;
+	stmt_finalize(&u);
+	return rc;
+}
+
+/* What this plan assumes of the program's configuration (plan.h), and whether the last
+ * plan assumed the same: if not, every pair is planned. */
+static int
+check_signature(struct run *r, const char *ref, int horizon_days, struct diag *d)
+{
+	char file[4200];
+	cadence_file_id(r->cad, file, sizeof(file));
+	const struct config_program *p = r->prog;
+	char text[8192];
+	int n = snprintf(text, sizeof(text), "1|%s|%s|%s|%s|%s|%d|%d|%s|%s", ref,
+			 cadence_name(r->cad), file, p->starts ? p->starts : "",
+			 p->ends ? p->ends : "", p->minutes_per_session, horizon_days,
+			 r->ctx->cfg->timezone ? r->ctx->cfg->timezone : "", p->title ? p->title : "");
+	sha256_hex(text, n > 0 && (size_t)n < sizeof(text) ? (size_t)n : strlen(text),
+		   r->signature);
+	struct stmt q = {0};
+	int rc = stmt_prepare(&q, r->ctx->st, "reading the program's plan signature",
+			      "SELECT signature FROM plan_programs WHERE program_id = ?1", d) ||
+			 stmt_bind_int64(&q, 1, r->program_id, d)
+		     ? -1
+		     : stmt_step(&q, d);
+	int same = rc == STMT_ROW && file[0] &&
+		   strcmp((const char *)sqlite3_column_text(q.s, 0), r->signature) == 0;
+	stmt_finalize(&q);
+	if (rc != STMT_ROW && rc != STMT_DONE)
+		return -1;
+	r->new_signature = !same;
+	if (!same)
+		r->incremental = 0;
+	return 0;
 }
 
 static int
@@ -483,6 +644,8 @@ write_todo(struct run *r, struct diag *d)
 	if (rc == 0 && nnew > 0)
 		rc = session_insert_many(st, v, nnew, NULL, &inserted, d);
 	free(v);
+	if (rc == 0) /* after the inserts, whose triggers flagged the history */
+		rc = write_states(r, d);
 	if (rc != 0) {
 		store_rollback(st);
 		r->rep->cancelled = 0;
@@ -503,36 +666,47 @@ plan_program(struct plan_ctx *ctx, const char *program, time_t now, int horizon_
 		return -1;
 	if (horizon_days <= 0)
 		horizon_days = PLAN_HORIZON_DAYS;
-	struct run r = {.ctx = ctx, .prog = prog, .rep = rep, .now = now};
+	struct run r = {.ctx = ctx, .prog = prog, .rep = rep, .now = now,
+			.horizon_s = (time_t)horizon_days * 86400, .incremental = ctx->incremental};
 	const char *from = "override";
 	const char *ref = ctx->cadence != NULL ? ctx->cadence : plan_program_cadence(prog, &from);
 	snprintf(rep->program, sizeof(rep->program), "%s", prog->name);
 	snprintf(rep->cadence_from, sizeof(rep->cadence_from), "%s", from);
 	rep->from = now;
-	rep->until = now + (time_t)horizon_days * 86400;
+	rep->until = now + r.horizon_s;
+	r.look_until = rep->until + (time_t)PLAN_LOOKAHEAD_DAYS * 86400;
 	if (prog->ends != NULL) {
 		time_t end = 0;
 		if (program_end(prog->ends, ctx->cfg->timezone, &end, d) != 0)
 			return -1;
 		if (end < rep->until)
 			rep->until = end;
+		if (end < r.look_until)
+			r.look_until = end;
 	}
 	if (config_program_id(ctx->st, ctx->cfg, prog->name, &r.program_id, d) != 0)
 		return -1;
-	if ((r.cad = cadence_open(ctx->ws, ref, d)) == NULL)
+	r.cad = ctx->cadences != NULL ? cadence_cache_get(ctx->cadences, ctx->ws, ref, d)
+				      : cadence_open(ctx->ws, ref, d);
+	if (r.cad == NULL)
 		return diag_prefix(d, "program '%s': cadence '%s'", prog->name, ref);
 	snprintf(rep->cadence, sizeof(rep->cadence), "%s", cadence_name(r.cad));
 	int rc = 0;
 	if (rep->until > rep->from) {
-		rc = load_known(ctx->st, r.program_id, cadence_name(r.cad), &r.known, d);
+		rc = check_signature(&r, ref, horizon_days, d);
+		if (rc == 0)
+			rc = load_known(ctx->st, r.program_id, cadence_name(r.cad), r.incremental, now,
+					cadence_has_plan(r.cad), &r.known, d);
 		if (rc == 0)
 			rc = plan_pairs(&r, rep->until, d);
-		if (rc == 0 && r.todo.n > 0)
+		if (rc == 0 && (r.todo.n > 0 || r.states.n > 0 || r.new_signature))
 			rc = write_todo(&r, d);
 	}
 	known_fini(&r.known);
 	todo_fini(&r.todo);
-	cadence_delete(r.cad);
+	free(r.states.v);
+	if (ctx->cadences == NULL)
+		cadence_delete(r.cad);
 	if (rc != 0)
 		plan_report_fini(rep);
 	return rc;

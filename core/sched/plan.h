@@ -27,6 +27,21 @@
  * cancellation commits in ONE transaction level (store_begin: nested inside the
  * caller's when there is one, e.g. the service's job), with their events.
  *
+ * Planning only what changed. Each plan also runs the cadence PLAN_LOOKAHEAD_DAYS past
+ * the window and records, per pair, the instant after which planning it again would add
+ * a session (matches.plan_next_at: its next instant beyond the window minus the horizon;
+ * "never" when the window is closed by the program's or the match's end, or the pair has
+ * no shared slot), and per program a signature of what the plan assumed (cadence and its
+ * file, dates, session length, horizon, zone: plan_programs). Triggers (schema v11) clear
+ * a pair's plan_next_at when its match, people or enrollments change, and set its
+ * plan_history flag when its sessions change. An incremental plan then reads and plans
+ * only the pairs whose plan_next_at has passed or is cleared, plus, for a cadence with a
+ * plan hook (which reads the history), those whose history changed; a signature that
+ * differs plans every pair. For a cadence whose instants depend on the pair, its history
+ * and the dates of the window (never on the hour of the run: the built-ins, and what
+ * idempotent planning needs anyway), this inserts and cancels exactly what planning
+ * every pair every hour does, at the same runs.
+ *
  * Who calls it: cli/cmd_sessions.c (`tandem sessions plan`), the service's
  * plan-sessions job (sched/builtin), tandem simulate.
  */
@@ -42,13 +57,20 @@
 struct store;
 struct config;
 
-enum { PLAN_HORIZON_DAYS = 56, PLAN_KEEP_HOURS = 24 };
+enum { PLAN_HORIZON_DAYS = 56, PLAN_KEEP_HOURS = 24, PLAN_LOOKAHEAD_DAYS = 40 };
+
+struct cadence_cache;
 
 struct plan_ctx {
 	struct store *st;
 	const struct config *cfg;
 	const char *ws;      /* the workspace folder (its plugins/cadences); NULL: built-ins only */
 	const char *cadence; /* overrides every program's cadence (tests); NULL: the program's */
+	/* 1: plan only the pairs whose plan can have changed (the service's hourly job; see
+	 * "Planning only what changed" above). 0: every active pair (`tandem sessions plan`). */
+	int incremental;
+	/* Keeps the cadences loaded between runs (the service's); NULL: opened for this run. */
+	struct cadence_cache *cadences;
 };
 
 /* A pair that got no sessions, and why. */

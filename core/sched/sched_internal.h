@@ -38,7 +38,12 @@ struct sched {
 	size_t nscripts;
 	char **errors;
 	size_t nerrors;
+	struct cadence_cache *cadences; /* the plan-sessions job's, created at its first run */
 };
+
+/* The sched's cadence cache (sched/cadence.h), created on first use; NULL + diag when out
+ * of memory. */
+struct cadence_cache *sched__cadences(struct sched *s, struct diag *d);
 
 /* A log line through the sched's callback (or tlog). */
 void sched__log(const struct sched *s, int level, const char *fmt, ...)

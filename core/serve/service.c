@@ -236,6 +236,8 @@ service_reload(struct service *sv, struct diag *d)
 	/* tandem.lua: its messages name the file and line; a failure keeps the loaded one. */
 	if (load_config(sv, d) != 0)
 		return -1;
+	/* Cadence plugins: loaded again from their files at the next plan. */
+	sched_forget_cadences(sv->sched);
 	/* The job scripts: a broken one keeps its loaded version (sched_sync's contract). */
 	if (sched_sync(sv->sched, d) != 0)
 		return diag_prefix(d, "jobs");

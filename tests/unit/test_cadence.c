@@ -239,6 +239,46 @@ test_result(void **state)
 	assert_string_equal(d.msg, "plan returned 1001 entries; at most 1000");
 }
 
+/* The service's cache: the same cadence while its file is unchanged, the new one once the
+ * file changed (size or mtime), a fresh load after a clear; the file id names the path. */
+static void
+test_cache(void **state)
+{
+	(void)state;
+	const char *text = "return tandem.cadence{ name = \"cc\", version = \"1.0.0\", api = 1,\n"
+			   "  rule = \"FREQ=WEEKLY\" }\n";
+	char path[128];
+	snprintf(path, sizeof(path), "%s", write_file("cc.lua", text));
+	struct cadence_cache *cc = cadence_cache_new();
+	assert_non_null(cc);
+	struct diag d;
+	struct cadence *a = cadence_cache_get(cc, NULL, path, &d);
+	if (a == NULL)
+		fail_msg("%s", d.msg);
+	assert_ptr_equal(cadence_cache_get(cc, NULL, path, &d), a);
+	struct cadence *w = cadence_cache_get(cc, NULL, "weekly", &d);
+	assert_non_null(w);
+	assert_ptr_equal(cadence_cache_get(cc, NULL, "weekly", &d), w);
+	char id[4300];
+	cadence_file_id(a, id, sizeof(id));
+	assert_true(strncmp(id, path, strlen(path)) == 0);
+	write_file("cc.lua", "return tandem.cadence{ name = \"cc\", version = \"1.0.1\", api = 1,\n"
+			     "  rule = \"FREQ=WEEKLY;INTERVAL=2\" }\n");
+	struct cadence *b = cadence_cache_get(cc, NULL, path, &d);
+	if (b == NULL)
+		fail_msg("%s", d.msg);
+	assert_string_equal(cadence_rule(b), "FREQ=WEEKLY;INTERVAL=2");
+	cadence_cache_clear(cc);
+	b = cadence_cache_get(cc, NULL, path, &d);
+	assert_non_null(b);
+	assert_string_equal(cadence_rule(b), "FREQ=WEEKLY;INTERVAL=2");
+	/* A file that went away is loaded again, which fails with the loader's message. */
+	unlink(path);
+	assert_null(cadence_cache_get(cc, NULL, path, &d));
+	cadence_cache_delete(cc);
+	cadence_cache_delete(NULL);
+}
+
 int
 main(void)
 {
@@ -247,6 +287,7 @@ main(void)
 	    cmocka_unit_test(test_builtins),
 	    cmocka_unit_test(test_times),
 	    cmocka_unit_test(test_result),
+	    cmocka_unit_test(test_cache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
