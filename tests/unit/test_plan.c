@@ -532,8 +532,10 @@ test_incremental_equals_full(void **state)
 		struct store *full = plan_store(T0, T0), *inc = plan_store(T0, T0);
 		fx_exec(full, "PRAGMA synchronous = OFF");
 		fx_exec(inc, "PRAGMA synchronous = OFF");
-		struct cadence_cache *cache = cadence_cache_new();
-		assert_non_null(cache);
+		/* Both keep their cadences loaded (a worker started per run would dominate). */
+		struct cadence_cache *caches[2] = {cadence_cache_new(), cadence_cache_new()};
+		assert_non_null(caches[0]);
+		assert_non_null(caches[1]);
 		long read_full = 0, read_inc = 0;
 		for (int h = 0; h < 70 * 24; h++) {
 			time_t now = T0 + (time_t)h * 3600;
@@ -568,7 +570,7 @@ test_incremental_equals_full(void **state)
 					fx_exec(both[k], buf);
 				struct plan_ctx ctx = {.st = both[k], .cfg = &fx_cfg,
 						       .cadence = cadences[c], .incremental = k,
-						       .cadences = k ? cache : NULL};
+						       .cadences = caches[k]};
 				struct plan_report rep;
 				struct diag d;
 				if (plan_program(&ctx, "p", now, 56, &rep, &d) != 0)
@@ -585,7 +587,8 @@ test_incremental_equals_full(void **state)
 		}
 		assert_true(fx_int(full, "SELECT count(*) FROM sessions WHERE match_id = 2") > 0);
 		assert_true(read_inc * 10 < read_full);
-		cadence_cache_delete(cache);
+		cadence_cache_delete(caches[0]);
+		cadence_cache_delete(caches[1]);
 		store_close(full);
 		store_close(inc);
 	}
