@@ -74,6 +74,15 @@ struct notify;
 struct notify *notify_new(struct store *st, const struct notify_opts *o, struct diag *d);
 void notify_delete(struct notify *n);
 
+/*
+ * Removes the temporary files (".tmp-*") a writer killed between its mkstemp and its rename
+ * left in WORKSPACE/outbox, those last modified more than min_age_s seconds ago by the
+ * file system's clock (a younger one may be a live writer's: `tandem outbox send` runs
+ * beside the service). The service calls it at start. *removed (may be NULL) counts them.
+ * 0, or -1 + diag when the folder cannot be read (a missing folder is not an error).
+ */
+int notify_clean_temps(const char *workspace, int min_age_s, int *removed, struct diag *d);
+
 /* 1 when name is a built-in channel ("eml", "jsonl"). */
 int notify_builtin(const char *name);
 

@@ -3,12 +3,14 @@
  * messages.jsonl. See notify.h for the formats and why each write is atomic; notify.c
  * claims, renders and records the outcome around these.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -58,6 +60,38 @@ notify_sync_dir(const char *dir, struct diag *d)
 	if (rc != 0)
 		return diag_set(d, DIAG_IO, "cannot sync '%s': %s", dir, strerror(err));
 	return 0;
+}
+
+int
+notify_clean_temps(const char *workspace, int min_age_s, int *removed, struct diag *d)
+{
+	char dir[4096], path[4096 + 256];
+	if (removed != NULL)
+		*removed = 0;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/outbox", workspace) >= sizeof(dir))
+		return diag_set(d, DIAG_INVALID, "notify: the workspace path is too long");
+	DIR *dp = opendir(dir);
+	if (dp == NULL)
+		return errno == ENOENT ? 0 : diag_set(d, DIAG_IO, "cannot read '%s': %s", dir,
+						      strerror(errno));
+	time_t cut = time(NULL) - min_age_s;
+	struct dirent *e;
+	int rc = 0;
+	while ((e = readdir(dp)) != NULL) {
+		struct stat sb;
+		if (strncmp(e->d_name, ".tmp-", 5) != 0 ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path) ||
+		    lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_mtime > cut)
+			continue;
+		if (unlink(path) != 0 && errno != ENOENT) {
+			rc = diag_set(d, DIAG_IO, "cannot remove '%s': %s", path, strerror(errno));
+			break;
+		}
+		if (removed != NULL)
+			(*removed)++;
+	}
+	closedir(dp);
+	return rc;
 }
 
 /* The .eml's file name: a readable form of the key, and a hash that keeps keys apart. */

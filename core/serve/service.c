@@ -17,6 +17,9 @@
 #include "sched/occur.h"
 #include "store/store.h"
 
+/* A temporary file in the outbox older than this at start is a killed writer's. */
+enum { SERVICE_TMP_STALE_S = 60 };
+
 struct service {
 	char *workspace;
 	char *config_path;
@@ -30,6 +33,8 @@ struct service {
 	size_t nerrors;    /* script errors last logged, and the first one's text */
 	char *first_error;
 	int jobs_done;     /* this wake has no due occurrence left: deliver messages */
+	int msgs_done;     /* this wake has no due message left */
+	int turn;          /* 1: the next step tries a message first (jobs and messages alternate) */
 	int dispatched;    /* this wake delivered the new events to the reward rules */
 	struct service_counts counts;
 	char *public_url;  /* --public-url: wins over tandem.lua's, across reloads */
@@ -117,12 +122,21 @@ service_open(const char *workspace, struct store *st, const struct clock *c, str
 	}
 	struct sched_opts so = {.st = st, .cfg = &sv->cfg, .host = sv->host, .ws = workspace,
 				.clock = c, .reports = report_publish_job};
-	struct notify_opts no = {.workspace = workspace, .timezone = sv->cfg.timezone,
-				 .host = sv->host};
+	struct notify_opts no = {.workspace = workspace, .from = sv->cfg.mail_from,
+				 .timezone = sv->cfg.timezone, .host = sv->host};
 	if ((sv->sched = sched_new(&so, d)) == NULL || (sv->notify = notify_new(st, &no, d)) == NULL) {
 		service_close(sv);
 		return NULL;
 	}
+	/* Temporary files of a writer killed before its rename: never renamed now. */
+	int removed = 0;
+	struct diag cd;
+	diag_clear(&cd);
+	if (notify_clean_temps(workspace, SERVICE_TMP_STALE_S, &removed, &cd) != 0)
+		tlog(TLOG_WARN, "outbox: %s", cd.msg);
+	else if (removed > 0)
+		tlog(TLOG_INFO, "outbox: removed %d temporary file(s) left by an interrupted write",
+		     removed);
 	return sv;
 }
 
@@ -158,6 +172,8 @@ service_begin(struct service *sv, time_t now, struct diag *d)
 	if (sched_materialize(sv->sched, now, d) != 0)
 		return diag_prefix(d, "jobs");
 	sv->jobs_done = 0;
+	sv->msgs_done = 0;
+	sv->turn = 0;
 	sv->dispatched = 0;
 	return 0;
 }
@@ -185,15 +201,43 @@ service_dispatch(struct service *sv, time_t now, struct diag *d)
 	return 0;
 }
 
+/* One due message: 1 when one was handled, 0 when none is due, -1 on a store failure. */
+static int
+service_message(struct service *sv, time_t now, struct diag *d)
+{
+	int outcome = 0;
+	int rc = notify_deliver_one(sv->notify, now, &outcome, d);
+	if (rc < 0)
+		return diag_prefix(d, "outbox");
+	if (rc == 1) {
+		sv->msgs_done = 1;
+		return 0;
+	}
+	if (outcome == OUTBOX_SENT)
+		sv->counts.messages_sent++;
+	return 1;
+}
+
 int
 service_step(struct service *sv, time_t now, struct diag *d)
 {
+	/* Jobs and messages take turns, so neither waits for the other: a long run of due
+	 * occurrences (a backlog, a fast time scale) does not hold back a message whose time
+	 * is short, and a job's reminders still go out in the same wake. */
+	if (sv->turn && !sv->msgs_done) {
+		sv->turn = 0;
+		int rc = service_message(sv, now, d);
+		if (rc != 0)
+			return rc;
+	}
 	if (!sv->jobs_done) {
 		int ran = 0;
 		if (sched_run_one(sv->sched, now, &ran, d) != 0)
 			return diag_prefix(d, "jobs");
 		if (ran) {
 			sv->counts.jobs_run++;
+			sv->turn = 1;
+			sv->msgs_done = 0; /* the job may have queued messages due now */
 			return 1;
 		}
 		sv->jobs_done = 1;
@@ -203,15 +247,9 @@ service_step(struct service *sv, time_t now, struct diag *d)
 			return -1;
 		return 1;
 	}
-	int outcome = 0;
-	int rc = notify_deliver_one(sv->notify, now, &outcome, d);
-	if (rc < 0)
-		return diag_prefix(d, "outbox");
-	if (rc == 1)
+	if (sv->msgs_done)
 		return 0;
-	if (outcome == OUTBOX_SENT)
-		sv->counts.messages_sent++;
-	return 1;
+	return service_message(sv, now, d);
 }
 
 int

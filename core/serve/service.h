@@ -8,14 +8,17 @@
  * Contract:
  *  - service_open(workspace, store, clock): reads WORKSPACE/tandem.lua (an error
  *    there fails the start), syncs the declared programs, and builds the scheduler
- *    and the notifier on the borrowed store. service_close undoes it (the store stays
- *    the caller's).
+ *    and the notifier (From: tandem.lua's mail_from) on the borrowed store, and
+ *    removes the temporary files a killed writer left in the outbox folder (older
+ *    than a minute). service_close undoes it (the store stays the caller's).
  *  - begin(now): the start of a wake, in this order: outbox_recover (messages left
  *    'sending' by a dead sender, past their lease, become 'unknown'), sched_sync,
  *    sched_materialize(now).
- *  - step(now): one unit, the jobs first: one due occurrence (sched_run_one); when none
- *    is due, one due message (notify_deliver_one). 1 when it did one, 0 when nothing
- *    is due. Jobs before messages: a job's reminders are delivered in the same wake.
+ *  - step(now): one unit: one due occurrence (sched_run_one) or one due message
+ *    (notify_deliver_one), taking turns while both have work (a backlog of occurrences
+ *    does not starve the messages); once no occurrence is due, the new events go to
+ *    the reward rules (once per wake), then the messages. 1 when it did one, 0 when
+ *    nothing is due. A job's reminders are delivered in the same wake.
  *  - next_due: the earliest of sched_next_due and outbox_next_due; 1 when neither has
  *    anything.
  *  - reload: tandem.lua read again; on success it replaces the loaded one (and the

@@ -10,7 +10,8 @@
 # each, covering the 720 hours; the queued reminders of sessions that started during the
 # outage expired (not sent); the reminders then sent are for sessions after the virtual
 # now; no session was planned before the moment it was planned; the sessions of the
-# outage nobody checked in for are missed, the one checked in stays held.
+# outage nobody checked in for are missed, the one checked in stays held. Also: the messages
+# come from tandem.lua's mail_from; a stale temporary file in outbox/ is removed at start.
 . "$(dirname "$0")/lib.sh"
 
 T=$TANDEM
@@ -21,7 +22,9 @@ DB=$WS/tandem.db
 q() { sqlite3 "$DB" "$1"; }
 
 sed -i -e 's/starts = "[0-9-]*"/starts = "2020-01-06"/' -e 's/ends = "[0-9-]*"/ends = "2099-12-31"/' \
-  -e 's/^  cadence = "biweekly",/  cadence = "weekly",/' "$WS/tandem.lua"
+  -e 's/^  cadence = "biweekly",/  cadence = "weekly",/' \
+  -e 's|^  timezone = "Europe/Paris",|  timezone = "Europe/Paris",\n  mail_from = "mentoring@example.org",|' \
+  "$WS/tandem.lua"
 seed_pairs "$WS" $P 120 11
 
 for spec in "once America/New_York 7" "all Australia/Lord_Howe 2" "skip Asia/Kolkata 2"; do
@@ -35,9 +38,19 @@ return tandem.job{ name = "daily-$policy", version = "1.0.0", api = 1,
 LUA
 done
 
+# Temporary files a killed writer left in the outbox folder: the stale one is removed at
+# start, a fresh one (a live writer's, perhaps) is left alone.
+mkdir -p "$WS/outbox"
+echo torn >"$WS/outbox/.tmp-old123" && touch -d '-2 hours' "$WS/outbox/.tmp-old123"
+echo live >"$WS/outbox/.tmp-new456"
+
 # The service's first run, on the real clock: the jobs are registered from now.
 run "$T" -C "$WS" serve --once
 expect_rc "first serve" 0
+[ ! -e "$WS/outbox/.tmp-old123" ] && [ -e "$WS/outbox/.tmp-new456" ] && ok "stale temporary file removed" ||
+  fail "stale temporary file removed" "$(ls -A "$WS/outbox")"
+expect_err "stale temporary file logged" "removed 1 temporary file(s) left by an interrupted write"
+rm -f "$WS/outbox/.tmp-new456"
 NOW=$(date -u +%s)
 run "$T" -C "$WS" sessions plan --program $P
 expect_rc plan 0
@@ -162,6 +175,11 @@ grep -q "^ok " "$E2E_TMP/checks" && ok "catch-up" || fail "catch-up" "$(head -20
 run "$T" -C "$WS" jobs list
 expect_rc "jobs list" 0
 expect_out "jobs list skipped reason" "coalesced into the run due at"
+
+# The messages come from tandem.lua's mail_from.
+EML=$(ls "$WS/outbox"/*.eml 2>/dev/null | head -1)
+[ -n "$EML" ] && grep -q '^From: mentoring@example.org' "$EML" && ok "mail_from" ||
+  fail "mail_from" "$( [ -n "$EML" ] && grep -m1 '^From:' "$EML" || echo 'no .eml')"
 
 # A second catch-up run at about the same virtual time does nothing new.
 D1=$(q "SELECT count(*) FROM occurrences WHERE status = 'done'")
