@@ -106,5 +106,7 @@ void cli_ws_close(struct cli_ws *w);
 
 /* The same, read-only (reports, listings that must not migrate). */
 int cli_open_store_readonly(struct cli *c, struct store **out);
+/* Read-only, accepting an older schema as it is (a command that only copies the file). */
+int cli_open_store_copyable(struct cli *c, struct store **out);
 
 #endif

@@ -38,7 +38,9 @@ usage(FILE *out)
 		"match scores meet more reliably; the model is in docs/service.md). Prints\n"
 		"month by month: sessions planned, held, missed, cancelled and moved, the held\n"
 		"rate, the mean rating, messages sent, active pairs and job runs. The real\n"
-		"workspace is only read; the copy is removed at the end unless --keep DIR.\n\n"
+		"workspace is only read; the copy is removed at the end unless --keep DIR.\n"
+		"A database of an older schema is simulated on a migrated copy; the real one\n"
+		"stays as it is.\n\n"
 		"Options:\n"
 		"  --program P   the program reported on (as declared in tandem.lua)\n"
 		"  --months N    how long, 1 to %d calendar months\n"
@@ -284,9 +286,10 @@ cmd_simulate(struct cli *c, int argc, char **argv)
 	if (months == 0)
 		return cli_usage("simulate", "--months N is required");
 
-	/* The workspace must be there; the program declared (the names listed when not). */
+	/* The workspace must be there; the program declared (the names listed when not). A
+	 * database of an older schema is fine: the copy is migrated, the real one left as is. */
 	struct store *probe;
-	if (cli_open_store_readonly(c, &probe) != CLI_OK)
+	if (cli_open_store_copyable(c, &probe) != CLI_OK)
 		return CLI_FAIL;
 	store_close(probe);
 	char cfg_path[4096];

@@ -251,6 +251,12 @@ cli_open_store_readonly(struct cli *c, struct store **out)
 	return cli_open_store_flags(c, out, STORE_READONLY);
 }
 
+int
+cli_open_store_copyable(struct cli *c, struct store **out)
+{
+	return cli_open_store_flags(c, out, STORE_READONLY | STORE_OLD_OK);
+}
+
 void
 cli_ws_close(struct cli_ws *w)
 {

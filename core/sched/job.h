@@ -165,7 +165,7 @@ struct sched_job_info {
 /* "pending", "running", "done", "failed", "skipped", "missed". */
 extern const char *const sched_status_names[6];
 
-/* Every job (enabled or not) by name, with up to `recent` skipped/missed occurrences each. */
+/* Every job (enabled or not), the next due first (then by name; no next run last), with up to `recent` skipped/missed occurrences each. */
 int sched_list(struct sched *s, size_t recent, struct sched_job_info **out, size_t *n,
 	       struct diag *d);
 void sched_list_free(struct sched_job_info *v, size_t n);

@@ -166,7 +166,9 @@ sched_list(struct sched *s, size_t recent, struct sched_job_info **out, size_t *
 	*n = 0;
 	int rc = stmt_prepare(&q, s->st, "listing jobs",
 			      "SELECT id, name, kind, script, schedule, timezone, misfire, grace_s,"
-			      " jitter_s, max_lateness_s, overlap, enabled FROM jobs ORDER BY name",
+			      " jitter_s, max_lateness_s, overlap, enabled, (SELECT min(o.run_at) FROM"
+			      " occurrences o WHERE o.job_id = jobs.id AND o.status = 'pending') AS nx"
+			      " FROM jobs ORDER BY nx IS NULL, nx, name",
 			      d);
 	while (rc == 0) {
 		int r = stmt_step(&q, d);

@@ -14,6 +14,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int readonly;
+	int old_ok;  /* STORE_OLD_OK */
 	const struct clock *clock; /* NULL: the real clock */
 	int depth;   /* open transaction levels: 0 none, 1 BEGIN IMMEDIATE, n > 1 SAVEPOINT tandem_n */
 	int aborted; /* SQLite rolled the whole transaction back under open levels (see store_rollback) */
@@ -348,7 +349,7 @@ store_migrate(struct store *st, int fresh, struct diag *d)
 	if (have > want)
 		return store_version_error(st, have, d);
 	if (st->readonly) {
-		if (have < want)
+		if (have < want && !st->old_ok)
 			return diag_set(d, DIAG_INVALID,
 					"%s is schema version %d, this tandem needs %d; open it once "
 					"read-write (any tandem command that writes) to upgrade it",
@@ -384,6 +385,7 @@ store_open(const char *path, int flags, struct diag *d)
 		return NULL;
 	}
 	st->readonly = (flags & STORE_READONLY) != 0;
+	st->old_ok = (flags & STORE_OLD_OK) != 0;
 	int oflags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (!st->readonly && (flags & STORE_CREATE))
 		oflags |= SQLITE_OPEN_CREATE;

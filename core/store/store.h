@@ -102,6 +102,9 @@ extern const struct store_migration store_migrations[];
 enum store_flags {
 	STORE_CREATE = 1 << 0,   /* create the file when it does not exist */
 	STORE_READONLY = 1 << 1, /* SQLITE_OPEN_READONLY; no migrations */
+	/* With STORE_READONLY: an older schema is accepted as it is (the caller only copies
+	 * the file, e.g. `tandem simulate`, which migrates its copy); by default refused. */
+	STORE_OLD_OK = 1 << 2,
 };
 
 /* PRAGMA application_id of every tandem database: "TNDM". */

@@ -2,7 +2,7 @@
 # End-to-end: `tandem jobs list|run|history` with the built-in jobs and Lua jobs in scripts/:
 # a job is listed with its next run, runs by hand with its action applied, shows in its
 # history; a bad declaration and a bad action are reported precisely; a removed script's
-# job is disabled.
+# job is disabled; the list is sorted by next due, then by name.
 . "$(dirname "$0")/lib.sh"
 
 WS=$(new_ws) || exit 1
@@ -36,6 +36,24 @@ assert doc["errors"] == [], doc
 assert set(jobs) >= {"digest", "activate-matches", "mark-missed"}, jobs
 PY
 then ok "list json shape"; else fail "list json shape" "$(head -c 600 "$OUT")"; fi
+
+# Sorted by next due, then by name; a job with no next run (disabled) last.
+cat >"$WS/scripts/monthly.lua" <<'LUA'
+return tandem.job{ name = "a-monthly", version = "1.0.0", api = 1,
+  schedule = "FREQ=MONTHLY;BYMONTHDAY=28;BYHOUR=23;BYMINUTE=0", timezone = "UTC",
+  run = function(ctx) return {} end }
+LUA
+run "$TANDEM" -C "$WS" jobs list --json
+if python3 - "$OUT" <<'PY'
+import json, sys
+jobs = json.load(open(sys.argv[1]))["jobs"]
+key = [(j["next_run"] is None, j["next_run"] or "", j["name"]) for j in jobs]
+assert key == sorted(key), key
+names = [j["name"] for j in jobs]
+assert names.index("a-monthly") > names.index("activate-matches"), names
+PY
+then ok "list sorted by next due"; else fail "list sorted by next due" "$(head -c 600 "$OUT")"; fi
+rm "$WS/scripts/monthly.lua"
 
 run "$TANDEM" -C "$WS" jobs run digest
 expect_rc "run digest" 0
