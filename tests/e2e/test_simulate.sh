@@ -130,9 +130,9 @@ run "$T" -C "$WS" simulate --program $P --months 1 --keep "$KEEP"
 expect_rc "keep non-empty" 1
 expect_err "keep non-empty text" "is not empty"
 
-# A database of the previous schema (v9: before the planner's per-pair state) is simulated on a
+# A database of the previous schema (v10: before the planner's per-pair state) is simulated on a
 # migrated copy; the real one keeps its version and its bytes.
-WS9=$E2E_TMP/ws9
+WS9=$E2E_TMP/ws10
 cp -r "$WS" "$WS9"
 rm -rf "$WS9/outbox"
 sqlite3 "$WS9/tandem.db" "DROP TRIGGER plan_match_changed; DROP TRIGGER plan_person_changed;
@@ -141,13 +141,13 @@ sqlite3 "$WS9/tandem.db" "DROP TRIGGER plan_match_changed; DROP TRIGGER plan_per
   DROP TRIGGER plan_session_changed; DROP TRIGGER plan_session_removed;
   DROP INDEX matches_plan_next; DROP INDEX matches_plan_history; DROP TABLE plan_programs;
   ALTER TABLE matches DROP COLUMN plan_next_at; ALTER TABLE matches DROP COLUMN plan_history;
-  PRAGMA user_version = 9;"
+  PRAGMA user_version = 10;"
 SUM9=$(sha256sum "$WS9/tandem.db" | cut -d' ' -f1)
 run "$T" -C "$WS9" simulate --program $P --months 1 --from $FROM --seed 1 --json
 expect_rc "older schema simulated" 0
 [ "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["held"] > 0)' "$OUT")" = True ] &&
   ok "older schema: sessions held" || fail "older schema: sessions held" "$(head -c 400 "$OUT")"
-[ "$(sqlite3 "$WS9/tandem.db" 'PRAGMA user_version')" = 9 ] && [ "$(sha256sum "$WS9/tandem.db" | cut -d' ' -f1)" = "$SUM9" ] &&
+[ "$(sqlite3 "$WS9/tandem.db" 'PRAGMA user_version')" = 10 ] && [ "$(sha256sum "$WS9/tandem.db" | cut -d' ' -f1)" = "$SUM9" ] &&
   ok "older schema: real database unchanged" || fail "older schema: real database unchanged"
 
 # Bad arguments: exit 2, naming the option; an unknown program: exit 1 naming it.
