@@ -62,6 +62,19 @@ seed_pairs() {
 # db_digest WS: a digest of the database's logical content (schema and rows).
 db_digest() { sqlite3 "$1/tandem.db" .dump | sha256sum | cut -d' ' -f1; }
 
+# jget FILE EXPR: a value of the JSON document in FILE, EXPR in Python over `d`.
+jget() { "${PY:-/usr/bin/python3}" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# wait_for FILE TEXT [SECONDS]: waits until FILE contains TEXT (fixed string); 1 after SECONDS (10).
+wait_for() {
+  local i
+  for ((i = 0; i < ${3:-10} * 20; i++)); do
+    grep -qF -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 # finish: prints the summary line and sets the exit status.
 finish() {
   echo "$E2E_PASS passed, $E2E_FAIL failed"

@@ -18,7 +18,6 @@ WS=$(new_ws) || exit 1
 DB=$WS/tandem.db
 PY=/usr/bin/python3
 q() { sqlite3 "$DB" "$1"; }
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 run "$T" gen-org --people 80 --seed 11 --out "$WS/people.csv" --survey $P --survey-out "$WS/survey.csv"
 expect_rc gen-org 0

@@ -16,15 +16,6 @@ PY=/usr/bin/python3
 WS=$(new_ws) || exit 1
 DB=$WS/tandem.db
 q() { sqlite3 -cmd ".timeout 10000" "$DB" "$1"; }
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-wait_for() { # FILE TEXT [SECONDS]
-  local i
-  for ((i = 0; i < ${3:-10} * 20; i++)); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
 SERVE_PID=
 LOG=$E2E_TMP/serve.log
 cleanup() { [ -n "$SERVE_PID" ] && kill -TERM "$SERVE_PID" 2>/dev/null; rm -rf "$E2E_TMP"; }

@@ -17,8 +17,6 @@ DB=$WS/tandem.db
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 q() { sqlite3 "$DB" "$1"; }
-# jget FILE EXPR: a value of the JSON document in FILE, EXPR in Python over `d`.
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 # cell FILE HEADING ROW-LABEL: the second cell of the row whose first cell is ROW-LABEL.
 cell() { jget "$1" "[r[1] for s in d['sections'] if s['heading']=='$2' for r in s['table']['rows'] if r[0]=='$3'][0]"; }
 # series FILE HEADING NAME: a chart's series as "v1 v2 ...".

@@ -6,15 +6,6 @@ source "$(dirname "$0")/lib.sh"
 
 WS=$(new_ws) || exit 1
 
-# wait_for FILE TEXT [SECONDS]: waits until FILE contains TEXT (fixed string).
-wait_for() {
-  local i
-  for ((i = 0; i < ${3:-10} * 20; i++)); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
 
 # start_serve LOG ARGS...: starts the service in the background; its pid in $SERVE_PID.
 start_serve() {

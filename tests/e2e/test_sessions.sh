@@ -14,8 +14,6 @@ WS=$(new_ws) || exit 1
 DB=$WS/tandem.db
 PY=/usr/bin/python3
 q() { sqlite3 "$DB" "$1"; }
-# jget FILE EXPR: a value of the JSON document in FILE, EXPR in Python over `d`.
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 run "$T" gen-org --people 60 --seed 5 --out "$WS/people.csv" --survey $P --survey-out "$WS/survey.csv"
 expect_rc gen-org 0
