@@ -177,7 +177,7 @@ get_person_export(struct http_call *c)
 static void
 get_programs(struct http_call *c)
 {
-	const struct config *cfg = ((struct http_api *)c->ud)->o.cfg;
+	const struct config *cfg = routes__config(c);
 	json_t *arr = json_array();
 	for (int i = 0; arr != NULL && i < cfg->nprograms; i++)
 		if (json_array_append_new(arr, config_program_value(&cfg->programs[i])) != 0) {
@@ -196,7 +196,7 @@ routes__program(struct http_call *c, const char *name, int64_t *id)
 {
 	struct diag d;
 	diag_clear(&d);
-	const struct config *cfg = ((struct http_api *)c->ud)->o.cfg;
+	const struct config *cfg = routes__config(c);
 	const struct config_program *p = config_find_program(cfg, name, &d);
 	if (p == NULL) {
 		d.code = DIAG_NOTFOUND;

@@ -146,7 +146,6 @@ checkin_body(struct http_call *c, json_t *body, struct session_checkin *ci, int 
 	struct diag d;
 	diag_clear(&d);
 	json_t *rating = json_object_get(body, "rating");
-	json_t *share = json_object_get(body, "share_story");
 	if (routes__body_string(c, body, "outcome", &outcome) != 0 ||
 	    routes__body_string(c, body, "person", &person) != 0 ||
 	    routes__body_string(c, body, "notes", &ci->notes) != 0)
@@ -161,9 +160,8 @@ checkin_body(struct http_call *c, json_t *body, struct session_checkin *ci, int 
 					  "field 'rating' must be an integer from 1 to 5");
 		ci->rating = (int)json_integer_value(rating);
 	}
-	if (share != NULL && !json_is_null(share) && !json_is_boolean(share))
-		return http_error(c->resp, 422, "field 'share_story' must be true or false");
-	ci->share_story = json_is_true(share);
+	if (routes__body_bool(c, body, "share_story", &ci->share_story) != 0)
+		return -1;
 	if (person == NULL && need_person)
 		return http_error(c->resp, 422,
 				  "field 'person' is required: the side giving the feedback");
