@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/strmap.h"
 #include "http/dbgen.h"
 
@@ -25,14 +26,6 @@ struct http_cache {
 	size_t bytes;
 	unsigned long hits, misses;
 };
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 drop_all(struct http_cache *c)
@@ -90,7 +83,7 @@ http_cache_get(struct http_cache *c, const char *key, char **body, size_t *len,
 	}
 	struct strmap_entry *e = strmap_get(&c->map, key);
 	struct kept *k = e ? e->ptr : NULL;
-	if (k == NULL || mono_ms() - k->at_ms >= HTTP_CACHE_TTL_MS ||
+	if (k == NULL || (uint64_t)clock_mono_ms(NULL) - k->at_ms >= HTTP_CACHE_TTL_MS ||
 	    (*body = malloc(k->len + 1)) == NULL) {
 		c->misses++;
 		return 0;
@@ -121,7 +114,7 @@ http_cache_put(struct http_cache *c, const char *key, const char *body, size_t l
 	k->body[len] = '\0';
 	k->len = len;
 	snprintf(k->etag, sizeof(k->etag), "%s", etag);
-	k->at_ms = mono_ms();
+	k->at_ms = (uint64_t)clock_mono_ms(NULL);
 	int added = 0;
 	if ((e = strmap_intern(&c->map, key, &added, NULL)) == NULL) {
 		free(k->body);

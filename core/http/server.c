@@ -28,6 +28,7 @@
 #include <microhttpd.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 
 struct req_ctx;
 
@@ -56,14 +57,6 @@ struct req_ctx {
 	struct req_ctx *next, **pprev;
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 pending_unlink(struct req_ctx *rc)
 {
@@ -91,7 +84,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	}
 	if (rc != NULL) {
 		rc->conn = conn;
-		rc->since_ms = mono_ms();
+		rc->since_ms = (uint64_t)clock_mono_ms(NULL);
 		if ((rc->next = s->pending) != NULL)
 			rc->next->pprev = &rc->next;
 		rc->pprev = &s->pending;
@@ -401,7 +394,7 @@ static void
 on_heads(uv_timer_t *t)
 {
 	struct http_server *s = t->data;
-	uint64_t now = mono_ms(), limit = (uint64_t)s->o.head_timeout_s * 1000;
+	uint64_t now = (uint64_t)clock_mono_ms(NULL), limit = (uint64_t)s->o.head_timeout_s * 1000;
 	int cut = 0;
 	for (struct req_ctx *rc = s->pending, *next; rc != NULL; rc = next) {
 		next = rc->next;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "events/events_list.h"
 #include "http/dbgen.h"
 #include "http/routes_internal.h"
@@ -41,14 +42,6 @@ struct http_sse {
 	int timer_open; /* uv_close not yet called */
 	int freed_by_close; /* http_sse_delete ran first: the close callback frees */
 };
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- the log into the buffer ------------------------------------------------------- */
 
@@ -103,7 +96,7 @@ client_read(void *ud, struct http_stream *h, char *buf, size_t max)
 		n = max;
 	memcpy(buf, c->out.data + c->off, n);
 	c->off += n;
-	c->written_ms = mono_ms();
+	c->written_ms = (uint64_t)clock_mono_ms(NULL);
 	return (long)n;
 }
 
@@ -134,7 +127,7 @@ on_tick(uv_timer_t *t)
 	diag_clear(&d);
 	if (dbgen_check(&h->gen, &changed, &d) != 0)
 		tlog(TLOG_WARN, "http: event stream: %s", d.msg);
-	uint64_t now = mono_ms();
+	uint64_t now = (uint64_t)clock_mono_ms(NULL);
 	for (struct client *c = h->clients; c != NULL; c = c->next) {
 		int wake = 0;
 		if (changed) {
@@ -278,7 +271,7 @@ http_sse_open(struct http_sse *h, struct http_call *c)
 	cl->last_id = from < 0 ? newest : from;
 	cl->more = 1;
 	cl->heartbeat_ms = (unsigned)beat * 1000;
-	cl->written_ms = mono_ms();
+	cl->written_ms = (uint64_t)clock_mono_ms(NULL);
 	if ((cl->next = h->clients) != NULL)
 		cl->next->pprev = &cl->next;
 	cl->pprev = &h->clients;
