@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "base/clock.h"
+#include "program/matches.h"
 #include "sched/session.h"
 #include "serve/service.h"
 #include "serve/simmodel.h"
@@ -674,24 +675,6 @@ count_months(struct sim *s, struct simulate_result *r, struct diag *d)
 
 /* ---- the run -------------------------------------------------------------------- */
 
-static int
-program_id(struct store *st, const char *name, int64_t *id, struct diag *d)
-{
-	struct stmt q = {0};
-	int rc = stmt_prepare(&q, st, "finding the program", "SELECT id FROM programs WHERE name = ?1",
-			      d) || stmt_bind_text(&q, 1, name, d)
-		     ? -1
-		     : stmt_step(&q, d);
-	if (rc == STMT_ROW) {
-		*id = stmt_int64(&q, 0);
-		rc = 0;
-	} else if (rc == STMT_DONE) {
-		rc = diag_set(d, DIAG_NOTFOUND, "program '%s' is not declared in tandem.lua", name);
-	}
-	stmt_finalize(&q);
-	return rc;
-}
-
 /* The wakes, from r->from until r->until. */
 static int
 drive(struct sim *s, struct service *sv, struct clock *clk, struct simulate_result *r,
@@ -749,7 +732,7 @@ run_copy(const struct simulate_opts *o, const char *dir, struct simulate_result 
 	struct sim s = {.o = o, .st = st};
 	struct service *sv = service_open(dir, st, &clk, d);
 	int rc = -1;
-	if (sv != NULL && program_id(st, o->program, &s.program_id, d) == 0 &&
+	if (sv != NULL && matches_program_id(st, o->program, &s.program_id, d) == 0 &&
 	    load_ranges(&s, d) == 0 && sim_prepare(&s, d) == 0 && drive(&s, sv, &clk, r, d) == 0 &&
 	    count_months(&s, r, d) == 0)
 		rc = 0;
