@@ -357,9 +357,15 @@ report_publish_month(const struct report_publish_ctx *c, const char *month, time
 		if (c->nplugins == 0 || !runs_in(p, month))
 			continue;
 		int64_t program_id = 0;
-		struct diag ignored;
-		if (config_program_id(c->st, c->cfg, p->name, &program_id, &ignored) != 0)
+		struct diag pd;
+		diag_clear(&pd);
+		if (config_program_id(c->st, c->cfg, p->name, &program_id, &pd) != 0) {
+			if (pd.code != DIAG_NOTFOUND) { /* a database error is not "not synced" */
+				*d = pd;
+				return diag_prefix(d, "report of %s for %s", p->name, month);
+			}
 			program_id = 0; /* not synced yet: the event names it in its payload */
+		}
 		json_t *m = NULL;
 		if (report_metrics(c->st, c->cfg, p->name, until, &m, d) != 0)
 			return diag_prefix(d, "report of %s for %s", p->name, month);
