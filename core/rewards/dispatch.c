@@ -27,6 +27,7 @@
 #include "lua/plugin.h"
 #include "lua/registry.h"
 #include "lua/reward_out.h"
+#include "lua/shape.h"
 #include "program/session_reveal.h"
 #include "rewards/ledger.h"
 #include "store/stmt.h"
@@ -34,54 +35,6 @@
 
 /* ---- building the events' tables (host, scratch state) ---------------------------------- */
 
-
-static void
-push_json(lua_State *L, json_t *v, int depth)
-{
-	if (depth > 20) {
-		lua_pushnil(L);
-		return;
-	}
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		lua_createtable(L, 0, (int)json_object_size(v));
-		const char *k;
-		json_t *x;
-		json_object_foreach(v, k, x)
-		{
-			push_json(L, x, depth + 1);
-			lua_setfield(L, -2, k);
-		}
-		break;
-	}
-	case JSON_ARRAY: {
-		lua_createtable(L, (int)json_array_size(v), 0);
-		size_t i;
-		json_t *x;
-		json_array_foreach(v, i, x)
-		{
-			push_json(L, x, depth + 1);
-			lua_rawseti(L, -2, (lua_Integer)i + 1);
-		}
-		break;
-	}
-	case JSON_STRING:
-		lua_pushlstring(L, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER:
-		lua_pushinteger(L, (lua_Integer)json_integer_value(v));
-		break;
-	case JSON_REAL:
-		lua_pushnumber(L, json_real_value(v));
-		break;
-	case JSON_TRUE:
-	case JSON_FALSE:
-		lua_pushboolean(L, json_is_true(v));
-		break;
-	default:
-		lua_pushnil(L);
-	}
-}
 
 static void
 set_text(lua_State *L, struct stmt *s, int col, const char *field)
@@ -201,7 +154,7 @@ push_event(struct run *r, int64_t *id, int64_t *match, struct diag *d)
 		return -1;
 	json_t *p = text ? json_loads(text, 0, NULL) : NULL;
 	if (p != NULL)
-		push_json(L, p, 0);
+		shape_push_json(L, p);
 	else
 		lua_newtable(L);
 	lua_setfield(L, -2, "payload");
