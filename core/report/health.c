@@ -414,7 +414,6 @@ judge_ratings(const struct pair *p, const struct session_row *const *s, size_t n
 	}
 }
 
-/* The next planned session's start after now, 0 when none. */
 /* stale_goals: long enough active and the mentee never self-assessed a skill. */
 static void
 judge_goals(const struct pair *p, time_t now, struct verdict *v)
@@ -428,6 +427,7 @@ judge_goals(const struct pair *p, time_t now, struct verdict *v)
 		   p->mentee_name, since_act, HEALTH_STALE_GOALS_DAYS);
 }
 
+/* The next planned session's start after now, 0 when none. */
 static time_t
 next_planned(const struct session_row *const *s, size_t n, time_t now)
 {
