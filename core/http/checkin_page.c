@@ -57,14 +57,14 @@ static const char page_style[] =
 	"</title><style>body{font-family:system-ui,sans-serif;max-width:36em;margin:2em auto;"
 	"padding:0 1em;line-height:1.5;color:#222}h1{font-size:1.4em}fieldset{border:1px solid "
 	"#ccc;margin:1em 0}label{display:block;margin:.4em 0}textarea{width:100%;min-height:6em}"
-	"button{font-size:1em;padding:.4em 1.2em}.note{color:#555}</style></head><body>\n";
+	"button{font-size:1em;padding:.4em 1.2em}.note{color:#555}</style></head><body><main>\n";
 
 /* The answer: status, the page built in b (taken), the safety headers. */
 static void
 page_send(struct http_response *resp, int status, struct buf *b)
 {
 	http_response_fini(resp);
-	if (buf_puts(b, "</body></html>\n", NULL) != 0) {
+	if (buf_puts(b, "</main></body></html>\n", NULL) != 0) {
 		buf_fini(b);
 		resp->status = 500;
 		return;
@@ -74,7 +74,9 @@ page_send(struct http_response *resp, int status, struct buf *b)
 	resp->body_len = b->len;
 	resp->body = buf_release(b);
 	http_response_header(resp, "Cache-Control", "no-store");
-	http_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with
+	 * the page's own form post, which origin_ok must refuse (a sandboxed frame sends it too). */
+	http_response_header(resp, "Referrer-Policy", "same-origin");
 	http_response_header(resp, "X-Content-Type-Options", "nosniff");
 	http_response_header(resp, "Content-Security-Policy",
 			     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "

@@ -31,8 +31,9 @@
  *    or that was altered (or no link key yet): 403; expired: 410 with the date; the
  *    session no longer exists: 404. Another method: 405 with Allow.
  *  - Every text from the database or the request is HTML-escaped. Pages are sent with
- *    Cache-Control: no-store, Referrer-Policy: no-referrer (the token never leaks in a
- *    Referer), a Content-Security-Policy that allows no script and no framing, and
+ *    Cache-Control: no-store, Referrer-Policy: same-origin (the token never leaks in a
+ *    Referer to another site; no-referrer would make browsers send "Origin: null" with the
+ *    page's own form post, refused above), a Content-Security-Policy that allows no script and no framing, and
  *    X-Content-Type-Options: nosniff. The token and the key are never logged.
  */
 #ifndef TANDEM_HTTP_CHECKIN_PAGE_H

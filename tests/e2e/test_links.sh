@@ -108,7 +108,7 @@ grep -qi '<script' "$E2E_TMP/page" && fail no-script "a <script> on the page" ||
 grep -qi '^content-type: text/html; charset=utf-8' "$E2E_TMP/headers" && ok html-type || fail html-type "$(cat "$E2E_TMP/headers")"
 grep -qi '^cache-control: no-store' "$E2E_TMP/headers" && ok no-store || fail no-store ""
 grep -qi "^content-security-policy: default-src 'none'" "$E2E_TMP/headers" && ok csp || fail csp ""
-grep -qi '^referrer-policy: no-referrer' "$E2E_TMP/headers" && ok no-referrer || fail no-referrer ""
+grep -qi '^referrer-policy: same-origin' "$E2E_TMP/headers" && ok same-origin-referrer || fail same-origin-referrer ""
 page "/c/$TOK_MR" -I
 code head-200 200
 
