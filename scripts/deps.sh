@@ -7,9 +7,11 @@ set -euo pipefail
 # and python3 (the demo and some e2e checks parse JSON with it; python3-icalendar checks our .ics).
 # libmicrohttpd serves the HTTP API on the service's loop; curl drives it in the e2e tests;
 # libcurl (OpenSSL flavour) posts webhooks from the same loop through its multi interface.
+# Debian's chromium renders the HTML report and the dashboard headless in the tests (the
+# browser tests drive it with playwright-core from npm: tests/browser/setup.sh).
 PKGS=(build-essential cmake pkg-config liblua5.4-dev libsqlite3-dev sqlite3
       libuv1-dev libjansson-dev libical-dev libmicrohttpd-dev libcurl4-openssl-dev
-      libcmocka-dev tzdata python3 python3-icalendar curl)
+      libcmocka-dev tzdata python3 python3-icalendar curl chromium)
 # `make bench` also compares against scipy, measures peak memory with GNU time and loads the
 # HTTP API with wrk (keep-alive, latency percentiles; ab cannot keep MHD's connections alive).
 # `make fuzz` builds with clang; libFuzzer and the sanitizer runtimes are in libclang-rt-dev,

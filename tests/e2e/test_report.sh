@@ -145,12 +145,19 @@ expect_out md-stdout "## Participation funnel"
 # ---- the page renders in a browser ----------------------------------------------------------
 CHROMIUM=$(command -v chromium || true)
 if [ -z "$CHROMIUM" ]; then
-  echo "SKIP: chromium is not installed (scripts/deps.sh --browser installs it): no screenshot check" >&2
+  echo "SKIP: chromium is not installed (scripts/deps.sh installs Debian's chromium): no screenshot check" >&2
 else
-  timeout 120 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
+  # Chromium's sandbox cannot run as root (CI runs as root): switched off only then.
+  NOSANDBOX=()
+  [ "$(id -u)" = 0 ] && NOSANDBOX=(--no-sandbox)
+  timeout 120 "$CHROMIUM" --headless=new "${NOSANDBOX[@]}" --disable-gpu --hide-scrollbars \
     --user-data-dir="$E2E_TMP/chromium" --window-size=800,1200 \
     --screenshot="$WS/overview.png" "file://$WS/program-overview.html" >/dev/null 2>&1
   [ -s "$WS/overview.png" ] && ok screenshot || fail screenshot "no screenshot written"
+  # Kept with the browser tests' screenshots in the build tree (test-artifacts/browser/).
+  if [ -n "${TANDEM_ARTIFACTS:-}" ] && mkdir -p "$TANDEM_ARTIFACTS"; then
+    cp "$WS/overview.png" "$TANDEM_ARTIFACTS/report-overview.png"
+  fi
   run $PY "$HERE/png_not_blank.py" "$WS/overview.png"
   expect_rc screenshot-not-blank 0
 fi
