@@ -4,36 +4,25 @@
  */
 #include "http/dbgen.h"
 
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-/* Maps the first page of the database's -shm file, read only; leaves r->shm NULL when it
- * cannot (then every check reads). */
+/* The WAL-index header in SQLite's own mapping of the -shm file, through the VFS's
+ * xShmMap (region 0 is already mapped once the connection has read in WAL mode, so this
+ * maps nothing new). Never open the -shm file here: closing any descriptor of a file
+ * drops every POSIX lock this process holds on it, SQLite's included, and another
+ * process would then reset (truncate) the file under both mappings. Leaves r->shm NULL
+ * when there is no such mapping (then every check reads). */
 static void
 map_header(struct dbgen_reader *r, struct store *st)
 {
-	const char *db = sqlite3_db_filename(store_db(st), "main");
-	char path[4096];
-	if (db == NULL || *db == '\0' || (size_t)snprintf(path, sizeof(path), "%s-shm", db) >= sizeof(path))
+	sqlite3_file *f = NULL;
+	if (sqlite3_file_control(store_db(st), "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+	    f == NULL || f->pMethods == NULL || f->pMethods->iVersion < 2 ||
+	    f->pMethods->xShmMap == NULL)
 		return;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	struct stat sb;
-	long page = sysconf(_SC_PAGESIZE);
-	size_t len = page > 0 ? (size_t)page : 4096;
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size >= len) {
-		void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-		if (m != MAP_FAILED) {
-			r->shm = m;
-			r->shm_len = len;
-		}
-	}
-	close(fd);
+	volatile void *p = NULL;
+	if (f->pMethods->xShmMap(f, 0, 32768, 0, &p) == SQLITE_OK && p != NULL)
+		r->shm = (const unsigned char *)p;
 }
 
 int
@@ -55,9 +44,7 @@ void
 dbgen_reader_fini(struct dbgen_reader *r)
 {
 	stmt_finalize(&r->version);
-	if (r->shm != NULL)
-		munmap((void *)r->shm, r->shm_len);
-	r->shm = NULL;
+	r->shm = NULL; /* SQLite's own mapping: it unmaps it when the connection closes */
 }
 
 /* The header now. Another process rewrites it at any time: the copy may be torn, which

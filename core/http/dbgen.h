@@ -17,9 +17,10 @@
  * reads and the others reuse its values, so the token check and the cache lookup of one
  * request pay for one read. Outside a batch every check reads.
  *
- * Skipping the PRAGMA when nothing was committed: the reader maps the WAL-index header
- * (the first 48 bytes of the database's "-shm" file, read only; SQLite's documented WAL
- * format, walformat.html 2.1) and keeps a copy of it as it was before its last PRAGMA.
+ * Skipping the PRAGMA when nothing was committed: the reader looks at the WAL-index
+ * header (the first 48 bytes of the database's "-shm" file, SQLite's documented WAL
+ * format, walformat.html 2.1) in the connection's own mapping of it (the VFS's xShmMap,
+ * region 0) and keeps a copy of it as it was before its last PRAGMA.
  * Every commit in WAL mode, by any connection, rewrites that header before the commit
  * returns (its change counter, frame count and checksums move), so a check that finds the
  * header byte-for-byte as it was, and this connection's total_changes as it was, returns
@@ -28,8 +29,10 @@
  * right; so does everything after a WAL reset or a recovery. The copy is taken before the
  * PRAGMA, so a commit landing between the two is seen by the next check. Where the header
  * cannot be mapped (no -shm file, too short, an odd VFS) every check reads, as before.
- * The mapping is safe from truncation: SQLite truncates the -shm file only when it opens
- * it with no other connection, and the reader's connection holds it open while it lives.
+ * The mapping is SQLite's own, alive as long as the connection (so the reader must be
+ * finished before the store is closed, as its statement already requires). It never opens
+ * the -shm file itself: closing a descriptor of a file drops all of the process's POSIX
+ * locks on it, SQLite's too, and another process would then reset the file under it.
  *
  * Not done, and why: skipping the PRAGMA while an inotify watch on the -wal file saw no
  * write. A commit writes its frames to the -wal file (the event) and only then, after
@@ -52,8 +55,7 @@ struct dbgen_reader {
 	struct stmt version;
 	int batch, fresh;
 	int64_t data_version, changes;
-	const unsigned char *shm; /* the -shm file's first page, read only; NULL: none */
-	size_t shm_len;
+	const unsigned char *shm; /* SQLite's mapping of the -shm file's header; NULL: none */
 	unsigned char hdr[DBGEN_HDR]; /* the header before the last PRAGMA */
 	int hdr_ok;		     /* hdr and the values belong together */
 	uint64_t reads;		     /* PRAGMAs run (for the tests) */
