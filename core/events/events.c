@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/stmt.h"
 
@@ -110,4 +111,69 @@ events_append(struct store *st, const struct event *ev, int64_t *id_out, struct 
 	int rc = events_writer_append(&w, ev, id_out, d);
 	events_writer_fini(&w);
 	return rc;
+}
+
+int
+events_append_rows(struct store *st, const char *kind, const char *rows_sql, int64_t arg,
+		   int64_t *n, struct diag *d)
+{
+	*n = 0;
+	const char *k = kind != NULL ? kind : "(null)";
+	if (store_depth(st) == 0)
+		return diag_set(d, DIAG_INTERNAL,
+				"recording events %s: events_append_rows outside a transaction", k);
+	if (!events_kind_ok(kind))
+		return diag_set(d, DIAG_INTERNAL,
+				"recording events %s: the kind is not \"domain.verb\" in lower case", k);
+	char at[STORE_TIME_MAX];
+	if (store_timestamp(st, at) != 0)
+		return diag_set(d, DIAG_INTERNAL,
+				"recording events %s: the clock's time cannot be written as a date", k);
+	/* The rows are counted first and compared with the rows inserted: a payload that is not
+	 * a JSON object is left out by the WHERE (as in events_insert_sql) and told apart so. */
+	size_t len = strlen(rows_sql);
+	char *sql = malloc(len * 2 + 512);
+	if (sql == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory recording events %s", k);
+	snprintf(sql, len * 2 + 512,
+		 "WITH r(a, s, p, j) AS (%s)"
+		 " INSERT INTO events(at, kind, actor, subject_id, program_id, payload)"
+		 " SELECT ?2, ?3, a, nullif(s, 0), nullif(p, 0), coalesce(j, '{}') FROM r"
+		 " WHERE CASE WHEN json_valid(coalesce(j, '{}'))"
+		 " THEN json_type(coalesce(j, '{}')) END IS 'object'",
+		 rows_sql);
+	struct stmt s;
+	int64_t want = 0;
+	int rc = stmt_prepare(&s, st, "inserting the rows", sql, d) || stmt_bind_int64(&s, 1, arg, d) ||
+			 stmt_bind_text(&s, 2, at, d) || stmt_bind_text(&s, 3, kind, d) ||
+			 stmt_run(&s, d)
+		     ? -1
+		     : 0;
+	if (rc == 0)
+		*n = sqlite3_changes64(store_db(st));
+	stmt_finalize(&s);
+	if (rc == 0) {
+		snprintf(sql, len * 2 + 512, "SELECT count(*) FROM (%s)", rows_sql);
+		rc = stmt_prepare(&s, st, "counting the rows", sql, d) ||
+			     (stmt_param_count(&s) > 0 && stmt_bind_int64(&s, 1, arg, d))
+			 ? -1
+			 : stmt_step(&s, d);
+		if (rc == STMT_ROW) {
+			want = stmt_int64(&s, 0);
+			rc = 0;
+		} else if (rc >= 0) {
+			rc = diag_set(d, DIAG_INTERNAL, "counting the rows: no row");
+		}
+		stmt_finalize(&s);
+	}
+	free(sql);
+	if (rc != 0) {
+		diag_prefix(d, "recording events %.64s", k);
+		return -1;
+	}
+	if (*n != want)
+		return diag_set(d, DIAG_INTERNAL,
+				"recording events %s: %lld of %lld payloads are not JSON objects", k,
+				(long long)(want - *n), (long long)want);
+	return 0;
 }

@@ -60,4 +60,17 @@ int events_writer_append(struct events_writer *w, const struct event *ev, int64_
 			 struct diag *d);
 void events_writer_fini(struct events_writer *w);
 
+/*
+ * Many events derived from rows the caller just wrote, in one statement (rewards/ledger
+ * appends a reward.granted per grant of a dispatch batch this way: a statement per event
+ * cost more than the event). `rows_sql` is a SELECT of exactly (actor, subject_id,
+ * program_id, payload), in the order to append, that may use ?1 (bound to arg); each row
+ * becomes one event of `kind` stamped with the store's clock, under events_append's
+ * contract (kind checked, NULL payload "{}", 0 ids stored as NULL, inside the open
+ * transaction). *n: the events appended. A row whose payload is not a JSON object is
+ * DIAG_INTERNAL and the caller must roll back its level (rows before it were appended).
+ */
+int events_append_rows(struct store *st, const char *kind, const char *rows_sql, int64_t arg,
+		       int64_t *n, struct diag *d);
+
 #endif

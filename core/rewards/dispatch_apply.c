@@ -9,10 +9,19 @@
  * a revocation of an unknown key) at the batch's event i, the level is rolled back and
  * events 0..i-1 applied again (the same writes on the same state: they succeed again),
  * so the rule stops AT event i with the events before it applied, as before.
+ *
+ * A batch of grants only (no revocation: the usual case) is written in a few statements
+ * whatever its size (ledger_writer_grants: the people checked, the rows inserted, their
+ * events appended, each one statement over the batch's grants as a JSON array): a
+ * statement per row cost ~10 us more than the row. A grant naming a missing person is
+ * found before anything is written, so the rule stops at its event without a rollback.
+ * A batch with a revocation takes the row-by-row path (a revocation may name a grant of
+ * the same batch).
  */
 #include "rewards/dispatch_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/crash.h"
@@ -169,6 +178,137 @@ bad_reply:
 	return diag_set(d, DIAG_INTERNAL, "%s: a malformed reply from the rule's worker", rule->path);
 }
 
+/* Appends s as a JSON string (quoted, escaped; bytes >= 0x80 as they are). */
+static int
+json_str(struct buf *o, const char *s, struct diag *d)
+{
+	if (buf_putc(o, '"', d) != 0)
+		return -1;
+	const char *run = s;
+	for (const unsigned char *p = (const unsigned char *)s;; p++) {
+		if (*p != '\0' && *p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		if (buf_append(o, run, (size_t)((const char *)p - run), d) != 0)
+			return -1;
+		if (*p == '\0')
+			break;
+		if (buf_printf(o, d, *p == '"' || *p == '\\' ? "\\%c" : "\\u%04x", *p) != 0)
+			return -1;
+		run = (const char *)p + 1;
+	}
+	return buf_putc(o, '"', d);
+}
+
+/*
+ * The batch's first `limit` events in one ledger_writer_grants call. Returns 0 (a->stopped
+ * set when the worker reported a failure at an event), 1 when a grant names a missing
+ * person (rule->error says why, a->refused is its event's index; nothing was written),
+ * 2 when the reply has a revocation (nothing written: use apply_entries), -1 on a store
+ * failure or a malformed reply.
+ */
+static int
+apply_bulk(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
+	   const struct batch *b, const struct buf *out, size_t limit, struct applied *a,
+	   struct diag *d)
+{
+	memset(a, 0, sizeof(*a));
+	struct buf js;
+	buf_init(&js);
+	/* per grant in the array: its event's index and its index in the event */
+	size_t cap = 0, ng = 0;
+	uint32_t (*where)[2] = NULL;
+	int rc = buf_putc(&js, '[', d);
+	const char *p = out->data, *end = out->data + out->len;
+	size_t i;
+	for (i = 0; rc == 0 && i < limit; i++) {
+		struct ev_head h;
+		if (p == end) /* the worker answered for fewer events: a bug, stop safely */
+			break;
+		if ((size_t)(end - p) < sizeof(h))
+			goto bad_reply;
+		memcpy(&h, p, sizeof(h));
+		p += sizeof(h);
+		int64_t ev = b->ids[i];
+		if (h.status != 0) {
+			if ((size_t)(end - p) < h.n)
+				goto bad_reply;
+			snprintf(rule->error, sizeof(rule->error), "event %lld: %.*s", (long long)ev,
+				 (int)(h.n < 3000 ? h.n : 3000), p);
+			a->stopped = ev;
+			break;
+		}
+		for (uint32_t j = 0; rc == 0 && j < h.n; j++) {
+			struct packed e;
+			char badge[REWARD_BADGE_MAX + 1], reason[REWARD_REASON_MAX + 1],
+			    key[REWARD_KEY_MAX + 1], award[REWARD_KEY_MAX + 120];
+			if (read_entry(&p, end, &e, badge, reason, key) != 0)
+				goto bad_reply;
+			if (e.revoke) {
+				rc = 2;
+				break;
+			}
+			if (ng == cap) {
+				size_t nc = cap ? 2 * cap : 1024;
+				void *nw = realloc(where, nc * sizeof(*where));
+				if (nw == NULL) {
+					rc = diag_set(d, DIAG_NOMEM, "out of memory applying a batch");
+					break;
+				}
+				where = nw;
+				cap = nc;
+			}
+			where[ng][0] = (uint32_t)i;
+			where[ng][1] = j + 1;
+			if (key[0] != '\0')
+				snprintf(award, sizeof(award), "%s:%s", rule->name, key);
+			else
+				snprintf(award, sizeof(award), "%s:%lld:%u", rule->name, (long long)ev,
+					 j + 1);
+			rc = buf_puts(&js, ng++ ? ",[" : "[", d) || json_str(&js, award, d) ||
+				     buf_printf(&js, d, ",%lld,", (long long)e.person_id)
+				 ? -1
+				 : 0;
+			if (rc == 0 && b->programs[i])
+				rc = buf_printf(&js, d, "%lld", (long long)b->programs[i]);
+			else if (rc == 0)
+				rc = buf_puts(&js, "null", d);
+			if (rc == 0)
+				rc = buf_printf(&js, d, ",%lld,", (long long)e.points);
+			if (rc == 0)
+				rc = badge[0] ? json_str(&js, badge, d) : buf_puts(&js, "null", d);
+			if (rc == 0)
+				rc = buf_putc(&js, ',', d) || json_str(&js, reason, d) ||
+					     buf_printf(&js, d, ",%lld]", (long long)ev)
+					 ? -1
+					 : 0;
+		}
+		if (rc == 0)
+			a->delivered++;
+	}
+	if (rc == 0)
+		rc = buf_putc(&js, ']', d);
+	long granted = 0, missing = -1;
+	if (rc == 0 && ng > 0)
+		rc = ledger_writer_grants(w, rule->name, js.data, &granted, &missing, d);
+	if (rc == 0 && missing >= 0) {
+		a->refused = where[missing][0];
+		snprintf(rule->error, sizeof(rule->error), "%.400s: event %lld (%s): grant %u: %s",
+			 rule->path, (long long)b->ids[a->refused], "handler result",
+			 where[missing][1], "field 'person_id': no such person");
+		rc = 1;
+	} else if (rc == 0) {
+		a->granted = granted;
+		a->repeated = (long)ng - granted;
+	}
+	buf_fini(&js);
+	free(where);
+	return rc;
+bad_reply:
+	buf_fini(&js);
+	free(where);
+	return diag_set(d, DIAG_INTERNAL, "%s: a malformed reply from the rule's worker", rule->path);
+}
+
 int
 dispatch__apply(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule, int64_t expect,
 		const struct batch *b, int full, const struct buf *out, int *stop, struct diag *d)
@@ -184,7 +324,18 @@ dispatch__apply(struct run *r, struct ledger_writer *w, struct dispatch_rule *ru
 		return 1;
 	}
 	struct applied a;
-	int rc = apply_entries(r, w, rule, b, out, b->n, &a, d);
+	int rc = apply_bulk(r, w, rule, b, out, b->n, &a, d);
+	if (rc == 1) {
+		/* Nothing was written: apply the events before the refused one. */
+		size_t refused = a.refused;
+		rc = apply_bulk(r, w, rule, b, out, refused, &a, d);
+		if (rc == 1)
+			rc = diag_set(d, DIAG_INTERNAL, "%s: event %lld refused on the second pass",
+				      rule->path, (long long)b->ids[a.refused]);
+		a.stopped = b->ids[refused];
+	} else if (rc == 2) {
+		rc = apply_entries(r, w, rule, b, out, b->n, &a, d);
+	}
 	if (rc == 1) {
 		/* Undo the batch, then apply the events before the refused one again. */
 		size_t refused = a.refused;

@@ -68,6 +68,21 @@ int ledger_writer_grant(struct ledger_writer *w, const struct ledger_grant *g, i
 void ledger_writer_fini(struct ledger_writer *w);
 
 /*
+ * Many grants at once in the caller's level, in THREE statements whatever their number
+ * (a statement per grant, and one per reward.granted event, cost two thirds of a dispatch):
+ * `grants` is the text of a JSON array of [award_key, person_id, program_id or null,
+ * points, badge or null, reason, event_id or null], all by `plugin`. Each is INSERT OR
+ * IGNORE in the array's order (the first of two equal keys wins, as one call each would
+ * do), and each new row gets its reward.granted event, as ledger_writer_grant does, the
+ * events in the rows' order after them. *granted: the new rows.
+ * The people are checked first: when one does not exist, *missing is the index of its
+ * first grant in the array, nothing is written, and 0 is returned (the caller applies
+ * the grants before it, or stops); otherwise *missing is -1.
+ */
+int ledger_writer_grants(struct ledger_writer *w, const char *plugin, const char *grants,
+			 long *granted, long *missing, struct diag *d);
+
+/*
  * Revokes the grant with award key `key`. by_plugin: the rule that asks (NULL: "cli");
  * a rule may name its own key without its "PLUGIN:" prefix. event_id: the event that
  * caused it (0: none). 0 (*done 1 revoked now, 0 revoked before), or -1 + diag.

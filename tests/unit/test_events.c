@@ -178,6 +178,49 @@ test_events_follow_the_transaction(void **state)
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE at = '2026-11-22T15:00:00Z'"), 1);
 }
 
+/* events_append_rows: one event per row of the caller's SELECT, in its order, with
+ * events_append's defaults and checks. */
+static void
+test_append_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	int64_t n = -1;
+	const char *rows = "WITH v(o, actor, subj, prog, payload) AS (VALUES "
+			   "(3, 'a', 7, 2, '{\"k\":3}'), (1, 'b', 0, 0, NULL), (2, NULL, 5, 1, '{}')) "
+			   "SELECT actor, subj, prog, payload FROM v WHERE o >= ?1 ORDER BY o";
+	/* outside a transaction: nothing */
+	assert_int_equal(events_append_rows(f->st, "x.y", rows, 1, &n, &d), -1);
+	assert_int_equal(d.code, DIAG_INTERNAL);
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(events_append_rows(f->st, "Bad kind", rows, 1, &n, &d), -1);
+	assert_non_null(strstr(d.msg, "domain.verb"));
+	assert_int_equal(events_append_rows(f->st, "x.y", rows, 2, &n, &d), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(events_append_rows(f->st, "x.z", rows, 1, &n, &d), 0);
+	assert_int_equal(n, 3);
+	/* a payload that is not an object */
+	assert_int_equal(events_append_rows(f->st, "x.w", "SELECT 'a', 1, 1, '[1]' UNION ALL "
+							  "SELECT 'b', 1, 1, '{}'", 0, &n, &d),
+			 -1);
+	assert_int_equal(d.code, DIAG_INTERNAL);
+	assert_non_null(strstr(d.msg, "1 of 2 payloads are not JSON objects"));
+	assert_int_equal(store_commit(f->st, &d), 0);
+	/* ?1 bound, the rows' order kept, 0 ids as NULL, NULL payload "{}", the store's clock */
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind = 'x.y'"), 2);
+	assert_int_equal(qint(f->st, "SELECT group_concat(coalesce(actor, '-'), '') = 'b-a' FROM "
+				     "(SELECT actor FROM events WHERE kind = 'x.z' ORDER BY id)"),
+			 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind = 'x.z' AND actor = 'b' "
+				     "AND subject_id IS NULL AND program_id IS NULL AND payload = '{}'"),
+			 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind = 'x.z' AND actor = 'a' "
+				     "AND subject_id = 7 AND program_id = 2 AND payload = '{\"k\":3}' "
+				     "AND at = '2026-11-22T14:00:00Z'"),
+			 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind = 'x.w'"), 1); /* the caller rolls back */
+}
+
 int
 main(void)
 {
@@ -186,6 +229,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_append_needs_a_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_rejects_bad_kind_and_payload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_follow_the_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_rows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
