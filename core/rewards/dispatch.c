@@ -11,7 +11,12 @@
  * on[KIND](ev, ctx) per event and reads each result with lua/reward_out; only checked
  * entries come back, packed (struct packed + strings), and the first failure ends the
  * batch with its message. The host then applies the batch's entries in one transaction
- * level with the cursor (dispatch_apply.c).
+ * level with the cursor (dispatch_apply.c). Pipelined: once batch k's reply is in, batch
+ * k+1 is read and sent (dispatch_lane.c) before batch k is written, so the worker runs
+ * the handlers while the host writes; a batch after one that stopped the rule is dropped.
+ *
+ * The rules are a dispatcher's (see dispatch.h): discovered and started once, kept for
+ * the service's life; rewards_dispatch makes one for its call.
  */
 #include "rewards/dispatch.h"
 #include "rewards/dispatch_internal.h"
@@ -347,121 +352,149 @@ rule_load(const char *path, const char *name, struct dispatch_rule *rule)
 	return p;
 }
 
-/* Delivers the events after its cursor to loaded rule p (deleted here). */
+/*
+ * Reads the batch after `from` (at most `max` events of the rule's kinds up to r->hi) into
+ * b and marshals its request {events, mref, matches, ctxs, fresh} into req: the worker
+ * keeps the matches it was sent in this run (see dispatch_worker.c), so each is sent
+ * once, unless its cache grew past DISPATCH_CACHE_TABLES. b->n 0: nothing more.
+ */
+static int
+read_batch(struct run *r, const char *name, int64_t from, int max, struct batch *b,
+	   struct buf *req, struct diag *d)
+{
+	lua_State *L = r->L;
+	lua_settop(L, 0);
+	int fresh = r->sent_tables == 0 || r->sent_tables > DISPATCH_CACHE_TABLES;
+	if (fresh) {
+		lua_newtable(L);
+		lua_setfield(L, LUA_REGISTRYINDEX, "sent");
+		r->sent_tables = 0;
+	}
+	lua_createtable(L, 0, 5);
+	lua_createtable(L, max, 0);
+	lua_setfield(L, 1, "mref");
+	lua_newtable(L);
+	lua_setfield(L, 1, "matches");
+	lua_createtable(L, max, 0);
+	b->n = 0;
+	int rc = stmt_bind_int64(&r->ev, 1, from, d) || stmt_bind_int64(&r->ev, 2, r->hi, d) ||
+			 stmt_bind_text(&r->ev, 3, r->kinds, d) || stmt_bind_int64(&r->ev, 4, max, d)
+		     ? -1
+		     : 0;
+	while (rc == 0 && (rc = stmt_step(&r->ev, d)) == STMT_ROW) {
+		int64_t m = 0;
+		b->programs[b->n] = stmt_is_null(&r->ev, 5) ? 0 : stmt_int64(&r->ev, 5);
+		rc = push_event(r, &b->ids[b->n], &m, d);
+		if (rc == 0) {
+			lua_rawseti(L, -2, (lua_Integer)++b->n);
+			rc = add_match(r, 1, (lua_Integer)b->n, m, d);
+		}
+	}
+	if (rc < 0 || stmt_reset(&r->ev, d) != 0) {
+		lua_settop(L, 0);
+		return -1;
+	}
+	lua_setfield(L, 1, "events");
+	if (b->n == 0) {
+		lua_settop(L, 0);
+		return 0;
+	}
+	/* "fresh" is set now: a batch that read no match must not clear the worker's cache
+	 * unless this one started it. */
+	lua_pushboolean(L, fresh);
+	lua_setfield(L, 1, "fresh");
+	push_ctxs(r, name);
+	lua_setfield(L, 1, "ctxs");
+	buf_reset(req);
+	rc = marshal_encode(L, 1, 0, "the events of a dispatch", req, d);
+	lua_settop(L, 0);
+	return rc;
+}
+
+/* The cursor moved past what the rule skipped (nothing for it up to hi); also writes a new
+ * rule's first row. */
+static int
+cursor_to_hi(struct run *r, const char *name, int64_t cursor, struct dispatch_rule *rule,
+	     struct diag *d)
+{
+	if (cursor >= r->hi)
+		return 0;
+	if (store_begin(r->st, d) || dispatch__cursor_set(r, name, r->hi, 0, NULL, d) ||
+	    store_commit(r->st, d)) {
+		store_rollback(r->st);
+		return -1;
+	}
+	rule->cursor = r->hi;
+	return 0;
+}
+
+/*
+ * Delivers the events after its cursor to loaded rule p, pipelined: once batch k's reply
+ * is in, batch k+1 (read from where batch k ends, as if it applies whole) is sent to the
+ * worker before batch k is applied. When batch k stops the rule (or the cursor moved under
+ * us), batch k+1's reply is dropped: nothing of it is applied.
+ */
 static int
 dispatch_rule(struct run *r, struct plugin *p, const char *name, struct dispatch_rule *rule,
 	      struct diag *d)
 {
 	char *kinds = rule_kinds(p);
-	r->kinds = kinds;
-	r->sent_tables = 0; /* a new worker: nothing cached */
-	struct ledger_writer w;
-	struct batch b = {0};
-	int batch = r->o->batch > 0 ? r->o->batch : DISPATCH_BATCH, rc = 0;
-	if (kinds == NULL) {
-		plugin_delete(p);
+	if (kinds == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory");
-	}
+	r->kinds = kinds;
+	r->sent_tables = 0; /* a new run: the worker's cache starts over */
+	struct ledger_writer w;
 	if (ledger_writer_init(&w, r->st, d) != 0) {
 		free(kinds);
-		plugin_delete(p);
 		return -1;
 	}
-	b.ids = malloc((size_t)batch * sizeof(*b.ids));
-	b.programs = malloc((size_t)batch * sizeof(*b.programs));
-	if (b.ids == NULL || b.programs == NULL)
-		rc = diag_set(d, DIAG_NOMEM, "out of memory");
+	int batch = r->o->batch > 0 ? r->o->batch : DISPATCH_BATCH, rc = 0;
+	struct lane lanes[2], *cur = &lanes[0], *nxt = &lanes[1];
+	rc = dispatch__lane_init(&lanes[0], p, batch, d);
+	if (dispatch__lane_init(&lanes[1], p, batch, d) != 0)
+		rc = -1;
 	int64_t cursor = 0;
 	if (rc == 0)
 		rc = dispatch__cursor_of(r, name, &cursor, d);
 	rule->cursor = dispatch__from(cursor);
-	lua_State *L = r->L;
-	while (rc == 0) {
-		/* Read a batch and build {events, mref, matches, ctxs, fresh}: the worker keeps
-		 * the matches it was sent for the rule's run (see dispatch_worker.c), so each
-		 * is sent once, unless its cache grew past DISPATCH_CACHE_TABLES. */
-		lua_settop(L, 0);
-		int fresh = r->sent_tables == 0 || r->sent_tables > DISPATCH_CACHE_TABLES;
-		if (fresh) {
-			lua_newtable(L);
-			lua_setfield(L, LUA_REGISTRYINDEX, "sent");
-			r->sent_tables = 0;
-		}
-		lua_createtable(L, 0, 5);
-		lua_pushboolean(L, fresh);
-		lua_setfield(L, 1, "fresh");
-		lua_createtable(L, batch, 0);
-		lua_setfield(L, 1, "mref");
-		lua_newtable(L);
-		lua_setfield(L, 1, "matches");
-		lua_createtable(L, batch, 0);
-		b.n = 0;
-		rc = stmt_bind_int64(&r->ev, 1, dispatch__from(cursor), d) ||
-			     stmt_bind_int64(&r->ev, 2, r->hi, d) || stmt_bind_text(&r->ev, 3, kinds, d) ||
-			     stmt_bind_int64(&r->ev, 4, batch, d)
-			 ? -1
-			 : 0;
-		while (rc == 0 && (rc = stmt_step(&r->ev, d)) == STMT_ROW) {
-			int64_t m = 0;
-			b.programs[b.n] = stmt_is_null(&r->ev, 5) ? 0 : stmt_int64(&r->ev, 5);
-			rc = push_event(r, &b.ids[b.n], &m, d);
-			if (rc == 0) {
-				lua_rawseti(L, -2, (lua_Integer)++b.n);
-				rc = add_match(r, 1, (lua_Integer)b.n, m, d);
-			}
-		}
-		if (rc < 0 || stmt_reset(&r->ev, d) != 0) {
-			rc = -1;
-			break;
-		}
-		lua_setfield(L, -2, "events");
-		push_ctxs(r, name);
-		lua_setfield(L, -2, "ctxs");
-		if (b.n == 0) {
-			/* Nothing for this rule up to hi: move the cursor past what it skipped. */
-			if (cursor < r->hi) { /* also writes a new rule's first row */
-				rc = store_begin(r->st, d) || dispatch__cursor_set(r, name, r->hi, 0, NULL, d)
-					 ? -1
-					 : store_commit(r->st, d);
-				if (rc != 0)
-					store_rollback(r->st);
-				else
-					rule->cursor = r->hi;
-			}
-			break;
-		}
-		struct buf req, out;
-		buf_init(&req);
-		buf_init(&out);
-		rc = marshal_encode(L, 1, 0, "the events of a dispatch", &req, d);
-		lua_settop(L, 0);
+	if (rc == 0)
+		rc = read_batch(r, name, dispatch__from(cursor), batch, &cur->b, &cur->req, d);
+	if (rc == 0 && cur->b.n == 0)
+		rc = cursor_to_hi(r, name, cursor, rule, d);
+	else if (rc == 0)
+		dispatch__lane_send(cur);
+	struct buf out;
+	buf_init(&out);
+	while (rc == 0 && cur->sent) {
+		struct batch *b = &cur->b;
 		struct diag hd;
 		diag_clear(&hd);
-		if (rc == 0 && plugin_exec(p, dispatch__op, "on", req.data, req.len,
-					   plugin_limits(p)->batch_deadline_ms, &out, &hd) != 0) {
+		buf_reset(&out);
+		if (dispatch__lane_wait(cur, &out, &hd) != 0) {
 			/* The worker died (deadline, memory, crash): the rule stops at the batch. */
 			snprintf(rule->error, sizeof(rule->error), "events %lld to %lld: %.900s",
-				 (long long)b.ids[0], (long long)b.ids[b.n - 1], hd.msg);
+				 (long long)b->ids[0], (long long)b->ids[b->n - 1], hd.msg);
 			rule->stopped = 1;
-			buf_fini(&req);
-			buf_fini(&out);
-			rc = store_begin(r->st, d) ||
-				     dispatch__cursor_set(r, name, dispatch__from(cursor), b.ids[0], rule->error, d)
-				 ? -1
-				 : store_commit(r->st, d);
-			if (rc != 0)
+			if (store_begin(r->st, d) ||
+			    dispatch__cursor_set(r, name, dispatch__from(cursor), b->ids[0], rule->error,
+						 d) ||
+			    store_commit(r->st, d)) {
 				store_rollback(r->st);
-			break;
-		}
-		buf_fini(&req);
-		if (rc != 0) {
-			buf_fini(&out);
+				rc = -1;
+			}
 			break;
 		}
 		crash_point("rewards.hooks_ran");
+		int full = b->n == (size_t)batch;
+		if (full) { /* the next batch to the worker while this one is written */
+			rc = read_batch(r, name, b->ids[b->n - 1], batch, &nxt->b, &nxt->req, d);
+			if (rc != 0)
+				break;
+			if (nxt->b.n > 0)
+				dispatch__lane_send(nxt);
+		}
 		int stop = 0;
-		int moved = dispatch__apply(r, &w, rule, cursor, &b, b.n == (size_t)batch, &out, &stop, d);
-		buf_fini(&out);
+		int moved = dispatch__apply(r, &w, rule, cursor, b, full, &out, &stop, d);
 		if (moved < 0) {
 			rc = -1;
 			break;
@@ -472,16 +505,23 @@ dispatch_rule(struct run *r, struct plugin *p, const char *name, struct dispatch
 			break;
 		}
 		cursor = rule->cursor;
-		if (stop || b.n < (size_t)batch)
+		if (stop || !full)
 			break;
+		if (nxt->b.n == 0) { /* nothing after this batch up to hi */
+			rc = cursor_to_hi(r, name, cursor, rule, d);
+			break;
+		}
+		struct lane *t = cur;
+		cur = nxt;
+		nxt = t;
 	}
-	lua_settop(L, 0);
-	free(b.ids);
-	free(b.programs);
+	buf_fini(&out);
+	dispatch__lane_fini(&lanes[0]); /* drops a batch in flight */
+	dispatch__lane_fini(&lanes[1]);
+	lua_settop(r->L, 0);
 	r->kinds = NULL;
 	free(kinds);
 	ledger_writer_fini(&w);
-	plugin_delete(p);
 	return rc;
 }
 
@@ -501,68 +541,140 @@ all_caught_up(struct store *st, struct diag *d)
 	return behind <= 0;
 }
 
+/* ---- the dispatcher: the rules, loaded once -------------------------------------------- */
+
+struct loaded_rule {
+	struct plugin *p;          /* NULL: did not load (error says why) */
+	struct dispatch_rule info; /* name, path and the load error */
+};
+
+struct dispatcher {
+	char *ws, *only;
+	int loaded, found;         /* found: `only` names a rule */
+	struct loaded_rule *v;
+	int n;
+};
+
+struct dispatcher *
+dispatcher_new(const char *ws, const char *only, struct diag *d)
+{
+	struct dispatcher *x = calloc(1, sizeof(*x));
+	if (x == NULL || (ws && (x->ws = strdup(ws)) == NULL) ||
+	    (only && (x->only = strdup(only)) == NULL)) {
+		dispatcher_delete(x);
+		diag_set(d, DIAG_NOMEM, "out of memory");
+		return NULL;
+	}
+	return x;
+}
+
+void
+dispatcher_reload(struct dispatcher *x)
+{
+	if (x == NULL)
+		return;
+	for (int i = 0; i < x->n; i++)
+		plugin_delete(x->v[i].p);
+	free(x->v);
+	x->v = NULL;
+	x->n = 0;
+	x->loaded = x->found = 0;
+}
+
+void
+dispatcher_delete(struct dispatcher *x)
+{
+	if (x == NULL)
+		return;
+	dispatcher_reload(x);
+	free(x->ws);
+	free(x->only);
+	free(x);
+}
+
+/* Discovers the rules and starts their workers. Every worker starts before any event is
+ * read, while this process is small: a worker is a fork, and a fork of a process holding
+ * the run's tables and page cache copied its page tables, then every page the host wrote
+ * while the worker lived (copy on write). */
+static int
+dispatcher_load(struct dispatcher *x, struct diag *d)
+{
+	struct plugin_list l = {0};
+	if (plugin_discover(NULL, x->ws, PLUGIN_REWARD, NULL, &l, d) != 0)
+		return -1;
+	x->v = calloc((size_t)(l.n ? l.n : 1), sizeof(*x->v));
+	if (x->v == NULL) {
+		plugin_list_fini(&l);
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	}
+	for (int i = 0; i < l.n; i++) {
+		const struct plugin_entry *e = &l.v[i];
+		if (e->shadowed || (x->only != NULL && strcmp(e->name, x->only) != 0))
+			continue;
+		x->found = 1;
+		if (e->loaded && e->kind != PLUGIN_REWARD)
+			continue;
+		struct loaded_rule *lr = &x->v[x->n++];
+		if (!e->loaded) {
+			snprintf(lr->info.name, sizeof(lr->info.name), "%s", e->name);
+			snprintf(lr->info.path, sizeof(lr->info.path), "%s", e->path);
+			snprintf(lr->info.error, sizeof(lr->info.error), "%s",
+				 e->error ? e->error : "not loaded");
+		} else {
+			lr->p = rule_load(e->path, e->name, &lr->info);
+		}
+	}
+	plugin_list_fini(&l);
+	x->loaded = 1;
+	return 0;
+}
+
 int
-rewards_dispatch(struct store *st, const struct dispatch_opts *o, time_t now,
-		 struct dispatch_result *res, struct diag *d)
+dispatcher_run(struct dispatcher *x, struct store *st, const struct dispatch_opts *o, time_t now,
+	       struct dispatch_result *res, struct diag *d)
 {
 	memset(res, 0, sizeof(*res));
-	if (o->only == NULL && !o->force) {
+	if (x->only == NULL && !o->force) {
 		int up = all_caught_up(st, d);
 		if (up != 0)
 			return up < 0 ? -1 : 0;
 	}
-	struct plugin_list l = {0};
-	if (plugin_discover(NULL, o->ws, PLUGIN_REWARD, NULL, &l, d) != 0)
+	if (!x->loaded && dispatcher_load(x, d) != 0) {
+		dispatcher_reload(x); /* what loaded is let go: the next run starts over */
 		return -1;
-	res->rules = calloc((size_t)(l.n ? l.n : 1), sizeof(*res->rules));
-	if (res->rules == NULL) {
-		plugin_list_fini(&l);
+	}
+	res->rules = calloc((size_t)(x->n ? x->n : 1), sizeof(*res->rules));
+	if (res->rules == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory");
-	}
-	/* Every rule's worker starts first, while this process is small: a worker is a fork,
-	 * and a fork of a process holding the run's tables and page cache copied its page
-	 * tables, then every page the host wrote while the worker lived (copy on write). */
-	struct plugin **loaded = calloc((size_t)(l.n ? l.n : 1), sizeof(*loaded));
-	if (loaded == NULL) {
-		plugin_list_fini(&l);
-		return diag_set(d, DIAG_NOMEM, "out of memory");
-	}
-	int found = 0;
-	for (int i = 0; i < l.n; i++) {
-		const struct plugin_entry *e = &l.v[i];
-		if (e->shadowed || (o->only != NULL && strcmp(e->name, o->only) != 0))
-			continue;
-		found = 1;
-		if (e->loaded && e->kind != PLUGIN_REWARD)
-			continue;
-		struct dispatch_rule *rule = &res->rules[res->nrules++];
-		if (!e->loaded) {
-			snprintf(rule->name, sizeof(rule->name), "%s", e->name);
-			snprintf(rule->path, sizeof(rule->path), "%s", e->path);
-			snprintf(rule->error, sizeof(rule->error), "%s", e->error ? e->error : "not loaded");
-		} else {
-			loaded[res->nrules - 1] = rule_load(e->path, e->name, rule);
-		}
-	}
+	res->nrules = x->n;
 	struct run r;
 	int rc = run_init(&r, st, o, now, d);
-	for (int i = 0; i < res->nrules; i++) {
+	for (int i = 0; i < x->n; i++) {
 		struct dispatch_rule *rule = &res->rules[i];
-		if (rc == 0 && loaded[i] != NULL)
-			rc = dispatch_rule(&r, loaded[i], rule->name, rule, d);
-		else
-			plugin_delete(loaded[i]);
-		loaded[i] = NULL;
+		*rule = x->v[i].info;
+		if (rc == 0 && x->v[i].p != NULL)
+			rc = dispatch_rule(&r, x->v[i].p, rule->name, rule, d);
 		res->delivered += rule->delivered;
 		res->granted += rule->granted;
 		res->revoked += rule->revoked;
 		res->failed += rule->error[0] != '\0';
 	}
-	free(loaded);
 	run_fini(&r);
-	plugin_list_fini(&l);
-	if (rc == 0 && o->only != NULL && !found)
-		rc = diag_set(d, DIAG_NOTFOUND, "no reward rule named '%s'", o->only);
+	if (rc == 0 && x->only != NULL && !x->found)
+		rc = diag_set(d, DIAG_NOTFOUND, "no reward rule named '%s'", x->only);
+	return rc;
+}
+
+int
+rewards_dispatch(struct store *st, const struct dispatch_opts *o, time_t now,
+		 struct dispatch_result *res, struct diag *d)
+{
+	memset(res, 0, sizeof(*res));
+	struct dispatcher *x = dispatcher_new(o->ws, o->only, d);
+	if (x == NULL)
+		return -1;
+	int rc = dispatcher_run(x, st, o, now, res, d);
+	dispatcher_delete(x);
 	return rc;
 }
 

@@ -86,4 +86,25 @@ struct packed {
 int dispatch__op(struct plugin *live, const char *hook, const char *in, size_t n,
 		 struct buf *out, struct diag *d);
 
+/*
+ * A batch in the rule's worker (dispatch_lane.c). An isolated rule's request (req, the
+ * marshalled batch) is sent without waiting, so the worker computes batch k+1 while the
+ * host writes batch k's grants; lane_wait collects the reply under the batch deadline
+ * (-1 with the worker's failure in hd, as plugin_exec words it). lane_drop waits for a
+ * reply nobody wants any more (the rule stopped before that batch).
+ */
+struct lane {
+	struct plugin *p;
+	struct batch b;
+	struct buf req, wire;
+	int sent;           /* 1: a request is in the worker */
+	int64_t until;      /* its deadline (monotonic ms, with a grace as worker_call's) */
+	char error[DIAG_MSG_MAX]; /* a failure to send, told at lane_wait */
+};
+int dispatch__lane_init(struct lane *l, struct plugin *p, int batch, struct diag *d);
+void dispatch__lane_send(struct lane *l);
+int dispatch__lane_wait(struct lane *l, struct buf *out, struct diag *hd);
+void dispatch__lane_drop(struct lane *l);
+void dispatch__lane_fini(struct lane *l); /* drops a batch in flight */
+
 #endif

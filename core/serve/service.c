@@ -36,6 +36,7 @@ struct service {
 	int msgs_done;     /* this wake has no due message left */
 	int turn;          /* 1: the next step tries a message first (jobs and messages alternate) */
 	int dispatched;    /* this wake delivered the new events to the reward rules */
+	struct dispatcher *rules; /* the reward rules, loaded once, reloaded on SIGHUP */
 	struct service_counts counts;
 	char *public_url;  /* --public-url: wins over tandem.lua's, across reloads */
 };
@@ -124,7 +125,8 @@ service_open(const char *workspace, struct store *st, const struct clock *c, str
 				.clock = c, .reports = report_publish_job};
 	struct notify_opts no = {.workspace = workspace, .from = sv->cfg.mail_from,
 				 .timezone = sv->cfg.timezone, .host = sv->host};
-	if ((sv->sched = sched_new(&so, d)) == NULL || (sv->notify = notify_new(st, &no, d)) == NULL) {
+	if ((sv->sched = sched_new(&so, d)) == NULL || (sv->notify = notify_new(st, &no, d)) == NULL ||
+	    (sv->rules = dispatcher_new(workspace, NULL, d)) == NULL) {
 		service_close(sv);
 		return NULL;
 	}
@@ -145,6 +147,7 @@ service_close(struct service *sv)
 {
 	if (sv == NULL)
 		return;
+	dispatcher_delete(sv->rules);
 	notify_delete(sv->notify);
 	sched_delete(sv->sched);
 	plugin_host_delete(sv->host);
@@ -187,7 +190,7 @@ service_dispatch(struct service *sv, time_t now, struct diag *d)
 	sv->dispatched = 1;
 	struct dispatch_opts o = {.ws = sv->workspace, .cfg = sv->have_cfg ? &sv->cfg : NULL};
 	struct dispatch_result r;
-	if (rewards_dispatch(sv->st, &o, now, &r, d) != 0) {
+	if (dispatcher_run(sv->rules, sv->st, &o, now, &r, d) != 0) {
 		dispatch_result_fini(&r);
 		return diag_prefix(d, "rewards");
 	}
@@ -274,8 +277,10 @@ service_reload(struct service *sv, struct diag *d)
 	/* tandem.lua: its messages name the file and line; a failure keeps the loaded one. */
 	if (load_config(sv, d) != 0)
 		return -1;
-	/* Cadence plugins: loaded again from their files at the next plan. */
+	/* Cadence plugins: loaded again from their files at the next plan; reward rules at
+	 * the next dispatch. */
 	sched_forget_cadences(sv->sched);
+	dispatcher_reload(sv->rules);
 	/* The job scripts: a broken one keeps its loaded version (sched_sync's contract). */
 	if (sched_sync(sv->sched, d) != 0)
 		return diag_prefix(d, "jobs");

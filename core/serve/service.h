@@ -23,7 +23,12 @@
  *    anything.
  *  - reload: tandem.lua read again; on success it replaces the loaded one (and the
  *    programs are synced); on failure the loaded one stays and the diag says why.
- *    Job scripts are re-read by the next sched_sync.
+ *    Job scripts are re-read by the next sched_sync, cadences at the next plan, reward
+ *    rules at the next dispatch.
+ *  - The reward rules (rewards/dispatch's dispatcher) are discovered and their workers
+ *    started at the first wake with new events, then kept for the service's life: a
+ *    rule added or edited is picked up after a reload (SIGHUP), a worker that died is
+ *    started again at its next batch.
  */
 #ifndef TANDEM_SERVE_SERVICE_H
 #define TANDEM_SERVE_SERVICE_H

@@ -397,6 +397,75 @@ test_crash_never_doubles(void **state)
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM events WHERE kind = 'reward.granted'"), 60);
 }
 
+/*
+ * A dispatcher (the service's) keeps its rules' workers between runs: an edited file is
+ * not read again until dispatcher_reload; a worker killed at its deadline is started
+ * again at the next run, which delivers the batch it stopped at.
+ */
+static void
+test_dispatcher_keeps_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	char p[256];
+	snprintf(p, sizeof(p), "%s/plugins/rewards/t_kept.lua", f->dir);
+	/* hangs inside C (a pathological pattern) on session 20 while it is 'missed' */
+	static const char kept[] =
+		"return tandem.reward{ name = 't_kept', version = '1.0.0', api = 1,\n"
+		"  limits = { batch_deadline_ms = 400 },\n"
+		"  on = { ['session.held'] = function(ev, ctx)\n"
+		"    local st = ev.match.sessions[ev.payload.session].status\n"
+		"    if st == 'missed' then string.find(string.rep('a', 60000), '.-.-.-.-.-b') end\n"
+		"    return { { person_id = ev.match.mentor_id, points = %d, reason = 'r' } }\n"
+		"  end } }\n";
+	char text[1024];
+	snprintf(text, sizeof(text), kept, 1);
+	write_file(p, text);
+	exec_ok(f->st, "UPDATE sessions SET status = 'missed' WHERE id = 20");
+	struct dispatcher *x = dispatcher_new(f->dir, "t_kept", &d);
+	assert_non_null(x);
+	struct dispatch_opts o = {.batch = 4};
+	struct dispatch_result r;
+	assert_int_equal(dispatcher_run(x, f->st, &o, 1795356000, &r, &d), 0);
+	assert_int_equal(r.rules[0].stopped, 1);
+	assert_int_equal(r.delivered, 16); /* batches of 4: session 20 is in the fifth */
+	assert_non_null(strstr(r.rules[0].error, "events 17 to 20"));
+	assert_non_null(strstr(r.rules[0].error, "deadline"));
+	dispatch_result_fini(&r);
+	/* The next run starts the killed worker again and delivers from event 17. */
+	exec_ok(f->st, "UPDATE sessions SET status = 'held' WHERE id = 20");
+	o.force = 1;
+	assert_int_equal(dispatcher_run(x, f->st, &o, 1795356000, &r, &d), 0);
+	assert_string_equal(r.rules[0].error, "");
+	assert_int_equal(r.delivered, 14); /* 17 to 30 */
+	dispatch_result_fini(&r);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards WHERE plugin = 't_kept' AND points = 1"), 30);
+	/* The file now gives 2 points: the kept worker still gives 1 until a reload. */
+	snprintf(text, sizeof(text), kept, 2);
+	write_file(p, text);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(store_begin(f->st, &d), 0);
+		assert_int_equal(events_append(f->st,
+					       &(struct event){.kind = "session.held", .program_id = 1,
+							       .payload_json = "{\"session\":30,\"match\":1}"},
+					       NULL, &d),
+				 0);
+		assert_int_equal(store_commit(f->st, &d), 0);
+		if (round == 1)
+			dispatcher_reload(x);
+		assert_int_equal(dispatcher_run(x, f->st, &o, 1795356000, &r, &d), 0);
+		assert_int_equal(r.delivered, 1);
+		dispatch_result_fini(&r);
+		assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards WHERE plugin = 't_kept' AND "
+					     "points = 1"),
+				 31);
+		assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards WHERE plugin = 't_kept' AND "
+					     "points = 2"),
+				 round);
+	}
+	dispatcher_delete(x);
+}
+
 int
 main(void)
 {
@@ -407,6 +476,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leaderboard_consent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_never_doubles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dispatcher_keeps_rules, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
