@@ -63,6 +63,8 @@ struct config_webhook {
 };
 
 enum { CONFIG_WEBHOOK_ATTEMPTS = 5, CONFIG_WEBHOOK_BACKOFF_S = 60 };
+/* A hook's events list names at most this many kinds (more is refused, never cut). */
+enum { CONFIG_WEBHOOK_EVENTS_MAX = 64 };
 
 /* 1 when the hook wants events of this kind. */
 int config_webhook_wants(const struct config_webhook *w, const char *kind);

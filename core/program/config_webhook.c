@@ -150,8 +150,14 @@ l_webhook(lua_State *L)
 	lua_rawget(L, 1); /* stack: decl, events */
 	if (lua_istable(L, 2)) {
 		lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
-		if (n > 64)
-			n = 64;
+		if (n > CONFIG_WEBHOOK_EVENTS_MAX) {
+			char got[64];
+			snprintf(got, sizeof(got), "%d event kinds (got %lld)", CONFIG_WEBHOOK_EVENTS_MAX,
+				 (long long)n);
+			problem(&e, "field 'events': at most %s; %s", got,
+				"\"session.*\" or \"*\" name many kinds at once");
+			n = 0;
+		}
 		if ((cfg->webhooks[k].events = calloc((size_t)n + 1, sizeof(char *))) == NULL)
 			return luaL_error(L, "out of memory");
 		for (lua_Integer i = 1; i <= n; i++) {

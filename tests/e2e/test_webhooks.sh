@@ -68,6 +68,13 @@ expect_err bad-url "field 'url': 'ftp://h/x' is not an http:// or https:// URL"
 expect_err bad-events "field 'events': item Bad kind is not an event kind"
 expect_err bad-attempts "field 'attempts' must be an integer from 1 to 20"
 expect_err bad-hook-line "tandem.lua:"
+cp "$E2E_TMP/base.lua" "$WS/tandem.lua"
+KINDS=$(for i in $(seq 1 65); do printf '"custom.k%d", ' "$i"; done)
+printf '\nwebhook { name = "many", url = "http://127.0.0.1:1/x", secret = "%s", events = { %s } }\n' \
+  "$SECRET" "$KINDS" >>"$WS/tandem.lua"
+run "$T" -C "$WS" programs list
+expect_rc too-many-events 1
+expect_err too-many-events-msg "field 'events': at most 64 event kinds (got 65)"
 
 cp "$E2E_TMP/base.lua" "$WS/tandem.lua"
 cat >>"$WS/tandem.lua" <<LUA
