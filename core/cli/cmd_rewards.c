@@ -166,9 +166,12 @@ badges_text(json_t *badges, char *buf, size_t size)
 	json_t *b;
 	json_array_foreach(badges, i, b)
 	{
+		const char *name = json_string_value(b);
+		if (name == NULL)
+			continue; /* the ledger gives names only; anything else is not shown */
 		if (n >= size)
 			break; /* full: the rest is cut */
-		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? "," : "", json_string_value(b));
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "", name);
 	}
 	if (buf[0] == '\0')
 		snprintf(buf, size, "-");
@@ -215,7 +218,7 @@ rewards_leaderboard(struct cli *c, int argc, char **argv)
 		char badges[512];
 		badges_text(json_object_get(you, "badges"), badges, sizeof(badges));
 		printf("\nyou (%s): %lld points, rank %lld, badges %s%s\n",
-		       json_string_value(json_object_get(you, "person")),
+		       str_or(json_object_get(you, "person"), "?", NULL, 0),
 		       (long long)json_integer_value(json_object_get(you, "points")),
 		       (long long)json_integer_value(json_object_get(you, "rank")), badges,
 		       json_is_true(json_object_get(you, "on_board"))
