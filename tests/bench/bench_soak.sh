@@ -15,8 +15,8 @@
 #              Content-Length is over 1 MiB, a 100 KiB URL), slow (slowloris: a header line one
 #              byte a second, up to 45 s, until the server closes it)
 # Every 5 s: the server's VmRSS from /proc/PID/status, and the valid reads answered in that
-# window. Prints RSS first (once the whole load has run max(30 s, a tenth of the soak))/last/
-# max and whether max and last are within 5 % of first, and every sample; wrk's req/s, p99 and errors; the mixed client's counts, its emptiest
+# window. Prints RSS first (once the whole load has run max(30 s, a tenth of the soak))/last
+# (the last while wrk ran)/max and whether max and last are within 5 % of first, and every sample; wrk's req/s, p99 and errors; the mixed client's counts, its emptiest
 # 5-second window (> 0: other clients were served throughout) and what the bad requests got.
 # Exits 1 when the server died or a valid read failed; over-target RSS is reported, not fatal.
 set -euo pipefail
@@ -75,9 +75,11 @@ printf 'workspace: %d people, %d sessions; load for %d s (SOAK_SECONDS); server 
 ticks() { sqlite3 -cmd ".timeout 5000" "$DB" "SELECT count(*) FROM events WHERE kind = 'custom.tick'"; }
 k0=$(ticks)
 
-# RSS every 5 s (kB), while the server lives.
+# RSS every 5 s (seconds since the load started, kB), while the server lives.
+T0=$(date +%s)
 ( while kill -0 "$PID" 2>/dev/null; do
-    awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status" 2>/dev/null || true
+    r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status" 2>/dev/null || true)
+    [ -n "$r" ] && echo "$(($(date +%s) - T0)) $r"
     sleep 5
   done ) >"$TMP/rss" &
 KIDS+=($!)
@@ -214,12 +216,15 @@ rc=0
 python3 - "$TMP/rss" "$TMP/wrk" "$TMP/mixed.json" "$alive" $((k1 - k0)) "$SECS" <<'PY' || rc=$?
 import json, re, sys
 rss_f, wrk_f, mixed_f, alive, ticks, secs = sys.argv[1:]
-# Only the samples taken while the load ran (the sampler goes on until the server stops).
-rss = [int(l) for l in open(rss_f) if l.strip().isdigit()][: int(secs) // 5]
-# The first sample counted is taken once the whole load has run for a while: 20 s for the
-# idle connections and the mixed client, then wrk for max(30 s, a tenth of the soak).
-skip = (20 + max(30, int(secs) // 10)) // 5
-warm = rss[skip:] if len(rss) > skip + 2 else rss
+# Only the samples taken while the whole load ran: wrk starts 20 s after the idle
+# connections and the mixed client and stops 5 s before them (the sampler goes on until the
+# server stops, and RSS falls when wrk's connections close: not what is measured). The first
+# sample counted is taken once wrk has run for max(30 s, a tenth of the soak).
+pairs = [tuple(int(x) for x in l.split()) for l in open(rss_f) if len(l.split()) == 2]
+rss = [k for t, k in pairs if t <= int(secs) - 5]
+warm = [k for t, k in pairs if 20 + max(30, int(secs) // 10) <= t <= int(secs) - 5]
+if len(warm) < 3:
+    warm = rss
 first, last, peak = warm[0], warm[-1], max(warm)
 within = peak <= first * 1.05 and abs(last - first) <= first * 0.05
 print("server alive at the end: %s; scheduler: %s job runs during the soak" % (alive, ticks))
