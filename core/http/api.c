@@ -12,6 +12,7 @@
 
 #include "http/cache.h"
 #include "http/checkin_page.h"
+#include "http/dash.h"
 #include "http/sse.h"
 #include "http/tokens.h"
 #include "store/store.h"
@@ -32,7 +33,8 @@ http_api_new(const struct http_api_opts *o, struct diag *d)
 	a->gen_ready = 1;
 	if ((a->tokens = tokens_cache_new(o->st, &a->gen, d)) == NULL ||
 	    (a->cache = http_cache_new(o->st, &a->gen, d)) == NULL ||
-	    (o->loop != NULL && (a->sse = http_sse_new(o->loop, o->st, d)) == NULL)) {
+	    (o->loop != NULL && (a->sse = http_sse_new(o->loop, o->st, d)) == NULL) ||
+	    (a->dash = dash_new(a, d)) == NULL) {
 		http_api_delete(a);
 		return NULL;
 	}
@@ -59,6 +61,7 @@ http_api_delete(struct http_api *a)
 		tlog(TLOG_INFO, "http: %lu requests; reads: %lu answered from the cache, %lu built",
 		     a->requests, hits, misses);
 	}
+	dash_delete(a->dash);
 	http_sse_delete(a->sse);
 	http_cache_delete(a->cache);
 	tokens_cache_delete(a->tokens);
@@ -101,6 +104,12 @@ is_json_type(const char *ct)
 	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+static int
+is_read(const struct http_request *req)
+{
+	return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
 /* 1 when the request may go on; else the answer is in resp. */
 static int
 authorize(struct http_api *a, const struct http_route *r, struct http_call *c)
@@ -113,7 +122,15 @@ authorize(struct http_api *a, const struct http_route *r, struct http_call *c)
 	diag_clear(&d);
 	const char *name = NULL;
 	enum http_scope scope = HTTP_SCOPE_NONE;
-	int rc = tokens_check(a->tokens, http_header(c->req, "Authorization"), &name, &scope, &d);
+	const char *auth = http_header(c->req, "Authorization");
+	int rc = tokens_check(a->tokens, auth, &name, &scope, &d);
+	if (rc == 0 && auth == NULL && is_read(c->req)) {
+		/* The dashboard's session cookie opens reads (EventSource sends no header). */
+		int s = 0;
+		rc = dash_cookie_session(a->dash, c->req, a->cookie_name, &s, &d);
+		scope = (enum http_scope)s;
+		name = a->cookie_name;
+	}
 	if (rc < 0) {
 		http_error_diag(c->resp, &d);
 		return 0;
@@ -135,11 +152,6 @@ authorize(struct http_api *a, const struct http_route *r, struct http_call *c)
 	return 1;
 }
 
-static int
-is_read(const struct http_request *req)
-{
-	return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-}
 
 /* ETag on a 200 read (etag: already known, or NULL); 304 when the client has it. */
 static void
@@ -218,7 +230,10 @@ http_api_handle(void *ud, const struct http_request *req, struct http_response *
 	}
 	/* One read of the database's version serves the token check and the cache lookup. */
 	dbgen_reader_batch(&a->gen, 1);
-	handle(a, req, resp);
+	if (dash_path(req->path))
+		dash_handle(a->dash, req, resp);
+	else
+		handle(a, req, resp);
 	dbgen_reader_batch(&a->gen, 0);
 }
 

@@ -8,12 +8,15 @@
  * the service's steps, on the service's own store connection (no transaction is open
  * between steps).
  *
- * Paths under /c/ are the participants' check-in pages (http/checkin_page.h): handed
- * over before anything below applies.
+ * Paths under /c/ are the participants' check-in pages (http/checkin_page.h), and every
+ * path outside /api/, /healthz and /c/ is the dashboard's (http/dash.h): both handed over
+ * before anything below applies.
  *
  * Contract, for every request under /api/v1 and /healthz:
  *  - Unknown path: 404. Known path, other method: 405 with Allow.
- *  - A route with a scope needs "Authorization: Bearer TOKEN" of a live token: none,
+ *  - A route with a scope needs "Authorization: Bearer TOKEN" of a live token, or, for GET
+ *    and HEAD only, the dashboard's session cookie (http/dash.h) with the scope of the
+ *    session's token: none,
  *    unknown or revoked: 401 with WWW-Authenticate: Bearer; a scope below the route's
  *    (read < manage < admin): 403. The token's name is the actor of every write.
  *  - A request with a body must say Content-Type: application/json (415 otherwise); a
@@ -55,16 +58,19 @@ struct http_api_opts {
 
 struct http_cache;
 struct http_sse;
+struct dash;
 
 struct http_api {
 	struct http_api_opts o;
 	struct tokens_cache *tokens;
 	struct http_cache *cache; /* kept answers to reads (http/cache.h) */
 	struct http_sse *sse;	  /* the event streams (http/sse.h); NULL without a loop */
+	struct dash *dash;	  /* the dashboard's pages (http/dash.h) */
 	struct dbgen_reader gen;  /* shared by tokens and cache: one read per request */
 	int gen_ready;
 	unsigned long requests, busy;
 	int busy_hit; /* the current write met a locked database */
+	char cookie_name[65]; /* the token name of a read opened by a session cookie */
 };
 
 struct http_api *http_api_new(const struct http_api_opts *o, struct diag *d);

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "http/html.h"
 #include "program/config.h"
 #include "sched/links.h"
 #include "sched/session.h"
@@ -27,26 +28,6 @@ int
 checkin_page_path(const char *path)
 {
 	return strncmp(path, "/c/", 3) == 0;
-}
-
-/* ---- HTML ---------------------------------------------------------------------------- */
-
-/* Appends s with &, <, >, " and ' escaped. */
-static int
-html_put(struct buf *b, const char *s)
-{
-	int rc = 0;
-	for (; rc == 0 && s != NULL && *s; s++) {
-		switch (*s) {
-		case '&': rc = buf_puts(b, "&amp;", NULL); break;
-		case '<': rc = buf_puts(b, "&lt;", NULL); break;
-		case '>': rc = buf_puts(b, "&gt;", NULL); break;
-		case '"': rc = buf_puts(b, "&quot;", NULL); break;
-		case '\'': rc = buf_puts(b, "&#39;", NULL); break;
-		default: rc = buf_putc(b, *s, NULL);
-		}
-	}
-	return rc;
 }
 
 static const char page_head[] =
@@ -305,42 +286,6 @@ struct form {
 	int share, seen_outcome, seen_rating, seen_notes;
 };
 
-static int
-hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-				      : -1;
-}
-
-/* Decodes n bytes of a form value into out (cap bytes with the NUL); -1 when malformed,
- * too long, or holding a NUL. */
-static int
-form_value(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			if (i + 2 >= n)
-				return -1;
-			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				return -1;
-			c = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (o + 1 >= cap)
-			return -1;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 /* Parses an urlencoded body; 0, or -1 and the reason in why. */
 static int
 form_parse(const char *body, size_t len, struct form *f, const char **why)
@@ -372,7 +317,7 @@ form_parse(const char *body, size_t len, struct form *f, const char **why)
 				return -1;
 			}
 			*seen = 1;
-			if (form_value(val, vlen, dst, cap) != 0) {
+			if (html_form_value(val, vlen, dst, cap) != 0) {
 				*why = dst == f->notes ? "the notes are too long (at most 2000 bytes) or "
 							 "badly encoded"
 						       : "a field of the form is badly encoded";
@@ -384,61 +329,11 @@ form_parse(const char *body, size_t len, struct form *f, const char **why)
 	return 0;
 }
 
-/* The origin part (scheme://host[:port]) of a URL: its length. */
-static size_t
-origin_len(const char *url)
-{
-	const char *s = strstr(url, "://");
-	if (s == NULL)
-		return 0;
-	return (size_t)(s + 3 - url) + strcspn(s + 3, "/");
-}
-
-/* 1 when the request's Origin (if any) and Sec-Fetch-Site allow a form post. */
-static int
-origin_ok(const struct http_request *req, const struct config *cfg)
-{
-	const char *site = http_header(req, "Sec-Fetch-Site");
-	if (site != NULL && strcasecmp(site, "cross-site") == 0)
-		return 0;
-	const char *origin = http_header(req, "Origin");
-	if (origin == NULL)
-		return 1;
-	size_t n = strlen(origin);
-	if (cfg != NULL && cfg->public_url != NULL) {
-		size_t k = origin_len(cfg->public_url);
-		if (k > 0 && k == n && strncasecmp(origin, cfg->public_url, n) == 0)
-			return 1;
-	}
-	const char *host = http_header(req, "Host");
-	if (host == NULL || host[0] == '\0')
-		return 0;
-	for (int i = 0; i < 2; i++) {
-		const char *scheme = i ? "https://" : "http://";
-		size_t sl = strlen(scheme);
-		if (n == sl + strlen(host) && strncasecmp(origin, scheme, sl) == 0 &&
-		    strcasecmp(origin + sl, host) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-is_form_type(const char *ct)
-{
-	static const char want[] = "application/x-www-form-urlencoded";
-	size_t n = sizeof(want) - 1;
-	if (ct == NULL)
-		return 0;
-	ct += strspn(ct, " ");
-	return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
-
 static void
 page_post(struct store *st, const struct config *cfg, const char *token,
 	  const struct http_request *req, struct http_response *resp)
 {
-	if (!origin_ok(req, cfg)) {
+	if (!html_origin_ok(req, cfg != NULL ? cfg->public_url : NULL)) {
 		page_message(resp, 403, "Not accepted",
 			     "This form was sent from another site. Open the link from your "
 			     "reminder and send the form from there.");
@@ -449,7 +344,7 @@ page_post(struct store *st, const struct config *cfg, const char *token,
 						    "characters).");
 		return;
 	}
-	if (!is_form_type(http_header(req, "Content-Type"))) {
+	if (!html_is_form_type(http_header(req, "Content-Type"))) {
 		page_message(resp, 415, "Not a form",
 			     "Send the form of the check-in page (application/"
 			     "x-www-form-urlencoded).");

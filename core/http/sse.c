@@ -31,6 +31,7 @@ struct client {
 	int more;	      /* the log may hold events after last_id not yet read */
 	uint64_t written_ms; /* when bytes were last queued */
 	unsigned heartbeat_ms;
+	int unnamed; /* ?names=0: no "event:" line (a browser's onmessage gets them all) */
 };
 
 struct http_sse {
@@ -67,8 +68,11 @@ fill(struct client *c)
 		char *text = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		int64_t id = json_integer_value(json_object_get(e, "id"));
 		if (text == NULL ||
-		    buf_printf(&c->out, NULL, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)id,
-			       json_string_value(json_object_get(e, "kind")), text) != 0)
+		    (c->unnamed ? buf_printf(&c->out, NULL, "id: %lld\ndata: %s\n\n", (long long)id,
+					     text)
+				: buf_printf(&c->out, NULL, "id: %lld\nevent: %s\ndata: %s\n\n",
+					     (long long)id,
+					     json_string_value(json_object_get(e, "kind")), text)) != 0)
 			rc = -1;
 		free(text);
 		if (rc != 0)
@@ -268,6 +272,8 @@ http_sse_open(struct http_sse *h, struct http_call *c)
 		return;
 	}
 	cl->hub = h;
+	const char *names = http_query(c->req, "names");
+	cl->unnamed = names != NULL && strcmp(names, "0") == 0;
 	cl->last_id = from < 0 ? newest : from;
 	cl->more = 1;
 	cl->heartbeat_ms = (unsigned)beat * 1000;

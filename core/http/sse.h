@@ -9,7 +9,9 @@
  *    `since` query argument, else after the newest event (only what happens from now on).
  *    `kind` and `program` filter as GET /api/v1/events does. Each event is
  *    "id: ID\nevent: KIND\ndata: JSON\n\n" (JSON: the event as /api/v1/events lists it, on
- *    one line), ids are the events table's, in order, each once per stream. A backlog is
+ *    one line), ids are the events table's, in order, each once per stream. With `names=0`
+ *    the "event:" line is left out (a browser's EventSource then hands every event to
+ *    onmessage: the dashboard's events page uses it). A backlog is
  *    sent in batches of HTTP_SSE_BATCH as the client reads it.
  *  - A comment line ": heartbeat" every `heartbeat` seconds (1-25, default
  *    HTTP_SSE_HEARTBEAT_S) without events, so proxies keep the connection and a client that

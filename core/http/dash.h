@@ -1,0 +1,48 @@
+/*
+ * http/dash: the program manager's dashboard served by `tandem serve --http` under `/`
+ * beside the API: server-rendered HTML pages, sign-in with an API token exchanged for a
+ * session cookie (http/dash_session.h), CSRF-protected forms for the actions, and the
+ * static CSS and JavaScript files (docs/dashboard.md is the reference).
+ *
+ * For: http/api.c, which hands it every request whose path is not the API's (/api/,
+ * /healthz) nor the check-in pages' (/c/), and asks it whether a request's cookie opens a
+ * session (the API's reads accept it).
+ *
+ * Contract:
+ *  - dash_new reads the static files once: from $TANDEM_DATADIR/dashboard, the installed
+ *    share/tandem/dashboard, or the source tree's web/ (the first folder holding
+ *    dashboard.css). Without them the pages still work, unstyled (a warning is logged).
+ *  - dash_handle answers one request (see docs/dashboard.md): pages need a live session
+ *    (else 303 to /signin?next=PATH); POSTs need the session's csrf field, a same-origin
+ *    request (http/html.h's rule) and a manage or admin session (403 otherwise, nothing
+ *    changed); actions run the domain functions the CLI runs, with the session's token
+ *    name as actor.
+ *  - A program's figures on the overview (metrics and health counts) are kept for the
+ *    next page until the database changes, and when it changed, for at most
+ *    DASH_FIGURES_STALE_S more seconds (a page says when they were computed).
+ *  - Everything runs on the loop's thread, like the API's handlers.
+ */
+#ifndef TANDEM_HTTP_DASH_H
+#define TANDEM_HTTP_DASH_H
+
+#include "base/diag.h"
+#include "http/server.h"
+
+struct http_api;
+struct dash;
+
+enum { DASH_FIGURES_STALE_S = 60, DASH_STATIC_MAX = 256 * 1024 };
+
+struct dash *dash_new(struct http_api *api, struct diag *d);
+void dash_delete(struct dash *d);
+
+/* 1 when the path is the dashboard's (anything but /api/..., /healthz and /c/...). */
+int dash_path(const char *path);
+void dash_handle(struct dash *d, const struct http_request *req, struct http_response *resp);
+
+/* For the API's reads: 1 and the session's token name (copied, TOKENS_NAME_MAX + 1) and
+ * scope when the request's cookie opens a live session; 0 otherwise; -1 store error. */
+int dash_cookie_session(struct dash *d, const struct http_request *req, char *name,
+			int *scope, struct diag *diag);
+
+#endif
