@@ -100,3 +100,7 @@ echo "Try: $TANDEM -C $(pwd) people show E000001"
 echo "     $TANDEM -C $(pwd) simulate --program $PROGRAM --months 6 --seed 1   # a few minutes"
 echo "     docs/tutorial.md: from an empty folder to the report of your own tailored program"
 echo "The program's report: $(pwd)/report.html"
+echo
+echo "The program manager's dashboard (docs/dashboard.md): make a token, serve, sign in with it:"
+echo "  $TANDEM -C $(pwd) tokens create manager --scope manage   # prints the token once"
+echo "  $TANDEM -C $(pwd) serve --http 127.0.0.1:8080   # open http://127.0.0.1:8080/ and paste the token"

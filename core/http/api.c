@@ -44,8 +44,10 @@ http_api_new(const struct http_api_opts *o, struct diag *d)
 void
 http_api_stop(struct http_api *a)
 {
-	if (a != NULL)
+	if (a != NULL) {
 		http_sse_stop(a->sse);
+		dash_stop(a->dash);
+	}
 }
 
 void

@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <uv.h>
+
 #include "base/clock.h"
 #include "http/dash_internal.h"
 #include "http/dbgen.h"
@@ -31,7 +33,15 @@ struct figures {
 	char *program;
 	json_t *v;
 	uint64_t stale_at; /* monotonic ms when the database changed after it; 0: fresh */
+	uint64_t computed; /* monotonic ms when computed */
 	struct figures *next;
+};
+
+/* The loop's timer that computes figures after the answer went out (its own allocation:
+ * the close callback frees it whenever the loop runs it). */
+struct refresher {
+	uv_timer_t timer;
+	struct dash *dash; /* NULL once stopped */
 };
 
 struct dash {
@@ -39,6 +49,8 @@ struct dash {
 	struct dash_file files[2];
 	struct dbgen gen;
 	struct figures *figures;
+	struct refresher *refresher; /* NULL without a loop */
+	int warm;		     /* 1: compute every program's figures at the next tick */
 };
 
 static const char *const static_dirs_sub[] = {"dashboard", "dashboard", "web"};
@@ -137,6 +149,8 @@ get_static(struct dash *d, const char *name, const struct http_request *req,
 
 /* ---- lifecycle --------------------------------------------------------------------- */
 
+static void on_refresh(uv_timer_t *t);
+
 struct dash *
 dash_new(struct http_api *api, struct diag *d)
 {
@@ -148,7 +162,39 @@ dash_new(struct http_api *api, struct diag *d)
 	x->api = api;
 	dbgen_init_shared(&x->gen, &api->gen);
 	load_static(x);
+	if (api->o.loop != NULL) {
+		struct refresher *r = calloc(1, sizeof(*r));
+		if (r == NULL || uv_timer_init(api->o.loop, &r->timer) != 0) {
+			free(r);
+			dash_delete(x);
+			diag_set(d, DIAG_NOMEM, "dashboard: cannot make its timer");
+			return NULL;
+		}
+		r->dash = x;
+		r->timer.data = r;
+		x->refresher = r;
+		/* The overview's figures are computed once the server runs, so the first page
+		 * finds them ready (see DASH_WARM_MS). */
+		x->warm = 1;
+		uv_timer_start(&r->timer, on_refresh, DASH_WARM_MS, 0);
+	}
 	return x;
+}
+
+static void
+on_refresher_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void
+dash_stop(struct dash *d)
+{
+	if (d == NULL || d->refresher == NULL)
+		return;
+	d->refresher->dash = NULL;
+	uv_close((uv_handle_t *)&d->refresher->timer, on_refresher_closed);
+	d->refresher = NULL;
 }
 
 void
@@ -156,6 +202,7 @@ dash_delete(struct dash *d)
 {
 	if (d == NULL)
 		return;
+	dash_stop(d);
 	for (int k = 0; k < 2; k++)
 		free(d->files[k].body);
 	for (struct figures *f = d->figures, *next; f != NULL; f = next) {
@@ -177,32 +224,19 @@ dash_path(const char *path)
 
 /* ---- the figures' cache ------------------------------------------------------------- */
 
-json_t *
-dash__cache_get(struct dash *d, const char *program)
-{
-	int changed = 0;
-	struct diag dg;
-	diag_clear(&dg);
-	if (dbgen_check(&d->gen, &changed, &dg) != 0)
-		changed = 1;
-	uint64_t now = clock_mono_ms(NULL);
-	for (struct figures *f = d->figures; f != NULL; f = f->next) {
-		if (changed && f->stale_at == 0)
-			f->stale_at = now ? now : 1;
-		if (strcmp(f->program, program) == 0)
-			return f->stale_at == 0 || now - f->stale_at < DASH_FIGURES_STALE_S * 1000u
-				       ? json_incref(f->v)
-				       : NULL;
-	}
-	return NULL;
-}
-
-void
-dash__cache_put(struct dash *d, const char *program, json_t *v)
+static struct figures *
+find(struct dash *d, const char *program)
 {
 	struct figures *f = d->figures;
 	for (; f != NULL && strcmp(f->program, program) != 0; f = f->next)
 		;
+	return f;
+}
+
+static void
+put(struct dash *d, const char *program, json_t *v)
+{
+	struct figures *f = find(d, program);
 	if (f == NULL) {
 		if ((f = calloc(1, sizeof(*f))) == NULL || (f->program = strdup(program)) == NULL) {
 			free(f);
@@ -214,6 +248,78 @@ dash__cache_put(struct dash *d, const char *program, json_t *v)
 	json_decref(f->v);
 	f->v = json_incref(v);
 	f->stale_at = 0;
+	f->computed = clock_mono_ms(NULL);
+}
+
+/* Marks every kept figure stale when the database changed since the last look. */
+static void
+notice_changes(struct dash *d)
+{
+	int changed = 0;
+	struct diag dg;
+	diag_clear(&dg);
+	if (dbgen_check(&d->gen, &changed, &dg) != 0)
+		changed = 1;
+	uint64_t now = clock_mono_ms(NULL);
+	for (struct figures *f = d->figures; changed && f != NULL; f = f->next)
+		if (f->stale_at == 0)
+			f->stale_at = now ? now : 1;
+}
+
+static void
+on_refresh(uv_timer_t *t)
+{
+	struct refresher *r = t->data;
+	struct dash *d = r->dash;
+	if (d == NULL)
+		return;
+	const struct config *cfg = d->api->o.cfg;
+	uint64_t t0 = clock_mono_ms(NULL);
+	int n = 0;
+	notice_changes(d);
+	for (int i = 0; cfg != NULL && i < cfg->nprograms; i++) {
+		const char *name = cfg->programs[i].name;
+		struct figures *f = find(d, name);
+		if (f == NULL ? !d->warm : f->stale_at == 0)
+			continue;
+		struct diag dg;
+		diag_clear(&dg);
+		json_t *v = dash__figures_compute(d->api, name, &dg);
+		if (v == NULL && dg.code != DIAG_NOTFOUND)
+			tlog(TLOG_WARN, "dashboard: figures of %s: %s", name, dg.msg);
+		if (v != NULL)
+			put(d, name, v);
+		json_decref(v);
+		n++;
+	}
+	d->warm = 0;
+	if (n > 0)
+		tlog(TLOG_INFO, "dashboard: figures of %d programs computed in %llu ms", n,
+		     (unsigned long long)(clock_mono_ms(NULL) - t0));
+}
+
+json_t *
+dash__figures(struct http_call *c, const char *program, struct diag *dg)
+{
+	struct dash *d = dash__req(c)->dash;
+	notice_changes(d);
+	struct figures *f = find(d, program);
+	uint64_t now = clock_mono_ms(NULL);
+	if (f != NULL && f->stale_at != 0 && d->refresher != NULL &&
+	    !uv_is_active((uv_handle_t *)&d->refresher->timer)) {
+		/* At most one computation a DASH_FIGURES_STALE_S: each holds the loop. */
+		uint64_t due = f->computed + DASH_FIGURES_STALE_S * 1000u, wait = DASH_REFRESH_MS;
+		if (due > now + wait)
+			wait = due - now;
+		uv_timer_start(&d->refresher->timer, on_refresh, wait, 0);
+	}
+	if (f != NULL && (f->stale_at == 0 || d->refresher != NULL ||
+			  now - f->stale_at < DASH_FIGURES_STALE_S * 1000u))
+		return json_incref(f->v);
+	json_t *v = dash__figures_compute(d->api, program, dg);
+	if (v != NULL)
+		put(d, program, v);
+	return v;
 }
 
 /* ---- helpers for the pages ----------------------------------------------------------- */

@@ -70,9 +70,9 @@ int dash__subnav(struct http_call *c, struct buf *b, const char *program, const 
 /* dash_overview.c */
 void dash__get_overview(struct http_call *c);
 void dash__get_program(struct http_call *c);
-/* The figures of a program (kept until the database changes, see dash.h): a new
- * reference to {metrics, health counts}, or NULL and d. */
-json_t *dash__figures(struct http_call *c, const char *program, struct diag *d);
+/* The figures of a program, computed now: a new {metrics, health (counts), computed_at},
+ * or NULL and d. */
+json_t *dash__figures_compute(struct http_api *api, const char *program, struct diag *d);
 
 /* dash_review.c */
 void dash__get_review(struct http_call *c);
@@ -89,8 +89,7 @@ void dash__get_reports(struct http_call *c);
 void dash__get_report_file(struct http_call *c);
 void dash__get_events(struct http_call *c);
 
-/* dash.c: the figures' cache */
-json_t *dash__cache_get(struct dash *d, const char *program);
-void dash__cache_put(struct dash *d, const char *program, json_t *v);
+/* dash.c: the figures as kept (see dash.h): a new reference, or NULL and d. */
+json_t *dash__figures(struct http_call *c, const char *program, struct diag *d);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * http/dash_overview: the programs overview (`/`) and a program's page (`/p/PROGRAM`): the
  * figures of report/metrics and the health counts of report/health, with the report charts
- * drawn by report/svg (the same code as the HTML reports). A program's figures are kept in
- * dash.c's cache (dash.h says for how long), so a page does not run a metrics pass per
- * request on a large workspace.
+ * drawn by report/svg (the same code as the HTML reports). The figures are computed here
+ * and kept by dash.c (dash.h says when they are computed again), so a page does not run a
+ * metrics pass per request on a large workspace.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,31 +20,24 @@ static const char *const health_labels[4] = {"On track", "Needs a check-in", "At
 					     "Too early"};
 
 json_t *
-dash__figures(struct http_call *c, const char *program, struct diag *d)
+dash__figures_compute(struct http_api *api, const char *program, struct diag *d)
 {
-	struct dash *x = dash__req(c)->dash;
-	json_t *v = dash__cache_get(x, program);
-	if (v != NULL)
-		return v;
-	struct store *st = dash__store(c);
+	struct store *st = api->o.st;
 	time_t now = store_time(st);
 	json_t *m = NULL, *h = NULL;
-	if (metrics_program(st, dash__config(c), program, now, &m, d) != 0)
+	if (metrics_program(st, api->o.cfg, program, now, &m, d) != 0)
 		return NULL;
-	if (health_program(st, dash__config(c), program, now, &h, d) != 0) {
+	if (health_program(st, api->o.cfg, program, now, &h, d) != 0) {
 		json_decref(m);
 		return NULL;
 	}
 	char at[STORE_TIME_MAX];
 	store_format_time(now, at);
-	v = json_pack("{s:o, s:O, s:s}", "metrics", m, "health", json_object_get(h, "counts"),
-		      "computed_at", at);
+	json_t *v = json_pack("{s:o, s:O, s:s}", "metrics", m, "health",
+			      json_object_get(h, "counts"), "computed_at", at);
 	json_decref(h);
-	if (v == NULL) {
+	if (v == NULL)
 		diag_set(d, DIAG_NOMEM, "out of memory");
-		return NULL;
-	}
-	dash__cache_put(x, program, v);
 	return v;
 }
 

@@ -25,7 +25,7 @@
 #include "store/store.h"
 #include "time/cal.h"
 
-enum { DASH_SESSIONS_MAX = 400, DASH_PAIRS_MAX = 500 };
+enum { DASH_SESSIONS_MAX = 400, DASH_PAIRS_PAGE = 50 };
 
 static int
 put_side(struct buf *b, const struct session_side *s)
@@ -221,6 +221,10 @@ dash__get_health(struct http_call *c)
 	if (p == NULL)
 		return;
 	const char *want = http_query(c->req, "status");
+	const char *pg = http_query(c->req, "page");
+	int page = pg != NULL ? atoi(pg) : 0;
+	if (page < 0 || page > 1000000)
+		page = 0;
 	struct diag d;
 	diag_clear(&d);
 	enum health_status ws;
@@ -257,7 +261,7 @@ dash__get_health(struct http_call *c)
 			  "</th>", NULL) ||
 	     (act && buf_puts(&b, "<th scope=\"col\">Actions</th>", NULL)) ||
 	     buf_puts(&b, "</tr></thead><tbody>\n", NULL);
-	int shown = 0;
+	int shown = 0, listed = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		size_t i;
 		json_t *pr;
@@ -266,7 +270,10 @@ dash__get_health(struct http_call *c)
 			const char *s = jstr(pr, "status");
 			int keep = want && want[0] ? pass == 0 && strcmp(s, want) == 0
 						   : strcmp(s, pass == 0 ? "at_risk" : "needs_checkin") == 0;
-			if (!keep || rc || shown >= DASH_PAIRS_MAX)
+			if (!keep || rc)
+				continue;
+			listed++;
+			if (listed <= page * DASH_PAIRS_PAGE || shown >= DASH_PAIRS_PAGE)
 				continue;
 			shown++;
 			json_int_t id = json_integer_value(json_object_get(pr, "match_id"));
@@ -295,6 +302,19 @@ dash__get_health(struct http_call *c)
 	rc = rc || buf_puts(&b, "</tbody></table></div>\n", NULL);
 	if (rc == 0 && shown == 0)
 		rc = buf_puts(&b, "<p>No pair to show.</p>\n", NULL);
+	if (rc == 0 && listed > DASH_PAIRS_PAGE) {
+		rc = buf_printf(&b, NULL, "<p class=\"note\">Pairs %d-%d of %d.</p><nav class=\"pages\" "
+					  "aria-label=\"Pair pages\"><ul>",
+				page * DASH_PAIRS_PAGE + (shown > 0), page * DASH_PAIRS_PAGE + shown, listed);
+		for (int k = 0; rc == 0 && k * DASH_PAIRS_PAGE < listed; k++)
+			rc = buf_puts(&b, "<li><a href=\"/p/", NULL) || html_put(&b, p->name) ||
+			     buf_puts(&b, "/health?", NULL) ||
+			     (want && want[0] && (buf_puts(&b, "status=", NULL) || html_put(&b, want) ||
+						  buf_puts(&b, "&amp;", NULL))) ||
+			     buf_printf(&b, NULL, "page=%d\"%s>%d</a></li>", k,
+					k == page ? " aria-current=\"page\"" : "", k + 1);
+		rc = rc || buf_puts(&b, "</ul></nav>\n", NULL);
+	}
 	json_decref(doc);
 	if (rc != 0) {
 		buf_fini(&b);

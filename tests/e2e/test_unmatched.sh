@@ -170,6 +170,9 @@ expect_err compare-one-policy-msg "--policy A --policy B"
 # covers simulate).
 DEMO_WS="$E2E_TMP/demo-ws" DEMO_SIM_MONTHS=0 run bash "$TANDEM_SRCDIR/scripts/demo.sh" "$T"
 expect_rc demo 0
+# It ends with how to serve its dashboard and sign in (issue 12).
+expect_out demo-dashboard-token "tokens create manager --scope manage"
+expect_out demo-dashboard-serve "serve --http 127.0.0.1:8080"
 sed -n '/^== Three proposals/,/^== Compare/p' "$OUT" >"$E2E_TMP/three"
 [ "$(grep -c '^[0-9][0-9]* *E[0-9]* *E[0-9]* *proposed' "$E2E_TMP/three")" = 3 ] && ok demo-three-rows ||
   fail demo-three-rows "$(head -6 "$E2E_TMP/three")"
