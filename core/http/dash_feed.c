@@ -67,7 +67,7 @@ dash__get_rewards(struct http_call *c)
 	int rc = dash__page_start(c, &b, title) || dash__subnav(c, &b, p->name, "/rewards") ||
 		 buf_puts(&b, "<section aria-labelledby=\"h-lb\"><h2 id=\"h-lb\">Leaderboard</h2>\n"
 			      "<p class=\"help\">Only the people who opted in are listed.</p>\n"
-			      "<div class=\"scroll\"><table id=\"leaderboard\"><thead><tr><th "
+			      "<div class=\"scroll\" tabindex=\"0\"><table id=\"leaderboard\"><thead><tr><th "
 			      "scope=\"col\">Rank</th><th scope=\"col\">Person</th><th scope=\"col\">"
 			      "Points</th><th scope=\"col\">Badges</th></tr></thead><tbody>\n", NULL);
 	size_t i;
@@ -92,7 +92,7 @@ dash__get_rewards(struct http_call *c)
 	     (json_array_size(entries) == 0 && buf_puts(&b, "<p>Nobody on the board yet.</p>", NULL)) ||
 	     buf_printf(&b, NULL, "</section>\n<section aria-labelledby=\"h-led\"><h2 id=\"h-led\">"
 				  "Ledger</h2>\n<p class=\"help\">The newest %d grants and "
-				  "revocations.</p><div class=\"scroll\"><table id=\"ledger\"><thead><tr>"
+				  "revocations.</p><div class=\"scroll\" tabindex=\"0\"><table id=\"ledger\"><thead><tr>"
 				  "<th scope=\"col\">When</th><th scope=\"col\">Person</th><th "
 				  "scope=\"col\">Reward</th><th scope=\"col\">Rule</th></tr></thead>"
 				  "<tbody>\n", DASH_LEDGER_MAX);

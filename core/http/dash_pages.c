@@ -139,7 +139,7 @@ dash__get_sessions(struct http_call *c)
 		rc = buf_printf(&b, NULL, "<p class=\"note\">The first %d sessions of the month; "
 					  "name a person to see theirs.</p>\n", DASH_SESSIONS_MAX);
 	if (rc == 0 && list) {
-		rc = buf_puts(&b, "<div class=\"scroll\"><table id=\"calendar\" class=\"list\"><thead><tr>"
+		rc = buf_puts(&b, "<div class=\"scroll\" tabindex=\"0\"><table id=\"calendar\" class=\"list\"><thead><tr>"
 				  "<th scope=\"col\">When</th><th scope=\"col\">Pair</th><th "
 				  "scope=\"col\">Topic</th><th scope=\"col\">State</th></tr></thead>"
 				  "<tbody>\n", NULL);
@@ -255,7 +255,7 @@ dash__get_health(struct http_call *c)
 	     buf_puts(&b, want && want[0] ? "Pairs of one status." : "Pairs that need attention "
 								      "(at risk, then needing a "
 								      "check-in).", NULL) ||
-	     buf_puts(&b, "</p>\n<div class=\"scroll\"><table id=\"pairs\"><thead><tr>"
+	     buf_puts(&b, "</p>\n<div class=\"scroll\" tabindex=\"0\"><table id=\"pairs\"><thead><tr>"
 			  "<th scope=\"col\">Match</th><th scope=\"col\">Pair</th><th scope=\"col\">"
 			  "Status</th><th scope=\"col\">Held / missed</th><th scope=\"col\">Reasons"
 			  "</th>", NULL) ||
@@ -324,24 +324,30 @@ dash__get_health(struct http_call *c)
 	dash__page_send(c, &b, 200);
 }
 
-/* A nudge to each side of the pair, queued in the outbox once a day at most. */
+/* A nudge to each side of the pair, queued in the outbox once a day at most (both or
+ * neither, in one transaction); *queued: how many were new. */
 static int
-nudge(struct http_call *c, int64_t pid, json_t *m, int64_t id, struct diag *d)
+nudge(struct http_call *c, int64_t pid, json_t *m, int64_t id, int *queued, struct diag *d)
 {
 	struct store *st = dash__store(c);
 	const struct config *cfg = dash__config(c);
 	char day[STORE_TIME_MAX];
-	store_timestamp(st, day);
+	*queued = 0;
+	if (store_timestamp(st, day) != 0)
+		return diag_set(d, DIAG_INTERNAL, "nudging: the clock is out of range");
 	const char *ids[2] = {jstr(json_object_get(m, "mentor"), "id"),
 			      jstr(json_object_get(m, "mentee"), "id")};
 	const char *names[2] = {jstr(json_object_get(m, "mentee"), "name"),
 				jstr(json_object_get(m, "mentor"), "name")};
+	if (store_begin(st, d) != 0)
+		return -1;
 	for (int k = 0; k < 2; k++) {
-		int64_t person;
-		if (matches_find_person(st, ids[k], &person, d) != 0)
-			return -1;
+		int64_t person, out = 0;
 		char key[200], body[600];
-		snprintf(key, sizeof(key), "nudge:%lld:%lld:%.10s", (long long)id, (long long)person, day);
+		if (matches_find_person(st, ids[k], &person, d) != 0)
+			goto fail;
+		snprintf(key, sizeof(key), "nudge:%lld:%lld:%.10s", (long long)id, (long long)person,
+			 day);
 		snprintf(body, sizeof(body),
 			 "Hello,\n\nyour program's manager would like to hear how your sessions with %s "
 			 "are going. If you have not met for a while, now is a good time to plan the "
@@ -352,11 +358,14 @@ nudge(struct http_call *c, int64_t pid, json_t *m, int64_t id, struct diag *d)
 					 .recipient_id = person, .program_id = pid,
 					 .subject = "How are your mentoring sessions going?", .body = body,
 					 .not_before = store_time(st)};
-		int64_t out = 0;
 		if (outbox_enqueue(st, &msg, &out, d) != 0)
-			return -1;
+			goto fail;
+		*queued += out != 0;
 	}
-	return 0;
+	return store_commit(st, d);
+fail:
+	store_rollback(st);
+	return -1;
 }
 
 void
@@ -385,8 +394,9 @@ dash__post_pair(struct http_call *c)
 	if (json_integer_value(json_object_get(m, "program_id")) != pid) {
 		rc = diag_set(&d, DIAG_NOTFOUND, "match %lld is not of program %s", id, p->name);
 	} else if (strcmp(what, "nudge") == 0) {
-		rc = nudge(c, pid, m, id, &d);
-		done = "nudge_queued";
+		int queued = 0;
+		rc = nudge(c, pid, m, id, &queued, &d);
+		done = queued ? "nudge_queued" : "nudged_today_already";
 	} else if (strcmp(what, "end") == 0) {
 		int got = dash__field(c, "reason", reason, sizeof(reason));
 		if (got != 1 || reason[strspn(reason, " ")] == '\0')

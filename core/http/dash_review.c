@@ -108,7 +108,7 @@ put_proposals(struct http_call *c, struct buf *b, const char *program, json_t *r
 	if (rc == 0 && n == 0)
 		return buf_puts(b, "<p>No proposal waits for review. Run the matching with <code>tandem "
 				   "match run --program NAME</code>.</p></section>\n", NULL);
-	rc = rc || buf_puts(b, "<div class=\"scroll\"><table id=\"proposals\"><caption>Proposed pairs, "
+	rc = rc || buf_puts(b, "<div class=\"scroll\" tabindex=\"0\"><table id=\"proposals\"><caption>Proposed pairs, "
 			       "best score first within a run</caption><thead><tr>"
 			       "<th scope=\"col\">Match</th><th scope=\"col\">Mentor</th>"
 			       "<th scope=\"col\">Mentee</th><th scope=\"col\">Score</th>"
@@ -173,7 +173,7 @@ put_decided(struct buf *b, json_t *rows)
 				     "and active (%zu)</h2>\n", json_array_size(rows));
 	if (json_array_size(rows) == 0)
 		return rc || buf_puts(b, "<p>None yet.</p></section>\n", NULL);
-	rc = rc || buf_puts(b, "<div class=\"scroll\"><table id=\"approved\"><thead><tr>"
+	rc = rc || buf_puts(b, "<div class=\"scroll\" tabindex=\"0\"><table id=\"approved\"><thead><tr>"
 			       "<th scope=\"col\">Match</th><th scope=\"col\">Mentor</th>"
 			       "<th scope=\"col\">Mentee</th><th scope=\"col\">Status</th>"
 			       "<th scope=\"col\">Decided by</th></tr></thead><tbody>\n", NULL);
@@ -464,7 +464,7 @@ dash__get_compare(struct http_call *c)
 	snprintf(title, sizeof(title), "%s: two policies compared", p->name);
 	int rc = dash__page_start(c, &b, title) || dash__subnav(c, &b, p->name, "/review") ||
 		 buf_puts(&b, "<p>A dry run of each policy on the program's cohort: nothing was "
-			      "stored.</p>\n<div class=\"scroll\"><table id=\"compare\"><thead><tr>"
+			      "stored.</p>\n<div class=\"scroll\" tabindex=\"0\"><table id=\"compare\"><thead><tr>"
 			      "<th scope=\"col\">Figure</th>", NULL);
 	size_t i;
 	json_t *s;

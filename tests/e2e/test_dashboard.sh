@@ -246,6 +246,9 @@ N0=$(q "SELECT count(*) FROM outbox WHERE kind='nudge'")
 post "/p/$P/pairs/$PAIR/nudge" "csrf=$CSRF"
 code nudge 303
 [ "$(q "SELECT count(*) FROM outbox WHERE kind='nudge'")" = $((N0 + 2)) ] && ok nudged || fail nudged "$(q "SELECT count(*) FROM outbox WHERE kind='nudge'")"
+post "/p/$P/pairs/$PAIR/nudge" "csrf=$CSRF"
+hdr nudge-once-a-day "^location: /p/$P/health?done=nudged_today_already"
+[ "$(q "SELECT count(*) FROM outbox WHERE kind='nudge'")" = $((N0 + 2)) ] && ok nudged-once || fail nudged-once ""
 post "/p/$P/pairs/$PAIR/end" "csrf=$CSRF&reason="
 code end-no-reason 422
 post "/p/$P/pairs/$PAIR/end" "csrf=$CSRF&reason=moved+team"

@@ -179,10 +179,15 @@ sed -n '/^== Three proposals/,/^== Compare/p' "$OUT" >"$E2E_TMP/three"
 [ "$(grep -c '^\$ tandem match explain ' "$E2E_TMP/three")" = 3 ] && ok demo-three-explained ||
   fail demo-three-explained "$(grep -c 'match explain' "$E2E_TMP/three")"
 expect_out demo-run-summary "unmatched mentees: "
-# The demo ends with the program's HTML report: its path on the last line, a whole page there.
-last=$(tail -n 1 "$OUT")
+# The demo names the program's HTML report (a whole page there), then ends with how to serve
+# the workspace's dashboard: its last line is the command.
+last=$(grep "^The program's report: " "$OUT" | tail -n 1)
 [ "$last" = "The program's report: $(cd "$E2E_TMP/demo-ws" && pwd)/report.html" ] && ok demo-report-path ||
   fail demo-report-path "$last"
+case $(tail -n 1 "$OUT") in
+  *" -C $(cd "$E2E_TMP/demo-ws" && pwd) serve --http 127.0.0.1:8080 "*) ok demo-ends-with-serve ;;
+  *) fail demo-ends-with-serve "$(tail -n 1 "$OUT")" ;;
+esac
 tail -c 200 "$E2E_TMP/demo-ws/report.html" 2>/dev/null | grep -q '</html>' && ok demo-report-page ||
   fail demo-report-page "no whole page at $E2E_TMP/demo-ws/report.html"
 expect_out demo-report-summary "people enrolled"

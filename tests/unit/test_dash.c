@@ -259,6 +259,37 @@ test_posts(void **state)
 	world_delete(w);
 }
 
+/* Every page answers 200 with the ids docs/dashboard.md names; bad arguments are 400. */
+static void
+test_pages(void **state)
+{
+	struct world *w = world_new();
+	fx_exec(w->st, "INSERT INTO sessions (id, match_id, starts_at, duration_min, timezone, "
+		       "planned_by, status, created_at, updated_at) VALUES "
+		       "(7, 1, '2027-01-05T10:00:00Z', 45, 'UTC', 'manual', 'held', 'x', 'x'),"
+		       "(8, 1, '2027-01-12T10:00:00Z', 45, 'UTC', 'manual', 'cancelled', 'x', 'x')");
+	char cookie[128];
+	sign_in(w, w->mgr, cookie, sizeof(cookie));
+	struct fake s = {.cookie = cookie};
+	static const char *const pages[][2] = {
+		{"/p/p", "class=\"subnav\""},
+		{"/p/p/sessions", "id=\"calendar\""},
+		{"/p/p/health", "id=\"pairs\""},
+		{"/p/p/rewards", "id=\"leaderboard\""},
+		{"/p/p/reports", "id=\"reports\""},
+		{"/events", "id=\"events\""},
+	};
+	struct answer a;
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		call(w, "GET", pages[i][0], NULL, &s, &a);
+		if (a.status != 200 || strstr(a.body, pages[i][1]) == NULL)
+			fail_msg("%s: %d %.300s", pages[i][0], a.status, a.body);
+		assert_non_null(strstr(a.body, "<h1>"));
+		free(a.body);
+	}
+	world_delete(w);
+}
+
 int
 main(void)
 {
@@ -266,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test_setup_teardown(test_signin_and_pages, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_posts, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pages, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
