@@ -1,5 +1,6 @@
 /*
- * cli/cmd_report: `tandem report --program P [--plugin NAME] [--format F] [--out FILE]`,
+ * cli/cmd_report: `tandem report --program P [--plugin NAME] [--format F] [--out FILE]
+ * [--as-of D]`,
  * a program's report built by a report plugin and rendered as HTML, Markdown, CSV
  * or JSON. Argument parsing only: report/report builds the document in the
  * plugin's worker, report/render writes it; --out goes through io/outfile (a
@@ -10,20 +11,23 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "cli/commands.h"
 #include "io/outfile.h"
 #include "report/render.h"
 #include "report/report.h"
+#include "sched/session.h"
 #include "store/store.h"
+#include "time/tz.h"
 
 static void
 report_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: tandem report --program P [--plugin NAME] [--format html|md|csv|json]\n"
-		"                     [--out FILE]\n\n"
+		"                     [--out FILE] [--as-of D]\n\n"
 		"Builds a program's report with a report plugin (build(metrics, q, ctx) returns a\n"
 		"document of sections with text, tables and charts) and writes it.\n\n"
 		"Options:\n"
@@ -34,7 +38,34 @@ report_usage(FILE *out)
 		"                   tables) or json (the document); default: from --out's\n"
 		"                   extension, else md\n"
 		"  --out FILE       write FILE (atomically) instead of standard output\n"
+		"  --as-of D        the report as of D instead of now (YYYY-MM-DD: the end of\n"
+		"                   that day, UTC; or YYYY-MM-DDTHH:MM[:SS]Z), e.g. the last day\n"
+		"                   of a simulated copy (tandem simulate --keep DIR)\n"
 		"  -h, --help       print this help\n");
+}
+
+/* --as-of: a date is the end of that day (UTC), an instant is taken as it is. */
+static int
+parse_as_of(const char *s, time_t *out)
+{
+	char buf[64];
+	struct diag d;
+	diag_clear(&d);
+	size_t n = strlen(s);
+	int day = n == 10;
+	if (day) {
+		if (!tz_date_valid(s))
+			return -1;
+		snprintf(buf, sizeof(buf), "%sT00:00Z", s);
+		s = buf;
+	} else if (n == 0 || s[n - 1] != 'Z') {
+		return -1;
+	}
+	if (session_parse_time(s, NULL, out, &d) != 0)
+		return -1;
+	if (day)
+		*out += 86400 - 1;
+	return *out > 0 ? 0 : -1;
 }
 
 int
@@ -45,10 +76,11 @@ cmd_report(struct cli *c, int argc, char **argv)
 		{"plugin", required_argument, NULL, 'p'},
 		{"format", required_argument, NULL, 'f'},
 		{"out", required_argument, NULL, 'o'},
+		{"as-of", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *program = NULL, *plugin = NULL, *format = NULL, *out = NULL;
+	const char *program = NULL, *plugin = NULL, *format = NULL, *out = NULL, *as_of = NULL;
 	if (cli_wants_help(argc, argv)) {
 		report_usage(stdout);
 		return CLI_OK;
@@ -70,6 +102,9 @@ cmd_report(struct cli *c, int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'a':
+			as_of = optarg;
+			break;
 		default:
 			return cli_usage("report", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -83,13 +118,19 @@ cmd_report(struct cli *c, int argc, char **argv)
 		return cli_usage("report", "unknown format '%s' (html, md, csv or json)", format);
 	if (format == NULL && out != NULL)
 		(void)render_format_from_path(out, &f); /* no known extension: Markdown */
+	time_t now = 0;
+	if (as_of != NULL && parse_as_of(as_of, &now) != 0)
+		return cli_usage("report",
+				 "--as-of '%s' is not a date (YYYY-MM-DD) or an instant "
+				 "(YYYY-MM-DDTHH:MM[:SS]Z)",
+				 as_of);
 
 	struct cli_ws w;
 	int rc = cli_ws_open(c, program, &w);
 	if (rc != CLI_OK)
 		return rc;
 	struct diag d;
-	struct report_opts o = {.ws = c->dir, .plugin = plugin};
+	struct report_opts o = {.ws = c->dir, .plugin = plugin, .now = now};
 	json_t *doc = NULL;
 	struct buf b;
 	buf_init(&b);

@@ -355,6 +355,12 @@ build_args(lua_State *L)
 			lua_pushlstring(L, hook + 4, strlen(hook) - 6);
 			push_event(L, lua_tostring(L, -1));
 			lua_remove(L, -2);
+			/* ev.match read-only, as dispatch gives it (the run's copy, shared by the
+			 * events about the match): a rule that writes into it fails here too. */
+			lua_getfield(L, -1, "match"); /* stack: ev, match */
+			plugin_sandbox_readonly_deep(L, -1, "ev.match"); /* ev, match, proxy */
+			lua_setfield(L, -3, "match");
+			lua_pop(L, 1);
 		}
 		push_ctx(L);
 		break;

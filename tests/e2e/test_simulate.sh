@@ -7,8 +7,9 @@
 # the real workspace is untouched (database bytes and mtime, no -wal/-shm left, no outbox),
 # the temporary copy is removed and --keep keeps it (check-ins, missed sessions without a
 # check-in for the mark-missed job, cancelled and moved ones), --json parses, the text
-# table, a database of an older schema is simulated on a migrated copy (the real one keeps
-# its version), and bad arguments exit 2 with a message naming the option.
+# table, the kept copy's report as of its last simulated day (report --as-of), a database
+# of an older schema is simulated on a migrated copy (the real one keeps its version), and
+# bad arguments exit 2 with a message naming the option.
 . "$(dirname "$0")/lib.sh"
 
 T=$TANDEM
@@ -126,6 +127,16 @@ NEV=$(grep -c '^BEGIN:VEVENT' "$E2E_TMP/kept.ics")
 NCH=$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM sessions WHERE rescheduled_from IS NULL")
 [ "$NEV" = "$NCH" ] && [ "$NEV" -gt 16 ] && ok "kept copy calendar events" ||
   fail "kept copy calendar events" "$NEV events, $NCH chains"
+# The kept copy's report as of its last simulated day (the copy ran to 2027-02-04), not as
+# of today; a date that does not exist is a usage error naming the option.
+run "$T" -C "$KEEP" report --program $P --format json --as-of 2027-02-03
+expect_rc "report as of" 0
+expect_out "report as of subtitle" "as of 2027-02-03"
+run "$T" -C "$KEEP" report --program $P --format json --as-of 2027-02-03T12:00Z
+expect_out "report as of an instant" "as of 2027-02-03"
+run "$T" -C "$KEEP" report --program $P --as-of 2027-02-30
+expect_rc "report as-of bad date" 2
+expect_err "report as-of message" "--as-of '2027-02-30' is not a date (YYYY-MM-DD)"
 run "$T" -C "$WS" simulate --program $P --months 1 --keep "$KEEP"
 expect_rc "keep non-empty" 1
 expect_err "keep non-empty text" "is not empty"

@@ -446,6 +446,32 @@ test_check(void **state)
 	assert_non_null(strstr(r.hooks[0].error, "hook_error.lua:4: no score for Ana Silva (in hook score)"));
 	plugin_check_fini(&r);
 	plugin_delete(p);
+	/* A reward rule gets ev.match read-only, as dispatch gives it: reading works, a write
+	 * (rawset included, or into its sessions) fails as it would in dispatch. */
+	static const char rule[] =
+		"return tandem.reward{name='r', version='1.0.0', api=1, on={['session.held']=\n"
+		"  function(ev, ctx) %s\n"
+		"    return {{person_id=ev.match.mentor_id, points=#ev.match.sessions, reason='x'}} end}}";
+	const char *writes[] = {"", "ev.match.status = 'x'", "rawset(ev.match, 'status', 'x')",
+				"ev.match.sessions[1].status = 'missed'"};
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), rule, writes[i]);
+		p = plugin_load(NULL, write_tmp("ro_rule.lua", text), NULL, &d);
+		assert_non_null(p);
+		assert_int_equal(plugin_check_run(p, NULL, &r, &d), 0);
+		assert_int_equal(r.n, 1);
+		if (i == 0) {
+			assert_int_equal(r.failed, 0);
+			assert_non_null(strstr(r.hooks[0].value, "person_id=2, points=3"));
+		} else {
+			assert_int_equal(r.failed, 1);
+			assert_non_null(strstr(r.hooks[0].error,
+					       "attempt to modify read-only table 'ev.match'"));
+		}
+		plugin_check_fini(&r);
+		plugin_delete(p);
+	}
 }
 
 /* ---- hooks in the long-lived worker ----------------------------------------------- */
