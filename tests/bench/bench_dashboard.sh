@@ -7,7 +7,8 @@
 # then times 21 `curl` GETs of `/` (the whole answer, median, min, max) and prints the median's
 # ratio to the 300 ms target and to the reference measured in the same run: `tandem metrics`
 # + `tandem health` of the program (median of 3), what a page would cost if it computed the
-# figures per request. (The browser test measures the render itself: tests/browser/.)
+# figures per request. Then the render itself in headless chromium (tests/browser/bench_overview.mjs):
+# first contentful paint of / five times, the median against 300 ms and against the sign-in page.
 # Exits 0 even when over target; non-zero only when something fails to run.
 set -euo pipefail
 BUILD=${1:?usage: bench_dashboard.sh BUILD_DIR [PAIRS]}
@@ -49,3 +50,16 @@ WARM=$(sed -n 's/.*dashboard: figures of .* computed in \([0-9]*\) ms.*/\1/p' "$
 printf 'bench_dashboard: overview of %d participants: median %.1f ms (min %.1f, max %.1f, 21 GETs), %.3f x the 300 ms target; %.4f x computing the figures per request (tandem metrics + health: %.0f ms); figures computed at start in %s ms (wall); page %d bytes\n' \
   $((PAIRS * 2)) "$(echo "$MED * 1000" | bc -l)" "$(echo "$MIN * 1000" | bc -l)" "$(echo "$MAX * 1000" | bc -l)" \
   "$(echo "$MED / 0.3" | bc -l)" "$(echo "$MED / $REF" | bc -l)" "$(echo "$REF * 1000" | bc -l)" "$WARM" "$(stat -c %s "$TMP/page")"
+
+# The render itself, in the browser: tests/browser/bench_overview.mjs signs in in headless chromium
+# and loads / five times (first contentful paint and navigation timing per run, the median against
+# the 300 ms target and against the sign-in page's paint measured in the same run). Skipped, saying
+# why, where chromium, node or the browser tests' npm packages are missing.
+CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
+if [ -z "$CHROMIUM" ]; then
+  echo "bench_dashboard: the browser's render skipped: chromium is not installed"
+elif ! bash "$here/../browser/setup.sh"; then
+  echo "bench_dashboard: the browser's render skipped: the browser tests' packages are missing"
+else
+  CHROMIUM=$CHROMIUM timeout -k 5 400 node "$here/../browser/bench_overview.mjs" "$B" "$TOK" 5
+fi
