@@ -1,7 +1,9 @@
 /*
  * calendar: sessions as calendar events. See calendar.h for the contract (one event per
  * reschedule chain, UIDs, status). One query reads the rows with their chain's first
- * session (a recursive walk of rescheduled_from), then time/ical writes the document.
+ * session (a recursive walk of rescheduled_from: down from every first session for an
+ * export, up from the session itself for one session's .ics), then time/ical writes the
+ * document.
  */
 #include "sched/calendar.h"
 
@@ -56,19 +58,33 @@ calendar_item_fini(struct calendar_item *it)
 	free(it->attendee[1]);
 }
 
+/* The columns and joins both queries share; chain(id, root) gives each row's first session. */
+#define CALENDAR_SELECT                                                                      \
+	" SELECT s.id, c.root, CAST(strftime('%s', s.starts_at) AS INTEGER), s.duration_min,"   \
+	"  s.timezone, s.status, s.sequence, s.topic, s.agenda, p.name, mr.name, mr.email,"   \
+	"  me.name, me.email"                                                                 \
+	" FROM sessions s JOIN chain c ON c.id = s.id JOIN matches m ON m.id = s.match_id"   \
+	"  JOIN programs p ON p.id = m.program_id JOIN people mr ON mr.id = m.mentor_id"      \
+	"  JOIN people me ON me.id = m.mentee_id"                                             \
+	" WHERE s.status <> 'rescheduled' AND (?1 = 0 OR m.program_id = ?1)"                  \
+	"  AND (?2 = 0 OR m.mentor_id = ?2 OR m.mentee_id = ?2) AND (?3 = 0 OR s.id = ?3)"    \
+	" ORDER BY s.starts_at, s.id"
+
+/* Every session: each chain walked down from its first session. */
 static const char calendar_sql[] =
 	"WITH RECURSIVE chain(id, root) AS ("
 	"  SELECT id, id FROM sessions WHERE rescheduled_from IS NULL"
 	"  UNION ALL SELECT s.id, c.root FROM sessions s JOIN chain c ON s.rescheduled_from = c.id)"
-	" SELECT s.id, c.root, CAST(strftime('%s', s.starts_at) AS INTEGER), s.duration_min,"
-	"  s.timezone, s.status, s.sequence, s.topic, s.agenda, p.name, mr.name, mr.email,"
-	"  me.name, me.email"
-	" FROM sessions s JOIN chain c ON c.id = s.id JOIN matches m ON m.id = s.match_id"
-	"  JOIN programs p ON p.id = m.program_id JOIN people mr ON mr.id = m.mentor_id"
-	"  JOIN people me ON me.id = m.mentee_id"
-	" WHERE s.status <> 'rescheduled' AND (?1 = 0 OR m.program_id = ?1)"
-	"  AND (?2 = 0 OR m.mentor_id = ?2 OR m.mentee_id = ?2) AND (?3 = 0 OR s.id = ?3)"
-	" ORDER BY s.starts_at, s.id";
+	CALENDAR_SELECT;
+
+/* One session (?3): its chain walked up from it to the first one, by primary key, so a
+ * reminder's .ics costs the length of its chain, not a walk of every session's. */
+static const char calendar_one_sql[] =
+	"WITH RECURSIVE up(id, prev) AS ("
+	"  SELECT id, rescheduled_from FROM sessions WHERE id = ?3"
+	"  UNION ALL SELECT s.id, s.rescheduled_from FROM sessions s JOIN up u ON s.id = u.prev),"
+	" chain(id, root) AS (SELECT ?3, (SELECT id FROM up WHERE prev IS NULL))"
+	CALENDAR_SELECT;
 
 static char *
 calendar_dup(struct stmt *s, int col, struct diag *d)
@@ -118,7 +134,8 @@ calendar_collect(struct store *st, const struct calendar_filter *f, int64_t sess
 {
 	const char *domain = o != NULL && o->domain != NULL ? o->domain : "tandem.local";
 	struct stmt s;
-	if (stmt_prepare(&s, st, "reading sessions for a calendar", calendar_sql, d) != 0)
+	if (stmt_prepare(&s, st, "reading sessions for a calendar",
+			 session_id != 0 ? calendar_one_sql : calendar_sql, d) != 0)
 		return -1;
 	struct ical_event *ev = NULL;
 	struct calendar_item *it = NULL;
