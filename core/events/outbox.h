@@ -22,8 +22,10 @@
  *    a row with that key existed (the existing row is left as it is, whatever its state).
  *    A new row appends the event message.queued.
  *  - outbox_claim, in one transaction: rows past their lease become 'unknown' (as
- *    outbox_recover), pending rows past not_after become 'expired' (event message.expired),
- *    then the earliest due row -- pending with not_before <= now, or unknown (past not_after
+ *    outbox_recover), due pending rows past not_after become 'expired' (event
+ *    message.expired) as they reach the head of the queue (so every one before anything
+ *    due after it is sent; a claim reads the queue's head, not every waiting row), then
+ *    the earliest due row -- pending with not_before <= now, or unknown (past not_after
  *    too: only the notifier can tell whether it went out) -- becomes 'sending' with lease_until = now + lease and attempts + 1, and is
  *    returned (row->was_unknown tells a retried unknown row). 1 when nothing is due.
  *  - Exactly-once delivery is impossible across a crash (the crash can fall between the

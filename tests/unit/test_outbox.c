@@ -208,6 +208,43 @@ test_expiry(void **state)
 	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"), 0);
 }
 
+/* Stale rows are met in queue order: the ones ahead of a fresh row expire (each with its
+ * event) before the fresh one is claimed; a row not due yet is left alone. Against brute
+ * force: after draining, every row past its not_after at its claim is expired, every other
+ * one was claimed once, in not_before order. */
+static void
+test_expiry_in_queue_order(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	char key[32];
+	/* 40 rows: not_before T0 + 10 i; every third one useless from T0 + 10 i + 5. */
+	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "reminder:%d:7:24h", i);
+		struct outbox_msg m = msg(key, T0 + 10 * i, i % 3 == 0 ? T0 + 10 * i + 5 : 0);
+		assert_int_equal(outbox_enqueue(f->st, &m, NULL, &d), 0);
+	}
+	/* At T0 + 200 rows 0..20 are due; rows 0, 3, ..., 18 are past not_after. */
+	time_t now = T0 + 200;
+	int64_t last = 0;
+	struct outbox_row r;
+	int claimed = 0;
+	while (outbox_claim(f->st, now, 60, &r, &d) == 0) {
+		assert_true(r.id > last); /* not_before order = id order here */
+		assert_int_not_equal((r.id - 1) % 3, 0);
+		assert_true(r.not_before <= now);
+		last = r.id;
+		claimed++;
+		outbox_row_fini(&r);
+	}
+	assert_int_equal(claimed, 21 - 7);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE status = 'expired'"), 7);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM events WHERE kind = 'message.expired'"),
+			 7);
+	/* Not due yet: still pending, stale or not. */
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"), 19);
+}
+
 static void
 test_retry_backoff_then_give_up(void **state)
 {
@@ -400,6 +437,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_enqueue_refuses_bad_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_order_and_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_in_queue_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_backoff_then_give_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permanent_error_gives_up_at_once, setup,
 						teardown),
