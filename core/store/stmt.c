@@ -4,6 +4,7 @@
 #include "store/stmt.h"
 
 #include <limits.h>
+#include <string.h>
 
 /* A bind failed with rc: the statement, the parameter (by number and, when it has one,
  * by name) and SQLite's word for the code. */
@@ -34,13 +35,22 @@ stmt_prepare(struct stmt *s, struct store *st, const char *name, const char *sql
 	s->s = NULL;
 	s->st = st;
 	s->name = name;
-	sqlite3_stmt *raw = NULL;
+	s->keep = 0;
+	sqlite3_stmt *raw = store_stmt_take(st, sql);
+	if (raw != NULL) {
+		s->s = raw;
+		s->keep = 1;
+		return 0;
+	}
 	if (sqlite3_prepare_v2(store_db(st), sql, -1, &raw, NULL) != SQLITE_OK) {
 		store_error(st, d, "%s: preparing %s", store_path(st), name);
 		sqlite3_finalize(raw);
 		return -1;
 	}
 	s->s = raw;
+	/* Kept only when its text is the whole of sql (a statement after the first one, or a
+	 * trailing blank, would make the next lookup miss it). */
+	s->keep = raw != NULL && sqlite3_sql(raw) != NULL && strcmp(sqlite3_sql(raw), sql) == 0;
 	return 0;
 }
 
@@ -49,8 +59,10 @@ stmt_finalize(struct stmt *s)
 {
 	if (s == NULL || s->s == NULL)
 		return;
-	/* The return value repeats the last step's error, which stmt_step reported. */
-	(void)sqlite3_finalize(s->s);
+	/* Kept by the store's statement cache when it can (see store.h); the return values
+	 * repeat the last step's error, which stmt_step reported. */
+	if (!s->keep || s->st == NULL || store_stmt_give(s->st, s->s) != 0)
+		(void)sqlite3_finalize(s->s);
 	s->s = NULL;
 }
 

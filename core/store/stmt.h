@@ -29,6 +29,10 @@
  *    is not an error: *out is NULL).
  *  - stmt_finalize is safe on a zeroed or already finalized struct stmt, so a function
  *    can declare `struct stmt s = {0};` and finalize on every path.
+ *  - Statements prepared here are kept by the store when finalized (the statement cache,
+ *    store.h) and the next stmt_prepare of the same SQL text takes one back, reset and
+ *    unbound: preparing once per connection, not once per call. A statement set up by
+ *    hand (sqlite3_prepare_v3 into .s, keep = 0) is finalized for real.
  */
 #ifndef TANDEM_STMT_H
 #define TANDEM_STMT_H
@@ -45,6 +49,7 @@ struct stmt {
 	sqlite3_stmt *s;  /* NULL until prepared, and after stmt_finalize */
 	struct store *st; /* for the connection's error message */
 	const char *name; /* context of every diag; not copied */
+	int keep;         /* prepared by stmt_prepare: stmt_finalize gives it to the store's cache */
 };
 
 enum { STMT_DONE = 0, STMT_ROW = 1 };

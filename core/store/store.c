@@ -5,6 +5,8 @@
 #include "store/store.h"
 #include "store/stmt.h"
 
+#include "base/hash.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,22 @@ struct store {
 	const struct clock *clock; /* NULL: the real clock */
 	int depth;   /* open transaction levels: 0 none, 1 BEGIN IMMEDIATE, n > 1 SAVEPOINT tandem_n */
 	int aborted; /* SQLite rolled the whole transaction back under open levels (see store_rollback) */
+	struct store_cached *cache; /* the statement cache (see store.h), STORE_CACHE_SLOTS */
+	size_t ncached;
+};
+
+/*
+ * The statement cache: an open-addressing table keyed by the SQL text's hash, linear
+ * probing, never deleted from before the store closes (a slot holds one statement for the
+ * life of the connection). A statement is "busy" while a struct stmt holds it; the same SQL
+ * taken twice at once gets a second statement (a second slot when it is given back).
+ */
+enum { STORE_CACHE_SLOTS = 1024, STORE_CACHE_MAX = 768 /* at most 3/4 full */ };
+
+struct store_cached {
+	sqlite3_stmt *s; /* NULL: an empty slot */
+	uint64_t hash;
+	int busy;
 };
 
 
@@ -419,11 +437,83 @@ store_open(const char *path, int flags, struct diag *d)
 	return st;
 }
 
+sqlite3_stmt *
+store_stmt_take(struct store *st, const char *sql)
+{
+	if (st->cache == NULL)
+		return NULL;
+	uint64_t h = hash_str(sql);
+	for (size_t i = 0; i < STORE_CACHE_SLOTS; i++) {
+		struct store_cached *c = &st->cache[(h + i) % STORE_CACHE_SLOTS];
+		if (c->s == NULL)
+			return NULL;
+		if (!c->busy && c->hash == h && strcmp(sqlite3_sql(c->s), sql) == 0) {
+			c->busy = 1;
+			return c->s;
+		}
+	}
+	return NULL;
+}
+
+int
+store_stmt_give(struct store *st, sqlite3_stmt *s)
+{
+	if (st->cache == NULL) {
+		st->cache = calloc(STORE_CACHE_SLOTS, sizeof(*st->cache));
+		if (st->cache == NULL)
+			return -1; /* not kept: the caller finalizes it */
+	}
+	const char *sql = sqlite3_sql(s);
+	if (sql == NULL)
+		return -1;
+	uint64_t h = hash_str(sql);
+	struct store_cached *empty = NULL;
+	for (size_t i = 0; i < STORE_CACHE_SLOTS; i++) {
+		struct store_cached *c = &st->cache[(h + i) % STORE_CACHE_SLOTS];
+		if (c->s == s) {
+			empty = c;
+			break;
+		}
+		if (c->s == NULL) {
+			if (st->ncached >= STORE_CACHE_MAX)
+				return -1;
+			empty = c;
+			c->s = s;
+			c->hash = h;
+			st->ncached++;
+			break;
+		}
+	}
+	if (empty == NULL)
+		return -1;
+	/* The last step's error was reported by stmt_step; reset repeats it. */
+	(void)sqlite3_reset(s);
+	(void)sqlite3_clear_bindings(s);
+	empty->busy = 0;
+	return 0;
+}
+
+/* Finalizes the cached statements no struct stmt holds (a held one is its holder's leak,
+ * reported by sqlite3_close as before). */
+static void
+store_cache_clear(struct store *st)
+{
+	if (st->cache == NULL)
+		return;
+	for (size_t i = 0; i < STORE_CACHE_SLOTS; i++)
+		if (st->cache[i].s != NULL && !st->cache[i].busy)
+			(void)sqlite3_finalize(st->cache[i].s);
+	free(st->cache);
+	st->cache = NULL;
+	st->ncached = 0;
+}
+
 void
 store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	store_cache_clear(st);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		tlog(TLOG_ERROR, "%s: close: %s (a statement was not finalized)", st->path,
 		     sqlite3_errmsg(st->db));

@@ -121,8 +121,23 @@ enum { STORE_BUSY_MS = 5000 };
 /* Opens (and with STORE_CREATE creates) the database at path and migrates it. NULL + diag on failure. */
 struct store *store_open(const char *path, int flags, struct diag *d);
 
-/* Closes the connection (finalizing nothing: callers finalize their statements first). NULL is fine. */
+/* Closes the connection (finalizing only the statement cache's: callers finalize their
+ * statements first). NULL is fine. */
 void store_close(struct store *st);
+
+/*
+ * The statement cache, used by store/stmt (stmt_prepare, stmt_finalize): preparing SQL
+ * costs tens of microseconds, as much as running a small statement, and the service runs
+ * the same few hundred statements at every wake. A statement finalized through
+ * stmt_finalize is reset, its bindings cleared, and kept by the store (up to a bound);
+ * stmt_prepare of the same SQL text takes it back instead of preparing it again. SQLite
+ * prepares a kept statement again by itself when the schema changed.
+ *  - store_stmt_take: an idle kept statement whose text is sql (marked taken), or NULL.
+ *  - store_stmt_give: keeps s (reset, bindings cleared) and returns 0, or returns -1 when
+ *    the cache is full or out of memory: the caller finalizes it.
+ */
+sqlite3_stmt *store_stmt_take(struct store *st, const char *sql);
+int store_stmt_give(struct store *st, sqlite3_stmt *s);
 
 /* The connection, for modules that run their own prepared statements. */
 sqlite3 *store_db(struct store *st);
