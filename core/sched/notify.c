@@ -66,6 +66,22 @@ notify_new(struct store *st, const struct notify_opts *o, struct diag *d)
 	return n;
 }
 
+int
+notify_set_sender(struct notify *n, const char *from, const char *timezone, struct diag *d)
+{
+	char *f = notify_strdup(from != NULL && from[0] != '\0' ? from : "tandem@localhost", d);
+	char *z = f != NULL ? notify_strdup(timezone != NULL ? timezone : "UTC", d) : NULL;
+	if (z == NULL) {
+		free(f);
+		return -1;
+	}
+	free(n->from);
+	free(n->timezone);
+	n->from = f;
+	n->timezone = z;
+	return 0;
+}
+
 void
 notify_delete(struct notify *n)
 {

@@ -74,6 +74,11 @@ struct notify;
 struct notify *notify_new(struct store *st, const struct notify_opts *o, struct diag *d);
 void notify_delete(struct notify *n);
 
+/* Replaces the From: address and the plugins' ctx.timezone (NULL: the defaults of
+ * notify_opts), for the messages delivered from now on: the service's reload of tandem.lua.
+ * 0, or -1 + diag (out of memory: the previous ones stay). */
+int notify_set_sender(struct notify *n, const char *from, const char *timezone, struct diag *d);
+
 /*
  * Removes the temporary files (".tmp-*") a writer killed between its mkstemp and its rename
  * left in WORKSPACE/outbox, those last modified more than min_age_s seconds ago by the

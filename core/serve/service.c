@@ -277,6 +277,9 @@ service_reload(struct service *sv, struct diag *d)
 	/* tandem.lua: its messages name the file and line; a failure keeps the loaded one. */
 	if (load_config(sv, d) != 0)
 		return -1;
+	/* The notifier copied mail_from and the zone at start: the reloaded ones from now on. */
+	if (notify_set_sender(sv->notify, sv->cfg.mail_from, sv->cfg.timezone, d) != 0)
+		return -1;
 	/* Cadence plugins: loaded again from their files at the next plan; reward rules at
 	 * the next dispatch. */
 	sched_forget_cadences(sv->sched);

@@ -122,6 +122,31 @@ stop_serve TERM
 [ "$RC" -eq 0 ] && ok "scaled sigterm exit 0" || fail "scaled sigterm exit 0" "exit $RC"
 rm -f "$WS/scripts/tick.lua"
 
+# SIGHUP gives the notifier tandem.lua's new mail_from: a Lua job queues a message every 15
+# virtual minutes; the .eml files written after the reload come from the new address.
+sed -i 's|^  timezone = "Europe/Paris",|  timezone = "Europe/Paris",\n  mail_from = "before@example.org",|' \
+  "$WS/tandem.lua"
+cat >"$WS/scripts/mail.lua" <<'LUA'
+return tandem.job{ name = "mail", version = "1.0.0", api = 1, schedule = "every 15m",
+  run = function(ctx)
+    return { {message = {to = "E000001", subject = "Hi", body = "Hello", key = "mail:" .. ctx.due}} }
+  end }
+LUA
+froms() { cat "$WS"/outbox/job_mail_*.eml 2>/dev/null | grep -c "^From: $1" || true; }
+LOG4="$E2E_TMP/serve4.log"
+start_serve "$LOG4" --time-scale 3600
+for _ in $(seq 1 60); do [ "$(froms before@example.org)" -ge 1 ] && break; sleep 0.1; done
+[ "$(froms before@example.org)" -ge 1 ] && ok "mail_from at start" ||
+  fail "mail_from at start" "$(ls "$WS/outbox" 2>&1 | head -5); $(tail -c 800 "$LOG4")"
+sed -i 's|mail_from = "before@example.org"|mail_from = "after@example.org"|' "$WS/tandem.lua"
+kill -HUP "$SERVE_PID"
+wait_for "$LOG4" "SIGHUP: reloaded" || fail "mail_from reload" "$(tail -c 600 "$LOG4")"
+for _ in $(seq 1 60); do [ "$(froms after@example.org)" -ge 1 ] && break; sleep 0.1; done
+[ "$(froms after@example.org)" -ge 1 ] && ok "mail_from after SIGHUP" ||
+  fail "mail_from after SIGHUP" "$(froms before@example.org) from before, none from after; $(tail -c 800 "$LOG4")"
+stop_serve TERM
+rm -f "$WS/scripts/mail.lua"
+
 # Option errors: usage (exit 2).
 run "$TANDEM" -C "$WS" serve --log-format xml
 expect_rc "bad log format" 2

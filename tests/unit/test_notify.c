@@ -257,6 +257,38 @@ test_jsonl_lines(void **state)
 	assert_non_null(strstr(text, "{\"key\":\"torn\n{\"key\":\"nudge:b\""));
 }
 
+/* A reload's sender (notify_set_sender): the messages delivered after it come from the new
+ * address, the ones before keep the old one; NULL gives the default. */
+static void
+test_set_sender(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	int outcome = -1;
+	enqueue(f, "nudge:before", "eml", 7, 0, NULL);
+	assert_int_equal(notify_deliver_one(f->n, T0, &outcome, &d), 0);
+	assert_int_equal(notify_set_sender(f->n, "mentoring@example.org", "Europe/Paris", &d), 0);
+	enqueue(f, "nudge:after", "eml", 7, 0, NULL);
+	assert_int_equal(notify_deliver_one(f->n, T0, &outcome, &d), 0);
+	assert_int_equal(notify_set_sender(f->n, NULL, NULL, &d), 0);
+	enqueue(f, "nudge:default", "eml", 7, 0, NULL);
+	assert_int_equal(notify_deliver_one(f->n, T0, &outcome, &d), 0);
+	static const struct {
+		const char *file, *from;
+	} want[] = {{"nudge_before", "From: hr@example.org\r\n"},
+		    {"nudge_after", "From: mentoring@example.org\r\n"},
+		    {"nudge_default", "From: tandem@localhost\r\n"}};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char cmd[512], path[256];
+		snprintf(path, sizeof(path), "%s/one.eml", f->dir);
+		snprintf(cmd, sizeof(cmd), "cat %s/outbox/%s.*.eml > %s", f->dir, want[i].file, path);
+		assert_int_equal(system(cmd), 0);
+		const char *eml = slurp(path);
+		assert_non_null(eml);
+		assert_non_null(strstr(eml, want[i].from));
+	}
+}
+
 static void
 test_outcomes(void **state)
 {
@@ -507,6 +539,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_eml_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jsonl_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outcomes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notifier_plugin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_between_write_and_done, setup, teardown),
