@@ -197,10 +197,16 @@ jobs_list(struct cli *c, int argc, char **argv)
 		cli_table_print(t, stdout);
 		cli_table_delete(t);
 		for (size_t i = 0; i < n; i++)
-			for (size_t k = 0; k < v[i].nmissed; k++)
-				printf("%s: %s run due %s: %s\n", v[i].name, v[i].missed[k].status,
-				       v[i].missed[k].due_at,
-				       v[i].missed[k].reason ? v[i].missed[k].reason : "");
+			for (size_t k = 0; k < v[i].nmissed; k++) {
+				const struct sched_occ_info *m = &v[i].missed[k];
+				/* A backlog's summary row stands for many instants (sched/occur.h). */
+				if (m->covers > 1)
+					printf("%s: %s %d runs due up to %s: %s\n", v[i].name, m->status,
+					       m->covers, m->due_at, m->reason ? m->reason : "");
+				else
+					printf("%s: %s run due %s: %s\n", v[i].name, m->status, m->due_at,
+					       m->reason ? m->reason : "");
+			}
 	}
 	int errors = w.script_errors;
 	sched_list_free(v, n);

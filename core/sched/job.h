@@ -157,7 +157,8 @@ struct sched_job_info {
 	int overlap, enabled;
 	char *next_run;                /* earliest pending run_at, or NULL */
 	struct sched_occ_info last;    /* the latest finished run (done/failed); id 0 if none */
-	int64_t counts[6];             /* by status, in the order of sched_status_names */
+	int64_t counts[6];             /* by status, in the order of sched_status_names: runs; for
+	                                * skipped and missed the instants (covers summed) */
 	struct sched_occ_info *missed; /* the latest skipped/missed ones, newest first */
 	size_t nmissed;
 };

@@ -31,6 +31,16 @@
 /* Instants inserted per expansion call: a long backlog is walked in chunks of this many. */
 enum { CHUNK = 4096 };
 
+/*
+ * A backlog keeps one row per missed instant for its latest BACKLOG_ROWS instants only
+ * (with misfire once or skip): the older ones are counted into ONE row, due at the latest
+ * of them, covers = how many, which the misfire policy then treats like any late row
+ * (skipped with the reason; under once its covers go to the run). A 30-year outage of an
+ * hourly job is 262,980 instants: a thousand rows and a summary, not 262,980 rows. Under
+ * misfire all each instant runs, so each gets its row.
+ */
+enum { BACKLOG_ROWS = 1024 };
+
 int
 sched_parse_time(const char *s, time_t *out)
 {
@@ -165,20 +175,68 @@ load_jobs(struct sched *s, struct mjob **out, size_t *n, struct diag *d)
 	return 0;
 }
 
+/* One pending row at instant t standing for `covers` instants. */
 static int
-insert_instants(struct sched *s, struct stmt *ins, const struct mjob *j, const time_t *v, size_t n,
-		struct diag *d)
+insert_one(struct stmt *ins, const struct mjob *j, time_t t, int64_t covers, struct diag *d)
+{
+	char due[STORE_TIME_MAX], run[STORE_TIME_MAX];
+	if (store_format_time(t, due) != 0 ||
+	    store_format_time(t + sched_jitter(j->name, t, j->jitter_s), run) != 0)
+		return diag_set(d, DIAG_INVALID, "job %s: an instant out of range", j->name);
+	return stmt_bind_int64(ins, 1, j->id, d) || stmt_bind_text(ins, 2, due, d) ||
+			       stmt_bind_text(ins, 3, run, d) || stmt_bind_int64(ins, 4, covers, d) ||
+			       stmt_run(ins, d)
+		       ? -1
+		       : 0;
+}
+
+/*
+ * The instants of a backlog on their way to rows: the late ones wait in a ring of the
+ * latest BACKLOG_ROWS; one pushed out of it is counted into the summary (n, latest).
+ */
+struct backlog {
+	int coalesce;       /* misfire once or skip */
+	time_t cut;         /* an instant before this is late whatever its jitter */
+	time_t ring[BACKLOG_ROWS];
+	size_t head, count; /* the ring's oldest and how many it holds */
+	int64_t n;          /* instants counted into the summary */
+	time_t latest;      /* the summary's latest instant */
+};
+
+/* The summary row, then the ring's instants, oldest first. */
+static int
+backlog_flush(struct backlog *b, struct stmt *ins, const struct mjob *j, struct diag *d)
+{
+	if (b->n > 0 && insert_one(ins, j, b->latest, b->n, d) != 0)
+		return -1;
+	b->n = 0;
+	for (; b->count > 0; b->count--, b->head = (b->head + 1) % BACKLOG_ROWS)
+		if (insert_one(ins, j, b->ring[b->head], 1, d) != 0)
+			return -1;
+	b->head = 0;
+	return 0;
+}
+
+static int
+insert_instants(struct backlog *b, struct stmt *ins, const struct mjob *j, const time_t *v,
+		size_t n, struct diag *d)
 {
 	for (size_t i = 0; i < n; i++) {
-		char due[STORE_TIME_MAX], run[STORE_TIME_MAX];
-		if (store_format_time(v[i], due) != 0 ||
-		    store_format_time(v[i] + sched_jitter(j->name, v[i], j->jitter_s), run) != 0)
-			return diag_set(d, DIAG_INVALID, "job %s: an instant out of range", j->name);
-		if (stmt_bind_int64(ins, 1, j->id, d) || stmt_bind_text(ins, 2, due, d) ||
-		    stmt_bind_text(ins, 3, run, d) || stmt_run(ins, d))
+		if (b->coalesce && v[i] < b->cut) {
+			if (b->count == BACKLOG_ROWS) {
+				b->n++;
+				b->latest = b->ring[b->head];
+				b->ring[b->head] = v[i];
+				b->head = (b->head + 1) % BACKLOG_ROWS;
+			} else {
+				b->ring[(b->head + b->count++) % BACKLOG_ROWS] = v[i];
+			}
+			continue;
+		}
+		/* Instants come in order: the late ones are all behind us. */
+		if (backlog_flush(b, ins, j, d) != 0 || insert_one(ins, j, v[i], 1, d) != 0)
 			return -1;
 	}
-	(void)s;
 	return 0;
 }
 
@@ -195,18 +253,28 @@ expand_job(struct sched *s, struct stmt *ins, const struct mjob *j, time_t now, 
 	const struct cal_time anchor = {2024, 1, 1, 0, 0, 0};
 	int rc = 0;
 	time_t from = j->from;
+	struct backlog *b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		rrule_delete(r);
+		return diag_set(d, DIAG_NOMEM, "job %s: out of memory materializing", j->name);
+	}
+	b->coalesce = strcmp(j->misfire, "all") != 0;
+	b->cut = now - j->grace_s - j->jitter_s;
 	while (rc == 0 && from <= now) {
 		time_t *v = NULL;
 		size_t n = 0;
 		rc = rrule_expand(r, &anchor, j->zone, from, now + 1, CHUNK, &v, &n, d);
 		if (rc == 0)
-			rc = insert_instants(s, ins, j, v, n, d);
+			rc = insert_instants(b, ins, j, v, n, d);
 		if (rc == 0 && n == CHUNK)
 			from = v[n - 1] + 1;
 		else
 			from = now + 1;
 		free(v);
 	}
+	if (rc == 0)
+		rc = backlog_flush(b, ins, j, d);
+	free(b);
 	/* The next one after now: searched in growing windows, so a daily job costs a day. */
 	static const time_t windows[] = {2 * 86400, 62 * 86400, 800 * 86400};
 	if (from <= now)
@@ -217,8 +285,8 @@ expand_job(struct sched *s, struct stmt *ins, const struct mjob *j, time_t now, 
 		time_t *v = NULL;
 		size_t n = 0;
 		rc = rrule_expand(r, &anchor, j->zone, from, now + windows[w], 1, &v, &n, d);
-		if (rc == 0)
-			rc = insert_instants(s, ins, j, v, n, d);
+		if (rc == 0 && n > 0)
+			rc = insert_one(ins, j, v[0], 1, d);
 		free(v);
 		if (n > 0)
 			break;
@@ -301,17 +369,32 @@ misfire(struct sched *s, const struct mjob *j, time_t now, struct diag *d)
 		     (once ? stmt_bind_text(&u, 5, last, d) : stmt_bind_null(&u, 5, d)) ||
 		     stmt_run(&u, d);
 	stmt_finalize(&u);
+	/* The instants skipped: the rows' covers (a backlog's summary row stands for many),
+	 * under once less the kept run's own. */
+	int64_t skipped = covers;
 	if (rc == 0 && once) {
-		rc = stmt_prepare(&u, s->st, "coalescing late occurrences",
-				  "UPDATE occurrences SET covers = ?3 WHERE job_id = ?1 AND due_at = ?2",
-				  d);
+		int64_t kept = 1;
+		rc = stmt_prepare(&u, s->st, "reading the kept late occurrence",
+				  "SELECT covers FROM occurrences WHERE job_id = ?1 AND due_at = ?2", d);
+		if (rc == 0)
+			rc = stmt_bind_int64(&u, 1, j->id, d) || stmt_bind_text(&u, 2, last, d);
+		int r = rc == 0 ? stmt_step(&u, d) : -1;
+		if (r == STMT_ROW)
+			kept = stmt_int64(&u, 0);
+		stmt_finalize(&u);
+		rc = r < 0 ? -1 : 0;
+		skipped = covers - kept;
+		if (rc == 0)
+			rc = stmt_prepare(&u, s->st, "coalescing late occurrences",
+					  "UPDATE occurrences SET covers = ?3"
+					  " WHERE job_id = ?1 AND due_at = ?2",
+					  d);
 		if (rc == 0)
 			rc = stmt_bind_int64(&u, 1, j->id, d) || stmt_bind_text(&u, 2, last, d) ||
 			     stmt_bind_int64(&u, 3, covers, d) || stmt_run(&u, d);
 		stmt_finalize(&u);
 	}
 	if (rc == 0) {
-		int64_t skipped = once ? count - 1 : count;
 		rc = skipped_event(s, j, skipped, first, last, reason, d);
 		sched__log(s, TLOG_INFO, "job %s: %lld late run(s) %s", j->name, (long long)skipped,
 			   once ? reason : "skipped (misfire = skip)");
@@ -356,8 +439,8 @@ sched_materialize(struct sched *s, time_t now, struct diag *d)
 		return -1;
 	}
 	rc = stmt_prepare(&ins, s->st, "materializing occurrences",
-			  "INSERT INTO occurrences (job_id, due_at, run_at, status)"
-			  " VALUES (?1, ?2, ?3, 'pending') ON CONFLICT (job_id, due_at) DO NOTHING",
+			  "INSERT INTO occurrences (job_id, due_at, run_at, status, covers)"
+			  " VALUES (?1, ?2, ?3, 'pending', ?4) ON CONFLICT (job_id, due_at) DO NOTHING",
 			  d);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (!jobs[i].have_last || jobs[i].last <= now)

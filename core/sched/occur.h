@@ -28,8 +28,13 @@
  *      'skip' marks them all 'skipped' with reason "missed by D (more than the
  *             grace of G; misfire = skip)".
  *    One job.skipped event per job and policy application sums up what was
- *    skipped. A job is never disabled by a backlog: a 30-day outage is 30 days of
- *    rows (expanded in bounded chunks), coalesced or skipped as its policy says.
+ *    skipped (its count: the instants, the rows' covers summed). A job is never
+ *    disabled by a backlog: a 30-day outage is 30 days of rows (expanded in bounded
+ *    chunks), coalesced or skipped as its policy says. Under 'once' and 'skip' a
+ *    backlog keeps one row per instant for its latest 1,024 late instants only; the
+ *    older ones become ONE row due at the latest of them with covers = how many,
+ *    skipped with the same reason (a 30-year outage of an hourly job: ~1,000 rows,
+ *    not 262,991).
  *    Also recovers Lua runs whose process died ('running' rows whose lease ran
  *    out go back to 'pending', attempts kept). One transaction; crash point
  *    "sched.materialized" after its commit when it wrote anything.

@@ -115,6 +115,29 @@ run "$TANDEM" -C "$WS" jobs history digest
 expect_rc "removed: history" 0
 expect_out "removed: history kept" "done"
 
+# A 30-year outage (issue 9: "never silently disabled by a long backlog"): the service's
+# first run on the real clock, then one 30 years later (--time-scale 2 from 30 years ago). The
+# backlog is coalesced by the built-in jobs' policy (misfire once) into about a thousand rows
+# each, not 262,980, and `jobs list` says how many runs the summary row stands for.
+WS30=$(new_ws) || exit 1
+run "$TANDEM" -C "$WS30" serve --once
+expect_rc "30 years: first run" 0
+run "$TANDEM" -C "$WS30" serve --once --time-scale 2 \
+  --time-from "$(date -u -d '-30 years' +%Y-%m-%dT%H:%M:%SZ)"
+expect_rc "30 years: catch-up" 0
+rows=$(sqlite3 "$WS30/tandem.db" "SELECT count(*) FROM occurrences o JOIN jobs j ON j.id = o.job_id
+  WHERE j.name = 'mark-missed'")
+[ "$rows" -lt 1100 ] && ok "30 years: rows bounded" || fail "30 years: rows bounded" "$rows rows"
+covered=$(sqlite3 "$WS30/tandem.db" "SELECT max(covers) FROM occurrences o JOIN jobs j ON j.id = o.job_id
+  WHERE j.name = 'mark-missed' AND o.status = 'done'")
+[ "$covered" -gt 262000 ] && ok "30 years: one run covers the backlog" ||
+  fail "30 years: one run covers the backlog" "covers $covered"
+run sqlite3 "$WS30/tandem.db" "SELECT enabled FROM jobs WHERE name = 'mark-missed'"
+expect_out "30 years: still enabled" "1"
+run "$TANDEM" -C "$WS30" jobs list
+expect_out "30 years: jobs list counts the skipped instants" "/0/2629"
+expect_out "30 years: and says why" "mark-missed: skipped run due"
+
 # Usage.
 run "$TANDEM" -C "$WS" jobs run
 expect_rc "usage: run without NAME" 2

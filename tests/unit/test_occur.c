@@ -239,6 +239,70 @@ test_outage_skip(void **state)
 			 719);
 }
 
+/*
+ * A 30-year outage of an hourly job: the backlog keeps rows for its latest instants only
+ * and counts the older ones into one summary row, so catching up writes about a thousand
+ * rows, not 262,991; the instants are all accounted for (covers), once coalesced into the
+ * one run, skip all skipped, and the job stays enabled with its next run pending.
+ */
+static void
+outage_30y(struct fx *f, const char *policy)
+{
+	struct diag d;
+	start_sched(f, ops_hourly, 1, "2027-03-01T00:30:00Z");
+	char sql[128];
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET misfire = '%s'", policy);
+	assert_int_equal(store_exec(f->st, sql, &d), 0);
+	assert_int_equal(drain(f, T("2027-03-01T02:00:00Z")), 2);
+	assert_int_equal(drain(f, T("2057-03-01T02:10:00Z")) >= 1, 1);
+	assert_int_equal(qint(f->st, "SELECT enabled FROM jobs"), 1);
+	time_t due;
+	assert_int_equal(sched_next_due(f->s, &due, &d), 0);
+	assert_true(due == T("2057-03-01T03:00:00Z"));
+	assert_true(qint(f->st, "SELECT count(*) FROM occurrences") < 1100);
+}
+
+/* The late instants: 03:00 on 2027-03-01 .. 01:00 on 2057-03-01 (02:00 is within the grace). */
+static int64_t
+late_30y(void)
+{
+	return (int64_t)(T("2057-03-01T01:00:00Z") - T("2027-03-01T03:00:00Z")) / 3600 + 1;
+}
+
+static void
+test_outage_30_years_once(void **state)
+{
+	struct fx *f = *state;
+	outage_30y(f, "once");
+	int64_t late = late_30y();
+	assert_int_equal(late, 262991);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM occurrences WHERE status = 'done'"), 2 + 2);
+	assert_int_equal(qint(f->st, "SELECT covers FROM occurrences WHERE status = 'done' AND "
+				     "due_at = '2057-03-01T01:00:00Z'"),
+			 late);
+	assert_int_equal(qint(f->st, "SELECT sum(covers) FROM occurrences WHERE status = 'skipped'"
+				     " AND reason = 'coalesced into the run due at 2057-03-01T01:00:00Z "
+				     "(misfire = once)'"),
+			 late - 1);
+	assert_int_equal(qint(f->st, "SELECT json_extract(payload, '$.count') FROM events"
+				     " WHERE kind = 'job.skipped'"),
+			 late - 1);
+}
+
+static void
+test_outage_30_years_skip(void **state)
+{
+	struct fx *f = *state;
+	outage_30y(f, "skip");
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM occurrences WHERE status = 'done'"), 3);
+	assert_int_equal(qint(f->st, "SELECT sum(covers) FROM occurrences WHERE status = 'skipped'"
+				     " AND reason LIKE 'missed: not run within the grace of 1h%'"),
+			 late_30y());
+	assert_int_equal(qint(f->st, "SELECT json_extract(payload, '$.count') FROM events"
+				     " WHERE kind = 'job.skipped'"),
+			 late_30y());
+}
+
 /* A daily 02:30 job in Berlin: one run per local day across both DST changes of 2027. */
 static void
 test_dst_berlin(void **state)
@@ -564,6 +628,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outage_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage_skip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outage_30_years_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outage_30_years_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dst_berlin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dst_zones, setup, teardown),
 		cmocka_unit_test(test_jitter),
