@@ -506,6 +506,7 @@ disable_gone(struct sched *s, const char *ts, struct diag *d)
 int
 sched_sync(struct sched *s, struct diag *d)
 {
+	s->materialized = 0; /* the jobs may change: materialize again (occur.c) */
 	clear_errors(s);
 	if (load_scripts(s, d) != 0)
 		return -1;

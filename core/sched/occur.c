@@ -427,6 +427,11 @@ recover_leases(struct sched *s, time_t now, struct diag *d)
 int
 sched_materialize(struct sched *s, time_t now, struct diag *d)
 {
+	/* Done at this instant already (a wake's steps all run at its `now`): the instants up
+	 * to now and the next one exist, the late ones were dealt with, and a run does not
+	 * make another one late. sched_sync forgets it (the jobs may have changed). */
+	if (s->materialized && s->materialized_now == now)
+		return 0;
 	struct mjob *jobs;
 	size_t n;
 	if (store_begin(s->st, d) != 0)
@@ -459,6 +464,8 @@ sched_materialize(struct sched *s, time_t now, struct diag *d)
 	int wrote = sqlite3_total_changes(store_db(s->st)) != changes;
 	if (store_commit(s->st, d) != 0)
 		return -1;
+	s->materialized = 1;
+	s->materialized_now = now;
 	if (wrote)
 		crash_point("sched.materialized"); /* a step boundary only when it wrote rows */
 	return 0;

@@ -37,7 +37,10 @@
  *    not 262,991).
  *    Also recovers Lua runs whose process died ('running' rows whose lease ran
  *    out go back to 'pending', attempts kept). One transaction; crash point
- *    "sched.materialized" after its commit when it wrote anything.
+ *    "sched.materialized" after its commit when it wrote anything. Called again at the
+ *    same `now` as the last one that committed in this struct sched, with no sched_sync
+ *    in between, it returns at once (nothing can be new at the same instant: a wake's
+ *    steps, each sched_run_one, share their wake's now).
  *  - sched_next_due: the earliest run_at of a pending occurrence of an enabled job;
  *    1 (and *due untouched) when nothing is pending.
  *  - sched_run_one(now): materializes, then runs the pending occurrence with the

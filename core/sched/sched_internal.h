@@ -39,6 +39,10 @@ struct sched {
 	char **errors;
 	size_t nerrors;
 	struct cadence_cache *cadences; /* the plan-sessions job's, created at its first run */
+	/* The `now` of the last sched_materialize that committed, valid until the next sync:
+	 * materializing again at the same instant finds nothing new (occur.c). */
+	time_t materialized_now;
+	int materialized;
 };
 
 /* The sched's cadence cache (sched/cadence.h), created on first use; NULL + diag when out
