@@ -33,6 +33,7 @@ struct notify {
 	int lease_s;
 	struct notify_plugin *plugins;
 	size_t nplugins;
+	int no_sync;
 };
 
 
@@ -64,6 +65,12 @@ notify_new(struct store *st, const struct notify_opts *o, struct diag *d)
 		return NULL;
 	}
 	return n;
+}
+
+void
+notify_set_no_sync(struct notify *n, int no_sync)
+{
+	n->no_sync = no_sync;
 }
 
 int
@@ -435,7 +442,7 @@ notify_send(struct notify *n, const struct outbox_row *row, time_t now, struct d
 	enum notify_verdict v = NOTIFY_SENT;
 	char *subject = NULL, *body = NULL;
 	struct notify_mail m = {row, row->subject != NULL ? row->subject : "", row->body, to.name,
-				to.email, now};
+				to.email, now, n->no_sync};
 	int jsonl = strcmp(row->channel, "jsonl") == 0;
 	if (strchr(to.email, '@') == NULL || strpbrk(to.email, "\r\n<>") != NULL) {
 		diag_set(why, DIAG_INVALID, "the recipient has no usable e-mail address");

@@ -16,6 +16,7 @@ struct notify_mail {
 	const char *subject, *body; /* the row's, or a plugin's */
 	const char *to_name, *to_email;
 	time_t now;
+	int no_sync; /* the file need not reach the disk (notify_set_no_sync) */
 };
 
 /* WORKSPACE/outbox/<name>.<hash>.eml, atomically; a row that was unknown and whose file

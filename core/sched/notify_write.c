@@ -114,10 +114,11 @@ notify_eml_name(const char *key, char *out, size_t size)
 	snprintf(out, size, "%s.%.8s.eml", safe, hex);
 }
 
-/* Writes text to dir/name atomically: temp file, fsync, rename, fsync of the folder. */
+/* Writes text to dir/name atomically: temp file, fsync, rename, fsync of the folder (no
+ * fsync when no_sync: still whole or absent after a crash of the process). */
 static int
 notify_write_atomic(const char *dir, const char *name, const char *text, size_t len,
-		    struct diag *d)
+		    int no_sync, struct diag *d)
 {
 	char tmp[4096], path[4096];
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir) >= sizeof(tmp) ||
@@ -126,7 +127,8 @@ notify_write_atomic(const char *dir, const char *name, const char *text, size_t 
 	int fd = mkstemp(tmp);
 	if (fd < 0)
 		return diag_set(d, DIAG_IO, "cannot create a file in '%s': %s", dir, strerror(errno));
-	if (fchmod(fd, 0644) != 0 || notify_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, 0644) != 0 || notify_write_all(fd, text, len) != 0 ||
+	    (!no_sync && fsync(fd) != 0)) {
 		int err = errno;
 		close(fd);
 		unlink(tmp);
@@ -137,7 +139,7 @@ notify_write_atomic(const char *dir, const char *name, const char *text, size_t 
 		unlink(tmp);
 		return diag_set(d, DIAG_IO, "cannot write '%s': %s", path, strerror(err));
 	}
-	return notify_sync_dir(dir, d);
+	return no_sync ? 0 : notify_sync_dir(dir, d);
 }
 
 /* ---- eml ------------------------------------------------------------------------------ */
@@ -389,7 +391,7 @@ notify_write_eml(const char *workspace, const char *from, const struct notify_ma
 	buf_init(&b);
 	int rc = notify_eml_build(from, m, &b, d);
 	if (rc == 0)
-		rc = notify_write_atomic(dir, name, b.data, b.len, d);
+		rc = notify_write_atomic(dir, name, b.data, b.len, m->no_sync, d);
 	buf_fini(&b);
 	return rc;
 }
@@ -507,7 +509,7 @@ notify_write_jsonl(const char *workspace, const struct notify_mail *m, struct di
 	/* One write() of the whole line: a process killed now leaves the line or nothing. */
 	int wrc = notify_write_all(fd, line, k);
 	free(line);
-	if (wrc != 0 || fsync(fd) != 0) {
+	if (wrc != 0 || (!m->no_sync && fsync(fd) != 0)) {
 		diag_set(d, DIAG_IO, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}

@@ -295,6 +295,12 @@ service_reload(struct service *sv, struct diag *d)
 }
 
 void
+service_set_no_sync(struct service *sv)
+{
+	notify_set_no_sync(sv->notify, 1);
+}
+
+void
 service_counts(const struct service *sv, struct service_counts *out)
 {
 	*out = sv->counts;

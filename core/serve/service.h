@@ -72,4 +72,8 @@ struct service_counts {
 };
 void service_counts(const struct service *sv, struct service_counts *out);
 
+/* The notifier's files skip their fsyncs (notify_set_no_sync): for `tandem simulate`'s copy,
+ * which is thrown away like its database (synchronous = OFF). */
+void service_set_no_sync(struct service *sv);
+
 #endif

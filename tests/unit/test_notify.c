@@ -289,6 +289,36 @@ test_set_sender(void **state)
 	}
 }
 
+/* notify_set_no_sync (tandem simulate's copy): the same files, whole, without the fsyncs. */
+static void
+test_no_sync_writes_the_same(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	int outcome = -1;
+	notify_set_no_sync(f->n, 1);
+	enqueue(f, "nudge:nosync", "eml", 7, 0, NULL);
+	enqueue(f, "nudge:nosync-line", "jsonl", 8, 0, NULL);
+	assert_int_equal(notify_deliver_one(f->n, T0, &outcome, &d), 0);
+	assert_int_equal(outcome, OUTBOX_SENT);
+	assert_int_equal(notify_deliver_one(f->n, T0, &outcome, &d), 0);
+	assert_int_equal(outcome, OUTBOX_SENT);
+	assert_int_equal(count_files(f, "nudge_nosync.*.eml"), 1);
+	assert_int_equal(count_files(f, ".tmp-*"), 0);
+	char cmd[512], path[256];
+	snprintf(path, sizeof(path), "%s/one.eml", f->dir);
+	snprintf(cmd, sizeof(cmd), "cat %s/outbox/nudge_nosync.*.eml > %s", f->dir, path);
+	assert_int_equal(system(cmd), 0);
+	const char *eml = slurp(path);
+	assert_non_null(eml);
+	assert_non_null(strstr(eml, "From: hr@example.org\r\n"));
+	assert_non_null(strstr(eml, "Hello,\r\nyour session is tomorrow.\r\n"));
+	snprintf(path, sizeof(path), "%s/outbox/messages.jsonl", f->dir);
+	const char *text = slurp(path);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"key\":\"nudge:nosync-line\""));
+}
+
 static void
 test_outcomes(void **state)
 {
@@ -540,6 +570,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_eml_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jsonl_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_sync_writes_the_same, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outcomes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notifier_plugin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_between_write_and_done, setup, teardown),
