@@ -351,7 +351,9 @@ dash__can_act(struct http_call *c)
 static const char page_head[] =
 	"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	"<meta name=\"robots\" content=\"noindex\">";
+	"<meta name=\"robots\" content=\"noindex\">"
+	/* No icon file: an empty one, so browsers do not ask /favicon.ico (a sign-in redirect). */
+	"<link rel=\"icon\" href=\"data:,\">";
 
 /* The <head> up to <body> and the skip link. */
 static int

@@ -128,6 +128,7 @@ has overview-health 'data-health="at_risk"'
 has overview-skip '<a class="skip" href="#main">'
 has overview-main '<main id="main">'
 has overview-css '/static/dashboard.css?v='
+has overview-icon '<link rel="icon" href="data:,">'
 has overview-whoami 'id="whoami">mgr (manage)'
 grep -qE 'https?://' "$E2E_TMP/page" && fail no-external-url "$(grep -oE 'https?://[^"]*' "$E2E_TMP/page" | head -3)" || ok no-external-url
 hdr page-no-store '^cache-control: no-store'
