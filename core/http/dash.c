@@ -53,7 +53,7 @@ struct dash {
 	int warm;		     /* 1: compute every program's figures at the next tick */
 };
 
-static const char *const static_dirs_sub[] = {"dashboard", "dashboard", "web"};
+static const char *const static_dirs_sub[] = {"dashboard", "dashboard", "core/http/web"};
 
 /* ---- static files ------------------------------------------------------------------ */
 
@@ -112,7 +112,7 @@ load_static(struct dash *d)
 		return;
 	}
 	tlog(TLOG_WARN, "dashboard: no dashboard.css found (TANDEM_DATADIR/dashboard, %s, "
-			"the source tree's web/): pages are served unstyled",
+			"the source tree's core/http/web/): pages are served unstyled",
 	     bases[1] ? bases[1] : "share/tandem");
 }
 

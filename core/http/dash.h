@@ -10,7 +10,7 @@
  *
  * Contract:
  *  - dash_new reads the static files once: from $TANDEM_DATADIR/dashboard, the installed
- *    share/tandem/dashboard, or the source tree's web/ (the first folder holding
+ *    share/tandem/dashboard, or the source tree's core/http/web/ (the first folder holding
  *    dashboard.css). Without them the pages still work, unstyled (a warning is logged).
  *  - dash_handle answers one request (see docs/dashboard.md): pages need a live session
  *    (else 303 to /signin?next=PATH); POSTs need the session's csrf field, a same-origin
