@@ -39,7 +39,8 @@
  *    (hook_cursors.kinds, as of its last dispatch) and none is stopped, it returns at once
  *    without starting a worker (the service asks at every wake): a rule added to the
  *    workspace, or a kind added to a rule, is then picked up at the next event of a kind
- *    some rule listens to, or by `tandem rewards dispatch` (which forces).
+ *    some rule listens to, or by `tandem rewards dispatch` (which forces); in the service,
+ *    whose dispatcher keeps the rules it loaded (see below), after a reload (SIGHUP).
  *  - Runs inside the caller's transaction when there is one, else (the CLI, the service)
  *    each batch commits by itself and the workers run while no write lock is held.
  */
