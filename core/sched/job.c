@@ -111,6 +111,14 @@ sched_forget_cadences(struct sched *s)
 	cadence_cache_clear(s->cadences);
 }
 
+void
+sched_forget_scripts(struct sched *s)
+{
+	for (size_t i = 0; i < s->nscripts; i++)
+		memset(&s->scripts[i].sig, 0, sizeof(s->scripts[i].sig));
+	s->synced = 0;
+}
+
 size_t
 sched_nerrors(const struct sched *s)
 {
@@ -310,6 +318,40 @@ keep_script(struct sched *s, struct plugin *p, const char *path, const struct jo
 	return 0;
 }
 
+/* The file's identity and times, or all zero when it cannot be statted. */
+static struct stat_sig
+file_sig(const char *path)
+{
+	struct stat sb;
+	struct stat_sig g = {0};
+	if (stat(path, &sb) == 0) {
+		g.dev = (long long)sb.st_dev;
+		g.ino = (long long)sb.st_ino;
+		g.size = (long long)sb.st_size;
+		g.mtime_s = (long long)sb.st_mtim.tv_sec;
+		g.mtime_ns = (long long)sb.st_mtim.tv_nsec;
+		g.ctime_s = (long long)sb.st_ctim.tv_sec;
+		g.ctime_ns = (long long)sb.st_ctim.tv_nsec;
+	}
+	return g;
+}
+
+/* A script loaded from path whose file has not changed since: found again, kept as is. */
+static int
+unchanged(struct sched *s, const char *path, const struct stat_sig *g)
+{
+	if (g->ino == 0 && g->dev == 0)
+		return 0;
+	for (size_t i = 0; i < s->nscripts; i++) {
+		struct sched_script *sc = &s->scripts[i];
+		if (strcmp(sc->path, path) == 0 && memcmp(&sc->sig, g, sizeof(*g)) == 0) {
+			sc->seen = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* A script that failed now: the version loaded earlier from the same file, if any, stays. */
 static void
 keep_previous(struct sched *s, const char *path)
@@ -327,6 +369,10 @@ load_one(struct sched *s, const char *path, struct diag *d)
 {
 	struct diag e;
 	char msg[DIAG_MSG_MAX + 64];
+	struct stat_sig g = file_sig(path);
+	if (unchanged(s, path, &g))
+		return 0;
+	s->scripts_changed = 1;
 	struct plugin *p = plugin_load(s->host, path, s->have_lim ? &s->lim : NULL, &e);
 	struct jobdecl decl;
 	if (p == NULL)
@@ -349,7 +395,10 @@ load_one(struct sched *s, const char *path, struct diag *d)
 			 plugin_name(p), other->path);
 		goto failed;
 	}
-	return keep_script(s, p, path, &decl, d);
+	if (keep_script(s, p, path, &decl, d) != 0)
+		return -1;
+	sched__script(s, plugin_name(p))->sig = g;
+	return 0;
 failed:
 	plugin_delete(p);
 	snprintf(msg, sizeof(msg), "%s", e.msg);
@@ -385,10 +434,12 @@ load_scripts(struct sched *s, struct diag *d)
 	/* Scripts gone from the folder: unloaded here, disabled in the table by the sync. */
 	size_t w = 0;
 	for (size_t i = 0; i < s->nscripts; i++) {
-		if (s->scripts[i].seen)
+		if (s->scripts[i].seen) {
 			s->scripts[w++] = s->scripts[i];
-		else
+		} else {
 			script_fini(&s->scripts[i]);
+			s->scripts_changed = 1;
+		}
 	}
 	s->nscripts = w;
 	return rc;
@@ -506,10 +557,16 @@ disable_gone(struct sched *s, const char *ts, struct diag *d)
 int
 sched_sync(struct sched *s, struct diag *d)
 {
-	s->materialized = 0; /* the jobs may change: materialize again (occur.c) */
 	clear_errors(s);
+	s->scripts_changed = 0;
 	if (load_scripts(s, d) != 0)
 		return -1;
+	/* Nothing loaded, dropped or failed, and the table was written by an earlier sync of
+	 * this struct: the rows are what they would be written as again. */
+	if (s->synced && !s->scripts_changed && s->nerrors == 0)
+		return 0;
+	s->materialized = 0; /* the jobs may change: materialize again (occur.c) */
+	s->synced = 0;
 	char ts[STORE_TIME_MAX];
 	if (store_format_time(sched_now(s), ts) != 0)
 		return diag_set(d, DIAG_INTERNAL, "syncing jobs: the clock is out of range");
@@ -537,5 +594,8 @@ sched_sync(struct sched *s, struct diag *d)
 		store_rollback(s->st);
 		return diag_prefix(d, "syncing jobs");
 	}
-	return store_commit(s->st, d);
+	if (store_commit(s->st, d) != 0)
+		return -1;
+	s->synced = 1;
+	return 0;
 }

@@ -26,7 +26,8 @@
  * Occurrences, misfire, running: sched/occur.h.
  *
  * Who calls it: `tandem serve` (one struct sched for the life of the service;
- * sched_sync at start and on SIGHUP), `tandem simulate`, `tandem jobs`, tests.
+ * sched_sync at every wake, loading only what changed, and on SIGHUP everything),
+ * `tandem simulate`, `tandem jobs`, tests.
  *
  * Contract:
  *  - struct sched borrows the store, the config, the plugin host and the clock:
@@ -111,8 +112,17 @@ void sched_delete(struct sched *s);
  * The jobs table <- the built-ins + the scripts in WS/scripts (see above), in one
  * transaction. Scripts are (re)loaded here, each in its worker. 0, or -1 + diag
  * (a store failure; a bad script is not a failure of the sync: see sched_errors).
+ * A script whose file (device, inode, size, mtime, ctime) is as it was when this struct
+ * loaded it is not loaded again (its worker goes on); when no script was loaded,
+ * dropped or refused and an earlier sync of this struct wrote the table, the sync writes
+ * nothing and the materialized occurrences stand. The service syncs at every wake, so a
+ * script added, edited or removed is seen at the next one, and an idle wake forks nothing.
  */
 int sched_sync(struct sched *s, struct diag *d);
+
+/* The next sched_sync loads every script again and writes the table (the service's
+ * reload on SIGHUP, where the config's zone or limits may have changed). */
+void sched_forget_scripts(struct sched *s);
 
 /* Unloads the cadences the plan-sessions job keeps loaded between runs (the service's
  * reload: the next run loads them again from their files). */

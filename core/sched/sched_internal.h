@@ -19,6 +19,9 @@ struct sched_script {
 	struct plugin *p;    /* loaded in its worker */
 	struct jobdecl decl; /* read from the declaration */
 	int seen;            /* found by the current sync */
+	struct stat_sig {    /* the file as it was loaded: unchanged, it is not loaded again */
+		long long dev, ino, size, mtime_s, mtime_ns, ctime_s, ctime_ns;
+	} sig;
 };
 
 struct sched {
@@ -43,6 +46,8 @@ struct sched {
 	 * materializing again at the same instant finds nothing new (occur.c). */
 	time_t materialized_now;
 	int materialized;
+	int synced;	     /* a sync wrote the jobs table, and nothing changed since */
+	int scripts_changed; /* the last load_scripts loaded, dropped or failed something */
 };
 
 /* The sched's cadence cache (sched/cadence.h), created on first use; NULL + diag when out

@@ -283,6 +283,7 @@ service_reload(struct service *sv, struct diag *d)
 	/* Cadence plugins: loaded again from their files at the next plan; reward rules at
 	 * the next dispatch. */
 	sched_forget_cadences(sv->sched);
+	sched_forget_scripts(sv->sched);
 	dispatcher_reload(sv->rules);
 	/* The job scripts: a broken one keeps its loaded version (sched_sync's contract). */
 	if (sched_sync(sv->sched, d) != 0)

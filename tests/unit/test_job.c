@@ -260,6 +260,49 @@ test_sync_and_run_lua(void **state)
 	sched_list_free(v, n);
 }
 
+/* A sync that finds every script as it loaded it loads nothing and writes nothing (the
+ * service syncs at every wake); an edited file is loaded again; after
+ * sched_forget_scripts everything is. */
+static void
+test_sync_unchanged_loads_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct diag d;
+	write_script(f, "digest.lua", digest_lua);
+	assert_int_equal(sched_sync(f->s, &d), 0);
+	struct plugin *p1 = sched_job_plugin(f->s, "digest");
+	assert_non_null(p1);
+	sqlite3 *db = store_db(f->st);
+	int64_t writes = sqlite3_total_changes64(db);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(sched_sync(f->s, &d), 0);
+		assert_ptr_equal(sched_job_plugin(f->s, "digest"), p1); /* the same worker */
+	}
+	assert_int_equal(sqlite3_total_changes64(db), writes); /* no row written */
+	/* Edited: loaded again, the table follows. */
+	char edited[sizeof(digest_lua) + 16];
+	snprintf(edited, sizeof(edited), "%s", digest_lua);
+	char *h = strstr(edited, "BYHOUR=8");
+	assert_non_null(h);
+	h[7] = '9';
+	write_script(f, "digest.lua", edited);
+	assert_int_equal(sched_sync(f->s, &d), 0);
+	assert_int_equal(sched_nerrors(f->s), 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM jobs WHERE name = 'digest' AND "
+				     "schedule LIKE '%BYHOUR=9%'"),
+			 1);
+	/* A row changed behind the struct's back stays so until the scripts are forgotten:
+	 * then the next sync writes the table again. */
+	assert_int_equal(store_exec(f->st, "UPDATE jobs SET grace_s = 1 WHERE name = 'digest'", &d),
+			 0);
+	assert_int_equal(sched_sync(f->s, &d), 0);
+	assert_int_equal(qint(f->st, "SELECT grace_s FROM jobs WHERE name = 'digest'"), 1);
+	sched_forget_scripts(f->s);
+	assert_int_equal(sched_sync(f->s, &d), 0);
+	assert_int_equal(qint(f->st, "SELECT grace_s FROM jobs WHERE name = 'digest'"), 1800);
+	assert_non_null(sched_job_plugin(f->s, "digest"));
+}
+
 static void
 test_bad_actions_apply_nothing(void **state)
 {
@@ -539,6 +582,7 @@ main(void)
 		cmocka_unit_test(test_duration_and_rule),
 		cmocka_unit_test_setup_teardown(test_declaration_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_and_run_lua, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_unchanged_loads_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_actions_apply_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_broken_removed_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domain_actions, setup, teardown),
