@@ -1,7 +1,8 @@
 /*
- * http/dash: the dashboard's dispatch, sign-in and sign-out, static files, the page frame
+ * http/dash: the dashboard's dispatch, sign-in and sign-out, the page frame
  * and the checks every POST passes (see dash.h, docs/dashboard.md). The pages themselves
- * are in dash_overview.c, dash_review.c and dash_pages.c (dash_internal.h).
+ * are in dash_overview.c, dash_review.c and dash_pages.c (dash_internal.h), the static files
+ * in dash_static.c.
  */
 #include "http/dash.h"
 
@@ -10,24 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include <uv.h>
 
 #include "base/clock.h"
 #include "http/dash_internal.h"
+#include "http/dash_static.h"
 #include "http/dbgen.h"
 #include "program/config.h"
 #include "program/matches.h"
 #include "store/store.h"
-
-struct dash_file {
-	const char *name, *type;
-	char *body;
-	size_t len;
-	char etag[HTTP_ETAG_MAX];
-	char version[17]; /* the first 16 hex digits of the SHA-256 */
-};
 
 struct figures {
 	char *program;
@@ -46,106 +39,13 @@ struct refresher {
 
 struct dash {
 	struct http_api *api;
-	struct dash_file files[2];
+	struct dash_file files[DASH_STATIC_FILES];
 	struct dbgen gen;
 	struct figures *figures;
 	struct refresher *refresher; /* NULL without a loop */
 	int warm;		     /* 1: compute every program's figures at the next tick */
 };
 
-static const char *const static_dirs_sub[] = {"dashboard", "dashboard", "core/http/web"};
-
-/* ---- static files ------------------------------------------------------------------ */
-
-static char *
-read_small(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	char *p = malloc(DASH_STATIC_MAX + 1);
-	size_t n = p ? fread(p, 1, DASH_STATIC_MAX + 1, f) : 0;
-	int bad = ferror(f) || n > DASH_STATIC_MAX;
-	fclose(f);
-	if (p == NULL || bad) {
-		free(p);
-		return NULL;
-	}
-	p[n] = '\0';
-	*len = n;
-	return p;
-}
-
-static void
-load_static(struct dash *d)
-{
-	const char *bases[3] = {getenv("TANDEM_DATADIR"), NULL, NULL};
-#ifdef TANDEM_DATADIR
-	bases[1] = TANDEM_DATADIR;
-#endif
-#ifdef TANDEM_SRCDIR
-	bases[2] = TANDEM_SRCDIR;
-#endif
-	d->files[0] = (struct dash_file){.name = "dashboard.css", .type = "text/css; charset=utf-8"};
-	d->files[1] = (struct dash_file){.name = "dashboard.js",
-					 .type = "text/javascript; charset=utf-8"};
-	for (int i = 0; i < 3; i++) {
-		if (bases[i] == NULL || bases[i][0] == '\0')
-			continue;
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s/dashboard.css", bases[i], static_dirs_sub[i]);
-		struct stat sb;
-		if (stat(path, &sb) != 0)
-			continue;
-		for (int k = 0; k < 2; k++) {
-			struct dash_file *f = &d->files[k];
-			snprintf(path, sizeof(path), "%s/%s/%s", bases[i], static_dirs_sub[i], f->name);
-			if ((f->body = read_small(path, &f->len)) == NULL) {
-				tlog(TLOG_WARN, "dashboard: cannot read %s", path);
-				continue;
-			}
-			char hex[SHA256_HEX_LEN];
-			sha256_hex(f->body, f->len, hex);
-			snprintf(f->version, sizeof(f->version), "%.16s", hex);
-			snprintf(f->etag, sizeof(f->etag), "\"%.16s\"", hex);
-		}
-		return;
-	}
-	tlog(TLOG_WARN, "dashboard: no dashboard.css found (TANDEM_DATADIR/dashboard, %s, "
-			"the source tree's core/http/web/): pages are served unstyled",
-	     bases[1] ? bases[1] : "share/tandem");
-}
-
-static void
-get_static(struct dash *d, const char *name, const struct http_request *req,
-	   struct http_response *resp)
-{
-	for (int k = 0; k < 2; k++) {
-		struct dash_file *f = &d->files[k];
-		if (f->body == NULL || strcmp(name, f->name) != 0)
-			continue;
-		http_response_header(resp, "ETag", f->etag);
-		http_response_header(resp, "Cache-Control", "public, max-age=31536000, immutable");
-		http_response_header(resp, "X-Content-Type-Options", "nosniff");
-		if (http_etag_matches(http_header(req, "If-None-Match"), f->etag)) {
-			resp->status = 304;
-			return;
-		}
-		resp->status = 200;
-		resp->content_type = f->type;
-		if ((resp->body = malloc(f->len + 1)) == NULL) {
-			resp->status = 500;
-			return;
-		}
-		memcpy(resp->body, f->body, f->len);
-		resp->body_len = f->len;
-		return;
-	}
-	resp->status = 404;
-	resp->content_type = "text/plain; charset=utf-8";
-	resp->body = strdup("no such file\n");
-	resp->body_len = resp->body ? strlen(resp->body) : 0;
-}
 
 /* ---- lifecycle --------------------------------------------------------------------- */
 
@@ -161,7 +61,7 @@ dash_new(struct http_api *api, struct diag *d)
 	}
 	x->api = api;
 	dbgen_init_shared(&x->gen, &api->gen);
-	load_static(x);
+	dash_static_load(x->files);
 	if (api->o.loop != NULL) {
 		struct refresher *r = calloc(1, sizeof(*r));
 		if (r == NULL || uv_timer_init(api->o.loop, &r->timer) != 0) {
@@ -203,8 +103,7 @@ dash_delete(struct dash *d)
 	if (d == NULL)
 		return;
 	dash_stop(d);
-	for (int k = 0; k < 2; k++)
-		free(d->files[k].body);
+	dash_static_free(d->files);
 	for (struct figures *f = d->figures, *next; f != NULL; f = next) {
 		next = f->next;
 		json_decref(f->v);
@@ -720,7 +619,7 @@ dash_handle(struct dash *x, const struct http_request *req, struct http_response
 {
 	int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 	if (strncmp(req->path, "/static/", 8) == 0) {
-		get_static(x, req->path + 8, req, resp);
+		dash_static_get(x->files, req->path + 8, req, resp);
 		return;
 	}
 	if (strcmp(req->path, "/signin") == 0) {
