@@ -15,16 +15,16 @@
 
 #include <sqlite3.h>
 
+#include "http/router.h"
 #include "store/stmt.h"
 #include "store/store.h"
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* 1 when s is DASH_COOKIE_LEN base64url characters. */
 static int
 cookie_shape(const char *s)
 {
-	return s != NULL && strlen(s) == DASH_COOKIE_LEN && strspn(s, b64url) == DASH_COOKIE_LEN;
+	return s != NULL && strlen(s) == DASH_COOKIE_LEN && strspn(s, HTTP_B64URL_ALPHABET) == DASH_COOKIE_LEN;
 }
 
 /* The times of "now - seconds" as store text. */
@@ -42,20 +42,7 @@ dash_session_open(struct store *st, const char *token_name, char cookie[DASH_COO
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return diag_set(d, DIAG_IO, "cannot get random bytes for a session: %s",
 				strerror(errno));
-	size_t o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		acc = acc << 8 | raw[i];
-		bits += 8;
-		while (bits >= 6) {
-			cookie[o++] = b64url[(acc >> (bits - 6)) & 63];
-			bits -= 6;
-		}
-	}
-	if (bits > 0)
-		cookie[o++] = b64url[(acc << (6 - bits)) & 63];
-	cookie[o] = '\0';
+	size_t o = http_b64url(raw, sizeof(raw), cookie, DASH_COOKIE_LEN + 1);
 	memset(raw, 0, sizeof(raw));
 	char hex[SHA256_HEX_LEN], now[STORE_TIME_MAX], idle[STORE_TIME_MAX], old[STORE_TIME_MAX];
 	sha256_hex(cookie, o, hex);

@@ -205,15 +205,17 @@ http_etag_matches(const char *inm, const char *etag)
 
 /* ---- cursors and limits ------------------------------------------------------------ */
 
-static const char b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64url[] = HTTP_B64URL_ALPHABET;
 
-void
-http_cursor_encode(const char *key, char *out, size_t cap)
+size_t
+http_b64url(const void *p, size_t n, char *out, size_t cap)
 {
-	const unsigned char *s = (const unsigned char *)key;
-	size_t n = strlen(key), o = 0;
-	for (size_t i = 0; i < n && o + 5 < cap; i += 3) {
+	const unsigned char *s = p;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		size_t chars = i + 2 < n ? 4 : i + 1 < n ? 3 : 2;
+		if (o + chars + 1 > cap)
+			break;
 		unsigned v = (unsigned)s[i] << 16;
 		if (i + 1 < n)
 			v |= (unsigned)s[i + 1] << 8;
@@ -226,7 +228,15 @@ http_cursor_encode(const char *key, char *out, size_t cap)
 		if (i + 2 < n)
 			out[o++] = b64url[v & 63];
 	}
-	out[o] = '\0';
+	if (cap > 0)
+		out[o] = '\0';
+	return o;
+}
+
+void
+http_cursor_encode(const char *key, char *out, size_t cap)
+{
+	http_b64url(key, strlen(key), out, cap);
 }
 
 static int

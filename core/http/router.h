@@ -98,6 +98,11 @@ enum { HTTP_ETAG_MAX = 24 };
 void http_etag(const char *body, size_t n, char out[HTTP_ETAG_MAX]);
 int http_etag_matches(const char *if_none_match, const char *etag);
 
+/* The base64url alphabet (RFC 4648 section 5). */
+#define HTTP_B64URL_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+/* base64url of n bytes (no padding) into out, NUL-terminated, cut to whole groups when cap
+ * (at least 4 * (n + 2) / 3 + 1 for all of it) is short; the length written. */
+size_t http_b64url(const void *p, size_t n, char *out, size_t cap);
 /* base64url of key (no padding) into out (at least 4 * (len + 2) / 3 + 1 bytes). */
 void http_cursor_encode(const char *key, char *out, size_t cap);
 /* The key a cursor carries into out; 0, or -1 when it is not a cursor of ours. */

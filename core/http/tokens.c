@@ -58,22 +58,8 @@ tokens_create(struct store *st, const char *name, enum http_scope scope, const c
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return diag_set(d, DIAG_IO, "cannot get random bytes for the token: %s",
 				strerror(errno));
-	/* The 32 bytes as base64url: the cursor encoder takes text, so encode by hand. */
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t o = (size_t)snprintf(token, TOKENS_TEXT_MAX, "tdm_");
-	unsigned acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		acc = acc << 8 | raw[i];
-		bits += 8;
-		while (bits >= 6) {
-			token[o++] = a[(acc >> (bits - 6)) & 63];
-			bits -= 6;
-		}
-	}
-	if (bits > 0)
-		token[o++] = a[(acc << (6 - bits)) & 63];
-	token[o] = '\0';
+	o += http_b64url(raw, sizeof(raw), token + o, TOKENS_TEXT_MAX - o);
 	char hex[SHA256_HEX_LEN], now[STORE_TIME_MAX];
 	sha256_hex(token, o, hex);
 	if (store_timestamp(st, now) != 0)
