@@ -344,6 +344,17 @@ dash__page_send(struct http_call *c, struct buf *b, int status)
 	send_html(c->resp, b, status);
 }
 
+void
+dash__page_finish(struct http_call *c, struct buf *b, int rc)
+{
+	if (rc != 0) {
+		buf_fini(b);
+		dash__error(c, 500, "Something went wrong", "The page could not be built.");
+		return;
+	}
+	dash__page_send(c, b, 200);
+}
+
 static void
 verror(struct http_call *c, int status, const char *title, const char *fmt, va_list ap)
 {

@@ -43,6 +43,9 @@ int dash__can_act(struct http_call *c);
 int dash__page_start(struct http_call *c, struct buf *b, const char *title);
 /* Closes the frame and answers status with the page (takes b). */
 void dash__page_send(struct http_call *c, struct buf *b, int status);
+/* The end of a page built into b: sent with 200 when rc is 0, else b is dropped and a 500
+ * page says it could not be built. */
+void dash__page_finish(struct http_call *c, struct buf *b, int rc);
 /* A page of a title and a message in <p id="error"> (escaped). */
 void dash__error(struct http_call *c, int status, const char *title, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

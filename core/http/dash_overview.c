@@ -228,10 +228,5 @@ dash__get_program(struct http_call *c)
 		     buf_puts(&b, " (docs/metrics.md defines each).</p>\n", NULL);
 	}
 	json_decref(f);
-	if (rc != 0) {
-		buf_fini(&b);
-		dash__error(c, 500, "Something went wrong", "The page could not be built.");
-		return;
-	}
-	dash__page_send(c, &b, 200);
+	dash__page_finish(c, &b, rc);
 }

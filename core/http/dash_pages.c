@@ -176,12 +176,7 @@ dash__get_sessions(struct http_call *c)
 	if (rc == 0 && n == 0)
 		rc = buf_puts(&b, "<p>No session this month.</p>\n", NULL);
 	session_rows_free(rows, n);
-	if (rc != 0) {
-		buf_fini(&b);
-		dash__error(c, 500, "Something went wrong", "The page could not be built.");
-		return;
-	}
-	dash__page_send(c, &b, 200);
+	dash__page_finish(c, &b, rc);
 }
 
 /* ---- health ---------------------------------------------------------------------------- */
@@ -316,12 +311,7 @@ dash__get_health(struct http_call *c)
 		rc = rc || buf_puts(&b, "</ul></nav>\n", NULL);
 	}
 	json_decref(doc);
-	if (rc != 0) {
-		buf_fini(&b);
-		dash__error(c, 500, "Something went wrong", "The page could not be built.");
-		return;
-	}
-	dash__page_send(c, &b, 200);
+	dash__page_finish(c, &b, rc);
 }
 
 /* A nudge to each side of the pair, queued in the outbox once a day at most (both or

@@ -318,12 +318,7 @@ dash__get_review(struct http_call *c)
 			      "is stored.</p></section>\n", NULL);
 	json_decref(prop);
 	json_decref(appr);
-	if (rc != 0) {
-		buf_fini(&b);
-		dash__error(c, 500, "Something went wrong", "The page could not be built.");
-		return;
-	}
-	dash__page_send(c, &b, 200);
+	dash__page_finish(c, &b, rc);
 }
 
 /* ---- actions ------------------------------------------------------------------------- */
@@ -501,10 +496,5 @@ dash__get_compare(struct http_call *c)
 			      (long long)(json_is_array(common) ? (json_int_t)json_array_size(common)
 								: json_integer_value(common)));
 	json_decref(doc);
-	if (rc != 0) {
-		buf_fini(&b);
-		dash__error(c, 500, "Something went wrong", "The page could not be built.");
-		return;
-	}
-	dash__page_send(c, &b, 200);
+	dash__page_finish(c, &b, rc);
 }
