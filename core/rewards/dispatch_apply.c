@@ -96,6 +96,32 @@ read_entry(const char **pp, const char *end, struct packed *e, char *badge, char
 }
 
 /*
+ * The head of event ev's answer in a worker's reply: 1 and *h (*p moved past it); 0 when
+ * the batch ends there: the reply ended early (the worker answered for fewer events: a
+ * bug, stop safely) or the handler failed on ev (its message in rule->error, *stopped =
+ * ev); -1 when the reply is malformed.
+ */
+static int
+next_event(const char **p, const char *end, int64_t ev, struct dispatch_rule *rule,
+	   struct ev_head *h, int64_t *stopped)
+{
+	if (*p == end)
+		return 0;
+	if ((size_t)(end - *p) < sizeof(*h))
+		return -1;
+	memcpy(h, *p, sizeof(*h));
+	*p += sizeof(*h);
+	if (h->status == 0)
+		return 1;
+	if ((size_t)(end - *p) < h->n)
+		return -1;
+	snprintf(rule->error, sizeof(rule->error), "event %lld: %.*s", (long long)ev,
+		 (int)(h->n < 3000 ? h->n : 3000), *p);
+	*stopped = ev;
+	return 0;
+}
+
+/*
  * Writes the entries of the batch's first `limit` events (inside the caller's level).
  * Returns 0 (a->stopped set when the worker reported a failure at an event), 1 when an
  * entry was refused (rule->error says why; a->refused is the event's index; the caller
@@ -110,21 +136,12 @@ apply_entries(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule
 	const char *p = out->data, *end = out->data + out->len;
 	for (size_t i = 0; i < limit; i++) {
 		struct ev_head h;
-		if (p == end) /* the worker answered for fewer events: a bug, stop safely */
-			break;
-		if ((size_t)(end - p) < sizeof(h))
-			goto bad_reply;
-		memcpy(&h, p, sizeof(h));
-		p += sizeof(h);
 		int64_t ev = b->ids[i];
-		if (h.status != 0) {
-			if ((size_t)(end - p) < h.n)
-				goto bad_reply;
-			snprintf(rule->error, sizeof(rule->error), "event %lld: %.*s", (long long)ev,
-				 (int)(h.n < 3000 ? h.n : 3000), p);
-			a->stopped = ev;
-			return 0;
-		}
+		int k = next_event(&p, end, ev, rule, &h, &a->stopped);
+		if (k < 0)
+			goto bad_reply;
+		if (k == 0)
+			break;
 		for (uint32_t j = 0; j < h.n; j++) {
 			struct packed e;
 			char badge[REWARD_BADGE_MAX + 1], reason[REWARD_REASON_MAX + 1],
@@ -222,21 +239,12 @@ apply_bulk(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
 	size_t i;
 	for (i = 0; rc == 0 && i < limit; i++) {
 		struct ev_head h;
-		if (p == end) /* the worker answered for fewer events: a bug, stop safely */
-			break;
-		if ((size_t)(end - p) < sizeof(h))
-			goto bad_reply;
-		memcpy(&h, p, sizeof(h));
-		p += sizeof(h);
 		int64_t ev = b->ids[i];
-		if (h.status != 0) {
-			if ((size_t)(end - p) < h.n)
-				goto bad_reply;
-			snprintf(rule->error, sizeof(rule->error), "event %lld: %.*s", (long long)ev,
-				 (int)(h.n < 3000 ? h.n : 3000), p);
-			a->stopped = ev;
+		int k = next_event(&p, end, ev, rule, &h, &a->stopped);
+		if (k < 0)
+			goto bad_reply;
+		if (k == 0)
 			break;
-		}
 		for (uint32_t j = 0; rc == 0 && j < h.n; j++) {
 			struct packed e;
 			char badge[REWARD_BADGE_MAX + 1], reason[REWARD_REASON_MAX + 1],
