@@ -103,12 +103,20 @@ for ((i = 1; i <= KILLS; i++)); do
   [ "$rc" -eq 137 ] || { died=$((died + 1)); echo "start $i: exit $rc" >&2; }
 done
 [ "$died" -eq 0 ] && ok "every start killed" || fail "every start killed" "$died starts exited by themselves: $(grep -E ' error: ' "$WS/serve.log" | tail -3)"
-VNOW=$((TF + ($(date -u +%s) - TF) * 3600))
+# The services' clocks read milliseconds: one killed in the second that `date +%s` truncates
+# lived up to 3,600 virtual seconds past TF + (that second - TF) x 3600, and a message it
+# claimed there holds a lease 300 s beyond. So VNOW rounds the real second up: an upper
+# bound of every killed service's virtual clock, and V below lies past every lease.
+VNOW=$((TF + ($(date -u +%s) + 1 - TF) * 3600))
 echo "after the kills: virtual $(utc "$TF") -> $(utc "$VNOW"); $(grep -c 'tandem serve started' "$WS/serve.log") starts logged," \
   "$(q "$WS" "SELECT count(*) FROM occurrences WHERE status = 'done'") job runs done," \
   "$(q "$WS" "SELECT count(*) FROM sessions") sessions, $(q "$WS" "SELECT count(*) FROM outbox WHERE status = 'sent'") messages sent," \
   "$(q "$WS" "SELECT count(*) FROM outbox WHERE status IN ('sending', 'unknown')") sending or unknown," \
   "$(grep -c 'recovered [0-9]* interrupted job run' "$WS/serve.log") Lua runs recovered"
+# VNOW bounds what the killed services lived: no lease taken, no job run claimed after it.
+late=$(q "$WS" "SELECT (SELECT count(*) FROM outbox WHERE lease_until > '$(utc $((VNOW + 300)))')
+  + (SELECT count(*) FROM occurrences WHERE claimed_at > '$(utc "$VNOW")')")
+[ "$late" = 0 ] && ok "virtual clock bound" || fail "virtual clock bound" "$late rows written past $(utc "$VNOW")"
 [ "$(q "$WS" "SELECT count(*) FROM occurrences WHERE status = 'done'")" -gt 0 ] && ok "work under kills" ||
   fail "work under kills" "no job ran before the final wake: the starts are slower than the kills"
 
