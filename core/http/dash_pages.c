@@ -6,8 +6,9 @@
  * `tandem sessions list` and `tandem health` print); actions are program/lifecycle's end,
  * an outbox message (events/outbox) and program/match_run's rematch run.
  *
- * A rematch runs the program's policy plugin (in its worker) and waits for it on the
- * loop's thread, as the API's match run does (docs/dashboard.md).
+ * A rematch ends the match and stores the new proposals in one transaction (a refused run
+ * leaves the match as it was); it runs the program's policy plugin (in its worker) and
+ * waits for it on the loop's thread, as the API's match run does (docs/dashboard.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,14 +396,24 @@ dash__post_pair(struct http_call *c)
 			rc = lifecycle_end(st, id, reason, c->actor, NULL, &d);
 		done = "match_ended";
 	} else if (strcmp(what, "rematch") == 0) {
-		rc = lifecycle_end(st, id, "rematch (dashboard)", c->actor, NULL, &d);
-		struct match_run_ctx x = {.st = st, .ws = dash__ws(c), .prog = p, .program_id = pid,
-					  .rematch = 1};
-		struct match_run run;
+		/* One transaction: the end and the new proposals land together, or a refused run
+		 * (no allowed partner, fewer than half) leaves the match as it was. The run reads
+		 * the cohort through this connection, so it sees the pair as ended. */
+		rc = store_begin(st, &d);
 		if (rc == 0) {
-			rc = match_run_solve(&x, NULL, &run, &d) != 0 ||
-			     match_run_store(&x, &run, c->actor, 0, &d) != 0;
-			match_run_fini(&run);
+			struct match_run_ctx x = {.st = st, .ws = dash__ws(c), .prog = p,
+						  .program_id = pid, .rematch = 1};
+			struct match_run run;
+			rc = lifecycle_end(st, id, "rematch (dashboard)", c->actor, NULL, &d);
+			if (rc == 0) {
+				rc = match_run_solve(&x, NULL, &run, &d) != 0 ||
+				     match_run_store(&x, &run, c->actor, 0, &d) != 0;
+				match_run_fini(&run);
+			}
+			if (rc == 0)
+				rc = store_commit(st, &d);
+			else
+				store_rollback(st);
 		}
 		done = "ended_and_proposed_new_partners";
 	} else {

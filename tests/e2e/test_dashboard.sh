@@ -3,7 +3,7 @@
 # every page 303s to /signin without a session; sign-in with a token (wrong token 401, a
 # cross-site sign-in 403), the cookie's flags (Secure behind https); the pages and the ids
 # the browser tests use; static files with ETag and 304; actions (approve, reject, pin,
-# veto, bulk approve, nudge, end) recorded with the token's name as actor; forged posts
+# veto, bulk approve, nudge, end, rematch; a refused rematch changes nothing) recorded with the token's name as actor; forged posts
 # (no csrf, another session's csrf, a foreign Origin or Referer, Sec-Fetch-Site
 # cross-site) get 403 and change nothing; a read-scope session sees no action form and its
 # posts get 403; the API takes the cookie for reads but not for writes; names escaped;
@@ -255,7 +255,30 @@ code end-no-reason 422
 post "/p/$P/pairs/$PAIR/end" "csrf=$CSRF&reason=moved+team"
 code end 303
 [ "$(q "SELECT status FROM matches WHERE id=$PAIR")" = ended ] && ok ended || fail ended "$(q "SELECT status FROM matches WHERE id=$PAIR")"
-
+# Rematch: the end and the new proposals are one transaction. Refused first: the pair's
+# mentee has eight unreviewed proposals, and a run proposing fewer than half as many is
+# refused (409), so the match stays active, its sessions planned, no event written.
+PAIR3=$(q "SELECT id FROM matches WHERE status='active' AND id NOT IN ($PAIR, $A1, $A2) ORDER BY id DESC LIMIT 1")
+q "INSERT INTO matches (program_id, mentor_id, mentee_id, status, run_id, created_at)
+   SELECT m.program_id, o.mentor_id, m.mentee_id, 'proposed', 'run-test', 'x' FROM matches m,
+     (SELECT DISTINCT mentor_id FROM matches WHERE status = 'active' AND id <> $PAIR3 LIMIT 8) o
+   WHERE m.id = $PAIR3"
+E0=$(q "SELECT max(id) FROM events")
+post "/p/$P/pairs/$PAIR3/rematch" "csrf=$CSRF"
+code rematch-refused 409
+has rematch-refused-why 'fewer than half'
+[ "$(q "SELECT status FROM matches WHERE id=$PAIR3")" = active ] && ok rematch-refused-active ||
+  fail rematch-refused-active "$(q "SELECT status, end_reason FROM matches WHERE id=$PAIR3")"
+[ "$(q "SELECT max(id) FROM events")" = "$E0" ] && ok rematch-refused-no-event ||
+  fail rematch-refused-no-event "$(q "SELECT kind FROM events WHERE id > $E0")"
+q "DELETE FROM matches WHERE run_id = 'run-test'"
+post "/p/$P/pairs/$PAIR3/rematch" "csrf=$CSRF"
+code rematch 303
+hdr rematch-to-review "^location: /p/$P/review?done=ended_and_proposed_new_partners"
+[ "$(q "SELECT status FROM matches WHERE id=$PAIR3")" = ended ] && ok rematch-ended || fail rematch-ended "$(q "SELECT status FROM matches WHERE id=$PAIR3")"
+[ "$(q "SELECT count(*) FROM matches m JOIN events e ON e.kind = 'match.proposed' AND json_extract(e.payload, '$.rematch') = 1
+       WHERE m.status = 'proposed' AND m.mentee_id = (SELECT mentee_id FROM matches WHERE id=$PAIR3)")" -ge 1 ] &&
+  ok rematch-proposed || fail rematch-proposed "$(q "SELECT id, mentor_id, status, run_id FROM matches WHERE mentee_id = (SELECT mentee_id FROM matches WHERE id=$PAIR3)")"
 page /p/$P/rewards -b "$JAR"
 code rewards 200
 has rewards-board 'id="leaderboard"'
