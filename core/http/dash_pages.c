@@ -1,6 +1,7 @@
 /*
  * http/dash_pages: a program's sessions calendar (`/p/PROGRAM/sessions`: a month grid or a
- * list, for the program or one person, cancelled and missed marked) and its health page
+ * list, for the program or one person, cancelled and missed marked; the days those of ?tz=,
+ * which the page's script sets to the viewer's zone, else the workspace's) and its health page
  * (`/p/PROGRAM/health`: the pairs by health with the reasons, and the actions nudge, end
  * and rematch). The data is sched/session's listing and report/health's document (what
  * `tandem sessions list` and `tandem health` print); actions are program/lifecycle's end,
@@ -25,6 +26,7 @@
 #include "sched/session.h"
 #include "store/store.h"
 #include "time/cal.h"
+#include "time/tz.h"
 
 enum { DASH_SESSIONS_MAX = 400, DASH_PAIRS_PAGE = 50 };
 
@@ -68,16 +70,33 @@ dash__get_sessions(struct http_call *c)
 	const char *view = http_query(c->req, "view");
 	const char *month = http_query(c->req, "month");
 	const char *person = http_query(c->req, "person");
+	const char *tzq = http_query(c->req, "tz");
 	int list = view != NULL && strcmp(view, "list") == 0;
 	if (view != NULL && !list && strcmp(view, "month") != 0) {
 		dash__error(c, 400, "Unknown view", "view is month or list (got '%s').", view);
+		return;
+	}
+	/* The days are those of a zone: ?tz= (the script passes the viewer's), else the
+	 * workspace's. */
+	const struct config *cfg = dash__config(c);
+	const char *zone = tzq != NULL && tzq[0] != '\0' ? tzq
+			   : cfg != NULL && cfg->timezone != NULL ? cfg->timezone
+								  : "UTC";
+	struct diag d;
+	diag_clear(&d);
+	if (strlen(zone) > 64 || tz_check(zone, &d) != 0) {
+		dash__error(c, 400, "Unknown time zone",
+			    "tz is an IANA zone name like Europe/Paris (got '%.64s').", zone);
 		return;
 	}
 	int y, m;
 	char extra;
 	time_t now = store_time(st);
 	struct tm tm;
-	gmtime_r(&now, &tm);
+	if (tz_utc_to_local(zone, now, &tm, &d) != 0) {
+		dash__error_diag(c, &d);
+		return;
+	}
 	if (month == NULL || month[0] == '\0') {
 		y = tm.tm_year + 1900, m = tm.tm_mon + 1;
 	} else if (sscanf(month, "%4d-%2d%c", &y, &m, &extra) != 2 || m < 1 || m > 12 || y < 1970 ||
@@ -85,8 +104,6 @@ dash__get_sessions(struct http_call *c)
 		dash__error(c, 400, "Unknown month", "month is YYYY-MM (got '%s').", month);
 		return;
 	}
-	struct diag d;
-	diag_clear(&d);
 	struct session_filter f = {.program_id = pid, .status = -1, .limit = DASH_SESSIONS_MAX + 1};
 	if (person != NULL && person[0] != '\0' && matches_find_person(st, person, &f.person_id, &d) != 0) {
 		dash__error_diag(c, &d);
@@ -94,8 +111,10 @@ dash__get_sessions(struct http_call *c)
 	}
 	struct tm a = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = 1};
 	struct tm z = {.tm_year = (m == 12 ? y + 1 : y) - 1900, .tm_mon = m % 12, .tm_mday = 1};
-	f.from = timegm(&a);
-	f.until = timegm(&z);
+	if (tz_local_to_utc(zone, &a, &f.from, &d) != 0 || tz_local_to_utc(zone, &z, &f.until, &d) != 0) {
+		dash__error_diag(c, &d);
+		return;
+	}
 	struct session_row *rows = NULL;
 	size_t n = 0;
 	if (session_list(st, &f, &rows, &n, &d) != 0) {
@@ -125,17 +144,23 @@ dash__get_sessions(struct http_call *c)
 		 buf_puts(&b, list ? "" : " selected", NULL) ||
 		 buf_puts(&b, ">Month</option><option value=\"list\"", NULL) ||
 		 buf_puts(&b, list ? " selected" : "", NULL) ||
-		 buf_puts(&b, ">List</option></select><button type=\"submit\">Show</button></form>\n"
-			      "<p class=\"months\">", NULL);
+		 buf_puts(&b, ">List</option></select><input type=\"hidden\" name=\"tz\" value=\"",
+			  NULL) ||
+		 html_put(&b, zone) ||
+		 buf_puts(&b, "\"><button type=\"submit\">Show</button></form>\n<p class=\"months\">",
+			  NULL);
 	const char *nav[2][2] = {{prev, "Previous month"}, {next, "Next month"}};
 	for (int i = 0; rc == 0 && i < 2; i++)
 		rc = buf_puts(&b, "<a href=\"/p/", NULL) || html_put(&b, p->name) ||
 		     buf_printf(&b, NULL, "/sessions?view=%s&amp;month=%s", list ? "list" : "month",
 				nav[i][0]) ||
 		     (f.person_id && (buf_puts(&b, q, NULL) || html_put(&b, person))) ||
+		     buf_puts(&b, "&amp;tz=", NULL) || html_put(&b, zone) ||
 		     buf_printf(&b, NULL, "\">%s</a> ", nav[i][1]);
 	size_t shown = n > DASH_SESSIONS_MAX ? DASH_SESSIONS_MAX : n;
-	rc = rc || buf_printf(&b, NULL, "</p>\n<h2>%s</h2>\n", here);
+	rc = rc || buf_printf(&b, NULL, "</p>\n<h2>%s</h2>\n<p class=\"note\" id=\"zone\" data-zone=\"", here) ||
+	     html_put(&b, zone) || buf_puts(&b, "\">Days in ", NULL) || html_put(&b, zone) ||
+	     buf_puts(&b, ".</p>\n", NULL);
 	if (rc == 0 && n > DASH_SESSIONS_MAX)
 		rc = buf_printf(&b, NULL, "<p class=\"note\">The first %d sessions of the month; "
 					  "name a person to see theirs.</p>\n", DASH_SESSIONS_MAX);
@@ -148,7 +173,8 @@ dash__get_sessions(struct http_call *c)
 			rc = put_session(&b, &rows[i], 1);
 		rc = rc || buf_puts(&b, "</tbody></table></div>\n", NULL);
 	} else if (rc == 0) {
-		/* A grid of the month's days, Monday first; each day lists its sessions (UTC). */
+		/* A grid of the month's days in the zone, Monday first; each day lists its
+		 * sessions (the rows come ordered by start, so by local day too). */
 		static const char *const wd[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 		int days = cal_days_in_month(y, m);
 		struct tm first = a;
@@ -164,7 +190,10 @@ dash__get_sessions(struct http_call *c)
 			int any = 0;
 			for (; rc == 0 && k < shown; k++) {
 				struct tm st_tm;
-				gmtime_r(&rows[k].start, &st_tm);
+				if (tz_utc_to_local(zone, rows[k].start, &st_tm, &d) != 0) {
+					rc = -1;
+					break;
+				}
 				if (st_tm.tm_mday != day)
 					break;
 				rc = (!any && buf_puts(&b, "<ul>", NULL)) || put_session(&b, &rows[k], 0);

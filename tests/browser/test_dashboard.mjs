@@ -109,7 +109,7 @@ main(async () => {
   const pages = [
     ['/', 'overview'], [`/p/${P}`, 'program'], [`/p/${P}/review`, 'review'],
     [`/p/${P}/compare?a=digital_upskilling&b=cross_department`, 'compare'],
-    [`/p/${P}/sessions?view=month&month=${month}`, 'sessions-month'], [`/p/${P}/sessions?view=list`, 'sessions-list'],
+    [`/p/${P}/sessions?view=month&month=${month}&tz=UTC`, 'sessions-month'], [`/p/${P}/sessions?view=list&tz=UTC`, 'sessions-list'],
     [`/p/${P}/health`, 'health'], [`/p/${P}/rewards`, 'rewards'], [`/p/${P}/reports`, 'reports'], ['/events', 'events'],
   ];
   for (const [p, name] of pages) await visit(page, B, p, name);
@@ -131,7 +131,7 @@ main(async () => {
   const phone = await b.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
     deviceScaleFactor: 1, storageState: await ctx.storageState() });
   const pp = await phone.newPage();
-  for (const [p, name] of [['/', 'overview'], [`/p/${P}/review`, 'review'], [`/p/${P}/sessions?view=month&month=${month}`, 'sessions-month'],
+  for (const [p, name] of [['/', 'overview'], [`/p/${P}/review`, 'review'], [`/p/${P}/sessions?view=month&month=${month}&tz=UTC`, 'sessions-month'],
     [`/p/${P}/health`, 'health'], ['/events', 'events']]) {
     await pp.goto(B + p);
     const w = await pp.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
@@ -149,6 +149,12 @@ main(async () => {
   const t0 = await tp.locator('time[datetime]').first().evaluate((t) => ({ iso: t.getAttribute('datetime'), text: t.textContent }));
   const local = new Date(new Date(t0.iso).getTime() + 9 * 3600e3).toISOString().slice(11, 16); // Tokyo: UTC+9, no DST
   check('dates in the viewer\'s zone', t0.text.includes(local), `${t0.iso} shown as '${t0.text}', want ${local} (Asia/Tokyo)`);
+  // The calendar's days: drawn in the workspace's zone, asked again in the viewer's by the script.
+  await tp.goto(`${B}/p/${P}/sessions?view=month&month=${month}`);
+  const moved = await tp.waitForURL(/[?&]tz=Asia%2FTokyo/, { timeout: 10000 }).then(() => true, () => false);
+  check('calendar asked in the viewer\'s zone', moved, tp.url());
+  const zone = await tp.locator('#zone').getAttribute('data-zone').catch(() => null);
+  check('calendar days in Asia/Tokyo', zone === 'Asia/Tokyo', `data-zone=${zone}`);
   await tokyo.close();
 
   // ---- approve a proposal -----------------------------------------------------------------------
@@ -175,7 +181,7 @@ main(async () => {
   const said = await cp.textContent('body');
   check('check-in recorded', /recorded|thank/i.test(said), said.slice(0, 300));
   await cp.close();
-  await page.goto(`${B}/p/${P}/sessions?view=month&month=${month}`);
+  await page.goto(`${B}/p/${P}/sessions?view=month&month=${month}&tz=UTC`);
   const sess = page.locator(`[data-session="${s}"]`);
   check('calendar: the session', await sess.count() >= 1, `session ${s}`);
   check('calendar: held', (await sess.first().getAttribute('data-state')) === 'held',

@@ -236,6 +236,28 @@ has cal-person-own "data-session=\"$S_HELD\""
 lacks cal-person-other "data-session=\"$S_CANC\""
 page "/p/$P/sessions?month=2027-13" -b "$JAR"
 code calendar-bad-month 400
+# The grid's days are a zone's: the workspace's by default, ?tz= (the script passes the
+# viewer's) otherwise. S_HELD starts on the 1st at 10:00 UTC: the 2nd at 00:00 in Kiritimati
+# (UTC+14), the last day of the month before at 23:00 in Pago Pago (UTC-11).
+# day_of ID: the day number of the grid cell holding session ID in $E2E_TMP/page.
+day_of() { $PY -c 'import re,sys; h=open(sys.argv[1]).read()
+for c in re.findall(r"<li class=\"day\">(.*?)</li>\n", h, re.S):
+    if "data-session=\"%s\"" % sys.argv[2] in c: print(re.search(r"</span> (\d+)</h3>", c).group(1))' "$E2E_TMP/page" "$1"; }
+page "/p/$P/sessions?month=$MONTH" -b "$JAR"
+has cal-zone-default "data-zone=\"$(sed -n 's/^ *timezone = "\([^"]*\)".*/\1/p' "$WS/tandem.lua" | head -1)\""
+page "/p/$P/sessions?month=$MONTH&tz=UTC" -b "$JAR"
+[ "$(day_of "$S_HELD")" = 1 ] && ok cal-day-utc || fail cal-day-utc "day '$(day_of "$S_HELD")'"
+page "/p/$P/sessions?month=$MONTH&tz=Pacific/Kiritimati" -b "$JAR"
+[ "$(day_of "$S_HELD")" = 2 ] && ok cal-day-east || fail cal-day-east "day '$(day_of "$S_HELD")'"
+has cal-zone-kept-in-links "tz=Pacific/Kiritimati\">Next month"
+page "/p/$P/sessions?month=$MONTH&tz=Pacific/Pago_Pago" -b "$JAR"
+lacks cal-west-not-this-month "data-session=\"$S_HELD\""
+PREV=$(date -u -d "$MONTH-01 -1 day" +%Y-%m)
+page "/p/$P/sessions?month=$PREV&tz=Pacific/Pago_Pago" -b "$JAR"
+[ "$(day_of "$S_HELD")" = "$(date -u -d "$MONTH-01 -1 day" +%-d)" ] && ok cal-day-west ||
+  fail cal-day-west "day '$(day_of "$S_HELD")'"
+page "/p/$P/sessions?month=$MONTH&tz=Mars/Olympus" -b "$JAR"
+code calendar-bad-zone 400
 
 page /p/$P/health -b "$JAR"
 code health 200

@@ -1,6 +1,8 @@
 /* tandem dashboard: enhancements only; every page works without this file.
    - <time datetime> elements are rewritten in the viewer's time zone;
    - forms with data-confirm ask before they are sent;
+   - a sessions calendar drawn in another zone than the viewer's (#zone[data-zone], no tz in
+     the address) is asked again with tz= the viewer's zone, so its days are the viewer's;
    - the events page (#events) follows the API's event stream (EventSource, same origin,
      the session cookie; names=0: every event reaches onmessage), resuming after the last
      event it shows, then by Last-Event-ID when the browser reconnects. */
@@ -14,6 +16,16 @@
       var d = new Date(t.getAttribute("datetime"));
       if (!isNaN(d.getTime())) { t.title = t.textContent; t.textContent = fmt.format(d); }
     });
+  }
+  function viewerZone() {
+    var el = document.getElementById("zone");
+    if (!el || /[?&]tz=/.test(window.location.search)) return;
+    var tz;
+    try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!tz || tz === el.getAttribute("data-zone")) return;
+    var q = window.location.search;
+    window.location.replace(window.location.pathname + (q ? q + "&" : "?") + "tz=" +
+                            encodeURIComponent(tz));
   }
   function confirms() {
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
@@ -53,6 +65,7 @@
     }
   }
   document.addEventListener("DOMContentLoaded", function () {
+    viewerZone();
     localTimes(document);
     confirms();
     feed();
