@@ -155,17 +155,14 @@ authorize(struct http_api *a, const struct http_route *r, struct http_call *c)
 }
 
 
-/* ETag on a 200 read (etag: already known, or NULL); 304 when the client has it. */
+/* ETag on a 200 read that is not kept; 304 when the client has it. */
 static void
-conditional(const struct http_request *req, struct http_response *resp, const char *known)
+conditional(const struct http_request *req, struct http_response *resp)
 {
 	if (resp->status != 200 || resp->body == NULL || !is_read(req))
 		return;
 	char etag[HTTP_ETAG_MAX];
-	if (known != NULL)
-		snprintf(etag, sizeof(etag), "%s", known);
-	else
-		http_etag(resp->body, resp->body_len, etag);
+	http_etag(resp->body, resp->body_len, etag);
 	http_response_header(resp, "ETag", etag);
 	if (http_etag_matches(http_header(req, "If-None-Match"), etag)) {
 		resp->status = 304;
@@ -174,6 +171,29 @@ conditional(const struct http_request *req, struct http_response *resp, const ch
 		resp->body_len = 0;
 		resp->content_type = NULL;
 	}
+}
+
+/* A 200 read answered by the reply p (a reference, which resp takes), or by resp as built
+ * when p is NULL (its ETag header already added); 304 and the ETag alone when the client
+ * has etag. */
+static void
+answer(const struct http_request *req, struct http_response *resp, struct http_reply *p,
+       const char *etag)
+{
+	resp->status = 200;
+	if (!http_etag_matches(http_header(req, "If-None-Match"), etag)) {
+		resp->reply = p;
+		return;
+	}
+	if (p != NULL) {
+		http_reply_unref(p);
+		http_response_header(resp, "ETag", etag);
+	}
+	resp->status = 304;
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+	resp->content_type = NULL;
 }
 
 /* A 500 answer goes to the log with its request (the client sees the message too). */
@@ -277,21 +297,24 @@ handle(struct http_api *a, const struct http_request *req, struct http_response 
 		return;
 	}
 	char etag[HTTP_ETAG_MAX];
-	if (http_cache_get(a->cache, req->uri, &resp->body, &resp->body_len, etag)) {
-		resp->status = 200;
-		resp->content_type = "application/json";
-		conditional(req, resp, etag);
+	struct http_reply *kept = NULL;
+	if (http_cache_get(a->cache, req->uri, &kept, etag)) {
+		answer(req, resp, kept, etag);
 		return;
 	}
 	m.route->fn(&c);
 	log_failure(req, resp);
-	if (resp->status == 200 && resp->body != NULL) {
+	/* Kept answers are JSON: other types (reports) are built each time. */
+	if (resp->status == 200 && resp->body != NULL && resp->content_type != NULL &&
+	    strcmp(resp->content_type, "application/json") == 0) {
 		http_etag(resp->body, resp->body_len, etag);
-		/* Kept answers are served as JSON: other types (reports) are built each time. */
-		if (resp->content_type != NULL && strcmp(resp->content_type, "application/json") == 0)
-			http_cache_put(a->cache, req->uri, resp->body, resp->body_len, etag);
-		conditional(req, resp, etag);
+		struct http_reply *p = NULL;
+		if (http_response_header(resp, "ETag", etag) == 0 && (p = http_reply_new(resp)) != NULL) {
+			http_cache_put(a->cache, req->uri, p, etag);
+			http_response_fini(resp);
+		}
+		answer(req, resp, p, etag); /* out of memory for the reply: resp as built */
 		return;
 	}
-	conditional(req, resp, NULL);
+	conditional(req, resp);
 }

@@ -1,5 +1,5 @@
 /*
- * http/cache: a string map of kept answers, emptied when the database changes (see cache.h).
+ * http/cache: a string map of kept replies, emptied when the database changes (see cache.h).
  */
 #include "http/cache.h"
 
@@ -14,7 +14,7 @@
 #include "http/dbgen.h"
 
 struct kept {
-	char *body;
+	struct http_reply *reply;
 	size_t len;
 	char etag[HTTP_ETAG_MAX];
 	uint64_t at_ms;
@@ -33,7 +33,7 @@ drop_all(struct http_cache *c)
 	for (struct strmap_entry *e = strmap_next(&c->map, NULL); e; e = strmap_next(&c->map, e)) {
 		struct kept *k = e->ptr;
 		if (k != NULL) {
-			free(k->body);
+			http_reply_unref(k->reply);
 			free(k);
 		}
 	}
@@ -72,7 +72,7 @@ http_cache_delete(struct http_cache *c)
 }
 
 int
-http_cache_get(struct http_cache *c, const char *key, char **body, size_t *len,
+http_cache_get(struct http_cache *c, const char *key, struct http_reply **reply,
 	       char etag[HTTP_ETAG_MAX])
 {
 	int changed = 1;
@@ -83,22 +83,21 @@ http_cache_get(struct http_cache *c, const char *key, char **body, size_t *len,
 	}
 	struct strmap_entry *e = strmap_get(&c->map, key);
 	struct kept *k = e ? e->ptr : NULL;
-	if (k == NULL || (uint64_t)clock_mono_ms(NULL) - k->at_ms >= HTTP_CACHE_TTL_MS ||
-	    (*body = malloc(k->len + 1)) == NULL) {
+	if (k == NULL || (uint64_t)clock_mono_ms(NULL) - k->at_ms >= HTTP_CACHE_TTL_MS) {
 		c->misses++;
 		return 0;
 	}
-	memcpy(*body, k->body, k->len + 1);
-	*len = k->len;
+	*reply = http_reply_ref(k->reply);
 	memcpy(etag, k->etag, HTTP_ETAG_MAX);
 	c->hits++;
 	return 1;
 }
 
 void
-http_cache_put(struct http_cache *c, const char *key, const char *body, size_t len,
+http_cache_put(struct http_cache *c, const char *key, struct http_reply *reply,
 	       const char *etag)
 {
+	size_t len = http_reply_body_len(reply);
 	if (len > HTTP_CACHE_MAX_BYTES / 4)
 		return;
 	struct strmap_entry *e = strmap_get(&c->map, key);
@@ -106,27 +105,23 @@ http_cache_put(struct http_cache *c, const char *key, const char *body, size_t l
 			  c->bytes + len > HTTP_CACHE_MAX_BYTES))
 		drop_all(c);
 	struct kept *k = calloc(1, sizeof(*k));
-	if (k == NULL || (k->body = malloc(len + 1)) == NULL) {
-		free(k);
+	if (k == NULL)
 		return;
-	}
-	memcpy(k->body, body, len);
-	k->body[len] = '\0';
 	k->len = len;
 	snprintf(k->etag, sizeof(k->etag), "%s", etag);
 	k->at_ms = (uint64_t)clock_mono_ms(NULL);
 	int added = 0;
 	if ((e = strmap_intern(&c->map, key, &added, NULL)) == NULL) {
-		free(k->body);
 		free(k);
 		return;
 	}
 	if (!added) {
 		struct kept *old = e->ptr;
 		c->bytes -= old->len;
-		free(old->body);
+		http_reply_unref(old->reply);
 		free(old);
 	}
+	k->reply = http_reply_ref(reply);
 	e->ptr = k;
 	c->bytes += len;
 }

@@ -11,12 +11,16 @@
  *
  * For: http/api.c, on GET and HEAD routes after the token was checked (the answers do not
  * depend on the token: every reader sees the organizer's view), keyed by the request
- * target as sent (path and query). Only 200 answers are kept, with their ETag.
+ * target as sent (path and query). Only 200 answers are kept, whole: status, type,
+ * headers (the ETag, a page's Link) and body, as one http_reply (http/server.h), which
+ * the server sends again by reference: a hit copies nothing.
  *
- * Contract: http_cache_get: 1 and a copy of the body (malloc'd, the caller's) and the ETag
- * when a fresh answer is kept for key; 0 otherwise (or on any failure: the cache is only
- * ever a shortcut). http_cache_put keeps a copy; when HTTP_CACHE_MAX_ENTRIES or
- * HTTP_CACHE_MAX_BYTES would be passed, everything kept is dropped first. Single-threaded.
+ * Contract: http_cache_get: 1, a new reference to the reply (the caller's to give back or
+ * to hand to the server) and its ETag when a fresh answer is kept for key; 0 otherwise (or
+ * on any failure: the cache is only ever a shortcut). http_cache_put keeps a reference of
+ * its own; when HTTP_CACHE_MAX_ENTRIES or HTTP_CACHE_MAX_BYTES (of bodies) would be
+ * passed, everything kept is dropped first. Dropping a reply a connection is still sending
+ * is safe (the server keeps it until sent). Single-threaded.
  */
 #ifndef TANDEM_HTTP_CACHE_H
 #define TANDEM_HTTP_CACHE_H
@@ -25,6 +29,7 @@
 
 #include "base/diag.h"
 #include "http/router.h"
+#include "http/server.h"
 
 enum {
 	HTTP_CACHE_TTL_MS = 1000,
@@ -41,9 +46,9 @@ struct http_cache *http_cache_new(struct store *st, struct dbgen_reader *shared,
 				  struct diag *d);
 void http_cache_delete(struct http_cache *c);
 
-int http_cache_get(struct http_cache *c, const char *key, char **body, size_t *len,
+int http_cache_get(struct http_cache *c, const char *key, struct http_reply **reply,
 		   char etag[HTTP_ETAG_MAX]);
-void http_cache_put(struct http_cache *c, const char *key, const char *body, size_t len,
+void http_cache_put(struct http_cache *c, const char *key, struct http_reply *reply,
 		    const char *etag);
 
 /* Hits and misses since it was made, for the log. */

@@ -113,10 +113,95 @@ http_response_fini(struct http_response *r)
 {
 	if (r->stream != NULL)
 		r->stream->close(r->stream_ud);
+	http_reply_unref(r->reply);
 	free(r->body);
 	for (int i = 0; i < r->nheaders; i++)
 		free(r->header_values[i]);
 	memset(r, 0, sizeof(*r));
+}
+
+/* ---- kept replies ------------------------------------------------------------------ */
+
+/* MHD counts the connections that queued m and frees it (and the copy of the body it
+ * made) once the last is done and our own reference is given back. */
+struct http_reply {
+	struct MHD_Response *m;
+	unsigned status;
+	char *body; /* m's bytes: freed by MHD with m */
+	size_t len;
+	unsigned long refs;
+};
+
+/* r's content type and headers on m: 0, or -1 when MHD is out of memory. */
+static int
+add_headers(struct MHD_Response *m, const struct http_response *r)
+{
+	int rc = 0;
+	if (r->content_type != NULL &&
+	    MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type) != MHD_YES)
+		rc = -1;
+	for (int i = 0; i < r->nheaders; i++)
+		if (MHD_add_response_header(m, r->header_names[i], r->header_values[i]) != MHD_YES)
+			rc = -1;
+	return rc;
+}
+
+struct http_reply *
+http_reply_new(const struct http_response *r)
+{
+	if (r->stream != NULL || r->reply != NULL)
+		return NULL;
+	struct http_reply *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	if ((p->body = malloc(r->body_len + 1)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	if (r->body_len > 0)
+		memcpy(p->body, r->body, r->body_len);
+	p->body[r->body_len] = '\0';
+	p->m = MHD_create_response_from_buffer_with_free_callback(r->body_len, p->body, free);
+	if (p->m == NULL || add_headers(p->m, r) != 0) {
+		if (p->m != NULL)
+			MHD_destroy_response(p->m);
+		else
+			free(p->body);
+		free(p);
+		return NULL;
+	}
+	p->status = (unsigned)r->status;
+	p->len = r->body_len;
+	p->refs = 1;
+	return p;
+}
+
+struct http_reply *
+http_reply_ref(struct http_reply *p)
+{
+	p->refs++;
+	return p;
+}
+
+void
+http_reply_unref(struct http_reply *p)
+{
+	if (p == NULL || --p->refs > 0)
+		return;
+	MHD_destroy_response(p->m);
+	free(p);
+}
+
+const char *
+http_reply_body(const struct http_reply *p)
+{
+	return p->body;
+}
+
+size_t
+http_reply_body_len(const struct http_reply *p)
+{
+	return p->len;
 }
 
 /* ---- addresses --------------------------------------------------------------------- */
@@ -264,16 +349,18 @@ make_response(struct http_server *s, struct MHD_Connection *conn, struct http_re
 static enum MHD_Result
 queue(struct http_server *s, struct MHD_Connection *conn, struct http_response *r)
 {
+	if (r->reply != NULL) { /* kept: the same MHD response again */
+		enum MHD_Result rc = MHD_queue_response(conn, r->reply->status, r->reply->m);
+		http_response_fini(r);
+		return rc;
+	}
 	struct MHD_Response *m = make_response(s, conn, r);
 	if (m == NULL) {
 		http_response_fini(r);
 		return MHD_NO;
 	}
 	r->body = NULL; /* MHD frees it with the response */
-	if (r->content_type != NULL)
-		MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
-	for (int i = 0; i < r->nheaders; i++)
-		MHD_add_response_header(m, r->header_names[i], r->header_values[i]);
+	(void)add_headers(m, r); /* a header MHD refuses (out of memory) is left out */
 	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)r->status, m);
 	MHD_destroy_response(m);
 	http_response_fini(r);

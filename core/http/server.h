@@ -106,11 +106,31 @@ struct http_response {
 	 * once in every case, also when the response cannot be queued. */
 	const struct http_stream_ops *stream;
 	void *stream_ud;
+	/* A kept reply instead of all the above (http_reply_*): the response holds one
+	 * reference, which the server gives back once the reply is queued. */
+	struct http_reply *reply;
 };
+
+/*
+ * A reply made once and sent many times: http/cache.h keeps the answers to reads as
+ * replies, so a kept answer costs no copy of its body nor a new response per request
+ * (MHD sends the same bytes to every connection that asks).
+ * http_reply_new copies r's status, content type, headers and body (r is unchanged); NULL
+ * when out of memory or for a stream. The reply is refcounted (one reference for the
+ * caller) and immutable; a connection still sending it keeps its bytes alive after the
+ * last unref. Single-threaded, like the rest of the server.
+ */
+struct http_reply;
+struct http_reply *http_reply_new(const struct http_response *r);
+struct http_reply *http_reply_ref(struct http_reply *p);
+void http_reply_unref(struct http_reply *p); /* NULL is fine */
+/* The body (NUL-terminated) and its length, valid while a reference is held. */
+const char *http_reply_body(const struct http_reply *p);
+size_t http_reply_body_len(const struct http_reply *p);
 
 /* Adds a header (name static, value copied); 0, or -1 when out of room or memory. */
 int http_response_header(struct http_response *r, const char *name, const char *value);
-/* Frees body and header values; the struct can be reused after. */
+/* Frees body and header values (and gives back the reply); the struct can be reused after. */
 void http_response_fini(struct http_response *r);
 
 typedef void (*http_handler_fn)(void *ud, const struct http_request *req,

@@ -7,10 +7,10 @@
 # people who opted in), health (the CLI's pairs; the status filter), reports in every
 # format with their Content-Type, the event log (paged, since, kind), the event stream
 # (Server-Sent Events: order, a write seen live, heartbeat, resume with Last-Event-ID,
-# the cap of open streams) and writes answered 503 + Retry-After at once while another
-# process holds the write lock; a slowloris client cut off at the request head's deadline.
-# Scopes on every new route. Loopback only, every curl
-# bounded in time.
+# the cap of open streams), a kept answer with the built one's headers (Link, ETag), and
+# writes answered 503 + Retry-After at once while another process holds the write lock; a
+# slowloris client cut off at the request head's deadline. Scopes on every new route.
+# Loopback only, every curl bounded in time.
 source "$(dirname "$0")/lib.sh"
 
 T=$TANDEM
@@ -237,6 +237,15 @@ call events-since 200 "${AR[@]}" "$B/api/v1/events?since=5&limit=1"
 [ "$(jget "$OUT" 'd["data"][0]["id"]')" = 6 ] && ok events-since-id || fail events-since-id "$(head -c 200 "$OUT")"
 call events-kind 200 "${AR[@]}" "$B/api/v1/events?kind=match&limit=500"
 [ "$(jget "$OUT" 'len(d["data"]) > 0 and all(e["kind"].startswith("match.") for e in d["data"])')" = True ] && ok events-kind-filter || fail events-kind-filter "$(head -c 200 "$OUT")"
+# A kept answer (the same target again while nothing is written, http/cache) is the whole
+# answer: a page's Link and its ETag too, not the body alone.
+for i in 1 2 3; do
+  call "people-again-$i" 200 "${AR[@]}" "$B/api/v1/people?limit=7"
+  grep -i '^\(Link\|ETag\|Content-Type\):' "$HDR" | sort >"$E2E_TMP/kept.$i"
+done
+[ "$(grep -ci '^Link: <' "$E2E_TMP/kept.1")" = 1 ] && cmp -s "$E2E_TMP/kept.1" "$E2E_TMP/kept.2" &&
+  cmp -s "$E2E_TMP/kept.1" "$E2E_TMP/kept.3" && ok kept-answer-headers ||
+  fail kept-answer-headers "$(cat "$E2E_TMP"/kept.[123])"
 call events-bad-since 400 "${AR[@]}" "$B/api/v1/events?since=-1"
 call events-no-token 401 "$B/api/v1/events"
 

@@ -1,5 +1,6 @@
 /* Unit tests for core/http/cache (and http/dbgen under it): a kept answer comes back with its
- * ETag; any commit (this connection's or another's) drops it; it expires after the TTL; a
+ * ETag; any commit (this connection's or another's) drops it; a reply taken from it stays
+ * whole after it is dropped or replaced; it expires after the TTL; a
  * key kept twice keeps the newer answer; the entry and size limits drop everything rather
  * than grow; oversized answers are not kept. dbgen's shared reader: within a batch one read
  * serves every dbgen that shares it, outside one each check reads; another process's
@@ -56,16 +57,29 @@ teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Keeps body under key as http/api.c does: the reply of a 200 JSON answer. */
+static void
+put(struct http_cache *c, const char *key, const char *body, size_t len)
+{
+	struct http_response r = {
+	    .status = 200, .content_type = "application/json", .body = (char *)body, .body_len = len};
+	struct http_reply *p = http_reply_new(&r);
+	assert_non_null(p);
+	http_cache_put(c, key, p, "\"e\"");
+	http_reply_unref(p);
+}
+
 /* 1 when key is kept with this body. */
 static int
 kept(struct http_cache *c, const char *key, const char *want)
 {
-	char *body = NULL, etag[HTTP_ETAG_MAX];
-	size_t len = 0;
-	if (!http_cache_get(c, key, &body, &len, etag))
+	struct http_reply *p = NULL;
+	char etag[HTTP_ETAG_MAX];
+	if (!http_cache_get(c, key, &p, etag))
 		return 0;
-	int same = len == strlen(want) && strcmp(body, want) == 0 && strcmp(etag, "\"e\"") == 0;
-	free(body);
+	int same = http_reply_body_len(p) == strlen(want) &&
+		   strcmp(http_reply_body(p), want) == 0 && strcmp(etag, "\"e\"") == 0;
+	http_reply_unref(p);
 	return same;
 }
 
@@ -75,19 +89,19 @@ test_keep_and_invalidate(void **state)
 	struct fixture *f = *state;
 	struct diag d;
 	assert_false(kept(f->c, "/a", "A")); /* nothing kept yet (and the generation is read) */
-	http_cache_put(f->c, "/a", "A", 1, "\"e\"");
-	http_cache_put(f->c, "/b?x=1", "B", 1, "\"e\"");
+	put(f->c, "/a", "A", 1);
+	put(f->c, "/b?x=1", "B", 1);
 	assert_true(kept(f->c, "/a", "A"));
 	assert_true(kept(f->c, "/b?x=1", "B"));
 	assert_false(kept(f->c, "/b?x=2", "B"));
-	http_cache_put(f->c, "/a", "A2", 2, "\"e\"");
+	put(f->c, "/a", "A2", 2);
 	assert_true(kept(f->c, "/a", "A2"));
 	/* This connection writes: everything goes. */
 	assert_int_equal(store_exec(f->st, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", &d), 0);
 	assert_false(kept(f->c, "/a", "A2"));
 	assert_false(kept(f->c, "/b?x=1", "B"));
 	/* Another connection commits: everything goes too. */
-	http_cache_put(f->c, "/a", "A3", 2, "\"e\"");
+	put(f->c, "/a", "A3", 2);
 	assert_true(kept(f->c, "/a", "A3"));
 	struct store *other = store_open(f->path, 0, &d);
 	assert_non_null(other);
@@ -105,7 +119,7 @@ test_ttl(void **state)
 {
 	struct fixture *f = *state;
 	assert_false(kept(f->c, "/a", "A"));
-	http_cache_put(f->c, "/a", "A", 1, "\"e\"");
+	put(f->c, "/a", "A", 1);
 	assert_true(kept(f->c, "/a", "A"));
 	usleep((HTTP_CACHE_TTL_MS + 50) * 1000);
 	assert_false(kept(f->c, "/a", "A"));
@@ -119,11 +133,11 @@ test_limits(void **state)
 	char key[32];
 	for (int i = 0; i < HTTP_CACHE_MAX_ENTRIES; i++) {
 		snprintf(key, sizeof(key), "/%d", i);
-		http_cache_put(f->c, key, "x", 1, "\"e\"");
+		put(f->c, key, "x", 1);
 	}
 	assert_true(kept(f->c, "/0", "x"));
 	assert_true(kept(f->c, "/1023", "x"));
-	http_cache_put(f->c, "/one-more", "x", 1, "\"e\"");
+	put(f->c, "/one-more", "x", 1);
 	assert_false(kept(f->c, "/0", "x")); /* the full cache was emptied */
 	assert_true(kept(f->c, "/one-more", "x"));
 	/* An answer over a quarter of the byte budget is not kept. */
@@ -131,10 +145,37 @@ test_limits(void **state)
 	char *b = malloc(big + 1);
 	memset(b, 'y', big);
 	b[big] = '\0';
-	http_cache_put(f->c, "/big", b, big, "\"e\"");
+	put(f->c, "/big", b, big);
 	assert_false(kept(f->c, "/big", b));
 	free(b);
 	assert_true(kept(f->c, "/one-more", "x"));
+}
+
+/* A reply taken from the cache stays whole after the cache drops or replaces it (the
+ * server may still be sending it): ASan would see a use after free. */
+static void
+test_reply_outlives(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct http_reply *p = NULL, *q = NULL;
+	char etag[HTTP_ETAG_MAX];
+	assert_false(kept(f->c, "/a", "A"));
+	put(f->c, "/a", "first", 5);
+	assert_true(http_cache_get(f->c, "/a", &p, etag));
+	put(f->c, "/a", "second", 6); /* replaced while p is held */
+	assert_true(http_cache_get(f->c, "/a", &q, etag));
+	assert_int_equal(store_exec(f->st, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", &d), 0);
+	assert_false(kept(f->c, "/a", "second")); /* dropped while q is held */
+	assert_string_equal(http_reply_body(p), "first");
+	assert_int_equal(http_reply_body_len(p), 5);
+	assert_string_equal(http_reply_body(q), "second");
+	http_reply_unref(p);
+	http_reply_unref(q);
+	/* A stream is never a reply. */
+	struct http_stream_ops ops = {0};
+	struct http_response s = {.status = 200, .stream = &ops};
+	assert_null(http_reply_new(&s));
 }
 
 static void
@@ -232,6 +273,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_keep_and_invalidate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reply_outlives, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shared_reader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_skip, setup, teardown),
 	};
