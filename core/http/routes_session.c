@@ -4,6 +4,11 @@
  * posted). The work is sched/session's (the functions `tandem sessions` calls) and
  * sched/feedback's reader; this file reads arguments and answers (routes_internal.h).
  *
+ * The listing gives summaries (session_row_summary_json: when, status, topic, who, who
+ * checked in); a session's details (agenda, reasons, reschedule links, the check-ins'
+ * ratings, notes and skills) are at its own URL. A page of up to 500 sessions would
+ * otherwise carry every agenda and both sides' notes, and be kept whole by http/cache.
+ *
  * Session cursors carry "START.ID" (START in seconds since the epoch), feedback's the id.
  */
 #include <inttypes.h>
@@ -92,7 +97,7 @@ routes__get_sessions(struct http_call *c)
 	json_t *arr = json_array();
 	size_t shown = n > (size_t)page ? (size_t)page : n;
 	for (size_t i = 0; arr != NULL && i < shown; i++)
-		if (json_array_append_new(arr, session_row_json(&rows[i])) != 0) {
+		if (json_array_append_new(arr, session_row_summary_json(&rows[i])) != 0) {
 			json_decref(arr);
 			arr = NULL;
 		}

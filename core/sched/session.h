@@ -223,6 +223,12 @@ int session_history(struct store *st, int64_t match_id, struct session_row **row
  * mentor {id, name, checked_in, outcome, rating, rating_hidden, notes, share_story,
  * checked_in_at, skills [{topic, level}]}, mentee {...}}; NULL on out of memory. */
 json_t *session_row_json(const struct session_row *r);
+/* A row's summary, for listings that page through many (GET /api/v1/sessions): {id, match,
+ * program, start, local, zone, duration_min, status, topic, mentor {id, external_id, name,
+ * checked_in}, mentee {...}}, the same values as session_row_json's; the details (reason,
+ * planning, agenda, reschedule links, who cancelled, the check-ins' contents) are the one
+ * session's. NULL on out of memory. */
+json_t *session_row_summary_json(const struct session_row *r);
 
 /* The pair's zone: matches.timezone, else the mentee's (malloc'd); DIAG_NOTFOUND for an
  * unknown match. */

@@ -233,11 +233,19 @@ session_history(struct store *st, int64_t match_id, struct session_row **rows, s
 	return session_list(st, &f, rows, n, d);
 }
 
+/* A side as a summary: who, and whether they checked in. */
+static json_t *
+side_summary_json(const struct session_side *s)
+{
+	return json_pack("{sI ss? ss? sb}", "id", (json_int_t)s->person_id, "external_id",
+			 s->external_id, "name", s->name, "checked_in", s->checked_in);
+}
+
+/* A side with its check-in (outcome, rating as the row's viewer may see it, notes, ...). */
 static json_t *
 side_json(const struct session_side *s)
 {
-	json_t *o = json_pack("{sI ss? ss? sb}", "id", (json_int_t)s->person_id, "external_id",
-			      s->external_id, "name", s->name, "checked_in", s->checked_in);
+	json_t *o = side_summary_json(s);
 	if (o == NULL || !s->checked_in)
 		return o;
 	json_object_set_new(o, "outcome",
@@ -254,16 +262,37 @@ side_json(const struct session_side *s)
 	return o;
 }
 
-json_t *
-session_row_json(const struct session_row *r)
+/* The start in UTC (ISO 8601) and in the row's zone ("YYYY-MM-DDTHH:MM"); "" when not
+ * known. */
+static void
+row_times(const struct session_row *r, char start[STORE_TIME_MAX], char local[64])
 {
-	char start[STORE_TIME_MAX], local[64] = "";
+	local[0] = '\0';
 	if (store_format_time(r->start, start) != 0)
 		start[0] = '\0';
 	struct tm tm;
 	if (tz_utc_to_local(r->zone, r->start, &tm, NULL) == 0)
-		snprintf(local, sizeof(local), "%04d-%02d-%02dT%02d:%02d", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+		snprintf(local, 64, "%04d-%02d-%02dT%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+json_t *
+session_row_summary_json(const struct session_row *r)
+{
+	char start[STORE_TIME_MAX], local[64];
+	row_times(r, start, local);
+	return json_pack("{sI sI ss? ss ss ss? si ss ss? so so}", "id", (json_int_t)r->id,
+			 "match", (json_int_t)r->match_id, "program", r->program, "start", start,
+			 "local", local, "zone", r->zone, "duration_min", r->duration_min, "status",
+			 session_status_name(r->status), "topic", r->topic, "mentor",
+			 side_summary_json(&r->mentor), "mentee", side_summary_json(&r->mentee));
+}
+
+json_t *
+session_row_json(const struct session_row *r)
+{
+	char start[STORE_TIME_MAX], local[64];
+	row_times(r, start, local);
 	json_error_t err;
 	json_t *agenda = r->agenda_json ? json_loads(r->agenda_json, 0, &err) : NULL;
 	json_t *o = json_pack(

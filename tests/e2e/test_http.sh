@@ -2,10 +2,11 @@
 # tandem serve --http: the JSON API over loopback with curl, on a port the system picks.
 # Tokens (create/list/revoke, only hashes stored), 401/403 by scope, every route's status
 # codes, pagination (people, sessions, matches, enrollments: pages cover the set once, in
-# order), ETag/If-None-Match -> 304, 404/405/413/415/400/422/409, malformed HTTP through a
-# raw socket, writes recorded with the token's name as actor, a Lua job still running on
-# the scaled clock while requests are served, address refusals, docs/openapi.yaml against
-# `serve --routes`, SIGTERM stopping server and loop. Every curl is bounded in time.
+# order), the sessions listing's summaries against the session's URL, ETag/If-None-Match
+# -> 304, 404/405/413/415/400/422/409, malformed HTTP through a raw socket, writes recorded
+# with the token's name as actor, a Lua job still running on the scaled clock while
+# requests are served, address refusals, docs/openapi.yaml against `serve --routes`,
+# SIGTERM stopping server and loop. Every curl is bounded in time.
 source "$(dirname "$0")/lib.sh"
 
 T=$TANDEM
@@ -252,6 +253,20 @@ done
 [ "$(grep -c . "$SEEN")" = "$NSESS" ] && sort -c "$SEEN" && [ "$(sort -u "$SEEN" | grep -c .)" = "$NSESS" ] &&
   ok sessions-pages || fail sessions-pages "$(grep -c . "$SEEN") of $NSESS in $PAGES pages"
 grep -qi '^Link: <.*>; rel="next"' "$HDR" || [ "$(jget "$OUT" 'd["next"]')" = None ] && ok link-or-last || fail link-or-last "$(cat "$HDR")"
+# The listing gives summaries; the session's URL the whole session, with the same values.
+call sessions-summary 200 "${AR[@]}" "$B/api/v1/sessions?program=$P&limit=1"
+cp "$OUT" "$E2E_TMP/summary"
+[ "$(jget "$OUT" '" ".join(sorted(d["data"][0])) + " / " + " ".join(sorted(d["data"][0]["mentor"]))')" = \
+  "duration_min id local match mentee mentor program start status topic zone / checked_in external_id id name" ] &&
+  ok sessions-summary-fields || fail sessions-summary-fields "$(head -c 400 "$OUT")"
+call session-details 200 "${AR[@]}" "$B/api/v1/sessions/$(jget "$E2E_TMP/summary" 'd["data"][0]["id"]')"
+$PY - "$E2E_TMP/summary" "$OUT" <<'PY' && ok sessions-summary-values || fail sessions-summary-values "$(head -c 400 "$OUT")"
+import json, sys
+s = json.load(open(sys.argv[1]))["data"][0]; f = json.load(open(sys.argv[2]))
+same = all(f[k] == v for k, v in s.items() if k not in ("mentor", "mentee"))
+sides = all(f[k][x] == s[k][x] for k in ("mentor", "mentee") for x in s[k])
+sys.exit(0 if same and sides and "agenda" in f and "status_reason" in f else 1)
+PY
 call sessions-range 200 "${AR[@]}" "$B/api/v1/sessions?from=2099-03-17&to=2099-03-17&limit=500"
 [ "$(jget "$OUT" 'len(d["data"])')" = "$(q "SELECT count(*) FROM sessions WHERE starts_at LIKE '2099-03-17%'")" ] &&
   ok sessions-range-count || fail sessions-range-count "$(head -c 300 "$OUT")"

@@ -1,7 +1,7 @@
 /* Unit tests for sched/session: the idempotent insert, check-ins and their refusals, the
- * rating-visibility rule (including the window's close), cancel, reschedule links,
- * mark-missed, listing filters, agendas from the topic library, time parsing, and
- * events written in the caller's transaction. */
+ * rating-visibility rule (including the window's close), the listing's summary, cancel,
+ * reschedule links, mark-missed, listing filters, agendas from the topic library, time
+ * parsing, and events written in the caller's transaction. */
 #include "session_fixture.h"
 
 #include "program/config.h"
@@ -270,6 +270,52 @@ test_rating_visibility(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "local")), "2027-01-19T05:00");
 	json_decref(j);
 	session_rows_free(r, 1);
+	store_close(st);
+}
+
+/* The listing's summary: exactly its fields, each with the full JSON's value, for a session
+ * checked in by one side (ratings and notes stay out) and a cancelled one. */
+static void
+test_summary(void **state)
+{
+	(void)state;
+	static const char *const keys[] = {"id",     "match",	 "program",	"start",
+					   "local",  "zone",	 "duration_min", "status",
+					   "topic",  "mentor",	 "mentee",	NULL};
+	static const char *const side_keys[] = {"id", "external_id", "name", "checked_in", NULL};
+	struct store *st = fx_store(T0 - DAY);
+	int64_t a = insert(st, 1, T0), b = insert(st, 1, T0 + 7 * DAY);
+	clock_virtual_set(&fx_clock, T0 + 2 * HOUR);
+	struct diag d;
+	assert_int_equal(checkin(st, a, 1, SESSION_OUTCOME_HELD, 4, "secret", &d), 0);
+	assert_int_equal(session_cancel(st, b, "holiday", "t", &d), 0);
+	for (int64_t id = a; id <= b; id++) {
+		struct session_row *r;
+		assert_int_equal(session_get(st, id, 0, &r, &d), 0);
+		json_t *full = session_row_json(r), *sum = session_row_summary_json(r);
+		assert_non_null(full);
+		assert_non_null(sum);
+		size_t n = 0;
+		for (; keys[n]; n++) {
+			json_t *v = json_object_get(sum, keys[n]);
+			assert_non_null(v);
+			if (strcmp(keys[n], "mentor") != 0 && strcmp(keys[n], "mentee") != 0) {
+				assert_true(json_equal(v, json_object_get(full, keys[n])));
+				continue;
+			}
+			json_t *side = json_object_get(full, keys[n]);
+			size_t k = 0;
+			for (; side_keys[k]; k++)
+				assert_true(json_equal(json_object_get(v, side_keys[k]),
+						       json_object_get(side, side_keys[k])));
+			assert_int_equal(json_object_size(v), k);
+		}
+		assert_int_equal(json_object_size(sum), n);
+		assert_true(json_object_size(full) > n); /* the details are the full one's */
+		json_decref(full);
+		json_decref(sum);
+		session_rows_free(r, 1);
+	}
 	store_close(st);
 }
 
@@ -619,6 +665,7 @@ main(void)
 	    cmocka_unit_test(test_checkin_rules),
 	    cmocka_unit_test(test_missed_by_both_and_late_held),
 	    cmocka_unit_test(test_rating_visibility),
+	    cmocka_unit_test(test_summary),
 	    cmocka_unit_test(test_cancel_and_reschedule),
 	    cmocka_unit_test(test_cancel_by_side),
 	    cmocka_unit_test(test_mark_missed),
