@@ -231,6 +231,14 @@ plugin_sandbox_end(lua_State *L)
 	lua_sethook(L, sb_hook, LUA_MASKCOUNT, PLUGIN_HOOK_STEP);
 }
 
+void
+plugin_sandbox_credit(lua_State *L, int64_t ms)
+{
+	struct sandbox *sb = sb_of(L);
+	if (sb->armed && sb->deadline_ns != 0 && ms > 0)
+		sb->deadline_ns += ms * 1000000;
+}
+
 int64_t
 plugin_sandbox_instructions(lua_State *L)
 {

@@ -143,6 +143,14 @@ void plugin_sandbox_begin(lua_State *L, const char *hook, int64_t instructions, 
 void plugin_sandbox_end(lua_State *L);
 
 /*
+ * Work the core does inside an armed call on the plugin's behalf (a C function computing
+ * a value on first access: report/report_metrics' metrics.health) is not the plugin's
+ * time: after it, this moves the armed deadline later by the ms spent. The worker's own
+ * wall-clock and CPU limits still count it. No-op when unarmed or without a deadline.
+ */
+void plugin_sandbox_credit(lua_State *L, int64_t ms);
+
+/*
  * lua_pcall(L, nargs, nresults) with the error turned into a diag (DIAG_PLUGIN,
  * or DIAG_NOMEM when the memory budget ran out). Does not arm a budget by itself.
  */

@@ -597,21 +597,22 @@ thresholds_json(void)
 }
 
 int
-health_program(struct store *st, const struct config *cfg, const char *program, time_t now,
-	       json_t **out, struct diag *d)
+health_program_with(struct store *st, const char *program, time_t now,
+		    const struct health_cadence *cad, json_t *overlaps, json_t **out,
+		    struct diag *d)
 {
 	*out = NULL;
-	const struct config_program *prog = config_find_program(cfg, program, d);
 	int64_t pid = 0;
-	if (prog == NULL || matches_program_id(st, program, &pid, d) != 0)
+	if (matches_program_id(st, program, &pid, d) != 0) {
+		json_decref(overlaps);
 		return -1;
-	struct judge_ctx x = {.now = now};
-	const char *from = NULL;
-	x.interval_days = health_interval_days(prog, &x.cadence, &from);
+	}
+	struct judge_ctx x = {.now = now, .interval_days = cad->interval_days,
+			      .cadence = cad->name};
 	struct pair *pairs = NULL;
 	size_t np = 0, nr = 0;
 	struct session_row *rows = NULL;
-	json_t *arr = json_array(), *overlaps = NULL;
+	json_t *arr = json_array();
 	int counts[4] = {0};
 	int rc = arr ? 0 : diag_set(d, DIAG_NOMEM, "out of memory");
 	if (rc == 0)
@@ -620,15 +621,13 @@ health_program(struct store *st, const struct config *cfg, const char *program, 
 		rc = read_sessions(st, pid, now, &rows, &nr, d);
 	if (rc == 0)
 		rc = judge_all(pairs, np, rows, nr, &x, arr, counts, d);
-	if (rc == 0)
-		rc = health_overlaps(st, cfg, program, &overlaps, d);
 	session_rows_free(rows, nr);
 	pairs_free(pairs, np);
 	if (rc == 0) {
 		*out = json_pack(
 		    "{sssos{sssiss}sos{sisisisi}soso}", "program", program, "generated_at",
 		    time_json(now), "cadence", "name", x.cadence, "interval_days", x.interval_days,
-		    "from", from, "thresholds", thresholds_json(), "counts", "on_track",
+		    "from", cad->from, "thresholds", thresholds_json(), "counts", "on_track",
 		    counts[HEALTH_ON_TRACK], "needs_checkin", counts[HEALTH_NEEDS_CHECKIN],
 		    "at_risk", counts[HEALTH_AT_RISK], "too_early", counts[HEALTH_TOO_EARLY],
 		    "pairs", arr, "overlaps", overlaps);
@@ -639,4 +638,30 @@ health_program(struct store *st, const struct config *cfg, const char *program, 
 	json_decref(arr);
 	json_decref(overlaps);
 	return rc;
+}
+
+int
+health_cadence_of(const struct config *cfg, const char *program, struct health_cadence *out,
+		  struct diag *d)
+{
+	const struct config_program *prog = config_find_program(cfg, program, d);
+	if (prog == NULL)
+		return -1;
+	out->interval_days = health_interval_days(prog, &out->name, &out->from);
+	return 0;
+}
+
+int
+health_program(struct store *st, const struct config *cfg, const char *program, time_t now,
+	       json_t **out, struct diag *d)
+{
+	*out = NULL;
+	struct health_cadence cad;
+	int64_t pid = 0;
+	json_t *overlaps = NULL;
+	if (health_cadence_of(cfg, program, &cad, d) != 0 ||
+	    matches_program_id(st, program, &pid, d) != 0 ||
+	    health_overlaps(st, cfg, program, &overlaps, d) != 0)
+		return -1;
+	return health_program_with(st, program, now, &cad, overlaps, out, d);
 }

@@ -107,6 +107,27 @@ int health_interval_days(const struct config_program *p, const char **name, cons
 int health_program(struct store *st, const struct config *cfg, const char *program, time_t now,
 		   json_t **out, struct diag *d);
 
+/* What health takes from tandem.lua: the program's cadence (health_interval_days). The
+ * strings are borrowed from the config (or from the caller's copy of them). */
+struct health_cadence {
+	const char *name, *from;
+	int interval_days;
+};
+
+/* The cadence of cfg's program PROGRAM. -1 + DIAG_NOTFOUND when cfg does not declare it. */
+int health_cadence_of(const struct config *cfg, const char *program, struct health_cadence *out,
+		      struct diag *d);
+
+/*
+ * health_program without the config: the cadence and the overlaps (stolen, also on
+ * failure) given, as health_cadence_of and health_overlaps computed them. For a report
+ * plugin's worker, which computes the health on first access (report/report.c) from what
+ * the host sent. Same document, same errors for the store.
+ */
+int health_program_with(struct store *st, const char *program, time_t now,
+			const struct health_cadence *cad, json_t *overlaps, json_t **out,
+			struct diag *d);
+
 /*
  * The people enrolled in two or more of cfg's programs that overlap in time, by external
  * id: [{person {id, external_id, name}, programs: [{name, starts, ends}]}]. With program

@@ -3,7 +3,8 @@
  * See report.h for the contract.
  *
  * The host sends one JSON request to the worker: the database path, the
- * budgets, the metrics and the ctx. build_op (in the worker) opens q on the
+ * budgets, the metrics and the ctx, and, when the metrics have no health, what the
+ * worker needs to compute it on first access (report_metrics.c). build_op (in the worker) opens q on the
  * database read-only, pushes (metrics, q, ctx) in a protected call, calls build,
  * reads the document with lua/report_out there, and sends it back as JSON
  * text; the host parses it again (host and worker are the same binary, but the
@@ -20,12 +21,13 @@
 #include "lua/report_out.h"
 #include "lua/shape.h"
 #include "report/query.h"
+#include "report/report_internal.h"
 #include "time/cal.h"
 
 /* ---- in the worker -------------------------------------------------------------- */
 
 struct push_args {
-	const json_t *req;
+	json_t *req;
 	struct query *q;
 };
 
@@ -35,11 +37,7 @@ push_args(lua_State *L)
 {
 	const struct push_args *a = lua_touserdata(L, 1);
 	lua_settop(L, 0);
-	shape_push_json(L, json_object_get(a->req, "metrics"));
-	if (!lua_istable(L, -1)) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-	}
+	report__push_metrics(L, a->req); /* metrics.health on first access */
 	query_push(L, a->q);
 	shape_push_json(L, json_object_get(a->req, "ctx"));
 	return 3;
@@ -104,6 +102,7 @@ build_op(struct plugin *live, const char *hook, const char *in, size_t n, struct
 		}
 	}
 	query_detach(L);
+	report__metrics_detach(L);
 	lua_settop(L, top);
 	query_close(q);
 	json_decref(req);
@@ -173,7 +172,19 @@ build_in(struct plugin *plug, struct store *st, const struct config *cfg, const 
 				(json_int_t)(lim ? lim->rows : 0), "bytes",
 				(json_int_t)(lim ? lim->bytes : 0), "metrics", metrics, "program",
 				json_string(program));
-	json_t *ctx = ctx_json(cfg, p, now, o);
+	json_t *ctx = ctx_json(cfg, p, now, o), *health = NULL;
+	/* Without a health in the metrics, the worker computes it if build reads it. */
+	if (req != NULL && json_object_get(metrics, "health") == NULL) {
+		int rc = report__health_input(st, cfg, program, &health, d);
+		if (rc == 0 && json_object_set_new(req, "lazy_health", health) != 0)
+			rc = diag_set(d, DIAG_NOMEM, "out of memory preparing report '%s'", ref);
+		if (rc != 0) {
+			json_decref(ctx);
+			json_decref(req);
+			plugin_delete(plug);
+			return -1;
+		}
+	}
 	char *text = NULL;
 	if (req != NULL && ctx != NULL && json_object_set_new(req, "ctx", ctx) == 0) {
 		ctx = NULL;

@@ -1,6 +1,6 @@
 /*
  * report/report: building a program's report: the metrics (with the program's
- * health inside, as metrics.health), a report plugin's build(metrics, q, ctx)
+ * health as metrics.health, computed on first access), a report plugin's build(metrics, q, ctx)
  * run in the plugin's worker, and the document it returns checked there
  * (lua/report_out) and handed back as JSON for the renderers (report/render).
  *
@@ -47,8 +47,10 @@ struct report_opts {
 };
 
 /*
- * The inputs of build: metrics_program's object with health_program's under
- * "health". *out is a new object. 0 or -1.
+ * The metrics build receives: metrics_program's object. Its "health" (health_program's
+ * document) is not in it: report_build_with computes it in the plugin's worker when
+ * build first reads metrics.health (report_metrics.c says why). *out is a new object.
+ * 0 or -1.
  */
 int report_metrics(struct store *st, const struct config *cfg, const char *program, time_t now,
 		   json_t **out, struct diag *d);
@@ -62,7 +64,8 @@ int report_build(struct store *st, const struct config *cfg, const char *program
 
 /*
  * The same with the metrics given (a test's fixture, a caller that built them
- * already): metrics is borrowed.
+ * already): metrics is borrowed. With a "health" in it, build gets that one;
+ * without, metrics.health is computed on first access as for report_build.
  */
 int report_build_with(struct store *st, const struct config *cfg, const char *program,
 		      const struct report_opts *o, const json_t *metrics, json_t **doc,

@@ -19,6 +19,7 @@
 #include <lualib.h>
 
 #include "lua/check.h"
+#include "program/config.h"
 #include "report/query.h"
 #include "report/report.h"
 #include "store/stmt.h"
@@ -284,6 +285,90 @@ test_build(void **state)
 	assert_int_equal(count_people(), before);
 }
 
+/* Builds plugin_text on the test database with the metrics without a health: build reads
+ * metrics.health on first access, computed in its worker. */
+static int
+build_lazy(const char *plugin_text, json_t **doc, struct diag *d)
+{
+	char dir[160], path[200];
+	snprintf(dir, sizeof(dir), "%s/plugins/reports", tmpdir);
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/lazy.lua", dir);
+	write_file(path, plugin_text);
+	struct config cfg = {0};
+	load_cfg(&cfg);
+	struct store *st = store_open(db, 0, d);
+	assert_non_null(st);
+	assert_int_equal(config_sync_programs(st, &cfg, d), 0);
+	json_t *m = json_loads(plugin_check_metrics, 0, NULL);
+	assert_non_null(m);
+	assert_int_equal(json_object_del(m, "health"), 0);
+	struct report_opts o = {.ws = tmpdir, .plugin = path, .now = 1790000000};
+	int rc = report_build_with(st, &cfg, cfg.programs[0].name, &o, m, doc, d);
+	json_decref(m);
+	store_close(st);
+	config_fini(&cfg);
+	return rc;
+}
+
+/* The cell of the first section's first row, column i, as text (static). */
+static const char *
+cell(json_t *doc, size_t i)
+{
+	static char buf[256];
+	json_t *row = json_array_get(
+	    json_object_get(json_object_get(json_array_get(json_object_get(doc, "sections"), 0),
+					    "table"),
+			    "rows"),
+	    0);
+	json_t *v = json_array_get(row, i);
+	if (json_is_string(v))
+		snprintf(buf, sizeof(buf), "%s", json_string_value(v));
+	else
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+	return buf;
+}
+
+static void
+test_lazy_health(void **state)
+{
+	(void)state;
+	json_t *doc;
+	struct diag d;
+	/* Read on first access: the document `tandem health` prints (no pair here), its
+	 * cadence from tandem.lua; pairs sees it too; the metatable is locked. */
+	assert_int_equal(
+	    build_lazy("return tandem.report{ name = 'lazy', version = '1.0.0', api = 1,\n"
+		       "  build = function(metrics, q, ctx)\n"
+		       "    local seen = false\n"
+		       "    for k in pairs(metrics) do if k == 'health' then seen = true end end\n"
+		       "    local h = metrics.health\n"
+		       "    return { title = 't', sections = { { heading = 'h', table = {\n"
+		       "      columns = { 'program', 'pairs', 'cadence', 'seen', 'same', 'mt', 'other' },\n"
+		       "      rows = { { h.program, #h.pairs, h.cadence.name, tostring(seen),\n"
+		       "        tostring(rawequal(h, metrics.health)), tostring(getmetatable(metrics)),\n"
+		       "        tostring(metrics.nothing) } } } } } }\n"
+		       "  end }\n",
+		       &doc, &d),
+	    0);
+	assert_string_equal(cell(doc, 0), "digital-2027");
+	assert_string_equal(cell(doc, 1), "0");
+	assert_string_equal(cell(doc, 2), "biweekly");
+	assert_string_equal(cell(doc, 3), "true");
+	assert_string_equal(cell(doc, 4), "true");
+	assert_string_equal(cell(doc, 5), "false");
+	assert_string_equal(cell(doc, 6), "nil");
+	json_decref(doc);
+	/* The plugin cannot take the metatable off. */
+	assert_int_equal(build_lazy("return tandem.report{ name = 'lazy', version = '1.0.0', api = 1,\n"
+				    "  build = function(metrics, q, ctx)\n"
+				    "    setmetatable(metrics, nil)\n"
+				    "  end }\n",
+				    &doc, &d),
+			 -1);
+	assert_non_null(strstr(d.msg, "lazy.lua:3: cannot change a protected metatable"));
+}
+
 int
 main(void)
 {
@@ -292,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_budgets),
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_lazy_health),
 	};
 	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

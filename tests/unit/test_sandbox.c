@@ -195,6 +195,32 @@ test_deadline(void **state)
 	plugin_sandbox_delete(L);
 }
 
+/* A C function doing the core's work on the plugin's behalf: 60 s off the deadline. */
+static int
+credit_60s(lua_State *L)
+{
+	plugin_sandbox_credit(L, 60000);
+	return 0;
+}
+
+static void
+test_deadline_credit(void **state)
+{
+	(void)state;
+	lua_State *L = new_sb(PLUGIN_MAX_INSTRUCTIONS, 0, 100);
+	lua_pushcfunction(L, credit_60s);
+	lua_setglobal(L, "credit");
+	/* 0.3 s of CPU: over the 100 ms deadline, unless the core's time was credited. */
+	const char *spin = "local t = os.clock() while os.clock() - t < 0.3 do end return 'ok'";
+	want_error(L, spin, "wall-clock deadline of 100 ms exceeded");
+	char chunk[200];
+	snprintf(chunk, sizeof(chunk), "credit() %s", spin);
+	want_string(L, chunk, "ok");
+	/* The credit lasts for its call only. */
+	want_error(L, spin, "wall-clock deadline of 100 ms exceeded");
+	plugin_sandbox_delete(L);
+}
+
 static void
 test_memory_budget(void **state)
 {
@@ -312,7 +338,8 @@ main(void)
 		cmocka_unit_test(test_libraries),     cmocka_unit_test(test_readonly),
 		cmocka_unit_test(test_readonly_deep),
 		cmocka_unit_test(test_finalizers),    cmocka_unit_test(test_instruction_budget),
-		cmocka_unit_test(test_deadline),      cmocka_unit_test(test_memory_budget),
+		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_deadline_credit),      cmocka_unit_test(test_memory_budget),
 		cmocka_unit_test(test_errors),        cmocka_unit_test(test_print_and_log),
 		cmocka_unit_test(test_limits),
 	};
