@@ -1,120 +1,14 @@
 /*
  * metrics_quality: the parts of a program's metrics (metrics.h) that say how well pairs
- * did rather than how many took part: ratings under the visibility rule, goal progress
- * from the mentees' skill self-assessments, and reward totals from the ledger. Called by metrics.c only; each
- * function returns the value of one key of the object. docs/metrics.md has the words.
+ * did rather than how many took part: goal progress from the mentees' skill
+ * self-assessments, and reward totals from the ledger (the ratings, read with the
+ * sessions, are metrics_sessions.c's). Called by metrics.c only; each function returns the
+ * value of one key of the object. docs/metrics.md has the words.
  */
 #include <string.h>
 
 #include "report/metrics_internal.h"
-#include "sched/session.h"
 #include "store/stmt.h"
-
-/* ---- ratings --------------------------------------------------------------------------- */
-
-/*
- * Every session of the program with a rating, grouped by the pair's cohort, whether its
- * ratings are visible at ?2 (SESSION_REVEALED_SQL: both sides rated, or the window closed)
- * and the two sides' ratings (NULL: none): one pass, a few hundred rows.
- */
-static const char ratings_sql[] =
-    "SELECT substr(m.activated_at, 1, 7), "
-    SESSION_REVEALED_SQL("s", "fr", "fe", "?2") ", fr.rating, fe.rating, count(*)"
-    " FROM matches m JOIN sessions s ON s.match_id = m.id"
-    " LEFT JOIN feedback fr ON fr.session_id = s.id AND fr.author_id = m.mentor_id"
-    " LEFT JOIN feedback fe ON fe.session_id = s.id AND fe.author_id = m.mentee_id"
-    " WHERE m.program_id = ?1 AND (fr.rating IS NOT NULL OR fe.rating IS NOT NULL)"
-    " GROUP BY 1, 2, 3, 4";
-
-/* Adds n ratings of value r to a cohort entry's {count, mean} (the mean kept as a sum until
- * finish_cohorts). */
-static int
-cohort_add(struct metrics_ctx *c, const char *cohort, int64_t r, int64_t n)
-{
-	json_t *e = metrics_cohort_entry(c, cohort);
-	json_t *rt = json_object_get(e, "ratings");
-	if (rt == NULL) /* a pair never activated: in no cohort */
-		return 0;
-	json_int_t count = json_integer_value(json_object_get(rt, "count")) + n;
-	double sum = json_real_value(json_object_get(rt, "sum")) + (double)(r * n);
-	return json_object_set_new(rt, "count", json_integer(count)) ||
-	       json_object_set_new(rt, "sum", json_real(sum));
-}
-
-/* Turns each cohort's rating sum into its mean. */
-static int
-finish_cohorts(struct metrics_ctx *c)
-{
-	const char *key;
-	json_t *e;
-	json_object_foreach(c->cohorts, key, e)
-	{
-		json_t *rt = json_object_get(e, "ratings");
-		double sum = json_real_value(json_object_get(rt, "sum"));
-		json_int_t n = json_integer_value(json_object_get(rt, "count"));
-		json_object_del(rt, "sum");
-		if (json_object_set_new(rt, "mean", metrics_rate(sum, (double)n)) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-json_t *
-metrics_ratings(struct metrics_ctx *c, struct diag *d)
-{
-	int64_t dist[5] = {0}, side_n[2] = {0}, side_sum[2] = {0}, hidden = 0;
-	struct stmt s = {0};
-	int rc = stmt_prepare(&s, c->st, "counting the visible ratings", ratings_sql, d) ||
-		 stmt_bind_int64(&s, 1, c->program_id, d) ||
-		 stmt_bind_int64(&s, 2, (int64_t)c->now, d);
-	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
-		rc = 0; /* STMT_ROW: go on unless the row fails */
-		int shown = stmt_int64(&s, 1) != 0;
-		int64_t n = stmt_int64(&s, 4);
-		const char *cohort = NULL;
-		if (stmt_text(&s, 0, &cohort, d) != 0) {
-			rc = -1;
-			break;
-		}
-		for (int side = 0; rc == 0 && side < 2; side++) {
-			if (stmt_is_null(&s, 2 + side))
-				continue;
-			int64_t r = stmt_int64(&s, 2 + side);
-			if (!shown) { /* not visible yet: counted as hidden, nowhere else */
-				hidden += n;
-				continue;
-			}
-			if (r < 1 || r > 5) {
-				rc = diag_set(d, DIAG_INTERNAL, "metrics: a rating of %lld",
-					      (long long)r);
-				break;
-			}
-			dist[r - 1] += n;
-			side_n[side] += n;
-			side_sum[side] += r * n;
-			if (cohort_add(c, cohort, r, n) != 0)
-				rc = diag_set(d, DIAG_NOMEM, "out of memory");
-		}
-	}
-	stmt_finalize(&s);
-	if (rc != STMT_DONE)
-		return NULL;
-	if (finish_cohorts(c) != 0) {
-		diag_set(d, DIAG_NOMEM, "out of memory");
-		return NULL;
-	}
-	int64_t n = side_n[0] + side_n[1], sum = side_sum[0] + side_sum[1];
-	json_t *o = json_pack(
-	    "{sI so s[IIIII] sI s{sI so} s{sI so}}", "count", (json_int_t)n, "mean",
-	    metrics_rate((double)sum, (double)n), "distribution", (json_int_t)dist[0],
-	    (json_int_t)dist[1], (json_int_t)dist[2], (json_int_t)dist[3], (json_int_t)dist[4],
-	    "hidden", (json_int_t)hidden, "mentor", "count", (json_int_t)side_n[0], "mean",
-	    metrics_rate((double)side_sum[0], (double)side_n[0]), "mentee", "count",
-	    (json_int_t)side_n[1], "mean", metrics_rate((double)side_sum[1], (double)side_n[1]));
-	if (o == NULL)
-		diag_set(d, DIAG_NOMEM, "out of memory");
-	return o;
-}
 
 /* ---- goals ------------------------------------------------------------------------------ */
 

@@ -1,33 +1,59 @@
 /*
  * metrics_sessions: the sessions side of a program's metrics (metrics.h): counts by state,
- * by month and per pair, days from activation to the first held session, and the cohorts'
- * session counts. One statement reads the program's sessions once, grouped by pair and
- * month (a few rows per pair); the sums over months, pairs and cohorts are made here.
- * Reading the 100,000 sessions of the benchmark once instead of once per figure is what
- * keeps `tandem metrics` inside its budget (docs/metrics.md, "Performance").
- * Called by metrics.c (metrics_sessions_read) before metrics_ratings, which adds the
- * cohorts' ratings to the entries made here.
+ * by month and per pair, days from activation to the first held session, the ratings
+ * under the visibility rule, and the cohorts' session and rating counts.
+ *
+ * Three plain reads, the sums made here: the program's matches (a few thousand rows), its
+ * sessions (one row each, no sort), and the ratings of its check-ins (feedback rows with a
+ * rating, found through feedback.match_id). Each session's two ratings are put on it here
+ * by its id, instead of two feedback lookups per session in SQL: on the benchmark's
+ * 100,000 sessions the grouped statements took ~0.6 s of CPU, these reads ~0.25 s
+ * (docs/performance.md, "Program metrics").
+ *
+ * The definitions are those of docs/metrics.md, kept exactly:
+ *  - a pair is any match of the program (all statuses), its cohort the month of its
+ *    activated_at (none when never activated); a session's month is that of its start;
+ *  - days to the first session: julianday of the pair's earliest held start minus
+ *    julianday of its activation (both by SQLite, so the figures are the same doubles);
+ *  - a rating is visible (SESSION_REVEALED_SQL) when both sides of its session rated, or
+ *    at now >= the session's start + its duration + SESSION_REVEAL_DAYS (the start read
+ *    as strftime('%s') by SQLite: a start it cannot read keeps the ratings hidden until
+ *    both sides rated). A feedback row counts for the mentor's or the mentee's side when
+ *    its author is that side of its session's match; session_checkin writes
+ *    feedback.match_id as the session's match, which is how the rows are found.
+ * Called by metrics.c (metrics_sessions_read).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "program/lifecycle.h"
+#include "program/session_reveal.h"
 #include "report/metrics_internal.h"
 #include "store/stmt.h"
 
-/*
- * Every pair of the program with its sessions (LEFT JOIN: a pair without sessions is one
- * row with NULL month), grouped by pair and month of the start: the state counts and the
- * days from the pair's activation to its earliest held session of that month.
- */
-static const char scan_sql[] =
-    "SELECT m.id, substr(m.activated_at, 1, 7), substr(s.starts_at, 1, 7),"
-    " sum(s.status = 'planned'), sum(s.status = 'held'), sum(s.status = 'missed'),"
-    " sum(s.status = 'cancelled'), sum(s.status = 'rescheduled'),"
-    " julianday(min(CASE WHEN s.status = 'held' THEN s.starts_at END))"
-    "  - julianday(m.activated_at)"
-    " FROM matches m LEFT JOIN sessions s ON s.match_id = m.id"
-    " WHERE m.program_id = ?1 GROUP BY m.id, 3 ORDER BY m.id, 3";
+/* The program's matches, by id: the pairs; whether each was decided (approved, active or
+ * ended), is going (active, or ended with the program: ?2) and is done (ended with it). */
+static const char pairs_sql[] =
+    "SELECT id, mentor_id, mentee_id, substr(activated_at, 1, 7), julianday(activated_at),"
+    " status IN ('approved', 'active', 'ended'),"
+    " (status = 'active' OR (status = 'ended' AND end_reason = ?2)),"
+    " (status = 'ended' AND end_reason = ?2)"
+    " FROM matches WHERE program_id = ?1 ORDER BY id";
+
+/* Its sessions: match, id, month, status, julianday of a held one's start, and the
+ * instant its ratings become visible to everyone (NULL: a start SQLite cannot read). */
+static const char sessions_sql[] =
+    "SELECT s.match_id, s.id, substr(s.starts_at, 1, 7), s.status,"
+    " CASE WHEN s.status = 'held' THEN julianday(s.starts_at) END,"
+    " CAST(strftime('%s', s.starts_at) AS INTEGER) + 60 * s.duration_min"
+    "  + 86400 * " SESSION_STR(SESSION_REVEAL_DAYS)
+    " FROM matches m JOIN sessions s ON s.match_id = m.id WHERE m.program_id = ?1";
+
+/* The ratings of its check-ins. */
+static const char ratings_sql[] =
+    "SELECT f.session_id, f.author_id, f.rating FROM matches m"
+    " JOIN feedback f ON f.match_id = m.id WHERE m.program_id = ?1 AND f.rating IS NOT NULL";
 
 enum { ST_PLANNED, ST_HELD, ST_MISSED, ST_CANCELLED, ST_RESCHEDULED, ST_N };
 
@@ -35,42 +61,56 @@ struct bucket { /* a month or a cohort */
 	char key[8];
 	int64_t pairs;
 	int64_t n[ST_N];
+	int64_t rated, rating_sum; /* cohorts: visible ratings */
+};
+
+struct pair {
+	int64_t id, mentor, mentee;
+	int decided, going, done;
+	int cohort;	 /* index in cohorts, -1: never activated */
+	double act;	 /* julianday of the activation (valid when has_act) */
+	int has_act;
+	int64_t held, missed;
+	double first;	 /* the earliest held start's julianday (valid when has_first) */
+	int has_first;
+};
+
+struct session {
+	int64_t id, reveal_at;
+	int pair;	 /* index in pairs */
+	int has_reveal;
+	int rating[2];	 /* the mentor's and the mentee's, 0: none */
 };
 
 struct scan {
+	struct pair *pairs;
+	size_t npairs;
+	struct session *ses;
+	size_t nses, cap_ses;
 	struct bucket *months, *cohorts;
 	size_t nmonths, ncohorts, cap_months, cap_cohorts;
 	int64_t tot[ST_N];
-	double *days; /* per pair that met: days to its first held session */
-	size_t ndays, cap_days;
-	/* the pair being read (rows come by pair) */
-	int64_t pair;
-	int64_t held, missed;
-	double first;
-	int has_first;
-	/* per-pair held rates */
-	int64_t rated_pairs;
-	double rate_sum, rate_min, rate_max;
 };
 
-static struct bucket *
+/* The bucket named key (made when new); its index, or -1 out of memory. */
+static int
 bucket(struct bucket **v, size_t *n, size_t *cap, const char *key)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp((*v)[i].key, key) == 0)
-			return &(*v)[i];
+			return (int)i;
 	if (*n == *cap) {
 		size_t ncap = *cap ? 2 * *cap : 16;
 		struct bucket *nv = realloc(*v, ncap * sizeof(*nv));
 		if (nv == NULL)
-			return NULL;
+			return -1;
 		*v = nv;
 		*cap = ncap;
 	}
-	struct bucket *b = &(*v)[(*n)++];
+	struct bucket *b = &(*v)[*n];
 	memset(b, 0, sizeof(*b));
 	snprintf(b->key, sizeof(b->key), "%s", key);
-	return b;
+	return (int)(*n)++;
 }
 
 static int
@@ -86,80 +126,182 @@ double_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Closes the pair being read: its held rate and its days to the first session. */
 static int
-end_pair(struct scan *sc)
+session_cmp(const void *a, const void *b)
 {
-	if (sc->pair == 0)
-		return 0;
-	if (sc->held + sc->missed > 0) {
-		double r = (double)sc->held / (double)(sc->held + sc->missed);
-		sc->rate_min = sc->rated_pairs == 0 || r < sc->rate_min ? r : sc->rate_min;
-		sc->rate_max = sc->rated_pairs == 0 || r > sc->rate_max ? r : sc->rate_max;
-		sc->rate_sum += r;
-		sc->rated_pairs++;
+	int64_t x = ((const struct session *)a)->id, y = ((const struct session *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+/* The index of the pair with id, -1 when it is not the program's. */
+static int
+find_pair(const struct scan *sc, int64_t id)
+{
+	size_t lo = 0, hi = sc->npairs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sc->pairs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (sc->has_first) {
-		if (sc->ndays == sc->cap_days) {
-			size_t ncap = sc->cap_days ? 2 * sc->cap_days : 256;
-			double *nv = realloc(sc->days, ncap * sizeof(*nv));
-			if (nv == NULL)
-				return -1;
-			sc->days = nv;
-			sc->cap_days = ncap;
+	return lo < sc->npairs && sc->pairs[lo].id == id ? (int)lo : -1;
+}
+
+static int
+status_of(const char *s)
+{
+	static const char *const names[ST_N] = {"planned", "held", "missed", "cancelled",
+						"rescheduled"};
+	for (int i = 0; s && i < ST_N; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int
+read_pairs(struct metrics_ctx *c, struct scan *sc, struct diag *d)
+{
+	struct stmt s = {0};
+	size_t cap = 0;
+	int rc = stmt_prepare(&s, c->st, "reading the program's pairs", pairs_sql, d) ||
+		 stmt_bind_int64(&s, 1, c->program_id, d) ||
+		 stmt_bind_text(&s, 2, LIFECYCLE_PROGRAM_ENDED, d);
+	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
+		rc = 0;
+		if (sc->npairs == cap) {
+			size_t ncap = cap ? 2 * cap : 256;
+			struct pair *nv = realloc(sc->pairs, ncap * sizeof(*nv));
+			if (nv == NULL) {
+				rc = diag_set(d, DIAG_NOMEM, "out of memory");
+				break;
+			}
+			sc->pairs = nv;
+			cap = ncap;
 		}
-		sc->days[sc->ndays++] = sc->first;
+		struct pair *p = &sc->pairs[sc->npairs++];
+		memset(p, 0, sizeof(*p));
+		p->id = stmt_int64(&s, 0);
+		p->mentor = stmt_int64(&s, 1);
+		p->mentee = stmt_int64(&s, 2);
+		const char *cohort = NULL;
+		if (stmt_text(&s, 3, &cohort, d) != 0) {
+			rc = -1;
+			break;
+		}
+		p->cohort = -1;
+		if (cohort != NULL) {
+			p->cohort = bucket(&sc->cohorts, &sc->ncohorts, &sc->cap_cohorts, cohort);
+			if (p->cohort < 0) {
+				rc = diag_set(d, DIAG_NOMEM, "out of memory");
+				break;
+			}
+			sc->cohorts[p->cohort].pairs++;
+		}
+		p->has_act = !stmt_is_null(&s, 4);
+		p->act = p->has_act ? stmt_double(&s, 4) : 0;
+		p->decided = stmt_int64(&s, 5) != 0;
+		p->going = stmt_int64(&s, 6) != 0;
+		p->done = stmt_int64(&s, 7) != 0;
 	}
-	sc->pair = 0;
-	sc->held = sc->missed = 0;
-	sc->has_first = 0;
+	stmt_finalize(&s);
+	return rc == STMT_DONE ? 0 : -1;
+}
+
+/* One session: its state counted in its month, its pair and its pair's cohort. */
+static int
+session_row(struct stmt *s, struct scan *sc, int *last_month, struct diag *d)
+{
+	int pi = find_pair(sc, stmt_int64(s, 0));
+	const char *month = NULL, *status = NULL;
+	if (pi < 0) /* not possible: the join is on the program's matches */
+		return 0;
+	if (stmt_text(s, 2, &month, d) != 0 || stmt_text(s, 3, &status, d) != 0)
+		return -1;
+	int st = status_of(status);
+	if (st < 0)
+		return diag_set(d, DIAG_INTERNAL, "metrics: session #%lld has the status '%s'",
+				(long long)stmt_int64(s, 1), status ? status : "");
+	int mi = *last_month; /* consecutive rows are mostly of one month */
+	if (mi < 0 || strcmp(sc->months[mi].key, month ? month : "") != 0)
+		mi = bucket(&sc->months, &sc->nmonths, &sc->cap_months, month ? month : "");
+	if (mi < 0)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	*last_month = mi;
+	struct pair *p = &sc->pairs[pi];
+	sc->months[mi].n[st]++;
+	sc->tot[st]++;
+	if (p->cohort >= 0)
+		sc->cohorts[p->cohort].n[st]++;
+	p->held += st == ST_HELD;
+	p->missed += st == ST_MISSED;
+	if (st == ST_HELD && !stmt_is_null(s, 4)) {
+		double jd = stmt_double(s, 4);
+		if (!p->has_first || jd < p->first)
+			p->first = jd;
+		p->has_first = 1;
+	}
+	if (sc->nses == sc->cap_ses) {
+		size_t ncap = sc->cap_ses ? 2 * sc->cap_ses : 1024;
+		struct session *nv = realloc(sc->ses, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory");
+		sc->ses = nv;
+		sc->cap_ses = ncap;
+	}
+	struct session *x = &sc->ses[sc->nses++];
+	memset(x, 0, sizeof(*x));
+	x->id = stmt_int64(s, 1);
+	x->pair = pi;
+	x->has_reveal = !stmt_is_null(s, 5);
+	x->reveal_at = x->has_reveal ? stmt_int64(s, 5) : 0;
 	return 0;
 }
 
 static int
-scan_row(struct stmt *s, struct scan *sc, struct diag *d)
+read_sessions(struct metrics_ctx *c, struct scan *sc, struct diag *d)
 {
-	int64_t pair = stmt_int64(s, 0);
-	const char *cohort = NULL, *month = NULL;
-	if (stmt_text(s, 1, &cohort, d) != 0 || stmt_text(s, 2, &month, d) != 0)
+	struct stmt s = {0};
+	int last_month = -1;
+	int rc = stmt_prepare(&s, c->st, "reading the program's sessions", sessions_sql, d) ||
+		 stmt_bind_int64(&s, 1, c->program_id, d);
+	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW)
+		rc = session_row(&s, sc, &last_month, d);
+	stmt_finalize(&s);
+	if (rc != STMT_DONE)
 		return -1;
-	if (pair != sc->pair) {
-		if (end_pair(sc) != 0)
-			return diag_set(d, DIAG_NOMEM, "out of memory");
-		sc->pair = pair;
-		struct bucket *c = cohort ? bucket(&sc->cohorts, &sc->ncohorts, &sc->cap_cohorts,
-						   cohort)
-					  : NULL;
-		if (cohort && c == NULL)
-			return diag_set(d, DIAG_NOMEM, "out of memory");
-		if (c)
-			c->pairs++;
-	}
-	if (month == NULL) /* a pair without sessions */
-		return 0;
-	int64_t n[ST_N];
-	for (int i = 0; i < ST_N; i++)
-		n[i] = stmt_int64(s, 3 + i);
-	struct bucket *mo = bucket(&sc->months, &sc->nmonths, &sc->cap_months, month);
-	struct bucket *c =
-	    cohort ? bucket(&sc->cohorts, &sc->ncohorts, &sc->cap_cohorts, cohort) : NULL;
-	if (mo == NULL || (cohort && c == NULL))
-		return diag_set(d, DIAG_NOMEM, "out of memory");
-	for (int i = 0; i < ST_N; i++) {
-		mo->n[i] += n[i];
-		sc->tot[i] += n[i];
-		if (c)
-			c->n[i] += n[i];
-	}
-	sc->held += n[ST_HELD];
-	sc->missed += n[ST_MISSED];
-	if (!stmt_is_null(s, 8)) { /* a held session this month, and the pair was activated */
-		double days = stmt_double(s, 8);
-		if (!sc->has_first || days < sc->first)
-			sc->first = days;
-		sc->has_first = 1;
-	}
+	if (sc->nses > 1)
+		qsort(sc->ses, sc->nses, sizeof(*sc->ses), session_cmp);
 	return 0;
+}
+
+/* Puts each rating on its session, for the side its author is. */
+static int
+read_ratings(struct metrics_ctx *c, struct scan *sc, struct diag *d)
+{
+	struct stmt s = {0};
+	int rc = stmt_prepare(&s, c->st, "reading the program's ratings", ratings_sql, d) ||
+		 stmt_bind_int64(&s, 1, c->program_id, d);
+	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
+		rc = 0;
+		struct session key = {.id = stmt_int64(&s, 0)};
+		struct session *x = sc->nses ? bsearch(&key, sc->ses, sc->nses, sizeof(*sc->ses),
+						       session_cmp)
+					     : NULL;
+		if (x == NULL)
+			continue;
+		int64_t author = stmt_int64(&s, 1), r = stmt_int64(&s, 2);
+		const struct pair *p = &sc->pairs[x->pair];
+		int side = author == p->mentor ? 0 : author == p->mentee ? 1 : -1;
+		if (side < 0)
+			continue;
+		if (r < 1 || r > 5) /* the table's CHECK allows only these */
+			return stmt_finalize(&s),
+			       diag_set(d, DIAG_INTERNAL, "metrics: a rating of %lld", (long long)r);
+		x->rating[side] = (int)r;
+	}
+	stmt_finalize(&s);
+	return rc == STMT_DONE ? 0 : -1;
 }
 
 /* {planned, held, missed, cancelled} of a bucket, with held_rate when asked. */
@@ -179,44 +321,104 @@ bucket_json(const struct bucket *b, int with_rate)
 	return o;
 }
 
-/* The three values from the scan; 0 or -1 (out of memory). */
+/* The ratings object; each cohort's visible ratings are added to its bucket. */
+static json_t *
+ratings_json(struct metrics_ctx *c, struct scan *sc)
+{
+	int64_t dist[5] = {0}, side_n[2] = {0}, side_sum[2] = {0}, hidden = 0;
+	for (size_t i = 0; i < sc->nses; i++) {
+		const struct session *x = &sc->ses[i];
+		if (!x->rating[0] && !x->rating[1])
+			continue;
+		int shown = (x->rating[0] && x->rating[1]) ||
+			    (x->has_reveal && (int64_t)c->now >= x->reveal_at);
+		int cohort = sc->pairs[x->pair].cohort;
+		for (int side = 0; side < 2; side++) {
+			int r = x->rating[side];
+			if (r == 0)
+				continue;
+			if (!shown) { /* not visible yet: counted as hidden, nowhere else */
+				hidden++;
+				continue;
+			}
+			dist[r - 1]++;
+			side_n[side]++;
+			side_sum[side] += r;
+			if (cohort >= 0) {
+				sc->cohorts[cohort].rated++;
+				sc->cohorts[cohort].rating_sum += r;
+			}
+		}
+	}
+	int64_t n = side_n[0] + side_n[1], sum = side_sum[0] + side_sum[1];
+	return json_pack(
+	    "{sI so s[IIIII] sI s{sI so} s{sI so}}", "count", (json_int_t)n, "mean",
+	    metrics_rate((double)sum, (double)n), "distribution", (json_int_t)dist[0],
+	    (json_int_t)dist[1], (json_int_t)dist[2], (json_int_t)dist[3], (json_int_t)dist[4],
+	    "hidden", (json_int_t)hidden, "mentor", "count", (json_int_t)side_n[0], "mean",
+	    metrics_rate((double)side_sum[0], (double)side_n[0]), "mentee", "count",
+	    (json_int_t)side_n[1], "mean", metrics_rate((double)side_sum[1], (double)side_n[1]));
+}
+
+/* The four values from the scan; 0 or -1 (out of memory). */
 static int
 scan_json(struct metrics_ctx *c, struct scan *sc, struct metrics_sessions *out)
 {
+	out->ratings = ratings_json(c, sc);
+	/* Per pair: the held rate, and the days to the first held session. */
+	int64_t rated_pairs = 0;
+	double rate_sum = 0, rate_min = 0, rate_max = 0;
+	double *days = malloc((sc->npairs ? sc->npairs : 1) * sizeof(*days));
+	size_t ndays = 0;
+	if (days == NULL)
+		return -1;
+	for (size_t i = 0; i < sc->npairs; i++) {
+		const struct pair *p = &sc->pairs[i];
+		if (p->held + p->missed > 0) {
+			double r = (double)p->held / (double)(p->held + p->missed);
+			rate_min = rated_pairs == 0 || r < rate_min ? r : rate_min;
+			rate_max = rated_pairs == 0 || r > rate_max ? r : rate_max;
+			rate_sum += r;
+			rated_pairs++;
+		}
+		if (p->has_first && p->has_act)
+			days[ndays++] = p->first - p->act;
+	}
 	if (sc->nmonths) /* no qsort of an empty (NULL) array: UBSan */
 		qsort(sc->months, sc->nmonths, sizeof(*sc->months), bucket_cmp);
-	if (sc->ncohorts)
+	if (sc->ncohorts) /* the pairs' cohort indexes are not used after this */
 		qsort(sc->cohorts, sc->ncohorts, sizeof(*sc->cohorts), bucket_cmp);
-	if (sc->ndays)
-		qsort(sc->days, sc->ndays, sizeof(*sc->days), double_cmp);
+	if (ndays)
+		qsort(days, ndays, sizeof(*days), double_cmp);
 	json_t *months = json_array();
 	for (size_t i = 0; months && i < sc->nmonths; i++) {
 		json_t *m = bucket_json(&sc->months[i], 0);
 		if (m == NULL || json_object_set_new(m, "month", json_string(sc->months[i].key)) ||
 		    json_array_append_new(months, m) != 0) {
 			json_decref(months);
-			return -1;
+			months = NULL;
 		}
 	}
-	int none = sc->rated_pairs == 0;
+	int none = rated_pairs == 0;
 	const int64_t *t = sc->tot;
-	out->sessions = json_pack(
+	out->sessions = months == NULL ? NULL : json_pack(
 	    "{sI sI sI sI sI so so s{sI so so so}}", "planned", (json_int_t)t[ST_PLANNED], "held",
 	    (json_int_t)t[ST_HELD], "missed", (json_int_t)t[ST_MISSED], "cancelled",
 	    (json_int_t)t[ST_CANCELLED], "rescheduled", (json_int_t)t[ST_RESCHEDULED], "held_rate",
 	    metrics_rate((double)t[ST_HELD], (double)(t[ST_HELD] + t[ST_MISSED])), "per_month",
-	    months, "per_pair_held_rate", "pairs", (json_int_t)sc->rated_pairs, "mean",
-	    metrics_rate(sc->rate_sum, (double)sc->rated_pairs), "min",
-	    none ? json_null() : json_real(sc->rate_min), "max",
-	    none ? json_null() : json_real(sc->rate_max));
-	size_t n = sc->ndays;
+	    months, "per_pair_held_rate", "pairs", (json_int_t)rated_pairs, "mean",
+	    metrics_rate(rate_sum, (double)rated_pairs), "min",
+	    none ? json_null() : json_real(rate_min), "max",
+	    none ? json_null() : json_real(rate_max));
 	double sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += sc->days[i];
+	for (size_t i = 0; i < ndays; i++)
+		sum += days[i];
 	/* Sorted: the median is the middle value, or the mean of the two middle ones. */
+	size_t n = ndays;
 	json_t *median = n == 0	      ? json_null()
-			 : n % 2 == 1 ? json_real(sc->days[n / 2])
-				      : json_real((sc->days[n / 2 - 1] + sc->days[n / 2]) / 2);
+			 : n % 2 == 1 ? json_real(days[n / 2])
+				      : json_real((days[n / 2 - 1] + days[n / 2]) / 2);
+	free(days);
 	out->first_session = json_pack("{sI so so}", "pairs", (json_int_t)n, "median_days", median,
 				       "mean_days", metrics_rate(sum, (double)n));
 	out->cohorts = json_array();
@@ -224,12 +426,30 @@ scan_json(struct metrics_ctx *c, struct scan *sc, struct metrics_sessions *out)
 		const struct bucket *b = &sc->cohorts[i];
 		json_t *e = json_pack("{ss sI so s{sI so}}", "cohort", b->key, "pairs",
 				      (json_int_t)b->pairs, "sessions", bucket_json(b, 1), "ratings",
-				      "count", (json_int_t)0, "mean", json_null());
+				      "count", (json_int_t)b->rated, "mean",
+				      metrics_rate((double)b->rating_sum, (double)b->rated));
 		if (e == NULL || json_object_set(c->cohorts, b->key, e) != 0 ||
 		    json_array_append_new(out->cohorts, e) != 0)
 			return -1;
 	}
-	return out->sessions && out->first_session && out->cohorts ? 0 : -1;
+	return out->sessions && out->first_session && out->cohorts && out->ratings ? 0 : -1;
+}
+
+/* The decided pairs, for the people side. */
+static int
+decided_pairs(const struct scan *sc, struct metrics_sessions *out)
+{
+	out->pairs = malloc((sc->npairs ? sc->npairs : 1) * sizeof(*out->pairs));
+	if (out->pairs == NULL)
+		return -1;
+	for (size_t i = 0; i < sc->npairs; i++) {
+		const struct pair *p = &sc->pairs[i];
+		if (p->decided)
+			out->pairs[out->npairs++] = (struct metrics_pair){
+			    .mentor = p->mentor, .mentee = p->mentee, .going = p->going,
+			    .done = p->done, .met = p->held > 0};
+	}
+	return 0;
 }
 
 int
@@ -237,20 +457,18 @@ metrics_sessions_read(struct metrics_ctx *c, struct metrics_sessions *out, struc
 {
 	memset(out, 0, sizeof(*out));
 	struct scan sc = {0};
-	struct stmt s = {0};
-	int rc = stmt_prepare(&s, c->st, "reading the program's sessions", scan_sql, d) ||
-		 stmt_bind_int64(&s, 1, c->program_id, d);
-	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW)
-		rc = scan_row(&s, &sc, d);
-	stmt_finalize(&s);
-	if (rc == STMT_DONE && end_pair(&sc) != 0)
+	int rc = read_pairs(c, &sc, d) || read_sessions(c, &sc, d) || read_ratings(c, &sc, d)
+		     ? -1
+		     : 0;
+	if (rc == 0 && scan_json(c, &sc, out) != 0)
 		rc = diag_set(d, DIAG_NOMEM, "out of memory");
-	if (rc == STMT_DONE && scan_json(c, &sc, out) != 0)
+	if (rc == 0 && decided_pairs(&sc, out) != 0)
 		rc = diag_set(d, DIAG_NOMEM, "out of memory");
+	free(sc.pairs);
+	free(sc.ses);
 	free(sc.months);
 	free(sc.cohorts);
-	free(sc.days);
-	if (rc != STMT_DONE) {
+	if (rc != 0) {
 		metrics_sessions_fini(out);
 		return -1;
 	}
@@ -263,5 +481,7 @@ metrics_sessions_fini(struct metrics_sessions *out)
 	json_decref(out->sessions);
 	json_decref(out->first_session);
 	json_decref(out->cohorts);
+	json_decref(out->ratings);
+	free(out->pairs);
 	memset(out, 0, sizeof(*out));
 }
