@@ -2,10 +2,11 @@
  * metrics: one program's metrics (metrics.h). This file reads the people side (the funnel,
  * enrollment, participation by group, retention) and assembles the object;
  * metrics_sessions.c reads the sessions side (states, months, held rate per pair, days to
- * the first session, ratings, cohorts, and the decided pairs), metrics_quality.c adds
- * goals and rewards. docs/metrics.md defines every number in words; the SQL and the sums
+ * the first session, ratings, goals, cohorts, and the decided pairs), metrics_quality.c
+ * adds the rewards. docs/metrics.md defines every number in words; the SQL and the sums
  * here are the definition:
- *  - metrics_sessions.c reads the program's pairs, sessions and ratings once each;
+ *  - metrics_sessions.c reads the program's pairs, sessions, ratings and mentees'
+ *    self-assessments once each;
  *  - the people statement reads every person of the HR import once, with the columns
  *    their groups come from, whether they are enrolled, were employed at the program's
  *    start and are retained; their stage in the program (matched, first session, active,
@@ -334,7 +335,7 @@ metrics_program(struct store *st, const struct config *cfg, const char *program,
 		     metrics_put(m, "first_session", json_incref(ses.first_session), d) ||
 		     metrics_put(m, "sessions", json_incref(ses.sessions), d) ||
 		     metrics_put(m, "ratings", json_incref(ses.ratings), d) ||
-		     metrics_put(m, "goals", metrics_goals(&c, d), d) ||
+		     metrics_put(m, "goals", json_incref(ses.goals), d) ||
 		     metrics_put(m, "participation", json_incref(p.participation), d) ||
 		     metrics_put(m, "retention", json_incref(p.retention), d) ||
 		     metrics_put(m, "rewards", metrics_rewards(&c, d), d) ||

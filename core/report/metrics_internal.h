@@ -31,9 +31,10 @@ json_t *metrics_cohort_entry(struct metrics_ctx *c, const char *key);
 /* Sets o[key] = v (stolen); -1 + DIAG_NOMEM when v is NULL or the set fails. */
 int metrics_put(json_t *o, const char *key, json_t *v, struct diag *d);
 
-/* metrics_sessions.c: the values of the keys sessions, first_session, ratings and cohorts,
- * from one read of the program's sessions and ratings; the cohorts' entries are also
- * indexed in c->cohorts; and the decided pairs, for the people side (metrics.c). */
+/* metrics_sessions.c: the values of the keys sessions, first_session, ratings, goals and
+ * cohorts, from one read of the program's sessions, ratings and self-assessments; the
+ * cohorts' entries are also indexed in c->cohorts; and the decided pairs, for the people
+ * side (metrics.c). */
 struct metrics_pair { /* a decided pair (approved, active or ended) */
 	int64_t mentor, mentee;
 	int going; /* active, or ended with the program */
@@ -41,7 +42,7 @@ struct metrics_pair { /* a decided pair (approved, active or ended) */
 	int met;   /* one of its sessions was held */
 };
 struct metrics_sessions {
-	json_t *sessions, *first_session, *ratings, *cohorts;
+	json_t *sessions, *first_session, *ratings, *cohorts, *goals;
 	struct metrics_pair *pairs; /* the decided pairs, by match id */
 	size_t npairs;
 };
@@ -49,7 +50,6 @@ int metrics_sessions_read(struct metrics_ctx *c, struct metrics_sessions *out, s
 void metrics_sessions_fini(struct metrics_sessions *out);
 
 /* metrics_quality.c: each returns a new value for its key of the object, NULL + diag. */
-json_t *metrics_goals(struct metrics_ctx *c, struct diag *d);
 json_t *metrics_rewards(struct metrics_ctx *c, struct diag *d);
 
 #endif

@@ -23,6 +23,7 @@
  *    feedback.match_id as the session's match, which is how the rows are found.
  * Called by metrics.c (metrics_sessions_read).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +42,12 @@ static const char pairs_sql[] =
     " (status = 'ended' AND end_reason = ?2)"
     " FROM matches WHERE program_id = ?1 ORDER BY id";
 
-/* Its sessions: match, id, month, status, julianday of a held one's start, and the
- * instant its ratings become visible to everyone (NULL: a start SQLite cannot read). */
+/* Its sessions: match, id, month, status, julianday of a held one's start, its start in
+ * Unix seconds (NULL: a start SQLite cannot read) and its duration. */
 static const char sessions_sql[] =
     "SELECT s.match_id, s.id, substr(s.starts_at, 1, 7), s.status,"
     " CASE WHEN s.status = 'held' THEN julianday(s.starts_at) END,"
-    " CAST(strftime('%s', s.starts_at) AS INTEGER) + 60 * s.duration_min"
-    "  + 86400 * " SESSION_STR(SESSION_REVEAL_DAYS)
+    " CAST(strftime('%s', s.starts_at) AS INTEGER), s.duration_min"
     " FROM matches m JOIN sessions s ON s.match_id = m.id WHERE m.program_id = ?1";
 
 /* The ratings of its check-ins. */
@@ -76,9 +76,10 @@ struct pair {
 };
 
 struct session {
-	int64_t id, reveal_at;
-	int pair;	 /* index in pairs */
-	int has_reveal;
+	int64_t id;
+	int64_t start, reveal_at; /* valid when has_start */
+	int pair;		  /* index in pairs */
+	int has_start;
 	int rating[2];	 /* the mentor's and the mentee's, 0: none */
 };
 
@@ -253,8 +254,10 @@ session_row(struct stmt *s, struct scan *sc, int *last_month, struct diag *d)
 	memset(x, 0, sizeof(*x));
 	x->id = stmt_int64(s, 1);
 	x->pair = pi;
-	x->has_reveal = !stmt_is_null(s, 5);
-	x->reveal_at = x->has_reveal ? stmt_int64(s, 5) : 0;
+	/* SESSION_REVEALED_SQL's window: the start + the duration + SESSION_REVEAL_DAYS */
+	x->has_start = !stmt_is_null(s, 5);
+	x->start = x->has_start ? stmt_int64(s, 5) : 0;
+	x->reveal_at = x->start + 60 * stmt_int64(s, 6) + 86400 * SESSION_REVEAL_DAYS;
 	return 0;
 }
 
@@ -304,6 +307,211 @@ read_ratings(struct metrics_ctx *c, struct scan *sc, struct diag *d)
 	return rc == STMT_DONE ? 0 : -1;
 }
 
+/* ---- goals ------------------------------------------------------------------------------ */
+
+/*
+ * Per topic, the mentees' self-assessments in the program ordered by their session's start
+ * (then by row): a person's first is their start, their latest their end; only people with
+ * two or more assessments of the topic count in n and the means. An assessment counts when
+ * its person is the mentee of its session's pair. Topics in the order of the program's
+ * library (programs.config, as tandem.lua last saved it), others by name. The sessions'
+ * starts are those read above (in Unix seconds: the order of the ISO text they are written
+ * in), so the assessments are read alone instead of each joined to its session's row.
+ */
+static const char goals_sql[] =
+    "SELECT k.id, k.person_id, k.topic, k.level, k.session_id FROM skill_assessments k"
+    " WHERE k.program_id = ?1";
+
+static const char topics_sql[] =
+    "SELECT t.key, t.value FROM programs p, json_each(p.config, '$.topics') t WHERE p.id = ?1";
+
+struct topic {
+	char *name;
+	int64_t order; /* its place in the library; INT64_MAX: not in it */
+	int index;     /* in the order the topics were met, before sorting */
+	int64_t assessed, n, start_sum, end_sum;
+};
+
+struct assessment {
+	int topic; /* index in topics, then its rank */
+	int64_t person, start, id;
+	int has_start, level;
+};
+
+struct goals {
+	struct topic *t;
+	size_t nt, cap_t;
+	struct assessment *a;
+	size_t na, cap_a;
+};
+
+static int
+topic_of(struct goals *g, const char *name)
+{
+	for (size_t i = 0; i < g->nt; i++)
+		if (strcmp(g->t[i].name, name) == 0)
+			return (int)i;
+	if (g->nt == g->cap_t) {
+		size_t ncap = g->cap_t ? 2 * g->cap_t : 16;
+		struct topic *nv = realloc(g->t, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return -1;
+		g->t = nv;
+		g->cap_t = ncap;
+	}
+	struct topic *x = &g->t[g->nt];
+	memset(x, 0, sizeof(*x));
+	x->order = INT64_MAX;
+	if ((x->name = strdup(name)) == NULL)
+		return -1;
+	return (int)g->nt++;
+}
+
+static int
+topic_cmp(const void *a, const void *b)
+{
+	const struct topic *x = a, *y = b;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* By topic rank, person, start (a start SQLite cannot read first, as NULL), row. */
+static int
+assessment_cmp(const void *a, const void *b)
+{
+	const struct assessment *x = a, *y = b;
+	if (x->topic != y->topic)
+		return x->topic < y->topic ? -1 : 1;
+	if (x->person != y->person)
+		return x->person < y->person ? -1 : 1;
+	if (x->has_start != y->has_start)
+		return x->has_start < y->has_start ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int
+goal_row(struct stmt *s, const struct scan *sc, struct goals *g, struct diag *d)
+{
+	struct session key = {.id = stmt_int64(s, 4)};
+	const struct session *x =
+	    sc->nses ? bsearch(&key, sc->ses, sc->nses, sizeof(*sc->ses), session_cmp) : NULL;
+	int64_t person = stmt_int64(s, 1);
+	if (x == NULL || sc->pairs[x->pair].mentee != person)
+		return 0;
+	const char *topic = NULL;
+	if (stmt_text(s, 2, &topic, d) != 0)
+		return -1;
+	if (g->na == g->cap_a) {
+		size_t ncap = g->cap_a ? 2 * g->cap_a : 256;
+		struct assessment *nv = realloc(g->a, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory");
+		g->a = nv;
+		g->cap_a = ncap;
+	}
+	int ti = topic_of(g, topic ? topic : "");
+	if (ti < 0)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	g->a[g->na++] = (struct assessment){.topic = ti, .person = person, .start = x->start,
+					    .id = stmt_int64(s, 0), .has_start = x->has_start,
+					    .level = (int)stmt_int64(s, 3)};
+	return 0;
+}
+
+/* Each topic's place in the program's library. */
+static int
+topic_order(struct metrics_ctx *c, struct goals *g, struct diag *d)
+{
+	struct stmt s = {0};
+	int rc = stmt_prepare(&s, c->st, "reading the program's topics", topics_sql, d) ||
+		 stmt_bind_int64(&s, 1, c->program_id, d);
+	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
+		const char *name = NULL;
+		rc = stmt_text(&s, 1, &name, d);
+		for (size_t i = 0; rc == 0 && name && i < g->nt; i++)
+			if (strcmp(g->t[i].name, name) == 0 && stmt_int64(&s, 0) < g->t[i].order)
+				g->t[i].order = stmt_int64(&s, 0);
+	}
+	stmt_finalize(&s);
+	return rc == STMT_DONE ? 0 : -1;
+}
+
+static json_t *
+goals_json(struct goals *g)
+{
+	/* Rank the topics, then sort the assessments by rank, person and start. */
+	int *rank = malloc((g->nt ? g->nt : 1) * sizeof(*rank));
+	if (rank == NULL)
+		return NULL;
+	for (size_t i = 0; i < g->nt; i++)
+		g->t[i].index = (int)i;
+	if (g->nt > 1)
+		qsort(g->t, g->nt, sizeof(*g->t), topic_cmp);
+	for (size_t i = 0; i < g->nt; i++)
+		rank[g->t[i].index] = (int)i;
+	for (size_t i = 0; i < g->na; i++)
+		g->a[i].topic = rank[g->a[i].topic];
+	free(rank);
+	if (g->na > 1)
+		qsort(g->a, g->na, sizeof(*g->a), assessment_cmp);
+	for (size_t i = 0, j; i < g->na; i = j) { /* one person's assessments of one topic */
+		for (j = i + 1; j < g->na && g->a[j].topic == g->a[i].topic &&
+				g->a[j].person == g->a[i].person;
+		     j++)
+			;
+		struct topic *t = &g->t[g->a[i].topic];
+		t->assessed++;
+		if (j - i >= 2) {
+			t->n++;
+			t->start_sum += g->a[i].level;
+			t->end_sum += g->a[j - 1].level;
+		}
+	}
+	json_t *list = json_array();
+	for (size_t i = 0; list && i < g->nt; i++) {
+		const struct topic *t = &g->t[i];
+		double a = t->n ? (double)t->start_sum / (double)t->n : 0;
+		double b = t->n ? (double)t->end_sum / (double)t->n : 0;
+		json_t *o = json_pack("{ss sI sI so so so}", "topic", t->name, "assessed",
+				      (json_int_t)t->assessed, "n", (json_int_t)t->n, "start_mean",
+				      t->n ? json_real(a) : json_null(), "end_mean",
+				      t->n ? json_real(b) : json_null(), "delta",
+				      t->n ? json_real(b - a) : json_null());
+		if (o == NULL || json_array_append_new(list, o) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	return list;
+}
+
+static int
+read_goals(struct metrics_ctx *c, const struct scan *sc, struct metrics_sessions *out,
+	   struct diag *d)
+{
+	struct goals g = {0};
+	struct stmt s = {0};
+	int rc = stmt_prepare(&s, c->st, "goal progress by topic", goals_sql, d) ||
+		 stmt_bind_int64(&s, 1, c->program_id, d);
+	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW)
+		rc = goal_row(&s, sc, &g, d);
+	stmt_finalize(&s);
+	if (rc == STMT_DONE)
+		rc = topic_order(c, &g, d) == 0 ? STMT_DONE : -1;
+	if (rc == STMT_DONE && (out->goals = goals_json(&g)) == NULL)
+		rc = diag_set(d, DIAG_NOMEM, "out of memory");
+	for (size_t i = 0; i < g.nt; i++)
+		free(g.t[i].name);
+	free(g.t);
+	free(g.a);
+	return rc == STMT_DONE ? 0 : -1;
+}
+
+/* ---- the values -------------------------------------------------------------------------- */
+
 /* {planned, held, missed, cancelled} of a bucket, with held_rate when asked. */
 static json_t *
 bucket_json(const struct bucket *b, int with_rate)
@@ -331,7 +539,7 @@ ratings_json(struct metrics_ctx *c, struct scan *sc)
 		if (!x->rating[0] && !x->rating[1])
 			continue;
 		int shown = (x->rating[0] && x->rating[1]) ||
-			    (x->has_reveal && (int64_t)c->now >= x->reveal_at);
+			    (x->has_start && (int64_t)c->now >= x->reveal_at);
 		int cohort = sc->pairs[x->pair].cohort;
 		for (int side = 0; side < 2; side++) {
 			int r = x->rating[side];
@@ -457,7 +665,8 @@ metrics_sessions_read(struct metrics_ctx *c, struct metrics_sessions *out, struc
 {
 	memset(out, 0, sizeof(*out));
 	struct scan sc = {0};
-	int rc = read_pairs(c, &sc, d) || read_sessions(c, &sc, d) || read_ratings(c, &sc, d)
+	int rc = read_pairs(c, &sc, d) || read_sessions(c, &sc, d) || read_ratings(c, &sc, d) ||
+			 read_goals(c, &sc, out, d)
 		     ? -1
 		     : 0;
 	if (rc == 0 && scan_json(c, &sc, out) != 0)
@@ -482,6 +691,7 @@ metrics_sessions_fini(struct metrics_sessions *out)
 	json_decref(out->first_session);
 	json_decref(out->cohorts);
 	json_decref(out->ratings);
+	json_decref(out->goals);
 	free(out->pairs);
 	memset(out, 0, sizeof(*out));
 }
