@@ -79,9 +79,10 @@ void notify_delete(struct notify *n);
  * 0, or -1 + diag (out of memory: the previous ones stay). */
 int notify_set_sender(struct notify *n, const char *from, const char *timezone, struct diag *d);
 
-/* 1: the built-in writers skip their fsyncs (the file and rename are the same; only a power
- * loss could lose them): for `tandem simulate`, whose copy is thrown away like its database
- * (synchronous = OFF). 0, the default: every file reaches the disk before its row is sent. */
+/* 1: the built-in writers skip their fsyncs and write each .eml in place (no temporary file
+ * and rename: a crash of the process may leave one partial): for `tandem simulate`, whose
+ * copy is thrown away like its database (synchronous = OFF). 0, the default: every file is
+ * whole or absent after a crash and reaches the disk before its row is sent. */
 void notify_set_no_sync(struct notify *n, int no_sync);
 
 /*

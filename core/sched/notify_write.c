@@ -114,8 +114,28 @@ notify_eml_name(const char *key, char *out, size_t size)
 	snprintf(out, size, "%s.%.8s.eml", safe, hex);
 }
 
-/* Writes text to dir/name atomically: temp file, fsync, rename, fsync of the folder (no
- * fsync when no_sync: still whole or absent after a crash of the process). */
+/* A throwaway copy's file (no_sync): written in place, one create, no temporary file and no
+ * rename (on ext4 a temporary file and its rename cost 5-10 x the create alone in a folder
+ * of tens of thousands of files). A crash mid-write may leave it partial: the copy is thrown
+ * away, and a redelivery rewrites it whole (O_TRUNC). */
+static int
+notify_write_in_place(const char *path, const char *text, size_t len, struct diag *d)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return diag_set(d, DIAG_IO, "cannot create '%s': %s", path, strerror(errno));
+	if (fchmod(fd, 0644) != 0 || notify_write_all(fd, text, len) != 0) {
+		int err = errno;
+		close(fd);
+		return diag_set(d, DIAG_IO, "cannot write '%s': %s", path, strerror(err));
+	}
+	if (close(fd) != 0)
+		return diag_set(d, DIAG_IO, "cannot write '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* Writes text to dir/name atomically: temp file, fsync, rename, fsync of the folder. When
+ * no_sync (a throwaway copy: notify_set_no_sync), in place with no fsync. */
 static int
 notify_write_atomic(const char *dir, const char *name, const char *text, size_t len,
 		    int no_sync, struct diag *d)
@@ -124,11 +144,13 @@ notify_write_atomic(const char *dir, const char *name, const char *text, size_t 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir) >= sizeof(tmp) ||
 	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return diag_set(d, DIAG_INVALID, "notify: the outbox path is too long");
+	if (no_sync)
+		return notify_write_in_place(path, text, len, d);
 	int fd = mkstemp(tmp);
 	if (fd < 0)
 		return diag_set(d, DIAG_IO, "cannot create a file in '%s': %s", dir, strerror(errno));
 	if (fchmod(fd, 0644) != 0 || notify_write_all(fd, text, len) != 0 ||
-	    (!no_sync && fsync(fd) != 0)) {
+	    fsync(fd) != 0) {
 		int err = errno;
 		close(fd);
 		unlink(tmp);
@@ -139,7 +161,7 @@ notify_write_atomic(const char *dir, const char *name, const char *text, size_t 
 		unlink(tmp);
 		return diag_set(d, DIAG_IO, "cannot write '%s': %s", path, strerror(err));
 	}
-	return no_sync ? 0 : notify_sync_dir(dir, d);
+	return notify_sync_dir(dir, d);
 }
 
 /* ---- eml ------------------------------------------------------------------------------ */

@@ -289,7 +289,8 @@ test_set_sender(void **state)
 	}
 }
 
-/* notify_set_no_sync (tandem simulate's copy): the same files, whole, without the fsyncs. */
+/* notify_set_no_sync (tandem simulate's copy): the same files, written in place (no temporary
+ * file left) without the fsyncs. */
 static void
 test_no_sync_writes_the_same(void **state)
 {
