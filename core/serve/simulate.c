@@ -7,7 +7,7 @@
  * model decides whether a side will cancel or move it, two days before its start) and
  * after its end (the model's outcome: check-ins, or silence for the mark-missed job).
  * New rows are found by id (sessions.id is AUTOINCREMENT, so ids only grow); ended
- * ones by status and start. Everything they do in one wake commits in one
+ * ones by status and start. A wake (the service's steps, then the participants) is one
  * transaction, each action in its own level (a refusal, such as a reschedule onto an
  * instant the pair already has, rolls back that action alone and is skipped).
  */
@@ -675,7 +675,30 @@ count_months(struct sim *s, struct simulate_result *r, struct diag *d)
 
 /* ---- the run -------------------------------------------------------------------- */
 
-/* The wakes, from r->from until r->until. */
+/* One wake: the service's steps, then the participants; *due is the service's next due
+ * instant and *mine the participants' (0: none). 1 when the service has nothing due. */
+static int
+wake(struct sim *s, struct service *sv, time_t now, struct simulate_result *r, time_t *due,
+     time_t *mine, struct diag *d)
+{
+	if (service_begin(sv, now, d) != 0)
+		return -1;
+	int rc;
+	while ((rc = service_step(sv, now, d)) == 1)
+		r->steps++;
+	if (rc < 0)
+		return -1;
+	r->wakes++;
+	if (participants(s, now, d) != 0)
+		return -1;
+	rc = service_next_due(sv, due, d);
+	if (rc < 0 || participants_next(s, now, mine, d) != 0)
+		return -1;
+	return rc;
+}
+
+/* The wakes until r->until, each one transaction around the service's own (savepoints: an
+ * occurrence's claim, apply and done still land together); the copy has no other writer. */
 static int
 drive(struct sim *s, struct service *sv, struct clock *clk, struct simulate_result *r,
       struct diag *d)
@@ -683,19 +706,13 @@ drive(struct sim *s, struct service *sv, struct clock *clk, struct simulate_resu
 	time_t now = r->from;
 	while (now < r->until) {
 		clock_virtual_advance(clk, (int64_t)(now - clock_now(clk)) * 1000);
-		if (service_begin(sv, now, d) != 0)
-			return -1;
-		int rc;
-		while ((rc = service_step(sv, now, d)) == 1)
-			r->steps++;
-		if (rc < 0)
-			return -1;
-		r->wakes++;
-		if (participants(s, now, d) != 0)
-			return -1;
 		time_t due = 0, mine = 0;
-		rc = service_next_due(sv, &due, d);
-		if (rc < 0 || participants_next(s, now, &mine, d) != 0)
+		if (store_begin(s->st, d) != 0)
+			return -1;
+		int rc = wake(s, sv, now, r, &due, &mine, d);
+		if (rc < 0)
+			store_rollback(s->st);
+		if (rc < 0 || store_commit(s->st, d) != 0)
 			return -1;
 		time_t next = rc == 1 ? r->until : due;
 		if (mine != 0 && mine < next)

@@ -16,10 +16,11 @@
  *    starts at o->from and jumps straight to the next instant something is due (the
  *    service's next_due, the next end of a planned session, the next participant
  *    action), never sleeping, until o->from + o->months calendar months (UTC).
- *  - After each wake, the synthetic participants (serve/simmodel.h) act in one
- *    transaction, through the session module's own functions (session_checkin,
- *    session_cancel, session_reschedule), so the events and rules of a real check-in
- *    apply. Deterministic: the same copy, seed, start and months give the same result.
+ *  - After each wake's steps, the synthetic participants (serve/simmodel.h) act through
+ *    the session module's own functions (session_checkin, session_cancel,
+ *    session_reschedule), so the events and rules of a real check-in apply. A wake, steps
+ *    and participants, is one transaction (the service's own ones nest as savepoints).
+ *    Deterministic: the same copy, seed, start and months give the same result.
  *  - The result is month by month for program o->program (which tandem.lua must
  *    declare): sessions by their start in the month; messages delivered that were
  *    about the program's sessions; pairs active at some time in the month; job runs of
