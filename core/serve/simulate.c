@@ -354,7 +354,10 @@ sim_prepare(struct sim *s, struct diag *d)
 			    " WHERE s.status = 'planned' AND s.starts_at <= ?1 ORDER BY s.id", d) ||
 	       stmt_prepare(&s->next_end, s->st, "finding the next end of a session",
 			    "SELECT MIN(CAST(strftime('%s', starts_at) AS INTEGER) + 60 * duration_min)"
-			    " FROM sessions WHERE status = 'planned' AND starts_at >= ?1", d);
+			    " FROM sessions WHERE status = 'planned' AND starts_at >= ?1"
+			    " AND starts_at <= (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', starts_at, '+1 day')"
+			    " FROM sessions WHERE status = 'planned' AND starts_at >= ?1"
+			    " ORDER BY starts_at LIMIT 1)", d);
 }
 
 static void
@@ -538,7 +541,8 @@ participants_next(struct sim *s, time_t now, time_t *next, struct diag *d)
 	for (size_t i = 0; i < s->npending; i++)
 		if (s->pending[i].at > now && (*next == 0 || s->pending[i].at < *next))
 			*next = s->pending[i].at;
-	/* A session that ends after now started at most a day (1440 minutes) ago. */
+	/* A session that ends after now started at most a day (1440 minutes) ago; the earliest
+	 * end is within a day of the earliest start: only that day's rows are read. */
 	char iso[CLOCK_UTC_MAX];
 	if (clock_format_utc(now - 86400, iso) != 0)
 		return diag_set(d, DIAG_INVALID, "simulated time out of range");
@@ -675,24 +679,17 @@ count_months(struct sim *s, struct simulate_result *r, struct diag *d)
 
 /* ---- the run -------------------------------------------------------------------- */
 
-/* One wake: the service's steps, then the participants; *due is the service's next due
- * instant and *mine the participants' (0: none). 1 when the service has nothing due. */
+/* A wake: the service's steps, the participants; their next instants. 1: the service has none. */
 static int
 wake(struct sim *s, struct service *sv, time_t now, struct simulate_result *r, time_t *due,
      time_t *mine, struct diag *d)
 {
-	if (service_begin(sv, now, d) != 0)
-		return -1;
-	int rc;
-	while ((rc = service_step(sv, now, d)) == 1)
+	int rc = service_begin(sv, now, d) != 0 ? -1 : 1;
+	while (rc == 1 && (rc = service_step(sv, now, d)) == 1)
 		r->steps++;
-	if (rc < 0)
-		return -1;
 	r->wakes++;
-	if (participants(s, now, d) != 0)
-		return -1;
-	rc = service_next_due(sv, due, d);
-	if (rc < 0 || participants_next(s, now, mine, d) != 0)
+	if (rc < 0 || participants(s, now, d) != 0 || (rc = service_next_due(sv, due, d)) < 0 ||
+	    participants_next(s, now, mine, d) != 0)
 		return -1;
 	return rc;
 }
