@@ -167,12 +167,14 @@ push_event(lua_State *L, const char *kind)
 	set_str(L, "status", "active");
 	lua_createtable(L, 3, 0);
 	for (int i = 1; i <= 3; i++) {
-		lua_createtable(L, 0, 3);
+		lua_createtable(L, 0, 4);
 		set_int(L, "id", i);
 		char at[32];
 		snprintf(at, sizeof(at), "2026-01-%02dT10:00:00Z", 5 + 7 * (i - 1));
 		set_str(L, "starts_at", at);
 		set_str(L, "status", "held");
+		at[12] = '1'; /* recorded held an hour after it started (11:00) */
+		set_str(L, "status_at", at);
 		lua_rawseti(L, -2, i);
 	}
 	lua_setfield(L, -2, "sessions");

@@ -95,10 +95,11 @@ push_match(struct run *r, int64_t id, struct diag *d)
 	rc = stmt_bind_int64(&r->sessions, 1, id, d) ? -1 : 0;
 	lua_Integer k = 0;
 	while (rc == 0 && (rc = stmt_step(&r->sessions, d)) == STMT_ROW) {
-		lua_createtable(L, 0, 3);
+		lua_createtable(L, 0, 4);
 		set_int(L, &r->sessions, 0, "id");
 		set_text(L, &r->sessions, 1, "starts_at");
 		set_text(L, &r->sessions, 2, "status");
+		set_text(L, &r->sessions, 3, "status_at");
 		lua_rawseti(L, -2, ++k);
 		rc = 0;
 	}
@@ -260,7 +261,8 @@ static const char match_sql[] =
 	"SELECT mentor_id, mentee_id, status, end_reason, activated_at, ended_at FROM matches "
 	"WHERE id = ?1";
 static const char sessions_sql[] =
-	"SELECT id, starts_at, status FROM sessions WHERE match_id = ?1 ORDER BY starts_at, id";
+	"SELECT id, starts_at, status, updated_at FROM sessions WHERE match_id = ?1 "
+	"ORDER BY starts_at, id";
 /* The ratings visible at ?2 under the hidden-until-both-rated rule. */
 static const char ratings_sql[] =
 	"SELECT f.session_id, CASE WHEN f.author_id = m.mentor_id THEN 'mentor' ELSE 'mentee' "

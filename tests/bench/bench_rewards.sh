@@ -36,6 +36,9 @@ WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1)
 INSERT INTO sessions (id, match_id, starts_at, duration_min, timezone, planned_by, status, created_at, updated_at)
 SELECT i + 1, 1 + (i % $PAIRS), strftime('%Y-%m-%dT%H:%M:%SZ', '2021-01-01', '+' || (i / $PAIRS) || ' days', '+' || (i % 1440) || ' minutes'),
        30, 'UTC', 'bench', 'held', 't', 't' FROM n;
+-- A held session's updated_at is when it was recorded held (the rules read it as status_at):
+-- an hour after it started.
+UPDATE sessions SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', starts_at, '+1 hours');
 INSERT INTO events (at, kind, program_id, payload)
 SELECT '2026-01-01T00:00:00Z', 'session.held', (SELECT id FROM programs WHERE name = 'bench'), json_object('session', id, 'match', match_id, 'starts_at', starts_at)
 FROM sessions ORDER BY id;
@@ -70,3 +73,5 @@ t1=$(date +%s.%N)
 echo "again (nothing new): $(/usr/bin/python3 -c "print(f'{$t1 - $t0:.2f}')") s"
 G=$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM rewards WHERE plugin IN ('session_points', 'bench_points')")
 [ "$G" = $((4 * N)) ] && echo "ledger: $G point grants (4 per session): ok" || { echo "ledger: $G point grants, want $((4 * N))" >&2; exit 1; }
+S=$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM rewards WHERE plugin = 'streaks'")
+[ "$S" = $((6 * PAIRS)) ] && echo "ledger: $S streak badges (3 levels x 2 sides per pair): ok" || { echo "ledger: $S streak badges, want $((6 * PAIRS))" >&2; exit 1; }
