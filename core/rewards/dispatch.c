@@ -209,9 +209,10 @@ add_match(struct run *r, int req, lua_Integer n, int64_t m, struct diag *d)
 	return 0;
 }
 
-/* ctxs = {[""] = ctx, [program] = ctx with program = {...}}, for the rule named rule. */
+/* ctxs = {[""] = ctx, [program] = ctx with program = {...}}; the worker adds ctx.rule (so
+ * a request is the same for every rule: dispatch_cache.c). */
 static void
-push_ctxs(struct run *r, const char *rule)
+push_ctxs(struct run *r)
 {
 	lua_State *L = r->L;
 	const struct config *cfg = r->o->cfg;
@@ -225,8 +226,6 @@ push_ctxs(struct run *r, const char *rule)
 		lua_setfield(L, -2, "now_iso");
 		lua_pushstring(L, cfg && cfg->timezone ? cfg->timezone : "UTC");
 		lua_setfield(L, -2, "timezone");
-		lua_pushstring(L, rule);
-		lua_setfield(L, -2, "rule");
 		if (i >= 0) {
 			const struct config_program *p = &cfg->programs[i];
 			lua_createtable(L, 0, 4);
@@ -307,6 +306,7 @@ run_fini(struct run *r)
 	stmt_finalize(&r->sessions);
 	stmt_finalize(&r->ratings);
 	stmt_finalize(&r->cursor_get);
+	dispatch__cache_fini(&r->cache);
 	if (r->L)
 		lua_close(r->L);
 }
@@ -361,16 +361,32 @@ rule_load(const char *path, const char *name, struct dispatch_rule *rule)
  * once, unless its cache grew past DISPATCH_CACHE_TABLES. b->n 0: nothing more.
  */
 static int
-read_batch(struct run *r, const char *name, int64_t from, int max, struct batch *b,
+read_batch(struct run *r, int64_t from, int max, struct batch *b,
 	   struct buf *req, struct diag *d)
 {
 	lua_State *L = r->L;
 	lua_settop(L, 0);
+	int64_t sent_before = r->sent_tables;
 	int fresh = r->sent_tables == 0 || r->sent_tables > DISPATCH_CACHE_TABLES;
 	if (fresh) {
 		lua_newtable(L);
 		lua_setfield(L, LUA_REGISTRYINDEX, "sent");
 		r->sent_tables = 0;
+	}
+	/* Another rule's request for the same batch (dispatch_cache.c), while every batch of
+	 * this rule so far was one of the same chain. */
+	if (!r->cache_off && (r->pos == 0 || r->chain != 0)) {
+		int64_t after = 0;
+		int hit = dispatch__cache_get(&r->cache, &r->chain, r->pos, from, r->kinds, max,
+					      sent_before, b, req, &after, d);
+		if (hit < 0)
+			return -1;
+		if (hit) {
+			r->sent_tables = after;
+			r->pos++;
+			return 0;
+		}
+		r->cache_off = r->chain != 0; /* its worker's cache is no longer the chain's */
 	}
 	lua_createtable(L, 0, 5);
 	lua_createtable(L, max, 0);
@@ -405,11 +421,15 @@ read_batch(struct run *r, const char *name, int64_t from, int max, struct batch 
 	 * unless this one started it. */
 	lua_pushboolean(L, fresh);
 	lua_setfield(L, 1, "fresh");
-	push_ctxs(r, name);
+	push_ctxs(r);
 	lua_setfield(L, 1, "ctxs");
 	buf_reset(req);
 	rc = marshal_encode(L, 1, 0, "the events of a dispatch", req, d);
 	lua_settop(L, 0);
+	if (rc == 0 && r->chain == 0) /* this rule built every request so far: a chain */
+		dispatch__cache_put(&r->cache, r->rules_run, r->pos, from, r->kinds, max,
+				    sent_before, b, req, r->sent_tables);
+	r->pos++;
 	return rc;
 }
 
@@ -445,6 +465,9 @@ dispatch_rule(struct run *r, struct plugin *p, const char *name, struct dispatch
 		return diag_set(d, DIAG_NOMEM, "out of memory");
 	r->kinds = kinds;
 	r->sent_tables = 0; /* a new run: the worker's cache starts over */
+	r->rules_run++;
+	r->chain = r->pos = 0;
+	r->cache_off = 0;
 	struct ledger_writer w;
 	if (ledger_writer_init(&w, r->st, d) != 0) {
 		free(kinds);
@@ -460,7 +483,7 @@ dispatch_rule(struct run *r, struct plugin *p, const char *name, struct dispatch
 		rc = dispatch__cursor_of(r, name, &cursor, d);
 	rule->cursor = dispatch__from(cursor);
 	if (rc == 0)
-		rc = read_batch(r, name, dispatch__from(cursor), batch, &cur->b, &cur->req, d);
+		rc = read_batch(r, dispatch__from(cursor), batch, &cur->b, &cur->req, d);
 	if (rc == 0 && cur->b.n == 0)
 		rc = cursor_to_hi(r, name, cursor, rule, d);
 	else if (rc == 0)
@@ -489,7 +512,7 @@ dispatch_rule(struct run *r, struct plugin *p, const char *name, struct dispatch
 		crash_point("rewards.hooks_ran");
 		int full = b->n == (size_t)batch;
 		if (full) { /* the next batch to the worker while this one is written */
-			rc = read_batch(r, name, b->ids[b->n - 1], batch, &nxt->b, &nxt->req, d);
+			rc = read_batch(r, b->ids[b->n - 1], batch, &nxt->b, &nxt->req, d);
 			if (rc != 0)
 				break;
 			if (nxt->b.n > 0)

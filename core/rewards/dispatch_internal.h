@@ -21,6 +21,37 @@
 #include "store/stmt.h"
 #include "store/store.h"
 
+/* A batch as read: event ids in order. */
+struct batch {
+	int64_t *ids, *programs; /* event ids and their program ids (0: none) */
+	size_t n;
+};
+
+/* The requests built in a run, for its next rules (dispatch_cache.c). */
+struct req_entry;
+struct req_cache {
+	struct req_entry *v;
+	size_t n, cap, bytes;
+	long hits;
+};
+enum { DISPATCH_REQ_CACHE_BYTES = 64 << 20 };
+
+/*
+ * 1 and the batch and its request (b, req, *sent_after: the worker's tables after it) when
+ * a rule of this run built the request of batch `pos` from `from` of `kinds` with the
+ * worker's cache in the same state (sent_before tables) in chain *chain (0: any, set to
+ * the one found); 0 when not kept; -1 out of memory.
+ */
+int dispatch__cache_get(struct req_cache *c, int64_t *chain, int64_t pos, int64_t from,
+			const char *kinds, int max, int64_t sent_before, struct batch *b,
+			struct buf *req, int64_t *sent_after, struct diag *d);
+/* Keeps request `pos` of chain (a rule run that built all its requests so far): nothing
+ * when it does not fit or memory is short. */
+void dispatch__cache_put(struct req_cache *c, int64_t chain, int64_t pos, int64_t from,
+			 const char *kinds, int max, int64_t sent_before, const struct batch *b,
+			 const struct buf *req, int64_t sent_after);
+void dispatch__cache_fini(struct req_cache *c);
+
 /* One dispatch run (all its rules). */
 struct run {
 	struct store *st;
@@ -32,17 +63,17 @@ struct run {
 	int64_t hi;    /* the last event id when the run started */
 	const char *kinds; /* the current rule's kinds (JSON array text) */
 	int64_t sent_tables; /* tables in the current rule's worker's match cache */
+	struct req_cache cache; /* requests built for one rule, sent again to the next */
+	int64_t rules_run;      /* rule runs so far: the current one's chain number */
+	int64_t chain, pos;     /* the current rule's: the chain it follows (0: none yet)
+				 * and the index of its next batch */
+	int cache_off;          /* the current rule built a request after a kept one */
 };
 
 /* A rule's worker keeps the matches it was sent for the rule's run (each once); past
  * this many tables (a match, its two lists and their entries) the cache starts over. */
 enum { DISPATCH_CACHE_TABLES = 200000 };
 
-/* A batch as read: event ids in order. */
-struct batch {
-	int64_t *ids, *programs; /* event ids and their program ids (0: none) */
-	size_t n;
-};
 
 /* The rule's cursor: -1 when it has no row yet (a new rule, which starts at 0). */
 int dispatch__cursor_of(struct run *r, const char *rule, int64_t *cursor, struct diag *d);

@@ -113,6 +113,18 @@ dispatch__op(struct plugin *live, const char *hook, const char *in, size_t n, st
 	if (marshal_push(L, in, n, NULL, NULL, d) != 0)
 		return -1;
 	int args = lua_gettop(L);
+	/* ctx.rule: this rule's name (the host's request is the same for every rule) */
+	if (lua_getfield(L, args, "ctxs") == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			if (lua_type(L, -1) == LUA_TTABLE) {
+				lua_pushstring(L, plugin_name(live));
+				lua_setfield(L, -2, "rule");
+			}
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
 	cache_matches(L, args);
 	lua_getfield(L, args, "events");
 	lua_getfield(L, args, "ctxs");
@@ -144,7 +156,11 @@ dispatch__op(struct plugin *live, const char *hook, const char *in, size_t n, st
 			lua_pop(L, 1);
 			lua_pushliteral(L, "");
 		}
-		lua_rawget(L, ctxs); /* stack: ..., ev, ctx */
+		if (lua_rawget(L, ctxs) != LUA_TTABLE) { /* a program tandem.lua does not declare */
+			lua_pop(L, 1);
+			lua_pushliteral(L, "");
+			lua_rawget(L, ctxs);
+		} /* stack: ..., ev, ctx */
 		struct diag hd;
 		diag_clear(&hd);
 		if (plugin_call(live, name, 2, 1, &hd) != 0) {

@@ -398,6 +398,54 @@ test_crash_never_doubles(void **state)
 }
 
 /*
+ * Rules listening to the same kinds from the same cursor are sent the requests the first
+ * one built (rewards/dispatch_cache.c); each still sees its own ctx.rule, and a rule whose
+ * cursor is elsewhere builds its own. Three rules, batches of 4: t_a and t_c from the
+ * start, t_b from the 10th event; each grants, per event, the sessions seen before it.
+ */
+static void
+test_rules_share_requests(void **state)
+{
+	struct fixture *f = *state;
+	static const char rule[] =
+		"return tandem.reward{ name = '%s', version = '1.0.0', api = 1,\n"
+		"  on = { ['session.held'] = function(ev, ctx)\n"
+		"    local n = 0\n"
+		"    for _, s in ipairs(ev.match.sessions) do\n"
+		"      if s.id < ev.payload.session then n = n + 1 end\n"
+		"    end\n"
+		"    if n == 0 then return nil end\n"
+		"    return { { person_id = ev.match.mentor_id, points = n, reason = ctx.rule } }\n"
+		"  end } }\n";
+	const char *names[] = {"t_a", "t_b", "t_c"};
+	for (int i = 0; i < 3; i++) {
+		char p[256], text[1024];
+		snprintf(p, sizeof(p), "%s/plugins/rewards/%s.lua", f->dir, names[i]);
+		snprintf(text, sizeof(text), rule, names[i]);
+		write_file(p, text);
+	}
+	exec_ok(f->st, "INSERT INTO hook_cursors (plugin, event_id, kinds, updated_at) SELECT 't_b', "
+		       "min(id) + 9, '[\"session.held\"]', 't' FROM events");
+	struct dispatch_result r;
+	assert_int_equal(dispatch(f, NULL, 4, &r), 0);
+	for (int i = 0; i < r.nrules; i++)
+		assert_string_equal(r.rules[i].error, "");
+	dispatch_result_fini(&r);
+	/* sessions 2..30 (t_a, t_c) and 11..30 (t_b), each of its own rule */
+	assert_int_equal(qint(f->st, "SELECT sum(points) FROM rewards WHERE plugin = 't_a' "
+				     "AND reason = 't_a'"), 29 * 30 / 2);
+	assert_int_equal(qint(f->st, "SELECT sum(points) FROM rewards WHERE plugin = 't_c' "
+				     "AND reason = 't_c'"), 29 * 30 / 2);
+	assert_int_equal(qint(f->st, "SELECT sum(points) FROM rewards WHERE plugin = 't_b' "
+				     "AND reason = 't_b'"), 29 * 30 / 2 - 9 * 10 / 2);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards WHERE plugin IN ('t_a', 't_b', 't_c') "
+				     "AND reason <> plugin"), 0);
+	/* the built-ins too, from the same requests */
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards WHERE plugin = 'session_points'"), 60);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards WHERE plugin = 'streaks'"), 6);
+}
+
+/*
  * A dispatcher (the service's) keeps its rules' workers between runs: an edited file is
  * not read again until dispatcher_reload; a worker killed at its deadline is started
  * again at the next run, which delivers the batch it stopped at.
@@ -476,6 +524,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leaderboard_consent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_never_doubles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_share_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dispatcher_keeps_rules, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
