@@ -353,11 +353,12 @@ sim_prepare(struct sim *s, struct diag *d)
 			    " JOIN matches m ON m.id = s.match_id"
 			    " WHERE s.status = 'planned' AND s.starts_at <= ?1 ORDER BY s.id", d) ||
 	       stmt_prepare(&s->next_end, s->st, "finding the next end of a session",
-			    "SELECT MIN(CAST(strftime('%s', starts_at) AS INTEGER) + 60 * duration_min)"
-			    " FROM sessions WHERE status = 'planned' AND starts_at >= ?1"
-			    " AND starts_at <= (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', starts_at, '+1 day')"
-			    " FROM sessions WHERE status = 'planned' AND starts_at >= ?1"
-			    " ORDER BY starts_at LIMIT 1)", d);
+			    "SELECT MIN(e) FROM (SELECT CAST(strftime('%s', starts_at) AS INTEGER)"
+			    " + 60 * duration_min AS e FROM sessions WHERE status = 'planned'"
+			    " AND starts_at >= ?1 AND starts_at <= COALESCE("
+			    "(SELECT strftime('%Y-%m-%dT%H:%M:%SZ', starts_at, '+1 day') FROM sessions"
+			    " WHERE status = 'planned' AND starts_at > ?2 ORDER BY starts_at LIMIT 1), ?2))"
+			    " WHERE e > ?3", d);
 }
 
 static void
@@ -541,12 +542,18 @@ participants_next(struct sim *s, time_t now, time_t *next, struct diag *d)
 	for (size_t i = 0; i < s->npending; i++)
 		if (s->pending[i].at > now && (*next == 0 || s->pending[i].at < *next))
 			*next = s->pending[i].at;
-	/* A session that ends after now started at most a day (1440 minutes) ago; the earliest
-	 * end is within a day of the earliest start: only that day's rows are read. */
-	char iso[CLOCK_UTC_MAX];
-	if (clock_format_utc(now - 86400, iso) != 0)
+	/* The earliest end after now. A session that ends after now started at most a day (1440
+	 * minutes) ago, or starts after now, so no later than a day after the first session
+	 * that starts after now (S): only the rows from a day before now to a day after S are
+	 * read. Sessions that have ended but are still planned (no check-in yet) are among
+	 * them and do not count: their ends are past. */
+	char ago[CLOCK_UTC_MAX], iso[CLOCK_UTC_MAX];
+	if (clock_format_utc(now - 86400, ago) != 0 || clock_format_utc(now, iso) != 0)
 		return diag_set(d, DIAG_INVALID, "simulated time out of range");
-	int rc = stmt_bind_text(&s->next_end, 1, iso, d) ? -1 : stmt_step(&s->next_end, d);
+	int rc = stmt_bind_text(&s->next_end, 1, ago, d) || stmt_bind_text(&s->next_end, 2, iso, d) ||
+			 stmt_bind_int64(&s->next_end, 3, (int64_t)now, d)
+		     ? -1
+		     : stmt_step(&s->next_end, d);
 	if (rc == STMT_ROW && !stmt_is_null(&s->next_end, 0)) {
 		time_t end = (time_t)stmt_int64(&s->next_end, 0);
 		if (end > now && (*next == 0 || end < *next))

@@ -101,6 +101,10 @@ HELD=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["hel
   ok "mark-missed had work" || fail "mark-missed had work"
 [ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM feedback WHERE actor = 'simulate' AND rating BETWEEN 1 AND 5")" -gt 0 ] &&
   ok "rated check-ins" || fail "rated check-ins"
+# The participants act at a session's end: the copy wakes then (not at the next job's hour).
+late=$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM feedback f JOIN sessions s ON s.id = f.session_id
+  WHERE f.actor = 'simulate' AND strftime('%s', f.created_at) - strftime('%s', s.starts_at) <> 60 * s.duration_min")
+[ "$late" = 0 ] && ok "check-ins at the session's end" || fail "check-ins at the session's end" "$late late"
 [ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM events WHERE kind = 'session.held'")" -gt 0 ] &&
   ok "check-in events" || fail "check-in events"
 [ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM sessions WHERE status IN ('cancelled', 'rescheduled')")" -gt 0 ] &&
