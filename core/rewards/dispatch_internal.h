@@ -131,6 +131,11 @@ struct lane {
 	int sent;           /* 1: a request is in the worker */
 	int64_t until;      /* its deadline (monotonic ms, with a grace as worker_call's) */
 	char error[DIAG_MSG_MAX]; /* a failure to send, told at lane_wait */
+	int early_rc;       /* 1: the reply came while the request was written (in early);
+			     * -1: the worker failed then (early_st, early_d); 0: neither */
+	struct buf early;
+	enum worker_status early_st;
+	struct diag early_d;
 };
 int dispatch__lane_init(struct lane *l, struct plugin *p, int batch, struct diag *d);
 void dispatch__lane_send(struct lane *l);

@@ -15,6 +15,25 @@
 
 #include "base/clock.h"
 
+/* worker_send only queues the request (worker_pump writes it): written now, the worker
+ * runs the batch while the host writes the one before. A reply (or failure) that comes
+ * meanwhile is kept for lane_wait. */
+static void
+lane_flush(struct lane *l)
+{
+	struct worker *w = plugin_worker(l->p);
+	while (l->early_rc == 0 && (worker_events(w) & POLLOUT)) {
+		int64_t left = l->until - clock_mono_ms(NULL);
+		if (left <= 0)
+			return; /* lane_wait expires it */
+		struct pollfd pfd = {.fd = worker_fd(w), .events = POLLOUT};
+		if (poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left) < 0 && errno != EINTR)
+			return;
+		diag_clear(&l->early_d);
+		l->early_rc = worker_pump(w, &l->early, &l->early_st, &l->early_d);
+	}
+}
+
 void
 dispatch__lane_send(struct lane *l)
 {
@@ -32,6 +51,7 @@ dispatch__lane_send(struct lane *l)
 		return;
 	}
 	l->until = clock_mono_ms(NULL) + deadline + 200;
+	lane_flush(l);
 }
 
 /* The reply of the batch sent (out), or -1 with the worker's failure in hd. */
@@ -44,6 +64,17 @@ dispatch__lane_wait(struct lane *l, struct buf *out, struct diag *hd)
 				   plugin_limits(l->p)->batch_deadline_ms, out, hd);
 	if (l->error[0])
 		return diag_set(hd, DIAG_PLUGIN, "%s", l->error);
+	int early = l->early_rc;
+	l->early_rc = 0;
+	if (early == 1) {
+		int rc = buf_append(out, l->early.data, l->early.len, hd);
+		buf_reset(&l->early);
+		return rc;
+	}
+	if (early < 0) {
+		*hd = l->early_d;
+		return plugin_exec_failure(l->p, "on", l->early_st, hd);
+	}
 	struct worker *w = plugin_worker(l->p);
 	int deadline = plugin_limits(l->p)->batch_deadline_ms;
 	enum worker_status st;
@@ -90,6 +121,7 @@ dispatch__lane_init(struct lane *l, struct plugin *p, int batch, struct diag *d)
 	l->p = p;
 	buf_init(&l->req);
 	buf_init(&l->wire);
+	buf_init(&l->early);
 	l->b.ids = malloc((size_t)batch * sizeof(*l->b.ids));
 	l->b.programs = malloc((size_t)batch * sizeof(*l->b.programs));
 	if (l->b.ids == NULL || l->b.programs == NULL)
@@ -103,6 +135,7 @@ dispatch__lane_fini(struct lane *l)
 	dispatch__lane_drop(l);
 	buf_fini(&l->req);
 	buf_fini(&l->wire);
+	buf_fini(&l->early);
 	free(l->b.ids);
 	free(l->b.programs);
 }
