@@ -97,7 +97,7 @@ step "Done"
 echo "Workspace: $(pwd) (unchanged by the simulation: $("$TANDEM" sessions list --program "$PROGRAM" --json |
   /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') sessions planned)."
 echo "Try: $TANDEM -C $(pwd) people show E000001"
-echo "     $TANDEM -C $(pwd) simulate --program $PROGRAM --months 6 --seed 1   # a few minutes"
+echo "     $TANDEM -C $(pwd) simulate --program $PROGRAM --months 6 --seed 1   # about 10 s"
 echo "     docs/tutorial.md: from an empty folder to the report of your own tailored program"
 echo "The program's report: $(pwd)/report.html"
 echo
