@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "program/lifecycle.h"
 #include "program/matches.h"
 #include "report/metrics_internal.h"
@@ -163,14 +164,8 @@ group_of(struct groups *g, const char *key)
 		if (key == NULL ? g->v[i].key == NULL
 				: g->v[i].key != NULL && strcmp(g->v[i].key, key) == 0)
 			return &g->v[i];
-	if (g->n == g->cap) {
-		size_t ncap = g->cap ? 2 * g->cap : 16;
-		struct group *nv = realloc(g->v, ncap * sizeof(*nv));
-		if (nv == NULL)
-			return NULL;
-		g->v = nv;
-		g->cap = ncap;
-	}
+	if (vec_grow(&g->v, &g->cap, g->n + 1, sizeof(*g->v), NULL) != 0)
+		return NULL;
 	struct group *x = &g->v[g->n];
 	memset(x, 0, sizeof(*x));
 	if (key != NULL && (x->key = strdup(key)) == NULL)

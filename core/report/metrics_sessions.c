@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "program/lifecycle.h"
 #include "program/session_reveal.h"
 #include "report/metrics_internal.h"
@@ -100,14 +101,8 @@ bucket(struct bucket **v, size_t *n, size_t *cap, const char *key)
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp((*v)[i].key, key) == 0)
 			return (int)i;
-	if (*n == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 16;
-		struct bucket *nv = realloc(*v, ncap * sizeof(*nv));
-		if (nv == NULL)
-			return -1;
-		*v = nv;
-		*cap = ncap;
-	}
+	if (vec_grow(v, cap, *n + 1, sizeof(**v), NULL) != 0)
+		return -1;
 	struct bucket *b = &(*v)[*n];
 	memset(b, 0, sizeof(*b));
 	snprintf(b->key, sizeof(b->key), "%s", key);
@@ -170,15 +165,9 @@ read_pairs(struct metrics_ctx *c, struct scan *sc, struct diag *d)
 		 stmt_bind_text(&s, 2, LIFECYCLE_PROGRAM_ENDED, d);
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
 		rc = 0;
-		if (sc->npairs == cap) {
-			size_t ncap = cap ? 2 * cap : 256;
-			struct pair *nv = realloc(sc->pairs, ncap * sizeof(*nv));
-			if (nv == NULL) {
-				rc = diag_set(d, DIAG_NOMEM, "out of memory");
-				break;
-			}
-			sc->pairs = nv;
-			cap = ncap;
+		if (vec_grow(&sc->pairs, &cap, sc->npairs + 1, sizeof(*sc->pairs), d) != 0) {
+			rc = -1;
+			break;
 		}
 		struct pair *p = &sc->pairs[sc->npairs++];
 		memset(p, 0, sizeof(*p));
@@ -242,14 +231,8 @@ session_row(struct stmt *s, struct scan *sc, int *last_month, struct diag *d)
 			p->first = jd;
 		p->has_first = 1;
 	}
-	if (sc->nses == sc->cap_ses) {
-		size_t ncap = sc->cap_ses ? 2 * sc->cap_ses : 1024;
-		struct session *nv = realloc(sc->ses, ncap * sizeof(*nv));
-		if (nv == NULL)
-			return diag_set(d, DIAG_NOMEM, "out of memory");
-		sc->ses = nv;
-		sc->cap_ses = ncap;
-	}
+	if (vec_grow(&sc->ses, &sc->cap_ses, sc->nses + 1, sizeof(*sc->ses), d) != 0)
+		return -1;
 	struct session *x = &sc->ses[sc->nses++];
 	memset(x, 0, sizeof(*x));
 	x->id = stmt_int64(s, 1);
@@ -351,14 +334,8 @@ topic_of(struct goals *g, const char *name)
 	for (size_t i = 0; i < g->nt; i++)
 		if (strcmp(g->t[i].name, name) == 0)
 			return (int)i;
-	if (g->nt == g->cap_t) {
-		size_t ncap = g->cap_t ? 2 * g->cap_t : 16;
-		struct topic *nv = realloc(g->t, ncap * sizeof(*nv));
-		if (nv == NULL)
-			return -1;
-		g->t = nv;
-		g->cap_t = ncap;
-	}
+	if (vec_grow(&g->t, &g->cap_t, g->nt + 1, sizeof(*g->t), NULL) != 0)
+		return -1;
 	struct topic *x = &g->t[g->nt];
 	memset(x, 0, sizeof(*x));
 	x->order = INT64_MAX;
@@ -404,14 +381,8 @@ goal_row(struct stmt *s, const struct scan *sc, struct goals *g, struct diag *d)
 	const char *topic = NULL;
 	if (stmt_text(s, 2, &topic, d) != 0)
 		return -1;
-	if (g->na == g->cap_a) {
-		size_t ncap = g->cap_a ? 2 * g->cap_a : 256;
-		struct assessment *nv = realloc(g->a, ncap * sizeof(*nv));
-		if (nv == NULL)
-			return diag_set(d, DIAG_NOMEM, "out of memory");
-		g->a = nv;
-		g->cap_a = ncap;
-	}
+	if (vec_grow(&g->a, &g->cap_a, g->na + 1, sizeof(*g->a), d) != 0)
+		return -1;
 	int ti = topic_of(g, topic ? topic : "");
 	if (ti < 0)
 		return diag_set(d, DIAG_NOMEM, "out of memory");

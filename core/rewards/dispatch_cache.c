@@ -8,6 +8,7 @@
  * size and the tables the worker had been sent before it. Kept up to
  * DISPATCH_REQ_CACHE_BYTES; past that, requests are built again.
  */
+#include "base/vec.h"
 #include "rewards/dispatch_internal.h"
 
 #include <stdlib.h>
@@ -56,14 +57,8 @@ dispatch__cache_put(struct req_cache *c, int64_t chain, int64_t pos, int64_t fro
 	size_t bytes = req->len + 2 * b->n * sizeof(int64_t) + strlen(kinds) + 1;
 	if (b->n == 0 || c->bytes + bytes > DISPATCH_REQ_CACHE_BYTES)
 		return;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 32;
-		struct req_entry *v = realloc(c->v, cap * sizeof(*v));
-		if (v == NULL)
-			return; /* not kept: the next rule builds it again */
-		c->v = v;
-		c->cap = cap;
-	}
+	if (vec_grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), NULL) != 0)
+		return; /* not kept: the next rule builds it again */
 	struct req_entry e = {.chain = chain, .pos = pos, .from = from, .sent_before = sent_before, .sent_after = sent_after,
 			      .max = max, .n = b->n, .len = req->len};
 	e.kinds = strdup(kinds);
