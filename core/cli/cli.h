@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -62,6 +63,11 @@ int cli_json_out(json_t *v);
 
 /* Parses a non-negative int/long argument; returns -1 (after cli_usage) when invalid. */
 int cli_parse_int(const char *cmd, const char *opt, const char *s, long min, long max, long *out);
+
+/* An instant given on the command line: a date YYYY-MM-DD (midnight UTC, or with
+ * end_of_day its last second) or YYYY-MM-DDTHH:MM[:SS]Z. 0, or -1 when it is neither
+ * (the caller says what it wanted). For --from and --as-of. */
+int cli_parse_instant(const char *s, int end_of_day, time_t *out);
 
 /*
  * A text table: add a header row then data rows (cells copied), print aligned.

@@ -18,9 +18,7 @@
 #include "io/outfile.h"
 #include "report/render.h"
 #include "report/report.h"
-#include "sched/session.h"
 #include "store/store.h"
-#include "time/tz.h"
 
 static void
 report_usage(FILE *out)
@@ -42,30 +40,6 @@ report_usage(FILE *out)
 		"                   that day, UTC; or YYYY-MM-DDTHH:MM[:SS]Z), e.g. the last day\n"
 		"                   of a simulated copy (tandem simulate --keep DIR)\n"
 		"  -h, --help       print this help\n");
-}
-
-/* --as-of: a date is the end of that day (UTC), an instant is taken as it is. */
-static int
-parse_as_of(const char *s, time_t *out)
-{
-	char buf[64];
-	struct diag d;
-	diag_clear(&d);
-	size_t n = strlen(s);
-	int day = n == 10;
-	if (day) {
-		if (!tz_date_valid(s))
-			return -1;
-		snprintf(buf, sizeof(buf), "%sT00:00Z", s);
-		s = buf;
-	} else if (n == 0 || s[n - 1] != 'Z') {
-		return -1;
-	}
-	if (session_parse_time(s, NULL, out, &d) != 0)
-		return -1;
-	if (day)
-		*out += 86400 - 1;
-	return *out > 0 ? 0 : -1;
 }
 
 int
@@ -119,7 +93,7 @@ cmd_report(struct cli *c, int argc, char **argv)
 	if (format == NULL && out != NULL)
 		(void)render_format_from_path(out, &f); /* no known extension: Markdown */
 	time_t now = 0;
-	if (as_of != NULL && parse_as_of(as_of, &now) != 0)
+	if (as_of != NULL && (cli_parse_instant(as_of, 1, &now) != 0 || now <= 0))
 		return cli_usage("report",
 				 "--as-of '%s' is not a date (YYYY-MM-DD) or an instant "
 				 "(YYYY-MM-DDTHH:MM[:SS]Z)",

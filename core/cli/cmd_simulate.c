@@ -20,7 +20,6 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "program/config.h"
-#include "sched/session.h"
 #include "serve/simulate.h"
 #include "store/store.h"
 
@@ -67,21 +66,6 @@ parse_seed(const char *s, uint64_t *out)
 		return -1;
 	*out = (uint64_t)v;
 	return 0;
-}
-
-/* YYYY-MM-DD (midnight UTC) or an instant ending in Z. */
-static int
-parse_from(const char *s, time_t *out)
-{
-	char buf[64];
-	struct diag d;
-	diag_clear(&d);
-	size_t n = strlen(s);
-	if (n == 10 && (size_t)snprintf(buf, sizeof(buf), "%sT00:00Z", s) < sizeof(buf))
-		s = buf;
-	else if (n == 0 || s[n - 1] != 'Z')
-		return -1;
-	return session_parse_time(s, NULL, out, &d);
 }
 
 static void
@@ -261,7 +245,7 @@ cmd_simulate(struct cli *c, int argc, char **argv)
 						 optarg);
 			break;
 		case 'f':
-			if (parse_from(optarg, &from) != 0)
+			if (cli_parse_instant(optarg, 0, &from) != 0)
 				return cli_usage("simulate",
 						 "--from must be YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z "
 						 "(got '%s')", optarg);

@@ -12,7 +12,9 @@
 
 #include "base/vec.h"
 #include "program/matches.h"
+#include "sched/session.h"
 #include "store/store.h"
+#include "time/tz.h"
 
 const char *
 cli_db_path(const struct cli *c)
@@ -302,4 +304,27 @@ cli_ws_open(struct cli *c, const char *program, struct cli_ws *w)
 		return cli_diag(&d);
 	}
 	return CLI_OK;
+}
+
+int
+cli_parse_instant(const char *s, int end_of_day, time_t *out)
+{
+	char buf[64];
+	struct diag d;
+	diag_clear(&d);
+	size_t n = strlen(s);
+	int day = n == 10;
+	if (day) {
+		if (!tz_date_valid(s))
+			return -1;
+		snprintf(buf, sizeof(buf), "%sT00:00Z", s);
+		s = buf;
+	} else if (n == 0 || s[n - 1] != 'Z') {
+		return -1;
+	}
+	if (session_parse_time(s, NULL, out, &d) != 0)
+		return -1;
+	if (day && end_of_day)
+		*out += 86400 - 1;
+	return 0;
 }
