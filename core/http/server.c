@@ -360,7 +360,14 @@ queue(struct http_server *s, struct MHD_Connection *conn, struct http_response *
 		return MHD_NO;
 	}
 	r->body = NULL; /* MHD frees it with the response */
-	(void)add_headers(m, r); /* a header MHD refuses (out of memory) is left out */
+	if (add_headers(m, r) != 0) {
+		/* Out of memory: an answer without its Location, ETag or Link would be wrong, so
+		 * none is sent (MHD closes the connection). */
+		tlog(TLOG_WARN, "http: out of memory adding an answer's headers; connection closed");
+		MHD_destroy_response(m);
+		http_response_fini(r);
+		return MHD_NO;
+	}
 	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)r->status, m);
 	MHD_destroy_response(m);
 	http_response_fini(r);
