@@ -5,7 +5,9 @@
  * so planning twice (or a simulation replayed with its seed) writes the same rows.
  * Rotation counts the pair's earlier sessions that took place or may still take place
  * (not cancelled, not moved): the k-th session of a pair gets the k-th shared topic,
- * and each pass over the topics takes the next questions of each one.
+ * and each pass over the topics takes the next questions of each one. A batch
+ * (session_agenda_open) reads a pair's topics once for its run of sessions, and counts
+ * the earlier sessions for each.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +199,9 @@ session_agenda_close(struct session_agenda_ctx *ac)
 {
 	stmt_finalize(&ac->wants);
 	stmt_finalize(&ac->count);
+	json_decref(ac->cand);
+	ac->cand = NULL;
+	ac->cand_match = 0;
 }
 
 /* The library's questions for topic, or NULL. */
@@ -241,16 +246,23 @@ session_agenda_with(struct session_agenda_ctx *ac, const struct config_program *
 {
 	*topic = NULL;
 	*agenda_json = NULL;
-	struct wants w;
 	int64_t k = 0;
-	if (load_wants(&ac->wants, match_id, &w, d) != 0)
-		return -1;
-	if (earlier_sessions(&ac->count, match_id, start, &k, d) != 0) {
+	if (ac->cand == NULL || ac->cand_match != match_id || ac->cand_prog != prog) {
+		struct wants w;
+		json_decref(ac->cand);
+		ac->cand = NULL;
+		if (load_wants(&ac->wants, match_id, &w, d) != 0)
+			return -1;
+		ac->cand = candidates(&w, prog);
 		wants_fini(&w);
-		return -1;
+		if (ac->cand == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory");
+		ac->cand_match = match_id;
+		ac->cand_prog = prog;
 	}
-	json_t *cand = candidates(&w, prog);
-	wants_fini(&w);
+	if (earlier_sessions(&ac->count, match_id, start, &k, d) != 0)
+		return -1;
+	json_t *cand = ac->cand;
 	size_t n = json_array_size(cand);
 	const char *name =
 	    n ? json_string_value(json_array_get(cand, (size_t)(k % (int64_t)n))) : NULL;
@@ -261,7 +273,6 @@ session_agenda_with(struct session_agenda_ctx *ac, const struct config_program *
 		free(*agenda_json);
 		*agenda_json = NULL;
 	}
-	json_decref(cand);
 	if (*agenda_json == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory");
 	return 0;

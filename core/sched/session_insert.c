@@ -3,9 +3,12 @@
  *
  * The planner inserts thousands of sessions at a time (every pair, up to the horizon,
  * every hour, most of them already there), so the batch prepares its statements once
+ * (the session's insert and lookup, the pair, the agenda's queries, the events writer)
  * and keeps the last pair it read and the last zone it checked: preparing a statement
  * costs tens of microseconds against a few for a step, and was most of the time of an
- * insert when each one prepared its own. session_insert is a batch of one.
+ * insert when each one prepared its own. session_insert is a batch of one. The insert
+ * reads its new id from sqlite3_changes/last_insert_rowid, not a RETURNING clause (which
+ * makes SQLite build and drop an ephemeral table for every row: half the insert's cost).
  *
  * Each session: the match must be approved or active; the instant is looked up first
  * (a plain ON CONFLICT DO NOTHING would still consume an AUTOINCREMENT id for every
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "base/crash.h"
+#include "events/events.h"
 #include "sched/session.h"
 #include "sched/session_internal.h"
 #include "store/stmt.h"
@@ -44,6 +48,7 @@ check_agenda(const char *text, struct diag *d)
 struct inserter {
 	struct store *st;
 	struct stmt pair, find, ins;
+	struct events_writer events;
 	struct session_agenda_ctx agenda;
 	int have_agenda;
 	int64_t pair_id; /* the match p describes; 0: none yet */
@@ -67,8 +72,9 @@ inserter_open(struct inserter *in, struct store *st, struct diag *d)
 				    "INSERT INTO sessions (match_id, starts_at, duration_min, "
 				    "timezone, planned_by, topic, agenda, created_at, updated_at) "
 				    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
-				    "ON CONFLICT (match_id, starts_at) DO NOTHING RETURNING id",
-				    d)
+				    "ON CONFLICT (match_id, starts_at) DO NOTHING",
+				    d) ||
+		       events_writer_init(&in->events, st, d)
 		   ? -1
 		   : 0;
 }
@@ -79,6 +85,7 @@ inserter_close(struct inserter *in)
 	stmt_finalize(&in->pair);
 	stmt_finalize(&in->find);
 	stmt_finalize(&in->ins);
+	events_writer_fini(&in->events);
 	if (in->have_agenda)
 		session_agenda_close(&in->agenda);
 }
@@ -154,9 +161,9 @@ insert_one(struct inserter *in, const struct session_new *sn, int64_t *id_out, s
 			 stmt_bind_text(s, 7, use_agenda, d) || stmt_bind_text(s, 8, in->now, d)
 		     ? -1
 		     : stmt_step(s, d);
-	int64_t id = rc == STMT_ROW ? stmt_int64(s, 0) : 0;
-	if (rc == STMT_ROW)
-		rc = stmt_step(s, d);
+	sqlite3 *db = store_db(in->st);
+	/* One row or none (the instant existed after all): the trigger's update is not counted. */
+	int64_t id = rc == STMT_DONE && sqlite3_changes(db) == 1 ? sqlite3_last_insert_rowid(db) : 0;
 	/* Reset before the next bind: the texts bound above are freed below. */
 	if (rc < 0 || stmt_reset(s, d) != 0)
 		rc = -1;
@@ -169,7 +176,15 @@ insert_one(struct inserter *in, const struct session_new *sn, int64_t *id_out, s
 	json_t *ev = json_pack("{sI sI ss ss si}", "session", (json_int_t)id, "match",
 			       (json_int_t)sn->match_id, "starts_at", start, "planned_by", by,
 			       "duration_min", duration);
-	if (session_event(in->st, "session.planned", NULL, 0, p->program_id, ev, d) != 0)
+	char *text = ev != NULL ? json_dumps(ev, JSON_COMPACT) : NULL;
+	json_decref(ev);
+	if (text == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	struct event e = {.kind = "session.planned", .program_id = p->program_id,
+			  .payload_json = text};
+	rc = events_writer_append(&in->events, &e, NULL, d);
+	free(text);
+	if (rc != 0)
 		return -1;
 	*id_out = id;
 	return 0;

@@ -41,9 +41,14 @@ int session_pair_prepare(struct stmt *s, struct store *st, struct diag *d);
 /* Reads match_id's pair with s, then resets it; DIAG_NOTFOUND "no match #N". */
 int session_pair_read(struct stmt *s, int64_t match_id, struct session_pair *p, struct diag *d);
 
-/* The agenda's statements, prepared once for a batch of sessions (session_agenda.c). */
+/* The agenda's statements, prepared once for a batch of sessions (session_agenda.c), and
+ * the candidate topics of the last pair it read (a batch comes pair by pair; its topics
+ * do not change inside the batch's transaction). */
 struct session_agenda_ctx {
 	struct stmt wants, count;
+	int64_t cand_match; /* 0: none yet */
+	const struct config_program *cand_prog;
+	json_t *cand;
 };
 int session_agenda_open(struct session_agenda_ctx *a, struct store *st, struct diag *d);
 void session_agenda_close(struct session_agenda_ctx *a);
