@@ -241,8 +241,8 @@ agenda_for(const struct config_program *prog, const char *topic, int64_t pass)
 
 int
 session_agenda_with(struct session_agenda_ctx *ac, const struct config_program *prog,
-		    int64_t match_id, time_t start, char **topic, char **agenda_json,
-		    struct diag *d)
+		    int64_t match_id, time_t start, int64_t before, char **topic,
+		    char **agenda_json, struct diag *d)
 {
 	*topic = NULL;
 	*agenda_json = NULL;
@@ -262,6 +262,7 @@ session_agenda_with(struct session_agenda_ctx *ac, const struct config_program *
 	}
 	if (earlier_sessions(&ac->count, match_id, start, &k, d) != 0)
 		return -1;
+	k += before;
 	json_t *cand = ac->cand;
 	size_t n = json_array_size(cand);
 	const char *name =
@@ -287,7 +288,7 @@ session_agenda(struct store *st, const struct config_program *prog, int64_t matc
 	*agenda_json = NULL;
 	if (session_agenda_open(&a, st, d) != 0)
 		return -1;
-	int rc = session_agenda_with(&a, prog, match_id, start, topic, agenda_json, d);
+	int rc = session_agenda_with(&a, prog, match_id, start, 0, topic, agenda_json, d);
 	session_agenda_close(&a);
 	return rc;
 }

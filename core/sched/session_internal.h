@@ -52,10 +52,11 @@ struct session_agenda_ctx {
 };
 int session_agenda_open(struct session_agenda_ctx *a, struct store *st, struct diag *d);
 void session_agenda_close(struct session_agenda_ctx *a);
-/* session_agenda() with a's statements. */
+/* session_agenda() with a's statements; `before` sessions of the pair before start that
+ * the caller holds and has not written yet count as the table's do. */
 int session_agenda_with(struct session_agenda_ctx *a, const struct config_program *prog,
-			int64_t match_id, time_t start, char **topic, char **agenda_json,
-			struct diag *d);
+			int64_t match_id, time_t start, int64_t before, char **topic,
+			char **agenda_json, struct diag *d);
 
 /* Skill self-assessments of a check-in (session_skill.c): the checks that need no database
  * (DIAG_INVALID naming the skill), the side and the program's library, whether a retry's
