@@ -7,6 +7,13 @@
  * hands), the worker calls the hook and reads its result with lua/cadence_out
  * (in the pair's zone), and only the checked entries come back, as an array of
  * plain structs (host and worker are the same binary).
+ *
+ * A cadence keeps the rules it parsed (by text) and the expansions it made (by rule,
+ * first wall time, zone and window): the pairs of a program mostly share them (one
+ * activation, a few zones and slots), so planning 5,000 pairs expands a few dozen rules,
+ * not 5,000. An expansion depends on nothing else (the zones' rules are read once per
+ * process), and the kept ones are dropped when there are CADENCE_KEEP of them (the
+ * service plans with a new window every hour).
  */
 #include "sched/cadence.h"
 
@@ -19,6 +26,7 @@
 #include "lua/cadence_out.h"
 #include "lua/marshal.h"
 #include "lua/plugin.h"
+#include "base/strmap.h"
 #include "lua/registry.h"
 #include "time/cal.h"
 #include "time/rrule.h"
@@ -32,6 +40,16 @@ struct cadence {
 	int duration;      /* declared duration_min, 0 if none */
 	int has_plan;
 	lua_State *scratch; /* builds the hook's arguments; created at the first plan call */
+	struct strmap rules;      /* rule text -> struct rrule * */
+	struct strmap expansions; /* rule, wall time, zone, window -> struct expanded * */
+};
+
+enum { CADENCE_KEEP = 4096 };
+
+/* A kept expansion: its instants, sorted. */
+struct expanded {
+	size_t n;
+	time_t v[];
 };
 
 /* ---- loading ------------------------------------------------------------------ */
@@ -49,6 +67,8 @@ cadence_open(const char *ws, const char *ref, struct diag *d)
 		free(c);
 		return NULL;
 	}
+	strmap_init(&c->rules, STRMAP_COPY_KEYS);
+	strmap_init(&c->expansions, STRMAP_COPY_KEYS);
 	/* The declaration, as data, in the host's state; the validator checked its fields. */
 	lua_State *L = plugin_state(c->p);
 	int top = lua_gettop(L);
@@ -67,11 +87,27 @@ cadence_open(const char *ws, const char *ref, struct diag *d)
 	return c;
 }
 
+/* Drops the kept rules (rules too) or expansions. */
+static void
+forget(struct strmap *m, int rules)
+{
+	for (struct strmap_entry *e = strmap_next(m, NULL); e != NULL; e = strmap_next(m, e)) {
+		if (rules)
+			rrule_delete(e->ptr);
+		else
+			free(e->ptr);
+	}
+	strmap_fini(m);
+	strmap_init(m, STRMAP_COPY_KEYS);
+}
+
 void
 cadence_delete(struct cadence *c)
 {
 	if (c == NULL)
 		return;
+	forget(&c->rules, 1);
+	forget(&c->expansions, 0);
 	plugin_delete(c->p);
 	if (c->scratch != NULL)
 		lua_close(c->scratch);
@@ -490,21 +526,78 @@ first_slot(const struct cadence_pair *p, const char *zone, time_t t, unsigned ma
 	return slots_pick(&a, &b, t, t + (time_t)21 * 86400, duration, &want, found, d);
 }
 
+/* The parsed rule of text, kept by c (NULL with a diag when refused). */
+static const struct rrule *
+rule_of(struct cadence *c, const char *text, struct diag *d)
+{
+	struct strmap_entry *e = strmap_get(&c->rules, text);
+	if (e != NULL)
+		return e->ptr;
+	struct rrule *r = rrule_parse(text, d);
+	if (r == NULL)
+		return NULL;
+	if (c->rules.len >= CADENCE_KEEP)
+		forget(&c->rules, 1);
+	if (strmap_put(&c->rules, text, r, d) != 0) {
+		rrule_delete(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* rrule_expand of (rule, start, zone, lo, hi), kept by c: *v is c's. */
+static int
+expand_kept(struct cadence *c, const struct rrule *rule, const struct cal_time *start,
+	    const char *zone, time_t lo, time_t hi, const time_t **v, size_t *n, struct diag *d)
+{
+	char key[CADENCE_RULE_MAX + 256];
+	snprintf(key, sizeof(key), "%s|%s|%lld-%d-%d %d:%d:%d|%lld|%lld", rrule_text(rule), zone,
+		 (long long)start->year, start->mon, start->day, start->hour, start->min, start->sec,
+		 (long long)lo, (long long)hi);
+	struct strmap_entry *e = strmap_get(&c->expansions, key);
+	if (e == NULL) {
+		time_t *out = NULL;
+		size_t k = 0;
+		if (rrule_expand(rule, start, zone, lo, hi, 10000, &out, &k, d) != 0)
+			return -1;
+		struct expanded *x = malloc(sizeof(*x) + k * sizeof(time_t));
+		if (x == NULL) {
+			free(out);
+			return diag_set(d, DIAG_NOMEM, "out of memory planning sessions");
+		}
+		x->n = k;
+		if (k)
+			memcpy(x->v, out, k * sizeof(time_t));
+		free(out);
+		if (c->expansions.len >= CADENCE_KEEP)
+			forget(&c->expansions, 0);
+		if (strmap_put(&c->expansions, key, x, d) != 0) {
+			free(x);
+			return -1;
+		}
+		e = strmap_get(&c->expansions, key);
+	}
+	const struct expanded *x = e->ptr;
+	*v = x->v;
+	*n = x->n;
+	return 0;
+}
+
 /*
  * One rule segment, [seg_from, seg_until) (seg_until 0: open), expanded into r's
  * sessions inside [from, until). Returns 0, 1 when it needed a shared slot and the
  * pair has none, -1 error.
  */
 static int
-expand_segment(const struct cadence_pair *p, const char *text, time_t seg_from, time_t seg_until,
-	       time_t from, time_t until, int duration, struct cadence_result *r, size_t *cap,
-	       struct diag *d)
+expand_segment(struct cadence *c, const struct cadence_pair *p, const char *text,
+	       time_t seg_from, time_t seg_until, time_t from, time_t until, int duration,
+	       struct cadence_result *r, size_t *cap, struct diag *d)
 {
 	time_t lo = seg_from > from ? seg_from : from;
 	time_t hi = seg_until != 0 && seg_until < until ? seg_until : until;
 	if (lo >= hi)
 		return 0;
-	struct rrule *rule = rrule_parse(text, d);
+	const struct rrule *rule = rule_of(c, text, d);
 	if (rule == NULL)
 		return -1;
 	const char *canon = rrule_text(rule);
@@ -528,21 +621,18 @@ expand_segment(const struct cadence_pair *p, const char *text, time_t seg_from, 
 			char filled[CADENCE_RULE_MAX + 32];
 			snprintf(filled, sizeof(filled), "%s;BYDAY=%d%s", canon, nth == 5 ? -1 : nth,
 				 day_codes[wd]);
-			rrule_delete(rule);
-			if ((rule = rrule_parse(filled, d)) == NULL)
+			if ((rule = rule_of(c, filled, d)) == NULL)
 				return -1;
 		}
 	} else {
 		rc = wall_at(seg_from, p->zone, &start, d);
 	}
-	time_t *v = NULL;
+	const time_t *v = NULL;
 	size_t n = 0;
 	if (rc == 0)
-		rc = rrule_expand(rule, &start, p->zone, lo, hi, 10000, &v, &n, d);
-	rrule_delete(rule);
+		rc = expand_kept(c, rule, &start, p->zone, lo, hi, &v, &n, d);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = add_session(r, cap, v[i], duration, NULL, d);
-	free(v);
 	if (rc < 0)
 		diag_prefix(d, "rule '%s'", text);
 	return rc;
@@ -586,7 +676,7 @@ cadence_run(struct cadence *c, const struct cadence_pair *p, const struct shape_
 						 d);
 			continue;
 		}
-		rc = expand_segment(p, e->rule, (time_t)e->from, (time_t)e->until, from, until,
+		rc = expand_segment(c, p, e->rule, (time_t)e->from, (time_t)e->until, from, until,
 				    duration, out, &cap, d);
 		if (rc == 1) {
 			out->no_slot = 1;
