@@ -2,6 +2,7 @@
  * remind: reminders of upcoming sessions into the outbox. See remind.h for the contract.
  * The sessions due are read first (ids only), then each side's message is built and
  * queued, skipping keys already in the outbox before spending time on text and .ics.
+ * All of one run's messages land together or not at all (one batch: no savepoint each).
  */
 #include "sched/remind.h"
 
@@ -287,7 +288,9 @@ remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queue
 	char from[STORE_TIME_MAX], until[STORE_TIME_MAX];
 	if (store_format_time(now, from) != 0 || store_format_time(now + 3600 * (time_t)lead, until) != 0)
 		return diag_set(d, DIAG_INVALID, "reminders: the time %lld has no date", (long long)now);
-	if (store_begin(st, d) != 0)
+	/* One batch (store.h "Batches"): any failure below rolls the whole level back anyway,
+	 * so each message's own level (outbox_enqueue's) needs no savepoint. */
+	if (store_batch_begin(st, d) != 0)
 		return -1;
 	struct stmt s;
 	struct remind_item *items = NULL;

@@ -8,8 +8,10 @@
  * after its end (the model's outcome: check-ins, or silence for the mark-missed job).
  * New rows are found by id (sessions.id is AUTOINCREMENT, so ids only grow); ended
  * ones by status and start. A wake (the service's steps, then the participants) is one
- * transaction, each action in its own level (a refusal, such as a reschedule onto an
- * instant the pair already has, rolls back that action alone and is skipped).
+ * transaction, each cancel or move in its own level (a refusal, such as a reschedule onto
+ * an instant the pair already has, rolls back that action alone and is skipped), the
+ * wake's check-ins in one batch (store.h "Batches": one savepoint for all of them), done
+ * again with a level each should one be refused.
  */
 #include "serve/simulate.h"
 
@@ -265,6 +267,8 @@ act_pending(struct sim *s, time_t now, struct diag *d)
 	return 0;
 }
 
+/* 0 done or refused (the participants' problem), -1 error, 1 the batch is spoiled (a
+ * refusal or an error inside store_batch_begin: the caller redoes the batch without one). */
 static int
 checkin(struct sim *s, const struct srow *r, int64_t person, enum session_outcome out, int rating,
 	int share, struct diag *d)
@@ -275,7 +279,58 @@ checkin(struct sim *s, const struct srow *r, int64_t person, enum session_outcom
 		s->checkins++;
 		return 0;
 	}
+	if (store_batch_spoiled(s->st)) {
+		diag_clear(d);
+		return 1;
+	}
 	return refused(d) ? 0 : -1;
+}
+
+/* The model's outcome of each ended session: both sides check in, or stay silent (the
+ * mark-missed job's). Returns as checkin() does, stopping at the first nonzero. */
+static int
+outcomes(struct sim *s, const struct srow *rows, size_t n, struct diag *d)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct srow *r = &rows[i];
+		struct simmodel_decision dec;
+		/* moved = 1: a cancel or move that did not happen leaves the outcome. */
+		simmodel_decide(s->o->seed, r->match_id, r->id, r->score01, r->months, 1, &dec);
+		if (dec.act == SIMMODEL_HELD) {
+			rc = checkin(s, r, r->mentor_id, SESSION_OUTCOME_HELD, dec.rating[0],
+				     dec.share[0], d);
+			if (rc == 0)
+				rc = checkin(s, r, r->mentee_id, SESSION_OUTCOME_HELD,
+					     dec.rating[1], dec.share[1], d);
+		} else if (dec.act == SIMMODEL_MISSED) {
+			rc = checkin(s, r, r->mentor_id, SESSION_OUTCOME_MISSED, 0, 0, d);
+			if (rc == 0)
+				rc = checkin(s, r, r->mentee_id, SESSION_OUTCOME_MISSED, 0, 0, d);
+		}
+	}
+	return rc;
+}
+
+/* The check-ins of a wake in one batch (store.h "Batches": one savepoint, not one per
+ * check-in, the same rows); should one be refused or fail, the batch is rolled back and
+ * done again with a level per check-in, as the service's callers would. */
+static int
+outcomes_batched(struct sim *s, const struct srow *rows, size_t n, struct diag *d)
+{
+	if (n == 0)
+		return 0;
+	long before = s->checkins;
+	if (store_batch_begin(s->st, d) != 0)
+		return -1;
+	int rc = outcomes(s, rows, n, d);
+	if (rc == 0)
+		return store_commit(s->st, d);
+	store_rollback(s->st);
+	if (rc < 0)
+		return -1;
+	s->checkins = before;
+	return outcomes(s, rows, n, d) != 0 ? -1 : 0;
 }
 
 /* Sessions whose end has passed and that are still planned: the model's outcome. */
@@ -309,20 +364,8 @@ see_ended(struct sim *s, time_t now, struct diag *d)
 	}
 	if (stmt_reset(&s->ended, d) != 0)
 		rc = -1;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const struct srow *r = &rows[i];
-		struct simmodel_decision dec;
-		/* moved = 1: a cancel or move that did not happen leaves the outcome. */
-		simmodel_decide(s->o->seed, r->match_id, r->id, r->score01, r->months, 1, &dec);
-		if (dec.act == SIMMODEL_HELD)
-			rc = checkin(s, r, r->mentor_id, SESSION_OUTCOME_HELD, dec.rating[0],
-				     dec.share[0], d) ||
-			     checkin(s, r, r->mentee_id, SESSION_OUTCOME_HELD, dec.rating[1],
-				     dec.share[1], d);
-		else if (dec.act == SIMMODEL_MISSED)
-			rc = checkin(s, r, r->mentor_id, SESSION_OUTCOME_MISSED, 0, 0, d) ||
-			     checkin(s, r, r->mentee_id, SESSION_OUTCOME_MISSED, 0, 0, d);
-	}
+	if (rc == 0)
+		rc = outcomes_batched(s, rows, n, d);
 	free(rows);
 	return rc < 0 ? -1 : 0;
 }

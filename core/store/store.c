@@ -20,6 +20,8 @@ struct store {
 	const struct clock *clock; /* NULL: the real clock */
 	int depth;   /* open transaction levels: 0 none, 1 BEGIN IMMEDIATE, n > 1 SAVEPOINT tandem_n */
 	int aborted; /* SQLite rolled the whole transaction back under open levels (see store_rollback) */
+	int batch;   /* the depth of the open batch's level (store_batch_begin), 0 none */
+	int spoiled; /* a level inside the batch was rolled back: its work was not undone */
 	struct store_cached *cache; /* the statement cache (see store.h), STORE_CACHE_SLOTS */
 	size_t ncached;
 };
@@ -144,6 +146,14 @@ store_version(struct store *st)
 int
 store_begin(struct store *st, struct diag *d)
 {
+	if (st->batch != 0 && !st->aborted && !sqlite3_get_autocommit(st->db)) {
+		/* Inside a batch: a level is only counted (see store.h "Batches"). */
+		if (st->spoiled)
+			return diag_set(d, DIAG_DB, "%s: a level of this batch was rolled back",
+					st->path);
+		st->depth++;
+		return 0;
+	}
 	if (st->depth == 0) {
 		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 			return store_error(st, d, "%s: cannot start a write transaction", st->path);
@@ -178,6 +188,18 @@ store_commit(struct store *st, struct diag *d)
 		store_rollback(st);
 		return -1;
 	}
+	if (st->batch != 0 && st->depth > st->batch) {
+		st->depth--;
+		if (!st->spoiled)
+			return 0;
+		return diag_set(d, DIAG_DB, "%s: a level of this batch was rolled back", st->path);
+	}
+	if (st->batch != 0 && st->spoiled) {
+		diag_set(d, DIAG_INTERNAL, "%s: a spoiled batch cannot be committed", st->path);
+		store_rollback(st);
+		return -1;
+	}
+	st->batch = 0;
 	char sql[48];
 	if (st->depth == 1)
 		snprintf(sql, sizeof(sql), "COMMIT");
@@ -197,6 +219,13 @@ store_rollback(struct store *st)
 {
 	if (st->depth == 0)
 		return;
+	if (st->batch != 0 && st->depth > st->batch) {
+		st->spoiled = 1; /* its work stays: the batch's owner rolls the batch back */
+		st->depth--;
+		return;
+	}
+	st->batch = 0;
+	st->spoiled = 0;
 	if (st->depth == 1) {
 		/* After some errors SQLite has already rolled back; ROLLBACK would then fail. */
 		if (!sqlite3_get_autocommit(st->db) &&
@@ -220,6 +249,24 @@ store_rollback(struct store *st)
 		}
 	}
 	st->depth--;
+}
+
+int
+store_batch_begin(struct store *st, struct diag *d)
+{
+	if (st->batch != 0)
+		return store_begin(st, d); /* a batch in a batch: one more counted level */
+	if (store_begin(st, d) != 0)
+		return -1;
+	st->batch = st->depth;
+	st->spoiled = 0;
+	return 0;
+}
+
+int
+store_batch_spoiled(const struct store *st)
+{
+	return st->batch != 0 && st->spoiled;
 }
 
 int

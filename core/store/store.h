@@ -77,6 +77,20 @@
  *    that is gone.
  *  - Statements that cannot run inside a transaction (VACUUM, PRAGMA journal_mode) need
  *    store_depth() == 0.
+ *
+ * Batches
+ *
+ * A SAVEPOINT is not free inside a large transaction: the first write to each page after it
+ * copies the page (SQLite's statement journal: 16 KiB a page here, in memory) and its
+ * RELEASE frees the copies, so thousands of small levels in one transaction cost several
+ * times their rows. store_batch_begin() opens a level (like store_begin) under which the
+ * inner levels are only counted: their store_begin()/store_commit() run no SQL. An inner
+ * level that rolls back cannot undo its own work alone, so it spoils the batch: its work
+ * stays, every later store_begin()/store_commit() inside the batch fails, and the batch's
+ * owner must roll the batch back (store_rollback at the batch's level) and do the work again
+ * with ordinary levels when it needs the good parts kept. store_batch_spoiled() says so.
+ * Committing a spoiled batch fails and rolls it back. For work whose inner rollbacks are rare
+ * and that can be redone (the simulation's participants, serve/simulate.c).
  */
 #ifndef TANDEM_STORE_H
 #define TANDEM_STORE_H
@@ -164,6 +178,13 @@ int store_commit(struct store *st, struct diag *d);
  * the caller's view (logs instead), so it can run on an error path without overwriting the
  * diag that explains the error. */
 void store_rollback(struct store *st);
+
+/* Opens a batch's level (see "Batches" above): inner levels open no savepoint. Inside a
+ * batch, one more counted level. */
+int store_batch_begin(struct store *st, struct diag *d);
+
+/* 1 when a level inside the open batch was rolled back (the batch must be rolled back). */
+int store_batch_spoiled(const struct store *st);
 
 /* The number of open levels: 0 outside a transaction. */
 int store_depth(const struct store *st);

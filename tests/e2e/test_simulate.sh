@@ -7,7 +7,8 @@
 # the real workspace is untouched (database bytes and mtime, no -wal/-shm left, no outbox),
 # the temporary copy is removed and --keep keeps it (check-ins, missed sessions without a
 # check-in for the mark-missed job, cancelled and moved ones), --json parses, the text
-# table, the kept copy's report as of its last simulated day (report --as-of), a database
+# table, the kept copy's report as of its last simulated day (report --as-of), refused
+# check-ins skipped alone (the wake's batch done again), a database
 # of an older schema is simulated on a migrated copy (the real one keeps its version), and
 # bad arguments exit 2 with a message naming the option.
 . "$(dirname "$0")/lib.sh"
@@ -147,6 +148,30 @@ expect_err "keep non-empty text" "is not empty"
 
 # A database of the previous schema (v10: before the planner's per-pair state) is simulated on a
 # migrated copy; the real one keeps its version and its bytes.
+# A refused check-in (a trigger of the test's refuses those of every fifth session): the
+# wake's check-ins, done in one batch, are done again one level each, so the refused ones
+# are skipped alone, the others kept, and the count says what landed.
+WSR=$E2E_TMP/wsr
+cp -r "$WS" "$WSR"
+rm -rf "$WSR/outbox"
+sqlite3 "$WSR/tandem.db" "CREATE TRIGGER test_refuse BEFORE INSERT ON feedback
+  WHEN NEW.session_id % 5 = 2 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+KEEPR=$E2E_TMP/keptr
+run "$T" -C "$WSR" simulate --program $P --months 1 --seed 1 --from $FROM --json --keep "$KEEPR"
+expect_rc "refused check-ins" 0
+NCHK=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["participants"]["checkins"])' "$OUT")
+[ "$(sqlite3 "$KEEPR/tandem.db" "SELECT count(*) FROM feedback WHERE actor = 'simulate'")" = "$NCHK" ] &&
+  [ "$NCHK" -gt 0 ] && ok "refused check-ins: the count is what landed" ||
+  fail "refused check-ins: the count is what landed" "$NCHK"
+[ "$(sqlite3 "$KEEPR/tandem.db" "SELECT count(*) FROM feedback WHERE session_id % 5 = 2")" = 0 ] &&
+  ok "refused check-ins skipped" || fail "refused check-ins skipped"
+[ "$(sqlite3 "$KEEPR/tandem.db" "SELECT count(*) FROM (SELECT session_id FROM feedback
+  GROUP BY session_id HAVING count(*) <> 2)")" = 0 ] &&
+  ok "refused check-ins: the others have both sides" || fail "refused check-ins: the others have both sides"
+[ "$(sqlite3 "$KEEPR/tandem.db" "SELECT count(*) FROM sessions WHERE id % 5 = 2 AND status = 'held'")" = 0 ] &&
+  [ "$(sqlite3 "$KEEPR/tandem.db" "SELECT count(*) FROM sessions WHERE id % 5 <> 2 AND status = 'held'")" -gt 0 ] &&
+  ok "refused check-ins: held only where they landed" || fail "refused check-ins: held only where they landed"
+
 WS9=$E2E_TMP/ws10
 cp -r "$WS" "$WS9"
 rm -rf "$WS9/outbox"

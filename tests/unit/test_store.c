@@ -297,6 +297,87 @@ test_nested_transactions(void **state)
 	store_close(st);
 }
 
+/* A batch: inner levels run no SQL, land with the batch; an inner rollback spoils it. */
+static void
+test_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct store *st = store_open(f->path, STORE_CREATE, &d);
+	assert_non_null(st);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "before", &d), 0);
+
+	/* Inner levels commit into the batch, the batch into the transaction. */
+	assert_int_equal(store_batch_begin(st, &d), 0);
+	assert_int_equal(store_depth(st), 2);
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "b%d", i);
+		assert_int_equal(store_begin(st, &d), 0);
+		assert_int_equal(store_depth(st), 3);
+		assert_int_equal(store_begin(st, &d), 0); /* nested inside: still counted */
+		assert_int_equal(store_depth(st), 4);
+		assert_int_equal(add_program(st, name, &d), 0);
+		assert_int_equal(store_commit(st, &d), 0);
+		assert_int_equal(store_commit(st, &d), 0);
+	}
+	assert_int_equal(store_batch_spoiled(st), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_depth(st), 1);
+	assert_int_equal(count_programs(st), 4);
+
+	/* An inner rollback cannot undo its level: the batch is spoiled, its work still there
+	 * until the batch is rolled back; levels inside it fail meanwhile. */
+	assert_int_equal(store_batch_begin(st, &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "kept-until-batch-rollback", &d), 0);
+	store_rollback(st);
+	assert_int_equal(store_batch_spoiled(st), 1);
+	assert_int_equal(store_depth(st), 2);
+	assert_int_equal(count_programs(st), 5);
+	assert_int_equal(store_begin(st, &d), -1);
+	assert_int_equal(d.code, DIAG_DB);
+	store_rollback(st); /* the batch's level: a real rollback */
+	assert_int_equal(store_batch_spoiled(st), 0);
+	assert_int_equal(store_depth(st), 1);
+	assert_int_equal(count_programs(st), 4);
+
+	/* An inner level that commits after a deeper one rolled back fails, and committing the
+	 * spoiled batch fails and rolls it back. */
+	assert_int_equal(store_batch_begin(st, &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "x", &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	store_rollback(st);
+	assert_int_equal(store_commit(st, &d), -1);
+	assert_int_equal(store_depth(st), 2);
+	assert_int_equal(store_commit(st, &d), -1);
+	assert_int_equal(d.code, DIAG_INTERNAL);
+	assert_int_equal(store_depth(st), 1);
+	assert_int_equal(count_programs(st), 4);
+
+	/* After a batch, levels are savepoints again: an inner rollback undoes its own work. */
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "dropped", &d), 0);
+	store_rollback(st);
+	assert_int_equal(store_batch_spoiled(st), 0);
+	assert_int_equal(count_programs(st), 4);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_depth(st), 0);
+	assert_int_equal(count_programs(st), 4);
+
+	/* A batch as the outermost level is the transaction itself. */
+	assert_int_equal(store_batch_begin(st, &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(add_program(st, "outer-batch", &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(store_depth(st), 0);
+	assert_int_equal(count_programs(st), 5);
+	store_close(st);
+}
+
 static void
 test_transaction_depth_errors(void **state)
 {
@@ -413,6 +494,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transaction_depth_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_fails_at_outer_begin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock, setup, teardown),
