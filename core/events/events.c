@@ -29,12 +29,16 @@ events_kind_ok(const char *kind)
 }
 
 /* The payload is checked by SQLite's JSON parser in the same statement (json_type raises on
- * malformed text, hence json_valid first, in a CASE, which is evaluated lazily), so a bad payload
- * inserts nothing (the WHERE is false) and is told apart from a failed step by changes(). */
+ * malformed text, hence json_valid first, in a CASE, which is evaluated lazily): a payload
+ * that is not an object becomes NULL, which the NOT NULL column refuses before anything is
+ * written, and that refusal is told apart by its error code. One row of VALUES, not an
+ * INSERT ... SELECT: SQLite runs a SELECT-fed insert under a statement savepoint, whose
+ * first write to each page copies the page (16 KiB) into the statement journal, and events
+ * are appended by the tens of thousands inside long transactions (`tandem simulate`). */
 static const char events_insert_sql[] =
 	"INSERT INTO events(at, kind, actor, subject_id, program_id, payload)"
-	" SELECT ?1, ?2, ?3, ?4, ?5, ?6"
-	" WHERE CASE WHEN json_valid(?6) THEN json_type(?6) END IS 'object'";
+	" VALUES (?1, ?2, ?3, ?4, ?5,"
+	" CASE WHEN json_valid(?6) THEN CASE json_type(?6) WHEN 'object' THEN ?6 END END)";
 
 int
 events_writer_init(struct events_writer *w, struct store *st, struct diag *d)
@@ -89,11 +93,14 @@ events_writer_append(struct events_writer *w, const struct event *ev, int64_t *i
 			 stmt_bind_text(s, 6, payload, d) || stmt_run(s, d)
 		 ? -1
 		 : 0;
+	sqlite3 *db = store_db(st);
+	if (rc != 0 && sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_NOTNULL)
+		return diag_set(d, DIAG_INTERNAL, "recording event %s: the payload is not a JSON object",
+				kind);
 	if (rc != 0) {
 		diag_prefix(d, "recording event %.64s", kind);
 		return -1;
 	}
-	sqlite3 *db = store_db(st);
 	if (sqlite3_changes(db) != 1)
 		return diag_set(d, DIAG_INTERNAL, "recording event %s: the payload is not a JSON object",
 				kind);
