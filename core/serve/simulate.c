@@ -75,6 +75,7 @@ struct sim {
 	struct prange { int64_t program_id; double lo, hi; } *ranges;
 	size_t nranges;
 	int64_t last_seen; /* the largest session id the participants have seen */
+	time_t longest;    /* the longest session they have seen, seconds (bounds participants_next) */
 	struct pending *pending;
 	size_t npending, cap;
 	struct stmt fresh, ended, next_end;
@@ -164,7 +165,7 @@ sim_prepare(struct sim *s, struct diag *d)
 			    "SELECT MIN(e) FROM (SELECT CAST(strftime('%s', starts_at) AS INTEGER)"
 			    " + 60 * duration_min AS e FROM sessions WHERE status = 'planned'"
 			    " AND starts_at >= ?1 AND starts_at <= COALESCE("
-			    "(SELECT strftime('%Y-%m-%dT%H:%M:%SZ', starts_at, '+1 day') FROM sessions"
+			    "(SELECT strftime('%Y-%m-%dT%H:%M:%SZ', starts_at, ?4) FROM sessions"
 			    " WHERE status = 'planned' AND starts_at > ?2 ORDER BY starts_at LIMIT 1), ?2))"
 			    " WHERE e > ?3", d);
 }
@@ -208,6 +209,8 @@ see_new(struct sim *s, time_t now, struct diag *d)
 		struct srow r;
 		read_row(s, &s->fresh, &r);
 		s->last_seen = r.id;
+		if (60 * (time_t)r.duration_min > s->longest)
+			s->longest = 60 * (time_t)r.duration_min;
 		if (!r.planned || r.start <= now)
 			continue;
 		struct simmodel_decision dec;
@@ -391,16 +394,20 @@ participants_next(struct sim *s, time_t now, time_t *next, struct diag *d)
 	for (size_t i = 0; i < s->npending; i++)
 		if (s->pending[i].at > now && (*next == 0 || s->pending[i].at < *next))
 			*next = s->pending[i].at;
-	/* The earliest end after now. A session that ends after now started at most a day (1440
-	 * minutes) ago, or starts after now, so no later than a day after the first session
-	 * that starts after now (S): only the rows from a day before now to a day after S are
-	 * read. Sessions that have ended but are still planned (no check-in yet) are among
-	 * them and do not count: their ends are past. */
-	char ago[CLOCK_UTC_MAX], iso[CLOCK_UTC_MAX];
-	if (clock_format_utc(now - 86400, ago) != 0 || clock_format_utc(now, iso) != 0)
+	/* The earliest end after now. A session that ends after now started at most L ago (L:
+	 * the longest session the participants have seen, and they have seen every session:
+	 * see_new reads each new row, and a moved session keeps its length), or starts after
+	 * now, so no later than L after the first session that starts after now (S): only the
+	 * rows from L before now to L after S are read. Sessions that have ended but are still
+	 * planned (no check-in yet) are among them and do not count: their ends are past. */
+	time_t lead = s->longest > 60 ? s->longest : 60;
+	char ago[CLOCK_UTC_MAX], iso[CLOCK_UTC_MAX], mod[32];
+	if (clock_format_utc(now - lead, ago) != 0 || clock_format_utc(now, iso) != 0)
 		return diag_set(d, DIAG_INVALID, "simulated time out of range");
+	snprintf(mod, sizeof(mod), "+%lld seconds", (long long)lead);
 	int rc = stmt_bind_text(&s->next_end, 1, ago, d) || stmt_bind_text(&s->next_end, 2, iso, d) ||
-			 stmt_bind_int64(&s->next_end, 3, (int64_t)now, d)
+			 stmt_bind_int64(&s->next_end, 3, (int64_t)now, d) ||
+			 stmt_bind_text(&s->next_end, 4, mod, d)
 		     ? -1
 		     : stmt_step(&s->next_end, d);
 	if (rc == STMT_ROW && !stmt_is_null(&s->next_end, 0)) {
