@@ -594,15 +594,11 @@ run_copy(const struct simulate_opts *o, const char *dir, struct simulate_result 
 	char db[4096];
 	if (simcopy_join(db, sizeof(db), dir, "tandem.db", d) != 0)
 		return -1;
-	struct store *st = store_open(db, 0, d);
+	/* The copy is thrown away (or kept to look at), and this process is its only writer:
+	 * no WAL, no fsync, its pages in memory (store.h "Scratch copies"). */
+	struct store *st = store_open(db, STORE_SCRATCH, d);
 	if (st == NULL)
 		return diag_prefix(d, "opening the copy");
-	/* The copy is thrown away (or kept to look at): a power loss may lose it, so its
-	 * commits need not wait for the disk. */
-	if (store_exec(st, "PRAGMA synchronous = OFF", d) != 0) {
-		store_close(st);
-		return -1;
-	}
 	struct clock clk;
 	clock_virtual_init(&clk, r->from);
 	store_set_clock(st, &clk);
@@ -620,6 +616,9 @@ run_copy(const struct simulate_opts *o, const char *dir, struct simulate_result 
 	r->moves = s.moves;
 	sim_fini(&s);
 	service_close(sv);
+	/* A kept copy is a workspace like any other: WAL again, for the commands run on it. */
+	if (rc == 0 && o->keep != NULL && store_unscratch(st, d) != 0)
+		rc = diag_prefix(d, "the kept copy");
 	store_close(st);
 	return rc;
 }

@@ -17,6 +17,7 @@ struct store {
 	char *path;
 	int readonly;
 	int old_ok;  /* STORE_OLD_OK */
+	int scratch; /* STORE_SCRATCH */
 	const struct clock *clock; /* NULL: the real clock */
 	int depth;   /* open transaction levels: 0 none, 1 BEGIN IMMEDIATE, n > 1 SAVEPOINT tandem_n */
 	int aborted; /* SQLite rolled the whole transaction back under open levels (see store_rollback) */
@@ -297,6 +298,30 @@ store_check_identity(struct store *st, int *fresh, struct diag *d)
 			st->path, (unsigned long long)app & 0xffffffffULL, STORE_APPLICATION_ID);
 }
 
+/* PRAGMA journal_mode=mode; it answers with the mode it ended up in: anything else is a
+ * refusal (another connection, a transaction open). */
+static int
+store_journal(struct store *st, const char *mode, struct diag *d)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
+	struct stmt s;
+	if (stmt_prepare(&s, st, "PRAGMA journal_mode", sql, d) != 0)
+		return -1;
+	const char *got = NULL;
+	int rc = stmt_step(&s, d);
+	if (rc == STMT_ROW && stmt_text(&s, 0, &got, d) != 0)
+		rc = -1;
+	int ok = got != NULL && strcmp(got, mode) == 0;
+	stmt_finalize(&s);
+	if (rc < 0)
+		return diag_prefix(d, "%s", st->path);
+	if (!ok)
+		return diag_set(d, DIAG_DB, "%s: cannot switch to the %s journal mode", st->path,
+				mode);
+	return 0;
+}
+
 static int
 store_set_pragmas(struct store *st, struct diag *d)
 {
@@ -323,21 +348,29 @@ store_set_pragmas(struct store *st, struct diag *d)
 	snprintf(sql, sizeof(sql), "PRAGMA page_size=%d", STORE_PAGE_SIZE);
 	if (store_exec(st, sql, d) != 0)
 		return -1;
-	/* journal_mode answers with the mode it ended up in; anything but wal is a refusal. */
-	struct stmt s;
-	if (stmt_prepare(&s, st, "PRAGMA journal_mode", "PRAGMA journal_mode=WAL", d) != 0)
+	if (st->scratch) { /* store.h "Scratch copies" */
+		if (store_journal(st, "memory", d) != 0)
+			return -1;
+		return store_exec(st, "PRAGMA synchronous=OFF; PRAGMA cache_spill=OFF;"
+				  " PRAGMA cache_size=-262144", d);
+	}
+	if (store_journal(st, "wal", d) != 0)
 		return -1;
-	const char *mode = NULL;
-	int rc = stmt_step(&s, d);
-	if (rc == STMT_ROW && stmt_text(&s, 0, &mode, d) != 0)
-		rc = -1;
-	int wal = mode != NULL && strcmp(mode, "wal") == 0;
-	stmt_finalize(&s);
-	if (rc < 0)
-		return diag_prefix(d, "%s", st->path);
-	if (!wal)
-		return diag_set(d, DIAG_DB, "%s: cannot switch to WAL journal mode", st->path);
 	return store_exec(st, "PRAGMA synchronous=FULL", d);
+}
+
+int
+store_unscratch(struct store *st, struct diag *d)
+{
+	if (st->depth != 0)
+		return diag_set(d, DIAG_INTERNAL, "%s: a journal mode switch inside a transaction",
+				st->path);
+	if (store_journal(st, "wal", d) != 0 ||
+	    store_exec(st, "PRAGMA synchronous=FULL; PRAGMA cache_spill=ON; PRAGMA cache_size=-32768",
+		       d) != 0)
+		return -1;
+	st->scratch = 0;
+	return 0;
 }
 
 static int
@@ -451,6 +484,7 @@ store_open(const char *path, int flags, struct diag *d)
 	}
 	st->readonly = (flags & STORE_READONLY) != 0;
 	st->old_ok = (flags & STORE_OLD_OK) != 0;
+	st->scratch = !st->readonly && (flags & STORE_SCRATCH) != 0;
 	int oflags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (!st->readonly && (flags & STORE_CREATE))
 		oflags |= SQLITE_OPEN_CREATE;

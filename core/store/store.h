@@ -17,6 +17,8 @@
  *    setting PRAGMA user_version to its number. Migrations run with foreign keys
  *    off (so one may rebuild a table, SQLite's only way to change a constraint);
  *    each must pass PRAGMA foreign_key_check before it commits.
+ *  - STORE_SCRATCH (a throwaway copy, "Scratch copies" below) sets journal_mode=MEMORY,
+ *    synchronous=OFF and a 256 MiB cache instead; store_unscratch() makes it a workspace again.
  *  - STORE_READONLY opens with SQLITE_OPEN_READONLY, applies nothing, and refuses
  *    a database whose schema is not exactly store_schema_version().
  *  - Every write goes through store_begin() ... store_commit(), or store_rollback() on
@@ -91,6 +93,20 @@
  * with ordinary levels when it needs the good parts kept. store_batch_spoiled() says so.
  * Committing a spoiled batch fails and rolls it back. For work whose inner rollbacks are rare
  * and that can be redone (the simulation's participants, serve/simulate.c).
+ *
+ * Scratch copies
+ *
+ * STORE_SCRATCH is for a copy nobody else writes and that is thrown away after a crash
+ * (`tandem simulate`'s, serve/simulate.c). It keeps the rollback journal in memory
+ * (journal_mode=MEMORY: no -wal file, each page written once, to the database, at the
+ * commit, where WAL writes it to the log and again at the checkpoint), skips every fsync
+ * (synchronous=OFF) and keeps up to 256 MiB of pages, dirty ones in memory until the commit
+ * (cache_spill=OFF: a spill mid-transaction would take the EXCLUSIVE lock that keeps other
+ * readers out). Transactions, savepoints and rollbacks work as usual; a crash of the process
+ * may leave the file damaged. Readers on other connections (a report's read-only query
+ * helper) still work between and during write transactions: they see the last commit, as
+ * with WAL, and the commit waits for them (the busy timeout). The locking mode stays NORMAL
+ * for those readers. store_unscratch() switches a kept copy back to WAL.
  */
 #ifndef TANDEM_STORE_H
 #define TANDEM_STORE_H
@@ -119,6 +135,10 @@ enum store_flags {
 	/* With STORE_READONLY: an older schema is accepted as it is (the caller only copies
 	 * the file, e.g. `tandem simulate`, which migrates its copy); by default refused. */
 	STORE_OLD_OK = 1 << 2,
+	/* A throwaway copy that one process writes (`tandem simulate`'s): journal_mode=MEMORY
+	 * instead of WAL, synchronous=OFF, a 256 MiB page cache that does not spill mid-transaction
+	 * (see "Scratch copies" above). Not with STORE_READONLY. */
+	STORE_SCRATCH = 1 << 3,
 };
 
 /* PRAGMA application_id of every tandem database: "TNDM". */
@@ -188,6 +208,11 @@ int store_batch_spoiled(const struct store *st);
 
 /* The number of open levels: 0 outside a transaction. */
 int store_depth(const struct store *st);
+
+/* A STORE_SCRATCH store made an ordinary workspace again, as store_open would leave it
+ * (journal_mode=WAL, synchronous=FULL): for a copy that is kept. Needs store_depth() == 0
+ * and no other connection to the file. 0, or -1 + diag. */
+int store_unscratch(struct store *st, struct diag *d);
 
 /* Runs one or more SQL statements without parameters (schema, pragmas). */
 int store_exec(struct store *st, const char *sql, struct diag *d);

@@ -168,6 +168,65 @@ test_readonly(void **state)
 	assert_non_null(strstr(d.msg, "schema version 0"));
 }
 
+static const char *
+journal_mode(struct store *st)
+{
+	static char mode[16];
+	sqlite3_stmt *stmt = store_prepare(st, "PRAGMA journal_mode", NULL);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	snprintf(mode, sizeof(mode), "%s", (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return mode;
+}
+
+/* STORE_SCRATCH: no WAL, no fsync, a large cache; transactions as usual; readers on other
+ * connections see the last commit; store_unscratch makes it a workspace again. */
+static void
+test_scratch(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct store *st = store_open(f->path, STORE_CREATE, &d);
+	assert_non_null(st);
+	store_close(st);
+
+	st = store_open(f->path, STORE_SCRATCH, &d);
+	assert_non_null(st);
+	assert_string_equal(journal_mode(st), "memory");
+	assert_int_equal(query_int(st, "PRAGMA synchronous"), 0);
+	assert_int_equal(query_int(st, "PRAGMA cache_size"), -262144);
+	assert_int_equal(query_int(st, "PRAGMA cache_spill"), 0);
+	assert_int_equal(store_exec(st, "CREATE TABLE t(x)", &d), 0);
+
+	/* A level rolled back inside the transaction; a reader sees the last commit. */
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_exec(st, "INSERT INTO t VALUES (1)", &d), 0);
+	assert_int_equal(store_begin(st, &d), 0);
+	assert_int_equal(store_exec(st, "INSERT INTO t VALUES (2)", &d), 0);
+	store_rollback(st);
+	struct store *reader = store_open(f->path, STORE_READONLY, &d);
+	assert_non_null(reader);
+	assert_int_equal(query_int(reader, "SELECT count(*) FROM t"), 0);
+	assert_int_equal(store_unscratch(st, &d), -1); /* not inside a transaction */
+	assert_int_equal(d.code, DIAG_INTERNAL);
+	assert_int_equal(store_commit(st, &d), 0);
+	assert_int_equal(query_int(reader, "SELECT count(*) FROM t"), 1);
+	store_close(reader);
+	char wal[160];
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(access(wal, F_OK), -1);
+
+	assert_int_equal(store_unscratch(st, &d), 0);
+	assert_string_equal(journal_mode(st), "wal");
+	assert_int_equal(query_int(st, "PRAGMA synchronous"), 2);
+	store_close(st);
+	st = store_open(f->path, 0, &d);
+	assert_non_null(st);
+	assert_string_equal(journal_mode(st), "wal");
+	assert_int_equal(query_int(st, "SELECT count(*) FROM t"), 1);
+	store_close(st);
+}
+
 static void
 test_transactions_and_errors(void **state)
 {
@@ -492,6 +551,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_foreign_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scratch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
