@@ -37,7 +37,9 @@ usage(FILE *out)
 		"match scores meet more reliably; the model is in docs/service.md). Prints\n"
 		"month by month: sessions planned, held, missed, cancelled and moved, the held\n"
 		"rate, the mean rating, messages sent, active pairs and job runs. The real\n"
-		"workspace is only read; the copy is removed at the end unless --keep DIR.\n"
+		"workspace is only read; the copy is removed at the end unless --keep DIR\n"
+		"(without it, messages are rendered by their notifiers but no .eml or\n"
+		"JSON-lines file is written: nobody could read them).\n"
 		"A database of an older schema is simulated on a migrated copy; the real one\n"
 		"stays as it is.\n\n"
 		"Options:\n"
@@ -49,6 +51,7 @@ usage(FILE *out)
 		"                instead of now\n"
 		"  --keep DIR    make the copy in DIR (new or empty) and keep it, to inspect\n"
 		"                with tandem -C DIR sessions list, jobs list, outbox list\n"
+		"                (the messages' files are in DIR/outbox/)\n"
 		"  --json        the months as a JSON document\n"
 		"  -h, --help    print this help\n",
 		SIMULATE_MAX_MONTHS);

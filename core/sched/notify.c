@@ -33,7 +33,7 @@ struct notify {
 	int lease_s;
 	struct notify_plugin *plugins;
 	size_t nplugins;
-	int no_sync;
+	int no_sync, no_files;
 };
 
 
@@ -71,6 +71,12 @@ void
 notify_set_no_sync(struct notify *n, int no_sync)
 {
 	n->no_sync = no_sync;
+}
+
+void
+notify_set_no_files(struct notify *n, int no_files)
+{
+	n->no_files = no_files;
 }
 
 int
@@ -442,7 +448,7 @@ notify_send(struct notify *n, const struct outbox_row *row, time_t now, struct d
 	enum notify_verdict v = NOTIFY_SENT;
 	char *subject = NULL, *body = NULL;
 	struct notify_mail m = {row, row->subject != NULL ? row->subject : "", row->body, to.name,
-				to.email, now, n->no_sync};
+				to.email, now, n->no_sync, n->no_files};
 	int jsonl = strcmp(row->channel, "jsonl") == 0;
 	if (strchr(to.email, '@') == NULL || strpbrk(to.email, "\r\n<>") != NULL) {
 		diag_set(why, DIAG_INVALID, "the recipient has no usable e-mail address");

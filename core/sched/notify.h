@@ -85,6 +85,13 @@ int notify_set_sender(struct notify *n, const char *from, const char *timezone, 
  * whole or absent after a crash and reaches the disk before its row is sent. */
 void notify_set_no_sync(struct notify *n, int no_sync);
 
+/* 1: the built-in writers build each message's text (a plugin's render runs as always, and
+ * an .eml's headers and parts are assembled: the same errors, the same rows) but write no
+ * file: for `tandem simulate` without --keep, whose copy nobody reads. The rows are recorded
+ * sent as if written. A row left unknown is then never found written (no crash leaves one
+ * in a simulation). 0, the default: the files are written. */
+void notify_set_no_files(struct notify *n, int no_files);
+
 /*
  * Removes the temporary files (".tmp-*") a writer killed between its mkstemp and its rename
  * left in WORKSPACE/outbox, those last modified more than min_age_s seconds ago by the

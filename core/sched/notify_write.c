@@ -402,6 +402,13 @@ notify_write_eml(const char *workspace, const char *from, const struct notify_ma
 		 struct diag *d)
 {
 	char dir[4096], name[160], path[4400];
+	struct buf b;
+	if (m->no_files) { /* built as it would be written (the same errors), not written */
+		buf_init(&b);
+		int rc = notify_eml_build(from, m, &b, d);
+		buf_fini(&b);
+		return rc;
+	}
 	if (notify_outbox_dir(workspace, dir, sizeof(dir), d) != 0)
 		return -1;
 	notify_eml_name(m->row->key, name, sizeof(name));
@@ -409,7 +416,6 @@ notify_write_eml(const char *workspace, const char *from, const struct notify_ma
 	struct stat sb;
 	if (m->row->was_unknown && stat(path, &sb) == 0)
 		return 0; /* written before the crash that left the row unknown */
-	struct buf b;
 	buf_init(&b);
 	int rc = notify_eml_build(from, m, &b, d);
 	if (rc == 0)
@@ -479,9 +485,8 @@ int
 notify_write_jsonl(const char *workspace, const struct notify_mail *m, struct diag *d)
 {
 	char dir[4096], path[4200];
-	if (notify_outbox_dir(workspace, dir, sizeof(dir), d) != 0)
+	if (!m->no_files && notify_outbox_dir(workspace, dir, sizeof(dir), d) != 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/messages.jsonl", dir);
 	char at[STORE_TIME_MAX];
 	store_format_time(m->now, at);
 	const struct outbox_row *r = m->row;
@@ -495,7 +500,12 @@ notify_write_jsonl(const char *workspace, const struct notify_mail *m, struct di
 	json_decref(o);
 	if (text == NULL)
 		return diag_set(d, DIAG_NOMEM, "message '%s': cannot build its JSON line", r->key);
+	if (m->no_files) { /* built, not written */
+		free(text);
+		return 0;
+	}
 
+	snprintf(path, sizeof(path), "%s/messages.jsonl", dir);
 	int rc = -1;
 	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {

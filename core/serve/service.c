@@ -302,6 +302,12 @@ service_set_no_sync(struct service *sv)
 }
 
 void
+service_set_no_files(struct service *sv)
+{
+	notify_set_no_files(sv->notify, 1);
+}
+
+void
 service_counts(const struct service *sv, struct service_counts *out)
 {
 	*out = sv->counts;

@@ -76,4 +76,8 @@ void service_counts(const struct service *sv, struct service_counts *out);
  * which is thrown away like its database (synchronous = OFF). */
 void service_set_no_sync(struct service *sv);
 
+/* The notifier builds each message but writes no file (notify_set_no_files): for
+ * `tandem simulate` without --keep, whose copy's outbox folder nobody reads. */
+void service_set_no_files(struct service *sv);
+
 #endif

@@ -604,8 +604,11 @@ run_copy(const struct simulate_opts *o, const char *dir, struct simulate_result 
 	store_set_clock(st, &clk);
 	struct sim s = {.o = o, .st = st};
 	struct service *sv = service_open(dir, st, &clk, d);
-	if (sv != NULL)
+	if (sv != NULL) {
 		service_set_no_sync(sv); /* the outbox files too: the copy's */
+		if (o->keep == NULL)
+			service_set_no_files(sv); /* nobody reads them: built, not written */
+	}
 	int rc = -1;
 	if (sv != NULL && matches_program_id(st, o->program, &s.program_id, d) == 0 &&
 	    load_ranges(&s, d) == 0 && sim_prepare(&s, d) == 0 && drive(&s, sv, &clk, r, d) == 0 &&
