@@ -34,7 +34,9 @@ jobs_usage(FILE *out)
 		"              schedule and zone, next run, last run and its result, how many runs\n"
 		"              are done, failed, skipped or missed, and the latest skipped or\n"
 		"              missed runs with the reason; the next due first (then by name;\n"
-		"              jobs with no next run last). A script that does not load is\n"
+		"              jobs with no next run last). The built-in hourly jobs run only at\n"
+		"              the hours where they have work: their next run is the first such\n"
+		"              hour, or \"when work appears\". A script that does not load is\n"
 		"              reported with its file, line and field (exit 1).\n"
 		"  run         run job NAME now, whatever its schedule (exit 1 if it fails)\n"
 		"  history     the runs of job NAME, newest first (default --limit 20)\n\n"
@@ -191,7 +193,10 @@ jobs_list(struct cli *c, int argc, char **argv)
 				 (long long)j->counts[5]);
 			snprintf(kind, sizeof(kind), "%s%s", j->kind, j->enabled ? "" : " (disabled)");
 			const char *row[] = {j->name, kind, j->schedule, j->timezone,
-					     j->next_run ? j->next_run : "-", last, counts};
+					     j->next_run ? j->next_run
+					     : j->on_work ? "when work appears"
+							  : "-",
+					     last, counts};
 			cli_table_add(t, row);
 		}
 		cli_table_print(t, stdout);

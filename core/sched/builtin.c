@@ -17,6 +17,9 @@
  *                     00:00       sched_opts.reports: the report layer is above this one):
  *                                 the report plugins that declare publish = "monthly",
  *                                 for every running program, for the month just ended
+ * The four hourly jobs run only at the hours where they have work (sched/nextwork.h:
+ * the grid stays hourly, the hours without work get no occurrence), so an idle service
+ * sleeps until the next session's reminder, end or plan instead of waking every hour.
  * The order is the order a wake runs them when several are due at the same instant:
  * activation before planning (new pairs get sessions at once), planning before
  * reminders, and the month's reports last (after the month's sessions were marked).
@@ -28,6 +31,7 @@
 #include <stdio.h>
 
 #include "program/lifecycle.h"
+#include "sched/nextwork.h"
 #include "sched/plan.h"
 #include "sched/remind.h"
 #include "sched/sched_internal.h"
@@ -85,11 +89,12 @@ run_reports(struct sched_run *r, struct diag *d)
 }
 
 static const struct sched_job_ops jobs[] = {
-	{"activate-matches", "FREQ=HOURLY", run_activate, NULL},
-	{"plan-sessions", "FREQ=HOURLY", run_plan, NULL},
-	{"send-reminders", "FREQ=HOURLY", remind_job, NULL},
-	{"mark-missed", "FREQ=HOURLY", run_mark_missed, NULL},
-	{"monthly-reports", "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=0;BYMINUTE=0", run_reports, NULL},
+	{"activate-matches", "FREQ=HOURLY", run_activate, NULL, nextwork_activate},
+	{"plan-sessions", "FREQ=HOURLY", run_plan, NULL, nextwork_plan},
+	{"send-reminders", "FREQ=HOURLY", remind_job, NULL, nextwork_remind},
+	{"mark-missed", "FREQ=HOURLY", run_mark_missed, NULL, nextwork_missed},
+	{"monthly-reports", "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=0;BYMINUTE=0", run_reports, NULL,
+	 NULL},
 };
 
 const struct sched_job_ops *

@@ -75,12 +75,18 @@ struct sched_run {
 	char result[512];         /* the body may write a JSON object here ("{\"queued\":3}"); "" = {} */
 };
 
-/* A built-in job: its name, schedule, body and zone (NULL: the workspace's zone). */
+/*
+ * A built-in job: its name, schedule, body and zone (NULL: the workspace's zone), and
+ * optionally when it next has work (sched/nextwork.h): 0 + *at (may be <= now), 1 when it
+ * has none until something is written, -1 + diag. A job with next_work is materialized
+ * only at its schedule's instants where it has work (sched/occur.h); NULL: at every one.
+ */
 struct sched_job_ops {
 	const char *name;
 	const char *schedule;
 	int (*run)(struct sched_run *r, struct diag *d);
 	const char *timezone;
+	int (*next_work)(struct sched *s, time_t now, time_t *at, struct diag *d);
 };
 
 struct sched_opts {
@@ -165,7 +171,9 @@ struct sched_job_info {
 	char *name, *kind, *script, *schedule, *timezone, *misfire;
 	int64_t grace_s, jitter_s, max_lateness_s;
 	int overlap, enabled;
-	char *next_run;                /* earliest pending run_at, or NULL */
+	int on_work;                   /* a built-in run only where it has work (next_work) */
+	char *next_run;                /* earliest pending run_at, or NULL (with on_work: when
+	                                * work appears) */
 	struct sched_occ_info last;    /* the latest finished run (done/failed); id 0 if none */
 	int64_t counts[6];             /* by status, in the order of sched_status_names: runs; for
 	                                * skipped and missed the instants (covers summed) */

@@ -201,6 +201,11 @@ sched_list(struct sched *s, size_t recent, struct sched_job_info **out, size_t *
 		j->max_lateness_s = stmt_int64(&q, 9);
 		j->overlap = (int)stmt_int64(&q, 10);
 		j->enabled = (int)stmt_int64(&q, 11);
+		const struct sched_job_ops *ops =
+		    j->kind != NULL && strcmp(j->kind, "builtin") == 0 && j->name != NULL
+			? sched_builtin(s, j->name)
+			: NULL;
+		j->on_work = ops != NULL && ops->next_work != NULL;
 		if (nomem)
 			rc = -1;
 	}
@@ -281,6 +286,8 @@ sched_job_json(const struct sched_job_info *j)
 			      (json_int_t)j->max_lateness_s, "enabled", j->enabled);
 	json_object_set_new(v, "script", j->script ? json_string(j->script) : json_null());
 	json_object_set_new(v, "next_run", j->next_run ? json_string(j->next_run) : json_null());
+	/* Runs only where it has work: a null next_run means "when work appears". */
+	json_object_set_new(v, "runs_on_work", json_boolean(j->on_work));
 	json_object_set_new(v, "last_run", j->last.id ? sched_occ_json(&j->last) : json_null());
 	json_t *counts = json_object();
 	for (int k = 0; k < 6; k++)

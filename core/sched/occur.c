@@ -89,6 +89,8 @@ struct mjob {
 	time_t from; /* the first instant not yet materialized may be at or after this */
 	int have_last;
 	time_t last;
+	time_t enabled; /* enabled_at: no instant before it is owed */
+	const struct sched_job_ops *ops; /* a built-in with next_work, else NULL */
 };
 
 static void
@@ -113,7 +115,8 @@ load_jobs(struct sched *s, struct mjob **out, size_t *n, struct diag *d)
 	*n = 0;
 	if (stmt_prepare(&q, s->st, "listing the jobs to materialize",
 			 "SELECT j.id, j.name, j.schedule, j.timezone, j.misfire, j.grace_s, j.jitter_s,"
-			 " j.enabled_at, (SELECT max(due_at) FROM occurrences o WHERE o.job_id = j.id)"
+			 " j.enabled_at, (SELECT max(due_at) FROM occurrences o WHERE o.job_id = j.id),"
+			 " j.kind, j.considered_until"
 			 " FROM jobs j WHERE j.enabled = 1 ORDER BY j.id",
 			 d) != 0)
 		return -1;
@@ -133,10 +136,11 @@ load_jobs(struct sched *s, struct mjob **out, size_t *n, struct diag *d)
 		struct mjob *j = &v[cnt];
 		memset(j, 0, sizeof(*j));
 		cnt++;
-		const char *name, *sch, *zone, *mis, *since, *last;
+		const char *name, *sch, *zone, *mis, *since, *last, *kind, *considered;
 		if (stmt_text(&q, 1, &name, d) || stmt_text(&q, 2, &sch, d) ||
 		    stmt_text(&q, 3, &zone, d) || stmt_text(&q, 4, &mis, d) ||
-		    stmt_text(&q, 7, &since, d) || stmt_text(&q, 8, &last, d)) {
+		    stmt_text(&q, 7, &since, d) || stmt_text(&q, 8, &last, d) ||
+		    stmt_text(&q, 9, &kind, d) || stmt_text(&q, 10, &considered, d)) {
 			rc = -1;
 			break;
 		}
@@ -155,6 +159,10 @@ load_jobs(struct sched *s, struct mjob **out, size_t *n, struct diag *d)
 			rc = diag_set(d, DIAG_DB, "job %s: bad enabled_at '%s'", name, since);
 			break;
 		}
+		j->enabled = j->from;
+		if (strcmp(kind, "builtin") == 0 && (j->ops = sched_builtin(s, name)) != NULL &&
+		    j->ops->next_work == NULL)
+			j->ops = NULL;
 		if (last != NULL) {
 			if (sched_parse_time(last, &j->last) != 0) {
 				rc = diag_set(d, DIAG_DB, "job %s: bad due_at '%s'", name, last);
@@ -163,6 +171,17 @@ load_jobs(struct sched *s, struct mjob **out, size_t *n, struct diag *d)
 			j->have_last = 1;
 			if (j->last + 1 > j->from)
 				j->from = j->last + 1;
+		}
+		/* A job run where it has work: its instants up to considered_until were looked
+		 * at (those without a row had none), whatever rows predicted after it. */
+		time_t c;
+		if (j->ops != NULL && considered != NULL) {
+			if (sched_parse_time(considered, &c) != 0) {
+				rc = diag_set(d, DIAG_DB, "job %s: bad considered_until '%s'", name,
+					      considered);
+				break;
+			}
+			j->from = c + 1 > j->enabled ? c + 1 : j->enabled;
 		}
 	}
 	stmt_finalize(&q);
@@ -240,58 +259,168 @@ insert_instants(struct backlog *b, struct stmt *ins, const struct mjob *j, const
 	return 0;
 }
 
-/* The instants of j in [from, now], in chunks, then the first one after now. */
 static int
-expand_job(struct sched *s, struct stmt *ins, const struct mjob *j, time_t now, struct diag *d)
+job_rule(const struct mjob *j, struct rrule **out, struct diag *d)
 {
 	char rule[512];
 	if (jobdecl_rule(j->schedule, rule, sizeof(rule)) != 0)
 		return diag_set(d, DIAG_INVALID, "job %s: schedule too long", j->name);
-	struct rrule *r = rrule_parse(rule, d);
-	if (r == NULL)
+	if ((*out = rrule_parse(rule, d)) == NULL)
 		return diag_prefix(d, "job %s", j->name);
-	const struct cal_time anchor = {2024, 1, 1, 0, 0, 0};
-	int rc = 0;
-	time_t from = j->from;
+	return 0;
+}
+
+static const struct cal_time anchor = {2024, 1, 1, 0, 0, 0};
+
+/* The instants of j in [from, now], in chunks, as rows (a late backlog coalesced). */
+static int
+expand_range(struct stmt *ins, const struct mjob *j, const struct rrule *r, time_t from,
+	     time_t now, struct diag *d)
+{
 	struct backlog *b = calloc(1, sizeof(*b));
-	if (b == NULL) {
-		rrule_delete(r);
+	if (b == NULL)
 		return diag_set(d, DIAG_NOMEM, "job %s: out of memory materializing", j->name);
-	}
 	b->coalesce = strcmp(j->misfire, "all") != 0;
 	b->cut = now - j->grace_s - j->jitter_s;
+	int rc = 0;
 	while (rc == 0 && from <= now) {
 		time_t *v = NULL;
 		size_t n = 0;
 		rc = rrule_expand(r, &anchor, j->zone, from, now + 1, CHUNK, &v, &n, d);
 		if (rc == 0)
 			rc = insert_instants(b, ins, j, v, n, d);
-		if (rc == 0 && n == CHUNK)
-			from = v[n - 1] + 1;
-		else
-			from = now + 1;
+		from = rc == 0 && n == CHUNK ? v[n - 1] + 1 : now + 1;
 		free(v);
 	}
 	if (rc == 0)
 		rc = backlog_flush(b, ins, j, d);
 	free(b);
-	/* The next one after now: searched in growing windows, so a daily job costs a day. */
+	return rc;
+}
+
+/* The first instant of j at or after from: 1 (*t), 0 when none within ~2 years, -1.
+ * Searched in growing windows, so a daily job costs a day. */
+static int
+grid_first(const struct mjob *j, const struct rrule *r, time_t from, time_t *t, struct diag *d)
+{
 	static const time_t windows[] = {2 * 86400, 62 * 86400, 800 * 86400};
-	if (from <= now)
-		from = now + 1;
-	for (size_t w = 0; rc == 0 && w < sizeof(windows) / sizeof(windows[0]); w++) {
-		if (j->have_last && j->last > now)
-			break; /* the next one exists already */
+	for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
 		time_t *v = NULL;
 		size_t n = 0;
-		rc = rrule_expand(r, &anchor, j->zone, from, now + windows[w], 1, &v, &n, d);
-		if (rc == 0 && n > 0)
-			rc = insert_one(ins, j, v[0], 1, d);
+		if (rrule_expand(r, &anchor, j->zone, from, from + windows[w], 1, &v, &n, d) != 0)
+			return -1;
+		if (n > 0)
+			*t = v[0];
 		free(v);
 		if (n > 0)
-			break;
+			return 1;
 	}
+	return 0;
+}
+
+/* The latest instant of j at or before now (within ~2 months): 1 (*t), 0 when none, -1. */
+static int
+grid_last(const struct mjob *j, const struct rrule *r, time_t now, time_t *t, struct diag *d)
+{
+	static const time_t windows[] = {2 * 86400, 62 * 86400};
+	for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
+		int found = 0;
+		for (time_t from = now - windows[w] + 1; from <= now;) {
+			time_t *v = NULL;
+			size_t n = 0;
+			if (rrule_expand(r, &anchor, j->zone, from, now + 1, CHUNK, &v, &n, d) != 0)
+				return -1;
+			if (n > 0) {
+				*t = v[n - 1];
+				found = 1;
+			}
+			from = n == CHUNK ? v[n - 1] + 1 : now + 1;
+			free(v);
+		}
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
+/* The instants of j in [from, now], in chunks, then the first one after now. */
+static int
+expand_job(struct stmt *ins, const struct mjob *j, time_t now, struct diag *d)
+{
+	struct rrule *r;
+	if (job_rule(j, &r, d) != 0)
+		return -1;
+	int rc = expand_range(ins, j, r, j->from, now, d);
+	time_t t;
+	int found = 0;
+	if (rc == 0 && !(j->have_last && j->last > now)) /* else the next one exists already */
+		rc = (found = grid_first(j, r, now + 1, &t, d)) < 0 ? -1 : 0;
+	if (rc == 0 && found)
+		rc = insert_one(ins, j, t, 1, d);
 	rrule_delete(r);
+	return rc != 0 ? diag_prefix(d, "job %s: materializing", j->name) : 0;
+}
+
+/*
+ * A job run where it has work (occur.h): w, when it has some (have_w), decides which of
+ * its instants become rows. Late ones: those in [max(from, w), now], and when that is
+ * empty but w <= now, the latest instant <= now (work that appeared since it was looked
+ * at runs now, on its instant, not an hour later); then the first instant >= max(w,
+ * now + 1). Pending rows after now that are not that one were predictions of work
+ * that moved or went: dropped. considered_until = now (its writes counted in *quiet:
+ * they change no occurrence).
+ */
+static int
+expand_on_work(struct sched *s, struct stmt *ins, const struct mjob *j, time_t now, int *quiet,
+	       struct diag *d)
+{
+	time_t w = 0, next = 0, g = 0;
+	int have_w = j->ops->next_work(s, now, &w, d);
+	if (have_w < 0)
+		return diag_prefix(d, "job %s: finding its next work", j->name);
+	have_w = have_w == 0;
+	struct rrule *r;
+	if (job_rule(j, &r, d) != 0)
+		return -1;
+	int rc = 0, have_next = 0;
+	if (have_w && w <= now) {
+		time_t lo = w > j->from ? w : j->from;
+		int have_g = grid_last(j, r, now, &g, d);
+		if (have_g < 0)
+			rc = -1;
+		else if (have_g && lo > g && g >= j->enabled)
+			lo = g;
+		if (rc == 0 && lo <= now)
+			rc = expand_range(ins, j, r, lo, now, d);
+	}
+	if (rc == 0 && have_w)
+		rc = (have_next = grid_first(j, r, w > now ? w : now + 1, &next, d)) < 0 ? -1 : 0;
+	if (rc == 0 && have_next)
+		rc = insert_one(ins, j, next, 1, d);
+	rrule_delete(r);
+	char ts[STORE_TIME_MAX], nx[STORE_TIME_MAX];
+	if (rc == 0 && (store_format_time(now, ts) != 0 || store_format_time(next, nx) != 0))
+		rc = diag_set(d, DIAG_INTERNAL, "job %s: an instant out of range", j->name);
+	struct stmt u = {0};
+	if (rc == 0)
+		rc = stmt_prepare(&u, s->st, "dropping predicted occurrences",
+				  "DELETE FROM occurrences WHERE job_id = ?1 AND status = 'pending'"
+				  " AND due_at > ?2 AND (?3 IS NULL OR due_at <> ?3)",
+				  d) ||
+		     stmt_bind_int64(&u, 1, j->id, d) || stmt_bind_text(&u, 2, ts, d) ||
+		     (have_next ? stmt_bind_text(&u, 3, nx, d) : stmt_bind_null(&u, 3, d)) ||
+		     stmt_run(&u, d);
+	stmt_finalize(&u);
+	int before = sqlite3_total_changes(store_db(s->st));
+	if (rc == 0)
+		rc = stmt_prepare(&u, s->st, "recording what was considered",
+				  "UPDATE jobs SET considered_until = ?2 WHERE id = ?1"
+				  " AND considered_until IS NOT ?2",
+				  d) ||
+		     stmt_bind_int64(&u, 1, j->id, d) || stmt_bind_text(&u, 2, ts, d) ||
+		     stmt_run(&u, d);
+	stmt_finalize(&u);
+	*quiet += sqlite3_total_changes(store_db(s->st)) - before;
 	return rc != 0 ? diag_prefix(d, "job %s: materializing", j->name) : 0;
 }
 
@@ -436,7 +565,7 @@ sched_materialize(struct sched *s, time_t now, struct diag *d)
 	size_t n;
 	if (store_begin(s->st, d) != 0)
 		return -1;
-	int changes = sqlite3_total_changes(store_db(s->st));
+	int changes = sqlite3_total_changes(store_db(s->st)), quiet = 0;
 	struct stmt ins = {0};
 	int rc = load_jobs(s, &jobs, &n, d);
 	if (rc != 0) {
@@ -448,8 +577,10 @@ sched_materialize(struct sched *s, time_t now, struct diag *d)
 			  " VALUES (?1, ?2, ?3, 'pending', ?4) ON CONFLICT (job_id, due_at) DO NOTHING",
 			  d);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (!jobs[i].have_last || jobs[i].last <= now)
-			rc = expand_job(s, &ins, &jobs[i], now, d);
+		if (jobs[i].ops != NULL)
+			rc = expand_on_work(s, &ins, &jobs[i], now, &quiet, d);
+		else if (!jobs[i].have_last || jobs[i].last <= now)
+			rc = expand_job(&ins, &jobs[i], now, d);
 		if (rc == 0)
 			rc = misfire(s, &jobs[i], now, d);
 	}
@@ -461,7 +592,7 @@ sched_materialize(struct sched *s, time_t now, struct diag *d)
 		store_rollback(s->st);
 		return -1;
 	}
-	int wrote = sqlite3_total_changes(store_db(s->st)) != changes;
+	int wrote = sqlite3_total_changes(store_db(s->st)) - quiet != changes;
 	if (store_commit(s->st, d) != 0)
 		return -1;
 	s->materialized = 1;

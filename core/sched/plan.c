@@ -89,8 +89,8 @@ iso_time(const char *s)
 }
 
 /* The instant the program's last day (YYYY-MM-DD) ends, in the workspace zone. */
-static int
-program_end(const char *ends, const char *zone, time_t *out, struct diag *d)
+int
+plan_program_end(const char *ends, const char *zone, time_t *out, struct diag *d)
 {
 	int64_t y;
 	int m, day;
@@ -575,31 +575,39 @@ write_states(struct run *r, struct diag *d)
 	return rc;
 }
 
+int
+plan_signature(const struct plan_ctx *ctx, const struct config_program *p, const char *ref,
+	       const struct cadence *cad, int horizon_days, int64_t program_id,
+	       char sig[SHA256_HEX_LEN], int *same, struct diag *d)
+{
+	char file[4200];
+	cadence_file_id(cad, file, sizeof(file));
+	char text[8192];
+	int n = snprintf(text, sizeof(text), "1|%s|%s|%s|%s|%s|%d|%d|%s|%s", ref,
+			 cadence_name(cad), file, p->starts ? p->starts : "",
+			 p->ends ? p->ends : "", p->minutes_per_session, horizon_days,
+			 ctx->cfg->timezone ? ctx->cfg->timezone : "", p->title ? p->title : "");
+	sha256_hex(text, n > 0 && (size_t)n < sizeof(text) ? (size_t)n : strlen(text), sig);
+	struct stmt q = {0};
+	int rc = stmt_prepare(&q, ctx->st, "reading the program's plan signature",
+			      "SELECT signature FROM plan_programs WHERE program_id = ?1", d) ||
+			 stmt_bind_int64(&q, 1, program_id, d)
+		     ? -1
+		     : stmt_step(&q, d);
+	*same = rc == STMT_ROW && file[0] &&
+		strcmp((const char *)sqlite3_column_text(q.s, 0), sig) == 0;
+	stmt_finalize(&q);
+	return rc != STMT_ROW && rc != STMT_DONE ? -1 : 0;
+}
+
 /* What this plan assumes of the program's configuration (plan.h), and whether the last
  * plan assumed the same: if not, every pair is planned. */
 static int
 check_signature(struct run *r, const char *ref, int horizon_days, struct diag *d)
 {
-	char file[4200];
-	cadence_file_id(r->cad, file, sizeof(file));
-	const struct config_program *p = r->prog;
-	char text[8192];
-	int n = snprintf(text, sizeof(text), "1|%s|%s|%s|%s|%s|%d|%d|%s|%s", ref,
-			 cadence_name(r->cad), file, p->starts ? p->starts : "",
-			 p->ends ? p->ends : "", p->minutes_per_session, horizon_days,
-			 r->ctx->cfg->timezone ? r->ctx->cfg->timezone : "", p->title ? p->title : "");
-	sha256_hex(text, n > 0 && (size_t)n < sizeof(text) ? (size_t)n : strlen(text),
-		   r->signature);
-	struct stmt q = {0};
-	int rc = stmt_prepare(&q, r->ctx->st, "reading the program's plan signature",
-			      "SELECT signature FROM plan_programs WHERE program_id = ?1", d) ||
-			 stmt_bind_int64(&q, 1, r->program_id, d)
-		     ? -1
-		     : stmt_step(&q, d);
-	int same = rc == STMT_ROW && file[0] &&
-		   strcmp((const char *)sqlite3_column_text(q.s, 0), r->signature) == 0;
-	stmt_finalize(&q);
-	if (rc != STMT_ROW && rc != STMT_DONE)
+	int same = 0;
+	if (plan_signature(r->ctx, r->prog, ref, r->cad, horizon_days, r->program_id,
+			   r->signature, &same, d) != 0)
 		return -1;
 	r->new_signature = !same;
 	if (!same)
@@ -677,7 +685,7 @@ plan_program(struct plan_ctx *ctx, const char *program, time_t now, int horizon_
 	r.look_until = rep->until + (time_t)PLAN_LOOKAHEAD_DAYS * 86400;
 	if (prog->ends != NULL) {
 		time_t end = 0;
-		if (program_end(prog->ends, ctx->cfg->timezone, &end, d) != 0)
+		if (plan_program_end(prog->ends, ctx->cfg->timezone, &end, d) != 0)
 			return -1;
 		if (end < rep->until)
 			rep->until = end;

@@ -53,6 +53,7 @@
 #include <time.h>
 
 #include "base/diag.h"
+#include "base/sha256.h"
 
 struct store;
 struct config;
@@ -112,5 +113,17 @@ int plan_all(struct plan_ctx *ctx, time_t now, int horizon_days, int *planned, i
  * *from says which ("program", "sessions_per_month", "default"). */
 struct config_program;
 const char *plan_program_cadence(const struct config_program *p, const char **from);
+
+/* The instant the program's last day `ends` (YYYY-MM-DD) ends in zone. 0 or -1 + diag. */
+int plan_program_end(const char *ends, const char *zone, time_t *out, struct diag *d);
+
+/* What a plan of program p (id program_id) with cadence cad, opened from ref, assumes of
+ * its configuration, as the signature stored in plan_programs (sig), and *same = 1 when
+ * the stored one is that (a different one plans every pair; sched/nextwork reads it to
+ * know a plan is due). 0 or -1 + diag. */
+struct cadence;
+int plan_signature(const struct plan_ctx *ctx, const struct config_program *p, const char *ref,
+		   const struct cadence *cad, int horizon_days, int64_t program_id,
+		   char sig[SHA256_HEX_LEN], int *same, struct diag *d);
 
 #endif

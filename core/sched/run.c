@@ -378,7 +378,12 @@ sched_run_one(struct sched *s, time_t now, int *ran, struct diag *d)
 	*ran = 0;
 	if (sched_materialize(s, now, d) != 0)
 		return -1;
-	return run_occurrence(s, 0, now, ran, d);
+	int rc = run_occurrence(s, 0, now, ran, d);
+	/* What it wrote may give a job work (an activation, pairs to plan; sessions to
+	 * remind): the next step materializes again, at the same now (occur.h). */
+	if (*ran)
+		s->materialized = 0;
+	return rc;
 }
 
 int
@@ -432,5 +437,6 @@ sched_run_job(struct sched *s, const char *name, time_t now, int64_t *occ_id, st
 		return -1;
 	*occ_id = id;
 	int ran;
+	s->materialized = 0;
 	return run_occurrence(s, id, now, &ran, d);
 }

@@ -171,12 +171,17 @@ unreminded=$(q "$WS" "SELECT s.id || ' ' || s.starts_at || ': ' || (SELECT group
 echo "reminders: $(q "$WS" "SELECT group_concat(n, ', ') FROM (SELECT count(*) || ' ' || status AS n
   FROM outbox WHERE kind = 'reminder' GROUP BY status)")"
 
-# The hourly jobs' rhythm: one occurrence per hour from the first to the last, whatever became
-# of it (monthly-reports is monthly: serve_check.py checks its reports once and whole).
-gaps=$(q "$WS" "SELECT j.name || ': ' || count(*) || ' occurrences over '
-  || ((strftime('%s', max(o.due_at)) - strftime('%s', min(o.due_at))) / 3600 + 1) || ' hours'
-  FROM occurrences o JOIN jobs j ON j.id = o.job_id WHERE j.schedule = 'FREQ=HOURLY' GROUP BY j.id
-  HAVING count(*) <> (strftime('%s', max(o.due_at)) - strftime('%s', min(o.due_at))) / 3600 + 1")
-[ -z "$gaps" ] && ok "hourly rhythm" || fail "hourly rhythm" "$gaps"
+# The hourly jobs' rhythm: they run only at the hours where they have work (sched/nextwork.h),
+# always on the hour (their grid), once per hour at most, whatever became of each run
+# (monthly-reports is monthly: serve_check.py checks its reports once and whole).
+offgrid=$(q "$WS" "SELECT j.name || ' ' || o.due_at FROM occurrences o JOIN jobs j ON j.id = o.job_id
+  WHERE j.schedule = 'FREQ=HOURLY' AND strftime('%M:%S', o.due_at) <> '00:00' LIMIT 5")
+[ -z "$offgrid" ] && ok "hourly grid" || fail "hourly grid" "$offgrid"
+hours=$(q "$WS" "SELECT count(*) FROM occurrences o JOIN jobs j ON j.id = o.job_id
+  WHERE j.name = 'mark-missed'")
+span=$(q "$WS" "SELECT (strftime('%s', max(o.due_at)) - strftime('%s', min(o.due_at))) / 3600 + 1
+  FROM occurrences o JOIN jobs j ON j.id = o.job_id WHERE j.schedule = 'FREQ=HOURLY'")
+echo "mark-missed: $hours occurrences over $span hours"
+[ "$hours" -le "$span" ] && ok "once per hour at most" || fail "once per hour at most" "$hours > $span"
 
 finish

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: `tandem simulate` on a small seeded workspace (gen-org, import, match run,
 # approve; the program's own dates, so the simulated activate-matches job activates the
-# pairs at the program's start; one month each run, as a simulated month costs seconds of
-# CPU, mostly the hourly jobs' fixed work): the months add up (held + missed + cancelled <= planned,
+# pairs at the program's start; one month each run): the months add up (held + missed + cancelled <= planned,
 # the total is the sum), the same seed gives the same document, another seed another one,
 # the real workspace is untouched (database bytes and mtime, no -wal/-shm left, no outbox),
 # the temporary copy is removed and --keep keeps it (check-ins, missed sessions without a
@@ -64,8 +63,10 @@ if t["active_pairs"] != npairs: bad.append("active pairs %d, want %d" % (t["acti
 if months[0]["active_pairs"] != npairs: bad.append("month 1 pairs %d" % months[0]["active_pairs"])
 if t["held"] == 0 or t["missed"] == 0: bad.append("no held or no missed: %s" % t)
 if t["messages_sent"] == 0: bad.append("no reminders delivered")
-# Four hourly built-in jobs over a month, and the participants checked in.
-if t["jobs_run"] < 4 * 24 * 30: bad.append("jobs_run %d" % t["jobs_run"])
+# The four hourly built-in jobs over a month, at the hours where they had work only (each
+# week's plan, reminders and missed sessions: far fewer than 4 * 24 * 30), and the
+# participants checked in.
+if not 8 <= t["jobs_run"] < 4 * 24 * 30 // 4: bad.append("jobs_run %d" % t["jobs_run"])
 if doc["participants"]["checkins"] < t["held"]: bad.append("checkins %s" % doc["participants"])
 if doc["copy"] is not None: bad.append("copy %s" % doc["copy"])
 if doc["seed"] != "1" or doc["program"] != "digital-2027": bad.append("header")
@@ -181,7 +182,7 @@ sqlite3 "$WS9/tandem.db" "DROP TRIGGER plan_match_changed; DROP TRIGGER plan_per
   DROP TRIGGER plan_session_changed; DROP TRIGGER plan_session_removed;
   DROP INDEX matches_plan_next; DROP INDEX matches_plan_history; DROP TABLE plan_programs;
   ALTER TABLE matches DROP COLUMN plan_next_at; ALTER TABLE matches DROP COLUMN plan_history;
-  DROP TABLE dash_sessions;
+  DROP TABLE dash_sessions; ALTER TABLE jobs DROP COLUMN considered_until;
   PRAGMA user_version = 10;"
 SUM9=$(sha256sum "$WS9/tandem.db" | cut -d' ' -f1)
 run "$T" -C "$WS9" simulate --program $P --months 1 --from $FROM --seed 1 --json

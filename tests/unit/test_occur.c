@@ -43,11 +43,11 @@ body_fail(struct sched_run *r, struct diag *d)
 	return diag_set(d, DIAG_INVALID, "boom at %lld", (long long)r->due);
 }
 
-static const struct sched_job_ops ops_quarter[] = {{"quarter", "every 15 minutes", body_ok, NULL}};
-static const struct sched_job_ops ops_hourly[] = {{"hourly", "FREQ=HOURLY", body_ok, NULL}};
-static const struct sched_job_ops ops_fail[] = {{"failing", "every 1h", body_fail, NULL}};
+static const struct sched_job_ops ops_quarter[] = {{"quarter", "every 15 minutes", body_ok, NULL, NULL}};
+static const struct sched_job_ops ops_hourly[] = {{"hourly", "FREQ=HOURLY", body_ok, NULL, NULL}};
+static const struct sched_job_ops ops_fail[] = {{"failing", "every 1h", body_fail, NULL, NULL}};
 static const struct sched_job_ops ops_berlin[] = {
-	{"berlin", "FREQ=DAILY;BYHOUR=2;BYMINUTE=30", body_ok, "Europe/Berlin"}};
+	{"berlin", "FREQ=DAILY;BYHOUR=2;BYMINUTE=30", body_ok, "Europe/Berlin", NULL}};
 
 struct fx {
 	char dir[64];
@@ -341,12 +341,12 @@ test_dst_berlin(void **state)
 
 /* Daily jobs at wall times in each zone's spring gap and autumn overlap (issue 9's zones). */
 static const struct sched_job_ops ops_zones[] = {
-	{"ny-gap", "FREQ=DAILY;BYHOUR=2;BYMINUTE=30", body_ok, "America/New_York"},
-	{"ny-overlap", "FREQ=DAILY;BYHOUR=1;BYMINUTE=30", body_ok, "America/New_York"},
-	{"london", "FREQ=DAILY;BYHOUR=1;BYMINUTE=30", body_ok, "Europe/London"},
-	{"lh-gap", "FREQ=DAILY;BYHOUR=2;BYMINUTE=15", body_ok, "Australia/Lord_Howe"},
-	{"lh-overlap", "FREQ=DAILY;BYHOUR=1;BYMINUTE=45", body_ok, "Australia/Lord_Howe"},
-	{"kolkata", "FREQ=DAILY;BYHOUR=2;BYMINUTE=30", body_ok, "Asia/Kolkata"},
+	{"ny-gap", "FREQ=DAILY;BYHOUR=2;BYMINUTE=30", body_ok, "America/New_York", NULL},
+	{"ny-overlap", "FREQ=DAILY;BYHOUR=1;BYMINUTE=30", body_ok, "America/New_York", NULL},
+	{"london", "FREQ=DAILY;BYHOUR=1;BYMINUTE=30", body_ok, "Europe/London", NULL},
+	{"lh-gap", "FREQ=DAILY;BYHOUR=2;BYMINUTE=15", body_ok, "Australia/Lord_Howe", NULL},
+	{"lh-overlap", "FREQ=DAILY;BYHOUR=1;BYMINUTE=45", body_ok, "Australia/Lord_Howe", NULL},
+	{"kolkata", "FREQ=DAILY;BYHOUR=2;BYMINUTE=30", body_ok, "Asia/Kolkata", NULL},
 };
 
 /* A whole year of each: one run per local day; every run at the rule's wall time except
