@@ -626,7 +626,13 @@ expand_segment(struct cadence *c, const struct cadence_pair *p, const char *text
 		}
 	} else {
 		rc = wall_at(seg_from, p->zone, &start, d);
+		/* The rule fixes the hour: its sessions start on the minute (a rule without
+		 * BYMINUTE means minute 0, not the activation's minute). RFC 5545 would take
+		 * the missing parts from dtstart, which is only the instant the pair started. */
+		if (strstr(canon, "BYMINUTE=") == NULL)
+			start.min = 0;
 	}
+	start.sec = 0;
 	const time_t *v = NULL;
 	size_t n = 0;
 	if (rc == 0)

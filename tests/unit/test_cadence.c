@@ -20,6 +20,7 @@
 #include "lua/plugin.h"
 #include "sched/cadence.h"
 #include "time/cal.h"
+#include "time/tz.h"
 
 static char dir[64];
 
@@ -279,6 +280,57 @@ test_cache(void **state)
 	cadence_cache_delete(NULL);
 }
 
+/* A rule that fixes the hour starts its sessions on the minute, whatever the second (and,
+ * without BYMINUTE, the minute) the pair was activated at. */
+static void
+test_rule_on_the_minute(void **state)
+{
+	(void)state;
+	const char *rules[] = {
+	    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;BYHOUR=10;BYMINUTE=0",
+	    "FREQ=WEEKLY;BYDAY=TU;BYHOUR=10",
+	    "FREQ=WEEKLY;BYDAY=TU;BYHOUR=10;BYMINUTE=30",
+	};
+	const int want_min[] = {0, 0, 30};
+	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
+		char text[256];
+		snprintf(text, sizeof(text),
+			 "return tandem.cadence{ name = \"m%zu\", version = \"1.0.0\", api = 1,\n"
+			 "  rule = \"%s\" }\n",
+			 i, rules[i]);
+		char name[32];
+		snprintf(name, sizeof(name), "m%zu.lua", i);
+		struct diag d;
+		struct cadence_cache *cc = cadence_cache_new();
+		assert_non_null(cc);
+		struct cadence *c = cadence_cache_get(cc, NULL, write_file(name, text), &d);
+		if (c == NULL)
+			fail_msg("%s", d.msg);
+		struct cadence_pair p;
+		memset(&p, 0, sizeof(p));
+		p.zone = "Australia/Sydney";
+		p.topics = "[]";
+		p.activated = (time_t)utc(2026, 12, 7, 12, 54) + 1; /* 12:54:01Z */
+		struct cadence_ctx ctx = {.now = p.activated, .timezone = "UTC"};
+		time_t until = p.activated + 70 * 86400;
+		ctx.horizon = until;
+		struct cadence_result r;
+		if (cadence_run(c, &p, NULL, 0, &ctx, p.activated, until, &r, &d) != 0)
+			fail_msg("%s: %s", rules[i], d.msg);
+		assert_true(r.n >= 5);
+		for (size_t k = 0; k < r.n; k++) {
+			struct tm w;
+			assert_int_equal(tz_utc_to_local("Australia/Sydney", r.v[k].start, &w, &d), 0);
+			assert_int_equal(w.tm_sec, 0);
+			assert_int_equal(w.tm_min, want_min[i]);
+			assert_int_equal(w.tm_hour, 10);
+			assert_true(r.v[k].start >= p.activated);
+		}
+		cadence_result_fini(&r);
+		cadence_cache_delete(cc);
+	}
+}
+
 int
 main(void)
 {
@@ -288,6 +340,7 @@ main(void)
 	    cmocka_unit_test(test_times),
 	    cmocka_unit_test(test_result),
 	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_rule_on_the_minute),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
