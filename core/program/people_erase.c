@@ -65,8 +65,11 @@ people_count_rows(struct store *st, long long id, struct diag *d)
 	for (size_t i = 0; i < people_ntables; i++) {
 		if (strcmp(people_tables[i].table, "events") == 0)
 			continue; /* events are scrubbed, not deleted */
-		char sql[512], what[64];
-		snprintf(sql, sizeof(sql), "SELECT count(*) FROM (%s)", people_tables[i].sql);
+		char sql[4096], what[64];
+		if ((size_t)snprintf(sql, sizeof(sql), "SELECT count(*) FROM (%s)",
+				     people_tables[i].sql) >= sizeof(sql))
+			return diag_set(d, DIAG_INTERNAL, "counting %s: query too long",
+					people_tables[i].table);
 		snprintf(what, sizeof(what), "counting %s", people_tables[i].table);
 		struct stmt s;
 		if (stmt_prepare(&s, st, what, sql, d) != 0)

@@ -8,12 +8,14 @@
  */
 #include "program/people_read.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "program/enroll.h"
 #include "program/people.h"
+#include "program/session_reveal.h"
 #include "store/stmt.h"
 #include "store/store.h"
 
@@ -198,14 +200,28 @@ people_show_json(struct store *st, const char *key, struct diag *d)
 	return p;
 }
 
+#define FEEDBACK_SHOWN                                                                             \
+	"(f.author_id = ?1 OR " SESSION_REVEALED_SQL("s", "fr", "fe", "CAST(?2 AS INTEGER)") ")"
+
 const struct people_table people_tables[] = {
 	{"enrollments", "SELECT * FROM enrollments WHERE person_id = ?1 ORDER BY id"},
 	{"matches", "SELECT * FROM matches WHERE mentor_id = ?1 OR mentee_id = ?1 ORDER BY id"},
 	{"vetoes", "SELECT * FROM vetoes WHERE mentor_id = ?1 OR mentee_id = ?1 ORDER BY id"},
 	{"sessions", "SELECT * FROM sessions WHERE match_id IN"
 		     " (SELECT id FROM matches WHERE mentor_id = ?1 OR mentee_id = ?1) ORDER BY id"},
-	{"feedback", "SELECT * FROM feedback WHERE author_id = ?1 OR match_id IN"
-		     " (SELECT id FROM matches WHERE mentor_id = ?1 OR mentee_id = ?1) ORDER BY id"},
+	/* The partner's rating and notes only once visible (program/session_reveal.h); ?2 is
+	 * the store's clock in Unix seconds, as text (NULL when erasure counts the rows). */
+	{"feedback", "SELECT f.id, f.session_id, f.match_id, f.author_id, f.outcome,"
+		     " CASE WHEN " FEEDBACK_SHOWN " THEN f.rating END AS rating,"
+		     " CASE WHEN " FEEDBACK_SHOWN " THEN f.comment END AS comment,"
+		     " f.share_story, f.actor, f.created_at,"
+		     " CASE WHEN " FEEDBACK_SHOWN " THEN 0 ELSE 1 END AS hidden"
+		     " FROM feedback f JOIN sessions s ON s.id = f.session_id"
+		     " JOIN matches m ON m.id = f.match_id"
+		     " LEFT JOIN feedback fr ON fr.session_id = f.session_id AND fr.author_id = m.mentor_id"
+		     " LEFT JOIN feedback fe ON fe.session_id = f.session_id AND fe.author_id = m.mentee_id"
+		     " WHERE f.author_id = ?1 OR f.match_id IN"
+		     " (SELECT id FROM matches WHERE mentor_id = ?1 OR mentee_id = ?1) ORDER BY f.id"},
 	{"rewards", "SELECT * FROM rewards WHERE person_id = ?1 ORDER BY id"},
 	{"events", "SELECT * FROM events WHERE subject_id = ?1 ORDER BY id"},
 	{"outbox", "SELECT * FROM outbox WHERE recipient_id = ?1 ORDER BY id"},
@@ -228,8 +244,10 @@ people_export_json(struct store *st, const char *key, struct diag *d)
 		goto fail;
 	json_object_set(out, "person", json_array_get(person, 0));
 	json_decref(person);
+	char now[24];
+	snprintf(now, sizeof(now), "%lld", (long long)store_time(st));
 	for (size_t i = 0; i < people_ntables; i++) {
-		json_t *rows = people_rows_json(st, people_tables[i].sql, id, d);
+		json_t *rows = people_rows_page_json(st, people_tables[i].sql, id, now, 0, d);
 		if (rows == NULL)
 			goto fail;
 		json_object_set_new(out, people_tables[i].table, rows);

@@ -6,8 +6,10 @@ local function pct(x) return string.format("%.0f%%", (x or 0) * 100) end
 local function num(x) return x or 0 end
 
 -- Check-in comments whose author ticked "share my story" (feedback.share_story), newest
--- first. Only the author's first name and side are shown: sharing the story is the consent.
-local function stories(q, program)
+-- first. Only the author's first name and side are shown: sharing the story is the consent,
+-- but not before the notes are visible at all: both sides of the session have rated, or
+-- 7 days have passed since its end (the hidden-until-both-rated rule, docs/cli.md).
+local function stories(q, program, now)
   return q.rows([[
     SELECT f.comment AS comment, substr(f.created_at, 1, 10) AS day,
            CASE WHEN instr(p.name, ' ') > 0 THEN substr(p.name, 1, instr(p.name, ' ') - 1)
@@ -15,8 +17,13 @@ local function stories(q, program)
            CASE WHEN p.id = m.mentor_id THEN 'mentor' ELSE 'mentee' END AS side
       FROM feedback f JOIN matches m ON m.id = f.match_id
       JOIN programs g ON g.id = m.program_id JOIN people p ON p.id = f.author_id
+      JOIN sessions s ON s.id = f.session_id
+      LEFT JOIN feedback fr ON fr.session_id = f.session_id AND fr.author_id = m.mentor_id
+      LEFT JOIN feedback fe ON fe.session_id = f.session_id AND fe.author_id = m.mentee_id
      WHERE g.name = ? AND f.share_story = 1 AND f.comment IS NOT NULL AND f.comment <> ''
-     ORDER BY f.created_at DESC, f.id DESC LIMIT 20]], program)
+       AND ((fr.rating IS NOT NULL AND fe.rating IS NOT NULL)
+            OR ? >= CAST(strftime('%s', s.starts_at) AS INTEGER) + 60 * s.duration_min + 7 * 86400)
+     ORDER BY f.created_at DESC, f.id DESC LIMIT 20]], program, now)
 end
 
 local function group_section(part, key, label)
@@ -110,7 +117,7 @@ return tandem.report{
     end
 
     local rows = {}
-    for i, st in ipairs(stories(q, ctx.program.name)) do
+    for i, st in ipairs(stories(q, ctx.program.name, ctx.now)) do
       rows[i] = { st.day, st.first_name .. " (" .. st.side .. ")", st.comment }
     end
     add({ heading = "Success stories",

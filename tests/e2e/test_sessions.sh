@@ -131,6 +131,13 @@ run "$T" -C "$WS" sessions show "$S_PAST" --as "$MENTOR1"
 expect_out author-sees-own "held, rating 4/5"
 run "$T" -C "$WS" sessions show "$S_PAST"
 expect_out show-hidden-text "rating and notes hidden"
+# A person's data export shows their own rating, and the partner's only once visible.
+run "$T" -C "$WS" people export "$MENTEE1"
+[ "$(jget "$OUT" '[(f["rating"], f["comment"], f["hidden"]) for f in d["feedback"] if f["session_id"]=='"$S_PAST"']')" = "[(None, None, 1)]" ] \
+  && ok export-partner-hidden || fail export-partner-hidden "$(head -c 600 "$OUT")"
+run "$T" -C "$WS" people export "$MENTOR1"
+[ "$(jget "$OUT" '[(f["rating"], f["hidden"]) for f in d["feedback"] if f["session_id"]=='"$S_PAST"']')" = "[(4, 0)]" ] \
+  && ok export-own-visible || fail export-own-visible "$(head -c 600 "$OUT")"
 # The other side rates: both visible to everyone.
 run "$T" -C "$WS" sessions checkin "$S_PAST" --held --as "$MENTEE1" --rating 5 --share-story
 expect_rc checkin-mentee 0
