@@ -274,11 +274,12 @@ is_path_ref(const char *ref)
 /*
  * NAME.lua in the search folders, in order, loaded (in its worker) to check that
  * it declares NAME as a `kind`. Returns the plugin, or NULL when there is no such
- * file or it declares something else (then the declared names decide).
+ * file or it declares something else (then the declared names decide); *failed says
+ * why the file did not load when it exists and does not.
  */
 static struct plugin *
 by_file_name(const struct plugin_host *h, const char *ws, enum plugin_kind kind, const char *ref,
-	     const struct plugin_limits *lim, char *buf, size_t size)
+	     const struct plugin_limits *lim, char *buf, size_t size, struct diag *failed)
 {
 	char *dirs[MAX_DIRS];
 	enum plugin_source src[MAX_DIRS];
@@ -294,8 +295,7 @@ by_file_name(const struct plugin_host *h, const char *ws, enum plugin_kind kind,
 	}
 	if (!hit)
 		return NULL;
-	struct diag ignored;
-	struct plugin *p = plugin_load(h, buf, lim, &ignored);
+	struct plugin *p = plugin_load(h, buf, lim, failed);
 	if (p != NULL && (plugin_kind(p) != kind || strcmp(plugin_name(p), ref) != 0)) {
 		plugin_delete(p);
 		p = NULL;
@@ -326,7 +326,11 @@ resolve(const struct plugin_host *h, const char *ws, enum plugin_kind kind, cons
 	 * broken or hostile file lying next to it cannot stall the run. Only when
 	 * no file of that name declares it are the declared names read, each file
 	 * in its own worker. */
-	struct plugin *p = plugin_name_valid(ref) ? by_file_name(h, ws, kind, ref, lim, buf, size) : NULL;
+	struct diag failed; /* why REF.lua did not load, when it exists and did not */
+	diag_clear(&failed);
+	struct plugin *p = plugin_name_valid(ref)
+				   ? by_file_name(h, ws, kind, ref, lim, buf, size, &failed)
+				   : NULL;
 	if (p != NULL) {
 		if (loaded != NULL)
 			*loaded = p;
@@ -344,6 +348,8 @@ resolve(const struct plugin_host *h, const char *ws, enum plugin_kind kind, cons
 	if (found >= 0)
 		snprintf(buf, size, "%s", l.v[found].path);
 	plugin_list_fini(&l);
+	if (found < 0 && failed.msg[0] != '\0') /* the file of that name exists but is broken */
+		return diag_set(d, failed.code, "%s", failed.msg);
 	if (found < 0)
 		return diag_set(d, DIAG_NOTFOUND, "no %s named '%s' in %s%s%s or the built-ins",
 				plugin_kind_name(kind), ref, ws ? ws : "", ws ? "/" : "",

@@ -576,6 +576,7 @@ struct loaded_rule {
 struct dispatcher {
 	char *ws, *only;
 	int loaded, found;         /* found: `only` names a rule */
+	int fresh;                 /* loaded since the last run: every rule gets a run */
 	struct loaded_rule *v;
 	int n;
 };
@@ -603,7 +604,7 @@ dispatcher_reload(struct dispatcher *x)
 	free(x->v);
 	x->v = NULL;
 	x->n = 0;
-	x->loaded = x->found = 0;
+	x->loaded = x->found = x->fresh = 0;
 }
 
 void
@@ -650,8 +651,52 @@ dispatcher_load(struct dispatcher *x, struct diag *d)
 		}
 	}
 	plugin_list_fini(&l);
-	x->loaded = 1;
+	x->loaded = x->fresh = 1;
 	return 0;
+}
+
+int
+dispatcher_refresh(struct dispatcher *x, struct diag *d)
+{
+	if (x == NULL || !x->loaded) {
+		dispatcher_reload(x);
+		return 0;
+	}
+	struct dispatcher nx = {.ws = x->ws, .only = x->only};
+	if (dispatcher_load(&nx, d) != 0) {
+		nx.ws = nx.only = NULL;
+		dispatcher_reload(&nx);
+		return diag_prefix(d, "reloading the reward rules (the loaded ones stay)");
+	}
+	/* A rule whose file no longer loads keeps its loaded version (its worker goes on). */
+	int kept = 0;
+	for (int i = 0; i < nx.n; i++) {
+		struct loaded_rule *lr = &nx.v[i];
+		if (lr->p != NULL)
+			continue;
+		for (int j = 0; j < x->n; j++) {
+			struct loaded_rule *old = &x->v[j];
+			if (old->p == NULL || (strcmp(old->info.name, lr->info.name) != 0 &&
+					       strcmp(old->info.path, lr->info.path) != 0))
+				continue;
+			if (kept++ == 0)
+				diag_set(d, DIAG_PLUGIN,
+					 "reward rule '%s' keeps its loaded version: %s",
+					 old->info.name, lr->info.error);
+			lr->p = old->p;
+			lr->info = old->info;
+			old->p = NULL;
+			break;
+		}
+	}
+	if (kept > 1)
+		diag_prefix(d, "%d reward rules keep their loaded version; the first", kept);
+	dispatcher_reload(x);
+	x->v = nx.v;
+	x->n = nx.n;
+	x->found = nx.found;
+	x->loaded = x->fresh = 1;
+	return kept > 0 ? 1 : 0;
 }
 
 int
@@ -659,7 +704,9 @@ dispatcher_run(struct dispatcher *x, struct store *st, const struct dispatch_opt
 	       struct dispatch_result *res, struct diag *d)
 {
 	memset(res, 0, sizeof(*res));
-	if (x->only == NULL && !o->force) {
+	/* The shortcut needs the rules known: rules just (re)loaded may include one without a
+	 * cursor yet (added, or listening to a new kind), which all_caught_up cannot see. */
+	if (x->only == NULL && !o->force && x->loaded && !x->fresh) {
 		int up = all_caught_up(st, d);
 		if (up != 0)
 			return up < 0 ? -1 : 0;
@@ -672,6 +719,7 @@ dispatcher_run(struct dispatcher *x, struct store *st, const struct dispatch_opt
 	if (res->rules == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory");
 	res->nrules = x->n;
+	x->fresh = 0;
 	struct run r;
 	int rc = run_init(&r, st, o, now, d);
 	for (int i = 0; i < x->n; i++) {

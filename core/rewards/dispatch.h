@@ -91,21 +91,27 @@ int rewards_dispatch(struct store *st, const struct dispatch_opts *o, time_t now
  * The rules loaded once and kept, for a caller that dispatches again and again (the
  * service, at every wake with new events): discovering the rules and starting a worker
  * per rule at every dispatch was 30-45% of a simulated month.
- *  - dispatcher_new(ws, only): nothing is loaded yet; the first run that has something to
- *    deliver discovers the rules (WS/plugins/rewards, then the built-ins; only: that rule)
- *    and starts their workers, which then live until dispatcher_reload or _delete.
+ *  - dispatcher_new(ws, only): nothing is loaded yet; the first run discovers the rules
+ *    (WS/plugins/rewards, then the built-ins; only: that rule) and starts their workers,
+ *    which then live until dispatcher_reload or _delete. Later runs start no work when
+ *    every cursor is caught up; the first run after a (re)load always delivers, so a rule
+ *    without a cursor yet (new, or listening to a new kind) starts from its beginning.
  *  - dispatcher_run: rewards_dispatch with those rules (o->ws and o->only are the
  *    dispatcher's, not o's). A worker that died (a deadline, a crash) is started again at
  *    its next batch, its file loaded again (lua/plugin); the matches it was sent are sent
  *    again at every run (the sessions and ratings change between runs).
- *  - dispatcher_reload (the service's SIGHUP): the rules are let go; the next run discovers
- *    them again, so a rule added, removed or edited is picked up then, not before.
+ *  - dispatcher_reload: the rules are let go; the next run discovers them again.
+ *  - dispatcher_refresh (the service's SIGHUP): the rules are discovered and loaded again
+ *    now, so a rule added, removed or edited is picked up; a rule whose file no longer
+ *    loads keeps its loaded version (and worker). 0, or 1 + diag naming the first rule
+ *    kept and the load error (file and line), or -1 + diag (the loaded rules stay).
  */
 struct dispatcher;
 struct dispatcher *dispatcher_new(const char *ws, const char *only, struct diag *d);
 int dispatcher_run(struct dispatcher *x, struct store *st, const struct dispatch_opts *o,
 		   time_t now, struct dispatch_result *r, struct diag *d);
 void dispatcher_reload(struct dispatcher *x);
+int dispatcher_refresh(struct dispatcher *x, struct diag *d);
 void dispatcher_delete(struct dispatcher *x);
 void dispatch_result_fini(struct dispatch_result *r);
 

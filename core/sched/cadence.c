@@ -119,8 +119,10 @@ cadence_delete(struct cadence *c)
 
 struct cached_cadence {
 	char *ws, *ref;
-	char id[4200]; /* cadence_file_id when opened */
+	char id[4200]; /* cadence_file_id when opened, or of the version that failed to load */
 	struct cadence *c;
+	char why[DIAG_MSG_MAX]; /* "": c is its file's current version; else why the file's
+				 * current version did not load (c is the previous one) */
 };
 
 struct cadence_cache {
@@ -180,6 +182,36 @@ same(const char *a, const char *b)
 	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
+/* Entry e's file changed: its new version replaces it, or, when that does not load, the
+ * loaded version stays (the file's id is kept so it is not tried again until it changes)
+ * and why says why. 0: replaced, 1: kept, -1: out of memory. */
+static int
+cached_reopen(struct cached_cadence *e, const char *id)
+{
+	struct diag d;
+	diag_clear(&d);
+	struct cadence *c = cadence_open(e->ws, e->ref, &d);
+	if (c == NULL) {
+		if (d.code == DIAG_NOMEM)
+			return -1;
+		snprintf(e->id, sizeof(e->id), "%s", id);
+		snprintf(e->why, sizeof(e->why), "%s", d.msg[0] ? d.msg : "it did not load");
+		return 1;
+	}
+	cadence_delete(e->c);
+	e->c = c;
+	cadence_file_id(c, e->id, sizeof(e->id));
+	e->why[0] = '\0';
+	return 0;
+}
+
+/* The id of the file the entry's cadence came from, as it is now ("" when it went away). */
+static void
+current_id(const struct cached_cadence *e, char *buf, size_t size)
+{
+	cadence_file_id(e->c, buf, size);
+}
+
 struct cadence *
 cadence_cache_get(struct cadence_cache *cc, const char *ws, const char *ref, struct diag *d)
 {
@@ -188,10 +220,18 @@ cadence_cache_get(struct cadence_cache *cc, const char *ws, const char *ref, str
 		struct cached_cadence *e = &cc->v[i];
 		if (!same(e->ws, ws) || strcmp(e->ref, ref) != 0)
 			continue;
-		cadence_file_id(e->c, id, sizeof(id));
+		current_id(e, id, sizeof(id));
 		if (id[0] && strcmp(id, e->id) == 0)
 			return e->c;
-		/* Its file changed (or went away): opened again below. */
+		if (id[0]) {
+			/* Edited: the new version, or the loaded one when the new does not load. */
+			if (cached_reopen(e, id) < 0) {
+				diag_set(d, DIAG_NOMEM, "out of memory loading cadence '%s'", ref);
+				return NULL;
+			}
+			return e->c;
+		}
+		/* Its file went away: opened again below (another file may declare it). */
 		cached_fini(e);
 		cc->v[i] = cc->v[--cc->n];
 		break;
@@ -217,6 +257,32 @@ cadence_cache_get(struct cadence_cache *cc, const char *ws, const char *ref, str
 	cadence_file_id(e.c, e.id, sizeof(e.id));
 	cc->v[cc->n++] = e;
 	return e.c;
+}
+
+int
+cadence_cache_refresh(struct cadence_cache *cc, struct diag *d)
+{
+	int kept = 0;
+	char id[sizeof(((struct cached_cadence *)0)->id)];
+	for (size_t i = 0; cc != NULL && i < cc->n; i++) {
+		struct cached_cadence *e = &cc->v[i];
+		current_id(e, id, sizeof(id));
+		if (id[0] == '\0') {
+			/* Gone: forgotten; the next plan that names it resolves it again. */
+			cached_fini(e);
+			cc->v[i--] = cc->v[--cc->n];
+			continue;
+		}
+		int rc = strcmp(id, e->id) == 0 ? (e->why[0] != '\0') : cached_reopen(e, id);
+		if (rc < 0)
+			return diag_set(d, DIAG_NOMEM, "out of memory reloading cadences");
+		if (rc == 1 && kept++ == 0)
+			diag_set(d, DIAG_PLUGIN, "cadence '%s' keeps its loaded version: %s", e->ref,
+				 e->why);
+	}
+	if (kept > 1)
+		diag_prefix(d, "%d cadences keep their loaded version; the first", kept);
+	return kept > 0 ? 1 : 0;
 }
 
 const char *

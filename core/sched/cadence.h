@@ -49,13 +49,20 @@ void cadence_delete(struct cadence *c);
  * A service keeps its cadences loaded between runs (each one's worker stays alive; a
  * worker that died is restarted by its next call): cadence_cache_get opens `ref` on
  * first use and again when its file changed (path, size or mtime), and keeps it until
- * cadence_cache_clear (the service's reload) or cadence_cache_delete. The cadence it
- * returns belongs to the cache.
+ * cadence_cache_clear or cadence_cache_delete. A changed file whose new version does not
+ * load leaves the loaded version in use (a broken edit never unplans anyone) until the
+ * file changes again. The cadence it returns belongs to the cache.
+ *
+ * cadence_cache_refresh (the service's reload on SIGHUP) loads the new version of every
+ * cached cadence whose file changed: 0 when each one is its file's current version, 1 +
+ * diag naming the first cadence that keeps its loaded version and why (the load error,
+ * with file and line), -1 out of memory. A cadence whose file went away is dropped.
  */
 struct cadence_cache;
 struct cadence_cache *cadence_cache_new(void);
 void cadence_cache_delete(struct cadence_cache *cc);
 void cadence_cache_clear(struct cadence_cache *cc);
+int cadence_cache_refresh(struct cadence_cache *cc, struct diag *d);
 struct cadence *cadence_cache_get(struct cadence_cache *cc, const char *ws, const char *ref,
 				  struct diag *d);
 /* What identifies the cadence's file: "PATH:SIZE:MTIME" into buf (empty when it cannot

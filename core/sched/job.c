@@ -105,10 +105,10 @@ sched__cadences(struct sched *s, struct diag *d)
 	return s->cadences;
 }
 
-void
-sched_forget_cadences(struct sched *s)
+int
+sched_refresh_cadences(struct sched *s, struct diag *d)
 {
-	cadence_cache_clear(s->cadences);
+	return cadence_cache_refresh(s->cadences, d);
 }
 
 void

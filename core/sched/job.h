@@ -130,9 +130,10 @@ int sched_sync(struct sched *s, struct diag *d);
  * reload on SIGHUP, where the config's zone or limits may have changed). */
 void sched_forget_scripts(struct sched *s);
 
-/* Unloads the cadences the plan-sessions job keeps loaded between runs (the service's
- * reload: the next run loads them again from their files). */
-void sched_forget_cadences(struct sched *s);
+/* The service's reload: the cadences the plan-sessions job keeps loaded between runs are
+ * loaded again where their files changed; one whose new version does not load keeps the
+ * loaded one (cadence_cache_refresh: 1 + diag saying which and why). */
+int sched_refresh_cadences(struct sched *s, struct diag *d);
 
 /* The problems of the last sched_sync, one per script: "scripts/x.lua:4: field 'misfire' ...". */
 size_t sched_nerrors(const struct sched *s);

@@ -280,18 +280,35 @@ service_reload(struct service *sv, struct diag *d)
 	/* The notifier copied mail_from and the zone at start: the reloaded ones from now on. */
 	if (notify_set_sender(sv->notify, sv->cfg.mail_from, sv->cfg.timezone, d) != 0)
 		return -1;
-	/* Cadence plugins: loaded again from their files at the next plan; reward rules at
-	 * the next dispatch. */
-	sched_forget_cadences(sv->sched);
-	sched_forget_scripts(sv->sched);
-	dispatcher_reload(sv->rules);
+	/* Plugins: each edited one loaded again now; one that no longer loads keeps its
+	 * loaded version, and the reload says which and why (the first such problem). */
+	struct diag pd;
+	diag_clear(&pd);
+	int kept = 0;
+	int rc = sched_refresh_cadences(sv->sched, &pd);
+	if (rc < 0)
+		return diag_set(d, pd.code, "cadences: %s", pd.msg);
+	kept += rc;
+	struct diag rd;
+	diag_clear(&rd);
+	if ((rc = dispatcher_refresh(sv->rules, &rd)) < 0)
+		return diag_set(d, rd.code, "%s", rd.msg);
+	if (rc > 0 && kept++ == 0)
+		pd = rd;
+	else if (rc > 0)
+		tlog(TLOG_ERROR, "SIGHUP: %s", rd.msg);
 	/* The job scripts: a broken one keeps its loaded version (sched_sync's contract). */
+	sched_forget_scripts(sv->sched);
 	if (sched_sync(sv->sched, d) != 0)
 		return diag_prefix(d, "jobs");
 	if (sched_nerrors(sv->sched) > 0) {
 		log_script_errors(sv, 1);
+		if (kept > 0)
+			tlog(TLOG_ERROR, "SIGHUP: %s", pd.msg);
 		return diag_set(d, DIAG_PLUGIN, "%s", sched_error(sv->sched, 0));
 	}
+	if (kept > 0)
+		return diag_set(d, pd.code, "%s", pd.msg);
 	return 0;
 }
 

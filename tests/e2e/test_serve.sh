@@ -122,6 +122,38 @@ stop_serve TERM
 [ "$RC" -eq 0 ] && ok "scaled sigterm exit 0" || fail "scaled sigterm exit 0" "exit $RC"
 rm -f "$WS/scripts/tick.lua"
 
+# SIGHUP with a reward rule broken: the loaded version keeps granting, the log says which
+# rule, where and why (docs/service.md "Signals").
+cat >"$WS/scripts/tick.lua" <<'LUA'
+return tandem.job{ name = "tick", version = "1.0.0", api = 1, schedule = "every 15m",
+  run = function(ctx) return { {event = {kind = "custom.tick", payload = {v = 1}}} } end }
+LUA
+mkdir -p "$WS/plugins/rewards"
+PERSON=$(sqlite3 "$WS/tandem.db" "select min(id) from people")
+cat >"$WS/plugins/rewards/bonus.lua" <<LUA
+return tandem.reward{ name = "bonus", version = "1.0.0", api = 1,
+  on = { ["custom.tick"] = function(ev, ctx)
+    return { { person_id = $PERSON, points = 1, reason = "tick", key = "tick:" .. ev.id } } end } }
+LUA
+grants() { sqlite3 "$WS/tandem.db" "select count(*) from rewards where reason = 'tick'"; }
+LOG5="$E2E_TMP/serve5.log"
+start_serve "$LOG5" --time-scale 3600
+for _ in $(seq 1 100); do [ "$(grants)" -ge 2 ] && break; sleep 0.1; done
+[ "$(grants)" -ge 2 ] && ok "rule grants" || fail "rule grants" "$(grants) grants; $(grep -v "next wake" "$LOG5" | tail -c 1500)"
+printf 'return tandem.reward{ name = "bonus", on = {\n' >"$WS/plugins/rewards/bonus.lua"
+kill -HUP "$SERVE_PID"
+wait_for "$LOG5" "reward rule 'bonus' keeps its loaded version" && ok "broken rule kept" ||
+  fail "broken rule kept" "$(tail -c 800 "$LOG5")"
+grep -F "keeps its loaded version" "$LOG5" | grep -qF "bonus.lua:" && ok "broken rule named" ||
+  fail "broken rule named" "$(grep -F 'keeps its loaded' "$LOG5")"
+g0=$(grants)
+for _ in $(seq 1 100); do [ "$(grants)" -ge $((g0 + 2)) ] && break; sleep 0.1; done
+[ "$(grants)" -ge $((g0 + 2)) ] && ok "old rule keeps granting" ||
+  fail "old rule keeps granting" "$(grants) grants after $g0; $(tail -c 800 "$LOG5")"
+stop_serve TERM
+[ "$RC" -eq 0 ] && ok "rule sigterm exit 0" || fail "rule sigterm exit 0" "exit $RC"
+rm -rf "$WS/scripts/tick.lua" "$WS/plugins/rewards"
+
 # SIGHUP gives the notifier tandem.lua's new mail_from: a Lua job queues a message every 15
 # virtual minutes; the .eml files written after the reload come from the new address.
 sed -i 's|^  timezone = "Europe/Paris",|  timezone = "Europe/Paris",\n  mail_from = "before@example.org",|' \

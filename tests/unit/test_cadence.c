@@ -273,6 +273,21 @@ test_cache(void **state)
 	b = cadence_cache_get(cc, NULL, path, &d);
 	assert_non_null(b);
 	assert_string_equal(cadence_rule(b), "FREQ=WEEKLY;INTERVAL=2");
+	/* An edit that does not load keeps the loaded version, at a get and at a refresh,
+	 * whose message names the file and line; a good edit is then loaded by the refresh. */
+	b = cadence_cache_get(cc, NULL, path, &d);
+	write_file("cc.lua", "return tandem.cadence{ name = \"cc\", version = \"1.0.2\",\n"
+			     "  rule = \"FREQ=WEEKLY;BYSETPOS=1\" }\n");
+	struct cadence *k = cadence_cache_get(cc, NULL, path, &d);
+	assert_ptr_equal(k, b);
+	assert_string_equal(cadence_rule(k), "FREQ=WEEKLY;INTERVAL=2");
+	assert_int_equal(cadence_cache_refresh(cc, &d), 1);
+	if (strstr(d.msg, "keeps its loaded version") == NULL || strstr(d.msg, "cc.lua:") == NULL)
+		fail_msg("%s", d.msg);
+	write_file("cc.lua", "return tandem.cadence{ name = \"cc\", version = \"1.0.3\", api = 1,\n"
+			     "  rule = \"FREQ=MONTHLY\" }\n");
+	assert_int_equal(cadence_cache_refresh(cc, &d), 0);
+	assert_string_equal(cadence_rule(cadence_cache_get(cc, NULL, path, &d)), "FREQ=MONTHLY");
 	/* A file that went away is loaded again, which fails with the loader's message. */
 	unlink(path);
 	assert_null(cadence_cache_get(cc, NULL, path, &d));
