@@ -10,7 +10,7 @@
 #include "store/stmt.h"
 
 /* "domain.verb": lower-case words of letters, digits and '_' joined by dots. */
-static int
+int
 events_kind_ok(const char *kind)
 {
 	if (kind == NULL || kind[0] == '\0' || kind[0] == '.')

@@ -4,8 +4,10 @@
  * reports) appends to the `events` table through events_append() and nothing else, so
  * the log has one shape, one clock and one place to hang hook dispatch and the outbox on.
  *
- * Called by: people, enroll, matches (program/), and the scheduler and reward modules to
- * come. Readers (people show/export, reports) query the table directly.
+ * Called by: people, enroll, matches (program/), the scheduler and the reward modules
+ * (rewards/ledger appends a dispatch batch's reward.granted events through
+ * events_append_many, events_batch.c). Readers (people show/export, reports) query the
+ * table directly.
  *
  * Contract:
  *  - events_append() must run inside the caller's transaction (store_begin() ...
@@ -29,6 +31,7 @@
 #ifndef TANDEM_EVENTS_H
 #define TANDEM_EVENTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/diag.h"
@@ -72,5 +75,20 @@ void events_writer_fini(struct events_writer *w);
  */
 int events_append_rows(struct store *st, const char *kind, const char *rows_sql, int64_t arg,
 		       int64_t *n, struct diag *d);
+
+/*
+ * Many events in multi-row INSERTs (events/events_batch.c; EVENTS_MANY_ROWS per statement),
+ * in the array's order, under events_append's contract (kind checked, the store's clock,
+ * 0 ids and a NULL actor stored as NULL, NULL payload "{}", inside the open transaction)
+ * with one difference: a payload is the text of a JSON object BUILT BY THE CALLER from
+ * checked values (rewards/ledger's reward.granted), and only its outer braces are checked.
+ * A bad kind or payload anywhere is DIAG_INTERNAL before anything is written; a store
+ * failure may leave earlier rows written (the caller rolls back its level). 0 or -1.
+ */
+enum { EVENTS_MANY_ROWS = 128 };
+int events_append_many(struct store *st, const struct event *ev, size_t n, struct diag *d);
+
+/* 1 when kind is "domain.verb" (lower-case words of letters, digits and '_' joined by dots). */
+int events_kind_ok(const char *kind);
 
 #endif

@@ -137,68 +137,6 @@ ledger_writer_grant(struct ledger_writer *w, const struct ledger_grant *g, int *
 	return 0;
 }
 
-/* The grant array's fields by position (see ledger_writer_grants). */
-static const char grants_missing_sql[] =
-	"SELECT j.key FROM json_each(?1) j WHERE NOT EXISTS (SELECT 1 FROM people p "
-	"WHERE p.id = j.value ->> 1) ORDER BY j.key LIMIT 1";
-static const char grants_insert_sql[] =
-	"INSERT OR IGNORE INTO rewards (award_key, person_id, program_id, points, badge, reason, "
-	"plugin, event_id, revokes, at) SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, "
-	"j.value ->> 3, j.value ->> 4, j.value ->> 5, ?2, j.value ->> 6, NULL, ?3 "
-	"FROM json_each(?1) j ORDER BY j.key";
-/* The events of the rows just inserted (ids past ?1), with ledger_writer_grant's payload. */
-static const char grants_events_sql[] =
-	"SELECT plugin, person_id, program_id, json_object('reward', id, 'award_key', award_key, "
-	"'plugin', plugin, 'points', points, 'badge', badge, 'event', event_id) "
-	"FROM rewards WHERE id > ?1 ORDER BY id";
-
-int
-ledger_writer_grants(struct ledger_writer *w, const char *plugin, const char *grants,
-		     long *granted, long *missing, struct diag *d)
-{
-	*granted = 0;
-	*missing = -1;
-	if (store_depth(w->st) == 0)
-		return diag_set(d, DIAG_INTERNAL, "ledger_writer_grants outside a transaction");
-	char now[STORE_TIME_MAX];
-	if (store_timestamp(w->st, now) != 0)
-		return diag_set(d, DIAG_INTERNAL, "the store's clock is out of range");
-	struct stmt s;
-	int rc = stmt_prepare(&s, w->st, "finding the grants' people", grants_missing_sql, d) ||
-			 stmt_bind_text(&s, 1, grants, d)
-		     ? -1
-		     : stmt_step(&s, d);
-	if (rc == STMT_ROW)
-		*missing = (long)stmt_int64(&s, 0);
-	stmt_finalize(&s);
-	if (rc < 0)
-		return -1;
-	if (*missing >= 0)
-		return 0;
-	/* New rows get ids past the largest (AUTOINCREMENT: never reused). */
-	int64_t before = 0, n = 0;
-	if (stmt_query_int64(w->st, "reading the ledger's last id",
-			     "SELECT coalesce(max(id), 0) FROM rewards", &before, d) != 0)
-		return -1;
-	rc = stmt_prepare(&s, w->st, "recording rewards", grants_insert_sql, d) ||
-			 stmt_bind_text(&s, 1, grants, d) || stmt_bind_text(&s, 2, plugin, d) ||
-			 stmt_bind_text(&s, 3, now, d) || stmt_run(&s, d)
-		 ? -1
-		 : 0;
-	stmt_finalize(&s);
-	if (rc != 0)
-		return -1;
-	int64_t rows = sqlite3_changes64(store_db(w->st));
-	if (rows > 0 && events_append_rows(w->st, "reward.granted", grants_events_sql, before, &n,
-					   d) != 0)
-		return -1;
-	if (n != rows)
-		return diag_set(d, DIAG_INTERNAL, "recording rewards: %lld rows but %lld events",
-				(long long)rows, (long long)n);
-	*granted = (long)rows;
-	return 0;
-}
-
 int
 ledger_grant(struct store *st, const struct ledger_grant *g, int *inserted, struct diag *d)
 {

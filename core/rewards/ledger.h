@@ -1,6 +1,7 @@
 /*
  * rewards/ledger: the reward ledger (table `rewards`, schema v9): grants, revocations,
- * listings and leaderboards.
+ * listings and leaderboards (ledger.c), and a dispatch batch's grants written together
+ * (ledger_writer_grants, ledger_batch.c).
  *
  * Called by: rewards/dispatch (grants and revocations a reward rule returned),
  * `tandem rewards list|leaderboard|revoke` (cli/cmd_rewards), rewards/certificate,
@@ -30,6 +31,7 @@
 #ifndef TANDEM_REWARDS_LEDGER_H
 #define TANDEM_REWARDS_LEDGER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -68,18 +70,18 @@ int ledger_writer_grant(struct ledger_writer *w, const struct ledger_grant *g, i
 void ledger_writer_fini(struct ledger_writer *w);
 
 /*
- * Many grants at once in the caller's level, in THREE statements whatever their number
- * (a statement per grant, and one per reward.granted event, cost two thirds of a dispatch):
- * `grants` is the text of a JSON array of [award_key, person_id, program_id or null,
- * points, badge or null, reason, event_id or null], all by `plugin`. Each is INSERT OR
- * IGNORE in the array's order (the first of two equal keys wins, as one call each would
- * do), and each new row gets its reward.granted event, as ledger_writer_grant does, the
- * events in the rows' order after them. *granted: the new rows.
+ * Many grants at once in the caller's level (rewards/ledger_batch.c: a statement per
+ * grant, and one per reward.granted event, cost two thirds of a dispatch): g[0..n), in
+ * that order, each exactly as ledger_writer_grant would write it: INSERT OR IGNORE under
+ * its key (the first of two equal keys wins, a key already in the ledger changes nothing),
+ * and a new row's reward.granted event with the same payload, the events in the rows'
+ * order after them (EVENTS_MANY_ROWS per statement). *granted: the new rows.
  * The people are checked first: when one does not exist, *missing is the index of its
- * first grant in the array, nothing is written, and 0 is returned (the caller applies
- * the grants before it, or stops); otherwise *missing is -1.
+ * first grant, nothing is written, and 0 is returned (the caller applies the grants before
+ * it, or stops); otherwise *missing is -1. A grant without key, reason or plugin is
+ * DIAG_INVALID before anything is written.
  */
-int ledger_writer_grants(struct ledger_writer *w, const char *plugin, const char *grants,
+int ledger_writer_grants(struct ledger_writer *w, const struct ledger_grant *g, size_t n,
 			 long *granted, long *missing, struct diag *d);
 
 /*
