@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "program/config.h"
 #include "program/matches.h"
+#include "sched/plan.h"
 #include "sched/session.h"
 #include "store/store.h"
 #include "time/tz.h"
@@ -544,11 +546,19 @@ sessions_reschedule(struct cli *c, int argc, char **argv)
 		return CLI_USAGE;
 	if (o.to == NULL)
 		return cli_usage(cmd, "missing --to YYYY-MM-DDTHH:MM");
-	struct store *st;
-	if (cli_open_store(c, &st) != CLI_OK)
+	char path[4096];
+	if (cli_need_config(c, cli_ws_path(c, "tandem.lua", path, sizeof(path))) != CLI_OK)
 		return CLI_FAIL;
 	struct diag d;
 	diag_clear(&d);
+	struct config cfg = {0};
+	if (config_load(path, &cfg, &d) != 0)
+		return cli_diag(&d);
+	struct store *st;
+	if (cli_open_store(c, &st) != CLI_OK) {
+		config_fini(&cfg);
+		return CLI_FAIL;
+	}
 	struct session_row *r = NULL;
 	int64_t nid = 0;
 	time_t when;
@@ -560,7 +570,11 @@ sessions_reschedule(struct cli *c, int argc, char **argv)
 	 * the option, like --from/--to of list. */
 	if (rc == CLI_OK && session_parse_time(o.to, zone, &when, &d) != 0)
 		rc = d.code == DIAG_INVALID ? cli_usage(cmd, "--to: %s", d.msg) : cli_diag(&d);
-	if (rc == CLI_OK && session_reschedule(st, id, when, cli_actor(), &nid, &d) != 0)
+	/* The program's dates bound the move (tandem.lua's, in the workspace zone). */
+	struct session_window w;
+	if (rc == CLI_OK && plan_program_window(&cfg, r->program, &w, &d) != 0)
+		rc = cli_diag(&d);
+	if (rc == CLI_OK && session_reschedule(st, id, when, &w, cli_actor(), &nid, &d) != 0)
 		rc = cli_diag(&d);
 	if (rc == CLI_OK && o.json) {
 		rc = show_one(st, nid, 0, 1,
@@ -573,6 +587,7 @@ sessions_reschedule(struct cli *c, int argc, char **argv)
 	}
 	session_rows_free(r, r ? 1 : 0);
 	store_close(st);
+	config_fini(&cfg);
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "http/routes_internal.h"
 #include "program/matches.h"
 #include "sched/feedback.h"
+#include "sched/plan.h"
 #include "sched/session.h"
 #include "store/store.h"
 #include "time/tz.h"
@@ -239,9 +240,11 @@ routes__post_session_reschedule(struct http_call *c)
 					 "session's zone (or 'zone'), or a UTC time ending in Z");
 		goto out;
 	}
+	struct session_window w;
 	if (session_get(routes__store(c), id, 0, &r, &d) != 0 ||
 	    session_parse_time(to, zone ? zone : r->zone, &when, &d) != 0 ||
-	    session_reschedule(routes__store(c), id, when, c->actor, &nid, &d) != 0) {
+	    plan_program_window(routes__config(c), r->program, &w, &d) != 0 ||
+	    session_reschedule(routes__store(c), id, when, &w, c->actor, &nid, &d) != 0) {
 		http_error_diag(c->resp, &d);
 		goto out;
 	}

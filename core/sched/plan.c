@@ -106,6 +106,27 @@ plan_program_end(const char *ends, const char *zone, time_t *out, struct diag *d
 	return 0;
 }
 
+int
+plan_program_window(const struct config *cfg, const char *program, struct session_window *w,
+		    struct diag *d)
+{
+	memset(w, 0, sizeof(*w));
+	struct diag ignored; /* a program no longer in tandem.lua: no bounds of its own */
+	const struct config_program *p =
+	    cfg != NULL && program != NULL ? config_find_program(cfg, program, &ignored) : NULL;
+	if (p == NULL)
+		return 0;
+	w->starts_on = p->starts;
+	w->ends_on = p->ends;
+	int64_t t;
+	if (p->starts != NULL) {
+		if (cadence_out_time(p->starts, cfg->timezone, 1, &t, d) != 0)
+			return -1;
+		w->lo = (time_t)t;
+	}
+	return p->ends != NULL ? plan_program_end(p->ends, cfg->timezone, &w->hi, d) : 0;
+}
+
 /* ---- what the pairs have ------------------------------------------------------ */
 
 /* A session of one of the program's active pairs, as history and for replanning. */

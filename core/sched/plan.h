@@ -117,6 +117,14 @@ const char *plan_program_cadence(const struct config_program *p, const char **fr
 /* The instant the program's last day `ends` (YYYY-MM-DD) ends in zone. 0 or -1 + diag. */
 int plan_program_end(const char *ends, const char *zone, time_t *out, struct diag *d);
 
+/* When program's sessions may take place: from its first day's start to its last day's
+ * end in the workspace zone (session_reschedule's bounds; w's dates point into cfg).
+ * A program tandem.lua no longer declares has no bounds. -1 + diag: a date's zone fails. */
+struct config;
+struct session_window;
+int plan_program_window(const struct config *cfg, const char *program, struct session_window *w,
+			struct diag *d);
+
 /* What a plan of program p (id program_id) with cadence cad, opened from ref, assumes of
  * its configuration, as the signature stored in plan_programs (sig), and *same = 1 when
  * the stored one is that (a different one plans every pair; sched/nextwork reads it to

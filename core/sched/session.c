@@ -569,8 +569,9 @@ fail:
 }
 
 int
-session_reschedule(struct store *st, int64_t id, time_t new_start, const char *actor,
-		   int64_t *new_id, struct diag *d)
+session_reschedule(struct store *st, int64_t id, time_t new_start,
+		   const struct session_window *w, const char *actor, int64_t *new_id,
+		   struct diag *d)
 {
 	char to[STORE_TIME_MAX], now[STORE_TIME_MAX];
 	if (store_format_time(new_start, to) != 0 || store_timestamp(st, now) != 0)
@@ -600,6 +601,19 @@ session_reschedule(struct store *st, int64_t id, time_t new_start, const char *a
 	if (new_start <= store_time(st)) {
 		diag_set(d, DIAG_INVALID, "cannot move session #%lld to %s: that is in the past",
 			 (long long)id, to);
+		goto fail;
+	}
+	if (w != NULL && w->lo != 0 && new_start < w->lo) {
+		diag_set(d, DIAG_INVALID,
+			 "cannot move session #%lld to %s: that is before its program starts (%s)",
+			 (long long)id, to, w->starts_on ? w->starts_on : "its first day");
+		goto fail;
+	}
+	if (w != NULL && w->hi != 0 && new_start + (time_t)r.duration_min * 60 > w->hi) {
+		diag_set(d, DIAG_INVALID,
+			 "cannot move session #%lld to %s: its %d minutes would end after its "
+			 "program ends (%s is its last day)",
+			 (long long)id, to, r.duration_min, w->ends_on ? w->ends_on : "the end");
 		goto fail;
 	}
 	/* The new row copies the old one; the natural key refuses an instant the pair has. */

@@ -138,14 +138,24 @@ int session_cancel(struct store *st, int64_t id, const char *reason, const char 
 int session_cancel_by(struct store *st, int64_t id, int64_t by, const char *reason,
 		      const char *actor, struct diag *d);
 
+/* When a program's sessions may take place: [lo, hi) (0: open), and the program's dates
+ * as tandem.lua gives them, for messages (NULL: none). plan_program_window fills it. */
+struct session_window {
+	time_t lo, hi;
+	const char *starts_on, *ends_on;
+};
+
 /*
  * A planned session moves to new_start (in the future): the old row becomes
  * 'rescheduled' with rescheduled_to = the new row; the new row is planned_by 'manual',
  * rescheduled_from = the old one, sequence = the old one's + 1, same duration, zone,
- * topic and agenda. DIAG_CONFLICT when the pair already has a session at new_start.
+ * topic and agenda. DIAG_CONFLICT when the pair already has a session at new_start;
+ * DIAG_INVALID when the moved session would start before w->lo or end after w->hi (w
+ * NULL: no bounds but the match's own: only an approved or active match's sessions move).
  */
-int session_reschedule(struct store *st, int64_t id, time_t new_start, const char *actor,
-		       int64_t *new_id, struct diag *d);
+int session_reschedule(struct store *st, int64_t id, time_t new_start,
+		       const struct session_window *w, const char *actor, int64_t *new_id,
+		       struct diag *d);
 
 /* Planned sessions whose end + grace_hours <= now become missed (status_reason says
  * why), with a session.missed event each; *count (may be NULL) = how many. */

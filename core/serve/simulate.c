@@ -260,7 +260,8 @@ act_pending(struct sim *s, time_t now, struct diag *d)
 		} else {
 			int64_t nid = 0;
 			time_t to = p->start + (time_t)p->dec.days * 86400;
-			if (session_reschedule(s->st, p->session_id, to, SIM_ACTOR, &nid, d) == 0)
+			if (session_reschedule(s->st, p->session_id, to, NULL, SIM_ACTOR, &nid,
+					       d) == 0)
 				s->moves++;
 			else if (!refused(d))
 				return -1;

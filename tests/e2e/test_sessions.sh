@@ -177,6 +177,14 @@ expect_err reschedule-onto-existing-msg "already has session #$S_F2 at 2099-03-1
 run "$T" -C "$WS" sessions reschedule "$NEW2" --to 2000-01-01T10:00 --zone Europe/Paris
 expect_rc reschedule-past 1
 expect_err reschedule-past-msg "that is in the past"
+# Never beyond the program's end (2099-12-31 in tandem.lua), the session's length counted.
+D_END=$(db_digest "$WS")
+run "$T" -C "$WS" sessions reschedule "$NEW2" --to 2100-03-01T10:00Z
+expect_rc reschedule-after-end 1
+expect_err reschedule-after-end-msg "would end after its program ends (2099-12-31 is its last day)"
+run "$T" -C "$WS" sessions reschedule "$NEW2" --to 2099-12-31T23:30Z
+expect_rc reschedule-ends-after-end 1
+[ "$(db_digest "$WS")" = "$D_END" ] && ok reschedule-end-unchanged || fail reschedule-end-unchanged "db changed"
 run "$T" -C "$WS" sessions reschedule "$NEW2" --to tomorrow
 expect_rc reschedule-bad-time 2
 expect_err reschedule-bad-time-msg "--to: 'tomorrow' is not a time YYYY-MM-DDTHH:MM"

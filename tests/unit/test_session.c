@@ -370,7 +370,7 @@ test_cancel_and_reschedule(void **state)
 	assert_int_equal(insert(st, 1, T0), 0); /* a cancelled instant is never planned again */
 	/* Reschedule b one day later: the old row stays, linked. */
 	int64_t nid = 0;
-	assert_int_equal(session_reschedule(st, b, T0 + 8 * DAY, "t", &nid, &d), 0);
+	assert_int_equal(session_reschedule(st, b, T0 + 8 * DAY, NULL, "t", &nid, &d), 0);
 	assert_true(nid > b);
 	assert_string_equal(status(st, b), "rescheduled");
 	char sql[256];
@@ -390,12 +390,22 @@ test_cancel_and_reschedule(void **state)
 	assert_int_equal(checkin(st, b, 1, SESSION_OUTCOME_HELD, 0, NULL, &d), -1);
 	assert_non_null(strstr(d.msg, "was rescheduled to #"));
 	/* Refusals: the past, the same instant, an instant the pair already has. */
-	assert_int_equal(session_reschedule(st, nid, T0, "t", NULL, &d), -1);
+	assert_int_equal(session_reschedule(st, nid, T0, NULL, "t", NULL, &d), -1);
 	assert_non_null(strstr(d.msg, "that is in the past"));
-	assert_int_equal(session_reschedule(st, nid, T0 + 8 * DAY, "t", NULL, &d), -1);
+	assert_int_equal(session_reschedule(st, nid, T0 + 8 * DAY, NULL, "t", NULL, &d), -1);
 	assert_non_null(strstr(d.msg, "already starts at 2027-01-20T10:00:00Z"));
 	int64_t c = insert(st, 1, T0 + 14 * DAY);
-	assert_int_equal(session_reschedule(st, nid, T0 + 14 * DAY, "t", NULL, &d), -1);
+	/* The program's window: not before its first day, not ending after its last. */
+	struct session_window w = {.lo = T0 + 20 * DAY, .hi = T0 + 30 * DAY,
+				   .starts_on = "2027-02-01", .ends_on = "2027-02-10"};
+	assert_int_equal(session_reschedule(st, nid, T0 + 19 * DAY, &w, "t", NULL, &d), -1);
+	assert_non_null(strstr(d.msg, "that is before its program starts (2027-02-01)"));
+	assert_int_equal(session_reschedule(st, nid, T0 + 30 * DAY - 44 * 60, &w, "t", NULL, &d),
+			 -1);
+	assert_non_null(strstr(d.msg, "its 45 minutes would end after its program ends "
+				      "(2027-02-10 is its last day)"));
+	assert_string_equal(status(st, nid), "planned");
+	assert_int_equal(session_reschedule(st, nid, T0 + 14 * DAY, NULL, "t", NULL, &d), -1);
 	assert_int_equal(d.code, DIAG_CONFLICT);
 	char msg[128];
 	snprintf(msg, sizeof(msg), "match #1 already has session #%lld at 2027-01-26T10:00:00Z",
