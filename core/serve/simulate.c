@@ -588,6 +588,37 @@ drive(struct sim *s, struct service *sv, struct clock *clk, struct simulate_resu
 	return 0;
 }
 
+/*
+ * The copy's jobs start at the simulation's first instant. A workspace whose jobs were
+ * synced or run after --from (a `jobs list`, a `serve`) owes them nothing before that:
+ * enabled_at, the pending rows and considered_until all say "later". On the copy, the
+ * schedule is taken back to `from`: pending rows from it on dropped, enabled_at and
+ * considered_until no later than it. What did run (claimed or done rows) stays: a job
+ * resumes after its last real run.
+ */
+static int
+rewind_jobs(struct store *st, time_t from, struct diag *d)
+{
+	char at[STORE_TIME_MAX];
+	if (store_format_time(from, at) != 0)
+		return diag_set(d, DIAG_INVALID, "simulate: --from is out of range");
+	struct stmt s;
+	static const char *const sql[] = {
+	    "DELETE FROM occurrences WHERE status = 'pending' AND due_at >= ?1",
+	    "UPDATE jobs SET enabled_at = ?1 WHERE enabled_at > ?1",
+	    "UPDATE jobs SET considered_until = NULL WHERE considered_until >= ?1",
+	};
+	for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
+		if (stmt_prepare(&s, st, "taking the copy's jobs back to --from", sql[i], d) != 0)
+			return -1;
+		int rc = stmt_bind_text(&s, 1, at, d) ? -1 : stmt_run(&s, d);
+		stmt_finalize(&s);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 run_copy(const struct simulate_opts *o, const char *dir, struct simulate_result *r,
 	 struct diag *d)
@@ -604,7 +635,8 @@ run_copy(const struct simulate_opts *o, const char *dir, struct simulate_result 
 	clock_virtual_init(&clk, r->from);
 	store_set_clock(st, &clk);
 	struct sim s = {.o = o, .st = st};
-	struct service *sv = service_open(dir, st, &clk, d);
+	struct service *sv = rewind_jobs(st, r->from, d) == 0 ? service_open(dir, st, &clk, d)
+							       : NULL;
 	if (sv != NULL) {
 		service_set_no_sync(sv); /* the outbox files too: the copy's */
 		if (o->keep == NULL)

@@ -192,6 +192,26 @@ expect_rc "older schema simulated" 0
 [ "$(sqlite3 "$WS9/tandem.db" 'PRAGMA user_version')" = 10 ] && [ "$(sha256sum "$WS9/tandem.db" | cut -d' ' -f1)" = "$SUM9" ] &&
   ok "older schema: real database unchanged" || fail "older schema: real database unchanged"
 
+# --from before the workspace's jobs were synced (a `jobs list` at the real now): the copy's
+# jobs still start at --from, so the months are those of a workspace never synced.
+WSF=$(new_ws) || exit 1
+cp "$DB" "$WSF/tandem.db"
+cp "$WS/tandem.lua" "$WSF/tandem.lua"
+sed -i -e "s/starts = \"[0-9-]*\"/starts = \"$(date -u -d '-10 days' +%F)\"/" "$WSF/tandem.lua"
+PAST=$(date -u -d '-20 days' +%F)
+run "$T" -C "$WSF" simulate --program $P --months 1 --seed 3 --from "$PAST" --json
+expect_rc "past from, unsynced" 0
+cp "$OUT" "$E2E_TMP/past_a.json"
+run "$T" -C "$WSF" jobs list
+expect_rc "jobs list syncs" 0
+run "$T" -C "$WSF" simulate --program $P --months 1 --seed 3 --from "$PAST" --json
+expect_rc "past from, synced" 0
+months() { $PY -c 'import json,sys; d = json.load(open(sys.argv[1])); print(json.dumps(d["months"], sort_keys=True))' "$1"; }
+[ "$(months "$E2E_TMP/past_a.json")" = "$(months "$OUT")" ] && ok "past from: jobs start at --from" ||
+  fail "past from: jobs start at --from" "$(months "$E2E_TMP/past_a.json") vs $(months "$OUT")"
+[ "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["planned"] > 0)' "$OUT")" = True ] &&
+  ok "past from: sessions planned" || fail "past from: sessions planned" "$(head -c 400 "$OUT")"
+
 # Bad arguments: exit 2, naming the option; an unknown program: exit 1 naming it.
 for args in "--months 2" "--program $P" "--program $P --months 0" "--program $P --months 61" \
             "--program $P --months x" "--program $P --months 1 --seed -3" \
