@@ -2,8 +2,9 @@
  * rewards/dispatch: the event log delivered to reward rules (see dispatch.h).
  *
  * Every rule's worker is started first (a fork is cheap while this process is small).
- * Then, rule by rule, the host reads a batch of events, builds each event's table
- * (payload decoded) in a scratch Lua state of its own, and marshals {events, mref,
+ * Then the rules are stepped in turn, a batch each (struct rule_run): for each, the host
+ * reads a batch of events (dispatch_read.c), builds each event's table (payload decoded)
+ * in a scratch Lua state of its own, and marshals {events, mref,
  * matches, ctxs, fresh} to the rule's worker: mref names each event's match, and
  * `matches` holds only the matches this worker has not been sent yet in the run (a match
  * with its sessions and visible ratings is built once per run and sent once per rule; the
@@ -14,6 +15,7 @@
  * level with the cursor (dispatch_apply.c). Pipelined: once batch k's reply is in, batch
  * k+1 is read and sent (dispatch_lane.c) before batch k is written, so the worker runs
  * the handlers while the host writes; a batch after one that stopped the rule is dropped.
+ * In turn: while the host writes one rule's batch, the other rules' workers run theirs.
  *
  * The rules are a dispatcher's (see dispatch.h): discovered and started once, kept for
  * the service's life; rewards_dispatch makes one for its call.
@@ -37,217 +39,6 @@
 #include "rewards/ledger.h"
 #include "store/stmt.h"
 
-
-/* ---- building the events' tables (host, scratch state) ---------------------------------- */
-
-
-static void
-set_text(lua_State *L, struct stmt *s, int col, const char *field)
-{
-	const char *t = NULL;
-	if (!stmt_is_null(s, col) && stmt_text(s, col, &t, NULL) == 0 && t != NULL) {
-		lua_pushstring(L, t);
-		lua_setfield(L, -2, field);
-	}
-}
-
-static void
-set_int(lua_State *L, struct stmt *s, int col, const char *field)
-{
-	if (!stmt_is_null(s, col)) {
-		lua_pushinteger(L, (lua_Integer)stmt_int64(s, col));
-		lua_setfield(L, -2, field);
-	}
-}
-
-/* Pushes the table of match `id` (cached), or nil if it is gone. */
-static int
-push_match(struct run *r, int64_t id, struct diag *d)
-{
-	lua_State *L = r->L;
-	lua_getfield(L, LUA_REGISTRYINDEX, "matches");
-	if (lua_rawgeti(L, -1, id) != LUA_TNIL) {
-		lua_remove(L, -2);
-		return 0;
-	}
-	lua_pop(L, 1); /* stack: cache */
-	int rc = stmt_bind_int64(&r->match, 1, id, d) ? -1 : stmt_step(&r->match, d);
-	if (rc != STMT_ROW) {
-		if (rc >= 0)
-			rc = stmt_reset(&r->match, d);
-		lua_pop(L, 1);
-		lua_pushnil(L);
-		return rc < 0 ? -1 : 0;
-	}
-	lua_createtable(L, 0, 8);
-	lua_pushinteger(L, (lua_Integer)id);
-	lua_setfield(L, -2, "id");
-	set_int(L, &r->match, 0, "mentor_id");
-	set_int(L, &r->match, 1, "mentee_id");
-	set_text(L, &r->match, 2, "status");
-	set_text(L, &r->match, 3, "end_reason");
-	set_text(L, &r->match, 4, "activated_at");
-	set_text(L, &r->match, 5, "ended_at");
-	if (stmt_reset(&r->match, d) != 0)
-		return -1;
-	/* sessions, oldest first */
-	lua_newtable(L);
-	rc = stmt_bind_int64(&r->sessions, 1, id, d) ? -1 : 0;
-	lua_Integer k = 0;
-	while (rc == 0 && (rc = stmt_step(&r->sessions, d)) == STMT_ROW) {
-		lua_createtable(L, 0, 4);
-		set_int(L, &r->sessions, 0, "id");
-		set_text(L, &r->sessions, 1, "starts_at");
-		set_text(L, &r->sessions, 2, "status");
-		set_text(L, &r->sessions, 3, "status_at");
-		lua_rawseti(L, -2, ++k);
-		rc = 0;
-	}
-	if (rc < 0 || stmt_reset(&r->sessions, d) != 0)
-		return -1;
-	lua_setfield(L, -2, "sessions");
-	/* ratings visible under the hidden-until-both-rated rule */
-	lua_newtable(L);
-	rc = stmt_bind_int64(&r->ratings, 1, id, d) || stmt_bind_int64(&r->ratings, 2, r->now, d)
-		 ? -1
-		 : 0;
-	k = 0;
-	while (rc == 0 && (rc = stmt_step(&r->ratings, d)) == STMT_ROW) {
-		lua_createtable(L, 0, 3);
-		set_int(L, &r->ratings, 0, "session");
-		set_text(L, &r->ratings, 1, "by");
-		set_int(L, &r->ratings, 2, "rating");
-		lua_rawseti(L, -2, ++k);
-		rc = 0;
-	}
-	if (rc < 0 || stmt_reset(&r->ratings, d) != 0)
-		return -1;
-	lua_setfield(L, -2, "ratings");
-	lua_pushvalue(L, -1);
-	lua_rawseti(L, -3, id); /* cache[id] = match */
-	lua_remove(L, -2);
-	return 0;
-}
-
-/* The match an event is about: payload.match or payload.match_id. */
-static int64_t
-payload_match(json_t *p)
-{
-	json_t *m = json_object_get(p, "match");
-	if (!json_is_integer(m))
-		m = json_object_get(p, "match_id");
-	return json_is_integer(m) ? (int64_t)json_integer_value(m) : 0;
-}
-
-/* Pushes the ev table of the current row of r->ev (without its match: *match is the id of
- * the match the event is about, 0 none). */
-static int
-push_event(struct run *r, int64_t *id, int64_t *match, struct diag *d)
-{
-	lua_State *L = r->L;
-	struct stmt *s = &r->ev;
-	*id = stmt_int64(s, 0);
-	lua_createtable(L, 0, 10);
-	set_int(L, s, 0, "id");
-	set_text(L, s, 1, "kind");
-	set_text(L, s, 2, "at");
-	set_text(L, s, 3, "actor");
-	set_int(L, s, 4, "subject_id");
-	set_int(L, s, 5, "program_id");
-	set_text(L, s, 6, "program");
-	const char *text = NULL;
-	if (stmt_text(s, 7, &text, d) != 0)
-		return -1;
-	json_t *p = text ? json_loads(text, 0, NULL) : NULL;
-	if (p != NULL)
-		shape_push_json(L, p);
-	else
-		lua_newtable(L);
-	lua_setfield(L, -2, "payload");
-	*match = p ? payload_match(p) : 0;
-	json_decref(p);
-	return 0;
-}
-
-/*
- * Adds the match of an event at index n of the batch to the request: mref[n] = its id (0:
- * none or gone), and matches[id] = its table unless this rule's worker has it already
- * (registry "sent"). stack: request (at req).
- */
-static int
-add_match(struct run *r, int req, lua_Integer n, int64_t m, struct diag *d)
-{
-	lua_State *L = r->L;
-	int64_t ref = 0;
-	if (m > 0) {
-		if (push_match(r, m, d) != 0)
-			return -1;
-		if (!lua_isnil(L, -1)) {
-			ref = m;
-			lua_getfield(L, LUA_REGISTRYINDEX, "sent");
-			if (lua_rawgeti(L, -1, m) == LUA_TNIL) { /* stack: match, sent, nil */
-				lua_pushboolean(L, 1);
-				lua_rawseti(L, -3, m);
-				lua_getfield(L, req, "matches");
-				lua_pushvalue(L, -4);
-				lua_rawseti(L, -2, m);
-				lua_pop(L, 1);
-				/* the tables the worker keeps: match, sessions, ratings and theirs */
-				lua_getfield(L, -3, "sessions");
-				lua_getfield(L, -4, "ratings");
-				r->sent_tables += 3 + (int64_t)lua_rawlen(L, -1) + (int64_t)lua_rawlen(L, -2);
-				lua_pop(L, 2);
-			}
-			lua_pop(L, 2);
-		}
-		lua_pop(L, 1);
-	}
-	lua_getfield(L, req, "mref");
-	lua_pushinteger(L, (lua_Integer)ref);
-	lua_rawseti(L, -2, n);
-	lua_pop(L, 1);
-	return 0;
-}
-
-/* ctxs = {[""] = ctx, [program] = ctx with program = {...}}; the worker adds ctx.rule (so
- * a request is the same for every rule: dispatch_cache.c). */
-static void
-push_ctxs(struct run *r)
-{
-	lua_State *L = r->L;
-	const struct config *cfg = r->o->cfg;
-	int n = cfg ? cfg->nprograms : 0;
-	lua_createtable(L, 0, n + 1);
-	for (int i = -1; i < n; i++) {
-		lua_createtable(L, 0, 5);
-		lua_pushinteger(L, (lua_Integer)r->now);
-		lua_setfield(L, -2, "now");
-		lua_pushstring(L, r->now_iso);
-		lua_setfield(L, -2, "now_iso");
-		lua_pushstring(L, cfg && cfg->timezone ? cfg->timezone : "UTC");
-		lua_setfield(L, -2, "timezone");
-		if (i >= 0) {
-			const struct config_program *p = &cfg->programs[i];
-			lua_createtable(L, 0, 4);
-			lua_pushstring(L, p->name);
-			lua_setfield(L, -2, "name");
-			if (p->title) {
-				lua_pushstring(L, p->title);
-				lua_setfield(L, -2, "title");
-			}
-			if (p->starts) {
-				lua_pushstring(L, p->starts);
-				lua_setfield(L, -2, "starts_on");
-			}
-			if (p->ends) {
-				lua_pushstring(L, p->ends);
-				lua_setfield(L, -2, "ends_on");
-			}
-			lua_setfield(L, -2, "program");
-		}
-		lua_setfield(L, -2, i >= 0 ? cfg->programs[i].name : "");
-	}
-}
 
 /* ---- statements ----------------------------------------------------------------------- */
 
@@ -287,6 +78,8 @@ run_init(struct run *r, struct store *st, const struct dispatch_opts *o, time_t 
 		return diag_set(d, DIAG_NOMEM, "out of memory starting dispatch");
 	lua_newtable(r->L);
 	lua_setfield(r->L, LUA_REGISTRYINDEX, "matches");
+	lua_newtable(r->L);
+	lua_setfield(r->L, LUA_REGISTRYINDEX, "sents");
 	if (stmt_prepare(&r->ev, st, "reading events to dispatch", ev_sql, d) ||
 	    stmt_prepare(&r->match, st, "reading an event's match", match_sql, d) ||
 	    stmt_prepare(&r->sessions, st, "reading a match's sessions", sessions_sql, d) ||
@@ -354,85 +147,6 @@ rule_load(const char *path, const char *name, struct dispatch_rule *rule)
 	return p;
 }
 
-/*
- * Reads the batch after `from` (at most `max` events of the rule's kinds up to r->hi) into
- * b and marshals its request {events, mref, matches, ctxs, fresh} into req: the worker
- * keeps the matches it was sent in this run (see dispatch_worker.c), so each is sent
- * once, unless its cache grew past DISPATCH_CACHE_TABLES. b->n 0: nothing more.
- */
-static int
-read_batch(struct run *r, int64_t from, int max, struct batch *b,
-	   struct buf *req, struct diag *d)
-{
-	lua_State *L = r->L;
-	lua_settop(L, 0);
-	int64_t sent_before = r->sent_tables;
-	int fresh = r->sent_tables == 0 || r->sent_tables > DISPATCH_CACHE_TABLES;
-	if (fresh) {
-		lua_newtable(L);
-		lua_setfield(L, LUA_REGISTRYINDEX, "sent");
-		r->sent_tables = 0;
-	}
-	/* Another rule's request for the same batch (dispatch_cache.c), while every batch of
-	 * this rule so far was one of the same chain. */
-	if (!r->cache_off && (r->pos == 0 || r->chain != 0)) {
-		int64_t after = 0;
-		int hit = dispatch__cache_get(&r->cache, &r->chain, r->pos, from, r->kinds, max,
-					      sent_before, b, req, &after, d);
-		if (hit < 0)
-			return -1;
-		if (hit) {
-			r->sent_tables = after;
-			r->pos++;
-			return 0;
-		}
-		r->cache_off = r->chain != 0; /* its worker's cache is no longer the chain's */
-	}
-	lua_createtable(L, 0, 5);
-	lua_createtable(L, max, 0);
-	lua_setfield(L, 1, "mref");
-	lua_newtable(L);
-	lua_setfield(L, 1, "matches");
-	lua_createtable(L, max, 0);
-	b->n = 0;
-	int rc = stmt_bind_int64(&r->ev, 1, from, d) || stmt_bind_int64(&r->ev, 2, r->hi, d) ||
-			 stmt_bind_text(&r->ev, 3, r->kinds, d) || stmt_bind_int64(&r->ev, 4, max, d)
-		     ? -1
-		     : 0;
-	while (rc == 0 && (rc = stmt_step(&r->ev, d)) == STMT_ROW) {
-		int64_t m = 0;
-		b->programs[b->n] = stmt_is_null(&r->ev, 5) ? 0 : stmt_int64(&r->ev, 5);
-		rc = push_event(r, &b->ids[b->n], &m, d);
-		if (rc == 0) {
-			lua_rawseti(L, -2, (lua_Integer)++b->n);
-			rc = add_match(r, 1, (lua_Integer)b->n, m, d);
-		}
-	}
-	if (rc < 0 || stmt_reset(&r->ev, d) != 0) {
-		lua_settop(L, 0);
-		return -1;
-	}
-	lua_setfield(L, 1, "events");
-	if (b->n == 0) {
-		lua_settop(L, 0);
-		return 0;
-	}
-	/* "fresh" is set now: a batch that read no match must not clear the worker's cache
-	 * unless this one started it. */
-	lua_pushboolean(L, fresh);
-	lua_setfield(L, 1, "fresh");
-	push_ctxs(r);
-	lua_setfield(L, 1, "ctxs");
-	buf_reset(req);
-	rc = marshal_encode(L, 1, 0, "the events of a dispatch", req, d);
-	lua_settop(L, 0);
-	if (rc == 0 && r->chain == 0) /* this rule built every request so far: a chain */
-		dispatch__cache_put(&r->cache, r->rules_run, r->pos, from, r->kinds, max,
-				    sent_before, b, req, r->sent_tables);
-	r->pos++;
-	return rc;
-}
-
 /* The cursor moved past what the rule skipped (nothing for it up to hi); also writes a new
  * rule's first row. */
 static int
@@ -451,103 +165,129 @@ cursor_to_hi(struct run *r, const char *name, int64_t cursor, struct dispatch_ru
 }
 
 /*
- * Delivers the events after its cursor to loaded rule p, pipelined: once batch k's reply
- * is in, batch k+1 (read from where batch k ends, as if it applies whole) is sent to the
- * worker before batch k is applied. When batch k stops the rule (or the cursor moved under
- * us), batch k+1's reply is dropped: nothing of it is applied.
+ * One rule's delivery in progress, kept between its steps: the run steps its rules in
+ * turn (rule_step), so that while the host writes one rule's batch, the other rules'
+ * workers compute theirs (each an independent process with its own cursor and its own
+ * transactions). Run one rule after another, the host and the rules' workers took turns:
+ * a run's wall time was about its CPU time on two cores.
+ *
+ * Per rule, pipelined as before: once batch k's reply is in, batch k+1 (read from where
+ * batch k ends, as if it applies whole) is sent to the worker before batch k is applied.
+ * When batch k stops the rule (or the cursor moved under us), batch k+1's reply is
+ * dropped: nothing of it is applied.
  */
-static int
-dispatch_rule(struct run *r, struct plugin *p, const char *name, struct dispatch_rule *rule,
-	      struct diag *d)
-{
-	char *kinds = rule_kinds(p);
-	if (kinds == NULL)
-		return diag_set(d, DIAG_NOMEM, "out of memory");
-	r->kinds = kinds;
-	r->sent_tables = 0; /* a new run: the worker's cache starts over */
-	r->rules_run++;
-	r->chain = r->pos = 0;
-	r->cache_off = 0;
+struct rule_run {
+	struct rule_ctx ctx; /* what read_batch and the cursor use (r->cx while stepping) */
+	struct plugin *p;
+	const char *name;
+	struct dispatch_rule *rule;
+	char *kinds;
 	struct ledger_writer w;
-	if (ledger_writer_init(&w, r->st, d) != 0) {
-		free(kinds);
-		return -1;
-	}
-	int batch = r->o->batch > 0 ? r->o->batch : DISPATCH_BATCH, rc = 0;
-	struct lane lanes[2], *cur = &lanes[0], *nxt = &lanes[1];
-	rc = dispatch__lane_init(&lanes[0], p, batch, d);
-	if (dispatch__lane_init(&lanes[1], p, batch, d) != 0)
-		rc = -1;
-	int64_t cursor = 0;
-	if (rc == 0)
-		rc = dispatch__cursor_of(r, name, &cursor, d);
-	rule->cursor = dispatch__from(cursor);
-	if (rc == 0)
-		rc = read_batch(r, dispatch__from(cursor), batch, &cur->b, &cur->req, d);
-	if (rc == 0 && cur->b.n == 0)
-		rc = cursor_to_hi(r, name, cursor, rule, d);
-	else if (rc == 0)
-		dispatch__lane_send(cur);
+	struct lane lanes[2], *cur, *nxt;
 	struct buf out;
-	buf_init(&out);
-	while (rc == 0 && cur->sent) {
-		struct batch *b = &cur->b;
-		struct diag hd;
-		diag_clear(&hd);
-		buf_reset(&out);
-		if (dispatch__lane_wait(cur, &out, &hd) != 0) {
-			/* The worker died (deadline, memory, crash): the rule stops at the batch. */
-			snprintf(rule->error, sizeof(rule->error), "events %lld to %lld: %.900s",
-				 (long long)b->ids[0], (long long)b->ids[b->n - 1], hd.msg);
-			rule->stopped = 1;
-			if (store_begin(r->st, d) ||
-			    dispatch__cursor_set(r, name, dispatch__from(cursor), b->ids[0], rule->error,
-						 d) ||
-			    store_commit(r->st, d)) {
-				store_rollback(r->st);
-				rc = -1;
-			}
-			break;
-		}
-		crash_point("rewards.hooks_ran");
-		int full = b->n == (size_t)batch;
-		if (full) { /* the next batch to the worker while this one is written */
-			rc = read_batch(r, b->ids[b->n - 1], batch, &nxt->b, &nxt->req, d);
-			if (rc != 0)
-				break;
-			if (nxt->b.n > 0)
-				dispatch__lane_send(nxt);
-		}
-		int stop = 0;
-		int moved = dispatch__apply(r, &w, rule, cursor, b, full, &out, &stop, d);
-		if (moved < 0) {
-			rc = -1;
-			break;
-		}
-		if (moved == 1) {
-			snprintf(rule->error, sizeof(rule->error),
-				 "another dispatch moved the cursor meanwhile; stopped for this run");
-			break;
-		}
-		cursor = rule->cursor;
-		if (stop || !full)
-			break;
-		if (nxt->b.n == 0) { /* nothing after this batch up to hi */
-			rc = cursor_to_hi(r, name, cursor, rule, d);
-			break;
-		}
-		struct lane *t = cur;
-		cur = nxt;
-		nxt = t;
-	}
-	buf_fini(&out);
-	dispatch__lane_fini(&lanes[0]); /* drops a batch in flight */
-	dispatch__lane_fini(&lanes[1]);
+	int64_t cursor;
+	int batch;
+	int active; /* a batch is in its worker: rule_step has work */
+};
+
+static void
+rule_finish(struct run *r, struct rule_run *rr)
+{
+	buf_fini(&rr->out);
+	dispatch__lane_fini(&rr->lanes[0]); /* drops a batch in flight */
+	dispatch__lane_fini(&rr->lanes[1]);
 	lua_settop(r->L, 0);
-	r->kinds = NULL;
-	free(kinds);
-	ledger_writer_fini(&w);
-	return rc;
+	free(rr->kinds);
+	ledger_writer_fini(&rr->w);
+	memset(rr, 0, sizeof(*rr));
+}
+
+/* Reads the rule's first batch and sends it (rr->active), or moves a cursor with nothing
+ * after it to hi. rr is zeroed; rule_finish it whatever this returns. */
+static int
+rule_start(struct run *r, struct rule_run *rr, struct plugin *p, const char *name,
+	   struct dispatch_rule *rule, struct diag *d)
+{
+	rr->p = p;
+	rr->name = name;
+	rr->rule = rule;
+	buf_init(&rr->out);
+	rr->cur = &rr->lanes[0];
+	rr->nxt = &rr->lanes[1];
+	rr->batch = r->o->batch > 0 ? r->o->batch : DISPATCH_BATCH;
+	if ((rr->kinds = rule_kinds(p)) == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	/* a new run: the worker's match cache starts over (sent_tables 0) */
+	rr->ctx = (struct rule_ctx){.kinds = rr->kinds, .seq = ++r->rules_run};
+	r->cx = &rr->ctx;
+	if (ledger_writer_init(&rr->w, r->st, d) != 0 ||
+	    dispatch__lane_init(&rr->lanes[0], p, rr->batch, d) != 0 ||
+	    dispatch__lane_init(&rr->lanes[1], p, rr->batch, d) != 0 ||
+	    dispatch__cursor_of(r, name, &rr->cursor, d) != 0)
+		return -1;
+	rule->cursor = dispatch__from(rr->cursor);
+	if (dispatch__read_batch(r, dispatch__from(rr->cursor), rr->batch, &rr->cur->b, &rr->cur->req, d))
+		return -1;
+	if (rr->cur->b.n == 0)
+		return cursor_to_hi(r, name, rr->cursor, rule, d);
+	dispatch__lane_send(rr->cur);
+	rr->active = 1;
+	return 0;
+}
+
+/* Waits for the rule's batch in flight, sends the next one, writes this one. */
+static int
+rule_step(struct run *r, struct rule_run *rr, struct diag *d)
+{
+	struct dispatch_rule *rule = rr->rule;
+	const char *name = rr->name;
+	struct lane *cur = rr->cur, *nxt = rr->nxt;
+	struct batch *b = &cur->b;
+	struct diag hd;
+	diag_clear(&hd);
+	buf_reset(&rr->out);
+	r->cx = &rr->ctx;
+	rr->active = 0; /* until this batch is applied and the next one sent */
+	if (dispatch__lane_wait(cur, &rr->out, &hd) != 0) {
+		/* The worker died (deadline, memory, crash): the rule stops at the batch. */
+		snprintf(rule->error, sizeof(rule->error), "events %lld to %lld: %.900s",
+			 (long long)b->ids[0], (long long)b->ids[b->n - 1], hd.msg);
+		rule->stopped = 1;
+		if (store_begin(r->st, d) ||
+		    dispatch__cursor_set(r, name, dispatch__from(rr->cursor), b->ids[0], rule->error,
+					 d) ||
+		    store_commit(r->st, d)) {
+			store_rollback(r->st);
+			return -1;
+		}
+		return 0;
+	}
+	crash_point("rewards.hooks_ran");
+	int full = b->n == (size_t)rr->batch;
+	if (full) { /* the next batch to the worker while this one is written */
+		if (dispatch__read_batch(r, b->ids[b->n - 1], rr->batch, &nxt->b, &nxt->req, d) != 0)
+			return -1;
+		if (nxt->b.n > 0)
+			dispatch__lane_send(nxt);
+	}
+	int stop = 0;
+	int moved = dispatch__apply(r, &rr->w, rule, rr->cursor, b, full, &rr->out, &stop, d);
+	if (moved < 0)
+		return -1;
+	if (moved == 1) {
+		snprintf(rule->error, sizeof(rule->error),
+			 "another dispatch moved the cursor meanwhile; stopped for this run");
+		return 0;
+	}
+	rr->cursor = rule->cursor;
+	if (stop || !full)
+		return 0;
+	if (nxt->b.n == 0) /* nothing after this batch up to hi */
+		return cursor_to_hi(r, name, rr->cursor, rule, d);
+	rr->cur = nxt;
+	rr->nxt = cur;
+	rr->active = 1;
+	return 0;
 }
 
 /* 1 when no rule with a cursor has an event of its kinds after it and none is stopped:
@@ -722,16 +462,33 @@ dispatcher_run(struct dispatcher *x, struct store *st, const struct dispatch_opt
 	x->fresh = 0;
 	struct run r;
 	int rc = run_init(&r, st, o, now, d);
-	for (int i = 0; i < x->n; i++) {
+	struct rule_run *rr = calloc((size_t)(x->n ? x->n : 1), sizeof(*rr));
+	if (rc == 0 && rr == NULL)
+		rc = diag_set(d, DIAG_NOMEM, "out of memory");
+	for (int i = 0; rr && i < x->n; i++) {
 		struct dispatch_rule *rule = &res->rules[i];
 		*rule = x->v[i].info;
 		if (rc == 0 && x->v[i].p != NULL)
-			rc = dispatch_rule(&r, x->v[i].p, rule->name, rule, d);
+			rc = rule_start(&r, &rr[i], x->v[i].p, rule->name, rule, d);
+	}
+	/* The rules in turn, a batch each, until none has one in flight. */
+	for (int busy = 1; rc == 0 && busy;) {
+		busy = 0;
+		for (int i = 0; rc == 0 && i < x->n; i++)
+			if (rr[i].active) {
+				rc = rule_step(&r, &rr[i], d);
+				busy |= rr[i].active;
+			}
+	}
+	for (int i = 0; rr && i < x->n; i++) {
+		struct dispatch_rule *rule = &res->rules[i];
+		rule_finish(&r, &rr[i]);
 		res->delivered += rule->delivered;
 		res->granted += rule->granted;
 		res->revoked += rule->revoked;
 		res->failed += rule->error[0] != '\0';
 	}
+	free(rr);
 	run_fini(&r);
 	if (rc == 0 && x->only != NULL && !x->found)
 		rc = diag_set(d, DIAG_NOTFOUND, "no reward rule named '%s'", x->only);

@@ -42,7 +42,7 @@ int
 dispatch__cursor_set(struct run *r, const char *rule, int64_t cursor, int64_t stopped,
 		     const char *error, struct diag *d)
 {
-	const char *kinds = r->kinds;
+	const char *kinds = r->cx ? r->cx->kinds : NULL;
 	struct stmt s;
 	int rc = stmt_prepare(&s, r->st, "moving a rule's cursor",
 			      "INSERT INTO hook_cursors (plugin, event_id, stopped_at, error, "

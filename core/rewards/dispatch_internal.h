@@ -1,6 +1,6 @@
 /*
- * dispatch_internal: what the files of reward dispatch share: the run's state and a batch
- * as read (dispatch.c), the reply the rule's worker packs (dispatch_worker.c) and the host
+ * dispatch_internal: what the files of reward dispatch share: the run's state (dispatch.c)
+ * and a batch as read (dispatch_read.c), the reply the rule's worker packs (dispatch_worker.c) and the host
  * applies (dispatch_apply.c), and the rule's cursor (dispatch_apply.c).
  */
 #ifndef TANDEM_REWARDS_DISPATCH_INTERNAL_H
@@ -52,23 +52,37 @@ void dispatch__cache_put(struct req_cache *c, int64_t chain, int64_t pos, int64_
 			 const struct buf *req, int64_t sent_after);
 void dispatch__cache_fini(struct req_cache *c);
 
+/* What reading a rule's batches and moving its cursor need of the rule's run. */
+struct rule_ctx {
+	const char *kinds;   /* the rule's kinds (JSON array text) */
+	int64_t sent_tables; /* tables in the rule's worker's match cache */
+	int64_t seq;         /* the run's rule runs so far: this one's chain number */
+	int64_t chain, pos;  /* the chain it follows (0: none yet) and its next batch's index */
+	int cache_off;       /* the rule built a request after a kept one */
+};
+
 /* One dispatch run (all its rules). */
 struct run {
 	struct store *st;
 	const struct dispatch_opts *o;
 	time_t now;
 	char now_iso[STORE_TIME_MAX];
-	lua_State *L;  /* scratch: arguments; registry["matches"] caches match tables */
+	lua_State *L;  /* scratch: arguments; registry["matches"] caches match tables,
+			* registry["sents"][seq] the matches each rule's worker was sent */
 	struct stmt ev, match, sessions, ratings, cursor_get;
 	int64_t hi;    /* the last event id when the run started */
-	const char *kinds; /* the current rule's kinds (JSON array text) */
-	int64_t sent_tables; /* tables in the current rule's worker's match cache */
 	struct req_cache cache; /* requests built for one rule, sent again to the next */
-	int64_t rules_run;      /* rule runs so far: the current one's chain number */
-	int64_t chain, pos;     /* the current rule's: the chain it follows (0: none yet)
-				 * and the index of its next batch */
-	int cache_off;          /* the current rule built a request after a kept one */
+	int64_t rules_run;      /* rule runs so far */
+	struct rule_ctx *cx;    /* the rule being stepped */
 };
+
+/*
+ * Reads the batch after `from` (at most `max` events of the rule's kinds up to r->hi) into
+ * b and marshals its request {events, mref, matches, ctxs, fresh} into req
+ * (dispatch_read.c), for the rule r->cx. b->n 0: nothing more.
+ */
+int dispatch__read_batch(struct run *r, int64_t from, int max, struct batch *b, struct buf *req,
+			 struct diag *d);
 
 /* A rule's worker keeps the matches it was sent for the rule's run (each once); past
  * this many tables (a match, its two lists and their entries) the cache starts over. */
