@@ -2,15 +2,19 @@
  * cli/cmd_match_review: `tandem match list|approve|reject|pin|veto`, the review of a
  * program's matches. Argument parsing and printing only: program/matches does the
  * work (matches_list_json, matches_decide, matches_decide_bulk, matches_pin,
- * matches_veto) and gives back the documents printed here. Called by cmd_match.c's
- * dispatch through cmd_match.h.
+ * matches_veto) and gives back the documents printed here; after an approval or a pin,
+ * program/lifecycle activates the approved matches of started programs at once. Called
+ * by cmd_match.c's dispatch through cmd_match.h.
  */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cmd_match.h"
+#include "program/config.h"
+#include "program/lifecycle.h"
 #include "store/store.h"
 
 int
@@ -164,6 +168,43 @@ decide_opts(const char *cmd, int argc, char **argv, struct decide_opts *o, int64
 	return CLI_OK;
 }
 
+/*
+ * After an approval or a pin: approved matches of programs that have started become active
+ * at once (the activate-matches job would at its next run; lifecycle.h), so a rematch or a
+ * late pair approved mid-program gets sessions without waiting. *activated = how many.
+ * The config is the workspace's tandem.lua (cfg: already loaded, else read here).
+ */
+static int
+activate_started(struct cli *c, struct store *st, const struct config *cfg, int *activated)
+{
+	*activated = 0;
+	struct config own = {0};
+	struct diag d;
+	diag_clear(&d);
+	if (cfg == NULL) {
+		char path[4096];
+		if (cli_need_config(c, cli_ws_path(c, "tandem.lua", path, sizeof(path))) != CLI_OK)
+			return CLI_FAIL;
+		if (config_load(path, &own, &d) != 0)
+			return cli_diag(&d);
+		cfg = &own;
+	}
+	int rc = lifecycle_run_due(st, cfg, store_time(st), activated, NULL, &d) != 0
+		     ? cli_diag(&d)
+		     : CLI_OK;
+	if (cfg == &own)
+		config_fini(&own);
+	return rc;
+}
+
+static void
+print_activated(int n)
+{
+	if (n > 0)
+		printf("activated %d match%s at once: %s program has started\n", n,
+		       n == 1 ? "" : "es", n == 1 ? "its" : "their");
+}
+
 /* approve/reject --run RUN | --all --program P: one transaction, counts printed. */
 static int
 decide_bulk(struct cli *c, const struct decide_opts *o, enum matches_decision what)
@@ -182,19 +223,27 @@ decide_bulk(struct cli *c, const struct decide_opts *o, enum matches_decision wh
 	}
 	struct diag d;
 	diag_clear(&d);
-	int n = 0;
+	int n = 0, act = 0;
 	int rc = matches_decide_bulk(st, program_id, o->run, what, cli_actor(), &n, &d);
+	int arc = rc < 0 ? CLI_OK
+		  : what == MATCHES_APPROVE && n > 0
+		      ? activate_started(c, st, o->program ? &w.cfg : NULL, &act)
+		      : CLI_OK;
 	if (o->program)
 		cli_ws_close(&w);
 	else
 		store_close(st);
 	if (rc < 0)
 		return cli_diag(&d);
+	if (arc != CLI_OK)
+		return arc;
 	if (o->json)
-		return cli_json_out(json_pack("{s:s, s:i, s:s?, s:s?}", "action", verb, "count", n,
-					      "run_id", o->run, "program", o->program));
+		return cli_json_out(json_pack("{s:s, s:i, s:s?, s:s?, s:i}", "action", verb, "count",
+					      n, "run_id", o->run, "program", o->program,
+					      "activated", act));
 	printf("%s %d proposal%s of %s %s\n", verb, n, n == 1 ? "" : "s",
 	       o->run ? "run" : "program", o->run ? o->run : o->program);
+	print_activated(act);
 	return CLI_OK;
 }
 
@@ -225,17 +274,26 @@ cmd_match_decide(struct cli *c, int argc, char **argv, enum matches_decision wha
 	struct diag d;
 	diag_clear(&d);
 	json_t *done = NULL;
-	if (matches_decide(st, ids, n, what, cli_actor(), &d) == 0)
+	int act = 0, arc = CLI_OK;
+	if (matches_decide(st, ids, n, what, cli_actor(), &d) == 0) {
+		if (what == MATCHES_APPROVE)
+			arc = activate_started(c, st, NULL, &act);
 		done = matches_ids_json(st, ids, n, &d);
+	}
 	store_close(st);
 	free(ids);
 	if (done == NULL)
 		return cli_diag(&d);
+	if (arc != CLI_OK) {
+		json_decref(done);
+		return arc;
+	}
 	if (o.json)
-		return cli_json_out(json_pack("{s:s, s:i, s:o}", "action", verb, "count", n,
-					      "matches", done));
+		return cli_json_out(json_pack("{s:s, s:i, s:o, s:i}", "action", verb, "count", n,
+					      "matches", done, "activated", act));
 	print_decided(verb, done);
 	json_decref(done);
+	print_activated(act);
 	return CLI_OK;
 }
 
@@ -314,13 +372,18 @@ cmd_match_pin_veto(struct cli *c, int argc, char **argv, int veto)
 					   cli_actor(), &nrej, &d)
 			    : matches_pin(w.st, w.program_id, mentor, mentee, cli_actor(), &id, &d);
 		json_t *doc = NULL;
-		if (r == 0)
+		int act = 0;
+		if (r == 0 && !veto)
+			rc = activate_started(c, w.st, &w.cfg, &act);
+		if (r == 0 && rc == CLI_OK)
 			doc = veto ? veto_json(w.st, mentor, mentee, m.program, m.reason, nrej, &d)
 				   : matches_ids_json(w.st, &id, 1, &d);
-		if (doc == NULL)
+		if (rc != CLI_OK)
+			json_decref(doc);
+		else if (doc == NULL)
 			rc = cli_diag(&d);
-		else
-			rc = print_pin_veto(doc, veto, m.json);
+		else if ((rc = print_pin_veto(doc, veto, m.json)) == CLI_OK && !m.json)
+			print_activated(act);
 	}
 	cli_ws_close(&w);
 	return rc;

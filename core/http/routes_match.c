@@ -14,6 +14,7 @@
 
 #include "http/routes_internal.h"
 #include "program/match_run.h"
+#include "program/lifecycle.h"
 #include "program/matches.h"
 
 void
@@ -60,6 +61,17 @@ routes__get_match(struct http_call *c)
 	routes__answer(c, matches_get_json(routes__store(c), id, &d), &d);
 }
 
+/* After an approval or a pin: the approved matches of started programs become active at
+ * once, as with the CLI (program/lifecycle.h). */
+static int
+activate_started(struct http_call *c, struct diag *d)
+{
+	if (routes__config(c) == NULL)
+		return 0;
+	return lifecycle_run_due(routes__store(c), routes__config(c), store_time(routes__store(c)),
+				 NULL, NULL, d);
+}
+
 static void
 decide(struct http_call *c, enum matches_decision what)
 {
@@ -68,7 +80,8 @@ decide(struct http_call *c, enum matches_decision what)
 		return;
 	struct diag d;
 	diag_clear(&d);
-	if (matches_decide(routes__store(c), &id, 1, what, c->actor, &d) != 0) {
+	if (matches_decide(routes__store(c), &id, 1, what, c->actor, &d) != 0 ||
+	    (what == MATCHES_APPROVE && activate_started(c, &d) != 0)) {
 		http_error_diag(c->resp, &d);
 		return;
 	}
@@ -178,7 +191,8 @@ decide_run(struct http_call *c, enum matches_decision what)
 	struct diag d;
 	diag_clear(&d);
 	int n = 0;
-	if (matches_decide_bulk(routes__store(c), 0, c->params[0], what, c->actor, &n, &d) != 0) {
+	if (matches_decide_bulk(routes__store(c), 0, c->params[0], what, c->actor, &n, &d) != 0 ||
+	    (what == MATCHES_APPROVE && n > 0 && activate_started(c, &d) != 0)) {
 		http_error_diag(c->resp, &d);
 		return;
 	}
@@ -244,6 +258,7 @@ routes__post_pin(struct http_call *c)
 	if (two_people(c, body, &mentor, &mentee, &a, &b) == 0) {
 		json_t *arr = NULL;
 		if (matches_pin(routes__store(c), pid, mentor, mentee, c->actor, &id, &d) != 0 ||
+		    activate_started(c, &d) != 0 ||
 		    (arr = matches_ids_json(routes__store(c), &id, 1, &d)) == NULL)
 			http_error_diag(c->resp, &d);
 		else

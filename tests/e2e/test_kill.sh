@@ -56,7 +56,8 @@ sed -i -e 's/starts = "[0-9-]*"/starts = "2020-01-06"/' -e 's/ends = "[0-9-]*"/e
 "$T" -C "$WS0" match run --program $P >/dev/null 2>&1
 run "$T" -C "$WS0" match approve $(q "$WS0" "SELECT id FROM matches WHERE status = 'proposed' ORDER BY id LIMIT 50")
 expect_rc approve 0
-[ "$(q "$WS0" "SELECT count(*) FROM matches WHERE status = 'approved'")" = 50 ] && ok "50 pairs" ||
+# The program has started: approving activates them at once (lifecycle.h).
+[ "$(q "$WS0" "SELECT count(*) FROM matches WHERE status = 'active'")" = 50 ] && ok "50 pairs" ||
   fail "50 pairs" "$(q "$WS0" "SELECT status, count(*) FROM matches GROUP BY 1")"
 cat >"$WS0/scripts/ping.lua" <<'LUA'
 return tandem.job{ name = "ping", version = "1.0.0", api = 1, schedule = "every 1h",
