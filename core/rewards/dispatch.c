@@ -196,7 +196,8 @@ rule_finish(struct run *r, struct rule_run *rr)
 	buf_fini(&rr->out);
 	dispatch__lane_fini(&rr->lanes[0]); /* drops a batch in flight */
 	dispatch__lane_fini(&rr->lanes[1]);
-	lua_settop(r->L, 0);
+	if (r->L != NULL) /* NULL when run_init failed: no rule started */
+		lua_settop(r->L, 0);
 	free(rr->kinds);
 	ledger_writer_fini(&rr->w);
 	memset(rr, 0, sizeof(*rr));
