@@ -68,8 +68,10 @@ http_start(void *ud, struct uv_loop_s *loop, struct diag *d)
 			return -1;
 		struct http_server_opts so = {.addr = h->o->http, .public_ok = h->o->http_public,
 					      .handler = http_api_handle, .ud = h->api};
-		if ((h->server = http_server_start(loop, &so, d)) == NULL)
+		if ((h->server = http_server_start(loop, &so, d)) == NULL) {
+			http_api_stop(h->api); /* its work on the loop ends before the store closes */
 			return diag_prefix(d, "http");
+		}
 		tlog(TLOG_INFO, "http: listening on %s (port %d)", h->o->http,
 		     http_server_port(h->server));
 	}

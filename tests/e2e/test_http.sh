@@ -64,6 +64,7 @@ expect_rc http-once 2
 run timeout 10 "$T" -C "$WS" serve --http 0.0.0.0:0
 expect_rc non-loopback-refused 1
 expect_err non-loopback-msg "is not a loopback address"
+grep -q "unfinalized" "$ERR" && fail non-loopback-clean "$(cat "$ERR")" || ok non-loopback-clean
 
 # ---- a workspace with people, matches and sessions ----------------------------------
 # The sessions below are in 2099: the program runs until then (a reschedule stays inside it).
