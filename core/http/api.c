@@ -246,17 +246,21 @@ http_api_handle(void *ud, const struct http_request *req, struct http_response *
 {
 	struct http_api *a = ud;
 	a->requests++;
+	sqlite3_int64 before = sqlite3_total_changes64(store_db(a->o.st));
 	if (checkin_page_path(req->path)) { /* participants' HTML pages: no token, no cache */
 		checkin_page_handle(a->o.st, a->o.cfg, req, resp);
-		return;
+	} else {
+		/* One read of the database's version serves the token check and the cache
+		 * lookup. */
+		dbgen_reader_batch(&a->gen, 1);
+		if (dash_path(req->path))
+			dash_handle(a->dash, req, resp);
+		else
+			handle(a, req, resp);
+		dbgen_reader_batch(&a->gen, 0);
 	}
-	/* One read of the database's version serves the token check and the cache lookup. */
-	dbgen_reader_batch(&a->gen, 1);
-	if (dash_path(req->path))
-		dash_handle(a->dash, req, resp);
-	else
-		handle(a, req, resp);
-	dbgen_reader_batch(&a->gen, 0);
+	if (a->o.on_write != NULL && sqlite3_total_changes64(store_db(a->o.st)) != before)
+		a->o.on_write(a->o.on_write_ud);
 }
 
 static void

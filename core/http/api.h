@@ -54,6 +54,11 @@ struct http_api_opts {
 	struct sched *sched;	  /* the service's scheduler (GET /api/v1/jobs); may be NULL */
 	const char *ws;		  /* the workspace folder (policies, report plugins); NULL: "." */
 	struct uv_loop_s *loop;	  /* the service's loop (the event stream); NULL: no stream */
+	/* Called after a request that wrote to the database (a check-in, a reschedule...), on
+	 * the service's connection, where the service's database watch does not see it
+	 * (serve/dbwatch: other connections only): the service wakes. NULL: nothing. */
+	void (*on_write)(void *ud);
+	void *on_write_ud;
 };
 
 struct http_cache;

@@ -112,6 +112,12 @@ sched_refresh_cadences(struct sched *s, struct diag *d)
 }
 
 void
+sched_rematerialize(struct sched *s)
+{
+	s->materialized = 0;
+}
+
+void
 sched_forget_scripts(struct sched *s)
 {
 	for (size_t i = 0; i < s->nscripts; i++)

@@ -130,6 +130,11 @@ int sched_sync(struct sched *s, struct diag *d);
  * reload on SIGHUP, where the config's zone or limits may have changed). */
 void sched_forget_scripts(struct sched *s);
 
+/* The next sched_materialize reads every job again, even at the instant of the last one
+ * (which it otherwise skips): the service's wake, since another process may have written
+ * work since (sched/nextwork.h). */
+void sched_rematerialize(struct sched *s);
+
 /* The service's reload: the cadences the plan-sessions job keeps loaded between runs are
  * loaded again where their files changed; one whose new version does not load keeps the
  * loaded one (cadence_cache_refresh: 1 + diag saying which and why). */

@@ -365,7 +365,8 @@ expand_job(struct stmt *ins, const struct mjob *j, time_t now, struct diag *d)
  * A job run where it has work (occur.h): w, when it has some (have_w), decides which of
  * its instants become rows. Late ones: those in [max(from, w), now], and when that is
  * empty but w <= now, the latest instant <= now (work that appeared since it was looked
- * at runs now, on its instant, not an hour later); then the first instant >= max(w,
+ * at runs now, on its instant, not an hour later; unless the job was enabled after that
+ * instant, which is then not its to run); then the first instant >= max(w,
  * now + 1). Pending rows after now that are not that one were predictions of work
  * that moved or went: dropped. considered_until = now (its writes counted in *quiet:
  * they change no occurrence).

@@ -134,6 +134,25 @@ on_timer(uv_timer_t *t)
 		uv_idle_start(&l->idle, on_idle);
 }
 
+/* A wake at the next loop iteration, or right after the running one. */
+static void
+wake_soon(struct loop *l)
+{
+	if (l->stopping)
+		return;
+	if (l->in_wake)
+		l->rewake = 1;
+	else
+		uv_idle_start(&l->idle, on_idle);
+}
+
+void
+serve_loop_wake(struct uv_loop_s *loop)
+{
+	if (loop != NULL && loop->data != NULL)
+		wake_soon(loop->data);
+}
+
 static void
 on_signal(uv_signal_t *h, int signum)
 {
@@ -152,10 +171,7 @@ on_signal(uv_signal_t *h, int signum)
 			tlog(TLOG_INFO, "SIGHUP: reloaded the configuration and plugins");
 		}
 		/* Reloaded jobs may be due now: a new wake, at once or after the running one. */
-		if (l->in_wake)
-			l->rewake = 1;
-		else
-			uv_idle_start(&l->idle, on_idle);
+		wake_soon(l);
 		return;
 	}
 	tlog(TLOG_INFO, "%s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -187,6 +203,7 @@ serve_loop_run_with(const struct serve_ops *ops, const struct serve_attach *at,
 	int rc = uv_loop_init(&l.uv);
 	if (rc != 0)
 		return diag_set(d, DIAG_IO, "cannot start the event loop: %s", uv_strerror(rc));
+	l.uv.data = &l; /* serve_loop_wake */
 	uv_timer_init(&l.uv, &l.timer);
 	uv_idle_init(&l.uv, &l.idle);
 	uv_signal_init(&l.uv, &l.sig_term);

@@ -1,7 +1,8 @@
 /*
  * serve/loop: the service's libuv loop: one timer for the next due thing, signals,
  * and nothing else (no periodic polling: an idle service sleeps in epoll_wait until
- * something is due or a signal arrives).
+ * something is due, a signal arrives, or an attachment calls serve_loop_wake: the
+ * database watch when another process commits).
  *
  * For: serve_run (serve/serve.h), which hands it the service's work as a small
  * table of operations, and the unit tests, which hand it fakes. The loop knows
@@ -81,6 +82,11 @@ struct serve_attach {
 /* serve_loop_run with an attachment (NULL: none). */
 int serve_loop_run_with(const struct serve_ops *ops, const struct serve_attach *at,
 			struct timescale *ts, struct serve_stats *st, struct diag *d);
+
+/* From a handle's callback on the loop of serve_loop_run_with (an attachment's): a wake
+ * now, or right after the running one (as after SIGHUP). Something changed that may make
+ * work due sooner than the timer says (serve/dbwatch: another process committed). */
+void serve_loop_wake(struct uv_loop_s *loop);
 
 /* One wake, no loop: 0, or -1 with a diag (the first failure). */
 int serve_loop_once(const struct serve_ops *ops, struct timescale *ts, struct serve_stats *st,

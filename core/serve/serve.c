@@ -10,12 +10,15 @@
 #include "http/api.h"
 #include "http/server.h"
 #include "serve/lock.h"
+#include "serve/dbwatch.h"
 #include "serve/service.h"
 #include "serve/webhook.h"
 #include "store/store.h"
 
-/* What shares the service's loop (serve_attach): the HTTP API (with --http) and the
- * webhooks (serve/webhook.h), pumped after every wake through the wrapped operations. */
+/* What shares the service's loop (serve_attach): the HTTP API (with --http), the
+ * webhooks (serve/webhook.h), pumped after every wake through the wrapped operations, and
+ * the database watch (serve/dbwatch.h), which wakes the service when another process
+ * commits. */
 struct http_side {
 	const struct serve_opts *o;
 	struct service *sv;
@@ -23,8 +26,21 @@ struct http_side {
 	struct http_api *api;
 	struct http_server *server;
 	struct webhook *hooks;
+	struct dbwatch *watch;
+	struct uv_loop_s *loop;
 	struct serve_ops inner; /* the service's own operations */
 };
+
+/* Another process committed (serve/dbwatch), or an HTTP request wrote: the new events go
+ * to the webhooks, and the service wakes, since what was written may be work due before
+ * the timer (sched/nextwork.h). */
+static void
+on_db_change(void *ud)
+{
+	struct http_side *h = ud;
+	webhook_pump(h->hooks);
+	serve_loop_wake(h->loop);
+}
 
 static int
 side_begin(void *ud, time_t now, struct diag *d)
@@ -60,10 +76,11 @@ static int
 http_start(void *ud, struct uv_loop_s *loop, struct diag *d)
 {
 	struct http_side *h = ud;
+	h->loop = loop;
 	if (h->o->http != NULL) {
 		struct http_api_opts ao = {.st = h->st, .cfg = service_config(h->sv),
 					   .sched = service_sched(h->sv), .ws = h->o->workspace,
-					   .loop = loop};
+					   .loop = loop, .on_write = on_db_change, .on_write_ud = h};
 		if ((h->api = http_api_new(&ao, d)) == NULL)
 			return -1;
 		struct http_server_opts so = {.addr = h->o->http, .public_ok = h->o->http_public,
@@ -75,7 +92,10 @@ http_start(void *ud, struct uv_loop_s *loop, struct diag *d)
 		tlog(TLOG_INFO, "http: listening on %s (port %d)", h->o->http,
 		     http_server_port(h->server));
 	}
-	if ((h->hooks = webhook_new(loop, h->st, service_config(h->sv), h->o->ts, d)) == NULL) {
+	if ((h->hooks = webhook_new(loop, h->st, service_config(h->sv), h->o->ts, d)) == NULL ||
+	    (h->watch = dbwatch_new(loop, h->st, h->o->db_path, on_db_change, h, d)) == NULL) {
+		webhook_stop(h->hooks);
+		h->hooks = NULL;
 		http_server_stop(h->server);
 		h->server = NULL;
 		return -1;
@@ -92,6 +112,8 @@ http_stop(void *ud)
 	h->server = NULL;
 	webhook_stop(h->hooks);
 	h->hooks = NULL;
+	dbwatch_stop(h->watch);
+	h->watch = NULL;
 }
 
 int

@@ -172,6 +172,7 @@ service_begin(struct service *sv, time_t now, struct diag *d)
 	if (sched_sync(sv->sched, d) != 0)
 		return diag_prefix(d, "jobs");
 	log_script_errors(sv, 0);
+	sched_rematerialize(sv->sched); /* a write since the last wake may be new work */
 	if (sched_materialize(sv->sched, now, d) != 0)
 		return diag_prefix(d, "jobs");
 	sv->jobs_done = 0;

@@ -13,7 +13,8 @@
  *    than a minute). service_close undoes it (the store stays the caller's).
  *  - begin(now): the start of a wake, in this order: outbox_recover (messages left
  *    'sending' by a dead sender, past their lease, become 'unknown'), sched_sync,
- *    sched_materialize(now).
+ *    sched_materialize(now) (always read again: a wake may be for another process's
+ *    write, within the second of the last one).
  *  - step(now): one unit: one due occurrence (sched_run_one) or one due message
  *    (notify_deliver_one), taking turns while both have work (a backlog of occurrences
  *    does not starve the messages); once no occurrence is due, the new events go to

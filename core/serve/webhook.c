@@ -17,7 +17,6 @@
 
 #include "base/hmac.h"
 #include "events/outbox.h"
-#include "http/dbgen.h"
 #include "program/config.h"
 #include "serve/timescale.h"
 #include "store/stmt.h"
@@ -158,8 +157,7 @@ struct webhook {
 	const struct config *cfg;
 	const struct timescale *ts;
 	CURLM *multi;
-	uv_timer_t curl_timer, due_timer, watch;
-	struct dbgen gen;
+	uv_timer_t curl_timer, due_timer;
 	int handles; /* open uv handles: freed when it reaches 0 after webhook_stop */
 	int closing;
 	int inflight;
@@ -197,7 +195,6 @@ on_handle_closed(uv_handle_t *h)
 	}
 	if (--w->handles == 0 && w->closing) {
 		curl_multi_cleanup(w->multi);
-		dbgen_fini(&w->gen);
 		free(w);
 	}
 }
@@ -457,20 +454,6 @@ on_due(uv_timer_t *t)
 	webhook_pump(t->data);
 }
 
-/* Once a second: events committed by anyone (the CLI, the HTTP side) since the last look
- * go out without waiting for the service's next wake. PRAGMA data_version: no file I/O. */
-static void
-on_watch(uv_timer_t *t)
-{
-	struct webhook *w = t->data;
-	int changed = 0;
-	struct diag d;
-	if (dbgen_check(&w->gen, &changed, &d) != 0)
-		tlog(TLOG_ERROR, "webhook: %s", d.msg);
-	else if (changed)
-		webhook_pump(w);
-}
-
 void
 webhook_pump(struct webhook *w)
 {
@@ -478,11 +461,6 @@ webhook_pump(struct webhook *w)
 		return;
 	struct diag d;
 	diag_clear(&d);
-	/* The watch runs only while tandem.lua has webhooks (a reload may add or drop them). */
-	if (w->cfg->nwebhooks > 0 && !uv_is_active((uv_handle_t *)&w->watch))
-		uv_timer_start(&w->watch, on_watch, WEBHOOK_WATCH_MS, WEBHOOK_WATCH_MS);
-	else if (w->cfg->nwebhooks == 0)
-		uv_timer_stop(&w->watch);
 	if (w->cfg->nwebhooks > 0 && webhook_feed(w->st, w->cfg, NULL, &d) != 0)
 		tlog(TLOG_ERROR, "%s", d.msg);
 	while (w->inflight < WEBHOOK_INFLIGHT) {
@@ -546,11 +524,6 @@ webhook_new(uv_loop_t *loop, struct store *st, const struct config *cfg,
 		diag_set(d, DIAG_NOMEM, "webhook: out of memory");
 		return NULL;
 	}
-	if (dbgen_init(&w->gen, st, d) != 0) {
-		curl_multi_cleanup(w->multi);
-		free(w);
-		return NULL;
-	}
 	w->loop = loop;
 	w->st = st;
 	w->cfg = cfg;
@@ -561,9 +534,8 @@ webhook_new(uv_loop_t *loop, struct store *st, const struct config *cfg,
 	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
 	uv_timer_init(loop, &w->curl_timer);
 	uv_timer_init(loop, &w->due_timer);
-	uv_timer_init(loop, &w->watch);
-	w->curl_timer.data = w->due_timer.data = w->watch.data = w;
-	w->handles = 3;
+	w->curl_timer.data = w->due_timer.data = w;
+	w->handles = 2;
 	return w;
 }
 
@@ -583,5 +555,4 @@ webhook_stop(struct webhook *w)
 	}
 	uv_close((uv_handle_t *)&w->curl_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&w->due_timer, on_handle_closed);
-	uv_close((uv_handle_t *)&w->watch, on_handle_closed);
 }

@@ -26,8 +26,8 @@
  *  - At-least-once: a crash after the receiver got a POST and before the row is
  *    recorded sent leaves it 'sending'; after its lease (WEBHOOK_LEASE_S) it is
  *    'unknown' and is delivered again with the same Idempotency-Key.
- *  - When: after every wake of the service, at the next due row (retries), and within
- *    WEBHOOK_WATCH_MS of a commit by anyone (a timer checks PRAGMA data_version: no I/O).
+ *  - When: after every wake of the service, at the next due row (retries), and when
+ *    another process commits (serve/dbwatch: an inotify watch, no timer).
  *  - Non-blocking: libcurl's multi interface on the loop (a uv_poll_t per socket, a
  *    uv_timer_t for curl's timeouts, another for the next due row); at most
  *    WEBHOOK_INFLIGHT transfers at once. Everything runs on the loop's thread, on the
@@ -53,7 +53,6 @@ enum {
 	WEBHOOK_TIMEOUT_MS = 15000,
 	WEBHOOK_LEASE_S = 120,
 	WEBHOOK_BACKOFF_MAX_S = 6 * 3600,
-	WEBHOOK_WATCH_MS = 1000,
 };
 
 /* Queues the events the hooks want (see the contract); *queued (may be NULL) counts rows. */

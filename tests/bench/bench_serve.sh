@@ -11,8 +11,10 @@
 # threads (a thread blocked in epoll_wait that wakes and sleeps again switches once;
 # preemption by a busy machine is involuntary and not counted). A service that polls
 # would wake every poll; tandem's sleeps in one timer armed for the next due thing, so the
-# quiet minute shows ~0 wakeups unless due work fell inside it: the built-in jobs are
-# hourly, at HH:00 in the workspace zone, and the bench says whether the window held one.
+# quiet minute shows ~0 wakeups unless due work fell inside it. The built-in jobs are on an
+# hourly grid but run only at the hours where they have work (docs/service.md, "When the
+# service wakes"), so an HH:00 inside the window is no wake unless work is due then: the
+# bench prints the next wake each service announced, and whether the window held one.
 # Targets: RSS < 20 MiB; no wakeup beyond due work. Exits 0 even when over target;
 # non-zero only when something fails to run.
 set -euo pipefail
@@ -79,7 +81,8 @@ for w in pairs nothing; do S0[$w]=$(switches "${PID[$w]}"); done
 sleep "$QUIET"
 T1=$(date -u +%s)
 echo "bench_serve: idle tandem serve over a quiet window of $((T1 - T0)) s ($(date -u -d "@$T0" +%H:%M:%S)-$(date -u -d "@$T1" +%H:%M:%S) UTC)"
-printf '%-8s %10s %10s %8s  %s\n' workspace "RSS MiB" "HWM MiB" wakeups "due work in the window"
+printf '%-8s %10s %10s %8s  %-22s %s\n' workspace "RSS MiB" "HWM MiB" wakeups "due work in the window" \
+  "next wake announced"
 for w in pairs nothing; do
   p=${PID[$w]}
   s1=$(switches "$p")
@@ -90,8 +93,9 @@ for w in pairs nothing; do
     s=$(date -u -d "$t" +%s)
     if [ "$s" -ge "$T0" ] && [ "$s" -le "$T1" ]; then echo "$t"; fi
   done | sort -u | tr '\n' ' ' || true)
-  printf '%-8s %10.1f %10.1f %8d  %s\n' "$w" "$(echo "$rss / 1024" | bc -l)" "$(echo "$hwm / 1024" | bc -l)" \
-    $((s1 - S0[$w])) "${due:-none}"
+  next=$(grep -oE 'next wake at [0-9TZ:-]+|nothing is due' "$TMP/$w.log" | tail -1 | sed 's/next wake at //')
+  printf '%-8s %10.1f %10.1f %8d  %-22s %s\n' "$w" "$(echo "$rss / 1024" | bc -l)" "$(echo "$hwm / 1024" | bc -l)" \
+    $((s1 - S0[$w])) "${due:-none}" "${next:-?}"
   [ "$rss" -lt $((20 * 1024)) ] || echo "  $w: RSS over the 20 MiB target"
   [ "$wakes" -ge 1 ] || echo "  $w: no wake logged"
 done
