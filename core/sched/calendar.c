@@ -217,7 +217,7 @@ calendar_collect(struct store *st, const struct calendar_filter *f, int64_t sess
 	for (size_t k = 0; k < n && rc == 0; k++)
 		ev[k].attendees = it[k].attendees;
 	if (rc == 0)
-		rc = ical_write(out, "PUBLISH", ev, n, d);
+		rc = ical_write_with(out, "PUBLISH", ev, n, o != NULL ? o->zones : NULL, d);
 	if (rc == 0 && count != NULL)
 		*count = n;
 	for (size_t i = 0; i < n; i++)

@@ -33,6 +33,8 @@
 #include "base/diag.h"
 #include "store/store.h"
 
+struct ical_zones;
+
 enum { CALENDAR_DOMAIN_MAX = 96 };
 
 /* The UID domain from the organization's name (NULL or "" gives "tandem.local"). */
@@ -42,6 +44,7 @@ struct calendar_opts {
 	const char *domain;    /* UID domain (calendar_domain); NULL: "tandem.local" */
 	const char *organizer; /* ORGANIZER mail address; NULL: none */
 	time_t now;            /* DTSTAMP */
+	struct ical_zones *zones; /* kept VTIMEZONEs (time/ical.h); NULL: none */
 };
 
 struct calendar_filter {

@@ -20,6 +20,7 @@
 #include "sched/cadence.h"
 #include "sched/sched_internal.h"
 #include "store/stmt.h"
+#include "time/ical.h"
 #include "time/tz.h"
 
 void
@@ -93,6 +94,7 @@ sched_delete(struct sched *s)
 	free(s->scripts);
 	clear_errors(s);
 	cadence_cache_delete(s->cadences);
+	ical_zones_delete(s->zones);
 	free(s->ws);
 	free(s);
 }
@@ -103,6 +105,14 @@ sched__cadences(struct sched *s, struct diag *d)
 	if (s->cadences == NULL && (s->cadences = cadence_cache_new()) == NULL)
 		diag_set(d, DIAG_NOMEM, "out of memory creating the cadence cache");
 	return s->cadences;
+}
+
+struct ical_zones *
+sched__zones(struct sched *s)
+{
+	if (s->zones == NULL)
+		s->zones = ical_zones_new();
+	return s->zones;
 }
 
 int

@@ -19,6 +19,7 @@
 #include "sched/calendar.h"
 #include "sched/job.h"
 #include "sched/links.h"
+#include "sched/sched_internal.h"
 #include "store/stmt.h"
 #include "time/tz.h"
 
@@ -192,7 +193,8 @@ remind_attachments(struct store *st, int64_t session_id, const struct remind_opt
 {
 	struct buf ics;
 	buf_init(&ics);
-	struct calendar_opts co = {.domain = o->domain, .organizer = o->organizer, .now = now};
+	struct calendar_opts co = {.domain = o->domain, .organizer = o->organizer, .now = now,
+				   .zones = o->zones};
 	if (calendar_session_ics(st, session_id, &co, &ics, d) != 0) {
 		buf_fini(&ics);
 		return NULL;
@@ -356,6 +358,7 @@ remind_job(struct sched_run *r, struct diag *d)
 	struct remind_opts o;
 	char domain[CALENDAR_DOMAIN_MAX];
 	remind_opts_from_config(r->cfg, &o, domain);
+	o.zones = r->sched != NULL ? sched__zones(r->sched) : NULL; /* kept across runs */
 	int queued = 0;
 	if (remind_due(r->st, r->now, &o, &queued, d) != 0)
 		return -1;

@@ -45,6 +45,7 @@ struct remind_opts {
 	const char *domain;    /* calendar UID domain (calendar_domain); NULL: "tandem.local" */
 	const char *organizer; /* the .ics ORGANIZER (the workspace's From); NULL: none */
 	const char *public_url; /* base of check-in links (sched/links.h); NULL: no links */
+	struct ical_zones *zones; /* kept VTIMEZONEs of the .ics (time/ical.h); NULL: none */
 };
 
 /* Queues the reminders due at now (see the contract). o may be NULL (defaults). */

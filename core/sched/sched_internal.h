@@ -1,6 +1,7 @@
 /*
  * sched_internal: what the files of the scheduler share (job.c, occur.c, run.c,
- * actions.c) and nobody else may use: the struct sched and sched__* helpers.
+ * actions.c, and the built-in jobs' bodies: builtin.c, remind.c) and nobody else may use:
+ * the struct sched and sched__* helpers.
  */
 #ifndef TANDEM_SCHED_INTERNAL_H
 #define TANDEM_SCHED_INTERNAL_H
@@ -42,6 +43,7 @@ struct sched {
 	char **errors;
 	size_t nerrors;
 	struct cadence_cache *cadences; /* the plan-sessions job's, created at its first run */
+	struct ical_zones *zones;       /* the send-reminders job's .ics zones (time/ical.h) */
 	/* The `now` of the last sched_materialize that committed, valid until the next sync:
 	 * materializing again at the same instant finds nothing new (occur.c). */
 	time_t materialized_now;
@@ -53,6 +55,10 @@ struct sched {
 /* The sched's cadence cache (sched/cadence.h), created on first use; NULL + diag when out
  * of memory. */
 struct cadence_cache *sched__cadences(struct sched *s, struct diag *d);
+
+/* The kept VTIMEZONEs of the reminders' .ics (time/ical.h "Kept zones"), created on first
+ * use; NULL when out of memory (the calendars are then written without). */
+struct ical_zones *sched__zones(struct sched *s);
 
 /* A log line through the sched's callback (or tlog). */
 void sched__log(const struct sched *s, int level, const char *fmt, ...)

@@ -18,8 +18,23 @@
 #include <libical/ical.h>
 
 #include "time/tz.h"
+#include "time/tzfile.h"
 
-enum { MAX_ZONES = 64, ZONE_MARGIN = 7 * 86400 };
+enum { MAX_ZONES = 64, ZONE_MARGIN = 7 * 86400, ICAL_ZONES_MAX = 128 };
+
+/* A truncated VTIMEZONE kept for windows inside one piece of its zone (ical.h, "Kept
+ * zones"): made by libical for [lo, hi], with one observance. */
+struct ical_zone_kept {
+	char name[64];
+	int64_t until; /* the piece's end (tzfile_lookup), which names the piece */
+	time_t lo;     /* the window libical truncated to: its DTSTART is lo's wall time */
+	icalcomponent *vtz;
+};
+
+struct ical_zones {
+	struct ical_zone_kept v[ICAL_ZONES_MAX];
+	size_t n, next; /* next: the slot a new zone replaces once all are used */
+};
 
 static int
 is_utc(const char *zone)
@@ -216,18 +231,128 @@ add_event(icalcomponent *cal, const struct ical_event *e, struct diag *d)
 	return 0;
 }
 
-/* The zone's VTIMEZONE, cloned, truncated to [lo, hi] and named by its plain IANA name. */
-static int
-add_zone(icalcomponent *cal, const char *zone, time_t lo, time_t hi, struct diag *d)
+struct ical_zones *
+ical_zones_new(void)
 {
-	icaltimezone *z = icaltimezone_get_builtin_timezone(zone);
-	icalcomponent *own = z ? icaltimezone_get_component(z) : NULL;
-	if (own == NULL)
-		return diag_set(d, DIAG_INVALID, "time zone '%s' is unknown to libical", zone);
-	icalcomponent *vtz = icalcomponent_new_clone(own);
-	if (vtz == NULL)
-		return diag_set(d, DIAG_NOMEM, "libical: out of memory (VTIMEZONE)");
-	icaltimezone_truncate_vtimezone(vtz, utc_time(lo), utc_time(hi), 0);
+	return calloc(1, sizeof(struct ical_zones));
+}
+
+void
+ical_zones_delete(struct ical_zones *zs)
+{
+	if (zs == NULL)
+		return;
+	for (size_t i = 0; i < zs->n; i++)
+		icalcomponent_free(zs->v[i].vtz);
+	free(zs);
+}
+
+/* The observance (STANDARD or DAYLIGHT) of a VTIMEZONE that has exactly one, else NULL. */
+static icalcomponent *
+only_observance(icalcomponent *vtz)
+{
+	icalcomponent *one = NULL;
+	for (icalcomponent *c = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT);
+	     c != NULL; c = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+		if (one != NULL)
+			return NULL;
+		one = c;
+	}
+	return one;
+}
+
+/* The piece of the zone [lo, hi] lies in: *until its end; 0 when the window is not inside
+ * one piece with a margin of a second either side (a transition at or next to an end of
+ * the window is left to libical). */
+static int
+zone_piece(const char *zone, time_t lo, time_t hi, int64_t *until)
+{
+	const struct tzfile *z = tzfile_get(zone, NULL);
+	if (z == NULL)
+		return 0;
+	struct tzfile_info info;
+	int64_t before = 0;
+	tzfile_lookup(z, (int64_t)lo - 1, &info, &before);
+	tzfile_lookup(z, (int64_t)lo, &info, until);
+	return before > (int64_t)lo && (int64_t)hi + 1 < *until;
+}
+
+/* A kept zone's VTIMEZONE moved to [lo, hi]: the observance's DTSTART by lo's distance from
+ * the kept window's (both in the same piece: the same offset), TZUNTIL hi. NULL when libical
+ * has no memory or the kept one does not have that shape. */
+static icalcomponent *
+zone_moved(const struct ical_zone_kept *k, time_t lo, time_t hi)
+{
+	icalcomponent *vtz = icalcomponent_new_clone(k->vtz);
+	icalcomponent *obs = vtz != NULL ? only_observance(vtz) : NULL;
+	icalproperty *start = obs ? icalcomponent_get_first_property(obs, ICAL_DTSTART_PROPERTY)
+				  : NULL;
+	icalproperty *until = vtz ? icalcomponent_get_first_property(vtz, ICAL_TZUNTIL_PROPERTY)
+				  : NULL;
+	if (start == NULL || until == NULL) {
+		if (vtz != NULL)
+			icalcomponent_free(vtz);
+		return NULL;
+	}
+	struct icaltimetype t = icalproperty_get_dtstart(start);
+	icaltime_adjust(&t, 0, 0, 0, (int)(lo - k->lo));
+	icalproperty_set_dtstart(start, t);
+	icalproperty_set_tzuntil(until, utc_time(hi));
+	return vtz;
+}
+
+/* Keeps a copy of vtz (truncated to [lo, hi], one observance) for the piece ending at until. */
+static void
+zone_keep(struct ical_zones *zs, const char *zone, int64_t until, time_t lo, icalcomponent *vtz)
+{
+	if (strlen(zone) >= sizeof(zs->v[0].name) || only_observance(vtz) == NULL ||
+	    icalcomponent_get_first_property(vtz, ICAL_TZUNTIL_PROPERTY) == NULL)
+		return;
+	icalcomponent *copy = icalcomponent_new_clone(vtz);
+	if (copy == NULL)
+		return;
+	struct ical_zone_kept *k = NULL;
+	for (size_t i = 0; i < zs->n && k == NULL; i++)
+		if (strcmp(zs->v[i].name, zone) == 0)
+			k = &zs->v[i];
+	if (k == NULL && zs->n < ICAL_ZONES_MAX)
+		k = &zs->v[zs->n++];
+	if (k == NULL) {
+		k = &zs->v[zs->next];
+		zs->next = (zs->next + 1) % ICAL_ZONES_MAX;
+	}
+	if (k->vtz != NULL)
+		icalcomponent_free(k->vtz);
+	snprintf(k->name, sizeof(k->name), "%s", zone);
+	k->until = until;
+	k->lo = lo;
+	k->vtz = copy;
+}
+
+/* The zone's VTIMEZONE, cloned, truncated to [lo, hi] and named by its plain IANA name;
+ * through zs when it has the zone's piece (and kept there for the next window). */
+static int
+add_zone(icalcomponent *cal, const char *zone, time_t lo, time_t hi, struct ical_zones *zs,
+	 struct diag *d)
+{
+	int64_t piece = 0;
+	int same = zs != NULL && zone_piece(zone, lo, hi, &piece);
+	icalcomponent *vtz = NULL;
+	for (size_t i = 0; same && vtz == NULL && i < zs->n; i++)
+		if (zs->v[i].until == piece && strcmp(zs->v[i].name, zone) == 0)
+			vtz = zone_moved(&zs->v[i], lo, hi);
+	if (vtz == NULL) {
+		icaltimezone *z = icaltimezone_get_builtin_timezone(zone);
+		icalcomponent *own = z ? icaltimezone_get_component(z) : NULL;
+		if (own == NULL)
+			return diag_set(d, DIAG_INVALID, "time zone '%s' is unknown to libical", zone);
+		vtz = icalcomponent_new_clone(own);
+		if (vtz == NULL)
+			return diag_set(d, DIAG_NOMEM, "libical: out of memory (VTIMEZONE)");
+		icaltimezone_truncate_vtimezone(vtz, utc_time(lo), utc_time(hi), 0);
+		if (same)
+			zone_keep(zs, zone, piece, lo, vtz);
+	}
 	icalproperty *tzid = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY);
 	if (tzid == NULL) {
 		icalcomponent_free(vtz);
@@ -239,7 +364,8 @@ add_zone(icalcomponent *cal, const char *zone, time_t lo, time_t hi, struct diag
 }
 
 static int
-add_zones(icalcomponent *cal, const struct ical_event *ev, size_t n, struct diag *d)
+add_zones(icalcomponent *cal, const struct ical_event *ev, size_t n, struct ical_zones *zs,
+	  struct diag *d)
 {
 	const char *zones[MAX_ZONES];
 	time_t lo[MAX_ZONES], hi[MAX_ZONES];
@@ -265,7 +391,7 @@ add_zones(icalcomponent *cal, const struct ical_event *ev, size_t n, struct diag
 			hi[k] = ev[i].end;
 	}
 	for (size_t k = 0; k < nz; k++)
-		if (add_zone(cal, zones[k], lo[k] - ZONE_MARGIN, hi[k] + ZONE_MARGIN, d) != 0)
+		if (add_zone(cal, zones[k], lo[k] - ZONE_MARGIN, hi[k] + ZONE_MARGIN, zs, d) != 0)
 			return -1;
 	return 0;
 }
@@ -273,6 +399,13 @@ add_zones(icalcomponent *cal, const struct ical_event *ev, size_t n, struct diag
 int
 ical_write(struct buf *out, const char *method, const struct ical_event *ev, size_t n,
 	   struct diag *d)
+{
+	return ical_write_with(out, method, ev, n, NULL, d);
+}
+
+int
+ical_write_with(struct buf *out, const char *method, const struct ical_event *ev, size_t n,
+		struct ical_zones *zs, struct diag *d)
 {
 	icalproperty_method m;
 	if (method != NULL && strcmp(method, "PUBLISH") == 0)
@@ -296,7 +429,7 @@ ical_write(struct buf *out, const char *method, const struct ical_event *ev, siz
 	if (!rc)
 		rc = add(cal, icalproperty_new_method(m), d);
 	if (!rc)
-		rc = add_zones(cal, ev, n, d);
+		rc = add_zones(cal, ev, n, zs, d);
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = add_event(cal, &ev[i], d);
 	char *text = NULL;

@@ -28,6 +28,15 @@
  *    needs about 500 bytes, not 3 KB.
  *  - Checks: uid and summary non-empty, end > start, valid UTF-8 in every text, a known
  *    zone; DIAG_INVALID naming the event (its uid) otherwise. Nothing is appended on error.
+ *  - Kept zones: truncating a VTIMEZONE walks the zone's rules (a few hundred microseconds
+ *    for a zone with summer time), and a run of reminders writes one per message. A struct
+ *    ical_zones given to ical_write_with keeps, per zone, the last VTIMEZONE libical made
+ *    for a window inside one piece of the zone (no transition from a second before the
+ *    window to a second after it, by time/tzfile) that came out with one observance; a
+ *    later window inside the same piece gets a copy with the observance's DTSTART moved
+ *    by the distance between the windows and TZUNTIL set to the window's end, the text
+ *    libical writes for it (test_ical compares the two across zones and windows). It
+ *    holds at most 128 zones; it belongs to one thread, like the calls.
  *  - The document is appended to *out. All libical calls happen on the caller's thread and
  *    libical's zone data is cached per process (a tzdata upgrade needs a restart).
  */
@@ -55,5 +64,15 @@ struct ical_event {
 
 int ical_write(struct buf *out, const char *method, const struct ical_event *ev, size_t n,
 	       struct diag *d);
+
+/* Kept zones (see the contract): new (NULL when out of memory: ical_write_with then works
+ * without), delete (NULL is fine). */
+struct ical_zones;
+struct ical_zones *ical_zones_new(void);
+void ical_zones_delete(struct ical_zones *zs);
+
+/* ical_write through kept zones (zs may be NULL: as ical_write). */
+int ical_write_with(struct buf *out, const char *method, const struct ical_event *ev, size_t n,
+		    struct ical_zones *zs, struct diag *d);
 
 #endif

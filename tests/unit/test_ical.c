@@ -1,6 +1,7 @@
 /* Unit tests for time/ical: the document parses back with libical (and with python3's
  * icalendar, the Debian package), plain TZIDs, truncated VTIMEZONEs, folding, escaping,
- * CRLF, UTC for ambiguous wall times (either instant), and refusals. */
+ * CRLF, UTC for ambiguous wall times (either instant), refusals, and kept zones (the same
+ * text as without). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -252,6 +253,50 @@ test_ambiguous_in_utc(void **state)
 	buf_fini(&b);
 }
 
+/* Kept zones give the text libical writes: for each zone, windows of one to three weeks
+ * over three years (across summer time changes, windows starting or ending at a change,
+ * and ones inside one piece), written through one struct ical_zones and without. */
+static void
+test_kept_zones_same_text(void **state)
+{
+	(void)state;
+	static const char *const zones[] = {
+		"America/New_York", "Europe/Paris", "Europe/London", "Asia/Kolkata",
+		"Australia/Lord_Howe", "America/Sao_Paulo", "Asia/Tokyo", "Pacific/Auckland",
+		"America/Santiago", "Europe/Dublin", "Asia/Tehran", "Africa/Casablanca"};
+	struct ical_zones *zs = ical_zones_new();
+	assert_non_null(zs);
+	uint64_t x = 88172645463325252ULL;
+	for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
+		time_t prev = utc(2026, 1, 1, 0, 0);
+		for (int k = 0; k < 400; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			time_t start = utc(2026, 1, 1, 0, 0) + (time_t)(x % (3ULL * 365 * 86400));
+			if (k % 3 != 0) /* near the last one: mostly the same piece, so kept */
+				start = prev + (time_t)((x >> 20) % (4 * 86400));
+			if (k % 50 == 0) /* on a change of offset: the last Sunday of March, 01:00Z */
+				start = utc(2027, 3, 28, 1, 0) + 7 * 86400;
+			start -= start % 900;
+			prev = start;
+			struct ical_event e = {.uid = "session-9@tandem", .start = start,
+					       .end = start + 900 * (time_t)(1 + (x >> 40) % 8),
+					       .zone = zones[z], .summary = "Mentoring"};
+			struct buf a, b;
+			buf_init(&a);
+			buf_init(&b);
+			assert_int_equal(ical_write(&a, "PUBLISH", &e, 1, NULL), 0);
+			assert_int_equal(ical_write_with(&b, "PUBLISH", &e, 1, zs, NULL), 0);
+			if (strcmp(a.data, b.data) != 0)
+				fail_msg("%s at %lld:\n%s\n---- kept:\n%s", zones[z], (long long)start,
+					 a.data, b.data);
+			buf_fini(&a);
+			buf_fini(&b);
+		}
+	}
+	ical_zones_delete(zs);
+	ical_zones_delete(NULL);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -294,6 +339,7 @@ main(void)
 		cmocka_unit_test(test_parses_with_python_icalendar),
 		cmocka_unit_test(test_ambiguous_in_utc),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_kept_zones_same_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
