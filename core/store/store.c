@@ -518,12 +518,25 @@ store_open(const char *path, int flags, struct diag *d)
 	return st;
 }
 
+/* The cache's key of an SQL text: its length and its first and last 32 bytes, mixed. Hashing
+ * every byte at every stmt_prepare cost 2-3% of a simulated month (texts of a few hundred
+ * bytes, millions of prepares); texts that differ only in the middle share a key and are
+ * told apart by the comparison that confirms every match anyway. */
+static uint64_t
+store_sql_hash(const char *sql)
+{
+	size_t n = strlen(sql);
+	uint64_t h = n <= 64 ? hash_fnv1a(sql, n)
+			     : hash_fnv1a(sql, 32) ^ hash_mix64(hash_fnv1a(sql + n - 32, 32));
+	return hash_mix64(h ^ (uint64_t)n);
+}
+
 sqlite3_stmt *
 store_stmt_take(struct store *st, const char *sql)
 {
 	if (st->cache == NULL)
 		return NULL;
-	uint64_t h = hash_str(sql);
+	uint64_t h = store_sql_hash(sql);
 	for (size_t i = 0; i < STORE_CACHE_SLOTS; i++) {
 		struct store_cached *c = &st->cache[(h + i) % STORE_CACHE_SLOTS];
 		if (c->s == NULL)
@@ -547,7 +560,7 @@ store_stmt_give(struct store *st, sqlite3_stmt *s)
 	const char *sql = sqlite3_sql(s);
 	if (sql == NULL)
 		return -1;
-	uint64_t h = hash_str(sql);
+	uint64_t h = store_sql_hash(sql);
 	struct store_cached *empty = NULL;
 	for (size_t i = 0; i < STORE_CACHE_SLOTS; i++) {
 		struct store_cached *c = &st->cache[(h + i) % STORE_CACHE_SLOTS];
