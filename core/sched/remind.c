@@ -267,11 +267,20 @@ remind_session(struct store *st, int64_t session_id, const int64_t side[2], time
 	return rc;
 }
 
+/* The sessions starting within the lead, but those whose two reminders are queued already
+ * (their keys as remind_session makes them): an hourly run with a 24-hour lead sees each
+ * session 24 times, and looking its keys up one statement each cost more than the rest of
+ * those runs. remind_session still looks up each key of the sessions left. */
 static const char remind_due_sql[] =
 	"SELECT s.id, m.mentor_id, m.mentee_id, CAST(strftime('%s', s.starts_at) AS INTEGER)"
 	" FROM sessions s JOIN matches m ON m.id = s.match_id"
 	" WHERE s.status = 'planned' AND (m.status = 'active' OR m.status = 'approved')"
-	"  AND s.starts_at > ?1 AND s.starts_at <= ?2 ORDER BY s.starts_at, s.id";
+	"  AND s.starts_at > ?1 AND s.starts_at <= ?2"
+	"  AND NOT (EXISTS (SELECT 1 FROM outbox WHERE idempotency_key ="
+	"   'reminder:' || s.id || ':' || m.mentor_id || ':' || ?3 || 'h')"
+	"  AND EXISTS (SELECT 1 FROM outbox WHERE idempotency_key ="
+	"   'reminder:' || s.id || ':' || m.mentee_id || ':' || ?3 || 'h'))"
+	" ORDER BY s.starts_at, s.id";
 
 struct remind_item {
 	int64_t id, side[2];
@@ -299,7 +308,10 @@ remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queue
 	size_t n = 0, cap = 0;
 	int rc = stmt_prepare(&s, st, "finding sessions to remind", remind_due_sql, d);
 	if (rc == 0) {
-		rc = stmt_bind_text(&s, 1, from, d) || stmt_bind_text(&s, 2, until, d) ? -1 : 0;
+		rc = stmt_bind_text(&s, 1, from, d) || stmt_bind_text(&s, 2, until, d) ||
+			     stmt_bind_int64(&s, 3, lead, d)
+			 ? -1
+			 : 0;
 		while (rc == 0) {
 			int step = stmt_step(&s, d);
 			if (step <= 0) {
