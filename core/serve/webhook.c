@@ -454,6 +454,8 @@ on_due(uv_timer_t *t)
 	webhook_pump(t->data);
 }
 
+static int curl_start(struct webhook *w, struct diag *d);
+
 void
 webhook_pump(struct webhook *w)
 {
@@ -478,7 +480,7 @@ webhook_pump(struct webhook *w)
 					       "the webhook is no longer in tandem.lua", 1, 1, 0, NULL,
 					       &d) != 0)
 				tlog(TLOG_ERROR, "webhook: %s", d.msg);
-		} else if (xfer_start(w, &row, h) != 0) {
+		} else if (curl_start(w, &d) != 0 || xfer_start(w, &row, h) != 0) {
 			if (outbox_done_policy(w->st, row.id, now, "out of memory", 0, h->attempts,
 					       webhook_backoff(h->backoff_s, row.attempts, 0), NULL,
 					       &d) != 0)
@@ -487,7 +489,8 @@ webhook_pump(struct webhook *w)
 		outbox_row_fini(&row);
 	}
 	int running;
-	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	if (w->multi != NULL)
+		curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	time_t due;
 	int rc = w->inflight < WEBHOOK_INFLIGHT ? next_due(w->st, &due, &d) : 0;
 	if (rc < 0)
@@ -506,21 +509,37 @@ pump_later(struct webhook *w)
 		uv_timer_start(&w->due_timer, on_due, 0, 0);
 }
 
+/*
+ * libcurl starts with the first delivery, not with the service: curl_global_init brings up
+ * the TLS library, whose pages were most of an idle service's memory (docs/performance.md
+ * "The idle service"), and a workspace without webhooks never needs it.
+ */
+static int
+curl_start(struct webhook *w, struct diag *d)
+{
+	static int curl_ready;
+	if (w->multi != NULL)
+		return 0;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return diag_set(d, DIAG_INTERNAL, "webhook: libcurl did not initialize");
+		curl_ready = 1;
+	}
+	if ((w->multi = curl_multi_init()) == NULL)
+		return diag_set(d, DIAG_NOMEM, "webhook: out of memory");
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+	return 0;
+}
+
 struct webhook *
 webhook_new(uv_loop_t *loop, struct store *st, const struct config *cfg,
 	    const struct timescale *ts, struct diag *d)
 {
-	static int curl_ready;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			diag_set(d, DIAG_INTERNAL, "webhook: libcurl did not initialize");
-			return NULL;
-		}
-		curl_ready = 1;
-	}
 	struct webhook *w = calloc(1, sizeof(*w));
-	if (w == NULL || (w->multi = curl_multi_init()) == NULL) {
-		free(w);
+	if (w == NULL) {
 		diag_set(d, DIAG_NOMEM, "webhook: out of memory");
 		return NULL;
 	}
@@ -528,10 +547,6 @@ webhook_new(uv_loop_t *loop, struct store *st, const struct config *cfg,
 	w->st = st;
 	w->cfg = cfg;
 	w->ts = ts;
-	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
-	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
 	uv_timer_init(loop, &w->curl_timer);
 	uv_timer_init(loop, &w->due_timer);
 	w->curl_timer.data = w->due_timer.data = w;
