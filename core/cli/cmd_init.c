@@ -3,6 +3,7 @@
  * list|show` prints what the workspace config (tandem.lua) declares.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,9 +11,11 @@
 
 #include "cli/commands.h"
 #include "lua/plugin.h"
+#include "lua/registry.h"
 #include "program/config.h"
 #include "program/policy.h"
 #include "report/health.h"
+#include "sched/notify.h"
 #include "store/store.h"
 
 static const char *const ws_dirs[] = {
@@ -120,8 +123,9 @@ programs_usage(FILE *out)
 		     "goals, topics, time commitment, matching policy and session cadence.\n\n"
 		     "check reads tandem.lua (every declaration error, file:line) and checks that\n"
 		     "each program's (or NAME's) policy and cadence name a plugin that exists in\n"
-		     "the workspace or the built-ins; each one that does not is printed with the\n"
-		     "line of its field. Exit 0 when all is well, 1 otherwise. Then it lists the\n"
+		     "the workspace or the built-ins, and that notify is eml, jsonl or a notifier\n"
+		     "plugin; each one that does not is printed with the line of its field.\n"
+		     "Exit 0 when all is well, 1 otherwise. Then it lists the\n"
 		     "people enrolled in two programs that overlap in time (by their starts and\n"
 		     "ends; a warning, not a failure: don't run programs on the same people at\n"
 		     "once).\n");
@@ -281,6 +285,43 @@ print_overlaps(struct cli *c, const struct config *cfg, const char *program)
 	return rc;
 }
 
+/* The line of the first `notify =` in path (the workspace declaration's), or 0. */
+static int
+notify_line(const char *path)
+{
+	FILE *f = path != NULL ? fopen(path, "r") : NULL;
+	if (f == NULL)
+		return 0;
+	char line[1024];
+	int n = 0, found = 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		n++;
+		const char *p = line + strspn(line, " \t{,");
+		if (strncmp(p, "notify", 6) == 0 && p[6 + strspn(p + 6, " \t")] == '=')
+			found = n;
+	}
+	fclose(f);
+	return found;
+}
+
+/* workspace{ notify = NAME }: a built-in channel or a notifier plugin that loads. 1 when
+ * it is neither (reported), else 0. */
+static int
+check_notify(const struct config *cfg, const struct plugin_host *h, const char *ws)
+{
+	if (cfg->notify == NULL || notify_builtin(cfg->notify))
+		return 0;
+	char path[4096];
+	struct diag d;
+	diag_clear(&d);
+	if (plugin_resolve(h, ws, PLUGIN_NOTIFIER, cfg->notify, NULL, path, sizeof(path), &d) == 0)
+		return 0;
+	cli_error("%s:%d: workspace: field 'notify': %s (the built-in channels are \"eml\" and "
+		  "\"jsonl\")",
+		  cfg->path != NULL ? cfg->path : "tandem.lua", notify_line(cfg->path), d.msg);
+	return 1;
+}
+
 static int
 programs_check(struct cli *c, int argc, char **argv)
 {
@@ -303,7 +344,7 @@ programs_check(struct cli *c, int argc, char **argv)
 		config_fini(&cfg);
 		return cli_diag(&d);
 	}
-	int bad = 0, n = 0;
+	int bad = check_notify(&cfg, h, c->dir), n = 0;
 	for (int i = 0; i < cfg.nprograms; i++) {
 		if (only != NULL && only != &cfg.programs[i])
 			continue;

@@ -24,6 +24,17 @@ q() { sqlite3 "$DB" "$1"; }
 run "$T" -C "$WS" programs check
 expect_rc "template cadence found" 0
 expect_out "template cadence found text" "1 program checked"
+# A notifier that does not exist: named with tandem.lua's line, exit 1; a built-in passes.
+cp "$WS/tandem.lua" "$E2E_TMP/tandem.lua.good"
+sed -i 's|timezone = "Europe/Paris",|timezone = "Europe/Paris",\n  notify = "pigeon",|' "$WS/tandem.lua"
+NL=$(grep -n 'notify = "pigeon"' "$WS/tandem.lua" | cut -d: -f1)
+run "$T" -C "$WS" programs check
+expect_rc "unknown notifier" 1
+expect_err "unknown notifier text" "tandem.lua:$NL: workspace: field 'notify': no notifier named 'pigeon'"
+sed -i 's|notify = "pigeon"|notify = "jsonl"|' "$WS/tandem.lua"
+run "$T" -C "$WS" programs check
+expect_rc "built-in notifier" 0
+cp "$E2E_TMP/tandem.lua.good" "$WS/tandem.lua"
 
 # The program started long ago and ends far ahead: the horizon is what clips.
 sed -i -e 's/starts = "[0-9-]*"/starts = "2020-01-06"/' -e 's/ends = "[0-9-]*"/ends = "2099-12-31"/' "$WS/tandem.lua"
