@@ -42,11 +42,6 @@
 
 /* ---- statements ----------------------------------------------------------------------- */
 
-static const char ev_sql[] =
-	"SELECT e.id, e.kind, e.at, e.actor, e.subject_id, e.program_id, p.name, e.payload "
-	"FROM events e LEFT JOIN programs p ON p.id = e.program_id "
-	"WHERE e.id > ?1 AND e.id <= ?2 AND e.kind IN (SELECT value FROM json_each(?3)) "
-	"ORDER BY e.id LIMIT ?4";
 static const char match_sql[] =
 	"SELECT mentor_id, mentee_id, status, end_reason, activated_at, ended_at FROM matches "
 	"WHERE id = ?1";
@@ -80,8 +75,7 @@ run_init(struct run *r, struct store *st, const struct dispatch_opts *o, time_t 
 	lua_setfield(r->L, LUA_REGISTRYINDEX, "matches");
 	lua_newtable(r->L);
 	lua_setfield(r->L, LUA_REGISTRYINDEX, "sents");
-	if (stmt_prepare(&r->ev, st, "reading events to dispatch", ev_sql, d) ||
-	    stmt_prepare(&r->match, st, "reading an event's match", match_sql, d) ||
+	if (stmt_prepare(&r->match, st, "reading an event's match", match_sql, d) ||
 	    stmt_prepare(&r->sessions, st, "reading a match's sessions", sessions_sql, d) ||
 	    stmt_prepare(&r->ratings, st, "reading a match's ratings", ratings_sql, d) ||
 	    stmt_prepare(&r->cursor_get, st, "reading a rule's cursor",
@@ -94,7 +88,6 @@ run_init(struct run *r, struct store *st, const struct dispatch_opts *o, time_t 
 static void
 run_fini(struct run *r)
 {
-	stmt_finalize(&r->ev);
 	stmt_finalize(&r->match);
 	stmt_finalize(&r->sessions);
 	stmt_finalize(&r->ratings);
@@ -198,6 +191,7 @@ rule_finish(struct run *r, struct rule_run *rr)
 	dispatch__lane_fini(&rr->lanes[1]);
 	if (r->L != NULL) /* NULL when run_init failed: no rule started */
 		lua_settop(r->L, 0);
+	stmt_finalize(&rr->ctx.ev);
 	free(rr->kinds);
 	ledger_writer_fini(&rr->w);
 	memset(rr, 0, sizeof(*rr));
@@ -221,6 +215,13 @@ rule_start(struct run *r, struct rule_run *rr, struct plugin *p, const char *nam
 	/* a new run: the worker's match cache starts over (sent_tables 0) */
 	rr->ctx = (struct rule_ctx){.kinds = rr->kinds, .seq = ++r->rules_run};
 	r->cx = &rr->ctx;
+	char *sql = dispatch__events_sql(rr->kinds);
+	if (sql == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	int rc = stmt_prepare(&rr->ctx.ev, r->st, "reading events to dispatch", sql, d);
+	free(sql);
+	if (rc != 0)
+		return -1;
 	if (ledger_writer_init(&rr->w, r->st, d) != 0 ||
 	    dispatch__lane_init(&rr->lanes[0], p, rr->batch, d) != 0 ||
 	    dispatch__lane_init(&rr->lanes[1], p, rr->batch, d) != 0 ||

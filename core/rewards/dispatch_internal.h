@@ -55,6 +55,7 @@ void dispatch__cache_fini(struct req_cache *c);
 /* What reading a rule's batches and moving its cursor need of the rule's run. */
 struct rule_ctx {
 	const char *kinds;   /* the rule's kinds (JSON array text) */
+	struct stmt ev;      /* its events after ?1 up to ?2, at most ?3 (dispatch__events_sql) */
 	int64_t sent_tables; /* tables in the rule's worker's match cache */
 	int64_t seq;         /* the run's rule runs so far: this one's chain number */
 	int64_t chain, pos;  /* the chain it follows (0: none yet) and its next batch's index */
@@ -69,7 +70,7 @@ struct run {
 	char now_iso[STORE_TIME_MAX];
 	lua_State *L;  /* scratch: arguments; registry["matches"] caches match tables,
 			* registry["sents"][seq] the matches each rule's worker was sent */
-	struct stmt ev, match, sessions, ratings, cursor_get;
+	struct stmt match, sessions, ratings, cursor_get;
 	int64_t hi;    /* the last event id when the run started */
 	struct req_cache cache; /* requests built for one rule, sent again to the next */
 	int64_t rules_run;      /* rule runs so far */
@@ -88,6 +89,10 @@ int dispatch__read_batch(struct run *r, int64_t from, int max, struct batch *b, 
  * this many tables (a match, its two lists and their entries) the cache starts over. */
 enum { DISPATCH_CACHE_TABLES = 200000 };
 
+
+/* The SELECT of a rule's events (kinds: a JSON array of strings; NULL if malformed or
+ * out of memory; free it). */
+char *dispatch__events_sql(const char *kinds);
 
 /* The rule's cursor: -1 when it has no row yet (a new rule, which starts at 0). */
 int dispatch__cursor_of(struct run *r, const char *rule, int64_t *cursor, struct diag *d);

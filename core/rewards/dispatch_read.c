@@ -118,13 +118,72 @@ payload_match(json_t *p)
 	return json_is_integer(m) ? (int64_t)json_integer_value(m) : 0;
 }
 
-/* Pushes the ev table of the current row of r->ev (without its match: *match is the id of
+/* Appends s as an SQL string literal. */
+static int
+put_literal(struct buf *o, const char *s)
+{
+	if (buf_putc(o, '\'', NULL) != 0)
+		return -1;
+	for (; *s; s++)
+		if ((*s == '\'' && buf_putc(o, '\'', NULL) != 0) || buf_putc(o, *s, NULL) != 0)
+			return -1;
+	return buf_putc(o, '\'', NULL);
+}
+
+/*
+ * The rule's events after ?1 up to ?2 in id order, at most ?3: one index range per kind
+ * (events_kind is (kind, id)), merged by id under the LIMIT. A single `kind IN (...)` with
+ * ORDER BY id made SQLite sort every event of the kinds up to hi for each batch: a run
+ * over n events cost n^2/batch rows sorted (at 100,000 events, 10 us a row read).
+ */
+char *
+dispatch__events_sql(const char *kinds)
+{
+	json_t *a = json_loads(kinds, 0, NULL);
+	struct buf sql;
+	buf_init(&sql);
+	int rc = json_is_array(a) ? 0 : -1;
+	if (rc == 0)
+		rc = buf_puts(&sql,
+			      "SELECT e.id, e.kind, e.at, e.actor, e.subject_id, e.program_id, p.name, "
+			      "e.payload FROM events e LEFT JOIN programs p ON p.id = e.program_id "
+			      "WHERE e.id IN (",
+			      NULL);
+	size_t n = json_array_size(a);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const char *k = json_string_value(json_array_get(a, i));
+		if (k == NULL) {
+			rc = -1;
+			break;
+		}
+		rc = (i > 0 ? buf_puts(&sql, " UNION ALL ", NULL) : 0) ||
+			     buf_puts(&sql, "SELECT id FROM events WHERE kind = ", NULL) ||
+			     put_literal(&sql, k) ||
+			     buf_puts(&sql, " AND id > ?1 AND id <= ?2", NULL)
+			 ? -1
+			 : 0;
+	}
+	if (rc == 0)
+		rc = buf_puts(&sql, n ? " ORDER BY 1 LIMIT ?3) ORDER BY e.id" : "NULL) AND ?1 AND ?2 AND ?3",
+			      NULL) ||
+			     buf_putc(&sql, '\0', NULL)
+			 ? -1
+			 : 0;
+	json_decref(a);
+	if (rc != 0) {
+		buf_fini(&sql);
+		return NULL;
+	}
+	return sql.data;
+}
+
+/* Pushes the ev table of the current row of the rule's events (without its match: *match is the id of
  * the match the event is about, 0 none). */
 static int
 push_event(struct run *r, int64_t *id, int64_t *match, struct diag *d)
 {
 	lua_State *L = r->L;
-	struct stmt *s = &r->ev;
+	struct stmt *s = &r->cx->ev;
 	*id = stmt_int64(s, 0);
 	lua_createtable(L, 0, 10);
 	set_int(L, s, 0, "id");
@@ -276,20 +335,21 @@ dispatch__read_batch(struct run *r, int64_t from, int max, struct batch *b, stru
 	lua_setfield(L, 1, "matches");
 	lua_createtable(L, max, 0);
 	b->n = 0;
-	int rc = stmt_bind_int64(&r->ev, 1, from, d) || stmt_bind_int64(&r->ev, 2, r->hi, d) ||
-			 stmt_bind_text(&r->ev, 3, cx->kinds, d) || stmt_bind_int64(&r->ev, 4, max, d)
+	struct stmt *ev = &cx->ev;
+	int rc = stmt_bind_int64(ev, 1, from, d) || stmt_bind_int64(ev, 2, r->hi, d) ||
+			 stmt_bind_int64(ev, 3, max, d)
 		     ? -1
 		     : 0;
-	while (rc == 0 && (rc = stmt_step(&r->ev, d)) == STMT_ROW) {
+	while (rc == 0 && (rc = stmt_step(ev, d)) == STMT_ROW) {
 		int64_t m = 0;
-		b->programs[b->n] = stmt_is_null(&r->ev, 5) ? 0 : stmt_int64(&r->ev, 5);
+		b->programs[b->n] = stmt_is_null(ev, 5) ? 0 : stmt_int64(ev, 5);
 		rc = push_event(r, &b->ids[b->n], &m, d);
 		if (rc == 0) {
 			lua_rawseti(L, -2, (lua_Integer)++b->n);
 			rc = add_match(r, 1, (lua_Integer)b->n, m, d);
 		}
 	}
-	if (rc < 0 || stmt_reset(&r->ev, d) != 0) {
+	if (rc < 0 || stmt_reset(ev, d) != 0) {
 		lua_settop(L, 0);
 		return -1;
 	}
