@@ -93,6 +93,7 @@ run_fini(struct run *r)
 	stmt_finalize(&r->ratings);
 	stmt_finalize(&r->cursor_get);
 	dispatch__cache_fini(&r->cache);
+	dispatch__scratch_fini(&r->scratch);
 	if (r->L)
 		lua_close(r->L);
 }

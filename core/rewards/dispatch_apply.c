@@ -201,6 +201,32 @@ struct bulk_grant {
 	uint32_t ev, j;            /* its event's index in the batch, its index in the event */
 };
 
+/* Room for twice as many grants in the run's scratch. */
+static int
+grow(struct apply_scratch *sc, struct diag *d)
+{
+	size_t nc = sc->cap ? 2 * sc->cap : 1024;
+	struct bulk_grant *v = realloc(sc->v, nc * sizeof(*v));
+	if (v != NULL)
+		sc->v = v;
+	struct ledger_grant *g = realloc(sc->g, nc * sizeof(*g));
+	if (g != NULL)
+		sc->g = g;
+	if (v == NULL || g == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory applying a batch");
+	sc->cap = nc;
+	return 0;
+}
+
+void
+dispatch__scratch_fini(struct apply_scratch *sc)
+{
+	free(sc->v);
+	free(sc->g);
+	buf_fini(&sc->strs);
+	memset(sc, 0, sizeof(*sc));
+}
+
 /* Appends s and its NUL to o; *off: where it starts. */
 static int
 put_str(struct buf *o, const char *s, size_t *off, struct diag *d)
@@ -221,13 +247,11 @@ apply_bulk(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
 	   const struct batch *b, const struct buf *out, size_t limit, struct applied *a,
 	   struct diag *d)
 {
-	(void)r;
 	memset(a, 0, sizeof(*a));
-	struct buf strs;
-	buf_init(&strs);
-	size_t cap = 0, ng = 0;
-	struct bulk_grant *v = NULL;
-	struct ledger_grant *g = NULL;
+	struct apply_scratch *sc = &r->scratch;
+	struct buf *strs = &sc->strs;
+	buf_reset(strs);
+	size_t ng = 0;
 	int rc = 0;
 	const char *p = out->data, *end = out->data + out->len;
 	for (size_t i = 0; rc == 0 && i < limit; i++) {
@@ -248,15 +272,9 @@ apply_bulk(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
 				rc = 2;
 				break;
 			}
-			if (ng == cap) {
-				size_t nc = cap ? 2 * cap : 1024;
-				void *nv = realloc(v, nc * sizeof(*v));
-				if (nv == NULL) {
-					rc = diag_set(d, DIAG_NOMEM, "out of memory applying a batch");
-					break;
-				}
-				v = nv;
-				cap = nc;
+			if (ng == sc->cap && grow(sc, d) != 0) {
+				rc = -1;
+				break;
 			}
 			if (key[0] != '\0')
 				snprintf(award, sizeof(award), "%s:%s", rule->name, key);
@@ -264,7 +282,7 @@ apply_bulk(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
 				snprintf(award, sizeof(award), "%s:%lld:%u", rule->name, (long long)ev,
 					 j + 1);
 			/* The grant's program: the event's. */
-			struct bulk_grant *bg = &v[ng++];
+			struct bulk_grant *bg = &sc->v[ng++];
 			bg->g = (struct ledger_grant){.person_id = e.person_id,
 						      .program_id = b->programs[i],
 						      .points = e.points,
@@ -273,8 +291,8 @@ apply_bulk(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
 			bg->ev = (uint32_t)i;
 			bg->j = j + 1;
 			bg->badge = (size_t)-1;
-			rc = put_str(&strs, award, &bg->key, d) || put_str(&strs, reason, &bg->reason, d) ||
-				     (badge[0] && put_str(&strs, badge, &bg->badge, d))
+			rc = put_str(strs, award, &bg->key, d) || put_str(strs, reason, &bg->reason, d) ||
+				     (badge[0] && put_str(strs, badge, &bg->badge, d))
 				 ? -1
 				 : 0;
 		}
@@ -282,13 +300,13 @@ apply_bulk(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
 			a->delivered++;
 	}
 	long granted = 0, missing = -1;
-	if (rc == 0 && ng > 0 && (g = malloc(ng * sizeof(*g))) == NULL)
-		rc = diag_set(d, DIAG_NOMEM, "out of memory applying a batch");
+	struct bulk_grant *v = sc->v;
+	struct ledger_grant *g = sc->g;
 	for (size_t i = 0; rc == 0 && i < ng; i++) {
 		g[i] = v[i].g;
-		g[i].key = strs.data + v[i].key;
-		g[i].reason = strs.data + v[i].reason;
-		g[i].badge = v[i].badge == (size_t)-1 ? NULL : strs.data + v[i].badge;
+		g[i].key = strs->data + v[i].key;
+		g[i].reason = strs->data + v[i].reason;
+		g[i].badge = v[i].badge == (size_t)-1 ? NULL : strs->data + v[i].badge;
 	}
 	if (rc == 0 && ng > 0)
 		rc = ledger_writer_grants(w, g, ng, &granted, &missing, d);
@@ -302,13 +320,8 @@ apply_bulk(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
 		a->granted = granted;
 		a->repeated = (long)ng - granted;
 	}
-	buf_fini(&strs);
-	free(v);
-	free(g);
 	return rc;
 bad_reply:
-	buf_fini(&strs);
-	free(v);
 	return diag_set(d, DIAG_INTERNAL, "%s: a malformed reply from the rule's worker", rule->path);
 }
 

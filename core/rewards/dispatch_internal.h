@@ -62,6 +62,17 @@ struct rule_ctx {
 	int cache_off;       /* the rule built a request after a kept one */
 };
 
+/* apply_bulk's arrays (dispatch_apply.c), kept for the run: the host applies one batch at
+ * a time, and a batch's arrays allocated anew each time cost a page fault per page. */
+struct bulk_grant;
+struct apply_scratch {
+	struct bulk_grant *v;
+	struct ledger_grant *g;
+	size_t cap;
+	struct buf strs;
+};
+void dispatch__scratch_fini(struct apply_scratch *s);
+
 /* One dispatch run (all its rules). */
 struct run {
 	struct store *st;
@@ -75,6 +86,7 @@ struct run {
 	struct req_cache cache; /* requests built for one rule, sent again to the next */
 	int64_t rules_run;      /* rule runs so far */
 	struct rule_ctx *cx;    /* the rule being stepped */
+	struct apply_scratch scratch;
 };
 
 /*

@@ -68,6 +68,14 @@ ledger_writer_fini(struct ledger_writer *w)
 	}
 	w->person = w->insert = NULL;
 	events_writer_fini(&w->ev);
+	free(w->ids);
+	free(w->at);
+	free(w->evs);
+	w->ids = NULL;
+	w->at = NULL;
+	w->evs = NULL;
+	w->cap = 0;
+	buf_fini(&w->text);
 }
 
 static int

@@ -36,6 +36,7 @@
 
 #include <jansson.h>
 
+#include "base/buf.h"
 #include "base/diag.h"
 #include "events/events.h"
 #include "store/store.h"
@@ -63,6 +64,13 @@ struct ledger_writer {
 	struct store *st;
 	void *person, *insert; /* prepared statements */
 	struct events_writer ev;
+	/* ledger_writer_grants' scratch, kept from one call to the next (a batch's arrays
+	 * allocated anew each time cost a page fault per page touched) */
+	int64_t *ids;
+	size_t *at;
+	struct event *evs;
+	size_t cap;
+	struct buf text;
 };
 int ledger_writer_init(struct ledger_writer *w, struct store *st, struct diag *d);
 int ledger_writer_grant(struct ledger_writer *w, const struct ledger_grant *g, int *inserted,

@@ -177,12 +177,29 @@ ledger_writer_grants(struct ledger_writer *w, const struct ledger_grant *g, size
 		return -1;
 	if (*missing >= 0)
 		return 0;
-	int64_t *ids = malloc(n * sizeof(*ids));
-	size_t *at = malloc(n * sizeof(*at)); /* a new row's payload: its offset in text */
-	struct event *ev = malloc(n * sizeof(*ev));
-	struct buf text;
-	buf_init(&text);
-	int rc = ids && at && ev ? 0 : diag_set(d, DIAG_NOMEM, "out of memory recording rewards");
+	if (n > w->cap) {
+		size_t cap = w->cap ? w->cap : 1024;
+		while (cap < n)
+			cap *= 2;
+		int64_t *ids = realloc(w->ids, cap * sizeof(*ids));
+		if (ids != NULL)
+			w->ids = ids;
+		size_t *at = realloc(w->at, cap * sizeof(*at));
+		if (at != NULL)
+			w->at = at;
+		struct event *evs = realloc(w->evs, cap * sizeof(*evs));
+		if (evs != NULL)
+			w->evs = evs;
+		if (ids == NULL || at == NULL || evs == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory recording rewards");
+		w->cap = cap;
+	}
+	int64_t *ids = w->ids;
+	size_t *at = w->at; /* a new row's payload: its offset in text */
+	struct event *ev = w->evs;
+	struct buf *text = &w->text;
+	buf_reset(text);
+	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = insert_one(w, now, &g[i], &ids[i], d);
 	/* The events, in the rows' order (the grants' order): payloads first, then pointers
@@ -191,22 +208,18 @@ ledger_writer_grants(struct ledger_writer *w, const struct ledger_grant *g, size
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (ids[i] == 0)
 			continue;
-		at[m] = text.len;
-		rc = granted_payload(&text, ids[i], &g[i], d) || buf_putc(&text, '\0', d) ? -1 : 0;
+		at[m] = text->len;
+		rc = granted_payload(text, ids[i], &g[i], d) || buf_putc(text, '\0', d) ? -1 : 0;
 		ev[m++] = (struct event){.kind = "reward.granted",
 					 .actor = g[i].plugin,
 					 .subject_id = g[i].person_id,
 					 .program_id = g[i].program_id};
 	}
 	for (size_t i = 0; rc == 0 && i < m; i++)
-		ev[i].payload_json = text.data + at[i];
+		ev[i].payload_json = text->data + at[i];
 	if (rc == 0)
 		rc = events_append_many(w->st, ev, m, d);
 	if (rc == 0)
 		*granted = (long)m;
-	buf_fini(&text);
-	free(ids);
-	free(at);
-	free(ev);
 	return rc;
 }

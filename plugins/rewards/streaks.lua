@@ -16,10 +16,12 @@
 local LEVELS = { 3, 6, 12 }
 local IS_LEVEL = { [3] = true, [6] = true, [12] = true }
 
--- The streak at session_id, and for each level it reaches, the status_at of the streak's
--- level-th held session when that one was recorded strictly after every held one before
--- it (false otherwise). One pass; status_at is "YYYY-MM-DDTHH:MM:SSZ", ordered as text.
-local function scan(sessions, session_id)
+-- For each of a pair's sessions, oldest first: the streak at it, and for each level it
+-- reaches, the status_at of the streak's level-th held session when that one was recorded
+-- strictly after every held one before it (false otherwise). One pass; status_at is
+-- "YYYY-MM-DDTHH:MM:SSZ", ordered as text. byid[session id] = { n, at }.
+local function scan_all(sessions)
+  local byid = {}
   local n, latest, at = 0, nil, {}
   for _, s in ipairs(sessions) do
     local st = s.status
@@ -34,9 +36,27 @@ local function scan(sessions, session_id)
     elseif st == "missed" then
       n, latest, at = 0, nil, {}
     end
-    if s.id == session_id then return n, at end
+    byid[s.id] = { n, { [3] = at[3], [6] = at[6], [12] = at[12] } }
   end
-  return 0, at
+  return byid
+end
+
+-- ev.match is the dispatch run's read-only snapshot of the match: the same table for
+-- every event of the run, never changed (a later run sends a new one). So a pair's scan
+-- is made once per run, not once per event (k sessions cost k, not k^2/2). Weak keys: a
+-- snapshot the run let go is collected with its scan.
+local scans = setmetatable({}, { __mode = "k" })
+
+-- The streak at session_id and its levels' status_at (see scan_all).
+local function scan(m, session_id)
+  local byid = scans[m]
+  if byid == nil then
+    byid = scan_all(m.sessions)
+    scans[m] = byid
+  end
+  local r = byid[session_id]
+  if r == nil then return 0, {} end
+  return r[1], r[2]
 end
 
 -- Seconds since 1970 of "YYYY-MM-DDTHH:MM:SSZ" (nil when it is not that).
@@ -64,14 +84,14 @@ end
 
 return tandem.reward{
   name = "streaks",
-  version = "1.1.0",
+  version = "1.2.0",
   api = 1,
   description = "Badges streak-3, streak-6, streak-12 for consecutive held sessions.",
   on = {
     ["session.held"] = function(ev, ctx)
       local m = ev.match
       if not m or not m.sessions then return nil end
-      local n, at = scan(m.sessions, ev.payload.session)
+      local n, at = scan(m, ev.payload.session)
       local ev_at = n > 3 and epoch(ev.at) or nil
       local grants = {}
       for _, level in ipairs(LEVELS) do
