@@ -446,6 +446,54 @@ test_rules_share_requests(void **state)
 }
 
 /*
+ * A rule listening to several kinds gets their events merged in id order, across batches
+ * (each kind is read by its own index range; events of other kinds between them change
+ * nothing).
+ */
+static void
+test_kinds_in_id_order(void **state)
+{
+	struct fixture *f = *state;
+	char p[256];
+	snprintf(p, sizeof(p), "%s/plugins/rewards/t_seq.lua", f->dir);
+	write_file(p,
+		   "local last = 0\n"
+		   "local function h(ev, ctx)\n"
+		   "  if ev.id <= last then error('out of order: ' .. ev.id .. ' after ' .. last) end\n"
+		   "  last = ev.id\n"
+		   "  return { { person_id = 1, points = 1, reason = ev.kind } }\n"
+		   "end\n"
+		   "return tandem.reward{ name = 't_seq', version = '1.0.0', api = 1,\n"
+		   "  on = { ['custom.a'] = h, ['custom.b'] = h, ['session.held'] = h } }\n");
+	struct diag d;
+	assert_int_equal(store_begin(f->st, &d), 0);
+	const char *kinds[] = {"custom.a", "custom.other", "custom.b", "custom.other"};
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(events_append(f->st,
+					       &(struct event){.kind = kinds[i % 4],
+							       .program_id = 1,
+							       .payload_json = "{}"},
+					       NULL, &d),
+				 0);
+	assert_int_equal(store_commit(f->st, &d), 0);
+	struct dispatch_result r;
+	assert_int_equal(dispatch(f, "t_seq", 3, &r), 0);
+	assert_int_equal(r.nrules, 1);
+	assert_string_equal(r.rules[0].error, "");
+	assert_int_equal(r.rules[0].delivered, 30 + 20);
+	dispatch_result_fini(&r);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards WHERE plugin = 't_seq'"), 50);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards WHERE plugin = 't_seq' AND "
+				     "reason = 'custom.b'"), 10);
+	/* in id order: each grant's event after the previous one's */
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards a JOIN rewards b ON b.id = "
+				     "a.id + 1 WHERE a.plugin = 't_seq' AND b.plugin = 't_seq' AND "
+				     "b.event_id <= a.event_id"), 0);
+	assert_int_equal(qint(f->st, "SELECT event_id FROM hook_cursors WHERE plugin = 't_seq'"),
+			 qint(f->st, "SELECT max(id) FROM events WHERE kind <> 'reward.granted'"));
+}
+
+/*
  * A dispatcher (the service's) keeps its rules' workers between runs: an edited file is
  * not read again until dispatcher_reload; a worker killed at its deadline is started
  * again at the next run, which delivers the batch it stopped at.
@@ -526,6 +574,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_crash_never_doubles, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_share_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dispatcher_keeps_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kinds_in_id_order, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
