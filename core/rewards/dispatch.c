@@ -471,8 +471,13 @@ dispatcher_run(struct dispatcher *x, struct store *st, const struct dispatch_opt
 	for (int i = 0; rr && i < x->n; i++) {
 		struct dispatch_rule *rule = &res->rules[i];
 		*rule = x->v[i].info;
-		if (rc == 0 && x->v[i].p != NULL)
+		if (rc == 0 && x->v[i].p != NULL) {
 			rc = rule_start(&r, &rr[i], x->v[i].p, rule->name, rule, d);
+		} else if (rc == 0) { /* did not load: its cursor stays where it is */
+			int64_t cursor;
+			rc = dispatch__cursor_of(&r, rule->name, &cursor, d);
+			rule->cursor = dispatch__from(cursor);
+		}
 	}
 	/* The rules in turn, a batch each, until none has one in flight. */
 	for (int busy = 1; rc == 0 && busy;) {

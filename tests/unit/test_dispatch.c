@@ -493,6 +493,41 @@ test_kinds_in_id_order(void **state)
 			 qint(f->st, "SELECT max(id) FROM events WHERE kind <> 'reward.granted'"));
 }
 
+/* A rule whose file no longer loads is reported with its error and the cursor it has in
+ * the store (not 0); nothing is delivered to it and its cursor does not move. */
+static void
+test_broken_rule_keeps_cursor(void **state)
+{
+	struct fixture *f = *state;
+	struct dispatch_result r;
+	assert_int_equal(dispatch(f, "t_points", 0, &r), 0);
+	dispatch_result_fini(&r);
+	int64_t before = qint(f->st, "SELECT event_id FROM hook_cursors WHERE plugin = 't_points'");
+	assert_true(before > 0);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/plugins/rewards/t_points.lua", f->dir);
+	write_file(p, "return tandem.reward{ name = 't_points',\n");
+	struct diag d;
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(events_append(f->st,
+				       &(struct event){.kind = "session.held",
+						       .program_id = 1,
+						       .payload_json = "{\"session\":1,\"match\":1}"},
+				       NULL, &d),
+			 0);
+	assert_int_equal(store_commit(f->st, &d), 0);
+	struct dispatch_opts o = {.ws = f->dir, .only = "t_points"};
+	diag_clear(&d);
+	assert_int_equal(rewards_dispatch(f->st, &o, 1795356000, &r, &d), 0);
+	assert_int_equal(r.nrules, 1);
+	assert_non_null(strstr(r.rules[0].error, "t_points.lua:"));
+	assert_int_equal(r.rules[0].cursor, before);
+	assert_int_equal(r.rules[0].delivered, 0);
+	dispatch_result_fini(&r);
+	assert_int_equal(qint(f->st, "SELECT event_id FROM hook_cursors WHERE plugin = 't_points'"),
+			 before);
+}
+
 /*
  * A dispatcher (the service's) keeps its rules' workers between runs: an edited file is
  * not read again until dispatcher_reload; a worker killed at its deadline is started
@@ -575,6 +610,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_rules_share_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dispatcher_keeps_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kinds_in_id_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_broken_rule_keeps_cursor, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
