@@ -182,7 +182,8 @@ struct sched_job_info {
 	                                * work appears) */
 	struct sched_occ_info last;    /* the latest finished run (done/failed); id 0 if none */
 	int64_t counts[6];             /* by status, in the order of sched_status_names: runs; for
-	                                * skipped and missed the instants (covers summed) */
+	                                * skipped and missed the instants, each once
+	                                * (sched/occur.h) */
 	struct sched_occ_info *missed; /* the latest skipped/missed ones, newest first */
 	size_t nmissed;
 };

@@ -105,10 +105,10 @@ job_details(struct sched *s, struct sched_job_info *j, size_t recent, struct dia
 	struct stmt q = {0};
 	int rc = stmt_prepare(&q, s->st, "counting a job's occurrences",
 			      /* Skipped and missed: the instants (a backlog's summary row stands
-			       * for many, sched/occur.h); the others: the runs. */
-			      "SELECT status, CASE WHEN status IN ('skipped', 'missed')"
-			      " THEN sum(covers) ELSE count(*) END"
-			      " FROM occurrences WHERE job_id = ?1 GROUP BY status",
+			       * for many, sched/occur.h), each once; the others: the runs. */
+			      "SELECT o.status, CASE WHEN o.status IN ('skipped', 'missed')"
+			      " THEN sum(" SCHED_OWN_COVERS_SQL("o") ") ELSE count(*) END"
+			      " FROM occurrences o WHERE o.job_id = ?1 GROUP BY o.status",
 			      d);
 	if (rc == 0)
 		rc = stmt_bind_int64(&q, 1, j->id, d);

@@ -454,10 +454,11 @@ misfire(struct sched *s, const struct mjob *j, time_t now, struct diag *d)
 	fmt_dur(j->grace_s, grace, sizeof(grace));
 	struct stmt q = {0}, u = {0};
 	char first[STORE_TIME_MAX], last[STORE_TIME_MAX];
-	int64_t count = 0, covers = 0;
+	int64_t count = 0, covers = 0, own = 0;
 	int rc = stmt_prepare(&q, s->st, "finding late occurrences",
-			      "SELECT min(due_at), max(due_at), count(*), sum(covers) FROM occurrences"
-			      " WHERE job_id = ?1 AND status = 'pending' AND run_at < ?2",
+			      "SELECT min(o.due_at), max(o.due_at), count(*), sum(o.covers),"
+			      " sum(" SCHED_OWN_COVERS_SQL("o") ") FROM occurrences o"
+			      " WHERE o.job_id = ?1 AND o.status = 'pending' AND o.run_at < ?2",
 			      d);
 	if (rc == 0)
 		rc = stmt_bind_int64(&q, 1, j->id, d) || stmt_bind_text(&q, 2, cut, d) ||
@@ -469,6 +470,7 @@ misfire(struct sched *s, const struct mjob *j, time_t now, struct diag *d)
 			snprintf(first, sizeof(first), "%s", a);
 			snprintf(last, sizeof(last), "%s", b);
 			covers = stmt_int64(&q, 3);
+			own = stmt_int64(&q, 4);
 		}
 	}
 	stmt_finalize(&q);
@@ -500,8 +502,9 @@ misfire(struct sched *s, const struct mjob *j, time_t now, struct diag *d)
 		     stmt_run(&u, d);
 	stmt_finalize(&u);
 	/* The instants skipped: the rows' covers (a backlog's summary row stands for many),
-	 * under once less the kept run's own. */
-	int64_t skipped = covers;
+	 * but 1 for an earlier kept run (the runs coalesced into it were counted then), under
+	 * once less the kept run's own. The kept run stands for all of them: covers summed. */
+	int64_t skipped = own;
 	if (rc == 0 && once) {
 		int64_t kept = 1;
 		rc = stmt_prepare(&u, s->st, "reading the kept late occurrence",
@@ -513,7 +516,7 @@ misfire(struct sched *s, const struct mjob *j, time_t now, struct diag *d)
 			kept = stmt_int64(&u, 0);
 		stmt_finalize(&u);
 		rc = r < 0 ? -1 : 0;
-		skipped = covers - kept;
+		skipped = own - kept;
 		if (rc == 0)
 			rc = stmt_prepare(&u, s->st, "coalescing late occurrences",
 					  "UPDATE occurrences SET covers = ?3"

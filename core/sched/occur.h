@@ -28,7 +28,9 @@
  *      'skip' marks them all 'skipped' with reason "missed by D (more than the
  *             grace of G; misfire = skip)".
  *    One job.skipped event per job and policy application sums up what was
- *    skipped (its count: the instants, the rows' covers summed). A job is never
+ *    skipped (its count: the instants, the rows' covers summed, each instant once: a
+ *    run kept by 'once' that a later outage skips counts 1, its coalesced runs having
+ *    been counted when they were skipped: SCHED_OWN_COVERS_SQL). A job is never
  *    disabled by a backlog: a 30-day outage is 30 days of rows (expanded in bounded
  *    chunks), coalesced or skipped as its policy says. Under 'once' and 'skip' a
  *    backlog keeps one row per instant for its latest 1,024 late instants only; the

@@ -13,6 +13,17 @@
 #include "lua/plugin.h"
 #include "sched/job.h"
 
+/*
+ * The instants an occurrence row O (an SQL alias) accounts for by itself when it is skipped
+ * or missed: its covers, but 1 for a run that misfire 'once' kept and that later runs
+ * coalesced into (its covers grew by theirs, which are counted where they were skipped:
+ * counting them again made two outages show more skipped runs than instants).
+ */
+#define SCHED_OWN_COVERS_SQL(O)                                                               \
+	"(CASE WHEN " O ".covers > 1 AND EXISTS (SELECT 1 FROM occurrences c WHERE c.job_id = " \
+	O ".job_id AND c.status = 'skipped' AND c.reason = 'coalesced into the run due at ' || " \
+	O ".due_at || ' (misfire = once)') THEN 1 ELSE " O ".covers END)"
+
 /* A Lua job loaded from the workspace's scripts. */
 struct sched_script {
 	char *name;          /* the declared name = the job's name */

@@ -218,6 +218,42 @@ test_outage_once(void **state)
 			 1);
 }
 
+/* Two outages under once with a materialize (`jobs list`) between them and no run: the run
+ * kept by the first is coalesced by the second; each skipped instant is counted once, in
+ * the listing and in the job.skipped events. */
+static void
+test_two_outages_once_count_each_instant_once(void **state)
+{
+	struct fx *f = *state;
+	struct diag d;
+	start_sched(f, ops_hourly, 1, "2027-03-01T00:30:00Z");
+	assert_int_equal(store_exec(f->st, "UPDATE jobs SET misfire = 'once'", &d), 0);
+	assert_int_equal(drain(f, T("2027-03-01T02:00:00Z")), 2); /* 01:00 02:00 */
+	/* 03:00..09:00 late: 09:00 kept (covers 7), 6 coalesced. */
+	set_now(f, T("2027-03-01T10:10:00Z"));
+	assert_int_equal(sched_materialize(f->s, T("2027-03-01T10:10:00Z"), &d), 0);
+	assert_int_equal(qint(f->st, "SELECT covers FROM occurrences WHERE due_at ="
+				     " '2027-03-01T09:00:00Z'"),
+			 7);
+	/* 09:00..19:00 late: 19:00 kept, standing for 03:00..19:00; 09:00..18:00 skipped. */
+	set_now(f, T("2027-03-01T20:10:00Z"));
+	assert_int_equal(sched_materialize(f->s, T("2027-03-01T20:10:00Z"), &d), 0);
+	assert_int_equal(drain(f, T("2027-03-01T20:10:00Z")), 2); /* 19:00 (covers 17), 20:00 */
+	assert_int_equal(qint(f->st, "SELECT covers FROM occurrences WHERE due_at ="
+				     " '2027-03-01T19:00:00Z' AND status = 'done'"),
+			 17);
+	struct sched_job_info *v;
+	size_t n;
+	assert_int_equal(sched_list(f->s, 0, &v, &n, &d), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].counts[4], 16); /* skipped: 03:00..18:00, each once (was 22) */
+	assert_int_equal(v[0].counts[2], 4);  /* done: runs */
+	sched_list_free(v, n);
+	assert_int_equal(qint(f->st, "SELECT sum(json_extract(payload, '$.count')) FROM events"
+				     " WHERE kind = 'job.skipped'"),
+			 16);
+}
+
 static void
 test_outage_all(void **state)
 {
@@ -626,6 +662,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_materialize_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_outages_once_count_each_instant_once, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_outage_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outage_30_years_once, setup, teardown),
