@@ -34,8 +34,8 @@ outbox_usage(FILE *out)
 		"          and print how many were sent, retried later, failed or expired\n"
 		"  remind  queue the reminders of the planned sessions starting within HOURS\n"
 		"          (default 24), one per side, as the service's send-reminders job does\n\n"
-		"Every message has an idempotency key (\"reminder:SESSION:PERSON:24h\"): queueing it\n"
-		"twice keeps one. A message whose sender died while sending becomes 'unknown' when\n"
+		"Every message has an idempotency key (\"reminder:SESSION:PERSON\": one reminder per\n"
+		"session and side, whatever the lead): queueing it twice keeps one. A message whose sender died while sending becomes 'unknown' when\n"
 		"its lease runs out and is sent again; the built-in notifiers skip a key they\n"
 		"already wrote. The channel and From address come from tandem.lua:\n"
 		"workspace{ notify = \"eml\"|\"jsonl\"|NOTIFIER, mail_from = \"...\" }.\n");

@@ -18,7 +18,7 @@
  *
  * Contract:
  *  - outbox_enqueue inserts with ON CONFLICT(idempotency_key) DO NOTHING: the key is the
- *    message's identity ("reminder:SESSION:PERSON:24h"); *id_out is the new id, or 0 when
+ *    message's identity ("reminder:SESSION:PERSON"); *id_out is the new id, or 0 when
  *    a row with that key existed (the existing row is left as it is, whatever its state).
  *    A new row appends the event message.queued.
  *  - outbox_claim, in one transaction: rows past their lease become 'unknown' (as

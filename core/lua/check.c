@@ -243,7 +243,7 @@ static void
 push_message(lua_State *L)
 {
 	lua_createtable(L, 0, 8);
-	set_str(L, "key", "reminder:1:2:24h");
+	set_str(L, "key", "reminder:1:2");
 	set_str(L, "kind", "reminder");
 	set_str(L, "channel", "custom");
 	set_str(L, "subject", "Reminder: mentoring session tomorrow at 10:00");

@@ -243,10 +243,8 @@ nextwork_remind(struct sched *s, time_t now, time_t *at, struct diag *d)
 	    " JOIN matches m ON m.id = s.match_id"
 	    " WHERE s.status = 'planned' AND s.starts_at > ?1"
 	    "  AND (m.status = 'active' OR m.status = 'approved')"
-	    "  AND (NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'reminder:' ||"
-	    "        s.id || ':' || m.mentor_id || ':' || ?2 || 'h')"
-	    "    OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'reminder:' ||"
-	    "        s.id || ':' || m.mentee_id || ':' || ?2 || 'h'))"
+	    "  AND (NOT " REMIND_KNOWN_SQL("('reminder:' || s.id || ':' || m.mentor_id)")
+	    "    OR NOT " REMIND_KNOWN_SQL("('reminder:' || s.id || ':' || m.mentee_id)") ")"
 	    " ORDER BY s.starts_at LIMIT 1",
 	    ts, REMIND_LEAD_HOURS, &start, d);
 	if (r != 0)

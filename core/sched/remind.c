@@ -209,31 +209,31 @@ remind_attachments(struct store *st, int64_t session_id, const struct remind_opt
 	return text;
 }
 
-/* 1 when the outbox has the key, 0 when not, -1 on error. */
+/* 1 when the outbox has the key (or its older form with the lead), 0 when not, -1 on error. */
 static int
 remind_known(struct store *st, const char *key, struct diag *d)
 {
 	struct stmt s;
-	if (stmt_prepare(&s, st, "looking for a reminder", "SELECT 1 FROM outbox WHERE idempotency_key = ?1",
-			 d) != 0)
+	if (stmt_prepare(&s, st, "looking for a reminder", "SELECT " REMIND_KNOWN_SQL("?1"), d) != 0)
 		return -1;
 	int rc = stmt_bind_text(&s, 1, key, d) ? -1 : stmt_step(&s, d);
+	int known = rc == STMT_ROW ? (int)stmt_int64(&s, 0) : 0;
 	stmt_finalize(&s);
-	return rc < 0 ? -1 : rc == STMT_ROW;
+	return rc < 0 ? -1 : known != 0;
 }
 
 /* Queues both sides' reminders of one session. */
 static int
 remind_session(struct store *st, int64_t session_id, const int64_t side[2], time_t start,
-	       time_t now, const struct remind_opts *o, const unsigned char *lkey, int lead,
-	       int *queued, struct diag *d)
+	       time_t now, const struct remind_opts *o, const unsigned char *lkey, int *queued,
+	       struct diag *d)
 {
 	char *attachments = NULL;
 	int rc = 0;
 	for (int k = 0; rc == 0 && k < 2; k++) {
 		char key[96];
-		snprintf(key, sizeof(key), "reminder:%lld:%lld:%dh", (long long)session_id,
-			 (long long)side[k], lead);
+		snprintf(key, sizeof(key), "reminder:%lld:%lld", (long long)session_id,
+			 (long long)side[k]);
 		int known = remind_known(st, key, d);
 		if (known != 0) {
 			rc = known < 0 ? -1 : 0;
@@ -276,10 +276,8 @@ static const char remind_due_sql[] =
 	" FROM sessions s JOIN matches m ON m.id = s.match_id"
 	" WHERE s.status = 'planned' AND (m.status = 'active' OR m.status = 'approved')"
 	"  AND s.starts_at > ?1 AND s.starts_at <= ?2"
-	"  AND NOT (EXISTS (SELECT 1 FROM outbox WHERE idempotency_key ="
-	"   'reminder:' || s.id || ':' || m.mentor_id || ':' || ?3 || 'h')"
-	"  AND EXISTS (SELECT 1 FROM outbox WHERE idempotency_key ="
-	"   'reminder:' || s.id || ':' || m.mentee_id || ':' || ?3 || 'h'))"
+	"  AND NOT (" REMIND_KNOWN_SQL("('reminder:' || s.id || ':' || m.mentor_id)")
+	"  AND " REMIND_KNOWN_SQL("('reminder:' || s.id || ':' || m.mentee_id)") ")"
 	" ORDER BY s.starts_at, s.id";
 
 struct remind_item {
@@ -308,10 +306,7 @@ remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queue
 	size_t n = 0, cap = 0;
 	int rc = stmt_prepare(&s, st, "finding sessions to remind", remind_due_sql, d);
 	if (rc == 0) {
-		rc = stmt_bind_text(&s, 1, from, d) || stmt_bind_text(&s, 2, until, d) ||
-			     stmt_bind_int64(&s, 3, lead, d)
-			 ? -1
-			 : 0;
+		rc = stmt_bind_text(&s, 1, from, d) || stmt_bind_text(&s, 2, until, d) ? -1 : 0;
 		while (rc == 0) {
 			int step = stmt_step(&s, d);
 			if (step <= 0) {
@@ -341,7 +336,7 @@ remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queue
 		rc = (have_key = links_key(st, 1, key, d)) < 0 ? -1 : 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = remind_session(st, items[i].id, items[i].side, items[i].start, now, o,
-				    have_key > 0 ? key : NULL, lead, queued, d);
+				    have_key > 0 ? key : NULL, queued, d);
 	memset(key, 0, sizeof(key));
 	free(items);
 	if (rc != 0) {

@@ -7,8 +7,9 @@
  *
  * Contract:
  *  - remind_due queues, for every planned session starting in (now, now + lead], one
- *    message per side of the pair: key "reminder:SESSION:PERSON:<lead>h" (so each side
- *    gets it once, however often the job runs), kind "reminder", channel o->channel,
+ *    message per side of the pair: key "reminder:SESSION:PERSON" (so each side gets it
+ *    once, however often the job runs and whatever its lead: a run with --lead 48 after
+ *    one with 24 queues nothing new), kind "reminder", channel o->channel,
  *    not_before = now, not_after = the session's start (a reminder of a session that has
  *    begun is useless: it expires). Only sessions of active or approved matches.
  *  - The text is the recipient's: their name, the partner's name, the date and time in
@@ -21,6 +22,8 @@
  *    command for that side. remind_text gives the text without a link.
  *  - The session's .ics (sched/calendar.h: the same UID and SEQUENCE as an export) is
  *    attached as session.ics, type "text/calendar; method=PUBLISH".
+ *  - Keys queued before the lead left the key ("reminder:SESSION:PERSON:24h") count as
+ *    the same reminder (REMIND_KNOWN_SQL): workspaces keep their rows and send nothing twice.
  *  - One transaction for the whole run (it composes into the job's). *queued counts the
  *    messages that were new; re-running queues nothing twice.
  */
@@ -38,6 +41,13 @@ struct config;
 struct sched_run;
 
 enum { REMIND_LEAD_HOURS = 24 };
+
+/* An SQL condition, true when the outbox holds the reminder whose key is the SQL text
+ * expression K ('reminder:SESSION:PERSON'), or its older form K || ':<lead>h'. Both are
+ * lookups of the unique key's index. */
+#define REMIND_KNOWN_SQL(K)                                                                   \
+	"EXISTS (SELECT 1 FROM outbox WHERE idempotency_key = " K                             \
+	" OR (idempotency_key > " K " || ':' AND idempotency_key < " K " || ';'))"
 
 struct remind_opts {
 	int lead_hours;        /* 0: REMIND_LEAD_HOURS */

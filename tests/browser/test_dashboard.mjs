@@ -70,7 +70,7 @@ main(async () => {
   fs.writeFileSync(lua, fs.readFileSync(lua, 'utf8').replace(/^workspace \{/m,
     'workspace {\n  public_url = "https://mentoring.example.org/t",'));
   must('remind', ws, 'outbox', 'remind', '--lead', '3');
-  const link = (sql(ws, `SELECT body FROM outbox WHERE idempotency_key='reminder:${s}:${mentorId}:3h'`)
+  const link = (sql(ws, `SELECT body FROM outbox WHERE idempotency_key='reminder:${s}:${mentorId}'`)
     .match(/\/c\/([A-Za-z0-9_-]+)/) || [])[1];
   check('check-in link', !!link);
   sql(ws, `UPDATE sessions SET starts_at=strftime('%Y-%m-%dT%H:%M:00Z', 'now', '-1 hours') WHERE id=${s}`);

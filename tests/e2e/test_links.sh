@@ -42,7 +42,7 @@ q "UPDATE people SET name='Ana <script>alert(1)</script> & Co' WHERE id=$MENTEE_
 # ---- without a public URL: the CLI way, no link, no key ------------------------------
 run "$T" -C "$WS" outbox remind --lead 3
 expect_rc remind-no-url 0
-BODY=$(q "SELECT body FROM outbox WHERE idempotency_key='reminder:$S:$MENTOR_ID:3h'")
+BODY=$(q "SELECT body FROM outbox WHERE idempotency_key='reminder:$S:$MENTOR_ID'")
 grep -qF "tandem sessions checkin $S --held --as $MENTOR" <<<"$BODY" && ok cli-way || fail cli-way "$BODY"
 grep -qF "/c/" <<<"$BODY" && fail no-link "$BODY" || ok no-link
 [ "$(q "SELECT count(*) FROM secrets WHERE name='link_key'")" = 0 ] && ok no-key || fail no-key "a key was made"
@@ -50,9 +50,16 @@ grep -qF "/c/" <<<"$BODY" && fail no-link "$BODY" || ok no-link
 # ---- tandem.lua's public_url: each side's link -------------------------------------
 run "$T" -C "$WS" programs list
 sed -i 's|^workspace {|workspace {\n  public_url = "https://mentoring.example.org/tandem",|' "$WS/tandem.lua"
+# One reminder per session and side whatever the lead: --lead 4 alone queues nothing new.
+run "$T" -C "$WS" outbox remind --lead 4
+expect_rc remind-again 0
+[ "$(q "SELECT count(*) FROM outbox WHERE session_id=$S AND kind='reminder'")" = 2 ] &&
+  ok "one reminder per side, whatever the lead" ||
+  fail "one reminder per side, whatever the lead" "$(q "SELECT group_concat(idempotency_key) FROM outbox")"
+q "DELETE FROM outbox WHERE session_id=$S AND kind='reminder'"
 run "$T" -C "$WS" outbox remind --lead 4
 expect_rc remind-url 0
-link_of() { q "SELECT body FROM outbox WHERE idempotency_key='reminder:$S:$1:4h'" |
+link_of() { q "SELECT body FROM outbox WHERE idempotency_key='reminder:$S:$1'" |
   sed -n 's|.*https://mentoring.example.org/tandem/c/\([A-Za-z0-9_-]*\).*|\1|p' | head -1; }
 TOK_MR=$(link_of "$MENTOR_ID")
 TOK_ME=$(link_of "$MENTEE_ID")

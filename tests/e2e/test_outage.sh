@@ -58,7 +58,9 @@ NS0=$(q "SELECT count(*) FROM sessions WHERE status = 'planned'")
 [ "$NS0" -gt 0 ] && ok "sessions planned" || fail "sessions planned" "none"
 run "$T" -C "$WS" outbox remind --lead 72
 expect_rc remind 0
-NR=$(q "SELECT count(*) FROM outbox WHERE status = 'pending' AND idempotency_key LIKE 'reminder:%:72h'")
+# The reminders queued now, with a 72-hour lead (their keys carry no lead): ids up to R72.
+R72=$(q "SELECT coalesce(max(id), 0) FROM outbox")
+NR=$(q "SELECT count(*) FROM outbox WHERE status = 'pending' AND kind = 'reminder' AND id <= $R72")
 [ "$NR" -gt 0 ] && ok "reminders queued" || fail "reminders queued" "none (sessions: $NS0)"
 # One pair met: its first session is held (both sides checked in).
 HELD=$(q "SELECT id FROM sessions WHERE status = 'planned' ORDER BY starts_at LIMIT 1")
@@ -78,9 +80,10 @@ print(int(datetime.datetime.strptime(last["now"], "%Y-%m-%dT%H:%M:%SZ")
 [ $((VNOW - NOW - 30 * 86400)) -ge 0 ] && [ $((VNOW - NOW - 30 * 86400)) -lt 600 ] &&
   ok "virtual now" || fail "virtual now" "$VNOW vs $NOW"
 
-$PY - "$DB" "$NOW" "$VNOW" "$HELD" >"$E2E_TMP/checks" 2>&1 <<'PY'
+$PY - "$DB" "$NOW" "$VNOW" "$HELD" "$R72" >"$E2E_TMP/checks" 2>&1 <<'PY'
 import sqlite3, sys, datetime
 db, now, vnow, held = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+r72 = int(sys.argv[5])
 c = sqlite3.connect(db)
 def ts(s):
     return int(datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
@@ -145,10 +148,10 @@ for job in ("activate-matches", "plan-sessions", "send-reminders", "mark-missed"
              "j.id = o.job_id WHERE j.name = ? AND o.status IN ('skipped', 'missed')", job)
     check(sk < max(cov, 1), f"{job}: {sk} instants skipped, {cov} covered by runs")
 # Reminders queued before the outage for sessions that started during it: expired.
-exp = one("SELECT count(*) FROM outbox WHERE idempotency_key LIKE 'reminder:%:72h' "
-          "AND status = 'expired'")
-left = one("SELECT count(*) FROM outbox WHERE idempotency_key LIKE 'reminder:%:72h' "
-           "AND status <> 'expired'")
+exp = one("SELECT count(*) FROM outbox WHERE kind = 'reminder' AND id <= ? "
+          "AND status = 'expired'", r72)
+left = one("SELECT count(*) FROM outbox WHERE kind = 'reminder' AND id <= ? "
+           "AND status <> 'expired'", r72)
 check(exp > 0 and left == 0, f"72h reminders: {exp} expired, {left} not")
 check(one("SELECT count(*) FROM events WHERE kind = 'message.expired'") == exp,
       "message.expired events")

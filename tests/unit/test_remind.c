@@ -104,7 +104,7 @@ test_due_sessions_get_one_message_per_side(void **state)
 				     " AND kind = 'reminder' AND channel = 'jsonl'"
 				     " AND not_before = '2026-11-22T14:00:00Z'"
 				     " AND not_after = '2026-11-23T09:00:00Z'"
-				     " AND idempotency_key IN ('reminder:1:7:24h', 'reminder:1:8:24h')"),
+				     " AND idempotency_key IN ('reminder:1:7', 'reminder:1:8')"),
 			 2);
 	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox"), 2);
 	/* Running again (every 15 minutes) queues nothing twice. */
@@ -114,13 +114,43 @@ test_due_sessions_get_one_message_per_side(void **state)
 	/* A week later, session 2 is due. */
 	assert_int_equal(remind_due(f->st, T0 + 7 * 86400, &o, &queued, &d), 0);
 	assert_int_equal(queued, 2);
-	/* A shorter lead has its own keys. */
+	/* Another lead is the same reminder: one per session and side, whatever the lead. */
 	o.lead_hours = 1;
 	assert_int_equal(remind_due(f->st, T0 + 7 * 86400 + 18 * 3600 + 60, &o, &queued, &d), 0);
-	assert_int_equal(queued, 2);
-	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE idempotency_key ="
-				     " 'reminder:2:8:1h'"),
-			 1);
+	assert_int_equal(queued, 0);
+	o.lead_hours = 48;
+	assert_int_equal(remind_due(f->st, T0 + 7 * 86400, &o, &queued, &d), 0);
+	assert_int_equal(queued, 0);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox"), 4);
+}
+
+/* Workspaces made before the key lost its lead hold "reminder:S:P:24h" (or any lead):
+ * those count as sent, for the run and for the service's next-work time. */
+static void
+test_old_keys_with_a_lead_count(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	assert_int_equal(store_exec(f->st,
+				    "INSERT INTO outbox(idempotency_key, kind, channel, recipient_id,"
+				    " session_id, body, not_before, created_at) VALUES"
+				    " ('reminder:1:7:24h', 'reminder', 'eml', 7, 1, 'x', 'x', 'x'),"
+				    " ('reminder:2:8:48h', 'reminder', 'eml', 8, 2, 'x', 'x', 'x'),"
+				    " ('reminder:2:70', 'other', 'eml', 7, 2, 'x', 'x', 'x')",
+				    &d),
+			 0);
+	struct remind_opts o = {.channel = "jsonl", .lead_hours = 24 * 9};
+	int queued = -1;
+	assert_int_equal(remind_due(f->st, T0, &o, &queued, &d), 0);
+	assert_int_equal(queued, 2); /* 1:8 and 2:7; 1:7 and 2:8 are the old keys */
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE idempotency_key IN"
+				     " ('reminder:1:8', 'reminder:2:7')"),
+			 2);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE idempotency_key IN"
+				     " ('reminder:1:7', 'reminder:2:8')"),
+			 0);
+	assert_int_equal(remind_due(f->st, T0 + 60, &o, &queued, &d), 0);
+	assert_int_equal(queued, 0);
 }
 
 static void
@@ -133,7 +163,7 @@ test_text_in_each_zone_and_ics(void **state)
 	struct stmt s;
 	assert_int_equal(stmt_prepare(&s, f->st, "t",
 				      "SELECT subject, body, attachments, channel FROM outbox"
-				      " WHERE idempotency_key = 'reminder:1:7:24h'",
+				      " WHERE idempotency_key = 'reminder:1:7'",
 				      &d),
 			 0);
 	assert_int_equal(stmt_step(&s, &d), STMT_ROW);
@@ -223,9 +253,9 @@ test_links_in_reminders(void **state)
 		const char *body;
 		assert_int_equal(stmt_prepare(&s, f->st, "t",
 					      side == 0 ? "SELECT body FROM outbox WHERE"
-							  " idempotency_key = 'reminder:1:7:24h'"
+							  " idempotency_key = 'reminder:1:7'"
 							: "SELECT body FROM outbox WHERE"
-							  " idempotency_key = 'reminder:1:8:24h'",
+							  " idempotency_key = 'reminder:1:8'",
 					      &d),
 				 0);
 		assert_int_equal(stmt_step(&s, &d), STMT_ROW);
@@ -254,6 +284,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_due_sessions_get_one_message_per_side, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_old_keys_with_a_lead_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_in_each_zone_and_ics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_body_reads_the_workspace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links_in_reminders, setup, teardown),
