@@ -4,6 +4,7 @@
 #include "serve/simmodel.h"
 
 #include <math.h>
+#include <stddef.h>
 
 static uint64_t
 splitmix64(uint64_t x)
@@ -84,6 +85,23 @@ simmodel_decide(uint64_t seed, int64_t match_id, int64_t session_id, double scor
 	out->act = simmodel_uniform(seed, SIMMODEL_U_SILENT, session_id, 0) < SIMMODEL_P_SILENT
 			   ? SIMMODEL_SILENT
 			   : SIMMODEL_MISSED;
+}
+
+int
+simmodel_skill(uint64_t seed, int64_t match_id, int64_t session_id, const char *topic,
+	       double score01, double months)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: the same topic, the same stream everywhere */
+	for (const unsigned char *c = (const unsigned char *)(topic != NULL ? topic : ""); *c; c++)
+		h = (h ^ *c) * 16777619u;
+	double s = clamp(score01, 0, 1);
+	double m = months > 0 ? months : 0;
+	double start = 1 + floor(SIMMODEL_SKILL_START_SPAN *
+				 simmodel_uniform(seed, SIMMODEL_U_SKILL_START, match_id, h));
+	double gain = (SIMMODEL_SKILL_GAIN + SIMMODEL_SKILL_GAIN_SCORE * s) * m;
+	double level =
+	    start + floor(gain + simmodel_uniform(seed, SIMMODEL_U_SKILL_STEP, session_id, 0));
+	return (int)clamp(level, 1, 5);
 }
 
 const char *

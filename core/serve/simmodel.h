@@ -21,9 +21,16 @@
  *  - a side's rating: round(2.5 + 2.0 s + 0.9 z) clamped to 1..5, where
  *    z = 2 (u1 + u2 + u3 - 1.5) (three draws: mean 0, variance 1); a side that rates
  *    5 agrees to share the story when u(SHARE) < 0.5.
+ *  - a held session's mentee assesses their own level in the session's topic (when it is
+ *    one of the program's library, as `sessions checkin --skill` requires), at the first
+ *    held session and every later one: start L0 = 1 + floor(3 u(SKILL_START, match, h))
+ *    (h a hash of the topic: per pair and topic, 1..3), then
+ *    clamp(L0 + floor((0.10 + 0.50 s) m + u(SKILL_STEP, session)), 1, 5): better-matched
+ *    pairs progress faster (0.6 levels a month at s = 1, 0.1 at s = 0).
  * Contract: deterministic (same seed and ids, same answers on every platform: only
  * integer hashing and IEEE double arithmetic); p_held is non-decreasing in s and
- * non-increasing in m; the expected rating is non-decreasing in s.
+ * non-increasing in m; the expected rating is non-decreasing in s; a skill level is
+ * non-decreasing in s and in m (the same draws).
  */
 #ifndef TANDEM_SERVE_SIMMODEL_H
 #define TANDEM_SERVE_SIMMODEL_H
@@ -39,6 +46,8 @@ enum simmodel_tag {
 	SIMMODEL_U_SILENT,
 	SIMMODEL_U_RATING,
 	SIMMODEL_U_SHARE,
+	SIMMODEL_U_SKILL_START,
+	SIMMODEL_U_SKILL_STEP,
 };
 
 /* The constants of the model (named in docs/service.md). */
@@ -54,6 +63,9 @@ enum simmodel_tag {
 #define SIMMODEL_RATING_BASE 2.5
 #define SIMMODEL_RATING_SCORE 2.0
 #define SIMMODEL_RATING_SPREAD 0.9
+#define SIMMODEL_SKILL_START_SPAN 3 /* start levels 1..3 */
+#define SIMMODEL_SKILL_GAIN 0.10       /* levels a month at s = 0 */
+#define SIMMODEL_SKILL_GAIN_SCORE 0.50 /* more levels a month at s = 1 */
 
 /* A uniform draw in [0, 1) from (seed, tag, id, k): splitmix64 of the mixed inputs. */
 double simmodel_uniform(uint64_t seed, enum simmodel_tag tag, int64_t id, unsigned k);
@@ -86,6 +98,11 @@ void simmodel_decide(uint64_t seed, int64_t match_id, int64_t session_id, double
 
 /* The rating a side gives (k: 0 mentor, 1 mentee), 1..5. */
 int simmodel_rating(uint64_t seed, int64_t session_id, unsigned k, double score01);
+
+/* The level 1..5 the mentee of pair match_id gives themselves in `topic` at session
+ * session_id, m months after the pair's activation (see above). */
+int simmodel_skill(uint64_t seed, int64_t match_id, int64_t session_id, const char *topic,
+		   double score01, double months);
 
 const char *simmodel_act_name(enum simmodel_act a);
 

@@ -74,6 +74,9 @@ struct sim {
 	/* the score range of each program's pairs: [lo, hi] */
 	struct prange { int64_t program_id; double lo, hi; } *ranges;
 	size_t nranges;
+	/* the programs' topic libraries (a mentee assesses a library topic only) */
+	struct ptopic { int64_t program_id; char *topic; } *topics;
+	size_t ntopics;
 	int64_t last_seen; /* the largest session id the participants have seen */
 	time_t longest;    /* the longest session they have seen, seconds (bounds participants_next) */
 	struct pending *pending;
@@ -117,7 +120,40 @@ load_ranges(struct sim *s, struct diag *d)
 							  stmt_double(&q, 2)};
 	}
 	stmt_finalize(&q);
+	if (rc < 0)
+		return -1;
+	if (stmt_prepare(&q, s->st, "reading the programs' topics",
+			 "SELECT p.id, t.value FROM programs p, json_each(p.config, '$.topics') t"
+			 " WHERE t.type = 'text'", d) != 0)
+		return -1;
+	while ((rc = stmt_step(&q, d)) == STMT_ROW) {
+		const char *t;
+		struct ptopic *nt = realloc(s->topics, (s->ntopics + 1) * sizeof(*nt));
+		if (nt != NULL)
+			s->topics = nt;
+		if (stmt_text(&q, 1, &t, d) != 0) {
+			rc = -1;
+			break;
+		}
+		char *copy = nt != NULL ? strdup(t) : NULL;
+		if (copy == NULL) {
+			rc = diag_set(d, DIAG_NOMEM, "out of memory");
+			break;
+		}
+		s->topics[s->ntopics++] = (struct ptopic){stmt_int64(&q, 0), copy};
+	}
+	stmt_finalize(&q);
 	return rc < 0 ? -1 : 0;
+}
+
+/* 1 when topic is in the library of program_id. */
+static int
+in_library(const struct sim *s, int64_t program_id, const char *topic)
+{
+	for (size_t i = 0; topic[0] != '\0' && i < s->ntopics; i++)
+		if (s->topics[i].program_id == program_id && strcmp(s->topics[i].topic, topic) == 0)
+			return 1;
+	return 0;
 }
 
 /* The columns both session queries return, from the session and its match. */
@@ -125,17 +161,18 @@ load_ranges(struct sim *s, struct diag *d)
 	"s.id, s.match_id, CAST(strftime('%s', s.starts_at) AS INTEGER), s.duration_min,"  \
 	" s.status = 'planned', s.rescheduled_from IS NOT NULL, m.program_id, m.score,"     \
 	" CAST(strftime('%s', m.activated_at) AS INTEGER), m.activated_at IS NOT NULL,"     \
-	" m.mentor_id, m.mentee_id"
+	" m.mentor_id, m.mentee_id, s.topic"
 
 struct srow {
 	int64_t id, match_id, program_id, mentor_id, mentee_id;
 	time_t start;
 	int duration_min, planned, moved;
 	double score01, months;
+	char topic[128]; /* the session's topic, "" when none (or longer than a library's) */
 };
 
-static void
-read_row(const struct sim *s, struct stmt *q, struct srow *r)
+static int
+read_row(const struct sim *s, struct stmt *q, struct srow *r, struct diag *d)
 {
 	r->id = stmt_int64(q, 0);
 	r->match_id = stmt_int64(q, 1);
@@ -149,6 +186,11 @@ read_row(const struct sim *s, struct stmt *q, struct srow *r)
 	r->months = (double)(r->start - activated) / SECONDS_PER_MONTH;
 	r->mentor_id = stmt_int64(q, 10);
 	r->mentee_id = stmt_int64(q, 11);
+	const char *t = NULL;
+	if (!stmt_is_null(q, 12) && stmt_text(q, 12, &t, d) != 0)
+		return -1;
+	snprintf(r->topic, sizeof(r->topic), "%s", t != NULL && strlen(t) < sizeof(r->topic) ? t : "");
+	return 0;
 }
 
 static int
@@ -177,6 +219,9 @@ sim_fini(struct sim *s)
 	stmt_finalize(&s->ended);
 	stmt_finalize(&s->next_end);
 	free(s->ranges);
+	for (size_t i = 0; i < s->ntopics; i++)
+		free(s->topics[i].topic);
+	free(s->topics);
 	free(s->pending);
 }
 
@@ -207,7 +252,10 @@ see_new(struct sim *s, time_t now, struct diag *d)
 		return -1;
 	while ((rc = stmt_step(&s->fresh, d)) == STMT_ROW) {
 		struct srow r;
-		read_row(s, &s->fresh, &r);
+		if (read_row(s, &s->fresh, &r, d) != 0) {
+			rc = -1;
+			break;
+		}
 		s->last_seen = r.id;
 		if (60 * (time_t)r.duration_min > s->longest)
 			s->longest = 60 * (time_t)r.duration_min;
@@ -279,6 +327,16 @@ checkin(struct sim *s, const struct srow *r, int64_t person, enum session_outcom
 {
 	struct session_checkin c = {.session_id = r->id, .person_id = person, .outcome = out,
 				    .rating = rating, .share_story = share, .actor = SIM_ACTOR};
+	/* The mentee of a held session assesses the session's topic (simmodel.h). */
+	struct session_skill skill;
+	if (out == SESSION_OUTCOME_HELD && person == r->mentee_id &&
+	    in_library(s, r->program_id, r->topic)) {
+		skill = (struct session_skill){r->topic,
+					       simmodel_skill(s->o->seed, r->match_id, r->id, r->topic,
+							      r->score01, r->months)};
+		c.skills = &skill;
+		c.nskills = 1;
+	}
 	if (session_checkin(s->st, &c, NULL, d) == 0) {
 		s->checkins++;
 		return 0;
@@ -352,7 +410,10 @@ see_ended(struct sim *s, time_t now, struct diag *d)
 	int rc;
 	while ((rc = stmt_step(&s->ended, d)) == STMT_ROW) {
 		struct srow r;
-		read_row(s, &s->ended, &r);
+		if (read_row(s, &s->ended, &r, d) != 0) {
+			rc = -1;
+			break;
+		}
 		if (r.start + 60 * (time_t)r.duration_min > now)
 			continue;
 		if (n == cap) {

@@ -112,6 +112,25 @@ late=$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM feedback f JOIN sessions 
 [ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM sessions WHERE status IN ('cancelled', 'rescheduled')")" -gt 0 ] &&
   ok "cancelled or moved sessions" || fail "cancelled or moved sessions"
 
+# Goals: the mentee of each held session assessed its topic (a library one), 1..5, so the
+# report's Goals and health have a starting point.
+NSK=$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM skill_assessments")
+[ "$NSK" -gt 0 ] && ok "simulated self-assessments" || fail "simulated self-assessments" "none"
+[ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM skill_assessments k JOIN sessions s ON s.id = k.session_id
+  JOIN matches m ON m.id = s.match_id WHERE s.status <> 'held' OR k.person_id <> m.mentee_id
+  OR k.topic IS NOT s.topic OR k.level NOT BETWEEN 1 AND 5")" = 0 ] &&
+  ok "self-assessments: the mentee, a held session, its topic" || fail "self-assessments: the mentee, a held session, its topic"
+[ "$(sqlite3 "$KEEP/tandem.db" "SELECT count(*) FROM sessions s JOIN matches m ON m.id = s.match_id
+  JOIN programs p ON p.id = m.program_id WHERE s.status = 'held'
+  AND EXISTS (SELECT 1 FROM json_each(p.config, '$.topics') t WHERE t.value = s.topic)
+  AND NOT EXISTS (SELECT 1 FROM skill_assessments k WHERE k.session_id = s.id)")" = 0 ] &&
+  ok "self-assessments: every held session with a library topic" ||
+  fail "self-assessments: every held session with a library topic"
+run "$T" -C "$KEEP" report --program $P --format json --as-of 2027-02-03
+$PY -c 'import json,sys; doc = json.load(open(sys.argv[1]))
+print(any(s.get("heading") == "Goals" and s["table"]["rows"] for s in doc["sections"]))' "$OUT" | grep -q True &&
+  ok "report has goals" || fail "report has goals" "$(head -c 400 "$OUT")"
+
 # Another seed, one month, as text: the table, and a first month other than seed 1's.
 run "$T" -C "$WS" simulate --program $P --months 1 --seed 2 --from $FROM
 expect_rc "simulate text" 0

@@ -167,6 +167,47 @@ test_seeds_differ(void **state)
 	assert_true(differ > 50);
 }
 
+/* Skill levels: 1..5, the start (m = 0) is 1..3 and the same for every session of a pair
+ * and topic, non-decreasing in the score and the months, deterministic, faster for better
+ * pairs. */
+static void
+test_skill_progress(void **state)
+{
+	(void)state;
+	double low = 0, high = 0;
+	for (int64_t id = 1; id <= 2000; id++) {
+		int64_t match = id % 89 + 1;
+		int l0 = simmodel_skill(5, match, id, "ai_tools", 0.3, 0);
+		assert_true(l0 >= 1 && l0 <= 3);
+		assert_int_equal(l0, simmodel_skill(5, match, id + 7, "ai_tools", 0.9, 0));
+		assert_int_equal(simmodel_skill(5, match, id, "ai_tools", 0.3, 2.5),
+				 simmodel_skill(5, match, id, "ai_tools", 0.3, 2.5));
+		for (int i = 0; i <= 10; i++) {
+			int prev = 0;
+			for (int m = 0; m <= 12; m++) {
+				int v = simmodel_skill(5, match, id, "ai_tools", i / 10.0, m / 2.0);
+				assert_true(v >= 1 && v <= 5);
+				assert_true(v >= prev);
+				prev = v;
+				if (i > 0)
+					assert_true(v >= simmodel_skill(5, match, id, "ai_tools",
+									(i - 1) / 10.0, m / 2.0));
+			}
+		}
+		low += simmodel_skill(5, match, id, "ai_tools", 0, 3) - l0;
+		high += simmodel_skill(5, match, id, "ai_tools", 1, 3) - l0;
+	}
+	/* Three months: about 0.3 levels gained at s = 0, about 1.8 (capped at 5) at s = 1. */
+	assert_true(low / 2000 > 0.2 && low / 2000 < 0.45);
+	assert_true(high / 2000 > 1.3 && high / 2000 < 1.9);
+	/* Another topic, another start for some pairs. */
+	int differ = 0;
+	for (int64_t match = 1; match <= 100; match++)
+		differ += simmodel_skill(5, match, 1, "ai_tools", 0.5, 0) !=
+			  simmodel_skill(5, match, 1, "social_media", 0.5, 0);
+	assert_true(differ > 30);
+}
+
 static void
 test_add_months(void **state)
 {
@@ -192,6 +233,7 @@ main(void)
 		cmocka_unit_test(test_decide_mix),
 		cmocka_unit_test(test_better_pairs_meet_more),
 		cmocka_unit_test(test_seeds_differ),
+		cmocka_unit_test(test_skill_progress),
 		cmocka_unit_test(test_add_months),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
