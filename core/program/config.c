@@ -234,7 +234,7 @@ get_topics(lua_State *L, int idx, struct decl_errs *e, struct config_program *p)
 	p->topic_questions = calloc((size_t)len + 1, sizeof(*p->topic_questions));
 	if (p->topics == NULL || p->topic_questions == NULL)
 		luaL_error(L, "out of memory");
-	int bad = 0;
+	int bad = 0, added = 0;
 	for (lua_Integer i = 1; i <= len; i++) {
 		lua_rawgeti(L, -1, i); /* stack: ..., topics, item */
 		int t = lua_gettop(L);
@@ -259,6 +259,15 @@ get_topics(lua_State *L, int idx, struct decl_errs *e, struct config_program *p)
 					"{ name =, questions = {...} }",
 				     (int)i, luaL_typename(L, t));
 		}
+		/* A topic twice (a name, then a table with its questions, say) is a mistake:
+		 * which questions would its agenda take? */
+		for (int k = 0; added < p->ntopics && k < p->ntopics - 1; k++)
+			if (strcmp(p->topics[k], p->topics[p->ntopics - 1]) == 0) {
+				decl_problem(e, "field 'topics' item %d: '%s' is listed twice", (int)i,
+					     p->topics[p->ntopics - 1]);
+				break;
+			}
+		added = p->ntopics;
 		lua_settop(L, t - 1);
 	}
 	lua_pop(L, 1);

@@ -148,6 +148,14 @@ test_errors_name_file_line_and_field(void **state)
 	expect_error("program { title = 'no name' }", "field 'name' is required");
 	expect_error("program { name = 'x', goals = 'one' }", "field 'goals' must be a list of strings");
 	expect_error("program { name = 'x', topics = { 'a', 2 } }", "field 'topics' item 2 must be a string");
+	/* A topic twice, as a name and as a table with questions: the file, the line, the field. */
+	snprintf(want, sizeof(want),
+		 "%s:3: program 'x': field 'topics' item 2: 'ai_tools' is listed twice", path);
+	expect_error("program { name = 'x',\n starts = '2027-01-01',\n topics = { 'ai_tools',\n"
+		     "  { name = 'ai_tools', questions = { 'Why?' } } } }\n",
+		     want);
+	expect_error("program { name = 'x', topics = { 'a', 'b', 'a' } }",
+		     "field 'topics' item 3: 'a' is listed twice");
 	expect_error("program { name = 'x', time_commitment = { sessions_per_month = 0 } }",
 		     "field 'sessions_per_month' must be a whole number from 1 to 31");
 	expect_error("workspace { timezone = 'Mars/Olympus' }", "'Mars/Olympus' is not an IANA time zone");
