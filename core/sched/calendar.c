@@ -36,8 +36,24 @@ calendar_domain(const char *organization, char out[CALENDAR_DOMAIN_MAX])
 		}
 	}
 	out[n] = '\0';
-	if (n == 0)
+	/* Non-ASCII letters are dropped above: a hash of the whole name keeps such names
+	 * apart. Only for them: an ASCII name's UIDs stay what they were. */
+	uint32_t h = 2166136261u;
+	int wide = 0;
+	for (const unsigned char *p = (const unsigned char *)(organization != NULL ? organization : "");
+	     *p != '\0'; p++) {
+		wide |= *p >= 0x80;
+		h = (h ^ *p) * 16777619u;
+	}
+	if (wide) {
+		if (n > CALENDAR_DOMAIN_MAX - 10)
+			n = CALENDAR_DOMAIN_MAX - 10;
+		while (n > 0 && out[n - 1] == '-')
+			n--;
+		snprintf(out + n, CALENDAR_DOMAIN_MAX - n, "%s%08x", n > 0 ? "-" : "org-", (unsigned)h);
+	} else if (n == 0) {
 		snprintf(out, CALENDAR_DOMAIN_MAX, "tandem.local");
+	}
 }
 
 /* One event's strings, owned until the document is written. */

@@ -19,7 +19,10 @@
  *    ATTENDEEs both sides' e-mail addresses. METHOD:PUBLISH.
  *  - The domain is the workspace's id: calendar_domain() makes it from the
  *    organization's name (lower case letters, digits and '-'), "tandem.local" without
- *    one. Renaming the organization changes every UID: calendars then see new events.
+ *    one. A name with non-ASCII bytes also gets "-" and 8 hex digits of a hash (FNV-1a)
+ *    of the whole name, so "Ünïcode" and "Ònïcode" stay distinct; ASCII names keep the
+ *    form they always had (existing UIDs do not change). Renaming the organization
+ *    changes every UID: calendars then see new events.
  *  - DTSTAMP is `now` (the export's time).
  */
 #ifndef TANDEM_CALENDAR_H
