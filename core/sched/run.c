@@ -420,8 +420,10 @@ sched_run_job(struct sched *s, const char *name, time_t now, int64_t *occ_id, st
 	if (r == STMT_ROW && (rc = stmt_text(&q, 1, &status, d)) == 0) {
 		id = stmt_int64(&q, 0);
 		if (strcmp(status, "pending") != 0)
-			rc = diag_set(d, DIAG_CONFLICT, "job %s already ran at %s (%s)", name, ts,
-				      status);
+			rc = diag_set(d, DIAG_CONFLICT,
+				      "job %s already ran at %s (%s): a job's runs are one per second "
+				      "(keyed by job and instant), so run it again in a second",
+				      name, ts, status);
 	} else if (r == STMT_DONE) {
 		rc = diag_set(d, DIAG_NOTFOUND, "no enabled job named '%s' (see `tandem jobs list`)",
 			      name);

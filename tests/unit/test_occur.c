@@ -578,9 +578,11 @@ test_run_job_by_hand(void **state)
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM occurrences WHERE status = 'done' AND "
 				     "due_at = '2027-01-11T09:40:00Z'"),
 			 1);
-	/* Twice in the same second: refused, nothing doubled. */
+	/* Twice in the same second: refused, nothing doubled, and it says why. */
 	assert_int_equal(sched_run_job(f->s, "hourly", T("2027-01-11T09:40:00Z"), &id, &d), -1);
 	assert_int_equal(d.code, DIAG_CONFLICT);
+	assert_non_null(strstr(d.msg, "already ran at 2027-01-11T09:40:00Z (done): a job's runs are "
+				      "one per second"));
 	assert_int_equal(sched_run_job(f->s, "nope", T("2027-01-11T09:41:00Z"), &id, &d), -1);
 	assert_int_equal(d.code, DIAG_NOTFOUND);
 	/* The scheduled instants are untouched by the manual one. */
