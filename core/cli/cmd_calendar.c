@@ -36,7 +36,9 @@ calendar_usage(FILE *out)
 		"Each event's UID is session-<id>@<workspace> (the workspace id comes from\n"
 		"tandem.lua's organization), so importing a new export updates the events instead\n"
 		"of adding them again; a rescheduled session keeps its first session's UID with a\n"
-		"higher SEQUENCE, and a cancelled one is exported with STATUS:CANCELLED.\n");
+		"higher SEQUENCE, and a cancelled one is exported with STATUS:CANCELLED.\n\n"
+		"With no session to export (a person without sessions, say) it writes nothing\n"
+		"and exits 1: RFC 5545 wants at least one event in a calendar.\n");
 }
 
 static int
@@ -101,6 +103,12 @@ calendar_export_cmd(struct cli *c, int argc, char **argv)
 		rc = cli_diag(&d);
 	store_close(st);
 	config_fini(&cfg);
+	/* RFC 5545 wants at least one component: an empty VCALENDAR is refused by clients. */
+	if (rc == CLI_OK && count == 0)
+		rc = cli_error("no session to export%s%s%s%s: a calendar needs at least one event "
+			       "(RFC 5545); nothing written",
+			       person != NULL ? " for " : "", person != NULL ? person : "",
+			       program != NULL ? " in program " : "", program != NULL ? program : "");
 	if (rc == CLI_OK) {
 		if (outfile_write_all(out, b.data, b.len, &d) != 0)
 			rc = cli_diag(&d);
