@@ -34,7 +34,8 @@ report_usage(FILE *out)
 		"                   built-ins: program-overview, monthly-pulse, mentor-recognition)\n"
 		"  --format F       html (one self-contained page with SVG charts), md, csv (the\n"
 		"                   tables) or json (the document); default: from --out's\n"
-		"                   extension, else md\n"
+		"                   extension (.html .md .csv .json; another one is refused), else\n"
+		"                   md. An --out extension of another format than F is refused.\n"
 		"  --out FILE       write FILE (atomically) instead of standard output\n"
 		"  --as-of D        the report as of D instead of now (YYYY-MM-DD: the end of\n"
 		"                   that day, UTC; or YYYY-MM-DDTHH:MM[:SS]Z), e.g. the last day\n"
@@ -90,8 +91,20 @@ cmd_report(struct cli *c, int argc, char **argv)
 	enum render_format f = RENDER_MD;
 	if (format != NULL && render_format_parse(format, &f) != 0)
 		return cli_usage("report", "unknown format '%s' (html, md, csv or json)", format);
-	if (format == NULL && out != NULL)
-		(void)render_format_from_path(out, &f); /* no known extension: Markdown */
+	/* --out's extension: it decides without --format (none: Markdown); one that is not a
+	 * format's, or another format than --format's, is a mistake (r.pdf holding Markdown). */
+	enum render_format pf = RENDER_MD;
+	int ext = out != NULL ? render_format_from_path(out, &pf) : -1;
+	if (format == NULL && ext == 0)
+		f = pf;
+	else if (format == NULL && ext == -2)
+		return cli_usage("report",
+				 "--out '%s': its extension is not a report format's (.html, .md, "
+				 ".csv, .json): give --format F or such a name",
+				 out);
+	else if (format != NULL && ext == 0 && pf != f)
+		return cli_usage("report", "--format %s and --out '%s' disagree (its extension is %s's)",
+				 format, out, render_format_name(pf));
 	time_t now = 0;
 	if (as_of != NULL && (cli_parse_instant(as_of, 1, &now) != 0 || now <= 0))
 		return cli_usage("report",

@@ -44,11 +44,13 @@ render_format_from_path(const char *path, enum render_format *out)
 		return -1;
 	char ext[16];
 	size_t n = strlen(dot + 1);
-	if (n == 0 || n >= sizeof(ext))
+	if (n == 0)
 		return -1;
+	if (n >= sizeof(ext))
+		return -2;
 	for (size_t i = 0; i <= n; i++)
 		ext[i] = (char)((dot[1 + i] >= 'A' && dot[1 + i] <= 'Z') ? dot[1 + i] + 32 : dot[1 + i]);
-	return render_format_parse(ext, out);
+	return render_format_parse(ext, out) == 0 ? 0 : -2;
 }
 
 int
@@ -119,12 +121,8 @@ render_value(const json_t *v, char *buf, size_t size)
 }
 
 const char *
-render_value_exact(const json_t *v, char *buf, size_t size)
+render_value_csv(const json_t *v, char *buf, size_t size)
 {
-	if (json_is_real(v)) {
-		snprintf(buf, size, "%.15g", json_real_value(v));
-		return buf;
-	}
 	if (json_is_boolean(v))
 		return json_is_true(v) ? "true" : "false";
 	return render_value(v, buf, size);

@@ -32,7 +32,8 @@ enum render_format { RENDER_MD, RENDER_CSV, RENDER_JSON, RENDER_HTML };
 /* "md", "csv", "json", "html" (also "markdown", "htm"): 0, or -1 (no diag). */
 int render_format_parse(const char *name, enum render_format *out);
 const char *render_format_name(enum render_format f);
-/* The format a file name's extension asks for; -1 if none does. */
+/* The format a file name's extension asks for: 0; -1 when the name has no extension, -2
+ * when its extension is not a format's (".pdf"). */
 int render_format_from_path(const char *path, enum render_format *out);
 
 int render_doc(enum render_format f, const json_t *doc, struct buf *out, struct diag *d);
@@ -48,8 +49,9 @@ int render_html(const json_t *doc, struct buf *out, struct diag *d);
  * most two decimals (trailing zeros dropped), booleans "yes"/"no", strings as
  * they are (borrowed into buf when short, else returned directly). */
 const char *render_value(const json_t *v, char *buf, size_t size);
-/* The same at full precision (CSV, the HTML data tables' titles). */
-const char *render_value_exact(const json_t *v, char *buf, size_t size);
+/* A CSV field: as render_value (numbers rounded alike in every format), but booleans
+ * "true"/"false" for the programs that read CSV. */
+const char *render_value_csv(const json_t *v, char *buf, size_t size);
 /* Appends s with & < > " ' escaped for HTML/XML text and attributes. */
 int render_html_escape(struct buf *out, const char *s, struct diag *d);
 /* The string field k of o, "" when absent or not a string. */

@@ -31,7 +31,7 @@ csv_record(struct buf *out, const json_t *cells, struct diag *d)
 	size_t i;
 	json_t *c;
 	json_array_foreach(cells, i, c) {
-		if (csv_field(out, render_value_exact(c, num, sizeof(num)), i == 0, d) != 0)
+		if (csv_field(out, render_value_csv(c, num, sizeof(num)), i == 0, d) != 0)
 			return -1;
 	}
 	return buf_puts(out, "\r\n", d);

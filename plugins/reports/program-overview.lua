@@ -4,6 +4,8 @@
 -- (docs/metrics.md) except the stories, read through `q`.
 local function pct(x) return string.format("%.0f%%", (x or 0) * 100) end
 local function num(x) return x or 0 end
+-- A mean that may not exist (nil: nobody to average over) shows as "-", not as a zero.
+local function dash(x) if x == nil then return "-" end return x end
 
 -- Check-in comments whose author ticked "share my story" (feedback.share_story), newest
 -- first. Only the author's first name and side are shown: sharing the story is the consent,
@@ -110,9 +112,10 @@ return tandem.report{
     if #goals > 0 then
       local rows = {}
       for i, g in ipairs(goals) do
-        rows[i] = { g.topic, num(g.n), num(g.start_mean), num(g.end_mean), num(g.delta) }
+        rows[i] = { g.topic, num(g.n), dash(g.start_mean), dash(g.end_mean), dash(g.delta) }
       end
-      add({ heading = "Goals", text = "Self-assessed skill (1-5) at the start and at the end, per topic.",
+      add({ heading = "Goals", text = "Self-assessed skill (1-5) at the start and at the end, per topic"
+          .. " (\"-\" where nobody has assessed it twice yet).",
         table = { columns = { "topic", "people", "start", "end", "change" }, rows = rows } })
     end
 

@@ -161,6 +161,27 @@ grep -q "^enrolled,$(cell "$J" 'At a glance' enrolled)" "$OUT" && ok csv-row || 
 run "$T" -C "$WS" report --program $P
 expect_rc md-default 0
 expect_out md-stdout "## Participation funnel"
+# CSV numbers are rounded as in the other formats (the mean rating: at most two decimals).
+run "$T" -C "$WS" report --program $P --format csv
+grep -qE '[0-9]\.[0-9]{3,}' "$OUT" && fail csv-rounded "$(grep -E '[0-9]\.[0-9]{3,}' "$OUT" | head -3)" || ok csv-rounded
+MR=$(cell "$J" 'At a glance' 'mean rating')
+MR2=$($PY -c 'import sys; print(("%.2f" % float(sys.argv[1])).rstrip("0").rstrip("."))' "$MR")
+grep -q "^mean rating,$MR2"$'\r'"\?$" "$OUT" && ok csv-as-json ||
+  fail csv-as-json "$(grep '^mean rating' "$OUT") vs $(cell "$J" 'At a glance' 'mean rating')"
+
+# ---- --out's extension and --format must agree -------------------------------------------
+run "$T" -C "$WS" report --program $P --out "$WS/r.pdf"
+expect_rc out-pdf 2
+expect_err out-pdf-msg "--out '$WS/r.pdf': its extension is not a report format's"
+[ ! -e "$WS/r.pdf" ] && ok out-pdf-nothing-written || fail out-pdf-nothing-written "r.pdf written"
+run "$T" -C "$WS" report --program $P --format md --out "$WS/r.html"
+expect_rc out-disagrees 2
+expect_err out-disagrees-msg "--format md and --out '$WS/r.html' disagree (its extension is html's)"
+[ ! -e "$WS/r.html" ] && ok out-disagrees-nothing-written || fail out-disagrees-nothing-written "r.html written"
+run "$T" -C "$WS" report --program $P --format md --out "$WS/notes.txt"
+expect_rc out-txt-with-format 0
+run "$T" -C "$WS" report --program $P --format markdown --out "$WS/r2.md"
+expect_rc out-md-markdown 0
 
 # ---- the page renders in a browser ----------------------------------------------------------
 CHROMIUM=$(command -v chromium || true)
@@ -225,5 +246,18 @@ for plugin in program-overview monthly-pulse mentor-recognition; do
   run "$T" -C "$WS" plugins check "$TANDEM_SRCDIR/plugins/reports/$plugin.lua"
   expect_rc "check-$plugin" 0
 done
+
+# After the digest check: these rows change the database.
+# ---- Goals: "-" where nobody assessed a topic twice (a mean of nobody is not 0) ----------
+MENTEE_ID=$(q "SELECT m.mentee_id FROM matches m WHERE m.status='active' ORDER BY m.id LIMIT 1")
+q "INSERT INTO skill_assessments (session_id, person_id, program_id, topic, level, created_at)
+   SELECT s.id, m.mentee_id, m.program_id, 'ai_tools', 2, s.starts_at FROM sessions s
+   JOIN matches m ON m.id = s.match_id WHERE m.mentee_id = $MENTEE_ID AND s.status = 'held' LIMIT 1"
+run "$T" -C "$WS" report --program $P --format md
+grep -qF '| ai\_tools | 0 | \- | \- | \- |' "$OUT" && ok goals-dash-md || fail goals-dash-md "$(grep -A8 '^## Goals' "$OUT" | head -10)"
+run "$T" -C "$WS" report --program $P --format csv
+grep -q '^ai_tools,0,-,-,-' "$OUT" && ok goals-dash-csv || fail goals-dash-csv "$(grep -A4 '^Goals' "$OUT")"
+run "$T" -C "$WS" report --program $P --format html --out "$WS/goals.html"
+grep -q '<td>-</td>' "$WS/goals.html" && ok goals-dash-html || fail goals-dash-html "no '-' cell"
 
 finish

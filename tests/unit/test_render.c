@@ -248,12 +248,14 @@ test_formats(void **state)
 	assert_int_equal(render_format_from_path("r.csv", &f), 0);
 	assert_int_equal(f, RENDER_CSV);
 	assert_int_equal(render_format_from_path("dir.v2/report", &f), -1);
+	assert_int_equal(render_format_from_path("r.pdf", &f), -2);
+	assert_int_equal(render_format_from_path("r.", &f), -1);
 	assert_int_equal(render_format_from_path("report", &f), -1);
 	assert_string_equal(render_format_name(RENDER_JSON), "json");
 	char num[64];
 	json_t *v = json_real(0.89285);
 	assert_string_equal(render_value(v, num, sizeof(num)), "0.89");
-	assert_string_equal(render_value_exact(v, num, sizeof(num)), "0.89285");
+	assert_string_equal(render_value_csv(v, num, sizeof(num)), "0.89"); /* as the others */
 	json_decref(v);
 	v = json_real(4.0);
 	assert_string_equal(render_value(v, num, sizeof(num)), "4");
