@@ -513,9 +513,16 @@ notify_deliver_one(struct notify *n, time_t now, int *outcome, struct diag *d)
 		rc = outbox_done(n->st, row.id, now, why.msg, v == NOTIFY_GIVE_UP, &st, d);
 		break;
 	}
+	/* An expired message is a normal end (its session was cancelled or has begun): news,
+	 * not an error. */
 	if (rc == 0 && v != NOTIFY_SENT)
-		tlog(st == OUTBOX_PENDING ? TLOG_WARN : TLOG_ERROR, "message '%s' (%s): %s%s", row.key,
-		     row.channel, why.msg, st == OUTBOX_PENDING ? " (will retry)" : "");
+		tlog(st == OUTBOX_EXPIRED   ? TLOG_INFO
+		     : st == OUTBOX_PENDING ? TLOG_WARN
+					    : TLOG_ERROR,
+		     "message '%s' (%s): %s%s", row.key, row.channel, why.msg,
+		     st == OUTBOX_PENDING   ? " (will retry)"
+		     : st == OUTBOX_EXPIRED ? " (expired)"
+					    : "");
 	crash_point("notify.done");
 	outbox_row_fini(&row);
 	if (rc != 0)

@@ -159,6 +159,15 @@ expect_out cancel-text "session #$S2_F1 cancelled: team offsite"
 run "$T" -C "$WS" sessions cancel "$S2_F1"
 expect_rc cancel-again 1
 expect_err cancel-again-msg "session #$S2_F1 is cancelled (team offsite): only a planned session can be cancelled"
+# A reminder of the cancelled session expires when sent: news (info), not an error.
+q "INSERT INTO outbox (idempotency_key, kind, channel, recipient_id, session_id, body, not_before, created_at)
+   SELECT 'reminder:$S2_F1:' || m.mentor_id, 'reminder', 'eml', m.mentor_id, s.id, 'x', '2000-01-01T00:00:00Z', 'x'
+   FROM sessions s JOIN matches m ON m.id = s.match_id WHERE s.id = $S2_F1"
+run "$T" -C "$WS" outbox send
+expect_rc send-expired 0
+expect_out send-expired-count "expired 1"
+expect_err send-expired-info "tandem: info: message 'reminder:$S2_F1:"
+grep -q "error" "$ERR" && fail send-expired-not-error "$(cat "$ERR")" || ok send-expired-not-error
 # Local time in the pair's zone by default; the old row stays, linked.
 run "$T" -C "$WS" sessions reschedule "$S_F1" --to 2099-03-11T09:30 --json
 expect_rc reschedule 0
