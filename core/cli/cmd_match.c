@@ -194,26 +194,36 @@ cmd_match_two_people(struct store *st, const char *a, const char *b, int64_t *x,
 
 /* ---- run ---------------------------------------------------------------------------- */
 
-/* The pairs of a run document as a table; with explain, each followed by its explanation. */
+/* The pairs of a run document as a table; with explain, each followed by its explanation.
+ * A rematch's lists only the freed mentees' new pairs (the kept ones are not its news). */
 static void
-print_pairs(json_t *doc, int explain)
+print_pairs(json_t *doc, int explain, int rematch)
 {
 	struct cli_table *t = cli_table_new(5);
 	const char *hdr[] = {"MENTOR", "MENTEE", "SCORE", "LUA", "KEPT"};
-	cli_table_add(t, hdr);
+	int need_hdr = 1; /* each table's header comes with its first row */
 	json_t *pairs = json_object_get(doc, "pairs");
 	size_t n = json_array_size(pairs), i;
 	int kept = 0;
+	double fresh_total = 0;
 	json_t *p;
 	json_array_foreach(pairs, i, p)
 	{
 		char sc[32], lua[32];
+		if (rematch && json_is_true(json_object_get(p, "kept"))) {
+			kept++;
+			continue;
+		}
+		fresh_total += json_number_value(json_object_get(p, "score"));
 		snprintf(sc, sizeof(sc), "%.4f", json_number_value(json_object_get(p, "score")));
 		snprintf(lua, sizeof(lua), "%.4f", json_number_value(json_object_get(p, "lua")));
 		int k = json_is_true(json_object_get(p, "kept"));
 		kept += k;
 		const char *row[] = {cmd_match_jstr(json_object_get(p, "mentor"), "id"),
 				     cmd_match_jstr(json_object_get(p, "mentee"), "id"), sc, lua, k ? "yes" : ""};
+		if (need_hdr)
+			cli_table_add(t, hdr);
+		need_hdr = 0;
 		cli_table_add(t, row);
 		if (explain) {
 			cli_table_print(t, stdout);
@@ -221,15 +231,23 @@ print_pairs(json_t *doc, int explain)
 			cmd_match_print_explanation(json_object_get(p, "explanation"), stdout);
 			printf("\n");
 			t = cli_table_new(5);
-			if (i + 1 < n)
-				cli_table_add(t, hdr);
+			need_hdr = 1;
 		}
 	}
+	if (need_hdr && !explain)
+		cli_table_add(t, hdr); /* no pair: the header alone, as ever */
 	cli_table_print(t, stdout);
 	cli_table_delete(t);
-	printf("%d pairs (%d kept), %d of %d mentees unmatched, total score %.4f\n", (int)n, kept,
-	       (int)json_array_size(json_object_get(doc, "unmatched")),
-	       (int)json_integer_value(json_object_get(doc, "mentees")),
+	int unmatched = (int)json_array_size(json_object_get(doc, "unmatched"));
+	int mentees = (int)json_integer_value(json_object_get(doc, "mentees"));
+	if (rematch) {
+		int fresh = (int)n - kept, freed = mentees - kept;
+		printf("%d new pair%s for the %d freed mentee%s, %d unmatched, score %.4f\n", fresh,
+		       fresh == 1 ? "" : "s", freed, freed == 1 ? "" : "s", unmatched, fresh_total);
+		return;
+	}
+	printf("%d pair%s (%d kept), %d of %d mentees unmatched, total score %.4f\n", (int)n,
+	       n == 1 ? "" : "s", kept, unmatched, mentees,
 	       json_number_value(json_object_get(doc, "total")));
 }
 
@@ -369,11 +387,17 @@ match_run(struct cli *c, int argc, char **argv)
 			cli_json_out(json_incref(run.refusal));
 		rc = cli_diag(&d);
 	}
+	else if (!m.dry_run && !m.json && !m.explain && run.store.empty)
+		printf("no new partner to propose in %s (rematch, policy %s %s): %d freed mentee%s "
+		       "unmatched; nothing stored\n",
+		       m.program, run.pol->name, run.pol->version, run.res.nunmatched,
+		       run.res.nunmatched == 1 ? "" : "s");
 	else if (!m.dry_run && !m.json && !m.explain)
-		printf("proposed %d matches in %s (run %s, policy %s %s%s); %d mentees "
+		printf("proposed %d match%s in %s (run %s, policy %s %s%s); %d mentee%s "
 		       "unmatched\n",
-		       run.nstored, m.program, run.run_id, run.pol->name, run.pol->version,
-		       m.rematch ? ", rematch" : "", run.res.nunmatched);
+		       run.nstored, run.nstored == 1 ? "" : "es", m.program, run.run_id,
+		       run.pol->name, run.pol->version, m.rematch ? ", rematch" : "",
+		       run.res.nunmatched, run.res.nunmatched == 1 ? "" : "s");
 	json_t *why = rc == CLI_OK ? match_run_unmatched(&x, &run, &d) : NULL;
 	if (rc == CLI_OK && why == NULL)
 		rc = cli_diag(&d);
@@ -388,7 +412,7 @@ match_run(struct cli *c, int argc, char **argv)
 		else if (doc == NULL)
 			rc = cli_error("out of memory");
 		else
-			print_pairs(doc, m.explain);
+			print_pairs(doc, m.explain, m.rematch);
 		if (!m.json)
 			json_decref(doc);
 	}

@@ -172,29 +172,31 @@ decide_opts(const char *cmd, int argc, char **argv, struct decide_opts *o, int64
  * After an approval or a pin: approved matches of programs that have started become active
  * at once (the activate-matches job would at its next run; lifecycle.h), so a rematch or a
  * late pair approved mid-program gets sessions without waiting. *activated = how many.
- * The config is the workspace's tandem.lua (cfg: already loaded, else read here).
+ * cfg is the workspace's tandem.lua, loaded (ws_config) before the decision commits: a
+ * broken one then refuses the command with nothing changed, not after the approval.
  */
 static int
-activate_started(struct cli *c, struct store *st, const struct config *cfg, int *activated)
+activate_started(struct store *st, const struct config *cfg, int *activated)
 {
 	*activated = 0;
-	struct config own = {0};
 	struct diag d;
 	diag_clear(&d);
-	if (cfg == NULL) {
-		char path[4096];
-		if (cli_need_config(c, cli_ws_path(c, "tandem.lua", path, sizeof(path))) != CLI_OK)
-			return CLI_FAIL;
-		if (config_load(path, &own, &d) != 0)
-			return cli_diag(&d);
-		cfg = &own;
-	}
-	int rc = lifecycle_run_due(st, cfg, store_time(st), activated, NULL, &d) != 0
-		     ? cli_diag(&d)
-		     : CLI_OK;
-	if (cfg == &own)
-		config_fini(&own);
-	return rc;
+	return lifecycle_run_due(st, cfg, store_time(st), activated, NULL, &d) != 0 ? cli_diag(&d)
+										      : CLI_OK;
+}
+
+/* The workspace's tandem.lua, loaded and checked (its problems printed: CLI_FAIL). */
+static int
+ws_config(struct cli *c, struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	char path[4096];
+	if (cli_need_config(c, cli_ws_path(c, "tandem.lua", path, sizeof(path))) != CLI_OK)
+		return CLI_FAIL;
+	struct diag d;
+	if (config_load(path, cfg, &d) != 0)
+		return cli_diag(&d);
+	return CLI_OK;
 }
 
 static void
@@ -212,13 +214,16 @@ decide_bulk(struct cli *c, const struct decide_opts *o, enum matches_decision wh
 	const char *verb = what == MATCHES_APPROVE ? "approved" : "rejected";
 	struct store *st = NULL;
 	struct cli_ws w;
+	struct config own = {0}; /* --run: tandem.lua read before anything is decided */
 	int64_t program_id = 0;
 	if (o->program) {
 		if (cli_ws_open(c, o->program, &w) != CLI_OK)
 			return CLI_FAIL;
 		st = w.st;
 		program_id = w.program_id;
-	} else if (cli_open_store(c, &st) != CLI_OK) {
+	} else if ((what == MATCHES_APPROVE && ws_config(c, &own) != CLI_OK) ||
+		   cli_open_store(c, &st) != CLI_OK) {
+		config_fini(&own);
 		return CLI_FAIL;
 	}
 	struct diag d;
@@ -227,12 +232,13 @@ decide_bulk(struct cli *c, const struct decide_opts *o, enum matches_decision wh
 	int rc = matches_decide_bulk(st, program_id, o->run, what, cli_actor(), &n, &d);
 	int arc = rc < 0 ? CLI_OK
 		  : what == MATCHES_APPROVE && n > 0
-		      ? activate_started(c, st, o->program ? &w.cfg : NULL, &act)
+		      ? activate_started(st, o->program ? &w.cfg : &own, &act)
 		      : CLI_OK;
 	if (o->program)
 		cli_ws_close(&w);
 	else
 		store_close(st);
+	config_fini(&own);
 	if (rc < 0)
 		return cli_diag(&d);
 	if (arc != CLI_OK)
@@ -266,8 +272,13 @@ cmd_match_decide(struct cli *c, int argc, char **argv, enum matches_decision wha
 		free(ids);
 		return decide_bulk(c, &o, what);
 	}
+	/* An approval activates pairs by tandem.lua's dates: read it first, so a broken one
+	 * changes nothing. */
 	struct store *st;
-	if (cli_open_store(c, &st) != CLI_OK) {
+	struct config cfg = {0};
+	if ((what == MATCHES_APPROVE && ws_config(c, &cfg) != CLI_OK) ||
+	    cli_open_store(c, &st) != CLI_OK) {
+		config_fini(&cfg);
 		free(ids);
 		return CLI_FAIL;
 	}
@@ -277,10 +288,11 @@ cmd_match_decide(struct cli *c, int argc, char **argv, enum matches_decision wha
 	int act = 0, arc = CLI_OK;
 	if (matches_decide(st, ids, n, what, cli_actor(), &d) == 0) {
 		if (what == MATCHES_APPROVE)
-			arc = activate_started(c, st, NULL, &act);
+			arc = activate_started(st, &cfg, &act);
 		done = matches_ids_json(st, ids, n, &d);
 	}
 	store_close(st);
+	config_fini(&cfg);
 	free(ids);
 	if (done == NULL)
 		return cli_diag(&d);
@@ -374,7 +386,7 @@ cmd_match_pin_veto(struct cli *c, int argc, char **argv, int veto)
 		json_t *doc = NULL;
 		int act = 0;
 		if (r == 0 && !veto)
-			rc = activate_started(c, w.st, &w.cfg, &act);
+			rc = activate_started(w.st, &w.cfg, &act);
 		if (r == 0 && rc == CLI_OK)
 			doc = veto ? veto_json(w.st, mentor, mentee, m.program, m.reason, nrej, &d)
 				   : matches_ids_json(w.st, &id, 1, &d);

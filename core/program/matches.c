@@ -356,6 +356,12 @@ matches_store_run(struct store *st, const struct cohort *c, const struct policy 
 			  : count_current(st, c->program_id, &out->ncurrent, d)) < 0 ||
 	    guard(c, pol, res, out, d) < 0)
 		goto fail;
+	/* A rematch with nothing to propose nor replace would store an empty run. */
+	out->empty = out->rematch && out->nproposed == 0 && out->ncurrent == 0;
+	if (out->empty) {
+		store_rollback(st);
+		return 0;
+	}
 	if ((out->rematch ? rematch_scope(st, c, run_id, 0, NULL, d)
 			  : supersede(st, c->program_id, run_id, d)) < 0 ||
 	    insert_proposals(st, c, pol, res, run_id, &out->nstored, d) < 0)

@@ -17,7 +17,8 @@
  *    never reused (AUTOINCREMENT), so an id always names the pair it was shown with;
  *    deciding a superseded id fails (DIAG_CONFLICT) naming the run that replaced it.
  *    A run that would replace them with none, or with fewer than half as many, is
- *    refused unless asked to replace (struct matches_store).
+ *    refused unless asked to replace (struct matches_store). A rematch that proposes
+ *    nothing and has nothing to supersede writes nothing (out->empty).
  *  - Approve: proposed -> approved. Reject: proposed or approved -> rejected
  *    (active or ended matches cannot be rejected). Both record decided_at/by and
  *    an event; a list of ids is all-or-nothing.
@@ -82,6 +83,8 @@ struct matches_store {
 	int nstored;  /* proposals written */
 	int ncurrent; /* the program's unreviewed proposals the run found (and superseded) */
 	int nproposed; /* the run's pairs that are not kept */
+	int empty;     /* a rematch that proposes nothing and supersedes nothing: nothing was
+			* written (no run, no event) */
 	enum matches_refusal refused;
 };
 

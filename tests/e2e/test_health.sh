@@ -204,9 +204,16 @@ expect_rc rematch-dry 0
 [ "$(jget "$OUT" "[p['mentee']['id'] for p in d['pairs'] if not p['kept']]")" = "['$MENTEE1']" ] \
   && ok rematch-dry-pairs || fail rematch-dry-pairs "$(jget "$OUT" "[(p['mentor']['id'], p['mentee']['id']) for p in d['pairs'] if not p['kept']]")"
 jget "$OUT" "[p['explanation'] for p in d['pairs'] if not p['kept']][0]" >/dev/null && ok rematch-explain || fail rematch-explain "no explanation"
+# As text: only the freed mentee's new pair, not the kept ones.
+run "$T" -C "$WS" match run --program $P --policy open --rematch --dry-run
+expect_rc rematch-dry-text 0
+expect_out rematch-dry-summary "1 new pair for the 1 freed mentee, 0 unmatched"
+[ "$(grep -c "^E" "$OUT")" = 1 ] && grep -q "$MENTEE1" "$OUT" && ok rematch-dry-only-freed ||
+  fail rematch-dry-only-freed "$(head -c 600 "$OUT")"
 run "$T" -C "$WS" match run --program $P --policy open --rematch
 expect_rc rematch 0
 expect_out rematch-text ", rematch); "
+expect_out rematch-singular "proposed 1 match in $P"
 RUN=$(q "SELECT run_id FROM matches ORDER BY id DESC LIMIT 1")
 [ "$(q "SELECT group_concat(p.external_id) FROM matches m JOIN people p ON p.id=m.mentee_id WHERE m.run_id='$RUN'")" = "$MENTEE1" ] \
   && ok rematch-only-freed || fail rematch-only-freed "$(q "SELECT mentor_id, mentee_id FROM matches WHERE run_id='$RUN'")"
@@ -218,10 +225,23 @@ RUN=$(q "SELECT run_id FROM matches ORDER BY id DESC LIMIT 1")
   && ok rematch-event || fail rematch-event "no rematch flag"
 # Approved, the mentee is rematched: a second rematch proposes nothing.
 NEW=$(q "SELECT id FROM matches WHERE run_id='$RUN'")
+# A broken tandem.lua: the approval is refused before anything changes (it is read first).
+cp "$WS/tandem.lua" "$E2E_TMP/tandem.lua.good"
+echo 'program { name = ' >>"$WS/tandem.lua"
+E1=$(q "SELECT max(id) FROM events")
+run "$T" -C "$WS" match approve "$NEW"
+expect_rc approve-broken-config 1
+expect_err approve-broken-config-msg "tandem.lua:"
+[ "$(q "SELECT status FROM matches WHERE id=$NEW")" = proposed ] && [ "$(q "SELECT max(id) FROM events")" = "$E1" ] &&
+  ok approve-broken-config-nothing || fail approve-broken-config-nothing "$(q "SELECT status FROM matches WHERE id=$NEW")"
+cp "$E2E_TMP/tandem.lua.good" "$WS/tandem.lua"
 run "$T" -C "$WS" match approve "$NEW"
 expect_rc approve-rematch 0
+E0=$(q "SELECT max(id) FROM events")
 run "$T" -C "$WS" match run --program $P --policy open --rematch
 expect_rc rematch-again 0
-expect_out rematch-again-none "proposed 0 matches in $P"
+expect_out rematch-again-none "no new partner to propose in $P (rematch"
+[ "$(q "SELECT count(*) FROM events WHERE id > $E0")" = 0 ] && ok rematch-again-nothing-stored ||
+  fail rematch-again-nothing-stored "$(q "SELECT kind FROM events WHERE id > $E0")"
 
 finish
