@@ -96,6 +96,7 @@ log_script_errors(struct service *sv, int always)
 	sv->first_error = strdup(first);
 	for (size_t i = 0; i < n; i++)
 		tlog(TLOG_ERROR, "job script: %s", sched_error(sv->sched, i));
+	sv->counts.plugin_errors += n;
 }
 
 struct service *
@@ -196,8 +197,10 @@ service_dispatch(struct service *sv, time_t now, struct diag *d)
 		return diag_prefix(d, "rewards");
 	}
 	for (int i = 0; i < r.nrules; i++)
-		if (r.rules[i].error[0])
-			tlog(TLOG_WARN, "reward rule %s: %s", r.rules[i].name, r.rules[i].error);
+		if (r.rules[i].error[0]) {
+			tlog(TLOG_ERROR, "reward rule %s: %s", r.rules[i].name, r.rules[i].error);
+			sv->counts.plugin_errors++;
+		}
 	if (r.delivered > 0)
 		tlog(TLOG_INFO, "rewards: %ld event(s) delivered, %ld granted, %ld revoked",
 		     r.delivered, r.granted, r.revoked);
@@ -294,18 +297,23 @@ service_reload(struct service *sv, struct diag *d)
 	diag_clear(&rd);
 	if ((rc = dispatcher_refresh(sv->rules, &rd)) < 0)
 		return diag_set(d, rd.code, "%s", rd.msg);
-	if (rc > 0 && kept++ == 0)
+	if (rc > 0 && kept++ == 0) {
 		pd = rd;
-	else if (rc > 0)
+	} else if (rc > 0) {
 		tlog(TLOG_ERROR, "SIGHUP: %s", rd.msg);
+		sv->counts.plugin_errors++;
+	}
 	/* The job scripts: a broken one keeps its loaded version (sched_sync's contract). */
 	sched_forget_scripts(sv->sched);
 	if (sched_sync(sv->sched, d) != 0)
 		return diag_prefix(d, "jobs");
 	if (sched_nerrors(sv->sched) > 0) {
 		log_script_errors(sv, 1);
-		if (kept > 0)
+		sv->counts.plugin_errors--; /* the one returned: the loop counts it */
+		if (kept > 0) {
 			tlog(TLOG_ERROR, "SIGHUP: %s", pd.msg);
+			sv->counts.plugin_errors++;
+		}
 		return diag_set(d, DIAG_PLUGIN, "%s", sched_error(sv->sched, 0));
 	}
 	if (kept > 0)

@@ -70,6 +70,10 @@ int service_set_public_url(struct service *sv, const char *url, struct diag *d);
 struct service_counts {
 	unsigned long jobs_run;      /* occurrences run */
 	unsigned long messages_sent; /* messages delivered */
+	unsigned long plugin_errors; /* plugin problems logged: job scripts and reward rules
+				      * that did not load or stopped, and a reload's problems
+				      * beyond the one it returns (serve's exit summary counts
+				      * them with its own errors) */
 };
 void service_counts(const struct service *sv, struct service_counts *out);
 

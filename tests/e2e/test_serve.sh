@@ -179,6 +179,17 @@ for _ in $(seq 1 60); do [ "$(froms after@example.org)" -ge 1 ] && break; sleep 
 stop_serve TERM
 rm -f "$WS/scripts/mail.lua"
 
+# A reward rule that does not load: an error in the log and in the exit summary's count.
+mkdir -p "$WS/plugins/rewards"
+printf 'return tandem.reward{\n name = "bad", on = { ["session.held"] = function(ev, ctx) return {} end }\n' \
+  >"$WS/plugins/rewards/bad.lua"
+run "$TANDEM" -C "$WS" serve --once
+expect_rc "broken rule once" 0
+expect_err "broken rule logged" "error: reward rule bad: plugins/rewards/bad.lua:3:"
+grep -q "tandem serve stopped: .*, [1-9][0-9]* errors" "$ERR" && ok "broken rule counted" ||
+  fail "broken rule counted" "$(grep 'serve stopped' "$ERR")"
+rm -f "$WS/plugins/rewards/bad.lua"
+
 # Option errors: usage (exit 2).
 run "$TANDEM" -C "$WS" serve --log-format xml
 expect_rc "bad log format" 2
