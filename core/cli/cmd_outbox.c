@@ -35,9 +35,11 @@ outbox_usage(FILE *out)
 		"  remind  queue the reminders of the planned sessions starting within HOURS\n"
 		"          (default 24), one per side, as the service's send-reminders job does\n\n"
 		"Every message has an idempotency key (\"reminder:SESSION:PERSON\": one reminder per\n"
-		"session and side, whatever the lead): queueing it twice keeps one. A message whose sender died while sending becomes 'unknown' when\n"
-		"its lease runs out and is sent again; the built-in notifiers skip a key they\n"
-		"already wrote. The channel and From address come from tandem.lua:\n"
+		"session and side, whatever the lead): queueing it twice keeps one. A message\n"
+		"whose sender died while sending becomes 'unknown' when its lease runs out and\n"
+		"is sent again; the built-in notifiers skip a key they already wrote. An expired\n"
+		"message (its session cancelled or begun) is said as info, not as an error.\n"
+		"The channel and From address come from tandem.lua:\n"
 		"workspace{ notify = \"eml\"|\"jsonl\"|NOTIFIER, mail_from = \"...\" }.\n");
 }
 
