@@ -184,6 +184,14 @@ test_materialize_on_work(void **state)
 			    "send-reminders 2026-11-12T10:00:00Z done");
 	assert_true(fx_int(st, "SELECT count(*) FROM outbox WHERE session_id = (SELECT id FROM "
 			       "sessions WHERE starts_at = '2026-11-12T13:00:00Z')") == 2);
+	/* Its reminders under the older keys that carried the lead (an `outbox remind --lead 48`
+	 * of an earlier version): still sent, so no work for send-reminders. */
+	fx_exec(st, "UPDATE outbox SET idempotency_key = idempotency_key || ':48h' WHERE session_id ="
+		    " (SELECT id FROM sessions WHERE starts_at = '2026-11-12T13:00:00Z')");
+	time_t at = 0, start;
+	assert_int_equal(sched_parse_time("2026-11-12T13:00:00Z", &start), 0);
+	int nr = nextwork_remind(s, t, &at, &d);
+	assert_true(nr == 1 || (nr == 0 && at != start - 24 * 3600));
 	/* No occurrence was skipped or missed for the hours without work. */
 	assert_int_equal(fx_int(st, "SELECT count(*) FROM occurrences WHERE status IN "
 				    "('skipped', 'missed')"),
