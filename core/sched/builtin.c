@@ -12,7 +12,9 @@
  *   send-reminders    hourly      remind_due: one message per side of each session
  *                                 starting within REMIND_LEAD_HOURS, through the outbox
  *   mark-missed       hourly      session_mark_missed: planned sessions still without a
- *                                 check-in SCHED_MISSED_GRACE_H hours after their end
+ *                                 check-in SCHED_MISSED_GRACE_H hours after their end;
+ *                                 reveal_due: the rating windows that closed
+ *                                 (sched/reveal.h)
  *   monthly-reports   the 1st,    report_publish_job (report/publish.h, wired through
  *                     00:00       sched_opts.reports: the report layer is above this one):
  *                                 the report plugins that declare publish = "monthly",
@@ -34,6 +36,7 @@
 #include "sched/nextwork.h"
 #include "sched/plan.h"
 #include "sched/remind.h"
+#include "sched/reveal.h"
 #include "sched/sched_internal.h"
 #include "sched/session.h"
 
@@ -51,10 +54,12 @@ run_activate(struct sched_run *r, struct diag *d)
 static int
 run_mark_missed(struct sched_run *r, struct diag *d)
 {
-	int count = 0;
-	if (session_mark_missed(r->st, r->now, SCHED_MISSED_GRACE_H, &count, d) != 0)
+	int count = 0, revealed = 0;
+	if (session_mark_missed(r->st, r->now, SCHED_MISSED_GRACE_H, &count, d) != 0 ||
+	    reveal_due(r->st, r->now, &revealed, d) != 0)
 		return -1;
-	snprintf(r->result, sizeof(r->result), "{\"missed\":%d}", count);
+	snprintf(r->result, sizeof(r->result), "{\"missed\":%d,\"revealed\":%d}", count,
+		 revealed);
 	return 0;
 }
 

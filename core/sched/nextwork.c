@@ -16,6 +16,7 @@
 #include "sched/occur.h"
 #include "sched/plan.h"
 #include "sched/remind.h"
+#include "sched/reveal.h"
 #include "sched/sched_internal.h"
 #include "store/stmt.h"
 #include "time/tz.h"
@@ -266,8 +267,14 @@ nextwork_missed(struct sched *s, time_t now, time_t *at, struct diag *d)
 			  "  SELECT strftime('%Y-%m-%dT%H:%M:%SZ', min(starts_at), '+1 day')"
 			  "  FROM sessions WHERE status = 'planned')",
 			  NULL, 0, &end, d);
-	if (r != 0)
-		return r;
-	*at = (time_t)end + (time_t)SCHED_MISSED_GRACE_H * 3600;
+	/* The same job closes the rating windows (sched/reveal.h). */
+	time_t closes = 0;
+	int w = r < 0 ? -1 : reveal_next(s->st, &closes, d);
+	if (r < 0 || w < 0)
+		return -1;
+	if (r == 1 && w == 1)
+		return 1;
+	time_t missed = (time_t)end + (time_t)SCHED_MISSED_GRACE_H * 3600;
+	*at = r == 1 ? closes : w == 1 ? missed : missed < closes ? missed : closes;
 	return 0;
 }

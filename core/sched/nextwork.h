@@ -29,7 +29,8 @@
  *    active pairs ('' = now), the instant the incremental plan picks the pair again.
  *  - send-reminders: the earliest start of a planned session of an active or approved
  *    match, still to come, missing a side's reminder, less REMIND_LEAD_HOURS.
- *  - mark-missed: the earliest end of a planned session plus SCHED_MISSED_GRACE_H.
+ *  - mark-missed: the earliest end of a planned session plus SCHED_MISSED_GRACE_H, or
+ *    the next rating window to close (sched/reveal.h), whichever is first.
  * monthly-reports keeps its monthly schedule (a wake a month; whether a report plugin
  * publishes monthly is known only by loading the plugins in their workers).
  *

@@ -202,6 +202,7 @@ sqlite3 "$WS9/tandem.db" "DROP TRIGGER plan_match_changed; DROP TRIGGER plan_per
   DROP INDEX matches_plan_next; DROP INDEX matches_plan_history; DROP TABLE plan_programs;
   ALTER TABLE matches DROP COLUMN plan_next_at; ALTER TABLE matches DROP COLUMN plan_history;
   DROP TABLE dash_sessions; ALTER TABLE jobs DROP COLUMN considered_until;
+  DROP INDEX sessions_reveal; ALTER TABLE sessions DROP COLUMN revealed_at;
   PRAGMA user_version = 10;"
 SUM9=$(sha256sum "$WS9/tandem.db" | cut -d' ' -f1)
 run "$T" -C "$WS9" simulate --program $P --months 1 --from $FROM --seed 1 --json
