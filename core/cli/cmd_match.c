@@ -404,6 +404,11 @@ match_run(struct cli *c, int argc, char **argv)
 		rc = cli_diag(&d);
 	if (rc == CLI_OK && (m.json || m.dry_run || m.explain)) {
 		json_t *doc = match_run_json(&run, m.explain, m.dry_run);
+		/* An empty rematch stored no run: no id to name. */
+		if (doc && run.store.empty && json_object_set_new(doc, "run_id", json_null()) != 0) {
+			json_decref(doc);
+			doc = NULL;
+		}
 		if (doc && json_object_set(doc, "unmatched_reasons", why) != 0) {
 			json_decref(doc);
 			doc = NULL;

@@ -243,5 +243,8 @@ expect_rc rematch-again 0
 expect_out rematch-again-none "no new partner to propose in $P (rematch"
 [ "$(q "SELECT count(*) FROM events WHERE id > $E0")" = 0 ] && ok rematch-again-nothing-stored ||
   fail rematch-again-nothing-stored "$(q "SELECT kind FROM events WHERE id > $E0")"
+run "$T" -C "$WS" match run --program $P --policy open --rematch --json
+expect_rc rematch-again-json 0
+[ "$(jget "$OUT" 'd["run_id"]')" = None ] && ok rematch-again-json-no-run || fail rematch-again-json-no-run "$(head -c 300 "$OUT")"
 
 finish
