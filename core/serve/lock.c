@@ -12,6 +12,7 @@
 
 struct serve_lock {
 	int fd;
+	struct serve_lock *next; /* released with this one (serve_lock_chain) */
 };
 
 /* The pid written in the file by the holder, or 0. */
@@ -73,6 +74,7 @@ serve_lock_acquire(const char *path, struct serve_lock **out, long *holder, stru
 		return diag_set(d, DIAG_NOMEM, "out of memory");
 	}
 	l->fd = fd;
+	l->next = NULL;
 	*out = l;
 	return 0;
 }
@@ -80,8 +82,18 @@ serve_lock_acquire(const char *path, struct serve_lock **out, long *holder, stru
 void
 serve_lock_release(struct serve_lock *l)
 {
-	if (l == NULL)
-		return;
-	close(l->fd);
-	free(l);
+	while (l != NULL) {
+		struct serve_lock *next = l->next;
+		close(l->fd);
+		free(l);
+		l = next;
+	}
+}
+
+void
+serve_lock_chain(struct serve_lock *l, struct serve_lock *next)
+{
+	while (l->next != NULL)
+		l = l->next;
+	l->next = next;
 }

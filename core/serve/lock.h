@@ -1,5 +1,6 @@
 /*
- * serve/lock: one `tandem serve` per workspace.
+ * serve/lock: one `tandem serve` per workspace, and per database (serve/serve.c takes
+ * the lock of the database's folder too when `--db` puts it in another folder).
  *
  * For: serve_run (serve/serve.h), before it touches the database. Two services on
  * one workspace would both run every due job occurrence; the claims in one
@@ -32,6 +33,9 @@
 struct serve_lock;
 
 int serve_lock_acquire(const char *path, struct serve_lock **out, long *holder, struct diag *d);
+/* Releases l and every lock chained to it. */
 void serve_lock_release(struct serve_lock *l);
+/* Chains next to l: released together (a service holding two lock files). */
+void serve_lock_chain(struct serve_lock *l, struct serve_lock *next);
 
 #endif

@@ -3,7 +3,9 @@
  */
 #include "serve/serve.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -116,14 +118,64 @@ http_stop(void *ud)
 	h->watch = NULL;
 }
 
+/* The lock file of folder dir, its path resolved (so two spellings of one folder are one
+ * lock); "" when the folder cannot be resolved. */
+static void
+lock_file_of(const char *dir, char *out, size_t size)
+{
+	char real[PATH_MAX];
+	if (realpath(dir, real) == NULL)
+		out[0] = '\0';
+	else
+		snprintf(out, size, "%s/%s", real, SERVE_LOCK_FILE);
+}
+
+/*
+ * The workspace's lock, then the database folder's when it is another folder. 1 with
+ * *holder (and d->msg naming what is locked) when another service holds one.
+ */
+static int
+take_locks(const struct serve_opts *o, struct serve_lock **out, long *holder, struct diag *d)
+{
+	char ws_lock[PATH_MAX + 64], db_lock[PATH_MAX + 64], db_dir[PATH_MAX];
+	snprintf(ws_lock, sizeof(ws_lock), "%s/%s", o->workspace, SERVE_LOCK_FILE);
+	int rc = serve_lock_acquire(ws_lock, out, holder, d);
+	if (rc == 1)
+		diag_set(d, DIAG_CONFLICT, "the workspace %s", o->workspace);
+	if (rc != 0 || o->db_path == NULL)
+		return rc;
+	snprintf(db_dir, sizeof(db_dir), "%s", o->db_path);
+	char *slash = strrchr(db_dir, '/');
+	if (slash == NULL)
+		snprintf(db_dir, sizeof(db_dir), ".");
+	else if (slash == db_dir)
+		db_dir[1] = '\0';
+	else
+		*slash = '\0';
+	char a[PATH_MAX + 64];
+	lock_file_of(o->workspace, a, sizeof(a));
+	lock_file_of(db_dir, db_lock, sizeof(db_lock));
+	if (db_lock[0] == '\0' || strcmp(a, db_lock) == 0)
+		return 0; /* the database is in the workspace: one lock */
+	struct serve_lock *second;
+	rc = serve_lock_acquire(db_lock, &second, holder, d);
+	if (rc != 0) {
+		serve_lock_release(*out);
+		*out = NULL;
+		if (rc == 1)
+			diag_set(d, DIAG_CONFLICT, "the database %s", o->db_path);
+		return rc;
+	}
+	serve_lock_chain(*out, second);
+	return 0;
+}
+
 int
 serve_run(const struct serve_opts *o, struct serve_stats *st, long *holder, struct diag *d)
 {
 	memset(st, 0, sizeof(*st));
-	char lock_path[4096];
-	snprintf(lock_path, sizeof(lock_path), "%s/%s", o->workspace, SERVE_LOCK_FILE);
 	struct serve_lock *lock;
-	int rc = serve_lock_acquire(lock_path, &lock, holder, d);
+	int rc = take_locks(o, &lock, holder, d);
 	if (rc != 0)
 		return rc; /* 1: held by *holder; -1: diag */
 

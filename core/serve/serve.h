@@ -7,8 +7,10 @@
  * the outbox's due messages are delivered, each as soon as it is due and no sooner.
  *
  * Contract:
- *  - serve_run takes the workspace's lock (serve/lock.h) first: when another service
- *    holds it, returns 1 with *holder = its pid and touches nothing. Then it opens the
+ *  - serve_run takes the workspace's lock (serve/lock.h) first, and the lock of the
+ *    folder that holds the database when that is another folder (`--db` elsewhere: two
+ *    workspaces must not serve one database): when another service holds either, returns
+ *    1 with *holder = its pid (d->msg names what is locked) and touches nothing. Then it opens the
  *    database (store_open: WAL, a busy timeout, every write BEGIN IMMEDIATE, so CLI
  *    commands run beside the service and each sees the other's committed work), reads
  *    tandem.lua, hands the store the service's clock (o->ts: real or scaled), and runs

@@ -41,6 +41,15 @@ expect_rc "second serve --once" 1
 [ "$(cat "$WS/.tandem-serve.lock")" = "$SERVE_PID" ] && ok "pid in lock file" ||
   fail "pid in lock file" "$(cat "$WS/.tandem-serve.lock")"
 
+# Another workspace serving this one's database (--db) is refused too: the lock of the
+# database's folder is taken as well.
+WS2=$(new_ws) || exit 1
+run "$TANDEM" -C "$WS2" --db "$WS/tandem.db" serve --once
+expect_rc "second serve on the database" 1
+expect_err "second serve on the database: pid" "pid $SERVE_PID"
+run "$TANDEM" -C "$WS2" --db "$WS/tandem.db" programs list
+expect_rc "other workspace's command on the database" 0
+
 # A command while the service runs: it reads and writes the same database.
 run "$TANDEM" -C "$WS" programs list
 expect_rc "command during serve" 0
