@@ -239,8 +239,9 @@ put_str(struct buf *o, const char *s, size_t *off, struct diag *d)
  * The batch's first `limit` events in one ledger_writer_grants call. Returns 0 (a->stopped
  * set when the worker reported a failure at an event), 1 when a grant names a missing
  * person (rule->error says why, a->refused is its event's index; nothing was written),
- * 2 when the reply has a revocation (nothing written: use apply_entries), -1 on a store
- * failure or a malformed reply.
+ * 2 when the reply has a revocation (nothing written: use apply_entries), 3 when a grant's
+ * key is another person's (rule->error says so, a->refused is its event's index; rows were
+ * written: roll back), -1 on a store failure or a malformed reply.
  */
 static int
 apply_bulk(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
@@ -310,7 +311,17 @@ apply_bulk(struct run *r, struct ledger_writer *w, struct dispatch_rule *rule,
 	}
 	if (rc == 0 && ng > 0)
 		rc = ledger_writer_grants(w, g, ng, &granted, &missing, d);
-	if (rc == 0 && missing >= 0) {
+	if (rc == 0 && w->conflict >= 0) {
+		/* Written up to it: the caller rolls back and applies the events before it. */
+		const struct bulk_grant *c = &v[w->conflict];
+		a->refused = c->ev;
+		snprintf(rule->error, sizeof(rule->error),
+			 "%.400s: event %lld (%s): grant %u: field 'key': award key '%.300s' was "
+			 "granted to another person (#%lld): each person's grant needs its own key",
+			 rule->path, (long long)b->ids[a->refused], "handler result", c->j,
+			 strs->data + c->key, (long long)w->conflict_person);
+		rc = 3;
+	} else if (rc == 0 && missing >= 0) {
 		a->refused = v[missing].ev;
 		snprintf(rule->error, sizeof(rule->error), "%.400s: event %lld (%s): grant %u: %s",
 			 rule->path, (long long)b->ids[a->refused], "handler result", v[missing].j,
@@ -351,6 +362,8 @@ dispatch__apply(struct run *r, struct ledger_writer *w, struct dispatch_rule *ru
 		a.stopped = b->ids[refused];
 	} else if (rc == 2) {
 		rc = apply_entries(r, w, rule, b, out, b->n, &a, d);
+	} else if (rc == 3) {
+		rc = 1; /* refused after writing: as apply_entries' refusal, below */
 	}
 	if (rc == 1) {
 		/* Undo the batch, then apply the events before the refused one again. */

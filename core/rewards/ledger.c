@@ -38,16 +38,22 @@ ledger_writer_init(struct ledger_writer *w, struct store *st, struct diag *d)
 {
 	memset(w, 0, sizeof(*w));
 	w->st = st;
-	struct stmt *p = calloc(1, sizeof(*p)), *i = calloc(1, sizeof(*i));
-	if (p == NULL || i == NULL) {
+	w->conflict = -1;
+	struct stmt *p = calloc(1, sizeof(*p)), *i = calloc(1, sizeof(*i)),
+		    *o = calloc(1, sizeof(*o));
+	if (p == NULL || i == NULL || o == NULL) {
 		free(p);
 		free(i);
+		free(o);
 		return diag_set(d, DIAG_NOMEM, "out of memory preparing the ledger");
 	}
 	w->person = p;
 	w->insert = i;
+	w->owner = o;
 	if (stmt_prepare(p, st, "finding the person", "SELECT 1 FROM people WHERE id = ?1", d) ||
 	    stmt_prepare(i, st, "recording a reward", insert_sql, d) ||
+	    stmt_prepare(o, st, "finding an award key's person",
+			 "SELECT person_id FROM rewards WHERE award_key = ?1", d) ||
 	    events_writer_init(&w->ev, st, d)) {
 		ledger_writer_fini(w);
 		return -1;
@@ -66,7 +72,11 @@ ledger_writer_fini(struct ledger_writer *w)
 		stmt_finalize(w->insert);
 		free(w->insert);
 	}
-	w->person = w->insert = NULL;
+	if (w->owner) {
+		stmt_finalize(w->owner);
+		free(w->owner);
+	}
+	w->person = w->insert = w->owner = NULL;
 	events_writer_fini(&w->ev);
 	free(w->ids);
 	free(w->at);
@@ -120,6 +130,18 @@ insert_row(struct ledger_writer *w, const struct ledger_grant *g, int64_t revoke
 }
 
 int
+ledger_writer_owner(struct ledger_writer *w, const char *key, int64_t *person, struct diag *d)
+{
+	struct stmt *s = w->owner;
+	int rc = stmt_bind_text(s, 1, key, d) ? -1 : stmt_step(s, d);
+	if (rc == STMT_ROW)
+		*person = stmt_int64(s, 0);
+	if (rc < 0 || stmt_reset(s, d) != 0)
+		return -1;
+	return rc == STMT_ROW ? 0 : 1;
+}
+
+int
 ledger_writer_grant(struct ledger_writer *w, const struct ledger_grant *g, int *inserted,
 		    struct diag *d)
 {
@@ -132,6 +154,17 @@ ledger_writer_grant(struct ledger_writer *w, const struct ledger_grant *g, int *
 	int64_t id = 0;
 	if (person_exists(w, g->person_id, d) != 0 || insert_row(w, g, 0, &id, d) != 0)
 		return -1;
+	if (id == 0) { /* the key is there: the same grant again, or a key taken */
+		int64_t owner = 0;
+		int k = ledger_writer_owner(w, g->key, &owner, d);
+		if (k < 0)
+			return -1;
+		if (k == 0 && owner != g->person_id)
+			return diag_set(d, DIAG_INVALID,
+					"field 'key': award key '%s' was granted to another person "
+					"(#%lld): each person's grant needs its own key",
+					g->key, (long long)owner);
+	}
 	if (id != 0) {
 		json_t *p = json_pack("{sI ss ss sI ss? so?}", "reward", (json_int_t)id, "award_key",
 				      g->key, "plugin", g->plugin, "points", (json_int_t)g->points,

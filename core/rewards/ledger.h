@@ -62,8 +62,12 @@ int ledger_grant(struct store *st, const struct ledger_grant *g, int *inserted, 
  */
 struct ledger_writer {
 	struct store *st;
-	void *person, *insert; /* prepared statements */
+	void *person, *insert, *owner; /* prepared statements */
 	struct events_writer ev;
+	/* ledger_writer_grants: the first grant whose key the ledger holds for another person
+	 * (-1: none), and that person */
+	long conflict;
+	int64_t conflict_person;
 	/* ledger_writer_grants' scratch, kept from one call to the next (a batch's arrays
 	 * allocated anew each time cost a page fault per page touched) */
 	int64_t *ids;
@@ -74,6 +78,9 @@ struct ledger_writer {
 };
 int ledger_writer_init(struct ledger_writer *w, struct store *st, struct diag *d);
 int ledger_writer_grant(struct ledger_writer *w, const struct ledger_grant *g, int *inserted,
+			struct diag *d);
+/* The person the ledger holds award key `key` for: 0 with *person, 1 when it holds none. */
+int ledger_writer_owner(struct ledger_writer *w, const char *key, int64_t *person,
 			struct diag *d);
 void ledger_writer_fini(struct ledger_writer *w);
 
@@ -87,7 +94,11 @@ void ledger_writer_fini(struct ledger_writer *w);
  * The people are checked first: when one does not exist, *missing is the index of its
  * first grant, nothing is written, and 0 is returned (the caller applies the grants before
  * it, or stops); otherwise *missing is -1. A grant without key, reason or plugin is
- * DIAG_INVALID before anything is written.
+ * DIAG_INVALID before anything is written. A key the ledger (or an earlier grant of g)
+ * holds for ANOTHER person is refused: w->conflict is the grant's index (and
+ * w->conflict_person the key's person), 0 is returned with *granted 0, and the rows
+ * before it were written: the caller must roll back its level. ledger_writer_grant
+ * refuses it with DIAG_INVALID ("field 'key': ...").
  */
 int ledger_writer_grants(struct ledger_writer *w, const struct ledger_grant *g, size_t n,
 			 long *granted, long *missing, struct diag *d);

@@ -162,6 +162,7 @@ ledger_writer_grants(struct ledger_writer *w, const struct ledger_grant *g, size
 {
 	*granted = 0;
 	*missing = -1;
+	w->conflict = -1;
 	if (store_depth(w->st) == 0)
 		return diag_set(d, DIAG_INTERNAL, "ledger_writer_grants outside a transaction");
 	for (size_t i = 0; i < n; i++)
@@ -202,6 +203,20 @@ ledger_writer_grants(struct ledger_writer *w, const struct ledger_grant *g, size
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = insert_one(w, now, &g[i], &ids[i], d);
+	/* A key already there (redelivery, or two equal keys): another person's is refused. */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		int64_t owner = 0;
+		if (ids[i] != 0)
+			continue;
+		int k = ledger_writer_owner(w, g[i].key, &owner, d);
+		if (k < 0) {
+			rc = -1;
+		} else if (k == 0 && owner != g[i].person_id) {
+			w->conflict = (long)i;
+			w->conflict_person = owner;
+			return 0;
+		}
+	}
 	/* The events, in the rows' order (the grants' order): payloads first, then pointers
 	 * into the text (it moves while it grows). */
 	size_t m = 0;

@@ -528,6 +528,37 @@ test_broken_rule_keeps_cursor(void **state)
 			 before);
 }
 
+/* Two grants under one key for two people (a rule's bug): the rule stops at that event,
+ * named with the grant and the field; the events before it are applied, in a batch and
+ * one event per batch alike. */
+static void
+test_key_for_two_people_stops(void **state)
+{
+	struct fixture *f = *state;
+	char p[256];
+	snprintf(p, sizeof(p), "%s/plugins/rewards/t_dup.lua", f->dir);
+	write_file(p,
+		   "return tandem.reward{ name = 't_dup', version = '1.0.0', api = 1,\n"
+		   "  on = { ['session.held'] = function(ev, ctx)\n"
+		   "    local s = ev.payload.session\n"
+		   "    local k = s == 5 and 'bonus' or ('bonus:' .. s)\n"
+		   "    return { { person_id = ev.match.mentor_id, points = 1, reason = 'r', key = k },\n"
+		   "             { person_id = ev.match.mentee_id, points = 1, reason = 'r',\n"
+		   "               key = s == 5 and k or (k .. ':b') } }\n"
+		   "  end } }\n");
+	for (int batch = 0; batch <= 1; batch++) {
+		struct dispatch_result r;
+		assert_int_equal(dispatch(f, "t_dup", batch, &r), 0);
+		assert_int_equal(r.nrules, 1);
+		assert_non_null(strstr(r.rules[0].error, "grant 2: field 'key': award key 't_dup:bonus'"));
+		assert_int_equal(r.rules[0].delivered, batch == 0 ? 4 : 0);
+		dispatch_result_fini(&r);
+		assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards WHERE plugin = 't_dup'"), 8);
+		assert_int_equal(qint(f->st, "SELECT count(*) FROM hook_cursors WHERE plugin = 't_dup' "
+					     "AND stopped_at IS NOT NULL"), 1);
+	}
+}
+
 /*
  * A dispatcher (the service's) keeps its rules' workers between runs: an edited file is
  * not read again until dispatcher_reload; a worker killed at its deadline is started
@@ -611,6 +642,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_dispatcher_keeps_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kinds_in_id_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_broken_rule_keeps_cursor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_key_for_two_people_stops, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

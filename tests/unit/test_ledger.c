@@ -121,22 +121,58 @@ assert_same(struct fixture *f)
 }
 
 /* Grant k of a run of n: keys repeat (k % 7 == 3 repeats the key of k - 1, k % 11 == 5 a
- * key of the first batch), people, programs, events, points and badges vary. */
+ * key of the first batch), each key with its own person (a key is one person's), programs,
+ * events, points and badges vary. */
 static void
 make_grant(struct ledger_grant *g, char *key, size_t size, int k, int base)
 {
-	if (k % 11 == 5)
-		snprintf(key, size, "r:%d", k % 5);
-	else
-		snprintf(key, size, "r:%d", base + (k % 7 == 3 ? k - 1 : k));
+	int n = k % 11 == 5 ? k % 5 : base + (k % 7 == 3 ? k - 1 : k);
+	snprintf(key, size, "r:%d", n);
 	*g = (struct ledger_grant){.key = key,
-				   .person_id = 1 + k % 20,
+				   .person_id = 1 + n % 20,
 				   .program_id = k % 3,
 				   .points = k % 4 == 0 ? 0 : 5 * k,
 				   .badge = k % 4 == 0 ? "streak-4" : NULL,
 				   .reason = k % 2 ? "session held" : "a \"quoted\" reason",
 				   .plugin = "rule",
 				   .event_id = k % 10};
+}
+
+/* A key the ledger holds for another person is refused, one at a time (DIAG_INVALID naming
+ * the field) and in a batch (w.conflict: the grant's index; the caller rolls back). */
+static void
+test_key_of_another_person_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct ledger_writer w;
+	struct ledger_grant g[3] = {
+	    {.key = "k:1", .person_id = 1, .points = 5, .reason = "r", .plugin = "rule"},
+	    {.key = "k:2", .person_id = 2, .points = 5, .reason = "r", .plugin = "rule"},
+	    {.key = "k:1", .person_id = 3, .points = 5, .reason = "r", .plugin = "rule"}};
+	long granted = -1, missing = 0;
+	assert_int_equal(store_begin(f->batch.st, &d), 0);
+	assert_int_equal(ledger_writer_init(&w, f->batch.st, &d), 0);
+	assert_int_equal(ledger_writer_grants(&w, g, 3, &granted, &missing, &d), 0);
+	assert_int_equal(missing, -1);
+	assert_int_equal(w.conflict, 2);
+	assert_int_equal(w.conflict_person, 1);
+	assert_int_equal(granted, 0);
+	ledger_writer_fini(&w);
+	store_rollback(f->batch.st);
+	/* the same grant again (a redelivery) is no conflict */
+	assert_int_equal(store_begin(f->one.st, &d), 0);
+	assert_int_equal(ledger_writer_init(&w, f->one.st, &d), 0);
+	int inserted = -1;
+	assert_int_equal(ledger_writer_grant(&w, &g[0], &inserted, &d), 0);
+	assert_int_equal(inserted, 1);
+	assert_int_equal(ledger_writer_grant(&w, &g[0], &inserted, &d), 0);
+	assert_int_equal(inserted, 0);
+	assert_int_equal(ledger_writer_grant(&w, &g[2], &inserted, &d), -1);
+	assert_int_equal(d.code, DIAG_INVALID);
+	assert_non_null(strstr(d.msg, "field 'key'"));
+	ledger_writer_fini(&w);
+	store_rollback(f->one.st);
 }
 
 /* Gives g[0..n) one at a time to f->one and as one batch to f->batch, each in a
@@ -187,7 +223,7 @@ test_batches_write_what_one_at_a_time_writes(void **state)
 		{.key = "odd:\t\n\r\b\f\x01\x1f", .person_id = 4, .points = 2, .reason = "r",
 		 .plugin = "rule", .badge = "b-1", .event_id = 2, .program_id = 2},
 		{.key = "odd:caf\xc3\xa9", .person_id = 5, .points = -3, .reason = "r", .plugin = "rule"},
-		{.key = "odd:\"q\"\\b", .person_id = 6, .points = 9, .reason = "r", .plugin = "rule"},
+		{.key = "odd:\"q\"\\b", .person_id = 3, .points = 9, .reason = "r", .plugin = "rule"},
 	};
 	give(f, odd, sizeof(odd) / sizeof(odd[0]));
 	give(f, odd, sizeof(odd) / sizeof(odd[0])); /* all repeated: nothing new */
@@ -263,6 +299,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_key_of_another_person_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batches_write_what_one_at_a_time_writes, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_person_writes_nothing, setup, teardown),
