@@ -39,8 +39,10 @@ return tandem.report{
     local r = metrics.ratings or {}
     local mentee = r.mentee or {}
     sections[#sections + 1] = { heading = "How mentees rate their mentors",
-      text = mentee.count and string.format("%d ratings by mentees, mean %.2f of 5.", num(mentee.count),
-        num(mentee.mean)) or string.format("%d ratings in all, mean %.2f of 5.", num(r.count), num(r.mean)) }
+      text = mentee.count and mentee.mean and string.format("%d ratings by mentees, mean %.2f of 5.",
+        num(mentee.count), mentee.mean)
+        or r.mean and string.format("%d ratings in all, mean %.2f of 5.", num(r.count), r.mean)
+        or "No rating yet." }
     return { title = (ctx.program.title or ctx.program.name) .. ": mentor recognition",
       subtitle = "as of " .. string.sub(ctx.now_iso, 1, 10), sections = sections }
   end,

@@ -2,10 +2,12 @@
 -- participation funnel, sessions per month, ratings, participation by group, retention,
 -- goals and the participants' own success stories. Every number comes from `metrics`
 -- (docs/metrics.md) except the stories, read through `q`.
-local function pct(x) return string.format("%.0f%%", (x or 0) * 100) end
 local function num(x) return x or 0 end
--- A mean that may not exist (nil: nobody to average over) shows as "-", not as a zero.
+-- A rate or a mean that does not exist (nil: nothing to divide by, docs/metrics.md) shows
+-- as "-", never as a zero: "0%" of no session due, or "mean 0.0" of no rating, would read
+-- as a failing program.
 local function dash(x) if x == nil then return "-" end return x end
+local function pct(x) if x == nil then return "-" end return string.format("%.0f%%", x * 100) end
 
 -- Check-in comments whose author ticked "share my story" (feedback.share_story), newest
 -- first. Only the author's first name and side are shown: sharing the story is the consent,
@@ -51,16 +53,19 @@ return tandem.report{
     local sections = {}
     local function add(x) if x then sections[#sections + 1] = x end end
 
+    local due = s.held_rate and string.format("%d sessions held, %s of those that were due.",
+      num(s.held), pct(s.held_rate)) or "No session was due yet."
+    local rated = r.mean and string.format("Mean rating %.1f of 5 from %d ratings.", r.mean,
+      num(r.count)) or "No rating yet."
     add({ heading = "At a glance",
-      text = string.format("%d people enrolled, %d matched (%s). %d sessions held, %s of those "
-        .. "that were due. Mean rating %.1f of 5 from %d ratings.", num(f.enrolled), num(f.matched),
-        pct(e.match_rate), num(s.held), pct(s.held_rate), num(r.mean), num(r.count)),
+      text = string.format("%d people enrolled, %d matched (%s). %s %s", num(f.enrolled),
+        num(f.matched), pct(e.match_rate), due, rated),
       table = { columns = { "measure", "value" }, rows = {
         { "enrolled", num(f.enrolled) }, { "matched", num(f.matched) },
         { "match rate", pct(e.match_rate) }, { "sessions held", num(s.held) },
         { "sessions missed", num(s.missed) }, { "sessions cancelled", num(s.cancelled) },
         { "sessions planned", num(s.planned) }, { "held rate", pct(s.held_rate) },
-        { "ratings", num(r.count) }, { "mean rating", num(r.mean) } } } })
+        { "ratings", num(r.count) }, { "mean rating", dash(r.mean) } } } })
 
     add({ heading = "Participation funnel",
       text = "From enrolment to a completed mentorship: each step counts people.",
@@ -85,7 +90,8 @@ return tandem.report{
 
     local dist = r.distribution or {}
     add({ heading = "Ratings",
-      text = string.format("%d ratings, mean %.2f.", num(r.count), num(r.mean)),
+      text = r.mean and string.format("%d ratings, mean %.2f.", num(r.count), r.mean)
+        or "No rating yet.",
       chart = { type = "histogram", title = "Rating distribution", x_label = "rating",
         y_label = "ratings", labels = { "1", "2", "3", "4", "5" },
         series = { { name = "ratings", values = { num(dist[1]), num(dist[2]), num(dist[3]),

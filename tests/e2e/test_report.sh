@@ -116,6 +116,20 @@ qf "INSERT INTO feedback (session_id, match_id, author_id, outcome, rating, comm
 run "$T" -C "$FRESH_WS" report --program $P --format md
 grep -q FRESH-STORY "$OUT" && ok story-both-rated || fail story-both-rated "the story is missing once both rated"
 
+# A program with no session due and no rating yet: its rates and means are "-" or said in
+# words, never a zero ("0%" of nothing due, "mean rating 0.0" of no rating).
+EMPTY_WS=$(mktemp -d "$E2E_TMP/empty.XXXXXX")
+cp "$WS/tandem.lua" "$EMPTY_WS/" && sqlite3 "$WS/tandem.db" ".backup '$EMPTY_WS/tandem.db'"
+sqlite3 "$EMPTY_WS/tandem.db" "DELETE FROM feedback; DELETE FROM sessions;"
+run "$T" -C "$EMPTY_WS" report --program $P --format md
+expect_rc empty-report 0
+grep -q "No session was due yet. No rating yet." "$OUT" && ok empty-report-words ||
+  fail empty-report-words "$(grep -i 'at a glance' -A3 "$OUT" | head -5)"
+grep -qE '\| (held rate|mean rating) \| \\?- ' "$OUT" && ! grep -qE "\| (held rate|mean rating) \| 0" "$OUT" &&
+  ok empty-report-dashes || fail empty-report-dashes "$(grep -E 'held rate|mean rating' "$OUT")"
+run "$T" -C "$EMPTY_WS" report --program $P --plugin mentor-recognition --format md
+grep -q "No rating yet." "$OUT" && ok empty-recognition || fail empty-recognition "$(grep -i rating "$OUT" | head -3)"
+
 # The monthly pulse counts the month of its date; the recognition counts held sessions.
 run "$T" -C "$WS" report --program $P --plugin monthly-pulse --format json
 expect_rc pulse 0
