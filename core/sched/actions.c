@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <lauxlib.h>
 #include <lua.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,11 @@ to_json(lua_State *L, int idx, const char *path, int depth, char *err, size_t es
 	case LUA_TNUMBER:
 		if (lua_isinteger(L, idx))
 			return json_integer((json_int_t)lua_tointeger(L, idx));
+		if (!isfinite(lua_tonumber(L, idx))) { /* JSON has no NaN or infinity */
+			snprintf(err, esize, "field '%s' must be a finite number (got %s)", path,
+				 isnan(lua_tonumber(L, idx)) ? "nan" : "inf");
+			return NULL;
+		}
 		return json_real(lua_tonumber(L, idx));
 	case LUA_TTABLE: break;
 	default:
