@@ -362,6 +362,11 @@ people_erase_cmd(struct cli *c, int argc, char **argv)
 	       res.external_id, res.rows, res.rows == 1 ? "" : "s", res.events_scrubbed,
 	       res.events_scrubbed == 1 ? "" : "s", res.reports_detached,
 	       res.reports_detached == 1 ? "" : "s", res.pseudonym);
+	if (res.matches_ended > 0)
+		printf("ended %ld match%s (partner erased), %ld later session%s cancelled; "
+		       "the partner keeps them in their calendar\n",
+		       res.matches_ended, res.matches_ended == 1 ? "" : "es",
+		       res.sessions_cancelled, res.sessions_cancelled == 1 ? "" : "s");
 	return CLI_OK;
 }
 

@@ -114,12 +114,17 @@ json_t *people_show_json(struct store *st, const char *key, struct diag *d);
 /* Every row about one person in every table, keyed by table name. */
 json_t *people_export_json(struct store *st, const char *key, struct diag *d);
 
+/* The end_reason of the matches an erasure ends. */
+#define PEOPLE_ERASE_REASON "partner erased"
+
 struct people_erase_result {
 	char external_id[256];
 	char pseudonym[17];  /* 16 hex digits */
 	long rows;           /* rows deleted in all tables, the person included */
 	long events_scrubbed;
 	long reports_detached; /* people whose manager it was */
+	long matches_ended;    /* approved or active matches ended (PEOPLE_ERASE_REASON) */
+	long sessions_cancelled; /* their later planned sessions, cancelled */
 	int vacuumed;
 	int checkpointed;    /* 0 when another connection kept the WAL from being truncated */
 };

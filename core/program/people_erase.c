@@ -1,7 +1,9 @@
 /*
  * people_erase: erasing one person for good (people_erase() in people.h, the right to
- * erasure): in one transaction, delete the person and every row about them (cascades),
- * detach their reports, scrub the events that concern or mention them and append a
+ * erasure): in one transaction, end their approved and active matches as `match end` does
+ * (program/lifecycle, reason "partner erased"; those rows stay with the person's side NULL,
+ * so the partner's calendar keeps the cancelled sessions), delete their other matches, the
+ * person and every row about them (cascades), detach their reports, scrub the events that concern or mention them and append a
  * people.erased event carrying only a pseudonym; then push the WAL into the database and
  * vacuum when the e-mail's bytes are still in the file. Also the pseudonym itself.
  *
@@ -18,8 +20,11 @@
 #include <sys/random.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "base/sha256.h"
 #include "events/events.h"
+#include "program/lifecycle.h"
 #include "program/people_read.h"
 #include "store/stmt.h"
 #include "store/store.h"
@@ -133,9 +138,100 @@ people_file_contains(const char *path, const char *needle)
 	return found;
 }
 
+/* Ends the person's approved and active matches as `match end` does (lifecycle_end, reason
+ * PEOPLE_ERASE_REASON): match.ended, the later planned sessions cancelled with their events.
+ * *kept gets their ids as a JSON array text (the caller frees it): those rows survive the
+ * erasure detached (the person's side becomes NULL), so the partner's calendar still
+ * carries the cancellations. */
+static int
+people_end_matches(struct store *st, long long id, struct people_erase_result *res, char **kept,
+		   struct diag *d)
+{
+	*kept = NULL;
+	struct stmt s;
+	if (stmt_prepare(&s, st, "listing the person's current matches",
+			 "SELECT id FROM matches WHERE (mentor_id = ?1 OR mentee_id = ?1)"
+			 " AND status IN ('approved', 'active') ORDER BY id",
+			 d) != 0)
+		return -1;
+	json_t *ids = json_array();
+	int rc = ids == NULL ? diag_set(d, DIAG_NOMEM, "out of memory") : stmt_bind_int64(&s, 1, id, d);
+	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW)
+		rc = json_array_append_new(ids, json_integer(stmt_int64(&s, 0))) == 0
+			 ? 0
+			 : diag_set(d, DIAG_NOMEM, "out of memory");
+	stmt_finalize(&s);
+	size_t i;
+	json_t *v;
+	if (rc == STMT_DONE) {
+		rc = 0;
+		json_array_foreach(ids, i, v)
+		{
+			int n = 0;
+			if (lifecycle_end(st, json_integer_value(v), PEOPLE_ERASE_REASON, NULL, &n,
+					  d) != 0) {
+				rc = -1;
+				break;
+			}
+			res->matches_ended++;
+			res->sessions_cancelled += n;
+		}
+	}
+	if (rc == 0 && (*kept = json_dumps(ids, JSON_COMPACT)) == NULL)
+		rc = diag_set(d, DIAG_NOMEM, "out of memory");
+	json_decref(ids);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Deletes the person's other matches (proposed, rejected, superseded, ended before) and
+ * clears the explanation of the kept ones (it describes the erased person). */
+static int
+people_drop_matches(struct store *st, long long id, const char *kept, struct diag *d)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM matches WHERE (mentor_id = ?1 OR mentee_id = ?1)"
+	    " AND id NOT IN (SELECT value FROM json_each(?2))",
+	    "UPDATE matches SET explanation = '{}' WHERE id IN (SELECT value FROM json_each(?2))",
+	};
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		struct stmt s;
+		if (stmt_prepare(&s, st, "dropping the person's matches", sql[i], d) != 0)
+			return -1;
+		int rc = stmt_bind_int64(&s, 1, id, d) || stmt_bind_text(&s, 2, kept, d) ||
+				 stmt_run(&s, d)
+			 ? -1
+			 : 0;
+		stmt_finalize(&s);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The rows counted before that the erasure keeps: the detached matches, their sessions and
+ * the partner's feedback on them. */
+static long
+people_kept_rows(struct store *st, const char *kept, struct diag *d)
+{
+	struct stmt s;
+	if (stmt_prepare(&s, st, "counting the kept rows",
+			 "WITH k(id) AS (SELECT value FROM json_each(?1))"
+			 " SELECT (SELECT count(*) FROM matches WHERE id IN (SELECT id FROM k))"
+			 " + (SELECT count(*) FROM sessions WHERE match_id IN (SELECT id FROM k))"
+			 " + (SELECT count(*) FROM feedback WHERE match_id IN (SELECT id FROM k))",
+			 d) != 0)
+		return -1;
+	int rc = stmt_bind_text(&s, 1, kept, d) ? -1 : stmt_step(&s, d);
+	long n = rc == STMT_ROW ? (long)stmt_int64(&s, 0) : -1;
+	if (rc == STMT_DONE)
+		diag_set(d, DIAG_INTERNAL, "counting the kept rows: no row");
+	stmt_finalize(&s);
+	return n;
+}
+
 static int
 people_erase_rows(struct store *st, long long id, const char *email, const char *pseudonym,
-		  struct people_erase_result *res, struct diag *d)
+		  const char *kept, struct people_erase_result *res, struct diag *d)
 {
 	/* Events about them keep their subject_id (a bare number) but lose their content; events
 	 * that merely mention the e-mail or the quoted external id are scrubbed as well. The id
@@ -163,13 +259,19 @@ people_erase_rows(struct store *st, long long id, const char *email, const char 
 			      "UPDATE people SET manager_id = NULL WHERE manager_id = ?1", id,
 			      &res->reports_detached, d) != 0)
 		return -1;
-	/* The cascades remove enrollments, matches (and their sessions and feedback), vetoes,
-	 * feedback they wrote, rewards and their outbox messages. */
+	/* The cascades remove enrollments, vetoes, feedback they wrote, rewards and their outbox
+	 * messages; the matches ended just now stay with their side set NULL, the others go
+	 * (and their sessions and feedback with them). */
 	long gone = 0;
-	if (people_exec_bound(st, "erasing", "DELETE FROM people WHERE id = ?1", id, &gone, d) != 0)
+	if (people_drop_matches(st, id, kept, d) != 0 ||
+	    people_exec_bound(st, "erasing", "DELETE FROM people WHERE id = ?1", id, &gone, d) != 0)
 		return -1;
 	if (gone != 1)
 		return diag_set(d, DIAG_NOTFOUND, "the person disappeared during the erase");
+	long left = people_kept_rows(st, kept, d);
+	if (left < 0)
+		return -1;
+	res->rows -= left;
 
 	char payload[64];
 	snprintf(payload, sizeof(payload), "{\"pseudonym\":\"%s\"}", pseudonym);
@@ -275,12 +377,16 @@ people_erase(struct store *st, const char *key, struct people_erase_result *res,
 		store_rollback(st);
 		return diag_set(d, DIAG_INTERNAL, "cannot make the pseudonym");
 	}
-	long rows = people_count_rows(st, id, d);
-	if (rows < 0 || people_erase_rows(st, id, email, res->pseudonym, res, d) != 0) {
+	/* Counted before the matches end: the rows about them as `people export` shows them. */
+	res->rows = people_count_rows(st, id, d);
+	char *kept = NULL;
+	if (res->rows < 0 || people_end_matches(st, id, res, &kept, d) != 0 ||
+	    people_erase_rows(st, id, email, res->pseudonym, kept, res, d) != 0) {
+		free(kept);
 		store_rollback(st);
 		return -1;
 	}
-	res->rows = rows;
+	free(kept);
 	if (store_commit(st, d) != 0)
 		return -1;
 	return people_erase_flush(st, email, res, d);

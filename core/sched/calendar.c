@@ -57,6 +57,9 @@ calendar_domain(const char *organization, char out[CALENDAR_DOMAIN_MAX])
 }
 
 /* One event's strings, owned until the document is written. */
+/* What an event says in place of an erased person's name. */
+#define CALENDAR_ERASED "(erased)"
+
 struct calendar_item {
 	char *uid, *zone, *summary, *description;
 	char *attendee[2];
@@ -80,8 +83,8 @@ calendar_item_fini(struct calendar_item *it)
 	"  s.timezone, s.status, s.sequence, s.topic, s.agenda, p.name, mr.name, mr.email,"   \
 	"  me.name, me.email"                                                                 \
 	" FROM sessions s JOIN chain c ON c.id = s.id JOIN matches m ON m.id = s.match_id"   \
-	"  JOIN programs p ON p.id = m.program_id JOIN people mr ON mr.id = m.mentor_id"      \
-	"  JOIN people me ON me.id = m.mentee_id"                                             \
+	"  JOIN programs p ON p.id = m.program_id LEFT JOIN people mr ON mr.id = m.mentor_id" \
+	"  LEFT JOIN people me ON me.id = m.mentee_id"                                        \
 	" WHERE s.status <> 'rescheduled' AND (?1 = 0 OR m.program_id = ?1)"                  \
 	"  AND (?2 = 0 OR m.mentor_id = ?2 OR m.mentee_id = ?2) AND (?3 = 0 OR s.id = ?3)"    \
 	" ORDER BY s.starts_at, s.id"
@@ -202,14 +205,19 @@ calendar_collect(struct store *st, const struct calendar_filter *f, int64_t sess
 		}
 		struct buf sb;
 		buf_init(&sb);
-		if (buf_printf(&sb, d, "Mentoring: %s & %s", mentor != NULL ? mentor : "",
-			       mentee != NULL ? mentee : "") != 0) {
+		/* A side NULL was erased (its match ended then): the summary says so and the
+		 * event names only the other attendee. */
+		if (buf_printf(&sb, d, "Mentoring: %s & %s",
+			       mentor != NULL ? mentor : CALENDAR_ERASED,
+			       mentee != NULL ? mentee : CALENDAR_ERASED) != 0) {
 			rc = -1;
 			break;
 		}
 		ci->summary = buf_release(&sb);
-		ci->attendees[0] = ci->attendee[0];
-		ci->attendees[1] = ci->attendee[1];
+		size_t na = 0;
+		for (int k = 0; k < 2; k++)
+			if (ci->attendee[k][0] != '\0')
+				ci->attendees[na++] = ci->attendee[k];
 		time_t start = (time_t)stmt_int64(&s, 2);
 		ev[n - 1] = (struct ical_event){
 			.uid = ci->uid,
@@ -223,7 +231,7 @@ calendar_collect(struct store *st, const struct calendar_filter *f, int64_t sess
 			.stamp = o != NULL && o->now != 0 ? o->now : start,
 			.organizer = o != NULL ? o->organizer : NULL,
 			.attendees = ci->attendees,
-			.nattendees = 2,
+			.nattendees = na,
 		};
 	}
 	stmt_finalize(&s);

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# End-to-end: `tandem people erase` of one side of an active pair (walk2 #4). The pair ends as
+# `match end` would (reason "partner erased": match.ended, the later planned sessions
+# cancelled with their events and a bumped SEQUENCE); the match row stays with the erased
+# side NULL, so the partner's calendar still carries the sessions, the later ones
+# STATUS:CANCELLED, without the erased person's name or address.
+. "$(dirname "$0")/lib.sh"
+
+T=$TANDEM
+P=digital-2027
+WS=$(new_ws) || exit 1
+DB=$WS/tandem.db
+q() { sqlite3 "$DB" "$1"; }
+sed -i -e 's/starts = "[0-9-]*"/starts = "2020-01-06"/' -e 's/ends = "[0-9-]*"/ends = "2099-06-30"/' "$WS/tandem.lua"
+seed_pairs "$WS" $P 60 5 || { finish; exit; }
+run "$T" -C "$WS" sessions plan --program $P
+expect_rc plan 0
+
+# The first active match with at least two sessions after now.
+M=$(q "SELECT m.id FROM matches m JOIN sessions s ON s.match_id = m.id
+  WHERE m.status = 'active' AND s.status = 'planned' AND s.starts_at > strftime('%Y-%m-%dT%H:%M:%SZ','now')
+  GROUP BY m.id HAVING count(*) >= 2 ORDER BY m.id LIMIT 1")
+[ -n "$M" ] && ok pair-found || { fail pair-found "no active match with later sessions"; finish; exit; }
+MENTOR=$(q "SELECT p.external_id FROM matches m JOIN people p ON p.id = m.mentor_id WHERE m.id = $M")
+MENTEE=$(q "SELECT p.external_id FROM matches m JOIN people p ON p.id = m.mentee_id WHERE m.id = $M")
+MAIL=$(q "SELECT p.email FROM matches m JOIN people p ON p.id = m.mentee_id WHERE m.id = $M")
+NAME=$(q "SELECT p.name FROM matches m JOIN people p ON p.id = m.mentee_id WHERE m.id = $M")
+LATER=$(q "SELECT count(*) FROM sessions WHERE match_id = $M AND status = 'planned'
+  AND starts_at > strftime('%Y-%m-%dT%H:%M:%SZ','now')")
+ALL=$(q "SELECT count(*) FROM sessions WHERE match_id = $M AND status <> 'rescheduled'")
+LAST=$(q "SELECT max(id) FROM events")
+
+run "$T" -C "$WS" people erase "$MENTEE" --yes
+expect_rc erase 0
+expect_out erase-summary "erased $MENTEE:"
+
+# The events: match.ended (partner erased) and one session.cancelled per later session.
+[ "$(q "SELECT count(*) FROM events WHERE id > $LAST AND kind = 'match.ended'
+  AND json_extract(payload, '\$.match') = $M AND json_extract(payload, '\$.reason') = 'partner erased'")" = 1 ] \
+  && ok match-ended-event || fail match-ended-event "$(q "SELECT kind, payload FROM events WHERE id > $LAST")"
+[ "$(q "SELECT count(*) FROM events WHERE id > $LAST AND kind = 'session.cancelled'
+  AND json_extract(payload, '\$.match') = $M")" = "$LATER" ] \
+  && ok session-cancelled-events || fail session-cancelled-events "want $LATER"
+
+# The match stays, ended and detached; its sessions stay, the later ones cancelled.
+[ "$(q "SELECT status || '|' || end_reason || '|' || (mentee_id IS NULL) FROM matches WHERE id = $M")" = "ended|partner erased|1" ] \
+  && ok match-detached || fail match-detached "$(q "SELECT * FROM matches WHERE id = $M")"
+[ "$(q "SELECT count(*) FROM sessions WHERE match_id = $M AND status = 'cancelled' AND sequence >= 1")" = "$LATER" ] \
+  && ok sessions-cancelled || fail sessions-cancelled "$(q "SELECT id, status, sequence FROM sessions WHERE match_id = $M")"
+[ -z "$(q "PRAGMA foreign_key_check")" ] && ok fk-check || fail fk-check "$(q "PRAGMA foreign_key_check")"
+
+# The mentor's calendar: every session of the pair, the later ones cancelled, no trace of the mentee.
+run "$T" -C "$WS" calendar export --person "$MENTOR" --out "$WS/after.ics"
+expect_rc export-after 0
+N=$(grep -c '^BEGIN:VEVENT' "$WS/after.ics")
+[ "$N" -ge "$ALL" ] && ok calendar-keeps-sessions || fail calendar-keeps-sessions "$N events, want >= $ALL"
+C=$(grep -c '^STATUS:CANCELLED' "$WS/after.ics")
+[ "$C" -ge "$LATER" ] && ok calendar-cancelled || fail calendar-cancelled "$C cancelled, want >= $LATER"
+grep -q "(erased)" "$WS/after.ics" && ok calendar-says-erased || fail calendar-says-erased "$(grep SUMMARY "$WS/after.ics" | head -3)"
+! grep -qF "$MAIL" "$WS/after.ics" && ! grep -qF "$NAME" "$WS/after.ics" \
+  && ok calendar-no-trace || fail calendar-no-trace "the erased mentee is still named"
+
+# The whole program's calendar and the database: the e-mail is gone for good.
+run "$T" -C "$WS" calendar export --program $P --out "$WS/all.ics"
+expect_rc export-program 0
+n=$(grep -c -a -F "$MAIL" "$DB" "$WS/all.ics" | awk -F: '{s+=$2} END {print s}')
+[ "$n" = 0 ] && ok erase-grep || fail erase-grep "e-mail found $n times"
+
+finish
