@@ -274,12 +274,17 @@ print_unmatched_side(json_t *doc, const char *side, FILE *out)
 	json_t *n = json_object_get(doc, strcmp(side, "mentee") == 0 ? "mentees" : "mentors");
 	fprintf(out,
 		"%s: %lld (%lld without consent, %lld with no allowed partner, %lld lost to a "
-		"better use of capacity)\n",
+		"better use of capacity",
 		strcmp(side, "mentee") == 0 ? "unmatched mentees" : "mentors with unused capacity",
 		(long long)json_integer_value(json_object_get(n, "total")),
 		(long long)json_integer_value(json_object_get(n, "no_consent")),
 		(long long)json_integer_value(json_object_get(n, "no_allowed_partner")),
 		(long long)json_integer_value(json_object_get(n, "lost_to_better_use")));
+	/* Only when there are such people: the line stays what it was otherwise. */
+	json_int_t erased = json_integer_value(json_object_get(n, "partner_erased"));
+	if (erased > 0)
+		fprintf(out, ", %lld whose partner was erased", (long long)erased);
+	fprintf(out, ")\n");
 	size_t i;
 	json_t *p;
 	json_array_foreach(json_object_get(doc, "people"), i, p)
@@ -294,6 +299,9 @@ print_unmatched_side(json_t *doc, const char *side, FILE *out)
 				(long long)json_integer_value(json_object_get(p, "used")));
 		if (strcmp(reason, "no_consent") == 0) {
 			fprintf(out, ": no consent (enrolled without consent)\n");
+		} else if (strcmp(reason, "partner_erased") == 0) {
+			fprintf(out, ": their partner was erased (match #%lld ended)\n",
+				(long long)json_integer_value(json_object_get(p, "match")));
 		} else if (strcmp(reason, "no_allowed_partner") == 0) {
 			fprintf(out, ": no allowed partner (");
 			print_removed(json_object_get(p, "removed"), out);

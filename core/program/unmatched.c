@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "program/feat.h"
+#include "program/people.h"
 #include "store/stmt.h"
 #include "store/store.h"
 
@@ -174,6 +175,57 @@ mentor_entry(const struct policy *pol, const struct cohort *c, int cm, int used,
 	return e;
 }
 
+/* 1 (*match set) when the person's last match in the program ended because their partner
+ * was erased and they have no current one there, 0 when not, -1 + diag on failure. */
+static int
+partner_erased(struct store *st, int64_t program_id, int64_t person, int64_t *match,
+	       struct diag *d)
+{
+	struct stmt s = {0};
+	if (stmt_prepare(&s, st, "looking for an erased partner",
+			 "SELECT id, end_reason = ?3 FROM matches WHERE program_id = ?1"
+			 " AND (mentor_id = ?2 OR mentee_id = ?2)"
+			 " AND status IN ('approved', 'active', 'ended')"
+			 " ORDER BY status <> 'ended' DESC, ended_at DESC, id DESC LIMIT 1",
+			 d) < 0)
+		return -1;
+	int rc = stmt_bind_int64(&s, 1, program_id, d) || stmt_bind_int64(&s, 2, person, d) ||
+			 stmt_bind_text(&s, 3, PEOPLE_ERASE_REASON, d)
+		     ? -1
+		     : stmt_step(&s, d);
+	int found = rc == STMT_ROW && stmt_int64(&s, 1) == 1;
+	if (found)
+		*match = stmt_int64(&s, 0);
+	stmt_finalize(&s);
+	return rc < 0 ? -1 : found;
+}
+
+/* Adds e under reason, or under partner_erased (with the ended match) when the person's
+ * partner was erased. */
+static int
+add_checked(struct store *st, const struct cohort *c, int person, json_t *people,
+	    json_t *counts, json_t *e, const char *reason, struct diag *d)
+{
+	int64_t match = 0;
+	int erased = st && e ? partner_erased(st, c->program_id, c->people[person].id, &match, d)
+			     : 0;
+	if (erased < 0) {
+		json_decref(e);
+		return -2;
+	}
+	if (erased) {
+		json_object_del(e, "best");
+		json_object_del(e, "taken_by");
+		json_object_del(e, "removed");
+		if (json_object_set_new(e, "match", json_integer((json_int_t)match)) != 0) {
+			json_decref(e);
+			return -1;
+		}
+		reason = "partner_erased";
+	}
+	return add_entry(people, counts, e, reason);
+}
+
 json_t *
 unmatched_reasons(struct store *st, const struct policy *pol, const struct cohort *c,
 		  const struct solve_result *res, struct diag *d)
@@ -196,8 +248,11 @@ unmatched_reasons(struct store *st, const struct policy *pol, const struct cohor
 	for (int i = 0; i < res->nunmatched; i++) {
 		const char *reason = NULL;
 		json_t *e = mentee_entry(pol, c, res, res->unmatched[i], scores, verdict, &reason);
-		if (add_entry(people, ce, e, reason) < 0) {
-			diag_set(d, DIAG_NOMEM, "out of memory");
+		int rc = add_checked(st, c, c->mentees[res->unmatched[i]].person, people, ce, e,
+				     reason, d);
+		if (rc < 0) {
+			if (rc == -1)
+				diag_set(d, DIAG_NOMEM, "out of memory");
 			goto done;
 		}
 	}
@@ -208,8 +263,10 @@ unmatched_reasons(struct store *st, const struct policy *pol, const struct cohor
 			continue;
 		const char *reason = NULL;
 		json_t *e = mentor_entry(pol, c, m, used[m], &reason);
-		if (add_entry(people, cm, e, reason) < 0) {
-			diag_set(d, DIAG_NOMEM, "out of memory");
+		int rc = add_checked(st, c, c->mentors[m].person, people, cm, e, reason, d);
+		if (rc < 0) {
+			if (rc == -1)
+				diag_set(d, DIAG_NOMEM, "out of memory");
 			goto done;
 		}
 	}

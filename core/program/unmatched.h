@@ -9,11 +9,15 @@
  *                       built-in score and the mentees who took that mentor's
  *                       capacity; (mentors) allowed mentees exist but all were
  *                       matched to other mentors.
+ *   partner_erased      (either side, in place of the reason above) their last match in
+ *                       the program ended because their partner was erased (`people
+ *                       erase`, reason PEOPLE_ERASE_REASON) and they have no current one:
+ *                       the entry has "match" (its id) and none of the details above.
  *
  * Takes: an open store (NULL: the people without consent are not listed), a
  * finished cohort, the policy and the solve result of a
  * run (match_run.c). Gives: a JSON document the caller owns:
- *   {mentees {no_consent, no_allowed_partner, lost_to_better_use, total},
+ *   {mentees {no_consent, no_allowed_partner, lost_to_better_use, partner_erased?, total},
  *    mentors {no_consent, no_allowed_partner, lost_to_better_use, total},
  *    people [{side, id, name, reason, removed {verdict: n}, best {id, name,
  *             score}, taken_by [ids]}]}

@@ -60,6 +60,25 @@ grep -q "(erased)" "$WS/after.ics" && ok calendar-says-erased || fail calendar-s
 ! grep -qF "$MAIL" "$WS/after.ics" && ! grep -qF "$NAME" "$WS/after.ics" \
   && ok calendar-no-trace || fail calendar-no-trace "the erased mentee is still named"
 
+# `match unmatched`: a person left without a partner by the erasure is not "lost to a better use".
+run "$T" -C "$WS" match unmatched --program $P
+expect_rc unmatched 0
+line=$(grep -E "^  (mentor|mentee) $MENTOR " "$OUT")
+if [ -n "$line" ]; then
+  [[ "$line" == *"their partner was erased (match #$M ended)"* ]] && ok unmatched-reason || fail unmatched-reason "$line"
+else
+  ok unmatched-reason-not-listed
+fi
+run "$T" -C "$WS" match unmatched --program $P --json
+expect_rc unmatched-json 0
+python3 - "$OUT" <<'PY' && ok unmatched-totals || fail unmatched-totals "$(head -c 300 "$OUT")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for side in ("mentees", "mentors"):
+    c = d[side]
+    assert c["total"] == sum(v for k, v in c.items() if k != "total"), c
+PY
+
 # The whole program's calendar and the database: the e-mail is gone for good.
 run "$T" -C "$WS" calendar export --program $P --out "$WS/all.ics"
 expect_rc export-program 0

@@ -509,16 +509,26 @@ test_erase(void **state)
 	assert_int_equal(people_erase(f->st, "bob@example.com", &res, &d), 0);
 	assert_string_equal(res.external_id, "E2");
 	assert_int_equal(strlen(res.pseudonym), 16);
-	/* person + enrollment + match 1 + session 1 + feedback (2) + reward + outbox */
-	assert_int_equal(res.rows, 8);
+	/* person + enrollment + feedback they wrote on match 2 + reward + outbox; their active
+	 * match 1 ends ("partner erased", its later session cancelled) and stays detached with
+	 * its session and E1's feedback (walk2 #4) */
+	assert_int_equal(res.rows, 5);
+	assert_int_equal(res.matches_ended, 1);
+	assert_int_equal(res.sessions_cancelled, 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM matches WHERE id = 1 AND status = 'ended'"
+				     " AND end_reason = 'partner erased' AND mentor_id IS NULL"),
+			 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM sessions WHERE id = 1"
+				     " AND status = 'cancelled' AND sequence = 1"),
+			 1);
 	assert_int_equal(res.reports_detached, 1);
 	assert_int_equal(res.events_scrubbed, 2);
 	assert_true(res.checkpointed);
 
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM people"), 2);
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM people WHERE manager_id IS NULL"), 2);
-	assert_int_equal(qint(f->st, "SELECT count(*) FROM matches"), 1);
-	assert_int_equal(qint(f->st, "SELECT count(*) FROM feedback"), 1);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM matches"), 2);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM feedback"), 2);
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM outbox"), 1);
 	assert_int_equal(qint(f->st, "SELECT count(*) FROM rewards"), 0);
 	char sql[256];

@@ -6,8 +6,10 @@
 -- person's approved and active matches ("partner erased": match.ended, the later planned
 -- sessions cancelled with a bumped SEQUENCE) and those rows stay, detached: mentor_id or
 -- mentee_id becomes NULL (ON DELETE SET NULL). Every other match of the person (proposed,
--- rejected, superseded, ended before) is still deleted by people_erase itself, before the
--- person (program/people_erase.c). A NULL side means "erased"; nothing else writes one.
+-- rejected, superseded, ended before) is still deleted with them: by people_erase itself
+-- (program/people_erase.c) and, whoever deletes a person, by the trigger people_matches_gone
+-- below, which keeps the cascade the table had for every match but those. A NULL side means
+-- "erased"; nothing else writes one.
 --
 -- The table is rebuilt the documented way (as in 004): migrations run with foreign_keys off
 -- and a foreign_key_check before commit. Ids are copied, so sessions, feedback and check-ins
@@ -69,4 +71,13 @@ CREATE TRIGGER plan_match_changed AFTER UPDATE OF program_id, mentor_id, mentee_
   score, activated_at, ended_at, timezone ON matches
 BEGIN
   UPDATE matches SET plan_next_at = '' WHERE id = NEW.id AND plan_next_at <> '';
+END;
+
+-- The cascade for every match of a deleted person but the ones an erasure ended (and whose
+-- other side is still there): those alone survive, detached.
+CREATE TRIGGER people_matches_gone BEFORE DELETE ON people
+BEGIN
+  DELETE FROM matches WHERE (mentor_id = OLD.id OR mentee_id = OLD.id)
+    AND NOT (status = 'ended' AND end_reason = 'partner erased'
+             AND mentor_id IS NOT NULL AND mentee_id IS NOT NULL);
 END;
