@@ -147,7 +147,9 @@ for f in "$WS/tandem.db" "$WS/tandem.db-wal"; do
 done
 [ "$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM events WHERE kind='people.erased' AND payload LIKE '{\"pseudonym\":\"%'")" = 1 ] && ok tombstone || fail tombstone
 [ "$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM people WHERE external_id='E3' AND manager_id IS NULL")" = 1 ] && ok reports-detached || fail reports-detached
-[ "$(sqlite3 "$WS/tandem.db" "SELECT (SELECT count(*) FROM matches WHERE id=100) + (SELECT count(*) FROM outbox) + (SELECT count(*) FROM rewards)")" = 0 ] && ok cascades || fail cascades
+[ "$(sqlite3 "$WS/tandem.db" "SELECT (SELECT count(*) FROM matches WHERE id=100 AND NOT (status='ended' AND end_reason='partner erased' AND mentor_id IS NULL)) + (SELECT count(*) FROM outbox) + (SELECT count(*) FROM rewards)")" = 0 ] && ok cascades || fail cascades
+# Their active match ended (partner erased) and stays detached for the partner's calendar.
+[ "$(sqlite3 "$WS/tandem.db" "SELECT count(*) FROM matches WHERE id=100 AND status='ended' AND mentor_id IS NULL")" = 1 ] && ok match-kept-detached || fail match-kept-detached
 run T people show E2
 expect_rc "erased is gone" 1
 
