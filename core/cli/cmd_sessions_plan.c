@@ -28,12 +28,17 @@ plan_usage(FILE *out)
 		"cadence leaves open is the pair's first shared slot (both people's availability\n"
 		"inside their working hours, each in their own zone). Planning again inserts\n"
 		"nothing twice; sessions an earlier plan made that the cadence no longer wants\n"
-		"(after a missed session, say) are cancelled when more than 24 hours away.\n\n"
+		"(after a missed session, say) are cancelled when more than 24 hours away, and\n"
+		"planned sessions after the program's last day or a pair's end (an `ends` moved\n"
+		"earlier) are cancelled. A session lies inside both people's slots on its own\n"
+		"date (a week where one zone changed its clocks moves it within its day), and\n"
+		"never overlaps another session of either person (a mentor with two mentees):\n"
+		"it moves to the next free start of its day, else it is reported (no free slot).\n\n"
 		"  --program P   the program (as declared in tandem.lua)\n"
 		"  --horizon H   how far ahead: Nw (weeks) or Nd (days), 1 day to 520 weeks\n"
 		"  --json        the report as a JSON object\n\n"
-		"Pairs that get no session are listed with the reason (no shared slot, or the\n"
-		"cadence plugin's error); they do not change the exit status.\n");
+		"Pairs that get no session are listed with the reason (no shared slot, no free\n"
+		"slot, or the cadence plugin's error); they do not change the exit status.\n");
 }
 
 /* "8w", "56d" or "56" (days) into days; -1 when not. */
@@ -74,10 +79,11 @@ print_json(const struct plan_report *r)
 						       (json_int_t)r->notes[i].match_id, "mentor",
 						       r->notes[i].mentor, "mentee", r->notes[i].mentee,
 						       "reason", r->notes[i].reason));
-	json_t *o = json_pack("{sssssssssssisisisisO}", "program", r->program, "cadence",
+	json_t *o = json_pack("{sssssssssssisisisisisO}", "program", r->program, "cadence",
 			      r->cadence, "cadence_from", r->cadence_from, "from", from, "until",
 			      until, "pairs", r->pairs, "planned", r->planned, "existing",
-			      r->existing, "cancelled", r->cancelled, "unplanned", notes);
+			      r->existing, "cancelled", r->cancelled, "cancelled_after_end",
+			      r->late, "unplanned", notes);
 	json_decref(notes);
 	return o ? cli_json_out(o) : cli_error("out of memory");
 }
@@ -102,10 +108,14 @@ print_text(const struct plan_report *r)
 	fmt_utc(r->until, until, sizeof(until));
 	printf("program %s: cadence %s (%s), from %s until %s\n", r->program, r->cadence, why,
 	       from, until);
-	printf("%d active pair%s: %d session%s planned, %d already there, %d cancelled "
-	       "(replanned)\n",
+	printf("%d active pair%s: %d session%s planned, %d already there, %d cancelled ",
 	       r->pairs, r->pairs == 1 ? "" : "s", r->planned, r->planned == 1 ? "" : "s",
 	       r->existing, r->cancelled);
+	if (r->late > 0)
+		printf("(%d replanned, %d after the program's or the match's end)\n",
+		       r->cancelled - r->late, r->late);
+	else
+		printf("(replanned)\n");
 	if (r->nnotes > 0)
 		printf("%zu pair%s without a session:\n", r->nnotes, r->nnotes == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nnotes; i++)

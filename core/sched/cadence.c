@@ -515,6 +515,7 @@ add_session(struct cadence_result *r, size_t *cap, time_t t, int duration, const
 	}
 	struct cadence_session *s = &r->v[r->n++];
 	s->start = t;
+	s->open = 0;
 	s->duration_min = duration;
 	snprintf(s->topic, sizeof(s->topic), "%s", topic != NULL ? topic : "");
 	return 0;
@@ -704,7 +705,8 @@ expand_segment(struct cadence *c, const struct cadence_pair *p, const char *text
 	if (rc == 0)
 		rc = expand_kept(c, rule, &start, p->zone, lo, hi, &v, &n, d);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = add_session(r, cap, v[i], duration, NULL, d);
+		if ((rc = add_session(r, cap, v[i], duration, NULL, d)) == 0)
+			r->v[r->n - 1].open = open != 0 || monthly_open;
 	if (rc < 0)
 		diag_prefix(d, "rule '%s'", text);
 	return rc;

@@ -105,6 +105,7 @@ struct cadence_session {
 	time_t start;
 	int duration_min;
 	char topic[128];          /* "" = none given: the agenda chooses */
+	int open;                 /* 1: its weekday or hour came from the pair's shared slot */
 };
 
 struct cadence_result {

@@ -21,6 +21,7 @@
 #include "lua/cadence_out.h"
 #include "program/config.h"
 #include "sched/cadence.h"
+#include "sched/plan_fit.h"
 #include "sched/session.h"
 #include "store/stmt.h"
 #include "store/store.h"
@@ -86,45 +87,6 @@ iso_time(const char *s)
 	if (s == NULL || cadence_out_time(s, NULL, 1, &t, NULL) != 0)
 		return 0;
 	return (time_t)t;
-}
-
-/* The instant the program's last day (YYYY-MM-DD) ends, in the workspace zone. */
-int
-plan_program_end(const char *ends, const char *zone, time_t *out, struct diag *d)
-{
-	int64_t y;
-	int m, day;
-	if (sscanf(ends, "%lld-%d-%d", (long long *)&y, &m, &day) != 3)
-		return diag_set(d, DIAG_INVALID, "program end '%s' is not a date", ends);
-	cal_civil_from_days(cal_days_from_civil(y, m, day) + 1, &y, &m, &day);
-	char next[32];
-	snprintf(next, sizeof(next), "%04lld-%02d-%02d", (long long)y, m, day);
-	int64_t t;
-	if (cadence_out_time(next, zone, 1, &t, d) != 0)
-		return -1;
-	*out = (time_t)t;
-	return 0;
-}
-
-int
-plan_program_window(const struct config *cfg, const char *program, struct session_window *w,
-		    struct diag *d)
-{
-	memset(w, 0, sizeof(*w));
-	struct diag ignored; /* a program no longer in tandem.lua: no bounds of its own */
-	const struct config_program *p =
-	    cfg != NULL && program != NULL ? config_find_program(cfg, program, &ignored) : NULL;
-	if (p == NULL)
-		return 0;
-	w->starts_on = p->starts;
-	w->ends_on = p->ends;
-	int64_t t;
-	if (p->starts != NULL) {
-		if (cadence_out_time(p->starts, cfg->timezone, 1, &t, d) != 0)
-			return -1;
-		w->lo = (time_t)t;
-	}
-	return p->ends != NULL ? plan_program_end(p->ends, cfg->timezone, &w->hi, d) : 0;
 }
 
 /* ---- what the pairs have ------------------------------------------------------ */
@@ -263,6 +225,7 @@ or_alt(const char *list, const char *alt)
 /* A session to insert, or (cancel_id != 0) one to cancel. */
 struct todo {
 	int64_t match_id, cancel_id;
+	int late; /* a cancellation: 0 replanned, 1 after the program's end, 2 the match's */
 	time_t start;
 	int duration_min;
 	char *zone;
@@ -375,6 +338,7 @@ struct run {
 	struct known_list known;
 	struct todo_list todo;
 	struct pstate_list states;
+	struct plan_busy *busy; /* every person's sessions, and this run's */
 	time_t now;
 	time_t horizon_s;  /* the horizon's length */
 	time_t look_until; /* the window and the lookahead, clipped to the program's end */
@@ -483,6 +447,14 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 	free(topics);
 	if (rc == 0 && res.no_slot && res.n == 0)
 		rc = add_note(r->rep, match_id, p.mentor.name, p.mentee.name, res.reason, d);
+	/* Each instant inside both people's slots on its date, and clear of their other
+	 * sessions: moved on its day, or dropped with a reason. */
+	time_t keep = r->now + (time_t)PLAN_KEEP_HOURS * 3600;
+	char why[512] = "";
+	if (rc == 0)
+		rc = plan_fit(r->busy, &p, match_id, &res, from, until, keep, why, sizeof(why), d);
+	if (rc == 0 && why[0])
+		rc = add_note(r->rep, match_id, p.mentor.name, p.mentee.name, why, d);
 	time_t beyond = 0;
 	for (size_t i = 0; rc == 0 && i < res.n; i++) {
 		if (res.v[i].start >= until) {
@@ -497,7 +469,6 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 				    : todo_add(&r->todo, &t, d);
 	}
 	/* Sessions this cadence planned before that its plan no longer has. */
-	time_t keep = r->now + (time_t)PLAN_KEEP_HOURS * 3600;
 	for (size_t i = first; rc == 0 && i < first + nh; i++) {
 		const struct known *k = &r->known.v[i];
 		if (!k->ours || strcmp(k->status, "planned") != 0 || k->start < from ||
@@ -662,12 +633,18 @@ write_todo(struct run *r, struct diag *d)
 	}
 	char reason[200];
 	snprintf(reason, sizeof(reason), "replanned by cadence %s", cadence_name(r->cad));
+	char late[160];
+	snprintf(late, sizeof(late), "after the program's end (%s is its last day)",
+		 r->prog->ends != NULL ? r->prog->ends : "?");
+	const char *why[3] = {reason, late, "after the match's end"};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < r->todo.n; i++) {
 		if (r->todo.v[i].cancel_id == 0)
 			continue;
-		rc = session_cancel(st, r->todo.v[i].cancel_id, reason, "planner", d);
+		rc = session_cancel(st, r->todo.v[i].cancel_id, why[r->todo.v[i].late], "planner",
+				    d);
 		r->rep->cancelled += rc == 0;
+		r->rep->late += rc == 0 && r->todo.v[i].late;
 	}
 	size_t inserted = 0;
 	if (rc == 0 && nnew > 0)
@@ -677,12 +654,31 @@ write_todo(struct run *r, struct diag *d)
 		rc = write_states(r, d);
 	if (rc != 0) {
 		store_rollback(st);
-		r->rep->cancelled = 0;
+		r->rep->cancelled = r->rep->late = 0;
 		return -1;
 	}
 	r->rep->planned = (int)inserted;
 	r->rep->existing = (int)(nnew - inserted);
 	return store_commit(st, d);
+}
+
+/* Every person's sessions but those this run may move (see plan_fit.h). */
+static int
+load_busy(struct run *r, struct diag *d)
+{
+	time_t keep = r->now + (time_t)PLAN_KEEP_HOURS * 3600;
+	int64_t *skip = r->known.n ? malloc(r->known.n * sizeof(*skip)) : NULL;
+	if (r->known.n && skip == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory planning sessions");
+	size_t n = 0;
+	for (size_t i = 0; i < r->known.n; i++) {
+		const struct known *k = &r->known.v[i];
+		if (k->ours && strcmp(k->status, "planned") == 0 && k->start > keep)
+			skip[n++] = k->id;
+	}
+	int rc = plan_busy_load(r->busy, r->ctx->st, r->now, skip, n, d);
+	free(skip);
+	return rc;
 }
 
 int
@@ -704,8 +700,8 @@ plan_program(struct plan_ctx *ctx, const char *program, time_t now, int horizon_
 	rep->from = now;
 	rep->until = now + r.horizon_s;
 	r.look_until = rep->until + (time_t)PLAN_LOOKAHEAD_DAYS * 86400;
+	time_t end = 0;
 	if (prog->ends != NULL) {
-		time_t end = 0;
 		if (plan_program_end(prog->ends, ctx->cfg->timezone, &end, d) != 0)
 			return -1;
 		if (end < rep->until)
@@ -720,19 +716,32 @@ plan_program(struct plan_ctx *ctx, const char *program, time_t now, int horizon_
 	if (r.cad == NULL)
 		return diag_prefix(d, "program '%s': cadence '%s'", prog->name, ref);
 	snprintf(rep->cadence, sizeof(rep->cadence), "%s", cadence_name(r.cad));
-	int rc = 0;
-	if (rep->until > rep->from) {
+	/* Whatever is planned after the program's or the match's end goes, window or not. */
+	struct plan_late *late = NULL;
+	size_t nlate = 0;
+	int rc = plan_beyond_end(ctx->st, r.program_id, end, &late, &nlate, d);
+	for (size_t i = 0; rc == 0 && i < nlate; i++) {
+		struct todo t = {.cancel_id = late[i].session_id, .late = 1 + late[i].by_match};
+		rc = todo_add(&r.todo, &t, d);
+	}
+	free(late);
+	if (rc == 0 && rep->until > rep->from) {
 		rc = check_signature(&r, ref, horizon_days, d);
 		if (rc == 0)
 			rc = load_known(ctx->st, r.program_id, cadence_name(r.cad), r.incremental, now,
 					cadence_has_plan(r.cad), &r.known, d);
+		if (rc == 0 && (r.busy = plan_busy_new()) == NULL)
+			rc = diag_set(d, DIAG_NOMEM, "out of memory planning sessions");
+		if (rc == 0)
+			rc = load_busy(&r, d);
 		if (rc == 0)
 			rc = plan_pairs(&r, rep->until, d);
-		if (rc == 0 && (r.todo.n > 0 || r.states.n > 0 || r.new_signature))
-			rc = write_todo(&r, d);
 	}
+	if (rc == 0 && (r.todo.n > 0 || r.states.n > 0 || r.new_signature))
+		rc = write_todo(&r, d);
 	known_fini(&r.known);
 	todo_fini(&r.todo);
+	plan_busy_delete(r.busy);
 	free(r.states.v);
 	if (ctx->cadences == NULL)
 		cadence_delete(r.cad);

@@ -21,6 +21,16 @@
  *    planned, planned_by this cadence, starting inside the window and more than
  *    PLAN_KEEP_HOURS from now, are cancelled (reason "replanned by cadence X"); the
  *    nearer ones are kept, since the pair may have arranged them already.
+ *  - planned sessions of the program's active pairs that start at or after the
+ *    program's end or their match's end (an `ends` moved earlier in tandem.lua) are
+ *    cancelled, whatever planned them (reason "after the program's end (DATE)" or
+ *    "after the match's end"), even when the program's end has passed.
+ *  - every instant is fitted into both people's time (sched/plan_fit): inside both
+ *    people's slots on its own date when the cadence took it from their shared slot,
+ *    and never overlapping another session of either person (any of their pairs,
+ *    planned or held; the pairs are planned by match id, so the first one keeps the
+ *    slot); one that does not fit moves to the first fitting start of its day, else it
+ *    is dropped and the pair reported ("no free slot on DATE: ...").
  *  - pairs the cadence cannot plan are reported, not fatal: no shared slot (naming
  *    both people and their availability), or the plan hook failed (its error).
  * The plugin calls happen first, outside any transaction; then every insert and
@@ -89,7 +99,8 @@ struct plan_report {
 	int pairs;           /* active matches */
 	int planned;         /* sessions inserted */
 	int existing;        /* instants already there (any state) */
-	int cancelled;       /* sessions of an earlier plan cancelled */
+	int cancelled;       /* sessions cancelled: of an earlier plan, or after the end */
+	int late;            /* of those, after the program's or the match's end */
 	struct plan_note *notes;
 	size_t nnotes;
 };
@@ -124,6 +135,17 @@ struct config;
 struct session_window;
 int plan_program_window(const struct config *cfg, const char *program, struct session_window *w,
 			struct diag *d);
+
+/* The planned sessions of program_id's active pairs that start at or after the program's
+ * end `end` (0: none) or their match's end: what a plan cancels ("after the program's
+ * end", "after the match's end"), whatever planned them. *out malloc'd (NULL when *n is
+ * 0); by_match: the match's end, not the program's, is passed. 0 or -1 + diag. */
+struct plan_late {
+	int64_t session_id;
+	int by_match;
+};
+int plan_beyond_end(struct store *st, int64_t program_id, time_t end, struct plan_late **out,
+		    size_t *n, struct diag *d);
 
 /* What a plan of program p (id program_id) with cadence cad, opened from ref, assumes of
  * its configuration, as the signature stored in plan_programs (sig), and *same = 1 when

@@ -616,6 +616,20 @@ session_reschedule(struct store *st, int64_t id, time_t new_start,
 			 (long long)id, to, r.duration_min, w->ends_on ? w->ends_on : "the end");
 		goto fail;
 	}
+	/* Neither person is in two sessions at once (any of their pairs). */
+	int64_t busy = 0;
+	char busy_at[STORE_TIME_MAX];
+	int clash = session_overlap(st, r.pair.mentor, r.pair.mentee, id, r.match_id, new_start,
+				    r.duration_min, &busy, busy_at, d);
+	if (clash < 0)
+		goto fail;
+	if (clash) {
+		diag_set(d, DIAG_CONFLICT,
+			 "cannot move session #%lld to %s: one of its people already has session "
+			 "#%lld at %s then",
+			 (long long)id, to, (long long)busy, busy_at);
+		goto fail;
+	}
 	/* The new row copies the old one; the natural key refuses an instant the pair has. */
 	int rc = stmt_prepare(&s, st, "rescheduling the session",
 			      "INSERT INTO sessions (match_id, starts_at, duration_min, timezone, "

@@ -407,3 +407,39 @@ session_insert(struct store *st, const struct session_new *s, int64_t *id_out, s
 		*id_out = rc == 0 ? id : 0;
 	return rc;
 }
+
+int
+session_overlap(struct store *st, int64_t a, int64_t b, int64_t skip_id, int64_t match_id,
+		time_t start, int minutes, int64_t *other, char other_at[STORE_TIME_MAX],
+		struct diag *d)
+{
+	char lo[STORE_TIME_MAX], hi[STORE_TIME_MAX], at[STORE_TIME_MAX];
+	/* Sessions last at most a day: only those starting in the day before can reach in. */
+	if (store_format_time(start - 86400, lo) != 0 ||
+	    store_format_time(start + (time_t)minutes * 60, hi) != 0 ||
+	    store_format_time(start, at) != 0)
+		return diag_set(d, DIAG_INVALID, "a time out of range");
+	struct stmt s = {0};
+	int rc = stmt_prepare(&s, st, "finding the people's other sessions",
+			      "SELECT s.id, s.starts_at FROM sessions s JOIN matches m ON "
+			      "m.id = s.match_id WHERE s.status IN ('planned', 'held') AND "
+			      "s.id <> ?3 AND s.starts_at >= ?4 AND s.starts_at < ?5 AND "
+			      "(m.mentor_id IN (?1, ?2) OR m.mentee_id IN (?1, ?2)) AND "
+			      "NOT (s.match_id = ?6 AND s.starts_at = ?7) AND "
+			      "CAST(strftime('%s', s.starts_at) AS INTEGER) + s.duration_min * 60 > ?8 "
+			      "ORDER BY s.starts_at, s.id LIMIT 1",
+			      d) ||
+			 stmt_bind_int64(&s, 1, a, d) || stmt_bind_int64(&s, 2, b, d) ||
+			 stmt_bind_int64(&s, 3, skip_id, d) || stmt_bind_text(&s, 4, lo, d) ||
+			 stmt_bind_text(&s, 5, hi, d) || stmt_bind_int64(&s, 6, match_id, d) ||
+			 stmt_bind_text(&s, 7, at, d) || stmt_bind_int64(&s, 8, (int64_t)start, d)
+		     ? -1
+		     : stmt_step(&s, d);
+	int found = rc == STMT_ROW;
+	if (found) {
+		*other = stmt_int64(&s, 0);
+		session_copy_col(&s, 1, other_at, STORE_TIME_MAX);
+	}
+	stmt_finalize(&s);
+	return found ? 1 : rc == STMT_DONE ? 0 : -1;
+}

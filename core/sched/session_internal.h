@@ -33,6 +33,14 @@ struct session_pair {
 	char mentor_ext[128], mentee_ext[128];
 };
 
+/* Another planned or held session (not skip_id) of person a or b overlapping
+ * [start, start + minutes): 1 with its id and start (ISO UTC) in *other and other_at,
+ * 0 none, -1 + diag. A session of match_id starting exactly at start is left to the
+ * natural key (the caller's own message). */
+int session_overlap(struct store *st, int64_t a, int64_t b, int64_t skip_id, int64_t match_id,
+		    time_t start, int minutes, int64_t *other, char other_at[STORE_TIME_MAX],
+		    struct diag *d);
+
 /* Column col as text into buf ("" for NULL). */
 void session_copy_col(struct stmt *s, int col, char *buf, size_t size);
 
