@@ -203,6 +203,7 @@ sqlite3 "$WS9/tandem.db" "DROP TRIGGER plan_match_changed; DROP TRIGGER plan_per
   ALTER TABLE matches DROP COLUMN plan_next_at; ALTER TABLE matches DROP COLUMN plan_history;
   DROP TABLE dash_sessions; ALTER TABLE jobs DROP COLUMN considered_until;
   DROP INDEX sessions_reveal; ALTER TABLE sessions DROP COLUMN revealed_at;
+  DROP TRIGGER people_matches_gone;
   PRAGMA user_version = 10;"
 SUM9=$(sha256sum "$WS9/tandem.db" | cut -d' ' -f1)
 run "$T" -C "$WS9" simulate --program $P --months 1 --from $FROM --seed 1 --json
