@@ -288,7 +288,8 @@ plan_fit(struct plan_busy *b, const struct cadence_pair *p, int64_t match_id,
 			return -1;
 	}
 	/* Sorted again, without dropped sessions and without two at one instant. */
-	qsort(res->v, res->n, sizeof(*res->v), cmp_start);
+	if (res->n > 1) /* qsort(NULL, 0, ...) is undefined: an empty result */
+		qsort(res->v, res->n, sizeof(*res->v), cmp_start);
 	size_t k = 0;
 	for (size_t i = 0; i < res->n; i++)
 		if (res->v[i].start != 0 && (k == 0 || res->v[k - 1].start != res->v[i].start))
