@@ -215,7 +215,8 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	diag_clear(&d);
 	long holder = 0;
 	int rc = serve_run(&o, &st, &holder, &d);
-	const char *ws = c->dir_name ? c->dir_name : ".";
+	/* Held: the workspace's lock, or (d.msg) the lock of the database's folder. */
+	const char *ws = rc == 1 && d.msg[0] ? d.msg : c->dir_name ? c->dir_name : ".";
 	if (rc == 1) {
 		if (holder > 0)
 			tlog(TLOG_ERROR, "another tandem serve (pid %ld) is running on %s", holder, ws);

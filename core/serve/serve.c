@@ -132,7 +132,8 @@ lock_file_of(const char *dir, char *out, size_t size)
 
 /*
  * The workspace's lock, then the database folder's when it is another folder. 1 with
- * *holder (and d->msg naming what is locked) when another service holds one.
+ * *holder when another service holds one; d->msg names the database when it is the
+ * database folder's (empty: the workspace's).
  */
 static int
 take_locks(const struct serve_opts *o, struct serve_lock **out, long *holder, struct diag *d)
@@ -140,8 +141,6 @@ take_locks(const struct serve_opts *o, struct serve_lock **out, long *holder, st
 	char ws_lock[PATH_MAX + 64], db_lock[PATH_MAX + 64], db_dir[PATH_MAX];
 	snprintf(ws_lock, sizeof(ws_lock), "%s/%s", o->workspace, SERVE_LOCK_FILE);
 	int rc = serve_lock_acquire(ws_lock, out, holder, d);
-	if (rc == 1)
-		diag_set(d, DIAG_CONFLICT, "the workspace %s", o->workspace);
 	if (rc != 0 || o->db_path == NULL)
 		return rc;
 	snprintf(db_dir, sizeof(db_dir), "%s", o->db_path);

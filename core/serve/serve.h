@@ -10,7 +10,8 @@
  *  - serve_run takes the workspace's lock (serve/lock.h) first, and the lock of the
  *    folder that holds the database when that is another folder (`--db` elsewhere: two
  *    workspaces must not serve one database): when another service holds either, returns
- *    1 with *holder = its pid (d->msg names what is locked) and touches nothing. Then it opens the
+ *    1 with *holder = its pid (d->msg names the database when its folder's lock is the one
+ *    held; empty for the workspace's) and touches nothing. Then it opens the
  *    database (store_open: WAL, a busy timeout, every write BEGIN IMMEDIATE, so CLI
  *    commands run beside the service and each sees the other's committed work), reads
  *    tandem.lua, hands the store the service's clock (o->ts: real or scaled), and runs

@@ -46,7 +46,7 @@ expect_rc "second serve --once" 1
 WS2=$(new_ws) || exit 1
 run "$TANDEM" -C "$WS2" --db "$WS/tandem.db" serve --once
 expect_rc "second serve on the database" 1
-expect_err "second serve on the database: pid" "pid $SERVE_PID"
+expect_err "second serve on the database: pid" "pid $SERVE_PID) is running on the database $WS/tandem.db"
 run "$TANDEM" -C "$WS2" --db "$WS/tandem.db" programs list
 expect_rc "other workspace's command on the database" 0
 
