@@ -33,7 +33,9 @@ outbox_usage(FILE *out)
 		"          outbox/, jsonl: a line of outbox/messages.jsonl, or a notifier plugin)\n"
 		"          and print how many were sent, retried later, failed or expired\n"
 		"  remind  queue the reminders of the planned sessions starting within HOURS\n"
-		"          (default 24), one per side, as the service's send-reminders job does\n\n"
+		"          (default 24), one per side, as the service's send-reminders job does,\n"
+		"          and the calendar updates of reminded sessions cancelled or moved since\n"
+		"          (\"update:SESSION:PERSON:SEQUENCE\", the new .ics attached)\n\n"
 		"Every message has an idempotency key (\"reminder:SESSION:PERSON\": one reminder per\n"
 		"session and side, whatever the lead): queueing it twice keeps one. A message\n"
 		"whose sender died while sending becomes 'unknown' when its lease runs out and\n"
@@ -252,17 +254,20 @@ outbox_remind_cmd(struct cli *c, int argc, char **argv)
 	char domain[CALENDAR_DOMAIN_MAX];
 	remind_opts_from_config(&cfg, &ro, domain);
 	ro.lead_hours = (int)o.lead;
-	int queued = 0;
+	int queued = 0, updates = 0;
 	struct diag d;
-	if (remind_due(st, store_time(st), &ro, &queued, &d) != 0)
+	if (remind_run(st, store_time(st), &ro, &queued, &updates, &d) != 0)
 		rc = cli_diag(&d);
 	store_close(st);
 	config_fini(&cfg);
 	if (rc != CLI_OK)
 		return rc;
 	if (o.json)
-		return cli_json_out(json_pack("{s:i}", "queued", queued));
+		return cli_json_out(json_pack("{s:i, s:i}", "queued", queued, "updates", updates));
 	printf("queued %d reminder%s\n", queued, queued == 1 ? "" : "s");
+	if (updates > 0)
+		printf("queued %d calendar update%s (sessions cancelled or moved after their "
+		       "reminder)\n", updates, updates == 1 ? "" : "s");
 	return CLI_OK;
 }
 

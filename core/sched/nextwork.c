@@ -237,8 +237,18 @@ nextwork_remind(struct sched *s, time_t now, time_t *at, struct diag *d)
 	char ts[STORE_TIME_MAX];
 	if (store_format_time(now, ts) != 0)
 		return diag_set(d, DIAG_INVALID, "reminders: the clock is out of range");
+	/* A session cancelled or moved since its reminder: its update is due now. */
+	int64_t noted = 0;
+	int r = query_int(s->st, "finding changed sessions",
+			  "SELECT 1 FROM session_changes LIMIT 1", NULL, 0, &noted, d);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		*at = now;
+		return 0;
+	}
 	int64_t start = 0;
-	int r = query_int(
+	r = query_int(
 	    s->st, "finding the next session to remind",
 	    "SELECT CAST(strftime('%s', s.starts_at) AS INTEGER) FROM sessions s"
 	    " JOIN matches m ON m.id = s.match_id"

@@ -27,8 +27,10 @@
  *    file, session length, zone: plan_signature) or, for a cadence with a plan hook, a
  *    pair's sessions changed; else one second after the earliest plan_next_at of its
  *    active pairs ('' = now), the instant the incremental plan picks the pair again.
- *  - send-reminders: the earliest start of a planned session of an active or approved
- *    match, still to come, missing a side's reminder, less REMIND_LEAD_HOURS.
+ *  - send-reminders: now when a session was cancelled or moved since the last run
+ *    (session_changes has a note: its calendar update, sched/remind.h "Updates"); else
+ *    the earliest start of a planned session of an active or approved match, still to
+ *    come, missing a side's reminder, less REMIND_LEAD_HOURS.
  *  - mark-missed: the earliest end of a planned session plus SCHED_MISSED_GRACE_H, or
  *    the next rating window to close (sched/reveal.h), whichever is first.
  * monthly-reports keeps its monthly schedule (a wake a month; whether a report plugin

@@ -5,6 +5,7 @@
  * All of one run's messages land together or not at all (one batch: no savepoint each).
  */
 #include "sched/remind.h"
+#include "sched/remind_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,8 @@ struct remind_side {
 	const char *name, *zone, *external_id;
 };
 
-/* "Monday 23 November 2026, 10:00-11:00" in zone. */
-static int
-remind_when(struct buf *b, const char *zone, time_t start, int minutes, int long_form,
+int
+remind__when(struct buf *b, const char *zone, time_t start, int minutes, int long_form,
 	    struct diag *d)
 {
 	struct tm a, z;
@@ -114,17 +114,17 @@ remind_build(struct stmt *s, int64_t session_id, int64_t person_id, const char *
 				(long long)person_id, (long long)session_id);
 	}
 	if (buf_printf(subject, d, "Mentoring session with %s on ", other->name) ||
-	    remind_when(subject, me->zone, start, minutes, 0, d))
+	    remind__when(subject, me->zone, start, minutes, 0, d))
 		return -1;
 	if (buf_printf(body, d,
 		       "Hello %s,\n\nyour mentoring session with %s is coming up.\n\n  When:    ",
 		       me->name, other->name) ||
-	    remind_when(body, me->zone, start, minutes, 1, d) ||
+	    remind__when(body, me->zone, start, minutes, 1, d) ||
 	    buf_printf(body, d, " (%s)\n", me->zone))
 		return -1;
 	if (strcmp(me->zone, other->zone) != 0) {
 		if (buf_printf(body, d, "  For %s: ", other->name) ||
-		    remind_when(body, other->zone, start, minutes, 1, d) ||
+		    remind__when(body, other->zone, start, minutes, 1, d) ||
 		    buf_printf(body, d, " (%s)\n", other->zone))
 			return -1;
 	}
@@ -186,9 +186,8 @@ remind_text(struct store *st, int64_t session_id, int64_t person_id, char **subj
 	return 0;
 }
 
-/* The attachments array with the session's .ics, as JSON text (malloc'd). */
-static char *
-remind_attachments(struct store *st, int64_t session_id, const struct remind_opts *o, time_t now,
+char *
+remind__attachments(struct store *st, int64_t session_id, const struct remind_opts *o, time_t now,
 		   struct diag *d)
 {
 	struct buf ics;
@@ -240,7 +239,7 @@ remind_session(struct store *st, int64_t session_id, const int64_t side[2], time
 			continue;
 		}
 		if (attachments == NULL &&
-		    (attachments = remind_attachments(st, session_id, o, now, d)) == NULL) {
+		    (attachments = remind__attachments(st, session_id, o, now, d)) == NULL) {
 			rc = -1;
 			break;
 		}
@@ -287,6 +286,13 @@ struct remind_item {
 
 int
 remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queued, struct diag *d)
+{
+	return remind_run(st, now, o, queued, NULL, d);
+}
+
+int
+remind_run(struct store *st, time_t now, const struct remind_opts *o, int *queued, int *updates,
+	   struct diag *d)
 {
 	struct remind_opts def = {0};
 	if (o == NULL)
@@ -339,6 +345,8 @@ remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queue
 				    have_key > 0 ? key : NULL, queued, d);
 	memset(key, 0, sizeof(key));
 	free(items);
+	if (rc == 0)
+		rc = remind__updates(st, now, o, updates, d);
 	if (rc != 0) {
 		store_rollback(st);
 		return -1;
@@ -366,9 +374,9 @@ remind_job(struct sched_run *r, struct diag *d)
 	char domain[CALENDAR_DOMAIN_MAX];
 	remind_opts_from_config(r->cfg, &o, domain);
 	o.zones = r->sched != NULL ? sched__zones(r->sched) : NULL; /* kept across runs */
-	int queued = 0;
-	if (remind_due(r->st, r->now, &o, &queued, d) != 0)
+	int queued = 0, updates = 0;
+	if (remind_run(r->st, r->now, &o, &queued, &updates, d) != 0)
 		return -1;
-	snprintf(r->result, sizeof(r->result), "{\"queued\":%d}", queued);
+	snprintf(r->result, sizeof(r->result), "{\"queued\":%d,\"updates\":%d}", queued, updates);
 	return 0;
 }

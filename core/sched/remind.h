@@ -26,6 +26,24 @@
  *    the same reminder (REMIND_KNOWN_SQL): workspaces keep their rows and send nothing twice.
  *  - One transaction for the whole run (it composes into the job's). *queued counts the
  *    messages that were new; re-running queues nothing twice.
+ *
+ * Updates (remind_run; sched/remind_update.c): a reminder put the meeting in its
+ * recipient's calendar, so when a planned session is later cancelled or rescheduled (by
+ * anyone: a participant, a replan, a match that ends, an erased partner), the store notes
+ * it (table session_changes, filled by a trigger in the change's own transaction). Each run
+ * takes the notes; for each, the meeting is the last session of its reschedule chain:
+ *  - nothing is sent when that session is past, has started, or was held or missed;
+ *  - each side still there that was told about the meeting (a reminder of a session of
+ *    the chain that left or may have left: sent, sending, unknown; or an earlier update)
+ *    gets one message: key "update:FIRST:PERSON:SEQUENCE" (FIRST the chain's first session,
+ *    the calendar UID's; SEQUENCE the last session's), kind "update", not_after the
+ *    meeting's start, the meeting's .ics attached (calendar_session_ics: STATUS:CANCELLED,
+ *    or the new time, under the same UID with the higher SEQUENCE); but not when the last
+ *    session is planned and its own reminder is queued or out (it carries the same .ics);
+ *  - the text says "is cancelled" (the time it was, the reason) or "has moved" (the new
+ *    time in the recipient's zone, and the partner's, and the time it was);
+ *  - the notes are then forgotten, in the same transaction. A note whose meeting needs no
+ *    update is forgotten too.
  */
 #ifndef TANDEM_REMIND_H
 #define TANDEM_REMIND_H
@@ -58,7 +76,12 @@ struct remind_opts {
 	struct ical_zones *zones; /* kept VTIMEZONEs of the .ics (time/ical.h); NULL: none */
 };
 
-/* Queues the reminders due at now (see the contract). o may be NULL (defaults). */
+/* Queues the reminders due at now and the updates noted (see the contract), in one
+ * transaction. o may be NULL (defaults); *queued counts the new reminders, *updates (may
+ * be NULL) the new updates. */
+int remind_run(struct store *st, time_t now, const struct remind_opts *o, int *queued,
+	       int *updates, struct diag *d);
+/* remind_run without the count of updates. */
 int remind_due(struct store *st, time_t now, const struct remind_opts *o, int *queued,
 	       struct diag *d);
 
@@ -69,7 +92,7 @@ void remind_opts_from_config(const struct config *cfg, struct remind_opts *o,
 			     char domain[CALENDAR_DOMAIN_MAX]);
 
 /* The body of the built-in job "send-reminders" (sched/builtin): remind_due at r->now with
- * the workspace's options (r->cfg); r->result = {"queued": N}. */
+ * the workspace's options (r->cfg); r->result = {"queued": N, "updates": M}. */
 int remind_job(struct sched_run *r, struct diag *d);
 
 /* The subject and body of the reminder of session_id for person_id (a side), as

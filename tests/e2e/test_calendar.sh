@@ -58,4 +58,72 @@ H2=$(uids "$WS/u2.ics")
 [[ "$H1" =~ ^n-code-inc-r-d-[0-9a-f]{8}$ ]] && ok uid-unicode-form || fail uid-unicode-form "$H1"
 [ -n "$H2" ] && [ "$H1" != "$H2" ] && ok uid-unicode-distinct || fail uid-unicode-distinct "$H1 = $H2"
 
+# ---- a reminded session cancelled or moved: each side's calendar gets an update ----------
+# The reminder's .ics put the meeting in the recipients' calendars; `outbox remind` then
+# queues an update with the same UID, a higher SEQUENCE and STATUS:CANCELLED (or the new
+# time), once, and `outbox send` delivers it.
+sed -i 's/organization = "Ònïcode, Inc.; R&D"/organization = "Example Corp"/' "$WS/tandem.lua"
+read -r S1 S2 <<<"$(q "SELECT group_concat(id, ' ') FROM (SELECT id FROM sessions
+  WHERE status = 'planned' ORDER BY starts_at, id LIMIT 2)")"
+LEAD=$(q "SELECT CAST((julianday(max(starts_at)) - julianday('now')) * 24 + 2 AS INTEGER)
+  FROM sessions WHERE id IN ($S1, $S2)")
+run "$T" -C "$WS" outbox remind --lead "$LEAD"
+expect_rc remind 0
+run "$T" -C "$WS" outbox send
+expect_rc send 0
+[ "$(q "SELECT count(*) FROM outbox WHERE session_id IN ($S1, $S2) AND status = 'sent'")" = 4 ] &&
+  ok reminders-sent || fail reminders-sent "$(q "SELECT idempotency_key, status FROM outbox")"
+run "$T" -C "$WS" sessions cancel "$S1" --reason "team offsite"
+expect_rc cancel 0
+NEW=$(q "SELECT strftime('%Y-%m-%dT%H:%M', starts_at, '+1 day', '+1 hour') FROM sessions WHERE id = $S2")
+run "$T" -C "$WS" sessions reschedule "$S2" --to "$NEW" --zone UTC
+expect_rc reschedule 0
+run "$T" -C "$WS" outbox remind --lead 1 --json
+expect_rc updates-queued 0
+[ "$(jget "$OUT" 'd["updates"]')" = 4 ] && ok four-updates || fail four-updates "$(cat "$OUT")"
+run "$T" -C "$WS" outbox remind --lead 1 --json
+[ "$(jget "$OUT" 'd["updates"]')" = 0 ] && ok updates-once || fail updates-once "$(cat "$OUT")"
+run "$T" -C "$WS" outbox send
+expect_rc send-updates 0
+# Each side's reminder and update: the same UID, the update's SEQUENCE higher, cancelled
+# (S1) or at the new time (S2).
+check_update() { # SESSION EXPECT: compares the reminders' .ics and the updates' (eml files)
+  $PY - "$WS/outbox" "$1" "$2" "$NEW" <<'PY'
+import datetime, email, email.policy, glob, sys, icalendar
+folder, sid, want, new = sys.argv[1:]
+def ics(kind):
+    out = {}
+    for f in glob.glob(folder + "/*.eml"):
+        m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+        key = m["X-Tandem-Key"] or ""
+        if not key.startswith(kind + ":"):
+            continue
+        for part in m.walk():
+            if part.get_content_type() == "text/calendar":
+                ev = icalendar.Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]
+                out[str(m["To"])] = (str(ev["UID"]), int(ev["SEQUENCE"]), str(ev["STATUS"]),
+                                    ev["DTSTART"].dt.astimezone(datetime.timezone.utc), str(m["Subject"]))
+    return out
+rem = {k: v for k, v in ics("reminder").items()}
+upd = ics("update")
+n = 0
+for to, (uid, seq, status, start, subject) in upd.items():
+    if to not in rem or rem[to][0] != uid or not uid.startswith("session-%s@" % sid):
+        continue
+    r = rem[to]
+    assert seq > r[1], (seq, r)
+    if want == "cancelled":
+        if status != "CANCELLED" or not subject.startswith("Cancelled:"):
+            continue
+    else:
+        if status != "CONFIRMED" or start.strftime("%Y-%m-%dT%H:%M") != new or not subject.startswith("Moved:"):
+            continue
+    n += 1
+print(n)
+PY
+}
+[ "$(check_update "$S1" cancelled)" -ge 2 ] && ok update-cancelled || fail update-cancelled "$(ls "$WS/outbox" | head)"
+[ "$(check_update "$S2" moved)" -ge 2 ] && ok update-moved || fail update-moved "$(ls "$WS/outbox" | head)"
+[ "$(q "SELECT count(*) FROM session_changes")" = 0 ] && ok notes-forgotten || fail notes-forgotten
+
 finish

@@ -16,6 +16,7 @@
 #include "sched/job.h"
 #include "sched/links.h"
 #include "sched/remind.h"
+#include "sched/session.h"
 #include "store/stmt.h"
 #include "store/store.h"
 
@@ -224,7 +225,7 @@ test_job_body_reads_the_workspace(void **state)
 
 	struct sched_run r = {.st = f->st, .cfg = &cfg, .job = "send-reminders", .now = T0, .due = T0};
 	assert_int_equal(remind_job(&r, &d), 0);
-	assert_string_equal(r.result, "{\"queued\":2}");
+	assert_string_equal(r.result, "{\"queued\":2,\"updates\":0}");
 	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE channel = 'jsonl'"
 				     " AND attachments LIKE '%UID:session-1@acme-corp%'"
 				     " AND attachments LIKE '%ORGANIZER:mailto:mentoring@acme.example%'"),
@@ -278,6 +279,161 @@ test_links_in_reminders(void **state)
 	}
 }
 
+/* The outbox row of key k: its kind, not_after, subject, body and attachments in *out
+ * (malloc'd, "|"-joined); NULL when there is none. */
+static char *
+row_of(struct store *st, const char *k)
+{
+	struct stmt s;
+	struct diag d;
+	assert_int_equal(stmt_prepare(&s, st, "test row",
+				      "SELECT kind || '|' || COALESCE(not_after, '') || '|' ||"
+				      " subject || '|' || body || '|' || attachments FROM outbox"
+				      " WHERE idempotency_key = ?1", &d), 0);
+	assert_int_equal(stmt_bind_text(&s, 1, k, &d), 0);
+	char *out = NULL;
+	if (stmt_step(&s, &d) == STMT_ROW) {
+		const char *t = NULL;
+		assert_int_equal(stmt_text(&s, 0, &t, &d), 0);
+		out = strdup(t);
+	}
+	stmt_finalize(&s);
+	return out;
+}
+
+/* Session 1's reminders queued at T0 and sent (as outbox send marks them). */
+static void
+remind_and_send(struct fixture *f, const struct remind_opts *o)
+{
+	struct diag d;
+	int queued = -1;
+	assert_int_equal(remind_due(f->st, T0, o, &queued, &d), 0);
+	assert_int_equal(queued, 2);
+	assert_int_equal(store_exec(f->st, "UPDATE outbox SET status = 'sent', sent_at = 'x'"
+				    " WHERE session_id = 1", &d), 0);
+}
+
+/* A reminded session cancelled later: each side gets its calendar's update once, with the
+ * .ics marking the meeting cancelled under the same UID and a higher SEQUENCE. */
+static void
+test_cancel_after_reminder_sends_update(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct remind_opts o = {.channel = "eml", .domain = "acme", .organizer = "hr@acme.example"};
+	remind_and_send(f, &o);
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(session_cancel(f->st, 1, "Bob is travelling", "test", &d), 0);
+	assert_int_equal(store_commit(f->st, &d), 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM session_changes"), 1);
+	int queued = -1, updates = -1;
+	assert_int_equal(remind_run(f->st, T0 + 600, &o, &queued, &updates, &d), 0);
+	assert_int_equal(queued, 0);
+	assert_int_equal(updates, 2);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM session_changes"), 0);
+	char *zoe = row_of(f->st, "update:1:7:1"), *bob = row_of(f->st, "update:1:8:1");
+	assert_non_null(zoe);
+	assert_non_null(bob);
+	assert_non_null(strstr(zoe, "update|2026-11-23T09:00:00Z|Cancelled: mentoring session with "
+				    "Bob Lee on Mon 23 Nov at 10:00|Hello Zoé Martin,"));
+	assert_non_null(strstr(zoe, "Was:     Monday 23 November 2026, 10:00-10:45 (Europe/Paris)"));
+	assert_non_null(strstr(zoe, "Why:     Bob is travelling"));
+	assert_non_null(strstr(bob, "on Mon 23 Nov at 04:00|"));
+	assert_non_null(strstr(bob, "UID:session-1@acme"));
+	assert_non_null(strstr(bob, "STATUS:CANCELLED"));
+	assert_non_null(strstr(bob, "SEQUENCE:1"));
+	free(zoe);
+	free(bob);
+	/* Again: nothing new, whatever runs. */
+	assert_int_equal(remind_run(f->st, T0 + 1200, &o, &queued, &updates, &d), 0);
+	assert_int_equal(updates, 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM outbox WHERE kind = 'update'"), 2);
+}
+
+/* Nobody was told (the reminders never left), or the meeting has begun: no update, and the
+ * note is forgotten all the same. */
+static void
+test_no_update_when_nobody_was_told(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct remind_opts o = {.channel = "eml"};
+	int queued = -1, updates = -1;
+	assert_int_equal(remind_due(f->st, T0, &o, &queued, &d), 0); /* pending, not sent */
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(session_cancel(f->st, 1, NULL, "test", &d), 0);
+	assert_int_equal(session_cancel(f->st, 2, NULL, "test", &d), 0);
+	assert_int_equal(store_commit(f->st, &d), 0);
+	assert_int_equal(remind_run(f->st, T0 + 60, &o, &queued, &updates, &d), 0);
+	assert_int_equal(updates, 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM session_changes"), 0);
+	/* Session 5 started an hour ago: its reminder left, its cancellation is too late. */
+	assert_int_equal(store_exec(f->st, "INSERT INTO outbox(idempotency_key, kind, channel,"
+				    " recipient_id, session_id, body, status, not_before, created_at)"
+				    " VALUES ('reminder:5:7', 'reminder', 'eml', 7, 5, 'x', 'sent', 'x', 'x')",
+				    &d), 0);
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(session_cancel(f->st, 5, NULL, "test", &d), 0);
+	assert_int_equal(store_commit(f->st, &d), 0);
+	assert_int_equal(remind_run(f->st, T0 + 120, &o, &queued, &updates, &d), 0);
+	assert_int_equal(updates, 0);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM outbox WHERE kind = 'update'"), 0);
+}
+
+/* A reminded session moved: the update carries the new time under the first UID; once the
+ * new session's own reminder is queued, it carries the .ics itself. An erased side gets
+ * nothing and is named "(erased)". */
+static void
+test_moves_and_an_erased_side(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	struct remind_opts o = {.channel = "eml", .domain = "acme"};
+	remind_and_send(f, &o);
+	int64_t moved = 0;
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(session_reschedule(f->st, 1, T0 + 3 * 86400, NULL, "test", &moved, &d), 0);
+	assert_int_equal(store_commit(f->st, &d), 0);
+	int queued = -1, updates = -1;
+	assert_int_equal(remind_run(f->st, T0 + 60, &o, &queued, &updates, &d), 0);
+	assert_int_equal(updates, 2);
+	char *zoe = row_of(f->st, "update:1:7:1");
+	assert_non_null(zoe);
+	/* now Wed 25 Nov 14:00Z = 15:00 Paris = 09:00 New York */
+	assert_non_null(strstr(zoe, "Moved: mentoring session with Bob Lee, now on Wed 25 Nov at 15:00|"));
+	assert_non_null(strstr(zoe, "Now:     Wednesday 25 November 2026, 15:00-15:45 (Europe/Paris)"));
+	assert_non_null(strstr(zoe, "For Bob Lee: Wednesday 25 November 2026, 09:00-09:45 (America/New_York)"));
+	assert_non_null(strstr(zoe, "Was:     Monday 23 November 2026, 10:00-10:45 (Europe/Paris)"));
+	assert_non_null(strstr(zoe, "UID:session-1@acme"));
+	assert_non_null(strstr(zoe, "STATUS:CONFIRMED"));
+	free(zoe);
+	/* The moved session's own reminder queued for Bob, and the meeting noted again
+	 * without a change: nothing new (Bob's reminder carries the .ics, Zoé has hers). */
+	char sql[400];
+	snprintf(sql, sizeof(sql), "INSERT INTO outbox(idempotency_key, kind, channel, recipient_id,"
+		 " session_id, body, not_before, created_at) VALUES ('reminder:%lld:8', 'reminder',"
+		 " 'eml', 8, %lld, 'x', 'x', 'x'); INSERT INTO session_changes VALUES (%lld)",
+		 (long long)moved, (long long)moved, (long long)moved);
+	assert_int_equal(store_exec(f->st, sql, &d), 0);
+	assert_int_equal(remind_run(f->st, T0 + 120, &o, &queued, &updates, &d), 0);
+	assert_int_equal(updates, 0);
+	/* The mentor is erased (the match ends, detached), and the meeting is cancelled: only
+	 * the mentee hears of it, and the partner is named "(erased)". */
+	assert_int_equal(store_begin(f->st, &d), 0);
+	assert_int_equal(session_cancel(f->st, moved, "partner erased", "test", &d), 0);
+	assert_int_equal(store_commit(f->st, &d), 0);
+	assert_int_equal(store_exec(f->st, "UPDATE matches SET status = 'ended', mentor_id = NULL"
+				    " WHERE id = 1", &d), 0);
+	assert_int_equal(remind_run(f->st, T0 + 180, &o, &queued, &updates, &d), 0);
+	assert_int_equal(updates, 1);
+	char *bob = row_of(f->st, "update:1:8:2");
+	assert_non_null(bob);
+	assert_non_null(strstr(bob, "|Cancelled: mentoring session with (erased) on Wed 25 Nov at 09:00|"));
+	assert_non_null(strstr(bob, "STATUS:CANCELLED"));
+	free(bob);
+	assert_int_equal(qint(f->st, "SELECT count(*) FROM outbox WHERE kind = 'update'"), 3);
+}
+
 int
 main(void)
 {
@@ -288,6 +444,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_text_in_each_zone_and_ics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_body_reads_the_workspace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links_in_reminders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_after_reminder_sends_update, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_update_when_nobody_was_told, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_moves_and_an_erased_side, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
