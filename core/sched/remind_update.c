@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/vec.h"
 #include "events/outbox.h"
 #include "store/stmt.h"
 
@@ -291,16 +292,8 @@ remind__updates(struct store *st, time_t now, const struct remind_opts *o, int *
 			rc = step;
 			break;
 		}
-		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			int64_t *p = realloc(ids, ncap * sizeof(*p));
-			if (p == NULL) {
-				rc = diag_set(d, DIAG_NOMEM, "calendar updates: out of memory");
-				break;
-			}
-			ids = p;
-			cap = ncap;
-		}
+		if ((rc = vec_grow(&ids, &cap, n + 1, sizeof(*ids), d)) != 0)
+			break;
 		ids[n++] = stmt_int64(&s, 0);
 	}
 	stmt_finalize(&s);
