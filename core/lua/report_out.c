@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const report_out_chart_types[] = {"bar", "line", "stacked", "funnel", "histogram",
@@ -44,6 +45,74 @@ static int
 nomem(struct diag *d)
 {
 	return diag_set(d, DIAG_NOMEM, "out of memory reading a report document");
+}
+
+/*
+ * The length of the UTF-8 character starting s[0..n), or 0 when s[0] starts no
+ * valid one: RFC 3629 (no overlong form, no surrogate, nothing past U+10FFFF),
+ * the rules jansson holds strings to. NUL counts as bad too: the renderers read
+ * C strings, and a NUL would cut the rest of the text.
+ */
+static size_t
+utf8_char(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0], cp, min;
+	size_t len;
+	if (c == 0)
+		return 0;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2, cp = c & 0x1F, min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3, cp = c & 0x0F, min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4, cp = c & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : len;
+}
+
+/*
+ * A document's text as a JSON string: every byte that is not part of a valid
+ * UTF-8 character (and every NUL) becomes U+FFFD, the rest is kept as it is.
+ * NULL only when out of memory.
+ */
+static json_t *
+text_json(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k;
+	while (i < len && (k = utf8_char(u + i, len - i)) > 0)
+		i += k;
+	if (i == len)
+		return json_stringn(s, len);
+	char *fixed = malloc(len * 3 + 1); /* at worst every byte becomes 3 */
+	if (fixed == NULL)
+		return NULL;
+	memcpy(fixed, s, i);
+	size_t o = i;
+	while (i < len) {
+		k = utf8_char(u + i, len - i);
+		if (k == 0) {
+			memcpy(fixed + o, "\xEF\xBF\xBD", 3);
+			o += 3, i++;
+		} else {
+			memcpy(fixed + o, s + i, k);
+			o += k, i += k;
+		}
+	}
+	json_t *v = json_stringn(fixed, o);
+	free(fixed);
+	return v;
 }
 
 /*
@@ -109,15 +178,22 @@ known_fields(lua_State *L, int idx, const char *const *names, const char *path,
 	return 0;
 }
 
+/* A string of the document, with its length (it may hold NUL bytes). */
+struct text {
+	const char *s; /* NULL: absent */
+	size_t len;
+};
+
 /*
- * Reads string field `name` of the table at idx into *out (NULL when absent and
- * optional). The string stays valid while the table is on the stack.
+ * Reads string field `name` of the table at idx into *out (s NULL when absent
+ * and optional). The string stays valid while the table is on the stack.
  */
 static int
 str_field(lua_State *L, int idx, const char *name, int required, const char *path,
-	  const char **out, const struct where *w, struct diag *d)
+	  struct text *out, const struct where *w, struct diag *d)
 {
-	*out = NULL;
+	out->s = NULL;
+	out->len = 0;
 	lua_pushstring(L, name);
 	int t = lua_rawget(L, idx);
 	char full[160];
@@ -136,18 +212,17 @@ str_field(lua_State *L, int idx, const char *name, int required, const char *pat
 	if (len > REPORT_OUT_TEXT)
 		return fail(w, d, "field '%s' is %zu bytes long (at most %d)", full, len,
 			    REPORT_OUT_TEXT);
-	*out = s;
+	out->s = s;
+	out->len = len;
 	return 0;
 }
 
 static int
-set_str(json_t *o, const char *k, const char *v, struct diag *d)
+set_str(json_t *o, const char *k, struct text v, struct diag *d)
 {
-	if (v == NULL)
+	if (v.s == NULL)
 		return 0;
-	json_t *s = json_stringn(v, strlen(v));
-	if (s == NULL) /* not UTF-8 */
-		s = json_string("\xEF\xBF\xBD");
+	json_t *s = text_json(v.s, v.len);
 	return s == NULL || json_object_set_new(o, k, s) != 0 ? nomem(d) : 0;
 }
 
@@ -159,8 +234,7 @@ cell_value(lua_State *L, int idx)
 	case LUA_TSTRING: {
 		size_t len;
 		const char *s = lua_tolstring(L, idx, &len);
-		json_t *v = json_stringn(s, len);
-		return v != NULL ? v : json_string("\xEF\xBF\xBD");
+		return text_json(s, len);
 	}
 	case LUA_TBOOLEAN:
 		return json_boolean(lua_toboolean(L, idx));
@@ -267,7 +341,7 @@ read_series(lua_State *L, int idx, int k, int n_labels, json_t *list, const stru
 		return fail(w, d, "field '%s' must be a table {name =, values =} (got %s)", path,
 			    luaL_typename(L, idx));
 	idx = lua_absindex(L, idx);
-	const char *name;
+	struct text name;
 	if (known_fields(L, idx, names, path, w, d) != 0 ||
 	    str_field(L, idx, "name", 1, path, &name, w, d) != 0)
 		return -1;
@@ -308,15 +382,15 @@ read_chart(lua_State *L, int idx, json_t *out, const struct where *w, struct dia
 	static const char *const names[] = {"type", "title", "labels", "series", "x_label",
 					    "y_label", NULL};
 	idx = lua_absindex(L, idx);
-	const char *type, *title, *xl, *yl;
+	struct text type, title, xl, yl;
 	if (known_fields(L, idx, names, "chart", w, d) != 0 ||
 	    str_field(L, idx, "type", 1, "chart", &type, w, d) != 0)
 		return -1;
-	if (!known_type(type))
+	if (strlen(type.s) != type.len || !known_type(type.s))
 		return fail(w, d,
 			    "field 'chart.type' must be \"bar\", \"line\", \"stacked\", \"funnel\" or "
 			    "\"histogram\" (got \"%.32s\")",
-			    type);
+			    type.s);
 	if (str_field(L, idx, "title", 1, "chart", &title, w, d) != 0 ||
 	    str_field(L, idx, "x_label", 0, "chart", &xl, w, d) != 0 ||
 	    str_field(L, idx, "y_label", 0, "chart", &yl, w, d) != 0)
@@ -349,12 +423,12 @@ read_chart(lua_State *L, int idx, json_t *out, const struct where *w, struct dia
 	lua_pushliteral(L, "series");
 	lua_rawget(L, idx);
 	int ns = list_len(L, -1, "chart.series", REPORT_OUT_SERIES, w, d);
-	int single = strcmp(type, "funnel") == 0 || strcmp(type, "histogram") == 0;
+	int single = strcmp(type.s, "funnel") == 0 || strcmp(type.s, "histogram") == 0;
 	if (ns == 0)
 		ns = fail(w, d, "field 'chart.series' must have at least one series");
 	else if (ns > 1 && single)
 		ns = fail(w, d, "field 'chart.series': a %s chart has exactly one series (got %d)",
-			  type, ns);
+			  type.s, ns);
 	for (int k = 1; ns > 0 && k <= ns; k++) {
 		lua_rawgeti(L, -1, k);
 		if (read_series(L, -1, k, nl, series, w, d) != 0)
@@ -375,7 +449,7 @@ read_section(lua_State *L, int idx, int k, json_t *list, struct diag *d)
 		return fail(&w, d, "must be a table {heading =, text =, table =, chart =} (got %s)",
 			    luaL_typename(L, idx));
 	idx = lua_absindex(L, idx);
-	const char *heading, *text;
+	struct text heading, text;
 	if (known_fields(L, idx, names, "", &w, d) != 0 ||
 	    str_field(L, idx, "heading", 1, "", &heading, &w, d) != 0 ||
 	    str_field(L, idx, "text", 0, "", &text, &w, d) != 0)
@@ -421,7 +495,7 @@ report_out_read(lua_State *L, int idx, json_t **out, struct diag *d)
 			    luaL_typename(L, idx));
 	idx = lua_absindex(L, idx);
 	int top = lua_gettop(L);
-	const char *title, *subtitle;
+	struct text title, subtitle;
 	if (known_fields(L, idx, names, "", &w, d) != 0 ||
 	    str_field(L, idx, "title", 1, "", &title, &w, d) != 0 ||
 	    str_field(L, idx, "subtitle", 0, "", &subtitle, &w, d) != 0)

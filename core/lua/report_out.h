@@ -18,6 +18,10 @@
  *       funnel or histogram has exactly one series.
  *
  * Text is plain text (never markup): paragraphs are separated by a blank line.
+ * Every string (title, headings, text, columns, cells, chart fields) is UTF-8
+ * in the JSON: a byte that is not part of a valid UTF-8 character, and a NUL
+ * byte, is replaced by U+FFFD and the rest of the string kept, so a name cut
+ * mid-character by string.sub still prints (never refused for its encoding).
  * Lists are Lua sequences (keys 1..n, nothing else). Bounds: REPORT_OUT_*
  * below. Unknown fields are refused, naming the valid ones.
  *

@@ -12,7 +12,10 @@
  *   csv   every table of the document, in order, as RFC 4180 blocks: a record
  *         holding the section's heading alone, the header record, the rows, then
  *         one empty line before the next table. A document with no table gives
- *         an empty output. Numbers at full precision.
+ *         an empty output. Numbers rounded as render_value does. A string a
+ *         spreadsheet would run as a formula (= + - @ TAB CR first) is written
+ *         quoted with a leading apostrophe ("'=1+1"); numbers, strings that are
+ *         plain numbers ("-3") and a lone "-" as they are.
  *   json  the document as is (sorted keys, indented), plus "format": "tandem-report/1".
  *   html  one page: inline CSS, charts as inline SVG (report/svg.h) each with
  *         its data in a <details> table; no script, no external URL.

@@ -94,6 +94,33 @@ test_escaping(void **state)
 	free(js);
 }
 
+/*
+ * CSV cells a spreadsheet would run as formulas get a leading apostrophe inside
+ * a quoted field; numbers, and strings that are plain numbers, stay as they are
+ * (walk2 #14: "=1+1" and "@SUM(1)" were written raw).
+ */
+static void
+test_csv_formulas(void **state)
+{
+	(void)state;
+	char *csv = render(RENDER_CSV,
+			   "{\"title\":\"t\",\"sections\":[{\"heading\":\"=HYPERLINK(1)\","
+			   "\"table\":{\"columns\":[\"+a\",\"b\"],\"rows\":["
+			   "[\"=1+1\",\"@SUM(1)\"],[\"-2+3\",\"+1 555\"],[\"\\t=1\",\"\\r=1\"],"
+			   "[-3,\"-3\"],[\"+2.5\",\"-1e3\"],[-0.5,\"a=1\"],[\"-\",\"=\\\"x\\\"\"],[\"\",\"1-2\"]]}}]}");
+	assert_string_equal(csv, "\"'=HYPERLINK(1)\"\r\n"
+				 "\"'+a\",b\r\n"
+				 "\"'=1+1\",\"'@SUM(1)\"\r\n"
+				 "\"'-2+3\",\"'+1 555\"\r\n"
+				 "\"'\t=1\",\"'\r=1\"\r\n"
+				 "-3,-3\r\n"
+				 "+2.5,-1e3\r\n"
+				 "-0.5,a=1\r\n"
+				 "-,\"'=\"\"x\"\"\"\r\n"
+				 ",1-2\r\n");
+	free(csv);
+}
+
 static void
 test_empty_tables(void **state)
 {
@@ -271,7 +298,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escaping),   cmocka_unit_test(test_empty_tables),
 		cmocka_unit_test(test_charts),     cmocka_unit_test(test_html_page),
-		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_formats),    cmocka_unit_test(test_csv_formulas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -140,6 +140,39 @@ test_raw_reads(void **state)
 	json_decref(doc);
 }
 
+/*
+ * Text that is not UTF-8 keeps every valid byte: each bad byte (and NUL) becomes
+ * one U+FFFD, in every string field (walk2 #14: the whole title became one U+FFFD).
+ */
+static void
+test_bad_utf8(void **state)
+{
+	(void)state;
+	json_t *doc;
+	struct diag d;
+	assert_int_equal(
+		read_doc("{ title = '\\255\\254bad utf8', subtitle = 'ok \\0 nul',"
+			 " sections = { { heading = 'h\\192\\175', text = 'Zo\\195', "
+			 "   table = { columns = { 'c\\237\\160\\128' }, rows = { { 'caf\\195\\169 \\244\\144\\128\\128!' } } } },"
+			 " { heading = 'x', chart = { type = 'bar', title = '\\226\\130', x_label = 'a\\255', y_label = '\\240\\159\\152\\128',"
+			 "   labels = { '\\128l' }, series = { { name = 'n\\255', values = { 1 } } } } } } }",
+			 &doc, &d),
+		0);
+	char *text = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
+	assert_string_equal(
+		text,
+		"{\"sections\":[{\"heading\":\"h\\uFFFD\\uFFFD\",\"table\":{\"columns\":[\"c\\uFFFD\\uFFFD\\uFFFD\"],"
+		"\"rows\":[[\"caf\\u00E9 \\uFFFD\\uFFFD\\uFFFD\\uFFFD!\"]]},\"text\":\"Zo\\uFFFD\"},"
+		"{\"chart\":{\"labels\":[\"\\uFFFDl\"],\"series\":[{\"name\":\"n\\uFFFD\",\"values\":[1]}],"
+		"\"title\":\"\\uFFFD\\uFFFD\",\"type\":\"bar\",\"x_label\":\"a\\uFFFD\",\"y_label\":\"\\uD83D\\uDE00\"},"
+		"\"heading\":\"x\"}],\"subtitle\":\"ok \\uFFFD nul\",\"title\":\"\\uFFFD\\uFFFDbad utf8\"}");
+	free(text);
+	json_decref(doc);
+	/* A chart type with a NUL after a known name is not that type. */
+	expect_error("{ title = 'T', sections = { {heading='a', chart = {type = 'bar\\0x', title = 'c', labels = {'a'}, series = {}}} } }",
+		     "field 'chart.type' must be");
+}
+
 /* The check_result the report kind registers only judges build. */
 static void
 test_check(void **state)
@@ -161,6 +194,7 @@ main(void)
 		cmocka_unit_test(test_full_document),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_raw_reads),
+		cmocka_unit_test(test_bad_utf8),
 		cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
