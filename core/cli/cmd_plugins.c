@@ -2,7 +2,9 @@
  * cli/cmd_plugins: `tandem plugins list [--json] [--kind K]` and
  * `tandem plugins check [--json] FILE` and `tandem plugins new KIND NAME` (cli/plugin_new). The listing shows every plugin the
  * registry finds (workspace first, then built-ins); check loads one file,
- * validates its declaration and runs each hook once on synthetic data.
+ * validates its declaration (a job script also as the service admits it:
+ * sched_job_script_check) and runs each hook once on synthetic data, each
+ * result judged by its kind's check_result, the function real runs use.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -18,6 +20,8 @@
 #include "lua/check.h"
 #include "lua/registry.h"
 #include "program/policy.h"
+#include "sched/builtin.h"
+#include "sched/job.h"
 
 /*
  * The plugin host of a `tandem plugins` command: the built-in kinds plus the
@@ -241,6 +245,15 @@ plugins_check(struct cli *c, struct plugins_ctx *x, int argc, char **argv)
 	struct diag d;
 	diag_clear(&d);
 	struct plugin *p = plugin_load(x->host, file, NULL, &d);
+	/* A job script is held to what the service's loading holds it to (sched/job). */
+	size_t nbuiltin;
+	const struct sched_job_ops *builtin = sched_builtin_jobs(&nbuiltin);
+	struct jobdecl decl;
+	if (p != NULL && plugin_kind(p) == PLUGIN_JOB &&
+	    sched_job_script_check(builtin, nbuiltin, p, &decl, &d) != 0) {
+		plugin_delete(p);
+		p = NULL;
+	}
 	if (p == NULL) {
 		if (json) {
 			json_t *o = json_object();

@@ -11,6 +11,7 @@
 
 #include "lua/cadence_out.h"
 #include "lua/report_out.h"
+#include "lua/notify_out.h"
 #include "lua/reward_out.h"
 #include "time/rrule.h"
 
@@ -305,7 +306,7 @@ static const struct plugin_kind_ops builtin_kinds[PLUGIN_KIND_COUNT] = {
 	[PLUGIN_REWARD] = {reward_fields, validate_reward, reward_out_check}, /* lua/reward_out.c */
 	[PLUGIN_REPORT] = {report_fields, validate_report, report_out_check},
 	[PLUGIN_JOB] = {jobdecl_fields, jobdecl_validate, NULL}, /* lua/jobdecl.c */
-	[PLUGIN_NOTIFIER] = {notifier_fields, validate_notifier, NULL},
+	[PLUGIN_NOTIFIER] = {notifier_fields, validate_notifier, notify_out_check},
 };
 
 struct plugin_host {

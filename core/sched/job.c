@@ -265,6 +265,25 @@ read_decl(struct plugin *p, struct jobdecl *decl, struct diag *d)
 	return a.rc;
 }
 
+int
+sched_job_script_check(const struct sched_job_ops *builtins, size_t nbuiltins, struct plugin *p,
+		       struct jobdecl *decl, struct diag *d)
+{
+	const char *path = plugin_path(p);
+	if (plugin_kind(p) != PLUGIN_JOB)
+		return diag_set(d, DIAG_INVALID, "%s: declares a %s, expected a job (tandem.job{...})",
+				path, plugin_kind_name(plugin_kind(p)));
+	if (read_decl(p, decl, d) != 0)
+		return -1;
+	for (size_t i = 0; i < nbuiltins; i++)
+		if (strcmp(builtins[i].name, plugin_name(p)) == 0)
+			return diag_set(d, DIAG_CONFLICT,
+					"%s: field 'name': job name '%s' is taken by a built-in job "
+					"(rename the job)",
+					path, plugin_name(p));
+	return 0;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -393,18 +412,8 @@ load_one(struct sched *s, const char *path, struct diag *d)
 	struct jobdecl decl;
 	if (p == NULL)
 		goto failed;
-	if (plugin_kind(p) != PLUGIN_JOB) {
-		diag_set(&e, DIAG_INVALID, "%s: declares a %s, expected a job (tandem.job{...})", path,
-			 plugin_kind_name(plugin_kind(p)));
+	if (sched_job_script_check(s->builtins, s->nbuiltins, p, &decl, &e) != 0)
 		goto failed;
-	}
-	if (read_decl(p, &decl, &e) != 0)
-		goto failed;
-	if (sched_builtin(s, plugin_name(p)) != NULL) {
-		diag_set(&e, DIAG_CONFLICT, "%s: job name '%s' is taken by a built-in job", path,
-			 plugin_name(p));
-		goto failed;
-	}
 	struct sched_script *other = sched__script(s, plugin_name(p));
 	if (other != NULL && other->seen && strcmp(other->path, path) != 0) {
 		diag_set(&e, DIAG_CONFLICT, "%s: job name '%s' is declared by %s already", path,

@@ -50,6 +50,7 @@
 
 #include "base/clock.h"
 #include "base/diag.h"
+#include "lua/jobdecl.h"
 #include "lua/plugin.h"
 #include "program/config.h"
 #include "store/store.h"
@@ -158,6 +159,15 @@ int (*sched_reports_body(const struct sched *s))(struct sched_run *r, struct dia
 
 /* The built-in job NAME of this struct sched, or NULL. */
 const struct sched_job_ops *sched_builtin(const struct sched *s, const char *name);
+
+/*
+ * Whether the loaded plugin p may be a job script: a job (tandem.job{...}), its
+ * declaration readable (*decl filled), its name none of builtins[0..n). The
+ * service's script loading and `tandem plugins check` (with sched_builtin_jobs)
+ * both judge by it. 0, or -1 with a diag naming the file and the field.
+ */
+int sched_job_script_check(const struct sched_job_ops *builtins, size_t nbuiltins, struct plugin *p,
+			   struct jobdecl *decl, struct diag *d);
 
 /* ---- reading jobs, for `tandem jobs` ---------------------------------------------- */
 

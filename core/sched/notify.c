@@ -16,6 +16,7 @@
 #include "base/crash.h"
 #include "events/outbox.h"
 #include "lua/marshal.h"
+#include "lua/notify_out.h"
 #include "lua/registry.h"
 #include "sched/notify_internal.h"
 #include "store/stmt.h"
@@ -346,33 +347,10 @@ notify_render(struct notify *n, struct notify_plugin *np, const struct outbox_ro
 		goto out;
 	/* stack: {n = count, r1} */
 	lua_rawgeti(L, -1, 1);
-	if (!lua_istable(L, -1)) {
-		diag_set(d, DIAG_PLUGIN, "render must return a table {subject =, body =} (got %s)",
-			 luaL_typename(L, -1));
+	struct notify_out v; /* the rules plugins check applies too (lua/notify_out) */
+	if (notify_out_read(L, -1, &v, d) != 0)
 		goto out;
-	}
-	lua_pushliteral(L, "subject");
-	int ts = lua_rawget(L, -2);
-	lua_pushliteral(L, "body");
-	int tb = lua_rawget(L, -3);
-	/* stack: result, r1, subject, body */
-	if (ts != LUA_TSTRING || tb != LUA_TSTRING) {
-		diag_set(d, DIAG_PLUGIN, "render must return strings subject and body (got %s and %s)",
-			 lua_typename(L, ts), lua_typename(L, tb));
-		goto out;
-	}
-	size_t sl;
-	const char *s = lua_tolstring(L, -2, &sl);
-	if (sl > 900 || strlen(s) != sl || strpbrk(s, "\r\n") != NULL) {
-		diag_set(d, DIAG_PLUGIN, "render's subject must be one line of at most 900 bytes");
-		goto out;
-	}
-	size_t bl;
-	const char *bd = lua_tolstring(L, -1, &bl);
-	if (bl > 1024 * 1024 || strlen(bd) != bl) {
-		diag_set(d, DIAG_PLUGIN, "render's body must be text of at most 1 MiB");
-		goto out;
-	}
+	const char *s = v.subject, *bd = v.body;
 	*subject = strdup(s);
 	*body = strdup(bd);
 	if (*subject == NULL || *body == NULL) {

@@ -147,6 +147,37 @@ ret_case ret_nil 'score = function(m, e, f) end' "score must return a finite num
 ret_case ret_cap 'capacity = function(m) return 1.5 end' "capacity must return an integer in 0..1000000 (got 1.5) (in hook capacity)"
 ret_case ret_pref 'method = "stable", prefer_mentee = function(m, e, f) return {} end' "prefer_mentee must return a finite number (got table) (in hook prefer_mentee)"
 
+# `plugins check` holds a notifier's render to what a real send accepts (the same
+# function, lua/notify_out): every one of these fails every real message (walk2 #9).
+nt_case() { # nt_case NAME RETURNED MESSAGE
+  printf 'return tandem.notifier{ name = "%s", version = "1.0.0", api = 1,\n  render = function(msg, ctx) return %s end }\n' "$1" "$2" >"$RET/$1.lua"
+  run "$TANDEM" plugins check "$RET/$1.lua"
+  expect_rc "$1 exit" 1
+  expect_err "$1 message" "$RET/$1.lua:2: $3 (in hook render)"
+}
+nt_case nt_newline '{ subject = "line1\nline2", body = "x" }' "render's subject must be one line of at most 900 bytes (it holds a line break)"
+nt_case nt_long '{ subject = string.rep("x", 2000), body = "x" }' "render's subject must be one line of at most 900 bytes (it is too long)"
+nt_case nt_body '{ subject = "s", body = 42 }' "render must return strings subject and body (got string and number)"
+nt_case nt_extra '{ subject = "s", body = "b", extra = 1 }' "render returned an unknown field 'extra' (valid: subject, body)"
+nt_case nt_nil 'nil' "render must return a table {subject =, body =} (got nil)"
+printf 'return tandem.notifier{ name = "nt_ok", version = "1.0.0", api = 1,\n  render = function(msg, ctx) return { subject = "[x] " .. msg.subject, body = msg.body } end }\n' >"$RET/nt_ok.lua"
+run "$TANDEM" plugins check "$RET/nt_ok.lua"
+expect_rc "nt_ok exit" 0
+
+# A job script named like a built-in job: `plugins check` refuses it as the
+# service's loading (and `jobs list`) does, by the same function (sched/job).
+printf 'return tandem.job{ name = "send-reminders", version = "1.0.0", api = 1, schedule = "every hour",\n  run = function(ctx) return {} end }\n' >"$RET/send-reminders.lua"
+run "$TANDEM" plugins check "$RET/send-reminders.lua"
+expect_rc "builtin job name exit" 1
+expect_err "builtin job name message" "$RET/send-reminders.lua: field 'name': job name 'send-reminders' is taken by a built-in job"
+JWS=$(new_ws) || JWS=""
+if [ -n "$JWS" ]; then
+  mkdir -p "$JWS/scripts"
+  cp "$RET/send-reminders.lua" "$JWS/scripts/"
+  run "$TANDEM" -C "$JWS" jobs list
+  expect_err "builtin job name in jobs list" "scripts/send-reminders.lua: field 'name': job name 'send-reminders' is taken by a built-in job"
+fi
+
 # Every complete example in docs/plugin-api.md (a ```lua block that returns a
 # declaration) passes `plugins check`: the reference cannot drift from the host.
 DOCEX="$E2E_TMP/docex"

@@ -395,8 +395,16 @@ test_notifier_plugin(void **state)
 	      "  render = function(msg, ctx) return { subject = 'two\\nlines', body = '' } end }\n",
 	      fp);
 	fclose(fp);
+	/* An unknown field is refused by a send as by `plugins check` (lua/notify_out). */
+	snprintf(path, sizeof(path), "%s/plugins/notifiers/extra.lua", f->dir);
+	fp = fopen(path, "w");
+	fputs("return tandem.notifier{ name = 'extra', version = '1.0.0', api = 1,\n"
+	      "  render = function(msg, ctx) return { subject = 's', body = 'b', sbuject = 'x' } end }\n",
+	      fp);
+	fclose(fp);
 	enqueue(f, "nudge:shout", "shout", 8, 0, NULL);
 	enqueue(f, "nudge:broken", "broken", 8, 0, NULL);
+	enqueue(f, "nudge:extra", "extra", 8, 0, NULL);
 	int outcome;
 	assert_int_equal(notify_deliver_one(f->n, T0, &outcome, &d), 0);
 	assert_int_equal(outcome, OUTBOX_SENT);
@@ -410,6 +418,11 @@ test_notifier_plugin(void **state)
 	assert_int_equal(outcome, OUTBOX_PENDING);
 	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE idempotency_key ="
 				     " 'nudge:broken' AND last_error LIKE '%subject must be one line%'"),
+			 1);
+	assert_int_equal(notify_deliver_one(f->n, T0, &outcome, &d), 0);
+	assert_int_equal(outcome, OUTBOX_PENDING);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE idempotency_key ="
+				     " 'nudge:extra' AND last_error LIKE '%unknown field ''sbuject''%'"),
 			 1);
 	/* A reminder: render sees its session (start, zone, length, state). */
 	enqueue(f, "reminder:1:7:24h", "shout", 7, 1, NULL);
