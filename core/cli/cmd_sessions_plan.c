@@ -38,7 +38,9 @@ plan_usage(FILE *out)
 		"  --horizon H   how far ahead: Nw (weeks) or Nd (days), 1 day to 520 weeks\n"
 		"  --json        the report as a JSON object\n\n"
 		"Pairs that get no session are listed with the reason (no shared slot, no free\n"
-		"slot, or the cadence plugin's error); they do not change the exit status.\n");
+		"slot, or the cadence plugin's error), and so are sessions a cadence returned that\n"
+		"were refused (ending after the program's or the pair's end, or overlapping\n"
+		"another session of the pair); neither changes the exit status.\n");
 }
 
 /* "8w", "56d" or "56" (days) into days; -1 when not. */
@@ -67,24 +69,45 @@ fmt_utc(time_t t, char *buf, size_t size)
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+static json_t *
+notes_json(const struct plan_note *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{sIssssss}", "match", (json_int_t)v[i].match_id,
+						   "mentor", v[i].mentor, "mentee", v[i].mentee,
+						   "reason", v[i].reason));
+	return a;
+}
+
+static void
+notes_text(const char *head, const struct plan_note *v, size_t n)
+{
+	if (n > 0)
+		printf(head, n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++)
+		printf("  match %lld %s / %s: %s\n", (long long)v[i].match_id, v[i].mentor,
+		       v[i].mentee, v[i].reason);
+}
+
 static int
 print_json(const struct plan_report *r)
 {
 	char from[80], until[80];
 	fmt_utc(r->from, from, sizeof(from));
 	fmt_utc(r->until, until, sizeof(until));
-	json_t *notes = json_array();
-	for (size_t i = 0; notes && i < r->nnotes; i++)
-		json_array_append_new(notes, json_pack("{sIssssss}", "match",
-						       (json_int_t)r->notes[i].match_id, "mentor",
-						       r->notes[i].mentor, "mentee", r->notes[i].mentee,
-						       "reason", r->notes[i].reason));
-	json_t *o = json_pack("{sssssssssssisisisisisO}", "program", r->program, "cadence",
-			      r->cadence, "cadence_from", r->cadence_from, "from", from, "until",
-			      until, "pairs", r->pairs, "planned", r->planned, "existing",
-			      r->existing, "cancelled", r->cancelled, "cancelled_after_end",
-			      r->late, "unplanned", notes);
+	json_t *notes = notes_json(r->notes, r->nnotes);
+	json_t *refused = notes_json(r->refused, r->nrefused);
+	json_t *o = notes && refused
+			? json_pack("{sssssssssssisisisisisOsO}", "program", r->program,
+				    "cadence", r->cadence, "cadence_from", r->cadence_from, "from",
+				    from, "until", until, "pairs", r->pairs, "planned", r->planned,
+				    "existing", r->existing, "cancelled", r->cancelled,
+				    "cancelled_after_end", r->late, "unplanned", notes, "refused",
+				    refused)
+			: NULL;
 	json_decref(notes);
+	json_decref(refused);
 	return o ? cli_json_out(o) : cli_error("out of memory");
 }
 
@@ -116,11 +139,8 @@ print_text(const struct plan_report *r)
 		       r->cancelled - r->late, r->late);
 	else
 		printf("(replanned)\n");
-	if (r->nnotes > 0)
-		printf("%zu pair%s without a session:\n", r->nnotes, r->nnotes == 1 ? "" : "s");
-	for (size_t i = 0; i < r->nnotes; i++)
-		printf("  match %lld %s / %s: %s\n", (long long)r->notes[i].match_id,
-		       r->notes[i].mentor, r->notes[i].mentee, r->notes[i].reason);
+	notes_text("%zu pair%s without a session:\n", r->notes, r->nnotes);
+	notes_text("%zu session%s refused:\n", r->refused, r->nrefused);
 }
 
 int

@@ -48,6 +48,8 @@ struct cadence_entry {
 	char topic[CADENCE_TOPIC_MAX]; /* session: "" = chosen with the agenda */
 	char rule[CADENCE_RULE_MAX];   /* segment */
 	int64_t from, until;  /* segment: UTC; until 0 = open */
+	int line;             /* the line plan is defined on (sched/cadence's worker sets it;
+			       * 0: unknown), for the planner's own refusals */
 };
 
 /*

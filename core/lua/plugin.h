@@ -207,6 +207,11 @@ const char *plugin_decl_data(const struct plugin *p, size_t *len);
 /* 1 if the declaration has a function field `hook`. */
 int plugin_has_hook(const struct plugin *p, const char *hook);
 
+/* The line the function field `hook` of the declaration is defined on, in live's state (a
+ * worker's, where the functions are), 0 when unknown: for a message about what the hook
+ * returned, once its call is over. */
+int plugin_hook_line(const struct plugin *live, const char *hook);
+
 /*
  * The names of the declaration's function fields (its hooks), sorted; *out is
  * malloc'd, an array of n pointers into one block: free(*out) once. Returns n or -1.

@@ -23,6 +23,20 @@
 
 /* ---- kinds and validators ---------------------------------------------------- */
 
+int
+plugin_hook_line(const struct plugin *live, const char *hook)
+{
+	lua_State *L = plugin_state(live);
+	int top = lua_gettop(L), line = 0;
+	lua_Debug ar;
+	plugin_push_decl(live);
+	lua_getfield(L, -1, hook);
+	if (lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar))
+		line = ar.linedefined;
+	lua_settop(L, top);
+	return line;
+}
+
 static const char *const kind_names[PLUGIN_KIND_COUNT] = {"policy", "cadence", "reward", "report",
 							  "job", "notifier"};
 static const char *const kind_dirs[PLUGIN_KIND_COUNT] = {

@@ -47,14 +47,7 @@ push_args(lua_State *L)
 static void
 hook_site(struct plugin *live, const char *hook, char *where, size_t size)
 {
-	lua_State *L = plugin_state(live);
-	int top = lua_gettop(L), line = 0;
-	lua_Debug ar;
-	plugin_push_decl(live);
-	lua_getfield(L, -1, hook);
-	if (lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar))
-		line = ar.linedefined;
-	lua_settop(L, top);
+	int line = plugin_hook_line(live, hook);
 	if (line > 0)
 		snprintf(where, size, "%s:%d", plugin_path(live), line);
 	else

@@ -436,13 +436,7 @@ plan_op(struct plugin *live, const char *hook, const char *in, size_t n, struct 
 	lua_settop(L, top);
 	if (rc != 0) {
 		/* Where the hook is defined: the call is over, so that is the useful line. */
-		int line = 0;
-		lua_Debug ar;
-		plugin_push_decl(live);
-		lua_getfield(L, -1, hook);
-		if (lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar))
-			line = ar.linedefined;
-		lua_settop(L, top);
+		int line = plugin_hook_line(live, hook);
 		char where[600];
 		if (line > 0)
 			snprintf(where, sizeof(where), "%s:%d", plugin_path(live), line);
@@ -450,6 +444,9 @@ plan_op(struct plugin *live, const char *hook, const char *in, size_t n, struct 
 			snprintf(where, sizeof(where), "%s", plugin_path(live));
 		return diag_set(d, DIAG_PLUGIN, "%s: %.800s (in hook %s)", where, rd.msg, hook);
 	}
+	int line = plugin_hook_line(live, hook);
+	for (size_t i = 0; i < nv; i++)
+		v[i].line = line;
 	rc = nv ? buf_append(out, v, nv * sizeof(*v), d) : 0;
 	free(v);
 	return rc;
@@ -503,7 +500,7 @@ call_plan(struct cadence *c, const struct cadence_pair *p, const struct shape_se
 
 static int
 add_session(struct cadence_result *r, size_t *cap, time_t t, int duration, const char *topic,
-	    struct diag *d)
+	    int entry, int from_rule, struct diag *d)
 {
 	if (r->n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 32;
@@ -517,6 +514,8 @@ add_session(struct cadence_result *r, size_t *cap, time_t t, int duration, const
 	s->start = t;
 	s->open = 0;
 	s->duration_min = duration;
+	s->entry = entry;
+	s->from_rule = from_rule;
 	snprintf(s->topic, sizeof(s->topic), "%s", topic != NULL ? topic : "");
 	return 0;
 }
@@ -658,7 +657,7 @@ expand_kept(struct cadence *c, const struct rrule *rule, const struct cal_time *
 static int
 expand_segment(struct cadence *c, const struct cadence_pair *p, const char *text,
 	       time_t seg_from, time_t seg_until, time_t from, time_t until, int duration,
-	       struct cadence_result *r, size_t *cap, struct diag *d)
+	       int entry, struct cadence_result *r, size_t *cap, struct diag *d)
 {
 	time_t lo = seg_from > from ? seg_from : from;
 	time_t hi = seg_until != 0 && seg_until < until ? seg_until : until;
@@ -705,7 +704,7 @@ expand_segment(struct cadence *c, const struct cadence_pair *p, const char *text
 	if (rc == 0)
 		rc = expand_kept(c, rule, &start, p->zone, lo, hi, &v, &n, d);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		if ((rc = add_session(r, cap, v[i], duration, NULL, d)) == 0)
+		if ((rc = add_session(r, cap, v[i], duration, NULL, entry, 1, d)) == 0)
 			r->v[r->n - 1].open = open != 0 || monthly_open;
 	if (rc < 0)
 		diag_prefix(d, "rule '%s'", text);
@@ -716,7 +715,9 @@ static int
 cmp_session(const void *a, const void *b)
 {
 	const struct cadence_session *x = a, *y = b;
-	return x->start < y->start ? -1 : x->start > y->start;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (x->entry > y->entry) - (x->entry < y->entry); /* the first entry stays */
 }
 
 int
@@ -743,15 +744,17 @@ cadence_run(struct cadence *c, const struct cadence_pair *p, const struct shape_
 	int rc = 0;
 	for (size_t i = 0; rc >= 0 && i < n; i++) {
 		const struct cadence_entry *e = &v[i];
+		if (c->has_plan && e->line > 0)
+			out->line = e->line;
 		if (e->kind == CADENCE_SESSION) {
 			if (e->start >= from && e->start < until)
 				rc = add_session(out, &cap, (time_t)e->start,
 						 e->duration_min ? e->duration_min : duration, e->topic,
-						 d);
+						 c->has_plan ? (int)i + 1 : 0, 0, d);
 			continue;
 		}
 		rc = expand_segment(c, p, e->rule, (time_t)e->from, (time_t)e->until, from, until,
-				    duration, out, &cap, d);
+				    duration, c->has_plan ? (int)i + 1 : 0, out, &cap, d);
 		if (rc == 1) {
 			out->no_slot = 1;
 			no_slot_reason(p, out->reason, sizeof(out->reason));

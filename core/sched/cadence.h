@@ -106,11 +106,14 @@ struct cadence_session {
 	int duration_min;
 	char topic[128];          /* "" = none given: the agenda chooses */
 	int open;                 /* 1: its weekday or hour came from the pair's shared slot */
+	int entry;                /* its entry in plan's result (1-based); 0: the cadence's rule */
+	int from_rule;            /* 1: an instant of a rule (a segment's or the cadence's) */
 };
 
 struct cadence_result {
 	struct cadence_session *v;
 	size_t n;
+	int line;                 /* the line plan is defined on (0: no plan hook, or unknown) */
 	int no_slot;              /* a rule needed a shared slot and the pair has none */
 	char reason[512];         /* why no_slot */
 };

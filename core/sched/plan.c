@@ -21,54 +21,42 @@
 #include "lua/cadence_out.h"
 #include "program/config.h"
 #include "sched/cadence.h"
+#include "sched/plan_check.h"
 #include "sched/plan_fit.h"
 #include "sched/session.h"
 #include "store/stmt.h"
 #include "store/store.h"
 #include "time/cal.h"
 
-const char *
-plan_program_cadence(const struct config_program *p, const char **from)
+static void
+notes_fini(struct plan_note *v, size_t n)
 {
-	if (p->cadence != NULL && p->cadence[0]) {
-		*from = "program";
-		return p->cadence;
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].mentor);
+		free(v[i].mentee);
+		free(v[i].reason);
 	}
-	*from = "sessions_per_month";
-	switch (p->sessions_per_month) {
-	case 1:
-		return "monthly";
-	case 2:
-		return "biweekly";
-	case 4:
-		return "weekly";
-	default:
-		*from = "default";
-		return "biweekly";
-	}
+	free(v);
 }
 
 void
 plan_report_fini(struct plan_report *rep)
 {
-	for (size_t i = 0; i < rep->nnotes; i++) {
-		free(rep->notes[i].mentor);
-		free(rep->notes[i].mentee);
-		free(rep->notes[i].reason);
-	}
-	free(rep->notes);
+	notes_fini(rep->notes, rep->nnotes);
+	notes_fini(rep->refused, rep->nrefused);
 	memset(rep, 0, sizeof(*rep));
 }
 
+/* A note into *list (rep->notes or rep->refused). */
 static int
-add_note(struct plan_report *rep, int64_t match_id, const char *mentor, const char *mentee,
-	 const char *reason, struct diag *d)
+note_to(struct plan_note **list, size_t *len, int64_t match_id, const char *mentor,
+	const char *mentee, const char *reason, struct diag *d)
 {
-	struct plan_note *v = realloc(rep->notes, (rep->nnotes + 1) * sizeof(*v));
+	struct plan_note *v = realloc(*list, (*len + 1) * sizeof(*v));
 	if (v == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory reporting a plan");
-	rep->notes = v;
-	struct plan_note *n = &v[rep->nnotes++];
+	*list = v;
+	struct plan_note *n = &v[(*len)++];
 	n->match_id = match_id;
 	n->mentor = strdup(mentor != NULL ? mentor : "");
 	n->mentee = strdup(mentee != NULL ? mentee : "");
@@ -76,6 +64,13 @@ add_note(struct plan_report *rep, int64_t match_id, const char *mentor, const ch
 	if (n->mentor == NULL || n->mentee == NULL || n->reason == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory reporting a plan");
 	return 0;
+}
+
+static int
+add_note(struct plan_report *rep, int64_t match_id, const char *mentor, const char *mentee,
+	 const char *reason, struct diag *d)
+{
+	return note_to(&rep->notes, &rep->nnotes, match_id, mentor, mentee, reason, d);
 }
 
 /* ---- times ---------------------------------------------------------------------- */
@@ -264,11 +259,14 @@ todo_fini(struct todo_list *t)
 
 /* A pair's plan_next_at after this plan (see plan.h). */
 #define PLAN_NEVER "9999-12-31T23:59:59Z"
-enum { NEXT_NEVER = -1, NEXT_NOW = -2 }; /* else an instant */
+enum { NEXT_NEVER = -1, NEXT_NOW = -2, NEXT_KEEP = -3 }; /* else an instant; KEEP: as it was */
 
+/* A pair's plan state after this plan, and its plan_note (1 + its index in rep->notes;
+ * 0: none, the pair's note is cleared). */
 struct pstate {
 	int64_t match_id;
 	time_t next;
+	size_t note;
 };
 
 struct pstate_list {
@@ -277,7 +275,7 @@ struct pstate_list {
 };
 
 static int
-pstate_add(struct pstate_list *l, int64_t match_id, time_t next, struct diag *d)
+pstate_add(struct pstate_list *l, int64_t match_id, time_t next, size_t note, struct diag *d)
 {
 	if (l->n == l->cap) {
 		size_t nc = l->cap ? l->cap * 2 : 256;
@@ -287,7 +285,7 @@ pstate_add(struct pstate_list *l, int64_t match_id, time_t next, struct diag *d)
 		l->v = v;
 		l->cap = nc;
 	}
-	l->v[l->n++] = (struct pstate){match_id, next};
+	l->v[l->n++] = (struct pstate){match_id, next, note};
 	return 0;
 }
 
@@ -342,6 +340,7 @@ struct run {
 	time_t now;
 	time_t horizon_s;  /* the horizon's length */
 	time_t look_until; /* the window and the lookahead, clipped to the program's end */
+	time_t prog_end;   /* the program's end, 0: none */
 	int64_t program_id;
 	int incremental;   /* only the pairs whose plan can have changed */
 	char signature[SHA256_HEX_LEN];
@@ -381,6 +380,70 @@ history_of(struct run *r, int64_t match_id, struct shape_session **out, size_t *
 	return 0;
 }
 
+/* A stored session k this plan cancels: planned by this cadence, still planned, inside
+ * the window [from, until) and more than PLAN_KEEP_HOURS away, and not in res. */
+static int
+replanned_away(const struct run *r, const struct known *k, const struct cadence_result *res,
+	       time_t from, time_t until)
+{
+	if (!k->ours || strcmp(k->status, "planned") != 0 || k->start < from ||
+	    k->start >= until || k->start <= r->now + (time_t)PLAN_KEEP_HOURS * 3600)
+		return 0;
+	for (size_t j = 0; j < res->n; j++)
+		if (res->v[j].start == k->start)
+			return 0;
+	return 1;
+}
+
+struct refuse_ud {
+	struct plan_report *rep;
+	const struct cadence_pair *p;
+};
+
+static int
+refuse_note(void *ud, const char *why, struct diag *d)
+{
+	struct refuse_ud *u = ud;
+	return note_to(&u->rep->refused, &u->rep->nrefused, u->p->match.id, u->p->mentor.name,
+		       u->p->mentee.name, why, d);
+}
+
+/* Drops (and notes) the sessions of res the pair's calendar refuses (sched/plan_check):
+ * past the program's or the match's end, or over another session of the pair. Its stored
+ * sessions are known[first .. first + nh). */
+static int
+check_pair(struct run *r, const struct cadence_pair *p, size_t first, size_t nh, time_t from,
+	   time_t until, time_t ended, struct cadence_result *res, struct diag *d)
+{
+	struct plan_held *held = nh ? calloc(nh, sizeof(*held)) : NULL;
+	time_t *stored = nh ? calloc(nh, sizeof(*stored)) : NULL;
+	if (nh && (held == NULL || stored == NULL)) {
+		free(held);
+		free(stored);
+		return diag_set(d, DIAG_NOMEM, "out of memory planning a pair");
+	}
+	size_t nb = 0;
+	for (size_t i = 0; i < nh; i++) {
+		const struct known *k = &r->known.v[first + i];
+		stored[i] = k->start;
+		if ((strcmp(k->status, "planned") == 0 || strcmp(k->status, "held") == 0) &&
+		    !replanned_away(r, k, res, from, until))
+			held[nb++] = (struct plan_held){k->id, k->start, k->duration_min, k->status};
+	}
+	struct plan_check c = {.path = cadence_path(r->cad), .rule = cadence_rule(r->cad),
+			       .end = r->prog_end, .end_what = "the program's end", .until = until,
+			       .held = held, .nheld = nb, .stored = stored, .nstored = nh};
+	if (ended != 0 && (c.end == 0 || ended < c.end)) {
+		c.end = ended;
+		c.end_what = "the match's end";
+	}
+	struct refuse_ud u = {r->rep, p};
+	int rc = plan_check_result(&c, res, refuse_note, &u, d);
+	free(held);
+	free(stored);
+	return rc;
+}
+
 /* One pair (the current row of s): its sessions and cancellations into r->todo. */
 static int
 plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
@@ -411,7 +474,7 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 	r->rep->pairs++;
 	if (from >= until) /* an end closed the window: nothing ever again; else at the next run */
 		return pstate_add(&r->states, match_id,
-				  until < r->now + r->horizon_s ? NEXT_NEVER : NEXT_NOW, d);
+				  until < r->now + r->horizon_s ? NEXT_NEVER : NEXT_NOW, 0, d);
 
 	char *topics = NULL;
 	struct shape_session *hist = NULL;
@@ -435,26 +498,38 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 	diag_clear(&pd);
 	/* Past the window too: its first instant there says when to plan this pair again. */
 	if (rc == 0 && cadence_run(r->cad, &p, hist, nh, &cctx, from, look, &res, &pd) != 0) {
-		/* The cadence failed for this pair: reported, the others go on. */
+		/* The cadence failed for this pair: reported (and kept on the pair), the others
+		 * go on; its plan state stays as it was. */
 		rc = pd.code == DIAG_NOMEM || pd.code == DIAG_DB ? (*d = pd, -1) : 0;
 		if (rc == 0)
 			rc = add_note(r->rep, match_id, p.mentor.name, p.mentee.name, pd.msg, d);
+		if (rc == 0)
+			rc = pstate_add(&r->states, match_id, NEXT_KEEP, r->rep->nnotes, d);
 		free(hist);
 		free(topics);
 		return rc;
 	}
 	free(hist);
 	free(topics);
-	if (rc == 0 && res.no_slot && res.n == 0)
+	size_t note = 0;
+	if (rc == 0 && res.no_slot && res.n == 0) {
 		rc = add_note(r->rep, match_id, p.mentor.name, p.mentee.name, res.reason, d);
+		note = r->rep->nnotes;
+	}
+	if (rc == 0)
+		rc = check_pair(r, &p, first, nh, from, until, ended, &res, d);
 	/* Each instant inside both people's slots on its date, and clear of their other
-	 * sessions: moved on its day, or dropped with a reason. */
+	 * sessions: moved on its day, or dropped with a reason (kept on the pair when it
+	 * leaves the pair no session in the window). */
 	time_t keep = r->now + (time_t)PLAN_KEEP_HOURS * 3600;
 	char why[512] = "";
 	if (rc == 0)
 		rc = plan_fit(r->busy, &p, match_id, &res, from, until, keep, why, sizeof(why), d);
-	if (rc == 0 && why[0])
+	if (rc == 0 && why[0]) {
 		rc = add_note(r->rep, match_id, p.mentor.name, p.mentee.name, why, d);
+		if (note == 0 && (res.n == 0 || res.v[0].start >= until))
+			note = r->rep->nnotes;
+	}
 	time_t beyond = 0;
 	for (size_t i = 0; rc == 0 && i < res.n; i++) {
 		if (res.v[i].start >= until) {
@@ -471,13 +546,7 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 	/* Sessions this cadence planned before that its plan no longer has. */
 	for (size_t i = first; rc == 0 && i < first + nh; i++) {
 		const struct known *k = &r->known.v[i];
-		if (!k->ours || strcmp(k->status, "planned") != 0 || k->start < from ||
-		    k->start >= until || k->start <= keep)
-			continue;
-		int still = 0;
-		for (size_t j = 0; j < res.n && !still; j++)
-			still = res.v[j].start == k->start;
-		if (!still) {
+		if (replanned_away(r, k, &res, from, until)) {
 			struct todo t = {.match_id = match_id, .cancel_id = k->id, .start = k->start};
 			rc = todo_add(&r->todo, &t, d);
 		}
@@ -489,7 +558,7 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 			  ? NEXT_NEVER
 			  : look - r->horizon_s;
 	if (rc == 0)
-		rc = pstate_add(&r->states, match_id, next, d);
+		rc = pstate_add(&r->states, match_id, next, note, d);
 	cadence_result_fini(&res);
 	return rc;
 }
@@ -529,9 +598,13 @@ static int
 write_states(struct run *r, struct diag *d)
 {
 	struct stmt u = {0};
+	/* ?2 NULL: the plan state stays (the cadence failed), only the note is written. */
 	int rc = stmt_prepare(&u, r->ctx->st, "recording what was planned",
-			      "UPDATE matches SET plan_next_at = ?2, plan_history = 0 WHERE id = ?1 "
-			      "AND (plan_next_at <> ?2 OR plan_history <> 0)",
+			      "UPDATE matches SET plan_next_at = coalesce(?2, plan_next_at), "
+			      "plan_history = CASE WHEN ?2 IS NULL THEN plan_history ELSE 0 END, "
+			      "plan_note = ?3 "
+			      "WHERE id = ?1 AND (plan_next_at <> coalesce(?2, plan_next_at) OR "
+			      "(?2 IS NOT NULL AND plan_history <> 0) OR plan_note <> ?3)",
 			      d);
 	for (size_t i = 0; rc == 0 && i < r->states.n; i++) {
 		const struct pstate *p = &r->states.v[i];
@@ -542,8 +615,11 @@ write_states(struct run *r, struct diag *d)
 			ts[0] = '\0';
 		else if (store_format_time(p->next, ts) != 0)
 			snprintf(ts, sizeof(ts), "%s", PLAN_NEVER);
-		rc = stmt_bind_int64(&u, 1, p->match_id, d) || stmt_bind_text(&u, 2, ts, d) ||
-			     stmt_run(&u, d)
+		const char *note = p->note ? r->rep->notes[p->note - 1].reason : "";
+		rc = stmt_bind_int64(&u, 1, p->match_id, d) ||
+			     (p->next == NEXT_KEEP ? stmt_bind_null(&u, 2, d)
+						   : stmt_bind_text(&u, 2, ts, d)) ||
+			     stmt_bind_text(&u, 3, note, d) || stmt_run(&u, d)
 			 ? -1
 			 : 0;
 	}
@@ -565,31 +641,6 @@ write_states(struct run *r, struct diag *d)
 		 : 0;
 	stmt_finalize(&u);
 	return rc;
-}
-
-int
-plan_signature(const struct plan_ctx *ctx, const struct config_program *p, const char *ref,
-	       const struct cadence *cad, int horizon_days, int64_t program_id,
-	       char sig[SHA256_HEX_LEN], int *same, struct diag *d)
-{
-	char file[4200];
-	cadence_file_id(cad, file, sizeof(file));
-	char text[8192];
-	int n = snprintf(text, sizeof(text), "1|%s|%s|%s|%s|%s|%d|%d|%s|%s", ref,
-			 cadence_name(cad), file, p->starts ? p->starts : "",
-			 p->ends ? p->ends : "", p->minutes_per_session, horizon_days,
-			 ctx->cfg->timezone ? ctx->cfg->timezone : "", p->title ? p->title : "");
-	sha256_hex(text, n > 0 && (size_t)n < sizeof(text) ? (size_t)n : strlen(text), sig);
-	struct stmt q = {0};
-	int rc = stmt_prepare(&q, ctx->st, "reading the program's plan signature",
-			      "SELECT signature FROM plan_programs WHERE program_id = ?1", d) ||
-			 stmt_bind_int64(&q, 1, program_id, d)
-		     ? -1
-		     : stmt_step(&q, d);
-	*same = rc == STMT_ROW && file[0] &&
-		strcmp((const char *)sqlite3_column_text(q.s, 0), sig) == 0;
-	stmt_finalize(&q);
-	return rc != STMT_ROW && rc != STMT_DONE ? -1 : 0;
 }
 
 /* What this plan assumes of the program's configuration (plan.h), and whether the last
@@ -704,6 +755,7 @@ plan_program(struct plan_ctx *ctx, const char *program, time_t now, int horizon_
 	if (prog->ends != NULL) {
 		if (plan_program_end(prog->ends, ctx->cfg->timezone, &end, d) != 0)
 			return -1;
+		r.prog_end = end;
 		if (end < rep->until)
 			rep->until = end;
 		if (end < r.look_until)

@@ -32,7 +32,14 @@
  *    slot); one that does not fit moves to the first fitting start of its day, else it
  *    is dropped and the pair reported ("no free slot on DATE: ...").
  *  - pairs the cadence cannot plan are reported, not fatal: no shared slot (naming
- *    both people and their availability), or the plan hook failed (its error).
+ *    both people and their availability), or the plan hook failed (its error). The
+ *    reason is kept on the pair (matches.plan_note, schema v19; '' once a plan gives
+ *    it sessions again) for `tandem health` and `tandem simulate` to show.
+ *  - the sessions a cadence returns are held to the pair's calendar (sched/plan_check):
+ *    one that would end after the program's or the match's end, or overlap another
+ *    session of the pair (stored, planned or held, or another of the same result), is
+ *    dropped and reported (rep->refused, with the hook's FILE:LINE, entry and field);
+ *    the pair's other sessions are planned.
  * The plugin calls happen first, outside any transaction; then every insert and
  * cancellation commits in ONE transaction level (store_begin: nested inside the
  * caller's when there is one, e.g. the service's job), with their events.
@@ -84,7 +91,7 @@ struct plan_ctx {
 	struct cadence_cache *cadences;
 };
 
-/* A pair that got no sessions, and why. */
+/* A pair that got no sessions, and why; or a session of a pair that was refused. */
 struct plan_note {
 	int64_t match_id;
 	char *mentor, *mentee; /* names */
@@ -101,8 +108,10 @@ struct plan_report {
 	int existing;        /* instants already there (any state) */
 	int cancelled;       /* sessions cancelled: of an earlier plan, or after the end */
 	int late;            /* of those, after the program's or the match's end */
-	struct plan_note *notes;
+	struct plan_note *notes;     /* pairs that got no session, and why */
 	size_t nnotes;
+	struct plan_note *refused;   /* sessions refused (plan_check), one note each */
+	size_t nrefused;
 };
 
 /*

@@ -201,6 +201,7 @@ sqlite3 "$WS9/tandem.db" "DROP TRIGGER plan_match_changed; DROP TRIGGER plan_per
   DROP TRIGGER plan_session_changed; DROP TRIGGER plan_session_removed;
   DROP INDEX matches_plan_next; DROP INDEX matches_plan_history; DROP TABLE plan_programs;
   ALTER TABLE matches DROP COLUMN plan_next_at; ALTER TABLE matches DROP COLUMN plan_history;
+  ALTER TABLE matches DROP COLUMN plan_note;
   DROP TABLE dash_sessions; ALTER TABLE jobs DROP COLUMN considered_until;
   DROP INDEX sessions_reveal; ALTER TABLE sessions DROP COLUMN revealed_at;
   DROP TRIGGER people_matches_gone;

@@ -148,11 +148,13 @@ test_clipping(void **state)
 	assert_string_equal(starts(st, "planned", "UTC"), "2027-01-12T14:00 2027-01-19T14:00");
 	plan_report_fini(&rep);
 	store_close(st);
-	/* The match's end. */
+	/* The match's end: a session must end by it, so the 14:00 one of the 19th (60
+	 * minutes, to 15:00) is dropped, quietly (a rule's last instant, not a mistake). */
 	st = plan_store(T0, T0);
 	fx_exec(st, "UPDATE matches SET ended_at = '2027-01-19T14:30:00Z' WHERE id = 1");
 	plan_ok(st, "weekly", T0, 56, &rep);
-	assert_string_equal(starts(st, "planned", "UTC"), "2027-01-12T14:00 2027-01-19T14:00");
+	assert_string_equal(starts(st, "planned", "UTC"), "2027-01-12T14:00");
+	assert_int_equal(rep.nrefused, 0);
 	plan_report_fini(&rep);
 	store_close(st);
 	/* Never in the past, and the phase stays the activation's: biweekly from Jan 12. */
@@ -453,6 +455,69 @@ test_bad_lua_values(void **state)
 	store_close(st);
 }
 
+/* A plan hook's sessions held to the pair's calendar (sched/plan_check): one that would
+ * run past the program's end, or overlap another of the result or a stored one, is
+ * dropped with a note naming FILE:LINE, the entry and the field; the rest are planned. */
+static void
+test_refused_sessions(void **state)
+{
+	(void)state;
+	struct store *st = plan_store(T0, T0);
+	fx_prog.ends = "2027-01-25"; /* ends 2027-01-26T00:00Z (the workspace zone is UTC) */
+	const char *path = write_cadence(
+	    "clash", "return tandem.cadence{ name = \"clash\", version = \"1.0.0\", api = 1,\n"
+		     "  plan = function(pair, history, ctx)\n"
+		     "    return { { start = \"2027-01-20T10:00Z\", duration = 1440 },\n"
+		     "             { start = \"2027-01-20T11:00Z\" },\n"
+		     "             { start = \"2027-01-22T10:00Z\" }, { start = \"2027-01-22T11:00Z\" },\n"
+		     "             { start = \"2027-01-25T23:30Z\", duration = 45 },\n"
+		     "             { start = \"2027-01-25T22:00Z\", duration = 120 } }\n"
+		     "  end }\n");
+	struct plan_report rep;
+	plan_ok(st, path, T0, 28, &rep);
+	/* Back to back is no overlap; ending exactly at the end is inside it. */
+	assert_string_equal(starts(st, "planned", "UTC"),
+			    "2027-01-20T10:00 2027-01-22T10:00 2027-01-22T11:00 2027-01-25T22:00");
+	assert_int_equal(rep.planned, 4);
+	assert_int_equal(rep.nnotes, 0);
+	assert_int_equal(rep.nrefused, 2);
+	char want[600];
+	snprintf(want, sizeof(want),
+		 "%s:2: plan returned a bad session 2: field 'start': 2027-01-20T11:00Z (60 minutes) "
+		 "overlaps session 1 of the same result (2027-01-20T10:00Z, 1440 minutes) (in hook "
+		 "plan)",
+		 path);
+	assert_string_equal(rep.refused[0].reason, want);
+	assert_string_equal(rep.refused[0].mentor, "Ann");
+	snprintf(want, sizeof(want),
+		 "%s:2: plan returned a bad session 5: field 'duration': 2027-01-25T23:30Z (45 "
+		 "minutes) would end after the program's end (2027-01-26T00:00Z) (in hook plan)",
+		 path);
+	assert_string_equal(rep.refused[1].reason, want);
+	plan_report_fini(&rep);
+	/* A stored session counts too: the long one held, a new one inside it is refused; the
+	 * stored instants themselves are the same sessions, never refused. */
+	fx_exec(st, "UPDATE sessions SET status = 'held' WHERE starts_at = '2027-01-20T10:00:00Z'");
+	path = write_cadence(
+	    "clash", "return tandem.cadence{ name = \"clash\", version = \"1.0.0\", api = 1,\n"
+		     "  plan = function(pair, history, ctx)\n"
+		     "    return { { start = \"2027-01-22T10:00Z\" }, { start = \"2027-01-21T09:00Z\" } }\n"
+		     "  end }\n");
+	plan_ok(st, path, T0, 28, &rep);
+	assert_int_equal(rep.planned, 0);
+	assert_int_equal(rep.existing, 1);
+	assert_int_equal(rep.nrefused, 1);
+	snprintf(want, sizeof(want),
+		 "%s:2: plan returned a bad session 2: field 'start': 2027-01-21T09:00Z (60 minutes) "
+		 "overlaps the pair's held session #%lld (2027-01-20T10:00Z, 1440 minutes) (in hook "
+		 "plan)",
+		 path,
+		 (long long)fx_int(st, "SELECT id FROM sessions WHERE status = 'held'"));
+	assert_string_equal(rep.refused[0].reason, want);
+	plan_report_fini(&rep);
+	store_close(st);
+}
+
 static void
 test_taper(void **state)
 {
@@ -604,6 +669,7 @@ main(void)
 	    cmocka_unit_test(test_dst_new_york),
 	    cmocka_unit_test(test_dst_gap_overlap),
 	    cmocka_unit_test(test_bad_lua_values),
+	    cmocka_unit_test(test_refused_sessions),
 	    cmocka_unit_test(test_taper),
 	    cmocka_unit_test(test_after_miss),
 	    cmocka_unit_test(test_incremental_equals_full),
