@@ -36,7 +36,9 @@ usage(FILE *out)
 		"participants check in, miss, cancel and move sessions (pairs with better\n"
 		"match scores meet more reliably; the model is in docs/service.md). Prints\n"
 		"month by month: sessions planned, held, missed, cancelled and moved, the held\n"
-		"rate, the mean rating, messages sent, active pairs and job runs. The real\n"
+		"rate, the mean rating, messages sent, active pairs and job runs, then the\n"
+		"pairs the planner could not plan and why (no shared slot, or the cadence\n"
+		"plugin's error with its FILE:LINE). The real\n"
 		"workspace is only read; the copy is removed at the end unless --keep DIR\n"
 		"(without it, messages are rendered by their notifiers but no .eml or\n"
 		"JSON-lines file is written: nobody could read them).\n"
@@ -128,14 +130,26 @@ print_json(const char *program, uint64_t seed, const struct simulate_result *r)
 	clock_format_utc(r->from, from);
 	clock_format_utc(r->until, until);
 	snprintf(seedtxt, sizeof(seedtxt), "%" PRIu64, seed);
-	json_t *v = months == NULL ? NULL
-		  : json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}, s:o}",
-			      "program", program, "seed", seedtxt, "from", from, "until", until,
-			      "months", months, "total", month_json(&r->total), "wakes",
-			      (json_int_t)r->wakes, "steps", (json_int_t)r->steps, "participants",
-			      "checkins", (json_int_t)r->checkins, "cancels",
-			      (json_int_t)r->cancels, "moves", (json_int_t)r->moves, "copy",
-			      r->copy[0] ? json_string(r->copy) : json_null());
+	json_t *unplanned = json_array();
+	for (size_t i = 0; unplanned != NULL && i < r->nunplanned; i++) {
+		const struct simulate_unplanned *u = &r->unplanned[i];
+		json_array_append_new(unplanned,
+				      json_pack("{s:I, s:s, s:s, s:s}", "match",
+						(json_int_t)u->match_id, "mentor", u->mentor,
+						"mentee", u->mentee, "reason", u->reason));
+	}
+	json_t *v = months == NULL || unplanned == NULL
+			? NULL
+			: json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}, "
+				    "s:o, s:O}",
+				    "program", program, "seed", seedtxt, "from", from, "until",
+				    until, "months", months, "total", month_json(&r->total),
+				    "wakes", (json_int_t)r->wakes, "steps", (json_int_t)r->steps,
+				    "participants", "checkins", (json_int_t)r->checkins, "cancels",
+				    (json_int_t)r->cancels, "moves", (json_int_t)r->moves, "copy",
+				    r->copy[0] ? json_string(r->copy) : json_null(), "unplanned",
+				    unplanned);
+	json_decref(unplanned);
 	if (v == NULL)
 		return cli_error("out of memory");
 	return cli_json_out(v);
@@ -200,6 +214,12 @@ print_text(const char *program, uint64_t seed, const struct simulate_result *r)
 	       "mark-missed grace)\n");
 	if (r->copy[0] && r->total.reports > 0)
 		printf("monthly reports: %s/reports/\n", r->copy);
+	if (r->nunplanned > 0)
+		printf("%zu pair%s could not be planned (as of their last plan):\n", r->nunplanned,
+		       r->nunplanned == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nunplanned; i++)
+		printf("  match %lld %s / %s: %s\n", (long long)r->unplanned[i].match_id,
+		       r->unplanned[i].mentor, r->unplanned[i].mentee, r->unplanned[i].reason);
 }
 
 /* The simulated service's own info lines (a wake's job summaries, reward deliveries) would be

@@ -47,18 +47,27 @@ health_status_parse(const char *s, enum health_status *out, struct diag *d)
 
 /* ---- the cadence's interval ------------------------------------------------------------ */
 
-int
-health_interval_days(const struct config_program *p, const char **name, const char **from)
+/* A built-in cadence's interval in days, 0 for any other cadence. */
+static int
+builtin_days(const char *name)
 {
 	static const struct {
 		const char *name;
 		int days;
 	} builtin[] = {{"weekly", 7},	{"biweekly", 14},   {"monthly", 30},
 		       {"taper", 14},	{"after_miss", 14}};
-	*name = plan_program_cadence(p, from);
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(*builtin); i++)
-		if (strcmp(*name, builtin[i].name) == 0)
+	for (size_t i = 0; name != NULL && i < sizeof(builtin) / sizeof(*builtin); i++)
+		if (strcmp(name, builtin[i].name) == 0)
 			return builtin[i].days;
+	return 0;
+}
+
+int
+health_interval_days(const struct config_program *p, const char **name, const char **from)
+{
+	*name = plan_program_cadence(p, from);
+	if (builtin_days(*name) > 0)
+		return builtin_days(*name);
 	if (p->sessions_per_month > 0)
 		return 30 / p->sessions_per_month > 0 ? 30 / p->sessions_per_month : 1;
 	return HEALTH_DEFAULT_INTERVAL_DAYS;
@@ -71,6 +80,7 @@ struct pair {
 	char *mentor_ext, *mentor_name, *mentee_ext, *mentee_name;
 	time_t activated;
 	int64_t assessed; /* the mentee's skill self-assessments in the pair's check-ins */
+	char *plan_note;  /* why its last plan gave it no session (matches.plan_note), "" */
 };
 
 static void
@@ -81,6 +91,7 @@ pairs_free(struct pair *v, size_t n)
 		free(v[i].mentor_name);
 		free(v[i].mentee_ext);
 		free(v[i].mentee_name);
+		free(v[i].plan_note);
 	}
 	free(v);
 }
@@ -110,7 +121,7 @@ read_pairs(struct store *st, int64_t program_id, struct pair **out, size_t *n, s
 		     "e.name, CAST(strftime('%s', COALESCE(m.activated_at, m.decided_at, "
 		     "m.created_at)) AS INTEGER), (SELECT count(*) FROM skill_assessments a JOIN "
 		     "sessions x ON x.id = a.session_id WHERE x.match_id = m.id AND a.person_id = "
-		     "m.mentee_id) FROM matches m JOIN people r ON r.id = m.mentor_id "
+		     "m.mentee_id), m.plan_note FROM matches m JOIN people r ON r.id = m.mentor_id "
 		     "JOIN people e ON e.id = m.mentee_id "
 		     "WHERE m.program_id = ?1 AND m.status = 'active' ORDER BY m.id",
 		     d) ||
@@ -134,7 +145,8 @@ read_pairs(struct store *st, int64_t program_id, struct pair **out, size_t *n, s
 		p->activated = (time_t)stmt_int64(&s, 7);
 		p->assessed = stmt_int64(&s, 8);
 		rc = dup_text(&s, 2, &p->mentor_ext, d) || dup_text(&s, 3, &p->mentor_name, d) ||
-			     dup_text(&s, 5, &p->mentee_ext, d) || dup_text(&s, 6, &p->mentee_name, d)
+			     dup_text(&s, 5, &p->mentee_ext, d) ||
+			     dup_text(&s, 6, &p->mentee_name, d) || dup_text(&s, 9, &p->plan_note, d)
 			 ? -1
 			 : 0;
 	}
@@ -219,7 +231,8 @@ read_sessions(struct store *st, int64_t program_id, time_t now, struct session_r
 /* What judge() needs besides the pair and its sessions. */
 struct judge_ctx {
 	time_t now;
-	int interval_days;
+	int interval_days; /* the cadence's figure */
+	int measured;      /* a plugin cadence: each pair's interval is measured (pair_interval) */
 	const char *cadence;
 };
 
@@ -229,6 +242,8 @@ struct verdict {
 	enum health_status status;
 	int held, missed;
 	time_t last_held; /* 0: never */
+	int interval_days; /* the pair's (pair_interval) */
+	int measured;      /* 1: from its sessions, 0: the cadence's figure */
 	int nomem;
 };
 
@@ -437,6 +452,64 @@ next_planned(const struct session_row *const *s, size_t n, time_t now)
 	return 0;
 }
 
+static int
+by_time(const void *a, const void *b)
+{
+	time_t x = *(const time_t *)a, y = *(const time_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The pair's interval (docs/health.md): for a plugin cadence, the median gap between the
+ * starts of its planned, held and missed sessions, in whole days (rounded, at least 1);
+ * the cadence's figure for a built-in one or with fewer than 2 such sessions. */
+static void
+pair_interval(const struct session_row *const *s, size_t n, const struct judge_ctx *x,
+	      struct verdict *v)
+{
+	v->interval_days = x->interval_days;
+	v->measured = 0;
+	if (!x->measured || n < 2)
+		return;
+	time_t *gap = malloc(n * sizeof(*gap));
+	if (gap == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	size_t k = 0;
+	time_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		enum session_status st = s[i]->status;
+		if (st != SESSION_PLANNED && st != SESSION_HELD && st != SESSION_MISSED)
+			continue;
+		if (prev != 0)
+			gap[k++] = s[i]->start - prev;
+		prev = s[i]->start;
+	}
+	if (k > 0) {
+		qsort(gap, k, sizeof(*gap), by_time);
+		time_t median = k % 2 ? gap[k / 2] : (gap[k / 2 - 1] + gap[k / 2]) / 2;
+		long days = (long)((median + DAY / 2) / DAY);
+		v->interval_days = days < 1 ? 1 : days > 3650 ? 3650 : (int)days;
+		v->measured = 1;
+	}
+	free(gap);
+}
+
+/* no_shared_slot / not_planned: nothing planned ahead, and the planner said why (the
+ * pair's plan_note): the pair cannot meet as things are. */
+static void
+judge_unplanned(const struct pair *p, time_t next, struct verdict *v)
+{
+	if (next != 0 || p->plan_note[0] == '\0')
+		return;
+	if (strncmp(p->plan_note, "no shared slot", 14) == 0)
+		add_reason(v, HEALTH_AT_RISK, "no_shared_slot", "rematch",
+			   "nothing can be planned: %.400s", p->plan_note);
+	else
+		add_reason(v, HEALTH_AT_RISK, "not_planned", "checkin",
+			   "nothing can be planned: the cadence failed: %.400s", p->plan_note);
+}
+
 /* overdue / no_first_session, then the reason of a pair nothing is wrong with. */
 static void
 judge_rhythm(const struct pair *p, const struct session_row *const *s, size_t n,
@@ -446,17 +519,19 @@ judge_rhythm(const struct pair *p, const struct session_row *const *s, size_t n,
 	time_t nx = next_planned(s, n, x->now);
 	if (nx)
 		fmt_date(nx, next);
+	judge_unplanned(p, nx, v);
 	long since_act = (long)((x->now - p->activated) / DAY);
+	const char *how = v->measured ? " (measured)" : "";
 	if (v->held > 0) {
-		long limit = (long)x->interval_days * DAY * HEALTH_OVERDUE_PCT / 100;
+		long limit = (long)v->interval_days * DAY * HEALTH_OVERDUE_PCT / 100;
 		long since = (long)((x->now - v->last_held) / DAY);
 		fmt_date(v->last_held, day);
 		if ((long)(x->now - v->last_held) > limit)
 			add_reason(v, HEALTH_NEEDS_CHECKIN, "overdue", "nudge",
 				   "no session held for %ld days (the last on %s; cadence %s, "
-				   "every %d days: overdue after %g)",
-				   since, day, x->cadence, x->interval_days,
-				   x->interval_days * HEALTH_OVERDUE_PCT / 100.0);
+				   "every %d days%s: overdue after %g)",
+				   since, day, x->cadence, v->interval_days, how,
+				   v->interval_days * HEALTH_OVERDUE_PCT / 100.0);
 	} else if (x->now - p->activated >= (time_t)HEALTH_FIRST_SESSION_DAYS * DAY) {
 		int late = x->now - p->activated >= (time_t)2 * HEALTH_FIRST_SESSION_DAYS * DAY;
 		add_reason(v, late ? HEALTH_AT_RISK : HEALTH_NEEDS_CHECKIN, "no_first_session",
@@ -478,8 +553,9 @@ judge_rhythm(const struct pair *p, const struct session_row *const *s, size_t n,
 	}
 	long since = (long)((x->now - v->last_held) / DAY);
 	add_reason(v, HEALTH_ON_TRACK, "on_track", "none",
-		   "%d session%s held, the last %ld day%s ago (cadence %s, every %d days)", v->held,
-		   plural(v->held), since, plural(since), x->cadence, x->interval_days);
+		   "%d session%s held, the last %ld day%s ago (cadence %s, every %d days%s)",
+		   v->held, plural(v->held), since, plural(since), x->cadence, v->interval_days,
+		   how);
 }
 
 static void
@@ -503,6 +579,7 @@ judge(const struct pair *p, const struct session_row *const *s, size_t n,
 			v->missed++;
 		}
 	}
+	pair_interval(s, n, x, v);
 	judge_misses(p, s, n, x->now, v);
 	judge_ratings(p, s, n, x->now, v);
 	judge_one_sided(p, s, n, x->now, v);
@@ -530,12 +607,15 @@ time_json(time_t t)
 static json_t *
 pair_json(const struct pair *p, const struct verdict *v)
 {
-	json_t *o = json_pack("{sIsososssosisisosO}", "match_id", (json_int_t)p->match_id,
+	json_t *o = json_pack("{sIsososssosisisosisssosO}", "match_id", (json_int_t)p->match_id,
 			      "mentor", person_json(p->mentor, p->mentor_ext, p->mentor_name),
 			      "mentee", person_json(p->mentee, p->mentee_ext, p->mentee_name),
 			      "status", health_status_name(v->status), "activated_at",
 			      time_json(p->activated), "held", v->held, "missed", v->missed,
-			      "last_held", time_json(v->last_held), "reasons", v->reasons);
+			      "last_held", time_json(v->last_held), "interval_days",
+			      v->interval_days, "interval_from", v->measured ? "sessions" : "cadence",
+			      "plan_note", p->plan_note[0] ? json_string(p->plan_note) : json_null(),
+			      "reasons", v->reasons);
 	return o;
 }
 
@@ -608,7 +688,7 @@ health_program_with(struct store *st, const char *program, time_t now,
 		return -1;
 	}
 	struct judge_ctx x = {.now = now, .interval_days = cad->interval_days,
-			      .cadence = cad->name};
+			      .measured = builtin_days(cad->name) == 0, .cadence = cad->name};
 	struct pair *pairs = NULL;
 	size_t np = 0, nr = 0;
 	struct session_row *rows = NULL;

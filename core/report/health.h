@@ -23,8 +23,10 @@
  *    SESSION_REVEALED_SQL): hidden until both sides have rated or the window closed.
  *  - The cadence's interval: the program's cadence (tandem.lua `cadence`, else what
  *    sessions_per_month implies, else biweekly: plan_program_cadence) read as days: weekly
- *    7, biweekly 14, monthly 30, taper and after_miss 14 (their steady rhythm); any other
- *    cadence 30 / sessions_per_month when that is set, else 14.
+ *    7, biweekly 14, monthly 30, taper and after_miss 14 (their steady rhythm). For any
+ *    other cadence (a plugin), each pair's own: the median gap between the starts of its
+ *    planned, held and missed sessions, rounded to whole days (at least 1); with fewer
+ *    than 2 of them, 30 / sessions_per_month when that is set, else 14.
  *  - Reasons, each with its status and action:
  *      overdue            last held session more than 1.5 x the interval ago: needs_checkin, nudge
  *      no_first_session   nothing held HEALTH_FIRST_SESSION_DAYS after activation:
@@ -38,6 +40,10 @@
  *                         earlier ones' mean: needs_checkin, checkin
  *      rating_gap         both sides rated, their means 1.5 or more apart: needs_checkin,
  *                         checkin
+ *      no_shared_slot     nothing planned after now and the pair's last plan found no
+ *                         shared slot (matches.plan_note, sched/plan.h): at_risk, rematch
+ *      not_planned        nothing planned after now and the cadence failed for the pair at
+ *                         its last plan (plan_note: the plugin's error): at_risk, checkin
  *      stale_goals        activated HEALTH_STALE_GOALS_DAYS or more ago and the mentee has
  *                         recorded no skill self-assessment (skill_assessments, `sessions
  *                         checkin --skill`) in the pair's check-ins: at_risk, checkin

@@ -25,7 +25,10 @@
  *    declare): sessions by their start in the month; messages delivered that were
  *    about the program's sessions; pairs active at some time in the month; job runs of
  *    the whole workspace (the service runs every program's jobs); months whose reports
- *    the monthly-reports job published (in the copy's reports/ folder).
+ *    the monthly-reports job published (in the copy's reports/ folder). And the pairs
+ *    of the program that the planner left without sessions at their last plan, with
+ *    why (matches.plan_note: no shared slot, or the cadence plugin's error with its
+ *    FILE:LINE), so a program nobody can meet in does not look like a quiet one.
  *  - 0, or -1 with a diag (a bad copy, a broken tandem.lua, an unknown program, a
  *    database error). The copy is removed on failure too, unless kept.
  */
@@ -67,6 +70,13 @@ struct simulate_month {
 				(the monthly-reports job: report/publish.h) */
 };
 
+/* A pair of the program its last plan left without sessions. */
+struct simulate_unplanned {
+	int64_t match_id;
+	char *mentor, *mentee; /* "EXTERNAL_ID Name" */
+	char *reason;          /* matches.plan_note */
+};
+
 struct simulate_result {
 	time_t from, until;
 	int months;
@@ -75,6 +85,8 @@ struct simulate_result {
 	unsigned long wakes, steps;
 	long checkins, cancels, moves; /* what the participants did */
 	char copy[4096];               /* the kept copy's folder, "" when removed */
+	struct simulate_unplanned *unplanned; /* by match id */
+	size_t nunplanned;
 };
 
 int simulate_run(const struct simulate_opts *o, struct simulate_result *r, struct diag *d);

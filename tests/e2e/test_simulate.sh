@@ -8,8 +8,9 @@
 # check-in for the mark-missed job, cancelled and moved ones), --json parses, the text
 # table, the kept copy's report as of its last simulated day (report --as-of), refused
 # check-ins skipped alone (the wake's batch done again), a database
-# of an older schema is simulated on a migrated copy (the real one keeps its version), and
-# bad arguments exit 2 with a message naming the option.
+# of an older schema is simulated on a migrated copy (the real one keeps its version), a
+# cadence that fails for every pair lists the pairs and the plugin's error after the table,
+# and bad arguments exit 2 with a message naming the option.
 . "$(dirname "$0")/lib.sh"
 
 T=$TANDEM
@@ -234,6 +235,25 @@ months() { $PY -c 'import json,sys; d = json.load(open(sys.argv[1])); print(json
   fail "past from: jobs start at --from" "$(months "$E2E_TMP/past_a.json") vs $(months "$OUT")"
 [ "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["planned"] > 0)' "$OUT")" = True ] &&
   ok "past from: sessions planned" || fail "past from: sessions planned" "$(head -c 400 "$OUT")"
+
+# A cadence plugin that fails for every pair: no session, but the pairs are listed after the
+# table with the plugin's FILE:LINE (and in --json), so it does not look like a quiet program;
+# exit 0. A pair without a shared slot is listed the same way (the tutorial's test has those).
+WSB=$E2E_TMP/wsbad
+cp -r "$WS" "$WSB"
+cat >"$WSB/plugins/cadences/oops.lua" <<'LUA'
+return tandem.cadence{ name = "oops", version = "1.0.0", api = 1,
+  plan = function(pair, history, ctx) return "oops" end }
+LUA
+sed -i 's/cadence = "biweekly"/cadence = "oops"/' "$WSB/tandem.lua"
+run "$T" -C "$WSB" simulate --program $P --months 1 --seed 1 --from $FROM
+expect_rc "failing cadence" 0
+expect_out "failing cadence: pairs listed" "$NPAIRS pairs could not be planned (as of their last plan):"
+expect_out "failing cadence: the plugin's line" "oops.lua:2: plan must return a list of sessions and rule segments (got string) (in hook plan)"
+run "$T" -C "$WSB" simulate --program $P --months 1 --seed 1 --from $FROM --json
+expect_rc "failing cadence json" 0
+[ "$(jget "$OUT" 'len(d["unplanned"])')" = "$NPAIRS" ] && ok "failing cadence: json unplanned" ||
+  fail "failing cadence: json unplanned" "$(head -c 600 "$OUT")"
 
 # Bad arguments: exit 2, naming the option; an unknown program: exit 1 naming it.
 for args in "--months 2" "--program $P" "--program $P --months 0" "--program $P --months 61" \

@@ -516,6 +516,94 @@ test_interval(void **state)
 				   "at_risk or too_early)");
 }
 
+/* The planner's reason kept on the pair (matches.plan_note): with nothing planned ahead it
+ * is a reason (no shared slot: rematch; the cadence's error: checkin); with a session
+ * planned it is not. */
+static void
+test_unplanned(void **state)
+{
+	(void)state;
+	struct store *st = new_store();
+	add_pair(st, 1, -30L * DAY);
+	add_pair(st, 2, -3L * DAY);
+	add_pair(st, 3, -3L * DAY);
+	add_session(st, 3, 4L * DAY, "planned", 0);
+	exec(st, "UPDATE matches SET plan_note = 'no shared slot: M1 (UTC: mon-am) and E1 (UTC: "
+		 "fri-pm) have no common time inside both working days' WHERE id = 1;"
+		 "UPDATE matches SET plan_note = 'x.lua:3: boom (in hook plan)' WHERE id IN (2, 3)");
+	json_t *doc = health(st);
+	expect(doc, 1, "at_risk",
+	       "no_shared_slot|rematch|nothing can be planned: no shared slot: M1 (UTC: mon-am) "
+	       "and E1 (UTC: fri-pm) have no common time inside both working days",
+	       "no_first_session|nudge|no session held 30 days after activation (expected within "
+	       "21 days); none planned",
+	       NULL);
+	expect(doc, 2, "at_risk",
+	       "not_planned|checkin|nothing can be planned: the cadence failed: x.lua:3: boom (in "
+	       "hook plan)",
+	       NULL);
+	expect(doc, 3, "too_early",
+	       "too_early|none|activated 3 days ago, no session held yet; the first is planned on "
+	       "2027-03-05",
+	       NULL);
+	assert_string_equal(json_string_value(json_object_get(pair_of(doc, 2), "plan_note")),
+			    "x.lua:3: boom (in hook plan)");
+	json_decref(doc);
+	store_close(st);
+}
+
+/* A plugin cadence's interval is each pair's: the median gap between its planned, held and
+ * missed sessions; with fewer than 2 of them, the configured figure. A built-in's is its
+ * own whatever the sessions. */
+static void
+test_measured_interval(void **state)
+{
+	(void)state;
+	struct store *st = new_store();
+	add_pair(st, 1, -70L * DAY);
+	held(st, 1, -66L * DAY, -1, -1);
+	held(st, 1, -45L * DAY, -1, -1);
+	add_session(st, 1, -44L * DAY, "cancelled", 0); /* not the rhythm */
+	held(st, 1, -24L * DAY, -1, -1);
+	add_session(st, 1, 18L * DAY, "planned", 0); /* gaps 21, 21, 42: median 21 */
+	add_pair(st, 2, -20L * DAY);
+	held(st, 2, -16L * DAY, -1, -1); /* one session: the configured 14 */
+	struct config_program prog[4];
+	struct config cfg = config_of(prog);
+	char mine[] = "mine";
+	prog[0].cadence = mine;
+	json_t *doc = NULL;
+	struct diag d;
+	if (health_program(st, &cfg, "p", T, &doc, &d) != 0)
+		fail_msg("health_program: %s", d.msg);
+	/* 24 days since the last: overdue at 14 days, not at the measured 21 (after 31.5). */
+	expect(doc, 1, "on_track",
+	       "on_track|none|3 sessions held, the last 24 days ago (cadence mine, every 21 days "
+	       "(measured))",
+	       NULL);
+	assert_int_equal(json_integer_value(json_object_get(pair_of(doc, 1), "interval_days")),
+			 21);
+	assert_string_equal(json_string_value(json_object_get(pair_of(doc, 1), "interval_from")),
+			    "sessions");
+	expect(doc, 2, "on_track",
+	       "on_track|none|1 session held, the last 16 days ago (cadence mine, every 14 days)",
+	       NULL);
+	assert_string_equal(json_string_value(json_object_get(pair_of(doc, 2), "interval_from")),
+			    "cadence");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "cadence"),
+							    "interval_days")),
+			 14);
+	json_decref(doc);
+	/* The same sessions under the built-in biweekly: 14 days, so 24 days is overdue. */
+	doc = health(st);
+	expect(doc, 1, "needs_checkin",
+	       "overdue|nudge|no session held for 24 days (the last on 2027-02-05; cadence "
+	       "biweekly, every 14 days: overdue after 21)",
+	       NULL);
+	json_decref(doc);
+	store_close(st);
+}
+
 static void
 test_overlaps(void **state)
 {
@@ -567,6 +655,8 @@ main(void)
 	    cmocka_unit_test(test_one_sided),  cmocka_unit_test(test_ratings),
 	    cmocka_unit_test(test_worst_wins), cmocka_unit_test(test_stale_goals),
 	    cmocka_unit_test(test_interval),
+	    cmocka_unit_test(test_unplanned),
+	    cmocka_unit_test(test_measured_interval),
 	    cmocka_unit_test(test_overlaps),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
