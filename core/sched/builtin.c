@@ -8,7 +8,9 @@
  *   plan-sessions     hourly      plan_all: every program's active pairs planned by
  *                                 its cadence up to PLAN_HORIZON_DAYS ahead (idempotent);
  *                                 incremental: only the pairs whose plan can have
- *                                 changed (sched/plan.h), cadences kept loaded
+ *                                 changed (sched/plan.h), cadences kept loaded; its
+ *                                 result counts as `tandem sessions plan` would at the
+ *                                 same moment, and names the programs it skipped
  *   send-reminders    hourly      remind_due: one message per side of each session
  *                                 starting within REMIND_LEAD_HOURS, through the outbox
  *   mark-missed       hourly      session_mark_missed: planned sessions still without a
@@ -30,7 +32,10 @@
  */
 #include "sched/builtin.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "program/lifecycle.h"
 #include "sched/nextwork.h"
@@ -63,22 +68,55 @@ run_mark_missed(struct sched_run *r, struct diag *d)
 	return 0;
 }
 
+/* The summary as the run's result: {"planned", "existing", "cancelled", "pairs",
+ * "replanned", "unplanned", "refused", "programs", "skipped": [{"program", "why"}]}, the
+ * skipped ones' reasons cut short to fit the result's 512 bytes. */
+static int
+plan_result(const struct plan_summary *s, char *out, size_t size, struct diag *d)
+{
+	for (int cut = 160; cut >= 0; cut -= 40) {
+		json_t *skipped = json_array();
+		for (int i = 0; skipped != NULL && i < s->nskipped && i < PLAN_SKIPPED_KEEP; i++)
+			json_array_append_new(skipped,
+					      json_pack("{s:s, s:s%}", "program", s->skipped[i].program,
+							"why", s->skipped[i].why,
+							strnlen(s->skipped[i].why, (size_t)cut)));
+		json_t *o = skipped == NULL ? NULL
+			    : json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o}", "planned",
+					s->planned, "existing", s->existing, "cancelled", s->cancelled,
+					"pairs", s->pairs, "replanned", s->replanned, "unplanned",
+					s->unplanned, "refused", s->refused, "programs", s->programs,
+					"skipped", skipped);
+		char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(o);
+		if (text == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory writing the plan's result");
+		size_t n = strlen(text);
+		if (n < size || cut == 0) {
+			snprintf(out, size, "%s", n < size ? text : "{}");
+			free(text);
+			return 0;
+		}
+		free(text);
+	}
+	return 0;
+}
+
 static int
 run_plan(struct sched_run *r, struct diag *d)
 {
-	int planned = 0, existing = 0;
+	struct plan_summary sum;
+	memset(&sum, 0, sizeof(sum));
 	if (r->cfg != NULL) {
 		/* Only the pairs whose plan can have changed, with the cadences kept loaded. */
 		struct plan_ctx ctx = {.st = r->st, .cfg = r->cfg, .ws = sched_ws(r->sched),
 				       .incremental = 1};
 		if ((ctx.cadences = sched__cadences(r->sched, d)) == NULL)
 			return -1;
-		if (plan_all(&ctx, r->now, 0, &planned, &existing, d) != 0)
+		if (plan_all(&ctx, r->now, 0, &sum, d) != 0)
 			return -1;
 	}
-	snprintf(r->result, sizeof(r->result), "{\"planned\":%d,\"existing\":%d}", planned,
-		 existing);
-	return 0;
+	return plan_result(&sum, r->result, sizeof(r->result), d);
 }
 
 /* The body lives in report/publish; the creator of the struct sched gives it. */

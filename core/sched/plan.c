@@ -23,6 +23,7 @@
 #include "sched/cadence.h"
 #include "sched/plan_check.h"
 #include "sched/plan_fit.h"
+#include "sched/plan_internal.h"
 #include "sched/session.h"
 #include "store/stmt.h"
 #include "store/store.h"
@@ -71,114 +72,6 @@ add_note(struct plan_report *rep, int64_t match_id, const char *mentor, const ch
 	 const char *reason, struct diag *d)
 {
 	return note_to(&rep->notes, &rep->nnotes, match_id, mentor, mentee, reason, d);
-}
-
-/* ---- times ---------------------------------------------------------------------- */
-
-static time_t
-iso_time(const char *s)
-{
-	int64_t t = 0;
-	if (s == NULL || cadence_out_time(s, NULL, 1, &t, NULL) != 0)
-		return 0;
-	return (time_t)t;
-}
-
-/* ---- what the pairs have ------------------------------------------------------ */
-
-/* A session of one of the program's active pairs, as history and for replanning. */
-struct known {
-	int64_t id, match_id;
-	time_t start;
-	int duration_min;
-	char status[16];
-	char *topic, *starts_at;
-	int ours; /* planned_by this cadence */
-};
-
-struct known_list {
-	struct known *v;
-	size_t n, cap;
-};
-
-static void
-known_fini(struct known_list *k)
-{
-	for (size_t i = 0; i < k->n; i++) {
-		free(k->v[i].topic);
-		free(k->v[i].starts_at);
-	}
-	free(k->v);
-}
-
-/* The pairs an incremental plan reads (?1 the program, ?3 now, ?4 1 when the cadence reads
- * the history): those whose plan_next_at passed or was cleared, and those whose sessions
- * changed. Both are partial indexes of schema v11. */
-#define PLAN_DUE_IDS                                                                          \
-	"(SELECT id FROM matches WHERE program_id = ?1 AND status = 'active' AND "            \
-	"plan_next_at < ?3 UNION SELECT id FROM matches WHERE ?4 AND program_id = ?1 AND "   \
-	"status = 'active' AND plan_history = 1)"
-
-/* Binds ?3 and ?4 of PLAN_DUE_IDS. */
-static int
-bind_due(struct stmt *s, time_t now, int history, struct diag *d)
-{
-	char ts[STORE_TIME_MAX];
-	if (store_format_time(now, ts) != 0)
-		return diag_set(d, DIAG_INVALID, "planning: the clock is out of range");
-	return stmt_bind_text_copy(s, 3, ts, d) || stmt_bind_int64(s, 4, history, d) ? -1 : 0;
-}
-
-static int
-load_known(struct store *st, int64_t program_id, const char *cadence, int incremental,
-	   time_t now, int history, struct known_list *k, struct diag *d)
-{
-	struct stmt s = {0};
-	if (stmt_prepare(&s, st, "reading the program's sessions",
-			 incremental ? "SELECT s.id, s.match_id, s.starts_at, s.duration_min, s.status, "
-				       "s.topic, s.planned_by = ?2 FROM sessions s "
-				       "WHERE s.match_id IN " PLAN_DUE_IDS " "
-				       "ORDER BY s.match_id, s.starts_at, s.id"
-				     : "SELECT s.id, s.match_id, s.starts_at, s.duration_min, s.status, "
-				       "s.topic, s.planned_by = ?2 FROM sessions s JOIN matches m ON "
-				       "m.id = s.match_id WHERE m.program_id = ?1 AND "
-				       "m.status = 'active' ORDER BY s.match_id, s.starts_at, s.id",
-			 d) != 0)
-		return -1;
-	int rc = stmt_bind_int64(&s, 1, program_id, d) || stmt_bind_text(&s, 2, cadence, d) ||
-			 (incremental && bind_due(&s, now, history, d))
-		     ? -1
-		     : 0;
-	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
-		rc = 0;
-		if (k->n == k->cap) {
-			size_t nc = k->cap ? k->cap * 2 : 256;
-			struct known *v = realloc(k->v, nc * sizeof(*v));
-			if (v == NULL) {
-				rc = diag_set(d, DIAG_NOMEM, "out of memory reading sessions");
-				break;
-			}
-			k->v = v;
-			k->cap = nc;
-		}
-		struct known *e = &k->v[k->n++];
-		memset(e, 0, sizeof(*e));
-		e->id = stmt_int64(&s, 0);
-		e->match_id = stmt_int64(&s, 1);
-		const char *at = (const char *)sqlite3_column_text(s.s, 2);
-		const char *status = (const char *)sqlite3_column_text(s.s, 4);
-		const char *topic = (const char *)sqlite3_column_text(s.s, 5);
-		e->starts_at = strdup(at != NULL ? at : "");
-		e->topic = topic != NULL ? strdup(topic) : NULL;
-		e->start = iso_time(at);
-		e->duration_min = (int)stmt_int64(&s, 3);
-		snprintf(e->status, sizeof(e->status), "%s", status != NULL ? status : "");
-		e->ours = (int)stmt_int64(&s, 6);
-		if (e->starts_at == NULL || (topic != NULL && e->topic == NULL))
-			rc = diag_set(d, DIAG_NOMEM, "out of memory reading sessions");
-	}
-	stmt_finalize(&s);
-	return rc < 0 ? -1 : 0;
 }
 
 /* The topics one side offers that the other wants, both ways, without repeats, as JSON. */
@@ -463,15 +356,16 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 		 : strcmp(choice, "mentee") == 0 ? p.mentee.timezone
 						 : pair_zone;
 	p.activated_at = col(s, C_ACTIVATED);
-	p.activated = iso_time(p.activated_at);
+	p.activated = plan__iso_time(p.activated_at);
 	p.starts_on = r->prog->starts;
 	p.ends_on = r->prog->ends;
 	p.duration_min = r->prog->minutes_per_session;
-	time_t ended = iso_time(col(s, C_ENDED));
+	time_t ended = plan__iso_time(col(s, C_ENDED));
 	time_t from = r->now > p.activated ? r->now : p.activated;
 	time_t until = ended != 0 && ended < until_all ? ended : until_all;
 	time_t look = ended != 0 && ended < r->look_until ? ended : r->look_until;
 	r->rep->pairs++;
+	r->rep->replanned++;
 	if (from >= until) /* an end closed the window: nothing ever again; else at the next run */
 		return pstate_add(&r->states, match_id,
 				  until < r->now + r->horizon_s ? NEXT_NEVER : NEXT_NOW, 0, d);
@@ -583,7 +477,7 @@ plan_pairs(struct run *r, time_t until_all, struct diag *d)
 		return -1;
 #undef PAIRS_SQL
 	int rc = stmt_bind_int64(&s, 1, r->program_id, d) ||
-			 (r->incremental && bind_due(&s, r->now, cadence_has_plan(r->cad), d))
+			 (r->incremental && plan__bind_due(&s, r->now, cadence_has_plan(r->cad), d))
 		     ? -1
 		     : 0;
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW)
@@ -780,8 +674,8 @@ plan_program(struct plan_ctx *ctx, const char *program, time_t now, int horizon_
 	if (rc == 0 && rep->until > rep->from) {
 		rc = check_signature(&r, ref, horizon_days, d);
 		if (rc == 0)
-			rc = load_known(ctx->st, r.program_id, cadence_name(r.cad), r.incremental, now,
-					cadence_has_plan(r.cad), &r.known, d);
+			rc = plan__load_known(ctx->st, r.program_id, cadence_name(r.cad),
+					      r.incremental, now, cadence_has_plan(r.cad), &r.known, d);
 		if (rc == 0 && (r.busy = plan_busy_new()) == NULL)
 			rc = diag_set(d, DIAG_NOMEM, "out of memory planning sessions");
 		if (rc == 0)
@@ -789,9 +683,17 @@ plan_program(struct plan_ctx *ctx, const char *program, time_t now, int horizon_
 		if (rc == 0)
 			rc = plan_pairs(&r, rep->until, d);
 	}
+	/* The pairs left alone, as a full plan would count them (before the writes). */
+	int up[3] = {0, 0, 0}; /* pairs, of them unplanned, sessions */
+	if (rc == 0 && r.incremental && rep->until > rep->from)
+		rc = plan__count_uptodate(ctx->st, r.program_id, cadence_name(r.cad), now,
+					  cadence_has_plan(r.cad), rep->until, up, d);
 	if (rc == 0 && (r.todo.n > 0 || r.states.n > 0 || r.new_signature))
 		rc = write_todo(&r, d);
-	known_fini(&r.known);
+	rep->pairs += up[0];
+	rep->unplanned_left = up[1];
+	rep->existing += up[2];
+	plan__known_fini(&r.known);
 	todo_fini(&r.todo);
 	plan_busy_delete(r.busy);
 	free(r.states.v);
@@ -802,32 +704,53 @@ plan_program(struct plan_ctx *ctx, const char *program, time_t now, int horizon_
 	return rc;
 }
 
+static void
+skip(struct plan_summary *sum, const char *program, const char *why)
+{
+	if (sum->nskipped < PLAN_SKIPPED_KEEP) {
+		snprintf(sum->skipped[sum->nskipped].program, sizeof(sum->skipped[0].program), "%.127s",
+			 program);
+		snprintf(sum->skipped[sum->nskipped].why, sizeof(sum->skipped[0].why), "%.199s", why);
+	}
+	sum->nskipped++;
+}
+
 int
-plan_all(struct plan_ctx *ctx, time_t now, int horizon_days, int *planned, int *existing,
+plan_all(struct plan_ctx *ctx, time_t now, int horizon_days, struct plan_summary *sum,
 	 struct diag *d)
 {
-	int np = 0, ne = 0;
+	memset(sum, 0, sizeof(*sum));
 	for (int i = 0; i < ctx->cfg->nprograms; i++) {
+		const char *name = ctx->cfg->programs[i].name;
 		struct plan_report rep;
 		struct diag pd;
 		diag_clear(&pd);
-		if (plan_program(ctx, ctx->cfg->programs[i].name, now, horizon_days, &rep, &pd) != 0) {
+		if (plan_program(ctx, name, now, horizon_days, &rep, &pd) != 0) {
 			if (pd.code == DIAG_DB || pd.code == DIAG_NOMEM) {
 				*d = pd;
 				return -1;
 			}
-			tlog(TLOG_WARN, "planning program '%s': %s", ctx->cfg->programs[i].name,
-			     pd.msg);
+			tlog(TLOG_WARN, "planning program '%s': %s", name, pd.msg);
+			skip(sum, name, pd.msg);
 			continue;
 		}
-		np += rep.planned;
-		ne += rep.existing;
+		if (rep.until <= rep.from) {
+			char why[64];
+			snprintf(why, sizeof(why), "ended (its last day was %s)",
+				 ctx->cfg->programs[i].ends ? ctx->cfg->programs[i].ends : "?");
+			skip(sum, name, why);
+		} else {
+			sum->programs++;
+		}
+		sum->pairs += rep.pairs;
+		sum->replanned += rep.replanned;
+		sum->planned += rep.planned;
+		sum->existing += rep.existing;
+		sum->cancelled += rep.cancelled;
+		sum->unplanned += (int)rep.nnotes + rep.unplanned_left;
+		sum->refused += (int)rep.nrefused;
 		plan_report_fini(&rep);
 		crash_point("plan.program");
 	}
-	if (planned != NULL)
-		*planned = np;
-	if (existing != NULL)
-		*existing = ne;
 	return 0;
 }

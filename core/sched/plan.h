@@ -104,10 +104,14 @@ struct plan_report {
 	char cadence_from[32]; /* "program", "sessions_per_month", "default", "override" */
 	time_t from, until;  /* the window: now .. now + horizon, clipped to the program's end */
 	int pairs;           /* active matches */
+	int replanned;       /* of them, those planned by this run (incremental: the pairs whose
+			      * plan can have changed; else all); the others' instants in the
+			      * window are counted in existing, as a full plan finds them */
 	int planned;         /* sessions inserted */
 	int existing;        /* instants already there (any state) */
 	int cancelled;       /* sessions cancelled: of an earlier plan, or after the end */
 	int late;            /* of those, after the program's or the match's end */
+	int unplanned_left;  /* pairs not replanned whose last plan gave them no session */
 	struct plan_note *notes;     /* pairs that got no session, and why */
 	size_t nnotes;
 	struct plan_note *refused;   /* sessions refused (plan_check), one note each */
@@ -123,10 +127,26 @@ int plan_program(struct plan_ctx *ctx, const char *program, time_t now, int hori
 		 struct plan_report *rep, struct diag *d);
 void plan_report_fini(struct plan_report *rep);
 
-/* Plans every program of ctx->cfg (the service's job); counts summed into *planned and
- * *existing (may be NULL). A program that fails is logged and skipped; -1 only for a
- * database error. */
-int plan_all(struct plan_ctx *ctx, time_t now, int horizon_days, int *planned, int *existing,
+/* What plan_all did, summed over the programs: the plan-sessions job's result. A program
+ * is skipped when its plan fails (a cadence that does not load, a bad date: why says so)
+ * or its window is closed (its last day is over). The first PLAN_SKIPPED_KEEP skipped
+ * programs are named, nskipped counts them all. */
+enum { PLAN_SKIPPED_KEEP = 4 };
+struct plan_summary {
+	int programs;  /* programs planned */
+	int pairs, replanned, planned, existing, cancelled;
+	int unplanned; /* pairs without a session (plan_report.notes) */
+	int refused;   /* sessions refused (plan_report.refused) */
+	int nskipped;
+	struct {
+		char program[128];
+		char why[200];
+	} skipped[PLAN_SKIPPED_KEEP];
+};
+
+/* Plans every program of ctx->cfg (the service's job) into *sum. A program that fails is
+ * logged and skipped; -1 only for a database error. */
+int plan_all(struct plan_ctx *ctx, time_t now, int horizon_days, struct plan_summary *sum,
 	     struct diag *d);
 
 /* The cadence a program uses: its `cadence`, else the one sessions_per_month implies.

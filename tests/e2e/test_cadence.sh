@@ -110,6 +110,14 @@ run "$T" -C "$WS" sessions list --program $P --json
 [ "$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$OUT")" = "$NS" ] &&
   ok "list planned" || fail "list planned" "$(head -c 300 "$OUT")"
 
+# The service's plan-sessions job at the same moment says what `sessions plan` says (it plans
+# only the pairs whose plan can have changed: none here, yet it counts the others' sessions).
+run "$T" -C "$WS" jobs run plan-sessions
+expect_rc "plan-sessions job" 0
+expect_out "plan-sessions job: as sessions plan says" \
+  "{\"planned\":0,\"existing\":$NS,\"cancelled\":0,\"pairs\":$NACT,"
+expect_out "plan-sessions job: the unplanned pairs" "\"unplanned\":$NONE,\"refused\":0,\"programs\":1,\"skipped\":[]}"
+
 # No cadence in tandem.lua: sessions_per_month decides (4 -> weekly).
 sed -i -e 's/^  cadence = "biweekly",//' -e 's/sessions_per_month = 2/sessions_per_month = 4/' "$WS/tandem.lua"
 run "$T" -C "$WS" sessions plan --program $P --horizon 3w
