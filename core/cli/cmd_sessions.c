@@ -35,8 +35,10 @@ sessions_usage(FILE *out)
 	    "       tandem sessions reschedule ID --to YYYY-MM-DDTHH:MM [--zone Z] [--json]\n"
 	    "       tandem sessions plan --program P [--horizon 8w|56d] [--json]\n\n"
 	    "  list        sessions by start time: of a program, of a person (either side),\n"
-	    "              from D (a date YYYY-MM-DD or a time, UTC) until the end of day D of\n"
-	    "              --to, in a status (planned, held, missed, cancelled, rescheduled)\n"
+	    "              starting from --from and up to --to, both included (a date\n"
+	    "              YYYY-MM-DD: from its start, through its end; a time\n"
+	    "              YYYY-MM-DDTHH:MM: at or after, at or before; UTC), in a status\n"
+	    "              (planned, held, missed, cancelled, rescheduled)\n"
 	    "  show        one session: when (the pair's zone and UTC), both sides' check-ins,\n"
 	    "              the topic and the agenda of suggested questions\n"
 	    "  checkin     record that the session was held or missed. With --as, as that side\n"
@@ -232,7 +234,8 @@ person_arg(struct store *st, const char *key, int64_t *id)
 }
 
 /* --from/--to: a date (00:00 UTC; for --to the day after, so the day is included) or a
- * time YYYY-MM-DDTHH:MM[Z] (UTC). */
+ * time YYYY-MM-DDTHH:MM[Z] (UTC; for --to the second after, so a session starting at it is
+ * included). *out is the bound of the filter: from <= start < until. */
 static int
 range_arg(const char *opt, const char *s, int is_to, time_t *out)
 {
@@ -252,6 +255,8 @@ range_arg(const char *opt, const char *s, int is_to, time_t *out)
 				 "%s wants a date YYYY-MM-DD or a time "
 				 "YYYY-MM-DDTHH:MM (UTC), got '%s'",
 				 opt, s);
+	if (is_to)
+		*out += 1;
 	return CLI_OK;
 }
 
@@ -325,6 +330,8 @@ sessions_list(struct cli *c, int argc, char **argv)
 	if ((o.from && range_arg("--from", o.from, 0, &f.from) != CLI_OK) ||
 	    (o.to && range_arg("--to", o.to, 1, &f.until) != CLI_OK))
 		return CLI_USAGE;
+	if (o.from && o.to && f.from >= f.until)
+		return cli_usage("sessions list", "--from %s is after --to %s", o.from, o.to);
 	struct store *st;
 	if (cli_open_store(c, &st) != CLI_OK)
 		return CLI_FAIL;

@@ -80,6 +80,15 @@ run "$T" -C "$WS" sessions list --person "$MENTEE1" --json
 [ "$(jget "$OUT" 'd[0]["agenda"][0]')" = "What did you automate?" ] && ok list-json-agenda || fail list-json-agenda "agenda"
 run "$T" -C "$WS" sessions list --program $P --from 2099-03-10 --to 2099-03-10 --json
 [ "$(jget "$OUT" 'len(d)')" = 3 ] && ok list-range || fail list-range "$(jget "$OUT" 'len(d)')"
+# A time --to includes a session starting at it: 14:00 .. 14:00 lists the 14:00 ones.
+run "$T" -C "$WS" sessions list --program $P --from 2099-03-10T14:00 --to 2099-03-10T14:00 --json
+[ "$(jget "$OUT" 'len(d)')" = 3 ] && ok list-range-time || fail list-range-time "$(jget "$OUT" 'len(d)')"
+run "$T" -C "$WS" sessions list --program $P --from 2099-03-10T13:00 --to 2099-03-10T13:59 --json
+[ "$(jget "$OUT" 'len(d)')" = 0 ] && ok list-range-before || fail list-range-before "$(jget "$OUT" 'len(d)')"
+# --from after --to: a usage error naming both.
+run "$T" -C "$WS" sessions list --from 2099-03-11 --to 2099-03-10
+expect_rc list-from-after-to 2
+expect_err list-from-after-to-msg "--from 2099-03-11 is after --to 2099-03-10"
 run "$T" -C "$WS" sessions list --status bogus
 expect_rc list-bad-status 2
 expect_err list-bad-status-msg "unknown session status 'bogus'"
