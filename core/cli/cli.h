@@ -55,6 +55,11 @@ int cli_diag(const struct diag *d);
 /* "tandem CMD: <message>" plus a hint to run --help; returns CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* getopt_long's answer for a bad option (with an optstring that starts with ':'): ':'
+ * gives "tandem CMD: --out needs a value", anything else "tandem CMD: unknown option
+ * '--bogus'", each naming the option once; returns CLI_USAGE. */
+int cli_bad_option(const char *cmd, int opt, char **argv);
+
 /* True when argv has -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
 

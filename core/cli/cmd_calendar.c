@@ -55,7 +55,7 @@ calendar_export_cmd(struct cli *c, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			person = optarg;
@@ -67,7 +67,7 @@ calendar_export_cmd(struct cli *c, int argc, char **argv)
 			out = optarg;
 			break;
 		default:
-			return cli_usage("calendar export", "unknown option '%s'", argv[optind - 1]);
+			return cli_bad_option("calendar export", opt, argv);
 		}
 	}
 	if (optind < argc)

@@ -7,6 +7,7 @@
  * or a clean --once, 1 when another service holds the workspace or cannot start.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,8 +129,9 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	const char *http = NULL, *public_url = NULL;
 	enum serve_log_format format = SERVE_LOG_TEXT;
 	optind = 0;
+	opterr = 0; /* cli_bad_option says it, once */
 	int opt;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': {
 			char *end;
@@ -176,7 +178,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 			usage(stdout);
 			return CLI_OK;
 		default:
-			return cli_usage("serve", "unknown option");
+			return cli_bad_option("serve", opt, argv);
 		}
 	}
 	if (optind < argc)
@@ -215,14 +217,19 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	diag_clear(&d);
 	long holder = 0;
 	int rc = serve_run(&o, &st, &holder, &d);
-	/* Held: the workspace's lock, or (d.msg) the lock of the database's folder. */
-	const char *ws = rc == 1 && d.msg[0] ? d.msg : c->dir_name ? c->dir_name : ".";
 	if (rc == 1) {
+		/* Held: the workspace's lock, by its absolute path ("." says nothing in a log or
+		 * to another user), or (d.msg) the lock of the database's folder. */
+		char abs[PATH_MAX];
+		const char *ws = c->dir ? c->dir : ".";
+		if (d.msg[0])
+			ws = d.msg;
+		else if (realpath(ws, abs) != NULL)
+			ws = abs;
 		if (holder > 0)
-			tlog(TLOG_ERROR, "another tandem serve (pid %ld) is running on %s", holder, ws);
-		else
-			tlog(TLOG_ERROR, "another tandem serve is running on %s", ws);
-		return CLI_FAIL;
+			return cli_error("error: another tandem serve (pid %ld) is running on %s",
+					 holder, ws);
+		return cli_error("error: another tandem serve is running on %s", ws);
 	}
 	if (rc != 0) {
 		tlog(TLOG_ERROR, "%s", d.msg[0] ? d.msg : "unknown error");

@@ -251,7 +251,8 @@ cmd_simulate(struct cli *c, int argc, char **argv)
 	time_t from = 0;
 	int json = 0, opt;
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	opterr = 0; /* cli_bad_option says it, once */
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			program = optarg;
@@ -283,7 +284,7 @@ cmd_simulate(struct cli *c, int argc, char **argv)
 			usage(stdout);
 			return CLI_OK;
 		default:
-			return cli_usage("simulate", "unknown option");
+			return cli_bad_option("simulate", opt, argv);
 		}
 	}
 	if (optind < argc)

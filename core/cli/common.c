@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,15 @@ cli_usage(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nRun 'tandem %s --help' for usage.\n", cmd);
 	va_end(ap);
 	return CLI_USAGE;
+}
+
+int
+cli_bad_option(const char *cmd, int opt, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	if (opt == ':')
+		return cli_usage(cmd, "%s needs a value", arg);
+	return cli_usage(cmd, "unknown option '%s'", arg);
 }
 
 int

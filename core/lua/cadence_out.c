@@ -129,15 +129,27 @@ read_time(lua_State *L, const char *field, const char *zone, int date_ok, int64_
 		return 0;
 	if (t == LUA_TNUMBER) {
 		lua_Number x = lua_tonumber(L, -1);
-		if (lua_isinteger(L, -1) || (isfinite(x) && x == floor(x))) {
-			int64_t v = lua_isinteger(L, -1) ? (int64_t)lua_tointeger(L, -1) : (int64_t)x;
-			if (v > 0 && v <= TIME_MAX_EPOCH) {
-				*out = v;
-				return 1;
-			}
+		if (!lua_isinteger(L, -1) && !isfinite(x))
+			return diag_set(d, DIAG_INVALID,
+					"field '%s' must be a time: whole epoch seconds (got %g: not a "
+					"finite number)",
+					field, x);
+		if (!lua_isinteger(L, -1) && x != floor(x))
+			return diag_set(d, DIAG_INVALID,
+					"field '%s' must be a time: whole epoch seconds (got %.17g: "
+					"fractional)",
+					field, x);
+		/* Compared as a number first: 1e18 is an integer value no int64 cast may hold. */
+		if (lua_isinteger(L, -1) ? lua_tointeger(L, -1) > 0 &&
+					       lua_tointeger(L, -1) <= TIME_MAX_EPOCH
+					 : x > 0 && x <= (lua_Number)TIME_MAX_EPOCH) {
+			*out = lua_isinteger(L, -1) ? (int64_t)lua_tointeger(L, -1) : (int64_t)x;
+			return 1;
 		}
 		return diag_set(d, DIAG_INVALID,
-				"field '%s' must be a time after 1970 (got %.17g)", field, x);
+				"field '%s' must be a time: epoch seconds from 1 (1970-01-01) to %lld "
+				"(9999-12-31) (got %.17g: out of range)",
+				field, (long long)TIME_MAX_EPOCH, x);
 	}
 	if (t != LUA_TSTRING)
 		return diag_set(d, DIAG_INVALID,

@@ -398,6 +398,19 @@ checkin_organizer(struct store *st, const struct srow *r, const struct session_c
 		   : 0;
 }
 
+/* Person id's external id into ext (else "person #ID"), for a message. */
+static void
+person_ext(struct store *st, int64_t id, char *ext, size_t size, struct diag *d)
+{
+	snprintf(ext, size, "person #%lld", (long long)id);
+	struct stmt q = {0};
+	if (stmt_prepare(&q, st, "naming the person", "SELECT external_id FROM people WHERE id = ?1",
+			 d) == 0 &&
+	    stmt_bind_int64(&q, 1, id, d) == 0 && stmt_step(&q, d) == STMT_ROW)
+		session_copy_col(&q, 0, ext, size);
+	stmt_finalize(&q);
+}
+
 /* A side checks in. */
 static int
 checkin_side(struct store *st, const struct srow *r, const struct session_checkin *c, int *changed,
@@ -406,13 +419,7 @@ checkin_side(struct store *st, const struct srow *r, const struct session_checki
 	const struct session_pair *p = &r->pair;
 	if (c->person_id != p->mentor && c->person_id != p->mentee) {
 		char ext[128];
-		snprintf(ext, sizeof(ext), "person #%lld", (long long)c->person_id);
-		struct stmt q = {0};
-		if (stmt_prepare(&q, st, "naming the person",
-				 "SELECT external_id FROM people WHERE id = ?1", d) == 0 &&
-		    stmt_bind_int64(&q, 1, c->person_id, d) == 0 && stmt_step(&q, d) == STMT_ROW)
-			session_copy_col(&q, 0, ext, sizeof(ext));
-		stmt_finalize(&q);
+		person_ext(st, c->person_id, ext, sizeof(ext), d);
 		return diag_set(d, DIAG_INVALID,
 				"%s is not a side of session #%lld (mentor %s, mentee %s)", ext,
 				(long long)r->id, p->mentor_ext, p->mentee_ext);
@@ -543,10 +550,12 @@ session_cancel_by(struct store *st, int64_t id, int64_t by, const char *reason,
 		goto fail;
 	}
 	if (by != 0 && by != r.pair.mentor && by != r.pair.mentee) {
+		char ext[128];
+		person_ext(st, by, ext, sizeof(ext), d);
 		diag_set(d, DIAG_INVALID,
-			 "session #%lld: person #%lld is not a side of its pair (%s and %s); only "
-			 "the mentor or the mentee can cancel as themselves",
-			 (long long)id, (long long)by, r.pair.mentor_ext, r.pair.mentee_ext);
+			 "session #%lld: %s is not a side of its pair (%s and %s); only the mentor "
+			 "or the mentee can cancel as themselves",
+			 (long long)id, ext, r.pair.mentor_ext, r.pair.mentee_ext);
 		goto fail;
 	}
 	if (set_status(st, id, SESSION_CANCELLED, reason, 1, d) != 0 ||

@@ -66,7 +66,7 @@ done
 S=$(session "$M1" 1)
 run "$T" -C "$WS" sessions cancel "$S" --as "$MENTOR2"
 expect_rc cancel-not-side 1
-expect_err cancel-not-side-msg "is not a side of its pair"
+expect_err cancel-not-side-msg "$MENTOR2 is not a side of its pair"
 [ "$(q "SELECT status FROM sessions WHERE id=$S")" = planned ] && ok cancel-not-side-unchanged || fail cancel-not-side-unchanged "changed"
 q "DELETE FROM sessions WHERE id=$S"
 # Pair 2: held 5 days ago, both rate 4: on track.

@@ -38,6 +38,18 @@ expect_rc "second serve" 1
 expect_err "second serve message" "another tandem serve (pid $SERVE_PID) is running on $WS"
 run "$TANDEM" -C "$WS" serve --once
 expect_rc "second serve --once" 1
+# Named by its absolute path (-C relative here), with the tandem: prefix.
+pushd "$(dirname "$WS")" >/dev/null
+run "$TANDEM" -C "$(basename "$WS")" serve
+popd >/dev/null
+expect_rc "second serve, relative -C" 1
+expect_err "second serve names the absolute path" \
+  "tandem: error: another tandem serve (pid $SERVE_PID) is running on $(realpath "$WS")"
+# A bad option is named once, with the prefix.
+run "$TANDEM" -C "$WS" serve --bogus
+expect_rc "serve --bogus" 2
+[ "$(grep -c -- "--bogus" "$ERR")" = 1 ] && grep -q "^tandem serve: unknown option '--bogus'" "$ERR" &&
+  ok "serve --bogus named once" || fail "serve --bogus named once" "$(cat "$ERR")"
 [ "$(cat "$WS/.tandem-serve.lock")" = "$SERVE_PID" ] && ok "pid in lock file" ||
   fail "pid in lock file" "$(cat "$WS/.tandem-serve.lock")"
 

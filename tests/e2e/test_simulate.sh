@@ -265,6 +265,15 @@ for args in "--months 2" "--program $P" "--program $P --months 0" "--program $P 
 done
 run "$T" -C "$WS" simulate --months 2
 expect_err "usage names --program" "--program"
+run "$T" -C "$WS" simulate --program $P --months 1 --bogus
+[ "$(grep -c -- "--bogus" "$ERR")" = 1 ] && grep -q "^tandem simulate: unknown option '--bogus'" "$ERR" &&
+  ok "simulate --bogus named once" || fail "simulate --bogus named once" "$(cat "$ERR")"
+run "$T" -C "$WS" simulate --program $P --months 1 --from
+expect_rc "simulate --from without a value" 2
+expect_err "simulate --from needs a value" "tandem simulate: --from needs a value"
+run "$T" -C "$WS" calendar export --out
+expect_rc "calendar --out without a value" 2
+expect_err "calendar --out needs a value" "tandem calendar export: --out needs a value"
 run "$T" -C "$WS" simulate --program $P --months 61
 expect_err "usage names --months" "--months"
 run "$T" -C "$WS" simulate --program nope --months 1

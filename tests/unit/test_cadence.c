@@ -210,8 +210,19 @@ test_result(void **state)
 	    {"nil", "plan must return a list of sessions and rule segments (got nil)"},
 	    {"{ x = 1 }", "plan must return a list (a sequence 1..n), not a table with other keys"},
 	    {"{ 5 }", "plan returned a bad entry 1: a number, not a table"},
-	    {"{ { start = 1.5 } }",
-	     "plan returned a bad session 1: field 'start' must be a time after 1970 (got 1.5)"},
+	    {"{ { start = 1.5 } }", "plan returned a bad session 1: field 'start' must be a time: "
+				  "whole epoch seconds (got 1.5: fractional)"},
+	    {"{ { start = 1799758800.5 } }",
+	     "plan returned a bad session 1: field 'start' must be a time: whole epoch seconds "
+	     "(got 1799758800.5: fractional)"},
+	    {"{ { start = 1e18 } }",
+	     "plan returned a bad session 1: field 'start' must be a time: epoch seconds from 1 "
+	     "(1970-01-01) to 253402300799 (9999-12-31) (got 1e+18: out of range)"},
+	    {"{ { start = 0 } }",
+	     "plan returned a bad session 1: field 'start' must be a time: epoch seconds from 1 "
+	     "(1970-01-01) to 253402300799 (9999-12-31) (got 0: out of range)"},
+	    {"{ { start = 0/0 } }", "plan returned a bad session 1: field 'start' must be a time: "
+				  "whole epoch seconds (got"},
 	    {"{ { start = true } }", "plan returned a bad session 1: field 'start' must be a time: "
 				     "epoch seconds or a string (got boolean)"},
 	    {"{ { start = 1800000000, topic = '' } }",

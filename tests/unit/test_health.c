@@ -164,16 +164,24 @@ config_of(struct config_program prog[4])
 	return (struct config){.programs = prog, .nprograms = 4};
 }
 
+/* Program p's health at T, its cadence the given one (NULL: none, so biweekly). */
 static json_t *
-health(struct store *st)
+health_cad(struct store *st, char *cadence)
 {
 	struct config_program prog[4];
 	struct config cfg = config_of(prog);
+	prog[0].cadence = cadence;
 	json_t *doc = NULL;
 	struct diag d;
 	if (health_program(st, &cfg, "p", T, &doc, &d) != 0)
 		fail_msg("health_program: %s", d.msg);
 	return doc;
+}
+
+static json_t *
+health(struct store *st)
+{
+	return health_cad(st, NULL);
 }
 
 static json_t *
@@ -568,14 +576,8 @@ test_measured_interval(void **state)
 	add_session(st, 1, 18L * DAY, "planned", 0); /* gaps 21, 21, 42: median 21 */
 	add_pair(st, 2, -20L * DAY);
 	held(st, 2, -16L * DAY, -1, -1); /* one session: the configured 14 */
-	struct config_program prog[4];
-	struct config cfg = config_of(prog);
 	char mine[] = "mine";
-	prog[0].cadence = mine;
-	json_t *doc = NULL;
-	struct diag d;
-	if (health_program(st, &cfg, "p", T, &doc, &d) != 0)
-		fail_msg("health_program: %s", d.msg);
+	json_t *doc = health_cad(st, mine);
 	/* 24 days since the last: overdue at 14 days, not at the measured 21 (after 31.5). */
 	expect(doc, 1, "on_track",
 	       "on_track|none|3 sessions held, the last 24 days ago (cadence mine, every 21 days "

@@ -330,7 +330,7 @@ test_cancel_by_side(void **state)
 	struct diag d;
 	assert_int_equal(session_cancel_by(st, a, 3, "ill", "t", &d), -1);
 	assert_int_equal(d.code, DIAG_INVALID);
-	assert_string_equal(d.msg, "session #1: person #3 is not a side of its pair (E1 and E2); "
+	assert_string_equal(d.msg, "session #1: E3 is not a side of its pair (E1 and E2); "
 				   "only the mentor or the mentee can cancel as themselves");
 	assert_string_equal(status(st, a), "planned");
 	assert_int_equal(fx_events(st, "session.cancelled"), 0);
