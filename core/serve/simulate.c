@@ -26,6 +26,7 @@
 #include "serve/service.h"
 #include "serve/simcopy.h"
 #include "serve/simmodel.h"
+#include "serve/simnotes.h"
 #include "store/stmt.h"
 #include "store/store.h"
 
@@ -602,44 +603,6 @@ count_months(struct sim *s, struct simulate_result *r, struct diag *d)
 	return 0;
 }
 
-/* The program's pairs whose last plan left them without sessions (plan.h: plan_note). */
-static int
-read_unplanned(struct sim *s, struct simulate_result *r, struct diag *d)
-{
-	struct stmt q = {0};
-	int rc = stmt_prepare(&q, s->st, "reading the pairs that could not be planned",
-			      "SELECT m.id, a.external_id || ' ' || a.name, b.external_id || ' ' || "
-			      "b.name, m.plan_note FROM matches m JOIN people a ON a.id = m.mentor_id "
-			      "JOIN people b ON b.id = m.mentee_id WHERE m.program_id = ?1 AND "
-			      "m.plan_note <> '' ORDER BY m.id",
-			      d) ||
-			 stmt_bind_int64(&q, 1, s->program_id, d)
-		     ? -1
-		     : 0;
-	while (rc == 0 && (rc = stmt_step(&q, d)) == STMT_ROW) {
-		struct simulate_unplanned *v =
-		    realloc(r->unplanned, (r->nunplanned + 1) * sizeof(*v));
-		if (v == NULL) {
-			rc = diag_set(d, DIAG_NOMEM, "out of memory");
-			break;
-		}
-		r->unplanned = v;
-		struct simulate_unplanned *u = &v[r->nunplanned++];
-		u->match_id = stmt_int64(&q, 0);
-		const char *t[3];
-		rc = 0;
-		for (int i = 0; i < 3; i++)
-			t[i] = (const char *)sqlite3_column_text(q.s, i + 1);
-		u->mentor = strdup(t[0] ? t[0] : "");
-		u->mentee = strdup(t[1] ? t[1] : "");
-		u->reason = strdup(t[2] ? t[2] : "");
-		if (u->mentor == NULL || u->mentee == NULL || u->reason == NULL)
-			rc = diag_set(d, DIAG_NOMEM, "out of memory");
-	}
-	stmt_finalize(&q);
-	return rc == STMT_DONE ? 0 : -1;
-}
-
 /* ---- the run -------------------------------------------------------------------- */
 
 /* A wake: the service's steps, the participants; their next instants. 1: the service has none. */
@@ -744,7 +707,7 @@ run_copy(const struct simulate_opts *o, const char *dir, struct simulate_result 
 	int rc = -1;
 	if (sv != NULL && matches_program_id(st, o->program, &s.program_id, d) == 0 &&
 	    load_ranges(&s, d) == 0 && sim_prepare(&s, d) == 0 && drive(&s, sv, &clk, r, d) == 0 &&
-	    count_months(&s, r, d) == 0 && read_unplanned(&s, r, d) == 0)
+	    count_months(&s, r, d) == 0 && simnotes_unplanned(st, s.program_id, r, d) == 0)
 		rc = 0;
 	r->checkins = s.checkins;
 	r->cancels = s.cancels;
@@ -790,12 +753,5 @@ simulate_result_fini(struct simulate_result *r)
 {
 	free(r->month);
 	r->month = NULL;
-	for (size_t i = 0; i < r->nunplanned; i++) {
-		free(r->unplanned[i].mentor);
-		free(r->unplanned[i].mentee);
-		free(r->unplanned[i].reason);
-	}
-	free(r->unplanned);
-	r->unplanned = NULL;
-	r->nunplanned = 0;
+	simnotes_fini(r);
 }
