@@ -36,12 +36,13 @@ usage(FILE *out)
 		"participants check in, miss, cancel and move sessions (pairs with better\n"
 		"match scores meet more reliably; the model is in docs/service.md). Prints\n"
 		"month by month: sessions planned, held, missed, cancelled and moved, the held\n"
-		"rate, the mean rating, messages sent, active pairs and job runs, then the\n"
-		"pairs the planner could not plan and why (no shared slot, or the cadence\n"
-		"plugin's error with its FILE:LINE). The real\n"
-		"workspace is only read; the copy is removed at the end unless --keep DIR\n"
-		"(without it, messages are rendered by their notifiers but no .eml or\n"
-		"JSON-lines file is written: nobody could read them).\n"
+		"rate, the mean rating, messages sent, active pairs, job runs, reports and\n"
+		"failed runs; then the pairs the planner could not plan and why (no shared\n"
+		"slot, or the cadence plugin's error with its FILE:LINE), and what failed each\n"
+		"month (a Lua job's run, a report plugin, the program's plan) with its error.\n"
+		"The real workspace is only read; the copy is removed at the end unless\n"
+		"--keep DIR (without it, messages are rendered by their notifiers but no .eml\n"
+		"or JSON-lines file is written: nobody could read them).\n"
 		"A database of an older schema is simulated on a migrated copy; the real one\n"
 		"stays as it is.\n\n"
 		"Options:\n"
@@ -104,7 +105,8 @@ month_json(const struct simulate_month *m)
 	clock_format_utc(m->from, from);
 	clock_format_utc(m->until, until);
 	long closed = m->held + m->missed;
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I}",
 			 "from", from, "until", until, "planned", (json_int_t)m->planned, "held",
 			 (json_int_t)m->held, "missed", (json_int_t)m->missed, "cancelled",
 			 (json_int_t)m->cancelled, "rescheduled", (json_int_t)m->rescheduled,
@@ -114,7 +116,8 @@ month_json(const struct simulate_month *m)
 						   : json_null(),
 			 "ratings", (json_int_t)m->ratings, "messages_sent",
 			 (json_int_t)m->messages_sent, "active_pairs", (json_int_t)m->active_pairs,
-			 "jobs_run", (json_int_t)m->jobs_run, "reports", (json_int_t)m->reports);
+			 "jobs_run", (json_int_t)m->jobs_run, "reports", (json_int_t)m->reports,
+			 "failed", (json_int_t)m->failed);
 }
 
 static int
@@ -138,18 +141,29 @@ print_json(const char *program, uint64_t seed, const struct simulate_result *r)
 						(json_int_t)u->match_id, "mentor", u->mentor,
 						"mentee", u->mentee, "reason", u->reason));
 	}
-	json_t *v = months == NULL || unplanned == NULL
+	json_t *failures = json_array();
+	for (size_t i = 0; failures != NULL && i < r->nfailures; i++) {
+		const struct simulate_failure *f = &r->failures[i];
+		char month[CLOCK_UTC_MAX];
+		clock_format_utc(r->month[f->month].from, month);
+		json_array_append_new(failures,
+				      json_pack("{s:s, s:s, s:s, s:s, s:I}", "month", month, "source",
+						f->source, "name", f->name, "error", f->error, "runs",
+						(json_int_t)f->runs));
+	}
+	json_t *v = months == NULL || unplanned == NULL || failures == NULL
 			? NULL
 			: json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}, "
-				    "s:o, s:O}",
+				    "s:o, s:O, s:O}",
 				    "program", program, "seed", seedtxt, "from", from, "until",
 				    until, "months", months, "total", month_json(&r->total),
 				    "wakes", (json_int_t)r->wakes, "steps", (json_int_t)r->steps,
 				    "participants", "checkins", (json_int_t)r->checkins, "cancels",
 				    (json_int_t)r->cancels, "moves", (json_int_t)r->moves, "copy",
 				    r->copy[0] ? json_string(r->copy) : json_null(), "unplanned",
-				    unplanned);
+				    unplanned, "failures", failures);
 	json_decref(unplanned);
+	json_decref(failures);
 	if (v == NULL)
 		return cli_error("out of memory");
 	return cli_json_out(v);
@@ -158,7 +172,7 @@ print_json(const char *program, uint64_t seed, const struct simulate_result *r)
 static void
 month_cells(const char *label, const struct simulate_month *m, struct cli_table *t)
 {
-	char c[13][32];
+	char c[14][32];
 	long closed = m->held + m->missed;
 	snprintf(c[0], sizeof(c[0]), "%s", label);
 	snprintf(c[1], sizeof(c[1]), "%ld", m->planned);
@@ -179,8 +193,9 @@ month_cells(const char *label, const struct simulate_month *m, struct cli_table 
 	snprintf(c[10], sizeof(c[10]), "%ld", m->active_pairs);
 	snprintf(c[11], sizeof(c[11]), "%ld", m->jobs_run);
 	snprintf(c[12], sizeof(c[12]), "%ld", m->reports);
-	const char *cells[13];
-	for (int i = 0; i < 13; i++)
+	snprintf(c[13], sizeof(c[13]), "%ld", m->failed);
+	const char *cells[14];
+	for (int i = 0; i < 14; i++)
 		cells[i] = c[i];
 	cli_table_add(t, cells);
 }
@@ -194,10 +209,11 @@ print_text(const char *program, uint64_t seed, const struct simulate_result *r)
 	printf("program %s simulated from %s to %s (%d month%s, seed %" PRIu64 ") on a copy %s\n",
 	       program, from, until, r->months, r->months == 1 ? "" : "s", seed,
 	       r->copy[0] ? r->copy : "(removed)");
-	struct cli_table *t = cli_table_new(13);
-	static const char *const head[] = {"MONTH",	"PLANNED", "HELD",     "MISSED",
-					   "CANCELLED", "MOVED",   "OPEN",     "HELD RATE",
-					   "RATING",	"MESSAGES", "PAIRS",   "JOBS RUN", "REPORTS"};
+	struct cli_table *t = cli_table_new(14);
+	static const char *const head[] = {"MONTH",	"PLANNED",  "HELD",	"MISSED",
+					   "CANCELLED", "MOVED",    "OPEN",	"HELD RATE",
+					   "RATING",	"MESSAGES", "PAIRS",	"JOBS RUN",
+					   "REPORTS",	"FAILED"};
 	cli_table_add(t, head);
 	for (int i = 0; i < r->months; i++) {
 		char label[16];
@@ -220,6 +236,16 @@ print_text(const char *program, uint64_t seed, const struct simulate_result *r)
 	for (size_t i = 0; i < r->nunplanned; i++)
 		printf("  match %lld %s / %s: %s\n", (long long)r->unplanned[i].match_id,
 		       r->unplanned[i].mentor, r->unplanned[i].mentee, r->unplanned[i].reason);
+	if (r->nfailures > 0)
+		printf("%ld run%s failed (jobs, report plugins, the program's plan), by month:\n",
+		       r->total.failed, r->total.failed == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nfailures; i++) {
+		const struct simulate_failure *f = &r->failures[i];
+		char month[16];
+		day(r->month[f->month].from, month);
+		printf("  %s %s %s: %s (%ld run%s)\n", month, f->source, f->name, f->error, f->runs,
+		       f->runs == 1 ? "" : "s");
+	}
 }
 
 /* The simulated service's own info lines (a wake's job summaries, reward deliveries) would be

@@ -707,8 +707,11 @@ run_copy(const struct simulate_opts *o, const char *dir, struct simulate_result 
 	int rc = -1;
 	if (sv != NULL && matches_program_id(st, o->program, &s.program_id, d) == 0 &&
 	    load_ranges(&s, d) == 0 && sim_prepare(&s, d) == 0 && drive(&s, sv, &clk, r, d) == 0 &&
-	    count_months(&s, r, d) == 0 && simnotes_unplanned(st, s.program_id, r, d) == 0)
+	    count_months(&s, r, d) == 0 && simnotes_unplanned(st, s.program_id, r, d) == 0 &&
+	    simnotes_failures(st, s.program_id, o->program, r, d) == 0) {
+		simnotes_relative(r, dir);
 		rc = 0;
+	}
 	r->checkins = s.checkins;
 	r->cancels = s.cancels;
 	r->moves = s.moves;

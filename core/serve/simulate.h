@@ -29,6 +29,12 @@
  *    of the program that the planner left without sessions at their last plan, with
  *    why (matches.plan_note: no shared slot, or the cadence plugin's error with its
  *    FILE:LINE), so a program nobody can meet in does not look like a quiet one.
+ *    And what failed, month by month (month.failed, and r->failures grouped by source,
+ *    name and error): job runs that failed (a Lua job's error, any program's), report
+ *    plugins that failed for the program (report.failed events: the monthly-reports
+ *    job publishes the others and is itself done), and plan-sessions runs that skipped
+ *    the program because its plan failed (a cadence that does not load), so a plugin
+ *    that fails every month does not hide behind a done job.
  *  - 0, or -1 with a diag (a bad copy, a broken tandem.lua, an unknown program, a
  *    database error). The copy is removed on failure too, unless kept.
  */
@@ -68,6 +74,8 @@ struct simulate_month {
 	long jobs_run;       /* job runs of the workspace that finished in the month */
 	long reports;        /* months whose reports of the program were published in the month
 				(the monthly-reports job: report/publish.h) */
+	long failed;         /* runs that failed in the month: a Lua job's, a report plugin's
+				for the program, the program's plan (simulate_failure) */
 };
 
 /* A pair of the program its last plan left without sessions. */
@@ -75,6 +83,16 @@ struct simulate_unplanned {
 	int64_t match_id;
 	char *mentor, *mentee; /* "EXTERNAL_ID Name" */
 	char *reason;          /* matches.plan_note */
+};
+
+/* What failed in one month, one entry per month, source, name and error. */
+struct simulate_failure {
+	int month;     /* index into simulate_result.month */
+	char *source;  /* "job" (a run that failed), "report" (a report plugin for the
+			  program), "plan" (the program's plan: its cadence did not load) */
+	char *name;    /* the job, the report plugin, or the plan-sessions job */
+	char *error;
+	long runs;     /* how many times in the month */
 };
 
 struct simulate_result {
@@ -87,6 +105,8 @@ struct simulate_result {
 	char copy[4096];               /* the kept copy's folder, "" when removed */
 	struct simulate_unplanned *unplanned; /* by match id */
 	size_t nunplanned;
+	struct simulate_failure *failures;    /* by month, then first run */
+	size_t nfailures;
 };
 
 int simulate_run(const struct simulate_opts *o, struct simulate_result *r, struct diag *d);

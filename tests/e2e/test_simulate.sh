@@ -10,6 +10,7 @@
 # check-ins skipped alone (the wake's batch done again), a database
 # of an older schema is simulated on a migrated copy (the real one keeps its version), a
 # cadence that fails for every pair lists the pairs and the plugin's error after the table,
+# a report plugin and a Lua job that fail are counted (FAILED) and named month by month,
 # and bad arguments exit 2 with a message naming the option.
 . "$(dirname "$0")/lib.sh"
 
@@ -254,6 +255,53 @@ run "$T" -C "$WSB" simulate --program $P --months 1 --seed 1 --from $FROM --json
 expect_rc "failing cadence json" 0
 [ "$(jget "$OUT" 'len(d["unplanned"])')" = "$NPAIRS" ] && ok "failing cadence: json unplanned" ||
   fail "failing cadence: json unplanned" "$(head -c 600 "$OUT")"
+
+# A report plugin that fails every month and a Lua job that fails every run (walk2 #15: the
+# simulation said nothing, REPORTS 1 per month, exit 0): the FAILED column counts their runs,
+# a line per month names each one with its error, and --json has them.
+WSR=$E2E_TMP/wsfail
+cp -r "$WS" "$WSR"
+mkdir -p "$WSR/plugins/reports" "$WSR/scripts"
+cat >"$WSR/plugins/reports/broken.lua" <<'LUA'
+return tandem.report{ name = "broken", version = "1.0.0", api = 1, title = "Broken",
+  publish = "monthly",
+  build = function(metrics, q, ctx) return { title = "Broken", sections = {{heading = 5}} } end }
+LUA
+cat >"$WSR/scripts/boom.lua" <<'LUA'
+return tandem.job{ name = "boom", version = "1.0.0", api = 1, schedule = "every 7d",
+  run = function(ctx) error("boom") end }
+LUA
+run "$T" -C "$WSR" simulate --program $P --months 2 --seed 1 --from $FROM
+expect_rc "failing plugins" 0
+cp "$OUT" "$E2E_TMP/fail.txt"
+expect_out "failing plugins: header" "FAILED"
+expect_out "failing plugins: report, January" "2027-01-04 report broken: plugins/reports/broken.lua:"
+expect_out "failing plugins: report, February" "2027-02-04 report broken: plugins/reports/broken.lua:"
+expect_out "failing plugins: the report's field" "heading"
+expect_out "failing plugins: the job" "job boom: "
+expect_out "failing plugins: the job's error" "job boom: scripts/boom.lua:2: boom"
+run "$T" -C "$WSR" simulate --program $P --months 2 --seed 1 --from $FROM --json
+expect_rc "failing plugins json" 0
+$PY - "$OUT" >"$E2E_TMP/checks" 2>&1 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+bad = []
+f = doc["failures"]
+rep = [x for x in f if x["source"] == "report" and x["name"] == "broken"]
+job = [x for x in f if x["source"] == "job" and x["name"] == "boom"]
+if [(x["month"], x["runs"]) for x in rep] != [("2027-01-04T00:00:00Z", 1), ("2027-02-04T00:00:00Z", 1)]:
+    bad.append("report failures %s" % rep)
+if not rep or "heading" not in rep[0]["error"]: bad.append("report error %s" % rep)
+if len(job) != 2 or not all("boom" in x["error"] for x in job): bad.append("job failures %s" % job)
+for i, m in enumerate(doc["months"]):
+    n = sum(x["runs"] for x in f if x["month"] == m["from"])
+    if m["failed"] != n or n == 0: bad.append("month %d failed %d, listed %d" % (i, m["failed"], n))
+if doc["total"]["failed"] != sum(x["runs"] for x in f): bad.append("total failed")
+print("\n".join(bad) if bad else "ok")
+PY
+[ "$(cat "$E2E_TMP/checks")" = ok ] && ok "failing plugins: json" || fail "failing plugins: json" "$(head -c 1500 "$E2E_TMP/checks")"
+[ "$(jget "$E2E_TMP/a.json" 'd["total"]["failed"], d["failures"]')" = "(0, [])" ] && ok "nothing failed: no failures" ||
+  fail "nothing failed: no failures" "$(jget "$OUT" 'd["failures"]')"
 
 # Bad arguments: exit 2, naming the option; an unknown program: exit 1 naming it.
 for args in "--months 2" "--program $P" "--program $P --months 0" "--program $P --months 61" \
