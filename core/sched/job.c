@@ -482,12 +482,33 @@ struct job_row {
  * Upserts one job. A changed schedule or zone first drops the job's pending
  * occurrences that are not due yet (predictions of the old schedule); a job
  * enabled again starts owing runs from now, not from when it was disabled.
+ *
+ * Why a job's future rows skipped by its disabling are made pending again first:
+ * disable_gone closes every pending row, the predicted next one included, which is
+ * still ahead. Left skipped, that row kept the job from ever getting a next run
+ * once enabled again before its instant: materializing takes a row after now as
+ * "the next one exists already", and its instant cannot be inserted twice (walk2
+ * #3: a script removed and restored under `serve` had NEXT RUN "-" for good).
+ * Done for every job the sync writes, so a database left so by an older binary
+ * heals at the next sync too.
  */
 static int
 upsert(struct sched *s, const struct job_row *j, const char *ts, struct diag *d)
 {
 	struct stmt q = {0};
-	int rc = stmt_prepare(&q, s->st, "dropping the predictions of a changed job schedule",
+	int rc = stmt_prepare(&q, s->st, "reopening the predictions of a job enabled again",
+			      "UPDATE occurrences SET status = 'pending', finished_at = NULL,"
+			      " reason = NULL WHERE status = 'skipped' AND due_at > ?1"
+			      " AND reason LIKE 'the job was disabled%'"
+			      " AND job_id = (SELECT id FROM jobs WHERE name = ?2)",
+			      d);
+	if (rc == 0)
+		rc = stmt_bind_text(&q, 1, ts, d) || stmt_bind_text(&q, 2, j->name, d) ||
+		     stmt_run(&q, d);
+	stmt_finalize(&q);
+	if (rc != 0)
+		return -1;
+	rc = stmt_prepare(&q, s->st, "dropping the predictions of a changed job schedule",
 			      "DELETE FROM occurrences WHERE status = 'pending' AND due_at > ?1"
 			      " AND job_id = (SELECT id FROM jobs WHERE name = ?2"
 			      "  AND (schedule <> ?3 OR timezone <> ?4))",

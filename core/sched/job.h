@@ -18,7 +18,9 @@
  * workspace has: new jobs are inserted, changed ones updated (a changed schedule
  * or zone drops the job's pending occurrences that are not yet due, since they
  * were predictions of the old schedule), and a Lua job whose script is gone is
- * disabled, never deleted, so its history stays. A script that fails to load is
+ * disabled, never deleted, so its history stays (its pending occurrences closed
+ * as skipped); when the script is back, the job is enabled again and those of its
+ * closed occurrences not yet due are pending again. A script that fails to load is
  * reported (sched_errors) and leaves its row as it was; if it loaded before in
  * this struct sched, the version loaded then stays in use (a reload that breaks
  * keeps the last good one).
