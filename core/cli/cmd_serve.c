@@ -65,7 +65,28 @@ struct sink {
 	enum serve_log_format format;
 	struct timescale *ts;
 	int debug;
+	pid_t pid; /* the service's process */
 };
+
+/*
+ * The service's virtual now for a log line, -1 on the real clock. In the service's
+ * process, the clock its loop last ticked (the time its rows are stamped with). A
+ * plugin's worker (print, tandem.log) is a forked child: it inherited this sink with
+ * the clock as it was at its fork, and nothing ticks it there, so every line it wrote
+ * carried the worker's start (walk2 #13). It reads the timeline for itself instead:
+ * the same origin and scale, so the time the service's next tick reads.
+ */
+static time_t
+sink_now(const struct sink *s)
+{
+	if (s->ts->scale <= 1)
+		return -1;
+	if (getpid() == s->pid)
+		return timescale_now(s->ts);
+	struct timescale live = *s->ts;
+	timescale_tick(&live);
+	return timescale_now(&live);
+}
 
 static void
 log_sink(void *ud, int level, const char *msg)
@@ -75,7 +96,7 @@ log_sink(void *ud, int level, const char *msg)
 		return;
 	struct buf b;
 	buf_init(&b);
-	time_t now = s->ts->scale > 1 ? timescale_now(s->ts) : -1;
+	time_t now = sink_now(s);
 	if (serve_log_line(&b, s->format, time(NULL), now, level, msg, NULL) == 0)
 		fputs(b.data, stderr);
 	else
@@ -207,7 +228,8 @@ cmd_serve(struct cli *c, int argc, char **argv)
 
 	struct timescale ts;
 	timescale_init(&ts, scale, from);
-	struct sink sink = {.format = format, .ts = &ts, .debug = getenv("TANDEM_DEBUG") != NULL};
+	struct sink sink = {.format = format, .ts = &ts, .debug = getenv("TANDEM_DEBUG") != NULL,
+			    .pid = getpid()};
 	tlog_set_handler(log_sink, &sink);
 
 	struct serve_opts o = {.workspace = c->dir, .db_path = cli_db_path(c), .ts = &ts, .once = once,

@@ -164,8 +164,10 @@ finish(struct sched *s, const struct occ *o, time_t now, const char *status, con
 	const char *kind = strcmp(status, "done") == 0	   ? "job.ran"
 			   : strcmp(status, "failed") == 0 ? "job.failed"
 							   : "job.skipped";
-	if (strcmp(status, "failed") == 0)
+	if (strcmp(status, "failed") == 0) {
+		s->runs_failed++;
 		sched__log(s, TLOG_WARN, "job %s (due %s) failed: %s", o->name, o->due_at, reason);
+	}
 	else if (strcmp(status, "done") != 0)
 		sched__log(s, TLOG_INFO, "job %s (due %s) %s: %s", o->name, o->due_at, status, reason);
 	return append_event(s, o, kind, status, result, reason, d);
@@ -384,6 +386,12 @@ sched_run_one(struct sched *s, time_t now, int *ran, struct diag *d)
 	if (*ran)
 		s->materialized = 0;
 	return rc;
+}
+
+unsigned long
+sched_failed_runs(const struct sched *s)
+{
+	return s->runs_failed;
 }
 
 int

@@ -61,6 +61,7 @@ struct sched {
 	int materialized;
 	int synced;	     /* a sync wrote the jobs table, and nothing changed since */
 	int scripts_changed; /* the last load_scripts loaded, dropped or failed something */
+	unsigned long runs_failed; /* occurrences this struct recorded 'failed' (run.c: finish) */
 };
 
 /* The sched's cadence cache (sched/cadence.h), created on first use; NULL + diag when out

@@ -337,6 +337,7 @@ void
 service_counts(const struct service *sv, struct service_counts *out)
 {
 	*out = sv->counts;
+	out->jobs_failed = sched_failed_runs(sv->sched);
 }
 
 static int

@@ -69,6 +69,7 @@ int service_set_public_url(struct service *sv, const char *url, struct diag *d);
 /* What the service did since it opened, for the final log line and simulate. */
 struct service_counts {
 	unsigned long jobs_run;      /* occurrences run */
+	unsigned long jobs_failed;   /* of them, those that ended 'failed' (sched_failed_runs) */
 	unsigned long messages_sent; /* messages delivered */
 	unsigned long plugin_errors; /* plugin problems logged: job scripts and reward rules
 				      * that did not load or stopped, and a reload's problems

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tandem serve's log on a virtual clock: a plugin's print() line carries the service's virtual
+# time of the moment ("now"), not the time its worker started (walk2 #13: five runs an hour
+# apart all printed the worker's start), and the exit line's "E errors" counts the job runs
+# that failed (docs/service.md, "Logs"). Loopback only, no network; --time-scale 3600 for
+# about 6 s.
+source "$(dirname "$0")/lib.sh"
+
+WS=$(new_ws) || exit 1
+LOG="$E2E_TMP/serve.log"
+cat >"$WS/scripts/p.lua" <<'LUA'
+return tandem.job{ name = "p", version = "1.0.0", api = 1, schedule = "every 1h",
+  run = function(ctx) print("due " .. ctx.due) return {} end }
+LUA
+cat >"$WS/scripts/f.lua" <<'LUA'
+return tandem.job{ name = "f", version = "1.0.0", api = 1, schedule = "every 1h",
+  run = function(ctx) error("boom") end }
+LUA
+q() { sqlite3 "$WS/tandem.db" "$1"; }
+runs() { q "select count(*) from occurrences o join jobs j on j.id = o.job_id where j.name = 'p' and o.status = 'done'"; }
+"$TANDEM" -C "$WS" serve --time-scale 3600 --log-format json 2>"$LOG" &
+SERVE_PID=$!
+wait_for "$LOG" "tandem serve started" 30 || fail "serve start" "$(head -c 600 "$LOG")"
+for _ in $(seq 1 300); do [ "$(runs)" -ge 4 ] && break; sleep 0.1; done
+[ "$(runs)" -ge 4 ] && ok "job p ran 4 times" || fail "job p ran 4 times" "$(runs) runs; $(tail -c 600 "$LOG")"
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"
+RC=$?
+[ "$RC" -eq 0 ] && ok "sigterm exit 0" || fail "sigterm exit 0" "exit $RC"
+
+# Each print line: its "now" is at or after the run's due instant and within the hour after
+# it (the next run's), and no two runs print the same now.
+"${PY:-/usr/bin/python3}" - "$LOG" >"$E2E_TMP/check" 2>&1 <<'PY'
+import json, sys
+from datetime import datetime, timedelta
+def t(s): return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+seen, bad = [], []
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if not o["msg"].startswith("p: due "):
+        continue
+    due, now = t(o["msg"][len("p: due "):]), t(o["now"])
+    seen.append(now)
+    if not (due <= now < due + timedelta(hours=1)):
+        bad.append("due %s printed at now %s" % (due, now))
+if len(seen) < 4:
+    bad.append("%d print lines" % len(seen))
+if len(set(seen)) != len(seen):
+    bad.append("the same now twice: %s" % [str(s) for s in seen])
+print("\n".join(bad) if bad else "ok")
+PY
+[ "$(cat "$E2E_TMP/check")" = ok ] && ok "print lines carry the service's virtual now" ||
+  fail "print lines carry the service's virtual now" "$(cat "$E2E_TMP/check"); $(grep -F '"p: due' "$LOG" | head -5)"
+
+# The exit line counts the failed runs of f (nothing else failed).
+failed=$(q "select count(*) from occurrences o join jobs j on j.id = o.job_id where j.name = 'f' and o.status = 'failed'")
+[ "$failed" -ge 4 ] && ok "job f failed at each run" || fail "job f failed at each run" "$failed"
+grep -F "tandem serve stopped" "$LOG" | grep -qF ", $failed errors" && ok "exit line counts failed runs" ||
+  fail "exit line counts failed runs" "$failed failed runs; $(grep -F 'tandem serve stopped' "$LOG")"
+finish
