@@ -28,11 +28,12 @@ wait "$SERVE_PID"
 RC=$?
 [ "$RC" -eq 0 ] && ok "sigterm exit 0" || fail "sigterm exit 0" "exit $RC"
 
-# Each print line: its "now" is at or after the run's due instant and within the hour after
-# it (the next run's), and no two runs print the same now.
+# Each print line: its "now" is at or after the run's due instant (a run starts at its
+# instant or later; on a loaded machine an hour of this clock is one real second, so no upper
+# bound), and the runs print increasing times.
 "${PY:-/usr/bin/python3}" - "$LOG" >"$E2E_TMP/check" 2>&1 <<'PY'
 import json, sys
-from datetime import datetime, timedelta
+from datetime import datetime
 def t(s): return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
 seen, bad = [], []
 for line in open(sys.argv[1]):
@@ -41,12 +42,12 @@ for line in open(sys.argv[1]):
         continue
     due, now = t(o["msg"][len("p: due "):]), t(o["now"])
     seen.append(now)
-    if not (due <= now < due + timedelta(hours=1)):
+    if not due <= now:
         bad.append("due %s printed at now %s" % (due, now))
 if len(seen) < 4:
     bad.append("%d print lines" % len(seen))
-if len(set(seen)) != len(seen):
-    bad.append("the same now twice: %s" % [str(s) for s in seen])
+if any(b <= a for a, b in zip(seen, seen[1:])):
+    bad.append("not increasing: %s" % [str(s) for s in seen])
 print("\n".join(bad) if bad else "ok")
 PY
 [ "$(cat "$E2E_TMP/check")" = ok ] && ok "print lines carry the service's virtual now" ||
