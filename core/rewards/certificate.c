@@ -196,15 +196,53 @@ certificate_html(struct store *st, const char *person, const char *program, stru
 	return rc ? -1 : 0;
 }
 
+/* Reads a code in the one form certificate_html writes: "TC-", the reward's id in decimal
+ * without leading zeros, "-", MAC_HEX lowercase hex digits, nothing after. 0 with *id and
+ * mac filled, 1 for a code that is only spelled differently (leading zeros, uppercase hex:
+ * sscanf would read TC-0110-... as TC-110-...), -1 for anything else. */
+static int
+certificate_parse(const char *code, int64_t *id, char mac[MAC_HEX + 1])
+{
+	if (strncmp(code, "TC-", 3) != 0)
+		return -1;
+	const char *p = code + 3, *digits = p;
+	int64_t v = 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	size_t ndig = (size_t)(p - digits);
+	if (ndig == 0 || v <= 0 || *p != '-')
+		return -1;
+	const char *hex = ++p;
+	int other = digits[0] == '0';
+	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F'); p++)
+		other |= *p >= 'A' && *p <= 'F';
+	if (*p != '\0' || p - hex != MAC_HEX)
+		return -1;
+	if (other)
+		return 1;
+	*id = v;
+	memcpy(mac, hex, MAC_HEX);
+	mac[MAC_HEX] = '\0';
+	return 0;
+}
+
 int
 certificate_verify(struct store *st, const char *code, json_t **out, struct diag *d)
 {
 	*out = NULL;
 	int64_t id = 0;
-	char mac[64];
-	int n = 0;
-	if (sscanf(code, "TC-%" SCNd64 "-%40[0-9a-f]%n", &id, mac, &n) != 2 || code[n] != '\0' ||
-	    strlen(mac) != MAC_HEX || id <= 0)
+	char mac[MAC_HEX + 1];
+	int form = certificate_parse(code, &id, mac);
+	if (form == 1)
+		return diag_set(d, DIAG_INVALID,
+				"'%s' is not a certificate code as issued: codes are compared exactly, "
+				"TC-NUMBER-HEX with no leading zero and %d lowercase hex digits; copy "
+				"the code from the certificate as it is printed",
+				code, MAC_HEX);
+	if (form != 0)
 		return diag_set(d, DIAG_INVALID,
 				"'%s' is not a valid certificate code (expected TC-NUMBER-%d hex "
 				"digits)",

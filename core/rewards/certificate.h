@@ -20,8 +20,10 @@
  *    no certificate. Opens a transaction level (the key may be created).
  *  - certificate_verify: 0 with *out = {valid: true, code, reward, person, name, program,
  *    title, date, reason}, or -1: DIAG_INVALID "not a valid certificate code" for a
- *    malformed or tampered code (or one from another workspace), DIAG_CONFLICT when the
- *    certificate was revoked (naming when and why). Read-only.
+ *    malformed or tampered code (or one from another workspace), DIAG_INVALID "not a
+ *    certificate code as issued" for another spelling of one (leading zeros in the
+ *    number, uppercase hex: the code is compared exactly as certificate_html wrote it),
+ *    DIAG_CONFLICT when the certificate was revoked (naming when and why). Read-only.
  */
 #ifndef TANDEM_REWARDS_CERTIFICATE_H
 #define TANDEM_REWARDS_CERTIFICATE_H

@@ -159,6 +159,13 @@ run "$T" -C "$WS" rewards verify "TC-$((ID + 1))-${CODE##*-}"
 expect_rc verify-other-id 1
 run "$T" -C "$WS" rewards verify garbage
 expect_rc verify-garbage 1
+# The code is compared as issued: a leading zero in the number or uppercase hex is another spelling.
+run "$T" -C "$WS" rewards verify "TC-0$ID-${CODE##*-}"
+expect_rc verify-leading-zero 1
+expect_err verify-leading-zero-msg "is not a certificate code as issued"
+run "$T" -C "$WS" rewards verify "TC-$ID-$(echo "${CODE##*-}" | tr a-f A-F)"
+expect_rc verify-uppercase 1
+expect_err verify-uppercase-msg "is not a certificate code as issued"
 run "$T" -C "$WS" rewards certificate "$MENTOR2"
 expect_rc no-certificate 1
 
