@@ -165,6 +165,8 @@ push_event(lua_State *L, const char *kind)
 	set_int(L, "mentor_id", 2);
 	set_int(L, "mentee_id", 3);
 	set_str(L, "status", "active");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "completed");
 	lua_createtable(L, 3, 0);
 	for (int i = 1; i <= 3; i++) {
 		lua_createtable(L, 0, 4);

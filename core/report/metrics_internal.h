@@ -37,8 +37,8 @@ int metrics_put(json_t *o, const char *key, json_t *v, struct diag *d);
  * side (metrics.c). */
 struct metrics_pair { /* a decided pair (approved, active or ended) */
 	int64_t mentor, mentee;
-	int going; /* active, or ended with the program */
-	int done;  /* ended with the program */
+	int going; /* active, or completed */
+	int done;  /* completed (program/match_completed.h) */
 	int met;   /* one of its sessions was held */
 };
 struct metrics_sessions {

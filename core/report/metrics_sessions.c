@@ -29,19 +29,19 @@
 #include <string.h>
 
 #include "base/vec.h"
-#include "program/lifecycle.h"
+#include "program/match_completed.h"
 #include "program/session_reveal.h"
 #include "report/metrics_internal.h"
 #include "store/stmt.h"
 
 /* The program's matches, by id: the pairs; whether each was decided (approved, active or
- * ended), is going (active, or ended with the program: ?2) and is done (ended with it). */
+ * ended), is going (active, or completed) and is done (completed: program/match_completed.h,
+ * the definition the completion certificates use too). */
 static const char pairs_sql[] =
     "SELECT id, mentor_id, mentee_id, substr(activated_at, 1, 7), julianday(activated_at),"
-    " status IN ('approved', 'active', 'ended'),"
-    " (status = 'active' OR (status = 'ended' AND end_reason = ?2)),"
-    " (status = 'ended' AND end_reason = ?2)"
-    " FROM matches WHERE program_id = ?1 ORDER BY id";
+    " status IN ('approved', 'active', 'ended'), status = 'active' OR done, done"
+    " FROM (SELECT *, " MATCH_COMPLETED_SQL("m") " AS done FROM matches m WHERE program_id = ?1)"
+    " ORDER BY id";
 
 /* Its sessions: match, id, month, status, julianday of a held one's start, its start in
  * Unix seconds (NULL: a start SQLite cannot read) and its duration. */
@@ -161,8 +161,7 @@ read_pairs(struct metrics_ctx *c, struct scan *sc, struct diag *d)
 	struct stmt s = {0};
 	size_t cap = 0;
 	int rc = stmt_prepare(&s, c->st, "reading the program's pairs", pairs_sql, d) ||
-		 stmt_bind_int64(&s, 1, c->program_id, d) ||
-		 stmt_bind_text(&s, 2, LIFECYCLE_PROGRAM_ENDED, d);
+		 stmt_bind_int64(&s, 1, c->program_id, d);
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
 		rc = 0;
 		if (vec_grow(&sc->pairs, &cap, sc->npairs + 1, sizeof(*sc->pairs), d) != 0) {

@@ -35,6 +35,7 @@
 #include "lua/registry.h"
 #include "lua/reward_out.h"
 #include "lua/shape.h"
+#include "program/match_completed.h"
 #include "program/session_reveal.h"
 #include "rewards/ledger.h"
 #include "store/stmt.h"
@@ -42,9 +43,10 @@
 
 /* ---- statements ----------------------------------------------------------------------- */
 
+/* completed: program/match_completed.h, the definition the metrics funnel counts too. */
 static const char match_sql[] =
-	"SELECT mentor_id, mentee_id, status, end_reason, activated_at, ended_at FROM matches "
-	"WHERE id = ?1";
+	"SELECT mentor_id, mentee_id, status, end_reason, activated_at, ended_at, "
+	MATCH_COMPLETED_SQL("m") " FROM matches m WHERE id = ?1";
 static const char sessions_sql[] =
 	"SELECT id, starts_at, status, updated_at FROM sessions WHERE match_id = ?1 "
 	"ORDER BY starts_at, id";

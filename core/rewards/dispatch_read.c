@@ -58,7 +58,7 @@ push_match(struct run *r, int64_t id, struct diag *d)
 		lua_pushnil(L);
 		return rc < 0 ? -1 : 0;
 	}
-	lua_createtable(L, 0, 8);
+	lua_createtable(L, 0, 10);
 	lua_pushinteger(L, (lua_Integer)id);
 	lua_setfield(L, -2, "id");
 	set_int(L, &r->match, 0, "mentor_id");
@@ -67,6 +67,8 @@ push_match(struct run *r, int64_t id, struct diag *d)
 	set_text(L, &r->match, 3, "end_reason");
 	set_text(L, &r->match, 4, "activated_at");
 	set_text(L, &r->match, 5, "ended_at");
+	lua_pushboolean(L, stmt_int64(&r->match, 6) != 0);
+	lua_setfield(L, -2, "completed");
 	if (stmt_reset(&r->match, d) != 0)
 		return -1;
 	/* sessions, oldest first */

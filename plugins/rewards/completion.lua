@@ -1,13 +1,10 @@
 -- completion: a completion certificate (the badge "certificate", which
 -- `tandem rewards certificate` renders as a page with a verification code) and 100 points
--- to both sides of a pair whose match ends completed: ended by the program's end, or by
--- `tandem match end` with a reason that starts with "completed". A pair that held no
--- session gets nothing. One certificate per pair and person.
-local function completed(reason)
-  reason = reason or ""
-  return reason == "program ended" or reason:sub(1, 9) == "completed"
-end
-
+-- to both sides of a pair whose match completed. What "completed" means is the core's, not
+-- this rule's: ev.match.completed (docs/plugin-api.md, Reward rules), the definition the
+-- metrics funnel counts too (docs/metrics.md): ended by the program's end, or by
+-- `tandem match end` with a reason that starts with "completed", after at least one held
+-- session. One certificate per pair and person.
 return tandem.reward{
   name = "completion",
   version = "1.0.0",
@@ -16,12 +13,11 @@ return tandem.reward{
   on = {
     ["match.ended"] = function(ev, ctx)
       local m = ev.match
-      if not m or not completed(ev.payload.reason) then return nil end
+      if not m or not m.completed then return nil end
       local held = 0
       for _, s in ipairs(m.sessions or {}) do
         if s.status == "held" then held = held + 1 end
       end
-      if held == 0 then return nil end
       local what = ev.program or "the program"
       local grants = {}
       for _, who in ipairs({ m.mentor_id, m.mentee_id }) do

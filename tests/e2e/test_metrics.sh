@@ -110,11 +110,14 @@ expect_out show-skills "skills: $TOPIC1 2/5"
 run "$T" -C "$WS" sessions show "$S00" --json
 [ "$(jget "$OUT" 'd["mentee"]["skills"][0]["level"]')" = 2 ] && ok show-skills-json || fail show-skills-json "$(head -c 400 "$OUT")"
 
-# The second pair ends with the program (completed), the fourth early; a few people leave.
+# The second pair ends with the program (completed), the first early but completed, the fourth
+# early for another reason; a few people leave.
 q "UPDATE matches SET status = 'ended', ended_at = '2025-06-30T22:00:00Z', end_reason = 'program ended'
    WHERE id = ${PAIRS[1]};
    UPDATE matches SET status = 'ended', ended_at = '2025-03-01T10:00:00Z', end_reason = 'moved teams'
    WHERE id = ${PAIRS[3]};
+   UPDATE matches SET status = 'ended', ended_at = '2025-04-01T10:00:00Z',
+   end_reason = 'completed early, goals met' WHERE id = ${PAIRS[0]};
    UPDATE people SET status = 'terminated' WHERE id % 7 = 0;
    UPDATE people SET status = 'leave' WHERE id % 11 = 0;
    UPDATE people SET hire_date = '2025-06-01' WHERE id % 13 = 0"
@@ -150,7 +153,7 @@ def sides(pred):
     for m in decided:
         if pred(matches[m]): out |= {matches[m][1], matches[m][2]}
     return out & enrolled
-done = lambda r: r[3] == "ended" and r[5] == "program ended"
+done = lambda r: r[3] == "ended" and (r[5] == "program ended" or (r[5] or "").startswith("completed"))
 matched = sides(lambda r: True)
 met = sides(lambda r: held[r[0]] > 0)
 active = sides(lambda r: held[r[0]] > 0 and (r[3] == "active" or done(r)))
