@@ -24,6 +24,7 @@
 #include "program/enroll.h"
 #include "program/matches.h"
 #include "program/people.h"
+#include "privacy/erase.h"
 #include "store/store.h"
 
 _Static_assert((int)TANDEM_EINTERNAL == (int)DIAG_INTERNAL, "tandem_code mirrors diag_code");
@@ -429,8 +430,15 @@ tandem_person_erase(struct tandem *t, const char *person, struct tandem_error *e
 		return tandem__null_arg(err, "tandem_person_erase", t ? "person" : "handle");
 	struct diag d;
 	diag_clear(&d);
-	struct people_erase_result res;
-	if (people_erase(t->st, person, &res, &d) != 0)
+	struct privacy_erase_result res;
+	int rc = privacy_erase(t->st, t->dir, person, &res, &d);
+	if (rc == 0 && res.failed > 0)
+		rc = diag_set(&d, DIAG_IO,
+			      "erased, but %ld file%s could not be removed or rewritten; they are "
+			      "tried again at the next erasure",
+			      res.failed, res.failed == 1 ? "" : "s");
+	privacy_erase_result_fini(&res);
+	if (rc != 0)
 		return tandem__fail_int(err, &d);
 	tandem__ok(err);
 	return 0;

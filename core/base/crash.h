@@ -25,7 +25,9 @@
  * commit), remind.queued (reminders queued, before the commit), session.marked_missed
  * (before the commit), report.written (a monthly report's two files written, before its
  * event and the commit: report/publish.h); notify.claimed, notify.rendered, notify.written, notify.done
- * (sched/notify.h). tests/e2e/test_crash_serve.sh dies at each one a wake reaches.
+ * (sched/notify.h); erase.committed (the erasure's rows gone, its files not yet),
+ * erase.files (an erasure's files done, its erasure_files row not yet deleted:
+ * privacy/erase.h). tests/e2e/test_crash_serve.sh dies at each one a wake reaches.
  *
  * Before dying it logs one line through tlog (WARN): "crash point NAME reached
  * (TANDEM_CRASH_AT=...)", so a test's stderr shows where the process stopped.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "privacy/erase.h"
 #include "program/people.h"
 #include "store/store.h"
 
@@ -149,7 +150,8 @@ people_usage(FILE *out)
 	fprintf(out, "usage: tandem people list [--json]\n"
 		     "       tandem people show ID [--json]\n"
 		     "       tandem people export ID\n"
-		     "       tandem people erase ID --yes\n\n"
+		     "       tandem people erase ID --yes\n"
+		     "       tandem people erase --finish\n\n"
 		     "ID is a person's id (from the HR file) or e-mail address.\n\n"
 		     "  list     everyone: id, name, email, level, department, location, timezone\n"
 		     "           (--json: every field, lists as arrays)\n"
@@ -160,7 +162,13 @@ people_usage(FILE *out)
 		     "  erase    delete the person and every row about them for good; their reports\n"
 		     "           lose their manager, events about them are scrubbed, and a\n"
 		     "           'people.erased' event keeps only a random pseudonym. The e-mail is\n"
-		     "           gone from tandem.db and tandem.db-wal afterwards. Needs --yes.\n");
+		     "           gone from tandem.db and tandem.db-wal afterwards. Other people's\n"
+		     "           messages that name them are scrubbed ('(erased)'); the copies in\n"
+		     "           outbox/ of those and of theirs, and their certificate pages, are\n"
+		     "           removed; published reports/ are scrubbed; each file is listed, and\n"
+		     "           files tandem did not write that name them are listed as left.\n"
+		     "           Needs --yes. --finish: only the file work an earlier erasure left\n"
+		     "           (after a crash, or files it could not remove).\n");
 }
 
 /* Parses "[--json] [ARG]" style options shared by the subcommands. */
@@ -338,36 +346,113 @@ people_export(struct cli *c, int argc, char **argv)
 	return rc != CLI_OK ? rc : cli_json_out(x);
 }
 
+/* Prints the files an erasure dealt with; the failed ones go to stderr. */
+static void
+people_erase_files(const struct privacy_erase_result *res)
+{
+	if (res->removed + res->scrubbed > 0)
+		printf("files: %ld removed, %ld scrubbed (the name and e-mail replaced by "
+		       "'(erased)')\n", res->removed, res->scrubbed);
+	size_t i;
+	json_t *e;
+	json_array_foreach(res->files, i, e)
+	{
+		const char *act = json_string_value(json_object_get(e, "action"));
+		const char *path = json_string_value(json_object_get(e, "path"));
+		if (strcmp(act, "removed") == 0 || strcmp(act, "scrubbed") == 0)
+			printf("  %s %s\n", act, path);
+	}
+	if (res->left > 0) {
+		printf("left as they are (not written by tandem), still naming them:\n");
+		json_array_foreach(res->files, i, e)
+		{
+			const char *err = json_string_value(json_object_get(e, "error"));
+			if (strcmp(json_string_value(json_object_get(e, "action")), "left") == 0)
+				printf("  %s%s%s%s\n", json_string_value(json_object_get(e, "path")),
+				       err ? " (" : "", err ? err : "", err ? ")" : "");
+		}
+		printf("  edit or delete them yourself; an HR export imported again brings the "
+		       "person back\n");
+	}
+	if (res->failed > 0) {
+		fprintf(stderr, "tandem: could not remove or rewrite %ld file%s:\n", res->failed,
+			res->failed == 1 ? "" : "s");
+		json_array_foreach(res->files, i, e)
+		{
+			if (strcmp(json_string_value(json_object_get(e, "action")), "failed") == 0)
+				fprintf(stderr, "  %s: %s\n",
+					json_string_value(json_object_get(e, "path")),
+					json_string_value(json_object_get(e, "error")));
+		}
+		fprintf(stderr, "tandem: the erasure's file work stays recorded (with the name and "
+				"e-mail) until `tandem people erase --finish` completes it\n");
+	}
+}
+
 static int
 people_erase_cmd(struct cli *c, int argc, char **argv)
 {
+	/* --finish: only the leftover file work of earlier erasures. */
+	int finish = 0;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--finish") == 0) {
+			finish = 1;
+			memmove(argv + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof(*argv));
+			argc--, i--;
+		}
 	struct people_args a;
-	int rc = people_parse("people erase", argc, argv, 1, 0, 1, &a);
+	int rc = people_parse("people erase", argc, argv, !finish, 0, 1, &a);
 	if (rc != CLI_OK)
 		return rc;
-	if (!a.yes)
+	if (finish && a.id != NULL)
+		return cli_usage("people erase", "--finish takes no ID");
+	if (!finish && !a.yes)
 		return cli_usage("people erase", "erasing '%s' cannot be undone; add --yes to confirm",
 				 a.id);
 	struct store *st;
 	if (cli_open_store(c, &st) != CLI_OK)
 		return CLI_FAIL;
+	char ws[4096];
+	cli_ws_path(c, ".", ws, sizeof(ws));
 	struct diag d;
-	struct people_erase_result res;
-	rc = people_erase(st, a.id, &res, &d);
+	diag_clear(&d);
+	struct privacy_erase_result res;
+	memset(&res, 0, sizeof(res));
+	rc = finish ? privacy_erase_finish(st, ws, &res, &d) : privacy_erase(st, ws, a.id, &res, &d);
 	store_close(st);
-	if (rc != 0)
+	if (rc != 0) {
+		if (res.files != NULL)
+			people_erase_files(&res);
+		privacy_erase_result_fini(&res);
 		return cli_diag(&d);
-	printf("erased %s: %ld row%s deleted, %ld event%s scrubbed, %ld report%s detached; "
-	       "tombstone pseudonym %s\n",
-	       res.external_id, res.rows, res.rows == 1 ? "" : "s", res.events_scrubbed,
-	       res.events_scrubbed == 1 ? "" : "s", res.reports_detached,
-	       res.reports_detached == 1 ? "" : "s", res.pseudonym);
-	if (res.matches_ended > 0)
-		printf("ended %ld match%s (partner erased), %ld later session%s cancelled; "
-		       "the partner keeps them in their calendar\n",
-		       res.matches_ended, res.matches_ended == 1 ? "" : "es",
-		       res.sessions_cancelled, res.sessions_cancelled == 1 ? "" : "s");
-	return CLI_OK;
+	}
+	if (finish) {
+		printf("%d erasure%s had file work left\n", res.pending, res.pending == 1 ? "" : "s");
+	} else {
+		const struct people_erase_result *p = &res.people;
+		printf("erased %s: %ld row%s deleted, %ld event%s scrubbed, %ld report%s detached; "
+		       "tombstone pseudonym %s\n",
+		       p->external_id, p->rows, p->rows == 1 ? "" : "s", p->events_scrubbed,
+		       p->events_scrubbed == 1 ? "" : "s", p->reports_detached,
+		       p->reports_detached == 1 ? "" : "s", p->pseudonym);
+		if (p->matches_ended > 0)
+			printf("ended %ld match%s (partner erased), %ld later session%s cancelled; "
+			       "the partner keeps them in their calendar\n",
+			       p->matches_ended, p->matches_ended == 1 ? "" : "es",
+			       p->sessions_cancelled, p->sessions_cancelled == 1 ? "" : "s");
+		if (res.messages_scrubbed > 0 || res.certificates > 0)
+			printf("scrubbed %ld message%s to other people that named them; kept %d "
+			       "certificate tombstone%s (code hash, program, date)\n",
+			       res.messages_scrubbed, res.messages_scrubbed == 1 ? "" : "s",
+			       res.certificates, res.certificates == 1 ? "" : "s");
+		if (res.pending > 1)
+			printf("also finished the file work %d earlier erasure%s had left\n",
+			       res.pending - 1, res.pending == 2 ? "" : "s");
+	}
+	people_erase_files(&res);
+	rc = res.failed > 0 ? CLI_FAIL : CLI_OK;
+	privacy_erase_result_fini(&res);
+	return rc;
 }
 
 int

@@ -40,7 +40,9 @@
  * appends a 'people.erased' event carrying only a pseudonym, with secure_delete on, then
  * checkpoints the WAL (TRUNCATE) and vacuums when the e-mail's bytes are still in the file.
  * It needs a transaction of its own (no checkpoint or VACUUM inside one): called inside a
- * caller's transaction it fails with DIAG_INTERNAL and changes nothing.
+ * caller's transaction it fails with DIAG_INTERNAL and changes nothing. The workspace's
+ * files and the outbox rows of others that name the person are privacy/erase.h's work
+ * (through people_erase_rows_with's hook); `tandem people erase` goes through it.
  */
 #ifndef TANDEM_PEOPLE_H
 #define TANDEM_PEOPLE_H
@@ -133,6 +135,32 @@ struct people_erase_result {
  * (DIAG_INTERNAL inside an open transaction). */
 int people_erase(struct store *st, const char *key, struct people_erase_result *res,
 		 struct diag *d);
+
+/*
+ * Who is being erased, as the erasure's transaction read them, for a hook.
+ */
+struct people_erased {
+	long long id; /* people.id */
+	const char *external_id, *name, *email, *pseudonym;
+};
+
+/*
+ * people_erase in two halves, for a caller with more to erase than rows (privacy/erase:
+ * files, certificate tombstones). people_erase_rows_with runs the transaction with hook
+ * (may be NULL) called inside it, after the person is identified and before any row
+ * changes; a hook's failure rolls the whole erasure back. It leaves the data in the WAL
+ * and the free pages: the caller must call people_erase_flush(email) once its own writes
+ * are done. people_erase is the two with no hook.
+ */
+typedef int (*people_erase_hook)(struct store *st, const struct people_erased *who, void *ud,
+				 struct diag *d);
+int people_erase_rows_with(struct store *st, const char *key, people_erase_hook hook, void *ud,
+			   struct people_erase_result *res, struct diag *d);
+/* Checkpoints and truncates the WAL, vacuums when email's bytes are still in the file (so
+ * freed pages holding it go), sets res->checkpointed and res->vacuumed. Outside a
+ * transaction. */
+int people_erase_flush(struct store *st, const char *email, struct people_erase_result *res,
+		       struct diag *d);
 
 /* Pseudonym of an erased person: first 16 hex digits of SHA-256(salt || external_id)
  * (base/sha256.h). Returns 0: it allocates nothing, so it cannot fail. */

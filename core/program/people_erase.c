@@ -295,7 +295,7 @@ people_truncate_wal(struct store *st, struct diag *d)
 }
 
 /* Pushes the WAL into the database and empties it; vacuums if the e-mail survives in the file. */
-static int
+int
 people_erase_flush(struct store *st, const char *email, struct people_erase_result *res,
 		   struct diag *d)
 {
@@ -324,7 +324,7 @@ people_erase_flush(struct store *st, const char *email, struct people_erase_resu
  * e-mail or id between the lookup and the scrub; the person's people.id, or 0 + diag. */
 static long long
 people_erase_identify(struct store *st, const char *key, struct people_erase_result *res,
-		      char *email, size_t emailsize, struct diag *d)
+		      char *email, size_t emailsize, char *name, size_t namesize, struct diag *d)
 {
 	long long id = people_find(st, key, d);
 	if (id == 0)
@@ -332,13 +332,15 @@ people_erase_identify(struct store *st, const char *key, struct people_erase_res
 	char what[300];
 	snprintf(what, sizeof(what), "reading '%.255s'", key);
 	struct stmt s;
-	if (stmt_prepare(&s, st, what, "SELECT external_id, email FROM people WHERE id = ?", d) != 0)
+	if (stmt_prepare(&s, st, what, "SELECT external_id, email, name FROM people WHERE id = ?",
+			 d) != 0)
 		return 0;
-	const char *ext = NULL, *mail = NULL;
+	const char *ext = NULL, *mail = NULL, *nm = NULL;
 	int rc = stmt_bind_int64(&s, 1, id, d) ? -1 : stmt_step(&s, d);
 	if (rc == STMT_DONE)
 		rc = diag_set(d, DIAG_NOTFOUND, "no person with id or e-mail '%s'", key);
-	if (rc == STMT_ROW && (stmt_text(&s, 0, &ext, d) != 0 || stmt_text(&s, 1, &mail, d) != 0))
+	if (rc == STMT_ROW && (stmt_text(&s, 0, &ext, d) != 0 || stmt_text(&s, 1, &mail, d) != 0 ||
+			       stmt_text(&s, 2, &nm, d) != 0))
 		rc = -1;
 	/* An empty e-mail must never reach the scrub: instr(payload, '') matches every event. */
 	if (rc == STMT_ROW && (ext == NULL || mail == NULL || mail[0] == '\0'))
@@ -346,13 +348,26 @@ people_erase_identify(struct store *st, const char *key, struct people_erase_res
 	if (rc == STMT_ROW) {
 		snprintf(res->external_id, sizeof(res->external_id), "%s", ext);
 		snprintf(email, emailsize, "%s", mail);
+		snprintf(name, namesize, "%s", nm != NULL ? nm : "");
 	}
 	stmt_finalize(&s);
 	return rc == STMT_ROW ? id : 0;
 }
 
+/* The hook of plain people_erase: keeps the e-mail for the flush. */
+static int
+people_erase_keep_email(struct store *st, const struct people_erased *who, void *ud,
+			struct diag *d)
+{
+	(void)st;
+	(void)d;
+	snprintf(ud, 512, "%s", who->email);
+	return 0;
+}
+
 int
-people_erase(struct store *st, const char *key, struct people_erase_result *res, struct diag *d)
+people_erase_rows_with(struct store *st, const char *key, people_erase_hook hook, void *ud,
+		       struct people_erase_result *res, struct diag *d)
 {
 	memset(res, 0, sizeof(*res));
 	unsigned char salt[32];
@@ -367,8 +382,8 @@ people_erase(struct store *st, const char *key, struct people_erase_result *res,
 	/* secure_delete zeroes freed content instead of leaving it in free pages. */
 	if (store_exec(st, "PRAGMA secure_delete=ON", d) != 0 || store_begin(st, d) != 0)
 		return -1;
-	char email[512] = "";
-	long long id = people_erase_identify(st, key, res, email, sizeof(email), d);
+	char email[512] = "", name[512] = "";
+	long long id = people_erase_identify(st, key, res, email, sizeof(email), name, sizeof(name), d);
 	if (id == 0) {
 		store_rollback(st);
 		return -1;
@@ -376,6 +391,11 @@ people_erase(struct store *st, const char *key, struct people_erase_result *res,
 	if (people_pseudonym(salt, sizeof(salt), res->external_id, res->pseudonym) != 0) {
 		store_rollback(st);
 		return diag_set(d, DIAG_INTERNAL, "cannot make the pseudonym");
+	}
+	struct people_erased who = {id, res->external_id, name, email, res->pseudonym};
+	if (hook != NULL && hook(st, &who, ud, d) != 0) {
+		store_rollback(st);
+		return -1;
 	}
 	/* Counted before the matches end: the rows about them as `people export` shows them. */
 	res->rows = people_count_rows(st, id, d);
@@ -387,7 +407,15 @@ people_erase(struct store *st, const char *key, struct people_erase_result *res,
 		return -1;
 	}
 	free(kept);
-	if (store_commit(st, d) != 0)
+	return store_commit(st, d) != 0 ? -1 : 0;
+}
+
+int
+people_erase(struct store *st, const char *key, struct people_erase_result *res, struct diag *d)
+{
+	char email[512] = "";
+	/* The e-mail, for the flush's check: read before the rows go. */
+	if (people_erase_rows_with(st, key, people_erase_keep_email, email, res, d) != 0)
 		return -1;
 	return people_erase_flush(st, email, res, d);
 }

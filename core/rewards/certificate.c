@@ -229,6 +229,81 @@ certificate_parse(const char *code, int64_t *id, char mac[MAC_HEX + 1])
 	return 0;
 }
 
+/* -1 + DIAG_CONFLICT when code (as issued) is the tombstone of an erased holder's certificate
+ * (or -1 + a failure's diag), 0 when it is not. */
+static int
+certificate_erased(struct store *st, const char *code, struct diag *d)
+{
+	char hash[SHA256_HEX_LEN];
+	sha256_hex(code, strlen(code), hash);
+	struct stmt s;
+	int rc = stmt_prepare(&s, st, "looking for an erased holder's certificate",
+			      "SELECT program, issued_on, substr(erased_at, 1, 10) FROM "
+			      "erased_certificates WHERE code_sha256 = ?1",
+			      d) || stmt_bind_text(&s, 1, hash, d)
+		     ? -1
+		     : stmt_step(&s, d);
+	if (rc == STMT_ROW) {
+		char program[128], date[16], erased[16];
+		copy_col(&s, 0, program, sizeof(program));
+		copy_col(&s, 1, date, sizeof(date));
+		copy_col(&s, 2, erased, sizeof(erased));
+		diag_set(d, DIAG_CONFLICT,
+			 "certificate %s was issued by this workspace (program %s, %s), but its "
+			 "holder was erased on %s (`tandem people erase`): it no longer names anyone",
+			 code, program[0] ? program : "-", date, erased);
+	}
+	stmt_finalize(&s);
+	return rc == STMT_DONE ? 0 : -1;
+}
+
+int
+certificate_tombstone(struct store *st, int64_t person_id, json_t *codes, int *count,
+		      struct diag *d)
+{
+	*count = 0;
+	char key[SHA256_HEX_LEN], now[STORE_TIME_MAX];
+	int has_key = certificate_key(st, 0, key, d);
+	if (has_key <= 0)
+		return has_key; /* no key: no code was ever shown, nothing to keep */
+	if (store_timestamp(st, now) != 0)
+		return diag_set(d, DIAG_INTERNAL, "the store's clock is out of range");
+	char sql[2048];
+	snprintf(sql, sizeof(sql), "%s WHERE r.person_id = ?1 AND r.badge = '" CERTIFICATE_BADGE
+		 "' AND r.revokes IS NULL ORDER BY r.id", cert_cols);
+	struct stmt s, ins;
+	if (stmt_prepare(&s, st, "reading the certificates to erase", sql, d) != 0)
+		return -1;
+	if (stmt_prepare(&ins, st, "keeping an erased holder's certificate",
+			 "INSERT OR IGNORE INTO erased_certificates (code_sha256, program, issued_on,"
+			 " erased_at) VALUES (?1, ?2, ?3, ?4)",
+			 d) != 0) {
+		stmt_finalize(&s);
+		return -1;
+	}
+	int rc = stmt_bind_int64(&s, 1, person_id, d) ? -1 : 0;
+	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW) {
+		struct cert c;
+		read_cert(&s, &c);
+		char mac[MAC_HEX + 1], code[CERTIFICATE_CODE_MAX], hash[SHA256_HEX_LEN];
+		certificate_mac(key, c.id, c.person, c.program, c.date, mac);
+		snprintf(code, sizeof(code), "TC-%" PRId64 "-%s", c.id, mac);
+		sha256_hex(code, strlen(code), hash);
+		rc = stmt_bind_text(&ins, 1, hash, d) || stmt_bind_text(&ins, 2, c.program, d) ||
+				 stmt_bind_text(&ins, 3, c.date, d) || stmt_bind_text(&ins, 4, now, d) ||
+				 stmt_run(&ins, d)
+			 ? -1
+			 : 0;
+		if (rc == 0 && codes != NULL && json_array_append_new(codes, json_string(code)) != 0)
+			rc = diag_set(d, DIAG_NOMEM, "out of memory");
+		if (rc == 0)
+			(*count)++;
+	}
+	stmt_finalize(&ins);
+	stmt_finalize(&s);
+	return rc == STMT_DONE ? 0 : -1;
+}
+
 int
 certificate_verify(struct store *st, const char *code, json_t **out, struct diag *d)
 {
@@ -267,6 +342,8 @@ certificate_verify(struct store *st, const char *code, json_t **out, struct diag
 		return -1;
 	if (has_key == 1)
 		certificate_mac(key, c.id, c.person, c.program, c.date, want);
+	if ((has_key != 1 || !hmac_equal(want, mac, MAC_HEX)) && certificate_erased(st, code, d) != 0)
+		return -1; /* the holder was erased (DIAG_CONFLICT), or a failure */
 	if (has_key != 1 || !hmac_equal(want, mac, MAC_HEX))
 		return diag_set(d, DIAG_INVALID,
 				"'%s' is not a valid certificate code: it was not issued by this "

@@ -23,7 +23,8 @@
  *    malformed or tampered code (or one from another workspace), DIAG_INVALID "not a
  *    certificate code as issued" for another spelling of one (leading zeros in the
  *    number, uppercase hex: the code is compared exactly as certificate_html wrote it),
- *    DIAG_CONFLICT when the certificate was revoked (naming when and why). Read-only.
+ *    DIAG_CONFLICT when the certificate was revoked (naming when and why) or its holder
+ *    was erased (erased_certificates holds the code's hash: program and date only). Read-only.
  */
 #ifndef TANDEM_REWARDS_CERTIFICATE_H
 #define TANDEM_REWARDS_CERTIFICATE_H
@@ -42,5 +43,17 @@ int certificate_html(struct store *st, const char *person, const char *program, 
 		     char code[CERTIFICATE_CODE_MAX], struct diag *d);
 
 int certificate_verify(struct store *st, const char *code, json_t **out, struct diag *d);
+
+/*
+ * For `people erase` (privacy/erase), inside its transaction: every certificate of
+ * person_id (a grant of the badge, revoked or not) leaves a tombstone in
+ * erased_certificates (SHA-256 of its code, program name, date: nothing personal), so that
+ * certificate_verify of the code says the holder was erased (DIAG_CONFLICT) instead of
+ * "not issued by this workspace". codes (may be NULL) gets the codes themselves, to find
+ * the pages written from them. Without a certificate key no code was ever shown: nothing
+ * is kept. *count = the tombstones. 0, or -1 + diag.
+ */
+int certificate_tombstone(struct store *st, int64_t person_id, json_t *codes, int *count,
+			  struct diag *d);
 
 #endif

@@ -101,6 +101,12 @@ void notify_set_no_files(struct notify *n, int no_files);
  */
 int notify_clean_temps(const char *workspace, int min_age_s, int *removed, struct diag *d);
 
+/* The file name (no folder) of the .eml the message with this key is written to, as
+ * described above ("<name>.<hash>.eml"); `people erase` finds the copies it removes by it.
+ * size: at least NOTIFY_EML_NAME_MAX. */
+enum { NOTIFY_EML_NAME_MAX = 128 };
+void notify_eml_name(const char *key, char *out, size_t size);
+
 /* 1 when name is a built-in channel ("eml", "jsonl"). */
 int notify_builtin(const char *name);
 

@@ -95,7 +95,7 @@ notify_clean_temps(const char *workspace, int min_age_s, int *removed, struct di
 }
 
 /* The .eml's file name: a readable form of the key, and a hash that keeps keys apart. */
-static void
+void
 notify_eml_name(const char *key, char *out, size_t size)
 {
 	char hex[SHA256_HEX_LEN];

@@ -206,7 +206,7 @@ sqlite3 "$WS9/tandem.db" "DROP TRIGGER plan_match_changed; DROP TRIGGER plan_per
   ALTER TABLE matches DROP COLUMN plan_note;
   DROP TABLE dash_sessions; ALTER TABLE jobs DROP COLUMN considered_until;
   DROP INDEX sessions_reveal; ALTER TABLE sessions DROP COLUMN revealed_at;
-  DROP TRIGGER people_matches_gone;
+  DROP TRIGGER people_matches_gone; DROP TABLE erased_certificates; DROP TABLE erasure_files;
   DROP TRIGGER session_change_noted; DROP TABLE session_changes;
   PRAGMA user_version = 10;"
 SUM9=$(sha256sum "$WS9/tandem.db" | cut -d' ' -f1)
