@@ -107,4 +107,22 @@ for point in erase.committed erase.files; do
     && ok "finish after $point: dump" || fail "finish after $point: dump"
   rm -rf "$E2E_TMP/c"
 done
+# A file that cannot be removed (a folder in its place): exit 1 naming it, the work kept;
+# once it can be, --finish completes.
+cp -r "$WS" "$E2E_TMP/c"
+ZID=$(q "SELECT id FROM people WHERE external_id = '$Z'")
+EML=$(cd "$E2E_TMP/c/outbox" && ls reminder_*_"${ZID}".*.eml | head -1)
+[ -n "$EML" ] && rm "$E2E_TMP/c/outbox/$EML" && mkdir "$E2E_TMP/c/outbox/$EML" && ok stuck-file || fail stuck-file "no reminder of $Z"
+run "$T" -C "$E2E_TMP/c" people erase "$Z" --yes
+expect_rc stuck-erase 1
+expect_err stuck-named "outbox/$EML: Is a directory"
+expect_err stuck-how "people erase --finish"
+[ "$(sqlite3 "$E2E_TMP/c/tandem.db" "SELECT count(*) FROM erasure_files")" = 1 ] && ok stuck-kept || fail stuck-kept
+run "$T" -C "$E2E_TMP/c" people erase --finish
+expect_rc stuck-again 1
+rmdir "$E2E_TMP/c/outbox/$EML"
+run "$T" -C "$E2E_TMP/c" people erase --finish
+expect_rc stuck-finish 0
+[ "$(sqlite3 "$E2E_TMP/c/tandem.db" "SELECT count(*) FROM erasure_files")" = 0 ] && ok stuck-closed || fail stuck-closed
+[ "$(sqlite3 "$E2E_TMP/c/tandem.db" .dump | grep -cF -e "$ZNAME" -e "$ZMAIL")" = 0 ] && ok stuck-dump || fail stuck-dump
 finish
