@@ -274,12 +274,20 @@ files_other_visit(struct files *f, const char *rel, const char *path, struct dia
 	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
 		if (strncmp(rel, skip[i], strlen(skip[i])) == 0)
 			return 0;
-	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	/* The database and its -wal, -shm and -journal (a copy such as tandem.db.bak is read). */
+	static const char *const dbfiles[] = {"tandem.db", "tandem.db-wal", "tandem.db-shm",
+					      "tandem.db-journal"};
+	for (size_t i = 0; i < sizeof(dbfiles) / sizeof(dbfiles[0]); i++)
+		if (strcmp(rel, dbfiles[i]) == 0)
+			return 0;
 	char real[4096], dbreal[4096];
-	if (strncmp(base, "tandem.db", 9) == 0 ||
-	    (realpath(path, real) != NULL && realpath(f->db, dbreal) != NULL &&
-	     strncmp(real, dbreal, strlen(dbreal)) == 0))
-		return 0; /* the database and its -wal, -shm, -journal */
+	if (realpath(path, real) != NULL && realpath(f->db, dbreal) != NULL) {
+		size_t n = strlen(dbreal);
+		if (strncmp(real, dbreal, n) == 0 &&
+		    (real[n] == '\0' || strcmp(real + n, "-wal") == 0 ||
+		     strcmp(real + n, "-shm") == 0 || strcmp(real + n, "-journal") == 0))
+			return 0;
+	}
 	char *data = NULL;
 	size_t len = 0;
 	int r = files_read(path, &data, &len);
