@@ -79,7 +79,10 @@ upd_walk(struct store *st, int64_t id, struct upd_tip *t, struct diag *d)
  * 1 when `person` was told about the meeting of chain `root` (tip t): a reminder of one of
  * its sessions that left or may have left (sent, sending, unknown: the recipient's calendar
  * may have it), or an earlier update. 0 when not, or when the tip's own reminder is queued
- * or out (it carries the current .ics itself); -1 on error.
+ * or out (it carries the current .ics itself); -1 on error. The statuses are tested with
+ * a unary + so that every outbox read is a lookup of the unique key's index: without it
+ * SQLite takes the outbox_due index for `status IN (...)` and walks every sent message
+ * (about 9 ms a call at 7,000 messages, 18% of a simulated month).
  */
 static int
 upd_told(struct store *st, const struct upd_tip *t, int64_t person, struct diag *d)
@@ -96,11 +99,11 @@ upd_told(struct store *st, const struct upd_tip *t, int64_t person, struct diag 
 		"   (o.idempotency_key = 'reminder:' || up.id || ':' || ?2 OR"
 		"    (o.idempotency_key > 'reminder:' || up.id || ':' || ?2 || ':' AND"
 		"     o.idempotency_key < 'reminder:' || up.id || ':' || ?2 || ';'))"
-		"   WHERE o.status IN ('sending', 'sent', 'unknown')) THEN 1"
+		"   WHERE +o.status IN ('sending', 'sent', 'unknown')) THEN 1"
 		"  WHEN EXISTS (SELECT 1 FROM outbox WHERE"
 		"   idempotency_key > 'update:' || ?4 || ':' || ?2 || ':' AND"
 		"   idempotency_key < 'update:' || ?4 || ':' || ?2 || ';'"
-		"   AND status IN ('pending', 'sending', 'sent', 'unknown')) THEN 1"
+		"   AND +status IN ('pending', 'sending', 'sent', 'unknown')) THEN 1"
 		"  ELSE 0 END";
 	struct stmt s;
 	if (stmt_prepare(&s, st, "looking for what a side was told", sql, d) != 0)

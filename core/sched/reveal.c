@@ -140,14 +140,18 @@ int
 reveal_next(struct store *st, time_t *at, struct diag *d)
 {
 	/* The earliest end is among the open windows' sessions starting within a day (the
-	 * longest a session lasts) of the earliest start: both reads stay on sessions_reveal. */
+	 * longest a session lasts) of the earliest start: both reads stay on sessions_reveal,
+	 * named, since SQLite otherwise walks every held and missed row by sessions_due
+	 * (3 ms a wake at 3,000 held sessions, 0.4 ms on the partial index). */
 	struct stmt s = {0};
 	int rc = stmt_prepare(
 	    &s, st, "finding the next rating window to close",
 	    "SELECT min(CAST(strftime('%s', starts_at) AS INTEGER) + 60 * duration_min)"
-	    " FROM sessions WHERE revealed_at IS NULL AND (status = 'held' OR status = 'missed')"
+	    " FROM sessions INDEXED BY sessions_reveal"
+	    " WHERE revealed_at IS NULL AND (status = 'held' OR status = 'missed')"
 	    " AND starts_at <= (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', min(starts_at), '+1 day')"
-	    "  FROM sessions WHERE revealed_at IS NULL AND (status = 'held' OR status = 'missed'))",
+	    "  FROM sessions INDEXED BY sessions_reveal"
+	    "  WHERE revealed_at IS NULL AND (status = 'held' OR status = 'missed'))",
 	    d);
 	int r = rc == 0 ? stmt_step(&s, d) : -1;
 	int none = r == STMT_DONE || (r == STMT_ROW && stmt_is_null(&s, 0));
