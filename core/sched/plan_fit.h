@@ -2,13 +2,17 @@
  * sched/plan_fit: fitting a pair's planned instants into both people's time, for
  * sched/plan, after the cadence ran and before anything is written.
  *
- * - Busy time: plan_busy_load reads every planned or held session starting on or after
- *   `from` minus a day, of any match of any program, as busy intervals of both its
- *   people (by external id), except the skip ids (sorted here): the sessions this run
+ * - Busy time: every planned or held session starting on or after `from` minus a day,
+ *   of any match of any program, as busy intervals of both its people (by external id),
+ *   in (status, start, id) order, except the skip ids (copied): the sessions this run
  *   may move or cancel (those its cadence planned, still planned, past the keep time, of
- *   the pairs it plans), which their own pair's plan puts back. plan_fit adds each
+ *   the pairs it plans), which their own pair's plan puts back. plan_busy_load only
+ *   records where to read them: a person's are read when plan_fit first needs them
+ *   (one indexed read each), and once a few hundred people were read, everybody's not
+ *   read yet in one pass; either way a person's list is the same. plan_fit adds each
  *   instant it keeps, so the pairs planned later in the same run see them: the pairs
- *   are planned by match id, and the first one keeps a contested slot.
+ *   are planned by match id, and the first one keeps a contested slot. The store must
+ *   not change between plan_busy_load and the last plan_fit.
  * - plan_fit(b, p, match_id, res, from, until, keep, why): for each session of res with
  *   from <= start < until, in order:
  *    1. a session from an open weekday or hour (cadence_session.open) must fit both
@@ -22,7 +26,7 @@
  *   still empty, says why ("no free slot on DATE: ..."). A session of the pair's own
  *   history at that instant starting before `keep` stays where it is (the pair may have
  *   arranged it already). res stays sorted, without duplicates and dropped sessions.
- * Returns 0, or -1 + diag (out of memory, a bad availability or zone).
+ * Returns 0, or -1 + diag (out of memory, a bad availability or zone, a database error).
  */
 #ifndef TANDEM_SCHED_PLAN_FIT_H
 #define TANDEM_SCHED_PLAN_FIT_H
@@ -40,7 +44,7 @@ struct plan_busy;
 
 struct plan_busy *plan_busy_new(void);
 void plan_busy_delete(struct plan_busy *b);
-int plan_busy_load(struct plan_busy *b, struct store *st, time_t from, int64_t *skip,
+int plan_busy_load(struct plan_busy *b, struct store *st, time_t from, const int64_t *skip,
 		   size_t nskip, struct diag *d);
 
 int plan_fit(struct plan_busy *b, const struct cadence_pair *p, int64_t match_id,
