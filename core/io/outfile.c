@@ -5,9 +5,11 @@
 #include "io/outfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,4 +117,34 @@ outfile_write_all(const char *path, const void *data, size_t len, struct diag *d
 	if (outfile_close(&of, ok, d) != 0 || outfile_commit(&of, d) != 0)
 		return -1;
 	return 0;
+}
+
+int
+outfile_lock(const char *path, int flags, struct diag *d)
+{
+	for (;;) {
+		int fd = open(path, flags | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			int e = errno;
+			diag_set(d, DIAG_IO, "cannot open '%s': %s", path, strerror(e));
+			errno = e;
+			return -1;
+		}
+		int rc;
+		while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
+			;
+		struct stat held, now;
+		if (rc != 0 || fstat(fd, &held) != 0) {
+			int e = errno;
+			close(fd);
+			diag_set(d, DIAG_IO, "cannot lock '%s': %s", path, strerror(e));
+			errno = e;
+			return -1;
+		}
+		/* Still the file at the path: ours. Replaced (or removed) while we waited:
+		 * again, on what is there now. */
+		if (stat(path, &now) == 0 && now.st_dev == held.st_dev && now.st_ino == held.st_ino)
+			return fd;
+		close(fd);
+	}
 }

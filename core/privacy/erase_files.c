@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,12 +147,22 @@ files_jsonl(struct files *f, struct diag *d)
 	const char *rel = "outbox/messages.jsonl";
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", f->ws, rel);
+	/* Held from the read to the replace: a service appending a line meanwhile waits, then
+	 * appends to the new file (outfile_lock). */
+	struct diag ld;
+	diag_clear(&ld);
+	int lock = outfile_lock(path, O_RDONLY, &ld);
+	if (lock < 0)
+		return errno == ENOENT ? 0 : files_note(f, rel, "failed", strerror(errno), d);
 	char *data = NULL;
 	size_t len = 0;
 	int r = files_read(path, &data, &len);
-	if (r != 0)
-		return r < 0 && errno == ENOENT ? 0
-		       : files_note(f, rel, "failed", r > 0 ? "too large to read" : strerror(errno), d);
+	if (r != 0) {
+		int e = errno;
+		close(lock);
+		return r < 0 && e == ENOENT ? 0
+		       : files_note(f, rel, "failed", r > 0 ? "too large to read" : strerror(e), d);
+	}
 	char *out = malloc(len + 1);
 	size_t o = 0, dropped = 0;
 	for (size_t i = 0; out != NULL && i < len;) {
@@ -170,8 +181,10 @@ files_jsonl(struct files *f, struct diag *d)
 		i = end;
 	}
 	free(data);
-	if (out == NULL)
+	if (out == NULL) {
+		close(lock);
 		return diag_set(d, DIAG_NOMEM, "out of memory");
+	}
 	int rc = 0;
 	if (dropped > 0) {
 		struct diag wd;
@@ -180,6 +193,7 @@ files_jsonl(struct files *f, struct diag *d)
 			 ? files_note(f, rel, "scrubbed", NULL, d)
 			 : files_note(f, rel, "failed", wd.msg, d);
 	}
+	close(lock);
 	free(out);
 	return rc;
 }

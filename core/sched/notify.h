@@ -17,7 +17,9 @@
  *    crash leaves the whole file or none.
  *  - "jsonl": one JSON object per message appended to WORKSPACE/outbox/messages.jsonl
  *    ({"key", "kind", "to", "name", "subject", "body", "session", "at"}) in one write(),
- *    then fsync. A line left torn by a power loss is ended before the next one.
+ *    then fsync, under an exclusive lock on the file (io/outfile.h outfile_lock), so a
+ *    line is never appended to a copy that `people erase` is replacing. A line left torn
+ *    by a power loss is ended before the next one.
  *  - any other name: a notifier plugin (WORKSPACE/plugins/notifiers/, then the
  *    built-ins) declared as tandem.notifier{ render = function(msg, ctx) return
  *    {subject =, body =} end, format = "eml"|"jsonl" }; its text is then delivered by

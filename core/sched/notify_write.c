@@ -17,6 +17,7 @@
 
 #include "base/buf.h"
 #include "base/sha256.h"
+#include "io/outfile.h"
 #include "sched/notify_internal.h"
 
 /* ---- files --------------------------------------------------------------------------- */
@@ -507,11 +508,10 @@ notify_write_jsonl(const char *workspace, const struct notify_mail *m, struct di
 
 	snprintf(path, sizeof(path), "%s/messages.jsonl", dir);
 	int rc = -1;
-	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		diag_set(d, DIAG_IO, "cannot open '%s': %s", path, strerror(errno));
+	/* Locked: `people erase` may be writing the file again without some lines. */
+	int fd = outfile_lock(path, O_RDWR | O_APPEND | O_CREAT, d);
+	if (fd < 0)
 		goto out;
-	}
 	if (r->was_unknown) {
 		int has = notify_jsonl_has(fd, r->key, d);
 		if (has != 0) {

@@ -1,7 +1,7 @@
 /*
  * Unit tests for core/io/outfile.c: a file appears only when complete, a
  * failure leaves neither the target nor a temporary file, devices are written
- * in place.
+ * in place; outfile_lock's holder sees the file that is at the path.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -134,6 +138,74 @@ standard_output(void **state)
 	assert_int_equal(outfile_commit(&o, &d), 0);
 }
 
+static void
+slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* An appender that waited while the file was replaced appends to the new file: with the
+ * lock on the old one only, its line would go to the file the rename took away. */
+static void
+lock_follows_replacement(void **state)
+{
+	(void)state;
+	struct diag d = {0};
+	const char *path = tmpdir_path("messages.jsonl");
+	assert_int_equal(outfile_write_all(path, "old 1\nold 2\n", 12, &d), 0);
+	int held = outfile_lock(path, O_RDONLY, &d);
+	assert_true(held >= 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* The inherited descriptor shares the parent's lock (a flock belongs to the open
+		 * file description): let it go, as a process that did not fork would have none. */
+		close(held);
+		alarm(10); /* a lock never granted ends the test, not the suite */
+		struct diag cd = {0};
+		int fd = outfile_lock(path, O_RDWR | O_APPEND | O_CREAT, &cd);
+		_exit(fd < 0 || write(fd, "child\n", 6) != 6 ? 1 : 0);
+	}
+	/* The child is waiting for the lock (or not started yet: either way it must end up
+	 * writing to the new file). */
+	struct timespec ts = {0, 100 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	assert_int_equal(outfile_write_all(path, "old 2\n", 6, &d), 0);
+	close(held);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	char buf[64];
+	slurp(path, buf, sizeof(buf));
+	assert_string_equal(buf, "old 2\nchild\n");
+	unlink(path);
+}
+
+static void
+lock_missing_file(void **state)
+{
+	(void)state;
+	struct diag d = {0};
+	const char *path = tmpdir_path("none.jsonl");
+	errno = 0;
+	assert_int_equal(outfile_lock(path, O_RDONLY, &d), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(d.msg, "cannot open '"));
+	assert_non_null(strstr(d.msg, "none.jsonl"));
+	assert_int_equal(access(path, F_OK), -1);
+	/* With O_CREAT it is made, 0644 under the umask. */
+	int fd = outfile_lock(path, O_RDWR | O_CREAT, &d);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(access(path, F_OK), 0);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -143,6 +215,8 @@ main(void)
 	    cmocka_unit_test(errors_name_the_target),
 	    cmocka_unit_test(write_all),
 	    cmocka_unit_test(standard_output),
+	    cmocka_unit_test(lock_follows_replacement),
+	    cmocka_unit_test(lock_missing_file),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
