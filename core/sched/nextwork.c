@@ -80,15 +80,18 @@ has_event(struct store *st, int64_t pid, const char *kind, struct diag *d)
 	return r < 0 ? -1 : r == 0;
 }
 
-/* 1 when program pid has a match in state a or b, 0 when not, -1 on error. */
+/* 1 when program pid has a match in state `state`, or in `or` when not NULL; 0 when not,
+ * -1 on error. One seek of matches_program (program_id, status) per state: a test of
+ * every match's status walked all the program's pairs at every wake. */
 static int
-has_match(struct store *st, int64_t pid, const char *states, struct diag *d)
+has_match(struct store *st, int64_t pid, const char *state, const char *or, struct diag *d)
 {
 	int64_t one = 0;
 	int r = query_int(st, "looking for the program's matches",
-			  "SELECT 1 FROM matches WHERE program_id = ?2 AND instr(?1, ',' || status"
-			  " || ',') > 0 LIMIT 1",
-			  states, pid, &one, d);
+			  "SELECT 1 FROM matches WHERE program_id = ?2 AND status = ?1 LIMIT 1",
+			  state, pid, &one, d);
+	if (r == 1 && or != NULL)
+		return has_match(st, pid, or, NULL, d);
 	return r < 0 ? -1 : r == 0;
 }
 
@@ -119,7 +122,7 @@ nextwork_activate(struct sched *s, time_t now, time_t *at, struct diag *d)
 		/* The ending branch: once the last day is over. */
 		if (p->ends != NULL) {
 			int ev = has_event(s->st, pid, "program.ended", d);
-			int m = ev < 0 ? -1 : has_match(s->st, pid, ",approved,active,", d);
+			int m = ev < 0 ? -1 : has_match(s->st, pid, "approved", "active", d);
 			if (m < 0)
 				return -1;
 			if (!ev || m)
@@ -129,7 +132,7 @@ nextwork_activate(struct sched *s, time_t now, time_t *at, struct diag *d)
 		}
 		/* The starting branch: from the first day on, until the end. */
 		int ev = has_event(s->st, pid, "program.started", d);
-		int m = ev < 0 ? -1 : has_match(s->st, pid, ",approved,", d);
+		int m = ev < 0 ? -1 : has_match(s->st, pid, "approved", NULL, d);
 		if (m < 0)
 			return -1;
 		if (!ev || m)

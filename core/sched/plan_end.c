@@ -65,12 +65,20 @@ plan_beyond_end(struct store *st, int64_t program_id, time_t end, struct plan_la
 	if (end != 0 && store_format_time(end, ts) != 0)
 		return diag_set(d, DIAG_INVALID, "planning: the program's end is out of range");
 	struct stmt s = {0};
+	/* Two reads, each on an index: the planned sessions from the program's end on
+	 * (sessions_due), and those of the program's active pairs from their own end on
+	 * (matches_program, then the pair's sessions; the + keeps SQLite off sessions_due,
+	 * which would walk every planned session). As one OR, SQLite walked every planned
+	 * session at every plan (~6 ms a run at 1,300 pairs). */
 	int rc = stmt_prepare(&s, st, "finding sessions after the end",
 			      "SELECT s.id, s.starts_at >= m.ended_at FROM sessions s "
-			      "JOIN matches m ON m.id = s.match_id WHERE m.program_id = ?1 AND "
-			      "m.status = 'active' AND s.status = 'planned' AND "
-			      "((?2 <> '' AND s.starts_at >= ?2) OR (m.ended_at IS NOT NULL AND "
-			      "m.ended_at <> '' AND s.starts_at >= m.ended_at)) ORDER BY s.id",
+			      "JOIN matches m ON m.id = s.match_id WHERE ?2 <> '' AND "
+			      "s.status = 'planned' AND s.starts_at >= ?2 AND m.program_id = ?1 AND "
+			      "m.status = 'active' "
+			      "UNION SELECT s.id, s.starts_at >= m.ended_at FROM matches m "
+			      "JOIN sessions s ON s.match_id = m.id WHERE m.program_id = ?1 AND "
+			      "m.status = 'active' AND m.ended_at IS NOT NULL AND m.ended_at <> '' "
+			      "AND +s.status = 'planned' AND s.starts_at >= m.ended_at ORDER BY 1",
 			      d) ||
 			 stmt_bind_int64(&s, 1, program_id, d) || stmt_bind_text(&s, 2, ts, d)
 		     ? -1
