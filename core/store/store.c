@@ -342,7 +342,7 @@ store_set_pragmas(struct store *st, struct diag *d)
 	if (store_exec(st, "PRAGMA cache_size=-32768", d) != 0)
 		return -1;
 	if (st->readonly)
-		return 0;
+		return store_exec(st, "PRAGMA query_only=ON", d);
 	/* Before the WAL switch, which writes the first page: a no-op on an existing database. */
 	char sql[64];
 	snprintf(sql, sizeof(sql), "PRAGMA page_size=%d", STORE_PAGE_SIZE);
@@ -485,7 +485,11 @@ store_open(const char *path, int flags, struct diag *d)
 	st->readonly = (flags & STORE_READONLY) != 0;
 	st->old_ok = (flags & STORE_OLD_OK) != 0;
 	st->scratch = !st->readonly && (flags & STORE_SCRATCH) != 0;
-	int oflags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	/* Read-only is query_only on a read-write connection (store_set_pragmas): a connection
+	 * opened SQLITE_OPEN_READONLY creates the -wal and -shm files of a database nobody has
+	 * open and cannot remove them when it closes, so `tandem events` left them in the
+	 * workspace. SQLite opens a write-protected file read-only by itself. */
+	int oflags = SQLITE_OPEN_READWRITE;
 	if (!st->readonly && (flags & STORE_CREATE))
 		oflags |= SQLITE_OPEN_CREATE;
 	oflags |= SQLITE_OPEN_NOMUTEX;

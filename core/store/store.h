@@ -19,8 +19,10 @@
  *    each must pass PRAGMA foreign_key_check before it commits.
  *  - STORE_SCRATCH (a throwaway copy, "Scratch copies" below) sets journal_mode=MEMORY,
  *    synchronous=OFF and a 256 MiB cache instead; store_unscratch() makes it a workspace again.
- *  - STORE_READONLY opens with SQLITE_OPEN_READONLY, applies nothing, and refuses
- *    a database whose schema is not exactly store_schema_version().
+ *  - STORE_READONLY opens a connection that cannot write (PRAGMA query_only; a read-write
+ *    connection underneath, so that closing the last connection removes the -wal and -shm
+ *    files as after any command), applies nothing, and refuses a database whose schema
+ *    is not exactly store_schema_version().
  *  - Every write goes through store_begin() ... store_commit(), or store_rollback() on
  *    any failure. Transactions compose (see "Composing transactions" below).
  *  - Time: rows and events are stamped with store_timestamp(), which reads the store's
@@ -131,7 +133,7 @@ extern const struct store_migration store_migrations[];
 
 enum store_flags {
 	STORE_CREATE = 1 << 0,   /* create the file when it does not exist */
-	STORE_READONLY = 1 << 1, /* SQLITE_OPEN_READONLY; no migrations */
+	STORE_READONLY = 1 << 1, /* PRAGMA query_only; no migrations */
 	/* With STORE_READONLY: an older schema is accepted as it is (the caller only copies
 	 * the file, e.g. `tandem simulate`, which migrates its copy); by default refused. */
 	STORE_OLD_OK = 1 << 2,

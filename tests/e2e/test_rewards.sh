@@ -206,4 +206,17 @@ run "$T" -C "$WS" rewards list --as x
 expect_rc list-bad-option 2
 run "$T" -C "$WS" rewards list --person "$MENTOR1" --json
 [ "$(jget "$OUT" 'all(r["person"]=="'"$MENTOR1"'" for r in d) and len(d) > 0')" = True ] && ok list-person || fail list-person "$(head -c 300 "$OUT")"
+
+# The read-only commands leave no -wal or -shm behind (a connection opened
+# SQLITE_OPEN_READONLY made them and could not remove them).
+rm -f "$WS/tandem.db-wal" "$WS/tandem.db-shm"
+for cmd in "events" "rewards list" "rewards leaderboard" "rewards verify NOPE-0000"; do
+  # shellcheck disable=SC2086
+  "$T" -C "$WS" $cmd >/dev/null 2>&1
+  if [ -e "$WS/tandem.db-wal" ] || [ -e "$WS/tandem.db-shm" ]; then
+    fail "no-wal-left: $cmd" "$(ls "$WS")"
+  else
+    ok "no-wal-left: $cmd"
+  fi
+done
 finish
