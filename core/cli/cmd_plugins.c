@@ -276,7 +276,9 @@ plugins_check(struct cli *c, struct plugins_ctx *x, int argc, char **argv)
 	} else {
 		printf("%s: %s '%s' %s (api %d)\n", plugin_path(p), plugin_kind_name(plugin_kind(p)),
 		       plugin_name(p), plugin_version(p), plugin_api(p));
-		struct cli_table *t = cli_table_new(4);
+		if (r.n == 0) /* a rule-only cadence: nothing to call, an empty table says less */
+			printf("no hooks to call: the declaration is valid\n");
+		struct cli_table *t = r.n > 0 ? cli_table_new(4) : NULL;
 		const char *head[] = {"HOOK", "STATUS", "TIME", "RETURNED"};
 		cli_table_add(t, head);
 		for (int i = 0; i < r.n; i++) {
@@ -286,7 +288,8 @@ plugins_check(struct cli *c, struct plugins_ctx *x, int argc, char **argv)
 					     r.hooks[i].ok ? r.hooks[i].value : "-"};
 			cli_table_add(t, row);
 		}
-		cli_table_print(t, stdout);
+		if (t != NULL)
+			cli_table_print(t, stdout);
 		cli_table_delete(t);
 	}
 	fflush(stdout);

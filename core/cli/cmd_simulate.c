@@ -230,6 +230,12 @@ print_text(const char *program, uint64_t seed, const struct simulate_result *r)
 	       "mark-missed grace)\n");
 	if (r->copy[0] && r->total.reports > 0)
 		printf("monthly reports: %s/reports/\n", r->copy);
+	if (r->copy[0]) { /* the copy's clock ran ahead: a report of it needs its date */
+		char last[16];
+		day(r->until - 1, last);
+		printf("the copy's last day is %s: tandem -C %s report --program %s --as-of %s\n",
+		       last, r->copy, program, last);
+	}
 	if (r->nunplanned > 0)
 		printf("%zu pair%s could not be planned (as of their last plan):\n", r->nunplanned,
 		       r->nunplanned == 1 ? "" : "s");

@@ -393,14 +393,28 @@ build_args(lua_State *L)
 struct strbuf {
 	char *s;
 	size_t n, cap;
+	int full; /* cut: ends with "..." and takes nothing more */
 };
 
+/* Appends s; what does not fit is cut and marked "..." (never a string or a table left
+ * looking whole with its end missing). cap must be at least 4. */
 static void
 sb_add(struct strbuf *b, const char *s)
 {
+	if (b->full)
+		return;
 	size_t len = strlen(s);
-	if (b->n + len >= b->cap)
-		len = b->cap - b->n - 1;
+	if (b->n + len >= b->cap) {
+		size_t keep = b->cap - 1 >= b->n + 3 ? b->cap - 1 - b->n - 3 : 0;
+		memcpy(b->s + b->n, s, keep);
+		b->n += keep;
+		if (b->n > b->cap - 4)
+			b->n = b->cap - 4;
+		memcpy(b->s + b->n, "...", 4);
+		b->n += 3;
+		b->full = 1;
+		return;
+	}
 	memcpy(b->s + b->n, s, len);
 	b->n += len;
 	b->s[b->n] = '\0';
@@ -450,7 +464,7 @@ render_table(lua_State *L, int idx, int depth, struct strbuf *b)
 			break;
 		}
 		char kbuf[128], vbuf[160];
-		struct strbuf kb = {kbuf, 0, sizeof(kbuf)}, vb = {vbuf, 0, sizeof(vbuf)};
+		struct strbuf kb = {kbuf, 0, sizeof(kbuf), 0}, vb = {vbuf, 0, sizeof(vbuf), 0};
 		kbuf[0] = vbuf[0] = '\0';
 		if (lua_type(L, -2) == LUA_TSTRING)
 			sb_add(&kb, lua_tostring(L, -2));
@@ -567,7 +581,7 @@ call_once(struct plugin *live, const char *hook, const char *in, size_t n, struc
 	if (plugin_call(c->p, c->hook, nargs, LUA_MULTRET, d) != 0)
 		return -1;
 	char text[512];
-	struct strbuf b = {text, 0, sizeof(text)};
+	struct strbuf b = {text, 0, sizeof(text), 0};
 	text[0] = '\0';
 	int nres = lua_gettop(L) - top;
 	if (plugin_kind_ops(c->p)->check_result != NULL) {
