@@ -48,7 +48,9 @@ usage(FILE *out)
 		"                      replaces tandem.lua's workspace{ public_url = }\n"
 		"  --routes            print the HTTP API's routes (method, path, scope) and exit\n"
 		"  --time-scale N      run a virtual clock N times faster than real time (N >= 1;\n"
-		"                      timers are divided by N), for demos and tests\n"
+		"                      timers are divided by N), for demos and tests. The virtual\n"
+		"                      future is written into the database (sessions marked missed\n"
+		"                      and reminders sent days early): use a copy of a workspace\n"
 		"  --time-from T       with --time-scale: anchor the virtual clock at real time T\n"
 		"                      (UTC seconds since the epoch, or YYYY-MM-DDTHH:MM:SSZ):\n"
 		"                      virtual now = T + (real now - T) x N, so a restarted\n"
@@ -231,6 +233,10 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	struct sink sink = {.format = format, .ts = &ts, .debug = getenv("TANDEM_DEBUG") != NULL,
 			    .pid = getpid()};
 	tlog_set_handler(log_sink, &sink);
+	if (scale > 1)
+		tlog(TLOG_WARN, "--time-scale %g: the virtual clock's future is written into %s "
+		     "(sessions marked missed, reminders sent ahead of time): run it on a copy of a "
+		     "real workspace", scale, cli_db_path(c));
 
 	struct serve_opts o = {.workspace = c->dir, .db_path = cli_db_path(c), .ts = &ts, .once = once,
 			     .http = http, .http_public = http_public, .public_url = public_url};
