@@ -214,17 +214,25 @@ questions_of(const struct config_program *prog, const char *topic)
 	return NULL;
 }
 
+/* first: the pair's first session (nothing to look back on: no "since you last met"). */
 static json_t *
-agenda_for(const struct config_program *prog, const char *topic, int64_t pass)
+agenda_for(const struct config_program *prog, const char *topic, int64_t pass, int first)
 {
 	json_t *a = json_array();
 	const struct config_topic_questions *q = topic ? questions_of(prog, topic) : NULL;
 	char buf[512];
 	if (q != NULL) {
 		int take = q->n < AGENDA_QUESTIONS ? q->n : AGENDA_QUESTIONS;
-		int64_t first = (pass * AGENDA_QUESTIONS) % q->n;
+		int64_t at = (pass * AGENDA_QUESTIONS) % q->n;
 		for (int i = 0; i < take; i++)
-			json_array_append_new(a, json_string(q->questions[(first + i) % q->n]));
+			json_array_append_new(a, json_string(q->questions[(at + i) % q->n]));
+	} else if (topic != NULL && first) {
+		snprintf(buf, sizeof(buf), "What do you already do with %s, and where do you get stuck?",
+			 topic);
+		json_array_append_new(a, json_string(buf));
+		snprintf(buf, sizeof(buf),
+			 "What would you like to be able to do with %s by next time?", topic);
+		json_array_append_new(a, json_string(buf));
 	} else if (topic != NULL) {
 		snprintf(buf, sizeof(buf), "What have you tried with %s since you last met?",
 			 topic);
@@ -232,6 +240,9 @@ agenda_for(const struct config_program *prog, const char *topic, int64_t pass)
 		snprintf(buf, sizeof(buf),
 			 "What would you like to be able to do with %s by next time?", topic);
 		json_array_append_new(a, json_string(buf));
+	} else if (first) {
+		json_array_append_new(a, json_string("What do you each hope to get from these sessions?"));
+		json_array_append_new(a, json_string("What should the next session be about?"));
 	} else {
 		json_array_append_new(a, json_string("What have you tried since you last met?"));
 		json_array_append_new(a, json_string("What should the next session be about?"));
@@ -267,7 +278,7 @@ session_agenda_with(struct session_agenda_ctx *ac, const struct config_program *
 	size_t n = json_array_size(cand);
 	const char *name =
 	    n ? json_string_value(json_array_get(cand, (size_t)(k % (int64_t)n))) : NULL;
-	json_t *a = agenda_for(prog, name, n ? k / (int64_t)n : k);
+	json_t *a = agenda_for(prog, name, n ? k / (int64_t)n : k, k == 0);
 	*agenda_json = a ? json_dumps(a, JSON_COMPACT) : NULL;
 	json_decref(a);
 	if (name && (*topic = strdup(name)) == NULL) {

@@ -567,6 +567,17 @@ test_agenda(void **state)
 			    "[\"Q4\",\"Q1\",\"Q2\"]");
 	assert_non_null(strstr(fx_text(st, "SELECT agenda FROM sessions WHERE id = 2"),
 			       "What have you tried with data_literacy since you last met?"));
+	/* A pair's first session has nothing to look back on. */
+	{
+		struct config_program bare = {.name = "p", .topics = topics, .ntopics = 4};
+		char *t0, *a0;
+		assert_int_equal(session_agenda(st, &bare, 1, T0, &t0, &a0, &d), 0);
+		assert_string_equal(t0, "ai_tools");
+		assert_null(strstr(a0, "since you last met"));
+		assert_non_null(strstr(a0, "What do you already do with ai_tools"));
+		free(t0);
+		free(a0);
+	}
 	/* Deterministic: asking again gives the same; a cancelled session does not count. */
 	char *topic, *agenda;
 	assert_int_equal(session_agenda(st, &prog, 1, T0 + 7 * DAY, &topic, &agenda, &d), 0);
