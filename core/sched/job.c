@@ -224,8 +224,7 @@ add_error(struct sched *s, const char *msg, struct diag *d)
 	s->errors = v;
 	if ((v[s->nerrors] = strdup(msg)) == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory recording a script error");
-	s->nerrors++;
-	sched__log(s, TLOG_WARN, "%s", msg);
+	s->nerrors++; /* said by the caller (sched_error): the service's log, jobs list */
 	return 0;
 }
 
