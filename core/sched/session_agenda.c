@@ -226,25 +226,18 @@ agenda_for(const struct config_program *prog, const char *topic, int64_t pass, i
 		int64_t at = (pass * AGENDA_QUESTIONS) % q->n;
 		for (int i = 0; i < take; i++)
 			json_array_append_new(a, json_string(q->questions[(at + i) % q->n]));
-	} else if (topic != NULL && first) {
-		snprintf(buf, sizeof(buf), "What do you already do with %s, and where do you get stuck?",
-			 topic);
-		json_array_append_new(a, json_string(buf));
-		snprintf(buf, sizeof(buf),
-			 "What would you like to be able to do with %s by next time?", topic);
-		json_array_append_new(a, json_string(buf));
 	} else if (topic != NULL) {
-		snprintf(buf, sizeof(buf), "What have you tried with %s since you last met?",
+		snprintf(buf, sizeof(buf),
+			 first ? "What do you already do with %s, and where do you get stuck?"
+			       : "What have you tried with %s since you last met?",
 			 topic);
 		json_array_append_new(a, json_string(buf));
 		snprintf(buf, sizeof(buf),
 			 "What would you like to be able to do with %s by next time?", topic);
 		json_array_append_new(a, json_string(buf));
-	} else if (first) {
-		json_array_append_new(a, json_string("What do you each hope to get from these sessions?"));
-		json_array_append_new(a, json_string("What should the next session be about?"));
 	} else {
-		json_array_append_new(a, json_string("What have you tried since you last met?"));
+		json_array_append_new(a, json_string(first ? "What do you each hope to get from these sessions?"
+							   : "What have you tried since you last met?"));
 		json_array_append_new(a, json_string("What should the next session be about?"));
 	}
 	return a;
