@@ -1,8 +1,8 @@
 /*
  * report/query: the read-only query helper of report plugins. See query.h.
  *
- * Two locks on the door: the connection is opened read-only (SQLite refuses any
- * write itself), and the authorizer denies every action but reading, at
+ * Two locks on the door: the connection is opened read-only (STORE_READONLY,
+ * PRAGMA query_only: SQLite refuses any write itself), and the authorizer denies every action but reading, at
  * prepare time, so a denied statement never runs at all. The budgets are
  * counted across the whole build: the progress handler (every QUERY_TICK VM
  * steps) interrupts a query once the steps are spent; rows and bytes are

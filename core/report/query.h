@@ -10,8 +10,8 @@
  * number, a string (text and blobs) or absent (NULL). One statement per call.
  *
  * Read-only, by construction and by rule: the worker opens its own connection
- * to the workspace database with SQLITE_OPEN_READONLY (store/store.h's
- * STORE_READONLY), then installs an authorizer that allows SELECT, reading
+ * to the workspace database that cannot write (store/store.h's STORE_READONLY:
+ * PRAGMA query_only), then installs an authorizer that allows SELECT, reading
  * columns, calling functions and recursive CTEs, and denies everything else:
  * writes, ATTACH/DETACH, PRAGMA (reads too), temporary tables, triggers and
  * views, transactions. Budgets, for one build (the totals of all its queries):
