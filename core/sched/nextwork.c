@@ -268,18 +268,46 @@ nextwork_remind(struct sched *s, time_t now, time_t *at, struct diag *d)
 }
 
 int
+sched__earliest_end(struct store *st, const char *name, const char *sql, time_t *at,
+		    struct diag *d)
+{
+	struct stmt q = {0};
+	int r = stmt_prepare(&q, st, name, sql, d) ? -1 : STMT_ROW;
+	int have = 0, first = 1;
+	int64_t best = 0;
+	while (r == STMT_ROW && (r = stmt_step(&q, d)) == STMT_ROW) {
+		if (stmt_is_null(&q, 0)) {
+			if (first)
+				break;
+			continue;
+		}
+		first = 0;
+		if (have && stmt_int64(&q, 0) > best)
+			break;
+		if (!stmt_is_null(&q, 1) && (!have || stmt_int64(&q, 1) < best)) {
+			best = stmt_int64(&q, 1);
+			have = 1;
+		}
+	}
+	stmt_finalize(&q);
+	if (r < 0)
+		return -1;
+	if (have)
+		*at = (time_t)best;
+	return !have;
+}
+
+int
 nextwork_missed(struct sched *s, time_t now, time_t *at, struct diag *d)
 {
 	(void)now;
-	/* The earliest end is among the sessions starting within a day (the longest a
-	 * session lasts) of the earliest start: both reads stay on sessions_due. */
-	int64_t end = 0;
-	int r = query_int(s->st, "finding the next session to mark missed",
-			  "SELECT min(CAST(strftime('%s', starts_at) AS INTEGER) + 60 * duration_min)"
-			  " FROM sessions WHERE status = 'planned' AND starts_at <= ("
-			  "  SELECT strftime('%Y-%m-%dT%H:%M:%SZ', min(starts_at), '+1 day')"
-			  "  FROM sessions WHERE status = 'planned')",
-			  NULL, 0, &end, d);
+	/* The earliest end of the planned sessions, read on sessions_due in start order. */
+	time_t end = 0;
+	int r = sched__earliest_end(s->st, "finding the next session to mark missed",
+				    "SELECT CAST(strftime('%s', starts_at) AS INTEGER),"
+				    " CAST(strftime('%s', starts_at) AS INTEGER) + 60 * duration_min"
+				    " FROM sessions WHERE status = 'planned' ORDER BY starts_at",
+				    &end, d);
 	/* The same job closes the rating windows (sched/reveal.h). */
 	time_t closes = 0;
 	int w = r < 0 ? -1 : reveal_next(s->st, &closes, d);
@@ -287,7 +315,7 @@ nextwork_missed(struct sched *s, time_t now, time_t *at, struct diag *d)
 		return -1;
 	if (r == 1 && w == 1)
 		return 1;
-	time_t missed = (time_t)end + (time_t)SCHED_MISSED_GRACE_H * 3600;
+	time_t missed = end + (time_t)SCHED_MISSED_GRACE_H * 3600;
 	*at = r == 1 ? closes : w == 1 ? missed : missed < closes ? missed : closes;
 	return 0;
 }

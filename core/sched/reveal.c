@@ -10,6 +10,7 @@
 
 #include "events/events.h"
 #include "program/session_reveal.h"
+#include "sched/sched_internal.h"
 #include "store/stmt.h"
 
 #define REVEAL_SECONDS (86400 * SESSION_REVEAL_DAYS)
@@ -139,24 +140,18 @@ reveal_due(struct store *st, time_t now, int *count, struct diag *d)
 int
 reveal_next(struct store *st, time_t *at, struct diag *d)
 {
-	/* The earliest end is among the open windows' sessions starting within a day (the
-	 * longest a session lasts) of the earliest start: both reads stay on sessions_reveal,
-	 * named, since SQLite otherwise walks every held and missed row by sessions_due
-	 * (3 ms a wake at 3,000 held sessions, 0.4 ms on the partial index). */
-	struct stmt s = {0};
-	int rc = stmt_prepare(
-	    &s, st, "finding the next rating window to close",
-	    "SELECT min(CAST(strftime('%s', starts_at) AS INTEGER) + 60 * duration_min)"
+	/* The earliest end of the open windows' sessions, read on sessions_reveal in start
+	 * order (named: SQLite otherwise walks every held and missed row by sessions_due). */
+	time_t end = 0;
+	int r = sched__earliest_end(
+	    st, "finding the next rating window to close",
+	    "SELECT CAST(strftime('%s', starts_at) AS INTEGER),"
+	    " CAST(strftime('%s', starts_at) AS INTEGER) + 60 * duration_min"
 	    " FROM sessions INDEXED BY sessions_reveal"
 	    " WHERE revealed_at IS NULL AND (status = 'held' OR status = 'missed')"
-	    " AND starts_at <= (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', min(starts_at), '+1 day')"
-	    "  FROM sessions INDEXED BY sessions_reveal"
-	    "  WHERE revealed_at IS NULL AND (status = 'held' OR status = 'missed'))",
-	    d);
-	int r = rc == 0 ? stmt_step(&s, d) : -1;
-	int none = r == STMT_DONE || (r == STMT_ROW && stmt_is_null(&s, 0));
-	if (r == STMT_ROW && !none)
-		*at = (time_t)stmt_int64(&s, 0) + REVEAL_SECONDS;
-	stmt_finalize(&s);
-	return r < 0 ? -1 : none;
+	    " ORDER BY starts_at",
+	    &end, d);
+	if (r == 0)
+		*at = end + REVEAL_SECONDS;
+	return r;
 }

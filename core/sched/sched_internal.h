@@ -1,6 +1,7 @@
 /*
  * sched_internal: what the files of the scheduler share (job.c, occur.c, run.c,
- * actions.c, and the built-in jobs' bodies: builtin.c, remind.c) and nobody else may use:
+ * actions.c, and the built-in jobs' bodies: builtin.c, remind.c, nextwork.c, reveal.c)
+ * and nobody else may use:
  * the struct sched and sched__* helpers.
  */
 #ifndef TANDEM_SCHED_INTERNAL_H
@@ -100,5 +101,19 @@ int sched__lua_call(struct sched *s, struct sched_script *sc, int64_t occ_id, ti
  */
 int sched__apply_actions(struct sched *s, struct sched_script *sc, const struct buf *actions,
 			 time_t now, char *result, size_t size, struct diag *d);
+
+/*
+ * The earliest end of the sessions sql reads (nextwork.c; for the mark-missed job's next
+ * work and reveal_next): rows (start, end) in epoch seconds, in the order of starts_at
+ * (the text), from an index. It stops at the first start after the earliest end found:
+ * a later one cannot end sooner. The same answer as the min of the ends over the
+ * sessions starting within a day (the longest a session lasts) of the first one, but
+ * reads the few sessions of the first hour instead of a day's. The first row's start
+ * NULL (an unreadable time): none, as that day's bound is then NULL. 0 with *at, 1 when
+ * none, -1 + diag.
+ */
+struct store;
+int sched__earliest_end(struct store *st, const char *name, const char *sql, time_t *at,
+			struct diag *d);
 
 #endif
