@@ -28,12 +28,14 @@ plan_usage(FILE *out)
 		"cadence leaves open is the pair's first shared slot (both people's availability\n"
 		"inside their working hours, each in their own zone). Planning again inserts\n"
 		"nothing twice; sessions an earlier plan made that the cadence no longer wants\n"
-		"(after a missed session, say) are cancelled when more than 24 hours away, and\n"
-		"planned sessions after the program's last day or a pair's end (an `ends` moved\n"
-		"earlier) are cancelled. A session lies inside both people's slots on its own\n"
-		"date (a week where one zone changed its clocks moves it within its day), and\n"
-		"never overlaps another session of either person (a mentor with two mentees):\n"
-		"it moves to the next free start of its day, else it is reported (no free slot).\n\n"
+		"(after a missed session, say) are cancelled when more than 24 hours away; after a\n"
+		"change of the program's cadence, so are the previous cadence's sessions that the\n"
+		"new one does not have (those moved by hand stay). Planned sessions after the\n"
+		"program's last day or a pair's end (an `ends` moved earlier) are cancelled. A\n"
+		"session lies inside both people's slots on its own date (a week where one zone\n"
+		"changed its clocks moves it within its day), and never overlaps another session\n"
+		"of either person (a mentor with two mentees): it moves to the next free start of\n"
+		"its day, else it is reported (no free slot).\n\n"
 		"  --program P   the program (as declared in tandem.lua)\n"
 		"  --horizon H   how far ahead: Nw (weeks) or Nd (days), 1 day to 520 weeks\n"
 		"  --json        the report as a JSON object\n\n"
@@ -99,12 +101,12 @@ print_json(const struct plan_report *r)
 	json_t *notes = notes_json(r->notes, r->nnotes);
 	json_t *refused = notes_json(r->refused, r->nrefused);
 	json_t *o = notes && refused
-			? json_pack("{sssssssssssisisisisisOsO}", "program", r->program,
+			? json_pack("{sssssssssssisisisisisisOsO}", "program", r->program,
 				    "cadence", r->cadence, "cadence_from", r->cadence_from, "from",
 				    from, "until", until, "pairs", r->pairs, "planned", r->planned,
 				    "existing", r->existing, "cancelled", r->cancelled,
-				    "cancelled_after_end", r->late, "unplanned", notes, "refused",
-				    refused)
+				    "cancelled_after_end", r->late, "cancelled_cadence_changed",
+				    r->changed, "unplanned", notes, "refused", refused)
 			: NULL;
 	json_decref(notes);
 	json_decref(refused);
@@ -134,11 +136,16 @@ print_text(const struct plan_report *r)
 	printf("%d active pair%s: %d session%s planned, %d already there, %d cancelled ",
 	       r->pairs, r->pairs == 1 ? "" : "s", r->planned, r->planned == 1 ? "" : "s",
 	       r->existing, r->cancelled);
-	if (r->late > 0)
-		printf("(%d replanned, %d after the program's or the match's end)\n",
-		       r->cancelled - r->late, r->late);
-	else
+	if (r->late > 0 || r->changed > 0) {
+		printf("(%d replanned", r->cancelled - r->late - r->changed);
+		if (r->changed > 0)
+			printf(", %d because the program's cadence changed", r->changed);
+		if (r->late > 0)
+			printf(", %d after the program's or the match's end", r->late);
+		printf(")\n");
+	} else {
 		printf("(replanned)\n");
+	}
 	notes_text("%zu pair%s without a session:\n", r->notes, r->nnotes);
 	notes_text("%zu session%s refused:\n", r->refused, r->nrefused);
 }

@@ -82,10 +82,11 @@ plan_result(const struct plan_summary *s, char *out, size_t size, struct diag *d
 							"why", s->skipped[i].why,
 							strnlen(s->skipped[i].why, (size_t)cut)));
 		json_t *o = skipped == NULL ? NULL
-			    : json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o}", "planned",
-					s->planned, "existing", s->existing, "cancelled", s->cancelled,
-					"pairs", s->pairs, "replanned", s->replanned, "unplanned",
-					s->unplanned, "refused", s->refused, "programs", s->programs,
+			    : json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o}",
+					"planned", s->planned, "existing", s->existing, "cancelled",
+					s->cancelled, "pairs", s->pairs, "replanned", s->replanned,
+					"unplanned", s->unplanned, "refused", s->refused,
+					"cancelled_cadence_changed", s->changed, "programs", s->programs,
 					"skipped", skipped);
 		char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		json_decref(o);

@@ -113,7 +113,8 @@ or_alt(const char *list, const char *alt)
 /* A session to insert, or (cancel_id != 0) one to cancel. */
 struct todo {
 	int64_t match_id, cancel_id;
-	int late; /* a cancellation: 0 replanned, 1 after the program's end, 2 the match's */
+	int late; /* a cancellation: 0 replanned, 1 after the program's end, 2 the match's,
+		   * 3 replanned, of a previous cadence (the program's cadence changed) */
 	time_t start;
 	int duration_min;
 	char *zone;
@@ -273,13 +274,14 @@ history_of(struct run *r, int64_t match_id, struct shape_session **out, size_t *
 	return 0;
 }
 
-/* A stored session k this plan cancels: planned by this cadence, still planned, inside
- * the window [from, until) and more than PLAN_KEEP_HOURS away, and not in res. */
+/* A stored session k this plan cancels: planned by this cadence or a previous one of the
+ * program (not by hand), still planned, inside the window [from, until) and more than
+ * PLAN_KEEP_HOURS away, and not in res. */
 static int
 replanned_away(const struct run *r, const struct known *k, const struct cadence_result *res,
 	       time_t from, time_t until)
 {
-	if (!k->ours || strcmp(k->status, "planned") != 0 || k->start < from ||
+	if (k->ours == KNOWN_HAND || strcmp(k->status, "planned") != 0 || k->start < from ||
 	    k->start >= until || k->start <= r->now + (time_t)PLAN_KEEP_HOURS * 3600)
 		return 0;
 	for (size_t j = 0; j < res->n; j++)
@@ -437,11 +439,13 @@ plan_pair(struct run *r, struct stmt *s, time_t until_all, struct diag *d)
 		rc = t.zone == NULL ? diag_set(d, DIAG_NOMEM, "out of memory planning sessions")
 				    : todo_add(&r->todo, &t, d);
 	}
-	/* Sessions this cadence planned before that its plan no longer has. */
+	/* Sessions this cadence (or the program's previous one) planned before that its plan
+	 * no longer has. */
 	for (size_t i = first; rc == 0 && i < first + nh; i++) {
 		const struct known *k = &r->known.v[i];
 		if (replanned_away(r, k, &res, from, until)) {
-			struct todo t = {.match_id = match_id, .cancel_id = k->id, .start = k->start};
+			struct todo t = {.match_id = match_id, .cancel_id = k->id, .start = k->start,
+					 .late = k->ours == KNOWN_PREVIOUS ? 3 : 0};
 			rc = todo_add(&r->todo, &t, d);
 		}
 	}
@@ -581,15 +585,18 @@ write_todo(struct run *r, struct diag *d)
 	char late[160];
 	snprintf(late, sizeof(late), "after the program's end (%s is its last day)",
 		 r->prog->ends != NULL ? r->prog->ends : "?");
-	const char *why[3] = {reason, late, "after the match's end"};
+	char changed[240];
+	snprintf(changed, sizeof(changed), "%s (the program's cadence changed)", reason);
+	const char *why[4] = {reason, late, "after the match's end", changed};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < r->todo.n; i++) {
+		int kind = r->todo.v[i].late;
 		if (r->todo.v[i].cancel_id == 0)
 			continue;
-		rc = session_cancel(st, r->todo.v[i].cancel_id, why[r->todo.v[i].late], "planner",
-				    d);
+		rc = session_cancel(st, r->todo.v[i].cancel_id, why[kind], "planner", d);
 		r->rep->cancelled += rc == 0;
-		r->rep->late += rc == 0 && r->todo.v[i].late;
+		r->rep->late += rc == 0 && (kind == 1 || kind == 2);
+		r->rep->changed += rc == 0 && kind == 3;
 	}
 	size_t inserted = 0;
 	if (rc == 0 && nnew > 0)
@@ -599,7 +606,7 @@ write_todo(struct run *r, struct diag *d)
 		rc = write_states(r, d);
 	if (rc != 0) {
 		store_rollback(st);
-		r->rep->cancelled = r->rep->late = 0;
+		r->rep->cancelled = r->rep->late = r->rep->changed = 0;
 		return -1;
 	}
 	r->rep->planned = (int)inserted;
@@ -618,7 +625,7 @@ load_busy(struct run *r, struct diag *d)
 	size_t n = 0;
 	for (size_t i = 0; i < r->known.n; i++) {
 		const struct known *k = &r->known.v[i];
-		if (k->ours && strcmp(k->status, "planned") == 0 && k->start > keep)
+		if (k->ours != KNOWN_HAND && strcmp(k->status, "planned") == 0 && k->start > keep)
 			skip[n++] = k->id;
 	}
 	int rc = plan_busy_load(r->busy, r->ctx->st, r->now, skip, n, d);
@@ -747,6 +754,7 @@ plan_all(struct plan_ctx *ctx, time_t now, int horizon_days, struct plan_summary
 		sum->planned += rep.planned;
 		sum->existing += rep.existing;
 		sum->cancelled += rep.cancelled;
+		sum->changed += rep.changed;
 		sum->unplanned += (int)rep.nnotes + rep.unplanned_left;
 		sum->refused += (int)rep.nrefused;
 		plan_report_fini(&rep);

@@ -20,7 +20,13 @@
  *    leaves sessions it planned earlier that are no longer in its plan: those still
  *    planned, planned_by this cadence, starting inside the window and more than
  *    PLAN_KEEP_HOURS from now, are cancelled (reason "replanned by cadence X"); the
- *    nearer ones are kept, since the pair may have arranged them already.
+ *    nearer ones are kept, since the pair may have arranged them already. Sessions
+ *    planned_by another cadence (the program's cadence changed in tandem.lua) are
+ *    replanned the same way: kept at an instant the plan has, else cancelled (reason
+ *    "replanned by cadence X (the program's cadence changed)", counted in
+ *    rep->changed). Only sessions planned_by 'manual' (moved by hand) are never
+ *    replanned; a cancelled instant is never planned again, so changing the cadence back
+ *    does not bring back what the change cancelled.
  *  - planned sessions of the program's active pairs that start at or after the
  *    program's end or their match's end (an `ends` moved earlier in tandem.lua) are
  *    cancelled, whatever planned them (reason "after the program's end (DATE)" or
@@ -91,7 +97,8 @@ struct plan_ctx {
 	struct cadence_cache *cadences;
 };
 
-/* A pair that got no sessions, and why; or a session of a pair that was refused. */
+/* A pair that could not be planned (no session, or not all its sessions), and why; or a
+ * session of a pair that was refused. */
 struct plan_note {
 	int64_t match_id;
 	char *mentor, *mentee; /* names */
@@ -111,8 +118,10 @@ struct plan_report {
 	int existing;        /* instants already there (any state) */
 	int cancelled;       /* sessions cancelled: of an earlier plan, or after the end */
 	int late;            /* of those, after the program's or the match's end */
+	int changed;         /* of those, planned by another cadence (the program's cadence
+			      * changed) and replanned away */
 	int unplanned_left;  /* pairs not replanned whose last plan gave them no session */
-	struct plan_note *notes;     /* pairs that got no session, and why */
+	struct plan_note *notes;     /* pairs that could not be planned, and why */
 	size_t nnotes;
 	struct plan_note *refused;   /* sessions refused (plan_check), one note each */
 	size_t nrefused;
@@ -135,7 +144,8 @@ enum { PLAN_SKIPPED_KEEP = 4 };
 struct plan_summary {
 	int programs;  /* programs planned */
 	int pairs, replanned, planned, existing, cancelled;
-	int unplanned; /* pairs without a session (plan_report.notes) */
+	int changed;   /* of cancelled, plan_report.changed */
+	int unplanned; /* pairs that could not be planned (plan_report.notes) */
 	int refused;   /* sessions refused (plan_report.refused) */
 	int nskipped;
 	struct {

@@ -17,6 +17,8 @@ struct store;
 /* An ISO UTC time (as the store writes them) as an instant, 0 when NULL or not one. */
 time_t plan__iso_time(const char *s);
 
+enum { KNOWN_HAND = 0, KNOWN_OURS = 1, KNOWN_PREVIOUS = 2 };
+
 /* A session of one of the program's active pairs, as history and for replanning. */
 struct known {
 	int64_t id, match_id;
@@ -24,7 +26,9 @@ struct known {
 	int duration_min;
 	char status[16];
 	char *topic, *starts_at;
-	int ours; /* planned_by this cadence */
+	/* Who planned it: KNOWN_OURS this cadence; KNOWN_PREVIOUS another cadence (one the
+	 * program had before: replannable as this one's own); KNOWN_HAND 'manual' (a move). */
+	int ours;
 };
 
 struct known_list {
@@ -46,7 +50,7 @@ void plan__known_fini(struct known_list *k);
 int plan__bind_due(struct stmt *s, time_t now, int history, struct diag *d);
 
 /* The sessions of program_id's active pairs (incremental: of the pairs PLAN_DUE_IDS names
- * at now), by pair, start and id, into *k; ours = planned_by cadence. 0 or -1 + diag. */
+ * at now), by pair, start and id, into *k; ours says who planned it (KNOWN_*). 0 or -1 + diag. */
 int plan__load_known(struct store *st, int64_t program_id, const char *cadence, int incremental,
 		     time_t now, int history, struct known_list *k, struct diag *d);
 

@@ -43,6 +43,10 @@ plan__bind_due(struct stmt *s, time_t now, int history, struct diag *d)
 	return stmt_bind_text_copy(s, 3, ts, d) || stmt_bind_int64(s, 4, history, d) ? -1 : 0;
 }
 
+/* KNOWN_OURS, KNOWN_HAND or KNOWN_PREVIOUS from planned_by (?2 the cadence's name). */
+#define KNOWN_BY                                                                              \
+	"CASE coalesce(s.planned_by, 'manual') WHEN ?2 THEN 1 WHEN 'manual' THEN 0 ELSE 2 END"
+
 int
 plan__load_known(struct store *st, int64_t program_id, const char *cadence, int incremental,
 		 time_t now, int history, struct known_list *k, struct diag *d)
@@ -50,11 +54,11 @@ plan__load_known(struct store *st, int64_t program_id, const char *cadence, int 
 	struct stmt s = {0};
 	if (stmt_prepare(&s, st, "reading the program's sessions",
 			 incremental ? "SELECT s.id, s.match_id, s.starts_at, s.duration_min, s.status, "
-				       "s.topic, s.planned_by = ?2 FROM sessions s "
+				       "s.topic, " KNOWN_BY " FROM sessions s "
 				       "WHERE s.match_id IN " PLAN_DUE_IDS " "
 				       "ORDER BY s.match_id, s.starts_at, s.id"
 				     : "SELECT s.id, s.match_id, s.starts_at, s.duration_min, s.status, "
-				       "s.topic, s.planned_by = ?2 FROM sessions s JOIN matches m ON "
+				       "s.topic, " KNOWN_BY " FROM sessions s JOIN matches m ON "
 				       "m.id = s.match_id WHERE m.program_id = ?1 AND "
 				       "m.status = 'active' ORDER BY s.match_id, s.starts_at, s.id",
 			 d) != 0)

@@ -116,7 +116,7 @@ run "$T" -C "$WS" jobs run plan-sessions
 expect_rc "plan-sessions job" 0
 expect_out "plan-sessions job: as sessions plan says" \
   "{\"planned\":0,\"existing\":$NS,\"cancelled\":0,\"pairs\":$NACT,"
-expect_out "plan-sessions job: the unplanned pairs" "\"unplanned\":$NONE,\"refused\":0,\"programs\":1,\"skipped\":[]}"
+expect_out "plan-sessions job: the unplanned pairs" "\"unplanned\":$NONE,\"refused\":0,\"cancelled_cadence_changed\":0,\"programs\":1,\"skipped\":[]}"
 
 # No cadence in tandem.lua: sessions_per_month decides (4 -> weekly).
 sed -i -e 's/^  cadence = "biweekly",//' -e 's/sessions_per_month = 2/sessions_per_month = 4/' "$WS/tandem.lua"
@@ -126,7 +126,7 @@ expect_out "derived cadence" "cadence weekly (from sessions_per_month)"
 W=$(q "SELECT count(*) FROM sessions WHERE planned_by = 'weekly'")
 [ "$W" -gt 0 ] && ok "weekly planned" || fail "weekly planned" "none"
 [ "$(q "SELECT count(*) FROM sessions WHERE status = 'cancelled'")" = 0 ] &&
-  ok "other cadence kept" || fail "other cadence kept" "cancelled rows"
+  ok "biweekly instants are weekly's: none cancelled" || fail "biweekly instants are weekly's: none cancelled" "cancelled rows"
 
 # A workspace cadence that returns bad values: every pair reported, at the hook's line.
 mkdir -p "$WS/plugins/cadences"

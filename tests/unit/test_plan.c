@@ -7,7 +7,8 @@
  * March DST change in New York, and a weekly session in each DST gap and overlap of
  * New York, London and Lord Howe Island (and Kolkata, which has none), by rule and by a
  * plan hook's wall time, checked to the exact UTC instant, and their calendar export
- * read back by python3-icalendar at the same instants. The service's incremental plan
+ * read back by python3-icalendar at the same instants. A cadence changed: the previous
+ * one's future sessions replanned, held and hand-moved ones kept. The service's incremental plan
  * against planning every pair every hour (biweekly, monthly, after_miss).
  *
  * The organization is session_fixture.h's: match #1 is Ann (mentor, Europe/Paris) and
@@ -572,6 +573,71 @@ test_after_miss(void **state)
 	store_close(st);
 }
 
+/* The program's cadence changes (tandem.lua): the sessions the previous cadence planned are
+ * replanned as the new one's own: kept at an instant the new plan has, cancelled otherwise
+ * when more than 24 hours away (the reason says the cadence changed, the report counts
+ * them apart, the calendar update is noted). Held sessions, sessions moved by hand
+ * ('manual') and the near ones are never touched. Weekly -> biweekly (a subset of the
+ * instants), then a rule whose instants all differ. */
+static void
+test_cadence_changed(void **state)
+{
+	(void)state;
+	struct store *st = plan_store(T0, T0);
+	struct plan_report rep;
+	plan_ok(st, "weekly", T0, 28, &rep);
+	plan_report_fini(&rep);
+	/* Jan 12 held; Jan 26 as if moved there by hand. */
+	fx_exec(st, "UPDATE sessions SET status = 'held' WHERE starts_at = '2027-01-12T14:00:00Z';"
+		    "UPDATE sessions SET planned_by = 'manual' WHERE starts_at = "
+		    "'2027-01-26T14:00:00Z'");
+	time_t now = fx_utc(2027, 1, 18, 16, 0); /* Jan 19 14:00 is 22 hours away */
+	clock_virtual_set(&fx_clock, now);
+	plan_ok(st, "weekly", now, 28, &rep); /* adds Feb 9 */
+	assert_int_equal(rep.planned, 1);
+	plan_report_fini(&rep);
+
+	plan_ok(st, "biweekly", now, 28, &rep); /* Jan 26 and Feb 9 are biweekly's too */
+	assert_int_equal(rep.planned, 0);
+	assert_int_equal(rep.existing, 2);
+	assert_int_equal(rep.cancelled, 1);
+	assert_int_equal(rep.changed, 1);
+	assert_int_equal(rep.late, 0);
+	plan_report_fini(&rep);
+	assert_string_equal(starts(st, "planned", "UTC"),
+			    "2027-01-19T14:00 2027-01-26T14:00 2027-02-09T14:00");
+	assert_string_equal(starts(st, "held", "UTC"), "2027-01-12T14:00");
+	assert_string_equal(starts(st, "cancelled", "UTC"), "2027-02-02T14:00");
+	assert_string_equal(fx_text(st, "SELECT status_reason || ', ' || planned_by || ', ' || "
+					"(id IN (SELECT session_id FROM session_changes)) FROM "
+					"sessions WHERE status = 'cancelled'"),
+			    "replanned by cadence biweekly (the program's cadence changed), weekly, 1");
+	/* Planning again changes nothing. */
+	plan_ok(st, "biweekly", now + 3600, 28, &rep);
+	assert_int_equal(rep.planned + rep.cancelled + rep.changed, 0);
+	plan_report_fini(&rep);
+
+	/* Tuesdays 10:00 New York (15:00 UTC): none of the earlier instants. */
+	const char *path = write_cadence(
+	    "tue10", "return tandem.cadence{ name = \"tue10\", version = \"1.0.0\", api = 1,\n"
+		     "  rule = \"FREQ=WEEKLY;BYDAY=TU;BYHOUR=10;BYMINUTE=0\", zone = \"mentee\" }\n");
+	fx_exec(st, "UPDATE sessions SET status = 'held' WHERE starts_at = '2027-01-19T14:00:00Z'");
+	now = fx_utc(2027, 1, 20, 8, 0);
+	clock_virtual_set(&fx_clock, now);
+	plan_ok(st, path, now, 28, &rep);
+	assert_int_equal(rep.planned, 4);
+	assert_int_equal(rep.cancelled, 1);
+	assert_int_equal(rep.changed, 1);
+	plan_report_fini(&rep);
+	assert_string_equal(starts(st, "planned", "UTC"),
+			    "2027-01-26T14:00 2027-01-26T15:00 2027-02-02T15:00 2027-02-09T15:00 "
+			    "2027-02-16T15:00");
+	assert_string_equal(starts(st, "held", "UTC"), "2027-01-12T14:00 2027-01-19T14:00");
+	assert_string_equal(starts(st, "cancelled", "UTC"), "2027-02-02T14:00 2027-02-09T14:00");
+	assert_int_equal(fx_int(st, "SELECT count(*) FROM session_changes"), 2);
+	store_close(st);
+}
+
 /* Every session of the store as one line per row: what planning decided. */
 static char *
 all_sessions(struct store *st)
@@ -687,6 +753,7 @@ main(void)
 	    cmocka_unit_test(test_refused_sessions),
 	    cmocka_unit_test(test_taper),
 	    cmocka_unit_test(test_after_miss),
+	    cmocka_unit_test(test_cadence_changed),
 	    cmocka_unit_test(test_incremental_equals_full),
 	};
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
