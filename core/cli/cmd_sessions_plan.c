@@ -39,9 +39,9 @@ plan_usage(FILE *out)
 		"  --program P   the program (as declared in tandem.lua)\n"
 		"  --horizon H   how far ahead: Nw (weeks) or Nd (days), 1 day to 520 weeks\n"
 		"  --json        the report as a JSON object\n\n"
-		"Pairs that get no session are listed with the reason (no shared slot, no free\n"
-		"slot, or the cadence plugin's error), and so are sessions a cadence returned that\n"
-		"were refused (ending after the program's or the pair's end, or overlapping\n"
+		"Pairs that could not be planned are listed with the reason (no shared slot, no\n"
+		"free slot, or the cadence plugin's error), and so are sessions a cadence returned\n"
+		"that were refused (ending after the program's or the pair's end, or overlapping\n"
 		"another session of the pair); neither changes the exit status.\n");
 }
 
@@ -146,7 +146,8 @@ print_text(const struct plan_report *r)
 	} else {
 		printf("(replanned)\n");
 	}
-	notes_text("%zu pair%s without a session:\n", r->notes, r->nnotes);
+	/* Not "without a session": a pair whose cadence fails now may have sessions of before. */
+	notes_text("%zu pair%s could not be planned:\n", r->notes, r->nnotes);
 	notes_text("%zu session%s refused:\n", r->refused, r->nrefused);
 }
 
