@@ -5,7 +5,7 @@
  * SESSION_REVEALED_SQL, the rule session_list applies for an organizer: a report of 5,000
  * pairs spent 74% of its health time in session_list's full rows), sorted by pair, and each
  * pair is judged on its own sessions by judge().
- * Overlaps are in health_overlap.c.
+ * Overlaps are in health_overlap.c; the interval of a rule-only plugin cadence in health_rule.c.
  */
 #include "report/health.h"
 
@@ -232,7 +232,8 @@ read_sessions(struct store *st, int64_t program_id, time_t now, struct session_r
 struct judge_ctx {
 	time_t now;
 	int interval_days; /* the cadence's figure */
-	int measured;      /* a plugin cadence: each pair's interval is measured (pair_interval) */
+	int measured;      /* a plugin cadence with a plan hook: each pair's interval is
+			    * measured (pair_interval) */
 	const char *cadence;
 };
 
@@ -688,7 +689,7 @@ health_program_with(struct store *st, const char *program, time_t now,
 		return -1;
 	}
 	struct judge_ctx x = {.now = now, .interval_days = cad->interval_days,
-			      .measured = builtin_days(cad->name) == 0, .cadence = cad->name};
+			      .measured = cad->measured, .cadence = cad->name};
 	struct pair *pairs = NULL;
 	size_t np = 0, nr = 0;
 	struct session_row *rows = NULL;
@@ -728,6 +729,12 @@ health_cadence_of(const struct config *cfg, const char *program, struct health_c
 	if (prog == NULL)
 		return -1;
 	out->interval_days = health_interval_days(prog, &out->name, &out->from);
+	out->measured = builtin_days(out->name) == 0;
+	int rule = out->measured ? health_cadence_rule_days(cfg->path, out->name) : 0;
+	if (rule > 0) {
+		out->interval_days = rule;
+		out->measured = 0;
+	}
 	return 0;
 }
 

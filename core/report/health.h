@@ -23,10 +23,13 @@
  *    SESSION_REVEALED_SQL): hidden until both sides have rated or the window closed.
  *  - The cadence's interval: the program's cadence (tandem.lua `cadence`, else what
  *    sessions_per_month implies, else biweekly: plan_program_cadence) read as days: weekly
- *    7, biweekly 14, monthly 30, taper and after_miss 14 (their steady rhythm). For any
- *    other cadence (a plugin), each pair's own: the median gap between the starts of its
- *    planned, held and missed sessions, rounded to whole days (at least 1); with fewer
- *    than 2 of them, 30 / sessions_per_month when that is set, else 14.
+ *    7, biweekly 14, monthly 30, taper and after_miss 14 (their steady rhythm). A plugin
+ *    that declares only a rule (no plan hook) is read like them: the mean gap between its
+ *    rule's instants, rounded to whole days (FREQ=WEEKLY;INTERVAL=3: 21; health_rule.c).
+ *    For any other cadence (a plugin with a plan hook, or one that does not load), each
+ *    pair's own: the median gap between the starts of its planned, held and missed
+ *    sessions, rounded to whole days (at least 1); with fewer than 2 of them, 30 /
+ *    sessions_per_month when that is set, else 14.
  *  - Reasons, each with its status and action:
  *      overdue            last held session more than 1.5 x the interval ago: needs_checkin, nudge
  *      no_first_session   nothing held HEALTH_FIRST_SESSION_DAYS after activation:
@@ -96,9 +99,16 @@ const char *health_status_name(enum health_status s);
 int health_status_parse(const char *s, enum health_status *out, struct diag *d);
 
 /* The program's cadence (*name; *from as plan_program_cadence says) and its interval in
- * days, by the rule above. */
+ * days, by the rule above, without loading a plugin (a plugin's is the fallback). */
 struct config_program;
 int health_interval_days(const struct config_program *p, const char **name, const char **from);
+
+/* The mean gap between a rule's instants in whole days (at least 1), 0 when rule is NULL,
+ * not a rule, or has fewer than 2 instants (health_rule.c). */
+int health_rule_interval(const char *rule);
+/* The interval of cadence `cadence` of the workspace whose tandem.lua is config_path when
+ * it is a plugin declaring only a rule; 0 otherwise (a plan hook, a load error). */
+int health_cadence_rule_days(const char *config_path, const char *cadence);
 
 /*
  * The health of program PROGRAM (declared in cfg; its row must exist) at now:
@@ -118,9 +128,11 @@ int health_program(struct store *st, const struct config *cfg, const char *progr
 struct health_cadence {
 	const char *name, *from;
 	int interval_days;
+	int measured; /* 1: each pair's interval is measured from its sessions (see above) */
 };
 
-/* The cadence of cfg's program PROGRAM. -1 + DIAG_NOTFOUND when cfg does not declare it. */
+/* The cadence of cfg's program PROGRAM (a plugin cadence is loaded from the workspace of
+ * cfg->path to read its rule). -1 + DIAG_NOTFOUND when cfg does not declare it. */
 int health_cadence_of(const struct config *cfg, const char *program, struct health_cadence *out,
 		      struct diag *d);
 

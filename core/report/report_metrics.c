@@ -43,9 +43,9 @@ report__health_input(struct store *st, const struct config *cfg, const char *pro
 	if (health_cadence_of(cfg, program, &cad, d) != 0 ||
 	    health_overlaps(st, cfg, program, &overlaps, d) != 0)
 		return -1;
-	*out = json_pack("{s:{s:s, s:i, s:s?}, s:o}", "cadence", "name", cad.name,
-			 "interval_days", cad.interval_days, "from", cad.from, "overlaps",
-			 overlaps);
+	*out = json_pack("{s:{s:s, s:i, s:s?, s:b}, s:o}", "cadence", "name", cad.name,
+			 "interval_days", cad.interval_days, "from", cad.from, "measured",
+			 cad.measured, "overlaps", overlaps);
 	if (*out == NULL)
 		return diag_set(d, DIAG_NOMEM, "out of memory preparing the health of '%s'",
 				program);
@@ -71,6 +71,7 @@ compute_health(json_t *req, json_t **out, struct diag *d)
 	    .name = json_string_value(json_object_get(cj, "name")),
 	    .from = json_string_value(json_object_get(cj, "from")),
 	    .interval_days = (int)json_integer_value(json_object_get(cj, "interval_days")),
+	    .measured = json_is_true(json_object_get(cj, "measured")),
 	};
 	const char *db = json_string_value(json_object_get(req, "db"));
 	const char *program = json_string_value(json_object_get(req, "program"));

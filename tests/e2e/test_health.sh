@@ -103,6 +103,20 @@ expect_out health-first "no session held 60 days after activation (expected with
 expect_out health-ontrack "1 session held, the last 5 days ago (cadence biweekly, every 14 days)"
 expect_out health-stale "stale goals: $NAME_E4 recorded no skill self-assessment in the 50 days since activation (expected within 42: sessions checkin --skill) [checkin]"
 grep -q "^at risk (" "$OUT" && ok health-group || fail health-group "$(head -c 400 "$OUT")"
+# A plugin cadence with only a rule: the interval is the rule's (21 days), not 30 /
+# sessions_per_month (15), in the headline, the pairs' texts and --json.
+cp "$WS/tandem.lua" "$E2E_TMP/tandem.lua.rule"
+mkdir -p "$WS/plugins/cadences"
+printf '%s\n' 'return tandem.cadence{ name = "every_three_weeks", version = "1.0.0", api = 1,' \
+  '  rule = "FREQ=WEEKLY;INTERVAL=3" }' >"$WS/plugins/cadences/every_three_weeks.lua"
+sed -i 's/cadence = "biweekly"/cadence = "every_three_weeks"/' "$WS/tandem.lua"
+run "$T" -C "$WS" health --program $P
+expect_out health-rule-head "program $P: $NA active pairs (cadence every_three_weeks, every 21 days)"
+expect_out health-rule-pair "1 session held, the last 5 days ago (cadence every_three_weeks, every 21 days)"
+run "$T" -C "$WS" health --program $P --json
+[ "$(jget "$OUT" '(d["cadence"]["interval_days"], sorted({(p["interval_days"], p["interval_from"]) for p in d["pairs"]}))')" = \
+  "(21, [(21, 'cadence')])" ] && ok health-rule-json || fail health-rule-json "$(head -c 300 "$OUT")"
+cp "$E2E_TMP/tandem.lua.rule" "$WS/tandem.lua"
 run "$T" -C "$WS" health --program $P --json
 expect_rc health-json 0
 cp "$OUT" "$E2E_TMP/health.json"

@@ -1,13 +1,15 @@
 /* Unit tests for report/health: a hand-built store with one pair per reason, each judged
  * with its exact text, status and action; the thresholds at their boundaries (one second
- * or one rating point either side); hidden ratings left out; the cadence's interval; the
- * overlapping programs (the ends day included, open ends); nothing written. */
+ * or one rating point either side); hidden ratings left out; the cadence's interval (a
+ * rule-only plugin's from its rule); the overlapping programs (the ends day included, open
+ * ends); nothing written. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -494,6 +496,44 @@ test_stale_goals(void **state)
 	store_close(st);
 }
 
+/* A plugin cadence that declares only a rule gives its interval from the rule (21 days for
+ * every three weeks), as the built-ins' names do; one with a plan hook, or none at all, 0
+ * (each pair's interval is measured then). */
+static void
+test_rule_interval(void **state)
+{
+	(void)state;
+	assert_int_equal(health_rule_interval("FREQ=WEEKLY;INTERVAL=3"), 21);
+	assert_int_equal(health_rule_interval("FREQ=WEEKLY;BYDAY=TU;BYHOUR=10"), 7);
+	assert_int_equal(health_rule_interval("FREQ=DAILY;INTERVAL=10"), 10);
+	assert_int_equal(health_rule_interval("FREQ=MONTHLY"), 30);
+	assert_int_equal(health_rule_interval("FREQ=WEEKLY;COUNT=1"), 0);
+	assert_int_equal(health_rule_interval("FREQ=FORTNIGHTLY"), 0);
+	assert_int_equal(health_rule_interval(NULL), 0);
+	char dir[128];
+	snprintf(dir, sizeof(dir), "%s/plugins", tmpdir);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/plugins/cadences", tmpdir);
+	mkdir(dir, 0755);
+	FILE *f = fopen(tmpdir_path("plugins/cadences/every3.lua"), "w");
+	assert_non_null(f);
+	fputs("return tandem.cadence{ name = \"every3\", version = \"1.0.0\", api = 1,\n"
+	      "  rule = \"FREQ=WEEKLY;INTERVAL=3\" }\n", f);
+	fclose(f);
+	f = fopen(tmpdir_path("plugins/cadences/hooked.lua"), "w");
+	assert_non_null(f);
+	fputs("return tandem.cadence{ name = \"hooked\", version = \"1.0.0\", api = 1,\n"
+	      "  rule = \"FREQ=WEEKLY;INTERVAL=3\",\n"
+	      "  plan = function(pair, history, ctx) return {} end }\n", f);
+	fclose(f);
+	char cfg[128];
+	snprintf(cfg, sizeof(cfg), "%s", tmpdir_path("tandem.lua"));
+	assert_int_equal(health_cadence_rule_days(cfg, "every3"), 21);
+	assert_int_equal(health_cadence_rule_days(cfg, "hooked"), 0);
+	assert_int_equal(health_cadence_rule_days(cfg, "nowhere"), 0);
+	assert_int_equal(health_cadence_rule_days(NULL, "every3"), 0);
+}
+
 static void
 test_interval(void **state)
 {
@@ -657,6 +697,7 @@ main(void)
 	    cmocka_unit_test(test_one_sided),  cmocka_unit_test(test_ratings),
 	    cmocka_unit_test(test_worst_wins), cmocka_unit_test(test_stale_goals),
 	    cmocka_unit_test(test_interval),
+	    cmocka_unit_test(test_rule_interval),
 	    cmocka_unit_test(test_unplanned),
 	    cmocka_unit_test(test_measured_interval),
 	    cmocka_unit_test(test_overlaps),
