@@ -20,6 +20,7 @@
 #include "lua/check.h"
 #include "lua/registry.h"
 #include "program/policy.h"
+#include "report/query.h"
 #include "sched/builtin.h"
 #include "sched/job.h"
 
@@ -229,6 +230,40 @@ report_json(const struct plugin *p, const struct plugin_check_report *r)
 	return o;
 }
 
+/*
+ * The queries a report's hooks made in the check, prepared against an empty database of
+ * the schema as the report's q would prepare them: a hook whose query would fail (a
+ * misspelled table or column, a write, a wrong number of values) fails the check with
+ * FILE:LINE. 0, or -1 when the schema cannot be made.
+ */
+static int
+check_queries(struct plugin *p, struct plugin_check_report *r, struct diag *d)
+{
+	struct query *q = NULL;
+	for (int i = 0; i < r->n; i++) {
+		struct plugin_check_hook *h = &r->hooks[i];
+		for (int j = 0; h->ok && j < h->nqueries; j++) {
+			const struct plugin_check_query *e = &h->queries[j];
+			if (q == NULL && (q = query_open_schema(d)) == NULL)
+				return diag_prefix(d, "checking the report's queries");
+			struct diag qd;
+			diag_clear(&qd);
+			if (query_check(q, e->all, e->sql, e->nargs, &qd) == 0)
+				continue;
+			h->ok = 0;
+			r->failed++;
+			if (e->line > 0)
+				snprintf(h->error, sizeof(h->error), "%s:%d: %.600s (in hook %s)",
+					 plugin_path(p), e->line, qd.msg, h->hook);
+			else
+				snprintf(h->error, sizeof(h->error), "%s: %.600s (in hook %s)",
+					 plugin_path(p), qd.msg, h->hook);
+		}
+	}
+	query_close(q);
+	return 0;
+}
+
 static int
 plugins_check(struct cli *c, struct plugins_ctx *x, int argc, char **argv)
 {
@@ -266,6 +301,11 @@ plugins_check(struct cli *c, struct plugins_ctx *x, int argc, char **argv)
 	}
 	struct plugin_check_report r;
 	if (plugin_check_run(p, x->features, &r, &d) != 0) {
+		plugin_delete(p);
+		return cli_diag(&d);
+	}
+	if (check_queries(p, &r, &d) != 0) {
+		plugin_check_fini(&r);
 		plugin_delete(p);
 		return cli_diag(&d);
 	}

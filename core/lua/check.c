@@ -287,11 +287,39 @@ const char plugin_check_metrics[] =
 	"ecutive_misses\",\"text\":\"two sessions missed in a row\",\"action\":\"checkin\"}]}],\"overlaps\":[]"
 	"}}";
 
-/* q.rows(sql, ...) in `plugins check`: there is no database, so no rows. */
+/* The registry's list of the queries a check's hook made ("LINE\tNARGS\tFN\tSQL"), sent
+ * back with the result so that the host prepares each against the schema (check.h). */
+static const char check_queries_key[] = "tandem.check.queries";
+
+static void
+record_query(lua_State *L, const char *fn)
+{
+	size_t len;
+	const char *sql = luaL_checklstring(L, 1, &len);
+	int nargs = lua_gettop(L) - 1, line = 0;
+	lua_Debug ar;
+	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar))
+		line = ar.currentline;
+	if (lua_getfield(L, LUA_REGISTRYINDEX, check_queries_key) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return;
+	}
+	lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+	if (n < PLUGIN_CHECK_QUERIES_MAX) {
+		lua_pushfstring(L, "%d\t%d\t%s\t", line, nargs, fn);
+		lua_pushlstring(L, sql, len);
+		lua_concat(L, 2);
+		lua_rawseti(L, -2, n + 1);
+	}
+	lua_pop(L, 1);
+}
+
+/* q.rows(sql, ...) in `plugins check`: there is no database here, so no rows (the host
+ * prepares the statement against the schema afterwards). */
 static int
 check_q_rows(lua_State *L)
 {
-	luaL_checkstring(L, 1);
+	record_query(L, "q.rows");
 	lua_newtable(L);
 	return 1;
 }
@@ -300,7 +328,7 @@ check_q_rows(lua_State *L)
 static int
 check_q_one(lua_State *L)
 {
-	luaL_checkstring(L, 1);
+	record_query(L, "q.one");
 	lua_pushnil(L);
 	return 1;
 }
@@ -567,6 +595,8 @@ call_once(struct plugin *live, const char *hook, const char *in, size_t n, struc
 	struct one_call call = {live, hook}, *c = &call;
 	lua_State *L = plugin_state(c->p);
 	int top = lua_gettop(L);
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, check_queries_key);
 	lua_pushinteger(L, plugin_kind(c->p));
 	lua_pushstring(L, c->hook);
 	plugin_push_decl(c->p);
@@ -601,7 +631,22 @@ call_once(struct plugin *live, const char *hook, const char *in, size_t n, struc
 		render(L, top + i, 0, &b);
 	}
 	lua_settop(L, top);
-	return buf_append(out, text, strlen(text) + 1, d);
+	if (buf_append(out, text, strlen(text) + 1, d) != 0)
+		return -1;
+	/* Then the queries it made, each NUL-terminated. */
+	int rc = 0;
+	if (lua_getfield(L, LUA_REGISTRYINDEX, check_queries_key) == LUA_TTABLE) {
+		lua_Integer nq = (lua_Integer)lua_rawlen(L, -1);
+		for (lua_Integer i = 1; rc == 0 && i <= nq; i++) {
+			size_t len;
+			lua_rawgeti(L, -1, i);
+			const char *e = lua_tolstring(L, -1, &len);
+			rc = e != NULL ? buf_append(out, e, len + 1, d) : 0;
+			lua_pop(L, 1);
+		}
+	}
+	lua_settop(L, top);
+	return rc;
 }
 
 static double
@@ -610,6 +655,34 @@ now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The queries after the rendered value in a call's output (call_once): into h->queries. */
+static int
+take_queries(struct plugin_check_hook *h, const char *out, size_t len, struct diag *d)
+{
+	size_t first = strnlen(out, len) + 1;
+	int n = 0;
+	for (size_t i = first; i < len; i += strnlen(out + i, len - i) + 1)
+		n++;
+	if (n == 0)
+		return 0;
+	h->queries = calloc((size_t)n, sizeof(*h->queries));
+	if (h->queries == NULL)
+		return diag_set(d, DIAG_NOMEM, "out of memory");
+	for (size_t i = first; i < len && h->nqueries < n; i += strnlen(out + i, len - i) + 1) {
+		struct plugin_check_query *q = &h->queries[h->nqueries];
+		const char *e = out + i;
+		char fn[8] = "";
+		int used = 0;
+		if (sscanf(e, "%d\t%d\t%7[^\t]\t%n", &q->line, &q->nargs, fn, &used) < 3 || used == 0)
+			continue;
+		q->all = strcmp(fn, "q.rows") == 0;
+		if ((q->sql = strdup(e + used)) == NULL)
+			return diag_set(d, DIAG_NOMEM, "out of memory");
+		h->nqueries++;
+	}
+	return 0;
 }
 
 int
@@ -647,6 +720,8 @@ plugin_check_run(struct plugin *p, const char *const *feature_names,
 					 plugin_limits(p)->deadline_ms, &out, &hd);
 		h->ms = now_ms() - t0;
 		h->ok = rc == 0;
+		if (rc == 0 && out.len > 0)
+			rc = take_queries(h, out.data, out.len, &hd);
 		if (rc == 0)
 			snprintf(h->value, sizeof(h->value), "%s", out.len ? out.data : "");
 		else
@@ -662,6 +737,11 @@ plugin_check_run(struct plugin *p, const char *const *feature_names,
 void
 plugin_check_fini(struct plugin_check_report *report)
 {
+	for (int i = 0; report->hooks && i < report->n; i++) {
+		for (int j = 0; j < report->hooks[i].nqueries; j++)
+			free(report->hooks[i].queries[j].sql);
+		free(report->hooks[i].queries);
+	}
 	free(report->hooks);
 	memset(report, 0, sizeof(*report));
 }

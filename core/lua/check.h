@@ -15,7 +15,10 @@
  * plugin_check_run with a value in [0, 1]; match/pair/history/event/ctx/q
  * are documented there too (a cadence's ctx also has horizon and horizon_iso).
  * A report's metrics are plugin_check_metrics below; its q answers every query
- * with no rows (q.rows -> {}, q.one -> nil): there is no database in a check.
+ * with no rows (q.rows -> {}, q.one -> nil): there is no database in a check. Each
+ * query is recorded (its line, SQL and number of values) in the hook's `queries`, for
+ * the caller to prepare against the schema (`plugins check` does, with report/query's
+ * query_check: a misspelled table fails the check as it would fail the report).
  *
  * Each call is an operation in the plugin's worker (plugin_exec) under the
  * plugin's per-call limits, so a hook that hangs in C is killed at its deadline.
@@ -28,6 +31,15 @@
 #include "base/diag.h"
 #include "lua/plugin.h"
 
+/* A query a report's hook made in the check (q.rows or q.one). */
+struct plugin_check_query {
+	int line;  /* the line of the call in the plugin's file (0: unknown) */
+	int nargs; /* the values given after the SQL */
+	int all;   /* 1 q.rows, 0 q.one */
+	char *sql;
+};
+enum { PLUGIN_CHECK_QUERIES_MAX = 64 }; /* recorded per hook; more are not */
+
 /* What one hook did. */
 struct plugin_check_hook {
 	char hook[64];
@@ -35,6 +47,8 @@ struct plugin_check_hook {
 	double ms;        /* wall-clock time of the call (including the fork, if isolated) */
 	char value[512];  /* a short rendering of what it returned ("0.75", "{...}") */
 	char error[DIAG_MSG_MAX];
+	struct plugin_check_query *queries; /* in call order */
+	int nqueries;
 };
 
 struct plugin_check_report {

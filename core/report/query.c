@@ -108,7 +108,9 @@ query_open(const char *path, const struct query_limits *lim, struct diag *d)
 		q->lim.rows = QUERY_DEFAULT_ROWS;
 	if (q->lim.bytes <= 0)
 		q->lim.bytes = QUERY_DEFAULT_BYTES;
-	q->st = store_open(path, STORE_READONLY, d);
+	/* NULL: an empty database of the current schema, in memory (query_open_schema). */
+	q->st = path ? store_open(path, STORE_READONLY, d)
+		     : store_open(":memory:", STORE_CREATE | STORE_SCRATCH, d);
 	if (q->st == NULL) {
 		free(q);
 		return NULL;
@@ -123,6 +125,12 @@ query_open(const char *path, const struct query_limits *lim, struct diag *d)
 	sqlite3_progress_handler(db, QUERY_TICK, progress, q);
 	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, (int)(q->lim.bytes < 1000000000 ? q->lim.bytes : 1000000000));
 	return q;
+}
+
+struct query *
+query_open_schema(struct diag *d)
+{
+	return query_open(NULL, NULL, d);
 }
 
 void
@@ -142,15 +150,24 @@ query_used(const struct query *q, int64_t *steps, int64_t *rows, int64_t *bytes)
 	*bytes = q->bytes;
 }
 
+/* The parameter count against the values given (bind_args' first test). */
+static int
+check_nargs(const struct stmt *s, const char *fn, int n, struct diag *d)
+{
+	if (n != stmt_param_count(s))
+		return diag_set(d, DIAG_INVALID, "%s: the query has %d parameter%s, %d value%s given", fn,
+				stmt_param_count(s), stmt_param_count(s) == 1 ? "" : "s", n,
+				n == 1 ? "" : "s");
+	return 0;
+}
+
 /* Binds the arguments from index 2 on. 0, or -1 with a message in d. */
 static int
 bind_args(lua_State *L, struct stmt *s, const char *fn, struct diag *d)
 {
 	int n = lua_gettop(L) - 1;
-	if (n != stmt_param_count(s))
-		return diag_set(d, DIAG_INVALID, "%s: the query has %d parameter%s, %d value%s given", fn,
-				stmt_param_count(s), stmt_param_count(s) == 1 ? "" : "s", n,
-				n == 1 ? "" : "s");
+	if (check_nargs(s, fn, n, d) != 0)
+		return -1;
 	for (int i = 1; i <= n; i++) {
 		int idx = i + 1, rc;
 		switch (lua_type(L, idx)) {
@@ -221,6 +238,58 @@ push_row(lua_State *L, struct query *q, struct stmt *s, int ncol, const char *fn
 	return 0;
 }
 
+/* Prepares sql as q.rows/q.one (fn) would run it: one statement that only reads. 0 with
+ * s prepared, or -1 with d set and nothing to finalize. */
+static int
+prepare(struct query *q, const char *fn, const char *sql, size_t len, struct stmt *s,
+	struct diag *d)
+{
+	const char *tail = NULL;
+	*s = (struct stmt){0};
+	q->denied[0] = '\0';
+	int rc = sqlite3_prepare_v3(store_db(q->st), sql, (int)len, 0, &s->s, &tail);
+	if (rc != SQLITE_OK) {
+		if (q->denied[0])
+			diag_set(d, DIAG_PLUGIN, "%s: not allowed in a report (the query helper only "
+				 "reads): %s", fn, q->denied);
+		else
+			diag_set(d, DIAG_INVALID, "%s: %s", fn, sqlite3_errmsg(store_db(q->st)));
+		sqlite3_finalize(s->s);
+		s->s = NULL;
+		return -1;
+	}
+	s->st = q->st;
+	s->name = fn;
+	if (s->s == NULL)
+		return diag_set(d, DIAG_INVALID, "%s: no SQL statement in '%.60s'", fn, sql);
+	while (tail != NULL && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' ||
+				*tail == ';'))
+		tail++;
+	if (tail != NULL && *tail != '\0') {
+		stmt_finalize(s);
+		return diag_set(d, DIAG_INVALID, "%s: one statement per call (more follows at '%.40s')",
+				fn, tail);
+	}
+	if (!sqlite3_stmt_readonly(s->s)) {
+		stmt_finalize(s);
+		return diag_set(d, DIAG_PLUGIN, "%s: not allowed in a report (the query helper only reads)",
+				fn);
+	}
+	return 0;
+}
+
+int
+query_check(struct query *q, int all, const char *sql, int nargs, struct diag *d)
+{
+	const char *fn = all ? "q.rows" : "q.one";
+	struct stmt s;
+	if (prepare(q, fn, sql, strlen(sql), &s, d) != 0)
+		return -1;
+	int rc = check_nargs(&s, fn, nargs, d);
+	stmt_finalize(&s);
+	return rc;
+}
+
 /*
  * Runs the query; pushes every row (all = 1: a list) or the first (or nil).
  * Errors go to d; the caller raises them once the statement is finalized.
@@ -231,37 +300,10 @@ run(lua_State *L, struct query *q, int all, struct diag *d)
 	const char *fn = all ? "q.rows" : "q.one";
 	size_t len;
 	const char *sql = luaL_checklstring(L, 1, &len);
-	struct stmt s = {0};
-	const char *tail = NULL;
-	q->denied[0] = '\0';
-	int rc = sqlite3_prepare_v3(store_db(q->st), sql, (int)len, 0, &s.s, &tail);
-	if (rc != SQLITE_OK) {
-		if (q->denied[0])
-			diag_set(d, DIAG_PLUGIN, "%s: not allowed in a report (the query helper only "
-				 "reads): %s", fn, q->denied);
-		else
-			diag_set(d, DIAG_INVALID, "%s: %s", fn, sqlite3_errmsg(store_db(q->st)));
-		sqlite3_finalize(s.s);
+	struct stmt s;
+	if (prepare(q, fn, sql, len, &s, d) != 0)
 		return -1;
-	}
-	s.st = q->st;
-	s.name = fn;
-	if (s.s == NULL)
-		return diag_set(d, DIAG_INVALID, "%s: no SQL statement in '%.60s'", fn, sql);
-	while (tail != NULL && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' ||
-				*tail == ';'))
-		tail++;
-	if (tail != NULL && *tail != '\0') {
-		stmt_finalize(&s);
-		return diag_set(d, DIAG_INVALID, "%s: one statement per call (more follows at '%.40s')",
-				fn, tail);
-	}
-	if (!sqlite3_stmt_readonly(s.s)) {
-		stmt_finalize(&s);
-		return diag_set(d, DIAG_PLUGIN, "%s: not allowed in a report (the query helper only reads)",
-				fn);
-	}
-	rc = bind_args(L, &s, fn, d);
+	int rc = bind_args(L, &s, fn, d);
 	int ncol = stmt_column_count(&s);
 	if (all)
 		lua_newtable(L);

@@ -52,6 +52,14 @@ struct query;
 struct query *query_open(const char *path, const struct query_limits *lim, struct diag *d);
 void query_close(struct query *q);
 
+/* An empty database of the current schema, in memory, behind the same authorizer: for
+ * query_check (`plugins check` of a report, which has no workspace). NULL + diag. */
+struct query *query_open_schema(struct diag *d);
+/* Prepares sql as q.rows (all) or q.one would, with nargs values after it, and runs
+ * nothing: 0, or -1 with the error the real call would raise ("q.rows: no such table:
+ * sesions", a write refused, the parameter count). */
+int query_check(struct query *q, int all, const char *sql, int nargs, struct diag *d);
+
 /* Pushes the q table ({rows =, one =}, closures over q). Raises on a memory error. stack: +1 */
 void query_push(lua_State *L, struct query *q);
 /* After the build, before query_close: every q pushed in L refuses from now on. */

@@ -126,6 +126,24 @@ expect_rc "check json failing" 1
 expect_out "check json error" '"error": "hook_error.lua:4: no score for Ana Silva (in hook score)"'
 run "$TANDEM" plugins check good_report.lua
 expect_out "report value" 'title="Counts for pilot"'
+# A report's queries are prepared against the schema: what the report would fail on
+# fails the check, at the query's line; a good one passes (good_report above).
+RQ="$E2E_TMP/rq"
+mkdir -p "$RQ"
+rq_case() { # rq_case NAME QUERY-CALL MESSAGE
+  printf 'return tandem.report{ name = "%s", version = "1.0.0", api = 1,\n  build = function(metrics, q, ctx)\n    local r = %s\n    return { title = "t", sections = {} }\n  end }\n' \
+    "$1" "$2" >"$RQ/$1.lua"
+  run "$TANDEM" plugins check "$RQ/$1.lua"
+  expect_rc "$1 rc" 1
+  expect_err "$1 msg" "$3"
+}
+rq_case rq_table 'q.rows("SELECT count(*) FROM sesions")' "rq_table.lua:3: q.rows: no such table: sesions (in hook build)"
+rq_case rq_column 'q.one("SELECT nme FROM people WHERE id = ?", 1)' "rq_column.lua:3: q.one: no such column: nme (in hook build)"
+rq_case rq_args 'q.rows("SELECT id FROM people WHERE id = ?")' "rq_args.lua:3: q.rows: the query has 1 parameter, 0 values given (in hook build)"
+rq_case rq_write 'q.rows("DELETE FROM people")' "rq_write.lua:3: q.rows: not allowed in a report (the query helper only reads): DELETE people (in hook build)"
+printf 'return tandem.report{ name = "rq_ok", version = "1.0.0", api = 1,\n  build = function(metrics, q, ctx)\n    local r = q.one("SELECT count(*) AS n FROM sessions WHERE status = ?", "held")\n    return { title = "t", sections = {} }\n  end }\n' >"$RQ/rq_ok.lua"
+run "$TANDEM" plugins check "$RQ/rq_ok.lua"
+expect_rc "rq_ok" 0
 run "$TANDEM" plugins check good_match.lua
 expect_rc "match bindings" 0
 expect_out "match bindings value" 'title="match"'

@@ -369,6 +369,28 @@ test_lazy_health(void **state)
 	assert_non_null(strstr(d.msg, "lazy.lua:3: cannot change a protected metatable"));
 }
 
+/* query_check: a statement prepared against the schema as q.rows/q.one would, run never. */
+static void
+test_query_check(void **state)
+{
+	(void)state;
+	struct diag d;
+	diag_clear(&d);
+	struct query *q = query_open_schema(&d);
+	assert_non_null(q);
+	assert_int_equal(query_check(q, 1, "SELECT id, name FROM people WHERE id = ?", 1, &d), 0);
+	assert_int_equal(query_check(q, 0, "SELECT count(*) FROM sessions", 0, &d), 0);
+	assert_int_equal(query_check(q, 1, "SELECT * FROM sesions", 0, &d), -1);
+	assert_string_equal(d.msg, "q.rows: no such table: sesions");
+	assert_int_equal(query_check(q, 0, "SELECT id FROM people WHERE id = ?", 2, &d), -1);
+	assert_string_equal(d.msg, "q.one: the query has 1 parameter, 2 values given");
+	assert_int_equal(query_check(q, 1, "UPDATE people SET name = 'x'", 0, &d), -1);
+	assert_non_null(strstr(d.msg, "not allowed in a report"));
+	assert_int_equal(query_check(q, 1, "SELECT 1; SELECT 2", 0, &d), -1);
+	assert_non_null(strstr(d.msg, "one statement per call"));
+	query_close(q);
+}
+
 int
 main(void)
 {
@@ -378,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_budgets),
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_lazy_health),
+		cmocka_unit_test(test_query_check),
 	};
 	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }
