@@ -182,6 +182,14 @@ cmd_match_jstr(json_t *o, const char *key)
 	return s ? s : "";
 }
 
+const char *
+cmd_match_side(json_t *side, const char *key)
+{
+	if (json_is_null(json_object_get(side, "id")))
+		return "(erased)";
+	return cmd_match_jstr(side, key);
+}
+
 /* Resolves the two people of pin/veto/explain. */
 int
 cmd_match_two_people(struct store *st, const char *a, const char *b, int64_t *x, int64_t *y)

@@ -42,6 +42,9 @@ struct match_run_ctx cmd_match_ctx(const struct cli *c, const struct cli_ws *w);
 
 /* The string at key of o, "" when missing. */
 const char *cmd_match_jstr(json_t *o, const char *key);
+/* KEY ("id", "name") of a match's side object; "(erased)" when the side is null (the
+ * person was erased: the match is kept, detached). */
+const char *cmd_match_side(json_t *side, const char *key);
 
 /* Resolves the two people of pin/veto/explain (external ids or e-mails). */
 int cmd_match_two_people(struct store *st, const char *a, const char *b, int64_t *x, int64_t *y);

@@ -74,6 +74,17 @@ cmd_match_print_explanation(json_t *ex, FILE *out)
 
 /* ---- explain ------------------------------------------------------------------------ */
 
+/* "E000019 (Elena Ortiz)" of a match's side, "(erased)" for an erased one. */
+static void
+side_label(json_t *side, char *buf, size_t size)
+{
+	if (json_is_null(json_object_get(side, "id")))
+		snprintf(buf, size, "(erased)");
+	else
+		snprintf(buf, size, "%s (%s)", cmd_match_jstr(side, "id"),
+			 cmd_match_jstr(side, "name"));
+}
+
 static int
 explain_id(struct cli *c, const char *arg, int json)
 {
@@ -93,17 +104,19 @@ explain_id(struct cli *c, const char *arg, int json)
 		return cli_json_out(o);
 	json_t *mt = json_object_get(o, "mentor"), *me = json_object_get(o, "mentee");
 	const char *pol = json_string_value(json_object_get(o, "policy"));
-	printf("match #%ld: mentor %s (%s) -> mentee %s (%s), %s%s, policy %s %s\n", id,
-	       json_string_value(json_object_get(mt, "id")),
-	       json_string_value(json_object_get(mt, "name")),
-	       json_string_value(json_object_get(me, "id")),
-	       json_string_value(json_object_get(me, "name")),
+	char who[2][256];
+	side_label(mt, who[0], sizeof(who[0]));
+	side_label(me, who[1], sizeof(who[1]));
+	printf("match #%ld: mentor %s -> mentee %s, %s%s, policy %s %s\n", id, who[0], who[1],
 	       json_string_value(json_object_get(o, "status")),
 	       json_is_true(json_object_get(o, "pinned")) ? ", pinned" : "", pol ? pol : "(none)",
 	       pol ? json_string_value(json_object_get(o, "policy_version")) : "");
 	json_t *ex = json_object_get(o, "explanation");
 	if (json_object_get(ex, "features"))
 		cmd_match_print_explanation(ex, stdout);
+	else if (json_is_null(json_object_get(mt, "id")) || json_is_null(json_object_get(me, "id")))
+		printf("no policy explanation: it described the erased person and was removed "
+		       "with them\n");
 	else
 		printf("pinned by an administrator: no policy explanation\n");
 	json_decref(o);

@@ -49,8 +49,8 @@ cmd_match_end(struct cli *c, int argc, char **argv)
 		return out ? cli_json_out(out) : cli_error("out of memory");
 	}
 	printf("match #%lld ended (%s -> %s): %s; %d planned session%s cancelled\n", (long long)id,
-	       cmd_match_jstr(json_object_get(doc, "mentor"), "id"),
-	       cmd_match_jstr(json_object_get(doc, "mentee"), "id"), m.reason, n,
+	       cmd_match_side(json_object_get(doc, "mentor"), "id"),
+	       cmd_match_side(json_object_get(doc, "mentee"), "id"), m.reason, n,
 	       n == 1 ? "" : "s");
 	json_decref(doc);
 	return CLI_OK;

@@ -69,15 +69,15 @@ cmd_match_list(struct cli *c, int argc, char **argv)
 		const char *pol = json_string_value(json_object_get(v, "policy"));
 		const char *row[] = {
 		    id,
-		    json_string_value(json_object_get(json_object_get(v, "mentor"), "id")),
-		    json_string_value(json_object_get(json_object_get(v, "mentee"), "id")),
+		    cmd_match_side(json_object_get(v, "mentor"), "id"),
+		    cmd_match_side(json_object_get(v, "mentee"), "id"),
 		    json_string_value(json_object_get(v, "status")),
 		    json_is_true(json_object_get(v, "pinned")) ? "yes" : "",
 		    sc,
 		    pol ? pol : "",
-		    cmd_match_jstr(json_object_get(v, "mentor"), "name"),
+		    cmd_match_side(json_object_get(v, "mentor"), "name"),
 		    cmd_match_jstr(v, "mentor_department"),
-		    cmd_match_jstr(json_object_get(v, "mentee"), "name"),
+		    cmd_match_side(json_object_get(v, "mentee"), "name"),
 		    cmd_match_jstr(v, "mentee_department")};
 		cli_table_add(t, row);
 	}
@@ -91,8 +91,8 @@ cmd_match_list(struct cli *c, int argc, char **argv)
 static void
 print_pair_names(json_t *mentor, json_t *mentee)
 {
-	printf("%s (mentor) - %s (mentee)", cmd_match_jstr(mentor, "name"),
-	       cmd_match_jstr(mentee, "name"));
+	printf("%s (mentor) - %s (mentee)", cmd_match_side(mentor, "name"),
+	       cmd_match_side(mentee, "name"));
 }
 
 /* One line per decided match: "approved #62: A (mentor) - B (mentee), score 0.83". */

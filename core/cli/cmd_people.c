@@ -167,6 +167,8 @@ people_usage(FILE *out)
 		     "           outbox/ of those and of theirs, and their certificate pages, are\n"
 		     "           removed; published reports/ are scrubbed; each file is listed, and\n"
 		     "           files tandem did not write that name them are listed as left.\n"
+		     "           Their active pairs end and stay, listed by match list and\n"
+		     "           sessions list/show with '(erased)' for their side.\n"
 		     "           Needs --yes. --finish: only the file work an earlier erasure left\n"
 		     "           (after a crash, or files it could not remove).\n");
 }

@@ -260,6 +260,14 @@ range_arg(const char *opt, const char *s, int is_to, time_t *out)
 	return CLI_OK;
 }
 
+/* A side's external id; "(erased)" for the side `people erase` removed (NULL in the
+ * kept match). */
+static const char *
+side_id(const struct session_side *s)
+{
+	return s->person_id == 0 ? "(erased)" : s->external_id ? s->external_id : "";
+}
+
 /* "held, rating 4" / "missed" / "rating hidden" / "-" for one side. */
 static const char *
 fmt_side(const struct session_side *s, char *buf, size_t size)
@@ -299,8 +307,8 @@ print_rows(struct session_row *rows, size_t n, int json)
 				     fmt_utc(r->start, utc, sizeof(utc)),
 				     min,
 				     session_status_name(r->status),
-				     r->mentor.external_id ? r->mentor.external_id : "",
-				     r->mentee.external_id ? r->mentee.external_id : "",
+				     side_id(&r->mentor),
+				     side_id(&r->mentee),
 				     ci,
 				     r->topic ? r->topic : ""};
 		cli_table_add(t, row);
@@ -356,8 +364,7 @@ sessions_list(struct cli *c, int argc, char **argv)
 static void
 print_side(const char *role, const struct session_side *s)
 {
-	printf("  %-11s %s %s", role, s->external_id ? s->external_id : "?",
-	       s->name ? s->name : "");
+	printf("  %-11s %s %s", role, side_id(s), s->name ? s->name : "");
 	if (!s->checked_in) {
 		printf(" (not checked in)\n");
 		return;

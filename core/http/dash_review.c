@@ -36,6 +36,8 @@ jstr(json_t *o, const char *k)
 static int
 put_person(struct buf *b, json_t *p)
 {
+	if (json_is_null(json_object_get(p, "id"))) /* erased: the match is kept, detached */
+		return buf_puts(b, "(erased)", NULL);
 	return html_put(b, jstr(p, "name")) || buf_puts(b, " <span class=\"id\">(", NULL) ||
 	       html_put(b, jstr(p, "id")) || buf_puts(b, ")</span>", NULL);
 }

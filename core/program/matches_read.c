@@ -17,7 +17,8 @@ static const char list_sql[] =
     "m.score, m.policy_name, m.policy_version, m.run_id, m.created_at, m.decided_at, "
     "m.decided_by, m.explanation, m.program_id, m.superseded_by, pm.department, "
     "pe.department "
-    "FROM matches m JOIN people pm ON pm.id = m.mentor_id JOIN people pe ON pe.id = m.mentee_id ";
+    "FROM matches m LEFT JOIN people pm ON pm.id = m.mentor_id "
+    "LEFT JOIN people pe ON pe.id = m.mentee_id ";
 
 /* The column as a JSON string or null; NULL when out of memory. */
 static json_t *
@@ -34,7 +35,8 @@ static json_t *
 row_json(struct stmt *s, int with_explanation)
 {
 	/* The departments come last, as their own keys: the people objects keep the
-	 * {id, name} shape that scripts read. */
+	 * {id, name} shape that scripts read. A side erased by `people erase` is NULL in
+	 * the row (the match stays, detached): its id, name and department are null. */
 	json_t *o = json_pack(
 	    "{s:I, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:o}",

@@ -231,7 +231,8 @@ int session_history(struct store *st, int64_t match_id, struct session_row **row
  * zone, duration_min, status, status_reason, planned_by, topic, agenda [..],
  * rescheduled_to, rescheduled_from, sequence, cancelled_by (external id or null),
  * mentor {id, name, checked_in, outcome, rating, rating_hidden, notes, share_story,
- * checked_in_at, skills [{topic, level}]}, mentee {...}}; NULL on out of memory. */
+ * checked_in_at, skills [{topic, level}]}, mentee {...}}; a side `people erase` removed
+ * (NULL in the kept match) has id, external_id and name null. NULL on out of memory. */
 json_t *session_row_json(const struct session_row *r);
 /* A row's summary, for listings that page through many (GET /api/v1/sessions): {id, match,
  * program, start, local, zone, duration_min, status, topic, mentor {id, external_id, name,

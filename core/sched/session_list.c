@@ -31,7 +31,9 @@ static const char list_sql[] =
     /* 35 */ SKILLS_SQL("m.mentor_id") ", " SKILLS_SQL("m.mentee_id") " "
     "FROM sessions s JOIN matches m ON m.id = s.match_id "
     "JOIN programs pg ON pg.id = m.program_id "
-    "JOIN people r ON r.id = m.mentor_id JOIN people e ON e.id = m.mentee_id "
+    /* LEFT: a side erased by `people erase` is NULL in the kept match; its sessions
+     * are still listed (the partner's calendar and metrics count them). */
+    "LEFT JOIN people r ON r.id = m.mentor_id LEFT JOIN people e ON e.id = m.mentee_id "
     "LEFT JOIN feedback fr ON fr.session_id = s.id AND fr.author_id = m.mentor_id "
     "LEFT JOIN feedback fe ON fe.session_id = s.id AND fe.author_id = m.mentee_id "
     "WHERE (?1 = 0 OR m.program_id = ?1) "
@@ -233,11 +235,13 @@ session_history(struct store *st, int64_t match_id, struct session_row **rows, s
 	return session_list(st, &f, rows, n, d);
 }
 
-/* A side as a summary: who, and whether they checked in. */
+/* A side as a summary: who, and whether they checked in. An erased side (person 0):
+ * id, external_id and name null. */
 static json_t *
 side_summary_json(const struct session_side *s)
 {
-	return json_pack("{sI ss? ss? sb}", "id", (json_int_t)s->person_id, "external_id",
+	return json_pack("{so ss? ss? sb}", "id",
+			 s->person_id ? json_integer(s->person_id) : json_null(), "external_id",
 			 s->external_id, "name", s->name, "checked_in", s->checked_in);
 }
 

@@ -49,6 +49,33 @@ expect_out erase-summary "erased $MENTEE:"
   && ok sessions-cancelled || fail sessions-cancelled "$(q "SELECT id, status, sequence FROM sessions WHERE match_id = $M")"
 [ -z "$(q "PRAGMA foreign_key_check")" ] && ok fk-check || fail fk-check "$(q "PRAGMA foreign_key_check")"
 
+# What metrics count can be listed (walk3 #2): the kept match and its sessions, with
+# "(erased)" for the missing side in text and null in --json.
+run "$T" -C "$WS" match list --program $P --status ended
+expect_rc list-ended 0
+grep -qE "^$M +$MENTOR +\(erased\) +ended" "$OUT" && ok list-ended-row || fail list-ended-row "$(cat "$OUT")"
+run "$T" -C "$WS" match list --program $P --status ended --json
+[ "$(jget "$OUT" "[(m['mentee']['id'], m['mentee']['name'], m['mentor']['id']) for m in d if m['id'] == $M]")" = "[(None, None, '$MENTOR')]" ] \
+  && ok list-ended-json || fail list-ended-json "$(head -c 400 "$OUT")"
+run "$T" -C "$WS" match explain $M
+expect_rc explain-kept 0
+expect_out explain-kept-line "mentee (erased), ended"
+S1=$(q "SELECT min(id) FROM sessions WHERE match_id = $M")
+run "$T" -C "$WS" sessions show "$S1"
+expect_rc show-kept 0
+expect_out show-kept-erased "mentee:     (erased)"
+run "$T" -C "$WS" sessions show "$S1" --json
+[ "$(jget "$OUT" "(d['mentee']['id'], d['mentee']['name'], d['mentor']['external_id'])")" = "(None, None, '$MENTOR')" ] \
+  && ok show-kept-json || fail show-kept-json "$(head -c 400 "$OUT")"
+run "$T" -C "$WS" sessions list --person "$MENTOR" --json
+[ "$(jget "$OUT" "len([s for s in d if s['match'] == $M])")" = "$ALL" ] \
+  && ok list-person-kept || fail list-person-kept "want $ALL of match $M: $(head -c 300 "$OUT")"
+run "$T" -C "$WS" sessions list --program $P --json
+LISTED=$(jget "$OUT" "len([s for s in d if s['status'] != 'rescheduled'])")
+run "$T" -C "$WS" metrics --program $P --json
+COUNTED=$(jget "$OUT" "sum(d['sessions'][k] for k in ('planned', 'held', 'missed', 'cancelled'))" 2>/dev/null)
+[ "$LISTED" = "$COUNTED" ] && ok listed-as-counted || fail listed-as-counted "listed $LISTED, metrics $COUNTED"
+
 # The mentor's calendar: every session of the pair, the later ones cancelled, no trace of the mentee.
 run "$T" -C "$WS" calendar export --person "$MENTOR" --out "$WS/after.ics"
 expect_rc export-after 0
