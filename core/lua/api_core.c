@@ -38,7 +38,8 @@ push_decls(lua_State *L)
 /*
  * Where a declaration's error is: the line of the field it names. A message names
  * its field as "field 'NAME'" (or "unknown field 'NAME'"); the field's line is the
- * definition line of a function value (debug info), else the first line, from the
+ * definition line of a function value (debug info; for "field 'NAME["KEY"]'", such as a
+ * reward rule's on["session.held"], of the function at NAME[KEY]), else the first line, from the
  * constructor's line on, that assigns `NAME =` outside a comment (the source is read
  * again: the file of an "@path" chunk, or the text of a string chunk). A missing
  * field, a message naming none, or a source that cannot be read gives the
@@ -140,6 +141,34 @@ chunk_text(const char *source, size_t *len)
 	return t;
 }
 
+/* The line of a keyed handler a message names as "field 'F["KEY"]'" (a reward rule's
+ * on["session.held"]): where the function at decl[F][KEY] is defined, in source; 0 when
+ * the message names no key or the value is not such a function. */
+static int
+keyed_line(lua_State *L, int idx, const char *msg, const char *field, const char *source)
+{
+	char head[80];
+	snprintf(head, sizeof(head), "field '%s[\"", field);
+	const char *p = strstr(msg, head);
+	if (p == NULL)
+		return 0;
+	p += strlen(head);
+	size_t n = strcspn(p, "\"");
+	if (p[n] != '"')
+		return 0;
+	int line = 0, top = lua_gettop(L);
+	lua_pushstring(L, field);
+	if (lua_rawget(L, idx) == LUA_TTABLE) {
+		lua_pushlstring(L, p, n);
+		lua_Debug fa;
+		if (lua_rawget(L, -2) == LUA_TFUNCTION && lua_getinfo(L, ">S", &fa) &&
+		    fa.linedefined > 0 && strcmp(fa.source, source) == 0)
+			line = fa.linedefined;
+	}
+	lua_settop(L, top);
+	return line;
+}
+
 struct located {
 	int line;
 	const char *msg;
@@ -183,7 +212,9 @@ api_core_locate_errors(lua_State *L, int idx, const char *msgs)
 		snprintf(one, sizeof(one), "%.*s", (int)len, p);
 		error_field(one, field, sizeof(field));
 		int line = 0;
-		if (field[0] != '\0') {
+		if (field[0] != '\0')
+			line = keyed_line(L, idx, one, field, source);
+		if (field[0] != '\0' && line == 0) {
 			lua_pushstring(L, field);
 			if (lua_rawget(L, idx) == LUA_TFUNCTION) {
 				lua_Debug fa;

@@ -7,6 +7,7 @@
  * any table a validator is given.
  */
 #include "lua/plugin.h"
+#include "base/evkind.h"
 #include "lua/jobdecl.h"
 
 #include "lua/cadence_out.h"
@@ -229,7 +230,8 @@ event_kind_ok(const char *k, size_t len)
 }
 
 /* A reward rule: on = { ["session.held"] = function(ev, ctx) ... end, ... }, one handler per
- * event kind it listens to (docs/plugin-api.md "Reward rules"). */
+ * event kind it listens to (docs/plugin-api.md "Reward rules"): a kind of the Events
+ * table (base/evkind) or custom.NAME. */
 static int
 validate_reward(lua_State *L, int idx, struct diag *d)
 {
@@ -252,7 +254,15 @@ validate_reward(lua_State *L, int idx, struct diag *d)
 				      "field 'on': each key must be an event kind like "
 				      "\"session.held\" (got %s%.64s%s)",
 				      k ? "\"" : "a ", k ? k : luaL_typename(L, -2), k ? "\"" : "");
-		else if (lua_type(L, -1) != LUA_TFUNCTION)
+		else if (!evkind_known(k) && !evkind_custom(k)) {
+			/* A typo ("session.canceled") would load and never fire. */
+			char kinds[800];
+			evkind_list(kinds, sizeof(kinds));
+			rc = diag_set(d, DIAG_INVALID,
+				      "field 'on[\"%.64s\"]': no event has that kind (valid kinds: %s "
+				      "(appended by a job))",
+				      k, kinds);
+		} else if (lua_type(L, -1) != LUA_TFUNCTION)
 			rc = diag_set(d, DIAG_INVALID,
 				      "field 'on[\"%.64s\"]' must be a function (got %s)", k,
 				      luaL_typename(L, -1));

@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "base/evkind.h"
 #include "lua/api_core.h"
 #include "lua/plugin.h"
 #include "program/config.h"
@@ -29,7 +30,7 @@ struct hook_errs {
 static void
 problem(struct hook_errs *e, const char *fmt, const char *a, const char *b)
 {
-	char msg[600];
+	char msg[900];
 	snprintf(msg, sizeof(msg), fmt, a, b);
 	struct diag one;
 	diag_set(&one, DIAG_INVALID, "%s: %s", e->what, msg);
@@ -88,6 +89,25 @@ event_pattern_valid(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+/* 1 when the valid pattern s can match an event the core or a job appends: "*", a kind
+ * of base/evkind or custom.NAME, or "DOMAIN.*" of such a kind (a typo like
+ * "session.canceled" would never fire). */
+static int
+event_pattern_known(const char *s)
+{
+	size_t n = strlen(s);
+	if (strcmp(s, "*") == 0 || evkind_known(s) || evkind_custom(s))
+		return 1;
+	if (n < 2 || s[n - 1] != '*')
+		return 0;
+	if (strncmp(s, "custom.", n - 1) == 0)
+		return 1;
+	for (int i = 0; evkind_all[i]; i++)
+		if (strncmp(evkind_all[i], s, n - 1) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -166,6 +186,11 @@ l_webhook(lua_State *L)
 			if (s == NULL || !event_pattern_valid(s)) {
 				problem(&e, "field 'events': item %s is not an event kind (%s)",
 					s ? s : "?", "\"session.held\", \"session.*\" or \"*\"");
+			} else if (!event_pattern_known(s)) {
+				char kinds[800];
+				evkind_list(kinds, sizeof(kinds));
+				problem(&e, "field 'events': no event has the kind '%s' (valid kinds: %s)",
+					s, kinds);
 			} else {
 				int j = cfg->webhooks[k].nevents;
 				if ((cfg->webhooks[k].events[j] = strdup(s)) == NULL)

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/evkind.h"
 #include "events/events.h"
 #include "events/outbox.h"
 #include "lua/marshal.h"
@@ -344,20 +345,6 @@ struct parse_args {
 	int nomem;
 };
 
-/* "custom." then a-z, 0-9, '_' or '.', at most 100 characters, not ending in '.'. */
-static int
-custom_kind(const char *k)
-{
-	size_t n = strlen(k);
-	if (n <= 7 || n > 100 || strncmp(k, "custom.", 7) != 0 || k[n - 1] == '.')
-		return 0;
-	for (size_t i = 7; i < n; i++)
-		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_' ||
-		      k[i] == '.'))
-			return 0;
-	return 1;
-}
-
 /* Every key of the table at t is one of names (NULL-terminated); else a->err. */
 static int
 only_fields(lua_State *L, int t, const char *prefix, const char *const *names, const char *valid,
@@ -433,7 +420,7 @@ parse_event(lua_State *L, int t, struct action *act, struct parse_args *a)
 	if (only_fields(L, ev, "event.", sub, "event.kind, event.payload", a) != 0)
 		return -1;
 	lua_getfield(L, ev, "kind");
-	if (lua_type(L, -1) != LUA_TSTRING || !custom_kind(lua_tostring(L, -1))) {
+	if (lua_type(L, -1) != LUA_TSTRING || !evkind_custom(lua_tostring(L, -1))) {
 		if (lua_type(L, -1) == LUA_TSTRING)
 			snprintf(a->err, sizeof(a->err),
 				 "field 'event.kind' must be \"custom.\" and a name of a-z, 0-9, '_' or "

@@ -105,6 +105,22 @@ bad per_load.lua "tandem: plugin per_load.lua: hook capacity killed after 400 ms
 expect_err "per_load reloaded" "plugin per_load.lua: hook score not run: the file declared something else when it was loaded again"
 bad per_process.lua "tandem: per_process.lua:11: refusing to score in a fresh process (clock 0.0) (in hook score)"
 
+# A reward rule's `on` key that no event has (a typo) is a declaration error at the key's
+# line listing the kinds (walk3 #3); custom.NAME (a job's event) is accepted.
+RW="$E2E_TMP/rw"
+mkdir -p "$RW"
+rule() { # rule FILE KIND GRANT
+  printf 'return tandem.reward{\n  name = "r", version = "1.0.0", api = 1,\n  on = {\n    ["%s"] = function(ev, ctx)\n      return { %s }\n    end,\n  },\n}\n' "$2" "$3" >"$RW/$1"
+}
+rule typo.lua session.canceled '{ person_id = ev.match.mentor_id, points = -5, reason = "x" }'
+run "$TANDEM" plugins check "$RW/typo.lua"
+expect_rc "on typo" 1
+expect_err "on typo line" "typo.lua:4: field 'on[\"session.canceled\"]': no event has that kind (valid kinds: people.imported,"
+expect_err "on typo lists" "session.cancelled,"
+grep -q "RETURNED" "$OUT" && fail "on typo not run" "a sample event was made up: $(cat "$OUT")" || ok "on typo not run"
+rule custom.lua custom.digest '{ person_id = 1, points = 1, reason = "x" }'
+run "$TANDEM" plugins check "$RW/custom.lua"
+expect_rc "on custom" 0
 # Nothing escaped the sandbox.
 if [ -e /tmp/tandem-pwned ]; then fail "os.execute escaped" "/tmp/tandem-pwned exists"; else ok "no escape"; fi
 

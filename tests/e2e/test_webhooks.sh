@@ -75,6 +75,23 @@ printf '\nwebhook { name = "many", url = "http://127.0.0.1:1/x", secret = "%s", 
 run "$T" -C "$WS" programs list
 expect_rc too-many-events 1
 expect_err too-many-events-msg "field 'events': at most 64 event kinds (got 65)"
+# A kind no event has (a typo) would never fire: an error listing the kinds (walk3 #3).
+cp "$E2E_TMP/base.lua" "$WS/tandem.lua"
+printf '\nwebhook { name = "typo", url = "http://127.0.0.1:1/x", secret = "%s", events = { "session.canceled" } }\n' \
+  "$SECRET" >>"$WS/tandem.lua"
+run "$T" -C "$WS" programs list
+expect_rc typo-event 1
+expect_err typo-event-msg "field 'events': no event has the kind 'session.canceled' (valid kinds: people.imported,"
+cp "$E2E_TMP/base.lua" "$WS/tandem.lua"
+printf '\nwebhook { name = "typo", url = "http://127.0.0.1:1/x", secret = "%s", events = { "sesion.*" } }\n' \
+  "$SECRET" >>"$WS/tandem.lua"
+run "$T" -C "$WS" programs list
+expect_rc typo-prefix 1
+cp "$E2E_TMP/base.lua" "$WS/tandem.lua"
+printf '\nwebhook { name = "fine", url = "http://127.0.0.1:1/x", secret = "%s", events = { "custom.x", "custom.*", "reward.*", "*" } }\n' \
+  "$SECRET" >>"$WS/tandem.lua"
+run "$T" -C "$WS" programs list
+expect_rc known-events 0
 
 cp "$E2E_TMP/base.lua" "$WS/tandem.lua"
 cat >>"$WS/tandem.lua" <<LUA
