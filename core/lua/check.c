@@ -574,8 +574,19 @@ check_result(struct one_call *c, int idx, struct diag *d)
 	lua_Debug ar;
 	int top = lua_gettop(L);
 	plugin_push_decl(c->p);
-	lua_pushstring(L, c->hook);
-	lua_rawget(L, -2); /* stack: decl, hook */
+	size_t hl = strlen(c->hook);
+	if (strncmp(c->hook, "on[\"", 4) == 0 && hl > 6) {
+		/* A reward rule's on["KIND"]: the handler is decl.on[KIND], as dispatch finds it. */
+		lua_pushliteral(L, "on");
+		lua_rawget(L, -2); /* stack: decl, on */
+		if (lua_istable(L, -1)) {
+			lua_pushlstring(L, c->hook + 4, hl - 6);
+			lua_rawget(L, -2); /* stack: decl, on, hook */
+		}
+	} else {
+		lua_pushstring(L, c->hook);
+		lua_rawget(L, -2); /* stack: decl, hook */
+	}
 	if (lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar)) /* pops the hook */
 		line = ar.linedefined;
 	lua_settop(L, top);

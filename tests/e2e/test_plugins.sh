@@ -121,6 +121,15 @@ grep -q "RETURNED" "$OUT" && fail "on typo not run" "a sample event was made up:
 rule custom.lua custom.digest '{ person_id = 1, points = 1, reason = "x" }'
 run "$TANDEM" plugins check "$RW/custom.lua"
 expect_rc "on custom" 0
+# A bad grant gives the handler's line, as dispatch does (walk3 #5).
+rule noreason.lua session.held '{ person_id = ev.match.mentor_id, points = 5 }'
+run "$TANDEM" plugins check "$RW/noreason.lua"
+expect_rc "grant no reason" 1
+expect_err "grant no reason line" "noreason.lua:4: grant 1: missing field 'reason' (in hook on[\"session.held\"])"
+rule halfpoint.lua session.held '{ person_id = ev.match.mentor_id, points = -5.5, reason = "x" }'
+run "$TANDEM" plugins check "$RW/halfpoint.lua"
+expect_err "grant points line" "halfpoint.lua:4: grant 1: field 'points'"
+
 # Nothing escaped the sandbox.
 if [ -e /tmp/tandem-pwned ]; then fail "os.execute escaped" "/tmp/tandem-pwned exists"; else ok "no escape"; fi
 
