@@ -54,7 +54,8 @@ sessions_usage(FILE *out)
 	    "              (recorded: `tandem health` names who cancelled missed sessions)\n"
 	    "  reschedule  a planned session moves to another time: the old row is kept,\n"
 	    "              marked rescheduled and linked to the new one. --to is local time in\n"
-	    "              the pair's zone unless --zone Z is given or it ends with Z (UTC).\n"
+	    "              the pair's zone unless --zone Z is given or it ends with Z (UTC);\n"
+	    "              --zone with a --to ending in Z is refused (exit 2).\n"
 	    "  plan        plan the sessions of the program's active pairs by its cadence, from\n"
 	    "              now until the horizon (default 8 weeks; `sessions plan --help`)\n\n"
 	    "ID is a session id; PERSON and --person an external id or e-mail address.\n"
@@ -560,6 +561,22 @@ sessions_reschedule(struct cli *c, int argc, char **argv)
 		return CLI_USAGE;
 	if (o.to == NULL)
 		return cli_usage(cmd, "missing --to YYYY-MM-DDTHH:MM");
+	/* --zone is checked on its own, before the time it reads: a zone that is none is
+	 * blamed on --zone; with a UTC --to ("...Z") it would say nothing, so the two
+	 * together are refused as contradictory rather than one silently ignored. */
+	if (o.zone) {
+		struct diag zd;
+		struct tz_switch sw;
+		size_t tl = strlen(o.to);
+		if (tz_enter(&sw, o.zone, &zd) != 0)
+			return cli_usage(cmd, "--zone: %s", zd.msg);
+		tz_leave(&sw);
+		if (tl > 0 && (o.to[tl - 1] == 'Z' || o.to[tl - 1] == 'z'))
+			return cli_usage(cmd,
+					 "--to %s is a UTC time (it ends with Z) and --zone %s a "
+					 "zone to read it in: give one or the other",
+					 o.to, o.zone);
+	}
 	char path[4096];
 	if (cli_need_config(c, cli_ws_path(c, "tandem.lua", path, sizeof(path))) != CLI_OK)
 		return CLI_FAIL;

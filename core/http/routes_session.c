@@ -240,6 +240,22 @@ routes__post_session_reschedule(struct http_call *c)
 					 "session's zone (or 'zone'), or a UTC time ending in Z");
 		goto out;
 	}
+	/* As the CLI: a zone that is none is named as 'zone'; with a UTC 'to' it is refused as
+	 * contradictory, not silently ignored. */
+	if (zone) {
+		struct tz_switch sw;
+		size_t tl = strlen(to);
+		if (tz_enter(&sw, zone, &d) != 0) {
+			http_error(c->resp, 422, "field 'zone': %s", d.msg);
+			goto out;
+		}
+		tz_leave(&sw);
+		if (tl > 0 && (to[tl - 1] == 'Z' || to[tl - 1] == 'z')) {
+			http_error(c->resp, 422, "field 'to' is a UTC time (it ends with Z) and 'zone' "
+						 "a zone to read it in: give one or the other");
+			goto out;
+		}
+	}
 	struct session_window w;
 	if (session_get(routes__store(c), id, 0, &r, &d) != 0 ||
 	    session_parse_time(to, zone ? zone : r->zone, &when, &d) != 0 ||

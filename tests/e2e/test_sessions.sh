@@ -211,6 +211,16 @@ expect_rc reschedule-no-such-day 2
 run "$T" -C "$WS" sessions reschedule "$NEW2" --to 2099-03-20T10:00 --zone Mars/Base
 expect_rc reschedule-bad-zone 2
 expect_err reschedule-bad-zone-msg "unknown time zone 'Mars/Base'"
+expect_err reschedule-bad-zone-names "--zone: unknown time zone"
+# A bad --zone with a UTC --to is not ignored, and a good one with it is contradictory (walk3 #7).
+D_Z=$(db_digest "$WS")
+run "$T" -C "$WS" sessions reschedule "$NEW2" --to 2099-03-20T10:00Z --zone Mars/Base
+expect_rc reschedule-bad-zone-utc 2
+expect_err reschedule-bad-zone-utc-msg "--zone: unknown time zone 'Mars/Base'"
+run "$T" -C "$WS" sessions reschedule "$NEW2" --to 2099-03-20T10:00Z --zone Europe/Paris
+expect_rc reschedule-zone-and-utc 2
+expect_err reschedule-zone-and-utc-msg "ends with Z) and --zone Europe/Paris a zone to read it in: give one or the other"
+[ "$(db_digest "$WS")" = "$D_Z" ] && ok reschedule-zone-unchanged || fail reschedule-zone-unchanged "db changed"
 run "$T" -C "$WS" sessions reschedule "$NEW2"
 expect_rc reschedule-no-to 2
 
