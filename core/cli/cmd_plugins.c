@@ -104,7 +104,7 @@ parse_opts(const char *cmd, int argc, char **argv, int *json, const char **kind)
 	optind = 0;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'j')
 			*json = 1;
 		else if (c == 'k' && kind != NULL)
@@ -274,8 +274,12 @@ plugins_check(struct cli *c, struct plugins_ctx *x, int argc, char **argv)
 	int json = 0;
 	if (parse_opts("plugins check", argc, argv, &json, NULL))
 		return CLI_USAGE;
-	if (optind != argc - 1)
-		return cli_usage("plugins check", "expected one FILE");
+	/* Options may come before or after FILE (getopt permutes), as in the other commands. */
+	if (optind >= argc)
+		return cli_usage("plugins check", "missing FILE");
+	if (optind < argc - 1)
+		return cli_usage("plugins check", "unexpected argument '%s' (one FILE at a time)",
+				 argv[optind + 1]);
 	const char *file = argv[optind];
 	struct diag d;
 	diag_clear(&d);

@@ -146,6 +146,16 @@ run "$TANDEM" plugins check --json good_reward.lua
 expect_rc "check json" 0
 expect_out "check json value" '"value": "{{person_id=2, points=10, reason=\"session held\"}, {person_id=3, points=10, reason=\"session held\"}}"'
 expect_out "check json ok" '"ok": true'
+# Options after FILE work as in the other commands (walk3 #9).
+run "$TANDEM" plugins check good_reward.lua --json
+expect_rc "check json after file" 0
+expect_out "check json after file ok" '"ok": true'
+run "$TANDEM" plugins check good_reward.lua good_job.lua
+expect_rc "check two files" 2
+expect_err "check two files msg" "unexpected argument 'good_job.lua' (one FILE at a time)"
+run "$TANDEM" plugins check --json
+expect_rc "check no file" 2
+expect_err "check no file msg" "missing FILE"
 run "$TANDEM" plugins check --json hook_error.lua
 expect_rc "check json failing" 1
 expect_out "check json error" '"error": "hook_error.lua:4: no score for Ana Silva (in hook score)"'
