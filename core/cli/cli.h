@@ -115,6 +115,16 @@ struct cli_ws {
 int cli_ws_open(struct cli *c, const char *program, struct cli_ws *w);
 void cli_ws_close(struct cli_ws *w);
 
+/*
+ * A --program P of a command that reads what the database holds (listings, metrics,
+ * events, calendars, rewards): CLI_OK when the database has the program, even one that
+ * tandem.lua no longer declares (its history stays readable). Else the failure is
+ * printed and CLI_FAIL: the message is tandem.lua's "no program named 'P' (declared:
+ * ...)", as the commands that read tandem.lua say it, or, when tandem.lua declares P or
+ * cannot be read, "no program 'P' in the database". NULL program: CLI_OK.
+ */
+int cli_program_known(struct cli *c, struct store *st, const char *program);
+
 /* The same, read-only (reports, listings that must not migrate). */
 int cli_open_store_readonly(struct cli *c, struct store **out);
 /* Read-only, accepting an older schema as it is (a command that only copies the file). */

@@ -97,9 +97,11 @@ calendar_export_cmd(struct cli *c, int argc, char **argv)
 	struct buf b;
 	buf_init(&b);
 	size_t count = 0;
-	if ((person != NULL && matches_find_person(st, person, &f.person_id, &d) != 0) ||
-	    (program != NULL && matches_program_id(st, program, &f.program_id, &d) != 0) ||
-	    calendar_export(st, &f, &o, &b, &count, &d) != 0)
+	if (program != NULL && cli_program_known(c, st, program) != CLI_OK)
+		rc = CLI_FAIL;
+	else if ((person != NULL && matches_find_person(st, person, &f.person_id, &d) != 0) ||
+		 (program != NULL && matches_program_id(st, program, &f.program_id, &d) != 0) ||
+		 calendar_export(st, &f, &o, &b, &count, &d) != 0)
 		rc = cli_diag(&d);
 	store_close(st);
 	config_fini(&cfg);

@@ -95,6 +95,10 @@ cmd_events(struct cli *c, int argc, char **argv)
 	int rc = cli_open_store_readonly(c, &st);
 	if (rc != CLI_OK)
 		return rc;
+	if (cli_program_known(c, st, f.program) != CLI_OK) {
+		store_close(st);
+		return CLI_FAIL;
+	}
 	struct diag d;
 	diag_clear(&d);
 	json_t *arr;

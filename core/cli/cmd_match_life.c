@@ -32,6 +32,10 @@ cmd_match_end(struct cli *c, int argc, char **argv)
 	diag_clear(&d);
 	int64_t program_id = 0, id = 0;
 	int n = 0, rc = CLI_OK;
+	if (m.program && cli_program_known(c, st, m.program) != CLI_OK) {
+		store_close(st);
+		return CLI_FAIL;
+	}
 	if ((m.program && matches_program_id(st, m.program, &program_id, &d) != 0) ||
 	    lifecycle_find_match(st, program_id, pos[0], &id, &d) != 0 ||
 	    lifecycle_end(st, id, m.reason, cli_actor(), &n, &d) != 0)

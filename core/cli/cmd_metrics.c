@@ -277,6 +277,10 @@ cmd_metrics(struct cli *c, int argc, char **argv)
 	struct store *st;
 	if (cli_open_store(c, &st) != CLI_OK)
 		return CLI_FAIL;
+	if (cli_program_known(c, st, program) != CLI_OK) {
+		store_close(st);
+		return CLI_FAIL;
+	}
 	struct diag d;
 	diag_clear(&d);
 	json_t *m = NULL;

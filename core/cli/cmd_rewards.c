@@ -128,6 +128,10 @@ rewards_list(struct cli *c, int argc, char **argv)
 	struct diag d;
 	diag_clear(&d);
 	json_t *arr;
+	if (cli_program_known(c, st, o.program) != CLI_OK) {
+		store_close(st);
+		return CLI_FAIL;
+	}
 	rc = ledger_list(st, o.program, o.person, &arr, &d);
 	store_close(st);
 	if (rc != 0)
@@ -190,6 +194,10 @@ rewards_leaderboard(struct cli *c, int argc, char **argv)
 	struct diag d;
 	diag_clear(&d);
 	json_t *board;
+	if (cli_program_known(c, st, o.program) != CLI_OK) {
+		store_close(st);
+		return CLI_FAIL;
+	}
 	rc = ledger_leaderboard(st, o.program, o.as, &board, &d);
 	store_close(st);
 	if (rc != 0)
@@ -339,6 +347,10 @@ rewards_certificate(struct cli *c, int argc, char **argv)
 	struct buf b;
 	buf_init(&b);
 	char code[CERTIFICATE_CODE_MAX];
+	if (cli_program_known(c, st, o.program) != CLI_OK) {
+		store_close(st);
+		return CLI_FAIL;
+	}
 	rc = certificate_html(st, o.arg, o.program, &b, code, &d);
 	store_close(st);
 	if (rc != 0) {

@@ -345,7 +345,9 @@ sessions_list(struct cli *c, int argc, char **argv)
 	if (cli_open_store(c, &st) != CLI_OK)
 		return CLI_FAIL;
 	int rc = CLI_OK;
-	if (o.program && matches_program_id(st, o.program, &f.program_id, &d) != 0)
+	if (o.program && cli_program_known(c, st, o.program) != CLI_OK)
+		rc = CLI_FAIL;
+	else if (o.program && matches_program_id(st, o.program, &f.program_id, &d) != 0)
 		rc = cli_diag(&d);
 	if (rc == CLI_OK && o.person)
 		rc = person_arg(st, o.person, &f.person_id);

@@ -317,6 +317,30 @@ cli_ws_open(struct cli *c, const char *program, struct cli_ws *w)
 }
 
 int
+cli_program_known(struct cli *c, struct store *st, const char *program)
+{
+	struct diag d;
+	diag_clear(&d);
+	int64_t id;
+	if (program == NULL || matches_program_id(st, program, &id, &d) == 0)
+		return CLI_OK;
+	if (d.code != DIAG_NOTFOUND)
+		return cli_diag(&d);
+	/* Not in the database: name the declared programs, as the commands that read
+	 * tandem.lua do (only on this error path: reading tandem.lua runs its worker). */
+	char path[4096];
+	struct config cfg = {0};
+	struct diag cd;
+	diag_clear(&cd);
+	cli_ws_path(c, "tandem.lua", path, sizeof(path));
+	if (access(path, R_OK) == 0 && config_load(path, &cfg, &cd) == 0 &&
+	    config_find_program(&cfg, program, &cd) == NULL)
+		d = cd;
+	config_fini(&cfg);
+	return cli_diag(&d);
+}
+
+int
 cli_parse_instant(const char *s, int end_of_day, time_t *out)
 {
 	char buf[64];

@@ -82,4 +82,19 @@ done
 for g in init programs "import people" "import enrollments" people gen-org solve plugins match; do
   if grep -q "^## .*tandem $g" "$DOC"; then ok "docs: $g"; else fail "docs: $g" "no heading in docs/cli.md"; fi
 done
+# An unknown --program: every command names the declared programs (walk3 #13), and a
+# program the database keeps but tandem.lua no longer declares stays readable.
+WS=$(new_ws) || exit 1
+for cmd in "sessions list" "metrics" "events" "calendar export" "rewards list" "rewards leaderboard" \
+  "match list" "health"; do
+  # shellcheck disable=SC2086 # the command is words
+  run "$TANDEM" -C "$WS" $cmd --program nope
+  expect_rc "unknown program: $cmd" 1
+  expect_err "unknown program msg: $cmd" "tandem.lua: no program named 'nope' (declared: digital-2027)"
+done
+sed -i 's/name = "digital-2027"/name = "digital-2028"/' "$WS/tandem.lua"
+run "$TANDEM" -C "$WS" sessions list --program digital-2027
+expect_rc "removed program still listed" 0
+run "$TANDEM" -C "$WS" events --program digital-2027
+expect_rc "removed program events" 0
 finish
