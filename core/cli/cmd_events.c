@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/evkind.h"
 #include "cli/commands.h"
 #include "events/events_list.h"
 #include "store/store.h"
@@ -27,7 +28,8 @@ events_usage(FILE *out)
 		"Options:\n"
 		"  --since ID    only events after event ID (default 0: from the start)\n"
 		"  --kind K      only kind K (\"session.held\"), or a domain (\"session\" or\n"
-		"                \"session.\": every session.* kind)\n"
+		"                \"session.\": every session.* kind); one that no event has\n"
+		"                is a usage error (exit 2) listing the kinds\n"
 		"  --program P   only the events of program P\n"
 		"  --limit N     at most N events (1-1000000; default all)\n"
 		"  --json        print a JSON array of {id, at, kind, actor, subject_id,\n"
@@ -45,6 +47,26 @@ text_or(json_t *v, const char *dflt, char *buf, size_t size)
 		return buf;
 	}
 	return dflt;
+}
+
+/* 1 when --kind K can match an event: a kind of the Events table, custom.NAME, or a
+ * domain ("session" or "session.") of either. A typo would list nothing and say nothing. */
+static int
+kind_filter_known(const char *k)
+{
+	size_t n = strlen(k);
+	if (evkind_known(k) || evkind_custom(k))
+		return 1;
+	if (n > 0 && k[n - 1] == '.')
+		n--;
+	if (n == 0)
+		return 0;
+	if (n == 6 && strncmp(k, "custom", 6) == 0)
+		return 1;
+	for (int i = 0; evkind_all[i]; i++)
+		if (strncmp(evkind_all[i], k, n) == 0 && evkind_all[i][n] == '.')
+			return 1;
+	return 0;
 }
 
 int
@@ -72,6 +94,14 @@ cmd_events(struct cli *c, int argc, char **argv)
 			f.since = v;
 			break;
 		case 'k':
+			if (!kind_filter_known(optarg)) {
+				char kinds[800];
+				evkind_list(kinds, sizeof(kinds));
+				return cli_usage("events",
+						 "--kind: no event has the kind '%s' (kinds: %s; or a "
+						 "domain such as 'session')",
+						 optarg, kinds);
+			}
 			f.kind = optarg;
 			break;
 		case 'p':

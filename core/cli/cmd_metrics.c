@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "report/metrics.h"
 #include "store/store.h"
+#include "time/tz.h"
 
 static void
 metrics_usage(FILE *out)
@@ -30,6 +31,7 @@ metrics_usage(FILE *out)
 		"Options:\n"
 		"  --program P     a program of the workspace\n"
 		"  --cohort C      only cohort C: the month (YYYY-MM, UTC) its pairs were activated\n"
+		"                  (not a YYYY-MM: exit 2; a month with no cohort: exit 1)\n"
 		"  --json          the metrics as one JSON object\n"
 		"  -h, --help      print this help\n");
 }
@@ -274,6 +276,14 @@ cmd_metrics(struct cli *c, int argc, char **argv)
 		return cli_usage("metrics", "unexpected argument '%s'", argv[optind]);
 	if (program == NULL)
 		return cli_usage("metrics", "missing --program P");
+	/* A cohort is a month, YYYY-MM: anything else is a usage error, as a malformed date
+	 * is elsewhere (only a well-formed month that has no cohort exits 1). */
+	if (cohort != NULL) {
+		char day[16];
+		snprintf(day, sizeof(day), "%.7s-01", cohort);
+		if (strlen(cohort) != 7 || cohort[4] != '-' || !tz_date_valid(day))
+			return cli_usage("metrics", "--cohort wants a month YYYY-MM, got '%s'", cohort);
+	}
 	struct store *st;
 	if (cli_open_store(c, &st) != CLI_OK)
 		return CLI_FAIL;

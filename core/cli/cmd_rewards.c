@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "io/outfile.h"
+#include "program/matches.h"
 #include "rewards/certificate.h"
 #include "rewards/dispatch.h"
 #include "rewards/ledger.h"
@@ -350,6 +351,13 @@ rewards_certificate(struct cli *c, int argc, char **argv)
 	if (cli_program_known(c, st, o.program) != CLI_OK) {
 		store_close(st);
 		return CLI_FAIL;
+	}
+	/* A person who does not exist is named as every command names one, not as one
+	 * without a certificate. */
+	int64_t pid;
+	if (matches_find_person(st, o.arg, &pid, &d) != 0) {
+		store_close(st);
+		return cli_diag(&d);
 	}
 	rc = certificate_html(st, o.arg, o.program, &b, code, &d);
 	store_close(st);

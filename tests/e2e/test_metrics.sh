@@ -299,7 +299,13 @@ expect_rc cohort-unknown 1
 expect_err cohort-unknown-msg "no such cohort (cohorts: 2025-01, 2025-02)"
 run "$T" -C "$WS" metrics --program nope
 expect_rc unknown-program 1
-expect_err unknown-program-msg "no program 'nope'"
+expect_err unknown-program-msg "no program named 'nope' (declared:"
+# A malformed month is a usage error (walk3 #14); a well-formed one without a cohort exits 1 (above).
+for bad in bogus 2025-13 2025-1 2025-01-01; do
+  run "$T" -C "$WS" metrics --program $P --cohort "$bad"
+  expect_rc "cohort-malformed $bad" 2
+  expect_err "cohort-malformed-msg $bad" "--cohort wants a month YYYY-MM, got '$bad'"
+done
 run "$T" -C "$WS" metrics
 expect_rc no-program 2
 run "$T" -C "$WS" metrics --program $P --bogus

@@ -53,6 +53,14 @@ expect_rc events-kind 0
 [ "$(jget "$OUT" 'sorted(set(e["kind"] for e in d))')" = "['session.held']" ] && ok events-held || fail events-held "$(head -c 300 "$OUT")"
 run "$T" -C "$WS" events --kind program.started
 expect_out events-program-started "program.started"
+# A kind no event has (a typo) is a usage error listing the kinds, not an empty table (walk3 #14).
+run "$T" -C "$WS" events --kind sesion.held
+expect_rc events-kind-typo 2
+expect_err events-kind-typo-msg "--kind: no event has the kind 'sesion.held' (kinds: people.imported,"
+run "$T" -C "$WS" events --kind custom.anything
+expect_rc events-kind-custom 0
+run "$T" -C "$WS" events --kind session.
+expect_rc events-kind-domain 0
 FIRST=$(q "SELECT min(id) FROM events WHERE kind='feedback.given'")
 run "$T" -C "$WS" events --since "$FIRST" --kind feedback.given --json
 [ "$(jget "$OUT" 'len(d)')" = 6 ] && ok events-since || fail events-since "$(head -c 300 "$OUT")"
@@ -168,6 +176,11 @@ expect_rc verify-uppercase 1
 expect_err verify-uppercase-msg "is not a certificate code as issued"
 run "$T" -C "$WS" rewards certificate "$MENTOR2"
 expect_rc no-certificate 1
+expect_err no-certificate-msg "has no certificate"
+# A person who does not exist is named as in every command (walk3 #14).
+run "$T" -C "$WS" rewards certificate NOPE
+expect_rc certificate-no-person 1
+expect_err certificate-no-person-msg "no person with id or e-mail 'NOPE'"
 
 # ---- killed dispatch never doubles a grant -------------------------------------------------
 # 100 more pairs with 30 held sessions each, events written as the sessions module writes them.
