@@ -299,6 +299,10 @@ call cancel 200 "${AM[@]}" "${JSON[@]}" -d '{"reason":"holiday"}' "$B/api/v1/ses
 [ "$(jget "$OUT" 'd["status"] + " " + d["status_reason"]')" = "cancelled holiday" ] && ok cancel-status || fail cancel-status "$(head -c 300 "$OUT")"
 call cancel-again 409 "${AM[@]}" -X POST "$B/api/v1/sessions/$S_F2/cancel"
 call reschedule-missing-to 422 "${AM[@]}" "${JSON[@]}" -d '{}' "$B/api/v1/sessions/$S_F1/reschedule"
+# An unknown zone is named; a zone with a UTC time is contradictory (walk3 #7).
+call reschedule-bad-zone 422 "${AM[@]}" "${JSON[@]}" -d '{"to":"2099-05-05T10:00Z","zone":"Mars/X"}' "$B/api/v1/sessions/$S_F1/reschedule"
+grep -qF "field 'zone': unknown time zone 'Mars/X'" "$OUT" && ok reschedule-bad-zone-msg || fail reschedule-bad-zone-msg "$(head -c 300 "$OUT")"
+call reschedule-zone-utc 422 "${AM[@]}" "${JSON[@]}" -d '{"to":"2099-05-05T10:00Z","zone":"Europe/Paris"}' "$B/api/v1/sessions/$S_F1/reschedule"
 call reschedule 200 "${AM[@]}" "${JSON[@]}" -d '{"to":"2099-05-05T10:00"}' "$B/api/v1/sessions/$S_F1/reschedule"
 [ "$(jget "$OUT" 'str(d["rescheduled_from_id"]) + " " + d["local"] + " " + d["status"]')" = "$S_F1 2099-05-05T10:00 planned" ] &&
   ok reschedule-new || fail reschedule-new "$(head -c 400 "$OUT")"
