@@ -7,16 +7,23 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const evkind_all[] = {
-    "people.imported",	   "people.erased",	 "enrollments.imported", "match.proposed",
-    "match.approved",	   "match.rejected",	 "match.pinned",	 "match.vetoed",
-    "match.activated",	   "match.ended",	 "session.planned",	 "session.held",
-    "session.missed",	   "session.cancelled", "session.rescheduled",	 "feedback.given",
-    "feedback.revealed",   "reward.granted",	 "reward.revoked",	 "program.started",
-    "program.ended",	   "job.ran",		 "job.failed",		 "job.skipped",
-    "message.queued",	   "message.sent",	 "message.failed",	 "message.expired",
-    "message.unknown",	   "report.published",	 "report.failed",	 "token.created",
-    "token.revoked",	   NULL};
+const char *const evkind_all[] = {"people.imported",	  "people.erased",
+				  "enrollments.imported", "match.proposed",
+				  "match.approved",	  "match.rejected",
+				  "match.pinned",	  "match.vetoed",
+				  "match.activated",	  "match.ended",
+				  "session.planned",	  "session.held",
+				  "session.missed",	  "session.cancelled",
+				  "session.rescheduled",  "feedback.given",
+				  "feedback.revealed",	  "reward.granted",
+				  "reward.revoked",	  "program.started",
+				  "program.ended",	  "job.ran",
+				  "job.failed",		  "job.skipped",
+				  "message.queued",	  "message.sent",
+				  "message.failed",	  "message.expired",
+				  "message.unknown",	  "report.published",
+				  "report.failed",	  "token.created",
+				  "token.revoked",	  NULL};
 
 int
 evkind_known(const char *kind)
