@@ -265,8 +265,6 @@ read_people(struct metrics_ctx *c, const char *starts_on, const struct metrics_s
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW)
 		rc = people_row(&s, &t, d);
 	stmt_finalize(&s);
-	if (rc == STMT_DONE && t.people == 0) /* no people at all */
-		rc = diag_set(d, DIAG_INTERNAL, "metrics: the people statement gave no total");
 	if (rc == STMT_DONE && people_json(&t, o) != 0)
 		rc = diag_set(d, DIAG_NOMEM, "out of memory");
 	for (int i = 0; i < DIM_N; i++) {

@@ -317,4 +317,15 @@ expect_out help-usage "usage: tandem metrics --program P"
 BEFORE=$(db_digest "$WS")
 run "$T" -C "$WS" metrics --program $P --json
 [ "$(db_digest "$WS")" = "$BEFORE" ] && ok read-only || fail read-only "metrics changed the database"
+
+# A new workspace (nobody imported yet): zeros and '-', not an error; so is the report.
+EMPTY=$(new_ws) || exit 1
+run "$T" -C "$EMPTY" metrics --program $P --json
+expect_rc empty-metrics 0
+[ "$(jget "$OUT" 'd["funnel"]["enrolled"] == 0 and d["retention"]["participants"]["rate"] is None')" = True ] &&
+  ok empty-metrics-zeros || fail empty-metrics-zeros "$(head -c 300 "$OUT")"
+for f in html md csv json; do
+  run "$T" -C "$EMPTY" report --program $P --format $f --out "$EMPTY/r.$f"
+  expect_rc "empty-report-$f" 0
+done
 finish
