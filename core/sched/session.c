@@ -134,9 +134,10 @@ session_pair_prepare(struct stmt *s, struct store *st, struct diag *d)
 {
 	return stmt_prepare(s, st, "reading the session's match",
 			    "SELECT m.status, m.program_id, m.mentor_id, m.mentee_id, "
-			    "COALESCE(m.timezone, e.timezone), r.external_id, e.external_id "
-			    "FROM matches m JOIN people e ON e.id = m.mentee_id "
-			    "JOIN people r ON r.id = m.mentor_id WHERE m.id = ?1",
+			    "COALESCE(m.timezone, e.timezone, r.timezone, 'UTC'), r.external_id, "
+			    "e.external_id "
+			    "FROM matches m LEFT JOIN people e ON e.id = m.mentee_id "
+			    "LEFT JOIN people r ON r.id = m.mentor_id WHERE m.id = ?1",
 			    d);
 }
 

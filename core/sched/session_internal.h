@@ -27,9 +27,10 @@ int session_event(struct store *st, const char *kind, const char *actor, int64_t
 
 /* A match as the writers need it (session.c). */
 struct session_pair {
-	int64_t program_id, mentor, mentee;
+	int64_t program_id, mentor, mentee; /* a side 0 and its ext "": erased (the match
+					     * detached, its past sessions kept) */
 	char status[16];
-	char zone[128]; /* matches.timezone, else the mentee's */
+	char zone[128]; /* matches.timezone, else the mentee's, else the mentor's */
 	char mentor_ext[128], mentee_ext[128];
 };
 

@@ -112,4 +112,24 @@ expect_rc export-program 0
 n=$(grep -c -a -F "$MAIL" "$DB" "$WS/all.ics" | awk -F: '{s+=$2} END {print s}')
 [ "$n" = 0 ] && ok erase-grep || fail erase-grep "e-mail found $n times"
 
+# A pair's past sessions still planned when one side is erased: the partner can still check
+# one in, and the mark-missed job marks the other (both read the pair with the erased side
+# missing; they said "no match #N", and the job failed at every run, marking nothing).
+M2=$(q "SELECT m.id FROM matches m JOIN sessions s ON s.match_id = m.id WHERE m.status = 'active'
+  AND s.status = 'planned' GROUP BY m.id HAVING count(*) >= 2 ORDER BY m.id LIMIT 1")
+MENTOR2=$(q "SELECT p.external_id FROM matches m JOIN people p ON p.id = m.mentor_id WHERE m.id = $M2")
+MENTEE2=$(q "SELECT p.external_id FROM matches m JOIN people p ON p.id = m.mentee_id WHERE m.id = $M2")
+S1=$(q "SELECT id FROM sessions WHERE match_id = $M2 AND status = 'planned' ORDER BY starts_at LIMIT 1")
+S2=$(q "SELECT id FROM sessions WHERE match_id = $M2 AND status = 'planned' ORDER BY starts_at LIMIT 1 OFFSET 1")
+q "UPDATE sessions SET starts_at = strftime('%Y-%m-%dT%H:00:00Z', 'now', '-4 days') WHERE id = $S1;
+   UPDATE sessions SET starts_at = strftime('%Y-%m-%dT%H:00:00Z', 'now', '-3 days') WHERE id = $S2"
+run "$T" -C "$WS" people erase "$MENTEE2" --yes
+expect_rc erase-2 0
+run "$T" -C "$WS" sessions checkin "$S1" --held --as "$MENTOR2" --rating 4
+expect_rc past-checkin-partner 0
+[ "$(q "SELECT status FROM sessions WHERE id = $S1")" = held ] && ok past-checkin-held || fail past-checkin-held "$(q "SELECT status FROM sessions WHERE id = $S1")"
+run "$T" -C "$WS" jobs run mark-missed
+expect_rc mark-missed-detached 0
+[ "$(q "SELECT status FROM sessions WHERE id = $S2")" = missed ] && ok past-marked-missed || fail past-marked-missed "$(q "SELECT status FROM sessions WHERE id = $S2"): $(cat "$ERR")"
+
 finish
