@@ -95,6 +95,7 @@ sched_delete(struct sched *s)
 	clear_errors(s);
 	cadence_cache_delete(s->cadences);
 	ical_zones_delete(s->zones);
+	sched__grids_free(s);
 	free(s->ws);
 	free(s);
 }

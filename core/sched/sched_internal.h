@@ -56,6 +56,7 @@ struct sched {
 	size_t nerrors;
 	struct cadence_cache *cadences; /* the plan-sessions job's, created at its first run */
 	struct ical_zones *zones;       /* the send-reminders job's .ics zones (time/ical.h) */
+	struct sched_grid *grids;       /* kept rule expansions (occur.c), NULL until the first */
 	/* The `now` of the last sched_materialize that committed, valid until the next sync:
 	 * materializing again at the same instant finds nothing new (occur.c). */
 	time_t materialized_now;
@@ -72,6 +73,9 @@ struct cadence_cache *sched__cadences(struct sched *s, struct diag *d);
 /* The kept VTIMEZONEs of the reminders' .ics (time/ical.h "Kept zones"), created on first
  * use; NULL when out of memory (the calendars are then written without). */
 struct ical_zones *sched__zones(struct sched *s);
+
+/* Frees the kept rule expansions of occur.c (sched_delete). */
+void sched__grids_free(struct sched *s);
 
 /* A log line through the sched's callback (or tlog). */
 void sched__log(const struct sched *s, int level, const char *fmt, ...)
