@@ -425,7 +425,9 @@ report_publish_job(struct sched_run *r, struct diag *d)
 			rc = report_publish_month(&c, label, from, until, &n, d);
 	}
 	report_publish_plugins_free(c.names, c.paths, c.nplugins);
-	if (rc == 0)
+	if (rc == 0) {
 		write_result(&n, label, r->result, sizeof(r->result));
+		r->failures = n.failed; /* each one a report.failed: the service counts them */
+	}
 	return rc;
 }

@@ -76,6 +76,10 @@ struct sched_run {
 	time_t now;               /* when it runs */
 	int covers;               /* instants this run stands for (misfire 'once': > 1) */
 	char result[512];         /* the body may write a JSON object here ("{\"queued\":3}"); "" = {} */
+	int failures;             /* parts that failed without failing the run, each recorded by
+				   * the body (monthly-reports: a plugin's report.failed); a
+				   * 'done' run with failures is logged as a warning and counted
+				   * by sched_failed_parts (occur.h) */
 };
 
 /*

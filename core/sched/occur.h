@@ -68,6 +68,9 @@
  *    the same path. *occ_id is the occurrence.
  *  - sched_failed_runs: how many occurrences this struct sched has recorded
  *    'failed' since it was created (the service's exit line counts them as errors).
+ *  - sched_failed_parts: the failures that 'done' built-in runs of this struct sched
+ *    recorded without failing (sched_run.failures: a monthly report plugin that failed,
+ *    report.failed); the service's exit line counts them as errors too.
  */
 #ifndef TANDEM_SCHED_OCCUR_H
 #define TANDEM_SCHED_OCCUR_H
@@ -86,6 +89,7 @@ int sched_next_due(struct sched *s, time_t *due, struct diag *d);
 int sched_run_one(struct sched *s, time_t now, int *ran, struct diag *d);
 int sched_run_job(struct sched *s, const char *name, time_t now, int64_t *occ_id, struct diag *d);
 unsigned long sched_failed_runs(const struct sched *s);
+unsigned long sched_failed_parts(const struct sched *s);
 
 /* The jitter of job `name` at instant `due`: a hash of both, in [0, jitter_s]. */
 int64_t sched_jitter(const char *name, time_t due, int64_t jitter_s);

@@ -262,6 +262,11 @@ run_builtin(struct sched *s, const struct occ *o, time_t now, struct diag *d)
 	if (store_commit(s->st, &e) != 0)
 		return finish(s, o, now, "failed", NULL, e.msg, d);
 	crash_point("sched.effects");
+	if (r.failures > 0) {
+		s->parts_failed += (unsigned long)r.failures;
+		sched__log(s, TLOG_WARN, "job %s (due %s) done with %d failure(s): %s", o->name,
+			   o->due_at, r.failures, r.result);
+	}
 	return finish(s, o, now, "done", r.result[0] ? r.result : "{}", NULL, d);
 }
 
@@ -392,6 +397,12 @@ unsigned long
 sched_failed_runs(const struct sched *s)
 {
 	return s->runs_failed;
+}
+
+unsigned long
+sched_failed_parts(const struct sched *s)
+{
+	return s->parts_failed;
 }
 
 int

@@ -64,6 +64,7 @@ struct sched {
 	int synced;	     /* a sync wrote the jobs table, and nothing changed since */
 	int scripts_changed; /* the last load_scripts loaded, dropped or failed something */
 	unsigned long runs_failed; /* occurrences this struct recorded 'failed' (run.c: finish) */
+	unsigned long parts_failed; /* failures of 'done' built-in runs (sched_run.failures) */
 };
 
 /* The sched's cadence cache (sched/cadence.h), created on first use; NULL + diag when out

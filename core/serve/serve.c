@@ -224,7 +224,7 @@ serve_run(const struct serve_opts *o, struct serve_stats *st, long *holder, stru
 		     "tandem serve stopped: %lu wakes, %lu steps, %lu jobs run, %lu messages sent, "
 		     "%lu errors",
 		     st->wakes, st->steps, counts.jobs_run, counts.messages_sent,
-		     st->errors + counts.plugin_errors + counts.jobs_failed);
+		     st->errors + counts.plugin_errors + counts.jobs_failed + counts.parts_failed);
 	service_close(sv);
 	store_close(store);
 	serve_lock_release(lock);

@@ -338,6 +338,7 @@ service_counts(const struct service *sv, struct service_counts *out)
 {
 	*out = sv->counts;
 	out->jobs_failed = sched_failed_runs(sv->sched);
+	out->parts_failed = sched_failed_parts(sv->sched);
 }
 
 static int

@@ -70,6 +70,8 @@ int service_set_public_url(struct service *sv, const char *url, struct diag *d);
 struct service_counts {
 	unsigned long jobs_run;      /* occurrences run */
 	unsigned long jobs_failed;   /* of them, those that ended 'failed' (sched_failed_runs) */
+	unsigned long parts_failed;  /* failures inside runs that ended 'done': report plugins
+				      * that failed (report.failed; sched_failed_parts) */
 	unsigned long messages_sent; /* messages delivered */
 	unsigned long plugin_errors; /* plugin problems logged: job scripts and reward rules
 				      * that did not load or stopped, and a reload's problems

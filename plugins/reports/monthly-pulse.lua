@@ -80,8 +80,17 @@ return tandem.report{
         table = { columns = { "match", "mentor", "mentee", "status", "reason", "action" }, rows = risk } }
       local overlaps = {}
       for i, o in ipairs(health.overlaps or {}) do
-        local person = type(o.person) == "table" and (o.person.name or o.person.id) or o.person
-        overlaps[i] = { tostring(person), table.concat(o.programs or {}, ", ") }
+        -- health.md: person {id, external_id, name}, programs [{name, starts, ends}]
+        local person = o.person
+        if type(person) == "table" then
+          person = person.external_id and string.format("%s (%s)", person.name or "", person.external_id)
+            or person.name or person.id
+        end
+        local names = {}
+        for _, g in ipairs(o.programs or {}) do
+          names[#names + 1] = type(g) == "table" and tostring(g.name) or tostring(g)
+        end
+        overlaps[i] = { tostring(person), table.concat(names, ", ") }
       end
       if #overlaps > 0 then
         sections[#sections + 1] = { heading = "People in overlapping programs",

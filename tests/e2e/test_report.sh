@@ -274,4 +274,33 @@ grep -q '^ai_tools,0,-,-,-' "$OUT" && ok goals-dash-csv || fail goals-dash-csv "
 run "$T" -C "$WS" report --program $P --format html --out "$WS/goals.html"
 grep -q '<td>-</td>' "$WS/goals.html" && ok goals-dash-html || fail goals-dash-html "no '-' cell"
 
+# ---- A person in two overlapping programs (walk4 #2) -------------------------------------
+# health's overlaps[].programs is a list of {name, starts, ends}: monthly-pulse lists the
+# person and both program names, in every format, instead of failing in table.concat.
+cat >>"$WS/tandem.lua" <<'EOF'
+program {
+  name = "other-2027", title = "Other program", starts = "2020-01-06", ends = "2099-06-30",
+  topics = { "ai_tools" }, policy = "digital_upskilling", cadence = "biweekly",
+}
+EOF
+MENTEE=$(q "SELECT p.external_id, p.name FROM enrollments e JOIN people p ON p.id = e.person_id
+  JOIN programs g ON g.id = e.program_id WHERE g.name = '$P' AND e.role = 'mentee' ORDER BY p.id LIMIT 1")
+MENTEE_EXT=${MENTEE%%|*}
+MENTEE_NAME=${MENTEE#*|}
+printf 'person,role,capacity,topics_offered,topics_wanted,availability,consent\n%s,mentee,,,ai_tools,mon-am;tue-pm,yes\n' \
+  "$MENTEE_EXT" >"$WS/other.csv"
+run "$T" -C "$WS" import enrollments "$WS/other.csv" --program other-2027
+expect_rc overlap-import 0
+for prog in $P other-2027; do
+  for f in md csv html; do
+    run "$T" -C "$WS" report --program $prog --plugin monthly-pulse --format $f
+    expect_rc "overlap-$prog-$f" 0
+  done
+  run "$T" -C "$WS" report --program $prog --plugin monthly-pulse --format json
+  expect_rc "overlap-$prog-json" 0
+  got=$(cell "$OUT" "People in overlapping programs" "$MENTEE_NAME ($MENTEE_EXT)")
+  [ "$got" = "$P, other-2027" ] && ok "overlap-row-$prog" ||
+    fail "overlap-row-$prog" "got '$got' for $MENTEE_NAME ($MENTEE_EXT)"
+done
+
 finish

@@ -2,7 +2,8 @@
 # tandem serve's log on a virtual clock: a plugin's print() line carries the service's virtual
 # time of the moment ("now"), not the time its worker started (walk2 #13: five runs an hour
 # apart all printed the worker's start), and the exit line's "E errors" counts the job runs
-# that failed (docs/service.md, "Logs"). Loopback only, no network; --time-scale 3600 for
+# that failed and the report plugins that failed in a monthly-reports run (docs/service.md,
+# "Logs"). Loopback only, no network; --time-scale 3600 for
 # about 6 s.
 source "$(dirname "$0")/lib.sh"
 
@@ -58,4 +59,27 @@ failed=$(q "select count(*) from occurrences o join jobs j on j.id = o.job_id wh
 [ "$failed" -ge 4 ] && ok "job f failed at each run" || fail "job f failed at each run" "$failed"
 grep -F "tandem serve stopped" "$LOG" | grep -qF ", $failed errors" && ok "exit line counts failed runs" ||
   fail "exit line counts failed runs" "$failed failed runs; $(grep -F 'tandem serve stopped' "$LOG")"
+
+# A monthly-reports run that is done but recorded a report.failed (a report plugin that
+# raises) counts in the exit line too (walk4 #2: it said "0 errors"), with a warning line.
+# Two wakes of `serve --once` on a virtual clock (--time-scale 2 --time-from 2r - V reads V):
+# the jobs are created at the real now, then one wake just after the next 1st, 00:00 Paris.
+WS2=$(new_ws) || exit 1
+LOG2="$E2E_TMP/serve2.log"
+sed -i -e 's/starts = "[0-9-]*"/starts = "2020-01-06"/' -e 's/ends = "[0-9-]*"/ends = "2099-12-31"/' "$WS2/tandem.lua"
+mkdir -p "$WS2/plugins/reports"
+cat >"$WS2/plugins/reports/monthly-pulse.lua" <<'LUA'
+return tandem.report{ name = "monthly-pulse", version = "1.0.0", api = 1, publish = "monthly",
+  build = function() error("boom") end }
+LUA
+"$TANDEM" -C "$WS2" serve --once 2>>"$LOG2" || fail "first wake" "$(tail -c 600 "$LOG2")"
+R=$(date -u +%s)
+V=$(($(TZ=Europe/Paris date -d "$(TZ=Europe/Paris date -d "@$R" +%Y-%m-01) +1 month" +%s) + 120))
+"$TANDEM" -C "$WS2" serve --once --time-scale 2 --time-from $((2 * R - V)) 2>"$LOG2"
+nfailed=$(sqlite3 "$WS2/tandem.db" "select count(*) from events where kind = 'report.failed'")
+[ "$nfailed" = 1 ] && ok "report plugin failed once" || fail "report plugin failed once" "$nfailed; $(tail -c 600 "$LOG2")"
+grep -F "tandem serve stopped" "$LOG2" | grep -qF ", 1 errors" && ok "exit line counts report.failed" ||
+  fail "exit line counts report.failed" "$(grep -F 'tandem serve stopped' "$LOG2")"
+grep -q "warning: .*job monthly-reports (due " "$LOG2" && grep -qF "done with 1 failure(s)" "$LOG2" &&
+  ok "report.failed logged as a warning" || fail "report.failed logged as a warning" "$(cat "$LOG2")"
 finish
