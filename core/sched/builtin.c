@@ -26,7 +26,9 @@
  * sleeps until the next session's reminder, end or plan instead of waking every hour.
  * The order is the order a wake runs them when several are due at the same instant:
  * activation before planning (new pairs get sessions at once), planning before
- * reminders, and the month's reports last (after the month's sessions were marked).
+ * reminders, and the month's reports last (after the month's sessions were marked); the
+ * reports come last in a wake even when due earlier than the others' catch-up runs (an
+ * outage across a month's end: sched/occur.h, sched_run_one).
  * Every body runs inside its occurrence's transaction and writes a one-line JSON
  * summary of what it did, which `tandem jobs list` shows as the run's result.
  */

@@ -46,7 +46,13 @@
  *  - sched_next_due: the earliest run_at of a pending occurrence of an enabled job;
  *    1 (and *due untouched) when nothing is pending.
  *  - sched_run_one(now): materializes, then runs the pending occurrence with the
- *    earliest run_at <= now (*ran = 1), or does nothing (*ran = 0). A built-in
+ *    earliest run_at <= now (*ran = 1), or does nothing (*ran = 0); the built-in
+ *    monthly-reports job's occurrences come after every other one due by now,
+ *    whatever their due instants, because the reports read what the others catch up
+ *    (after an outage across a month's end: the sessions marked missed, the pairs
+ *    activated and planned), and none at all while sched_hold_reports(1) is set
+ *    (the service releases them once the wake's events reached the reward rules,
+ *    which the reports read too). A built-in
  *    job's claim, its effects, its event and its completion commit in ONE
  *    transaction (store_begin outermost; crash points "sched.claimed",
  *    "sched.effects", "sched.before_commit", "sched.committed"): a crash anywhere
@@ -88,6 +94,8 @@ int sched_materialize(struct sched *s, time_t now, struct diag *d);
 int sched_next_due(struct sched *s, time_t *due, struct diag *d);
 int sched_run_one(struct sched *s, time_t now, int *ran, struct diag *d);
 int sched_run_job(struct sched *s, const char *name, time_t now, int64_t *occ_id, struct diag *d);
+void sched_hold_reports(struct sched *s, int hold);
+int sched_holds_reports(const struct sched *s);
 unsigned long sched_failed_runs(const struct sched *s);
 unsigned long sched_failed_parts(const struct sched *s);
 

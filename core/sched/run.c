@@ -5,7 +5,8 @@
  * The shape of a built-in run, all in one transaction:
  *
  *     BEGIN IMMEDIATE
- *       pick the earliest due pending occurrence; claim it ('running')   sched.claimed
+ *       pick the earliest due pending occurrence (the month's reports    sched.claimed
+ *       last); claim it ('running')
  *       lateness / overlap checks (-> 'missed' / 'skipped')
  *       SAVEPOINT: the job's body (its writes, its events)               sched.effects
  *       'done' (or 'failed' after rolling the savepoint back) + job.* event
@@ -53,7 +54,9 @@ copy_text(struct stmt *q, int col, char *buf, size_t size, struct diag *d)
 	return 0;
 }
 
-/* The pending occurrence `id`, or (id 0) the earliest with run_at <= now. 1 = none. */
+/* The pending occurrence `id`, or (id 0) the earliest with run_at <= now, the
+ * monthly-reports ones after all others (occur.h: they read what the others catch up;
+ * none while s->hold_reports). 1 = none. */
 static int
 pick(struct sched *s, int64_t id, time_t now, struct occ *o, struct diag *d)
 {
@@ -66,11 +69,13 @@ pick(struct sched *s, int64_t id, time_t now, struct occ *o, struct diag *d)
 			      " j.name, j.kind, j.overlap, j.max_lateness_s"
 			      " FROM occurrences o JOIN jobs j ON j.id = o.job_id"
 			      " WHERE o.status = 'pending' AND"
-			      " (CASE WHEN ?1 > 0 THEN o.id = ?1 ELSE j.enabled = 1 AND o.run_at <= ?2 END)"
-			      " ORDER BY o.run_at, o.id LIMIT 1",
+			      " (CASE WHEN ?1 > 0 THEN o.id = ?1 ELSE j.enabled = 1 AND o.run_at <= ?2"
+			      "  AND NOT (?3 AND " SCHED_REPORTS_SQL("j") ") END)"
+			      " ORDER BY " SCHED_REPORTS_SQL("j") ", o.run_at, o.id LIMIT 1",
 			      d);
 	if (rc == 0)
-		rc = stmt_bind_int64(&q, 1, id, d) || stmt_bind_text(&q, 2, ts, d);
+		rc = stmt_bind_int64(&q, 1, id, d) || stmt_bind_text(&q, 2, ts, d) ||
+		     stmt_bind_int64(&q, 3, s->hold_reports, d);
 	int r = rc == 0 ? stmt_step(&q, d) : -1;
 	if (r == STMT_ROW) {
 		memset(o, 0, sizeof(*o));
@@ -391,6 +396,18 @@ sched_run_one(struct sched *s, time_t now, int *ran, struct diag *d)
 	if (*ran)
 		s->materialized = 0;
 	return rc;
+}
+
+void
+sched_hold_reports(struct sched *s, int hold)
+{
+	s->hold_reports = hold != 0;
+}
+
+int
+sched_holds_reports(const struct sched *s)
+{
+	return s->hold_reports;
 }
 
 unsigned long

@@ -25,6 +25,10 @@
 	O ".job_id AND c.status = 'skipped' AND c.reason = 'coalesced into the run due at ' || " \
 	O ".due_at || ' (misfire = once)') THEN 1 ELSE " O ".covers END)"
 
+/* True (1) for the built-in monthly-reports job's rows, J a jobs alias: its occurrences
+ * run after every other due one (run.c, occur.h "sched_run_one"). */
+#define SCHED_REPORTS_SQL(J) "(" J ".kind = 'builtin' AND " J ".name = 'monthly-reports')"
+
 /* A Lua job loaded from the workspace's scripts. */
 struct sched_script {
 	char *name;          /* the declared name = the job's name */
@@ -65,6 +69,7 @@ struct sched {
 	int scripts_changed; /* the last load_scripts loaded, dropped or failed something */
 	unsigned long runs_failed; /* occurrences this struct recorded 'failed' (run.c: finish) */
 	unsigned long parts_failed; /* failures of 'done' built-in runs (sched_run.failures) */
+	int hold_reports;          /* sched_hold_reports: sched_run_one leaves the reports */
 };
 
 /* The sched's cadence cache (sched/cadence.h), created on first use; NULL + diag when out

@@ -36,6 +36,7 @@ struct service {
 	int msgs_done;     /* this wake has no due message left */
 	int turn;          /* 1: the next step tries a message first (jobs and messages alternate) */
 	int dispatched;    /* this wake delivered the new events to the reward rules */
+	int redispatch;    /* a job ran after that delivery (the month's reports): deliver again */
 	struct dispatcher *rules; /* the reward rules, loaded once, reloaded on SIGHUP */
 	struct service_counts counts;
 	char *public_url;  /* --public-url: wins over tandem.lua's, across reloads */
@@ -180,6 +181,10 @@ service_begin(struct service *sv, time_t now, struct diag *d)
 	sv->msgs_done = 0;
 	sv->turn = 0;
 	sv->dispatched = 0;
+	sv->redispatch = 0;
+	/* The month's reports wait for the wake's other jobs (sched_run_one orders them last)
+	 * and for the rewards those jobs' events earn: released after the first delivery. */
+	sched_hold_reports(sv->sched, 1);
 	return 0;
 }
 
@@ -245,13 +250,19 @@ service_step(struct service *sv, time_t now, struct diag *d)
 			sv->counts.jobs_run++;
 			sv->turn = 1;
 			sv->msgs_done = 0; /* the job may have queued messages due now */
+			sv->redispatch = sv->dispatched;
 			return 1;
 		}
 		sv->jobs_done = 1;
 	}
-	if (!sv->dispatched) {
+	if (!sv->dispatched || sv->redispatch) {
+		sv->redispatch = 0;
 		if (service_dispatch(sv, now, d) != 0)
 			return -1;
+		if (sched_holds_reports(sv->sched)) {
+			sched_hold_reports(sv->sched, 0); /* now the month's reports, if due */
+			sv->jobs_done = 0;
+		}
 		return 1;
 	}
 	if (sv->msgs_done)

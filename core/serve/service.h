@@ -18,8 +18,11 @@
  *  - step(now): one unit: one due occurrence (sched_run_one) or one due message
  *    (notify_deliver_one), taking turns while both have work (a backlog of occurrences
  *    does not starve the messages); once no occurrence is due, the new events go to
- *    the reward rules (once per wake), then the messages. 1 when it did one, 0 when
- *    nothing is due. A job's reminders are delivered in the same wake.
+ *    the reward rules, then the messages. The monthly-reports occurrences are held
+ *    (sched_hold_reports) until that first delivery, so a wake's reports read the
+ *    catch-up of its other jobs and the rewards it earned, whatever their due instants;
+ *    when a report ran, its events are delivered again after it. 1 when it did one, 0
+ *    when nothing is due. A job's reminders are delivered in the same wake.
  *  - next_due: the earliest of sched_next_due and outbox_next_due; 1 when neither has
  *    anything.
  *  - reload: tandem.lua read again; on success it replaces the loaded one (and the
