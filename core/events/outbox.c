@@ -428,13 +428,13 @@ static const char outbox_stale_reason[] = "not sent before its not_after time";
  */
 static int
 outbox_claim_in(struct store *st, const char *now, const char *lease, int webhook,
-		struct outbox_row *row, struct diag *d)
+		int say_expired, struct outbox_row *row, struct diag *d)
 {
 	if (outbox_recover_in(st, now, NULL, d) != 0)
 		return -1;
 	struct stmt s;
 	int64_t id = 0;
-	int was_unknown = 0;
+	int was_unknown = 0, expired = 0;
 	for (;;) {
 		int64_t pid, uid;
 		char pnb[STORE_TIME_MAX], unb[STORE_TIME_MAX];
@@ -456,7 +456,11 @@ outbox_claim_in(struct store *st, const char *now, const char *lease, int webhoo
 			stmt_finalize(&s);
 			if (rc != 0 || outbox_event(st, "message.expired", pid, outbox_stale_reason, d) != 0)
 				return -1;
-			continue;
+			if (!say_expired)
+				continue;
+			id = pid; /* outbox_claim_next: this one is the call's answer */
+			expired = 1;
+			break;
 		}
 		id = uid;
 		was_unknown = uid != 0;
@@ -465,14 +469,17 @@ outbox_claim_in(struct store *st, const char *now, const char *lease, int webhoo
 	if (id == 0)
 		return 1;
 	int rc;
-	if (stmt_prepare(&s, st, "claiming a message", outbox_take_sql, d) != 0)
-		return -1;
-	rc = stmt_bind_int64(&s, 1, id, d) || stmt_bind_text(&s, 2, lease, d) || stmt_run(&s, d)
-		     ? -1
-		     : 0;
-	stmt_finalize(&s);
-	if (rc != 0)
-		return -1;
+	if (!expired) {
+		if (stmt_prepare(&s, st, "claiming a message", outbox_take_sql, d) != 0)
+			return -1;
+		rc = stmt_bind_int64(&s, 1, id, d) || stmt_bind_text(&s, 2, lease, d) ||
+				     stmt_run(&s, d)
+			     ? -1
+			     : 0;
+		stmt_finalize(&s);
+		if (rc != 0)
+			return -1;
+	}
 	if (stmt_prepare(&s, st, "reading the claimed message",
 			 "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1", d) != 0)
 		return -1;
@@ -483,7 +490,7 @@ outbox_claim_in(struct store *st, const char *now, const char *lease, int webhoo
 	stmt_finalize(&s);
 	if (rc == 0)
 		row->was_unknown = was_unknown;
-	return rc;
+	return rc == 0 && expired ? 2 : rc;
 }
 
 int
@@ -493,9 +500,9 @@ outbox_claim(struct store *st, time_t now, int lease_s, struct outbox_row *row,
 	return outbox_claim_channel(st, now, lease_s, 0, row, d);
 }
 
-int
-outbox_claim_channel(struct store *st, time_t now, int lease_s, int webhook,
-		     struct outbox_row *row, struct diag *d)
+static int
+outbox_claim_tx(struct store *st, time_t now, int lease_s, int webhook, int say_expired,
+		struct outbox_row *row, struct diag *d)
 {
 	memset(row, 0, sizeof(*row));
 	char ts[STORE_TIME_MAX], lease[STORE_TIME_MAX];
@@ -506,7 +513,7 @@ outbox_claim_channel(struct store *st, time_t now, int lease_s, int webhook,
 		return -1;
 	if (store_begin(st, d) != 0)
 		return -1;
-	int rc = outbox_claim_in(st, ts, lease, webhook, row, d);
+	int rc = outbox_claim_in(st, ts, lease, webhook, say_expired, row, d);
 	if (rc < 0) {
 		store_rollback(st);
 		return -1;
@@ -516,6 +523,20 @@ outbox_claim_channel(struct store *st, time_t now, int lease_s, int webhook,
 		return -1;
 	}
 	return rc;
+}
+
+int
+outbox_claim_channel(struct store *st, time_t now, int lease_s, int webhook,
+		     struct outbox_row *row, struct diag *d)
+{
+	return outbox_claim_tx(st, now, lease_s, webhook, 0, row, d);
+}
+
+int
+outbox_claim_next(struct store *st, time_t now, int lease_s, struct outbox_row *row,
+		  struct diag *d)
+{
+	return outbox_claim_tx(st, now, lease_s, 0, 1, row, d);
 }
 
 /* The delay before attempt `attempts` + 1, after `attempts` failures. */

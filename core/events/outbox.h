@@ -123,6 +123,11 @@ int outbox_enqueue(struct store *st, const struct outbox_msg *m, int64_t *id_out
  * Rows of the channel "webhook" are not the notifiers': outbox_claim never returns them. */
 int outbox_claim(struct store *st, time_t now, int lease_s, struct outbox_row *row,
 		 struct diag *d);
+/* outbox_claim, but a stale row it expires at the head of the queue is the answer (2, *row
+ * the expired row: status 'expired', last_error the reason), one per call, instead of being
+ * passed over silently: the notifiers' caller says and counts each (sched/notify.h). */
+int outbox_claim_next(struct store *st, time_t now, int lease_s, struct outbox_row *row,
+		      struct diag *d);
 /* outbox_claim of the rows of channel "webhook" (webhook 1: serve/webhook) or of every
  * other channel (webhook 0: the same as outbox_claim). */
 int outbox_claim_channel(struct store *st, time_t now, int lease_s, int webhook,

@@ -469,7 +469,17 @@ int
 notify_deliver_one(struct notify *n, time_t now, int *outcome, struct diag *d)
 {
 	struct outbox_row row;
-	int rc = outbox_claim(n->st, now, n->lease_s, &row, d);
+	int rc = outbox_claim_next(n->st, now, n->lease_s, &row, d);
+	if (rc == 2) {
+		/* Its not_after passed before it was sent (its session has begun): a normal
+		 * end, said and counted like a cancelled session's (below). */
+		tlog(TLOG_INFO, "message '%s' (%s): %s (expired)", row.key, row.channel,
+		     row.last_error != NULL ? row.last_error : "expired");
+		outbox_row_fini(&row);
+		if (outcome != NULL)
+			*outcome = (int)OUTBOX_EXPIRED;
+		return 0;
+	}
 	if (rc != 0)
 		return rc;
 	crash_point("notify.claimed");

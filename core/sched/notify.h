@@ -29,7 +29,9 @@
  *    ctx is {now, now_iso, timezone}. A render error is retried like a write error; an
  *    unknown notifier fails the message at once.
  *
- * notify_deliver_one: claim (outbox_claim) -> crash_point("notify.claimed") -> render ->
+ * notify_deliver_one: claim (outbox_claim_next: a row it finds past its not_after expires,
+ * is logged at info level as `message 'KEY' (CHANNEL): not sent before its not_after time
+ * (expired)` and is the call's outcome, OUTBOX_EXPIRED) -> crash_point("notify.claimed") -> render ->
  * write -> crash_point("notify.written") -> outbox_done -> crash_point("notify.done").
  * A crash after the write and before the done leaves the row 'sending'; its lease runs
  * out, it becomes 'unknown' and is claimed again, and because the row was unknown the

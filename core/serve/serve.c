@@ -222,8 +222,8 @@ serve_run(const struct serve_opts *o, struct serve_stats *st, long *holder, stru
 	if (rc == 0)
 		tlog(TLOG_INFO,
 		     "tandem serve stopped: %lu wakes, %lu steps, %lu jobs run, %lu messages sent, "
-		     "%lu errors",
-		     st->wakes, st->steps, counts.jobs_run, counts.messages_sent,
+		     "%lu expired, %lu errors",
+		     st->wakes, st->steps, counts.jobs_run, counts.messages_sent, counts.messages_expired,
 		     st->errors + counts.plugin_errors + counts.jobs_failed + counts.parts_failed);
 	service_close(sv);
 	store_close(store);

@@ -227,6 +227,8 @@ service_message(struct service *sv, time_t now, struct diag *d)
 	}
 	if (outcome == OUTBOX_SENT)
 		sv->counts.messages_sent++;
+	else if (outcome == OUTBOX_EXPIRED)
+		sv->counts.messages_expired++;
 	return 1;
 }
 

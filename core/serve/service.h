@@ -76,6 +76,8 @@ struct service_counts {
 	unsigned long parts_failed;  /* failures inside runs that ended 'done': report plugins
 				      * that failed (report.failed; sched_failed_parts) */
 	unsigned long messages_sent; /* messages delivered */
+	unsigned long messages_expired; /* messages that expired unsent (their not_after passed,
+					 * their session was cancelled) */
 	unsigned long plugin_errors; /* plugin problems logged: job scripts and reward rules
 				      * that did not load or stopped, and a reload's problems
 				      * beyond the one it returns (serve's exit summary counts

@@ -177,6 +177,19 @@ expect_rc send-expired 0
 expect_out send-expired-count "expired 1"
 expect_err send-expired-info "tandem: info: message 'reminder:$S2_F1:"
 grep -q "error" "$ERR" && fail send-expired-not-error "$(cat "$ERR")" || ok send-expired-not-error
+# A reminder whose not_after passed before it went out (its session began meanwhile): also
+# an expiry, counted and said the same way (it was not counted: 'expired 0').
+q "INSERT INTO outbox (idempotency_key, kind, channel, recipient_id, session_id, body, not_before, not_after, created_at)
+   SELECT 'reminder:stale:' || m.mentor_id, 'reminder', 'eml', m.mentor_id, s.id, 'x', '2000-01-01T00:00:00Z',
+          '2000-01-02T00:00:00Z', 'x'
+   FROM sessions s JOIN matches m ON m.id = s.match_id WHERE s.id = $S_F2"
+run "$T" -C "$WS" outbox send --json
+expect_rc send-stale 0
+[ "$(jget "$OUT" '(d["sent"], d["expired"])')" = "(0, 1)" ] && ok send-stale-count || fail send-stale-count "$(cat "$OUT")"
+expect_err send-stale-info "tandem: info: message 'reminder:stale:"
+expect_err send-stale-reason "not sent before its not_after time (expired)"
+[ "$(q "SELECT status FROM outbox WHERE idempotency_key LIKE 'reminder:stale:%'")" = expired ] &&
+  ok send-stale-row || fail send-stale-row "$(q "SELECT status FROM outbox WHERE idempotency_key LIKE 'reminder:stale:%'")"
 # Local time in the pair's zone by default; the old row stays, linked.
 run "$T" -C "$WS" sessions reschedule "$S_F1" --to 2099-03-11T09:30 --json
 expect_rc reschedule 0
