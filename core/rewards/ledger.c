@@ -452,15 +452,16 @@ person_points(struct store *st, int64_t person, int64_t pid, int64_t *points, st
 	return rc == STMT_ROW ? 0 : -1;
 }
 
-/* Who may be listed: opted in for the program, or (no program) in every enrollment. */
+/* Who is listed: everyone opted in for the program, or (no program) in every enrollment,
+ * with or without points (0 points: tied last). */
 static const char board_sql[] =
-	"SELECT p.id, p.external_id, p.name, sum(r.points) AS pts FROM rewards r "
-	"JOIN people p ON p.id = r.person_id "
-	"WHERE (?1 = 0 AND r.person_id IN (SELECT person_id FROM enrollments "
+	"SELECT p.id, p.external_id, p.name, coalesce((SELECT sum(r.points) FROM rewards r "
+	"  WHERE r.person_id = p.id AND (?1 = 0 OR r.program_id = ?1)), 0) AS pts FROM people p "
+	"WHERE (?1 = 0 AND p.id IN (SELECT person_id FROM enrollments "
 	"  GROUP BY person_id HAVING min(leaderboard) = 1)) "
-	"OR (?1 <> 0 AND r.program_id = ?1 AND EXISTS (SELECT 1 FROM enrollments e "
-	"  WHERE e.person_id = r.person_id AND e.program_id = ?1 AND e.leaderboard = 1)) "
-	"GROUP BY p.id ORDER BY pts DESC, p.name, p.external_id";
+	"OR (?1 <> 0 AND EXISTS (SELECT 1 FROM enrollments e "
+	"  WHERE e.person_id = p.id AND e.program_id = ?1 AND e.leaderboard = 1)) "
+	"ORDER BY pts DESC, p.name, p.external_id";
 
 int
 ledger_leaderboard(struct store *st, const char *program, const char *as, json_t **out,

@@ -22,8 +22,9 @@
  *    the rule's name ("cli" for a revocation by hand).
  *  - Listings: ledger_list (rows oldest first, filtered by program name and/or person's
  *    external id) and ledger_leaderboard (people by total points, then badges, then
- *    name). A leaderboard lists only people who opted in (enrollments.leaderboard = 1 in
- *    that program; without a program, in every program they are enrolled in): nobody
+ *    name). A leaderboard lists every person who opted in (enrollments.leaderboard = 1 in
+ *    that program; without a program, in every program they are enrolled in), those
+ *    with no points yet at 0, tied last; nobody
  *    else appears in it in any form, not even as a count. `as` (an external id) adds
  *    "you": that person's own points, badges and the rank they would have among those
  *    listed, whether they opted in or not.

@@ -112,6 +112,18 @@ expect_out as-own "you ($MENTEE1): 30 points"
 expect_out as-not-opted "did not opt in"
 run "$T" -C "$WS" rewards leaderboard --program $P --as "$MENTEE1" --json
 [ "$(jget "$OUT" 'd["you"]["points"], d["you"]["on_board"], len(d["entries"])')" = "(30, False, 2)" ] && ok as-json || fail as-json "$(head -c 400 "$OUT")"
+# A person who opted in but has no points yet is listed at 0, tied last (walk4 #6: left out,
+# and --as said "you did not opt in").
+ZERO=$(q "SELECT p.external_id FROM enrollments e JOIN people p ON p.id = e.person_id
+  WHERE NOT EXISTS (SELECT 1 FROM rewards r WHERE r.person_id = p.id) ORDER BY p.id LIMIT 1")
+q "UPDATE enrollments SET leaderboard = 1 WHERE person_id = (SELECT id FROM people WHERE external_id = '$ZERO')"
+run "$T" -C "$WS" rewards leaderboard --program $P --json
+[ "$(jget "$OUT" '[(e["rank"], e["points"]) for e in d["entries"] if e["person"]=="'"$ZERO"'"], len(d["entries"])')" = "([(3, 0)], 3)" ] &&
+  ok leaderboard-zero-listed || fail leaderboard-zero-listed "$ZERO: $(head -c 400 "$OUT")"
+run "$T" -C "$WS" rewards leaderboard --program $P --as "$ZERO"
+expect_out as-zero "you ($ZERO): 0 points, rank 3"
+grep -qF "did not opt in" "$OUT" && fail as-zero-opted "$(tail -1 "$OUT")" || ok as-zero-opted
+q "UPDATE enrollments SET leaderboard = 0 WHERE person_id = (SELECT id FROM people WHERE external_id = '$ZERO')"
 
 # ---- revocation ------------------------------------------------------------------------
 KEY=$(q "SELECT award_key FROM rewards WHERE badge='top-mentor'")
