@@ -8,6 +8,7 @@
  */
 #include "lua/plugin.h"
 #include "base/evkind.h"
+#include "lua/job_out.h"
 #include "lua/jobdecl.h"
 
 #include "lua/cadence_out.h"
@@ -329,7 +330,7 @@ static const struct plugin_kind_ops builtin_kinds[PLUGIN_KIND_COUNT] = {
 	[PLUGIN_CADENCE] = {cadence_fields, validate_cadence, cadence_out_check},
 	[PLUGIN_REWARD] = {reward_fields, validate_reward, reward_out_check}, /* lua/reward_out.c */
 	[PLUGIN_REPORT] = {report_fields, validate_report, report_out_check},
-	[PLUGIN_JOB] = {jobdecl_fields, jobdecl_validate, NULL}, /* lua/jobdecl.c */
+	[PLUGIN_JOB] = {jobdecl_fields, jobdecl_validate, job_out_check}, /* lua/jobdecl.c, job_out.c */
 	[PLUGIN_NOTIFIER] = {notifier_fields, validate_notifier, notify_out_check},
 };
 

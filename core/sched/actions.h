@@ -27,8 +27,8 @@
  *         again with the same key queues nothing twice); kind "job";
  *     {cancel_session = ID, reason = TEXT}   session_cancel (sched/session.h);
  *     {end_match = ID, reason = TEXT}        lifecycle_end (program/lifecycle.h).
- * Every actor is "job:NAME". At most SCHED_MAX_ACTIONS per run. Every action is
- * validated before any is applied, and all are applied in one savepoint, so a bad
+ * Every actor is "job:NAME". At most JOB_OUT_MAX per run. Every action is
+ * validated before any is applied (lua/job_out: the same reading `plugins check` uses), and all are applied in one savepoint, so a bad
  * one applies nothing: the run is 'failed' with a reason naming the script, the
  * action's index and the field: "scripts/digest.lua: action 2: field 'event.kind'
  * must be \"custom.\" ... (got \"session.held\")", or the refusal of the module
@@ -44,8 +44,6 @@
 
 #include "base/diag.h"
 #include "store/store.h"
-
-enum { SCHED_MAX_ACTIONS = 1000, SCHED_MAX_PAYLOAD = 64 * 1024 };
 
 /* Who applies the actions, and when. */
 struct sched_actions_ctx {

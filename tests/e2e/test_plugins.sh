@@ -217,6 +217,25 @@ printf 'return tandem.notifier{ name = "nt_ok", version = "1.0.0", api = 1,\n  r
 run "$TANDEM" plugins check "$RET/nt_ok.lua"
 expect_rc "nt_ok exit" 0
 
+# `plugins check` holds a job's run to the actions a real run accepts (the same function,
+# lua/job_out): every one of these fails every real run (walk4 #5). What needs the
+# database (is there such a person or session) is left to the run.
+job_case() { # job_case NAME ACTION MESSAGE
+  printf 'return tandem.job{ name = "%s", version = "1.0.0", api = 1, schedule = "every 1h",\n  run = function(ctx) return { {event = {kind = "custom.ok"}}, %s } end }\n' "$1" "$2" >"$RET/$1.lua"
+  run "$TANDEM" plugins check "$RET/$1.lua"
+  expect_rc "$1 exit" 1
+  expect_err "$1 message" "$RET/$1.lua:2: action 2: $3 (in hook run)"
+}
+job_case job_key '{message = {to = "E1", body = "b", key = "a b"}}' "field 'message.key' must be 1 to 150 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-' (got \"a b\")"
+job_case job_unknown '{bogus = 1}' "unknown action 'bogus' (valid: event, message, cancel_session, end_match)"
+job_case job_kind '{event = {kind = "session.held"}}' "field 'event.kind' must be \"custom.\" and a name of a-z, 0-9, '_' or '.' (got \"session.held\")"
+job_case job_reason '{cancel_session = 3}' "missing field 'reason' (a string)"
+job_case job_two '{cancel_session = 3, end_match = 2, reason = "x"}' "must have exactly one action field (valid: event, message, cancel_session, end_match)"
+job_case job_fn '{event = {kind = "custom.x", payload = {f = function() end}}}' "field 'event.payload.f' is a function, which cannot be passed"
+printf 'return tandem.job{ name = "job_ok", version = "1.0.0", api = 1, schedule = "every 1h",\n  run = function(ctx) return { {message = {to = "E1", body = "b", key = "k:1"}}, {end_match = 99, reason = "r"} } end }\n' >"$RET/job_ok.lua"
+run "$TANDEM" plugins check "$RET/job_ok.lua"
+expect_rc "job_ok exit" 0
+
 # A job script named like a built-in job: `plugins check` refuses it as the
 # service's loading (and `jobs list`) does, by the same function (sched/job).
 printf 'return tandem.job{ name = "send-reminders", version = "1.0.0", api = 1, schedule = "every hour",\n  run = function(ctx) return {} end }\n' >"$RET/send-reminders.lua"
