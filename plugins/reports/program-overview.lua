@@ -105,13 +105,25 @@ return tandem.report{
 
     local ret = metrics.retention
     if ret and ret.participants then
-      add({ heading = "Retention",
-        text = "Share of people still employed, participants against everyone else.",
-        chart = { type = "bar", title = "Retention", y_label = "retained (%)",
-          labels = { "participants", "non-participants" },
-          series = { { name = "retained", values = {
-            math.floor(num(ret.participants.rate) * 1000 + 0.5) / 10,
-            math.floor(num((ret.non_participants or {}).rate) * 1000 + 0.5) / 10 } } } } })
+      -- A group of nobody (n = 0, rate nil) has no share: "-" in the table and no bar,
+      -- never a 0 % that reads as "every participant left".
+      local groups = { { "participants", ret.participants }, { "non-participants", ret.non_participants or {} } }
+      local rows, labels, values = {}, {}, {}
+      for _, g in ipairs(groups) do
+        rows[#rows + 1] = { g[1], num(g[2].n), num(g[2].retained), pct(g[2].rate) }
+        if g[2].rate ~= nil then
+          labels[#labels + 1] = g[1]
+          values[#values + 1] = math.floor(g[2].rate * 1000 + 0.5) / 10
+        end
+      end
+      local text = "Share of people still employed, participants against everyone else."
+      if ret.participants.rate == nil then
+        text = text .. " No participant yet: their share shows as \"-\"."
+      end
+      add({ heading = "Retention", text = text,
+        table = { columns = { "group", "people", "retained", "rate" }, rows = rows },
+        chart = #labels > 0 and { type = "bar", title = "Retention", y_label = "retained (%)",
+          labels = labels, series = { { name = "retained", values = values } } } or nil })
     end
 
     local goals = metrics.goals or {}

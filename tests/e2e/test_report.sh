@@ -303,4 +303,16 @@ for prog in $P other-2027; do
     fail "overlap-row-$prog" "got '$got' for $MENTEE_NAME ($MENTEE_EXT)"
 done
 
+# ---- Retention of a program with no participant (walk4 #8) --------------------------------
+# other-2027 has nobody who met (participants n = 0, rate null): "-" in the table, no bar,
+# never a 0 % that reads as "every participant left"; in every format.
+run "$T" -C "$WS" report --program other-2027 --format json
+[ "$(jget "$OUT" '[(s["table"]["rows"][0], s["chart"]["labels"]) for s in d["sections"] if s["heading"]=="Retention"][0]')" = "(['participants', 0, 0, '-'], ['non-participants'])" ] &&
+  ok retention-none-json || fail retention-none-json "$(jget "$OUT" '[s for s in d["sections"] if s["heading"]=="Retention"]')"
+run "$T" -C "$WS" report --program other-2027 --format md
+grep -qF '| participants | 0 | 0 | \- |' "$OUT" && ! grep -A14 '^## Retention' "$OUT" | grep -q '^| participants | 0 |$' &&
+  ok retention-none-md || fail retention-none-md "$(grep -A16 '^## Retention' "$OUT")"
+run "$T" -C "$WS" report --program other-2027 --format csv
+grep -q '^participants,0,0,-.\?$' "$OUT" && ok retention-none-csv || fail retention-none-csv "$(grep -A6 '^Retention' "$OUT")"
+
 finish
