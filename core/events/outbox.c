@@ -81,7 +81,7 @@ outbox_bind_time(struct stmt *s, int i, time_t t, int nullable, char buf[STORE_T
  * the caller's text, so it is quoted by SQLite (json_object) rather than by hand. */
 static int
 outbox_event(struct store *st, const char *kind, int64_t id, const char *reason,
-	     struct diag *d)
+	     const char *actor, struct diag *d)
 {
 	struct stmt s;
 	if (stmt_prepare(&s, st, "building a message event",
@@ -103,7 +103,7 @@ outbox_event(struct store *st, const char *kind, int64_t id, const char *reason,
 	}
 	if (stmt_text(&s, 0, &payload, d) != 0)
 		goto out;
-	struct event ev = {.kind = kind, .actor = "outbox", .subject_id = stmt_int64(&s, 1),
+	struct event ev = {.kind = kind, .actor = actor != NULL ? actor : "outbox", .subject_id = stmt_int64(&s, 1),
 			   .payload_json = payload};
 	rc = events_append(st, &ev, NULL, d);
 out:
@@ -187,7 +187,7 @@ outbox_enqueue(struct store *st, const struct outbox_msg *m, int64_t *id_out, st
 	int64_t id = 0;
 	if (rc == 0 && sqlite3_changes(store_db(st)) == 1) {
 		id = sqlite3_last_insert_rowid(store_db(st));
-		rc = outbox_event(st, "message.queued", id, NULL, d);
+		rc = outbox_event(st, "message.queued", id, NULL, m->actor, d);
 	}
 	if (rc != 0) {
 		store_rollback(st);
@@ -268,7 +268,7 @@ outbox_sweep(struct store *st, const char *now, const char *name, const char *se
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = stmt_bind_int64(&s, 1, ids[i], d) || outbox_bind_opt(&s, 2, now, d) ||
 				     outbox_bind_opt(&s, 3, reason, d) || stmt_run(&s, d) ||
-				     outbox_event(st, event, ids[i], reason, d)
+				     outbox_event(st, event, ids[i], reason, NULL, d)
 			     ? -1
 			     : 0;
 	}
@@ -454,7 +454,8 @@ outbox_claim_in(struct store *st, const char *now, const char *lease, int webhoo
 				 ? -1
 				 : 0;
 			stmt_finalize(&s);
-			if (rc != 0 || outbox_event(st, "message.expired", pid, outbox_stale_reason, d) != 0)
+			if (rc != 0 || outbox_event(st, "message.expired", pid, outbox_stale_reason,
+						    NULL, d) != 0)
 				return -1;
 			if (!say_expired)
 				continue;
@@ -634,7 +635,7 @@ outbox_done_policy(struct store *st, int64_t id, time_t now, const char *error, 
 		stmt_finalize(&s);
 	}
 	if (rc == 0 && event != NULL)
-		rc = outbox_event(st, event, id, error, d);
+		rc = outbox_event(st, event, id, error, NULL, d);
 	if (rc != 0) {
 		store_rollback(st);
 		return -1;
@@ -668,7 +669,7 @@ outbox_drop(struct store *st, int64_t id, const char *reason, struct diag *d)
 		rc = diag_set(d, DIAG_CONFLICT, "outbox: message %lld is not being sent",
 			      (long long)id);
 	if (rc == 0)
-		rc = outbox_event(st, "message.expired", id, reason, d);
+		rc = outbox_event(st, "message.expired", id, reason, NULL, d);
 	if (rc != 0) {
 		store_rollback(st);
 		return -1;

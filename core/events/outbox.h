@@ -20,7 +20,7 @@
  *  - outbox_enqueue inserts with ON CONFLICT(idempotency_key) DO NOTHING: the key is the
  *    message's identity ("reminder:SESSION:PERSON"); *id_out is the new id, or 0 when
  *    a row with that key existed (the existing row is left as it is, whatever its state).
- *    A new row appends the event message.queued.
+ *    A new row appends the event message.queued (actor: m->actor, else "outbox").
  *  - outbox_claim, in one transaction: rows past their lease become 'unknown' (as
  *    outbox_recover), due pending rows past not_after become 'expired' (event
  *    message.expired) as they reach the head of the queue (so every one before anything
@@ -97,6 +97,7 @@ struct outbox_msg {
 	const char *attachments; /* JSON array [{name, type, content}]; NULL: "[]" */
 	time_t not_before;       /* send at or after */
 	time_t not_after;        /* useless from then on (expires); 0: never */
+	const char *actor;       /* the message.queued event's actor ("job:NAME"); NULL: "outbox" */
 };
 
 /* A row as read back. Strings are malloc'd (outbox_row_fini frees them); NULL for SQL NULL. */

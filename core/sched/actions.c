@@ -283,6 +283,7 @@ apply_one(const struct sched_actions_ctx *c, const struct job_action *act, const
 		m.subject = act->subject;
 		m.body = act->body;
 		m.not_before = c->now;
+		m.actor = actor; /* plugin-api.md: every event a job causes names it */
 		if (outbox_enqueue(c->st, &m, NULL, d) != 0)
 			return -1;
 		break;

@@ -164,4 +164,20 @@ expect_rc "usage: limit 0" 2
 run "$TANDEM" -C "$WS" jobs frobnicate
 expect_rc "usage: unknown sub" 2
 
+# A job's message action: its message.queued event names the job as its actor (plugin-api.md:
+# every event a job causes names it; it said 'outbox').
+run "$TANDEM" gen-org --people 2 --seed 1 --out "$E2E_TMP/p.csv"
+run "$TANDEM" -C "$WS" import people "$E2E_TMP/p.csv"
+expect_rc "mailer: people" 0
+cat >"$WS/scripts/mailer.lua" <<'LUA'
+return tandem.job{ name = "mailer", version = "1.0.0", api = 1, schedule = "every 1h",
+  run = function(ctx)
+    return { {message = {to = "E000001", subject = "Hi", body = "Hello", key = "hi"}} }
+  end }
+LUA
+run "$TANDEM" -C "$WS" jobs run mailer
+expect_rc "mailer: run" 0
+a=$(sqlite3 "$WS/tandem.db" "SELECT group_concat(actor) FROM events WHERE kind = 'message.queued'")
+[ "$a" = "job:mailer" ] && ok "mailer: message.queued actor" || fail "mailer: message.queued actor" "$a"
+
 finish
