@@ -21,9 +21,10 @@ const char *const evkind_all[] = {"people.imported",	  "people.erased",
 				  "job.failed",		  "job.skipped",
 				  "message.queued",	  "message.sent",
 				  "message.failed",	  "message.expired",
-				  "message.unknown",	  "report.published",
-				  "report.failed",	  "token.created",
-				  "token.revoked",	  NULL};
+				  "message.unknown",	  "message.retried",
+				  "report.published",	  "report.failed",
+				  "token.created",	  "token.revoked",
+				  NULL};
 
 int
 evkind_known(const char *kind)

@@ -1,8 +1,9 @@
 /*
- * cli/cmd_outbox: `tandem outbox list|send|remind`, the messages tandem sends. Argument
+ * cli/cmd_outbox: `tandem outbox list|send|remind|retry`, the messages tandem sends. Argument
  * parsing and printing only: events/outbox lists and counts, sched/notify delivers,
- * sched/remind queues reminders. The service does the same on its own timer; these are
- * for operators and tests (deliver now, look at what is stuck and why).
+ * sched/remind queues reminders, events/outbox_retry puts failed ones back. The service
+ * does the same on its own timer (but retry); these are for operators and tests (deliver
+ * now, look at what is stuck and why, send again what failed once its cause is fixed).
  *
  * Called by main.c's dispatch (cmd_outbox).
  */
@@ -25,7 +26,8 @@ outbox_usage(FILE *out)
 	fprintf(out,
 		"usage: tandem outbox list [--status S] [--json]\n"
 		"       tandem outbox send [--json]\n"
-		"       tandem outbox remind [--lead HOURS] [--json]\n\n"
+		"       tandem outbox remind [--lead HOURS] [--json]\n"
+		"       tandem outbox retry KEY|--all-failed [--json]\n\n"
 		"  list    the messages, oldest first: key, state, channel, recipient, when it may\n"
 		"          go (not before / not after), attempts and the last error. --status is\n"
 		"          one of pending, sending, sent, failed, expired, unknown.\n"
@@ -35,7 +37,11 @@ outbox_usage(FILE *out)
 		"  remind  queue the reminders of the planned sessions starting within HOURS\n"
 		"          (default 24), one per side, as the service's send-reminders job does,\n"
 		"          and the calendar updates of reminded sessions cancelled or moved since\n"
-		"          (\"update:SESSION:PERSON:SEQUENCE\", the new .ics attached)\n\n"
+		"          (\"update:SESSION:PERSON:SEQUENCE\", the new .ics attached)\n"
+		"  retry   put the failed message KEY (or every failed one) back in the queue:\n"
+		"          pending, attempts 0, due now (event message.retried); send or the\n"
+		"          service delivers it. One past its not_after time expires instead, and\n"
+		"          an expired one stays expired; each is said. Prints retried N, expired N\n\n"
 		"Every message has an idempotency key (\"reminder:SESSION:PERSON\": one reminder per\n"
 		"session and side, whatever the lead): queueing it twice keeps one. A message\n"
 		"whose sender died while sending becomes 'unknown' when its lease runs out and\n"
@@ -79,15 +85,18 @@ struct oopts {
 	const char *status;
 	long lead;
 	int json;
+	int all_failed;  /* retry --all-failed */
+	const char *key; /* retry KEY */
 };
 
 static int
 outbox_opts(const char *cmd, int argc, char **argv, struct oopts *o, int allow_status,
-	    int allow_lead)
+	    int allow_lead, int retry)
 {
 	static const struct option longopts[] = {
 		{"status", required_argument, NULL, 's'},
 		{"lead", required_argument, NULL, 'l'},
+		{"all-failed", no_argument, NULL, 'a'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -112,12 +121,21 @@ outbox_opts(const char *cmd, int argc, char **argv, struct oopts *o, int allow_s
 		case 'j':
 			o->json = 1;
 			break;
+		case 'a':
+			if (!retry)
+				return cli_usage(cmd, "unknown option '--all-failed'");
+			o->all_failed = 1;
+			break;
 		default:
 			return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (retry && optind < argc)
+		o->key = argv[optind++];
 	if (optind < argc)
 		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (retry && (o->key == NULL) == !o->all_failed)
+		return cli_usage(cmd, "give one message's KEY or --all-failed");
 	return CLI_OK;
 }
 
@@ -125,7 +143,7 @@ static int
 outbox_list_cmd(struct cli *c, int argc, char **argv)
 {
 	struct oopts o;
-	int rc = outbox_opts("outbox list", argc, argv, &o, 1, 0);
+	int rc = outbox_opts("outbox list", argc, argv, &o, 1, 0, 0);
 	if (rc != CLI_OK)
 		return rc;
 	struct outbox_filter f = {.status = -1};
@@ -201,7 +219,7 @@ static int
 outbox_send_cmd(struct cli *c, int argc, char **argv)
 {
 	struct oopts o;
-	int rc = outbox_opts("outbox send", argc, argv, &o, 0, 0);
+	int rc = outbox_opts("outbox send", argc, argv, &o, 0, 0, 0);
 	if (rc != CLI_OK)
 		return rc;
 	struct store *st;
@@ -243,7 +261,7 @@ static int
 outbox_remind_cmd(struct cli *c, int argc, char **argv)
 {
 	struct oopts o;
-	int rc = outbox_opts("outbox remind", argc, argv, &o, 0, 1);
+	int rc = outbox_opts("outbox remind", argc, argv, &o, 0, 1, 0);
 	if (rc != CLI_OK)
 		return rc;
 	struct store *st;
@@ -271,6 +289,76 @@ outbox_remind_cmd(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* One line per message looked at: retried, expired now, or expired already. */
+static void
+outbox_retry_say(const struct outbox_retried *r)
+{
+	char na[STORE_TIME_MAX];
+	if (r->status == OUTBOX_PENDING)
+		printf("retried '%s' (%s): pending again, due now (it had failed after %d "
+		       "attempt%s)\n", r->key, r->channel, r->attempts, r->attempts == 1 ? "" : "s");
+	else if (r->retried)
+		printf("not retried '%s' (%s): its not_after time %s has passed: expired\n", r->key,
+		       r->channel, outbox_time_text(r->not_after, na));
+	else
+		printf("not retried '%s' (%s): it is expired (not sent before its not_after time "
+		       "or its session's end), and stays expired\n", r->key, r->channel);
+}
+
+static int
+outbox_retry_cmd(struct cli *c, int argc, char **argv)
+{
+	struct oopts o;
+	int rc = outbox_opts("outbox retry", argc, argv, &o, 0, 0, 1);
+	if (rc != CLI_OK)
+		return rc;
+	struct store *st;
+	if ((rc = cli_open_store(c, &st)) != CLI_OK)
+		return rc;
+	struct diag d;
+	struct outbox_retried *r = NULL;
+	size_t n = 0;
+	if (outbox_retry(st, o.key, store_time(st), cli_actor(), &r, &n, &d) != 0) {
+		store_close(st);
+		return cli_diag(&d);
+	}
+	store_close(st);
+	int retried = 0, expired = 0;
+	for (size_t i = 0; i < n; i++)
+		if (r[i].status == OUTBOX_PENDING)
+			retried++;
+		else
+			expired++;
+	if (o.json) {
+		json_t *a = json_array();
+		for (size_t i = 0; a != NULL && i < n; i++) {
+			char na[STORE_TIME_MAX];
+			json_t *m = json_pack("{s:s, s:s, s:s, s:b, s:i}", "key", r[i].key, "channel",
+					      r[i].channel, "status", outbox_status_name(r[i].status),
+					      "changed", r[i].retried, "attempts", r[i].attempts);
+			if (m != NULL)
+				json_object_set_new(m, "not_after",
+						    r[i].not_after ? json_string(outbox_time_text(
+									     r[i].not_after, na))
+								   : json_null());
+			if (m == NULL || json_array_append_new(a, m) != 0) {
+				json_decref(a);
+				a = NULL;
+			}
+		}
+		outbox_retried_free(r, n);
+		if (a == NULL)
+			return cli_error("out of memory");
+		return cli_json_out(json_pack("{s:i, s:i, s:o}", "retried", retried, "expired",
+					      expired, "messages", a));
+	}
+	for (size_t i = 0; i < n; i++)
+		outbox_retry_say(&r[i]);
+	outbox_retried_free(r, n);
+	printf("retried %d, expired %d\n", retried, expired);
+	return CLI_OK;
+}
+
 int
 cmd_outbox(struct cli *c, int argc, char **argv)
 {
@@ -289,5 +377,7 @@ cmd_outbox(struct cli *c, int argc, char **argv)
 		return outbox_send_cmd(c, argc - 1, argv + 1);
 	if (strcmp(sub, "remind") == 0)
 		return outbox_remind_cmd(c, argc - 1, argv + 1);
+	if (strcmp(sub, "retry") == 0)
+		return outbox_retry_cmd(c, argc - 1, argv + 1);
 	return cli_usage("outbox", "unknown subcommand '%s'", sub);
 }

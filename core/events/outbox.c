@@ -5,6 +5,7 @@
  * row: the second one's UPDATE matches nothing.
  */
 #include "events/outbox.h"
+#include "events/outbox_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,10 +78,10 @@ outbox_bind_time(struct stmt *s, int i, time_t t, int nullable, char buf[STORE_T
 	return stmt_bind_text(s, i, buf, d);
 }
 
-/* JSON payload of the message.* events: ids and the key, never an address. The key is
- * the caller's text, so it is quoted by SQLite (json_object) rather than by hand. */
-static int
-outbox_event(struct store *st, const char *kind, int64_t id, const char *reason,
+/* JSON payload of the message.* events (outbox_internal.h): ids and the key, never an
+ * address. The key is the caller's text, so it is quoted by SQLite (json_object). */
+int
+outbox__event(struct store *st, const char *kind, int64_t id, const char *reason,
 	     const char *actor, struct diag *d)
 {
 	struct stmt s;
@@ -103,7 +104,8 @@ outbox_event(struct store *st, const char *kind, int64_t id, const char *reason,
 	}
 	if (stmt_text(&s, 0, &payload, d) != 0)
 		goto out;
-	struct event ev = {.kind = kind, .actor = actor != NULL ? actor : "outbox", .subject_id = stmt_int64(&s, 1),
+	struct event ev = {.kind = kind, .actor = actor != NULL ? actor : "outbox",
+			   .subject_id = stmt_int64(&s, 1),
 			   .payload_json = payload};
 	rc = events_append(st, &ev, NULL, d);
 out:
@@ -187,7 +189,7 @@ outbox_enqueue(struct store *st, const struct outbox_msg *m, int64_t *id_out, st
 	int64_t id = 0;
 	if (rc == 0 && sqlite3_changes(store_db(st)) == 1) {
 		id = sqlite3_last_insert_rowid(store_db(st));
-		rc = outbox_event(st, "message.queued", id, NULL, m->actor, d);
+		rc = outbox__event(st, "message.queued", id, NULL, m->actor, d);
 	}
 	if (rc != 0) {
 		store_rollback(st);
@@ -268,7 +270,7 @@ outbox_sweep(struct store *st, const char *now, const char *name, const char *se
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = stmt_bind_int64(&s, 1, ids[i], d) || outbox_bind_opt(&s, 2, now, d) ||
 				     outbox_bind_opt(&s, 3, reason, d) || stmt_run(&s, d) ||
-				     outbox_event(st, event, ids[i], reason, NULL, d)
+				     outbox__event(st, event, ids[i], reason, NULL, d)
 			     ? -1
 			     : 0;
 	}
@@ -454,7 +456,7 @@ outbox_claim_in(struct store *st, const char *now, const char *lease, int webhoo
 				 ? -1
 				 : 0;
 			stmt_finalize(&s);
-			if (rc != 0 || outbox_event(st, "message.expired", pid, outbox_stale_reason,
+			if (rc != 0 || outbox__event(st, "message.expired", pid, outbox_stale_reason,
 						    NULL, d) != 0)
 				return -1;
 			if (!say_expired)
@@ -635,7 +637,7 @@ outbox_done_policy(struct store *st, int64_t id, time_t now, const char *error, 
 		stmt_finalize(&s);
 	}
 	if (rc == 0 && event != NULL)
-		rc = outbox_event(st, event, id, error, NULL, d);
+		rc = outbox__event(st, event, id, error, NULL, d);
 	if (rc != 0) {
 		store_rollback(st);
 		return -1;
@@ -669,7 +671,7 @@ outbox_drop(struct store *st, int64_t id, const char *reason, struct diag *d)
 		rc = diag_set(d, DIAG_CONFLICT, "outbox: message %lld is not being sent",
 			      (long long)id);
 	if (rc == 0)
-		rc = outbox_event(st, "message.expired", id, reason, NULL, d);
+		rc = outbox__event(st, "message.expired", id, reason, NULL, d);
 	if (rc != 0) {
 		store_rollback(st);
 		return -1;

@@ -168,6 +168,28 @@ struct outbox_filter {
 int outbox_list(struct store *st, const struct outbox_filter *f, struct outbox_row **rows,
 		size_t *n, struct diag *d);
 
+/*
+ * outbox_retry (outbox_retry.c): the failed message of KEY, or (key NULL) every failed one,
+ * put back in the queue in one transaction: 'pending', attempts 0, due now, event
+ * message.retried (actor ACTOR, reason "retried by hand after N failed attempts"); the
+ * notifiers then send it like a new one. One past its not_after is not sent any more: it
+ * becomes 'expired' (event message.expired, "not retried: its not_after time has passed").
+ * A KEY whose message is already expired stays so (an entry with retried 0). *out: one
+ * entry per row looked at (outbox_retried_free). -1 + diag: no message with KEY
+ * (DIAG_NOTFOUND), one in another state (DIAG_CONFLICT), a store failure (nothing changed).
+ */
+struct outbox_retried {
+	char *key, *channel;
+	enum outbox_status status; /* now: OUTBOX_PENDING (retried) or OUTBOX_EXPIRED */
+	int retried;               /* 1: this call changed it (0: it was expired already) */
+	int stale;                 /* past its not_after */
+	int attempts;              /* its failed attempts before the call */
+	time_t not_after;          /* 0: none */
+};
+int outbox_retry(struct store *st, const char *key, time_t now, const char *actor,
+		 struct outbox_retried **out, size_t *n, struct diag *d);
+void outbox_retried_free(struct outbox_retried *r, size_t n);
+
 /* Counts per state into counts[OUTBOX_STATUS_COUNT]. */
 int outbox_counts(struct store *st, int64_t counts[OUTBOX_STATUS_COUNT], struct diag *d);
 

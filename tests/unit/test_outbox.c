@@ -415,6 +415,59 @@ test_list_and_counts(void **state)
 	assert_string_equal(outbox_status_name(OUTBOX_EXPIRED), "expired");
 }
 
+/* outbox_retry: a failed row back to pending (attempts 0, due now, message.retried with
+ * the actor); one past its not_after expires instead; an expired KEY stays; a KEY in
+ * another state or unknown is refused and changes nothing. */
+static void
+test_retry_failed(void **state)
+{
+	struct fixture *f = *state;
+	struct diag d;
+	int64_t a, b, c;
+	struct outbox_msg m = msg("nudge:a", T0, 0);
+	assert_int_equal(outbox_enqueue(f->st, &m, &a, &d), 0);
+	m = msg("nudge:b", T0, T0 + 100);
+	assert_int_equal(outbox_enqueue(f->st, &m, &b, &d), 0);
+	m = msg("nudge:c", T0, 0);
+	assert_int_equal(outbox_enqueue(f->st, &m, &c, &d), 0);
+	int64_t ids[2] = {a, b};
+	for (int i = 0; i < 2; i++) {
+		struct outbox_row r;
+		assert_int_equal(outbox_claim(f->st, T0, 60, &r, &d), 0);
+		assert_int_equal(r.id, ids[i]);
+		outbox_row_fini(&r);
+		assert_int_equal(outbox_done(f->st, ids[i], T0, "broken", 1, NULL, &d), 0);
+	}
+	struct outbox_retried *r = NULL;
+	size_t n = 0;
+	assert_int_equal(outbox_retry(f->st, "nudge:c", T0 + 200, "ops", &r, &n, &d), -1);
+	assert_int_equal(d.code, DIAG_CONFLICT);
+	assert_int_equal(outbox_retry(f->st, "nudge:zz", T0 + 200, "ops", &r, &n, &d), -1);
+	assert_int_equal(d.code, DIAG_NOTFOUND);
+	assert_int_equal(outbox_retry(f->st, NULL, T0 + 200, "ops", &r, &n, &d), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(r[0].key, "nudge:a");
+	assert_int_equal(r[0].status, OUTBOX_PENDING);
+	assert_int_equal(r[0].attempts, 1);
+	assert_int_equal(r[1].status, OUTBOX_EXPIRED);
+	assert_true(r[1].retried && r[1].stale);
+	outbox_retried_free(r, n);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM outbox WHERE idempotency_key = 'nudge:a'"
+				     " AND status = 'pending' AND attempts = 0"
+				     " AND not_before = '2026-11-22T14:03:20Z'"),
+			 1);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM events WHERE kind = 'message.retried'"
+				     " AND actor = 'ops'"),
+			 1);
+	assert_int_equal(qint(f->st, "SELECT COUNT(*) FROM events WHERE kind = 'message.expired'"),
+			 1);
+	assert_int_equal(outbox_retry(f->st, "nudge:b", T0 + 300, "ops", &r, &n, &d), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].status, OUTBOX_EXPIRED);
+	assert_false(r[0].retried);
+	outbox_retried_free(r, n);
+}
+
 static void
 test_composes_into_a_caller_transaction(void **state)
 {
@@ -447,6 +500,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_composes_into_a_caller_transaction, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_retry_failed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
