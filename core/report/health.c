@@ -546,6 +546,15 @@ judge_rhythm(const struct pair *p, const struct session_row *const *s, size_t n,
 		return;
 	if (v->held == 0) {
 		v->status = HEALTH_TOO_EARLY;
+		if (x->now < p->activated) { /* a clock (or as-of) before the activation: no age */
+			char act[32];
+			fmt_date(p->activated, act);
+			add_reason(v, HEALTH_TOO_EARLY, "too_early", nx ? "none" : "nudge",
+				   "not yet activated (it was activated on %s), no session held "
+				   "yet; %s%s",
+				   act, nx ? "the first is planned on " : "none planned", next);
+			return;
+		}
 		add_reason(v, HEALTH_TOO_EARLY, "too_early", nx ? "none" : "nudge",
 			   "activated %ld day%s ago, no session held yet; %s%s", since_act,
 			   plural(since_act), nx ? "the first is planned on " : "none planned",

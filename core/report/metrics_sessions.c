@@ -13,6 +13,8 @@
  * The definitions are those of docs/metrics.md, kept exactly:
  *  - a pair is any match of the program (all statuses), its cohort the month of its
  *    activated_at (none when never activated); a session's month is that of its start;
+ *  - a session held or missed whose start is after now (as of an earlier day) counts as
+ *    planned, everywhere (totals, months, cohorts, pairs, days to the first session);
  *  - days to the first session: julianday of the pair's earliest held start minus
  *    julianday of its activation (both by SQLite, so the figures are the same doubles);
  *  - a rating is visible (SESSION_REVEALED_SQL) when both sides of its session rated, or
@@ -197,9 +199,11 @@ read_pairs(struct metrics_ctx *c, struct scan *sc, struct diag *d)
 	return rc == STMT_DONE ? 0 : -1;
 }
 
-/* One session: its state counted in its month, its pair and its pair's cohort. */
+/* One session: its state counted in its month, its pair and its pair's cohort. A held or
+ * missed session that starts after now (a report --as-of an earlier day) was still planned
+ * then: it counts as planned. */
 static int
-session_row(struct stmt *s, struct scan *sc, int *last_month, struct diag *d)
+session_row(struct stmt *s, struct scan *sc, time_t now, int *last_month, struct diag *d)
 {
 	int pi = find_pair(sc, stmt_int64(s, 0));
 	const char *month = NULL, *status = NULL;
@@ -211,6 +215,9 @@ session_row(struct stmt *s, struct scan *sc, int *last_month, struct diag *d)
 	if (st < 0)
 		return diag_set(d, DIAG_INTERNAL, "metrics: session #%lld has the status '%s'",
 				(long long)stmt_int64(s, 1), status ? status : "");
+	if ((st == ST_HELD || st == ST_MISSED) && !stmt_is_null(s, 5) &&
+	    stmt_int64(s, 5) > (int64_t)now)
+		st = ST_PLANNED;
 	int mi = *last_month; /* consecutive rows are mostly of one month */
 	if (mi < 0 || strcmp(sc->months[mi].key, month ? month : "") != 0)
 		mi = bucket(&sc->months, &sc->nmonths, &sc->cap_months, month ? month : "");
@@ -251,7 +258,7 @@ read_sessions(struct metrics_ctx *c, struct scan *sc, struct diag *d)
 	int rc = stmt_prepare(&s, c->st, "reading the program's sessions", sessions_sql, d) ||
 		 stmt_bind_int64(&s, 1, c->program_id, d);
 	while (rc == 0 && (rc = stmt_step(&s, d)) == STMT_ROW)
-		rc = session_row(&s, sc, &last_month, d);
+		rc = session_row(&s, sc, c->now, &last_month, d);
 	stmt_finalize(&s);
 	if (rc != STMT_DONE)
 		return -1;

@@ -103,6 +103,15 @@ expect_out health-first "no session held 60 days after activation (expected with
 expect_out health-ontrack "1 session held, the last 5 days ago (cadence biweekly, every 14 days)"
 expect_out health-stale "stale goals: $NAME_E4 recorded no skill self-assessment in the 50 days since activation (expected within 42: sessions checkin --skill) [checkin]"
 grep -q "^at risk (" "$OUT" && ok health-group || fail health-group "$(head -c 400 "$OUT")"
+# A pair whose activation is after the clock (a database read as of an earlier time): no
+# negative age ("activated -3 days ago", walk4 #7), it says it was not yet activated.
+ML=$(q "SELECT id FROM matches WHERE status='active' ORDER BY id DESC LIMIT 1")
+q "UPDATE matches SET activated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+3 days') WHERE id = $ML"
+ACT_DAY=$(q "SELECT substr(activated_at, 1, 10) FROM matches WHERE id = $ML")
+run "$T" -C "$WS" health --program $P
+expect_out health-not-yet "not yet activated (it was activated on $ACT_DAY), no session held yet"
+grep -q "activated -" "$OUT" && fail health-no-negative-age "$(grep 'activated -' "$OUT")" || ok health-no-negative-age
+q "UPDATE matches SET activated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-60 days') WHERE id = $ML"
 # A plugin cadence with only a rule: the interval is the rule's (21 days), not 30 /
 # sessions_per_month (15), in the headline, the pairs' texts and --json.
 cp "$WS/tandem.lua" "$E2E_TMP/tandem.lua.rule"

@@ -315,4 +315,17 @@ grep -qF '| participants | 0 | 0 | \- |' "$OUT" && ! grep -A14 '^## Retention' "
 run "$T" -C "$WS" report --program other-2027 --format csv
 grep -q '^participants,0,0,-.\?$' "$OUT" && ok retention-none-csv || fail retention-none-csv "$(grep -A6 '^Retention' "$OUT")"
 
+# ---- --as-of an earlier day: sessions that start after it were still planned (walk4 #7) ----
+# As of 2020-11-01 (end of day), only the October sessions can be held or missed; the later
+# ones, whatever their status now, count as planned. Cancelled ones stay cancelled.
+CUT=2020-11-01T23:59:59Z
+run "$T" -C "$WS" report --program $P --format json --as-of 2020-11-01
+expect_rc as-of-early 0
+want="$(q "SELECT count(*) FROM sessions s JOIN matches m ON m.id = s.match_id JOIN programs g ON g.id = m.program_id
+  WHERE g.name = '$P' AND s.status = 'held' AND s.starts_at <= '$CUT'") $(q "SELECT count(*) FROM sessions s JOIN matches m ON m.id = s.match_id JOIN programs g ON g.id = m.program_id
+  WHERE g.name = '$P' AND s.status = 'missed' AND s.starts_at <= '$CUT'") $(q "SELECT count(*) FROM sessions s JOIN matches m ON m.id = s.match_id JOIN programs g ON g.id = m.program_id
+  WHERE g.name = '$P' AND (s.status = 'planned' OR (s.status IN ('held', 'missed') AND s.starts_at > '$CUT'))")"
+got="$(cell "$OUT" "At a glance" "sessions held") $(cell "$OUT" "At a glance" "sessions missed") $(cell "$OUT" "At a glance" "sessions planned")"
+[ "$got" = "$want" ] && ok as-of-early-sessions || fail as-of-early-sessions "got $got, want $want"
+
 finish
