@@ -730,9 +730,9 @@ plugin_check_run(struct plugin *p, const char *const *feature_names,
 			rc = plugin_exec(p, call_once, hooks[i], names.data, names.len,
 					 plugin_limits(p)->deadline_ms, &out, &hd);
 		h->ms = now_ms() - t0;
-		h->ok = rc == 0;
 		if (rc == 0 && out.len > 0)
 			rc = take_queries(h, out.data, out.len, &hd);
+		h->ok = rc == 0;
 		if (rc == 0)
 			snprintf(h->value, sizeof(h->value), "%s", out.len ? out.data : "");
 		else

@@ -443,12 +443,15 @@ judge_goals(const struct pair *p, time_t now, struct verdict *v)
 		   p->mentee_name, since_act, HEALTH_STALE_GOALS_DAYS);
 }
 
-/* The next planned session's start after now, 0 when none. */
+/* The next planned session's start after now, 0 when none. A session held or missed
+ * since counts too: at now (an --as-of in the past) it was still planned ahead. */
 static time_t
 next_planned(const struct session_row *const *s, size_t n, time_t now)
 {
 	for (size_t i = 0; i < n; i++)
-		if (s[i]->status == SESSION_PLANNED && s[i]->start > now)
+		if ((s[i]->status == SESSION_PLANNED || s[i]->status == SESSION_HELD ||
+		     s[i]->status == SESSION_MISSED) &&
+		    s[i]->start > now)
 			return s[i]->start;
 	return 0;
 }

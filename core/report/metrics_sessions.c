@@ -515,6 +515,8 @@ ratings_json(struct metrics_ctx *c, struct scan *sc)
 		const struct session *x = &sc->ses[i];
 		if (!x->rating[0] && !x->rating[1])
 			continue;
+		if (x->has_start && x->start > (int64_t)c->now) /* after an --as-of: not yet met */
+			continue;
 		int shown = (x->rating[0] && x->rating[1]) ||
 			    (x->has_start && (int64_t)c->now >= x->reveal_at);
 		int cohort = sc->pairs[x->pair].cohort;

@@ -327,5 +327,10 @@ want="$(q "SELECT count(*) FROM sessions s JOIN matches m ON m.id = s.match_id J
   WHERE g.name = '$P' AND (s.status = 'planned' OR (s.status IN ('held', 'missed') AND s.starts_at > '$CUT'))")"
 got="$(cell "$OUT" "At a glance" "sessions held") $(cell "$OUT" "At a glance" "sessions missed") $(cell "$OUT" "At a glance" "sessions planned")"
 [ "$got" = "$want" ] && ok as-of-early-sessions || fail as-of-early-sessions "got $got, want $want"
+# The ratings of sessions after D are not counted either (the session had not taken place).
+want=$(q "SELECT count(*) FROM feedback f JOIN sessions s ON s.id = f.session_id JOIN matches m ON m.id = f.match_id
+  JOIN programs g ON g.id = m.program_id WHERE g.name = '$P' AND f.rating IS NOT NULL AND s.starts_at <= '$CUT'")
+got=$(cell "$OUT" "At a glance" "ratings")
+[ "$got" = "$want" ] && ok as-of-early-ratings || fail as-of-early-ratings "got $got, want $want"
 
 finish
