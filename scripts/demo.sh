@@ -79,18 +79,22 @@ printf '%s events in %s\n' "$(grep -c '^BEGIN:VEVENT' "$PROGRAM.ics")" "$PROGRAM
 # the report is then built from the workspace itself (sessions planned, none held yet).
 SIM_MONTHS=${DEMO_SIM_MONTHS:-1}
 REPORT_WS=.
+AS_OF=()
 if [ "$SIM_MONTHS" != 0 ]; then
   step "Simulate a month on a copy (the service's jobs, synthetic participants), kept in simulation/"
-  show simulate --program "$PROGRAM" --months "$SIM_MONTHS" --seed 1 --keep simulation
+  show simulate --program "$PROGRAM" --months "$SIM_MONTHS" --seed 1 --keep simulation | tee simulate.txt
   REPORT_WS=simulation
+  # The copy's clock ran a month ahead: its report is taken as of the copy's last day.
+  AS_OF=(--as-of "$(sed -n "s/^the copy's last day is \([0-9-]*\):.*/\1/p" simulate.txt)")
+  rm -f simulate.txt
   # The service's monthly-reports job ran in the simulated month: the month it closed.
   find simulation/reports -name '*.html' 2>/dev/null | sort | sed 's/^/published by the monthly-reports job: /'
 fi
 
 step "The program's report for leadership (HTML, charts inline)"
-show -C "$REPORT_WS" report --program "$PROGRAM" --format html --out "$(pwd)/report.html"
+show -C "$REPORT_WS" report --program "$PROGRAM" "${AS_OF[@]}" --format html --out "$(pwd)/report.html"
 # A short summary: the Markdown form's title, date line and the "at a glance" sentence.
-show -C "$REPORT_WS" report --program "$PROGRAM" --format md |
+show -C "$REPORT_WS" report --program "$PROGRAM" "${AS_OF[@]}" --format md |
   grep -E '^(\$ |# |\*[^*(]|[0-9]+ people enrolled)'
 
 step "Done"
