@@ -138,6 +138,24 @@ files_walk(struct files *f, const char *rel, int depth, files_visit visit, struc
 	return rc;
 }
 
+/* *found: the file at path names them. A file that cannot be read (a file gone meanwhile
+ * is nothing) is noted with `unread` ("failed" or "left") and *found stays 0. */
+static int
+files_scan(struct files *f, const char *rel, const char *path, const char *unread, int *found,
+	   struct diag *d)
+{
+	*found = 0;
+	char *data = NULL;
+	size_t len = 0;
+	int r = files_read(path, &data, &len);
+	if (r != 0)
+		return r < 0 && errno == ENOENT ? 0
+		       : files_note(f, rel, unread, r > 0 ? "too large to read" : strerror(errno), d);
+	*found = scrub_found(&f->sc, data, len);
+	free(data);
+	return 0;
+}
+
 /* ---- outbox/ --------------------------------------------------------------------------- */
 
 /* messages.jsonl without the lines of the messages whose copies go, or that name them. */
@@ -204,14 +222,9 @@ files_outbox_visit(struct files *f, const char *rel, const char *path, struct di
 {
 	if (strcmp(rel, "outbox/messages.jsonl") == 0)
 		return 0;
-	char *data = NULL;
-	size_t len = 0;
-	int r = files_read(path, &data, &len);
-	if (r != 0)
-		return r < 0 && errno == ENOENT ? 0
-		       : files_note(f, rel, "failed", r > 0 ? "too large to read" : strerror(errno), d);
-	int found = scrub_found(&f->sc, data, len);
-	free(data);
+	int found = 0;
+	if (files_scan(f, rel, path, "failed", &found, d) != 0)
+		return -1;
 	return found ? files_remove(f, rel, path, d) : 0;
 }
 
@@ -302,14 +315,10 @@ files_other_visit(struct files *f, const char *rel, const char *path, struct dia
 		     strcmp(real + n, "-shm") == 0 || strcmp(real + n, "-journal") == 0))
 			return 0;
 	}
-	char *data = NULL;
-	size_t len = 0;
-	int r = files_read(path, &data, &len);
-	if (r != 0)
-		return r < 0 && errno == ENOENT ? 0
-		       : files_note(f, rel, "left", r > 0 ? "too large to read" : strerror(errno), d);
-	int found = scrub_found(&f->sc, data, len) || scrub_found(&f->sc, rel, strlen(rel));
-	free(data);
+	int found = 0;
+	if (files_scan(f, rel, path, "left", &found, d) != 0)
+		return -1;
+	found = found || scrub_found(&f->sc, rel, strlen(rel));
 	return found ? files_note(f, rel, "left", NULL, d) : 0;
 }
 
