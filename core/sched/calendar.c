@@ -105,18 +105,6 @@ static const char calendar_one_sql[] =
 	" chain(id, root) AS (SELECT ?3, (SELECT id FROM up WHERE prev IS NULL))"
 	CALENDAR_SELECT;
 
-static char *
-calendar_dup(struct stmt *s, int col, struct diag *d)
-{
-	const char *t = NULL;
-	if (stmt_text(s, col, &t, d) != 0)
-		return NULL;
-	char *c = strdup(t != NULL ? t : "");
-	if (c == NULL)
-		diag_set(d, DIAG_NOMEM, "calendar: out of memory");
-	return c;
-}
-
 /* "Program: P\nTopic: T\n\nSuggested questions:\n- q\n..." from the row. */
 static char *
 calendar_description(struct stmt *s, struct diag *d)
@@ -194,10 +182,10 @@ calendar_collect(struct store *st, const struct calendar_filter *f, int64_t sess
 			break;
 		}
 		/* Each reader sets the diag when it fails. */
-		if ((ci->zone = calendar_dup(&s, 4, d)) == NULL ||
+		if ((ci->zone = stmt_text_dup(&s, 4, "", d)) == NULL ||
 		    (ci->description = calendar_description(&s, d)) == NULL ||
-		    (ci->attendee[0] = calendar_dup(&s, 11, d)) == NULL ||
-		    (ci->attendee[1] = calendar_dup(&s, 13, d)) == NULL ||
+		    (ci->attendee[0] = stmt_text_dup(&s, 11, "", d)) == NULL ||
+		    (ci->attendee[1] = stmt_text_dup(&s, 13, "", d)) == NULL ||
 		    stmt_text(&s, 5, &status, d) || stmt_text(&s, 10, &mentor, d) ||
 		    stmt_text(&s, 12, &mentee, d)) {
 			rc = -1;

@@ -133,18 +133,6 @@ upd_names_fini(struct upd_names *n)
 	free(n->reason);
 }
 
-static char *
-upd_col(struct stmt *s, int col, const char *fallback, struct diag *d)
-{
-	const char *v = NULL;
-	if (stmt_text(s, col, &v, d) != 0)
-		return NULL;
-	char *c = strdup(v != NULL ? v : fallback);
-	if (c == NULL)
-		diag_set(d, DIAG_NOMEM, "calendar updates: out of memory");
-	return c;
-}
-
 static int
 upd_names(struct store *st, const struct upd_tip *t, struct upd_names *n, struct diag *d)
 {
@@ -162,11 +150,11 @@ upd_names(struct store *st, const struct upd_tip *t, struct upd_names *n, struct
 	if (rc == STMT_DONE)
 		rc = diag_set(d, DIAG_NOTFOUND, "no session #%lld", (long long)t->id);
 	if (rc == STMT_ROW)
-		rc = (n->name[0] = upd_col(&s, 0, REMIND_ERASED, d)) == NULL ||
-				     (n->zone[0] = upd_col(&s, 1, "UTC", d)) == NULL ||
-				     (n->name[1] = upd_col(&s, 2, REMIND_ERASED, d)) == NULL ||
-				     (n->zone[1] = upd_col(&s, 3, "UTC", d)) == NULL ||
-				     (n->reason = upd_col(&s, 4, "", d)) == NULL
+		rc = (n->name[0] = stmt_text_dup(&s, 0, REMIND_ERASED, d)) == NULL ||
+				     (n->zone[0] = stmt_text_dup(&s, 1, "UTC", d)) == NULL ||
+				     (n->name[1] = stmt_text_dup(&s, 2, REMIND_ERASED, d)) == NULL ||
+				     (n->zone[1] = stmt_text_dup(&s, 3, "UTC", d)) == NULL ||
+				     (n->reason = stmt_text_dup(&s, 4, "", d)) == NULL
 			     ? -1
 			     : 0;
 	stmt_finalize(&s);

@@ -186,3 +186,15 @@ stmt_query_int64(struct store *st, const char *name, const char *sql, int64_t *o
 	stmt_finalize(&s);
 	return rc < 0 ? -1 : 0;
 }
+
+char *
+stmt_text_dup(struct stmt *s, int col, const char *fallback, struct diag *d)
+{
+	const char *v = NULL;
+	if (stmt_text(s, col, &v, d) != 0)
+		return NULL;
+	char *c = strdup(v != NULL ? v : fallback);
+	if (c == NULL)
+		diag_set(d, DIAG_NOMEM, "out of memory reading %s", s->name ? s->name : "a row");
+	return c;
+}

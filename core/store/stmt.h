@@ -155,6 +155,9 @@ stmt_text(struct stmt *s, int col, const char **out, struct diag *d)
 	return *out != NULL ? 0 : stmt_column_failed(s, col, d);
 }
 
+/* The column as a malloc'd string (fallback for SQL NULL); NULL + DIAG_NOMEM. */
+char *stmt_text_dup(struct stmt *s, int col, const char *fallback, struct diag *d);
+
 /* *p, *n: the column as bytes (NULL, 0 for SQL NULL or an empty blob). -1 on out of memory. */
 int stmt_blob(struct stmt *s, int col, const void **p, size_t *n, struct diag *d);
 
